@@ -1,0 +1,113 @@
+//! /api/v1/areas
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use vaxgrid_core::area::AreaLevel;
+use vaxgrid_store::model::{Area, NewArea, Page};
+
+use crate::error::{ApiError, RowProblem};
+use crate::extract::{page_limit, ApiJson, ApiQuery, CsvBody};
+use crate::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChildrenQuery {
+    parent: Option<String>,
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    ApiQuery(q): ApiQuery<ChildrenQuery>,
+) -> Result<Json<Page<Area>>, ApiError> {
+    let limit = page_limit(q.limit)?;
+    let page = app
+        .store
+        .area_children(q.parent.as_deref(), q.after.as_deref(), limit)
+        .await
+        .map_err(ApiError::lookup)?;
+    Ok(Json(page))
+}
+
+pub async fn get(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<Area>, ApiError> {
+    Ok(Json(app.store.area(&code).await.map_err(ApiError::lookup)?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AreaBody {
+    code: String,
+    parent_code: Option<String>,
+    level: AreaLevel,
+    name: String,
+    #[serde(default)]
+    name_en: Option<String>,
+}
+
+impl From<AreaBody> for NewArea {
+    fn from(b: AreaBody) -> NewArea {
+        NewArea {
+            name_en: b.name_en.unwrap_or_else(|| b.name.clone()),
+            code: b.code,
+            parent_code: b.parent_code,
+            level: b.level,
+            name: b.name,
+        }
+    }
+}
+
+pub async fn create(
+    State(app): State<AppState>,
+    ApiJson(body): ApiJson<AreaBody>,
+) -> Result<(StatusCode, Json<Area>), ApiError> {
+    let area = app.store.create_area(body.into(), "api").await?;
+    Ok((StatusCode::CREATED, Json(area)))
+}
+
+/// CSV columns: code,parent_code,level,name,name_en. All rows or none.
+pub async fn import(
+    State(app): State<AppState>,
+    CsvBody(bytes): CsvBody,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(bytes.as_ref());
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    for (i, record) in reader.deserialize::<AreaBody>().enumerate() {
+        match record {
+            Ok(r) => rows.push(NewArea::from(r)),
+            Err(e) => errors.push(RowProblem {
+                row: i + 1,
+                field: crate::import::csv_field(&e),
+                message: crate::import::csv_message(&e),
+            }),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Rows {
+            count: errors.len() + rows.len(),
+            errors,
+        });
+    }
+    let created = app
+        .store
+        .create_areas(rows, "api")
+        .await
+        .map_err(|e| match e {
+            vaxgrid_store::StoreError::Invalid { field, message } => {
+                ApiError::invalid(field, message)
+            }
+            other => ApiError::Store(other),
+        })?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "imported": created.len() })),
+    ))
+}

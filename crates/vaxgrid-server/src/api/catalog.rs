@@ -1,0 +1,155 @@
+//! /api/v1/products, /api/v1/lots, /api/v1/sites
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use vaxgrid_core::dose::LotStatus;
+use vaxgrid_core::product::Product;
+use vaxgrid_store::model::{Lot, Page, Site, SiteKind};
+
+use crate::error::ApiError;
+use crate::extract::{page_limit, ApiJson, ApiQuery};
+use crate::AppState;
+
+pub async fn products(State(app): State<AppState>) -> Result<Json<Vec<Product>>, ApiError> {
+    Ok(Json(app.store.products().await?))
+}
+
+pub async fn product(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<Product>, ApiError> {
+    Ok(Json(
+        app.store.product(&code).await.map_err(ApiError::lookup)?,
+    ))
+}
+
+pub async fn create_product(
+    State(app): State<AppState>,
+    ApiJson(p): ApiJson<Product>,
+) -> Result<(StatusCode, Json<Product>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(app.store.create_product(&p, "api").await?),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LotQuery {
+    product_code: Option<String>,
+}
+
+pub async fn lots(
+    State(app): State<AppState>,
+    ApiQuery(q): ApiQuery<LotQuery>,
+) -> Result<Json<Vec<Lot>>, ApiError> {
+    Ok(Json(app.store.lots(q.product_code.as_deref()).await?))
+}
+
+pub async fn lot(
+    State(app): State<AppState>,
+    Path((product, number)): Path<(String, String)>,
+) -> Result<Json<Lot>, ApiError> {
+    Ok(Json(
+        app.store
+            .lot(&product, &number)
+            .await
+            .map_err(ApiError::lookup)?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LotBody {
+    product_code: String,
+    lot_number: String,
+    expiry: String,
+    #[serde(default = "released")]
+    status: LotStatus,
+    doses: i64,
+}
+
+fn released() -> LotStatus {
+    LotStatus::Released
+}
+
+pub async fn create_lot(
+    State(app): State<AppState>,
+    ApiJson(b): ApiJson<LotBody>,
+) -> Result<(StatusCode, Json<Lot>), ApiError> {
+    let lot = Lot {
+        product_code: b.product_code,
+        lot_number: b.lot_number.trim().to_string(),
+        expiry: b.expiry,
+        status: b.status,
+        doses: b.doses,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(app.store.create_lot(&lot, "api").await?),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteQuery {
+    area: Option<String>,
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+pub async fn sites(
+    State(app): State<AppState>,
+    ApiQuery(q): ApiQuery<SiteQuery>,
+) -> Result<Json<Page<Site>>, ApiError> {
+    let limit = page_limit(q.limit)?;
+    let page = app
+        .store
+        .sites(q.area.as_deref(), q.after.as_deref(), limit)
+        .await
+        .map_err(|e| match e {
+            vaxgrid_store::StoreError::NotFound { key, .. } => {
+                ApiError::bad_request("area", format!("area '{key}' does not exist"))
+            }
+            other => ApiError::Store(other),
+        })?;
+    Ok(Json(page))
+}
+
+pub async fn site(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<Site>, ApiError> {
+    Ok(Json(app.store.site(&code).await.map_err(ApiError::lookup)?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteBody {
+    code: String,
+    name: String,
+    kind: SiteKind,
+    area_code: String,
+    stations: i64,
+    daily_capacity: i64,
+}
+
+pub async fn create_site(
+    State(app): State<AppState>,
+    ApiJson(b): ApiJson<SiteBody>,
+) -> Result<(StatusCode, Json<Site>), ApiError> {
+    let site = Site {
+        code: b.code,
+        name: b.name,
+        kind: b.kind,
+        area_code: b.area_code,
+        stations: b.stations,
+        daily_capacity: b.daily_capacity,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(app.store.create_site(&site, "api").await?),
+    ))
+}

@@ -1,0 +1,7 @@
+//! The JSON API under /api/v1.
+
+pub mod areas;
+pub mod catalog;
+pub mod doses;
+pub mod persons;
+pub mod reports;

@@ -1,0 +1,229 @@
+//! /api/v1/persons
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use vaxgrid_core::identity::{IdType, Sex};
+use vaxgrid_store::doses::{History, WriteCommand, WriteOutcome};
+use vaxgrid_store::model::{MergeRequest, NewPerson, Page, Person};
+use vaxgrid_store::persons::PersonQuery;
+
+use crate::error::{ApiError, RowProblem};
+use crate::extract::{page_limit, uuid_field, ApiJson, ApiQuery, CsvBody};
+use crate::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonBody {
+    id: Option<String>,
+    id_type: IdType,
+    id_number: String,
+    full_name: String,
+    birth_date: String,
+    sex: Sex,
+    phone: Option<String>,
+    home_area: String,
+    occupation: Option<String>,
+    #[serde(default)]
+    priority_groups: Vec<String>,
+}
+
+pub async fn create(
+    State(app): State<AppState>,
+    ApiJson(b): ApiJson<PersonBody>,
+) -> Result<Response, ApiError> {
+    let id = match &b.id {
+        Some(id) => uuid_field("id", id)?,
+        None => uuid::Uuid::now_v7().to_string(),
+    };
+    let birth_date = vaxgrid_store::parse_date(&b.birth_date).ok_or_else(|| {
+        ApiError::invalid(
+            "birth_date",
+            format!("'{}' is not a date YYYY-MM-DD", b.birth_date),
+        )
+    })?;
+    let new = NewPerson {
+        id,
+        id_type: b.id_type,
+        id_number: b.id_number,
+        full_name: b.full_name,
+        birth_date,
+        sex: b.sex,
+        phone: b.phone.filter(|p| !p.trim().is_empty()),
+        home_area: b.home_area,
+        occupation: b.occupation.filter(|o| !o.trim().is_empty()),
+        priority_groups: b.priority_groups,
+    };
+    let created = app.store.create_person(new, "api").await?;
+    let location = format!("/api/v1/persons/{}", created.person.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(created),
+    )
+        .into_response())
+}
+
+#[derive(Serialize)]
+pub struct PersonView {
+    #[serde(flatten)]
+    person: Person,
+    possible_duplicates: Vec<String>,
+}
+
+pub async fn get(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<PersonView>, ApiError> {
+    let id = uuid_field("id", &id)?;
+    let person = app.store.person(&id).await.map_err(ApiError::lookup)?;
+    let possible_duplicates = app.store.possible_duplicates(&person).await?;
+    Ok(Json(PersonView {
+        person,
+        possible_duplicates,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    id_number: Option<String>,
+    phone: Option<String>,
+    name: Option<String>,
+    area: Option<String>,
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+pub async fn search(
+    State(app): State<AppState>,
+    ApiQuery(q): ApiQuery<SearchQuery>,
+) -> Result<Json<Page<Person>>, ApiError> {
+    let limit = page_limit(q.limit)?;
+    if q.id_number.is_none() && q.phone.is_none() && q.name.is_none() && q.area.is_none() {
+        return Err(ApiError::bad_request(
+            "query",
+            "give at least one of id_number, phone, name, area",
+        ));
+    }
+    let query = PersonQuery {
+        id_number: q.id_number,
+        phone: q.phone,
+        name: q.name,
+        area: q.area,
+    };
+    let page = app
+        .store
+        .search_persons(&query, q.after.as_deref(), limit)
+        .await
+        .map_err(|e| match e {
+            vaxgrid_store::StoreError::NotFound {
+                entity: "area",
+                key,
+                ..
+            } => ApiError::bad_request("area", format!("area '{key}' does not exist")),
+            vaxgrid_store::StoreError::Invalid { field, message } => {
+                ApiError::bad_request(field, message)
+            }
+            other => ApiError::Store(other),
+        })?;
+    Ok(Json(page))
+}
+
+pub async fn history(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<History>, ApiError> {
+    let id = uuid_field("id", &id)?;
+    Ok(Json(
+        app.store.history(&id).await.map_err(ApiError::lookup)?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MergeBody {
+    duplicate_id: String,
+    reason: String,
+}
+
+pub async fn merge(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<MergeBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let survivor_id = uuid_field("id", &id)?;
+    app.store
+        .person(&survivor_id)
+        .await
+        .map_err(ApiError::lookup)?;
+    let duplicate_id = uuid_field("duplicate_id", &b.duplicate_id)?;
+    if b.reason.trim().is_empty() {
+        return Err(ApiError::invalid("reason", "a merge needs a reason"));
+    }
+    let outcome = app
+        .writer
+        .submit(WriteCommand::Merge(MergeRequest {
+            survivor_id,
+            duplicate_id,
+            reason: b.reason.trim().to_string(),
+            actor: "api".into(),
+        }))
+        .await?;
+    match outcome {
+        WriteOutcome::Merged {
+            survivor_id,
+            duplicate_id,
+            already,
+        } => Ok(Json(serde_json::json!({
+            "survivor_id": survivor_id,
+            "duplicate_id": duplicate_id,
+            "already_merged": already,
+        }))),
+        other => {
+            tracing::error!(?other, "merge answered with a dose outcome");
+            Err(ApiError::bad_request("body", "unexpected merge outcome"))
+        }
+    }
+}
+
+/// Imports a persons CSV: every row is checked first; if any row is bad,
+/// nothing is written and the answer lists every bad row.
+pub async fn import(
+    State(app): State<AppState>,
+    CsvBody(bytes): CsvBody,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let (people, mut errors) = crate::import::parse_persons_csv(bytes.as_ref(), |_| {});
+    let total = people.len() + errors.len();
+    let rows: Vec<usize> = people.iter().map(|(r, _)| *r).collect();
+    let (placed, check_errors) = app
+        .store
+        .check_people(people.into_iter().map(|(_, p)| p).collect())
+        .await?;
+    // check_people numbers rows by position among the parsed ones.
+    errors.extend(check_errors.into_iter().map(|mut e| {
+        e.row = rows.get(e.row - 1).copied().unwrap_or(e.row);
+        e
+    }));
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| e.row);
+        return Err(ApiError::Rows {
+            count: total,
+            errors: errors
+                .into_iter()
+                .map(|e| RowProblem {
+                    row: e.row,
+                    field: e.field,
+                    message: e.message,
+                })
+                .collect(),
+        });
+    }
+    let n = app.store.insert_people(&placed, "api", |_| {}).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "imported": n })),
+    ))
+}

@@ -1,0 +1,290 @@
+//! One error type for every handler, rendered as RFC 9457
+//! `application/problem+json`. Every store error is mapped in one exhaustive
+//! match; the cause of a 500 is logged, never sent.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use vaxgrid_core::dose::DoseRuleError;
+use vaxgrid_store::StoreError;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// The request could not be read: malformed JSON or CSV, bad query, bad path.
+    BadRequest {
+        field: String,
+        message: String,
+    },
+    /// Well-formed but invalid; one or more fields named.
+    Invalid(Vec<FieldError>),
+    /// Several rows of a bulk request failed; nothing was written.
+    Rows {
+        count: usize,
+        errors: Vec<RowProblem>,
+    },
+    NotFound {
+        what: String,
+    },
+    UnsupportedMediaType {
+        expected: &'static str,
+    },
+    PayloadTooLarge {
+        limit: usize,
+    },
+    Store(StoreError),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RowProblem {
+    pub row: usize,
+    pub field: String,
+    pub message: String,
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::Store(e)
+    }
+}
+
+impl ApiError {
+    pub fn bad_request(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::BadRequest {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::Invalid(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
+    }
+
+    /// For lookups by path: a missing record is a 404, not a 422.
+    pub fn lookup(e: StoreError) -> ApiError {
+        match e {
+            StoreError::NotFound { entity, key, .. } => ApiError::NotFound {
+                what: format!("{entity} '{key}'"),
+            },
+            other => ApiError::Store(other),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Problem {
+    #[serde(rename = "type")]
+    kind: String,
+    title: String,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<FieldError>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    rows: Vec<RowProblem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    existing: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    earliest_valid_date: Option<String>,
+}
+
+fn problem(status: StatusCode, slug: &str, title: &str, detail: String) -> Problem {
+    Problem {
+        kind: format!("/problems/{slug}"),
+        title: title.to_string(),
+        status: status.as_u16(),
+        detail,
+        errors: Vec::new(),
+        rows: Vec::new(),
+        existing: None,
+        earliest_valid_date: None,
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut retry_after = false;
+        let (status, body) = match self {
+            ApiError::BadRequest { field, message } => {
+                let mut p = problem(
+                    StatusCode::BAD_REQUEST,
+                    "malformed-request",
+                    "Malformed request",
+                    format!("{field}: {message}"),
+                );
+                p.errors.push(FieldError { field, message });
+                (StatusCode::BAD_REQUEST, p)
+            }
+            ApiError::Invalid(errors) => {
+                let detail = errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let mut p = problem(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid-field",
+                    "Invalid field",
+                    detail,
+                );
+                p.errors = errors;
+                (StatusCode::UNPROCESSABLE_ENTITY, p)
+            }
+            ApiError::Rows { count, errors } => {
+                let detail = format!(
+                    "{} of {count} rows are invalid; nothing was written. First: row {} {}: {}",
+                    errors.len(),
+                    errors.first().map_or(0, |e| e.row),
+                    errors.first().map_or("", |e| e.field.as_str()),
+                    errors.first().map_or("", |e| e.message.as_str()),
+                );
+                let mut p = problem(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid-rows",
+                    "Invalid rows",
+                    detail,
+                );
+                p.rows = errors;
+                (StatusCode::UNPROCESSABLE_ENTITY, p)
+            }
+            ApiError::NotFound { what } => (
+                StatusCode::NOT_FOUND,
+                problem(
+                    StatusCode::NOT_FOUND,
+                    "not-found",
+                    "Not found",
+                    format!("{what} does not exist"),
+                ),
+            ),
+            ApiError::UnsupportedMediaType { expected } => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                problem(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported-media-type",
+                    "Unsupported media type",
+                    format!("send the body as {expected}"),
+                ),
+            ),
+            ApiError::PayloadTooLarge { limit } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                problem(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload-too-large",
+                    "Payload too large",
+                    format!("the body is larger than {limit} bytes"),
+                ),
+            ),
+            ApiError::Store(e) => store_problem(e, &mut retry_after),
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
+    }
+}
+
+fn store_problem(e: StoreError, retry_after: &mut bool) -> (StatusCode, Problem) {
+    match e {
+        StoreError::NotFound { entity, field, key } => {
+            let mut p = problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown-reference",
+                "Unknown reference",
+                format!("{field}: {entity} '{key}' does not exist"),
+            );
+            p.errors.push(FieldError {
+                field: field.to_string(),
+                message: format!("{entity} '{key}' does not exist"),
+            });
+            (StatusCode::UNPROCESSABLE_ENTITY, p)
+        }
+        StoreError::Conflict {
+            field,
+            message,
+            existing,
+        } => {
+            let mut p = problem(
+                StatusCode::CONFLICT,
+                "conflict",
+                "Conflict",
+                message.clone(),
+            );
+            p.errors.push(FieldError {
+                field: field.to_string(),
+                message,
+            });
+            p.existing = existing;
+            (StatusCode::CONFLICT, p)
+        }
+        StoreError::Invalid { field, message } => {
+            let mut p = problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-field",
+                "Invalid field",
+                format!("{field}: {message}"),
+            );
+            p.errors.push(FieldError { field, message });
+            (StatusCode::UNPROCESSABLE_ENTITY, p)
+        }
+        StoreError::DoseRule(rule) => {
+            let mut p = problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "dose-rule",
+                "The dose breaks a vaccination rule",
+                rule.to_string(),
+            );
+            if let DoseRuleError::IntervalTooShort { earliest, .. } = &rule {
+                p.earliest_valid_date = Some(vaxgrid_store::format_date(*earliest));
+            }
+            let mut message = rule.to_string();
+            if rule.overridable() {
+                message.push_str(" (a clinician may record it with override_reason)");
+            }
+            p.errors.push(FieldError {
+                field: rule.field().to_string(),
+                message,
+            });
+            (StatusCode::UNPROCESSABLE_ENTITY, p)
+        }
+        StoreError::Busy | StoreError::Unavailable(_) | StoreError::WriterStopped => {
+            *retry_after = true;
+            let detail = e.to_string();
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                problem(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Temporarily unavailable",
+                    detail,
+                ),
+            )
+        }
+        StoreError::UnsupportedUrl(_) | StoreError::Database(_) => {
+            tracing::error!(error = %e, "internal error");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                problem(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Internal error",
+                    "the server could not complete the request; it has been logged".into(),
+                ),
+            )
+        }
+    }
+}

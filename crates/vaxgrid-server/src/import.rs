@@ -1,0 +1,181 @@
+//! CSV bulk lists: the persons file layout shared by the HTTP import and the
+//! `vaxgrid import persons` command.
+//!
+//! Columns: `id_type,id_number,full_name,birth_date,sex,phone,home_area,occupation,priority_groups`
+//! (groups separated by `;`). A header row is required.
+
+use serde::Deserialize;
+use vaxgrid_core::identity::{IdType, Sex};
+use vaxgrid_store::model::NewPerson;
+use vaxgrid_store::persons::RowError;
+
+pub const PERSON_HEADER: [&str; 9] = [
+    "id_type",
+    "id_number",
+    "full_name",
+    "birth_date",
+    "sex",
+    "phone",
+    "home_area",
+    "occupation",
+    "priority_groups",
+];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PersonRow {
+    id_type: String,
+    id_number: String,
+    full_name: String,
+    birth_date: String,
+    sex: String,
+    #[serde(default)]
+    phone: Option<String>,
+    home_area: String,
+    #[serde(default)]
+    occupation: Option<String>,
+    #[serde(default)]
+    priority_groups: Option<String>,
+}
+
+/// The column a CSV error is about, when it says.
+pub fn csv_field(e: &csv::Error) -> String {
+    let text = e.to_string();
+    text.split("field ")
+        .nth(1)
+        .and_then(|rest| rest.split(['`', ':', ' ']).find(|s| !s.is_empty()))
+        .map_or_else(|| "row".to_string(), |s| s.trim_matches('`').to_string())
+}
+
+pub fn csv_message(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "the row is not valid UTF-8".to_string(),
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
+            format!("the row has {len} columns; the header has {expected_len}")
+        }
+        csv::ErrorKind::Deserialize { err, .. } => err.to_string(),
+        _ => e.to_string(),
+    }
+}
+
+fn row_to_person(r: PersonRow) -> Result<NewPerson, (String, String)> {
+    let bad = |f: &str, m: String| (f.to_string(), m);
+    let id_type = IdType::parse(r.id_type.trim()).ok_or_else(|| {
+        bad(
+            "id_type",
+            format!(
+                "'{}' is not an ID type; use cccd, cmnd, cn_resident or passport",
+                r.id_type
+            ),
+        )
+    })?;
+    let birth_date = vaxgrid_store::parse_date(r.birth_date.trim()).ok_or_else(|| {
+        bad(
+            "birth_date",
+            format!("'{}' is not a date YYYY-MM-DD", r.birth_date),
+        )
+    })?;
+    let sex = Sex::parse(r.sex.trim())
+        .ok_or_else(|| bad("sex", format!("'{}' is not male, female or other", r.sex)))?;
+    for (field, value) in [
+        ("full_name", &r.full_name),
+        ("id_number", &r.id_number),
+        ("home_area", &r.home_area),
+    ] {
+        if value.contains('\0') {
+            return Err(bad(field, "text must not contain NUL characters".into()));
+        }
+    }
+    let non_empty = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    Ok(NewPerson {
+        id: uuid::Uuid::now_v7().to_string(),
+        id_type,
+        id_number: r.id_number,
+        full_name: r.full_name,
+        birth_date,
+        sex,
+        phone: non_empty(r.phone),
+        home_area: r.home_area.trim().to_string(),
+        occupation: non_empty(r.occupation),
+        priority_groups: r
+            .priority_groups
+            .unwrap_or_default()
+            .split([';', '|'])
+            .map(str::trim)
+            .filter(|g| !g.is_empty())
+            .map(str::to_string)
+            .collect(),
+    })
+}
+
+/// Parses a persons CSV. Returns the persons of the good rows and an error
+/// for each bad row (1-based data row numbers).
+pub fn parse_persons_csv<R: std::io::Read>(
+    input: R,
+    mut on_row: impl FnMut(usize),
+) -> (Vec<(usize, NewPerson)>, Vec<RowError>) {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(input);
+    let mut people = Vec::new();
+    let mut errors = Vec::new();
+    match reader.headers() {
+        Ok(h) => {
+            let missing: Vec<&str> = PERSON_HEADER[..5]
+                .iter()
+                .chain(std::iter::once(&"home_area"))
+                .filter(|c| !h.iter().any(|x| x == **c))
+                .copied()
+                .collect();
+            if !missing.is_empty() {
+                errors.push(RowError {
+                    row: 0,
+                    field: missing[0].to_string(),
+                    message: format!("the header lacks the column(s) {}", missing.join(", ")),
+                });
+                return (people, errors);
+            }
+        }
+        Err(e) => {
+            errors.push(RowError {
+                row: 0,
+                field: "header".into(),
+                message: csv_message(&e),
+            });
+            return (people, errors);
+        }
+    }
+    for (i, record) in reader.deserialize::<PersonRow>().enumerate() {
+        let row = i + 1;
+        on_row(row);
+        match record
+            .map_err(|e| (csv_field(&e), csv_message(&e)))
+            .and_then(row_to_person)
+        {
+            Ok(p) => people.push((row, p)),
+            Err((field, message)) => errors.push(RowError {
+                row,
+                field,
+                message,
+            }),
+        }
+    }
+    (people, errors)
+}
+
+/// Writes one person row in the import layout (used by tests, the demo and the benchmark).
+pub fn person_csv_row(p: &NewPerson) -> Vec<String> {
+    vec![
+        p.id_type.as_str().to_string(),
+        p.id_number.clone(),
+        p.full_name.clone(),
+        vaxgrid_store::format_date(p.birth_date),
+        p.sex.as_str().to_string(),
+        p.phone.clone().unwrap_or_default(),
+        p.home_area.clone(),
+        p.occupation.clone().unwrap_or_default(),
+        p.priority_groups.join(";"),
+    ]
+}

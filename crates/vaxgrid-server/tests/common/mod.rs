@@ -1,0 +1,168 @@
+//! TestApp: the real router on a free port over a scratch database.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use vaxgrid_server::AppState;
+use vaxgrid_store::scratch::Scratch;
+use vaxgrid_store::writer::WriterConfig;
+use vaxgrid_store::Store;
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub store: Store,
+    pub scratch: Scratch,
+}
+
+impl TestApp {
+    pub async fn start(backend: &str) -> TestApp {
+        TestApp::start_with(backend, WriterConfig::default()).await
+    }
+
+    pub async fn start_with(backend: &str, config: WriterConfig) -> TestApp {
+        let scratch = Scratch::of(backend).await.unwrap_or_else(|e| {
+            panic!("{backend} is required for this test and is not reachable: {e}")
+        });
+        let store = Store::open(&scratch.url).await.expect("open");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let state = AppState::new(store.clone(), config);
+        tokio::spawn(async move {
+            let _ = vaxgrid_server::serve(state, listener).await;
+        });
+        TestApp {
+            base,
+            client: reqwest::Client::new(),
+            store,
+            scratch,
+        }
+    }
+
+    pub async fn cleanup(self) {
+        self.store.close().await;
+        self.scratch.cleanup().await;
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .json(body)
+            .send()
+            .await
+            .expect("send");
+        Self::read(r).await
+    }
+
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("send");
+        Self::read(r).await
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("send");
+        Self::read(r).await
+    }
+
+    async fn read(r: reqwest::Response) -> (u16, Value) {
+        let status = r.status().as_u16();
+        let ct = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let text = r.text().await.expect("body");
+        if status >= 400 {
+            assert_eq!(
+                ct, "application/problem+json",
+                "error {status} must be problem+json: {text}"
+            );
+        }
+        assert_ne!(status, 500, "a 500 is never an answer to input: {text}");
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, value)
+    }
+
+    /// Province 22 > district 193 > commune 06658 > village 0665801, plus
+    /// products, a lot AZ-1 and site S1.
+    pub async fn seed(&self) {
+        for area in [
+            json!({"code": "22", "level": "province", "name": "Quảng Ninh", "name_en": "Quang Ninh"}),
+            json!({"code": "193", "parent_code": "22", "level": "district", "name": "Hạ Long"}),
+            json!({"code": "06658", "parent_code": "193", "level": "commune", "name": "Hồng Gai"}),
+            json!({"code": "0665801", "parent_code": "06658", "level": "village", "name": "Khu 1"}),
+            json!({"code": "194", "parent_code": "22", "level": "district", "name": "Móng Cái"}),
+            json!({"code": "06700", "parent_code": "194", "level": "commune", "name": "Ka Long"}),
+        ] {
+            let (s, b) = self.post("/api/v1/areas", &area).await;
+            assert_eq!(s, 201, "{b}");
+        }
+        self.store.seed_standard_products().await.unwrap();
+        let (s, b) = self
+            .post("/api/v1/lots", &json!({"product_code": "AZ", "lot_number": "AZ-1", "expiry": "2030-12-31", "doses": 1000}))
+            .await;
+        assert_eq!(s, 201, "{b}");
+        let (s, b) = self
+            .post(
+                "/api/v1/sites",
+                &json!({"code": "S1", "name": "Trạm Y tế Hồng Gai", "kind": "commune_health_station", "area_code": "06658", "stations": 2, "daily_capacity": 200}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+    }
+
+    pub async fn person(&self, serial: u32, name: &str) -> String {
+        let (s, b) = self
+            .post(
+                "/api/v1/persons",
+                &json!({"id_type": "cccd", "id_number": format!("022080{serial:06}"), "full_name": name,
+                        "birth_date": "1980-05-17", "sex": "male", "home_area": "0665801", "priority_groups": ["frontline"]}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        b["person"]["id"].as_str().unwrap().to_string()
+    }
+}
+
+pub fn dose_body(id: &str, person: &str, date: &str) -> Value {
+    json!({"id": id, "person_id": person, "product_code": "AZ", "lot_number": "AZ-1", "site_code": "S1", "administered_on": date})
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+#[allow(unused_macros, reason = "not every test binary runs on both backends")]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name("sqlite").await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name("postgres").await
+                }
+            }
+        )*
+    };
+}
+#[allow(unused_imports, reason = "not every test binary runs on both backends")]
+pub(crate) use on_both_backends;

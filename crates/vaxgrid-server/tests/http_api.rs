@@ -1,0 +1,359 @@
+//! The JSON API over real HTTP, on SQLite and PostgreSQL.
+
+mod common;
+
+use common::{dose_body, new_id, on_both_backends, TestApp};
+use serde_json::json;
+use vaxgrid_store::writer::WriterConfig;
+
+on_both_backends!(
+    dose_lifecycle_over_http,
+    bad_input_is_a_precise_4xx_and_writes_nothing,
+    csv_import_is_all_or_nothing,
+    registry_search_and_conflicts,
+    full_queue_answers_503_with_retry_after,
+    areas_paginate_and_report_coverage,
+);
+
+async fn dose_lifecycle_over_http(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let person = app.person(1, "Nguyễn Văn Đức").await;
+    let id = new_id();
+    let body = dose_body(&id, &person, "2021-07-01");
+    let (s, rec) = app.post("/api/v1/doses", &body).await;
+    assert_eq!(s, 201, "{rec}");
+    assert_eq!(rec["dose_number"], 1);
+    // Retry: same id, same body.
+    let (s, again) = app.post("/api/v1/doses", &body).await;
+    assert_eq!((s, again["id"].clone()), (200, rec["id"].clone()));
+    // Same id, another body.
+    let (s, p) = app
+        .post("/api/v1/doses", &dose_body(&id, &person, "2021-07-02"))
+        .await;
+    assert_eq!(s, 409, "{p}");
+    assert_eq!(p["errors"][0]["field"], "id");
+    // Too early: 422 with the earliest valid date.
+    let (s, p) = app
+        .post(
+            "/api/v1/doses",
+            &dose_body(&new_id(), &person, "2021-07-15"),
+        )
+        .await;
+    assert_eq!(s, 422, "{p}");
+    assert_eq!(p["earliest_valid_date"], "2021-07-29");
+    assert_eq!(p["errors"][0]["field"], "administered_on");
+    let mut overridden = dose_body(&new_id(), &person, "2021-07-15");
+    overridden["override_reason"] = json!("travel for work");
+    let (s, d2) = app.post("/api/v1/doses", &overridden).await;
+    assert_eq!(s, 201, "{d2}");
+    // Correction.
+    let (s, c) = app
+        .post(
+            &format!(
+                "/api/v1/doses/{}/entered-in-error",
+                d2["id"].as_str().unwrap()
+            ),
+            &json!({"id": new_id(), "reason": "wrong lot", "author": "nurse"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    let (s, h) = app.get(&format!("/api/v1/persons/{person}/doses")).await;
+    assert_eq!(s, 200);
+    assert_eq!(h["records"].as_array().unwrap().len(), 3);
+    assert_eq!(h["valid_doses"], 1);
+    assert_eq!(h["next_dose_due"], "2021-08-26");
+    let (s, _) = app
+        .get(&format!("/api/v1/doses/{}", rec["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(s, 200);
+    app.cleanup().await;
+}
+
+async fn bad_input_is_a_precise_4xx_and_writes_nothing(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let person = app.person(1, "Trần Thị Bình").await;
+    let good = dose_body(&new_id(), &person, "2021-07-01");
+    let mut cases: Vec<(&str, serde_json::Value, u16, &str)> = Vec::new();
+    let mut missing = good.clone();
+    missing.as_object_mut().unwrap().remove("lot_number");
+    cases.push(("missing field", missing, 422, "lot_number"));
+    let mut wrong_type = good.clone();
+    wrong_type["dose_number"] = json!("one");
+    cases.push(("wrong type", wrong_type, 422, "dose_number"));
+    let mut extra = good.clone();
+    extra["colour"] = json!("blue");
+    cases.push(("extra field", extra, 422, "colour"));
+    let mut bad_uuid = good.clone();
+    bad_uuid["id"] = json!("not-a-uuid");
+    cases.push(("bad id", bad_uuid, 400, "id"));
+    let mut bad_date = good.clone();
+    bad_date["administered_on"] = json!("2021-13-01");
+    cases.push(("bad date", bad_date, 422, "administered_on"));
+    for (field, value) in [
+        ("person_id", json!(new_id())),
+        ("product_code", json!("NOPE")),
+        ("lot_number", json!("NOPE")),
+        ("site_code", json!("NOPE")),
+    ] {
+        let mut unknown = good.clone();
+        unknown[field] = value;
+        cases.push(("unknown reference", unknown, 422, field));
+    }
+    for (what, body, status, field) in cases {
+        let (s, p) = app.post("/api/v1/doses", &body).await;
+        assert_eq!(s, status, "{what}: {p}");
+        let named = p["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["field"] == field);
+        assert!(named, "{what}: the problem must name {field}: {p}");
+    }
+    // Malformed JSON, invalid UTF-8, NUL, wrong media type, oversized body.
+    let (s, p) = app
+        .post_raw("/api/v1/doses", "application/json", b"{\"id\": ".to_vec())
+        .await;
+    assert_eq!(s, 400, "{p}");
+    let (s, _) = app
+        .post_raw(
+            "/api/v1/doses",
+            "application/json",
+            b"{\"id\": \"\xff\xfe\"}".to_vec(),
+        )
+        .await;
+    assert_eq!(s, 400);
+    let (s, _) = app
+        .post_raw(
+            "/api/v1/persons",
+            "application/json",
+            br#"{"full_name": "a\u0000b"}"#.to_vec(),
+        )
+        .await;
+    assert_eq!(s, 400);
+    let (s, _) = app
+        .post_raw(
+            "/api/v1/doses",
+            "text/plain",
+            serde_json::to_vec(&good).unwrap(),
+        )
+        .await;
+    assert_eq!(s, 415);
+    let mut huge = good.clone();
+    huge["vaccinator"] = json!("x".repeat(70 * 1024));
+    let (s, _) = app.post("/api/v1/doses", &huge).await;
+    assert_eq!(s, 413);
+    // Invalid ID numbers for persons.
+    for (id_type, number, field) in [
+        ("cccd", "02208000000", "id_number"),
+        ("cccd", "099080000001", "id_number"),
+        ("cn_resident", "11010519491231002Y", "id_number"),
+    ] {
+        let (s, p) = app
+            .post(
+                "/api/v1/persons",
+                &json!({"id_type": id_type, "id_number": number, "full_name": "X", "birth_date": "1980-05-17", "sex": "male", "home_area": "0665801"}),
+            )
+            .await;
+        assert_eq!(s, 422, "{number}: {p}");
+        assert_eq!(p["errors"][0]["field"], field);
+    }
+    let (s, p) = app.get("/api/v1/persons?limit=9999&name=x").await;
+    assert_eq!(s, 400, "{p}");
+    assert_eq!(p["errors"][0]["field"], "limit");
+    let (s, _) = app.get("/api/v1/persons/not-a-uuid").await;
+    assert_eq!(s, 400);
+    let (s, _) = app.get(&format!("/api/v1/persons/{}", new_id())).await;
+    assert_eq!(s, 404);
+    let (s, _) = app.get("/api/v1/nothing-here").await;
+    assert_eq!(s, 404);
+    // Nothing of all that was written.
+    assert_eq!(app.store.count_doses().await.unwrap(), 0);
+    assert_eq!(app.store.count_persons().await.unwrap(), 1);
+    app.cleanup().await;
+}
+
+async fn csv_import_is_all_or_nothing(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let header =
+        "id_type,id_number,full_name,birth_date,sex,phone,home_area,occupation,priority_groups\n";
+    let bad = format!(
+        "{header}cccd,022080000101,Lê Văn Một,1980-01-02,male,0912345678,0665801,nông dân,frontline\n\
+         cccd,022080000102,Lê Văn Hai,1980-13-02,male,,0665801,,\n\
+         cccd,022080000103,Lê Văn Ba,1980-01-02,male,,9999999,,\n"
+    );
+    let (s, p) = app
+        .post_raw("/api/v1/persons/import", "text/csv", bad.into_bytes())
+        .await;
+    assert_eq!(s, 422, "{p}");
+    let rows: Vec<(u64, String)> = p["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["row"].as_u64().unwrap(),
+                r["field"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![(2, "birth_date".to_string()), (3, "home_area".to_string())]
+    );
+    assert_eq!(
+        app.store.count_persons().await.unwrap(),
+        0,
+        "no partial import"
+    );
+    let good = format!("{header}cccd,022080000101,Lê Văn Một,1980-01-02,male,0912345678,0665801,nông dân,frontline;health_worker\n");
+    let (s, p) = app
+        .post_raw("/api/v1/persons/import", "text/csv", good.into_bytes())
+        .await;
+    assert_eq!(s, 201, "{p}");
+    assert_eq!(p["imported"], 1);
+    let (s, _) = app
+        .post_raw(
+            "/api/v1/persons/import",
+            "text/csv",
+            b"\xff\xfe,,\n1,2\n".to_vec(),
+        )
+        .await;
+    assert_eq!(s, 422);
+    app.cleanup().await;
+}
+
+async fn registry_search_and_conflicts(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let first = app.person(5, "Nguyễn Văn Đức").await;
+    let (s, p) = app
+        .post(
+            "/api/v1/persons",
+            &json!({"id_type": "cccd", "id_number": "022080000005", "full_name": "Other", "birth_date": "1980-05-17", "sex": "male", "home_area": "0665801"}),
+        )
+        .await;
+    assert_eq!(s, 409);
+    assert_eq!(p["existing"], format!("/api/v1/persons/{first}"));
+    let (s, twin) = app
+        .post(
+            "/api/v1/persons",
+            &json!({"id_type": "cccd", "id_number": "022080000006", "full_name": "nguyen van duc", "birth_date": "1980-05-17", "sex": "male", "home_area": "0665801"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    assert_eq!(twin["possible_duplicates"], json!([first]));
+    let (s, page) = app.get("/api/v1/persons?name=nguyen%20van%20duc").await;
+    assert_eq!(s, 200);
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    let (s, page) = app.get("/api/v1/persons?id_number=022080000005").await;
+    assert_eq!((s, page["items"][0]["id"].clone()), (200, json!(first)));
+    // Merge the twin into the first record.
+    let twin_id = twin["person"]["id"].as_str().unwrap();
+    let (s, m) = app
+        .post(
+            &format!("/api/v1/persons/{first}/merge"),
+            &json!({"duplicate_id": twin_id, "reason": "same CCCD card"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{m}");
+    let (_, view) = app.get(&format!("/api/v1/persons/{twin_id}")).await;
+    assert_eq!(view["merged_into"], json!(first));
+    app.cleanup().await;
+}
+
+async fn full_queue_answers_503_with_retry_after(backend: &str) {
+    let app = TestApp::start_with(
+        backend,
+        WriterConfig {
+            max_batch: 1,
+            queue: 1,
+        },
+    )
+    .await;
+    app.seed().await;
+    let person = app.person(9, "Phạm Văn Chín").await;
+    // Many concurrent first doses for one person: one succeeds; the rest are
+    // either refused by the rules (422) or by the full queue (503).
+    let mut tasks = Vec::new();
+    for _ in 0..200 {
+        let client = app.client.clone();
+        let url = format!("{}/api/v1/doses", app.base);
+        let body = dose_body(&new_id(), &person, "2021-07-01");
+        tasks.push(tokio::spawn(async move {
+            let r = client.post(url).json(&body).send().await.unwrap();
+            (
+                r.status().as_u16(),
+                r.headers().get("retry-after").is_some(),
+            )
+        }));
+    }
+    let mut statuses = std::collections::BTreeMap::new();
+    for t in tasks {
+        let (s, retry) = t.await.unwrap();
+        if s == 503 {
+            assert!(retry, "503 must carry Retry-After");
+        }
+        *statuses.entry(s).or_insert(0) += 1;
+    }
+    assert_eq!(statuses.get(&201), Some(&1), "{statuses:?}");
+    assert!(
+        statuses.contains_key(&503),
+        "a queue of one must overflow: {statuses:?}"
+    );
+    assert!(
+        statuses.keys().all(|s| [201, 422, 503].contains(s)),
+        "{statuses:?}"
+    );
+    app.cleanup().await;
+}
+
+async fn areas_paginate_and_report_coverage(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let (s, page) = app.get("/api/v1/areas?parent=22&limit=1").await;
+    assert_eq!(s, 200);
+    assert_eq!(page["items"][0]["code"], "193");
+    let cursor = page["next_cursor"].as_str().unwrap().to_string();
+    let (_, page2) = app
+        .get(&format!("/api/v1/areas?parent=22&limit=1&after={cursor}"))
+        .await;
+    assert_eq!(page2["items"][0]["code"], "194");
+    assert!(page2["next_cursor"].is_null());
+    let person = app.person(3, "Hoàng Văn Ba").await;
+    let (s, _) = app
+        .post(
+            "/api/v1/doses",
+            &dose_body(&new_id(), &person, "2021-07-01"),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, r) = app.get("/api/v1/reports/coverage?area=22").await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["area"]["total"]["population"], 1);
+    assert_eq!(r["area"]["total"]["at_least_one"], 1);
+    assert_eq!(r["area"]["by_group"]["frontline"]["at_least_one"], 1);
+    assert_eq!(r["children"][0]["area_code"], "193");
+    assert_eq!(r["children"][0]["total"]["at_least_one"], 1);
+    assert_eq!(r["children"][1]["total"]["at_least_one"], 0);
+    let (s, _) = app.get("/api/v1/reports/coverage?area=nope").await;
+    assert_eq!(s, 404);
+    let (s, _) = app.get("/api/v1/reports/coverage").await;
+    assert_eq!(s, 400);
+    let home = app
+        .client
+        .get(format!("{}/", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains("<svg") && home.contains("Quảng Ninh"),
+        "{home}"
+    );
+    app.cleanup().await;
+}

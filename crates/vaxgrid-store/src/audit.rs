@@ -1,0 +1,161 @@
+//! Append-only audit log with a hash chain: each row's hash covers its
+//! content and the previous row's hash, so altering or removing a row breaks
+//! every link after it.
+
+use sha2::{Digest, Sha256};
+use sqlx::{Any, Row, Transaction};
+
+use crate::db::{value_rows, Backend};
+use crate::error::StoreError;
+use crate::Store;
+
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub at: i64,
+    pub actor: String,
+    pub address: Option<String>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub details: String,
+}
+
+impl AuditEntry {
+    pub fn new(
+        actor: &str,
+        action: &str,
+        entity: &str,
+        entity_id: &str,
+        details: serde_json::Value,
+    ) -> AuditEntry {
+        AuditEntry {
+            at: crate::now_micros(),
+            actor: actor.to_string(),
+            address: None,
+            action: action.to_string(),
+            entity: entity.to_string(),
+            entity_id: entity_id.to_string(),
+            details: details.to_string(),
+        }
+    }
+}
+
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+fn link_hash(seq: i64, e: &AuditEntry, prev: &str) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        seq.to_string().as_str(),
+        &e.at.to_string(),
+        &e.actor,
+        e.address.as_deref().unwrap_or(""),
+        &e.action,
+        &e.entity,
+        &e.entity_id,
+        &e.details,
+        prev,
+    ] {
+        h.update(part.as_bytes());
+        h.update([0x1f]);
+    }
+    hex::encode(h.finalize())
+}
+
+/// Appends entries inside the caller's transaction.
+pub(crate) async fn append(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    entries: &[AuditEntry],
+) -> Result<(), StoreError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    if backend == Backend::Postgres {
+        // Serialise appenders so that two transactions never extend the same
+        // chain head; SQLite writers are already serialised by BEGIN IMMEDIATE.
+        sqlx::query("SELECT pg_advisory_xact_lock(734502)")
+            .execute(&mut **tx)
+            .await?;
+    }
+    let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut **tx)
+        .await?;
+    let (mut seq, mut prev) = match head {
+        Some(row) => (
+            row.try_get::<i64, _>("seq")?,
+            row.try_get::<String, _>("hash")?,
+        ),
+        None => (0, GENESIS.to_string()),
+    };
+    for chunk in entries.chunks(300) {
+        let sql = format!(
+            "INSERT INTO audit_log (seq, at, actor, address, action, entity, entity_id, details, prev_hash, hash) VALUES {}",
+            value_rows(chunk.len(), 10)
+        );
+        let mut q = sqlx::query(&sql);
+        for e in chunk {
+            seq += 1;
+            let hash = link_hash(seq, e, &prev);
+            q = q
+                .bind(seq)
+                .bind(e.at)
+                .bind(e.actor.clone())
+                .bind(e.address.clone())
+                .bind(e.action.clone())
+                .bind(e.entity.clone())
+                .bind(e.entity_id.clone())
+                .bind(e.details.clone())
+                .bind(prev.clone())
+                .bind(hash.clone());
+            prev = hash;
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// The first row whose content or link does not match the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokenLink {
+    pub seq: i64,
+    pub reason: String,
+}
+
+impl Store {
+    /// Walks the whole chain; `Ok(None)` means intact. Returns also the
+    /// number of rows checked.
+    pub async fn verify_audit(&self) -> Result<(u64, Option<BrokenLink>), StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor, address, action, entity, entity_id, details, prev_hash, hash FROM audit_log ORDER BY seq",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut prev = GENESIS.to_string();
+        for (expected_seq, row) in (1i64..).zip(rows.iter()) {
+            let seq: i64 = row.try_get("seq")?;
+            let e = AuditEntry {
+                at: row.try_get("at")?,
+                actor: row.try_get("actor")?,
+                address: row.try_get("address")?,
+                action: row.try_get("action")?,
+                entity: row.try_get("entity")?,
+                entity_id: row.try_get("entity_id")?,
+                details: row.try_get("details")?,
+            };
+            let stored_prev: String = row.try_get("prev_hash")?;
+            let stored_hash: String = row.try_get("hash")?;
+            let broken = |reason: String| Ok((rows.len() as u64, Some(BrokenLink { seq, reason })));
+            if seq != expected_seq {
+                return broken(format!("row {expected_seq} is missing (next row is {seq})"));
+            }
+            if stored_prev != prev {
+                return broken("prev_hash does not match the previous row".into());
+            }
+            if link_hash(seq, &e, &prev) != stored_hash {
+                return broken("content does not match its hash (altered)".into());
+            }
+            prev = stored_hash;
+        }
+        Ok((rows.len() as u64, None))
+    }
+}

@@ -1,0 +1,232 @@
+//! Connecting, choosing the backend from the URL scheme, and migrations.
+
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+use crate::error::StoreError;
+
+/// The two supported backends. Both are driven through sqlx's `Any` driver
+/// with one portable SQL text (`$n` parameters, `ON CONFLICT`, `RETURNING`);
+/// where the dialects differ the two variants stand side by side in a `match`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+/// Migrations in order. Never edit a released one: add the next number.
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+}];
+
+pub(crate) fn backend_of(url: &str) -> Result<Backend, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Backend::Postgres)
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_string()))
+    }
+}
+
+pub(crate) async fn connect(
+    url: &str,
+    max_connections: u32,
+) -> Result<(AnyPool, Backend), StoreError> {
+    sqlx::any::install_default_drivers();
+    let backend = backend_of(url)?;
+    let url = match backend {
+        // Create the file if it is missing; the demo relies on it.
+        Backend::Sqlite if !url.contains("mode=") => {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{sep}mode=rwc")
+        }
+        _ => url.to_string(),
+    };
+    let options: AnyConnectOptions = url
+        .parse()
+        .map_err(|_| StoreError::UnsupportedUrl(url.clone()))?;
+    let pool = AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if backend == Backend::Postgres {
+                    // Plan every execution of a prepared statement for its
+                    // own parameters: a generic plan made while a table was
+                    // small would keep scanning it whole as it grows.
+                    conn.execute("SET plan_cache_mode = force_custom_plan")
+                        .await?;
+                }
+                if backend == Backend::Sqlite {
+                    // WAL lets readers run beside the writer; synchronous=FULL
+                    // makes every commit durable (fsync of the WAL), which is
+                    // what an acknowledged dose promises.
+                    conn.execute(
+                        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
+                         PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; \
+                         PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await?;
+    Ok((pool, backend))
+}
+
+/// Applies the migrations not yet applied, each in its own transaction, and
+/// returns the names of those it applied.
+pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<Vec<String>, StoreError> {
+    pool.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )
+    .await?;
+    let mut applied = Vec::new();
+    for m in MIGRATIONS {
+        let mut tx = match backend {
+            Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => {
+                let mut tx = pool.begin().await?;
+                // Two servers starting at once must not both migrate.
+                tx.execute("SELECT pg_advisory_xact_lock(734501)").await?;
+                tx
+            }
+        };
+        let done: Option<(i64,)> =
+            sqlx::query_as("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(m.version)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if done.is_some() {
+            tx.rollback().await?;
+            continue;
+        }
+        let sql = match backend {
+            Backend::Sqlite => m.sqlite,
+            Backend::Postgres => m.postgres,
+        };
+        tx.execute(sql).await?;
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(m.version)
+        .bind(m.name)
+        .bind(crate::now_micros())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        applied.push(format!("{:04}_{}", m.version, m.name));
+    }
+    Ok(applied)
+}
+
+/// Column types for rows passed as one JSON parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Col {
+    Text,
+    Int,
+}
+
+/// `SELECT <columns> FROM <rows of $n>` where `$n` is a JSON array of rows,
+/// each row a JSON array of the column values in order. One statement text
+/// serves every batch size, so it stays prepared in the statement cache and
+/// a batch is one round trip instead of one per row or per chunk. The two
+/// dialects differ only here.
+pub(crate) fn json_rows(backend: Backend, param: usize, cols: &[Col]) -> String {
+    match backend {
+        Backend::Sqlite => {
+            let list: Vec<String> = (0..cols.len())
+                .map(|i| format!("json_extract(value, '$[{i}]')"))
+                .collect();
+            format!(
+                "SELECT {} FROM json_each(${param}) WHERE true",
+                list.join(", ")
+            )
+        }
+        Backend::Postgres => {
+            let list: Vec<String> = cols
+                .iter()
+                .enumerate()
+                .map(|(i, c)| match c {
+                    Col::Text => format!("(r->>{i})"),
+                    Col::Int => format!("(r->>{i})::bigint"),
+                })
+                .collect();
+            format!(
+                "SELECT {} FROM json_array_elements(${param}::json) AS r",
+                list.join(", ")
+            )
+        }
+    }
+}
+
+/// `column IN (<the strings of the JSON array $n>)`.
+pub(crate) fn in_json(backend: Backend, column: &str, param: usize) -> String {
+    match backend {
+        Backend::Sqlite => format!("{column} IN (SELECT value FROM json_each(${param}))"),
+        // `= ANY(ARRAY(…))` makes the list an init-plan array, which the
+        // planner answers from the column's index; `IN (SELECT …)` becomes a
+        // hash semi-join over a sequential scan of the whole table.
+        Backend::Postgres => {
+            format!("{column} = ANY(ARRAY(SELECT json_array_elements_text(${param}::json)))")
+        }
+    }
+}
+
+/// `$start, $start+1, …` for `n` parameters.
+pub(crate) fn params(start: usize, n: usize) -> String {
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `($1, $2, $3), ($4, $5, $6), …` for `rows` rows of `cols` columns.
+pub(crate) fn value_rows(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", params(r * cols + 1, cols)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_is_chosen_from_the_scheme() {
+        assert_eq!(backend_of("sqlite://x.db").unwrap(), Backend::Sqlite);
+        assert_eq!(backend_of("postgres://u@h/db").unwrap(), Backend::Postgres);
+        let err = backend_of("mysql://u@h/db").unwrap_err().to_string();
+        assert!(err.contains("use sqlite://FILE or postgres://"), "{err}");
+    }
+
+    #[test]
+    fn placeholders_are_numbered_across_rows() {
+        assert_eq!(value_rows(2, 2), "($1, $2), ($3, $4)");
+    }
+}

@@ -1,0 +1,1138 @@
+//! The append-only dose log and the batch the dose writer commits.
+//!
+//! `apply_batch` is the hot path: it loads everything a batch of commands
+//! needs with a handful of set queries, runs the pure rules of
+//! `vaxgrid-core` in memory (each command sees the effect of the ones before
+//! it), then writes the new rows, the counter increments and the audit
+//! entries, and commits once.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+use vaxgrid_core::coverage::{contribution, split_groups, Contribution, CoverageDelta};
+use vaxgrid_core::dose::{check_new_dose, next_dose_due, LotFacts, NewDose, ValidDose};
+use vaxgrid_core::product::Product;
+
+use crate::audit::{self, AuditEntry};
+use crate::catalog::lot_from_row;
+use crate::db::{in_json, json_rows, params, Backend, Col};
+use crate::error::StoreError;
+use crate::model::{CorrectionRequest, DoseKind, DoseRecord, DoseRequest, Lot, MergeRequest};
+use crate::persons::bump_population;
+use crate::Store;
+
+pub(crate) const DOSE_COLUMNS: &str = "province_code, id, person_id, kind, corrects_id, product_code, lot_number, \
+    site_code, dose_number, administered_on, vaccinator, override_reason, reason, author, area_code, recorded_at, body_hash";
+const DOSE_NCOLS: usize = 17;
+
+pub(crate) fn dose_from_row(row: &AnyRow) -> Result<DoseRecord, StoreError> {
+    let kind: String = row.try_get("kind")?;
+    let recorded_at: i64 = row.try_get("recorded_at")?;
+    Ok(DoseRecord {
+        id: row.try_get("id")?,
+        person_id: row.try_get("person_id")?,
+        kind: DoseKind::parse(&kind).ok_or_else(|| {
+            StoreError::invalid("kind", format!("stored dose kind '{kind}' is unknown"))
+        })?,
+        corrects_id: row.try_get("corrects_id")?,
+        product_code: row.try_get("product_code")?,
+        lot_number: row.try_get("lot_number")?,
+        site_code: row.try_get("site_code")?,
+        dose_number: row.try_get("dose_number")?,
+        administered_on: row.try_get("administered_on")?,
+        vaccinator: row.try_get("vaccinator")?,
+        override_reason: row.try_get("override_reason")?,
+        reason: row.try_get("reason")?,
+        author: row.try_get("author")?,
+        area_code: row.try_get("area_code")?,
+        recorded_at: crate::format_instant(recorded_at),
+        province_code: row.try_get("province_code")?,
+        recorded_at_micros: recorded_at,
+        body_hash: row.try_get("body_hash")?,
+    })
+}
+
+/// The valid doses among `records`: administered and not entered in error,
+/// in date order (recording order breaks ties).
+pub fn valid_doses(records: &[DoseRecord]) -> Vec<ValidDose> {
+    let voided: HashSet<&str> = records
+        .iter()
+        .filter(|r| r.kind == DoseKind::EnteredInError)
+        .filter_map(|r| r.corrects_id.as_deref())
+        .collect();
+    let mut valid: Vec<&DoseRecord> = records
+        .iter()
+        .filter(|r| r.kind == DoseKind::Administered && !voided.contains(r.id.as_str()))
+        .collect();
+    valid.sort_by(|a, b| {
+        (a.administered_on.as_str(), a.recorded_at_micros)
+            .cmp(&(b.administered_on.as_str(), b.recorded_at_micros))
+    });
+    valid
+        .into_iter()
+        .filter_map(|r| {
+            Some(ValidDose {
+                product_code: r.product_code.clone(),
+                date: crate::parse_date(&r.administered_on)?,
+            })
+        })
+        .collect()
+}
+
+/// A command for the dose writer.
+#[derive(Debug, Clone)]
+pub enum WriteCommand {
+    Dose(DoseRequest),
+    EnteredInError(CorrectionRequest),
+    Merge(MergeRequest),
+}
+
+#[derive(Debug, Clone)]
+pub enum WriteOutcome {
+    /// A new record was committed.
+    Created(DoseRecord),
+    /// The same id and body were committed before; this is that record.
+    Existing(DoseRecord),
+    Merged {
+        survivor_id: String,
+        duplicate_id: String,
+        already: bool,
+    },
+}
+
+/// What the batch knows of one person whose history it may change. Persons
+/// merged into another share the survivor's state.
+#[derive(Debug, Clone)]
+struct PersonState {
+    province_code: String,
+    home_area: String,
+    area_path: String,
+    groups: Vec<String>,
+    birth_date: time::Date,
+    members: Vec<String>,
+    records: Vec<DoseRecord>,
+    before: Option<Contribution>,
+    merged_away: bool,
+    touched: bool,
+}
+
+struct PersonRow {
+    id: String,
+    province_code: String,
+    home_area: String,
+    area_path: String,
+    groups: Vec<String>,
+    birth_date: time::Date,
+    merged_into: Option<String>,
+}
+
+/// Rows of `select` whose `column` is one of `keys`, for each (column, keys)
+/// pair: one statement whatever the number of keys. A row matching two
+/// conditions comes back twice.
+async fn fetch_any(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    select: &str,
+    conditions: &[(&str, Vec<&str>)],
+) -> Result<Vec<AnyRow>, StoreError> {
+    let conditions: Vec<(&str, Vec<&str>)> = conditions
+        .iter()
+        .map(|(c, keys)| {
+            (
+                *c,
+                keys.iter()
+                    .copied()
+                    .collect::<HashSet<_>>()
+                    .into_iter()
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .filter(|(_, keys)| !keys.is_empty())
+        .collect();
+    if conditions.is_empty() {
+        return Ok(Vec::new());
+    }
+    // UNION ALL of one indexed lookup per condition: an OR of the two would
+    // make both engines scan the table. Callers tolerate repeated rows.
+    let branches: Vec<String> = conditions
+        .iter()
+        .enumerate()
+        .map(|(i, (c, _))| format!("{select} WHERE {}", in_json(backend, c, i + 1)))
+        .collect();
+    let sql = branches.join(" UNION ALL ");
+    let mut q = sqlx::query(&sql);
+    for (_, keys) in &conditions {
+        q = q.bind(serde_json::to_string(keys).expect("strings serialise"));
+    }
+    Ok(q.fetch_all(&mut **tx).await?)
+}
+
+async fn fetch_in<'a>(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    select: &str,
+    column: &str,
+    keys: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<AnyRow>, StoreError> {
+    fetch_any(tx, backend, select, &[(column, keys.into_iter().collect())]).await
+}
+
+fn person_row(row: &AnyRow) -> Result<PersonRow, StoreError> {
+    let birth: String = row.try_get("birth_date")?;
+    Ok(PersonRow {
+        id: row.try_get("id")?,
+        province_code: row.try_get("province_code")?,
+        home_area: row.try_get("home_area")?,
+        area_path: row.try_get("area_path")?,
+        groups: split_groups(&row.try_get::<String, _>("priority_groups")?),
+        birth_date: crate::parse_date(&birth).ok_or_else(|| {
+            StoreError::invalid(
+                "birth_date",
+                format!("stored birth date '{birth}' is not a date"),
+            )
+        })?,
+        merged_into: row.try_get("merged_into")?,
+    })
+}
+
+const PERSON_SELECT: &str =
+    "SELECT id, province_code, home_area, area_path, priority_groups, birth_date, merged_into FROM persons";
+
+/// Loads the persons with the given ids, the survivors they were merged
+/// into, and everyone merged into those survivors, with their dose records
+/// (`prefetched` holds the records already read for some of them); returns
+/// (id → root id, root id → state).
+async fn load_people(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    ids: &HashSet<String>,
+    mut prefetched: HashMap<String, Vec<DoseRecord>>,
+    products: &HashMap<String, Product>,
+) -> Result<(HashMap<String, String>, HashMap<String, PersonState>), StoreError> {
+    let mut rows: HashMap<String, PersonRow> = HashMap::new();
+    let keys: Vec<&str> = ids.iter().map(String::as_str).collect();
+    for r in fetch_any(
+        tx,
+        backend,
+        PERSON_SELECT,
+        &[("id", keys.clone()), ("merged_into", keys)],
+    )
+    .await?
+    {
+        let p = person_row(&r)?;
+        rows.insert(p.id.clone(), p);
+    }
+    // Rare: a requested person was merged into someone not requested.
+    let survivors: Vec<String> = rows
+        .values()
+        .filter_map(|p| p.merged_into.clone())
+        .filter(|s| !rows.contains_key(s))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    if !survivors.is_empty() {
+        let keys: Vec<&str> = survivors.iter().map(String::as_str).collect();
+        for r in fetch_any(
+            tx,
+            backend,
+            PERSON_SELECT,
+            &[("id", keys.clone()), ("merged_into", keys)],
+        )
+        .await?
+        {
+            let p = person_row(&r)?;
+            rows.insert(p.id.clone(), p);
+        }
+    }
+    let mut root_of = HashMap::new();
+    let mut states: HashMap<String, PersonState> = HashMap::new();
+    for p in rows.values().filter(|p| p.merged_into.is_none()) {
+        states.insert(
+            p.id.clone(),
+            PersonState {
+                province_code: p.province_code.clone(),
+                home_area: p.home_area.clone(),
+                area_path: p.area_path.clone(),
+                groups: p.groups.clone(),
+                birth_date: p.birth_date,
+                members: vec![p.id.clone()],
+                records: Vec::new(),
+                before: None,
+                merged_away: false,
+                touched: false,
+            },
+        );
+        root_of.insert(p.id.clone(), p.id.clone());
+    }
+    for p in rows.values() {
+        if let Some(root) = &p.merged_into {
+            if let Some(state) = states.get_mut(root) {
+                state.members.push(p.id.clone());
+                root_of.insert(p.id.clone(), root.clone());
+            }
+        }
+    }
+    let unread: Vec<&str> = root_of
+        .keys()
+        .filter(|id| !prefetched.contains_key(*id))
+        .map(String::as_str)
+        .collect();
+    let select = format!("SELECT {DOSE_COLUMNS} FROM doses");
+    for r in fetch_in(tx, backend, &select, "person_id", unread).await? {
+        let rec = dose_from_row(&r)?;
+        prefetched
+            .entry(rec.person_id.clone())
+            .or_default()
+            .push(rec);
+    }
+    for (person, records) in prefetched {
+        if let Some(state) = root_of.get(&person).and_then(|root| states.get_mut(root)) {
+            state.records.extend(records);
+        }
+    }
+    for state in states.values_mut() {
+        state.before = contribution(&valid_doses(&state.records), |c| products.get(c));
+    }
+    Ok((root_of, states))
+}
+
+/// Products and sites as the writer last read them. Neither can be changed
+/// or removed through the store (only added), so a cached entry stays true;
+/// an unknown code makes the writer read the table again.
+#[derive(Debug, Default)]
+pub(crate) struct Catalog {
+    products: HashMap<String, Product>,
+    sites: HashSet<String>,
+}
+
+impl Catalog {
+    async fn refresh(
+        &mut self,
+        tx: &mut Transaction<'static, Any>,
+        cmds: &[WriteCommand],
+    ) -> Result<(), StoreError> {
+        let wants = |f: &dyn Fn(&DoseRequest) -> bool| {
+            cmds.iter()
+                .any(|c| matches!(c, WriteCommand::Dose(d) if f(d)))
+        };
+        if self.products.is_empty() || wants(&|d| !self.products.contains_key(&d.product_code)) {
+            self.products = store_products(tx).await?;
+        }
+        if wants(&|d| !self.sites.contains(&d.site_code)) {
+            let rows = sqlx::query("SELECT code FROM sites")
+                .fetch_all(&mut **tx)
+                .await?;
+            self.sites = rows
+                .iter()
+                .map(|r| r.try_get::<String, _>("code"))
+                .collect::<Result<_, _>>()?;
+        }
+        Ok(())
+    }
+}
+
+fn conflict_id(id: &str) -> StoreError {
+    StoreError::Conflict {
+        field: "id",
+        message: format!("record id {id} was already used for a different record"),
+        existing: Some(format!("/api/v1/doses/{id}")),
+    }
+}
+
+/// Daily counter key: (province, area code, area path, product, dose number, day).
+type DailyKey = (String, String, String, String, i64, String);
+
+/// Applies a batch in one transaction. The outer error means nothing was
+/// written; the inner results say what happened to each command.
+pub(crate) async fn apply_batch(
+    store: &Store,
+    catalog: &mut Catalog,
+    cmds: &[WriteCommand],
+) -> Result<Vec<Result<WriteOutcome, StoreError>>, StoreError> {
+    let today = crate::today();
+    let mut tx = store.begin_write().await?;
+    catalog.refresh(&mut tx, cmds).await?;
+    let products = &catalog.products;
+
+    // One read for the records already stored under this batch's ids (and
+    // correction targets) and for the histories of the persons it names.
+    let mut wanted: Vec<&str> = Vec::new();
+    let mut named_people: Vec<&str> = Vec::new();
+    for c in cmds {
+        match c {
+            WriteCommand::Dose(d) => {
+                wanted.push(&d.id);
+                named_people.push(&d.person_id);
+            }
+            WriteCommand::EnteredInError(c) => {
+                wanted.push(&c.id);
+                wanted.push(&c.target_id);
+            }
+            WriteCommand::Merge(m) => {
+                named_people.push(&m.survivor_id);
+                named_people.push(&m.duplicate_id);
+            }
+        }
+    }
+    let select = format!("SELECT {DOSE_COLUMNS} FROM doses");
+    let wanted_set: HashSet<&str> = wanted.iter().copied().collect();
+    let named_set: HashSet<&str> = named_people.iter().copied().collect();
+    let mut known: HashMap<String, DoseRecord> = HashMap::new();
+    let mut prefetched: HashMap<String, Vec<DoseRecord>> = named_set
+        .iter()
+        .map(|p| (p.to_string(), Vec::new()))
+        .collect();
+    let mut seen: HashSet<String> = HashSet::new();
+    for r in fetch_any(
+        &mut tx,
+        store.backend,
+        &select,
+        &[("id", wanted), ("person_id", named_people)],
+    )
+    .await?
+    {
+        let rec = dose_from_row(&r)?;
+        if !seen.insert(rec.id.clone()) {
+            continue;
+        }
+        if wanted_set.contains(rec.id.as_str()) {
+            known.insert(rec.id.clone(), rec.clone());
+        }
+        if let Some(list) = prefetched.get_mut(&rec.person_id) {
+            list.push(rec);
+        }
+    }
+
+    let mut person_ids: HashSet<String> = named_set.iter().map(|p| p.to_string()).collect();
+    for c in cmds {
+        if let WriteCommand::EnteredInError(c) = c {
+            if let Some(t) = known.get(&c.target_id) {
+                person_ids.insert(t.person_id.clone());
+            }
+        }
+    }
+    let (mut root_of, mut states) =
+        load_people(&mut tx, store.backend, &person_ids, prefetched, products).await?;
+
+    let mut lots: HashMap<String, Vec<Lot>> = HashMap::new();
+    let lot_numbers = cmds.iter().filter_map(|c| match c {
+        WriteCommand::Dose(d) => Some(d.lot_number.as_str()),
+        _ => None,
+    });
+    let lot_select = "SELECT product_code, lot_number, expiry, status, doses FROM lots";
+    for r in fetch_in(
+        &mut tx,
+        store.backend,
+        lot_select,
+        "lot_number",
+        lot_numbers,
+    )
+    .await?
+    {
+        let lot = lot_from_row(&r)?;
+        lots.entry(lot.lot_number.clone()).or_default().push(lot);
+    }
+    let sites = &catalog.sites;
+
+    let now = crate::now_micros();
+    let mut inserts: Vec<DoseRecord> = Vec::new();
+    let mut in_batch: HashMap<String, usize> = HashMap::new();
+    let mut daily: BTreeMap<DailyKey, i64> = BTreeMap::new();
+    let mut merges: Vec<(Vec<String>, String)> = Vec::new();
+    let mut population_removed: Vec<(String, String, String, Vec<String>)> = Vec::new();
+    let mut audit_entries: Vec<AuditEntry> = Vec::new();
+    let mut results = Vec::with_capacity(cmds.len());
+
+    for cmd in cmds {
+        let result = match cmd {
+            WriteCommand::Dose(d) => {
+                let hash = d.body_hash();
+                let earlier = in_batch.get(&d.id).map(|&i| &inserts[i]).or_else(|| known.get(&d.id));
+                if let Some(rec) = earlier {
+                    if rec.body_hash == hash {
+                        Ok(WriteOutcome::Existing(rec.clone()))
+                    } else {
+                        Err(conflict_id(&d.id))
+                    }
+                } else {
+                    record_dose(d, hash, now, today, products, &lots, sites, &root_of, &mut states).map(|rec| {
+                        let day_key = (
+                            rec.province_code.clone(),
+                            rec.area_code.clone(),
+                            area_path_of(&states, &root_of, &rec.person_id),
+                            rec.product_code.clone(),
+                            rec.dose_number,
+                            rec.administered_on.clone(),
+                        );
+                        *daily.entry(day_key).or_default() += 1;
+                        in_batch.insert(rec.id.clone(), inserts.len());
+                        inserts.push(rec.clone());
+                        WriteOutcome::Created(rec)
+                    })
+                }
+            }
+            WriteCommand::EnteredInError(c) => {
+                let hash = c.body_hash();
+                let earlier = in_batch.get(&c.id).map(|&i| &inserts[i]).or_else(|| known.get(&c.id));
+                if let Some(rec) = earlier {
+                    if rec.body_hash == hash {
+                        Ok(WriteOutcome::Existing(rec.clone()))
+                    } else {
+                        Err(conflict_id(&c.id))
+                    }
+                } else {
+                    let target = in_batch
+                        .get(&c.target_id)
+                        .map(|&i| inserts[i].clone())
+                        .or_else(|| known.get(&c.target_id).cloned());
+                    correct_dose(c, target, hash, now, &root_of, &mut states).map(|(rec, target)| {
+                        let day_key = (
+                            target.province_code.clone(),
+                            target.area_code.clone(),
+                            area_path_of(&states, &root_of, &target.person_id),
+                            target.product_code.clone(),
+                            target.dose_number,
+                            target.administered_on.clone(),
+                        );
+                        *daily.entry(day_key).or_default() -= 1;
+                        audit_entries.push(AuditEntry::new(
+                            &c.author,
+                            "entered_in_error",
+                            "dose",
+                            &c.target_id,
+                            serde_json::json!({"correction_id": c.id, "reason": c.reason}),
+                        ));
+                        in_batch.insert(rec.id.clone(), inserts.len());
+                        inserts.push(rec.clone());
+                        WriteOutcome::Created(rec)
+                    })
+                }
+            }
+            WriteCommand::Merge(m) => merge_people(m, &mut root_of, &mut states).inspect(|outcome| {
+                if let WriteOutcome::Merged { already: false, .. } = outcome {
+                    let dup = &states[&m.duplicate_id];
+                    merges.push((dup.members.clone(), m.survivor_id.clone()));
+                    population_removed.push((
+                        dup.province_code.clone(),
+                        dup.home_area.clone(),
+                        dup.area_path.clone(),
+                        dup.groups.clone(),
+                    ));
+                    audit_entries.push(AuditEntry::new(
+                        &m.actor,
+                        "merge",
+                        "person",
+                        &m.survivor_id,
+                        serde_json::json!({"duplicate_id": m.duplicate_id, "reason": m.reason, "moved_doses": dup.records.len()}),
+                    ));
+                }
+            }),
+        };
+        results.push(result);
+    }
+
+    // Coverage: each touched person's contribution before and after.
+    let mut coverage = CoverageDelta::default();
+    let mut area_info: HashMap<String, (String, String)> = HashMap::new();
+    for s in states.values().filter(|s| s.touched) {
+        let after = if s.merged_away {
+            None
+        } else {
+            contribution(&valid_doses(&s.records), |c| products.get(c))
+        };
+        coverage.change(
+            (&s.home_area, &s.groups, s.before.as_ref()),
+            (&s.home_area, &s.groups, after.as_ref()),
+        );
+        area_info.insert(
+            s.home_area.clone(),
+            (s.province_code.clone(), s.area_path.clone()),
+        );
+    }
+
+    for (members, survivor) in &merges {
+        let sql = format!(
+            "UPDATE persons SET merged_into = $1 WHERE id IN ({})",
+            params(2, members.len())
+        );
+        let mut q = sqlx::query(&sql).bind(survivor);
+        for id in members {
+            q = q.bind(id);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    bump_population(
+        &mut tx,
+        store.backend,
+        population_removed
+            .iter()
+            .map(|(p, a, path, g)| (p.as_str(), a.as_str(), path.as_str(), g.as_slice())),
+        -1,
+    )
+    .await?;
+    let coverage_rows: Vec<serde_json::Value> = coverage
+        .nonzero()
+        .map(|(key, v)| {
+            let (province, path) = &area_info[&key.area_code];
+            serde_json::json!([
+                province,
+                key.area_code,
+                path,
+                key.product_code,
+                key.priority_group,
+                v.at_least_one,
+                v.completed
+            ])
+        })
+        .collect();
+    let daily_rows: Vec<serde_json::Value> = daily
+        .into_iter()
+        .filter(|(_, n)| *n != 0)
+        .map(|((province, area, path, product, number, day), n)| {
+            serde_json::json!([province, area, path, product, number, day, n])
+        })
+        .collect();
+    write_facts(&mut tx, store.backend, &inserts, coverage_rows, daily_rows).await?;
+    audit::append(&mut tx, store.backend, &audit_entries).await?;
+    tx.commit().await?;
+    Ok(results)
+}
+
+fn area_path_of(
+    states: &HashMap<String, PersonState>,
+    root_of: &HashMap<String, String>,
+    person: &str,
+) -> String {
+    root_of
+        .get(person)
+        .and_then(|r| states.get(r))
+        .map(|s| s.area_path.clone())
+        .unwrap_or_default()
+}
+
+async fn store_products(
+    tx: &mut Transaction<'static, Any>,
+) -> Result<HashMap<String, Product>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT code, name, manufacturer, platform, dcc_mp, dcc_ma, dcc_vp, cvx, doses_in_series, min_interval_days, \
+         recommended_interval_days, doses_per_vial, storage_min_c, storage_max_c, open_vial_discard_hours, min_age_years FROM products",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut out = HashMap::new();
+    for row in &rows {
+        let n = |c: &str| -> Result<i64, StoreError> { Ok(row.try_get::<i64, _>(c)?) };
+        let p = Product {
+            code: row.try_get("code")?,
+            name: row.try_get("name")?,
+            manufacturer: row.try_get("manufacturer")?,
+            platform: row.try_get("platform")?,
+            dcc_mp: row.try_get("dcc_mp")?,
+            dcc_ma: row.try_get("dcc_ma")?,
+            dcc_vp: row.try_get("dcc_vp")?,
+            cvx: row.try_get("cvx")?,
+            doses_in_series: n("doses_in_series")? as u32,
+            min_interval_days: n("min_interval_days")? as u32,
+            recommended_interval_days: n("recommended_interval_days")? as u32,
+            doses_per_vial: n("doses_per_vial")? as u32,
+            storage_min_c: n("storage_min_c")? as i32,
+            storage_max_c: n("storage_max_c")? as i32,
+            open_vial_discard_hours: n("open_vial_discard_hours")? as u32,
+            min_age_years: n("min_age_years")? as u32,
+        };
+        out.insert(p.code.clone(), p);
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record_dose(
+    d: &DoseRequest,
+    hash: String,
+    now: i64,
+    today: time::Date,
+    products: &HashMap<String, Product>,
+    lots: &HashMap<String, Vec<Lot>>,
+    sites: &HashSet<String>,
+    root_of: &HashMap<String, String>,
+    states: &mut HashMap<String, PersonState>,
+) -> Result<DoseRecord, StoreError> {
+    let not_found = |entity, field, key: &str| StoreError::NotFound {
+        entity,
+        field,
+        key: key.to_string(),
+    };
+    let root = root_of
+        .get(&d.person_id)
+        .ok_or_else(|| not_found("person", "person_id", &d.person_id))?;
+    if *root != d.person_id {
+        return Err(StoreError::Conflict {
+            field: "person_id",
+            message: format!(
+                "person {} was merged into {root}; record the dose there",
+                d.person_id
+            ),
+            existing: Some(format!("/api/v1/persons/{root}")),
+        });
+    }
+    let product = products
+        .get(&d.product_code)
+        .ok_or_else(|| not_found("product", "product_code", &d.product_code))?;
+    let candidates = lots
+        .get(&d.lot_number)
+        .ok_or_else(|| not_found("lot", "lot_number", &d.lot_number))?;
+    let lot = candidates
+        .iter()
+        .find(|l| l.product_code == d.product_code)
+        .unwrap_or(&candidates[0]);
+    if !sites.contains(&d.site_code) {
+        return Err(not_found("site", "site_code", &d.site_code));
+    }
+    let expiry = crate::parse_date(&lot.expiry).ok_or_else(|| {
+        StoreError::invalid(
+            "lot_number",
+            format!("lot {} has no valid expiry", lot.lot_number),
+        )
+    })?;
+    let facts = LotFacts {
+        product_code: lot.product_code.clone(),
+        expiry,
+        status: lot.status,
+    };
+    let state = states.get_mut(root).expect("roots have states");
+    let history = valid_doses(&state.records);
+    let new = NewDose {
+        product,
+        lot: &facts,
+        date: d.administered_on,
+        dose_number: d.dose_number,
+        override_reason: d.override_reason.as_deref(),
+    };
+    let number = check_new_dose(&history, state.birth_date, today, &new, |c| products.get(c))?;
+    let rec = DoseRecord {
+        id: d.id.clone(),
+        person_id: d.person_id.clone(),
+        kind: DoseKind::Administered,
+        corrects_id: None,
+        product_code: d.product_code.clone(),
+        lot_number: d.lot_number.clone(),
+        site_code: d.site_code.clone(),
+        dose_number: i64::from(number),
+        administered_on: crate::format_date(d.administered_on),
+        vaccinator: d.vaccinator.clone(),
+        override_reason: d.override_reason.clone(),
+        reason: None,
+        author: d.vaccinator.clone(),
+        area_code: state.home_area.clone(),
+        recorded_at: crate::format_instant(now),
+        province_code: state.province_code.clone(),
+        recorded_at_micros: now,
+        body_hash: hash,
+    };
+    state.records.push(rec.clone());
+    state.touched = true;
+    Ok(rec)
+}
+
+fn correct_dose(
+    c: &CorrectionRequest,
+    target: Option<DoseRecord>,
+    hash: String,
+    now: i64,
+    root_of: &HashMap<String, String>,
+    states: &mut HashMap<String, PersonState>,
+) -> Result<(DoseRecord, DoseRecord), StoreError> {
+    let target = target.ok_or_else(|| StoreError::NotFound {
+        entity: "dose",
+        field: "dose_id",
+        key: c.target_id.clone(),
+    })?;
+    if target.kind != DoseKind::Administered {
+        return Err(StoreError::invalid(
+            "dose_id",
+            "an entered-in-error record cannot itself be entered in error",
+        ));
+    }
+    let root = root_of
+        .get(&target.person_id)
+        .ok_or_else(|| StoreError::NotFound {
+            entity: "person",
+            field: "person_id",
+            key: target.person_id.clone(),
+        })?;
+    let state = states.get_mut(root).expect("roots have states");
+    if let Some(earlier) = state.records.iter().find(|r| {
+        r.kind == DoseKind::EnteredInError && r.corrects_id.as_deref() == Some(target.id.as_str())
+    }) {
+        return Err(StoreError::Conflict {
+            field: "dose_id",
+            message: format!(
+                "dose {} was already entered in error by record {}",
+                target.id, earlier.id
+            ),
+            existing: Some(format!("/api/v1/doses/{}", earlier.id)),
+        });
+    }
+    let rec = DoseRecord {
+        id: c.id.clone(),
+        person_id: target.person_id.clone(),
+        kind: DoseKind::EnteredInError,
+        corrects_id: Some(target.id.clone()),
+        product_code: target.product_code.clone(),
+        lot_number: target.lot_number.clone(),
+        site_code: target.site_code.clone(),
+        dose_number: target.dose_number,
+        administered_on: target.administered_on.clone(),
+        vaccinator: None,
+        override_reason: None,
+        reason: Some(c.reason.clone()),
+        author: Some(c.author.clone()),
+        area_code: target.area_code.clone(),
+        recorded_at: crate::format_instant(now),
+        province_code: target.province_code.clone(),
+        recorded_at_micros: now,
+        body_hash: hash,
+    };
+    state.records.push(rec.clone());
+    state.touched = true;
+    Ok((rec, target))
+}
+
+fn merge_people(
+    m: &MergeRequest,
+    root_of: &mut HashMap<String, String>,
+    states: &mut HashMap<String, PersonState>,
+) -> Result<WriteOutcome, StoreError> {
+    let not_found = |field, key: &str| StoreError::NotFound {
+        entity: "person",
+        field,
+        key: key.to_string(),
+    };
+    let survivor_root = root_of
+        .get(&m.survivor_id)
+        .ok_or_else(|| not_found("survivor_id", &m.survivor_id))?
+        .clone();
+    let dup_root = root_of
+        .get(&m.duplicate_id)
+        .ok_or_else(|| not_found("duplicate_id", &m.duplicate_id))?
+        .clone();
+    if m.survivor_id == m.duplicate_id {
+        return Err(StoreError::invalid(
+            "duplicate_id",
+            "a person cannot be merged into itself",
+        ));
+    }
+    if survivor_root != m.survivor_id {
+        return Err(StoreError::Conflict {
+            field: "survivor_id",
+            message: format!(
+                "person {} was itself merged into {survivor_root}",
+                m.survivor_id
+            ),
+            existing: Some(format!("/api/v1/persons/{survivor_root}")),
+        });
+    }
+    if dup_root == survivor_root {
+        return Ok(WriteOutcome::Merged {
+            survivor_id: m.survivor_id.clone(),
+            duplicate_id: m.duplicate_id.clone(),
+            already: true,
+        });
+    }
+    if dup_root != m.duplicate_id {
+        return Err(StoreError::Conflict {
+            field: "duplicate_id",
+            message: format!(
+                "person {} was already merged into {dup_root}",
+                m.duplicate_id
+            ),
+            existing: Some(format!("/api/v1/persons/{dup_root}")),
+        });
+    }
+    let dup = states.get_mut(&dup_root).expect("roots have states");
+    dup.merged_away = true;
+    dup.touched = true;
+    let members = dup.members.clone();
+    let records = dup.records.clone();
+    let survivor = states.get_mut(&survivor_root).expect("roots have states");
+    survivor.members.extend(members.iter().cloned());
+    survivor.records.extend(records);
+    survivor.touched = true;
+    for id in members {
+        root_of.insert(id, survivor_root.clone());
+    }
+    Ok(WriteOutcome::Merged {
+        survivor_id: m.survivor_id.clone(),
+        duplicate_id: m.duplicate_id.clone(),
+        already: false,
+    })
+}
+
+const COVERAGE_UPSERT: &str = "INSERT INTO coverage_counters (province_code, area_code, area_path, product_code, priority_group, at_least_one, completed) \
+     {rows} ON CONFLICT (province_code, area_code, product_code, priority_group) DO UPDATE SET \
+     at_least_one = coverage_counters.at_least_one + excluded.at_least_one, \
+     completed = coverage_counters.completed + excluded.completed";
+const COVERAGE_TYPES: [Col; 7] = [
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Int,
+    Col::Int,
+];
+const DAILY_UPSERT: &str = "INSERT INTO daily_dose_counters (province_code, area_code, area_path, product_code, dose_number, day, doses) \
+     {rows} ON CONFLICT (province_code, area_code, product_code, dose_number, day) DO UPDATE SET \
+     doses = daily_dose_counters.doses + excluded.doses";
+const DAILY_TYPES: [Col; 7] = [
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Int,
+    Col::Text,
+    Col::Int,
+];
+
+/// Writes a batch's dose rows and counter increments. On PostgreSQL the three
+/// statements travel as one (data-modifying CTEs) to save round trips on the
+/// writer's critical path; SQLite runs them in-process, one after another.
+async fn write_facts(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    doses: &[DoseRecord],
+    coverage: Vec<serde_json::Value>,
+    daily: Vec<serde_json::Value>,
+) -> Result<(), StoreError> {
+    match backend {
+        Backend::Postgres => {
+            let sql = format!(
+                "WITH d AS (INSERT INTO doses ({DOSE_COLUMNS}) {} RETURNING 1), \
+                 c AS ({} RETURNING 1), y AS ({} RETURNING 1) \
+                 SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM c) + (SELECT count(*) FROM y) AS n",
+                json_rows(backend, 1, &DOSE_TYPES),
+                COVERAGE_UPSERT.replace("{rows}", &json_rows(backend, 2, &COVERAGE_TYPES)),
+                DAILY_UPSERT.replace("{rows}", &json_rows(backend, 3, &DAILY_TYPES)),
+            );
+            sqlx::query(&sql)
+                .bind(dose_rows_json(doses))
+                .bind(serde_json::Value::Array(coverage).to_string())
+                .bind(serde_json::Value::Array(daily).to_string())
+                .fetch_one(&mut **tx)
+                .await?;
+        }
+        Backend::Sqlite => {
+            insert_dose_rows(tx, backend, doses).await?;
+            for (template, types, rows) in [
+                (COVERAGE_UPSERT, &COVERAGE_TYPES, coverage),
+                (DAILY_UPSERT, &DAILY_TYPES, daily),
+            ] {
+                if rows.is_empty() {
+                    continue;
+                }
+                let sql = template.replace("{rows}", &json_rows(backend, 1, types));
+                sqlx::query(&sql)
+                    .bind(serde_json::Value::Array(rows).to_string())
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn dose_rows_json(rows: &[DoseRecord]) -> String {
+    let json: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!([
+                r.province_code,
+                r.id,
+                r.person_id,
+                r.kind.as_str(),
+                r.corrects_id,
+                r.product_code,
+                r.lot_number,
+                r.site_code,
+                r.dose_number,
+                r.administered_on,
+                r.vaccinator,
+                r.override_reason,
+                r.reason,
+                r.author,
+                r.area_code,
+                r.recorded_at_micros,
+                r.body_hash,
+            ])
+        })
+        .collect();
+    serde_json::Value::Array(json).to_string()
+}
+
+const DOSE_TYPES: [Col; DOSE_NCOLS] = [
+    Col::Text, // province_code
+    Col::Text, // id
+    Col::Text, // person_id
+    Col::Text, // kind
+    Col::Text, // corrects_id
+    Col::Text, // product_code
+    Col::Text, // lot_number
+    Col::Text, // site_code
+    Col::Int,  // dose_number
+    Col::Text, // administered_on
+    Col::Text, // vaccinator
+    Col::Text, // override_reason
+    Col::Text, // reason
+    Col::Text, // author
+    Col::Text, // area_code
+    Col::Int,  // recorded_at
+    Col::Text, // body_hash
+];
+
+/// Inserts dose rows with one statement (rows as one JSON parameter).
+pub(crate) async fn insert_dose_rows(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    rows: &[DoseRecord],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO doses ({DOSE_COLUMNS}) {}",
+        json_rows(backend, 1, &DOSE_TYPES)
+    );
+    sqlx::query(&sql)
+        .bind(dose_rows_json(rows))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A person's dose history with what it means.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct History {
+    pub person_id: String,
+    /// Every record, including entered-in-error ones and those of persons
+    /// merged into this one, in recording order.
+    pub records: Vec<DoseRecord>,
+    pub valid_doses: usize,
+    pub series_complete: bool,
+    pub next_dose_due: Option<String>,
+}
+
+impl Store {
+    pub async fn dose(&self, id: &str) -> Result<DoseRecord, StoreError> {
+        let row = sqlx::query(&format!("SELECT {DOSE_COLUMNS} FROM doses WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "dose",
+                field: "id",
+                key: id.to_string(),
+            })?;
+        dose_from_row(&row)
+    }
+
+    pub async fn history(&self, person_id: &str) -> Result<History, StoreError> {
+        let person = self.person(person_id).await?;
+        let root = person.merged_into.clone().unwrap_or(person.id.clone());
+        let rows = sqlx::query(&format!(
+            "SELECT {DOSE_COLUMNS} FROM doses WHERE person_id IN \
+             (SELECT id FROM persons WHERE id = $1 OR merged_into = $1) ORDER BY recorded_at, id"
+        ))
+        .bind(&root)
+        .fetch_all(&self.pool)
+        .await?;
+        let records = rows
+            .iter()
+            .map(dose_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let products: HashMap<String, Product> = self
+            .products()
+            .await?
+            .into_iter()
+            .map(|p| (p.code.clone(), p))
+            .collect();
+        let valid = valid_doses(&records);
+        let c = contribution(&valid, |code| products.get(code));
+        Ok(History {
+            person_id: root,
+            valid_doses: valid.len(),
+            series_complete: c.is_some_and(|c| c.completed),
+            next_dose_due: next_dose_due(&valid, |code| products.get(code)).map(crate::format_date),
+            records,
+        })
+    }
+
+    /// Doses in id order after `after`, for export.
+    pub async fn doses_after(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<DoseRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {DOSE_COLUMNS} FROM doses WHERE id > $1 ORDER BY id LIMIT $2"
+        ))
+        .bind(after.unwrap_or(""))
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(dose_from_row).collect()
+    }
+
+    /// Inserts ready-made dose rows in one transaction with no rules and no
+    /// counters: the baseline the dose benchmark compares the HTTP path with,
+    /// and the bulk path of demo seeding (which rebuilds counters after).
+    pub async fn insert_doses_raw(&self, rows: &[DoseRecord]) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        insert_dose_rows(&mut tx, self.backend, rows).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn count_doses(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM doses")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+}
+
+/// Builds a dose row for bulk paths (seeding, benchmark baseline).
+#[allow(clippy::too_many_arguments)]
+pub fn raw_dose(
+    id: String,
+    person_id: String,
+    province_code: String,
+    area_code: String,
+    product_code: &str,
+    lot_number: &str,
+    site_code: &str,
+    dose_number: i64,
+    administered_on: time::Date,
+) -> DoseRecord {
+    let now = crate::now_micros();
+    DoseRecord {
+        body_hash: crate::model::body_hash(&["raw", &id]),
+        id,
+        person_id,
+        kind: DoseKind::Administered,
+        corrects_id: None,
+        product_code: product_code.to_string(),
+        lot_number: lot_number.to_string(),
+        site_code: site_code.to_string(),
+        dose_number,
+        administered_on: crate::format_date(administered_on),
+        vaccinator: None,
+        override_reason: None,
+        reason: None,
+        author: None,
+        area_code,
+        recorded_at: crate::format_instant(now),
+        province_code,
+        recorded_at_micros: now,
+    }
+}

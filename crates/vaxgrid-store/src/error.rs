@@ -1,0 +1,69 @@
+//! Errors of the store. The server maps each variant to an HTTP status in one
+//! exhaustive match, so a new variant forces a decision there.
+
+use vaxgrid_core::dose::DoseRuleError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{entity} '{key}' does not exist")]
+    NotFound {
+        entity: &'static str,
+        /// The request field that named the missing record.
+        field: &'static str,
+        key: String,
+    },
+    #[error("{message}")]
+    Conflict {
+        field: &'static str,
+        message: String,
+        /// API path of the record the request collides with.
+        existing: Option<String>,
+    },
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error(transparent)]
+    DoseRule(#[from] DoseRuleError),
+    #[error("the dose writer queue is full; retry shortly")]
+    Busy,
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("the dose writer has stopped")]
+    WriterStopped,
+    #[error("unsupported database URL '{0}': use sqlite://FILE or postgres://USER@HOST/DB")]
+    UnsupportedUrl(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> StoreError {
+        StoreError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Whether retrying the same work may succeed (lock contention, a
+    /// serialization failure, a dropped connection).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Database(e) => match e {
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
+                sqlx::Error::Database(db) => {
+                    let code = db.code().unwrap_or_default();
+                    // SQLite: 5 BUSY, 6 LOCKED, 517 BUSY_SNAPSHOT; PostgreSQL:
+                    // 40001 serialization failure, 40P01 deadlock, 23505 unique
+                    // violation (a concurrent insert of the same key: the retry
+                    // then finds the row and answers idempotently).
+                    matches!(
+                        code.as_ref(),
+                        "5" | "6" | "517" | "40001" | "40P01" | "23505"
+                    )
+                }
+                _ => false,
+            },
+            StoreError::Busy => true,
+            _ => false,
+        }
+    }
+}

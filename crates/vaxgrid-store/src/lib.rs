@@ -1,0 +1,128 @@
+//! Storage for vaxgrid on SQLite (embedded default) and PostgreSQL, behind one
+//! `Store`. All SQL of the project lives in this crate.
+
+pub mod areas;
+pub mod audit;
+pub mod catalog;
+mod db;
+pub mod doses;
+pub mod error;
+pub mod model;
+pub mod persons;
+pub mod reports;
+pub mod scratch;
+pub mod writer;
+
+use sqlx::AnyPool;
+
+pub use db::Backend;
+pub use error::StoreError;
+
+/// Handle to the database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    url: std::sync::Arc<str>,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://FILE` or `postgres://…`); the backend is
+    /// chosen here, from the scheme, and nowhere else.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let max = if db::backend_of(url)? == Backend::Sqlite {
+            8
+        } else {
+            16
+        };
+        let (pool, backend) = db::connect(url, max).await?;
+        Ok(Store {
+            pool,
+            backend,
+            url: url.into(),
+        })
+    }
+
+    /// Connects and applies pending migrations.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let store = Store::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub async fn migrate(&self) -> Result<Vec<String>, StoreError> {
+        db::migrate(&self.pool, self.backend).await
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A second handle on the same database with its own small pool, for a
+    /// task that runs on another runtime (the dose writer's thread).
+    pub async fn reconnect(&self, max_connections: u32) -> Result<Store, StoreError> {
+        let (pool, backend) = db::connect(&self.url, max_connections).await?;
+        Ok(Store {
+            pool,
+            backend,
+            url: self.url.clone(),
+        })
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a transaction that will write. On SQLite it takes the write lock
+    /// at once (`BEGIN IMMEDIATE`), so a read-then-write transaction cannot
+    /// fail half-way when another writer commits in between.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// Refreshes the planner statistics (after bulk loads).
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        sqlx::query("ANALYZE").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Microseconds since the Unix epoch, the stored form of instants.
+pub fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
+/// Parses a stored or submitted `YYYY-MM-DD` date.
+pub fn parse_date(s: &str) -> Option<time::Date> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s, &format).ok()
+}
+
+/// Formats a date as `YYYY-MM-DD`.
+pub fn format_date(d: time::Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// Today's date in UTC.
+pub fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+/// RFC 3339 form of a stored instant.
+pub fn format_instant(micros: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

@@ -1,0 +1,258 @@
+//! Records as the store hands them out and the inputs it accepts. Inputs are
+//! already checked by the caller for shape; the store checks what needs the
+//! database (existence, uniqueness, history).
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use vaxgrid_core::area::AreaLevel;
+use vaxgrid_core::dose::LotStatus;
+use vaxgrid_core::identity::{IdType, Sex};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Area {
+    pub code: String,
+    pub parent_code: Option<String>,
+    pub level: AreaLevel,
+    pub name: String,
+    pub name_en: String,
+    pub path: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewArea {
+    pub code: String,
+    pub parent_code: Option<String>,
+    pub level: AreaLevel,
+    pub name: String,
+    pub name_en: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Person {
+    pub id: String,
+    pub id_type: IdType,
+    pub id_number: String,
+    pub full_name: String,
+    pub birth_date: String,
+    pub sex: Sex,
+    pub phone: Option<String>,
+    pub home_area: String,
+    pub commune_code: String,
+    pub province_code: String,
+    pub occupation: Option<String>,
+    pub priority_groups: Vec<String>,
+    pub merged_into: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPerson {
+    pub id: String,
+    pub id_type: IdType,
+    pub id_number: String,
+    pub full_name: String,
+    pub birth_date: time::Date,
+    pub sex: Sex,
+    pub phone: Option<String>,
+    pub home_area: String,
+    pub occupation: Option<String>,
+    pub priority_groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonCreated {
+    pub person: Person,
+    /// Persons with the same folded name, birth date and commune.
+    pub possible_duplicates: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lot {
+    pub product_code: String,
+    pub lot_number: String,
+    pub expiry: String,
+    pub status: LotStatus,
+    pub doses: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteKind {
+    CommuneHealthStation,
+    Hospital,
+    TemporarySite,
+    MobileTeam,
+}
+
+impl SiteKind {
+    pub const ALL: [SiteKind; 4] = [
+        SiteKind::CommuneHealthStation,
+        SiteKind::Hospital,
+        SiteKind::TemporarySite,
+        SiteKind::MobileTeam,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SiteKind::CommuneHealthStation => "commune_health_station",
+            SiteKind::Hospital => "hospital",
+            SiteKind::TemporarySite => "temporary_site",
+            SiteKind::MobileTeam => "mobile_team",
+        }
+    }
+    pub fn parse(s: &str) -> Option<SiteKind> {
+        SiteKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Site {
+    pub code: String,
+    pub name: String,
+    pub kind: SiteKind,
+    pub area_code: String,
+    pub stations: i64,
+    pub daily_capacity: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DoseKind {
+    Administered,
+    EnteredInError,
+}
+
+impl DoseKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DoseKind::Administered => "administered",
+            DoseKind::EnteredInError => "entered_in_error",
+        }
+    }
+    pub fn parse(s: &str) -> Option<DoseKind> {
+        match s {
+            "administered" => Some(DoseKind::Administered),
+            "entered_in_error" => Some(DoseKind::EnteredInError),
+            _ => None,
+        }
+    }
+}
+
+/// One row of the append-only dose log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DoseRecord {
+    pub id: String,
+    pub person_id: String,
+    pub kind: DoseKind,
+    pub corrects_id: Option<String>,
+    pub product_code: String,
+    pub lot_number: String,
+    pub site_code: String,
+    pub dose_number: i64,
+    pub administered_on: String,
+    pub vaccinator: Option<String>,
+    pub override_reason: Option<String>,
+    pub reason: Option<String>,
+    pub author: Option<String>,
+    pub area_code: String,
+    pub recorded_at: String,
+    #[serde(skip)]
+    pub province_code: String,
+    #[serde(skip)]
+    pub recorded_at_micros: i64,
+    #[serde(skip)]
+    pub body_hash: String,
+}
+
+/// A dose to record. `id` is chosen by the client so that a retry is a no-op.
+#[derive(Debug, Clone)]
+pub struct DoseRequest {
+    pub id: String,
+    pub person_id: String,
+    pub product_code: String,
+    pub lot_number: String,
+    pub site_code: String,
+    pub administered_on: time::Date,
+    pub dose_number: Option<u32>,
+    pub vaccinator: Option<String>,
+    pub override_reason: Option<String>,
+}
+
+/// Marks an earlier dose as entered in error; itself a new record.
+#[derive(Debug, Clone)]
+pub struct CorrectionRequest {
+    pub id: String,
+    pub target_id: String,
+    pub reason: String,
+    pub author: String,
+}
+
+/// Folds `duplicate_id` into `survivor_id`: the duplicate's dose history
+/// counts for the survivor from now on.
+#[derive(Debug, Clone)]
+pub struct MergeRequest {
+    pub survivor_id: String,
+    pub duplicate_id: String,
+    pub reason: String,
+    pub actor: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `after` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from `limit + 1` fetched rows.
+    pub fn from_rows(mut rows: Vec<T>, limit: usize, cursor_of: impl Fn(&T) -> String) -> Page<T> {
+        let next_cursor = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(cursor_of)
+        } else {
+            None
+        };
+        Page {
+            items: rows,
+            next_cursor,
+        }
+    }
+}
+
+/// Hash of the parts of a request that define it; a retry with the same id
+/// must carry the same parts.
+pub(crate) fn body_hash(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0x1f]);
+    }
+    hex::encode(h.finalize())
+}
+
+impl DoseRequest {
+    pub(crate) fn body_hash(&self) -> String {
+        body_hash(&[
+            "dose",
+            &self.person_id,
+            &self.product_code,
+            &self.lot_number,
+            &self.site_code,
+            &crate::format_date(self.administered_on),
+            &self.dose_number.map(|n| n.to_string()).unwrap_or_default(),
+            self.vaccinator.as_deref().unwrap_or(""),
+            self.override_reason.as_deref().unwrap_or(""),
+        ])
+    }
+}
+
+impl CorrectionRequest {
+    pub(crate) fn body_hash(&self) -> String {
+        body_hash(&[
+            "entered_in_error",
+            &self.target_id,
+            &self.reason,
+            &self.author,
+        ])
+    }
+}

@@ -1,0 +1,614 @@
+//! The population registry.
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+use vaxgrid_core::area::{province_of_path, subtree_upper_bound, AreaLevel};
+use vaxgrid_core::coverage::{split_groups, validate_groups, ALL_GROUPS};
+use vaxgrid_core::identity::{validate_id, IdType, Sex};
+use vaxgrid_core::names::fold_name;
+
+use crate::audit::{self, AuditEntry};
+use crate::db::{in_json, json_rows, params, Backend, Col};
+use crate::error::StoreError;
+use crate::model::{Area, NewPerson, Page, Person, PersonCreated};
+use crate::Store;
+
+const COLUMNS: &str = "province_code, id, id_type, id_number, full_name, folded_name, birth_date, sex, \
+    phone, home_area, area_path, commune_code, occupation, priority_groups, merged_into, created_at";
+const NCOLS: usize = 16;
+
+pub(crate) fn person_from_row(row: &AnyRow) -> Result<Person, StoreError> {
+    let id_type: String = row.try_get("id_type")?;
+    let sex: String = row.try_get("sex")?;
+    let groups: String = row.try_get("priority_groups")?;
+    Ok(Person {
+        id: row.try_get("id")?,
+        id_type: IdType::parse(&id_type).ok_or_else(|| {
+            StoreError::invalid("id_type", format!("stored id type '{id_type}' is unknown"))
+        })?,
+        id_number: row.try_get("id_number")?,
+        full_name: row.try_get("full_name")?,
+        birth_date: row.try_get("birth_date")?,
+        sex: Sex::parse(&sex)
+            .ok_or_else(|| StoreError::invalid("sex", format!("stored sex '{sex}' is unknown")))?,
+        phone: row.try_get("phone")?,
+        home_area: row.try_get("home_area")?,
+        commune_code: row.try_get("commune_code")?,
+        province_code: row.try_get("province_code")?,
+        occupation: row.try_get("occupation")?,
+        priority_groups: split_groups(&groups),
+        merged_into: row.try_get("merged_into")?,
+        created_at: crate::format_instant(row.try_get("created_at")?),
+    })
+}
+
+/// A person ready to insert: checked, normalised and placed in the tree.
+#[derive(Debug, Clone)]
+pub struct PlacedPerson {
+    pub new: NewPerson,
+    pub folded_name: String,
+    pub province_code: String,
+    pub area_path: String,
+    pub commune_code: String,
+}
+
+/// A row of a bulk operation that failed, with the field to correct.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RowError {
+    /// 1-based data row (the CSV header is row 0).
+    pub row: usize,
+    pub field: String,
+    pub message: String,
+}
+
+/// Checks the fields of a new person that need no database, and places the
+/// person under the home area (which must be a commune or village).
+pub fn place_person(
+    mut new: NewPerson,
+    areas: &HashMap<String, Area>,
+    today: time::Date,
+) -> Result<PlacedPerson, (String, String)> {
+    let err = |f: &str, m: String| Err((f.to_string(), m));
+    new.full_name = new
+        .full_name
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if new.full_name.is_empty() || new.full_name.chars().count() > 200 {
+        return err("full_name", "full name must be 1 to 200 characters".into());
+    }
+    if new.birth_date > today {
+        return err(
+            "birth_date",
+            format!(
+                "birth date {} is in the future",
+                crate::format_date(new.birth_date)
+            ),
+        );
+    }
+    if new.birth_date.year() < 1890 {
+        return err("birth_date", "birth date must be after 1890".into());
+    }
+    match validate_id(new.id_type, &new.id_number, new.birth_date, new.sex) {
+        Ok(normalised) => new.id_number = normalised,
+        Err(e) => return err("id_number", e.to_string()),
+    }
+    if let Some(phone) = &new.phone {
+        let digits = phone.strip_prefix('+').unwrap_or(phone);
+        if !(8..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return err(
+                "phone",
+                "phone must be 8 to 15 digits, optionally after '+'".into(),
+            );
+        }
+    }
+    if new
+        .occupation
+        .as_ref()
+        .is_some_and(|o| o.chars().count() > 100)
+    {
+        return err(
+            "occupation",
+            "occupation must be at most 100 characters".into(),
+        );
+    }
+    if let Err(m) = validate_groups(&new.priority_groups) {
+        return err("priority_groups", m);
+    }
+    let Some(area) = areas.get(&new.home_area) else {
+        return err(
+            "home_area",
+            format!("area '{}' does not exist", new.home_area),
+        );
+    };
+    let commune_code = match area.level {
+        AreaLevel::Village => area.parent_code.clone().unwrap_or_default(),
+        AreaLevel::Commune => area.code.clone(),
+        other => {
+            return err(
+                "home_area",
+                format!(
+                    "home area must be a commune or village, not a {}",
+                    other.as_str()
+                ),
+            )
+        }
+    };
+    Ok(PlacedPerson {
+        folded_name: fold_name(&new.full_name),
+        province_code: province_of_path(&area.path).to_string(),
+        area_path: area.path.clone(),
+        commune_code,
+        new,
+    })
+}
+
+fn bind_person<'q>(
+    q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    p: &'q PlacedPerson,
+    now: i64,
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(&p.province_code)
+        .bind(&p.new.id)
+        .bind(p.new.id_type.as_str())
+        .bind(&p.new.id_number)
+        .bind(&p.new.full_name)
+        .bind(&p.folded_name)
+        .bind(crate::format_date(p.new.birth_date))
+        .bind(p.new.sex.as_str())
+        .bind(&p.new.phone)
+        .bind(&p.new.home_area)
+        .bind(&p.area_path)
+        .bind(&p.commune_code)
+        .bind(&p.new.occupation)
+        .bind(p.new.priority_groups.join(","))
+        .bind(None::<String>)
+        .bind(now)
+}
+
+/// Adds `sign` to the population counters of each person's area and groups.
+pub(crate) async fn bump_population(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    people: impl Iterator<Item = (&str, &str, &str, &[String])>,
+    sign: i64,
+) -> Result<(), StoreError> {
+    let mut counts: HashMap<(String, String, String, String), i64> = HashMap::new();
+    for (province, area, path, groups) in people {
+        for g in groups.iter().map(String::as_str).chain([ALL_GROUPS]) {
+            *counts
+                .entry((
+                    province.to_string(),
+                    area.to_string(),
+                    path.to_string(),
+                    g.to_string(),
+                ))
+                .or_default() += sign;
+        }
+    }
+    let rows: Vec<serde_json::Value> = counts
+        .into_iter()
+        .filter(|(_, n)| *n != 0)
+        .map(|((province, area, path, group), n)| {
+            serde_json::json!([province, area, path, group, n])
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO population_counters (province_code, area_code, area_path, priority_group, population) {} \
+         ON CONFLICT (province_code, area_code, priority_group) DO UPDATE SET population = population_counters.population + excluded.population",
+        json_rows(backend, 1, &[Col::Text, Col::Text, Col::Text, Col::Text, Col::Int])
+    );
+    sqlx::query(&sql)
+        .bind(serde_json::Value::Array(rows).to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+const PERSON_TYPES: [Col; NCOLS] = [
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Int,
+];
+
+fn person_json(p: &PlacedPerson, now: i64) -> serde_json::Value {
+    serde_json::json!([
+        p.province_code,
+        p.new.id,
+        p.new.id_type.as_str(),
+        p.new.id_number,
+        p.new.full_name,
+        p.folded_name,
+        crate::format_date(p.new.birth_date),
+        p.new.sex.as_str(),
+        p.new.phone,
+        p.new.home_area,
+        p.area_path,
+        p.commune_code,
+        p.new.occupation,
+        p.new.priority_groups.join(","),
+        serde_json::Value::Null,
+        now,
+    ])
+}
+
+impl Store {
+    pub async fn area_map(&self) -> Result<HashMap<String, Area>, StoreError> {
+        Ok(self
+            .all_areas()
+            .await?
+            .into_iter()
+            .map(|a| (a.code.clone(), a))
+            .collect())
+    }
+
+    pub async fn person(&self, id: &str) -> Result<Person, StoreError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM persons WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "person",
+                field: "person_id",
+                key: id.to_string(),
+            })?;
+        person_from_row(&row)
+    }
+
+    /// Persons (not merged away) with the same folded name, birth date and
+    /// commune as `p`, other than `p`.
+    pub async fn possible_duplicates(&self, p: &Person) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id FROM persons WHERE folded_name = $1 AND birth_date = $2 AND commune_code = $3 \
+             AND id <> $4 AND merged_into IS NULL ORDER BY id LIMIT 20",
+        )
+        .bind(fold_name(&p.full_name))
+        .bind(&p.birth_date)
+        .bind(&p.commune_code)
+        .bind(&p.id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get::<String, _>("id")?))
+            .collect()
+    }
+
+    async fn existing_by_id_number(
+        &self,
+        id_type: IdType,
+        number: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row =
+            sqlx::query("SELECT id FROM persons WHERE id_number = $1 AND id_type = $2 LIMIT 1")
+                .bind(number)
+                .bind(id_type.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|r| r.try_get::<String, _>("id")).transpose()?)
+    }
+
+    /// Registers one person. The same ID number twice is a conflict pointing
+    /// at the existing record; a same-name, same-birth-date, same-commune
+    /// person is accepted and reported as a possible duplicate.
+    pub async fn create_person(
+        &self,
+        new: NewPerson,
+        actor: &str,
+    ) -> Result<PersonCreated, StoreError> {
+        let areas = self.area_map().await?;
+        let placed = place_person(new, &areas, crate::today())
+            .map_err(|(field, message)| StoreError::Invalid { field, message })?;
+        let conflict = |id: String| StoreError::Conflict {
+            field: "id_number",
+            message: format!(
+                "a person with {} {} is already registered",
+                placed.new.id_type.as_str(),
+                placed.new.id_number
+            ),
+            existing: Some(format!("/api/v1/persons/{id}")),
+        };
+        if let Some(id) = self
+            .existing_by_id_number(placed.new.id_type, &placed.new.id_number)
+            .await?
+        {
+            return Err(conflict(id));
+        }
+        let mut tx = self.begin_write().await?;
+        let now = crate::now_micros();
+        let sql = format!(
+            "INSERT INTO persons ({COLUMNS}) VALUES ({})",
+            params(1, NCOLS)
+        );
+        let result = bind_person(sqlx::query(&sql), &placed, now)
+            .execute(&mut *tx)
+            .await;
+        if let Err(sqlx::Error::Database(db)) = &result {
+            if db.is_unique_violation() {
+                drop(tx);
+                let id = self
+                    .existing_by_id_number(placed.new.id_type, &placed.new.id_number)
+                    .await?
+                    .unwrap_or_else(|| placed.new.id.clone());
+                return Err(conflict(id));
+            }
+        }
+        result?;
+        bump_population(
+            &mut tx,
+            self.backend,
+            std::iter::once((
+                placed.province_code.as_str(),
+                placed.new.home_area.as_str(),
+                placed.area_path.as_str(),
+                placed.new.priority_groups.as_slice(),
+            )),
+            1,
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::new(
+                actor,
+                "create",
+                "person",
+                &placed.new.id,
+                serde_json::json!({"home_area": placed.new.home_area}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        let person = self.person(&placed.new.id).await?;
+        let possible_duplicates = self.possible_duplicates(&person).await?;
+        Ok(PersonCreated {
+            person,
+            possible_duplicates,
+        })
+    }
+
+    /// Checks a whole batch of new persons without writing: field rules, home
+    /// areas, ID numbers repeated inside the batch or already registered.
+    pub async fn check_people(
+        &self,
+        rows: Vec<NewPerson>,
+    ) -> Result<(Vec<PlacedPerson>, Vec<RowError>), StoreError> {
+        let areas = self.area_map().await?;
+        let today = crate::today();
+        let mut placed = Vec::with_capacity(rows.len());
+        let mut errors = Vec::new();
+        let mut seen: HashMap<(IdType, String), usize> = HashMap::new();
+        for (i, new) in rows.into_iter().enumerate() {
+            match place_person(new, &areas, today) {
+                Ok(p) => {
+                    let key = (p.new.id_type, p.new.id_number.clone());
+                    if let Some(first) = seen.get(&key) {
+                        errors.push(RowError {
+                            row: i + 1,
+                            field: "id_number".into(),
+                            message: format!(
+                                "{} {} is repeated; first seen in row {first}",
+                                key.0.as_str(),
+                                key.1
+                            ),
+                        });
+                    } else {
+                        seen.insert(key, i + 1);
+                        placed.push((i + 1, p));
+                    }
+                }
+                Err((field, message)) => errors.push(RowError {
+                    row: i + 1,
+                    field,
+                    message,
+                }),
+            }
+        }
+        // ID numbers already registered, looked up in chunks.
+        let mut registered: HashSet<(String, String)> = HashSet::new();
+        let sql = format!(
+            "SELECT id_type, id_number FROM persons WHERE {}",
+            in_json(self.backend, "id_number", 1)
+        );
+        for chunk in placed.chunks(5000) {
+            let numbers: Vec<&str> = chunk
+                .iter()
+                .map(|(_, p)| p.new.id_number.as_str())
+                .collect();
+            let list = serde_json::to_string(&numbers).expect("strings serialise");
+            for row in sqlx::query(&sql).bind(list).fetch_all(&self.pool).await? {
+                registered.insert((row.try_get("id_type")?, row.try_get("id_number")?));
+            }
+        }
+        let mut ok = Vec::with_capacity(placed.len());
+        for (row, p) in placed {
+            if registered.contains(&(p.new.id_type.as_str().to_string(), p.new.id_number.clone())) {
+                errors.push(RowError {
+                    row,
+                    field: "id_number".into(),
+                    message: format!(
+                        "a person with {} {} is already registered",
+                        p.new.id_type.as_str(),
+                        p.new.id_number
+                    ),
+                });
+            } else {
+                ok.push(p);
+            }
+        }
+        errors.sort_by_key(|e| e.row);
+        Ok((ok, errors))
+    }
+
+    /// Inserts checked persons in one transaction with their population
+    /// counts; `progress` is called with the number inserted so far.
+    pub async fn insert_people(
+        &self,
+        people: &[PlacedPerson],
+        actor: &str,
+        progress: impl Fn(usize),
+    ) -> Result<usize, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let now = crate::now_micros();
+        let sql = format!(
+            "INSERT INTO persons ({COLUMNS}) {}",
+            json_rows(self.backend, 1, &PERSON_TYPES)
+        );
+        let mut done = 0;
+        for chunk in people.chunks(5000) {
+            let rows: Vec<serde_json::Value> = chunk.iter().map(|p| person_json(p, now)).collect();
+            sqlx::query(&sql)
+                .bind(serde_json::Value::Array(rows).to_string())
+                .execute(&mut *tx)
+                .await?;
+            done += chunk.len();
+            progress(done);
+        }
+        bump_population(
+            &mut tx,
+            self.backend,
+            people.iter().map(|p| {
+                (
+                    p.province_code.as_str(),
+                    p.new.home_area.as_str(),
+                    p.area_path.as_str(),
+                    p.new.priority_groups.as_slice(),
+                )
+            }),
+            1,
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::new(
+                actor,
+                "import",
+                "person",
+                "*",
+                serde_json::json!({"count": people.len()}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(people.len())
+    }
+
+    /// Finds persons by ID number, phone, name (with or without diacritics;
+    /// matches the start of the name or of any word in it) and/or home area
+    /// subtree, ordered by id, after the cursor `after`.
+    pub async fn search_persons(
+        &self,
+        q: &PersonQuery,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Person>, StoreError> {
+        let mut conditions = vec!["merged_into IS NULL".to_string(), "id > $1".to_string()];
+        let mut binds: Vec<String> = vec![after.unwrap_or("").to_string()];
+        let next = |v: String, binds: &mut Vec<String>| {
+            binds.push(v);
+            format!("${}", binds.len())
+        };
+        if let Some(n) = &q.id_number {
+            let p = next(n.trim().to_uppercase(), &mut binds);
+            conditions.push(format!("id_number = {p}"));
+        }
+        if let Some(phone) = &q.phone {
+            let p = next(phone.trim().to_string(), &mut binds);
+            conditions.push(format!("phone = {p}"));
+        }
+        if let Some(name) = &q.name {
+            let folded = fold_name(name);
+            if folded.is_empty() {
+                return Err(StoreError::invalid("name", "name must contain letters"));
+            }
+            let escaped = folded
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            let starts = next(format!("{escaped}%"), &mut binds);
+            let word = next(format!("% {escaped}%"), &mut binds);
+            conditions.push(format!(
+                "(folded_name LIKE {starts} ESCAPE '\\' OR folded_name LIKE {word} ESCAPE '\\')"
+            ));
+        }
+        if let Some(area) = &q.area {
+            let a = self.area(area).await?;
+            let lo = next(a.path.clone(), &mut binds);
+            let hi = next(subtree_upper_bound(&a.path), &mut binds);
+            conditions.push(format!("area_path >= {lo} AND area_path < {hi}"));
+        }
+        let limit_param = next(String::new(), &mut binds);
+        let sql = format!(
+            "SELECT {COLUMNS} FROM persons WHERE {} ORDER BY id LIMIT {limit_param}",
+            conditions.join(" AND ")
+        );
+        let mut query = sqlx::query(&sql);
+        let last = binds.len() - 1;
+        for (i, b) in binds.iter().enumerate() {
+            query = if i == last {
+                query.bind(limit as i64 + 1)
+            } else {
+                query.bind(b.clone())
+            };
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let people = rows
+            .iter()
+            .map(person_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(people, limit, |p| p.id.clone()))
+    }
+
+    /// Number of persons (merged ones excluded).
+    pub async fn count_persons(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM persons WHERE merged_into IS NULL")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// Ids of persons in order, for tools that walk the registry.
+    pub async fn person_ids(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id FROM persons WHERE merged_into IS NULL AND id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after.unwrap_or(""))
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get::<String, _>("id")?))
+            .collect()
+    }
+}
+
+/// Search criteria; all given criteria must match.
+#[derive(Debug, Clone, Default)]
+pub struct PersonQuery {
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    pub name: Option<String>,
+    pub area: Option<String>,
+}

@@ -1,0 +1,457 @@
+//! Reports read from the counters (never from the dose table), and the
+//! from-scratch recount that checks them.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+use sqlx::Row;
+use vaxgrid_core::area::subtree_upper_bound;
+use vaxgrid_core::coverage::{
+    contribution, split_groups, CoverageCounts, CoverageDelta, ALL_GROUPS,
+};
+use vaxgrid_core::product::Product;
+
+use crate::db::value_rows;
+use crate::doses::{dose_from_row, valid_doses, DOSE_COLUMNS};
+use crate::error::StoreError;
+use crate::model::DoseKind;
+use crate::Store;
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct CoverageFigures {
+    pub population: i64,
+    pub at_least_one: i64,
+    pub completed: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageRow {
+    pub area_code: String,
+    pub name: String,
+    pub level: String,
+    /// All persons, each counted once.
+    pub total: CoverageFigures,
+    /// Persons by the product of their first dose.
+    pub by_product: BTreeMap<String, CoverageFigures>,
+    /// Persons by priority group (a person in two groups counts in both).
+    pub by_group: BTreeMap<String, CoverageFigures>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageReport {
+    pub area: CoverageRow,
+    pub children: Vec<CoverageRow>,
+}
+
+/// SQL for the exclusive upper bound of a path column (see `subtree_upper_bound`).
+const UPPER: &str = "substr(c.path, 1, length(c.path) - 1) || '0'";
+
+impl Store {
+    /// Coverage of an area and of each of its children.
+    pub async fn coverage(&self, area_code: &str) -> Result<CoverageReport, StoreError> {
+        let area = self.area(area_code).await?;
+        let children = self
+            .area_children(Some(area_code), None, 10_000)
+            .await?
+            .items;
+        let mut rows: BTreeMap<String, CoverageRow> = BTreeMap::new();
+        for a in std::iter::once(&area).chain(children.iter()) {
+            rows.insert(
+                a.code.clone(),
+                CoverageRow {
+                    area_code: a.code.clone(),
+                    name: a.name.clone(),
+                    level: a.level.as_str().to_string(),
+                    total: CoverageFigures::default(),
+                    by_product: BTreeMap::new(),
+                    by_group: BTreeMap::new(),
+                },
+            );
+        }
+        // One query for the children (grouped by child through the path
+        // range) and one for the area itself.
+        let per_child = format!(
+            "SELECT c.code AS bucket, k.product_code, k.priority_group, CAST(SUM(k.at_least_one) AS BIGINT) AS a, \
+             CAST(SUM(k.completed) AS BIGINT) AS b FROM areas c JOIN coverage_counters k \
+             ON k.area_path >= c.path AND k.area_path < {UPPER} WHERE c.parent_code = $1 \
+             GROUP BY c.code, k.product_code, k.priority_group"
+        );
+        let own = "SELECT $1 AS bucket, product_code, priority_group, CAST(SUM(at_least_one) AS BIGINT) AS a, \
+             CAST(SUM(completed) AS BIGINT) AS b FROM coverage_counters WHERE area_path >= $2 AND area_path < $3 \
+             GROUP BY product_code, priority_group";
+        let upper = subtree_upper_bound(&area.path);
+        let mut found = sqlx::query(&per_child)
+            .bind(area_code)
+            .fetch_all(&self.pool)
+            .await?;
+        found.extend(
+            sqlx::query(own)
+                .bind(area_code)
+                .bind(&area.path)
+                .bind(&upper)
+                .fetch_all(&self.pool)
+                .await?,
+        );
+        for r in &found {
+            let bucket: String = r.try_get("bucket")?;
+            let product: String = r.try_get("product_code")?;
+            let group: String = r.try_get("priority_group")?;
+            let (a, b): (i64, i64) = (r.try_get("a")?, r.try_get("b")?);
+            let Some(row) = rows.get_mut(&bucket) else {
+                continue;
+            };
+            if group == ALL_GROUPS {
+                row.total.at_least_one += a;
+                row.total.completed += b;
+                let p = row.by_product.entry(product).or_default();
+                p.at_least_one += a;
+                p.completed += b;
+            } else {
+                let g = row.by_group.entry(group).or_default();
+                g.at_least_one += a;
+                g.completed += b;
+            }
+        }
+        let pop_child = format!(
+            "SELECT c.code AS bucket, k.priority_group, CAST(SUM(k.population) AS BIGINT) AS n FROM areas c \
+             JOIN population_counters k ON k.area_path >= c.path AND k.area_path < {UPPER} \
+             WHERE c.parent_code = $1 GROUP BY c.code, k.priority_group"
+        );
+        let pop_own = "SELECT $1 AS bucket, priority_group, CAST(SUM(population) AS BIGINT) AS n FROM population_counters \
+             WHERE area_path >= $2 AND area_path < $3 GROUP BY priority_group";
+        let mut pops = sqlx::query(&pop_child)
+            .bind(area_code)
+            .fetch_all(&self.pool)
+            .await?;
+        pops.extend(
+            sqlx::query(pop_own)
+                .bind(area_code)
+                .bind(&area.path)
+                .bind(&upper)
+                .fetch_all(&self.pool)
+                .await?,
+        );
+        for r in &pops {
+            let bucket: String = r.try_get("bucket")?;
+            let group: String = r.try_get("priority_group")?;
+            let n: i64 = r.try_get("n")?;
+            let Some(row) = rows.get_mut(&bucket) else {
+                continue;
+            };
+            if group == ALL_GROUPS {
+                row.total.population += n;
+            } else {
+                row.by_group.entry(group).or_default().population += n;
+            }
+        }
+        let area_row = rows.remove(&area.code).expect("inserted above");
+        let children = children
+            .iter()
+            .filter_map(|c| rows.remove(&c.code))
+            .collect();
+        Ok(CoverageReport {
+            area: area_row,
+            children,
+        })
+    }
+
+    /// Doses per day in an area subtree (from the daily counters).
+    pub async fn daily_doses(
+        &self,
+        area_code: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let area = self.area(area_code).await?;
+        let rows = sqlx::query(
+            "SELECT day, CAST(SUM(doses) AS BIGINT) AS n FROM daily_dose_counters \
+             WHERE area_path >= $1 AND area_path < $2 AND day >= $3 AND day <= $4 GROUP BY day ORDER BY day",
+        )
+        .bind(&area.path)
+        .bind(subtree_upper_bound(&area.path))
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get::<String, _>("day")?, r.try_get::<i64, _>("n")?)))
+            .collect()
+    }
+
+    /// Recomputes every counter from persons and doses.
+    pub async fn recount(&self) -> Result<Counters, StoreError> {
+        let products: HashMap<String, Product> = self
+            .products()
+            .await?
+            .into_iter()
+            .map(|p| (p.code.clone(), p))
+            .collect();
+        let people = sqlx::query(
+            "SELECT id, province_code, home_area, area_path, priority_groups, merged_into FROM persons",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        struct P {
+            province: String,
+            area: String,
+            path: String,
+            groups: Vec<String>,
+        }
+        let mut roots: HashMap<String, P> = HashMap::new();
+        let mut root_of: HashMap<String, String> = HashMap::new();
+        let mut counters = Counters::default();
+        for r in &people {
+            let id: String = r.try_get("id")?;
+            let merged: Option<String> = r.try_get("merged_into")?;
+            root_of.insert(id.clone(), merged.clone().unwrap_or(id.clone()));
+            if merged.is_none() {
+                let p = P {
+                    province: r.try_get("province_code")?,
+                    area: r.try_get("home_area")?,
+                    path: r.try_get("area_path")?,
+                    groups: split_groups(&r.try_get::<String, _>("priority_groups")?),
+                };
+                for g in p.groups.iter().map(String::as_str).chain([ALL_GROUPS]) {
+                    *counters
+                        .population
+                        .entry((
+                            p.province.clone(),
+                            p.area.clone(),
+                            p.path.clone(),
+                            g.to_string(),
+                        ))
+                        .or_default() += 1;
+                }
+                roots.insert(id, p);
+            }
+        }
+        let doses = sqlx::query(&format!("SELECT {DOSE_COLUMNS} FROM doses"))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut by_root: HashMap<String, Vec<crate::model::DoseRecord>> = HashMap::new();
+        // Doses keep the area of the person when recorded, which need not be
+        // the home of a surviving person (merges), so take paths from the tree.
+        let area_meta: HashMap<String, (String, String)> = self
+            .all_areas()
+            .await?
+            .into_iter()
+            .map(|a| {
+                (
+                    a.code,
+                    (
+                        vaxgrid_core::area::province_of_path(&a.path).to_string(),
+                        a.path,
+                    ),
+                )
+            })
+            .collect();
+        for r in &doses {
+            let rec = dose_from_row(r)?;
+            if let Some(root) = root_of.get(&rec.person_id) {
+                by_root.entry(root.clone()).or_default().push(rec);
+            }
+        }
+        let mut delta = CoverageDelta::default();
+        for (root, records) in &by_root {
+            let Some(p) = roots.get(root) else { continue };
+            if let Some(c) = contribution(&valid_doses(records), |code| products.get(code)) {
+                delta.add(&p.area, &p.groups, &c, 1);
+            }
+            let voided: std::collections::HashSet<&str> = records
+                .iter()
+                .filter(|r| r.kind == DoseKind::EnteredInError)
+                .filter_map(|r| r.corrects_id.as_deref())
+                .collect();
+            for rec in records
+                .iter()
+                .filter(|r| r.kind == DoseKind::Administered && !voided.contains(r.id.as_str()))
+            {
+                let path = area_meta
+                    .get(&rec.area_code)
+                    .map(|m| m.1.clone())
+                    .unwrap_or_default();
+                *counters
+                    .daily
+                    .entry((
+                        rec.province_code.clone(),
+                        rec.area_code.clone(),
+                        path,
+                        rec.product_code.clone(),
+                        rec.dose_number,
+                        rec.administered_on.clone(),
+                    ))
+                    .or_default() += 1;
+            }
+        }
+        for (key, v) in delta.nonzero() {
+            let (province, path) = &area_meta[&key.area_code];
+            counters.coverage.insert(
+                (
+                    province.clone(),
+                    key.area_code.clone(),
+                    path.clone(),
+                    key.product_code.clone(),
+                    key.priority_group.clone(),
+                ),
+                *v,
+            );
+        }
+        Ok(counters)
+    }
+
+    /// The counters as stored (zero rows left out).
+    pub async fn stored_counters(&self) -> Result<Counters, StoreError> {
+        let mut c = Counters::default();
+        for r in sqlx::query("SELECT province_code, area_code, area_path, product_code, priority_group, at_least_one, completed FROM coverage_counters")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let v = CoverageCounts {
+                at_least_one: r.try_get("at_least_one")?,
+                completed: r.try_get("completed")?,
+            };
+            if v != CoverageCounts::default() {
+                c.coverage.insert(
+                    (r.try_get("province_code")?, r.try_get("area_code")?, r.try_get("area_path")?, r.try_get("product_code")?, r.try_get("priority_group")?),
+                    v,
+                );
+            }
+        }
+        for r in sqlx::query("SELECT province_code, area_code, area_path, priority_group, population FROM population_counters")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let n: i64 = r.try_get("population")?;
+            if n != 0 {
+                c.population.insert((r.try_get("province_code")?, r.try_get("area_code")?, r.try_get("area_path")?, r.try_get("priority_group")?), n);
+            }
+        }
+        for r in sqlx::query("SELECT province_code, area_code, area_path, product_code, dose_number, day, doses FROM daily_dose_counters")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let n: i64 = r.try_get("doses")?;
+            if n != 0 {
+                c.daily.insert(
+                    (r.try_get("province_code")?, r.try_get("area_code")?, r.try_get("area_path")?, r.try_get("product_code")?, r.try_get("dose_number")?, r.try_get("day")?),
+                    n,
+                );
+            }
+        }
+        Ok(c)
+    }
+
+    /// Differences between stored counters and a recount; empty when they agree.
+    pub async fn check_counters(&self) -> Result<Vec<String>, StoreError> {
+        let stored = self.stored_counters().await?;
+        let fresh = self.recount().await?;
+        Ok(stored.differences(&fresh))
+    }
+
+    /// Replaces every counter by a recount (after bulk loads).
+    pub async fn rebuild_counters(&self) -> Result<(), StoreError> {
+        let fresh = self.recount().await?;
+        let mut tx = self.begin_write().await?;
+        for t in [
+            "coverage_counters",
+            "population_counters",
+            "daily_dose_counters",
+        ] {
+            sqlx::query(&format!("DELETE FROM {t}"))
+                .execute(&mut *tx)
+                .await?;
+        }
+        let cov: Vec<_> = fresh.coverage.iter().collect();
+        for chunk in cov.chunks(500) {
+            let sql = format!(
+                "INSERT INTO coverage_counters (province_code, area_code, area_path, product_code, priority_group, at_least_one, completed) VALUES {}",
+                value_rows(chunk.len(), 7)
+            );
+            let mut q = sqlx::query(&sql);
+            for ((p, a, path, prod, g), v) in chunk {
+                q = q
+                    .bind(p)
+                    .bind(a)
+                    .bind(path)
+                    .bind(prod)
+                    .bind(g)
+                    .bind(v.at_least_one)
+                    .bind(v.completed);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        let pop: Vec<_> = fresh.population.iter().collect();
+        for chunk in pop.chunks(500) {
+            let sql = format!(
+                "INSERT INTO population_counters (province_code, area_code, area_path, priority_group, population) VALUES {}",
+                value_rows(chunk.len(), 5)
+            );
+            let mut q = sqlx::query(&sql);
+            for ((p, a, path, g), n) in chunk {
+                q = q.bind(p).bind(a).bind(path).bind(g).bind(*n);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        let daily: Vec<_> = fresh.daily.iter().collect();
+        for chunk in daily.chunks(500) {
+            let sql = format!(
+                "INSERT INTO daily_dose_counters (province_code, area_code, area_path, product_code, dose_number, day, doses) VALUES {}",
+                value_rows(chunk.len(), 7)
+            );
+            let mut q = sqlx::query(&sql);
+            for ((p, a, path, prod, num, day), n) in chunk {
+                q = q
+                    .bind(p)
+                    .bind(a)
+                    .bind(path)
+                    .bind(prod)
+                    .bind(*num)
+                    .bind(day)
+                    .bind(*n);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// All counters keyed as stored.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Counters {
+    pub coverage: BTreeMap<(String, String, String, String, String), CoverageCounts>,
+    pub population: BTreeMap<(String, String, String, String), i64>,
+    pub daily: BTreeMap<(String, String, String, String, i64, String), i64>,
+}
+
+impl Counters {
+    /// Human-readable differences, at most 50.
+    pub fn differences(&self, other: &Counters) -> Vec<String> {
+        let mut out = Vec::new();
+        diff_maps("coverage", &self.coverage, &other.coverage, &mut out);
+        diff_maps("population", &self.population, &other.population, &mut out);
+        diff_maps("daily", &self.daily, &other.daily, &mut out);
+        out.truncate(50);
+        out
+    }
+}
+
+fn diff_maps<K: Ord + std::fmt::Debug, V: PartialEq + std::fmt::Debug>(
+    name: &str,
+    stored: &BTreeMap<K, V>,
+    fresh: &BTreeMap<K, V>,
+    out: &mut Vec<String>,
+) {
+    for (k, v) in stored {
+        match fresh.get(k) {
+            Some(f) if f == v => {}
+            Some(f) => out.push(format!("{name} {k:?}: stored {v:?}, recount {f:?}")),
+            None => out.push(format!("{name} {k:?}: stored {v:?}, recount nothing")),
+        }
+    }
+    for (k, f) in fresh {
+        if !stored.contains_key(k) {
+            out.push(format!("{name} {k:?}: stored nothing, recount {f:?}"));
+        }
+    }
+}

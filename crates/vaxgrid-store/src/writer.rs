@@ -1,0 +1,161 @@
+//! The dose writer: group commit.
+//!
+//! Handlers send commands over a bounded channel with a reply slot. One task
+//! takes whatever is waiting (up to `max_batch`), applies it in one
+//! transaction and commits once (one fsync for the whole batch), then answers
+//! every waiting request. Only then does a client get its 2xx: throughput
+//! comes from batching, not from weakening durability. While one batch
+//! commits, the next one gathers, so batches grow with load by themselves.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::doses::{apply_batch, Catalog, WriteCommand, WriteOutcome};
+use crate::error::StoreError;
+use crate::Store;
+
+#[derive(Debug, Clone, Copy)]
+pub struct WriterConfig {
+    /// Most commands committed in one transaction.
+    pub max_batch: usize,
+    /// Commands that may wait; past that, submit answers `Busy`.
+    pub queue: usize,
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        WriterConfig {
+            max_batch: 512,
+            queue: 8192,
+        }
+    }
+}
+
+/// Counters for /metrics and the benchmark.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    pub batches: AtomicU64,
+    pub commands: AtomicU64,
+    pub largest_batch: AtomicU64,
+    pub failed_batches: AtomicU64,
+    pub retries: AtomicU64,
+    /// Time spent applying and committing batches, in microseconds.
+    pub busy_micros: AtomicU64,
+}
+
+type Reply = oneshot::Sender<Result<WriteOutcome, StoreError>>;
+
+#[derive(Clone)]
+pub struct DoseWriter {
+    tx: mpsc::Sender<(WriteCommand, Reply)>,
+    pub stats: Arc<WriterStats>,
+}
+
+impl DoseWriter {
+    /// Starts the writer on a thread of its own with its own runtime and
+    /// connections: on the shared runtime it would wait behind every queued
+    /// HTTP task after each statement, and the batch would take longer.
+    pub fn spawn(store: Store, config: WriterConfig) -> DoseWriter {
+        let (tx, rx) = mpsc::channel(config.queue.max(1));
+        let stats = Arc::new(WriterStats::default());
+        let thread_stats = stats.clone();
+        let max_batch = config.max_batch.max(1);
+        std::thread::Builder::new()
+            .name("dose-writer".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::error!(error = %e, "the dose writer cannot start its runtime");
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let own = match store.reconnect(2).await {
+                        Ok(own) => own,
+                        Err(e) => {
+                            tracing::error!(error = %e, "the dose writer cannot connect; using the shared pool");
+                            store
+                        }
+                    };
+                    run(own.clone(), rx, max_batch, thread_stats).await;
+                    own.close().await;
+                });
+            })
+            .expect("spawn the dose writer thread");
+        DoseWriter { tx, stats }
+    }
+
+    /// Queues a command and waits until its batch is committed (or refused).
+    pub async fn submit(&self, cmd: WriteCommand) -> Result<WriteOutcome, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.try_send((cmd, reply)).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => StoreError::Busy,
+            mpsc::error::TrySendError::Closed(_) => StoreError::WriterStopped,
+        })?;
+        answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+}
+
+async fn run(
+    store: Store,
+    mut rx: mpsc::Receiver<(WriteCommand, Reply)>,
+    max_batch: usize,
+    stats: Arc<WriterStats>,
+) {
+    let mut jobs: Vec<(WriteCommand, Reply)> = Vec::with_capacity(max_batch);
+    let mut catalog = Catalog::default();
+    while let Some(first) = rx.recv().await {
+        jobs.push(first);
+        while jobs.len() < max_batch {
+            match rx.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let cmds: Vec<WriteCommand> = jobs.iter().map(|(c, _)| c.clone()).collect();
+        let started = std::time::Instant::now();
+        let mut attempt = 0u32;
+        let outcome = loop {
+            match apply_batch(&store, &mut catalog, &cmds).await {
+                Err(e) if e.is_transient() && attempt < 5 => {
+                    attempt += 1;
+                    stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(5 << attempt)).await;
+                }
+                other => break other,
+            }
+        };
+        stats
+            .busy_micros
+            .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        stats.batches.fetch_add(1, Ordering::Relaxed);
+        stats
+            .commands
+            .fetch_add(jobs.len() as u64, Ordering::Relaxed);
+        stats
+            .largest_batch
+            .fetch_max(jobs.len() as u64, Ordering::Relaxed);
+        match outcome {
+            Ok(results) => {
+                for ((_, reply), result) in jobs.drain(..).zip(results) {
+                    let _ = reply.send(result);
+                }
+            }
+            Err(e) => {
+                // Nothing of the batch was written; every client may retry
+                // with the same ids.
+                stats.failed_batches.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(error = %e, batch = jobs.len(), "dose batch failed");
+                for (_, reply) in jobs.drain(..) {
+                    let _ = reply.send(Err(StoreError::Unavailable(
+                        "the database did not accept the batch; nothing was recorded, retry with the same id".into(),
+                    )));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,633 @@
+//! The store suite: every test body runs on SQLite and on PostgreSQL.
+
+mod common;
+
+use common::{fixture, on_both_backends, person};
+use time::macros::date;
+use time::Duration;
+use vaxgrid_core::dose::DoseRuleError;
+use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
+use vaxgrid_store::model::{CorrectionRequest, DoseRequest, MergeRequest};
+use vaxgrid_store::persons::PersonQuery;
+use vaxgrid_store::writer::{DoseWriter, WriterConfig};
+use vaxgrid_store::StoreError;
+
+on_both_backends!(
+    dose_rules_idempotency_and_references,
+    corrections_and_merges_keep_counters_exact,
+    random_workload_counters_equal_recount,
+    registry_conflicts_duplicates_and_search,
+    group_commit_batches_concurrent_doses,
+    audit_chain_detects_tampering,
+    coverage_report_rolls_up_the_subtree,
+);
+
+fn dose(id: &str, person: &str, product: &str, lot: &str, on: time::Date) -> DoseRequest {
+    DoseRequest {
+        id: id.into(),
+        person_id: person.into(),
+        product_code: product.into(),
+        lot_number: lot.into(),
+        site_code: "S06658".into(),
+        administered_on: on,
+        dose_number: None,
+        vaccinator: Some("vac-1".into()),
+        override_reason: None,
+    }
+}
+
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+async fn dose_rules_idempotency_and_references(backend: &str) {
+    let f = fixture(backend).await;
+    let writer = DoseWriter::spawn(f.store.clone(), WriterConfig::default());
+    let p = f
+        .store
+        .create_person(person(1, "Nguyễn Văn An", "0665801", &[]), "t")
+        .await
+        .unwrap()
+        .person;
+    let d1 = dose(&new_id(), &p.id, "AZ", "AZ-1", date!(2021 - 07 - 01));
+    let first = writer.submit(WriteCommand::Dose(d1.clone())).await.unwrap();
+    let WriteOutcome::Created(rec) = first else {
+        panic!("expected created, got {first:?}")
+    };
+    assert_eq!(rec.dose_number, 1);
+    // Same id, same body: the stored record again.
+    match writer.submit(WriteCommand::Dose(d1.clone())).await.unwrap() {
+        WriteOutcome::Existing(again) => assert_eq!(again.id, rec.id),
+        other => panic!("expected existing, got {other:?}"),
+    }
+    // Same id, different body: conflict.
+    let mut changed = d1.clone();
+    changed.lot_number = "PF-1".into();
+    changed.product_code = "PFIZER".into();
+    assert!(matches!(
+        writer.submit(WriteCommand::Dose(changed)).await,
+        Err(StoreError::Conflict { field: "id", .. })
+    ));
+    // Too early for dose 2, with the earliest valid date.
+    let early = dose(&new_id(), &p.id, "AZ", "AZ-1", date!(2021 - 07 - 10));
+    match writer.submit(WriteCommand::Dose(early.clone())).await {
+        Err(StoreError::DoseRule(DoseRuleError::IntervalTooShort { earliest, .. })) => {
+            assert_eq!(earliest, date!(2021 - 07 - 29))
+        }
+        other => panic!("expected interval error, got {other:?}"),
+    }
+    // The same with a stated reason is accepted, and the reason is kept.
+    let mut overridden = early;
+    overridden.override_reason = Some("outbreak response".into());
+    let WriteOutcome::Created(rec2) = writer.submit(WriteCommand::Dose(overridden)).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(rec2.dose_number, 2);
+    assert_eq!(rec2.override_reason.as_deref(), Some("outbreak response"));
+    // Unknown references name their field; lot rules are refused.
+    let q = f
+        .store
+        .create_person(person(2, "Trần Thị Bình", "0665801", &[]), "t")
+        .await
+        .unwrap()
+        .person;
+    let cases: Vec<(DoseRequest, &str)> = vec![
+        (
+            dose(&new_id(), &new_id(), "AZ", "AZ-1", date!(2021 - 07 - 01)),
+            "person_id",
+        ),
+        (
+            dose(&new_id(), &q.id, "NOPE", "AZ-1", date!(2021 - 07 - 01)),
+            "product_code",
+        ),
+        (
+            dose(&new_id(), &q.id, "AZ", "NOPE", date!(2021 - 07 - 01)),
+            "lot_number",
+        ),
+        (
+            DoseRequest {
+                site_code: "NOPE".into(),
+                ..dose(&new_id(), &q.id, "AZ", "AZ-1", date!(2021 - 07 - 01))
+            },
+            "site_code",
+        ),
+    ];
+    for (req, field) in cases {
+        match writer.submit(WriteCommand::Dose(req)).await {
+            Err(StoreError::NotFound { field: f, .. }) => assert_eq!(f, field),
+            other => panic!("expected not found on {field}, got {other:?}"),
+        }
+    }
+    for (lot, on) in [
+        ("AZ-OLD", date!(2021 - 07 - 01)),
+        ("AZ-RECALLED", date!(2021 - 07 - 01)),
+        ("PF-1", date!(2021 - 07 - 01)),
+    ] {
+        let r = writer
+            .submit(WriteCommand::Dose(dose(&new_id(), &q.id, "AZ", lot, on)))
+            .await;
+        assert!(
+            matches!(r, Err(StoreError::DoseRule(_))),
+            "lot {lot}: {r:?}"
+        );
+    }
+    let future = vaxgrid_store::today() + Duration::days(3);
+    assert!(matches!(
+        writer
+            .submit(WriteCommand::Dose(dose(
+                &new_id(),
+                &q.id,
+                "AZ",
+                "AZ-1",
+                future
+            )))
+            .await,
+        Err(StoreError::DoseRule(DoseRuleError::DateInFuture { .. }))
+    ));
+    // Nothing was written by the refused commands.
+    assert_eq!(f.store.history(&q.id).await.unwrap().records.len(), 0);
+    assert_eq!(f.store.count_doses().await.unwrap(), 2);
+    assert!(f.store.check_counters().await.unwrap().is_empty());
+    f.cleanup().await;
+}
+
+async fn corrections_and_merges_keep_counters_exact(backend: &str) {
+    let f = fixture(backend).await;
+    let writer = DoseWriter::spawn(f.store.clone(), WriterConfig::default());
+    let a = f
+        .store
+        .create_person(person(1, "Lê Văn Cường", "0665801", &["frontline"]), "t")
+        .await
+        .unwrap()
+        .person;
+    let b = f
+        .store
+        .create_person(person(2, "Lê Văn Cường", "0665802", &[]), "t")
+        .await
+        .unwrap()
+        .person;
+    let d1 = new_id();
+    writer
+        .submit(WriteCommand::Dose(dose(
+            &d1,
+            &a.id,
+            "AZ",
+            "AZ-1",
+            date!(2021 - 07 - 01),
+        )))
+        .await
+        .unwrap();
+    writer
+        .submit(WriteCommand::Dose(dose(
+            &new_id(),
+            &b.id,
+            "AZ",
+            "AZ-1",
+            date!(2021 - 08 - 01),
+        )))
+        .await
+        .unwrap();
+    let report = f.store.coverage("22").await.unwrap();
+    assert_eq!(report.area.total.at_least_one, 2);
+    assert_eq!(report.area.total.completed, 0);
+    // Entered in error: a new record; the dose stays, the counts drop.
+    let fix = CorrectionRequest {
+        id: new_id(),
+        target_id: d1.clone(),
+        reason: "wrong person".into(),
+        author: "nurse-2".into(),
+    };
+    let WriteOutcome::Created(c) = writer
+        .submit(WriteCommand::EnteredInError(fix.clone()))
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(c.corrects_id.as_deref(), Some(d1.as_str()));
+    assert!(matches!(
+        writer
+            .submit(WriteCommand::EnteredInError(fix))
+            .await
+            .unwrap(),
+        WriteOutcome::Existing(_)
+    ));
+    let again = CorrectionRequest {
+        id: new_id(),
+        target_id: d1.clone(),
+        reason: "again".into(),
+        author: "x".into(),
+    };
+    assert!(matches!(
+        writer.submit(WriteCommand::EnteredInError(again)).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(
+        f.store
+            .coverage("22")
+            .await
+            .unwrap()
+            .area
+            .total
+            .at_least_one,
+        1
+    );
+    assert_eq!(
+        f.store.dose(&d1).await.unwrap().id,
+        d1,
+        "the voided dose is still there"
+    );
+    // Merge b into a: b's dose now counts for a; population drops by one.
+    writer
+        .submit(WriteCommand::Dose(dose(
+            &new_id(),
+            &a.id,
+            "AZ",
+            "AZ-1",
+            date!(2021 - 09 - 15),
+        )))
+        .await
+        .unwrap();
+    let merge = MergeRequest {
+        survivor_id: a.id.clone(),
+        duplicate_id: b.id.clone(),
+        reason: "same person".into(),
+        actor: "clerk".into(),
+    };
+    assert!(matches!(
+        writer
+            .submit(WriteCommand::Merge(merge.clone()))
+            .await
+            .unwrap(),
+        WriteOutcome::Merged { already: false, .. }
+    ));
+    assert!(matches!(
+        writer.submit(WriteCommand::Merge(merge)).await.unwrap(),
+        WriteOutcome::Merged { already: true, .. }
+    ));
+    let h = f.store.history(&a.id).await.unwrap();
+    assert_eq!(h.valid_doses, 2, "one own valid dose plus the merged one");
+    assert!(h.series_complete);
+    let report = f.store.coverage("22").await.unwrap();
+    assert_eq!(report.area.total.population, 1);
+    assert_eq!(report.area.total.completed, 1);
+    // A dose for the merged-away person is refused, pointing at the survivor.
+    match writer
+        .submit(WriteCommand::Dose(dose(
+            &new_id(),
+            &b.id,
+            "AZ",
+            "AZ-1",
+            date!(2021 - 12 - 01),
+        )))
+        .await
+    {
+        Err(StoreError::Conflict {
+            existing: Some(path),
+            ..
+        }) => assert!(path.ends_with(&a.id)),
+        other => panic!("expected conflict, got {other:?}"),
+    }
+    let diffs = f.store.check_counters().await.unwrap();
+    assert!(
+        diffs.is_empty(),
+        "counters differ from a recount:\n{}",
+        diffs.join("\n")
+    );
+    assert!(f.store.verify_audit().await.unwrap().1.is_none());
+    f.cleanup().await;
+}
+
+async fn random_workload_counters_equal_recount(backend: &str) {
+    let f = fixture(backend).await;
+    let writer = DoseWriter::spawn(
+        f.store.clone(),
+        WriterConfig {
+            max_batch: 16,
+            queue: 1024,
+        },
+    );
+    let homes = ["0665801", "0665802", "06661", "0670001"];
+    let groups: [&[&str]; 4] = [
+        &[],
+        &["frontline"],
+        &["elderly_65", "chronic_disease"],
+        &["health_worker"],
+    ];
+    let mut people = Vec::new();
+    for i in 0..40u32 {
+        let p = person(
+            100 + i,
+            &format!("Phạm Văn {i}"),
+            homes[i as usize % 4],
+            groups[i as usize % 4],
+        );
+        people.push(f.store.create_person(p, "t").await.unwrap().person.id);
+    }
+    let mut rng = fastrand::Rng::with_seed(20211);
+    let mut recorded: Vec<String> = Vec::new();
+    let products = [("AZ", "AZ-1"), ("PFIZER", "PF-1"), ("BIBP", "VN-1")];
+    let mut day = date!(2021 - 03 - 01);
+    for round in 0..12 {
+        let mut batch = Vec::new();
+        for _ in 0..25 {
+            let cmd = match rng.u8(0..10) {
+                0..=6 => {
+                    let (product, lot) = products[rng.usize(..products.len())];
+                    let mut d = dose(
+                        &new_id(),
+                        &people[rng.usize(..people.len())],
+                        product,
+                        lot,
+                        day,
+                    );
+                    // Some too early (refused), some overridden.
+                    if rng.bool() {
+                        d.override_reason = Some("catch-up".into());
+                    }
+                    WriteCommand::Dose(d)
+                }
+                7 | 8 if !recorded.is_empty() => WriteCommand::EnteredInError(CorrectionRequest {
+                    id: new_id(),
+                    target_id: recorded[rng.usize(..recorded.len())].clone(),
+                    reason: "typo".into(),
+                    author: "qa".into(),
+                }),
+                _ => WriteCommand::Merge(MergeRequest {
+                    survivor_id: people[rng.usize(..people.len())].clone(),
+                    duplicate_id: people[rng.usize(..people.len())].clone(),
+                    reason: "dedupe".into(),
+                    actor: "qa".into(),
+                }),
+            };
+            batch.push(cmd);
+        }
+        // Submit concurrently so the writer forms mixed batches.
+        let outcomes = futures_join(&writer, batch).await;
+        for o in outcomes.into_iter().flatten() {
+            if let WriteOutcome::Created(rec) = o {
+                if rec.kind == vaxgrid_store::model::DoseKind::Administered {
+                    recorded.push(rec.id);
+                }
+            }
+        }
+        day += Duration::days(10 + round);
+    }
+    assert!(
+        recorded.len() > 50,
+        "the workload must record doses, got {}",
+        recorded.len()
+    );
+    let diffs = f.store.check_counters().await.unwrap();
+    assert!(
+        diffs.is_empty(),
+        "counters differ from a recount:\n{}",
+        diffs.join("\n")
+    );
+    f.cleanup().await;
+}
+
+async fn futures_join(
+    writer: &DoseWriter,
+    cmds: Vec<WriteCommand>,
+) -> Vec<Result<WriteOutcome, StoreError>> {
+    let handles: Vec<_> = cmds
+        .into_iter()
+        .map(|c| {
+            let w = writer.clone();
+            tokio::spawn(async move { w.submit(c).await })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.expect("task"));
+    }
+    out
+}
+
+async fn registry_conflicts_duplicates_and_search(backend: &str) {
+    let f = fixture(backend).await;
+    let first = f
+        .store
+        .create_person(person(7, "Nguyễn Văn Đức", "0665801", &[]), "t")
+        .await
+        .unwrap();
+    assert!(first.possible_duplicates.is_empty());
+    // Same ID number: 409 pointing at the existing record.
+    match f
+        .store
+        .create_person(person(7, "Someone Else", "0670001", &[]), "t")
+        .await
+    {
+        Err(StoreError::Conflict {
+            field: "id_number",
+            existing: Some(path),
+            ..
+        }) => {
+            assert_eq!(path, format!("/api/v1/persons/{}", first.person.id))
+        }
+        other => panic!("expected conflict, got {other:?}"),
+    }
+    // Same folded name, birth date and commune: accepted and flagged.
+    let twin = f
+        .store
+        .create_person(person(8, "NGUYEN  van duc", "0665802", &[]), "t")
+        .await
+        .unwrap();
+    assert_eq!(twin.possible_duplicates, vec![first.person.id.clone()]);
+    // Search with and without diacritics, by word, phone and ID number.
+    for q in ["nguyen van duc", "Nguyễn Văn Đức", "duc", "NGUYỄN"] {
+        let page = f
+            .store
+            .search_persons(
+                &PersonQuery {
+                    name: Some(q.into()),
+                    ..Default::default()
+                },
+                None,
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.items.len(), 2, "query {q}");
+    }
+    let by_phone = f
+        .store
+        .search_persons(
+            &PersonQuery {
+                phone: Some("0900000007".into()),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_phone.items.len(), 1);
+    // Cursor pagination walks every match exactly once.
+    for i in 0..5 {
+        f.store
+            .create_person(
+                person(20 + i, &format!("Hoàng Văn {i}"), "0670001", &[]),
+                "t",
+            )
+            .await
+            .unwrap();
+    }
+    let area_q = PersonQuery {
+        area: Some("194".into()),
+        ..Default::default()
+    };
+    let p1 = f.store.search_persons(&area_q, None, 3).await.unwrap();
+    assert_eq!(p1.items.len(), 3);
+    let p2 = f
+        .store
+        .search_persons(&area_q, p1.next_cursor.as_deref(), 3)
+        .await
+        .unwrap();
+    assert_eq!(p2.items.len(), 2);
+    assert!(p2.next_cursor.is_none());
+    // Bulk check: bad rows are named; nothing is written by a check.
+    let mut bad = person(30, "Bad Row", "0665801", &[]);
+    bad.id_number = "12345".into();
+    let repeated = person(31, "Repeat", "0665801", &[]);
+    let (ok, errors) = f
+        .store
+        .check_people(vec![
+            person(7, "Registered", "0665801", &[]),
+            bad,
+            repeated.clone(),
+            repeated,
+        ])
+        .await
+        .unwrap();
+    assert_eq!(ok.len(), 1);
+    let fields: Vec<(usize, &str)> = errors.iter().map(|e| (e.row, e.field.as_str())).collect();
+    assert_eq!(
+        fields,
+        vec![(1, "id_number"), (2, "id_number"), (4, "id_number")]
+    );
+    // Home area must be a commune or village.
+    let mut district = person(40, "District Home", "193", &[]);
+    district.home_area = "193".into();
+    assert!(
+        matches!(f.store.create_person(district, "t").await, Err(StoreError::Invalid { field, .. }) if field == "home_area")
+    );
+    f.cleanup().await;
+}
+
+async fn group_commit_batches_concurrent_doses(backend: &str) {
+    let f = fixture(backend).await;
+    let writer = DoseWriter::spawn(f.store.clone(), WriterConfig::default());
+    let mut people = Vec::new();
+    for i in 0..300u32 {
+        people.push(person(1000 + i, &format!("Vũ Thị {i}"), "0665801", &[]));
+    }
+    let (placed, errors) = f.store.check_people(people).await.unwrap();
+    assert!(errors.is_empty());
+    f.store.insert_people(&placed, "t", |_| {}).await.unwrap();
+    let cmds = placed
+        .iter()
+        .map(|p| {
+            WriteCommand::Dose(dose(
+                &new_id(),
+                &p.new.id,
+                "AZ",
+                "AZ-1",
+                date!(2021 - 07 - 01),
+            ))
+        })
+        .collect();
+    let results = futures_join(&writer, cmds).await;
+    assert!(results
+        .iter()
+        .all(|r| matches!(r, Ok(WriteOutcome::Created(_)))));
+    let batches = writer
+        .stats
+        .batches
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        batches < 300,
+        "300 concurrent doses must share commits, took {batches} batches"
+    );
+    assert_eq!(f.store.count_doses().await.unwrap(), 300);
+    assert!(f.store.check_counters().await.unwrap().is_empty());
+    f.cleanup().await;
+}
+
+async fn audit_chain_detects_tampering(backend: &str) {
+    let f = fixture(backend).await;
+    for i in 0..3 {
+        f.store
+            .create_person(person(50 + i, "Đặng Văn Em", "0665801", &[]), "clerk")
+            .await
+            .unwrap();
+    }
+    let (n, broken) = f.store.verify_audit().await.unwrap();
+    assert!(n >= 10 && broken.is_none());
+    sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 5")
+        .execute(f.store.pool())
+        .await
+        .unwrap();
+    let (_, broken) = f.store.verify_audit().await.unwrap();
+    assert_eq!(broken.expect("tampering found").seq, 5);
+    f.cleanup().await;
+}
+
+async fn coverage_report_rolls_up_the_subtree(backend: &str) {
+    let f = fixture(backend).await;
+    let writer = DoseWriter::spawn(f.store.clone(), WriterConfig::default());
+    let homes = [("0665801", 3), ("06661", 2), ("0670001", 4)];
+    let mut serial = 200;
+    for (home, n) in homes {
+        for k in 0..n {
+            serial += 1;
+            let groups: &[&str] = if k == 0 { &["frontline"] } else { &[] };
+            let p = f
+                .store
+                .create_person(person(serial, "Bùi Văn Phúc", home, groups), "t")
+                .await
+                .unwrap()
+                .person;
+            if k % 2 == 0 {
+                writer
+                    .submit(WriteCommand::Dose(dose(
+                        &new_id(),
+                        &p.id,
+                        "BIBP",
+                        "VN-1",
+                        date!(2021 - 06 - 01),
+                    )))
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+    let district = f.store.coverage("193").await.unwrap();
+    assert_eq!(district.area.total.population, 5);
+    assert_eq!(district.area.total.at_least_one, 3);
+    let children: Vec<(String, i64, i64)> = district
+        .children
+        .iter()
+        .map(|c| {
+            (
+                c.area_code.clone(),
+                c.total.population,
+                c.total.at_least_one,
+            )
+        })
+        .collect();
+    assert_eq!(
+        children,
+        vec![("06658".into(), 3, 2), ("06661".into(), 2, 1)]
+    );
+    assert_eq!(district.area.by_group["frontline"].population, 2);
+    assert_eq!(district.area.by_group["frontline"].at_least_one, 2);
+    assert_eq!(district.area.by_product["BIBP"].at_least_one, 3);
+    let province = f.store.coverage("22").await.unwrap();
+    assert_eq!(province.area.total.population, 9);
+    let sum: i64 = province.children.iter().map(|c| c.total.population).sum();
+    assert_eq!(sum, 9);
+    f.cleanup().await;
+}

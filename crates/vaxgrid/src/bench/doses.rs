@@ -1,0 +1,215 @@
+//! `vaxgrid bench doses`: starts the real server as a child process on a
+//! scratch database, records doses over HTTP from many concurrent clients,
+//! then inserts the same number of rows directly, in batches of the size the
+//! dose writer formed, as the baseline.
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use vaxgrid_store::scratch::Scratch;
+use vaxgrid_store::Store;
+
+use super::percentile;
+
+/// Starts `vaxgrid serve` on a free port and returns the child and its base URL.
+pub async fn spawn_server(database_url: &str) -> Result<(tokio::process::Child, String)> {
+    let exe = std::env::current_exe()?;
+    let mut child = tokio::process::Command::new(exe)
+        .args([
+            "serve",
+            "--database-url",
+            database_url,
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting the server")?;
+    let stdout = child.stdout.take().context("server stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+        .await
+        .context("the server did not start within 60 s")??
+        .context("the server exited before listening")?;
+    let Some(url) = line.strip_prefix("vaxgrid listening on ") else {
+        bail!("unexpected first line from the server: {line}");
+    };
+    Ok((child, url.trim_end_matches('/').to_string()))
+}
+
+pub async fn run(postgres: bool, clients: usize, count: usize) -> Result<()> {
+    let scratch = if postgres {
+        Scratch::of("postgres").await?
+    } else {
+        Scratch::sqlite()
+    };
+    let backend = if postgres { "PostgreSQL" } else { "SQLite" };
+    let store = Store::open(&scratch.url).await?;
+    let seeded = crate::demo::seed_reference(&store).await?;
+    let people = crate::demo::residents(count, &seeded.villages, 99, 1);
+    let (placed, errors) = store.check_people(people).await?;
+    anyhow::ensure!(
+        errors.is_empty(),
+        "seed persons refused: {:?}",
+        &errors[..errors.len().min(3)]
+    );
+    store.insert_people(&placed, "bench", |_| {}).await?;
+    store.analyze().await?;
+    store.close().await;
+    println!("seeded {count} persons on {backend}; starting the server");
+
+    let (mut child, base) = spawn_server(&scratch.url).await?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()?;
+    let today = vaxgrid_store::format_date(vaxgrid_store::today());
+    let lot = seeded.current_lots["AZ"].clone();
+    let bodies: Arc<Vec<String>> = Arc::new(
+        placed
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                serde_json::json!({
+                    "id": uuid::Uuid::now_v7().to_string(),
+                    "person_id": p.new.id,
+                    "product_code": "AZ",
+                    "lot_number": lot,
+                    "site_code": seeded.sites[i % seeded.sites.len()],
+                    "administered_on": today,
+                    "vaccinator": "bench",
+                })
+                .to_string()
+            })
+            .collect(),
+    );
+    let progress = crate::files::bar(count as u64, "doses");
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for k in 0..clients {
+        let client = client.clone();
+        let bodies = bodies.clone();
+        let url = format!("{base}/api/v1/doses");
+        let progress = progress.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut failures = Vec::new();
+            for body in bodies.iter().skip(k).step_by(clients) {
+                let t = Instant::now();
+                let r = client
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await;
+                match r {
+                    Ok(resp) if resp.status().as_u16() == 201 => {
+                        latencies.push(t.elapsed().as_secs_f64() * 1000.0)
+                    }
+                    Ok(resp) => failures.push(format!(
+                        "{} {}",
+                        resp.status(),
+                        resp.text().await.unwrap_or_default()
+                    )),
+                    Err(e) => failures.push(e.to_string()),
+                }
+                progress.inc(1);
+            }
+            (latencies, failures)
+        }));
+    }
+    let mut latencies = Vec::with_capacity(count);
+    let mut failures = Vec::new();
+    for t in tasks {
+        let (l, f) = t.await?;
+        latencies.extend(l);
+        failures.extend(f);
+    }
+    let http_secs = started.elapsed().as_secs_f64();
+    progress.finish_and_clear();
+    let metrics = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let metric = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or(0.0)
+    };
+    let batches = metric("vaxgrid_dose_batches_total ");
+    let commands = metric("vaxgrid_dose_commands_total ");
+    let busy = metric("vaxgrid_dose_writer_busy_seconds_total ");
+    child.kill().await.ok();
+    latencies.sort_by(f64::total_cmp);
+    let acked = latencies.len();
+    let http_rate = acked as f64 / http_secs;
+    let mean_batch = if batches > 0.0 {
+        commands / batches
+    } else {
+        1.0
+    };
+
+    // Baseline: the same rows (new ids) inserted directly, in batches of the
+    // mean size the writer formed, one durable transaction per batch.
+    let store = Store::open(&scratch.url).await?;
+    let stored_after_http = store.count_doses().await?;
+    let batch = (mean_batch.round() as usize).max(1);
+    let rows: Vec<_> = placed
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            vaxgrid_store::doses::raw_dose(
+                uuid::Uuid::now_v7().to_string(),
+                p.new.id.clone(),
+                p.province_code.clone(),
+                p.new.home_area.clone(),
+                "AZ",
+                &lot,
+                &seeded.sites[i % seeded.sites.len()],
+                2,
+                vaxgrid_store::today(),
+            )
+        })
+        .collect();
+    let raw_started = Instant::now();
+    for chunk in rows.chunks(batch) {
+        store.insert_doses_raw(chunk).await?;
+    }
+    let raw_secs = raw_started.elapsed().as_secs_f64();
+    let raw_rate = rows.len() as f64 / raw_secs;
+    store.close().await;
+    scratch.cleanup().await;
+
+    println!("bench doses ({backend}, {clients} clients, {count} doses, durable commits)");
+    println!("  acknowledged (201)     {acked}  (stored: {stored_after_http})");
+    println!("  failed requests        {}", failures.len());
+    for f in failures.iter().take(3) {
+        println!("    e.g. {f}");
+    }
+    println!("  HTTP doses/s           {http_rate:.0}");
+    println!(
+        "  latency p50 / p99      {:.1} ms / {:.1} ms",
+        percentile(&latencies, 50.0),
+        percentile(&latencies, 99.0)
+    );
+    println!("  writer batches         {batches:.0} (mean {mean_batch:.1} doses per commit)");
+    println!(
+        "  writer busy            {:.0}% of the run ({:.2} ms per commit)",
+        100.0 * busy / http_secs,
+        1000.0 * busy / batches.max(1.0)
+    );
+    println!("  baseline raw insert/s  {raw_rate:.0}  (batches of {batch}, one commit each)");
+    println!("  ratio HTTP / raw       {:.2}", http_rate / raw_rate);
+    anyhow::ensure!(
+        stored_after_http as usize == acked,
+        "stored {stored_after_http} doses but {acked} were acknowledged"
+    );
+    Ok(())
+}

@@ -1,0 +1,273 @@
+//! `vaxgrid demo`: a seeded demo province on the embedded database.
+//!
+//! Seeds Quảng Ninh's area tree, the standard products, lots, a vaccination
+//! site per commune plus a hospital and a temporary site per district, about
+//! 100,000 synthetic residents and a 2021 dose history, then serves it.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use time::{Duration, Month};
+use vaxgrid_core::area::AreaLevel;
+use vaxgrid_core::dose::LotStatus;
+use vaxgrid_store::model::{Lot, NewArea, NewPerson, Site, SiteKind};
+use vaxgrid_store::Store;
+
+pub struct Seeded {
+    pub villages: Vec<String>,
+    pub sites: Vec<String>,
+    /// A current (unexpired, released) lot per product code.
+    pub current_lots: HashMap<String, String>,
+}
+
+/// Areas, products, lots and sites.
+pub async fn seed_reference(store: &Store) -> Result<Seeded> {
+    let seeds = vaxgrid_synthetic::quang_ninh_areas();
+    let areas: Vec<NewArea> = seeds
+        .iter()
+        .map(|a| NewArea {
+            code: a.code.clone(),
+            parent_code: a.parent.clone(),
+            level: level_of(&a.level),
+            name: a.name.clone(),
+            name_en: a.name_en.clone(),
+        })
+        .collect();
+    store
+        .create_areas(areas.clone(), "demo")
+        .await
+        .context("seeding areas")?;
+    store.seed_standard_products().await?;
+    let today = vaxgrid_store::today();
+    let mut current_lots = HashMap::new();
+    for (i, p) in store.products().await?.iter().enumerate() {
+        // A 2021 lot for the history, a current one for new doses, and a recalled one.
+        let lots = [
+            (
+                format!("{}-2021-{:03}", p.code, 100 + i),
+                "2022-06-30".to_string(),
+                LotStatus::Released,
+            ),
+            (
+                format!("{}-{}-{:03}", p.code, today.year(), 200 + i),
+                vaxgrid_store::format_date(today + Duration::days(365)),
+                LotStatus::Released,
+            ),
+            (
+                format!("{}-R-{:03}", p.code, 300 + i),
+                "2027-12-31".to_string(),
+                LotStatus::Recalled,
+            ),
+        ];
+        for (n, (number, expiry, status)) in lots.into_iter().enumerate() {
+            store
+                .create_lot(
+                    &Lot {
+                        product_code: p.code.clone(),
+                        lot_number: number.clone(),
+                        expiry,
+                        status,
+                        doses: 50_000,
+                    },
+                    "demo",
+                )
+                .await?;
+            if n == 1 {
+                current_lots.insert(p.code.clone(), number);
+            }
+        }
+    }
+    let mut sites = Vec::new();
+    for a in &areas {
+        let (kind, name, stations, capacity) = match a.level {
+            AreaLevel::Commune => (
+                SiteKind::CommuneHealthStation,
+                format!("Trạm Y tế {}", a.name),
+                2,
+                240,
+            ),
+            AreaLevel::District => (
+                SiteKind::Hospital,
+                format!("Trung tâm Y tế {}", a.name),
+                6,
+                900,
+            ),
+            _ => continue,
+        };
+        let code = format!("S{}", a.code);
+        store
+            .create_site(
+                &Site {
+                    code: code.clone(),
+                    name,
+                    kind,
+                    area_code: a.code.clone(),
+                    stations,
+                    daily_capacity: capacity,
+                },
+                "demo",
+            )
+            .await?;
+        sites.push(code);
+        if a.level == AreaLevel::District {
+            let code = format!("T{}", a.code);
+            let site = Site {
+                code: code.clone(),
+                name: format!("Điểm tiêm tập trung {}", a.name),
+                kind: SiteKind::TemporarySite,
+                area_code: a.code.clone(),
+                stations: 20,
+                daily_capacity: 3000,
+            };
+            store.create_site(&site, "demo").await?;
+            sites.push(code);
+        }
+    }
+    let villages = areas
+        .iter()
+        .filter(|a| a.level == AreaLevel::Village)
+        .map(|a| a.code.clone())
+        .collect();
+    Ok(Seeded {
+        villages,
+        sites,
+        current_lots,
+    })
+}
+
+fn level_of(level: &vaxgrid_synthetic::AreaLevelSeed) -> AreaLevel {
+    use vaxgrid_synthetic::AreaLevelSeed as L;
+    match level {
+        L::Province => AreaLevel::Province,
+        L::District => AreaLevel::District,
+        L::Commune => AreaLevel::Commune,
+        L::Village => AreaLevel::Village,
+    }
+}
+
+/// `count` synthetic residents spread over `villages`.
+pub fn residents(
+    count: usize,
+    villages: &[String],
+    seed: u64,
+    first_serial: u32,
+) -> Vec<NewPerson> {
+    let mut generator = vaxgrid_synthetic::PersonGenerator::new(seed);
+    let mut pick = fastrand::Rng::with_seed(seed ^ 0x5eed);
+    (0..count)
+        .map(|i| {
+            let p = generator.next("022", first_serial + i as u32);
+            NewPerson {
+                id: uuid::Uuid::now_v7().to_string(),
+                id_type: p.id_type,
+                id_number: p.id_number,
+                full_name: p.full_name,
+                birth_date: p.birth_date,
+                sex: p.sex,
+                phone: Some(p.phone),
+                home_area: villages[pick.usize(..villages.len())].clone(),
+                occupation: Some(p.occupation),
+                priority_groups: p.priority_groups,
+            }
+        })
+        .collect()
+}
+
+/// Registers residents and gives adults a 2021 dose history: about 85% a
+/// first dose, most of them a second at the recommended interval.
+pub async fn seed_people(store: &Store, seeded: &Seeded, count: usize) -> Result<()> {
+    let started = Instant::now();
+    let people = residents(count, &seeded.villages, 2021, 1);
+    let (placed, errors) = store.check_people(people).await?;
+    anyhow::ensure!(
+        errors.is_empty(),
+        "synthetic residents failed checks: {:?}",
+        &errors[..errors.len().min(3)]
+    );
+    store.insert_people(&placed, "demo", |_| {}).await?;
+    let products: HashMap<String, vaxgrid_core::product::Product> = store
+        .products()
+        .await?
+        .into_iter()
+        .map(|p| (p.code.clone(), p))
+        .collect();
+    let campaign_start = time::Date::from_calendar_date(2021, Month::July, 1).expect("valid date");
+    let mut rng = fastrand::Rng::with_seed(7);
+    let mut doses = Vec::new();
+    let product_codes = ["AZ", "BIBP", "PFIZER", "MODERNA", "SINOVAC"];
+    for p in &placed {
+        let age = 2021 - p.new.birth_date.year();
+        if age < 18 || rng.f32() > 0.85 {
+            continue;
+        }
+        let product = &products[product_codes[rng.usize(..product_codes.len())]];
+        let lot = format!(
+            "{}-2021-{:03}",
+            product.code,
+            100 + product_codes_index(&products, &product.code)
+        );
+        let site = &seeded.sites[rng.usize(..seeded.sites.len())];
+        let d1 = campaign_start + Duration::days(rng.i64(0..120));
+        let dose = |n: i64, date| {
+            vaxgrid_store::doses::raw_dose(
+                uuid::Uuid::now_v7().to_string(),
+                p.new.id.clone(),
+                p.province_code.clone(),
+                p.new.home_area.clone(),
+                &product.code,
+                &lot,
+                site,
+                n,
+                date,
+            )
+        };
+        doses.push(dose(1, d1));
+        if rng.f32() < 0.8 {
+            doses.push(dose(
+                2,
+                d1 + Duration::days(i64::from(product.recommended_interval_days) + rng.i64(0..14)),
+            ));
+        }
+    }
+    store.insert_doses_raw(&doses).await?;
+    store.rebuild_counters().await?;
+    store.analyze().await?;
+    println!(
+        "seeded {} residents and {} doses in {:.1} s",
+        placed.len(),
+        doses.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn product_codes_index(
+    products: &HashMap<String, vaxgrid_core::product::Product>,
+    code: &str,
+) -> usize {
+    let mut codes: Vec<&String> = products.keys().collect();
+    codes.sort();
+    codes.iter().position(|c| c.as_str() == code).unwrap_or(0)
+}
+
+pub async fn demo(file: &str, listen: &str, residents: usize, seed_only: bool) -> Result<()> {
+    let url = format!("sqlite://{file}");
+    let fresh = !std::path::Path::new(file).exists();
+    let store = Store::open(&url)
+        .await
+        .with_context(|| format!("opening {file}"))?;
+    if fresh || store.count_persons().await? == 0 {
+        let started = Instant::now();
+        println!("seeding a demo province into {file} …");
+        let seeded = seed_reference(&store).await?;
+        seed_people(&store, &seeded, residents).await?;
+        println!("demo ready in {:.1} s", started.elapsed().as_secs_f64());
+    } else {
+        println!("using the existing {file}");
+    }
+    if seed_only {
+        return Ok(());
+    }
+    crate::serve::serve_store(store, listen).await
+}

@@ -1,0 +1,208 @@
+//! `vaxgrid`: the command line. Serve the API, run the demo province, migrate,
+//! import and export bulk lists, check counters and the audit chain, and run
+//! the benchmarks.
+
+mod bench;
+mod demo;
+mod files;
+mod serve;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "vaxgrid", version, about = "Mass-vaccination campaign system")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct DbArgs {
+    /// sqlite://FILE or postgres://USER@HOST:PORT/DB
+    #[arg(
+        long,
+        env = "VAXGRID_DATABASE_URL",
+        default_value = "sqlite://vaxgrid.db"
+    )]
+    pub database_url: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web app and API.
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Apply pending database migrations.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Create and seed vaxgrid-demo.db (a demo province) if absent, then serve it.
+    Demo {
+        #[arg(long, default_value = "vaxgrid-demo.db")]
+        file: String,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Residents to generate.
+        #[arg(long, default_value_t = 100_000)]
+        residents: usize,
+        /// Seed the database and exit without serving.
+        #[arg(long)]
+        seed_only: bool,
+    },
+    /// Import a bulk list.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Export a bulk list as CSV.
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
+    /// Check that stored counters equal a recount from the records.
+    Check {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Audit log tools.
+    Audit {
+        #[command(subcommand)]
+        what: AuditWhat,
+    },
+    /// Benchmarks; each prints its figures and a baseline measured in the same run.
+    Bench {
+        #[command(subcommand)]
+        what: bench::BenchWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportWhat {
+    /// Persons CSV: id_type,id_number,full_name,birth_date,sex,phone,home_area,occupation,priority_groups
+    Persons {
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+        /// Import the good rows even when some rows are bad (bad rows are reported).
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportWhat {
+    /// All dose records, corrections included, in id order.
+    Doses {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditWhat {
+    /// Walk the hash chain and report the first broken link.
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::INFO)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<std::process::ExitCode> {
+    use std::process::ExitCode;
+    match command {
+        Command::Serve { db, listen } => serve::serve(&db.database_url, &listen).await?,
+        Command::Migrate { db } => {
+            let store = vaxgrid_store::Store::connect(&db.database_url).await?;
+            let applied = store.migrate().await?;
+            if applied.is_empty() {
+                println!("database is up to date");
+            }
+            for m in applied {
+                println!("applied {m}");
+            }
+        }
+        Command::Demo {
+            file,
+            listen,
+            residents,
+            seed_only,
+        } => demo::demo(&file, &listen, residents, seed_only).await?,
+        Command::Import {
+            what:
+                ImportWhat::Persons {
+                    file,
+                    db,
+                    skip_invalid,
+                },
+        } => {
+            return files::import_persons(&file, &db.database_url, skip_invalid).await;
+        }
+        Command::Export {
+            what: ExportWhat::Doses { db, output },
+        } => files::export_doses(&db.database_url, output.as_deref()).await?,
+        Command::Check { db } => {
+            let store = vaxgrid_store::Store::open(&db.database_url).await?;
+            let diffs = store.check_counters().await?;
+            if diffs.is_empty() {
+                println!("counters equal a recount");
+            } else {
+                for d in &diffs {
+                    println!("{d}");
+                }
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Audit {
+            what: AuditWhat::Verify { db },
+        } => {
+            let store = vaxgrid_store::Store::open(&db.database_url).await?;
+            match store.verify_audit().await? {
+                (n, None) => println!("audit chain intact: {n} entries"),
+                (n, Some(broken)) => {
+                    println!(
+                        "audit chain broken at entry {}: {} ({n} entries)",
+                        broken.seq, broken.reason
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Command::Bench { what } => bench::run(what).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}

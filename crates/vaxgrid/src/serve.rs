@@ -1,0 +1,26 @@
+//! `vaxgrid serve`.
+
+use anyhow::{Context, Result};
+use vaxgrid_server::AppState;
+use vaxgrid_store::writer::WriterConfig;
+use vaxgrid_store::Store;
+
+/// Opens the database (migrating it), binds, prints the URL and serves.
+pub async fn serve(database_url: &str, listen: &str) -> Result<()> {
+    let store = Store::open(database_url)
+        .await
+        .with_context(|| format!("opening {database_url}"))?;
+    serve_store(store, listen).await
+}
+
+pub async fn serve_store(store: Store, listen: &str) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(store, WriterConfig::default());
+    // Tests and benchmarks read this line to learn the port.
+    println!("vaxgrid listening on http://{addr}/");
+    vaxgrid_server::serve(state, listener).await?;
+    Ok(())
+}
