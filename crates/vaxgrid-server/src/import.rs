@@ -23,7 +23,7 @@ pub const PERSON_HEADER: [&str; 9] = [
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PersonRow {
+pub struct PersonRow {
     id_type: String,
     id_number: String,
     full_name: String,
@@ -110,57 +110,77 @@ fn row_to_person(r: PersonRow) -> Result<NewPerson, (String, String)> {
     })
 }
 
-/// Parses a persons CSV. Returns the persons of the good rows and an error
-/// for each bad row (1-based data row numbers).
-pub fn parse_persons_csv<R: std::io::Read>(
-    input: R,
-    mut on_row: impl FnMut(usize),
-) -> (Vec<(usize, NewPerson)>, Vec<RowError>) {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(input);
-    let mut people = Vec::new();
-    let mut errors = Vec::new();
-    match reader.headers() {
-        Ok(h) => {
-            let missing: Vec<&str> = PERSON_HEADER[..5]
-                .iter()
-                .chain(std::iter::once(&"home_area"))
-                .filter(|c| !h.iter().any(|x| x == **c))
-                .copied()
-                .collect();
-            if !missing.is_empty() {
-                errors.push(RowError {
-                    row: 0,
-                    field: missing[0].to_string(),
-                    message: format!("the header lacks the column(s) {}", missing.join(", ")),
-                });
-                return (people, errors);
-            }
-        }
-        Err(e) => {
-            errors.push(RowError {
+/// Reads a persons CSV row by row (after checking the header).
+pub struct PersonCsv<R: std::io::Read> {
+    rows: csv::DeserializeRecordsIntoIter<R, PersonRow>,
+    row: usize,
+}
+
+impl<R: std::io::Read> PersonCsv<R> {
+    pub fn new(input: R) -> Result<PersonCsv<R>, RowError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(input);
+        let header = reader.headers().map_err(|e| RowError {
+            row: 0,
+            field: "header".into(),
+            message: csv_message(&e),
+        })?;
+        let missing: Vec<&str> = PERSON_HEADER[..5]
+            .iter()
+            .chain(std::iter::once(&"home_area"))
+            .filter(|c| !header.iter().any(|x| x == **c))
+            .copied()
+            .collect();
+        if let Some(first) = missing.first() {
+            return Err(RowError {
                 row: 0,
-                field: "header".into(),
-                message: csv_message(&e),
+                field: first.to_string(),
+                message: format!("the header lacks the column(s) {}", missing.join(", ")),
             });
-            return (people, errors);
         }
+        Ok(PersonCsv {
+            rows: reader.into_deserialize(),
+            row: 0,
+        })
     }
-    for (i, record) in reader.deserialize::<PersonRow>().enumerate() {
-        let row = i + 1;
-        on_row(row);
-        match record
+}
+
+impl<R: std::io::Read> Iterator for PersonCsv<R> {
+    /// The 1-based data row and the person or the error of that row.
+    type Item = (usize, Result<NewPerson, RowError>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let record = self.rows.next()?;
+        self.row += 1;
+        let row = self.row;
+        let person = record
             .map_err(|e| (csv_field(&e), csv_message(&e)))
             .and_then(row_to_person)
-        {
-            Ok(p) => people.push((row, p)),
-            Err((field, message)) => errors.push(RowError {
+            .map_err(|(field, message)| RowError {
                 row,
                 field,
                 message,
-            }),
+            });
+        Some((row, person))
+    }
+}
+
+/// Parses a whole persons CSV: the persons of the good rows and an error for
+/// each bad row (1-based data row numbers; row 0 is the header).
+pub fn parse_persons_csv<R: std::io::Read>(input: R) -> (Vec<(usize, NewPerson)>, Vec<RowError>) {
+    let mut people = Vec::new();
+    let mut errors = Vec::new();
+    match PersonCsv::new(input) {
+        Ok(rows) => {
+            for (row, person) in rows {
+                match person {
+                    Ok(p) => people.push((row, p)),
+                    Err(e) => errors.push(e),
+                }
+            }
         }
+        Err(e) => errors.push(e),
     }
     (people, errors)
 }

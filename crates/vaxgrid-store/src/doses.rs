@@ -1088,7 +1088,9 @@ impl Store {
     /// and the bulk path of demo seeding (which rebuilds counters after).
     pub async fn insert_doses_raw(&self, rows: &[DoseRecord]) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        insert_dose_rows(&mut tx, self.backend, rows).await?;
+        for chunk in rows.chunks(5000) {
+            insert_dose_rows(&mut tx, self.backend, chunk).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

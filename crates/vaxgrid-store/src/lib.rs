@@ -7,6 +7,7 @@ pub mod catalog;
 mod db;
 pub mod doses;
 pub mod error;
+pub mod import;
 pub mod model;
 pub mod persons;
 pub mod reports;

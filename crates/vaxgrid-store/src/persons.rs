@@ -250,6 +250,52 @@ fn person_json(p: &PlacedPerson, now: i64) -> serde_json::Value {
     ])
 }
 
+/// Inserts placed persons with one statement (rows as one JSON parameter).
+pub(crate) async fn insert_placed(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    people: &[PlacedPerson],
+) -> Result<(), StoreError> {
+    let now = crate::now_micros();
+    let sql = format!(
+        "INSERT INTO persons ({COLUMNS}) {}",
+        json_rows(backend, 1, &PERSON_TYPES)
+    );
+    let rows: Vec<serde_json::Value> = people.iter().map(|p| person_json(p, now)).collect();
+    sqlx::query(&sql)
+        .bind(serde_json::Value::Array(rows).to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The JSON parameter that inserts `people` (see `json_rows`); built by
+/// the caller so that a bulk import can build it on its reading thread.
+pub fn people_json(people: &[PlacedPerson]) -> String {
+    let now = crate::now_micros();
+    let rows: Vec<serde_json::Value> = people.iter().map(|p| person_json(p, now)).collect();
+    serde_json::Value::Array(rows).to_string()
+}
+
+/// Inserts the persons of `json` (from [`people_json`]), skipping those
+/// whose ID number (or id) is already registered; returns how many were
+/// inserted.
+pub(crate) async fn insert_people_json(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    json: String,
+) -> Result<u64, StoreError> {
+    let sql = format!(
+        "INSERT INTO persons ({COLUMNS}) {} ON CONFLICT DO NOTHING",
+        json_rows(backend, 1, &PERSON_TYPES)
+    );
+    Ok(sqlx::query(&sql)
+        .bind(json)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected())
+}
+
 impl Store {
     pub async fn area_map(&self) -> Result<HashMap<String, Area>, StoreError> {
         Ok(self
@@ -466,18 +512,9 @@ impl Store {
         progress: impl Fn(usize),
     ) -> Result<usize, StoreError> {
         let mut tx = self.begin_write().await?;
-        let now = crate::now_micros();
-        let sql = format!(
-            "INSERT INTO persons ({COLUMNS}) {}",
-            json_rows(self.backend, 1, &PERSON_TYPES)
-        );
         let mut done = 0;
         for chunk in people.chunks(5000) {
-            let rows: Vec<serde_json::Value> = chunk.iter().map(|p| person_json(p, now)).collect();
-            sqlx::query(&sql)
-                .bind(serde_json::Value::Array(rows).to_string())
-                .execute(&mut *tx)
-                .await?;
+            insert_placed(&mut tx, self.backend, chunk).await?;
             done += chunk.len();
             progress(done);
         }

@@ -11,7 +11,7 @@ use vaxgrid_core::coverage::{
 };
 use vaxgrid_core::product::Product;
 
-use crate::db::value_rows;
+use crate::db::json_rows;
 use crate::doses::{dose_from_row, valid_doses, DOSE_COLUMNS};
 use crate::error::StoreError;
 use crate::model::DoseKind;
@@ -361,55 +361,51 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let cov: Vec<_> = fresh.coverage.iter().collect();
-        for chunk in cov.chunks(500) {
-            let sql = format!(
-                "INSERT INTO coverage_counters (province_code, area_code, area_path, product_code, priority_group, at_least_one, completed) VALUES {}",
-                value_rows(chunk.len(), 7)
-            );
-            let mut q = sqlx::query(&sql);
-            for ((p, a, path, prod, g), v) in chunk {
-                q = q
-                    .bind(p)
-                    .bind(a)
-                    .bind(path)
-                    .bind(prod)
-                    .bind(g)
-                    .bind(v.at_least_one)
-                    .bind(v.completed);
+        let coverage: Vec<serde_json::Value> = fresh
+            .coverage
+            .iter()
+            .map(|((p, a, path, prod, g), v)| {
+                serde_json::json!([p, a, path, prod, g, v.at_least_one, v.completed])
+            })
+            .collect();
+        let population: Vec<serde_json::Value> = fresh
+            .population
+            .iter()
+            .map(|((p, a, path, g), n)| serde_json::json!([p, a, path, g, n]))
+            .collect();
+        let daily: Vec<serde_json::Value> = fresh
+            .daily
+            .iter()
+            .map(|((p, a, path, prod, num, day), n)| {
+                serde_json::json!([p, a, path, prod, num, day, n])
+            })
+            .collect();
+        use crate::db::Col::{Int, Text};
+        let tables: [(&str, &[crate::db::Col], Vec<serde_json::Value>); 3] = [
+            (
+                "coverage_counters (province_code, area_code, area_path, product_code, priority_group, at_least_one, completed)",
+                &[Text, Text, Text, Text, Text, Int, Int],
+                coverage,
+            ),
+            (
+                "population_counters (province_code, area_code, area_path, priority_group, population)",
+                &[Text, Text, Text, Text, Int],
+                population,
+            ),
+            (
+                "daily_dose_counters (province_code, area_code, area_path, product_code, dose_number, day, doses)",
+                &[Text, Text, Text, Text, Int, Text, Int],
+                daily,
+            ),
+        ];
+        for (table, types, rows) in tables {
+            let sql = format!("INSERT INTO {table} {}", json_rows(self.backend, 1, types));
+            for chunk in rows.chunks(5000) {
+                sqlx::query(&sql)
+                    .bind(serde_json::Value::Array(chunk.to_vec()).to_string())
+                    .execute(&mut *tx)
+                    .await?;
             }
-            q.execute(&mut *tx).await?;
-        }
-        let pop: Vec<_> = fresh.population.iter().collect();
-        for chunk in pop.chunks(500) {
-            let sql = format!(
-                "INSERT INTO population_counters (province_code, area_code, area_path, priority_group, population) VALUES {}",
-                value_rows(chunk.len(), 5)
-            );
-            let mut q = sqlx::query(&sql);
-            for ((p, a, path, g), n) in chunk {
-                q = q.bind(p).bind(a).bind(path).bind(g).bind(*n);
-            }
-            q.execute(&mut *tx).await?;
-        }
-        let daily: Vec<_> = fresh.daily.iter().collect();
-        for chunk in daily.chunks(500) {
-            let sql = format!(
-                "INSERT INTO daily_dose_counters (province_code, area_code, area_path, product_code, dose_number, day, doses) VALUES {}",
-                value_rows(chunk.len(), 7)
-            );
-            let mut q = sqlx::query(&sql);
-            for ((p, a, path, prod, num, day), n) in chunk {
-                q = q
-                    .bind(p)
-                    .bind(a)
-                    .bind(path)
-                    .bind(prod)
-                    .bind(*num)
-                    .bind(day)
-                    .bind(*n);
-            }
-            q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

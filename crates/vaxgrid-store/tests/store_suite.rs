@@ -20,6 +20,7 @@ on_both_backends!(
     group_commit_batches_concurrent_doses,
     audit_chain_detects_tampering,
     coverage_report_rolls_up_the_subtree,
+    bulk_import_is_all_or_nothing_and_restores_indexes,
 );
 
 fn dose(id: &str, person: &str, product: &str, lot: &str, on: time::Date) -> DoseRequest {
@@ -629,5 +630,103 @@ async fn coverage_report_rolls_up_the_subtree(backend: &str) {
     assert_eq!(province.area.total.population, 9);
     let sum: i64 = province.children.iter().map(|c| c.total.population).sum();
     assert_eq!(sum, 9);
+    f.cleanup().await;
+}
+
+async fn index_schema(store: &vaxgrid_store::Store) -> Vec<String> {
+    let sql = match store.backend() {
+        vaxgrid_store::Backend::Sqlite => "SELECT sql AS d FROM sqlite_master WHERE type = 'index' AND tbl_name = 'persons' AND sql IS NOT NULL ORDER BY name",
+        vaxgrid_store::Backend::Postgres => "SELECT indexdef AS d FROM pg_indexes WHERE tablename = 'persons' AND schemaname = current_schema() ORDER BY indexname",
+    };
+    let rows = sqlx::query(sql).fetch_all(store.pool()).await.unwrap();
+    rows.iter()
+        .map(|r| sqlx::Row::get::<String, _>(r, "d"))
+        .collect()
+}
+
+async fn bulk_import_is_all_or_nothing_and_restores_indexes(backend: &str) {
+    let f = fixture(backend).await;
+    let areas = f.store.area_map().await.unwrap();
+    let today = vaxgrid_store::today();
+    let place = |serial: u32| {
+        let p = vaxgrid_store::persons::place_person(
+            person(serial, "Lý Thị Nhung", "0665801", &["teacher"]),
+            &areas,
+            today,
+        )
+        .unwrap();
+        (serial as usize, p)
+    };
+    f.store
+        .create_person(person(5, "Registered Before", "0670001", &[]), "t")
+        .await
+        .unwrap();
+    let before = index_schema(&f.store).await;
+    let json_of = |rows: &[(usize, vaxgrid_store::persons::PlacedPerson)]| {
+        vaxgrid_store::persons::people_json(
+            &rows.iter().map(|(_, p)| p.clone()).collect::<Vec<_>>(),
+        )
+    };
+    // A chunk with a number already registered (row 5): all or nothing.
+    let mut import = f.store.begin_person_import(100_000).await.unwrap();
+    let good: Vec<_> = (10..20).map(place).collect();
+    assert!(import
+        .add(good.clone(), json_of(&good), true)
+        .await
+        .unwrap()
+        .is_empty());
+    let bad: Vec<_> = [4, 5, 6].into_iter().map(place).collect();
+    let errors = import.add(bad.clone(), json_of(&bad), true).await.unwrap();
+    assert_eq!(
+        errors
+            .iter()
+            .map(|e| (e.row, e.field.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(5, "id_number")]
+    );
+    import.rollback().await.unwrap();
+    assert_eq!(
+        f.store.count_persons().await.unwrap(),
+        1,
+        "a rolled-back import leaves nothing"
+    );
+    assert_eq!(
+        index_schema(&f.store).await,
+        before,
+        "dropped indexes come back with the rollback"
+    );
+    // The same, keeping the good rows.
+    let mut import = f.store.begin_person_import(100_000).await.unwrap();
+    assert!(import
+        .add(good.clone(), json_of(&good), true)
+        .await
+        .unwrap()
+        .is_empty());
+    let errors = import.add(bad.clone(), json_of(&bad), true).await.unwrap();
+    assert_eq!(errors.len(), 1);
+    // A number repeated inside the file.
+    let again: Vec<_> = [10].into_iter().map(place).collect();
+    let errors = import
+        .add(again.clone(), json_of(&again), true)
+        .await
+        .unwrap();
+    assert_eq!(errors[0].field, "id_number");
+    assert!(
+        errors[0].message.contains("repeated"),
+        "{}",
+        errors[0].message
+    );
+    assert_eq!(import.commit("t").await.unwrap(), 12);
+    assert_eq!(f.store.count_persons().await.unwrap(), 13);
+    assert_eq!(
+        index_schema(&f.store).await,
+        before,
+        "rebuilt indexes are those of the migration"
+    );
+    let report = f.store.coverage("22").await.unwrap();
+    assert_eq!(report.area.total.population, 13);
+    assert_eq!(report.area.by_group["teacher"].population, 12);
+    let diffs = f.store.check_counters().await.unwrap();
+    assert!(diffs.is_empty(), "{diffs:?}");
     f.cleanup().await;
 }

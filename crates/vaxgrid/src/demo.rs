@@ -178,14 +178,18 @@ pub fn residents(
 /// first dose, most of them a second at the recommended interval.
 pub async fn seed_people(store: &Store, seeded: &Seeded, count: usize) -> Result<()> {
     let started = Instant::now();
+    let phase = |what: &str| println!("  {what:<28} {:>6.1} s", started.elapsed().as_secs_f64());
     let people = residents(count, &seeded.villages, 2021, 1);
+    phase("generated residents");
     let (placed, errors) = store.check_people(people).await?;
     anyhow::ensure!(
         errors.is_empty(),
         "synthetic residents failed checks: {:?}",
         &errors[..errors.len().min(3)]
     );
+    phase("checked residents");
     store.insert_people(&placed, "demo", |_| {}).await?;
+    phase("registered residents");
     let products: HashMap<String, vaxgrid_core::product::Product> = store
         .products()
         .await?
@@ -231,8 +235,11 @@ pub async fn seed_people(store: &Store, seeded: &Seeded, count: usize) -> Result
         }
     }
     store.insert_doses_raw(&doses).await?;
+    phase("recorded dose history");
     store.rebuild_counters().await?;
+    phase("built the counters");
     store.analyze().await?;
+    phase("analyzed");
     println!(
         "seeded {} residents and {} doses in {:.1} s",
         placed.len(),

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
+use vaxgrid_store::persons::{people_json, place_person, PlacedPerson, RowError};
 use vaxgrid_store::Store;
 
 pub fn bar(len: u64, what: &str) -> ProgressBar {
@@ -24,62 +25,105 @@ pub struct ImportReport {
     pub imported: usize,
     pub errors: Vec<vaxgrid_store::persons::RowError>,
     pub seconds: f64,
+    /// Seconds spent reading, checking and writing rows (overlapped), and
+    /// finishing (index rebuild, counters, commit).
+    pub phases: [f64; 2],
 }
 
-/// Parses, checks and inserts a persons CSV. Unless `skip_invalid`, any bad
-/// row means nothing is written.
+/// Parses, checks and inserts a persons CSV in one transaction. A thread
+/// reads and checks chunks of rows while the previous chunk is written.
+/// Unless `skip_invalid`, any bad row means nothing is written.
 pub async fn import_persons_file(
     store: &Store,
     file: &Path,
     skip_invalid: bool,
     progress: bool,
 ) -> Result<ImportReport> {
+    const CHUNK: usize = 5000;
     let started = Instant::now();
     let size = std::fs::metadata(file)
         .with_context(|| format!("reading {}", file.display()))?
         .len();
     let input = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let progress_bar = bar(size, "importing");
+    if !progress {
+        progress_bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
     let counted = ProgressReader {
         inner: std::io::BufReader::with_capacity(1 << 20, input),
-        bar: bar(size, "reading"),
+        bar: progress_bar.clone(),
         read: 0,
     };
-    if !progress {
-        counted
-            .bar
-            .set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    let areas = store.area_map().await?;
+    let today = vaxgrid_store::today();
+    type Chunk = (Vec<(usize, PlacedPerson)>, String, Vec<RowError>);
+    let (sender, mut chunks) = tokio::sync::mpsc::channel::<Chunk>(4);
+    let reader = std::thread::spawn(move || {
+        let rows = match vaxgrid_server::import::PersonCsv::new(counted) {
+            Ok(rows) => rows,
+            Err(e) => {
+                let _ = sender.blocking_send((Vec::new(), String::new(), vec![e]));
+                return;
+            }
+        };
+        let mut good = Vec::with_capacity(CHUNK);
+        let mut bad = Vec::new();
+        for (row, person) in rows {
+            match person.and_then(|p| {
+                place_person(p, &areas, today).map_err(|(field, message)| RowError {
+                    row,
+                    field,
+                    message,
+                })
+            }) {
+                Ok(p) => good.push((row, p)),
+                Err(e) => bad.push(e),
+            }
+            if good.len() == CHUNK {
+                let full = std::mem::replace(&mut good, Vec::with_capacity(CHUNK));
+                let json = people_json(&full.iter().map(|(_, p)| p.clone()).collect::<Vec<_>>());
+                if sender
+                    .blocking_send((full, json, std::mem::take(&mut bad)))
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        }
+        let json = people_json(&good.iter().map(|(_, p)| p.clone()).collect::<Vec<_>>());
+        let _ = sender.blocking_send((good, json, bad));
+    });
+    let mut import = store.begin_person_import((size / 90) as usize).await?;
+    let mut errors: Vec<RowError> = Vec::new();
+    while let Some((good, json, bad)) = chunks.recv().await {
+        errors.extend(bad);
+        let write = skip_invalid || errors.is_empty();
+        if !good.is_empty() {
+            errors.extend(import.add(good, json, write).await?);
+        }
     }
-    let reading = counted.bar.clone();
-    let (people, mut errors) = vaxgrid_server::import::parse_persons_csv(counted, |_| {});
-    reading.finish_and_clear();
-    let rows: Vec<usize> = people.iter().map(|(r, _)| *r).collect();
-    let (placed, check_errors) = store
-        .check_people(people.into_iter().map(|(_, p)| p).collect())
-        .await?;
-    errors.extend(check_errors.into_iter().map(|mut e| {
-        e.row = rows.get(e.row - 1).copied().unwrap_or(e.row);
-        e
-    }));
+    reader
+        .join()
+        .map_err(|_| anyhow::anyhow!("the CSV reader thread failed"))?;
+    progress_bar.finish_and_clear();
     errors.sort_by_key(|e| e.row);
+    let checked_at = started.elapsed().as_secs_f64();
     if !errors.is_empty() && !skip_invalid {
+        import.rollback().await?;
         return Ok(ImportReport {
             imported: 0,
             errors,
-            seconds: started.elapsed().as_secs_f64(),
+            seconds: checked_at,
+            phases: [checked_at, 0.0],
         });
     }
-    let writing = bar(placed.len() as u64, "writing");
-    if !progress {
-        writing.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    let imported = store
-        .insert_people(&placed, "cli", |n| writing.set_position(n as u64))
-        .await?;
-    writing.finish_and_clear();
+    let imported = import.commit("cli").await?;
+    let seconds = started.elapsed().as_secs_f64();
     Ok(ImportReport {
         imported,
         errors,
-        seconds: started.elapsed().as_secs_f64(),
+        seconds,
+        phases: [checked_at, seconds - checked_at],
     })
 }
 

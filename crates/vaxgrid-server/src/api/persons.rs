@@ -195,7 +195,7 @@ pub async fn import(
     State(app): State<AppState>,
     CsvBody(bytes): CsvBody,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let (people, mut errors) = crate::import::parse_persons_csv(bytes.as_ref(), |_| {});
+    let (people, mut errors) = crate::import::parse_persons_csv(bytes.as_ref());
     let total = people.len() + errors.len();
     let rows: Vec<usize> = people.iter().map(|(r, _)| *r).collect();
     let (placed, check_errors) = app

@@ -71,13 +71,13 @@ CREATE TABLE persons (
     priority_groups TEXT NOT NULL,
     merged_into     TEXT COLLATE "C",
     created_at      BIGINT NOT NULL,
-    PRIMARY KEY (province_code, id),
-    UNIQUE (province_code, id_type, id_number)
+    -- Keys lead with the column lookups use (id; id_number) and still
+    -- include province_code, as distribution by province requires; so no
+    -- separate index on id or id_number is needed.
+    PRIMARY KEY (id, province_code),
+    UNIQUE (id_number, id_type, province_code)
 );
-CREATE INDEX persons_id ON persons(id);
-CREATE INDEX persons_id_number ON persons(id_number);
 CREATE INDEX persons_phone ON persons(phone);
-CREATE INDEX persons_folded_name ON persons(folded_name, id);
 CREATE INDEX persons_duplicate_key ON persons(folded_name, birth_date, commune_code);
 CREATE INDEX persons_area_path ON persons(area_path, id);
 -- Partial: almost every row is NULL here, and a full index of NULLs makes
@@ -104,9 +104,8 @@ CREATE TABLE doses (
     area_code       TEXT NOT NULL,
     recorded_at     BIGINT NOT NULL,
     body_hash       TEXT NOT NULL,
-    PRIMARY KEY (province_code, id)
+    PRIMARY KEY (id, province_code)
 );
-CREATE INDEX doses_id ON doses(id);
 CREATE INDEX doses_person ON doses(person_id, administered_on);
 CREATE INDEX doses_corrects ON doses(corrects_id) WHERE corrects_id IS NOT NULL;
 

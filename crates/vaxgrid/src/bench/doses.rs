@@ -51,7 +51,21 @@ pub async fn run(postgres: bool, clients: usize, count: usize) -> Result<()> {
     let backend = if postgres { "PostgreSQL" } else { "SQLite" };
     let store = Store::open(&scratch.url).await?;
     let seeded = crate::demo::seed_reference(&store).await?;
-    let people = crate::demo::residents(count, &seeded.villages, 99, 1);
+    // Twice the persons: the second half gets its doses through the dose
+    // writer in-process (no HTTP) as the second baseline.
+    // Adults only, so that every dose is acceptable (the products' minimum
+    // age is 18 for AZ, the product used here).
+    let adult_born_before =
+        vaxgrid_core::dose::birthday(vaxgrid_store::today(), 0) - time::Duration::days(19 * 366);
+    let people: Vec<_> = crate::demo::residents(3 * count, &seeded.villages, 99, 1)
+        .into_iter()
+        .filter(|p| p.birth_date < adult_born_before)
+        .take(2 * count)
+        .collect();
+    anyhow::ensure!(
+        people.len() == 2 * count,
+        "not enough adult residents generated"
+    );
     let (placed, errors) = store.check_people(people).await?;
     anyhow::ensure!(
         errors.is_empty(),
@@ -61,6 +75,7 @@ pub async fn run(postgres: bool, clients: usize, count: usize) -> Result<()> {
     store.insert_people(&placed, "bench", |_| {}).await?;
     store.analyze().await?;
     store.close().await;
+    let (placed, spare) = placed.split_at(count);
     println!("seeded {count} persons on {backend}; starting the server");
 
     let (mut child, base) = spawn_server(&scratch.url).await?;
@@ -184,12 +199,63 @@ pub async fn run(postgres: bool, clients: usize, count: usize) -> Result<()> {
     }
     let raw_secs = raw_started.elapsed().as_secs_f64();
     let raw_rate = rows.len() as f64 / raw_secs;
+
+    // Baseline (b): the same doses through the dose writer, in-process,
+    // from as many concurrent tasks as there were HTTP clients.
+    let writer = vaxgrid_store::writer::DoseWriter::spawn(
+        store.clone(),
+        vaxgrid_store::writer::WriterConfig::default(),
+    );
+    let requests: Vec<vaxgrid_store::model::DoseRequest> = spare
+        .iter()
+        .enumerate()
+        .map(|(i, p)| vaxgrid_store::model::DoseRequest {
+            id: uuid::Uuid::now_v7().to_string(),
+            person_id: p.new.id.clone(),
+            product_code: "AZ".into(),
+            lot_number: lot.clone(),
+            site_code: seeded.sites[i % seeded.sites.len()].clone(),
+            administered_on: vaxgrid_store::today(),
+            dose_number: None,
+            vaccinator: Some("bench".into()),
+            override_reason: None,
+        })
+        .collect();
+    let requests = Arc::new(requests);
+    let direct_started = Instant::now();
+    let mut tasks = Vec::new();
+    for k in 0..clients {
+        let (writer, requests) = (writer.clone(), requests.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut ok = 0usize;
+            for r in requests.iter().skip(k).step_by(clients) {
+                if writer
+                    .submit(vaxgrid_store::doses::WriteCommand::Dose(r.clone()))
+                    .await
+                    .is_ok()
+                {
+                    ok += 1;
+                }
+            }
+            ok
+        }));
+    }
+    let mut direct_ok = 0;
+    for t in tasks {
+        direct_ok += t.await?;
+    }
+    let direct_rate = direct_ok as f64 / direct_started.elapsed().as_secs_f64();
+    drop(writer);
     store.close().await;
     scratch.cleanup().await;
 
     println!("bench doses ({backend}, {clients} clients, {count} doses, durable commits)");
     println!("  acknowledged (201)     {acked}  (stored: {stored_after_http})");
     println!("  failed requests        {}", failures.len());
+    anyhow::ensure!(
+        direct_ok == count,
+        "the in-process baseline recorded {direct_ok} of {count} doses"
+    );
     for f in failures.iter().take(3) {
         println!("    e.g. {f}");
     }
@@ -207,6 +273,8 @@ pub async fn run(postgres: bool, clients: usize, count: usize) -> Result<()> {
     );
     println!("  baseline raw insert/s  {raw_rate:.0}  (batches of {batch}, one commit each)");
     println!("  ratio HTTP / raw       {:.2}", http_rate / raw_rate);
+    println!("  baseline dose writer/s {direct_rate:.0}  (same rules and counters, in-process, no HTTP; {direct_ok} doses)");
+    println!("  ratio HTTP / writer    {:.2}", http_rate / direct_rate);
     anyhow::ensure!(
         stored_after_http as usize == acked,
         "stored {stored_after_http} doses but {acked} were acknowledged"
