@@ -27,9 +27,19 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Starts the dose writer for `store` on the current runtime.
+    /// Starts the dose writer for `store` and the background checkpointer.
     pub fn new(store: Store, config: WriterConfig) -> AppState {
         let writer = DoseWriter::spawn(store.clone(), config);
+        let checkpointed = store.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                every.tick().await;
+                if let Err(e) = checkpointed.checkpoint().await {
+                    tracing::warn!(error = %e, "checkpoint failed");
+                }
+            }
+        });
         AppState { store, writer }
     }
 }

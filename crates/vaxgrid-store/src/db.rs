@@ -86,11 +86,15 @@ pub(crate) async fn connect(
                     // makes every commit durable (fsync of the WAL), which is
                     // what an acknowledged dose promises. `threads` lets the
                     // sorter of CREATE INDEX (bulk imports) use both cores.
+                    // Checkpoints do not run inside commits (a large WAL would
+                    // stall the committing writer): `Store::checkpoint` runs
+                    // them in the background, and closing the last
+                    // connection checkpoints what is left.
                     conn.execute(
                         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
                          PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; \
                          PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; \
-                         PRAGMA threads=2;",
+                         PRAGMA threads=2; PRAGMA wal_autocheckpoint=0;",
                     )
                     .await?;
                 }

@@ -86,6 +86,18 @@ impl Store {
         })
     }
 
+    /// Copies committed pages from SQLite's write-ahead log into the
+    /// database file without blocking readers or the writer (PASSIVE). The
+    /// server calls it every second; a no-op on PostgreSQL.
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Refreshes the planner statistics (after bulk loads).
     pub async fn analyze(&self) -> Result<(), StoreError> {
         sqlx::query("ANALYZE").execute(&self.pool).await?;
