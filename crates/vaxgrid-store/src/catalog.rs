@@ -10,11 +10,12 @@ use crate::error::StoreError;
 use crate::model::{Lot, Page, Site, SiteKind};
 use crate::Store;
 
-const PRODUCT_COLUMNS: &str = "code, name, manufacturer, platform, dcc_mp, dcc_ma, dcc_vp, cvx, \
+pub(crate) const PRODUCT_COLUMNS: &str =
+    "code, name, manufacturer, platform, dcc_mp, dcc_ma, dcc_vp, cvx, \
     doses_in_series, min_interval_days, recommended_interval_days, doses_per_vial, storage_min_c, \
     storage_max_c, open_vial_discard_hours, min_age_years";
 
-fn product_from_row(row: &AnyRow) -> Result<Product, StoreError> {
+pub(crate) fn product_from_row(row: &AnyRow) -> Result<Product, StoreError> {
     let n = |c: &str| -> Result<i64, StoreError> { Ok(row.try_get::<i64, _>(c)?) };
     Ok(Product {
         code: row.try_get("code")?,
@@ -71,6 +72,18 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(product_from_row).collect()
+    }
+
+    /// Products by code.
+    pub async fn product_map(
+        &self,
+    ) -> Result<std::collections::HashMap<String, Product>, StoreError> {
+        Ok(self
+            .products()
+            .await?
+            .into_iter()
+            .map(|p| (p.code.clone(), p))
+            .collect())
     }
 
     pub async fn product(&self, code: &str) -> Result<Product, StoreError> {

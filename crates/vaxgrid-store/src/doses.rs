@@ -15,7 +15,7 @@ use vaxgrid_core::dose::{check_new_dose, next_dose_due, LotFacts, NewDose, Valid
 use vaxgrid_core::product::Product;
 
 use crate::audit::{self, AuditEntry};
-use crate::catalog::lot_from_row;
+use crate::catalog::{lot_from_row, product_from_row, PRODUCT_COLUMNS};
 use crate::db::{in_json, json_rows, params, Backend, Col};
 use crate::error::StoreError;
 use crate::model::{CorrectionRequest, DoseKind, DoseRecord, DoseRequest, Lot, MergeRequest};
@@ -614,36 +614,12 @@ fn area_path_of(
 async fn store_products(
     tx: &mut Transaction<'static, Any>,
 ) -> Result<HashMap<String, Product>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT code, name, manufacturer, platform, dcc_mp, dcc_ma, dcc_vp, cvx, doses_in_series, min_interval_days, \
-         recommended_interval_days, doses_per_vial, storage_min_c, storage_max_c, open_vial_discard_hours, min_age_years FROM products",
-    )
-    .fetch_all(&mut **tx)
-    .await?;
-    let mut out = HashMap::new();
-    for row in &rows {
-        let n = |c: &str| -> Result<i64, StoreError> { Ok(row.try_get::<i64, _>(c)?) };
-        let p = Product {
-            code: row.try_get("code")?,
-            name: row.try_get("name")?,
-            manufacturer: row.try_get("manufacturer")?,
-            platform: row.try_get("platform")?,
-            dcc_mp: row.try_get("dcc_mp")?,
-            dcc_ma: row.try_get("dcc_ma")?,
-            dcc_vp: row.try_get("dcc_vp")?,
-            cvx: row.try_get("cvx")?,
-            doses_in_series: n("doses_in_series")? as u32,
-            min_interval_days: n("min_interval_days")? as u32,
-            recommended_interval_days: n("recommended_interval_days")? as u32,
-            doses_per_vial: n("doses_per_vial")? as u32,
-            storage_min_c: n("storage_min_c")? as i32,
-            storage_max_c: n("storage_max_c")? as i32,
-            open_vial_discard_hours: n("open_vial_discard_hours")? as u32,
-            min_age_years: n("min_age_years")? as u32,
-        };
-        out.insert(p.code.clone(), p);
-    }
-    Ok(out)
+    let rows = sqlx::query(&format!("SELECT {PRODUCT_COLUMNS} FROM products"))
+        .fetch_all(&mut **tx)
+        .await?;
+    rows.iter()
+        .map(|r| product_from_row(r).map(|p| (p.code.clone(), p)))
+        .collect()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1050,12 +1026,7 @@ impl Store {
             .iter()
             .map(dose_from_row)
             .collect::<Result<Vec<_>, _>>()?;
-        let products: HashMap<String, Product> = self
-            .products()
-            .await?
-            .into_iter()
-            .map(|p| (p.code.clone(), p))
-            .collect();
+        let products = self.product_map().await?;
         let valid = valid_doses(&records);
         let c = contribution(&valid, |code| products.get(code));
         Ok(History {

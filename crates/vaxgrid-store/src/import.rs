@@ -94,15 +94,7 @@ impl PersonImport {
             let key = (p.new.id_type, p.new.id_number.clone());
             if let Some(first) = self.seen.get(&key) {
                 repeated = true;
-                errors.push(RowError {
-                    row: *row,
-                    field: "id_number".into(),
-                    message: format!(
-                        "{} {} is repeated; first seen in row {first}",
-                        key.0.as_str(),
-                        key.1
-                    ),
-                });
+                errors.push(RowError::repeated(*row, key.0, &key.1, *first));
             } else {
                 self.seen.insert(key, *row);
             }
@@ -145,15 +137,7 @@ impl PersonImport {
                     p.new.priority_groups,
                 ));
             } else {
-                errors.push(RowError {
-                    row,
-                    field: "id_number".into(),
-                    message: format!(
-                        "a person with {} {} is already registered",
-                        p.new.id_type.as_str(),
-                        p.new.id_number
-                    ),
-                });
+                errors.push(RowError::registered(row, p.new.id_type, &p.new.id_number));
             }
         }
         Ok(errors)
@@ -182,15 +166,7 @@ impl PersonImport {
             .filter(|(_, p)| {
                 found.contains(&(p.new.id_type.as_str().to_string(), p.new.id_number.clone()))
             })
-            .map(|(row, p)| RowError {
-                row: *row,
-                field: "id_number".into(),
-                message: format!(
-                    "a person with {} {} is already registered",
-                    p.new.id_type.as_str(),
-                    p.new.id_number
-                ),
-            })
+            .map(|(row, p)| RowError::registered(*row, p.new.id_type, &p.new.id_number))
             .collect())
     }
 

@@ -63,6 +63,32 @@ pub struct RowError {
     pub message: String,
 }
 
+impl RowError {
+    /// An ID number that appeared in an earlier row of the same file.
+    pub fn repeated(row: usize, id_type: IdType, number: &str, first: usize) -> RowError {
+        RowError {
+            row,
+            field: "id_number".into(),
+            message: format!(
+                "{} {number} is repeated; first seen in row {first}",
+                id_type.as_str()
+            ),
+        }
+    }
+
+    /// An ID number that is already in the registry.
+    pub fn registered(row: usize, id_type: IdType, number: &str) -> RowError {
+        RowError {
+            row,
+            field: "id_number".into(),
+            message: format!(
+                "a person with {} {number} is already registered",
+                id_type.as_str()
+            ),
+        }
+    }
+}
+
 /// Checks the fields of a new person that need no database, and places the
 /// person under the home area (which must be a commune or village).
 pub fn place_person(
@@ -446,15 +472,7 @@ impl Store {
                 Ok(p) => {
                     let key = (p.new.id_type, p.new.id_number.clone());
                     if let Some(first) = seen.get(&key) {
-                        errors.push(RowError {
-                            row: i + 1,
-                            field: "id_number".into(),
-                            message: format!(
-                                "{} {} is repeated; first seen in row {first}",
-                                key.0.as_str(),
-                                key.1
-                            ),
-                        });
+                        errors.push(RowError::repeated(i + 1, key.0, &key.1, *first));
                     } else {
                         seen.insert(key, i + 1);
                         placed.push((i + 1, p));
@@ -486,15 +504,7 @@ impl Store {
         let mut ok = Vec::with_capacity(placed.len());
         for (row, p) in placed {
             if registered.contains(&(p.new.id_type.as_str().to_string(), p.new.id_number.clone())) {
-                errors.push(RowError {
-                    row,
-                    field: "id_number".into(),
-                    message: format!(
-                        "a person with {} {} is already registered",
-                        p.new.id_type.as_str(),
-                        p.new.id_number
-                    ),
-                });
+                errors.push(RowError::registered(row, p.new.id_type, &p.new.id_number));
             } else {
                 ok.push(p);
             }

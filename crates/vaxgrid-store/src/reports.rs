@@ -9,7 +9,6 @@ use vaxgrid_core::area::subtree_upper_bound;
 use vaxgrid_core::coverage::{
     contribution, split_groups, CoverageCounts, CoverageDelta, ALL_GROUPS,
 };
-use vaxgrid_core::product::Product;
 
 use crate::db::json_rows;
 use crate::doses::{dose_from_row, valid_doses, DOSE_COLUMNS};
@@ -180,12 +179,7 @@ impl Store {
 
     /// Recomputes every counter from persons and doses.
     pub async fn recount(&self) -> Result<Counters, StoreError> {
-        let products: HashMap<String, Product> = self
-            .products()
-            .await?
-            .into_iter()
-            .map(|p| (p.code.clone(), p))
-            .collect();
+        let products = self.product_map().await?;
         let people = sqlx::query(
             "SELECT id, province_code, home_area, area_path, priority_groups, merged_into FROM persons",
         )
