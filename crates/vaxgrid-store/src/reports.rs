@@ -23,6 +23,13 @@ pub struct CoverageFigures {
     pub completed: i64,
 }
 
+/// Persons reached with a product (population is not split by product).
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct ProductFigures {
+    pub at_least_one: i64,
+    pub completed: i64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct CoverageRow {
     pub area_code: String,
@@ -31,7 +38,7 @@ pub struct CoverageRow {
     /// All persons, each counted once.
     pub total: CoverageFigures,
     /// Persons by the product of their first dose.
-    pub by_product: BTreeMap<String, CoverageFigures>,
+    pub by_product: BTreeMap<String, ProductFigures>,
     /// Persons by priority group (a person in two groups counts in both).
     pub by_group: BTreeMap<String, CoverageFigures>,
 }
