@@ -80,6 +80,9 @@ pub(crate) async fn connect(
                     // small would keep scanning it whole as it grows.
                     conn.execute("SET plan_cache_mode = force_custom_plan")
                         .await?;
+                    // Notices such as "relation already exists, skipping"
+                    // (idempotent migrations) are not worth a log line.
+                    conn.execute("SET client_min_messages = warning").await?;
                 }
                 if backend == Backend::Sqlite {
                     // WAL lets readers run beside the writer; synchronous=FULL
