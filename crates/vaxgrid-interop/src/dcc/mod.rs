@@ -1,0 +1,59 @@
+//! EU Digital COVID Certificate: the layers of an `HC1:` string, from the
+//! outside in (eHealth Network, "Electronic Health Certificates, Technical
+//! Specifications", v1.0.5, sections 2–3):
+//! `HC1:` prefix → base45 (RFC 9285) → zlib → COSE_Sign1 (RFC 8152, tag 18,
+//! optionally inside CWT tag 61) → CWT claims (RFC 8392: 1 iss, 4 exp,
+//! 6 iat, -260 hcert → {1: DCC JSON}).
+
+mod cose;
+mod trust;
+mod verify;
+
+pub use trust::{kid_of, SignerCertificate, TrustList};
+pub use verify::{check, decode, verify, DccType, Decoded, Verified};
+
+/// The step of decoding and checking that failed, named as in the EU test
+/// vectors' `EXPECTEDRESULTS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    Unprefix,
+    B45Decode,
+    Compression,
+    Decode,
+    Verify,
+    ExpirationCheck,
+    KeyUsage,
+    ValidJson,
+}
+
+impl Layer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layer::Unprefix => "UNPREFIX",
+            Layer::B45Decode => "B45DECODE",
+            Layer::Compression => "COMPRESSION",
+            Layer::Decode => "DECODE",
+            Layer::Verify => "VERIFY",
+            Layer::ExpirationCheck => "EXPIRATIONCHECK",
+            Layer::KeyUsage => "KEYUSAGE",
+            Layer::ValidJson => "VALIDJSON",
+        }
+    }
+}
+
+/// Why a certificate was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} failed: {reason}", layer.as_str())]
+pub struct DccError {
+    pub layer: Layer,
+    pub reason: String,
+}
+
+impl DccError {
+    pub(crate) fn new(layer: Layer, reason: impl Into<String>) -> DccError {
+        DccError {
+            layer,
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Document signer certificates (DSC) and the trust list keyed by kid.
+
+use std::collections::HashMap;
+
+use p256::ecdsa::VerifyingKey as EcKey;
+use rsa::pkcs8::DecodePublicKey;
+use sha2::{Digest, Sha256};
+use x509_cert::der::{Decode, Encode};
+use x509_cert::ext::pkix::ExtendedKeyUsage;
+use x509_cert::Certificate;
+
+use super::verify::DccType;
+use super::{DccError, Layer};
+
+/// kid = the first 8 bytes of SHA-256 of the DER signing certificate
+/// (eHN technical specification v1.0.5, §3.3.1).
+pub fn kid_of(der: &[u8]) -> Vec<u8> {
+    Sha256::digest(der)[..8].to_vec()
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum PublicKey {
+    Es256(EcKey),
+    Ps256(rsa::RsaPublicKey),
+}
+
+/// A DSC ready to verify signatures.
+#[derive(Debug, Clone)]
+pub struct SignerCertificate {
+    pub der: Vec<u8>,
+    pub kid: Vec<u8>,
+    pub(crate) key: PublicKey,
+    /// Types this DSC may sign, from its extended key usage; `None` when it
+    /// carries none of the DCC OIDs (then it may sign any type).
+    pub(crate) allowed: Option<Vec<DccType>>,
+}
+
+/// Extended-key-usage OIDs of the DCC (eHN spec §5.1.1), with the variants
+/// some member states issued under arc 1.3.6.1.4.1.0.1847.
+const EKU: [(&str, DccType); 6] = [
+    ("1.3.6.1.4.1.1847.2021.1.1", DccType::Test),
+    ("1.3.6.1.4.1.1847.2021.1.2", DccType::Vaccination),
+    ("1.3.6.1.4.1.1847.2021.1.3", DccType::Recovery),
+    ("1.3.6.1.4.1.0.1847.2021.1.1", DccType::Test),
+    ("1.3.6.1.4.1.0.1847.2021.1.2", DccType::Vaccination),
+    ("1.3.6.1.4.1.0.1847.2021.1.3", DccType::Recovery),
+];
+
+impl SignerCertificate {
+    pub fn from_der(der: &[u8]) -> Result<SignerCertificate, DccError> {
+        let bad = |m: String| DccError::new(Layer::Verify, m);
+        let cert = Certificate::from_der(der)
+            .map_err(|e| bad(format!("signer certificate is not X.509 DER: {e}")))?;
+        let spki = &cert.tbs_certificate.subject_public_key_info;
+        let key = match spki.algorithm.oid.to_string().as_str() {
+            "1.2.840.10045.2.1" => {
+                let point = spki.subject_public_key.raw_bytes();
+                PublicKey::Es256(
+                    EcKey::from_sec1_bytes(point)
+                        .map_err(|e| bad(format!("bad P-256 key: {e}")))?,
+                )
+            }
+            "1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10" => {
+                let spki_der = spki
+                    .to_der()
+                    .map_err(|e| bad(format!("bad key info: {e}")))?;
+                PublicKey::Ps256(
+                    rsa::RsaPublicKey::from_public_key_der(&spki_der)
+                        .map_err(|e| bad(format!("bad RSA key: {e}")))?,
+                )
+            }
+            other => return Err(bad(format!("unsupported key algorithm {other}"))),
+        };
+        let mut allowed: Option<Vec<DccType>> = None;
+        for ext in cert.tbs_certificate.extensions.iter().flatten() {
+            if ext.extn_id.to_string() == "2.5.29.37" {
+                let eku = ExtendedKeyUsage::from_der(ext.extn_value.as_bytes())
+                    .map_err(|e| bad(format!("bad extended key usage: {e}")))?;
+                let types: Vec<DccType> = eku
+                    .0
+                    .iter()
+                    .filter_map(|oid| {
+                        EKU.iter()
+                            .find(|(o, _)| *o == oid.to_string())
+                            .map(|(_, t)| *t)
+                    })
+                    .collect();
+                if !types.is_empty() {
+                    allowed = Some(types);
+                }
+            }
+        }
+        Ok(SignerCertificate {
+            der: der.to_vec(),
+            kid: kid_of(der),
+            key,
+            allowed,
+        })
+    }
+
+    /// Whether this DSC may sign a certificate of `ty`.
+    pub fn may_sign(&self, ty: DccType) -> bool {
+        self.allowed
+            .as_ref()
+            .is_none_or(|types| types.contains(&ty))
+    }
+}
+
+/// Signer certificates by kid. Old DSCs stay in the list after a rotation,
+/// so the certificates they signed keep verifying.
+#[derive(Debug, Clone, Default)]
+pub struct TrustList {
+    by_kid: HashMap<Vec<u8>, SignerCertificate>,
+}
+
+impl TrustList {
+    pub fn add(&mut self, cert: SignerCertificate) {
+        self.by_kid.insert(cert.kid.clone(), cert);
+    }
+
+    pub fn get(&self, kid: &[u8]) -> Option<&SignerCertificate> {
+        self.by_kid.get(kid)
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_kid.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_kid.is_empty()
+    }
+}

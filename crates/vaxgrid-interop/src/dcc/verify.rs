@@ -1,0 +1,224 @@
+//! Decoding and verifying an `HC1:` string layer by layer.
+
+use std::io::Read;
+
+use ciborium::Value;
+use p256::ecdsa::signature::Verifier;
+use sha2::Sha256;
+
+use super::cose::{CoseSign1, ALG_ES256, ALG_PS256};
+use super::trust::{PublicKey, TrustList};
+use super::{DccError, Layer};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DccType {
+    Vaccination,
+    Test,
+    Recovery,
+}
+
+/// Everything read from an `HC1:` string, before any trust decision.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub(crate) cose: CoseSign1,
+}
+
+/// A certificate that passed every check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verified {
+    pub issuer: Option<String>,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub kind: DccType,
+    /// The DCC payload (`hcert[1]`) as JSON.
+    pub dcc: serde_json::Value,
+}
+
+/// Unprefix, base45, zlib and COSE layers.
+pub fn decode(hc1: &str) -> Result<Decoded, DccError> {
+    let body = hc1
+        .strip_prefix("HC1:")
+        .ok_or_else(|| DccError::new(Layer::Unprefix, "the text does not start with HC1:"))?;
+    let compressed = base45::decode(body)
+        .map_err(|e| DccError::new(Layer::B45Decode, format!("not base45: {e}")))?;
+    // The payload must be zlib-compressed (spec §2.2); uncompressed COSE is refused.
+    let mut cose_bytes = Vec::new();
+    flate2::read::ZlibDecoder::new(compressed.as_slice())
+        .take(1 << 20)
+        .read_to_end(&mut cose_bytes)
+        .map_err(|e| DccError::new(Layer::Compression, format!("not zlib data: {e}")))?;
+    Ok(Decoded {
+        cose: CoseSign1::parse(&cose_bytes)?,
+    })
+}
+
+fn cbor_to_json(v: &Value) -> Result<serde_json::Value, String> {
+    Ok(match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Integer(i) => serde_json::Value::from(i128::from(*i) as i64),
+        Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map_or(serde_json::Value::Null, serde_json::Value::Number),
+        Value::Text(t) => serde_json::Value::String(t.clone()),
+        Value::Array(a) => {
+            serde_json::Value::Array(a.iter().map(cbor_to_json).collect::<Result<_, _>>()?)
+        }
+        Value::Map(m) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in m {
+                let Value::Text(k) = k else {
+                    return Err("a map key is not text".into());
+                };
+                out.insert(k.clone(), cbor_to_json(v)?);
+            }
+            serde_json::Value::Object(out)
+        }
+        Value::Tag(_, inner) => cbor_to_json(inner)?,
+        Value::Bytes(_) => return Err("byte strings have no JSON form".into()),
+        _ => return Err("unsupported CBOR value".into()),
+    })
+}
+
+struct Claims {
+    issuer: Option<String>,
+    iat: i64,
+    exp: i64,
+    hcert: Value,
+}
+
+fn claims(payload: &[u8]) -> Result<Claims, DccError> {
+    let bad = |m: &str| DccError::new(Layer::Verify, format!("CWT: {m}"));
+    let Value::Map(map) =
+        ciborium::from_reader::<Value, _>(payload).map_err(|_| bad("payload is not CBOR"))?
+    else {
+        return Err(bad("payload is not a claims map"));
+    };
+    let get = |label: i64| super::cose::header(&map, label);
+    let time = |label: i64, name: &str| -> Result<i64, DccError> {
+        get(label)
+            .and_then(|v| v.as_integer())
+            .and_then(|i| i64::try_from(i).ok())
+            .ok_or_else(|| bad(&format!("claim {name} is missing or not a number")))
+    };
+    let hcert = get(-260).ok_or_else(|| bad("claim hcert (-260) is missing"))?;
+    let Value::Map(hcert) = hcert else {
+        return Err(bad("hcert must be a map"));
+    };
+    let dcc = super::cose::header(hcert, 1)
+        .ok_or_else(|| bad("hcert has no DCC (key 1)"))?
+        .clone();
+    if !matches!(dcc, Value::Map(_)) {
+        // The DCC itself must be a CBOR map (spec §3.3.2); anything else is
+        // a payload that does not decode, whatever its signature.
+        return Err(DccError::new(
+            Layer::Decode,
+            "the DCC inside hcert is not a CBOR map",
+        ));
+    }
+    Ok(Claims {
+        issuer: get(1).and_then(|v| v.as_text()).map(str::to_string),
+        iat: time(6, "iat")?,
+        exp: time(4, "exp")?,
+        hcert: dcc,
+    })
+}
+
+/// Every check of one `HC1:` string: the failures, in layer order.
+pub fn check(hc1: &str, trust: &TrustList, now_unix: i64) -> (Option<Verified>, Vec<DccError>) {
+    let decoded = match decode(hc1) {
+        Ok(d) => d,
+        Err(e) => return (None, vec![e]),
+    };
+    let cose = &decoded.cose;
+    let mut failures = Vec::new();
+    let signer = cose.kid().and_then(|kid| trust.get(&kid));
+    match (signer, cose.alg()) {
+        (None, _) => failures.push(DccError::new(Layer::Verify, "unknown or missing kid")),
+        (Some(cert), alg) => {
+            let message = cose.to_be_signed();
+            let ok = match (&cert.key, alg) {
+                (PublicKey::Es256(key), Some(ALG_ES256)) => {
+                    p256::ecdsa::Signature::from_slice(&cose.signature)
+                        .is_ok_and(|sig| key.verify(&message, &sig).is_ok())
+                }
+                (PublicKey::Ps256(key), Some(ALG_PS256)) => {
+                    let verifier = rsa::pss::VerifyingKey::<Sha256>::new(key.clone());
+                    rsa::pss::Signature::try_from(cose.signature.as_slice())
+                        .is_ok_and(|sig| verifier.verify(&message, &sig).is_ok())
+                }
+                _ => false,
+            };
+            if !ok {
+                failures.push(DccError::new(
+                    Layer::Verify,
+                    "bad signature (or algorithm and key do not match)",
+                ));
+            }
+        }
+    }
+    let claims = match claims(&cose.payload) {
+        Ok(c) => c,
+        Err(e) => {
+            failures.push(e);
+            return (None, failures);
+        }
+    };
+    if now_unix < claims.iat {
+        failures.push(DccError::new(
+            Layer::ExpirationCheck,
+            "the certificate is not valid yet (before iat)",
+        ));
+    }
+    if now_unix > claims.exp {
+        failures.push(DccError::new(
+            Layer::ExpirationCheck,
+            "the certificate has expired (after exp)",
+        ));
+    }
+    let dcc = match cbor_to_json(&claims.hcert) {
+        Ok(j) => j,
+        Err(e) => {
+            failures.push(DccError::new(Layer::ValidJson, e));
+            return (None, failures);
+        }
+    };
+    let kind = ["v", "t", "r"]
+        .iter()
+        .zip([DccType::Vaccination, DccType::Test, DccType::Recovery])
+        .find(|(k, _)| dcc.get(**k).is_some())
+        .map(|(_, t)| t);
+    match (kind, signer) {
+        (Some(kind), Some(cert)) if !cert.may_sign(kind) => {
+            failures.push(DccError::new(
+                Layer::KeyUsage,
+                "the signer certificate may not sign this certificate type",
+            ));
+        }
+        (None, _) => failures.push(DccError::new(
+            Layer::ValidJson,
+            "the DCC has no v, t or r entry",
+        )),
+        _ => {}
+    }
+    failures.sort_by_key(|f| f.layer as u8);
+    let verified = if failures.is_empty() {
+        kind.map(|kind| Verified {
+            issuer: claims.issuer,
+            issued_at: claims.iat,
+            expires_at: claims.exp,
+            kind,
+            dcc,
+        })
+    } else {
+        None
+    };
+    (verified, failures)
+}
+
+/// Verifies an `HC1:` string at `now_unix`; the first failure names its layer.
+pub fn verify(hc1: &str, trust: &TrustList, now_unix: i64) -> Result<Verified, DccError> {
+    match check(hc1, trust, now_unix) {
+        (Some(v), _) => Ok(v),
+        (None, mut failures) => Err(failures.remove(0)),
+    }
+}
