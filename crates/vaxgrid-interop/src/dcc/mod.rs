@@ -6,9 +6,11 @@
 //! 6 iat, -260 hcert → {1: DCC JSON}).
 
 mod cose;
+mod issue;
 mod trust;
 mod verify;
 
+pub use issue::{generate_keys, uvci, KeyMaterial, Signer};
 pub use trust::{kid_of, SignerCertificate, TrustList};
 pub use verify::{check, decode, verify, DccType, Decoded, Verified};
 

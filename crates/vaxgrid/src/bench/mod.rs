@@ -1,6 +1,7 @@
 //! `vaxgrid bench …`: benchmarks that print their figures together with a
 //! baseline measured in the same run on the same database.
 
+mod certs;
 mod doses;
 mod import;
 
@@ -22,6 +23,11 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 60_000)]
         doses: usize,
     },
+    /// EU DCC certificates signed and verified per second.
+    Certs {
+        #[arg(long, default_value_t = 20_000)]
+        count: usize,
+    },
     /// Persons from CSV into SQLite, with a progress bar.
     Import {
         #[arg(long, default_value_t = 1_000_000)]
@@ -37,6 +43,7 @@ pub async fn run(what: BenchWhat) -> Result<()> {
             doses,
         } => doses::run(postgres, clients, doses).await,
         BenchWhat::Import { rows } => import::run(rows).await,
+        BenchWhat::Certs { count } => certs::run(count),
     }
 }
 
