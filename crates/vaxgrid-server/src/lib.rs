@@ -24,6 +24,18 @@ use crate::error::ApiError;
 pub struct AppState {
     pub store: Store,
     pub writer: DoseWriter,
+    /// Certificate signing and verification, when keys are configured.
+    pub dcc: Option<std::sync::Arc<Dcc>>,
+}
+
+/// The EU DCC signer and trust list of this server.
+pub struct Dcc {
+    pub signer: vaxgrid_interop::dcc::Signer,
+    pub trust: vaxgrid_interop::dcc::TrustList,
+    /// ISO 3166 code in `co` and `iss`, e.g. "VN".
+    pub country: String,
+    /// The certificate issuer named in `is`.
+    pub issuer_name: String,
 }
 
 impl AppState {
@@ -40,7 +52,28 @@ impl AppState {
                 }
             }
         });
-        AppState { store, writer }
+        AppState {
+            store,
+            writer,
+            dcc: None,
+        }
+    }
+
+    /// Loads the signer and trust list from a key folder (`vaxgrid keys init`).
+    pub fn with_dcc_keys(
+        mut self,
+        dir: &std::path::Path,
+        country: &str,
+        issuer_name: &str,
+    ) -> Result<AppState, String> {
+        let (signer, trust) = vaxgrid_interop::dcc::load_key_dir(dir).map_err(|e| e.to_string())?;
+        self.dcc = Some(std::sync::Arc::new(Dcc {
+            signer,
+            trust,
+            country: country.to_string(),
+            issuer_name: issuer_name.to_string(),
+        }));
+        Ok(self)
     }
 }
 
@@ -125,6 +158,21 @@ pub fn routes() -> Vec<RouteDef> {
             Method::GET,
             "/api/v1/reports/coverage",
             get(reports::coverage),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/persons/{id}/certificate",
+            post(certificates::issue),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/dcc/trust-list",
+            get(certificates::trust_list),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/dcc/verify",
+            post(certificates::verify),
         ),
     ]
 }

@@ -13,6 +13,7 @@ on_both_backends!(
     registry_search_and_conflicts,
     full_queue_answers_503_with_retry_after,
     areas_paginate_and_report_coverage,
+    certificates_issue_verify_and_refuse,
 );
 
 async fn dose_lifecycle_over_http(backend: &str) {
@@ -355,5 +356,73 @@ async fn areas_paginate_and_report_coverage(backend: &str) {
         home.contains("<svg") && home.contains("Quảng Ninh"),
         "{home}"
     );
+    app.cleanup().await;
+}
+
+async fn certificates_issue_verify_and_refuse(backend: &str) {
+    let plain = TestApp::start(backend).await;
+    let (s, p) = plain.get("/api/v1/dcc/trust-list").await;
+    assert_eq!(s, 503, "no keys configured: {p}");
+    plain.cleanup().await;
+
+    let app = TestApp::start_with_keys(backend).await;
+    app.seed().await;
+    let person = app.person(11, "Trần Thị Bích").await;
+    let (s, p) = app
+        .post(&format!("/api/v1/persons/{person}/certificate"), &json!({}))
+        .await;
+    assert_eq!(s, 422, "no dose yet: {p}");
+    let (s, _) = app
+        .post(
+            "/api/v1/doses",
+            &dose_body(&new_id(), &person, "2021-07-01"),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, cert) = app
+        .post(&format!("/api/v1/persons/{person}/certificate"), &json!({}))
+        .await;
+    assert_eq!(s, 201, "{cert}");
+    let hc1 = cert["hc1"].as_str().unwrap();
+    assert!(hc1.starts_with("HC1:"));
+    assert!(cert["uvci"]
+        .as_str()
+        .unwrap()
+        .starts_with("URN:UVCI:01:VN:"));
+    let (s, v) = app.post("/api/v1/dcc/verify", &json!({ "hc1": hc1 })).await;
+    assert_eq!(s, 200);
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["type"], "vaccination");
+    assert_eq!(v["dcc"]["nam"]["fnt"], "TRAN");
+    assert_eq!(v["dcc"]["nam"]["gnt"], "THI<BICH");
+    assert_eq!(v["dcc"]["v"][0]["mp"], "EU/1/21/1529");
+    assert_eq!(v["dcc"]["v"][0]["dn"], 1);
+    assert_eq!(v["dcc"]["v"][0]["sd"], 2);
+    assert_eq!(v["dcc"]["v"][0]["dt"], "2021-07-01");
+    let (_, trust) = app.get("/api/v1/dcc/trust-list").await;
+    assert_eq!(trust["certificates"][0]["kid"], cert["kid"]);
+    for (text, layer) in [
+        ("nope", "UNPREFIX"),
+        ("HC1:%%%", "B45DECODE"),
+        ("HC1:6BFOXN*TS0BI$ZD8UH", "COMPRESSION"),
+    ] {
+        let (s, v) = app
+            .post("/api/v1/dcc/verify", &json!({ "hc1": text }))
+            .await;
+        assert_eq!(s, 200);
+        assert_eq!(
+            (v["valid"].clone(), v["layer"].clone()),
+            (json!(false), json!(layer)),
+            "{text}: {v}"
+        );
+    }
+    let (s, _) = app
+        .post("/api/v1/dcc/verify", &json!({ "hc1": "x".repeat(9000) }))
+        .await;
+    assert_eq!(s, 422);
+    let (s, _) = app
+        .post("/api/v1/dcc/verify", &json!({ "text": "HC1:" }))
+        .await;
+    assert_eq!(s, 422);
     app.cleanup().await;
 }

@@ -276,5 +276,13 @@ pub async fn demo(file: &str, listen: &str, residents: usize, seed_only: bool) -
     if seed_only {
         return Ok(());
     }
-    crate::serve::serve_store(store, listen).await
+    // Demo signing keys beside the database, so certificates work out of the box.
+    let keys = std::path::PathBuf::from(format!("{file}-keys"));
+    vaxgrid_interop::dcc::init_key_dir(&keys, "VN")?;
+    let dcc = crate::DccArgs {
+        dcc_keys: Some(keys),
+        country: "VN".into(),
+        issuer: "Ministry of Health of Viet Nam".into(),
+    };
+    crate::serve::serve_store(store, listen, &dcc).await
 }

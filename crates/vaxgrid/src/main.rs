@@ -37,6 +37,13 @@ enum Command {
         /// Address to listen on (port 0 picks a free port).
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        #[command(flatten)]
+        dcc: DccArgs,
+    },
+    /// EU DCC signing keys.
+    Keys {
+        #[command(subcommand)]
+        what: KeysWhat,
     },
     /// Apply pending database migrations.
     Migrate {
@@ -80,6 +87,30 @@ enum Command {
     Bench {
         #[command(subcommand)]
         what: bench::BenchWhat,
+    },
+}
+
+/// Where the certificate keys are and who issues.
+#[derive(clap::Args, Clone)]
+pub struct DccArgs {
+    /// Folder made by `vaxgrid keys init`; without it no certificates are issued.
+    #[arg(long, env = "VAXGRID_DCC_KEYS")]
+    pub dcc_keys: Option<std::path::PathBuf>,
+    /// ISO 3166 country code of the issuer.
+    #[arg(long, default_value = "VN")]
+    pub country: String,
+    /// Issuer named in certificates.
+    #[arg(long, default_value = "Ministry of Health of Viet Nam")]
+    pub issuer: String,
+}
+
+#[derive(Subcommand)]
+enum KeysWhat {
+    /// Create a country signing CA and a document signer in a folder (kept if present).
+    Init {
+        dir: std::path::PathBuf,
+        #[arg(long, default_value = "VN")]
+        country: String,
     },
 }
 
@@ -145,7 +176,24 @@ fn main() -> std::process::ExitCode {
 async fn run(command: Command) -> Result<std::process::ExitCode> {
     use std::process::ExitCode;
     match command {
-        Command::Serve { db, listen } => serve::serve(&db.database_url, &listen).await?,
+        Command::Serve { db, listen, dcc } => serve::serve(&db.database_url, &listen, &dcc).await?,
+        Command::Keys {
+            what: KeysWhat::Init { dir, country },
+        } => {
+            let (kid, created) = vaxgrid_interop::dcc::init_key_dir(&dir, &country)?;
+            let kid: String = kid.iter().map(|b| format!("{b:02x}")).collect();
+            if created {
+                println!(
+                    "created signing keys in {} (document signer kid {kid})",
+                    dir.display()
+                );
+            } else {
+                println!(
+                    "{} already holds keys (document signer kid {kid})",
+                    dir.display()
+                );
+            }
+        }
         Command::Migrate { db } => {
             let store = vaxgrid_store::Store::connect(&db.database_url).await?;
             let applied = store.migrate().await?;

@@ -6,19 +6,24 @@ use vaxgrid_store::writer::WriterConfig;
 use vaxgrid_store::Store;
 
 /// Opens the database (migrating it), binds, prints the URL and serves.
-pub async fn serve(database_url: &str, listen: &str) -> Result<()> {
+pub async fn serve(database_url: &str, listen: &str, dcc: &crate::DccArgs) -> Result<()> {
     let store = Store::open(database_url)
         .await
         .with_context(|| format!("opening {database_url}"))?;
-    serve_store(store, listen).await
+    serve_store(store, listen, dcc).await
 }
 
-pub async fn serve_store(store: Store, listen: &str) -> Result<()> {
+pub async fn serve_store(store: Store, listen: &str, dcc: &crate::DccArgs) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(store, WriterConfig::default());
+    let mut state = AppState::new(store, WriterConfig::default());
+    if let Some(dir) = &dcc.dcc_keys {
+        state = state
+            .with_dcc_keys(dir, &dcc.country, &dcc.issuer)
+            .map_err(|e| anyhow::anyhow!("loading certificate keys from {}: {e}", dir.display()))?;
+    }
     // Tests and benchmarks read this line to learn the port.
     println!("vaxgrid listening on http://{addr}/");
     vaxgrid_server::serve(state, listener).await?;

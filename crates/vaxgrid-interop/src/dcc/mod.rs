@@ -7,10 +7,12 @@
 
 mod cose;
 mod issue;
+mod keys;
 mod trust;
 mod verify;
 
 pub use issue::{generate_keys, uvci, KeyMaterial, Signer};
+pub use keys::{init_key_dir, load_key_dir};
 pub use trust::{kid_of, SignerCertificate, TrustList};
 pub use verify::{check, decode, verify, DccType, Decoded, Verified};
 

@@ -122,6 +122,11 @@ impl TrustList {
         self.by_kid.get(kid)
     }
 
+    /// Every signer certificate, for publishing.
+    pub fn certificates(&self) -> impl Iterator<Item = &SignerCertificate> {
+        self.by_kid.values()
+    }
+
     pub fn len(&self) -> usize {
         self.by_kid.len()
     }

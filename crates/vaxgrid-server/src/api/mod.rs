@@ -2,6 +2,7 @@
 
 pub mod areas;
 pub mod catalog;
+pub mod certificates;
 pub mod doses;
 pub mod persons;
 pub mod reports;

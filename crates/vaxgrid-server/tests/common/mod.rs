@@ -19,7 +19,22 @@ impl TestApp {
         TestApp::start_with(backend, WriterConfig::default()).await
     }
 
+    /// With EU DCC keys generated in a temporary folder.
+    pub async fn start_with_keys(backend: &str) -> TestApp {
+        let dir = std::env::temp_dir().join(format!("vaxgrid-keys-{}", uuid::Uuid::now_v7()));
+        vaxgrid_interop::dcc::init_key_dir(&dir, "VN").expect("keys");
+        TestApp::start_inner(backend, WriterConfig::default(), Some(dir)).await
+    }
+
     pub async fn start_with(backend: &str, config: WriterConfig) -> TestApp {
+        TestApp::start_inner(backend, config, None).await
+    }
+
+    async fn start_inner(
+        backend: &str,
+        config: WriterConfig,
+        keys: Option<std::path::PathBuf>,
+    ) -> TestApp {
         let scratch = Scratch::of(backend).await.unwrap_or_else(|e| {
             panic!("{backend} is required for this test and is not reachable: {e}")
         });
@@ -28,7 +43,12 @@ impl TestApp {
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let state = AppState::new(store.clone(), config);
+        let mut state = AppState::new(store.clone(), config);
+        if let Some(dir) = keys {
+            state = state
+                .with_dcc_keys(&dir, "VN", "Ministry of Health of Viet Nam")
+                .expect("load keys");
+        }
         tokio::spawn(async move {
             let _ = vaxgrid_server::serve(state, listener).await;
         });

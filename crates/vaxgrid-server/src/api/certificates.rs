@@ -1,0 +1,148 @@
+//! EU DCC certificates: the published trust list, verification of `HC1:`
+//! strings, and issuing a person's vaccination certificate from the dose
+//! history.
+
+use std::collections::HashSet;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use base64::Engine;
+use serde::Deserialize;
+use vaxgrid_core::names::{icao_transliteration, split_vietnamese_name};
+use vaxgrid_interop::dcc::{check, uvci, DccType};
+use vaxgrid_store::model::DoseKind;
+
+use crate::error::ApiError;
+use crate::extract::{uuid_field, ApiJson};
+use crate::AppState;
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn dcc_of(app: &AppState) -> Result<&crate::Dcc, ApiError> {
+    app.dcc.as_deref().ok_or_else(|| {
+        ApiError::Store(vaxgrid_store::StoreError::Unavailable(
+            "certificates are not configured: start the server with --dcc-keys (see vaxgrid keys init)".into(),
+        ))
+    })
+}
+
+/// The signer certificates verifiers need (kid and DER, base64).
+pub async fn trust_list(State(app): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let dcc = dcc_of(&app)?;
+    let mut certs: Vec<serde_json::Value> = dcc
+        .trust
+        .certificates()
+        .map(|c| serde_json::json!({"kid": b64(&c.kid), "certificate": b64(&c.der)}))
+        .collect();
+    certs.sort_by(|a, b| a["kid"].as_str().cmp(&b["kid"].as_str()));
+    Ok(Json(
+        serde_json::json!({ "country": dcc.country, "certificates": certs }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyBody {
+    hc1: String,
+}
+
+/// Valid or invalid, with the layer and reason of the first failure.
+pub async fn verify(
+    State(app): State<AppState>,
+    ApiJson(b): ApiJson<VerifyBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let dcc = dcc_of(&app)?;
+    if b.hc1.len() > 8192 {
+        return Err(ApiError::invalid(
+            "hc1",
+            "a certificate is at most 8192 characters",
+        ));
+    }
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let (verified, failures) = check(b.hc1.trim(), &dcc.trust, now);
+    Ok(Json(match (verified, failures.first()) {
+        (Some(v), _) => serde_json::json!({
+            "valid": true,
+            "type": match v.kind { DccType::Vaccination => "vaccination", DccType::Test => "test", DccType::Recovery => "recovery" },
+            "issuer": v.issuer,
+            "issued_at": vaxgrid_store::format_instant(v.issued_at * 1_000_000),
+            "expires_at": vaxgrid_store::format_instant(v.expires_at * 1_000_000),
+            "dcc": v.dcc,
+        }),
+        (None, Some(f)) => {
+            serde_json::json!({ "valid": false, "layer": f.layer.as_str(), "reason": f.reason })
+        }
+        (None, None) => {
+            serde_json::json!({ "valid": false, "layer": "VALIDJSON", "reason": "no certificate entry" })
+        }
+    }))
+}
+
+/// Issues the vaccination certificate of the person's latest valid dose.
+pub async fn issue(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let dcc = dcc_of(&app)?;
+    let id = uuid_field("id", &id)?;
+    let person = app.store.person(&id).await.map_err(ApiError::lookup)?;
+    let history = app.store.history(&id).await.map_err(ApiError::lookup)?;
+    let voided: HashSet<&str> = history
+        .records
+        .iter()
+        .filter(|r| r.kind == DoseKind::EnteredInError)
+        .filter_map(|r| r.corrects_id.as_deref())
+        .collect();
+    let mut valid: Vec<_> = history
+        .records
+        .iter()
+        .filter(|r| r.kind == DoseKind::Administered && !voided.contains(r.id.as_str()))
+        .collect();
+    valid.sort_by(|a, b| {
+        (a.administered_on.as_str(), a.recorded_at.as_str())
+            .cmp(&(b.administered_on.as_str(), b.recorded_at.as_str()))
+    });
+    let Some(last) = valid.last() else {
+        return Err(ApiError::invalid(
+            "id",
+            "the person has no valid dose to certify",
+        ));
+    };
+    let product = app.store.product(&last.product_code).await?;
+    let (family, given) = split_vietnamese_name(&person.full_name);
+    let dose_number = valid.len() as u32;
+    let certificate_id = uvci(&dcc.country, &last.id.replace('-', "")[..24]);
+    let payload = serde_json::json!({
+        "ver": "1.3.0",
+        "nam": {"fn": family, "fnt": icao_transliteration(&family), "gn": given, "gnt": icao_transliteration(&given)},
+        "dob": person.birth_date,
+        "v": [{
+            // SNOMED CT 840539006: COVID-19 (the EU value set "disease-agent-targeted").
+            "tg": "840539006",
+            "vp": product.dcc_vp,
+            "mp": product.dcc_mp,
+            "ma": product.dcc_ma,
+            "dn": dose_number,
+            "sd": product.doses_in_series.max(dose_number),
+            "dt": last.administered_on,
+            "co": dcc.country,
+            "is": dcc.issuer_name,
+            "ci": certificate_id,
+        }]
+    });
+    let iat = time::OffsetDateTime::now_utc().unix_timestamp();
+    let exp = iat + 365 * 86_400;
+    let hc1 = dcc
+        .signer
+        .sign(&dcc.country, &payload, iat, exp)
+        .map_err(|e| ApiError::Store(vaxgrid_store::StoreError::Unavailable(e.to_string())))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            serde_json::json!({ "hc1": hc1, "uvci": certificate_id, "kid": b64(dcc.signer.kid()), "dose_id": last.id, "dcc": payload }),
+        ),
+    ))
+}
