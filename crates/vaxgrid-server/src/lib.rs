@@ -174,6 +174,11 @@ pub fn routes() -> Vec<RouteDef> {
             "/api/v1/dcc/verify",
             post(certificates::verify),
         ),
+        r(
+            Method::GET,
+            "/api/v1/dcc/revocation-list",
+            get(certificates::revocation_list),
+        ),
     ]
 }
 

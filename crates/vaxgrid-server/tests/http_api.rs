@@ -416,6 +416,29 @@ async fn certificates_issue_verify_and_refuse(backend: &str) {
             "{text}: {v}"
         );
     }
+    // Entering the dose in error revokes its certificate.
+    let (_, list) = app.get("/api/v1/dcc/revocation-list").await;
+    assert_eq!(list["hashes"], json!([]));
+    let (s, c) = app
+        .post(
+            &format!(
+                "/api/v1/doses/{}/entered-in-error",
+                cert["dose_id"].as_str().unwrap()
+            ),
+            &json!({"id": new_id(), "reason": "wrong person", "author": "nurse"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    let (s, v) = app.post("/api/v1/dcc/verify", &json!({ "hc1": hc1 })).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        (v["valid"].clone(), v["layer"].clone()),
+        (json!(false), json!("REVOCATION")),
+        "{v}"
+    );
+    let (_, list) = app.get("/api/v1/dcc/revocation-list").await;
+    let uvci_sha256 = vaxgrid_store::certificates::uvci_hash(cert["uvci"].as_str().unwrap());
+    assert_eq!(list["hashes"], json!([uvci_sha256]));
     let (s, _) = app
         .post("/api/v1/dcc/verify", &json!({ "hc1": "x".repeat(9000) }))
         .await;

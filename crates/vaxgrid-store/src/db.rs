@@ -33,12 +33,20 @@ struct Migration {
 }
 
 /// Migrations in order. Never edit a released one: add the next number.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
-    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+        postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "certificates",
+        sqlite: include_str!("../migrations/sqlite/0002_certificates.sql"),
+        postgres: include_str!("../migrations/postgres/0002_certificates.sql"),
+    },
+];
 
 pub(crate) fn backend_of(url: &str) -> Result<Backend, StoreError> {
     if url.starts_with("sqlite:") {

@@ -4,6 +4,7 @@
 pub mod areas;
 pub mod audit;
 pub mod catalog;
+pub mod certificates;
 mod db;
 pub mod doses;
 pub mod error;

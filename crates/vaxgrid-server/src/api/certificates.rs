@@ -63,6 +63,17 @@ pub async fn verify(
     }
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let (verified, failures) = check(b.hc1.trim(), &dcc.trust, now);
+    if let Some(v) = &verified {
+        for uvci in certificate_ids(&v.dcc) {
+            if app.store.certificate_revoked(uvci).await? {
+                return Ok(Json(serde_json::json!({
+                    "valid": false,
+                    "layer": "REVOCATION",
+                    "reason": format!("certificate {uvci} is revoked: its dose was entered in error"),
+                })));
+            }
+        }
+    }
     Ok(Json(match (verified, failures.first()) {
         (Some(v), _) => serde_json::json!({
             "valid": true,
@@ -79,6 +90,28 @@ pub async fn verify(
             serde_json::json!({ "valid": false, "layer": "VALIDJSON", "reason": "no certificate entry" })
         }
     }))
+}
+
+/// The certificate identifiers (`ci`) of every entry of a DCC payload.
+fn certificate_ids(dcc: &serde_json::Value) -> impl Iterator<Item = &str> {
+    ["v", "t", "r"]
+        .into_iter()
+        .filter_map(|k| dcc.get(k).and_then(|e| e.as_array()))
+        .flatten()
+        .filter_map(|e| e.get("ci").and_then(|c| c.as_str()))
+}
+
+/// SHA-256 (hex) of every revoked certificate identifier: verifiers check a
+/// certificate's `ci` against it offline.
+pub async fn revocation_list(
+    State(app): State<AppState>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let hashes = app.store.revoked_certificate_hashes().await?;
+    Ok(Json(serde_json::json!({
+        "hash_type": "SHA256(UCI)",
+        "encoding": "hex",
+        "hashes": hashes,
+    })))
 }
 
 /// Issues the vaccination certificate of the person's latest valid dose.
@@ -139,6 +172,16 @@ pub async fn issue(
         .signer
         .sign(&dcc.country, &payload, iat, exp)
         .map_err(|e| ApiError::Store(vaxgrid_store::StoreError::Unavailable(e.to_string())))?;
+    app.store
+        .record_certificate(
+            &certificate_id,
+            &id,
+            &last.id,
+            &person.province_code,
+            &b64(dcc.signer.kid()),
+            "api",
+        )
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(
