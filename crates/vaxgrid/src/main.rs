@@ -112,6 +112,12 @@ enum KeysWhat {
         #[arg(long, default_value = "VN")]
         country: String,
     },
+    /// Put a new document signer in charge; certificates signed by the old ones stay verifiable.
+    Rotate {
+        dir: std::path::PathBuf,
+        #[arg(long, default_value = "VN")]
+        country: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -193,6 +199,16 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
                     dir.display()
                 );
             }
+        }
+        Command::Keys {
+            what: KeysWhat::Rotate { dir, country },
+        } => {
+            let kid = vaxgrid_interop::dcc::rotate_key_dir(&dir, &country)?;
+            let kid: String = kid.iter().map(|b| format!("{b:02x}")).collect();
+            println!(
+                "document signer {kid} now signs in {}; restart the server to use it",
+                dir.display()
+            );
         }
         Command::Migrate { db } => {
             let store = vaxgrid_store::Store::connect(&db.database_url).await?;

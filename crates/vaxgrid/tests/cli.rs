@@ -123,3 +123,28 @@ fn tokio_cleanup(scratch: Scratch) {
         .unwrap()
         .block_on(scratch.cleanup());
 }
+
+#[test]
+fn keys_init_and_rotate_keep_every_signer() {
+    let dir = std::env::temp_dir().join(format!("vaxgrid-cli-keys-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = dir.to_str().unwrap();
+    let out = vaxgrid(&["keys", "rotate", path]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("current"), "{}", text(&out.stderr));
+    let out = vaxgrid(&["keys", "init", path]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = vaxgrid(&["keys", "rotate", path]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("now signs"));
+    let signers = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("dsc-") && name.ends_with(".der")
+        })
+        .count();
+    assert_eq!(signers, 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

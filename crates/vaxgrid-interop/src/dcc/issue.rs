@@ -27,13 +27,38 @@ const EKU_VACCINATION: &str = "1.3.6.1.4.1.1847.2021.1.2";
 #[derive(Debug, Clone)]
 pub struct KeyMaterial {
     pub csca_cert_der: Vec<u8>,
+    /// PKCS#8 DER of the CSCA's private key: needed to rotate the signer.
+    pub csca_key_pkcs8_der: Vec<u8>,
     pub dsc_cert_der: Vec<u8>,
     /// PKCS#8 DER of the document signer's private key.
     pub dsc_key_pkcs8_der: Vec<u8>,
 }
 
+/// A document signer certificate and its private key, as DER.
+#[derive(Debug, Clone)]
+pub struct SignerMaterial {
+    pub dsc_cert_der: Vec<u8>,
+    pub dsc_key_pkcs8_der: Vec<u8>,
+}
+
 fn err(m: impl std::fmt::Display) -> DccError {
     DccError::new(Layer::Verify, format!("key generation: {m}"))
+}
+
+fn csca_name(country: &str) -> Result<Name, DccError> {
+    Name::from_str(&format!("CN=vaxgrid CSCA {country},C={country}")).map_err(err)
+}
+
+/// A serial number unique per second and per certificate of that second.
+fn serial(offset: u64) -> SerialNumber {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_micros() as u64);
+    SerialNumber::from(now + offset)
+}
+
+fn spki(key: &SigningKey) -> Result<SubjectPublicKeyInfoOwned, DccError> {
+    SubjectPublicKeyInfoOwned::from_key(*key.verifying_key()).map_err(err)
 }
 
 /// Generates a CSCA (self-signed, `csca_years`) and a DSC signed by it that
@@ -43,36 +68,45 @@ pub fn generate_keys(
     csca_years: u64,
     dsc_days: u64,
 ) -> Result<KeyMaterial, DccError> {
-    let mut rng = rand_core::OsRng;
-    let csca_key = SigningKey::random(&mut rng);
-    let dsc_key = SigningKey::random(&mut rng);
-    let csca_name =
-        Name::from_str(&format!("CN=vaxgrid CSCA {country},C={country}")).map_err(err)?;
-    let dsc_name = Name::from_str(&format!("CN=vaxgrid DSC {country},C={country}")).map_err(err)?;
-    let spki =
-        |key: &SigningKey| SubjectPublicKeyInfoOwned::from_key(*key.verifying_key()).map_err(err);
-    let serial = |n: u64| SerialNumber::from(n);
-    let now_serial = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(1, |d| d.as_secs());
+    let csca_key = SigningKey::random(&mut rand_core::OsRng);
     let csca = CertificateBuilder::new(
         Profile::Root,
-        serial(now_serial),
+        serial(0),
         Validity::from_now(Duration::from_secs(csca_years * 365 * 86_400)).map_err(err)?,
-        csca_name.clone(),
+        csca_name(country)?,
         spki(&csca_key)?,
         &csca_key,
     )
     .map_err(err)?
     .build::<DerSignature>()
     .map_err(err)?;
+    let csca_key_pkcs8_der = csca_key.to_pkcs8_der().map_err(err)?.as_bytes().to_vec();
+    let signer = issue_signer(&csca_key_pkcs8_der, country, dsc_days)?;
+    Ok(KeyMaterial {
+        csca_cert_der: csca.to_der().map_err(err)?,
+        csca_key_pkcs8_der,
+        dsc_cert_der: signer.dsc_cert_der,
+        dsc_key_pkcs8_der: signer.dsc_key_pkcs8_der,
+    })
+}
+
+/// A new document signer (`dsc_days`) under the CSCA whose key is given:
+/// what a key rotation makes.
+pub fn issue_signer(
+    csca_key_pkcs8_der: &[u8],
+    country: &str,
+    dsc_days: u64,
+) -> Result<SignerMaterial, DccError> {
+    let csca_key = SigningKey::from_pkcs8_der(csca_key_pkcs8_der).map_err(err)?;
+    let dsc_key = SigningKey::random(&mut rand_core::OsRng);
+    let dsc_name = Name::from_str(&format!("CN=vaxgrid DSC {country},C={country}")).map_err(err)?;
     let mut dsc_builder = CertificateBuilder::new(
         Profile::Leaf {
-            issuer: csca_name,
+            issuer: csca_name(country)?,
             enable_key_agreement: false,
             enable_key_encipherment: false,
         },
-        serial(now_serial + 1),
+        serial(1),
         Validity::from_now(Duration::from_secs(dsc_days * 86_400)).map_err(err)?,
         dsc_name,
         spki(&dsc_key)?,
@@ -82,8 +116,7 @@ pub fn generate_keys(
     let eku = ExtendedKeyUsage(vec![EKU_VACCINATION.parse().map_err(err)?]);
     dsc_builder.add_extension(&eku).map_err(err)?;
     let dsc = dsc_builder.build::<DerSignature>().map_err(err)?;
-    Ok(KeyMaterial {
-        csca_cert_der: csca.to_der().map_err(err)?,
+    Ok(SignerMaterial {
         dsc_cert_der: dsc.to_der().map_err(err)?,
         dsc_key_pkcs8_der: dsc_key.to_pkcs8_der().map_err(err)?.as_bytes().to_vec(),
     })
@@ -99,8 +132,18 @@ pub struct Signer {
 
 impl Signer {
     pub fn new(dsc_cert_der: &[u8], dsc_key_pkcs8_der: &[u8]) -> Result<Signer, DccError> {
-        x509_cert::Certificate::from_der(dsc_cert_der).map_err(err)?;
+        let cert = x509_cert::Certificate::from_der(dsc_cert_der).map_err(err)?;
         let key = SigningKey::from_pkcs8_der(dsc_key_pkcs8_der).map_err(err)?;
+        let certified = cert
+            .tbs_certificate
+            .subject_public_key_info
+            .subject_public_key
+            .raw_bytes();
+        if certified != key.verifying_key().to_encoded_point(false).as_bytes() {
+            return Err(err(
+                "the private key does not belong to the signer certificate",
+            ));
+        }
         let kid = kid_of(dsc_cert_der);
         let header = Value::Map(vec![
             (

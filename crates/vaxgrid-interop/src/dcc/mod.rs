@@ -11,8 +11,8 @@ mod keys;
 mod trust;
 mod verify;
 
-pub use issue::{generate_keys, uvci, KeyMaterial, Signer};
-pub use keys::{init_key_dir, load_key_dir};
+pub use issue::{generate_keys, issue_signer, uvci, KeyMaterial, Signer, SignerMaterial};
+pub use keys::{init_key_dir, load_key_dir, rotate_key_dir};
 pub use trust::{kid_of, SignerCertificate, TrustList};
 pub use verify::{check, decode, verify, DccType, Decoded, Verified};
 
