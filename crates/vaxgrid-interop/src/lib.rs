@@ -1,3 +1,5 @@
 //! Exchange formats of the field, as pure codecs (no I/O): the EU Digital
-//! COVID Certificate (DCC).
+//! COVID Certificate (DCC), FHIR R4 resources, HL7 v2.5.1 VXU messages, and QR
+//! codes as PNG and SVG.
 pub mod dcc;
+pub mod qr;

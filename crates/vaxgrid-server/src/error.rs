@@ -109,8 +109,15 @@ fn problem(status: StatusCode, slug: &str, title: &str, detail: String) -> Probl
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The status and the human sentence of the problem, for pages.
+    pub fn status_and_detail(self) -> (StatusCode, String) {
+        let (status, problem, _) = self.problem();
+        (status, problem.detail)
+    }
+
+    /// The status, the problem document, and whether to ask for a retry.
+    fn problem(self) -> (StatusCode, Problem, bool) {
         let mut retry_after = false;
         let (status, body) = match self {
             ApiError::BadRequest { field, message } => {
@@ -184,6 +191,13 @@ impl IntoResponse for ApiError {
             ),
             ApiError::Store(e) => store_problem(e, &mut retry_after),
         };
+        (status, body, retry_after)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body, retry_after) = self.problem();
         let mut response = (status, axum::Json(body)).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,

@@ -175,6 +175,13 @@ pub fn routes() -> Vec<RouteDef> {
             post(certificates::verify),
         ),
         r(
+            Method::POST,
+            "/api/v1/dcc/verify-image",
+            post(certificates::verify_image)
+                .layer(DefaultBodyLimit::max(certificates::IMAGE_LIMIT)),
+        ),
+        r(Method::GET, "/verify", get(web::verify_page)),
+        r(
             Method::GET,
             "/api/v1/dcc/revocation-list",
             get(certificates::revocation_list),

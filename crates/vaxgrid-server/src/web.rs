@@ -97,3 +97,89 @@ pub async fn home(State(app): State<AppState>) -> Result<Response, ApiError> {
     );
     Ok(Html(page).into_response())
 }
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyQuery {
+    hc1: Option<String>,
+}
+
+/// Wraps a page body in the common head and styles.
+fn page(title: &str, body: &str) -> Response {
+    Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <style>body{{font-family:sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem}}\
+         textarea{{width:100%}} .valid{{color:#1a7f37}} .invalid{{color:#b42318}}</style></head>\
+         <body><h1>{title}</h1>{body}</body></html>",
+        title = escape(title)
+    ))
+    .into_response()
+}
+
+/// What a verifier sees: valid with the holder and the dose, or the reason.
+fn verdict_html(v: &serde_json::Value) -> String {
+    let s = |p: &str| escape(v.pointer(p).and_then(|x| x.as_str()).unwrap_or(""));
+    if v["valid"] == true {
+        let dose = v.pointer("/dcc/v/0");
+        let n = |k: &str| dose.and_then(|d| d[k].as_i64()).unwrap_or(0);
+        format!(
+            "<section id=\"verdict\" class=\"valid\"><h2>Valid {kind} certificate</h2>\
+             <p><b>{family}, {given}</b> · born {dob}</p>\
+             <p>Dose {dn} of {sd} on {dt} · product {mp} · issued by {issuer} ({country}) · expires {exp}</p></section>",
+            kind = s("/type"),
+            family = s("/dcc/nam/fn"),
+            given = s("/dcc/nam/gn"),
+            dob = s("/dcc/dob"),
+            dn = n("dn"),
+            sd = n("sd"),
+            dt = s("/dcc/v/0/dt"),
+            mp = s("/dcc/v/0/mp"),
+            issuer = s("/dcc/v/0/is"),
+            country = s("/issuer"),
+            exp = s("/expires_at"),
+        )
+    } else {
+        format!(
+            "<section id=\"verdict\" class=\"invalid\"><h2>Not valid</h2><p>{layer}: {reason}</p></section>",
+            layer = s("/layer"),
+            reason = s("/reason"),
+        )
+    }
+}
+
+/// Paste an `HC1:` text or pick a QR picture; the answer names the failing layer.
+pub async fn verify_page(
+    State(app): State<AppState>,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<VerifyQuery>,
+) -> Response {
+    let verdict = match q.hc1.as_deref().map(str::trim) {
+        None | Some("") => String::new(),
+        Some(text) => match crate::api::certificates::verify_text(&app, text).await {
+            Ok(v) => verdict_html(&v),
+            Err(e) => format!(
+                "<section id=\"verdict\" class=\"invalid\"><h2>Cannot verify</h2><p>{}</p></section>",
+                escape(&e.status_and_detail().1)
+            ),
+        },
+    };
+    let body = format!(
+        "<form method=\"get\" action=\"/verify\"><label for=\"hc1\">Certificate text (HC1:…)</label>\
+         <textarea id=\"hc1\" name=\"hc1\" rows=\"5\" maxlength=\"8192\">{text}</textarea>\
+         <button type=\"submit\">Verify</button></form>\
+         <p><label for=\"qr\">…or a QR picture (PNG)</label> <input id=\"qr\" type=\"file\" accept=\"image/png\"></p>\
+         <div id=\"result\">{verdict}</div>\
+         <script>\
+         document.getElementById('qr').addEventListener('change', async (e) => {{\
+           const file = e.target.files[0]; if (!file) return;\
+           const r = await fetch('/api/v1/dcc/verify-image', {{method: 'POST', headers: {{'Content-Type': 'image/png'}}, body: file}});\
+           const v = await r.json();\
+           const out = document.getElementById('result');\
+           out.textContent = v.valid === true ? 'Valid ' + v.type + ' certificate: ' + v.dcc.nam.fn + ', ' + v.dcc.nam.gn\
+             : 'Not valid: ' + (v.layer || v.title || '') + ' ' + (v.reason || v.detail || '');\
+         }});\
+         </script>",
+        text = escape(q.hc1.as_deref().unwrap_or("")),
+    );
+    page("Verify a certificate", &body)
+}

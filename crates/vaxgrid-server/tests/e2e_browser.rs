@@ -74,3 +74,37 @@ async fn home_page_shows_coverage_chart_in_chromium() {
     );
     app.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_page_shows_the_verdict_in_chromium() {
+    let app = TestApp::start_with_keys("sqlite").await;
+    app.seed().await;
+    let person = app.person(2, "Lý Văn Phúc").await;
+    let (s, _) = app
+        .post(
+            "/api/v1/doses",
+            &dose_body(&new_id(), &person, "2021-07-01"),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, cert) = app
+        .post(
+            &format!("/api/v1/persons/{person}/certificate"),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(s, 201, "{cert}");
+    let hc1: String = cert["hc1"].as_str().unwrap().into();
+    let query: String = form_urlencoded::byte_serialize(hc1.as_bytes()).collect();
+    let valid_url = format!("{}/verify?hc1={query}", app.base);
+    let tampered_url = format!("{}/verify?hc1={}", app.base, &query[..query.len() - 8]);
+    let (valid, tampered) =
+        tokio::task::spawn_blocking(move || (browse(&valid_url), browse(&tampered_url)))
+            .await
+            .unwrap();
+    assert!(valid.contains("Valid vaccination certificate"), "{valid}");
+    assert!(valid.contains("<b>Lý, Văn Phúc</b>"), "{valid}");
+    assert!(valid.contains("Dose 1 of 2 on 2021-07-01"), "{valid}");
+    assert!(tampered.contains("Not valid"), "{tampered}");
+    app.cleanup().await;
+}

@@ -416,6 +416,40 @@ async fn certificates_issue_verify_and_refuse(backend: &str) {
             "{text}: {v}"
         );
     }
+    // The same certificate as a QR picture reads back and verifies.
+    let cert_path = format!("/api/v1/persons/{person}/certificate");
+    let (s, ct, png) = app
+        .post_for_bytes(&format!("{cert_path}?format=png"), &json!({}))
+        .await;
+    assert_eq!((s, ct.as_str()), (201, "image/png"));
+    let (s, v) = app
+        .post_raw("/api/v1/dcc/verify-image", "image/png", png.clone())
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["dcc"]["v"][0]["ci"], cert["uvci"]);
+    let (s, ct, svg) = app
+        .post_for_bytes(&format!("{cert_path}?format=svg"), &json!({}))
+        .await;
+    assert_eq!((s, ct.as_str()), (201, "image/svg+xml"));
+    assert!(String::from_utf8(svg).unwrap().starts_with("<?xml"));
+    let (s, p) = app
+        .post(&format!("{cert_path}?format=gif"), &json!({}))
+        .await;
+    assert_eq!(s, 400, "{p}");
+    let (s, p) = app
+        .post_raw("/api/v1/dcc/verify-image", "image/jpeg", png.clone())
+        .await;
+    assert_eq!(s, 415, "{p}");
+    let (s, p) = app
+        .post_raw(
+            "/api/v1/dcc/verify-image",
+            "image/png",
+            png[..png.len() / 2].to_vec(),
+        )
+        .await;
+    assert_eq!(s, 422, "{p}");
+    assert_eq!(p["errors"][0]["field"], "body");
     // Entering the dose in error revokes its certificate.
     let (_, list) = app.get("/api/v1/dcc/revocation-list").await;
     assert_eq!(list["hashes"], json!([]));

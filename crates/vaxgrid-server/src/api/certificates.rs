@@ -5,16 +5,18 @@
 use std::collections::HashSet;
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
 use serde::Deserialize;
 use vaxgrid_core::names::{icao_transliteration, split_vietnamese_name};
 use vaxgrid_interop::dcc::{check, uvci, DccType};
+use vaxgrid_interop::qr;
 use vaxgrid_store::model::DoseKind;
 
 use crate::error::ApiError;
-use crate::extract::{uuid_field, ApiJson};
+use crate::extract::{uuid_field, ApiJson, ApiQuery};
 use crate::AppState;
 
 fn b64(bytes: &[u8]) -> String {
@@ -54,27 +56,57 @@ pub async fn verify(
     State(app): State<AppState>,
     ApiJson(b): ApiJson<VerifyBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let dcc = dcc_of(&app)?;
-    if b.hc1.len() > 8192 {
+    Ok(Json(verify_text(&app, &b.hc1).await?))
+}
+
+/// The same answer for a PNG picture of the QR code (body `image/png`).
+pub async fn verify_image(
+    State(app): State<AppState>,
+    req: axum::extract::Request,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let is_png = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("image/png"));
+    if !is_png {
+        return Err(ApiError::UnsupportedMediaType {
+            expected: "image/png",
+        });
+    }
+    let bytes = crate::extract::read_body(req, &(), IMAGE_LIMIT).await?;
+    let text = vaxgrid_interop::qr::read_png(&bytes)
+        .map_err(|e| ApiError::invalid("body", e.to_string()))?;
+    Ok(Json(verify_text(&app, &text).await?))
+}
+
+/// The largest QR picture accepted for verification.
+pub const IMAGE_LIMIT: usize = 4 * 1024 * 1024;
+
+/// Verifies an `HC1:` string against the trust list, the clock and the
+/// revocation list.
+pub async fn verify_text(app: &AppState, hc1: &str) -> Result<serde_json::Value, ApiError> {
+    let dcc = dcc_of(app)?;
+    if hc1.len() > 8192 {
         return Err(ApiError::invalid(
             "hc1",
             "a certificate is at most 8192 characters",
         ));
     }
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let (verified, failures) = check(b.hc1.trim(), &dcc.trust, now);
+    let (verified, failures) = check(hc1.trim(), &dcc.trust, now);
     if let Some(v) = &verified {
         for uvci in certificate_ids(&v.dcc) {
             if app.store.certificate_revoked(uvci).await? {
-                return Ok(Json(serde_json::json!({
+                return Ok(serde_json::json!({
                     "valid": false,
                     "layer": "REVOCATION",
                     "reason": format!("certificate {uvci} is revoked: its dose was entered in error"),
-                })));
+                }));
             }
         }
     }
-    Ok(Json(match (verified, failures.first()) {
+    Ok(match (verified, failures.first()) {
         (Some(v), _) => serde_json::json!({
             "valid": true,
             "type": match v.kind { DccType::Vaccination => "vaccination", DccType::Test => "test", DccType::Recovery => "recovery" },
@@ -89,7 +121,7 @@ pub async fn verify(
         (None, None) => {
             serde_json::json!({ "valid": false, "layer": "VALIDJSON", "reason": "no certificate entry" })
         }
-    }))
+    })
 }
 
 /// The certificate identifiers (`ci`) of every entry of a DCC payload.
@@ -115,10 +147,31 @@ pub async fn revocation_list(
 }
 
 /// Issues the vaccination certificate of the person's latest valid dose.
+/// How the issued certificate is answered.
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CertificateFormat {
+    /// `{hc1, uvci, kid, dose_id, dcc}`.
+    #[default]
+    Json,
+    /// The QR code as a PNG picture (header `X-UVCI` names it).
+    Png,
+    /// The QR code as an SVG document.
+    Svg,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssueQuery {
+    #[serde(default)]
+    format: CertificateFormat,
+}
+
 pub async fn issue(
     State(app): State<AppState>,
     Path(id): Path<String>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    ApiQuery(q): ApiQuery<IssueQuery>,
+) -> Result<Response, ApiError> {
     let dcc = dcc_of(&app)?;
     let id = uuid_field("id", &id)?;
     let person = app.store.person(&id).await.map_err(ApiError::lookup)?;
@@ -182,10 +235,35 @@ pub async fn issue(
             "api",
         )
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            serde_json::json!({ "hc1": hc1, "uvci": certificate_id, "kid": b64(dcc.signer.kid()), "dose_id": last.id, "dcc": payload }),
+    let qr_failed = |e: vaxgrid_interop::qr::QrError| {
+        ApiError::Store(vaxgrid_store::StoreError::Unavailable(e.to_string()))
+    };
+    let picture = |media: &'static str, bytes: Vec<u8>| {
+        (
+            StatusCode::CREATED,
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static(media)),
+                (
+                    HeaderName::from_static("x-uvci"),
+                    HeaderValue::from_str(&certificate_id).unwrap_or(HeaderValue::from_static("")),
+                ),
+            ],
+            bytes,
+        )
+            .into_response()
+    };
+    Ok(match q.format {
+        CertificateFormat::Json => (
+            StatusCode::CREATED,
+            Json(
+                serde_json::json!({ "hc1": hc1, "uvci": certificate_id, "kid": b64(dcc.signer.kid()), "dose_id": last.id, "dcc": payload }),
+            ),
+        )
+            .into_response(),
+        CertificateFormat::Png => picture("image/png", qr::to_png(&hc1, 4).map_err(qr_failed)?),
+        CertificateFormat::Svg => picture(
+            "image/svg+xml",
+            qr::to_svg(&hc1, 320).map_err(qr_failed)?.into_bytes(),
         ),
-    ))
+    })
 }

@@ -88,6 +88,25 @@ impl TestApp {
         Self::read(r).await
     }
 
+    /// Posts JSON and returns the status, content type and raw body.
+    pub async fn post_for_bytes(&self, path: &str, body: &Value) -> (u16, String, Vec<u8>) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .json(body)
+            .send()
+            .await
+            .expect("send");
+        let status = r.status().as_u16();
+        let ct = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        (status, ct, r.bytes().await.expect("body").to_vec())
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
         let r = self
             .client
