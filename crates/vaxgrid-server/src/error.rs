@@ -116,6 +116,18 @@ impl ApiError {
         (status, problem.detail)
     }
 
+    /// The first field the problem names and its message (the detail when
+    /// it names none): one line of a bulk import's row report.
+    pub fn field_and_message(self) -> (String, String) {
+        let (_, mut problem, _) = self.problem();
+        if problem.errors.is_empty() {
+            ("row".to_string(), problem.detail)
+        } else {
+            let first = problem.errors.swap_remove(0);
+            (first.field, first.message)
+        }
+    }
+
     /// The status, the problem document, and whether to ask for a retry.
     fn problem(self) -> (StatusCode, Problem, bool) {
         let mut retry_after = false;

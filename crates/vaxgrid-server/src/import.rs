@@ -2,7 +2,9 @@
 //! `vaxgrid import persons` command.
 //!
 //! Columns: `id_type,id_number,full_name,birth_date,sex,phone,home_area,occupation,priority_groups`
-//! (groups separated by `;`). A header row is required.
+//! (groups separated by `;`), and optionally `id` (a UUID, as `vaxgrid
+//! export persons` writes it, so records keep their ids across systems).
+//! A header row is required.
 
 use serde::Deserialize;
 use vaxgrid_core::identity::{IdType, Sex};
@@ -24,6 +26,8 @@ pub const PERSON_HEADER: [&str; 9] = [
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PersonRow {
+    #[serde(default)]
+    id: Option<String>,
     id_type: String,
     id_number: String,
     full_name: String,
@@ -89,8 +93,12 @@ fn row_to_person(r: PersonRow) -> Result<NewPerson, (String, String)> {
         }
     }
     let non_empty = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let id = match non_empty(r.id) {
+        None => uuid::Uuid::now_v7().to_string(),
+        Some(id) => crate::extract::uuid_field("id", &id).map_err(|e| e.field_and_message())?,
+    };
     Ok(NewPerson {
-        id: uuid::Uuid::now_v7().to_string(),
+        id,
         id_type,
         id_number: r.id_number,
         full_name: r.full_name,

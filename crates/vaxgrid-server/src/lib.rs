@@ -2,6 +2,7 @@
 //! OpenAPI document, and the pages people open in a browser.
 
 pub mod api;
+pub mod dose_csv;
 pub mod error;
 pub mod extract;
 pub mod import;
@@ -148,6 +149,11 @@ pub fn routes() -> Vec<RouteDef> {
         r(Method::POST, "/api/v1/sites", post(catalog::create_site)),
         r(Method::GET, "/api/v1/sites/{code}", get(catalog::site)),
         r(Method::POST, "/api/v1/doses", post(doses::record)),
+        r(
+            Method::POST,
+            "/api/v1/doses/import",
+            post(doses::import).layer(DefaultBodyLimit::max(extract::CSV_LIMIT)),
+        ),
         r(Method::GET, "/api/v1/doses/{id}", get(doses::get)),
         r(
             Method::POST,

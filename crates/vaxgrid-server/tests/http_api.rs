@@ -14,6 +14,7 @@ on_both_backends!(
     full_queue_answers_503_with_retry_after,
     areas_paginate_and_report_coverage,
     certificates_issue_verify_and_refuse,
+    doses_csv_rows_are_each_all_or_nothing,
 );
 
 async fn dose_lifecycle_over_http(backend: &str) {
@@ -481,5 +482,73 @@ async fn certificates_issue_verify_and_refuse(backend: &str) {
         .post("/api/v1/dcc/verify", &json!({ "text": "HC1:" }))
         .await;
     assert_eq!(s, 422);
+    app.cleanup().await;
+}
+
+async fn doses_csv_rows_are_each_all_or_nothing(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let person = app.person(21, "Phạm Thị Lan").await;
+    let (d1, d2, bad, wrong) = (new_id(), new_id(), new_id(), new_id());
+    let correction = new_id();
+    let csv = format!(
+        "id,person_id,kind,corrects_id,product_code,lot_number,site_code,administered_on,reason,author\n\
+         {d1},{person},administered,,AZ,AZ-1,S1,2021-07-01,,\n\
+         {bad},{person},administered,,AZ,AZ-1,S1,2021-07-10,,\n\
+         {wrong},{person},administered,,AZ,NO-SUCH-LOT,S1,2021-09-01,,\n\
+         {d2},{person},,,AZ,AZ-1,S1,2021-09-01,,\n\
+         {correction},{person},entered_in_error,{d2},,,,,duplicate entry,clerk\n\
+         {},{person},given,,AZ,AZ-1,S1,2021-09-01,,\n",
+        new_id()
+    );
+    let (s, report) = app
+        .post_raw("/api/v1/doses/import", "text/csv", csv.clone().into_bytes())
+        .await;
+    assert_eq!(s, 200, "{report}");
+    assert_eq!(report["created"], 3, "{report}");
+    assert_eq!(report["refused"], 3, "{report}");
+    let fields: Vec<(u64, String)> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_u64().unwrap(),
+                e["field"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        fields,
+        vec![
+            (2, "administered_on".to_string()),
+            (3, "lot_number".to_string()),
+            (6, "kind".to_string())
+        ],
+        "{report}"
+    );
+    let (_, h) = app.get(&format!("/api/v1/persons/{person}/doses")).await;
+    assert_eq!(h["records"].as_array().unwrap().len(), 3, "{h}");
+    assert_eq!(h["valid_doses"], 1, "{h}");
+    // The same file again records nothing new.
+    let (s, again) = app
+        .post_raw("/api/v1/doses/import", "text/csv", csv.into_bytes())
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        (again["created"].clone(), again["existing"].clone()),
+        (json!(0), json!(3)),
+        "{again}"
+    );
+    // A header the import cannot read is refused before any row.
+    let (s, p) = app
+        .post_raw(
+            "/api/v1/doses/import",
+            "text/csv",
+            b"id,person,when\n".to_vec(),
+        )
+        .await;
+    assert_eq!(s, 400, "{p}");
+    assert_eq!(p["errors"][0]["field"], "person");
     app.cleanup().await;
 }

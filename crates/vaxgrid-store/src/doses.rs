@@ -1054,6 +1054,42 @@ impl Store {
         rows.iter().map(dose_from_row).collect()
     }
 
+    /// The records of the next `persons` persons (by id) after `after_person`
+    /// that have any, each person's in recording order: the order an import
+    /// must replay them in (dose numbers follow the history; a correction
+    /// follows its dose). Also returns the last person of the page.
+    pub async fn doses_by_person_after(
+        &self,
+        after_person: Option<&str>,
+        persons: usize,
+    ) -> Result<(Vec<DoseRecord>, Option<String>), StoreError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT person_id FROM doses WHERE person_id > $1 ORDER BY person_id LIMIT $2",
+        )
+        .bind(after_person.unwrap_or(""))
+        .bind(persons as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        let ids: Vec<String> = rows
+            .iter()
+            .map(|r| r.try_get::<String, _>("person_id"))
+            .collect::<Result<_, _>>()?;
+        let Some(last) = ids.last().cloned() else {
+            return Ok((Vec::new(), None));
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT {DOSE_COLUMNS} FROM doses WHERE {} ORDER BY person_id, recorded_at, id",
+            in_json(self.backend, "person_id", 1)
+        ))
+        .bind(serde_json::to_string(&ids).unwrap_or_default())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok((
+            rows.iter().map(dose_from_row).collect::<Result<_, _>>()?,
+            Some(last),
+        ))
+    }
+
     /// Inserts ready-made dose rows in one transaction with no rules and no
     /// counters: the baseline the dose benchmark compares the HTTP path with,
     /// and the bulk path of demo seeding (which rebuilds counters after).

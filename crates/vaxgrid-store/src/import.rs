@@ -39,6 +39,9 @@ pub struct PersonImport {
     seen: HashMap<(IdType, String), usize>,
     imported: Vec<(String, String, String, Vec<String>)>,
     dropped_indexes: bool,
+    /// Whether the rows bring their own ids (an exported file), which may
+    /// already be taken; generated ids never are.
+    given_ids: bool,
 }
 
 impl Store {
@@ -73,6 +76,7 @@ impl Store {
             seen: HashMap::new(),
             imported: Vec::new(),
             dropped_indexes: drop,
+            given_ids: false,
         })
     }
 }
@@ -84,11 +88,25 @@ impl PersonImport {
     /// `people_json` of the rows, built by the caller's reading thread.
     pub async fn add(
         &mut self,
-        rows: Vec<(usize, PlacedPerson)>,
-        json: String,
+        mut rows: Vec<(usize, PlacedPerson)>,
+        mut json: String,
         write: bool,
     ) -> Result<Vec<RowError>, StoreError> {
         let mut errors = Vec::new();
+        if self.given_ids {
+            let ids: Vec<&str> = rows.iter().map(|(_, p)| p.new.id.as_str()).collect();
+            let taken = taken_person_ids(&mut self.tx, self.backend, &ids).await?;
+            if !taken.is_empty() {
+                errors.extend(
+                    rows.iter()
+                        .filter(|(_, p)| taken.contains(&p.new.id))
+                        .map(|(row, p)| RowError::id_taken(*row, &p.new.id)),
+                );
+                rows.retain(|(_, p)| !taken.contains(&p.new.id));
+                let people: Vec<PlacedPerson> = rows.iter().map(|(_, p)| p.clone()).collect();
+                json = crate::persons::people_json(&people);
+            }
+        }
         let mut repeated = false;
         for (row, p) in &rows {
             let key = (p.new.id_type, p.new.id_number.clone());
@@ -170,6 +188,12 @@ impl PersonImport {
             .collect())
     }
 
+    /// The rows carry ids of their own (see `given_ids`).
+    pub fn with_given_ids(mut self) -> PersonImport {
+        self.given_ids = true;
+        self
+    }
+
     pub fn imported(&self) -> usize {
         self.imported.len()
     }
@@ -227,4 +251,24 @@ impl PersonImport {
         tx.rollback().await?;
         Ok(())
     }
+}
+
+/// Which of `ids` already name a person.
+pub(crate) async fn taken_person_ids(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    ids: &[&str],
+) -> Result<HashSet<String>, StoreError> {
+    let sql = format!("SELECT id FROM persons WHERE {}", in_json(backend, "id", 1));
+    let mut taken = HashSet::new();
+    for chunk in ids.chunks(5000) {
+        for row in sqlx::query(&sql)
+            .bind(serde_json::to_string(chunk).expect("strings serialise"))
+            .fetch_all(&mut **tx)
+            .await?
+        {
+            taken.insert(row.try_get::<String, _>("id")?);
+        }
+    }
+    Ok(taken)
 }

@@ -77,6 +77,14 @@ impl RowError {
     }
 
     /// An ID number that is already in the registry.
+    pub fn id_taken(row: usize, id: &str) -> RowError {
+        RowError {
+            row,
+            field: "id".into(),
+            message: format!("a person with id {id} already exists"),
+        }
+    }
+
     pub fn registered(row: usize, id_type: IdType, number: &str) -> RowError {
         RowError {
             row,
@@ -501,9 +509,18 @@ impl Store {
                 registered.insert((row.try_get("id_type")?, row.try_get("id_number")?));
             }
         }
+        let ids: Vec<&str> = placed.iter().map(|(_, p)| p.new.id.as_str()).collect();
+        let taken = {
+            let mut tx = self.pool.begin().await?;
+            crate::import::taken_person_ids(&mut tx, self.backend, &ids).await?
+        };
         let mut ok = Vec::with_capacity(placed.len());
         for (row, p) in placed {
-            if registered.contains(&(p.new.id_type.as_str().to_string(), p.new.id_number.clone())) {
+            if taken.contains(&p.new.id) {
+                errors.push(RowError::id_taken(row, &p.new.id));
+            } else if registered
+                .contains(&(p.new.id_type.as_str().to_string(), p.new.id_number.clone()))
+            {
                 errors.push(RowError::registered(row, p.new.id_type, &p.new.id_number));
             } else {
                 ok.push(p);
@@ -630,6 +647,23 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         Ok(row.try_get("n")?)
+    }
+
+    /// The next `limit` persons by id after `after` (merged ones included:
+    /// their doses still name them), for exports.
+    pub async fn persons_after(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Person>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM persons WHERE id > $1 ORDER BY id LIMIT $2"
+        ))
+        .bind(after.unwrap_or(""))
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(person_from_row).collect()
     }
 
     /// Ids of persons in order, for tools that walk the registry.

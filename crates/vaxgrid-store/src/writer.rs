@@ -118,17 +118,7 @@ async fn run(
         }
         let cmds: Vec<WriteCommand> = jobs.iter().map(|(c, _)| c.clone()).collect();
         let started = std::time::Instant::now();
-        let mut attempt = 0u32;
-        let outcome = loop {
-            match apply_batch(&store, &mut catalog, &cmds).await {
-                Err(e) if e.is_transient() && attempt < 5 => {
-                    attempt += 1;
-                    stats.retries.fetch_add(1, Ordering::Relaxed);
-                    tokio::time::sleep(Duration::from_millis(5 << attempt)).await;
-                }
-                other => break other,
-            }
-        };
+        let outcome = apply_with_retry(&store, &mut catalog, &cmds, &stats).await;
         stats
             .busy_micros
             .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
@@ -157,5 +147,52 @@ async fn run(
                 }
             }
         }
+    }
+}
+
+type BatchResult = Result<Vec<Result<WriteOutcome, StoreError>>, StoreError>;
+
+/// Applies a batch, retrying a few times when the database was only busy.
+async fn apply_with_retry(
+    store: &Store,
+    catalog: &mut Catalog,
+    cmds: &[WriteCommand],
+    stats: &WriterStats,
+) -> BatchResult {
+    let mut attempt = 0u32;
+    loop {
+        match apply_batch(store, catalog, cmds).await {
+            Err(e) if e.is_transient() && attempt < 5 => {
+                attempt += 1;
+                stats.retries.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(5 << attempt)).await;
+            }
+            other => break other,
+        }
+    }
+}
+
+/// The writer's rules and batch commit for one caller with many commands at
+/// hand (CSV imports): no queue, the caller chooses the batch.
+pub struct BulkWriter {
+    store: Store,
+    catalog: Catalog,
+    stats: WriterStats,
+}
+
+impl BulkWriter {
+    pub fn new(store: Store) -> BulkWriter {
+        BulkWriter {
+            store,
+            catalog: Catalog::default(),
+            stats: WriterStats::default(),
+        }
+    }
+
+    /// Applies `cmds` in one transaction. The outer error means nothing was
+    /// written; the inner results say what happened to each command, and a
+    /// refused command changes nothing.
+    pub async fn apply(&mut self, cmds: &[WriteCommand]) -> BatchResult {
+        apply_with_retry(&self.store, &mut self.catalog, cmds, &self.stats).await
     }
 }

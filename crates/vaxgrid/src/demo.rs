@@ -201,8 +201,7 @@ pub async fn seed_people(store: &Store, seeded: &Seeded, count: usize) -> Result
     let mut doses = Vec::new();
     let product_codes = ["AZ", "BIBP", "PFIZER", "MODERNA", "SINOVAC"];
     for p in &placed {
-        let age = 2021 - p.new.birth_date.year();
-        if age < 18 || rng.f32() > 0.85 {
+        if rng.f32() > 0.85 {
             continue;
         }
         let product = &products[product_codes[rng.usize(..product_codes.len())]];
@@ -213,6 +212,11 @@ pub async fn seed_people(store: &Store, seeded: &Seeded, count: usize) -> Result
         );
         let site = &seeded.sites[rng.usize(..seeded.sites.len())];
         let d1 = campaign_start + Duration::days(rng.i64(0..120));
+        // Only adults, and only people old enough for the product that day:
+        // the history must pass the same rules an import applies.
+        if d1 < vaxgrid_core::dose::birthday(p.new.birth_date, product.min_age_years.max(18)) {
+            continue;
+        }
         let dose = |n: i64, date| {
             vaxgrid_store::doses::raw_dose(
                 uuid::Uuid::now_v7().to_string(),

@@ -6,6 +6,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
+use vaxgrid_server::dose_csv::DOSE_HEADER;
+use vaxgrid_server::import::PERSON_HEADER;
 use vaxgrid_store::persons::{people_json, place_person, PlacedPerson, RowError};
 use vaxgrid_store::Store;
 
@@ -94,6 +96,9 @@ pub async fn import_persons_file(
         let _ = sender.blocking_send((good, json, bad));
     });
     let mut import = store.begin_person_import((size / 90) as usize).await?;
+    if has_id_column(file)? {
+        import = import.with_given_ids();
+    }
     let mut errors: Vec<RowError> = Vec::new();
     while let Some((good, json, bad)) = chunks.recv().await {
         errors.extend(bad);
@@ -125,6 +130,18 @@ pub async fn import_persons_file(
         seconds,
         phases: [checked_at, seconds - checked_at],
     })
+}
+
+/// Whether the CSV's header has an `id` column (a file exported by vaxgrid).
+fn has_id_column(file: &Path) -> Result<bool> {
+    let input = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(input);
+    Ok(reader
+        .headers()
+        .map(|h| h.iter().any(|c| c == "id"))
+        .unwrap_or(false))
 }
 
 struct ProgressReader<R> {
@@ -182,34 +199,23 @@ pub async fn import_persons(
     })
 }
 
-pub const DOSE_HEADER: [&str; 15] = [
-    "id",
-    "person_id",
-    "kind",
-    "corrects_id",
-    "product_code",
-    "lot_number",
-    "site_code",
-    "dose_number",
-    "administered_on",
-    "vaccinator",
-    "override_reason",
-    "reason",
-    "author",
-    "area_code",
-    "recorded_at",
-];
-
-pub async fn export_doses(database_url: &str, output: Option<&Path>) -> Result<()> {
-    let store = Store::open(database_url).await?;
-    let total = store.count_doses().await?;
+fn csv_sink(output: Option<&Path>) -> Result<csv::Writer<Box<dyn std::io::Write>>> {
     let sink: Box<dyn std::io::Write> = match output {
         Some(p) => {
             Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
         }
         None => Box::new(std::io::stdout().lock()),
     };
-    let mut w = csv::Writer::from_writer(sink);
+    Ok(csv::Writer::from_writer(sink))
+}
+
+/// Every dose record, corrections included: person by person, each
+/// person's records in the order they were recorded, the order
+/// `import doses` replays them in.
+pub async fn export_doses(database_url: &str, output: Option<&Path>) -> Result<()> {
+    let store = Store::open(database_url).await?;
+    let total = store.count_doses().await?;
+    let mut w = csv_sink(output)?;
     w.write_record(DOSE_HEADER)?;
     let progress = bar(total as u64, "exporting");
     if output.is_none() {
@@ -217,8 +223,8 @@ pub async fn export_doses(database_url: &str, output: Option<&Path>) -> Result<(
     }
     let mut after: Option<String> = None;
     loop {
-        let page = store.doses_after(after.as_deref(), 5000).await?;
-        if page.is_empty() {
+        let (page, last) = store.doses_by_person_after(after.as_deref(), 2000).await?;
+        if last.is_none() {
             break;
         }
         for d in &page {
@@ -241,9 +247,85 @@ pub async fn export_doses(database_url: &str, output: Option<&Path>) -> Result<(
             ])?;
         }
         progress.inc(page.len() as u64);
-        after = page.last().map(|d| d.id.clone());
+        after = last;
     }
     w.flush()?;
     progress.finish_and_clear();
     Ok(())
+}
+
+/// Every person in the import layout with its id first, so the file can be
+/// imported elsewhere with the same ids (and their doses after it).
+pub async fn export_persons(database_url: &str, output: Option<&Path>) -> Result<()> {
+    let store = Store::open(database_url).await?;
+    let total = store.count_persons().await?;
+    let mut w = csv_sink(output)?;
+    w.write_record(std::iter::once("id").chain(PERSON_HEADER))?;
+    let progress = bar(total as u64, "exporting");
+    if output.is_none() {
+        progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let mut after: Option<String> = None;
+    loop {
+        let page = store.persons_after(after.as_deref(), 5000).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id.clone());
+        for p in &page {
+            w.write_record([
+                p.id.as_str(),
+                p.id_type.as_str(),
+                &p.id_number,
+                &p.full_name,
+                &p.birth_date,
+                p.sex.as_str(),
+                p.phone.as_deref().unwrap_or(""),
+                &p.home_area,
+                p.occupation.as_deref().unwrap_or(""),
+                &p.priority_groups.join(";"),
+            ])?;
+        }
+        progress.inc(page.len() as u64);
+    }
+    w.flush()?;
+    progress.finish_and_clear();
+    Ok(())
+}
+
+/// Applies a doses CSV row by row (each row all or nothing) and prints the
+/// rows it refused. Fails when any row was refused.
+pub async fn import_doses(file: &Path, database_url: &str) -> Result<ExitCode> {
+    let store = Store::open(database_url).await?;
+    let size = std::fs::metadata(file)
+        .with_context(|| format!("reading {}", file.display()))?
+        .len();
+    let input = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let progress = bar(size, "importing");
+    let counted = ProgressReader {
+        inner: std::io::BufReader::with_capacity(1 << 20, input),
+        bar: progress.clone(),
+        read: 0,
+    };
+    let started = Instant::now();
+    let mut bulk = vaxgrid_store::writer::BulkWriter::new(store);
+    let report = vaxgrid_server::dose_csv::import_doses(&mut bulk, counted, |_| {}).await?;
+    progress.finish_and_clear();
+    for e in report.errors.iter().take(50) {
+        eprintln!("row {}: {}: {}", e.row, e.field, e.message);
+    }
+    if report.errors.len() > 50 {
+        eprintln!("… and {} more refused rows", report.errors.len() - 50);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "recorded {} doses, {} already present, {} refused, in {seconds:.1} s ({:.0} rows/s)",
+        report.created,
+        report.existing,
+        report.errors.len(),
+        (report.created + report.existing + report.errors.len()) as f64 / seconds.max(1e-9),
+    );
+    Ok(if report.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

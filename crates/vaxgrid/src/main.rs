@@ -131,12 +131,27 @@ enum ImportWhat {
         #[arg(long)]
         skip_invalid: bool,
     },
+    /// Doses CSV as `export doses` writes it; each row is checked by the dose rules and
+    /// recorded or refused on its own (refused rows are listed with row, column and reason).
+    Doses {
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand)]
 enum ExportWhat {
-    /// All dose records, corrections included, in id order.
+    /// All dose records, corrections included, person by person in recording order.
     Doses {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
+    /// All persons with their ids, in the import layout.
+    Persons {
         #[command(flatten)]
         db: DbArgs,
         /// Write to this file instead of standard output.
@@ -236,9 +251,17 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
         } => {
             return files::import_persons(&file, &db.database_url, skip_invalid).await;
         }
+        Command::Import {
+            what: ImportWhat::Doses { file, db },
+        } => {
+            return files::import_doses(&file, &db.database_url).await;
+        }
         Command::Export {
             what: ExportWhat::Doses { db, output },
         } => files::export_doses(&db.database_url, output.as_deref()).await?,
+        Command::Export {
+            what: ExportWhat::Persons { db, output },
+        } => files::export_persons(&db.database_url, output.as_deref()).await?,
         Command::Check { db } => {
             let store = vaxgrid_store::Store::open(&db.database_url).await?;
             let diffs = store.check_counters().await?;

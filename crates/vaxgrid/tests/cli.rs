@@ -131,7 +131,11 @@ fn keys_init_and_rotate_keep_every_signer() {
     let path = dir.to_str().unwrap();
     let out = vaxgrid(&["keys", "rotate", path]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("current"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("current"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = vaxgrid(&["keys", "init", path]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = vaxgrid(&["keys", "rotate", path]);
@@ -147,4 +151,135 @@ fn keys_init_and_rotate_keep_every_signer() {
         .count();
     assert_eq!(signers, 2);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Persons and doses exported from one database import into another with
+/// the same ids and records, counters that equal a recount, and a second
+/// import that changes nothing.
+#[test]
+fn export_then_import_carries_persons_and_doses_across() {
+    let (from, to) = (Scratch::sqlite(), Scratch::sqlite());
+    let dir = std::env::temp_dir().join(format!("vaxgrid-cli-move-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (scratch, residents) in [(&from, "300"), (&to, "0")] {
+        let file = scratch.url.trim_start_matches("sqlite://");
+        let out = vaxgrid(&[
+            "demo",
+            "--seed-only",
+            "--residents",
+            residents,
+            "--file",
+            file,
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let persons = dir.join("persons.csv");
+    let doses = dir.join("doses.csv");
+    for (what, file) in [("persons", &persons), ("doses", &doses)] {
+        let out = vaxgrid(&[
+            "export",
+            what,
+            "--database-url",
+            &from.url,
+            "--output",
+            file.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let out = vaxgrid(&[
+        "import",
+        "persons",
+        persons.to_str().unwrap(),
+        "--database-url",
+        &to.url,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = vaxgrid(&[
+        "import",
+        "doses",
+        doses.to_str().unwrap(),
+        "--database-url",
+        &to.url,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let exported_rows = std::fs::read_to_string(&doses).unwrap().lines().count() - 1;
+    assert!(exported_rows > 100, "the demo has a dose history");
+    assert!(
+        text(&out.stdout).contains(&format!(
+            "recorded {exported_rows} doses, 0 already present, 0 refused"
+        )),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = vaxgrid(&[
+        "import",
+        "doses",
+        doses.to_str().unwrap(),
+        "--database-url",
+        &to.url,
+    ]);
+    assert!(
+        text(&out.stdout).contains(&format!(
+            "recorded 0 doses, {exported_rows} already present"
+        )),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = vaxgrid(&["check", "--database-url", &to.url]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    // Same records on both sides, but for when they were recorded.
+    let again = dir.join("doses-again.csv");
+    let out = vaxgrid(&[
+        "export",
+        "doses",
+        "--database-url",
+        &to.url,
+        "--output",
+        again.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let without_recorded_at = |path: &std::path::Path| -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+            .collect()
+    };
+    assert_eq!(without_recorded_at(&doses), without_recorded_at(&again));
+    // A bad file: every bad row named with its column; good rows still go in.
+    let bad = dir.join("bad.csv");
+    let person = std::fs::read_to_string(&persons)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_string();
+    std::fs::write(
+        &bad,
+        format!(
+            "id,person_id,product_code,lot_number,site_code,administered_on\n\
+             0190a5f0-0000-7000-8000-000000000001,{person},AZ,AZ-2021-100,NOPE,2021-08-01\n\
+             not-a-uuid,{person},AZ,AZ-2021-100,NOPE,2021-08-01\n\
+             0190a5f0-0000-7000-8000-000000000003,{person},AZ,AZ-2021-100,NOPE,2021-02-30\n"
+        ),
+    )
+    .unwrap();
+    let out = vaxgrid(&[
+        "import",
+        "doses",
+        bad.to_str().unwrap(),
+        "--database-url",
+        &to.url,
+    ]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("row 1: site_code:"), "{err}");
+    assert!(err.contains("row 2: id:"), "{err}");
+    assert!(err.contains("row 3: administered_on:"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+    tokio_cleanup(from);
+    tokio_cleanup(to);
 }

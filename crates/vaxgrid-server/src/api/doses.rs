@@ -16,15 +16,15 @@ use crate::AppState;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DoseBody {
-    id: String,
-    person_id: String,
-    product_code: String,
-    lot_number: String,
-    site_code: String,
-    administered_on: String,
-    dose_number: Option<u32>,
-    vaccinator: Option<String>,
-    override_reason: Option<String>,
+    pub id: String,
+    pub person_id: String,
+    pub product_code: String,
+    pub lot_number: String,
+    pub site_code: String,
+    pub administered_on: String,
+    pub dose_number: Option<u32>,
+    pub vaccinator: Option<String>,
+    pub override_reason: Option<String>,
 }
 
 fn bounded(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
@@ -60,6 +60,16 @@ pub async fn record(
     State(app): State<AppState>,
     ApiJson(b): ApiJson<DoseBody>,
 ) -> Result<Response, ApiError> {
+    let outcome = app
+        .writer
+        .submit(WriteCommand::Dose(dose_request(b)?))
+        .await?;
+    Ok(outcome_response(outcome))
+}
+
+/// Checks the shape of a dose (the rules that need the history are the
+/// writer's); shared by the JSON API and the CSV import.
+pub fn dose_request(b: DoseBody) -> Result<DoseRequest, ApiError> {
     let id = uuid_field("id", &b.id)?;
     let person_id = uuid_field("person_id", &b.person_id)?;
     bounded("product_code", &b.product_code, 32)?;
@@ -83,21 +93,31 @@ pub async fn record(
             format!("'{}' is not a date YYYY-MM-DD", b.administered_on),
         )
     })?;
-    let outcome = app
-        .writer
-        .submit(WriteCommand::Dose(DoseRequest {
-            id,
-            person_id,
-            product_code: b.product_code,
-            lot_number: b.lot_number,
-            site_code: b.site_code,
-            administered_on,
-            dose_number: b.dose_number,
-            vaccinator: b.vaccinator,
-            override_reason: b.override_reason,
-        }))
-        .await?;
-    Ok(outcome_response(outcome))
+    Ok(DoseRequest {
+        id,
+        person_id,
+        product_code: b.product_code,
+        lot_number: b.lot_number,
+        site_code: b.site_code,
+        administered_on,
+        dose_number: b.dose_number,
+        vaccinator: b.vaccinator,
+        override_reason: b.override_reason,
+    })
+}
+
+/// Checks the shape of an entered-in-error record of dose `target`.
+pub fn correction_request(target: &str, b: CorrectionBody) -> Result<CorrectionRequest, ApiError> {
+    let target_id = uuid_field("dose_id", target)?;
+    let id = uuid_field("id", &b.id)?;
+    bounded("reason", &b.reason, 500)?;
+    bounded("author", &b.author, 200)?;
+    Ok(CorrectionRequest {
+        id,
+        target_id,
+        reason: b.reason.trim().to_string(),
+        author: b.author.trim().to_string(),
+    })
 }
 
 pub async fn get(
@@ -112,9 +132,9 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct CorrectionBody {
     /// Id of the new entered-in-error record (client-chosen, for retries).
-    id: String,
-    reason: String,
-    author: String,
+    pub id: String,
+    pub reason: String,
+    pub author: String,
 }
 
 pub async fn entered_in_error(
@@ -122,19 +142,39 @@ pub async fn entered_in_error(
     Path(target): Path<String>,
     ApiJson(b): ApiJson<CorrectionBody>,
 ) -> Result<Response, ApiError> {
-    let target_id = uuid_field("dose_id", &target)?;
-    let id = uuid_field("id", &b.id)?;
-    bounded("reason", &b.reason, 500)?;
-    bounded("author", &b.author, 200)?;
-    app.store.dose(&target_id).await.map_err(ApiError::lookup)?;
+    let correction = correction_request(&target, b)?;
+    app.store
+        .dose(&correction.target_id)
+        .await
+        .map_err(ApiError::lookup)?;
     let outcome = app
         .writer
-        .submit(WriteCommand::EnteredInError(CorrectionRequest {
-            id,
-            target_id,
-            reason: b.reason.trim().to_string(),
-            author: b.author.trim().to_string(),
-        }))
+        .submit(WriteCommand::EnteredInError(correction))
         .await?;
     Ok(outcome_response(outcome))
+}
+
+/// A doses CSV (the layout of `vaxgrid export doses`): every row is recorded
+/// or refused on its own, through the same rules as `POST /api/v1/doses`;
+/// the answer counts them and lists each refused row with its column.
+pub async fn import(
+    State(app): State<AppState>,
+    crate::extract::CsvBody(bytes): crate::extract::CsvBody,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let mut bulk = vaxgrid_store::writer::BulkWriter::new(app.store.clone());
+    let report = crate::dose_csv::import_doses(&mut bulk, bytes.as_ref(), |_| {}).await?;
+    if let Some(header) = report.errors.iter().find(|e| e.row == 0) {
+        return Err(ApiError::bad_request(
+            header.field.clone(),
+            header.message.clone(),
+        ));
+    }
+    Ok(Json(serde_json::json!({
+        "created": report.created,
+        "existing": report.existing,
+        "refused": report.errors.len(),
+        "errors": report.errors.iter().map(|e| serde_json::json!({
+            "row": e.row, "field": e.field, "message": e.message,
+        })).collect::<Vec<_>>(),
+    })))
 }

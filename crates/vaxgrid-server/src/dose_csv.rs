@@ -1,0 +1,216 @@
+//! The doses CSV: the layout `vaxgrid export doses` writes, read back by
+//! `vaxgrid import doses` and `POST /api/v1/doses/import`.
+//!
+//! Each row goes through the same checks and rules as `POST /api/v1/doses`
+//! (or, for `kind = entered_in_error`, as a correction) and is all or
+//! nothing on its own: good rows are committed in batches, every bad row is
+//! reported with its row number, column and reason. Rows carry their record
+//! id, so importing the same file again changes nothing.
+
+use serde::Deserialize;
+use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
+use vaxgrid_store::persons::RowError;
+use vaxgrid_store::writer::BulkWriter;
+use vaxgrid_store::StoreError;
+
+use crate::api::doses::{correction_request, dose_request, CorrectionBody, DoseBody};
+use crate::error::ApiError;
+use crate::import::{csv_field, csv_message};
+
+/// Columns written by the export. Of these, the import needs `id`,
+/// `person_id`, and per kind: `product_code`, `lot_number`, `site_code`,
+/// `administered_on` (administered) or `corrects_id`, `reason`, `author`
+/// (entered in error). `area_code` and `recorded_at` are derived and ignored.
+pub const DOSE_HEADER: [&str; 15] = [
+    "id",
+    "person_id",
+    "kind",
+    "corrects_id",
+    "product_code",
+    "lot_number",
+    "site_code",
+    "dose_number",
+    "administered_on",
+    "vaccinator",
+    "override_reason",
+    "reason",
+    "author",
+    "area_code",
+    "recorded_at",
+];
+
+/// Rows applied in one transaction.
+pub const BATCH: usize = 2000;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DoseRow {
+    id: String,
+    person_id: String,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    corrects_id: Option<String>,
+    #[serde(default)]
+    product_code: Option<String>,
+    #[serde(default)]
+    lot_number: Option<String>,
+    #[serde(default)]
+    site_code: Option<String>,
+    #[serde(default)]
+    dose_number: Option<u32>,
+    #[serde(default)]
+    administered_on: Option<String>,
+    #[serde(default)]
+    vaccinator: Option<String>,
+    #[serde(default)]
+    override_reason: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    author: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    area_code: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    recorded_at: Option<String>,
+}
+
+fn filled(v: Option<String>) -> Option<String> {
+    v.filter(|s| !s.is_empty())
+}
+
+fn row_command(r: DoseRow) -> Result<WriteCommand, ApiError> {
+    let need = |field: &str, v: Option<String>| {
+        filled(v).ok_or_else(|| ApiError::invalid(field, format!("{field} is required")))
+    };
+    match r.kind.as_deref().unwrap_or("") {
+        "" | "administered" => Ok(WriteCommand::Dose(dose_request(DoseBody {
+            id: r.id,
+            person_id: r.person_id,
+            product_code: need("product_code", r.product_code)?,
+            lot_number: need("lot_number", r.lot_number)?,
+            site_code: need("site_code", r.site_code)?,
+            administered_on: need("administered_on", r.administered_on)?,
+            dose_number: r.dose_number,
+            vaccinator: filled(r.vaccinator),
+            override_reason: filled(r.override_reason),
+        })?)),
+        "entered_in_error" => {
+            let target = need("corrects_id", r.corrects_id)?;
+            Ok(WriteCommand::EnteredInError(correction_request(
+                &target,
+                CorrectionBody {
+                    id: r.id,
+                    reason: need("reason", r.reason)?,
+                    author: need("author", r.author)?,
+                },
+            )?))
+        }
+        other => Err(ApiError::invalid(
+            "kind",
+            format!("'{other}' is not a dose kind; use administered or entered_in_error"),
+        )),
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DoseImportReport {
+    /// Rows committed now.
+    pub created: usize,
+    /// Rows whose record was already there (same id, same content).
+    pub existing: usize,
+    /// Rows refused, each with its reason; nothing of them was written.
+    pub errors: Vec<RowError>,
+}
+
+fn row_error(row: usize, e: ApiError) -> RowError {
+    let (field, message) = e.field_and_message();
+    RowError {
+        row,
+        field,
+        message,
+    }
+}
+
+/// Reads `input` and applies its rows in batches of [`BATCH`]; calls
+/// `progress` with the number of rows done. An `Err` means the database
+/// failed: batches before it are committed, the failing one is not.
+pub async fn import_doses<R: std::io::Read>(
+    bulk: &mut BulkWriter,
+    input: R,
+    mut progress: impl FnMut(usize),
+) -> Result<DoseImportReport, StoreError> {
+    let mut report = DoseImportReport::default();
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(input);
+    let header = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            report.errors.push(RowError {
+                row: 0,
+                field: "header".into(),
+                message: csv_message(&e),
+            });
+            return Ok(report);
+        }
+    };
+    if let Some(unknown) = header.iter().find(|c| !DOSE_HEADER.contains(c)) {
+        report.errors.push(RowError {
+            row: 0,
+            field: unknown.to_string(),
+            message: format!(
+                "'{unknown}' is not a doses column; the columns are {}",
+                DOSE_HEADER.join(",")
+            ),
+        });
+        return Ok(report);
+    }
+    if let Some(missing) = ["id", "person_id"]
+        .into_iter()
+        .find(|c| !header.iter().any(|h| h == *c))
+    {
+        report.errors.push(RowError {
+            row: 0,
+            field: missing.to_string(),
+            message: format!("the header lacks the column {missing}"),
+        });
+        return Ok(report);
+    }
+    let mut rows = reader.into_deserialize::<DoseRow>().enumerate();
+    let mut done = 0;
+    loop {
+        let mut batch: Vec<(usize, WriteCommand)> = Vec::with_capacity(BATCH);
+        for (i, record) in rows.by_ref() {
+            let row = i + 1;
+            match record.map_err(|e| ApiError::invalid(csv_field(&e), csv_message(&e))) {
+                Ok(r) => match row_command(r) {
+                    Ok(cmd) => batch.push((row, cmd)),
+                    Err(e) => report.errors.push(row_error(row, e)),
+                },
+                Err(e) => report.errors.push(row_error(row, e)),
+            }
+            done += 1;
+            if batch.len() == BATCH {
+                break;
+            }
+        }
+        if batch.is_empty() {
+            break;
+        }
+        let cmds: Vec<WriteCommand> = batch.iter().map(|(_, c)| c.clone()).collect();
+        for ((row, _), result) in batch.iter().zip(bulk.apply(&cmds).await?) {
+            match result {
+                Ok(WriteOutcome::Created(_)) => report.created += 1,
+                Ok(_) => report.existing += 1,
+                Err(e) => report.errors.push(row_error(*row, ApiError::Store(e))),
+            }
+        }
+        progress(done);
+    }
+    report.errors.sort_by_key(|e| e.row);
+    Ok(report)
+}
