@@ -210,6 +210,25 @@ pub fn check_new_dose<'p>(
     Ok(expected)
 }
 
+/// Checks a dose reported from another source (a paper card, another
+/// registry, a dose given abroad) and returns its place in the history by
+/// date. Such a record says what happened: lot, site, age and interval rules
+/// are for doses about to be given, so only the date must be possible.
+pub fn check_reported_dose(
+    history: &[ValidDose],
+    birth_date: Date,
+    today: Date,
+    date: Date,
+) -> Result<u32, DoseRuleError> {
+    if date > today {
+        return Err(DoseRuleError::DateInFuture { date, today });
+    }
+    if date < birth_date {
+        return Err(DoseRuleError::DateBeforeBirth { date, birth_date });
+    }
+    Ok(history.iter().filter(|d| d.date <= date).count() as u32 + 1)
+}
+
 /// The date proposed for the next dose: the recommended interval of the last
 /// dose's product after the last valid dose, or `None` once the primary series
 /// of the first dose's product is complete (or the product is unknown).
@@ -226,6 +245,48 @@ pub fn next_dose_due<'p>(
         .unwrap_or(first)
         .recommended_interval_days;
     Some(last.date + Duration::days(i64::from(interval)))
+}
+
+#[cfg(test)]
+mod reported_tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn reported_doses_take_their_place_by_date_and_only_need_a_possible_date() {
+        let history = [
+            ValidDose {
+                product_code: "AZ".into(),
+                date: date!(2021 - 07 - 01),
+            },
+            ValidDose {
+                product_code: "AZ".into(),
+                date: date!(2021 - 10 - 01),
+            },
+        ];
+        let born = date!(1980 - 01 - 01);
+        let today = date!(2022 - 01 - 01);
+        assert_eq!(
+            check_reported_dose(&history, born, today, date!(2021 - 05 - 01)),
+            Ok(1)
+        );
+        assert_eq!(
+            check_reported_dose(&history, born, today, date!(2021 - 07 - 02)),
+            Ok(2)
+        );
+        assert_eq!(
+            check_reported_dose(&history, born, today, date!(2021 - 12 - 01)),
+            Ok(3)
+        );
+        assert!(matches!(
+            check_reported_dose(&history, born, today, date!(2022 - 02 - 01)),
+            Err(DoseRuleError::DateInFuture { .. })
+        ));
+        assert!(matches!(
+            check_reported_dose(&history, born, today, date!(1979 - 02 - 01)),
+            Err(DoseRuleError::DateBeforeBirth { .. })
+        ));
+    }
 }
 
 #[cfg(test)]

@@ -86,17 +86,20 @@ fn row_command(r: DoseRow) -> Result<WriteCommand, ApiError> {
         filled(v).ok_or_else(|| ApiError::invalid(field, format!("{field} is required")))
     };
     match r.kind.as_deref().unwrap_or("") {
-        "" | "administered" => Ok(WriteCommand::Dose(dose_request(DoseBody {
-            id: r.id,
-            person_id: r.person_id,
-            product_code: need("product_code", r.product_code)?,
-            lot_number: need("lot_number", r.lot_number)?,
-            site_code: need("site_code", r.site_code)?,
-            administered_on: need("administered_on", r.administered_on)?,
-            dose_number: r.dose_number,
-            vaccinator: filled(r.vaccinator),
-            override_reason: filled(r.override_reason),
-        })?)),
+        kind @ ("" | "administered" | "historical") => {
+            Ok(WriteCommand::Dose(dose_request(DoseBody {
+                id: r.id,
+                person_id: r.person_id,
+                product_code: need("product_code", r.product_code)?,
+                lot_number: filled(r.lot_number),
+                site_code: filled(r.site_code),
+                administered_on: need("administered_on", r.administered_on)?,
+                dose_number: r.dose_number,
+                vaccinator: filled(r.vaccinator),
+                override_reason: filled(r.override_reason),
+                historical: kind == "historical",
+            })?))
+        }
         "entered_in_error" => {
             let target = need("corrects_id", r.corrects_id)?;
             Ok(WriteCommand::EnteredInError(correction_request(
@@ -110,7 +113,9 @@ fn row_command(r: DoseRow) -> Result<WriteCommand, ApiError> {
         }
         other => Err(ApiError::invalid(
             "kind",
-            format!("'{other}' is not a dose kind; use administered or entered_in_error"),
+            format!(
+                "'{other}' is not a dose kind; use administered, historical or entered_in_error"
+            ),
         )),
     }
 }

@@ -490,7 +490,7 @@ async fn doses_csv_rows_are_each_all_or_nothing(backend: &str) {
     app.seed().await;
     let person = app.person(21, "Phạm Thị Lan").await;
     let (d1, d2, bad, wrong) = (new_id(), new_id(), new_id(), new_id());
-    let correction = new_id();
+    let (correction, hist) = (new_id(), new_id());
     let csv = format!(
         "id,person_id,kind,corrects_id,product_code,lot_number,site_code,administered_on,reason,author\n\
          {d1},{person},administered,,AZ,AZ-1,S1,2021-07-01,,\n\
@@ -498,14 +498,15 @@ async fn doses_csv_rows_are_each_all_or_nothing(backend: &str) {
          {wrong},{person},administered,,AZ,NO-SUCH-LOT,S1,2021-09-01,,\n\
          {d2},{person},,,AZ,AZ-1,S1,2021-09-01,,\n\
          {correction},{person},entered_in_error,{d2},,,,,duplicate entry,clerk\n\
-         {},{person},given,,AZ,AZ-1,S1,2021-09-01,,\n",
+         {},{person},given,,AZ,AZ-1,S1,2021-09-01,,\n\
+         {hist},{person},historical,,PFIZER,,,2021-05-01,,\n",
         new_id()
     );
     let (s, report) = app
         .post_raw("/api/v1/doses/import", "text/csv", csv.clone().into_bytes())
         .await;
     assert_eq!(s, 200, "{report}");
-    assert_eq!(report["created"], 3, "{report}");
+    assert_eq!(report["created"], 4, "{report}");
     assert_eq!(report["refused"], 3, "{report}");
     let fields: Vec<(u64, String)> = report["errors"]
         .as_array()
@@ -528,8 +529,10 @@ async fn doses_csv_rows_are_each_all_or_nothing(backend: &str) {
         "{report}"
     );
     let (_, h) = app.get(&format!("/api/v1/persons/{person}/doses")).await;
-    assert_eq!(h["records"].as_array().unwrap().len(), 3, "{h}");
-    assert_eq!(h["valid_doses"], 1, "{h}");
+    // The reported dose of May comes first in the history: the July dose
+    // is the second.
+    assert_eq!(h["records"].as_array().unwrap().len(), 4, "{h}");
+    assert_eq!(h["valid_doses"], 2, "{h}");
     // The same file again records nothing new.
     let (s, again) = app
         .post_raw("/api/v1/doses/import", "text/csv", csv.into_bytes())
@@ -537,7 +540,7 @@ async fn doses_csv_rows_are_each_all_or_nothing(backend: &str) {
     assert_eq!(s, 200);
     assert_eq!(
         (again["created"].clone(), again["existing"].clone()),
-        (json!(0), json!(3)),
+        (json!(0), json!(4)),
         "{again}"
     );
     // A header the import cannot read is refused before any row.

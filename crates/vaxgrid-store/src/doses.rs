@@ -11,7 +11,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use vaxgrid_core::coverage::{contribution, split_groups, Contribution, CoverageDelta};
-use vaxgrid_core::dose::{check_new_dose, next_dose_due, LotFacts, NewDose, ValidDose};
+use vaxgrid_core::dose::{
+    check_new_dose, check_reported_dose, next_dose_due, LotFacts, NewDose, ValidDose,
+};
 use vaxgrid_core::product::Product;
 
 use crate::audit::{self, AuditEntry};
@@ -53,8 +55,8 @@ pub(crate) fn dose_from_row(row: &AnyRow) -> Result<DoseRecord, StoreError> {
     })
 }
 
-/// The valid doses among `records`: administered and not entered in error,
-/// in date order (recording order breaks ties).
+/// The valid doses among `records`: administered or reported, not entered
+/// in error, in date order (recording order, then id, breaks ties).
 pub fn valid_doses(records: &[DoseRecord]) -> Vec<ValidDose> {
     let voided: HashSet<&str> = records
         .iter()
@@ -63,11 +65,16 @@ pub fn valid_doses(records: &[DoseRecord]) -> Vec<ValidDose> {
         .collect();
     let mut valid: Vec<&DoseRecord> = records
         .iter()
-        .filter(|r| r.kind == DoseKind::Administered && !voided.contains(r.id.as_str()))
+        .filter(|r| r.kind.is_dose() && !voided.contains(r.id.as_str()))
         .collect();
+    // The id breaks ties so that every reader orders a history alike: the
+    // records of one batch share their recording instant.
     valid.sort_by(|a, b| {
-        (a.administered_on.as_str(), a.recorded_at_micros)
-            .cmp(&(b.administered_on.as_str(), b.recorded_at_micros))
+        (a.administered_on.as_str(), a.recorded_at_micros, a.id.as_str()).cmp(&(
+            b.administered_on.as_str(),
+            b.recorded_at_micros,
+            b.id.as_str(),
+        ))
     });
     valid
         .into_iter()
@@ -319,7 +326,7 @@ impl Catalog {
         if self.products.is_empty() || wants(&|d| !self.products.contains_key(&d.product_code)) {
             self.products = store_products(tx).await?;
         }
-        if wants(&|d| !self.sites.contains(&d.site_code)) {
+        if wants(&|d| !d.historical && !self.sites.contains(&d.site_code)) {
             let rows = sqlx::query("SELECT code FROM sites")
                 .fetch_all(&mut **tx)
                 .await?;
@@ -655,41 +662,28 @@ fn record_dose(
     let product = products
         .get(&d.product_code)
         .ok_or_else(|| not_found("product", "product_code", &d.product_code))?;
-    let candidates = lots
-        .get(&d.lot_number)
-        .ok_or_else(|| not_found("lot", "lot_number", &d.lot_number))?;
-    let lot = candidates
-        .iter()
-        .find(|l| l.product_code == d.product_code)
-        .unwrap_or(&candidates[0]);
-    if !sites.contains(&d.site_code) {
-        return Err(not_found("site", "site_code", &d.site_code));
-    }
-    let expiry = crate::parse_date(&lot.expiry).ok_or_else(|| {
-        StoreError::invalid(
-            "lot_number",
-            format!("lot {} has no valid expiry", lot.lot_number),
-        )
-    })?;
-    let facts = LotFacts {
-        product_code: lot.product_code.clone(),
-        expiry,
-        status: lot.status,
-    };
     let state = states.get_mut(root).expect("roots have states");
     let history = valid_doses(&state.records);
-    let new = NewDose {
-        product,
-        lot: &facts,
-        date: d.administered_on,
-        dose_number: d.dose_number,
-        override_reason: d.override_reason.as_deref(),
+    let (kind, number) = if d.historical {
+        let number = check_reported_dose(&history, state.birth_date, today, d.administered_on)?;
+        (DoseKind::Historical, number)
+    } else {
+        let number = check_given_dose(
+            d,
+            product,
+            products,
+            lots,
+            sites,
+            &history,
+            state.birth_date,
+            today,
+        )?;
+        (DoseKind::Administered, number)
     };
-    let number = check_new_dose(&history, state.birth_date, today, &new, |c| products.get(c))?;
     let rec = DoseRecord {
         id: d.id.clone(),
         person_id: d.person_id.clone(),
-        kind: DoseKind::Administered,
+        kind,
         corrects_id: None,
         product_code: d.product_code.clone(),
         lot_number: d.lot_number.clone(),
@@ -711,6 +705,57 @@ fn record_dose(
     Ok(rec)
 }
 
+/// The rules for a dose given here: lot and site known and usable, then
+/// the schedule. Returns the dose number.
+#[allow(clippy::too_many_arguments)]
+fn check_given_dose(
+    d: &DoseRequest,
+    product: &Product,
+    products: &HashMap<String, Product>,
+    lots: &HashMap<String, Vec<Lot>>,
+    sites: &HashSet<String>,
+    history: &[ValidDose],
+    birth_date: time::Date,
+    today: time::Date,
+) -> Result<u32, StoreError> {
+    let not_found = |entity, field, key: &str| StoreError::NotFound {
+        entity,
+        field,
+        key: key.to_string(),
+    };
+    let candidates = lots
+        .get(&d.lot_number)
+        .ok_or_else(|| not_found("lot", "lot_number", &d.lot_number))?;
+    let lot = candidates
+        .iter()
+        .find(|l| l.product_code == d.product_code)
+        .unwrap_or(&candidates[0]);
+    if !sites.contains(&d.site_code) {
+        return Err(not_found("site", "site_code", &d.site_code));
+    }
+    let expiry = crate::parse_date(&lot.expiry).ok_or_else(|| {
+        StoreError::invalid(
+            "lot_number",
+            format!("lot {} has no valid expiry", lot.lot_number),
+        )
+    })?;
+    let facts = LotFacts {
+        product_code: lot.product_code.clone(),
+        expiry,
+        status: lot.status,
+    };
+    let new = NewDose {
+        product,
+        lot: &facts,
+        date: d.administered_on,
+        dose_number: d.dose_number,
+        override_reason: d.override_reason.as_deref(),
+    };
+    Ok(check_new_dose(history, birth_date, today, &new, |c| {
+        products.get(c)
+    })?)
+}
+
 fn correct_dose(
     c: &CorrectionRequest,
     target: Option<DoseRecord>,
@@ -724,7 +769,7 @@ fn correct_dose(
         field: "dose_id",
         key: c.target_id.clone(),
     })?;
-    if target.kind != DoseKind::Administered {
+    if !target.kind.is_dose() {
         return Err(StoreError::invalid(
             "dose_id",
             "an entered-in-error record cannot itself be entered in error",

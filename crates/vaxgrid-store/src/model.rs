@@ -118,6 +118,9 @@ pub struct Site {
 #[serde(rename_all = "snake_case")]
 pub enum DoseKind {
     Administered,
+    /// A dose given elsewhere and reported here (a card, another registry):
+    /// it counts like an administered dose; lot and site may be unknown.
+    Historical,
     EnteredInError,
 }
 
@@ -125,12 +128,19 @@ impl DoseKind {
     pub fn as_str(self) -> &'static str {
         match self {
             DoseKind::Administered => "administered",
+            DoseKind::Historical => "historical",
             DoseKind::EnteredInError => "entered_in_error",
         }
     }
+    /// Whether a record of this kind is a dose the person received.
+    pub fn is_dose(self) -> bool {
+        matches!(self, DoseKind::Administered | DoseKind::Historical)
+    }
+
     pub fn parse(s: &str) -> Option<DoseKind> {
         match s {
             "administered" => Some(DoseKind::Administered),
+            "historical" => Some(DoseKind::Historical),
             "entered_in_error" => Some(DoseKind::EnteredInError),
             _ => None,
         }
@@ -175,6 +185,9 @@ pub struct DoseRequest {
     pub dose_number: Option<u32>,
     pub vaccinator: Option<String>,
     pub override_reason: Option<String>,
+    /// Reported from another source rather than given here: lot and site
+    /// may be empty (unknown) and are not checked.
+    pub historical: bool,
 }
 
 /// Marks an earlier dose as entered in error; itself a new record.
@@ -233,7 +246,11 @@ pub(crate) fn body_hash(parts: &[&str]) -> String {
 impl DoseRequest {
     pub(crate) fn body_hash(&self) -> String {
         body_hash(&[
-            "dose",
+            if self.historical {
+                "historical"
+            } else {
+                "dose"
+            },
             &self.person_id,
             &self.product_code,
             &self.lot_number,

@@ -265,7 +265,7 @@ impl Store {
                 .collect();
             for rec in records
                 .iter()
-                .filter(|r| r.kind == DoseKind::Administered && !voided.contains(r.id.as_str()))
+                .filter(|r| r.kind.is_dose() && !voided.contains(r.id.as_str()))
             {
                 let path = area_meta
                     .get(&rec.area_code)

@@ -34,6 +34,7 @@ fn dose(id: &str, person: &str, product: &str, lot: &str, on: time::Date) -> Dos
         dose_number: None,
         vaccinator: Some("vac-1".into()),
         override_reason: None,
+        historical: false,
     }
 }
 
@@ -343,9 +344,16 @@ async fn random_workload_counters_equal_recount(backend: &str) {
                         lot,
                         day,
                     );
-                    // Some too early (refused), some overridden.
+                    // Some too early (refused), some overridden, some
+                    // reported from elsewhere, out of date order.
                     if rng.bool() {
                         d.override_reason = Some("catch-up".into());
+                    }
+                    if rng.u8(0..5) == 0 {
+                        d.historical = true;
+                        d.lot_number = String::new();
+                        d.site_code = String::new();
+                        d.administered_on = day - Duration::days(rng.i64(0..200));
                     }
                     WriteCommand::Dose(d)
                 }
@@ -368,7 +376,7 @@ async fn random_workload_counters_equal_recount(backend: &str) {
         let outcomes = futures_join(&writer, batch).await;
         for o in outcomes.into_iter().flatten() {
             if let WriteOutcome::Created(rec) = o {
-                if rec.kind == vaxgrid_store::model::DoseKind::Administered {
+                if rec.kind.is_dose() {
                     recorded.push(rec.id);
                 }
             }

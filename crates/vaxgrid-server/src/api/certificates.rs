@@ -185,7 +185,7 @@ pub async fn issue(
     let mut valid: Vec<_> = history
         .records
         .iter()
-        .filter(|r| r.kind == DoseKind::Administered && !voided.contains(r.id.as_str()))
+        .filter(|r| r.kind.is_dose() && !voided.contains(r.id.as_str()))
         .collect();
     valid.sort_by(|a, b| {
         (a.administered_on.as_str(), a.recorded_at.as_str())
@@ -197,6 +197,12 @@ pub async fn issue(
             "the person has no valid dose to certify",
         ));
     };
+    if last.kind == DoseKind::Historical {
+        return Err(ApiError::invalid(
+            "id",
+            "the latest dose was given elsewhere and only reported here; its certificate comes from whoever gave it",
+        ));
+    }
     let product = app.store.product(&last.product_code).await?;
     let (family, given) = split_vietnamese_name(&person.full_name);
     let dose_number = valid.len() as u32;

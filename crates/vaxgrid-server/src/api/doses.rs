@@ -19,12 +19,20 @@ pub struct DoseBody {
     pub id: String,
     pub person_id: String,
     pub product_code: String,
-    pub lot_number: String,
-    pub site_code: String,
+    /// Required unless `historical`.
+    #[serde(default)]
+    pub lot_number: Option<String>,
+    /// Required unless `historical`.
+    #[serde(default)]
+    pub site_code: Option<String>,
     pub administered_on: String,
     pub dose_number: Option<u32>,
     pub vaccinator: Option<String>,
     pub override_reason: Option<String>,
+    /// A dose given elsewhere and reported here (from a card or another
+    /// registry): lot and site may be left out and are not checked.
+    #[serde(default)]
+    pub historical: bool,
 }
 
 fn bounded(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
@@ -73,8 +81,16 @@ pub fn dose_request(b: DoseBody) -> Result<DoseRequest, ApiError> {
     let id = uuid_field("id", &b.id)?;
     let person_id = uuid_field("person_id", &b.person_id)?;
     bounded("product_code", &b.product_code, 32)?;
-    bounded("lot_number", &b.lot_number, 64)?;
-    bounded("site_code", &b.site_code, 16)?;
+    let known_or_reported = |field: &str, value: Option<String>, max: usize| match value {
+        Some(v) if !(b.historical && v.is_empty()) => bounded(field, &v, max).map(|_| v),
+        _ if b.historical => Ok(String::new()),
+        _ => Err(ApiError::invalid(
+            field,
+            format!("{field} is required (it may be left out only for a historical dose)"),
+        )),
+    };
+    let lot_number = known_or_reported("lot_number", b.lot_number.clone(), 64)?;
+    let site_code = known_or_reported("site_code", b.site_code.clone(), 16)?;
     if let Some(v) = &b.vaccinator {
         bounded("vaccinator", v, 200)?;
     }
@@ -97,12 +113,13 @@ pub fn dose_request(b: DoseBody) -> Result<DoseRequest, ApiError> {
         id,
         person_id,
         product_code: b.product_code,
-        lot_number: b.lot_number,
-        site_code: b.site_code,
+        lot_number,
+        site_code,
         administered_on,
         dose_number: b.dose_number,
         vaccinator: b.vaccinator,
         override_reason: b.override_reason,
+        historical: b.historical,
     })
 }
 

@@ -219,6 +219,7 @@ pub async fn run(postgres: bool, clients: usize, count: usize) -> Result<()> {
             dose_number: None,
             vaccinator: Some("bench".into()),
             override_reason: None,
+            historical: false,
         })
         .collect();
     let requests = Arc::new(requests);
