@@ -2,4 +2,6 @@
 //! COVID Certificate (DCC), FHIR R4 resources, HL7 v2.5.1 VXU messages, and QR
 //! codes as PNG and SVG.
 pub mod dcc;
+pub mod fhir;
+pub mod hl7v2;
 pub mod qr;

@@ -1,0 +1,89 @@
+//! The CapabilityStatement served at `GET /fhir/metadata`: what a client
+//! may ask of vaxgrid's FHIR endpoint, so it can check before it sends.
+
+use serde_json::{json, Value};
+
+use super::FHIR_VERSION;
+
+/// `CapabilityStatement.date` is required; it is the date this statement's
+/// content last changed (a pure function has no clock, and the content only
+/// changes with the code).
+const STATEMENT_DATE: &str = "2026-11-26";
+
+/// The R4 CapabilityStatement of a vaxgrid server at `base_url` (e.g.
+/// `https://vaxgrid.example/fhir`): Patient read, Immunization read and
+/// search by `patient`, and transactions of Patient and Immunization.
+pub fn capability_statement(base_url: &str, software_version: &str) -> Value {
+    let base = base_url.trim_end_matches('/');
+    json!({
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": STATEMENT_DATE,
+        "publisher": "vaxgrid",
+        "kind": "instance",
+        "software": { "name": "vaxgrid", "version": software_version },
+        "implementation": {
+            "description": "vaxgrid mass-vaccination campaign server",
+            "url": base
+        },
+        "fhirVersion": FHIR_VERSION,
+        "format": ["application/fhir+json", "json"],
+        "rest": [{
+            "mode": "server",
+            "documentation": "Patients and Immunizations are created or updated through \
+                a transaction Bundle POSTed to the base URL.",
+            "resource": [
+                {
+                    "type": "Patient",
+                    "profile": "http://hl7.org/fhir/StructureDefinition/Patient",
+                    "interaction": [{ "code": "read" }],
+                    "versioning": "no-version",
+                    "readHistory": false,
+                    "updateCreate": true,
+                    "conditionalCreate": false,
+                    "conditionalUpdate": false,
+                    "conditionalDelete": "not-supported"
+                },
+                {
+                    "type": "Immunization",
+                    "profile": "http://hl7.org/fhir/StructureDefinition/Immunization",
+                    "interaction": [{ "code": "read" }, { "code": "search-type" }],
+                    "versioning": "no-version",
+                    "readHistory": false,
+                    "updateCreate": true,
+                    "conditionalCreate": false,
+                    "conditionalUpdate": false,
+                    "conditionalDelete": "not-supported",
+                    "searchParam": [{
+                        "name": "patient",
+                        "definition": "http://hl7.org/fhir/SearchParameter/clinical-patient",
+                        "type": "reference",
+                        "documentation": "The patient the immunizations are for: Patient/<id> or <id>"
+                    }]
+                }
+            ],
+            "interaction": [{
+                "code": "transaction",
+                "documentation": "Entries: Patient and Immunization, request method POST \
+                    or PUT; an Immunization may refer to a Patient of the same Bundle by \
+                    its urn:uuid fullUrl."
+            }]
+        }]
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declares_version_resources_and_transaction() {
+        let cs = capability_statement("https://vaxgrid.example/fhir/", "0.1.0");
+        assert_eq!(cs["fhirVersion"], "4.0.1");
+        assert_eq!(cs["implementation"]["url"], "https://vaxgrid.example/fhir");
+        assert_eq!(cs["software"]["version"], "0.1.0");
+        let rest = &cs["rest"][0];
+        assert_eq!(rest["resource"][1]["searchParam"][0]["name"], "patient");
+        assert_eq!(rest["interaction"][0]["code"], "transaction");
+    }
+}

@@ -1,0 +1,27 @@
+//! HL7 v2.5.1 VXU^V04 codec (CDC Implementation Guide for Immunization
+//! Messaging, Release 1.5), pure: no I/O.
+//!
+//! - [`parse_vxu`] reads and validates a vaccination record update;
+//! - [`ack_context`] and [`ack`] build the ACK^V04 answer, ERR segments
+//!   included;
+//! - [`mllp::frame`] and [`MllpDecoder`] handle MLLP framing for a TCP
+//!   listener;
+//! - [`Message`] is the generic segment/field parser underneath.
+mod ack;
+mod cvx;
+mod datetime;
+mod error;
+mod message;
+pub mod mllp;
+mod vxu;
+
+pub use ack::{ack, ack_context, AckCode, AckContext};
+pub use cvx::{cvx_for_product, product_for_cvx};
+pub use datetime::{parse_date, parse_datetime, Hl7DateTime, Precision};
+pub use error::{ErrorCode, Hl7Error, Severity};
+pub use message::{escape, unescape, Component, Delimiters, Field, Message, Repetition, Segment};
+pub use mllp::{MllpDecoder, MllpError};
+pub use vxu::{
+    parse_vxu, Address, Coded, CompletionStatus, Hl7Patient, MessageHeader, Observation,
+    PatientIdentifier, Vaccination, Vxu,
+};
