@@ -126,8 +126,56 @@ pub fn province_of_path(path: &str) -> &str {
     path.trim_start_matches('/').split('/').next().unwrap_or("")
 }
 
+/// Words that name the kind of an administrative unit rather than the unit
+/// ("Thành phố Hạ Long", "Xã Quảng Nghĩa"), folded. Longest first, so that
+/// "thi tran" wins over "thi".
+const UNIT_WORDS: [&str; 12] = [
+    "thanh pho ",
+    "thi tran ",
+    "thi xa ",
+    "phuong ",
+    "huyen ",
+    "quan ",
+    "tinh ",
+    "thon ",
+    "xa ",
+    "khu ",
+    "ban ",
+    "to ",
+];
+
+/// The key two spellings of one place share: folded (no diacritics, lower
+/// case) and without the word for the kind of unit, so an address line
+/// "TP. Hạ Long" or "Hạ Long" finds the district "Thành phố Hạ Long".
+pub fn place_key(name: &str) -> String {
+    let folded = crate::names::fold_name(
+        &name
+            .replace("TP.", "thanh pho ")
+            .replace("Tp.", "thanh pho "),
+    );
+    UNIT_WORDS
+        .iter()
+        .find_map(|w| folded.strip_prefix(w))
+        .unwrap_or(&folded)
+        .trim()
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn place_keys_ignore_diacritics_and_the_kind_of_unit() {
+        assert_eq!(place_key("Thành phố Hạ Long"), "ha long");
+        assert_eq!(place_key("TP. Hạ Long"), "ha long");
+        assert_eq!(place_key("hạ long"), "ha long");
+        assert_eq!(place_key("Xã Quảng Nghĩa"), "quang nghia");
+        assert_eq!(place_key("Thị trấn Trới"), "troi");
+        assert_eq!(place_key("Hồng Gai"), "hong gai");
+        // A name that merely starts like a unit word keeps it.
+        assert_eq!(place_key("Tòa Nhà"), "toa nha");
+    }
+
     use super::*;
 
     #[test]

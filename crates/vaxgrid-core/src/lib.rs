@@ -7,3 +7,4 @@ pub mod dose;
 pub mod identity;
 pub mod names;
 pub mod product;
+pub mod site;

@@ -4,7 +4,9 @@
 pub mod api;
 pub mod dose_csv;
 pub mod error;
+pub mod exchange;
 pub mod extract;
+pub mod hl7;
 pub mod import;
 pub mod web;
 
@@ -187,6 +189,11 @@ pub fn routes() -> Vec<RouteDef> {
                 .layer(DefaultBodyLimit::max(certificates::IMAGE_LIMIT)),
         ),
         r(Method::GET, "/verify", get(web::verify_page)),
+        r(
+            Method::POST,
+            "/hl7/v2",
+            post(hl7::post_message).layer(DefaultBodyLimit::max(hl7::MESSAGE_LIMIT)),
+        ),
         r(
             Method::GET,
             "/api/v1/dcc/revocation-list",

@@ -293,7 +293,7 @@ impl Store {
     }
 
     pub async fn create_site(&self, site: &Site, actor: &str) -> Result<Site, StoreError> {
-        vaxgrid_core::area::validate_code(&site.code)
+        vaxgrid_core::site::validate_site_code(&site.code)
             .map_err(|e| StoreError::invalid("code", e.to_string()))?;
         if site.name.trim().is_empty() {
             return Err(StoreError::invalid("name", "name must not be empty"));

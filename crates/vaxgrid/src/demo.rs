@@ -288,5 +288,5 @@ pub async fn demo(file: &str, listen: &str, residents: usize, seed_only: bool) -
         country: "VN".into(),
         issuer: "Ministry of Health of Viet Nam".into(),
     };
-    crate::serve::serve_store(store, listen, &dcc).await
+    crate::serve::serve_store(store, listen, &dcc, None).await
 }

@@ -39,6 +39,9 @@ enum Command {
         listen: String,
         #[command(flatten)]
         dcc: DccArgs,
+        /// Also take HL7 v2 VXU messages over MLLP (TCP) on this address, e.g. 127.0.0.1:2575.
+        #[arg(long)]
+        mllp: Option<String>,
     },
     /// EU DCC signing keys.
     Keys {
@@ -197,7 +200,12 @@ fn main() -> std::process::ExitCode {
 async fn run(command: Command) -> Result<std::process::ExitCode> {
     use std::process::ExitCode;
     match command {
-        Command::Serve { db, listen, dcc } => serve::serve(&db.database_url, &listen, &dcc).await?,
+        Command::Serve {
+            db,
+            listen,
+            dcc,
+            mllp,
+        } => serve::serve(&db.database_url, &listen, &dcc, mllp.as_deref()).await?,
         Command::Keys {
             what: KeysWhat::Init { dir, country },
         } => {

@@ -6,14 +6,24 @@ use vaxgrid_store::writer::WriterConfig;
 use vaxgrid_store::Store;
 
 /// Opens the database (migrating it), binds, prints the URL and serves.
-pub async fn serve(database_url: &str, listen: &str, dcc: &crate::DccArgs) -> Result<()> {
+pub async fn serve(
+    database_url: &str,
+    listen: &str,
+    dcc: &crate::DccArgs,
+    mllp: Option<&str>,
+) -> Result<()> {
     let store = Store::open(database_url)
         .await
         .with_context(|| format!("opening {database_url}"))?;
-    serve_store(store, listen, dcc).await
+    serve_store(store, listen, dcc, mllp).await
 }
 
-pub async fn serve_store(store: Store, listen: &str, dcc: &crate::DccArgs) -> Result<()> {
+pub async fn serve_store(
+    store: Store,
+    listen: &str,
+    dcc: &crate::DccArgs,
+    mllp: Option<&str>,
+) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
@@ -23,6 +33,16 @@ pub async fn serve_store(store: Store, listen: &str, dcc: &crate::DccArgs) -> Re
         state = state
             .with_dcc_keys(dir, &dcc.country, &dcc.issuer)
             .map_err(|e| anyhow::anyhow!("loading certificate keys from {}: {e}", dir.display()))?;
+    }
+    if let Some(mllp) = mllp {
+        let mllp_listener = tokio::net::TcpListener::bind(mllp)
+            .await
+            .with_context(|| format!("listening for MLLP on {mllp}"))?;
+        println!("HL7 v2 over MLLP on {}", mllp_listener.local_addr()?);
+        tokio::spawn(vaxgrid_server::hl7::serve_mllp(
+            state.clone(),
+            mllp_listener,
+        ));
     }
     // Tests and benchmarks read this line to learn the port.
     println!("vaxgrid listening on http://{addr}/");

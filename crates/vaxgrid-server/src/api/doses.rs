@@ -90,7 +90,11 @@ pub fn dose_request(b: DoseBody) -> Result<DoseRequest, ApiError> {
         )),
     };
     let lot_number = known_or_reported("lot_number", b.lot_number.clone(), 64)?;
-    let site_code = known_or_reported("site_code", b.site_code.clone(), 16)?;
+    let site_code = known_or_reported(
+        "site_code",
+        b.site_code.clone(),
+        vaxgrid_core::site::MAX_SITE_CODE,
+    )?;
     if let Some(v) = &b.vaccinator {
         bounded("vaccinator", v, 200)?;
     }

@@ -12,6 +12,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub store: Store,
     pub scratch: Scratch,
+    /// The server's state, for listeners beside HTTP (MLLP).
+    pub state: AppState,
 }
 
 impl TestApp {
@@ -49,14 +51,16 @@ impl TestApp {
                 .with_dcc_keys(&dir, "VN", "Ministry of Health of Viet Nam")
                 .expect("load keys");
         }
+        let served = state.clone();
         tokio::spawn(async move {
-            let _ = vaxgrid_server::serve(state, listener).await;
+            let _ = vaxgrid_server::serve(served, listener).await;
         });
         TestApp {
             base,
             client: reqwest::Client::new(),
             store,
             scratch,
+            state,
         }
     }
 
@@ -86,6 +90,33 @@ impl TestApp {
             .await
             .expect("send");
         Self::read(r).await
+    }
+
+    /// Posts a body as is and returns the status, content type and text,
+    /// for formats whose errors are not problem+json (HL7 ACKs).
+    pub async fn post_text(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (u16, String, String) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("send");
+        let status = r.status().as_u16();
+        assert_ne!(status, 500, "a 500 is never an answer to input");
+        let ct = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        (status, ct, r.text().await.expect("body"))
     }
 
     /// Posts JSON and returns the status, content type and raw body.

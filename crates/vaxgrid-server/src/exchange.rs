@@ -1,0 +1,413 @@
+//! Records that arrive in the field's exchange formats (FHIR, HL7 v2) become
+//! persons and doses here, through the same checks and rules as the JSON
+//! API: a person is found by national ID number or registered, a dose goes
+//! through the dose writer. Each format maps its own fields in and names
+//! its own fields in errors; this module is what they share.
+
+use std::collections::HashMap;
+
+use vaxgrid_core::area::{place_key, AreaLevel};
+use vaxgrid_core::identity::{IdType, Sex};
+use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
+use vaxgrid_store::model::{Area, NewPerson, Person};
+use vaxgrid_store::persons::PersonQuery;
+use vaxgrid_store::StoreError;
+
+use crate::api::doses::{dose_request, DoseBody};
+use crate::error::ApiError;
+use crate::AppState;
+
+/// Why an incoming record was not taken: the vaxgrid field at fault and
+/// the reason, or a store that could not answer (retry later).
+#[derive(Debug)]
+pub enum Refusal {
+    Field { field: String, message: String },
+    Unavailable(StoreError),
+}
+
+impl Refusal {
+    pub fn field(field: &str, message: impl Into<String>) -> Refusal {
+        Refusal::Field {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ApiError> for Refusal {
+    fn from(e: ApiError) -> Refusal {
+        match e {
+            ApiError::Store(s) if is_outage(&s) => Refusal::Unavailable(s),
+            other => {
+                let (field, message) = other.field_and_message();
+                Refusal::Field { field, message }
+            }
+        }
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Refusal {
+        Refusal::from(ApiError::Store(e))
+    }
+}
+
+/// Failures that say nothing about the record, only about the database.
+fn is_outage(e: &StoreError) -> bool {
+    matches!(
+        e,
+        StoreError::Busy
+            | StoreError::Unavailable(_)
+            | StoreError::WriterStopped
+            | StoreError::Database(_)
+    )
+}
+
+/// An identifier as another system sends it.
+#[derive(Debug, Clone, Default)]
+pub struct ExternalId {
+    pub value: String,
+    /// HL7 table 0203 / FHIR identifier type code: NI, PPN, MR, …
+    pub type_code: Option<String>,
+    /// Country (HL7 CX-4: VNM, CHN) or FHIR identifier system.
+    pub authority: Option<String>,
+}
+
+/// The OID under which Viet Nam's citizen identity numbers are exchanged
+/// (the project's FHIR samples use it).
+pub const VN_CITIZEN_ID_SYSTEM: &str = "urn:oid:2.16.704.1.0.1";
+
+/// Which kind of national ID number an external identifier is, if any.
+/// Medical record numbers and other local ids are not national IDs.
+pub fn id_type_of(id: &ExternalId) -> Option<IdType> {
+    let value = id.value.trim();
+    let type_code = id.type_code.as_deref().unwrap_or("").to_ascii_uppercase();
+    let authority = id.authority.as_deref().unwrap_or("").to_ascii_uppercase();
+    if type_code == "PPN" {
+        return Some(IdType::Passport);
+    }
+    let national = matches!(type_code.as_str(), "NI" | "NN" | "CZ" | "")
+        || authority == VN_CITIZEN_ID_SYSTEM.to_ascii_uppercase();
+    if !national || value.is_empty() {
+        return None;
+    }
+    let digits = value.bytes().all(|b| b.is_ascii_digit());
+    match (authority.as_str(), value.len()) {
+        ("CHN" | "CN", _) | (_, 18) => Some(IdType::CnResident),
+        (_, 12) if digits => Some(IdType::Cccd),
+        (_, 9) if digits => Some(IdType::Cmnd),
+        _ => None,
+    }
+}
+
+/// A person as another system sends it.
+#[derive(Debug, Clone, Default)]
+pub struct ExternalPerson {
+    pub ids: Vec<ExternalId>,
+    pub full_name: String,
+    pub birth_date: Option<time::Date>,
+    /// male/female/other/unknown, or HL7 M/F/O/U.
+    pub sex: Option<String>,
+    pub phone: Option<String>,
+    /// Codes of areas the address names (a commune code, a province code).
+    pub area_codes: Vec<String>,
+    /// Place names of the address, most specific first.
+    pub place_names: Vec<String>,
+}
+
+/// The commune or village the address names, when it names exactly one
+/// (its district or province, when also named, must agree).
+pub fn home_area_of(areas: &HashMap<String, Area>, p: &ExternalPerson) -> Option<String> {
+    let local = |a: &Area| matches!(a.level, AreaLevel::Commune | AreaLevel::Village);
+    if let Some(a) = p
+        .area_codes
+        .iter()
+        .filter_map(|c| areas.get(c.trim()))
+        .find(|a| local(a))
+    {
+        return Some(a.code.clone());
+    }
+    let keys: Vec<String> = p
+        .place_names
+        .iter()
+        .map(|n| place_key(n))
+        .filter(|k| !k.is_empty())
+        .collect();
+    let named =
+        |a: &Area| keys.contains(&place_key(&a.name)) || keys.contains(&place_key(&a.name_en));
+    let mut matches: Vec<&Area> = areas.values().filter(|a| local(a) && named(a)).collect();
+    if matches.len() > 1 {
+        // Keep those whose district or province the address also names.
+        let ancestors_named = |a: &Area| {
+            a.path
+                .split('/')
+                .filter(|c| !c.is_empty() && *c != a.code)
+                .filter_map(|c| areas.get(c))
+                .any(|up| named(up) || p.area_codes.iter().any(|c| c.trim() == up.code))
+        };
+        matches.retain(|a| ancestors_named(a));
+    }
+    match matches.as_slice() {
+        [one] => Some(one.code.clone()),
+        _ => None,
+    }
+}
+
+/// The person's sex in vaxgrid's terms.
+fn sex_of(s: Option<&str>) -> Option<Sex> {
+    match s?.trim().to_ascii_lowercase().as_str() {
+        "m" | "male" => Some(Sex::Male),
+        "f" | "female" => Some(Sex::Female),
+        "o" | "other" => Some(Sex::Other),
+        _ => None,
+    }
+}
+
+/// What became of an incoming person.
+#[derive(Debug)]
+pub struct Placed {
+    pub person: Person,
+    pub created: bool,
+    /// Said to the sender, who should fix it (e.g. no usable address).
+    pub warnings: Vec<(String, String)>,
+}
+
+/// Finds the person by national ID number, or registers them. Without an
+/// address naming a commune or village of the registry, a new person is
+/// registered at the commune of `fallback_site` (where they were
+/// vaccinated), and a warning says so.
+pub async fn find_or_register(
+    app: &AppState,
+    p: &ExternalPerson,
+    fallback_site: Option<&str>,
+    actor: &str,
+) -> Result<Placed, Refusal> {
+    let Some((id_type, number)) = p
+        .ids
+        .iter()
+        .find_map(|id| id_type_of(id).map(|t| (t, id.value.trim().to_string())))
+    else {
+        return Err(Refusal::field(
+            "id_number",
+            "no national ID number (citizen ID, Chinese resident ID or passport) among the identifiers",
+        ));
+    };
+    let query = PersonQuery {
+        id_number: Some(number.clone()),
+        ..PersonQuery::default()
+    };
+    let found = app.store.search_persons(&query, None, 5).await?;
+    if let Some(person) = found.items.into_iter().find(|x| x.id_type == id_type) {
+        return Ok(Placed {
+            person,
+            created: false,
+            warnings: Vec::new(),
+        });
+    }
+    let birth_date = p.birth_date.ok_or_else(|| {
+        Refusal::field(
+            "birth_date",
+            "a birth date is required to register a person",
+        )
+    })?;
+    let sex = sex_of(p.sex.as_deref()).ok_or_else(|| {
+        Refusal::field(
+            "sex",
+            "sex must be male, female or other to register a person",
+        )
+    })?;
+    let areas = app.store.area_map().await?;
+    let mut warnings = Vec::new();
+    let home_area = match home_area_of(&areas, p) {
+        Some(code) => code,
+        None => {
+            let site = match fallback_site {
+                Some(code) => app.store.site(code).await.map_err(|_| {
+                    Refusal::field("site_code", format!("site '{code}' does not exist"))
+                })?,
+                None => {
+                    return Err(Refusal::field(
+                        "home_area",
+                        "the address names no commune or village of the registry, and no site says where the person was seen",
+                    ))
+                }
+            };
+            warnings.push((
+                "home_area".to_string(),
+                format!(
+                    "the address names no commune or village of the registry; registered at {} ({}), the area of site {}",
+                    areas.get(&site.area_code).map_or("", |a| a.name.as_str()),
+                    site.area_code,
+                    site.code
+                ),
+            ));
+            site.area_code
+        }
+    };
+    let phone = p
+        .phone
+        .as_deref()
+        .map(|ph| {
+            ph.chars()
+                .filter(|c| c.is_ascii_digit() || *c == '+')
+                .collect::<String>()
+        })
+        .filter(|ph| !ph.is_empty());
+    let created = app
+        .store
+        .create_person(
+            NewPerson {
+                id: uuid::Uuid::now_v7().to_string(),
+                id_type,
+                id_number: number,
+                full_name: p.full_name.clone(),
+                birth_date,
+                sex,
+                phone,
+                home_area,
+                occupation: None,
+                priority_groups: Vec::new(),
+            },
+            actor,
+        )
+        .await?;
+    Ok(Placed {
+        person: created.person,
+        created: true,
+        warnings,
+    })
+}
+
+/// The product whose CVX code this is, from the catalogue.
+pub async fn product_for_cvx(app: &AppState, cvx: &str) -> Result<Option<String>, StoreError> {
+    Ok(app
+        .store
+        .products()
+        .await?
+        .into_iter()
+        .find(|p| p.cvx.as_deref() == Some(cvx.trim()))
+        .map(|p| p.code))
+}
+
+/// A stable record id for a dose known to another system by `key`, so a
+/// message or bundle sent twice records the dose once.
+pub fn dose_id_for(source: &str, key: &str) -> String {
+    uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_URL,
+        format!("vaxgrid:{source}:{key}").as_bytes(),
+    )
+    .to_string()
+}
+
+/// Records a dose through the dose writer, as `POST /api/v1/doses` would.
+pub async fn record_dose(app: &AppState, body: DoseBody) -> Result<WriteOutcome, Refusal> {
+    let request = dose_request(body)?;
+    Ok(app
+        .writer
+        .submit(WriteCommand::Dose(request))
+        .await
+        .map_err(ApiError::Store)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(value: &str, type_code: &str, authority: &str) -> ExternalId {
+        ExternalId {
+            value: value.into(),
+            type_code: Some(type_code.into()).filter(|s: &String| !s.is_empty()),
+            authority: Some(authority.into()).filter(|s: &String| !s.is_empty()),
+        }
+    }
+
+    #[test]
+    fn national_ids_are_told_apart_from_local_ones() {
+        assert_eq!(
+            id_type_of(&id("022080000123", "NI", "VNM")),
+            Some(IdType::Cccd)
+        );
+        assert_eq!(
+            id_type_of(&id("022080000", "NI", "VNM")),
+            Some(IdType::Cmnd)
+        );
+        assert_eq!(
+            id_type_of(&id("11010519491231002X", "NI", "CHN")),
+            Some(IdType::CnResident)
+        );
+        assert_eq!(
+            id_type_of(&id("B1234567", "PPN", "VNM")),
+            Some(IdType::Passport)
+        );
+        assert_eq!(
+            id_type_of(&id("022080000123", "", VN_CITIZEN_ID_SYSTEM)),
+            Some(IdType::Cccd)
+        );
+        assert_eq!(id_type_of(&id("432155", "MR", "MYEHR")), None);
+        assert_eq!(id_type_of(&id("ABC", "NI", "VNM")), None);
+    }
+
+    fn area(code: &str, level: AreaLevel, name: &str, path: &str) -> Area {
+        Area {
+            code: code.into(),
+            parent_code: None,
+            level,
+            name: name.into(),
+            name_en: String::new(),
+            path: path.into(),
+        }
+    }
+
+    #[test]
+    fn the_address_must_name_exactly_one_commune() {
+        let areas: HashMap<String, Area> = [
+            area("22", AreaLevel::Province, "Quảng Ninh", "/22/"),
+            area("193", AreaLevel::District, "Thành phố Hạ Long", "/22/193/"),
+            area("195", AreaLevel::District, "Thành phố Cẩm Phả", "/22/195/"),
+            area(
+                "06658",
+                AreaLevel::Commune,
+                "Phường Hồng Gai",
+                "/22/193/06658/",
+            ),
+            area(
+                "06700",
+                AreaLevel::Commune,
+                "Phường Cẩm Trung",
+                "/22/195/06700/",
+            ),
+            area(
+                "06701",
+                AreaLevel::Commune,
+                "Phường Hồng Gai",
+                "/22/195/06701/",
+            ),
+        ]
+        .into_iter()
+        .map(|a| (a.code.clone(), a))
+        .collect();
+        let person = |names: &[&str], codes: &[&str]| ExternalPerson {
+            place_names: names.iter().map(|s| s.to_string()).collect(),
+            area_codes: codes.iter().map(|s| s.to_string()).collect(),
+            ..ExternalPerson::default()
+        };
+        assert_eq!(
+            home_area_of(&areas, &person(&["Cẩm Trung"], &[])),
+            Some("06700".into())
+        );
+        // Two communes of that name: the district decides.
+        assert_eq!(home_area_of(&areas, &person(&["Hồng Gai"], &[])), None);
+        assert_eq!(
+            home_area_of(&areas, &person(&["Hong Gai", "TP. Hạ Long"], &[])),
+            Some("06658".into())
+        );
+        assert_eq!(
+            home_area_of(&areas, &person(&["12 Lê Lợi", "Hạ Long"], &["22"])),
+            None
+        );
+        assert_eq!(
+            home_area_of(&areas, &person(&[], &["06701"])),
+            Some("06701".into())
+        );
+    }
+}

@@ -1,0 +1,406 @@
+//! HL7 v2.5.1 VXU^V04 in: `POST /hl7/v2` and the MLLP listener. A message
+//! names one person (PID) and their vaccinations (RXA); the person is found
+//! or registered and each RXA is recorded through the dose rules on its
+//! own. The answer is an ACK: AA (with W segments for what the sender
+//! should fix), AE with an ERR per refused field, or AR when the message
+//! cannot be read at all.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use vaxgrid_interop::hl7v2::{
+    ack, ack_context, mllp, parse_vxu, AckCode, CompletionStatus, ErrorCode, Hl7Error, MllpDecoder,
+    Vaccination, Vxu,
+};
+use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
+use vaxgrid_store::model::CorrectionRequest;
+
+use crate::api::doses::DoseBody;
+use crate::exchange::{
+    dose_id_for, find_or_register, product_for_cvx, ExternalId, ExternalPerson, Refusal,
+};
+use crate::extract::ApiQuery;
+use crate::AppState;
+
+/// The media type of ER7-encoded HL7 v2 over HTTP.
+pub const ER7: &str = "x-application/hl7-v2+er7";
+/// The largest message taken, over HTTP or MLLP.
+pub const MESSAGE_LIMIT: usize = 1024 * 1024;
+
+/// Where a vaxgrid field lives in a VXU, for ERR segments.
+fn pid_field(field: &str) -> u32 {
+    match field {
+        "full_name" => 5,
+        "birth_date" => 7,
+        "sex" => 8,
+        "home_area" => 11,
+        "phone" => 13,
+        _ => 3,
+    }
+}
+
+fn rxa_field(field: &str) -> u32 {
+    match field {
+        "administered_on" => 3,
+        "product_code" => 5,
+        "site_code" => 11,
+        "lot_number" | "lot" => 15,
+        "dose_number" => 2,
+        _ => 0,
+    }
+}
+
+fn now_stamp() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}+0000",
+        now.year(),
+        now.month() as u8,
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    )
+}
+
+/// Answers one message with its ACK.
+pub async fn handle_message(
+    app: &AppState,
+    text: &str,
+    default_site: Option<&str>,
+) -> (AckCode, String) {
+    let context = ack_context(text);
+    let problems = match parse_vxu(text) {
+        Err(problems) => problems,
+        Ok(vxu) => apply(app, &vxu, default_site).await,
+    };
+    let code = AckCode::for_errors(&problems);
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    (
+        code,
+        ack(&context, code, &problems, &id[..20], &now_stamp()),
+    )
+}
+
+/// Registers the person and records each vaccination; returns every
+/// problem (warnings included) for the ACK.
+async fn apply(app: &AppState, vxu: &Vxu, default_site: Option<&str>) -> Vec<Hl7Error> {
+    let mut problems = vxu.warnings.clone();
+    let p = &vxu.patient;
+    let address = p.address.clone().unwrap_or_default();
+    let person = ExternalPerson {
+        ids: p
+            .identifiers
+            .iter()
+            .map(|i| ExternalId {
+                value: i.id.clone(),
+                type_code: i.identifier_type.clone(),
+                authority: i.assigning_authority.clone(),
+            })
+            .collect(),
+        full_name: format!("{} {}", p.family_name, p.given_names)
+            .trim()
+            .to_string(),
+        birth_date: p.birth_date,
+        sex: p.sex.clone(),
+        phone: p.phone.clone(),
+        area_codes: [&address.state_or_province, &address.postal_code]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect(),
+        place_names: [
+            &address.street,
+            &address.other_designation,
+            &address.city,
+            &address.state_or_province,
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect(),
+    };
+    let site_of = |v: &Vaccination| {
+        v.facility
+            .clone()
+            .filter(|f| !f.is_empty())
+            .or_else(|| default_site.map(str::to_string))
+    };
+    let fallback_site = vxu
+        .vaccinations
+        .iter()
+        .find_map(site_of)
+        .or_else(|| Some(vxu.header.sending_facility.clone()).filter(|f| !f.is_empty()));
+    // Which RXAs this registry keeps: given doses of its catalogue's
+    // vaccines. The rest is acknowledged with a warning (not given,
+    // outside the campaign's scope), and a message with nothing to keep
+    // registers nobody.
+    let mut to_record: Vec<(u32, &Vaccination, Option<String>)> = Vec::new();
+    for (i, v) in vxu.vaccinations.iter().enumerate() {
+        let seq = i as u32 + 1;
+        if v.action.eq_ignore_ascii_case("D") {
+            to_record.push((seq, v, None));
+            continue;
+        }
+        if matches!(
+            v.completion_status,
+            CompletionStatus::NotAdministered | CompletionStatus::Refused
+        ) {
+            problems.push(Hl7Error::warning(
+                "RXA",
+                seq,
+                20,
+                ErrorCode::MessageAccepted,
+                "the vaccine was not given: nothing was recorded",
+            ));
+            continue;
+        }
+        let Some(cvx) = v.cvx() else {
+            problems.push(Hl7Error::error(
+                "RXA",
+                seq,
+                5,
+                ErrorCode::RequiredFieldMissing,
+                "RXA-5 has no CVX code",
+            ));
+            continue;
+        };
+        match product_for_cvx(app, cvx).await {
+            Ok(Some(product)) => to_record.push((seq, v, Some(product))),
+            Ok(None) if is_covid_cvx(cvx) => problems.push(Hl7Error::error(
+                "RXA",
+                seq,
+                5,
+                ErrorCode::TableValueNotFound,
+                format!("CVX {cvx} is a COVID-19 vaccine this registry's catalogue does not have; add the product, then send again"),
+            )),
+            Ok(None) => problems.push(Hl7Error::warning(
+                "RXA",
+                seq,
+                5,
+                ErrorCode::TableValueNotFound,
+                format!("CVX {cvx} is outside this registry's campaigns: acknowledged, not stored"),
+            )),
+            Err(e) => problems.push(refusal_error(e.into(), "RXA", seq, rxa_field)),
+        }
+    }
+    if to_record.is_empty() {
+        return problems;
+    }
+    let placed = match find_or_register(app, &person, fallback_site.as_deref(), "hl7").await {
+        Ok(placed) => placed,
+        Err(refusal) => {
+            problems.push(refusal_error(refusal, "PID", 1, pid_field));
+            return problems;
+        }
+    };
+    for (field, message) in placed.warnings {
+        problems.push(Hl7Error::warning(
+            "PID",
+            1,
+            pid_field(&field),
+            ErrorCode::DataTypeError,
+            message,
+        ));
+    }
+    for (seq, v, product) in to_record {
+        let key = format!(
+            "{}:{}",
+            vxu.header.sending_facility,
+            v.order_id
+                .clone()
+                .unwrap_or_else(|| format!("{}#{seq}", vxu.header.control_id))
+        );
+        if let Err(e) = record(app, &placed.person.id, v, product, &key, site_of(v)).await {
+            problems.push(refusal_error(e, "RXA", seq, rxa_field));
+        }
+    }
+    problems
+}
+
+/// CVX codes of COVID-19 vaccines (CDC CVX table: US and non-US products),
+/// which this registry must be able to keep.
+fn is_covid_cvx(cvx: &str) -> bool {
+    matches!(
+        cvx.trim().parse::<u32>(),
+        Ok(207..=213 | 217..=221 | 225..=230 | 300..=302 | 500..=516)
+    )
+}
+
+async fn record(
+    app: &AppState,
+    person_id: &str,
+    v: &Vaccination,
+    product: Option<String>,
+    key: &str,
+    site: Option<String>,
+) -> Result<(), Refusal> {
+    let id = dose_id_for("hl7", key);
+    if v.action.eq_ignore_ascii_case("D") {
+        // The sender withdraws a record it sent: enter it in error.
+        if app.store.dose(&id).await.is_err() {
+            return Err(Refusal::field(
+                "id",
+                "RXA-21 D: no record of this order was received",
+            ));
+        }
+        let outcome = app
+            .writer
+            .submit(WriteCommand::EnteredInError(CorrectionRequest {
+                id: dose_id_for("hl7-delete", key),
+                target_id: id,
+                reason: "deleted by the sending system (RXA-21 D)".into(),
+                author: "hl7".into(),
+            }))
+            .await?;
+        return match outcome {
+            WriteOutcome::Created(_) | WriteOutcome::Existing(_) => Ok(()),
+            WriteOutcome::Merged { .. } => Err(Refusal::field("id", "unexpected outcome")),
+        };
+    }
+    let product =
+        product.ok_or_else(|| Refusal::field("product_code", "RXA-5 names no vaccine"))?;
+    crate::exchange::record_dose(
+        app,
+        DoseBody {
+            id,
+            person_id: person_id.to_string(),
+            product_code: product,
+            lot_number: v.lot_number.clone(),
+            site_code: site,
+            administered_on: vaxgrid_store::format_date(v.administered_at.date),
+            dose_number: None,
+            vaccinator: None,
+            override_reason: None,
+            historical: v.historical,
+        },
+    )
+    .await
+    .map(|_| ())
+}
+
+fn refusal_error(refusal: Refusal, segment: &str, seq: u32, position: fn(&str) -> u32) -> Hl7Error {
+    match refusal {
+        Refusal::Field { field, message } => {
+            let code = match field.as_str() {
+                "product_code" | "lot_number" | "site_code" => ErrorCode::TableValueNotFound,
+                "id_number" | "birth_date" | "sex" => ErrorCode::RequiredFieldMissing,
+                _ => ErrorCode::DataTypeError,
+            };
+            Hl7Error::error(
+                segment,
+                seq,
+                position(&field),
+                code,
+                format!("{field}: {message}"),
+            )
+        }
+        Refusal::Unavailable(e) => Hl7Error::error(
+            segment,
+            seq,
+            0,
+            ErrorCode::ApplicationInternalError,
+            format!("the registry could not take the record now ({e}); send it again"),
+        ),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hl7Query {
+    /// Site of records whose RXA-11 names none (the sender's own site).
+    site: Option<String>,
+}
+
+/// `POST /hl7/v2`: one ER7 message in, its ACK out (200 for AA, 422 for
+/// AE, 400 for AR; the body is the ACK in every case).
+pub async fn post_message(
+    State(app): State<AppState>,
+    ApiQuery(q): ApiQuery<Hl7Query>,
+    body: Bytes,
+) -> Response {
+    let (code, ack) = match std::str::from_utf8(&body) {
+        Ok(text) => handle_message(&app, text, q.site.as_deref()).await,
+        Err(_) => {
+            let problem = Hl7Error::error(
+                "MSH",
+                1,
+                0,
+                ErrorCode::DataTypeError,
+                "the message is not valid UTF-8",
+            );
+            let code = AckCode::Reject;
+            let id = uuid::Uuid::now_v7().simple().to_string();
+            (
+                code,
+                ack(&ack_context(""), code, &[problem], &id[..20], &now_stamp()),
+            )
+        }
+    };
+    let status = match code {
+        AckCode::Accept => StatusCode::OK,
+        AckCode::Error => StatusCode::UNPROCESSABLE_ENTITY,
+        AckCode::Reject => StatusCode::BAD_REQUEST,
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(ER7))],
+        ack,
+    )
+        .into_response()
+}
+
+/// Listens for MLLP connections (HL7's framing over TCP) and answers each
+/// framed message with its framed ACK. Runs until the task is dropped.
+pub async fn serve_mllp(app: AppState, listener: tokio::net::TcpListener) {
+    loop {
+        let Ok((socket, peer)) = listener.accept().await else {
+            continue;
+        };
+        let app = app.clone();
+        tokio::spawn(async move {
+            if let Err(e) = mllp_connection(app, socket, peer).await {
+                tracing::info!(%peer, error = %e, "MLLP connection ended");
+            }
+        });
+    }
+}
+
+async fn mllp_connection(
+    app: AppState,
+    mut socket: tokio::net::TcpStream,
+    peer: SocketAddr,
+) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut decoder = MllpDecoder::with_max_frame(MESSAGE_LIMIT);
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = socket.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        decoder.push(&buf[..n]);
+        while let Some(frame) = decoder.next_message() {
+            let reply = match frame {
+                Ok(text) => handle_message(&app, &text, None).await.1,
+                Err(e) => {
+                    tracing::info!(%peer, error = %e, "unreadable MLLP frame");
+                    let problem =
+                        Hl7Error::error("MSH", 1, 0, ErrorCode::DataTypeError, e.to_string());
+                    let id = uuid::Uuid::now_v7().simple().to_string();
+                    ack(
+                        &ack_context(""),
+                        AckCode::Reject,
+                        &[problem],
+                        &id[..20],
+                        &now_stamp(),
+                    )
+                }
+            };
+            socket.write_all(&mllp::frame(&reply)).await?;
+        }
+    }
+}

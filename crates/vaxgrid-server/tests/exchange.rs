@@ -1,0 +1,239 @@
+//! HL7 v2 and FHIR in and out over real HTTP (and MLLP over TCP), with the
+//! shared sample files, on SQLite and PostgreSQL.
+
+mod common;
+
+use common::{on_both_backends, TestApp};
+use serde_json::json;
+
+on_both_backends!(
+    hl7_samples_are_acknowledged_and_recorded_once,
+    mllp_listener_answers_each_frame,
+);
+
+fn sample(name: &str) -> String {
+    let path = format!(
+        "{}/../../../shared/data/hl7v2/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The lots and sites the sample messages name.
+async fn seed_sample_catalogue(app: &TestApp) {
+    for (product, lot, expiry) in [
+        ("AZ", "ABV5678", "2021-12-31"),
+        ("BIBP", "202107B15", "2022-06-01"),
+        ("SINOVAC", "K202105A", "2022-01-01"),
+    ] {
+        let (s, b) = app
+            .post(
+                "/api/v1/lots",
+                &json!({"product_code": product, "lot_number": lot, "expiry": expiry, "doses": 1000}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+    }
+    for (code, area) in [
+        ("HALONG-CHC", "06658"),
+        ("CAMPHA-HOSP", "06700"),
+        ("SHANGLI-TOWNSHIP-01", "06700"),
+    ] {
+        let (s, b) = app
+            .post(
+                "/api/v1/sites",
+                &json!({"code": code, "name": code, "kind": "hospital", "area_code": area, "stations": 2, "daily_capacity": 300}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+    }
+}
+
+fn segment<'a>(ack: &'a str, id: &str) -> Vec<&'a str> {
+    ack.split('\r').filter(|s| s.starts_with(id)).collect()
+}
+
+async fn person_by_id_number(app: &TestApp, number: &str) -> serde_json::Value {
+    let (s, found) = app
+        .get(&format!("/api/v1/persons?id_number={number}"))
+        .await;
+    assert_eq!(s, 200, "{found}");
+    found["items"][0].clone()
+}
+
+async fn hl7_samples_are_acknowledged_and_recorded_once(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    seed_sample_catalogue(&app).await;
+    let post = |text: String| async {
+        app.post_text("/hl7/v2", "x-application/hl7-v2+er7", text)
+            .await
+    };
+
+    // A first dose: the person is registered (at the site's commune: the
+    // address names only the city) and the dose recorded.
+    let (s, ct, ack) = post(sample("vxu-vn-astrazeneca-dose1.hl7")).await;
+    assert_eq!((s, ct.as_str()), (200, "x-application/hl7-v2+er7"), "{ack}");
+    assert_eq!(segment(&ack, "MSA"), ["MSA|AA|QN-0001"], "{ack}");
+    assert!(
+        segment(&ack, "ERR")
+            .iter()
+            .any(|e| e.contains("PID^1^11") && e.contains("|W|")),
+        "{ack}"
+    );
+    let duc = person_by_id_number(&app, "022080000123").await;
+    assert_eq!(duc["full_name"], "Nguyễn Văn Đức");
+    assert_eq!(duc["home_area"], "06658");
+    let history = |id: String| {
+        let app = &app;
+        async move { app.get(&format!("/api/v1/persons/{id}/doses")).await.1 }
+    };
+    let h = history(duc["id"].as_str().unwrap().to_string()).await;
+    assert_eq!(h["records"].as_array().unwrap().len(), 1, "{h}");
+    assert_eq!(h["records"][0]["lot_number"], "ABV5678");
+    assert_eq!(h["records"][0]["site_code"], "HALONG-CHC");
+    assert_eq!(h["records"][0]["administered_on"], "2021-07-15");
+
+    // Sent again: acknowledged, nothing recorded twice.
+    let (s, _, ack) = post(sample("vxu-vn-astrazeneca-dose1.hl7")).await;
+    assert_eq!(s, 200, "{ack}");
+    // A dose given earlier elsewhere, reported from a card (no lot).
+    let (s, _, ack) = post(sample("vxu-historical-record.hl7")).await;
+    assert_eq!(s, 200, "{ack}");
+    assert_eq!(segment(&ack, "MSA"), ["MSA|AA|QN-0003"]);
+    let h = history(duc["id"].as_str().unwrap().to_string()).await;
+    let records = h["records"].as_array().unwrap();
+    assert_eq!(records.len(), 2, "{h}");
+    assert_eq!(h["valid_doses"], 2);
+    assert!(
+        records.iter().any(|r| r["kind"] == "historical"
+            && r["product_code"] == "PFIZER"
+            && r["administered_on"] == "2021-03-01"),
+        "{h}"
+    );
+
+    // Another person and a Chinese resident, each at their site.
+    for (file, control, number) in [
+        ("vxu-vn-sinopharm-dose2.hl7", "QN-0002", "022185000456"),
+        ("vxu-cn-sinovac.hl7", "SL-0001", "11010519491231002X"),
+    ] {
+        let (s, _, ack) = post(sample(file)).await;
+        assert_eq!(s, 200, "{file}: {ack}");
+        assert_eq!(segment(&ack, "MSA"), [format!("MSA|AA|{control}").as_str()]);
+        let p = person_by_id_number(&app, number).await;
+        let h = history(p["id"].as_str().unwrap().to_string()).await;
+        assert_eq!(h["valid_doses"], 1, "{file}: {h}");
+    }
+
+    // Published messages outside the campaign (Hib, a deferral, CVX 24):
+    // acknowledged with a warning, nothing stored, nobody registered.
+    for file in [
+        "external/lfh-ri-hib-new.hl7",
+        "external/cdc-cvrs-z22-covid-deferral.hl7",
+        "external/cdc-cvrs-z22-covid-new-vaccine.hl7",
+    ] {
+        let (s, _, ack) = post(sample(file)).await;
+        assert_eq!(s, 200, "{file}: {ack}");
+        assert!(
+            segment(&ack, "MSA")[0].starts_with("MSA|AA|"),
+            "{file}: {ack}"
+        );
+        assert!(
+            segment(&ack, "ERR").iter().all(|e| e.contains("|W|")),
+            "{file}: {ack}"
+        );
+    }
+
+    // Refused: an impossible date, a message without RXA, not HL7 at all.
+    let (s, _, ack) = post(sample("vxu-invalid-date.hl7")).await;
+    assert_eq!(s, 422, "{ack}");
+    assert_eq!(segment(&ack, "MSA"), ["MSA|AE|QN-BAD2"], "{ack}");
+    assert!(
+        segment(&ack, "ERR")
+            .iter()
+            .any(|e| e.contains("RXA^1^3") && e.contains("|E|")),
+        "{ack}"
+    );
+    let (s, _, ack) = post(sample("vxu-invalid-no-rxa.hl7")).await;
+    assert_eq!(s, 422, "{ack}");
+    assert!(
+        segment(&ack, "ERR").iter().any(|e| e.contains("RXA")),
+        "{ack}"
+    );
+    let (s, _, ack) = post("hello".to_string()).await;
+    assert_eq!(s, 400, "{ack}");
+    assert!(segment(&ack, "MSA")[0].starts_with("MSA|AR|"), "{ack}");
+    let (s, _, ack) = app
+        .post_text(
+            "/hl7/v2",
+            "x-application/hl7-v2+er7",
+            vec![0xff, 0xfe, 0x00],
+        )
+        .await;
+    assert_eq!(s, 400, "{ack}");
+    // A dose the rules refuse names its field: a lot that does not exist.
+    let bad_lot = sample("vxu-vn-astrazeneca-dose1.hl7")
+        .replace("QN-IZ-0001", "QN-IZ-0009")
+        .replace("QN-0001", "QN-0009")
+        .replace("ABV5678", "NO-SUCH-LOT")
+        .replace("20210715100000", "20210901100000");
+    let (s, _, ack) = post(bad_lot).await;
+    assert_eq!(s, 422, "{ack}");
+    assert!(
+        segment(&ack, "ERR").iter().any(|e| e.contains("RXA^1^15")),
+        "{ack}"
+    );
+    app.cleanup().await;
+}
+
+async fn mllp_listener_answers_each_frame(backend: &str) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    seed_sample_catalogue(&app).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(vaxgrid_server::hl7::serve_mllp(app.state.clone(), listener));
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // One good message split across writes, then a frame that is not UTF-8.
+    let frame = vaxgrid_interop::hl7v2::mllp::frame(&sample("vxu-vn-astrazeneca-dose1.hl7"));
+    let (a, b) = frame.split_at(frame.len() / 2);
+    socket.write_all(a).await.unwrap();
+    socket.flush().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    socket.write_all(b).await.unwrap();
+    socket
+        .write_all(&[0x0b, 0xff, 0xfe, 0x1c, 0x0d])
+        .await
+        .unwrap();
+    let mut replies = Vec::new();
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    while replies.len() < 2 {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(10), socket.read(&mut buf))
+            .await
+            .expect("an ACK within 10 s")
+            .unwrap();
+        assert!(n > 0, "the listener closed the connection");
+        received.extend_from_slice(&buf[..n]);
+        while let Some(end) = received.windows(2).position(|w| w == [0x1c, 0x0d]) {
+            let framed: Vec<u8> = received.drain(..end + 2).collect();
+            assert_eq!(framed[0], 0x0b);
+            replies.push(String::from_utf8(framed[1..framed.len() - 2].to_vec()).unwrap());
+        }
+    }
+    assert_eq!(
+        segment(&replies[0], "MSA"),
+        ["MSA|AA|QN-0001"],
+        "{}",
+        replies[0]
+    );
+    assert!(
+        segment(&replies[1], "MSA")[0].starts_with("MSA|AR|"),
+        "{}",
+        replies[1]
+    );
+    let duc = person_by_id_number(&app, "022080000123").await;
+    assert_eq!(duc["full_name"], "Nguyễn Văn Đức");
+    app.cleanup().await;
+}
