@@ -6,6 +6,7 @@ pub mod dose_csv;
 pub mod error;
 pub mod exchange;
 pub mod extract;
+pub mod fhir;
 pub mod hl7;
 pub mod import;
 pub mod web;
@@ -189,6 +190,23 @@ pub fn routes() -> Vec<RouteDef> {
                 .layer(DefaultBodyLimit::max(certificates::IMAGE_LIMIT)),
         ),
         r(Method::GET, "/verify", get(web::verify_page)),
+        r(Method::GET, "/fhir/metadata", get(fhir::metadata)),
+        r(
+            Method::POST,
+            "/fhir",
+            post(fhir::transaction).layer(DefaultBodyLimit::max(fhir::BUNDLE_LIMIT)),
+        ),
+        r(Method::GET, "/fhir/Patient/{id}", get(fhir::read_patient)),
+        r(
+            Method::GET,
+            "/fhir/Immunization",
+            get(fhir::search_immunizations),
+        ),
+        r(
+            Method::GET,
+            "/fhir/Immunization/{id}",
+            get(fhir::read_immunization),
+        ),
         r(
             Method::POST,
             "/hl7/v2",

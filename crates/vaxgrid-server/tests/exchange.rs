@@ -9,14 +9,38 @@ use serde_json::json;
 on_both_backends!(
     hl7_samples_are_acknowledged_and_recorded_once,
     mllp_listener_answers_each_frame,
+    fhir_transaction_records_and_reads_back_as_sent,
 );
 
-fn sample(name: &str) -> String {
-    let path = format!(
-        "{}/../../../shared/data/hl7v2/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+fn shared(name: &str) -> String {
+    let path = format!("{}/../../../shared/data/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn sample(name: &str) -> String {
+    shared(&format!("hl7v2/{name}"))
+}
+
+/// Every element of `sent` is in `read` with the same value (objects may
+/// have more keys; arrays must match element by element).
+fn contains(read: &serde_json::Value, sent: &serde_json::Value, path: &str) {
+    match (read, sent) {
+        (serde_json::Value::Object(r), serde_json::Value::Object(s)) => {
+            for (k, v) in s {
+                let got = r
+                    .get(k)
+                    .unwrap_or_else(|| panic!("{path}.{k} is missing in {read}"));
+                contains(got, v, &format!("{path}.{k}"));
+            }
+        }
+        (serde_json::Value::Array(r), serde_json::Value::Array(s)) => {
+            assert_eq!(r.len(), s.len(), "{path}: {read} vs {sent}");
+            for (i, (a, b)) in r.iter().zip(s).enumerate() {
+                contains(a, b, &format!("{path}[{i}]"));
+            }
+        }
+        _ => assert_eq!(read, sent, "{path}"),
+    }
 }
 
 /// The lots and sites the sample messages name.
@@ -235,5 +259,133 @@ async fn mllp_listener_answers_each_frame(backend: &str) {
     );
     let duc = person_by_id_number(&app, "022080000123").await;
     assert_eq!(duc["full_name"], "Nguyễn Văn Đức");
+    app.cleanup().await;
+}
+
+async fn fhir_transaction_records_and_reads_back_as_sent(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    seed_sample_catalogue(&app).await;
+    let (s, meta) = app.get("/fhir/metadata").await;
+    assert_eq!(s, 200);
+    assert_eq!(meta["fhirVersion"], "4.0.1");
+    let fhir_post = |path: &'static str, body: String| {
+        let app = &app;
+        async move {
+            let (s, ct, text) = app.post_text(path, "application/fhir+json", body).await;
+            assert_eq!(ct, "application/fhir+json", "{text}");
+            (s, serde_json::from_str::<serde_json::Value>(&text).unwrap())
+        }
+    };
+    let bundle = shared("fhir/bundle-transaction.json");
+    let sent: serde_json::Value = serde_json::from_str(&bundle).unwrap();
+
+    // A lot that does not exist: refused before anything is written.
+    let (s, oo) = fhir_post(
+        "/fhir?site=HALONG-CHC",
+        bundle.replace("ABV5678", "NO-SUCH"),
+    )
+    .await;
+    assert_eq!(s, 422, "{oo}");
+    assert_eq!(oo["resourceType"], "OperationOutcome");
+    assert_eq!(
+        oo["issue"][0]["expression"][0], "Bundle.entry[1].resource.lotNumber",
+        "{oo}"
+    );
+    let (_, none) = app.get("/api/v1/persons?id_number=022080000123").await;
+    assert_eq!(none["items"], json!([]), "nothing was written");
+
+    let (s, response) = fhir_post("/fhir?site=HALONG-CHC", bundle.clone()).await;
+    assert_eq!(s, 200, "{response}");
+    assert_eq!(response["type"], "transaction-response");
+    assert_eq!(
+        response["entry"][0]["response"]["status"], "201 Created",
+        "{response}"
+    );
+    assert_eq!(
+        response["entry"][1]["response"]["status"], "201 Created",
+        "{response}"
+    );
+    // The address names only the city: registered at the site's commune, with a warning.
+    assert_eq!(
+        response["entry"][0]["response"]["outcome"]["issue"][0]["severity"],
+        "warning"
+    );
+    let location = response["entry"][0]["response"]["location"]
+        .as_str()
+        .unwrap();
+    let patient_id = location.split('/').nth(1).unwrap().to_string();
+
+    // Read back: every element sent is there, as sent.
+    let (s, patient) = app.get(&format!("/fhir/Patient/{patient_id}")).await;
+    assert_eq!(s, 200, "{patient}");
+    contains(&patient, &sent["entry"][0]["resource"], "Patient");
+    let (s, found) = app
+        .get(&format!("/fhir/Immunization?patient=Patient/{patient_id}"))
+        .await;
+    assert_eq!(s, 200, "{found}");
+    assert_eq!(found["total"], 1, "{found}");
+    let immunization = &found["entry"][0]["resource"];
+    let mut expected = sent["entry"][1]["resource"].clone();
+    expected.as_object_mut().unwrap().remove("patient");
+    contains(immunization, &expected, "Immunization");
+    assert_eq!(
+        immunization["patient"]["reference"],
+        format!("Patient/{patient_id}")
+    );
+    let (s, one) = app
+        .get(&format!(
+            "/fhir/Immunization/{}",
+            immunization["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!((s, &one["id"]), (200, &immunization["id"]));
+
+    // Sent again: the same records, nothing new.
+    let (s, again) = fhir_post("/fhir?site=HALONG-CHC", bundle.clone()).await;
+    assert_eq!(s, 200, "{again}");
+    assert_eq!(again["entry"][1]["response"]["status"], "200 OK", "{again}");
+    let (_, h) = app
+        .get(&format!("/api/v1/persons/{patient_id}/doses"))
+        .await;
+    assert_eq!(h["records"].as_array().unwrap().len(), 1, "{h}");
+
+    // The invalid Immunization, in a Bundle: each bad element named.
+    let invalid: serde_json::Value =
+        serde_json::from_str(&shared("fhir/immunization-invalid.json")).unwrap();
+    let wrapped = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"resource": invalid, "request": {"method": "POST", "url": "Immunization"}}]});
+    let (s, oo) = fhir_post("/fhir", wrapped.to_string()).await;
+    assert_eq!(s, 400, "{oo}");
+    let expressions: Vec<String> = oo["issue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["expression"][0].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(expressions.iter().any(|e| e.ends_with(".status")), "{oo}");
+    assert!(expressions.iter().any(|e| e.contains("occurrence")), "{oo}");
+    let (s, oo) = fhir_post("/fhir", "{not json".into()).await;
+    assert_eq!(s, 400, "{oo}");
+    let (s, oo) = fhir_post("/fhir", shared("fhir/patient-vn.json")).await;
+    assert_eq!(s, 400, "a Patient is not a Bundle: {oo}");
+    let (s, _, text) = app.post_text("/fhir", "application/fhir+json", "{}").await;
+    assert_eq!(s, 400, "{text}");
+    for (path, status) in [
+        ("/fhir/Patient/nope".to_string(), 404),
+        (format!("/fhir/Patient/{}", uuid::Uuid::now_v7()), 404),
+        ("/fhir/Immunization".to_string(), 400),
+        ("/fhir/Immunization?patient=xyz".to_string(), 400),
+    ] {
+        let r = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), status, "{path}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["resourceType"], "OperationOutcome", "{path}");
+    }
     app.cleanup().await;
 }

@@ -46,6 +46,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_certificates.sql"),
         postgres: include_str!("../migrations/postgres/0002_certificates.sql"),
     },
+    Migration {
+        version: 3,
+        name: "fhir_extras",
+        sqlite: include_str!("../migrations/sqlite/0003_fhir_extras.sql"),
+        postgres: include_str!("../migrations/postgres/0003_fhir_extras.sql"),
+    },
 ];
 
 pub(crate) fn backend_of(url: &str) -> Result<Backend, StoreError> {

@@ -8,6 +8,7 @@ pub mod certificates;
 mod db;
 pub mod doses;
 pub mod error;
+pub mod fhir_extras;
 pub mod import;
 pub mod model;
 pub mod persons;

@@ -55,6 +55,12 @@ pub enum IssueCode {
     TooCostly,
     /// Nothing wrong; used when an outcome must carry at least one issue.
     Informational,
+    /// A business rule refused otherwise valid content (a server's answer).
+    Processing,
+    /// A referenced resource does not exist (a server's answer).
+    NotFound,
+    /// The server could not answer now; the same request may succeed later.
+    Transient,
 }
 
 impl IssueCode {
@@ -69,6 +75,9 @@ impl IssueCode {
             IssueCode::TooLong => "too-long",
             IssueCode::TooCostly => "too-costly",
             IssueCode::Informational => "informational",
+            IssueCode::Processing => "processing",
+            IssueCode::NotFound => "not-found",
+            IssueCode::Transient => "transient",
         }
     }
 }
