@@ -44,7 +44,7 @@ pub const BATCH: usize = 2000;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct DoseRow {
+pub struct DoseRow {
     id: String,
     person_id: String,
     #[serde(default)]
@@ -140,6 +140,72 @@ fn row_error(row: usize, e: ApiError) -> RowError {
     }
 }
 
+/// Reads a doses CSV row by row, after checking its header: each row becomes
+/// the command it asks for, or the error of that row. No database needed.
+pub struct DoseCsv<R: std::io::Read> {
+    rows: std::iter::Enumerate<csv::DeserializeRecordsIntoIter<R, DoseRow>>,
+}
+
+impl<R: std::io::Read> DoseCsv<R> {
+    /// Checks the header: known columns only, `id` and `person_id` present.
+    pub fn new(input: R) -> Result<DoseCsv<R>, RowError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(input);
+        let header_error = |field: &str, message: String| RowError {
+            row: 0,
+            field: field.to_string(),
+            message,
+        };
+        let header = reader
+            .headers()
+            .map_err(|e| header_error("header", csv_message(&e)))?
+            .clone();
+        if let Some(blank) = header.iter().position(str::is_empty) {
+            return Err(header_error(
+                "header",
+                format!("column {} of the header has no name", blank + 1),
+            ));
+        }
+        if let Some(unknown) = header.iter().find(|c| !DOSE_HEADER.contains(c)) {
+            return Err(header_error(
+                unknown,
+                format!(
+                    "'{unknown}' is not a doses column; the columns are {}",
+                    DOSE_HEADER.join(",")
+                ),
+            ));
+        }
+        if let Some(missing) = ["id", "person_id"]
+            .into_iter()
+            .find(|c| !header.iter().any(|h| h == *c))
+        {
+            return Err(header_error(
+                missing,
+                format!("the header lacks the column {missing}"),
+            ));
+        }
+        Ok(DoseCsv {
+            rows: reader.into_deserialize::<DoseRow>().enumerate(),
+        })
+    }
+}
+
+impl<R: std::io::Read> Iterator for DoseCsv<R> {
+    /// The 1-based data row and its command or error.
+    type Item = (usize, Result<WriteCommand, RowError>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (i, record) = self.rows.next()?;
+        let row = i + 1;
+        let command = record
+            .map_err(|e| ApiError::invalid(csv_field(&e), csv_message(&e)))
+            .and_then(row_command)
+            .map_err(|e| row_error(row, e));
+        Some((row, command))
+    }
+}
+
 /// Reads `input` and applies its rows in batches of [`BATCH`]; calls
 /// `progress` with the number of rows done. An `Err` means the database
 /// failed: batches before it are committed, the failing one is not.
@@ -149,54 +215,20 @@ pub async fn import_doses<R: std::io::Read>(
     mut progress: impl FnMut(usize),
 ) -> Result<DoseImportReport, StoreError> {
     let mut report = DoseImportReport::default();
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(input);
-    let header = match reader.headers() {
-        Ok(h) => h.clone(),
+    let mut rows = match DoseCsv::new(input) {
+        Ok(rows) => rows,
         Err(e) => {
-            report.errors.push(RowError {
-                row: 0,
-                field: "header".into(),
-                message: csv_message(&e),
-            });
+            report.errors.push(e);
             return Ok(report);
         }
     };
-    if let Some(unknown) = header.iter().find(|c| !DOSE_HEADER.contains(c)) {
-        report.errors.push(RowError {
-            row: 0,
-            field: unknown.to_string(),
-            message: format!(
-                "'{unknown}' is not a doses column; the columns are {}",
-                DOSE_HEADER.join(",")
-            ),
-        });
-        return Ok(report);
-    }
-    if let Some(missing) = ["id", "person_id"]
-        .into_iter()
-        .find(|c| !header.iter().any(|h| h == *c))
-    {
-        report.errors.push(RowError {
-            row: 0,
-            field: missing.to_string(),
-            message: format!("the header lacks the column {missing}"),
-        });
-        return Ok(report);
-    }
-    let mut rows = reader.into_deserialize::<DoseRow>().enumerate();
     let mut done = 0;
     loop {
         let mut batch: Vec<(usize, WriteCommand)> = Vec::with_capacity(BATCH);
-        for (i, record) in rows.by_ref() {
-            let row = i + 1;
-            match record.map_err(|e| ApiError::invalid(csv_field(&e), csv_message(&e))) {
-                Ok(r) => match row_command(r) {
-                    Ok(cmd) => batch.push((row, cmd)),
-                    Err(e) => report.errors.push(row_error(row, e)),
-                },
-                Err(e) => report.errors.push(row_error(row, e)),
+        for (row, command) in rows.by_ref() {
+            match command {
+                Ok(cmd) => batch.push((row, cmd)),
+                Err(e) => report.errors.push(e),
             }
             done += 1;
             if batch.len() == BATCH {
