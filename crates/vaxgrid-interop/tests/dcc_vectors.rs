@@ -1,8 +1,10 @@
 //! Every EU DCC test vector in shared/data/dcc (common and country files):
 //! each step named in EXPECTEDRESULTS that this crate implements must give
-//! the expected result. SCHEMAVALIDATION is not implemented yet and
-//! PICTUREDECODE needs a PNG the data does not include: both are left out,
-//! explicitly, below.
+//! the expected result. PICTUREDECODE needs a PNG the data does not include
+//! and is left out, explicitly, below. A disagreement on a step that
+//! upstream's known_issues.csv marks as wrong for that vector is reported,
+//! not failed; a vector the data's README describes outright (NL_006 fails
+//! SCHEMAVALIDATION on its 1815 `dob`) is asserted regardless.
 
 use base64::Engine;
 use vaxgrid_interop::dcc::{check, Layer, SignerCertificate, TrustList};
@@ -30,7 +32,7 @@ fn clock(text: &str) -> i64 {
         .unix_timestamp()
 }
 
-const STEPS: [(&str, Layer); 8] = [
+const STEPS: [(&str, Layer); 9] = [
     ("EXPECTEDUNPREFIX", Layer::Unprefix),
     ("EXPECTEDB45DECODE", Layer::B45Decode),
     ("EXPECTEDCOMPRESSION", Layer::Compression),
@@ -39,12 +41,44 @@ const STEPS: [(&str, Layer); 8] = [
     ("EXPECTEDEXPIRATIONCHECK", Layer::ExpirationCheck),
     ("EXPECTEDKEYUSAGE", Layer::KeyUsage),
     ("EXPECTEDVALIDJSON", Layer::ValidJson),
+    ("EXPECTEDSCHEMAVALIDATION", Layer::SchemaValidation),
 ];
-const NOT_ASSERTED: [&str; 3] = [
-    "EXPECTEDSCHEMAVALIDATION",
-    "EXPECTEDPICTUREDECODE",
-    "EXPECTEDVALIDOBJECT",
+const NOT_ASSERTED: [&str; 2] = ["EXPECTEDPICTUREDECODE", "EXPECTEDVALIDOBJECT"];
+
+/// Upstream's test name in known_issues.csv → the step it checks.
+const KNOWN_ISSUE_STEPS: [(&str, &str); 4] = [
+    ("test_cose_schema", "EXPECTEDSCHEMAVALIDATION"),
+    ("test_verification_check", "EXPECTEDVERIFY"),
+    ("test_expiration_check", "EXPECTEDEXPIRATIONCHECK"),
+    ("test_expected_key_usage", "EXPECTEDKEYUSAGE"),
 ];
+
+/// (step, country, test set; empty for every set of the country) that
+/// upstream marks as wrong.
+fn known_issues(dir: &std::path::Path) -> Vec<(&'static str, String, String)> {
+    let text = std::fs::read_to_string(dir.join("known_issues.csv")).expect("known_issues.csv");
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let mut cols = line.split(',');
+            let (test, country, set) = (cols.next()?, cols.next()?, cols.next()?);
+            let (_, step) = KNOWN_ISSUE_STEPS.iter().find(|(t, _)| *t == test)?;
+            Some((*step, country.to_string(), set.to_string()))
+        })
+        .collect()
+}
+
+/// Whether upstream marks `step` of the vector file `name` as wrong; country
+/// files are named `COUNTRY_SET.json`, common ones have no country.
+fn is_known_issue(issues: &[(&str, String, String)], name: &str, step: &str) -> bool {
+    let stem = name.trim_end_matches(".json");
+    let Some((country, set)) = stem.split_once('_') else {
+        return false;
+    };
+    issues
+        .iter()
+        .any(|(s, c, t)| *s == step && c == country && (t.is_empty() || t == set))
+}
 
 #[test]
 fn every_vector_gives_the_expected_result_at_every_implemented_step() {
@@ -64,8 +98,17 @@ fn every_vector_gives_the_expected_result_at_every_implemented_step() {
         "expected the whole vector set, found {}",
         files.len()
     );
+    let issues = known_issues(&dir);
+    assert!(
+        is_known_issue(&issues, "NL_000-NL-test.json", "EXPECTEDSCHEMAVALIDATION")
+            && !is_known_issue(&issues, "BE_5.json", "EXPECTEDSCHEMAVALIDATION"),
+        "known_issues.csv is not read as expected: {issues:?}"
+    );
     let mut mismatches = Vec::new();
+    let mut tolerated = Vec::new();
     let mut asserted = 0;
+    let mut schema_asserted = 0;
+    let mut nl_006_checked = false;
     for file in &files {
         let name = file.file_name().unwrap().to_string_lossy().to_string();
         let v: serde_json::Value =
@@ -87,7 +130,31 @@ fn every_vector_gives_the_expected_result_at_every_implemented_step() {
         let now = v["TESTCTX"]["VALIDATIONCLOCK"]
             .as_str()
             .map_or(1_620_000_000, clock);
-        let (_, failures) = check(prefix, &trust, now);
+        let (verified, failures) = check(prefix, &trust, now);
+        for f in failures
+            .iter()
+            .filter(|f| f.layer == Layer::SchemaValidation)
+        {
+            // The reason names the JSON path of each violation.
+            assert!(
+                f.reason.starts_with('/') || f.reason.starts_with("(root): "),
+                "{name}: {}",
+                f.reason
+            );
+            assert!(verified.is_none(), "{name}: schema-invalid but verified");
+        }
+        if name.starts_with("NL_006") {
+            let schema = failures
+                .iter()
+                .find(|f| f.layer == Layer::SchemaValidation)
+                .unwrap_or_else(|| panic!("{name} must fail SCHEMAVALIDATION: {failures:?}"));
+            assert!(
+                schema.reason.starts_with("/dob: '1815-") && schema.reason.contains("pattern"),
+                "{name}: {}",
+                schema.reason
+            );
+            nl_006_checked = true;
+        }
         // A failure in a layer that the later checks depend on (prefix,
         // base45, zlib, COSE, CWT structure) fails every later step too.
         let gate = failures
@@ -106,14 +173,31 @@ fn every_vector_gives_the_expected_result_at_every_implemented_step() {
             let gated = gate.is_some_and(|g| g < *layer as u8);
             let passed = !failed_here && !gated;
             asserted += 1;
+            if *layer == Layer::SchemaValidation {
+                schema_asserted += 1;
+            }
             if Some(passed) != value.as_bool() {
-                mismatches.push(format!(
-                    "{name} {key}: expected {value}, got {passed} ({failures:?})"
-                ));
+                let line = format!("{name} {key}: expected {value}, got {passed} ({failures:?})");
+                if is_known_issue(&issues, &name, key) && !name.starts_with("NL_006") {
+                    tolerated.push(line);
+                } else {
+                    mismatches.push(line);
+                }
             }
         }
     }
+    if !tolerated.is_empty() {
+        eprintln!(
+            "known upstream issues (known_issues.csv), not failed:\n{}",
+            tolerated.join("\n")
+        );
+    }
     assert!(asserted > 100, "too few steps asserted: {asserted}");
+    assert!(
+        schema_asserted >= 13,
+        "too few SCHEMAVALIDATION steps asserted: {schema_asserted}"
+    );
+    assert!(nl_006_checked, "NL_006 is missing from the vectors");
     assert!(
         mismatches.is_empty(),
         "{} mismatches:\n{}",

@@ -121,7 +121,18 @@ mod tests {
         assert!(created);
         assert_eq!(init_key_dir(&dir, "VN").unwrap(), (first.clone(), false));
         let (old_signer, _) = load_key_dir(&dir).unwrap();
-        let payload = serde_json::json!({"ver": "1.3.0", "v": [{"ci": "URN:UVCI:01:VN:TEST"}]});
+        // A payload that follows the DCC schema: `check` validates it.
+        let payload = serde_json::json!({
+            "ver": "1.3.0",
+            "nam": {"fn": "Trần", "fnt": "TRAN", "gn": "Bình", "gnt": "BINH"},
+            "dob": "1990-01-02",
+            "v": [{
+                "tg": "840539006", "vp": "J07BX03", "mp": "EU/1/21/1529",
+                "ma": "ORG-100001699", "dn": 1, "sd": 2, "dt": "2021-08-26",
+                "co": "VN", "is": "Ministry of Health of Viet Nam",
+                "ci": "URN:UVCI:01:VN:TEST"
+            }]
+        });
         let old_hc1 = old_signer
             .sign("VN", &payload, 1_600_000_000, 4_000_000_000)
             .unwrap();

@@ -8,11 +8,13 @@
 mod cose;
 mod issue;
 mod keys;
+mod schema;
 mod trust;
 mod verify;
 
 pub use issue::{generate_keys, issue_signer, uvci, KeyMaterial, Signer, SignerMaterial};
 pub use keys::{init_key_dir, load_key_dir, rotate_key_dir};
+pub use schema::validate as validate_schema;
 pub use trust::{kid_of, SignerCertificate, TrustList};
 pub use verify::{check, decode, verify, DccType, Decoded, Verified};
 
@@ -28,6 +30,8 @@ pub enum Layer {
     ExpirationCheck,
     KeyUsage,
     ValidJson,
+    /// The payload against the EU DCC JSON schema (v1.3.3).
+    SchemaValidation,
 }
 
 impl Layer {
@@ -41,6 +45,7 @@ impl Layer {
             Layer::ExpirationCheck => "EXPIRATIONCHECK",
             Layer::KeyUsage => "KEYUSAGE",
             Layer::ValidJson => "VALIDJSON",
+            Layer::SchemaValidation => "SCHEMAVALIDATION",
         }
     }
 }

@@ -182,6 +182,11 @@ pub fn check(hc1: &str, trust: &TrustList, now_unix: i64) -> (Option<Verified>, 
             return (None, failures);
         }
     };
+    // The EU verifier apps refuse a payload that does not follow the
+    // schema, whatever its signature: such a certificate is not valid.
+    if let Err(e) = super::schema::validate(&dcc) {
+        failures.push(e);
+    }
     let kind = ["v", "t", "r"]
         .iter()
         .zip([DccType::Vaccination, DccType::Test, DccType::Recovery])
