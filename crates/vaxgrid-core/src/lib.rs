@@ -1,6 +1,7 @@
 //! The vaxgrid domain: pure rules over plain data. No I/O, no async, no SQL:
 //! everything here is unit-testable in microseconds, and the store and server
 //! only call it.
+pub mod access;
 pub mod area;
 pub mod coverage;
 pub mod dose;

@@ -9,6 +9,7 @@
 
 use serde::Deserialize;
 use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
+use vaxgrid_store::model::Actor;
 use vaxgrid_store::persons::RowError;
 use vaxgrid_store::writer::BulkWriter;
 use vaxgrid_store::StoreError;
@@ -81,13 +82,13 @@ fn filled(v: Option<String>) -> Option<String> {
     v.filter(|s| !s.is_empty())
 }
 
-fn row_command(r: DoseRow) -> Result<WriteCommand, ApiError> {
+fn row_command(r: DoseRow, by: &Actor) -> Result<WriteCommand, ApiError> {
     let need = |field: &str, v: Option<String>| {
         filled(v).ok_or_else(|| ApiError::invalid(field, format!("{field} is required")))
     };
     match r.kind.as_deref().unwrap_or("") {
-        kind @ ("" | "administered" | "historical") => {
-            Ok(WriteCommand::Dose(dose_request(DoseBody {
+        kind @ ("" | "administered" | "historical") => Ok(WriteCommand::Dose(dose_request(
+            DoseBody {
                 id: r.id,
                 person_id: r.person_id,
                 product_code: need("product_code", r.product_code)?,
@@ -98,8 +99,9 @@ fn row_command(r: DoseRow) -> Result<WriteCommand, ApiError> {
                 vaccinator: filled(r.vaccinator),
                 override_reason: filled(r.override_reason),
                 historical: kind == "historical",
-            })?))
-        }
+            },
+            by.clone(),
+        )?)),
         "entered_in_error" => {
             let target = need("corrects_id", r.corrects_id)?;
             Ok(WriteCommand::EnteredInError(correction_request(
@@ -109,6 +111,7 @@ fn row_command(r: DoseRow) -> Result<WriteCommand, ApiError> {
                     reason: need("reason", r.reason)?,
                     author: need("author", r.author)?,
                 },
+                by.clone(),
             )?))
         }
         other => Err(ApiError::invalid(
@@ -144,11 +147,12 @@ fn row_error(row: usize, e: ApiError) -> RowError {
 /// the command it asks for, or the error of that row. No database needed.
 pub struct DoseCsv<R: std::io::Read> {
     rows: std::iter::Enumerate<csv::DeserializeRecordsIntoIter<R, DoseRow>>,
+    by: Actor,
 }
 
 impl<R: std::io::Read> DoseCsv<R> {
     /// Checks the header: known columns only, `id` and `person_id` present.
-    pub fn new(input: R) -> Result<DoseCsv<R>, RowError> {
+    pub fn new(input: R, by: Actor) -> Result<DoseCsv<R>, RowError> {
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
             .from_reader(input);
@@ -187,6 +191,7 @@ impl<R: std::io::Read> DoseCsv<R> {
         }
         Ok(DoseCsv {
             rows: reader.into_deserialize::<DoseRow>().enumerate(),
+            by,
         })
     }
 }
@@ -200,7 +205,7 @@ impl<R: std::io::Read> Iterator for DoseCsv<R> {
         let row = i + 1;
         let command = record
             .map_err(|e| ApiError::invalid(csv_field(&e), csv_message(&e)))
-            .and_then(row_command)
+            .and_then(|r| row_command(r, &self.by))
             .map_err(|e| row_error(row, e));
         Some((row, command))
     }
@@ -212,10 +217,11 @@ impl<R: std::io::Read> Iterator for DoseCsv<R> {
 pub async fn import_doses<R: std::io::Read>(
     bulk: &mut BulkWriter,
     input: R,
+    by: &Actor,
     mut progress: impl FnMut(usize),
 ) -> Result<DoseImportReport, StoreError> {
     let mut report = DoseImportReport::default();
-    let mut rows = match DoseCsv::new(input) {
+    let mut rows = match DoseCsv::new(input, by.clone()) {
         Ok(rows) => rows,
         Err(e) => {
             report.errors.push(e);

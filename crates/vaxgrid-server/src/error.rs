@@ -37,6 +37,18 @@ pub enum ApiError {
     PayloadTooLarge {
         limit: usize,
     },
+    /// No caller, or credentials that are not valid.
+    Unauthorized {
+        message: String,
+    },
+    /// A known caller without the right to do this.
+    Forbidden {
+        message: String,
+    },
+    /// Too many attempts (sign-in lockout).
+    TooManyRequests {
+        message: String,
+    },
     Store(StoreError),
 }
 
@@ -201,6 +213,28 @@ impl ApiError {
                     format!("the body is larger than {limit} bytes"),
                 ),
             ),
+            ApiError::Unauthorized { message } => (
+                StatusCode::UNAUTHORIZED,
+                problem(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "Not signed in",
+                    message,
+                ),
+            ),
+            ApiError::Forbidden { message } => (
+                StatusCode::FORBIDDEN,
+                problem(StatusCode::FORBIDDEN, "forbidden", "Not allowed", message),
+            ),
+            ApiError::TooManyRequests { message } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                problem(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too-many-requests",
+                    "Too many requests",
+                    message,
+                ),
+            ),
             ApiError::Store(e) => store_problem(e, &mut retry_after),
         };
         (status, body, retry_after)
@@ -256,6 +290,19 @@ fn store_problem(e: StoreError, retry_after: &mut bool) -> (StatusCode, Problem)
             });
             p.existing = existing;
             (StatusCode::CONFLICT, p)
+        }
+        StoreError::Forbidden { field, message } => {
+            let mut p = problem(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Not allowed",
+                format!("{field}: {message}"),
+            );
+            p.errors.push(FieldError {
+                field: field.to_string(),
+                message,
+            });
+            (StatusCode::FORBIDDEN, p)
         }
         StoreError::Invalid { field, message } => {
             let mut p = problem(

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use vaxgrid_core::area::{place_key, AreaLevel};
 use vaxgrid_core::identity::{IdType, Sex};
 use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
-use vaxgrid_store::model::{Area, NewPerson, Person};
+use vaxgrid_store::model::{Actor, Area, NewPerson, Person};
 use vaxgrid_store::persons::PersonQuery;
 use vaxgrid_store::StoreError;
 
@@ -180,7 +180,7 @@ pub async fn find_or_register(
     app: &AppState,
     p: &ExternalPerson,
     fallback_site: Option<&str>,
-    actor: &str,
+    actor: &Actor,
 ) -> Result<Placed, Refusal> {
     let Some((id_type, number)) = p
         .ids
@@ -192,8 +192,11 @@ pub async fn find_or_register(
             "no national ID number (citizen ID, Chinese resident ID or passport) among the identifiers",
         ));
     };
+    // ID numbers are unique across the registry: look everywhere; what the
+    // caller may then do with the person is checked where it is done.
     let query = PersonQuery {
         id_number: Some(number.clone()),
+        scope: vaxgrid_store::scope::Scope::All,
         ..PersonQuery::default()
     };
     let found = app.store.search_persons(&query, None, 5).await?;
@@ -300,8 +303,12 @@ pub fn dose_id_for(source: &str, key: &str) -> String {
 }
 
 /// Records a dose through the dose writer, as `POST /api/v1/doses` would.
-pub async fn record_dose(app: &AppState, body: DoseBody) -> Result<WriteOutcome, Refusal> {
-    let request = dose_request(body)?;
+pub async fn record_dose(
+    app: &AppState,
+    body: DoseBody,
+    by: &Actor,
+) -> Result<WriteOutcome, Refusal> {
+    let request = dose_request(body, by.clone())?;
     Ok(app
         .writer
         .submit(WriteCommand::Dose(request))

@@ -226,11 +226,22 @@ fn patient_of(
     patient_to_fhir(&data)
 }
 
-pub async fn read_patient(State(app): State<AppState>, Path(id): Path<String>) -> Response {
+pub async fn read_patient(
+    State(app): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
+    Path(id): Path<String>,
+) -> Response {
+    let actor = match caller
+        .actor(&app, vaxgrid_core::access::Permission::ReadRegistry)
+        .await
+    {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
     if !is_uuid(&id) {
         return not_found(&format!("Patient/{id}"));
     }
-    let person = match app.store.person(&id).await {
+    let person = match app.store.read_person(&id, &actor).await {
         Ok(p) => p,
         Err(vaxgrid_store::StoreError::NotFound { .. }) => {
             return not_found(&format!("Patient/{id}"))
@@ -301,11 +312,22 @@ async fn immunization_of(
     Ok(restore_as_sent(immunization_to_fhir(&data), as_sent))
 }
 
-pub async fn read_immunization(State(app): State<AppState>, Path(id): Path<String>) -> Response {
+pub async fn read_immunization(
+    State(app): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
+    Path(id): Path<String>,
+) -> Response {
+    let actor = match caller
+        .actor(&app, vaxgrid_core::access::Permission::ReadRegistry)
+        .await
+    {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
     if !is_uuid(&id) {
         return not_found(&format!("Immunization/{id}"));
     }
-    let dose = match app.store.dose(&id).await {
+    let dose = match app.store.dose_in(&id, &actor.scope).await {
         Ok(d) if d.kind.is_dose() => d,
         Ok(_) | Err(vaxgrid_store::StoreError::NotFound { .. }) => {
             return not_found(&format!("Immunization/{id}"))
@@ -333,9 +355,17 @@ pub struct ImmunizationSearch {
 
 pub async fn search_immunizations(
     State(app): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     headers: axum::http::HeaderMap,
     ApiQuery(q): ApiQuery<ImmunizationSearch>,
 ) -> Response {
+    let actor = match caller
+        .actor(&app, vaxgrid_core::access::Permission::ReadRegistry)
+        .await
+    {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
     let Some(patient) = q.patient else {
         return outcome(
             StatusCode::BAD_REQUEST,
@@ -357,7 +387,7 @@ pub async fn search_immunizations(
             )],
         );
     }
-    let history = match app.store.history(&id).await {
+    let history = match app.store.read_history(&id, &actor).await {
         Ok(h) => h,
         Err(vaxgrid_store::StoreError::NotFound { .. }) => {
             return not_found(&format!("Patient/{id}"))
@@ -460,7 +490,7 @@ fn element(field: &str) -> &'static str {
     }
 }
 
-fn refusal_issue(i: usize, refusal: Refusal) -> Result<Issue, Response> {
+fn refusal_issue(i: usize, refusal: Refusal) -> Result<Issue, vaxgrid_store::StoreError> {
     match refusal {
         Refusal::Field { field, message } => {
             let el = element(&field);
@@ -475,16 +505,24 @@ fn refusal_issue(i: usize, refusal: Refusal) -> Result<Issue, Response> {
                 format!("{field}: {message}"),
             ))
         }
-        Refusal::Unavailable(e) => Err(unavailable(e)),
+        Refusal::Unavailable(e) => Err(e),
     }
 }
 
 /// `POST /fhir`: a transaction Bundle.
 pub async fn transaction(
     State(app): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     ApiQuery(q): ApiQuery<TransactionQuery>,
     body: Bytes,
 ) -> Response {
+    let by = match caller
+        .actor(&app, vaxgrid_core::access::Permission::Exchange)
+        .await
+    {
+        Ok(by) => by,
+        Err(e) => return e.into_response(),
+    };
     let parsed: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {
@@ -668,7 +706,7 @@ pub async fn transaction(
         let Resource::Patient(p) = &e.resource else {
             continue;
         };
-        match find_or_register(&app, &person_of(p), fallback_site.as_deref(), "fhir").await {
+        match find_or_register(&app, &person_of(p), fallback_site.as_deref(), &by).await {
             Ok(placed) => {
                 if placed.created {
                     let sent = &parsed["entry"][i]["resource"];
@@ -706,7 +744,7 @@ pub async fn transaction(
             Err(refusal) => {
                 return match refusal_issue(i, refusal) {
                     Ok(issue) => outcome(StatusCode::UNPROCESSABLE_ENTITY, &[issue]),
-                    Err(r) => r,
+                    Err(e) => unavailable(e),
                 }
             }
         }
@@ -718,7 +756,7 @@ pub async fn transaction(
         };
         let d = &plan.data;
         let result = if d.status == ImmunizationStatus::EnteredInError {
-            record_correction(&app, &plan.id).await
+            record_correction(&app, &plan.id, &by).await
         } else {
             crate::exchange::record_dose(
                 &app,
@@ -738,6 +776,7 @@ pub async fn transaction(
                     override_reason: None,
                     historical: d.primary_source == Some(false),
                 },
+                &by,
             )
             .await
         };
@@ -761,7 +800,7 @@ pub async fn transaction(
             Err(refusal) => {
                 return match refusal_issue(plan.entry, refusal) {
                     Ok(issue) => outcome(StatusCode::UNPROCESSABLE_ENTITY, &[issue]),
-                    Err(r) => r,
+                    Err(e) => unavailable(e),
                 }
             }
         }
@@ -787,8 +826,12 @@ pub async fn transaction(
 }
 
 /// An Immunization sent again with status entered-in-error withdraws it.
-async fn record_correction(app: &AppState, id: &str) -> Result<WriteOutcome, Refusal> {
-    app.store.dose(id).await.map_err(|_| {
+async fn record_correction(
+    app: &AppState,
+    id: &str,
+    by: &vaxgrid_store::model::Actor,
+) -> Result<WriteOutcome, Refusal> {
+    app.store.dose_in(id, &by.scope).await.map_err(|_| {
         Refusal::field(
             "id",
             "entered-in-error names no Immunization of the registry",
@@ -801,6 +844,7 @@ async fn record_correction(app: &AppState, id: &str) -> Result<WriteOutcome, Ref
             target_id: id.to_string(),
             reason: "entered in error (FHIR Immunization.status)".into(),
             author: "fhir".into(),
+            by: by.clone(),
         }))
         .await
         .map_err(crate::error::ApiError::Store)?)

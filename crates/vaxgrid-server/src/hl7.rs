@@ -18,6 +18,9 @@ use vaxgrid_interop::hl7v2::{
 use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
 use vaxgrid_store::model::CorrectionRequest;
 
+use vaxgrid_core::access::Permission;
+use vaxgrid_store::model::Actor;
+
 use crate::api::doses::DoseBody;
 use crate::exchange::{
     dose_id_for, find_or_register, product_for_cvx, ExternalId, ExternalPerson, Refusal,
@@ -71,11 +74,12 @@ pub async fn handle_message(
     app: &AppState,
     text: &str,
     default_site: Option<&str>,
+    by: &Actor,
 ) -> (AckCode, String) {
     let context = ack_context(text);
     let problems = match parse_vxu(text) {
         Err(problems) => problems,
-        Ok(vxu) => apply(app, &vxu, default_site).await,
+        Ok(vxu) => apply(app, &vxu, default_site, by).await,
     };
     let code = AckCode::for_errors(&problems);
     let id = uuid::Uuid::now_v7().simple().to_string();
@@ -87,7 +91,7 @@ pub async fn handle_message(
 
 /// Registers the person and records each vaccination; returns every
 /// problem (warnings included) for the ACK.
-async fn apply(app: &AppState, vxu: &Vxu, default_site: Option<&str>) -> Vec<Hl7Error> {
+async fn apply(app: &AppState, vxu: &Vxu, default_site: Option<&str>, by: &Actor) -> Vec<Hl7Error> {
     let mut problems = vxu.warnings.clone();
     let p = &vxu.patient;
     let address = p.address.clone().unwrap_or_default();
@@ -190,7 +194,7 @@ async fn apply(app: &AppState, vxu: &Vxu, default_site: Option<&str>) -> Vec<Hl7
     if to_record.is_empty() {
         return problems;
     }
-    let placed = match find_or_register(app, &person, fallback_site.as_deref(), "hl7").await {
+    let placed = match find_or_register(app, &person, fallback_site.as_deref(), by).await {
         Ok(placed) => placed,
         Err(refusal) => {
             problems.push(refusal_error(refusal, "PID", 1, pid_field));
@@ -214,7 +218,7 @@ async fn apply(app: &AppState, vxu: &Vxu, default_site: Option<&str>) -> Vec<Hl7
                 .clone()
                 .unwrap_or_else(|| format!("{}#{seq}", vxu.header.control_id))
         );
-        if let Err(e) = record(app, &placed.person.id, v, product, &key, site_of(v)).await {
+        if let Err(e) = record(app, &placed.person.id, v, product, &key, site_of(v), by).await {
             problems.push(refusal_error(e, "RXA", seq, rxa_field));
         }
     }
@@ -237,6 +241,7 @@ async fn record(
     product: Option<String>,
     key: &str,
     site: Option<String>,
+    by: &Actor,
 ) -> Result<(), Refusal> {
     let id = dose_id_for("hl7", key);
     if v.action.eq_ignore_ascii_case("D") {
@@ -254,6 +259,7 @@ async fn record(
                 target_id: id,
                 reason: "deleted by the sending system (RXA-21 D)".into(),
                 author: "hl7".into(),
+                by: by.clone(),
             }))
             .await?;
         return match outcome {
@@ -277,6 +283,7 @@ async fn record(
             override_reason: None,
             historical: v.historical,
         },
+        by,
     )
     .await
     .map(|_| ())
@@ -319,11 +326,16 @@ pub struct Hl7Query {
 /// AE, 400 for AR; the body is the ACK in every case).
 pub async fn post_message(
     State(app): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     ApiQuery(q): ApiQuery<Hl7Query>,
     body: Bytes,
 ) -> Response {
+    let by = match caller.actor(&app, Permission::Exchange).await {
+        Ok(by) => by,
+        Err(e) => return e.into_response(),
+    };
     let (code, ack) = match std::str::from_utf8(&body) {
-        Ok(text) => handle_message(&app, text, q.site.as_deref()).await,
+        Ok(text) => handle_message(&app, text, q.site.as_deref(), &by).await,
         Err(_) => {
             let problem = Hl7Error::error(
                 "MSH",
@@ -385,7 +397,11 @@ async fn mllp_connection(
         decoder.push(&buf[..n]);
         while let Some(frame) = decoder.next_message() {
             let reply = match frame {
-                Ok(text) => handle_message(&app, &text, None).await.1,
+                Ok(text) => {
+                    handle_message(&app, &text, None, &mllp_actor(&peer))
+                        .await
+                        .1
+                }
                 Err(e) => {
                     tracing::info!(%peer, error = %e, "unreadable MLLP frame");
                     let problem =
@@ -403,4 +419,13 @@ async fn mllp_connection(
             socket.write_all(&mllp::frame(&reply)).await?;
         }
     }
+}
+
+/// MLLP carries no credentials: the listener is opened only where the
+/// network is trusted (`serve --mllp`), and what it takes is recorded as
+/// the listener's, with the sender's address.
+fn mllp_actor(peer: &SocketAddr) -> Actor {
+    let mut actor = Actor::system("mllp");
+    actor.address = Some(peer.ip().to_string());
+    actor
 }

@@ -2,6 +2,7 @@
 //! OpenAPI document, and the pages people open in a browser.
 
 pub mod api;
+pub mod auth;
 pub mod dose_csv;
 pub mod error;
 pub mod exchange;
@@ -21,6 +22,7 @@ use axum::Router;
 use vaxgrid_store::writer::{DoseWriter, WriterConfig};
 use vaxgrid_store::Store;
 
+use crate::auth::Policy;
 use crate::error::ApiError;
 
 /// What every handler gets.
@@ -81,17 +83,26 @@ impl AppState {
     }
 }
 
-/// One row of the route table: the router and the OpenAPI test both read it.
+/// One row of the route table: the router, the OpenAPI test and the
+/// authorization matrix test all read it. A route cannot be added without
+/// saying who may call it.
 pub struct RouteDef {
     pub method: Method,
     pub path: &'static str,
+    pub policy: Policy,
     pub handler: MethodRouter<AppState>,
 }
 
-fn r(method: Method, path: &'static str, handler: MethodRouter<AppState>) -> RouteDef {
+fn r(
+    method: Method,
+    path: &'static str,
+    policy: Policy,
+    handler: MethodRouter<AppState>,
+) -> RouteDef {
     RouteDef {
         method,
         path,
+        policy,
         handler,
     }
 }
@@ -99,136 +110,265 @@ fn r(method: Method, path: &'static str, handler: MethodRouter<AppState>) -> Rou
 /// Every route of the application.
 pub fn routes() -> Vec<RouteDef> {
     use api::*;
+    use vaxgrid_core::access::Permission::*;
+    use Method as M;
+    use Policy::{Needs, Public, SignedIn};
+    let csv = |m: MethodRouter<AppState>| m.layer(DefaultBodyLimit::max(extract::CSV_LIMIT));
     vec![
-        r(Method::GET, "/", get(web::home)),
-        r(Method::GET, "/healthz", get(healthz)),
-        r(Method::GET, "/metrics", get(metrics)),
-        r(Method::GET, "/api/v1/openapi.json", get(openapi)),
-        r(Method::GET, "/api/v1/areas", get(areas::list)),
-        r(Method::POST, "/api/v1/areas", post(areas::create)),
+        r(M::GET, "/", Public, get(web::home)),
+        r(M::GET, "/login", Public, get(web::login_page)),
+        r(M::POST, "/login", Public, post(web::login)),
+        r(M::POST, "/logout", Public, post(web::logout)),
+        r(M::GET, "/verify", Public, get(web::verify_page)),
+        r(M::GET, "/healthz", Public, get(healthz)),
+        r(M::GET, "/metrics", Needs(ReadMetrics), get(metrics)),
+        r(M::GET, "/api/v1/openapi.json", Public, get(openapi)),
+        r(M::GET, "/api/v1/me", SignedIn, get(me)),
         r(
-            Method::POST,
+            M::GET,
+            "/api/v1/areas",
+            Needs(ReadReference),
+            get(areas::list),
+        ),
+        r(
+            M::POST,
+            "/api/v1/areas",
+            Needs(ManageReference),
+            post(areas::create),
+        ),
+        r(
+            M::POST,
             "/api/v1/areas/import",
-            post(areas::import).layer(DefaultBodyLimit::max(extract::CSV_LIMIT)),
+            Needs(ManageReference),
+            csv(post(areas::import)),
         ),
-        r(Method::GET, "/api/v1/areas/{code}", get(areas::get)),
-        r(Method::GET, "/api/v1/persons", get(persons::search)),
-        r(Method::POST, "/api/v1/persons", post(persons::create)),
         r(
-            Method::POST,
+            M::GET,
+            "/api/v1/areas/{code}",
+            Needs(ReadReference),
+            get(areas::get),
+        ),
+        r(
+            M::GET,
+            "/api/v1/persons",
+            Needs(ReadRegistry),
+            get(persons::search),
+        ),
+        r(
+            M::POST,
+            "/api/v1/persons",
+            Needs(WriteRegistry),
+            post(persons::create),
+        ),
+        r(
+            M::POST,
             "/api/v1/persons/import",
-            post(persons::import).layer(DefaultBodyLimit::max(extract::CSV_LIMIT)),
+            Needs(ManageRegistry),
+            csv(post(persons::import)),
         ),
-        r(Method::GET, "/api/v1/persons/{id}", get(persons::get)),
         r(
-            Method::GET,
+            M::GET,
+            "/api/v1/persons/{id}",
+            Needs(ReadRegistry),
+            get(persons::get),
+        ),
+        r(
+            M::GET,
             "/api/v1/persons/{id}/doses",
+            Needs(ReadRegistry),
             get(persons::history),
         ),
         r(
-            Method::POST,
+            M::POST,
             "/api/v1/persons/{id}/merge",
+            Needs(ManageRegistry),
             post(persons::merge),
         ),
-        r(Method::GET, "/api/v1/products", get(catalog::products)),
         r(
-            Method::POST,
-            "/api/v1/products",
-            post(catalog::create_product),
-        ),
-        r(
-            Method::GET,
-            "/api/v1/products/{code}",
-            get(catalog::product),
-        ),
-        r(Method::GET, "/api/v1/lots", get(catalog::lots)),
-        r(Method::POST, "/api/v1/lots", post(catalog::create_lot)),
-        r(
-            Method::GET,
-            "/api/v1/lots/{product_code}/{lot_number}",
-            get(catalog::lot),
-        ),
-        r(Method::GET, "/api/v1/sites", get(catalog::sites)),
-        r(Method::POST, "/api/v1/sites", post(catalog::create_site)),
-        r(Method::GET, "/api/v1/sites/{code}", get(catalog::site)),
-        r(Method::POST, "/api/v1/doses", post(doses::record)),
-        r(
-            Method::POST,
-            "/api/v1/doses/import",
-            post(doses::import).layer(DefaultBodyLimit::max(extract::CSV_LIMIT)),
-        ),
-        r(Method::GET, "/api/v1/doses/{id}", get(doses::get)),
-        r(
-            Method::POST,
-            "/api/v1/doses/{id}/entered-in-error",
-            post(doses::entered_in_error),
-        ),
-        r(
-            Method::GET,
-            "/api/v1/reports/coverage",
-            get(reports::coverage),
-        ),
-        r(
-            Method::POST,
+            M::POST,
             "/api/v1/persons/{id}/certificate",
+            Needs(IssueCertificate),
             post(certificates::issue),
         ),
         r(
-            Method::GET,
+            M::GET,
+            "/api/v1/products",
+            Needs(ReadReference),
+            get(catalog::products),
+        ),
+        r(
+            M::POST,
+            "/api/v1/products",
+            Needs(ManageReference),
+            post(catalog::create_product),
+        ),
+        r(
+            M::GET,
+            "/api/v1/products/{code}",
+            Needs(ReadReference),
+            get(catalog::product),
+        ),
+        r(
+            M::GET,
+            "/api/v1/lots",
+            Needs(ReadReference),
+            get(catalog::lots),
+        ),
+        r(
+            M::POST,
+            "/api/v1/lots",
+            Needs(ManageReference),
+            post(catalog::create_lot),
+        ),
+        r(
+            M::GET,
+            "/api/v1/lots/{product_code}/{lot_number}",
+            Needs(ReadReference),
+            get(catalog::lot),
+        ),
+        r(
+            M::GET,
+            "/api/v1/sites",
+            Needs(ReadReference),
+            get(catalog::sites),
+        ),
+        r(
+            M::POST,
+            "/api/v1/sites",
+            Needs(ManageReference),
+            post(catalog::create_site),
+        ),
+        r(
+            M::GET,
+            "/api/v1/sites/{code}",
+            Needs(ReadReference),
+            get(catalog::site),
+        ),
+        r(
+            M::POST,
+            "/api/v1/doses",
+            Needs(RecordDose),
+            post(doses::record),
+        ),
+        r(
+            M::POST,
+            "/api/v1/doses/import",
+            Needs(ManageRegistry),
+            csv(post(doses::import)),
+        ),
+        r(
+            M::GET,
+            "/api/v1/doses/{id}",
+            Needs(ReadRegistry),
+            get(doses::get),
+        ),
+        r(
+            M::POST,
+            "/api/v1/doses/{id}/entered-in-error",
+            Needs(CorrectDose),
+            post(doses::entered_in_error),
+        ),
+        r(
+            M::GET,
+            "/api/v1/reports/coverage",
+            Needs(ReadReports),
+            get(reports::coverage),
+        ),
+        r(
+            M::GET,
             "/api/v1/dcc/trust-list",
+            Public,
             get(certificates::trust_list),
         ),
         r(
-            Method::POST,
+            M::POST,
             "/api/v1/dcc/verify",
+            Public,
             post(certificates::verify),
         ),
         r(
-            Method::POST,
+            M::POST,
             "/api/v1/dcc/verify-image",
+            Public,
             post(certificates::verify_image)
                 .layer(DefaultBodyLimit::max(certificates::IMAGE_LIMIT)),
         ),
-        r(Method::GET, "/verify", get(web::verify_page)),
-        r(Method::GET, "/fhir/metadata", get(fhir::metadata)),
         r(
-            Method::POST,
+            M::GET,
+            "/api/v1/dcc/revocation-list",
+            Public,
+            get(certificates::revocation_list),
+        ),
+        r(M::GET, "/fhir/metadata", Public, get(fhir::metadata)),
+        r(
+            M::POST,
             "/fhir",
+            Needs(Exchange),
             post(fhir::transaction).layer(DefaultBodyLimit::max(fhir::BUNDLE_LIMIT)),
         ),
-        r(Method::GET, "/fhir/Patient/{id}", get(fhir::read_patient)),
         r(
-            Method::GET,
+            M::GET,
+            "/fhir/Patient/{id}",
+            Needs(ReadRegistry),
+            get(fhir::read_patient),
+        ),
+        r(
+            M::GET,
             "/fhir/Immunization",
+            Needs(ReadRegistry),
             get(fhir::search_immunizations),
         ),
         r(
-            Method::GET,
+            M::GET,
             "/fhir/Immunization/{id}",
+            Needs(ReadRegistry),
             get(fhir::read_immunization),
         ),
         r(
-            Method::POST,
+            M::POST,
             "/hl7/v2",
+            Needs(Exchange),
             post(hl7::post_message).layer(DefaultBodyLimit::max(hl7::MESSAGE_LIMIT)),
         ),
-        r(
-            Method::GET,
-            "/api/v1/dcc/revocation-list",
-            get(certificates::revocation_list),
-        ),
     ]
+}
+
+/// Who is calling and what they hold.
+async fn me(axum::Extension(caller): axum::Extension<auth::Caller>) -> Response {
+    let Some(p) = caller.principal else {
+        return ApiError::Unauthorized {
+            message: "not signed in".into(),
+        }
+        .into_response();
+    };
+    axum::Json(serde_json::json!({
+        "username": p.user.username,
+        "display_name": p.user.display_name,
+        "grants": p.grants.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "csrf_token": caller.session_csrf,
+    }))
+    .into_response()
 }
 
 /// The application router.
 pub fn router(state: AppState) -> Router {
     let mut router = Router::new();
     for def in routes() {
-        router = router.route(def.path, def.handler);
+        let guarded = def
+            .handler
+            .route_layer(axum::middleware::from_fn_with_state(
+                def.policy,
+                auth::enforce,
+            ));
+        router = router.route(def.path, guarded);
     }
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::identify,
+        ))
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
         .with_state(state)
 }

@@ -183,3 +183,215 @@ pub async fn verify_page(
     );
     page("Verify a certificate", &body)
 }
+
+/// The double-submit cookie that guards the sign-in form before a session exists.
+const LOGIN_CSRF_COOKIE: &str = "vaxgrid_login_csrf";
+
+fn cookie_attributes(secure: bool) -> &'static str {
+    if secure {
+        "Path=/; HttpOnly; Secure; SameSite=Strict"
+    } else {
+        "Path=/; HttpOnly; SameSite=Strict"
+    }
+}
+
+fn login_form(csrf: &str, message: &str) -> String {
+    format!(
+        "{message}<form method=\"post\" action=\"/login\">\
+         <input type=\"hidden\" name=\"csrf_token\" value=\"{csrf}\">\
+         <p><label for=\"username\">User name</label> <input id=\"username\" name=\"username\" autocomplete=\"username\" maxlength=\"64\" required></p>\
+         <p><label for=\"password\">Password</label> <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" maxlength=\"256\" required></p>\
+         <button type=\"submit\">Sign in</button></form>",
+        csrf = escape(csrf)
+    )
+}
+
+/// The sign-in page; sets the form's CSRF cookie.
+pub async fn login_page(headers: axum::http::HeaderMap) -> Response {
+    let csrf = crate::auth::new_secret();
+    let mut r = page("Sign in", &login_form(&csrf, ""));
+    let cookie = format!(
+        "{LOGIN_CSRF_COOKIE}={csrf}; {}",
+        cookie_attributes(crate::auth::is_secure(&headers))
+    );
+    if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
+        r.headers_mut().append(axum::http::header::SET_COOKIE, v);
+    }
+    r
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginForm {
+    username: String,
+    password: String,
+    csrf_token: String,
+}
+
+fn status_page(status: axum::http::StatusCode, title: &str, body: &str) -> Response {
+    let mut r = page(title, body);
+    *r.status_mut() = status;
+    r
+}
+
+/// Checks the credentials: a session cookie and a redirect home on success;
+/// the same answer for an unknown user and a wrong password; 429 with
+/// Retry-After once a user name has failed too often.
+pub async fn login(
+    State(app): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    use axum::http::{header, HeaderValue, StatusCode};
+    let Ok(form) = serde_urlencoded::from_bytes::<LoginForm>(&body) else {
+        return crate::error::ApiError::bad_request(
+            "body",
+            "send the form fields username, password and csrf_token",
+        )
+        .into_response();
+    };
+    if form.username.len() > crate::auth::MAX_USERNAME
+        || form.password.len() > crate::auth::MAX_PASSWORD
+    {
+        return crate::error::ApiError::bad_request(
+            "username",
+            "user names are at most 64 bytes and passwords at most 256",
+        )
+        .into_response();
+    }
+    let expected = crate::auth::cookie(&headers, LOGIN_CSRF_COOKIE);
+    if expected.is_none() || expected != Some(form.csrf_token.as_str()) {
+        return crate::error::ApiError::Forbidden {
+            message: "the sign-in form's CSRF token is missing or stale: reload the page".into(),
+        }
+        .into_response();
+    }
+    let username = form.username.trim().to_string();
+    match app.store.login_locked_until(&username).await {
+        Ok(Some(until)) => return crate::auth::locked(until),
+        Ok(None) => {}
+        Err(e) => return crate::error::ApiError::Store(e).into_response(),
+    }
+    let user = match app.store.user_by_name(&username).await {
+        Ok(u) => u.filter(|u| !u.disabled),
+        Err(e) => return crate::error::ApiError::Store(e).into_response(),
+    };
+    let password = form.password;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    // Argon2 is deliberately slow: keep it off the async workers.
+    let ok = tokio::task::spawn_blocking(move || {
+        crate::auth::verify_password(stored.as_deref(), &password)
+    })
+    .await
+    .unwrap_or(false);
+    let secure = crate::auth::is_secure(&headers);
+    let Some(user) = user.filter(|_| ok) else {
+        return match app
+            .store
+            .login_failed(
+                &username,
+                crate::auth::LOGIN_ATTEMPTS,
+                crate::auth::LOCKOUT_MICROS,
+            )
+            .await
+        {
+            Ok(Some(until)) => crate::auth::locked(until),
+            Ok(None) => {
+                let csrf = form.csrf_token;
+                status_page(
+                    StatusCode::UNAUTHORIZED,
+                    "Sign in",
+                    &login_form(
+                        &csrf,
+                        "<p class=\"invalid\">Unknown user name or wrong password.</p>",
+                    ),
+                )
+            }
+            Err(e) => crate::error::ApiError::Store(e).into_response(),
+        };
+    };
+    if let Err(e) = app.store.login_succeeded(&username).await {
+        return crate::error::ApiError::Store(e).into_response();
+    }
+    let session = crate::auth::new_secret();
+    let csrf = crate::auth::new_secret();
+    if let Err(e) = app
+        .store
+        .create_session(&user.id, &crate::auth::sha256_hex(&session), &csrf)
+        .await
+    {
+        return crate::error::ApiError::Store(e).into_response();
+    }
+    let _ = app
+        .store
+        .audit(vaxgrid_store::audit::AuditEntry {
+            address: None,
+            ..vaxgrid_store::audit::AuditEntry::new(
+                &username,
+                "sign_in",
+                "user",
+                &username,
+                serde_json::json!({}),
+            )
+        })
+        .await;
+    let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
+    let cookie = format!(
+        "{}={session}; {}; Max-Age={}",
+        crate::auth::SESSION_COOKIE,
+        cookie_attributes(secure),
+        crate::auth::SESSION_ABSOLUTE_MICROS / 1_000_000
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogoutForm {
+    csrf_token: String,
+}
+
+/// Ends the session (the form carries the session's CSRF token).
+pub async fn logout(
+    State(app): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    use axum::http::{header, HeaderValue, StatusCode};
+    let sent = serde_urlencoded::from_bytes::<LogoutForm>(&body)
+        .ok()
+        .map(|f| f.csrf_token);
+    let (Some(expected), Some(session)) = (
+        caller.session_csrf.as_deref(),
+        crate::auth::cookie(&headers, crate::auth::SESSION_COOKIE),
+    ) else {
+        return (StatusCode::SEE_OTHER, [(header::LOCATION, "/login")]).into_response();
+    };
+    if sent.as_deref() != Some(expected) {
+        return crate::error::ApiError::Forbidden {
+            message: "the sign-out form's CSRF token is missing or wrong".into(),
+        }
+        .into_response();
+    }
+    if let Err(e) = app
+        .store
+        .end_session(&crate::auth::sha256_hex(session))
+        .await
+    {
+        return crate::error::ApiError::Store(e).into_response();
+    }
+    let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, "/login")]).into_response();
+    let cookie = format!(
+        "{}=; {}; Max-Age=0",
+        crate::auth::SESSION_COOKIE,
+        cookie_attributes(crate::auth::is_secure(&headers))
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}

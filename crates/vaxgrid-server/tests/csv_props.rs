@@ -35,7 +35,8 @@ const GOOD_DOSES: &str = "id,person_id,kind,corrects_id,product_code,lot_number,
     0190a5f0-0000-7000-8000-000000000002,0190a5f0-0000-7000-8000-0000000000aa,entered_in_error,0190a5f0-0000-7000-8000-000000000001,,,,,typo,clerk\n";
 
 fn doses_answered(bytes: &[u8]) -> Result<usize, TestCaseError> {
-    match vaxgrid_server::dose_csv::DoseCsv::new(bytes) {
+    match vaxgrid_server::dose_csv::DoseCsv::new(bytes, vaxgrid_store::model::Actor::system("test"))
+    {
         Err(e) => {
             prop_assert!(
                 e.row == 0 && !e.field.is_empty() && !e.message.is_empty(),
@@ -79,9 +80,12 @@ proptest! {
 
 #[test]
 fn the_good_doses_file_reads_whole() {
-    let rows: Vec<_> = vaxgrid_server::dose_csv::DoseCsv::new(GOOD_DOSES.as_bytes())
-        .unwrap()
-        .collect();
+    let rows: Vec<_> = vaxgrid_server::dose_csv::DoseCsv::new(
+        GOOD_DOSES.as_bytes(),
+        vaxgrid_store::model::Actor::system("test"),
+    )
+    .unwrap()
+    .collect();
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().all(|(_, c)| c.is_ok()), "{rows:?}");
 }

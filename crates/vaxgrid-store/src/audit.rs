@@ -40,6 +40,21 @@ impl AuditEntry {
     }
 }
 
+impl AuditEntry {
+    /// An entry for what `actor` did, with the address they called from.
+    pub fn by(
+        actor: &crate::model::Actor,
+        action: &str,
+        entity: &str,
+        entity_id: &str,
+        details: serde_json::Value,
+    ) -> AuditEntry {
+        let mut e = AuditEntry::new(&actor.name, action, entity, entity_id, details);
+        e.address = actor.address.clone();
+        e
+    }
+}
+
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 fn link_hash(seq: i64, e: &AuditEntry, prev: &str) -> String {

@@ -52,6 +52,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_fhir_extras.sql"),
         postgres: include_str!("../migrations/postgres/0003_fhir_extras.sql"),
     },
+    Migration {
+        version: 4,
+        name: "accounts",
+        sqlite: include_str!("../migrations/sqlite/0004_accounts.sql"),
+        postgres: include_str!("../migrations/postgres/0004_accounts.sql"),
+    },
 ];
 
 pub(crate) fn backend_of(url: &str) -> Result<Backend, StoreError> {

@@ -70,11 +70,16 @@ pub fn valid_doses(records: &[DoseRecord]) -> Vec<ValidDose> {
     // The id breaks ties so that every reader orders a history alike: the
     // records of one batch share their recording instant.
     valid.sort_by(|a, b| {
-        (a.administered_on.as_str(), a.recorded_at_micros, a.id.as_str()).cmp(&(
-            b.administered_on.as_str(),
-            b.recorded_at_micros,
-            b.id.as_str(),
-        ))
+        (
+            a.administered_on.as_str(),
+            a.recorded_at_micros,
+            a.id.as_str(),
+        )
+            .cmp(&(
+                b.administered_on.as_str(),
+                b.recorded_at_micros,
+                b.id.as_str(),
+            ))
     });
     valid
         .into_iter()
@@ -473,6 +478,13 @@ pub(crate) async fn apply_batch(
                             rec.administered_on.clone(),
                         );
                         *daily.entry(day_key).or_default() += 1;
+                        audit_entries.push(AuditEntry::by(
+                            &d.by,
+                            "record",
+                            "dose",
+                            &rec.id,
+                            serde_json::json!({"person_id": rec.person_id, "site_code": rec.site_code, "product_code": rec.product_code, "kind": rec.kind.as_str()}),
+                        ));
                         in_batch.insert(rec.id.clone(), inserts.len());
                         inserts.push(rec.clone());
                         WriteOutcome::Created(rec)
@@ -503,8 +515,8 @@ pub(crate) async fn apply_batch(
                             target.administered_on.clone(),
                         );
                         *daily.entry(day_key).or_default() -= 1;
-                        audit_entries.push(AuditEntry::new(
-                            &c.author,
+                        audit_entries.push(AuditEntry::by(
+                            &c.by,
                             "entered_in_error",
                             "dose",
                             &c.target_id,
@@ -526,8 +538,8 @@ pub(crate) async fn apply_batch(
                         dup.area_path.clone(),
                         dup.groups.clone(),
                     ));
-                    audit_entries.push(AuditEntry::new(
-                        &m.actor,
+                    audit_entries.push(AuditEntry::by(
+                        &m.by,
                         "merge",
                         "person",
                         &m.survivor_id,
@@ -663,6 +675,19 @@ fn record_dose(
         .get(&d.product_code)
         .ok_or_else(|| not_found("product", "product_code", &d.product_code))?;
     let state = states.get_mut(root).expect("roots have states");
+    // Outside the caller's areas a person is answered as absent.
+    if !d.by.scope.covers_person(&d.person_id, &state.area_path) {
+        return Err(not_found("person", "person_id", &d.person_id));
+    }
+    if !d.historical && !d.by.scope.covers_site(&d.site_code) {
+        return Err(StoreError::Forbidden {
+            field: "site_code",
+            message: format!(
+                "{} may record doses only at their own site(s), not at {}",
+                d.by.name, d.site_code
+            ),
+        });
+    }
     let history = valid_doses(&state.records);
     let (kind, number) = if d.historical {
         let number = check_reported_dose(&history, state.birth_date, today, d.administered_on)?;
@@ -783,6 +808,17 @@ fn correct_dose(
             key: target.person_id.clone(),
         })?;
     let state = states.get_mut(root).expect("roots have states");
+    if !c
+        .by
+        .scope
+        .covers_person(&target.person_id, &state.area_path)
+    {
+        return Err(StoreError::NotFound {
+            entity: "dose",
+            field: "dose_id",
+            key: c.target_id.clone(),
+        });
+    }
     if let Some(earlier) = state.records.iter().find(|r| {
         r.kind == DoseKind::EnteredInError && r.corrects_id.as_deref() == Some(target.id.as_str())
     }) {
@@ -838,6 +874,15 @@ fn merge_people(
         .get(&m.duplicate_id)
         .ok_or_else(|| not_found("duplicate_id", &m.duplicate_id))?
         .clone();
+    for (field, id, root) in [
+        ("survivor_id", &m.survivor_id, &survivor_root),
+        ("duplicate_id", &m.duplicate_id, &dup_root),
+    ] {
+        let path = states.get(root).map_or("", |s| s.area_path.as_str());
+        if !m.by.scope.covers_person(id, path) {
+            return Err(not_found(field, id));
+        }
+    }
     if m.survivor_id == m.duplicate_id {
         return Err(StoreError::invalid(
             "duplicate_id",
@@ -1055,6 +1100,33 @@ impl Store {
                 key: id.to_string(),
             })?;
         dose_from_row(&row)
+    }
+
+    /// The history of a person `actor`'s scope covers; the read is audited.
+    pub async fn read_history(
+        &self,
+        person_id: &str,
+        actor: &crate::model::Actor,
+    ) -> Result<History, StoreError> {
+        self.read_person(person_id, actor).await?;
+        self.history(person_id).await
+    }
+
+    /// A dose record whose person `scope` covers (else NotFound).
+    pub async fn dose_in(
+        &self,
+        id: &str,
+        scope: &crate::scope::Scope,
+    ) -> Result<DoseRecord, StoreError> {
+        let dose = self.dose(id).await?;
+        self.person_in(&dose.person_id, scope)
+            .await
+            .map_err(|_| StoreError::NotFound {
+                entity: "dose",
+                field: "dose_id",
+                key: id.to_string(),
+            })?;
+        Ok(dose)
     }
 
     pub async fn history(&self, person_id: &str) -> Result<History, StoreError> {

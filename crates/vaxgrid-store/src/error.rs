@@ -21,6 +21,12 @@ pub enum StoreError {
     },
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
+    /// The caller may see the record but not do this with it.
+    #[error("{field}: {message}")]
+    Forbidden {
+        field: &'static str,
+        message: String,
+    },
     #[error(transparent)]
     DoseRule(#[from] DoseRuleError),
     #[error("the dose writer queue is full; retry shortly")]

@@ -1,6 +1,7 @@
 //! Storage for vaxgrid on SQLite (embedded default) and PostgreSQL, behind one
 //! `Store`. All SQL of the project lives in this crate.
 
+pub mod accounts;
 pub mod areas;
 pub mod audit;
 pub mod catalog;
@@ -13,6 +14,7 @@ pub mod import;
 pub mod model;
 pub mod persons;
 pub mod reports;
+pub mod scope;
 pub mod scratch;
 pub mod writer;
 

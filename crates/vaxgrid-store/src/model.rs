@@ -173,6 +173,26 @@ pub struct DoseRecord {
     pub body_hash: String,
 }
 
+/// Who asks for a write, from which address, and what their grants let
+/// them touch. The store checks the scope and writes the audit entry.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub name: String,
+    pub address: Option<String>,
+    pub scope: crate::scope::Scope,
+}
+
+impl Actor {
+    /// The system itself (command line, imports, the demo): everything.
+    pub fn system(name: &str) -> Actor {
+        Actor {
+            name: name.to_string(),
+            address: None,
+            scope: crate::scope::Scope::All,
+        }
+    }
+}
+
 /// A dose to record. `id` is chosen by the client so that a retry is a no-op.
 #[derive(Debug, Clone)]
 pub struct DoseRequest {
@@ -188,6 +208,7 @@ pub struct DoseRequest {
     /// Reported from another source rather than given here: lot and site
     /// may be empty (unknown) and are not checked.
     pub historical: bool,
+    pub by: Actor,
 }
 
 /// Marks an earlier dose as entered in error; itself a new record.
@@ -197,6 +218,7 @@ pub struct CorrectionRequest {
     pub target_id: String,
     pub reason: String,
     pub author: String,
+    pub by: Actor,
 }
 
 /// Folds `duplicate_id` into `survivor_id`: the duplicate's dose history
@@ -206,7 +228,7 @@ pub struct MergeRequest {
     pub survivor_id: String,
     pub duplicate_id: String,
     pub reason: String,
-    pub actor: String,
+    pub by: Actor,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -353,6 +353,50 @@ impl Store {
         person_from_row(&row)
     }
 
+    /// The person, if `actor`'s scope covers them (else NotFound, as if
+    /// absent); the read is audited.
+    pub async fn read_person(
+        &self,
+        id: &str,
+        actor: &crate::model::Actor,
+    ) -> Result<Person, StoreError> {
+        let person = self.person_in(id, &actor.scope).await?;
+        self.audit(crate::audit::AuditEntry::by(
+            actor,
+            "read",
+            "person",
+            id,
+            serde_json::json!({}),
+        ))
+        .await?;
+        Ok(person)
+    }
+
+    /// The person, if `scope` covers them (else NotFound, as if absent).
+    pub async fn person_in(
+        &self,
+        id: &str,
+        scope: &crate::scope::Scope,
+    ) -> Result<Person, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS}, area_path FROM persons WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let absent = || StoreError::NotFound {
+            entity: "person",
+            field: "person_id",
+            key: id.to_string(),
+        };
+        let row = row.ok_or_else(absent)?;
+        let path: String = row.try_get("area_path")?;
+        if !scope.covers_person(id, &path) {
+            return Err(absent());
+        }
+        person_from_row(&row)
+    }
+
     /// Persons (not merged away) with the same folded name, birth date and
     /// commune as `p`, other than `p`.
     pub async fn possible_duplicates(&self, p: &Person) -> Result<Vec<String>, StoreError> {
@@ -391,11 +435,20 @@ impl Store {
     pub async fn create_person(
         &self,
         new: NewPerson,
-        actor: &str,
+        actor: &crate::model::Actor,
     ) -> Result<PersonCreated, StoreError> {
         let areas = self.area_map().await?;
         let placed = place_person(new, &areas, crate::today())
             .map_err(|(field, message)| StoreError::Invalid { field, message })?;
+        if !actor.scope.covers_path(&placed.area_path) {
+            return Err(StoreError::NotFound {
+                entity: "area",
+                field: "home_area",
+                key: placed.new.home_area.clone(),
+            });
+        }
+        // ID numbers are unique across the registry; the existing record is
+        // linked only when the caller may see it.
         let conflict = |id: String| StoreError::Conflict {
             field: "id_number",
             message: format!(
@@ -403,7 +456,8 @@ impl Store {
                 placed.new.id_type.as_str(),
                 placed.new.id_number
             ),
-            existing: Some(format!("/api/v1/persons/{id}")),
+            existing: matches!(actor.scope, crate::scope::Scope::All)
+                .then(|| format!("/api/v1/persons/{id}")),
         };
         if let Some(id) = self
             .existing_by_id_number(placed.new.id_type, &placed.new.id_number)
@@ -446,7 +500,7 @@ impl Store {
         audit::append(
             &mut tx,
             self.backend,
-            &[AuditEntry::new(
+            &[AuditEntry::by(
                 actor,
                 "create",
                 "person",
@@ -619,6 +673,10 @@ impl Store {
             let hi = next(subtree_upper_bound(&a.path), &mut binds);
             conditions.push(format!("area_path >= {lo} AND area_path < {hi}"));
         }
+        if let Some((condition, values)) = q.scope.sql("area_path", "id", binds.len() + 1) {
+            binds.extend(values);
+            conditions.push(condition);
+        }
         let limit_param = next(String::new(), &mut binds);
         let sql = format!(
             "SELECT {COLUMNS} FROM persons WHERE {} ORDER BY id LIMIT {limit_param}",
@@ -692,4 +750,6 @@ pub struct PersonQuery {
     pub phone: Option<String>,
     pub name: Option<String>,
     pub area: Option<String>,
+    /// Only persons in this scope are found (none by default).
+    pub scope: crate::scope::Scope,
 }

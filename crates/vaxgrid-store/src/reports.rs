@@ -54,6 +54,24 @@ const UPPER: &str = "substr(c.path, 1, length(c.path) - 1) || '0'";
 
 impl Store {
     /// Coverage of an area and of each of its children.
+    /// The coverage report of an area `scope` covers whole (else NotFound:
+    /// a district's planner sees no province totals and no other district).
+    pub async fn coverage_in(
+        &self,
+        area_code: &str,
+        scope: &crate::scope::Scope,
+    ) -> Result<CoverageReport, StoreError> {
+        let area = self.area(area_code).await?;
+        if !scope.covers_path(&area.path) {
+            return Err(StoreError::NotFound {
+                entity: "area",
+                field: "area",
+                key: area_code.to_string(),
+            });
+        }
+        self.coverage(area_code).await
+    }
+
     pub async fn coverage(&self, area_code: &str) -> Result<CoverageReport, StoreError> {
         let area = self.area(area_code).await?;
         let children = self

@@ -35,7 +35,12 @@ fn dose(id: &str, person: &str, product: &str, lot: &str, on: time::Date) -> Dos
         vaccinator: Some("vac-1".into()),
         override_reason: None,
         historical: false,
+        by: system(),
     }
+}
+
+fn system() -> vaxgrid_store::model::Actor {
+    vaxgrid_store::model::Actor::system("test")
 }
 
 fn new_id() -> String {
@@ -47,7 +52,7 @@ async fn dose_rules_idempotency_and_references(backend: &str) {
     let writer = DoseWriter::spawn(f.store.clone(), WriterConfig::default());
     let p = f
         .store
-        .create_person(person(1, "Nguyễn Văn An", "0665801", &[]), "t")
+        .create_person(person(1, "Nguyễn Văn An", "0665801", &[]), &system())
         .await
         .unwrap()
         .person;
@@ -90,7 +95,7 @@ async fn dose_rules_idempotency_and_references(backend: &str) {
     // Unknown references name their field; lot rules are refused.
     let q = f
         .store
-        .create_person(person(2, "Trần Thị Bình", "0665801", &[]), "t")
+        .create_person(person(2, "Trần Thị Bình", "0665801", &[]), &system())
         .await
         .unwrap()
         .person;
@@ -159,13 +164,16 @@ async fn corrections_and_merges_keep_counters_exact(backend: &str) {
     let writer = DoseWriter::spawn(f.store.clone(), WriterConfig::default());
     let a = f
         .store
-        .create_person(person(1, "Lê Văn Cường", "0665801", &["frontline"]), "t")
+        .create_person(
+            person(1, "Lê Văn Cường", "0665801", &["frontline"]),
+            &system(),
+        )
         .await
         .unwrap()
         .person;
     let b = f
         .store
-        .create_person(person(2, "Lê Văn Cường", "0665802", &[]), "t")
+        .create_person(person(2, "Lê Văn Cường", "0665802", &[]), &system())
         .await
         .unwrap()
         .person;
@@ -199,6 +207,7 @@ async fn corrections_and_merges_keep_counters_exact(backend: &str) {
         target_id: d1.clone(),
         reason: "wrong person".into(),
         author: "nurse-2".into(),
+        by: system(),
     };
     let WriteOutcome::Created(c) = writer
         .submit(WriteCommand::EnteredInError(fix.clone()))
@@ -220,6 +229,7 @@ async fn corrections_and_merges_keep_counters_exact(backend: &str) {
         target_id: d1.clone(),
         reason: "again".into(),
         author: "x".into(),
+        by: system(),
     };
     assert!(matches!(
         writer.submit(WriteCommand::EnteredInError(again)).await,
@@ -255,7 +265,7 @@ async fn corrections_and_merges_keep_counters_exact(backend: &str) {
         survivor_id: a.id.clone(),
         duplicate_id: b.id.clone(),
         reason: "same person".into(),
-        actor: "clerk".into(),
+        by: vaxgrid_store::model::Actor::system("clerk"),
     };
     assert!(matches!(
         writer
@@ -325,7 +335,7 @@ async fn random_workload_counters_equal_recount(backend: &str) {
             homes[i as usize % 4],
             groups[i as usize % 4],
         );
-        people.push(f.store.create_person(p, "t").await.unwrap().person.id);
+        people.push(f.store.create_person(p, &system()).await.unwrap().person.id);
     }
     let mut rng = fastrand::Rng::with_seed(20211);
     let mut recorded: Vec<String> = Vec::new();
@@ -362,12 +372,13 @@ async fn random_workload_counters_equal_recount(backend: &str) {
                     target_id: recorded[rng.usize(..recorded.len())].clone(),
                     reason: "typo".into(),
                     author: "qa".into(),
+                    by: system(),
                 }),
                 _ => WriteCommand::Merge(MergeRequest {
                     survivor_id: people[rng.usize(..people.len())].clone(),
                     duplicate_id: people[rng.usize(..people.len())].clone(),
                     reason: "dedupe".into(),
-                    actor: "qa".into(),
+                    by: vaxgrid_store::model::Actor::system("qa"),
                 }),
             };
             batch.push(cmd);
@@ -419,14 +430,14 @@ async fn registry_conflicts_duplicates_and_search(backend: &str) {
     let f = fixture(backend).await;
     let first = f
         .store
-        .create_person(person(7, "Nguyễn Văn Đức", "0665801", &[]), "t")
+        .create_person(person(7, "Nguyễn Văn Đức", "0665801", &[]), &system())
         .await
         .unwrap();
     assert!(first.possible_duplicates.is_empty());
     // Same ID number: 409 pointing at the existing record.
     match f
         .store
-        .create_person(person(7, "Someone Else", "0670001", &[]), "t")
+        .create_person(person(7, "Someone Else", "0670001", &[]), &system())
         .await
     {
         Err(StoreError::Conflict {
@@ -441,7 +452,7 @@ async fn registry_conflicts_duplicates_and_search(backend: &str) {
     // Same folded name, birth date and commune: accepted and flagged.
     let twin = f
         .store
-        .create_person(person(8, "NGUYEN  van duc", "0665802", &[]), "t")
+        .create_person(person(8, "NGUYEN  van duc", "0665802", &[]), &system())
         .await
         .unwrap();
     assert_eq!(twin.possible_duplicates, vec![first.person.id.clone()]);
@@ -452,6 +463,7 @@ async fn registry_conflicts_duplicates_and_search(backend: &str) {
             .search_persons(
                 &PersonQuery {
                     name: Some(q.into()),
+                    scope: vaxgrid_store::scope::Scope::All,
                     ..Default::default()
                 },
                 None,
@@ -466,6 +478,7 @@ async fn registry_conflicts_duplicates_and_search(backend: &str) {
         .search_persons(
             &PersonQuery {
                 phone: Some("0900000007".into()),
+                scope: vaxgrid_store::scope::Scope::All,
                 ..Default::default()
             },
             None,
@@ -479,13 +492,14 @@ async fn registry_conflicts_duplicates_and_search(backend: &str) {
         f.store
             .create_person(
                 person(20 + i, &format!("Hoàng Văn {i}"), "0670001", &[]),
-                "t",
+                &system(),
             )
             .await
             .unwrap();
     }
     let area_q = PersonQuery {
         area: Some("194".into()),
+        scope: vaxgrid_store::scope::Scope::All,
         ..Default::default()
     };
     let p1 = f.store.search_persons(&area_q, None, 3).await.unwrap();
@@ -521,8 +535,70 @@ async fn registry_conflicts_duplicates_and_search(backend: &str) {
     let mut district = person(40, "District Home", "193", &[]);
     district.home_area = "193".into();
     assert!(
-        matches!(f.store.create_person(district, "t").await, Err(StoreError::Invalid { field, .. }) if field == "home_area")
+        matches!(f.store.create_person(district, &system()).await, Err(StoreError::Invalid { field, .. }) if field == "home_area")
     );
+    // Scoped: a district's caller finds no one of another district, and a
+    // record outside answers as absent.
+    use vaxgrid_store::scope::Scope;
+    let other_district = Scope::Limited {
+        paths: vec!["/22/194/".into()],
+        sites: vec![],
+        persons: vec![],
+    };
+    let found = f
+        .store
+        .search_persons(
+            &PersonQuery {
+                name: Some("duc".into()),
+                scope: other_district.clone(),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert!(found.items.is_empty(), "{found:?}");
+    let unscoped = PersonQuery {
+        name: Some("duc".into()),
+        ..Default::default()
+    };
+    assert!(
+        f.store
+            .search_persons(&unscoped, None, 10)
+            .await
+            .unwrap()
+            .items
+            .is_empty(),
+        "no scope, no one"
+    );
+    assert!(matches!(
+        f.store.person_in(&first.person.id, &other_district).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let own = Scope::Limited {
+        paths: vec!["/22/193/".into()],
+        sites: vec![],
+        persons: vec![],
+    };
+    assert_eq!(
+        f.store.person_in(&first.person.id, &own).await.unwrap().id,
+        first.person.id
+    );
+    let outsider = vaxgrid_store::model::Actor {
+        name: "planner-b".into(),
+        address: None,
+        scope: other_district,
+    };
+    assert!(matches!(
+        f.store
+            .create_person(person(41, "Elsewhere", "0665801", &[]), &outsider)
+            .await,
+        Err(StoreError::NotFound {
+            field: "home_area",
+            ..
+        })
+    ));
     f.cleanup().await;
 }
 
@@ -569,7 +645,10 @@ async fn audit_chain_detects_tampering(backend: &str) {
     let f = fixture(backend).await;
     for i in 0..3 {
         f.store
-            .create_person(person(50 + i, "Đặng Văn Em", "0665801", &[]), "clerk")
+            .create_person(
+                person(50 + i, "Đặng Văn Em", "0665801", &[]),
+                &vaxgrid_store::model::Actor::system("clerk"),
+            )
             .await
             .unwrap();
     }
@@ -595,7 +674,7 @@ async fn coverage_report_rolls_up_the_subtree(backend: &str) {
             let groups: &[&str] = if k == 0 { &["frontline"] } else { &[] };
             let p = f
                 .store
-                .create_person(person(serial, "Bùi Văn Phúc", home, groups), "t")
+                .create_person(person(serial, "Bùi Văn Phúc", home, groups), &system())
                 .await
                 .unwrap()
                 .person;
@@ -666,7 +745,7 @@ async fn bulk_import_is_all_or_nothing_and_restores_indexes(backend: &str) {
         (serial as usize, p)
     };
     f.store
-        .create_person(person(5, "Registered Before", "0670001", &[]), "t")
+        .create_person(person(5, "Registered Before", "0670001", &[]), &system())
         .await
         .unwrap();
     let before = index_schema(&f.store).await;

@@ -273,6 +273,9 @@ pub async fn demo(file: &str, listen: &str, residents: usize, seed_only: bool) -
         println!("seeding a demo province into {file} …");
         let seeded = seed_reference(&store).await?;
         seed_people(&store, &seeded, residents).await?;
+        crate::accounts::ensure_first_admin(&store).await?;
+        // Hạ Long district and Quảng Ninh province of the demo tree.
+        crate::accounts::seed_demo_users(&store, &seeded.sites[0], "193", "22").await?;
         println!("demo ready in {:.1} s", started.elapsed().as_secs_f64());
     } else {
         println!("using the existing {file}");

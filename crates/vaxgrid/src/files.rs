@@ -307,7 +307,13 @@ pub async fn import_doses(file: &Path, database_url: &str) -> Result<ExitCode> {
     };
     let started = Instant::now();
     let mut bulk = vaxgrid_store::writer::BulkWriter::new(store);
-    let report = vaxgrid_server::dose_csv::import_doses(&mut bulk, counted, |_| {}).await?;
+    let report = vaxgrid_server::dose_csv::import_doses(
+        &mut bulk,
+        counted,
+        &vaxgrid_store::model::Actor::system("cli"),
+        |_| {},
+    )
+    .await?;
     progress.finish_and_clear();
     for e in report.errors.iter().take(50) {
         eprintln!("row {}: {}: {}", e.row, e.field, e.message);

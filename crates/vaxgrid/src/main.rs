@@ -2,6 +2,7 @@
 //! import and export bulk lists, check counters and the audit chain, and run
 //! the benchmarks.
 
+mod accounts;
 mod bench;
 mod demo;
 mod files;
@@ -80,6 +81,16 @@ enum Command {
     Check {
         #[command(flatten)]
         db: DbArgs,
+    },
+    /// Users and their roles.
+    User {
+        #[command(subcommand)]
+        what: accounts::UserWhat,
+    },
+    /// Machine tokens (bearer) for the API.
+    Token {
+        #[command(subcommand)]
+        what: accounts::TokenWhat,
     },
     /// Audit log tools.
     Audit {
@@ -282,6 +293,8 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         }
+        Command::User { what } => accounts::user(what).await?,
+        Command::Token { what } => accounts::token(what).await?,
         Command::Audit {
             what: AuditWhat::Verify { db },
         } => {

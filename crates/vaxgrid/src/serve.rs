@@ -28,6 +28,7 @@ pub async fn serve_store(
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
+    crate::accounts::ensure_first_admin(&store).await?;
     let mut state = AppState::new(store, WriterConfig::default());
     if let Some(dir) = &dcc.dcc_keys {
         state = state

@@ -146,7 +146,33 @@ async fn crash_rounds(backend: &str) {
         .as_nanos() as u64;
     println!("crash test on {backend}, random seed {seed_value}");
     let mut rng = fastrand::Rng::with_seed(seed_value);
-    let client = reqwest::Client::new();
+    // The clients come with a token made on the command line, as an
+    // operator would.
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_vaxgrid"))
+            .args(args)
+            .args(["--database-url", &scratch.url])
+            .output()
+            .expect("run vaxgrid");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    cli(&["user", "add", "crash-client", "--grant", "admin"]);
+    let made = cli(&["token", "create", "crash-client"]);
+    let token = made.rsplit(' ').next().unwrap().trim().to_string();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    let client = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap();
     let acked: Arc<Mutex<BTreeSet<String>>> = Arc::default();
     let next_person = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut pending: BTreeMap<String, String> = BTreeMap::new(); // dose id -> person id

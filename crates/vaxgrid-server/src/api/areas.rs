@@ -64,15 +64,17 @@ impl From<AreaBody> for NewArea {
 
 pub async fn create(
     State(app): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     ApiJson(body): ApiJson<AreaBody>,
 ) -> Result<(StatusCode, Json<Area>), ApiError> {
-    let area = app.store.create_area(body.into(), "api").await?;
+    let area = app.store.create_area(body.into(), &caller.name()).await?;
     Ok((StatusCode::CREATED, Json(area)))
 }
 
 /// CSV columns: code,parent_code,level,name,name_en. All rows or none.
 pub async fn import(
     State(app): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     CsvBody(bytes): CsvBody,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let mut reader = csv::ReaderBuilder::new()
@@ -98,7 +100,7 @@ pub async fn import(
     }
     let created = app
         .store
-        .create_areas(rows, "api")
+        .create_areas(rows, &caller.name())
         .await
         .map_err(|e| match e {
             vaxgrid_store::StoreError::Invalid { field, message } => {

@@ -27,11 +27,12 @@ pub async fn product(
 
 pub async fn create_product(
     State(app): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     ApiJson(p): ApiJson<Product>,
 ) -> Result<(StatusCode, Json<Product>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(app.store.create_product(&p, "api").await?),
+        Json(app.store.create_product(&p, &caller.name()).await?),
     ))
 }
 
@@ -77,6 +78,7 @@ fn released() -> LotStatus {
 
 pub async fn create_lot(
     State(app): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     ApiJson(b): ApiJson<LotBody>,
 ) -> Result<(StatusCode, Json<Lot>), ApiError> {
     let lot = Lot {
@@ -88,7 +90,7 @@ pub async fn create_lot(
     };
     Ok((
         StatusCode::CREATED,
-        Json(app.store.create_lot(&lot, "api").await?),
+        Json(app.store.create_lot(&lot, &caller.name()).await?),
     ))
 }
 
@@ -138,6 +140,7 @@ pub struct SiteBody {
 
 pub async fn create_site(
     State(app): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     ApiJson(b): ApiJson<SiteBody>,
 ) -> Result<(StatusCode, Json<Site>), ApiError> {
     let site = Site {
@@ -150,6 +153,6 @@ pub async fn create_site(
     };
     Ok((
         StatusCode::CREATED,
-        Json(app.store.create_site(&site, "api").await?),
+        Json(app.store.create_site(&site, &caller.name()).await?),
     ))
 }

@@ -169,12 +169,20 @@ pub struct IssueQuery {
 
 pub async fn issue(
     State(app): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<IssueQuery>,
 ) -> Result<Response, ApiError> {
     let dcc = dcc_of(&app)?;
     let id = uuid_field("id", &id)?;
-    let person = app.store.person(&id).await.map_err(ApiError::lookup)?;
+    let actor = caller
+        .actor(&app, vaxgrid_core::access::Permission::IssueCertificate)
+        .await?;
+    let person = app
+        .store
+        .read_person(&id, &actor)
+        .await
+        .map_err(ApiError::lookup)?;
     let history = app.store.history(&id).await.map_err(ApiError::lookup)?;
     let voided: HashSet<&str> = history
         .records
@@ -238,7 +246,7 @@ pub async fn issue(
             &last.id,
             &person.province_code,
             &b64(dcc.signer.kid()),
-            "api",
+            &actor.name,
         )
         .await?;
     let qr_failed = |e: vaxgrid_interop::qr::QrError| {

@@ -9,6 +9,11 @@ use serde::Deserialize;
 use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
 use vaxgrid_store::model::{CorrectionRequest, DoseRecord, DoseRequest};
 
+use axum::Extension;
+use vaxgrid_core::access::Permission;
+use vaxgrid_store::model::Actor;
+
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{uuid_field, ApiJson};
 use crate::AppState;
@@ -66,18 +71,20 @@ fn outcome_response(outcome: WriteOutcome) -> Response {
 
 pub async fn record(
     State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
     ApiJson(b): ApiJson<DoseBody>,
 ) -> Result<Response, ApiError> {
+    let by = caller.actor(&app, Permission::RecordDose).await?;
     let outcome = app
         .writer
-        .submit(WriteCommand::Dose(dose_request(b)?))
+        .submit(WriteCommand::Dose(dose_request(b, by)?))
         .await?;
     Ok(outcome_response(outcome))
 }
 
 /// Checks the shape of a dose (the rules that need the history are the
 /// writer's); shared by the JSON API and the CSV import.
-pub fn dose_request(b: DoseBody) -> Result<DoseRequest, ApiError> {
+pub fn dose_request(b: DoseBody, by: Actor) -> Result<DoseRequest, ApiError> {
     let id = uuid_field("id", &b.id)?;
     let person_id = uuid_field("person_id", &b.person_id)?;
     bounded("product_code", &b.product_code, 32)?;
@@ -124,11 +131,16 @@ pub fn dose_request(b: DoseBody) -> Result<DoseRequest, ApiError> {
         vaccinator: b.vaccinator,
         override_reason: b.override_reason,
         historical: b.historical,
+        by,
     })
 }
 
 /// Checks the shape of an entered-in-error record of dose `target`.
-pub fn correction_request(target: &str, b: CorrectionBody) -> Result<CorrectionRequest, ApiError> {
+pub fn correction_request(
+    target: &str,
+    b: CorrectionBody,
+    by: Actor,
+) -> Result<CorrectionRequest, ApiError> {
     let target_id = uuid_field("dose_id", target)?;
     let id = uuid_field("id", &b.id)?;
     bounded("reason", &b.reason, 500)?;
@@ -138,15 +150,23 @@ pub fn correction_request(target: &str, b: CorrectionBody) -> Result<CorrectionR
         target_id,
         reason: b.reason.trim().to_string(),
         author: b.author.trim().to_string(),
+        by,
     })
 }
 
 pub async fn get(
     State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<DoseRecord>, ApiError> {
     let id = uuid_field("id", &id)?;
-    Ok(Json(app.store.dose(&id).await.map_err(ApiError::lookup)?))
+    let actor = caller.actor(&app, Permission::ReadRegistry).await?;
+    Ok(Json(
+        app.store
+            .dose_in(&id, &actor.scope)
+            .await
+            .map_err(ApiError::lookup)?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -160,12 +180,14 @@ pub struct CorrectionBody {
 
 pub async fn entered_in_error(
     State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(target): Path<String>,
     ApiJson(b): ApiJson<CorrectionBody>,
 ) -> Result<Response, ApiError> {
-    let correction = correction_request(&target, b)?;
+    let by = caller.actor(&app, Permission::CorrectDose).await?;
+    let correction = correction_request(&target, b, by)?;
     app.store
-        .dose(&correction.target_id)
+        .dose_in(&correction.target_id, &correction.by.scope)
         .await
         .map_err(ApiError::lookup)?;
     let outcome = app
@@ -180,10 +202,12 @@ pub async fn entered_in_error(
 /// the answer counts them and lists each refused row with its column.
 pub async fn import(
     State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
     crate::extract::CsvBody(bytes): crate::extract::CsvBody,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let by = caller.actor(&app, Permission::ManageRegistry).await?;
     let mut bulk = vaxgrid_store::writer::BulkWriter::new(app.store.clone());
-    let report = crate::dose_csv::import_doses(&mut bulk, bytes.as_ref(), |_| {}).await?;
+    let report = crate::dose_csv::import_doses(&mut bulk, bytes.as_ref(), &by, |_| {}).await?;
     if let Some(header) = report.errors.iter().find(|e| e.row == 0) {
         return Err(ApiError::bad_request(
             header.field.clone(),

@@ -10,6 +10,10 @@ use vaxgrid_store::doses::{History, WriteCommand, WriteOutcome};
 use vaxgrid_store::model::{MergeRequest, NewPerson, Page, Person};
 use vaxgrid_store::persons::PersonQuery;
 
+use axum::Extension;
+use vaxgrid_core::access::Permission;
+
+use crate::auth::Caller;
 use crate::error::{ApiError, RowProblem};
 use crate::extract::{page_limit, uuid_field, ApiJson, ApiQuery, CsvBody};
 use crate::AppState;
@@ -32,8 +36,10 @@ pub struct PersonBody {
 
 pub async fn create(
     State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
     ApiJson(b): ApiJson<PersonBody>,
 ) -> Result<Response, ApiError> {
+    let actor = caller.actor(&app, Permission::WriteRegistry).await?;
     let id = match &b.id {
         Some(id) => uuid_field("id", id)?,
         None => uuid::Uuid::now_v7().to_string(),
@@ -56,7 +62,7 @@ pub async fn create(
         occupation: b.occupation.filter(|o| !o.trim().is_empty()),
         priority_groups: b.priority_groups,
     };
-    let created = app.store.create_person(new, "api").await?;
+    let created = app.store.create_person(new, &actor).await?;
     let location = format!("/api/v1/persons/{}", created.person.id);
     Ok((
         StatusCode::CREATED,
@@ -75,10 +81,16 @@ pub struct PersonView {
 
 pub async fn get(
     State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<PersonView>, ApiError> {
     let id = uuid_field("id", &id)?;
-    let person = app.store.person(&id).await.map_err(ApiError::lookup)?;
+    let actor = caller.actor(&app, Permission::ReadRegistry).await?;
+    let person = app
+        .store
+        .read_person(&id, &actor)
+        .await
+        .map_err(ApiError::lookup)?;
     let possible_duplicates = app.store.possible_duplicates(&person).await?;
     Ok(Json(PersonView {
         person,
@@ -99,8 +111,10 @@ pub struct SearchQuery {
 
 pub async fn search(
     State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
     ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> Result<Json<Page<Person>>, ApiError> {
+    let actor = caller.actor(&app, Permission::ReadRegistry).await?;
     let limit = page_limit(q.limit)?;
     if q.id_number.is_none() && q.phone.is_none() && q.name.is_none() && q.area.is_none() {
         return Err(ApiError::bad_request(
@@ -113,6 +127,7 @@ pub async fn search(
         phone: q.phone,
         name: q.name,
         area: q.area,
+        scope: actor.scope,
     };
     let page = app
         .store
@@ -134,11 +149,16 @@ pub async fn search(
 
 pub async fn history(
     State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<History>, ApiError> {
     let id = uuid_field("id", &id)?;
+    let actor = caller.actor(&app, Permission::ReadRegistry).await?;
     Ok(Json(
-        app.store.history(&id).await.map_err(ApiError::lookup)?,
+        app.store
+            .read_history(&id, &actor)
+            .await
+            .map_err(ApiError::lookup)?,
     ))
 }
 
@@ -151,12 +171,14 @@ pub struct MergeBody {
 
 pub async fn merge(
     State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<MergeBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let survivor_id = uuid_field("id", &id)?;
+    let actor = caller.actor(&app, Permission::ManageRegistry).await?;
     app.store
-        .person(&survivor_id)
+        .person_in(&survivor_id, &actor.scope)
         .await
         .map_err(ApiError::lookup)?;
     let duplicate_id = uuid_field("duplicate_id", &b.duplicate_id)?;
@@ -169,7 +191,7 @@ pub async fn merge(
             survivor_id,
             duplicate_id,
             reason: b.reason.trim().to_string(),
-            actor: "api".into(),
+            by: actor,
         }))
         .await?;
     match outcome {
@@ -193,8 +215,10 @@ pub async fn merge(
 /// nothing is written and the answer lists every bad row.
 pub async fn import(
     State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
     CsvBody(bytes): CsvBody,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let actor = caller.actor(&app, Permission::ManageRegistry).await?;
     let (people, mut errors) = crate::import::parse_persons_csv(bytes.as_ref());
     let total = people.len() + errors.len();
     let rows: Vec<usize> = people.iter().map(|(r, _)| *r).collect();
@@ -221,7 +245,23 @@ pub async fn import(
                 .collect(),
         });
     }
-    let n = app.store.insert_people(&placed, "api", |_| {}).await?;
+    if let Some(outside) = placed
+        .iter()
+        .position(|p| !actor.scope.covers_path(&p.area_path))
+    {
+        return Err(ApiError::Rows {
+            count: total,
+            errors: vec![RowProblem {
+                row: rows.get(outside).copied().unwrap_or(outside + 1),
+                field: "home_area".into(),
+                message: format!("area '{}' does not exist", placed[outside].new.home_area),
+            }],
+        });
+    }
+    let n = app
+        .store
+        .insert_people(&placed, &actor.name, |_| {})
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({ "imported": n })),

@@ -17,11 +17,15 @@ pub struct CoverageQuery {
 
 pub async fn coverage(
     State(app): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     ApiQuery(q): ApiQuery<CoverageQuery>,
 ) -> Result<Json<CoverageReport>, ApiError> {
+    let actor = caller
+        .actor(&app, vaxgrid_core::access::Permission::ReadReports)
+        .await?;
     Ok(Json(
         app.store
-            .coverage(&q.area)
+            .coverage_in(&q.area, &actor.scope)
             .await
             .map_err(ApiError::lookup)?,
     ))

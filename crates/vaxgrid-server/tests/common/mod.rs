@@ -55,12 +55,68 @@ impl TestApp {
         tokio::spawn(async move {
             let _ = vaxgrid_server::serve(served, listener).await;
         });
+        // Tests act as an administrator unless they ask for someone else.
+        let token = TestApp::make_user(&store, "admin", &["admin"]).await;
         TestApp {
             base,
-            client: reqwest::Client::new(),
+            client: TestApp::client_with(Some(&token)),
             store,
             scratch,
             state,
+        }
+    }
+
+    /// A client that sends this bearer token (or none).
+    pub fn client_with(token: Option<&str>) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(token) = token {
+            headers.insert(
+                reqwest::header::AUTHORIZATION,
+                format!("Bearer {token}").parse().unwrap(),
+            );
+        }
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// Creates a user holding `grants` (e.g. "planner:193") with the
+    /// password "pw-<username>", and returns a token of theirs.
+    pub async fn make_user(store: &Store, username: &str, grants: &[&str]) -> String {
+        let grants: Vec<vaxgrid_core::access::Grant> = grants
+            .iter()
+            .map(|g| vaxgrid_core::access::Grant::parse(g).unwrap())
+            .collect();
+        let hash = vaxgrid_server::auth::hash_password(&format!("pw-{username}")).unwrap();
+        store
+            .create_user(username, username, &hash, &grants, "test")
+            .await
+            .unwrap();
+        let token = vaxgrid_server::auth::new_token();
+        store
+            .create_token(
+                username,
+                "test",
+                &[],
+                &vaxgrid_server::auth::sha256_hex(&token),
+                "test",
+            )
+            .await
+            .unwrap();
+        token
+    }
+
+    /// Another client of the same server, acting as a new user with `grants`.
+    pub async fn as_user(&self, username: &str, grants: &[&str]) -> TestApp {
+        let token = TestApp::make_user(&self.store, username, grants).await;
+        TestApp {
+            base: self.base.clone(),
+            client: TestApp::client_with(Some(&token)),
+            store: self.store.clone(),
+            scratch: self.scratch.clone(),
+            state: self.state.clone(),
         }
     }
 

@@ -20,7 +20,7 @@ pub fn run(count: usize) -> Result<()> {
         .map(|i| {
             serde_json::json!({
                 "ver": "1.3.0",
-                "nam": {"fn": "Nguyễn", "fnt": "NGUYEN", "gn": format!("Văn {i}"), "gnt": format!("VAN<{i}")},
+                "nam": {"fn": "Nguyễn", "fnt": "NGUYEN", "gn": format!("Văn {i}"), "gnt": format!("VAN<{}", letters(i))},
                 "dob": "1980-05-17",
                 "v": [{"tg": "840539006", "vp": "J07BX03", "mp": "EU/1/21/1529", "ma": "ORG-100001699",
                        "dn": 2, "sd": 2, "dt": "2021-08-26", "co": "VN", "is": "Ministry of Health of Viet Nam",
@@ -110,4 +110,19 @@ pub fn run(count: usize) -> Result<()> {
         }
     );
     Ok(())
+}
+
+/// `i` written in capital letters (A, B, …, Z, BA, …): the DCC schema allows
+/// only A–Z and '<' in transliterated names.
+fn letters(mut i: usize) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'A' + (i % 26) as u8);
+        i /= 26;
+        if i == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
 }

@@ -74,13 +74,27 @@ pub async fn run(postgres: bool, clients: usize, count: usize) -> Result<()> {
     );
     store.insert_people(&placed, "bench", |_| {}).await?;
     store.analyze().await?;
+    // The clients sign in as a vaccinator-like machine: an administrator's token.
+    let admin = vaxgrid_core::access::Grant::parse("admin")?;
+    let hash = vaxgrid_server::auth::hash_password("bench")
+        .map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
+    store
+        .create_user("bench", "bench", &hash, &[admin], "bench")
+        .await?;
+    let (_, token) = crate::accounts::create_token(&store, "bench", "bench", &[]).await?;
     store.close().await;
     let (placed, spare) = placed.split_at(count);
     println!("seeded {count} persons on {backend}; starting the server");
 
     let (mut child, base) = spawn_server(&scratch.url).await?;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse()?,
+    );
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(clients)
+        .default_headers(headers)
         .build()?;
     let today = vaxgrid_store::format_date(vaxgrid_store::today());
     let lot = seeded.current_lots["AZ"].clone();
@@ -220,6 +234,7 @@ pub async fn run(postgres: bool, clients: usize, count: usize) -> Result<()> {
             vaccinator: Some("bench".into()),
             override_reason: None,
             historical: false,
+            by: vaxgrid_store::model::Actor::system("bench"),
         })
         .collect();
     let requests = Arc::new(requests);

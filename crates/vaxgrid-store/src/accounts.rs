@@ -1,0 +1,628 @@
+//! Users, their grants, web sessions, machine tokens and failed sign-ins.
+//! The store keeps hashes only: password hashes are made by the caller
+//! (Argon2id), session ids and tokens are kept as SHA-256.
+
+use sqlx::Row;
+use vaxgrid_core::access::{Grant, Role, ScopeKind};
+
+use crate::audit::{self, AuditEntry};
+use crate::error::StoreError;
+use crate::Store;
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub disabled: bool,
+}
+
+/// Who is calling, as the store knows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user: User,
+    /// The grants this call acts with (a token may carry fewer than its user).
+    pub grants: Vec<Grant>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TokenInfo {
+    pub id: String,
+    pub username: String,
+    pub name: String,
+    pub grants: Vec<String>,
+    pub created_at: String,
+    pub revoked: bool,
+}
+
+fn user_from_row(r: &sqlx::any::AnyRow) -> Result<User, StoreError> {
+    Ok(User {
+        id: r.try_get("id")?,
+        username: r.try_get("username")?,
+        display_name: r.try_get("display_name")?,
+        password_hash: r.try_get("password_hash")?,
+        disabled: r.try_get::<i64, _>("disabled")? != 0,
+    })
+}
+
+const USER_COLUMNS: &str = "id, username, display_name, password_hash, disabled";
+
+fn no_user(username: &str) -> StoreError {
+    StoreError::NotFound {
+        entity: "user",
+        field: "username",
+        key: username.to_string(),
+    }
+}
+
+fn check_username(username: &str) -> Result<(), StoreError> {
+    let ok = (3..=64).contains(&username.len())
+        && username
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::invalid(
+            "username",
+            "a user name is 3 to 64 characters: letters, digits, '.', '_', '-', '@'",
+        ))
+    }
+}
+
+impl Store {
+    /// Checks that a grant's scope names something that exists.
+    async fn check_grant(&self, g: &Grant) -> Result<(), StoreError> {
+        let missing = |entity, key: &str| StoreError::NotFound {
+            entity,
+            field: "scope",
+            key: key.to_string(),
+        };
+        match g.role.scope_kind() {
+            ScopeKind::Global => Ok(()),
+            ScopeKind::Area => self
+                .area(&g.scope)
+                .await
+                .map(|_| ())
+                .map_err(|_| missing("area", &g.scope)),
+            ScopeKind::Site => self
+                .site(&g.scope)
+                .await
+                .map(|_| ())
+                .map_err(|_| missing("site", &g.scope)),
+            ScopeKind::Person => self
+                .person(&g.scope)
+                .await
+                .map(|_| ())
+                .map_err(|_| missing("person", &g.scope)),
+        }
+    }
+
+    pub async fn create_user(
+        &self,
+        username: &str,
+        display_name: &str,
+        password_hash: &str,
+        grants: &[Grant],
+        actor: &str,
+    ) -> Result<User, StoreError> {
+        check_username(username)?;
+        for g in grants {
+            self.check_grant(g).await?;
+        }
+        if self.user_by_name(username).await?.is_some() {
+            return Err(StoreError::Conflict {
+                field: "username",
+                message: format!("the user name {username} is taken"),
+                existing: None,
+            });
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO users (id, username, display_name, password_hash, disabled, created_at) \
+             VALUES ($1, $2, $3, $4, 0, $5)",
+        )
+        .bind(&id)
+        .bind(username)
+        .bind(display_name)
+        .bind(password_hash)
+        .bind(crate::now_micros())
+        .execute(&mut *tx)
+        .await?;
+        for g in grants {
+            sqlx::query("INSERT INTO grants (user_id, role, scope) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(&id)
+                .bind(g.role.as_str())
+                .bind(&g.scope)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let grants: Vec<String> = grants.iter().map(Grant::to_string).collect();
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::new(
+                actor,
+                "create",
+                "user",
+                username,
+                serde_json::json!({"grants": grants}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        self.user_by_name(username)
+            .await?
+            .ok_or_else(|| no_user(username))
+    }
+
+    pub async fn user_by_name(&self, username: &str) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
+        ))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    pub async fn users(&self) -> Result<Vec<(User, Vec<Grant>)>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY username"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let u = user_from_row(r)?;
+            let g = self.grants_of(&u.id).await?;
+            out.push((u, g));
+        }
+        Ok(out)
+    }
+
+    pub async fn grants_of(&self, user_id: &str) -> Result<Vec<Grant>, StoreError> {
+        let rows =
+            sqlx::query("SELECT role, scope FROM grants WHERE user_id = $1 ORDER BY role, scope")
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .filter_map(|r| {
+                let role: String = r.try_get("role").ok()?;
+                let scope: String = r.try_get("scope").ok()?;
+                Some(Role::parse(&role).map(|role| Grant { role, scope }))
+            })
+            .flatten()
+            .map(Ok)
+            .collect()
+    }
+
+    /// Changes a user's account in one audited transaction.
+    async fn change_user(
+        &self,
+        username: &str,
+        sql: &str,
+        value: Option<&str>,
+        action: &str,
+        actor: &str,
+        details: serde_json::Value,
+    ) -> Result<User, StoreError> {
+        let user = self
+            .user_by_name(username)
+            .await?
+            .ok_or_else(|| no_user(username))?;
+        let mut tx = self.begin_write().await?;
+        let mut q = sqlx::query(sql).bind(&user.id);
+        if let Some(v) = value {
+            q = q.bind(v);
+        }
+        q.execute(&mut *tx).await?;
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::new(actor, action, "user", username, details)],
+        )
+        .await?;
+        tx.commit().await?;
+        self.user_by_name(username)
+            .await?
+            .ok_or_else(|| no_user(username))
+    }
+
+    /// Sets a new password hash; the user's sessions end.
+    pub async fn set_password(
+        &self,
+        username: &str,
+        password_hash: &str,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        self.change_user(
+            username,
+            "UPDATE users SET password_hash = $2 WHERE id = $1",
+            Some(password_hash),
+            "set_password",
+            actor,
+            serde_json::json!({}),
+        )
+        .await?;
+        self.end_sessions(username).await
+    }
+
+    /// Disables (or enables) a user; a disabled user's sessions and tokens stop working at once.
+    pub async fn set_disabled(
+        &self,
+        username: &str,
+        disabled: bool,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        let sql = if disabled {
+            "UPDATE users SET disabled = 1 WHERE id = $1"
+        } else {
+            "UPDATE users SET disabled = 0 WHERE id = $1"
+        };
+        self.change_user(
+            username,
+            sql,
+            None,
+            if disabled { "disable" } else { "enable" },
+            actor,
+            serde_json::json!({}),
+        )
+        .await?;
+        self.end_sessions(username).await
+    }
+
+    async fn end_sessions(&self, username: &str) -> Result<(), StoreError> {
+        let user = self
+            .user_by_name(username)
+            .await?
+            .ok_or_else(|| no_user(username))?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(&user.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds (`give`) or removes a grant, audited.
+    pub async fn set_grant(
+        &self,
+        username: &str,
+        g: &Grant,
+        give: bool,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        if give {
+            self.check_grant(g).await?;
+        }
+        let user = self
+            .user_by_name(username)
+            .await?
+            .ok_or_else(|| no_user(username))?;
+        let mut tx = self.begin_write().await?;
+        let sql = if give {
+            "INSERT INTO grants (user_id, role, scope) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+        } else {
+            "DELETE FROM grants WHERE user_id = $1 AND role = $2 AND scope = $3"
+        };
+        sqlx::query(sql)
+            .bind(&user.id)
+            .bind(g.role.as_str())
+            .bind(&g.scope)
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::new(
+                actor,
+                if give { "grant" } else { "revoke" },
+                "user",
+                username,
+                serde_json::json!({"grant": g.to_string()}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Starts a web session (its id kept as SHA-256).
+    pub async fn create_session(
+        &self,
+        user_id: &str,
+        id_sha256: &str,
+        csrf: &str,
+    ) -> Result<(), StoreError> {
+        let now = crate::now_micros();
+        let mut tx = self.begin_write().await?;
+        sqlx::query("INSERT INTO sessions (id_sha256, user_id, csrf, created_at, last_seen) VALUES ($1, $2, $3, $4, $4)")
+            .bind(id_sha256)
+            .bind(user_id)
+            .bind(csrf)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The session's user and CSRF token, if it exists, has been used within
+    /// `idle_micros` and began within `absolute_micros`; using it renews the
+    /// idle clock. An expired session is removed.
+    pub async fn session(
+        &self,
+        id_sha256: &str,
+        idle_micros: i64,
+        absolute_micros: i64,
+    ) -> Result<Option<(Principal, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT user_id, csrf, created_at, last_seen FROM sessions WHERE id_sha256 = $1",
+        )
+        .bind(id_sha256)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let now = crate::now_micros();
+        let created: i64 = row.try_get("created_at")?;
+        let last_seen: i64 = row.try_get("last_seen")?;
+        let user_id: String = row.try_get("user_id")?;
+        let csrf: String = row.try_get("csrf")?;
+        let mut tx = self.begin_write().await?;
+        if now - last_seen > idle_micros || now - created > absolute_micros {
+            sqlx::query("DELETE FROM sessions WHERE id_sha256 = $1")
+                .bind(id_sha256)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(None);
+        }
+        // Renew at most once a minute: a busy page does not write on every request.
+        if now - last_seen > 60_000_000 {
+            sqlx::query("UPDATE sessions SET last_seen = $2 WHERE id_sha256 = $1")
+                .bind(id_sha256)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(self.principal(&user_id, None).await?.map(|p| (p, csrf)))
+    }
+
+    pub async fn end_session(&self, id_sha256: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM sessions WHERE id_sha256 = $1")
+            .bind(id_sha256)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The enabled user with this id and the grants a call acts with
+    /// (`only`, when a token narrows them, else all the user's grants).
+    async fn principal(
+        &self,
+        user_id: &str,
+        only: Option<Vec<Grant>>,
+    ) -> Result<Option<Principal>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(user) = row.as_ref().map(user_from_row).transpose()? else {
+            return Ok(None);
+        };
+        if user.disabled {
+            return Ok(None);
+        }
+        let held = self.grants_of(&user.id).await?;
+        // A token acts with the grants it was made with that its user still holds.
+        let grants = match only {
+            Some(only) => only.into_iter().filter(|g| held.contains(g)).collect(),
+            None => held,
+        };
+        Ok(Some(Principal { user, grants }))
+    }
+
+    /// Records a machine token (its SHA-256) for a user, acting with
+    /// `grants` (all the user's when empty). Returns the token's id.
+    pub async fn create_token(
+        &self,
+        username: &str,
+        name: &str,
+        grants: &[Grant],
+        token_sha256: &str,
+        actor: &str,
+    ) -> Result<String, StoreError> {
+        let user = self
+            .user_by_name(username)
+            .await?
+            .ok_or_else(|| no_user(username))?;
+        let held = self.grants_of(&user.id).await?;
+        if let Some(g) = grants.iter().find(|g| !held.contains(g)) {
+            return Err(StoreError::invalid(
+                "grants",
+                format!("{username} does not hold {g}: a token acts with its user's grants only"),
+            ));
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        let names: Vec<String> = grants.iter().map(Grant::to_string).collect();
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO api_tokens (id, token_sha256, user_id, name, grants, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&id)
+        .bind(token_sha256)
+        .bind(&user.id)
+        .bind(name)
+        .bind(serde_json::to_string(&names).unwrap_or_default())
+        .bind(crate::now_micros())
+        .execute(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::new(
+                actor,
+                "create",
+                "token",
+                &id,
+                serde_json::json!({"user": username, "name": name, "grants": names}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Who a token acts for, unless it was revoked or its user disabled.
+    pub async fn token_principal(
+        &self,
+        token_sha256: &str,
+    ) -> Result<Option<Principal>, StoreError> {
+        let row = sqlx::query(
+            "SELECT user_id, grants FROM api_tokens WHERE token_sha256 = $1 AND revoked_at IS NULL",
+        )
+        .bind(token_sha256)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let user_id: String = row.try_get("user_id")?;
+        let names: Vec<String> =
+            serde_json::from_str(&row.try_get::<String, _>("grants")?).unwrap_or_default();
+        let only: Vec<Grant> = names.iter().filter_map(|n| Grant::parse(n).ok()).collect();
+        self.principal(&user_id, (!only.is_empty()).then_some(only))
+            .await
+    }
+
+    pub async fn revoke_token(&self, id: &str, actor: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .bind(crate::now_micros())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                entity: "token",
+                field: "id",
+                key: id.to_string(),
+            });
+        }
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::new(
+                actor,
+                "revoke",
+                "token",
+                id,
+                serde_json::json!({}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT t.id, u.username, t.name, t.grants, t.created_at, t.revoked_at FROM api_tokens t \
+             JOIN users u ON u.id = t.user_id ORDER BY t.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TokenInfo {
+                    id: r.try_get("id")?,
+                    username: r.try_get("username")?,
+                    name: r.try_get("name")?,
+                    grants: serde_json::from_str(&r.try_get::<String, _>("grants")?)
+                        .unwrap_or_default(),
+                    created_at: crate::format_instant(r.try_get("created_at")?),
+                    revoked: r.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+                })
+            })
+            .collect()
+    }
+
+    /// Until when sign-ins for this user name are locked (Unix micros), if they are.
+    pub async fn login_locked_until(&self, username: &str) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT locked_until FROM login_failures WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?;
+        let until = match row {
+            Some(r) => r.try_get::<i64, _>("locked_until")?,
+            None => 0,
+        };
+        Ok((until > crate::now_micros()).then_some(until))
+    }
+
+    /// Counts a failed sign-in; after `limit` in a row the name is locked
+    /// for `lock_micros`. Returns the lock's end when this failure set it.
+    pub async fn login_failed(
+        &self,
+        username: &str,
+        limit: i64,
+        lock_micros: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let now = crate::now_micros();
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO login_failures (username, failures, locked_until) VALUES ($1, 1, 0) \
+             ON CONFLICT (username) DO UPDATE SET failures = login_failures.failures + 1",
+        )
+        .bind(username)
+        .execute(&mut *tx)
+        .await?;
+        let failures: i64 = sqlx::query("SELECT failures FROM login_failures WHERE username = $1")
+            .bind(username)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("failures")?;
+        let locked = if failures >= limit {
+            let until = now + lock_micros;
+            sqlx::query(
+                "UPDATE login_failures SET failures = 0, locked_until = $2 WHERE username = $1",
+            )
+            .bind(username)
+            .bind(until)
+            .execute(&mut *tx)
+            .await?;
+            Some(until)
+        } else {
+            None
+        };
+        tx.commit().await?;
+        Ok(locked)
+    }
+
+    pub async fn login_succeeded(&self, username: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM login_failures WHERE username = $1")
+            .bind(username)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Appends an audit entry for something a caller did or read.
+    pub async fn audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        audit::append(&mut tx, self.backend, &[entry]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
