@@ -283,3 +283,103 @@ fn export_then_import_carries_persons_and_doses_across() {
     tokio_cleanup(from);
     tokio_cleanup(to);
 }
+
+#[test]
+fn users_and_tokens_on_the_command_line() {
+    let scratch = Scratch::sqlite();
+    let url = scratch.url.clone();
+    let out = vaxgrid(&[
+        "demo",
+        "--seed-only",
+        "--residents",
+        "20",
+        "--file",
+        url.trim_start_matches("sqlite://"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The first administrator's password is shown once.
+    assert!(
+        text(&out.stderr).contains("created the administrator 'admin'; password (shown once): ")
+    );
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--database-url", url.as_str()]);
+        vaxgrid(&all)
+    };
+    let out = run(&[
+        "user",
+        "add",
+        "lan",
+        "--grant",
+        "planner:193",
+        "--name",
+        "Lan",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("password (shown once): "));
+    for (args, wrong) in [
+        (
+            vec!["user", "add", "lan2", "--grant", "planner"],
+            "holds on an area",
+        ),
+        (
+            vec!["user", "add", "lan3", "--grant", "nurse:S1"],
+            "is not a role",
+        ),
+        (
+            vec!["user", "add", "lan4", "--grant", "planner:999"],
+            "area '999' does not exist",
+        ),
+        (vec!["user", "add", "lan", "--grant", "admin"], "taken"),
+        (
+            vec!["token", "create", "nobody"],
+            "user 'nobody' does not exist",
+        ),
+    ] {
+        let out = run(&args);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(wrong),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let out = run(&["user", "grant", "lan", "statistics_officer:22"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(&[
+        "token",
+        "create",
+        "lan",
+        "--name",
+        "his",
+        "--grant",
+        "planner:193",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let id = text(&out.stdout)
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let listed = text(&run(&["token", "list"]).stdout);
+    assert!(
+        listed.contains(&id) && listed.contains("active") && !listed.contains("vxg_"),
+        "{listed}"
+    );
+    let out = run(&["token", "revoke", &id]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&run(&["token", "list"]).stdout).contains("revoked"));
+    let out = run(&["user", "revoke", "lan", "statistics_officer:22"]);
+    assert!(out.status.success());
+    let out = run(&["user", "disable", "lan"]);
+    assert!(out.status.success());
+    let users = text(&run(&["user", "list"]).stdout);
+    assert!(users.contains("lan\tdisabled\tplanner:193"), "{users}");
+    assert!(
+        users.contains("vaccinator\tenabled\tvaccinator:"),
+        "the demo's users: {users}"
+    );
+    let out = run(&["audit", "verify"]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    tokio_cleanup(scratch);
+}

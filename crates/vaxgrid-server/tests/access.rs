@@ -1,0 +1,529 @@
+//! Who may do what, over real HTTP: the authorization matrix read from the
+//! router's own route table, area and site scoping, tokens, sessions,
+//! CSRF and the sign-in lockout.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::{dose_body, new_id, on_both_backends, TestApp};
+use serde_json::{json, Value};
+
+on_both_backends!(
+    every_route_answers_every_role_as_declared,
+    a_district_sees_only_its_district,
+    a_vaccinator_records_only_at_their_site,
+);
+
+/// Who may call each route: the test's own statement of the policy, kept
+/// apart from the route table so that a wrong policy there fails here. A
+/// route missing from this list fails the test.
+fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> {
+    const PUBLIC: &[&str] = &["*"];
+    const SIGNED_IN: &[&str] = &[
+        "admin",
+        "planner",
+        "statistics_officer",
+        "registrar",
+        "screener",
+        "vaccinator",
+        "observer",
+        "trainer",
+        "epidemic_responder",
+        "verifier",
+        "resident",
+    ];
+    const REFERENCE: &[&str] = &[
+        "admin",
+        "planner",
+        "statistics_officer",
+        "registrar",
+        "screener",
+        "vaccinator",
+        "observer",
+        "trainer",
+        "epidemic_responder",
+        "verifier",
+    ];
+    const ADMIN: &[&str] = &["admin"];
+    const READ_REGISTRY: &[&str] = &[
+        "admin",
+        "planner",
+        "statistics_officer",
+        "registrar",
+        "screener",
+        "vaccinator",
+        "observer",
+        "epidemic_responder",
+        "resident",
+    ];
+    const WRITE_REGISTRY: &[&str] = &["admin", "planner", "registrar"];
+    const MANAGE_REGISTRY: &[&str] = &["admin", "planner"];
+    const RECORD: &[&str] = &["admin", "vaccinator"];
+    const REPORTS: &[&str] = &[
+        "admin",
+        "planner",
+        "statistics_officer",
+        "epidemic_responder",
+    ];
+    const CERTIFICATE: &[&str] = &["admin", "planner", "registrar", "vaccinator", "resident"];
+    const EXCHANGE: &[&str] = &["admin", "registrar", "vaccinator"];
+    HashMap::from([
+        (("GET", "/"), PUBLIC),
+        (("GET", "/login"), PUBLIC),
+        (("POST", "/login"), PUBLIC),
+        (("POST", "/logout"), PUBLIC),
+        (("GET", "/verify"), PUBLIC),
+        (("GET", "/healthz"), PUBLIC),
+        (("GET", "/metrics"), ADMIN),
+        (("GET", "/api/v1/openapi.json"), PUBLIC),
+        (("GET", "/api/v1/me"), SIGNED_IN),
+        (("GET", "/api/v1/areas"), REFERENCE),
+        (("POST", "/api/v1/areas"), ADMIN),
+        (("POST", "/api/v1/areas/import"), ADMIN),
+        (("GET", "/api/v1/areas/{code}"), REFERENCE),
+        (("GET", "/api/v1/persons"), READ_REGISTRY),
+        (("POST", "/api/v1/persons"), WRITE_REGISTRY),
+        (("POST", "/api/v1/persons/import"), MANAGE_REGISTRY),
+        (("GET", "/api/v1/persons/{id}"), READ_REGISTRY),
+        (("GET", "/api/v1/persons/{id}/doses"), READ_REGISTRY),
+        (("POST", "/api/v1/persons/{id}/merge"), MANAGE_REGISTRY),
+        (("POST", "/api/v1/persons/{id}/certificate"), CERTIFICATE),
+        (("GET", "/api/v1/products"), REFERENCE),
+        (("POST", "/api/v1/products"), ADMIN),
+        (("GET", "/api/v1/products/{code}"), REFERENCE),
+        (("GET", "/api/v1/lots"), REFERENCE),
+        (("POST", "/api/v1/lots"), ADMIN),
+        (
+            ("GET", "/api/v1/lots/{product_code}/{lot_number}"),
+            REFERENCE,
+        ),
+        (("GET", "/api/v1/sites"), REFERENCE),
+        (("POST", "/api/v1/sites"), ADMIN),
+        (("GET", "/api/v1/sites/{code}"), REFERENCE),
+        (("POST", "/api/v1/doses"), RECORD),
+        (("POST", "/api/v1/doses/import"), MANAGE_REGISTRY),
+        (("GET", "/api/v1/doses/{id}"), READ_REGISTRY),
+        (("POST", "/api/v1/doses/{id}/entered-in-error"), RECORD),
+        (("GET", "/api/v1/reports/coverage"), REPORTS),
+        (("GET", "/api/v1/dcc/trust-list"), PUBLIC),
+        (("POST", "/api/v1/dcc/verify"), PUBLIC),
+        (("POST", "/api/v1/dcc/verify-image"), PUBLIC),
+        (("GET", "/api/v1/dcc/revocation-list"), PUBLIC),
+        (("GET", "/fhir/metadata"), PUBLIC),
+        (("POST", "/fhir"), EXCHANGE),
+        (("GET", "/fhir/Patient/{id}"), READ_REGISTRY),
+        (("GET", "/fhir/Immunization"), READ_REGISTRY),
+        (("GET", "/fhir/Immunization/{id}"), READ_REGISTRY),
+        (("POST", "/hl7/v2"), EXCHANGE),
+    ])
+}
+
+/// Persons inside (district 193) and outside (district 194), one dose each,
+/// a second site in 194, and one user per role (scoped to 193 or site S1).
+struct World {
+    app: TestApp,
+    inside: String,
+    outside: String,
+    inside_dose: String,
+    outside_dose: String,
+    callers: Vec<(&'static str, TestApp)>,
+}
+
+async fn world(backend: &str) -> World {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let (s, b) = app
+        .post(
+            "/api/v1/sites",
+            &json!({"code": "S2", "name": "Trạm Y tế Ka Long", "kind": "commune_health_station", "area_code": "06700", "stations": 1, "daily_capacity": 100}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let inside = app.person(301, "Nguyễn Văn Trong").await;
+    let (s, b) = app
+        .post(
+            "/api/v1/persons",
+            &json!({"id_type": "cccd", "id_number": "022080000302", "full_name": "Trần Văn Ngoài",
+                    "birth_date": "1980-05-17", "sex": "male", "home_area": "06700"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let outside = b["person"]["id"].as_str().unwrap().to_string();
+    let mut doses = Vec::new();
+    for (person, site) in [(&inside, "S1"), (&outside, "S2")] {
+        let mut body = dose_body(&new_id(), person, "2021-07-01");
+        body["site_code"] = json!(site);
+        let (s, d) = app.post("/api/v1/doses", &body).await;
+        assert_eq!(s, 201, "{d}");
+        doses.push(d["id"].as_str().unwrap().to_string());
+    }
+    let mut callers = Vec::new();
+    for (role, grant) in [
+        ("admin", "admin".to_string()),
+        ("planner", "planner:193".into()),
+        ("statistics_officer", "statistics_officer:193".into()),
+        ("registrar", "registrar:S1".into()),
+        ("screener", "screener:S1".into()),
+        ("vaccinator", "vaccinator:S1".into()),
+        ("observer", "observer:S1".into()),
+        ("trainer", "trainer".into()),
+        ("epidemic_responder", "epidemic_responder:193".into()),
+        ("verifier", "verifier".into()),
+        ("resident", format!("resident:{inside}")),
+    ] {
+        callers.push((role, app.as_user(&format!("u-{role}"), &[&grant]).await));
+    }
+    World {
+        app,
+        inside,
+        outside,
+        inside_dose: doses[0].clone(),
+        outside_dose: doses[1].clone(),
+        callers,
+    }
+}
+
+fn fill(path: &str, person: &str, dose: &str) -> String {
+    let filled = path
+        .replace("{product_code}", "AZ")
+        .replace("{lot_number}", "AZ-1");
+    let code = if filled.starts_with("/api/v1/products") {
+        "AZ"
+    } else if filled.starts_with("/api/v1/sites") {
+        "S1"
+    } else {
+        "193"
+    };
+    let id = if filled.contains("/doses/") || filled.contains("Immunization/") {
+        dose
+    } else {
+        person
+    };
+    let mut url = filled.replace("{code}", code).replace("{id}", id);
+    if url == "/api/v1/reports/coverage" {
+        url.push_str("?area=193");
+    }
+    url
+}
+
+async fn call(client: &reqwest::Client, base: &str, method: &str, url: &str) -> u16 {
+    let request = match method {
+        "GET" => client.get(format!("{base}{url}")),
+        _ => client.post(format!("{base}{url}")).json(&json!({})),
+    };
+    let status = request.send().await.expect("send").status().as_u16();
+    assert_ne!(status, 500, "{method} {url}");
+    status
+}
+
+async fn every_route_answers_every_role_as_declared(backend: &str) {
+    let w = world(backend).await;
+    let expected = expected();
+    let anonymous = TestApp::client_with(None);
+    for route in vaxgrid_server::routes() {
+        let method = route.method.as_str();
+        let allowed = expected.get(&(method, route.path)).unwrap_or_else(|| {
+            panic!(
+                "{method} {} has no expected policy in this matrix",
+                route.path
+            )
+        });
+        let url = fill(route.path, &w.inside, &w.inside_dose);
+        let public = allowed == &["*"];
+        let s = call(&anonymous, &w.app.base, method, &url).await;
+        if public {
+            assert!(s != 401 && s != 403, "anonymous {method} {url}: {s}");
+        } else {
+            assert_eq!(s, 401, "anonymous {method} {url}");
+        }
+        for (role, caller) in &w.callers {
+            let s = call(&caller.client, &w.app.base, method, &url).await;
+            if public || allowed.contains(role) {
+                assert!(s != 401 && s != 403, "{role} {method} {url}: {s} (allowed)");
+            } else {
+                assert_eq!(s, 403, "{role} {method} {url} (denied)");
+            }
+        }
+        // A record outside the caller's area answers as absent.
+        if route.path.contains("{id}") && method == "GET" {
+            let outside = fill(route.path, &w.outside, &w.outside_dose);
+            for (role, caller) in &w.callers {
+                if matches!(
+                    *role,
+                    "planner" | "statistics_officer" | "epidemic_responder" | "resident"
+                ) && allowed.contains(role)
+                {
+                    let s = call(&caller.client, &w.app.base, method, &outside).await;
+                    assert_eq!(s, 404, "{role} {method} {outside}");
+                }
+            }
+        }
+    }
+    w.app.cleanup().await;
+}
+
+async fn a_district_sees_only_its_district(backend: &str) {
+    let w = world(backend).await;
+    let planner = &w.callers.iter().find(|(r, _)| *r == "planner").unwrap().1;
+    let (s, _) = planner.get(&format!("/api/v1/persons/{}", w.outside)).await;
+    assert_eq!(s, 404);
+    let (s, p) = planner.get(&format!("/api/v1/persons/{}", w.inside)).await;
+    assert_eq!(s, 200, "{p}");
+    let (s, found) = planner.get("/api/v1/persons?name=van").await;
+    assert_eq!(s, 200);
+    let ids: Vec<&str> = found["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [w.inside.as_str()], "{found}");
+    // The province report would show district 194: refused as absent.
+    let (s, _) = planner.get("/api/v1/reports/coverage?area=22").await;
+    assert_eq!(s, 404);
+    let (s, _) = planner.get("/api/v1/reports/coverage?area=194").await;
+    assert_eq!(s, 404);
+    let (s, report) = planner.get("/api/v1/reports/coverage?area=193").await;
+    assert_eq!(s, 200, "{report}");
+    assert!(!report.to_string().contains("\"194\""), "{report}");
+    let (s, _) = planner
+        .get(&format!("/api/v1/doses/{}", w.outside_dose))
+        .await;
+    assert_eq!(s, 404);
+    // A person registered in another district is refused as if the area did not exist.
+    let (s, p) = planner
+        .post(
+            "/api/v1/persons",
+            &json!({"id_type": "cccd", "id_number": "022080000303", "full_name": "Lê Văn Ba",
+                    "birth_date": "1980-05-17", "sex": "male", "home_area": "06700"}),
+        )
+        .await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (422, Some("home_area")),
+        "{p}"
+    );
+    // Reads of a person's record are in the audit log with who read it.
+    let (s, _) = w.app.get("/api/v1/me").await;
+    assert_eq!(s, 200);
+    let (_, broken) = w.app.store.verify_audit().await.unwrap();
+    assert!(broken.is_none());
+    w.app.cleanup().await;
+}
+
+async fn a_vaccinator_records_only_at_their_site(backend: &str) {
+    let w = world(backend).await;
+    let vaccinator = &w
+        .callers
+        .iter()
+        .find(|(r, _)| *r == "vaccinator")
+        .unwrap()
+        .1;
+    let mut at_other_site = dose_body(&new_id(), &w.inside, "2021-08-15");
+    at_other_site["site_code"] = json!("S2");
+    let (s, p) = vaccinator.post("/api/v1/doses", &at_other_site).await;
+    assert_eq!(s, 403, "{p}");
+    assert_eq!(p["errors"][0]["field"], "site_code");
+    let (s, d) = vaccinator
+        .post(
+            "/api/v1/doses",
+            &dose_body(&new_id(), &w.inside, "2021-08-15"),
+        )
+        .await;
+    assert_eq!(s, 201, "{d}");
+    // The audit log names the vaccinator.
+    let (n, broken) = w.app.store.verify_audit().await.unwrap();
+    assert!(n > 0 && broken.is_none());
+    w.app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_sessions_csrf_and_lockout() {
+    let app = TestApp::start("sqlite").await;
+    app.seed().await;
+    let token = TestApp::make_user(&app.store, "clerk", &["registrar:S1"]).await;
+    let client = TestApp::client_with(Some(&token));
+    let me = |client: reqwest::Client| {
+        let base = app.base.clone();
+        async move {
+            client
+                .get(format!("{base}/api/v1/me"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(me(client.clone()).await, 200);
+    // Revoked: refused at once.
+    let tokens = app.store.tokens().await.unwrap();
+    let id = &tokens.iter().find(|t| t.username == "clerk").unwrap().id;
+    app.store.revoke_token(id, "test").await.unwrap();
+    assert_eq!(me(client.clone()).await, 401);
+    // Malformed credentials: 401 problem+json, never 500.
+    for header in [
+        "Basic YWxhZGRpbjpvcGVu",
+        "Bearer ",
+        "Bearer vxg_nope",
+        &format!("Bearer {}", "x".repeat(5000)),
+    ] {
+        let r = reqwest::Client::new()
+            .get(format!("{}/api/v1/me", app.base))
+            .header("authorization", header)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 401, "{header:.20}");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+    }
+
+    // Sign in with a browser-like client.
+    let hash = vaxgrid_server::auth::hash_password("right-password").unwrap();
+    let grant = vaxgrid_core::access::Grant::parse("registrar:S1").unwrap();
+    app.store
+        .create_user("nurse", "Nurse", &hash, &[grant], "test")
+        .await
+        .unwrap();
+    let browser = TestApp::client_with(None);
+    let page = browser
+        .get(format!("{}/login", app.base))
+        .send()
+        .await
+        .unwrap();
+    let csrf_cookie = page.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        csrf_cookie.contains("HttpOnly") && csrf_cookie.contains("SameSite=Strict"),
+        "{csrf_cookie}"
+    );
+    let csrf = csrf_cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_string();
+    let sign_in = |username: &str, password: &str, with_csrf: bool| {
+        let form = format!(
+            "username={username}&password={password}&csrf_token={}",
+            if with_csrf { csrf.as_str() } else { "" }
+        );
+        browser
+            .post(format!("{}/login", app.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", format!("vaxgrid_login_csrf={csrf}"))
+            .body(form)
+            .send()
+    };
+    assert_eq!(
+        sign_in("nurse", "right-password", false)
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        403
+    );
+    let long = "p".repeat(5000);
+    assert_eq!(
+        sign_in("nurse", &long, true)
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        400
+    );
+    let ok = sign_in("nurse", "right-password", true).await.unwrap();
+    assert_eq!(ok.status().as_u16(), 303);
+    let session_cookie = ok.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        session_cookie.starts_with("vaxgrid_session=")
+            && session_cookie.contains("HttpOnly")
+            && session_cookie.contains("SameSite=Strict")
+    );
+    let session = session_cookie.split(';').next().unwrap().to_string();
+    let me_by_session: Value = browser
+        .get(format!("{}/api/v1/me", app.base))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me_by_session["username"], "nurse");
+    let session_csrf = me_by_session["csrf_token"].as_str().unwrap().to_string();
+    // A change made with the session needs its CSRF token.
+    let person = json!({"id_type": "cccd", "id_number": "022180000401", "full_name": "Vũ Thị Tư",
+                        "birth_date": "1980-05-17", "sex": "female", "home_area": "0665801"});
+    let without = browser
+        .post(format!("{}/api/v1/persons", app.base))
+        .header("cookie", &session)
+        .json(&person)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(without.status().as_u16(), 403);
+    let with = browser
+        .post(format!("{}/api/v1/persons", app.base))
+        .header("cookie", &session)
+        .header("x-csrf-token", &session_csrf)
+        .json(&person)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with.status().as_u16(), 201);
+    // Sign out ends the session.
+    let out = browser
+        .post(format!("{}/logout", app.base))
+        .header("cookie", &session)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf_token={session_csrf}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status().as_u16(), 303);
+    let after = browser
+        .get(format!("{}/api/v1/me", app.base))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status().as_u16(), 401);
+
+    // An unknown user and a wrong password get the same answer.
+    let unknown = sign_in("nobody", "whatever", true).await.unwrap();
+    let wrong = sign_in("nurse", "wrong", true).await.unwrap();
+    assert_eq!(
+        (unknown.status().as_u16(), wrong.status().as_u16()),
+        (401, 401)
+    );
+    assert_eq!(unknown.text().await.unwrap(), wrong.text().await.unwrap());
+    // Twenty wrong passwords in a row: the name is locked for a while,
+    // even for the right password.
+    let mut statuses = Vec::new();
+    for _ in 0..20 {
+        statuses.push(
+            sign_in("nurse", "wrong", true)
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+        );
+    }
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    let locked = sign_in("nurse", "right-password", true).await.unwrap();
+    assert_eq!(locked.status().as_u16(), 429);
+    let retry: u64 = locked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry > 60, "{retry}");
+    app.cleanup().await;
+}
