@@ -21,6 +21,7 @@ on_both_backends!(
     audit_chain_detects_tampering,
     coverage_report_rolls_up_the_subtree,
     bulk_import_is_all_or_nothing_and_restores_indexes,
+    sessions_expire_and_tokens_narrow_to_held_grants,
 );
 
 fn dose(id: &str, person: &str, product: &str, lot: &str, on: time::Date) -> DoseRequest {
@@ -815,5 +816,124 @@ async fn bulk_import_is_all_or_nothing_and_restores_indexes(backend: &str) {
     assert_eq!(report.area.by_group["teacher"].population, 12);
     let diffs = f.store.check_counters().await.unwrap();
     assert!(diffs.is_empty(), "{diffs:?}");
+    f.cleanup().await;
+}
+
+async fn sessions_expire_and_tokens_narrow_to_held_grants(backend: &str) {
+    use vaxgrid_core::access::Grant;
+    let f = fixture(backend).await;
+    let planner = Grant::parse("planner:193").unwrap();
+    let stats = Grant::parse("statistics_officer:22").unwrap();
+    let user = f
+        .store
+        .create_user(
+            "lan",
+            "Lan",
+            "$argon2id$stub",
+            &[planner.clone(), stats.clone()],
+            "t",
+        )
+        .await
+        .unwrap();
+    // Idle and absolute expiry.
+    f.store
+        .create_session(&user.id, "s1", "csrf1")
+        .await
+        .unwrap();
+    let (who, csrf) = f
+        .store
+        .session("s1", 60_000_000, 3_600_000_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (who.user.username.as_str(), csrf.as_str()),
+        ("lan", "csrf1")
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    assert!(
+        f.store
+            .session("s1", 1_000, 3_600_000_000)
+            .await
+            .unwrap()
+            .is_none(),
+        "idle"
+    );
+    assert!(
+        f.store
+            .session("s1", 60_000_000, 3_600_000_000)
+            .await
+            .unwrap()
+            .is_none(),
+        "ended for good"
+    );
+    f.store
+        .create_session(&user.id, "s2", "csrf2")
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    assert!(
+        f.store
+            .session("s2", 60_000_000, 1_000)
+            .await
+            .unwrap()
+            .is_none(),
+        "absolute"
+    );
+    // A token acts with the grants it was made with, while the user holds them.
+    f.store
+        .create_token("lan", "his", &[planner.clone()], "t1", "t")
+        .await
+        .unwrap();
+    let p = f.store.token_principal("t1").await.unwrap().unwrap();
+    assert_eq!(p.grants, vec![planner.clone()]);
+    assert!(f
+        .store
+        .create_token("lan", "more", &[Grant::parse("admin").unwrap()], "t2", "t")
+        .await
+        .is_err());
+    f.store
+        .set_grant("lan", &planner, false, "t")
+        .await
+        .unwrap();
+    assert!(f
+        .store
+        .token_principal("t1")
+        .await
+        .unwrap()
+        .unwrap()
+        .grants
+        .is_empty());
+    // Disabled: no session, no token.
+    f.store.create_session(&user.id, "s3", "c").await.unwrap();
+    f.store.set_disabled("lan", true, "t").await.unwrap();
+    assert!(f.store.token_principal("t1").await.unwrap().is_none());
+    assert!(f
+        .store
+        .session("s3", 60_000_000, 3_600_000_000)
+        .await
+        .unwrap()
+        .is_none());
+    // Sign-in failures lock the name after the limit, known or not.
+    for name in ["lan", "ghost"] {
+        for _ in 0..2 {
+            assert!(f
+                .store
+                .login_failed(name, 3, 60_000_000)
+                .await
+                .unwrap()
+                .is_none());
+        }
+        assert!(f
+            .store
+            .login_failed(name, 3, 60_000_000)
+            .await
+            .unwrap()
+            .is_some());
+        assert!(f.store.login_locked_until(name).await.unwrap().is_some());
+    }
+    f.store.login_succeeded("ghost").await.unwrap();
+    assert!(f.store.login_locked_until("ghost").await.unwrap().is_none());
+    assert!(f.store.verify_audit().await.unwrap().1.is_none());
     f.cleanup().await;
 }

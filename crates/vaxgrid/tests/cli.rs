@@ -381,5 +381,22 @@ fn users_and_tokens_on_the_command_line() {
     );
     let out = run(&["audit", "verify"]);
     assert!(out.status.success(), "{}", text(&out.stdout));
+    // One audit row altered behind the application's back: named.
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    let out = run(&["audit", "verify"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stdout).contains("audit chain broken at entry 3"),
+        "{}",
+        text(&out.stdout)
+    );
     tokio_cleanup(scratch);
 }
