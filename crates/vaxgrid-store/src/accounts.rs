@@ -483,23 +483,46 @@ impl Store {
     }
 
     /// Who a token acts for, unless it was revoked or its user disabled.
+    /// One query (token, user and grants joined): it runs on every request.
     pub async fn token_principal(
         &self,
         token_sha256: &str,
     ) -> Result<Option<Principal>, StoreError> {
-        let row = sqlx::query(
-            "SELECT user_id, grants FROM api_tokens WHERE token_sha256 = $1 AND revoked_at IS NULL",
+        let rows = sqlx::query(
+            "SELECT u.id, u.username, u.display_name, u.password_hash, u.disabled, \
+                    t.grants AS token_grants, g.role, g.scope \
+             FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             LEFT JOIN grants g ON g.user_id = u.id \
+             WHERE t.token_sha256 = $1 AND t.revoked_at IS NULL",
         )
         .bind(token_sha256)
-        .fetch_optional(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let user_id: String = row.try_get("user_id")?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let user = user_from_row(first)?;
+        if user.disabled {
+            return Ok(None);
+        }
+        let mut held = Vec::new();
+        for r in &rows {
+            let role: Option<String> = r.try_get("role")?;
+            let scope: Option<String> = r.try_get("scope")?;
+            if let (Some(role), Some(scope)) = (role.as_deref().and_then(Role::parse), scope) {
+                held.push(Grant { role, scope });
+            }
+        }
         let names: Vec<String> =
-            serde_json::from_str(&row.try_get::<String, _>("grants")?).unwrap_or_default();
+            serde_json::from_str(&first.try_get::<String, _>("token_grants")?).unwrap_or_default();
         let only: Vec<Grant> = names.iter().filter_map(|n| Grant::parse(n).ok()).collect();
-        self.principal(&user_id, (!only.is_empty()).then_some(only))
-            .await
+        // A token acts with the grants it was made with that its user still holds.
+        let grants = if only.is_empty() {
+            held
+        } else {
+            only.into_iter().filter(|g| held.contains(g)).collect()
+        };
+        Ok(Some(Principal { user, grants }))
     }
 
     pub async fn revoke_token(&self, id: &str, actor: &str) -> Result<(), StoreError> {

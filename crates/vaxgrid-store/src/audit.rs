@@ -5,7 +5,7 @@
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Row, Transaction};
 
-use crate::db::{value_rows, Backend};
+use crate::db::{json_rows, Backend, Col};
 use crate::error::StoreError;
 use crate::Store;
 
@@ -102,32 +102,50 @@ pub(crate) async fn append(
         ),
         None => (0, GENESIS.to_string()),
     };
-    for chunk in entries.chunks(300) {
-        let sql = format!(
-            "INSERT INTO audit_log (seq, at, actor, address, action, entity, entity_id, details, prev_hash, hash) VALUES {}",
-            value_rows(chunk.len(), 10)
-        );
-        let mut q = sqlx::query(&sql);
-        for e in chunk {
-            seq += 1;
-            let hash = link_hash(seq, e, &prev);
-            q = q
-                .bind(seq)
-                .bind(e.at)
-                .bind(e.actor.clone())
-                .bind(e.address.clone())
-                .bind(e.action.clone())
-                .bind(e.entity.clone())
-                .bind(e.entity_id.clone())
-                .bind(e.details.clone())
-                .bind(prev.clone())
-                .bind(hash.clone());
-            prev = hash;
-        }
-        q.execute(&mut **tx).await?;
+    // All rows as one JSON parameter: one fixed statement text whatever the
+    // number of entries, so it stays prepared (the dose writer appends one
+    // entry per dose in every batch).
+    let mut rows = Vec::with_capacity(entries.len());
+    for e in entries {
+        seq += 1;
+        let hash = link_hash(seq, e, &prev);
+        rows.push(serde_json::json!([
+            seq,
+            e.at,
+            e.actor,
+            e.address,
+            e.action,
+            e.entity,
+            e.entity_id,
+            e.details,
+            prev,
+            hash
+        ]));
+        prev = hash;
     }
+    let sql = format!(
+        "INSERT INTO audit_log (seq, at, actor, address, action, entity, entity_id, details, prev_hash, hash) {}",
+        json_rows(backend, 1, &AUDIT_TYPES)
+    );
+    sqlx::query(&sql)
+        .bind(serde_json::Value::Array(rows).to_string())
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
+
+const AUDIT_TYPES: [Col; 10] = [
+    Col::Int,
+    Col::Int,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+];
 
 /// The first row whose content or link does not match the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
