@@ -47,6 +47,44 @@ fn user_from_row(r: &sqlx::any::AnyRow) -> Result<User, StoreError> {
     })
 }
 
+/// How long a checked token is believed without asking the database again.
+/// Every request carries a token, and at thousands of requests a second the
+/// lookup competes with the dose writer for the database. Revoking a
+/// token, disabling a user or changing grants through this process clears
+/// the cache at once; done from another process (the command line), it
+/// takes effect within this time.
+pub const TOKEN_CACHE_MICROS: i64 = 1_000_000;
+
+type Cached = std::collections::HashMap<String, (i64, Option<Principal>)>;
+
+#[derive(Debug, Clone, Default)]
+pub struct TokenCache(std::sync::Arc<std::sync::Mutex<Cached>>);
+
+impl TokenCache {
+    fn get(&self, key: &str) -> Option<Option<Principal>> {
+        let now = crate::now_micros();
+        let map = self.0.lock().ok()?;
+        map.get(key)
+            .filter(|(at, _)| now - at < TOKEN_CACHE_MICROS)
+            .map(|(_, p)| p.clone())
+    }
+
+    fn put(&self, key: &str, principal: Option<Principal>) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() > 10_000 {
+                map.clear();
+            }
+            map.insert(key.to_string(), (crate::now_micros(), principal));
+        }
+    }
+
+    pub(crate) fn clear(&self) {
+        if let Ok(mut map) = self.0.lock() {
+            map.clear();
+        }
+    }
+}
+
 const USER_COLUMNS: &str = "id, username, display_name, password_hash, disabled";
 
 fn no_user(username: &str) -> StoreError {
@@ -277,6 +315,7 @@ impl Store {
     }
 
     async fn end_sessions(&self, username: &str) -> Result<(), StoreError> {
+        self.tokens.clear();
         let user = self
             .user_by_name(username)
             .await?
@@ -330,6 +369,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.tokens.clear();
         Ok(())
     }
 
@@ -488,6 +528,18 @@ impl Store {
         &self,
         token_sha256: &str,
     ) -> Result<Option<Principal>, StoreError> {
+        if let Some(known) = self.tokens.get(token_sha256) {
+            return Ok(known);
+        }
+        let principal = self.token_principal_uncached(token_sha256).await?;
+        self.tokens.put(token_sha256, principal.clone());
+        Ok(principal)
+    }
+
+    async fn token_principal_uncached(
+        &self,
+        token_sha256: &str,
+    ) -> Result<Option<Principal>, StoreError> {
         let rows = sqlx::query(
             "SELECT u.id, u.username, u.display_name, u.password_hash, u.disabled, \
                     t.grants AS token_grants, g.role, g.scope \
@@ -554,6 +606,8 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        // After the commit: a request in between must not cache it again.
+        self.tokens.clear();
         Ok(())
     }
 

@@ -453,7 +453,11 @@ pub(crate) async fn apply_batch(
     let mut daily: BTreeMap<DailyKey, i64> = BTreeMap::new();
     let mut merges: Vec<(Vec<String>, String)> = Vec::new();
     let mut population_removed: Vec<(String, String, String, Vec<String>)> = Vec::new();
-    let mut audit_entries: Vec<AuditEntry> = Vec::new();
+        let mut audit_entries: Vec<AuditEntry> = Vec::new();
+    // New doses are audited as one entry per batch listing each dose with
+    // who recorded it and from where: the chain grows by one row per
+    // commit, not one per dose.
+    let mut recorded: Vec<serde_json::Value> = Vec::new();
     let mut results = Vec::with_capacity(cmds.len());
 
     for cmd in cmds {
@@ -478,13 +482,15 @@ pub(crate) async fn apply_batch(
                             rec.administered_on.clone(),
                         );
                         *daily.entry(day_key).or_default() += 1;
-                        audit_entries.push(AuditEntry::by(
-                            &d.by,
-                            "record",
-                            "dose",
-                            &rec.id,
-                            serde_json::json!({"person_id": rec.person_id, "site_code": rec.site_code, "product_code": rec.product_code, "kind": rec.kind.as_str()}),
-                        ));
+                                                recorded.push(serde_json::json!({
+                            "id": rec.id,
+                            "by": d.by.name,
+                            "address": d.by.address,
+                            "person_id": rec.person_id,
+                            "site_code": rec.site_code,
+                            "product_code": rec.product_code,
+                            "kind": rec.kind.as_str(),
+                        }));
                         in_batch.insert(rec.id.clone(), inserts.len());
                         inserts.push(rec.clone());
                         WriteOutcome::Created(rec)
@@ -613,6 +619,16 @@ pub(crate) async fn apply_batch(
         })
         .collect();
     write_facts(&mut tx, store.backend, &inserts, coverage_rows, daily_rows).await?;
+        if !recorded.is_empty() {
+        let first = recorded[0]["id"].as_str().unwrap_or("").to_string();
+        audit_entries.push(AuditEntry::new(
+            "dose writer",
+            "record_doses",
+            "dose",
+            &first,
+            serde_json::json!({ "doses": recorded }),
+        ));
+    }
     audit::append(&mut tx, store.backend, &audit_entries).await?;
     tx.commit().await?;
     Ok(results)

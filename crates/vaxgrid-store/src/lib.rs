@@ -29,6 +29,8 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     url: std::sync::Arc<str>,
+    /// Recently checked tokens (see `accounts::TOKEN_CACHE_MICROS`).
+    tokens: accounts::TokenCache,
 }
 
 impl Store {
@@ -45,6 +47,7 @@ impl Store {
             pool,
             backend,
             url: url.into(),
+            tokens: accounts::TokenCache::default(),
         })
     }
 
@@ -71,6 +74,7 @@ impl Store {
             pool,
             backend,
             url: self.url.clone(),
+            tokens: self.tokens.clone(),
         })
     }
 
