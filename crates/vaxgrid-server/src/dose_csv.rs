@@ -41,7 +41,7 @@ pub const DOSE_HEADER: [&str; 15] = [
 ];
 
 /// Rows applied in one transaction.
-pub const BATCH: usize = 2000;
+pub const BATCH: usize = 10000;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
