@@ -226,17 +226,25 @@ fn patient_of(
     patient_to_fhir(&data)
 }
 
+/// The caller as a reader of the registry, or the answer that ends the request.
+async fn reader(
+    app: &AppState,
+    caller: &crate::auth::Caller,
+) -> Result<vaxgrid_store::model::Actor, Box<Response>> {
+    caller
+        .actor(app, vaxgrid_core::access::Permission::ReadRegistry)
+        .await
+        .map_err(|e| Box::new(e.into_response()))
+}
+
 pub async fn read_patient(
     State(app): State<AppState>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     Path(id): Path<String>,
 ) -> Response {
-    let actor = match caller
-        .actor(&app, vaxgrid_core::access::Permission::ReadRegistry)
-        .await
-    {
+    let actor = match reader(&app, &caller).await {
         Ok(a) => a,
-        Err(e) => return e.into_response(),
+        Err(r) => return *r,
     };
     if !is_uuid(&id) {
         return not_found(&format!("Patient/{id}"));
@@ -317,12 +325,9 @@ pub async fn read_immunization(
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     Path(id): Path<String>,
 ) -> Response {
-    let actor = match caller
-        .actor(&app, vaxgrid_core::access::Permission::ReadRegistry)
-        .await
-    {
+    let actor = match reader(&app, &caller).await {
         Ok(a) => a,
-        Err(e) => return e.into_response(),
+        Err(r) => return *r,
     };
     if !is_uuid(&id) {
         return not_found(&format!("Immunization/{id}"));
@@ -359,12 +364,9 @@ pub async fn search_immunizations(
     headers: axum::http::HeaderMap,
     ApiQuery(q): ApiQuery<ImmunizationSearch>,
 ) -> Response {
-    let actor = match caller
-        .actor(&app, vaxgrid_core::access::Permission::ReadRegistry)
-        .await
-    {
+    let actor = match reader(&app, &caller).await {
         Ok(a) => a,
-        Err(e) => return e.into_response(),
+        Err(r) => return *r,
     };
     let Some(patient) = q.patient else {
         return outcome(

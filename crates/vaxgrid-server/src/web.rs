@@ -239,6 +239,7 @@ fn status_page(status: axum::http::StatusCode, title: &str, body: &str) -> Respo
 /// Retry-After once a user name has failed too often.
 pub async fn login(
     State(app): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
@@ -325,7 +326,7 @@ pub async fn login(
     let _ = app
         .store
         .audit(vaxgrid_store::audit::AuditEntry {
-            address: None,
+            address: caller.address.clone(),
             ..vaxgrid_store::audit::AuditEntry::new(
                 &username,
                 "sign_in",

@@ -76,7 +76,11 @@ impl Store {
         rows.iter().map(area_from_row).collect()
     }
 
-    pub async fn create_area(&self, new: NewArea, actor: &str) -> Result<Area, StoreError> {
+    pub async fn create_area(
+        &self,
+        new: NewArea,
+        actor: impl Into<crate::model::Actor>,
+    ) -> Result<Area, StoreError> {
         let created = self.create_areas(vec![new], actor).await?;
         Ok(created.into_iter().next().expect("one area in, one out"))
     }
@@ -86,8 +90,9 @@ impl Store {
     pub async fn create_areas(
         &self,
         news: Vec<NewArea>,
-        actor: &str,
+        actor: impl Into<crate::model::Actor>,
     ) -> Result<Vec<Area>, StoreError> {
+        let actor: crate::model::Actor = actor.into();
         let mut known: std::collections::HashMap<String, Area> = self
             .all_areas()
             .await?
@@ -174,8 +179,8 @@ impl Store {
         let entries: Vec<_> = placed
             .iter()
             .map(|a| {
-                AuditEntry::new(
-                    actor,
+                AuditEntry::by(
+                    &actor,
                     "create",
                     "area",
                     &a.code,

@@ -102,7 +102,12 @@ impl Store {
     }
 
     /// Creates a product; an existing code is a conflict.
-    pub async fn create_product(&self, p: &Product, actor: &str) -> Result<Product, StoreError> {
+    pub async fn create_product(
+        &self,
+        p: &Product,
+        actor: impl Into<crate::model::Actor>,
+    ) -> Result<Product, StoreError> {
+        let actor: crate::model::Actor = actor.into();
         p.validate()
             .map_err(|e| StoreError::invalid(e.field(), e.to_string()))?;
         let mut tx = self.begin_write().await?;
@@ -142,8 +147,8 @@ impl Store {
         audit::append(
             &mut tx,
             self.backend,
-            &[AuditEntry::new(
-                actor, "create", "product", &p.code, details,
+            &[AuditEntry::by(
+                &actor, "create", "product", &p.code, details,
             )],
         )
         .await?;
@@ -191,7 +196,12 @@ impl Store {
         rows.iter().map(lot_from_row).collect()
     }
 
-    pub async fn create_lot(&self, lot: &Lot, actor: &str) -> Result<Lot, StoreError> {
+    pub async fn create_lot(
+        &self,
+        lot: &Lot,
+        actor: impl Into<crate::model::Actor>,
+    ) -> Result<Lot, StoreError> {
+        let actor: crate::model::Actor = actor.into();
         if lot.lot_number.trim().is_empty() || lot.lot_number.len() > 64 {
             return Err(StoreError::invalid(
                 "lot_number",
@@ -239,7 +249,7 @@ impl Store {
         audit::append(
             &mut tx,
             self.backend,
-            &[AuditEntry::new(actor, "create", "lot", &key, details)],
+            &[AuditEntry::by(&actor, "create", "lot", &key, details)],
         )
         .await?;
         tx.commit().await?;
@@ -292,7 +302,12 @@ impl Store {
         Ok(Page::from_rows(sites, limit, |s| s.code.clone()))
     }
 
-    pub async fn create_site(&self, site: &Site, actor: &str) -> Result<Site, StoreError> {
+    pub async fn create_site(
+        &self,
+        site: &Site,
+        actor: impl Into<crate::model::Actor>,
+    ) -> Result<Site, StoreError> {
+        let actor: crate::model::Actor = actor.into();
         vaxgrid_core::site::validate_site_code(&site.code)
             .map_err(|e| StoreError::invalid("code", e.to_string()))?;
         if site.name.trim().is_empty() {
@@ -341,8 +356,8 @@ impl Store {
         audit::append(
             &mut tx,
             self.backend,
-            &[AuditEntry::new(
-                actor, "create", "site", &site.code, details,
+            &[AuditEntry::by(
+                &actor, "create", "site", &site.code, details,
             )],
         )
         .await?;

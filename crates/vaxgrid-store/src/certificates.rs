@@ -21,8 +21,9 @@ impl Store {
         dose_id: &str,
         province_code: &str,
         kid: &str,
-        actor: &str,
+        actor: impl Into<crate::model::Actor>,
     ) -> Result<(), StoreError> {
+        let actor: crate::model::Actor = actor.into();
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO certificates (province_code, uvci, uvci_sha256, person_id, dose_id, kid, issued_at) \
@@ -40,8 +41,8 @@ impl Store {
         audit::append(
             &mut tx,
             self.backend,
-            &[AuditEntry::new(
-                actor,
+            &[AuditEntry::by(
+                &actor,
                 "issue",
                 "certificate",
                 uvci,

@@ -453,7 +453,7 @@ pub(crate) async fn apply_batch(
     let mut daily: BTreeMap<DailyKey, i64> = BTreeMap::new();
     let mut merges: Vec<(Vec<String>, String)> = Vec::new();
     let mut population_removed: Vec<(String, String, String, Vec<String>)> = Vec::new();
-        let mut audit_entries: Vec<AuditEntry> = Vec::new();
+    let mut audit_entries: Vec<AuditEntry> = Vec::new();
     // New doses are audited as one entry per batch listing each dose with
     // who recorded it and from where: the chain grows by one row per
     // commit, not one per dose.
@@ -619,7 +619,7 @@ pub(crate) async fn apply_batch(
         })
         .collect();
     write_facts(&mut tx, store.backend, &inserts, coverage_rows, daily_rows).await?;
-        if !recorded.is_empty() {
+    if !recorded.is_empty() {
         let first = recorded[0]["id"].as_str().unwrap_or("").to_string();
         audit_entries.push(AuditEntry::new(
             "dose writer",

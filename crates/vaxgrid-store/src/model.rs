@@ -182,6 +182,19 @@ pub struct Actor {
     pub scope: crate::scope::Scope,
 }
 
+/// A name alone is the system acting under that name.
+impl From<&str> for Actor {
+    fn from(name: &str) -> Actor {
+        Actor::system(name)
+    }
+}
+
+impl From<&Actor> for Actor {
+    fn from(actor: &Actor) -> Actor {
+        actor.clone()
+    }
+}
+
 impl Actor {
     /// The system itself (command line, imports, the demo): everything.
     pub fn system(name: &str) -> Actor {

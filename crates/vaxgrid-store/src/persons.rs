@@ -589,9 +589,10 @@ impl Store {
     pub async fn insert_people(
         &self,
         people: &[PlacedPerson],
-        actor: &str,
+        actor: impl Into<crate::model::Actor>,
         progress: impl Fn(usize),
     ) -> Result<usize, StoreError> {
+        let actor: crate::model::Actor = actor.into();
         let mut tx = self.begin_write().await?;
         let mut done = 0;
         for chunk in people.chunks(5000) {
@@ -616,8 +617,8 @@ impl Store {
         audit::append(
             &mut tx,
             self.backend,
-            &[AuditEntry::new(
-                actor,
+            &[AuditEntry::by(
+                &actor,
                 "import",
                 "person",
                 "*",

@@ -882,7 +882,7 @@ async fn sessions_expire_and_tokens_narrow_to_held_grants(backend: &str) {
     );
     // A token acts with the grants it was made with, while the user holds them.
     f.store
-        .create_token("lan", "his", &[planner.clone()], "t1", "t")
+        .create_token("lan", "his", std::slice::from_ref(&planner), "t1", "t")
         .await
         .unwrap();
     let p = f.store.token_principal("t1").await.unwrap().unwrap();

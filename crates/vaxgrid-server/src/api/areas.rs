@@ -67,7 +67,15 @@ pub async fn create(
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     ApiJson(body): ApiJson<AreaBody>,
 ) -> Result<(StatusCode, Json<Area>), ApiError> {
-    let area = app.store.create_area(body.into(), &caller.name()).await?;
+    let area = app
+        .store
+        .create_area(
+            body.into(),
+            &caller
+                .actor(&app, vaxgrid_core::access::Permission::ManageReference)
+                .await?,
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(area)))
 }
 
@@ -100,7 +108,12 @@ pub async fn import(
     }
     let created = app
         .store
-        .create_areas(rows, &caller.name())
+        .create_areas(
+            rows,
+            &caller
+                .actor(&app, vaxgrid_core::access::Permission::ManageReference)
+                .await?,
+        )
         .await
         .map_err(|e| match e {
             vaxgrid_store::StoreError::Invalid { field, message } => {

@@ -32,7 +32,16 @@ pub async fn create_product(
 ) -> Result<(StatusCode, Json<Product>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(app.store.create_product(&p, &caller.name()).await?),
+        Json(
+            app.store
+                .create_product(
+                    &p,
+                    &caller
+                        .actor(&app, vaxgrid_core::access::Permission::ManageReference)
+                        .await?,
+                )
+                .await?,
+        ),
     ))
 }
 
@@ -90,7 +99,16 @@ pub async fn create_lot(
     };
     Ok((
         StatusCode::CREATED,
-        Json(app.store.create_lot(&lot, &caller.name()).await?),
+        Json(
+            app.store
+                .create_lot(
+                    &lot,
+                    &caller
+                        .actor(&app, vaxgrid_core::access::Permission::ManageReference)
+                        .await?,
+                )
+                .await?,
+        ),
     ))
 }
 
@@ -153,6 +171,15 @@ pub async fn create_site(
     };
     Ok((
         StatusCode::CREATED,
-        Json(app.store.create_site(&site, &caller.name()).await?),
+        Json(
+            app.store
+                .create_site(
+                    &site,
+                    &caller
+                        .actor(&app, vaxgrid_core::access::Permission::ManageReference)
+                        .await?,
+                )
+                .await?,
+        ),
     ))
 }

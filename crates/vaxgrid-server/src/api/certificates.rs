@@ -246,7 +246,7 @@ pub async fn issue(
             &last.id,
             &person.province_code,
             &b64(dcc.signer.kid()),
-            &actor.name,
+            &actor,
         )
         .await?;
     let qr_failed = |e: vaxgrid_interop::qr::QrError| {

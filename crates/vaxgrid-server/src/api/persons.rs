@@ -258,10 +258,7 @@ pub async fn import(
             }],
         });
     }
-    let n = app
-        .store
-        .insert_people(&placed, &actor.name, |_| {})
-        .await?;
+    let n = app.store.insert_people(&placed, &actor, |_| {}).await?;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({ "imported": n })),
