@@ -105,6 +105,10 @@ pub enum Permission {
     Exchange,
     /// Operational metrics of the server.
     ReadMetrics,
+    /// Open vaccination sessions (and their slots) at sites in scope.
+    ManageSessions,
+    /// Book, cancel or mark a no-show (for persons in scope, or oneself).
+    Book,
 }
 
 /// Whether `role` carries `permission`. Scope is checked separately: this
@@ -121,11 +125,12 @@ pub fn permits(role: Role, permission: Permission) -> bool {
                 | ManageRegistry
                 | ReadReports
                 | IssueCertificate
+                | ManageSessions
         ),
         Role::StatisticsOfficer => matches!(permission, ReadReference | ReadRegistry | ReadReports),
         Role::Registrar => matches!(
             permission,
-            ReadReference | ReadRegistry | WriteRegistry | IssueCertificate | Exchange
+            ReadReference | ReadRegistry | WriteRegistry | IssueCertificate | Exchange | Book
         ),
         Role::Screener | Role::Observer => matches!(permission, ReadReference | ReadRegistry),
         Role::Vaccinator => matches!(
@@ -136,7 +141,7 @@ pub fn permits(role: Role, permission: Permission) -> bool {
             matches!(permission, ReadReference | ReadRegistry | ReadReports)
         }
         Role::Trainer | Role::Verifier => matches!(permission, ReadReference),
-        Role::Resident => matches!(permission, ReadRegistry | IssueCertificate),
+        Role::Resident => matches!(permission, ReadRegistry | IssueCertificate | Book),
     }
 }
 

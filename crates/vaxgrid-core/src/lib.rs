@@ -8,4 +8,5 @@ pub mod dose;
 pub mod identity;
 pub mod names;
 pub mod product;
+pub mod schedule;
 pub mod site;

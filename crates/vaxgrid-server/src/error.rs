@@ -49,6 +49,11 @@ pub enum ApiError {
     TooManyRequests {
         message: String,
     },
+    /// A slot with no place left; the next free slots nearby are offered.
+    SlotFull {
+        starts_at: String,
+        alternatives: serde_json::Value,
+    },
     Store(StoreError),
 }
 
@@ -106,6 +111,8 @@ struct Problem {
     existing: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     earliest_valid_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alternatives: Option<serde_json::Value>,
 }
 
 fn problem(status: StatusCode, slug: &str, title: &str, detail: String) -> Problem {
@@ -118,6 +125,7 @@ fn problem(status: StatusCode, slug: &str, title: &str, detail: String) -> Probl
         rows: Vec::new(),
         existing: None,
         earliest_valid_date: None,
+        alternatives: None,
     }
 }
 
@@ -235,6 +243,23 @@ impl ApiError {
                     message,
                 ),
             ),
+            ApiError::SlotFull {
+                starts_at,
+                alternatives,
+            } => {
+                let mut p = problem(
+                    StatusCode::CONFLICT,
+                    "slot-full",
+                    "The slot is full",
+                    format!("the slot at {starts_at} has no place left; see alternatives for the next free slots of the site"),
+                );
+                p.errors.push(FieldError {
+                    field: "starts_at".into(),
+                    message: format!("the slot at {starts_at} is full"),
+                });
+                p.alternatives = Some(alternatives);
+                (StatusCode::CONFLICT, p)
+            }
             ApiError::Store(e) => store_problem(e, &mut retry_after),
         };
         (status, body, retry_after)

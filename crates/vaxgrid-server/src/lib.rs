@@ -30,6 +30,8 @@ use crate::error::ApiError;
 pub struct AppState {
     pub store: Store,
     pub writer: DoseWriter,
+    /// Commits bookings in batches (see `store::scheduling`).
+    pub bookings: vaxgrid_store::scheduling::BookingWriter,
     /// Certificate signing and verification, when keys are configured.
     pub dcc: Option<std::sync::Arc<Dcc>>,
 }
@@ -58,9 +60,11 @@ impl AppState {
                 }
             }
         });
+        let bookings = vaxgrid_store::scheduling::BookingWriter::spawn(store.clone());
         AppState {
             store,
             writer,
+            bookings,
             dcc: None,
         }
     }
@@ -273,6 +277,42 @@ pub fn routes() -> Vec<RouteDef> {
             "/api/v1/reports/coverage",
             Needs(ReadReports),
             get(reports::coverage),
+        ),
+        r(
+            M::POST,
+            "/api/v1/sessions",
+            Needs(ManageSessions),
+            post(scheduling::open),
+        ),
+        r(
+            M::GET,
+            "/api/v1/sessions/{id}",
+            SignedIn,
+            get(scheduling::get),
+        ),
+        r(
+            M::POST,
+            "/api/v1/appointments",
+            Needs(Book),
+            post(scheduling::book),
+        ),
+        r(
+            M::GET,
+            "/api/v1/appointments/{id}",
+            Needs(ReadRegistry),
+            get(scheduling::get_appointment),
+        ),
+        r(
+            M::POST,
+            "/api/v1/appointments/{id}/cancel",
+            Needs(Book),
+            post(scheduling::cancel),
+        ),
+        r(
+            M::POST,
+            "/api/v1/appointments/{id}/no-show",
+            Needs(Book),
+            post(scheduling::no_show),
         ),
         r(
             M::GET,

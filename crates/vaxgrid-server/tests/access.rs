@@ -68,6 +68,8 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
     ];
     const CERTIFICATE: &[&str] = &["admin", "planner", "registrar", "vaccinator", "resident"];
     const EXCHANGE: &[&str] = &["admin", "registrar", "vaccinator"];
+    const SESSIONS: &[&str] = &["admin", "planner"];
+    const BOOK: &[&str] = &["admin", "registrar", "resident"];
     HashMap::from([
         (("GET", "/"), PUBLIC),
         (("GET", "/login"), PUBLIC),
@@ -116,6 +118,12 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("GET", "/fhir/Immunization"), READ_REGISTRY),
         (("GET", "/fhir/Immunization/{id}"), READ_REGISTRY),
         (("POST", "/hl7/v2"), EXCHANGE),
+        (("POST", "/api/v1/sessions"), SESSIONS),
+        (("GET", "/api/v1/sessions/{id}"), SIGNED_IN),
+        (("POST", "/api/v1/appointments"), BOOK),
+        (("GET", "/api/v1/appointments/{id}"), READ_REGISTRY),
+        (("POST", "/api/v1/appointments/{id}/cancel"), BOOK),
+        (("POST", "/api/v1/appointments/{id}/no-show"), BOOK),
     ])
 }
 

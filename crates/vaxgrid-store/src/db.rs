@@ -58,6 +58,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_accounts.sql"),
         postgres: include_str!("../migrations/postgres/0004_accounts.sql"),
     },
+    Migration {
+        version: 5,
+        name: "scheduling",
+        sqlite: include_str!("../migrations/sqlite/0005_scheduling.sql"),
+        postgres: include_str!("../migrations/postgres/0005_scheduling.sql"),
+    },
 ];
 
 pub(crate) fn backend_of(url: &str) -> Result<Backend, StoreError> {

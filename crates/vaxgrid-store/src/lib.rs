@@ -14,6 +14,7 @@ pub mod import;
 pub mod model;
 pub mod persons;
 pub mod reports;
+pub mod scheduling;
 pub mod scope;
 pub mod scratch;
 pub mod writer;

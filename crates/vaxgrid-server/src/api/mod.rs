@@ -6,3 +6,4 @@ pub mod certificates;
 pub mod doses;
 pub mod persons;
 pub mod reports;
+pub mod scheduling;

@@ -1,0 +1,196 @@
+//! /api/v1/sessions and /api/v1/appointments: opening a site's day in time
+//! slots, and booking people into them without ever passing a slot's
+//! capacity.
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde::Deserialize;
+use vaxgrid_core::access::Permission;
+use vaxgrid_core::schedule::SessionPlan;
+use vaxgrid_store::scheduling::{BookOutcome, BookRequest, NewSession};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::{uuid_field, ApiJson};
+use crate::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionBody {
+    id: Option<String>,
+    site_code: String,
+    day: String,
+    opens: String,
+    closes: String,
+    stations: i64,
+    per_station_per_hour: i64,
+    slot_minutes: i64,
+    village_code: Option<String>,
+}
+
+fn clock(field: &str, value: &str) -> Result<time::Time, ApiError> {
+    time::Time::parse(value, time::macros::format_description!("[hour]:[minute]"))
+        .map_err(|_| ApiError::invalid(field, format!("'{value}' is not a time HH:MM")))
+}
+
+fn count(field: &str, value: i64) -> Result<u32, ApiError> {
+    u32::try_from(value)
+        .map_err(|_| ApiError::invalid(field, format!("{field} must not be negative")))
+}
+
+/// Opens a session: 201 with its slots.
+pub async fn open(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(b): ApiJson<SessionBody>,
+) -> Result<Response, ApiError> {
+    let actor = caller.actor(&app, Permission::ManageSessions).await?;
+    let id = match &b.id {
+        Some(id) => uuid_field("id", id)?,
+        None => uuid::Uuid::now_v7().to_string(),
+    };
+    let day = vaxgrid_store::parse_date(&b.day)
+        .ok_or_else(|| ApiError::invalid("day", format!("'{}' is not a date YYYY-MM-DD", b.day)))?;
+    let plan = SessionPlan {
+        day,
+        opens: clock("opens", &b.opens)?,
+        closes: clock("closes", &b.closes)?,
+        stations: count("stations", b.stations)?,
+        per_station_per_hour: count("per_station_per_hour", b.per_station_per_hour)?,
+        slot_minutes: count("slot_minutes", b.slot_minutes)?,
+    };
+    let (session, slots) = app
+        .store
+        .open_session(
+            &NewSession {
+                id,
+                site_code: b.site_code,
+                plan,
+                village_code: b.village_code,
+            },
+            &actor,
+        )
+        .await?;
+    let location = format!("/api/v1/sessions/{}", session.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(serde_json::json!({ "session": session, "slots": slots })),
+    )
+        .into_response())
+}
+
+pub async fn get(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = uuid_field("id", &id)?;
+    let session = app
+        .store
+        .vaccination_session(&id)
+        .await
+        .map_err(ApiError::lookup)?;
+    let slots = app.store.slots_of(&id).await?;
+    Ok(Json(
+        serde_json::json!({ "session": session, "slots": slots }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookBody {
+    /// Client-chosen, so a retry books once.
+    id: String,
+    person_id: String,
+    session_id: String,
+    /// `YYYY-MM-DDTHH:MM`, as the session's slots list it.
+    starts_at: String,
+}
+
+/// Books a slot: 201, 200 for a retry, 409 with the next free slots nearby
+/// when the slot is full.
+pub async fn book(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(b): ApiJson<BookBody>,
+) -> Result<Response, ApiError> {
+    let by = caller.actor(&app, Permission::Book).await?;
+    let request = BookRequest {
+        id: uuid_field("id", &b.id)?,
+        person_id: uuid_field("person_id", &b.person_id)?,
+        session_id: uuid_field("session_id", &b.session_id)?,
+        starts_at: b.starts_at.trim().to_string(),
+        by,
+    };
+    let (session_id, starts_at) = (request.session_id.clone(), request.starts_at.clone());
+    match app.bookings.submit(request).await? {
+        BookOutcome::Booked(a) => Ok((
+            StatusCode::CREATED,
+            [(header::LOCATION, format!("/api/v1/appointments/{}", a.id))],
+            Json(a),
+        )
+            .into_response()),
+        BookOutcome::Existing(a) => Ok((StatusCode::OK, Json(a)).into_response()),
+        BookOutcome::Full => {
+            let alternatives = app
+                .store
+                .free_slots_near(&session_id, &starts_at, 5)
+                .await?;
+            Err(ApiError::SlotFull {
+                starts_at,
+                alternatives: serde_json::to_value(alternatives).unwrap_or_default(),
+            })
+        }
+    }
+}
+
+pub async fn get_appointment(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = uuid_field("id", &id)?;
+    let actor = caller.actor(&app, Permission::ReadRegistry).await?;
+    let a = app.store.appointment(&id).await.map_err(ApiError::lookup)?;
+    app.store
+        .person_in(&a.person_id, &actor.scope)
+        .await
+        .map_err(|_| ApiError::NotFound {
+            what: format!("appointment '{id}'"),
+        })?;
+    Ok(Json(a).into_response())
+}
+
+async fn end(
+    app: AppState,
+    caller: Caller,
+    id: String,
+    status: &str,
+) -> Result<Response, ApiError> {
+    let id = uuid_field("id", &id)?;
+    let actor = caller.actor(&app, Permission::Book).await?;
+    let a = app
+        .store
+        .end_appointment(&id, status, &actor)
+        .await
+        .map_err(ApiError::lookup)?;
+    Ok(Json(a).into_response())
+}
+
+pub async fn cancel(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    end(app, caller, id, "cancelled").await
+}
+
+pub async fn no_show(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    end(app, caller, id, "no_show").await
+}

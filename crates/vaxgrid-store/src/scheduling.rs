@@ -1,0 +1,574 @@
+//! Sessions, their slots, and appointments. Bookings go through the
+//! [`BookingWriter`], which commits many in one transaction; each booking
+//! takes its place with a conditional update (`booked < capacity`), so a
+//! slot is never booked over capacity whatever the concurrency, on either
+//! backend and across server processes.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use sqlx::{Any, Row, Transaction};
+use tokio::sync::{mpsc, oneshot};
+use vaxgrid_core::schedule::{overlaps, plan_slots, SessionPlan};
+
+use crate::audit::{self, AuditEntry};
+use crate::db::{json_rows, Col};
+use crate::error::StoreError;
+use crate::model::Actor;
+use crate::Store;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Session {
+    pub id: String,
+    pub site_code: String,
+    pub day: String,
+    pub opens: String,
+    pub closes: String,
+    pub stations: i64,
+    pub per_station_per_hour: i64,
+    pub slot_minutes: i64,
+    pub village_code: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Slot {
+    pub session_id: String,
+    /// `YYYY-MM-DDTHH:MM`, local time of the site.
+    pub starts_at: String,
+    pub capacity: i64,
+    pub booked: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Appointment {
+    pub id: String,
+    pub person_id: String,
+    pub session_id: String,
+    pub starts_at: String,
+    /// booked, cancelled, no_show
+    pub status: String,
+    pub booked_by: String,
+}
+
+/// A session to open at a site (at a village, for a mobile team).
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub id: String,
+    pub site_code: String,
+    pub plan: SessionPlan,
+    pub village_code: Option<String>,
+}
+
+fn hhmm(t: time::Time) -> String {
+    format!("{:02}:{:02}", t.hour(), t.minute())
+}
+
+fn session_from_row(r: &sqlx::any::AnyRow) -> Result<Session, StoreError> {
+    Ok(Session {
+        id: r.try_get("id")?,
+        site_code: r.try_get("site_code")?,
+        day: r.try_get("day")?,
+        opens: r.try_get("opens")?,
+        closes: r.try_get("closes")?,
+        stations: r.try_get("stations")?,
+        per_station_per_hour: r.try_get("per_station_per_hour")?,
+        slot_minutes: r.try_get("slot_minutes")?,
+        village_code: r.try_get("village_code")?,
+    })
+}
+
+fn slot_from_row(r: &sqlx::any::AnyRow) -> Result<Slot, StoreError> {
+    Ok(Slot {
+        session_id: r.try_get("session_id")?,
+        starts_at: r.try_get("starts_at")?,
+        capacity: r.try_get("capacity")?,
+        booked: r.try_get("booked")?,
+    })
+}
+
+fn appointment_from_row(r: &sqlx::any::AnyRow) -> Result<Appointment, StoreError> {
+    Ok(Appointment {
+        id: r.try_get("id")?,
+        person_id: r.try_get("person_id")?,
+        session_id: r.try_get("session_id")?,
+        starts_at: r.try_get("starts_at")?,
+        status: r.try_get("status")?,
+        booked_by: r.try_get("booked_by")?,
+    })
+}
+
+const SESSION_COLUMNS: &str =
+    "id, site_code, day, opens, closes, stations, per_station_per_hour, slot_minutes, village_code";
+const APPOINTMENT_COLUMNS: &str = "id, person_id, session_id, starts_at, status, booked_by";
+
+impl Store {
+    /// Opens a session and its slots. The site must be in the caller's
+    /// areas; the session may not be in the past nor overlap another of the
+    /// same site that day.
+    pub async fn open_session(
+        &self,
+        new: &NewSession,
+        actor: &Actor,
+    ) -> Result<(Session, Vec<Slot>), StoreError> {
+        let site = self.site(&new.site_code).await?;
+        let site_area = self.area(&site.area_code).await?;
+        if !actor.scope.covers_path(&site_area.path) {
+            return Err(StoreError::NotFound {
+                entity: "site",
+                field: "site_code",
+                key: new.site_code.clone(),
+            });
+        }
+        if let Some(v) = &new.village_code {
+            let village = self.area(v).await.map_err(|_| StoreError::NotFound {
+                entity: "area",
+                field: "village_code",
+                key: v.clone(),
+            })?;
+            if village.level != vaxgrid_core::area::AreaLevel::Village {
+                return Err(StoreError::invalid(
+                    "village_code",
+                    format!("{v} is a {}, not a village", village.level.as_str()),
+                ));
+            }
+        }
+        let planned = plan_slots(&new.plan, crate::today())
+            .map_err(|e| StoreError::invalid(e.field(), e.to_string()))?;
+        let day = crate::format_date(new.plan.day);
+        let mut tx = self.begin_write().await?;
+        let same_day = sqlx::query(&format!(
+            "SELECT {SESSION_COLUMNS} FROM vaccination_sessions WHERE site_code = $1 AND day = $2"
+        ))
+        .bind(&new.site_code)
+        .bind(&day)
+        .fetch_all(&mut *tx)
+        .await?;
+        let parse = |t: &str| {
+            time::Time::parse(t, time::macros::format_description!("[hour]:[minute]")).ok()
+        };
+        for other in same_day.iter().map(session_from_row) {
+            let other = other?;
+            if let (Some(o), Some(c)) = (parse(&other.opens), parse(&other.closes)) {
+                if overlaps((new.plan.opens, new.plan.closes), (o, c)) {
+                    return Err(StoreError::Conflict {
+                        field: "opens",
+                        message: format!(
+                            "the session overlaps session {} of this site ({}–{})",
+                            other.id, other.opens, other.closes
+                        ),
+                        existing: Some(format!("/api/v1/sessions/{}", other.id)),
+                    });
+                }
+            }
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO vaccination_sessions (id, site_code, day, opens, closes, stations, per_station_per_hour, slot_minutes, village_code, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&new.id)
+        .bind(&new.site_code)
+        .bind(&day)
+        .bind(hhmm(new.plan.opens))
+        .bind(hhmm(new.plan.closes))
+        .bind(i64::from(new.plan.stations))
+        .bind(i64::from(new.plan.per_station_per_hour))
+        .bind(i64::from(new.plan.slot_minutes))
+        .bind(&new.village_code)
+        .bind(crate::now_micros())
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::Conflict {
+                field: "id",
+                message: format!("session {} already exists", new.id),
+                existing: Some(format!("/api/v1/sessions/{}", new.id)),
+            });
+        }
+        let rows: Vec<serde_json::Value> = planned
+            .iter()
+            .map(|(t, cap)| serde_json::json!([new.id, format!("{day}T{}", hhmm(*t)), cap, 0]))
+            .collect();
+        sqlx::query(&format!(
+            "INSERT INTO slots (session_id, starts_at, capacity, booked) {}",
+            json_rows(self.backend, 1, &[Col::Text, Col::Text, Col::Int, Col::Int])
+        ))
+        .bind(serde_json::Value::Array(rows).to_string())
+        .execute(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "create",
+                "session",
+                &new.id,
+                serde_json::json!({"site_code": new.site_code, "day": day, "slots": planned.len()}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        let session = self.vaccination_session(&new.id).await?;
+        let slots = self.slots_of(&new.id).await?;
+        Ok((session, slots))
+    }
+
+    pub async fn vaccination_session(&self, id: &str) -> Result<Session, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {SESSION_COLUMNS} FROM vaccination_sessions WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            entity: "session",
+            field: "session_id",
+            key: id.to_string(),
+        })?;
+        session_from_row(&row)
+    }
+
+    pub async fn slots_of(&self, session_id: &str) -> Result<Vec<Slot>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT session_id, starts_at, capacity, booked FROM slots WHERE session_id = $1 ORDER BY starts_at",
+        )
+        .bind(session_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(slot_from_row).collect()
+    }
+
+    /// Slots of the same site with room, from `starts_at` on: what to offer
+    /// when a slot is full.
+    pub async fn free_slots_near(
+        &self,
+        session_id: &str,
+        starts_at: &str,
+        n: usize,
+    ) -> Result<Vec<Slot>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.session_id, s.starts_at, s.capacity, s.booked FROM slots s \
+             JOIN vaccination_sessions x ON x.id = s.session_id \
+             WHERE x.site_code = (SELECT site_code FROM vaccination_sessions WHERE id = $1) \
+               AND s.starts_at >= $2 AND s.booked < s.capacity \
+             ORDER BY s.starts_at LIMIT $3",
+        )
+        .bind(session_id)
+        .bind(starts_at)
+        .bind(n as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(slot_from_row).collect()
+    }
+
+    pub async fn appointment(&self, id: &str) -> Result<Appointment, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            entity: "appointment",
+            field: "id",
+            key: id.to_string(),
+        })?;
+        appointment_from_row(&row)
+    }
+
+    /// Ends a booked appointment as `cancelled` (its place is freed) or
+    /// `no_show` (the place was held and lost).
+    pub async fn end_appointment(
+        &self,
+        id: &str,
+        status: &str,
+        actor: &Actor,
+    ) -> Result<Appointment, StoreError> {
+        let a = self.appointment(id).await?;
+        self.person_in(&a.person_id, &actor.scope)
+            .await
+            .map_err(|_| StoreError::NotFound {
+                entity: "appointment",
+                field: "id",
+                key: id.to_string(),
+            })?;
+        let mut tx = self.begin_write().await?;
+        let changed = sqlx::query(
+            "UPDATE appointments SET status = $2, changed_at = $3 WHERE id = $1 AND status = 'booked'",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(crate::now_micros())
+        .execute(&mut *tx)
+        .await?;
+        if changed.rows_affected() == 0 {
+            return Err(StoreError::Conflict {
+                field: "status",
+                message: format!("appointment {id} is {}, not booked", a.status),
+                existing: Some(format!("/api/v1/appointments/{id}")),
+            });
+        }
+        if status == "cancelled" {
+            sqlx::query(
+                "UPDATE slots SET booked = booked - 1 WHERE session_id = $1 AND starts_at = $2",
+            )
+            .bind(&a.session_id)
+            .bind(&a.starts_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                status,
+                "appointment",
+                id,
+                serde_json::json!({}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        self.appointment(id).await
+    }
+}
+
+/// A booking to make; `id` is chosen by the client, so a retry is a no-op.
+#[derive(Debug, Clone)]
+pub struct BookRequest {
+    pub id: String,
+    pub person_id: String,
+    pub session_id: String,
+    pub starts_at: String,
+    pub by: Actor,
+}
+
+#[derive(Debug, Clone)]
+pub enum BookOutcome {
+    Booked(Appointment),
+    /// The same booking was made before (same id, person and slot).
+    Existing(Appointment),
+    /// The slot has no place left.
+    Full,
+}
+
+type Reply = oneshot::Sender<Result<BookOutcome, StoreError>>;
+
+/// Commits bookings in batches: whatever is waiting goes in one transaction.
+#[derive(Clone)]
+pub struct BookingWriter {
+    tx: mpsc::Sender<(BookRequest, Reply)>,
+}
+
+impl BookingWriter {
+    pub fn spawn(store: Store) -> BookingWriter {
+        let (tx, mut rx) = mpsc::channel::<(BookRequest, Reply)>(8192);
+        tokio::spawn(async move {
+            let mut jobs = Vec::with_capacity(256);
+            while let Some(first) = rx.recv().await {
+                jobs.push(first);
+                while jobs.len() < 256 {
+                    match rx.try_recv() {
+                        Ok(job) => jobs.push(job),
+                        Err(_) => break,
+                    }
+                }
+                let reqs: Vec<BookRequest> = jobs.iter().map(|(r, _)| r.clone()).collect();
+                let mut attempt = 0u32;
+                let outcome = loop {
+                    match apply_bookings(&store, &reqs).await {
+                        Err(e) if e.is_transient() && attempt < 5 => {
+                            attempt += 1;
+                            tokio::time::sleep(Duration::from_millis(5 << attempt)).await;
+                        }
+                        other => break other,
+                    }
+                };
+                match outcome {
+                    Ok(results) => {
+                        for ((_, reply), r) in jobs.drain(..).zip(results) {
+                            let _ = reply.send(r);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "booking batch failed");
+                        for (_, reply) in jobs.drain(..) {
+                            let _ = reply.send(Err(StoreError::Unavailable(
+                                "the database did not accept the bookings; nothing was booked, retry with the same id".into(),
+                            )));
+                        }
+                    }
+                }
+            }
+        });
+        BookingWriter { tx }
+    }
+
+    pub async fn submit(&self, req: BookRequest) -> Result<BookOutcome, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .try_send((req, reply))
+            .map_err(|_| StoreError::Busy)?;
+        answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+}
+
+/// One transaction for a batch of bookings; a refused booking changes
+/// nothing and does not stop the others.
+async fn apply_bookings(
+    store: &Store,
+    reqs: &[BookRequest],
+) -> Result<Vec<Result<BookOutcome, StoreError>>, StoreError> {
+    let today = crate::format_date(crate::today());
+    let mut tx = store.begin_write().await?;
+    let mut results = Vec::with_capacity(reqs.len());
+    let mut booked = Vec::new();
+    for r in reqs {
+        let result = book_one(&mut tx, r, &today).await?;
+        if let Ok(BookOutcome::Booked(a)) = &result {
+            booked.push(
+                serde_json::json!({"id": a.id, "by": r.by.name, "address": r.by.address,
+                "person_id": a.person_id, "session_id": a.session_id, "starts_at": a.starts_at}),
+            );
+        }
+        results.push(result);
+    }
+    if let Some(first) = booked
+        .first()
+        .and_then(|b| b["id"].as_str())
+        .map(str::to_string)
+    {
+        audit::append(
+            &mut tx,
+            store.backend,
+            &[AuditEntry::new(
+                "booking writer",
+                "book",
+                "appointment",
+                &first,
+                serde_json::json!({ "appointments": booked }),
+            )],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// One booking inside the batch. The outer error is the database's; the
+/// inner one the booking's.
+async fn book_one(
+    tx: &mut Transaction<'static, Any>,
+    r: &BookRequest,
+    today: &str,
+) -> Result<Result<BookOutcome, StoreError>, StoreError> {
+    if let Some(row) = sqlx::query(&format!(
+        "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE id = $1"
+    ))
+    .bind(&r.id)
+    .fetch_optional(&mut **tx)
+    .await?
+    {
+        let a = appointment_from_row(&row)?;
+        return Ok(
+            if a.person_id == r.person_id
+                && a.session_id == r.session_id
+                && a.starts_at == r.starts_at
+            {
+                Ok(BookOutcome::Existing(a))
+            } else {
+                Err(StoreError::Conflict {
+                    field: "id",
+                    message: format!(
+                        "appointment id {} was already used for another booking",
+                        r.id
+                    ),
+                    existing: Some(format!("/api/v1/appointments/{}", r.id)),
+                })
+            },
+        );
+    }
+    let person = sqlx::query("SELECT area_path FROM persons WHERE id = $1 AND merged_into IS NULL")
+        .bind(&r.person_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let covered = match &person {
+        Some(row) => {
+            r.by.scope
+                .covers_person(&r.person_id, &row.try_get::<String, _>("area_path")?)
+        }
+        None => false,
+    };
+    if !covered {
+        return Ok(Err(StoreError::NotFound {
+            entity: "person",
+            field: "person_id",
+            key: r.person_id.clone(),
+        }));
+    }
+    let slot = sqlx::query("SELECT capacity FROM slots WHERE session_id = $1 AND starts_at = $2")
+        .bind(&r.session_id)
+        .bind(&r.starts_at)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if slot.is_none() {
+        return Ok(Err(StoreError::NotFound {
+            entity: "slot",
+            field: "starts_at",
+            key: format!("{} {}", r.session_id, r.starts_at),
+        }));
+    }
+    if r.starts_at.get(..10).is_some_and(|day| day < today) {
+        return Ok(Err(StoreError::invalid(
+            "starts_at",
+            format!("the slot {} has passed", r.starts_at),
+        )));
+    }
+    if let Some(other) = sqlx::query(
+        "SELECT id FROM appointments WHERE person_id = $1 AND session_id = $2 AND status = 'booked'",
+    )
+    .bind(&r.person_id)
+    .bind(&r.session_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    {
+        let other: String = other.try_get("id")?;
+        return Ok(Err(StoreError::Conflict {
+            field: "person_id",
+            message: format!("the person already has appointment {other} in this session"),
+            existing: Some(format!("/api/v1/appointments/{other}")),
+        }));
+    }
+    let taken = sqlx::query(
+        "UPDATE slots SET booked = booked + 1 WHERE session_id = $1 AND starts_at = $2 AND booked < capacity",
+    )
+    .bind(&r.session_id)
+    .bind(&r.starts_at)
+    .execute(&mut **tx)
+    .await?;
+    if taken.rows_affected() == 0 {
+        return Ok(Ok(BookOutcome::Full));
+    }
+    let now = crate::now_micros();
+    sqlx::query(
+        "INSERT INTO appointments (id, person_id, session_id, starts_at, status, booked_by, created_at, changed_at) \
+         VALUES ($1, $2, $3, $4, 'booked', $5, $6, $6)",
+    )
+    .bind(&r.id)
+    .bind(&r.person_id)
+    .bind(&r.session_id)
+    .bind(&r.starts_at)
+    .bind(&r.by.name)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Ok(BookOutcome::Booked(Appointment {
+        id: r.id.clone(),
+        person_id: r.person_id.clone(),
+        session_id: r.session_id.clone(),
+        starts_at: r.starts_at.clone(),
+        status: "booked".into(),
+        booked_by: r.by.name.clone(),
+    })))
+}
