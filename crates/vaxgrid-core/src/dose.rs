@@ -66,7 +66,7 @@ pub struct NewDose<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DoseRuleError {
-    #[error("lot {lot_product} belongs to product {lot_product}, not {product}")]
+    #[error("the lot belongs to product {lot_product}, not {product}")]
     LotProductMismatch {
         product: String,
         lot_product: String,

@@ -10,3 +10,5 @@ pub mod names;
 pub mod product;
 pub mod schedule;
 pub mod site;
+pub mod targets;
+pub mod visit;

@@ -133,7 +133,8 @@ mod tests {
     #[test]
     fn bad_plans_name_their_field() {
         let today = date!(2026 - 11 - 26);
-        let cases: [(fn(&mut SessionPlan), &str); 6] = [
+        type Change = fn(&mut SessionPlan);
+        let cases: [(Change, &str); 6] = [
             (|p| p.day = date!(2026 - 11 - 25), "day"),
             (|p| p.closes = p.opens, "closes"),
             (|p| p.stations = 0, "stations"),

@@ -1,6 +1,7 @@
 //! `vaxgrid bench …`: benchmarks that print their figures together with a
 //! baseline measured in the same run on the same database.
 
+mod booking;
 mod certs;
 mod doses;
 mod import;
@@ -23,6 +24,15 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 60_000)]
         doses: usize,
     },
+    /// Booking attempts (many more than places) over HTTP: bookings/s and overbooked places.
+    Booking {
+        #[arg(long, default_value_t = 20_000)]
+        attempts: usize,
+        #[arg(long, default_value_t = 2_000)]
+        places: usize,
+        #[arg(long, default_value_t = 128)]
+        clients: usize,
+    },
     /// EU DCC certificates signed and verified per second.
     Certs {
         #[arg(long, default_value_t = 20_000)]
@@ -43,6 +53,11 @@ pub async fn run(what: BenchWhat) -> Result<()> {
             doses,
         } => doses::run(postgres, clients, doses).await,
         BenchWhat::Import { rows } => import::run(rows).await,
+        BenchWhat::Booking {
+            attempts,
+            places,
+            clients,
+        } => booking::run(attempts, places, clients).await,
         BenchWhat::Certs { count } => certs::run(count),
     }
 }
