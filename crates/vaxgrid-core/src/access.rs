@@ -109,6 +109,12 @@ pub enum Permission {
     ManageSessions,
     /// Book, cancel or mark a no-show (for persons in scope, or oneself).
     Book,
+    /// Staff training: classes, attendees, exams, and reading anyone's
+    /// certificates.
+    ManageTraining,
+    /// Work at the vaccination table: check-in, screening, consent,
+    /// observation, adverse events (the dose itself needs RecordDose).
+    Visit,
 }
 
 /// Whether `role` carries `permission`. Scope is checked separately: this
@@ -130,17 +136,32 @@ pub fn permits(role: Role, permission: Permission) -> bool {
         Role::StatisticsOfficer => matches!(permission, ReadReference | ReadRegistry | ReadReports),
         Role::Registrar => matches!(
             permission,
-            ReadReference | ReadRegistry | WriteRegistry | IssueCertificate | Exchange | Book
+            ReadReference
+                | ReadRegistry
+                | WriteRegistry
+                | IssueCertificate
+                | Exchange
+                | Book
+                | Visit
         ),
-        Role::Screener | Role::Observer => matches!(permission, ReadReference | ReadRegistry),
+        Role::Screener | Role::Observer => {
+            matches!(permission, ReadReference | ReadRegistry | Visit)
+        }
         Role::Vaccinator => matches!(
             permission,
-            ReadReference | ReadRegistry | RecordDose | CorrectDose | IssueCertificate | Exchange
+            ReadReference
+                | ReadRegistry
+                | RecordDose
+                | CorrectDose
+                | IssueCertificate
+                | Exchange
+                | Visit
         ),
         Role::EpidemicResponder => {
             matches!(permission, ReadReference | ReadRegistry | ReadReports)
         }
-        Role::Trainer | Role::Verifier => matches!(permission, ReadReference),
+        Role::Trainer => matches!(permission, ReadReference | ManageTraining),
+        Role::Verifier => matches!(permission, ReadReference),
         Role::Resident => matches!(permission, ReadRegistry | IssueCertificate | Book),
     }
 }
@@ -263,5 +284,19 @@ mod tests {
         assert!(Role::ALL
             .iter()
             .all(|r| permits(Role::Admin, Permission::ReadMetrics) || *r != Role::Admin));
+    }
+
+    #[test]
+    fn only_admins_and_trainers_manage_training() {
+        for role in Role::ALL {
+            assert_eq!(
+                permits(role, Permission::ManageTraining),
+                matches!(role, Role::Admin | Role::Trainer),
+                "{role:?}"
+            );
+        }
+        // A trainer writes nothing else.
+        assert!(!permits(Role::Trainer, Permission::RecordDose));
+        assert!(!permits(Role::Trainer, Permission::ReadRegistry));
     }
 }

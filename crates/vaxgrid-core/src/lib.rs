@@ -11,4 +11,5 @@ pub mod product;
 pub mod schedule;
 pub mod site;
 pub mod targets;
+pub mod training;
 pub mod visit;

@@ -70,6 +70,8 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
     const EXCHANGE: &[&str] = &["admin", "registrar", "vaccinator"];
     const SESSIONS: &[&str] = &["admin", "planner"];
     const BOOK: &[&str] = &["admin", "registrar", "resident"];
+    const TRAINING: &[&str] = &["admin", "trainer"];
+    const VISIT: &[&str] = &["admin", "registrar", "screener", "vaccinator", "observer"];
     HashMap::from([
         (("GET", "/"), PUBLIC),
         (("GET", "/login"), PUBLIC),
@@ -124,6 +126,33 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("GET", "/api/v1/appointments/{id}"), READ_REGISTRY),
         (("POST", "/api/v1/appointments/{id}/cancel"), BOOK),
         (("POST", "/api/v1/appointments/{id}/no-show"), BOOK),
+        (("POST", "/api/v1/campaigns"), SESSIONS),
+        (("GET", "/api/v1/campaigns/{id}"), REFERENCE),
+        (("POST", "/api/v1/campaigns/{id}/waves"), SESSIONS),
+        (("POST", "/api/v1/campaigns/{id}/targets"), SESSIONS),
+        (("GET", "/api/v1/campaigns/{id}/targets"), REPORTS),
+        (
+            ("GET", "/api/v1/campaigns/{id}/waves/{wave}/progress"),
+            REPORTS,
+        ),
+        (
+            ("GET", "/api/v1/campaigns/{id}/waves/{wave}/survey"),
+            READ_REGISTRY,
+        ),
+        (("POST", "/api/v1/training/classes"), TRAINING),
+        (
+            ("POST", "/api/v1/training/classes/{id}/attendees"),
+            TRAINING,
+        ),
+        (("POST", "/api/v1/training/classes/{id}/exams"), TRAINING),
+        (("GET", "/api/v1/staff/{username}/certificates"), SIGNED_IN),
+        (("POST", "/api/v1/visits"), VISIT),
+        (("GET", "/api/v1/visits/{id}"), READ_REGISTRY),
+        (("POST", "/api/v1/visits/{id}/events"), VISIT),
+        (("GET", "/api/v1/products/{code}/screening"), REFERENCE),
+        (("PUT", "/api/v1/products/{code}/screening"), ADMIN),
+        (("GET", "/api/v1/sites/{code}/observation"), VISIT),
+        (("GET", "/api/v1/sites/{code}/today"), REFERENCE),
     ])
 }
 
@@ -195,7 +224,8 @@ async fn world(backend: &str) -> World {
 fn fill(path: &str, person: &str, dose: &str) -> String {
     let filled = path
         .replace("{product_code}", "AZ")
-        .replace("{lot_number}", "AZ-1");
+        .replace("{lot_number}", "AZ-1")
+        .replace("{username}", "u-vaccinator");
     let code = if filled.starts_with("/api/v1/products") {
         "AZ"
     } else if filled.starts_with("/api/v1/sites") {
@@ -218,6 +248,7 @@ fn fill(path: &str, person: &str, dose: &str) -> String {
 async fn call(client: &reqwest::Client, base: &str, method: &str, url: &str) -> u16 {
     let request = match method {
         "GET" => client.get(format!("{base}{url}")),
+        "PUT" => client.put(format!("{base}{url}")).json(&json!({})),
         _ => client.post(format!("{base}{url}")).json(&json!({})),
     };
     let status = request.send().await.expect("send").status().as_u16();
@@ -328,6 +359,23 @@ async fn a_vaccinator_records_only_at_their_site(backend: &str) {
         .find(|(r, _)| *r == "vaccinator")
         .unwrap()
         .1;
+    // Without a certificate, a vaccinator records nothing.
+    let refused = |p: &Value| {
+        p["errors"][0]["field"] == "vaccinator"
+            && p["errors"][0]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("u-vaccinator holds no current vaccination certificate on 2021-08-15")
+    };
+    let uncertified = dose_body(&new_id(), &w.inside, "2021-08-15");
+    let (s, p) = vaccinator.post("/api/v1/doses", &uncertified).await;
+    assert!(s == 422 && refused(&p), "{s} {p}");
+    // An expired certificate (2020-06-01 to 2020-06-30) does not do either.
+    certify(&w.app, "u-vaccinator", "2020-06-01", 30).await;
+    let (s, p) = vaccinator.post("/api/v1/doses", &uncertified).await;
+    assert!(s == 422 && refused(&p), "{s} {p}");
+    // Certified from 2021-01-01 for a year, through the administrator's API.
+    certify(&w.app, "u-vaccinator", "2021-01-01", 365).await;
     let mut at_other_site = dose_body(&new_id(), &w.inside, "2021-08-15");
     at_other_site["site_code"] = json!("S2");
     let (s, p) = vaccinator.post("/api/v1/doses", &at_other_site).await;
@@ -344,6 +392,34 @@ async fn a_vaccinator_records_only_at_their_site(backend: &str) {
     let (n, broken) = w.app.store.verify_audit().await.unwrap();
     assert!(n > 0 && broken.is_none());
     w.app.cleanup().await;
+}
+
+/// Certifies `username` in vaccination through the API: a one-day class on
+/// `day` given by u-trainer, and a passed exam that day valid `valid_days`.
+async fn certify(app: &TestApp, username: &str, day: &str, valid_days: i64) {
+    let (s, class) = app
+        .post(
+            "/api/v1/training/classes",
+            &json!({"topic": "vaccination", "starts_on": day, "ends_on": day, "trainer": "u-trainer"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{class}");
+    let class = class["id"].as_str().unwrap();
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/training/classes/{class}/attendees"),
+            &json!({"username": username}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/training/classes/{class}/exams"),
+            &json!({"username": username, "score": 90, "pass_mark": 80, "taken_on": day, "valid_days": valid_days}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["certificate"]["topic"], "vaccination", "{b}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

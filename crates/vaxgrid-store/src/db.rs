@@ -64,6 +64,24 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_scheduling.sql"),
         postgres: include_str!("../migrations/postgres/0005_scheduling.sql"),
     },
+    Migration {
+        version: 6,
+        name: "training",
+        sqlite: include_str!("../migrations/sqlite/0006_training.sql"),
+        postgres: include_str!("../migrations/postgres/0006_training.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "campaigns",
+        sqlite: include_str!("../migrations/sqlite/0007_campaigns.sql"),
+        postgres: include_str!("../migrations/postgres/0007_campaigns.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "visits",
+        sqlite: include_str!("../migrations/sqlite/0008_visits.sql"),
+        postgres: include_str!("../migrations/postgres/0008_visits.sql"),
+    },
 ];
 
 pub(crate) fn backend_of(url: &str) -> Result<Backend, StoreError> {

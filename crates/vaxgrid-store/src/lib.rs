@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod areas;
 pub mod audit;
+pub mod campaigns;
 pub mod catalog;
 pub mod certificates;
 mod db;
@@ -17,6 +18,8 @@ pub mod reports;
 pub mod scheduling;
 pub mod scope;
 pub mod scratch;
+pub mod training;
+pub mod visits;
 pub mod writer;
 
 use sqlx::AnyPool;

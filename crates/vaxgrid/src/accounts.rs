@@ -284,5 +284,32 @@ pub async fn seed_demo_users(
             .create_user(name, name, &hash(&format!("demo-{name}"))?, &[g], "demo")
             .await?;
     }
+    // Only a certified vaccinator may give doses: the demo's passed its exam
+    // at a class the trainer gave.
+    let demo = vaxgrid_store::model::Actor::system("demo");
+    let today = vaxgrid_store::today();
+    let class = vaxgrid_store::training::NewClass {
+        id: uuid::Uuid::now_v7().to_string(),
+        topic: vaxgrid_core::training::VACCINATION_TOPIC.to_string(),
+        starts_on: today,
+        ends_on: today,
+        trainer: "trainer".into(),
+    };
+    store.create_class(&class, &demo).await?;
+    store.add_attendee(&class.id, "vaccinator", &demo).await?;
+    store
+        .record_exam(
+            &vaxgrid_store::training::NewExam {
+                id: uuid::Uuid::now_v7().to_string(),
+                class_id: class.id.clone(),
+                username: "vaccinator".into(),
+                score: 92,
+                pass_mark: 80,
+                taken_on: today,
+                valid_days: 365,
+            },
+            &demo,
+        )
+        .await?;
     Ok(())
 }

@@ -75,10 +75,9 @@ pub async fn record(
     ApiJson(b): ApiJson<DoseBody>,
 ) -> Result<Response, ApiError> {
     let by = caller.actor(&app, Permission::RecordDose).await?;
-    let outcome = app
-        .writer
-        .submit(WriteCommand::Dose(dose_request(b, by)?))
-        .await?;
+    let request = dose_request(b, by)?;
+    crate::api::training::require_certified(&app, &caller, request.administered_on).await?;
+    let outcome = app.writer.submit(WriteCommand::Dose(request)).await?;
     Ok(outcome_response(outcome))
 }
 

@@ -1,9 +1,12 @@
 //! The JSON API under /api/v1.
 
 pub mod areas;
+pub mod campaigns;
 pub mod catalog;
 pub mod certificates;
 pub mod doses;
 pub mod persons;
 pub mod reports;
 pub mod scheduling;
+pub mod training;
+pub mod visits;

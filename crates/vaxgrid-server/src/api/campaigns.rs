@@ -1,0 +1,382 @@
+//! /api/v1/campaigns: campaigns and their waves, coverage targets split down
+//! the area tree, progress by wave, and target survey lists (JSON pages or
+//! CSV). See `vaxgrid_store::campaigns` for how the figures are read.
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde::Deserialize;
+use vaxgrid_core::access::Permission;
+use vaxgrid_store::campaigns::{NewCampaign, NewWave, SurveyRow, ADULT_YEARS};
+use vaxgrid_store::StoreError;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::{page_limit, uuid_field, ApiJson, ApiQuery};
+use crate::AppState;
+
+/// A CSV survey list holds at most this many persons: a village's or a
+/// commune's roll, not a province's (page through the JSON for that).
+pub const SURVEY_CSV_MAX: usize = 100_000;
+const CSV_PAGE: usize = 1_000;
+
+pub const SURVEY_HEADER: [&str; 14] = [
+    "person_id",
+    "full_name",
+    "birth_date",
+    "sex",
+    "id_type",
+    "id_number",
+    "phone",
+    "home_area",
+    "priority_groups",
+    "status",
+    "valid_doses",
+    "series_complete",
+    "last_dose_on",
+    "appointment_at",
+];
+
+/// A missing campaign or wave named in the path is a 404; other missing
+/// references (an area, a product in the body) stay a 422 naming the field.
+fn in_path(e: StoreError) -> ApiError {
+    match e {
+        StoreError::NotFound {
+            entity: "campaign" | "wave",
+            ..
+        } => ApiError::lookup(e),
+        other => ApiError::Store(other),
+    }
+}
+
+fn date(field: &str, value: &str) -> Result<time::Date, ApiError> {
+    vaxgrid_store::parse_date(value)
+        .ok_or_else(|| ApiError::invalid(field, format!("'{value}' is not a date YYYY-MM-DD")))
+}
+
+/// 80.0 (percent, at most one decimal) as tenths: 800.
+fn percent_tenths(p: f64) -> Result<u32, ApiError> {
+    if !p.is_finite() || p < 0.0 {
+        return Err(ApiError::invalid(
+            "target_percent",
+            "the coverage target must be a percentage from 0 to 100.0",
+        ));
+    }
+    if p > 100.0 {
+        return Err(ApiError::invalid(
+            "target_percent",
+            format!("a coverage target of {p}% is above 100%"),
+        ));
+    }
+    let tenths = (p * 10.0).round();
+    if (p * 10.0 - tenths).abs() > 1e-6 {
+        return Err(ApiError::invalid(
+            "target_percent",
+            format!("give the percentage with at most one decimal, not {p}"),
+        ));
+    }
+    Ok(tenths as u32)
+}
+
+fn new_or(field: &str, id: &Option<String>) -> Result<String, ApiError> {
+    match id {
+        Some(id) => uuid_field(field, id),
+        None => Ok(uuid::Uuid::now_v7().to_string()),
+    }
+}
+
+/// A wave id from the path: canonical when it is a UUID; anything else
+/// matches no wave (404), as an unknown one does.
+fn wave_id(raw: String) -> String {
+    uuid::Uuid::parse_str(&raw).map_or(raw, |u| u.hyphenated().to_string())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignBody {
+    id: Option<String>,
+    name: String,
+    disease: String,
+    area_code: String,
+    products: Vec<String>,
+    /// In priority order.
+    #[serde(default)]
+    priority_groups: Vec<String>,
+    /// 80.0 = 80% of the eligible population.
+    target_percent: f64,
+    target_date: String,
+    min_age_years: Option<u32>,
+}
+
+/// Creates a campaign: 201.
+pub async fn create(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(b): ApiJson<CampaignBody>,
+) -> Result<Response, ApiError> {
+    let actor = caller.actor(&app, Permission::ManageSessions).await?;
+    let new = NewCampaign {
+        id: new_or("id", &b.id)?,
+        name: b.name,
+        disease: b.disease,
+        area_code: b.area_code,
+        products: b.products,
+        priority_groups: b.priority_groups,
+        target_percent_tenths: percent_tenths(b.target_percent)?,
+        target_date: date("target_date", &b.target_date)?,
+        min_age_years: b.min_age_years.unwrap_or(ADULT_YEARS),
+    };
+    let campaign = app.store.create_campaign(&new, &actor).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(
+            header::LOCATION,
+            format!("/api/v1/campaigns/{}", campaign.id),
+        )],
+        Json(campaign),
+    )
+        .into_response())
+}
+
+pub async fn get(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = uuid_field("id", &id)?;
+    let actor = caller.actor(&app, Permission::ReadReference).await?;
+    let campaign = app
+        .store
+        .campaign(&id, &actor.scope)
+        .await
+        .map_err(ApiError::lookup)?;
+    Ok(Json(campaign).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaveBody {
+    id: Option<String>,
+    name: String,
+    starts_on: String,
+    ends_on: String,
+    /// Empty: everyone of age.
+    #[serde(default)]
+    eligible_groups: Vec<String>,
+}
+
+/// Adds a wave: 201.
+pub async fn add_wave(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<WaveBody>,
+) -> Result<Response, ApiError> {
+    let id = uuid_field("id", &id)?;
+    let actor = caller.actor(&app, Permission::ManageSessions).await?;
+    let new = NewWave {
+        id: new_or("id", &b.id)?,
+        name: b.name,
+        starts_on: date("starts_on", &b.starts_on)?,
+        ends_on: date("ends_on", &b.ends_on)?,
+        eligible_groups: b.eligible_groups,
+    };
+    let wave = app
+        .store
+        .add_wave(&id, &new, &actor)
+        .await
+        .map_err(in_path)?;
+    Ok((StatusCode::CREATED, Json(wave)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixedPart {
+    area: String,
+    people: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SplitBody {
+    /// The area whose target is split among the areas directly under it.
+    area: String,
+    /// Parts entered by hand; the rest is split by eligible population.
+    #[serde(default)]
+    fixed: Vec<FixedPart>,
+}
+
+/// Splits an area's target among its children: 200 with the parts.
+pub async fn split(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<SplitBody>,
+) -> Result<Response, ApiError> {
+    let id = uuid_field("id", &id)?;
+    let actor = caller.actor(&app, Permission::ManageSessions).await?;
+    let fixed = b.fixed.into_iter().map(|f| (f.area, f.people)).collect();
+    let split = app
+        .store
+        .decompose_targets(&id, &b.area, fixed, &actor)
+        .await
+        .map_err(in_path)?;
+    Ok(Json(split).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AreaQuery {
+    /// The campaign's own area when absent.
+    area: Option<String>,
+}
+
+pub async fn targets(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<AreaQuery>,
+) -> Result<Response, ApiError> {
+    let id = uuid_field("id", &id)?;
+    let actor = caller.actor(&app, Permission::ReadReports).await?;
+    let report = app
+        .store
+        .targets(&id, q.area.as_deref(), &actor.scope)
+        .await
+        .map_err(ApiError::lookup)?;
+    Ok(Json(report).into_response())
+}
+
+pub async fn progress(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((id, wave)): Path<(String, String)>,
+    ApiQuery(q): ApiQuery<AreaQuery>,
+) -> Result<Response, ApiError> {
+    let id = uuid_field("id", &id)?;
+    let actor = caller.actor(&app, Permission::ReadReports).await?;
+    let progress = app
+        .store
+        .wave_progress(&id, &wave_id(wave), q.area.as_deref(), &actor.scope)
+        .await
+        .map_err(ApiError::lookup)?;
+    Ok(Json(progress).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SurveyQuery {
+    area: Option<String>,
+    /// json (default) or csv.
+    format: Option<String>,
+    after: Option<String>,
+    /// JSON page size; a CSV holds the whole list from `after` on.
+    limit: Option<u32>,
+}
+
+/// The target survey list: a JSON page, or the whole list as CSV.
+pub async fn survey(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((id, wave)): Path<(String, String)>,
+    ApiQuery(q): ApiQuery<SurveyQuery>,
+) -> Result<Response, ApiError> {
+    let id = uuid_field("id", &id)?;
+    let wave = wave_id(wave);
+    let actor = caller.actor(&app, Permission::ReadRegistry).await?;
+    let limit = page_limit(q.limit)?;
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "format",
+                format!("format must be json or csv, not '{other}'"),
+            ))
+        }
+    };
+    let area = q.area.as_deref();
+    if !csv {
+        let page = app
+            .store
+            .survey_list(&id, &wave, area, q.after.as_deref(), limit, &actor)
+            .await
+            .map_err(ApiError::lookup)?;
+        return Ok(Json(page).into_response());
+    }
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let written = |e: csv::Error| ApiError::Store(StoreError::Unavailable(e.to_string()));
+    out.write_record(SURVEY_HEADER).map_err(written)?;
+    let mut after = q.after.clone();
+    let mut count = 0;
+    loop {
+        let page = app
+            .store
+            .survey_list(&id, &wave, area, after.as_deref(), CSV_PAGE, &actor)
+            .await
+            .map_err(ApiError::lookup)?;
+        count += page.items.len();
+        if count > SURVEY_CSV_MAX {
+            return Err(ApiError::invalid(
+                "area",
+                format!(
+                    "the list has more than {SURVEY_CSV_MAX} persons: ask for a smaller area (a commune or village), or page through format=json"
+                ),
+            ));
+        }
+        for row in &page.items {
+            out.write_record(csv_row(row)).map_err(written)?;
+        }
+        match page.next_cursor {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let body = out
+        .into_inner()
+        .map_err(|e| ApiError::Store(StoreError::Unavailable(e.to_string())))?;
+    let file = format!(
+        "attachment; filename=\"survey-{}.csv\"",
+        area.unwrap_or("campaign")
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, file),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// Text a spreadsheet would run as a formula gets a leading apostrophe.
+fn spreadsheet_safe(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
+fn csv_row(r: &SurveyRow) -> [String; 14] {
+    [
+        r.person_id.clone(),
+        spreadsheet_safe(&r.full_name),
+        r.birth_date.clone(),
+        r.sex.clone(),
+        r.id_type.clone(),
+        r.id_number.clone(),
+        r.phone.clone().unwrap_or_default(),
+        r.home_area.clone(),
+        r.priority_groups.join(","),
+        r.status.as_str().to_string(),
+        r.valid_doses.to_string(),
+        r.series_complete.to_string(),
+        r.last_dose_on.clone().unwrap_or_default(),
+        r.appointment_at.clone().unwrap_or_default(),
+    ]
+}

@@ -1,0 +1,232 @@
+//! /api/v1/training and /api/v1/staff: training classes, their attendees
+//! and exams, the certificates a passed exam issues, and the rule that a
+//! vaccinator records doses only while certified ([`require_certified`]).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde::Deserialize;
+use vaxgrid_core::access::{grants_for, permits, Permission, Role};
+use vaxgrid_core::training::{is_current, DEFAULT_VALID_DAYS, VACCINATION_TOPIC};
+use vaxgrid_store::training::{NewClass, NewExam};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::{uuid_field, ApiJson};
+use crate::AppState;
+
+fn date(field: &str, value: &str) -> Result<time::Date, ApiError> {
+    vaxgrid_store::parse_date(value)
+        .ok_or_else(|| ApiError::invalid(field, format!("'{value}' is not a date YYYY-MM-DD")))
+}
+
+fn username(field: &str, value: &str) -> Result<String, ApiError> {
+    let v = value.trim();
+    if v.is_empty() || v.chars().count() > crate::auth::MAX_USERNAME {
+        return Err(ApiError::invalid(
+            field,
+            format!(
+                "{field} must be 1 to {} characters",
+                crate::auth::MAX_USERNAME
+            ),
+        ));
+    }
+    Ok(v.to_string())
+}
+
+fn new_or(field: &str, id: Option<&str>) -> Result<String, ApiError> {
+    match id {
+        Some(id) => uuid_field(field, id),
+        None => Ok(uuid::Uuid::now_v7().to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassBody {
+    id: Option<String>,
+    topic: String,
+    starts_on: String,
+    ends_on: String,
+    /// User name of the trainer.
+    trainer: String,
+}
+
+/// Creates a training class: 201 with the class.
+pub async fn create_class(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(b): ApiJson<ClassBody>,
+) -> Result<Response, ApiError> {
+    let actor = caller.actor(&app, Permission::ManageTraining).await?;
+    let new = NewClass {
+        id: new_or("id", b.id.as_deref())?,
+        topic: b.topic,
+        starts_on: date("starts_on", &b.starts_on)?,
+        ends_on: date("ends_on", &b.ends_on)?,
+        trainer: username("trainer", &b.trainer)?,
+    };
+    let class = app.store.create_class(&new, &actor).await?;
+    Ok((StatusCode::CREATED, Json(class)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttendeeBody {
+    username: String,
+}
+
+/// Adds an attendee to a class: 201, or 200 when they attended already;
+/// both with the class's attendees.
+pub async fn add_attendee(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(class_id): Path<String>,
+    ApiJson(b): ApiJson<AttendeeBody>,
+) -> Result<Response, ApiError> {
+    let class_id = uuid_field("class_id", &class_id)?;
+    let actor = caller.actor(&app, Permission::ManageTraining).await?;
+    app.store
+        .training_class(&class_id)
+        .await
+        .map_err(ApiError::lookup)?;
+    let user = username("username", &b.username)?;
+    let added = app.store.add_attendee(&class_id, &user, &actor).await?;
+    let attendees = app.store.attendees_of(&class_id).await?;
+    let status = if added {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(serde_json::json!({
+            "class_id": class_id, "username": user, "attendees": attendees,
+        })),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExamBody {
+    id: Option<String>,
+    username: String,
+    score: i64,
+    pass_mark: i64,
+    taken_on: String,
+    /// How long the certificate of a pass is valid, in days (365 unless said).
+    valid_days: Option<i64>,
+}
+
+/// Records an exam of an attendee: 201 with the exam and, for a pass, the
+/// certificate it issues (`null` otherwise).
+pub async fn record_exam(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(class_id): Path<String>,
+    ApiJson(b): ApiJson<ExamBody>,
+) -> Result<Response, ApiError> {
+    let class_id = uuid_field("class_id", &class_id)?;
+    let actor = caller.actor(&app, Permission::ManageTraining).await?;
+    app.store
+        .training_class(&class_id)
+        .await
+        .map_err(ApiError::lookup)?;
+    let new = NewExam {
+        id: new_or("id", b.id.as_deref())?,
+        class_id,
+        username: username("username", &b.username)?,
+        score: b.score,
+        pass_mark: b.pass_mark,
+        taken_on: date("taken_on", &b.taken_on)?,
+        valid_days: b.valid_days.unwrap_or(i64::from(DEFAULT_VALID_DAYS)),
+    };
+    let (exam, certificate) = app.store.record_exam(&new, &actor).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "exam": exam, "certificate": certificate })),
+    )
+        .into_response())
+}
+
+/// A user's certificates, each saying whether it is current today. A user
+/// reads their own; a trainer or an administrator anyone's; to others the
+/// user does not exist.
+pub async fn certificates(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    let not_found = || ApiError::NotFound {
+        what: format!("certificates of user '{name}'"),
+    };
+    let Some(principal) = &caller.principal else {
+        return Err(not_found());
+    };
+    let own = principal.user.username == name;
+    let manages = principal
+        .grants
+        .iter()
+        .any(|g| permits(g.role, Permission::ManageTraining));
+    if !(own || manages) || name.chars().count() > crate::auth::MAX_USERNAME {
+        return Err(not_found());
+    }
+    if app.store.user_by_name(&name).await?.is_none() {
+        return Err(not_found());
+    }
+    let today = vaxgrid_store::today();
+    let list: Vec<serde_json::Value> = app
+        .store
+        .certificates_of(&name)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let current = match (
+                vaxgrid_store::parse_date(&c.issued_on),
+                vaxgrid_store::parse_date(&c.expires_on),
+            ) {
+                (Some(i), Some(e)) => is_current(i, e, c.revoked, today),
+                _ => false,
+            };
+            let mut v = serde_json::to_value(&c).unwrap_or_default();
+            v["current"] = serde_json::Value::Bool(current);
+            v
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "username": name, "certificates": list })).into_response())
+}
+
+/// Refuses a dose recorded on day `on` by a caller acting as a vaccinator
+/// (every grant of theirs that may record a dose is a site's vaccinator
+/// grant) who holds no current vaccination certificate that day: 422 on
+/// field `vaccinator`. Administrators and the system are not checked.
+pub async fn require_certified(
+    app: &AppState,
+    caller: &Caller,
+    on: time::Date,
+) -> Result<(), ApiError> {
+    let Some(principal) = &caller.principal else {
+        return Ok(());
+    };
+    let mut recording = grants_for(&principal.grants, Permission::RecordDose).peekable();
+    if recording.peek().is_none() || !recording.all(|g| g.role == Role::Vaccinator) {
+        return Ok(());
+    }
+    let name = &principal.user.username;
+    match app
+        .store
+        .current_certificate(name, VACCINATION_TOPIC, on)
+        .await?
+    {
+        Some(_) => Ok(()),
+        None => Err(ApiError::invalid(
+            "vaccinator",
+            format!(
+                "{name} holds no current {VACCINATION_TOPIC} certificate on {}",
+                vaxgrid_store::format_date(on)
+            ),
+        )),
+    }
+}

@@ -1,0 +1,480 @@
+//! Campaigns over real HTTP on both backends: a province's target split to
+//! districts and communes (summing exactly, following the eligible
+//! population, with parts fixed by hand), progress of a wave, the target
+//! survey list in JSON pages and CSV, bad input refused by field, and a
+//! district's planner kept to their district.
+
+mod common;
+
+use common::{dose_body, new_id, on_both_backends, TestApp};
+use serde_json::{json, Value};
+
+on_both_backends!(campaign_targets_progress_and_survey);
+
+fn day(offset: i64) -> String {
+    vaxgrid_store::format_date(vaxgrid_store::today() + time::Duration::days(offset))
+}
+
+/// Registers a person with a CCCD number that matches sex and birth year.
+async fn register(
+    app: &TestApp,
+    serial: u32,
+    name: &str,
+    female: bool,
+    birth_date: &str,
+    home_area: &str,
+    groups: &[&str],
+) -> String {
+    let year: u32 = birth_date[..4].parse().unwrap();
+    let sex_digit = u32::from(female) + if year >= 2000 { 2 } else { 0 };
+    let (s, b) = app
+        .post(
+            "/api/v1/persons",
+            &json!({"id_type": "cccd", "id_number": format!("022{sex_digit}{:02}{serial:06}", year % 100),
+                    "full_name": name, "birth_date": birth_date, "sex": if female { "female" } else { "male" },
+                    "home_area": home_area, "priority_groups": groups}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    b["person"]["id"].as_str().unwrap().to_string()
+}
+
+async fn dose(app: &TestApp, person: &str, date: &str) {
+    let (s, d) = app
+        .post("/api/v1/doses", &dose_body(&new_id(), person, date))
+        .await;
+    assert_eq!(s, 201, "{d}");
+}
+
+fn field(p: &Value) -> Option<&str> {
+    p["errors"][0]["field"].as_str()
+}
+
+fn parts(split: &Value) -> Vec<(String, i64)> {
+    split["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["area_code"].as_str().unwrap().to_string(),
+                p["people"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn statuses(items: &[Value]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = items
+        .iter()
+        .map(|r| {
+            (
+                r["person_id"].as_str().unwrap().to_string(),
+                r["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+async fn campaign_targets_progress_and_survey(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let (s, b) = app
+        .post(
+            "/api/v1/areas",
+            &json!({"code": "06661", "parent_code": "193", "level": "commune", "name": "Bạch Đằng"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    // District 193: four frontline workers in village 0665801, and in
+    // commune 06661 a frontline worker and a frontline minor.
+    let mut village = Vec::new();
+    for (serial, name) in [
+        (1, "Nguyễn Văn Một"),
+        (2, "Trần Văn Hai"),
+        (3, "Lê Văn Ba"),
+        (4, "Phạm Văn Bốn"),
+    ] {
+        village.push(app.person(serial, name).await);
+    }
+    let worker = register(
+        &app,
+        5,
+        "Hoàng Thị Năm",
+        true,
+        "1985-03-02",
+        "06661",
+        &["frontline"],
+    )
+    .await;
+    let minor = register(
+        &app,
+        6,
+        "Vũ Văn Sáu",
+        false,
+        "2010-06-01",
+        "06661",
+        &["frontline"],
+    )
+    .await;
+    // District 194: a frontline worker, an elderly woman, someone in no group.
+    let far = register(
+        &app,
+        7,
+        "Đặng Văn Bảy",
+        false,
+        "1975-01-09",
+        "06700",
+        &["frontline"],
+    )
+    .await;
+    let elderly = register(
+        &app,
+        8,
+        "Bùi Thị Tám",
+        true,
+        "1950-11-20",
+        "06700",
+        &["elderly"],
+    )
+    .await;
+    let _nobody = register(&app, 9, "Đỗ Văn Chín", false, "1990-07-07", "06700", &[]).await;
+
+    // Bad campaigns are refused by field.
+    let good = json!({"name": "COVID-19 2021–2022", "disease": "COVID-19", "area_code": "22",
+        "products": ["AZ", "PFIZER"], "priority_groups": ["frontline", "elderly"],
+        "target_percent": 80.0, "target_date": day(60)});
+    for (change, status, name) in [
+        (json!({"products": ["AZ", "NOPE"]}), 422, "products"),
+        (json!({"target_percent": 100.5}), 422, "target_percent"),
+        (json!({"target_percent": 80.25}), 422, "target_percent"),
+        (json!({"target_date": day(-1)}), 422, "target_date"),
+        (json!({"area_code": "99"}), 422, "area_code"),
+        (
+            json!({"priority_groups": ["Front Line"]}),
+            422,
+            "priority_groups",
+        ),
+        (json!({"name": "  "}), 422, "name"),
+    ] {
+        let mut body = good.clone();
+        for (k, v) in change.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let (s, p) = app.post("/api/v1/campaigns", &body).await;
+        assert_eq!((s, field(&p)), (status, Some(name)), "{change}: {p}");
+    }
+    let (s, campaign) = app.post("/api/v1/campaigns", &good).await;
+    assert_eq!(s, 201, "{campaign}");
+    assert_eq!(campaign["target_percent"], 80.0);
+    assert_eq!(campaign["min_age_years"], 18);
+    let id = campaign["id"].as_str().unwrap().to_string();
+    let base = format!("/api/v1/campaigns/{id}");
+
+    // Waves: bad dates and unknown groups refused by field.
+    let wave_body = json!({"name": "Đợt 1: tuyến đầu", "starts_on": day(0), "ends_on": day(30),
+        "eligible_groups": ["frontline"]});
+    for (change, name) in [
+        (json!({"ends_on": day(-1)}), "ends_on"),
+        (json!({"ends_on": day(61)}), "ends_on"),
+        (json!({"starts_on": day(-90)}), "starts_on"),
+        (json!({"eligible_groups": ["teachers"]}), "eligible_groups"),
+        (json!({"starts_on": "2021-02-30"}), "starts_on"),
+    ] {
+        let mut body = wave_body.clone();
+        for (k, v) in change.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let (s, p) = app.post(&format!("{base}/waves"), &body).await;
+        assert_eq!((s, field(&p)), (422, Some(name)), "{change}: {p}");
+    }
+    let (s, wave) = app.post(&format!("{base}/waves"), &wave_body).await;
+    assert_eq!(s, 201, "{wave}");
+    assert_eq!(wave["ordinal"], 1);
+    let wave_id = wave["id"].as_str().unwrap().to_string();
+    let (s, got) = app.get(&base).await;
+    assert_eq!(s, 200, "{got}");
+    assert_eq!(got["waves"][0]["id"], wave_id.as_str());
+    let (s, _) = app
+        .post(&format!("/api/v1/campaigns/{}/waves", new_id()), &wave_body)
+        .await;
+    assert_eq!(s, 404);
+
+    // Eligible: the campaign's groups (frontline, elderly), from the
+    // counters: 193 has 6 (the minor counts: counters carry no age), 194
+    // has 2. 80% of 8 is 6.4 -> 6: 4.5 and 1.5, the tie to the larger.
+    let targets = format!("{base}/targets");
+    for (body, status, name) in [
+        (
+            json!({"area": "22", "fixed": [{"area": "194", "people": 100}]}),
+            422,
+            "fixed",
+        ),
+        (
+            json!({"area": "22", "fixed": [{"area": "06700", "people": 1}]}),
+            422,
+            "fixed[0].area",
+        ),
+        (json!({"area": "99"}), 422, "area"),
+        (json!({"area": "0665801"}), 422, "area"),
+        (
+            json!({"area": "22", "fixed": [{"area": "194", "people": -1}]}),
+            422,
+            "fixed[0].people",
+        ),
+    ] {
+        let (s, p) = app.post(&targets, &body).await;
+        assert_eq!((s, field(&p)), (status, Some(name)), "{body}: {p}");
+    }
+    let (s, split) = app.post(&targets, &json!({"area": "22"})).await;
+    assert_eq!(s, 200, "{split}");
+    assert_eq!(
+        (split["eligible"].as_i64(), split["total"].as_i64()),
+        (Some(8), Some(6))
+    );
+    assert_eq!(
+        parts(&split),
+        [("193".to_string(), 5), ("194".to_string(), 1)]
+    );
+    // A district's part split to its communes: 5 by 4:2 -> 3.33, 1.67.
+    let (s, split) = app.post(&targets, &json!({"area": "193"})).await;
+    assert_eq!(s, 200, "{split}");
+    assert_eq!(split["total"], 5);
+    assert_eq!(
+        parts(&split),
+        [("06658".to_string(), 3), ("06661".to_string(), 2)]
+    );
+    // By hand: 194 gets 3, 193 the rest; the communes' parts no longer add
+    // up to 193's and are cleared.
+    let (s, split) = app
+        .post(
+            &targets,
+            &json!({"area": "22", "fixed": [{"area": "194", "people": 3}]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{split}");
+    assert_eq!(
+        parts(&split),
+        [("193".to_string(), 3), ("194".to_string(), 3)]
+    );
+    assert_eq!(split["parts"][1]["fixed"], true);
+    assert_eq!(split["cleared_below"], 2);
+    let (s, report) = app.get(&format!("{targets}?area=193")).await;
+    assert_eq!(s, 200, "{report}");
+    assert_eq!(report["area"]["target"], 3);
+    assert!(report["children"][0]["target"].is_null(), "{report}");
+    // Proportional again, and 193 split again: every level sums exactly.
+    let (s, _) = app.post(&targets, &json!({"area": "22"})).await;
+    assert_eq!(s, 200);
+    let (s, _) = app.post(&targets, &json!({"area": "193"})).await;
+    assert_eq!(s, 200);
+    for (area, total) in [("22", 6), ("193", 5)] {
+        let (s, report) = app.get(&format!("{targets}?area={area}")).await;
+        assert_eq!(s, 200, "{report}");
+        assert_eq!(report["area"]["target"], total, "{report}");
+        assert_eq!(report["children_target"], total, "{report}");
+    }
+
+    // Doses: one worker completes (dose 1 sixty days ago, dose 2 today),
+    // another and the far worker get dose 1 today; a third is booked.
+    dose(&app, &village[0], &day(-60)).await;
+    dose(&app, &village[0], &day(0)).await;
+    dose(&app, &village[1], &day(0)).await;
+    dose(&app, &far, &day(0)).await;
+    let (s, opened) = app
+        .post(
+            "/api/v1/sessions",
+            &json!({"site_code": "S1", "day": day(1), "opens": "07:00", "closes": "09:00",
+                    "stations": 1, "per_station_per_hour": 10, "slot_minutes": 30}),
+        )
+        .await;
+    assert_eq!(s, 201, "{opened}");
+    let capacity: i64 = opened["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["capacity"].as_i64().unwrap())
+        .sum();
+    let (s, a) = app
+        .post(
+            "/api/v1/appointments",
+            &json!({"id": new_id(), "person_id": village[2], "session_id": opened["session"]["id"],
+                    "starts_at": opened["slots"][0]["starts_at"]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{a}");
+
+    // Target vs actual vs capacity per day, from the wave's start.
+    let (s, report) = app.get(&format!("{targets}?area=22")).await;
+    assert_eq!(s, 200, "{report}");
+    assert_eq!(report["period_start"], day(0));
+    assert_eq!(report["period_end"], day(60));
+    let days = report["days"].as_array().unwrap();
+    assert_eq!(days.len(), 61);
+    assert_eq!(
+        days.iter()
+            .map(|d| d["target"].as_i64().unwrap())
+            .sum::<i64>(),
+        6
+    );
+    assert_eq!(
+        (days[0]["target"].as_i64(), days[0]["actual"].as_i64()),
+        (Some(1), Some(2))
+    );
+    assert_eq!(days[1]["capacity"].as_i64(), Some(capacity));
+    assert_eq!(
+        (
+            report["area"]["reached"].as_i64(),
+            report["area"]["completed"].as_i64()
+        ),
+        (Some(3), Some(1))
+    );
+
+    // Progress of the frontline wave: eligible 7 (6 + 1), at least one
+    // dose 3, completed 1; doses in the wave: two first, one second.
+    let (s, progress) = app.get(&format!("{base}/waves/{wave_id}/progress")).await;
+    assert_eq!(s, 200, "{progress}");
+    let area = &progress["area"];
+    assert_eq!(
+        [
+            &area["eligible"],
+            &area["wave_target"],
+            &area["campaign_target"],
+            &area["at_least_one"],
+            &area["completed"]
+        ],
+        [&json!(7), &json!(6), &json!(6), &json!(3), &json!(1)],
+        "{progress}"
+    );
+    assert_eq!(
+        progress["in_wave"],
+        json!({"dose_1": 2, "dose_2": 1, "later_doses": 0, "total": 3})
+    );
+    let children: Vec<(&str, i64, i64)> = progress["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["area_code"].as_str().unwrap(),
+                c["at_least_one"].as_i64().unwrap(),
+                c["completed"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(children, [("193", 2, 1), ("194", 1, 0)]);
+    let (s, _) = app
+        .get(&format!("{base}/waves/{}/progress", new_id()))
+        .await;
+    assert_eq!(s, 404);
+
+    // The survey list: frontline and adult on the wave's first day; the
+    // minor, the elderly woman (not in this wave) and the person in no
+    // group are left out.
+    let survey = format!("{base}/waves/{wave_id}/survey");
+    let (s, first) = app.get(&format!("{survey}?limit=4")).await;
+    assert_eq!(s, 200, "{first}");
+    assert_eq!(first["items"].as_array().unwrap().len(), 4);
+    let cursor = first["next_cursor"].as_str().unwrap().to_string();
+    let (s, second) = app.get(&format!("{survey}?limit=4&after={cursor}")).await;
+    assert_eq!(s, 200, "{second}");
+    assert!(second["next_cursor"].is_null(), "{second}");
+    let mut items = first["items"].as_array().unwrap().clone();
+    items.extend(second["items"].as_array().unwrap().iter().cloned());
+    let mut expected = vec![
+        (village[0].clone(), "vaccinated".to_string()),
+        (village[1].clone(), "vaccinated".to_string()),
+        (village[2].clone(), "booked".to_string()),
+        (village[3].clone(), "not_yet".to_string()),
+        (worker.clone(), "not_yet".to_string()),
+        (far.clone(), "vaccinated".to_string()),
+    ];
+    expected.sort();
+    assert_eq!(statuses(&items), expected);
+    let done = items
+        .iter()
+        .find(|r| r["person_id"] == village[0].as_str())
+        .unwrap();
+    assert_eq!(
+        (
+            done["valid_doses"].as_i64(),
+            done["series_complete"].as_bool()
+        ),
+        (Some(2), Some(true))
+    );
+    assert_eq!(done["last_dose_on"], day(0));
+    let booked = items
+        .iter()
+        .find(|r| r["person_id"] == village[2].as_str())
+        .unwrap();
+    assert_eq!(booked["appointment_at"], opened["slots"][0]["starts_at"]);
+    assert!(!items
+        .iter()
+        .any(|r| r["person_id"] == minor.as_str() || r["person_id"] == elderly.as_str()));
+    let (s, _) = app.get(&format!("{survey}?format=xml")).await;
+    assert_eq!(s, 400);
+
+    // The same list as CSV, for one district.
+    let r = app
+        .client
+        .get(format!("{}{survey}?area=193&format=csv", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let text = r.text().await.unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("person_id,full_name,birth_date,sex,id_type,id_number,phone,home_area,priority_groups,status,valid_doses,series_complete,last_dose_on,appointment_at")
+    );
+    let mut rows: Vec<(String, String)> = lines
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            assert_eq!(cells.len(), 14, "{l}");
+            (cells[0].to_string(), cells[9].to_string())
+        })
+        .collect();
+    rows.sort();
+    let in_193: Vec<(String, String)> = expected
+        .iter()
+        .filter(|(p, _)| *p != far)
+        .cloned()
+        .collect();
+    assert_eq!(rows, in_193);
+    assert!(
+        text.contains("Nguyễn Văn Một,1980-05-17,male,cccd,022080000001"),
+        "{text}"
+    );
+
+    // A planner of district 193 sees the campaign and their district only.
+    let planner = app.as_user("planner-193", &["planner:193"]).await;
+    let (s, _) = planner.get(&base).await;
+    assert_eq!(s, 200);
+    let (s, p) = planner.get(&format!("{survey}?area=194")).await;
+    assert_eq!(s, 404, "{p}");
+    let (s, _) = planner.get(&survey).await;
+    assert_eq!(s, 404);
+    let (s, _) = planner
+        .get(&format!("{base}/waves/{wave_id}/progress?area=194"))
+        .await;
+    assert_eq!(s, 404);
+    let (s, mine) = planner.get(&format!("{survey}?area=193")).await;
+    assert_eq!(s, 200, "{mine}");
+    assert_eq!(statuses(mine["items"].as_array().unwrap()), in_193);
+    let (s, p) = planner.post(&targets, &json!({"area": "22"})).await;
+    assert_eq!((s, field(&p)), (422, Some("area")), "{p}");
+    let (s, split) = planner.post(&targets, &json!({"area": "193"})).await;
+    assert_eq!(s, 200, "{split}");
+    let (s, p) = planner.post(&format!("{base}/waves"), &wave_body).await;
+    assert_eq!(s, 403, "{p}");
+    let (_, broken) = app.store.verify_audit().await.unwrap();
+    assert!(broken.is_none());
+    app.cleanup().await;
+}

@@ -1,0 +1,1429 @@
+//! Campaigns and their waves, coverage targets handed down the area tree,
+//! progress by wave, and the target survey list (every eligible person of
+//! an area with where they stand).
+//!
+//! How the figures are read, and why:
+//!
+//! - **Eligible population** comes from the population counters (kept in
+//!   the registration transaction), never from a scan of the registry. For
+//!   a campaign it is the population of its priority groups, or of everyone
+//!   registered when it lists none; for a wave, of the wave's eligible
+//!   groups, or everyone when it lists none. The counters are kept per
+//!   group, so a person in two of the groups counts in both (planners list
+//!   disjoint groups: occupations, age bands), and they carry no age, so the
+//!   campaign's minimum age is not applied to them: the registry of a mass
+//!   campaign holds the population it targets. The survey list, read from
+//!   the registry itself, applies both exactly.
+//! - **Reached and completed** come from the coverage counters, restricted
+//!   to the campaign's products (the product of a person's first dose).
+//!   Those counters are not kept per date, so they are *cumulative*: a
+//!   person vaccinated before the campaign or its wave began counts as
+//!   reached. Doses *given during a wave* come from the daily dose counters
+//!   (per day, product and dose number), which carry no priority group.
+//! - **Targets**: the campaign's area gets `target_for_coverage(eligible,
+//!   percent)` each time it is split (so a new split follows registrations
+//!   made since); an area below it keeps the part its parent's split gave
+//!   it. A split stores every child's part (largest remainder, so the parts
+//!   sum to the whole exactly); when a child's part changes, the targets
+//!   stored further below it no longer add up and are cleared.
+//! - **Daily targets** spread an area's target evenly over every day from
+//!   the first wave's start (the campaign's creation day before any wave)
+//!   to the target date: mass-vaccination sites work every day.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::Serialize;
+use sqlx::Row;
+use time::Date;
+use vaxgrid_core::area::subtree_upper_bound;
+use vaxgrid_core::coverage::{contribution, split_groups, validate_groups, ALL_GROUPS};
+use vaxgrid_core::targets::{daily_targets, split_target, target_for_coverage, Share, TargetError};
+
+use crate::audit::{self, AuditEntry};
+use crate::db::in_json;
+use crate::doses::{dose_from_row, valid_doses, DOSE_COLUMNS};
+use crate::error::StoreError;
+use crate::model::{Actor, Area, DoseRecord, Page};
+use crate::scope::Scope;
+use crate::Store;
+
+/// A target date at most this many years ahead.
+pub const MAX_TARGET_YEARS: i32 = 5;
+/// A wave may be recorded up to this many days after it started (before
+/// the campaign was created).
+pub const WAVE_LATE_DAYS: i64 = 31;
+pub const MAX_WAVES: usize = 50;
+pub const MAX_PRODUCTS: usize = 20;
+/// Default minimum age: the adult population.
+pub const ADULT_YEARS: u32 = 18;
+
+#[derive(Debug, Clone)]
+pub struct NewCampaign {
+    pub id: String,
+    pub name: String,
+    pub disease: String,
+    pub area_code: String,
+    pub products: Vec<String>,
+    /// In priority order.
+    pub priority_groups: Vec<String>,
+    /// 800 = 80.0%.
+    pub target_percent_tenths: u32,
+    pub target_date: Date,
+    pub min_age_years: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Campaign {
+    pub id: String,
+    pub name: String,
+    pub disease: String,
+    pub area_code: String,
+    pub products: Vec<String>,
+    /// In priority order.
+    pub priority_groups: Vec<String>,
+    /// 80.0 = 80%.
+    pub target_percent: f64,
+    #[serde(skip)]
+    pub target_percent_tenths: u32,
+    pub target_date: String,
+    pub min_age_years: u32,
+    pub created_at: String,
+    /// In order.
+    pub waves: Vec<Wave>,
+    #[serde(skip)]
+    created_micros: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Wave {
+    pub id: String,
+    pub campaign_id: String,
+    /// 1, 2, … in the order waves were added.
+    pub ordinal: i64,
+    pub name: String,
+    pub starts_on: String,
+    pub ends_on: String,
+    /// Empty: everyone of age.
+    pub eligible_groups: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewWave {
+    pub id: String,
+    pub name: String,
+    pub starts_on: Date,
+    pub ends_on: Date,
+    pub eligible_groups: Vec<String>,
+}
+
+/// One child's part of a split.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetPart {
+    pub area_code: String,
+    pub name: String,
+    pub eligible: i64,
+    pub people: i64,
+    /// Entered by hand rather than proportional.
+    pub fixed: bool,
+}
+
+/// The result of splitting an area's target among its children.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetSplit {
+    pub campaign_id: String,
+    pub area_code: String,
+    pub eligible: i64,
+    /// The area's target; the parts sum to it exactly.
+    pub total: i64,
+    pub parts: Vec<TargetPart>,
+    /// Targets stored below children whose part changed, now cleared.
+    pub cleared_below: u64,
+}
+
+/// An area's target beside what it has reached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetRow {
+    pub area_code: String,
+    pub name: String,
+    pub level: String,
+    /// None until a split gave the area a part.
+    pub target: Option<i64>,
+    pub fixed: bool,
+    pub eligible: i64,
+    /// Cumulative (see the module documentation).
+    pub reached: i64,
+    pub completed: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetDay {
+    pub day: String,
+    /// The area's target spread over the days (None without a target).
+    pub target: Option<i64>,
+    /// First doses given that day with the campaign's products.
+    pub actual: i64,
+    /// Places in the sessions opened that day at sites in the area.
+    pub capacity: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetReport {
+    pub campaign_id: String,
+    pub area: TargetRow,
+    pub children: Vec<TargetRow>,
+    /// Sum of the children's targets (equal to the area's after a split).
+    pub children_target: i64,
+    pub period_start: String,
+    pub period_end: String,
+    pub days: Vec<TargetDay>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProgressRow {
+    pub area_code: String,
+    pub name: String,
+    pub level: String,
+    /// Population of the wave's eligible groups (everyone if none).
+    pub eligible: i64,
+    /// The campaign's coverage percentage of `eligible`.
+    pub wave_target: i64,
+    /// The area's stored part of the campaign target.
+    pub campaign_target: Option<i64>,
+    /// People with at least one dose (cumulative).
+    pub at_least_one: i64,
+    /// People with a completed primary series (cumulative).
+    pub completed: i64,
+}
+
+/// Doses given between the wave's first and last day, all groups.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct WaveDoses {
+    pub dose_1: i64,
+    pub dose_2: i64,
+    pub later_doses: i64,
+    pub total: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaveProgress {
+    pub campaign_id: String,
+    pub wave_id: String,
+    pub starts_on: String,
+    pub ends_on: String,
+    pub eligible_groups: Vec<String>,
+    pub area: ProgressRow,
+    pub children: Vec<ProgressRow>,
+    pub in_wave: WaveDoses,
+}
+
+/// Where a person of a survey list stands. Only the first three are derived
+/// today; the visit workflow will add the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SurveyStatus {
+    NotYet,
+    Booked,
+    Vaccinated,
+    Deferred,
+    Refused,
+    Contraindicated,
+}
+
+impl SurveyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SurveyStatus::NotYet => "not_yet",
+            SurveyStatus::Booked => "booked",
+            SurveyStatus::Vaccinated => "vaccinated",
+            SurveyStatus::Deferred => "deferred",
+            SurveyStatus::Refused => "refused",
+            SurveyStatus::Contraindicated => "contraindicated",
+        }
+    }
+}
+
+/// One line of a target survey list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SurveyRow {
+    pub person_id: String,
+    pub full_name: String,
+    pub birth_date: String,
+    pub sex: String,
+    pub id_type: String,
+    pub id_number: String,
+    pub phone: Option<String>,
+    pub home_area: String,
+    pub priority_groups: Vec<String>,
+    /// vaccinated: a valid dose of a campaign product; booked: a booked
+    /// appointment; else not_yet.
+    pub status: SurveyStatus,
+    /// Valid doses of the campaign's products.
+    pub valid_doses: i64,
+    pub series_complete: bool,
+    pub last_dose_on: Option<String>,
+    /// The earliest booked appointment.
+    pub appointment_at: Option<String>,
+}
+
+/// The latest birth date of a person at least `years` old on `day`;
+/// 29 February birthdays count from 1 March in other years, as in
+/// `vaxgrid_core::dose::birthday`.
+pub fn born_on_or_before(day: Date, years: u32) -> Date {
+    let year = day.year() - years as i32;
+    Date::from_calendar_date(year, day.month(), day.day()).unwrap_or_else(|_| {
+        Date::from_calendar_date(year, time::Month::February, 28).expect("28 February exists")
+    })
+}
+
+fn not_found(entity: &'static str, field: &'static str, key: &str) -> StoreError {
+    StoreError::NotFound {
+        entity,
+        field,
+        key: key.to_string(),
+    }
+}
+
+/// Trimmed, inner whitespace collapsed, 1 to `max` characters.
+fn text(field: &str, value: &str, max: usize) -> Result<String, StoreError> {
+    let v = value.split_whitespace().collect::<Vec<_>>().join(" ");
+    if v.is_empty() || v.chars().count() > max {
+        return Err(StoreError::invalid(
+            field,
+            format!("{field} must be 1 to {max} characters"),
+        ));
+    }
+    Ok(v)
+}
+
+fn groups_ok(field: &str, groups: &[String]) -> Result<(), StoreError> {
+    validate_groups(groups).map_err(|m| StoreError::invalid(field, m))?;
+    let mut seen = HashSet::new();
+    for g in groups {
+        if !seen.insert(g) {
+            return Err(StoreError::invalid(
+                field,
+                format!("priority group '{g}' is listed twice"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `scope` reaches into the subtree at `path` or above it: a
+/// district's planner sees the province's campaign (and works on their
+/// district's part of it).
+fn overlaps(scope: &Scope, path: &str) -> bool {
+    match scope {
+        Scope::All => true,
+        Scope::Limited { paths, .. } => {
+            scope.covers_path(path) || paths.iter().any(|p| p.starts_with(path))
+        }
+    }
+}
+
+/// The counter groups to sum: the listed groups, or everyone.
+fn basis(groups: &[String]) -> Vec<String> {
+    if groups.is_empty() {
+        vec![ALL_GROUPS.to_string()]
+    } else {
+        groups.to_vec()
+    }
+}
+
+fn json_list(items: &[String]) -> String {
+    serde_json::to_string(items).expect("strings serialise")
+}
+
+fn percent_error(tenths: u32) -> StoreError {
+    StoreError::invalid(
+        "target_percent",
+        format!(
+            "a coverage target of {}.{}% is above 100%",
+            tenths / 10,
+            tenths % 10
+        ),
+    )
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// SQL for the exclusive upper bound of the path column of `areas c`.
+const UPPER: &str = "substr(c.path, 1, length(c.path) - 1) || '0'";
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Figures {
+    eligible: i64,
+    at_least_one: i64,
+    completed: i64,
+}
+
+fn campaign_from_row(r: &sqlx::any::AnyRow) -> Result<Campaign, StoreError> {
+    let list = |col: &str| -> Result<Vec<String>, StoreError> {
+        let raw: String = r.try_get(col)?;
+        serde_json::from_str(&raw)
+            .map_err(|e| StoreError::invalid(col, format!("stored list is not JSON: {e}")))
+    };
+    let tenths: i64 = r.try_get("target_percent_tenths")?;
+    let created: i64 = r.try_get("created_at")?;
+    Ok(Campaign {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        disease: r.try_get("disease")?,
+        area_code: r.try_get("area_code")?,
+        products: list("products")?,
+        priority_groups: list("priority_groups")?,
+        target_percent: tenths as f64 / 10.0,
+        target_percent_tenths: u32::try_from(tenths).unwrap_or(0),
+        target_date: r.try_get("target_date")?,
+        min_age_years: u32::try_from(r.try_get::<i64, _>("min_age_years")?).unwrap_or(0),
+        created_at: crate::format_instant(created),
+        waves: Vec::new(),
+        created_micros: created,
+    })
+}
+
+fn wave_from_row(r: &sqlx::any::AnyRow) -> Result<Wave, StoreError> {
+    let groups: String = r.try_get("eligible_groups")?;
+    Ok(Wave {
+        id: r.try_get("id")?,
+        campaign_id: r.try_get("campaign_id")?,
+        ordinal: r.try_get("ordinal")?,
+        name: r.try_get("name")?,
+        starts_on: r.try_get("starts_on")?,
+        ends_on: r.try_get("ends_on")?,
+        eligible_groups: serde_json::from_str(&groups).map_err(|e| {
+            StoreError::invalid("eligible_groups", format!("stored list is not JSON: {e}"))
+        })?,
+    })
+}
+
+const CAMPAIGN_COLUMNS: &str = "id, name, disease, area_code, products, priority_groups, \
+    target_percent_tenths, target_date, min_age_years, created_at";
+const WAVE_COLUMNS: &str = "id, campaign_id, ordinal, name, starts_on, ends_on, eligible_groups";
+
+/// A campaign with the area it covers and the area a request is about.
+struct Resolved {
+    campaign: Campaign,
+    area: Area,
+}
+
+impl Store {
+    /// Creates a campaign over an area in the actor's scope.
+    pub async fn create_campaign(
+        &self,
+        new: &NewCampaign,
+        actor: &Actor,
+    ) -> Result<Campaign, StoreError> {
+        let name = text("name", &new.name, 200)?;
+        let disease = text("disease", &new.disease, 100)?;
+        let area = self
+            .area(&new.area_code)
+            .await
+            .map_err(|_| not_found("area", "area_code", &new.area_code))?;
+        if !actor.scope.covers_path(&area.path) {
+            return Err(not_found("area", "area_code", &new.area_code));
+        }
+        if new.products.is_empty() || new.products.len() > MAX_PRODUCTS {
+            return Err(StoreError::invalid(
+                "products",
+                format!("name 1 to {MAX_PRODUCTS} products"),
+            ));
+        }
+        let mut seen = HashSet::new();
+        for p in &new.products {
+            if !seen.insert(p) {
+                return Err(StoreError::invalid(
+                    "products",
+                    format!("product '{p}' is listed twice"),
+                ));
+            }
+            self.product(p)
+                .await
+                .map_err(|_| not_found("product", "products", p))?;
+        }
+        groups_ok("priority_groups", &new.priority_groups)?;
+        if target_for_coverage(0, new.target_percent_tenths).is_err() {
+            return Err(percent_error(new.target_percent_tenths));
+        }
+        let today = crate::today();
+        let latest = today
+            .replace_year(today.year() + MAX_TARGET_YEARS)
+            .unwrap_or(today);
+        if new.target_date < today || new.target_date > latest {
+            return Err(StoreError::invalid(
+                "target_date",
+                format!(
+                    "the target date {} must be from today ({}) to {MAX_TARGET_YEARS} years ahead",
+                    crate::format_date(new.target_date),
+                    crate::format_date(today)
+                ),
+            ));
+        }
+        if new.min_age_years > 120 {
+            return Err(StoreError::invalid(
+                "min_age_years",
+                "min_age_years must be from 0 to 120",
+            ));
+        }
+        let mut tx = self.begin_write().await?;
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO campaigns ({CAMPAIGN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (id) DO NOTHING"
+        ))
+        .bind(&new.id)
+        .bind(&name)
+        .bind(&disease)
+        .bind(&area.code)
+        .bind(json_list(&new.products))
+        .bind(json_list(&new.priority_groups))
+        .bind(i64::from(new.target_percent_tenths))
+        .bind(crate::format_date(new.target_date))
+        .bind(i64::from(new.min_age_years))
+        .bind(crate::now_micros())
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::Conflict {
+                field: "id",
+                message: format!("campaign {} already exists", new.id),
+                existing: Some(format!("/api/v1/campaigns/{}", new.id)),
+            });
+        }
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "create",
+                "campaign",
+                &new.id,
+                serde_json::json!({"area_code": area.code, "disease": disease,
+                    "products": new.products, "target_percent_tenths": new.target_percent_tenths}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(self.load_campaign(&new.id).await?.0)
+    }
+
+    /// The campaign and its area, whoever asks.
+    async fn load_campaign(&self, id: &str) -> Result<(Campaign, Area), StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| not_found("campaign", "id", id))?;
+        let mut campaign = campaign_from_row(&row)?;
+        let waves = sqlx::query(&format!(
+            "SELECT {WAVE_COLUMNS} FROM waves WHERE campaign_id = $1 ORDER BY ordinal"
+        ))
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        campaign.waves = waves.iter().map(wave_from_row).collect::<Result<_, _>>()?;
+        let area = self.area(&campaign.area_code).await?;
+        Ok((campaign, area))
+    }
+
+    /// The campaign, if its area and `scope` overlap (else NotFound).
+    pub async fn campaign(&self, id: &str, scope: &Scope) -> Result<Campaign, StoreError> {
+        let (campaign, area) = self.load_campaign(id).await?;
+        if !overlaps(scope, &area.path) {
+            return Err(not_found("campaign", "id", id));
+        }
+        Ok(campaign)
+    }
+
+    /// The campaign `scope` sees and the area a read is about (the
+    /// campaign's own by default), which must lie in the campaign's area
+    /// and in `scope` (else NotFound, as if absent).
+    async fn resolve(
+        &self,
+        campaign_id: &str,
+        area: Option<&str>,
+        scope: &Scope,
+    ) -> Result<Resolved, StoreError> {
+        let (campaign, campaign_area) = self.load_campaign(campaign_id).await?;
+        if !overlaps(scope, &campaign_area.path) {
+            return Err(not_found("campaign", "id", campaign_id));
+        }
+        let code = area.unwrap_or(&campaign.area_code);
+        let area = self
+            .area(code)
+            .await
+            .map_err(|_| not_found("area", "area", code))?;
+        if !scope.covers_path(&area.path) {
+            return Err(not_found("area", "area", code));
+        }
+        if !area.path.starts_with(&campaign_area.path) {
+            return Err(StoreError::invalid(
+                "area",
+                format!(
+                    "area {} is not within the campaign's area {}",
+                    area.code, campaign_area.code
+                ),
+            ));
+        }
+        Ok(Resolved { campaign, area })
+    }
+
+    /// Adds a wave to a campaign whose area the actor manages.
+    pub async fn add_wave(
+        &self,
+        campaign_id: &str,
+        new: &NewWave,
+        actor: &Actor,
+    ) -> Result<Wave, StoreError> {
+        let (campaign, area) = self.load_campaign(campaign_id).await?;
+        if !overlaps(&actor.scope, &area.path) {
+            return Err(not_found("campaign", "id", campaign_id));
+        }
+        if !actor.scope.covers_path(&area.path) {
+            return Err(StoreError::Forbidden {
+                field: "id",
+                message: format!(
+                    "the campaign covers area {}, beyond the areas you plan for",
+                    area.code
+                ),
+            });
+        }
+        let name = text("name", &new.name, 100)?;
+        if new.ends_on < new.starts_on {
+            return Err(StoreError::invalid(
+                "ends_on",
+                format!(
+                    "the wave ends on {}, before it starts on {}",
+                    crate::format_date(new.ends_on),
+                    crate::format_date(new.starts_on)
+                ),
+            ));
+        }
+        let created = time::OffsetDateTime::from_unix_timestamp_nanos(
+            i128::from(campaign.created_micros) * 1000,
+        )
+        .map(|t| t.date())
+        .unwrap_or_else(|_| crate::today());
+        let earliest = created - time::Duration::days(WAVE_LATE_DAYS);
+        if new.starts_on < earliest {
+            return Err(StoreError::invalid(
+                "starts_on",
+                format!(
+                    "a wave may start at the earliest {WAVE_LATE_DAYS} days before the campaign was created, on {}",
+                    crate::format_date(earliest)
+                ),
+            ));
+        }
+        let target_date = crate::parse_date(&campaign.target_date).unwrap_or(Date::MAX);
+        if new.ends_on > target_date {
+            return Err(StoreError::invalid(
+                "ends_on",
+                format!(
+                    "the wave ends after the campaign's target date {}",
+                    campaign.target_date
+                ),
+            ));
+        }
+        groups_ok("eligible_groups", &new.eligible_groups)?;
+        if !campaign.priority_groups.is_empty() {
+            if let Some(g) = new
+                .eligible_groups
+                .iter()
+                .find(|g| !campaign.priority_groups.contains(g))
+            {
+                return Err(StoreError::invalid(
+                    "eligible_groups",
+                    format!(
+                        "'{g}' is not a priority group of the campaign ({})",
+                        campaign.priority_groups.join(", ")
+                    ),
+                ));
+            }
+        }
+        if campaign.waves.len() >= MAX_WAVES {
+            return Err(StoreError::invalid(
+                "id",
+                format!("a campaign has at most {MAX_WAVES} waves"),
+            ));
+        }
+        let mut tx = self.begin_write().await?;
+        let last: Option<i64> =
+            sqlx::query("SELECT MAX(ordinal) AS n FROM waves WHERE campaign_id = $1")
+                .bind(campaign_id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("n")?;
+        let ordinal = last.unwrap_or(0) + 1;
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO waves ({WAVE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING"
+        ))
+        .bind(&new.id)
+        .bind(campaign_id)
+        .bind(ordinal)
+        .bind(&name)
+        .bind(crate::format_date(new.starts_on))
+        .bind(crate::format_date(new.ends_on))
+        .bind(json_list(&new.eligible_groups))
+        .execute(&mut *tx)
+        .await;
+        let inserted = match inserted {
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                return Err(StoreError::Conflict {
+                    field: "id",
+                    message: "another wave was added to the campaign at the same time; retry"
+                        .into(),
+                    existing: None,
+                })
+            }
+            other => other?,
+        };
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::Conflict {
+                field: "id",
+                message: format!("wave {} already exists", new.id),
+                existing: None,
+            });
+        }
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "create",
+                "wave",
+                &new.id,
+                serde_json::json!({"campaign_id": campaign_id, "ordinal": ordinal,
+                    "starts_on": crate::format_date(new.starts_on), "ends_on": crate::format_date(new.ends_on),
+                    "eligible_groups": new.eligible_groups}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Wave {
+            id: new.id.clone(),
+            campaign_id: campaign_id.to_string(),
+            ordinal,
+            name,
+            starts_on: crate::format_date(new.starts_on),
+            ends_on: crate::format_date(new.ends_on),
+            eligible_groups: new.eligible_groups.clone(),
+        })
+    }
+
+    /// Population, reached and completed in each of `areas` (their whole
+    /// subtrees), for the counter `groups` and the campaign `products`.
+    async fn figures(
+        &self,
+        areas: &[&Area],
+        groups: &[String],
+        products: &[String],
+    ) -> Result<HashMap<String, Figures>, StoreError> {
+        let codes: Vec<String> = areas.iter().map(|a| a.code.clone()).collect();
+        let mut out: HashMap<String, Figures> = codes
+            .iter()
+            .map(|c| (c.clone(), Figures::default()))
+            .collect();
+        let population = format!(
+            "SELECT c.code AS bucket, CAST(SUM(k.population) AS BIGINT) AS n FROM areas c \
+             JOIN population_counters k ON k.area_path >= c.path AND k.area_path < {UPPER} \
+             WHERE {} AND {} GROUP BY c.code",
+            in_json(self.backend, "c.code", 1),
+            in_json(self.backend, "k.priority_group", 2)
+        );
+        for r in sqlx::query(&population)
+            .bind(json_list(&codes))
+            .bind(json_list(groups))
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let bucket: String = r.try_get("bucket")?;
+            if let Some(f) = out.get_mut(&bucket) {
+                f.eligible += r.try_get::<Option<i64>, _>("n")?.unwrap_or(0);
+            }
+        }
+        let coverage = format!(
+            "SELECT c.code AS bucket, CAST(SUM(k.at_least_one) AS BIGINT) AS a, \
+             CAST(SUM(k.completed) AS BIGINT) AS b FROM areas c \
+             JOIN coverage_counters k ON k.area_path >= c.path AND k.area_path < {UPPER} \
+             WHERE {} AND {} AND {} GROUP BY c.code",
+            in_json(self.backend, "c.code", 1),
+            in_json(self.backend, "k.priority_group", 2),
+            in_json(self.backend, "k.product_code", 3)
+        );
+        for r in sqlx::query(&coverage)
+            .bind(json_list(&codes))
+            .bind(json_list(groups))
+            .bind(json_list(products))
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let bucket: String = r.try_get("bucket")?;
+            if let Some(f) = out.get_mut(&bucket) {
+                f.at_least_one += r.try_get::<Option<i64>, _>("a")?.unwrap_or(0);
+                f.completed += r.try_get::<Option<i64>, _>("b")?.unwrap_or(0);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Stored targets of `codes`: people and whether fixed by hand.
+    async fn stored_targets<'e, E>(
+        &self,
+        executor: E,
+        campaign_id: &str,
+        codes: &[String],
+    ) -> Result<HashMap<String, (i64, bool)>, StoreError>
+    where
+        E: sqlx::Executor<'e, Database = sqlx::Any>,
+    {
+        let rows = sqlx::query(&format!(
+            "SELECT area_code, people, fixed FROM area_targets WHERE campaign_id = $1 AND {}",
+            in_json(self.backend, "area_code", 2)
+        ))
+        .bind(campaign_id)
+        .bind(json_list(codes))
+        .fetch_all(executor)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<String, _>("area_code")?,
+                    (
+                        r.try_get::<i64, _>("people")?,
+                        r.try_get::<i64, _>("fixed")? != 0,
+                    ),
+                ))
+            })
+            .collect()
+    }
+
+    /// Splits an area's target among its children in proportion to their
+    /// eligible population, keeping the parts given in `fixed` (child area,
+    /// people), and stores the parts. The campaign's own area gets its
+    /// coverage percentage of its eligible population; an area below it
+    /// the part stored for it (or, before its parent was split, its own
+    /// percentage).
+    pub async fn decompose_targets(
+        &self,
+        campaign_id: &str,
+        parent_area: &str,
+        fixed: Vec<(String, u64)>,
+        actor: &Actor,
+    ) -> Result<TargetSplit, StoreError> {
+        let (campaign, campaign_area) = self.load_campaign(campaign_id).await?;
+        if !overlaps(&actor.scope, &campaign_area.path) {
+            return Err(not_found("campaign", "id", campaign_id));
+        }
+        let parent = self
+            .area(parent_area)
+            .await
+            .map_err(|_| not_found("area", "area", parent_area))?;
+        if !actor.scope.covers_path(&parent.path) {
+            return Err(not_found("area", "area", parent_area));
+        }
+        if !parent.path.starts_with(&campaign_area.path) {
+            return Err(StoreError::invalid(
+                "area",
+                format!(
+                    "area {} is not within the campaign's area {}",
+                    parent.code, campaign_area.code
+                ),
+            ));
+        }
+        let children = self
+            .area_children(Some(&parent.code), None, 100_000)
+            .await?
+            .items;
+        if children.is_empty() {
+            return Err(StoreError::invalid(
+                "area",
+                format!(
+                    "area {} has no areas under it to split its target to",
+                    parent.code
+                ),
+            ));
+        }
+        let mut given: HashMap<String, u64> = HashMap::new();
+        for (i, (code, people)) in fixed.iter().enumerate() {
+            if !children.iter().any(|c| &c.code == code) {
+                return Err(StoreError::invalid(
+                    format!("fixed[{i}].area"),
+                    format!("area '{code}' is not directly under {}", parent.code),
+                ));
+            }
+            if given.insert(code.clone(), *people).is_some() {
+                return Err(StoreError::invalid(
+                    format!("fixed[{i}].area"),
+                    format!("area {code} is given twice"),
+                ));
+            }
+            if *people > i64::MAX as u64 {
+                return Err(StoreError::invalid(
+                    format!("fixed[{i}].people"),
+                    "too many people",
+                ));
+            }
+        }
+        let groups = basis(&campaign.priority_groups);
+        let all: Vec<&Area> = std::iter::once(&parent).chain(children.iter()).collect();
+        let figures = self.figures(&all, &groups, &campaign.products).await?;
+        let eligible = |code: &str| figures.get(code).map_or(0, |f| f.eligible.max(0));
+        let own_target = || {
+            target_for_coverage(
+                eligible(&parent.code) as u64,
+                campaign.target_percent_tenths,
+            )
+            .map_err(|_| percent_error(campaign.target_percent_tenths))
+        };
+        let mut tx = self.begin_write().await?;
+        let stored_parent = self
+            .stored_targets(&mut *tx, campaign_id, std::slice::from_ref(&parent.code))
+            .await?
+            .remove(&parent.code);
+        let is_root = parent.code == campaign.area_code;
+        let total = match stored_parent {
+            Some((people, _)) if !is_root => u64::try_from(people).unwrap_or(0),
+            _ => own_target()?,
+        };
+        let shares: Vec<Share> = children
+            .iter()
+            .map(|c| Share {
+                area_code: c.code.clone(),
+                weight: eligible(&c.code) as u64,
+                fixed: given.get(&c.code).copied(),
+            })
+            .collect();
+        let parts = split_target(total, &shares).map_err(|e| {
+            let field = match &e {
+                TargetError::FixedExceedTotal { .. } | TargetError::DuplicateArea(_) => "fixed",
+                TargetError::NoWeight { .. } if !given.is_empty() => "fixed",
+                TargetError::NoWeight { .. } => "area",
+                other => other.field(),
+            };
+            StoreError::invalid(field, e.to_string())
+        })?;
+        let upsert = "INSERT INTO area_targets (campaign_id, area_code, people, fixed) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (campaign_id, area_code) DO UPDATE SET people = excluded.people, fixed = excluded.fixed";
+        if is_root || stored_parent.is_none() {
+            sqlx::query(upsert)
+                .bind(campaign_id)
+                .bind(&parent.code)
+                .bind(to_i64(total))
+                .bind(0i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let codes: Vec<String> = children.iter().map(|c| c.code.clone()).collect();
+        let before = self.stored_targets(&mut *tx, campaign_id, &codes).await?;
+        let mut cleared_below = 0;
+        let mut out = Vec::with_capacity(children.len());
+        for (child, (_, people)) in children.iter().zip(&parts) {
+            let people = to_i64(*people);
+            let is_fixed = given.contains_key(&child.code);
+            if before.get(&child.code).map(|b| b.0) != Some(people) {
+                cleared_below += sqlx::query(
+                    "DELETE FROM area_targets WHERE campaign_id = $1 AND area_code IN \
+                     (SELECT code FROM areas WHERE path > $2 AND path < $3)",
+                )
+                .bind(campaign_id)
+                .bind(&child.path)
+                .bind(subtree_upper_bound(&child.path))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            sqlx::query(upsert)
+                .bind(campaign_id)
+                .bind(&child.code)
+                .bind(people)
+                .bind(i64::from(is_fixed))
+                .execute(&mut *tx)
+                .await?;
+            out.push(TargetPart {
+                area_code: child.code.clone(),
+                name: child.name.clone(),
+                eligible: eligible(&child.code),
+                people,
+                fixed: is_fixed,
+            });
+        }
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "split",
+                "campaign_target",
+                campaign_id,
+                serde_json::json!({"area_code": parent.code, "total": total,
+                    "parts": out.iter().map(|p| serde_json::json!([p.area_code, p.people, p.fixed])).collect::<Vec<_>>(),
+                    "cleared_below": cleared_below}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(TargetSplit {
+            campaign_id: campaign_id.to_string(),
+            area_code: parent.code.clone(),
+            eligible: eligible(&parent.code),
+            total: to_i64(total),
+            parts: out,
+            cleared_below,
+        })
+    }
+
+    /// An area's target and its children's, beside what they reached, and
+    /// per day: target, first doses given and session capacity.
+    pub async fn targets(
+        &self,
+        campaign_id: &str,
+        area: Option<&str>,
+        scope: &Scope,
+    ) -> Result<TargetReport, StoreError> {
+        let Resolved { campaign, area } = self.resolve(campaign_id, area, scope).await?;
+        let children = self
+            .area_children(Some(&area.code), None, 100_000)
+            .await?
+            .items;
+        let all: Vec<&Area> = std::iter::once(&area).chain(children.iter()).collect();
+        let figures = self
+            .figures(&all, &basis(&campaign.priority_groups), &campaign.products)
+            .await?;
+        let codes: Vec<String> = all.iter().map(|a| a.code.clone()).collect();
+        let stored = self.stored_targets(&self.pool, campaign_id, &codes).await?;
+        let row = |a: &Area| {
+            let f = figures.get(&a.code).copied().unwrap_or_default();
+            let s = stored.get(&a.code).copied();
+            TargetRow {
+                area_code: a.code.clone(),
+                name: a.name.clone(),
+                level: a.level.as_str().to_string(),
+                target: s.map(|s| s.0),
+                fixed: s.is_some_and(|s| s.1),
+                eligible: f.eligible,
+                reached: f.at_least_one,
+                completed: f.completed,
+            }
+        };
+        let area_row = row(&area);
+        let children: Vec<TargetRow> = children.iter().map(row).collect();
+        let children_target = children.iter().filter_map(|c| c.target).sum();
+        let created = time::OffsetDateTime::from_unix_timestamp_nanos(
+            i128::from(campaign.created_micros) * 1000,
+        )
+        .map(|t| t.date())
+        .unwrap_or_else(|_| crate::today());
+        let start = campaign
+            .waves
+            .iter()
+            .filter_map(|w| crate::parse_date(&w.starts_on))
+            .min()
+            .unwrap_or(created);
+        let end = crate::parse_date(&campaign.target_date).unwrap_or(start);
+        let (from, to) = (crate::format_date(start), crate::format_date(end));
+        let mut days = Vec::new();
+        if start <= end {
+            let planned: BTreeMap<Date, u64> = match area_row.target {
+                Some(t) => daily_targets(u64::try_from(t).unwrap_or(0), start, end, |_| true)
+                    .map_err(|e| StoreError::invalid(e.field(), e.to_string()))?
+                    .into_iter()
+                    .collect(),
+                None => BTreeMap::new(),
+            };
+            let actual = self
+                .doses_by_day(&area.path, &from, &to, &campaign.products)
+                .await?;
+            let capacity = self.capacity_by_day(&area.path, &from, &to).await?;
+            let mut day = Some(start);
+            while let Some(d) = day.filter(|d| *d <= end) {
+                let key = crate::format_date(d);
+                days.push(TargetDay {
+                    target: area_row
+                        .target
+                        .map(|_| planned.get(&d).copied().map_or(0, to_i64)),
+                    actual: actual.get(&key).copied().unwrap_or(0),
+                    capacity: capacity.get(&key).copied().unwrap_or(0),
+                    day: key,
+                });
+                day = d.next_day();
+            }
+        }
+        Ok(TargetReport {
+            campaign_id: campaign_id.to_string(),
+            area: area_row,
+            children,
+            children_target,
+            period_start: from,
+            period_end: to,
+            days,
+        })
+    }
+
+    /// First doses per day in a subtree with the given products.
+    async fn doses_by_day(
+        &self,
+        path: &str,
+        from: &str,
+        to: &str,
+        products: &[String],
+    ) -> Result<HashMap<String, i64>, StoreError> {
+        let sql = format!(
+            "SELECT day, CAST(SUM(doses) AS BIGINT) AS n FROM daily_dose_counters \
+             WHERE area_path >= $1 AND area_path < $2 AND day >= $3 AND day <= $4 AND dose_number = 1 \
+             AND {} GROUP BY day",
+            in_json(self.backend, "product_code", 5)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(path)
+            .bind(subtree_upper_bound(path))
+            .bind(from)
+            .bind(to)
+            .bind(json_list(products))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<String, _>("day")?,
+                    r.try_get::<Option<i64>, _>("n")?.unwrap_or(0),
+                ))
+            })
+            .collect()
+    }
+
+    /// Places per day in the sessions of sites in a subtree.
+    async fn capacity_by_day(
+        &self,
+        path: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<HashMap<String, i64>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT x.day AS day, CAST(SUM(s.capacity) AS BIGINT) AS n FROM slots s \
+             JOIN vaccination_sessions x ON x.id = s.session_id \
+             JOIN sites t ON t.code = x.site_code JOIN areas a ON a.code = t.area_code \
+             WHERE a.path >= $1 AND a.path < $2 AND x.day >= $3 AND x.day <= $4 GROUP BY x.day",
+        )
+        .bind(path)
+        .bind(subtree_upper_bound(path))
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<String, _>("day")?,
+                    r.try_get::<Option<i64>, _>("n")?.unwrap_or(0),
+                ))
+            })
+            .collect()
+    }
+
+    /// Progress of a wave in an area and each of its children.
+    pub async fn wave_progress(
+        &self,
+        campaign_id: &str,
+        wave_id: &str,
+        area: Option<&str>,
+        scope: &Scope,
+    ) -> Result<WaveProgress, StoreError> {
+        let Resolved { campaign, area } = self.resolve(campaign_id, area, scope).await?;
+        let wave = campaign
+            .waves
+            .iter()
+            .find(|w| w.id == wave_id)
+            .ok_or_else(|| not_found("wave", "wave", wave_id))?;
+        let children = self
+            .area_children(Some(&area.code), None, 100_000)
+            .await?
+            .items;
+        let all: Vec<&Area> = std::iter::once(&area).chain(children.iter()).collect();
+        let figures = self
+            .figures(&all, &basis(&wave.eligible_groups), &campaign.products)
+            .await?;
+        let codes: Vec<String> = all.iter().map(|a| a.code.clone()).collect();
+        let stored = self.stored_targets(&self.pool, campaign_id, &codes).await?;
+        let row = |a: &Area| -> Result<ProgressRow, StoreError> {
+            let f = figures.get(&a.code).copied().unwrap_or_default();
+            Ok(ProgressRow {
+                area_code: a.code.clone(),
+                name: a.name.clone(),
+                level: a.level.as_str().to_string(),
+                eligible: f.eligible,
+                wave_target: to_i64(
+                    target_for_coverage(f.eligible.max(0) as u64, campaign.target_percent_tenths)
+                        .map_err(|_| percent_error(campaign.target_percent_tenths))?,
+                ),
+                campaign_target: stored.get(&a.code).map(|s| s.0),
+                at_least_one: f.at_least_one,
+                completed: f.completed,
+            })
+        };
+        let area_row = row(&area)?;
+        let children = children.iter().map(row).collect::<Result<Vec<_>, _>>()?;
+        let sql = format!(
+            "SELECT dose_number, CAST(SUM(doses) AS BIGINT) AS n FROM daily_dose_counters \
+             WHERE area_path >= $1 AND area_path < $2 AND day >= $3 AND day <= $4 AND {} \
+             GROUP BY dose_number",
+            in_json(self.backend, "product_code", 5)
+        );
+        let mut in_wave = WaveDoses::default();
+        for r in sqlx::query(&sql)
+            .bind(&area.path)
+            .bind(subtree_upper_bound(&area.path))
+            .bind(&wave.starts_on)
+            .bind(&wave.ends_on)
+            .bind(json_list(&campaign.products))
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let number: i64 = r.try_get("dose_number")?;
+            let n = r.try_get::<Option<i64>, _>("n")?.unwrap_or(0);
+            match number {
+                1 => in_wave.dose_1 += n,
+                2 => in_wave.dose_2 += n,
+                _ => in_wave.later_doses += n,
+            }
+            in_wave.total += n;
+        }
+        Ok(WaveProgress {
+            campaign_id: campaign_id.to_string(),
+            wave_id: wave.id.clone(),
+            starts_on: wave.starts_on.clone(),
+            ends_on: wave.ends_on.clone(),
+            eligible_groups: wave.eligible_groups.clone(),
+            area: area_row,
+            children,
+            in_wave,
+        })
+    }
+
+    /// The target survey list of a wave in an area: every person living
+    /// under the area (not merged away) in one of the wave's eligible
+    /// groups (any person when it lists none) and at least the campaign's
+    /// minimum age on the wave's first day, by id after the cursor `after`,
+    /// with their status. Each page read is audited.
+    pub async fn survey_list(
+        &self,
+        campaign_id: &str,
+        wave_id: &str,
+        area: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+        actor: &Actor,
+    ) -> Result<Page<SurveyRow>, StoreError> {
+        let Resolved { campaign, area } = self.resolve(campaign_id, area, &actor.scope).await?;
+        let wave = campaign
+            .waves
+            .iter()
+            .find(|w| w.id == wave_id)
+            .ok_or_else(|| not_found("wave", "wave", wave_id))?;
+        let starts = crate::parse_date(&wave.starts_on)
+            .ok_or_else(|| StoreError::invalid("starts_on", "stored wave start is not a date"))?;
+        let cutoff = born_on_or_before(starts, campaign.min_age_years);
+        let mut binds: Vec<String> = vec![
+            after.unwrap_or("").to_string(),
+            area.path.clone(),
+            subtree_upper_bound(&area.path),
+            crate::format_date(cutoff),
+        ];
+        let mut conditions = vec![
+            "merged_into IS NULL".to_string(),
+            "id > $1".to_string(),
+            "area_path >= $2 AND area_path < $3".to_string(),
+            "birth_date <= $4".to_string(),
+        ];
+        if !wave.eligible_groups.is_empty() {
+            let mut any = Vec::new();
+            for g in &wave.eligible_groups {
+                binds.push(format!("%,{},%", g.replace('_', "\\_")));
+                any.push(format!(
+                    "(',' || priority_groups || ',') LIKE ${} ESCAPE '\\'",
+                    binds.len()
+                ));
+            }
+            conditions.push(format!("({})", any.join(" OR ")));
+        }
+        if let Some((condition, values)) = actor.scope.sql("area_path", "id", binds.len() + 1) {
+            binds.extend(values);
+            conditions.push(condition);
+        }
+        let sql = format!(
+            "SELECT id, full_name, birth_date, sex, id_type, id_number, phone, home_area, priority_groups \
+             FROM persons WHERE {} ORDER BY id LIMIT ${}",
+            conditions.join(" AND "),
+            binds.len() + 1
+        );
+        let mut query = sqlx::query(&sql);
+        for b in &binds {
+            query = query.bind(b.clone());
+        }
+        let rows = query.bind(limit as i64 + 1).fetch_all(&self.pool).await?;
+        let mut people = Vec::with_capacity(rows.len());
+        for r in &rows {
+            people.push(SurveyRow {
+                person_id: r.try_get("id")?,
+                full_name: r.try_get("full_name")?,
+                birth_date: r.try_get("birth_date")?,
+                sex: r.try_get("sex")?,
+                id_type: r.try_get("id_type")?,
+                id_number: r.try_get("id_number")?,
+                phone: r.try_get("phone")?,
+                home_area: r.try_get("home_area")?,
+                priority_groups: split_groups(&r.try_get::<String, _>("priority_groups")?),
+                status: SurveyStatus::NotYet,
+                valid_doses: 0,
+                series_complete: false,
+                last_dose_on: None,
+                appointment_at: None,
+            });
+        }
+        let mut page = Page::from_rows(people, limit, |p| p.person_id.clone());
+        self.fill_statuses(&mut page.items, &campaign.products)
+            .await?;
+        self.audit(AuditEntry::by(
+            actor,
+            "read",
+            "survey_list",
+            wave_id,
+            serde_json::json!({"campaign_id": campaign_id, "area": area.code,
+                "after": after, "persons": page.items.len()}),
+        ))
+        .await?;
+        Ok(page)
+    }
+
+    /// Sets status, doses and appointment of each row: doses of the person
+    /// and of the records merged into them; campaign products only.
+    async fn fill_statuses(
+        &self,
+        rows: &mut [SurveyRow],
+        products: &[String],
+    ) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = rows.iter().map(|r| r.person_id.clone()).collect();
+        let mut root_of: HashMap<String, String> =
+            ids.iter().map(|id| (id.clone(), id.clone())).collect();
+        for r in sqlx::query(&format!(
+            "SELECT id, merged_into FROM persons WHERE {}",
+            in_json(self.backend, "merged_into", 1)
+        ))
+        .bind(json_list(&ids))
+        .fetch_all(&self.pool)
+        .await?
+        {
+            root_of.insert(r.try_get("id")?, r.try_get("merged_into")?);
+        }
+        let everyone: Vec<String> = root_of.keys().cloned().collect();
+        let mut records: HashMap<String, Vec<DoseRecord>> = HashMap::new();
+        for r in sqlx::query(&format!(
+            "SELECT {DOSE_COLUMNS} FROM doses WHERE {}",
+            in_json(self.backend, "person_id", 1)
+        ))
+        .bind(json_list(&everyone))
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let d = dose_from_row(&r)?;
+            if let Some(root) = root_of.get(&d.person_id) {
+                records.entry(root.clone()).or_default().push(d);
+            }
+        }
+        let mut booked: HashMap<String, String> = HashMap::new();
+        for r in sqlx::query(&format!(
+            "SELECT person_id, MIN(starts_at) AS at FROM appointments WHERE status = 'booked' AND {} \
+             GROUP BY person_id",
+            in_json(self.backend, "person_id", 1)
+        ))
+        .bind(json_list(&everyone))
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let person: String = r.try_get("person_id")?;
+            let at: String = r.try_get("at")?;
+            if let Some(root) = root_of.get(&person) {
+                let e = booked.entry(root.clone()).or_insert(at.clone());
+                if at < *e {
+                    *e = at;
+                }
+            }
+        }
+        let catalog = self.product_map().await?;
+        for row in rows.iter_mut() {
+            let valid: Vec<_> = records
+                .get(&row.person_id)
+                .map(|r| valid_doses(r))
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|d| products.contains(&d.product_code))
+                .collect();
+            row.valid_doses = valid.len() as i64;
+            row.series_complete =
+                contribution(&valid, |c| catalog.get(c)).is_some_and(|c| c.completed);
+            row.last_dose_on = valid.last().map(|d| crate::format_date(d.date));
+            row.appointment_at = booked.remove(&row.person_id);
+            row.status = if !valid.is_empty() {
+                SurveyStatus::Vaccinated
+            } else if row.appointment_at.is_some() {
+                SurveyStatus::Booked
+            } else {
+                SurveyStatus::NotYet
+            };
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+    use vaxgrid_core::dose::birthday;
+
+    #[test]
+    fn the_age_cutoff_agrees_with_birthdays() {
+        let mut day = date!(2023 - 02 - 20);
+        while day <= date!(2024 - 03 - 05) {
+            let cutoff = born_on_or_before(day, 18);
+            let mut born = date!(2005 - 02 - 20);
+            while born <= date!(2006 - 03 - 05) {
+                assert_eq!(
+                    birthday(born, 18) <= day,
+                    born <= cutoff,
+                    "born {born}, on {day}, cutoff {cutoff}"
+                );
+                born = born.next_day().unwrap();
+            }
+            day = day.next_day().unwrap();
+        }
+        assert_eq!(
+            born_on_or_before(date!(2024 - 02 - 29), 18),
+            date!(2006 - 02 - 28)
+        );
+        assert_eq!(
+            born_on_or_before(date!(2024 - 02 - 29), 20),
+            date!(2004 - 02 - 29)
+        );
+    }
+
+    #[test]
+    fn a_district_sees_the_campaign_of_its_province_only() {
+        let district = Scope::Limited {
+            paths: vec!["/22/193/".into()],
+            sites: vec![],
+            persons: vec![],
+        };
+        assert!(overlaps(&district, "/22/"));
+        assert!(overlaps(&district, "/22/193/06658/"));
+        assert!(!overlaps(&district, "/22/194/"));
+        assert!(!overlaps(&district, "/2/"));
+        assert!(!overlaps(&Scope::none(), "/22/"));
+        assert_eq!(basis(&[]), vec![ALL_GROUPS.to_string()]);
+    }
+}

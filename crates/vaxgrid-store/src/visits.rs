@@ -1,0 +1,363 @@
+//! Visits to the vaccination table, stored as their events (JSON, in the
+//! API's own shape); the server replays them through the state machine of
+//! `vaxgrid_core::visit`. Also the screening questionnaires per product,
+//! the investigations serious adverse events open, and a site's figures
+//! for today.
+
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::audit::{self, AuditEntry};
+use crate::error::StoreError;
+use crate::model::Actor;
+use crate::Store;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VisitRow {
+    pub id: String,
+    pub person_id: String,
+    pub site_code: String,
+    pub product_code: String,
+    pub appointment_id: Option<String>,
+    pub day: String,
+    pub outcome: String,
+    pub next_step: Option<String>,
+    /// When the person may leave observation (Unix micros), once dosed.
+    #[serde(skip)]
+    pub observation_ends_micros: Option<i64>,
+    pub events: Vec<serde_json::Value>,
+    #[serde(skip)]
+    pub version: i64,
+}
+
+/// What a visit became after an event.
+#[derive(Debug, Clone)]
+pub struct VisitState {
+    pub outcome: String,
+    pub next_step: Option<String>,
+    pub observation_ends_micros: Option<i64>,
+}
+
+/// A site's day at a glance.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SiteDay {
+    pub site_code: String,
+    pub day: String,
+    pub booked: i64,
+    pub checked_in: i64,
+    pub vaccinated: i64,
+    pub in_observation: i64,
+    /// Serious adverse events (each opened an investigation).
+    pub serious_adverse_events: i64,
+    pub deferred_or_refused: i64,
+}
+
+const VISIT_COLUMNS: &str = "id, person_id, site_code, product_code, appointment_id, day, outcome, next_step, observation_ends_at, events, version";
+
+fn visit_from_row(r: &sqlx::any::AnyRow) -> Result<VisitRow, StoreError> {
+    let events: String = r.try_get("events")?;
+    Ok(VisitRow {
+        id: r.try_get("id")?,
+        person_id: r.try_get("person_id")?,
+        site_code: r.try_get("site_code")?,
+        product_code: r.try_get("product_code")?,
+        appointment_id: r.try_get("appointment_id")?,
+        day: r.try_get("day")?,
+        outcome: r.try_get("outcome")?,
+        next_step: r.try_get("next_step")?,
+        observation_ends_micros: r.try_get("observation_ends_at")?,
+        events: serde_json::from_str(&events).unwrap_or_default(),
+        version: r.try_get("version")?,
+    })
+}
+
+impl Store {
+    /// Opens a visit of a person (in the actor's scope) at a site.
+    pub async fn open_visit(
+        &self,
+        id: &str,
+        person_id: &str,
+        site_code: &str,
+        product_code: &str,
+        appointment_id: Option<&str>,
+        actor: &Actor,
+    ) -> Result<VisitRow, StoreError> {
+        self.person_in(person_id, &actor.scope).await?;
+        self.site(site_code).await?;
+        self.product(product_code).await?;
+        if let Some(a) = appointment_id {
+            let appointment = self.appointment(a).await?;
+            if appointment.person_id != person_id {
+                return Err(StoreError::invalid(
+                    "appointment_id",
+                    format!("appointment {a} is another person's"),
+                ));
+            }
+        }
+        let mut tx = self.begin_write().await?;
+        let now = crate::now_micros();
+        let inserted = sqlx::query(
+            "INSERT INTO visits (id, person_id, site_code, product_code, appointment_id, day, outcome, next_step, observation_ends_at, events, version, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'in_progress', 'check_in', NULL, '[]', 1, $7) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(person_id)
+        .bind(site_code)
+        .bind(product_code)
+        .bind(appointment_id)
+        .bind(crate::format_date(crate::today()))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::Conflict {
+                field: "id",
+                message: format!("visit {id} already exists"),
+                existing: Some(format!("/api/v1/visits/{id}")),
+            });
+        }
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "open",
+                "visit",
+                id,
+                serde_json::json!({"person_id": person_id, "site_code": site_code}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        self.visit(id).await
+    }
+
+    pub async fn visit(&self, id: &str) -> Result<VisitRow, StoreError> {
+        let row = sqlx::query(&format!("SELECT {VISIT_COLUMNS} FROM visits WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "visit",
+                field: "id",
+                key: id.to_string(),
+            })?;
+        visit_from_row(&row)
+    }
+
+    /// A visit whose person the scope covers (else NotFound).
+    pub async fn visit_in(
+        &self,
+        id: &str,
+        scope: &crate::scope::Scope,
+    ) -> Result<VisitRow, StoreError> {
+        let v = self.visit(id).await?;
+        self.person_in(&v.person_id, scope)
+            .await
+            .map_err(|_| StoreError::NotFound {
+                entity: "visit",
+                field: "id",
+                key: id.to_string(),
+            })?;
+        Ok(v)
+    }
+
+    /// Appends an event to a visit if nobody changed it since `version`
+    /// was read; a serious adverse event opens an investigation.
+    pub async fn append_visit_event(
+        &self,
+        visit: &VisitRow,
+        event: serde_json::Value,
+        state: &VisitState,
+        investigation: Option<&str>,
+        actor: &Actor,
+    ) -> Result<VisitRow, StoreError> {
+        let mut events = visit.events.clone();
+        events.push(event.clone());
+        let mut tx = self.begin_write().await?;
+        let changed = sqlx::query(
+            "UPDATE visits SET events = $2, outcome = $3, next_step = $4, observation_ends_at = $5, version = version + 1 \
+             WHERE id = $1 AND version = $6",
+        )
+        .bind(&visit.id)
+        .bind(serde_json::Value::Array(events).to_string())
+        .bind(&state.outcome)
+        .bind(&state.next_step)
+        .bind(state.observation_ends_micros)
+        .bind(visit.version)
+        .execute(&mut *tx)
+        .await?;
+        if changed.rows_affected() == 0 {
+            return Err(StoreError::Conflict {
+                field: "id",
+                message: format!(
+                    "visit {} changed meanwhile: read it again and resend",
+                    visit.id
+                ),
+                existing: Some(format!("/api/v1/visits/{}", visit.id)),
+            });
+        }
+        if let Some(id) = investigation {
+            sqlx::query(
+                "INSERT INTO aefi_investigations (id, visit_id, person_id, opened_at, status, causality, report) \
+                 VALUES ($1, $2, $3, $4, 'open', NULL, $5)",
+            )
+            .bind(id)
+            .bind(&visit.id)
+            .bind(&visit.person_id)
+            .bind(crate::now_micros())
+            .bind(event.to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let kind = event
+            .get("kind")
+            .and_then(|k| k.as_str())
+            .unwrap_or("event")
+            .to_string();
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(actor, &kind, "visit", &visit.id, event)],
+        )
+        .await?;
+        tx.commit().await?;
+        self.visit(&visit.id).await
+    }
+
+    /// The investigations opened for a visit: (id, status, causality).
+    pub async fn investigations_of(
+        &self,
+        visit_id: &str,
+    ) -> Result<Vec<(String, String, Option<String>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, status, causality FROM aefi_investigations WHERE visit_id = $1 ORDER BY id",
+        )
+        .bind(visit_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("id")?,
+                    r.try_get("status")?,
+                    r.try_get("causality")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// A product's questionnaire (version and questions), if one was set.
+    pub async fn questionnaire(
+        &self,
+        product_code: &str,
+    ) -> Result<Option<(String, serde_json::Value)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT version, questions FROM screening_questionnaires WHERE product_code = $1",
+        )
+        .bind(product_code)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let questions: String = r.try_get("questions")?;
+            Ok((
+                r.try_get("version")?,
+                serde_json::from_str(&questions).unwrap_or_default(),
+            ))
+        })
+        .transpose()
+    }
+
+    pub async fn set_questionnaire(
+        &self,
+        product_code: &str,
+        version: &str,
+        questions: &serde_json::Value,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        self.product(product_code).await?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO screening_questionnaires (product_code, version, questions) VALUES ($1, $2, $3) \
+             ON CONFLICT (product_code) DO UPDATE SET version = excluded.version, questions = excluded.questions",
+        )
+        .bind(product_code)
+        .bind(version)
+        .bind(questions.to_string())
+        .execute(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "set_questionnaire",
+                "product",
+                product_code,
+                serde_json::json!({"version": version}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Who is in observation at a site now, and when each may leave.
+    pub async fn in_observation(&self, site_code: &str) -> Result<Vec<VisitRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {VISIT_COLUMNS} FROM visits WHERE site_code = $1 AND next_step = 'observation' ORDER BY observation_ends_at"
+        ))
+        .bind(site_code)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(visit_from_row).collect()
+    }
+
+    /// A site's figures for a day: booked, checked in, vaccinated, in
+    /// observation, adverse events, deferred or refused.
+    pub async fn site_day(&self, site_code: &str, day: time::Date) -> Result<SiteDay, StoreError> {
+        self.site(site_code).await?;
+        let day_text = crate::format_date(day);
+        let count = |sql: &'static str| {
+            let pool = self.pool.clone();
+            let (site, day) = (site_code.to_string(), day_text.clone());
+            async move {
+                let row = sqlx::query(sql)
+                    .bind(site)
+                    .bind(day)
+                    .fetch_one(&pool)
+                    .await?;
+                Ok::<i64, StoreError>(row.try_get::<i64, _>("n")?)
+            }
+        };
+        Ok(SiteDay {
+            site_code: site_code.to_string(),
+            day: day_text.clone(),
+            booked: count(
+                "SELECT COUNT(*) AS n FROM appointments a JOIN vaccination_sessions s ON s.id = a.session_id \
+                 WHERE s.site_code = $1 AND s.day = $2 AND a.status = 'booked'",
+            )
+            .await?,
+            checked_in: count(
+                "SELECT COUNT(*) AS n FROM visits WHERE site_code = $1 AND day = $2 AND (next_step IS NULL OR next_step <> 'check_in')",
+            )
+            .await?,
+            vaccinated: count(
+                "SELECT COUNT(*) AS n FROM doses WHERE site_code = $1 AND administered_on = $2 AND kind = 'administered'",
+            )
+            .await?,
+            in_observation: count(
+                "SELECT COUNT(*) AS n FROM visits WHERE site_code = $1 AND day = $2 AND next_step = 'observation'",
+            )
+            .await?,
+            serious_adverse_events: count(
+                "SELECT COUNT(*) AS n FROM aefi_investigations i JOIN visits v ON v.id = i.visit_id WHERE v.site_code = $1 AND v.day = $2",
+            )
+            .await?,
+            deferred_or_refused: count(
+                "SELECT COUNT(*) AS n FROM visits WHERE site_code = $1 AND day = $2 AND outcome IN ('deferred', 'contraindicated', 'refused')",
+            )
+            .await?,
+        })
+    }
+}
