@@ -8,6 +8,7 @@ pub mod dose;
 pub mod identity;
 pub mod names;
 pub mod product;
+pub mod reminders;
 pub mod schedule;
 pub mod site;
 pub mod targets;

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod fhir;
 pub mod hl7;
 pub mod import;
+pub mod reminders;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -47,7 +48,8 @@ pub struct Dcc {
 }
 
 impl AppState {
-    /// Starts the dose writer for `store` and the background checkpointer.
+    /// Starts the dose writer for `store`, the background checkpointer and
+    /// the reminders loop (logging sender).
     pub fn new(store: Store, config: WriterConfig) -> AppState {
         let writer = DoseWriter::spawn(store.clone(), config);
         let checkpointed = store.clone();
@@ -61,6 +63,7 @@ impl AppState {
             }
         });
         let bookings = vaxgrid_store::scheduling::BookingWriter::spawn(store.clone());
+        reminders::spawn_loop(store.clone(), std::sync::Arc::new(reminders::LoggingSender));
         AppState {
             store,
             writer,
@@ -181,6 +184,12 @@ pub fn routes() -> Vec<RouteDef> {
             "/api/v1/persons/{id}/doses",
             Needs(ReadRegistry),
             get(persons::history),
+        ),
+        r(
+            M::GET,
+            "/api/v1/persons/{id}/reminders",
+            Needs(ReadRegistry),
+            get(api::reminders::of_person),
         ),
         r(
             M::POST,
@@ -350,6 +359,18 @@ pub fn routes() -> Vec<RouteDef> {
             "/api/v1/appointments/{id}/no-show",
             Needs(Book),
             post(scheduling::no_show),
+        ),
+        r(
+            M::POST,
+            "/api/v1/appointments/{id}/reschedule",
+            Needs(Book),
+            post(scheduling::reschedule),
+        ),
+        r(
+            M::GET,
+            "/api/v1/persons/{id}/next-dose",
+            Needs(ReadRegistry),
+            get(scheduling::next_dose),
         ),
         r(
             M::POST,

@@ -201,6 +201,83 @@ async fn booking_lifecycle_and_alternatives() {
         )
         .await;
     assert_eq!((s, n["status"].as_str()), (200, Some("no_show")), "{n}");
+    // Rescheduled: the new place is taken, the old one freed.
+    let (s, c) = app
+        .post(
+            &format!(
+                "/api/v1/appointments/{}/reschedule",
+                a["id"].as_str().unwrap()
+            ),
+            &json!({"id": new_id(), "session_id": session, "starts_at": format!("{day}T07:30")}),
+        )
+        .await;
+    assert_eq!(s, 409, "a cancelled appointment is not moved: {c}");
+    let booking = json!({"id": new_id(), "person_id": person, "session_id": session, "starts_at": format!("{day}T07:30")});
+    let (s, moving) = app.post("/api/v1/appointments", &booking).await;
+    assert_eq!(s, 201, "{moving}");
+    let (s, full) = app
+        .post(
+            &format!(
+                "/api/v1/appointments/{}/reschedule",
+                moving["id"].as_str().unwrap()
+            ),
+            &json!({"id": new_id(), "session_id": session, "starts_at": first}),
+        )
+        .await;
+    assert_eq!(s, 409, "07:00 is full (no-show keeps its place): {full}");
+    let (s, _) = app
+        .get(&format!(
+            "/api/v1/appointments/{}",
+            moving["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(s, 200);
+    let later = vaxgrid_store::format_date(vaxgrid_store::today() + time::Duration::days(2));
+    let mut next_day = small.clone();
+    next_day["day"] = json!(later);
+    let (s, opened) = app.post("/api/v1/sessions", &next_day).await;
+    assert_eq!(s, 201, "{opened}");
+    let later_session = opened["session"]["id"].as_str().unwrap().to_string();
+    let (s, moved) = app
+        .post(
+            &format!(
+                "/api/v1/appointments/{}/reschedule",
+                moving["id"].as_str().unwrap()
+            ),
+            &json!({"id": new_id(), "session_id": later_session, "starts_at": format!("{later}T07:00")}),
+        )
+        .await;
+    assert_eq!(s, 201, "{moved}");
+    let (_, old) = app
+        .get(&format!(
+            "/api/v1/appointments/{}",
+            moving["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(old["status"], "rescheduled", "{old}");
+    let (_, after) = app.get(&format!("/api/v1/sessions/{session}")).await;
+    assert_eq!(
+        after["slots"][1]["booked"], 0,
+        "the old place is free: {after}"
+    );
+    // After a first dose, the next one is proposed at the same site.
+    let (s, d) = app
+        .post(
+            "/api/v1/doses",
+            &common::dose_body(
+                &new_id(),
+                &person,
+                &vaxgrid_store::format_date(vaxgrid_store::today()),
+            ),
+        )
+        .await;
+    assert_eq!(s, 201, "{d}");
+    let (s, next) = app
+        .get(&format!("/api/v1/persons/{person}/next-dose"))
+        .await;
+    assert_eq!(s, 200, "{next}");
+    assert_eq!(next["site_code"], "S1", "{next}");
+    assert!(next["due"].as_str().unwrap() > day.as_str(), "{next}");
     // Unknown slot, unknown person.
     let (s, p) = app
         .post("/api/v1/appointments", &json!({"id": new_id(), "person_id": person, "session_id": session, "starts_at": format!("{day}T09:00")}))

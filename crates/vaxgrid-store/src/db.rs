@@ -82,6 +82,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_visits.sql"),
         postgres: include_str!("../migrations/postgres/0008_visits.sql"),
     },
+    Migration {
+        version: 9,
+        name: "reminders",
+        sqlite: include_str!("../migrations/sqlite/0009_reminders.sql"),
+        postgres: include_str!("../migrations/postgres/0009_reminders.sql"),
+    },
 ];
 
 pub(crate) fn backend_of(url: &str) -> Result<Backend, StoreError> {

@@ -58,6 +58,19 @@ pub(crate) fn dose_from_row(row: &AnyRow) -> Result<DoseRecord, StoreError> {
 /// The valid doses among `records`: administered or reported, not entered
 /// in error, in date order (recording order, then id, breaks ties).
 pub fn valid_doses(records: &[DoseRecord]) -> Vec<ValidDose> {
+    valid_records(records)
+        .into_iter()
+        .filter_map(|r| {
+            Some(ValidDose {
+                product_code: r.product_code.clone(),
+                date: crate::parse_date(&r.administered_on)?,
+            })
+        })
+        .collect()
+}
+
+/// The records behind [`valid_doses`], in the same order.
+pub fn valid_records(records: &[DoseRecord]) -> Vec<&DoseRecord> {
     let voided: HashSet<&str> = records
         .iter()
         .filter(|r| r.kind == DoseKind::EnteredInError)
@@ -82,14 +95,6 @@ pub fn valid_doses(records: &[DoseRecord]) -> Vec<ValidDose> {
             ))
     });
     valid
-        .into_iter()
-        .filter_map(|r| {
-            Some(ValidDose {
-                product_code: r.product_code.clone(),
-                date: crate::parse_date(&r.administered_on)?,
-            })
-        })
-        .collect()
 }
 
 /// A command for the dose writer.

@@ -14,6 +14,7 @@ pub mod fhir_extras;
 pub mod import;
 pub mod model;
 pub mod persons;
+pub mod reminders;
 pub mod reports;
 pub mod scheduling;
 pub mod scope;

@@ -238,6 +238,27 @@ impl Store {
         rows.iter().map(slot_from_row).collect()
     }
 
+    /// Slots of a site with room, from a day on: where to book a next dose.
+    pub async fn free_slots_at_site(
+        &self,
+        site_code: &str,
+        from_day: time::Date,
+        n: usize,
+    ) -> Result<Vec<Slot>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.session_id, s.starts_at, s.capacity, s.booked FROM slots s \
+             JOIN vaccination_sessions x ON x.id = s.session_id \
+             WHERE x.site_code = $1 AND s.starts_at >= $2 AND s.booked < s.capacity \
+             ORDER BY s.starts_at LIMIT $3",
+        )
+        .bind(site_code)
+        .bind(crate::format_date(from_day))
+        .bind(n as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(slot_from_row).collect()
+    }
+
     /// Slots of the same site with room, from `starts_at` on: what to offer
     /// when a slot is full.
     pub async fn free_slots_near(
@@ -342,6 +363,10 @@ pub struct BookRequest {
     pub session_id: String,
     pub starts_at: String,
     pub by: Actor,
+    /// A booked appointment of the same person this one replaces (a
+    /// reschedule): released in the same transaction once the new place is
+    /// taken, and kept if it is not.
+    pub replaces: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -525,6 +550,29 @@ async fn book_one(
             format!("the slot {} has passed", r.starts_at),
         )));
     }
+    let replaced = match &r.replaces {
+        None => None,
+        Some(old) => {
+            let row = sqlx::query(&format!(
+                "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE id = $1"
+            ))
+            .bind(old)
+            .fetch_optional(&mut **tx)
+            .await?;
+            match row.map(|r| appointment_from_row(&r)).transpose()? {
+                Some(a) if a.person_id == r.person_id && a.status == "booked" => Some(a),
+                _ => {
+                    return Ok(Err(StoreError::Conflict {
+                        field: "id",
+                        message: format!(
+                            "appointment {old} is not a booked appointment of this person"
+                        ),
+                        existing: Some(format!("/api/v1/appointments/{old}")),
+                    }))
+                }
+            }
+        }
+    };
     if let Some(other) = sqlx::query(
         "SELECT id FROM appointments WHERE person_id = $1 AND session_id = $2 AND status = 'booked'",
     )
@@ -532,6 +580,10 @@ async fn book_one(
     .bind(&r.session_id)
     .fetch_optional(&mut **tx)
     .await?
+    .filter(|row| {
+        let id: String = row.try_get("id").unwrap_or_default();
+        replaced.as_ref().is_none_or(|a| a.id != id)
+    })
     {
         let other: String = other.try_get("id")?;
         return Ok(Err(StoreError::Conflict {
@@ -559,10 +611,26 @@ async fn book_one(
     .bind(&r.person_id)
     .bind(&r.session_id)
     .bind(&r.starts_at)
-    .bind(&r.by.name)
+        .bind(&r.by.name)
     .bind(now)
     .execute(&mut **tx)
     .await?;
+    if let Some(old) = replaced {
+        sqlx::query(
+            "UPDATE appointments SET status = 'rescheduled', changed_at = $2 WHERE id = $1",
+        )
+        .bind(&old.id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "UPDATE slots SET booked = booked - 1 WHERE session_id = $1 AND starts_at = $2",
+        )
+        .bind(&old.session_id)
+        .bind(&old.starts_at)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(Ok(BookOutcome::Booked(Appointment {
         id: r.id.clone(),
         person_id: r.person_id.clone(),

@@ -97,6 +97,11 @@ enum Command {
         #[command(subcommand)]
         what: AuditWhat,
     },
+    /// Reminders to residents (due next doses, missed appointments).
+    Reminders {
+        #[command(subcommand)]
+        what: RemindersWhat,
+    },
     /// Benchmarks; each prints its figures and a baseline measured in the same run.
     Bench {
         #[command(subcommand)]
@@ -171,6 +176,15 @@ enum ExportWhat {
         /// Write to this file instead of standard output.
         #[arg(long)]
         output: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum RemindersWhat {
+    /// Generate the reminders due today and send the pending ones once, with the logging sender.
+    Run {
+        #[command(flatten)]
+        db: DbArgs,
     },
 }
 
@@ -309,6 +323,16 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
                     return Ok(ExitCode::FAILURE);
                 }
             }
+        }
+        Command::Reminders {
+            what: RemindersWhat::Run { db },
+        } => {
+            let store = vaxgrid_store::Store::open(&db.database_url).await?;
+            let sender = vaxgrid_server::reminders::LoggingSender;
+            let (generated, sent, failed) =
+                vaxgrid_server::reminders::run_once(&store, &sender).await?;
+            store.close().await;
+            println!("reminders: {generated} generated, {sent} sent, {failed} failed");
         }
         Command::Bench { what } => bench::run(what).await?,
     }

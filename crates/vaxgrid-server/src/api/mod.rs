@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod certificates;
 pub mod doses;
 pub mod persons;
+pub mod reminders;
 pub mod reports;
 pub mod scheduling;
 pub mod training;

@@ -116,6 +116,48 @@ pub async fn book(
     Extension(caller): Extension<Caller>,
     ApiJson(b): ApiJson<BookBody>,
 ) -> Result<Response, ApiError> {
+    take_place(app, caller, b, None).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleBody {
+    /// Id of the new appointment (client-chosen).
+    id: String,
+    session_id: String,
+    starts_at: String,
+}
+
+/// Moves a booked appointment to another slot: the new place is taken and
+/// the old one freed in one transaction; a full slot keeps the old booking.
+pub async fn reschedule(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(old): Path<String>,
+    ApiJson(b): ApiJson<RescheduleBody>,
+) -> Result<Response, ApiError> {
+    let old = uuid_field("id", &old)?;
+    let person_id = app
+        .store
+        .appointment(&old)
+        .await
+        .map_err(ApiError::lookup)?
+        .person_id;
+    let body = BookBody {
+        id: b.id,
+        person_id,
+        session_id: b.session_id,
+        starts_at: b.starts_at,
+    };
+    take_place(app, caller, body, Some(old)).await
+}
+
+async fn take_place(
+    app: AppState,
+    caller: Caller,
+    b: BookBody,
+    replaces: Option<String>,
+) -> Result<Response, ApiError> {
     let by = caller.actor(&app, Permission::Book).await?;
     let request = BookRequest {
         id: uuid_field("id", &b.id)?,
@@ -123,6 +165,7 @@ pub async fn book(
         session_id: uuid_field("session_id", &b.session_id)?,
         starts_at: b.starts_at.trim().to_string(),
         by,
+        replaces,
     };
     let (session_id, starts_at) = (request.session_id.clone(), request.starts_at.clone());
     match app.bookings.submit(request).await? {
@@ -144,6 +187,51 @@ pub async fn book(
             })
         }
     }
+}
+
+/// The next dose a person is due, proposed at the site of their last dose
+/// at the product's recommended interval, with free slots from that day.
+pub async fn next_dose(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = uuid_field("id", &id)?;
+    let actor = caller.actor(&app, Permission::ReadRegistry).await?;
+    let history = app
+        .store
+        .read_history(&id, &actor)
+        .await
+        .map_err(ApiError::lookup)?;
+    let last = history
+        .records
+        .iter()
+        .filter(|r| r.kind == vaxgrid_store::model::DoseKind::Administered)
+        .max_by(|a, b| {
+            (a.administered_on.as_str(), a.recorded_at.as_str())
+                .cmp(&(b.administered_on.as_str(), b.recorded_at.as_str()))
+        });
+    let (Some(due), Some(last)) = (history.next_dose_due.clone(), last) else {
+        return Ok(Json(serde_json::json!({
+            "person_id": id,
+            "due": null,
+            "reason": if history.series_complete { "the primary series is complete" } else { "no dose given here yet" },
+        })));
+    };
+    let day = vaxgrid_store::parse_date(&due)
+        .unwrap_or_else(vaxgrid_store::today)
+        .max(vaxgrid_store::today());
+    let slots = app
+        .store
+        .free_slots_at_site(&last.site_code, day, 5)
+        .await?;
+    Ok(Json(serde_json::json!({
+        "person_id": id,
+        "due": due,
+        "product_code": last.product_code,
+        "site_code": last.site_code,
+        "slots": slots,
+    })))
 }
 
 pub async fn get_appointment(

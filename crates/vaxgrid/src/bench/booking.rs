@@ -183,6 +183,7 @@ pub async fn run(attempts: usize, places: usize, clients: usize) -> Result<()> {
             session_id: sessions[1].clone(),
             starts_at: afternoon[i % afternoon.len()].clone(),
             by: Actor::system("bench"),
+            replaces: None,
         };
         handles.push(tokio::spawn(async move { writer.submit(req).await }));
         if handles.len() >= 4096 {

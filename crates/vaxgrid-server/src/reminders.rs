@@ -1,0 +1,139 @@
+//! Sending the reminder outbox through a pluggable [`ReminderSender`] (an
+//! SMS gateway, say; [`LoggingSender`] by default).
+//!
+//! Delivery: a reminder exists once (the outbox's `UNIQUE (kind, subject)`)
+//! and is claimed before it is sent, so concurrent passes, on one server or
+//! several, never both send it; it is marked `sent` only after the sender
+//! succeeded. It is at most once toward the gateway except in one window: a
+//! process stopping between the gateway's acceptance and `mark_sent` leaves
+//! the message claimed, and it is sent again when the claim's lease ends
+//! (at-least-once there). A failed send is tried again after a back-off
+//! (`vaxgrid_core::reminders::retry_after_secs`), and given up as `failed`
+//! after `MAX_ATTEMPTS` tries.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use vaxgrid_core::reminders::retry_after_secs;
+use vaxgrid_store::{Store, StoreError};
+
+pub use vaxgrid_store::reminders::Reminder;
+
+/// What a send returns: `Err` with the gateway's reason on failure.
+pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+
+/// Delivers one message. Implementations should return once the gateway
+/// has accepted (or refused) it.
+pub trait ReminderSender: Send + Sync {
+    fn send<'a>(&'a self, r: &'a Reminder) -> SendFuture<'a>;
+}
+
+/// Writes each message to the log instead of sending it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoggingSender;
+
+impl ReminderSender for LoggingSender {
+    fn send<'a>(&'a self, r: &'a Reminder) -> SendFuture<'a> {
+        tracing::info!(
+            phone = r.phone.as_deref().unwrap_or("-"),
+            person_id = %r.person_id,
+            kind = %r.kind,
+            language = %r.language,
+            message = %r.message,
+            "reminder"
+        );
+        Box::pin(std::future::ready(Ok(())))
+    }
+}
+
+/// Messages read per query while sending.
+const BATCH: usize = 500;
+/// How long a claimed message is reserved for its sender.
+const LEASE_SECS: i64 = 5 * 60;
+/// A send taking longer than this counts as failed.
+const SEND_TIMEOUT: Duration = Duration::from_secs(60);
+/// The background pass runs this often.
+pub const PERIOD: Duration = Duration::from_secs(60);
+
+/// One pass now: see [`run_once_at`].
+pub async fn run_once<S: ReminderSender + ?Sized>(
+    store: &Store,
+    sender: &S,
+) -> Result<(usize, usize, usize), StoreError> {
+    run_once_at(store, sender, vaxgrid_store::now_micros()).await
+}
+
+/// Generates the reminders due on the day of `now` (microseconds since the
+/// epoch, UTC), then sends the pending messages due by `now`. Returns
+/// (generated, sent, failed sends).
+pub async fn run_once_at<S: ReminderSender + ?Sized>(
+    store: &Store,
+    sender: &S,
+    now: i64,
+) -> Result<(usize, usize, usize), StoreError> {
+    let today = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now) * 1000)
+        .map(|t| t.date())
+        .unwrap_or_else(|_| vaxgrid_store::today());
+    let generated = store.generate_reminders(today).await?;
+    // What was just generated is due at once.
+    let now = now.max(vaxgrid_store::now_micros());
+    let (mut sent, mut failed) = (0, 0);
+    loop {
+        // Each message read is moved past `now` (claimed, sent or
+        // rescheduled), so the pass ends.
+        let batch = store.pending_reminders(now, BATCH).await?;
+        for r in &batch {
+            if !store
+                .claim_reminder(r, now + LEASE_SECS * 1_000_000)
+                .await?
+            {
+                continue;
+            }
+            let outcome = match tokio::time::timeout(SEND_TIMEOUT, sender.send(r)).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(format!(
+                    "the sender did not answer in {} s",
+                    SEND_TIMEOUT.as_secs()
+                )),
+            };
+            match outcome {
+                Ok(()) => {
+                    if store.mark_sent(&r.id).await? {
+                        sent += 1;
+                    }
+                }
+                Err(e) => {
+                    let attempts = u32::try_from(r.attempts + 1).unwrap_or(u32::MAX);
+                    let next = retry_after_secs(attempts).map(|s| now + s * 1_000_000);
+                    store.mark_failed(&r.id, &e, next).await?;
+                    failed += 1;
+                }
+            }
+        }
+        if batch.len() < BATCH {
+            break;
+        }
+    }
+    Ok((generated, sent, failed))
+}
+
+/// Runs a pass every [`PERIOD`] (the first one a period from now), quietly
+/// logging a pass that fails.
+pub fn spawn_loop(store: Store, sender: Arc<dyn ReminderSender>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval_at(tokio::time::Instant::now() + PERIOD, PERIOD);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            match run_once(&store, sender.as_ref()).await {
+                Ok((0, 0, 0)) => {}
+                Ok((generated, sent, failed)) => {
+                    tracing::debug!(generated, sent, failed, "reminders pass");
+                }
+                Err(e) => tracing::warn!(error = %e, "reminders pass failed"),
+            }
+        }
+    });
+}
