@@ -33,6 +33,7 @@ struct Migration {
 }
 
 /// Migrations in order. Never edit a released one: add the next number.
+/// Where both backends take the same text it lives once, in `common/`.
 const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
@@ -49,26 +50,26 @@ const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 3,
         name: "fhir_extras",
-        sqlite: include_str!("../migrations/sqlite/0003_fhir_extras.sql"),
-        postgres: include_str!("../migrations/postgres/0003_fhir_extras.sql"),
+        sqlite: include_str!("../migrations/common/0003_fhir_extras.sql"),
+        postgres: include_str!("../migrations/common/0003_fhir_extras.sql"),
     },
     Migration {
         version: 4,
         name: "accounts",
-        sqlite: include_str!("../migrations/sqlite/0004_accounts.sql"),
-        postgres: include_str!("../migrations/postgres/0004_accounts.sql"),
+        sqlite: include_str!("../migrations/common/0004_accounts.sql"),
+        postgres: include_str!("../migrations/common/0004_accounts.sql"),
     },
     Migration {
         version: 5,
         name: "scheduling",
-        sqlite: include_str!("../migrations/sqlite/0005_scheduling.sql"),
-        postgres: include_str!("../migrations/postgres/0005_scheduling.sql"),
+        sqlite: include_str!("../migrations/common/0005_scheduling.sql"),
+        postgres: include_str!("../migrations/common/0005_scheduling.sql"),
     },
     Migration {
         version: 6,
         name: "training",
-        sqlite: include_str!("../migrations/sqlite/0006_training.sql"),
-        postgres: include_str!("../migrations/postgres/0006_training.sql"),
+        sqlite: include_str!("../migrations/common/0006_training.sql"),
+        postgres: include_str!("../migrations/common/0006_training.sql"),
     },
     Migration {
         version: 7,
@@ -79,8 +80,8 @@ const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 8,
         name: "visits",
-        sqlite: include_str!("../migrations/sqlite/0008_visits.sql"),
-        postgres: include_str!("../migrations/postgres/0008_visits.sql"),
+        sqlite: include_str!("../migrations/common/0008_visits.sql"),
+        postgres: include_str!("../migrations/common/0008_visits.sql"),
     },
     Migration {
         version: 9,
