@@ -368,6 +368,18 @@ pub fn routes() -> Vec<RouteDef> {
         ),
         r(
             M::GET,
+            "/api/v1/sites/{code}/zones",
+            Needs(ReadReference),
+            get(scheduling::zones),
+        ),
+        r(
+            M::PUT,
+            "/api/v1/sites/{code}/zones",
+            Needs(ManageSessions),
+            axum::routing::put(scheduling::set_zones),
+        ),
+        r(
+            M::GET,
             "/api/v1/persons/{id}/next-dose",
             Needs(ReadRegistry),
             get(scheduling::next_dose),

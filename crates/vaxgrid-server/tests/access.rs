@@ -129,6 +129,8 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("POST", "/api/v1/appointments/{id}/no-show"), BOOK),
         (("POST", "/api/v1/appointments/{id}/reschedule"), BOOK),
         (("GET", "/api/v1/persons/{id}/next-dose"), READ_REGISTRY),
+        (("GET", "/api/v1/sites/{code}/zones"), REFERENCE),
+        (("PUT", "/api/v1/sites/{code}/zones"), SESSIONS),
         (("POST", "/api/v1/campaigns"), SESSIONS),
         (("GET", "/api/v1/campaigns/{id}"), REFERENCE),
         (("POST", "/api/v1/campaigns/{id}/waves"), SESSIONS),

@@ -432,12 +432,12 @@ async fn campaign_targets_progress_and_survey(backend: &str) {
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("person_id,full_name,birth_date,sex,id_type,id_number,phone,home_area,priority_groups,status,valid_doses,series_complete,last_dose_on,appointment_at")
+        Some("person_id,full_name,birth_date,sex,id_type,id_number,phone,home_area,priority_groups,status,valid_doses,series_complete,last_dose_on,appointment_at,deferred_until,reason")
     );
     let mut rows: Vec<(String, String)> = lines
         .map(|l| {
             let cells: Vec<&str> = l.split(',').collect();
-            assert_eq!(cells.len(), 14, "{l}");
+            assert_eq!(cells.len(), 16, "{l}");
             (cells[0].to_string(), cells[9].to_string())
         })
         .collect();

@@ -264,5 +264,88 @@ async fn visits_end_early_for_good_reasons(backend: &str) {
     );
     let (s, v) = send(&app, &visit, &screening(3, &[("pregnant", true)])).await;
     assert_eq!((s, v["outcome"].as_str()), (200, Some("deferred")), "{v}");
+    // The survey list of a campaign shows what the table decided.
+    let today = vaxgrid_store::today();
+    let d = |n: i64| vaxgrid_store::format_date(today + time::Duration::days(n));
+    let (s, campaign) = app
+        .post("/api/v1/campaigns", &json!({"name": "COVID-19", "disease": "COVID-19", "area_code": "22",
+            "products": ["AZ"], "priority_groups": ["frontline"], "target_percent": 80.0, "target_date": d(60)}))
+        .await;
+    assert_eq!(s, 201, "{campaign}");
+    let id = campaign["id"].as_str().unwrap();
+    let (s, wave) = app
+        .post(&format!("/api/v1/campaigns/{id}/waves"), &json!({"name": "1", "starts_on": d(0), "ends_on": d(30), "eligible_groups": ["frontline"]}))
+        .await;
+    assert_eq!(s, 201, "{wave}");
+    let (s, list) = app
+        .get(&format!(
+            "/api/v1/campaigns/{id}/waves/{}/survey?area=06658",
+            wave["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(s, 200, "{list}");
+    let status_of = |p: &str| {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["person_id"] == p)
+            .map(|r| r["status"].clone())
+    };
+    assert_eq!(status_of(&person), Some(json!("refused")), "{list}");
+    assert_eq!(status_of(&other), Some(json!("deferred")), "{list}");
+    let html = app
+        .client
+        .get(format!(
+            "{}/api/v1/campaigns/{id}/waves/{}/survey?area=06658&format=html",
+            app.base,
+            wave["id"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("<table>") && html.contains("Hà Văn Bốn"),
+        "{html}"
+    );
+    // A site's zones: vaccination, observation and treatment are required.
+    let (client, base) = (app.client.clone(), app.base.clone());
+    let zones = |list: Value| {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            let r = client
+                .put(format!("{base}/api/v1/sites/S1/zones"))
+                .json(&json!({ "zones": list }))
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (s, p) = zones(json!([{"kind": "vaccination", "name": "Phòng tiêm", "places": 2}])).await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (422, Some("zones")),
+        "{p}"
+    );
+    let (s, p) = zones(json!([{"kind": "kitchen", "name": "Bếp", "places": 1}])).await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (422, Some("zones[0].kind")),
+        "{p}"
+    );
+    let (s, p) = zones(json!([
+        {"kind": "temperature_check", "name": "Đo thân nhiệt", "places": 1},
+        {"kind": "vaccination", "name": "Phòng tiêm", "places": 2},
+        {"kind": "observation", "name": "Khu theo dõi", "places": 30},
+        {"kind": "treatment", "name": "Xử trí phản vệ", "places": 2}]))
+    .await;
+    assert_eq!(s, 200, "{p}");
+    let (_, got) = app.get("/api/v1/sites/S1/zones").await;
+    assert_eq!(got["zones"][0]["kind"], "temperature_check", "{got}");
+    assert_eq!(got["zones"].as_array().unwrap().len(), 4);
     app.cleanup().await;
 }

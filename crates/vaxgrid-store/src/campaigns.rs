@@ -263,6 +263,10 @@ pub struct SurveyRow {
     pub last_dose_on: Option<String>,
     /// The earliest booked appointment.
     pub appointment_at: Option<String>,
+    /// Until when the person is deferred (status deferred).
+    pub deferred_until: Option<String>,
+    /// Why the last visit ended early (deferred, refused, contraindicated).
+    pub reason: Option<String>,
 }
 
 /// The latest birth date of a person at least `years` old on `day`;
@@ -1280,6 +1284,8 @@ impl Store {
                 series_complete: false,
                 last_dose_on: None,
                 appointment_at: None,
+                deferred_until: None,
+                reason: None,
             });
         }
         let mut page = Page::from_rows(people, limit, |p| p.person_id.clone());
@@ -1355,6 +1361,8 @@ impl Store {
             }
         }
         let catalog = self.product_map().await?;
+        let endings = self.latest_endings(&everyone).await?;
+        let today = crate::format_date(crate::today());
         for row in rows.iter_mut() {
             let valid: Vec<_> = records
                 .get(&row.person_id)
@@ -1368,13 +1376,26 @@ impl Store {
                 contribution(&valid, |c| catalog.get(c)).is_some_and(|c| c.completed);
             row.last_dose_on = valid.last().map(|d| crate::format_date(d.date));
             row.appointment_at = booked.remove(&row.person_id);
+            // The last early ending of a visit, unless a deferral has run out.
+            let ending = endings.get(&row.person_id).filter(|(outcome, _, until)| {
+                outcome != "deferred" || until.as_deref().is_some_and(|u| u >= today.as_str())
+            });
             row.status = if !valid.is_empty() {
                 SurveyStatus::Vaccinated
             } else if row.appointment_at.is_some() {
                 SurveyStatus::Booked
             } else {
-                SurveyStatus::NotYet
+                match ending.map(|(o, _, _)| o.as_str()) {
+                    Some("contraindicated") => SurveyStatus::Contraindicated,
+                    Some("refused") => SurveyStatus::Refused,
+                    Some("deferred") => SurveyStatus::Deferred,
+                    _ => SurveyStatus::NotYet,
+                }
             };
+            if let Some((_, reason, until)) = ending {
+                row.reason = reason.clone();
+                row.deferred_until = until.clone();
+            }
         }
         Ok(())
     }

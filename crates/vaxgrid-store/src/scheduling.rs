@@ -355,6 +355,89 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Replaces a site's functional zones (checked by
+    /// `vaxgrid_core::site::validate_zones`); the site must be in scope.
+    pub async fn set_site_zones(
+        &self,
+        site_code: &str,
+        zones: &[vaxgrid_core::site::Zone],
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let site = self.site(site_code).await?;
+        let area = self.area(&site.area_code).await?;
+        if !actor.scope.covers_path(&area.path) {
+            return Err(StoreError::NotFound {
+                entity: "site",
+                field: "code",
+                key: site_code.to_string(),
+            });
+        }
+        vaxgrid_core::site::validate_zones(zones)
+            .map_err(|e| StoreError::invalid("zones", e.to_string()))?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM site_zones WHERE site_code = $1")
+            .bind(site_code)
+            .execute(&mut *tx)
+            .await?;
+        let rows: Vec<serde_json::Value> = zones
+            .iter()
+            .enumerate()
+            .map(|(i, z)| {
+                serde_json::json!([
+                    site_code,
+                    i as i64,
+                    z.kind.as_str(),
+                    z.name.trim(),
+                    z.places
+                ])
+            })
+            .collect();
+        sqlx::query(&format!(
+            "INSERT INTO site_zones (site_code, ordinal, kind, name, places) {}",
+            json_rows(
+                self.backend,
+                1,
+                &[Col::Text, Col::Int, Col::Text, Col::Text, Col::Int]
+            )
+        ))
+        .bind(serde_json::Value::Array(rows).to_string())
+        .execute(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "set_zones",
+                "site",
+                site_code,
+                serde_json::json!({"zones": zones.len()}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A site's zones in order: (kind, name, places).
+    pub async fn site_zones(
+        &self,
+        site_code: &str,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        self.site(site_code).await?;
+        let rows = sqlx::query(
+            "SELECT kind, name, places FROM site_zones WHERE site_code = $1 ORDER BY ordinal",
+        )
+        .bind(site_code)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("kind")?, r.try_get("name")?, r.try_get("places")?)))
+            .collect()
+    }
+}
+
 /// A booking to make; `id` is chosen by the client, so a retry is a no-op.
 #[derive(Debug, Clone)]
 pub struct BookRequest {

@@ -36,6 +36,10 @@ pub struct VisitState {
     pub outcome: String,
     pub next_step: Option<String>,
     pub observation_ends_micros: Option<i64>,
+    /// Why it ended early (deferred, refused, contraindicated).
+    pub ended_reason: Option<String>,
+    /// Until when a deferral holds (YYYY-MM-DD).
+    pub deferred_until: Option<String>,
 }
 
 /// A site's day at a glance.
@@ -176,15 +180,17 @@ impl Store {
         events.push(event.clone());
         let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
-            "UPDATE visits SET events = $2, outcome = $3, next_step = $4, observation_ends_at = $5, version = version + 1 \
-             WHERE id = $1 AND version = $6",
+            "UPDATE visits SET events = $2, outcome = $3, next_step = $4, observation_ends_at = $5, \
+             ended_reason = $7, deferred_until = $8, version = version + 1 WHERE id = $1 AND version = $6",
         )
         .bind(&visit.id)
         .bind(serde_json::Value::Array(events).to_string())
         .bind(&state.outcome)
         .bind(&state.next_step)
-        .bind(state.observation_ends_micros)
+                .bind(state.observation_ends_micros)
         .bind(visit.version)
+        .bind(&state.ended_reason)
+        .bind(&state.deferred_until)
         .execute(&mut *tx)
         .await?;
         if changed.rows_affected() == 0 {
@@ -300,6 +306,37 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The latest early ending of each of these persons' visits:
+    /// person → (outcome, reason, deferred until).
+    pub async fn latest_endings(
+        &self,
+        person_ids: &[String],
+    ) -> Result<
+        std::collections::HashMap<String, (String, Option<String>, Option<String>)>,
+        StoreError,
+    > {
+        let rows = sqlx::query(&format!(
+            "SELECT person_id, outcome, ended_reason, deferred_until, created_at FROM visits \
+             WHERE outcome IN ('deferred', 'refused', 'contraindicated') AND {} ORDER BY created_at",
+            crate::db::in_json(self.backend, "person_id", 1)
+        ))
+        .bind(serde_json::to_string(person_ids).unwrap_or_default())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut latest = std::collections::HashMap::new();
+        for r in &rows {
+            latest.insert(
+                r.try_get::<String, _>("person_id")?,
+                (
+                    r.try_get("outcome")?,
+                    r.try_get("ended_reason")?,
+                    r.try_get("deferred_until")?,
+                ),
+            );
+        }
+        Ok(latest)
     }
 
     /// Who is in observation at a site now, and when each may leave.

@@ -21,7 +21,7 @@ use crate::AppState;
 pub const SURVEY_CSV_MAX: usize = 100_000;
 const CSV_PAGE: usize = 1_000;
 
-pub const SURVEY_HEADER: [&str; 14] = [
+pub const SURVEY_HEADER: [&str; 16] = [
     "person_id",
     "full_name",
     "birth_date",
@@ -36,6 +36,8 @@ pub const SURVEY_HEADER: [&str; 14] = [
     "series_complete",
     "last_dose_on",
     "appointment_at",
+    "deferred_until",
+    "reason",
 ];
 
 /// A missing campaign or wave named in the path is a 404; other missing
@@ -268,7 +270,7 @@ pub async fn progress(
 #[serde(deny_unknown_fields)]
 pub struct SurveyQuery {
     area: Option<String>,
-    /// json (default) or csv.
+    /// json (default), csv, or html (a page to print for the village team).
     format: Option<String>,
     after: Option<String>,
     /// JSON page size; a CSV holds the whole list from `after` on.
@@ -286,17 +288,26 @@ pub async fn survey(
     let wave = wave_id(wave);
     let actor = caller.actor(&app, Permission::ReadRegistry).await?;
     let limit = page_limit(q.limit)?;
-    let csv = match q.format.as_deref() {
-        None | Some("json") => false,
-        Some("csv") => true,
+    let (csv, html) = match q.format.as_deref() {
+        None | Some("json") => (false, false),
+        Some("csv") => (true, false),
+        Some("html") => (false, true),
         Some(other) => {
             return Err(ApiError::bad_request(
                 "format",
-                format!("format must be json or csv, not '{other}'"),
+                format!("format must be json, csv or html, not '{other}'"),
             ))
         }
     };
     let area = q.area.as_deref();
+    if html {
+        let page = app
+            .store
+            .survey_list(&id, &wave, area, q.after.as_deref(), 500, &actor)
+            .await
+            .map_err(ApiError::lookup)?;
+        return Ok(printable(area.unwrap_or(""), &page.items));
+    }
     if !csv {
         let page = app
             .store
@@ -362,7 +373,7 @@ fn spreadsheet_safe(text: &str) -> String {
     }
 }
 
-fn csv_row(r: &SurveyRow) -> [String; 14] {
+fn csv_row(r: &SurveyRow) -> [String; 16] {
     [
         r.person_id.clone(),
         spreadsheet_safe(&r.full_name),
@@ -378,5 +389,39 @@ fn csv_row(r: &SurveyRow) -> [String; 14] {
         r.series_complete.to_string(),
         r.last_dose_on.clone().unwrap_or_default(),
         r.appointment_at.clone().unwrap_or_default(),
+        r.deferred_until.clone().unwrap_or_default(),
+        spreadsheet_safe(r.reason.as_deref().unwrap_or("")),
     ]
+}
+
+/// The survey list as a page to print: one line a person, a box to tick.
+fn printable(area: &str, rows: &[SurveyRow]) -> Response {
+    use crate::web::escape;
+    let mut body = String::new();
+    for (i, r) in rows.iter().enumerate() {
+        body.push_str(&format!(
+            "<tr><td>{n}</td><td>{name}</td><td>{born}</td><td>{id}</td><td>{phone}</td><td>{status}</td><td>{detail}</td><td class=\"tick\"></td></tr>",
+            n = i + 1,
+            name = escape(&r.full_name),
+            born = escape(&r.birth_date),
+            id = escape(&r.id_number),
+            phone = escape(r.phone.as_deref().unwrap_or("")),
+            status = escape(r.status.as_str()),
+            detail = escape(
+                &r.deferred_until
+                    .clone()
+                    .or_else(|| r.appointment_at.clone())
+                    .or_else(|| r.reason.clone())
+                    .unwrap_or_default()
+            ),
+        ));
+    }
+    let page = format!(
+        "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Survey list {area}</title>\
+         <style>body{{font-family:sans-serif}} table{{border-collapse:collapse;width:100%}} td,th{{border:1px solid #444;padding:2px 4px;font-size:11pt}} .tick{{width:2em}} @media print{{a{{display:none}}}}</style></head>\
+         <body><h1>Survey list — {area}</h1><p>{count} persons</p><table><thead><tr><th>#</th><th>Full name</th><th>Born</th><th>ID number</th><th>Phone</th><th>Status</th><th>Date / reason</th><th>✓</th></tr></thead><tbody>{body}</tbody></table></body></html>",
+        area = escape(area),
+        count = rows.len(),
+    );
+    axum::response::Html(page).into_response()
 }

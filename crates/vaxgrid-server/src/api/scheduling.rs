@@ -282,3 +282,73 @@ pub async fn no_show(
 ) -> Result<Response, ApiError> {
     end(app, caller, id, "no_show").await
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneBody {
+    kind: String,
+    name: String,
+    places: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZonesBody {
+    zones: Vec<ZoneBody>,
+}
+
+fn zones_json(zones: Vec<(String, String, i64)>) -> serde_json::Value {
+    serde_json::Value::Array(
+        zones
+            .into_iter()
+            .map(|(kind, name, places)| serde_json::json!({"kind": kind, "name": name, "places": places}))
+            .collect(),
+    )
+}
+
+/// Sets a site's functional zones, in the order people pass them.
+pub async fn set_zones(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(code): Path<String>,
+    ApiJson(b): ApiJson<ZonesBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let actor = caller.actor(&app, Permission::ManageSessions).await?;
+    let zones = b
+        .zones
+        .into_iter()
+        .enumerate()
+        .map(|(i, z)| {
+            let kind = vaxgrid_core::site::ZoneKind::parse(&z.kind).ok_or_else(|| {
+                ApiError::invalid(
+                    format!("zones[{i}].kind"),
+                    format!("'{}' is not a zone: temperature_check, registration, screening, vaccination, observation or treatment", z.kind),
+                )
+            })?;
+            let places = u32::try_from(z.places)
+                .map_err(|_| ApiError::invalid(format!("zones[{i}].places"), "places must be 1 to 10000"))?;
+            Ok(vaxgrid_core::site::Zone { kind, name: z.name, places })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    app.store
+        .set_site_zones(&code, &zones, &actor)
+        .await
+        .map_err(ApiError::lookup)?;
+    Ok(Json(
+        serde_json::json!({"site_code": code, "zones": zones_json(app.store.site_zones(&code).await?)}),
+    ))
+}
+
+pub async fn zones(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let zones = app
+        .store
+        .site_zones(&code)
+        .await
+        .map_err(ApiError::lookup)?;
+    Ok(Json(
+        serde_json::json!({"site_code": code, "zones": zones_json(zones)}),
+    ))
+}

@@ -483,6 +483,16 @@ pub async fn event(
         next_step: next.next_step().map(|s| s.as_str().to_string()),
         observation_ends_micros: observation_ends_at(&next)
             .map(|t| (t.unix_timestamp_nanos() / 1000) as i64),
+        ended_reason: match &next.outcome {
+            Outcome::Deferred { reason, .. }
+            | Outcome::Contraindicated { reason }
+            | Outcome::Refused { reason } => Some(reason.clone()),
+            _ => None,
+        },
+        deferred_until: match &next.outcome {
+            Outcome::Deferred { until, .. } => Some(vaxgrid_store::format_date(*until)),
+            _ => None,
+        },
     };
     let saved = app
         .store

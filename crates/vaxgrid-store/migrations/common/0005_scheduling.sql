@@ -35,3 +35,14 @@ CREATE TABLE appointments (
 );
 CREATE INDEX appointments_person ON appointments(person_id, status);
 CREATE INDEX appointments_session ON appointments(session_id, starts_at);
+-- The functional zones of a site, in the order people pass them
+-- (temperature check, registration, screening, vaccination, observation,
+-- treatment of reactions).
+CREATE TABLE site_zones (
+    site_code TEXT NOT NULL REFERENCES sites(code),
+    ordinal   BIGINT NOT NULL,
+    kind      TEXT NOT NULL,
+    name      TEXT NOT NULL,
+    places    BIGINT NOT NULL,
+    PRIMARY KEY (site_code, ordinal)
+);

@@ -11,6 +11,9 @@ CREATE TABLE visits (
     appointment_id      TEXT,
     day                 TEXT NOT NULL,
     outcome             TEXT NOT NULL,
+    -- Why the visit ended early, and until when a deferral holds.
+    ended_reason        TEXT,
+    deferred_until      TEXT,
     next_step           TEXT,
     observation_ends_at BIGINT,
     events              TEXT NOT NULL,
