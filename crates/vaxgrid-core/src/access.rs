@@ -115,6 +115,8 @@ pub enum Permission {
     /// Work at the vaccination table: check-in, screening, consent,
     /// observation, adverse events (the dose itself needs RecordDose).
     Visit,
+    /// Record the causality assessment of a serious adverse event.
+    AssessAefi,
 }
 
 /// Whether `role` carries `permission`. Scope is checked separately: this
@@ -158,7 +160,10 @@ pub fn permits(role: Role, permission: Permission) -> bool {
                 | Visit
         ),
         Role::EpidemicResponder => {
-            matches!(permission, ReadReference | ReadRegistry | ReadReports)
+            matches!(
+                permission,
+                ReadReference | ReadRegistry | ReadReports | AssessAefi
+            )
         }
         Role::Trainer => matches!(permission, ReadReference | ManageTraining),
         Role::Verifier => matches!(permission, ReadReference),

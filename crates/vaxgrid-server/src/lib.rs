@@ -367,6 +367,12 @@ pub fn routes() -> Vec<RouteDef> {
             post(scheduling::reschedule),
         ),
         r(
+            M::POST,
+            "/api/v1/investigations/{id}/causality",
+            Needs(AssessAefi),
+            post(visits::assess),
+        ),
+        r(
             M::GET,
             "/api/v1/sites/{code}/zones",
             Needs(ReadReference),

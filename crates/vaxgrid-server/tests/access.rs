@@ -130,6 +130,10 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("POST", "/api/v1/appointments/{id}/reschedule"), BOOK),
         (("GET", "/api/v1/persons/{id}/next-dose"), READ_REGISTRY),
         (("GET", "/api/v1/sites/{code}/zones"), REFERENCE),
+        (
+            ("POST", "/api/v1/investigations/{id}/causality"),
+            &["admin", "epidemic_responder"],
+        ),
         (("PUT", "/api/v1/sites/{code}/zones"), SESSIONS),
         (("POST", "/api/v1/campaigns"), SESSIONS),
         (("GET", "/api/v1/campaigns/{id}"), REFERENCE),

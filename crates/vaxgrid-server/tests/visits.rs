@@ -110,6 +110,18 @@ async fn a_visit_goes_through_every_step(backend: &str) {
     let (s, v) = send(&app, &visit, &serious).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["investigations"][0]["status"], "open", "{v}");
+    let investigation = v["investigations"][0]["id"].as_str().unwrap().to_string();
+    let assess = format!("/api/v1/investigations/{investigation}/causality");
+    let (s, p) = app.post(&assess, &json!({"causality": "Z9"})).await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (422, Some("causality")),
+        "{p}"
+    );
+    let (s, a) = app.post(&assess, &json!({"causality": "A1"})).await;
+    assert_eq!((s, a["status"].as_str()), (200, Some("assessed")), "{a}");
+    let (_, v) = app.get(&format!("/api/v1/visits/{visit}")).await;
+    assert_eq!(v["investigations"][0]["causality"], "A1", "{v}");
     let (s, v) = send(&app, &visit, &event("observation_end", 40, &person)).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["outcome"], "done", "{v}");

@@ -253,6 +253,53 @@ impl Store {
             .collect()
     }
 
+    /// Records the causality assessment of an investigation (WHO category,
+    /// e.g. "A1"); the investigation is then closed. Its person must be in
+    /// the actor's scope.
+    pub async fn assess_investigation(
+        &self,
+        id: &str,
+        causality: &str,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let row = sqlx::query("SELECT person_id, status FROM aefi_investigations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let absent = || StoreError::NotFound {
+            entity: "investigation",
+            field: "id",
+            key: id.to_string(),
+        };
+        let row = row.ok_or_else(absent)?;
+        let person: String = row.try_get("person_id")?;
+        self.person_in(&person, &actor.scope)
+            .await
+            .map_err(|_| absent())?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE aefi_investigations SET causality = $2, status = 'assessed' WHERE id = $1",
+        )
+        .bind(id)
+        .bind(causality)
+        .execute(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "assess",
+                "aefi_investigation",
+                id,
+                serde_json::json!({"causality": causality}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// A product's questionnaire (version and questions), if one was set.
     pub async fn questionnaire(
         &self,

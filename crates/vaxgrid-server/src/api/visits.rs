@@ -579,3 +579,35 @@ pub async fn site_today(
             .map_err(ApiError::lookup)?,
     ))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssessBody {
+    /// WHO category: A1, A2, A3, A4, B1, B2, C or D.
+    causality: String,
+}
+
+/// Records the causality assessment of a serious adverse event's
+/// investigation, which closes it.
+pub async fn assess(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<AssessBody>,
+) -> Result<Json<Value>, ApiError> {
+    let id = uuid_field("id", &id)?;
+    let actor = caller.actor(&app, Permission::AssessAefi).await?;
+    let causality = Causality::parse(b.causality.trim()).ok_or_else(|| {
+        ApiError::invalid(
+            "causality",
+            "causality is a WHO category: A1, A2, A3, A4, B1, B2, C or D",
+        )
+    })?;
+    app.store
+        .assess_investigation(&id, causality.as_str(), &actor)
+        .await
+        .map_err(ApiError::lookup)?;
+    Ok(Json(
+        json!({"id": id, "status": "assessed", "causality": causality.as_str()}),
+    ))
+}
