@@ -149,6 +149,21 @@ pub fn uuid_field(field: &str, value: &str) -> Result<String, ApiError> {
         .map_err(|_| ApiError::bad_request(field, format!("'{value}' is not a UUID")))
 }
 
+/// The client's id for a new record when it gave one (a UUID, so a retry
+/// finds the record), else a new one.
+pub fn id_or_new(field: &str, value: Option<&str>) -> Result<String, ApiError> {
+    match value {
+        Some(id) => uuid_field(field, id),
+        None => Ok(uuid::Uuid::now_v7().to_string()),
+    }
+}
+
+/// A `YYYY-MM-DD` date from a body or query value.
+pub fn date_field(field: &str, value: &str) -> Result<time::Date, ApiError> {
+    vaxgrid_store::parse_date(value)
+        .ok_or_else(|| ApiError::invalid(field, format!("'{value}' is not a date YYYY-MM-DD")))
+}
+
 /// Page size from the query: 1..=500, default 50.
 pub fn page_limit(limit: Option<u32>) -> Result<usize, ApiError> {
     match limit {

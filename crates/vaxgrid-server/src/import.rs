@@ -93,10 +93,8 @@ fn row_to_person(r: PersonRow) -> Result<NewPerson, (String, String)> {
         }
     }
     let non_empty = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    let id = match non_empty(r.id) {
-        None => uuid::Uuid::now_v7().to_string(),
-        Some(id) => crate::extract::uuid_field("id", &id).map_err(|e| e.field_and_message())?,
-    };
+    let id = crate::extract::id_or_new("id", non_empty(r.id).as_deref())
+        .map_err(|e| e.field_and_message())?;
     Ok(NewPerson {
         id,
         id_type,

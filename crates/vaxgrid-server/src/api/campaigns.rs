@@ -13,7 +13,7 @@ use vaxgrid_store::StoreError;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{page_limit, uuid_field, ApiJson, ApiQuery};
+use crate::extract::{date_field, id_or_new, page_limit, uuid_field, ApiJson, ApiQuery};
 use crate::AppState;
 
 /// A CSV survey list holds at most this many persons: a village's or a
@@ -52,11 +52,6 @@ fn in_path(e: StoreError) -> ApiError {
     }
 }
 
-fn date(field: &str, value: &str) -> Result<time::Date, ApiError> {
-    vaxgrid_store::parse_date(value)
-        .ok_or_else(|| ApiError::invalid(field, format!("'{value}' is not a date YYYY-MM-DD")))
-}
-
 /// 80.0 (percent, at most one decimal) as tenths: 800.
 fn percent_tenths(p: f64) -> Result<u32, ApiError> {
     if !p.is_finite() || p < 0.0 {
@@ -79,13 +74,6 @@ fn percent_tenths(p: f64) -> Result<u32, ApiError> {
         ));
     }
     Ok(tenths as u32)
-}
-
-fn new_or(field: &str, id: &Option<String>) -> Result<String, ApiError> {
-    match id {
-        Some(id) => uuid_field(field, id),
-        None => Ok(uuid::Uuid::now_v7().to_string()),
-    }
 }
 
 /// A wave id from the path: canonical when it is a UUID; anything else
@@ -119,14 +107,14 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let actor = caller.actor(&app, Permission::ManageSessions).await?;
     let new = NewCampaign {
-        id: new_or("id", &b.id)?,
+        id: id_or_new("id", b.id.as_deref())?,
         name: b.name,
         disease: b.disease,
         area_code: b.area_code,
         products: b.products,
         priority_groups: b.priority_groups,
         target_percent_tenths: percent_tenths(b.target_percent)?,
-        target_date: date("target_date", &b.target_date)?,
+        target_date: date_field("target_date", &b.target_date)?,
         min_age_years: b.min_age_years.unwrap_or(ADULT_YEARS),
     };
     let campaign = app.store.create_campaign(&new, &actor).await?;
@@ -178,10 +166,10 @@ pub async fn add_wave(
     let id = uuid_field("id", &id)?;
     let actor = caller.actor(&app, Permission::ManageSessions).await?;
     let new = NewWave {
-        id: new_or("id", &b.id)?,
+        id: id_or_new("id", b.id.as_deref())?,
         name: b.name,
-        starts_on: date("starts_on", &b.starts_on)?,
-        ends_on: date("ends_on", &b.ends_on)?,
+        starts_on: date_field("starts_on", &b.starts_on)?,
+        ends_on: date_field("ends_on", &b.ends_on)?,
         eligible_groups: b.eligible_groups,
     };
     let wave = app

@@ -113,12 +113,7 @@ pub fn dose_request(b: DoseBody, by: Actor) -> Result<DoseRequest, ApiError> {
             "dose_number must be between 1 and 10",
         ));
     }
-    let administered_on = vaxgrid_store::parse_date(&b.administered_on).ok_or_else(|| {
-        ApiError::invalid(
-            "administered_on",
-            format!("'{}' is not a date YYYY-MM-DD", b.administered_on),
-        )
-    })?;
+    let administered_on = crate::extract::date_field("administered_on", &b.administered_on)?;
     Ok(DoseRequest {
         id,
         person_id,

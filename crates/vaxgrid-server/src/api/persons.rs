@@ -40,16 +40,8 @@ pub async fn create(
     ApiJson(b): ApiJson<PersonBody>,
 ) -> Result<Response, ApiError> {
     let actor = caller.actor(&app, Permission::WriteRegistry).await?;
-    let id = match &b.id {
-        Some(id) => uuid_field("id", id)?,
-        None => uuid::Uuid::now_v7().to_string(),
-    };
-    let birth_date = vaxgrid_store::parse_date(&b.birth_date).ok_or_else(|| {
-        ApiError::invalid(
-            "birth_date",
-            format!("'{}' is not a date YYYY-MM-DD", b.birth_date),
-        )
-    })?;
+    let id = crate::extract::id_or_new("id", b.id.as_deref())?;
+    let birth_date = crate::extract::date_field("birth_date", &b.birth_date)?;
     let new = NewPerson {
         id,
         id_type: b.id_type,

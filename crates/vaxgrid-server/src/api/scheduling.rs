@@ -47,12 +47,8 @@ pub async fn open(
     ApiJson(b): ApiJson<SessionBody>,
 ) -> Result<Response, ApiError> {
     let actor = caller.actor(&app, Permission::ManageSessions).await?;
-    let id = match &b.id {
-        Some(id) => uuid_field("id", id)?,
-        None => uuid::Uuid::now_v7().to_string(),
-    };
-    let day = vaxgrid_store::parse_date(&b.day)
-        .ok_or_else(|| ApiError::invalid("day", format!("'{}' is not a date YYYY-MM-DD", b.day)))?;
+    let id = crate::extract::id_or_new("id", b.id.as_deref())?;
+    let day = crate::extract::date_field("day", &b.day)?;
     let plan = SessionPlan {
         day,
         opens: clock("opens", &b.opens)?,

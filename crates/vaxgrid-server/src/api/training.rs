@@ -13,13 +13,8 @@ use vaxgrid_store::training::{NewClass, NewExam};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{uuid_field, ApiJson};
+use crate::extract::{date_field, id_or_new, uuid_field, ApiJson};
 use crate::AppState;
-
-fn date(field: &str, value: &str) -> Result<time::Date, ApiError> {
-    vaxgrid_store::parse_date(value)
-        .ok_or_else(|| ApiError::invalid(field, format!("'{value}' is not a date YYYY-MM-DD")))
-}
 
 fn username(field: &str, value: &str) -> Result<String, ApiError> {
     let v = value.trim();
@@ -33,13 +28,6 @@ fn username(field: &str, value: &str) -> Result<String, ApiError> {
         ));
     }
     Ok(v.to_string())
-}
-
-fn new_or(field: &str, id: Option<&str>) -> Result<String, ApiError> {
-    match id {
-        Some(id) => uuid_field(field, id),
-        None => Ok(uuid::Uuid::now_v7().to_string()),
-    }
 }
 
 #[derive(Deserialize)]
@@ -61,10 +49,10 @@ pub async fn create_class(
 ) -> Result<Response, ApiError> {
     let actor = caller.actor(&app, Permission::ManageTraining).await?;
     let new = NewClass {
-        id: new_or("id", b.id.as_deref())?,
+        id: id_or_new("id", b.id.as_deref())?,
         topic: b.topic,
-        starts_on: date("starts_on", &b.starts_on)?,
-        ends_on: date("ends_on", &b.ends_on)?,
+        starts_on: date_field("starts_on", &b.starts_on)?,
+        ends_on: date_field("ends_on", &b.ends_on)?,
         trainer: username("trainer", &b.trainer)?,
     };
     let class = app.store.create_class(&new, &actor).await?;
@@ -135,12 +123,12 @@ pub async fn record_exam(
         .await
         .map_err(ApiError::lookup)?;
     let new = NewExam {
-        id: new_or("id", b.id.as_deref())?,
+        id: id_or_new("id", b.id.as_deref())?,
         class_id,
         username: username("username", &b.username)?,
         score: b.score,
         pass_mark: b.pass_mark,
-        taken_on: date("taken_on", &b.taken_on)?,
+        taken_on: date_field("taken_on", &b.taken_on)?,
         valid_days: b.valid_days.unwrap_or(i64::from(DEFAULT_VALID_DAYS)),
     };
     let (exam, certificate) = app.store.record_exam(&new, &actor).await?;

@@ -337,10 +337,7 @@ pub async fn open(
     ApiJson(b): ApiJson<OpenBody>,
 ) -> Result<Response, ApiError> {
     let actor = caller.actor(&app, Permission::Visit).await?;
-    let id = match &b.id {
-        Some(id) => uuid_field("id", id)?,
-        None => uuid::Uuid::now_v7().to_string(),
-    };
+    let id = crate::extract::id_or_new("id", b.id.as_deref())?;
     let person = uuid_field("person_id", &b.person_id)?;
     let appointment = b
         .appointment_id
