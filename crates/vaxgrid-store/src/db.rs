@@ -74,8 +74,8 @@ const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 7,
         name: "campaigns",
-        sqlite: include_str!("../migrations/sqlite/0007_campaigns.sql"),
-        postgres: include_str!("../migrations/postgres/0007_campaigns.sql"),
+        sqlite: include_str!("../migrations/common/0007_campaigns.sql"),
+        postgres: include_str!("../migrations/common/0007_campaigns.sql"),
     },
     Migration {
         version: 8,

@@ -1,4 +1,4 @@
--- Campaigns (postgres; kept in step with ../sqlite/0007_campaigns.sql): a
+-- Campaigns (both backends): a
 -- disease, its products, priority groups in order, a coverage target by a
 -- date over an area; their waves; and the target handed down the area tree
 -- (each area's part of its parent's target, proportional or fixed by hand).
