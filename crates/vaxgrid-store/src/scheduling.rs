@@ -238,11 +238,13 @@ impl Store {
         rows.iter().map(slot_from_row).collect()
     }
 
-    /// Slots of a site with room, from a day on: where to book a next dose.
+    /// Slots of a site with room from `from` on (a day `YYYY-MM-DD` or a
+    /// slot's `YYYY-MM-DDTHH:MM`, which sort together): where to book a
+    /// next dose, or what to offer when a slot is full.
     pub async fn free_slots_at_site(
         &self,
         site_code: &str,
-        from_day: time::Date,
+        from: &str,
         n: usize,
     ) -> Result<Vec<Slot>, StoreError> {
         let rows = sqlx::query(
@@ -252,34 +254,23 @@ impl Store {
              ORDER BY s.starts_at LIMIT $3",
         )
         .bind(site_code)
-        .bind(crate::format_date(from_day))
+        .bind(from)
         .bind(n as i64)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(slot_from_row).collect()
     }
 
-    /// Slots of the same site with room, from `starts_at` on: what to offer
-    /// when a slot is full.
+    /// Slots of the same site as `session_id` with room, from `starts_at`
+    /// on: what to offer when a slot is full.
     pub async fn free_slots_near(
         &self,
         session_id: &str,
         starts_at: &str,
         n: usize,
     ) -> Result<Vec<Slot>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT s.session_id, s.starts_at, s.capacity, s.booked FROM slots s \
-             JOIN vaccination_sessions x ON x.id = s.session_id \
-             WHERE x.site_code = (SELECT site_code FROM vaccination_sessions WHERE id = $1) \
-               AND s.starts_at >= $2 AND s.booked < s.capacity \
-             ORDER BY s.starts_at LIMIT $3",
-        )
-        .bind(session_id)
-        .bind(starts_at)
-        .bind(n as i64)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(slot_from_row).collect()
+        let site = self.vaccination_session(session_id).await?.site_code;
+        self.free_slots_at_site(&site, starts_at, n).await
     }
 
     pub async fn appointment(&self, id: &str) -> Result<Appointment, StoreError> {

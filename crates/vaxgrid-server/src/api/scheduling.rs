@@ -219,7 +219,7 @@ pub async fn next_dose(
         .max(vaxgrid_store::today());
     let slots = app
         .store
-        .free_slots_at_site(&last.site_code, day, 5)
+        .free_slots_at_site(&last.site_code, &vaxgrid_store::format_date(day), 5)
         .await?;
     Ok(Json(serde_json::json!({
         "person_id": id,
