@@ -255,7 +255,7 @@ impl PersonImport {
 
 /// Which of `ids` already name a person.
 pub(crate) async fn taken_person_ids(
-    tx: &mut Transaction<'static, Any>,
+    conn: &mut sqlx::AnyConnection,
     backend: Backend,
     ids: &[&str],
 ) -> Result<HashSet<String>, StoreError> {
@@ -264,7 +264,7 @@ pub(crate) async fn taken_person_ids(
     for chunk in ids.chunks(5000) {
         for row in sqlx::query(&sql)
             .bind(serde_json::to_string(chunk).expect("strings serialise"))
-            .fetch_all(&mut **tx)
+            .fetch_all(&mut *conn)
             .await?
         {
             taken.insert(row.try_get::<String, _>("id")?);

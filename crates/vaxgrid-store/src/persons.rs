@@ -564,10 +564,9 @@ impl Store {
             }
         }
         let ids: Vec<&str> = placed.iter().map(|(_, p)| p.new.id.as_str()).collect();
-        let taken = {
-            let mut tx = self.pool.begin().await?;
-            crate::import::taken_person_ids(&mut tx, self.backend, &ids).await?
-        };
+        let mut conn = self.pool.acquire().await?;
+        let taken = crate::import::taken_person_ids(&mut conn, self.backend, &ids).await?;
+        drop(conn);
         let mut ok = Vec::with_capacity(placed.len());
         for (row, p) in placed {
             if taken.contains(&p.new.id) {
