@@ -89,13 +89,12 @@ pub async fn home(State(app): State<AppState>) -> Result<Response, ApiError> {
     if provinces.is_empty() {
         body.push_str("<p>No areas yet. Import an area tree (POST /api/v1/areas/import) or run <code>vaxgrid demo</code>.</p>");
     }
-    let page = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>vaxgrid</title>\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <style>body{{font-family:sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem}}</style></head>\
-         <body><h1>vaxgrid</h1><p>Mass-vaccination campaign coverage. <a href=\"/login\">Sign in</a> · <a href=\"/verify\">Verify a certificate</a> · API: <a href=\"/api/v1/openapi.json\">OpenAPI</a>.</p>{body}</body></html>"
-    );
-    Ok(Html(page).into_response())
+    Ok(page(
+        "vaxgrid",
+        &format!(
+            "<p>Mass-vaccination campaign coverage. <a href=\"/login\">Sign in</a> · <a href=\"/verify\">Verify a certificate</a> · API: <a href=\"/api/v1/openapi.json\">OpenAPI</a>.</p>{body}"
+        ),
+    ))
 }
 
 #[derive(serde::Deserialize)]
