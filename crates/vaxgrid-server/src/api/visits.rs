@@ -295,8 +295,14 @@ fn outcome_text(o: &Outcome) -> String {
     o.as_str().to_string()
 }
 
+/// A stored visit as the API shows it, replaying its events.
 async fn view(app: &AppState, row: VisitRow) -> Result<Value, ApiError> {
     let (visit, _) = replayed(app, &row).await?;
+    view_of(app, row, &visit).await
+}
+
+/// A visit as the API shows it, given what its events make of it.
+async fn view_of(app: &AppState, row: VisitRow, visit: &Visit) -> Result<Value, ApiError> {
     let investigations = app.store.investigations_of(&row.id).await?;
     let mut v = serde_json::to_value(&row).unwrap_or_default();
     v["outcome_detail"] = match &visit.outcome {
@@ -308,7 +314,7 @@ async fn view(app: &AppState, row: VisitRow) -> Result<Value, ApiError> {
         }
         _ => Value::Null,
     };
-    v["may_leave_at"] = observation_ends_at(&visit)
+    v["may_leave_at"] = observation_ends_at(visit)
         .and_then(|t| t.format(&Rfc3339).ok())
         .map_or(Value::Null, Value::String);
     v["investigations"] = Value::Array(
@@ -495,7 +501,8 @@ pub async fn event(
         .store
         .append_visit_event(&row, body, &state, investigation.as_deref(), &actor)
         .await?;
-    Ok(Json(view(&app, saved).await?))
+    // The visit after the event is `next`: no need to replay it again.
+    Ok(Json(view_of(&app, saved, &next).await?))
 }
 
 #[derive(Deserialize)]
