@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use vaxgrid_core::area::{place_key, AreaLevel};
 use vaxgrid_core::identity::{IdType, Sex};
+use vaxgrid_core::product::Product;
 use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
 use vaxgrid_store::model::{Actor, Area, NewPerson, Person};
 use vaxgrid_store::persons::PersonQuery;
@@ -283,13 +284,28 @@ pub async fn find_or_register(
 
 /// The product whose CVX code this is, from the catalogue.
 pub async fn product_for_cvx(app: &AppState, cvx: &str) -> Result<Option<String>, StoreError> {
-    Ok(app
-        .store
-        .products()
-        .await?
-        .into_iter()
-        .find(|p| p.cvx.as_deref() == Some(cvx.trim()))
-        .map(|p| p.code))
+    let products = app.store.products().await?;
+    Ok(catalogue_product_for_cvx(&products, cvx).map(|p| p.code.clone()))
+}
+
+/// The catalogue's product for a CVX code: the product whose own code it is
+/// (an operator may give a local product any code), else the product that
+/// CVX lists this formulation under (Pfizer-BioNTech alone has six codes:
+/// dose, diluent, bivalent), when the catalogue has that product. Leading
+/// zeros do not count: some senders pad CVX to three digits.
+pub fn catalogue_product_for_cvx<'a>(products: &'a [Product], cvx: &str) -> Option<&'a Product> {
+    let bare = |c: &str| c.trim().trim_start_matches('0').to_string();
+    let cvx = bare(cvx);
+    if cvx.is_empty() {
+        return None;
+    }
+    products
+        .iter()
+        .find(|p| p.cvx.as_deref().map(bare).as_deref() == Some(cvx.as_str()))
+        .or_else(|| {
+            let code = vaxgrid_interop::hl7v2::product_for_cvx(&cvx)?;
+            products.iter().find(|p| p.code == code)
+        })
 }
 
 /// A stable record id for a dose known to another system by `key`, so a
@@ -352,6 +368,39 @@ mod tests {
         );
         assert_eq!(id_type_of(&id("432155", "MR", "MYEHR")), None);
         assert_eq!(id_type_of(&id("ABC", "NI", "VNM")), None);
+    }
+
+    #[test]
+    fn every_formulation_code_finds_its_catalogue_product() {
+        let products = vaxgrid_core::product::standard_products();
+        let code = |cvx: &str| catalogue_product_for_cvx(&products, cvx).map(|p| p.code.as_str());
+        assert_eq!(code("210"), Some("AZ"));
+        assert_eq!(code("0210"), Some("AZ"));
+        for cvx in ["208", "217", "218", "219", "300", "301"] {
+            assert_eq!(code(cvx), Some("PFIZER"), "{cvx}");
+        }
+        for cvx in ["207", "221", "227", "228", "229", "230"] {
+            assert_eq!(code(cvx), Some("MODERNA"), "{cvx}");
+        }
+        assert_eq!(code("24"), None);
+        assert_eq!(code(""), None);
+        assert_eq!(code("000"), None);
+        // A product the catalogue does not carry is not found through the
+        // formulation table either.
+        let without_pfizer: Vec<Product> = products
+            .iter()
+            .filter(|p| p.code != "PFIZER")
+            .cloned()
+            .collect();
+        assert_eq!(catalogue_product_for_cvx(&without_pfizer, "217"), None);
+        // The catalogue's own code wins: a local product may take any code.
+        let mut local = products.clone();
+        local[0].cvx = Some("999".into());
+        let first = local[0].code.clone();
+        assert_eq!(
+            catalogue_product_for_cvx(&local, "999").map(|p| p.code.clone()),
+            Some(first)
+        );
     }
 
     fn area(code: &str, level: AreaLevel, name: &str, path: &str) -> Area {

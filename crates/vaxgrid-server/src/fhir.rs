@@ -610,11 +610,11 @@ pub async fn transaction(
         }
         let product = d.vaccine.iter().find_map(|c| {
             let code = c.code.as_deref()?;
-            products.iter().find(|p| match c.system.as_deref() {
-                Some(CVX_SYSTEM) => p.cvx.as_deref() == Some(code),
-                Some(EU_PRODUCT_SYSTEM) => p.dcc_mp == code,
-                _ => false,
-            })
+            match c.system.as_deref() {
+                Some(CVX_SYSTEM) => crate::exchange::catalogue_product_for_cvx(&products, code),
+                Some(EU_PRODUCT_SYSTEM) => products.iter().find(|p| p.dcc_mp == code),
+                _ => None,
+            }
         });
         let Some(product) = product else {
             issues.push(issue(

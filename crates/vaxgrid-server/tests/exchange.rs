@@ -49,6 +49,7 @@ async fn seed_sample_catalogue(app: &TestApp) {
         ("AZ", "ABV5678", "2021-12-31"),
         ("BIBP", "202107B15", "2022-06-01"),
         ("SINOVAC", "K202105A", "2022-01-01"),
+        ("PFIZER", "FP1234", "2021-12-31"),
     ] {
         let (s, b) = app
             .post(
@@ -148,6 +149,26 @@ async fn hl7_samples_are_acknowledged_and_recorded_once(backend: &str) {
         let h = history(p["id"].as_str().unwrap().to_string()).await;
         assert_eq!(h["valid_doses"], 1, "{file}: {h}");
     }
+
+    // CVX names each formulation: a Pfizer-BioNTech dose sent under the
+    // tris-sucrose code 217 (not the catalogue's 208) is that product.
+    let pfizer = sample("vxu-vn-astrazeneca-dose1.hl7")
+        .replace("QN-IZ-0001", "QN-IZ-0017")
+        .replace("QN-0001", "QN-0017")
+        .replace("022080000123", "022080000777")
+        .replace(
+            "210^COVID-19 vaccine, vector-nr, rS-ChAdOx1, PF, 0.5 mL^CVX",
+            "217^COVID-19, mRNA, LNP-S, PF, 30 mcg/0.3 mL dose, tris-sucrose^CVX",
+        )
+        .replace("ABV5678", "FP1234")
+        .replace("ASZ^AstraZeneca^MVX", "PFR^Pfizer^MVX");
+    let (s, _, ack) = post(pfizer).await;
+    assert_eq!(s, 200, "{ack}");
+    assert_eq!(segment(&ack, "MSA"), ["MSA|AA|QN-0017"], "{ack}");
+    let p = person_by_id_number(&app, "022080000777").await;
+    let h = history(p["id"].as_str().unwrap().to_string()).await;
+    assert_eq!(h["records"][0]["product_code"], "PFIZER", "{h}");
+    assert_eq!(h["records"][0]["lot_number"], "FP1234", "{h}");
 
     // Published messages outside the campaign (Hib, a deferral, CVX 24):
     // acknowledged with a warning, nothing stored, nobody registered.
