@@ -123,6 +123,11 @@ pub(crate) async fn connect(
     let pool = AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(30))
+        // A ping before each use guards against a server that dropped the
+        // connection; an SQLite connection is a file in this process and
+        // cannot be dropped, so there the ping is only a round trip to the
+        // connection's worker thread on every acquire.
+        .test_before_acquire(backend == Backend::Postgres)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if backend == Backend::Postgres {
