@@ -36,6 +36,8 @@ pub struct Store {
     url: std::sync::Arc<str>,
     /// Recently checked tokens (see `accounts::TOKEN_CACHE_MICROS`).
     tokens: accounts::TokenCache,
+    /// Area paths and site areas read so far (see `scope::PlaceCache`).
+    places: scope::PlaceCache,
 }
 
 impl Store {
@@ -53,6 +55,7 @@ impl Store {
             backend,
             url: url.into(),
             tokens: accounts::TokenCache::default(),
+            places: scope::PlaceCache::default(),
         })
     }
 
@@ -80,6 +83,7 @@ impl Store {
             backend,
             url: self.url.clone(),
             tokens: self.tokens.clone(),
+            places: self.places.clone(),
         })
     }
 

@@ -2,6 +2,9 @@
 //! and write of the store takes a [`Scope`]: records outside it are answered
 //! as absent (`NotFound`), so a caller cannot even learn they exist.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use vaxgrid_core::access::{grants_for, Grant, Permission, ScopeKind};
 use vaxgrid_core::area::subtree_upper_bound;
 
@@ -100,7 +103,60 @@ impl Scope {
     }
 }
 
+/// Area paths and the areas of sites. Areas and sites are only ever added
+/// (never moved, renamed in code, or removed), so what was once read stays
+/// true for the life of the process; a code not found is not remembered, as
+/// it may be created later. `scope_for` runs on every request of site staff:
+/// without this it cost two queries per site grant.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PlaceCache {
+    inner: Arc<Mutex<Places>>,
+}
+
+#[derive(Debug, Default)]
+struct Places {
+    area_paths: HashMap<String, String>,
+    /// Site code → (the site's code as stored, its area's code).
+    site_areas: HashMap<String, (String, String)>,
+}
+
+impl PlaceCache {
+    fn places(&self) -> std::sync::MutexGuard<'_, Places> {
+        // A panic elsewhere while holding the lock leaves the maps whole
+        // (each change is one insert), so a poisoned lock is still usable.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 impl Store {
+    /// The path of area `code`, or `None` when there is no such area (or
+    /// the database could not say: a scope fails closed).
+    async fn area_path_of(&self, code: &str) -> Option<String> {
+        if let Some(path) = self.places.places().area_paths.get(code) {
+            return Some(path.clone());
+        }
+        let area = self.area(code).await.ok()?;
+        self.places
+            .places()
+            .area_paths
+            .insert(code.to_string(), area.path.clone());
+        Some(area.path)
+    }
+
+    /// The stored code and the area code of site `code`.
+    async fn site_area_of(&self, code: &str) -> Option<(String, String)> {
+        if let Some(found) = self.places.places().site_areas.get(code) {
+            return Some(found.clone());
+        }
+        let site = self.site(code).await.ok()?;
+        let found = (site.code, site.area_code);
+        self.places
+            .places()
+            .site_areas
+            .insert(code.to_string(), found.clone());
+        Some(found)
+    }
+
     /// The scope `grants` give for `permission`: an area role covers its
     /// area's subtree; a site role covers its site (for recording) and the
     /// province of the site (for finding the persons who come there from
@@ -117,17 +173,17 @@ impl Store {
             match g.role.scope_kind() {
                 ScopeKind::Global => return Ok(Scope::All),
                 ScopeKind::Area => {
-                    if let Ok(area) = self.area(&g.scope).await {
-                        paths.push(area.path);
+                    if let Some(path) = self.area_path_of(&g.scope).await {
+                        paths.push(path);
                     }
                 }
                 ScopeKind::Site => {
-                    if let Ok(site) = self.site(&g.scope).await {
-                        if let Ok(area) = self.area(&site.area_code).await {
-                            let province = vaxgrid_core::area::province_of_path(&area.path);
+                    if let Some((site, area_code)) = self.site_area_of(&g.scope).await {
+                        if let Some(path) = self.area_path_of(&area_code).await {
+                            let province = vaxgrid_core::area::province_of_path(&path);
                             paths.push(format!("/{province}/"));
                         }
-                        sites.push(site.code);
+                        sites.push(site);
                     }
                 }
                 ScopeKind::Person => persons.push(g.scope.clone()),
