@@ -12,7 +12,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use vaxgrid_store::scratch::Scratch;
 use vaxgrid_store::Store;
 
-use super::percentile;
+use super::{cpu_seconds, percentile};
 
 /// Starts `vaxgrid serve` on a free port and returns the child and its base URL.
 pub async fn spawn_server(database_url: &str) -> Result<(tokio::process::Child, String)> {
@@ -117,6 +117,8 @@ pub async fn run(postgres: bool, clients: usize, count: usize) -> Result<()> {
             .collect(),
     );
     let progress = crate::files::bar(count as u64, "doses");
+    let server_pid = child.id().unwrap_or(0);
+    let cpu_before = (cpu_seconds(server_pid), cpu_seconds(std::process::id()));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for k in 0..clients {
@@ -159,6 +161,7 @@ pub async fn run(postgres: bool, clients: usize, count: usize) -> Result<()> {
         failures.extend(f);
     }
     let http_secs = started.elapsed().as_secs_f64();
+    let cpu_after = (cpu_seconds(server_pid), cpu_seconds(std::process::id()));
     progress.finish_and_clear();
     let metrics = client
         .get(format!("{base}/metrics"))
@@ -287,6 +290,18 @@ pub async fn run(postgres: bool, clients: usize, count: usize) -> Result<()> {
         100.0 * busy / http_secs,
         1000.0 * busy / batches.max(1.0)
     );
+    // Where the machine's CPU went during the HTTP run: the server process
+    // (HTTP, rules, SQLite's work; PostgreSQL's own processes are not in
+    // it) and the clients (this process). Their sum bounds the rate.
+    if let ((Some(s0), Some(c0)), (Some(s1), Some(c1))) = (cpu_before, cpu_after) {
+        let per_dose = |seconds: f64| 1e6 * seconds / acked.max(1) as f64;
+        let (server, clients) = (per_dose(s1 - s0), per_dose(c1 - c0));
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        println!(
+            "  CPU per dose           server {server:.0} µs, clients {clients:.0} µs: {cores} cores allow at most {:.0} doses/s at this cost",
+            cores as f64 * 1e6 / (server + clients)
+        );
+    }
     println!("  baseline raw insert/s  {raw_rate:.0}  (batches of {batch}, one commit each)");
     println!("  ratio HTTP / raw       {:.2}", http_rate / raw_rate);
     println!("  baseline dose writer/s {direct_rate:.0}  (same rules and counters, in-process, no HTTP; {direct_ok} doses)");

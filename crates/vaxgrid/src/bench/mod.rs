@@ -62,6 +62,19 @@ pub async fn run(what: BenchWhat) -> Result<()> {
     }
 }
 
+/// CPU time (user + system, all threads) a process has used so far, in
+/// seconds, from /proc; `None` where there is no /proc. /proc counts in
+/// USER_HZ ticks, which Linux fixes at 100 per second for user space.
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces; the fields after it do not.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let user: f64 = fields.get(11)?.parse().ok()?;
+    let system: f64 = fields.get(12)?.parse().ok()?;
+    Some((user + system) / 100.0)
+}
+
 /// Percentile of sorted values (nearest rank).
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -69,4 +82,26 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     }
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_time_of_this_process_grows_with_work() {
+        let Some(before) = cpu_seconds(std::process::id()) else {
+            // Not Linux: nothing to read.
+            assert!(!std::path::Path::new("/proc/self/stat").exists());
+            return;
+        };
+        let started = std::time::Instant::now();
+        let mut x = 0u64;
+        while started.elapsed() < std::time::Duration::from_millis(300) {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+        let after = cpu_seconds(std::process::id()).unwrap();
+        assert!(after - before >= 0.1, "{before} → {after}");
+        assert_eq!(cpu_seconds(u32::MAX), None);
+    }
 }
