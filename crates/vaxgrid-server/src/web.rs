@@ -66,15 +66,71 @@ pub fn coverage_chart(rows: &[CoverageRow]) -> String {
     svg
 }
 
+/// Days shown in the doses-per-day chart: the last this many days that have
+/// any dose, so a campaign that ended long ago still shows its shape.
+const CHART_DAYS: usize = 120;
+
+/// Vertical bars: doses recorded per day (`days` in date order), with the
+/// peak day's count on the axis and each bar's date and count as a tooltip.
+pub fn daily_chart(days: &[(String, i64)]) -> String {
+    let (width, height, left, bottom) = (640.0_f64, 180.0_f64, 48.0, 22.0);
+    let mut svg = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="doses per day" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">"##
+    );
+    let peak = days.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
+    let plot_h = height - bottom - 10.0;
+    let step = (width - left) / days.len().max(1) as f64;
+    for (i, (day, n)) in days.iter().enumerate() {
+        let h = plot_h * (*n).max(0) as f64 / peak as f64;
+        let _ = write!(
+            svg,
+            r##"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" fill="#3182bd"><title>{day}: {n} {unit}</title></rect>"##,
+            x = left + i as f64 * step,
+            y = 10.0 + plot_h - h,
+            w = (step - 1.0).max(0.5),
+            day = escape(day),
+            unit = if *n == 1 { "dose" } else { "doses" },
+        );
+    }
+    let _ = write!(
+        svg,
+        r##"<line x1="{left}" y1="{base}" x2="{width}" y2="{base}" stroke="#555"/><text x="0" y="20">{peak}</text><text x="0" y="{base}">0</text>"##,
+        base = 10.0 + plot_h,
+    );
+    if let (Some((first, _)), Some((last, _))) = (days.first(), days.last()) {
+        let _ = write!(
+            svg,
+            r##"<text x="{left}" y="{ly}">{first}</text><text x="{width}" y="{ly}" text-anchor="end">{last}</text>"##,
+            ly = height - 4.0,
+            first = escape(first),
+            last = escape(last),
+        );
+    } else {
+        let _ = write!(
+            svg,
+            r##"<text x="{left}" y="{ly}" fill="#555">no doses recorded yet</text>"##,
+            ly = height / 2.0
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 pub async fn home(State(app): State<AppState>) -> Result<Response, ApiError> {
     let provinces = app.store.area_children(None, None, 100).await?.items;
     let mut body = String::new();
     for p in &provinces {
         let report = app.store.coverage(&p.code).await?;
+        let mut days = app
+            .store
+            .daily_doses(&p.code, "0000-01-01", "9999-12-31")
+            .await?;
+        let recent = days.split_off(days.len().saturating_sub(CHART_DAYS));
         let t = &report.area.total;
         let _ = write!(
             body,
             "<section><h2>{name}</h2><p>{pop} residents · {one} with ≥1 dose ({p1:.1}%) · {done} completed ({p2:.1}%)</p>{chart}\
+             <h3>Doses per day</h3>{daily}\
              <p><a href=\"/api/v1/reports/coverage?area={code}\">coverage JSON</a></p></section>",
             name = escape(&p.name),
             pop = t.population,
@@ -83,6 +139,7 @@ pub async fn home(State(app): State<AppState>) -> Result<Response, ApiError> {
             p1 = percent(t.at_least_one, t.population),
             p2 = percent(t.completed, t.population),
             chart = coverage_chart(&report.children),
+            daily = daily_chart(&recent),
             code = escape(&p.code),
         );
     }
@@ -394,4 +451,29 @@ pub async fn logout(
         r.headers_mut().append(header::SET_COOKIE, v);
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn daily_chart_scales_bars_to_the_peak_day() {
+        let days = vec![
+            ("2021-07-01".to_string(), 50),
+            ("2021-07-02".to_string(), 100),
+            ("2021-07-03".to_string(), 0),
+        ];
+        let svg = daily_chart(&days);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert_eq!(svg.matches("<rect").count(), 3);
+        assert!(svg.contains("<title>2021-07-02: 100 doses</title>"));
+        // The peak day is full height (148 px), half of it half as tall.
+        assert!(svg.contains(r#"height="148.0" fill"#), "{svg}");
+        assert!(svg.contains(r#"height="74.0" fill"#), "{svg}");
+        assert!(svg.contains(r#"height="0.0" fill"#), "{svg}");
+        assert!(svg.contains(">2021-07-01</text>") && svg.contains(">2021-07-03</text>"));
+        let empty = daily_chart(&[]);
+        assert!(empty.contains("no doses recorded yet") && !empty.contains("<rect"));
+    }
 }

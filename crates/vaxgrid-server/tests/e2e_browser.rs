@@ -72,6 +72,9 @@ async fn home_page_shows_coverage_chart_in_chromium() {
         dom.contains("<svg") && dom.contains("Hạ Long") && dom.contains("Móng Cái"),
         "{dom}"
     );
+    // The doses-per-day chart has the day's one dose as a bar.
+    assert!(dom.contains("aria-label=\"doses per day\""), "{dom}");
+    assert!(dom.contains("<title>2021-07-01: 1 dose</title>"), "{dom}");
     app.cleanup().await;
 }
 
