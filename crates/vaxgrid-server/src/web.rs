@@ -66,9 +66,30 @@ pub fn coverage_chart(rows: &[CoverageRow]) -> String {
     svg
 }
 
-/// Days shown in the doses-per-day chart: the last this many days that have
-/// any dose, so a campaign that ended long ago still shows its shape.
-const CHART_DAYS: usize = 120;
+/// Days shown in the doses-per-day chart: this many calendar days ending
+/// at the last day with any dose, so a campaign that ended long ago still
+/// shows its shape.
+const CHART_DAYS: i64 = 120;
+
+/// The chart's days: `CHART_DAYS` calendar days up to the last day of
+/// `days` (date order, days without doses absent), days without doses as 0
+/// so that the time axis has no jumps.
+fn chart_days(days: &[(String, i64)]) -> Vec<(String, i64)> {
+    let Some(last) = days.last().and_then(|(d, _)| vaxgrid_store::parse_date(d)) else {
+        return Vec::new();
+    };
+    let counts: std::collections::HashMap<&str, i64> =
+        days.iter().map(|(d, n)| (d.as_str(), *n)).collect();
+    (0..CHART_DAYS)
+        .rev()
+        .filter_map(|back| last.checked_sub(time::Duration::days(back)))
+        .map(|day| {
+            let day = vaxgrid_store::format_date(day);
+            let n = counts.get(day.as_str()).copied().unwrap_or(0);
+            (day, n)
+        })
+        .collect()
+}
 
 /// Vertical bars: doses recorded per day (`days` in date order), with the
 /// peak day's count on the axis and each bar's date and count as a tooltip.
@@ -121,11 +142,10 @@ pub async fn home(State(app): State<AppState>) -> Result<Response, ApiError> {
     let mut body = String::new();
     for p in &provinces {
         let report = app.store.coverage(&p.code).await?;
-        let mut days = app
+        let days = app
             .store
             .daily_doses(&p.code, "0000-01-01", "9999-12-31")
             .await?;
-        let recent = days.split_off(days.len().saturating_sub(CHART_DAYS));
         let t = &report.area.total;
         let _ = write!(
             body,
@@ -139,7 +159,7 @@ pub async fn home(State(app): State<AppState>) -> Result<Response, ApiError> {
             p1 = percent(t.at_least_one, t.population),
             p2 = percent(t.completed, t.population),
             chart = coverage_chart(&report.children),
-            daily = daily_chart(&recent),
+            daily = daily_chart(&chart_days(&days)),
             code = escape(&p.code),
         );
     }
@@ -473,6 +493,14 @@ mod tests {
         assert!(svg.contains(r#"height="74.0" fill"#), "{svg}");
         assert!(svg.contains(r#"height="0.0" fill"#), "{svg}");
         assert!(svg.contains(">2021-07-01</text>") && svg.contains(">2021-07-03</text>"));
+        let filled = chart_days(&[("2021-07-01".into(), 5), ("2021-07-04".into(), 7)]);
+        assert_eq!(filled.len(), 120);
+        assert_eq!(filled[116], ("2021-07-01".to_string(), 5));
+        assert_eq!(filled[117], ("2021-07-02".to_string(), 0));
+        assert_eq!(filled[118], ("2021-07-03".to_string(), 0));
+        assert_eq!(filled[119], ("2021-07-04".to_string(), 7));
+        assert_eq!(filled[0].0, "2021-03-07");
+        assert!(chart_days(&[]).is_empty());
         let empty = daily_chart(&[]);
         assert!(empty.contains("no doses recorded yet") && !empty.contains("<rect"));
     }
