@@ -42,7 +42,7 @@ pub async fn spawn_server(database_url: &str) -> Result<(tokio::process::Child, 
     Ok((child, url.trim_end_matches('/').to_string()))
 }
 
-pub async fn run(postgres: bool, clients: usize, count: usize) -> Result<()> {
+pub async fn run(postgres: bool, clients: usize, count: usize, as_vaccinator: bool) -> Result<()> {
     let scratch = if postgres {
         Scratch::of("postgres").await?
     } else {
@@ -81,7 +81,19 @@ pub async fn run(postgres: bool, clients: usize, count: usize) -> Result<()> {
     store
         .create_user("bench", "bench", &hash, &[admin], "bench")
         .await?;
-    let (_, token) = crate::accounts::create_token(&store, "bench", "bench", &[]).await?;
+    // Or as the demo's vaccinator: a site grant, so every request works out
+    // its scope, and a training certificate checked on every dose; all
+    // doses are then given at that one site.
+    let (caller, sites) = if as_vaccinator {
+        crate::accounts::seed_demo_users(&store, &seeded.sites[0], "193", "22").await?;
+        ("vaccinator", seeded.sites[..1].to_vec())
+    } else {
+        ("bench", seeded.sites.clone())
+    };
+    let (_, token) = crate::accounts::create_token(&store, caller, "bench", &[]).await?;
+    // The writer's figures come from /metrics, which needs an administrator.
+    let (_, metrics_token) =
+        crate::accounts::create_token(&store, "bench", "bench metrics", &[]).await?;
     store.close().await;
     let (placed, spare) = placed.split_at(count);
     println!("seeded {count} persons on {backend}; starting the server");
@@ -108,9 +120,9 @@ pub async fn run(postgres: bool, clients: usize, count: usize) -> Result<()> {
                     "person_id": p.new.id,
                     "product_code": "AZ",
                     "lot_number": lot,
-                    "site_code": seeded.sites[i % seeded.sites.len()],
+                    "site_code": sites[i % sites.len()],
                     "administered_on": today,
-                    "vaccinator": "bench",
+                    "vaccinator": caller,
                 })
                 .to_string()
             })
@@ -165,6 +177,7 @@ pub async fn run(postgres: bool, clients: usize, count: usize) -> Result<()> {
     progress.finish_and_clear();
     let metrics = client
         .get(format!("{base}/metrics"))
+        .bearer_auth(&metrics_token)
         .send()
         .await?
         .text()
@@ -204,7 +217,7 @@ pub async fn run(postgres: bool, clients: usize, count: usize) -> Result<()> {
                 p.new.home_area.clone(),
                 "AZ",
                 &lot,
-                &seeded.sites[i % seeded.sites.len()],
+                &sites[i % sites.len()],
                 2,
                 vaxgrid_store::today(),
             )
@@ -231,7 +244,7 @@ pub async fn run(postgres: bool, clients: usize, count: usize) -> Result<()> {
             person_id: p.new.id.clone(),
             product_code: "AZ".into(),
             lot_number: lot.clone(),
-            site_code: seeded.sites[i % seeded.sites.len()].clone(),
+            site_code: sites[i % sites.len()].clone(),
             administered_on: vaxgrid_store::today(),
             dose_number: None,
             vaccinator: Some("bench".into()),
@@ -268,7 +281,12 @@ pub async fn run(postgres: bool, clients: usize, count: usize) -> Result<()> {
     store.close().await;
     scratch.cleanup().await;
 
-    println!("bench doses ({backend}, {clients} clients, {count} doses, durable commits)");
+    let who = if as_vaccinator {
+        format!("as the vaccinator of site {}", sites[0])
+    } else {
+        "as an administrator".to_string()
+    };
+    println!("bench doses ({backend}, {clients} clients, {count} doses, durable commits, {who})");
     println!("  acknowledged (201)     {acked}  (stored: {stored_after_http})");
     println!("  failed requests        {}", failures.len());
     anyhow::ensure!(

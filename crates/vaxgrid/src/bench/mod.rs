@@ -23,6 +23,10 @@ pub enum BenchWhat {
         /// Doses to record.
         #[arg(long, default_value_t = 60_000)]
         doses: usize,
+        /// Record as the site's certified vaccinator (scope, site and
+        /// certificate checked on every dose) instead of as an administrator.
+        #[arg(long)]
+        as_vaccinator: bool,
     },
     /// Booking attempts (many more than places) over HTTP: bookings/s and overbooked places.
     Booking {
@@ -51,7 +55,8 @@ pub async fn run(what: BenchWhat) -> Result<()> {
             postgres,
             clients,
             doses,
-        } => doses::run(postgres, clients, doses).await,
+            as_vaccinator,
+        } => doses::run(postgres, clients, doses, as_vaccinator).await,
         BenchWhat::Import { rows } => import::run(rows).await,
         BenchWhat::Booking {
             attempts,
