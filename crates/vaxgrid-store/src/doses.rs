@@ -15,6 +15,7 @@ use vaxgrid_core::dose::{
     check_new_dose, check_reported_dose, next_dose_due, LotFacts, NewDose, ValidDose,
 };
 use vaxgrid_core::product::Product;
+use vaxgrid_core::training::VACCINATION_TOPIC;
 
 use crate::audit::{self, AuditEntry};
 use crate::catalog::{lot_from_row, product_from_row, PRODUCT_COLUMNS};
@@ -349,6 +350,67 @@ impl Catalog {
     }
 }
 
+/// Vaccination certificates (issued on, expires on) not revoked, of every
+/// user the batch's doses need one of (see `DoseRequest::requires_certificate`):
+/// one read per batch instead of one per request.
+async fn current_certificates(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    cmds: &[WriteCommand],
+) -> Result<HashMap<String, Vec<(String, String)>>, StoreError> {
+    let users: HashSet<&str> = cmds
+        .iter()
+        .filter_map(|c| match c {
+            WriteCommand::Dose(d) => d.requires_certificate.as_deref(),
+            _ => None,
+        })
+        .collect();
+    let mut held: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    if users.is_empty() {
+        return Ok(held);
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT username, issued_on, expires_on FROM staff_certificates \
+         WHERE topic = $1 AND revoked = 0 AND {}",
+        in_json(backend, "username", 2)
+    ))
+    .bind(VACCINATION_TOPIC)
+    .bind(serde_json::to_string(&users).expect("strings serialise"))
+    .fetch_all(&mut **tx)
+    .await?;
+    for r in rows {
+        held.entry(r.try_get("username")?)
+            .or_default()
+            .push((r.try_get("issued_on")?, r.try_get("expires_on")?));
+    }
+    Ok(held)
+}
+
+/// A dose that needs its vaccinator's certificate is refused on field
+/// `vaccinator` unless one was current on the day of the dose.
+fn check_certificate(
+    d: &DoseRequest,
+    held: &HashMap<String, Vec<(String, String)>>,
+) -> Result<(), StoreError> {
+    let Some(user) = &d.requires_certificate else {
+        return Ok(());
+    };
+    let on = crate::format_date(d.administered_on);
+    let current = held.get(user).is_some_and(|certificates| {
+        certificates.iter().any(|(issued, expires)| {
+            issued.as_str() <= on.as_str() && on.as_str() <= expires.as_str()
+        })
+    });
+    if current {
+        Ok(())
+    } else {
+        Err(StoreError::invalid(
+            "vaccinator",
+            format!("{user} holds no current {VACCINATION_TOPIC} certificate on {on}"),
+        ))
+    }
+}
+
 fn conflict_id(id: &str) -> StoreError {
     StoreError::Conflict {
         field: "id",
@@ -451,6 +513,7 @@ pub(crate) async fn apply_batch(
         lots.entry(lot.lot_number.clone()).or_default().push(lot);
     }
     let sites = &catalog.sites;
+    let certificates = current_certificates(&mut tx, store.backend, cmds).await?;
 
     let now = crate::now_micros();
     let mut inserts: Vec<DoseRecord> = Vec::new();
@@ -477,7 +540,7 @@ pub(crate) async fn apply_batch(
                         Err(conflict_id(&d.id))
                     }
                 } else {
-                    record_dose(d, hash, now, today, products, &lots, sites, &root_of, &mut states).map(|rec| {
+                    check_certificate(d, &certificates).and_then(|()| record_dose(d, hash, now, today, products, &lots, sites, &root_of, &mut states)).map(|rec| {
                         let day_key = (
                             rec.province_code.clone(),
                             rec.area_code.clone(),

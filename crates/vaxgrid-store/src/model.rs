@@ -221,6 +221,11 @@ pub struct DoseRequest {
     /// Reported from another source rather than given here: lot and site
     /// may be empty (unknown) and are not checked.
     pub historical: bool,
+    /// The user whose current vaccination certificate this dose needs (a
+    /// caller who records only as a vaccinator); checked by the writer for
+    /// the whole batch with one read. Not part of the body: the same dose
+    /// sent again is the same record.
+    pub requires_certificate: Option<String>,
     pub by: Actor,
 }
 

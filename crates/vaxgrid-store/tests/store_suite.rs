@@ -37,6 +37,7 @@ fn dose(id: &str, person: &str, product: &str, lot: &str, on: time::Date) -> Dos
         vaccinator: Some("vac-1".into()),
         override_reason: None,
         historical: false,
+        requires_certificate: None,
         by: system(),
     }
 }

@@ -186,6 +186,19 @@ pub async fn certificates(
     Ok(Json(serde_json::json!({ "username": name, "certificates": list })).into_response())
 }
 
+/// The user whose current vaccination certificate the caller's doses need:
+/// a caller who may record doses only as a vaccinator (other roles that
+/// record — administrators, machines exchanging records — answer for
+/// their own staff).
+pub fn certificate_needed(caller: &Caller) -> Option<String> {
+    let principal = caller.principal.as_ref()?;
+    let mut recording = grants_for(&principal.grants, Permission::RecordDose).peekable();
+    recording.peek()?;
+    recording
+        .all(|g| g.role == Role::Vaccinator)
+        .then(|| principal.user.username.clone())
+}
+
 /// Refuses a dose recorded on day `on` by a caller acting as a vaccinator
 /// (every grant of theirs that may record a dose is a site's vaccinator
 /// grant) who holds no current vaccination certificate that day: 422 on
@@ -195,17 +208,12 @@ pub async fn require_certified(
     caller: &Caller,
     on: time::Date,
 ) -> Result<(), ApiError> {
-    let Some(principal) = &caller.principal else {
+    let Some(name) = certificate_needed(caller) else {
         return Ok(());
     };
-    let mut recording = grants_for(&principal.grants, Permission::RecordDose).peekable();
-    if recording.peek().is_none() || !recording.all(|g| g.role == Role::Vaccinator) {
-        return Ok(());
-    }
-    let name = &principal.user.username;
     match app
         .store
-        .current_certificate(name, VACCINATION_TOPIC, on)
+        .current_certificate(&name, VACCINATION_TOPIC, on)
         .await?
     {
         Some(_) => Ok(()),

@@ -250,6 +250,7 @@ pub async fn run(postgres: bool, clients: usize, count: usize, as_vaccinator: bo
             vaccinator: Some("bench".into()),
             override_reason: None,
             historical: false,
+            requires_certificate: None,
             by: vaxgrid_store::model::Actor::system("bench"),
         })
         .collect();
