@@ -363,29 +363,6 @@ impl Store {
         rows.iter().map(certificate_from_row).collect()
     }
 
-    /// A certificate of `topic` valid on day `on` (not revoked, issued on or
-    /// before it, expiring on or after it); the one lasting longest.
-    pub async fn current_certificate(
-        &self,
-        username: &str,
-        topic: &str,
-        on: time::Date,
-    ) -> Result<Option<StaffCertificate>, StoreError> {
-        let on = crate::format_date(on);
-        let row = sqlx::query(&format!(
-            "SELECT {CERTIFICATE_COLUMNS} FROM staff_certificates \
-             WHERE username = $1 AND topic = $2 AND revoked = 0 \
-               AND issued_on <= $3 AND expires_on >= $3 \
-             ORDER BY expires_on DESC, id DESC LIMIT 1"
-        ))
-        .bind(username)
-        .bind(topic)
-        .bind(&on)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(certificate_from_row).transpose()
-    }
-
     /// Revokes a certificate (it stops being current at once).
     pub async fn revoke_staff_certificate(
         &self,

@@ -1,6 +1,7 @@
 //! /api/v1/training and /api/v1/staff: training classes, their attendees
 //! and exams, the certificates a passed exam issues, and the rule that a
-//! vaccinator records doses only while certified ([`require_certified`]).
+//! vaccinator records doses only while certified ([`certificate_needed`];
+//! the dose writer checks the certificate).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -8,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use vaxgrid_core::access::{grants_for, permits, Permission, Role};
-use vaxgrid_core::training::{is_current, DEFAULT_VALID_DAYS, VACCINATION_TOPIC};
+use vaxgrid_core::training::{is_current, DEFAULT_VALID_DAYS};
 use vaxgrid_store::training::{NewClass, NewExam};
 
 use crate::auth::Caller;
@@ -197,32 +198,4 @@ pub fn certificate_needed(caller: &Caller) -> Option<String> {
     recording
         .all(|g| g.role == Role::Vaccinator)
         .then(|| principal.user.username.clone())
-}
-
-/// Refuses a dose recorded on day `on` by a caller acting as a vaccinator
-/// (every grant of theirs that may record a dose is a site's vaccinator
-/// grant) who holds no current vaccination certificate that day: 422 on
-/// field `vaccinator`. Administrators and the system are not checked.
-pub async fn require_certified(
-    app: &AppState,
-    caller: &Caller,
-    on: time::Date,
-) -> Result<(), ApiError> {
-    let Some(name) = certificate_needed(caller) else {
-        return Ok(());
-    };
-    match app
-        .store
-        .current_certificate(&name, VACCINATION_TOPIC, on)
-        .await?
-    {
-        Some(_) => Ok(()),
-        None => Err(ApiError::invalid(
-            "vaccinator",
-            format!(
-                "{name} holds no current {VACCINATION_TOPIC} certificate on {}",
-                vaxgrid_store::format_date(on)
-            ),
-        )),
-    }
 }

@@ -451,9 +451,8 @@ pub async fn event(
                 message: format!("{} may not give doses", caller.name()),
             });
         }
-        crate::api::training::require_certified(&app, &caller, at.date()).await?;
         let by = caller.actor(&app, Permission::RecordDose).await?;
-        let request = crate::api::doses::dose_request(
+        let mut request = crate::api::doses::dose_request(
             crate::api::doses::DoseBody {
                 id: dose_record_id.clone(),
                 person_id: row.person_id.clone(),
@@ -468,6 +467,9 @@ pub async fn event(
             },
             by,
         )?;
+        // The writer refuses the dose (and so this event) unless the
+        // vaccinator's certificate is current that day.
+        request.requires_certificate = crate::api::training::certificate_needed(&caller);
         match app.writer.submit(WriteCommand::Dose(request)).await? {
             WriteOutcome::Created(_) | WriteOutcome::Existing(_) => {}
             WriteOutcome::Merged { .. } => {
