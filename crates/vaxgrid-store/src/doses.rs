@@ -15,7 +15,7 @@ use vaxgrid_core::dose::{
     check_new_dose, check_reported_dose, next_dose_due, LotFacts, NewDose, ValidDose,
 };
 use vaxgrid_core::product::Product;
-use vaxgrid_core::training::VACCINATION_TOPIC;
+use vaxgrid_core::training::{is_current, VACCINATION_TOPIC};
 
 use crate::audit::{self, AuditEntry};
 use crate::catalog::{lot_from_row, product_from_row, PRODUCT_COLUMNS};
@@ -350,14 +350,15 @@ impl Catalog {
     }
 }
 
-/// Vaccination certificates (issued on, expires on) not revoked, of every
-/// user the batch's doses need one of (see `DoseRequest::requires_certificate`):
-/// one read per batch instead of one per request.
+/// The days of issue and expiry of every vaccination certificate, not
+/// revoked, of the users the batch's doses need one of (see
+/// `DoseRequest::requires_certificate`): one read per batch instead of one
+/// per request.
 async fn current_certificates(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     cmds: &[WriteCommand],
-) -> Result<HashMap<String, Vec<(String, String)>>, StoreError> {
+) -> Result<HashMap<String, Vec<(time::Date, time::Date)>>, StoreError> {
     let users: HashSet<&str> = cmds
         .iter()
         .filter_map(|c| match c {
@@ -365,7 +366,7 @@ async fn current_certificates(
             _ => None,
         })
         .collect();
-    let mut held: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    let mut held: HashMap<String, Vec<(time::Date, time::Date)>> = HashMap::new();
     if users.is_empty() {
         return Ok(held);
     }
@@ -379,9 +380,14 @@ async fn current_certificates(
     .fetch_all(&mut **tx)
     .await?;
     for r in rows {
-        held.entry(r.try_get("username")?)
-            .or_default()
-            .push((r.try_get("issued_on")?, r.try_get("expires_on")?));
+        let day = |column: &str| -> Result<time::Date, StoreError> {
+            let text: String = r.try_get(column)?;
+            crate::parse_date(&text).ok_or_else(|| {
+                StoreError::invalid(column, format!("stored date '{text}' is not a date"))
+            })
+        };
+        let days = (day("issued_on")?, day("expires_on")?);
+        held.entry(r.try_get("username")?).or_default().push(days);
     }
     Ok(held)
 }
@@ -390,23 +396,26 @@ async fn current_certificates(
 /// `vaccinator` unless one was current on the day of the dose.
 fn check_certificate(
     d: &DoseRequest,
-    held: &HashMap<String, Vec<(String, String)>>,
+    held: &HashMap<String, Vec<(time::Date, time::Date)>>,
 ) -> Result<(), StoreError> {
     let Some(user) = &d.requires_certificate else {
         return Ok(());
     };
-    let on = crate::format_date(d.administered_on);
+    let on = d.administered_on;
     let current = held.get(user).is_some_and(|certificates| {
-        certificates.iter().any(|(issued, expires)| {
-            issued.as_str() <= on.as_str() && on.as_str() <= expires.as_str()
-        })
+        certificates
+            .iter()
+            .any(|&(issued, expires)| is_current(issued, expires, false, on))
     });
     if current {
         Ok(())
     } else {
         Err(StoreError::invalid(
             "vaccinator",
-            format!("{user} holds no current {VACCINATION_TOPIC} certificate on {on}"),
+            format!(
+                "{user} holds no current {VACCINATION_TOPIC} certificate on {}",
+                crate::format_date(on)
+            ),
         ))
     }
 }
