@@ -204,50 +204,42 @@ impl Store {
 
     /// Recomputes every counter from persons and doses.
     pub async fn recount(&self) -> Result<Counters, StoreError> {
-        let products = self.product_map().await?;
         let people = sqlx::query(
             "SELECT id, province_code, home_area, area_path, priority_groups, merged_into FROM persons",
         )
         .fetch_all(&self.pool)
-        .await?;
-        struct P {
-            province: String,
-            area: String,
-            path: String,
-            groups: Vec<String>,
-        }
-        let mut roots: HashMap<String, P> = HashMap::new();
-        let mut root_of: HashMap<String, String> = HashMap::new();
-        let mut counters = Counters::default();
-        for r in &people {
-            let id: String = r.try_get("id")?;
-            let merged: Option<String> = r.try_get("merged_into")?;
-            root_of.insert(id.clone(), merged.clone().unwrap_or(id.clone()));
-            if merged.is_none() {
-                let p = P {
-                    province: r.try_get("province_code")?,
-                    area: r.try_get("home_area")?,
-                    path: r.try_get("area_path")?,
-                    groups: split_groups(&r.try_get::<String, _>("priority_groups")?),
-                };
-                for g in p.groups.iter().map(String::as_str).chain([ALL_GROUPS]) {
-                    *counters
-                        .population
-                        .entry((
-                            p.province.clone(),
-                            p.area.clone(),
-                            p.path.clone(),
-                            g.to_string(),
-                        ))
-                        .or_default() += 1;
-                }
-                roots.insert(id, p);
-            }
-        }
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(CountedPerson {
+                id: r.try_get("id")?,
+                merged_into: r.try_get("merged_into")?,
+                province_code: r.try_get("province_code")?,
+                home_area: r.try_get("home_area")?,
+                area_path: r.try_get("area_path")?,
+                groups: split_groups(&r.try_get::<String, _>("priority_groups")?),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
         let doses = sqlx::query(&format!("SELECT {DOSE_COLUMNS} FROM doses"))
             .fetch_all(&self.pool)
-            .await?;
-        let mut by_root: HashMap<String, Vec<crate::model::DoseRecord>> = HashMap::new();
+            .await?
+            .iter()
+            .map(dose_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.tally(people, doses).await
+    }
+
+    /// The counters of these persons and doses, as `recount` would find
+    /// them had they been read from the store; the products and the area
+    /// tree come from the store. A bulk load that holds its rows in memory
+    /// (the demo) counts them here instead of reading them back.
+    pub async fn tally(
+        &self,
+        people: Vec<CountedPerson>,
+        doses: Vec<crate::model::DoseRecord>,
+    ) -> Result<Counters, StoreError> {
+        let products = self.product_map().await?;
         // Doses keep the area of the person when recorded, which need not be
         // the home of a surviving person (merges), so take paths from the tree.
         let area_meta: HashMap<String, (String, String)> = self
@@ -264,58 +256,7 @@ impl Store {
                 )
             })
             .collect();
-        for r in &doses {
-            let rec = dose_from_row(r)?;
-            if let Some(root) = root_of.get(&rec.person_id) {
-                by_root.entry(root.clone()).or_default().push(rec);
-            }
-        }
-        let mut delta = CoverageDelta::default();
-        for (root, records) in &by_root {
-            let Some(p) = roots.get(root) else { continue };
-            if let Some(c) = contribution(&valid_doses(records), |code| products.get(code)) {
-                delta.add(&p.area, &p.groups, &c, 1);
-            }
-            let voided: std::collections::HashSet<&str> = records
-                .iter()
-                .filter(|r| r.kind == DoseKind::EnteredInError)
-                .filter_map(|r| r.corrects_id.as_deref())
-                .collect();
-            for rec in records
-                .iter()
-                .filter(|r| r.kind.is_dose() && !voided.contains(r.id.as_str()))
-            {
-                let path = area_meta
-                    .get(&rec.area_code)
-                    .map(|m| m.1.clone())
-                    .unwrap_or_default();
-                *counters
-                    .daily
-                    .entry((
-                        rec.province_code.clone(),
-                        rec.area_code.clone(),
-                        path,
-                        rec.product_code.clone(),
-                        rec.dose_number,
-                        rec.administered_on.clone(),
-                    ))
-                    .or_default() += 1;
-            }
-        }
-        for (key, v) in delta.nonzero() {
-            let (province, path) = &area_meta[&key.area_code];
-            counters.coverage.insert(
-                (
-                    province.clone(),
-                    key.area_code.clone(),
-                    path.clone(),
-                    key.product_code.clone(),
-                    key.priority_group.clone(),
-                ),
-                *v,
-            );
-        }
-        Ok(counters)
+        Ok(tally(people, doses, &products, &area_meta))
     }
 
     /// The counters as stored (zero rows left out).
@@ -370,6 +311,11 @@ impl Store {
     /// Replaces every counter by a recount (after bulk loads).
     pub async fn rebuild_counters(&self) -> Result<(), StoreError> {
         let fresh = self.recount().await?;
+        self.replace_counters(&fresh).await
+    }
+
+    /// Replaces every counter by `fresh`, in one transaction.
+    pub async fn replace_counters(&self, fresh: &Counters) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         for t in [
             "coverage_counters",
@@ -469,4 +415,98 @@ fn diff_maps<K: Ord + std::fmt::Debug, V: PartialEq + std::fmt::Debug>(
             out.push(format!("{name} {k:?}: stored nothing, recount {f:?}"));
         }
     }
+}
+
+/// A person as the counters see them.
+#[derive(Debug, Clone)]
+pub struct CountedPerson {
+    pub id: String,
+    pub merged_into: Option<String>,
+    pub province_code: String,
+    pub home_area: String,
+    pub area_path: String,
+    pub groups: Vec<String>,
+}
+
+/// Every counter from persons and doses: population by home area and
+/// group, coverage from each surviving person's valid doses (with those of
+/// the persons merged into them), doses per day where not entered in error.
+fn tally(
+    people: Vec<CountedPerson>,
+    doses: Vec<crate::model::DoseRecord>,
+    products: &HashMap<String, vaxgrid_core::product::Product>,
+    area_meta: &HashMap<String, (String, String)>,
+) -> Counters {
+    let mut roots: HashMap<String, CountedPerson> = HashMap::new();
+    let mut root_of: HashMap<String, String> = HashMap::new();
+    let mut counters = Counters::default();
+    for p in people {
+        root_of.insert(p.id.clone(), p.merged_into.clone().unwrap_or(p.id.clone()));
+        if p.merged_into.is_none() {
+            for g in p.groups.iter().map(String::as_str).chain([ALL_GROUPS]) {
+                *counters
+                    .population
+                    .entry((
+                        p.province_code.clone(),
+                        p.home_area.clone(),
+                        p.area_path.clone(),
+                        g.to_string(),
+                    ))
+                    .or_default() += 1;
+            }
+            roots.insert(p.id.clone(), p);
+        }
+    }
+    let mut by_root: HashMap<String, Vec<crate::model::DoseRecord>> = HashMap::new();
+    for rec in doses {
+        if let Some(root) = root_of.get(&rec.person_id) {
+            by_root.entry(root.clone()).or_default().push(rec);
+        }
+    }
+    let mut delta = CoverageDelta::default();
+    for (root, records) in &by_root {
+        let Some(p) = roots.get(root) else { continue };
+        if let Some(c) = contribution(&valid_doses(records), |code| products.get(code)) {
+            delta.add(&p.home_area, &p.groups, &c, 1);
+        }
+        let voided: std::collections::HashSet<&str> = records
+            .iter()
+            .filter(|r| r.kind == DoseKind::EnteredInError)
+            .filter_map(|r| r.corrects_id.as_deref())
+            .collect();
+        for rec in records
+            .iter()
+            .filter(|r| r.kind.is_dose() && !voided.contains(r.id.as_str()))
+        {
+            let path = area_meta
+                .get(&rec.area_code)
+                .map(|m| m.1.clone())
+                .unwrap_or_default();
+            *counters
+                .daily
+                .entry((
+                    rec.province_code.clone(),
+                    rec.area_code.clone(),
+                    path,
+                    rec.product_code.clone(),
+                    rec.dose_number,
+                    rec.administered_on.clone(),
+                ))
+                .or_default() += 1;
+        }
+    }
+    for (key, v) in delta.nonzero() {
+        let (province, path) = &area_meta[&key.area_code];
+        counters.coverage.insert(
+            (
+                province.clone(),
+                key.area_code.clone(),
+                path.clone(),
+                key.product_code.clone(),
+                key.priority_group.clone(),
+            ),
+            *v,
+        );
+    }
+    counters
 }
