@@ -128,50 +128,34 @@ pub async fn run(postgres: bool, clients: usize, count: usize, as_vaccinator: bo
             })
             .collect(),
     );
-    let progress = crate::files::bar(count as u64, "doses");
+    // The HTTP floor: the same requests, signed in the same way, with a
+    // date the handler refuses (422 naming the field) before anything
+    // reaches the dose writer. Its rate is what HTTP, authentication and
+    // the body's parsing allow on this machine with the clients beside the
+    // server, whatever storage costs.
+    let refused: Arc<Vec<String>> = Arc::new(
+        bodies
+            .iter()
+            .map(|b| b.replace(&format!("\"{today}\""), "\"not a date\""))
+            .collect(),
+    );
+    let url = format!("{base}/api/v1/doses");
+    let progress = crate::files::bar(count as u64, "requests refused before storage");
     let server_pid = child.id().unwrap_or(0);
+    let floor_cpu_before = cpu_seconds(server_pid).zip(cpu_seconds(std::process::id()));
+    let floor_started = Instant::now();
+    let (floor_latencies, floor_failures) =
+        drive(&client, &url, refused, clients, 422, &progress).await?;
+    let floor_rate = floor_latencies.len() as f64 / floor_started.elapsed().as_secs_f64();
+    let floor_cpu = floor_cpu_before
+        .zip(cpu_seconds(server_pid).zip(cpu_seconds(std::process::id())))
+        .map(|((s0, c0), (s1, c1))| (s1 - s0 + c1 - c0) / floor_latencies.len().max(1) as f64);
+    progress.finish_and_clear();
+
+    let progress = crate::files::bar(count as u64, "doses");
     let cpu_before = (cpu_seconds(server_pid), cpu_seconds(std::process::id()));
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for k in 0..clients {
-        let client = client.clone();
-        let bodies = bodies.clone();
-        let url = format!("{base}/api/v1/doses");
-        let progress = progress.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut failures = Vec::new();
-            for body in bodies.iter().skip(k).step_by(clients) {
-                let t = Instant::now();
-                let r = client
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .body(body.clone())
-                    .send()
-                    .await;
-                match r {
-                    Ok(resp) if resp.status().as_u16() == 201 => {
-                        latencies.push(t.elapsed().as_secs_f64() * 1000.0)
-                    }
-                    Ok(resp) => failures.push(format!(
-                        "{} {}",
-                        resp.status(),
-                        resp.text().await.unwrap_or_default()
-                    )),
-                    Err(e) => failures.push(e.to_string()),
-                }
-                progress.inc(1);
-            }
-            (latencies, failures)
-        }));
-    }
-    let mut latencies = Vec::with_capacity(count);
-    let mut failures = Vec::new();
-    for t in tasks {
-        let (l, f) = t.await?;
-        latencies.extend(l);
-        failures.extend(f);
-    }
+    let (mut latencies, failures) = drive(&client, &url, bodies, clients, 201, &progress).await?;
     let http_secs = started.elapsed().as_secs_f64();
     let cpu_after = (cpu_seconds(server_pid), cpu_seconds(std::process::id()));
     progress.finish_and_clear();
@@ -223,11 +207,17 @@ pub async fn run(postgres: bool, clients: usize, count: usize, as_vaccinator: bo
             )
         })
         .collect();
+    let raw_cpu_before = cpu_seconds(std::process::id());
     let raw_started = Instant::now();
     for chunk in rows.chunks(batch) {
         store.insert_doses_raw(chunk).await?;
     }
     let raw_secs = raw_started.elapsed().as_secs_f64();
+    // On SQLite the database works in this process, so this is the
+    // insert's whole CPU; PostgreSQL's own processes are not counted.
+    let raw_cpu = raw_cpu_before
+        .zip(cpu_seconds(std::process::id()))
+        .map(|(a, b)| (b - a) / rows.len() as f64);
     let raw_rate = rows.len() as f64 / raw_secs;
 
     // Baseline (b): the same doses through the dose writer, in-process,
@@ -321,13 +311,88 @@ pub async fn run(postgres: bool, clients: usize, count: usize, as_vaccinator: bo
             cores as f64 * 1e6 / (server + clients)
         );
     }
+    println!(
+        "  HTTP floor requests/s  {floor_rate:.0}  (the same requests refused with 422 before storage; {} not refused so)",
+        floor_failures.len()
+    );
+    println!("  ratio HTTP / floor     {:.2}", http_rate / floor_rate);
     println!("  baseline raw insert/s  {raw_rate:.0}  (batches of {batch}, one commit each)");
     println!("  ratio HTTP / raw       {:.2}", http_rate / raw_rate);
+    // A dose over HTTP costs at least a refused request plus the bare
+    // insert of its row: at those two costs the cores bound the ratio.
+    if let (Some(floor_cpu), Some(raw_cpu)) = (floor_cpu, raw_cpu) {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        let bound = cores / (floor_cpu + raw_cpu);
+        println!(
+            "  CPU floor              refused request {:.0} µs + raw insert {:.0} µs per row{}: {cores} cores allow at most {bound:.0} doses/s, a ratio of at most {:.2}",
+            1e6 * floor_cpu,
+            1e6 * raw_cpu,
+            if postgres { " (PostgreSQL's own CPU not counted)" } else { "" },
+            bound / raw_rate
+        );
+    }
     println!("  baseline dose writer/s {direct_rate:.0}  (same rules and counters, in-process, no HTTP; {direct_ok} doses)");
     println!("  ratio HTTP / writer    {:.2}", http_rate / direct_rate);
     anyhow::ensure!(
         stored_after_http as usize == acked,
         "stored {stored_after_http} doses but {acked} were acknowledged"
     );
+    anyhow::ensure!(
+        floor_failures.is_empty(),
+        "the floor's requests were not all refused with 422: {:?}",
+        &floor_failures[..floor_failures.len().min(3)]
+    );
     Ok(())
+}
+
+/// Sends every body once from `clients` concurrent tasks; returns the
+/// latencies (ms) of the answers with status `expect` and a line for each
+/// other answer.
+async fn drive(
+    client: &reqwest::Client,
+    url: &str,
+    bodies: Arc<Vec<String>>,
+    clients: usize,
+    expect: u16,
+    progress: &indicatif::ProgressBar,
+) -> Result<(Vec<f64>, Vec<String>)> {
+    let mut tasks = Vec::new();
+    for k in 0..clients {
+        let (client, bodies, progress) = (client.clone(), bodies.clone(), progress.clone());
+        let url = url.to_string();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut failures = Vec::new();
+            for body in bodies.iter().skip(k).step_by(clients) {
+                let t = Instant::now();
+                let r = client
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await;
+                match r {
+                    Ok(resp) if resp.status().as_u16() == expect => {
+                        latencies.push(t.elapsed().as_secs_f64() * 1000.0)
+                    }
+                    Ok(resp) => failures.push(format!(
+                        "{} {}",
+                        resp.status(),
+                        resp.text().await.unwrap_or_default()
+                    )),
+                    Err(e) => failures.push(e.to_string()),
+                }
+                progress.inc(1);
+            }
+            (latencies, failures)
+        }));
+    }
+    let mut latencies = Vec::with_capacity(bodies.len());
+    let mut failures = Vec::new();
+    for t in tasks {
+        let (l, f) = t.await?;
+        latencies.extend(l);
+        failures.extend(f);
+    }
+    Ok((latencies, failures))
 }
