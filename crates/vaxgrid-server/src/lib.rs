@@ -586,7 +586,7 @@ async fn openapi() -> Response {
 async fn metrics(State(app): State<AppState>) -> Response {
     use std::sync::atomic::Ordering::Relaxed;
     let s = &app.writer.stats;
-    let body = format!(
+    let mut body = format!(
         "# TYPE vaxgrid_dose_batches_total counter\nvaxgrid_dose_batches_total {}\n\
          # TYPE vaxgrid_dose_commands_total counter\nvaxgrid_dose_commands_total {}\n\
          # TYPE vaxgrid_dose_largest_batch gauge\nvaxgrid_dose_largest_batch {}\n\
@@ -600,6 +600,7 @@ async fn metrics(State(app): State<AppState>) -> Response {
         s.retries.load(Relaxed),
         s.busy_micros.load(Relaxed) as f64 / 1e6,
     );
+    body.push_str(&s.batch_time_prometheus("vaxgrid_dose_batch_seconds"));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 

@@ -69,6 +69,23 @@ async fn dose_lifecycle_over_http(backend: &str) {
         .get(&format!("/api/v1/doses/{}", rec["id"].as_str().unwrap()))
         .await;
     assert_eq!(s, 200);
+    // The writer's figures: every batch is in the batch-time histogram.
+    let (s, metrics) = app.get("/metrics").await;
+    assert_eq!(s, 200);
+    let metrics = metrics.as_str().expect("text").to_string();
+    let value = |name: &str| -> u64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing from {metrics}"))
+    };
+    let batches = value("vaxgrid_dose_batches_total ");
+    assert!(batches >= 5, "{metrics}");
+    assert_eq!(
+        value("vaxgrid_dose_batch_seconds_bucket{le=\"+Inf\"} "),
+        batches
+    );
+    assert_eq!(value("vaxgrid_dose_batch_seconds_count "), batches);
     app.cleanup().await;
 }
 
