@@ -99,15 +99,6 @@ pub async fn run(postgres: bool, clients: usize, count: usize, as_vaccinator: bo
     println!("seeded {count} persons on {backend}; starting the server");
 
     let (mut child, base) = spawn_server(&scratch.url).await?;
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::AUTHORIZATION,
-        format!("Bearer {token}").parse()?,
-    );
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(clients)
-        .default_headers(headers)
-        .build()?;
     let today = vaxgrid_store::format_date(vaxgrid_store::today());
     let lot = seeded.current_lots["AZ"].clone();
     let bodies: Arc<Vec<String>> = Arc::new(
@@ -139,13 +130,13 @@ pub async fn run(postgres: bool, clients: usize, count: usize, as_vaccinator: bo
             .map(|b| b.replace(&format!("\"{today}\""), "\"not a date\""))
             .collect(),
     );
-    let url = format!("{base}/api/v1/doses");
     let progress = crate::files::bar(count as u64, "requests refused before storage");
     let server_pid = child.id().unwrap_or(0);
     let floor_cpu_before = cpu_seconds(server_pid).zip(cpu_seconds(std::process::id()));
     let floor_started = Instant::now();
+    let bearer = format!("Bearer {token}");
     let (floor_latencies, floor_failures) =
-        drive(&client, &url, refused, clients, 422, &progress).await?;
+        drive(&base, &bearer, refused, clients, 422, &progress).await?;
     let floor_rate = floor_latencies.len() as f64 / floor_started.elapsed().as_secs_f64();
     let floor_cpu = floor_cpu_before
         .zip(cpu_seconds(server_pid).zip(cpu_seconds(std::process::id())))
@@ -155,11 +146,11 @@ pub async fn run(postgres: bool, clients: usize, count: usize, as_vaccinator: bo
     let progress = crate::files::bar(count as u64, "doses");
     let cpu_before = (cpu_seconds(server_pid), cpu_seconds(std::process::id()));
     let started = Instant::now();
-    let (mut latencies, failures) = drive(&client, &url, bodies, clients, 201, &progress).await?;
+    let (mut latencies, failures) = drive(&base, &bearer, bodies, clients, 201, &progress).await?;
     let http_secs = started.elapsed().as_secs_f64();
     let cpu_after = (cpu_seconds(server_pid), cpu_seconds(std::process::id()));
     progress.finish_and_clear();
-    let metrics = client
+    let metrics = reqwest::Client::new()
         .get(format!("{base}/metrics"))
         .bearer_auth(&metrics_token)
         .send()
@@ -299,6 +290,25 @@ pub async fn run(postgres: bool, clients: usize, count: usize, as_vaccinator: bo
         100.0 * busy / http_secs,
         1000.0 * busy / batches.max(1.0)
     );
+    // A request waits for the batch being committed and then for its own:
+    // the slow batches are where the latency's tail comes from.
+    let shares: Vec<String> = metrics
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("vaxgrid_dose_batch_seconds_bucket{le=\"")?;
+            let (bound, n) = rest.split_once("\"} ")?;
+            Some((bound.parse::<f64>().ok()?, n.trim().parse::<f64>().ok()?))
+        })
+        .filter(|(bound, _)| *bound >= 0.005)
+        .scan(false, |done, (bound, n)| {
+            let share = 100.0 * n / batches.max(1.0);
+            let line = (!*done).then(|| format!("≤{:.0} ms {share:.1}%", bound * 1000.0));
+            *done = share >= 100.0;
+            Some(line)
+        })
+        .flatten()
+        .collect();
+    println!("  batches taking         {}", shares.join(", "));
     // Where the machine's CPU went during the HTTP run: the server process
     // (HTTP, rules, SQLite's work; PostgreSQL's own processes are not in
     // it) and the clients (this process). Their sum bounds the rate.
@@ -345,42 +355,44 @@ pub async fn run(postgres: bool, clients: usize, count: usize, as_vaccinator: bo
     Ok(())
 }
 
-/// Sends every body once from `clients` concurrent tasks; returns the
-/// latencies (ms) of the answers with status `expect` and a line for each
-/// other answer.
+/// Sends every body once from `clients` concurrent tasks, each on its own
+/// HTTP/1.1 connection; returns the latencies (ms) of the answers with
+/// status `expect` and a line for each other answer. A bare hyper
+/// connection rather than reqwest: the load generator shares the machine's
+/// two cores with the server, so the less it costs per request the more of
+/// the machine the figures describe.
 async fn drive(
-    client: &reqwest::Client,
-    url: &str,
+    base: &str,
+    authorization: &str,
     bodies: Arc<Vec<String>>,
     clients: usize,
     expect: u16,
     progress: &indicatif::ProgressBar,
 ) -> Result<(Vec<f64>, Vec<String>)> {
+    let host = base
+        .strip_prefix("http://")
+        .context("the server's URL is not http://")?
+        .to_string();
+    let authorization = hyper::header::HeaderValue::from_str(authorization)?;
     let mut tasks = Vec::new();
     for k in 0..clients {
-        let (client, bodies, progress) = (client.clone(), bodies.clone(), progress.clone());
-        let url = url.to_string();
+        let (bodies, progress) = (bodies.clone(), progress.clone());
+        let (host, authorization) = (host.clone(), authorization.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut failures = Vec::new();
+            let mut connection = None;
             for body in bodies.iter().skip(k).step_by(clients) {
                 let t = Instant::now();
-                let r = client
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .body(body.clone())
-                    .send()
-                    .await;
-                match r {
-                    Ok(resp) if resp.status().as_u16() == expect => {
+                match post(&mut connection, &host, &authorization, body).await {
+                    Ok((status, _)) if status == expect => {
                         latencies.push(t.elapsed().as_secs_f64() * 1000.0)
                     }
-                    Ok(resp) => failures.push(format!(
-                        "{} {}",
-                        resp.status(),
-                        resp.text().await.unwrap_or_default()
-                    )),
-                    Err(e) => failures.push(e.to_string()),
+                    Ok((status, text)) => failures.push(format!("{status} {text}")),
+                    Err(e) => {
+                        connection = None;
+                        failures.push(e.to_string())
+                    }
                 }
                 progress.inc(1);
             }
@@ -395,4 +407,38 @@ async fn drive(
         failures.extend(f);
     }
     Ok((latencies, failures))
+}
+
+type Connection = hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>>;
+
+/// POSTs one dose body to /api/v1/doses on `connection` (opened first if
+/// there is none); returns the status and the answer's text.
+async fn post(
+    connection: &mut Option<Connection>,
+    host: &str,
+    authorization: &hyper::header::HeaderValue,
+    body: &str,
+) -> Result<(u16, String)> {
+    use http_body_util::BodyExt;
+    if connection.is_none() {
+        let stream = tokio::net::TcpStream::connect(host).await?;
+        stream.set_nodelay(true)?;
+        let (sender, driver) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+        tokio::spawn(driver);
+        *connection = Some(sender);
+    }
+    let sender = connection.as_mut().context("connection")?;
+    sender.ready().await?;
+    let request = hyper::Request::post("/api/v1/doses")
+        .header(hyper::header::HOST, host)
+        .header(hyper::header::CONTENT_TYPE, "application/json")
+        .header(hyper::header::AUTHORIZATION, authorization.clone())
+        .body(http_body_util::Full::new(bytes::Bytes::copy_from_slice(
+            body.as_bytes(),
+        )))?;
+    let response = sender.send_request(request).await?;
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await?.to_bytes();
+    Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
 }
