@@ -102,9 +102,33 @@ pub(crate) async fn append(
         ),
         None => (0, GENESIS.to_string()),
     };
-    // All rows as one JSON parameter: one fixed statement text whatever the
-    // number of entries, so it stays prepared (the dose writer appends one
-    // entry per dose in every batch).
+    if let [e] = entries {
+        // The common case (the dose writer's entry for a batch): bound
+        // directly. As a JSON row its details (a listing of every dose of
+        // the batch) would be escaped into the row's text and read back
+        // out of it once per column.
+        seq += 1;
+        let hash = link_hash(seq, e, &prev);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor, address, action, entity, entity_id, details, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(seq)
+        .bind(e.at)
+        .bind(&e.actor)
+        .bind(&e.address)
+        .bind(&e.action)
+        .bind(&e.entity)
+        .bind(&e.entity_id)
+        .bind(&e.details)
+        .bind(&prev)
+        .bind(&hash)
+        .execute(&mut **tx)
+        .await?;
+        return Ok(());
+    }
+    // Several rows as one JSON parameter: one fixed statement text whatever
+    // the number of entries, so it stays prepared.
     let mut rows = Vec::with_capacity(entries.len());
     for e in entries {
         seq += 1;
