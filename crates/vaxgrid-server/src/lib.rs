@@ -35,6 +35,9 @@ pub struct AppState {
     pub bookings: vaxgrid_store::scheduling::BookingWriter,
     /// Certificate signing and verification, when keys are configured.
     pub dcc: Option<std::sync::Arc<Dcc>>,
+    /// Time from a dose request's handler to its answer (the writer's
+    /// queue, the batches and the wake-up), for /metrics.
+    pub dose_latency: std::sync::Arc<vaxgrid_store::histogram::Histogram>,
 }
 
 /// The EU DCC signer and trust list of this server.
@@ -69,6 +72,7 @@ impl AppState {
             writer,
             bookings,
             dcc: None,
+            dose_latency: Default::default(),
         }
     }
 
@@ -600,7 +604,8 @@ async fn metrics(State(app): State<AppState>) -> Response {
         s.retries.load(Relaxed),
         s.busy_micros.load(Relaxed) as f64 / 1e6,
     );
-    body.push_str(&s.batch_time_prometheus("vaxgrid_dose_batch_seconds"));
+    body.push_str(&s.batch_time.prometheus("vaxgrid_dose_batch_seconds"));
+    body.push_str(&app.dose_latency.prometheus("vaxgrid_dose_request_seconds"));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 

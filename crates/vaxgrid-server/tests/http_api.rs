@@ -86,6 +86,8 @@ async fn dose_lifecycle_over_http(backend: &str) {
         batches
     );
     assert_eq!(value("vaxgrid_dose_batch_seconds_count "), batches);
+    // Every dose request that reached the writer (201, 200, 409, 422, 201).
+    assert_eq!(value("vaxgrid_dose_request_seconds_count "), 5);
     app.cleanup().await;
 }
 

@@ -11,6 +11,7 @@ mod db;
 pub mod doses;
 pub mod error;
 pub mod fhir_extras;
+pub mod histogram;
 pub mod import;
 pub mod model;
 pub mod persons;

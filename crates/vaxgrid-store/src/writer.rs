@@ -44,68 +44,12 @@ pub struct WriterStats {
     pub retries: AtomicU64,
     /// Time spent applying and committing batches, in microseconds.
     pub busy_micros: AtomicU64,
-    /// Batches by how long they took: `batch_time[i]` counts those that
-    /// took at most `BATCH_TIME_BOUNDS[i]` seconds and more than the bound
-    /// before it; the last slot counts the slower ones.
-    pub batch_time: [AtomicU64; BATCH_TIME_BOUNDS.len() + 1],
-}
-
-/// Upper bounds (seconds) of the batch-time histogram: a client waits for
-/// the batch being committed and then for its own, so these bound what the
-/// writer adds to a request's latency.
-pub const BATCH_TIME_BOUNDS: [f64; 10] =
-    [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0];
-
-impl WriterStats {
-    fn record_batch_time(&self, seconds: f64) {
-        let slot = BATCH_TIME_BOUNDS
-            .iter()
-            .position(|&bound| seconds <= bound)
-            .unwrap_or(BATCH_TIME_BOUNDS.len());
-        self.batch_time[slot].fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// The batch-time histogram as Prometheus reads it (cumulative counts
-    /// per upper bound, then the sum and the count).
-    pub fn batch_time_prometheus(&self, name: &str) -> String {
-        let mut out = format!("# TYPE {name} histogram\n");
-        let mut cumulative = 0;
-        for (i, bound) in BATCH_TIME_BOUNDS.iter().enumerate() {
-            cumulative += self.batch_time[i].load(Ordering::Relaxed);
-            out.push_str(&format!("{name}_bucket{{le=\"{bound}\"}} {cumulative}\n"));
-        }
-        cumulative += self.batch_time[BATCH_TIME_BOUNDS.len()].load(Ordering::Relaxed);
-        out.push_str(&format!("{name}_bucket{{le=\"+Inf\"}} {cumulative}\n"));
-        out.push_str(&format!(
-            "{name}_sum {:.6}\n{name}_count {cumulative}\n",
-            self.busy_micros.load(Ordering::Relaxed) as f64 / 1e6
-        ));
-        out
-    }
+    /// Batches by how long they took (a request waits for the batch
+    /// being committed and then for its own).
+    pub batch_time: crate::histogram::Histogram,
 }
 
 type Reply = oneshot::Sender<Result<WriteOutcome, StoreError>>;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn batch_times_fall_in_their_buckets_and_render_cumulatively() {
-        let stats = WriterStats::default();
-        for seconds in [0.0005, 0.001, 0.0015, 0.03, 0.03, 2.0] {
-            stats.record_batch_time(seconds);
-        }
-        let text = stats.batch_time_prometheus("t");
-        assert!(text.contains("t_bucket{le=\"0.001\"} 2\n"), "{text}");
-        assert!(text.contains("t_bucket{le=\"0.002\"} 3\n"), "{text}");
-        assert!(text.contains("t_bucket{le=\"0.02\"} 3\n"), "{text}");
-        assert!(text.contains("t_bucket{le=\"0.05\"} 5\n"), "{text}");
-        assert!(text.contains("t_bucket{le=\"1\"} 5\n"), "{text}");
-        assert!(text.contains("t_bucket{le=\"+Inf\"} 6\n"), "{text}");
-        assert!(text.contains("t_count 6\n"), "{text}");
-    }
-}
 
 #[derive(Clone)]
 pub struct DoseWriter {
@@ -182,7 +126,7 @@ async fn run(
         stats
             .busy_micros
             .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
-        stats.record_batch_time(took.as_secs_f64());
+        stats.batch_time.record(took.as_secs_f64());
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats
             .commands

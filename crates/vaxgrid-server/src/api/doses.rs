@@ -74,12 +74,14 @@ pub async fn record(
     Extension(caller): Extension<Caller>,
     ApiJson(b): ApiJson<DoseBody>,
 ) -> Result<Response, ApiError> {
+    let started = std::time::Instant::now();
     let by = caller.actor(&app, Permission::RecordDose).await?;
     let mut request = dose_request(b, by)?;
     // The writer checks the certificate for the whole batch in one read.
     request.requires_certificate = crate::api::training::certificate_needed(&caller);
-    let outcome = app.writer.submit(WriteCommand::Dose(request)).await?;
-    Ok(outcome_response(outcome))
+    let outcome = app.writer.submit(WriteCommand::Dose(request)).await;
+    app.dose_latency.record(started.elapsed().as_secs_f64());
+    Ok(outcome_response(outcome?))
 }
 
 /// Checks the shape of a dose (the rules that need the history are the
