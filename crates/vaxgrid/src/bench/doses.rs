@@ -1,7 +1,9 @@
 //! `vaxgrid bench doses`: starts the real server as a child process on a
-//! scratch database, records doses over HTTP from many concurrent clients,
+//! scratch database, sends the doses once with a date the handler refuses
+//! (the HTTP floor), records them over HTTP from many concurrent clients,
 //! then inserts the same number of rows directly, in batches of the size the
-//! dose writer formed, as the baseline.
+//! dose writer formed, as the baseline, and finally records a second set
+//! through the dose writer in-process.
 
 use std::process::Stdio;
 use std::sync::Arc;
