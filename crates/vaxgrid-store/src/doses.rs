@@ -15,7 +15,7 @@ use vaxgrid_core::dose::{
     check_new_dose, check_reported_dose, next_dose_due, LotFacts, NewDose, ValidDose,
 };
 use vaxgrid_core::product::Product;
-use vaxgrid_core::training::{is_current, VACCINATION_TOPIC};
+use vaxgrid_core::training::VACCINATION_TOPIC;
 
 use crate::audit::{self, AuditEntry};
 use crate::catalog::{lot_from_row, product_from_row, PRODUCT_COLUMNS};
@@ -23,6 +23,7 @@ use crate::db::{in_json, json_rows, params, Backend, Col};
 use crate::error::StoreError;
 use crate::model::{CorrectionRequest, DoseKind, DoseRecord, DoseRequest, Lot, MergeRequest};
 use crate::persons::bump_population;
+use crate::training::{certificate_from_row, StaffCertificate, CERTIFICATE_COLUMNS};
 use crate::Store;
 
 pub(crate) const DOSE_COLUMNS: &str = "province_code, id, person_id, kind, corrects_id, product_code, lot_number, \
@@ -350,15 +351,14 @@ impl Catalog {
     }
 }
 
-/// The days of issue and expiry of every vaccination certificate, not
-/// revoked, of the users the batch's doses need one of (see
-/// `DoseRequest::requires_certificate`): one read per batch instead of one
-/// per request.
+/// Every vaccination certificate, not revoked, of the users the batch's
+/// doses need one of (see `DoseRequest::requires_certificate`), by user:
+/// one read per batch instead of one per request.
 async fn current_certificates(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     cmds: &[WriteCommand],
-) -> Result<HashMap<String, Vec<(time::Date, time::Date)>>, StoreError> {
+) -> Result<HashMap<String, Vec<StaffCertificate>>, StoreError> {
     let users: HashSet<&str> = cmds
         .iter()
         .filter_map(|c| match c {
@@ -366,12 +366,12 @@ async fn current_certificates(
             _ => None,
         })
         .collect();
-    let mut held: HashMap<String, Vec<(time::Date, time::Date)>> = HashMap::new();
+    let mut held: HashMap<String, Vec<StaffCertificate>> = HashMap::new();
     if users.is_empty() {
         return Ok(held);
     }
     let rows = sqlx::query(&format!(
-        "SELECT username, issued_on, expires_on FROM staff_certificates \
+        "SELECT {CERTIFICATE_COLUMNS} FROM staff_certificates \
          WHERE topic = $1 AND revoked = 0 AND {}",
         in_json(backend, "username", 2)
     ))
@@ -379,15 +379,11 @@ async fn current_certificates(
     .bind(serde_json::to_string(&users).expect("strings serialise"))
     .fetch_all(&mut **tx)
     .await?;
-    for r in rows {
-        let day = |column: &str| -> Result<time::Date, StoreError> {
-            let text: String = r.try_get(column)?;
-            crate::parse_date(&text).ok_or_else(|| {
-                StoreError::invalid(column, format!("stored date '{text}' is not a date"))
-            })
-        };
-        let days = (day("issued_on")?, day("expires_on")?);
-        held.entry(r.try_get("username")?).or_default().push(days);
+    for r in &rows {
+        let certificate = certificate_from_row(r)?;
+        held.entry(certificate.username.clone())
+            .or_default()
+            .push(certificate);
     }
     Ok(held)
 }
@@ -396,17 +392,15 @@ async fn current_certificates(
 /// `vaccinator` unless one was current on the day of the dose.
 fn check_certificate(
     d: &DoseRequest,
-    held: &HashMap<String, Vec<(time::Date, time::Date)>>,
+    held: &HashMap<String, Vec<StaffCertificate>>,
 ) -> Result<(), StoreError> {
     let Some(user) = &d.requires_certificate else {
         return Ok(());
     };
     let on = d.administered_on;
-    let current = held.get(user).is_some_and(|certificates| {
-        certificates
-            .iter()
-            .any(|&(issued, expires)| is_current(issued, expires, false, on))
-    });
+    let current = held
+        .get(user)
+        .is_some_and(|certificates| certificates.iter().any(|c| c.is_current_on(on)));
     if current {
         Ok(())
     } else {

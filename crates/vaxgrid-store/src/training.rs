@@ -93,7 +93,21 @@ fn exam_from_row(r: &sqlx::any::AnyRow) -> Result<Exam, StoreError> {
     })
 }
 
-fn certificate_from_row(r: &sqlx::any::AnyRow) -> Result<StaffCertificate, StoreError> {
+impl StaffCertificate {
+    /// Whether it lets its holder work on day `on` (core's rule; a stored
+    /// date that does not read as one makes it not current).
+    pub fn is_current_on(&self, on: time::Date) -> bool {
+        match (
+            crate::parse_date(&self.issued_on),
+            crate::parse_date(&self.expires_on),
+        ) {
+            (Some(issued), Some(expires)) => rules::is_current(issued, expires, self.revoked, on),
+            _ => false,
+        }
+    }
+}
+
+pub(crate) fn certificate_from_row(r: &sqlx::any::AnyRow) -> Result<StaffCertificate, StoreError> {
     Ok(StaffCertificate {
         id: r.try_get("id")?,
         username: r.try_get("username")?,
@@ -107,7 +121,8 @@ fn certificate_from_row(r: &sqlx::any::AnyRow) -> Result<StaffCertificate, Store
 
 const CLASS_COLUMNS: &str = "id, topic, starts_on, ends_on, trainer";
 const EXAM_COLUMNS: &str = "id, class_id, username, score, pass_mark, passed, taken_on";
-const CERTIFICATE_COLUMNS: &str = "id, username, topic, issued_on, expires_on, exam_id, revoked";
+pub(crate) const CERTIFICATE_COLUMNS: &str =
+    "id, username, topic, issued_on, expires_on, exam_id, revoked";
 
 impl Store {
     /// Creates a class. Its trainer must be a user; it may not end before

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use vaxgrid_core::access::{grants_for, permits, Permission, Role};
-use vaxgrid_core::training::{is_current, DEFAULT_VALID_DAYS};
+use vaxgrid_core::training::DEFAULT_VALID_DAYS;
 use vaxgrid_store::training::{NewClass, NewExam};
 
 use crate::auth::Caller;
@@ -172,13 +172,7 @@ pub async fn certificates(
         .await?
         .into_iter()
         .map(|c| {
-            let current = match (
-                vaxgrid_store::parse_date(&c.issued_on),
-                vaxgrid_store::parse_date(&c.expires_on),
-            ) {
-                (Some(i), Some(e)) => is_current(i, e, c.revoked, today),
-                _ => false,
-            };
+            let current = c.is_current_on(today);
             let mut v = serde_json::to_value(&c).unwrap_or_default();
             v["current"] = serde_json::Value::Bool(current);
             v
