@@ -134,23 +134,23 @@ pub async fn run(postgres: bool, clients: usize, count: usize, as_vaccinator: bo
     );
     let progress = crate::files::bar(count as u64, "requests refused before storage");
     let server_pid = child.id().unwrap_or(0);
-    let floor_cpu_before = cpu_seconds(server_pid).zip(cpu_seconds(std::process::id()));
+    let floor_cpu_before = server_and_clients_cpu(server_pid);
     let floor_started = Instant::now();
     let bearer = format!("Bearer {token}");
     let (floor_latencies, floor_failures) =
         drive(&base, &bearer, refused, clients, 422, &progress).await?;
     let floor_rate = floor_latencies.len() as f64 / floor_started.elapsed().as_secs_f64();
     let floor_cpu = floor_cpu_before
-        .zip(cpu_seconds(server_pid).zip(cpu_seconds(std::process::id())))
+        .zip(server_and_clients_cpu(server_pid))
         .map(|((s0, c0), (s1, c1))| (s1 - s0 + c1 - c0) / floor_latencies.len().max(1) as f64);
     progress.finish_and_clear();
 
     let progress = crate::files::bar(count as u64, "doses");
-    let cpu_before = (cpu_seconds(server_pid), cpu_seconds(std::process::id()));
+    let cpu_before = server_and_clients_cpu(server_pid);
     let started = Instant::now();
     let (mut latencies, failures) = drive(&base, &bearer, bodies, clients, 201, &progress).await?;
     let http_secs = started.elapsed().as_secs_f64();
-    let cpu_after = (cpu_seconds(server_pid), cpu_seconds(std::process::id()));
+    let cpu_after = server_and_clients_cpu(server_pid);
     progress.finish_and_clear();
     let metrics = reqwest::Client::new()
         .get(format!("{base}/metrics"))
@@ -306,13 +306,13 @@ pub async fn run(postgres: bool, clients: usize, count: usize, as_vaccinator: bo
     // Where the machine's CPU went during the HTTP run: the server process
     // (HTTP, rules, SQLite's work; PostgreSQL's own processes are not in
     // it) and the clients (this process). Their sum bounds the rate.
-    if let ((Some(s0), Some(c0)), (Some(s1), Some(c1))) = (cpu_before, cpu_after) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    if let (Some((s0, c0)), Some((s1, c1))) = (cpu_before, cpu_after) {
         let per_dose = |seconds: f64| 1e6 * seconds / acked.max(1) as f64;
         let (server, clients) = (per_dose(s1 - s0), per_dose(c1 - c0));
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         println!(
             "  CPU per dose           server {server:.0} µs, clients {clients:.0} µs: {cores} cores allow at most {:.0} doses/s at this cost",
-            cores as f64 * 1e6 / (server + clients)
+            cores * 1e6 / (server + clients)
         );
     }
     println!(
@@ -325,7 +325,6 @@ pub async fn run(postgres: bool, clients: usize, count: usize, as_vaccinator: bo
     // A dose over HTTP costs at least a refused request plus the bare
     // insert of its row: at those two costs the cores bound the ratio.
     if let (Some(floor_cpu), Some(raw_cpu)) = (floor_cpu, raw_cpu) {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
         let bound = cores / (floor_cpu + raw_cpu);
         println!(
             "  CPU floor              refused request {:.0} µs + raw insert {:.0} µs per row{}: {cores} cores allow at most {bound:.0} doses/s, a ratio of at most {:.2}",
@@ -347,6 +346,12 @@ pub async fn run(postgres: bool, clients: usize, count: usize, as_vaccinator: bo
         &floor_failures[..floor_failures.len().min(3)]
     );
     Ok(())
+}
+
+/// CPU seconds used so far by the server process and by this one (the
+/// clients), where /proc tells.
+fn server_and_clients_cpu(server_pid: u32) -> Option<(f64, f64)> {
+    cpu_seconds(server_pid).zip(cpu_seconds(std::process::id()))
 }
 
 /// The shares of a /metrics histogram's observations at or under each
