@@ -372,7 +372,7 @@ fn store_problem(e: StoreError, retry_after: &mut bool) -> (StatusCode, Problem)
                 ),
             )
         }
-        StoreError::UnsupportedUrl(_) | StoreError::Database(_) => {
+        StoreError::UnsupportedUrl(_) | StoreError::Database(_) | StoreError::Sqlite(_) => {
             tracing::error!(error = %e, "internal error");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -61,6 +61,7 @@ fn is_outage(e: &StoreError) -> bool {
             | StoreError::Unavailable(_)
             | StoreError::WriterStopped
             | StoreError::Database(_)
+            | StoreError::Sqlite(_)
     )
 }
 

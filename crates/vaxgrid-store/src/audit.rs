@@ -76,6 +76,43 @@ fn link_hash(seq: i64, e: &AuditEntry, prev: &str) -> String {
     hex::encode(h.finalize())
 }
 
+/// The last link of the chain: its sequence number and hash.
+const CHAIN_HEAD: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
+
+const INSERT_ONE: &str = "INSERT INTO audit_log (seq, at, actor, address, action, entity, entity_id, details, prev_hash, hash) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+/// Appends one entry on the bulk import's direct SQLite connection, inside
+/// its transaction (which holds the write lock, so the head cannot move).
+pub(crate) fn append_one_sqlite(
+    conn: &rusqlite::Connection,
+    e: &AuditEntry,
+) -> rusqlite::Result<()> {
+    use rusqlite::OptionalExtension;
+    let (seq, prev) = conn
+        .query_row(CHAIN_HEAD, [], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+        .optional()?
+        .unwrap_or((0, GENESIS.to_string()));
+    let seq = seq + 1;
+    let hash = link_hash(seq, e, &prev);
+    conn.execute(
+        INSERT_ONE,
+        rusqlite::params![
+            seq,
+            e.at,
+            e.actor,
+            e.address,
+            e.action,
+            e.entity,
+            e.entity_id,
+            e.details,
+            prev,
+            hash
+        ],
+    )?;
+    Ok(())
+}
+
 /// Appends entries inside the caller's transaction.
 pub(crate) async fn append(
     tx: &mut Transaction<'static, Any>,
@@ -92,7 +129,7 @@ pub(crate) async fn append(
             .execute(&mut **tx)
             .await?;
     }
-    let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+    let head = sqlx::query(CHAIN_HEAD)
         .fetch_optional(&mut **tx)
         .await?;
     let (mut seq, mut prev) = match head {
@@ -109,10 +146,7 @@ pub(crate) async fn append(
         // out of it once per column.
         seq += 1;
         let hash = link_hash(seq, e, &prev);
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor, address, action, entity, entity_id, details, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
+        sqlx::query(INSERT_ONE)
         .bind(seq)
         .bind(e.at)
         .bind(&e.actor)

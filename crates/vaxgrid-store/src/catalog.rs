@@ -6,6 +6,7 @@ use vaxgrid_core::dose::LotStatus;
 use vaxgrid_core::product::Product;
 
 use crate::audit::{self, AuditEntry};
+use crate::cells::Cells;
 use crate::error::StoreError;
 use crate::model::{Lot, Page, Site, SiteKind};
 use crate::Store;
@@ -37,16 +38,16 @@ pub(crate) fn product_from_row(row: &AnyRow) -> Result<Product, StoreError> {
     })
 }
 
-pub(crate) fn lot_from_row(row: &AnyRow) -> Result<Lot, StoreError> {
-    let status: String = row.try_get("status")?;
+pub(crate) fn lot_from_row<R: Cells>(row: &R) -> Result<Lot, StoreError> {
+    let status: String = row.cell("status")?;
     Ok(Lot {
-        product_code: row.try_get("product_code")?,
-        lot_number: row.try_get("lot_number")?,
-        expiry: row.try_get("expiry")?,
+        product_code: row.cell("product_code")?,
+        lot_number: row.cell("lot_number")?,
+        expiry: row.cell("expiry")?,
         status: LotStatus::parse(&status).ok_or_else(|| {
             StoreError::invalid("status", format!("stored lot status '{status}' is unknown"))
         })?,
-        doses: row.try_get("doses")?,
+        doses: row.cell("doses")?,
     })
 }
 

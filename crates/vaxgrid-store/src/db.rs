@@ -101,6 +101,13 @@ pub(crate) fn backend_of(url: &str) -> Result<Backend, StoreError> {
     }
 }
 
+/// Settings of every SQLite connection (the pool's, and the bulk import's
+/// own in `direct_sqlite`); see `connect` for why each.
+pub(crate) const SQLITE_SETTINGS: &str = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
+     PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; \
+     PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; \
+     PRAGMA threads=2; PRAGMA wal_autocheckpoint=0;";
+
 pub(crate) async fn connect(
     url: &str,
     max_connections: u32,
@@ -149,13 +156,7 @@ pub(crate) async fn connect(
                     // stall the committing writer): `Store::checkpoint` runs
                     // them in the background, and closing the last
                     // connection checkpoints what is left.
-                    conn.execute(
-                        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
-                         PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; \
-                         PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; \
-                         PRAGMA threads=2; PRAGMA wal_autocheckpoint=0;",
-                    )
-                    .await?;
+                    conn.execute(SQLITE_SETTINGS).await?;
                 }
                 Ok(())
             })

@@ -20,6 +20,7 @@ use vaxgrid_core::training::VACCINATION_TOPIC;
 use crate::audit::{self, AuditEntry};
 use crate::catalog::{lot_from_row, product_from_row, PRODUCT_COLUMNS};
 use crate::db::{in_json, json_rows, params, Backend, Col};
+use crate::cells::Cells;
 use crate::error::StoreError;
 use crate::model::{CorrectionRequest, DoseKind, DoseRecord, DoseRequest, Lot, MergeRequest};
 use crate::persons::bump_population;
@@ -30,30 +31,30 @@ pub(crate) const DOSE_COLUMNS: &str = "province_code, id, person_id, kind, corre
     site_code, dose_number, administered_on, vaccinator, override_reason, reason, author, area_code, recorded_at, body_hash";
 const DOSE_NCOLS: usize = 17;
 
-pub(crate) fn dose_from_row(row: &AnyRow) -> Result<DoseRecord, StoreError> {
-    let kind: String = row.try_get("kind")?;
-    let recorded_at: i64 = row.try_get("recorded_at")?;
+pub(crate) fn dose_from_row<R: Cells>(row: &R) -> Result<DoseRecord, StoreError> {
+    let kind: String = row.cell("kind")?;
+    let recorded_at: i64 = row.cell("recorded_at")?;
     Ok(DoseRecord {
-        id: row.try_get("id")?,
-        person_id: row.try_get("person_id")?,
+        id: row.cell("id")?,
+        person_id: row.cell("person_id")?,
         kind: DoseKind::parse(&kind).ok_or_else(|| {
             StoreError::invalid("kind", format!("stored dose kind '{kind}' is unknown"))
         })?,
-        corrects_id: row.try_get("corrects_id")?,
-        product_code: row.try_get("product_code")?,
-        lot_number: row.try_get("lot_number")?,
-        site_code: row.try_get("site_code")?,
-        dose_number: row.try_get("dose_number")?,
-        administered_on: row.try_get("administered_on")?,
-        vaccinator: row.try_get("vaccinator")?,
-        override_reason: row.try_get("override_reason")?,
-        reason: row.try_get("reason")?,
-        author: row.try_get("author")?,
-        area_code: row.try_get("area_code")?,
+        corrects_id: row.cell("corrects_id")?,
+        product_code: row.cell("product_code")?,
+        lot_number: row.cell("lot_number")?,
+        site_code: row.cell("site_code")?,
+        dose_number: row.cell("dose_number")?,
+        administered_on: row.cell("administered_on")?,
+        vaccinator: row.cell("vaccinator")?,
+        override_reason: row.cell("override_reason")?,
+        reason: row.cell("reason")?,
+        author: row.cell("author")?,
+        area_code: row.cell("area_code")?,
         recorded_at: crate::format_instant(recorded_at),
-        province_code: row.try_get("province_code")?,
+        province_code: row.cell("province_code")?,
         recorded_at_micros: recorded_at,
-        body_hash: row.try_get("body_hash")?,
+        body_hash: row.cell("body_hash")?,
     })
 }
 
@@ -197,21 +198,21 @@ async fn fetch_in<'a>(
     fetch_any(tx, backend, select, &[(column, keys.into_iter().collect())]).await
 }
 
-fn person_row(row: &AnyRow) -> Result<PersonRow, StoreError> {
-    let birth: String = row.try_get("birth_date")?;
+fn person_row<R: Cells>(row: &R) -> Result<PersonRow, StoreError> {
+    let birth: String = row.cell("birth_date")?;
     Ok(PersonRow {
-        id: row.try_get("id")?,
-        province_code: row.try_get("province_code")?,
-        home_area: row.try_get("home_area")?,
-        area_path: row.try_get("area_path")?,
-        groups: split_groups(&row.try_get::<String, _>("priority_groups")?),
+        id: row.cell("id")?,
+        province_code: row.cell("province_code")?,
+        home_area: row.cell("home_area")?,
+        area_path: row.cell("area_path")?,
+        groups: split_groups(&row.cell::<String>("priority_groups")?),
         birth_date: crate::parse_date(&birth).ok_or_else(|| {
             StoreError::invalid(
                 "birth_date",
                 format!("stored birth date '{birth}' is not a date"),
             )
         })?,
-        merged_into: row.try_get("merged_into")?,
+        merged_into: row.cell("merged_into")?,
     })
 }
 

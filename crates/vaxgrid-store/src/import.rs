@@ -1,6 +1,7 @@
 //! Bulk import of persons: one transaction fed chunk by chunk, so reading
 //! and checking the next chunk (on another thread) overlaps with writing
-//! this one. All rows or none, unless the caller keeps the good rows.
+//! this one. All rows or none, unless the caller keeps the good rows. On
+//! SQLite the rows go through a direct connection (`direct_sqlite`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -10,7 +11,11 @@ use vaxgrid_core::identity::IdType;
 use crate::audit::{self, AuditEntry};
 use crate::db::{in_json, Backend};
 use crate::error::StoreError;
-use crate::persons::{bump_population, insert_people_json, PlacedPerson, RowError};
+use crate::persons::{
+    insert_people_json, insert_person_sqlite, insert_person_sqlite_sql, people_json,
+    population_rows, population_sql, PlacedPerson, RowError,
+};
+use crate::direct_sqlite::BlockingTx;
 use crate::Store;
 
 /// Secondary indexes of `persons` that a large SQLite import drops and
@@ -34,14 +39,21 @@ const PERSON_SECONDARY_INDEXES: [(&str, &str); 3] = [
 
 /// An import in progress.
 pub struct PersonImport {
-    tx: Transaction<'static, Any>,
-    backend: Backend,
+    sink: Sink,
     seen: HashMap<(IdType, String), usize>,
     imported: Vec<(String, String, String, Vec<String>)>,
     dropped_indexes: bool,
     /// Whether the rows bring their own ids (an exported file), which may
     /// already be taken; generated ids never are.
     given_ids: bool,
+}
+
+/// Where the rows go.
+enum Sink {
+    /// SQLite: each row bound natively on a connection of the import's own.
+    Sqlite(BlockingTx),
+    /// PostgreSQL: a chunk of rows as one JSON parameter (see `json_rows`).
+    Postgres(Transaction<'static, Any>),
 }
 
 impl Store {
@@ -51,28 +63,32 @@ impl Store {
         expected_rows: usize,
     ) -> Result<PersonImport, StoreError> {
         let existing = self.count_persons().await?;
-        let mut tx = self.begin_write().await?;
-        let drop = self.backend == Backend::Sqlite
-            && expected_rows >= 50_000
-            && expected_rows as i64 >= existing;
-        if self.backend == Backend::Sqlite && expected_rows >= 50_000 {
-            // A large page cache for this connection while it imports: random
-            // inserts into the unique index stop evicting each other. Set
-            // back when the import ends (commit or rollback).
-            sqlx::query("PRAGMA cache_size = -524288")
-                .execute(&mut *tx)
+        let large = expected_rows >= 50_000;
+        let drop = self.backend == Backend::Sqlite && large && expected_rows as i64 >= existing;
+        let sink = match self.backend {
+            Backend::Sqlite => {
+                let mut bulk = BlockingTx::begin(&self.url).await?;
+                bulk.run(move |conn| {
+                    if large {
+                        // A large page cache for this connection (closed at the
+                        // end): random inserts into the unique index stop
+                        // evicting each other.
+                        conn.execute_batch("PRAGMA cache_size = -524288")?;
+                    }
+                    if drop {
+                        for (name, _) in PERSON_SECONDARY_INDEXES {
+                            conn.execute_batch(&format!("DROP INDEX {name}"))?;
+                        }
+                    }
+                    Ok(())
+                })
                 .await?;
-        }
-        if drop {
-            for (name, _) in PERSON_SECONDARY_INDEXES {
-                sqlx::query(&format!("DROP INDEX {name}"))
-                    .execute(&mut *tx)
-                    .await?;
+                Sink::Sqlite(bulk)
             }
-        }
+            Backend::Postgres => Sink::Postgres(self.begin_write().await?),
+        };
         Ok(PersonImport {
-            tx,
-            backend: self.backend,
+            sink,
             seen: HashMap::new(),
             imported: Vec::new(),
             dropped_indexes: drop,
@@ -84,29 +100,13 @@ impl Store {
 impl PersonImport {
     /// Checks a chunk against the registry and the rows before it, writes
     /// the good rows (unless `write` is false, once errors make the import
-    /// moot) and returns the errors of the chunk. `json` is
-    /// `people_json` of the rows, built by the caller's reading thread.
+    /// moot) and returns the errors of the chunk.
     pub async fn add(
         &mut self,
-        mut rows: Vec<(usize, PlacedPerson)>,
-        mut json: String,
+        rows: Vec<(usize, PlacedPerson)>,
         write: bool,
     ) -> Result<Vec<RowError>, StoreError> {
         let mut errors = Vec::new();
-        if self.given_ids {
-            let ids: Vec<&str> = rows.iter().map(|(_, p)| p.new.id.as_str()).collect();
-            let taken = taken_person_ids(&mut self.tx, self.backend, &ids).await?;
-            if !taken.is_empty() {
-                errors.extend(
-                    rows.iter()
-                        .filter(|(_, p)| taken.contains(&p.new.id))
-                        .map(|(row, p)| RowError::id_taken(*row, &p.new.id)),
-                );
-                rows.retain(|(_, p)| !taken.contains(&p.new.id));
-                let people: Vec<PlacedPerson> = rows.iter().map(|(_, p)| p.clone()).collect();
-                json = crate::persons::people_json(&people);
-            }
-        }
         let mut repeated = false;
         for (row, p) in &rows {
             let key = (p.new.id_type, p.new.id_number.clone());
@@ -117,75 +117,54 @@ impl PersonImport {
                 self.seen.insert(key, *row);
             }
         }
-        if !write || repeated {
-            // The import is doomed already (or the chunk repeats numbers):
-            // only find the rows already registered, for the report.
-            errors.extend(self.registered(&rows).await?);
-            return Ok(errors);
-        }
-        // The unique key finds numbers already registered while inserting;
-        // only when rows were skipped do we look up which.
-        let inserted = insert_people_json(&mut self.tx, self.backend, json).await?;
-        let kept: Option<HashSet<String>> = if inserted as usize == rows.len() {
-            None
-        } else {
-            // Our new ids are the rows that went in; the others collided.
-            let ids: Vec<&str> = rows.iter().map(|(_, p)| p.new.id.as_str()).collect();
-            let sql = format!(
-                "SELECT id FROM persons WHERE {}",
-                in_json(self.backend, "id", 1)
-            );
-            let found = sqlx::query(&sql)
-                .bind(serde_json::to_string(&ids).expect("strings serialise"))
-                .fetch_all(&mut *self.tx)
-                .await?;
-            Some(
-                found
-                    .iter()
-                    .map(|r| r.try_get::<String, _>("id"))
-                    .collect::<Result<_, _>>()?,
-            )
+        // Once the import is doomed (or the chunk repeats numbers), only
+        // find the rows already registered, for the report.
+        let write = write && !repeated;
+        let (rows, refused) = match &mut self.sink {
+            Sink::Sqlite(bulk) => {
+                let given_ids = self.given_ids;
+                bulk.run(move |conn| {
+                    let refused = if write {
+                        insert_sqlite(conn, &rows, given_ids)?
+                    } else {
+                        registered_sqlite(conn, &rows)?
+                    };
+                    Ok((rows, refused))
+                })
+                .await?
+            }
+            Sink::Postgres(tx) => {
+                let refused = if write {
+                    insert_postgres(tx, &rows, self.given_ids).await?
+                } else {
+                    registered_postgres(tx, &rows).await?
+                };
+                (rows, refused)
+            }
         };
-        for (row, p) in rows {
-            if kept.as_ref().is_none_or(|k| k.contains(&p.new.id)) {
+        errors.extend(refused.iter().map(|&(i, id_taken)| {
+            let (row, p) = &rows[i];
+            if id_taken {
+                RowError::id_taken(*row, &p.new.id)
+            } else {
+                RowError::registered(*row, p.new.id_type, &p.new.id_number)
+            }
+        }));
+        if write {
+            let mut refused = refused.iter().map(|&(i, _)| i).peekable();
+            for (i, (_, p)) in rows.into_iter().enumerate() {
+                if refused.next_if_eq(&i).is_some() {
+                    continue;
+                }
                 self.imported.push((
                     p.province_code,
                     p.new.home_area,
                     p.area_path,
                     p.new.priority_groups,
                 ));
-            } else {
-                errors.push(RowError::registered(row, p.new.id_type, &p.new.id_number));
             }
         }
         Ok(errors)
-    }
-
-    /// Rows whose ID number is already registered.
-    async fn registered(
-        &mut self,
-        rows: &[(usize, PlacedPerson)],
-    ) -> Result<Vec<RowError>, StoreError> {
-        let numbers: Vec<&str> = rows.iter().map(|(_, p)| p.new.id_number.as_str()).collect();
-        let sql = format!(
-            "SELECT id_type, id_number FROM persons WHERE {}",
-            in_json(self.backend, "id_number", 1)
-        );
-        let mut found: HashSet<(String, String)> = HashSet::new();
-        for row in sqlx::query(&sql)
-            .bind(serde_json::to_string(&numbers).expect("strings serialise"))
-            .fetch_all(&mut *self.tx)
-            .await?
-        {
-            found.insert((row.try_get("id_type")?, row.try_get("id_number")?));
-        }
-        Ok(rows
-            .iter()
-            .filter(|(_, p)| {
-                found.contains(&(p.new.id_type.as_str().to_string(), p.new.id_number.clone()))
-            })
-            .map(|(row, p)| RowError::registered(*row, p.new.id_type, &p.new.id_number))
-            .collect())
     }
 
     /// The rows carry ids of their own (see `given_ids`).
@@ -199,58 +178,166 @@ impl PersonImport {
     }
 
     /// Rebuilds dropped indexes, adds the population counts and commits.
-    pub async fn commit(mut self, actor: &str) -> Result<usize, StoreError> {
-        if self.dropped_indexes {
-            for (_, ddl) in PERSON_SECONDARY_INDEXES {
-                sqlx::query(ddl).execute(&mut *self.tx).await?;
-            }
-        }
-
-        bump_population(
-            &mut self.tx,
-            self.backend,
+    pub async fn commit(self, actor: &str) -> Result<usize, StoreError> {
+        let n = self.imported.len();
+        let population = population_rows(
             self.imported
                 .iter()
                 .map(|(p, a, path, g)| (p.as_str(), a.as_str(), path.as_str(), g.as_slice())),
             1,
-        )
-        .await?;
-        let n = self.imported.len();
-        audit::append(
-            &mut self.tx,
-            self.backend,
-            &[AuditEntry::new(
-                actor,
-                "import",
-                "person",
-                "*",
-                serde_json::json!({"count": n}),
-            )],
-        )
-        .await?;
-        let restore = self.backend == Backend::Sqlite;
-        let mut tx = self.tx;
-        if restore {
-            // PRAGMA cache_size is not transactional; set it back on this connection.
-            sqlx::query("PRAGMA cache_size = -65536")
-                .execute(&mut *tx)
+        );
+        let entry = AuditEntry::new(
+            actor,
+            "import",
+            "person",
+            "*",
+            serde_json::json!({"count": n}),
+        );
+        match self.sink {
+            Sink::Sqlite(mut bulk) => {
+                let rebuild = self.dropped_indexes;
+                bulk.run(move |conn| {
+                    if rebuild {
+                        for (_, ddl) in PERSON_SECONDARY_INDEXES {
+                            conn.execute_batch(ddl)?;
+                        }
+                    }
+                    if let Some(rows) = population {
+                        conn.execute(&population_sql(Backend::Sqlite), [rows])?;
+                    }
+                    audit::append_one_sqlite(conn, &entry)?;
+                    Ok(())
+                })
                 .await?;
+                bulk.commit().await?;
+            }
+            Sink::Postgres(mut tx) => {
+                if let Some(rows) = population {
+                    sqlx::query(&population_sql(Backend::Postgres))
+                        .bind(rows)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                audit::append(&mut tx, Backend::Postgres, &[entry]).await?;
+                tx.commit().await?;
+            }
         }
-        tx.commit().await?;
         Ok(n)
     }
 
     /// Abandons the import; nothing of it stays (dropped indexes included).
     pub async fn rollback(self) -> Result<(), StoreError> {
-        let mut tx = self.tx;
-        if self.backend == Backend::Sqlite {
-            sqlx::query("PRAGMA cache_size = -65536")
-                .execute(&mut *tx)
-                .await?;
+        match self.sink {
+            Sink::Sqlite(bulk) => bulk.rollback().await,
+            Sink::Postgres(tx) => Ok(tx.rollback().await?),
         }
-        tx.rollback().await?;
-        Ok(())
     }
+}
+
+/// Inserts `rows`; returns those refused (index in `rows`, and whether
+/// for their id rather than their ID number), in order.
+fn insert_sqlite(
+    conn: &rusqlite::Connection,
+    rows: &[(usize, PlacedPerson)],
+    given_ids: bool,
+) -> Result<Vec<(usize, bool)>, StoreError> {
+    let now = crate::now_micros();
+    let mut insert = conn.prepare_cached(&insert_person_sqlite_sql())?;
+    let mut refused = Vec::new();
+    for (i, (_, p)) in rows.iter().enumerate() {
+        if !insert_person_sqlite(&mut insert, p, now)? {
+            refused.push((i, false));
+        }
+    }
+    if given_ids && !refused.is_empty() {
+        let mut by_id = conn.prepare_cached("SELECT 1 FROM persons WHERE id = ?1")?;
+        for (i, id_taken) in &mut refused {
+            *id_taken = by_id.exists([&rows[*i].1.new.id])?;
+        }
+    }
+    Ok(refused)
+}
+
+/// The rows whose ID number is already registered (nothing is written).
+fn registered_sqlite(
+    conn: &rusqlite::Connection,
+    rows: &[(usize, PlacedPerson)],
+) -> Result<Vec<(usize, bool)>, StoreError> {
+    let mut by_number =
+        conn.prepare_cached("SELECT 1 FROM persons WHERE id_number = ?1 AND id_type = ?2")?;
+    let mut found = Vec::new();
+    for (i, (_, p)) in rows.iter().enumerate() {
+        if by_number.exists([&p.new.id_number, p.new.id_type.as_str()])? {
+            found.push((i, false));
+        }
+    }
+    Ok(found)
+}
+
+/// As [`insert_sqlite`], with the rows as one JSON parameter.
+async fn insert_postgres(
+    tx: &mut Transaction<'static, Any>,
+    rows: &[(usize, PlacedPerson)],
+    given_ids: bool,
+) -> Result<Vec<(usize, bool)>, StoreError> {
+    let backend = Backend::Postgres;
+    let mut refused = Vec::new();
+    if given_ids {
+        let ids: Vec<&str> = rows.iter().map(|(_, p)| p.new.id.as_str()).collect();
+        let taken = taken_person_ids(tx, backend, &ids).await?;
+        refused.extend(
+            rows.iter()
+                .enumerate()
+                .filter(|(_, (_, p))| taken.contains(&p.new.id))
+                .map(|(i, _)| (i, true)),
+        );
+    }
+    let candidates: Vec<usize> = (0..rows.len())
+        .filter(|i| refused.binary_search(&(*i, true)).is_err())
+        .collect();
+    let people: Vec<PlacedPerson> = candidates.iter().map(|&i| rows[i].1.clone()).collect();
+    let inserted = insert_people_json(tx, backend, people_json(&people)).await?;
+    if inserted as usize != candidates.len() {
+        // Our new ids are the rows that went in; the others collided.
+        let ids: Vec<&str> = people.iter().map(|p| p.new.id.as_str()).collect();
+        let kept = taken_person_ids(tx, backend, &ids).await?;
+        refused.extend(
+            candidates
+                .iter()
+                .filter(|&&i| !kept.contains(&rows[i].1.new.id))
+                .map(|&i| (i, false)),
+        );
+        refused.sort_unstable();
+    }
+    Ok(refused)
+}
+
+/// As [`registered_sqlite`].
+async fn registered_postgres(
+    tx: &mut Transaction<'static, Any>,
+    rows: &[(usize, PlacedPerson)],
+) -> Result<Vec<(usize, bool)>, StoreError> {
+    let numbers: Vec<&str> = rows.iter().map(|(_, p)| p.new.id_number.as_str()).collect();
+    let sql = format!(
+        "SELECT id_type, id_number FROM persons WHERE {}",
+        in_json(Backend::Postgres, "id_number", 1)
+    );
+    let mut found: HashSet<(String, String)> = HashSet::new();
+    for row in sqlx::query(&sql)
+        .bind(serde_json::to_string(&numbers).expect("strings serialise"))
+        .fetch_all(&mut **tx)
+        .await?
+    {
+        found.insert((row.try_get("id_type")?, row.try_get("id_number")?));
+    }
+    Ok(rows
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, p))| {
+            found.contains(&(p.new.id_type.as_str().to_string(), p.new.id_number.clone()))
+        })
+        .map(|(i, _)| (i, false))
+        .collect())
 }
 
 /// Which of `ids` already name a person.

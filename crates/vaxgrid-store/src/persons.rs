@@ -203,23 +203,32 @@ fn bind_person<'q>(
 }
 
 /// Adds `sign` to the population counters of each person's area and groups.
-pub(crate) async fn bump_population(
+pub(crate) async fn bump_population<'a>(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
-    people: impl Iterator<Item = (&str, &str, &str, &[String])>,
+    people: impl Iterator<Item = (&'a str, &'a str, &'a str, &'a [String])>,
     sign: i64,
 ) -> Result<(), StoreError> {
-    let mut counts: HashMap<(String, String, String, String), i64> = HashMap::new();
+    if let Some(rows) = population_rows(people, sign) {
+        sqlx::query(&population_sql(backend))
+            .bind(rows)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The population counters' changes for `people` (province, home area,
+/// area path, groups) arriving (`sign` 1) or leaving (-1), as the JSON
+/// parameter of [`population_sql`]; None when nothing changes.
+pub(crate) fn population_rows<'a>(
+    people: impl Iterator<Item = (&'a str, &'a str, &'a str, &'a [String])>,
+    sign: i64,
+) -> Option<String> {
+    let mut counts: HashMap<(&str, &str, &str, &str), i64> = HashMap::new();
     for (province, area, path, groups) in people {
         for g in groups.iter().map(String::as_str).chain([ALL_GROUPS]) {
-            *counts
-                .entry((
-                    province.to_string(),
-                    area.to_string(),
-                    path.to_string(),
-                    g.to_string(),
-                ))
-                .or_default() += sign;
+            *counts.entry((province, area, path, g)).or_default() += sign;
         }
     }
     let rows: Vec<serde_json::Value> = counts
@@ -229,19 +238,16 @@ pub(crate) async fn bump_population(
             serde_json::json!([province, area, path, group, n])
         })
         .collect();
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let sql = format!(
+    (!rows.is_empty()).then(|| serde_json::Value::Array(rows).to_string())
+}
+
+/// Adds the rows of [`population_rows`] (parameter 1) to the counters.
+pub(crate) fn population_sql(backend: Backend) -> String {
+    format!(
         "INSERT INTO population_counters (province_code, area_code, area_path, priority_group, population) {} \
          ON CONFLICT (province_code, area_code, priority_group) DO UPDATE SET population = population_counters.population + excluded.population",
         json_rows(backend, 1, &[Col::Text, Col::Text, Col::Text, Col::Text, Col::Int])
-    );
-    sqlx::query(&sql)
-        .bind(serde_json::Value::Array(rows).to_string())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    )
 }
 
 const PERSON_TYPES: [Col; NCOLS] = [
@@ -262,6 +268,44 @@ const PERSON_TYPES: [Col; NCOLS] = [
     Col::Text,
     Col::Int,
 ];
+
+/// Inserts one person on the bulk import's direct SQLite connection with
+/// `stmt`, prepared from [`insert_person_sqlite_sql`]; false when the id or ID
+/// number is already taken (the row is skipped).
+pub(crate) fn insert_person_sqlite(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    p: &PlacedPerson,
+    now: i64,
+) -> rusqlite::Result<bool> {
+    Ok(stmt.execute(rusqlite::params![
+        p.province_code,
+        p.new.id,
+        p.new.id_type.as_str(),
+        p.new.id_number,
+        p.new.full_name,
+        p.folded_name,
+        crate::format_date(p.new.birth_date),
+        p.new.sex.as_str(),
+        p.new.phone,
+        p.new.home_area,
+        p.area_path,
+        p.commune_code,
+        p.new.occupation,
+        p.new.priority_groups.join(","),
+        None::<String>,
+        now,
+    ])? == 1)
+}
+
+/// The statement of [`insert_person_sqlite`]: the columns of [`COLUMNS`],
+/// bound in that order.
+pub(crate) fn insert_person_sqlite_sql() -> String {
+    let params: Vec<String> = (1..=NCOLS).map(|i| format!("?{i}")).collect();
+    format!(
+        "INSERT INTO persons ({COLUMNS}) VALUES ({}) ON CONFLICT DO NOTHING",
+        params.join(", ")
+    )
+}
 
 fn person_json(p: &PlacedPerson, now: i64) -> serde_json::Value {
     serde_json::json!([

@@ -7,6 +7,7 @@ use sqlx::Row;
 use vaxgrid_core::training::{self as rules, TrainingError};
 
 use crate::audit::{self, AuditEntry};
+use crate::cells::Cells;
 use crate::error::StoreError;
 use crate::model::Actor;
 use crate::Store;
@@ -107,15 +108,15 @@ impl StaffCertificate {
     }
 }
 
-pub(crate) fn certificate_from_row(r: &sqlx::any::AnyRow) -> Result<StaffCertificate, StoreError> {
+pub(crate) fn certificate_from_row<R: Cells>(r: &R) -> Result<StaffCertificate, StoreError> {
     Ok(StaffCertificate {
-        id: r.try_get("id")?,
-        username: r.try_get("username")?,
-        topic: r.try_get("topic")?,
-        issued_on: r.try_get("issued_on")?,
-        expires_on: r.try_get("expires_on")?,
-        exam_id: r.try_get("exam_id")?,
-        revoked: r.try_get::<i64, _>("revoked")? != 0,
+        id: r.cell("id")?,
+        username: r.cell("username")?,
+        topic: r.cell("topic")?,
+        issued_on: r.cell("issued_on")?,
+        expires_on: r.cell("expires_on")?,
+        exam_id: r.cell("exam_id")?,
+        revoked: r.cell::<i64>("revoked")? != 0,
     })
 }
 

@@ -752,21 +752,16 @@ async fn bulk_import_is_all_or_nothing_and_restores_indexes(backend: &str) {
         .await
         .unwrap();
     let before = index_schema(&f.store).await;
-    let json_of = |rows: &[(usize, vaxgrid_store::persons::PlacedPerson)]| {
-        vaxgrid_store::persons::people_json(
-            &rows.iter().map(|(_, p)| p.clone()).collect::<Vec<_>>(),
-        )
-    };
     // A chunk with a number already registered (row 5): all or nothing.
     let mut import = f.store.begin_person_import(100_000).await.unwrap();
     let good: Vec<_> = (10..20).map(place).collect();
     assert!(import
-        .add(good.clone(), json_of(&good), true)
+        .add(good.clone(), true)
         .await
         .unwrap()
         .is_empty());
     let bad: Vec<_> = [4, 5, 6].into_iter().map(place).collect();
-    let errors = import.add(bad.clone(), json_of(&bad), true).await.unwrap();
+    let errors = import.add(bad.clone(), true).await.unwrap();
     assert_eq!(
         errors
             .iter()
@@ -788,16 +783,16 @@ async fn bulk_import_is_all_or_nothing_and_restores_indexes(backend: &str) {
     // The same, keeping the good rows.
     let mut import = f.store.begin_person_import(100_000).await.unwrap();
     assert!(import
-        .add(good.clone(), json_of(&good), true)
+        .add(good.clone(), true)
         .await
         .unwrap()
         .is_empty());
-    let errors = import.add(bad.clone(), json_of(&bad), true).await.unwrap();
+    let errors = import.add(bad.clone(), true).await.unwrap();
     assert_eq!(errors.len(), 1);
     // A number repeated inside the file.
     let again: Vec<_> = [10].into_iter().map(place).collect();
     let errors = import
-        .add(again.clone(), json_of(&again), true)
+        .add(again.clone(), true)
         .await
         .unwrap();
     assert_eq!(errors[0].field, "id_number");

@@ -197,9 +197,7 @@ pub async fn seed_people(store: &Store, seeded: &Seeded, count: usize) -> Result
             .enumerate()
             .map(|(i, p)| (k * 5000 + i + 2, p.clone()))
             .collect();
-        let refused = import
-            .add(rows, vaxgrid_store::persons::people_json(chunk), true)
-            .await?;
+        let refused = import.add(rows, true).await?;
         anyhow::ensure!(
             refused.is_empty(),
             "synthetic residents refused: {:?}",

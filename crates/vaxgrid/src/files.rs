@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use vaxgrid_server::dose_csv::DOSE_HEADER;
 use vaxgrid_server::import::PERSON_HEADER;
-use vaxgrid_store::persons::{people_json, place_person, PlacedPerson, RowError};
+use vaxgrid_store::persons::{place_person, PlacedPerson, RowError};
 use vaxgrid_store::Store;
 
 pub fn bar(len: u64, what: &str) -> ProgressBar {
@@ -58,13 +58,13 @@ pub async fn import_persons_file(
     };
     let areas = store.area_map().await?;
     let today = vaxgrid_store::today();
-    type Chunk = (Vec<(usize, PlacedPerson)>, String, Vec<RowError>);
+    type Chunk = (Vec<(usize, PlacedPerson)>, Vec<RowError>);
     let (sender, mut chunks) = tokio::sync::mpsc::channel::<Chunk>(4);
     let reader = std::thread::spawn(move || {
         let rows = match vaxgrid_server::import::PersonCsv::new(counted) {
             Ok(rows) => rows,
             Err(e) => {
-                let _ = sender.blocking_send((Vec::new(), String::new(), vec![e]));
+                let _ = sender.blocking_send((Vec::new(), vec![e]));
                 return;
             }
         };
@@ -83,28 +83,26 @@ pub async fn import_persons_file(
             }
             if good.len() == CHUNK {
                 let full = std::mem::replace(&mut good, Vec::with_capacity(CHUNK));
-                let json = people_json(&full.iter().map(|(_, p)| p.clone()).collect::<Vec<_>>());
                 if sender
-                    .blocking_send((full, json, std::mem::take(&mut bad)))
+                    .blocking_send((full, std::mem::take(&mut bad)))
                     .is_err()
                 {
                     return;
                 }
             }
         }
-        let json = people_json(&good.iter().map(|(_, p)| p.clone()).collect::<Vec<_>>());
-        let _ = sender.blocking_send((good, json, bad));
+        let _ = sender.blocking_send((good, bad));
     });
     let mut import = store.begin_person_import((size / 90) as usize).await?;
     if has_id_column(file)? {
         import = import.with_given_ids();
     }
     let mut errors: Vec<RowError> = Vec::new();
-    while let Some((good, json, bad)) = chunks.recv().await {
+    while let Some((good, bad)) = chunks.recv().await {
         errors.extend(bad);
         let write = skip_invalid || errors.is_empty();
         if !good.is_empty() {
-            errors.extend(import.add(good, json, write).await?);
+            errors.extend(import.add(good, write).await?);
         }
     }
     reader

@@ -194,6 +194,20 @@ fn export_then_import_carries_persons_and_doses_across() {
         &to.url,
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // The same file again: every row's id is taken now; nothing is written.
+    let out = vaxgrid(&[
+        "import",
+        "persons",
+        persons.to_str().unwrap(),
+        "--database-url",
+        &to.url,
+    ]);
+    let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains("row 1") && said.contains("already exists"),
+        "{said}"
+    );
     let out = vaxgrid(&[
         "import",
         "doses",
