@@ -82,22 +82,27 @@ const CHAIN_HEAD: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMI
 const INSERT_ONE: &str = "INSERT INTO audit_log (seq, at, actor, address, action, entity, entity_id, details, prev_hash, hash) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
-/// Appends one entry on the bulk import's direct SQLite connection, inside
-/// its transaction (which holds the write lock, so the head cannot move).
-pub(crate) fn append_one_sqlite(
+/// Appends entries on a direct SQLite connection (imports, the dose
+/// writer), inside its transaction, which holds the write lock, so the head
+/// cannot move meanwhile.
+pub(crate) fn append_sqlite(
     conn: &rusqlite::Connection,
-    e: &AuditEntry,
+    entries: &[AuditEntry],
 ) -> rusqlite::Result<()> {
     use rusqlite::OptionalExtension;
-    let (seq, prev) = conn
-        .query_row(CHAIN_HEAD, [], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let (mut seq, mut prev) = conn
+        .prepare_cached(CHAIN_HEAD)?
+        .query_row([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
         .optional()?
         .unwrap_or((0, GENESIS.to_string()));
-    let seq = seq + 1;
-    let hash = link_hash(seq, e, &prev);
-    conn.execute(
-        INSERT_ONE,
-        rusqlite::params![
+    let mut insert = conn.prepare_cached(INSERT_ONE)?;
+    for e in entries {
+        seq += 1;
+        let hash = link_hash(seq, e, &prev);
+        insert.execute(rusqlite::params![
             seq,
             e.at,
             e.actor,
@@ -108,8 +113,9 @@ pub(crate) fn append_one_sqlite(
             e.details,
             prev,
             hash
-        ],
-    )?;
+        ])?;
+        prev = hash;
+    }
     Ok(())
 }
 
@@ -129,9 +135,7 @@ pub(crate) async fn append(
             .execute(&mut **tx)
             .await?;
     }
-    let head = sqlx::query(CHAIN_HEAD)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let head = sqlx::query(CHAIN_HEAD).fetch_optional(&mut **tx).await?;
     let (mut seq, mut prev) = match head {
         Some(row) => (
             row.try_get::<i64, _>("seq")?,
@@ -147,18 +151,18 @@ pub(crate) async fn append(
         seq += 1;
         let hash = link_hash(seq, e, &prev);
         sqlx::query(INSERT_ONE)
-        .bind(seq)
-        .bind(e.at)
-        .bind(&e.actor)
-        .bind(&e.address)
-        .bind(&e.action)
-        .bind(&e.entity)
-        .bind(&e.entity_id)
-        .bind(&e.details)
-        .bind(&prev)
-        .bind(&hash)
-        .execute(&mut **tx)
-        .await?;
+            .bind(seq)
+            .bind(e.at)
+            .bind(&e.actor)
+            .bind(&e.address)
+            .bind(&e.action)
+            .bind(&e.entity)
+            .bind(&e.entity_id)
+            .bind(&e.details)
+            .bind(&prev)
+            .bind(&hash)
+            .execute(&mut **tx)
+            .await?;
         return Ok(());
     }
     // Several rows as one JSON parameter: one fixed statement text whatever

@@ -6,7 +6,7 @@ use vaxgrid_core::dose::LotStatus;
 use vaxgrid_core::product::Product;
 
 use crate::audit::{self, AuditEntry};
-use crate::cells::Cells;
+use crate::cells::{Cells, FromCells};
 use crate::error::StoreError;
 use crate::model::{Lot, Page, Site, SiteKind};
 use crate::Store;
@@ -36,6 +36,12 @@ pub(crate) fn product_from_row(row: &AnyRow) -> Result<Product, StoreError> {
         open_vial_discard_hours: n("open_vial_discard_hours")? as u32,
         min_age_years: n("min_age_years")? as u32,
     })
+}
+
+impl FromCells for Lot {
+    fn from_cells<R: Cells>(row: &R) -> Result<Lot, StoreError> {
+        lot_from_row(row)
+    }
 }
 
 pub(crate) fn lot_from_row<R: Cells>(row: &R) -> Result<Lot, StoreError> {

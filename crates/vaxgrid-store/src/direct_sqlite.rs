@@ -24,6 +24,9 @@ pub(crate) fn open(url: &str) -> Result<Connection, StoreError> {
         rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.execute_batch(SQLITE_SETTINGS)?;
+    // The dose writer keeps about twenty statements prepared (reads with
+    // one to three key lists, inserts, upserts, the audit chain).
+    conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
 
@@ -46,8 +49,10 @@ impl<'c> WriteTx<'c> {
     }
 
     pub(crate) fn commit(mut self) -> Result<(), StoreError> {
-        self.open = false;
+        // On failure `open` stays set, and the drop rolls back whatever
+        // COMMIT left.
         self.conn.execute_batch("COMMIT")?;
+        self.open = false;
         Ok(())
     }
 }

@@ -8,7 +8,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use vaxgrid_core::coverage::{contribution, split_groups, Contribution, CoverageDelta};
 use vaxgrid_core::dose::{
@@ -18,18 +17,26 @@ use vaxgrid_core::product::Product;
 use vaxgrid_core::training::VACCINATION_TOPIC;
 
 use crate::audit::{self, AuditEntry};
-use crate::catalog::{lot_from_row, product_from_row, PRODUCT_COLUMNS};
+use crate::batch_tx::{sqlite_value, BatchTx};
+use crate::catalog::{product_from_row, PRODUCT_COLUMNS};
+use crate::cells::{Cells, FromCells};
 use crate::db::{in_json, json_rows, params, Backend, Col};
-use crate::cells::Cells;
+use crate::direct_sqlite::WriteTx;
 use crate::error::StoreError;
 use crate::model::{CorrectionRequest, DoseKind, DoseRecord, DoseRequest, Lot, MergeRequest};
-use crate::persons::bump_population;
-use crate::training::{certificate_from_row, StaffCertificate, CERTIFICATE_COLUMNS};
+use crate::persons::{population_rows, population_sql};
+use crate::training::{StaffCertificate, CERTIFICATE_COLUMNS};
 use crate::Store;
 
 pub(crate) const DOSE_COLUMNS: &str = "province_code, id, person_id, kind, corrects_id, product_code, lot_number, \
     site_code, dose_number, administered_on, vaccinator, override_reason, reason, author, area_code, recorded_at, body_hash";
 const DOSE_NCOLS: usize = 17;
+
+impl FromCells for DoseRecord {
+    fn from_cells<R: Cells>(row: &R) -> Result<DoseRecord, StoreError> {
+        dose_from_row(row)
+    }
+}
 
 pub(crate) fn dose_from_row<R: Cells>(row: &R) -> Result<DoseRecord, StoreError> {
     let kind: String = row.cell("kind")?;
@@ -150,12 +157,12 @@ struct PersonRow {
 /// Rows of `select` whose `column` is one of `keys`, for each (column, keys)
 /// pair: one statement whatever the number of keys. A row matching two
 /// conditions comes back twice.
-async fn fetch_any(
-    tx: &mut Transaction<'static, Any>,
+async fn fetch_any<T: FromCells>(
+    tx: &mut BatchTx<'_>,
     backend: Backend,
     select: &str,
     conditions: &[(&str, Vec<&str>)],
-) -> Result<Vec<AnyRow>, StoreError> {
+) -> Result<Vec<T>, StoreError> {
     let conditions: Vec<(&str, Vec<&str>)> = conditions
         .iter()
         .map(|(c, keys)| {
@@ -181,21 +188,27 @@ async fn fetch_any(
         .map(|(i, (c, _))| format!("{select} WHERE {}", in_json(backend, c, i + 1)))
         .collect();
     let sql = branches.join(" UNION ALL ");
-    let mut q = sqlx::query(&sql);
-    for (_, keys) in &conditions {
-        q = q.bind(serde_json::to_string(keys).expect("strings serialise"));
-    }
-    Ok(q.fetch_all(&mut **tx).await?)
+    let binds: Vec<String> = conditions
+        .iter()
+        .map(|(_, keys)| serde_json::to_string(keys).expect("strings serialise"))
+        .collect();
+    tx.rows(&sql, &binds).await
 }
 
-async fn fetch_in<'a>(
-    tx: &mut Transaction<'static, Any>,
+async fn fetch_in<'a, T: FromCells>(
+    tx: &mut BatchTx<'_>,
     backend: Backend,
     select: &str,
     column: &str,
     keys: impl IntoIterator<Item = &'a str>,
-) -> Result<Vec<AnyRow>, StoreError> {
+) -> Result<Vec<T>, StoreError> {
     fetch_any(tx, backend, select, &[(column, keys.into_iter().collect())]).await
+}
+
+impl FromCells for PersonRow {
+    fn from_cells<R: Cells>(row: &R) -> Result<PersonRow, StoreError> {
+        person_row(row)
+    }
 }
 
 fn person_row<R: Cells>(row: &R) -> Result<PersonRow, StoreError> {
@@ -224,7 +237,7 @@ const PERSON_SELECT: &str =
 /// (`prefetched` holds the records already read for some of them); returns
 /// (id → root id, root id → state).
 async fn load_people(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut BatchTx<'_>,
     backend: Backend,
     ids: &HashSet<String>,
     mut prefetched: HashMap<String, Vec<DoseRecord>>,
@@ -232,7 +245,7 @@ async fn load_people(
 ) -> Result<(HashMap<String, String>, HashMap<String, PersonState>), StoreError> {
     let mut rows: HashMap<String, PersonRow> = HashMap::new();
     let keys: Vec<&str> = ids.iter().map(String::as_str).collect();
-    for r in fetch_any(
+    for p in fetch_any::<PersonRow>(
         tx,
         backend,
         PERSON_SELECT,
@@ -240,7 +253,6 @@ async fn load_people(
     )
     .await?
     {
-        let p = person_row(&r)?;
         rows.insert(p.id.clone(), p);
     }
     // Rare: a requested person was merged into someone not requested.
@@ -253,7 +265,7 @@ async fn load_people(
         .collect();
     if !survivors.is_empty() {
         let keys: Vec<&str> = survivors.iter().map(String::as_str).collect();
-        for r in fetch_any(
+        for p in fetch_any::<PersonRow>(
             tx,
             backend,
             PERSON_SELECT,
@@ -261,7 +273,6 @@ async fn load_people(
         )
         .await?
         {
-            let p = person_row(&r)?;
             rows.insert(p.id.clone(), p);
         }
     }
@@ -299,8 +310,7 @@ async fn load_people(
         .map(String::as_str)
         .collect();
     let select = format!("SELECT {DOSE_COLUMNS} FROM doses");
-    for r in fetch_in(tx, backend, &select, "person_id", unread).await? {
-        let rec = dose_from_row(&r)?;
+    for rec in fetch_in::<DoseRecord>(tx, backend, &select, "person_id", unread).await? {
         prefetched
             .entry(rec.person_id.clone())
             .or_default()
@@ -327,21 +337,21 @@ pub(crate) struct Catalog {
 }
 
 impl Catalog {
-    async fn refresh(
-        &mut self,
-        tx: &mut Transaction<'static, Any>,
-        cmds: &[WriteCommand],
-    ) -> Result<(), StoreError> {
+    /// Reads products and sites again if `cmds` name one not cached. Read
+    /// on the pool, before the batch's transaction: rows are only added,
+    /// so an earlier snapshot can only lack a code, as it would have a
+    /// moment before.
+    async fn refresh(&mut self, store: &Store, cmds: &[WriteCommand]) -> Result<(), StoreError> {
         let wants = |f: &dyn Fn(&DoseRequest) -> bool| {
             cmds.iter()
                 .any(|c| matches!(c, WriteCommand::Dose(d) if f(d)))
         };
         if self.products.is_empty() || wants(&|d| !self.products.contains_key(&d.product_code)) {
-            self.products = store_products(tx).await?;
+            self.products = store_products(store).await?;
         }
         if wants(&|d| !d.historical && !self.sites.contains(&d.site_code)) {
             let rows = sqlx::query("SELECT code FROM sites")
-                .fetch_all(&mut **tx)
+                .fetch_all(store.pool())
                 .await?;
             self.sites = rows
                 .iter()
@@ -356,7 +366,7 @@ impl Catalog {
 /// doses need one of (see `DoseRequest::requires_certificate`), by user:
 /// one read per batch instead of one per request.
 async fn current_certificates(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut BatchTx<'_>,
     backend: Backend,
     cmds: &[WriteCommand],
 ) -> Result<HashMap<String, Vec<StaffCertificate>>, StoreError> {
@@ -371,17 +381,16 @@ async fn current_certificates(
     if users.is_empty() {
         return Ok(held);
     }
-    let rows = sqlx::query(&format!(
+    let sql = format!(
         "SELECT {CERTIFICATE_COLUMNS} FROM staff_certificates \
          WHERE topic = $1 AND revoked = 0 AND {}",
         in_json(backend, "username", 2)
-    ))
-    .bind(VACCINATION_TOPIC)
-    .bind(serde_json::to_string(&users).expect("strings serialise"))
-    .fetch_all(&mut **tx)
-    .await?;
-    for r in &rows {
-        let certificate = certificate_from_row(r)?;
+    );
+    let binds = [
+        VACCINATION_TOPIC.to_string(),
+        serde_json::to_string(&users).expect("strings serialise"),
+    ];
+    for certificate in tx.rows::<StaffCertificate>(&sql, &binds).await? {
         held.entry(certificate.username.clone())
             .or_default()
             .push(certificate);
@@ -428,14 +437,21 @@ type DailyKey = (String, String, String, String, i64, String);
 
 /// Applies a batch in one transaction. The outer error means nothing was
 /// written; the inner results say what happened to each command.
+///
+/// `direct` is the dose writer's own SQLite connection, if it has one; the
+/// batch then runs there, rows bound natively (see `batch_tx`).
 pub(crate) async fn apply_batch(
     store: &Store,
     catalog: &mut Catalog,
+    direct: Option<&mut rusqlite::Connection>,
     cmds: &[WriteCommand],
 ) -> Result<Vec<Result<WriteOutcome, StoreError>>, StoreError> {
     let today = crate::today();
-    let mut tx = store.begin_write().await?;
-    catalog.refresh(&mut tx, cmds).await?;
+    catalog.refresh(store, cmds).await?;
+    let mut tx = match direct {
+        Some(conn) => BatchTx::Sqlite(WriteTx::begin(conn)?),
+        None => BatchTx::Sqlx(store.begin_write().await?),
+    };
     let products = &catalog.products;
 
     // One read for the records already stored under this batch's ids (and
@@ -467,7 +483,7 @@ pub(crate) async fn apply_batch(
         .map(|p| (p.to_string(), Vec::new()))
         .collect();
     let mut seen: HashSet<String> = HashSet::new();
-    for r in fetch_any(
+    for rec in fetch_any::<DoseRecord>(
         &mut tx,
         store.backend,
         &select,
@@ -475,7 +491,6 @@ pub(crate) async fn apply_batch(
     )
     .await?
     {
-        let rec = dose_from_row(&r)?;
         if !seen.insert(rec.id.clone()) {
             continue;
         }
@@ -504,7 +519,7 @@ pub(crate) async fn apply_batch(
         _ => None,
     });
     let lot_select = "SELECT product_code, lot_number, expiry, status, doses FROM lots";
-    for r in fetch_in(
+    for lot in fetch_in::<Lot>(
         &mut tx,
         store.backend,
         lot_select,
@@ -513,7 +528,6 @@ pub(crate) async fn apply_batch(
     )
     .await?
     {
-        let lot = lot_from_row(&r)?;
         lots.entry(lot.lot_number.clone()).or_default().push(lot);
     }
     let sites = &catalog.sites;
@@ -653,21 +667,17 @@ pub(crate) async fn apply_batch(
             "UPDATE persons SET merged_into = $1 WHERE id IN ({})",
             params(2, members.len())
         );
-        let mut q = sqlx::query(&sql).bind(survivor);
-        for id in members {
-            q = q.bind(id);
-        }
-        q.execute(&mut *tx).await?;
+        let binds: Vec<String> = std::iter::once(survivor).chain(members).cloned().collect();
+        tx.execute(&sql, &binds).await?;
     }
-    bump_population(
-        &mut tx,
-        store.backend,
+    if let Some(rows) = population_rows(
         population_removed
             .iter()
             .map(|(p, a, path, g)| (p.as_str(), a.as_str(), path.as_str(), g.as_slice())),
         -1,
-    )
-    .await?;
+    ) {
+        tx.execute(&population_sql(store.backend), &[rows]).await?;
+    }
     let coverage_rows: Vec<serde_json::Value> = coverage
         .nonzero()
         .map(|(key, v)| {
@@ -701,7 +711,10 @@ pub(crate) async fn apply_batch(
             serde_json::json!({ "doses": recorded }),
         ));
     }
-    audit::append(&mut tx, store.backend, &audit_entries).await?;
+    match &mut tx {
+        BatchTx::Sqlx(t) => audit::append(t, store.backend, &audit_entries).await?,
+        BatchTx::Sqlite(t) => audit::append_sqlite(t.conn(), &audit_entries)?,
+    }
     tx.commit().await?;
     Ok(results)
 }
@@ -718,11 +731,9 @@ fn area_path_of(
         .unwrap_or_default()
 }
 
-async fn store_products(
-    tx: &mut Transaction<'static, Any>,
-) -> Result<HashMap<String, Product>, StoreError> {
+async fn store_products(store: &Store) -> Result<HashMap<String, Product>, StoreError> {
     let rows = sqlx::query(&format!("SELECT {PRODUCT_COLUMNS} FROM products"))
-        .fetch_all(&mut **tx)
+        .fetch_all(store.pool())
         .await?;
     rows.iter()
         .map(|r| product_from_row(r).map(|p| (p.code.clone(), p)))
@@ -1053,12 +1064,16 @@ const DAILY_TYPES: [Col; 7] = [
 /// statements travel as one (data-modifying CTEs) to save round trips on the
 /// writer's critical path; SQLite runs them in-process, one after another.
 async fn write_facts(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut BatchTx<'_>,
     backend: Backend,
     doses: &[DoseRecord],
     coverage: Vec<serde_json::Value>,
     daily: Vec<serde_json::Value>,
 ) -> Result<(), StoreError> {
+    let tx = match tx {
+        BatchTx::Sqlite(t) => return write_facts_sqlite(t.conn(), doses, &coverage, &daily),
+        BatchTx::Sqlx(t) => t,
+    };
     match backend {
         Backend::Postgres => {
             let sql = format!(
@@ -1092,6 +1107,63 @@ async fn write_facts(
                     .await?;
             }
         }
+    }
+    Ok(())
+}
+
+/// [`write_facts`] on the writer's direct SQLite connection: each row bound
+/// to a prepared statement.
+fn write_facts_sqlite(
+    conn: &rusqlite::Connection,
+    doses: &[DoseRecord],
+    coverage: &[serde_json::Value],
+    daily: &[serde_json::Value],
+) -> Result<(), StoreError> {
+    insert_dose_rows_sqlite(conn, doses)?;
+    for (template, rows) in [(COVERAGE_UPSERT, coverage), (DAILY_UPSERT, daily)] {
+        if rows.is_empty() {
+            continue;
+        }
+        let mut upsert = conn
+            .prepare_cached(&template.replace("{rows}", "VALUES ($1, $2, $3, $4, $5, $6, $7)"))?;
+        for row in rows {
+            let cells = row.as_array().map(Vec::as_slice).unwrap_or_default();
+            upsert.execute(rusqlite::params_from_iter(cells.iter().map(sqlite_value)))?;
+        }
+    }
+    Ok(())
+}
+
+/// Inserts dose rows on a direct SQLite connection.
+pub(crate) fn insert_dose_rows_sqlite(
+    conn: &rusqlite::Connection,
+    rows: &[DoseRecord],
+) -> Result<(), StoreError> {
+    let values: Vec<String> = (1..=DOSE_NCOLS).map(|i| format!("${i}")).collect();
+    let mut insert = conn.prepare_cached(&format!(
+        "INSERT INTO doses ({DOSE_COLUMNS}) VALUES ({})",
+        values.join(", ")
+    ))?;
+    for r in rows {
+        insert.execute(rusqlite::params![
+            r.province_code,
+            r.id,
+            r.person_id,
+            r.kind.as_str(),
+            r.corrects_id,
+            r.product_code,
+            r.lot_number,
+            r.site_code,
+            r.dose_number,
+            r.administered_on,
+            r.vaccinator,
+            r.override_reason,
+            r.reason,
+            r.author,
+            r.area_code,
+            r.recorded_at_micros,
+            r.body_hash,
+        ])?;
     }
     Ok(())
 }
@@ -1295,16 +1367,39 @@ impl Store {
         ))
     }
 
-    /// Inserts ready-made dose rows in one transaction with no rules and no
-    /// counters: the baseline the dose benchmark compares the HTTP path with,
-    /// and the bulk path of demo seeding (which rebuilds counters after).
-    pub async fn insert_doses_raw(&self, rows: &[DoseRecord]) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
-        for chunk in rows.chunks(5000) {
-            insert_dose_rows(&mut tx, self.backend, chunk).await?;
+    /// Inserts ready-made dose rows with no rules and no counters, one
+    /// durable transaction per `batch` rows, with the insert the dose writer
+    /// uses (on SQLite its direct connection, rows bound natively): the
+    /// baseline the dose benchmark compares the HTTP path with, and the bulk
+    /// path of demo seeding (which counts after). Gives the rows back.
+    pub async fn insert_doses_raw(
+        &self,
+        rows: Vec<DoseRecord>,
+        batch: usize,
+    ) -> Result<Vec<DoseRecord>, StoreError> {
+        let batch = batch.max(1);
+        if self.backend == Backend::Sqlite {
+            let url = self.url.to_string();
+            return tokio::task::spawn_blocking(move || {
+                let mut conn = crate::direct_sqlite::open(&url)?;
+                for chunk in rows.chunks(batch) {
+                    let tx = WriteTx::begin(&mut conn)?;
+                    insert_dose_rows_sqlite(tx.conn(), chunk)?;
+                    tx.commit()?;
+                }
+                Ok(rows)
+            })
+            .await
+            .map_err(|_| StoreError::Unavailable("the insert's thread failed".into()))?;
         }
-        tx.commit().await?;
-        Ok(())
+        for chunk in rows.chunks(batch) {
+            let mut tx = self.begin_write().await?;
+            for part in chunk.chunks(5000) {
+                insert_dose_rows(&mut tx, self.backend, part).await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(rows)
     }
 
     pub async fn count_doses(&self) -> Result<i64, StoreError> {

@@ -10,12 +10,12 @@ use vaxgrid_core::identity::IdType;
 
 use crate::audit::{self, AuditEntry};
 use crate::db::{in_json, Backend};
+use crate::direct_sqlite::BlockingTx;
 use crate::error::StoreError;
 use crate::persons::{
     insert_people_json, insert_person_sqlite, insert_person_sqlite_sql, people_json,
     population_rows, population_sql, PlacedPerson, RowError,
 };
-use crate::direct_sqlite::BlockingTx;
 use crate::Store;
 
 /// Secondary indexes of `persons` that a large SQLite import drops and
@@ -205,7 +205,7 @@ impl PersonImport {
                     if let Some(rows) = population {
                         conn.execute(&population_sql(Backend::Sqlite), [rows])?;
                     }
-                    audit::append_one_sqlite(conn, &entry)?;
+                    audit::append_sqlite(conn, &[entry])?;
                     Ok(())
                 })
                 .await?;

@@ -7,7 +7,7 @@ use sqlx::Row;
 use vaxgrid_core::training::{self as rules, TrainingError};
 
 use crate::audit::{self, AuditEntry};
-use crate::cells::Cells;
+use crate::cells::{Cells, FromCells};
 use crate::error::StoreError;
 use crate::model::Actor;
 use crate::Store;
@@ -105,6 +105,12 @@ impl StaffCertificate {
             (Some(issued), Some(expires)) => rules::is_current(issued, expires, self.revoked, on),
             _ => false,
         }
+    }
+}
+
+impl FromCells for StaffCertificate {
+    fn from_cells<R: Cells>(row: &R) -> Result<StaffCertificate, StoreError> {
+        certificate_from_row(row)
     }
 }
 

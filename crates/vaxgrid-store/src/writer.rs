@@ -84,7 +84,19 @@ impl DoseWriter {
                             store
                         }
                     };
-                    run(own.clone(), rx, max_batch, thread_stats).await;
+                    // On SQLite the batches run on a direct connection of
+                    // the writer's own (see `batch_tx`).
+                    let direct = match own.backend() {
+                        crate::db::Backend::Sqlite => match crate::direct_sqlite::open(&own.url) {
+                            Ok(conn) => Some(conn),
+                            Err(e) => {
+                                tracing::error!(error = %e, "the dose writer cannot open its SQLite connection; using the pool");
+                                None
+                            }
+                        },
+                        crate::db::Backend::Postgres => None,
+                    };
+                    run(own.clone(), direct, rx, max_batch, thread_stats).await;
                     own.close().await;
                 });
             })
@@ -105,6 +117,7 @@ impl DoseWriter {
 
 async fn run(
     store: Store,
+    mut direct: Option<rusqlite::Connection>,
     mut rx: mpsc::Receiver<(WriteCommand, Reply)>,
     max_batch: usize,
     stats: Arc<WriterStats>,
@@ -121,7 +134,7 @@ async fn run(
         }
         let cmds: Vec<WriteCommand> = jobs.iter().map(|(c, _)| c.clone()).collect();
         let started = std::time::Instant::now();
-        let outcome = apply_with_retry(&store, &mut catalog, &cmds, &stats).await;
+        let outcome = apply_with_retry(&store, &mut catalog, direct.as_mut(), &cmds, &stats).await;
         let took = started.elapsed();
         stats
             .busy_micros
@@ -161,12 +174,13 @@ type BatchResult = Result<Vec<Result<WriteOutcome, StoreError>>, StoreError>;
 async fn apply_with_retry(
     store: &Store,
     catalog: &mut Catalog,
+    mut direct: Option<&mut rusqlite::Connection>,
     cmds: &[WriteCommand],
     stats: &WriterStats,
 ) -> BatchResult {
     let mut attempt = 0u32;
     loop {
-        match apply_batch(store, catalog, cmds).await {
+        match apply_batch(store, catalog, direct.as_deref_mut(), cmds).await {
             Err(e) if e.is_transient() && attempt < 5 => {
                 attempt += 1;
                 stats.retries.fetch_add(1, Ordering::Relaxed);
@@ -198,6 +212,6 @@ impl BulkWriter {
     /// written; the inner results say what happened to each command, and a
     /// refused command changes nothing.
     pub async fn apply(&mut self, cmds: &[WriteCommand]) -> BatchResult {
-        apply_with_retry(&self.store, &mut self.catalog, cmds, &self.stats).await
+        apply_with_retry(&self.store, &mut self.catalog, None, cmds, &self.stats).await
     }
 }

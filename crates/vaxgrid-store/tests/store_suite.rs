@@ -755,11 +755,7 @@ async fn bulk_import_is_all_or_nothing_and_restores_indexes(backend: &str) {
     // A chunk with a number already registered (row 5): all or nothing.
     let mut import = f.store.begin_person_import(100_000).await.unwrap();
     let good: Vec<_> = (10..20).map(place).collect();
-    assert!(import
-        .add(good.clone(), true)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(import.add(good.clone(), true).await.unwrap().is_empty());
     let bad: Vec<_> = [4, 5, 6].into_iter().map(place).collect();
     let errors = import.add(bad.clone(), true).await.unwrap();
     assert_eq!(
@@ -782,19 +778,12 @@ async fn bulk_import_is_all_or_nothing_and_restores_indexes(backend: &str) {
     );
     // The same, keeping the good rows.
     let mut import = f.store.begin_person_import(100_000).await.unwrap();
-    assert!(import
-        .add(good.clone(), true)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(import.add(good.clone(), true).await.unwrap().is_empty());
     let errors = import.add(bad.clone(), true).await.unwrap();
     assert_eq!(errors.len(), 1);
     // A number repeated inside the file.
     let again: Vec<_> = [10].into_iter().map(place).collect();
-    let errors = import
-        .add(again.clone(), true)
-        .await
-        .unwrap();
+    let errors = import.add(again.clone(), true).await.unwrap();
     assert_eq!(errors[0].field, "id_number");
     assert!(
         errors[0].message.contains("repeated"),

@@ -254,7 +254,7 @@ pub async fn seed_people(store: &Store, seeded: &Seeded, count: usize) -> Result
             ));
         }
     }
-    store.insert_doses_raw(&doses).await?;
+    let doses = store.insert_doses_raw(doses, usize::MAX).await?;
     phase("recorded dose history");
     // Counted from the rows in hand rather than read back: the same tally
     // as `vaxgrid check`'s recount.
