@@ -47,6 +47,9 @@ pub struct WriterStats {
     /// Batches by how long they took (a request waits for the batch
     /// being committed and then for its own).
     pub batch_time: crate::histogram::Histogram,
+    /// Whether batches run on the writer's direct SQLite connection (set
+    /// once it is open; false on PostgreSQL or if it could not be opened).
+    pub direct_sqlite: std::sync::atomic::AtomicBool,
 }
 
 type Reply = oneshot::Sender<Result<WriteOutcome, StoreError>>;
@@ -96,6 +99,9 @@ impl DoseWriter {
                         },
                         crate::db::Backend::Postgres => None,
                     };
+                    thread_stats
+                        .direct_sqlite
+                        .store(direct.is_some(), Ordering::Relaxed);
                     run(own.clone(), direct, rx, max_batch, thread_stats).await;
                     own.close().await;
                 });

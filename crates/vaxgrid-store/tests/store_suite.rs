@@ -65,6 +65,14 @@ async fn dose_rules_idempotency_and_references(backend: &str) {
         panic!("expected created, got {first:?}")
     };
     assert_eq!(rec.dose_number, 1);
+    assert_eq!(
+        writer
+            .stats
+            .direct_sqlite
+            .load(std::sync::atomic::Ordering::Relaxed),
+        backend == "sqlite",
+        "on SQLite the writer runs on its direct connection"
+    );
     // Same id, same body: the stored record again.
     match writer.submit(WriteCommand::Dose(d1.clone())).await.unwrap() {
         WriteOutcome::Existing(again) => assert_eq!(again.id, rec.id),
