@@ -5,6 +5,7 @@
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Row, Transaction};
 
+use crate::cells::{bind_all, Param};
 use crate::db::{json_rows, Backend, Col};
 use crate::error::StoreError;
 use crate::Store;
@@ -82,6 +83,22 @@ const CHAIN_HEAD: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMI
 const INSERT_ONE: &str = "INSERT INTO audit_log (seq, at, actor, address, action, entity, entity_id, details, prev_hash, hash) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
+/// An entry's row: the columns of [`INSERT_ONE`], in order.
+fn audit_params<'a>(seq: i64, e: &'a AuditEntry, prev: &'a str, hash: &'a str) -> [Param<'a>; 10] {
+    [
+        seq.into(),
+        e.at.into(),
+        (&e.actor).into(),
+        (&e.address).into(),
+        (&e.action).into(),
+        (&e.entity).into(),
+        (&e.entity_id).into(),
+        (&e.details).into(),
+        prev.into(),
+        hash.into(),
+    ]
+}
+
 /// Appends entries on a direct SQLite connection (imports, the dose
 /// writer), inside its transaction, which holds the write lock, so the head
 /// cannot move meanwhile.
@@ -102,18 +119,9 @@ pub(crate) fn append_sqlite(
     for e in entries {
         seq += 1;
         let hash = link_hash(seq, e, &prev);
-        insert.execute(rusqlite::params![
-            seq,
-            e.at,
-            e.actor,
-            e.address,
-            e.action,
-            e.entity,
-            e.entity_id,
-            e.details,
-            prev,
-            hash
-        ])?;
+        insert.execute(rusqlite::params_from_iter(audit_params(
+            seq, e, &prev, &hash,
+        )))?;
         prev = hash;
     }
     Ok(())
@@ -150,17 +158,7 @@ pub(crate) async fn append(
         // out of it once per column.
         seq += 1;
         let hash = link_hash(seq, e, &prev);
-        sqlx::query(INSERT_ONE)
-            .bind(seq)
-            .bind(e.at)
-            .bind(&e.actor)
-            .bind(&e.address)
-            .bind(&e.action)
-            .bind(&e.entity)
-            .bind(&e.entity_id)
-            .bind(&e.details)
-            .bind(&prev)
-            .bind(&hash)
+        bind_all(sqlx::query(INSERT_ONE), audit_params(seq, e, &prev, &hash))
             .execute(&mut **tx)
             .await?;
         return Ok(());
@@ -171,18 +169,10 @@ pub(crate) async fn append(
     for e in entries {
         seq += 1;
         let hash = link_hash(seq, e, &prev);
-        rows.push(serde_json::json!([
-            seq,
-            e.at,
-            e.actor,
-            e.address,
-            e.action,
-            e.entity,
-            e.entity_id,
-            e.details,
-            prev,
-            hash
-        ]));
+        rows.push(
+            serde_json::to_value(audit_params(seq, e, &prev, &hash))
+                .expect("text and numbers serialise"),
+        );
         prev = hash;
     }
     let sql = format!(

@@ -19,7 +19,7 @@ use vaxgrid_core::training::VACCINATION_TOPIC;
 use crate::audit::{self, AuditEntry};
 use crate::batch_tx::{sqlite_value, BatchTx};
 use crate::catalog::{product_from_row, PRODUCT_COLUMNS};
-use crate::cells::{Cells, FromCells};
+use crate::cells::{Cells, FromCells, Param};
 use crate::db::{in_json, json_rows, params, Backend, Col};
 use crate::direct_sqlite::WriteTx;
 use crate::error::StoreError;
@@ -1145,55 +1145,37 @@ pub(crate) fn insert_dose_rows_sqlite(
         values.join(", ")
     ))?;
     for r in rows {
-        insert.execute(rusqlite::params![
-            r.province_code,
-            r.id,
-            r.person_id,
-            r.kind.as_str(),
-            r.corrects_id,
-            r.product_code,
-            r.lot_number,
-            r.site_code,
-            r.dose_number,
-            r.administered_on,
-            r.vaccinator,
-            r.override_reason,
-            r.reason,
-            r.author,
-            r.area_code,
-            r.recorded_at_micros,
-            r.body_hash,
-        ])?;
+        insert.execute(rusqlite::params_from_iter(dose_params(r)))?;
     }
     Ok(())
 }
 
 fn dose_rows_json(rows: &[DoseRecord]) -> String {
-    let json: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|r| {
-            serde_json::json!([
-                r.province_code,
-                r.id,
-                r.person_id,
-                r.kind.as_str(),
-                r.corrects_id,
-                r.product_code,
-                r.lot_number,
-                r.site_code,
-                r.dose_number,
-                r.administered_on,
-                r.vaccinator,
-                r.override_reason,
-                r.reason,
-                r.author,
-                r.area_code,
-                r.recorded_at_micros,
-                r.body_hash,
-            ])
-        })
-        .collect();
-    serde_json::Value::Array(json).to_string()
+    let rows: Vec<[Param<'_>; DOSE_NCOLS]> = rows.iter().map(dose_params).collect();
+    serde_json::to_string(&rows).expect("text and numbers serialise")
+}
+
+/// A dose's row: the values of [`DOSE_COLUMNS`], in order.
+fn dose_params(r: &DoseRecord) -> [Param<'_>; DOSE_NCOLS] {
+    [
+        (&r.province_code).into(),
+        (&r.id).into(),
+        (&r.person_id).into(),
+        r.kind.as_str().into(),
+        (&r.corrects_id).into(),
+        (&r.product_code).into(),
+        (&r.lot_number).into(),
+        (&r.site_code).into(),
+        r.dose_number.into(),
+        (&r.administered_on).into(),
+        (&r.vaccinator).into(),
+        (&r.override_reason).into(),
+        (&r.reason).into(),
+        (&r.author).into(),
+        (&r.area_code).into(),
+        r.recorded_at_micros.into(),
+        (&r.body_hash).into(),
+    ]
 }
 
 const DOSE_TYPES: [Col; DOSE_NCOLS] = [

@@ -10,6 +10,7 @@ use vaxgrid_core::identity::{validate_id, IdType, Sex};
 use vaxgrid_core::names::fold_name;
 
 use crate::audit::{self, AuditEntry};
+use crate::cells::{bind_all, Param};
 use crate::db::{in_json, json_rows, params, Backend, Col};
 use crate::error::StoreError;
 use crate::model::{Area, NewPerson, Page, Person, PersonCreated};
@@ -179,27 +180,26 @@ pub fn place_person(
     })
 }
 
-fn bind_person<'q>(
-    q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
-    p: &'q PlacedPerson,
-    now: i64,
-) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
-    q.bind(&p.province_code)
-        .bind(&p.new.id)
-        .bind(p.new.id_type.as_str())
-        .bind(&p.new.id_number)
-        .bind(&p.new.full_name)
-        .bind(&p.folded_name)
-        .bind(crate::format_date(p.new.birth_date))
-        .bind(p.new.sex.as_str())
-        .bind(&p.new.phone)
-        .bind(&p.new.home_area)
-        .bind(&p.area_path)
-        .bind(&p.commune_code)
-        .bind(&p.new.occupation)
-        .bind(p.new.priority_groups.join(","))
-        .bind(None::<String>)
-        .bind(now)
+/// A person's row: the values of [`COLUMNS`], in order.
+fn person_params(p: &PlacedPerson, now: i64) -> [Param<'_>; NCOLS] {
+    [
+        (&p.province_code).into(),
+        (&p.new.id).into(),
+        p.new.id_type.as_str().into(),
+        (&p.new.id_number).into(),
+        (&p.new.full_name).into(),
+        (&p.folded_name).into(),
+        crate::format_date(p.new.birth_date).into(),
+        p.new.sex.as_str().into(),
+        (&p.new.phone).into(),
+        (&p.new.home_area).into(),
+        (&p.area_path).into(),
+        (&p.commune_code).into(),
+        (&p.new.occupation).into(),
+        p.new.priority_groups.join(",").into(),
+        Param::Null,
+        now.into(),
+    ]
 }
 
 /// Adds `sign` to the population counters of each person's area and groups.
@@ -277,24 +277,7 @@ pub(crate) fn insert_person_sqlite(
     p: &PlacedPerson,
     now: i64,
 ) -> rusqlite::Result<bool> {
-    Ok(stmt.execute(rusqlite::params![
-        p.province_code,
-        p.new.id,
-        p.new.id_type.as_str(),
-        p.new.id_number,
-        p.new.full_name,
-        p.folded_name,
-        crate::format_date(p.new.birth_date),
-        p.new.sex.as_str(),
-        p.new.phone,
-        p.new.home_area,
-        p.area_path,
-        p.commune_code,
-        p.new.occupation,
-        p.new.priority_groups.join(","),
-        None::<String>,
-        now,
-    ])? == 1)
+    Ok(stmt.execute(rusqlite::params_from_iter(person_params(p, now)))? == 1)
 }
 
 /// The statement of [`insert_person_sqlite`]: the columns of [`COLUMNS`],
@@ -305,27 +288,6 @@ pub(crate) fn insert_person_sqlite_sql() -> String {
         "INSERT INTO persons ({COLUMNS}) VALUES ({}) ON CONFLICT DO NOTHING",
         params.join(", ")
     )
-}
-
-fn person_json(p: &PlacedPerson, now: i64) -> serde_json::Value {
-    serde_json::json!([
-        p.province_code,
-        p.new.id,
-        p.new.id_type.as_str(),
-        p.new.id_number,
-        p.new.full_name,
-        p.folded_name,
-        crate::format_date(p.new.birth_date),
-        p.new.sex.as_str(),
-        p.new.phone,
-        p.new.home_area,
-        p.area_path,
-        p.commune_code,
-        p.new.occupation,
-        p.new.priority_groups.join(","),
-        serde_json::Value::Null,
-        now,
-    ])
 }
 
 /// Inserts placed persons with one statement (rows as one JSON parameter).
@@ -339,20 +301,21 @@ pub(crate) async fn insert_placed(
         "INSERT INTO persons ({COLUMNS}) {}",
         json_rows(backend, 1, &PERSON_TYPES)
     );
-    let rows: Vec<serde_json::Value> = people.iter().map(|p| person_json(p, now)).collect();
     sqlx::query(&sql)
-        .bind(serde_json::Value::Array(rows).to_string())
+        .bind(people_json_at(people, now))
         .execute(&mut **tx)
         .await?;
     Ok(())
 }
 
-/// The JSON parameter that inserts `people` (see `json_rows`); built by
-/// the caller so that a bulk import can build it on its reading thread.
+/// The JSON parameter that inserts `people` (see `json_rows`).
 pub fn people_json(people: &[PlacedPerson]) -> String {
-    let now = crate::now_micros();
-    let rows: Vec<serde_json::Value> = people.iter().map(|p| person_json(p, now)).collect();
-    serde_json::Value::Array(rows).to_string()
+    people_json_at(people, crate::now_micros())
+}
+
+fn people_json_at(people: &[PlacedPerson], now: i64) -> String {
+    let rows: Vec<[Param<'_>; NCOLS]> = people.iter().map(|p| person_params(p, now)).collect();
+    serde_json::to_string(&rows).expect("text and numbers serialise")
 }
 
 /// Inserts the persons of `json` (from [`people_json`]), skipping those
@@ -515,7 +478,7 @@ impl Store {
             "INSERT INTO persons ({COLUMNS}) VALUES ({})",
             params(1, NCOLS)
         );
-        let result = bind_person(sqlx::query(&sql), &placed, now)
+        let result = bind_all(sqlx::query(&sql), person_params(&placed, now))
             .execute(&mut *tx)
             .await;
         if let Err(sqlx::Error::Database(db)) = &result {
