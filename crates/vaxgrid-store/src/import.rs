@@ -127,7 +127,7 @@ impl PersonImport {
                     let refused = if write {
                         insert_sqlite(conn, &rows, given_ids)?
                     } else {
-                        registered_sqlite(conn, &rows)?
+                        registered_sqlite(conn, &rows, given_ids)?
                     };
                     Ok((rows, refused))
                 })
@@ -137,7 +137,7 @@ impl PersonImport {
                 let refused = if write {
                     insert_postgres(tx, &rows, self.given_ids).await?
                 } else {
-                    registered_postgres(tx, &rows).await?
+                    registered_postgres(tx, &rows, self.given_ids).await?
                 };
                 (rows, refused)
             }
@@ -258,16 +258,21 @@ fn insert_sqlite(
     Ok(refused)
 }
 
-/// The rows whose ID number is already registered (nothing is written).
+/// The rows whose ID number is already registered, or (given ids) whose id
+/// is taken; nothing is written.
 fn registered_sqlite(
     conn: &rusqlite::Connection,
     rows: &[(usize, PlacedPerson)],
+    given_ids: bool,
 ) -> Result<Vec<(usize, bool)>, StoreError> {
+    let mut by_id = conn.prepare_cached("SELECT 1 FROM persons WHERE id = ?1")?;
     let mut by_number =
         conn.prepare_cached("SELECT 1 FROM persons WHERE id_number = ?1 AND id_type = ?2")?;
     let mut found = Vec::new();
     for (i, (_, p)) in rows.iter().enumerate() {
-        if by_number.exists([&p.new.id_number, p.new.id_type.as_str()])? {
+        if given_ids && by_id.exists([&p.new.id])? {
+            found.push((i, true));
+        } else if by_number.exists([&p.new.id_number, p.new.id_type.as_str()])? {
             found.push((i, false));
         }
     }
@@ -316,7 +321,14 @@ async fn insert_postgres(
 async fn registered_postgres(
     tx: &mut Transaction<'static, Any>,
     rows: &[(usize, PlacedPerson)],
+    given_ids: bool,
 ) -> Result<Vec<(usize, bool)>, StoreError> {
+    let taken = if given_ids {
+        let ids: Vec<&str> = rows.iter().map(|(_, p)| p.new.id.as_str()).collect();
+        taken_person_ids(tx, Backend::Postgres, &ids).await?
+    } else {
+        HashSet::new()
+    };
     let numbers: Vec<&str> = rows.iter().map(|(_, p)| p.new.id_number.as_str()).collect();
     let sql = format!(
         "SELECT id_type, id_number FROM persons WHERE {}",
@@ -333,10 +345,15 @@ async fn registered_postgres(
     Ok(rows
         .iter()
         .enumerate()
-        .filter(|(_, (_, p))| {
-            found.contains(&(p.new.id_type.as_str().to_string(), p.new.id_number.clone()))
+        .filter_map(|(i, (_, p))| {
+            if taken.contains(&p.new.id) {
+                Some((i, true))
+            } else {
+                found
+                    .contains(&(p.new.id_type.as_str().to_string(), p.new.id_number.clone()))
+                    .then_some((i, false))
+            }
         })
-        .map(|(i, _)| (i, false))
         .collect())
 }
 

@@ -810,6 +810,38 @@ async fn bulk_import_is_all_or_nothing_and_restores_indexes(backend: &str) {
     assert_eq!(report.area.by_group["teacher"].population, 12);
     let diffs = f.store.check_counters().await.unwrap();
     assert!(diffs.is_empty(), "{diffs:?}");
+    // Rows that bring their own ids (an exported file): a stored id is
+    // named on field `id`, whether the chunk is written or, once the
+    // import is doomed, only checked.
+    let with_id_of = |serial: u32, owner: &(usize, vaxgrid_store::persons::PlacedPerson)| {
+        let mut row = place(serial);
+        row.1.new.id = owner.1.new.id.clone();
+        row
+    };
+    let fields = |errors: Vec<vaxgrid_store::persons::RowError>| {
+        errors
+            .into_iter()
+            .map(|e| (e.row, e.field))
+            .collect::<Vec<_>>()
+    };
+    let mut import = f
+        .store
+        .begin_person_import(10)
+        .await
+        .unwrap()
+        .with_given_ids();
+    let errors = import
+        .add(vec![with_id_of(30, &good[0])], true)
+        .await
+        .unwrap();
+    assert_eq!(fields(errors), vec![(30, "id".to_string())]);
+    let errors = import
+        .add(vec![with_id_of(31, &good[1]), place(32)], false)
+        .await
+        .unwrap();
+    assert_eq!(fields(errors), vec![(31, "id".to_string())]);
+    import.rollback().await.unwrap();
+    assert_eq!(f.store.count_persons().await.unwrap(), 13);
     f.cleanup().await;
 }
 
