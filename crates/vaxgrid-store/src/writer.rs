@@ -198,19 +198,30 @@ async fn apply_with_retry(
 }
 
 /// The writer's rules and batch commit for one caller with many commands at
-/// hand (CSV imports): no queue, the caller chooses the batch.
+/// hand (CSV imports): no queue, the caller chooses the batch. On SQLite the
+/// batches run on a direct connection of its own (as the dose writer's),
+/// on tokio's blocking threads so that the caller's runtime keeps serving.
 pub struct BulkWriter {
     store: Store,
+    /// Moved onto the blocking thread while a batch runs.
+    state: Option<BulkState>,
+    stats: Arc<WriterStats>,
+}
+
+struct BulkState {
     catalog: Catalog,
-    stats: WriterStats,
+    direct: Option<rusqlite::Connection>,
 }
 
 impl BulkWriter {
     pub fn new(store: Store) -> BulkWriter {
         BulkWriter {
             store,
-            catalog: Catalog::default(),
-            stats: WriterStats::default(),
+            state: Some(BulkState {
+                catalog: Catalog::default(),
+                direct: None,
+            }),
+            stats: Arc::new(WriterStats::default()),
         }
     }
 
@@ -218,6 +229,51 @@ impl BulkWriter {
     /// written; the inner results say what happened to each command, and a
     /// refused command changes nothing.
     pub async fn apply(&mut self, cmds: &[WriteCommand]) -> BatchResult {
-        apply_with_retry(&self.store, &mut self.catalog, None, cmds, &self.stats).await
+        let lost = || {
+            StoreError::Unavailable(
+                "the import's writer stopped; nothing of this batch was recorded".into(),
+            )
+        };
+        let mut state = self.state.take().ok_or_else(lost)?;
+        if self.store.backend() == crate::db::Backend::Postgres {
+            let result =
+                apply_with_retry(&self.store, &mut state.catalog, None, cmds, &self.stats).await;
+            self.state = Some(state);
+            return result;
+        }
+        let store = self.store.clone();
+        let stats = self.stats.clone();
+        let cmds = cmds.to_vec();
+        let runtime = tokio::runtime::Handle::current();
+        let (state, result) = tokio::task::spawn_blocking(move || {
+            if state.direct.is_none() {
+                match crate::direct_sqlite::open(&store.url) {
+                    Ok(conn) => state.direct = Some(conn),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the import cannot open its SQLite connection; using the pool")
+                    }
+                }
+            }
+            stats
+                .direct_sqlite
+                .store(state.direct.is_some(), Ordering::Relaxed);
+            let result = runtime.block_on(apply_with_retry(
+                &store,
+                &mut state.catalog,
+                state.direct.as_mut(),
+                &cmds,
+                &stats,
+            ));
+            (state, result)
+        })
+        .await
+        .map_err(|_| lost())?;
+        self.state = Some(state);
+        result
+    }
+
+    /// Whether batches run on a direct SQLite connection (see `WriterStats`).
+    pub fn direct_sqlite(&self) -> bool {
+        self.stats.direct_sqlite.load(Ordering::Relaxed)
     }
 }

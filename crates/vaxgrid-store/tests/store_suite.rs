@@ -18,6 +18,7 @@ on_both_backends!(
     random_workload_counters_equal_recount,
     registry_conflicts_duplicates_and_search,
     group_commit_batches_concurrent_doses,
+    bulk_writer_applies_batches_with_the_writers_rules,
     audit_chain_detects_tampering,
     coverage_report_rolls_up_the_subtree,
     bulk_import_is_all_or_nothing_and_restores_indexes,
@@ -610,6 +611,44 @@ async fn registry_conflicts_duplicates_and_search(backend: &str) {
             ..
         })
     ));
+    f.cleanup().await;
+}
+
+async fn bulk_writer_applies_batches_with_the_writers_rules(backend: &str) {
+    let f = fixture(backend).await;
+    let p = f
+        .store
+        .create_person(person(2, "Hoàng Văn Bình", "0665801", &[]), &system())
+        .await
+        .unwrap()
+        .person;
+    let mut bulk = vaxgrid_store::writer::BulkWriter::new(f.store.clone());
+    let first = dose(&new_id(), &p.id, "AZ", "AZ-1", date!(2021 - 07 - 01));
+    let too_soon = dose(&new_id(), &p.id, "AZ", "AZ-1", date!(2021 - 07 - 10));
+    let results = bulk
+        .apply(&[
+            WriteCommand::Dose(first.clone()),
+            WriteCommand::Dose(too_soon),
+        ])
+        .await
+        .unwrap();
+    assert!(matches!(results[0], Ok(WriteOutcome::Created(_))));
+    assert!(
+        matches!(results[1], Err(StoreError::DoseRule(_))),
+        "the second dose nine days after the first is refused: {:?}",
+        results[1]
+    );
+    assert_eq!(
+        bulk.direct_sqlite(),
+        backend == "sqlite",
+        "on SQLite the bulk writer runs on its direct connection"
+    );
+    // The next batch sees the first one's record.
+    let results = bulk.apply(&[WriteCommand::Dose(first)]).await.unwrap();
+    assert!(matches!(results[0], Ok(WriteOutcome::Existing(_))));
+    assert_eq!(f.store.count_doses().await.unwrap(), 1);
+    let diffs = f.store.check_counters().await.unwrap();
+    assert!(diffs.is_empty(), "{diffs:?}");
     f.cleanup().await;
 }
 
