@@ -14,7 +14,7 @@ use crate::direct_sqlite::BlockingTx;
 use crate::error::StoreError;
 use crate::persons::{
     insert_people_json, insert_person_sqlite, insert_person_sqlite_sql, people_json,
-    population_rows, population_sql, PlacedPerson, RowError,
+    population_sql, PlacedPerson, PopulationDelta, RowError,
 };
 use crate::Store;
 
@@ -41,7 +41,9 @@ const PERSON_SECONDARY_INDEXES: [(&str, &str); 3] = [
 pub struct PersonImport {
     sink: Sink,
     seen: HashMap<(IdType, String), usize>,
-    imported: Vec<(String, String, String, Vec<String>)>,
+    imported: usize,
+    /// What the imported persons add to the population counters.
+    population: PopulationDelta,
     dropped_indexes: bool,
     /// Whether the rows bring their own ids (an exported file), which may
     /// already be taken; generated ids never are.
@@ -90,7 +92,8 @@ impl Store {
         Ok(PersonImport {
             sink,
             seen: HashMap::new(),
-            imported: Vec::new(),
+            imported: 0,
+            population: PopulationDelta::default(),
             dropped_indexes: drop,
             given_ids: false,
         })
@@ -152,16 +155,18 @@ impl PersonImport {
         }));
         if write {
             let mut refused = refused.iter().map(|&(i, _)| i).peekable();
-            for (i, (_, p)) in rows.into_iter().enumerate() {
+            for (i, (_, p)) in rows.iter().enumerate() {
                 if refused.next_if_eq(&i).is_some() {
                     continue;
                 }
-                self.imported.push((
-                    p.province_code,
-                    p.new.home_area,
-                    p.area_path,
-                    p.new.priority_groups,
-                ));
+                self.imported += 1;
+                self.population.add(
+                    &p.province_code,
+                    &p.new.home_area,
+                    &p.area_path,
+                    &p.new.priority_groups,
+                    1,
+                );
             }
         }
         Ok(errors)
@@ -174,18 +179,13 @@ impl PersonImport {
     }
 
     pub fn imported(&self) -> usize {
-        self.imported.len()
+        self.imported
     }
 
     /// Rebuilds dropped indexes, adds the population counts and commits.
     pub async fn commit(self, actor: &str) -> Result<usize, StoreError> {
-        let n = self.imported.len();
-        let population = population_rows(
-            self.imported
-                .iter()
-                .map(|(p, a, path, g)| (p.as_str(), a.as_str(), path.as_str(), g.as_slice())),
-            1,
-        );
+        let n = self.imported;
+        let population = self.population.rows();
         let entry = AuditEntry::new(
             actor,
             "import",

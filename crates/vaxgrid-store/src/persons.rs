@@ -225,20 +225,62 @@ pub(crate) fn population_rows<'a>(
     people: impl Iterator<Item = (&'a str, &'a str, &'a str, &'a [String])>,
     sign: i64,
 ) -> Option<String> {
-    let mut counts: HashMap<(&str, &str, &str, &str), i64> = HashMap::new();
+    let mut delta = PopulationDelta::default();
     for (province, area, path, groups) in people {
+        delta.add(province, area, path, groups, sign);
+    }
+    delta.rows()
+}
+
+/// Population counter changes gathered person by person (a bulk import
+/// keeps one instead of every imported person's places and groups).
+#[derive(Debug, Default)]
+pub(crate) struct PopulationDelta {
+    /// By home area: its province and path, and the change per group.
+    by_area: HashMap<String, (String, String, HashMap<String, i64>)>,
+}
+
+impl PopulationDelta {
+    pub(crate) fn add(
+        &mut self,
+        province: &str,
+        area: &str,
+        path: &str,
+        groups: &[String],
+        sign: i64,
+    ) {
+        if !self.by_area.contains_key(area) {
+            self.by_area.insert(
+                area.to_string(),
+                (province.to_string(), path.to_string(), HashMap::new()),
+            );
+        }
+        let (_, _, by_group) = self.by_area.get_mut(area).expect("inserted above");
         for g in groups.iter().map(String::as_str).chain([ALL_GROUPS]) {
-            *counts.entry((province, area, path, g)).or_default() += sign;
+            match by_group.get_mut(g) {
+                Some(n) => *n += sign,
+                None => {
+                    by_group.insert(g.to_string(), sign);
+                }
+            }
         }
     }
-    let rows: Vec<serde_json::Value> = counts
-        .into_iter()
-        .filter(|(_, n)| *n != 0)
-        .map(|((province, area, path, group), n)| {
-            serde_json::json!([province, area, path, group, n])
-        })
-        .collect();
-    (!rows.is_empty()).then(|| serde_json::Value::Array(rows).to_string())
+
+    /// The changes as the JSON parameter of [`population_sql`]; None when
+    /// nothing changes.
+    pub(crate) fn rows(&self) -> Option<String> {
+        let rows: Vec<serde_json::Value> = self
+            .by_area
+            .iter()
+            .flat_map(|(area, (province, path, by_group))| {
+                by_group
+                    .iter()
+                    .filter(|(_, n)| **n != 0)
+                    .map(move |(group, n)| serde_json::json!([province, area, path, group, n]))
+            })
+            .collect();
+        (!rows.is_empty()).then(|| serde_json::Value::Array(rows).to_string())
+    }
 }
 
 /// Adds the rows of [`population_rows`] (parameter 1) to the counters.
