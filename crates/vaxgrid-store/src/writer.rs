@@ -87,21 +87,7 @@ impl DoseWriter {
                             store
                         }
                     };
-                    // On SQLite the batches run on a direct connection of
-                    // the writer's own (see `batch_tx`).
-                    let direct = match own.backend() {
-                        crate::db::Backend::Sqlite => match crate::direct_sqlite::open(&own.url) {
-                            Ok(conn) => Some(conn),
-                            Err(e) => {
-                                tracing::error!(error = %e, "the dose writer cannot open its SQLite connection; using the pool");
-                                None
-                            }
-                        },
-                        crate::db::Backend::Postgres => None,
-                    };
-                    thread_stats
-                        .direct_sqlite
-                        .store(direct.is_some(), Ordering::Relaxed);
+                    let direct = direct_connection(&own, &thread_stats);
                     run(own.clone(), direct, rx, max_batch, thread_stats).await;
                     own.close().await;
                 });
@@ -172,6 +158,26 @@ async fn run(
             }
         }
     }
+}
+
+/// On SQLite, a direct connection for a writer's batches (see `batch_tx`);
+/// None on PostgreSQL, or (logged) if it cannot be opened, and the batches
+/// then run on the pool. `stats` records which.
+fn direct_connection(store: &Store, stats: &WriterStats) -> Option<rusqlite::Connection> {
+    let direct = match store.backend() {
+        crate::db::Backend::Sqlite => match crate::direct_sqlite::open(&store.url) {
+            Ok(conn) => Some(conn),
+            Err(e) => {
+                tracing::error!(error = %e, "a dose writer cannot open its SQLite connection; using the pool");
+                None
+            }
+        },
+        crate::db::Backend::Postgres => None,
+    };
+    stats
+        .direct_sqlite
+        .store(direct.is_some(), Ordering::Relaxed);
+    direct
 }
 
 type BatchResult = Result<Vec<Result<WriteOutcome, StoreError>>, StoreError>;
@@ -247,16 +253,8 @@ impl BulkWriter {
         let runtime = tokio::runtime::Handle::current();
         let (state, result) = tokio::task::spawn_blocking(move || {
             if state.direct.is_none() {
-                match crate::direct_sqlite::open(&store.url) {
-                    Ok(conn) => state.direct = Some(conn),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "the import cannot open its SQLite connection; using the pool")
-                    }
-                }
+                state.direct = direct_connection(&store, &stats);
             }
-            stats
-                .direct_sqlite
-                .store(state.direct.is_some(), Ordering::Relaxed);
             let result = runtime.block_on(apply_with_retry(
                 &store,
                 &mut state.catalog,
