@@ -6,7 +6,7 @@
 
 use sqlx::{Any, Transaction};
 
-use crate::cells::FromCells;
+use crate::cells::{bind_all, FromCells, Param};
 use crate::direct_sqlite::WriteTx;
 use crate::error::StoreError;
 
@@ -23,17 +23,12 @@ impl BatchTx<'_> {
         binds: &[String],
     ) -> Result<Vec<T>, StoreError> {
         match self {
-            BatchTx::Sqlx(tx) => {
-                let mut q = sqlx::query(sql);
-                for b in binds {
-                    q = q.bind(b);
-                }
-                q.fetch_all(&mut **tx)
-                    .await?
-                    .iter()
-                    .map(T::from_cells)
-                    .collect()
-            }
+            BatchTx::Sqlx(tx) => bind_all(sqlx::query(sql), binds.iter().map(Param::from))
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(T::from_cells)
+                .collect(),
             BatchTx::Sqlite(tx) => {
                 let mut stmt = tx.conn().prepare_cached(sql)?;
                 let mut rows = stmt.query(rusqlite::params_from_iter(binds))?;
@@ -50,11 +45,9 @@ impl BatchTx<'_> {
     pub(crate) async fn execute(&mut self, sql: &str, binds: &[String]) -> Result<(), StoreError> {
         match self {
             BatchTx::Sqlx(tx) => {
-                let mut q = sqlx::query(sql);
-                for b in binds {
-                    q = q.bind(b);
-                }
-                q.execute(&mut **tx).await?;
+                bind_all(sqlx::query(sql), binds.iter().map(Param::from))
+                    .execute(&mut **tx)
+                    .await?;
             }
             BatchTx::Sqlite(tx) => {
                 tx.conn()
@@ -71,21 +64,5 @@ impl BatchTx<'_> {
             BatchTx::Sqlite(tx) => tx.commit()?,
         }
         Ok(())
-    }
-}
-
-/// A JSON scalar as an SQLite value (the counters' rows are built as JSON
-/// arrays for PostgreSQL's `jsonb_array_elements`).
-pub(crate) fn sqlite_value(v: &serde_json::Value) -> rusqlite::types::Value {
-    use rusqlite::types::Value;
-    match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Integer(i64::from(*b)),
-        serde_json::Value::Number(n) => n
-            .as_i64()
-            .map(Value::Integer)
-            .unwrap_or_else(|| Value::Real(n.as_f64().unwrap_or(0.0))),
-        serde_json::Value::String(s) => Value::Text(s.clone()),
-        other => Value::Text(other.to_string()),
     }
 }

@@ -102,6 +102,12 @@ impl rusqlite::ToSql for Param<'_> {
     }
 }
 
+/// Rows of params (`[Param; N]` each) as the JSON parameter of
+/// `db::json_rows`.
+pub(crate) fn rows_json<R: serde::Serialize>(rows: &[R]) -> String {
+    serde_json::to_string(rows).expect("text and numbers serialise")
+}
+
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
 /// Binds `params` in order to an sqlx query.

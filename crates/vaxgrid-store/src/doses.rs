@@ -17,9 +17,9 @@ use vaxgrid_core::product::Product;
 use vaxgrid_core::training::VACCINATION_TOPIC;
 
 use crate::audit::{self, AuditEntry};
-use crate::batch_tx::{sqlite_value, BatchTx};
+use crate::batch_tx::BatchTx;
 use crate::catalog::{product_from_row, PRODUCT_COLUMNS};
-use crate::cells::{Cells, FromCells, Param};
+use crate::cells::{rows_json, Cells, FromCells, Param};
 use crate::db::{in_json, json_rows, params, Backend, Col};
 use crate::direct_sqlite::WriteTx;
 use crate::error::StoreError;
@@ -678,26 +678,34 @@ pub(crate) async fn apply_batch(
     ) {
         tx.execute(&population_sql(store.backend), &[rows]).await?;
     }
-    let coverage_rows: Vec<serde_json::Value> = coverage
+    let coverage_rows: Vec<CounterRow<'_>> = coverage
         .nonzero()
         .map(|(key, v)| {
             let (province, path) = &area_info[&key.area_code];
-            serde_json::json!([
-                province,
-                key.area_code,
-                path,
-                key.product_code,
-                key.priority_group,
-                v.at_least_one,
-                v.completed
-            ])
+            [
+                province.into(),
+                (&key.area_code).into(),
+                path.into(),
+                (&key.product_code).into(),
+                (&key.priority_group).into(),
+                v.at_least_one.into(),
+                v.completed.into(),
+            ]
         })
         .collect();
-    let daily_rows: Vec<serde_json::Value> = daily
+    let daily_rows: Vec<CounterRow<'_>> = daily
         .into_iter()
         .filter(|(_, n)| *n != 0)
         .map(|((province, area, path, product, number, day), n)| {
-            serde_json::json!([province, area, path, product, number, day, n])
+            [
+                province.into(),
+                area.into(),
+                path.into(),
+                product.into(),
+                number.into(),
+                day.into(),
+                n.into(),
+            ]
         })
         .collect();
     write_facts(&mut tx, store.backend, &inserts, coverage_rows, daily_rows).await?;
@@ -1063,12 +1071,15 @@ const DAILY_TYPES: [Col; 7] = [
 /// Writes a batch's dose rows and counter increments. On PostgreSQL the three
 /// statements travel as one (data-modifying CTEs) to save round trips on the
 /// writer's critical path; SQLite runs them in-process, one after another.
+/// A row of [`COVERAGE_UPSERT`] or [`DAILY_UPSERT`]: seven columns each.
+type CounterRow<'a> = [Param<'a>; 7];
+
 async fn write_facts(
     tx: &mut BatchTx<'_>,
     backend: Backend,
     doses: &[DoseRecord],
-    coverage: Vec<serde_json::Value>,
-    daily: Vec<serde_json::Value>,
+    coverage: Vec<CounterRow<'_>>,
+    daily: Vec<CounterRow<'_>>,
 ) -> Result<(), StoreError> {
     let tx = match tx {
         BatchTx::Sqlite(t) => return write_facts_sqlite(t.conn(), doses, &coverage, &daily),
@@ -1086,8 +1097,8 @@ async fn write_facts(
             );
             sqlx::query(&sql)
                 .bind(dose_rows_json(doses))
-                .bind(serde_json::Value::Array(coverage).to_string())
-                .bind(serde_json::Value::Array(daily).to_string())
+                .bind(rows_json(&coverage))
+                .bind(rows_json(&daily))
                 .fetch_one(&mut **tx)
                 .await?;
         }
@@ -1102,7 +1113,7 @@ async fn write_facts(
                 }
                 let sql = template.replace("{rows}", &json_rows(backend, 1, types));
                 sqlx::query(&sql)
-                    .bind(serde_json::Value::Array(rows).to_string())
+                    .bind(rows_json(&rows))
                     .execute(&mut **tx)
                     .await?;
             }
@@ -1116,8 +1127,8 @@ async fn write_facts(
 fn write_facts_sqlite(
     conn: &rusqlite::Connection,
     doses: &[DoseRecord],
-    coverage: &[serde_json::Value],
-    daily: &[serde_json::Value],
+    coverage: &[CounterRow<'_>],
+    daily: &[CounterRow<'_>],
 ) -> Result<(), StoreError> {
     insert_dose_rows_sqlite(conn, doses)?;
     for (template, rows) in [(COVERAGE_UPSERT, coverage), (DAILY_UPSERT, daily)] {
@@ -1125,10 +1136,9 @@ fn write_facts_sqlite(
             continue;
         }
         let mut upsert = conn
-            .prepare_cached(&template.replace("{rows}", "VALUES ($1, $2, $3, $4, $5, $6, $7)"))?;
+            .prepare_cached(&template.replace("{rows}", &format!("VALUES ({})", params(1, 7))))?;
         for row in rows {
-            let cells = row.as_array().map(Vec::as_slice).unwrap_or_default();
-            upsert.execute(rusqlite::params_from_iter(cells.iter().map(sqlite_value)))?;
+            upsert.execute(rusqlite::params_from_iter(row))?;
         }
     }
     Ok(())
@@ -1139,10 +1149,9 @@ pub(crate) fn insert_dose_rows_sqlite(
     conn: &rusqlite::Connection,
     rows: &[DoseRecord],
 ) -> Result<(), StoreError> {
-    let values: Vec<String> = (1..=DOSE_NCOLS).map(|i| format!("${i}")).collect();
     let mut insert = conn.prepare_cached(&format!(
         "INSERT INTO doses ({DOSE_COLUMNS}) VALUES ({})",
-        values.join(", ")
+        params(1, DOSE_NCOLS)
     ))?;
     for r in rows {
         insert.execute(rusqlite::params_from_iter(dose_params(r)))?;
@@ -1151,8 +1160,7 @@ pub(crate) fn insert_dose_rows_sqlite(
 }
 
 fn dose_rows_json(rows: &[DoseRecord]) -> String {
-    let rows: Vec<[Param<'_>; DOSE_NCOLS]> = rows.iter().map(dose_params).collect();
-    serde_json::to_string(&rows).expect("text and numbers serialise")
+    rows_json(&rows.iter().map(dose_params).collect::<Vec<_>>())
 }
 
 /// A dose's row: the values of [`DOSE_COLUMNS`], in order.

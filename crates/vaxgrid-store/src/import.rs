@@ -300,11 +300,14 @@ async fn insert_postgres(
     let candidates: Vec<usize> = (0..rows.len())
         .filter(|i| refused.binary_search(&(*i, true)).is_err())
         .collect();
-    let people: Vec<PlacedPerson> = candidates.iter().map(|&i| rows[i].1.clone()).collect();
-    let inserted = insert_people_json(tx, backend, people_json(&people)).await?;
+    let json = people_json(candidates.iter().map(|&i| &rows[i].1));
+    let inserted = insert_people_json(tx, backend, json).await?;
     if inserted as usize != candidates.len() {
         // Our new ids are the rows that went in; the others collided.
-        let ids: Vec<&str> = people.iter().map(|p| p.new.id.as_str()).collect();
+        let ids: Vec<&str> = candidates
+            .iter()
+            .map(|&i| rows[i].1.new.id.as_str())
+            .collect();
         let kept = taken_person_ids(tx, backend, &ids).await?;
         refused.extend(
             candidates

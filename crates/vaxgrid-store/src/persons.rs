@@ -10,7 +10,7 @@ use vaxgrid_core::identity::{validate_id, IdType, Sex};
 use vaxgrid_core::names::fold_name;
 
 use crate::audit::{self, AuditEntry};
-use crate::cells::{bind_all, Param};
+use crate::cells::{bind_all, rows_json, Param};
 use crate::db::{in_json, json_rows, params, Backend, Col};
 use crate::error::StoreError;
 use crate::model::{Area, NewPerson, Page, Person, PersonCreated};
@@ -325,10 +325,9 @@ pub(crate) fn insert_person_sqlite(
 /// The statement of [`insert_person_sqlite`]: the columns of [`COLUMNS`],
 /// bound in that order.
 pub(crate) fn insert_person_sqlite_sql() -> String {
-    let params: Vec<String> = (1..=NCOLS).map(|i| format!("?{i}")).collect();
     format!(
         "INSERT INTO persons ({COLUMNS}) VALUES ({}) ON CONFLICT DO NOTHING",
-        params.join(", ")
+        params(1, NCOLS)
     )
 }
 
@@ -351,13 +350,17 @@ pub(crate) async fn insert_placed(
 }
 
 /// The JSON parameter that inserts `people` (see `json_rows`).
-pub fn people_json(people: &[PlacedPerson]) -> String {
+pub fn people_json<'a>(people: impl IntoIterator<Item = &'a PlacedPerson>) -> String {
     people_json_at(people, crate::now_micros())
 }
 
-fn people_json_at(people: &[PlacedPerson], now: i64) -> String {
-    let rows: Vec<[Param<'_>; NCOLS]> = people.iter().map(|p| person_params(p, now)).collect();
-    serde_json::to_string(&rows).expect("text and numbers serialise")
+fn people_json_at<'a>(people: impl IntoIterator<Item = &'a PlacedPerson>, now: i64) -> String {
+    rows_json(
+        &people
+            .into_iter()
+            .map(|p| person_params(p, now))
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// Inserts the persons of `json` (from [`people_json`]), skipping those
