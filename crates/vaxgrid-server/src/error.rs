@@ -372,7 +372,10 @@ fn store_problem(e: StoreError, retry_after: &mut bool) -> (StatusCode, Problem)
                 ),
             )
         }
-        StoreError::UnsupportedUrl(_) | StoreError::Database(_) | StoreError::Sqlite(_) => {
+        StoreError::UnsupportedUrl(_)
+        | StoreError::MigrationChanged { .. }
+        | StoreError::Database(_)
+        | StoreError::Sqlite(_) => {
             tracing::error!(error = %e, "internal error");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -166,15 +166,68 @@ pub(crate) async fn connect(
     Ok((pool, backend))
 }
 
-/// Applies the migrations not yet applied, each in its own transaction, and
-/// returns the names of those it applied.
-pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<Vec<String>, StoreError> {
+/// The text a backend runs for `m`.
+fn text_of(m: &Migration, backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => m.sqlite,
+        Backend::Postgres => m.postgres,
+    }
+}
+
+/// SHA-256 (hex) of a migration's text, line endings folded to `\n` so a
+/// checkout with CRLF endings is not taken for an edit.
+pub(crate) fn checksum(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let h = Sha256::digest(text.replace("\r\n", "\n").as_bytes());
+    hex::encode(h)
+}
+
+/// Creates `schema_migrations` on a new database and gives a table made
+/// before checksums were kept its `checksum` column (NULL on the rows it
+/// holds; `migrate` fills them in).
+async fn prepare_table(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
     pool.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL, checksum TEXT)",
     )
     .await?;
+    match backend {
+        Backend::Postgres => {
+            pool.execute("ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS checksum TEXT")
+                .await?;
+        }
+        Backend::Sqlite => {
+            // SQLite has no `ADD COLUMN IF NOT EXISTS`.
+            let (has,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM pragma_table_info('schema_migrations') WHERE name = 'checksum'",
+            )
+            .fetch_one(pool)
+            .await?;
+            if has == 0 {
+                pool.execute("ALTER TABLE schema_migrations ADD COLUMN checksum TEXT")
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Applies the migrations not yet applied, each in its own transaction, and
+/// returns the names of those it applied. Every migration already applied
+/// must still have the text it was applied with (its stored SHA-256): one
+/// edited after release stops the start-up, named. Rows applied before
+/// checksums were kept take the checksum of the text as it is now.
+pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<Vec<String>, StoreError> {
+    migrate_list(pool, backend, MIGRATIONS).await
+}
+
+async fn migrate_list(
+    pool: &AnyPool,
+    backend: Backend,
+    migrations: &[Migration],
+) -> Result<Vec<String>, StoreError> {
+    prepare_table(pool, backend).await?;
     let mut applied = Vec::new();
-    for m in MIGRATIONS {
+    for m in migrations {
         let mut tx = match backend {
             Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => {
@@ -184,29 +237,48 @@ pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<Vec<Stri
                 tx
             }
         };
-        let done: Option<(i64,)> =
-            sqlx::query_as("SELECT version FROM schema_migrations WHERE version = $1")
+        let sql = text_of(m, backend);
+        let sum = checksum(sql);
+        let done: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT checksum FROM schema_migrations WHERE version = $1")
                 .bind(m.version)
                 .fetch_optional(&mut *tx)
                 .await?;
-        if done.is_some() {
-            tx.rollback().await?;
-            continue;
+        match done {
+            Some((Some(stored),)) if stored == sum => {
+                tx.rollback().await?;
+                continue;
+            }
+            Some((Some(stored),)) => {
+                return Err(StoreError::MigrationChanged {
+                    migration: format!("{:04}_{}", m.version, m.name),
+                    stored,
+                    now: sum,
+                });
+            }
+            Some((None,)) => {
+                sqlx::query("UPDATE schema_migrations SET checksum = $1 WHERE version = $2")
+                    .bind(&sum)
+                    .bind(m.version)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                continue;
+            }
+            None => {}
         }
-        let sql = match backend {
-            Backend::Sqlite => m.sqlite,
-            Backend::Postgres => m.postgres,
-        };
         tx.execute(sql).await?;
         sqlx::query(
-            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            "INSERT INTO schema_migrations (version, name, applied_at, checksum) VALUES ($1, $2, $3, $4)",
         )
         .bind(m.version)
         .bind(m.name)
         .bind(crate::now_micros())
+        .bind(&sum)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        tracing::info!(migration = %format!("{:04}_{}", m.version, m.name), "applied migration");
         applied.push(format!("{:04}_{}", m.version, m.name));
     }
     Ok(applied)
@@ -299,5 +371,51 @@ mod tests {
     #[test]
     fn placeholders_are_numbered_across_rows() {
         assert_eq!(value_rows(2, 2), "($1, $2), ($3, $4)");
+    }
+
+    fn one(text: &'static str) -> [Migration; 1] {
+        [Migration {
+            version: 1,
+            name: "first",
+            sqlite: text,
+            postgres: text,
+        }]
+    }
+
+    /// A migration whose text changes after it was applied stops
+    /// `migrate`, named; the released text passes again.
+    async fn an_edited_migration_is_refused(backend: &str) {
+        let scratch = crate::scratch::Scratch::of(backend)
+            .await
+            .unwrap_or_else(|e| panic!("{backend} is required for this test: {e}"));
+        let (pool, be) = connect(&scratch.url, 2).await.unwrap();
+        let released = one("CREATE TABLE checked (x BIGINT)");
+        let applied = migrate_list(&pool, be, &released).await.unwrap();
+        assert_eq!(applied, vec!["0001_first".to_string()]);
+        assert!(migrate_list(&pool, be, &released).await.unwrap().is_empty());
+        let edited = one("CREATE TABLE checked (x BIGINT, y TEXT)");
+        let err = migrate_list(&pool, be, &edited).await.unwrap_err();
+        assert!(
+            matches!(&err, StoreError::MigrationChanged { migration, .. } if migration == "0001_first"),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("0001_first"), "{err}");
+        // Line endings alone are not an edit.
+        let crlf = one("CREATE TABLE checked (x BIGINT)\r\n");
+        let lf = one("CREATE TABLE checked (x BIGINT)\n");
+        assert_eq!(checksum(crlf[0].sqlite), checksum(lf[0].sqlite));
+        assert!(migrate_list(&pool, be, &released).await.unwrap().is_empty());
+        pool.close().await;
+        scratch.cleanup().await;
+    }
+
+    #[tokio::test]
+    async fn an_edited_migration_is_refused_on_sqlite() {
+        an_edited_migration_is_refused("sqlite").await
+    }
+
+    #[tokio::test]
+    async fn an_edited_migration_is_refused_on_postgres() {
+        an_edited_migration_is_refused("postgres").await
     }
 }

@@ -37,6 +37,19 @@ pub enum StoreError {
     WriterStopped,
     #[error("unsupported database URL '{0}': use sqlite://FILE or postgres://USER@HOST/DB")]
     UnsupportedUrl(String),
+    /// A migration already applied to this database has another text now
+    /// (edited after release): the start-up stops rather than run a schema
+    /// nobody can reproduce.
+    #[error(
+        "migration {migration} was edited after it was applied to this database \
+         (stored SHA-256 {stored}, now {now}): restore its released text and add \
+         the change as a new migration"
+    )]
+    MigrationChanged {
+        migration: String,
+        stored: String,
+        now: String,
+    },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     /// From the direct SQLite connection of bulk imports (`direct_sqlite`).

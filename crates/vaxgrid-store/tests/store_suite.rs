@@ -24,6 +24,7 @@ on_both_backends!(
     bulk_import_is_all_or_nothing_and_restores_indexes,
     sessions_expire_and_tokens_narrow_to_held_grants,
     scopes_follow_areas_and_sites_created_later,
+    migrations_keep_and_verify_checksums,
 );
 
 fn dose(id: &str, person: &str, product: &str, lot: &str, on: time::Date) -> DoseRequest {
@@ -1077,5 +1078,52 @@ async fn scopes_follow_areas_and_sites_created_later(backend: &str) {
             }
         );
     }
+    f.cleanup().await;
+}
+
+/// Every applied migration keeps the SHA-256 of its text; a database made
+/// before checksums were kept gets the column and the sums; a stored sum
+/// that no longer matches stops `migrate`, naming the migration.
+async fn migrations_keep_and_verify_checksums(backend: &str) {
+    let f = fixture(backend).await;
+    let pool = f.store.pool();
+    let (missing,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM schema_migrations WHERE checksum IS NULL")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(missing, 0);
+    // A table from before checksums: the column goes, migrate brings it back.
+    sqlx::query("ALTER TABLE schema_migrations DROP COLUMN checksum")
+        .execute(pool)
+        .await
+        .unwrap();
+    assert!(f.store.migrate().await.unwrap().is_empty());
+    let (filled,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM schema_migrations WHERE length(checksum) = 64")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    let (all,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM schema_migrations")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert!(all >= 9);
+    assert_eq!(filled, all);
+    // A released migration whose text differs from what was applied.
+    sqlx::query("UPDATE schema_migrations SET checksum = $1 WHERE version = 4")
+        .bind("0".repeat(64))
+        .execute(pool)
+        .await
+        .unwrap();
+    let err = f.store.migrate().await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::MigrationChanged { migration, .. } if migration == "0004_accounts"),
+        "{err:?}"
+    );
+    let err = vaxgrid_store::Store::open(&f.scratch.url)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("0004_accounts"), "{err}");
     f.cleanup().await;
 }
