@@ -22,42 +22,6 @@ fn shipped(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The RXA segments of the project-written samples are misaligned: an extra
-/// empty field after RXA-9 puts the facility in RXA-12, the lot in RXA-16,
-/// the expiry in RXA-17 and the status in RXA-21 (RXA-22 for Sinopharm and
-/// Sinovac, which have a second extra empty field before it; the historical
-/// record has one field too few, status in RXA-19), whereas the CDC guide — and
-/// the external samples — use RXA-11, 15, 16, 17, 20 and 21. The codec
-/// recovers them with a warning; these replacements give the layout the
-/// guide expects, to check that the recovered reading is the right one.
-const RXA_FIXES: &[(&str, &str)] = &[
-    (
-        "NIP001|||^^^HALONG-CHC||||ABV5678|",
-        "NIP001||^^^HALONG-CHC||||ABV5678|",
-    ),
-    (
-        "NIP001|||^^^CAMPHA-HOSP||||202107B15|20220601|||||CP|A",
-        "NIP001||^^^CAMPHA-HOSP||||202107B15|20220601||||CP|A",
-    ),
-    (
-        "NIP001|||^^^SHANGLI-TOWNSHIP-01||||K202105A|20220101|||||CP|A",
-        "NIP001||^^^SHANGLI-TOWNSHIP-01||||K202105A|20220101||||CP|A",
-    ),
-    (
-        "source unspecified^NIP001||||||||||CP|A",
-        "source unspecified^NIP001|||||||||||CP|A",
-    ),
-];
-
-/// A sample with its RXA laid out as the CDC guide says (see [`RXA_FIXES`]).
-fn realigned(name: &str) -> String {
-    RXA_FIXES
-        .iter()
-        .fold(shipped(name), |text, (wrong, right)| {
-            text.replace(wrong, right)
-        })
-}
-
 const VALID: &[&str] = &[
     "vxu-vn-astrazeneca-dose1.hl7",
     "vxu-vn-sinopharm-dose2.hl7",
@@ -68,16 +32,6 @@ const VALID: &[&str] = &[
     "external/lfh-ri-hib-new.hl7",
 ];
 const INVALID: &[&str] = &["vxu-invalid-date.hl7", "vxu-invalid-no-rxa.hl7"];
-
-/// The project samples whose RXA is shifted, and how (`"extra empty
-/// field"` or `"missing"`, as the warning words it).
-const SHIFTED: &[(&str, &str)] = &[
-    ("vxu-vn-astrazeneca-dose1.hl7", "extra empty field"),
-    ("vxu-vn-sinopharm-dose2.hl7", "another extra empty field"),
-    ("vxu-cn-sinovac.hl7", "another extra empty field"),
-    ("vxu-historical-record.hl7", "missing"),
-    ("vxu-invalid-date.hl7", "extra empty field"),
-];
 
 fn accept(name: &str) -> Vxu {
     parse_vxu(&shipped(name)).unwrap_or_else(|errors| {
@@ -91,84 +45,15 @@ fn only_vaccination(vxu: &Vxu) -> &Vaccination {
     &vxu.vaccinations[0]
 }
 
-fn is_shift_warning(e: &Hl7Error) -> bool {
-    e.segment == "RXA" && e.field == 10 && e.message.contains("shifted")
-}
-
-/// The RXA alignment warning: W, 102 (data type error), located on the
-/// first misplaced RXA position, worded for the sender.
-fn assert_shift_warning(name: &str, problems: &[Hl7Error], how: &str) {
-    let shift: Vec<&Hl7Error> = problems.iter().filter(|e| is_shift_warning(e)).collect();
-    assert_eq!(shift.len(), 1, "{name}: {problems:?}");
-    let w = shift[0];
-    assert_eq!((w.segment.as_str(), w.sequence, w.field), ("RXA", 1, 10));
-    assert_eq!(w.severity, Severity::Warning, "{name}");
-    assert_eq!(w.code, ErrorCode::DataTypeError, "{name}");
-    assert!(w.message.contains(how), "{name}: {}", w.message);
-    if how == "extra empty field" {
-        assert!(!w.message.contains("another"), "{name}: {}", w.message);
-    }
-    assert!(
-        w.message
-            .contains("the sending system should fix its RXA layout"),
-        "{name}: {}",
-        w.message
-    );
-}
-
-fn shift_of(name: &str) -> Option<&'static str> {
-    SHIFTED
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, how)| *how)
-}
-
 #[test]
 fn all_valid_samples_are_accepted_as_shipped() {
     for name in VALID {
         let vxu = accept(name);
-        match shift_of(name) {
-            // The only warning of a project sample is its RXA layout.
-            Some(how) => {
-                assert_eq!(vxu.warnings.len(), 1, "{name}: {:?}", vxu.warnings);
-                assert_shift_warning(name, &vxu.warnings, how);
-            }
-            // No false positive on correctly laid-out messages.
-            None => assert!(vxu.warnings.is_empty(), "{name}: {:?}", vxu.warnings),
-        }
+        // Every sample follows the CDC layout: nothing to warn about.
+        assert!(vxu.warnings.is_empty(), "{name}: {:?}", vxu.warnings);
         assert_eq!(vxu.header.message_code, "VXU", "{name}");
         assert_eq!(vxu.header.trigger_event, "V04", "{name}");
         assert_eq!(vxu.header.version, "2.5.1", "{name}");
-    }
-}
-
-/// The recovered reading of each shifted sample is exactly what the same
-/// sample laid out as the guide says gives, and that one parses with no
-/// warning at all (a correct RXA is never "recovered").
-#[test]
-fn recovered_samples_match_their_realigned_layout() {
-    for (name, _) in SHIFTED {
-        let text = realigned(name);
-        assert_ne!(text, shipped(name), "{name}: no RXA fix applied");
-        match (parse_vxu(&shipped(name)), parse_vxu(&text)) {
-            (Ok(recovered), Ok(correct)) => {
-                assert!(
-                    correct.warnings.is_empty(),
-                    "{name}: {:?}",
-                    correct.warnings
-                );
-                assert_eq!(recovered.vaccinations, correct.vaccinations, "{name}");
-                assert_eq!(recovered.patient, correct.patient, "{name}");
-            }
-            (Err(recovered), Err(correct)) => {
-                assert!(!correct.iter().any(is_shift_warning), "{name}: {correct:?}");
-                let errors: Vec<&Hl7Error> = recovered.iter().filter(|e| e.is_error()).collect();
-                assert_eq!(errors, correct.iter().collect::<Vec<_>>(), "{name}");
-            }
-            (recovered, correct) => {
-                panic!("{name}: shipped {recovered:?} but realigned {correct:?}")
-            }
-        }
     }
 }
 
@@ -235,7 +120,7 @@ fn astrazeneca_dose1() {
     assert_eq!(obx.code.code, "30956-7");
     assert_eq!(obx.value_type, "CE");
     assert_eq!(obx.value, "213");
-    assert_shift_warning("AZ", &vxu.warnings, "extra empty field");
+    assert!(vxu.warnings.is_empty(), "{:?}", vxu.warnings);
 }
 
 #[test]
@@ -266,7 +151,7 @@ fn sinopharm_dose2() {
     assert!(!v.historical);
     assert_eq!(v.completion_status, CompletionStatus::Complete);
     assert_eq!(v.action, "A");
-    assert_shift_warning("sinopharm", &vxu.warnings, "another extra empty field");
+    assert!(vxu.warnings.is_empty(), "{:?}", vxu.warnings);
 }
 
 #[test]
@@ -296,7 +181,7 @@ fn chinese_sinovac() {
     assert_eq!(v.manufacturer, None);
     assert_eq!(v.completion_status, CompletionStatus::Complete);
     assert_eq!(v.action, "A");
-    assert_shift_warning("sinovac", &vxu.warnings, "another extra empty field");
+    assert!(vxu.warnings.is_empty(), "{:?}", vxu.warnings);
 }
 
 #[test]
@@ -317,7 +202,7 @@ fn historical_record() {
     assert_eq!(v.manufacturer, None);
     assert_eq!(v.completion_status, CompletionStatus::Complete);
     assert_eq!(v.action, "A");
-    assert_shift_warning("historical", &vxu.warnings, "missing");
+    assert!(vxu.warnings.is_empty(), "{:?}", vxu.warnings);
 }
 
 #[test]
@@ -446,9 +331,7 @@ fn refuse(name: &str) -> Vec<Hl7Error> {
     }
 }
 
-/// The impossible date is before RXA-10, so the RXA alignment recovery does
-/// not touch it: it stays the one error (the shifted tail is recovered, and
-/// reported as a warning so the sender fixes both at once).
+/// The impossible administration date is the one problem of the message.
 #[test]
 fn invalid_date_names_rxa_3() {
     let problems = refuse("vxu-invalid-date.hl7");
@@ -462,8 +345,7 @@ fn invalid_date_names_rxa_3() {
         e.to_string(),
         "RXA-3: not a valid date/time: 20211345250000"
     );
-    assert_eq!(problems.len(), 2, "{problems:?}");
-    assert_shift_warning("invalid-date", &problems, "extra empty field");
+    assert_eq!(problems.len(), 1, "{problems:?}");
 }
 
 #[test]
@@ -534,16 +416,8 @@ fn ack_of_accepted_messages() {
         let msa = parsed.segment("MSA").unwrap();
         assert_eq!(msa.value(1, 1), "AA", "{name}");
         assert_eq!(msa.value(2, 1), vxu.header.control_id, "{name}");
-        // A shifted RXA is acknowledged AA with a W ERR naming it.
-        let errs: Vec<_> = parsed.segments_named("ERR").collect();
-        assert_eq!(errs.len(), vxu.warnings.len(), "{name}");
-        if shift_of(name).is_some() {
-            let err = errs[0];
-            assert_eq!((err.value(2, 1), err.value(2, 3)), ("RXA", "10"), "{name}");
-            assert_eq!(err.value(3, 1), "102", "{name}");
-            assert_eq!(err.value(4, 1), "W", "{name}");
-            assert!(err.value(8, 1).contains("shifted"), "{name}");
-        }
+        // Nothing to report on a well-formed sample: no ERR at all.
+        assert_eq!(parsed.segments_named("ERR").count(), 0, "{name}");
         let msh = &parsed.segments()[0];
         assert_eq!(msh.value(3, 1), vxu.header.receiving_application, "{name}");
         assert_eq!(msh.value(5, 1), vxu.header.sending_application, "{name}");
@@ -627,7 +501,7 @@ fn all_samples() -> Vec<Vec<u8>> {
     VALID
         .iter()
         .chain(INVALID)
-        .flat_map(|name| [shipped(name).into_bytes(), realigned(name).into_bytes()])
+        .map(|name| shipped(name).into_bytes())
         .collect()
 }
 
