@@ -42,15 +42,18 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if std::str::from_utf8(bytes).is_err() {
         return Err(ApiError::bad_request("body", "the body is not valid UTF-8"));
     }
-    // PostgreSQL text cannot hold NUL; refuse it here for both backends.
+    // PostgreSQL text cannot hold NUL; refuse it here for both backends,
+    // naming the member that holds it.
     if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
-        return Err(ApiError::bad_request(
-            "body",
-            "text must not contain NUL characters (\\u0000)",
-        ));
+        if let Some(path) = serde_json::from_slice(bytes)
+            .ok()
+            .and_then(|v| crate::edge::json_nul_path(&v))
+        {
+            return Err(ApiError::bad_request(path, crate::edge::NUL_MESSAGE));
+        }
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(de).map_err(|err| {
+    let value: T = serde_path_to_error::deserialize(&mut *de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         match inner.classify() {
@@ -78,6 +81,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 ApiError::Invalid(vec![FieldError { field, message }])
             }
         }
+    })?;
+    // One JSON value and nothing after it but white space.
+    de.end().map_err(|e| {
+        ApiError::bad_request("body", format!("unexpected text after the JSON value: {e}"))
     })?;
     Ok(value)
 }
@@ -111,7 +118,9 @@ impl<S: Send + Sync> FromRequest<S> for CsvBody {
                 expected: "text/csv",
             });
         }
-        read_body(req, state, CSV_LIMIT).await.map(CsvBody)
+        let bytes = read_body(req, state, CSV_LIMIT).await?;
+        crate::edge::check_csv(&bytes)?;
+        Ok(CsvBody(bytes))
     }
 }
 

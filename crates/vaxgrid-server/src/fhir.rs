@@ -538,6 +538,16 @@ pub async fn transaction(
             )
         }
     };
+    if let Some(path) = crate::edge::json_nul_path(&parsed) {
+        return outcome(
+            StatusCode::BAD_REQUEST,
+            &[issue(
+                IssueCode::Value,
+                format!("Bundle.{path}"),
+                crate::edge::NUL_MESSAGE,
+            )],
+        );
+    }
     let tx = match parse_transaction(&parsed) {
         Ok(tx) => tx,
         Err(issues) => return outcome(StatusCode::BAD_REQUEST, &issues),

@@ -77,6 +77,14 @@ pub async fn handle_message(
     by: &Actor,
 ) -> (AckCode, String) {
     let context = ack_context(text);
+    if let Some(problem) = nul_problem(text) {
+        let id = uuid::Uuid::now_v7().simple().to_string();
+        let code = AckCode::Reject;
+        return (
+            code,
+            ack(&context, code, &[problem], &id[..20], &now_stamp()),
+        );
+    }
     let problems = match parse_vxu(text) {
         Err(problems) => problems,
         Ok(vxu) => apply(app, &vxu, default_site, by).await,
@@ -87,6 +95,34 @@ pub async fn handle_message(
         code,
         ack(&context, code, &problems, &id[..20], &now_stamp()),
     )
+}
+
+/// The field holding the first NUL character, which no database text can
+/// store: the whole message is rejected (AR) naming that field.
+fn nul_problem(text: &str) -> Option<Hl7Error> {
+    let at = text.find('\0')?;
+    let start = text[..at].rfind(['\r', '\n']).map_or(0, |i| i + 1);
+    let segment: String = text[start..at].chars().take(3).collect();
+    let segment = if segment.len() == 3 {
+        segment
+    } else {
+        "MSH".to_string()
+    };
+    let sequence = text[..start]
+        .split(['\r', '\n'])
+        .filter(|s| s.starts_with(segment.as_str()))
+        .count() as u32
+        + 1;
+    let bars = text[start..at].matches('|').count() as u32;
+    // MSH-1 is the field separator itself, so MSH fields count one more.
+    let field = if segment == "MSH" { bars + 1 } else { bars };
+    Some(Hl7Error::error(
+        &segment,
+        sequence,
+        field,
+        ErrorCode::DataTypeError,
+        crate::edge::NUL_MESSAGE,
+    ))
 }
 
 /// Registers the person and records each vaccination; returns every

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod dose_csv;
+pub mod edge;
 pub mod error;
 pub mod exchange;
 pub mod extract;
@@ -542,6 +543,7 @@ pub fn router(state: AppState) -> Router {
     for def in routes() {
         let guarded = def
             .handler
+            .route_layer(axum::middleware::from_fn(edge::refuse_unstorable))
             .route_layer(axum::middleware::from_fn_with_state(
                 def.policy,
                 auth::enforce,

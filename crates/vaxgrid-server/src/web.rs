@@ -320,6 +320,9 @@ pub async fn login(
     body: axum::body::Bytes,
 ) -> Response {
     use axum::http::{header, HeaderValue, StatusCode};
+    if let Err(e) = crate::edge::check_pairs(&body, "body") {
+        return e.into_response();
+    }
     let Ok(form) = serde_urlencoded::from_bytes::<LoginForm>(&body) else {
         return crate::error::ApiError::bad_request(
             "body",

@@ -51,10 +51,27 @@ pub enum StoreError {
         now: String,
     },
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     /// From the direct SQLite connection of bulk imports (`direct_sqlite`).
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    /// Text the database cannot store (PostgreSQL 22021: a NUL character)
+    /// is the caller's fault, not the server's. The server refuses such text
+    /// at its edge naming the field; this is the net under it.
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            if db.code().as_deref() == Some("22021") {
+                return StoreError::invalid(
+                    "text",
+                    "text must not contain NUL characters (U+0000)",
+                );
+            }
+        }
+        StoreError::Database(e)
+    }
 }
 
 impl StoreError {

@@ -1,0 +1,276 @@
+//! What every request meets at the edge, on SQLite and PostgreSQL: text a
+//! database cannot store (NUL) refused with 400 naming the field on every
+//! channel, JSON with text after the value refused.
+
+mod common;
+
+use common::{dose_body, new_id, on_both_backends, TestApp};
+use serde_json::{json, Value};
+
+on_both_backends!(
+    nul_in_path_or_query_is_a_400_on_every_route,
+    nul_in_bodies_is_a_400_naming_the_field,
+    json_with_text_after_the_value_is_refused,
+);
+
+/// The route's path with `{name}` → `nul_in`'s value as `a%00b`, others `x`.
+fn fill(template: &str, nul_in: Option<&str>) -> String {
+    template
+        .split('/')
+        .map(|segment| match segment.strip_prefix('{') {
+            Some(name) if Some(name.trim_end_matches('}')) == nul_in => "a%00b".to_string(),
+            Some(_) => "x".to_string(),
+            None => segment.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn params(template: &str) -> Vec<&str> {
+    template
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+        .collect()
+}
+
+async fn send(app: &TestApp, method: &axum::http::Method, path: &str) -> (u16, Value) {
+    let url = format!("{}{path}", app.base);
+    let request = match method.as_str() {
+        "GET" => app.client.get(url),
+        "PUT" => app.client.put(url).json(&json!({})),
+        _ => app.client.post(url).json(&json!({})),
+    };
+    let r = request.send().await.expect("send");
+    let status = r.status().as_u16();
+    let text = r.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// Every route of the table, as an administrator: a NUL (or bytes that are
+/// not UTF-8) in each path parameter and in a query parameter is a 400
+/// naming that parameter; never a 500.
+async fn nul_in_path_or_query_is_a_400_on_every_route(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let mut checked = 0;
+    for route in vaxgrid_server::routes() {
+        for name in params(route.path) {
+            let path = fill(route.path, Some(name));
+            let (s, p) = send(&app, &route.method, &path).await;
+            assert_eq!(s, 400, "{} {path}: {p}", route.method);
+            assert_eq!(
+                p["errors"][0]["field"], name,
+                "{} {path}: {p}",
+                route.method
+            );
+            checked += 1;
+        }
+        let base = fill(route.path, None);
+        for (query, field) in [
+            ("probe=a%00b", "probe"),
+            ("probe=%FF%FE", "probe"),
+            ("a%00=1", "query"),
+        ] {
+            let path = format!("{base}?{query}");
+            let (s, p) = send(&app, &route.method, &path).await;
+            assert_eq!(s, 400, "{} {path}: {p}", route.method);
+            assert_eq!(
+                p["errors"][0]["field"], field,
+                "{} {path}: {p}",
+                route.method
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked > 80, "only {checked} routes and parameters checked");
+    // The queries a handler reads, named as such.
+    let (s, p) = app.get("/api/v1/persons?q=ad%00min").await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].clone()),
+        (400, json!("q")),
+        "{p}"
+    );
+    let (s, p) = app.get("/api/v1/persons?id_number=0%00").await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].clone()),
+        (400, json!("id_number")),
+        "{p}"
+    );
+    app.cleanup().await;
+}
+
+async fn nul_in_bodies_is_a_400_naming_the_field(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+
+    // The sign-in form, without credentials, with the form's CSRF cookie.
+    let anonymous = TestApp::client_with(None);
+    let page = anonymous
+        .get(format!("{}/login", app.base))
+        .send()
+        .await
+        .unwrap();
+    let csrf = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("vaxgrid_login_csrf="))
+        .and_then(|c| c.split(';').next())
+        .expect("the sign-in page sets its CSRF cookie")
+        .to_string();
+    let r = anonymous
+        .post(format!("{}/login", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", format!("vaxgrid_login_csrf={csrf}"))
+        .body(format!("username=ad%00min&password=x&csrf_token={csrf}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["errors"][0]["field"], "username", "{p}");
+
+    // JSON members, nested ones by their path.
+    let person = json!({"id_type": "cccd", "id_number": "022080000001", "full_name": "ad\u{0}min",
+                        "birth_date": "1980-05-17", "sex": "male", "home_area": "0665801"});
+    let (s, p) = app.post("/api/v1/persons", &person).await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].clone()),
+        (400, json!("full_name")),
+        "{p}"
+    );
+    let mut grouped = person.clone();
+    grouped["full_name"] = json!("Trần Thị Bích");
+    grouped["priority_groups"] = json!(["frontline", "x\u{0}"]);
+    let (s, p) = app.post("/api/v1/persons", &grouped).await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].clone()),
+        (400, json!("priority_groups[1]")),
+        "{p}"
+    );
+    let (s, p) = app
+        .post(
+            "/api/v1/areas",
+            &json!({"code": "9\u{0}", "level": "province", "name": "X"}),
+        )
+        .await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].clone()),
+        (400, json!("code")),
+        "{p}"
+    );
+
+    // CSV cells: the column and the row.
+    let csv = "id_type,id_number,full_name,birth_date,sex,phone,home_area\n\
+               cccd,022080000002,Lê Văn Tám,1980-05-17,male,0912,0665801\n\
+               cccd,022080000003,Lê Văn Chín,1980-05-17,male,09\0 12,0665801\n";
+    let (s, p) = app
+        .post_raw(
+            "/api/v1/persons/import",
+            "text/csv",
+            csv.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(s, 400, "{p}");
+    assert_eq!(p["errors"][0]["field"], "phone", "{p}");
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("row 2:"),
+        "{p}"
+    );
+    let (s, p) = app
+        .post_raw(
+            "/api/v1/doses/import",
+            "text/csv",
+            format!("id,person_id,product_code\n{},x,A\0Z\n", new_id()).into_bytes(),
+        )
+        .await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].clone()),
+        (400, json!("product_code")),
+        "{p}"
+    );
+    let (_, none) = app.get("/api/v1/persons?id_number=022080000002").await;
+    assert_eq!(none["items"], json!([]), "nothing was written: {none}");
+
+    // HL7 v2: an AR naming segment, occurrence and field (PID-5, the name).
+    let message = "MSH|^~\\&|A|B|VAXGRID|C|20210610143000+0800||VXU^V04^VXU_V04|NUL-1|P|2.5.1\r\
+                   PID|1||022080000004^^^VNM^NI||Nguy\0n^An||19800517|M\r";
+    let (s, ct, ack) = app
+        .post_text("/hl7/v2?site=S1", "application/hl7-v2", message)
+        .await;
+    assert_eq!(s, 400, "{ct} {ack}");
+    assert!(ack.contains("MSA|AR|NUL-1"), "{ack}");
+    assert!(ack.contains("PID^1^5"), "{ack}");
+    assert!(ack.contains("NUL"), "{ack}");
+
+    // FHIR: an OperationOutcome whose expression is the element.
+    let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": "urn:uuid:1", "resource": {"resourceType": "Patient",
+         "name": [{"family": "Nguy\u{0}n", "given": ["An"]}]},
+         "request": {"method": "POST", "url": "Patient"}}]});
+    let (s, ct, text) = app
+        .post_text("/fhir", "application/fhir+json", bundle.to_string())
+        .await;
+    assert_eq!(s, 400, "{text}");
+    assert_eq!(ct, "application/fhir+json");
+    let oo: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        oo["issue"][0]["expression"][0], "Bundle.entry[0].resource.name[0].family",
+        "{oo}"
+    );
+
+    // A header carrying a NUL never reaches a handler: HTTP refuses it.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    socket
+        .write_all(b"GET /api/v1/me HTTP/1.1\r\nhost: x\r\nauthorization: Bearer a\0b\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = vec![0u8; 64];
+    let n = socket.read(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    app.cleanup().await;
+}
+
+async fn json_with_text_after_the_value_is_refused(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let person = app.person(1, "Nguyễn Văn Đức").await;
+    let id = new_id();
+    let body = format!("{} x", dose_body(&id, &person, "2021-07-01"));
+    let (s, p) = app
+        .post_raw("/api/v1/doses", "application/json", body.into_bytes())
+        .await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].clone()),
+        (400, json!("body")),
+        "{p}"
+    );
+    let (s, p) = app
+        .post_raw(
+            "/api/v1/doses",
+            "application/json",
+            format!("{}{{}}", dose_body(&id, &person, "2021-07-01")).into_bytes(),
+        )
+        .await;
+    assert_eq!(s, 400, "{p}");
+    let (s, _) = app.get(&format!("/api/v1/doses/{id}")).await;
+    assert_eq!(s, 404, "no dose was recorded");
+    // White space after the value is fine.
+    let body = format!("{}\n\t ", dose_body(&id, &person, "2021-07-01"));
+    let (s, p) = app
+        .post_raw("/api/v1/doses", "application/json", body.into_bytes())
+        .await;
+    assert_eq!(s, 201, "{p}");
+    app.cleanup().await;
+}
