@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Executor};
+use sqlx::{AnyPool, Executor};
 
 use crate::error::StoreError;
 
@@ -122,11 +122,21 @@ pub(crate) async fn connect(
         }
         _ => url.to_string(),
     };
-    let options: AnyConnectOptions = url
-        .parse::<AnyConnectOptions>()
-        .map_err(|_| StoreError::UnsupportedUrl(url.clone()))?
-        // Bulk loads run long statements by design; warn only past 10 s.
-        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(10));
+    // Several hosts (primary and standbys): connect to the primary and
+    // follow it across a failover (see `hosts`).
+    let hosts = match backend {
+        Backend::Postgres => crate::hosts::split(&url)?,
+        Backend::Sqlite => None,
+    };
+    let first = match &hosts {
+        Some(urls) => crate::hosts::initial(urls).await,
+        None => 0,
+    };
+    let options: AnyConnectOptions = match &hosts {
+        Some(urls) => crate::hosts::options(&urls[first])?,
+        None => crate::hosts::options(&url)?,
+    };
+    let multi_host = hosts.is_some();
     let pool = AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(30))
@@ -146,6 +156,14 @@ pub(crate) async fn connect(
                     // Notices such as "relation already exists, skipping"
                     // (idempotent migrations) are not worth a log line.
                     conn.execute("SET client_min_messages = warning").await?;
+                    // Of several hosts only the primary will do: a
+                    // connection that landed on a standby is refused, and
+                    // the pool retries (by then pointed at the primary).
+                    if multi_host && !crate::hosts::is_primary(conn).await? {
+                        return Err(sqlx::Error::Protocol(
+                            "connected to a standby; looking for the primary".into(),
+                        ));
+                    }
                 }
                 if backend == Backend::Sqlite {
                     // WAL lets readers run beside the writer; synchronous=FULL
@@ -163,6 +181,9 @@ pub(crate) async fn connect(
         })
         .connect_with(options)
         .await?;
+    if let Some(urls) = hosts {
+        crate::hosts::watch(pool.clone(), urls, first);
+    }
     Ok((pool, backend))
 }
 

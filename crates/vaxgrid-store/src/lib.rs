@@ -15,6 +15,7 @@ pub mod doses;
 pub mod error;
 pub mod fhir_extras;
 pub mod histogram;
+mod hosts;
 pub mod import;
 pub mod model;
 pub mod persons;

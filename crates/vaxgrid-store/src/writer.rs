@@ -182,7 +182,30 @@ fn direct_connection(store: &Store, stats: &WriterStats) -> Option<rusqlite::Con
 
 type BatchResult = Result<Vec<Result<WriteOutcome, StoreError>>, StoreError>;
 
-/// Applies a batch, retrying a few times when the database was only busy.
+/// How long the writer keeps retrying a batch whose connection was lost
+/// (a PostgreSQL failover: the primary died, a standby is being promoted).
+const RECONNECT_FOR: Duration = Duration::from_secs(60);
+
+/// Whether `e` says the connection to the database was lost or could not be
+/// had, rather than that the database refused the work.
+fn connection_lost(e: &StoreError) -> bool {
+    matches!(
+        e,
+        StoreError::Database(
+            sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::Tls(_)
+        )
+    )
+}
+
+/// Applies a batch, retrying a few times when the database was only busy,
+/// and for up to `RECONNECT_FOR` when the connection was lost. A batch
+/// whose commit was sent but not acknowledged may or may not have been
+/// committed: the retry reads again what is stored, so its commands are
+/// then answered as existing records (same ids, same bodies) and nothing is
+/// applied twice.
 async fn apply_with_retry(
     store: &Store,
     catalog: &mut Catalog,
@@ -190,9 +213,20 @@ async fn apply_with_retry(
     cmds: &[WriteCommand],
     stats: &WriterStats,
 ) -> BatchResult {
+    let started = std::time::Instant::now();
     let mut attempt = 0u32;
     loop {
         match apply_batch(store, catalog, direct.as_deref_mut(), cmds).await {
+            Err(e)
+                if connection_lost(&e)
+                    && store.backend() == crate::db::Backend::Postgres
+                    && started.elapsed() < RECONNECT_FOR =>
+            {
+                attempt += 1;
+                stats.retries.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(error = %e, attempt, "the dose writer lost its connection; retrying the batch");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
             Err(e) if e.is_transient() && attempt < 5 => {
                 attempt += 1;
                 stats.retries.fetch_add(1, Ordering::Relaxed);
