@@ -184,6 +184,65 @@ pub async fn find_or_register(
     fallback_site: Option<&str>,
     actor: &Actor,
 ) -> Result<Placed, Refusal> {
+    let plan = plan_person(app, p, fallback_site).await?;
+    register(app, plan, actor).await
+}
+
+/// Who an incoming person is, decided without writing anything: someone
+/// already registered, or a new person whose every field was checked.
+#[derive(Debug)]
+pub enum PersonPlan {
+    Existing(Person),
+    New {
+        new: NewPerson,
+        /// Said to the sender (e.g. registered at the site's commune).
+        warnings: Vec<(String, String)>,
+    },
+}
+
+impl PersonPlan {
+    /// The person's id, or the id the new person will get.
+    pub fn id(&self) -> &str {
+        match self {
+            PersonPlan::Existing(p) => &p.id,
+            PersonPlan::New { new, .. } => &new.id,
+        }
+    }
+
+    pub fn birth_date(&self) -> Option<time::Date> {
+        match self {
+            PersonPlan::Existing(p) => vaxgrid_store::parse_date(&p.birth_date),
+            PersonPlan::New { new, .. } => Some(new.birth_date),
+        }
+    }
+}
+
+/// Registers the planned person (nothing to do for an existing one).
+pub async fn register(app: &AppState, plan: PersonPlan, actor: &Actor) -> Result<Placed, Refusal> {
+    match plan {
+        PersonPlan::Existing(person) => Ok(Placed {
+            person,
+            created: false,
+            warnings: Vec::new(),
+        }),
+        PersonPlan::New { new, warnings } => {
+            let created = app.store.create_person(new, actor).await?;
+            Ok(Placed {
+                person: created.person,
+                created: true,
+                warnings,
+            })
+        }
+    }
+}
+
+/// Finds the person by national ID number, or checks everything a
+/// registration needs (see [`find_or_register`]) without writing.
+pub async fn plan_person(
+    app: &AppState,
+    p: &ExternalPerson,
+    fallback_site: Option<&str>,
+) -> Result<PersonPlan, Refusal> {
     let Some((id_type, number)) = p
         .ids
         .iter()
@@ -203,11 +262,7 @@ pub async fn find_or_register(
     };
     let found = app.store.search_persons(&query, None, 5).await?;
     if let Some(person) = found.items.into_iter().find(|x| x.id_type == id_type) {
-        return Ok(Placed {
-            person,
-            created: false,
-            warnings: Vec::new(),
-        });
+        return Ok(PersonPlan::Existing(person));
     }
     let birth_date = p.birth_date.ok_or_else(|| {
         Refusal::field(
@@ -258,29 +313,22 @@ pub async fn find_or_register(
                 .collect::<String>()
         })
         .filter(|ph| !ph.is_empty());
-    let created = app
-        .store
-        .create_person(
-            NewPerson {
-                id: uuid::Uuid::now_v7().to_string(),
-                id_type,
-                id_number: number,
-                full_name: p.full_name.clone(),
-                birth_date,
-                sex,
-                phone,
-                home_area,
-                occupation: None,
-                priority_groups: Vec::new(),
-            },
-            actor,
-        )
-        .await?;
-    Ok(Placed {
-        person: created.person,
-        created: true,
-        warnings,
-    })
+    let new = NewPerson {
+        id: uuid::Uuid::now_v7().to_string(),
+        id_type,
+        id_number: number,
+        full_name: p.full_name.clone(),
+        birth_date,
+        sex,
+        phone,
+        home_area,
+        occupation: None,
+        priority_groups: Vec::new(),
+    };
+    // Every field rule of a registration, checked before anything is written.
+    vaxgrid_store::persons::place_person(new.clone(), &areas, vaxgrid_store::today())
+        .map_err(|(field, message)| Refusal::Field { field, message })?;
+    Ok(PersonPlan::New { new, warnings })
 }
 
 /// The product whose CVX code this is, from the catalogue.

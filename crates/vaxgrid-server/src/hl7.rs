@@ -23,10 +23,13 @@ use vaxgrid_store::model::Actor;
 
 use crate::api::doses::DoseBody;
 use crate::exchange::{
-    dose_id_for, find_or_register, product_for_cvx, ExternalId, ExternalPerson, Refusal,
+    dose_id_for, plan_person, product_for_cvx, register, ExternalId, ExternalPerson, PersonPlan,
+    Refusal,
 };
 use crate::extract::ApiQuery;
 use crate::AppState;
+use vaxgrid_core::dose::{check_new_dose, check_reported_dose, LotFacts, NewDose, ValidDose};
+use vaxgrid_store::StoreError;
 
 /// The media type of ER7-encoded HL7 v2 over HTTP.
 pub const ER7: &str = "x-application/hl7-v2+er7";
@@ -52,6 +55,7 @@ fn rxa_field(field: &str) -> u32 {
         "site_code" => 11,
         "lot_number" | "lot" => 15,
         "dose_number" => 2,
+        "id" => 21,
         _ => 0,
     }
 }
@@ -227,13 +231,53 @@ async fn apply(app: &AppState, vxu: &Vxu, default_site: Option<&str>, by: &Actor
             Err(e) => problems.push(refusal_error(e.into(), "RXA", seq, rxa_field)),
         }
     }
-    if to_record.is_empty() {
+    // All or nothing: a message with any error changes nothing, so every
+    // rule is checked before the first write.
+    if to_record.is_empty() || problems.iter().any(Hl7Error::is_error) {
         return problems;
     }
-    let placed = match find_or_register(app, &person, fallback_site.as_deref(), by).await {
+    // Where a site named for registration comes from: the first RXA-11
+    // (or the default site), else MSH-4.
+    let site_origin = vxu
+        .vaccinations
+        .iter()
+        .position(|v| site_of(v).is_some())
+        .map_or(("MSH", 1, 4), |i| ("RXA", i as u32 + 1, 11));
+    let plan = match plan_person(app, &person, fallback_site.as_deref()).await {
+        Ok(plan) => plan,
+        Err(refusal) => {
+            problems.push(person_error(refusal, site_origin));
+            return problems;
+        }
+    };
+    let keys: Vec<String> = to_record
+        .iter()
+        .map(|(seq, v, _)| {
+            format!(
+                "{}:{}",
+                vxu.header.sending_facility,
+                v.order_id
+                    .clone()
+                    .unwrap_or_else(|| format!("{}#{seq}", vxu.header.control_id))
+            )
+        })
+        .collect();
+    let mut planned = DosePlan::for_person(app, &plan).await;
+    for ((seq, v, product), key) in to_record.iter().zip(&keys) {
+        if let Err(e) = planned
+            .check(app, plan.id(), v, product.as_deref(), key, site_of(v), by)
+            .await
+        {
+            problems.push(refusal_error(e, "RXA", *seq, rxa_field));
+        }
+    }
+    if problems.iter().any(Hl7Error::is_error) {
+        return problems;
+    }
+    let placed = match register(app, plan, by).await {
         Ok(placed) => placed,
         Err(refusal) => {
-            problems.push(refusal_error(refusal, "PID", 1, pid_field));
+            problems.push(person_error(refusal, site_origin));
             return problems;
         }
     };
@@ -246,19 +290,169 @@ async fn apply(app: &AppState, vxu: &Vxu, default_site: Option<&str>, by: &Actor
             message,
         ));
     }
-    for (seq, v, product) in to_record {
-        let key = format!(
-            "{}:{}",
-            vxu.header.sending_facility,
-            v.order_id
-                .clone()
-                .unwrap_or_else(|| format!("{}#{seq}", vxu.header.control_id))
-        );
-        if let Err(e) = record(app, &placed.person.id, v, product, &key, site_of(v), by).await {
+    for ((seq, v, product), key) in to_record.into_iter().zip(&keys) {
+        if let Err(e) = record(app, &placed.person.id, v, product, key, site_of(v), by).await {
             problems.push(refusal_error(e, "RXA", seq, rxa_field));
         }
     }
     problems
+}
+
+/// A refusal of the person: at the PID field at fault, or where the site
+/// used to place them was named (`site_origin`).
+fn person_error(refusal: Refusal, site_origin: (&str, u32, u32)) -> Hl7Error {
+    match refusal {
+        Refusal::Field { field, message } if field == "site_code" => {
+            let (segment, seq, position) = site_origin;
+            Hl7Error::error(
+                segment,
+                seq,
+                position,
+                ErrorCode::TableValueNotFound,
+                format!("{field}: {message}"),
+            )
+        }
+        other => refusal_error(other, "PID", 1, pid_field),
+    }
+}
+
+/// The dose rules of a message's vaccinations, checked in order against
+/// the person's valid history and the doses before them in the message,
+/// before anything is written (the dose writer applies them again).
+struct DosePlan {
+    birth_date: Option<time::Date>,
+    history: Vec<ValidDose>,
+    /// The history could not be read: the writer will tell.
+    unreadable: Option<Refusal>,
+}
+
+impl DosePlan {
+    async fn for_person(app: &AppState, plan: &PersonPlan) -> DosePlan {
+        let mut dose_plan = DosePlan {
+            birth_date: plan.birth_date(),
+            history: Vec::new(),
+            unreadable: None,
+        };
+        if let PersonPlan::Existing(p) = plan {
+            match app.store.history(&p.id).await {
+                Ok(h) => dose_plan.history = vaxgrid_store::doses::valid_doses(&h.records),
+                Err(e) => dose_plan.unreadable = Some(e.into()),
+            }
+        }
+        dose_plan
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn check(
+        &mut self,
+        app: &AppState,
+        person_id: &str,
+        v: &Vaccination,
+        product: Option<&str>,
+        key: &str,
+        site: Option<String>,
+        by: &Actor,
+    ) -> Result<(), Refusal> {
+        if let Some(e) = self.unreadable.take() {
+            return Err(e);
+        }
+        let Some(birth_date) = self.birth_date else {
+            // Unreadable stored birth date: the writer decides.
+            return Ok(());
+        };
+        let id = dose_id_for("hl7", key);
+        let known = app.store.dose(&id).await.is_ok();
+        if v.action.eq_ignore_ascii_case("D") {
+            return if known {
+                Ok(())
+            } else {
+                Err(Refusal::field(
+                    "id",
+                    "RXA-21 D: no record of this order was received",
+                ))
+            };
+        }
+        if known {
+            // Sent before: the writer answers with the record it holds.
+            return Ok(());
+        }
+        let product =
+            product.ok_or_else(|| Refusal::field("product_code", "RXA-5 names no vaccine"))?;
+        let body = dose_body(person_id.to_string(), v, product.to_string(), id, site);
+        let request = crate::api::doses::dose_request(body, by.clone())?;
+        let today = vaxgrid_store::today();
+        let rule = |e: vaxgrid_core::dose::DoseRuleError| Refusal::from(StoreError::from(e));
+        if request.historical {
+            check_reported_dose(&self.history, birth_date, today, request.administered_on)
+                .map_err(rule)?;
+        } else {
+            let site = app.store.site(&request.site_code).await?;
+            if !by.scope.covers_site(&site.code) {
+                return Err(Refusal::field(
+                    "site_code",
+                    format!("{} may not record doses at {}", by.name, site.code),
+                ));
+            }
+            let lot = app.store.lot(product, &request.lot_number).await?;
+            let expiry = vaxgrid_store::parse_date(&lot.expiry).ok_or_else(|| {
+                Refusal::field(
+                    "lot_number",
+                    format!("lot {} has no valid expiry", lot.lot_number),
+                )
+            })?;
+            let products = app.store.product_map().await?;
+            let this = products
+                .get(product)
+                .ok_or_else(|| Refusal::field("product_code", format!("no product {product}")))?;
+            let facts = LotFacts {
+                product_code: lot.product_code.clone(),
+                expiry,
+                status: lot.status,
+            };
+            let new = NewDose {
+                product: this,
+                lot: &facts,
+                date: request.administered_on,
+                dose_number: None,
+                override_reason: None,
+            };
+            check_new_dose(&self.history, birth_date, today, &new, |c| products.get(c))
+                .map_err(rule)?;
+        }
+        let at = self
+            .history
+            .partition_point(|d| d.date <= request.administered_on);
+        self.history.insert(
+            at,
+            ValidDose {
+                product_code: product.to_string(),
+                date: request.administered_on,
+            },
+        );
+        Ok(())
+    }
+}
+
+/// The dose body of a vaccination, as `POST /api/v1/doses` takes it.
+fn dose_body(
+    person_id: String,
+    v: &Vaccination,
+    product: String,
+    id: String,
+    site: Option<String>,
+) -> DoseBody {
+    DoseBody {
+        id,
+        person_id,
+        product_code: product,
+        lot_number: v.lot_number.clone(),
+        site_code: site,
+        administered_on: vaxgrid_store::format_date(v.administered_at.date),
+        dose_number: None,
+        vaccinator: None,
+        override_reason: None,
+        historical: v.historical,
+    }
 }
 
 /// CVX codes of COVID-19 vaccines (CDC CVX table: US and non-US products),
@@ -307,18 +501,7 @@ async fn record(
         product.ok_or_else(|| Refusal::field("product_code", "RXA-5 names no vaccine"))?;
     crate::exchange::record_dose(
         app,
-        DoseBody {
-            id,
-            person_id: person_id.to_string(),
-            product_code: product,
-            lot_number: v.lot_number.clone(),
-            site_code: site,
-            administered_on: vaxgrid_store::format_date(v.administered_at.date),
-            dose_number: None,
-            vaccinator: None,
-            override_reason: None,
-            historical: v.historical,
-        },
+        dose_body(person_id.to_string(), v, product, id, site),
         by,
     )
     .await

@@ -8,6 +8,7 @@ use serde_json::json;
 
 on_both_backends!(
     hl7_samples_are_acknowledged_and_recorded_once,
+    refused_hl7_messages_change_nothing,
     mllp_listener_answers_each_frame,
     fhir_transaction_records_and_reads_back_as_sent,
 );
@@ -409,4 +410,192 @@ async fn fhir_transaction_records_and_reads_back_as_sent(backend: &str) {
         assert_eq!(body["resourceType"], "OperationOutcome", "{path}");
     }
     app.cleanup().await;
+}
+
+/// Rows a message may change: persons, doses, audit entries.
+async fn row_counts(app: &TestApp) -> (i64, i64, u64) {
+    let store = &app.state.store;
+    (
+        store.count_persons().await.unwrap(),
+        store.count_doses().await.unwrap(),
+        store.verify_audit().await.unwrap().0,
+    )
+}
+
+/// A partner's first dose for a person the registry does not know yet.
+fn new_person_message(control: &str) -> String {
+    sample("vxu-vn-astrazeneca-dose1.hl7")
+        .replace("QN-IZ-0001", &format!("{control}-IZ"))
+        .replace("QN-0001", control)
+        .replace("022080000123", "022080000999")
+}
+
+/// The same message with a second RXA group (order `order`, on `date`).
+fn with_second_dose(text: &str, order: &str, date: &str, lot: &str) -> String {
+    let rxa = text
+        .split('\r')
+        .find(|s| s.starts_with("RXA|"))
+        .unwrap()
+        .replace("20210715100000", date)
+        .replace("ABV5678", lot);
+    format!(
+        "{}\rORC|RE||{order}^HALONG-CHC\r{rxa}",
+        text.trim_end_matches('\r')
+    )
+}
+
+/// Every message answered AE or AR changes nothing: not the person, not a
+/// dose of the same message, not the audit log. Each error names its field.
+async fn refused_hl7_messages_change_nothing(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    seed_sample_catalogue(&app).await;
+    let base = new_person_message("P-1");
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "unknown lot",
+            base.replace("ABV5678", "NO-SUCH-LOT"),
+            "RXA^1^15",
+        ),
+        (
+            "no birth date",
+            base.replace("||19800101|M|", "|||M|"),
+            "PID^1^7",
+        ),
+        (
+            "birth date in the future",
+            base.replace("||19800101|M|", "||20990101|M|"),
+            "PID^1^7",
+        ),
+        (
+            "administered in the future",
+            base.replace("20210715100000", "20990715100000"),
+            "RXA^1^3",
+        ),
+        (
+            "administered before birth",
+            base.replace("20210715100000", "19790715100000"),
+            "RXA^1^3",
+        ),
+        (
+            "not a CVX code",
+            base.replace(
+                "210^COVID-19 vaccine, vector-nr, rS-ChAdOx1, PF, 0.5 mL^CVX",
+                "XXX^Unknown^CVX",
+            ),
+            "RXA^1^5",
+        ),
+        // The site places the person (the address names no commune): the
+        // error is where the site was named, not on the patient.
+        (
+            "unknown site",
+            base.replace("|^^^HALONG-CHC|", "|^^^NO-SUCH-SITE|"),
+            "RXA^1^11",
+        ),
+        // The second dose is refused: the first is not recorded either,
+        // and the person is not registered.
+        (
+            "second dose with an unknown lot",
+            with_second_dose(&base, "P-1-IZ2", "20210901100000", "NO-SUCH-LOT"),
+            "RXA^2^15",
+        ),
+        (
+            "second dose too soon after the first",
+            with_second_dose(&base, "P-1-IZ2", "20210720100000", "ABV5678"),
+            "RXA^2^",
+        ),
+    ];
+    let before = row_counts(&app).await;
+    for (what, text, location) in &cases {
+        let (s, _, ack) = app
+            .post_text("/hl7/v2", "x-application/hl7-v2+er7", text.clone())
+            .await;
+        assert_eq!(s, 422, "{what}: {ack}");
+        assert_eq!(segment(&ack, "MSA"), ["MSA|AE|P-1"], "{what}: {ack}");
+        assert!(
+            segment(&ack, "ERR")
+                .iter()
+                .any(|e| e.contains(&format!("|{location}")) && e.contains("|E|")),
+            "{what}: {ack}"
+        );
+        assert_eq!(row_counts(&app).await, before, "{what}: {ack}");
+    }
+    let (_, none) = app.get("/api/v1/persons?id_number=022080000999").await;
+    assert_eq!(none["items"], json!([]));
+
+    // The same message without its fault is taken whole.
+    let good = with_second_dose(&base, "P-1-IZ2", "20210901100000", "ABV5678");
+    let (s, _, ack) = app
+        .post_text("/hl7/v2", "x-application/hl7-v2+er7", good)
+        .await;
+    assert_eq!(s, 200, "{ack}");
+    let after = row_counts(&app).await;
+    assert_eq!((after.0, after.1), (before.0 + 1, before.1 + 2), "{ack}");
+
+    // Property: whatever mix of faults a message has, an AE/AR answer
+    // leaves every row count as it was.
+    use proptest::strategy::{Strategy, ValueTree};
+    let faults: Vec<(&str, &str)> = vec![
+        ("ABV5678", "NO-SUCH-LOT"),
+        ("||19800101|M|", "|||M|"),
+        ("||19800101|M|", "||20990101|M|"),
+        ("20210715100000", "20990715100000"),
+        ("|^^^HALONG-CHC|", "|^^^NO-SUCH-SITE|"),
+        ("^CVX|0.5|", "^XYZ|0.5|"),
+        ("|CP|A", "|XX|A"),
+        ("Nguyễn^Văn Đức", ""),
+        ("|2.5.1|", "|2.3|"),
+    ];
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = (
+        proptest::collection::vec(0..faults.len(), 1..4),
+        any_second_dose(),
+    );
+    let mut seen_refused = 0;
+    for case in 0..24 {
+        let (picked, second) = strategy.new_tree(&mut runner).unwrap().current();
+        let control = format!("PR-{case}");
+        let mut text = sample("vxu-vn-astrazeneca-dose1.hl7")
+            .replace("QN-IZ-0001", &format!("{control}-IZ"))
+            .replace("QN-0001", &control)
+            .replace("022080000123", &format!("0220800{:05}", 100 + case));
+        if let Some((date, lot)) = &second {
+            text = with_second_dose(&text, &format!("{control}-IZ2"), date, lot);
+        }
+        for i in &picked {
+            let (from, to) = faults[*i];
+            text = text.replacen(from, to, 1);
+        }
+        let before = row_counts(&app).await;
+        let (s, _, ack) = app
+            .post_text("/hl7/v2", "x-application/hl7-v2+er7", text)
+            .await;
+        let msa = segment(&ack, "MSA")[0].to_string();
+        if msa.starts_with("MSA|AE|") || msa.starts_with("MSA|AR|") {
+            seen_refused += 1;
+            assert!(s == 422 || s == 400, "{ack}");
+            assert_eq!(
+                row_counts(&app).await,
+                before,
+                "{picked:?} {second:?}: {ack}"
+            );
+        } else {
+            assert_eq!(s, 200, "{ack}");
+        }
+    }
+    assert!(
+        seen_refused > 12,
+        "the faults must be refused: {seen_refused}"
+    );
+    app.cleanup().await;
+}
+
+/// No second dose, or one on a date and lot that may break a rule.
+fn any_second_dose() -> impl proptest::strategy::Strategy<Value = Option<(String, String)>> {
+    use proptest::prelude::*;
+    proptest::option::of((
+        prop::sample::select(vec!["20210720100000", "20210901100000", "20991231"]),
+        prop::sample::select(vec!["ABV5678", "NO-SUCH-LOT"]),
+    ))
+    .prop_map(|o| o.map(|(d, l)| (d.to_string(), l.to_string())))
 }

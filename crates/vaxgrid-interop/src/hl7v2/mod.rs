@@ -22,6 +22,6 @@ pub use error::{ErrorCode, Hl7Error, Severity};
 pub use message::{escape, unescape, Component, Delimiters, Field, Message, Repetition, Segment};
 pub use mllp::{MllpDecoder, MllpError};
 pub use vxu::{
-    parse_vxu, Address, Coded, CompletionStatus, Hl7Patient, MessageHeader, Observation,
-    PatientIdentifier, Vaccination, Vxu,
+    parse_vxu, parse_vxu_on, Address, Coded, CompletionStatus, Hl7Patient, MessageHeader,
+    Observation, PatientIdentifier, Vaccination, Vxu,
 };

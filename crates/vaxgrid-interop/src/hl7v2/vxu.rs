@@ -218,16 +218,28 @@ pub struct Vxu {
     pub warnings: Vec<Hl7Error>,
 }
 
-/// Parses and validates a VXU^V04.
+/// Parses and validates a VXU^V04, with today's (UTC) date as the limit
+/// for dates of birth and of administration (see [`parse_vxu_on`]).
+pub fn parse_vxu(text: &str) -> Result<Vxu, Vec<Hl7Error>> {
+    parse_vxu_on(text, time::OffsetDateTime::now_utc().date())
+}
+
+/// Parses and validates a VXU^V04 received on `today`.
+///
+/// Every rule is applied to every message: the structure, each field's
+/// type and table, a date of birth (required), no date of birth or of
+/// administration after `today` (one day of tolerance: the sender's local
+/// date may be ahead of UTC) and no administration before birth.
 ///
 /// `Err` is returned when at least one problem of severity E was found; the
 /// vector then holds every problem found (errors and warnings, in message
 /// order), so an ACK can report them all. Never panics.
-pub fn parse_vxu(text: &str) -> Result<Vxu, Vec<Hl7Error>> {
+pub fn parse_vxu_on(text: &str, today: Date) -> Result<Vxu, Vec<Hl7Error>> {
     let message = Message::parse(text).map_err(|e| vec![e])?;
     let mut problems = Vec::new();
     let header = read_header(&message, &mut problems);
-    let body = read_body(&message, &mut problems);
+    let latest = today.next_day().unwrap_or(today);
+    let body = read_body(&message, latest, &mut problems);
     let usable = !problems.iter().any(Hl7Error::is_error);
     match (header, body) {
         (Some(header), Some((patient, vaccinations))) if usable => Ok(Vxu {
@@ -410,10 +422,12 @@ fn read_header(message: &Message, problems: &mut Vec<Hl7Error>) -> Option<Messag
 /// Walks the segments after MSH, grouping ORC/RXA/RXR/OBX into vaccinations.
 fn read_body(
     message: &Message,
+    latest: Date,
     problems: &mut Vec<Hl7Error>,
 ) -> Option<(Hl7Patient, Vec<Vaccination>)> {
     let mut patient = None;
     let mut pid_seen = false;
+    let mut birth_date = None;
     let mut vaccinations: Vec<Vaccination> = Vec::new();
     let mut rxa_seen: u32 = 0;
     // The ORC waiting for its RXA.
@@ -450,7 +464,8 @@ fn read_body(
             )),
             "PID" => {
                 pid_seen = true;
-                patient = read_patient(segment, problems);
+                patient = read_patient(segment, latest, problems);
+                birth_date = patient.as_ref().and_then(|p| p.birth_date);
             }
             "ORC" => {
                 if pending_orc.is_some() {
@@ -462,7 +477,11 @@ fn read_body(
             "RXA" => {
                 rxa_seen = rxa_seen.saturating_add(1);
                 let orc = pending_orc.take();
-                match read_vaccination(orc, segment, problems) {
+                let dates = DateLimits {
+                    birth: birth_date,
+                    latest,
+                };
+                match read_vaccination(orc, segment, dates, problems) {
                     Some(v) => {
                         vaccinations.push(v);
                         in_group = true;
@@ -551,7 +570,16 @@ fn printable_id(id: &str) -> String {
     }
 }
 
-fn read_patient(pid: &Segment, problems: &mut Vec<Hl7Error>) -> Option<Hl7Patient> {
+/// What a date of administration must fall between.
+#[derive(Clone, Copy)]
+struct DateLimits {
+    /// The patient's date of birth, when known.
+    birth: Option<Date>,
+    /// The last acceptable date (today, with a day of tolerance).
+    latest: Date,
+}
+
+fn read_patient(pid: &Segment, latest: Date, problems: &mut Vec<Hl7Error>) -> Option<Hl7Patient> {
     let seq = pid.sequence();
     let first_new_problem = problems.len();
 
@@ -615,12 +643,13 @@ fn read_patient(pid: &Segment, problems: &mut Vec<Hl7Error>) -> Option<Hl7Patien
     let raw_birth = pid.value(7, 1);
     let birth_date = parse_date(raw_birth);
     if raw_birth.trim().is_empty() {
-        problems.push(Hl7Error::warning(
+        // A dose registry places each dose by the person's age.
+        problems.push(Hl7Error::error(
             "PID",
             seq,
             7,
             ErrorCode::RequiredFieldMissing,
-            "date of birth is missing",
+            "date of birth is required",
         ));
     } else if birth_date.is_none() {
         problems.push(Hl7Error::error(
@@ -629,6 +658,14 @@ fn read_patient(pid: &Segment, problems: &mut Vec<Hl7Error>) -> Option<Hl7Patien
             7,
             ErrorCode::DataTypeError,
             format!("not a valid date: {}", quote(raw_birth)),
+        ));
+    } else if birth_date.is_some_and(|d| d > latest) {
+        problems.push(Hl7Error::error(
+            "PID",
+            seq,
+            7,
+            ErrorCode::DataTypeError,
+            format!("date of birth {} is in the future", quote(raw_birth)),
         ));
     }
 
@@ -701,6 +738,7 @@ fn read_address(pid: &Segment) -> Option<Address> {
 fn read_vaccination(
     orc: Option<&Segment>,
     rxa: &Segment,
+    dates: DateLimits,
     problems: &mut Vec<Hl7Error>,
 ) -> Option<Vaccination> {
     let seq = rxa.sequence();
@@ -722,6 +760,27 @@ fn read_vaccination(
             ErrorCode::DataTypeError,
             format!("not a valid date/time: {}", quote(raw_time)),
         ));
+    } else if administered_at.is_some_and(|at| at.date > dates.latest) {
+        problems.push(err(
+            3,
+            ErrorCode::DataTypeError,
+            format!(
+                "date of administration {} is in the future",
+                quote(raw_time)
+            ),
+        ));
+    } else if let Some(birth) = dates
+        .birth
+        .filter(|b| administered_at.is_some_and(|at| at.date < *b))
+    {
+        problems.push(err(
+            3,
+            ErrorCode::DataTypeError,
+            format!(
+                "date of administration {} is before the date of birth ({birth})",
+                quote(raw_time)
+            ),
+        ));
     }
 
     let (vaccine_code, vaccine_alternate_code) = match rxa.first(5) {
@@ -739,6 +798,17 @@ fn read_vaccination(
             ErrorCode::RequiredFieldMissing,
             "administered vaccine code (CVX) is required".into(),
         ));
+    }
+    // A CVX code is one to three digits: anything else names no vaccine.
+    for c in std::iter::once(&vaccine_code).chain(vaccine_alternate_code.as_ref()) {
+        let digits = (1..=3).contains(&c.code.len()) && c.code.bytes().all(|b| b.is_ascii_digit());
+        if c.system.eq_ignore_ascii_case("CVX") && !c.code.is_empty() && !digits {
+            problems.push(err(
+                5,
+                ErrorCode::TableValueNotFound,
+                format!("{} is not a CVX code", quote(&c.code)),
+            ));
+        }
     }
 
     let amount = non_empty(rxa.value(6, 1)).filter(|a| a != "999");
@@ -965,7 +1035,7 @@ mod tests {
     #[test]
     fn patient_checks() {
         let cases = [
-            ("PID|1||^^^VNM^NI||Doe^John", 3, "101"),
+            ("PID|1||^^^VNM^NI||Doe^John||19800101", 3, "101"),
             ("PID|1||X||", 5, "101"),
             ("PID|1||X||Doe||19801301", 7, "102"),
         ];
@@ -1019,6 +1089,56 @@ mod tests {
                 "{rxa}: {errors:?}"
             );
         }
+    }
+
+    /// Every date rule applies to every message, whatever else it holds:
+    /// a missing, impossible or future birth date, a future administration
+    /// or one before birth are errors located on their field.
+    #[test]
+    fn date_rules_apply_to_every_message() {
+        let today = date!(2021 - 07 - 20);
+        let check = |pid: &str, rxa: &str| {
+            parse_vxu_on(&msg(&[MSH, pid, rxa]), today)
+                .map(|_| Vec::new())
+                .unwrap_or_else(|e| {
+                    locations(&e)
+                        .into_iter()
+                        .map(|(s, q, f, c)| (s.to_string(), q, f, c))
+                        .collect()
+                })
+        };
+        let at = |s: &str, f: u32, c: &'static str| vec![(s.to_string(), 1, f, c)];
+        assert_eq!(check("PID|1||X^^^^MR||Doe^J||", RXA), at("PID", 7, "101"));
+        assert_eq!(
+            check("PID|1||X^^^^MR||Doe^J||20210230", RXA),
+            at("PID", 7, "102")
+        );
+        assert_eq!(
+            check("PID|1||X^^^^MR||Doe^J||20210901", RXA),
+            at("PID", 7, "102")
+        );
+        // Even with a vaccine outside any catalogue, the dates are checked.
+        let unknown = rxa(&[(5, "48^HIB^CVX"), (3, "20310101")]);
+        assert_eq!(check(PID, &unknown), at("RXA", 3, "102"));
+        let before_birth = rxa(&[(3, "19790101")]);
+        assert_eq!(check(PID, &before_birth), at("RXA", 3, "102"));
+        // The sender's local date may be a day ahead of UTC.
+        assert_eq!(check(PID, &rxa(&[(3, "20210721080000+0700")])), []);
+        assert_eq!(check(PID, &rxa(&[(3, "20210722")])), at("RXA", 3, "102"));
+        assert_eq!(
+            check("PID|1||X||Doe^J||20210721", &rxa(&[(3, "20210721")])),
+            []
+        );
+        // Codes in the CVX system are 1 to 3 digits.
+        assert_eq!(
+            check(PID, &rxa(&[(5, "XXX^Unknown^CVX")])),
+            at("RXA", 5, "103")
+        );
+        assert_eq!(
+            check(PID, &rxa(&[(5, "00006-1101-99^X^NDC^XXX^Y^CVX")])),
+            at("RXA", 5, "103")
+        );
+        assert_eq!(check(PID, &rxa(&[(5, "03^MMR^CVX")])), []);
     }
 
     #[test]
