@@ -1,13 +1,17 @@
-//! Every EU DCC test vector in shared/data/dcc (common and country files):
+//! Every EU DCC test vector in shared/data/dcc (common and country files),
+//! and any other folder of vectors named by `VAXGRID_DCC_VECTORS`:
 //! each step named in EXPECTEDRESULTS that this crate implements must give
 //! the expected result. PICTUREDECODE needs a PNG the data does not include
 //! and is left out, explicitly, below. A disagreement on a step that
 //! upstream's known_issues.csv marks as wrong for that vector is reported,
 //! not failed; a vector the data's README describes outright (NL_006 fails
-//! SCHEMAVALIDATION on its 1815 `dob`) is asserted regardless.
+//! SCHEMAVALIDATION on its 1815 `dob`) is asserted regardless. A vector
+//! that cannot be read, or whose signer certificate is not one, is a
+//! recorded failure of that vector (its VERIFY step fails), never a panic
+//! of the whole test.
 
 use base64::Engine;
-use vaxgrid_interop::dcc::{check, Layer, SignerCertificate, TrustList};
+use vaxgrid_interop::dcc::{check, DccError, Layer, SignerCertificate, TrustList};
 
 fn data_dir() -> std::path::PathBuf {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/dcc");
@@ -19,17 +23,17 @@ fn data_dir() -> std::path::PathBuf {
     dir
 }
 
-fn clock(text: &str) -> i64 {
+fn clock(text: &str) -> Option<i64> {
     // Clocks come with or without a zone and with microseconds.
-    let with_zone =
-        if text.ends_with('Z') || text[10..].contains('+') || text[10..].matches('-').count() > 0 {
-            text.to_string()
-        } else {
-            format!("{text}Z")
-        };
+    let tail = text.get(10..).unwrap_or("");
+    let with_zone = if text.ends_with('Z') || tail.contains('+') || tail.contains('-') {
+        text.to_string()
+    } else {
+        format!("{text}Z")
+    };
     time::OffsetDateTime::parse(&with_zone, &time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|e| panic!("clock {text}: {e}"))
-        .unix_timestamp()
+        .ok()
+        .map(|t| t.unix_timestamp())
 }
 
 const STEPS: [(&str, Layer); 9] = [
@@ -80,19 +84,174 @@ fn is_known_issue(issues: &[(&str, String, String)], name: &str, step: &str) -> 
         .any(|(s, c, t)| *s == step && c == country && (t.is_empty() || t == set))
 }
 
-#[test]
-fn every_vector_gives_the_expected_result_at_every_implemented_step() {
-    let dir = data_dir();
-    let mut files: Vec<_> = ["common", "countries"]
+/// The score of a folder of vectors.
+#[derive(Debug, Default)]
+struct Score {
+    vectors: usize,
+    asserted: usize,
+    schema_asserted: usize,
+    nl_006_checked: bool,
+    /// Steps that gave another result than expected, and unreadable vectors.
+    mismatches: Vec<String>,
+    /// Mismatches upstream's known_issues.csv marks as wrong.
+    tolerated: Vec<String>,
+}
+
+fn vector_files(dirs: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = dirs
         .iter()
-        .flat_map(|sub| {
-            std::fs::read_dir(dir.join(sub))
-                .expect("vector folder")
-                .map(|e| e.unwrap().path())
+        .flat_map(|dir| {
+            std::fs::read_dir(dir)
+                .unwrap_or_else(|e| panic!("vector folder {}: {e}", dir.display()))
+                .filter_map(|e| e.ok().map(|e| e.path()))
         })
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     files.sort();
+    files
+}
+
+/// The signer certificate of a vector, as a trust list; a certificate that
+/// is not one is the vector's VERIFY failure.
+fn trust_of(v: &serde_json::Value) -> (TrustList, Option<DccError>) {
+    let mut trust = TrustList::default();
+    let Some(cert) = v["TESTCTX"]["CERTIFICATE"].as_str() else {
+        return (trust, None);
+    };
+    let der = match base64::engine::general_purpose::STANDARD.decode(cert.trim()) {
+        Ok(der) => der,
+        Err(e) => {
+            let reason = format!("signer certificate is not base64: {e}");
+            return (
+                trust,
+                Some(DccError {
+                    layer: Layer::Verify,
+                    reason,
+                }),
+            );
+        }
+    };
+    match SignerCertificate::from_der(&der) {
+        Ok(c) => {
+            trust.add(c);
+            (trust, None)
+        }
+        Err(e) => (trust, Some(e)),
+    }
+}
+
+fn score(files: &[std::path::PathBuf], issues: &[(&str, String, String)]) -> Score {
+    let mut score = Score::default();
+    for file in files {
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        score.vectors += 1;
+        let v: serde_json::Value = match std::fs::read_to_string(file)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+        {
+            Ok(v) => v,
+            Err(e) => {
+                score
+                    .mismatches
+                    .push(format!("{name}: unreadable vector: {e}"));
+                continue;
+            }
+        };
+        score_vector(&name, &v, issues, &mut score);
+    }
+    score
+}
+
+fn score_vector(
+    name: &str,
+    v: &serde_json::Value,
+    issues: &[(&str, String, String)],
+    score: &mut Score,
+) {
+    let expected = v["EXPECTEDRESULTS"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let Some(prefix) = v["PREFIX"].as_str() else {
+        return;
+    };
+    let (trust, bad_signer) = trust_of(v);
+    let now = v["TESTCTX"]["VALIDATIONCLOCK"]
+        .as_str()
+        .and_then(clock)
+        .unwrap_or(1_620_000_000);
+    let (verified, mut failures) = check(prefix, &trust, now);
+    if let Some(e) = bad_signer {
+        failures.retain(|f| f.layer != Layer::Verify);
+        failures.push(e);
+        failures.sort_by_key(|f| f.layer as u8);
+    }
+    for f in failures
+        .iter()
+        .filter(|f| f.layer == Layer::SchemaValidation)
+    {
+        // The reason names the JSON path of each violation.
+        if !(f.reason.starts_with('/') || f.reason.starts_with("(root): ")) {
+            score.mismatches.push(format!(
+                "{name}: schema reason without a path: {}",
+                f.reason
+            ));
+        }
+        if verified.is_some() {
+            score
+                .mismatches
+                .push(format!("{name}: schema-invalid but verified"));
+        }
+    }
+    if name.starts_with("NL_006") {
+        match failures.iter().find(|f| f.layer == Layer::SchemaValidation) {
+            Some(schema)
+                if schema.reason.starts_with("/dob: '1815-")
+                    && schema.reason.contains("pattern") =>
+            {
+                score.nl_006_checked = true;
+            }
+            other => score.mismatches.push(format!(
+                "{name} must fail SCHEMAVALIDATION on its dob: {other:?}"
+            )),
+        }
+    }
+    // A failure in a layer that the later checks depend on (prefix,
+    // base45, zlib, COSE, CWT structure) fails every later step too.
+    let gate = failures
+        .iter()
+        .filter(|f| f.layer as u8 <= Layer::Decode as u8 || f.reason.starts_with("CWT"))
+        .map(|f| f.layer as u8)
+        .min();
+    for (key, value) in &expected {
+        if NOT_ASSERTED.contains(&key.as_str()) {
+            continue;
+        }
+        let Some((_, layer)) = STEPS.iter().find(|(k, _)| k == key) else {
+            continue;
+        };
+        let failed_here = failures.iter().any(|f| f.layer == *layer);
+        let gated = gate.is_some_and(|g| g < *layer as u8);
+        let passed = !failed_here && !gated;
+        score.asserted += 1;
+        if *layer == Layer::SchemaValidation {
+            score.schema_asserted += 1;
+        }
+        if Some(passed) != value.as_bool() {
+            let line = format!("{name} {key}: expected {value}, got {passed} ({failures:?})");
+            if is_known_issue(issues, name, key) && !name.starts_with("NL_006") {
+                score.tolerated.push(line);
+            } else {
+                score.mismatches.push(line);
+            }
+        }
+    }
+}
+
+#[test]
+fn every_vector_gives_the_expected_result_at_every_implemented_step() {
+    let dir = data_dir();
+    let files = vector_files(&[dir.join("common"), dir.join("countries")]);
     assert!(
         files.len() >= 45,
         "expected the whole vector set, found {}",
@@ -104,104 +263,105 @@ fn every_vector_gives_the_expected_result_at_every_implemented_step() {
             && !is_known_issue(&issues, "BE_5.json", "EXPECTEDSCHEMAVALIDATION"),
         "known_issues.csv is not read as expected: {issues:?}"
     );
-    let mut mismatches = Vec::new();
-    let mut tolerated = Vec::new();
-    let mut asserted = 0;
-    let mut schema_asserted = 0;
-    let mut nl_006_checked = false;
-    for file in &files {
-        let name = file.file_name().unwrap().to_string_lossy().to_string();
-        let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
-        let expected = v["EXPECTEDRESULTS"]
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
-        let Some(prefix) = v["PREFIX"].as_str() else {
-            continue;
-        };
-        let mut trust = TrustList::default();
-        if let Some(cert) = v["TESTCTX"]["CERTIFICATE"].as_str() {
-            let der = base64::engine::general_purpose::STANDARD
-                .decode(cert)
-                .expect("certificate is base64");
-            trust.add(SignerCertificate::from_der(&der).unwrap_or_else(|e| panic!("{name}: {e}")));
-        }
-        let now = v["TESTCTX"]["VALIDATIONCLOCK"]
-            .as_str()
-            .map_or(1_620_000_000, clock);
-        let (verified, failures) = check(prefix, &trust, now);
-        for f in failures
-            .iter()
-            .filter(|f| f.layer == Layer::SchemaValidation)
-        {
-            // The reason names the JSON path of each violation.
-            assert!(
-                f.reason.starts_with('/') || f.reason.starts_with("(root): "),
-                "{name}: {}",
-                f.reason
-            );
-            assert!(verified.is_none(), "{name}: schema-invalid but verified");
-        }
-        if name.starts_with("NL_006") {
-            let schema = failures
-                .iter()
-                .find(|f| f.layer == Layer::SchemaValidation)
-                .unwrap_or_else(|| panic!("{name} must fail SCHEMAVALIDATION: {failures:?}"));
-            assert!(
-                schema.reason.starts_with("/dob: '1815-") && schema.reason.contains("pattern"),
-                "{name}: {}",
-                schema.reason
-            );
-            nl_006_checked = true;
-        }
-        // A failure in a layer that the later checks depend on (prefix,
-        // base45, zlib, COSE, CWT structure) fails every later step too.
-        let gate = failures
-            .iter()
-            .filter(|f| f.layer as u8 <= Layer::Decode as u8 || f.reason.starts_with("CWT"))
-            .map(|f| f.layer as u8)
-            .min();
-        for (key, value) in &expected {
-            if NOT_ASSERTED.contains(&key.as_str()) {
-                continue;
-            }
-            let Some((_, layer)) = STEPS.iter().find(|(k, _)| k == key) else {
-                continue;
-            };
-            let failed_here = failures.iter().any(|f| f.layer == *layer);
-            let gated = gate.is_some_and(|g| g < *layer as u8);
-            let passed = !failed_here && !gated;
-            asserted += 1;
-            if *layer == Layer::SchemaValidation {
-                schema_asserted += 1;
-            }
-            if Some(passed) != value.as_bool() {
-                let line = format!("{name} {key}: expected {value}, got {passed} ({failures:?})");
-                if is_known_issue(&issues, &name, key) && !name.starts_with("NL_006") {
-                    tolerated.push(line);
-                } else {
-                    mismatches.push(line);
-                }
-            }
-        }
-    }
-    if !tolerated.is_empty() {
+    let score = score(&files, &issues);
+    if !score.tolerated.is_empty() {
         eprintln!(
             "known upstream issues (known_issues.csv), not failed:\n{}",
-            tolerated.join("\n")
+            score.tolerated.join("\n")
         );
     }
-    assert!(asserted > 100, "too few steps asserted: {asserted}");
     assert!(
-        schema_asserted >= 13,
-        "too few SCHEMAVALIDATION steps asserted: {schema_asserted}"
+        score.asserted > 100,
+        "too few steps asserted: {}",
+        score.asserted
     );
-    assert!(nl_006_checked, "NL_006 is missing from the vectors");
     assert!(
-        mismatches.is_empty(),
+        score.schema_asserted >= 13,
+        "too few SCHEMAVALIDATION steps asserted: {}",
+        score.schema_asserted
+    );
+    assert!(score.nl_006_checked, "NL_006 is missing from the vectors");
+    assert!(
+        score.mismatches.is_empty(),
         "{} mismatches:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
+        score.mismatches.len(),
+        score.mismatches.join("\n")
+    );
+}
+
+/// Any folder of vectors is scored (`VAXGRID_DCC_VECTORS=DIR`, e.g. a newer
+/// upstream set): the score is printed, and every mismatch fails.
+#[test]
+fn a_folder_named_by_the_environment_is_scored() {
+    let Some(dir) = std::env::var_os("VAXGRID_DCC_VECTORS") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let issues = if dir.join("known_issues.csv").is_file() {
+        known_issues(&dir)
+    } else {
+        known_issues(&data_dir())
+    };
+    let score = score(&vector_files(&[dir]), &issues);
+    eprintln!(
+        "{} vectors, {} steps asserted, {} mismatches, {} known issues",
+        score.vectors,
+        score.asserted,
+        score.mismatches.len(),
+        score.tolerated.len()
+    );
+    assert!(
+        score.mismatches.is_empty(),
+        "{}",
+        score.mismatches.join("\n")
+    );
+}
+
+/// A folder with broken vectors is scored vector by vector: a signer
+/// certificate that is not one fails that vector's VERIFY, an unreadable
+/// file is recorded, and the good vectors beside them still pass.
+#[test]
+fn broken_vectors_are_recorded_failures_not_panics() {
+    let dir = data_dir();
+    let good: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("countries/BE_5.json")).unwrap())
+            .unwrap();
+    let folder = std::env::temp_dir().join(format!("vaxgrid-dcc-vectors-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    let write = |name: &str, v: &serde_json::Value| {
+        std::fs::write(folder.join(name), v.to_string()).unwrap();
+    };
+    write("A_good.json", &good);
+    // Garbage DER and not base64 at all, where VERIFY is expected to pass.
+    let mut garbage = good.clone();
+    garbage["TESTCTX"]["CERTIFICATE"] = "MIIBAAAA".into();
+    write("B_garbage_der.json", &garbage);
+    let mut not_base64 = good.clone();
+    not_base64["TESTCTX"]["CERTIFICATE"] = "%%%".into();
+    write("C_not_base64.json", &not_base64);
+    // The same bad signer where the vector expects VERIFY to fail: a pass.
+    let mut expected_bad = garbage.clone();
+    expected_bad["EXPECTEDRESULTS"] = serde_json::json!({"EXPECTEDVERIFY": false});
+    write("D_expected_bad_signer.json", &expected_bad);
+    std::fs::write(folder.join("E_not_json.json"), "{ not json").unwrap();
+
+    let score = score(&vector_files(std::slice::from_ref(&folder)), &[]);
+    std::fs::remove_dir_all(&folder).unwrap();
+    assert_eq!(score.vectors, 5);
+    let failed: Vec<&str> = score
+        .mismatches
+        .iter()
+        .map(|m| m.split([' ', ':']).next().unwrap())
+        .collect();
+    assert_eq!(
+        failed,
+        ["B_garbage_der.json", "C_not_base64.json", "E_not_json.json"],
+        "{:#?}",
+        score.mismatches
+    );
+    assert!(
+        score.mismatches[0].contains("EXPECTEDVERIFY"),
+        "{}",
+        score.mismatches[0]
     );
 }

@@ -71,25 +71,16 @@ impl SignerCertificate {
             }
             other => return Err(bad(format!("unsupported key algorithm {other}"))),
         };
-        let mut allowed: Option<Vec<DccType>> = None;
+        let mut eku = None;
         for ext in cert.tbs_certificate.extensions.iter().flatten() {
             if ext.extn_id.to_string() == "2.5.29.37" {
-                let eku = ExtendedKeyUsage::from_der(ext.extn_value.as_bytes())
-                    .map_err(|e| bad(format!("bad extended key usage: {e}")))?;
-                let types: Vec<DccType> = eku
-                    .0
-                    .iter()
-                    .filter_map(|oid| {
-                        EKU.iter()
-                            .find(|(o, _)| *o == oid.to_string())
-                            .map(|(_, t)| *t)
-                    })
-                    .collect();
-                if !types.is_empty() {
-                    allowed = Some(types);
-                }
+                eku = Some(
+                    ExtendedKeyUsage::from_der(ext.extn_value.as_bytes())
+                        .map_err(|e| bad(format!("bad extended key usage: {e}")))?,
+                );
             }
         }
+        let allowed = allowed_types(eku.as_ref());
         Ok(SignerCertificate {
             der: der.to_vec(),
             kid: kid_of(der),
@@ -104,6 +95,31 @@ impl SignerCertificate {
             .as_ref()
             .is_none_or(|types| types.contains(&ty))
     }
+}
+
+/// The certificate types a DSC may sign, following the eHN technical
+/// specification (Volume 1, §5 "Certificate governance": "the DSC may
+/// contain extended key usage extensions" with the OIDs for test,
+/// vaccination and recovery issuers; "in case of no key usage extension
+/// … this certificate can be used to validate any type of HCERT"):
+///
+/// - no extended key usage extension: every type (`None`);
+/// - an extension naming one or more DCC OIDs (either arc): those types
+///   only, so a DSC for vaccinations does not sign a test result;
+/// - an extension naming no DCC OID at all (only other purposes, e.g.
+///   document signing): it restricts nothing the DCC defines, so every
+///   type, as without the extension.
+pub(crate) fn allowed_types(eku: Option<&ExtendedKeyUsage>) -> Option<Vec<DccType>> {
+    let types: Vec<DccType> = eku?
+        .0
+        .iter()
+        .filter_map(|oid| {
+            EKU.iter()
+                .find(|(o, _)| *o == oid.to_string())
+                .map(|(_, t)| *t)
+        })
+        .collect();
+    (!types.is_empty()).then_some(types)
 }
 
 /// Signer certificates by kid. Old DSCs stay in the list after a rotation,
@@ -133,5 +149,68 @@ impl TrustList {
 
     pub fn is_empty(&self) -> bool {
         self.by_kid.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eku(oids: &[&str]) -> ExtendedKeyUsage {
+        ExtendedKeyUsage(oids.iter().map(|o| o.parse().unwrap()).collect())
+    }
+
+    fn may_sign(eku: Option<&ExtendedKeyUsage>) -> [bool; 3] {
+        let allowed = allowed_types(eku);
+        [DccType::Vaccination, DccType::Test, DccType::Recovery]
+            .map(|t| allowed.as_ref().is_none_or(|a| a.contains(&t)))
+    }
+
+    const V: &str = "1.3.6.1.4.1.1847.2021.1.2";
+    const T: &str = "1.3.6.1.4.1.1847.2021.1.1";
+    const R: &str = "1.3.6.1.4.1.1847.2021.1.3";
+
+    #[test]
+    fn no_extended_key_usage_signs_every_type() {
+        assert_eq!(may_sign(None), [true, true, true]);
+    }
+
+    #[test]
+    fn one_dcc_oid_signs_that_type_only() {
+        assert_eq!(may_sign(Some(&eku(&[V]))), [true, false, false]);
+        assert_eq!(may_sign(Some(&eku(&[T]))), [false, true, false]);
+        assert_eq!(may_sign(Some(&eku(&[R]))), [false, false, true]);
+    }
+
+    #[test]
+    fn oids_of_other_types_only_do_not_sign_this_type() {
+        // NL_229's case: a vaccination-only DSC (issued under the
+        // 1.3.6.1.4.1.0.1847 arc) may not sign a test.
+        let vaccination_only = eku(&["1.3.6.1.4.1.0.1847.2021.1.2"]);
+        assert_eq!(may_sign(Some(&vaccination_only)), [true, false, false]);
+        assert_eq!(may_sign(Some(&eku(&[T, R]))), [false, true, true]);
+    }
+
+    #[test]
+    fn several_dcc_oids_sign_each_of_them() {
+        assert_eq!(may_sign(Some(&eku(&[V, T, R]))), [true, true, true]);
+        // Other purposes beside DCC OIDs change nothing.
+        let mixed = eku(&["1.3.6.1.5.5.7.3.36", V]);
+        assert_eq!(may_sign(Some(&mixed)), [true, false, false]);
+    }
+
+    #[test]
+    fn an_extension_without_dcc_oids_restricts_nothing() {
+        let document_signing = eku(&["1.3.6.1.5.5.7.3.36"]);
+        assert_eq!(may_sign(Some(&document_signing)), [true, true, true]);
+    }
+
+    #[test]
+    fn issued_signers_sign_vaccinations_only() {
+        let keys = crate::dcc::generate_keys("VN", 1, 1).unwrap();
+        let dsc = SignerCertificate::from_der(&keys.dsc_cert_der).unwrap();
+        assert!(dsc.may_sign(DccType::Vaccination));
+        assert!(!dsc.may_sign(DccType::Test));
+        assert!(!dsc.may_sign(DccType::Recovery));
     }
 }

@@ -86,6 +86,18 @@ struct Claims {
     hcert: Value,
 }
 
+/// A CWT NumericDate (RFC 8392 §2: seconds since the epoch, an integer
+/// or a floating-point number, without tag 1), to whole seconds (a
+/// fraction is dropped).
+fn numeric_date(v: &Value) -> Option<i64> {
+    match v {
+        Value::Integer(i) => i64::try_from(*i).ok(),
+        // i64::MAX is not exact as an f64: stay strictly below 2^63.
+        Value::Float(f) if f.is_finite() && f.abs() < 9.2e18 => Some(f.floor() as i64),
+        _ => None,
+    }
+}
+
 fn claims(payload: &[u8]) -> Result<Claims, DccError> {
     let bad = |m: &str| DccError::new(Layer::Verify, format!("CWT: {m}"));
     let Value::Map(map) =
@@ -96,8 +108,7 @@ fn claims(payload: &[u8]) -> Result<Claims, DccError> {
     let get = |label: i64| super::cose::header(&map, label);
     let time = |label: i64, name: &str| -> Result<i64, DccError> {
         get(label)
-            .and_then(|v| v.as_integer())
-            .and_then(|i| i64::try_from(i).ok())
+            .and_then(numeric_date)
             .ok_or_else(|| bad(&format!("claim {name} is missing or not a number")))
     };
     let hcert = get(-260).ok_or_else(|| bad("claim hcert (-260) is missing"))?;
@@ -225,5 +236,62 @@ pub fn verify(hc1: &str, trust: &TrustList, now_unix: i64) -> Result<Verified, D
     match check(hc1, trust, now_unix) {
         (Some(v), _) => Ok(v),
         (None, mut failures) => Err(failures.remove(0)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload(iat: Value, exp: Value) -> Vec<u8> {
+        let dcc = Value::Map(vec![(
+            Value::Text("ver".into()),
+            Value::Text("1.3.0".into()),
+        )]);
+        let claims = Value::Map(vec![
+            (Value::Integer(1.into()), Value::Text("VN".into())),
+            (Value::Integer(6.into()), iat),
+            (Value::Integer(4.into()), exp),
+            (
+                Value::Integer((-260).into()),
+                Value::Map(vec![(Value::Integer(1.into()), dcc)]),
+            ),
+        ]);
+        let mut out = Vec::new();
+        ciborium::into_writer(&claims, &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn numeric_dates_may_be_cbor_floats() {
+        let c = claims(&payload(
+            Value::Float(1_620_000_000.0),
+            Value::Float(1_651_536_000.75),
+        ))
+        .unwrap();
+        assert_eq!((c.iat, c.exp), (1_620_000_000, 1_651_536_000));
+        let c = claims(&payload(
+            Value::Integer(1_620_000_000.into()),
+            Value::Float(1.7e9),
+        ))
+        .unwrap();
+        assert_eq!((c.iat, c.exp), (1_620_000_000, 1_700_000_000));
+    }
+
+    #[test]
+    fn numeric_dates_that_are_not_numbers_are_refused() {
+        for bad in [
+            Value::Float(f64::NAN),
+            Value::Float(f64::INFINITY),
+            Value::Float(1e30),
+            Value::Text("1620000000".into()),
+            Value::Tag(1, Box::new(Value::Integer(1_620_000_000.into()))),
+        ] {
+            let e = claims(&payload(bad.clone(), Value::Integer(1.into())))
+                .err()
+                .unwrap_or_else(|| panic!("{bad:?} accepted"));
+            assert_eq!(e.layer, Layer::Verify);
+            assert!(e.reason.contains("iat"), "{}", e.reason);
+        }
     }
 }
