@@ -11,6 +11,7 @@ pub mod extract;
 pub mod fhir;
 pub mod hl7;
 pub mod import;
+pub mod observe;
 pub mod reminders;
 pub mod web;
 
@@ -52,22 +53,12 @@ pub struct Dcc {
 }
 
 impl AppState {
-    /// Starts the dose writer for `store`, the background checkpointer and
-    /// the reminders loop (logging sender).
+    /// Starts the dose writer and the booking writer for `store`. The
+    /// background tasks (the SQLite checkpointer, the reminders loop) are
+    /// the binary's to start (`vaxgrid serve`), not the state's.
     pub fn new(store: Store, config: WriterConfig) -> AppState {
         let writer = DoseWriter::spawn(store.clone(), config);
-        let checkpointed = store.clone();
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
-            loop {
-                every.tick().await;
-                if let Err(e) = checkpointed.checkpoint().await {
-                    tracing::warn!(error = %e, "checkpoint failed");
-                }
-            }
-        });
         let bookings = vaxgrid_store::scheduling::BookingWriter::spawn(store.clone());
-        reminders::spawn_loop(store.clone(), std::sync::Arc::new(reminders::LoggingSender));
         AppState {
             store,
             writer,
@@ -550,15 +541,15 @@ pub fn router(state: AppState) -> Router {
             ));
         router = router.route(def.path, guarded);
     }
-    router
+    let router = router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::identify,
         ))
-        .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(extract::BODY_LIMIT));
+    observe::layers(router.with_state(state))
 }
 
 async fn not_found() -> ApiError {

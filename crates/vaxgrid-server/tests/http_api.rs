@@ -15,6 +15,7 @@ on_both_backends!(
     areas_paginate_and_report_coverage,
     certificates_issue_verify_and_refuse,
     doses_csv_rows_are_each_all_or_nothing,
+    every_answer_carries_a_request_id,
 );
 
 async fn dose_lifecycle_over_http(backend: &str) {
@@ -573,4 +574,85 @@ async fn doses_csv_rows_are_each_all_or_nothing(backend: &str) {
     assert_eq!(s, 400, "{p}");
     assert_eq!(p["errors"][0]["field"], "person");
     app.cleanup().await;
+}
+
+/// `x-request-id` is echoed (or made when absent or unfit) and a problem
+/// names it as its `instance`; other bodies are left as they are.
+async fn every_answer_carries_a_request_id(backend: &str) {
+    let app = TestApp::start(backend).await;
+    let missing = format!("{}/api/v1/persons/{}", app.base, new_id());
+    let ask = |id: Option<&str>| {
+        let mut r = app.client.get(&missing);
+        if let Some(id) = id {
+            r = r.header("x-request-id", id);
+        }
+        r.send()
+    };
+    let answer = ask(None).await.unwrap();
+    assert_eq!(answer.status(), 404);
+    let made = answer.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(uuid::Uuid::parse_str(&made).is_ok(), "{made}");
+    let p: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(p["instance"], format!("urn:request:{made}"));
+    assert_eq!(p["status"], 404, "the rest of the problem is kept: {p}");
+    let answer = ask(Some("lb-7f3a.42")).await.unwrap();
+    assert_eq!(answer.headers()["x-request-id"], "lb-7f3a.42");
+    let p: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(p["instance"], "urn:request:lb-7f3a.42");
+    // An id unfit for logs and URNs is replaced, not echoed.
+    let answer = ask(Some("a\"b")).await.unwrap();
+    let made = answer.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(uuid::Uuid::parse_str(&made).is_ok(), "{made}");
+    // A success: the header, and the body untouched.
+    let ok = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(ok.headers().contains_key("x-request-id"));
+    assert_eq!(ok.text().await.unwrap(), "ok");
+    app.cleanup().await;
+}
+
+/// A handler that panics answers 500 problem+json with the request id, and
+/// the server keeps answering. The panicking route exists only here, under
+/// the application's own layers.
+#[tokio::test]
+async fn a_panicking_handler_answers_500_and_the_server_lives() {
+    use axum::routing::get;
+    async fn boom() -> &'static str {
+        panic!("a handler failed under test")
+    }
+    let router = vaxgrid_server::observe::layers(
+        axum::Router::new()
+            .route("/boom", get(boom))
+            .route("/fine", get(|| async { "fine" })),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let client = reqwest::Client::new();
+    for _ in 0..2 {
+        let answer = client
+            .get(format!("{base}/boom"))
+            .header("x-request-id", "panic-1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 500);
+        assert_eq!(answer.headers()["content-type"], "application/problem+json");
+        let p: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(p["type"], "/problems/internal", "{p}");
+        assert_eq!(p["instance"], "urn:request:panic-1");
+        let fine = client.get(format!("{base}/fine")).send().await.unwrap();
+        assert_eq!(fine.status(), 200);
+        assert_eq!(fine.text().await.unwrap(), "fine");
+    }
 }

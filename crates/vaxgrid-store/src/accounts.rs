@@ -138,6 +138,7 @@ impl Store {
         }
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_user(
         &self,
         username: &str,
@@ -197,6 +198,7 @@ impl Store {
             .ok_or_else(|| no_user(username))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn user_by_name(&self, username: &str) -> Result<Option<User>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
@@ -207,6 +209,7 @@ impl Store {
         row.as_ref().map(user_from_row).transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn users(&self) -> Result<Vec<(User, Vec<Grant>)>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {USER_COLUMNS} FROM users ORDER BY username"
@@ -222,6 +225,7 @@ impl Store {
         Ok(out)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn grants_of(&self, user_id: &str) -> Result<Vec<Grant>, StoreError> {
         let rows =
             sqlx::query("SELECT role, scope FROM grants WHERE user_id = $1 ORDER BY role, scope")
@@ -272,6 +276,7 @@ impl Store {
     }
 
     /// Sets a new password hash; the user's sessions end.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_password(
         &self,
         username: &str,
@@ -291,6 +296,7 @@ impl Store {
     }
 
     /// Disables (or enables) a user; a disabled user's sessions and tokens stop working at once.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_disabled(
         &self,
         username: &str,
@@ -330,6 +336,7 @@ impl Store {
     }
 
     /// Adds (`give`) or removes a grant, audited.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_grant(
         &self,
         username: &str,
@@ -374,6 +381,7 @@ impl Store {
     }
 
     /// Starts a web session (its id kept as SHA-256).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_session(
         &self,
         user_id: &str,
@@ -396,6 +404,7 @@ impl Store {
     /// The session's user and CSRF token, if it exists, has been used within
     /// `idle_micros` and began within `absolute_micros`; using it renews the
     /// idle clock. An expired session is removed.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn session(
         &self,
         id_sha256: &str,
@@ -435,6 +444,7 @@ impl Store {
         Ok(self.principal(&user_id, None).await?.map(|p| (p, csrf)))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn end_session(&self, id_sha256: &str) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM sessions WHERE id_sha256 = $1")
@@ -473,6 +483,7 @@ impl Store {
 
     /// Records a machine token (its SHA-256) for a user, acting with
     /// `grants` (all the user's when empty). Returns the token's id.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_token(
         &self,
         username: &str,
@@ -524,6 +535,7 @@ impl Store {
 
     /// Who a token acts for, unless it was revoked or its user disabled.
     /// One query (token, user and grants joined): it runs on every request.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn token_principal(
         &self,
         token_sha256: &str,
@@ -577,6 +589,7 @@ impl Store {
         Ok(Some(Principal { user, grants }))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn revoke_token(&self, id: &str, actor: &str) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
@@ -611,6 +624,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
         let rows = sqlx::query(
             "SELECT t.id, u.username, t.name, t.grants, t.created_at, t.revoked_at FROM api_tokens t \
@@ -634,6 +648,7 @@ impl Store {
     }
 
     /// Until when sign-ins for this user name are locked (Unix micros), if they are.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn login_locked_until(&self, username: &str) -> Result<Option<i64>, StoreError> {
         let row = sqlx::query("SELECT locked_until FROM login_failures WHERE username = $1")
             .bind(username)
@@ -648,6 +663,7 @@ impl Store {
 
     /// Counts a failed sign-in; after `limit` in a row the name is locked
     /// for `lock_micros`. Returns the lock's end when this failure set it.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn login_failed(
         &self,
         username: &str,
@@ -685,6 +701,7 @@ impl Store {
         Ok(locked)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn login_succeeded(&self, username: &str) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM login_failures WHERE username = $1")
@@ -696,6 +713,7 @@ impl Store {
     }
 
     /// Appends an audit entry for something a caller did or read.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         audit::append(&mut tx, self.backend, &[entry]).await?;

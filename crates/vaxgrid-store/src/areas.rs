@@ -27,6 +27,7 @@ fn area_from_row(row: &AnyRow) -> Result<Area, StoreError> {
 }
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn area(&self, code: &str) -> Result<Area, StoreError> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM areas WHERE code = $1"))
             .bind(code)
@@ -42,6 +43,7 @@ impl Store {
 
     /// Children of `parent` (the provinces when `None`), ordered by code,
     /// after the cursor `after`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn area_children(
         &self,
         parent: Option<&str>,
@@ -69,6 +71,7 @@ impl Store {
     }
 
     /// All areas in path order (parents before children).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn all_areas(&self) -> Result<Vec<Area>, StoreError> {
         let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM areas ORDER BY path"))
             .fetch_all(&self.pool)
@@ -76,6 +79,7 @@ impl Store {
         rows.iter().map(area_from_row).collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_area(
         &self,
         new: NewArea,
@@ -87,6 +91,7 @@ impl Store {
 
     /// Creates areas in one transaction, all or nothing. Parents may be
     /// earlier rows of the same call. Errors name the 1-based row.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_areas(
         &self,
         news: Vec<NewArea>,

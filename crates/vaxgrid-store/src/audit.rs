@@ -209,6 +209,7 @@ pub struct BrokenLink {
 impl Store {
     /// Walks the whole chain; `Ok(None)` means intact. Returns also the
     /// number of rows checked.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn verify_audit(&self) -> Result<(u64, Option<BrokenLink>), StoreError> {
         let rows = sqlx::query(
             "SELECT seq, at, actor, address, action, entity, entity_id, details, prev_hash, hash FROM audit_log ORDER BY seq",

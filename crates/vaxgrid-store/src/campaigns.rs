@@ -415,6 +415,7 @@ struct Resolved {
 
 impl Store {
     /// Creates a campaign over an area in the actor's scope.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_campaign(
         &self,
         new: &NewCampaign,
@@ -534,6 +535,7 @@ impl Store {
     }
 
     /// The campaign, if its area and `scope` overlap (else NotFound).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn campaign(&self, id: &str, scope: &Scope) -> Result<Campaign, StoreError> {
         let (campaign, area) = self.load_campaign(id).await?;
         if !overlaps(scope, &area.path) {
@@ -576,6 +578,7 @@ impl Store {
     }
 
     /// Adds a wave to a campaign whose area the actor manages.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn add_wave(
         &self,
         campaign_id: &str,
@@ -810,6 +813,7 @@ impl Store {
     /// coverage percentage of its eligible population; an area below it
     /// the part stored for it (or, before its parent was split, its own
     /// percentage).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn decompose_targets(
         &self,
         campaign_id: &str,
@@ -981,6 +985,7 @@ impl Store {
 
     /// An area's target and its children's, beside what they reached, and
     /// per day: target, first doses given and session capacity.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn targets(
         &self,
         campaign_id: &str,
@@ -1128,6 +1133,7 @@ impl Store {
     }
 
     /// Progress of a wave in an area and each of its children.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn wave_progress(
         &self,
         campaign_id: &str,
@@ -1211,6 +1217,7 @@ impl Store {
     /// groups (any person when it lists none) and at least the campaign's
     /// minimum age on the wave's first day, by id after the cursor `after`,
     /// with their status. Each page read is audited.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn survey_list(
         &self,
         campaign_id: &str,

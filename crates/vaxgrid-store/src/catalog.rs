@@ -72,6 +72,7 @@ fn site_from_row(row: &AnyRow) -> Result<Site, StoreError> {
 }
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn products(&self) -> Result<Vec<Product>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {PRODUCT_COLUMNS} FROM products ORDER BY code"
@@ -82,6 +83,7 @@ impl Store {
     }
 
     /// Products by code.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn product_map(
         &self,
     ) -> Result<std::collections::HashMap<String, Product>, StoreError> {
@@ -93,6 +95,7 @@ impl Store {
             .collect())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn product(&self, code: &str) -> Result<Product, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {PRODUCT_COLUMNS} FROM products WHERE code = $1"
@@ -109,6 +112,7 @@ impl Store {
     }
 
     /// Creates a product; an existing code is a conflict.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_product(
         &self,
         p: &Product,
@@ -164,6 +168,7 @@ impl Store {
     }
 
     /// Seeds the standard products that are not there yet.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn seed_standard_products(&self) -> Result<usize, StoreError> {
         let existing: Vec<String> = self.products().await?.into_iter().map(|p| p.code).collect();
         let mut added = 0;
@@ -176,6 +181,7 @@ impl Store {
         Ok(added)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn lot(&self, product_code: &str, lot_number: &str) -> Result<Lot, StoreError> {
         let row = sqlx::query(
             "SELECT product_code, lot_number, expiry, status, doses FROM lots WHERE product_code = $1 AND lot_number = $2",
@@ -192,6 +198,7 @@ impl Store {
         lot_from_row(&row)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn lots(&self, product_code: Option<&str>) -> Result<Vec<Lot>, StoreError> {
         let rows = sqlx::query(
             "SELECT product_code, lot_number, expiry, status, doses FROM lots \
@@ -203,6 +210,7 @@ impl Store {
         rows.iter().map(lot_from_row).collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_lot(
         &self,
         lot: &Lot,
@@ -263,6 +271,7 @@ impl Store {
         Ok(lot.clone())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn site(&self, code: &str) -> Result<Site, StoreError> {
         let row = sqlx::query("SELECT code, name, kind, area_code, stations, daily_capacity FROM sites WHERE code = $1")
             .bind(code)
@@ -277,6 +286,7 @@ impl Store {
     }
 
     /// Sites in the subtree of `area` (all when `None`), by code, after `after`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn sites(
         &self,
         area: Option<&str>,
@@ -309,6 +319,7 @@ impl Store {
         Ok(Page::from_rows(sites, limit, |s| s.code.clone()))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_site(
         &self,
         site: &Site,

@@ -14,6 +14,7 @@ pub fn uvci_hash(uvci: &str) -> String {
 
 impl Store {
     /// Records an issued certificate.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn record_certificate(
         &self,
         uvci: &str,
@@ -55,6 +56,7 @@ impl Store {
     }
 
     /// Hashes of the certificates whose dose was entered in error.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn revoked_certificate_hashes(&self) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query(
             "SELECT DISTINCT c.uvci_sha256 AS h FROM certificates c JOIN doses d ON d.corrects_id = c.dose_id \
@@ -68,6 +70,7 @@ impl Store {
     }
 
     /// Whether the certificate with this UVCI is revoked.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn certificate_revoked(&self, uvci: &str) -> Result<bool, StoreError> {
         let row = sqlx::query(
             "SELECT COUNT(*) AS n FROM certificates c JOIN doses d ON d.corrects_id = c.dose_id WHERE c.uvci_sha256 = $1",

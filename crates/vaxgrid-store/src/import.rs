@@ -60,6 +60,7 @@ enum Sink {
 
 impl Store {
     /// Starts an import expected to bring about `expected_rows` persons.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn begin_person_import(
         &self,
         expected_rows: usize,
@@ -104,6 +105,7 @@ impl PersonImport {
     /// Checks a chunk against the registry and the rows before it, writes
     /// the good rows (unless `write` is false, once errors make the import
     /// moot) and returns the errors of the chunk.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn add(
         &mut self,
         rows: Vec<(usize, PlacedPerson)>,
@@ -183,6 +185,7 @@ impl PersonImport {
     }
 
     /// Rebuilds dropped indexes, adds the population counts and commits.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn commit(self, actor: &str) -> Result<usize, StoreError> {
         let n = self.imported;
         let population = self.population.rows();
@@ -226,6 +229,7 @@ impl PersonImport {
     }
 
     /// Abandons the import; nothing of it stays (dropped indexes included).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn rollback(self) -> Result<(), StoreError> {
         match self.sink {
             Sink::Sqlite(bulk) => bulk.rollback().await,

@@ -48,6 +48,7 @@ pub struct Store {
 impl Store {
     /// Connects to `url` (`sqlite://FILE` or `postgres://…`); the backend is
     /// chosen here, from the scheme, and nowhere else.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         let max = if db::backend_of(url)? == Backend::Sqlite {
             8
@@ -65,12 +66,14 @@ impl Store {
     }
 
     /// Connects and applies pending migrations.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         let store = Store::connect(url).await?;
         store.migrate().await?;
         Ok(store)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn migrate(&self) -> Result<Vec<String>, StoreError> {
         db::migrate(&self.pool, self.backend).await
     }
@@ -81,6 +84,7 @@ impl Store {
 
     /// A second handle on the same database with its own small pool, for a
     /// task that runs on another runtime (the dose writer's thread).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn reconnect(&self, max_connections: u32) -> Result<Store, StoreError> {
         let (pool, backend) = db::connect(&self.url, max_connections).await?;
         Ok(Store {
@@ -111,6 +115,7 @@ impl Store {
     /// Copies committed pages from SQLite's write-ahead log into the
     /// database file without blocking readers or the writer (PASSIVE). The
     /// server calls it every second; a no-op on PostgreSQL.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn checkpoint(&self) -> Result<(), StoreError> {
         if self.backend == Backend::Sqlite {
             sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
@@ -121,11 +126,13 @@ impl Store {
     }
 
     /// Refreshes the planner statistics (after bulk loads).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn analyze(&self) -> Result<(), StoreError> {
         sqlx::query("ANALYZE").execute(&self.pool).await?;
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn close(&self) {
         self.pool.close().await;
     }

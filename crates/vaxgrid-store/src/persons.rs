@@ -383,6 +383,7 @@ pub(crate) async fn insert_people_json(
 }
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn area_map(&self) -> Result<HashMap<String, Area>, StoreError> {
         Ok(self
             .all_areas()
@@ -392,6 +393,7 @@ impl Store {
             .collect())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn person(&self, id: &str) -> Result<Person, StoreError> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM persons WHERE id = $1"))
             .bind(id)
@@ -407,6 +409,7 @@ impl Store {
 
     /// The person, if `actor`'s scope covers them (else NotFound, as if
     /// absent); the read is audited.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn read_person(
         &self,
         id: &str,
@@ -425,6 +428,7 @@ impl Store {
     }
 
     /// The person, if `scope` covers them (else NotFound, as if absent).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn person_in(
         &self,
         id: &str,
@@ -451,6 +455,7 @@ impl Store {
 
     /// Persons (not merged away) with the same folded name, birth date and
     /// commune as `p`, other than `p`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn possible_duplicates(&self, p: &Person) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query(
             "SELECT id FROM persons WHERE folded_name = $1 AND birth_date = $2 AND commune_code = $3 \
@@ -484,6 +489,7 @@ impl Store {
     /// Registers one person. The same ID number twice is a conflict pointing
     /// at the existing record; a same-name, same-birth-date, same-commune
     /// person is accepted and reported as a possible duplicate.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_person(
         &self,
         new: NewPerson,
@@ -572,6 +578,7 @@ impl Store {
 
     /// Checks a whole batch of new persons without writing: field rules, home
     /// areas, ID numbers repeated inside the batch or already registered.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn check_people(
         &self,
         rows: Vec<NewPerson>,
@@ -637,6 +644,7 @@ impl Store {
 
     /// Inserts checked persons in one transaction with their population
     /// counts; `progress` is called with the number inserted so far.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn insert_people(
         &self,
         people: &[PlacedPerson],
@@ -684,6 +692,7 @@ impl Store {
     /// Finds persons by ID number, phone, name (with or without diacritics;
     /// matches the start of the name or of any word in it) and/or home area
     /// subtree, ordered by id, after the cursor `after`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn search_persons(
         &self,
         q: &PersonQuery,
@@ -752,6 +761,7 @@ impl Store {
     }
 
     /// Number of persons (merged ones excluded).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn count_persons(&self) -> Result<i64, StoreError> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM persons WHERE merged_into IS NULL")
             .fetch_one(&self.pool)
@@ -761,6 +771,7 @@ impl Store {
 
     /// The next `limit` persons by id after `after` (merged ones included:
     /// their doses still name them), for exports.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn persons_after(
         &self,
         after: Option<&str>,
@@ -777,6 +788,7 @@ impl Store {
     }
 
     /// Ids of persons in order, for tools that walk the registry.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn person_ids(
         &self,
         after: Option<&str>,

@@ -126,6 +126,7 @@ fn json_list<S: AsRef<str>>(keys: impl IntoIterator<Item = S>) -> String {
 impl Store {
     /// Adds to the outbox the reminders due on `today` that it does not hold
     /// yet; returns how many it added. Safe to run again and concurrently.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn generate_reminders(&self, today: Date) -> Result<usize, StoreError> {
         let mut new = self.due_dose_reminders(today).await?;
         new.extend(self.missed_appointment_reminders(today).await?);
@@ -426,6 +427,7 @@ impl Store {
     }
 
     /// Pending messages whose time to be tried has come, oldest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn pending_reminders(
         &self,
         now: i64,
@@ -446,6 +448,7 @@ impl Store {
     /// caller got it, false if another sender took it or it changed since
     /// it was read. A message whose sender stops before marking it becomes
     /// pending again when the lease ends.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn claim_reminder(&self, r: &Reminder, until: i64) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE outbox SET next_attempt_at = $3 \
@@ -462,6 +465,7 @@ impl Store {
 
     /// Records that the message was delivered to the gateway. False if it
     /// was not pending (already sent or given up).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn mark_sent(&self, id: &str) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = $2 \
@@ -476,6 +480,7 @@ impl Store {
 
     /// Records a failed try: to be tried again at `next_attempt_at`
     /// (microseconds), or, with `None`, given up (`failed`).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn mark_failed(
         &self,
         id: &str,
@@ -506,6 +511,7 @@ impl Store {
 
     /// The messages of a person (and of the records merged into them),
     /// oldest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn outbox(&self, person_id: &str) -> Result<Vec<Reminder>, StoreError> {
         let person = self.person(person_id).await?;
         let root = person.merged_into.unwrap_or(person.id);

@@ -56,6 +56,7 @@ impl Store {
     /// Coverage of an area and of each of its children.
     /// The coverage report of an area `scope` covers whole (else NotFound:
     /// a district's planner sees no province totals and no other district).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn coverage_in(
         &self,
         area_code: &str,
@@ -72,6 +73,7 @@ impl Store {
         self.coverage(area_code).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn coverage(&self, area_code: &str) -> Result<CoverageReport, StoreError> {
         let area = self.area(area_code).await?;
         let children = self
@@ -180,6 +182,7 @@ impl Store {
     }
 
     /// Doses per day in an area subtree (from the daily counters).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn daily_doses(
         &self,
         area_code: &str,
@@ -203,6 +206,7 @@ impl Store {
     }
 
     /// Recomputes every counter from persons and doses.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn recount(&self) -> Result<Counters, StoreError> {
         let people = sqlx::query(
             "SELECT id, province_code, home_area, area_path, priority_groups, merged_into FROM persons",
@@ -234,6 +238,7 @@ impl Store {
     /// them had they been read from the store; the products and the area
     /// tree come from the store. A bulk load that holds its rows in memory
     /// (the demo) counts them here instead of reading them back.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn tally(
         &self,
         people: Vec<CountedPerson>,
@@ -260,6 +265,7 @@ impl Store {
     }
 
     /// The counters as stored (zero rows left out).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn stored_counters(&self) -> Result<Counters, StoreError> {
         let mut c = Counters::default();
         for r in sqlx::query("SELECT province_code, area_code, area_path, product_code, priority_group, at_least_one, completed FROM coverage_counters")
@@ -302,6 +308,7 @@ impl Store {
     }
 
     /// Differences between stored counters and a recount; empty when they agree.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn check_counters(&self) -> Result<Vec<String>, StoreError> {
         let stored = self.stored_counters().await?;
         let fresh = self.recount().await?;
@@ -309,12 +316,14 @@ impl Store {
     }
 
     /// Replaces every counter by a recount (after bulk loads).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn rebuild_counters(&self) -> Result<(), StoreError> {
         let fresh = self.recount().await?;
         self.replace_counters(&fresh).await
     }
 
     /// Replaces every counter by `fresh`, in one transaction.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn replace_counters(&self, fresh: &Counters) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         for t in [

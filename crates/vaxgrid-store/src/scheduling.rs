@@ -105,6 +105,7 @@ impl Store {
     /// Opens a session and its slots. The site must be in the caller's
     /// areas; the session may not be in the past nor overlap another of the
     /// same site that day.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn open_session(
         &self,
         new: &NewSession,
@@ -213,6 +214,7 @@ impl Store {
         Ok((session, slots))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn vaccination_session(&self, id: &str) -> Result<Session, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {SESSION_COLUMNS} FROM vaccination_sessions WHERE id = $1"
@@ -228,6 +230,7 @@ impl Store {
         session_from_row(&row)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn slots_of(&self, session_id: &str) -> Result<Vec<Slot>, StoreError> {
         let rows = sqlx::query(
             "SELECT session_id, starts_at, capacity, booked FROM slots WHERE session_id = $1 ORDER BY starts_at",
@@ -241,6 +244,7 @@ impl Store {
     /// Slots of a site with room from `from` on (a day `YYYY-MM-DD` or a
     /// slot's `YYYY-MM-DDTHH:MM`, which sort together): where to book a
     /// next dose, or what to offer when a slot is full.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn free_slots_at_site(
         &self,
         site_code: &str,
@@ -263,6 +267,7 @@ impl Store {
 
     /// Slots of the same site as `session_id` with room, from `starts_at`
     /// on: what to offer when a slot is full.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn free_slots_near(
         &self,
         session_id: &str,
@@ -273,6 +278,7 @@ impl Store {
         self.free_slots_at_site(&site, starts_at, n).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn appointment(&self, id: &str) -> Result<Appointment, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE id = $1"
@@ -290,6 +296,7 @@ impl Store {
 
     /// Ends a booked appointment as `cancelled` (its place is freed) or
     /// `no_show` (the place was held and lost).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn end_appointment(
         &self,
         id: &str,
@@ -349,6 +356,7 @@ impl Store {
 impl Store {
     /// Replaces a site's functional zones (checked by
     /// `vaxgrid_core::site::validate_zones`); the site must be in scope.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_site_zones(
         &self,
         site_code: &str,
@@ -412,6 +420,7 @@ impl Store {
     }
 
     /// A site's zones in order: (kind, name, places).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn site_zones(
         &self,
         site_code: &str,
@@ -504,6 +513,7 @@ impl BookingWriter {
         BookingWriter { tx }
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn submit(&self, req: BookRequest) -> Result<BookOutcome, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.tx

@@ -134,6 +134,7 @@ pub(crate) const CERTIFICATE_COLUMNS: &str =
 impl Store {
     /// Creates a class. Its trainer must be a user; it may not end before
     /// it starts.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_class(
         &self,
         new: &NewClass,
@@ -182,6 +183,7 @@ impl Store {
         self.training_class(&new.id).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn training_class(&self, id: &str) -> Result<TrainingClass, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {CLASS_COLUMNS} FROM training_classes WHERE id = $1"
@@ -198,6 +200,7 @@ impl Store {
     }
 
     /// The user names attending a class, in order.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn attendees_of(&self, class_id: &str) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query(
             "SELECT username FROM training_attendees WHERE class_id = $1 ORDER BY username",
@@ -212,6 +215,7 @@ impl Store {
 
     /// Adds a user to a class. Returns whether they were added (false: they
     /// attended already).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn add_attendee(
         &self,
         class_id: &str,
@@ -252,6 +256,7 @@ impl Store {
     /// Records an exam of an attendee of the class, taken no earlier than
     /// the class starts and not in the future. A pass issues a certificate
     /// for the class topic.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn record_exam(
         &self,
         new: &NewExam,
@@ -371,6 +376,7 @@ impl Store {
 
     /// The certificates of a user, newest first (revoked and expired ones
     /// included).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn certificates_of(
         &self,
         username: &str,
@@ -386,6 +392,7 @@ impl Store {
     }
 
     /// Revokes a certificate (it stops being current at once).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn revoke_staff_certificate(
         &self,
         id: &str,

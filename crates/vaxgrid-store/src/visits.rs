@@ -12,6 +12,9 @@ use crate::error::StoreError;
 use crate::model::Actor;
 use crate::Store;
 
+/// An early ending of a visit: (outcome, reason, deferred until).
+pub type Ending = (String, Option<String>, Option<String>);
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VisitRow {
     pub id: String,
@@ -77,6 +80,7 @@ fn visit_from_row(r: &sqlx::any::AnyRow) -> Result<VisitRow, StoreError> {
 
 impl Store {
     /// Opens a visit of a person (in the actor's scope) at a site.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn open_visit(
         &self,
         id: &str,
@@ -136,6 +140,7 @@ impl Store {
         self.visit(id).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn visit(&self, id: &str) -> Result<VisitRow, StoreError> {
         let row = sqlx::query(&format!("SELECT {VISIT_COLUMNS} FROM visits WHERE id = $1"))
             .bind(id)
@@ -150,6 +155,7 @@ impl Store {
     }
 
     /// A visit whose person the scope covers (else NotFound).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn visit_in(
         &self,
         id: &str,
@@ -168,6 +174,7 @@ impl Store {
 
     /// Appends an event to a visit if nobody changed it since `version`
     /// was read; a serious adverse event opens an investigation.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn append_visit_event(
         &self,
         visit: &VisitRow,
@@ -232,6 +239,7 @@ impl Store {
     }
 
     /// The investigations opened for a visit: (id, status, causality).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn investigations_of(
         &self,
         visit_id: &str,
@@ -256,6 +264,7 @@ impl Store {
     /// Records the causality assessment of an investigation (WHO category,
     /// e.g. "A1"); the investigation is then closed. Its person must be in
     /// the actor's scope.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn assess_investigation(
         &self,
         id: &str,
@@ -301,6 +310,7 @@ impl Store {
     }
 
     /// A product's questionnaire (version and questions), if one was set.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn questionnaire(
         &self,
         product_code: &str,
@@ -321,6 +331,7 @@ impl Store {
         .transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_questionnaire(
         &self,
         product_code: &str,
@@ -357,13 +368,11 @@ impl Store {
 
     /// The latest early ending of each of these persons' visits:
     /// person → (outcome, reason, deferred until).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn latest_endings(
         &self,
         person_ids: &[String],
-    ) -> Result<
-        std::collections::HashMap<String, (String, Option<String>, Option<String>)>,
-        StoreError,
-    > {
+    ) -> Result<std::collections::HashMap<String, Ending>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT person_id, outcome, ended_reason, deferred_until, created_at FROM visits \
              WHERE outcome IN ('deferred', 'refused', 'contraindicated') AND {} ORDER BY created_at",
@@ -387,6 +396,7 @@ impl Store {
     }
 
     /// Who is in observation at a site now, and when each may leave.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn in_observation(&self, site_code: &str) -> Result<Vec<VisitRow>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {VISIT_COLUMNS} FROM visits WHERE site_code = $1 AND next_step = 'observation' ORDER BY observation_ends_at"
@@ -399,6 +409,7 @@ impl Store {
 
     /// A site's figures for a day: booked, checked in, vaccinated, in
     /// observation, adverse events, deferred or refused.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn site_day(&self, site_code: &str, day: time::Date) -> Result<SiteDay, StoreError> {
         self.site(site_code).await?;
         let day_text = crate::format_date(day);

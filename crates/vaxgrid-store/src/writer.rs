@@ -206,6 +206,7 @@ fn connection_lost(e: &StoreError) -> bool {
 /// committed: the retry reads again what is stored, so its commands are
 /// then answered as existing records (same ids, same bodies) and nothing is
 /// applied twice.
+#[tracing::instrument(level = "debug", skip_all, fields(commands = cmds.len()))]
 async fn apply_with_retry(
     store: &Store,
     catalog: &mut Catalog,
@@ -268,6 +269,7 @@ impl BulkWriter {
     /// Applies `cmds` in one transaction. The outer error means nothing was
     /// written; the inner results say what happened to each command, and a
     /// refused command changes nothing.
+    #[tracing::instrument(level = "debug", skip_all, fields(commands = cmds.len()))]
     pub async fn apply(&mut self, cmds: &[WriteCommand]) -> BatchResult {
         let lost = || {
             StoreError::Unavailable(

@@ -14,8 +14,32 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "vaxgrid", version, about = "Mass-vaccination campaign system")]
 struct Cli {
+    /// Log lines as text for people or JSON (one object a line) for log
+    /// collectors; levels and targets come from RUST_LOG (default info).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "VAXGRID_LOG_FORMAT")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Logs to standard error, filtered by `RUST_LOG` (e.g.
+/// `info,vaxgrid_server::observe=debug`; `info` when unset or unreadable).
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
 }
 
 #[derive(clap::Args, Clone)]
@@ -198,11 +222,8 @@ enum AuditWhat {
 }
 
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_max_level(tracing::Level::INFO)
-        .init();
     let cli = Cli::parse();
+    init_logging(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

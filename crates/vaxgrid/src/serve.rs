@@ -29,6 +29,7 @@ pub async fn serve_store(
         .with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
     crate::accounts::ensure_first_admin(&store).await?;
+    start_background(&store);
     let mut state = AppState::new(store, WriterConfig::default());
     if let Some(dir) = &dcc.dcc_keys {
         state = state
@@ -49,4 +50,24 @@ pub async fn serve_store(
     println!("vaxgrid listening on http://{addr}/");
     vaxgrid_server::serve(state, listener).await?;
     Ok(())
+}
+
+/// What runs beside the requests: a passive SQLite checkpoint every second
+/// (automatic checkpoints are off so no commit stalls copying the WAL; a
+/// no-op on PostgreSQL) and the reminders loop (logging sender).
+fn start_background(store: &Store) {
+    let checkpointed = store.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            every.tick().await;
+            if let Err(e) = checkpointed.checkpoint().await {
+                tracing::warn!(error = %e, "checkpoint failed");
+            }
+        }
+    });
+    vaxgrid_server::reminders::spawn_loop(
+        store.clone(),
+        std::sync::Arc::new(vaxgrid_server::reminders::LoggingSender),
+    );
 }
