@@ -108,6 +108,9 @@ pub struct PersonGenerator {
     rng: fastrand::Rng,
     family_total: u32,
     occupation_total: u32,
+    /// The last CCCD serial given per (sex, birth year): a CCCD number is
+    /// unique only with its six-digit serial within those.
+    serials: std::collections::HashMap<(bool, i32), u32>,
 }
 
 fn weighted<'a>(rng: &mut fastrand::Rng, items: &'a [(&'a str, u32)], total: u32) -> &'a str {
@@ -127,6 +130,7 @@ impl PersonGenerator {
             rng: fastrand::Rng::with_seed(seed),
             family_total: FAMILY.iter().map(|(_, w)| w).sum(),
             occupation_total: OCCUPATIONS.iter().map(|(_, w)| w).sum(),
+            serials: std::collections::HashMap::new(),
         }
     }
 
@@ -144,9 +148,13 @@ impl PersonGenerator {
         }
     }
 
-    /// The next resident; `serial` keeps the CCCD numbers unique (up to a
-    /// million per birth year and sex, far more than a province needs).
-    pub fn next(&mut self, province_cccd_code: &str, serial: u32) -> SyntheticPerson {
+    /// The next resident. CCCD numbers are unique among everyone one
+    /// generator makes: the six-digit serial counts per birth year and sex
+    /// (a million each; 10 million residents put at most ~150,000 in one).
+    ///
+    /// # Panics
+    /// Past a million residents of one sex born in one year.
+    pub fn next(&mut self, province_cccd_code: &str) -> SyntheticPerson {
         let sex = if self.rng.bool() {
             Sex::Male
         } else {
@@ -156,6 +164,17 @@ impl PersonGenerator {
         // Birth dates before a fixed reference day keep the data reproducible.
         let reference = Date::from_calendar_date(2021, Month::January, 1).expect("valid date");
         let birth_date = reference - Duration::days(i64::from(age) * 365 + self.rng.i64(0..365));
+        let serial = self
+            .serials
+            .entry((sex == Sex::Female, birth_date.year()))
+            .or_insert(0);
+        *serial += 1;
+        assert!(
+            *serial < 1_000_000,
+            "more than 999,999 residents of one sex born in {}: CCCD serials exhausted",
+            birth_date.year()
+        );
+        let serial = *serial;
         let family = weighted(&mut self.rng, FAMILY, self.family_total);
         let (middle, given) = match sex {
             Sex::Female => (
@@ -218,8 +237,8 @@ mod tests {
         let mut g = PersonGenerator::new(7);
         let mut ids = HashSet::new();
         let mut with_marks = 0;
-        for serial in 1..=100_000 {
-            let p = g.next("022", serial);
+        for _ in 0..100_000 {
+            let p = g.next("022");
             assert!(
                 validate_id(p.id_type, &p.id_number, p.birth_date, p.sex).is_ok(),
                 "{p:?}"
@@ -235,12 +254,27 @@ mod tests {
     }
 
     #[test]
+    fn id_numbers_stay_unique_past_a_million() {
+        // The serial once wrapped at a million, so `demo --residents
+        // 2000000` met duplicate ID numbers.
+        let mut g = PersonGenerator::new(11);
+        let mut ids = HashSet::with_capacity(1_100_000);
+        for _ in 0..1_100_000 {
+            let p = g.next("022");
+            assert!(
+                ids.insert(p.id_number),
+                "duplicate ID number past a million"
+            );
+        }
+    }
+
+    #[test]
     fn the_same_seed_gives_the_same_people() {
         let a: Vec<_> = (1..50)
-            .map(|s| PersonGenerator::new(3).next("022", s))
+            .map(|_| PersonGenerator::new(3).next("022"))
             .collect();
         let b: Vec<_> = (1..50)
-            .map(|s| PersonGenerator::new(3).next("022", s))
+            .map(|_| PersonGenerator::new(3).next("022"))
             .collect();
         assert_eq!(a, b);
     }

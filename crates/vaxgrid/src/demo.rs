@@ -146,32 +146,46 @@ fn level_of(level: &vaxgrid_synthetic::AreaLevelSeed) -> AreaLevel {
     }
 }
 
+/// Synthetic residents spread over villages, each with an ID number none of
+/// the others has (however many are drawn).
+pub struct Residents {
+    generator: vaxgrid_synthetic::PersonGenerator,
+    pick: fastrand::Rng,
+}
+
+impl Residents {
+    pub fn new(seed: u64) -> Residents {
+        Residents {
+            generator: vaxgrid_synthetic::PersonGenerator::new(seed),
+            pick: fastrand::Rng::with_seed(seed ^ 0x5eed),
+        }
+    }
+
+    /// The next `count` residents, living in `villages`.
+    pub fn take(&mut self, count: usize, villages: &[String]) -> Vec<NewPerson> {
+        (0..count)
+            .map(|_| {
+                let p = self.generator.next("022");
+                NewPerson {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    id_type: p.id_type,
+                    id_number: p.id_number,
+                    full_name: p.full_name,
+                    birth_date: p.birth_date,
+                    sex: p.sex,
+                    phone: Some(p.phone),
+                    home_area: villages[self.pick.usize(..villages.len())].clone(),
+                    occupation: Some(p.occupation),
+                    priority_groups: p.priority_groups,
+                }
+            })
+            .collect()
+    }
+}
+
 /// `count` synthetic residents spread over `villages`.
-pub fn residents(
-    count: usize,
-    villages: &[String],
-    seed: u64,
-    first_serial: u32,
-) -> Vec<NewPerson> {
-    let mut generator = vaxgrid_synthetic::PersonGenerator::new(seed);
-    let mut pick = fastrand::Rng::with_seed(seed ^ 0x5eed);
-    (0..count)
-        .map(|i| {
-            let p = generator.next("022", first_serial + i as u32);
-            NewPerson {
-                id: uuid::Uuid::now_v7().to_string(),
-                id_type: p.id_type,
-                id_number: p.id_number,
-                full_name: p.full_name,
-                birth_date: p.birth_date,
-                sex: p.sex,
-                phone: Some(p.phone),
-                home_area: villages[pick.usize(..villages.len())].clone(),
-                occupation: Some(p.occupation),
-                priority_groups: p.priority_groups,
-            }
-        })
-        .collect()
+pub fn residents(count: usize, villages: &[String], seed: u64) -> Vec<NewPerson> {
+    Residents::new(seed).take(count, villages)
 }
 
 /// Registers residents and gives adults a 2021 dose history: about 85% a
@@ -179,7 +193,7 @@ pub fn residents(
 pub async fn seed_people(store: &Store, seeded: &Seeded, count: usize) -> Result<()> {
     let started = Instant::now();
     let phase = |what: &str| println!("  {what:<28} {:>6.1} s", started.elapsed().as_secs_f64());
-    let people = residents(count, &seeded.villages, 2021, 1);
+    let people = residents(count, &seeded.villages, 2021);
     phase("generated residents");
     let (placed, errors) = store.check_people(people).await?;
     anyhow::ensure!(

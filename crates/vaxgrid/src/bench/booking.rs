@@ -43,7 +43,7 @@ pub async fn run(attempts: usize, places: usize, clients: usize) -> Result<()> {
     let scratch = Scratch::sqlite();
     let store = Store::open(&scratch.url).await?;
     let seeded = crate::demo::seed_reference(&store).await?;
-    let people = crate::demo::residents(2 * attempts, &seeded.villages, 7, 1);
+    let people = crate::demo::residents(2 * attempts, &seeded.villages, 7);
     let (placed, errors) = store.check_people(people).await?;
     anyhow::ensure!(
         errors.is_empty(),

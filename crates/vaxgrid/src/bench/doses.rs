@@ -59,7 +59,7 @@ pub async fn run(postgres: bool, clients: usize, count: usize, as_vaccinator: bo
     // age is 18 for AZ, the product used here).
     let adult_born_before =
         vaxgrid_core::dose::birthday(vaxgrid_store::today(), 0) - time::Duration::days(19 * 366);
-    let people: Vec<_> = crate::demo::residents(3 * count, &seeded.villages, 99, 1)
+    let people: Vec<_> = crate::demo::residents(3 * count, &seeded.villages, 99)
         .into_iter()
         .filter(|p| p.birth_date < adult_born_before)
         .take(2 * count)

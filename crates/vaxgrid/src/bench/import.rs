@@ -23,9 +23,10 @@ pub async fn run(rows: usize) -> Result<()> {
         w.write_record(vaxgrid_server::import::PERSON_HEADER)?;
         let chunk = 50_000;
         let mut done = 0;
+        let mut residents = crate::demo::Residents::new(1);
         while done < rows {
             let n = chunk.min(rows - done);
-            for p in crate::demo::residents(n, &seeded.villages, done as u64 + 1, done as u32 + 1) {
+            for p in residents.take(n, &seeded.villages) {
                 w.write_record(vaxgrid_server::import::person_csv_row(&p))?;
             }
             done += n;
