@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod dcc_keys;
 pub mod dose_csv;
 pub mod edge;
 pub mod error;
@@ -11,6 +12,7 @@ pub mod extract;
 pub mod fhir;
 pub mod hl7;
 pub mod import;
+pub mod metrics;
 pub mod observe;
 pub mod reminders;
 pub mod web;
@@ -75,7 +77,7 @@ impl AppState {
         country: &str,
         issuer_name: &str,
     ) -> Result<AppState, String> {
-        let (signer, trust) = vaxgrid_interop::dcc::load_key_dir(dir).map_err(|e| e.to_string())?;
+        let (signer, trust) = dcc_keys::load_key_dir(dir).map_err(|e| e.to_string())?;
         self.dcc = Some(std::sync::Arc::new(Dcc {
             signer,
             trust,
@@ -124,7 +126,12 @@ pub fn routes() -> Vec<RouteDef> {
         r(M::POST, "/logout", Public, post(web::logout)),
         r(M::GET, "/verify", Public, get(web::verify_page)),
         r(M::GET, "/healthz", Public, get(healthz)),
-        r(M::GET, "/metrics", Needs(ReadMetrics), get(metrics)),
+        r(
+            M::GET,
+            "/metrics",
+            Needs(ReadMetrics),
+            get(metrics::metrics),
+        ),
         r(M::GET, "/api/v1/openapi.json", Public, get(openapi)),
         r(M::GET, "/api/v1/me", SignedIn, get(me)),
         r(
@@ -578,28 +585,6 @@ pub const OPENAPI: &str = include_str!("openapi.json");
 
 async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
-}
-
-async fn metrics(State(app): State<AppState>) -> Response {
-    use std::sync::atomic::Ordering::Relaxed;
-    let s = &app.writer.stats;
-    let mut body = format!(
-        "# TYPE vaxgrid_dose_batches_total counter\nvaxgrid_dose_batches_total {}\n\
-         # TYPE vaxgrid_dose_commands_total counter\nvaxgrid_dose_commands_total {}\n\
-         # TYPE vaxgrid_dose_largest_batch gauge\nvaxgrid_dose_largest_batch {}\n\
-         # TYPE vaxgrid_dose_failed_batches_total counter\nvaxgrid_dose_failed_batches_total {}\n\
-         # TYPE vaxgrid_dose_batch_retries_total counter\nvaxgrid_dose_batch_retries_total {}\n\
-         # TYPE vaxgrid_dose_writer_busy_seconds_total counter\nvaxgrid_dose_writer_busy_seconds_total {:.6}\n",
-        s.batches.load(Relaxed),
-        s.commands.load(Relaxed),
-        s.largest_batch.load(Relaxed),
-        s.failed_batches.load(Relaxed),
-        s.retries.load(Relaxed),
-        s.busy_micros.load(Relaxed) as f64 / 1e6,
-    );
-    body.push_str(&s.batch_time.prometheus("vaxgrid_dose_batch_seconds"));
-    body.push_str(&app.dose_latency.prometheus("vaxgrid_dose_request_seconds"));
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
 /// Serves until Ctrl-C / SIGTERM. Prints the address it listens on.

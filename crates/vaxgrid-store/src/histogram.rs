@@ -1,5 +1,5 @@
 //! A time histogram for /metrics: counts per upper bound, readable while
-//! it is being filled (atomics only), rendered in Prometheus' text format.
+//! it is being filled (atomics only).
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -35,21 +35,19 @@ impl Histogram {
             .fetch_add((seconds * 1e6).max(0.0) as u64, Relaxed);
     }
 
-    /// Cumulative counts per upper bound, then the sum and the count.
-    pub fn prometheus(&self, name: &str) -> String {
-        let mut out = format!("# TYPE {name} histogram\n");
+    /// Cumulative counts per upper bound (`None`: +Inf, the count of all),
+    /// and the sum of the observations in seconds. Rendered for /metrics by
+    /// the server's `metrics` module.
+    pub fn cumulative(&self) -> (Vec<(Option<f64>, u64)>, f64) {
         let mut cumulative = 0;
+        let mut out = Vec::with_capacity(LATENCY_BOUNDS.len() + 1);
         for (i, bound) in LATENCY_BOUNDS.iter().enumerate() {
             cumulative += self.counts[i].load(Relaxed);
-            out.push_str(&format!("{name}_bucket{{le=\"{bound}\"}} {cumulative}\n"));
+            out.push((Some(*bound), cumulative));
         }
         cumulative += self.counts[LATENCY_BOUNDS.len()].load(Relaxed);
-        out.push_str(&format!("{name}_bucket{{le=\"+Inf\"}} {cumulative}\n"));
-        out.push_str(&format!(
-            "{name}_sum {:.6}\n{name}_count {cumulative}\n",
-            self.sum_micros.load(Relaxed) as f64 / 1e6
-        ));
-        out
+        out.push((None, cumulative));
+        (out, self.sum_micros.load(Relaxed) as f64 / 1e6)
     }
 }
 
@@ -58,19 +56,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn observations_fall_in_their_buckets_and_render_cumulatively() {
+    fn observations_fall_in_their_buckets_and_add_up() {
         let h = Histogram::default();
         for seconds in [0.0005, 0.001, 0.0015, 0.03, 0.03, 2.0] {
             h.record(seconds);
         }
-        let text = h.prometheus("t");
-        assert!(text.contains("t_bucket{le=\"0.001\"} 2\n"), "{text}");
-        assert!(text.contains("t_bucket{le=\"0.002\"} 3\n"), "{text}");
-        assert!(text.contains("t_bucket{le=\"0.02\"} 3\n"), "{text}");
-        assert!(text.contains("t_bucket{le=\"0.05\"} 5\n"), "{text}");
-        assert!(text.contains("t_bucket{le=\"1\"} 5\n"), "{text}");
-        assert!(text.contains("t_bucket{le=\"+Inf\"} 6\n"), "{text}");
-        assert!(text.contains("t_count 6\n"), "{text}");
-        assert!(text.contains("t_sum 2.063000\n"), "{text}");
+        let (buckets, sum) = h.cumulative();
+        let at = |b: Option<f64>| buckets.iter().find(|(x, _)| *x == b).unwrap().1;
+        assert_eq!(at(Some(0.001)), 2);
+        assert_eq!(at(Some(0.002)), 3);
+        assert_eq!(at(Some(0.02)), 3);
+        assert_eq!(at(Some(0.05)), 5);
+        assert_eq!(at(Some(1.0)), 5);
+        assert_eq!(at(None), 6);
+        assert!((sum - 2.063).abs() < 1e-9, "{sum}");
     }
 }

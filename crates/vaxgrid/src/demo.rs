@@ -329,7 +329,7 @@ pub async fn demo(file: &str, listen: &str, residents: usize, seed_only: bool) -
     }
     // Demo signing keys beside the database, so certificates work out of the box.
     let keys = std::path::PathBuf::from(format!("{file}-keys"));
-    vaxgrid_interop::dcc::init_key_dir(&keys, "VN")?;
+    vaxgrid_server::dcc_keys::init_key_dir(&keys, "VN")?;
     let dcc = crate::DccArgs {
         dcc_keys: Some(keys),
         country: "VN".into(),

@@ -255,7 +255,7 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
         Command::Keys {
             what: KeysWhat::Init { dir, country },
         } => {
-            let (kid, created) = vaxgrid_interop::dcc::init_key_dir(&dir, &country)?;
+            let (kid, created) = vaxgrid_server::dcc_keys::init_key_dir(&dir, &country)?;
             let kid: String = kid.iter().map(|b| format!("{b:02x}")).collect();
             if created {
                 println!(
@@ -272,7 +272,7 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
         Command::Keys {
             what: KeysWhat::Rotate { dir, country },
         } => {
-            let kid = vaxgrid_interop::dcc::rotate_key_dir(&dir, &country)?;
+            let kid = vaxgrid_server::dcc_keys::rotate_key_dir(&dir, &country)?;
             let kid: String = kid.iter().map(|b| format!("{b:02x}")).collect();
             println!(
                 "document signer {kid} now signs in {}; restart the server to use it",

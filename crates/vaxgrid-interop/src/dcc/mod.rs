@@ -7,13 +7,11 @@
 
 mod cose;
 mod issue;
-mod keys;
 mod schema;
 mod trust;
 mod verify;
 
 pub use issue::{generate_keys, issue_signer, uvci, KeyMaterial, Signer, SignerMaterial};
-pub use keys::{init_key_dir, load_key_dir, rotate_key_dir};
 pub use schema::validate as validate_schema;
 pub use trust::{kid_of, SignerCertificate, TrustList};
 pub use verify::{check, decode, verify, DccType, Decoded, Verified};

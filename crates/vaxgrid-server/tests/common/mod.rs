@@ -24,7 +24,7 @@ impl TestApp {
     /// With EU DCC keys generated in a temporary folder.
     pub async fn start_with_keys(backend: &str) -> TestApp {
         let dir = std::env::temp_dir().join(format!("vaxgrid-keys-{}", uuid::Uuid::now_v7()));
-        vaxgrid_interop::dcc::init_key_dir(&dir, "VN").expect("keys");
+        vaxgrid_server::dcc_keys::init_key_dir(&dir, "VN").expect("keys");
         TestApp::start_inner(backend, WriterConfig::default(), Some(dir)).await
     }
 

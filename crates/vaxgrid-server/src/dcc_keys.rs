@@ -1,4 +1,6 @@
-//! Key material on disk. A folder holds the country signing CA (`csca.der`,
+//! The EU DCC key folder on disk (the codecs and signing are
+//! `vaxgrid_interop::dcc`, which does no I/O). A folder holds the country
+//! signing CA (`csca.der`,
 //! `csca.key.pk8`), every document signer it ever made (`dsc-<kid>.der`,
 //! `dsc-<kid>.key.pk8`: old ones stay so certificates they signed keep
 //! verifying after a rotation), and `current`: the hex kid of the signer that
@@ -8,28 +10,46 @@
 
 use std::path::{Path, PathBuf};
 
-use super::issue::{generate_keys, issue_signer, Signer};
-use super::trust::{kid_of, SignerCertificate, TrustList};
-use super::{DccError, Layer};
+use vaxgrid_interop::dcc::{
+    generate_keys, issue_signer, kid_of, DccError, Signer, SignerCertificate, TrustList,
+};
+
+/// A key folder that could not be read or written, or keys that are not
+/// valid.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyDirError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0}: not a kid")]
+    NotAKid(String),
+    #[error(transparent)]
+    Keys(#[from] DccError),
+}
 
 /// How long a document signer signs before it should be rotated.
 const SIGNER_DAYS: u64 = 365;
 const CSCA_YEARS: u64 = 10;
 
-fn io(path: &Path, e: std::io::Error) -> DccError {
-    DccError::new(Layer::Verify, format!("{}: {e}", path.display()))
+fn io(path: &Path, e: std::io::Error) -> KeyDirError {
+    KeyDirError::Io {
+        path: path.display().to_string(),
+        source: e,
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, DccError> {
+fn read(path: &Path) -> Result<Vec<u8>, KeyDirError> {
     std::fs::read(path).map_err(|e| io(path, e))
 }
 
 /// Writes `bytes` to `path` through a synced temporary file and a rename.
-fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(), DccError> {
+fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(), KeyDirError> {
     use std::io::Write;
     let tmp = path.with_extension("tmp");
     let mut file = std::fs::File::create(&tmp).map_err(|e| io(&tmp, e))?;
@@ -54,7 +74,7 @@ fn signer_paths(dir: &Path, kid_hex: &str) -> (PathBuf, PathBuf) {
 }
 
 /// Stores a signer's files, then makes it the current one.
-fn install_signer(dir: &Path, cert_der: &[u8], key_der: &[u8]) -> Result<Vec<u8>, DccError> {
+fn install_signer(dir: &Path, cert_der: &[u8], key_der: &[u8]) -> Result<Vec<u8>, KeyDirError> {
     let kid = kid_of(cert_der);
     let (cert_path, key_path) = signer_paths(dir, &hex(&kid));
     write_atomic(&key_path, key_der, true)?;
@@ -63,16 +83,16 @@ fn install_signer(dir: &Path, cert_der: &[u8], key_der: &[u8]) -> Result<Vec<u8>
     Ok(kid)
 }
 
-fn current_kid_hex(dir: &Path) -> Result<String, DccError> {
+fn current_kid_hex(dir: &Path) -> Result<String, KeyDirError> {
     let path = dir.join("current");
     let text = String::from_utf8(read(&path)?)
-        .map_err(|_| DccError::new(Layer::Verify, format!("{}: not a kid", path.display())))?;
+        .map_err(|_| KeyDirError::NotAKid(path.display().to_string()))?;
     Ok(text.trim().to_string())
 }
 
 /// Creates the folder's keys if it has none; returns the current kid and
 /// whether it was created now.
-pub fn init_key_dir(dir: &Path, country: &str) -> Result<(Vec<u8>, bool), DccError> {
+pub fn init_key_dir(dir: &Path, country: &str) -> Result<(Vec<u8>, bool), KeyDirError> {
     if dir.join("current").exists() {
         let (cert_path, _) = signer_paths(dir, &current_kid_hex(dir)?);
         return Ok((kid_of(&read(&cert_path)?), false));
@@ -87,7 +107,7 @@ pub fn init_key_dir(dir: &Path, country: &str) -> Result<(Vec<u8>, bool), DccErr
 
 /// Makes a new document signer under the folder's CSCA and puts it in
 /// charge; the previous signers stay in the trust list. Returns the new kid.
-pub fn rotate_key_dir(dir: &Path, country: &str) -> Result<Vec<u8>, DccError> {
+pub fn rotate_key_dir(dir: &Path, country: &str) -> Result<Vec<u8>, KeyDirError> {
     current_kid_hex(dir)?;
     let csca_key = read(&dir.join("csca.key.pk8"))?;
     let signer = issue_signer(&csca_key, country, SIGNER_DAYS)?;
@@ -95,7 +115,7 @@ pub fn rotate_key_dir(dir: &Path, country: &str) -> Result<Vec<u8>, DccError> {
 }
 
 /// The current signer and every signer certificate of the folder.
-pub fn load_key_dir(dir: &Path) -> Result<(Signer, TrustList), DccError> {
+pub fn load_key_dir(dir: &Path) -> Result<(Signer, TrustList), KeyDirError> {
     let (cert_path, key_path) = signer_paths(dir, &current_kid_hex(dir)?);
     let signer = Signer::new(&read(&cert_path)?, &read(&key_path)?)?;
     let mut trust = TrustList::default();
@@ -146,7 +166,7 @@ mod tests {
             .sign("VN", &payload, 1_600_000_000, 4_000_000_000)
             .unwrap();
         for hc1 in [old_hc1, new_hc1] {
-            let (verified, failures) = super::super::check(&hc1, &trust, 1_700_000_000);
+            let (verified, failures) = vaxgrid_interop::dcc::check(&hc1, &trust, 1_700_000_000);
             assert!(verified.is_some(), "{failures:?}");
         }
         std::fs::remove_dir_all(&dir).unwrap();
