@@ -11,6 +11,7 @@ pub mod exchange;
 pub mod extract;
 pub mod fhir;
 pub mod hl7;
+pub mod i18n;
 pub mod import;
 pub mod metrics;
 pub mod observe;
@@ -125,6 +126,8 @@ pub fn routes() -> Vec<RouteDef> {
         r(M::POST, "/login", Public, post(web::login)),
         r(M::POST, "/logout", Public, post(web::logout)),
         r(M::GET, "/verify", Public, get(web::verify_page)),
+        r(M::GET, "/lang", Public, get(web::set_language)),
+        r(M::GET, "/static/{file}", Public, get(web::asset)),
         r(M::GET, "/healthz", Public, get(healthz)),
         r(
             M::GET,

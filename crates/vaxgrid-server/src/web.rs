@@ -1,32 +1,250 @@
-//! Server-rendered pages. The home page shows the coverage of each province
-//! and its districts with an SVG bar chart drawn on the server, so it works
-//! offline and in tests.
+//! Server-rendered pages. Each page is an askama template (checked when the
+//! server is compiled, HTML-escaped by default) on one base layout, with
+//! its texts from the Fluent files of the chosen language (see `i18n`).
+//! Styles and scripts are static files built into the binary and served
+//! from `/static/`, so the pages need nothing from elsewhere and keep to a
+//! `script-src 'self'; style-src 'self'` policy. The home page shows the
+//! coverage of each province and its districts with SVG charts drawn on
+//! the server.
 
-use std::fmt::Write;
-
-use axum::extract::State;
+use askama::Template;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use vaxgrid_core::access::Role;
 use vaxgrid_store::reports::CoverageRow;
 
 use crate::error::ApiError;
+use crate::i18n::{tkey, Arg, Lang, LANG_COOKIE};
 use crate::AppState;
 
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+/// A link of the menu: shown to the roles that use its page.
+pub struct NavItem {
+    pub href: &'static str,
+    pub key: &'static str,
+    pub current: bool,
 }
 
-fn percent(part: i64, whole: i64) -> f64 {
+/// What every page's layout needs: the language, who is signed in (and
+/// the session's CSRF token for the sign-out form), and the path, for the
+/// menu and the language switch.
+pub struct PageCtx {
+    pub lang: Lang,
+    pub user: Option<String>,
+    pub roles: Vec<Role>,
+    pub csrf: String,
+    pub path: String,
+}
+
+impl PageCtx {
+    pub fn from_parts(parts: &Parts) -> PageCtx {
+        let caller = parts
+            .extensions
+            .get::<crate::auth::Caller>()
+            .cloned()
+            .unwrap_or_default();
+        let path = parts
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_string();
+        PageCtx {
+            lang: Lang::of_request(&parts.headers),
+            user: caller.principal.as_ref().map(|p| p.user.username.clone()),
+            roles: caller
+                .principal
+                .as_ref()
+                .map(|p| p.grants.iter().map(|g| g.role).collect())
+                .unwrap_or_default(),
+            csrf: caller.session_csrf.unwrap_or_default(),
+            path,
+        }
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
+
+    pub fn t1(&self, key: &str, name: &str, value: impl Into<Arg>) -> String {
+        self.lang.t1(key, name, value)
+    }
+
+    pub fn langs(&self) -> &'static [Lang] {
+        &Lang::ALL
+    }
+
+    pub fn is_current(&self, lang: &Lang) -> bool {
+        *lang == self.lang
+    }
+
+    /// The menu for the caller's roles: pages appear here as they exist.
+    pub fn nav(&self) -> Vec<NavItem> {
+        let planning = self.roles.iter().any(|r| {
+            matches!(
+                r,
+                Role::Admin | Role::Planner | Role::StatisticsOfficer | Role::EpidemicResponder
+            )
+        });
+        let mut items = Vec::new();
+        if planning || self.user.is_none() {
+            items.push(("/", tkey("nav-home")));
+        }
+        items.push(("/verify", tkey("nav-verify")));
+        let here = self.path.split('?').next().unwrap_or("/");
+        items
+            .into_iter()
+            .map(|(href, key)| NavItem {
+                href,
+                key,
+                current: here == href,
+            })
+            .collect()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(PageCtx::from_parts(parts))
+    }
+}
+
+/// Renders a page; a template that fails to render is a logged 500.
+pub fn render(page: &impl Template) -> Response {
+    render_status(StatusCode::OK, page)
+}
+
+pub fn render_status(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a page failed to render");
+            (StatusCode::INTERNAL_SERVER_ERROR, "page failed to render").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    ctx: &'a PageCtx,
+    title: String,
+    detail: String,
+}
+
+/// An error as a page in the reader's language: the problem's title and
+/// detail come from the Fluent files, by status (the API answers the same
+/// error as problem+json).
+pub fn error_page(ctx: &PageCtx, error: ApiError) -> Response {
+    let response = error.into_response();
+    let status = response.status();
+    let code = match status.as_u16() {
+        c @ (400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503) => c,
+        c if c < 500 => 400,
+        _ => 500,
+    };
+    let page = ErrorPage {
+        ctx,
+        title: ctx.t(&format!("problem-{code}")),
+        detail: ctx.t(&format!("problem-detail-{code}")),
+    };
+    let mut r = render_status(status, &page);
+    for name in [header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+        if let Some(v) = response.headers().get(&name) {
+            r.headers_mut().insert(name, v.clone());
+        }
+    }
+    r
+}
+
+/// The stylesheets and scripts of the pages, built into the binary.
+const ASSETS: [(&str, &str, &str); 3] = [
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_str!("../static/app.css"),
+    ),
+    (
+        "print.css",
+        "text/css; charset=utf-8",
+        include_str!("../static/print.css"),
+    ),
+    (
+        "verify.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/verify.js"),
+    ),
+];
+
+/// `GET /static/{file}`: one of [`ASSETS`], cacheable for an hour.
+pub async fn asset(Path(file): Path<String>) -> Response {
+    match ASSETS.iter().find(|(name, _, _)| *name == file) {
+        Some((_, content_type, body)) => (
+            [
+                (header::CONTENT_TYPE, *content_type),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            *body,
+        )
+            .into_response(),
+        None => ApiError::NotFound {
+            what: format!("static file '{file}'"),
+        }
+        .into_response(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct LangQuery {
+    set: String,
+    back: Option<String>,
+}
+
+/// A path of this site to go back to: absolute, not to another host.
+fn local_path(back: Option<&str>) -> &str {
+    match back {
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.starts_with("/\\")
+                && p.len() <= 2048
+                && !p.chars().any(char::is_control) =>
+        {
+            p
+        }
+        _ => "/",
+    }
+}
+
+/// `GET /lang?set=vi&back=/path`: the language switch keeps the choice in
+/// a cookie for a year and goes back to the page.
+pub async fn set_language(
+    headers: HeaderMap,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<LangQuery>,
+) -> Response {
+    let Some(lang) = Lang::parse(&q.set) else {
+        return ApiError::bad_request("set", "the language is one of vi, zh, en").into_response();
+    };
+    let back = local_path(q.back.as_deref());
+    let secure = if crate::auth::is_secure(&headers) {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly{secure}",
+        lang.code()
+    );
+    let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+fn share(part: i64, whole: i64) -> f64 {
     if whole <= 0 {
         0.0
     } else {
@@ -34,36 +252,79 @@ fn percent(part: i64, whole: i64) -> f64 {
     }
 }
 
+struct CoverageBar {
+    name: String,
+    y: usize,
+    ty: usize,
+    w1: String,
+    w2: String,
+    tx: String,
+    label: String,
+    title_one: String,
+    title_done: String,
+}
+
+#[derive(Template)]
+#[template(path = "coverage_chart.svg")]
+struct CoverageChart {
+    aria: String,
+    width: usize,
+    height: usize,
+    label_w: usize,
+    bar_h: usize,
+    bars: Vec<CoverageBar>,
+    legend_y: usize,
+    legend: String,
+}
+
 /// Horizontal bars: at least one dose (light) and completed (dark), in % of population.
-pub fn coverage_chart(rows: &[CoverageRow]) -> String {
+pub fn coverage_chart(lang: Lang, rows: &[CoverageRow]) -> String {
     let bar_h = 22;
     let label_w = 190;
     let width = 640;
     let height = rows.len() * (bar_h + 8) + 30;
-    let mut svg = format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="coverage by area" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">"##
-    );
     let scale = (width - label_w - 60) as f64 / 100.0;
-    for (i, row) in rows.iter().enumerate() {
-        let y = 10 + i * (bar_h + 8);
-        let one = percent(row.total.at_least_one, row.total.population);
-        let done = percent(row.total.completed, row.total.population);
-        let _ = write!(
-            svg,
-            r##"<text x="0" y="{ty}">{name}</text><rect x="{label_w}" y="{y}" width="{w1:.1}" height="{bar_h}" fill="#9ecae1"><title>≥1 dose {one:.1}%</title></rect><rect x="{label_w}" y="{y}" width="{w2:.1}" height="{bar_h}" fill="#3182bd"><title>completed {done:.1}%</title></rect><text x="{tx:.1}" y="{ty}">{one:.0}%</text>"##,
-            ty = y + 15,
-            name = escape(&row.name),
-            w1 = one * scale,
-            w2 = done * scale,
-            tx = label_w as f64 + one * scale + 4.0,
-        );
+    let bars = rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let y = 10 + i * (bar_h + 8);
+            let t = &row.total;
+            let one = share(t.at_least_one, t.population);
+            let done = share(t.completed, t.population);
+            CoverageBar {
+                name: row.name.clone(),
+                y,
+                ty: y + 15,
+                w1: format!("{:.1}", one * scale),
+                w2: format!("{:.1}", done * scale),
+                tx: format!("{:.1}", label_w as f64 + one * scale + 4.0),
+                label: lang.percent(t.at_least_one, t.population),
+                title_one: lang.t1(
+                    "chart-coverage-one",
+                    "pct",
+                    lang.percent(t.at_least_one, t.population),
+                ),
+                title_done: lang.t1(
+                    "chart-coverage-done",
+                    "pct",
+                    lang.percent(t.completed, t.population),
+                ),
+            }
+        })
+        .collect();
+    CoverageChart {
+        aria: lang.t("chart-coverage-aria"),
+        width,
+        height,
+        label_w,
+        bar_h,
+        bars,
+        legend_y: height - 6,
+        legend: lang.t("chart-coverage-legend"),
     }
-    let _ = write!(
-        svg,
-        r##"<text x="{label_w}" y="{ly}" fill="#555">light: ≥1 dose · dark: series completed (% of residents)</text></svg>"##,
-        ly = height - 6
-    );
-    svg
+    .render()
+    .unwrap_or_default()
 }
 
 /// Days shown in the doses-per-day chart: this many calendar days ending
@@ -91,87 +352,125 @@ fn chart_days(days: &[(String, i64)]) -> Vec<(String, i64)> {
         .collect()
 }
 
+struct DayBar {
+    x: String,
+    y: String,
+    w: String,
+    h: String,
+    title: String,
+}
+
+#[derive(Template)]
+#[template(path = "daily_chart.svg")]
+struct DailyChart {
+    aria: String,
+    width: f64,
+    height: f64,
+    left: f64,
+    base: f64,
+    peak: String,
+    bars: Vec<DayBar>,
+    ends: Option<(String, String)>,
+    label_y: f64,
+    empty_y: f64,
+    empty: String,
+}
+
 /// Vertical bars: doses recorded per day (`days` in date order), with the
 /// peak day's count on the axis and each bar's date and count as a tooltip.
-pub fn daily_chart(days: &[(String, i64)]) -> String {
+pub fn daily_chart(lang: Lang, days: &[(String, i64)]) -> String {
     let (width, height, left, bottom) = (640.0_f64, 180.0_f64, 48.0, 22.0);
-    let mut svg = format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="doses per day" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">"##
-    );
     let peak = days.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
     let plot_h = height - bottom - 10.0;
     let step = (width - left) / days.len().max(1) as f64;
-    for (i, (day, n)) in days.iter().enumerate() {
-        let h = plot_h * (*n).max(0) as f64 / peak as f64;
-        let _ = write!(
-            svg,
-            r##"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" fill="#3182bd"><title>{day}: {n} {unit}</title></rect>"##,
-            x = left + i as f64 * step,
-            y = 10.0 + plot_h - h,
-            w = (step - 1.0).max(0.5),
-            day = escape(day),
-            unit = if *n == 1 { "dose" } else { "doses" },
-        );
+    let bars = days
+        .iter()
+        .enumerate()
+        .map(|(i, (day, n))| {
+            let h = plot_h * (*n).max(0) as f64 / peak as f64;
+            DayBar {
+                x: format!("{:.1}", left + i as f64 * step),
+                y: format!("{:.1}", 10.0 + plot_h - h),
+                w: format!("{:.1}", (step - 1.0).max(0.5)),
+                h: format!("{h:.1}"),
+                title: lang.ta(
+                    "chart-daily-bar",
+                    vec![("day", lang.date_text(day).into()), ("count", (*n).into())],
+                ),
+            }
+        })
+        .collect();
+    let ends = match (days.first(), days.last()) {
+        (Some((first, _)), Some((last, _))) => Some((lang.date_text(first), lang.date_text(last))),
+        _ => None,
+    };
+    DailyChart {
+        aria: lang.t("chart-daily-aria"),
+        width,
+        height,
+        left,
+        base: 10.0 + plot_h,
+        peak: lang.int(peak),
+        bars,
+        ends,
+        label_y: height - 4.0,
+        empty_y: height / 2.0,
+        empty: lang.t("chart-daily-empty"),
     }
-    let _ = write!(
-        svg,
-        r##"<line x1="{left}" y1="{base}" x2="{width}" y2="{base}" stroke="#555"/><text x="0" y="20">{peak}</text><text x="0" y="{base}">0</text>"##,
-        base = 10.0 + plot_h,
-    );
-    if let (Some((first, _)), Some((last, _))) = (days.first(), days.last()) {
-        let _ = write!(
-            svg,
-            r##"<text x="{left}" y="{ly}">{first}</text><text x="{width}" y="{ly}" text-anchor="end">{last}</text>"##,
-            ly = height - 4.0,
-            first = escape(first),
-            last = escape(last),
-        );
-    } else {
-        let _ = write!(
-            svg,
-            r##"<text x="{left}" y="{ly}" fill="#555">no doses recorded yet</text>"##,
-            ly = height / 2.0
-        );
-    }
-    svg.push_str("</svg>");
-    svg
+    .render()
+    .unwrap_or_default()
 }
 
-pub async fn home(State(app): State<AppState>) -> Result<Response, ApiError> {
+struct ProvinceView {
+    code: String,
+    name: String,
+    summary: String,
+    coverage_svg: String,
+    daily_svg: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    ctx: PageCtx,
+    provinces: Vec<ProvinceView>,
+}
+
+pub async fn home(State(app): State<AppState>, ctx: PageCtx) -> Response {
+    match home_provinces(&app, ctx.lang).await {
+        Ok(provinces) => render(&HomePage { ctx, provinces }),
+        Err(e) => error_page(&ctx, e),
+    }
+}
+
+async fn home_provinces(app: &AppState, lang: Lang) -> Result<Vec<ProvinceView>, ApiError> {
     let provinces = app.store.area_children(None, None, 100).await?.items;
-    let mut body = String::new();
-    for p in &provinces {
+    let mut out = Vec::with_capacity(provinces.len());
+    for p in provinces {
         let report = app.store.coverage(&p.code).await?;
         let days = app
             .store
             .daily_doses(&p.code, "0000-01-01", "9999-12-31")
             .await?;
         let t = &report.area.total;
-        let _ = write!(
-            body,
-            "<section><h2>{name}</h2><p>{pop} residents · {one} with ≥1 dose ({p1:.1}%) · {done} completed ({p2:.1}%)</p>{chart}\
-             <h3>Doses per day</h3>{daily}\
-             <p><a href=\"/api/v1/reports/coverage?area={code}\">coverage JSON</a></p></section>",
-            name = escape(&p.name),
-            pop = t.population,
-            one = t.at_least_one,
-            done = t.completed,
-            p1 = percent(t.at_least_one, t.population),
-            p2 = percent(t.completed, t.population),
-            chart = coverage_chart(&report.children),
-            daily = daily_chart(&chart_days(&days)),
-            code = escape(&p.code),
-        );
+        out.push(ProvinceView {
+            summary: lang.ta(
+                "home-summary",
+                vec![
+                    ("population", t.population.into()),
+                    ("one", t.at_least_one.into()),
+                    ("one_pct", lang.percent(t.at_least_one, t.population).into()),
+                    ("done", t.completed.into()),
+                    ("done_pct", lang.percent(t.completed, t.population).into()),
+                ],
+            ),
+            coverage_svg: coverage_chart(lang, &report.children),
+            daily_svg: daily_chart(lang, &chart_days(&days)),
+            code: p.code,
+            name: p.name,
+        });
     }
-    if provinces.is_empty() {
-        body.push_str("<p>No areas yet. Import an area tree (POST /api/v1/areas/import) or run <code>vaxgrid demo</code>.</p>");
-    }
-    Ok(page(
-        "vaxgrid",
-        &format!(
-            "<p>Mass-vaccination campaign coverage. <a href=\"/login\">Sign in</a> · <a href=\"/verify\">Verify a certificate</a> · API: <a href=\"/api/v1/openapi.json\">OpenAPI</a>.</p>{body}"
-        ),
-    ))
+    Ok(out)
 }
 
 #[derive(serde::Deserialize)]
@@ -180,46 +479,61 @@ pub struct VerifyQuery {
     hc1: Option<String>,
 }
 
-/// Wraps a page body in the common head and styles.
-fn page(title: &str, body: &str) -> Response {
-    Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <style>body{{font-family:sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem}}\
-         textarea{{width:100%}} .valid{{color:#1a7f37}} .invalid{{color:#b42318}}</style></head>\
-         <body><h1>{title}</h1>{body}</body></html>",
-        title = escape(title)
-    ))
-    .into_response()
+struct ValidView {
+    heading: String,
+    family: String,
+    given: String,
+    born: String,
+    dose: String,
+}
+
+enum Verdict {
+    None,
+    Valid(ValidView),
+    Invalid(String, String),
+}
+
+#[derive(Template)]
+#[template(path = "verify.html")]
+struct VerifyPage {
+    ctx: PageCtx,
+    text: String,
+    verdict: Verdict,
 }
 
 /// What a verifier sees: valid with the holder and the dose, or the reason.
-fn verdict_html(v: &serde_json::Value) -> String {
-    let s = |p: &str| escape(v.pointer(p).and_then(|x| x.as_str()).unwrap_or(""));
+fn verdict(lang: Lang, v: &serde_json::Value) -> Verdict {
+    let s = |p: &str| {
+        v.pointer(p)
+            .and_then(|x| x.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
     if v["valid"] == true {
         let dose = v.pointer("/dcc/v/0");
         let n = |k: &str| dose.and_then(|d| d[k].as_i64()).unwrap_or(0);
-        format!(
-            "<section id=\"verdict\" class=\"valid\"><h2>Valid {kind} certificate</h2>\
-             <p><b>{family}, {given}</b> · born {dob}</p>\
-             <p>Dose {dn} of {sd} on {dt} · product {mp} · issued by {issuer} ({country}) · expires {exp}</p></section>",
-            kind = s("/type"),
-            family = s("/dcc/nam/fn"),
-            given = s("/dcc/nam/gn"),
-            dob = s("/dcc/dob"),
-            dn = n("dn"),
-            sd = n("sd"),
-            dt = s("/dcc/v/0/dt"),
-            mp = s("/dcc/v/0/mp"),
-            issuer = s("/dcc/v/0/is"),
-            country = s("/issuer"),
-            exp = s("/expires_at"),
-        )
+        Verdict::Valid(ValidView {
+            heading: lang.t1("verify-valid-heading", "kind", s("/type")),
+            family: s("/dcc/nam/fn"),
+            given: s("/dcc/nam/gn"),
+            born: lang.t1("verify-born", "date", lang.date_text(&s("/dcc/dob"))),
+            dose: lang.ta(
+                "verify-dose-line",
+                vec![
+                    ("dn", n("dn").into()),
+                    ("sd", n("sd").into()),
+                    ("date", lang.date_text(&s("/dcc/v/0/dt")).into()),
+                    ("product", s("/dcc/v/0/mp").into()),
+                    ("issuer", s("/dcc/v/0/is").into()),
+                    ("country", s("/issuer").into()),
+                    ("expires", lang.date_text(&s("/expires_at")).into()),
+                ],
+            ),
+        })
     } else {
-        format!(
-            "<section id=\"verdict\" class=\"invalid\"><h2>Not valid</h2><p>{layer}: {reason}</p></section>",
-            layer = s("/layer"),
-            reason = s("/reason"),
+        Verdict::Invalid(
+            lang.t("verify-invalid-heading"),
+            format!("{}: {}", s("/layer"), s("/reason")),
         )
     }
 }
@@ -227,37 +541,21 @@ fn verdict_html(v: &serde_json::Value) -> String {
 /// Paste an `HC1:` text or pick a QR picture; the answer names the failing layer.
 pub async fn verify_page(
     State(app): State<AppState>,
+    ctx: PageCtx,
     crate::extract::ApiQuery(q): crate::extract::ApiQuery<VerifyQuery>,
 ) -> Response {
     let verdict = match q.hc1.as_deref().map(str::trim) {
-        None | Some("") => String::new(),
+        None | Some("") => Verdict::None,
         Some(text) => match crate::api::certificates::verify_text(&app, text).await {
-            Ok(v) => verdict_html(&v),
-            Err(e) => format!(
-                "<section id=\"verdict\" class=\"invalid\"><h2>Cannot verify</h2><p>{}</p></section>",
-                escape(&e.status_and_detail().1)
-            ),
+            Ok(v) => verdict(ctx.lang, &v),
+            Err(e) => Verdict::Invalid(ctx.t("verify-cannot-heading"), e.status_and_detail().1),
         },
     };
-    let body = format!(
-        "<form method=\"get\" action=\"/verify\"><label for=\"hc1\">Certificate text (HC1:…)</label>\
-         <textarea id=\"hc1\" name=\"hc1\" rows=\"5\" maxlength=\"8192\">{text}</textarea>\
-         <button type=\"submit\">Verify</button></form>\
-         <p><label for=\"qr\">…or a QR picture (PNG)</label> <input id=\"qr\" type=\"file\" accept=\"image/png\"></p>\
-         <div id=\"result\">{verdict}</div>\
-         <script>\
-         document.getElementById('qr').addEventListener('change', async (e) => {{\
-           const file = e.target.files[0]; if (!file) return;\
-           const r = await fetch('/api/v1/dcc/verify-image', {{method: 'POST', headers: {{'Content-Type': 'image/png'}}, body: file}});\
-           const v = await r.json();\
-           const out = document.getElementById('result');\
-           out.textContent = v.valid === true ? 'Valid ' + v.type + ' certificate: ' + v.dcc.nam.fn + ', ' + v.dcc.nam.gn\
-             : 'Not valid: ' + (v.layer || v.title || '') + ' ' + (v.reason || v.detail || '');\
-         }});\
-         </script>",
-        text = escape(q.hc1.as_deref().unwrap_or("")),
-    );
-    page("Verify a certificate", &body)
+    render(&VerifyPage {
+        ctx,
+        text: q.hc1.unwrap_or_default(),
+        verdict,
+    })
 }
 
 /// The double-submit cookie that guards the sign-in form before a session exists.
@@ -271,27 +569,53 @@ fn cookie_attributes(secure: bool) -> &'static str {
     }
 }
 
-fn login_form(csrf: &str, message: &str) -> String {
-    format!(
-        "{message}<form method=\"post\" action=\"/login\">\
-         <input type=\"hidden\" name=\"csrf_token\" value=\"{csrf}\">\
-         <p><label for=\"username\">User name</label> <input id=\"username\" name=\"username\" autocomplete=\"username\" maxlength=\"64\" required></p>\
-         <p><label for=\"password\">Password</label> <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" maxlength=\"256\" required></p>\
-         <button type=\"submit\">Sign in</button></form>",
-        csrf = escape(csrf)
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    ctx: &'a PageCtx,
+    csrf: String,
+    username: String,
+    message: Option<String>,
+}
+
+fn login_form(
+    ctx: &PageCtx,
+    status: StatusCode,
+    csrf: String,
+    username: &str,
+    message: Option<String>,
+) -> Response {
+    render_status(
+        status,
+        &LoginPage {
+            ctx,
+            csrf,
+            username: username.to_string(),
+            message,
+        },
     )
 }
 
 /// The sign-in page; sets the form's CSRF cookie.
-pub async fn login_page(headers: axum::http::HeaderMap) -> Response {
+pub async fn login_page(ctx: PageCtx, headers: HeaderMap) -> Response {
+    fresh_login(&ctx, &headers, StatusCode::OK, None)
+}
+
+/// A sign-in form with a new CSRF token in its cookie.
+fn fresh_login(
+    ctx: &PageCtx,
+    headers: &HeaderMap,
+    status: StatusCode,
+    message: Option<String>,
+) -> Response {
     let csrf = crate::auth::new_secret();
-    let mut r = page("Sign in", &login_form(&csrf, ""));
+    let mut r = login_form(ctx, status, csrf.clone(), "", message);
     let cookie = format!(
         "{LOGIN_CSRF_COOKIE}={csrf}; {}",
-        cookie_attributes(crate::auth::is_secure(&headers))
+        cookie_attributes(crate::auth::is_secure(headers))
     );
-    if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
-        r.headers_mut().append(axum::http::header::SET_COOKIE, v);
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().append(header::SET_COOKIE, v);
     }
     r
 }
@@ -304,57 +628,64 @@ struct LoginForm {
     csrf_token: String,
 }
 
-fn status_page(status: axum::http::StatusCode, title: &str, body: &str) -> Response {
-    let mut r = page(title, body);
-    *r.status_mut() = status;
-    r
-}
-
 /// Checks the credentials: a session cookie and a redirect home on success;
 /// the same answer for an unknown user and a wrong password; 429 with
-/// Retry-After once a user name has failed too often.
+/// Retry-After once a user name has failed too often. Refusals are the
+/// sign-in page again, with the reason in the reader's language.
 pub async fn login(
     State(app): State<AppState>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
-    headers: axum::http::HeaderMap,
+    ctx: PageCtx,
+    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    use axum::http::{header, HeaderValue, StatusCode};
     if let Err(e) = crate::edge::check_pairs(&body, "body") {
         return e.into_response();
     }
     let Ok(form) = serde_urlencoded::from_bytes::<LoginForm>(&body) else {
-        return crate::error::ApiError::bad_request(
-            "body",
-            "send the form fields username, password and csrf_token",
-        )
-        .into_response();
+        let message = Some(ctx.t("login-bad-form"));
+        return fresh_login(&ctx, &headers, StatusCode::BAD_REQUEST, message);
     };
+    let expected = crate::auth::cookie(&headers, LOGIN_CSRF_COOKIE);
+    if expected.is_none() || expected != Some(form.csrf_token.as_str()) {
+        let message = Some(ctx.t("login-stale-csrf"));
+        return fresh_login(&ctx, &headers, StatusCode::FORBIDDEN, message);
+    }
+    let csrf = form.csrf_token.clone();
     if form.username.len() > crate::auth::MAX_USERNAME
         || form.password.len() > crate::auth::MAX_PASSWORD
     {
-        return crate::error::ApiError::bad_request(
-            "username",
-            "user names are at most 64 bytes and passwords at most 256",
-        )
-        .into_response();
-    }
-    let expected = crate::auth::cookie(&headers, LOGIN_CSRF_COOKIE);
-    if expected.is_none() || expected != Some(form.csrf_token.as_str()) {
-        return crate::error::ApiError::Forbidden {
-            message: "the sign-in form's CSRF token is missing or stale: reload the page".into(),
-        }
-        .into_response();
+        return login_form(
+            &ctx,
+            StatusCode::BAD_REQUEST,
+            csrf,
+            "",
+            Some(ctx.t("login-too-long")),
+        );
     }
     let username = form.username.trim().to_string();
+    let locked = |until: i64| {
+        let seconds = ((until - vaxgrid_store::now_micros()) / 1_000_000).max(1);
+        let mut r = login_form(
+            &ctx,
+            StatusCode::TOO_MANY_REQUESTS,
+            csrf.clone(),
+            &username,
+            Some(ctx.t1("login-locked", "seconds", seconds)),
+        );
+        if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        r
+    };
     match app.store.login_locked_until(&username).await {
-        Ok(Some(until)) => return crate::auth::locked(until),
+        Ok(Some(until)) => return locked(until),
         Ok(None) => {}
-        Err(e) => return crate::error::ApiError::Store(e).into_response(),
+        Err(e) => return error_page(&ctx, ApiError::Store(e)),
     }
     let user = match app.store.user_by_name(&username).await {
         Ok(u) => u.filter(|u| !u.disabled),
-        Err(e) => return crate::error::ApiError::Store(e).into_response(),
+        Err(e) => return error_page(&ctx, ApiError::Store(e)),
     };
     let password = form.password;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
@@ -375,32 +706,28 @@ pub async fn login(
             )
             .await
         {
-            Ok(Some(until)) => crate::auth::locked(until),
-            Ok(None) => {
-                let csrf = form.csrf_token;
-                status_page(
-                    StatusCode::UNAUTHORIZED,
-                    "Sign in",
-                    &login_form(
-                        &csrf,
-                        "<p class=\"invalid\">Unknown user name or wrong password.</p>",
-                    ),
-                )
-            }
-            Err(e) => crate::error::ApiError::Store(e).into_response(),
+            Ok(Some(until)) => locked(until),
+            Ok(None) => login_form(
+                &ctx,
+                StatusCode::UNAUTHORIZED,
+                csrf.clone(),
+                &username,
+                Some(ctx.t("login-failed")),
+            ),
+            Err(e) => error_page(&ctx, ApiError::Store(e)),
         };
     };
     if let Err(e) = app.store.login_succeeded(&username).await {
-        return crate::error::ApiError::Store(e).into_response();
+        return error_page(&ctx, ApiError::Store(e));
     }
     let session = crate::auth::new_secret();
-    let csrf = crate::auth::new_secret();
+    let session_csrf = crate::auth::new_secret();
     if let Err(e) = app
         .store
-        .create_session(&user.id, &crate::auth::sha256_hex(&session), &csrf)
+        .create_session(&user.id, &crate::auth::sha256_hex(&session), &session_csrf)
         .await
     {
-        return crate::error::ApiError::Store(e).into_response();
+        return error_page(&ctx, ApiError::Store(e));
     }
     let _ = app
         .store
@@ -438,10 +765,10 @@ struct LogoutForm {
 pub async fn logout(
     State(app): State<AppState>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
-    headers: axum::http::HeaderMap,
+    ctx: PageCtx,
+    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    use axum::http::{header, HeaderValue, StatusCode};
     let sent = serde_urlencoded::from_bytes::<LogoutForm>(&body)
         .ok()
         .map(|f| f.csrf_token);
@@ -452,17 +779,17 @@ pub async fn logout(
         return (StatusCode::SEE_OTHER, [(header::LOCATION, "/login")]).into_response();
     };
     if sent.as_deref() != Some(expected) {
-        return crate::error::ApiError::Forbidden {
+        let error = ApiError::Forbidden {
             message: "the sign-out form's CSRF token is missing or wrong".into(),
-        }
-        .into_response();
+        };
+        return error_page(&ctx, error);
     }
     if let Err(e) = app
         .store
         .end_session(&crate::auth::sha256_hex(session))
         .await
     {
-        return crate::error::ApiError::Store(e).into_response();
+        return error_page(&ctx, ApiError::Store(e));
     }
     let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, "/login")]).into_response();
     let cookie = format!(
@@ -484,18 +811,26 @@ mod tests {
     fn daily_chart_scales_bars_to_the_peak_day() {
         let days = vec![
             ("2021-07-01".to_string(), 50),
-            ("2021-07-02".to_string(), 100),
+            ("2021-07-02".to_string(), 1000),
             ("2021-07-03".to_string(), 0),
         ];
-        let svg = daily_chart(&days);
-        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        let svg = daily_chart(Lang::En, &days);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"), "{svg}");
         assert_eq!(svg.matches("<rect").count(), 3);
-        assert!(svg.contains("<title>2021-07-02: 100 doses</title>"));
-        // The peak day is full height (148 px), half of it half as tall.
+        assert!(
+            svg.contains("<title>2 Jul 2021: 1,000 doses</title>"),
+            "{svg}"
+        );
+        assert!(svg.contains("<title>1 Jul 2021: 50 doses</title>"), "{svg}");
+        // The peak day is full height (148 px), a twentieth of it 7.4.
         assert!(svg.contains(r#"height="148.0" fill"#), "{svg}");
-        assert!(svg.contains(r#"height="74.0" fill"#), "{svg}");
+        assert!(svg.contains(r#"height="7.4" fill"#), "{svg}");
         assert!(svg.contains(r#"height="0.0" fill"#), "{svg}");
-        assert!(svg.contains(">2021-07-01</text>") && svg.contains(">2021-07-03</text>"));
+        assert!(svg.contains(">1 Jul 2021</text>") && svg.contains(">3 Jul 2021</text>"));
+        let vi = daily_chart(Lang::Vi, &days);
+        assert!(vi.contains("<title>02/07/2021: 1.000 mũi</title>"), "{vi}");
+        let zh = daily_chart(Lang::Zh, &days);
+        assert!(zh.contains("<title>2021年7月2日：1,000 剂</title>"), "{zh}");
         let filled = chart_days(&[("2021-07-01".into(), 5), ("2021-07-04".into(), 7)]);
         assert_eq!(filled.len(), 120);
         assert_eq!(filled[116], ("2021-07-01".to_string(), 5));
@@ -504,7 +839,36 @@ mod tests {
         assert_eq!(filled[119], ("2021-07-04".to_string(), 7));
         assert_eq!(filled[0].0, "2021-03-07");
         assert!(chart_days(&[]).is_empty());
-        let empty = daily_chart(&[]);
-        assert!(empty.contains("no doses recorded yet") && !empty.contains("<rect"));
+        let empty = daily_chart(Lang::En, &[]);
+        assert!(empty.contains("No doses recorded yet") && !empty.contains("<rect"));
+    }
+
+    #[test]
+    fn chart_labels_are_escaped() {
+        let row = CoverageRow {
+            area_code: "X".into(),
+            name: "<script>alert(1)</script>".into(),
+            level: "district".into(),
+            total: Default::default(),
+            by_product: Default::default(),
+            by_group: Default::default(),
+        };
+        let svg = coverage_chart(Lang::Vi, &[row]);
+        assert!(
+            svg.contains("&#60;script&#62;alert(1)&#60;/script&#62;")
+                || svg.contains("&lt;script&gt;"),
+            "{svg}"
+        );
+        assert!(!svg.contains("<script>"), "{svg}");
+    }
+
+    #[test]
+    fn the_language_switch_goes_back_only_to_this_site() {
+        assert_eq!(local_path(Some("/verify?hc1=x")), "/verify?hc1=x");
+        assert_eq!(local_path(Some("//evil.example/")), "/");
+        assert_eq!(local_path(Some("/\\evil.example/")), "/");
+        assert_eq!(local_path(Some("https://evil.example/")), "/");
+        assert_eq!(local_path(Some("/a\nb")), "/");
+        assert_eq!(local_path(None), "/");
     }
 }

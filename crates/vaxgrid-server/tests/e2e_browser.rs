@@ -1,54 +1,300 @@
-//! End-to-end: the pages in a real headless Chromium. The browser loads the
-//! home page from the real server and we read the DOM it built.
+//! End-to-end: the pages in a real headless Chromium, driven through
+//! WebDriver (Debian's chromedriver) as a person uses them: clicking links
+//! and buttons, typing into fields. Every page visited is checked with
+//! axe-core (no serious or critical accessibility violation) and
+//! photographed at phone and desktop widths under
+//! `$CARGO_TARGET_DIR/e2e-screenshots/` (or `target/e2e-screenshots/`).
 
 mod common;
 
-use std::process::Command;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use common::{dose_body, new_id, TestApp};
+use fantoccini::{Client, ClientBuilder, Locator};
 
-fn chromium() -> String {
-    let candidates = [
-        std::env::var("VAXGRID_CHROMIUM").unwrap_or_default(),
-        "/usr/bin/chromium".into(),
-        "/usr/bin/chromium-browser".into(),
-    ];
+fn existing(candidates: &[String], what: &str) -> String {
     candidates
-        .into_iter()
+        .iter()
         .find(|c| !c.is_empty() && std::path::Path::new(c).exists())
-        .expect("Chromium is required for the browser tests: `apt-get install chromium`, or run `bash .ci/run` which installs it")
+        .cloned()
+        .unwrap_or_else(|| {
+            panic!(
+                "{what} is required for the browser tests: run `bash .ci/run`, which installs it"
+            )
+        })
 }
 
-/// Loads `url` in headless Chromium and returns the serialized DOM.
-fn browse(url: &str) -> String {
-    let profile = std::env::temp_dir().join(format!("vaxgrid-chromium-{}", new_id()));
-    let out = Command::new(chromium())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            &format!("--user-data-dir={}", profile.display()),
-            "--dump-dom",
-            url,
-        ])
-        .output()
-        .expect("run chromium");
-    let _ = std::fs::remove_dir_all(&profile);
-    assert!(
-        out.status.success(),
-        "chromium failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+fn chromium() -> String {
+    existing(
+        &[
+            std::env::var("VAXGRID_CHROMIUM").unwrap_or_default(),
+            "/usr/bin/chromium".into(),
+            "/usr/bin/chromium-browser".into(),
+        ],
+        "Chromium (`apt-get install chromium`)",
+    )
+}
+
+fn chromedriver() -> String {
+    existing(
+        &[
+            std::env::var("VAXGRID_CHROMEDRIVER").unwrap_or_default(),
+            "/usr/bin/chromedriver".into(),
+        ],
+        "chromedriver (`apt-get install chromium-driver`)",
+    )
+}
+
+/// axe-core's browser bundle, from npm (`.ci/run` installs it).
+fn axe_source() -> String {
+    let path = existing(
+        &[
+            std::env::var("VAXGRID_AXE").unwrap_or_default(),
+            "/work/.cache/npm/node_modules/axe-core/axe.min.js".into(),
+        ],
+        "axe-core (`npm install axe-core@4`, path in VAXGRID_AXE)",
     );
-    String::from_utf8(out.stdout).expect("DOM is UTF-8")
+    std::fs::read_to_string(path).expect("read axe.min.js")
+}
+
+fn screenshot_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    let dir = target.join("e2e-screenshots");
+    std::fs::create_dir_all(&dir).expect("create the screenshot folder");
+    dir
+}
+
+/// A chromedriver on a free port and one headless Chromium session on a
+/// fresh profile; both end with [`Browser::close`] (or on drop).
+struct Browser {
+    driver: Child,
+    profile: PathBuf,
+    client: Client,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(chromedriver())
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let profile = std::env::temp_dir().join(format!("vaxgrid-chromium-{}", new_id()));
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": chromium(),
+                "args": [
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--lang=en-US",
+                    "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.display()),
+                ],
+            }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let mut last = None;
+        for _ in 0..100 {
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => {
+                    return Browser {
+                        driver,
+                        profile,
+                        client,
+                    }
+                }
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("chromedriver did not start a session: {last:?}");
+    }
+
+    async fn goto(&self, url: &str) {
+        self.client.goto(url).await.expect("navigate");
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+            .text()
+            .await
+            .unwrap()
+    }
+
+    async fn body(&self) -> String {
+        self.text("body").await
+    }
+
+    /// Marks the current document, so that [`Browser::wait_new_page`]
+    /// knows when the next one has loaded.
+    async fn mark_page(&self) {
+        self.client
+            .execute("window.vaxgridOldPage = true", vec![])
+            .await
+            .unwrap();
+    }
+
+    async fn wait_new_page(&self) {
+        for _ in 0..200 {
+            let loaded = self
+                .client
+                .execute(
+                    "return window.vaxgridOldPage === undefined && document.readyState === 'complete'",
+                    vec![],
+                )
+                .await;
+            if matches!(loaded, Ok(serde_json::Value::Bool(true))) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the next page did not load");
+    }
+
+    /// Clicks what leads to another page and waits for it.
+    async fn click(&self, css: &str) {
+        self.mark_page().await;
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+        self.wait_new_page().await;
+    }
+
+    async fn click_link(&self, text: &str) {
+        self.mark_page().await;
+        self.client
+            .find(Locator::LinkText(text))
+            .await
+            .unwrap_or_else(|e| panic!("no link '{text}': {e}"))
+            .click()
+            .await
+            .unwrap();
+        self.wait_new_page().await;
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let field = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no field {css}: {e}"));
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+
+    async fn url(&self) -> String {
+        self.client.current_url().await.unwrap().to_string()
+    }
+
+    /// Runs axe-core on the page: no serious or critical violation.
+    async fn assert_accessible(&self, page: &str) {
+        self.client
+            .execute(&axe_source(), vec![])
+            .await
+            .expect("inject axe-core");
+        let found = self
+            .client
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                   axe.run(document, {resultTypes: ['violations']}).then(r => done(
+                     r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+                       .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).join(', '))
+                   ), e => done(['axe failed: ' + e]));"#,
+                vec![],
+            )
+            .await
+            .expect("run axe-core");
+        let found: Vec<String> = serde_json::from_value(found).unwrap();
+        assert!(found.is_empty(), "{page}: axe-core found {found:#?}");
+    }
+
+    /// Photographs the page at a phone's and a desktop's width.
+    async fn screenshots(&self, name: &str) {
+        let dir = screenshot_dir();
+        for (width, height) in [(360, 780), (1280, 900)] {
+            self.client.set_window_size(width, height).await.unwrap();
+            let png = self.client.screenshot().await.expect("screenshot");
+            assert!(png.starts_with(b"\x89PNG"), "a screenshot is a PNG");
+            std::fs::write(dir.join(format!("{name}-{width}.png")), png).unwrap();
+        }
+        self.client.set_window_size(1280, 900).await.unwrap();
+    }
+
+    /// Neither page width scrolls sideways as a whole.
+    async fn assert_fits_phone(&self, page: &str) {
+        self.client.set_window_size(360, 780).await.unwrap();
+        let wide = self
+            .client
+            .execute(
+                "return document.documentElement.scrollWidth > window.innerWidth + 1",
+                vec![],
+            )
+            .await
+            .unwrap();
+        self.client.set_window_size(1280, 900).await.unwrap();
+        assert_eq!(
+            wide,
+            serde_json::json!(false),
+            "{page} scrolls sideways at 360 px"
+        );
+    }
+
+    async fn check(&self, name: &str) {
+        self.assert_accessible(name).await;
+        self.assert_fits_phone(name).await;
+        self.screenshots(name).await;
+    }
+
+    async fn close(self) {
+        let client = self.client.clone();
+        let _ = client.close().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn home_page_shows_coverage_chart_in_chromium() {
+async fn home_page_in_three_languages_in_chromium() {
     let app = TestApp::start("sqlite").await;
     app.seed().await;
     let person = app.person(1, "Đặng Thị Hoa").await;
@@ -59,30 +305,109 @@ async fn home_page_shows_coverage_chart_in_chromium() {
         )
         .await;
     assert_eq!(s, 201);
-    let url = format!("{}/", app.base);
-    let dom = tokio::task::spawn_blocking(move || browse(&url))
-        .await
-        .unwrap();
-    assert!(dom.contains("<h2>Quảng Ninh</h2>"), "{dom}");
+    let browser = Browser::start().await;
+    // The browser asks for English first.
+    browser.goto(&format!("{}/", app.base)).await;
+    assert_eq!(browser.text("h1").await, "Vaccination coverage");
+    assert_eq!(browser.text("#area-22").await, "Quảng Ninh");
+    let body = browser.body().await;
     assert!(
-        dom.contains("1 residents · 1 with ≥1 dose (100.0%)"),
-        "{dom}"
+        body.contains("1 resident · 1 with ≥1 dose (100.0%) · 0 completed (0.0%)"),
+        "{body}"
     );
+    let daily = browser.text("svg[aria-label='Doses per day'] title").await;
+    assert!(daily.is_empty() || daily.contains("dose"), "{daily}");
+    let html = browser.client.source().await.unwrap();
+    assert!(html.contains("<title>1 Jul 2021: 1 dose</title>"), "{html}");
+    assert!(html.contains("Hạ Long") && html.contains("Móng Cái"));
+    browser.check("home-en").await;
+    // The switch: Vietnamese, kept in a cookie for the next pages.
+    browser.click_link("Tiếng Việt").await;
+    assert_eq!(browser.text("h1").await, "Độ bao phủ tiêm chủng");
+    let body = browser.body().await;
     assert!(
-        dom.contains("<svg") && dom.contains("Hạ Long") && dom.contains("Móng Cái"),
-        "{dom}"
+        body.contains("1 người dân · 1 người đã tiêm ≥1 mũi (100,0%)"),
+        "{body}"
     );
-    // The doses-per-day chart has the day's one dose as a bar.
-    assert!(dom.contains("aria-label=\"doses per day\""), "{dom}");
-    assert!(dom.contains("<title>2021-07-01: 1 dose</title>"), "{dom}");
+    let html = browser.client.source().await.unwrap();
+    assert!(html.contains("<title>01/07/2021: 1 mũi</title>"), "{html}");
+    assert!(html.contains("<html lang=\"vi\">"), "{html}");
+    browser.check("home-vi").await;
+    browser.click_link("Kiểm tra chứng nhận").await;
+    assert_eq!(browser.text("h1").await, "Kiểm tra chứng nhận");
+    browser.check("verify-vi").await;
+    // Chinese, back on the same page.
+    browser.click_link("中文").await;
+    assert!(
+        browser.url().await.ends_with("/verify"),
+        "{}",
+        browser.url().await
+    );
+    assert_eq!(browser.text("h1").await, "核验证书");
+    browser.check("verify-zh").await;
+    browser.click_link("接种覆盖率").await;
+    let body = browser.body().await;
+    assert!(
+        body.contains("居民 1 人 · 至少接种一剂 1 人（100.0%）"),
+        "{body}"
+    );
+    browser.check("home-zh").await;
+    browser.close().await;
     app.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn verify_page_shows_the_verdict_in_chromium() {
+async fn signing_in_and_out_by_typing_in_chromium() {
+    let app = TestApp::start("sqlite").await;
+    app.seed().await;
+    TestApp::make_user(&app.store, "planner22", &["planner:22"]).await;
+    let browser = Browser::start().await;
+    browser
+        .goto(&format!("{}/lang?set=vi&back=/login", app.base))
+        .await;
+    assert_eq!(browser.text("h1").await, "Đăng nhập");
+    browser.check("login-vi").await;
+    browser.type_into("#username", "planner22").await;
+    browser.type_into("#password", "wrong").await;
+    browser.click("form.stack button[type=submit]").await;
+    assert_eq!(
+        browser.text("#login-error").await,
+        "Tên đăng nhập không tồn tại hoặc mật khẩu sai."
+    );
+    // What was typed stays; the password does not.
+    let kept = browser
+        .client
+        .find(Locator::Css("#username"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("planner22"));
+    browser.check("login-error-vi").await;
+    browser.type_into("#password", "pw-planner22").await;
+    browser.click("form.stack button[type=submit]").await;
+    assert_eq!(browser.text(".who .user").await, "planner22");
+    assert_eq!(browser.text("h1").await, "Độ bao phủ tiêm chủng");
+    browser.check("home-signed-in-vi").await;
+    browser.click(".who button").await;
+    assert!(browser.url().await.ends_with("/login"));
+    assert_eq!(browser.text(".who a").await, "Đăng nhập");
+    browser.close().await;
+    app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_page_by_typing_a_certificate_in_chromium() {
     let app = TestApp::start_with_keys("sqlite").await;
     app.seed().await;
-    let person = app.person(2, "Lý Văn Phúc").await;
+    // A hostile name shows as text, never as markup.
+    let person = app
+        .person(
+            2,
+            "<script>alert(1)</script> \"><img src=x onerror=alert(1)>",
+        )
+        .await;
     let (s, _) = app
         .post(
             "/api/v1/doses",
@@ -98,16 +423,34 @@ async fn verify_page_shows_the_verdict_in_chromium() {
         .await;
     assert_eq!(s, 201, "{cert}");
     let hc1: String = cert["hc1"].as_str().unwrap().into();
-    let query: String = form_urlencoded::byte_serialize(hc1.as_bytes()).collect();
-    let valid_url = format!("{}/verify?hc1={query}", app.base);
-    let tampered_url = format!("{}/verify?hc1={}", app.base, &query[..query.len() - 8]);
-    let (valid, tampered) =
-        tokio::task::spawn_blocking(move || (browse(&valid_url), browse(&tampered_url)))
-            .await
-            .unwrap();
-    assert!(valid.contains("Valid vaccination certificate"), "{valid}");
-    assert!(valid.contains("<b>Lý, Văn Phúc</b>"), "{valid}");
-    assert!(valid.contains("Dose 1 of 2 on 2021-07-01"), "{valid}");
-    assert!(tampered.contains("Not valid"), "{tampered}");
+    let browser = Browser::start().await;
+    browser
+        .goto(&format!("{}/lang?set=zh&back=/verify", app.base))
+        .await;
+    browser.type_into("#hc1", &hc1).await;
+    browser.click("form.stack button[type=submit]").await;
+    assert_eq!(browser.text("#verdict h2").await, "有效的疫苗接种证书");
+    let holder = browser.text("#verdict b").await;
+    assert!(holder.contains("<script>alert(1)</script>"), "{holder}");
+    assert!(holder.contains("<img src=x onerror=alert(1)>"), "{holder}");
+    let images = browser
+        .client
+        .find_all(Locator::Css("#verdict img, main script"))
+        .await
+        .unwrap();
+    assert!(images.is_empty(), "the name became markup");
+    assert!(
+        browser.client.get_alert_text().await.is_err(),
+        "a script from the name ran"
+    );
+    let dose = browser.text("#verdict p:last-child").await;
+    assert!(dose.contains("第 1/2 剂，接种日期 2021年7月1日"), "{dose}");
+    browser.check("verify-valid-zh").await;
+    // A tampered text: not valid, with the failing layer.
+    browser.type_into("#hc1", &hc1[..hc1.len() - 8]).await;
+    browser.click("form.stack button[type=submit]").await;
+    assert_eq!(browser.text("#verdict h2").await, "无效");
+    browser.check("verify-invalid-zh").await;
+    browser.close().await;
     app.cleanup().await;
 }

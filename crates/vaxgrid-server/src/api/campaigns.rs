@@ -8,12 +8,13 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use vaxgrid_core::access::Permission;
-use vaxgrid_store::campaigns::{NewCampaign, NewWave, SurveyRow, ADULT_YEARS};
+use vaxgrid_store::campaigns::{NewCampaign, NewWave, SurveyRow, SurveyStatus, ADULT_YEARS};
 use vaxgrid_store::StoreError;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{date_field, id_or_new, page_limit, uuid_field, ApiJson, ApiQuery};
+use crate::i18n::{tkey, Lang};
 use crate::AppState;
 
 /// A CSV survey list holds at most this many persons: a village's or a
@@ -269,6 +270,7 @@ pub struct SurveyQuery {
 pub async fn survey(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
+    headers: axum::http::HeaderMap,
     Path((id, wave)): Path<(String, String)>,
     ApiQuery(q): ApiQuery<SurveyQuery>,
 ) -> Result<Response, ApiError> {
@@ -294,7 +296,11 @@ pub async fn survey(
             .survey_list(&id, &wave, area, q.after.as_deref(), 500, &actor)
             .await
             .map_err(ApiError::lookup)?;
-        return Ok(printable(area.unwrap_or(""), &page.items));
+        return Ok(printable(
+            Lang::of_request(&headers),
+            area.unwrap_or(""),
+            &page.items,
+        ));
     }
     if !csv {
         let page = app
@@ -382,34 +388,54 @@ fn csv_row(r: &SurveyRow) -> [String; 16] {
     ]
 }
 
-/// The survey list as a page to print: one line a person, a box to tick.
-fn printable(area: &str, rows: &[SurveyRow]) -> Response {
-    use crate::web::escape;
-    let mut body = String::new();
-    for (i, r) in rows.iter().enumerate() {
-        body.push_str(&format!(
-            "<tr><td>{n}</td><td>{name}</td><td>{born}</td><td>{id}</td><td>{phone}</td><td>{status}</td><td>{detail}</td><td class=\"tick\"></td></tr>",
-            n = i + 1,
-            name = escape(&r.full_name),
-            born = escape(&r.birth_date),
-            id = escape(&r.id_number),
-            phone = escape(r.phone.as_deref().unwrap_or("")),
-            status = escape(r.status.as_str()),
-            detail = escape(
-                &r.deferred_until
-                    .clone()
-                    .or_else(|| r.appointment_at.clone())
-                    .or_else(|| r.reason.clone())
-                    .unwrap_or_default()
-            ),
-        ));
-    }
-    let page = format!(
-        "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Survey list {area}</title>\
-         <style>body{{font-family:sans-serif}} table{{border-collapse:collapse;width:100%}} td,th{{border:1px solid #444;padding:2px 4px;font-size:11pt}} .tick{{width:2em}} @media print{{a{{display:none}}}}</style></head>\
-         <body><h1>Survey list — {area}</h1><p>{count} persons</p><table><thead><tr><th>#</th><th>Full name</th><th>Born</th><th>ID number</th><th>Phone</th><th>Status</th><th>Date / reason</th><th>✓</th></tr></thead><tbody>{body}</tbody></table></body></html>",
-        area = escape(area),
-        count = rows.len(),
-    );
-    axum::response::Html(page).into_response()
+struct PrintRow {
+    name: String,
+    born: String,
+    id: String,
+    phone: String,
+    status: String,
+    detail: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "survey_print.html")]
+struct SurveyPrint {
+    lang: Lang,
+    heading: String,
+    count: String,
+    rows: Vec<PrintRow>,
+}
+
+/// The survey list as a page to print: one line a person, a box to tick,
+/// in the reader's language.
+fn printable(lang: Lang, area: &str, rows: &[SurveyRow]) -> Response {
+    let status_key = |s: SurveyStatus| match s {
+        SurveyStatus::NotYet => tkey("survey-status-not_yet"),
+        SurveyStatus::Booked => tkey("survey-status-booked"),
+        SurveyStatus::Vaccinated => tkey("survey-status-vaccinated"),
+        SurveyStatus::Deferred => tkey("survey-status-deferred"),
+        SurveyStatus::Refused => tkey("survey-status-refused"),
+        SurveyStatus::Contraindicated => tkey("survey-status-contraindicated"),
+    };
+    let rows = rows
+        .iter()
+        .map(|r| PrintRow {
+            name: r.full_name.clone(),
+            born: lang.date_text(&r.birth_date),
+            id: r.id_number.clone(),
+            phone: r.phone.clone().unwrap_or_default(),
+            status: lang.t(status_key(r.status)),
+            detail: match (&r.deferred_until, &r.appointment_at, &r.reason) {
+                (Some(d), _, _) | (None, Some(d), _) => lang.date_text(d),
+                (None, None, Some(reason)) => reason.clone(),
+                _ => String::new(),
+            },
+        })
+        .collect::<Vec<_>>();
+    crate::web::render(&SurveyPrint {
+        lang,
+        heading: lang.t1("survey-title", "area", area),
+        count: lang.t1("survey-count", "count", rows.len()),
+        rows,
+    })
 }
