@@ -3,6 +3,7 @@
 //! only call it.
 pub mod access;
 pub mod area;
+pub mod campaign;
 pub mod coverage;
 pub mod dose;
 pub mod identity;

@@ -30,13 +30,14 @@
 //!   the first wave's start (the campaign's creation day before any wave)
 //!   to the target date: mass-vaccination sites work every day.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 use sqlx::Row;
 use time::Date;
 use vaxgrid_core::area::subtree_upper_bound;
-use vaxgrid_core::coverage::{contribution, split_groups, validate_groups, ALL_GROUPS};
+use vaxgrid_core::campaign as campaign_rules;
+use vaxgrid_core::coverage::{contribution, split_groups, ALL_GROUPS};
 use vaxgrid_core::targets::{daily_targets, split_target, target_for_coverage, Share, TargetError};
 
 use crate::audit::{self, AuditEntry};
@@ -47,13 +48,7 @@ use crate::model::{Actor, Area, DoseRecord, Page};
 use crate::scope::Scope;
 use crate::Store;
 
-/// A target date at most this many years ahead.
-pub const MAX_TARGET_YEARS: i32 = 5;
-/// A wave may be recorded up to this many days after it started (before
-/// the campaign was created).
-pub const WAVE_LATE_DAYS: i64 = 31;
-pub const MAX_WAVES: usize = 50;
-pub const MAX_PRODUCTS: usize = 20;
+pub use vaxgrid_core::campaign::{MAX_PRODUCTS, MAX_TARGET_YEARS, MAX_WAVES, WAVE_LATE_DAYS};
 /// Default minimum age: the adult population.
 pub const ADULT_YEARS: u32 = 18;
 
@@ -288,29 +283,12 @@ fn not_found(entity: &'static str, field: &'static str, key: &str) -> StoreError
 }
 
 /// Trimmed, inner whitespace collapsed, 1 to `max` characters.
-fn text(field: &str, value: &str, max: usize) -> Result<String, StoreError> {
-    let v = value.split_whitespace().collect::<Vec<_>>().join(" ");
-    if v.is_empty() || v.chars().count() > max {
-        return Err(StoreError::invalid(
-            field,
-            format!("{field} must be 1 to {max} characters"),
-        ));
-    }
-    Ok(v)
+fn text(field: &'static str, value: &str, max: usize) -> Result<String, StoreError> {
+    Ok(campaign_rules::clean_text(field, value, max)?)
 }
 
-fn groups_ok(field: &str, groups: &[String]) -> Result<(), StoreError> {
-    validate_groups(groups).map_err(|m| StoreError::invalid(field, m))?;
-    let mut seen = HashSet::new();
-    for g in groups {
-        if !seen.insert(g) {
-            return Err(StoreError::invalid(
-                field,
-                format!("priority group '{g}' is listed twice"),
-            ));
-        }
-    }
-    Ok(())
+fn groups_ok(field: &'static str, groups: &[String]) -> Result<(), StoreError> {
+    Ok(campaign_rules::distinct_groups(field, groups)?)
 }
 
 /// Whether `scope` reaches into the subtree at `path` or above it: a
@@ -430,20 +408,8 @@ impl Store {
         if !actor.scope.covers_path(&area.path) {
             return Err(not_found("area", "area_code", &new.area_code));
         }
-        if new.products.is_empty() || new.products.len() > MAX_PRODUCTS {
-            return Err(StoreError::invalid(
-                "products",
-                format!("name 1 to {MAX_PRODUCTS} products"),
-            ));
-        }
-        let mut seen = HashSet::new();
+        campaign_rules::distinct_products(&new.products)?;
         for p in &new.products {
-            if !seen.insert(p) {
-                return Err(StoreError::invalid(
-                    "products",
-                    format!("product '{p}' is listed twice"),
-                ));
-            }
             self.product(p)
                 .await
                 .map_err(|_| not_found("product", "products", p))?;
@@ -452,26 +418,8 @@ impl Store {
         if target_for_coverage(0, new.target_percent_tenths).is_err() {
             return Err(percent_error(new.target_percent_tenths));
         }
-        let today = crate::today();
-        let latest = today
-            .replace_year(today.year() + MAX_TARGET_YEARS)
-            .unwrap_or(today);
-        if new.target_date < today || new.target_date > latest {
-            return Err(StoreError::invalid(
-                "target_date",
-                format!(
-                    "the target date {} must be from today ({}) to {MAX_TARGET_YEARS} years ahead",
-                    crate::format_date(new.target_date),
-                    crate::format_date(today)
-                ),
-            ));
-        }
-        if new.min_age_years > 120 {
-            return Err(StoreError::invalid(
-                "min_age_years",
-                "min_age_years must be from 0 to 120",
-            ));
-        }
+        campaign_rules::check_target_date(new.target_date, crate::today())?;
+        campaign_rules::check_min_age(new.min_age_years)?;
         let mut tx = self.begin_write().await?;
         let inserted = sqlx::query(&format!(
             "INSERT INTO campaigns ({CAMPAIGN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
@@ -598,64 +546,25 @@ impl Store {
                 ),
             });
         }
-        let name = text("name", &new.name, 100)?;
-        if new.ends_on < new.starts_on {
-            return Err(StoreError::invalid(
-                "ends_on",
-                format!(
-                    "the wave ends on {}, before it starts on {}",
-                    crate::format_date(new.ends_on),
-                    crate::format_date(new.starts_on)
-                ),
-            ));
-        }
         let created = time::OffsetDateTime::from_unix_timestamp_nanos(
             i128::from(campaign.created_micros) * 1000,
         )
         .map(|t| t.date())
         .unwrap_or_else(|_| crate::today());
-        let earliest = created - time::Duration::days(WAVE_LATE_DAYS);
-        if new.starts_on < earliest {
-            return Err(StoreError::invalid(
-                "starts_on",
-                format!(
-                    "a wave may start at the earliest {WAVE_LATE_DAYS} days before the campaign was created, on {}",
-                    crate::format_date(earliest)
-                ),
-            ));
-        }
-        let target_date = crate::parse_date(&campaign.target_date).unwrap_or(Date::MAX);
-        if new.ends_on > target_date {
-            return Err(StoreError::invalid(
-                "ends_on",
-                format!(
-                    "the wave ends after the campaign's target date {}",
-                    campaign.target_date
-                ),
-            ));
-        }
-        groups_ok("eligible_groups", &new.eligible_groups)?;
-        if !campaign.priority_groups.is_empty() {
-            if let Some(g) = new
-                .eligible_groups
-                .iter()
-                .find(|g| !campaign.priority_groups.contains(g))
-            {
-                return Err(StoreError::invalid(
-                    "eligible_groups",
-                    format!(
-                        "'{g}' is not a priority group of the campaign ({})",
-                        campaign.priority_groups.join(", ")
-                    ),
-                ));
-            }
-        }
-        if campaign.waves.len() >= MAX_WAVES {
-            return Err(StoreError::invalid(
-                "id",
-                format!("a campaign has at most {MAX_WAVES} waves"),
-            ));
-        }
+        let name = campaign_rules::check_wave(
+            &campaign_rules::WaveDraft {
+                name: &new.name,
+                starts_on: new.starts_on,
+                ends_on: new.ends_on,
+                eligible_groups: &new.eligible_groups,
+            },
+            &campaign_rules::CampaignFacts {
+                created_on: created,
+                target_date: crate::parse_date(&campaign.target_date).unwrap_or(Date::MAX),
+                priority_groups: &campaign.priority_groups,
+                waves: campaign.waves.len(),
+            },
+        )?;
         let mut tx = self.begin_write().await?;
         let last: Option<i64> =
             sqlx::query("SELECT MAX(ordinal) AS n FROM waves WHERE campaign_id = $1")

@@ -74,6 +74,12 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+impl From<vaxgrid_core::campaign::Refusal> for StoreError {
+    fn from(r: vaxgrid_core::campaign::Refusal) -> StoreError {
+        StoreError::invalid(r.field, r.message)
+    }
+}
+
 impl StoreError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> StoreError {
         StoreError::Invalid {
