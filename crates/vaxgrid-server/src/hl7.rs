@@ -12,8 +12,8 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use vaxgrid_interop::hl7v2::{
-    ack, ack_context, mllp, parse_vxu, AckCode, CompletionStatus, ErrorCode, Hl7Error, MllpDecoder,
-    Vaccination, Vxu,
+    ack, ack_batch, ack_context, is_batch, mllp, parse_vxu, split_batch, AckCode, CompletionStatus,
+    ErrorCode, Hl7Error, MllpDecoder, Severity, Vaccination, Vxu,
 };
 use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
 use vaxgrid_store::model::CorrectionRequest;
@@ -80,25 +80,102 @@ pub async fn handle_message(
     default_site: Option<&str>,
     by: &Actor,
 ) -> (AckCode, String) {
+    let report = answer_message(app, text, default_site, by).await;
+    (report.code, report.ack)
+}
+
+/// What became of one message: its ACK, and the same for a report.
+#[derive(Debug, Clone)]
+pub struct MessageReport {
+    /// MSH-10 of the message (empty when unreadable).
+    pub control_id: String,
+    pub code: AckCode,
+    /// Each problem as `SEG-n: text`, with its severity.
+    pub problems: Vec<(Severity, String)>,
+    pub ack: String,
+}
+
+/// Answers one message: its ACK and a report.
+pub async fn answer_message(
+    app: &AppState,
+    text: &str,
+    default_site: Option<&str>,
+    by: &Actor,
+) -> MessageReport {
     let context = ack_context(text);
-    if let Some(problem) = nul_problem(text) {
+    let (code, problems) = match nul_problem(text) {
+        Some(problem) => (AckCode::Reject, vec![problem]),
+        None => {
+            let problems = match parse_vxu(text) {
+                Err(problems) => problems,
+                Ok(vxu) => apply(app, &vxu, default_site, by).await,
+            };
+            (AckCode::for_errors(&problems), problems)
+        }
+    };
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    MessageReport {
+        ack: ack(&context, code, &problems, &id[..20], &now_stamp()),
+        control_id: context.control_id,
+        code,
+        problems: problems
+            .iter()
+            .map(|p| (p.severity, p.to_string()))
+            .collect(),
+    }
+}
+
+/// Answers a batch (FHS/BHS … BTS/FTS): each message on its own, in order,
+/// as if sent alone (one refused message changes nothing and does not stop
+/// the others). Returns the ACK batch and a report per message.
+pub async fn handle_batch(
+    app: &AppState,
+    text: &str,
+    default_site: Option<&str>,
+    by: &Actor,
+) -> (String, Vec<MessageReport>) {
+    let batch = split_batch(text);
+    let mut reports = Vec::with_capacity(batch.messages.len());
+    for message in &batch.messages {
+        reports.push(answer_message(app, message, default_site, by).await);
+    }
+    for p in &batch.problems {
+        tracing::info!(problem = %p, "HL7 batch envelope");
+    }
+    let acks: Vec<String> = reports.iter().map(|r| r.ack.clone()).collect();
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    (ack_batch(&batch, &acks, &id[..20], &now_stamp()), reports)
+}
+
+/// One message or a batch, answered: the overall code (for a batch, AR
+/// when it holds no message, else AA: each message has its own MSA) and
+/// the ACK or ACK batch.
+pub async fn answer(
+    app: &AppState,
+    text: &str,
+    default_site: Option<&str>,
+    by: &Actor,
+) -> (AckCode, String) {
+    if !is_batch(text) {
+        return handle_message(app, text, default_site, by).await;
+    }
+    let (reply, reports) = handle_batch(app, text, default_site, by).await;
+    if reports.is_empty() {
+        let batch = split_batch(text);
         let id = uuid::Uuid::now_v7().simple().to_string();
         let code = AckCode::Reject;
         return (
             code,
-            ack(&context, code, &[problem], &id[..20], &now_stamp()),
+            ack(
+                &ack_context(""),
+                code,
+                &batch.problems,
+                &id[..20],
+                &now_stamp(),
+            ),
         );
     }
-    let problems = match parse_vxu(text) {
-        Err(problems) => problems,
-        Ok(vxu) => apply(app, &vxu, default_site, by).await,
-    };
-    let code = AckCode::for_errors(&problems);
-    let id = uuid::Uuid::now_v7().simple().to_string();
-    (
-        code,
-        ack(&context, code, &problems, &id[..20], &now_stamp()),
-    )
+    (AckCode::Accept, reply)
 }
 
 /// The field holding the first NUL character, which no database text can
@@ -542,7 +619,9 @@ pub struct Hl7Query {
 }
 
 /// `POST /hl7/v2`: one ER7 message in, its ACK out (200 for AA, 422 for
-/// AE, 400 for AR; the body is the ACK in every case).
+/// AE, 400 for AR; the body is the ACK in every case). A batch (FHS/BHS)
+/// is answered with an ACK batch, one ACK per message, and 200 (400 when
+/// it holds no message).
 pub async fn post_message(
     State(app): State<AppState>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
@@ -554,7 +633,7 @@ pub async fn post_message(
         Err(e) => return e.into_response(),
     };
     let (code, ack) = match std::str::from_utf8(&body) {
-        Ok(text) => handle_message(&app, text, q.site.as_deref(), &by).await,
+        Ok(text) => answer(&app, text, q.site.as_deref(), &by).await,
         Err(_) => {
             let problem = Hl7Error::error(
                 "MSH",
@@ -616,11 +695,7 @@ async fn mllp_connection(
         decoder.push(&buf[..n]);
         while let Some(frame) = decoder.next_message() {
             let reply = match frame {
-                Ok(text) => {
-                    handle_message(&app, &text, None, &mllp_actor(&peer))
-                        .await
-                        .1
-                }
+                Ok(text) => answer(&app, &text, None, &mllp_actor(&peer)).await.1,
                 Err(e) => {
                     tracing::info!(%peer, error = %e, "unreadable MLLP frame");
                     let problem =

@@ -9,6 +9,7 @@ use serde_json::json;
 on_both_backends!(
     hl7_samples_are_acknowledged_and_recorded_once,
     refused_hl7_messages_change_nothing,
+    hl7_batches_are_answered_message_by_message,
     mllp_listener_answers_each_frame,
     fhir_transaction_records_and_reads_back_as_sent,
 );
@@ -598,4 +599,85 @@ fn any_second_dose() -> impl proptest::strategy::Strategy<Value = Option<(String
         prop::sample::select(vec!["ABV5678", "NO-SUCH-LOT"]),
     ))
     .prop_map(|o| o.map(|(d, l)| (d.to_string(), l.to_string())))
+}
+
+/// A state-registry batch file over HTTP: each message is taken or refused
+/// on its own, and the answer is an ACK batch with one ACK per message.
+async fn hl7_batches_are_answered_message_by_message(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    seed_sample_catalogue(&app).await;
+    let good = new_person_message("B-1");
+    let bad = new_person_message("B-2")
+        .replace("022080000999", "022080000998")
+        .replace("ABV5678", "NO-SUCH-LOT");
+    let other = sample("vxu-vn-sinopharm-dose2.hl7");
+    let batch = format!(
+        "FHS|^~\\&|HIS-HALONG|HALONG-CHC|VAXGRID|QN-CDC|20210901||||FILE-7\r\n\
+         BHS|^~\\&|HIS-HALONG|HALONG-CHC|VAXGRID|QN-CDC|20210901||||BATCH-7\r\n\
+         {}\r\n{}\r\n{}\r\nBTS|3\r\nFTS|1\r\n",
+        good.trim_end().replace('\r', "\r\n"),
+        bad.trim_end().replace('\r', "\r\n"),
+        other.trim_end().replace('\r', "\r\n"),
+    );
+    let before = row_counts(&app).await;
+    let (s, ct, reply) = app
+        .post_text("/hl7/v2", "x-application/hl7-v2+er7", batch.clone())
+        .await;
+    assert_eq!(
+        (s, ct.as_str()),
+        (200, "x-application/hl7-v2+er7"),
+        "{reply}"
+    );
+    let lines: Vec<&str> = reply.split('\r').filter(|l| !l.is_empty()).collect();
+    assert!(
+        lines[0].starts_with("FHS|^~\\&|VAXGRID|QN-CDC|HIS-HALONG|HALONG-CHC|")
+            && lines[0].ends_with("|FILE-7"),
+        "{reply}"
+    );
+    assert!(
+        lines[1].starts_with("BHS|") && lines[1].ends_with("|BATCH-7"),
+        "{reply}"
+    );
+    assert_eq!(lines[lines.len() - 2..], ["BTS|3", "FTS|1"], "{reply}");
+    assert_eq!(
+        segment(&reply, "MSA"),
+        ["MSA|AA|B-1", "MSA|AE|B-2", "MSA|AA|QN-0002"],
+        "{reply}"
+    );
+    assert_eq!(segment(&reply, "MSH").len(), 3, "{reply}");
+    assert!(
+        segment(&reply, "ERR")
+            .iter()
+            .any(|e| e.contains("|RXA^1^15") && e.contains("|E|")),
+        "{reply}"
+    );
+    // Two persons and their doses; nothing of the refused message.
+    let after = row_counts(&app).await;
+    assert_eq!((after.0, after.1), (before.0 + 2, before.1 + 2), "{reply}");
+    let (_, none) = app.get("/api/v1/persons?id_number=022080000998").await;
+    assert_eq!(none["items"], json!([]));
+
+    // The same file again records nothing twice.
+    let (s, reply) = {
+        let (s, _, r) = app
+            .post_text("/hl7/v2", "x-application/hl7-v2+er7", batch)
+            .await;
+        (s, r)
+    };
+    assert_eq!(s, 200, "{reply}");
+    let again = row_counts(&app).await;
+    assert_eq!((again.0, again.1), (after.0, after.1), "{reply}");
+
+    // A batch without a message is refused whole.
+    let (s, _, reply) = app
+        .post_text(
+            "/hl7/v2",
+            "x-application/hl7-v2+er7",
+            "BHS|^~\\&|A|B\rBTS|0".to_string(),
+        )
+        .await;
+    assert_eq!(s, 400, "{reply}");
+    assert!(segment(&reply, "MSA")[0].starts_with("MSA|AR|"), "{reply}");
+    app.cleanup().await;
 }

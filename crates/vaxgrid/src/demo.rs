@@ -306,7 +306,13 @@ fn product_codes_index(
     codes.iter().position(|c| c.as_str() == code).unwrap_or(0)
 }
 
-pub async fn demo(file: &str, listen: &str, residents: usize, seed_only: bool) -> Result<()> {
+pub async fn demo(
+    file: &str,
+    listen: &str,
+    residents: usize,
+    seed_only: bool,
+    mllp: Option<&str>,
+) -> Result<()> {
     let url = format!("sqlite://{file}");
     let fresh = !std::path::Path::new(file).exists();
     let store = Store::open(&url)
@@ -335,5 +341,5 @@ pub async fn demo(file: &str, listen: &str, residents: usize, seed_only: bool) -
         country: "VN".into(),
         issuer: "Ministry of Health of Viet Nam".into(),
     };
-    crate::serve::serve_store(store, listen, &dcc, None).await
+    crate::serve::serve_store(store, listen, &dcc, mllp).await
 }

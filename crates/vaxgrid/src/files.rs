@@ -333,3 +333,52 @@ pub async fn import_doses(file: &Path, database_url: &str) -> Result<ExitCode> {
         ExitCode::FAILURE
     })
 }
+
+/// `vaxgrid import hl7 FILE`: one message or a batch, each message answered
+/// on its own as `POST /hl7/v2` would (the same rules, all or nothing per
+/// message), with a line per message.
+pub async fn import_hl7(file: &Path, database_url: &str, acks: Option<&Path>) -> Result<ExitCode> {
+    use vaxgrid_interop::hl7v2::AckCode;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let store = Store::open(database_url).await?;
+    let app = vaxgrid_server::AppState::new(store, vaxgrid_store::writer::WriterConfig::default());
+    let by = vaxgrid_store::model::Actor::system("cli");
+    let started = Instant::now();
+    let (reply, reports) = if vaxgrid_interop::hl7v2::is_batch(&text) {
+        vaxgrid_server::hl7::handle_batch(&app, &text, None, &by).await
+    } else {
+        let report = vaxgrid_server::hl7::answer_message(&app, &text, None, &by).await;
+        (report.ack.clone(), vec![report])
+    };
+    let mut refused = 0;
+    for (i, r) in reports.iter().enumerate() {
+        let id = if r.control_id.is_empty() {
+            "-"
+        } else {
+            &r.control_id
+        };
+        println!("message {} ({id}): {}", i + 1, r.code.code());
+        for (severity, problem) in &r.problems {
+            println!("  {} {problem}", severity.code());
+        }
+        if r.code != AckCode::Accept {
+            refused += 1;
+        }
+    }
+    if let Some(path) = acks {
+        std::fs::write(path, reply.replace('\r', "\r\n"))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    println!(
+        "{} messages: {} accepted, {refused} refused, in {:.1} s",
+        reports.len(),
+        reports.len() - refused,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(if refused == 0 && !reports.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

@@ -90,6 +90,9 @@ enum Command {
         /// Seed the database and exit without serving.
         #[arg(long)]
         seed_only: bool,
+        /// Also take HL7 v2 VXU messages over MLLP (TCP) on this address, e.g. 127.0.0.1:2575.
+        #[arg(long)]
+        mllp: Option<String>,
     },
     /// Import a bulk list.
     Import {
@@ -180,6 +183,17 @@ enum ImportWhat {
         file: std::path::PathBuf,
         #[command(flatten)]
         db: DbArgs,
+    },
+    /// HL7 v2 VXU messages: one message or a batch file (FHS/BHS … BTS/FTS). Each message
+    /// is taken or refused whole, on its own; a line per message reports its MSA code and
+    /// problems.
+    Hl7 {
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+        /// Write the ACK (an ACK batch for a batch) to this file.
+        #[arg(long)]
+        acks: Option<std::path::PathBuf>,
     },
 }
 
@@ -294,7 +308,8 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             listen,
             residents,
             seed_only,
-        } => demo::demo(&file, &listen, residents, seed_only).await?,
+            mllp,
+        } => demo::demo(&file, &listen, residents, seed_only, mllp.as_deref()).await?,
         Command::Import {
             what:
                 ImportWhat::Persons {
@@ -309,6 +324,11 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             what: ImportWhat::Doses { file, db },
         } => {
             return files::import_doses(&file, &db.database_url).await;
+        }
+        Command::Import {
+            what: ImportWhat::Hl7 { file, db, acks },
+        } => {
+            return files::import_hl7(&file, &db.database_url, acks.as_deref()).await;
         }
         Command::Export {
             what: ExportWhat::Doses { db, output },

@@ -414,3 +414,107 @@ fn users_and_tokens_on_the_command_line() {
     );
     tokio_cleanup(scratch);
 }
+
+/// `vaxgrid import hl7` takes a batch file message by message: a line per
+/// message with its MSA code and problems, the ACK batch written out, and
+/// a refused message changes nothing.
+#[test]
+fn import_hl7_answers_each_message_of_a_batch() {
+    let scratch = Scratch::sqlite();
+    let url = scratch.url.clone();
+    let dir = std::env::temp_dir().join(format!("vaxgrid-cli-hl7-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = vaxgrid(&[
+        "demo",
+        "--seed-only",
+        "--residents",
+        "50",
+        "--file",
+        url.trim_start_matches("sqlite://"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // A dose reported from a card (no lot or site needed) and the same
+    // partner's message without a birth date.
+    let message = |control: &str, id: &str, birth: &str| {
+        format!(
+            "MSH|^~\\&|EHR|CLINIC|VAXGRID|QN|20210901||VXU^V04^VXU_V04|{control}|P|2.5.1\r\
+             PID|1||{id}^^^VNM^NI||Lê^Văn Ba^^^^^L||{birth}|M|||^^Hạ Long^^0660101^VNM\r\
+             ORC|RE||{control}-1^CLINIC\r\
+             RXA|0|1|20210301||208^Pfizer^CVX|999|||01^Historical^NIP001|||||||||||CP|A"
+        )
+    };
+    let batch = format!(
+        "FHS|^~\\&|EHR|CLINIC|VAXGRID|QN|20210901||||F1\r\
+         BHS|^~\\&|EHR|CLINIC|VAXGRID|QN|20210901||||B1\r\
+         {}\r{}\rBTS|2\rFTS|1\r",
+        message("C1", "022080900777", "19800101"),
+        message("C2", "022080900778", ""),
+    );
+    let file = dir.join("batch.hl7");
+    std::fs::write(&file, batch).unwrap();
+    let acks = dir.join("acks.hl7");
+    let import = || {
+        vaxgrid(&[
+            "import",
+            "hl7",
+            file.to_str().unwrap(),
+            "--database-url",
+            &url,
+            "--acks",
+            acks.to_str().unwrap(),
+        ])
+    };
+    let out = import();
+    let stdout = text(&out.stdout);
+    assert!(!out.status.success(), "one message was refused: {stdout}");
+    assert!(stdout.contains("message 1 (C1): AA"), "{stdout}");
+    assert!(stdout.contains("message 2 (C2): AE"), "{stdout}");
+    assert!(stdout.contains("E PID-7"), "{stdout}");
+    assert!(
+        stdout.contains("2 messages: 1 accepted, 1 refused"),
+        "{stdout}"
+    );
+    let written = std::fs::read_to_string(&acks).unwrap();
+    assert!(
+        written.starts_with("FHS|^~\\&|VAXGRID|QN|EHR|CLINIC|"),
+        "{written}"
+    );
+    assert!(
+        written.contains("MSA|AA|C1\r\n") && written.contains("MSA|AE|C2\r\n"),
+        "{written}"
+    );
+    assert!(written.ends_with("BTS|2\r\nFTS|1\r\n"), "{written}");
+    // Sent again: the accepted message records nothing twice.
+    let out = import();
+    assert!(
+        text(&out.stdout).contains("message 1 (C1): AA"),
+        "{}",
+        text(&out.stdout)
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (persons, doses) = rt.block_on(async {
+        let store = vaxgrid_store::Store::open(&url).await.unwrap();
+        let q = vaxgrid_store::persons::PersonQuery {
+            id_number: Some("022080900777".into()),
+            scope: vaxgrid_store::scope::Scope::All,
+            ..Default::default()
+        };
+        let found = store.search_persons(&q, None, 5).await.unwrap();
+        let person = &found.items[0];
+        let history = store.history(&person.id).await.unwrap();
+        let q = vaxgrid_store::persons::PersonQuery {
+            id_number: Some("022080900778".into()),
+            scope: vaxgrid_store::scope::Scope::All,
+            ..Default::default()
+        };
+        let refused = store.search_persons(&q, None, 5).await.unwrap();
+        (refused.items.len(), history.records.len())
+    });
+    assert_eq!((persons, doses), (0, 1));
+    drop(rt);
+    let _ = std::fs::remove_dir_all(&dir);
+    tokio_cleanup(scratch);
+}

@@ -4,10 +4,13 @@
 //! - [`parse_vxu`] reads and validates a vaccination record update;
 //! - [`ack_context`] and [`ack`] build the ACK^V04 answer, ERR segments
 //!   included;
+//! - [`split_batch`] and [`ack_batch`] take FHS/BHS batch files apart and
+//!   answer them message by message;
 //! - [`mllp::frame`] and [`MllpDecoder`] handle MLLP framing for a TCP
 //!   listener;
 //! - [`Message`] is the generic segment/field parser underneath.
 mod ack;
+mod batch;
 mod cvx;
 mod datetime;
 mod error;
@@ -16,6 +19,7 @@ pub mod mllp;
 mod vxu;
 
 pub use ack::{ack, ack_context, AckCode, AckContext};
+pub use batch::{ack_batch, is_batch, split_batch, Batch};
 pub use cvx::{cvx_for_product, product_for_cvx};
 pub use datetime::{parse_date, parse_datetime, Hl7DateTime, Precision};
 pub use error::{ErrorCode, Hl7Error, Severity};
