@@ -116,3 +116,22 @@ survey-status-vaccinated = vaccinated
 survey-status-deferred = deferred
 survey-status-refused = refused
 survey-status-contraindicated = contraindicated
+
+## Site board
+nav-site-board = Site today
+board-today = Today, { $date }
+board-observation = Observation
+board-empty = Nobody is in observation.
+board-col-person = Person
+board-col-left = Time left
+board-may-leave-now = may leave now
+board-minutes-left = { $minutes ->
+    [one] { $minutes } minute
+   *[other] { $minutes } minutes
+}
+fig-booked = Booked
+fig-checked-in = Checked in
+fig-vaccinated = Vaccinated
+fig-in-observation = In observation
+fig-serious-ae = Serious adverse events
+fig-deferred-refused = Deferred or refused

@@ -101,3 +101,19 @@ survey-status-vaccinated = đã tiêm
 survey-status-deferred = hoãn tiêm
 survey-status-refused = từ chối
 survey-status-contraindicated = chống chỉ định
+
+## Bảng theo dõi của điểm tiêm
+nav-site-board = Điểm tiêm hôm nay
+board-today = Hôm nay, { $date }
+board-observation = Theo dõi sau tiêm
+board-empty = Không có ai đang theo dõi sau tiêm.
+board-col-person = Người được tiêm
+board-col-left = Thời gian còn lại
+board-may-leave-now = có thể ra về
+board-minutes-left = còn { $minutes } phút
+fig-booked = Đã hẹn
+fig-checked-in = Đã đón tiếp
+fig-vaccinated = Đã tiêm
+fig-in-observation = Đang theo dõi
+fig-serious-ae = Phản ứng nặng sau tiêm
+fig-deferred-refused = Hoãn hoặc từ chối

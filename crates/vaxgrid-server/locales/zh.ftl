@@ -101,3 +101,19 @@ survey-status-vaccinated = 已接种
 survey-status-deferred = 暂缓
 survey-status-refused = 拒绝
 survey-status-contraindicated = 禁忌
+
+## 接种点看板
+nav-site-board = 今日接种点
+board-today = 今天，{ $date }
+board-observation = 留观
+board-empty = 目前无人留观。
+board-col-person = 受种者
+board-col-left = 剩余时间
+board-may-leave-now = 可以离开
+board-minutes-left = 还剩 { $minutes } 分钟
+fig-booked = 已预约
+fig-checked-in = 已登记
+fig-vaccinated = 已接种
+fig-in-observation = 留观中
+fig-serious-ae = 严重不良反应
+fig-deferred-refused = 暂缓或拒绝

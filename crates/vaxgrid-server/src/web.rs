@@ -21,7 +21,7 @@ use crate::AppState;
 
 /// A link of the menu: shown to the roles that use its page.
 pub struct NavItem {
-    pub href: &'static str,
+    pub href: String,
     pub key: &'static str,
     pub current: bool,
 }
@@ -35,6 +35,8 @@ pub struct PageCtx {
     pub roles: Vec<Role>,
     pub csrf: String,
     pub path: String,
+    /// The first site the caller works at, for the site's board.
+    pub site: Option<String>,
 }
 
 impl PageCtx {
@@ -57,6 +59,17 @@ impl PageCtx {
                 .as_ref()
                 .map(|p| p.grants.iter().map(|g| g.role).collect())
                 .unwrap_or_default(),
+            site: caller.principal.as_ref().and_then(|p| {
+                p.grants
+                    .iter()
+                    .find(|g| {
+                        matches!(
+                            g.role,
+                            Role::Registrar | Role::Screener | Role::Vaccinator | Role::Observer
+                        )
+                    })
+                    .map(|g| g.scope.clone())
+            }),
             csrf: caller.session_csrf.unwrap_or_default(),
             path,
         }
@@ -88,16 +101,19 @@ impl PageCtx {
         });
         let mut items = Vec::new();
         if planning || self.user.is_none() {
-            items.push(("/", tkey("nav-home")));
+            items.push(("/".to_string(), tkey("nav-home")));
         }
-        items.push(("/verify", tkey("nav-verify")));
+        if let Some(site) = &self.site {
+            items.push((format!("/sites/{site}/board"), tkey("nav-site-board")));
+        }
+        items.push(("/verify".to_string(), tkey("nav-verify")));
         let here = self.path.split('?').next().unwrap_or("/");
         items
             .into_iter()
             .map(|(href, key)| NavItem {
+                current: here == href.as_str(),
                 href,
                 key,
-                current: here == href,
             })
             .collect()
     }
@@ -160,7 +176,7 @@ pub fn error_page(ctx: &PageCtx, error: ApiError) -> Response {
 }
 
 /// The stylesheets and scripts of the pages, built into the binary.
-const ASSETS: [(&str, &str, &str); 3] = [
+const ASSETS: [(&str, &str, &str); 4] = [
     (
         "app.css",
         "text/css; charset=utf-8",
@@ -175,6 +191,11 @@ const ASSETS: [(&str, &str, &str); 3] = [
         "verify.js",
         "text/javascript; charset=utf-8",
         include_str!("../static/verify.js"),
+    ),
+    (
+        "board.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/board.js"),
     ),
 ];
 
@@ -801,6 +822,106 @@ pub async fn logout(
         r.headers_mut().append(header::SET_COOKIE, v);
     }
     r
+}
+
+struct BoardRow {
+    name: String,
+    ends_ms: i64,
+    left: String,
+    may_leave: bool,
+}
+
+#[derive(Template)]
+#[template(path = "site_board.html")]
+struct SiteBoard {
+    ctx: PageCtx,
+    site_name: String,
+    today_heading: String,
+    figures: Vec<(String, String)>,
+    rows: Vec<BoardRow>,
+}
+
+/// `GET /sites/{code}/board`: a site's day at a glance and its
+/// observation board, each person with the time left before they may go
+/// (a script counts down and refreshes the board). A site the caller does
+/// not work at is answered 404, as the API does.
+pub async fn site_board(
+    State(app): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+) -> Response {
+    match site_board_page(&app, &caller, &ctx, &code).await {
+        Ok((site_name, today_heading, figures, rows)) => render(&SiteBoard {
+            ctx,
+            site_name,
+            today_heading,
+            figures,
+            rows,
+        }),
+        Err(e) => error_page(&ctx, e),
+    }
+}
+
+type BoardParts = (String, String, Vec<(String, String)>, Vec<BoardRow>);
+
+async fn site_board_page(
+    app: &AppState,
+    caller: &crate::auth::Caller,
+    ctx: &PageCtx,
+    code: &str,
+) -> Result<BoardParts, ApiError> {
+    let actor = caller
+        .actor(app, vaxgrid_core::access::Permission::Visit)
+        .await?;
+    let not_found = || ApiError::NotFound {
+        what: format!("site '{code}'"),
+    };
+    if !actor.scope.covers_site(code) {
+        return Err(not_found());
+    }
+    let site = app.store.site(code).await.map_err(ApiError::lookup)?;
+    let today = vaxgrid_store::today();
+    let day = app
+        .store
+        .site_day(code, today)
+        .await
+        .map_err(ApiError::lookup)?;
+    let lang = ctx.lang;
+    let figures = [
+        (tkey("fig-booked"), day.booked),
+        (tkey("fig-checked-in"), day.checked_in),
+        (tkey("fig-vaccinated"), day.vaccinated),
+        (tkey("fig-in-observation"), day.in_observation),
+        (tkey("fig-serious-ae"), day.serious_adverse_events),
+        (tkey("fig-deferred-refused"), day.deferred_or_refused),
+    ]
+    .into_iter()
+    .map(|(key, n)| (lang.t(key), lang.int(n)))
+    .collect();
+    let now = vaxgrid_store::now_micros();
+    let mut rows = Vec::new();
+    for visit in app.store.in_observation(code).await? {
+        let person = app.store.person(&visit.person_id).await?;
+        let ends = visit.observation_ends_micros.unwrap_or(now);
+        let minutes = ((ends - now).max(0) + 59_999_999) / 60_000_000;
+        rows.push(BoardRow {
+            name: person.full_name,
+            ends_ms: ends / 1000,
+            left: if ends <= now {
+                lang.t("board-may-leave-now")
+            } else {
+                lang.t1("board-minutes-left", "minutes", minutes)
+            },
+            may_leave: ends <= now,
+        });
+    }
+    Ok((
+        site.name,
+        lang.t1("board-today", "date", lang.date(today)),
+        figures,
+        rows,
+    ))
 }
 
 #[cfg(test)]

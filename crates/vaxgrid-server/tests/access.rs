@@ -164,6 +164,7 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("PUT", "/api/v1/products/{code}/screening"), ADMIN),
         (("GET", "/api/v1/sites/{code}/observation"), VISIT),
         (("GET", "/api/v1/sites/{code}/today"), REFERENCE),
+        (("GET", "/sites/{code}/board"), VISIT),
     ])
 }
 
@@ -239,7 +240,7 @@ fn fill(path: &str, person: &str, dose: &str) -> String {
         .replace("{username}", "u-vaccinator");
     let code = if filled.starts_with("/api/v1/products") {
         "AZ"
-    } else if filled.starts_with("/api/v1/sites") {
+    } else if filled.starts_with("/api/v1/sites") || filled.starts_with("/sites/") {
         "S1"
     } else {
         "193"

@@ -454,3 +454,113 @@ async fn verify_page_by_typing_a_certificate_in_chromium() {
     browser.close().await;
     app.cleanup().await;
 }
+
+/// An event time `minutes` from now (events may not be in the future).
+fn minutes_from_now(minutes: i64) -> String {
+    (time::OffsetDateTime::now_utc() + time::Duration::minutes(minutes))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+/// Takes a person through the table up to the dose: they are then in
+/// observation for 30 minutes from a minute ago.
+async fn vaccinate_now(app: &TestApp, person: &str) {
+    let (s, v) = app
+        .post(
+            "/api/v1/visits",
+            &serde_json::json!({"person_id": person, "site_code": "S1", "product_code": "AZ"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let visit = v["id"].as_str().unwrap().to_string();
+    let no = [
+        "anaphylaxis",
+        "acute_illness",
+        "recent_vaccine",
+        "recent_covid",
+    ]
+    .map(|q| serde_json::json!({"question_id": q, "yes": false}));
+    for event in [
+        serde_json::json!({"kind": "check_in", "at": minutes_from_now(-5), "temperature_c": 36.7}),
+        serde_json::json!({"kind": "identity_check", "at": minutes_from_now(-4), "document": "cccd"}),
+        serde_json::json!({"kind": "screening", "at": minutes_from_now(-3), "questionnaire_version": "default-1", "answers": no}),
+        serde_json::json!({"kind": "consent", "at": minutes_from_now(-2), "by": "self", "consent_text_version": "2021-07", "for_person_id": person}),
+        serde_json::json!({"kind": "dose", "at": minutes_from_now(-1), "lot_number": "AZ-1", "station": "B1"}),
+    ] {
+        let (s, v) = app
+            .post(&format!("/api/v1/visits/{visit}/events"), &event)
+            .await;
+        assert_eq!(s, 200, "{event}: {v}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn site_board_counts_down_the_observation_in_chromium() {
+    let app = TestApp::start("sqlite").await;
+    app.seed().await;
+    let (s, b) = app
+        .post(
+            "/api/v1/sites",
+            &serde_json::json!({"code": "S2", "name": "Trạm Y tế Ka Long", "kind": "commune_health_station", "area_code": "06700", "stations": 1, "daily_capacity": 100}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let hostile = "\"><img src=x onerror=alert(1)> <script>alert(2)</script>";
+    let first = app.person(11, hostile).await;
+    let second = app.person(12, "Nguyễn Thị Lan").await;
+    vaccinate_now(&app, &first).await;
+    vaccinate_now(&app, &second).await;
+    TestApp::make_user(&app.store, "nurse1", &["vaccinator:S1"]).await;
+    let browser = Browser::start().await;
+    browser
+        .goto(&format!("{}/lang?set=vi&back=/login", app.base))
+        .await;
+    browser.type_into("#username", "nurse1").await;
+    browser.type_into("#password", "pw-nurse1").await;
+    browser.click("form.stack button[type=submit]").await;
+    // The menu of site staff leads to their site's board.
+    browser.click_link("Điểm tiêm hôm nay").await;
+    assert!(browser.url().await.ends_with("/sites/S1/board"));
+    assert_eq!(browser.text("h1").await, "Trạm Y tế Hồng Gai");
+    let today = browser.text("#today").await;
+    assert!(today.contains("Đã tiêm\n2"), "{today}");
+    assert!(today.contains("Đang theo dõi\n2"), "{today}");
+    let board = browser.text("#board").await;
+    assert!(board.contains(hostile), "{board}");
+    assert!(board.contains("Nguyễn Thị Lan"), "{board}");
+    assert!(browser
+        .client
+        .find_all(Locator::Css("#board img, main script"))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(browser.client.get_alert_text().await.is_err());
+    // The script counts down each second: 29:xx or 28:xx, changing.
+    let countdown = || async {
+        browser
+            .client
+            .find(Locator::Css("#board .countdown"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let before = countdown().await;
+    assert!(
+        before.starts_with("29:") || before.starts_with("28:"),
+        "{before}"
+    );
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let after = countdown().await;
+    assert_ne!(before, after, "the countdown does not tick");
+    browser.check("site-board-vi").await;
+    browser.click_link("中文").await;
+    assert!(browser.text("#today").await.contains("已接种\n2"));
+    browser.check("site-board-zh").await;
+    // Another site's board is absent for this nurse.
+    browser.goto(&format!("{}/sites/S2/board", app.base)).await;
+    assert_eq!(browser.text("h1").await, "未找到");
+    browser.close().await;
+    app.cleanup().await;
+}
