@@ -132,6 +132,23 @@ impl Store {
         Ok(())
     }
 
+    /// Bytes the store's tables and indexes take (SQLite: the file and its
+    /// WAL; PostgreSQL: the relations of the current schema).
+    pub async fn size_bytes(&self) -> Result<i64, StoreError> {
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT CAST(page_count * page_size AS BIGINT) FROM pragma_page_count(), pragma_page_size()"
+            }
+            Backend::Postgres => {
+                "SELECT CAST(COALESCE(SUM(pg_total_relation_size(c.oid)), 0) AS BIGINT) FROM pg_class c \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+            }
+        };
+        let (bytes,): (i64,) = sqlx::query_as(sql).fetch_one(&self.pool).await?;
+        Ok(bytes)
+    }
+
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn close(&self) {
         self.pool.close().await;

@@ -5,6 +5,7 @@ mod booking;
 mod certs;
 mod doses;
 mod import;
+mod scale;
 
 use anyhow::Result;
 use clap::Subcommand;
@@ -42,6 +43,21 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 20_000)]
         count: usize,
     },
+    /// The product on a filled registry against an empty one, in the same
+    /// run: persons through the bulk import, doses through the dose writer
+    /// (counters stay equal to a recount), then doses/s, reports, searches
+    /// and a person's record timed on both.
+    Scale {
+        /// Run on PostgreSQL (VAXGRID_TEST_POSTGRES or postgres://postgres@127.0.0.1:5432/test) instead of SQLite.
+        #[arg(long)]
+        postgres: bool,
+        /// Persons to fill the registry with.
+        #[arg(long, default_value_t = 1_000_000)]
+        persons: usize,
+        /// Doses to record for them (first doses, then second doses).
+        #[arg(long, default_value_t = 1_500_000)]
+        doses: usize,
+    },
     /// Persons from CSV into SQLite, with a progress bar.
     Import {
         #[arg(long, default_value_t = 1_000_000)]
@@ -58,6 +74,11 @@ pub async fn run(what: BenchWhat) -> Result<()> {
             as_vaccinator,
         } => doses::run(postgres, clients, doses, as_vaccinator).await,
         BenchWhat::Import { rows } => import::run(rows).await,
+        BenchWhat::Scale {
+            postgres,
+            persons,
+            doses,
+        } => scale::run(postgres, persons, doses).await,
         BenchWhat::Booking {
             attempts,
             places,
