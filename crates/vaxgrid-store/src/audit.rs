@@ -2,6 +2,8 @@
 //! content and the previous row's hash, so altering or removing a row breaks
 //! every link after it.
 
+use std::collections::{HashMap, HashSet};
+
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Row, Transaction};
 
@@ -206,42 +208,228 @@ pub struct BrokenLink {
     pub reason: String,
 }
 
+/// A claim kept outside the table (a signed checkpoint): the chain had
+/// entry `seq` with hash `hash` when `label` was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    pub seq: i64,
+    pub hash: String,
+    /// How the operator recognises the claim (the checkpoint's time).
+    pub label: String,
+}
+
+/// What [`Store::verify_audit_anchored`] found. Intact when `broken`,
+/// `anchor` and `unaudited_doses` are all empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditVerdict {
+    /// Rows walked.
+    pub entries: u64,
+    /// The last row's sequence number and hash (0 and the genesis hash for
+    /// an empty table).
+    pub head: (i64, String),
+    /// The first row whose content or link does not match.
+    pub broken: Option<BrokenLink>,
+    /// The first anchor the table contradicts, and how.
+    pub anchor: Option<String>,
+    /// Doses that no audit entry names (the first few, in id order) ...
+    pub unaudited_doses: Vec<String>,
+    /// ... and how many there are.
+    pub unaudited_dose_count: i64,
+}
+
+impl AuditVerdict {
+    pub fn intact(&self) -> bool {
+        self.broken.is_none() && self.anchor.is_none() && self.unaudited_dose_count == 0
+    }
+}
+
+/// How many unaudited doses a verdict names.
+const NAMED_DOSES: i64 = 20;
+
+/// Every dose row that no audit entry names: a dose is named by the
+/// `doses[].id` of an entry about doses (the dose writer's one entry per
+/// batch, a seeding's) or by the `correction_id` of an `entered_in_error`
+/// entry. With the first [`NAMED_DOSES`] ids, the count on each row.
+fn unaudited_doses_sql(backend: Backend) -> String {
+    let covered = match backend {
+        Backend::Sqlite => {
+            "SELECT json_extract(j.value, '$.id') AS id FROM audit_log a, json_each(a.details, '$.doses') j \
+             WHERE a.entity = 'dose' AND json_type(a.details, '$.doses') = 'array' \
+             UNION ALL SELECT json_extract(a.details, '$.correction_id') FROM audit_log a \
+             WHERE a.entity = 'dose' AND a.action = 'entered_in_error'"
+        }
+        Backend::Postgres => {
+            "SELECT j.value ->> 'id' AS id FROM audit_log a, \
+             jsonb_array_elements(CASE WHEN jsonb_typeof(a.details::jsonb -> 'doses') = 'array' \
+             THEN a.details::jsonb -> 'doses' ELSE '[]'::jsonb END) j \
+             WHERE a.entity = 'dose' \
+             UNION ALL SELECT a.details::jsonb ->> 'correction_id' FROM audit_log a \
+             WHERE a.entity = 'dose' AND a.action = 'entered_in_error'"
+        }
+    };
+    // Both forms read the entries once: SQLite builds a transient index of
+    // an uncorrelated IN list (a correlated EXISTS would parse every entry
+    // again for each dose); PostgreSQL plans NOT EXISTS as a hash anti-join.
+    let missing = match backend {
+        Backend::Sqlite => "d.id NOT IN (SELECT id FROM covered WHERE id IS NOT NULL)",
+        Backend::Postgres => "NOT EXISTS (SELECT 1 FROM covered c WHERE c.id = d.id)",
+    };
+    format!(
+        "WITH covered(id) AS ({covered}) \
+         SELECT d.id, COUNT(*) OVER () AS n FROM doses d WHERE {missing} \
+         ORDER BY d.id LIMIT {NAMED_DOSES}"
+    )
+}
+
+/// Rows read per query while walking the chain.
+const PAGE: i64 = 10_000;
+
 impl Store {
     /// Walks the whole chain; `Ok(None)` means intact. Returns also the
     /// number of rows checked.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn verify_audit(&self) -> Result<(u64, Option<BrokenLink>), StoreError> {
-        let rows = sqlx::query(
-            "SELECT seq, at, actor, address, action, entity, entity_id, details, prev_hash, hash FROM audit_log ORDER BY seq",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let mut prev = GENESIS.to_string();
-        for (expected_seq, row) in (1i64..).zip(rows.iter()) {
-            let seq: i64 = row.try_get("seq")?;
-            let e = AuditEntry {
-                at: row.try_get("at")?,
-                actor: row.try_get("actor")?,
-                address: row.try_get("address")?,
-                action: row.try_get("action")?,
-                entity: row.try_get("entity")?,
-                entity_id: row.try_get("entity_id")?,
-                details: row.try_get("details")?,
-            };
-            let stored_prev: String = row.try_get("prev_hash")?;
-            let stored_hash: String = row.try_get("hash")?;
-            let broken = |reason: String| Ok((rows.len() as u64, Some(BrokenLink { seq, reason })));
-            if seq != expected_seq {
-                return broken(format!("row {expected_seq} is missing (next row is {seq})"));
-            }
-            if stored_prev != prev {
-                return broken("prev_hash does not match the previous row".into());
-            }
-            if link_hash(seq, &e, &prev) != stored_hash {
-                return broken("content does not match its hash (altered)".into());
-            }
-            prev = stored_hash;
+        let (entries, _, broken) = self
+            .walk_audit(&HashSet::new(), &mut HashMap::new())
+            .await?;
+        Ok((entries, broken))
+    }
+
+    /// The chain's head: the last entry's sequence number and hash (0 and
+    /// the genesis hash when the log is empty) — what a checkpoint signs.
+    pub async fn audit_head(&self) -> Result<(i64, String), StoreError> {
+        let row = sqlx::query(CHAIN_HEAD).fetch_optional(&self.pool).await?;
+        Ok(match row {
+            Some(row) => (row.try_get("seq")?, row.try_get("hash")?),
+            None => (0, GENESIS.to_string()),
+        })
+    }
+
+    /// The full check: the chain ([`Store::verify_audit`]), the table
+    /// against `anchors` kept outside it (the head is behind an anchor: the
+    /// tail was cut or everything deleted; the entry at an anchor's
+    /// sequence has another hash: the chain was rewritten), and every dose
+    /// named by some entry (a dose whose entry is gone is named).
+    pub async fn verify_audit_anchored(
+        &self,
+        anchors: &[Anchor],
+    ) -> Result<AuditVerdict, StoreError> {
+        let expected: HashSet<i64> = anchors.iter().map(|a| a.seq).collect();
+        let mut found = HashMap::new();
+        let (entries, head, broken) = self.walk_audit(&expected, &mut found).await?;
+        let mut anchor = anchors
+            .iter()
+            .filter(|a| a.seq > head.0)
+            .max_by_key(|a| a.seq)
+            .map(|a| {
+                format!(
+                    "the log ends at entry {} but the checkpoint of {} names entry {}: \
+                     entries were removed from the end",
+                    head.0, a.label, a.seq
+                )
+            });
+        if anchor.is_none() {
+            anchor = anchors
+                .iter()
+                .filter(|a| a.seq == 0 && a.hash != GENESIS)
+                .map(|a| {
+                    format!(
+                        "the checkpoint of {} names entry 0 with a hash that is not the genesis",
+                        a.label
+                    )
+                })
+                .next();
         }
-        Ok((rows.len() as u64, None))
+        if anchor.is_none() {
+            anchor = anchors
+                .iter()
+                .filter(|a| a.seq > 0 && a.seq <= head.0 && found.get(&a.seq) != Some(&a.hash))
+                .min_by_key(|a| a.seq)
+                .map(|a| {
+                    format!(
+                        "entry {} does not match the checkpoint of {}: the log was rewritten",
+                        a.seq, a.label
+                    )
+                });
+        }
+        let rows = sqlx::query(&unaudited_doses_sql(self.backend))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut unaudited_doses = Vec::with_capacity(rows.len());
+        let mut unaudited_dose_count = 0;
+        for row in &rows {
+            unaudited_doses.push(row.try_get::<String, _>("id")?);
+            unaudited_dose_count = row.try_get::<i64, _>("n")?;
+        }
+        Ok(AuditVerdict {
+            entries,
+            head,
+            broken,
+            anchor,
+            unaudited_doses,
+            unaudited_dose_count,
+        })
+    }
+
+    /// Walks the chain page by page; `found` gets the stored hash of each
+    /// sequence number of `expected` that has a row.
+    async fn walk_audit(
+        &self,
+        expected: &HashSet<i64>,
+        found: &mut HashMap<i64, String>,
+    ) -> Result<(u64, (i64, String), Option<BrokenLink>), StoreError> {
+        let mut prev = GENESIS.to_string();
+        let mut last = 0i64;
+        let mut entries = 0u64;
+        let mut broken = None;
+        loop {
+            let rows = sqlx::query(
+                "SELECT seq, at, actor, address, action, entity, entity_id, details, prev_hash, hash \
+                 FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+            )
+            .bind(last)
+            .bind(PAGE)
+            .fetch_all(&self.pool)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in &rows {
+                let seq: i64 = row.try_get("seq")?;
+                let e = AuditEntry {
+                    at: row.try_get("at")?,
+                    actor: row.try_get("actor")?,
+                    address: row.try_get("address")?,
+                    action: row.try_get("action")?,
+                    entity: row.try_get("entity")?,
+                    entity_id: row.try_get("entity_id")?,
+                    details: row.try_get("details")?,
+                };
+                let stored_prev: String = row.try_get("prev_hash")?;
+                let stored_hash: String = row.try_get("hash")?;
+                entries += 1;
+                if expected.contains(&seq) {
+                    found.insert(seq, stored_hash.clone());
+                }
+                if broken.is_none() {
+                    let expected_seq = last + 1;
+                    let reason = if seq != expected_seq {
+                        Some(format!("row {expected_seq} is missing (next row is {seq})"))
+                    } else if stored_prev != prev {
+                        Some("prev_hash does not match the previous row".to_string())
+                    } else if link_hash(seq, &e, &prev) != stored_hash {
+                        Some("content does not match its hash (altered)".to_string())
+                    } else {
+                        None
+                    };
+                    if let Some(reason) = reason {
+                        broken = Some(BrokenLink { seq, reason });
+                    }
+                }
+                prev = stored_hash;
+                last = seq;
+            }
+        }
+        Ok((entries, (last, prev), broken))
     }
 }

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod bench;
+mod checkpoint;
 mod demo;
 mod files;
 mod serve;
@@ -67,6 +68,8 @@ enum Command {
         /// Also take HL7 v2 VXU messages over MLLP (TCP) on this address, e.g. 127.0.0.1:2575.
         #[arg(long)]
         mllp: Option<String>,
+        #[command(flatten)]
+        checkpoint: CheckpointArgs,
     },
     /// EU DCC signing keys.
     Keys {
@@ -137,6 +140,20 @@ enum Command {
 }
 
 /// Where the certificate keys are and who issues.
+#[derive(clap::Args, Clone)]
+pub struct CheckpointArgs {
+    /// Append a signed checkpoint of the audit chain's head to this file at
+    /// start and then periodically (see docs/operations.md).
+    #[arg(long, requires = "audit_key")]
+    pub audit_checkpoint: Option<std::path::PathBuf>,
+    /// The private key that signs checkpoints (`vaxgrid audit keygen`).
+    #[arg(long, requires = "audit_checkpoint")]
+    pub audit_key: Option<std::path::PathBuf>,
+    /// Seconds between checkpoints (one is written only when the head moved).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub audit_checkpoint_every: u64,
+}
+
 #[derive(clap::Args, Clone)]
 pub struct DccArgs {
     /// Folder made by `vaxgrid keys init`; without it no certificates are issued.
@@ -228,10 +245,34 @@ enum RemindersWhat {
 
 #[derive(Subcommand)]
 enum AuditWhat {
-    /// Walk the hash chain and report the first broken link.
+    /// Walk the hash chain, report the first broken link and any dose no
+    /// entry names; with --checkpoint, check the log against signed
+    /// checkpoints (a cut tail, a deleted or replaced log).
     Verify {
         #[command(flatten)]
         db: DbArgs,
+        /// A file of checkpoints (`audit checkpoint`, `serve --audit-checkpoint`).
+        #[arg(long, requires = "key_pub")]
+        checkpoint: Option<std::path::PathBuf>,
+        /// The public key that signed them (`KEY.pub` of `audit keygen`).
+        #[arg(long, requires = "checkpoint")]
+        key_pub: Option<std::path::PathBuf>,
+    },
+    /// Sign the chain's current head and append it to a checkpoint file.
+    Checkpoint {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The private key (`audit keygen`).
+        #[arg(long)]
+        key: std::path::PathBuf,
+        /// The checkpoint file (created if absent; lines are appended).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Create a checkpoint signing key: FILE (private) and FILE.pub.
+    Keygen {
+        #[arg(long)]
+        out: std::path::PathBuf,
     },
 }
 
@@ -265,7 +306,17 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             listen,
             dcc,
             mllp,
-        } => serve::serve(&db.database_url, &listen, &dcc, mllp.as_deref()).await?,
+            checkpoint,
+        } => {
+            serve::serve(
+                &db.database_url,
+                &listen,
+                &dcc,
+                mllp.as_deref(),
+                &checkpoint,
+            )
+            .await?
+        }
         Command::Keys {
             what: KeysWhat::Init { dir, country },
         } => {
@@ -351,19 +402,76 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
         Command::User { what } => accounts::user(what).await?,
         Command::Token { what } => accounts::token(what).await?,
         Command::Audit {
-            what: AuditWhat::Verify { db },
+            what:
+                AuditWhat::Verify {
+                    db,
+                    checkpoint,
+                    key_pub,
+                },
         } => {
-            let store = vaxgrid_store::Store::open(&db.database_url).await?;
-            match store.verify_audit().await? {
-                (n, None) => println!("audit chain intact: {n} entries"),
-                (n, Some(broken)) => {
-                    println!(
-                        "audit chain broken at entry {}: {} ({n} entries)",
-                        broken.seq, broken.reason
-                    );
-                    return Ok(ExitCode::FAILURE);
+            let anchors = match (&checkpoint, &key_pub) {
+                (Some(file), Some(key)) => {
+                    checkpoint::read_file(file, &checkpoint::load_public_key(key)?)?
                 }
+                _ => Vec::new(),
+            };
+            let store = vaxgrid_store::Store::open(&db.database_url).await?;
+            let v = store.verify_audit_anchored(&anchors).await?;
+            store.close().await;
+            if let Some(broken) = &v.broken {
+                println!(
+                    "audit chain broken at entry {}: {} ({} entries)",
+                    broken.seq, broken.reason, v.entries
+                );
             }
+            if let Some(why) = &v.anchor {
+                println!("audit log contradicts its checkpoints: {why}");
+            }
+            if v.unaudited_dose_count > 0 {
+                let more = v.unaudited_dose_count - v.unaudited_doses.len() as i64;
+                println!(
+                    "{} doses have no audit entry: {}{}",
+                    v.unaudited_dose_count,
+                    v.unaudited_doses.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+            if !v.intact() {
+                return Ok(ExitCode::FAILURE);
+            }
+            print!("audit chain intact: {} entries", v.entries);
+            if let Some(latest) = anchors.iter().max_by_key(|a| a.seq) {
+                print!(
+                    ", agrees with {} checkpoints (latest: entry {} at {})",
+                    anchors.len(),
+                    latest.seq,
+                    latest.label
+                );
+            }
+            println!();
+        }
+        Command::Audit {
+            what: AuditWhat::Checkpoint { db, key, out },
+        } => {
+            let key = checkpoint::load_key(&key)?;
+            let store = vaxgrid_store::Store::open(&db.database_url).await?;
+            let line = checkpoint::write(&store, &key, &out).await;
+            store.close().await;
+            println!("{}", line?.1);
+        }
+        Command::Audit {
+            what: AuditWhat::Keygen { out },
+        } => {
+            let public = checkpoint::keygen(&out)?;
+            println!(
+                "private key {} (keep it for the signer only), public key {}",
+                out.display(),
+                public.display()
+            );
         }
         Command::Reminders {
             what: RemindersWhat::Run { db },

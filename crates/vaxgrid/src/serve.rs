@@ -11,10 +11,24 @@ pub async fn serve(
     listen: &str,
     dcc: &crate::DccArgs,
     mllp: Option<&str>,
+    checkpoint: &crate::CheckpointArgs,
 ) -> Result<()> {
     let store = Store::open(database_url)
         .await
         .with_context(|| format!("opening {database_url}"))?;
+    if let (Some(out), Some(key)) = (&checkpoint.audit_checkpoint, &checkpoint.audit_key) {
+        let key = crate::checkpoint::load_key(key)?;
+        // Written once now, so a file that cannot be written stops the start.
+        let (written, line) = crate::checkpoint::write(&store, &key, out).await?;
+        tracing::info!(checkpoint = %line, "audit checkpoint written");
+        tokio::spawn(crate::checkpoint::run(
+            store.clone(),
+            key,
+            out.clone(),
+            std::time::Duration::from_secs(checkpoint.audit_checkpoint_every),
+            written,
+        ));
+    }
     serve_store(store, listen, dcc, mllp).await
 }
 

@@ -518,3 +518,145 @@ fn import_hl7_answers_each_message_of_a_batch() {
     let _ = std::fs::remove_dir_all(&dir);
     tokio_cleanup(scratch);
 }
+
+#[test]
+fn audit_checkpoints_find_a_cut_tail_and_a_forged_line() {
+    let scratch = Scratch::sqlite();
+    let url = scratch.url.clone();
+    let dir = std::env::temp_dir().join(format!("vaxgrid-cli-audit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = vaxgrid(&[
+        "demo",
+        "--seed-only",
+        "--residents",
+        "50",
+        "--file",
+        url.trim_start_matches("sqlite://"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--database-url", url.as_str()]);
+        vaxgrid(&all)
+    };
+    let key = dir.join("audit.key");
+    let key_s = key.to_str().unwrap();
+    let public = format!("{key_s}.pub");
+    let file = dir.join("checkpoints");
+    let file_s = file.to_str().unwrap();
+    let out = vaxgrid(&["audit", "keygen", "--out", key_s]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!vaxgrid(&["audit", "keygen", "--out", key_s])
+        .status
+        .success());
+    // The demo's seeded doses are named by its entries: intact.
+    let out = run(&["audit", "verify"]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+
+    // The server writes a checkpoint at start, then one when the head moves.
+    let mut server = Command::new(env!("CARGO_BIN_EXE_vaxgrid"))
+        .args([
+            "serve",
+            "--database-url",
+            &url,
+            "--listen",
+            "127.0.0.1:0",
+            "--audit-checkpoint",
+            file_s,
+            "--audit-key",
+            key_s,
+            "--audit-checkpoint-every",
+            "1",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = |n: usize| {
+        for _ in 0..100 {
+            let got = std::fs::read_to_string(&file).unwrap_or_default();
+            if got.lines().count() >= n {
+                return got;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("fewer than {n} checkpoints written");
+    };
+    lines(1);
+    let out = run(&["user", "add", "auditor", "--grant", "planner:193"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let written = lines(2);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(
+        written
+            .lines()
+            .all(|l| l.starts_with("vaxgrid-audit-checkpoint v1 seq=")),
+        "{written}"
+    );
+    // One more by hand.
+    let out = run(&["audit", "checkpoint", "--key", key_s, "--out", file_s]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let verify = || {
+        run(&[
+            "audit",
+            "verify",
+            "--checkpoint",
+            file_s,
+            "--key-pub",
+            &public,
+        ])
+    };
+    let out = verify();
+    assert!(
+        out.status.success() && text(&out.stdout).contains("agrees with 3 checkpoints"),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+
+    // The last entries cut (the demo's seeded doses among them): the chain
+    // alone still links, the doses and the checkpoints say otherwise.
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        sqlx::query(
+            "DELETE FROM audit_log WHERE seq >= (SELECT MIN(seq) FROM audit_log WHERE action = 'seed')",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+    });
+    let out = run(&["audit", "verify"]);
+    let said = text(&out.stdout);
+    assert!(!out.status.success());
+    assert!(
+        said.contains("doses have no audit entry: ") && said.contains(" more"),
+        "{said}"
+    );
+    let out = verify();
+    let said = text(&out.stdout);
+    assert!(!out.status.success());
+    assert!(
+        said.contains("audit log contradicts its checkpoints: the log ends at entry")
+            && said.contains("removed from the end"),
+        "{said}"
+    );
+
+    // A checkpoint line altered (or signed with another key) is refused.
+    let forged = std::fs::read_to_string(&file)
+        .unwrap()
+        .replacen("seq=", "seq=1", 1);
+    std::fs::write(&file, forged).unwrap();
+    let out = verify();
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("line 1: the signature does not verify"),
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    tokio_cleanup(scratch);
+}
