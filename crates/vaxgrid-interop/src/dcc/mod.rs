@@ -9,11 +9,13 @@ mod cose;
 mod issue;
 mod schema;
 mod trust;
+mod valuesets;
 mod verify;
 
 pub use issue::{generate_keys, issue_signer, uvci, KeyMaterial, Signer, SignerMaterial};
 pub use schema::validate as validate_schema;
 pub use trust::{kid_of, SignerCertificate, TrustList};
+pub use valuesets::check_value_sets;
 pub use verify::{check, decode, verify, DccType, Decoded, Verified};
 
 /// The step of decoding and checking that failed, named as in the EU test
@@ -30,6 +32,9 @@ pub enum Layer {
     ValidJson,
     /// The payload against the EU DCC JSON schema (v1.3.3).
     SchemaValidation,
+    /// Coded fields against the EU value sets (not a step of the test
+    /// vectors: a business rule of the verifiers).
+    ValueSets,
 }
 
 impl Layer {
@@ -44,6 +49,7 @@ impl Layer {
             Layer::KeyUsage => "KEYUSAGE",
             Layer::ValidJson => "VALIDJSON",
             Layer::SchemaValidation => "SCHEMAVALIDATION",
+            Layer::ValueSets => "VALUESETS",
         }
     }
 }

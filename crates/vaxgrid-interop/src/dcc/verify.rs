@@ -198,6 +198,11 @@ pub fn check(hc1: &str, trust: &TrustList, now_unix: i64) -> (Option<Verified>, 
     if let Err(e) = super::schema::validate(&dcc) {
         failures.push(e);
     }
+    // Value sets apart from the schema, as the verifiers' business rules:
+    // a manufacturer or product in no value set is not a valid certificate.
+    if let Err(e) = super::valuesets::check_value_sets(&dcc) {
+        failures.push(e);
+    }
     let kind = ["v", "t", "r"]
         .iter()
         .zip([DccType::Vaccination, DccType::Test, DccType::Recovery])

@@ -1,0 +1,173 @@
+//! VALUESETS: the coded fields of a DCC against the EU value sets, checked
+//! apart from the schema, as the member states' business rules do (the
+//! schema only says a code is a string).
+//!
+//! The files in `valuesets/` beside this one are unchanged copies from
+//! `ehn-dcc-development/ehn-dcc-valuesets` (commit 60ea3d8643b0), licensed
+//! under the Apache License, Version 2.0
+//! (<http://www.apache.org/licenses/LICENSE-2.0>): disease or agent
+//! targeted (`tg`), vaccine or prophylaxis (`vp`), medicinal product
+//! (`mp`), marketing authorisation holder or manufacturer (`ma`), test
+//! type (`tt`), test result (`tr`) and country (`co`). The test device
+//! value set (`covid-19-lab-test-manufacturer-and-name`, a test's `ma`) is
+//! not among the shipped files, so a test's device is not checked.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use super::{DccError, Layer};
+
+/// (file, its value set) for each checked field.
+const SETS: [(&str, &str); 7] = [
+    ("tg", include_str!("valuesets/disease-agent-targeted.json")),
+    ("vp", include_str!("valuesets/vaccine-prophylaxis.json")),
+    (
+        "mp",
+        include_str!("valuesets/vaccine-medicinal-product.json"),
+    ),
+    ("ma", include_str!("valuesets/vaccine-mah-manf.json")),
+    ("tt", include_str!("valuesets/test-type.json")),
+    ("tr", include_str!("valuesets/test-result.json")),
+    ("co", include_str!("valuesets/country-2-codes.json")),
+];
+
+struct ValueSet {
+    id: String,
+    codes: HashSet<String>,
+}
+
+fn sets() -> &'static Vec<(&'static str, ValueSet)> {
+    static SETS_LOADED: OnceLock<Vec<(&'static str, ValueSet)>> = OnceLock::new();
+    SETS_LOADED.get_or_init(|| {
+        SETS.iter()
+            .map(|(key, text)| {
+                let doc: serde_json::Value =
+                    serde_json::from_str(text).expect("an embedded value set is JSON");
+                let codes = doc["valueSetValues"]
+                    .as_object()
+                    .map(|m| m.keys().cloned().collect())
+                    .unwrap_or_default();
+                let id = doc["valueSetId"].as_str().unwrap_or(key).to_string();
+                (*key, ValueSet { id, codes })
+            })
+            .collect()
+    })
+}
+
+fn set(key: &str) -> Option<&'static ValueSet> {
+    sets().iter().find(|(k, _)| *k == key).map(|(_, s)| s)
+}
+
+/// The fields of each entry type checked against a value set.
+const FIELDS: [(&str, &[&str]); 3] = [
+    ("v", &["tg", "vp", "mp", "ma", "co"]),
+    ("t", &["tg", "tt", "tr", "co"]),
+    ("r", &["tg", "co"]),
+];
+
+/// Checks every coded field of `dcc` against its value set; the error names
+/// each field at fault by its JSON pointer and the value set, e.g.
+/// `/v/0/ma: "ORG-X" is in no value set (vaccines-covid-19-auth-holders)`.
+/// Fields the schema already refuses (missing, not a string) are left to it.
+pub fn check_value_sets(dcc: &serde_json::Value) -> Result<(), DccError> {
+    let mut faults = Vec::new();
+    for (entry, fields) in FIELDS {
+        let Some(items) = dcc.get(entry).and_then(|e| e.as_array()) else {
+            continue;
+        };
+        for (i, item) in items.iter().enumerate() {
+            for field in fields {
+                let (Some(value), Some(set)) =
+                    (item.get(*field).and_then(|v| v.as_str()), set(field))
+                else {
+                    continue;
+                };
+                if !set.codes.contains(value) {
+                    faults.push(format!(
+                        "/{entry}/{i}/{field}: {value:?} is in no value set ({})",
+                        set.id
+                    ));
+                }
+            }
+        }
+    }
+    if faults.is_empty() {
+        Ok(())
+    } else {
+        Err(DccError::new(Layer::ValueSets, faults.join("; ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vaccination() -> serde_json::Value {
+        serde_json::json!({
+            "ver": "1.3.0",
+            "v": [{
+                "tg": "840539006", "vp": "J07BX03", "mp": "EU/1/21/1529",
+                "ma": "ORG-100001699", "co": "VN", "dn": 2, "sd": 2
+            }]
+        })
+    }
+
+    #[test]
+    fn the_products_vaxgrid_issues_are_in_the_value_sets() {
+        assert_eq!(check_value_sets(&vaccination()), Ok(()));
+        for (mp, ma, vp) in [
+            ("BBIBP-CorV", "ORG-100020693", "1119305005"),
+            ("CoronaVac", "Sinovac-Biotech", "1119305005"),
+            ("EU/1/20/1528", "ORG-100030215", "1119349007"),
+            ("EU/1/20/1507", "ORG-100031184", "1119349007"),
+        ] {
+            let mut d = vaccination();
+            d["v"][0]["mp"] = mp.into();
+            d["v"][0]["ma"] = ma.into();
+            d["v"][0]["vp"] = vp.into();
+            assert_eq!(check_value_sets(&d), Ok(()), "{mp}");
+        }
+    }
+
+    #[test]
+    fn a_code_in_no_value_set_is_refused_naming_its_field() {
+        let mut d = vaccination();
+        d["v"][0]["ma"] = "ORG-999".into();
+        let e = check_value_sets(&d).unwrap_err();
+        assert_eq!(e.layer, Layer::ValueSets);
+        assert_eq!(
+            e.reason,
+            "/v/0/ma: \"ORG-999\" is in no value set (vaccines-covid-19-auth-holders)"
+        );
+        let mut d = vaccination();
+        d["v"][0]["mp"] = "Sputnik-X".into();
+        d["v"][0]["co"] = "XX".into();
+        let e = check_value_sets(&d).unwrap_err();
+        assert!(
+            e.reason.starts_with("/v/0/mp: \"Sputnik-X\""),
+            "{}",
+            e.reason
+        );
+        assert!(e.reason.contains("; /v/0/co: \"XX\""), "{}", e.reason);
+    }
+
+    #[test]
+    fn tests_and_recoveries_are_checked_too() {
+        let test = serde_json::json!({"t": [{
+            "tg": "840539006", "tt": "LP6464-4", "tr": "260415000", "co": "DE",
+            "ma": "1232"
+        }]});
+        assert_eq!(
+            check_value_sets(&test),
+            Ok(()),
+            "a test's device is not checked"
+        );
+        let mut bad = test.clone();
+        bad["t"][0]["tt"] = "LP0000-0".into();
+        let e = check_value_sets(&bad).unwrap_err();
+        assert!(e.reason.starts_with("/t/0/tt:"), "{}", e.reason);
+        let recovery = serde_json::json!({"r": [{"tg": "000000000", "co": "DE"}]});
+        let e = check_value_sets(&recovery).unwrap_err();
+        assert!(e.reason.starts_with("/r/0/tg:"), "{}", e.reason);
+    }
+}
