@@ -5,6 +5,7 @@ mod booking;
 mod certs;
 mod doses;
 mod import;
+mod pages;
 mod scale;
 
 use anyhow::Result;
@@ -58,6 +59,14 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 1_500_000)]
         doses: usize,
     },
+    /// p50 and p95 time of each browser page on the demo province.
+    Pages {
+        #[arg(long, default_value_t = 100_000)]
+        residents: usize,
+        /// Requests per page.
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+    },
     /// Persons from CSV into SQLite, with a progress bar.
     Import {
         #[arg(long, default_value_t = 1_000_000)]
@@ -85,6 +94,10 @@ pub async fn run(what: BenchWhat) -> Result<()> {
             clients,
         } => booking::run(attempts, places, clients).await,
         BenchWhat::Certs { count } => certs::run(count),
+        BenchWhat::Pages {
+            residents,
+            requests,
+        } => pages::run(residents, requests).await,
     }
 }
 

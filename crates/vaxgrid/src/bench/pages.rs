@@ -1,0 +1,113 @@
+//! `vaxgrid bench pages`: the time each browser page takes on the demo
+//! province (`--residents`, 100,000 by default), asked one after another
+//! by a signed-in client of the right role over loopback; prints p50 and
+//! p95 per page. The baseline in the same run is `/healthz`, the cheapest
+//! answer the server gives, so the figures show what a page itself costs.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use vaxgrid_store::scratch::Scratch;
+use vaxgrid_store::writer::WriterConfig;
+use vaxgrid_store::Store;
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Signs `username` in (password `demo-<username>`) and returns the
+/// session cookie.
+async fn sign_in(client: &reqwest::Client, base: &str, username: &str) -> Result<String> {
+    let page = client.get(format!("{base}/login")).send().await?;
+    let csrf = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("vaxgrid_login_csrf="))
+        .and_then(|c| c.split(';').next())
+        .context("the sign-in page sets no CSRF cookie")?
+        .to_string();
+    let r = client
+        .post(format!("{base}/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", format!("vaxgrid_login_csrf={csrf}"))
+        .body(format!(
+            "username={username}&password=demo-{username}&csrf_token={csrf}"
+        ))
+        .send()
+        .await?;
+    anyhow::ensure!(r.status() == 303, "sign-in of {username}: {}", r.status());
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("vaxgrid_session="))
+        .and_then(|c| c.split(';').next())
+        .map(str::to_string)
+        .context("no session cookie")
+}
+
+pub async fn run(residents: usize, requests: usize) -> Result<()> {
+    let scratch = Scratch::sqlite();
+    let store = Store::open(&scratch.url).await?;
+    let started = Instant::now();
+    let seeded = crate::demo::seed_reference(&store).await?;
+    crate::demo::seed_people(&store, &seeded, residents).await?;
+    crate::accounts::seed_demo_users(&store, &seeded.sites[0], "193", "22").await?;
+    println!(
+        "demo province with {residents} residents seeded in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let state = vaxgrid_server::AppState::new(store.clone(), WriterConfig::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let server = tokio::spawn(vaxgrid_server::serve(state, listener));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let planner = sign_in(&client, &base, "planner").await?;
+    let vaccinator = sign_in(&client, &base, "vaccinator").await?;
+    let site = &seeded.sites[0];
+    let pages: Vec<(String, String, Option<&str>)> = vec![
+        ("healthz (baseline)".into(), "/healthz".into(), None),
+        ("home (coverage)".into(), "/".into(), Some(planner.as_str())),
+        ("login".into(), "/login".into(), None),
+        ("verify".into(), "/verify".into(), None),
+        (
+            "site board".into(),
+            format!("/sites/{site}/board"),
+            Some(vaccinator.as_str()),
+        ),
+    ];
+    println!("{requests} requests per page, one at a time, after 3 to warm up");
+    println!("{:<22} {:>10} {:>10}", "page", "p50 ms", "p95 ms");
+    for (name, path, cookie) in pages {
+        let mut times = Vec::with_capacity(requests);
+        for i in 0..requests + 3 {
+            let mut request = client.get(format!("{base}{path}"));
+            if let Some(c) = cookie {
+                request = request.header("cookie", c);
+            }
+            let t = Instant::now();
+            let r = request.send().await?;
+            let status = r.status();
+            r.bytes().await?;
+            anyhow::ensure!(status == 200, "{path}: {status}");
+            if i >= 3 {
+                times.push(t.elapsed());
+            }
+        }
+        times.sort();
+        println!(
+            "{name:<22} {:>10.2} {:>10.2}",
+            percentile(&times, 0.50).as_secs_f64() * 1000.0,
+            percentile(&times, 0.95).as_secs_f64() * 1000.0
+        );
+    }
+    server.abort();
+    store.close().await;
+    scratch.cleanup().await;
+    Ok(())
+}
