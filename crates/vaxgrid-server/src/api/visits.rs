@@ -434,48 +434,8 @@ pub async fn event(
         DEFAULT_OBSERVATION_MINUTES,
     )
     .map_err(step_error)?;
-    if let VisitEvent::DoseGiven {
-        at,
-        lot_number,
-        dose_record_id,
-        ..
-    } = &event
-    {
-        let holds = caller.principal.as_ref().is_some_and(|p| {
-            p.grants
-                .iter()
-                .any(|g| permits(g.role, Permission::RecordDose))
-        });
-        if !holds {
-            return Err(ApiError::Forbidden {
-                message: format!("{} may not give doses", caller.name()),
-            });
-        }
-        let by = caller.actor(&app, Permission::RecordDose).await?;
-        let mut request = crate::api::doses::dose_request(
-            crate::api::doses::DoseBody {
-                id: dose_record_id.clone(),
-                person_id: row.person_id.clone(),
-                product_code: row.product_code.clone(),
-                lot_number: Some(lot_number.clone()),
-                site_code: Some(row.site_code.clone()),
-                administered_on: vaxgrid_store::format_date(at.date()),
-                dose_number: None,
-                vaccinator: Some(by.name.clone()),
-                override_reason: None,
-                historical: false,
-            },
-            by,
-        )?;
-        // The writer refuses the dose (and so this event) unless the
-        // vaccinator's certificate is current that day.
-        request.requires_certificate = crate::api::training::certificate_needed(&caller);
-        match app.writer.submit(WriteCommand::Dose(request)).await? {
-            WriteOutcome::Created(_) | WriteOutcome::Existing(_) => {}
-            WriteOutcome::Merged { .. } => {
-                return Err(ApiError::bad_request("body", "unexpected outcome"))
-            }
-        }
+    if let VisitEvent::DoseGiven { .. } = &event {
+        give_dose(&app, &caller, &row, &event).await?;
     }
     let investigation = match &event {
         VisitEvent::AdverseEvent(report) if needs_investigation(report) => {
@@ -483,10 +443,76 @@ pub async fn event(
         }
         _ => None,
     };
-    let state = VisitState {
+    let state = state_after(&next);
+    let saved = app
+        .store
+        .append_visit_event(&row, body, &state, investigation.as_deref(), &actor)
+        .await?;
+    // The visit after the event is `next`: no need to replay it again.
+    Ok(Json(view_of(&app, saved, &next).await?))
+}
+
+/// The dose step: the caller must hold a role that gives doses; the dose
+/// goes through the dose writer with the rules of `POST /api/v1/doses`.
+async fn give_dose(
+    app: &AppState,
+    caller: &Caller,
+    row: &VisitRow,
+    event: &VisitEvent,
+) -> Result<(), ApiError> {
+    let VisitEvent::DoseGiven {
+        at,
+        lot_number,
+        dose_record_id,
+        ..
+    } = event
+    else {
+        return Ok(());
+    };
+    let holds = caller.principal.as_ref().is_some_and(|p| {
+        p.grants
+            .iter()
+            .any(|g| permits(g.role, Permission::RecordDose))
+    });
+    if !holds {
+        return Err(ApiError::Forbidden {
+            message: format!("{} may not give doses", caller.name()),
+        });
+    }
+    let by = caller.actor(app, Permission::RecordDose).await?;
+    let mut request = crate::api::doses::dose_request(
+        crate::api::doses::DoseBody {
+            id: dose_record_id.clone(),
+            person_id: row.person_id.clone(),
+            product_code: row.product_code.clone(),
+            lot_number: Some(lot_number.clone()),
+            site_code: Some(row.site_code.clone()),
+            administered_on: vaxgrid_store::format_date(at.date()),
+            dose_number: None,
+            vaccinator: Some(by.name.clone()),
+            override_reason: None,
+            historical: false,
+        },
+        by,
+    )?;
+    // The writer refuses the dose (and so this event) unless the
+    // vaccinator's certificate is current that day.
+    request.requires_certificate = crate::api::training::certificate_needed(caller);
+    match app.writer.submit(WriteCommand::Dose(request)).await? {
+        WriteOutcome::Created(_) | WriteOutcome::Existing(_) => {}
+        WriteOutcome::Merged { .. } => {
+            return Err(ApiError::bad_request("body", "unexpected outcome"))
+        }
+    }
+    Ok(())
+}
+
+/// What the store keeps beside the events: the visit's state after them.
+fn state_after(next: &Visit) -> VisitState {
+    VisitState {
         outcome: outcome_text(&next.outcome),
         next_step: next.next_step().map(|s| s.as_str().to_string()),
-        observation_ends_micros: observation_ends_at(&next)
+        observation_ends_micros: observation_ends_at(next)
             .map(|t| (t.unix_timestamp_nanos() / 1000) as i64),
         ended_reason: match &next.outcome {
             Outcome::Deferred { reason, .. }
@@ -498,13 +524,7 @@ pub async fn event(
             Outcome::Deferred { until, .. } => Some(vaxgrid_store::format_date(*until)),
             _ => None,
         },
-    };
-    let saved = app
-        .store
-        .append_visit_event(&row, body, &state, investigation.as_deref(), &actor)
-        .await?;
-    // The visit after the event is `next`: no need to replay it again.
-    Ok(Json(view_of(&app, saved, &next).await?))
+    }
 }
 
 #[derive(Deserialize)]
