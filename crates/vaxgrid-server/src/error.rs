@@ -31,6 +31,14 @@ pub enum ApiError {
     NotFound {
         what: String,
     },
+    /// A record named in the path that is absent or outside the caller's
+    /// areas (404, worded by [`absent`]).
+    Absent {
+        entity: &'static str,
+        key: String,
+    },
+    /// The path exists but not with this method; `Allow` names the others.
+    MethodNotAllowed,
     UnsupportedMediaType {
         expected: &'static str,
     },
@@ -88,11 +96,35 @@ impl ApiError {
     /// For lookups by path: a missing record is a 404, not a 422.
     pub fn lookup(e: StoreError) -> ApiError {
         match e {
-            StoreError::NotFound { entity, key, .. } => ApiError::NotFound {
-                what: format!("{entity} '{key}'"),
-            },
+            StoreError::NotFound { entity, key, .. } => ApiError::Absent { entity, key },
             other => ApiError::Store(other),
         }
+    }
+}
+
+/// Records a caller sees only within their areas: one outside them is
+/// answered as absent, so the sentence says where it was looked for.
+const SCOPED: [&str; 10] = [
+    "area",
+    "person",
+    "site",
+    "campaign",
+    "wave",
+    "dose",
+    "visit",
+    "appointment",
+    "session",
+    "investigation",
+];
+
+/// "no area 22 in your areas" for a record kept within areas (absent, or
+/// outside the caller's: the same answer, which does not read as a data
+/// error); "product 'X' does not exist" for reference data everyone sees.
+pub fn absent(entity: &str, key: &str) -> String {
+    if SCOPED.contains(&entity) {
+        format!("no {entity} {key} in your areas")
+    } else {
+        format!("{entity} '{key}' does not exist")
     }
 }
 
@@ -203,6 +235,29 @@ impl ApiError {
                     format!("{what} does not exist"),
                 ),
             ),
+            ApiError::Absent { entity, key } => (
+                StatusCode::NOT_FOUND,
+                problem(
+                    StatusCode::NOT_FOUND,
+                    "not-found",
+                    "Not found",
+                    absent(entity, &key),
+                ),
+            ),
+            ApiError::MethodNotAllowed => {
+                let mut p = problem(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "method-not-allowed",
+                    "Method not allowed",
+                    "this method is not allowed on this path; the Allow header names those that are"
+                        .into(),
+                );
+                p.errors.push(FieldError {
+                    field: "method".into(),
+                    message: "this method is not allowed on this path".into(),
+                });
+                (StatusCode::METHOD_NOT_ALLOWED, p)
+            }
             ApiError::UnsupportedMediaType { expected } => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 problem(
@@ -286,15 +341,16 @@ impl IntoResponse for ApiError {
 fn store_problem(e: StoreError, retry_after: &mut bool) -> (StatusCode, Problem) {
     match e {
         StoreError::NotFound { entity, field, key } => {
+            let message = absent(entity, &key);
             let mut p = problem(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "unknown-reference",
                 "Unknown reference",
-                format!("{field}: {entity} '{key}' does not exist"),
+                format!("{field}: {message}"),
             );
             p.errors.push(FieldError {
                 field: field.to_string(),
-                message: format!("{entity} '{key}' does not exist"),
+                message,
             });
             (StatusCode::UNPROCESSABLE_ENTITY, p)
         }

@@ -574,11 +574,9 @@ async fn not_found() -> ApiError {
     }
 }
 
-async fn method_not_allowed() -> Response {
-    let mut r =
-        ApiError::bad_request("method", "this method is not allowed on this path").into_response();
-    *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-    r
+/// The router adds the `Allow` header naming the methods the path has.
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }
 
 async fn healthz(State(app): State<AppState>) -> Response {

@@ -131,7 +131,7 @@ pub async fn sites(
         .await
         .map_err(|e| match e {
             vaxgrid_store::StoreError::NotFound { key, .. } => {
-                ApiError::bad_request("area", format!("area '{key}' does not exist"))
+                ApiError::bad_request("area", crate::error::absent("area", &key))
             }
             other => ApiError::Store(other),
         })?;

@@ -130,7 +130,7 @@ pub async fn search(
                 entity: "area",
                 key,
                 ..
-            } => ApiError::bad_request("area", format!("area '{key}' does not exist")),
+            } => ApiError::bad_request("area", crate::error::absent("area", &key)),
             vaxgrid_store::StoreError::Invalid { field, message } => {
                 ApiError::bad_request(field, message)
             }
@@ -246,7 +246,7 @@ pub async fn import(
             errors: vec![RowProblem {
                 row: rows.get(outside).copied().unwrap_or(outside + 1),
                 field: "home_area".into(),
-                message: format!("area '{}' does not exist", placed[outside].new.home_area),
+                message: crate::error::absent("area", &placed[outside].new.home_area),
             }],
         });
     }
