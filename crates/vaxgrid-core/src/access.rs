@@ -117,6 +117,9 @@ pub enum Permission {
     Visit,
     /// Record the causality assessment of a serious adverse event.
     AssessAefi,
+    /// Accounts: create users, import staff rosters, grant and revoke
+    /// roles, disable users, list users and tokens (administrators only).
+    ManageUsers,
 }
 
 /// Whether `role` carries `permission`. Scope is checked separately: this

@@ -12,6 +12,7 @@ pub mod product;
 pub mod reminders;
 pub mod schedule;
 pub mod site;
+pub mod staff;
 pub mod targets;
 pub mod training;
 pub mod visit;

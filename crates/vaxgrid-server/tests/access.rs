@@ -165,6 +165,26 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("GET", "/api/v1/sites/{code}/observation"), VISIT),
         (("GET", "/api/v1/sites/{code}/today"), REFERENCE),
         (("GET", "/sites/{code}/board"), VISIT),
+        (("GET", "/api/v1/campaigns"), REFERENCE),
+        (("GET", "/api/v1/campaigns/{id}/waves"), REFERENCE),
+        (("GET", "/api/v1/sessions"), REFERENCE),
+        (("GET", "/api/v1/appointments"), READ_REGISTRY),
+        (("GET", "/api/v1/training/classes"), TRAINING),
+        (("GET", "/api/v1/training/classes/{id}"), TRAINING),
+        (("GET", "/api/v1/investigations"), REPORTS),
+        (("GET", "/api/v1/sites/export"), REFERENCE),
+        (("GET", "/api/v1/users"), ADMIN),
+        (("POST", "/api/v1/users"), ADMIN),
+        (("POST", "/api/v1/users/import"), ADMIN),
+        (("GET", "/api/v1/users/{username}"), ADMIN),
+        (("POST", "/api/v1/users/{username}/grants"), ADMIN),
+        (("DELETE", "/api/v1/users/{username}/grants/{grant}"), ADMIN),
+        (("POST", "/api/v1/users/{username}/disable"), ADMIN),
+        (("POST", "/api/v1/users/{username}/enable"), ADMIN),
+        (("POST", "/api/v1/users/{username}/invitation"), ADMIN),
+        (("GET", "/api/v1/tokens"), ADMIN),
+        (("POST", "/api/v1/invitations/redeem"), PUBLIC),
+        (("GET", "/api/v1/reports/staff"), REPORTS),
     ])
 }
 
@@ -237,7 +257,14 @@ fn fill(path: &str, person: &str, dose: &str) -> String {
     let filled = path
         .replace("{product_code}", "AZ")
         .replace("{lot_number}", "AZ-1")
-        .replace("{username}", "u-vaccinator");
+        .replace("{grant}", "vaccinator:S1");
+    // Account administration is tried on a user that does not exist, so
+    // that the callers of this test keep their accounts as they are.
+    let filled = if filled.starts_with("/api/v1/users/") {
+        filled.replace("{username}", "u-absent")
+    } else {
+        filled.replace("{username}", "u-vaccinator")
+    };
     let code = if filled.starts_with("/api/v1/products") {
         "AZ"
     } else if filled.starts_with("/api/v1/sites") || filled.starts_with("/sites/") {
@@ -261,6 +288,7 @@ async fn call(client: &reqwest::Client, base: &str, method: &str, url: &str) -> 
     let request = match method {
         "GET" => client.get(format!("{base}{url}")),
         "PUT" => client.put(format!("{base}{url}")).json(&json!({})),
+        "DELETE" => client.delete(format!("{base}{url}")),
         _ => client.post(format!("{base}{url}")).json(&json!({})),
     };
     let status = request.send().await.expect("send").status().as_u16();

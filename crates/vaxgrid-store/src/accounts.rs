@@ -37,7 +37,7 @@ pub struct TokenInfo {
     pub revoked: bool,
 }
 
-fn user_from_row(r: &sqlx::any::AnyRow) -> Result<User, StoreError> {
+pub(crate) fn user_from_row(r: &sqlx::any::AnyRow) -> Result<User, StoreError> {
     Ok(User {
         id: r.try_get("id")?,
         username: r.try_get("username")?,
@@ -95,7 +95,7 @@ fn no_user(username: &str) -> StoreError {
     }
 }
 
-fn check_username(username: &str) -> Result<(), StoreError> {
+pub(crate) fn check_username(username: &str) -> Result<(), StoreError> {
     let ok = (3..=64).contains(&username.len())
         && username
             .bytes()

@@ -341,7 +341,7 @@ struct Figures {
     completed: i64,
 }
 
-fn campaign_from_row(r: &sqlx::any::AnyRow) -> Result<Campaign, StoreError> {
+pub(crate) fn campaign_from_row(r: &sqlx::any::AnyRow) -> Result<Campaign, StoreError> {
     let list = |col: &str| -> Result<Vec<String>, StoreError> {
         let raw: String = r.try_get(col)?;
         serde_json::from_str(&raw)
@@ -366,7 +366,7 @@ fn campaign_from_row(r: &sqlx::any::AnyRow) -> Result<Campaign, StoreError> {
     })
 }
 
-fn wave_from_row(r: &sqlx::any::AnyRow) -> Result<Wave, StoreError> {
+pub(crate) fn wave_from_row(r: &sqlx::any::AnyRow) -> Result<Wave, StoreError> {
     let groups: String = r.try_get("eligible_groups")?;
     Ok(Wave {
         id: r.try_get("id")?,
@@ -381,9 +381,11 @@ fn wave_from_row(r: &sqlx::any::AnyRow) -> Result<Wave, StoreError> {
     })
 }
 
-const CAMPAIGN_COLUMNS: &str = "id, name, disease, area_code, products, priority_groups, \
+pub(crate) const CAMPAIGN_COLUMNS: &str =
+    "id, name, disease, area_code, products, priority_groups, \
     target_percent_tenths, target_date, min_age_years, created_at";
-const WAVE_COLUMNS: &str = "id, campaign_id, ordinal, name, starts_on, ends_on, eligible_groups";
+pub(crate) const WAVE_COLUMNS: &str =
+    "id, campaign_id, ordinal, name, starts_on, ends_on, eligible_groups";
 
 /// A campaign with the area it covers and the area a request is about.
 struct Resolved {

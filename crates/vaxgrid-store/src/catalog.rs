@@ -57,7 +57,7 @@ pub(crate) fn lot_from_row<R: Cells>(row: &R) -> Result<Lot, StoreError> {
     })
 }
 
-fn site_from_row(row: &AnyRow) -> Result<Site, StoreError> {
+pub(crate) fn site_from_row(row: &AnyRow) -> Result<Site, StoreError> {
     let kind: String = row.try_get("kind")?;
     Ok(Site {
         code: row.try_get("code")?,

@@ -89,6 +89,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_reminders.sql"),
         postgres: include_str!("../migrations/postgres/0009_reminders.sql"),
     },
+    Migration {
+        version: 40,
+        name: "staff",
+        sqlite: include_str!("../migrations/common/0040_staff.sql"),
+        postgres: include_str!("../migrations/common/0040_staff.sql"),
+    },
 ];
 
 pub(crate) fn backend_of(url: &str) -> Result<Backend, StoreError> {

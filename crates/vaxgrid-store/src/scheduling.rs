@@ -63,7 +63,7 @@ fn hhmm(t: time::Time) -> String {
     format!("{:02}:{:02}", t.hour(), t.minute())
 }
 
-fn session_from_row(r: &sqlx::any::AnyRow) -> Result<Session, StoreError> {
+pub(crate) fn session_from_row(r: &sqlx::any::AnyRow) -> Result<Session, StoreError> {
     Ok(Session {
         id: r.try_get("id")?,
         site_code: r.try_get("site_code")?,
@@ -86,7 +86,7 @@ fn slot_from_row(r: &sqlx::any::AnyRow) -> Result<Slot, StoreError> {
     })
 }
 
-fn appointment_from_row(r: &sqlx::any::AnyRow) -> Result<Appointment, StoreError> {
+pub(crate) fn appointment_from_row(r: &sqlx::any::AnyRow) -> Result<Appointment, StoreError> {
     Ok(Appointment {
         id: r.try_get("id")?,
         person_id: r.try_get("person_id")?,
@@ -97,7 +97,7 @@ fn appointment_from_row(r: &sqlx::any::AnyRow) -> Result<Appointment, StoreError
     })
 }
 
-const SESSION_COLUMNS: &str =
+pub(crate) const SESSION_COLUMNS: &str =
     "id, site_code, day, opens, closes, stations, per_station_per_hour, slot_minutes, village_code";
 const APPOINTMENT_COLUMNS: &str = "id, person_id, session_id, starts_at, status, booked_by";
 

@@ -72,7 +72,7 @@ fn invalid(e: TrainingError) -> StoreError {
     StoreError::invalid(e.field(), e.to_string())
 }
 
-fn class_from_row(r: &sqlx::any::AnyRow) -> Result<TrainingClass, StoreError> {
+pub(crate) fn class_from_row(r: &sqlx::any::AnyRow) -> Result<TrainingClass, StoreError> {
     Ok(TrainingClass {
         id: r.try_get("id")?,
         topic: r.try_get("topic")?,
@@ -82,7 +82,7 @@ fn class_from_row(r: &sqlx::any::AnyRow) -> Result<TrainingClass, StoreError> {
     })
 }
 
-fn exam_from_row(r: &sqlx::any::AnyRow) -> Result<Exam, StoreError> {
+pub(crate) fn exam_from_row(r: &sqlx::any::AnyRow) -> Result<Exam, StoreError> {
     Ok(Exam {
         id: r.try_get("id")?,
         class_id: r.try_get("class_id")?,

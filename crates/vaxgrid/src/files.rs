@@ -197,6 +197,86 @@ pub async fn import_persons(
     })
 }
 
+/// `vaxgrid import staff`: a roster through the same path as
+/// `POST /api/v1/users/import`; the invitations go to `invitations` (or
+/// standard output), the bad rows to standard error.
+pub async fn import_staff(
+    file: &Path,
+    database_url: &str,
+    skip_invalid: bool,
+    invitations: Option<&Path>,
+) -> Result<ExitCode> {
+    let store = Store::open(database_url).await?;
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let started = std::time::Instant::now();
+    let (answer, _) = import_staff_bytes(&store, &bytes, skip_invalid).await?;
+    let answer = match answer {
+        Ok(a) => a,
+        Err(rows) => {
+            for e in rows.iter().take(50) {
+                eprintln!("row {}: {}: {}", e.row, e.field, e.message);
+            }
+            if rows.len() > 50 {
+                eprintln!("… and {} more bad rows", rows.len() - 50);
+            }
+            eprintln!(
+                "{} bad rows; nothing was imported (use --skip-invalid to import the good rows)",
+                rows.len()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let mut out = csv_sink(invitations)?;
+    out.write_record(["username", "invitation"])?;
+    for i in &answer.invitations {
+        out.write_record([&i.username, &i.invitation])?;
+    }
+    out.flush()?;
+    for e in answer.skipped.iter().take(50) {
+        eprintln!("row {}: {}: {}", e.row, e.field, e.message);
+    }
+    eprintln!(
+        "imported {} staff in {:.1} s{}",
+        answer.imported,
+        started.elapsed().as_secs_f64(),
+        if answer.skipped.is_empty() {
+            String::new()
+        } else {
+            format!("; skipped {} bad rows", answer.skipped.len())
+        }
+    );
+    Ok(if answer.skipped.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Reads and imports a roster; the answer, or the bad rows when nothing
+/// was written; and the seconds spent reading the CSV (with the
+/// invitations made).
+pub async fn import_staff_bytes(
+    store: &Store,
+    bytes: &[u8],
+    skip_invalid: bool,
+) -> Result<(
+    Result<vaxgrid_server::api::staff::ImportAnswer, Vec<vaxgrid_server::error::RowProblem>>,
+    f64,
+)> {
+    let started = std::time::Instant::now();
+    let roster = vaxgrid_server::api::staff::read_roster(bytes);
+    let read_secs = started.elapsed().as_secs_f64();
+    let actor = vaxgrid_store::model::Actor::system("cli");
+    match vaxgrid_server::api::staff::import_roster(store, roster, skip_invalid, &actor).await {
+        Ok(a) => Ok((Ok(a), read_secs)),
+        Err(vaxgrid_server::error::ApiError::Rows { errors, .. }) => Ok((Err(errors), read_secs)),
+        Err(e) => {
+            let (_, detail) = e.status_and_detail();
+            anyhow::bail!("{detail}")
+        }
+    }
+}
+
 fn csv_sink(output: Option<&Path>) -> Result<csv::Writer<Box<dyn std::io::Write>>> {
     let sink: Box<dyn std::io::Write> = match output {
         Some(p) => {

@@ -194,6 +194,20 @@ enum ImportWhat {
         #[arg(long)]
         skip_invalid: bool,
     },
+    /// Staff roster CSV: username,display_name,roles,site,area (roles separated by ';';
+    /// a bare role holds at the row's site or area). All rows or none unless
+    /// --skip-invalid. Each new account gets an invitation (written once to
+    /// --invitations, or standard output) its holder redeems by choosing a password.
+    Staff {
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Where to write username,invitation (default: standard output).
+        #[arg(long)]
+        invitations: Option<std::path::PathBuf>,
+    },
     /// Doses CSV as `export doses` writes it; each row is checked by the dose rules and
     /// recorded or refused on its own (refused rows are listed with row, column and reason).
     Doses {
@@ -370,6 +384,23 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
                 },
         } => {
             return files::import_persons(&file, &db.database_url, skip_invalid).await;
+        }
+        Command::Import {
+            what:
+                ImportWhat::Staff {
+                    file,
+                    db,
+                    skip_invalid,
+                    invitations,
+                },
+        } => {
+            return files::import_staff(
+                &file,
+                &db.database_url,
+                skip_invalid,
+                invitations.as_deref(),
+            )
+            .await;
         }
         Command::Import {
             what: ImportWhat::Doses { file, db },

@@ -7,6 +7,7 @@ mod doses;
 mod import;
 mod pages;
 mod scale;
+mod staff;
 
 use anyhow::Result;
 use clap::Subcommand;
@@ -67,6 +68,12 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 200)]
         requests: usize,
     },
+    /// A staff roster (65,000 staff with roles at sites and districts) into
+    /// SQLite through `vaxgrid import staff`'s path.
+    StaffImport {
+        #[arg(long, default_value_t = 65_000)]
+        rows: usize,
+    },
     /// Persons from CSV into SQLite, with a progress bar.
     Import {
         #[arg(long, default_value_t = 1_000_000)]
@@ -88,6 +95,7 @@ pub async fn run(what: BenchWhat) -> Result<()> {
             persons,
             doses,
         } => scale::run(postgres, persons, doses).await,
+        BenchWhat::StaffImport { rows } => staff::run(rows).await,
         BenchWhat::Booking {
             attempts,
             places,

@@ -1,0 +1,350 @@
+//! The lists of campaign operations: every one takes `after` (the
+//! `next_cursor` of the page before) and `limit` (1–500, default 50) beside
+//! its filters, and answers `{items, next_cursor}`. See
+//! `vaxgrid_store::paging` and `vaxgrid_store::lists`.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde::Deserialize;
+use vaxgrid_core::access::Permission;
+use vaxgrid_store::lists::{
+    AppointmentFilter, CampaignFilter, ClassDetail, ClassFilter, Investigation,
+    InvestigationFilter, SessionFilter,
+};
+use vaxgrid_store::model::Page;
+use vaxgrid_store::paging::PageRequest;
+use vaxgrid_store::StoreError;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::{date_field, uuid_field, ApiQuery};
+use crate::AppState;
+
+/// The page asked for; a bad limit is a 400 naming it.
+pub fn page_request(after: Option<String>, limit: Option<u32>) -> Result<PageRequest, ApiError> {
+    PageRequest::new(after, limit).map_err(listing)
+}
+
+/// A cursor or a filter that cannot be read is a malformed request (400);
+/// an area named in a filter that is not among the caller's is a 404.
+pub fn listing(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Invalid { field, message } => ApiError::bad_request(field, message),
+        StoreError::NotFound { .. } => ApiError::lookup(e),
+        other => ApiError::Store(other),
+    }
+}
+
+fn day(field: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
+    value
+        .map(|v| date_field(field, &v).map(vaxgrid_store::format_date))
+        .transpose()
+        .map_err(|e| {
+            let (f, m) = e.field_and_message();
+            ApiError::bad_request(f, m)
+        })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignQuery {
+    area: Option<String>,
+    disease: Option<String>,
+    running_on: Option<String>,
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+/// GET /api/v1/campaigns: the campaigns over or within the caller's areas.
+pub async fn campaigns(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiQuery(q): ApiQuery<CampaignQuery>,
+) -> Result<Response, ApiError> {
+    let page = page_request(q.after, q.limit)?;
+    let actor = caller.actor(&app, Permission::ReadReference).await?;
+    let filter = CampaignFilter {
+        area: q.area,
+        disease: q.disease,
+        running_on: day("running_on", q.running_on)?,
+    };
+    let list = app
+        .store
+        .list_campaigns(&filter, &page, &actor.scope)
+        .await
+        .map_err(listing)?;
+    Ok(Json(list).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaveQuery {
+    running_on: Option<String>,
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+/// GET /api/v1/campaigns/{id}/waves
+pub async fn waves(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<WaveQuery>,
+) -> Result<Response, ApiError> {
+    let id = uuid_field("id", &id)?;
+    let page = page_request(q.after, q.limit)?;
+    let actor = caller.actor(&app, Permission::ReadReference).await?;
+    let running_on = day("running_on", q.running_on)?;
+    let list = app
+        .store
+        .list_waves(&id, running_on.as_deref(), &page, &actor.scope)
+        .await
+        .map_err(listing)?;
+    Ok(Json(list).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionQuery {
+    site: Option<String>,
+    area: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+/// GET /api/v1/sessions: sessions at sites in the caller's areas, by day.
+/// Each session's slots are at /api/v1/sessions/{id}.
+pub async fn sessions(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiQuery(q): ApiQuery<SessionQuery>,
+) -> Result<Response, ApiError> {
+    let page = page_request(q.after, q.limit)?;
+    let actor = caller.actor(&app, Permission::ReadReference).await?;
+    let filter = SessionFilter {
+        site: q.site,
+        area: q.area,
+        from: day("from", q.from)?,
+        to: day("to", q.to)?,
+    };
+    let list = app
+        .store
+        .list_sessions(&filter, &page, &actor.scope)
+        .await
+        .map_err(listing)?;
+    Ok(Json(list).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppointmentQuery {
+    site: Option<String>,
+    day: Option<String>,
+    person: Option<String>,
+    status: Option<String>,
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+/// GET /api/v1/appointments: per site and day, or per person.
+pub async fn appointments(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiQuery(q): ApiQuery<AppointmentQuery>,
+) -> Result<Response, ApiError> {
+    let page = page_request(q.after, q.limit)?;
+    if let Some(s) = q.status.as_deref() {
+        if !["booked", "cancelled", "no_show"].contains(&s) {
+            return Err(ApiError::bad_request(
+                "status",
+                format!("status is booked, cancelled or no_show, not '{s}'"),
+            ));
+        }
+    }
+    let person = q.person.map(|p| uuid_field("person", &p)).transpose()?;
+    let actor = caller.actor(&app, Permission::ReadRegistry).await?;
+    let filter = AppointmentFilter {
+        site: q.site,
+        day: day("day", q.day)?,
+        person,
+        status: q.status,
+    };
+    let list = app
+        .store
+        .list_appointments(&filter, &page, &actor.scope)
+        .await
+        .map_err(listing)?;
+    Ok(Json(list).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassQuery {
+    topic: Option<String>,
+    trainer: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+/// GET /api/v1/training/classes
+pub async fn classes(
+    State(app): State<AppState>,
+    ApiQuery(q): ApiQuery<ClassQuery>,
+) -> Result<Response, ApiError> {
+    let page = page_request(q.after, q.limit)?;
+    let filter = ClassFilter {
+        topic: q.topic,
+        trainer: q.trainer,
+        from: day("from", q.from)?,
+        to: day("to", q.to)?,
+    };
+    let list = app
+        .store
+        .list_classes(&filter, &page)
+        .await
+        .map_err(listing)?;
+    Ok(Json(list).into_response())
+}
+
+/// GET /api/v1/training/classes/{id}: the class, its attendees and exams.
+pub async fn class(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ClassDetail>, ApiError> {
+    Ok(Json(
+        app.store
+            .class_detail(&id)
+            .await
+            .map_err(ApiError::lookup)?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvestigationQuery {
+    site: Option<String>,
+    area: Option<String>,
+    status: Option<String>,
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+/// GET /api/v1/investigations: serious adverse events under investigation
+/// at sites in the caller's areas.
+pub async fn investigations(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiQuery(q): ApiQuery<InvestigationQuery>,
+) -> Result<Json<Page<Investigation>>, ApiError> {
+    let page = page_request(q.after, q.limit)?;
+    if let Some(s) = q.status.as_deref() {
+        if !["open", "assessed"].contains(&s) {
+            return Err(ApiError::bad_request(
+                "status",
+                format!("status is open or assessed, not '{s}'"),
+            ));
+        }
+    }
+    let actor = caller.actor(&app, Permission::ReadReports).await?;
+    let filter = InvestigationFilter {
+        site: q.site,
+        area: q.area,
+        status: q.status,
+    };
+    Ok(Json(
+        app.store
+            .list_investigations(&filter, &page, &actor.scope)
+            .await
+            .map_err(listing)?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteExportQuery {
+    area: Option<String>,
+}
+
+pub const SITE_CSV_HEADER: &str = "code,name,kind,area_code,stations,daily_capacity\n";
+const EXPORT_PAGE: usize = 1_000;
+
+/// GET /api/v1/sites/export: every site (within `area`) as CSV, streamed
+/// page by page: no cap, constant memory. A failure after the first bytes
+/// ends the body early (the client sees a truncated transfer, never a
+/// short file that looks whole: the body is chunked).
+pub async fn export_sites(
+    State(app): State<AppState>,
+    ApiQuery(q): ApiQuery<SiteExportQuery>,
+) -> Result<Response, ApiError> {
+    // Check the filter before the answer starts, so a bad area is a 404.
+    let first = app
+        .store
+        .list_sites(q.area.as_deref(), &PageRequest::first(EXPORT_PAGE))
+        .await
+        .map_err(listing)?;
+    let store = app.store.clone();
+    let area = q.area.clone();
+    let state = (Some(SITE_CSV_HEADER.to_string()), Some(first));
+    let stream = futures_util::stream::unfold(state, move |(header, page)| {
+        let store = store.clone();
+        let area = area.clone();
+        async move {
+            if let Some(h) = header {
+                return Some((Ok(bytes::Bytes::from(h)), (None, page)));
+            }
+            let page = page?;
+            let mut out = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(Vec::new());
+            for s in &page.items {
+                let row = [
+                    s.code.clone(),
+                    s.name.clone(),
+                    s.kind.as_str().to_string(),
+                    s.area_code.clone(),
+                    s.stations.to_string(),
+                    s.daily_capacity.to_string(),
+                ];
+                if out.write_record(&row).is_err() {
+                    return Some((Err(std::io::Error::other("csv")), (None, None)));
+                }
+            }
+            let chunk = out.into_inner().unwrap_or_default();
+            let next = match page.next_cursor {
+                None => None,
+                Some(c) => {
+                    let req = PageRequest {
+                        after: Some(c),
+                        limit: EXPORT_PAGE,
+                    };
+                    match store.list_sites(area.as_deref(), &req).await {
+                        Ok(p) => Some(p),
+                        Err(e) => {
+                            tracing::error!(error = %e, "site export stopped");
+                            return Some((Err(std::io::Error::other(e.to_string())), (None, None)));
+                        }
+                    }
+                }
+            };
+            Some((Ok(bytes::Bytes::from(chunk)), (None, next)))
+        }
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"sites.csv\"",
+            ),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}

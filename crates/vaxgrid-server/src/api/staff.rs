@@ -1,0 +1,504 @@
+//! /api/v1/users, /api/v1/tokens, /api/v1/invitations: the administration
+//! of accounts (users and their roles, staff rosters by CSV, machine
+//! tokens) and the redemption of an invitation by its holder. New accounts
+//! get an invitation, not a password: see `vaxgrid_core::staff`.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+use vaxgrid_core::access::{Grant, Permission, Role};
+use vaxgrid_store::accounts::TokenInfo;
+use vaxgrid_store::model::Page;
+use vaxgrid_store::staff::{
+    NewStaff, RosterMode, SiteHeadcount, StaffImported, UserFilter, UserView,
+};
+
+use crate::api::lists::{listing, page_request};
+use crate::auth::{new_secret, sha256_hex, Caller};
+use crate::error::{ApiError, RowProblem};
+use crate::extract::{ApiJson, ApiQuery, CsvBody};
+use crate::AppState;
+
+/// An invitation as shown once to the administrator who hands it over.
+pub fn new_invitation() -> String {
+    format!("vxi_{}", new_secret())
+}
+
+/// The password hash accounts hold until their invitation is redeemed: an
+/// Argon2id hash of a random secret nobody keeps, made once per process,
+/// so signing in to such an account costs the usual time and fails.
+pub async fn placeholder_hash() -> Result<String, ApiError> {
+    static HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    HASH.get_or_try_init(|| async {
+        tokio::task::spawn_blocking(|| crate::auth::hash_password(&new_secret()))
+            .await
+            .map_err(|e| e.to_string())?
+    })
+    .await
+    .cloned()
+    .map_err(|e| ApiError::Store(vaxgrid_store::StoreError::Unavailable(e)))
+}
+
+/// A roster read from CSV: the rows to import, each row's invitation (in
+/// the same order), and the rows that could not be read.
+pub struct Roster {
+    pub rows: Vec<NewStaff>,
+    pub invitations: Vec<String>,
+    pub errors: Vec<RowProblem>,
+}
+
+#[derive(Deserialize)]
+struct RosterRow {
+    username: String,
+    display_name: String,
+    roles: String,
+    #[serde(default)]
+    site: String,
+    #[serde(default)]
+    area: String,
+}
+
+/// Reads a staff roster: `username,display_name,roles,site,area` (roles
+/// separated by `;`; a bare role holds at the row's site or area, see
+/// `vaxgrid_core::staff::roster_grants`).
+pub fn read_roster(bytes: &[u8]) -> Roster {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let mut roster = Roster {
+        rows: Vec::new(),
+        invitations: Vec::new(),
+        errors: Vec::new(),
+    };
+    for (i, record) in reader.deserialize::<RosterRow>().enumerate() {
+        let row = i + 1;
+        let r = match record {
+            Ok(r) => r,
+            Err(e) => {
+                roster.errors.push(RowProblem {
+                    row,
+                    field: crate::import::csv_field(&e),
+                    message: crate::import::csv_message(&e),
+                });
+                continue;
+            }
+        };
+        match vaxgrid_core::staff::roster_grants(&r.roles, &r.site, &r.area) {
+            Ok(grants) => {
+                let invitation = new_invitation();
+                roster.rows.push(NewStaff {
+                    row,
+                    username: r.username,
+                    display_name: r.display_name,
+                    grants,
+                    invitation_sha256: sha256_hex(&invitation),
+                });
+                roster.invitations.push(invitation);
+            }
+            Err((field, message)) => roster.errors.push(RowProblem {
+                row,
+                field: field.to_string(),
+                message,
+            }),
+        }
+    }
+    roster
+}
+
+#[derive(Serialize)]
+pub struct Invitation {
+    pub username: String,
+    /// Shown once; its holder redeems it at POST /api/v1/invitations/redeem
+    /// within 14 days by choosing a password.
+    pub invitation: String,
+}
+
+#[derive(Serialize)]
+pub struct ImportAnswer {
+    pub imported: usize,
+    pub invitations: Vec<Invitation>,
+    /// Rows left out (with skip_invalid).
+    pub skipped: Vec<RowProblem>,
+}
+
+/// Imports a roster read by [`read_roster`]: all rows or none, unless
+/// `skip_invalid`. The invitations are those of the rows created.
+pub async fn import_roster(
+    store: &vaxgrid_store::Store,
+    roster: Roster,
+    skip_invalid: bool,
+    actor: &vaxgrid_store::model::Actor,
+) -> Result<ImportAnswer, ApiError> {
+    let count = roster.rows.len() + roster.errors.len();
+    let mode = if skip_invalid {
+        RosterMode::SkipInvalid
+    } else if roster.errors.is_empty() {
+        RosterMode::AllOrNothing
+    } else {
+        // Rows already refused: the others are checked, not written, so
+        // the answer lists every bad row at once.
+        RosterMode::CheckOnly
+    };
+    let hash = placeholder_hash().await?;
+    let mut tokens: std::collections::HashMap<String, String> = roster
+        .rows
+        .iter()
+        .zip(roster.invitations)
+        .map(|(r, t)| (r.username.clone(), t))
+        .collect();
+    let StaffImported { created, errors } =
+        store.import_staff(roster.rows, mode, &hash, actor).await?;
+    let mut problems = roster.errors;
+    problems.extend(errors.into_iter().map(|e| RowProblem {
+        row: e.row,
+        field: e.field,
+        message: e.message,
+    }));
+    problems.sort_by_key(|p| p.row);
+    if !skip_invalid && !problems.is_empty() {
+        return Err(ApiError::Rows {
+            count,
+            errors: problems,
+        });
+    }
+    let invitations = created
+        .into_iter()
+        .map(|username| Invitation {
+            invitation: tokens.remove(&username).unwrap_or_default(),
+            username,
+        })
+        .collect::<Vec<_>>();
+    Ok(ImportAnswer {
+        imported: invitations.len(),
+        invitations,
+        skipped: problems,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    #[serde(default)]
+    skip_invalid: bool,
+}
+
+/// POST /api/v1/users/import (text/csv)
+pub async fn import(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    CsvBody(bytes): CsvBody,
+) -> Result<(StatusCode, Json<ImportAnswer>), ApiError> {
+    let actor = caller.actor(&app, Permission::ManageUsers).await?;
+    let roster = tokio::task::spawn_blocking(move || read_roster(&bytes))
+        .await
+        .map_err(|e| ApiError::Store(vaxgrid_store::StoreError::Unavailable(e.to_string())))?;
+    let answer = import_roster(&app.store, roster, q.skip_invalid, &actor).await?;
+    Ok((StatusCode::CREATED, Json(answer)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserQuery {
+    role: Option<String>,
+    scope: Option<String>,
+    prefix: Option<String>,
+    disabled: Option<bool>,
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+/// GET /api/v1/users
+pub async fn list(
+    State(app): State<AppState>,
+    ApiQuery(q): ApiQuery<UserQuery>,
+) -> Result<Json<Page<UserView>>, ApiError> {
+    let page = page_request(q.after, q.limit)?;
+    let role = q
+        .role
+        .map(|r| {
+            Role::parse(&r)
+                .ok_or_else(|| ApiError::bad_request("role", format!("'{r}' is not a role")))
+        })
+        .transpose()?;
+    let filter = UserFilter {
+        role,
+        scope: q.scope,
+        prefix: q.prefix,
+        username: None,
+        disabled: q.disabled,
+    };
+    Ok(Json(
+        app.store
+            .list_users(&filter, &page)
+            .await
+            .map_err(listing)?,
+    ))
+}
+
+/// GET /api/v1/users/{username}
+pub async fn get(
+    State(app): State<AppState>,
+    Path(username): Path<String>,
+) -> Result<Json<UserView>, ApiError> {
+    Ok(Json(
+        app.store
+            .user_view(&username)
+            .await
+            .map_err(ApiError::lookup)?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserBody {
+    username: String,
+    display_name: String,
+    /// ROLE or ROLE:SCOPE each.
+    grants: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct Created {
+    user: UserView,
+    invitation: String,
+}
+
+fn grant_field(text: &str) -> Result<Grant, ApiError> {
+    Grant::parse(text).map_err(|e| ApiError::invalid("grants", e.to_string()))
+}
+
+/// POST /api/v1/users: a user with roles and an invitation (shown once).
+pub async fn create(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(b): ApiJson<UserBody>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let actor = caller.actor(&app, Permission::ManageUsers).await?;
+    let grants = b
+        .grants
+        .iter()
+        .map(|g| grant_field(g))
+        .collect::<Result<Vec<_>, _>>()?;
+    if grants.is_empty() {
+        return Err(ApiError::invalid("grants", "give at least one role"));
+    }
+    let invitation = new_invitation();
+    let row = NewStaff {
+        row: 1,
+        username: b.username.clone(),
+        display_name: b.display_name,
+        grants,
+        invitation_sha256: sha256_hex(&invitation),
+    };
+    let hash = placeholder_hash().await?;
+    let imported = app
+        .store
+        .import_staff(vec![row], RosterMode::AllOrNothing, &hash, &actor)
+        .await?;
+    if let Some(e) = imported.errors.into_iter().next() {
+        let field = if matches!(e.field.as_str(), "site" | "area" | "roles") {
+            "grants".to_string()
+        } else {
+            e.field
+        };
+        return Err(if e.message.contains("is taken") {
+            ApiError::Store(vaxgrid_store::StoreError::Conflict {
+                field: "username",
+                message: e.message,
+                existing: Some(format!("/api/v1/users/{}", b.username)),
+            })
+        } else {
+            ApiError::invalid(field, e.message)
+        });
+    }
+    let user = app.store.user_view(&b.username).await?;
+    Ok((StatusCode::CREATED, Json(Created { user, invitation })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantBody {
+    grant: String,
+}
+
+/// POST /api/v1/users/{username}/grants
+pub async fn grant(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(username): Path<String>,
+    ApiJson(b): ApiJson<GrantBody>,
+) -> Result<Json<UserView>, ApiError> {
+    let g = Grant::parse(&b.grant).map_err(|e| ApiError::invalid("grant", e.to_string()))?;
+    app.store
+        .user_view(&username)
+        .await
+        .map_err(ApiError::lookup)?;
+    app.store
+        .set_grant(&username, &g, true, &caller.name())
+        .await?;
+    Ok(Json(app.store.user_view(&username).await?))
+}
+
+/// DELETE /api/v1/users/{username}/grants/{grant}
+pub async fn revoke(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((username, grant)): Path<(String, String)>,
+) -> Result<Json<UserView>, ApiError> {
+    let g = Grant::parse(&grant).map_err(|e| ApiError::bad_request("grant", e.to_string()))?;
+    let user = app
+        .store
+        .user_view(&username)
+        .await
+        .map_err(ApiError::lookup)?;
+    if !user.grants.contains(&g.to_string()) {
+        return Err(ApiError::NotFound {
+            what: format!("the grant {g} of user '{username}'"),
+        });
+    }
+    app.store
+        .set_grant(&username, &g, false, &caller.name())
+        .await?;
+    Ok(Json(app.store.user_view(&username).await?))
+}
+
+async fn set_disabled(
+    app: &AppState,
+    caller: &Caller,
+    username: &str,
+    disabled: bool,
+) -> Result<Json<UserView>, ApiError> {
+    app.store
+        .user_view(username)
+        .await
+        .map_err(ApiError::lookup)?;
+    if disabled
+        && caller
+            .principal
+            .as_ref()
+            .is_some_and(|p| p.user.username == username)
+    {
+        return Err(ApiError::invalid(
+            "username",
+            "you cannot disable your own account",
+        ));
+    }
+    app.store
+        .set_disabled(username, disabled, &caller.name())
+        .await?;
+    Ok(Json(app.store.user_view(username).await?))
+}
+
+/// POST /api/v1/users/{username}/disable
+pub async fn disable(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(username): Path<String>,
+) -> Result<Json<UserView>, ApiError> {
+    set_disabled(&app, &caller, &username, true).await
+}
+
+/// POST /api/v1/users/{username}/enable
+pub async fn enable(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(username): Path<String>,
+) -> Result<Json<UserView>, ApiError> {
+    set_disabled(&app, &caller, &username, false).await
+}
+
+/// POST /api/v1/users/{username}/invitation: a new invitation (the
+/// earlier ones lapse), e.g. for one lost before it was redeemed.
+pub async fn reinvite(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(username): Path<String>,
+) -> Result<(StatusCode, Json<Invitation>), ApiError> {
+    let actor = caller.actor(&app, Permission::ManageUsers).await?;
+    app.store
+        .user_view(&username)
+        .await
+        .map_err(ApiError::lookup)?;
+    let invitation = new_invitation();
+    app.store
+        .invite(&username, &sha256_hex(&invitation), &actor)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Invitation {
+            username,
+            invitation,
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedeemBody {
+    token: String,
+    password: String,
+}
+
+/// POST /api/v1/invitations/redeem: the holder chooses their password.
+pub async fn redeem(
+    State(app): State<AppState>,
+    ApiJson(b): ApiJson<RedeemBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    vaxgrid_core::staff::check_new_password(&b.password)
+        .map_err(|m| ApiError::invalid("password", m))?;
+    let password = b.password;
+    let hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
+        .await
+        .map_err(|e| ApiError::Store(vaxgrid_store::StoreError::Unavailable(e.to_string())))?
+        .map_err(|e| ApiError::Store(vaxgrid_store::StoreError::Unavailable(e)))?;
+    let username = app
+        .store
+        .redeem_invitation(&sha256_hex(&b.token), &hash)
+        .await?;
+    Ok(Json(serde_json::json!({ "username": username })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenQuery {
+    username: Option<String>,
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+/// GET /api/v1/tokens
+pub async fn tokens(
+    State(app): State<AppState>,
+    ApiQuery(q): ApiQuery<TokenQuery>,
+) -> Result<Json<Page<TokenInfo>>, ApiError> {
+    let page = page_request(q.after, q.limit)?;
+    Ok(Json(
+        app.store
+            .list_tokens(q.username.as_deref(), &page)
+            .await
+            .map_err(listing)?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeadcountQuery {
+    area: Option<String>,
+}
+
+/// GET /api/v1/reports/staff: enabled staff per site by role.
+pub async fn headcount(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiQuery(q): ApiQuery<HeadcountQuery>,
+) -> Result<Json<Vec<SiteHeadcount>>, ApiError> {
+    let actor = caller.actor(&app, Permission::ReadReports).await?;
+    Ok(Json(
+        app.store
+            .staff_headcount(q.area.as_deref(), &actor.scope)
+            .await
+            .map_err(ApiError::lookup)?,
+    ))
+}
