@@ -10,6 +10,7 @@ on_both_backends!(
     wrong_method_is_405_and_scope_reads_as_scope,
     every_list_filters_and_pages,
     users_are_administered_and_rosters_imported,
+    printable_survey_list_prints_everyone,
 );
 
 fn day(offset: i64) -> String {
@@ -602,5 +603,60 @@ async fn users_are_administered_and_rosters_imported(backend: &str) {
     // Every change was audited and the chain holds.
     let (_, broken) = app.store.verify_audit().await.unwrap();
     assert!(broken.is_none());
+    app.cleanup().await;
+}
+
+async fn printable_survey_list_prints_everyone(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let mut csv = String::from(
+        "id_type,id_number,full_name,birth_date,sex,phone,home_area,occupation,priority_groups\n",
+    );
+    for i in 0..770 {
+        csv.push_str(&format!(
+            "cccd,022080{:06},Người Số {i},1980-01-02,male,,0665801,,frontline\n",
+            1000 + i
+        ));
+    }
+    let (s, p) = app
+        .post_raw("/api/v1/persons/import", "text/csv", csv.into_bytes())
+        .await;
+    assert_eq!(s, 201, "{p}");
+    let (s, c) = app
+        .post(
+            "/api/v1/campaigns",
+            &json!({"name": "Survey", "disease": "COVID-19", "area_code": "22",
+                    "products": ["AZ"], "priority_groups": ["frontline"],
+                    "target_percent": 80.0, "target_date": day(60)}),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    let id = c["id"].as_str().unwrap();
+    let (s, w) = app
+        .post(
+            &format!("/api/v1/campaigns/{id}/waves"),
+            &json!({"name": "Wave 1", "starts_on": day(0), "ends_on": day(30)}),
+        )
+        .await;
+    assert_eq!(s, 201, "{w}");
+    let r = app
+        .client
+        .get(format!(
+            "{}/api/v1/campaigns/{id}/waves/{}/survey?area=06658&format=html",
+            app.base,
+            w["id"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("770 người"), "the heading counts everyone");
+    assert_eq!(
+        page.matches("<tr><td>").count(),
+        770,
+        "every person printed"
+    );
+    assert!(page.contains("<td>770</td>"), "numbered to the last");
     app.cleanup().await;
 }

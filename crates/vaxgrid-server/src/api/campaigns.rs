@@ -291,15 +291,29 @@ pub async fn survey(
     };
     let area = q.area.as_deref();
     if html {
-        let page = app
-            .store
-            .survey_list(&id, &wave, area, q.after.as_deref(), 500, &actor)
-            .await
-            .map_err(ApiError::lookup)?;
+        // The whole list, never a silent first page: a team ticking names
+        // off a sheet must see everyone (the same bound as a CSV).
+        let mut rows = Vec::new();
+        let mut after = q.after.clone();
+        loop {
+            let page = app
+                .store
+                .survey_list(&id, &wave, area, after.as_deref(), CSV_PAGE, &actor)
+                .await
+                .map_err(ApiError::lookup)?;
+            rows.extend(page.items);
+            if rows.len() > SURVEY_CSV_MAX {
+                return Err(too_long());
+            }
+            match page.next_cursor {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
         return Ok(printable(
             Lang::of_request(&headers),
             area.unwrap_or(""),
-            &page.items,
+            &rows,
         ));
     }
     if !csv {
@@ -323,12 +337,7 @@ pub async fn survey(
             .map_err(ApiError::lookup)?;
         count += page.items.len();
         if count > SURVEY_CSV_MAX {
-            return Err(ApiError::invalid(
-                "area",
-                format!(
-                    "the list has more than {SURVEY_CSV_MAX} persons: ask for a smaller area (a commune or village), or page through format=json"
-                ),
-            ));
+            return Err(too_long());
         }
         for row in &page.items {
             out.write_record(csv_row(row)).map_err(written)?;
@@ -356,6 +365,16 @@ pub async fn survey(
         body,
     )
         .into_response())
+}
+
+/// A list too long for one file or printed page.
+fn too_long() -> ApiError {
+    ApiError::invalid(
+        "area",
+        format!(
+            "the list has more than {SURVEY_CSV_MAX} persons: ask for a smaller area (a commune or village), or page through format=json"
+        ),
+    )
 }
 
 /// Text a spreadsheet would run as a formula gets a leading apostrophe.
