@@ -6,6 +6,7 @@ pub mod area;
 pub mod campaign;
 pub mod coverage;
 pub mod dose;
+pub mod history;
 pub mod identity;
 pub mod names;
 pub mod product;

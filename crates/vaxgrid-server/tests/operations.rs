@@ -11,6 +11,7 @@ on_both_backends!(
     every_list_filters_and_pages,
     users_are_administered_and_rosters_imported,
     printable_survey_list_prints_everyone,
+    an_administrator_enters_a_campaign_already_run,
 );
 
 fn day(offset: i64) -> String {
@@ -658,5 +659,67 @@ async fn printable_survey_list_prints_everyone(backend: &str) {
         "every person printed"
     );
     assert!(page.contains("<td>770</td>"), "numbered to the last");
+    app.cleanup().await;
+}
+
+async fn an_administrator_enters_a_campaign_already_run(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let past = json!({"name": "COVID-19 2021", "disease": "COVID-19", "area_code": "22",
+        "products": ["AZ"], "priority_groups": ["frontline"],
+        "target_percent": 70.0, "target_date": "2021-12-31"});
+    let field = |p: &Value| p["errors"][0]["field"].as_str().map(str::to_string);
+    // Without a reason a past target date is refused, for everyone.
+    let (s, p) = app.post("/api/v1/campaigns", &past).await;
+    assert_eq!((s, field(&p).as_deref()), (422, Some("target_date")), "{p}");
+    // A planner may not enter history at all.
+    let planner = app.as_user("lan", &["planner:22"]).await;
+    let mut with_reason = past.clone();
+    with_reason["history_reason"] = json!("loading the 2021 campaign from the paper registers");
+    let (s, p) = planner.post("/api/v1/campaigns", &with_reason).await;
+    assert_eq!(
+        (s, field(&p).as_deref()),
+        (403, Some("history_reason")),
+        "{p}"
+    );
+    let mut short = past.clone();
+    short["history_reason"] = json!("old");
+    let (s, p) = app.post("/api/v1/campaigns", &short).await;
+    assert_eq!(
+        (s, field(&p).as_deref()),
+        (422, Some("history_reason")),
+        "{p}"
+    );
+    let (s, c) = app.post("/api/v1/campaigns", &with_reason).await;
+    assert_eq!(s, 201, "{c}");
+    assert_eq!(c["target_date"], "2021-12-31");
+    let id = c["id"].as_str().unwrap();
+    // Its waves ran long before it was entered: the same rule and reason.
+    let wave = json!({"name": "Đợt 1", "starts_on": "2021-07-01", "ends_on": "2021-09-30"});
+    let (s, p) = app
+        .post(&format!("/api/v1/campaigns/{id}/waves"), &wave)
+        .await;
+    assert_eq!((s, field(&p).as_deref()), (422, Some("starts_on")), "{p}");
+    let mut wave_reason = wave.clone();
+    wave_reason["history_reason"] = json!("the first wave as the district reported it");
+    let (s, p) = planner
+        .post(&format!("/api/v1/campaigns/{id}/waves"), &wave_reason)
+        .await;
+    assert_eq!(
+        (s, field(&p).as_deref()),
+        (403, Some("history_reason")),
+        "{p}"
+    );
+    let (s, w) = app
+        .post(&format!("/api/v1/campaigns/{id}/waves"), &wave_reason)
+        .await;
+    assert_eq!(s, 201, "{w}");
+    assert_eq!(w["starts_on"], "2021-07-01");
+    // Nothing refused was written; the audit chain holds.
+    let (_, list) = app.get("/api/v1/campaigns").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list["items"][0]["waves"].as_array().unwrap().len(), 1);
+    let (_, broken) = app.store.verify_audit().await.unwrap();
+    assert!(broken.is_none());
     app.cleanup().await;
 }

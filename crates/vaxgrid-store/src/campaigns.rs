@@ -65,6 +65,9 @@ pub struct NewCampaign {
     pub target_percent_tenths: u32,
     pub target_date: Date,
     pub min_age_years: u32,
+    /// Entering a campaign already run (an administrator loading history):
+    /// why. It lifts the rule that the target date is not past; audited.
+    pub history_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -109,6 +112,9 @@ pub struct NewWave {
     pub starts_on: Date,
     pub ends_on: Date,
     pub eligible_groups: Vec<String>,
+    /// Entering a wave already run: why. It lifts the rule that a wave
+    /// starts at most WAVE_LATE_DAYS before its campaign was entered.
+    pub history_reason: Option<String>,
 }
 
 /// One child's part of a split.
@@ -274,6 +280,16 @@ pub fn born_on_or_before(day: Date, years: u32) -> Date {
     })
 }
 
+/// The reason given for entering history, checked (core's rule).
+fn history_reason(reason: Option<&str>) -> Result<Option<String>, StoreError> {
+    reason
+        .map(|r| {
+            vaxgrid_core::history::check_reason(r)
+                .map_err(|m| StoreError::invalid("history_reason", m))
+        })
+        .transpose()
+}
+
 fn not_found(entity: &'static str, field: &'static str, key: &str) -> StoreError {
     StoreError::NotFound {
         entity,
@@ -420,7 +436,16 @@ impl Store {
         if target_for_coverage(0, new.target_percent_tenths).is_err() {
             return Err(percent_error(new.target_percent_tenths));
         }
-        campaign_rules::check_target_date(new.target_date, crate::today())?;
+        let history = history_reason(new.history_reason.as_deref())?;
+        // History lifts the rule that the target date is not past (the
+        // bound ahead still holds): it is checked as of that date.
+        let today = crate::today();
+        let as_of = if history.is_some() {
+            today.min(new.target_date)
+        } else {
+            today
+        };
+        campaign_rules::check_target_date(new.target_date, as_of)?;
         campaign_rules::check_min_age(new.min_age_years)?;
         let mut tx = self.begin_write().await?;
         let inserted = sqlx::query(&format!(
@@ -455,7 +480,8 @@ impl Store {
                 "campaign",
                 &new.id,
                 serde_json::json!({"area_code": area.code, "disease": disease,
-                    "products": new.products, "target_percent_tenths": new.target_percent_tenths}),
+                    "products": new.products, "target_percent_tenths": new.target_percent_tenths,
+                    "target_date": crate::format_date(new.target_date), "history_reason": history}),
             )],
         )
         .await?;
@@ -553,6 +579,14 @@ impl Store {
         )
         .map(|t| t.date())
         .unwrap_or_else(|_| crate::today());
+        let history = history_reason(new.history_reason.as_deref())?;
+        // History lifts the rule that a wave starts at most WAVE_LATE_DAYS
+        // before the campaign was entered: it is checked as if entered then.
+        let created = if history.is_some() {
+            created.min(new.starts_on + time::Duration::days(WAVE_LATE_DAYS))
+        } else {
+            created
+        };
         let name = campaign_rules::check_wave(
             &campaign_rules::WaveDraft {
                 name: &new.name,
@@ -615,7 +649,7 @@ impl Store {
                 &new.id,
                 serde_json::json!({"campaign_id": campaign_id, "ordinal": ordinal,
                     "starts_on": crate::format_date(new.starts_on), "ends_on": crate::format_date(new.ends_on),
-                    "eligible_groups": new.eligible_groups}),
+                    "eligible_groups": new.eligible_groups, "history_reason": history}),
             )],
         )
         .await?;

@@ -98,6 +98,25 @@ pub struct CampaignBody {
     target_percent: f64,
     target_date: String,
     min_age_years: Option<u32>,
+    /// An administrator entering a campaign already run says why.
+    history_reason: Option<String>,
+}
+
+/// Only an administrator enters history (a past target date, waves long
+/// before the campaign was entered).
+fn history_allowed(caller: &Caller, reason: &Option<String>) -> Result<(), ApiError> {
+    let admin = caller.principal.as_ref().is_some_and(|p| {
+        p.grants
+            .iter()
+            .any(|g| g.role == vaxgrid_core::access::Role::Admin)
+    });
+    if reason.is_some() && !admin {
+        return Err(ApiError::Store(StoreError::Forbidden {
+            field: "history_reason",
+            message: "only an administrator enters a campaign already run".into(),
+        }));
+    }
+    Ok(())
 }
 
 /// Creates a campaign: 201.
@@ -107,6 +126,7 @@ pub async fn create(
     ApiJson(b): ApiJson<CampaignBody>,
 ) -> Result<Response, ApiError> {
     let actor = caller.actor(&app, Permission::ManageSessions).await?;
+    history_allowed(&caller, &b.history_reason)?;
     let new = NewCampaign {
         id: id_or_new("id", b.id.as_deref())?,
         name: b.name,
@@ -117,6 +137,7 @@ pub async fn create(
         target_percent_tenths: percent_tenths(b.target_percent)?,
         target_date: date_field("target_date", &b.target_date)?,
         min_age_years: b.min_age_years.unwrap_or(ADULT_YEARS),
+        history_reason: b.history_reason,
     };
     let campaign = app.store.create_campaign(&new, &actor).await?;
     Ok((
@@ -155,6 +176,8 @@ pub struct WaveBody {
     /// Empty: everyone of age.
     #[serde(default)]
     eligible_groups: Vec<String>,
+    /// An administrator entering a wave already run says why.
+    history_reason: Option<String>,
 }
 
 /// Adds a wave: 201.
@@ -166,12 +189,14 @@ pub async fn add_wave(
 ) -> Result<Response, ApiError> {
     let id = uuid_field("id", &id)?;
     let actor = caller.actor(&app, Permission::ManageSessions).await?;
+    history_allowed(&caller, &b.history_reason)?;
     let new = NewWave {
         id: id_or_new("id", b.id.as_deref())?,
         name: b.name,
         starts_on: date_field("starts_on", &b.starts_on)?,
         ends_on: date_field("ends_on", &b.ends_on)?,
         eligible_groups: b.eligible_groups,
+        history_reason: b.history_reason,
     };
     let wave = app
         .store
