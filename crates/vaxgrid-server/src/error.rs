@@ -428,6 +428,21 @@ fn store_problem(e: StoreError, retry_after: &mut bool) -> (StatusCode, Problem)
                 ),
             )
         }
+        StoreError::Database(_) | StoreError::Sqlite(_) if e.is_unavailable() => {
+            // The database, not the request: unreachable, read-only, full,
+            // locked. Logged with its cause; the client is asked to retry.
+            tracing::warn!(error = %e, "storage unavailable");
+            *retry_after = true;
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                problem(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Temporarily unavailable",
+                    "the database cannot take this request just now (unreachable, read-only, full or busy); retry later".into(),
+                ),
+            )
+        }
         StoreError::UnsupportedUrl(_)
         | StoreError::MigrationChanged { .. }
         | StoreError::Database(_)

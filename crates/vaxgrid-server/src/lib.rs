@@ -135,6 +135,7 @@ pub fn routes() -> Vec<RouteDef> {
         ),
         r(M::GET, "/static/{file}", Public, get(web::asset)),
         r(M::GET, "/healthz", Public, get(healthz)),
+        r(M::GET, "/readyz", Public, get(readyz)),
         r(
             M::GET,
             "/metrics",
@@ -699,10 +700,33 @@ async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
-async fn healthz(State(app): State<AppState>) -> Response {
-    match app.store.count_persons().await {
-        Ok(_) => (StatusCode::OK, "ok").into_response(),
-        Err(e) => ApiError::Store(e).into_response(),
+/// Liveness: the process answers. It does not touch the database, so an
+/// orchestrator does not restart a server whose database is down.
+async fn healthz() -> Response {
+    (StatusCode::OK, "ok").into_response()
+}
+
+/// How long the readiness probe waits for its write.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Readiness: the database takes a durable write now (the heartbeat row,
+/// committed); 503 problem+json with Retry-After otherwise.
+async fn readyz(State(app): State<AppState>) -> Response {
+    match tokio::time::timeout(READY_TIMEOUT, app.store.heartbeat()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready").into_response(),
+        Ok(Err(e)) if e.is_unavailable() => ApiError::Store(e).into_response(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness write failed");
+            ApiError::Store(vaxgrid_store::StoreError::Unavailable(
+                "the database cannot be written".into(),
+            ))
+            .into_response()
+        }
+        Err(_) => ApiError::Store(vaxgrid_store::StoreError::Unavailable(format!(
+            "the database did not take a write within {} s",
+            READY_TIMEOUT.as_secs()
+        )))
+        .into_response(),
     }
 }
 

@@ -81,6 +81,7 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("GET", "/lang"), PUBLIC),
         (("GET", "/static/{file}"), PUBLIC),
         (("GET", "/healthz"), PUBLIC),
+        (("GET", "/readyz"), PUBLIC),
         (("GET", "/metrics"), ADMIN),
         (("GET", "/api/v1/openapi.json"), PUBLIC),
         (("GET", "/api/v1/me"), SIGNED_IN),

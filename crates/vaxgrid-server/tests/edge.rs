@@ -1,6 +1,7 @@
 //! What every request meets at the edge, on SQLite and PostgreSQL: text a
 //! database cannot store (NUL) refused with 400 naming the field on every
-//! channel, JSON with text after the value refused.
+//! channel, JSON with text after the value refused, a database that cannot
+//! be written answered 503 and reported not ready.
 
 mod common;
 
@@ -11,6 +12,7 @@ on_both_backends!(
     nul_in_path_or_query_is_a_400_on_every_route,
     nul_in_bodies_is_a_400_naming_the_field,
     json_with_text_after_the_value_is_refused,
+    an_unwritable_database_is_503_and_not_ready,
 );
 
 /// The route's path with `{name}` → `nul_in`'s value as `a%00b`, others `x`.
@@ -272,5 +274,92 @@ async fn json_with_text_after_the_value_is_refused(backend: &str) {
         .post_raw("/api/v1/doses", "application/json", body.into_bytes())
         .await;
     assert_eq!(s, 201, "{p}");
+    app.cleanup().await;
+}
+
+/// The scratch database's URL opened read-only: SQLite's `mode=ro`, and
+/// PostgreSQL's `default_transaction_read_only` (what a standby also does).
+fn read_only_url(backend: &str, url: &str) -> String {
+    match backend {
+        "sqlite" => format!("{url}?mode=ro"),
+        _ => {
+            assert!(url.contains("options=-csearch_path"), "{url}");
+            format!("{url}%20-cdefault_transaction_read_only%3Don")
+        }
+    }
+}
+
+async fn an_unwritable_database_is_503_and_not_ready(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let person = app.person(1, "Nguyễn Văn Đức").await;
+    let get = |base: String, path: &'static str| {
+        let client = app.client.clone();
+        async move { client.get(format!("{base}{path}")).send().await.unwrap() }
+    };
+    assert_eq!(get(app.base.clone(), "/readyz").await.status(), 200);
+    assert_eq!(get(app.base.clone(), "/healthz").await.status(), 200);
+
+    // A second server over the same database, which it cannot write.
+    let store = vaxgrid_store::Store::connect(&read_only_url(backend, &app.scratch.url))
+        .await
+        .expect("connect read-only");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = vaxgrid_server::AppState::new(store.clone(), Default::default());
+    tokio::spawn(async move {
+        let _ = vaxgrid_server::serve(state, listener).await;
+    });
+
+    let live = get(base.clone(), "/healthz").await;
+    assert_eq!(live.status(), 200, "the process is alive");
+    let ready = get(base.clone(), "/readyz").await;
+    assert_eq!(ready.status(), 503);
+    assert!(ready.headers().contains_key("retry-after"));
+    assert_eq!(ready.headers()["content-type"], "application/problem+json");
+
+    let unavailable = |r: reqwest::Response| async move {
+        let status = r.status().as_u16();
+        let retry = r.headers().get("retry-after").cloned();
+        let ct = r.headers().get("content-type").cloned();
+        let text = r.text().await.unwrap();
+        assert_eq!(status, 503, "{text}");
+        assert!(retry.is_some(), "Retry-After: {text}");
+        assert_eq!(ct.unwrap(), "application/problem+json");
+        text
+    };
+    let r = app
+        .client
+        .post(format!("{base}/api/v1/persons"))
+        .json(
+            &json!({"id_type": "cccd", "id_number": "022080000777", "full_name": "Lê Văn Tám",
+                      "birth_date": "1980-05-17", "sex": "male", "home_area": "0665801"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let text = unavailable(r).await;
+    assert!(!text.contains("database error"), "no internals: {text}");
+    let r = app
+        .client
+        .post(format!("{base}/api/v1/doses"))
+        .json(&dose_body(&new_id(), &person, "2021-07-01"))
+        .send()
+        .await
+        .unwrap();
+    unavailable(r).await;
+    // Reads that write (the audit of a person read) are refused the same way.
+    let r = app
+        .client
+        .get(format!("{base}/api/v1/persons/{person}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        [200, 503].contains(&r.status().as_u16()),
+        "a read answers or asks to retry, never 500: {}",
+        r.status()
+    );
+    store.close().await;
     app.cleanup().await;
 }

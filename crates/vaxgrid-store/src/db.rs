@@ -90,6 +90,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0009_reminders.sql"),
     },
     Migration {
+        version: 10,
+        name: "heartbeat",
+        sqlite: include_str!("../migrations/common/0010_heartbeat.sql"),
+        postgres: include_str!("../migrations/common/0010_heartbeat.sql"),
+    },
+    Migration {
         version: 40,
         name: "staff",
         sqlite: include_str!("../migrations/common/0040_staff.sql"),

@@ -17,11 +17,17 @@ use rusqlite::Connection;
 use crate::db::SQLITE_SETTINGS;
 use crate::error::StoreError;
 
-/// Opens the database of `url` with the pool's settings.
+/// Opens the database of `url` with the pool's settings (read-only when
+/// the URL says `mode=ro`, as the pool's connections are).
 pub(crate) fn open(url: &str) -> Result<Connection, StoreError> {
+    let access = if url.contains("mode=ro") {
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+    } else {
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+    };
     let conn = Connection::open_with_flags(
         database_file(url)?,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        access | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.execute_batch(SQLITE_SETTINGS)?;
     // The dose writer keeps about twenty statements prepared (reads with

@@ -88,6 +88,52 @@ impl StoreError {
         }
     }
 
+    /// Whether the database could not do the work for reasons of its own —
+    /// unreachable, read-only, full, locked, shutting down, out of
+    /// connections — rather than because of the request: the server answers
+    /// 503 with Retry-After.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Busy | StoreError::Unavailable(_) | StoreError::WriterStopped => true,
+            StoreError::Database(e) => match e {
+                sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed => true,
+                sqlx::Error::Database(db) => {
+                    let code = db.code().unwrap_or_default();
+                    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                        // The primary code is the low byte of an extended one:
+                        // 5 BUSY, 6 LOCKED, 8 READONLY, 10 IOERR, 13 FULL,
+                        // 14 CANTOPEN.
+                        code.parse::<i32>()
+                            .is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 8 | 10 | 13 | 14))
+                    } else {
+                        // PostgreSQL: 08 connection, 53 insufficient resources
+                        // (disk full, memory, connections), 57 operator
+                        // intervention (shutdown, cancel), 58 system (I/O);
+                        // 25006 read-only transaction (a standby, or
+                        // default_transaction_read_only), 55P03 lock timeout,
+                        // 40001/40P01 serialization failure and deadlock.
+                        ["08", "53", "57", "58"].iter().any(|c| code.starts_with(c))
+                            || matches!(code.as_ref(), "25006" | "55P03" | "40001" | "40P01")
+                    }
+                }
+                _ => false,
+            },
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseBusy
+                    | rusqlite::ErrorCode::DatabaseLocked
+                    | rusqlite::ErrorCode::ReadOnly
+                    | rusqlite::ErrorCode::SystemIoFailure
+                    | rusqlite::ErrorCode::DiskFull
+                    | rusqlite::ErrorCode::CannotOpen
+            ),
+            _ => false,
+        }
+    }
+
     /// Whether retrying the same work may succeed (lock contention, a
     /// serialization failure, a dropped connection).
     pub fn is_transient(&self) -> bool {

@@ -14,6 +14,7 @@ mod direct_sqlite;
 pub mod doses;
 pub mod error;
 pub mod fhir_extras;
+pub mod health;
 pub mod histogram;
 mod hosts;
 pub mod import;

@@ -50,6 +50,7 @@ const REFERENCE: &[&str] = &[
     "sessions",
     "api_tokens",
     "login_failures",
+    "heartbeat",
     "vaccination_sessions",
     "slots",
     "training_classes",
