@@ -158,6 +158,49 @@ pub fn check_csv(bytes: &[u8]) -> Result<(), ApiError> {
     Err(ApiError::bad_request("body", NUL_MESSAGE))
 }
 
+/// The pages load scripts, styles and pictures from this server only and
+/// may not be framed.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// Public documents that carry no personal data and may be cached.
+fn public_document(path: &str) -> bool {
+    path.starts_with("/static/")
+        || matches!(
+            path,
+            "/api/v1/openapi.json"
+                | "/api/v1/dcc/trust-list"
+                | "/api/v1/dcc/revocation-list"
+                | "/fhir/metadata"
+        )
+}
+
+/// Layer on every answer: CSP, no framing, no sniffing, no referrer, and
+/// `Cache-Control: no-store` on everything but public documents.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    use axum::http::{header, HeaderValue};
+    let cacheable = public_document(req.uri().path());
+    let mut response = next.run(req).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if !cacheable {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -685,7 +685,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::identify,
         ))
-        .layer(DefaultBodyLimit::max(extract::BODY_LIMIT));
+        .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
+        .layer(axum::middleware::from_fn(edge::security_headers));
     observe::layers(router.with_state(state))
 }
 

@@ -13,6 +13,7 @@ on_both_backends!(
     nul_in_bodies_is_a_400_naming_the_field,
     json_with_text_after_the_value_is_refused,
     an_unwritable_database_is_503_and_not_ready,
+    every_answer_carries_the_security_headers,
 );
 
 /// The route's path with `{name}` → `nul_in`'s value as `a%00b`, others `x`.
@@ -361,5 +362,44 @@ async fn an_unwritable_database_is_503_and_not_ready(backend: &str) {
         r.status()
     );
     store.close().await;
+    app.cleanup().await;
+}
+
+async fn every_answer_carries_the_security_headers(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let person = app.person(1, "Nguyễn Văn Đức").await;
+    for (path, cacheable) in [
+        ("/login".to_string(), false),
+        ("/verify".to_string(), false),
+        ("/".to_string(), false),
+        (format!("/api/v1/persons/{person}"), false),
+        ("/api/v1/persons/not-a-uuid".to_string(), false),
+        ("/fhir/Immunization?patient=x".to_string(), false),
+        ("/api/v1/openapi.json".to_string(), true),
+        ("/fhir/metadata".to_string(), true),
+    ] {
+        let r = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        let h = r.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        let cache = h
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap().to_string());
+        assert_eq!(
+            cache.as_deref() == Some("no-store"),
+            !cacheable,
+            "{path}: {cache:?}"
+        );
+    }
     app.cleanup().await;
 }
