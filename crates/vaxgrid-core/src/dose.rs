@@ -11,6 +11,7 @@ use crate::product::Product;
 /// Release status of a lot. Only released lots may be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum LotStatus {
     Released,
     Quarantined,

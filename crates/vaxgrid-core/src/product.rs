@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// A vaccine product with the facts the dose rules and the cold chain need.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Product {
     /// Short stable code used in URLs, lots and counters (e.g. `AZ`).
     pub code: String,

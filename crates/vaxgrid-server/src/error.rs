@@ -8,7 +8,7 @@ use serde::Serialize;
 use vaxgrid_core::dose::DoseRuleError;
 use vaxgrid_store::StoreError;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -65,7 +65,7 @@ pub enum ApiError {
     Store(StoreError),
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RowProblem {
     pub row: usize,
     pub field: String,
@@ -128,27 +128,63 @@ pub fn absent(entity: &str, key: &str) -> String {
     }
 }
 
-#[derive(Serialize)]
-struct Problem {
+/// RFC 9457 problem details: the body of every error answer, as
+/// `application/problem+json`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// The request, `urn:request:<id>`, as its log lines name it. Added
+    /// to every problem by `observe` (so never set here).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instance: Option<String>,
+    /// A path naming the kind of problem, e.g. `/problems/invalid`.
     #[serde(rename = "type")]
     kind: String,
     title: String,
     status: u16,
+    /// What went wrong, for a person.
     detail: String,
+    /// The fields that are wrong.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     errors: Vec<FieldError>,
+    /// The rows of a bulk request that are wrong (nothing was written).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     rows: Vec<RowProblem>,
+    /// The record that already holds a key that must be unique.
     #[serde(skip_serializing_if = "Option::is_none")]
     existing: Option<String>,
+    /// A dose too early: the first day it would be valid.
     #[serde(skip_serializing_if = "Option::is_none")]
     earliest_valid_date: Option<String>,
+    /// A full slot: the next free slots nearby.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
     alternatives: Option<serde_json::Value>,
+}
+
+/// Every error answer of the OpenAPI document refers to this response.
+impl<'s> utoipa::ToResponse<'s> for Problem {
+    fn response() -> (
+        &'s str,
+        utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
+    ) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let content = ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build();
+        (
+            "Problem",
+            ResponseBuilder::new()
+                .description("problem details")
+                .content("application/problem+json", content)
+                .build()
+                .into(),
+        )
+    }
 }
 
 fn problem(status: StatusCode, slug: &str, title: &str, detail: String) -> Problem {
     Problem {
+        instance: None,
         kind: format!("/problems/{slug}"),
         title: title.to_string(),
         status: status.as_u16(),

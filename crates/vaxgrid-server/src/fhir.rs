@@ -149,6 +149,14 @@ fn base_url(headers: &axum::http::HeaderMap) -> String {
     format!("http://{host}/fhir")
 }
 
+#[utoipa::path(
+    get,
+    path = "/fhir/metadata",
+    summary = "FHIR R4 CapabilityStatement",
+    responses(
+        (status = 200, description = "CapabilityStatement", content_type = "application/fhir+json"),
+    )
+)]
 pub async fn metadata(headers: axum::http::HeaderMap) -> Response {
     fhir(
         StatusCode::OK,
@@ -237,6 +245,16 @@ async fn reader(
         .map_err(|e| Box::new(e.into_response()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/fhir/Patient/{id}",
+    summary = "FHIR R4 Patient",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Patient", content_type = "application/fhir+json"),
+        (status = 404, description = "OperationOutcome", content_type = "application/fhir+json"),
+    )
+)]
 pub async fn read_patient(
     State(app): State<AppState>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
@@ -320,6 +338,16 @@ async fn immunization_of(
     Ok(restore_as_sent(immunization_to_fhir(&data), as_sent))
 }
 
+#[utoipa::path(
+    get,
+    path = "/fhir/Immunization/{id}",
+    summary = "FHIR R4 Immunization",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Immunization", content_type = "application/fhir+json"),
+        (status = 404, description = "OperationOutcome", content_type = "application/fhir+json"),
+    )
+)]
 pub async fn read_immunization(
     State(app): State<AppState>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
@@ -358,6 +386,17 @@ pub struct ImmunizationSearch {
     patient: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/fhir/Immunization",
+    summary = "FHIR R4 Immunization search by patient (searchset Bundle)",
+    params(("patient" = String, Query, description = "Patient/<id> or <id>")),
+    responses(
+        (status = 200, description = "searchset Bundle", content_type = "application/fhir+json"),
+        (status = 400, description = "OperationOutcome", content_type = "application/fhir+json"),
+        (status = 404, description = "OperationOutcome", content_type = "application/fhir+json"),
+    )
+)]
 pub async fn search_immunizations(
     State(app): State<AppState>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
@@ -512,6 +551,20 @@ fn refusal_issue(i: usize, refusal: Refusal) -> Result<Issue, vaxgrid_store::Sto
 }
 
 /// `POST /fhir`: a transaction Bundle.
+#[utoipa::path(
+    post,
+    path = "/fhir",
+    summary = "FHIR R4 transaction Bundle of Patient and Immunization entries (POST or PUT). Checked as a whole before anything is written; a Patient is found by national ID or registered; an Immunization is recorded through the dose rules (primarySource false: a historical dose). Elements vaxgrid does not map are kept and given back on read.",
+    params(("site" = Option<String>, Query, description = "site of Immunizations with no location")),
+    request_body(content = String, content_type = "application/fhir+json"),
+    responses(
+        (status = 200, description = "transaction-response Bundle", content_type = "application/fhir+json"),
+        (status = 400, description = "OperationOutcome", content_type = "application/fhir+json"),
+        (status = 413, response = crate::error::Problem),
+        (status = 422, description = "OperationOutcome", content_type = "application/fhir+json"),
+        (status = 503, description = "OperationOutcome", content_type = "application/fhir+json"),
+    )
+)]
 pub async fn transaction(
     State(app): State<AppState>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,

@@ -622,6 +622,19 @@ pub struct Hl7Query {
 /// AE, 400 for AR; the body is the ACK in every case). A batch (FHS/BHS)
 /// is answered with an ACK batch, one ACK per message, and 200 (400 when
 /// it holds no message).
+#[utoipa::path(
+    post,
+    path = "/hl7/v2",
+    summary = "HL7 v2.5.1 VXU^V04 (CDC IIS guide), ER7 text: the person (PID) is found by national ID or registered, each RXA recorded through the dose rules; the answer is the ACK (MSA AA/AE/AR, ERR per problem: segment^sequence^field). Also over MLLP with `vaxgrid serve --mllp ADDR`. Historical records (RXA-9 01) may lack lot and site; CVX codes outside the catalogue's campaigns are acknowledged with a warning and not stored.",
+    params(("site" = Option<String>, Query, description = "site of records whose RXA-11 names none")),
+    request_body(content = String, content_type = "x-application/hl7-v2+er7"),
+    responses(
+        (status = 200, description = "ACK with MSA|AA", content_type = "x-application/hl7-v2+er7"),
+        (status = 400, description = "ACK with MSA|AR: the message cannot be read", content_type = "x-application/hl7-v2+er7"),
+        (status = 413, response = crate::error::Problem),
+        (status = 422, description = "ACK with MSA|AE and ERR segments naming the refused fields", content_type = "x-application/hl7-v2+er7"),
+    )
+)]
 pub async fn post_message(
     State(app): State<AppState>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,

@@ -102,6 +102,14 @@ pub fn render(app: &AppState) -> String {
     e.finish()
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    summary = "Prometheus text metrics of the dose writer",
+    responses(
+        (status = 200, description = "OK"),
+    )
+)]
 pub async fn metrics(State(app): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

@@ -200,6 +200,16 @@ const ASSETS: [(&str, &str, &str); 4] = [
 ];
 
 /// `GET /static/{file}`: one of [`ASSETS`], cacheable for an hour.
+#[utoipa::path(
+    get,
+    path = "/static/{file}",
+    summary = "Stylesheets and scripts of the pages (built into the server)",
+    params(("file" = String, Path)),
+    responses(
+        (status = 200, description = "OK"),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn asset(Path(file): Path<String>) -> Response {
     match ASSETS.iter().find(|(name, _, _)| *name == file) {
         Some((_, content_type, body)) => (
@@ -241,6 +251,16 @@ fn local_path(back: Option<&str>) -> &str {
 
 /// `GET /lang?set=vi&back=/path`: the language switch keeps the choice in
 /// a cookie for a year and goes back to the page.
+#[utoipa::path(
+    get,
+    path = "/lang",
+    summary = "Language switch of the pages: keeps vi, zh or en in the vaxgrid_lang cookie and goes back (303) to the local path in back",
+    params(("set" = String, Query, description = "vi, zh or en"), ("back" = Option<String>, Query, description = "a local path to go back to")),
+    responses(
+        (status = 303, description = "See Other"),
+        (status = 400, response = crate::error::Problem),
+    )
+)]
 pub async fn set_language(
     headers: HeaderMap,
     crate::extract::ApiQuery(q): crate::extract::ApiQuery<LangQuery>,
@@ -457,6 +477,14 @@ struct HomePage {
     provinces: Vec<ProvinceView>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/",
+    summary = "Home page: coverage by province and district (HTML, SVG charts)",
+    responses(
+        (status = 200, description = "OK"),
+    )
+)]
 pub async fn home(State(app): State<AppState>, ctx: PageCtx) -> Response {
     match home_provinces(&app, ctx.lang).await {
         Ok(provinces) => render(&HomePage { ctx, provinces }),
@@ -560,6 +588,15 @@ fn verdict(lang: Lang, v: &serde_json::Value) -> Verdict {
 }
 
 /// Paste an `HC1:` text or pick a QR picture; the answer names the failing layer.
+#[utoipa::path(
+    get,
+    path = "/verify",
+    summary = "Verify page (HTML): paste an HC1 text or pick a QR picture",
+    params(("hc1" = Option<String>, Query)),
+    responses(
+        (status = 200, description = "OK"),
+    )
+)]
 pub async fn verify_page(
     State(app): State<AppState>,
     ctx: PageCtx,
@@ -618,6 +655,14 @@ fn login_form(
 }
 
 /// The sign-in page; sets the form's CSRF cookie.
+#[utoipa::path(
+    get,
+    path = "/login",
+    summary = "Sign-in page (HTML); sets the form's CSRF cookie",
+    responses(
+        (status = 200, description = "OK"),
+    )
+)]
 pub async fn login_page(ctx: PageCtx, headers: HeaderMap) -> Response {
     fresh_login(&ctx, &headers, StatusCode::OK, None)
 }
@@ -641,7 +686,7 @@ fn fresh_login(
     r
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LoginForm {
     username: String,
@@ -653,6 +698,19 @@ struct LoginForm {
 /// the same answer for an unknown user and a wrong password; 429 with
 /// Retry-After once a user name has failed too often. Refusals are the
 /// sign-in page again, with the reason in the reader's language.
+#[utoipa::path(
+    post,
+    path = "/login",
+    summary = "Sign in (form: username, password, csrf_token): a session cookie (HttpOnly, SameSite=Strict, Secure behind TLS) and a redirect; 401 for an unknown user or a wrong password alike; 429 with Retry-After after 10 failures in a row",
+    request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "signed in"),
+        (status = 400, response = crate::error::Problem),
+        (status = 401, description = "the sign-in page again"),
+        (status = 403, response = crate::error::Problem),
+        (status = 429, response = crate::error::Problem),
+    )
+)]
 pub async fn login(
     State(app): State<AppState>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
@@ -776,13 +834,23 @@ pub async fn login(
     r
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LogoutForm {
     csrf_token: String,
 }
 
 /// Ends the session (the form carries the session's CSRF token).
+#[utoipa::path(
+    post,
+    path = "/logout",
+    summary = "Sign out (form: csrf_token of the session)",
+    request_body(content = LogoutForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "signed out"),
+        (status = 403, response = crate::error::Problem),
+    )
+)]
 pub async fn logout(
     State(app): State<AppState>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
@@ -845,6 +913,16 @@ struct SiteBoard {
 /// observation board, each person with the time left before they may go
 /// (a script counts down and refreshes the board). A site the caller does
 /// not work at is answered 404, as the API does.
+#[utoipa::path(
+    get,
+    path = "/sites/{code}/board",
+    summary = "Site board page (HTML): the site's figures for today and the observation board with the time left for each person; 404 for a site the caller does not work at",
+    params(("code" = String, Path, description = "site code")),
+    responses(
+        (status = 200, description = "OK", content_type = "text/html"),
+        (status = 404, description = "the error page: no such site, or not the caller's", content_type = "text/html"),
+    )
+)]
 pub async fn site_board(
     State(app): State<AppState>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,

@@ -18,6 +18,37 @@ on_both_backends!(
     every_answer_carries_a_request_id,
 );
 
+/// The check every answer above goes through refuses what the document
+/// does not say: a status it does not list, a content type it does not
+/// list, a body that breaks the schema (a missing required field, a wrong
+/// enum value, a wrong type) — and accepts the answers it does describe.
+#[test]
+fn answers_are_checked_against_the_openapi_document() {
+    use common::openapi::check;
+    let area = br#"{"code":"22","parent_code":null,"level":"province","name":"Q","name_en":"Q","path":"/22/"}"#;
+    let url = "http://127.0.0.1:1/api/v1/areas/22";
+    check("GET", url, 200, "application/json", area).expect("a valid area");
+    let err = check("GET", url, 418, "application/json", area).unwrap_err();
+    assert!(err.contains("status 418"), "{err}");
+    let err = check("GET", url, 200, "text/html", area).unwrap_err();
+    assert!(err.contains("content type"), "{err}");
+    for bad in [
+        r#"{"parent_code":null,"level":"province","name":"Q","name_en":"Q","path":"/22/"}"#,
+        r#"{"code":"22","parent_code":null,"level":"planet","name":"Q","name_en":"Q","path":"/22/"}"#,
+        r#"{"code":22,"parent_code":null,"level":"province","name":"Q","name_en":"Q","path":"/22/"}"#,
+    ] {
+        let err = check("GET", url, 200, "application/json", bad.as_bytes()).unwrap_err();
+        assert!(err.contains("does not match"), "{err}");
+    }
+    let problem =
+        br#"{"type":"/problems/not-found","title":"Not Found","status":404,"detail":"no"}"#;
+    check("GET", url, 404, "application/problem+json", problem).expect("a problem");
+    let err = check("GET", url, 404, "application/problem+json", b"{}").unwrap_err();
+    assert!(err.contains("does not match"), "{err}");
+    // A path the document does not describe is not checked (the fallback 404).
+    check("GET", "http://127.0.0.1:1/nowhere", 404, "text/plain", b"").expect("unchecked");
+}
+
 async fn dose_lifecycle_over_http(backend: &str) {
     let app = TestApp::start(backend).await;
     app.seed().await;

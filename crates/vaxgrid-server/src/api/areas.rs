@@ -5,7 +5,9 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use vaxgrid_core::area::AreaLevel;
-use vaxgrid_store::model::{Area, NewArea, Page};
+use vaxgrid_store::model::NewArea;
+
+use super::types::{Area, Page};
 
 use crate::error::{ApiError, RowProblem};
 use crate::extract::{page_limit, ApiJson, ApiQuery, CsvBody};
@@ -19,6 +21,17 @@ pub struct ChildrenQuery {
     limit: Option<u32>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/areas",
+    summary = "Children of an area (provinces when no parent)",
+    params(("parent" = Option<String>, Query, description = "parent area code"), ("after" = Option<String>, Query, description = "cursor: next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "page size 1..500 (default 50)")),
+    responses(
+        (status = 200, description = "OK", body = Page<Area>),
+        (status = 400, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn list(
     State(app): State<AppState>,
     ApiQuery(q): ApiQuery<ChildrenQuery>,
@@ -29,17 +42,33 @@ pub async fn list(
         .area_children(q.parent.as_deref(), q.after.as_deref(), limit)
         .await
         .map_err(ApiError::lookup)?;
-    Ok(Json(page))
+    Ok(Json(Page::from(page)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/areas/{code}",
+    summary = "One area",
+    params(("code" = String, Path, description = "area code")),
+    responses(
+        (status = 200, description = "OK", body = Area),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn get(
     State(app): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<Json<Area>, ApiError> {
-    Ok(Json(app.store.area(&code).await.map_err(ApiError::lookup)?))
+    Ok(Json(
+        app.store
+            .area(&code)
+            .await
+            .map_err(ApiError::lookup)?
+            .into(),
+    ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AreaBody {
     code: String,
@@ -62,6 +91,19 @@ impl From<AreaBody> for NewArea {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/areas",
+    summary = "Create an area",
+    request_body = AreaBody,
+    responses(
+        (status = 201, description = "Created", body = Area),
+        (status = 400, response = crate::error::Problem),
+        (status = 409, response = crate::error::Problem),
+        (status = 415, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn create(
     State(app): State<AppState>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
@@ -76,10 +118,23 @@ pub async fn create(
                 .await?,
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(area)))
+    Ok((StatusCode::CREATED, Json(area.into())))
 }
 
 /// CSV columns: code,parent_code,level,name,name_en. All rows or none.
+#[utoipa::path(
+    post,
+    path = "/api/v1/areas/import",
+    summary = "Import areas from CSV (code,parent_code,level,name,name_en); all rows or none",
+    request_body(content = String, content_type = "text/csv"),
+    responses(
+        (status = 201, description = "OK"),
+        (status = 400, response = crate::error::Problem),
+        (status = 409, response = crate::error::Problem),
+        (status = 415, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn import(
     State(app): State<AppState>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,

@@ -83,7 +83,7 @@ fn wave_id(raw: String) -> String {
     uuid::Uuid::parse_str(&raw).map_or(raw, |u| u.hyphenated().to_string())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignBody {
     id: Option<String>,
@@ -120,6 +120,18 @@ fn history_allowed(caller: &Caller, reason: &Option<String>) -> Result<(), ApiEr
 }
 
 /// Creates a campaign: 201.
+#[utoipa::path(
+    post,
+    path = "/api/v1/campaigns",
+    summary = "Create a campaign over an area in the caller's areas: disease, products, priority groups in order, a coverage target (target_percent of the eligible population, at most 100.0) by target_date (today to 5 years ahead), min_age_years (default 18).",
+    request_body = CampaignBody,
+    responses(
+        (status = 201, description = "the campaign, with its waves"),
+        (status = 400, response = crate::error::Problem),
+        (status = 409, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn create(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -151,6 +163,17 @@ pub async fn create(
         .into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/campaigns/{id}",
+    summary = "A campaign and its waves (visible when its area and the caller's areas overlap)",
+    params(("id" = String, Path, description = "campaign id")),
+    responses(
+        (status = 200, description = "OK"),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn get(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -166,7 +189,7 @@ pub async fn get(
     Ok(Json(campaign).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WaveBody {
     id: Option<String>,
@@ -181,6 +204,21 @@ pub struct WaveBody {
 }
 
 /// Adds a wave: 201.
+#[utoipa::path(
+    post,
+    path = "/api/v1/campaigns/{id}/waves",
+    summary = "Add a wave: dates (ends_on not before starts_on nor after the target date) and eligible groups (among the campaign's priority groups; none: everyone of age)",
+    params(("id" = String, Path, description = "campaign id")),
+    request_body = WaveBody,
+    responses(
+        (status = 201, description = "the wave"),
+        (status = 400, response = crate::error::Problem),
+        (status = 403, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+        (status = 409, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn add_wave(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -206,14 +244,14 @@ pub async fn add_wave(
     Ok((StatusCode::CREATED, Json(wave)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FixedPart {
     area: String,
     people: u64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SplitBody {
     /// The area whose target is split among the areas directly under it.
@@ -224,6 +262,19 @@ pub struct SplitBody {
 }
 
 /// Splits an area's target among its children: 200 with the parts.
+#[utoipa::path(
+    post,
+    path = "/api/v1/campaigns/{id}/targets",
+    summary = "Split an area's target among the areas directly under it in proportion to their eligible population (largest remainder: the parts sum to the whole exactly), keeping parts entered by hand. The campaign's area gets target_percent of its eligible population; a lower area the part its parent's split gave it. Targets below a child whose part changed are cleared.",
+    params(("id" = String, Path, description = "campaign id")),
+    request_body = SplitBody,
+    responses(
+        (status = 200, description = "{campaign_id, area_code, eligible, total, parts[{area_code, name, eligible, people, fixed}], cleared_below}"),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn split(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -248,6 +299,18 @@ pub struct AreaQuery {
     area: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/campaigns/{id}/targets",
+    summary = "Target vs actual vs capacity: the area's and its children's targets, eligible population, people reached and completed (cumulative), and per day from the first wave's start to the target date: daily target, first doses given, session capacity",
+    params(("id" = String, Path, description = "campaign id"), ("area" = Option<String>, Query, description = "area code (default: the campaign's area); must lie in the campaign's area and in the caller's areas")),
+    responses(
+        (status = 200, description = "{campaign_id, area, children[], children_target, period_start, period_end, days[{day, target, actual, capacity}]}"),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn targets(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -264,6 +327,18 @@ pub async fn targets(
     Ok(Json(report).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/campaigns/{id}/waves/{wave}/progress",
+    summary = "Progress of a wave in an area and its children: eligible population of the wave's groups, targets, people with at least one dose and with a completed series (cumulative, from the coverage counters), and doses 1, 2 and later given between the wave's dates",
+    params(("id" = String, Path, description = "campaign id"), ("wave" = String, Path, description = "wave id"), ("area" = Option<String>, Query, description = "area code (default: the campaign's area); must lie in the campaign's area and in the caller's areas")),
+    responses(
+        (status = 200, description = "{campaign_id, wave_id, starts_on, ends_on, eligible_groups, area, children[], in_wave{dose_1, dose_2, later_doses, total}}"),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn progress(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -292,6 +367,18 @@ pub struct SurveyQuery {
 }
 
 /// The target survey list: a JSON page, or the whole list as CSV.
+#[utoipa::path(
+    get,
+    path = "/api/v1/campaigns/{id}/waves/{wave}/survey",
+    summary = "Target survey list: every person living in the area, in the wave's eligible groups (any when it lists none) and of the campaign's minimum age on the wave's first day, with status not_yet, booked or vaccinated (deferred, refused, contraindicated: from the visit workflow). JSON pages by person id, or the whole list as CSV (at most 100,000 persons); statuses: not_yet, booked, vaccinated, deferred (until a date), refused, contraindicated (from the vaccination table)",
+    params(("id" = String, Path, description = "campaign id"), ("wave" = String, Path, description = "wave id"), ("area" = Option<String>, Query, description = "area code (default: the campaign's area); must lie in the campaign's area and in the caller's areas"), ("format" = Option<String>, Query, description = "json (paginated), csv (the whole list) or html (a page to print)"), ("after" = Option<String>, Query, description = "cursor: next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "page size 1..500 (default 50); JSON only")),
+    responses(
+        (status = 200, description = "{items[{person_id, full_name, birth_date, sex, id_type, id_number, phone, home_area, priority_groups, status, valid_doses, series_complete, last_dose_on, appointment_at}], next_cursor}, or text/csv with those columns"),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn survey(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,

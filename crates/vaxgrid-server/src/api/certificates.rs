@@ -32,6 +32,15 @@ fn dcc_of(app: &AppState) -> Result<&crate::Dcc, ApiError> {
 }
 
 /// The signer certificates verifiers need (kid and DER, base64).
+#[utoipa::path(
+    get,
+    path = "/api/v1/dcc/trust-list",
+    summary = "Signer certificates (kid and DER, base64) verifiers need",
+    responses(
+        (status = 200, description = "OK"),
+        (status = 503, response = crate::error::Problem),
+    )
+)]
 pub async fn trust_list(State(app): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     let dcc = dcc_of(&app)?;
     let mut certs: Vec<serde_json::Value> = dcc
@@ -45,13 +54,26 @@ pub async fn trust_list(State(app): State<AppState>) -> Result<Json<serde_json::
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyBody {
     hc1: String,
 }
 
 /// Valid or invalid, with the layer and reason of the first failure.
+#[utoipa::path(
+    post,
+    path = "/api/v1/dcc/verify",
+    summary = "Verify an HC1 string: valid with its content, or invalid with the failing layer (UNPREFIX, B45DECODE, COMPRESSION, DECODE, VERIFY, EXPIRATIONCHECK, KEYUSAGE, VALIDJSON, REVOCATION) and reason",
+    request_body = VerifyBody,
+    responses(
+        (status = 200, description = "{valid, ...}"),
+        (status = 400, response = crate::error::Problem),
+        (status = 415, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+        (status = 503, response = crate::error::Problem),
+    )
+)]
 pub async fn verify(
     State(app): State<AppState>,
     ApiJson(b): ApiJson<VerifyBody>,
@@ -60,6 +82,19 @@ pub async fn verify(
 }
 
 /// The same answer for a PNG picture of the QR code (body `image/png`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/dcc/verify-image",
+    summary = "Verify the QR code in a PNG picture (body image/png, at most 4 MiB): same answer as /api/v1/dcc/verify",
+    request_body(content = String, content_type = "image/png"),
+    responses(
+        (status = 200, description = "{valid, …} as for verify"),
+        (status = 413, response = crate::error::Problem),
+        (status = 415, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+        (status = 503, response = crate::error::Problem),
+    )
+)]
 pub async fn verify_image(
     State(app): State<AppState>,
     req: axum::extract::Request,
@@ -135,6 +170,14 @@ fn certificate_ids(dcc: &serde_json::Value) -> impl Iterator<Item = &str> {
 
 /// SHA-256 (hex) of every revoked certificate identifier: verifiers check a
 /// certificate's `ci` against it offline.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dcc/revocation-list",
+    summary = "SHA-256 (hex) of the identifiers (UVCI) of revoked certificates: a certificate is revoked when its dose is entered in error",
+    responses(
+        (status = 200, description = "{hash_type, encoding, hashes[]}"),
+    )
+)]
 pub async fn revocation_list(
     State(app): State<AppState>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -146,9 +189,8 @@ pub async fn revocation_list(
     })))
 }
 
-/// Issues the vaccination certificate of the person's latest valid dose.
 /// How the issued certificate is answered.
-#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CertificateFormat {
     /// `{hc1, uvci, kid, dose_id, dcc}`.
@@ -160,13 +202,35 @@ pub enum CertificateFormat {
     Svg,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct IssueQuery {
+    /// json (default): the HC1 text and payload; png or svg: the QR code
+    /// picture (header X-UVCI names the certificate).
     #[serde(default)]
+    #[param(inline)]
     format: CertificateFormat,
 }
 
+/// Issues the vaccination certificate of the person's latest valid dose.
+#[utoipa::path(
+    post,
+    path = "/api/v1/persons/{id}/certificate",
+    summary = "Issue the EU Digital COVID Certificate (HC1 string, UVCI) for the person's latest valid dose",
+    params(("id" = String, Path, description = "person UUID"), IssueQuery),
+    responses(
+        (status = 201, description = "Created: {hc1, uvci, kid, dose_id, dcc}, or the QR code", content(
+            (serde_json::Value = "application/json"),
+            (String = "image/png"),
+            (String = "image/svg+xml"),
+        )),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+        (status = 503, response = crate::error::Problem),
+    )
+)]
 pub async fn issue(
     State(app): State<AppState>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,

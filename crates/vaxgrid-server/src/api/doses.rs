@@ -7,7 +7,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
-use vaxgrid_store::model::{CorrectionRequest, DoseRecord, DoseRequest};
+use vaxgrid_store::model::{CorrectionRequest, DoseRequest};
+
+use super::types::Dose;
 
 use axum::Extension;
 use vaxgrid_core::access::Permission;
@@ -18,7 +20,7 @@ use crate::error::ApiError;
 use crate::extract::{uuid_field, ApiJson};
 use crate::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DoseBody {
     pub id: String,
@@ -57,11 +59,11 @@ fn outcome_response(outcome: WriteOutcome) -> Response {
             (
                 StatusCode::CREATED,
                 [(header::LOCATION, location)],
-                Json(rec),
+                Json(Dose::from(rec)),
             )
                 .into_response()
         }
-        WriteOutcome::Existing(rec) => (StatusCode::OK, Json(rec)).into_response(),
+        WriteOutcome::Existing(rec) => (StatusCode::OK, Json(Dose::from(rec))).into_response(),
         WriteOutcome::Merged { .. } => {
             tracing::error!("dose command answered with a merge outcome");
             ApiError::bad_request("body", "unexpected outcome").into_response()
@@ -69,6 +71,22 @@ fn outcome_response(outcome: WriteOutcome) -> Response {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/doses",
+    summary = "Record a dose. 201 new; 200 the same id and body again; 409 same id, different body; 422 a rule (with earliest_valid_date for intervals); 503 + Retry-After when the writer queue is full. Acknowledged means committed and synced.",
+    request_body = DoseBody,
+    responses(
+        (status = 201, description = "Created", body = Dose),
+        (status = 200, description = "The same dose, recorded before (a retry)", body = Dose),
+        (status = 400, response = crate::error::Problem),
+        (status = 409, response = crate::error::Problem),
+        (status = 413, response = crate::error::Problem),
+        (status = 415, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+        (status = 503, response = crate::error::Problem),
+    )
+)]
 pub async fn record(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -152,22 +170,34 @@ pub fn correction_request(
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/doses/{id}",
+    summary = "One dose record",
+    params(("id" = String, Path, description = "dose UUID")),
+    responses(
+        (status = 200, description = "OK", body = Dose),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn get(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-) -> Result<Json<DoseRecord>, ApiError> {
+) -> Result<Json<Dose>, ApiError> {
     let id = uuid_field("id", &id)?;
     let actor = caller.actor(&app, Permission::ReadRegistry).await?;
     Ok(Json(
         app.store
             .dose_in(&id, &actor.scope)
             .await
-            .map_err(ApiError::lookup)?,
+            .map_err(ApiError::lookup)?
+            .into(),
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CorrectionBody {
     /// Id of the new entered-in-error record (client-chosen, for retries).
@@ -176,6 +206,23 @@ pub struct CorrectionBody {
     pub author: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/doses/{id}/entered-in-error",
+    summary = "Mark a dose entered in error (a new record; the dose is never changed)",
+    params(("id" = String, Path, description = "dose UUID")),
+    request_body = CorrectionBody,
+    responses(
+        (status = 201, description = "OK", body = Dose),
+        (status = 200, description = "The same correction, recorded before (a retry)", body = Dose),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+        (status = 409, response = crate::error::Problem),
+        (status = 415, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+        (status = 503, response = crate::error::Problem),
+    )
+)]
 pub async fn entered_in_error(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -198,6 +245,19 @@ pub async fn entered_in_error(
 /// A doses CSV (the layout of `vaxgrid export doses`): every row is recorded
 /// or refused on its own, through the same rules as `POST /api/v1/doses`;
 /// the answer counts them and lists each refused row with its column.
+#[utoipa::path(
+    post,
+    path = "/api/v1/doses/import",
+    summary = "Import a doses CSV (columns of `vaxgrid export doses`: id, person_id, kind, corrects_id, product_code, lot_number, site_code, dose_number, administered_on, vaccinator, override_reason, reason, author; area_code and recorded_at ignored). Each row is recorded or refused on its own by the dose rules; importing the same file again changes nothing.",
+    request_body(content = String, content_type = "text/csv"),
+    responses(
+        (status = 200, description = "{created, existing, refused, errors: [{row, field, message}]}"),
+        (status = 400, response = crate::error::Problem),
+        (status = 413, response = crate::error::Problem),
+        (status = 415, response = crate::error::Problem),
+        (status = 503, response = crate::error::Problem),
+    )
+)]
 pub async fn import(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -59,6 +59,17 @@ pub struct CampaignQuery {
 }
 
 /// GET /api/v1/campaigns: the campaigns over or within the caller's areas.
+#[utoipa::path(
+    get,
+    path = "/api/v1/campaigns",
+    summary = "Campaigns over or within the caller's areas, by id",
+    params(("area" = Option<String>, Query, description = "over this area or within it"), ("disease" = Option<String>, Query, description = "e.g. COVID-19"), ("running_on" = Option<String>, Query, description = "with a wave running this day"), ("after" = Option<String>, Query, description = "next_cursor of the page before (opaque)"), ("limit" = Option<i64>, Query, description = "rows per page, 1–500")),
+    responses(
+        (status = 200, description = "{items, next_cursor}: next_cursor is absent on the last page"),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn campaigns(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -88,6 +99,17 @@ pub struct WaveQuery {
 }
 
 /// GET /api/v1/campaigns/{id}/waves
+#[utoipa::path(
+    get,
+    path = "/api/v1/campaigns/{id}/waves",
+    summary = "The waves of a campaign, in order",
+    params(("id" = String, Path, description = "campaign id"), ("running_on" = Option<String>, Query, description = "running this day"), ("after" = Option<String>, Query, description = "next_cursor of the page before (opaque)"), ("limit" = Option<i64>, Query, description = "rows per page, 1–500")),
+    responses(
+        (status = 200, description = "{items, next_cursor}: next_cursor is absent on the last page"),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn waves(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -119,6 +141,17 @@ pub struct SessionQuery {
 
 /// GET /api/v1/sessions: sessions at sites in the caller's areas, by day.
 /// Each session's slots are at /api/v1/sessions/{id}.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sessions",
+    summary = "Vaccination sessions at sites in the caller's areas, by day (slots at /api/v1/sessions/{id})",
+    params(("site" = Option<String>, Query, description = "site code"), ("area" = Option<String>, Query, description = "sites within this area"), ("from" = Option<String>, Query, description = "first day"), ("to" = Option<String>, Query, description = "last day"), ("after" = Option<String>, Query, description = "next_cursor of the page before (opaque)"), ("limit" = Option<i64>, Query, description = "rows per page, 1–500")),
+    responses(
+        (status = 200, description = "{items, next_cursor}: next_cursor is absent on the last page"),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn sessions(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -152,6 +185,16 @@ pub struct AppointmentQuery {
 }
 
 /// GET /api/v1/appointments: per site and day, or per person.
+#[utoipa::path(
+    get,
+    path = "/api/v1/appointments",
+    summary = "Appointments per site and day, or per person, by time",
+    params(("site" = Option<String>, Query, description = "site code"), ("day" = Option<String>, Query, description = "the session's day"), ("person" = Option<String>, Query, description = "person id"), ("status" = Option<String>, Query, description = "booked, cancelled or no_show"), ("after" = Option<String>, Query, description = "next_cursor of the page before (opaque)"), ("limit" = Option<i64>, Query, description = "rows per page, 1–500")),
+    responses(
+        (status = 200, description = "{items, next_cursor}: next_cursor is absent on the last page"),
+        (status = 400, response = crate::error::Problem),
+    )
+)]
 pub async fn appointments(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -194,6 +237,16 @@ pub struct ClassQuery {
 }
 
 /// GET /api/v1/training/classes
+#[utoipa::path(
+    get,
+    path = "/api/v1/training/classes",
+    summary = "Training classes by first day",
+    params(("topic" = Option<String>, Query, description = "exact topic"), ("trainer" = Option<String>, Query, description = "trainer's user name"), ("from" = Option<String>, Query, description = "running on or after"), ("to" = Option<String>, Query, description = "starting on or before"), ("after" = Option<String>, Query, description = "next_cursor of the page before (opaque)"), ("limit" = Option<i64>, Query, description = "rows per page, 1–500")),
+    responses(
+        (status = 200, description = "{items, next_cursor}: next_cursor is absent on the last page"),
+        (status = 400, response = crate::error::Problem),
+    )
+)]
 pub async fn classes(
     State(app): State<AppState>,
     ApiQuery(q): ApiQuery<ClassQuery>,
@@ -214,6 +267,16 @@ pub async fn classes(
 }
 
 /// GET /api/v1/training/classes/{id}: the class, its attendees and exams.
+#[utoipa::path(
+    get,
+    path = "/api/v1/training/classes/{id}",
+    summary = "A training class with its attendees and exams",
+    params(("id" = String, Path, description = "class id")),
+    responses(
+        (status = 200, description = "the class, attendees and exams"),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn class(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -238,6 +301,17 @@ pub struct InvestigationQuery {
 
 /// GET /api/v1/investigations: serious adverse events under investigation
 /// at sites in the caller's areas.
+#[utoipa::path(
+    get,
+    path = "/api/v1/investigations",
+    summary = "Investigations of serious adverse events at sites in the caller's areas",
+    params(("site" = Option<String>, Query, description = "site code"), ("area" = Option<String>, Query, description = "sites within this area"), ("status" = Option<String>, Query, description = "open or assessed"), ("after" = Option<String>, Query, description = "next_cursor of the page before (opaque)"), ("limit" = Option<i64>, Query, description = "rows per page, 1–500")),
+    responses(
+        (status = 200, description = "{items, next_cursor}: next_cursor is absent on the last page"),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn investigations(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -279,6 +353,17 @@ const EXPORT_PAGE: usize = 1_000;
 /// page by page: no cap, constant memory. A failure after the first bytes
 /// ends the body early (the client sees a truncated transfer, never a
 /// short file that looks whole: the body is chunked).
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/export",
+    summary = "Every site (within area) as CSV, streamed: code,name,kind,area_code,stations,daily_capacity",
+    params(("area" = Option<String>, Query, description = "sites within this area")),
+    responses(
+        (status = 200, description = "text/csv", content((String = "text/csv"))),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn export_sites(
     State(app): State<AppState>,
     ApiQuery(q): ApiQuery<SiteExportQuery>,

@@ -12,4 +12,5 @@ pub mod reports;
 pub mod scheduling;
 pub mod staff;
 pub mod training;
+pub mod types;
 pub mod visits;

@@ -4,10 +4,10 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use vaxgrid_core::identity::{IdType, Sex};
-use vaxgrid_store::doses::{History, WriteCommand, WriteOutcome};
-use vaxgrid_store::model::{MergeRequest, NewPerson, Page, Person};
+use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
+use vaxgrid_store::model::{MergeRequest, NewPerson};
 use vaxgrid_store::persons::PersonQuery;
 
 use axum::Extension;
@@ -18,7 +18,9 @@ use crate::error::{ApiError, RowProblem};
 use crate::extract::{page_limit, uuid_field, ApiJson, ApiQuery, CsvBody};
 use crate::AppState;
 
-#[derive(Deserialize)]
+use super::types::{History, Page, Person, PersonCreated, PersonView};
+
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersonBody {
     id: Option<String>,
@@ -34,6 +36,19 @@ pub struct PersonBody {
     priority_groups: Vec<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/persons",
+    summary = "Register a person; 409 if the ID number is registered",
+    request_body = PersonBody,
+    responses(
+        (status = 201, description = "Created", body = PersonCreated),
+        (status = 400, response = crate::error::Problem),
+        (status = 409, response = crate::error::Problem),
+        (status = 415, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn create(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -59,18 +74,22 @@ pub async fn create(
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
-        Json(created),
+        Json(PersonCreated::from(created)),
     )
         .into_response())
 }
 
-#[derive(Serialize)]
-pub struct PersonView {
-    #[serde(flatten)]
-    person: Person,
-    possible_duplicates: Vec<String>,
-}
-
+#[utoipa::path(
+    get,
+    path = "/api/v1/persons/{id}",
+    summary = "One person, with possible duplicates",
+    params(("id" = String, Path, description = "person UUID")),
+    responses(
+        (status = 200, description = "OK", body = PersonView),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn get(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -85,7 +104,7 @@ pub async fn get(
         .map_err(ApiError::lookup)?;
     let possible_duplicates = app.store.possible_duplicates(&person).await?;
     Ok(Json(PersonView {
-        person,
+        person: person.into(),
         possible_duplicates,
     }))
 }
@@ -101,6 +120,17 @@ pub struct SearchQuery {
     limit: Option<u32>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/persons",
+    summary = "Search persons (at least one criterion); name matches with or without diacritics",
+    params(("id_number" = Option<String>, Query, description = "ID number"), ("phone" = Option<String>, Query, description = "phone"), ("name" = Option<String>, Query, description = "name or its start, any word"), ("area" = Option<String>, Query, description = "home area subtree"), ("after" = Option<String>, Query, description = "cursor: next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "page size 1..500 (default 50)")),
+    responses(
+        (status = 200, description = "OK", body = Page<Person>),
+        (status = 400, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn search(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -136,9 +166,20 @@ pub async fn search(
             }
             other => ApiError::Store(other),
         })?;
-    Ok(Json(page))
+    Ok(Json(Page::<Person>::from(page)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/persons/{id}/doses",
+    summary = "Dose history of a person (including corrections and merged records)",
+    params(("id" = String, Path, description = "person UUID")),
+    responses(
+        (status = 200, description = "OK", body = History),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn history(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -150,17 +191,34 @@ pub async fn history(
         app.store
             .read_history(&id, &actor)
             .await
-            .map_err(ApiError::lookup)?,
+            .map_err(ApiError::lookup)?
+            .into(),
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MergeBody {
     duplicate_id: String,
     reason: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/persons/{id}/merge",
+    summary = "Merge a duplicate record into this person (audited)",
+    params(("id" = String, Path, description = "survivor UUID")),
+    request_body = MergeBody,
+    responses(
+        (status = 200, description = "OK"),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+        (status = 409, response = crate::error::Problem),
+        (status = 415, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+        (status = 503, response = crate::error::Problem),
+    )
+)]
 pub async fn merge(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -205,6 +263,19 @@ pub async fn merge(
 
 /// Imports a persons CSV: every row is checked first; if any row is bad,
 /// nothing is written and the answer lists every bad row.
+#[utoipa::path(
+    post,
+    path = "/api/v1/persons/import",
+    summary = "Import persons from CSV (id_type,id_number,full_name,birth_date,sex,phone,home_area,occupation,priority_groups, and optionally id: a UUID as `vaxgrid export persons` writes it); every row is checked first, nothing is written if any row is bad",
+    request_body(content = String, content_type = "text/csv"),
+    responses(
+        (status = 201, description = "OK"),
+        (status = 400, response = crate::error::Problem),
+        (status = 413, response = crate::error::Problem),
+        (status = 415, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn import(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,

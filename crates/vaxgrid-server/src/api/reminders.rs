@@ -10,6 +10,17 @@ use crate::extract::uuid_field;
 use crate::AppState;
 
 /// The person's outbox, oldest first; 404 outside the caller's areas.
+#[utoipa::path(
+    get,
+    path = "/api/v1/persons/{id}/reminders",
+    summary = "Reminders of a person (due next doses, missed appointments) in the outbox, with their language, message and delivery status",
+    params(("id" = String, Path, description = "person UUID")),
+    responses(
+        (status = 200, description = "OK: person_id and items (id, kind, subject, language, phone, message, status pending|sent|failed, attempts, next_attempt_at, last_error, created_at, sent_at)"),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn of_person(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -16,7 +16,7 @@ use crate::error::ApiError;
 use crate::extract::{uuid_field, ApiJson};
 use crate::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SessionBody {
     id: Option<String>,
@@ -41,6 +41,19 @@ fn count(field: &str, value: i64) -> Result<u32, ApiError> {
 }
 
 /// Opens a session: 201 with its slots.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sessions",
+    summary = "Open a vaccination session at a site (a mobile team names its village): opening hours, stations and throughput per station give the slots and their capacity. Refused: a day in the past, closing before opening, negative or zero capacity, a session overlapping another of the site that day.",
+    request_body = SessionBody,
+    responses(
+        (status = 201, description = "{session, slots[]}"),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+        (status = 409, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn open(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -78,6 +91,16 @@ pub async fn open(
         .into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/sessions/{id}",
+    summary = "A session and its slots (capacity, booked)",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "{session, slots[]}"),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn get(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -94,7 +117,7 @@ pub async fn get(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BookBody {
     /// Client-chosen, so a retry books once.
@@ -107,6 +130,20 @@ pub struct BookBody {
 
 /// Books a slot: 201, 200 for a retry, 409 with the next free slots nearby
 /// when the slot is full.
+#[utoipa::path(
+    post,
+    path = "/api/v1/appointments",
+    summary = "Book a slot. A slot is never booked over capacity, whatever the concurrency; a full slot answers 409 with `alternatives`, the next free slots of the site. The same id again answers 200 with the booking.",
+    request_body = BookBody,
+    responses(
+        (status = 200, description = "the same booking, made before"),
+        (status = 201, description = "booked"),
+        (status = 404, response = crate::error::Problem),
+        (status = 409, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+        (status = 503, response = crate::error::Problem),
+    )
+)]
 pub async fn book(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -115,7 +152,7 @@ pub async fn book(
     take_place(app, caller, b, None).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RescheduleBody {
     /// Id of the new appointment (client-chosen).
@@ -126,6 +163,19 @@ pub struct RescheduleBody {
 
 /// Moves a booked appointment to another slot: the new place is taken and
 /// the old one freed in one transaction; a full slot keeps the old booking.
+#[utoipa::path(
+    post,
+    path = "/api/v1/appointments/{id}/reschedule",
+    summary = "Move a booked appointment to another slot {id (the new appointment), session_id, starts_at}: the new place is taken and the old one freed in one transaction; a full slot answers 409 with alternatives and keeps the old booking",
+    params(("id" = String, Path)),
+    request_body = RescheduleBody,
+    responses(
+        (status = 201, description = "the new appointment"),
+        (status = 404, response = crate::error::Problem),
+        (status = 409, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn reschedule(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -187,6 +237,16 @@ async fn take_place(
 
 /// The next dose a person is due, proposed at the site of their last dose
 /// at the product's recommended interval, with free slots from that day.
+#[utoipa::path(
+    get,
+    path = "/api/v1/persons/{id}/next-dose",
+    summary = "The next dose due, proposed at the site of the last dose at the product's recommended interval, with free slots from that day",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "{person_id, due, product_code, site_code, slots[]} or {due: null, reason}"),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn next_dose(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -230,6 +290,16 @@ pub async fn next_dose(
     })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/appointments/{id}",
+    summary = "An appointment",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "OK"),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn get_appointment(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -263,6 +333,17 @@ async fn end(
     Ok(Json(a).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/appointments/{id}/cancel",
+    summary = "Cancel a booked appointment: its place is freed",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "OK"),
+        (status = 404, response = crate::error::Problem),
+        (status = 409, response = crate::error::Problem),
+    )
+)]
 pub async fn cancel(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -271,6 +352,17 @@ pub async fn cancel(
     end(app, caller, id, "cancelled").await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/appointments/{id}/no-show",
+    summary = "Mark a booked appointment as a no-show",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "OK"),
+        (status = 404, response = crate::error::Problem),
+        (status = 409, response = crate::error::Problem),
+    )
+)]
 pub async fn no_show(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -279,7 +371,7 @@ pub async fn no_show(
     end(app, caller, id, "no_show").await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ZoneBody {
     kind: String,
@@ -287,7 +379,7 @@ pub struct ZoneBody {
     places: i64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ZonesBody {
     zones: Vec<ZoneBody>,
@@ -303,6 +395,18 @@ fn zones_json(zones: Vec<(String, String, i64)>) -> serde_json::Value {
 }
 
 /// Sets a site's functional zones, in the order people pass them.
+#[utoipa::path(
+    put,
+    path = "/api/v1/sites/{code}/zones",
+    summary = "Set a site's functional zones {zones[{kind: temperature_check|registration|screening|vaccination|observation|treatment, name, places}]}; vaccination, observation and treatment are required",
+    params(("code" = String, Path)),
+    request_body = ZonesBody,
+    responses(
+        (status = 200, description = "OK"),
+        (status = 404, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn set_zones(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -335,6 +439,16 @@ pub async fn set_zones(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{code}/zones",
+    summary = "A site's functional zones, in the order people pass them",
+    params(("code" = String, Path)),
+    responses(
+        (status = 200, description = "{site_code, zones[{kind, name, places}]}"),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn zones(
     State(app): State<AppState>,
     Path(code): Path<String>,

@@ -184,6 +184,20 @@ pub struct ImportQuery {
 }
 
 /// POST /api/v1/users/import (text/csv)
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/import",
+    summary = "Import a staff roster (CSV: username,display_name,roles,site,area; roles separated by ';', a bare role holds at the row's site or area). All rows or none (422 with rows[] naming row and field) unless skip_invalid=true. Answers each new user's invitation, shown once.",
+    params(("skip_invalid" = Option<bool>, Query, description = "import the good rows, list the others")),
+    request_body(content = String, content_type = "text/csv"),
+    responses(
+        (status = 201, description = "{imported, invitations: [{username, invitation}], skipped}"),
+        (status = 400, response = crate::error::Problem),
+        (status = 413, response = crate::error::Problem),
+        (status = 415, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn import(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -210,6 +224,16 @@ pub struct UserQuery {
 }
 
 /// GET /api/v1/users
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    summary = "Users by user name with their roles (administrators)",
+    params(("role" = Option<String>, Query, description = "holding this role"), ("scope" = Option<String>, Query, description = "holding a role on this area, site or person"), ("prefix" = Option<String>, Query, description = "user names starting with this"), ("disabled" = Option<bool>, Query, description = "true or false"), ("after" = Option<String>, Query, description = "next_cursor of the page before (opaque)"), ("limit" = Option<i64>, Query, description = "rows per page, 1–500")),
+    responses(
+        (status = 200, description = "{items, next_cursor}"),
+        (status = 400, response = crate::error::Problem),
+    )
+)]
 pub async fn list(
     State(app): State<AppState>,
     ApiQuery(q): ApiQuery<UserQuery>,
@@ -238,6 +262,16 @@ pub async fn list(
 }
 
 /// GET /api/v1/users/{username}
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{username}",
+    summary = "A user and their roles",
+    params(("username" = String, Path, description = "user name")),
+    responses(
+        (status = 200, description = "OK"),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn get(
     State(app): State<AppState>,
     Path(username): Path<String>,
@@ -250,7 +284,7 @@ pub async fn get(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserBody {
     username: String,
@@ -270,6 +304,18 @@ fn grant_field(text: &str) -> Result<Grant, ApiError> {
 }
 
 /// POST /api/v1/users: a user with roles and an invitation (shown once).
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    summary = "Create a user with roles; answers the user and an invitation (shown once) its holder redeems within 14 days by choosing a password",
+    request_body = UserBody,
+    responses(
+        (status = 201, description = "{user, invitation}"),
+        (status = 400, response = crate::error::Problem),
+        (status = 409, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn create(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -317,13 +363,26 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(Created { user, invitation })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrantBody {
     grant: String,
 }
 
 /// POST /api/v1/users/{username}/grants
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{username}/grants",
+    summary = "Give a user a role (ROLE or ROLE:SCOPE)",
+    params(("username" = String, Path, description = "user name")),
+    request_body = GrantBody,
+    responses(
+        (status = 200, description = "the user"),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn grant(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -342,6 +401,17 @@ pub async fn grant(
 }
 
 /// DELETE /api/v1/users/{username}/grants/{grant}
+#[utoipa::path(
+    delete,
+    path = "/api/v1/users/{username}/grants/{grant}",
+    summary = "Take a role back",
+    params(("username" = String, Path, description = "user name"), ("grant" = String, Path, description = "ROLE or ROLE:SCOPE")),
+    responses(
+        (status = 200, description = "the user"),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn revoke(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -392,6 +462,17 @@ async fn set_disabled(
 }
 
 /// POST /api/v1/users/{username}/disable
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{username}/disable",
+    summary = "Disable a user: their sessions and tokens stop working at once",
+    params(("username" = String, Path, description = "user name")),
+    responses(
+        (status = 200, description = "the user"),
+        (status = 404, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn disable(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -401,6 +482,16 @@ pub async fn disable(
 }
 
 /// POST /api/v1/users/{username}/enable
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{username}/enable",
+    summary = "Enable a disabled user",
+    params(("username" = String, Path, description = "user name")),
+    responses(
+        (status = 200, description = "the user"),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn enable(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -411,6 +502,16 @@ pub async fn enable(
 
 /// POST /api/v1/users/{username}/invitation: a new invitation (the
 /// earlier ones lapse), e.g. for one lost before it was redeemed.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{username}/invitation",
+    summary = "A new invitation for a user (earlier ones lapse), shown once",
+    params(("username" = String, Path, description = "user name")),
+    responses(
+        (status = 201, description = "{username, invitation}"),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn reinvite(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -434,7 +535,7 @@ pub async fn reinvite(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RedeemBody {
     token: String,
@@ -442,6 +543,17 @@ pub struct RedeemBody {
 }
 
 /// POST /api/v1/invitations/redeem: the holder chooses their password.
+#[utoipa::path(
+    post,
+    path = "/api/v1/invitations/redeem",
+    summary = "Redeem an invitation by choosing a password (12 to 256 characters); once, within 14 days",
+    request_body = RedeemBody,
+    responses(
+        (status = 200, description = "{username}"),
+        (status = 400, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn redeem(
     State(app): State<AppState>,
     ApiJson(b): ApiJson<RedeemBody>,
@@ -469,6 +581,16 @@ pub struct TokenQuery {
 }
 
 /// GET /api/v1/tokens
+#[utoipa::path(
+    get,
+    path = "/api/v1/tokens",
+    summary = "Machine tokens by id (never their secrets)",
+    params(("username" = Option<String>, Query, description = "of this user"), ("after" = Option<String>, Query, description = "next_cursor of the page before (opaque)"), ("limit" = Option<i64>, Query, description = "rows per page, 1–500")),
+    responses(
+        (status = 200, description = "{items, next_cursor}"),
+        (status = 400, response = crate::error::Problem),
+    )
+)]
 pub async fn tokens(
     State(app): State<AppState>,
     ApiQuery(q): ApiQuery<TokenQuery>,
@@ -489,6 +611,17 @@ pub struct HeadcountQuery {
 }
 
 /// GET /api/v1/reports/staff: enabled staff per site by role.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/staff",
+    summary = "Enabled staff per site by role (vaccination staff: screeners, vaccinators, observers; support staff: registrars), for sites within area and the caller's areas",
+    params(("area" = Option<String>, Query, description = "sites within this area")),
+    responses(
+        (status = 200, description = "[{site_code, site_name, area_code, roles, vaccination_staff, support_staff, people}]"),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn headcount(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,

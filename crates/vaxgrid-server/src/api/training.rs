@@ -31,7 +31,7 @@ fn username(field: &str, value: &str) -> Result<String, ApiError> {
     Ok(v.to_string())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClassBody {
     id: Option<String>,
@@ -43,6 +43,18 @@ pub struct ClassBody {
 }
 
 /// Creates a training class: 201 with the class.
+#[utoipa::path(
+    post,
+    path = "/api/v1/training/classes",
+    summary = "Create a training class: a topic (\"vaccination\" certifies vaccinators), first and last day, and its trainer (a user name). Refused: a class ending before it starts, an unknown trainer.",
+    request_body = ClassBody,
+    responses(
+        (status = 201, description = "{id, topic, starts_on, ends_on, trainer}"),
+        (status = 400, response = crate::error::Problem),
+        (status = 409, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn create_class(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -60,7 +72,7 @@ pub async fn create_class(
     Ok((StatusCode::CREATED, Json(class)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttendeeBody {
     username: String,
@@ -68,6 +80,20 @@ pub struct AttendeeBody {
 
 /// Adds an attendee to a class: 201, or 200 when they attended already;
 /// both with the class's attendees.
+#[utoipa::path(
+    post,
+    path = "/api/v1/training/classes/{id}/attendees",
+    summary = "Add a user to a class (201; 200 if they attended already)",
+    params(("id" = String, Path)),
+    request_body = AttendeeBody,
+    responses(
+        (status = 200, description = "{class_id, username, attendees[]}"),
+        (status = 201, description = "{class_id, username, attendees[]}"),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn add_attendee(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -97,7 +123,7 @@ pub async fn add_attendee(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExamBody {
     id: Option<String>,
@@ -111,6 +137,20 @@ pub struct ExamBody {
 
 /// Records an exam of an attendee: 201 with the exam and, for a pass, the
 /// certificate it issues (`null` otherwise).
+#[utoipa::path(
+    post,
+    path = "/api/v1/training/classes/{id}/exams",
+    summary = "Record an attendee's exam. A score reaching the pass mark issues a certificate of the class topic, valid valid_days days (365 unless said) from the exam day. Refused: a score outside 0-100, a pass mark outside 1-100, a user who does not attend the class, an exam before the class starts or in the future.",
+    params(("id" = String, Path)),
+    request_body = ExamBody,
+    responses(
+        (status = 201, description = "{exam, certificate (null unless passed)}"),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+        (status = 409, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn record_exam(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -143,6 +183,16 @@ pub async fn record_exam(
 /// A user's certificates, each saying whether it is current today. A user
 /// reads their own; a trainer or an administrator anyone's; to others the
 /// user does not exist.
+#[utoipa::path(
+    get,
+    path = "/api/v1/staff/{username}/certificates",
+    summary = "A user's training certificates, each with whether it is current today. A user reads their own; trainers and administrators anyone's.",
+    params(("username" = String, Path)),
+    responses(
+        (status = 200, description = "{username, certificates[]}"),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn certificates(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -326,7 +326,7 @@ async fn view_of(app: &AppState, row: VisitRow, visit: &Visit) -> Result<Value, 
     Ok(v)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenBody {
     id: Option<String>,
@@ -337,6 +337,18 @@ pub struct OpenBody {
 }
 
 /// Opens a visit: the person arrives at the site.
+#[utoipa::path(
+    post,
+    path = "/api/v1/visits",
+    summary = "Open a visit at the vaccination table: {id?, person_id, site_code, product_code, appointment_id?}",
+    request_body = OpenBody,
+    responses(
+        (status = 201, description = "the visit, waiting for check-in"),
+        (status = 400, response = crate::error::Problem),
+        (status = 409, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn open(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -370,6 +382,16 @@ pub async fn open(
         .into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/visits/{id}",
+    summary = "A visit: its events, outcome, next step, when the person may leave observation, investigations of serious adverse events",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "OK"),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn get(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -386,6 +408,21 @@ pub async fn get(
 }
 
 /// Records the next event of a visit.
+#[utoipa::path(
+    post,
+    path = "/api/v1/visits/{id}/events",
+    summary = "The next event of a visit, by kind: check_in {temperature_c} (fever >= 37.5 °C defers), identity_check {document}, screening {questionnaire_version, answers[{question_id, yes}]}, consent {by, consent_text_version, for_person_id}, dose {lot_number, station} (needs RecordDose; recorded through the dose rules), observation_end, adverse_event {onset, symptoms[], severity, serious, causality?} (serious opens an investigation), end {ending: deferred|contraindicated|refused|no_show, reason, until}. `at` (RFC 3339) defaults to now. A step skipped or out of order answers 422 naming the step expected.",
+    params(("id" = String, Path)),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses(
+        (status = 200, description = "the visit after the event"),
+        (status = 400, response = crate::error::Problem),
+        (status = 403, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+        (status = 409, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn event(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -527,7 +564,7 @@ fn state_after(next: &Visit) -> VisitState {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuestionnaireBody {
     version: String,
@@ -535,6 +572,16 @@ pub struct QuestionnaireBody {
 }
 
 /// A product's screening questionnaire (its own or the default).
+#[utoipa::path(
+    get,
+    path = "/api/v1/products/{code}/screening",
+    summary = "The product's screening questionnaire (its own, or the default)",
+    params(("code" = String, Path)),
+    responses(
+        (status = 200, description = "{product_code, version, questions[{id, text, yes_means}]}"),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn get_questionnaire(
     State(app): State<AppState>,
     Path(code): Path<String>,
@@ -546,6 +593,18 @@ pub async fn get_questionnaire(
     ))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/products/{code}/screening",
+    summary = "Set the product's screening questionnaire: {version, questions[{id, text, yes_means: nothing|contraindicate|{defer_days}}]}",
+    params(("code" = String, Path)),
+    request_body = QuestionnaireBody,
+    responses(
+        (status = 200, description = "OK"),
+        (status = 404, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn set_questionnaire(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -570,6 +629,16 @@ pub async fn set_questionnaire(
 }
 
 /// Who is in observation at a site, and when each may leave.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{code}/observation",
+    summary = "Who is in observation at the site, and when each may leave",
+    params(("code" = String, Path)),
+    responses(
+        (status = 200, description = "OK"),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn observation(
     State(app): State<AppState>,
     Path(code): Path<String>,
@@ -594,19 +663,30 @@ pub async fn observation(
 
 /// Per site today: booked, checked in, vaccinated, in observation, serious
 /// adverse events, deferred or refused.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{code}/today",
+    summary = "The site today: booked, checked in, vaccinated, in observation, serious adverse events, deferred or refused",
+    params(("code" = String, Path)),
+    responses(
+        (status = 200, description = "OK", body = super::types::SiteDay),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
 pub async fn site_today(
     State(app): State<AppState>,
     Path(code): Path<String>,
-) -> Result<Json<vaxgrid_store::visits::SiteDay>, ApiError> {
+) -> Result<Json<super::types::SiteDay>, ApiError> {
     Ok(Json(
         app.store
             .site_day(&code, vaxgrid_store::today())
             .await
-            .map_err(ApiError::lookup)?,
+            .map_err(ApiError::lookup)?
+            .into(),
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssessBody {
     /// WHO category: A1, A2, A3, A4, B1, B2, C or D.
@@ -615,6 +695,18 @@ pub struct AssessBody {
 
 /// Records the causality assessment of a serious adverse event's
 /// investigation, which closes it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/investigations/{id}/causality",
+    summary = "Record the WHO causality assessment of a serious adverse event's investigation {causality: A1|A2|A3|A4|B1|B2|C|D}; the investigation is closed",
+    params(("id" = String, Path)),
+    request_body = AssessBody,
+    responses(
+        (status = 200, description = "{id, status, causality}"),
+        (status = 404, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
 pub async fn assess(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -1,6 +1,8 @@
 //! TestApp: the real router on a free port over a scratch database.
 #![allow(dead_code)]
 
+pub mod openapi;
+
 use serde_json::{json, Value};
 use vaxgrid_server::AppState;
 use vaxgrid_store::scratch::Scratch;
@@ -133,7 +135,7 @@ impl TestApp {
             .send()
             .await
             .expect("send");
-        Self::read(r).await
+        Self::read("POST", r).await
     }
 
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
@@ -145,7 +147,7 @@ impl TestApp {
             .send()
             .await
             .expect("send");
-        Self::read(r).await
+        Self::read("POST", r).await
     }
 
     /// Posts a body as is and returns the status, content type and text,
@@ -172,7 +174,10 @@ impl TestApp {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        (status, ct, r.text().await.expect("body"))
+        let url = r.url().to_string();
+        let text = r.text().await.expect("body");
+        openapi::assert_conforms("POST", &url, status, &ct, text.as_bytes());
+        (status, ct, text)
     }
 
     /// Posts JSON and returns the status, content type and raw body.
@@ -191,7 +196,10 @@ impl TestApp {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        (status, ct, r.bytes().await.expect("body").to_vec())
+        let url = r.url().to_string();
+        let bytes = r.bytes().await.expect("body").to_vec();
+        openapi::assert_conforms("POST", &url, status, &ct, &bytes);
+        (status, ct, bytes)
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
@@ -201,11 +209,12 @@ impl TestApp {
             .send()
             .await
             .expect("send");
-        Self::read(r).await
+        Self::read("GET", r).await
     }
 
-    async fn read(r: reqwest::Response) -> (u16, Value) {
+    async fn read(method: &str, r: reqwest::Response) -> (u16, Value) {
         let status = r.status().as_u16();
+        let url = r.url().to_string();
         let ct = r
             .headers()
             .get("content-type")
@@ -213,6 +222,7 @@ impl TestApp {
             .unwrap_or("")
             .to_string();
         let text = r.text().await.expect("body");
+        openapi::assert_conforms(method, &url, status, &ct, text.as_bytes());
         if status >= 400 {
             assert_eq!(
                 ct, "application/problem+json",

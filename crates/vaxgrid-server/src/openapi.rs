@@ -1,0 +1,221 @@
+//! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]`
+//! annotations and the request and response types' `ToSchema`. A test
+//! checks that it describes exactly the routes of `crate::routes()`, and a
+//! snapshot (tests/snapshots) makes every change to it visible in review.
+
+use std::sync::LazyLock;
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "vaxgrid API",
+        description = "Mass-vaccination campaign system. JSON, snake_case keys, RFC 3339 UTC instants, dates YYYY-MM-DD, cursor pagination (after/next_cursor), errors as application/problem+json naming the field."
+    ),
+    paths(
+        crate::web::home,
+        crate::web::login_page,
+        crate::web::login,
+        crate::web::logout,
+        crate::web::verify_page,
+        crate::web::set_language,
+        crate::web::asset,
+        crate::web::site_board,
+        crate::healthz,
+        crate::readyz,
+        crate::metrics::metrics,
+        crate::openapi_document,
+        crate::me,
+        crate::api::areas::list,
+        crate::api::areas::create,
+        crate::api::areas::import,
+        crate::api::areas::get,
+        crate::api::persons::search,
+        crate::api::persons::create,
+        crate::api::persons::import,
+        crate::api::persons::get,
+        crate::api::persons::history,
+        crate::api::reminders::of_person,
+        crate::api::persons::merge,
+        crate::api::certificates::issue,
+        crate::api::catalog::products,
+        crate::api::catalog::create_product,
+        crate::api::catalog::product,
+        crate::api::catalog::lots,
+        crate::api::catalog::create_lot,
+        crate::api::catalog::lot,
+        crate::api::catalog::sites,
+        crate::api::catalog::create_site,
+        crate::api::catalog::site,
+        crate::api::doses::record,
+        crate::api::doses::import,
+        crate::api::doses::get,
+        crate::api::doses::entered_in_error,
+        crate::api::reports::coverage,
+        crate::api::scheduling::open,
+        crate::api::scheduling::get,
+        crate::api::scheduling::book,
+        crate::api::visits::open,
+        crate::api::visits::get,
+        crate::api::visits::event,
+        crate::api::visits::get_questionnaire,
+        crate::api::visits::set_questionnaire,
+        crate::api::visits::observation,
+        crate::api::visits::site_today,
+        crate::api::scheduling::get_appointment,
+        crate::api::scheduling::cancel,
+        crate::api::scheduling::no_show,
+        crate::api::scheduling::reschedule,
+        crate::api::visits::assess,
+        crate::api::scheduling::zones,
+        crate::api::scheduling::set_zones,
+        crate::api::scheduling::next_dose,
+        crate::api::campaigns::create,
+        crate::api::campaigns::get,
+        crate::api::campaigns::add_wave,
+        crate::api::campaigns::split,
+        crate::api::campaigns::targets,
+        crate::api::campaigns::progress,
+        crate::api::campaigns::survey,
+        crate::api::training::create_class,
+        crate::api::training::add_attendee,
+        crate::api::training::record_exam,
+        crate::api::training::certificates,
+        crate::api::certificates::trust_list,
+        crate::api::certificates::verify,
+        crate::api::certificates::verify_image,
+        crate::api::certificates::revocation_list,
+        crate::fhir::metadata,
+        crate::fhir::transaction,
+        crate::fhir::read_patient,
+        crate::fhir::search_immunizations,
+        crate::fhir::read_immunization,
+        crate::hl7::post_message,
+        crate::api::lists::campaigns,
+        crate::api::lists::waves,
+        crate::api::lists::sessions,
+        crate::api::lists::appointments,
+        crate::api::lists::classes,
+        crate::api::lists::class,
+        crate::api::lists::investigations,
+        crate::api::lists::export_sites,
+        crate::api::staff::list,
+        crate::api::staff::create,
+        crate::api::staff::import,
+        crate::api::staff::get,
+        crate::api::staff::grant,
+        crate::api::staff::revoke,
+        crate::api::staff::disable,
+        crate::api::staff::enable,
+        crate::api::staff::reinvite,
+        crate::api::staff::tokens,
+        crate::api::staff::redeem,
+        crate::api::staff::headcount,
+    ),
+    components(schemas(crate::error::Problem), responses(crate::error::Problem)),
+    modifiers(&Security)
+)]
+pub struct ApiDoc;
+
+/// How a caller proves who they are.
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        name_operations(doc);
+        guard_operations(doc);
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("a machine token from `vaxgrid token create`"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "vaxgrid_session",
+                "a browser session from /login; requests that change something also send X-CSRF-Token",
+            ))),
+        );
+    }
+}
+
+/// Tags an operation by its handler's module (`persons`, `fhir`, `service`
+/// for the server's own routes) and makes its id unique across modules
+/// (`persons_get`), as the handlers' names repeat (`get`, `list`).
+fn name_operations(doc: &mut utoipa::openapi::OpenApi) {
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let module = op
+                .tags
+                .as_ref()
+                .and_then(|t| t.first())
+                .map(|t| t.rsplit("::").next().unwrap_or(t).to_string())
+                .filter(|m| m != "crate")
+                .unwrap_or_else(|| "service".to_string());
+            let id = op.operation_id.take().unwrap_or_default();
+            op.operation_id = Some(format!("{module}_{id}"));
+            op.tags = Some(vec![module]);
+        }
+    }
+}
+
+/// What the route table says of who may call: every operation that is not
+/// public needs a token or a session, answers 401 without one and 403 to a
+/// caller without the permission.
+fn guard_operations(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::security::SecurityRequirement;
+    use utoipa::openapi::{Ref, RefOr};
+    for route in crate::routes() {
+        if matches!(route.policy, crate::auth::Policy::Public) {
+            continue;
+        }
+        let Some(item) = doc.paths.paths.get_mut(route.path) else {
+            continue;
+        };
+        let op = match route.method.as_str() {
+            "GET" => item.get.as_mut(),
+            "POST" => item.post.as_mut(),
+            "PUT" => item.put.as_mut(),
+            "DELETE" => item.delete.as_mut(),
+            "PATCH" => item.patch.as_mut(),
+            _ => None,
+        };
+        let Some(op) = op else { continue };
+        op.security = Some(vec![
+            SecurityRequirement::new("bearer", Vec::<String>::new()),
+            SecurityRequirement::new("session", Vec::<String>::new()),
+        ]);
+        for status in ["401", "403"] {
+            op.responses
+                .responses
+                .entry(status.to_string())
+                .or_insert_with(|| RefOr::Ref(Ref::from_response_name("Problem")));
+        }
+    }
+}
+
+/// The document as served at /api/v1/openapi.json, built once.
+pub fn document() -> &'static str {
+    static DOC: LazyLock<String> = LazyLock::new(|| {
+        ApiDoc::openapi()
+            .to_pretty_json()
+            .expect("the OpenAPI document serialises")
+    });
+    &DOC
+}
