@@ -46,6 +46,7 @@ const REFERENCE: &[&str] = &[
     "sites",
     "site_zones",
     "users",
+    "invitations",
     "grants",
     "sessions",
     "api_tokens",
