@@ -229,16 +229,21 @@ async fn prepare_table(pool: &AnyPool, backend: Backend) -> Result<(), StoreErro
                 .await?;
         }
         Backend::Sqlite => {
-            // SQLite has no `ADD COLUMN IF NOT EXISTS`.
+            // SQLite has no `ADD COLUMN IF NOT EXISTS`. The look and the
+            // change run in one write transaction on one connection: another
+            // connection's cached schema may be older than the table, and
+            // another process may be starting at the same moment.
+            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
             let (has,): (i64,) = sqlx::query_as(
                 "SELECT COUNT(*) FROM pragma_table_info('schema_migrations') WHERE name = 'checksum'",
             )
-            .fetch_one(pool)
+            .fetch_one(&mut *tx)
             .await?;
             if has == 0 {
-                pool.execute("ALTER TABLE schema_migrations ADD COLUMN checksum TEXT")
+                tx.execute("ALTER TABLE schema_migrations ADD COLUMN checksum TEXT")
                     .await?;
             }
+            tx.commit().await?;
         }
     }
     Ok(())
