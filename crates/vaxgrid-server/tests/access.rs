@@ -429,6 +429,14 @@ async fn a_vaccinator_records_only_at_their_site(backend: &str) {
         )
         .await;
     assert_eq!(s, 201, "{d}");
+    // The observation board names persons: the site's own staff see it,
+    // staff of another site get the answer for a site that is not there.
+    let (s, p) = vaccinator.get("/api/v1/sites/S1/observation").await;
+    assert_eq!(s, 200, "{p}");
+    let (s, p) = w.app.get("/api/v1/sites/S2/observation").await;
+    assert_eq!(s, 200, "{p}");
+    let (s, p) = vaccinator.get("/api/v1/sites/S2/observation").await;
+    assert_eq!(s, 404, "{p}");
     // The audit log names the vaccinator.
     let (n, broken) = w.app.store.verify_audit().await.unwrap();
     assert!(n > 0 && broken.is_none());

@@ -641,8 +641,19 @@ pub async fn set_questionnaire(
 )]
 pub async fn observation(
     State(app): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     Path(code): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    // The board names persons: only staff of this site (or a caller whose
+    // scope is everywhere) see it; any other site reads as absent.
+    let actor = caller
+        .actor(&app, vaxgrid_core::access::Permission::Visit)
+        .await?;
+    if !actor.scope.covers_site(&code) {
+        return Err(ApiError::NotFound {
+            what: format!("site '{code}'"),
+        });
+    }
     app.store.site(&code).await.map_err(ApiError::lookup)?;
     let now = vaxgrid_store::now_micros();
     let rows = app.store.in_observation(&code).await?;
