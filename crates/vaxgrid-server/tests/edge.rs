@@ -14,6 +14,7 @@ on_both_backends!(
     json_with_text_after_the_value_is_refused,
     an_unwritable_database_is_503_and_not_ready,
     every_answer_carries_the_security_headers,
+    names_are_nfc_and_never_invisible_or_reordered,
 );
 
 /// The route's path with `{name}` → `nul_in`'s value as `a%00b`, others `x`.
@@ -401,5 +402,39 @@ async fn every_answer_carries_the_security_headers(backend: &str) {
             "{path}: {cache:?}"
         );
     }
+    app.cleanup().await;
+}
+
+/// A name is stored in NFC; one that draws nothing, or holds a character
+/// that reorders how it displays, is refused naming `full_name`, and no
+/// person is written.
+async fn names_are_nfc_and_never_invisible_or_reordered(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let body = |serial: u32, name: &str| {
+        json!({"id_type": "cccd", "id_number": format!("022080{serial:06}"), "full_name": name,
+               "birth_date": "1980-05-17", "sex": "male", "home_area": "0665801"})
+    };
+    let (s, b) = app
+        .post(
+            "/api/v1/persons",
+            &body(1, "Nguye\u{0302}\u{0303}n Va\u{0306}n An"),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["person"]["full_name"], "Nguyễn Văn An");
+    for (serial, name, says) in [
+        (2, "\u{200B}\u{200C}\u{FEFF}", "no visible character"),
+        (3, "\u{3164}", "no visible character"),
+        (4, "Nguyễn \u{202E}nA", "U+202E"),
+        (5, "\u{2066}An\u{2069}", "U+2066"),
+    ] {
+        let (s, p) = app.post("/api/v1/persons", &body(serial, name)).await;
+        assert_eq!(s, 422, "{name:?}: {p}");
+        assert_eq!(p["errors"][0]["field"], "full_name", "{p}");
+        let message = p["errors"][0]["message"].as_str().unwrap_or("");
+        assert!(message.contains(says), "{name:?}: {message}");
+    }
+    assert_eq!(app.store.count_persons().await.unwrap(), 1);
     app.cleanup().await;
 }

@@ -106,13 +106,9 @@ pub fn place_person(
     today: time::Date,
 ) -> Result<PlacedPerson, (String, String)> {
     let err = |f: &str, m: String| Err((f.to_string(), m));
-    new.full_name = new
-        .full_name
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    if new.full_name.is_empty() || new.full_name.chars().count() > 200 {
-        return err("full_name", "full name must be 1 to 200 characters".into());
+    match vaxgrid_core::names::normalise_full_name(&new.full_name) {
+        Ok(name) => new.full_name = name,
+        Err(e) => return err("full_name", e.to_string()),
     }
     if new.birth_date > today {
         return err(
