@@ -13,6 +13,7 @@ pub mod product;
 pub mod reminders;
 pub mod schedule;
 pub mod site;
+pub mod spreadsheet;
 pub mod staff;
 pub mod targets;
 pub mod training;

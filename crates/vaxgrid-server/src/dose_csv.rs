@@ -78,8 +78,11 @@ pub struct DoseRow {
     recorded_at: Option<String>,
 }
 
+/// A cell's value: empty is absent, and a spreadsheet's text mark (a
+/// leading apostrophe, as exports write it) is dropped.
 fn filled(v: Option<String>) -> Option<String> {
-    v.filter(|s| !s.is_empty())
+    v.map(|s| vaxgrid_core::spreadsheet::read_cell(&s).to_string())
+        .filter(|s| !s.is_empty())
 }
 
 fn row_command(r: DoseRow, by: &Actor) -> Result<WriteCommand, ApiError> {

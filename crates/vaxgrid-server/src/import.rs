@@ -64,7 +64,16 @@ pub fn csv_message(e: &csv::Error) -> String {
     }
 }
 
-fn row_to_person(r: PersonRow) -> Result<NewPerson, (String, String)> {
+fn row_to_person(mut r: PersonRow) -> Result<NewPerson, (String, String)> {
+    // Cells written as spreadsheet-safe text (a leading apostrophe) read
+    // back as the value that was exported.
+    let unmark = |s: &mut String| *s = vaxgrid_core::spreadsheet::read_cell(s).to_string();
+    for text in [&mut r.id_number, &mut r.full_name, &mut r.home_area] {
+        unmark(text);
+    }
+    for text in [&mut r.phone, &mut r.occupation].into_iter().flatten() {
+        unmark(text);
+    }
     let bad = |f: &str, m: String| (f.to_string(), m);
     let id_type = IdType::parse(r.id_type.trim()).ok_or_else(|| {
         bad(

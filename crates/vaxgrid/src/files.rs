@@ -306,23 +306,26 @@ pub async fn export_doses(database_url: &str, output: Option<&Path>) -> Result<(
             break;
         }
         for d in &page {
-            w.write_record([
-                d.id.as_str(),
-                &d.person_id,
-                d.kind.as_str(),
-                d.corrects_id.as_deref().unwrap_or(""),
-                &d.product_code,
-                &d.lot_number,
-                &d.site_code,
-                &d.dose_number.to_string(),
-                &d.administered_on,
-                d.vaccinator.as_deref().unwrap_or(""),
-                d.override_reason.as_deref().unwrap_or(""),
-                d.reason.as_deref().unwrap_or(""),
-                d.author.as_deref().unwrap_or(""),
-                &d.area_code,
-                &d.recorded_at,
-            ])?;
+            w.write_record(
+                [
+                    d.id.as_str(),
+                    &d.person_id,
+                    d.kind.as_str(),
+                    d.corrects_id.as_deref().unwrap_or(""),
+                    &d.product_code,
+                    &d.lot_number,
+                    &d.site_code,
+                    &d.dose_number.to_string(),
+                    &d.administered_on,
+                    d.vaccinator.as_deref().unwrap_or(""),
+                    d.override_reason.as_deref().unwrap_or(""),
+                    d.reason.as_deref().unwrap_or(""),
+                    d.author.as_deref().unwrap_or(""),
+                    &d.area_code,
+                    &d.recorded_at,
+                ]
+                .map(|cell| vaxgrid_core::spreadsheet::safe_cell(cell).into_owned()),
+            )?;
         }
         progress.inc(page.len() as u64);
         after = last;
@@ -349,18 +352,21 @@ pub async fn export_persons(database_url: &str, output: Option<&Path>) -> Result
         let Some(last) = page.last() else { break };
         after = Some(last.id.clone());
         for p in &page {
-            w.write_record([
-                p.id.as_str(),
-                p.id_type.as_str(),
-                &p.id_number,
-                &p.full_name,
-                &p.birth_date,
-                p.sex.as_str(),
-                p.phone.as_deref().unwrap_or(""),
-                &p.home_area,
-                p.occupation.as_deref().unwrap_or(""),
-                &p.priority_groups.join(";"),
-            ])?;
+            w.write_record(
+                [
+                    p.id.as_str(),
+                    p.id_type.as_str(),
+                    &p.id_number,
+                    &p.full_name,
+                    &p.birth_date,
+                    p.sex.as_str(),
+                    p.phone.as_deref().unwrap_or(""),
+                    &p.home_area,
+                    p.occupation.as_deref().unwrap_or(""),
+                    &p.priority_groups.join(";"),
+                ]
+                .map(|cell| vaxgrid_core::spreadsheet::safe_cell(cell).into_owned()),
+            )?;
         }
         progress.inc(page.len() as u64);
     }

@@ -260,6 +260,79 @@ fn export_then_import_carries_persons_and_doses_across() {
             .collect()
     };
     assert_eq!(without_recorded_at(&doses), without_recorded_at(&again));
+    // A name a spreadsheet would run as a formula, and a phone number
+    // starting with '+', are exported as text (a leading apostrophe) and
+    // read back as they were.
+    let area = std::fs::read_to_string(&persons)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(7)
+        .unwrap()
+        .to_string();
+    let formula = dir.join("formula.csv");
+    std::fs::write(
+        &formula,
+        format!(
+            "id_type,id_number,full_name,birth_date,sex,phone,home_area,occupation,priority_groups\n\
+             cccd,022080999999,=1+1 An,1980-01-01,male,+84912345678,{area},,\n"
+        ),
+    )
+    .unwrap();
+    let third = Scratch::sqlite();
+    let out = vaxgrid(&[
+        "demo",
+        "--seed-only",
+        "--residents",
+        "0",
+        "--file",
+        third.url.trim_start_matches("sqlite://"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let formula_out = dir.join("formula-out.csv");
+    let formula_back = dir.join("formula-back.csv");
+    for (url, input, output) in [
+        (&to.url, &formula, &formula_out),
+        (&third.url, &formula_out, &formula_back),
+    ] {
+        let out = vaxgrid(&[
+            "import",
+            "persons",
+            input.to_str().unwrap(),
+            "--database-url",
+            url,
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let out = vaxgrid(&[
+            "export",
+            "persons",
+            "--database-url",
+            url,
+            "--output",
+            output.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let exported = std::fs::read_to_string(&formula_out).unwrap();
+    let row = exported
+        .lines()
+        .find(|l| l.contains("022080999999"))
+        .expect("the formula row is exported");
+    assert!(
+        row.contains(",'=1+1 An,") && row.contains(",'+84912345678,"),
+        "{row}"
+    );
+    assert!(!exported
+        .lines()
+        .any(|l| l.split(',').any(|c| c.starts_with('='))));
+    let back = std::fs::read_to_string(&formula_back).unwrap();
+    assert_eq!(
+        back.lines().find(|l| l.contains("022080999999")),
+        Some(row),
+        "read back as exported"
+    );
     // A bad file: every bad row named with its column; good rows still go in.
     let bad = dir.join("bad.csv");
     let person = std::fs::read_to_string(&persons)

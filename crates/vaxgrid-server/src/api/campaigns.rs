@@ -491,11 +491,7 @@ fn too_long() -> ApiError {
 
 /// Text a spreadsheet would run as a formula gets a leading apostrophe.
 fn spreadsheet_safe(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_string()
-    }
+    vaxgrid_core::spreadsheet::safe_cell(text).into_owned()
 }
 
 fn csv_row(r: &SurveyRow) -> [String; 16] {

@@ -391,7 +391,7 @@ pub async fn export_sites(
             for s in &page.items {
                 let row = [
                     s.code.clone(),
-                    s.name.clone(),
+                    vaxgrid_core::spreadsheet::safe_cell(&s.name).into_owned(),
                     s.kind.as_str().to_string(),
                     s.area_code.clone(),
                     s.stations.to_string(),
