@@ -32,9 +32,22 @@ use vaxgrid_store::Store;
 use crate::auth::Policy;
 use crate::error::ApiError;
 
-/// What every handler gets.
+/// What every handler gets: one shared allocation, so the clone that every
+/// layer and extractor makes per request is one reference count, not one
+/// per part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(std::sync::Arc<AppParts>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+/// The parts of the application state.
+#[derive(Clone)]
+pub struct AppParts {
     pub store: Store,
     pub writer: DoseWriter,
     /// Commits bookings in batches (see `store::scheduling`).
@@ -63,13 +76,13 @@ impl AppState {
     pub fn new(store: Store, config: WriterConfig) -> AppState {
         let writer = DoseWriter::spawn(store.clone(), config);
         let bookings = vaxgrid_store::scheduling::BookingWriter::spawn(store.clone());
-        AppState {
+        AppState(std::sync::Arc::new(AppParts {
             store,
             writer,
             bookings,
             dcc: None,
             dose_latency: Default::default(),
-        }
+        }))
     }
 
     /// Loads the signer and trust list from a key folder (`vaxgrid keys init`).
@@ -80,7 +93,7 @@ impl AppState {
         issuer_name: &str,
     ) -> Result<AppState, String> {
         let (signer, trust) = dcc_keys::load_key_dir(dir).map_err(|e| e.to_string())?;
-        self.dcc = Some(std::sync::Arc::new(Dcc {
+        std::sync::Arc::make_mut(&mut self.0).dcc = Some(std::sync::Arc::new(Dcc {
             signer,
             trust,
             country: country.to_string(),
