@@ -25,11 +25,13 @@ pub enum Lang {
     En,
 }
 
-/// The Fluent sources, one per language, in [`Lang::ALL`] order.
+/// The Fluent sources, one per language, in [`Lang::ALL`] order: each is
+/// the files of `locales/<lang>/` joined by build.rs (one file per part of
+/// the app, so parts add texts without touching each other's files).
 pub const SOURCES: [(&str, &str); 3] = [
-    ("vi", include_str!("../locales/vi.ftl")),
-    ("zh", include_str!("../locales/zh.ftl")),
-    ("en", include_str!("../locales/en.ftl")),
+    ("vi", include_str!(concat!(env!("OUT_DIR"), "/vi.ftl"))),
+    ("zh", include_str!(concat!(env!("OUT_DIR"), "/zh.ftl"))),
+    ("en", include_str!(concat!(env!("OUT_DIR"), "/en.ftl"))),
 ];
 
 type Bundle = FluentBundle<FluentResource>;
@@ -371,6 +373,16 @@ mod tests {
             sets.push((code, ids(source)));
         }
         let all: BTreeSet<String> = sets.iter().flat_map(|(_, s)| s.clone()).collect();
+        for (code, source) in SOURCES {
+            let mut seen = BTreeSet::new();
+            let twice: Vec<_> = source
+                .lines()
+                .filter(|l| l.starts_with(|c: char| c.is_ascii_alphabetic()))
+                .filter_map(|l| l.split_once('=').map(|(id, _)| id.trim().to_string()))
+                .filter(|id| !seen.insert(id.clone()))
+                .collect();
+            assert!(twice.is_empty(), "locales/{code}/ defines {twice:?} twice");
+        }
         for (code, set) in &sets {
             let missing: Vec<_> = all.difference(set).collect();
             assert!(missing.is_empty(), "{code}.ftl lacks {missing:?}");
