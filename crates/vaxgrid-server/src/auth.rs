@@ -222,21 +222,60 @@ pub async fn enforce(State(policy): State<Policy>, req: Request, next: Next) -> 
         }
     }
     let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let mut req = req;
     if let (true, Some(expected)) = (changes, &caller.session_csrf) {
         let sent = req
             .headers()
             .get("x-csrf-token")
             .and_then(|v| v.to_str().ok());
         if sent != Some(expected.as_str()) {
-            return ApiError::Forbidden {
-                message:
-                    "a request made with a session must carry its CSRF token (header X-CSRF-Token)"
-                        .into(),
+            match form_csrf(req).await {
+                Ok((rebuilt, Some(token))) if token == *expected => req = rebuilt,
+                Ok(_) => {
+                    return ApiError::Forbidden {
+                        message: "a request made with a session must carry its CSRF token (header X-CSRF-Token, or the form field csrf_token)".into(),
+                    }
+                    .into_response()
+                }
+                Err(response) => return response,
             }
-            .into_response();
         }
     }
     next.run(req).await
+}
+
+/// The largest HTML form body read for its CSRF field (the pages' forms
+/// are small; CSV uploads go to the API with the header).
+const FORM_LIMIT: usize = 256 * 1024;
+
+/// Reads the `csrf_token` field of an HTML form (a body of type
+/// `application/x-www-form-urlencoded`) and gives the request back whole,
+/// so the page's handler reads the same form.
+async fn form_csrf(req: Request) -> Result<(Request, Option<String>), Response> {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return Ok((req, None));
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, FORM_LIMIT).await {
+        Ok(b) => b,
+        Err(_) => return Err(ApiError::PayloadTooLarge { limit: FORM_LIMIT }.into_response()),
+    };
+    let token = form_urlencoded::parse(&bytes)
+        .find(|(k, _)| k == "csrf_token")
+        .map(|(_, v)| v.into_owned());
+    Ok((
+        Request::from_parts(parts, axum::body::Body::from(bytes)),
+        token,
+    ))
 }
 
 /// Whether the request came over TLS (directly or through a proxy that says so).

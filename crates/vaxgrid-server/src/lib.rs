@@ -113,7 +113,7 @@ pub struct RouteDef {
     pub handler: MethodRouter<AppState>,
 }
 
-fn r(
+pub(crate) fn r(
     method: Method,
     path: &'static str,
     policy: Policy,
@@ -130,14 +130,16 @@ fn r(
 /// Every route of the application. A new route also gets
 /// `#[utoipa::path]` on its handler and a line in `paths(...)` of
 /// `openapi.rs` (docs/ARCHITECTURE.md, "The OpenAPI document"); the tests
-/// fail for a route the document lacks.
+/// fail for a route the document lacks. The pages of each part of the web
+/// app (`web::table`, `web::registry`, …) come from that part's own
+/// `routes()` and its own `Pages` document.
 pub fn routes() -> Vec<RouteDef> {
     use api::*;
     use vaxgrid_core::access::Permission::*;
     use Method as M;
     use Policy::{Needs, Public, SignedIn};
     let csv = |m: MethodRouter<AppState>| m.layer(DefaultBodyLimit::max(extract::CSV_LIMIT));
-    vec![
+    let mut all = vec![
         r(M::GET, "/", Public, get(web::home)),
         r(M::GET, "/login", Public, get(web::login_page)),
         r(M::POST, "/login", Public, post(web::login)),
@@ -667,7 +669,9 @@ pub fn routes() -> Vec<RouteDef> {
             Needs(Exchange),
             post(hl7::post_message).layer(DefaultBodyLimit::max(hl7::MESSAGE_LIMIT)),
         ),
-    ]
+    ];
+    all.extend(web::part_routes());
+    all
 }
 
 /// Who is calling and what they hold.

@@ -124,8 +124,6 @@ struct Security;
 
 impl utoipa::Modify for Security {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        name_operations(doc);
-        guard_operations(doc);
         let components = doc.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
@@ -210,10 +208,22 @@ fn guard_operations(doc: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// The API's operations and every part of the pages (`web::parts_doc`),
+/// named and guarded from the route table.
+pub fn build() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    for part in crate::web::parts_doc() {
+        doc.merge(part);
+    }
+    name_operations(&mut doc);
+    guard_operations(&mut doc);
+    doc
+}
+
 /// The document as served at /api/v1/openapi.json, built once.
 pub fn document() -> &'static str {
     static DOC: LazyLock<String> = LazyLock::new(|| {
-        ApiDoc::openapi()
+        build()
             .to_pretty_json()
             .expect("the OpenAPI document serialises")
     });

@@ -17,7 +17,41 @@ use vaxgrid_store::reports::CoverageRow;
 
 use crate::error::ApiError;
 use crate::i18n::{tkey, Arg, Lang, LANG_COOKIE};
-use crate::AppState;
+use crate::{AppState, RouteDef};
+
+pub mod admin;
+pub mod planner;
+pub mod portal;
+pub mod registry;
+pub mod table;
+
+/// The routes of the parts of the app, each part's from its own module
+/// (the shared pages — home, sign-in, verify, language, static files — are
+/// in the route table of `lib.rs`).
+pub fn part_routes() -> Vec<RouteDef> {
+    [
+        table::routes(),
+        registry::routes(),
+        planner::routes(),
+        portal::routes(),
+        admin::routes(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The OpenAPI paths of the parts' routes, merged into the document.
+pub fn parts_doc() -> Vec<utoipa::openapi::OpenApi> {
+    use utoipa::OpenApi;
+    vec![
+        table::Pages::openapi(),
+        registry::Pages::openapi(),
+        planner::Pages::openapi(),
+        portal::Pages::openapi(),
+        admin::Pages::openapi(),
+    ]
+}
 
 /// A link of the menu: shown to the roles that use its page.
 pub struct NavItem {
@@ -106,6 +140,15 @@ impl PageCtx {
         if let Some(site) = &self.site {
             items.push((format!("/sites/{site}/board"), tkey("nav-site-board")));
         }
+        for part in [
+            table::nav,
+            registry::nav,
+            planner::nav,
+            portal::nav,
+            admin::nav,
+        ] {
+            items.extend(part(self));
+        }
         items.push(("/verify".to_string(), tkey("nav-verify")));
         let here = self.path.split('?').next().unwrap_or("/");
         items
@@ -176,26 +219,26 @@ pub fn error_page(ctx: &PageCtx, error: ApiError) -> Response {
 }
 
 /// The stylesheets and scripts of the pages, built into the binary.
-const ASSETS: [(&str, &str, &str); 4] = [
+const ASSETS: &[(&str, &str, &str)] = &[
     (
         "app.css",
         "text/css; charset=utf-8",
-        include_str!("../static/app.css"),
+        include_str!("../../static/app.css"),
     ),
     (
         "print.css",
         "text/css; charset=utf-8",
-        include_str!("../static/print.css"),
+        include_str!("../../static/print.css"),
     ),
     (
         "verify.js",
         "text/javascript; charset=utf-8",
-        include_str!("../static/verify.js"),
+        include_str!("../../static/verify.js"),
     ),
     (
         "board.js",
         "text/javascript; charset=utf-8",
-        include_str!("../static/board.js"),
+        include_str!("../../static/board.js"),
     ),
 ];
 
