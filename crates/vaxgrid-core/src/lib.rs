@@ -9,6 +9,7 @@ pub mod dose;
 pub mod history;
 pub mod identity;
 pub mod names;
+pub mod outbreak;
 pub mod product;
 pub mod reminders;
 pub mod schedule;

@@ -1,0 +1,6 @@
+//! Outbreak response (source article 003): confirmed cases (F0) and their
+//! contacts as a graph whose classes F1/F2/F3 are distances, never entered
+//! by hand (`graph`); the surge planner that projects beds, isolation places
+//! and laboratory load for a scenario (`surge`); pooled testing as a state
+//! machine and the isolation rules (`pooling`).
+pub mod graph;
