@@ -140,7 +140,7 @@ pub fn routes() -> Vec<RouteDef> {
     use Policy::{Needs, Public, SignedIn};
     let csv = |m: MethodRouter<AppState>| m.layer(DefaultBodyLimit::max(extract::CSV_LIMIT));
     let mut all = vec![
-        r(M::GET, "/", Public, get(web::home)),
+        r(M::GET, "/", Public, get(web::planner::home)),
         r(M::GET, "/login", Public, get(web::login_page)),
         r(M::POST, "/login", Public, post(web::login)),
         r(M::POST, "/logout", Public, post(web::logout)),

@@ -15,7 +15,6 @@ use utoipa::OpenApi;
         description = "Mass-vaccination campaign system. JSON, snake_case keys, RFC 3339 UTC instants, dates YYYY-MM-DD, cursor pagination (after/next_cursor), errors as application/problem+json naming the field."
     ),
     paths(
-        crate::web::home,
         crate::web::login_page,
         crate::web::login,
         crate::web::logout,

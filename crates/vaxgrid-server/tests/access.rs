@@ -166,6 +166,8 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("GET", "/api/v1/sites/{code}/observation"), VISIT),
         (("GET", "/api/v1/sites/{code}/today"), REFERENCE),
         (("GET", "/sites/{code}/board"), VISIT),
+        (("GET", "/planner"), REPORTS),
+        (("GET", "/planner/areas/{code}"), REPORTS),
         (("GET", "/api/v1/campaigns"), REFERENCE),
         (("GET", "/api/v1/campaigns/{id}/waves"), REFERENCE),
         (("GET", "/api/v1/sessions"), REFERENCE),

@@ -10,9 +10,9 @@ use crate::error::StoreError;
 use crate::model::{Area, NewArea, Page};
 use crate::Store;
 
-const COLUMNS: &str = "code, parent_code, level, name, name_en, path";
+pub(crate) const COLUMNS: &str = "code, parent_code, level, name, name_en, path";
 
-fn area_from_row(row: &AnyRow) -> Result<Area, StoreError> {
+pub(crate) fn area_from_row(row: &AnyRow) -> Result<Area, StoreError> {
     let level: String = row.try_get("level")?;
     Ok(Area {
         code: row.try_get("code")?,

@@ -364,6 +364,30 @@ pub struct SurveyQuery {
     after: Option<String>,
     /// JSON page size; a CSV holds the whole list from `after` on.
     limit: Option<u32>,
+    /// csv and html only: keep the persons of one status (not_yet,
+    /// booked, vaccinated, deferred, refused, contraindicated; all: everyone).
+    status: Option<String>,
+}
+
+/// The status a whole list keeps (`None`: everyone).
+fn status_filter(raw: Option<&str>) -> Result<Option<SurveyStatus>, ApiError> {
+    const ALL: [SurveyStatus; 6] = [
+        SurveyStatus::NotYet,
+        SurveyStatus::Booked,
+        SurveyStatus::Vaccinated,
+        SurveyStatus::Deferred,
+        SurveyStatus::Refused,
+        SurveyStatus::Contraindicated,
+    ];
+    match raw {
+        None | Some("all") => Ok(None),
+        Some(s) => ALL.into_iter().find(|x| x.as_str() == s).map(Some).ok_or_else(|| {
+            ApiError::bad_request(
+                "status",
+                format!("status is one of all, not_yet, booked, vaccinated, deferred, refused, contraindicated, not '{s}'"),
+            )
+        }),
+    }
 }
 
 /// The target survey list: a JSON page, or the whole list as CSV.
@@ -371,7 +395,7 @@ pub struct SurveyQuery {
     get,
     path = "/api/v1/campaigns/{id}/waves/{wave}/survey",
     summary = "Target survey list: every person living in the area, in the wave's eligible groups (any when it lists none) and of the campaign's minimum age on the wave's first day, with status not_yet, booked or vaccinated (deferred, refused, contraindicated: from the visit workflow). JSON pages by person id, or the whole list as CSV (at most 100,000 persons); statuses: not_yet, booked, vaccinated, deferred (until a date), refused, contraindicated (from the vaccination table)",
-    params(("id" = String, Path, description = "campaign id"), ("wave" = String, Path, description = "wave id"), ("area" = Option<String>, Query, description = "area code (default: the campaign's area); must lie in the campaign's area and in the caller's areas"), ("format" = Option<String>, Query, description = "json (paginated), csv (the whole list) or html (a page to print)"), ("after" = Option<String>, Query, description = "cursor: next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "page size 1..500 (default 50); JSON only")),
+    params(("id" = String, Path, description = "campaign id"), ("wave" = String, Path, description = "wave id"), ("area" = Option<String>, Query, description = "area code (default: the campaign's area); must lie in the campaign's area and in the caller's areas"), ("format" = Option<String>, Query, description = "json (paginated), csv (the whole list) or html (a page to print)"), ("after" = Option<String>, Query, description = "cursor: next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "page size 1..500 (default 50); JSON only"), ("status" = Option<String>, Query, description = "csv and html only: the persons of one status (not_yet, booked, vaccinated, deferred, refused, contraindicated), or all (default)")),
     responses(
         (status = 200, description = "{items[{person_id, full_name, birth_date, sex, id_type, id_number, phone, home_area, priority_groups, status, valid_doses, series_complete, last_dose_on, appointment_at}], next_cursor}, or text/csv with those columns"),
         (status = 400, response = crate::error::Problem),
@@ -401,6 +425,14 @@ pub async fn survey(
             ))
         }
     };
+    let keep = status_filter(q.status.as_deref())?;
+    if keep.is_some() && !csv && !html {
+        return Err(ApiError::bad_request(
+            "status",
+            "status filters the whole list (format=csv or html); a JSON page has every status",
+        ));
+    }
+    let kept = |row: &SurveyRow| keep.is_none_or(|k| row.status == k);
     let area = q.area.as_deref();
     if html {
         // The whole list, never a silent first page: a team ticking names
@@ -413,7 +445,7 @@ pub async fn survey(
                 .survey_list(&id, &wave, area, after.as_deref(), CSV_PAGE, &actor)
                 .await
                 .map_err(ApiError::lookup)?;
-            rows.extend(page.items);
+            rows.extend(page.items.into_iter().filter(|r| kept(r)));
             if rows.len() > SURVEY_CSV_MAX {
                 return Err(too_long());
             }
@@ -451,7 +483,7 @@ pub async fn survey(
         if count > SURVEY_CSV_MAX {
             return Err(too_long());
         }
-        for row in &page.items {
+        for row in page.items.iter().filter(|r| kept(r)) {
             out.write_record(csv_row(row)).map_err(written)?;
         }
         match page.next_cursor {

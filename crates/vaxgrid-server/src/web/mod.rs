@@ -13,7 +13,6 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use vaxgrid_core::access::Role;
-use vaxgrid_store::reports::CoverageRow;
 
 use crate::error::ApiError;
 use crate::i18n::{tkey, Arg, Lang, LANG_COOKIE};
@@ -236,6 +235,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../static/verify.js"),
     ),
     (
+        "planner.css",
+        "text/css; charset=utf-8",
+        include_str!("../../static/planner.css"),
+    ),
+    (
         "board.js",
         "text/javascript; charset=utf-8",
         include_str!("../../static/board.js"),
@@ -326,243 +330,6 @@ pub async fn set_language(
         r.headers_mut().append(header::SET_COOKIE, v);
     }
     r
-}
-
-fn share(part: i64, whole: i64) -> f64 {
-    if whole <= 0 {
-        0.0
-    } else {
-        100.0 * part as f64 / whole as f64
-    }
-}
-
-struct CoverageBar {
-    name: String,
-    y: usize,
-    ty: usize,
-    w1: String,
-    w2: String,
-    tx: String,
-    label: String,
-    title_one: String,
-    title_done: String,
-}
-
-#[derive(Template)]
-#[template(path = "coverage_chart.svg")]
-struct CoverageChart {
-    aria: String,
-    width: usize,
-    height: usize,
-    label_w: usize,
-    bar_h: usize,
-    bars: Vec<CoverageBar>,
-    legend_y: usize,
-    legend: String,
-}
-
-/// Horizontal bars: at least one dose (light) and completed (dark), in % of population.
-pub fn coverage_chart(lang: Lang, rows: &[CoverageRow]) -> String {
-    let bar_h = 22;
-    let label_w = 190;
-    let width = 640;
-    let height = rows.len() * (bar_h + 8) + 30;
-    let scale = (width - label_w - 60) as f64 / 100.0;
-    let bars = rows
-        .iter()
-        .enumerate()
-        .map(|(i, row)| {
-            let y = 10 + i * (bar_h + 8);
-            let t = &row.total;
-            let one = share(t.at_least_one, t.population);
-            let done = share(t.completed, t.population);
-            CoverageBar {
-                name: row.name.clone(),
-                y,
-                ty: y + 15,
-                w1: format!("{:.1}", one * scale),
-                w2: format!("{:.1}", done * scale),
-                tx: format!("{:.1}", label_w as f64 + one * scale + 4.0),
-                label: lang.percent(t.at_least_one, t.population),
-                title_one: lang.t1(
-                    "chart-coverage-one",
-                    "pct",
-                    lang.percent(t.at_least_one, t.population),
-                ),
-                title_done: lang.t1(
-                    "chart-coverage-done",
-                    "pct",
-                    lang.percent(t.completed, t.population),
-                ),
-            }
-        })
-        .collect();
-    CoverageChart {
-        aria: lang.t("chart-coverage-aria"),
-        width,
-        height,
-        label_w,
-        bar_h,
-        bars,
-        legend_y: height - 6,
-        legend: lang.t("chart-coverage-legend"),
-    }
-    .render()
-    .unwrap_or_default()
-}
-
-/// Days shown in the doses-per-day chart: this many calendar days ending
-/// at the last day with any dose, so a campaign that ended long ago still
-/// shows its shape.
-const CHART_DAYS: i64 = 120;
-
-/// The chart's days: `CHART_DAYS` calendar days up to the last day of
-/// `days` (date order, days without doses absent), days without doses as 0
-/// so that the time axis has no jumps.
-fn chart_days(days: &[(String, i64)]) -> Vec<(String, i64)> {
-    let Some(last) = days.last().and_then(|(d, _)| vaxgrid_store::parse_date(d)) else {
-        return Vec::new();
-    };
-    let counts: std::collections::HashMap<&str, i64> =
-        days.iter().map(|(d, n)| (d.as_str(), *n)).collect();
-    (0..CHART_DAYS)
-        .rev()
-        .filter_map(|back| last.checked_sub(time::Duration::days(back)))
-        .map(|day| {
-            let day = vaxgrid_store::format_date(day);
-            let n = counts.get(day.as_str()).copied().unwrap_or(0);
-            (day, n)
-        })
-        .collect()
-}
-
-struct DayBar {
-    x: String,
-    y: String,
-    w: String,
-    h: String,
-    title: String,
-}
-
-#[derive(Template)]
-#[template(path = "daily_chart.svg")]
-struct DailyChart {
-    aria: String,
-    width: f64,
-    height: f64,
-    left: f64,
-    base: f64,
-    peak: String,
-    bars: Vec<DayBar>,
-    ends: Option<(String, String)>,
-    label_y: f64,
-    empty_y: f64,
-    empty: String,
-}
-
-/// Vertical bars: doses recorded per day (`days` in date order), with the
-/// peak day's count on the axis and each bar's date and count as a tooltip.
-pub fn daily_chart(lang: Lang, days: &[(String, i64)]) -> String {
-    let (width, height, left, bottom) = (640.0_f64, 180.0_f64, 48.0, 22.0);
-    let peak = days.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
-    let plot_h = height - bottom - 10.0;
-    let step = (width - left) / days.len().max(1) as f64;
-    let bars = days
-        .iter()
-        .enumerate()
-        .map(|(i, (day, n))| {
-            let h = plot_h * (*n).max(0) as f64 / peak as f64;
-            DayBar {
-                x: format!("{:.1}", left + i as f64 * step),
-                y: format!("{:.1}", 10.0 + plot_h - h),
-                w: format!("{:.1}", (step - 1.0).max(0.5)),
-                h: format!("{h:.1}"),
-                title: lang.ta(
-                    "chart-daily-bar",
-                    vec![("day", lang.date_text(day).into()), ("count", (*n).into())],
-                ),
-            }
-        })
-        .collect();
-    let ends = match (days.first(), days.last()) {
-        (Some((first, _)), Some((last, _))) => Some((lang.date_text(first), lang.date_text(last))),
-        _ => None,
-    };
-    DailyChart {
-        aria: lang.t("chart-daily-aria"),
-        width,
-        height,
-        left,
-        base: 10.0 + plot_h,
-        peak: lang.int(peak),
-        bars,
-        ends,
-        label_y: height - 4.0,
-        empty_y: height / 2.0,
-        empty: lang.t("chart-daily-empty"),
-    }
-    .render()
-    .unwrap_or_default()
-}
-
-struct ProvinceView {
-    code: String,
-    name: String,
-    summary: String,
-    coverage_svg: String,
-    daily_svg: String,
-}
-
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
-    ctx: PageCtx,
-    provinces: Vec<ProvinceView>,
-}
-
-#[utoipa::path(
-    get,
-    path = "/",
-    summary = "Home page: coverage by province and district (HTML, SVG charts)",
-    responses(
-        (status = 200, description = "OK"),
-    )
-)]
-pub async fn home(State(app): State<AppState>, ctx: PageCtx) -> Response {
-    match home_provinces(&app, ctx.lang).await {
-        Ok(provinces) => render(&HomePage { ctx, provinces }),
-        Err(e) => error_page(&ctx, e),
-    }
-}
-
-async fn home_provinces(app: &AppState, lang: Lang) -> Result<Vec<ProvinceView>, ApiError> {
-    let provinces = app.store.area_children(None, None, 100).await?.items;
-    let mut out = Vec::with_capacity(provinces.len());
-    for p in provinces {
-        let report = app.store.coverage(&p.code).await?;
-        let days = app
-            .store
-            .daily_doses(&p.code, "0000-01-01", "9999-12-31")
-            .await?;
-        let t = &report.area.total;
-        out.push(ProvinceView {
-            summary: lang.ta(
-                "home-summary",
-                vec![
-                    ("population", t.population.into()),
-                    ("one", t.at_least_one.into()),
-                    ("one_pct", lang.percent(t.at_least_one, t.population).into()),
-                    ("done", t.completed.into()),
-                    ("done_pct", lang.percent(t.completed, t.population).into()),
-                ],
-            ),
-            coverage_svg: coverage_chart(lang, &report.children),
-            daily_svg: daily_chart(lang, &chart_days(&days)),
-            code: p.code,
-            name: p.name,
-        });
-    }
-    Ok(out)
 }
 
 #[derive(serde::Deserialize)]
@@ -1048,61 +815,6 @@ async fn site_board_page(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn daily_chart_scales_bars_to_the_peak_day() {
-        let days = vec![
-            ("2021-07-01".to_string(), 50),
-            ("2021-07-02".to_string(), 1000),
-            ("2021-07-03".to_string(), 0),
-        ];
-        let svg = daily_chart(Lang::En, &days);
-        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"), "{svg}");
-        assert_eq!(svg.matches("<rect").count(), 3);
-        assert!(
-            svg.contains("<title>2 Jul 2021: 1,000 doses</title>"),
-            "{svg}"
-        );
-        assert!(svg.contains("<title>1 Jul 2021: 50 doses</title>"), "{svg}");
-        // The peak day is full height (148 px), a twentieth of it 7.4.
-        assert!(svg.contains(r#"height="148.0" fill"#), "{svg}");
-        assert!(svg.contains(r#"height="7.4" fill"#), "{svg}");
-        assert!(svg.contains(r#"height="0.0" fill"#), "{svg}");
-        assert!(svg.contains(">1 Jul 2021</text>") && svg.contains(">3 Jul 2021</text>"));
-        let vi = daily_chart(Lang::Vi, &days);
-        assert!(vi.contains("<title>02/07/2021: 1.000 mũi</title>"), "{vi}");
-        let zh = daily_chart(Lang::Zh, &days);
-        assert!(zh.contains("<title>2021年7月2日：1,000 剂</title>"), "{zh}");
-        let filled = chart_days(&[("2021-07-01".into(), 5), ("2021-07-04".into(), 7)]);
-        assert_eq!(filled.len(), 120);
-        assert_eq!(filled[116], ("2021-07-01".to_string(), 5));
-        assert_eq!(filled[117], ("2021-07-02".to_string(), 0));
-        assert_eq!(filled[118], ("2021-07-03".to_string(), 0));
-        assert_eq!(filled[119], ("2021-07-04".to_string(), 7));
-        assert_eq!(filled[0].0, "2021-03-07");
-        assert!(chart_days(&[]).is_empty());
-        let empty = daily_chart(Lang::En, &[]);
-        assert!(empty.contains("No doses recorded yet") && !empty.contains("<rect"));
-    }
-
-    #[test]
-    fn chart_labels_are_escaped() {
-        let row = CoverageRow {
-            area_code: "X".into(),
-            name: "<script>alert(1)</script>".into(),
-            level: "district".into(),
-            total: Default::default(),
-            by_product: Default::default(),
-            by_group: Default::default(),
-        };
-        let svg = coverage_chart(Lang::Vi, &[row]);
-        assert!(
-            svg.contains("&#60;script&#62;alert(1)&#60;/script&#62;")
-                || svg.contains("&lt;script&gt;"),
-            "{svg}"
-        );
-        assert!(!svg.contains("<script>"), "{svg}");
-    }
 
     #[test]
     fn the_language_switch_goes_back_only_to_this_site() {

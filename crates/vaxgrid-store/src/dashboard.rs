@@ -1,0 +1,595 @@
+//! The planner's dashboard and the home page, read from the counters with
+//! one fixed set of queries per page whatever the number of areas shown:
+//! each query groups the counters by *bucket* (an area of the page, matched
+//! to the counters by its path range), so a province with 20 districts
+//! costs the same statements as one with 2.
+//!
+//! Adverse events have no counter: they are counted from the visits of the
+//! sites in each bucket (the visits of a site per day are indexed); doses
+//! for the rate per 100,000 come from the daily dose counters.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+use sqlx::Row;
+use vaxgrid_core::area::subtree_upper_bound;
+use vaxgrid_core::coverage::ALL_GROUPS;
+
+use crate::error::StoreError;
+use crate::model::Area;
+use crate::reports::{CoverageFigures, ProductFigures};
+use crate::scope::Scope;
+use crate::Store;
+
+/// SQL for the exclusive upper bound of the path of `areas c`.
+const UPPER: &str = "substr(c.path, 1, length(c.path) - 1) || '0'";
+
+/// One area of a page with its figures.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AreaFigures {
+    pub code: String,
+    pub parent_code: Option<String>,
+    pub name: String,
+    pub level: String,
+    pub path: String,
+    /// All persons, each counted once.
+    pub total: CoverageFigures,
+    /// Persons by the product of their first dose.
+    pub by_product: BTreeMap<String, ProductFigures>,
+    /// Persons by priority group (a person in two groups counts in both).
+    pub by_group: BTreeMap<String, CoverageFigures>,
+    /// Doses given (not entered in error) by dose number, all days.
+    pub doses_by_number: BTreeMap<i64, i64>,
+    /// Visits at the area's sites with an adverse event reported.
+    pub adverse_events: i64,
+    /// Of those, the ones with a serious event (an investigation opened).
+    pub serious_adverse_events: i64,
+}
+
+impl AreaFigures {
+    fn of(a: &Area) -> AreaFigures {
+        AreaFigures {
+            code: a.code.clone(),
+            parent_code: a.parent_code.clone(),
+            name: a.name.clone(),
+            level: a.level.as_str().to_string(),
+            path: a.path.clone(),
+            total: CoverageFigures::default(),
+            by_product: BTreeMap::new(),
+            by_group: BTreeMap::new(),
+            doses_by_number: BTreeMap::new(),
+            adverse_events: 0,
+            serious_adverse_events: 0,
+        }
+    }
+
+    /// Every dose given, whatever its number.
+    pub fn doses(&self) -> i64 {
+        self.doses_by_number.values().sum()
+    }
+
+    /// Adverse events per 100,000 doses (0 without doses).
+    pub fn adverse_per_100k(&self) -> f64 {
+        let doses = self.doses();
+        if doses <= 0 {
+            0.0
+        } else {
+            self.adverse_events as f64 * 100_000.0 / doses as f64
+        }
+    }
+
+    fn add(&mut self, other: &AreaFigures) {
+        self.total.population += other.total.population;
+        self.total.at_least_one += other.total.at_least_one;
+        self.total.completed += other.total.completed;
+        for (k, v) in &other.by_product {
+            let p = self.by_product.entry(k.clone()).or_default();
+            p.at_least_one += v.at_least_one;
+            p.completed += v.completed;
+        }
+        for (k, v) in &other.by_group {
+            let g = self.by_group.entry(k.clone()).or_default();
+            g.population += v.population;
+            g.at_least_one += v.at_least_one;
+            g.completed += v.completed;
+        }
+        for (k, v) in &other.doses_by_number {
+            *self.doses_by_number.entry(*k).or_default() += v;
+        }
+        self.adverse_events += other.adverse_events;
+        self.serious_adverse_events += other.serious_adverse_events;
+    }
+}
+
+/// A day of the page's area: doses by number and the places opened.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct DayFigures {
+    pub day: String,
+    pub dose_1: i64,
+    pub dose_2: i64,
+    pub later_doses: i64,
+    /// Places in the sessions opened that day at sites in the area.
+    pub capacity: i64,
+}
+
+impl DayFigures {
+    pub fn doses(&self) -> i64 {
+        self.dose_1 + self.dose_2 + self.later_doses
+    }
+}
+
+/// An area and the areas directly under it (the provinces and the whole
+/// registry when no area is asked for), with doses and capacity per day.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dashboard {
+    /// The area asked for: its figures are its whole subtree's.
+    pub area: AreaFigures,
+    /// The areas above it, from the province down (links of a drill-down).
+    pub ancestors: Vec<(String, String)>,
+    pub children: Vec<AreaFigures>,
+    /// Days with doses or places, in date order.
+    pub days: Vec<DayFigures>,
+}
+
+/// A province of the home page: its figures, its districts' and its
+/// doses per day.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProvinceOverview {
+    pub province: AreaFigures,
+    pub districts: Vec<AreaFigures>,
+    pub days: Vec<(String, i64)>,
+}
+
+/// Which areas a query groups by, as an SQL condition on `areas c`.
+enum Buckets<'a> {
+    /// The area and its children.
+    AreaAndChildren(&'a str),
+    /// These areas (a JSON list of codes).
+    Codes(String),
+    /// The provinces.
+    Provinces,
+    /// The provinces and their districts.
+    ProvincesAndDistricts,
+}
+
+impl Buckets<'_> {
+    /// The condition, and its one text parameter (`$1`) if any.
+    fn condition(&self, backend: crate::Backend) -> (String, Option<&str>) {
+        match self {
+            Buckets::AreaAndChildren(code) => {
+                ("(c.code = $1 OR c.parent_code = $1)".into(), Some(code))
+            }
+            Buckets::Codes(json) => (crate::db::in_json(backend, "c.code", 1), Some(json)),
+            Buckets::Provinces => ("c.parent_code IS NULL".into(), None),
+            Buckets::ProvincesAndDistricts => (
+                "(c.parent_code IS NULL OR c.parent_code IN (SELECT code FROM areas WHERE parent_code IS NULL))".into(),
+                None,
+            ),
+        }
+    }
+}
+
+impl Store {
+    /// The dashboard of an area the scope covers whole (else NotFound, as
+    /// for the coverage report), or, with no area, of everything (only for
+    /// a scope that covers everything: others start at their areas).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn dashboard(&self, area_code: &str, scope: &Scope) -> Result<Dashboard, StoreError> {
+        let missing = || StoreError::NotFound {
+            entity: "area",
+            field: "area",
+            key: area_code.to_string(),
+        };
+        let area = self.area(area_code).await.map_err(|_| missing())?;
+        if !scope.covers_path(&area.path) {
+            return Err(missing());
+        }
+        let areas = self.bucket_areas(&Buckets::AreaAndChildren(area_code)).await?;
+        let mut figures = self
+            .bucket_figures(&Buckets::AreaAndChildren(area_code), &areas)
+            .await?;
+        let own = figures.remove(&area.code).unwrap_or_else(|| AreaFigures::of(&area));
+        let children = areas
+            .iter()
+            .filter(|a| a.code != area.code)
+            .map(|a| figures.remove(&a.code).unwrap_or_else(|| AreaFigures::of(a)))
+            .collect();
+        let ancestor_codes: Vec<String> = area
+            .path
+            .trim_matches('/')
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != area.code)
+            .map(str::to_string)
+            .collect();
+        let ancestors = self.area_names(&ancestor_codes).await?;
+        let days = self.days_of(Some(&area.path)).await?;
+        Ok(Dashboard {
+            area: own,
+            ancestors,
+            children,
+            days,
+        })
+    }
+
+    /// The dashboard of the areas a scope starts at (see `scope_roots`):
+    /// their sum as the area (named `name`), each of them as a child.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn dashboard_top(&self, scope: &Scope, name: &str) -> Result<Dashboard, StoreError> {
+        let roots = self.scope_roots(scope).await?;
+        let codes: Vec<String> = roots.iter().map(|a| a.code.clone()).collect();
+        let buckets = Buckets::Codes(serde_json::to_string(&codes).expect("strings serialise"));
+        let mut figures = self.bucket_figures(&buckets, &roots).await?;
+        let children: Vec<AreaFigures> = roots
+            .iter()
+            .map(|a| figures.remove(&a.code).unwrap_or_else(|| AreaFigures::of(a)))
+            .collect();
+        let days = match scope {
+            Scope::All => self.days_of(None).await?,
+            Scope::Limited { .. } => {
+                let mut all: BTreeMap<String, DayFigures> = BTreeMap::new();
+                for a in &roots {
+                    for d in self.days_of(Some(&a.path)).await? {
+                        let e = all.entry(d.day.clone()).or_insert_with(|| DayFigures {
+                            day: d.day.clone(),
+                            ..DayFigures::default()
+                        });
+                        e.dose_1 += d.dose_1;
+                        e.dose_2 += d.dose_2;
+                        e.later_doses += d.later_doses;
+                        e.capacity += d.capacity;
+                    }
+                }
+                all.into_values().collect()
+            }
+        };
+        Ok(Dashboard {
+            area: sum_of("", name, &children),
+            ancestors: Vec::new(),
+            children,
+            days,
+        })
+    }
+
+    /// The areas a scope starts at: the provinces for everything, else the
+    /// areas of the caller's grants, in path order.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn scope_roots(&self, scope: &Scope) -> Result<Vec<Area>, StoreError> {
+        match scope {
+            Scope::All => Ok(self.area_children(None, None, 10_000).await?.items),
+            Scope::Limited { paths, .. } => {
+                let mut paths = paths.clone();
+                paths.sort();
+                // A grant inside another grant's area adds nothing.
+                let mut roots: Vec<String> = Vec::new();
+                for p in paths {
+                    if !roots.iter().any(|r| p.starts_with(r.as_str())) {
+                        roots.push(p);
+                    }
+                }
+                let codes: Vec<String> = roots
+                    .iter()
+                    .filter_map(|p| p.trim_matches('/').rsplit('/').next())
+                    .map(str::to_string)
+                    .collect();
+                let mut out = Vec::new();
+                if codes.is_empty() {
+                    return Ok(out);
+                }
+                let sql = format!(
+                    "SELECT {} FROM areas WHERE {} ORDER BY path",
+                    crate::areas::COLUMNS,
+                    crate::db::in_json(self.backend, "code", 1)
+                );
+                for r in sqlx::query(&sql)
+                    .bind(serde_json::to_string(&codes).expect("strings serialise"))
+                    .fetch_all(&self.pool)
+                    .await?
+                {
+                    out.push(crate::areas::area_from_row(&r)?);
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// The home page: every province with its districts and its doses per
+    /// day, in one set of queries.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn provinces_overview(&self) -> Result<Vec<ProvinceOverview>, StoreError> {
+        let areas = self.bucket_areas(&Buckets::ProvincesAndDistricts).await?;
+        let mut figures = self
+            .bucket_figures(&Buckets::ProvincesAndDistricts, &areas)
+            .await?;
+        let mut days: HashMap<String, Vec<(String, i64)>> = HashMap::new();
+        let (cond, _) = Buckets::Provinces.condition(self.backend);
+        let sql = format!(
+            "SELECT c.code AS bucket, k.day AS day, CAST(SUM(k.doses) AS BIGINT) AS n FROM areas c \
+             JOIN daily_dose_counters k ON k.area_path >= c.path AND k.area_path < {UPPER} \
+             WHERE {cond} GROUP BY c.code, k.day ORDER BY c.code, k.day"
+        );
+        for r in sqlx::query(&sql).fetch_all(&self.pool).await? {
+            days.entry(r.try_get("bucket")?)
+                .or_default()
+                .push((r.try_get("day")?, r.try_get("n")?));
+        }
+        let mut out = Vec::new();
+        for p in areas.iter().filter(|a| a.parent_code.is_none()) {
+            let districts = areas
+                .iter()
+                .filter(|a| a.parent_code.as_deref() == Some(p.code.as_str()))
+                .map(|a| figures.remove(&a.code).unwrap_or_else(|| AreaFigures::of(a)))
+                .collect();
+            out.push(ProvinceOverview {
+                province: figures.remove(&p.code).unwrap_or_else(|| AreaFigures::of(p)),
+                districts,
+                days: days.remove(&p.code).unwrap_or_default(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// (code, name) of these areas, in path order.
+    async fn area_names(&self, codes: &[String]) -> Result<Vec<(String, String)>, StoreError> {
+        if codes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT code, name FROM areas WHERE {} ORDER BY path",
+            crate::db::in_json(self.backend, "code", 1)
+        );
+        sqlx::query(&sql)
+            .bind(serde_json::to_string(codes).expect("strings serialise"))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("code")?, r.try_get("name")?)))
+            .collect()
+    }
+
+    /// The areas of the buckets, in path order.
+    async fn bucket_areas(&self, buckets: &Buckets<'_>) -> Result<Vec<Area>, StoreError> {
+        let (cond, param) = buckets.condition(self.backend);
+        let sql = format!(
+            "SELECT {} FROM areas c WHERE {cond} ORDER BY c.path",
+            crate::areas::COLUMNS
+                .split(", ")
+                .map(|c| format!("c.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        if let Some(p) = param {
+            q = q.bind(p.to_string());
+        }
+        q.fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(crate::areas::area_from_row)
+            .collect()
+    }
+
+    /// Coverage, population, doses by number and adverse events of every
+    /// bucket: four statements, whatever the number of buckets.
+    async fn bucket_figures(
+        &self,
+        buckets: &Buckets<'_>,
+        areas: &[Area],
+    ) -> Result<HashMap<String, AreaFigures>, StoreError> {
+        let mut rows: HashMap<String, AreaFigures> = areas
+            .iter()
+            .map(|a| (a.code.clone(), AreaFigures::of(a)))
+            .collect();
+        let (cond, param) = buckets.condition(self.backend);
+        let run = |sql: String| {
+            let pool = self.pool.clone();
+            let param = param.map(str::to_string);
+            async move {
+                let mut q = sqlx::query(&sql);
+                if let Some(p) = param {
+                    q = q.bind(p);
+                }
+                q.fetch_all(&pool).await
+            }
+        };
+        for r in run(format!(
+            "SELECT c.code AS bucket, k.product_code, k.priority_group, \
+             CAST(SUM(k.at_least_one) AS BIGINT) AS a, CAST(SUM(k.completed) AS BIGINT) AS b \
+             FROM areas c JOIN coverage_counters k ON k.area_path >= c.path AND k.area_path < {UPPER} \
+             WHERE {cond} GROUP BY c.code, k.product_code, k.priority_group"
+        ))
+        .await?
+        {
+            let bucket: String = r.try_get("bucket")?;
+            let product: String = r.try_get("product_code")?;
+            let group: String = r.try_get("priority_group")?;
+            let (a, b): (i64, i64) = (r.try_get("a")?, r.try_get("b")?);
+            let Some(row) = rows.get_mut(&bucket) else {
+                continue;
+            };
+            if group == ALL_GROUPS {
+                row.total.at_least_one += a;
+                row.total.completed += b;
+                let p = row.by_product.entry(product).or_default();
+                p.at_least_one += a;
+                p.completed += b;
+            } else {
+                let g = row.by_group.entry(group).or_default();
+                g.at_least_one += a;
+                g.completed += b;
+            }
+        }
+        for r in run(format!(
+            "SELECT c.code AS bucket, k.priority_group, CAST(SUM(k.population) AS BIGINT) AS n \
+             FROM areas c JOIN population_counters k ON k.area_path >= c.path AND k.area_path < {UPPER} \
+             WHERE {cond} GROUP BY c.code, k.priority_group"
+        ))
+        .await?
+        {
+            let bucket: String = r.try_get("bucket")?;
+            let group: String = r.try_get("priority_group")?;
+            let n: i64 = r.try_get("n")?;
+            let Some(row) = rows.get_mut(&bucket) else {
+                continue;
+            };
+            if group == ALL_GROUPS {
+                row.total.population += n;
+            } else {
+                row.by_group.entry(group).or_default().population += n;
+            }
+        }
+        for r in run(format!(
+            "SELECT c.code AS bucket, k.dose_number, CAST(SUM(k.doses) AS BIGINT) AS n \
+             FROM areas c JOIN daily_dose_counters k ON k.area_path >= c.path AND k.area_path < {UPPER} \
+             WHERE {cond} GROUP BY c.code, k.dose_number"
+        ))
+        .await?
+        {
+            let bucket: String = r.try_get("bucket")?;
+            if let Some(row) = rows.get_mut(&bucket) {
+                *row.doses_by_number
+                    .entry(r.try_get("dose_number")?)
+                    .or_default() += r.try_get::<i64, _>("n")?;
+            }
+        }
+        for r in run(format!(
+            "SELECT c.code AS bucket, COUNT(*) AS n, \
+             CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM aefi_investigations i WHERE i.visit_id = v.id) \
+             THEN 1 ELSE 0 END) AS BIGINT) AS serious \
+             FROM areas c JOIN areas a ON a.path >= c.path AND a.path < {UPPER} \
+             JOIN sites t ON t.area_code = a.code JOIN visits v ON v.site_code = t.code \
+             WHERE {cond} AND v.events LIKE '%\"kind\":\"adverse_event\"%' GROUP BY c.code"
+        ))
+        .await?
+        {
+            let bucket: String = r.try_get("bucket")?;
+            if let Some(row) = rows.get_mut(&bucket) {
+                row.adverse_events += r.try_get::<i64, _>("n")?;
+                row.serious_adverse_events += r.try_get::<Option<i64>, _>("serious")?.unwrap_or(0);
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Doses by day and number, and places opened per day, in a subtree
+    /// (everything with `None`).
+    async fn days_of(&self, path: Option<&str>) -> Result<Vec<DayFigures>, StoreError> {
+        let (lo, hi) = match path {
+            Some(p) => (p.to_string(), subtree_upper_bound(p)),
+            None => (String::new(), "\u{10FFFF}".to_string()),
+        };
+        let mut days: BTreeMap<String, DayFigures> = BTreeMap::new();
+        for r in sqlx::query(
+            "SELECT day, dose_number, CAST(SUM(doses) AS BIGINT) AS n FROM daily_dose_counters \
+             WHERE area_path >= $1 AND area_path < $2 GROUP BY day, dose_number",
+        )
+        .bind(&lo)
+        .bind(&hi)
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let day: String = r.try_get("day")?;
+            let number: i64 = r.try_get("dose_number")?;
+            let n: i64 = r.try_get("n")?;
+            let d = days.entry(day.clone()).or_insert_with(|| DayFigures {
+                day,
+                ..DayFigures::default()
+            });
+            match number {
+                1 => d.dose_1 += n,
+                2 => d.dose_2 += n,
+                _ => d.later_doses += n,
+            }
+        }
+        for r in sqlx::query(
+            "SELECT x.day AS day, CAST(SUM(s.capacity) AS BIGINT) AS n FROM slots s \
+             JOIN vaccination_sessions x ON x.id = s.session_id \
+             JOIN sites t ON t.code = x.site_code JOIN areas a ON a.code = t.area_code \
+             WHERE a.path >= $1 AND a.path < $2 GROUP BY x.day",
+        )
+        .bind(&lo)
+        .bind(&hi)
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let day: String = r.try_get("day")?;
+            let d = days.entry(day.clone()).or_insert_with(|| DayFigures {
+                day,
+                ..DayFigures::default()
+            });
+            d.capacity += r.try_get::<Option<i64>, _>("n")?.unwrap_or(0);
+        }
+        Ok(days.into_values().collect())
+    }
+}
+
+/// The sum of areas' figures (the whole of what a caller sees).
+pub fn sum_of(code: &str, name: &str, parts: &[AreaFigures]) -> AreaFigures {
+    let mut total = AreaFigures {
+        code: code.to_string(),
+        parent_code: None,
+        name: name.to_string(),
+        level: String::new(),
+        path: String::new(),
+        total: CoverageFigures::default(),
+        by_product: BTreeMap::new(),
+        by_group: BTreeMap::new(),
+        doses_by_number: BTreeMap::new(),
+        adverse_events: 0,
+        serious_adverse_events: 0,
+    };
+    for p in parts {
+        total.add(p);
+    }
+    total
+}
+
+impl Store {
+    /// The campaigns over an area (its own and those of the areas above
+    /// it), newest first, with their waves: the campaigns whose lists and
+    /// targets a dashboard of that area links to.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn campaigns_over(
+        &self,
+        area_path: &str,
+    ) -> Result<Vec<crate::campaigns::Campaign>, StoreError> {
+        let codes: Vec<String> = area_path
+            .trim_matches('/')
+            .split('/')
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect();
+        let list = serde_json::to_string(&codes).expect("strings serialise");
+        let sql = format!(
+            "SELECT {} FROM campaigns WHERE {} ORDER BY id DESC LIMIT 50",
+            crate::campaigns::CAMPAIGN_COLUMNS,
+            crate::db::in_json(self.backend, "area_code", 1)
+        );
+        let mut campaigns = sqlx::query(&sql)
+            .bind(&list)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(crate::campaigns::campaign_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        if campaigns.is_empty() {
+            return Ok(campaigns);
+        }
+        let ids: Vec<String> = campaigns.iter().map(|c| c.id.clone()).collect();
+        let sql = format!(
+            "SELECT {} FROM waves WHERE {} ORDER BY campaign_id, ordinal",
+            crate::campaigns::WAVE_COLUMNS,
+            crate::db::in_json(self.backend, "campaign_id", 1)
+        );
+        for r in sqlx::query(&sql)
+            .bind(serde_json::to_string(&ids).expect("strings serialise"))
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let wave = crate::campaigns::wave_from_row(&r)?;
+            if let Some(c) = campaigns.iter_mut().find(|c| c.id == wave.campaign_id) {
+                c.waves.push(wave);
+            }
+        }
+        Ok(campaigns)
+    }
+}
