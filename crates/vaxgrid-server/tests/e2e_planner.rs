@@ -93,9 +93,7 @@ async fn a_planner_drills_down_from_province_to_village_in_chromium() {
     browser.click_link("Hồng Gai").await;
     // The "not yet" figure of the village opens the printable list of
     // those not yet vaccinated there.
-    browser
-        .click("#area-0665801 td:nth-of-type(4) a")
-        .await;
+    browser.click("#area-0665801 td:nth-of-type(4) a").await;
     assert!(browser.url().await.contains("status=not_yet"));
     let list = browser.body().await;
     assert!(list.contains("Lê Văn Chờ"), "{list}");
@@ -113,9 +111,14 @@ async fn a_planner_drills_down_from_province_to_village_in_chromium() {
     browser.click(".crumbs a[href='/planner/areas/22']").await;
     browser.check("planner-province-zh").await;
     // An area outside the planner's: the 404 page.
-    browser.goto(&format!("{}/planner/areas/99", app.base)).await;
+    browser
+        .goto(&format!("{}/planner/areas/99", app.base))
+        .await;
     let body = browser.body().await;
-    assert!(body.contains("404") || !body.contains("Quảng Ninh"), "{body}");
+    assert!(
+        body.contains("404") || !body.contains("Quảng Ninh"),
+        "{body}"
+    );
     browser.close().await;
     app.cleanup().await;
 }

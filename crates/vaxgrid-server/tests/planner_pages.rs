@@ -103,7 +103,10 @@ async fn dashboard_drills_down_and_links_to_lists(backend: &str) {
     assert!(!c.contains(r#"href="/planner/areas/0665801""#), "{c}");
     // A village's name is text, not markup.
     assert!(!c.contains("<img src=x"), "{c}");
-    assert!(c.contains("Khu &#60;img") || c.contains("Khu &lt;img"), "{c}");
+    assert!(
+        c.contains("Khu &#60;img") || c.contains("Khu &lt;img"),
+        "{c}"
+    );
     // The village row: 2 residents, 1 with a dose, 1 not yet, whose
     // figure links to the printable list of those not yet vaccinated.
     let row = c
@@ -112,10 +115,7 @@ async fn dashboard_drills_down_and_links_to_lists(backend: &str) {
         .and_then(|r| r.split("</tr>").next())
         .expect("the village's row");
     assert!(row.contains("50.0%"), "{row}");
-    let wave = app
-        .get(&format!("/api/v1/campaigns/{campaign}"))
-        .await
-        .1["waves"][0]["id"]
+    let wave = app.get(&format!("/api/v1/campaigns/{campaign}")).await.1["waves"][0]["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -146,7 +146,11 @@ async fn dashboard_drills_down_and_links_to_lists(backend: &str) {
     let district = app.as_user("planner193", &["planner:193"]).await;
     let (s, to) = page(&district, "/planner").await;
     assert_eq!((s, to.as_str()), (303, "/planner/areas/193"));
-    for outside in ["/planner/areas/22", "/planner/areas/194", "/planner/areas/nowhere"] {
+    for outside in [
+        "/planner/areas/22",
+        "/planner/areas/194",
+        "/planner/areas/nowhere",
+    ] {
         let (s, body) = page(&district, outside).await;
         assert_eq!(s, 404, "{outside}");
         assert!(body.contains("<html"), "an error page: {body}");

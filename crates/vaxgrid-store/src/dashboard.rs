@@ -184,15 +184,23 @@ impl Store {
         if !scope.covers_path(&area.path) {
             return Err(missing());
         }
-        let areas = self.bucket_areas(&Buckets::AreaAndChildren(area_code)).await?;
+        let areas = self
+            .bucket_areas(&Buckets::AreaAndChildren(area_code))
+            .await?;
         let mut figures = self
             .bucket_figures(&Buckets::AreaAndChildren(area_code), &areas)
             .await?;
-        let own = figures.remove(&area.code).unwrap_or_else(|| AreaFigures::of(&area));
+        let own = figures
+            .remove(&area.code)
+            .unwrap_or_else(|| AreaFigures::of(&area));
         let children = areas
             .iter()
             .filter(|a| a.code != area.code)
-            .map(|a| figures.remove(&a.code).unwrap_or_else(|| AreaFigures::of(a)))
+            .map(|a| {
+                figures
+                    .remove(&a.code)
+                    .unwrap_or_else(|| AreaFigures::of(a))
+            })
             .collect();
         let ancestor_codes: Vec<String> = area
             .path
@@ -221,7 +229,11 @@ impl Store {
         let mut figures = self.bucket_figures(&buckets, &roots).await?;
         let children: Vec<AreaFigures> = roots
             .iter()
-            .map(|a| figures.remove(&a.code).unwrap_or_else(|| AreaFigures::of(a)))
+            .map(|a| {
+                figures
+                    .remove(&a.code)
+                    .unwrap_or_else(|| AreaFigures::of(a))
+            })
             .collect();
         let days = match scope {
             Scope::All => self.days_of(None).await?,
@@ -317,10 +329,16 @@ impl Store {
             let districts = areas
                 .iter()
                 .filter(|a| a.parent_code.as_deref() == Some(p.code.as_str()))
-                .map(|a| figures.remove(&a.code).unwrap_or_else(|| AreaFigures::of(a)))
+                .map(|a| {
+                    figures
+                        .remove(&a.code)
+                        .unwrap_or_else(|| AreaFigures::of(a))
+                })
                 .collect();
             out.push(ProvinceOverview {
-                province: figures.remove(&p.code).unwrap_or_else(|| AreaFigures::of(p)),
+                province: figures
+                    .remove(&p.code)
+                    .unwrap_or_else(|| AreaFigures::of(p)),
                 districts,
                 days: days.remove(&p.code).unwrap_or_default(),
             });

@@ -701,14 +701,16 @@ async fn area_page(
         .map_err(ApiError::lookup)?;
     let campaigns = app.store.campaigns_over(&d.area.path).await?;
     let chosen = match campaign {
-        Some(id) => Some(
-            campaigns
-                .iter()
-                .find(|c| c.id == id)
-                .ok_or_else(|| ApiError::NotFound {
-                    what: format!("campaign '{id}'"),
-                })?,
-        ),
+        Some(id) => {
+            Some(
+                campaigns
+                    .iter()
+                    .find(|c| c.id == id)
+                    .ok_or_else(|| ApiError::NotFound {
+                        what: format!("campaign '{id}'"),
+                    })?,
+            )
+        }
         None => campaigns.first(),
     };
     let basis = chosen.and_then(|c| {
@@ -759,7 +761,11 @@ fn dashboard_page(
             .sum();
         let code = a.code.as_str();
         let listed = !code.is_empty();
-        let vaccinated = if listed { link(code, "vaccinated") } else { None };
+        let vaccinated = if listed {
+            link(code, "vaccinated")
+        } else {
+            None
+        };
         AreaLine {
             code: a.code.clone(),
             name: a.name.clone(),
@@ -825,7 +831,10 @@ fn dashboard_page(
     };
     let doses = d.area.doses();
     let figures = vec![
-        (ctx.t("planner-fig-population"), total_fig(&total.population)),
+        (
+            ctx.t("planner-fig-population"),
+            total_fig(&total.population),
+        ),
         (
             ctx.t("planner-fig-one"),
             Fig {
@@ -915,7 +924,11 @@ fn dashboard_page(
                 )
             })
     });
-    let survey_href = if top { None } else { link(&d.area.code, "not_yet") };
+    let survey_href = if top {
+        None
+    } else {
+        link(&d.area.code, "not_yet")
+    };
     let page = DashboardPage {
         title,
         crumbs,
@@ -976,7 +989,12 @@ fn merge_days(
         // Up to the last day with doses or places, or today: a target
         // stretching a year ahead would squeeze the days that happened.
         let today = vaxgrid_store::format_date(vaxgrid_store::today());
-        let until = out.keys().next_back().cloned().unwrap_or_default().max(today);
+        let until = out
+            .keys()
+            .next_back()
+            .cloned()
+            .unwrap_or_default()
+            .max(today);
         for t in report.days.iter().filter(|t| t.day <= until) {
             if let Some(target) = t.target {
                 out.entry(t.day.clone())
@@ -1027,9 +1045,18 @@ mod tests {
         assert!(zh.contains("<title>2021年7月2日：1,000 剂</title>"), "{zh}");
         let filled = chart_days(&days(&[("2021-07-01", 5), ("2021-07-04", 7)]));
         assert_eq!(filled.len(), 120);
-        assert_eq!((filled[116].day.as_str(), filled[116].doses), ("2021-07-01", 5));
-        assert_eq!((filled[117].day.as_str(), filled[117].doses), ("2021-07-02", 0));
-        assert_eq!((filled[119].day.as_str(), filled[119].doses), ("2021-07-04", 7));
+        assert_eq!(
+            (filled[116].day.as_str(), filled[116].doses),
+            ("2021-07-01", 5)
+        );
+        assert_eq!(
+            (filled[117].day.as_str(), filled[117].doses),
+            ("2021-07-02", 0)
+        );
+        assert_eq!(
+            (filled[119].day.as_str(), filled[119].doses),
+            ("2021-07-04", 7)
+        );
         assert_eq!(filled[0].day, "2021-03-07");
         assert!(chart_days(&[]).is_empty());
         let empty = daily_chart(Lang::En, &[]);
@@ -1088,6 +1115,9 @@ mod tests {
         a.adverse_events = 6;
         let svg = rate_chart(Lang::En, &[a]);
         assert!(svg.contains(">15.0</text>"), "{svg}");
-        assert!(svg.contains("Khu &#60;1&#62;") || svg.contains("Khu &lt;1&gt;"), "{svg}");
+        assert!(
+            svg.contains("Khu &#60;1&#62;") || svg.contains("Khu &lt;1&gt;"),
+            "{svg}"
+        );
     }
 }
