@@ -17,5 +17,6 @@ pub mod site;
 pub mod spreadsheet;
 pub mod staff;
 pub mod targets;
+pub mod throttle;
 pub mod training;
 pub mod visit;

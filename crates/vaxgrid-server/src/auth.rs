@@ -26,9 +26,6 @@ pub const SESSION_COOKIE: &str = "vaxgrid_session";
 pub const SESSION_IDLE_MICROS: i64 = 30 * 60 * 1_000_000;
 /// A session ends this long after sign-in, however busy.
 pub const SESSION_ABSOLUTE_MICROS: i64 = 12 * 3600 * 1_000_000;
-/// Failed sign-ins in a row before a user name is locked, and for how long.
-pub const LOGIN_ATTEMPTS: i64 = 10;
-pub const LOCKOUT_MICROS: i64 = 15 * 60 * 1_000_000;
 /// Longer credentials are refused unread (Argon2 of a megabyte is work).
 pub const MAX_USERNAME: usize = 64;
 pub const MAX_PASSWORD: usize = 256;

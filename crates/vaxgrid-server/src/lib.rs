@@ -602,6 +602,12 @@ pub fn routes() -> Vec<RouteDef> {
             get(staff::tokens),
         ),
         r(
+            M::GET,
+            "/api/v1/admin/lockouts",
+            Needs(ManageUsers),
+            get(staff::lockouts),
+        ),
+        r(
             M::POST,
             "/api/v1/invitations/redeem",
             Public,

@@ -110,6 +110,7 @@ use utoipa::OpenApi;
         crate::api::staff::enable,
         crate::api::staff::reinvite,
         crate::api::staff::tokens,
+        crate::api::staff::lockouts,
         crate::api::staff::redeem,
         crate::api::staff::headcount,
     ),

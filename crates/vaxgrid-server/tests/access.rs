@@ -186,6 +186,7 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("POST", "/api/v1/users/{username}/enable"), ADMIN),
         (("POST", "/api/v1/users/{username}/invitation"), ADMIN),
         (("GET", "/api/v1/tokens"), ADMIN),
+        (("GET", "/api/v1/admin/lockouts"), ADMIN),
         (("POST", "/api/v1/invitations/redeem"), PUBLIC),
         (("GET", "/api/v1/reports/staff"), REPORTS),
     ])
@@ -657,8 +658,10 @@ async fn tokens_sessions_csrf_and_lockout() {
             .replace("value=\"nobody\"", "value=\"nurse\""),
         wrong.text().await.unwrap()
     );
-    // Twenty wrong passwords in a row: the name is locked for a while,
-    // even for the right password.
+    // Twenty more wrong passwords from one address: after five that
+    // address waits, the wait doubling with each further failure (see
+    // tests/throttle.rs), and while it waits even the right password is
+    // refused unchecked.
     let mut statuses = Vec::new();
     for _ in 0..20 {
         statuses.push(
@@ -669,11 +672,9 @@ async fn tokens_sessions_csrf_and_lockout() {
                 .as_u16(),
         );
     }
-    assert!(
-        statuses.iter().all(|s| *s == 401 || *s == 429),
-        "{statuses:?}"
-    );
-    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    // With the wrong password above, the fourth here is the fifth failure.
+    assert_eq!(statuses[..3], [401; 3], "{statuses:?}");
+    assert!(statuses[3..].iter().all(|s| *s == 429), "{statuses:?}");
     let locked = sign_in("nurse", "right-password", true).await.unwrap();
     assert_eq!(locked.status().as_u16(), 429);
     let retry: u64 = locked.headers()["retry-after"]
@@ -681,6 +682,6 @@ async fn tokens_sessions_csrf_and_lockout() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!(retry > 60, "{retry}");
+    assert!((1..=900).contains(&retry), "{retry}");
     app.cleanup().await;
 }

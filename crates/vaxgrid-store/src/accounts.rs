@@ -5,6 +5,8 @@
 use sqlx::Row;
 use vaxgrid_core::access::{Grant, Role, ScopeKind};
 
+use vaxgrid_core::throttle::{Counter, Decision, Policy, Scope};
+
 use crate::audit::{self, AuditEntry};
 use crate::error::StoreError;
 use crate::Store;
@@ -647,69 +649,129 @@ impl Store {
             .collect()
     }
 
-    /// Until when sign-ins for this user name are locked (Unix micros), if they are.
+    /// Counts a sign-in attempt for `username` from `address` under the
+    /// throttling rule (`vaxgrid_core::throttle`), before its password is
+    /// checked: either it must wait, or it is counted as a failure at once
+    /// (so parallel guesses cannot slip past the counters) and
+    /// [`Store::login_succeeded`] clears the counters if the password was
+    /// right. One write transaction; rows are locked pair first, then name.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn login_locked_until(&self, username: &str) -> Result<Option<i64>, StoreError> {
-        let row = sqlx::query("SELECT locked_until FROM login_failures WHERE username = $1")
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await?;
-        let until = match row {
-            Some(r) => r.try_get::<i64, _>("locked_until")?,
-            None => 0,
-        };
-        Ok((until > crate::now_micros()).then_some(until))
-    }
-
-    /// Counts a failed sign-in; after `limit` in a row the name is locked
-    /// for `lock_micros`. Returns the lock's end when this failure set it.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn login_failed(
+    pub async fn login_attempt(
         &self,
         username: &str,
-        limit: i64,
-        lock_micros: i64,
-    ) -> Result<Option<i64>, StoreError> {
+        address: &str,
+        policy: &Policy,
+    ) -> Result<LoginAttempt, StoreError> {
         let now = crate::now_micros();
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO login_failures (username, failures, locked_until) VALUES ($1, 1, 0) \
-             ON CONFLICT (username) DO UPDATE SET failures = login_failures.failures + 1",
+        // Forget counters idle past the rule's window (a bounded table).
+        sqlx::query("DELETE FROM login_throttle WHERE last_failure < $1")
+            .bind(now - policy.forget_micros)
+            .execute(&mut *tx)
+            .await?;
+        let known = sqlx::query(
+            "SELECT 1 AS one FROM login_known_addresses WHERE username = $1 AND address = $2",
         )
         .bind(username)
-        .execute(&mut *tx)
-        .await?;
-        let failures: i64 = sqlx::query("SELECT failures FROM login_failures WHERE username = $1")
-            .bind(username)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("failures")?;
-        let locked = if failures >= limit {
-            let until = now + lock_micros;
-            sqlx::query(
-                "UPDATE login_failures SET failures = 0, locked_until = $2 WHERE username = $1",
-            )
-            .bind(username)
-            .bind(until)
-            .execute(&mut *tx)
-            .await?;
-            Some(until)
+        .bind(address)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
+        let pair = throttle_row(&mut tx, username, address).await?;
+        let name = if known {
+            Counter::default()
         } else {
-            None
+            throttle_row(&mut tx, username, NAME_WIDE).await?
         };
+        if let Decision::Wait { until, scope } = policy.decide(pair, name, known, now) {
+            tx.commit().await?;
+            return Ok(LoginAttempt::Wait { until, scope });
+        }
+        let pair = policy.failed(pair, now);
+        let pair_until = policy.blocked_until(pair, policy.pair_free, now);
+        set_throttle_row(&mut tx, username, address, pair, pair_until).await?;
+        let mut lockout = (pair_until > now).then_some(Lockout {
+            username: username.to_string(),
+            address: Some(address.to_string()),
+            failures: pair.failures,
+            last_failure: now,
+            blocked_until: pair_until,
+        });
+        if !known {
+            let name = policy.failed(name, now);
+            let name_until = policy.blocked_until(name, policy.name_free, now);
+            set_throttle_row(&mut tx, username, NAME_WIDE, name, name_until).await?;
+            if name_until > now && name_until > pair_until {
+                lockout = Some(Lockout {
+                    username: username.to_string(),
+                    address: None,
+                    failures: name.failures,
+                    last_failure: now,
+                    blocked_until: name_until,
+                });
+            }
+        }
         tx.commit().await?;
-        Ok(locked)
+        Ok(LoginAttempt::Admitted { lockout })
     }
 
+    /// A sign-in succeeded: clears the name's counters (its own address's
+    /// and the name-wide one) and remembers the address as one that signs
+    /// in as this name.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn login_succeeded(&self, username: &str) -> Result<(), StoreError> {
+    pub async fn login_succeeded(&self, username: &str, address: &str) -> Result<(), StoreError> {
+        let now = crate::now_micros();
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM login_failures WHERE username = $1")
+        sqlx::query("DELETE FROM login_throttle WHERE username = $1 AND address = $2")
             .bind(username)
+            .bind(address)
             .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM login_throttle WHERE username = $1 AND address = $2")
+            .bind(username)
+            .bind(NAME_WIDE)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO login_known_addresses (username, address, last_success) VALUES ($1, $2, $3) \
+             ON CONFLICT (username, address) DO UPDATE SET last_success = excluded.last_success",
+        )
+        .bind(username)
+        .bind(address)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Sign-in lockouts of the last day (counters that reached a wait and
+    /// were not cleared by a success since), the latest failure first, at
+    /// most 500. `address` is absent for a name-wide lockout (which holds
+    /// back every address that never signed in as the name).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn lockouts(&self) -> Result<Vec<Lockout>, StoreError> {
+        let since = crate::now_micros() - vaxgrid_core::throttle::POLICY.forget_micros;
+        let rows = sqlx::query(
+            "SELECT username, address, failures, last_failure, blocked_until FROM login_throttle \
+             WHERE blocked_until > 0 AND last_failure >= $1 \
+             ORDER BY last_failure DESC, username, address LIMIT 500",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let address: String = r.try_get("address")?;
+                Ok(Lockout {
+                    username: r.try_get("username")?,
+                    address: (address != NAME_WIDE).then_some(address),
+                    failures: r.try_get("failures")?,
+                    last_failure: r.try_get("last_failure")?,
+                    blocked_until: r.try_get("blocked_until")?,
+                })
+            })
+            .collect()
     }
 
     /// Appends an audit entry for something a caller did or read.
@@ -720,4 +782,81 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The address of a user name's name-wide throttle row.
+const NAME_WIDE: &str = "*";
+
+/// A counter of failed sign-ins that reached a wait.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Lockout {
+    pub username: String,
+    /// The source address; absent for the name-wide counter.
+    pub address: Option<String>,
+    /// Failed sign-ins counted.
+    pub failures: i64,
+    /// The last failure (Unix micros).
+    pub last_failure: i64,
+    /// When the wait ends (Unix micros); in the past once it is over.
+    pub blocked_until: i64,
+}
+
+/// What [`Store::login_attempt`] decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginAttempt {
+    /// Not checked: try again at `until` (Unix micros).
+    Wait { until: i64, scope: Scope },
+    /// Check the password. Counted as a failure already; `lockout` is the
+    /// wait that failure starts, if the password turns out wrong.
+    Admitted { lockout: Option<Lockout> },
+}
+
+async fn throttle_row(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    username: &str,
+    address: &str,
+) -> Result<Counter, StoreError> {
+    // Takes the row's lock (PostgreSQL) before reading it, so that two
+    // attempts at once count one after the other.
+    sqlx::query(
+        "INSERT INTO login_throttle (username, address, failures, last_failure, blocked_until) \
+         VALUES ($1, $2, 0, 0, 0) \
+         ON CONFLICT (username, address) DO UPDATE SET failures = login_throttle.failures",
+    )
+    .bind(username)
+    .bind(address)
+    .execute(&mut **tx)
+    .await?;
+    let row = sqlx::query(
+        "SELECT failures, last_failure FROM login_throttle WHERE username = $1 AND address = $2",
+    )
+    .bind(username)
+    .bind(address)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Counter {
+        failures: row.try_get("failures")?,
+        last_failure: row.try_get("last_failure")?,
+    })
+}
+
+async fn set_throttle_row(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    username: &str,
+    address: &str,
+    counter: Counter,
+    blocked_until: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE login_throttle SET failures = $3, last_failure = $4, blocked_until = $5 \
+         WHERE username = $1 AND address = $2",
+    )
+    .bind(username)
+    .bind(address)
+    .bind(counter.failures)
+    .bind(counter.last_failure)
+    .bind(blocked_until)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -96,6 +96,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/common/0010_heartbeat.sql"),
     },
     Migration {
+        version: 15,
+        name: "login_throttle",
+        sqlite: include_str!("../migrations/common/0015_login_throttle.sql"),
+        postgres: include_str!("../migrations/common/0015_login_throttle.sql"),
+    },
+    Migration {
         version: 40,
         name: "staff",
         sqlite: include_str!("../migrations/common/0040_staff.sql"),

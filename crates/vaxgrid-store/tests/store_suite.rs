@@ -980,26 +980,102 @@ async fn sessions_expire_and_tokens_narrow_to_held_grants(backend: &str) {
         .await
         .unwrap()
         .is_none());
-    // Sign-in failures lock the name after the limit, known or not.
+    // Sign-in throttling (vaxgrid_core::throttle), names known or not: each
+    // attempt counts before its password is checked; five per address are
+    // free, then the address waits, and the wait is listed as a lockout.
+    use vaxgrid_core::throttle::{Policy, Scope, POLICY};
+    use vaxgrid_store::accounts::LoginAttempt;
+    let policy = Policy {
+        base_micros: 60_000_000,
+        ..POLICY
+    };
     for name in ["lan", "ghost"] {
-        for _ in 0..2 {
-            assert!(f
+        for i in 1..=5 {
+            let attempt = f
                 .store
-                .login_failed(name, 3, 60_000_000)
+                .login_attempt(name, "10.0.0.9", &policy)
                 .await
-                .unwrap()
-                .is_none());
+                .unwrap();
+            let LoginAttempt::Admitted { lockout } = attempt else {
+                panic!("{name} attempt {i}: {attempt:?}");
+            };
+            assert_eq!(lockout.is_some(), i == 5, "{name} attempt {i}");
         }
-        assert!(f
+        let attempt = f
             .store
-            .login_failed(name, 3, 60_000_000)
+            .login_attempt(name, "10.0.0.9", &policy)
             .await
-            .unwrap()
-            .is_some());
-        assert!(f.store.login_locked_until(name).await.unwrap().is_some());
+            .unwrap();
+        assert!(
+            matches!(
+                attempt,
+                LoginAttempt::Wait {
+                    scope: Scope::Pair,
+                    ..
+                }
+            ),
+            "{attempt:?}"
+        );
+        // Another address is not held back by this one's failures.
+        assert!(matches!(
+            f.store
+                .login_attempt(name, "10.0.0.10", &policy)
+                .await
+                .unwrap(),
+            LoginAttempt::Admitted { lockout: None }
+        ));
     }
-    f.store.login_succeeded("ghost").await.unwrap();
-    assert!(f.store.login_locked_until("ghost").await.unwrap().is_none());
+    let lockouts = f.store.lockouts().await.unwrap();
+    let mut held: Vec<(&str, Option<&str>, i64)> = lockouts
+        .iter()
+        .map(|l| (l.username.as_str(), l.address.as_deref(), l.failures))
+        .collect();
+    held.sort();
+    assert_eq!(
+        held,
+        [("ghost", Some("10.0.0.9"), 5), ("lan", Some("10.0.0.9"), 5)]
+    );
+    // A success clears the name's counters and makes the address known:
+    // the name-wide counter no longer holds it back.
+    f.store.login_succeeded("ghost", "10.0.0.9").await.unwrap();
+    assert!(f
+        .store
+        .lockouts()
+        .await
+        .unwrap()
+        .iter()
+        .all(|l| l.username != "ghost"));
+    for i in 0..12 {
+        let addr = format!("10.1.0.{i}");
+        f.store
+            .login_attempt("ghost", &addr, &policy)
+            .await
+            .unwrap();
+    }
+    assert!(matches!(
+        f.store
+            .login_attempt("ghost", "10.2.0.1", &policy)
+            .await
+            .unwrap(),
+        LoginAttempt::Wait {
+            scope: Scope::Name,
+            ..
+        }
+    ));
+    assert!(matches!(
+        f.store
+            .login_attempt("ghost", "10.0.0.9", &policy)
+            .await
+            .unwrap(),
+        LoginAttempt::Admitted { lockout: None }
+    ));
+    assert!(f
+        .store
+        .lockouts()
+        .await
+        .unwrap()
+        .iter()
+        .any(|l| l.username == "ghost" && l.address.is_none()));
     assert!(f.store.verify_audit().await.unwrap().1.is_none());
     f.cleanup().await;
 }

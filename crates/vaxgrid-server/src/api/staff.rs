@@ -604,6 +604,53 @@ pub async fn tokens(
     ))
 }
 
+/// A sign-in lockout: failed sign-ins that reached a wait (see
+/// `vaxgrid_core::throttle`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LockoutView {
+    pub username: String,
+    /// The source address held back; absent (null) for the name-wide
+    /// counter, which holds back every address that never signed in as
+    /// this name.
+    pub address: Option<String>,
+    /// Failed sign-ins counted.
+    pub failures: i64,
+    /// The last failure (RFC 3339).
+    pub last_failure: String,
+    /// When the wait ends (RFC 3339).
+    pub blocked_until: String,
+    /// Whether the wait is still running.
+    pub active: bool,
+}
+
+/// GET /api/v1/admin/lockouts
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/lockouts",
+    summary = "Sign-in lockouts of the last day, the latest first (at most 500); a success clears a name's",
+    responses(
+        (status = 200, description = "OK", body = Vec<LockoutView>),
+    )
+)]
+pub async fn lockouts(State(app): State<AppState>) -> Result<Json<Vec<LockoutView>>, ApiError> {
+    let now = vaxgrid_store::now_micros();
+    Ok(Json(
+        app.store
+            .lockouts()
+            .await?
+            .into_iter()
+            .map(|l| LockoutView {
+                active: l.blocked_until > now,
+                username: l.username,
+                address: l.address,
+                failures: l.failures,
+                last_failure: vaxgrid_store::format_instant(l.last_failure),
+                blocked_until: vaxgrid_store::format_instant(l.blocked_until),
+            })
+            .collect(),
+    ))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HeadcountQuery {

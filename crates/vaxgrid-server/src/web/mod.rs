@@ -13,6 +13,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use vaxgrid_core::access::Role;
+use vaxgrid_store::accounts::LoginAttempt;
 
 use crate::error::ApiError;
 use crate::i18n::{tkey, Arg, Lang, LANG_COOKIE};
@@ -506,12 +507,13 @@ struct LoginForm {
 
 /// Checks the credentials: a session cookie and a redirect home on success;
 /// the same answer for an unknown user and a wrong password; 429 with
-/// Retry-After once a user name has failed too often. Refusals are the
+/// Retry-After while the sign-in throttle (`vaxgrid_core::throttle`) holds
+/// this name from this address back. Refusals are the
 /// sign-in page again, with the reason in the reader's language.
 #[utoipa::path(
     post,
     path = "/login",
-    summary = "Sign in (form: username, password, csrf_token): a session cookie (HttpOnly, SameSite=Strict, Secure behind TLS) and a redirect; 401 for an unknown user or a wrong password alike; 429 with Retry-After after 10 failures in a row",
+    summary = "Sign in (form: username, password, csrf_token): a session cookie (HttpOnly, SameSite=Strict, Secure behind TLS) and a redirect; 401 for an unknown user or a wrong password alike; 429 with Retry-After while failures hold the name back from this address (5 free per address, 10 per name from addresses that never signed in as it, then a wait doubling from 1 s to 15 min)",
     request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 303, description = "signed in"),
@@ -554,7 +556,8 @@ pub async fn login(
     }
     let username = form.username.trim().to_string();
     let locked = |until: i64| {
-        let seconds = ((until - vaxgrid_store::now_micros()) / 1_000_000).max(1);
+        // Whole seconds, rounded up: a client that waits this long is let in.
+        let seconds = ((until - vaxgrid_store::now_micros() + 999_999) / 1_000_000).max(1);
         let mut r = login_form(
             &ctx,
             StatusCode::TOO_MANY_REQUESTS,
@@ -567,11 +570,22 @@ pub async fn login(
         }
         r
     };
-    match app.store.login_locked_until(&username).await {
-        Ok(Some(until)) => return locked(until),
-        Ok(None) => {}
+    let address = caller.address.clone().unwrap_or_else(|| "unknown".into());
+    let policy = vaxgrid_core::throttle::POLICY;
+    let lockout = match app.store.login_attempt(&username, &address, &policy).await {
+        Ok(LoginAttempt::Wait { until, scope }) => {
+            tracing::info!(
+                username = %username,
+                address = %address,
+                scope = scope.as_str(),
+                until,
+                "sign-in refused unchecked: throttled"
+            );
+            return locked(until);
+        }
+        Ok(LoginAttempt::Admitted { lockout }) => lockout,
         Err(e) => return error_page(&ctx, ApiError::Store(e)),
-    }
+    };
     let user = match app.store.user_by_name(&username).await {
         Ok(u) => u.filter(|u| !u.disabled),
         Err(e) => return error_page(&ctx, ApiError::Store(e)),
@@ -586,27 +600,28 @@ pub async fn login(
     .unwrap_or(false);
     let secure = crate::auth::is_secure(&headers);
     let Some(user) = user.filter(|_| ok) else {
-        return match app
-            .store
-            .login_failed(
-                &username,
-                crate::auth::LOGIN_ATTEMPTS,
-                crate::auth::LOCKOUT_MICROS,
-            )
-            .await
-        {
-            Ok(Some(until)) => locked(until),
-            Ok(None) => login_form(
+        // Counted already; a failure that starts a wait is a lockout.
+        return match lockout {
+            Some(l) => {
+                tracing::warn!(
+                    username = %l.username,
+                    address = l.address.as_deref().unwrap_or("*"),
+                    failures = l.failures,
+                    wait_seconds = (l.blocked_until - l.last_failure) / 1_000_000,
+                    "sign-in lockout"
+                );
+                locked(l.blocked_until)
+            }
+            None => login_form(
                 &ctx,
                 StatusCode::UNAUTHORIZED,
                 csrf.clone(),
                 &username,
                 Some(ctx.t("login-failed")),
             ),
-            Err(e) => error_page(&ctx, ApiError::Store(e)),
         };
     };
-    if let Err(e) = app.store.login_succeeded(&username).await {
+    if let Err(e) = app.store.login_succeeded(&username, &address).await {
         return error_page(&ctx, ApiError::Store(e));
     }
     let session = crate::auth::new_secret();
