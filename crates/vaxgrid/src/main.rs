@@ -70,6 +70,11 @@ enum Command {
         mllp: Option<String>,
         #[command(flatten)]
         checkpoint: CheckpointArgs,
+        /// A reverse proxy (IP address) whose X-Forwarded-For names the
+        /// client; repeat or separate by commas. Sign-in throttling and the
+        /// audit log then see each client's own address.
+        #[arg(long, env = "VAXGRID_TRUSTED_PROXIES", value_delimiter = ',')]
+        trusted_proxy: Vec<std::net::IpAddr>,
     },
     /// EU DCC signing keys.
     Keys {
@@ -321,6 +326,7 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             dcc,
             mllp,
             checkpoint,
+            trusted_proxy,
         } => {
             serve::serve(
                 &db.database_url,
@@ -328,6 +334,7 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
                 &dcc,
                 mllp.as_deref(),
                 &checkpoint,
+                &trusted_proxy,
             )
             .await?
         }

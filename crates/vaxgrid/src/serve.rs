@@ -12,6 +12,7 @@ pub async fn serve(
     dcc: &crate::DccArgs,
     mllp: Option<&str>,
     checkpoint: &crate::CheckpointArgs,
+    trusted_proxies: &[std::net::IpAddr],
 ) -> Result<()> {
     let store = Store::open(database_url)
         .await
@@ -29,7 +30,7 @@ pub async fn serve(
             written,
         ));
     }
-    serve_store(store, listen, dcc, mllp).await
+    serve_store(store, listen, dcc, mllp, trusted_proxies).await
 }
 
 pub async fn serve_store(
@@ -37,6 +38,7 @@ pub async fn serve_store(
     listen: &str,
     dcc: &crate::DccArgs,
     mllp: Option<&str>,
+    trusted_proxies: &[std::net::IpAddr],
 ) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -44,7 +46,8 @@ pub async fn serve_store(
     let addr = listener.local_addr()?;
     crate::accounts::ensure_first_admin(&store).await?;
     start_background(&store);
-    let mut state = AppState::new(store, WriterConfig::default());
+    let mut state = AppState::new(store, WriterConfig::default())
+        .with_trusted_proxies(trusted_proxies.to_vec());
     if let Some(dir) = &dcc.dcc_keys {
         state = state
             .with_dcc_keys(dir, &dcc.country, &dcc.issuer)
