@@ -16,6 +16,7 @@ pub mod schedule;
 pub mod site;
 pub mod spreadsheet;
 pub mod staff;
+pub mod supply;
 pub mod targets;
 pub mod throttle;
 pub mod training;
