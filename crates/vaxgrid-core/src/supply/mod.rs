@@ -4,3 +4,6 @@
 //! excursions. Pure rules over plain data, like the rest of the core; the
 //! store keeps the ledger and its counters, the server exposes them.
 pub mod allocation;
+pub mod ledger;
+pub mod lot;
+pub mod vial;

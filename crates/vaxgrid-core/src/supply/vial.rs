@@ -1,0 +1,162 @@
+//! Open multi-dose vials.
+//!
+//! A vial opened at a session has doses left and a time limit after opening
+//! (the product's `open_vial_discard_hours`, e.g. 6 hours). The vaccinator
+//! takes the next dose from the open vial that reaches its limit first
+//! before opening another; at the limit the doses left are wastage
+//! ([`super::ledger::WastageReason::OpenVialUnused`]), recorded without
+//! anyone having to remember.
+
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenVial {
+    pub lot: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub opened_at: OffsetDateTime,
+    pub doses_left: u32,
+    /// Doses must be taken before this instant.
+    #[serde(with = "time::serde::rfc3339")]
+    pub discard_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VialError {
+    #[error("doses_per_vial must be between 1 and 50, not {0}")]
+    DosesPerVial(u32),
+    #[error(
+        "the open vial of lot {lot} reached its time limit at {discard_at}; its doses are wastage"
+    )]
+    PastLimit {
+        lot: String,
+        discard_at: OffsetDateTime,
+    },
+    #[error("the open vial of lot {lot} has no dose left")]
+    Empty { lot: String },
+}
+
+impl VialError {
+    pub fn field(&self) -> &'static str {
+        match self {
+            VialError::DosesPerVial(_) => "doses_per_vial",
+            VialError::PastLimit { .. } | VialError::Empty { .. } => "lot",
+        }
+    }
+}
+
+impl OpenVial {
+    /// A vial of `lot` opened at `at`. A limit of 0 hours means the product
+    /// sets none beyond the session: the vial is good for the day's session
+    /// (24 hours at most), as single-dose vials are used at once anyway.
+    pub fn open(
+        lot: &str,
+        doses_per_vial: u32,
+        discard_hours: u32,
+        at: OffsetDateTime,
+    ) -> Result<OpenVial, VialError> {
+        if !(1..=50).contains(&doses_per_vial) {
+            return Err(VialError::DosesPerVial(doses_per_vial));
+        }
+        let hours = if discard_hours == 0 {
+            24
+        } else {
+            discard_hours.min(24 * 28)
+        };
+        Ok(OpenVial {
+            lot: lot.to_owned(),
+            opened_at: at,
+            doses_left: doses_per_vial,
+            discard_at: at + Duration::hours(i64::from(hours)),
+        })
+    }
+
+    pub fn usable(&self, now: OffsetDateTime) -> bool {
+        self.doses_left > 0 && now < self.discard_at
+    }
+
+    /// Takes one dose at `now`.
+    pub fn take_dose(&mut self, now: OffsetDateTime) -> Result<(), VialError> {
+        if now >= self.discard_at {
+            return Err(VialError::PastLimit {
+                lot: self.lot.clone(),
+                discard_at: self.discard_at,
+            });
+        }
+        if self.doses_left == 0 {
+            return Err(VialError::Empty {
+                lot: self.lot.clone(),
+            });
+        }
+        self.doses_left -= 1;
+        Ok(())
+    }
+
+    /// The doses to record as wastage at `now`: all those left once the
+    /// limit is reached, none before.
+    pub fn wastage_due(&self, now: OffsetDateTime) -> Option<u32> {
+        (now >= self.discard_at && self.doses_left > 0).then_some(self.doses_left)
+    }
+}
+
+/// The open vial to take the next dose from: of those of `lot` still usable
+/// at `now`, the one reaching its limit first (the fewest doses left on a
+/// tie). `None` means a new vial has to be opened.
+pub fn next_vial(vials: &[OpenVial], lot: &str, now: OffsetDateTime) -> Option<usize> {
+    vials
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.lot == lot && v.usable(now))
+        .min_by_key(|(_, v)| (v.discard_at, v.doses_left))
+        .map(|(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn an_open_vial_gives_its_doses_until_its_limit_then_the_rest_is_wastage() {
+        let t0 = datetime!(2021-08-15 07:30 +7);
+        let mut v = OpenVial::open("A1234", 10, 6, t0).unwrap();
+        assert_eq!(v.discard_at, datetime!(2021-08-15 13:30 +7));
+        for _ in 0..7 {
+            v.take_dose(t0 + Duration::hours(1)).unwrap();
+        }
+        assert_eq!(v.doses_left, 3);
+        assert_eq!(v.wastage_due(t0 + Duration::hours(5)), None);
+        let late = t0 + Duration::hours(6);
+        let err = v.take_dose(late).unwrap_err();
+        assert_eq!(err.field(), "lot");
+        assert!(err.to_string().contains("A1234"));
+        assert_eq!(v.wastage_due(late), Some(3));
+        assert_eq!(
+            OpenVial::open("A1", 0, 6, t0).unwrap_err().field(),
+            "doses_per_vial"
+        );
+    }
+
+    #[test]
+    fn an_empty_vial_refuses_and_owes_no_wastage() {
+        let t0 = datetime!(2021-08-15 07:30 +7);
+        let mut v = OpenVial::open("P9", 1, 0, t0).unwrap();
+        v.take_dose(t0).unwrap();
+        assert_eq!(v.take_dose(t0), Err(VialError::Empty { lot: "P9".into() }));
+        assert_eq!(v.wastage_due(t0 + Duration::days(2)), None);
+    }
+
+    #[test]
+    fn the_vaccinator_is_pointed_at_the_vial_that_expires_first() {
+        let t0 = datetime!(2021-08-15 07:30 +7);
+        let vials = vec![
+            OpenVial::open("A1", 10, 6, t0 + Duration::hours(1)).unwrap(),
+            OpenVial::open("A1", 10, 6, t0).unwrap(),
+            OpenVial::open("B2", 10, 6, t0 - Duration::hours(1)).unwrap(),
+        ];
+        assert_eq!(next_vial(&vials, "A1", t0 + Duration::hours(2)), Some(1));
+        assert_eq!(next_vial(&vials, "A1", t0 + Duration::hours(6)), Some(0));
+        assert_eq!(next_vial(&vials, "A1", t0 + Duration::hours(7)), None);
+        assert_eq!(next_vial(&vials, "C3", t0), None);
+    }
+}
