@@ -80,6 +80,13 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("GET", "/verify"), PUBLIC),
         (("GET", "/lang"), PUBLIC),
         (("GET", "/static/{file}"), PUBLIC),
+        // The resident portal checks its own resident session.
+        (("GET", "/portal"), PUBLIC),
+        (("POST", "/portal/find"), PUBLIC),
+        (("GET", "/portal/code"), PUBLIC),
+        (("POST", "/portal/code"), PUBLIC),
+        (("GET", "/portal/me"), PUBLIC),
+        (("POST", "/portal/logout"), PUBLIC),
         (("GET", "/healthz"), PUBLIC),
         (("GET", "/readyz"), PUBLIC),
         (("GET", "/metrics"), ADMIN),

@@ -102,6 +102,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/common/0015_login_throttle.sql"),
     },
     Migration {
+        version: 20,
+        name: "portal",
+        sqlite: include_str!("../migrations/common/0020_portal.sql"),
+        postgres: include_str!("../migrations/common/0020_portal.sql"),
+    },
+    Migration {
         version: 40,
         name: "staff",
         sqlite: include_str!("../migrations/common/0040_staff.sql"),

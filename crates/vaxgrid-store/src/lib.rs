@@ -23,6 +23,7 @@ pub mod lists;
 pub mod model;
 pub mod paging;
 pub mod persons;
+pub mod portal;
 pub mod reminders;
 pub mod reports;
 pub mod scheduling;

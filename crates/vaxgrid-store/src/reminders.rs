@@ -115,6 +115,47 @@ impl NewReminder {
     }
 }
 
+/// The outbox kind of a resident portal's one-time code. Its text holds
+/// the code until the gateway has it: once sent it is replaced by
+/// [`SENT_CODE_TEXT`], and the person's list of reminders never shows it.
+pub const PORTAL_CODE: &str = "portal_code";
+/// What a sent one-time code's message reads afterwards.
+pub const SENT_CODE_TEXT: &str = "(one-time code, sent)";
+
+/// A message put in the outbox by another part of the app (a one-time code).
+pub struct OutboxMessage<'a> {
+    pub person_id: &'a str,
+    pub kind: &'a str,
+    pub subject: &'a str,
+    pub language: &'a str,
+    pub phone: Option<&'a str>,
+    pub message: &'a str,
+}
+
+/// Puts one message in the outbox inside the caller's transaction; a
+/// second message with the same kind and subject does nothing.
+pub(crate) async fn enqueue(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    m: &OutboxMessage<'_>,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO outbox (id, person_id, kind, subject, language, phone, message, status, attempts, next_attempt_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8) ON CONFLICT (kind, subject) DO NOTHING",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(m.person_id)
+    .bind(m.kind)
+    .bind(m.subject)
+    .bind(m.language)
+    .bind(m.phone)
+    .bind(m.message)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Persons are read in chunks of this many.
 const CHUNK: usize = 500;
 
@@ -468,11 +509,14 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn mark_sent(&self, id: &str) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = $2 \
+            "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = $2, \
+             message = CASE WHEN kind = $3 THEN $4 ELSE message END \
              WHERE id = $1 AND status = 'pending'",
         )
         .bind(id)
         .bind(crate::now_micros())
+        .bind(PORTAL_CODE)
+        .bind(SENT_CODE_TEXT)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -517,9 +561,10 @@ impl Store {
         let root = person.merged_into.unwrap_or(person.id);
         let rows = sqlx::query(&format!(
             "SELECT {REMINDER_COLUMNS} FROM outbox WHERE person_id IN \
-             (SELECT id FROM persons WHERE id = $1 OR merged_into = $1) ORDER BY created_at, id"
+             (SELECT id FROM persons WHERE id = $1 OR merged_into = $1) AND kind <> $2 ORDER BY created_at, id"
         ))
         .bind(&root)
+        .bind(PORTAL_CODE)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(reminder_from_row).collect()

@@ -66,6 +66,11 @@ const REFERENCE: &[&str] = &[
     "area_targets",
     "screening_questionnaires",
     "audit_log",
+    // The resident portal's codes, attempt counters and sessions: small,
+    // short-lived, like staff sessions and sign-in failures.
+    "portal_challenges",
+    "portal_limits",
+    "resident_sessions",
 ];
 
 /// Findings accepted, each with its reason. A finding is matched by its

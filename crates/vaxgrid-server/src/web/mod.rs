@@ -241,6 +241,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../static/planner.css"),
     ),
     (
+        "portal.css",
+        "text/css; charset=utf-8",
+        include_str!("../../static/portal.css"),
+    ),
+    (
         "board.js",
         "text/javascript; charset=utf-8",
         include_str!("../../static/board.js"),

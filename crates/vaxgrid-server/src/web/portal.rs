@@ -1,20 +1,782 @@
 //! The resident portal: finding one's record with a one-time code, appointments and the certificate.
+//!
+//! A resident holds no account. They type the ID number and birth date of
+//! their record; a six-digit code goes to the phone on the record through
+//! the outbox (the reminders' sender, an SMS gateway), never onto the
+//! page; the code signs them in to a resident session of their own record,
+//! apart from staff sessions (cookie `vaxgrid_resident`: HttpOnly,
+//! SameSite=Strict, short). The answer to a search is the same whether or
+//! not the details name a record, and searches and codes are limited per
+//! record searched and per address, with `Retry-After`.
 
-use crate::RouteDef;
+use askama::Template;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use rand_core::RngCore;
+use vaxgrid_core::access::{Grant, Permission, Role};
+use vaxgrid_store::model::{Actor, DoseKind};
+use vaxgrid_store::portal::{CodeCheck, NewChallenge, CODE_ATTEMPTS, CODE_TTL_MICROS};
 
-use super::PageCtx;
+use super::{error_page, render_status, PageCtx};
+use crate::auth::{cookie, is_secure, new_secret, sha256_hex, Caller, Policy};
+use crate::error::ApiError;
+use crate::i18n::tkey;
+use crate::{r, AppState, RouteDef};
+
+/// The resident's session cookie (apart from staff's `vaxgrid_session`).
+pub const RESIDENT_COOKIE: &str = "vaxgrid_resident";
+/// The double-submit cookie guarding the portal's forms before sign-in.
+const CSRF_COOKIE: &str = "vaxgrid_portal_csrf";
+/// Which challenge the code form answers.
+const CHALLENGE_COOKIE: &str = "vaxgrid_portal_challenge";
+/// A resident session unused this long ends…
+pub const RESIDENT_IDLE_MICROS: i64 = 15 * 60 * 1_000_000;
+/// …and any ends this long after sign-in.
+pub const RESIDENT_ABSOLUTE_MICROS: i64 = 60 * 60 * 1_000_000;
+
+/// Searches (codes sent) per record searched, and per address, in a window.
+pub const FINDS_PER_RECORD: i64 = 3;
+pub const FINDS_PER_ADDRESS: i64 = 20;
+pub const FIND_WINDOW_MICROS: i64 = 15 * 60 * 1_000_000;
+/// Codes tried per record searched, and per address, in a window (each
+/// challenge also takes at most `CODE_ATTEMPTS`).
+pub const CODES_PER_RECORD: i64 = 10;
+pub const CODES_PER_ADDRESS: i64 = 30;
+pub const CODE_WINDOW_MICROS: i64 = 60 * 60 * 1_000_000;
 
 /// The routes of this part (joined into the route table by `web::part_routes`).
+/// They are public to the staff's policy: the resident session is checked
+/// here, with its own CSRF token on every form.
 pub fn routes() -> Vec<RouteDef> {
-    Vec::new()
+    use axum::http::Method as M;
+    use axum::routing::{get, post};
+    vec![
+        r(M::GET, "/portal", Policy::Public, get(find_page)),
+        r(M::POST, "/portal/find", Policy::Public, post(find)),
+        r(M::GET, "/portal/code", Policy::Public, get(code_page)),
+        r(M::POST, "/portal/code", Policy::Public, post(code)),
+        r(M::GET, "/portal/me", Policy::Public, get(me)),
+        r(M::POST, "/portal/logout", Policy::Public, post(logout)),
+    ]
 }
 
 /// The menu entries this part shows the caller: (href, Fluent key).
-pub fn nav(_ctx: &PageCtx) -> Vec<(String, &'static str)> {
-    Vec::new()
+/// Residents (anyone not signed in as staff) find their record here.
+pub fn nav(ctx: &PageCtx) -> Vec<(String, &'static str)> {
+    if ctx.user.is_none() {
+        vec![("/portal".to_string(), tkey("nav-portal"))]
+    } else {
+        Vec::new()
+    }
 }
 
 /// The OpenAPI paths of this part's routes.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(find_page, find, code_page, code, me, logout))]
 pub struct Pages;
+
+fn cookie_attributes(secure: bool) -> &'static str {
+    if secure {
+        "Path=/portal; HttpOnly; Secure; SameSite=Strict"
+    } else {
+        "Path=/portal; HttpOnly; SameSite=Strict"
+    }
+}
+
+fn set_cookie(r: &mut Response, headers: &HeaderMap, name: &str, value: &str, max_age: i64) {
+    let text = format!(
+        "{name}={value}; {}; Max-Age={max_age}",
+        cookie_attributes(is_secure(headers))
+    );
+    if let Ok(v) = HeaderValue::from_str(&text) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+fn see_other(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
+}
+
+/// A signed-in resident: their record and their session's CSRF token.
+pub struct Resident {
+    pub person_id: String,
+    pub csrf: String,
+    session_sha256: String,
+    address: Option<String>,
+}
+
+impl Resident {
+    /// The resident acting on their own record, with the scope the
+    /// resident role gives for `permission` (their record only).
+    pub async fn actor(&self, app: &AppState, permission: Permission) -> Result<Actor, ApiError> {
+        let grants = [Grant {
+            role: Role::Resident,
+            scope: self.person_id.clone(),
+        }];
+        Ok(Actor {
+            name: format!("resident {}", self.person_id),
+            address: self.address.clone(),
+            scope: app.store.scope_for(&grants, permission).await?,
+        })
+    }
+}
+
+/// The resident session of the request, if it is live.
+pub async fn resident(
+    app: &AppState,
+    headers: &HeaderMap,
+    caller: &Caller,
+) -> Result<Option<Resident>, ApiError> {
+    let Some(session) = cookie(headers, RESIDENT_COOKIE).filter(|s| s.len() <= 128) else {
+        return Ok(None);
+    };
+    let hash = sha256_hex(session);
+    Ok(app
+        .store
+        .resident_session(&hash, RESIDENT_IDLE_MICROS, RESIDENT_ABSOLUTE_MICROS)
+        .await?
+        .map(|(person_id, csrf)| Resident {
+            person_id,
+            csrf,
+            session_sha256: hash,
+            address: caller.address.clone(),
+        }))
+}
+
+/// Reads a form body: NUL and the like are a 400 naming the field.
+fn form<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<Option<T>, ApiError> {
+    crate::edge::check_pairs(body, "body")?;
+    Ok(serde_urlencoded::from_bytes::<T>(body).ok())
+}
+
+/// A field's error shown next to it.
+#[derive(Default)]
+struct FieldErrors {
+    id_number: Option<String>,
+    birth_date: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "portal/find.html")]
+struct FindPage<'a> {
+    ctx: &'a PageCtx,
+    csrf: String,
+    id_number: String,
+    birth_date: String,
+    errors: FieldErrors,
+    message: Option<String>,
+}
+
+/// The find form with a new CSRF token in its cookie.
+fn find_form(
+    ctx: &PageCtx,
+    headers: &HeaderMap,
+    status: StatusCode,
+    typed: (&str, &str),
+    errors: FieldErrors,
+    message: Option<String>,
+) -> Response {
+    let csrf = cookie(headers, CSRF_COOKIE)
+        .filter(|c| c.len() == 43)
+        .map_or_else(new_secret, str::to_string);
+    let mut r = render_status(
+        status,
+        &FindPage {
+            ctx,
+            csrf: csrf.clone(),
+            id_number: typed.0.to_string(),
+            birth_date: typed.1.to_string(),
+            errors,
+            message,
+        },
+    );
+    set_cookie(&mut r, headers, CSRF_COOKIE, &csrf, 3600);
+    r
+}
+
+/// `GET /portal`: find my record (ID number and birth date).
+#[utoipa::path(
+    get,
+    path = "/portal",
+    summary = "Resident portal (HTML): find my record with my ID number and birth date; a signed-in resident goes to their record",
+    responses(
+        (status = 200, description = "the find form", content_type = "text/html"),
+        (status = 303, description = "signed in already: to /portal/me"),
+    )
+)]
+pub async fn find_page(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    headers: HeaderMap,
+) -> Response {
+    match resident(&app, &headers, &caller).await {
+        Ok(Some(_)) => see_other("/portal/me"),
+        Ok(None) => find_form(
+            &ctx,
+            &headers,
+            StatusCode::OK,
+            ("", ""),
+            FieldErrors::default(),
+            None,
+        ),
+        Err(e) => error_page(&ctx, e),
+    }
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct FindForm {
+    id_number: String,
+    birth_date: String,
+    csrf_token: String,
+}
+
+/// An ID number as stored: spaces dropped, letters in capitals.
+fn normalise_id(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+/// A 429 page with `Retry-After`.
+fn too_many(mut r: Response, until: i64) -> Response {
+    let seconds = ((until - vaxgrid_store::now_micros()) / 1_000_000).max(1);
+    *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
+}
+
+fn minutes_until(until: i64) -> i64 {
+    (((until - vaxgrid_store::now_micros()) / 1_000_000).max(1) + 59) / 60
+}
+
+/// Counts a hit on each (key, limit, window); the latest end of a window
+/// whose limit is passed, if any.
+async fn over_limit(app: &AppState, hits: &[(String, i64, i64)]) -> Result<Option<i64>, ApiError> {
+    let now = vaxgrid_store::now_micros();
+    let mut until = None;
+    for (key, limit, window) in hits {
+        let (count, ends) = app.store.portal_hit(key, *window, now).await?;
+        if count > *limit {
+            until = Some(until.map_or(ends, |u: i64| u.max(ends)));
+        }
+    }
+    Ok(until)
+}
+
+/// A six-digit code, uniformly drawn.
+fn new_code() -> String {
+    loop {
+        let n = rand_core::OsRng.next_u32();
+        // Reject the top slice so every code is equally likely.
+        if n < u32::MAX - (u32::MAX % 1_000_000) {
+            return format!("{:06}", n % 1_000_000);
+        }
+    }
+}
+
+fn code_hash(challenge: &str, code: &str) -> String {
+    sha256_hex(&format!("{challenge}:{code}"))
+}
+
+/// `POST /portal/find`: sends a one-time code to the phone of the record
+/// the details name, if any, and answers the same either way.
+#[utoipa::path(
+    post,
+    path = "/portal/find",
+    summary = "Find my record (form: id_number, birth_date, csrf_token): a one-time code goes to the phone on the record through the outbox, and the answer is the same whether or not the details name a record; 429 with Retry-After when searches of this record or from this address are too many",
+    request_body(content = FindForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "to the code form"),
+        (status = 400, description = "the form again, with the field to correct", content_type = "text/html"),
+        (status = 403, description = "the form again: its CSRF token is missing or stale", content_type = "text/html"),
+        (status = 429, description = "the form again: too many searches; Retry-After", content_type = "text/html"),
+    )
+)]
+pub async fn find(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let f = match form::<FindForm>(&body) {
+        Err(e) => return e.into_response(),
+        Ok(None) => {
+            return find_form(
+                &ctx,
+                &headers,
+                StatusCode::BAD_REQUEST,
+                ("", ""),
+                FieldErrors::default(),
+                Some(ctx.t("portal-bad-form")),
+            )
+        }
+        Ok(Some(f)) => f,
+    };
+    let typed = (f.id_number.as_str(), f.birth_date.as_str());
+    if cookie(&headers, CSRF_COOKIE) != Some(f.csrf_token.as_str()) {
+        return find_form(
+            &ctx,
+            &headers,
+            StatusCode::FORBIDDEN,
+            typed,
+            FieldErrors::default(),
+            Some(ctx.t("portal-stale-form")),
+        );
+    }
+    let id_number = normalise_id(&f.id_number);
+    let mut errors = FieldErrors::default();
+    if id_number.is_empty()
+        || id_number.len() > 32
+        || !id_number.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        errors.id_number = Some(ctx.t("portal-id-number-invalid"));
+    }
+    let birth = vaxgrid_store::parse_date(f.birth_date.trim());
+    match birth {
+        Some(d) if d <= vaxgrid_store::today() => {}
+        _ => errors.birth_date = Some(ctx.t("portal-birth-date-invalid")),
+    }
+    if errors.id_number.is_some() || errors.birth_date.is_some() {
+        return find_form(&ctx, &headers, StatusCode::BAD_REQUEST, typed, errors, None);
+    }
+    let birth_date = f.birth_date.trim().to_string();
+    let record_key = sha256_hex(&format!("{id_number}|{birth_date}"));
+    let address = caller.address.clone().unwrap_or_default();
+    let limits = [
+        (
+            format!("find:record:{record_key}"),
+            FINDS_PER_RECORD,
+            FIND_WINDOW_MICROS,
+        ),
+        (
+            format!("find:address:{address}"),
+            FINDS_PER_ADDRESS,
+            FIND_WINDOW_MICROS,
+        ),
+    ];
+    match over_limit(&app, &limits).await {
+        Ok(None) => {}
+        Ok(Some(until)) => {
+            let message = ctx.t1("portal-too-many-finds", "minutes", minutes_until(until));
+            let r = find_form(
+                &ctx,
+                &headers,
+                StatusCode::OK,
+                typed,
+                FieldErrors::default(),
+                Some(message),
+            );
+            return too_many(r, until);
+        }
+        Err(e) => return error_page(&ctx, e),
+    }
+    let person = match app.store.find_resident(&id_number, &birth_date).await {
+        Ok(p) => p,
+        Err(e) => return error_page(&ctx, ApiError::Store(e)),
+    };
+    let challenge = uuid::Uuid::now_v7().to_string();
+    let code = new_code();
+    let minutes = CODE_TTL_MICROS / 60_000_000;
+    let message = person.as_ref().and_then(|p| {
+        p.phone.clone().map(|phone| {
+            let text = ctx.lang.ta(
+                "portal-code-sms",
+                vec![("code", code.clone().into()), ("minutes", minutes.into())],
+            );
+            (phone, text)
+        })
+    });
+    let new = NewChallenge {
+        id: challenge.clone(),
+        person_id: person.as_ref().map(|p| p.id.clone()),
+        record_key,
+        code_sha256: code_hash(&challenge, &code),
+        language: ctx.lang.code().to_string(),
+        expires_at: vaxgrid_store::now_micros() + CODE_TTL_MICROS,
+        message,
+    };
+    if let Err(e) = app.store.create_portal_challenge(&new).await {
+        return error_page(&ctx, ApiError::Store(e));
+    }
+    let mut r = see_other("/portal/code");
+    set_cookie(
+        &mut r,
+        &headers,
+        CHALLENGE_COOKIE,
+        &challenge,
+        CODE_TTL_MICROS / 1_000_000,
+    );
+    r
+}
+
+#[derive(Template)]
+#[template(path = "portal/code.html")]
+struct CodePage<'a> {
+    ctx: &'a PageCtx,
+    csrf: String,
+    minutes: i64,
+    error: Option<String>,
+    message: Option<String>,
+}
+
+fn code_form(
+    ctx: &PageCtx,
+    headers: &HeaderMap,
+    status: StatusCode,
+    error: Option<String>,
+    message: Option<String>,
+) -> Response {
+    let csrf = cookie(headers, CSRF_COOKIE)
+        .filter(|c| c.len() == 43)
+        .map_or_else(new_secret, str::to_string);
+    let mut r = render_status(
+        status,
+        &CodePage {
+            ctx,
+            csrf: csrf.clone(),
+            minutes: CODE_TTL_MICROS / 60_000_000,
+            error,
+            message,
+        },
+    );
+    set_cookie(&mut r, headers, CSRF_COOKIE, &csrf, 3600);
+    r
+}
+
+/// `GET /portal/code`: type the code that came by SMS.
+#[utoipa::path(
+    get,
+    path = "/portal/code",
+    summary = "Resident portal (HTML): type the one-time code sent to the phone on the record",
+    responses(
+        (status = 200, description = "the code form", content_type = "text/html"),
+        (status = 303, description = "no search under way: to /portal"),
+    )
+)]
+pub async fn code_page(ctx: PageCtx, headers: HeaderMap) -> Response {
+    if cookie(&headers, CHALLENGE_COOKIE).is_none() {
+        return see_other("/portal");
+    }
+    code_form(&ctx, &headers, StatusCode::OK, None, None)
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CodeForm {
+    code: String,
+    csrf_token: String,
+}
+
+/// `POST /portal/code`: the right code starts a resident session.
+#[utoipa::path(
+    post,
+    path = "/portal/code",
+    summary = "Sign in with the one-time code (form: code, csrf_token): a resident session (cookie vaxgrid_resident, HttpOnly, SameSite=Strict) and a redirect to /portal/me; a wrong code says how many tries remain, an expired or spent one asks for a new code; 429 with Retry-After when codes tried for this record or from this address are too many",
+    request_body(content = CodeForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "signed in: to /portal/me"),
+        (status = 400, description = "the form again", content_type = "text/html"),
+        (status = 401, description = "the form again: wrong, expired or spent code", content_type = "text/html"),
+        (status = 403, description = "the form again: its CSRF token is missing or stale", content_type = "text/html"),
+        (status = 429, description = "the form again: too many codes tried; Retry-After", content_type = "text/html"),
+    )
+)]
+pub async fn code(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let f = match form::<CodeForm>(&body) {
+        Err(e) => return e.into_response(),
+        Ok(None) => {
+            let message = Some(ctx.t("portal-bad-form"));
+            return code_form(&ctx, &headers, StatusCode::BAD_REQUEST, None, message);
+        }
+        Ok(Some(f)) => f,
+    };
+    if cookie(&headers, CSRF_COOKIE) != Some(f.csrf_token.as_str()) {
+        let message = Some(ctx.t("portal-stale-form"));
+        return code_form(&ctx, &headers, StatusCode::FORBIDDEN, None, message);
+    }
+    let Some(challenge) = cookie(&headers, CHALLENGE_COOKIE).filter(|c| c.len() <= 64) else {
+        let message = Some(ctx.t("portal-code-expired"));
+        return code_form(&ctx, &headers, StatusCode::UNAUTHORIZED, None, message);
+    };
+    let typed: String = f.code.chars().filter(|c| !c.is_whitespace()).collect();
+    if typed.len() != 6 || !typed.chars().all(|c| c.is_ascii_digit()) {
+        let error = Some(ctx.t("portal-code-format"));
+        return code_form(&ctx, &headers, StatusCode::BAD_REQUEST, error, None);
+    }
+    let address = caller.address.clone().unwrap_or_default();
+    let record_key = match app.store.portal_challenge_key(challenge).await {
+        Ok(k) => k.unwrap_or_else(|| format!("challenge:{challenge}")),
+        Err(e) => return error_page(&ctx, ApiError::Store(e)),
+    };
+    let limits = [
+        (
+            format!("code:record:{record_key}"),
+            CODES_PER_RECORD,
+            CODE_WINDOW_MICROS,
+        ),
+        (
+            format!("code:address:{address}"),
+            CODES_PER_ADDRESS,
+            CODE_WINDOW_MICROS,
+        ),
+    ];
+    match over_limit(&app, &limits).await {
+        Ok(None) => {}
+        Ok(Some(until)) => {
+            let message = ctx.t1("portal-too-many-codes", "minutes", minutes_until(until));
+            let r = code_form(&ctx, &headers, StatusCode::OK, None, Some(message));
+            return too_many(r, until);
+        }
+        Err(e) => return error_page(&ctx, e),
+    }
+    let now = vaxgrid_store::now_micros();
+    let checked = app
+        .store
+        .check_portal_code(challenge, &code_hash(challenge, &typed), now)
+        .await;
+    let person_id = match checked {
+        Ok(CodeCheck::Accepted { person_id }) => person_id,
+        Ok(CodeCheck::Wrong { left }) => {
+            let error = Some(ctx.t1("portal-code-wrong", "left", left));
+            return code_form(&ctx, &headers, StatusCode::UNAUTHORIZED, error, None);
+        }
+        Ok(CodeCheck::Expired) => {
+            let message = Some(ctx.t("portal-code-expired"));
+            return code_form(&ctx, &headers, StatusCode::UNAUTHORIZED, None, message);
+        }
+        Ok(CodeCheck::Spent) => {
+            let message = Some(ctx.t1("portal-code-spent", "attempts", CODE_ATTEMPTS));
+            return code_form(&ctx, &headers, StatusCode::UNAUTHORIZED, None, message);
+        }
+        Err(e) => return error_page(&ctx, ApiError::Store(e)),
+    };
+    let session = new_secret();
+    let csrf = new_secret();
+    if let Err(e) = app
+        .store
+        .create_resident_session(&sha256_hex(&session), &person_id, &csrf)
+        .await
+    {
+        return error_page(&ctx, ApiError::Store(e));
+    }
+    let _ = app
+        .store
+        .audit(vaxgrid_store::audit::AuditEntry {
+            address: caller.address.clone(),
+            ..vaxgrid_store::audit::AuditEntry::new(
+                &format!("resident {person_id}"),
+                "sign_in",
+                "person",
+                &person_id,
+                serde_json::json!({"with": "one-time code"}),
+            )
+        })
+        .await;
+    let mut r = see_other("/portal/me");
+    set_cookie(
+        &mut r,
+        &headers,
+        RESIDENT_COOKIE,
+        &session,
+        RESIDENT_ABSOLUTE_MICROS / 1_000_000,
+    );
+    set_cookie(&mut r, &headers, CHALLENGE_COOKIE, "", 0);
+    r
+}
+
+struct DoseRow {
+    date: String,
+    number: String,
+    product: String,
+    site: String,
+    lot: String,
+    elsewhere: bool,
+}
+
+#[derive(Template)]
+#[template(path = "portal/me.html")]
+struct MePage<'a> {
+    ctx: &'a PageCtx,
+    csrf: String,
+    name: String,
+    born: String,
+    doses: Vec<DoseRow>,
+    status: String,
+}
+
+/// `GET /portal/me`: my record and my doses.
+#[utoipa::path(
+    get,
+    path = "/portal/me",
+    summary = "Resident portal (HTML): my record and my doses; without a resident session, to /portal",
+    responses(
+        (status = 200, description = "OK", content_type = "text/html"),
+        (status = 303, description = "not signed in: to /portal"),
+    )
+)]
+pub async fn me(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    headers: HeaderMap,
+) -> Response {
+    let who = match resident(&app, &headers, &caller).await {
+        Ok(Some(who)) => who,
+        Ok(None) => return see_other("/portal"),
+        Err(e) => return error_page(&ctx, e),
+    };
+    match me_page(&app, &ctx, &who).await {
+        Ok(page) => render_status(StatusCode::OK, &page),
+        Err(e) => error_page(&ctx, e),
+    }
+}
+
+async fn me_page<'a>(
+    app: &AppState,
+    ctx: &'a PageCtx,
+    who: &Resident,
+) -> Result<MePage<'a>, ApiError> {
+    let actor = who.actor(app, Permission::ReadRegistry).await?;
+    let person = app
+        .store
+        .read_person(&who.person_id, &actor)
+        .await
+        .map_err(ApiError::lookup)?;
+    let history = app.store.history(&who.person_id).await?;
+    let lang = ctx.lang;
+    let voided: std::collections::HashSet<&str> = history
+        .records
+        .iter()
+        .filter(|r| r.kind == DoseKind::EnteredInError)
+        .filter_map(|r| r.corrects_id.as_deref())
+        .collect();
+    let mut valid: Vec<_> = history
+        .records
+        .iter()
+        .filter(|r| r.kind.is_dose() && !voided.contains(r.id.as_str()))
+        .collect();
+    valid.sort_by(|a, b| {
+        (a.administered_on.as_str(), a.recorded_at.as_str())
+            .cmp(&(b.administered_on.as_str(), b.recorded_at.as_str()))
+    });
+    let products = app.store.product_map().await?;
+    let mut doses = Vec::with_capacity(valid.len());
+    for (i, d) in valid.iter().enumerate() {
+        let site = if d.site_code.is_empty() {
+            String::new()
+        } else {
+            match app.store.site(&d.site_code).await {
+                Ok(s) => s.name,
+                Err(_) => d.site_code.clone(),
+            }
+        };
+        doses.push(DoseRow {
+            date: lang.date_text(&d.administered_on),
+            number: lang.int(i as i64 + 1),
+            product: products
+                .get(&d.product_code)
+                .map_or_else(|| d.product_code.clone(), |p| p.name.clone()),
+            site,
+            lot: d.lot_number.clone(),
+            elsewhere: d.kind == DoseKind::Historical,
+        });
+    }
+    let status = if history.series_complete {
+        ctx.t("portal-series-complete")
+    } else if let Some(due) = &history.next_dose_due {
+        ctx.t1("portal-next-due", "date", lang.date_text(due))
+    } else if doses.is_empty() {
+        ctx.t("portal-no-doses")
+    } else {
+        String::new()
+    };
+    Ok(MePage {
+        ctx,
+        csrf: who.csrf.clone(),
+        name: person.full_name,
+        born: ctx.t1("portal-born", "date", lang.date_text(&person.birth_date)),
+        doses,
+        status,
+    })
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct LogoutForm {
+    csrf_token: String,
+}
+
+/// `POST /portal/logout`: ends the resident session.
+#[utoipa::path(
+    post,
+    path = "/portal/logout",
+    summary = "End the resident session (form: csrf_token of the resident session)",
+    request_body(content = LogoutForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "signed out: to /portal"),
+        (status = 400, response = crate::error::Problem),
+        (status = 403, description = "the error page: the CSRF token is missing or wrong", content_type = "text/html"),
+    )
+)]
+pub async fn logout(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let sent = match form::<LogoutForm>(&body) {
+        Err(e) => return e.into_response(),
+        Ok(f) => f.map(|f| f.csrf_token),
+    };
+    let who = match resident(&app, &headers, &caller).await {
+        Ok(Some(who)) => who,
+        Ok(None) => return see_other("/portal"),
+        Err(e) => return error_page(&ctx, e),
+    };
+    if sent.as_deref() != Some(who.csrf.as_str()) {
+        return error_page(
+            &ctx,
+            ApiError::Forbidden {
+                message: "the form's CSRF token is missing or wrong".into(),
+            },
+        );
+    }
+    if let Err(e) = app.store.end_resident_session(&who.session_sha256).await {
+        return error_page(&ctx, ApiError::Store(e));
+    }
+    let mut r = see_other("/portal");
+    set_cookie(&mut r, &headers, RESIDENT_COOKIE, "", 0);
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_six_digits_and_id_numbers_are_normalised() {
+        for _ in 0..200 {
+            let c = new_code();
+            assert_eq!(c.len(), 6);
+            assert!(c.chars().all(|c| c.is_ascii_digit()));
+        }
+        assert_eq!(normalise_id(" 0220 8000 0001 "), "022080000001");
+        assert_eq!(normalise_id("b1234567"), "B1234567");
+        assert_ne!(code_hash("a", "123456"), code_hash("b", "123456"));
+    }
+}

@@ -1,0 +1,458 @@
+//! The resident portal over HTTP, on both backends: finding one's record
+//! with a one-time code read from the outbox (as the SMS gateway would),
+//! wrong, expired and spent codes, the limits per record and per address,
+//! the same answer for a record that does not exist, CSRF on every form,
+//! and the resident session.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::{dose_body, new_id, on_both_backends, TestApp};
+use serde_json::json;
+
+on_both_backends!(
+    a_resident_signs_in_with_the_code_from_the_outbox,
+    wrong_and_expired_codes_are_refused,
+    codes_and_searches_are_limited,
+    an_unknown_record_gets_the_same_answer,
+    forms_without_their_csrf_token_are_refused,
+);
+
+/// A browser's part: cookies kept between requests, no redirects followed.
+struct Visitor {
+    base: String,
+    client: reqwest::Client,
+    cookies: HashMap<String, String>,
+}
+
+struct Answer {
+    status: u16,
+    location: String,
+    retry_after: Option<String>,
+    text: String,
+}
+
+impl Visitor {
+    fn new(app: &TestApp) -> Visitor {
+        Visitor {
+            base: app.base.clone(),
+            client: TestApp::client_with(None),
+            cookies: HashMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn keep(&mut self, method: &str, r: reqwest::Response) -> Answer {
+        for v in r.headers().get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            assert!(
+                v.contains("HttpOnly") && v.contains("SameSite="),
+                "cookie {v}"
+            );
+            let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_string(), value.to_string());
+            }
+        }
+        let status = r.status().as_u16();
+        assert_ne!(status, 500);
+        let header = |name: &str| {
+            r.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let location = header("location").unwrap_or_default();
+        let retry_after = header("retry-after");
+        let ct = header("content-type").unwrap_or_default();
+        let url = r.url().to_string();
+        let text = r.text().await.unwrap();
+        common::openapi::assert_conforms(method, &url, status, &ct, text.as_bytes());
+        Answer {
+            status,
+            location,
+            retry_after,
+            text,
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Answer {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header("accept-language", "en")
+            .send()
+            .await
+            .unwrap();
+        self.keep("GET", r).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
+        let body = serde_urlencoded::to_string(form).unwrap();
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header("accept-language", "en")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        self.keep("POST", r).await
+    }
+
+    /// The form's CSRF token, as the page carries it.
+    fn csrf(page: &str) -> String {
+        let field = "name=\"csrf_token\" value=\"";
+        let at = page.find(field).expect("a CSRF field");
+        let rest = &page[at + field.len()..];
+        rest[..rest.find('"').unwrap()].to_string()
+    }
+
+    /// Opens the find form and sends the details.
+    async fn find(&mut self, id_number: &str, birth_date: &str) -> Answer {
+        let page = self.get("/portal").await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        let csrf = Visitor::csrf(&page.text);
+        self.post(
+            "/portal/find",
+            &[
+                ("id_number", id_number),
+                ("birth_date", birth_date),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await
+    }
+
+    async fn send_code(&mut self, code: &str) -> Answer {
+        let page = self.get("/portal/code").await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        let csrf = Visitor::csrf(&page.text);
+        self.post("/portal/code", &[("code", code), ("csrf_token", &csrf)])
+            .await
+    }
+}
+
+/// The newest one-time code waiting in the outbox, read as the SMS gateway
+/// reads its messages: (phone, code).
+async fn code_in_outbox(app: &TestApp) -> Option<(String, String)> {
+    let pending = app.store.pending_reminders(i64::MAX, 1000).await.unwrap();
+    let m = pending.iter().rfind(|m| m.kind == "portal_code")?;
+    let digits: String = m
+        .message
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)?
+        .to_string();
+    Some((m.phone.clone().unwrap_or_default(), digits))
+}
+
+async fn codes_in_outbox(app: &TestApp) -> usize {
+    let pending = app.store.pending_reminders(i64::MAX, 1000).await.unwrap();
+    pending.iter().filter(|m| m.kind == "portal_code").count()
+}
+
+/// A resident with a phone and one dose: (person id, ID number).
+async fn resident(app: &TestApp, serial: u32, name: &str) -> (String, String) {
+    let id_number = format!("022185{serial:06}");
+    let (s, b) = app
+        .post(
+            "/api/v1/persons",
+            &json!({"id_type": "cccd", "id_number": id_number, "full_name": name,
+                    "birth_date": "1985-03-09", "sex": "female", "phone": format!("09120{serial:05}"),
+                    "home_area": "0665801", "priority_groups": ["frontline"]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    (b["person"]["id"].as_str().unwrap().to_string(), id_number)
+}
+
+async fn sql(app: &TestApp, statement: &str) {
+    sqlx::query(statement)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+}
+
+async fn a_resident_signs_in_with_the_code_from_the_outbox(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let (person, id_number) = resident(&app, 1, "Nguyễn Thị <b>Lan</b>").await;
+    let (s, _) = app
+        .post(
+            "/api/v1/doses",
+            &dose_body(&new_id(), &person, "2021-07-01"),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let mut v = Visitor::new(&app);
+    // Without a session the record page sends to the find form.
+    let a = v.get("/portal/me").await;
+    assert_eq!((a.status, a.location.as_str()), (303, "/portal"));
+    // Spaces in the ID number are dropped.
+    let spaced = format!("{} {}", &id_number[..4], &id_number[4..]);
+    let a = v.find(&spaced, "1985-03-09").await;
+    assert_eq!((a.status, a.location.as_str()), (303, "/portal/code"));
+    let (phone, code) = code_in_outbox(&app).await.expect("a code in the outbox");
+    assert_eq!(phone, "0912000001");
+    // The code is never on a page.
+    let page = v.get("/portal/code").await;
+    assert!(!page.text.contains(&code), "{}", page.text);
+    assert!(page.text.contains("we have sent a 6-digit code by SMS"));
+    let challenge = v.cookies["vaxgrid_portal_challenge"].clone();
+    let a = v.send_code(&code).await;
+    assert_eq!(
+        (a.status, a.location.as_str()),
+        (303, "/portal/me"),
+        "{}",
+        a.text
+    );
+    assert!(!v.cookies.contains_key("vaxgrid_portal_challenge"));
+    assert!(v.cookies.contains_key("vaxgrid_resident"));
+    assert!(!v.cookies.contains_key("vaxgrid_session"));
+    let me = v.get("/portal/me").await;
+    assert_eq!(me.status, 200);
+    assert!(
+        me.text.contains("Nguyễn Thị &#60;b&#62;Lan&#60;/b&#62;")
+            || me.text.contains("&lt;b&gt;Lan"),
+        "{}",
+        me.text
+    );
+    assert!(
+        me.text.contains("Dose 1") && me.text.contains("1 Jul 2021"),
+        "{}",
+        me.text
+    );
+    assert!(me.text.contains("Trạm Y tế Hồng Gai"), "{}", me.text);
+    // A used code does not sign in twice.
+    let mut other = Visitor::new(&app);
+    other
+        .cookies
+        .insert("vaxgrid_portal_challenge".into(), challenge);
+    let a = other.send_code(&code).await;
+    assert_eq!(a.status, 401);
+    assert!(a.text.contains("The code has expired or was already used"));
+    // Once sent, the message no longer holds the code.
+    let sent = app.store.pending_reminders(i64::MAX, 10).await.unwrap();
+    let m = sent
+        .iter()
+        .find(|m| m.kind == "portal_code")
+        .unwrap()
+        .clone();
+    assert!(app.store.mark_sent(&m.id).await.unwrap());
+    assert!(code_in_outbox(&app).await.is_none());
+    // The person's reminders never list codes.
+    let (s, list) = app
+        .get(&format!("/api/v1/persons/{person}/reminders"))
+        .await;
+    assert_eq!(s, 200);
+    assert!(!list.to_string().contains("portal_code"), "{list}");
+    // Signing out ends the session; the form needs the session's token.
+    let csrf = Visitor::csrf(&me.text);
+    let a = v.post("/portal/logout", &[("csrf_token", "wrong")]).await;
+    assert_eq!(a.status, 403);
+    let a = v.post("/portal/logout", &[("csrf_token", &csrf)]).await;
+    assert_eq!((a.status, a.location.as_str()), (303, "/portal"));
+    assert!(!v.cookies.contains_key("vaxgrid_resident"));
+    let a = v.get("/portal/me").await;
+    assert_eq!(a.status, 303);
+    app.cleanup().await;
+}
+
+async fn wrong_and_expired_codes_are_refused(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let (_, id_number) = resident(&app, 2, "Trần Văn Minh").await;
+    let mut v = Visitor::new(&app);
+    v.find(&id_number, "1985-03-09").await;
+    let (_, code) = code_in_outbox(&app).await.unwrap();
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let a = v.send_code(wrong).await;
+    assert_eq!(a.status, 401);
+    assert!(
+        a.text.contains("Wrong code. You have 4 tries left."),
+        "{}",
+        a.text
+    );
+    let a = v.send_code("12ab").await;
+    assert_eq!(a.status, 400);
+    assert!(
+        a.text.contains("The code is exactly 6 digits."),
+        "{}",
+        a.text
+    );
+    // Its time passes: the right code is refused as expired.
+    sql(&app, "UPDATE portal_challenges SET expires_at = 1").await;
+    let a = v.send_code(&code).await;
+    assert_eq!(a.status, 401);
+    assert!(a.text.contains("The code has expired"), "{}", a.text);
+    assert!(!v.cookies.contains_key("vaxgrid_resident"));
+    // A new code works; the old one never does again.
+    v.find(&id_number, "1985-03-09").await;
+    let (_, fresh) = code_in_outbox(&app).await.unwrap();
+    let a = v.send_code(&fresh).await;
+    assert_eq!(a.status, 303, "{}", a.text);
+    app.cleanup().await;
+}
+
+async fn codes_and_searches_are_limited(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let (_, id_number) = resident(&app, 3, "Lê Thị Hoa").await;
+    let mut v = Visitor::new(&app);
+    v.find(&id_number, "1985-03-09").await;
+    let (_, code) = code_in_outbox(&app).await.unwrap();
+    let wrong = if code == "999999" { "999998" } else { "999999" };
+    // Five wrong tries spend the challenge: even the right code is refused.
+    for left in (1..=4).rev() {
+        let a = v.send_code(wrong).await;
+        assert_eq!(a.status, 401);
+        let tries = if left == 1 {
+            "1 try left".to_string()
+        } else {
+            format!("{left} tries left")
+        };
+        assert!(a.text.contains(&tries), "{}", a.text);
+    }
+    let a = v.send_code(wrong).await;
+    assert!(a.text.contains("typed wrong 5 times"), "{}", a.text);
+    let a = v.send_code(&code).await;
+    assert_eq!(a.status, 401);
+    assert!(a.text.contains("typed wrong 5 times"), "{}", a.text);
+    // Three codes per record in 15 minutes; the fourth search is refused
+    // with Retry-After, and no code is sent for it.
+    v.find(&id_number, "1985-03-09").await;
+    v.find(&id_number, "1985-03-09").await;
+    assert_eq!(codes_in_outbox(&app).await, 3);
+    let a = v.find(&id_number, "1985-03-09").await;
+    assert_eq!(a.status, 429, "{}", a.text);
+    let wait: i64 = a.retry_after.expect("Retry-After").parse().unwrap();
+    assert!(wait > 0 && wait <= 15 * 60, "{wait}");
+    assert!(a.text.contains("too many times"), "{}", a.text);
+    assert_eq!(codes_in_outbox(&app).await, 3);
+    // Codes tried per record: ten an hour, across challenges (six so far).
+    sql(&app, "DELETE FROM portal_limits WHERE key LIKE 'find:%'").await;
+    v.find(&id_number, "1985-03-09").await;
+    for _ in 0..4 {
+        let a = v.send_code(wrong).await;
+        assert_eq!(a.status, 401, "{}", a.text);
+    }
+    v.find(&id_number, "1985-03-09").await;
+    let (_, code) = code_in_outbox(&app).await.unwrap();
+    let a = v.send_code(&code).await;
+    assert_eq!(a.status, 429, "{}", a.text);
+    assert!(a.retry_after.is_some());
+    assert!(a.text.contains("Too many codes tried"), "{}", a.text);
+    // Per address: another record from the same address, searched too
+    // often, is refused as well.
+    sql(&app, "DELETE FROM portal_limits").await;
+    for i in 0..20 {
+        let a = v.find(&format!("0000000{i:05}"), "1990-01-01").await;
+        assert_eq!(a.status, 303, "search {i}: {}", a.text);
+    }
+    let a = v.find("099999999999", "1990-01-01").await;
+    assert_eq!(a.status, 429);
+    app.cleanup().await;
+}
+
+async fn an_unknown_record_gets_the_same_answer(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let (_, id_number) = resident(&app, 4, "Phạm Văn Nam").await;
+    let mut known = Visitor::new(&app);
+    let mut unknown = Visitor::new(&app);
+    let mut wrong_birth = Visitor::new(&app);
+    let a = known.find(&id_number, "1985-03-09").await;
+    let b = unknown.find("079999000000", "1985-03-09").await;
+    let c = wrong_birth.find(&id_number, "1985-03-10").await;
+    for x in [&a, &b, &c] {
+        assert_eq!((x.status, x.location.as_str()), (303, "/portal/code"));
+    }
+    assert_eq!(codes_in_outbox(&app).await, 1);
+    let pa = known.get("/portal/code").await.text;
+    let pb = unknown.get("/portal/code").await.text;
+    let csrf = |t: &str| Visitor::csrf(t);
+    assert_eq!(pa.replace(&csrf(&pa), ""), pb.replace(&csrf(&pb), ""));
+    // A code tried against an unknown record is wrong, worded the same.
+    let x = known.send_code("000000").await;
+    let y = unknown.send_code("000000").await;
+    assert_eq!(x.status, y.status);
+    assert_eq!(
+        x.text.replace(&csrf(&x.text), ""),
+        y.text.replace(&csrf(&y.text), "")
+    );
+    // Field errors are shown next to the field, keeping what was typed.
+    let mut v = Visitor::new(&app);
+    let a = v.find("12<script>", "2999-01-01").await;
+    assert_eq!(a.status, 400);
+    assert!(a.text.contains("id=\"id_number-error\""), "{}", a.text);
+    assert!(a.text.contains("id=\"birth_date-error\""), "{}", a.text);
+    assert!(
+        a.text.contains("value=\"12&#60;script&#62;\"")
+            || a.text.contains("value=\"12&lt;script&gt;\""),
+        "{}",
+        a.text
+    );
+    app.cleanup().await;
+}
+
+async fn forms_without_their_csrf_token_are_refused(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let (_, id_number) = resident(&app, 5, "Hoàng Văn An").await;
+    let mut v = Visitor::new(&app);
+    v.get("/portal").await;
+    let a = v
+        .post(
+            "/portal/find",
+            &[
+                ("id_number", id_number.as_str()),
+                ("birth_date", "1985-03-09"),
+                ("csrf_token", "forged"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, 403);
+    assert_eq!(codes_in_outbox(&app).await, 0);
+    // Another visitor's token does not do either (it is tied to the cookie).
+    let mut other = Visitor::new(&app);
+    let page = other.get("/portal").await;
+    let theirs = Visitor::csrf(&page.text);
+    let mut fresh = Visitor::new(&app);
+    let a = fresh
+        .post(
+            "/portal/find",
+            &[
+                ("id_number", id_number.as_str()),
+                ("birth_date", "1985-03-09"),
+                ("csrf_token", theirs.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, 403);
+    v.find(&id_number, "1985-03-09").await;
+    let (_, code) = code_in_outbox(&app).await.unwrap();
+    let a = v
+        .post(
+            "/portal/code",
+            &[("code", code.as_str()), ("csrf_token", "forged")],
+        )
+        .await;
+    assert_eq!(a.status, 403);
+    let a = v.send_code(&code).await;
+    assert_eq!(a.status, 303);
+    app.cleanup().await;
+}
