@@ -7,6 +7,7 @@ mod bench;
 mod checkpoint;
 mod demo;
 mod files;
+mod outbreak;
 mod serve;
 
 use anyhow::Result;
@@ -75,6 +76,11 @@ enum Command {
         /// audit log then see each client's own address.
         #[arg(long, env = "VAXGRID_TRUSTED_PROXIES", value_delimiter = ',')]
         trusted_proxy: Vec<std::net::IpAddr>,
+    },
+    /// Outbreak response: the surge planner (article 003's scenarios).
+    Outbreak {
+        #[command(subcommand)]
+        what: OutbreakWhat,
     },
     /// EU DCC signing keys.
     Keys {
@@ -250,6 +256,26 @@ enum ExportWhat {
         /// Write to this file instead of standard output.
         #[arg(long)]
         output: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutbreakWhat {
+    /// Project beds per tier and region, isolation places and laboratory
+    /// load day by day for a scenario, and say when each runs out.
+    Plan {
+        /// A shipped scenario: 1000, 5000 or 10000 cases (Quảng Ninh, article 003).
+        #[arg(long, conflicts_with = "file", value_parser = ["1000", "5000", "10000"])]
+        scenario: Option<String>,
+        /// A scenario file (JSON, the shipped scenarios' format; see `--print-scenario`).
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
+        /// Print the scenario itself as JSON (a starting point for a file).
+        #[arg(long)]
+        print_scenario: bool,
+        /// Print the whole projection as JSON instead of the table.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -522,6 +548,15 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             println!("reminders: {generated} generated, {sent} sent, {failed} failed");
         }
         Command::Bench { what } => bench::run(what).await?,
+        Command::Outbreak {
+            what:
+                OutbreakWhat::Plan {
+                    scenario,
+                    file,
+                    print_scenario,
+                    json,
+                },
+        } => outbreak::plan(scenario.as_deref(), file.as_deref(), print_scenario, json)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,3 +4,4 @@
 //! and laboratory load for a scenario (`surge`); pooled testing as a state
 //! machine and the isolation rules (`pooling`).
 pub mod graph;
+pub mod surge;
