@@ -2,6 +2,10 @@
 //! contacts as a graph whose classes F1/F2/F3 are distances, never entered
 //! by hand (`graph`); the surge planner that projects beds, isolation places
 //! and laboratory load for a scenario (`surge`); pooled testing as a state
-//! machine and the isolation rules (`pooling`).
+//! machine with each laboratory's queue (`pooling`); isolation plans by
+//! class and vaccination status, tests due and the daily checks' alerts
+//! (`isolation`).
 pub mod graph;
+pub mod isolation;
+pub mod pooling;
 pub mod surge;
