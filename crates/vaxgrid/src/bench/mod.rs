@@ -5,6 +5,7 @@ mod booking;
 mod certs;
 mod doses;
 mod import;
+mod outbreak;
 mod pages;
 mod scale;
 mod staff;
@@ -74,6 +75,15 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 65_000)]
         rows: usize,
     },
+    /// A synthetic outbreak's contact graph re-classified after one
+    /// confirmation (incremental against from scratch), and the team's
+    /// daily list of people in home isolation (in memory).
+    Outbreak {
+        #[arg(long, default_value_t = 100_000)]
+        persons: usize,
+        #[arg(long, default_value_t = 10_000)]
+        home: usize,
+    },
     /// Persons from CSV into SQLite, with a progress bar.
     Import {
         #[arg(long, default_value_t = 1_000_000)]
@@ -102,6 +112,7 @@ pub async fn run(what: BenchWhat) -> Result<()> {
             clients,
         } => booking::run(attempts, places, clients).await,
         BenchWhat::Certs { count } => certs::run(count),
+        BenchWhat::Outbreak { persons, home } => outbreak::run(persons, home),
         BenchWhat::Pages {
             residents,
             requests,
