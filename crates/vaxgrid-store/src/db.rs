@@ -113,6 +113,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/common/0040_staff.sql"),
         postgres: include_str!("../migrations/common/0040_staff.sql"),
     },
+    Migration {
+        version: 41,
+        name: "supply",
+        sqlite: include_str!("../migrations/common/0041_supply.sql"),
+        postgres: include_str!("../migrations/common/0041_supply.sql"),
+    },
 ];
 
 pub(crate) fn backend_of(url: &str) -> Result<Backend, StoreError> {

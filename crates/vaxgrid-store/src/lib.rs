@@ -30,6 +30,7 @@ pub mod scheduling;
 pub mod scope;
 pub mod scratch;
 pub mod staff;
+pub mod supply;
 pub mod training;
 pub mod visits;
 pub mod writer;

@@ -34,6 +34,8 @@ const LARGE: &[&str] = &[
     "aefi_investigations",
     "outbox",
     "fhir_extras",
+    "stock_movements",
+    "stock_on_hand",
 ];
 
 /// Small, read everywhere, written rarely: replicated to every node.
@@ -71,6 +73,9 @@ const REFERENCE: &[&str] = &[
     "portal_challenges",
     "portal_limits",
     "resident_sessions",
+    "stores",
+    "cold_chain_equipment",
+    "shipments",
 ];
 
 /// Findings accepted, each with its reason. A finding is matched by its

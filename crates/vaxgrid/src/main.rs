@@ -118,7 +118,8 @@ enum Command {
         #[command(subcommand)]
         what: ExportWhat,
     },
-    /// Check that stored counters equal a recount from the records.
+    /// Check that stored counters (coverage, doses, stock on hand) equal a
+    /// recount from the records.
     Check {
         #[command(flatten)]
         db: DbArgs,
@@ -453,7 +454,9 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
         } => files::export_persons(&db.database_url, output.as_deref()).await?,
         Command::Check { db } => {
             let store = vaxgrid_store::Store::open(&db.database_url).await?;
-            let diffs = store.check_counters().await?;
+            let mut diffs = store.check_counters().await?;
+            // Stock on hand is a counter too: the sum of the ledger.
+            diffs.extend(store.check_stock().await?);
             if diffs.is_empty() {
                 println!("counters equal a recount");
             } else {

@@ -1,0 +1,426 @@
+//! Vaccine supply: stores following the area tree and the append-only
+//! stock ledger per store × lot, with its on-hand counters kept in the same
+//! transaction as each movement. The rules are `vaxgrid_core::supply`'s;
+//! this module reads the stock, asks them, and writes the movement, the
+//! counter and the audit row in one transaction.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sqlx::Row;
+use vaxgrid_core::area::province_of_path;
+use vaxgrid_core::supply::ledger::{self, Movement, MovementKind};
+
+use crate::audit::{self, AuditEntry};
+use crate::error::StoreError;
+use crate::model::Actor;
+use crate::scope::Scope;
+use crate::{Backend, Store};
+
+/// A store to create: a vaccine store at an area (national, province,
+/// district warehouse) or a site's own stock.
+#[derive(Debug, Clone)]
+pub struct NewStore {
+    pub code: String,
+    pub name: String,
+    pub area_code: String,
+    /// The store that supplies this one; its area contains this one's.
+    pub parent_code: Option<String>,
+    /// The vaccination site whose stock this is, if any.
+    pub site_code: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StockStore {
+    pub code: String,
+    pub name: String,
+    pub area_code: String,
+    pub area_path: String,
+    pub parent_code: Option<String>,
+    pub site_code: Option<String>,
+    pub province_code: String,
+}
+
+/// A movement to record at a store, for one lot.
+#[derive(Debug, Clone)]
+pub struct NewMovement {
+    pub store_code: String,
+    pub product_code: String,
+    pub lot_number: String,
+    pub movement: Movement,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OnHand {
+    pub store_code: String,
+    pub product_code: String,
+    pub lot_number: String,
+    pub on_hand: u64,
+}
+
+fn not_found(entity: &'static str, field: &'static str, key: &str) -> StoreError {
+    StoreError::NotFound {
+        entity,
+        field,
+        key: key.to_string(),
+    }
+}
+
+fn text(field: &'static str, value: &str, max: usize) -> Result<String, StoreError> {
+    let v = value.trim();
+    if v.is_empty() || v.chars().count() > max {
+        return Err(StoreError::invalid(
+            field,
+            format!("must be 1 to {max} characters"),
+        ));
+    }
+    Ok(v.to_string())
+}
+
+const STORE_COLUMNS: &str =
+    "s.code, s.name, s.area_code, a.path, s.parent_code, s.site_code, s.province_code";
+
+fn store_from_row(r: &sqlx::any::AnyRow) -> Result<StockStore, StoreError> {
+    Ok(StockStore {
+        code: r.try_get("code")?,
+        name: r.try_get("name")?,
+        area_code: r.try_get("area_code")?,
+        area_path: r.try_get("path")?,
+        parent_code: r.try_get("parent_code")?,
+        site_code: r.try_get("site_code")?,
+        province_code: r.try_get("province_code")?,
+    })
+}
+
+impl Store {
+    /// Creates a store at an area in the actor's scope, under a parent store
+    /// whose area contains it (the supply chain follows the area tree).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn create_store(
+        &self,
+        new: &NewStore,
+        actor: &Actor,
+    ) -> Result<StockStore, StoreError> {
+        let code = text("code", &new.code, 32)?;
+        let name = text("name", &new.name, 200)?;
+        let area = self
+            .area(&new.area_code)
+            .await
+            .map_err(|_| not_found("area", "area_code", &new.area_code))?;
+        if !actor.scope.covers_path(&area.path) {
+            return Err(not_found("area", "area_code", &new.area_code));
+        }
+        if let Some(parent) = &new.parent_code {
+            let p = self
+                .stock_store(parent, &Scope::All)
+                .await
+                .map_err(|_| not_found("store", "parent_code", parent))?;
+            if !area.path.starts_with(&p.area_path) {
+                return Err(StoreError::invalid(
+                    "parent_code",
+                    format!(
+                        "store {parent} is at area {}, which does not contain area {}",
+                        p.area_code, area.code
+                    ),
+                ));
+            }
+        }
+        if let Some(site) = &new.site_code {
+            let s = self
+                .site(site)
+                .await
+                .map_err(|_| not_found("site", "site_code", site))?;
+            if s.area_code != area.code {
+                return Err(StoreError::invalid(
+                    "site_code",
+                    format!("site {site} is in area {}, not {}", s.area_code, area.code),
+                ));
+            }
+        }
+        let province = province_of_path(&area.path).to_string();
+        let mut tx = self.begin_write().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO stores (code, name, area_code, parent_code, site_code, province_code, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING",
+        )
+        .bind(&code)
+        .bind(&name)
+        .bind(&area.code)
+        .bind(new.parent_code.as_deref())
+        .bind(new.site_code.as_deref())
+        .bind(&province)
+        .bind(crate::now_micros())
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::Conflict {
+                field: "code",
+                message: format!("store {code} already exists"),
+                existing: Some(format!("/api/v1/stores/{code}")),
+            });
+        }
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "create",
+                "store",
+                &code,
+                serde_json::json!({"area_code": area.code, "parent_code": new.parent_code,
+                    "site_code": new.site_code}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        self.stock_store(&code, &Scope::All).await
+    }
+
+    /// The store, if its area is in `scope` (else NotFound).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn stock_store(&self, code: &str, scope: &Scope) -> Result<StockStore, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {STORE_COLUMNS} FROM stores s JOIN areas a ON a.code = s.area_code WHERE s.code = $1"
+        ))
+        .bind(code)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| not_found("store", "store_code", code))?;
+        let store = store_from_row(&row)?;
+        if !scope.covers_path(&store.area_path) {
+            return Err(not_found("store", "store_code", code));
+        }
+        Ok(store)
+    }
+
+    /// Records one movement at a store: checks it against the ledger's
+    /// rules and the stock on hand, then writes the movement, the on-hand
+    /// counter and the audit row in one transaction. Returns the on-hand
+    /// after it. Shipments go through `dispatch_shipment` and
+    /// `receive_shipment`, which know both ends.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn record_movement(
+        &self,
+        new: &NewMovement,
+        actor: &Actor,
+    ) -> Result<u64, StoreError> {
+        if matches!(
+            new.movement.kind,
+            MovementKind::ShipmentDispatched { .. } | MovementKind::ShipmentReceived { .. }
+        ) {
+            return Err(StoreError::invalid(
+                "kind",
+                "shipments are dispatched and received as shipments, which record both stores' movements",
+            ));
+        }
+        let store = self.stock_store(&new.store_code, &actor.scope).await?;
+        self.lot(&new.product_code, &new.lot_number)
+            .await
+            .map_err(|_| {
+                not_found(
+                    "lot",
+                    "lot_number",
+                    &format!("{}/{}", new.product_code, new.lot_number),
+                )
+            })?;
+        let mut tx = self.begin_write().await?;
+        let on_hand = self
+            .apply_movement(
+                &mut tx,
+                &store,
+                &new.product_code,
+                &new.lot_number,
+                &new.movement,
+                actor,
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(on_hand)
+    }
+
+    /// Inside a write transaction: locks the store × lot counter, applies
+    /// the rules, writes movement, counter and audit.
+    async fn apply_movement(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        store: &StockStore,
+        product_code: &str,
+        lot_number: &str,
+        movement: &Movement,
+        actor: &Actor,
+    ) -> Result<u64, StoreError> {
+        let now = crate::now_micros();
+        sqlx::query(
+            "INSERT INTO stock_on_hand (province_code, store_code, product_code, lot_number, on_hand, updated_at) \
+             VALUES ($1, $2, $3, $4, 0, $5) \
+             ON CONFLICT (province_code, store_code, product_code, lot_number) DO NOTHING",
+        )
+        .bind(&store.province_code)
+        .bind(&store.code)
+        .bind(product_code)
+        .bind(lot_number)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        // SQLite's write transaction is already exclusive (BEGIN IMMEDIATE);
+        // PostgreSQL locks the counter row until the commit.
+        let lock = match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        };
+        let current: i64 = sqlx::query(&format!(
+            "SELECT on_hand FROM stock_on_hand WHERE province_code = $1 AND store_code = $2 \
+             AND product_code = $3 AND lot_number = $4{lock}"
+        ))
+        .bind(&store.province_code)
+        .bind(&store.code)
+        .bind(product_code)
+        .bind(lot_number)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("on_hand")?;
+        let current = u64::try_from(current).unwrap_or(0);
+        let after = ledger::apply(current, movement)
+            .map_err(|e| StoreError::invalid(e.field(), e.to_string()))?;
+        let details = serde_json::to_value(&movement.kind)
+            .map_err(|e| StoreError::invalid("kind", e.to_string()))?;
+        let id = movement.id.to_string();
+        let delta = i64::try_from(movement.delta())
+            .map_err(|_| StoreError::invalid("quantity", "too large"))?;
+        let quantity = i64::try_from(movement.quantity)
+            .map_err(|_| StoreError::invalid("quantity", "too large"))?;
+        let inserted = sqlx::query(
+            "INSERT INTO stock_movements (id, province_code, store_code, product_code, lot_number, kind, \
+             quantity, delta, details, actor, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (id, province_code) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(&store.province_code)
+        .bind(&store.code)
+        .bind(product_code)
+        .bind(lot_number)
+        .bind(movement.kind.as_str())
+        .bind(quantity)
+        .bind(delta)
+        .bind(details.to_string())
+        .bind(&actor.name)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::Conflict {
+                field: "id",
+                message: format!("movement {id} is already recorded"),
+                existing: Some(format!("/api/v1/stores/{}/movements/{id}", store.code)),
+            });
+        }
+        let after_i64 =
+            i64::try_from(after).map_err(|_| StoreError::invalid("quantity", "too large"))?;
+        sqlx::query(
+            "UPDATE stock_on_hand SET on_hand = $1, updated_at = $2 WHERE province_code = $3 \
+             AND store_code = $4 AND product_code = $5 AND lot_number = $6",
+        )
+        .bind(after_i64)
+        .bind(now)
+        .bind(&store.province_code)
+        .bind(&store.code)
+        .bind(product_code)
+        .bind(lot_number)
+        .execute(&mut **tx)
+        .await?;
+        audit::append(
+            tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                movement.kind.as_str(),
+                "stock_movement",
+                &id,
+                serde_json::json!({"store_code": store.code, "product_code": product_code,
+                    "lot_number": lot_number, "quantity": movement.quantity, "details": details,
+                    "on_hand": after}),
+            )],
+        )
+        .await?;
+        Ok(after)
+    }
+
+    /// The stock on hand at a store in `scope`, by lot (lots at 0 included
+    /// once they have moved).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn stock_on_hand(
+        &self,
+        store_code: &str,
+        scope: &Scope,
+    ) -> Result<Vec<OnHand>, StoreError> {
+        let store = self.stock_store(store_code, scope).await?;
+        let rows = sqlx::query(
+            "SELECT store_code, product_code, lot_number, on_hand FROM stock_on_hand \
+             WHERE province_code = $1 AND store_code = $2 ORDER BY product_code, lot_number",
+        )
+        .bind(&store.province_code)
+        .bind(&store.code)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OnHand {
+                    store_code: r.try_get("store_code")?,
+                    product_code: r.try_get("product_code")?,
+                    lot_number: r.try_get("lot_number")?,
+                    on_hand: u64::try_from(r.try_get::<i64, _>("on_hand")?).unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+
+    /// Differences between the on-hand counters and the sum of the ledger's
+    /// movements, store × lot; empty when they agree.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn check_stock(&self) -> Result<Vec<String>, StoreError> {
+        type Key = (String, String, String, String);
+        let key = |r: &sqlx::any::AnyRow| -> Result<Key, StoreError> {
+            Ok((
+                r.try_get("province_code")?,
+                r.try_get("store_code")?,
+                r.try_get("product_code")?,
+                r.try_get("lot_number")?,
+            ))
+        };
+        let mut stored: BTreeMap<Key, i64> = BTreeMap::new();
+        for r in sqlx::query(
+            "SELECT province_code, store_code, product_code, lot_number, on_hand FROM stock_on_hand",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
+            stored.insert(key(&r)?, r.try_get("on_hand")?);
+        }
+        let mut fresh: BTreeMap<Key, i64> = BTreeMap::new();
+        for r in sqlx::query(
+            "SELECT province_code, store_code, product_code, lot_number, CAST(SUM(delta) AS BIGINT) AS total \
+             FROM stock_movements GROUP BY province_code, store_code, product_code, lot_number",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
+            fresh.insert(key(&r)?, r.try_get("total")?);
+        }
+        let mut out = Vec::new();
+        for (k, v) in &stored {
+            let f = fresh.get(k).copied().unwrap_or(0);
+            if *v != f {
+                out.push(format!("stock_on_hand {k:?}: stored {v}, recount {f}"));
+            }
+            if *v < 0 {
+                out.push(format!("stock_on_hand {k:?}: negative ({v})"));
+            }
+        }
+        for (k, f) in &fresh {
+            if !stored.contains_key(k) {
+                out.push(format!("stock_on_hand {k:?}: stored nothing, recount {f}"));
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,306 @@
+//! Vaccine supply on both backends: stores along the area tree, the stock
+//! ledger and its on-hand counters.
+
+mod common;
+
+use common::{fixture, on_both_backends};
+use uuid::Uuid;
+use vaxgrid_core::supply::ledger::{
+    self, Direction, Movement, MovementKind, ReceiptSource, WastageReason,
+};
+use vaxgrid_store::model::Actor;
+use vaxgrid_store::scope::Scope;
+use vaxgrid_store::supply::{NewMovement, NewStore};
+use vaxgrid_store::{Store, StoreError};
+
+on_both_backends!(
+    random_movements_keep_on_hand_equal_to_the_ledger,
+    stores_follow_the_area_tree_and_movements_are_refused_by_field,
+);
+
+fn system() -> Actor {
+    Actor::system("test")
+}
+
+fn new_store(code: &str, area: &str, parent: Option<&str>, site: Option<&str>) -> NewStore {
+    NewStore {
+        code: code.into(),
+        name: format!("Kho {code}"),
+        area_code: area.into(),
+        parent_code: parent.map(Into::into),
+        site_code: site.map(Into::into),
+    }
+}
+
+async fn tree(store: &Store) {
+    store
+        .create_store(&new_store("K22", "22", None, None), &system())
+        .await
+        .unwrap();
+    store
+        .create_store(&new_store("K193", "193", Some("K22"), None), &system())
+        .await
+        .unwrap();
+    store
+        .create_store(&new_store("K194", "194", Some("K22"), None), &system())
+        .await
+        .unwrap();
+    store
+        .create_store(
+            &new_store("KS06658", "06658", Some("K193"), Some("S06658")),
+            &system(),
+        )
+        .await
+        .unwrap();
+}
+
+fn mv(kind: MovementKind, quantity: u64) -> Movement {
+    Movement {
+        id: Uuid::now_v7(),
+        kind,
+        quantity,
+    }
+}
+
+fn at(store: &str, lot: (&str, &str), movement: Movement) -> NewMovement {
+    NewMovement {
+        store_code: store.into(),
+        product_code: lot.0.into(),
+        lot_number: lot.1.into(),
+        movement,
+    }
+}
+
+/// A small xorshift generator: the same sequence on every run.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+async fn random_movements_keep_on_hand_equal_to_the_ledger(backend: &str) {
+    let f = fixture(backend).await;
+    tree(&f.store).await;
+    let stores = ["K22", "K193", "KS06658"];
+    let lots = [("AZ", "AZ-1"), ("PFIZER", "PF-1")];
+    let mut model = std::collections::BTreeMap::new();
+    let mut rng = Rng(0x5eed_2021_0815);
+    let (mut accepted, mut refused) = (0, 0);
+    for _ in 0..160 {
+        let store = stores[rng.next(3) as usize];
+        let lot = lots[rng.next(2) as usize];
+        let q = rng.next(60);
+        let kind = match rng.next(7) {
+            0 | 1 => MovementKind::Receipt {
+                source: ReceiptSource::Covax,
+                document: "COVAX-VN-2021-08".into(),
+            },
+            2 => MovementKind::DoseGiven,
+            3 => MovementKind::Wastage {
+                reason: WastageReason::Broken,
+            },
+            4 => MovementKind::Discard {
+                reason: if rng.next(4) == 0 {
+                    " ".into()
+                } else {
+                    "label unreadable".into()
+                },
+            },
+            5 => MovementKind::VialOpened {
+                session_id: None,
+                doses_per_vial: 10,
+            },
+            _ => MovementKind::Adjustment {
+                direction: if rng.next(2) == 0 {
+                    Direction::Up
+                } else {
+                    Direction::Down
+                },
+                reason: "physical count".into(),
+                corrects: None,
+            },
+        };
+        let movement = mv(kind, q);
+        let before: u64 = *model.get(&(store, lot)).unwrap_or(&0);
+        let expected = ledger::apply(before, &movement);
+        let got = f
+            .store
+            .record_movement(&at(store, lot, movement), &system())
+            .await;
+        match (expected, got) {
+            (Ok(want), Ok(on_hand)) => {
+                assert_eq!(on_hand, want);
+                model.insert((store, lot), want);
+                accepted += 1;
+            }
+            (Err(want), Err(StoreError::Invalid { field, .. })) => {
+                assert_eq!(field, want.field());
+                refused += 1;
+            }
+            (want, got) => panic!("ledger says {want:?}, store says {got:?}"),
+        }
+    }
+    assert!(
+        accepted > 60 && refused > 10,
+        "{accepted} accepted, {refused} refused"
+    );
+    for store in stores {
+        for row in f.store.stock_on_hand(store, &Scope::All).await.unwrap() {
+            let lot = lots
+                .iter()
+                .find(|l| l.1 == row.lot_number)
+                .copied()
+                .unwrap();
+            assert_eq!(row.on_hand, *model.get(&(store, lot)).unwrap_or(&0));
+        }
+    }
+    assert_eq!(f.store.check_stock().await.unwrap(), Vec::<String>::new());
+    f.cleanup().await;
+}
+
+async fn stores_follow_the_area_tree_and_movements_are_refused_by_field(backend: &str) {
+    let f = fixture(backend).await;
+    let s = &f.store;
+    tree(s).await;
+    // A store under a parent whose area does not contain it.
+    let err = s
+        .create_store(&new_store("K06700", "06700", Some("K193"), None), &system())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Invalid { ref field, .. } if field == "parent_code"),
+        "{err:?}"
+    );
+    // A site in another area.
+    let err = s
+        .create_store(
+            &new_store("K06700", "06700", Some("K194"), Some("S06658")),
+            &system(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Invalid { ref field, .. } if field == "site_code"),
+        "{err:?}"
+    );
+    let err = s
+        .create_store(&new_store("K22", "22", None, None), &system())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict { field: "code", .. }),
+        "{err:?}"
+    );
+
+    let receipt = |q| {
+        mv(
+            MovementKind::Receipt {
+                source: ReceiptSource::Purchase,
+                document: "HĐ 15/2021".into(),
+            },
+            q,
+        )
+    };
+    let audited = s.verify_audit().await.unwrap().0;
+    assert_eq!(
+        s.record_movement(&at("K193", ("AZ", "AZ-1"), receipt(500)), &system())
+            .await
+            .unwrap(),
+        500
+    );
+    assert_eq!(
+        s.verify_audit().await.unwrap().0,
+        audited + 1,
+        "every movement is audited"
+    );
+    // Zero, more than on hand, unknown lot, a lot of another product.
+    let field_of = |r: Result<u64, StoreError>| match r.unwrap_err() {
+        StoreError::Invalid { field, .. } => field,
+        StoreError::NotFound { field, .. } => field.to_string(),
+        e => panic!("{e:?}"),
+    };
+    assert_eq!(
+        field_of(
+            s.record_movement(&at("K193", ("AZ", "AZ-1"), receipt(0)), &system())
+                .await
+        ),
+        "quantity"
+    );
+    assert_eq!(
+        field_of(
+            s.record_movement(
+                &at("K193", ("AZ", "AZ-1"), mv(MovementKind::DoseGiven, 501)),
+                &system()
+            )
+            .await
+        ),
+        "quantity"
+    );
+    assert_eq!(
+        field_of(
+            s.record_movement(&at("K193", ("AZ", "NOPE"), receipt(5)), &system())
+                .await
+        ),
+        "lot_number"
+    );
+    assert_eq!(
+        field_of(
+            s.record_movement(&at("K193", ("PFIZER", "AZ-1"), receipt(5)), &system())
+                .await
+        ),
+        "lot_number"
+    );
+    assert_eq!(
+        field_of(
+            s.record_movement(&at("K999", ("AZ", "AZ-1"), receipt(5)), &system())
+                .await
+        ),
+        "store_code"
+    );
+    // The same movement id twice records once.
+    let once = at("K193", ("AZ", "AZ-1"), mv(MovementKind::DoseGiven, 3));
+    assert_eq!(s.record_movement(&once, &system()).await.unwrap(), 497);
+    assert!(matches!(
+        s.record_movement(&once, &system()).await,
+        Err(StoreError::Conflict { field: "id", .. })
+    ));
+    // Stock is seen and moved only by roles on its area: Móng Cái's staff
+    // see no Hạ Long store.
+    let mong_cai = s.area("194").await.unwrap().path;
+    let local = Actor {
+        name: "kho-mong-cai".into(),
+        address: None,
+        scope: Scope::Limited {
+            paths: vec![mong_cai],
+            sites: Vec::new(),
+            persons: Vec::new(),
+        },
+    };
+    assert_eq!(
+        field_of(
+            s.record_movement(
+                &at("K193", ("AZ", "AZ-1"), mv(MovementKind::DoseGiven, 1)),
+                &local
+            )
+            .await
+        ),
+        "store_code"
+    );
+    assert!(s.stock_on_hand("K193", &local.scope).await.is_err());
+    assert_eq!(
+        s.record_movement(&at("K194", ("AZ", "AZ-1"), receipt(20)), &local)
+            .await
+            .unwrap(),
+        20
+    );
+    assert_eq!(
+        s.stock_on_hand("K193", &Scope::All).await.unwrap()[0].on_hand,
+        497
+    );
+    assert_eq!(s.check_stock().await.unwrap(), Vec::<String>::new());
+    f.cleanup().await;
+}
