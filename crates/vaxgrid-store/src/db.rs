@@ -108,6 +108,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/common/0020_portal.sql"),
     },
     Migration {
+        version: 30,
+        name: "registry",
+        sqlite: include_str!("../migrations/common/0030_registry.sql"),
+        postgres: include_str!("../migrations/common/0030_registry.sql"),
+    },
+    Migration {
         version: 40,
         name: "staff",
         sqlite: include_str!("../migrations/common/0040_staff.sql"),

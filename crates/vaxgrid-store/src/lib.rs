@@ -24,6 +24,7 @@ pub mod model;
 pub mod paging;
 pub mod persons;
 pub mod portal;
+pub mod registry;
 pub mod reminders;
 pub mod reports;
 pub mod scheduling;

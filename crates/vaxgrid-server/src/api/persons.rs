@@ -138,12 +138,6 @@ pub async fn search(
 ) -> Result<Json<Page<Person>>, ApiError> {
     let actor = caller.actor(&app, Permission::ReadRegistry).await?;
     let limit = page_limit(q.limit)?;
-    if q.id_number.is_none() && q.phone.is_none() && q.name.is_none() && q.area.is_none() {
-        return Err(ApiError::bad_request(
-            "query",
-            "give at least one of id_number, phone, name, area",
-        ));
-    }
     let query = PersonQuery {
         id_number: q.id_number,
         phone: q.phone,
@@ -151,9 +145,30 @@ pub async fn search(
         area: q.area,
         scope: actor.scope,
     };
-    let page = app
-        .store
-        .search_persons(&query, q.after.as_deref(), limit)
+    let page = find(&app, &query, q.after.as_deref(), limit).await?;
+    Ok(Json(Page::<Person>::from(page)))
+}
+
+/// Searches the registry for the API and the registry page alike: at
+/// least one criterion, an area that exists, a name with letters.
+pub async fn find(
+    app: &AppState,
+    query: &PersonQuery,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<vaxgrid_store::model::Page<vaxgrid_store::model::Person>, ApiError> {
+    if query.id_number.is_none()
+        && query.phone.is_none()
+        && query.name.is_none()
+        && query.area.is_none()
+    {
+        return Err(ApiError::bad_request(
+            "query",
+            "give at least one of id_number, phone, name, area",
+        ));
+    }
+    app.store
+        .search_persons(query, after, limit)
         .await
         .map_err(|e| match e {
             vaxgrid_store::StoreError::NotFound {
@@ -165,8 +180,7 @@ pub async fn search(
                 ApiError::bad_request(field, message)
             }
             other => ApiError::Store(other),
-        })?;
-    Ok(Json(Page::<Person>::from(page)))
+        })
 }
 
 #[utoipa::path(

@@ -246,6 +246,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../static/portal.css"),
     ),
     (
+        "registry.css",
+        "text/css; charset=utf-8",
+        include_str!("../../static/registry.css"),
+    ),
+    (
         "board.js",
         "text/javascript; charset=utf-8",
         include_str!("../../static/board.js"),

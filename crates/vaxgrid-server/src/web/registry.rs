@@ -1,20 +1,473 @@
 //! The registry: search, a person's record, corrections and duplicate review.
+//!
+//! Every page reads through the same store calls as the API (the search
+//! through `api::persons::find`, the record through `read_person`, which
+//! audits the read and answers a person outside the caller's areas as
+//! absent: a 404 page here, as the API's 404).
 
-use crate::RouteDef;
+use std::collections::{HashMap, HashSet};
 
-use super::PageCtx;
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::Method;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Extension;
+use vaxgrid_core::access::{permits, Permission, Role};
+use vaxgrid_core::identity::{IdType, Sex};
+use vaxgrid_store::model::{DoseKind, Person};
+use vaxgrid_store::persons::PersonQuery;
+
+use crate::auth::{Caller, Policy};
+use crate::error::ApiError;
+use crate::i18n::{tkey, Lang};
+use crate::{r, AppState, RouteDef};
+
+use super::{error_page, render, PageCtx};
+
+/// Persons per page of search results.
+const PAGE_SIZE: usize = 20;
 
 /// The routes of this part (joined into the route table by `web::part_routes`).
 pub fn routes() -> Vec<RouteDef> {
-    Vec::new()
+    use Permission::*;
+    vec![
+        r(
+            Method::GET,
+            "/registry",
+            Policy::Needs(ReadRegistry),
+            get(search_page),
+        ),
+        r(
+            Method::GET,
+            "/registry/persons/{id}",
+            Policy::Needs(ReadRegistry),
+            get(person_page),
+        ),
+    ]
+}
+
+/// Whether the caller holds a role that may do `permission` somewhere.
+fn may(ctx: &PageCtx, permission: Permission) -> bool {
+    ctx.roles.iter().any(|r| permits(*r, permission))
 }
 
 /// The menu entries this part shows the caller: (href, Fluent key).
-pub fn nav(_ctx: &PageCtx) -> Vec<(String, &'static str)> {
-    Vec::new()
+pub fn nav(ctx: &PageCtx) -> Vec<(String, &'static str)> {
+    let registry_staff = ctx.roles.iter().any(|r| {
+        matches!(
+            r,
+            Role::Admin | Role::Planner | Role::Registrar | Role::StatisticsOfficer
+        )
+    });
+    let mut items = Vec::new();
+    if registry_staff {
+        items.push(("/registry".to_string(), tkey("registry-nav")));
+    }
+    items
 }
 
 /// The OpenAPI paths of this part's routes.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(search_page, person_page))]
 pub struct Pages;
+
+/// The fields of a query string, leniently: a page never fails on an
+/// unknown or repeated parameter, it ignores it.
+fn query_fields(raw: Option<&str>) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    if let Some(raw) = raw {
+        for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
+            out.entry(k.into_owned()).or_insert_with(|| v.into_owned());
+        }
+    }
+    out
+}
+
+/// A text field: trimmed, absent when empty.
+fn given(fields: &HashMap<String, String>, name: &str) -> Option<String> {
+    fields
+        .get(name)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+fn id_type_label(lang: Lang, t: IdType) -> String {
+    lang.t(match t {
+        IdType::Cccd => tkey("registry-id-cccd"),
+        IdType::Cmnd => tkey("registry-id-cmnd"),
+        IdType::CnResident => tkey("registry-id-cn-resident"),
+        IdType::Passport => tkey("registry-id-passport"),
+    })
+}
+
+fn sex_label(lang: Lang, s: Sex) -> String {
+    lang.t(match s {
+        Sex::Male => tkey("registry-sex-male"),
+        Sex::Female => tkey("registry-sex-female"),
+        Sex::Other => tkey("registry-sex-other"),
+    })
+}
+
+/// Names of areas by code, read once per code for a page.
+struct AreaNames<'a> {
+    app: &'a AppState,
+    known: HashMap<String, String>,
+}
+
+impl<'a> AreaNames<'a> {
+    fn new(app: &'a AppState) -> Self {
+        AreaNames {
+            app,
+            known: HashMap::new(),
+        }
+    }
+
+    async fn name(&mut self, code: &str) -> String {
+        if let Some(n) = self.known.get(code) {
+            return n.clone();
+        }
+        let name = match self.app.store.area(code).await {
+            Ok(a) => a.name,
+            Err(_) => code.to_string(),
+        };
+        self.known.insert(code.to_string(), name.clone());
+        name
+    }
+}
+
+struct PersonRow {
+    pub href: String,
+    pub name: String,
+    pub id_number: String,
+    pub birth: String,
+    pub area: String,
+}
+
+#[derive(Template)]
+#[template(path = "registry/search.html")]
+struct SearchPage {
+    ctx: PageCtx,
+    id_number: String,
+    phone: String,
+    name: String,
+    searched: bool,
+    form_error: Option<String>,
+    name_error: Option<String>,
+    rows: Vec<PersonRow>,
+    next: Option<String>,
+    first: Option<String>,
+}
+
+/// `GET /registry`: find persons by ID number, phone or name (with or
+/// without diacritics), a page of results at a time.
+#[utoipa::path(
+    get,
+    path = "/registry",
+    summary = "Registry search page (HTML): persons by ID number, phone or name (with or without diacritics) within the caller's areas, a page at a time (after = the last person of the previous page)",
+    params(
+        ("id_number" = Option<String>, Query, description = "ID number"),
+        ("phone" = Option<String>, Query, description = "phone"),
+        ("name" = Option<String>, Query, description = "name or its start, any word"),
+        ("after" = Option<String>, Query, description = "the last person id of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "OK", content_type = "text/html"),
+    )
+)]
+pub async fn search_page(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let fields = query_fields(raw.as_deref());
+    let mut page = SearchPage {
+        id_number: fields.get("id_number").cloned().unwrap_or_default(),
+        phone: fields.get("phone").cloned().unwrap_or_default(),
+        name: fields.get("name").cloned().unwrap_or_default(),
+        searched: false,
+        form_error: None,
+        name_error: None,
+        rows: Vec::new(),
+        next: None,
+        first: None,
+        ctx,
+    };
+    let (id_number, phone, name) = (
+        given(&fields, "id_number"),
+        given(&fields, "phone"),
+        given(&fields, "name"),
+    );
+    if id_number.is_none() && phone.is_none() && name.is_none() {
+        return render(&page);
+    }
+    page.searched = true;
+    let actor = match caller.actor(&app, Permission::ReadRegistry).await {
+        Ok(a) => a,
+        Err(e) => return error_page(&page.ctx, e),
+    };
+    let after = given(&fields, "after");
+    let query = PersonQuery {
+        id_number,
+        phone,
+        name,
+        area: None,
+        scope: actor.scope,
+    };
+    let found = match crate::api::persons::find(&app, &query, after.as_deref(), PAGE_SIZE).await {
+        Ok(found) => found,
+        Err(ApiError::BadRequest { field, .. }) if field == "name" => {
+            page.name_error = Some(page.ctx.t("registry-error-name-letters"));
+            return render(&page);
+        }
+        Err(e) => return error_page(&page.ctx, e),
+    };
+    let mut areas = AreaNames::new(&app);
+    for p in found.items {
+        page.rows
+            .push(person_row(page.ctx.lang, &mut areas, p).await);
+    }
+    let link = |after: Option<&str>| {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for key in ["id_number", "phone", "name"] {
+            if let Some(v) = given(&fields, key) {
+                q.append_pair(key, &v);
+            }
+        }
+        if let Some(a) = after {
+            q.append_pair("after", a);
+        }
+        format!("/registry?{}", q.finish())
+    };
+    page.next = found.next_cursor.as_deref().map(|c| link(Some(c)));
+    page.first = after.is_some().then(|| link(None));
+    if page.rows.is_empty() && after.is_none() {
+        page.form_error = Some(page.ctx.t("registry-search-none"));
+    }
+    render(&page)
+}
+
+async fn person_row(lang: Lang, areas: &mut AreaNames<'_>, p: Person) -> PersonRow {
+    PersonRow {
+        href: format!("/registry/persons/{}", p.id),
+        birth: lang.date_text(&p.birth_date),
+        area: areas.name(&p.home_area).await,
+        name: p.full_name,
+        id_number: p.id_number,
+    }
+}
+
+/// A dose of the record, as the table shows it.
+struct DoseRow {
+    pub id: String,
+    pub date: String,
+    pub product: String,
+    pub lot: String,
+    pub site: String,
+    pub number: i64,
+    pub historical: bool,
+    /// Entered in error: the reason, who said so, and when.
+    pub voided: Option<String>,
+}
+
+/// The doses of a history (entered-in-error records are not rows of their
+/// own: they mark the dose they void).
+fn dose_rows(lang: Lang, records: &[vaxgrid_store::model::DoseRecord]) -> Vec<DoseRow> {
+    let voids: HashMap<&str, &vaxgrid_store::model::DoseRecord> = records
+        .iter()
+        .filter(|r| r.kind == DoseKind::EnteredInError)
+        .filter_map(|r| r.corrects_id.as_deref().map(|c| (c, r)))
+        .collect();
+    let mut rows: Vec<DoseRow> = records
+        .iter()
+        .filter(|r| r.kind.is_dose())
+        .map(|r| DoseRow {
+            id: r.id.clone(),
+            date: lang.date_text(&r.administered_on),
+            product: r.product_code.clone(),
+            lot: r.lot_number.clone(),
+            site: r.site_code.clone(),
+            number: r.dose_number,
+            historical: r.kind == DoseKind::Historical,
+            voided: voids.get(r.id.as_str()).map(|v| {
+                lang.ta(
+                    "registry-dose-voided",
+                    vec![
+                        ("reason", v.reason.clone().unwrap_or_default().into()),
+                        ("author", v.author.clone().unwrap_or_default().into()),
+                        ("date", lang.date_text(&v.recorded_at).into()),
+                    ],
+                )
+            }),
+        })
+        .collect();
+    let order: HashMap<&str, (String, String)> = records
+        .iter()
+        .map(|r| {
+            (
+                r.id.as_str(),
+                (r.administered_on.clone(), r.recorded_at.clone()),
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| order.get(a.id.as_str()).cmp(&order.get(b.id.as_str())));
+    rows
+}
+
+struct CertificateRow {
+    uvci: String,
+    issued: String,
+    revoked: bool,
+}
+
+struct AppointmentRow {
+    when: String,
+    site: String,
+    status: String,
+}
+
+#[derive(Template)]
+#[template(path = "registry/person.html")]
+struct PersonPage {
+    ctx: PageCtx,
+    v: PersonView,
+}
+
+struct PersonView {
+    p: Person,
+    id_type: String,
+    sex: String,
+    birth: String,
+    area: String,
+    groups: String,
+    merged_into: Option<String>,
+    doses: Vec<DoseRow>,
+    summary: String,
+    next_due: Option<String>,
+    certificates: Vec<CertificateRow>,
+    appointments: Vec<AppointmentRow>,
+    duplicates: Vec<PersonRow>,
+    may_correct: bool,
+}
+
+/// `GET /registry/persons/{id}`: a person's record.
+#[utoipa::path(
+    get,
+    path = "/registry/persons/{id}",
+    summary = "A person's record page (HTML): details, doses (with corrections), appointments, certificates, possible duplicates; 404 page for a person outside the caller's areas",
+    params(("id" = String, Path, description = "person UUID")),
+    responses(
+        (status = 200, description = "OK", content_type = "text/html"),
+        (status = 404, description = "the error page: no such person in the caller's areas", content_type = "text/html"),
+    )
+)]
+pub async fn person_page(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> Response {
+    match person_parts(&app, &caller, &ctx, &id).await {
+        Ok(v) => render(&PersonPage { ctx, v }),
+        Err(e) => error_page(&ctx, e),
+    }
+}
+
+/// A person id from a path: not a UUID is the same 404 as an absent one.
+fn person_id(id: &str) -> Result<String, ApiError> {
+    crate::extract::uuid_field("id", id).map_err(|_| ApiError::Absent {
+        entity: "person",
+        key: id.to_string(),
+    })
+}
+
+async fn person_parts(
+    app: &AppState,
+    caller: &Caller,
+    ctx: &PageCtx,
+    id: &str,
+) -> Result<PersonView, ApiError> {
+    let id = person_id(id)?;
+    let actor = caller.actor(app, Permission::ReadRegistry).await?;
+    let p = app
+        .store
+        .read_person(&id, &actor)
+        .await
+        .map_err(ApiError::lookup)?;
+    let lang = ctx.lang;
+    let history = app.store.history(&id).await.map_err(ApiError::lookup)?;
+    let certificates = app
+        .store
+        .person_certificates(&history.person_id)
+        .await?
+        .into_iter()
+        .rev()
+        .map(|c| CertificateRow {
+            uvci: c.uvci,
+            issued: lang.date_text(&vaxgrid_store::format_instant(c.issued_at_micros)),
+            revoked: c.revoked,
+        })
+        .collect();
+    let appointments = app
+        .store
+        .appointments_of(&id)
+        .await?
+        .into_iter()
+        .map(|a| AppointmentRow {
+            when: lang.date_text(&a.appointment.starts_at),
+            site: a.site_name,
+            status: lang.t(match a.appointment.status.as_str() {
+                "booked" => tkey("registry-appt-booked"),
+                "cancelled" => tkey("registry-appt-cancelled"),
+                "no_show" => tkey("registry-appt-no-show"),
+                "rescheduled" => tkey("registry-appt-rescheduled"),
+                _ => tkey("registry-appt-other"),
+            }),
+        })
+        .collect();
+    let mut areas = AreaNames::new(app);
+    let mut duplicates = Vec::new();
+    if p.merged_into.is_none() {
+        for other in app.store.possible_duplicates(&p).await? {
+            if let Ok(o) = app.store.person_in(&other, &actor.scope).await {
+                duplicates.push(person_row(lang, &mut areas, o).await);
+            }
+        }
+    }
+    let summary = if history.series_complete {
+        lang.t1(
+            "registry-summary-complete",
+            "count",
+            history.valid_doses as i64,
+        )
+    } else {
+        lang.t1(
+            "registry-summary-doses",
+            "count",
+            history.valid_doses as i64,
+        )
+    };
+    let groups: HashSet<&str> = p.priority_groups.iter().map(String::as_str).collect();
+    let mut groups: Vec<&str> = groups.into_iter().collect();
+    groups.sort_unstable();
+    Ok(PersonView {
+        id_type: id_type_label(lang, p.id_type),
+        sex: sex_label(lang, p.sex),
+        birth: lang.date_text(&p.birth_date),
+        area: areas.name(&p.home_area).await,
+        groups: groups.join(", "),
+        merged_into: p
+            .merged_into
+            .as_ref()
+            .map(|m| format!("/registry/persons/{m}")),
+        doses: dose_rows(lang, &history.records),
+        summary,
+        next_due: history.next_dose_due.as_deref().map(|d| lang.date_text(d)),
+        certificates,
+        appointments,
+        duplicates,
+        may_correct: may(ctx, Permission::CorrectDose),
+        p,
+    })
+}

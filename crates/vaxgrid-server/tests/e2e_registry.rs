@@ -1,0 +1,96 @@
+//! End-to-end, in Chromium: the registry and administration pages used by
+//! clicking and typing, every page checked with axe-core, at 360 px and
+//! 1280 px, photographed in Vietnamese and Chinese.
+
+mod common;
+#[path = "e2e/harness.rs"]
+mod harness;
+
+use common::{dose_body, new_id, TestApp};
+use fantoccini::Locator;
+use harness::*;
+use serde_json::json;
+
+const HOSTILE: &str = "<script>alert(1)</script> \"><img src=x onerror=alert(1)> Lò";
+
+async fn sign_in(browser: &Browser, app: &TestApp, lang: &str, username: &str) {
+    browser
+        .goto(&format!("{}/lang?set={lang}&back=/login", app.base))
+        .await;
+    browser.type_into("#username", username).await;
+    browser
+        .type_into("#password", &format!("pw-{username}"))
+        .await;
+    browser.click("form.stack button[type=submit]").await;
+}
+
+/// No element a hostile name could have become, no alert from it.
+async fn assert_no_markup_from_names(browser: &Browser) {
+    assert!(browser
+        .client
+        .find_all(Locator::Css("main img, main script"))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(browser.client.get_alert_text().await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn searching_and_reading_a_record_in_chromium() {
+    let app = TestApp::start("sqlite").await;
+    app.seed().await;
+    let an = app.person(1, "Nguyễn Văn An").await;
+    let (s, b) = app
+        .post("/api/v1/doses", &dose_body(&new_id(), &an, "2021-07-01"))
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let (s, b) = app
+        .post(
+            "/api/v1/persons",
+            &json!({"id_type": "cccd", "id_number": "022180000009", "full_name": HOSTILE,
+                    "birth_date": "1980-01-02", "sex": "female", "home_area": "0665801"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    TestApp::make_user(&app.store, "planner193", &["planner:193"]).await;
+    let browser = Browser::start().await;
+    sign_in(&browser, &app, "vi", "planner193").await;
+    browser.click_link("Sổ đăng ký").await;
+    assert_eq!(browser.text("h1").await, "Sổ đăng ký dân cư");
+    browser.check("registry-search-vi").await;
+    // A name typed without diacritics.
+    browser.type_into("#name", "nguyen van").await;
+    browser.click("form.search button[type=submit]").await;
+    assert_eq!(browser.text("#results a").await, "Nguyễn Văn An");
+    browser.check("registry-results-vi").await;
+    browser.click_link("Nguyễn Văn An").await;
+    assert_eq!(browser.text("h1").await, "Nguyễn Văn An");
+    let doses = browser.text("#doses").await;
+    assert!(
+        doses.contains("01/07/2021") && doses.contains("AZ-1"),
+        "{doses}"
+    );
+    browser.check("registry-person-vi").await;
+    // The hostile name, as text, in the results and on its record.
+    browser.click_link("Quay lại tìm kiếm").await;
+    browser.type_into("#name", "lo").await;
+    browser.click("form.search button[type=submit]").await;
+    assert_eq!(browser.text("#results a").await, HOSTILE);
+    assert_no_markup_from_names(&browser).await;
+    browser.click("#results a").await;
+    assert_eq!(browser.text("h1").await, HOSTILE);
+    assert_no_markup_from_names(&browser).await;
+    browser.check("registry-hostile-vi").await;
+    // In Chinese, by ID number.
+    browser.click_link("中文").await;
+    browser.click_link("返回查询").await;
+    browser.type_into("#id_number", "022080000001").await;
+    browser.click("form.search button[type=submit]").await;
+    browser.check("registry-results-zh").await;
+    browser.click_link("Nguyễn Văn An").await;
+    let summary = browser.text("#dose-summary").await;
+    assert!(summary.contains("有效剂次 1 剂"), "{summary}");
+    browser.check("registry-person-zh").await;
+    browser.close().await;
+    app.cleanup().await;
+}

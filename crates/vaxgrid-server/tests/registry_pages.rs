@@ -1,0 +1,282 @@
+//! The registry and administration pages over HTTP, on both backends:
+//! what each page shows to whom, the forms (CSRF token, client id against
+//! a double submit, errors next to the field keeping what was typed), and
+//! records outside the caller's areas answered as a 404 page.
+
+#[macro_use]
+mod common;
+
+use common::{dose_body, new_id, TestApp};
+use serde_json::json;
+
+/// A browser-like client signed in with a session cookie.
+#[allow(dead_code, reason = "the forms' tests post with it")]
+struct Session {
+    base: String,
+    client: reqwest::Client,
+    cookie: String,
+    csrf: String,
+}
+
+#[allow(dead_code, reason = "the forms' tests post with it")]
+impl Session {
+    /// Signs in `username` (password "pw-<username>", as `make_user` sets).
+    async fn sign_in(app: &TestApp, username: &str, lang: &str) -> Session {
+        let client = TestApp::client_with(None);
+        let page = client
+            .get(format!("{}/login", app.base))
+            .send()
+            .await
+            .unwrap();
+        let login_csrf = page.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .split_once('=')
+            .unwrap()
+            .1
+            .to_string();
+        let ok = client
+            .post(format!("{}/login", app.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", format!("vaxgrid_login_csrf={login_csrf}"))
+            .body(format!(
+                "username={username}&password=pw-{username}&csrf_token={login_csrf}"
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ok.status().as_u16(), 303, "sign-in of {username}");
+        let session = ok.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let cookie = format!("{session}; vaxgrid_lang={lang}");
+        let me: serde_json::Value = client
+            .get(format!("{}/api/v1/me", app.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Session {
+            base: app.base.clone(),
+            client,
+            cookie,
+            csrf: me["csrf_token"].as_str().unwrap().to_string(),
+        }
+    }
+
+    /// Status, content type and text of a page.
+    async fn get(&self, path: &str) -> (u16, String, String) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let ct = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        let text = r.text().await.unwrap();
+        assert_ne!(status, 500, "{path}: {text}");
+        (status, ct, text)
+    }
+
+    /// Posts a form (the session's CSRF token added unless `csrf` is
+    /// false): status, Location, text.
+    async fn post(&self, path: &str, fields: &[(&str, &str)], csrf: bool) -> (u16, String, String) {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        if csrf {
+            form.append_pair("csrf_token", &self.csrf);
+        }
+        for (k, v) in fields {
+            form.append_pair(k, v);
+        }
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.finish())
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        let text = r.text().await.unwrap();
+        assert_ne!(status, 500, "{path}: {text}");
+        (status, location, text)
+    }
+}
+
+const HOSTILE_SCRIPT: &str = "<script>alert(1)</script> Lò";
+const HOSTILE_IMG: &str = "\"><img src=x onerror=alert(1)> Lò";
+
+async fn person_with(
+    app: &TestApp,
+    number: &str,
+    name: &str,
+    area: &str,
+    phone: Option<&str>,
+) -> String {
+    let (s, b) = app
+        .post(
+            "/api/v1/persons",
+            &json!({"id_type": "cccd", "id_number": number, "full_name": name,
+                    "birth_date": "1980-05-17", "sex": "female", "home_area": area, "phone": phone}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    b["person"]["id"].as_str().unwrap().to_string()
+}
+
+async fn search_and_record(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let an = person_with(
+        &app,
+        "022180000001",
+        "Nguyễn Văn An",
+        "0665801",
+        Some("0912345678"),
+    )
+    .await;
+    let (s, b) = app
+        .post("/api/v1/doses", &dose_body(&new_id(), &an, "2021-07-01"))
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let far = person_with(&app, "022180000002", "Nguyễn Văn Xa", "06700", None).await;
+    person_with(&app, "022180000003", HOSTILE_SCRIPT, "0665801", None).await;
+    person_with(&app, "022180000004", HOSTILE_IMG, "0665801", None).await;
+    for (i, letter) in ('A'..='W').enumerate() {
+        person_with(
+            &app,
+            &format!("0221800001{i:02}"),
+            &format!("Lê Thị {letter}"),
+            "0665801",
+            None,
+        )
+        .await;
+    }
+    TestApp::make_user(&app.store, "reg193", &["planner:193"]).await;
+    let reg = Session::sign_in(&app, "reg193", "vi").await;
+
+    // The empty search page, in Vietnamese, every input labelled.
+    let (s, ct, page) = reg.get("/registry").await;
+    assert_eq!(s, 200);
+    assert!(ct.starts_with("text/html"), "{ct}");
+    assert!(page.contains("Sổ đăng ký dân cư"), "{page}");
+    for id in ["id_number", "phone", "name"] {
+        assert!(page.contains(&format!("<label for=\"{id}\">")), "{id}");
+    }
+    // A name without diacritics finds the name with them; the person of
+    // another district (outside the registrar's) is not found.
+    let (s, _, page) = reg.get("/registry?name=nguyen+van").await;
+    assert_eq!(s, 200);
+    assert!(
+        page.contains(&format!("href=\"/registry/persons/{an}\"")),
+        "{page}"
+    );
+    assert!(page.contains("Nguyễn Văn An"));
+    assert!(!page.contains("Nguyễn Văn Xa"), "{page}");
+    // By ID number, by phone.
+    let (_, _, page) = reg.get("/registry?id_number=022180000001").await;
+    assert!(page.contains("Nguyễn Văn An"), "{page}");
+    let (_, _, page) = reg.get("/registry?phone=0912345678").await;
+    assert!(page.contains("Nguyễn Văn An"), "{page}");
+    let (_, _, page) = reg.get("/registry?id_number=022180000002").await;
+    assert!(page.contains("Không có ai trong địa bàn của bạn"), "{page}");
+    // A name with no letters (a lone combining accent): the error next to
+    // the field, what was typed kept.
+    let (s, _, page) = reg.get("/registry?name=%CC%81&phone=").await;
+    assert_eq!(s, 200);
+    assert!(
+        page.contains("id=\"name-error\">Họ tên phải có chữ cái."),
+        "{page}"
+    );
+    assert!(page.contains("value=\"\u{301}\""), "{page}");
+    // Paging: 23 people, 20 a page, then the rest.
+    let (_, _, page) = reg.get("/registry?name=le+thi").await;
+    assert_eq!(page.matches("<li><a href=\"/registry/persons/").count(), 20);
+    let next = page
+        .split("id=\"next-page\"")
+        .next()
+        .unwrap()
+        .rsplit("href=\"")
+        .next()
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    let (_, _, second) = reg.get(&next).await;
+    assert_eq!(
+        second.matches("<li><a href=\"/registry/persons/").count(),
+        3,
+        "{second}"
+    );
+    assert!(!second.contains("id=\"next-page\""));
+    // Hostile names are text.
+    let (_, _, page) = reg.get("/registry?name=lo").await;
+    assert!(
+        page.contains("&#60;script&#62;alert(1)&#60;/script&#62; Lò"),
+        "{page}"
+    );
+    assert!(
+        page.contains("&#34;&#62;&#60;img src=x onerror=alert(1)&#62; Lò"),
+        "{page}"
+    );
+    assert!(!page.contains("<script>alert") && !page.contains("<img src=x"));
+
+    // The record: details, the dose, no certificate yet.
+    let (s, _, page) = reg.get(&format!("/registry/persons/{an}")).await;
+    assert_eq!(s, 200, "{page}");
+    assert!(page.contains("<h1>Nguyễn Văn An</h1>"), "{page}");
+    assert!(
+        page.contains("01/07/2021") && page.contains("AZ-1"),
+        "{page}"
+    );
+    assert!(page.contains("1 mũi hợp lệ; chưa tiêm đủ liều"), "{page}");
+    assert!(page.contains("Chưa cấp chứng nhận."), "{page}");
+    // Outside the caller's areas, absent, or not an id: the same 404 page.
+    for path in [
+        format!("/registry/persons/{far}"),
+        format!("/registry/persons/{}", new_id()),
+        "/registry/persons/not-an-id".to_string(),
+    ] {
+        let (s, ct, page) = reg.get(&path).await;
+        assert_eq!(s, 404, "{path}");
+        assert!(ct.starts_with("text/html"), "{path}: {ct}");
+        assert!(page.contains("<html lang=\"vi\">"), "{page}");
+    }
+    // In Chinese.
+    let zh = Session::sign_in(&app, "reg193", "zh").await;
+    let (_, _, page) = zh.get(&format!("/registry/persons/{an}")).await;
+    assert!(page.contains("有效剂次 1 剂；尚未全程接种"), "{page}");
+    assert!(page.contains("2021年7月1日"), "{page}");
+    // A role without the registry (a trainer) is refused.
+    TestApp::make_user(&app.store, "trainer1", &["trainer"]).await;
+    let trainer = Session::sign_in(&app, "trainer1", "en").await;
+    let (s, _, _) = trainer.get("/registry").await;
+    assert_eq!(s, 403);
+    app.cleanup().await;
+}
+
+on_both_backends!(search_and_record);
