@@ -71,7 +71,7 @@ async fn sign_in(browser: &Browser, app: &TestApp, id_number: &str, lang: &str) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resident_finds_their_record_with_a_code_in_chromium() {
-    let app = TestApp::start("sqlite").await;
+    let app = TestApp::start_with_keys("sqlite").await;
     app.seed().await;
     let (_, id_number) = resident(&app).await;
     let browser = Browser::start().await;
@@ -101,6 +101,39 @@ async fn a_resident_finds_their_record_with_a_code_in_chromium() {
     );
     assert!(doses.contains("Trạm Y tế Hồng Gai"), "{doses}");
     browser.check("portal-me-vi").await;
+    // The certificate: a QR code, a PNG to save, a page to print.
+    browser.click("#certificate-link").await;
+    assert_eq!(browser.text("h1").await, "Chứng nhận tiêm chủng");
+    let dose = browser.text("#certificate-dose").await;
+    assert!(dose.contains("Mũi 1/2 ngày 01/07/2021"), "{dose}");
+    browser.check("portal-certificate-vi").await;
+    // What the download link gives, fetched as the browser would save it.
+    let png = browser
+        .client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               fetch(document.querySelector('#certificate-png').href)
+                 .then(r => r.arrayBuffer())
+                 .then(b => done(Array.from(new Uint8Array(b))), e => done('failed: ' + e));"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    let png: Vec<u8> = serde_json::from_value(png).expect("the PNG's bytes");
+    let hc1 = vaxgrid_interop::qr::read_png(&png).expect("a QR code in the PNG");
+    let (s, verdict) = app.post("/api/v1/dcc/verify", &json!({ "hc1": hc1 })).await;
+    assert_eq!(
+        (s, verdict["valid"].clone()),
+        (200, json!(true)),
+        "{verdict}"
+    );
+    assert_eq!(verdict["dcc"]["dob"], "1985-03-09");
+    browser.click("#certificate-print").await;
+    assert_eq!(browser.text("h1").await, "Chứng nhận tiêm chủng");
+    assert!(browser.body().await.contains("Nguyễn Thị Thu Hương"));
+    browser.check("portal-certificate-print-vi").await;
+    browser.click_link("Quay lại chứng nhận").await;
+    browser.click_link("Quay lại hồ sơ của tôi").await;
     browser.click("#portal-sign-out").await;
     assert!(browser.url().await.ends_with("/portal"));
     // Chinese.
@@ -115,6 +148,9 @@ async fn a_resident_finds_their_record_with_a_code_in_chromium() {
         "{doses}"
     );
     browser.check("portal-me-zh").await;
+    browser.click("#certificate-link").await;
+    assert_eq!(browser.text("h1").await, "疫苗接种证书");
+    browser.check("portal-certificate-zh").await;
     browser.close().await;
     app.cleanup().await;
 }

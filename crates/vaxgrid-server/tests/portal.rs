@@ -17,6 +17,7 @@ on_both_backends!(
     codes_and_searches_are_limited,
     an_unknown_record_gets_the_same_answer,
     forms_without_their_csrf_token_are_refused,
+    the_certificate_as_a_qr_code_a_png_and_a_printable_page,
 );
 
 /// A browser's part: cookies kept between requests, no redirects followed.
@@ -85,6 +86,29 @@ impl Visitor {
             retry_after,
             text,
         }
+    }
+
+    async fn get_bytes(&mut self, path: &str) -> (u16, String, String, Vec<u8>) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let header = |n: &str| {
+            r.headers()
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string()
+        };
+        let (ct, cd) = (header("content-type"), header("content-disposition"));
+        let url = r.url().to_string();
+        let bytes = r.bytes().await.unwrap().to_vec();
+        common::openapi::assert_conforms("GET", &url, status, &ct, &bytes);
+        (status, ct, cd, bytes)
     }
 
     async fn get(&mut self, path: &str) -> Answer {
@@ -454,5 +478,66 @@ async fn forms_without_their_csrf_token_are_refused(backend: &str) {
     assert_eq!(a.status, 403);
     let a = v.send_code(&code).await;
     assert_eq!(a.status, 303);
+    app.cleanup().await;
+}
+
+async fn the_certificate_as_a_qr_code_a_png_and_a_printable_page(backend: &str) {
+    let app = TestApp::start_with_keys(backend).await;
+    app.seed().await;
+    let (person, id_number) = resident(&app, 6, "Vũ Thị Mai").await;
+    let mut v = Visitor::new(&app);
+    // Not signed in: no certificate.
+    let (s, _, _, _) = v.get_bytes("/portal/certificate.png").await;
+    assert_eq!(s, 303);
+    v.find(&id_number, "1985-03-09").await;
+    let (_, code) = code_in_outbox(&app).await.unwrap();
+    v.send_code(&code).await;
+    // No dose yet: nothing to certify, and no link to it.
+    let me = v.get("/portal/me").await;
+    assert!(!me.text.contains("/portal/certificate"), "{}", me.text);
+    let a = v.get("/portal/certificate").await;
+    assert_eq!(a.status, 422);
+    let (s, _) = app
+        .post(
+            "/api/v1/doses",
+            &dose_body(&new_id(), &person, "2021-07-01"),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let me = v.get("/portal/me").await;
+    assert!(
+        me.text.contains("href=\"/portal/certificate\""),
+        "{}",
+        me.text
+    );
+    let page = v.get("/portal/certificate").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text.contains("src=\"data:image/png;base64,"),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text.contains("Dose 1/2 on 1 Jul 2021"),
+        "{}",
+        page.text
+    );
+    let (s, ct, cd, png) = v.get_bytes("/portal/certificate.png").await;
+    assert_eq!((s, ct.as_str()), (200, "image/png"));
+    assert!(
+        cd.starts_with("attachment; filename=\"certificate-"),
+        "{cd}"
+    );
+    let hc1 = vaxgrid_interop::qr::read_png(&png).unwrap();
+    let (s, verdict) = app.post("/api/v1/dcc/verify", &json!({ "hc1": hc1 })).await;
+    assert_eq!(
+        (s, verdict["valid"].clone()),
+        (200, json!(true)),
+        "{verdict}"
+    );
+    assert_eq!(verdict["dcc"]["nam"]["gn"], "Thị Mai");
+    let print = v.get("/portal/certificate/print").await;
+    assert_eq!(print.status, 200);
+    assert!(print.text.contains("/static/print.css") && print.text.contains("Vũ"));
     app.cleanup().await;
 }

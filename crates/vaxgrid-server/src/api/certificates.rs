@@ -213,41 +213,34 @@ pub struct IssueQuery {
     format: CertificateFormat,
 }
 
-/// Issues the vaccination certificate of the person's latest valid dose.
-#[utoipa::path(
-    post,
-    path = "/api/v1/persons/{id}/certificate",
-    summary = "Issue the EU Digital COVID Certificate (HC1 string, UVCI) for the person's latest valid dose",
-    params(("id" = String, Path, description = "person UUID"), IssueQuery),
-    responses(
-        (status = 201, description = "Created: {hc1, uvci, kid, dose_id, dcc}, or the QR code", content(
-            (serde_json::Value = "application/json"),
-            (String = "image/png"),
-            (String = "image/svg+xml"),
-        )),
-        (status = 400, response = crate::error::Problem),
-        (status = 404, response = crate::error::Problem),
-        (status = 422, response = crate::error::Problem),
-        (status = 503, response = crate::error::Problem),
-    )
-)]
-pub async fn issue(
-    State(app): State<AppState>,
-    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
-    Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<IssueQuery>,
-) -> Result<Response, ApiError> {
-    let dcc = dcc_of(&app)?;
-    let id = uuid_field("id", &id)?;
-    let actor = caller
-        .actor(&app, vaxgrid_core::access::Permission::IssueCertificate)
-        .await?;
+/// A certificate just issued: the signed `HC1:` text and what it names.
+pub struct Issued {
+    pub hc1: String,
+    pub uvci: String,
+    /// The signer's key id, base64.
+    pub kid: String,
+    pub dose_id: String,
+    /// The DCC payload signed.
+    pub payload: serde_json::Value,
+    /// The product's name, for a page showing the certificate.
+    pub product_name: String,
+}
+
+/// Issues the vaccination certificate of the person's latest valid dose
+/// for `actor` (whose scope must cover the person) and records it: the
+/// API's handler and the resident portal share it.
+pub async fn issue_certificate(
+    app: &AppState,
+    id: &str,
+    actor: &vaxgrid_store::model::Actor,
+) -> Result<Issued, ApiError> {
+    let dcc = dcc_of(app)?;
     let person = app
         .store
-        .read_person(&id, &actor)
+        .read_person(id, actor)
         .await
         .map_err(ApiError::lookup)?;
-    let history = app.store.history(&id).await.map_err(ApiError::lookup)?;
+    let history = app.store.history(id).await.map_err(ApiError::lookup)?;
     let voided: HashSet<&str> = history
         .records
         .iter()
@@ -306,13 +299,59 @@ pub async fn issue(
     app.store
         .record_certificate(
             &certificate_id,
-            &id,
+            id,
             &last.id,
             &person.province_code,
             &b64(dcc.signer.kid()),
-            &actor,
+            actor,
         )
         .await?;
+    Ok(Issued {
+        hc1,
+        uvci: certificate_id,
+        kid: b64(dcc.signer.kid()),
+        dose_id: last.id.clone(),
+        payload,
+        product_name: product.name.clone(),
+    })
+}
+
+/// Issues the vaccination certificate of the person's latest valid dose.
+#[utoipa::path(
+    post,
+    path = "/api/v1/persons/{id}/certificate",
+    summary = "Issue the EU Digital COVID Certificate (HC1 string, UVCI) for the person's latest valid dose",
+    params(("id" = String, Path, description = "person UUID"), IssueQuery),
+    responses(
+        (status = 201, description = "Created: {hc1, uvci, kid, dose_id, dcc}, or the QR code", content(
+            (serde_json::Value = "application/json"),
+            (String = "image/png"),
+            (String = "image/svg+xml"),
+        )),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+        (status = 503, response = crate::error::Problem),
+    )
+)]
+pub async fn issue(
+    State(app): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<IssueQuery>,
+) -> Result<Response, ApiError> {
+    let id = uuid_field("id", &id)?;
+    let actor = caller
+        .actor(&app, vaxgrid_core::access::Permission::IssueCertificate)
+        .await?;
+    let Issued {
+        hc1,
+        uvci: certificate_id,
+        kid,
+        dose_id,
+        payload,
+        ..
+    } = issue_certificate(&app, &id, &actor).await?;
     let qr_failed = |e: vaxgrid_interop::qr::QrError| {
         ApiError::Store(vaxgrid_store::StoreError::Unavailable(e.to_string()))
     };
@@ -334,7 +373,7 @@ pub async fn issue(
         CertificateFormat::Json => (
             StatusCode::CREATED,
             Json(
-                serde_json::json!({ "hc1": hc1, "uvci": certificate_id, "kid": b64(dcc.signer.kid()), "dose_id": last.id, "dcc": payload }),
+                serde_json::json!({ "hc1": hc1, "uvci": certificate_id, "kid": kid, "dose_id": dose_id, "dcc": payload }),
             ),
         )
             .into_response(),

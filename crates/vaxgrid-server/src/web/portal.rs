@@ -59,6 +59,24 @@ pub fn routes() -> Vec<RouteDef> {
         r(M::POST, "/portal/code", Policy::Public, post(code)),
         r(M::GET, "/portal/me", Policy::Public, get(me)),
         r(M::POST, "/portal/logout", Policy::Public, post(logout)),
+        r(
+            M::GET,
+            "/portal/certificate",
+            Policy::Public,
+            get(certificate_page),
+        ),
+        r(
+            M::GET,
+            "/portal/certificate.png",
+            Policy::Public,
+            get(certificate_png),
+        ),
+        r(
+            M::GET,
+            "/portal/certificate/print",
+            Policy::Public,
+            get(certificate_print),
+        ),
     ]
 }
 
@@ -74,7 +92,17 @@ pub fn nav(ctx: &PageCtx) -> Vec<(String, &'static str)> {
 
 /// The OpenAPI paths of this part's routes.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(find_page, find, code_page, code, me, logout))]
+#[openapi(paths(
+    find_page,
+    find,
+    code_page,
+    code,
+    me,
+    logout,
+    certificate_page,
+    certificate_png,
+    certificate_print
+))]
 pub struct Pages;
 
 fn cookie_attributes(secure: bool) -> &'static str {
@@ -616,6 +644,9 @@ struct MePage<'a> {
     born: String,
     doses: Vec<DoseRow>,
     status: String,
+    /// A dose given here to certify (a dose reported from elsewhere is
+    /// certified by whoever gave it).
+    has_certificate: bool,
 }
 
 /// `GET /portal/me`: my record and my doses.
@@ -704,7 +735,10 @@ async fn me_page<'a>(
     } else {
         String::new()
     };
+    let has_certificate =
+        app.dcc.is_some() && valid.last().is_some_and(|d| d.kind != DoseKind::Historical);
     Ok(MePage {
+        has_certificate,
         ctx,
         csrf: who.csrf.clone(),
         name: person.full_name,
@@ -762,6 +796,187 @@ pub async fn logout(
     let mut r = see_other("/portal");
     set_cookie(&mut r, &headers, RESIDENT_COOKIE, "", 0);
     r
+}
+
+/// What the certificate pages show: the holder, the dose, the QR code.
+struct CertificateView {
+    name: String,
+    born: String,
+    dose: String,
+    uvci: String,
+    qr_data_uri: String,
+}
+
+async fn certificate_view(
+    app: &AppState,
+    ctx: &PageCtx,
+    who: &Resident,
+) -> Result<(CertificateView, Vec<u8>), ApiError> {
+    let actor = who.actor(app, Permission::IssueCertificate).await?;
+    let issued = crate::api::certificates::issue_certificate(app, &who.person_id, &actor).await?;
+    let png = vaxgrid_interop::qr::to_png(&issued.hc1, 6)
+        .map_err(|e| ApiError::Store(vaxgrid_store::StoreError::Unavailable(e.to_string())))?;
+    use base64::Engine;
+    let uri = format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(&png)
+    );
+    let p = &issued.payload;
+    let s = |ptr: &str| {
+        p.pointer(ptr)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    let n = |ptr: &str| {
+        p.pointer(ptr)
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or(0)
+    };
+    let lang = ctx.lang;
+    let view = CertificateView {
+        name: format!("{} {}", s("/nam/fn"), s("/nam/gn"))
+            .trim()
+            .to_string(),
+        born: ctx.t1("portal-born", "date", lang.date_text(&s("/dob"))),
+        dose: lang.ta(
+            "portal-certificate-dose",
+            vec![
+                ("dn", n("/v/0/dn").into()),
+                ("sd", n("/v/0/sd").into()),
+                ("date", lang.date_text(&s("/v/0/dt")).into()),
+                ("product", issued.product_name.clone().into()),
+            ],
+        ),
+        uvci: issued.uvci,
+        qr_data_uri: uri,
+    };
+    Ok((view, png))
+}
+
+#[derive(Template)]
+#[template(path = "portal/certificate.html")]
+struct CertificatePage<'a> {
+    ctx: &'a PageCtx,
+    c: CertificateView,
+}
+
+#[derive(Template)]
+#[template(path = "portal/certificate_print.html")]
+struct CertificatePrint<'a> {
+    ctx: &'a PageCtx,
+    c: CertificateView,
+}
+
+/// The signed-in resident, or the way back to the find form.
+async fn signed_in(
+    app: &AppState,
+    ctx: &PageCtx,
+    headers: &HeaderMap,
+    caller: &Caller,
+) -> Result<Resident, Response> {
+    match resident(app, headers, caller).await {
+        Ok(Some(who)) => Ok(who),
+        Ok(None) => Err(see_other("/portal")),
+        Err(e) => Err(error_page(ctx, e)),
+    }
+}
+
+/// `GET /portal/certificate`: my certificate as a QR code.
+#[utoipa::path(
+    get,
+    path = "/portal/certificate",
+    summary = "Resident portal (HTML): my EU Digital COVID Certificate as a QR code, with links to download it as PNG and to print it; without a resident session, to /portal",
+    responses(
+        (status = 200, description = "OK", content_type = "text/html"),
+        (status = 303, description = "not signed in: to /portal"),
+        (status = 422, description = "the error page: no dose to certify", content_type = "text/html"),
+        (status = 503, description = "the error page: certificates are not configured", content_type = "text/html"),
+    )
+)]
+pub async fn certificate_page(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    headers: HeaderMap,
+) -> Response {
+    let who = match signed_in(&app, &ctx, &headers, &caller).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    match certificate_view(&app, &ctx, &who).await {
+        Ok((c, _)) => render_status(StatusCode::OK, &CertificatePage { ctx: &ctx, c }),
+        Err(e) => error_page(&ctx, e),
+    }
+}
+
+/// `GET /portal/certificate.png`: my certificate's QR code, to save.
+#[utoipa::path(
+    get,
+    path = "/portal/certificate.png",
+    summary = "Resident portal: my certificate's QR code as a PNG file (attachment); without a resident session, to /portal",
+    responses(
+        (status = 200, description = "the QR code", content_type = "image/png"),
+        (status = 303, description = "not signed in: to /portal"),
+        (status = 422, description = "the error page: no dose to certify", content_type = "text/html"),
+        (status = 503, description = "the error page: certificates are not configured", content_type = "text/html"),
+    )
+)]
+pub async fn certificate_png(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    headers: HeaderMap,
+) -> Response {
+    let who = match signed_in(&app, &ctx, &headers, &caller).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    match certificate_view(&app, &ctx, &who).await {
+        Ok((c, png)) => (
+            [
+                (header::CONTENT_TYPE, "image/png".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"certificate-{}.png\"",
+                        c.uvci.replace([':', '/', '#'], "-")
+                    ),
+                ),
+            ],
+            png,
+        )
+            .into_response(),
+        Err(e) => error_page(&ctx, e),
+    }
+}
+
+/// `GET /portal/certificate/print`: a page to print, with the QR code.
+#[utoipa::path(
+    get,
+    path = "/portal/certificate/print",
+    summary = "Resident portal (HTML): my certificate on a printable page (holder, dose, QR code); without a resident session, to /portal",
+    responses(
+        (status = 200, description = "OK", content_type = "text/html"),
+        (status = 303, description = "not signed in: to /portal"),
+        (status = 422, description = "the error page: no dose to certify", content_type = "text/html"),
+        (status = 503, description = "the error page: certificates are not configured", content_type = "text/html"),
+    )
+)]
+pub async fn certificate_print(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    headers: HeaderMap,
+) -> Response {
+    let who = match signed_in(&app, &ctx, &headers, &caller).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    match certificate_view(&app, &ctx, &who).await {
+        Ok((c, _)) => render_status(StatusCode::OK, &CertificatePrint { ctx: &ctx, c }),
+        Err(e) => error_page(&ctx, e),
+    }
 }
 
 #[cfg(test)]
