@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -315,21 +315,6 @@ pub fn client_address(peer: IpAddr, forwarded_for: &str, trusted: &[IpAddr]) -> 
         }
     }
     client
-}
-
-/// The status for a locked user name, with when to try again.
-pub fn locked(until_micros: i64) -> Response {
-    let now = vaxgrid_store::now_micros();
-    let seconds = ((until_micros - now) / 1_000_000).max(1);
-    let mut r = ApiError::TooManyRequests {
-        message: format!("too many failed sign-ins: try again in {seconds} s"),
-    }
-    .into_response();
-    if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
-        r.headers_mut().insert(header::RETRY_AFTER, v);
-    }
-    *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-    r
 }
 
 #[cfg(test)]

@@ -208,6 +208,56 @@ fn guard_operations(doc: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// What the request layers answer for any operation that takes input,
+/// before its handler runs: 400 for a parameter or body that is not text
+/// the database can store (`edge`) or does not parse, and for a body 413
+/// (too large) and 415 (another content type). Documented on every such
+/// operation that does not say it already.
+fn input_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{Ref, RefOr};
+    for item in doc.paths.paths.values_mut() {
+        let shared = item.parameters.as_ref().is_some_and(|p| !p.is_empty());
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let body = op.request_body.is_some();
+            let params = shared || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let mut add = Vec::new();
+            if body || params {
+                add.push("400");
+            }
+            if body {
+                add.extend(["413", "415"]);
+            }
+            for status in add {
+                let response = op
+                    .responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name("Problem")));
+                // A page or a FHIR operation may describe its own 400; the
+                // layers' problem+json is one of its forms too.
+                if let RefOr::T(r) = response {
+                    r.content
+                        .entry("application/problem+json".to_string())
+                        .or_insert_with(|| {
+                            utoipa::openapi::ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name("Problem")))
+                                .build()
+                        });
+                }
+            }
+        }
+    }
+}
+
 /// The API's operations and every part of the pages (`web::parts_doc`),
 /// named and guarded from the route table.
 pub fn build() -> utoipa::openapi::OpenApi {
@@ -217,6 +267,7 @@ pub fn build() -> utoipa::openapi::OpenApi {
     }
     name_operations(&mut doc);
     guard_operations(&mut doc);
+    input_responses(&mut doc);
     doc
 }
 

@@ -15,6 +15,7 @@ on_both_backends!(
     an_unwritable_database_is_503_and_not_ready,
     every_answer_carries_the_security_headers,
     names_are_nfc_and_never_invisible_or_reordered,
+    a_user_manager_cannot_take_back_their_own_power,
 );
 
 /// The route's path with `{name}` → `nul_in`'s value as `a%00b`, others `x`.
@@ -436,5 +437,28 @@ async fn names_are_nfc_and_never_invisible_or_reordered(backend: &str) {
         assert!(message.contains(says), "{name:?}: {message}");
     }
     assert_eq!(app.store.count_persons().await.unwrap(), 1);
+    app.cleanup().await;
+}
+
+/// Found by the fuzzer: an administrator could take back their own admin
+/// role (and with it every permission, the rest of their session 403).
+/// Like disabling oneself, it is refused; another user manager may.
+async fn a_user_manager_cannot_take_back_their_own_power(backend: &str) {
+    let app = TestApp::start(backend).await;
+    let delete =
+        |client: &reqwest::Client, path: &str| client.delete(format!("{}{path}", app.base)).send();
+    let r = delete(&app.client, "/api/v1/users/admin/grants/admin")
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["errors"][0]["field"], "grant", "{p}");
+    let (s, me) = app.get("/api/v1/me").await;
+    assert_eq!(s, 200, "{me}");
+    let other = app.as_user("second-admin", &["admin"]).await;
+    let r = delete(&other.client, "/api/v1/users/admin/grants/admin")
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
     app.cleanup().await;
 }

@@ -29,6 +29,7 @@ pub struct ChildrenQuery {
     responses(
         (status = 200, description = "OK", body = Page<Area>),
         (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
     )
 )]

@@ -404,12 +404,13 @@ pub async fn grant(
 #[utoipa::path(
     delete,
     path = "/api/v1/users/{username}/grants/{grant}",
-    summary = "Take a role back",
+    summary = "Take a role back (not one's own role that manages users)",
     params(("username" = String, Path, description = "user name"), ("grant" = String, Path, description = "ROLE or ROLE:SCOPE")),
     responses(
         (status = 200, description = "the user"),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
     )
 )]
 pub async fn revoke(
@@ -427,6 +428,19 @@ pub async fn revoke(
         return Err(ApiError::NotFound {
             what: format!("the grant {g} of user '{username}'"),
         });
+    }
+    // As with disabling: a user manager cannot take away their own power to
+    // manage users (nobody might be left to give it back).
+    if vaxgrid_core::access::permits(g.role, Permission::ManageUsers)
+        && caller
+            .principal
+            .as_ref()
+            .is_some_and(|p| p.user.username == username)
+    {
+        return Err(ApiError::invalid(
+            "grant",
+            "you cannot take back your own role that manages users",
+        ));
     }
     app.store
         .set_grant(&username, &g, false, &caller.name())

@@ -527,10 +527,10 @@ struct LoginForm {
     request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 303, description = "signed in"),
-        (status = 400, response = crate::error::Problem),
-        (status = 401, description = "the sign-in page again"),
-        (status = 403, response = crate::error::Problem),
-        (status = 429, response = crate::error::Problem),
+        (status = 400, description = "the sign-in page again (a malformed form or overlong credentials), or a problem (text the database cannot store)", content((String = "text/html"), (crate::error::Problem = "application/problem+json"))),
+        (status = 401, description = "the sign-in page again", content_type = "text/html"),
+        (status = 403, description = "the sign-in page again, with a new form token (the form's token is missing or stale)", content_type = "text/html"),
+        (status = 429, description = "the sign-in page again, with Retry-After", content_type = "text/html"),
     )
 )]
 pub async fn login(
