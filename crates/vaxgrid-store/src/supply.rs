@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use sqlx::Row;
+use uuid::Uuid;
 use vaxgrid_core::area::province_of_path;
-use vaxgrid_core::supply::ledger::{self, Movement, MovementKind};
+use vaxgrid_core::supply::ledger::{self, Movement, MovementKind, ShipmentStatus};
 
 use crate::audit::{self, AuditEntry};
 use crate::error::StoreError;
@@ -48,6 +49,31 @@ pub struct NewMovement {
     pub product_code: String,
     pub lot_number: String,
     pub movement: Movement,
+}
+
+/// A shipment to dispatch from one store to another.
+#[derive(Debug, Clone)]
+pub struct NewShipment {
+    /// The client's id: the shipment and its dispatch movement.
+    pub id: Uuid,
+    pub from_store: String,
+    pub to_store: String,
+    pub product_code: String,
+    pub lot_number: String,
+    pub quantity: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Shipment {
+    pub id: String,
+    pub from_store: String,
+    pub to_store: String,
+    pub product_code: String,
+    pub lot_number: String,
+    pub dispatched: u64,
+    pub received: Option<u64>,
+    pub status: ShipmentStatus,
+    pub discrepancy_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -422,5 +448,200 @@ impl Store {
             }
         }
         Ok(out)
+    }
+}
+
+fn status_str(s: ShipmentStatus) -> &'static str {
+    match s {
+        ShipmentStatus::Dispatched => "dispatched",
+        ShipmentStatus::InTransit => "in_transit",
+        ShipmentStatus::Received => "received",
+    }
+}
+
+fn parse_status(s: &str) -> ShipmentStatus {
+    match s {
+        "in_transit" => ShipmentStatus::InTransit,
+        "received" => ShipmentStatus::Received,
+        _ => ShipmentStatus::Dispatched,
+    }
+}
+
+fn shipment_from_row(r: &sqlx::any::AnyRow) -> Result<Shipment, StoreError> {
+    Ok(Shipment {
+        id: r.try_get("id")?,
+        from_store: r.try_get("from_store")?,
+        to_store: r.try_get("to_store")?,
+        product_code: r.try_get("product_code")?,
+        lot_number: r.try_get("lot_number")?,
+        dispatched: u64::try_from(r.try_get::<i64, _>("dispatched")?).unwrap_or(0),
+        received: r
+            .try_get::<Option<i64>, _>("received")?
+            .map(|v| u64::try_from(v).unwrap_or(0)),
+        status: parse_status(&r.try_get::<String, _>("status")?),
+        discrepancy_reason: r.try_get("discrepancy_reason")?,
+    })
+}
+
+const SHIPMENT_COLUMNS: &str = "id, from_store, to_store, product_code, lot_number, dispatched, \
+     received, status, discrepancy_reason";
+
+impl Store {
+    /// Dispatches a shipment: the sending store's movement, checked against
+    /// its stock (an empty store ships nothing), and the shipment row, in
+    /// one transaction. The caller must hold the sending store's area.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn dispatch_shipment(
+        &self,
+        new: &NewShipment,
+        actor: &Actor,
+    ) -> Result<Shipment, StoreError> {
+        let from = self.stock_store(&new.from_store, &actor.scope).await?;
+        let to = self
+            .stock_store(&new.to_store, &Scope::All)
+            .await
+            .map_err(|_| not_found("store", "to_store", &new.to_store))?;
+        self.lot(&new.product_code, &new.lot_number)
+            .await
+            .map_err(|_| {
+                not_found(
+                    "lot",
+                    "lot_number",
+                    &format!("{}/{}", new.product_code, new.lot_number),
+                )
+            })?;
+        let movement = Movement {
+            id: new.id,
+            kind: MovementKind::ShipmentDispatched {
+                shipment_id: new.id,
+                to_store: to.code.clone(),
+            },
+            quantity: new.quantity,
+        };
+        if from.code == to.code {
+            return Err(StoreError::invalid(
+                "to_store",
+                "a store cannot ship to itself",
+            ));
+        }
+        let quantity = i64::try_from(new.quantity)
+            .map_err(|_| StoreError::invalid("quantity", "too large"))?;
+        let mut tx = self.begin_write().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO shipments (id, from_store, to_store, product_code, lot_number, dispatched, status, dispatched_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(new.id.to_string())
+        .bind(&from.code)
+        .bind(&to.code)
+        .bind(&new.product_code)
+        .bind(&new.lot_number)
+        .bind(quantity)
+        .bind(status_str(ShipmentStatus::Dispatched))
+        .bind(crate::now_micros())
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::Conflict {
+                field: "id",
+                message: format!("shipment {} already exists", new.id),
+                existing: Some(format!("/api/v1/shipments/{}", new.id)),
+            });
+        }
+        self.apply_movement(
+            &mut tx,
+            &from,
+            &new.product_code,
+            &new.lot_number,
+            &movement,
+            actor,
+        )
+        .await?;
+        tx.commit().await?;
+        self.shipment(&new.id.to_string()).await
+    }
+
+    /// Receives a shipment at its destination: `received` doses enter the
+    /// receiving store's ledger; a quantity other than the dispatched one
+    /// needs a reason. A shipment is received once.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn receive_shipment(
+        &self,
+        id: &str,
+        received: u64,
+        discrepancy_reason: Option<&str>,
+        actor: &Actor,
+    ) -> Result<Shipment, StoreError> {
+        let before = self.shipment(id).await?;
+        let to = self
+            .stock_store(&before.to_store, &actor.scope)
+            .await
+            .map_err(|_| not_found("shipment", "id", id))?;
+        let shipment_id = Uuid::parse_str(id).map_err(|_| not_found("shipment", "id", id))?;
+        let reason = discrepancy_reason.map(str::trim).filter(|r| !r.is_empty());
+        let mut tx = self.begin_write().await?;
+        let lock = match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        };
+        let row = sqlx::query(&format!(
+            "SELECT {SHIPMENT_COLUMNS} FROM shipments WHERE id = $1{lock}"
+        ))
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let current = shipment_from_row(&row)?;
+        ledger::advance(current.status, ShipmentStatus::Received).map_err(|e| {
+            StoreError::Conflict {
+                field: "status",
+                message: format!("shipment {id} is already received: {e}"),
+                existing: Some(format!("/api/v1/shipments/{id}")),
+            }
+        })?;
+        let movement = Movement {
+            id: Uuid::now_v7(),
+            kind: MovementKind::ShipmentReceived {
+                shipment_id,
+                dispatched: current.dispatched,
+                discrepancy_reason: reason.map(str::to_string),
+            },
+            quantity: received,
+        };
+        self.apply_movement(
+            &mut tx,
+            &to,
+            &current.product_code,
+            &current.lot_number,
+            &movement,
+            actor,
+        )
+        .await?;
+        let received_i64 =
+            i64::try_from(received).map_err(|_| StoreError::invalid("quantity", "too large"))?;
+        sqlx::query(
+            "UPDATE shipments SET received = $1, status = $2, discrepancy_reason = $3, received_at = $4 WHERE id = $5",
+        )
+        .bind(received_i64)
+        .bind(status_str(ShipmentStatus::Received))
+        .bind(reason)
+        .bind(crate::now_micros())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.shipment(id).await
+    }
+
+    /// A shipment by id, whoever asks (callers check the stores' scope).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn shipment(&self, id: &str) -> Result<Shipment, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {SHIPMENT_COLUMNS} FROM shipments WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| not_found("shipment", "id", id))?;
+        shipment_from_row(&row)
     }
 }

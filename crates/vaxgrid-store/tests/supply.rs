@@ -10,12 +10,13 @@ use vaxgrid_core::supply::ledger::{
 };
 use vaxgrid_store::model::Actor;
 use vaxgrid_store::scope::Scope;
-use vaxgrid_store::supply::{NewMovement, NewStore};
+use vaxgrid_store::supply::{NewMovement, NewShipment, NewStore};
 use vaxgrid_store::{Store, StoreError};
 
 on_both_backends!(
     random_movements_keep_on_hand_equal_to_the_ledger,
     stores_follow_the_area_tree_and_movements_are_refused_by_field,
+    shipments_move_stock_down_the_tree_with_discrepancies_explained,
 );
 
 fn system() -> Actor {
@@ -301,6 +302,135 @@ async fn stores_follow_the_area_tree_and_movements_are_refused_by_field(backend:
         s.stock_on_hand("K193", &Scope::All).await.unwrap()[0].on_hand,
         497
     );
+    assert_eq!(s.check_stock().await.unwrap(), Vec::<String>::new());
+    f.cleanup().await;
+}
+
+async fn shipments_move_stock_down_the_tree_with_discrepancies_explained(backend: &str) {
+    let f = fixture(backend).await;
+    let s = &f.store;
+    tree(s).await;
+    let ship = |from: &str, to: &str, quantity| NewShipment {
+        id: Uuid::now_v7(),
+        from_store: from.into(),
+        to_store: to.into(),
+        product_code: "AZ".into(),
+        lot_number: "AZ-1".into(),
+        quantity,
+    };
+    let field_of = |e: StoreError| match e {
+        StoreError::Invalid { field, .. } => field,
+        StoreError::NotFound { field, .. } | StoreError::Conflict { field, .. } => {
+            field.to_string()
+        }
+        e => panic!("{e:?}"),
+    };
+    // Shipping from an empty store.
+    let err = s
+        .dispatch_shipment(&ship("K22", "K193", 100), &system())
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(err), "quantity");
+    let receipt = mv(
+        MovementKind::Receipt {
+            source: ReceiptSource::Donation,
+            document: "COVAX lô 2021-08".into(),
+        },
+        1_000,
+    );
+    s.record_movement(&at("K22", ("AZ", "AZ-1"), receipt), &system())
+        .await
+        .unwrap();
+    assert_eq!(
+        field_of(
+            s.dispatch_shipment(&ship("K22", "K22", 10), &system())
+                .await
+                .unwrap_err()
+        ),
+        "to_store"
+    );
+    assert_eq!(
+        field_of(
+            s.dispatch_shipment(&ship("K22", "K999", 10), &system())
+                .await
+                .unwrap_err()
+        ),
+        "to_store"
+    );
+    assert_eq!(
+        field_of(
+            s.dispatch_shipment(&ship("K22", "K193", 0), &system())
+                .await
+                .unwrap_err()
+        ),
+        "quantity"
+    );
+    let sent = s
+        .dispatch_shipment(&ship("K22", "K193", 400), &system())
+        .await
+        .unwrap();
+    assert_eq!(sent.dispatched, 400);
+    let on_hand = |code: &'static str| async move {
+        s.stock_on_hand(code, &Scope::All)
+            .await
+            .unwrap()
+            .first()
+            .map_or(0, |r| r.on_hand)
+    };
+    assert_eq!(on_hand("K22").await, 600);
+    assert_eq!(on_hand("K193").await, 0, "in transit: at neither store");
+    // More than dispatched without a reason: refused, nothing written.
+    let err = s
+        .receive_shipment(&sent.id, 410, None, &system())
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(err), "discrepancy_reason");
+    assert_eq!(on_hand("K193").await, 0);
+    // Only the receiving store's staff receive it.
+    let mong_cai = Actor {
+        name: "kho-mong-cai".into(),
+        address: None,
+        scope: Scope::Limited {
+            paths: vec![s.area("194").await.unwrap().path],
+            sites: Vec::new(),
+            persons: Vec::new(),
+        },
+    };
+    assert_eq!(
+        field_of(
+            s.receive_shipment(&sent.id, 400, None, &mong_cai)
+                .await
+                .unwrap_err()
+        ),
+        "id"
+    );
+    let got = s
+        .receive_shipment(
+            &sent.id,
+            390,
+            Some("one box of 10 broken in transit"),
+            &system(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (got.received, got.status),
+        (
+            Some(390),
+            vaxgrid_core::supply::ledger::ShipmentStatus::Received
+        )
+    );
+    assert_eq!(on_hand("K193").await, 390);
+    // Received once.
+    assert_eq!(
+        field_of(
+            s.receive_shipment(&sent.id, 390, Some("again"), &system())
+                .await
+                .unwrap_err()
+        ),
+        "status"
+    );
+    assert_eq!(on_hand("K193").await, 390);
     assert_eq!(s.check_stock().await.unwrap(), Vec::<String>::new());
     f.cleanup().await;
 }
