@@ -17,6 +17,7 @@ on_both_backends!(
     random_movements_keep_on_hand_equal_to_the_ledger,
     stores_follow_the_area_tree_and_movements_are_refused_by_field,
     shipments_move_stock_down_the_tree_with_discrepancies_explained,
+    a_quarantined_lot_refuses_doses_and_a_recall_lists_the_persons_dosed,
 );
 
 fn system() -> Actor {
@@ -432,5 +433,118 @@ async fn shipments_move_stock_down_the_tree_with_discrepancies_explained(backend
     );
     assert_eq!(on_hand("K193").await, 390);
     assert_eq!(s.check_stock().await.unwrap(), Vec::<String>::new());
+    f.cleanup().await;
+}
+
+async fn a_quarantined_lot_refuses_doses_and_a_recall_lists_the_persons_dosed(backend: &str) {
+    use time::macros::date;
+    use vaxgrid_core::dose::{DoseRuleError, LotStatus};
+    use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
+    use vaxgrid_store::model::DoseRequest;
+    use vaxgrid_store::writer::{DoseWriter, WriterConfig};
+
+    let f = fixture(backend).await;
+    let s = &f.store;
+    let writer = DoseWriter::spawn(s.clone(), WriterConfig::default());
+    let p = s
+        .create_person(
+            common::person(1, "Nguyễn Văn An", "0665801", &[]),
+            &system(),
+        )
+        .await
+        .unwrap()
+        .person;
+    let dose = |day| DoseRequest {
+        id: Uuid::now_v7().to_string(),
+        person_id: p.id.clone(),
+        product_code: "AZ".into(),
+        lot_number: "AZ-1".into(),
+        site_code: "S06658".into(),
+        administered_on: day,
+        dose_number: None,
+        vaccinator: Some("vac-1".into()),
+        override_reason: None,
+        historical: false,
+        requires_certificate: None,
+        by: system(),
+    };
+    let first = writer
+        .submit(WriteCommand::Dose(dose(date!(2021 - 07 - 01))))
+        .await
+        .unwrap();
+    let WriteOutcome::Created(given) = first else {
+        panic!("{first:?}")
+    };
+    assert!(matches!(
+        s.set_lot_status("AZ", "AZ-1", LotStatus::Quarantined, " ", &system()).await,
+        Err(StoreError::Invalid { ref field, .. }) if field == "reason"
+    ));
+    s.set_lot_status(
+        "AZ",
+        "AZ-1",
+        LotStatus::Quarantined,
+        "heat to 9.4 °C for 95 min in FR-01",
+        &system(),
+    )
+    .await
+    .unwrap();
+    let refused = writer
+        .submit(WriteCommand::Dose(dose(date!(2021 - 08 - 26))))
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(StoreError::DoseRule(DoseRuleError::LotNotReleased {
+                status: LotStatus::Quarantined
+            }))
+        ),
+        "{refused:?}"
+    );
+    s.set_lot_status(
+        "AZ",
+        "AZ-1",
+        LotStatus::Released,
+        "VVM stage 1; excursion within the stability budget",
+        &system(),
+    )
+    .await
+    .unwrap();
+    s.set_lot_status(
+        "AZ",
+        "AZ-1",
+        LotStatus::Recalled,
+        "manufacturer recall 2021-09",
+        &system(),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        s.set_lot_status("AZ", "AZ-1", LotStatus::Released, "mistake", &system())
+            .await,
+        Err(StoreError::Conflict {
+            field: "status",
+            ..
+        })
+    ));
+    let dosed = s
+        .persons_dosed_from_lot("AZ", "AZ-1", &Scope::All)
+        .await
+        .unwrap();
+    assert_eq!(dosed.len(), 1);
+    assert_eq!(
+        (dosed[0].person_id.as_str(), dosed[0].dose_id.as_str()),
+        (p.id.as_str(), given.id.as_str())
+    );
+    let elsewhere = Scope::Limited {
+        paths: vec![s.area("194").await.unwrap().path],
+        sites: Vec::new(),
+        persons: Vec::new(),
+    };
+    assert!(s
+        .persons_dosed_from_lot("AZ", "AZ-1", &elsewhere)
+        .await
+        .unwrap()
+        .is_empty());
+    drop(writer);
     f.cleanup().await;
 }
