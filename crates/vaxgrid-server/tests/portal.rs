@@ -541,3 +541,218 @@ async fn the_certificate_as_a_qr_code_a_png_and_a_printable_page(backend: &str) 
     assert!(print.text.contains("/static/print.css") && print.text.contains("Vũ"));
     app.cleanup().await;
 }
+
+mod holds {
+    use super::*;
+    use vaxgrid_core::access::{Grant, Permission, Role};
+    use vaxgrid_store::model::Actor;
+    use vaxgrid_store::scheduling::{BookOutcome, BookRequest, HoldOutcome};
+
+    on_both_backends!(
+        holds_and_bookings_never_pass_capacity,
+        an_expired_hold_gives_its_place_back,
+    );
+
+    /// A session tomorrow at S1 with one slot of `places`: (session, starts_at).
+    async fn slot(app: &TestApp, places: i64) -> (String, String) {
+        let day = vaxgrid_store::format_date(vaxgrid_store::today() + time::Duration::days(1));
+        let (s, b) = app
+            .post(
+                "/api/v1/sessions",
+                &json!({"site_code": "S1", "day": day, "opens": "08:00", "closes": "09:00",
+                        "stations": 1, "per_station_per_hour": places, "slot_minutes": 60}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        (
+            b["session"]["id"].as_str().unwrap().to_string(),
+            b["slots"][0]["starts_at"].as_str().unwrap().to_string(),
+        )
+    }
+
+    async fn as_resident(app: &TestApp, person: &str) -> Actor {
+        let grants = [Grant {
+            role: Role::Resident,
+            scope: person.to_string(),
+        }];
+        Actor {
+            name: format!("resident {person}"),
+            address: None,
+            scope: app
+                .store
+                .scope_for(&grants, Permission::Book)
+                .await
+                .unwrap(),
+        }
+    }
+
+    fn booking(
+        person: &str,
+        session: &str,
+        at: &str,
+        by: Actor,
+        hold: Option<String>,
+    ) -> BookRequest {
+        BookRequest {
+            id: new_id(),
+            person_id: person.to_string(),
+            session_id: session.to_string(),
+            starts_at: at.to_string(),
+            by,
+            replaces: None,
+            hold,
+        }
+    }
+
+    /// 3 places, 8 residents at once, half holding then confirming and
+    /// half booking straight away: exactly 3 get a place.
+    async fn holds_and_bookings_never_pass_capacity(backend: &str) {
+        let app = TestApp::start(backend).await;
+        app.seed().await;
+        let (session, at) = slot(&app, 3).await;
+        let mut people = Vec::new();
+        for i in 0..8 {
+            people.push(resident(&app, 100 + i, &format!("Người {i}")).await.0);
+        }
+        let mut tasks = Vec::new();
+        for (i, person) in people.iter().enumerate() {
+            let store = app.store.clone();
+            let bookings = app.state.bookings.clone();
+            let actor = as_resident(&app, person).await;
+            let (person, session, at) = (person.clone(), session.clone(), at.clone());
+            tasks.push(tokio::spawn(async move {
+                if i % 2 == 0 {
+                    match store
+                        .hold_place(&person, &session, &at, 300_000_000, &actor)
+                        .await
+                        .unwrap()
+                    {
+                        HoldOutcome::Full => false,
+                        HoldOutcome::Held(h) => {
+                            let r = bookings
+                                .submit(booking(&person, &session, &at, actor, Some(h.id)))
+                                .await
+                                .unwrap();
+                            assert!(matches!(r, BookOutcome::Booked(_)), "a held place books");
+                            true
+                        }
+                    }
+                } else {
+                    matches!(
+                        bookings
+                            .submit(booking(&person, &session, &at, actor, None))
+                            .await
+                            .unwrap(),
+                        BookOutcome::Booked(_)
+                    )
+                }
+            }));
+        }
+        let mut won = 0;
+        for t in tasks {
+            if t.await.unwrap() {
+                won += 1;
+            }
+        }
+        assert_eq!(won, 3);
+        assert_eq!(
+            app.store.slot_counts(&session, &at).await.unwrap(),
+            (3, 3, 0)
+        );
+        // The API's booking sees the slot full, and offers nothing there.
+        let (s, b) = app
+            .post(
+                "/api/v1/appointments",
+                &json!({"id": new_id(), "person_id": people[0], "session_id": session, "starts_at": at}),
+            )
+            .await;
+        assert_eq!(s, 409, "{b}");
+        app.cleanup().await;
+    }
+
+    /// A hold takes a place from everyone else until it expires; then the
+    /// place is free again and a late confirmation books only if it is.
+    async fn an_expired_hold_gives_its_place_back(backend: &str) {
+        let app = TestApp::start(backend).await;
+        app.seed().await;
+        let (session, at) = slot(&app, 1).await;
+        let (a, _) = resident(&app, 201, "Người A").await;
+        let (b, _) = resident(&app, 202, "Người B").await;
+        let actor_a = as_resident(&app, &a).await;
+        let actor_b = as_resident(&app, &b).await;
+        let HoldOutcome::Held(hold) = app
+            .store
+            .hold_place(&a, &session, &at, 300_000_000, &actor_a)
+            .await
+            .unwrap()
+        else {
+            panic!("the only place is free")
+        };
+        assert_eq!(
+            app.store.slot_counts(&session, &at).await.unwrap(),
+            (1, 0, 1)
+        );
+        // Held: B can neither hold nor book it, nor the API's staff.
+        assert!(matches!(
+            app.store
+                .hold_place(&b, &session, &at, 300_000_000, &actor_b)
+                .await
+                .unwrap(),
+            HoldOutcome::Full
+        ));
+        let r = app
+            .state
+            .bookings
+            .submit(booking(&b, &session, &at, actor_b.clone(), None))
+            .await
+            .unwrap();
+        assert!(matches!(r, BookOutcome::Full));
+        let (s, _) = app
+            .post(
+                "/api/v1/appointments",
+                &json!({"id": new_id(), "person_id": b, "session_id": session, "starts_at": at}),
+            )
+            .await;
+        assert_eq!(s, 409);
+        // A resident cannot hold for someone else.
+        assert!(app
+            .store
+            .hold_place(&a, &session, &at, 300_000_000, &actor_b)
+            .await
+            .is_err());
+        // The hold expires: B books the place, and A's late confirmation
+        // finds the slot full.
+        sqlx::query("UPDATE slot_holds SET expires_at = 1")
+            .execute(app.store.pool())
+            .await
+            .unwrap();
+        assert!(app.store.live_hold(&hold.id, &a).await.unwrap().is_none());
+        let r = app
+            .state
+            .bookings
+            .submit(booking(&b, &session, &at, actor_b, None))
+            .await
+            .unwrap();
+        assert!(matches!(r, BookOutcome::Booked(_)), "{r:?}");
+        assert_eq!(
+            app.store.slot_counts(&session, &at).await.unwrap(),
+            (1, 1, 0)
+        );
+        let r = app
+            .state
+            .bookings
+            .submit(booking(&a, &session, &at, actor_a, Some(hold.id)))
+            .await
+            .unwrap();
+        assert!(matches!(r, BookOutcome::Full));
+        // The sweep gives back what expired elsewhere.
+        assert_eq!(
+            app.store
+                .release_expired_holds(vaxgrid_store::now_micros())
+                .await
+                .unwrap(),
+            0
+        );
+        app.cleanup().await;
+    }
+}

@@ -108,6 +108,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/common/0020_portal.sql"),
     },
     Migration {
+        version: 21,
+        name: "slot_holds",
+        sqlite: include_str!("../migrations/sqlite/0021_slot_holds.sql"),
+        postgres: include_str!("../migrations/postgres/0021_slot_holds.sql"),
+    },
+    Migration {
         version: 30,
         name: "registry",
         sqlite: include_str!("../migrations/common/0030_registry.sql"),

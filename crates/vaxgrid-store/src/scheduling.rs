@@ -254,7 +254,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT s.session_id, s.starts_at, s.capacity, s.booked FROM slots s \
              JOIN vaccination_sessions x ON x.id = s.session_id \
-             WHERE x.site_code = $1 AND s.starts_at >= $2 AND s.booked < s.capacity \
+             WHERE x.site_code = $1 AND s.starts_at >= $2 AND s.booked + s.held < s.capacity \
              ORDER BY s.starts_at LIMIT $3",
         )
         .bind(site_code)
@@ -450,6 +450,10 @@ pub struct BookRequest {
     /// reschedule): released in the same transaction once the new place is
     /// taken, and kept if it is not.
     pub replaces: Option<String>,
+    /// A live hold of the same person on the same slot (see
+    /// [`Store::hold_place`]): the booking takes the held place. An expired
+    /// or unknown hold books like no hold at all, if a place is free.
+    pub hold: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -676,17 +680,37 @@ async fn book_one(
             existing: Some(format!("/api/v1/appointments/{other}")),
         }));
     }
-    let taken = sqlx::query(
-        "UPDATE slots SET booked = booked + 1 WHERE session_id = $1 AND starts_at = $2 AND booked < capacity",
-    )
-    .bind(&r.session_id)
-    .bind(&r.starts_at)
-    .execute(&mut **tx)
-    .await?;
-    if taken.rows_affected() == 0 {
+    let now = crate::now_micros();
+    let held = match &r.hold {
+        None => false,
+        Some(hold) => {
+            sqlx::query(
+                "DELETE FROM slot_holds WHERE id = $1 AND person_id = $2 AND session_id = $3 \
+                 AND starts_at = $4 AND expires_at > $5",
+            )
+            .bind(hold)
+            .bind(&r.person_id)
+            .bind(&r.session_id)
+            .bind(&r.starts_at)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected()
+                == 1
+        }
+    };
+    if held {
+        // The held place becomes the booking: it was counted already.
+        sqlx::query(
+            "UPDATE slots SET held = held - 1, booked = booked + 1 WHERE session_id = $1 AND starts_at = $2",
+        )
+        .bind(&r.session_id)
+        .bind(&r.starts_at)
+        .execute(&mut **tx)
+        .await?;
+    } else if !take_place(tx, &r.session_id, &r.starts_at, "booked", now).await? {
         return Ok(Ok(BookOutcome::Full));
     }
-    let now = crate::now_micros();
     sqlx::query(
         "INSERT INTO appointments (id, person_id, session_id, starts_at, status, booked_by, created_at, changed_at) \
          VALUES ($1, $2, $3, $4, 'booked', $5, $6, $6)",
@@ -723,4 +747,240 @@ async fn book_one(
         status: "booked".into(),
         booked_by: r.by.name.clone(),
     })))
+}
+
+/// Takes one place of a slot for `column` (`booked` or `held`) if one is
+/// free, holds counted: one conditional update, so concurrent takers (on
+/// any server) never pass capacity. When the slot looks full, its expired
+/// holds give their places back and the update is tried once more.
+async fn take_place(
+    tx: &mut Transaction<'static, Any>,
+    session_id: &str,
+    starts_at: &str,
+    column: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let update = match column {
+        "held" => "UPDATE slots SET held = held + 1 WHERE session_id = $1 AND starts_at = $2 AND booked + held < capacity",
+        _ => "UPDATE slots SET booked = booked + 1 WHERE session_id = $1 AND starts_at = $2 AND booked + held < capacity",
+    };
+    for attempt in 0..2 {
+        let taken = sqlx::query(update)
+            .bind(session_id)
+            .bind(starts_at)
+            .execute(&mut **tx)
+            .await?;
+        if taken.rows_affected() == 1 {
+            return Ok(true);
+        }
+        if attempt == 0 && release_expired(tx, session_id, starts_at, now).await? == 0 {
+            return Ok(false);
+        }
+    }
+    Ok(false)
+}
+
+/// Gives the places of a slot's expired holds back; returns how many.
+async fn release_expired(
+    tx: &mut Transaction<'static, Any>,
+    session_id: &str,
+    starts_at: &str,
+    now: i64,
+) -> Result<i64, StoreError> {
+    let gone = sqlx::query(
+        "DELETE FROM slot_holds WHERE session_id = $1 AND starts_at = $2 AND expires_at <= $3",
+    )
+    .bind(session_id)
+    .bind(starts_at)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected() as i64;
+    if gone > 0 {
+        sqlx::query("UPDATE slots SET held = held - $3 WHERE session_id = $1 AND starts_at = $2")
+            .bind(session_id)
+            .bind(starts_at)
+            .bind(gone)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(gone)
+}
+
+/// A place held for a person while they confirm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hold {
+    pub id: String,
+    pub person_id: String,
+    pub session_id: String,
+    pub starts_at: String,
+    pub expires_at_micros: i64,
+}
+
+#[derive(Debug, Clone)]
+pub enum HoldOutcome {
+    Held(Hold),
+    /// No place left, holds counted.
+    Full,
+}
+
+impl Store {
+    /// Holds a place of a slot for `ttl_micros` while the person confirms:
+    /// it counts against capacity like a booking, so nobody else takes it,
+    /// and comes back to the slot when it expires. A person holds one place
+    /// at a time: an earlier live hold of theirs is given back.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn hold_place(
+        &self,
+        person_id: &str,
+        session_id: &str,
+        starts_at: &str,
+        ttl_micros: i64,
+        actor: &Actor,
+    ) -> Result<HoldOutcome, StoreError> {
+        let person = self.person_in(person_id, &actor.scope).await?;
+        let today = crate::format_date(crate::today());
+        let now = crate::now_micros();
+        let mut tx = self.begin_write().await?;
+        let slot =
+            sqlx::query("SELECT capacity FROM slots WHERE session_id = $1 AND starts_at = $2")
+                .bind(session_id)
+                .bind(starts_at)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if slot.is_none() {
+            return Err(StoreError::NotFound {
+                entity: "slot",
+                field: "starts_at",
+                key: format!("{session_id} {starts_at}"),
+            });
+        }
+        if starts_at.get(..10).is_some_and(|day| day < today.as_str()) {
+            return Err(StoreError::invalid(
+                "starts_at",
+                format!("the slot {starts_at} has passed"),
+            ));
+        }
+        let mine =
+            sqlx::query("SELECT id, session_id, starts_at FROM slot_holds WHERE person_id = $1")
+                .bind(&person.id)
+                .fetch_all(&mut *tx)
+                .await?;
+        for h in &mine {
+            let (id, s, t): (String, String, String) = (
+                h.try_get("id")?,
+                h.try_get("session_id")?,
+                h.try_get("starts_at")?,
+            );
+            let gone = sqlx::query("DELETE FROM slot_holds WHERE id = $1")
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if gone == 1 {
+                sqlx::query(
+                    "UPDATE slots SET held = held - 1 WHERE session_id = $1 AND starts_at = $2",
+                )
+                .bind(&s)
+                .bind(&t)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        if !take_place(&mut tx, session_id, starts_at, "held", now).await? {
+            tx.commit().await?;
+            return Ok(HoldOutcome::Full);
+        }
+        let hold = Hold {
+            id: uuid::Uuid::now_v7().to_string(),
+            person_id: person.id.clone(),
+            session_id: session_id.to_string(),
+            starts_at: starts_at.to_string(),
+            expires_at_micros: now + ttl_micros,
+        };
+        sqlx::query(
+            "INSERT INTO slot_holds (id, person_id, session_id, starts_at, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&hold.id)
+        .bind(&hold.person_id)
+        .bind(&hold.session_id)
+        .bind(&hold.starts_at)
+        .bind(hold.expires_at_micros)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(HoldOutcome::Held(hold))
+    }
+
+    /// A live hold of the person, if any.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn live_hold(&self, id: &str, person_id: &str) -> Result<Option<Hold>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, person_id, session_id, starts_at, expires_at FROM slot_holds \
+             WHERE id = $1 AND person_id = $2 AND expires_at > $3",
+        )
+        .bind(id)
+        .bind(person_id)
+        .bind(crate::now_micros())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(Hold {
+                id: r.try_get("id")?,
+                person_id: r.try_get("person_id")?,
+                session_id: r.try_get("session_id")?,
+                starts_at: r.try_get("starts_at")?,
+                expires_at_micros: r.try_get("expires_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Gives back the places of every hold expired by `now`; returns how
+    /// many. Run by the server now and then; booking and holding a slot
+    /// give back its own expired holds as they go.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn release_expired_holds(&self, now: i64) -> Result<i64, StoreError> {
+        let slots = sqlx::query(
+            "SELECT DISTINCT session_id, starts_at FROM slot_holds WHERE expires_at <= $1",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        if slots.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.begin_write().await?;
+        let mut released = 0;
+        for s in &slots {
+            let (session, at): (String, String) =
+                (s.try_get("session_id")?, s.try_get("starts_at")?);
+            released += release_expired(&mut tx, &session, &at, now).await?;
+        }
+        tx.commit().await?;
+        Ok(released)
+    }
+
+    /// The slot's capacity, bookings and live holds: (capacity, booked, held).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn slot_counts(
+        &self,
+        session_id: &str,
+        starts_at: &str,
+    ) -> Result<(i64, i64, i64), StoreError> {
+        let r = sqlx::query(
+            "SELECT capacity, booked, held FROM slots WHERE session_id = $1 AND starts_at = $2",
+        )
+        .bind(session_id)
+        .bind(starts_at)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((
+            r.try_get("capacity")?,
+            r.try_get("booked")?,
+            r.try_get("held")?,
+        ))
+    }
 }

@@ -73,6 +73,8 @@ const REFERENCE: &[&str] = &[
     "portal_challenges",
     "portal_limits",
     "resident_sessions",
+    // Places held while a resident confirms: a few rows per slot, minutes long, like slots.
+    "slot_holds",
     "stores",
     "cold_chain_equipment",
     "shipments",

@@ -212,6 +212,7 @@ async fn take_place(
         starts_at: b.starts_at.trim().to_string(),
         by,
         replaces,
+        hold: None,
     };
     let (session_id, starts_at) = (request.session_id.clone(), request.starts_at.clone());
     match app.bookings.submit(request).await? {

@@ -184,6 +184,7 @@ pub async fn run(attempts: usize, places: usize, clients: usize) -> Result<()> {
             starts_at: afternoon[i % afternoon.len()].clone(),
             by: Actor::system("bench"),
             replaces: None,
+            hold: None,
         };
         handles.push(tokio::spawn(async move { writer.submit(req).await }));
         if handles.len() >= 4096 {
