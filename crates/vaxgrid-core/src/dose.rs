@@ -37,6 +37,13 @@ impl LotStatus {
     }
 }
 
+/// Whether a lot may be offered for a dose of `product_code` on `day`:
+/// released, of that product, not expired that day (the dose writer
+/// refuses any other; the vaccination table lists only these).
+pub fn lot_usable(lot: &LotFacts, product_code: &str, day: Date) -> bool {
+    lot.status == LotStatus::Released && lot.product_code == product_code && lot.expiry >= day
+}
+
 /// What the rules need to know of a lot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LotFacts {
@@ -499,5 +506,24 @@ mod tests {
                 eligible_from: date!(2022 - 03 - 01)
             }
         );
+    }
+
+    #[test]
+    fn only_released_unexpired_lots_of_the_product_are_usable() {
+        let lot = LotFacts {
+            product_code: "AZ".into(),
+            expiry: date!(2021 - 07 - 31),
+            status: LotStatus::Released,
+        };
+        assert!(lot_usable(&lot, "AZ", date!(2021 - 07 - 31)));
+        assert!(!lot_usable(&lot, "AZ", date!(2021 - 08 - 01)));
+        assert!(!lot_usable(&lot, "PF", date!(2021 - 07 - 01)));
+        for status in [LotStatus::Quarantined, LotStatus::Recalled] {
+            let held = LotFacts {
+                status,
+                ..lot.clone()
+            };
+            assert!(!lot_usable(&held, "AZ", date!(2021 - 07 - 01)));
+        }
     }
 }

@@ -21,3 +21,4 @@ pub mod targets;
 pub mod throttle;
 pub mod training;
 pub mod visit;
+pub mod visit_body;

@@ -357,15 +357,7 @@ pub fn catalogue_product_for_cvx<'a>(products: &'a [Product], cvx: &str) -> Opti
         })
 }
 
-/// A stable record id for a dose known to another system by `key`, so a
-/// message or bundle sent twice records the dose once.
-pub fn dose_id_for(source: &str, key: &str) -> String {
-    uuid::Uuid::new_v5(
-        &uuid::Uuid::NAMESPACE_URL,
-        format!("vaxgrid:{source}:{key}").as_bytes(),
-    )
-    .to_string()
-}
+pub use vaxgrid_store::visits::dose_id_for;
 
 /// Records a dose through the dose writer, as `POST /api/v1/doses` would.
 pub async fn record_dose(

@@ -178,6 +178,7 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("GET", "/sites/{code}/board"), VISIT),
         (("GET", "/planner"), REPORTS),
         (("GET", "/planner/areas/{code}"), REPORTS),
+        (("GET", "/sites/{code}/table"), VISIT),
         (("GET", "/api/v1/campaigns"), REFERENCE),
         (("GET", "/api/v1/campaigns/{id}/waves"), REFERENCE),
         (("GET", "/api/v1/sessions"), REFERENCE),

@@ -6,10 +6,18 @@
 
 use serde::Serialize;
 use sqlx::Row;
+use time::OffsetDateTime;
+use vaxgrid_core::visit::{
+    apply, needs_investigation, observation_ends_at, Outcome, ScreeningQuestion, StepError, Visit,
+    VisitEvent, DEFAULT_OBSERVATION_MINUTES,
+};
+use vaxgrid_core::visit_body;
 
 use crate::audit::{self, AuditEntry};
+use crate::doses::{WriteCommand, WriteOutcome};
 use crate::error::StoreError;
-use crate::model::Actor;
+use crate::model::{Actor, DoseRequest};
+use crate::writer::DoseWriter;
 use crate::Store;
 
 /// An early ending of a visit: (outcome, reason, deferred until).
@@ -454,5 +462,369 @@ impl Store {
             )
             .await?,
         })
+    }
+}
+
+impl From<vaxgrid_core::visit_body::FieldError> for StoreError {
+    fn from(e: vaxgrid_core::visit_body::FieldError) -> StoreError {
+        StoreError::Invalid {
+            field: e.field,
+            message: e.message,
+        }
+    }
+}
+
+fn step_error(e: StepError) -> StoreError {
+    StoreError::invalid(e.field(), e.to_string())
+}
+
+impl VisitState {
+    /// What the store keeps beside the events: the visit's state after them.
+    pub fn after(next: &Visit) -> VisitState {
+        VisitState {
+            outcome: next.outcome.as_str().to_string(),
+            next_step: next.next_step().map(|s| s.as_str().to_string()),
+            observation_ends_micros: observation_ends_at(next)
+                .map(|t| (t.unix_timestamp_nanos() / 1000) as i64),
+            ended_reason: match &next.outcome {
+                Outcome::Deferred { reason, .. }
+                | Outcome::Contraindicated { reason }
+                | Outcome::Refused { reason } => Some(reason.clone()),
+                _ => None,
+            },
+            deferred_until: match &next.outcome {
+                Outcome::Deferred { until, .. } => Some(crate::format_date(*until)),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// A stable record id for a dose known to another system (or a visit) by
+/// `key`, so a message, a bundle or a dose step sent twice records the dose
+/// once.
+pub fn dose_id_for(source: &str, key: &str) -> String {
+    uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_URL,
+        format!("vaxgrid:{source}:{key}").as_bytes(),
+    )
+    .to_string()
+}
+
+/// The caller as a giver of doses, when they hold a role that gives them.
+#[derive(Debug, Clone)]
+pub struct DoseBy {
+    /// The caller with the scope of their dose-giving roles.
+    pub actor: Actor,
+    /// The user whose current vaccination certificate the dose needs (a
+    /// caller who gives doses only as a vaccinator).
+    pub requires_certificate: Option<String>,
+}
+
+/// Who records an event of a visit.
+#[derive(Debug, Clone)]
+pub struct EventBy {
+    /// The caller with the scope of their table roles (the visit's person
+    /// must be in it).
+    pub actor: Actor,
+    /// `None` when the caller may not give doses: a dose step is refused.
+    pub dose: Option<DoseBy>,
+}
+
+/// A visit after an event.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub row: VisitRow,
+    pub visit: Visit,
+    /// The event's client id was already recorded: nothing new was written.
+    pub repeated: bool,
+    /// The investigation a serious adverse event opened.
+    pub investigation: Option<String>,
+}
+
+/// The longest lot number a dose may name (as `POST /api/v1/doses`).
+const MAX_LOT_NUMBER: usize = 64;
+
+impl Store {
+    /// The questionnaire of a product: its own, or the default.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn questionnaire_of(
+        &self,
+        product_code: &str,
+    ) -> Result<(String, Vec<ScreeningQuestion>), StoreError> {
+        match self.questionnaire(product_code).await? {
+            Some((version, questions)) => Ok((version, visit_body::questions_from(&questions)?)),
+            None => Ok(visit_body::default_questionnaire()),
+        }
+    }
+
+    /// The visit as the state machine sees it, from its stored events, and
+    /// the questionnaire of its product.
+    pub async fn replay_visit(
+        &self,
+        row: &VisitRow,
+    ) -> Result<(Visit, Vec<ScreeningQuestion>), StoreError> {
+        let (_, questions) = self.questionnaire_of(&row.product_code).await?;
+        let now = OffsetDateTime::now_utc();
+        let events = row
+            .events
+            .iter()
+            .map(|e| visit_body::event_from(e, now))
+            .collect::<Result<Vec<_>, _>>()?;
+        let visit = Visit::replay(
+            events,
+            &questions,
+            &row.person_id,
+            DEFAULT_OBSERVATION_MINUTES,
+        )
+        .map_err(step_error)?;
+        Ok((visit, questions))
+    }
+
+    /// A site's visits of a day, each with its person, in the order they
+    /// were opened.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn visits_on(
+        &self,
+        site_code: &str,
+        day: time::Date,
+    ) -> Result<Vec<(VisitRow, QueuePerson)>, StoreError> {
+        let columns = VISIT_COLUMNS
+            .split(", ")
+            .map(|c| format!("v.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = sqlx::query(&format!(
+            "SELECT {columns}, p.full_name, p.id_type, p.id_number, p.birth_date FROM visits v \
+             JOIN persons p ON p.id = v.person_id \
+             WHERE v.site_code = $1 AND v.day = $2 ORDER BY v.created_at, v.id"
+        ))
+        .bind(site_code)
+        .bind(crate::format_date(day))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((visit_from_row(r)?, queue_person(r, "person_id")?)))
+            .collect()
+    }
+
+    /// A site's appointments of a day (every status), each with its
+    /// person, by time.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn appointments_on(
+        &self,
+        site_code: &str,
+        day: time::Date,
+    ) -> Result<Vec<(crate::scheduling::Appointment, QueuePerson)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.person_id, a.session_id, a.starts_at, a.status, a.booked_by, \
+             p.full_name, p.id_type, p.id_number, p.birth_date \
+             FROM appointments a JOIN vaccination_sessions s ON s.id = a.session_id \
+             JOIN persons p ON p.id = a.person_id \
+             WHERE s.site_code = $1 AND s.day = $2 ORDER BY a.starts_at, a.id",
+        )
+        .bind(site_code)
+        .bind(crate::format_date(day))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    crate::scheduling::appointment_from_row(r)?,
+                    queue_person(r, "person_id")?,
+                ))
+            })
+            .collect()
+    }
+}
+
+/// Who a row of the table's queue is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuePerson {
+    pub id: String,
+    pub full_name: String,
+    pub id_type: String,
+    pub id_number: String,
+    pub birth_date: String,
+}
+
+fn queue_person(r: &sqlx::any::AnyRow, id: &str) -> Result<QueuePerson, StoreError> {
+    Ok(QueuePerson {
+        id: r.try_get(id)?,
+        full_name: r.try_get("full_name")?,
+        id_type: r.try_get("id_type")?,
+        id_number: r.try_get("id_number")?,
+        birth_date: r.try_get("birth_date")?,
+    })
+}
+
+/// Records the next event of a visit: the one function behind the API's
+/// `POST /api/v1/visits/{id}/events` and the vaccination table's forms.
+///
+/// The body is the event by key (`visit_body`); the server fills in its
+/// time, and for a dose its record id (from the visit) and vaccinator (the
+/// caller). The event is checked by the state machine against the events
+/// before it, replayed; a dose step then goes through the dose writer with
+/// the rules of `POST /api/v1/doses` (and the caller's certificate) before
+/// the event is stored; a serious adverse event opens an investigation. An
+/// event whose `client_id` is already recorded writes nothing and answers
+/// the visit as it is.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn record_event(
+    store: &Store,
+    writer: &DoseWriter,
+    visit_id: &str,
+    mut body: serde_json::Value,
+    by: &EventBy,
+) -> Result<Recorded, StoreError> {
+    let row = store.visit_in(visit_id, &by.actor.scope).await?;
+    let (visit, questions) = store.replay_visit(&row).await?;
+    if !body.is_object() {
+        return Err(StoreError::invalid(
+            "body",
+            "an event is a JSON object with a kind",
+        ));
+    }
+    if visit_body::already_recorded(&row.events, visit_body::client_id(&body)?) {
+        return Ok(Recorded {
+            row,
+            visit,
+            repeated: true,
+            investigation: None,
+        });
+    }
+    let now = OffsetDateTime::now_utc();
+    let vaccinator = by
+        .dose
+        .as_ref()
+        .map_or(by.actor.name.as_str(), |d| d.actor.name.as_str());
+    visit_body::complete(&mut body, now, &dose_id_for("visit", &row.id), vaccinator)?;
+    let event = visit_body::event_from(&body, now)?;
+    // The order is checked before any dose is recorded.
+    let next = apply(
+        &visit,
+        event.clone(),
+        &questions,
+        &row.person_id,
+        DEFAULT_OBSERVATION_MINUTES,
+    )
+    .map_err(step_error)?;
+    if let VisitEvent::DoseGiven {
+        at,
+        lot_number,
+        dose_record_id,
+        ..
+    } = &event
+    {
+        let Some(dose_by) = &by.dose else {
+            return Err(StoreError::Forbidden {
+                field: "vaccinator",
+                message: format!("{} may not give doses", by.actor.name),
+            });
+        };
+        if lot_number.chars().count() > MAX_LOT_NUMBER {
+            return Err(StoreError::invalid(
+                "lot_number",
+                format!("lot_number must be at most {MAX_LOT_NUMBER} characters"),
+            ));
+        }
+        let request = DoseRequest {
+            id: dose_record_id.clone(),
+            person_id: row.person_id.clone(),
+            product_code: row.product_code.clone(),
+            lot_number: lot_number.clone(),
+            site_code: row.site_code.clone(),
+            administered_on: at.date(),
+            dose_number: None,
+            vaccinator: Some(dose_by.actor.name.clone()),
+            override_reason: None,
+            historical: false,
+            // The writer refuses the dose (and so this event) unless the
+            // vaccinator's certificate is current that day.
+            requires_certificate: dose_by.requires_certificate.clone(),
+            by: dose_by.actor.clone(),
+        };
+        match writer.submit(WriteCommand::Dose(request)).await? {
+            WriteOutcome::Created(_) | WriteOutcome::Existing(_) => {}
+            WriteOutcome::Merged { .. } => {
+                return Err(StoreError::invalid("body", "unexpected outcome"))
+            }
+        }
+    }
+    let investigation = match &event {
+        VisitEvent::AdverseEvent(report) if needs_investigation(report) => {
+            Some(uuid::Uuid::now_v7().to_string())
+        }
+        _ => None,
+    };
+    let state = VisitState::after(&next);
+    let saved = store
+        .append_visit_event(&row, body, &state, investigation.as_deref(), &by.actor)
+        .await?;
+    Ok(Recorded {
+        row: saved,
+        visit: next,
+        repeated: false,
+        investigation,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+    use vaxgrid_core::visit::{Ending, Step};
+
+    #[test]
+    fn the_stored_state_follows_the_visit() {
+        let questions = visit_body::default_questionnaire().1;
+        let at = datetime!(2021-07-01 08:00 UTC);
+        let visit = Visit::replay(
+            [VisitEvent::CheckedIn {
+                at,
+                temperature_c: 36.6,
+            }],
+            &questions,
+            "p",
+            30,
+        )
+        .unwrap();
+        let state = VisitState::after(&visit);
+        assert_eq!(state.outcome, "in_progress");
+        assert_eq!(
+            state.next_step.as_deref(),
+            Some(Step::IdentityCheck.as_str())
+        );
+        assert_eq!(state.observation_ends_micros, None);
+        let deferred = apply(
+            &visit,
+            VisitEvent::Ended {
+                at,
+                ending: Ending::Deferred {
+                    until: time::macros::date!(2021 - 07 - 08),
+                    reason: "fever".into(),
+                },
+            },
+            &questions,
+            "p",
+            30,
+        )
+        .unwrap();
+        let state = VisitState::after(&deferred);
+        assert_eq!(
+            (
+                state.outcome.as_str(),
+                state.next_step,
+                state.ended_reason.as_deref(),
+                state.deferred_until.as_deref()
+            ),
+            ("deferred", None, Some("fever"), Some("2021-07-08"))
+        );
+        assert_eq!(
+            dose_id_for("visit", "v-1"),
+            dose_id_for("visit", "v-1"),
+            "a dose step sent twice names the same dose"
+        );
+        assert_ne!(dose_id_for("visit", "v-1"), dose_id_for("visit", "v-2"));
     }
 }

@@ -251,6 +251,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../static/registry.css"),
     ),
     (
+        "table.css",
+        "text/css; charset=utf-8",
+        include_str!("../../static/table.css"),
+    ),
+    (
         "board.js",
         "text/javascript; charset=utf-8",
         include_str!("../../static/board.js"),

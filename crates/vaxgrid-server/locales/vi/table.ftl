@@ -1,0 +1,19 @@
+## Bàn tiêm chủng
+nav-table = Bàn tiêm
+table-title = Bàn tiêm chủng
+table-to-board = Bảng theo dõi sau tiêm
+table-queue = Danh sách chờ hôm nay
+table-queue-empty = Hôm nay chưa có ai đặt lịch hoặc đến tiêm.
+table-queue-waiting = { $count } người đang chờ hoặc đang ở bàn tiêm
+table-walk-in = Đến trực tiếp
+table-state-booked = Đã đặt lịch
+table-state-arrived = Đã đến
+table-state-checked-in = Đã đo nhiệt độ, đón tiếp
+table-state-screened = Đã khám sàng lọc
+table-state-consented = Đã đồng ý tiêm
+table-state-in-observation = Đã tiêm, đang theo dõi
+table-state-done = Hoàn thành
+table-state-deferred = Hoãn tiêm
+table-state-refused = Từ chối tiêm
+table-state-no-show = Không đến
+table-state-cancelled = Đã hủy lịch

@@ -1,0 +1,19 @@
+## 接种台
+nav-table = 接种台
+table-title = 接种台
+table-to-board = 留观看板
+table-queue = 今日排队
+table-queue-empty = 今天还没有人预约或到场。
+table-queue-waiting = 等候或正在接种台的 { $count } 人
+table-walk-in = 现场登记
+table-state-booked = 已预约
+table-state-arrived = 已到场
+table-state-checked-in = 已签到测温
+table-state-screened = 已完成健康筛查
+table-state-consented = 已签署知情同意
+table-state-in-observation = 已接种，留观中
+table-state-done = 已完成
+table-state-deferred = 暂缓接种
+table-state-refused = 拒绝接种
+table-state-no-show = 未到场
+table-state-cancelled = 已取消
