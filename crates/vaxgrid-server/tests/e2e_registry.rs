@@ -94,3 +94,65 @@ async fn searching_and_reading_a_record_in_chromium() {
     browser.close().await;
     app.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn correcting_a_dose_reissues_the_certificate_in_chromium() {
+    let app = TestApp::start_with_keys("sqlite").await;
+    app.seed().await;
+    let an = app.person(3, "Trần Thị Mai").await;
+    let (s, b) = app
+        .post("/api/v1/doses", &dose_body(&new_id(), &an, "2021-07-01"))
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let (s, cert) = app
+        .post(&format!("/api/v1/persons/{an}/certificate"), &json!({}))
+        .await;
+    assert_eq!(s, 201, "{cert}");
+    let first_uvci = cert["uvci"].as_str().unwrap().to_string();
+    let browser = Browser::start().await;
+    sign_in(&browser, &app, "vi", "admin").await;
+    browser.click_link("Sổ đăng ký").await;
+    browser.type_into("#name", "tran thi mai").await;
+    browser.click("form.search button[type=submit]").await;
+    browser.click_link("Trần Thị Mai").await;
+    let certs = browser.text("#certificates").await;
+    assert!(
+        certs.contains(&first_uvci) && certs.contains("Còn hiệu lực"),
+        "{certs}"
+    );
+    browser.click("a.correct").await;
+    assert_eq!(browser.text("h1").await, "Sửa mũi tiêm");
+    browser.check("registry-correct-vi").await;
+    // No reason: the error next to the field, what was typed kept.
+    browser.type_into("#lot_number", "AZ-1").await;
+    browser.click("#correct-form button[type=submit]").await;
+    assert_eq!(
+        browser.text("#reason-error").await,
+        "Hãy nhập lý do (1 đến 500 ký tự)."
+    );
+    let kept = browser
+        .client
+        .find(Locator::Css("#lot_number"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("AZ-1"));
+    browser.check("registry-correct-error-vi").await;
+    browser.type_into("#reason", "Nhập nhầm ngày tiêm").await;
+    browser.type_into("#administered_on", "07022021").await;
+    browser.click("#correct-form button[type=submit]").await;
+    assert_eq!(browser.text("h1").await, "Trần Thị Mai");
+    let doses = browser.text("#doses").await;
+    assert!(doses.contains("Nhập nhầm ngày tiêm"), "{doses}");
+    assert!(doses.contains("02/07/2021"), "{doses}");
+    let certs = browser.text("#certificates").await;
+    assert!(certs.contains("Đã thu hồi"), "{certs}");
+    assert_eq!(certs.matches("Còn hiệu lực").count(), 1, "{certs}");
+    browser.check("registry-corrected-vi").await;
+    browser.click_link("中文").await;
+    browser.check("registry-corrected-zh").await;
+    browser.close().await;
+    app.cleanup().await;
+}

@@ -279,4 +279,70 @@ async fn search_and_record(backend: &str) {
     app.cleanup().await;
 }
 
-on_both_backends!(search_and_record);
+async fn correction_form(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let an = person_with(&app, "022180000001", "Nguyễn Văn An", "0665801", None).await;
+    let far = person_with(&app, "022180000002", "Nguyễn Văn Xa", "06700", None).await;
+    let dose = new_id();
+    let (s, b) = app
+        .post("/api/v1/doses", &dose_body(&dose, &an, "2021-07-01"))
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let far_dose = new_id();
+    let (s, b) = app
+        .post("/api/v1/doses", &dose_body(&far_dose, &far, "2021-07-01"))
+        .await;
+    assert_eq!(s, 201, "{b}");
+    TestApp::make_user(&app.store, "planner193", &["planner:193"]).await;
+    // A planner may not correct doses (the API's permission).
+    let planner = Session::sign_in(&app, "planner193", "vi").await;
+    let path = format!("/registry/persons/{an}/doses/{dose}/correct");
+    let (s, _, _) = planner.get(&path).await;
+    assert_eq!(s, 403);
+    let admin = Session::sign_in(&app, "admin", "vi").await;
+    let (s, _, page) = admin.get(&path).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("name=\"csrf_token\""), "{page}");
+    assert!(page.contains("name=\"correction_id\""), "{page}");
+    let correction_id = new_id();
+    let replacement = new_id();
+    let fields = [
+        ("correction_id", correction_id.as_str()),
+        ("dose_id", replacement.as_str()),
+        ("reason", "Nhập nhầm ngày"),
+        ("product_code", "AZ"),
+        ("lot_number", "AZ-1"),
+        ("site_code", "S1"),
+        ("administered_on", "2021-07-02"),
+    ];
+    // Without the CSRF token: refused, nothing recorded.
+    let (s, _, _) = admin.post(&path, &fields, false).await;
+    assert_eq!(s, 403);
+    // A replacement dated in the future: the error next to the date, in
+    // Vietnamese, the typed reason kept (sent again with the same ids,
+    // the form completes the correction).
+    let mut bad = fields;
+    bad[6] = ("administered_on", "2029-01-01");
+    let (s, _, page) = admin.post(&path, &bad, true).await;
+    assert_eq!(s, 422, "{page}");
+    assert!(page.contains("id=\"administered_on-error\">"), "{page}");
+    assert!(page.contains(">Nhập nhầm ngày</textarea>"), "{page}");
+    // Submitted twice: recorded once.
+    for _ in 0..2 {
+        let (s, location, page) = admin.post(&path, &fields, true).await;
+        assert_eq!(s, 303, "{page}");
+        assert_eq!(location, format!("/registry/persons/{an}"));
+    }
+    let history = app.store.history(&an).await.unwrap();
+    assert_eq!(history.records.len(), 3, "{:?}", history.records);
+    assert_eq!(history.valid_doses, 1);
+    // A dose that is not this person's: a 404 page.
+    let path = format!("/registry/persons/{an}/doses/{far_dose}/correct");
+    let (s, ct, _) = admin.get(&path).await;
+    assert_eq!(s, 404);
+    assert!(ct.starts_with("text/html"), "{ct}");
+    app.cleanup().await;
+}
+
+on_both_backends!(search_and_record, correction_form);

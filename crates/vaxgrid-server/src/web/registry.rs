@@ -44,6 +44,18 @@ pub fn routes() -> Vec<RouteDef> {
             Policy::Needs(ReadRegistry),
             get(person_page),
         ),
+        r(
+            Method::GET,
+            "/registry/persons/{id}/doses/{dose}/correct",
+            Policy::Needs(CorrectDose),
+            get(correct_page),
+        ),
+        r(
+            Method::POST,
+            "/registry/persons/{id}/doses/{dose}/correct",
+            Policy::Needs(CorrectDose),
+            axum::routing::post(correct_submit),
+        ),
     ]
 }
 
@@ -57,7 +69,11 @@ pub fn nav(ctx: &PageCtx) -> Vec<(String, &'static str)> {
     let registry_staff = ctx.roles.iter().any(|r| {
         matches!(
             r,
-            Role::Admin | Role::Planner | Role::Registrar | Role::StatisticsOfficer
+            Role::Admin
+                | Role::Planner
+                | Role::Registrar
+                | Role::StatisticsOfficer
+                | Role::Vaccinator
         )
     });
     let mut items = Vec::new();
@@ -69,7 +85,7 @@ pub fn nav(ctx: &PageCtx) -> Vec<(String, &'static str)> {
 
 /// The OpenAPI paths of this part's routes.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(search_page, person_page))]
+#[openapi(paths(search_page, person_page, correct_page, correct_submit))]
 pub struct Pages;
 
 /// The fields of a query string, leniently: a page never fails on an
@@ -470,4 +486,317 @@ async fn person_parts(
         may_correct: may(ctx, Permission::CorrectDose),
         p,
     })
+}
+
+/// What the correction form holds (kept as typed when it comes back).
+#[derive(Default, Clone)]
+struct CorrectionForm {
+    correction_id: String,
+    dose_id: String,
+    reason: String,
+    product_code: String,
+    lot_number: String,
+    site_code: String,
+    administered_on: String,
+    reissue: bool,
+}
+
+#[derive(Template)]
+#[template(path = "registry/correct.html")]
+struct CorrectPage {
+    ctx: PageCtx,
+    person_name: String,
+    person_href: String,
+    action: String,
+    dose: DoseRow,
+    form: CorrectionForm,
+    errors: HashMap<String, String>,
+    form_error: Option<String>,
+}
+
+impl CorrectPage {
+    fn error(&self, field: &str) -> Option<&String> {
+        self.errors.get(field)
+    }
+}
+
+/// The dose to correct: in the caller's areas, of this person (or of a
+/// record merged into them), not already entered in error (unless
+/// `voided_too`: the form coming back after its correction was recorded
+/// and the replacement refused, to be sent again with the same ids).
+async fn dose_to_correct(
+    app: &AppState,
+    caller: &Caller,
+    ctx: &PageCtx,
+    id: &str,
+    dose: &str,
+    voided_too: bool,
+) -> Result<(Person, DoseRow), ApiError> {
+    let id = person_id(id)?;
+    let absent = || ApiError::Absent {
+        entity: "dose",
+        key: dose.to_string(),
+    };
+    let dose = crate::extract::uuid_field("dose", dose).map_err(|_| absent())?;
+    let actor = caller.actor(app, Permission::CorrectDose).await?;
+    let person = app
+        .store
+        .person_in(&id, &actor.scope)
+        .await
+        .map_err(ApiError::lookup)?;
+    let history = app.store.history(&id).await.map_err(ApiError::lookup)?;
+    let row = dose_rows(ctx.lang, &history.records)
+        .into_iter()
+        .find(|r| r.id == dose && (voided_too || r.voided.is_none()))
+        .ok_or_else(absent)?;
+    Ok((person, row))
+}
+
+/// `GET /registry/persons/{id}/doses/{dose}/correct`: the correction form.
+#[utoipa::path(
+    get,
+    path = "/registry/persons/{id}/doses/{dose}/correct",
+    summary = "Correct-a-dose form (HTML): mark the dose entered in error with a reason, optionally record the replacement dose and re-issue the certificate; 404 page for a dose outside the caller's areas",
+    params(("id" = String, Path, description = "person UUID"), ("dose" = String, Path, description = "dose UUID")),
+    responses(
+        (status = 200, description = "OK", content_type = "text/html"),
+        (status = 404, description = "the error page", content_type = "text/html"),
+    )
+)]
+pub async fn correct_page(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    Path((id, dose)): Path<(String, String)>,
+) -> Response {
+    let (person, row) = match dose_to_correct(&app, &caller, &ctx, &id, &dose, false).await {
+        Ok(found) => found,
+        Err(e) => return error_page(&ctx, e),
+    };
+    let form = CorrectionForm {
+        correction_id: uuid::Uuid::now_v7().to_string(),
+        dose_id: uuid::Uuid::now_v7().to_string(),
+        product_code: row.product.clone(),
+        site_code: row.site.clone(),
+        reissue: true,
+        ..Default::default()
+    };
+    render(&CorrectPage {
+        action: format!("/registry/persons/{}/doses/{}/correct", person.id, row.id),
+        person_href: format!("/registry/persons/{}", person.id),
+        person_name: person.full_name,
+        dose: row,
+        form,
+        errors: HashMap::new(),
+        form_error: None,
+        ctx,
+    })
+}
+
+/// The field a refusal is about, as the form names it.
+fn field_of(e: &ApiError) -> Option<String> {
+    use vaxgrid_store::StoreError as S;
+    let field = match e {
+        ApiError::Invalid(errors) => errors.first().map(|f| f.field.clone())?,
+        ApiError::BadRequest { field, .. } => field.clone(),
+        ApiError::Store(S::DoseRule(r)) => r.field().to_string(),
+        ApiError::Store(S::Invalid { field, .. }) => field.clone(),
+        ApiError::Store(S::NotFound { field, .. }) => field.to_string(),
+        ApiError::Store(S::Conflict { field, .. }) => field.to_string(),
+        _ => return None,
+    };
+    Some(match field.as_str() {
+        "lot" | "lot_number" => "lot_number".to_string(),
+        "product_code" | "product" => "product_code".to_string(),
+        "site_code" | "site" => "site_code".to_string(),
+        "administered_on" | "dose_number" | "override_reason" => "administered_on".to_string(),
+        "reason" | "author" => "reason".to_string(),
+        _ => return None,
+    })
+}
+
+/// The sentence shown next to a field, in the reader's language.
+fn field_message(lang: Lang, field: &str, e: &ApiError) -> String {
+    use vaxgrid_core::dose::DoseRuleError as R;
+    if let ApiError::Store(vaxgrid_store::StoreError::DoseRule(rule)) = e {
+        return lang.t(match rule {
+            R::LotProductMismatch { .. } => tkey("registry-error-lot-product"),
+            R::LotExpired { .. } => tkey("registry-error-lot-expired"),
+            R::LotNotReleased { .. } => tkey("registry-error-lot-released"),
+            R::DateInFuture { .. } => tkey("registry-error-date-future"),
+            R::DateBeforeBirth { .. } => tkey("registry-error-date-birth"),
+            R::IntervalTooShort { .. } => tkey("registry-error-interval"),
+            R::TooYoung { .. } => tkey("registry-error-too-young"),
+            _ => tkey("registry-error-date"),
+        });
+    }
+    lang.t(match field {
+        "reason" => tkey("registry-error-reason"),
+        "product_code" => tkey("registry-error-product"),
+        "lot_number" => tkey("registry-error-lot"),
+        "site_code" => tkey("registry-error-site"),
+        _ => tkey("registry-error-date"),
+    })
+}
+
+/// `POST …/correct`: the dose is entered in error (a new record through
+/// the dose writer, as `POST /api/v1/doses/{id}/entered-in-error`), the
+/// replacement dose recorded (as `POST /api/v1/doses`), the certificate
+/// re-issued (as `POST /api/v1/persons/{id}/certificate`). The form's
+/// client ids make a second submit record nothing more.
+#[utoipa::path(
+    post,
+    path = "/registry/persons/{id}/doses/{dose}/correct",
+    summary = "Correct a dose (form: csrf_token, correction_id, dose_id, reason, product_code, lot_number, site_code, administered_on, reissue): entered in error, the replacement dose, the certificate re-issued; the form again with errors next to the fields, or 303 to the record",
+    params(("id" = String, Path, description = "person UUID"), ("dose" = String, Path, description = "dose UUID")),
+    responses(
+        (status = 303, description = "corrected: to the person's record"),
+        (status = 422, description = "the form again, errors next to the fields", content_type = "text/html"),
+        (status = 404, description = "the error page", content_type = "text/html"),
+    )
+)]
+pub async fn correct_submit(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    Path((id, dose)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    let fields: HashMap<String, String> = form_urlencoded::parse(&body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let text = |k: &str| {
+        fields
+            .get(k)
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let form = CorrectionForm {
+        correction_id: text("correction_id"),
+        dose_id: text("dose_id"),
+        reason: text("reason"),
+        product_code: text("product_code"),
+        lot_number: text("lot_number"),
+        site_code: text("site_code"),
+        administered_on: text("administered_on"),
+        reissue: fields.contains_key("reissue"),
+    };
+    // A dose already entered in error by this same form (a double
+    // submit) is still found through its person's record.
+    let person = match person_id(&id) {
+        Ok(p) => p,
+        Err(e) => return error_page(&ctx, e),
+    };
+    let record = format!("/registry/persons/{person}");
+    let outcome = correct(&app, &caller, &person, &dose, &form).await;
+    match outcome {
+        Ok(()) => (
+            axum::http::StatusCode::SEE_OTHER,
+            [(axum::http::header::LOCATION, record)],
+        )
+            .into_response(),
+        Err(e) => {
+            let Some(field) = field_of(&e) else {
+                return error_page(&ctx, e);
+            };
+            let (p, row) = match dose_to_correct(&app, &caller, &ctx, &person, &dose, true).await {
+                Ok(found) => found,
+                Err(e2) => return error_page(&ctx, e2),
+            };
+            let mut errors = HashMap::new();
+            errors.insert(field.clone(), field_message(ctx.lang, &field, &e));
+            let page = CorrectPage {
+                action: format!("/registry/persons/{}/doses/{}/correct", p.id, row.id),
+                person_href: record,
+                person_name: p.full_name,
+                dose: row,
+                form,
+                errors,
+                form_error: Some(ctx.t("registry-form-has-errors")),
+                ctx,
+            };
+            super::render_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
+}
+
+use axum::response::IntoResponse;
+
+async fn correct(
+    app: &AppState,
+    caller: &Caller,
+    person: &str,
+    dose: &str,
+    form: &CorrectionForm,
+) -> Result<(), ApiError> {
+    use vaxgrid_store::doses::WriteCommand;
+    let by = caller.actor(app, Permission::CorrectDose).await?;
+    let correction = crate::api::doses::correction_request(
+        dose,
+        crate::api::doses::CorrectionBody {
+            id: form.correction_id.clone(),
+            reason: form.reason.clone(),
+            author: caller.name(),
+        },
+        by,
+    )?;
+    let replacement = !(form.lot_number.is_empty() && form.administered_on.is_empty());
+    let dose_request = if replacement {
+        let by = caller.actor(app, Permission::RecordDose).await?;
+        let mut request = crate::api::doses::dose_request(
+            crate::api::doses::DoseBody {
+                id: form.dose_id.clone(),
+                person_id: person.to_string(),
+                product_code: form.product_code.clone(),
+                lot_number: Some(form.lot_number.clone()),
+                site_code: Some(form.site_code.clone()),
+                administered_on: form.administered_on.clone(),
+                dose_number: None,
+                vaccinator: None,
+                override_reason: None,
+                historical: false,
+            },
+            by,
+        )?;
+        request.requires_certificate = crate::api::training::certificate_needed(caller);
+        Some(request)
+    } else {
+        None
+    };
+    // The dose must be this person's, in the caller's areas; a second
+    // submit of the same form finds it already voided by this correction.
+    let target = app
+        .store
+        .dose_in(&correction.target_id, &correction.by.scope)
+        .await
+        .map_err(ApiError::lookup)?;
+    let history = app.store.history(person).await.map_err(ApiError::lookup)?;
+    if history.person_id
+        != app
+            .store
+            .person(&target.person_id)
+            .await
+            .map(|p| p.merged_into.unwrap_or(p.id))?
+    {
+        return Err(ApiError::Absent {
+            entity: "dose",
+            key: dose.to_string(),
+        });
+    }
+    app.writer
+        .submit(WriteCommand::EnteredInError(correction))
+        .await?;
+    if let Some(request) = dose_request {
+        app.writer.submit(WriteCommand::Dose(request)).await?;
+    }
+    if form.reissue && app.dcc.is_some() {
+        let actor = caller.actor(app, Permission::IssueCertificate).await?;
+        match crate::api::certificates::issue_certificate(app, person, &actor).await {
+            Ok(_) => {}
+            // No valid dose left to certify: the record says so.
+            Err(ApiError::Invalid(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
