@@ -179,6 +179,16 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("GET", "/planner"), REPORTS),
         (("GET", "/planner/areas/{code}"), REPORTS),
         (("GET", "/sites/{code}/table"), VISIT),
+        (("GET", "/registry"), READ_REGISTRY),
+        (("GET", "/registry/persons/{id}"), READ_REGISTRY),
+        (
+            ("GET", "/registry/persons/{id}/doses/{dose}/correct"),
+            RECORD,
+        ),
+        (
+            ("POST", "/registry/persons/{id}/doses/{dose}/correct"),
+            RECORD,
+        ),
         (("GET", "/api/v1/campaigns"), REFERENCE),
         (("GET", "/api/v1/campaigns/{id}/waves"), REFERENCE),
         (("GET", "/api/v1/sessions"), REFERENCE),
