@@ -122,3 +122,72 @@ async fn a_planner_drills_down_from_province_to_village_in_chromium() {
     browser.close().await;
     app.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_planner_edits_the_target_tree_in_chromium() {
+    let app = TestApp::start("sqlite").await;
+    world(&app).await;
+    TestApp::make_user(&app.store, "planner22", &["planner:22"]).await;
+    let browser = Browser::start().await;
+    browser
+        .goto(&format!("{}/lang?set=vi&back=/login", app.base))
+        .await;
+    sign_in(&browser, &app.base, "planner22").await;
+    browser.click_link("Chiến dịch").await;
+    assert_eq!(browser.text("h1").await, "Lập kế hoạch chiến dịch");
+    browser.check("planner-campaigns-vi").await;
+    // A new campaign with a mistake: the error by the field, what was
+    // typed kept.
+    browser.type_into("#c-name", "Tiêm nhắc lại 2026").await;
+    browser.type_into("#c-disease", "COVID-19").await;
+    browser
+        .client
+        .find(fantoccini::Locator::Css("label.check input[value=AZ]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.type_into("#c-pct", "120").await;
+    browser.click("form.stack button[type=submit]").await;
+    assert_eq!(
+        browser.text("#err-target_percent").await,
+        "Nhập tỷ lệ phần trăm từ 0 đến 100, tối đa một chữ số thập phân."
+    );
+    browser.check("planner-campaign-error-vi").await;
+    browser.type_into("#c-pct", "70").await;
+    browser.click("form.stack button[type=submit]").await;
+    assert_eq!(browser.text("h1").await, "Tiêm nhắc lại 2026");
+    browser.check("planner-campaign-new-vi").await;
+    // The earlier campaign's tree: split, then fix Hạ Long's part by hand.
+    browser.click_link("Lập kế hoạch chiến dịch").await;
+    browser.click_link("Tiêm chủng COVID-19 năm 2026").await;
+    assert_eq!(browser.text("#area-target").await, "2");
+    browser.type_into("#part-in-193", "2").await;
+    browser
+        .click("form[action$='/targets'] button[type=submit]")
+        .await;
+    let row = browser.text("#part-193").await;
+    assert!(row.contains("cố định"), "{row}");
+    assert_eq!(browser.text("#parts-sum").await, "2 ✓");
+    assert!(browser.text("#part-194").await.contains(" 0 "));
+    browser.check("planner-tree-vi").await;
+    // Down to the district: its part is its target, split among communes.
+    browser.click_link("Hạ Long").await;
+    assert_eq!(browser.text("#area-target").await, "2");
+    browser
+        .click("form[action$='/targets'] button[type=submit]")
+        .await;
+    assert_eq!(browser.text("#parts-sum").await, "2 ✓");
+    browser.click_link("中文").await;
+    assert_eq!(browser.text("#tree").await, "各地区目标任务");
+    browser.check("planner-tree-zh").await;
+    // The sites of the province: a site's zones, sessions and staff.
+    browser.click_link("接种点").await;
+    browser.check("planner-sites-zh").await;
+    browser.click("a[href='/planner/sites/S1']").await;
+    assert_eq!(browser.text("h1").await, "Trạm Y tế Hồng Gai");
+    browser.check("planner-site-zh").await;
+    browser.close().await;
+    app.cleanup().await;
+}

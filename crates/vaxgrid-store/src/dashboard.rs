@@ -611,3 +611,63 @@ impl Store {
         Ok(campaigns)
     }
 }
+
+/// A member of a site's staff and where their vaccination certificate
+/// stands on a day.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StaffCertification {
+    pub username: String,
+    pub display_name: String,
+    /// The roles they hold at the site, comma-separated.
+    pub roles: String,
+    /// The last day of their current vaccination certificate, if any.
+    pub certified_until: Option<String>,
+    /// A vaccination exam taken and failed, with no certificate since.
+    pub failed_exam: bool,
+}
+
+impl Store {
+    /// The staff of a site (enabled users holding a role there) with their
+    /// current vaccination certificate on `day`: who may vaccinate and who
+    /// is not yet certified. One statement.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn site_certification(
+        &self,
+        site_code: &str,
+        day: &str,
+    ) -> Result<Vec<StaffCertification>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT u.username AS username, u.display_name AS display_name, g.role AS role, \
+             (SELECT MAX(c.expires_on) FROM staff_certificates c WHERE c.username = u.username \
+              AND c.topic = $3 AND c.revoked = 0 AND c.issued_on <= $2 AND c.expires_on >= $2) AS until, \
+             (SELECT COUNT(*) FROM training_exams e JOIN training_classes k ON k.id = e.class_id \
+              WHERE e.username = u.username AND k.topic = $3 AND e.passed = 0) AS failed \
+             FROM grants g JOIN users u ON u.id = g.user_id \
+             WHERE g.scope = $1 AND u.disabled = 0 ORDER BY u.username, g.role",
+        )
+        .bind(site_code)
+        .bind(day)
+        .bind(vaxgrid_core::training::VACCINATION_TOPIC)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<StaffCertification> = Vec::new();
+        for r in &rows {
+            let username: String = r.try_get("username")?;
+            let role: String = r.try_get("role")?;
+            if let Some(last) = out.last_mut().filter(|s| s.username == username) {
+                last.roles.push_str(", ");
+                last.roles.push_str(&role);
+                continue;
+            }
+            let until: Option<String> = r.try_get("until")?;
+            out.push(StaffCertification {
+                username,
+                display_name: r.try_get("display_name")?,
+                roles: role,
+                failed_exam: until.is_none() && r.try_get::<i64, _>("failed")? > 0,
+                certified_until: until,
+            });
+        }
+        Ok(out)
+    }
+}

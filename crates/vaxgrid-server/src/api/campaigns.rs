@@ -43,7 +43,7 @@ pub const SURVEY_HEADER: [&str; 16] = [
 
 /// A missing campaign or wave named in the path is a 404; other missing
 /// references (an area, a product in the body) stay a 422 naming the field.
-fn in_path(e: StoreError) -> ApiError {
+pub(crate) fn in_path(e: StoreError) -> ApiError {
     match e {
         StoreError::NotFound {
             entity: "campaign" | "wave",
@@ -86,25 +86,25 @@ fn wave_id(raw: String) -> String {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignBody {
-    id: Option<String>,
-    name: String,
-    disease: String,
-    area_code: String,
-    products: Vec<String>,
+    pub(crate) id: Option<String>,
+    pub(crate) name: String,
+    pub(crate) disease: String,
+    pub(crate) area_code: String,
+    pub(crate) products: Vec<String>,
     /// In priority order.
     #[serde(default)]
-    priority_groups: Vec<String>,
+    pub(crate) priority_groups: Vec<String>,
     /// 80.0 = 80% of the eligible population.
-    target_percent: f64,
-    target_date: String,
-    min_age_years: Option<u32>,
+    pub(crate) target_percent: f64,
+    pub(crate) target_date: String,
+    pub(crate) min_age_years: Option<u32>,
     /// An administrator entering a campaign already run says why.
-    history_reason: Option<String>,
+    pub(crate) history_reason: Option<String>,
 }
 
 /// Only an administrator enters history (a past target date, waves long
 /// before the campaign was entered).
-fn history_allowed(caller: &Caller, reason: &Option<String>) -> Result<(), ApiError> {
+pub(crate) fn history_allowed(caller: &Caller, reason: &Option<String>) -> Result<(), ApiError> {
     let admin = caller.principal.as_ref().is_some_and(|p| {
         p.grants
             .iter()
@@ -117,6 +117,35 @@ fn history_allowed(caller: &Caller, reason: &Option<String>) -> Result<(), ApiEr
         }));
     }
     Ok(())
+}
+
+/// A campaign to create from a body: the checks of shape (the API's and
+/// the planning page's form alike); the store checks the rest.
+pub(crate) fn new_campaign(b: CampaignBody) -> Result<NewCampaign, ApiError> {
+    Ok(NewCampaign {
+        id: id_or_new("id", b.id.as_deref())?,
+        name: b.name,
+        disease: b.disease,
+        area_code: b.area_code,
+        products: b.products,
+        priority_groups: b.priority_groups,
+        target_percent_tenths: percent_tenths(b.target_percent)?,
+        target_date: date_field("target_date", &b.target_date)?,
+        min_age_years: b.min_age_years.unwrap_or(ADULT_YEARS),
+        history_reason: b.history_reason,
+    })
+}
+
+/// A wave to add from a body (the API's and the planning page's).
+pub(crate) fn new_wave(b: WaveBody) -> Result<NewWave, ApiError> {
+    Ok(NewWave {
+        id: id_or_new("id", b.id.as_deref())?,
+        name: b.name,
+        starts_on: date_field("starts_on", &b.starts_on)?,
+        ends_on: date_field("ends_on", &b.ends_on)?,
+        eligible_groups: b.eligible_groups,
+        history_reason: b.history_reason,
+    })
 }
 
 /// Creates a campaign: 201.
@@ -139,18 +168,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let actor = caller.actor(&app, Permission::ManageSessions).await?;
     history_allowed(&caller, &b.history_reason)?;
-    let new = NewCampaign {
-        id: id_or_new("id", b.id.as_deref())?,
-        name: b.name,
-        disease: b.disease,
-        area_code: b.area_code,
-        products: b.products,
-        priority_groups: b.priority_groups,
-        target_percent_tenths: percent_tenths(b.target_percent)?,
-        target_date: date_field("target_date", &b.target_date)?,
-        min_age_years: b.min_age_years.unwrap_or(ADULT_YEARS),
-        history_reason: b.history_reason,
-    };
+    let new = new_campaign(b)?;
     let campaign = app.store.create_campaign(&new, &actor).await?;
     Ok((
         StatusCode::CREATED,
@@ -192,15 +210,15 @@ pub async fn get(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WaveBody {
-    id: Option<String>,
-    name: String,
-    starts_on: String,
-    ends_on: String,
+    pub(crate) id: Option<String>,
+    pub(crate) name: String,
+    pub(crate) starts_on: String,
+    pub(crate) ends_on: String,
     /// Empty: everyone of age.
     #[serde(default)]
-    eligible_groups: Vec<String>,
+    pub(crate) eligible_groups: Vec<String>,
     /// An administrator entering a wave already run says why.
-    history_reason: Option<String>,
+    pub(crate) history_reason: Option<String>,
 }
 
 /// Adds a wave: 201.
@@ -228,14 +246,7 @@ pub async fn add_wave(
     let id = uuid_field("id", &id)?;
     let actor = caller.actor(&app, Permission::ManageSessions).await?;
     history_allowed(&caller, &b.history_reason)?;
-    let new = NewWave {
-        id: id_or_new("id", b.id.as_deref())?,
-        name: b.name,
-        starts_on: date_field("starts_on", &b.starts_on)?,
-        ends_on: date_field("ends_on", &b.ends_on)?,
-        eligible_groups: b.eligible_groups,
-        history_reason: b.history_reason,
-    };
+    let new = new_wave(b)?;
     let wave = app
         .store
         .add_wave(&id, &new, &actor)

@@ -19,15 +19,15 @@ use crate::AppState;
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SessionBody {
-    id: Option<String>,
-    site_code: String,
-    day: String,
-    opens: String,
-    closes: String,
-    stations: i64,
-    per_station_per_hour: i64,
-    slot_minutes: i64,
-    village_code: Option<String>,
+    pub(crate) id: Option<String>,
+    pub(crate) site_code: String,
+    pub(crate) day: String,
+    pub(crate) opens: String,
+    pub(crate) closes: String,
+    pub(crate) stations: i64,
+    pub(crate) per_station_per_hour: i64,
+    pub(crate) slot_minutes: i64,
+    pub(crate) village_code: Option<String>,
 }
 
 fn clock(field: &str, value: &str) -> Result<time::Time, ApiError> {
@@ -38,6 +38,46 @@ fn clock(field: &str, value: &str) -> Result<time::Time, ApiError> {
 fn count(field: &str, value: i64) -> Result<u32, ApiError> {
     u32::try_from(value)
         .map_err(|_| ApiError::invalid(field, format!("{field} must not be negative")))
+}
+
+/// A session to open from a body: the checks of shape (the API's and the
+/// site planning page's form alike); the store checks the rest.
+pub(crate) fn new_session(b: SessionBody) -> Result<NewSession, ApiError> {
+    let id = crate::extract::id_or_new("id", b.id.as_deref())?;
+    let day = crate::extract::date_field("day", &b.day)?;
+    let plan = SessionPlan {
+        day,
+        opens: clock("opens", &b.opens)?,
+        closes: clock("closes", &b.closes)?,
+        stations: count("stations", b.stations)?,
+        per_station_per_hour: count("per_station_per_hour", b.per_station_per_hour)?,
+        slot_minutes: count("slot_minutes", b.slot_minutes)?,
+    };
+    Ok(NewSession {
+        id,
+        site_code: b.site_code,
+        plan,
+        village_code: b.village_code,
+    })
+}
+
+/// A site's zones from a body (the API's and the page's form alike).
+pub(crate) fn zones_from(b: ZonesBody) -> Result<Vec<vaxgrid_core::site::Zone>, ApiError> {
+    b.zones
+        .into_iter()
+        .enumerate()
+        .map(|(i, z)| {
+            let kind = vaxgrid_core::site::ZoneKind::parse(&z.kind).ok_or_else(|| {
+                ApiError::invalid(
+                    format!("zones[{i}].kind"),
+                    format!("'{}' is not a zone: temperature_check, registration, screening, vaccination, observation or treatment", z.kind),
+                )
+            })?;
+            let places = u32::try_from(z.places)
+                .map_err(|_| ApiError::invalid(format!("zones[{i}].places"), "places must be 1 to 10000"))?;
+            Ok(vaxgrid_core::site::Zone { kind, name: z.name, places })
+        })
+        .collect()
 }
 
 /// Opens a session: 201 with its slots.
@@ -60,28 +100,7 @@ pub async fn open(
     ApiJson(b): ApiJson<SessionBody>,
 ) -> Result<Response, ApiError> {
     let actor = caller.actor(&app, Permission::ManageSessions).await?;
-    let id = crate::extract::id_or_new("id", b.id.as_deref())?;
-    let day = crate::extract::date_field("day", &b.day)?;
-    let plan = SessionPlan {
-        day,
-        opens: clock("opens", &b.opens)?,
-        closes: clock("closes", &b.closes)?,
-        stations: count("stations", b.stations)?,
-        per_station_per_hour: count("per_station_per_hour", b.per_station_per_hour)?,
-        slot_minutes: count("slot_minutes", b.slot_minutes)?,
-    };
-    let (session, slots) = app
-        .store
-        .open_session(
-            &NewSession {
-                id,
-                site_code: b.site_code,
-                plan,
-                village_code: b.village_code,
-            },
-            &actor,
-        )
-        .await?;
+    let (session, slots) = app.store.open_session(&new_session(b)?, &actor).await?;
     let location = format!("/api/v1/sessions/{}", session.id);
     Ok((
         StatusCode::CREATED,
@@ -375,15 +394,15 @@ pub async fn no_show(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ZoneBody {
-    kind: String,
-    name: String,
-    places: i64,
+    pub(crate) kind: String,
+    pub(crate) name: String,
+    pub(crate) places: i64,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ZonesBody {
-    zones: Vec<ZoneBody>,
+    pub(crate) zones: Vec<ZoneBody>,
 }
 
 fn zones_json(zones: Vec<(String, String, i64)>) -> serde_json::Value {
@@ -415,22 +434,7 @@ pub async fn set_zones(
     ApiJson(b): ApiJson<ZonesBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let actor = caller.actor(&app, Permission::ManageSessions).await?;
-    let zones = b
-        .zones
-        .into_iter()
-        .enumerate()
-        .map(|(i, z)| {
-            let kind = vaxgrid_core::site::ZoneKind::parse(&z.kind).ok_or_else(|| {
-                ApiError::invalid(
-                    format!("zones[{i}].kind"),
-                    format!("'{}' is not a zone: temperature_check, registration, screening, vaccination, observation or treatment", z.kind),
-                )
-            })?;
-            let places = u32::try_from(z.places)
-                .map_err(|_| ApiError::invalid(format!("zones[{i}].places"), "places must be 1 to 10000"))?;
-            Ok(vaxgrid_core::site::Zone { kind, name: z.name, places })
-        })
-        .collect::<Result<Vec<_>, ApiError>>()?;
+    let zones = zones_from(b)?;
     app.store
         .set_site_zones(&code, &zones, &actor)
         .await

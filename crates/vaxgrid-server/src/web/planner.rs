@@ -21,6 +21,9 @@ use crate::error::ApiError;
 use crate::i18n::{tkey, Lang};
 use crate::{r, AppState, RouteDef};
 
+pub mod planning;
+pub mod sites;
+
 /// The routes of this part (joined into the route table by `web::part_routes`).
 pub fn routes() -> Vec<RouteDef> {
     use axum::http::Method as M;
@@ -36,6 +39,60 @@ pub fn routes() -> Vec<RouteDef> {
             "/planner/areas/{code}",
             Policy::Needs(Permission::ReadReports),
             get(dashboard_area),
+        ),
+        r(
+            M::GET,
+            "/planner/campaigns",
+            Policy::Needs(Permission::ReadReports),
+            get(planning::campaigns),
+        ),
+        r(
+            M::POST,
+            "/planner/campaigns",
+            Policy::Needs(Permission::ManageSessions),
+            axum::routing::post(planning::create_campaign),
+        ),
+        r(
+            M::GET,
+            "/planner/campaigns/{id}",
+            Policy::Needs(Permission::ReadReports),
+            get(planning::campaign),
+        ),
+        r(
+            M::POST,
+            "/planner/campaigns/{id}/waves",
+            Policy::Needs(Permission::ManageSessions),
+            axum::routing::post(planning::add_wave),
+        ),
+        r(
+            M::POST,
+            "/planner/campaigns/{id}/targets",
+            Policy::Needs(Permission::ManageSessions),
+            axum::routing::post(planning::split_targets),
+        ),
+        r(
+            M::GET,
+            "/planner/sites",
+            Policy::Needs(Permission::ReadReports),
+            get(sites::sites),
+        ),
+        r(
+            M::GET,
+            "/planner/sites/{code}",
+            Policy::Needs(Permission::ReadReports),
+            get(sites::site),
+        ),
+        r(
+            M::POST,
+            "/planner/sites/{code}/zones",
+            Policy::Needs(Permission::ManageSessions),
+            axum::routing::post(sites::set_zones),
+        ),
+        r(
+            M::POST,
+            "/planner/sites/{code}/sessions",
+            Policy::Needs(Permission::ManageSessions),
+            axum::routing::post(sites::open_session),
         ),
     ]
 }
@@ -53,7 +110,14 @@ fn plans(ctx: &PageCtx) -> bool {
 /// The menu entries this part shows the caller: (href, Fluent key).
 pub fn nav(ctx: &PageCtx) -> Vec<(String, &'static str)> {
     if plans(ctx) {
-        vec![("/planner".to_string(), tkey("planner-nav"))]
+        vec![
+            ("/planner".to_string(), tkey("planner-nav")),
+            (
+                "/planner/campaigns".to_string(),
+                tkey("planner-nav-campaigns"),
+            ),
+            ("/planner/sites".to_string(), tkey("planner-nav-sites")),
+        ]
     } else {
         Vec::new()
     }
@@ -61,7 +125,20 @@ pub fn nav(ctx: &PageCtx) -> Vec<(String, &'static str)> {
 
 /// The OpenAPI paths of this part's routes.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(home, dashboard_top, dashboard_area))]
+#[openapi(paths(
+    home,
+    dashboard_top,
+    dashboard_area,
+    planning::campaigns,
+    planning::create_campaign,
+    planning::campaign,
+    planning::add_wave,
+    planning::split_targets,
+    sites::sites,
+    sites::site,
+    sites::set_zones,
+    sites::open_session
+))]
 pub struct Pages;
 
 // ---------------------------------------------------------------- charts

@@ -49,6 +49,55 @@ async fn sign_in(client: &reqwest::Client, base: &str, username: &str) -> Result
         .context("no session cookie")
 }
 
+/// The demo campaign of 2021 over province 22: one wave, the target
+/// split to the districts. Its id.
+async fn plan_campaign(store: &Store) -> Result<String> {
+    use vaxgrid_store::campaigns::{NewCampaign, NewWave};
+    let day = |m, d| time::Date::from_calendar_date(2021, m, d).expect("valid date");
+    let system = vaxgrid_store::model::Actor::from("bench");
+    let campaign = store
+        .create_campaign(
+            &NewCampaign {
+                id: uuid::Uuid::now_v7().to_string(),
+                name: "COVID-19 2021".into(),
+                disease: "COVID-19".into(),
+                area_code: "22".into(),
+                products: vec![
+                    "AZ".into(),
+                    "BIBP".into(),
+                    "PFIZER".into(),
+                    "MODERNA".into(),
+                    "SINOVAC".into(),
+                ],
+                priority_groups: Vec::new(),
+                target_percent_tenths: 800,
+                target_date: day(time::Month::December, 31),
+                min_age_years: 18,
+                history_reason: Some("the 2021 campaign, loaded for the benchmark".into()),
+            },
+            &system,
+        )
+        .await?;
+    store
+        .add_wave(
+            &campaign.id,
+            &NewWave {
+                id: uuid::Uuid::now_v7().to_string(),
+                name: "Wave 1".into(),
+                starts_on: day(time::Month::July, 1),
+                ends_on: day(time::Month::December, 31),
+                eligible_groups: Vec::new(),
+                history_reason: Some("the 2021 campaign, loaded for the benchmark".into()),
+            },
+            &system,
+        )
+        .await?;
+    store
+        .decompose_targets(&campaign.id, "22", Vec::new(), &system)
+        .await?;
+    Ok(campaign.id)
+}
+
 pub async fn run(residents: usize, requests: usize) -> Result<()> {
     let scratch = Scratch::sqlite();
     let store = Store::open(&scratch.url).await?;
@@ -67,12 +116,48 @@ pub async fn run(residents: usize, requests: usize) -> Result<()> {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
+    // A campaign over the province, entered after the fact, with its wave
+    // and the target split to the districts: the dashboard draws its
+    // daily target and links to its lists.
+    let campaign = plan_campaign(&store).await?;
+    let village = seeded.villages.first().context("no village")?;
+    let village_area = store.area(village).await?;
+    let commune = village_area
+        .parent_code
+        .clone()
+        .context("a village has a commune")?;
+    let district = store
+        .area(&commune)
+        .await?
+        .parent_code
+        .context("a commune has a district")?;
     let planner = sign_in(&client, &base, "planner").await?;
+    let statistics = sign_in(&client, &base, "statistics").await?;
     let vaccinator = sign_in(&client, &base, "vaccinator").await?;
     let site = &seeded.sites[0];
     let pages: Vec<(String, String, Option<&str>)> = vec![
         ("healthz (baseline)".into(), "/healthz".into(), None),
         ("home (coverage)".into(), "/".into(), Some(planner.as_str())),
+        (
+            "dashboard province".into(),
+            format!("/planner/areas/22?campaign={campaign}"),
+            Some(statistics.as_str()),
+        ),
+        (
+            "dashboard district".into(),
+            format!("/planner/areas/{district}"),
+            Some(planner.as_str()),
+        ),
+        (
+            "dashboard commune".into(),
+            format!("/planner/areas/{commune}"),
+            Some(planner.as_str()),
+        ),
+        (
+            "dashboard village".into(),
+            format!("/planner/areas/{village}"),
+            Some(planner.as_str()),
+        ),
         ("login".into(), "/login".into(), None),
         ("verify".into(), "/verify".into(), None),
         (

@@ -1,0 +1,694 @@
+//! Site planning pages: the sites of the caller's areas; a site's
+//! functional zones (editable), its sessions and their slots (a form opens
+//! a session), and its staff with their vaccination certificate: who is
+//! certified and who is not yet. The forms share the API's checks
+//! (`api::scheduling::new_session`, `zones_from`, and the store's rules).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use vaxgrid_core::access::Permission;
+use vaxgrid_core::site::ZoneKind;
+use vaxgrid_store::lists::SessionFilter;
+use vaxgrid_store::paging::PageRequest;
+use vaxgrid_store::StoreError;
+
+use super::super::{error_page, render_status, PageCtx};
+use super::planning::{already_recorded, field_message, field_of, form_pairs, one};
+use super::urlencoding;
+use crate::api::scheduling::{new_session, zones_from, SessionBody, ZoneBody, ZonesBody};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::i18n::Lang;
+use crate::AppState;
+
+/// Rows of the zone form: the six kinds of zone fit.
+const ZONE_ROWS: usize = 6;
+
+struct SiteLine {
+    href: String,
+    code: String,
+    name: String,
+    kind: String,
+    area: String,
+    stations: String,
+    capacity: String,
+}
+
+#[derive(Template)]
+#[template(path = "planner/sites.html")]
+struct SitesPage {
+    ctx: PageCtx,
+    sites: Vec<SiteLine>,
+    next: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SitesQuery {
+    after: Option<String>,
+}
+
+fn kind_name(lang: Lang, kind: &str) -> String {
+    let key = format!("planner-site-kind-{kind}");
+    let t = lang.t(&key);
+    if t == key {
+        kind.to_string()
+    } else {
+        t
+    }
+}
+
+fn zone_name(lang: Lang, kind: &str) -> String {
+    let key = format!("planner-zone-{kind}");
+    let t = lang.t(&key);
+    if t == key {
+        kind.to_string()
+    } else {
+        t
+    }
+}
+
+/// `GET /planner/sites`: the sites in the caller's areas, by code, a page
+/// of 100 at a time.
+#[utoipa::path(
+    get,
+    path = "/planner/sites",
+    summary = "Sites of the caller's areas (HTML), by code, 100 a page (after: the cursor of the next page)",
+    params(("after" = Option<String>, Query, description = "cursor of the next page")),
+    responses(
+        (status = 200, description = "OK", content_type = "text/html"),
+        (status = 400, description = "the error page: a bad cursor", content_type = "text/html"),
+    )
+)]
+pub async fn sites(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    query: Result<crate::extract::ApiQuery<SitesQuery>, ApiError>,
+) -> Response {
+    let q = match query {
+        Ok(crate::extract::ApiQuery(q)) => q,
+        Err(e) => return error_page(&ctx, e),
+    };
+    let lang = ctx.lang;
+    let read = async {
+        let actor = caller.actor(&app, Permission::ReadReports).await?;
+        let page = PageRequest {
+            after: q.after.clone(),
+            limit: 100,
+        };
+        let mut items = Vec::new();
+        let mut next = None;
+        match &actor.scope {
+            vaxgrid_store::scope::Scope::All => {
+                let p = app.store.list_sites(None, &page).await?;
+                items = p.items;
+                next = p.next_cursor;
+            }
+            scope => {
+                // A caller's areas are a few grants: their sites, one
+                // list each (the page's cursor walks the first area).
+                for (i, root) in app.store.scope_roots(scope).await?.iter().enumerate() {
+                    let p = app
+                        .store
+                        .list_sites(
+                            Some(&root.code),
+                            if i == 0 {
+                                &page
+                            } else {
+                                &PageRequest {
+                                    after: None,
+                                    limit: 100,
+                                }
+                            },
+                        )
+                        .await?;
+                    if i == 0 {
+                        next = p.next_cursor;
+                    }
+                    items.extend(p.items);
+                }
+            }
+        }
+        Ok::<_, ApiError>((items, next))
+    };
+    let (items, next) = match read.await {
+        Ok(x) => x,
+        Err(e) => return error_page(&ctx, e),
+    };
+    let sites = items
+        .into_iter()
+        .map(|s| SiteLine {
+            href: format!("/planner/sites/{}", urlencoding(&s.code)),
+            kind: kind_name(lang, s.kind.as_str()),
+            stations: lang.int(s.stations),
+            capacity: lang.int(s.daily_capacity),
+            code: s.code,
+            name: s.name,
+            area: s.area_code,
+        })
+        .collect();
+    render_status(
+        StatusCode::OK,
+        &SitesPage {
+            ctx,
+            sites,
+            next: next.map(|n| format!("/planner/sites?after={}", urlencoding(&n))),
+        },
+    )
+}
+
+#[derive(Default, Clone)]
+pub struct ZoneDraft {
+    kind: String,
+    name: String,
+    places: String,
+    error: Option<String>,
+}
+
+#[derive(Default, Clone)]
+pub struct SessionDraft {
+    id: String,
+    day: String,
+    opens: String,
+    closes: String,
+    stations: String,
+    per_station_per_hour: String,
+    slot_minutes: String,
+    village_code: String,
+}
+
+struct SessionLine {
+    href: String,
+    day: String,
+    hours: String,
+    stations: String,
+    village: String,
+    current: bool,
+}
+
+struct SlotLine {
+    time: String,
+    capacity: String,
+    booked: String,
+    free: String,
+}
+
+struct StaffLine {
+    name: String,
+    username: String,
+    roles: String,
+    certified: Option<String>,
+    failed: bool,
+}
+
+#[derive(Template)]
+#[template(path = "planner/site.html")]
+struct SitePage {
+    ctx: PageCtx,
+    code: String,
+    title: String,
+    facts: Vec<(String, String)>,
+    can_plan: bool,
+    zone_kinds: Vec<(String, String)>,
+    zones: Vec<ZoneDraft>,
+    zones_error: Option<String>,
+    zones_saved: bool,
+    sessions: Vec<SessionLine>,
+    slots_heading: Option<String>,
+    slots: Vec<SlotLine>,
+    session: SessionDraft,
+    session_errors: HashMap<String, String>,
+    staff: Vec<StaffLine>,
+    certified: String,
+    not_yet: String,
+}
+
+impl SitePage {
+    fn serr(&self, field: &str) -> Option<&String> {
+        self.session_errors.get(field)
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteQuery {
+    /// A session whose slots are shown.
+    session: Option<String>,
+    /// Set after the zones were saved.
+    saved: Option<String>,
+}
+
+#[derive(Default)]
+struct SiteRefused {
+    zones: Option<(Vec<ZoneDraft>, Option<String>)>,
+    session: Option<(SessionDraft, HashMap<String, String>)>,
+}
+
+/// The site, if it lies in the caller's areas (else absent: a 404 page).
+async fn site_in_scope(
+    app: &AppState,
+    caller: &Caller,
+    code: &str,
+    permission: Permission,
+) -> Result<(vaxgrid_store::model::Site, vaxgrid_store::model::Actor), ApiError> {
+    let actor = caller.actor(app, permission).await?;
+    let absent = || ApiError::Absent {
+        entity: "site",
+        key: code.to_string(),
+    };
+    let site = app.store.site(code).await.map_err(|_| absent())?;
+    let area = app.store.area(&site.area_code).await?;
+    if !actor.scope.covers_path(&area.path) {
+        return Err(absent());
+    }
+    Ok((site, actor))
+}
+
+async fn site_page(
+    app: &AppState,
+    caller: &Caller,
+    ctx: PageCtx,
+    code: &str,
+    q: SiteQuery,
+    refused: SiteRefused,
+    status: StatusCode,
+) -> Response {
+    let lang = ctx.lang;
+    let today = vaxgrid_store::format_date(vaxgrid_store::today());
+    let read = async {
+        let (site, actor) = site_in_scope(app, caller, code, Permission::ReadReports).await?;
+        let zones = app.store.site_zones(code).await?;
+        let sessions = app
+            .store
+            .list_sessions(
+                &SessionFilter {
+                    site: Some(code.to_string()),
+                    area: None,
+                    from: Some(today.clone()),
+                    to: None,
+                },
+                &PageRequest {
+                    after: None,
+                    limit: 30,
+                },
+                &actor.scope,
+            )
+            .await?
+            .items;
+        let chosen = match &q.session {
+            Some(id) => {
+                let s = sessions
+                    .iter()
+                    .find(|s| &s.id == id)
+                    .cloned()
+                    .ok_or_else(|| ApiError::Absent {
+                        entity: "session",
+                        key: id.clone(),
+                    })?;
+                let slots = app.store.slots_of(&s.id).await?;
+                Some((s, slots))
+            }
+            None => None,
+        };
+        let staff = app.store.site_certification(code, &today).await?;
+        Ok::<_, ApiError>((site, zones, sessions, chosen, staff))
+    };
+    let (site, zones, sessions, chosen, staff) = match read.await {
+        Ok(x) => x,
+        Err(e) => return error_page(&ctx, e),
+    };
+    let facts = vec![
+        (
+            lang.t("planner-site-kind"),
+            kind_name(lang, site.kind.as_str()),
+        ),
+        (lang.t("planner-f-area"), site.area_code.clone()),
+        (lang.t("planner-site-stations"), lang.int(site.stations)),
+        (
+            lang.t("planner-site-capacity"),
+            lang.int(site.daily_capacity),
+        ),
+    ];
+    let (mut zone_rows, zones_error) = refused.zones.unwrap_or_else(|| {
+        (
+            zones
+                .iter()
+                .map(|(kind, name, places)| ZoneDraft {
+                    kind: kind.clone(),
+                    name: name.clone(),
+                    places: places.to_string(),
+                    error: None,
+                })
+                .collect(),
+            None,
+        )
+    });
+    while zone_rows.len() < ZONE_ROWS {
+        zone_rows.push(ZoneDraft::default());
+    }
+    let sessions_view = sessions
+        .iter()
+        .map(|s| SessionLine {
+            href: format!(
+                "/planner/sites/{}?session={}",
+                urlencoding(code),
+                urlencoding(&s.id)
+            ),
+            day: lang.date_text(&s.day),
+            hours: format!("{}–{}", s.opens, s.closes),
+            stations: lang.int(s.stations),
+            village: s.village_code.clone().unwrap_or_default(),
+            current: chosen.as_ref().is_some_and(|(c, _)| c.id == s.id),
+        })
+        .collect();
+    let (slots_heading, slots) = match &chosen {
+        Some((s, slots)) => (
+            Some(lang.t2(
+                "planner-slots-of",
+                "day",
+                lang.date_text(&s.day),
+                "hours",
+                format!("{}–{}", s.opens, s.closes),
+            )),
+            slots
+                .iter()
+                .map(|x| SlotLine {
+                    time: x.starts_at.get(11..16).unwrap_or(&x.starts_at).to_string(),
+                    capacity: lang.int(x.capacity),
+                    booked: lang.int(x.booked),
+                    free: lang.int(x.capacity - x.booked),
+                })
+                .collect(),
+        ),
+        None => (None, Vec::new()),
+    };
+    let (session, session_errors) = refused.session.unwrap_or_else(|| {
+        (
+            SessionDraft {
+                id: uuid::Uuid::now_v7().to_string(),
+                day: vaxgrid_store::format_date(vaxgrid_store::today() + time::Duration::days(1)),
+                opens: "07:30".into(),
+                closes: "11:30".into(),
+                stations: site.stations.to_string(),
+                per_station_per_hour: "20".into(),
+                slot_minutes: "30".into(),
+                village_code: String::new(),
+            },
+            HashMap::new(),
+        )
+    });
+    let certified = staff.iter().filter(|s| s.certified_until.is_some()).count();
+    let staff_view: Vec<StaffLine> = staff
+        .into_iter()
+        .map(|s| StaffLine {
+            certified: s
+                .certified_until
+                .map(|d| lang.t1("planner-cert-until", "date", lang.date_text(&d))),
+            name: s.display_name,
+            username: s.username,
+            roles: s.roles,
+            failed: s.failed_exam,
+        })
+        .collect();
+    let not_yet = staff_view.len() - certified;
+    render_status(
+        status,
+        &SitePage {
+            code: site.code.clone(),
+            title: site.name.clone(),
+            facts,
+            can_plan: super::planning::may_plan(&ctx),
+            zone_kinds: ZoneKind::ALL
+                .iter()
+                .map(|k| (k.as_str().to_string(), zone_name(lang, k.as_str())))
+                .collect(),
+            zones: zone_rows,
+            zones_error,
+            zones_saved: q.saved.is_some(),
+            sessions: sessions_view,
+            slots_heading,
+            slots,
+            session,
+            session_errors,
+            staff: staff_view,
+            certified: lang.t1("planner-certified-count", "count", certified as i64),
+            not_yet: lang.t1("planner-not-certified-count", "count", not_yet as i64),
+            ctx,
+        },
+    )
+}
+
+/// `GET /planner/sites/{code}`: a site's zones, sessions (and a session's
+/// slots), the forms to change them, and who of its staff is certified.
+#[utoipa::path(
+    get,
+    path = "/planner/sites/{code}",
+    summary = "A site's planning page (HTML): its functional zones, its sessions from today (a session's slots with places booked and free), the forms to set zones and open a session, and its staff with their vaccination certificate (who is certified, who is not yet); 404 for a site outside the caller's areas",
+    params(
+        ("code" = String, Path, description = "site code"),
+        ("session" = Option<String>, Query, description = "a session whose slots are shown"),
+        ("saved" = Option<String>, Query, description = "set after the zones were saved"),
+    ),
+    responses(
+        (status = 200, description = "OK", content_type = "text/html"),
+        (status = 400, description = "the error page", content_type = "text/html"),
+        (status = 404, description = "the error page: no such site or session, or not the caller's", content_type = "text/html"),
+    )
+)]
+pub async fn site(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+    query: Result<crate::extract::ApiQuery<SiteQuery>, ApiError>,
+) -> Response {
+    let q = match query {
+        Ok(crate::extract::ApiQuery(q)) => q,
+        Err(e) => return error_page(&ctx, e),
+    };
+    site_page(
+        &app,
+        &caller,
+        ctx,
+        &code,
+        q,
+        SiteRefused::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+fn see_other(to: String) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
+}
+
+fn no_query() -> SiteQuery {
+    SiteQuery {
+        session: None,
+        saved: None,
+    }
+}
+
+/// `POST /planner/sites/{code}/zones`: replaces the site's zones.
+#[utoipa::path(
+    post,
+    path = "/planner/sites/{code}/zones",
+    summary = "Set a site's functional zones from its page's form (csrf_token; kind.N, name.N, places.N for the rows, in the order people pass them; empty rows ignored): 303 back to the site; the page again with the error otherwise",
+    params(("code" = String, Path, description = "site code")),
+    responses(
+        (status = 303, description = "saved"),
+        (status = 400, description = "the page again, with the error", content_type = "text/html"),
+        (status = 404, description = "the error page", content_type = "text/html"),
+        (status = 422, description = "the page again, with the error", content_type = "text/html"),
+    )
+)]
+pub async fn set_zones(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let pairs = match form_pairs(&body) {
+        Ok(p) => p,
+        Err(e) => return error_page(&ctx, e),
+    };
+    let mut rows: Vec<ZoneDraft> = (0..ZONE_ROWS)
+        .map(|i| ZoneDraft {
+            kind: one(&pairs, &format!("kind.{i}")),
+            name: one(&pairs, &format!("name.{i}")),
+            places: one(&pairs, &format!("places.{i}")),
+            error: None,
+        })
+        .collect();
+    // The rows filled in, and where each stands in the form.
+    let filled: Vec<usize> = (0..ZONE_ROWS)
+        .filter(|i| {
+            let r = &rows[*i];
+            !(r.kind.is_empty() && r.name.trim().is_empty() && r.places.trim().is_empty())
+        })
+        .collect();
+    let lang = ctx.lang;
+    let done = async {
+        let (_, actor) = site_in_scope(&app, &caller, &code, Permission::ManageSessions).await?;
+        let mut zones = Vec::new();
+        for (n, i) in filled.iter().enumerate() {
+            let r = &rows[*i];
+            let places: i64 = r.places.trim().parse().map_err(|_| {
+                ApiError::invalid(format!("zones[{n}].places"), "not a whole number")
+            })?;
+            zones.push(ZoneBody {
+                kind: r.kind.clone(),
+                name: r.name.clone(),
+                places,
+            });
+        }
+        let zones = zones_from(ZonesBody { zones })?;
+        app.store
+            .set_site_zones(&code, &zones, &actor)
+            .await
+            .map_err(ApiError::lookup)?;
+        Ok::<_, ApiError>(())
+    };
+    match done.await {
+        Ok(()) => see_other(format!("/planner/sites/{}?saved=1", urlencoding(&code))),
+        Err(e @ ApiError::Absent { .. }) => error_page(&ctx, e),
+        Err(e) if field_of(&e).is_some() => {
+            let field = field_of(&e).unwrap_or_default();
+            let message = field_message(lang, "zones", &field);
+            // zones[n].x names the n-th filled row.
+            let at = field
+                .strip_prefix("zones[")
+                .and_then(|f| f.split(']').next())
+                .and_then(|n| n.parse::<usize>().ok())
+                .and_then(|n| filled.get(n).copied());
+            let top = match at {
+                Some(i) => {
+                    rows[i].error = Some(message);
+                    None
+                }
+                None => Some(message),
+            };
+            let refused = SiteRefused {
+                zones: Some((rows, top)),
+                session: None,
+            };
+            site_page(
+                &app,
+                &caller,
+                ctx,
+                &code,
+                no_query(),
+                refused,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => error_page(&ctx, e),
+    }
+}
+
+/// `POST /planner/sites/{code}/sessions`: opens a session (the API's checks).
+#[utoipa::path(
+    post,
+    path = "/planner/sites/{code}/sessions",
+    summary = "Open a session at a site from its page's form (csrf_token, id: the form's client id, day, opens, closes, stations, per_station_per_hour, slot_minutes, village_code): 303 to the site showing the session's slots; the page again with the error next to the field otherwise; a second submit of the same form opens nothing more",
+    params(("code" = String, Path, description = "site code")),
+    responses(
+        (status = 303, description = "opened (or already opened by this form)"),
+        (status = 400, description = "the page again, with the error", content_type = "text/html"),
+        (status = 404, description = "the error page", content_type = "text/html"),
+        (status = 409, description = "the page again: the session overlaps another", content_type = "text/html"),
+        (status = 422, description = "the page again, with the error", content_type = "text/html"),
+    )
+)]
+pub async fn open_session(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let pairs = match form_pairs(&body) {
+        Ok(p) => p,
+        Err(e) => return error_page(&ctx, e),
+    };
+    let draft = SessionDraft {
+        id: one(&pairs, "id"),
+        day: one(&pairs, "day"),
+        opens: one(&pairs, "opens"),
+        closes: one(&pairs, "closes"),
+        stations: one(&pairs, "stations"),
+        per_station_per_hour: one(&pairs, "per_station_per_hour"),
+        slot_minutes: one(&pairs, "slot_minutes"),
+        village_code: one(&pairs, "village_code"),
+    };
+    let lang = ctx.lang;
+    let done = async {
+        let (_, actor) = site_in_scope(&app, &caller, &code, Permission::ManageSessions).await?;
+        let number = |field: &str, v: &str| {
+            v.trim()
+                .parse::<i64>()
+                .map_err(|_| ApiError::invalid(field, "not a whole number"))
+        };
+        let new = new_session(SessionBody {
+            id: Some(draft.id.clone()).filter(|s| !s.is_empty()),
+            site_code: code.clone(),
+            day: draft.day.trim().to_string(),
+            opens: draft.opens.trim().to_string(),
+            closes: draft.closes.trim().to_string(),
+            stations: number("stations", &draft.stations)?,
+            per_station_per_hour: number("per_station_per_hour", &draft.per_station_per_hour)?,
+            slot_minutes: number("slot_minutes", &draft.slot_minutes)?,
+            village_code: Some(draft.village_code.trim().to_string()).filter(|v| !v.is_empty()),
+        })?;
+        let id = new.id.clone();
+        // The same form sent again: its session is open already.
+        if let Ok(open) = app.store.vaccination_session(&id).await {
+            if open.site_code == code {
+                return Ok(id);
+            }
+        }
+        match app.store.open_session(&new, &actor).await {
+            Ok((s, _)) => Ok(s.id),
+            Err(e) => {
+                let e = ApiError::Store(e);
+                if already_recorded(&e) {
+                    Ok(id)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    };
+    match done.await {
+        Ok(id) => see_other(format!(
+            "/planner/sites/{}?session={}",
+            urlencoding(&code),
+            urlencoding(&id)
+        )),
+        Err(e @ ApiError::Absent { .. }) => error_page(&ctx, e),
+        Err(e) if field_of(&e).is_some() => {
+            let status = match &e {
+                ApiError::Store(StoreError::Conflict { .. }) => StatusCode::CONFLICT,
+                ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            let field = field_of(&e).unwrap_or_default();
+            let base = field.split(['[', '.']).next().unwrap_or(&field).to_string();
+            let errors = HashMap::from([(base, field_message(lang, "session", &field))]);
+            let refused = SiteRefused {
+                zones: None,
+                session: Some((draft, errors)),
+            };
+            site_page(&app, &caller, ctx, &code, no_query(), refused, status).await
+        }
+        Err(e) => error_page(&ctx, e),
+    }
+}
