@@ -74,6 +74,15 @@ async fn a_resident_finds_their_record_with_a_code_in_chromium() {
     let app = TestApp::start_with_keys("sqlite").await;
     app.seed().await;
     let (_, id_number) = resident(&app).await;
+    let day = vaxgrid_store::format_date(vaxgrid_store::today() + time::Duration::days(1));
+    let (s, b) = app
+        .post(
+            "/api/v1/sessions",
+            &json!({"site_code": "S1", "day": day, "opens": "08:00", "closes": "10:00",
+                    "stations": 1, "per_station_per_hour": 2, "slot_minutes": 60}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
     let browser = Browser::start().await;
     // Vietnamese: from the menu of the home page.
     browser
@@ -101,6 +110,19 @@ async fn a_resident_finds_their_record_with_a_code_in_chromium() {
     );
     assert!(doses.contains("Trạm Y tế Hồng Gai"), "{doses}");
     browser.check("portal-me-vi").await;
+    // Book: choose a time, the place is held while confirming, then booked.
+    browser.click("#free-slots li:first-child button").await;
+    assert_eq!(browser.text("h1").await, "Xác nhận lịch hẹn");
+    assert!(browser.text("#held-for").await.contains("phút"));
+    browser.check("portal-confirm-vi").await;
+    browser.click("#confirm-booking").await;
+    assert!(browser.url().await.ends_with("/portal/me"));
+    let booked = browser.text("#appointments").await;
+    assert!(
+        booked.contains("08:00") && booked.contains("Trạm Y tế Hồng Gai"),
+        "{booked}"
+    );
+    browser.check("portal-booked-vi").await;
     // The certificate: a QR code, a PNG to save, a page to print.
     browser.click("#certificate-link").await;
     assert_eq!(browser.text("h1").await, "Chứng nhận tiêm chủng");
@@ -148,6 +170,12 @@ async fn a_resident_finds_their_record_with_a_code_in_chromium() {
         "{doses}"
     );
     browser.check("portal-me-zh").await;
+    // Cancel the appointment booked before: its place is free again.
+    browser.click("#appointments li:first-child button").await;
+    assert_eq!(
+        browser.text("#appointments-heading + p").await,
+        "您还没有预约。"
+    );
     browser.click("#certificate-link").await;
     assert_eq!(browser.text("h1").await, "疫苗接种证书");
     browser.check("portal-certificate-zh").await;

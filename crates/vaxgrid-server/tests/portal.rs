@@ -756,3 +756,119 @@ mod holds {
         app.cleanup().await;
     }
 }
+
+mod booking_pages {
+    use super::*;
+
+    on_both_backends!(booking_forms_need_the_resident_session_and_its_token);
+
+    async fn booking_forms_need_the_resident_session_and_its_token(backend: &str) {
+        let app = TestApp::start(backend).await;
+        app.seed().await;
+        let (person, id_number) = resident(&app, 301, "Đỗ Văn Hùng").await;
+        let (s, _) = app
+            .post(
+                "/api/v1/doses",
+                &dose_body(&new_id(), &person, "2021-07-01"),
+            )
+            .await;
+        assert_eq!(s, 201);
+        let day = vaxgrid_store::format_date(vaxgrid_store::today() + time::Duration::days(1));
+        let (s, b) = app
+            .post(
+                "/api/v1/sessions",
+                &json!({"site_code": "S1", "day": day, "opens": "08:00", "closes": "09:00",
+                        "stations": 1, "per_station_per_hour": 1, "slot_minutes": 60}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        let session = b["session"]["id"].as_str().unwrap().to_string();
+        let at = b["slots"][0]["starts_at"].as_str().unwrap().to_string();
+        let mut v = Visitor::new(&app);
+        // Without a session: to the find form.
+        let a = v
+            .post(
+                "/portal/hold",
+                &[
+                    ("session_id", &session),
+                    ("starts_at", &at),
+                    ("csrf_token", "x"),
+                ],
+            )
+            .await;
+        assert_eq!((a.status, a.location.as_str()), (303, "/portal"));
+        v.find(&id_number, "1985-03-09").await;
+        let (_, code) = code_in_outbox(&app).await.unwrap();
+        v.send_code(&code).await;
+        let me = v.get("/portal/me").await;
+        let csrf = Visitor::csrf(&me.text);
+        let a = v
+            .post(
+                "/portal/hold",
+                &[
+                    ("session_id", &session),
+                    ("starts_at", &at),
+                    ("csrf_token", "forged"),
+                ],
+            )
+            .await;
+        assert_eq!(a.status, 403);
+        let a = v
+            .post(
+                "/portal/hold",
+                &[
+                    ("session_id", &session),
+                    ("starts_at", &at),
+                    ("csrf_token", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(a.status, 303, "{}", a.text);
+        let hold = a.location.split("hold=").nth(1).unwrap().to_string();
+        assert_eq!(
+            app.store.slot_counts(&session, &at).await.unwrap(),
+            (1, 0, 1)
+        );
+        let id = new_id();
+        let form = [
+            ("hold", hold.as_str()),
+            ("id", id.as_str()),
+            ("session_id", session.as_str()),
+            ("starts_at", at.as_str()),
+            ("csrf_token", csrf.as_str()),
+        ];
+        let a = v.post("/portal/confirm", &form).await;
+        assert_eq!(
+            (a.status, a.location.as_str()),
+            (303, "/portal/me"),
+            "{}",
+            a.text
+        );
+        // A double submit books once.
+        let a = v.post("/portal/confirm", &form).await;
+        assert_eq!(a.status, 303, "{}", a.text);
+        assert_eq!(
+            app.store.slot_counts(&session, &at).await.unwrap(),
+            (1, 1, 0)
+        );
+        let a = v
+            .post(
+                &format!("/portal/appointments/{id}/cancel"),
+                &[("csrf_token", "forged")],
+            )
+            .await;
+        assert_eq!(a.status, 403);
+        let a = v
+            .post(
+                &format!("/portal/appointments/{id}/cancel"),
+                &[("csrf_token", &csrf)],
+            )
+            .await;
+        assert_eq!(a.status, 303, "{}", a.text);
+        assert_eq!(
+            app.store.slot_counts(&session, &at).await.unwrap(),
+            (1, 0, 0)
+        );
+        app.cleanup().await;
+    }
+}

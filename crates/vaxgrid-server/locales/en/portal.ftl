@@ -52,3 +52,13 @@ portal-certificate-printable = Printable page
 portal-certificate-print-note = Show this QR code when asked; a verifier scans it with a certificate verifier app.
 portal-back-to-record = Back to my record
 portal-back-to-certificate = Back to the certificate
+portal-appointments-heading = My appointments
+portal-no-appointments = You have no appointment.
+portal-cancel = Cancel the appointment
+portal-free-heading = Choose a time with free places
+portal-confirm-title = Confirm the appointment
+portal-held-for = { $minutes ->
+    [one] This place is held for you for 1 minute.
+   *[other] This place is held for you for { $minutes } minutes.
+}
+portal-confirm = Confirm the booking

@@ -59,6 +59,15 @@ pub fn routes() -> Vec<RouteDef> {
         r(M::POST, "/portal/code", Policy::Public, post(code)),
         r(M::GET, "/portal/me", Policy::Public, get(me)),
         r(M::POST, "/portal/logout", Policy::Public, post(logout)),
+        r(M::POST, "/portal/hold", Policy::Public, post(hold)),
+        r(M::GET, "/portal/confirm", Policy::Public, get(confirm_page)),
+        r(M::POST, "/portal/confirm", Policy::Public, post(confirm)),
+        r(
+            M::POST,
+            "/portal/appointments/{id}/cancel",
+            Policy::Public,
+            post(cancel),
+        ),
         r(
             M::GET,
             "/portal/certificate",
@@ -101,7 +110,11 @@ pub fn nav(ctx: &PageCtx) -> Vec<(String, &'static str)> {
     logout,
     certificate_page,
     certificate_png,
-    certificate_print
+    certificate_print,
+    hold,
+    confirm_page,
+    confirm,
+    cancel
 ))]
 pub struct Pages;
 
@@ -647,6 +660,20 @@ struct MePage<'a> {
     /// A dose given here to certify (a dose reported from elsewhere is
     /// certified by whoever gave it).
     has_certificate: bool,
+    appointments: Vec<AppointmentRow>,
+    free: Vec<FreeSlot>,
+}
+
+struct AppointmentRow {
+    id: String,
+    when: String,
+    site: String,
+}
+
+struct FreeSlot {
+    session_id: String,
+    starts_at: String,
+    label: String,
 }
 
 /// `GET /portal/me`: my record and my doses.
@@ -737,7 +764,40 @@ async fn me_page<'a>(
     };
     let has_certificate =
         app.dcc.is_some() && valid.last().is_some_and(|d| d.kind != DoseKind::Historical);
+    let mut appointments = Vec::new();
+    for a in app.store.appointments_of(&who.person_id).await? {
+        if a.appointment.status == "booked" {
+            appointments.push(AppointmentRow {
+                id: a.appointment.id.clone(),
+                when: lang.date_text(&a.appointment.starts_at),
+                site: a.site_name.clone(),
+            });
+        }
+    }
+    let mut free = Vec::new();
+    if let Some(last) = valid.last().filter(|d| !d.site_code.is_empty()) {
+        let from = vaxgrid_store::format_date(vaxgrid_store::today());
+        let site = app
+            .store
+            .site(&last.site_code)
+            .await
+            .map(|s| s.name)
+            .unwrap_or_default();
+        for slot in app
+            .store
+            .free_slots_at_site(&last.site_code, &from, 6)
+            .await?
+        {
+            free.push(FreeSlot {
+                label: format!("{} · {site}", lang.date_text(&slot.starts_at)),
+                session_id: slot.session_id,
+                starts_at: slot.starts_at,
+            });
+        }
+    }
     Ok(MePage {
+        appointments,
+        free,
         has_certificate,
         ctx,
         csrf: who.csrf.clone(),
@@ -796,6 +856,290 @@ pub async fn logout(
     let mut r = see_other("/portal");
     set_cookie(&mut r, &headers, RESIDENT_COOKIE, "", 0);
     r
+}
+
+/// How long a chosen place is held while the resident confirms.
+pub const HOLD_MICROS: i64 = 5 * 60 * 1_000_000;
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct HoldForm {
+    session_id: String,
+    starts_at: String,
+    csrf_token: String,
+}
+
+/// Checks the resident session and its CSRF token on a form.
+async fn resident_form(
+    app: &AppState,
+    ctx: &PageCtx,
+    headers: &HeaderMap,
+    caller: &Caller,
+    sent: &str,
+) -> Result<Resident, Response> {
+    let who = signed_in(app, ctx, headers, caller).await?;
+    if sent != who.csrf {
+        return Err(error_page(
+            ctx,
+            ApiError::Forbidden {
+                message: "the form's CSRF token is missing or wrong".into(),
+            },
+        ));
+    }
+    Ok(who)
+}
+
+fn full(ctx: &PageCtx, starts_at: &str) -> Response {
+    error_page(
+        ctx,
+        ApiError::SlotFull {
+            starts_at: starts_at.to_string(),
+            alternatives: serde_json::json!([]),
+        },
+    )
+}
+
+/// `POST /portal/hold`: holds the chosen place while the resident confirms.
+#[utoipa::path(
+    post,
+    path = "/portal/hold",
+    summary = "Hold a place of a slot for 5 minutes while I confirm (form: session_id, starts_at, csrf_token of the resident session); a full slot, holds counted, is a 409 page",
+    request_body(content = HoldForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "held: to the confirmation page"),
+        (status = 400, response = crate::error::Problem),
+        (status = 403, description = "the error page: CSRF token missing or wrong", content_type = "text/html"),
+        (status = 404, description = "the error page: no such slot", content_type = "text/html"),
+        (status = 409, description = "the error page: the slot is full", content_type = "text/html"),
+        (status = 422, description = "the error page: the slot has passed", content_type = "text/html"),
+    )
+)]
+pub async fn hold(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let f = match form::<HoldForm>(&body) {
+        Err(e) => return e.into_response(),
+        Ok(None) => {
+            return error_page(
+                &ctx,
+                ApiError::bad_request("body", "session_id, starts_at, csrf_token"),
+            )
+        }
+        Ok(Some(f)) => f,
+    };
+    let who = match resident_form(&app, &ctx, &headers, &caller, &f.csrf_token).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let result = async {
+        let actor = who.actor(&app, Permission::Book).await?;
+        let session = crate::extract::uuid_field("session_id", &f.session_id)?;
+        app.store
+            .hold_place(
+                &who.person_id,
+                &session,
+                f.starts_at.trim(),
+                HOLD_MICROS,
+                &actor,
+            )
+            .await
+            .map_err(ApiError::lookup)
+    }
+    .await;
+    match result {
+        Ok(vaxgrid_store::scheduling::HoldOutcome::Held(h)) => {
+            see_other(&format!("/portal/confirm?hold={}", h.id))
+        }
+        Ok(vaxgrid_store::scheduling::HoldOutcome::Full) => full(&ctx, &f.starts_at),
+        Err(e) => error_page(&ctx, e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmQuery {
+    hold: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/confirm.html")]
+struct ConfirmPage<'a> {
+    ctx: &'a PageCtx,
+    csrf: String,
+    hold: String,
+    appointment_id: String,
+    session_id: String,
+    starts_at: String,
+    when: String,
+    held_for: String,
+}
+
+/// `GET /portal/confirm?hold=…`: the held place, to confirm.
+#[utoipa::path(
+    get,
+    path = "/portal/confirm",
+    summary = "Resident portal (HTML): the place held for me and how long it stays held, to confirm; an expired hold sends back to /portal/me",
+    params(("hold" = String, Query, description = "the hold's id")),
+    responses(
+        (status = 200, description = "OK", content_type = "text/html"),
+        (status = 303, description = "not signed in, or the hold expired"),
+    )
+)]
+pub async fn confirm_page(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    headers: HeaderMap,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<ConfirmQuery>,
+) -> Response {
+    let who = match signed_in(&app, &ctx, &headers, &caller).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let held = match app.store.live_hold(&q.hold, &who.person_id).await {
+        Ok(Some(h)) => h,
+        Ok(None) => return see_other("/portal/me"),
+        Err(e) => return error_page(&ctx, ApiError::Store(e)),
+    };
+    let left = ((held.expires_at_micros - vaxgrid_store::now_micros()) / 60_000_000).max(1);
+    render_status(
+        StatusCode::OK,
+        &ConfirmPage {
+            ctx: &ctx,
+            csrf: who.csrf.clone(),
+            hold: held.id.clone(),
+            appointment_id: uuid::Uuid::now_v7().to_string(),
+            session_id: held.session_id.clone(),
+            starts_at: held.starts_at.clone(),
+            when: ctx.lang.date_text(&held.starts_at),
+            held_for: ctx.t1("portal-held-for", "minutes", left),
+        },
+    )
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ConfirmForm {
+    hold: String,
+    /// The client's id of the appointment: a double submit books once.
+    id: String,
+    session_id: String,
+    starts_at: String,
+    csrf_token: String,
+}
+
+/// `POST /portal/confirm`: books the held place (the booking writer, as the API).
+#[utoipa::path(
+    post,
+    path = "/portal/confirm",
+    summary = "Book the held place (form: hold, id, session_id, starts_at, csrf_token): through the booking writer as POST /api/v1/appointments; the same id twice books once; an expired hold books only if a place is still free (409 page otherwise)",
+    request_body(content = ConfirmForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "booked: to /portal/me"),
+        (status = 400, response = crate::error::Problem),
+        (status = 403, description = "the error page: CSRF token missing or wrong", content_type = "text/html"),
+        (status = 404, description = "the error page", content_type = "text/html"),
+        (status = 409, description = "the error page: the slot is full", content_type = "text/html"),
+        (status = 422, description = "the error page", content_type = "text/html"),
+    )
+)]
+pub async fn confirm(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let f = match form::<ConfirmForm>(&body) {
+        Err(e) => return e.into_response(),
+        Ok(None) => {
+            return error_page(
+                &ctx,
+                ApiError::bad_request("body", "hold, id, session_id, starts_at, csrf_token"),
+            )
+        }
+        Ok(Some(f)) => f,
+    };
+    let who = match resident_form(&app, &ctx, &headers, &caller, &f.csrf_token).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let result = async {
+        let by = who.actor(&app, Permission::Book).await?;
+        let request = vaxgrid_store::scheduling::BookRequest {
+            id: crate::extract::uuid_field("id", &f.id)?,
+            person_id: who.person_id.clone(),
+            session_id: crate::extract::uuid_field("session_id", &f.session_id)?,
+            starts_at: f.starts_at.trim().to_string(),
+            by,
+            replaces: None,
+            hold: Some(f.hold.clone()),
+        };
+        app.bookings.submit(request).await.map_err(ApiError::lookup)
+    }
+    .await;
+    match result {
+        Ok(vaxgrid_store::scheduling::BookOutcome::Full) => full(&ctx, &f.starts_at),
+        Ok(_) => see_other("/portal/me"),
+        Err(e) => error_page(&ctx, e),
+    }
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CancelForm {
+    csrf_token: String,
+}
+
+/// `POST /portal/appointments/{id}/cancel`: cancels my appointment.
+#[utoipa::path(
+    post,
+    path = "/portal/appointments/{id}/cancel",
+    summary = "Cancel my booked appointment (form: csrf_token): its place is freed, as POST /api/v1/appointments/{id}/cancel",
+    params(("id" = String, Path)),
+    request_body(content = CancelForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "cancelled: to /portal/me"),
+        (status = 400, response = crate::error::Problem),
+        (status = 403, description = "the error page: CSRF token missing or wrong", content_type = "text/html"),
+        (status = 404, description = "the error page: not my appointment", content_type = "text/html"),
+        (status = 409, description = "the error page: not booked", content_type = "text/html"),
+    )
+)]
+pub async fn cancel(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let f = match form::<CancelForm>(&body) {
+        Err(e) => return e.into_response(),
+        Ok(None) => return error_page(&ctx, ApiError::bad_request("body", "csrf_token")),
+        Ok(Some(f)) => f,
+    };
+    let who = match resident_form(&app, &ctx, &headers, &caller, &f.csrf_token).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let result = async {
+        let id = crate::extract::uuid_field("id", &id)?;
+        let actor = who.actor(&app, Permission::Book).await?;
+        app.store
+            .end_appointment(&id, "cancelled", &actor)
+            .await
+            .map_err(ApiError::lookup)
+    }
+    .await;
+    match result {
+        Ok(_) => see_other("/portal/me"),
+        Err(e) => error_page(&ctx, e),
+    }
 }
 
 /// What the certificate pages show: the holder, the dose, the QR code.
