@@ -268,7 +268,61 @@ pub fn build() -> utoipa::openapi::OpenApi {
     name_operations(&mut doc);
     guard_operations(&mut doc);
     input_responses(&mut doc);
+    refusals_in_both_forms(&mut doc);
     doc
+}
+
+/// A refusal before the handler (400 from the request layers, 401/403
+/// from the policy, 413/415 for bodies) is problem+json; a page's own
+/// refusal of the same status is its HTML error page. An operation that
+/// answers HTML describes both forms for those statuses.
+fn refusals_in_both_forms(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let page = op
+                .responses
+                .responses
+                .values()
+                .any(|r| matches!(r, RefOr::T(r) if r.content.contains_key("text/html")));
+            if !page {
+                continue;
+            }
+            for status in ["400", "401", "403", "413", "415"] {
+                let Some(response) = op.responses.responses.get_mut(status) else {
+                    continue;
+                };
+                if let RefOr::Ref(_) = response {
+                    *response = RefOr::T(
+                        ResponseBuilder::new()
+                            .description("a problem (before the page), or the error page")
+                            .build(),
+                    );
+                }
+                if let RefOr::T(r) = response {
+                    r.content
+                        .entry("application/problem+json".to_string())
+                        .or_insert_with(|| {
+                            ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name("Problem")))
+                                .build()
+                        });
+                    r.content
+                        .entry("text/html".to_string())
+                        .or_insert_with(|| ContentBuilder::new().build());
+                }
+            }
+        }
+    }
 }
 
 /// The document as served at /api/v1/openapi.json, built once.

@@ -83,6 +83,7 @@ fn zone_name(lang: Lang, kind: &str) -> String {
     responses(
         (status = 200, description = "OK", content_type = "text/html"),
         (status = 400, description = "the error page: a bad cursor", content_type = "text/html"),
+        (status = 422, description = "the error page: a cursor that names no site", content_type = "text/html"),
     )
 )]
 pub async fn sites(
