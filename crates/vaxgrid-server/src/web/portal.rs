@@ -869,7 +869,38 @@ struct HoldForm {
     csrf_token: String,
 }
 
+impl ResidentPost for HoldForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
 /// Checks the resident session and its CSRF token on a form.
+/// A form posted in the resident session, with its `csrf_token`.
+trait ResidentPost: serde::de::DeserializeOwned {
+    fn csrf_token(&self) -> &str;
+}
+
+/// Reads a resident's form and checks their session and its CSRF token:
+/// the prelude every booking form shares. `fields` names the form's
+/// fields for the error a body that is not the form gets.
+async fn resident_post<F: ResidentPost>(
+    app: &AppState,
+    ctx: &PageCtx,
+    headers: &HeaderMap,
+    caller: &Caller,
+    body: &[u8],
+    fields: &str,
+) -> Result<(F, Resident), Response> {
+    let f = match form::<F>(body) {
+        Err(e) => return Err(e.into_response()),
+        Ok(None) => return Err(error_page(ctx, ApiError::bad_request("body", fields))),
+        Ok(Some(f)) => f,
+    };
+    let who = resident_form(app, ctx, headers, caller, f.csrf_token()).await?;
+    Ok((f, who))
+}
+
 async fn resident_form(
     app: &AppState,
     ctx: &PageCtx,
@@ -921,18 +952,17 @@ pub async fn hold(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let f = match form::<HoldForm>(&body) {
-        Err(e) => return e.into_response(),
-        Ok(None) => {
-            return error_page(
-                &ctx,
-                ApiError::bad_request("body", "session_id, starts_at, csrf_token"),
-            )
-        }
-        Ok(Some(f)) => f,
-    };
-    let who = match resident_form(&app, &ctx, &headers, &caller, &f.csrf_token).await {
-        Ok(w) => w,
+    let (f, who) = match resident_post::<HoldForm>(
+        &app,
+        &ctx,
+        &headers,
+        &caller,
+        &body,
+        "session_id, starts_at, csrf_token",
+    )
+    .await
+    {
+        Ok(read) => read,
         Err(r) => return r,
     };
     let result = async {
@@ -1032,6 +1062,12 @@ struct ConfirmForm {
     csrf_token: String,
 }
 
+impl ResidentPost for ConfirmForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
 /// `POST /portal/confirm`: books the held place (the booking writer, as the API).
 #[utoipa::path(
     post,
@@ -1054,18 +1090,17 @@ pub async fn confirm(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let f = match form::<ConfirmForm>(&body) {
-        Err(e) => return e.into_response(),
-        Ok(None) => {
-            return error_page(
-                &ctx,
-                ApiError::bad_request("body", "hold, id, session_id, starts_at, csrf_token"),
-            )
-        }
-        Ok(Some(f)) => f,
-    };
-    let who = match resident_form(&app, &ctx, &headers, &caller, &f.csrf_token).await {
-        Ok(w) => w,
+    let (f, who) = match resident_post::<ConfirmForm>(
+        &app,
+        &ctx,
+        &headers,
+        &caller,
+        &body,
+        "hold, id, session_id, starts_at, csrf_token",
+    )
+    .await
+    {
+        Ok(read) => read,
         Err(r) => return r,
     };
     let result = async {
@@ -1095,6 +1130,12 @@ struct CancelForm {
     csrf_token: String,
 }
 
+impl ResidentPost for CancelForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
 /// `POST /portal/appointments/{id}/cancel`: cancels my appointment.
 #[utoipa::path(
     post,
@@ -1118,15 +1159,12 @@ pub async fn cancel(
     axum::extract::Path(id): axum::extract::Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    let f = match form::<CancelForm>(&body) {
-        Err(e) => return e.into_response(),
-        Ok(None) => return error_page(&ctx, ApiError::bad_request("body", "csrf_token")),
-        Ok(Some(f)) => f,
-    };
-    let who = match resident_form(&app, &ctx, &headers, &caller, &f.csrf_token).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
+    let (_form, who) =
+        match resident_post::<CancelForm>(&app, &ctx, &headers, &caller, &body, "csrf_token").await
+        {
+            Ok(read) => read,
+            Err(r) => return r,
+        };
     let result = async {
         let id = crate::extract::uuid_field("id", &id)?;
         let actor = who.actor(&app, Permission::Book).await?;
