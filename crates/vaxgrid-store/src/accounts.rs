@@ -494,6 +494,31 @@ impl Store {
         token_sha256: &str,
         actor: &str,
     ) -> Result<String, StoreError> {
+        let id = uuid::Uuid::now_v7().to_string();
+        self.create_token_as(&id, username, name, grants, token_sha256, actor)
+            .await
+    }
+
+    /// [`Store::create_token`] under an id the client chose, so that a
+    /// request sent twice records one token: the second finds the id taken
+    /// (a conflict on `id`). A token's name is 1 to 100 characters.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn create_token_as(
+        &self,
+        id: &str,
+        username: &str,
+        name: &str,
+        grants: &[Grant],
+        token_sha256: &str,
+        actor: &str,
+    ) -> Result<String, StoreError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(StoreError::invalid(
+                "name",
+                "a token's name is 1 to 100 characters",
+            ));
+        }
         let user = self
             .user_by_name(username)
             .await?
@@ -505,13 +530,13 @@ impl Store {
                 format!("{username} does not hold {g}: a token acts with its user's grants only"),
             ));
         }
-        let id = uuid::Uuid::now_v7().to_string();
         let names: Vec<String> = grants.iter().map(Grant::to_string).collect();
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO api_tokens (id, token_sha256, user_id, name, grants, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        let done = sqlx::query(
+            "INSERT INTO api_tokens (id, token_sha256, user_id, name, grants, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (id) DO NOTHING",
         )
-        .bind(&id)
+        .bind(id)
         .bind(token_sha256)
         .bind(&user.id)
         .bind(name)
@@ -519,6 +544,13 @@ impl Store {
         .bind(crate::now_micros())
         .execute(&mut *tx)
         .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict {
+                field: "id",
+                message: format!("token {id} exists"),
+                existing: Some(format!("/api/v1/tokens/{id}")),
+            });
+        }
         audit::append(
             &mut tx,
             self.backend,
@@ -526,13 +558,13 @@ impl Store {
                 actor,
                 "create",
                 "token",
-                &id,
+                id,
                 serde_json::json!({"user": username, "name": name, "grants": names}),
             )],
         )
         .await?;
         tx.commit().await?;
-        Ok(id)
+        Ok(id.to_string())
     }
 
     /// Who a token acts for, unless it was revoked or its user disabled.
@@ -772,6 +804,47 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Clears a sign-in lockout: the counter of `username` from `address`
+    /// (`None`: the name-wide counter) is forgotten, so the next attempt
+    /// is let through and counted afresh. Audited; `NotFound` when there
+    /// is no such counter.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn clear_lockout(
+        &self,
+        username: &str,
+        address: Option<&str>,
+        actor: &crate::model::Actor,
+    ) -> Result<(), StoreError> {
+        let address = address.unwrap_or(NAME_WIDE);
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("DELETE FROM login_throttle WHERE username = $1 AND address = $2")
+            .bind(username)
+            .bind(address)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                entity: "lockout",
+                field: "username",
+                key: format!("{username} from {address}"),
+            });
+        }
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "clear_lockout",
+                "user",
+                username,
+                serde_json::json!({ "address": address }),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Appends an audit entry for something a caller did or read.

@@ -433,3 +433,213 @@ impl Store {
         Ok((entries, (last, prev), broken))
     }
 }
+
+/// Which entries of the log to list: every condition given must hold.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Exactly this actor (a user name, or `system:…`).
+    pub actor: Option<String>,
+    /// Entries about this kind of record (`person`, `dose`, `user`, …).
+    pub entity: Option<String>,
+    /// Entries about the record with this id.
+    pub entity_id: Option<String>,
+    /// Written at or after this instant (Unix micros).
+    pub from: Option<i64>,
+    /// Written before this instant (Unix micros).
+    pub until: Option<i64>,
+}
+
+/// One entry as the log lists it (the hashes stay in the table).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditRecord {
+    pub seq: i64,
+    /// Unix micros.
+    pub at: i64,
+    pub actor: String,
+    pub address: Option<String>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    /// The entry's details as written (JSON text).
+    pub details: String,
+}
+
+/// A page of the log, newest first; `next` is the sequence number to pass
+/// as `before` for the page after, absent on the last page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditPage {
+    pub items: Vec<AuditRecord>,
+    pub next: Option<i64>,
+}
+
+/// The entry a verification of the chain leaves in the log itself.
+pub const VERIFY_ACTION: &str = "verify_chain";
+pub const VERIFY_ENTITY: &str = "audit_log";
+pub const VERIFY_ID: &str = "chain";
+
+/// A verification of the chain as recorded: when, by whom, and what it found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainCheck {
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    /// Entries walked.
+    pub entries: u64,
+    /// The first entry that does not match, and why; `None`: intact.
+    pub broken: Option<BrokenLink>,
+}
+
+fn record_from_row(r: &sqlx::any::AnyRow) -> Result<AuditRecord, StoreError> {
+    Ok(AuditRecord {
+        seq: r.try_get("seq")?,
+        at: r.try_get("at")?,
+        actor: r.try_get("actor")?,
+        address: r.try_get("address")?,
+        action: r.try_get("action")?,
+        entity: r.try_get("entity")?,
+        entity_id: r.try_get("entity_id")?,
+        details: r.try_get("details")?,
+    })
+}
+
+fn check_from_record(r: &AuditRecord) -> ChainCheck {
+    let d: serde_json::Value = serde_json::from_str(&r.details).unwrap_or_default();
+    ChainCheck {
+        seq: r.seq,
+        at: r.at,
+        actor: r.actor.clone(),
+        entries: d["entries"].as_u64().unwrap_or(0),
+        broken: d["broken_at"].as_i64().map(|seq| BrokenLink {
+            seq,
+            reason: d["reason"].as_str().unwrap_or("").to_string(),
+        }),
+    }
+}
+
+impl Store {
+    /// Entries of the log matching `filter`, newest first, `limit` (1–500)
+    /// at most, those before sequence number `before` when given. Each
+    /// filter has its index (migration 0031): a page reads its own rows.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn audit_entries(
+        &self,
+        filter: &AuditFilter,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<AuditPage, StoreError> {
+        if !(1..=crate::paging::MAX_LIMIT).contains(&limit) {
+            return Err(StoreError::invalid(
+                "limit",
+                format!("limit must be between 1 and {}", crate::paging::MAX_LIMIT),
+            ));
+        }
+        let mut clauses: Vec<String> = Vec::new();
+        let mut texts: Vec<(usize, String)> = Vec::new();
+        let mut numbers: Vec<(usize, i64)> = Vec::new();
+        let mut n = 0;
+        let mut text = |clauses: &mut Vec<String>, column: &str, value: &str| {
+            n += 1;
+            clauses.push(format!("{column} = ${n}"));
+            texts.push((n, value.to_string()));
+        };
+        if let Some(a) = &filter.actor {
+            text(&mut clauses, "actor", a);
+        }
+        if let Some(e) = &filter.entity {
+            text(&mut clauses, "entity", e);
+        }
+        if let Some(id) = &filter.entity_id {
+            text(&mut clauses, "entity_id", id);
+        }
+        let mut n = texts.len();
+        for (column, op, value) in [
+            ("at", ">=", filter.from),
+            ("at", "<", filter.until),
+            ("seq", "<", before),
+        ] {
+            if let Some(v) = value {
+                n += 1;
+                clauses.push(format!("{column} {op} ${n}"));
+                numbers.push((n, v));
+            }
+        }
+        let sql = format!(
+            "SELECT seq, at, actor, address, action, entity, entity_id, details FROM audit_log {} \
+             ORDER BY seq DESC LIMIT {}",
+            if clauses.is_empty() {
+                String::new()
+            } else {
+                format!("WHERE {}", clauses.join(" AND "))
+            },
+            limit + 1
+        );
+        // Parameters in the order of their numbers: the texts, then the numbers.
+        let mut q = sqlx::query(&sql);
+        for (_, t) in &texts {
+            q = q.bind(t.clone());
+        }
+        for (_, v) in &numbers {
+            q = q.bind(*v);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        let mut items = rows
+            .iter()
+            .map(record_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|r| r.seq)
+        } else {
+            None
+        };
+        Ok(AuditPage { items, next })
+    }
+
+    /// Walks the whole chain ([`Store::verify_audit`]) and leaves what it
+    /// found in the log itself, as an entry of `actor`: the next
+    /// verification checks that entry too, and the log's page shows the
+    /// last one without walking the chain again.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn verify_audit_recorded(
+        &self,
+        actor: &crate::model::Actor,
+    ) -> Result<ChainCheck, StoreError> {
+        let (entries, broken) = self.verify_audit().await?;
+        let details = serde_json::json!({
+            "entries": entries,
+            "broken_at": broken.as_ref().map(|b| b.seq),
+            "reason": broken.as_ref().map(|b| b.reason.clone()),
+        });
+        self.audit(AuditEntry::by(
+            actor,
+            VERIFY_ACTION,
+            VERIFY_ENTITY,
+            VERIFY_ID,
+            details,
+        ))
+        .await?;
+        self.last_chain_check()
+            .await?
+            .ok_or_else(|| StoreError::Unavailable("the verification's entry is not there".into()))
+    }
+
+    /// The last verification of the chain left in the log, if any (one
+    /// indexed read).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn last_chain_check(&self) -> Result<Option<ChainCheck>, StoreError> {
+        let row = sqlx::query(
+            "SELECT seq, at, actor, address, action, entity, entity_id, details FROM audit_log \
+             WHERE entity = $1 AND entity_id = $2 AND action = $3 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(VERIFY_ENTITY)
+        .bind(VERIFY_ID)
+        .bind(VERIFY_ACTION)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row
+            .as_ref()
+            .map(record_from_row)
+            .transpose()?
+            .map(|r| check_from_record(&r)))
+    }
+}

@@ -120,6 +120,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/common/0030_registry.sql"),
     },
     Migration {
+        version: 31,
+        name: "audit_search",
+        sqlite: include_str!("../migrations/common/0031_audit_search.sql"),
+        postgres: include_str!("../migrations/common/0031_audit_search.sql"),
+    },
+    Migration {
         version: 40,
         name: "staff",
         sqlite: include_str!("../migrations/common/0040_staff.sql"),

@@ -50,6 +50,9 @@ pub struct UserFilter {
 pub struct NewStaff {
     /// The row number in the file (1 = the first row after the header).
     pub row: usize,
+    /// The account's id when the client chose it (a form's client id, so
+    /// that the form sent twice finds its account); a new one otherwise.
+    pub id: Option<String>,
     pub username: String,
     pub display_name: String,
     pub grants: Vec<Grant>,
@@ -361,7 +364,10 @@ impl Store {
         let now = crate::now_micros();
         let ids: Vec<String> = good
             .iter()
-            .map(|_| uuid::Uuid::now_v7().to_string())
+            .map(|r| {
+                r.id.clone()
+                    .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
+            })
             .collect();
         let mut tx = self.begin_write().await?;
         for (chunk, ids) in good.chunks(BATCH).zip(ids.chunks(BATCH)) {

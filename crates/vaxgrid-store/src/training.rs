@@ -439,3 +439,63 @@ impl Store {
         }
     }
 }
+
+/// How many of a site's staff hold a current vaccination certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SiteCertified {
+    pub site_code: String,
+    pub site_name: String,
+    pub area_code: String,
+    /// Enabled users holding a role at the site.
+    pub staff: i64,
+    /// Of them, those whose vaccination certificate is current on the day.
+    pub certified: i64,
+}
+
+impl Store {
+    /// Sites by code with how many of their staff are certified on `day`
+    /// (the rule of [`Store::site_certification`], counted): one statement
+    /// a page, seek-paged by site code.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn certification_by_site(
+        &self,
+        day: &str,
+        page: &crate::paging::PageRequest,
+    ) -> Result<crate::model::Page<SiteCertified>, StoreError> {
+        let after = match page.after.as_deref() {
+            Some(c) => crate::paging::decode_cursor(c, 1)?.remove(0),
+            None => String::new(),
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT s.code AS code, s.name AS name, s.area_code AS area_code, \
+             (SELECT COUNT(DISTINCT g.user_id) FROM grants g JOIN users u ON u.id = g.user_id \
+              WHERE g.scope = s.code AND u.disabled = 0) AS staff, \
+             (SELECT COUNT(DISTINCT g.user_id) FROM grants g JOIN users u ON u.id = g.user_id \
+              WHERE g.scope = s.code AND u.disabled = 0 AND EXISTS (SELECT 1 FROM staff_certificates c \
+              WHERE c.username = u.username AND c.topic = $2 AND c.revoked = 0 \
+              AND c.issued_on <= $1 AND c.expires_on >= $1)) AS certified \
+             FROM sites s WHERE s.code > $3 ORDER BY s.code LIMIT {}",
+            page.limit + 1
+        ))
+        .bind(day)
+        .bind(rules::VACCINATION_TOPIC)
+        .bind(&after)
+        .fetch_all(&self.pool)
+        .await?;
+        let items = rows
+            .iter()
+            .map(|r| {
+                Ok(SiteCertified {
+                    site_code: r.try_get("code")?,
+                    site_name: r.try_get("name")?,
+                    area_code: r.try_get("area_code")?,
+                    staff: r.try_get("staff")?,
+                    certified: r.try_get("certified")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(crate::model::Page::from_rows(items, page.limit, |s| {
+            crate::paging::cursor(&[&s.site_code])
+        }))
+    }
+}
