@@ -612,10 +612,28 @@ pub fn routes() -> Vec<RouteDef> {
             get(staff::tokens),
         ),
         r(
+            M::POST,
+            "/api/v1/tokens",
+            Needs(ManageUsers),
+            post(staff::make_token),
+        ),
+        r(
+            M::DELETE,
+            "/api/v1/tokens/{id}",
+            Needs(ManageUsers),
+            axum::routing::delete(staff::revoke_token),
+        ),
+        r(
             M::GET,
             "/api/v1/admin/lockouts",
             Needs(ManageUsers),
             get(staff::lockouts),
+        ),
+        r(
+            M::POST,
+            "/api/v1/admin/lockouts/clear",
+            Needs(ManageUsers),
+            post(staff::clear_lockout),
         ),
         r(
             M::POST,

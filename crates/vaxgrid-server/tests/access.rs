@@ -220,7 +220,32 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("POST", "/api/v1/users/{username}/enable"), ADMIN),
         (("POST", "/api/v1/users/{username}/invitation"), ADMIN),
         (("GET", "/api/v1/tokens"), ADMIN),
+        (("POST", "/api/v1/tokens"), ADMIN),
+        (("DELETE", "/api/v1/tokens/{id}"), ADMIN),
         (("GET", "/api/v1/admin/lockouts"), ADMIN),
+        (("POST", "/api/v1/admin/lockouts/clear"), ADMIN),
+        (("GET", "/admin/users"), ADMIN),
+        (("POST", "/admin/users"), ADMIN),
+        (("GET", "/admin/users/{username}"), ADMIN),
+        (("POST", "/admin/users/{username}/grants"), ADMIN),
+        (("POST", "/admin/users/{username}/grants/revoke"), ADMIN),
+        (("POST", "/admin/users/{username}/disable"), ADMIN),
+        (("POST", "/admin/users/{username}/enable"), ADMIN),
+        (("POST", "/admin/users/{username}/invitation"), ADMIN),
+        (("GET", "/admin/tokens"), ADMIN),
+        (("POST", "/admin/tokens"), ADMIN),
+        (("POST", "/admin/tokens/{id}/revoke"), ADMIN),
+        (("GET", "/admin/lockouts"), ADMIN),
+        (("POST", "/admin/lockouts/clear"), ADMIN),
+        (("GET", "/admin/audit"), ADMIN),
+        (("POST", "/admin/audit/verify"), ADMIN),
+        (("GET", "/training"), TRAINING),
+        (("POST", "/training/classes"), TRAINING),
+        (("GET", "/training/classes/{id}"), TRAINING),
+        (("POST", "/training/classes/{id}/attendees"), TRAINING),
+        (("POST", "/training/classes/{id}/exams"), TRAINING),
+        (("GET", "/training/sites"), TRAINING),
+        (("GET", "/training/sites/{code}"), TRAINING),
         (("POST", "/api/v1/invitations/redeem"), PUBLIC),
         (("GET", "/api/v1/reports/staff"), REPORTS),
     ])
@@ -298,14 +323,17 @@ fn fill(path: &str, person: &str, dose: &str) -> String {
         .replace("{grant}", "vaccinator:S1");
     // Account administration is tried on a user that does not exist, so
     // that the callers of this test keep their accounts as they are.
-    let filled = if filled.starts_with("/api/v1/users/") {
+    let filled = if filled.starts_with("/api/v1/users/") || filled.starts_with("/admin/users/") {
         filled.replace("{username}", "u-absent")
     } else {
         filled.replace("{username}", "u-vaccinator")
     };
     let code = if filled.starts_with("/api/v1/products") {
         "AZ"
-    } else if filled.starts_with("/api/v1/sites") || filled.starts_with("/sites/") {
+    } else if filled.starts_with("/api/v1/sites")
+        || filled.starts_with("/sites/")
+        || filled.starts_with("/training/sites/")
+    {
         "S1"
     } else {
         "193"

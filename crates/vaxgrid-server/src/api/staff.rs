@@ -89,6 +89,7 @@ pub fn read_roster(bytes: &[u8]) -> Roster {
                 let invitation = new_invitation();
                 roster.rows.push(NewStaff {
                     row,
+                    id: None,
                     username: r.username,
                     display_name: r.display_name,
                     grants,
@@ -287,41 +288,39 @@ pub async fn get(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserBody {
-    username: String,
-    display_name: String,
+    /// The account's id, chosen by the client (a UUID) so that the request
+    /// sent twice finds the account it made; a new one when absent.
+    pub id: Option<String>,
+    pub username: String,
+    pub display_name: String,
     /// ROLE or ROLE:SCOPE each.
-    grants: Vec<String>,
+    pub grants: Vec<String>,
 }
 
 #[derive(Serialize)]
 pub struct Created {
-    user: UserView,
-    invitation: String,
+    pub user: UserView,
+    pub invitation: String,
 }
 
 fn grant_field(text: &str) -> Result<Grant, ApiError> {
     Grant::parse(text).map_err(|e| ApiError::invalid("grants", e.to_string()))
 }
 
-/// POST /api/v1/users: a user with roles and an invitation (shown once).
-#[utoipa::path(
-    post,
-    path = "/api/v1/users",
-    summary = "Create a user with roles; answers the user and an invitation (shown once) its holder redeems within 14 days by choosing a password",
-    request_body = UserBody,
-    responses(
-        (status = 201, description = "{user, invitation}"),
-        (status = 400, response = crate::error::Problem),
-        (status = 409, response = crate::error::Problem),
-        (status = 422, response = crate::error::Problem),
-    )
-)]
-pub async fn create(
-    State(app): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    ApiJson(b): ApiJson<UserBody>,
-) -> Result<(StatusCode, Json<Created>), ApiError> {
-    let actor = caller.actor(&app, Permission::ManageUsers).await?;
+/// Creates a user with roles and an invitation: the API's and the
+/// administration page's one way (the store checks the rest). A body
+/// sent again with the same `id` finds the account of the first: a
+/// conflict on `id` (its invitation was shown once, to the first).
+pub async fn create_user(
+    app: &AppState,
+    caller: &Caller,
+    b: UserBody,
+) -> Result<Created, ApiError> {
+    let actor = caller.actor(app, Permission::ManageUsers).await?;
+    let id =
+        b.id.as_deref()
+            .map(|id| crate::extract::uuid_field("id", id))
+            .transpose()?;
     let grants = b
         .grants
         .iter()
@@ -333,6 +332,7 @@ pub async fn create(
     let invitation = new_invitation();
     let row = NewStaff {
         row: 1,
+        id: id.clone(),
         username: b.username.clone(),
         display_name: b.display_name,
         grants,
@@ -349,18 +349,50 @@ pub async fn create(
         } else {
             e.field
         };
-        return Err(if e.message.contains("is taken") {
-            ApiError::Store(vaxgrid_store::StoreError::Conflict {
-                field: "username",
-                message: e.message,
-                existing: Some(format!("/api/v1/users/{}", b.username)),
-            })
-        } else {
-            ApiError::invalid(field, e.message)
-        });
+        if e.message.contains("is taken") {
+            let existing = Some(format!("/api/v1/users/{}", b.username));
+            let same = match (&id, app.store.user_by_name(&b.username).await?) {
+                (Some(id), Some(user)) => user.id == *id,
+                _ => false,
+            };
+            return Err(ApiError::Store(vaxgrid_store::StoreError::Conflict {
+                field: if same { "id" } else { "username" },
+                message: if same {
+                    format!("user {} was created by this request already", b.username)
+                } else {
+                    e.message
+                },
+                existing,
+            }));
+        }
+        return Err(ApiError::invalid(field, e.message));
     }
     let user = app.store.user_view(&b.username).await?;
-    Ok((StatusCode::CREATED, Json(Created { user, invitation })))
+    Ok(Created { user, invitation })
+}
+
+/// POST /api/v1/users: a user with roles and an invitation (shown once).
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    summary = "Create a user with roles; answers the user and an invitation (shown once) its holder redeems within 14 days by choosing a password. With an id (UUID) chosen by the client, the same request sent again is a 409 on id",
+    request_body = UserBody,
+    responses(
+        (status = 201, description = "{user, invitation}"),
+        (status = 400, response = crate::error::Problem),
+        (status = 409, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
+pub async fn create(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(b): ApiJson<UserBody>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(create_user(&app, &caller, b).await?),
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -389,15 +421,26 @@ pub async fn grant(
     Path(username): Path<String>,
     ApiJson(b): ApiJson<GrantBody>,
 ) -> Result<Json<UserView>, ApiError> {
-    let g = Grant::parse(&b.grant).map_err(|e| ApiError::invalid("grant", e.to_string()))?;
+    Ok(Json(grant_role(&app, &caller, &username, &b.grant).await?))
+}
+
+/// Gives `username` the role `grant` (ROLE or ROLE:SCOPE): the API's and
+/// the user page's one way.
+pub async fn grant_role(
+    app: &AppState,
+    caller: &Caller,
+    username: &str,
+    grant: &str,
+) -> Result<UserView, ApiError> {
+    let g = Grant::parse(grant).map_err(|e| ApiError::invalid("grant", e.to_string()))?;
     app.store
-        .user_view(&username)
+        .user_view(username)
         .await
         .map_err(ApiError::lookup)?;
     app.store
-        .set_grant(&username, &g, true, &caller.name())
+        .set_grant(username, &g, true, &caller.name())
         .await?;
-    Ok(Json(app.store.user_view(&username).await?))
+    Ok(app.store.user_view(username).await?)
 }
 
 /// DELETE /api/v1/users/{username}/grants/{grant}
@@ -419,9 +462,20 @@ pub async fn revoke(
     Path((username, grant)): Path<(String, String)>,
 ) -> Result<Json<UserView>, ApiError> {
     let g = Grant::parse(&grant).map_err(|e| ApiError::bad_request("grant", e.to_string()))?;
+    Ok(Json(revoke_role(&app, &caller, &username, &g).await?))
+}
+
+/// Takes the role `g` back from `username`: the API's and the user
+/// page's one way. Not one's own role that manages users.
+pub async fn revoke_role(
+    app: &AppState,
+    caller: &Caller,
+    username: &str,
+    g: &Grant,
+) -> Result<UserView, ApiError> {
     let user = app
         .store
-        .user_view(&username)
+        .user_view(username)
         .await
         .map_err(ApiError::lookup)?;
     if !user.grants.contains(&g.to_string()) {
@@ -443,17 +497,19 @@ pub async fn revoke(
         ));
     }
     app.store
-        .set_grant(&username, &g, false, &caller.name())
+        .set_grant(username, g, false, &caller.name())
         .await?;
-    Ok(Json(app.store.user_view(&username).await?))
+    Ok(app.store.user_view(username).await?)
 }
 
-async fn set_disabled(
+/// Disables or enables `username`: the API's and the user page's one
+/// way. Not one's own account.
+pub async fn set_disabled(
     app: &AppState,
     caller: &Caller,
     username: &str,
     disabled: bool,
-) -> Result<Json<UserView>, ApiError> {
+) -> Result<UserView, ApiError> {
     app.store
         .user_view(username)
         .await
@@ -472,7 +528,7 @@ async fn set_disabled(
     app.store
         .set_disabled(username, disabled, &caller.name())
         .await?;
-    Ok(Json(app.store.user_view(username).await?))
+    Ok(app.store.user_view(username).await?)
 }
 
 /// POST /api/v1/users/{username}/disable
@@ -492,7 +548,7 @@ pub async fn disable(
     Extension(caller): Extension<Caller>,
     Path(username): Path<String>,
 ) -> Result<Json<UserView>, ApiError> {
-    set_disabled(&app, &caller, &username, true).await
+    Ok(Json(set_disabled(&app, &caller, &username, true).await?))
 }
 
 /// POST /api/v1/users/{username}/enable
@@ -511,7 +567,7 @@ pub async fn enable(
     Extension(caller): Extension<Caller>,
     Path(username): Path<String>,
 ) -> Result<Json<UserView>, ApiError> {
-    set_disabled(&app, &caller, &username, false).await
+    Ok(Json(set_disabled(&app, &caller, &username, false).await?))
 }
 
 /// POST /api/v1/users/{username}/invitation: a new invitation (the
@@ -531,22 +587,32 @@ pub async fn reinvite(
     Extension(caller): Extension<Caller>,
     Path(username): Path<String>,
 ) -> Result<(StatusCode, Json<Invitation>), ApiError> {
-    let actor = caller.actor(&app, Permission::ManageUsers).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(invite_again(&app, &caller, &username).await?),
+    ))
+}
+
+/// A new invitation for `username` (earlier ones lapse): the API's and
+/// the user page's one way.
+pub async fn invite_again(
+    app: &AppState,
+    caller: &Caller,
+    username: &str,
+) -> Result<Invitation, ApiError> {
+    let actor = caller.actor(app, Permission::ManageUsers).await?;
     app.store
-        .user_view(&username)
+        .user_view(username)
         .await
         .map_err(ApiError::lookup)?;
     let invitation = new_invitation();
     app.store
-        .invite(&username, &sha256_hex(&invitation), &actor)
+        .invite(username, &sha256_hex(&invitation), &actor)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Invitation {
-            username,
-            invitation,
-        }),
-    ))
+    Ok(Invitation {
+        username: username.to_string(),
+        invitation,
+    })
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -616,6 +682,156 @@ pub async fn tokens(
             .await
             .map_err(listing)?,
     ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBody {
+    /// The token's id, chosen by the client (a UUID) so that the request
+    /// sent twice records one token; a new one when absent.
+    pub id: Option<String>,
+    /// Whose token it is: it acts for this user.
+    pub username: String,
+    /// What it is for (1 to 100 characters), e.g. the machine that holds it.
+    pub name: String,
+    /// Narrows the token to some of the user's roles (ROLE or ROLE:SCOPE);
+    /// none: all the user holds, as they change.
+    #[serde(default)]
+    pub grants: Vec<String>,
+}
+
+/// A token just made: its secret is shown here once and never again.
+#[derive(Serialize)]
+pub struct NewToken {
+    pub id: String,
+    pub username: String,
+    pub name: String,
+    pub grants: Vec<String>,
+    /// The secret (`Authorization: Bearer …`); only its SHA-256 is kept.
+    pub token: String,
+}
+
+/// Makes a machine token: the API's and the tokens page's one way (the
+/// store checks the user, the name and that the grants are the user's).
+pub async fn create_token(
+    app: &AppState,
+    caller: &Caller,
+    b: TokenBody,
+) -> Result<NewToken, ApiError> {
+    caller.actor(app, Permission::ManageUsers).await?;
+    let id = crate::extract::id_or_new("id", b.id.as_deref())?;
+    let grants = b
+        .grants
+        .iter()
+        .filter(|g| !g.trim().is_empty())
+        .map(|g| Grant::parse(g.trim()).map_err(|e| ApiError::invalid("grants", e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let username = b.username.trim().to_string();
+    if app.store.user_by_name(&username).await?.is_none() {
+        return Err(ApiError::invalid(
+            "username",
+            format!("no user is named '{username}'"),
+        ));
+    }
+    let token = crate::auth::new_token();
+    let id = app
+        .store
+        .create_token_as(
+            &id,
+            &username,
+            &b.name,
+            &grants,
+            &sha256_hex(&token),
+            &caller.name(),
+        )
+        .await?;
+    Ok(NewToken {
+        id,
+        username,
+        name: b.name.trim().to_string(),
+        grants: grants.iter().map(ToString::to_string).collect(),
+        token,
+    })
+}
+
+/// POST /api/v1/tokens
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens",
+    summary = "Make a machine token for a user, acting with all the user's roles or those named (which the user must hold); answers the secret once (only its SHA-256 is kept). With an id (UUID) chosen by the client, the same request sent again is a 409 on id",
+    request_body = TokenBody,
+    responses(
+        (status = 201, description = "{id, username, name, grants, token}"),
+        (status = 400, response = crate::error::Problem),
+        (status = 409, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
+pub async fn make_token(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(b): ApiJson<TokenBody>,
+) -> Result<(StatusCode, Json<NewToken>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(create_token(&app, &caller, b).await?),
+    ))
+}
+
+/// DELETE /api/v1/tokens/{id}
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tokens/{id}",
+    summary = "Revoke a machine token: it stops working at once",
+    params(("id" = String, Path, description = "token id")),
+    responses(
+        (status = 204, description = "revoked"),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
+pub async fn revoke_token(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    app.store
+        .revoke_token(&id, &caller.name())
+        .await
+        .map_err(ApiError::lookup)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LockoutBody {
+    pub username: String,
+    /// The address held back; absent for the name-wide counter.
+    pub address: Option<String>,
+}
+
+/// POST /api/v1/admin/lockouts/clear
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/lockouts/clear",
+    summary = "Clear a sign-in lockout (the counter of a user name from an address, or the name-wide one without address): the next attempt is let through and counted afresh",
+    request_body = LockoutBody,
+    responses(
+        (status = 204, description = "cleared"),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
+pub async fn clear_lockout(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(b): ApiJson<LockoutBody>,
+) -> Result<StatusCode, ApiError> {
+    let actor = caller.actor(&app, Permission::ManageUsers).await?;
+    app.store
+        .clear_lockout(&b.username, b.address.as_deref(), &actor)
+        .await
+        .map_err(ApiError::lookup)?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A sign-in lockout: failed sign-ins that reached a wait (see

@@ -17,7 +17,9 @@ use crate::error::ApiError;
 use crate::extract::{date_field, id_or_new, uuid_field, ApiJson};
 use crate::AppState;
 
-fn username(field: &str, value: &str) -> Result<String, ApiError> {
+/// A user name field of a training request, trimmed (1 to the longest
+/// user name).
+pub fn username(field: &str, value: &str) -> Result<String, ApiError> {
     let v = value.trim();
     if v.is_empty() || v.chars().count() > crate::auth::MAX_USERNAME {
         return Err(ApiError::invalid(
@@ -34,12 +36,24 @@ fn username(field: &str, value: &str) -> Result<String, ApiError> {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClassBody {
-    id: Option<String>,
-    topic: String,
-    starts_on: String,
-    ends_on: String,
+    pub id: Option<String>,
+    pub topic: String,
+    pub starts_on: String,
+    pub ends_on: String,
     /// User name of the trainer.
-    trainer: String,
+    pub trainer: String,
+}
+
+/// The class a request asks for, its shape checked (the store checks the
+/// rest): the API's and the training page's one way.
+pub fn new_class(b: ClassBody) -> Result<NewClass, ApiError> {
+    Ok(NewClass {
+        id: id_or_new("id", b.id.as_deref())?,
+        topic: b.topic,
+        starts_on: date_field("starts_on", &b.starts_on)?,
+        ends_on: date_field("ends_on", &b.ends_on)?,
+        trainer: username("trainer", &b.trainer)?,
+    })
 }
 
 /// Creates a training class: 201 with the class.
@@ -61,13 +75,7 @@ pub async fn create_class(
     ApiJson(b): ApiJson<ClassBody>,
 ) -> Result<Response, ApiError> {
     let actor = caller.actor(&app, Permission::ManageTraining).await?;
-    let new = NewClass {
-        id: id_or_new("id", b.id.as_deref())?,
-        topic: b.topic,
-        starts_on: date_field("starts_on", &b.starts_on)?,
-        ends_on: date_field("ends_on", &b.ends_on)?,
-        trainer: username("trainer", &b.trainer)?,
-    };
+    let new = new_class(b)?;
     let class = app.store.create_class(&new, &actor).await?;
     Ok((StatusCode::CREATED, Json(class)).into_response())
 }
@@ -126,13 +134,28 @@ pub async fn add_attendee(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExamBody {
-    id: Option<String>,
-    username: String,
-    score: i64,
-    pass_mark: i64,
-    taken_on: String,
+    pub id: Option<String>,
+    pub username: String,
+    pub score: i64,
+    pub pass_mark: i64,
+    pub taken_on: String,
     /// How long the certificate of a pass is valid, in days (365 unless said).
-    valid_days: Option<i64>,
+    pub valid_days: Option<i64>,
+}
+
+/// The exam a request records, its shape checked (the store checks the
+/// rules: score, pass mark, attendance, dates): the API's and the class
+/// page's one way.
+pub fn new_exam(class_id: String, b: ExamBody) -> Result<NewExam, ApiError> {
+    Ok(NewExam {
+        id: id_or_new("id", b.id.as_deref())?,
+        class_id,
+        username: username("username", &b.username)?,
+        score: b.score,
+        pass_mark: b.pass_mark,
+        taken_on: date_field("taken_on", &b.taken_on)?,
+        valid_days: b.valid_days.unwrap_or(i64::from(DEFAULT_VALID_DAYS)),
+    })
 }
 
 /// Records an exam of an attendee: 201 with the exam and, for a pass, the
@@ -163,15 +186,7 @@ pub async fn record_exam(
         .training_class(&class_id)
         .await
         .map_err(ApiError::lookup)?;
-    let new = NewExam {
-        id: id_or_new("id", b.id.as_deref())?,
-        class_id,
-        username: username("username", &b.username)?,
-        score: b.score,
-        pass_mark: b.pass_mark,
-        taken_on: date_field("taken_on", &b.taken_on)?,
-        valid_days: b.valid_days.unwrap_or(i64::from(DEFAULT_VALID_DAYS)),
-    };
+    let new = new_exam(class_id, b)?;
     let (exam, certificate) = app.store.record_exam(&new, &actor).await?;
     Ok((
         StatusCode::CREATED,

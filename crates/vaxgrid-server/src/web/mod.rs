@@ -256,6 +256,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../static/table.css"),
     ),
     (
+        "admin.css",
+        "text/css; charset=utf-8",
+        include_str!("../../static/admin.css"),
+    ),
+    (
         "board.js",
         "text/javascript; charset=utf-8",
         include_str!("../../static/board.js"),

@@ -1,0 +1,283 @@
+//! The audit log: its entries filtered by actor, by record (kind and id)
+//! and by date range, newest first, 50 a page (seek paging by sequence
+//! number, one indexed read per page: `Store::audit_entries`), and the
+//! chain's verification. Walking the whole chain costs a read of every
+//! entry, so the page does not do it: it shows the last verification,
+//! which the log keeps as an entry of its own (`Store::last_chain_check`,
+//! one indexed read), and a button runs a new one
+//! (`Store::verify_audit_recorded`, the walk `vaxgrid audit verify` does).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Extension;
+use vaxgrid_core::access::Permission;
+use vaxgrid_store::audit::AuditFilter;
+
+use super::super::{error_page, render_status, PageCtx};
+use super::{given, href, instant, query_fields, see_other};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::i18n::Lang;
+use crate::AppState;
+
+const PAGE_SIZE: usize = 50;
+
+/// How much of an entry's details a row shows.
+const DETAILS_SHOWN: usize = 240;
+
+pub struct EntryLine {
+    pub seq: String,
+    pub at: String,
+    pub actor: String,
+    pub actor_href: String,
+    pub address: String,
+    pub action: String,
+    pub record: String,
+    pub record_href: String,
+    pub details: String,
+}
+
+/// The last verification, as the page says it.
+pub struct CheckView {
+    pub intact: bool,
+    pub headline: String,
+    pub when: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/audit.html")]
+struct AuditPage {
+    ctx: PageCtx,
+    actor: String,
+    entity: String,
+    record: String,
+    from: String,
+    to: String,
+    errors: HashMap<String, String>,
+    rows: Vec<EntryLine>,
+    next: Option<String>,
+    first: Option<String>,
+    check: Option<CheckView>,
+    back: String,
+}
+
+impl AuditPage {
+    fn err(&self, field: &str) -> Option<&String> {
+        self.errors.get(field)
+    }
+}
+
+/// The first instant of a day (Unix micros, UTC).
+fn day_start(d: time::Date) -> i64 {
+    (d.midnight().assume_utc().unix_timestamp_nanos() / 1000) as i64
+}
+
+fn check_view(lang: Lang, c: &vaxgrid_store::audit::ChainCheck) -> CheckView {
+    let entries = i64::try_from(c.entries).unwrap_or(i64::MAX);
+    CheckView {
+        intact: c.broken.is_none(),
+        headline: match &c.broken {
+            None => lang.t1("admin-chain-intact", "entries", entries),
+            Some(b) => lang.ta(
+                "admin-chain-broken",
+                vec![
+                    ("seq", b.seq.into()),
+                    ("reason", b.reason.clone().into()),
+                    ("entries", entries.into()),
+                ],
+            ),
+        },
+        when: lang.t2(
+            "admin-chain-checked",
+            "when",
+            instant(lang, c.at),
+            "actor",
+            c.actor.clone(),
+        ),
+    }
+}
+
+/// `GET /admin/audit`
+#[utoipa::path(
+    get,
+    path = "/admin/audit",
+    summary = "The audit log (HTML, administrators): entries newest first, 50 a page, filtered by actor, entity (the kind of record: person, dose, user, token …), record (its id), from and to (days, YYYY-MM-DD, both included, UTC); the next page by before (a sequence number); and the chain's last verification (ok, or broken at entry N) with a button to verify it now",
+    params(
+        ("actor" = Option<String>, Query, description = "who acted (user name)"),
+        ("entity" = Option<String>, Query, description = "kind of record"),
+        ("record" = Option<String>, Query, description = "the record's id"),
+        ("from" = Option<String>, Query, description = "first day, YYYY-MM-DD"),
+        ("to" = Option<String>, Query, description = "last day, YYYY-MM-DD"),
+        ("before" = Option<i64>, Query, description = "entries before this sequence number (the next page)")
+    ),
+    responses(
+        (status = 200, description = "OK", content_type = "text/html"),
+        (status = 400, description = "the page with the filter's error next to its field", content_type = "text/html"),
+    )
+)]
+pub async fn log(State(app): State<AppState>, ctx: PageCtx, RawQuery(raw): RawQuery) -> Response {
+    let lang = ctx.lang;
+    let fields = query_fields(raw.as_deref());
+    let text = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    let (actor, entity, record, from, to) = (
+        text("actor"),
+        text("entity"),
+        text("record"),
+        text("from"),
+        text("to"),
+    );
+    let mut errors = HashMap::new();
+    let mut day = |field: &str| -> Option<time::Date> {
+        let v = given(&fields, field)?;
+        let d = vaxgrid_store::parse_date(&v);
+        if d.is_none() {
+            errors.insert(field.to_string(), lang.t("admin-err-audit-date"));
+        }
+        d
+    };
+    let (from_day, to_day) = (day("from"), day("to"));
+    if let (Some(f), Some(t)) = (from_day, to_day) {
+        if t < f {
+            errors.insert("to".into(), lang.t("admin-err-audit-range"));
+        }
+    }
+    let before = match given(&fields, "before") {
+        None => None,
+        Some(b) => match b.parse::<i64>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                errors.insert("before".into(), lang.t("admin-err-audit-before"));
+                None
+            }
+        },
+    };
+    let filter = AuditFilter {
+        actor: given(&fields, "actor"),
+        entity: given(&fields, "entity"),
+        entity_id: given(&fields, "record"),
+        from: from_day.map(day_start),
+        until: to_day.map(|d| day_start(d.next_day().unwrap_or(d))),
+    };
+    let check = match app.store.last_chain_check().await {
+        Ok(c) => c.map(|c| check_view(lang, &c)),
+        Err(e) => return error_page(&ctx, ApiError::Store(e)),
+    };
+    let mut rows = Vec::new();
+    let mut next = None;
+    if errors.is_empty() {
+        let page = match app.store.audit_entries(&filter, before, PAGE_SIZE).await {
+            Ok(p) => p,
+            Err(e) => return error_page(&ctx, ApiError::Store(e)),
+        };
+        let filters = [
+            ("actor", actor.as_str()),
+            ("entity", entity.as_str()),
+            ("record", record.as_str()),
+            ("from", from.as_str()),
+            ("to", to.as_str()),
+        ];
+        rows = page
+            .items
+            .into_iter()
+            .map(|e| {
+                let mut details: String = e.details.chars().take(DETAILS_SHOWN).collect();
+                if e.details.chars().count() > DETAILS_SHOWN {
+                    details.push('…');
+                }
+                EntryLine {
+                    seq: e.seq.to_string(),
+                    at: instant(lang, e.at),
+                    actor_href: href("/admin/audit", &[("actor", &e.actor)]),
+                    record_href: href(
+                        "/admin/audit",
+                        &[("entity", &e.entity), ("record", &e.entity_id)],
+                    ),
+                    record: if e.entity_id.is_empty() {
+                        e.entity.clone()
+                    } else {
+                        format!("{} {}", e.entity, e.entity_id)
+                    },
+                    actor: e.actor,
+                    address: e.address.unwrap_or_default(),
+                    action: e.action,
+                    details,
+                }
+            })
+            .collect();
+        next = page.next.map(|seq| {
+            let seq = seq.to_string();
+            let mut pairs = filters.to_vec();
+            pairs.push(("before", &seq));
+            href("/admin/audit", &pairs)
+        });
+    }
+    let first = before.map(|_| {
+        href(
+            "/admin/audit",
+            &[
+                ("actor", actor.as_str()),
+                ("entity", entity.as_str()),
+                ("record", record.as_str()),
+                ("from", from.as_str()),
+                ("to", to.as_str()),
+            ],
+        )
+    });
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let back = ctx.path.clone();
+    render_status(
+        status,
+        &AuditPage {
+            ctx,
+            actor,
+            entity,
+            record,
+            from,
+            to,
+            errors,
+            rows,
+            next,
+            first,
+            check,
+            back,
+        },
+    )
+}
+
+/// `POST /admin/audit/verify`
+#[utoipa::path(
+    post,
+    path = "/admin/audit/verify",
+    summary = "Verify the audit chain now (form: csrf_token, back: the log page to return to): walks every entry as `vaxgrid audit verify` does, records the result as an entry of the log, and goes back (303) to the log page, which shows it",
+    responses(
+        (status = 303, description = "verified; the log page shows the result"),
+    )
+)]
+pub async fn verify(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    body: axum::body::Bytes,
+) -> Response {
+    let back = super::form_pairs(&body)
+        .ok()
+        .map(|p| super::one(&p, "back"))
+        .filter(|b| b.starts_with("/admin/audit") && !b.contains(['\r', '\n']))
+        .unwrap_or_else(|| "/admin/audit".to_string());
+    let done = async {
+        let actor = caller.actor(&app, Permission::ManageUsers).await?;
+        Ok::<_, ApiError>(app.store.verify_audit_recorded(&actor).await?)
+    };
+    match done.await {
+        Ok(_) => see_other(&back),
+        Err(e) => error_page(&ctx, e),
+    }
+}
