@@ -328,6 +328,7 @@ pub async fn lockouts(State(app): State<AppState>, ctx: PageCtx) -> Response {
     summary = "Clear a sign-in lockout from the lockouts page (form: csrf_token, username, address: empty for the name-wide counter): 303 back to the list; 404 for a lockout that is no longer there",
     responses(
         (status = 303, description = "cleared"),
+        (status = 400, description = "the error page: a form that cannot be read", content_type = "text/html"),
         (status = 404, description = "the error page: no such lockout", content_type = "text/html"),
     )
 )]
