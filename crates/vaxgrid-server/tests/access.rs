@@ -193,6 +193,23 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
             ("POST", "/registry/persons/{id}/doses/{dose}/correct"),
             RECORD,
         ),
+        (("GET", "/registry/duplicates"), MANAGE_REGISTRY),
+        (("POST", "/registry/duplicates/find"), MANAGE_REGISTRY),
+        (
+            ("GET", "/registry/duplicates/{survivor}/{duplicate}"),
+            MANAGE_REGISTRY,
+        ),
+        (
+            ("POST", "/registry/duplicates/{survivor}/{duplicate}/merge"),
+            MANAGE_REGISTRY,
+        ),
+        (
+            (
+                "POST",
+                "/registry/duplicates/{survivor}/{duplicate}/dismiss",
+            ),
+            MANAGE_REGISTRY,
+        ),
         (("GET", "/planner/campaigns"), REPORTS),
         (("POST", "/planner/campaigns"), SESSIONS),
         (("GET", "/planner/campaigns/{id}"), REPORTS),

@@ -156,3 +156,78 @@ async fn correcting_a_dose_reissues_the_certificate_in_chromium() {
     browser.close().await;
     app.cleanup().await;
 }
+
+/// Person `name` (a man born on 2 March 1970) in commune 0665801.
+async fn man_of_1970(app: &TestApp, number: &str, name: &str) -> String {
+    let (s, b) = app
+        .post(
+            "/api/v1/persons",
+            &json!({"id_type": "cccd", "id_number": number, "full_name": name,
+                    "birth_date": "1970-03-02", "sex": "male", "home_area": "0665801"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    b["person"]["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merging_two_records_of_one_person_by_keyboard_in_chromium() {
+    let app = TestApp::start("sqlite").await;
+    app.seed().await;
+    let first = man_of_1970(&app, "022070000011", "Trần Văn Bình").await;
+    let second = man_of_1970(&app, "022070000012", "Tran Van Binh").await;
+    for (person, date) in [(&first, "2021-07-01"), (&second, "2021-08-05")] {
+        let (s, b) = app
+            .post("/api/v1/doses", &dose_body(&new_id(), person, date))
+            .await;
+        assert_eq!(s, 201, "{b}");
+    }
+    TestApp::make_user(&app.store, "planner193", &["planner:193"]).await;
+    let browser = Browser::start().await;
+    sign_in(&browser, &app, "vi", "planner193").await;
+    browser.click_link("Hồ sơ trùng").await;
+    assert_eq!(browser.text("h1").await, "Rà soát hồ sơ trùng");
+    browser.check("registry-duplicates-vi").await;
+    // The pair, opened from the keyboard.
+    browser.focus("#pairs a").await;
+    browser.enter().await;
+    assert_eq!(browser.text("h1").await, "Đối chiếu hai hồ sơ");
+    let preview = browser.text("#preview-summary").await;
+    assert!(preview.starts_with("2 mũi hợp lệ"), "{preview}");
+    browser.check("registry-duplicate-pair-vi").await;
+    // Keep the record with diacritics: the swap link when it is second.
+    if !browser.text("#survivor-h").await.contains("Trần Văn Bình") {
+        browser.focus("#swap").await;
+        browser.enter().await;
+    }
+    // Merge without a reason: Tab from the reason to the button, Enter.
+    browser.focus("#merge_reason").await;
+    browser.keys(TAB).await;
+    assert!(browser.focused().await.starts_with("#merge-submit"));
+    browser.enter().await;
+    assert_eq!(
+        browser.text("#merge_reason-error").await,
+        "Hãy ghi lý do vì sao hai hồ sơ là cùng một người."
+    );
+    browser.check("registry-duplicate-error-vi").await;
+    browser.focus("#merge_reason").await;
+    browser.keys("Cùng người: CMND cũ và CCCD mới").await;
+    browser.keys(TAB).await;
+    browser.enter().await;
+    assert_eq!(browser.text("h1").await, "Trần Văn Bình");
+    let doses = browser.text("#doses").await;
+    assert!(
+        doses.contains("01/07/2021") && doses.contains("05/08/2021"),
+        "{doses}"
+    );
+    assert_eq!(
+        app.store.person(&second).await.unwrap().merged_into,
+        Some(first.clone())
+    );
+    browser.click_link("中文").await;
+    browser.click_link("重复档案").await;
+    assert!(browser.body().await.contains("没有待审核的档案对"));
+    browser.check("registry-duplicates-zh").await;
+    browser.close().await;
+    app.cleanup().await;
+}

@@ -345,4 +345,218 @@ async fn correction_form(backend: &str) {
     app.cleanup().await;
 }
 
-on_both_backends!(search_and_record, correction_form);
+/// Person `name` born on `birth` in `area`, with ID number `number`.
+async fn person_born(app: &TestApp, number: &str, name: &str, birth: &str, area: &str) -> String {
+    let (s, b) = app
+        .post(
+            "/api/v1/persons",
+            &json!({"id_type": "cccd", "id_number": number, "full_name": name,
+                    "birth_date": birth, "sex": "male", "home_area": area}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    b["person"]["id"].as_str().unwrap().to_string()
+}
+
+async fn duplicate_review(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    // Two records of one man (the second registered without diacritics),
+    // each with a dose; a namesake born on another day; a pair outside
+    // the planner's district.
+    let first = person_born(
+        &app,
+        "022070000011",
+        "Trần Văn Bình",
+        "1970-03-02",
+        "0665801",
+    )
+    .await;
+    let second = person_born(
+        &app,
+        "022070000012",
+        "Tran Van Binh",
+        "1970-03-02",
+        "0665801",
+    )
+    .await;
+    let other = person_born(
+        &app,
+        "022071000013",
+        "Trần Văn Bình",
+        "1971-03-02",
+        "0665801",
+    )
+    .await;
+    let far_a = person_born(&app, "022060000014", "Lý Văn Xa", "1960-01-01", "06700").await;
+    let far_b = person_born(&app, "022060000015", "Ly Van Xa", "1960-01-01", "06700").await;
+    let hostile = person_born(
+        &app,
+        "022090000016",
+        HOSTILE_SCRIPT,
+        "1990-01-01",
+        "0665801",
+    )
+    .await;
+    let hostile_twin = person_born(
+        &app,
+        "022090000017",
+        HOSTILE_SCRIPT,
+        "1990-01-01",
+        "0665801",
+    )
+    .await;
+    for (person, date) in [(&first, "2021-07-01"), (&second, "2021-08-05")] {
+        let (s, b) = app
+            .post("/api/v1/doses", &dose_body(&new_id(), person, date))
+            .await;
+        assert_eq!(s, 201, "{b}");
+    }
+    TestApp::make_user(&app.store, "planner193", &["planner:193"]).await;
+    TestApp::make_user(&app.store, "stats193", &["statistics_officer:193"]).await;
+    let planner = Session::sign_in(&app, "planner193", "vi").await;
+
+    // The pairs of the planner's district, found as the records were
+    // registered: the two Bình records and the hostile twins; not the
+    // namesake, not the pair of another district.
+    let (s, _, page) = planner.get("/registry/duplicates").await;
+    assert_eq!(s, 200, "{page}");
+    assert!(page.contains("Rà soát hồ sơ trùng"), "{page}");
+    let pair = {
+        let (a, b) = if first < second {
+            (&first, &second)
+        } else {
+            (&second, &first)
+        };
+        format!("/registry/duplicates/{a}/{b}")
+    };
+    assert!(page.contains(&format!("href=\"{pair}\"")), "{page}");
+    assert!(!page.contains(&other), "{page}");
+    assert!(!page.contains(&far_a) && !page.contains(&far_b), "{page}");
+    assert!(
+        page.contains("&#60;script&#62;alert(1)&#60;/script&#62; Lò"),
+        "{page}"
+    );
+    assert!(!page.contains("<script>alert"), "{page}");
+    assert_eq!(
+        page.matches("href=\"/registry/duplicates/").count(),
+        2,
+        "{page}"
+    );
+    // The finder finds nothing new.
+    let (s, location, _) = planner.post("/registry/duplicates/find", &[], true).await;
+    assert_eq!(s, 303);
+    assert_eq!(location, "/registry/duplicates?found=0");
+
+    // Side by side, with the history after the merge: both doses.
+    let path = format!("/registry/duplicates/{first}/{second}");
+    let (s, _, page) = planner.get(&path).await;
+    assert_eq!(s, 200, "{page}");
+    assert!(
+        page.contains("Trần Văn Bình") && page.contains("Tran Van Binh"),
+        "{page}"
+    );
+    assert!(
+        page.contains("01/07/2021") && page.contains("05/08/2021"),
+        "{page}"
+    );
+    assert!(page.contains("2 mũi hợp lệ"), "{page}");
+    assert!(
+        page.contains(&format!("href=\"/registry/duplicates/{second}/{first}\"")),
+        "{page}"
+    );
+    // A merge without a reason: the error next to the field; nothing merged.
+    let (s, _, page) = planner
+        .post(&format!("{path}/merge"), &[("reason", " ")], true)
+        .await;
+    assert_eq!(s, 422, "{page}");
+    assert!(page.contains("id=\"merge_reason-error\""), "{page}");
+    assert!(app
+        .store
+        .person(&second)
+        .await
+        .unwrap()
+        .merged_into
+        .is_none());
+    // Without the CSRF token: refused.
+    let (s, _, _) = planner
+        .post(&format!("{path}/merge"), &[("reason", "Cùng người")], false)
+        .await;
+    assert_eq!(s, 403);
+    // A pair with a record outside the caller's areas: a 404 page.
+    let (s, _, _) = planner
+        .get(&format!("/registry/duplicates/{first}/{far_a}"))
+        .await;
+    assert_eq!(s, 404);
+    let (s, _, _) = planner
+        .post(
+            &format!("/registry/duplicates/{first}/{far_a}/merge"),
+            &[("reason", "x")],
+            true,
+        )
+        .await;
+    assert_eq!(s, 404);
+    assert!(app
+        .store
+        .person(&far_a)
+        .await
+        .unwrap()
+        .merged_into
+        .is_none());
+    // Merged, twice (a double submit): the history is the preview's.
+    for _ in 0..2 {
+        let (s, location, page) = planner
+            .post(
+                &format!("{path}/merge"),
+                &[("reason", "Cùng CCCD cũ và mới")],
+                true,
+            )
+            .await;
+        assert_eq!(s, 303, "{page}");
+        assert_eq!(location, format!("/registry/persons/{first}"));
+    }
+    assert_eq!(
+        app.store
+            .person(&second)
+            .await
+            .unwrap()
+            .merged_into
+            .as_deref(),
+        Some(first.as_str())
+    );
+    assert_eq!(app.store.history(&first).await.unwrap().valid_doses, 2);
+    // The pair has left the list; the twins remain.
+    let (_, _, page) = planner.get("/registry/duplicates").await;
+    assert!(!page.contains(&pair), "{page}");
+    // The twins are different people: without a reason, the error at the
+    // field; with one, the pair leaves the list and the finder does not
+    // bring it back.
+    let twins = format!("/registry/duplicates/{hostile}/{hostile_twin}");
+    let (s, _, page) = planner.post(&format!("{twins}/dismiss"), &[], true).await;
+    assert_eq!(s, 422, "{page}");
+    assert!(page.contains("id=\"dismiss_reason-error\""), "{page}");
+    let (s, location, _) = planner
+        .post(
+            &format!("{twins}/dismiss"),
+            &[("reason", "Anh em sinh đôi")],
+            true,
+        )
+        .await;
+    assert_eq!(s, 303);
+    assert_eq!(location, "/registry/duplicates");
+    let (_, location, _) = planner.post("/registry/duplicates/find", &[], true).await;
+    assert_eq!(location, "/registry/duplicates?found=0");
+    let (_, _, page) = planner.get("/registry/duplicates").await;
+    assert!(page.contains("id=\"no-pairs\""), "{page}");
+    // In Chinese.
+    let zh = Session::sign_in(&app, "planner193", "zh").await;
+    let (_, _, page) = zh.get(&twins).await;
+    assert!(page.contains("比对两份档案"), "{page}");
+    // A statistics officer reads the registry but may not merge.
+    let stats = Session::sign_in(&app, "stats193", "en").await;
+    let (s, _, _) = stats.get("/registry/duplicates").await;
+    assert_eq!(s, 403);
+    app.cleanup().await;
+}
+
+on_both_backends!(search_and_record, correction_form, duplicate_review);

@@ -102,6 +102,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/common/0015_login_throttle.sql"),
     },
     Migration {
+        version: 16,
+        name: "duplicate_candidates",
+        sqlite: include_str!("../migrations/common/0016_duplicate_candidates.sql"),
+        postgres: include_str!("../migrations/common/0016_duplicate_candidates.sql"),
+    },
+    Migration {
         version: 20,
         name: "portal",
         sqlite: include_str!("../migrations/common/0020_portal.sql"),

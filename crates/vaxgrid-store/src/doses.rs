@@ -1282,17 +1282,49 @@ impl Store {
     pub async fn history(&self, person_id: &str) -> Result<History, StoreError> {
         let person = self.person(person_id).await?;
         let root = person.merged_into.clone().unwrap_or(person.id.clone());
-        let rows = sqlx::query(&format!(
-            "SELECT {DOSE_COLUMNS} FROM doses WHERE person_id IN \
-             (SELECT id FROM persons WHERE id = $1 OR merged_into = $1) ORDER BY recorded_at, id"
-        ))
-        .bind(&root)
-        .fetch_all(&self.pool)
-        .await?;
-        let records = rows
-            .iter()
-            .map(dose_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
+        let records = self.records_of_roots(&[&root]).await?;
+        self.history_of(root, records).await
+    }
+
+    /// What `survivor`'s history would be once `duplicate` (and the
+    /// records merged into it) were merged into them: both records' doses
+    /// in recording order, judged by the same rules as any history. Nothing
+    /// is written.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn merge_preview(
+        &self,
+        survivor: &str,
+        duplicate: &str,
+    ) -> Result<History, StoreError> {
+        let records = self.records_of_roots(&[survivor, duplicate]).await?;
+        self.history_of(survivor.to_string(), records).await
+    }
+
+    /// Every dose record of these persons and of the records merged into
+    /// them, in recording order.
+    async fn records_of_roots(&self, roots: &[&str]) -> Result<Vec<DoseRecord>, StoreError> {
+        let mut records = Vec::new();
+        for root in roots {
+            let rows = sqlx::query(&format!(
+                "SELECT {DOSE_COLUMNS} FROM doses WHERE person_id IN \
+                 (SELECT id FROM persons WHERE id = $1 OR merged_into = $1)"
+            ))
+            .bind(*root)
+            .fetch_all(&self.pool)
+            .await?;
+            for row in &rows {
+                records.push(dose_from_row(row)?);
+            }
+        }
+        records.sort_by(|a, b| (a.recorded_at_micros, &a.id).cmp(&(b.recorded_at_micros, &b.id)));
+        Ok(records)
+    }
+
+    async fn history_of(
+        &self,
+        root: String,
+        records: Vec<DoseRecord>,
+    ) -> Result<History, StoreError> {
         let products = self.product_map().await?;
         let valid = valid_doses(&records);
         let c = contribution(&valid, |code| products.get(code));

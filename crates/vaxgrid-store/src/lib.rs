@@ -13,6 +13,7 @@ pub mod dashboard;
 mod db;
 mod direct_sqlite;
 pub mod doses;
+pub mod duplicates;
 pub mod error;
 pub mod fhir_extras;
 pub mod health;

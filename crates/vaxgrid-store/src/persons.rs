@@ -566,6 +566,9 @@ impl Store {
         tx.commit().await?;
         let person = self.person(&placed.new.id).await?;
         let possible_duplicates = self.possible_duplicates(&person).await?;
+        // Kept for the duplicate review; the record is written either way.
+        self.keep_duplicates_of(&person.id, &placed.area_path, &possible_duplicates)
+            .await?;
         Ok(PersonCreated {
             person,
             possible_duplicates,

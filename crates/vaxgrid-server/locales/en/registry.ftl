@@ -84,3 +84,34 @@ registry-error-date-future = The date is after today.
 registry-error-date-birth = The date is before the person's birth.
 registry-error-interval = Too soon after the previous dose for this vaccine.
 registry-error-too-young = The person is too young for this vaccine.
+
+## Duplicate review
+registry-dup-nav = Duplicates
+registry-dup-title = Duplicate review
+registry-dup-hint = Records that look like the same person: the same ID number under another type or province, or the same name, birth date and commune. Compare them, then merge or say they are different people.
+registry-dup-find = Look for new duplicates
+registry-dup-found = { $count ->
+    [0] No new pairs found.
+    [one] One new pair found.
+   *[other] { $count } new pairs found.
+}
+registry-dup-pairs = Pairs to review
+registry-dup-none = No pairs to review.
+registry-dup-same-id = Same ID number
+registry-dup-same-name = Same name, birth date and commune
+registry-previous-page = Previous page
+registry-dup-pair-title = Compare two records
+registry-dup-back = Back to the pairs
+registry-dup-dismissed-by = Decided as different people by { $name }
+registry-dup-survivor = Kept
+registry-dup-duplicate = Merged into it
+registry-dup-swap = Keep the other record instead
+registry-dup-preview = Dose history after the merge
+registry-dup-merge = Merge
+registry-dup-merge-hint = The second record's doses, appointments and certificates move to the first; the second record stays, marked as merged. Merging cannot be undone.
+registry-dup-reason = Reason
+registry-dup-merge-submit = Merge these records
+registry-dup-dismiss = Different people
+registry-dup-dismiss-submit = They are different people
+registry-dup-merge-reason-needed = Say why these records are the same person.
+registry-dup-dismiss-reason-needed = Say why these are different people.

@@ -78,3 +78,33 @@ registry-error-date-future = Ngày tiêm sau ngày hôm nay.
 registry-error-date-birth = Ngày tiêm trước ngày sinh.
 registry-error-interval = Quá sớm so với mũi trước của vắc xin này.
 registry-error-too-young = Người này chưa đủ tuổi tiêm vắc xin này.
+
+## Rà soát hồ sơ trùng
+registry-dup-nav = Hồ sơ trùng
+registry-dup-title = Rà soát hồ sơ trùng
+registry-dup-hint = Các hồ sơ có vẻ là cùng một người: cùng số giấy tờ nhưng khác loại giấy tờ hoặc khác tỉnh, hoặc cùng họ tên, ngày sinh và xã. Đối chiếu rồi gộp, hoặc ghi nhận là hai người khác nhau.
+registry-dup-find = Tìm hồ sơ trùng mới
+registry-dup-found = { $count ->
+    [0] Không tìm thấy cặp mới nào.
+   *[other] Tìm thấy { $count } cặp mới.
+}
+registry-dup-pairs = Các cặp cần rà soát
+registry-dup-none = Không có cặp nào cần rà soát.
+registry-dup-same-id = Cùng số giấy tờ
+registry-dup-same-name = Cùng họ tên, ngày sinh và xã
+registry-previous-page = Trang trước
+registry-dup-pair-title = Đối chiếu hai hồ sơ
+registry-dup-back = Quay lại danh sách cặp
+registry-dup-dismissed-by = { $name } đã xác định là hai người khác nhau
+registry-dup-survivor = Hồ sơ giữ lại
+registry-dup-duplicate = Hồ sơ gộp vào
+registry-dup-swap = Giữ hồ sơ kia thay thế
+registry-dup-preview = Lịch sử tiêm sau khi gộp
+registry-dup-merge = Gộp hồ sơ
+registry-dup-merge-hint = Các mũi tiêm, lịch hẹn và chứng nhận của hồ sơ thứ hai chuyển sang hồ sơ thứ nhất; hồ sơ thứ hai vẫn còn, được đánh dấu là đã gộp. Không thể hoàn tác.
+registry-dup-reason = Lý do
+registry-dup-merge-submit = Gộp hai hồ sơ này
+registry-dup-dismiss = Hai người khác nhau
+registry-dup-dismiss-submit = Đây là hai người khác nhau
+registry-dup-merge-reason-needed = Hãy ghi lý do vì sao hai hồ sơ là cùng một người.
+registry-dup-dismiss-reason-needed = Hãy ghi lý do vì sao đây là hai người khác nhau.

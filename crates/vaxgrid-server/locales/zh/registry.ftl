@@ -78,3 +78,33 @@ registry-error-date-future = 日期晚于今天。
 registry-error-date-birth = 日期早于出生日期。
 registry-error-interval = 距上一剂时间过短。
 registry-error-too-young = 此人未达该疫苗的最低年龄。
+
+## 重复档案审核
+registry-dup-nav = 重复档案
+registry-dup-title = 重复档案审核
+registry-dup-hint = 看起来属于同一人的档案：证件号码相同但证件类型或省份不同，或姓名、出生日期和乡镇相同。请比对后合并，或确认为不同的人。
+registry-dup-find = 查找新的重复档案
+registry-dup-found = { $count ->
+    [0] 未发现新的重复对。
+   *[other] 发现 { $count } 对新的重复档案。
+}
+registry-dup-pairs = 待审核的档案对
+registry-dup-none = 没有待审核的档案对。
+registry-dup-same-id = 证件号码相同
+registry-dup-same-name = 姓名、出生日期和乡镇相同
+registry-previous-page = 上一页
+registry-dup-pair-title = 比对两份档案
+registry-dup-back = 返回档案对列表
+registry-dup-dismissed-by = { $name } 已确认为不同的人
+registry-dup-survivor = 保留的档案
+registry-dup-duplicate = 并入的档案
+registry-dup-swap = 改为保留另一份档案
+registry-dup-preview = 合并后的接种记录
+registry-dup-merge = 合并
+registry-dup-merge-hint = 第二份档案的接种记录、预约和证书将移至第一份档案；第二份档案保留并标记为已合并。合并后无法撤销。
+registry-dup-reason = 原因
+registry-dup-merge-submit = 合并这两份档案
+registry-dup-dismiss = 不同的人
+registry-dup-dismiss-submit = 这是两个不同的人
+registry-dup-merge-reason-needed = 请说明这两份档案为何属于同一人。
+registry-dup-dismiss-reason-needed = 请说明为何这是两个不同的人。

@@ -240,34 +240,44 @@ pub async fn merge(
     ApiJson(b): ApiJson<MergeBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let survivor_id = uuid_field("id", &id)?;
-    let actor = caller.actor(&app, Permission::ManageRegistry).await?;
+    let duplicate_id = uuid_field("duplicate_id", &b.duplicate_id)?;
+    let already = merge_records(&app, &caller, &survivor_id, &duplicate_id, &b.reason).await?;
+    Ok(Json(serde_json::json!({
+        "survivor_id": survivor_id,
+        "duplicate_id": duplicate_id,
+        "already_merged": already,
+    })))
+}
+
+/// Merges `duplicate_id` into `survivor_id` through the dose writer (the
+/// API's merge and the duplicate review's); whether it had been done
+/// already.
+pub async fn merge_records(
+    app: &AppState,
+    caller: &Caller,
+    survivor_id: &str,
+    duplicate_id: &str,
+    reason: &str,
+) -> Result<bool, ApiError> {
+    let actor = caller.actor(app, Permission::ManageRegistry).await?;
     app.store
-        .person_in(&survivor_id, &actor.scope)
+        .person_in(survivor_id, &actor.scope)
         .await
         .map_err(ApiError::lookup)?;
-    let duplicate_id = uuid_field("duplicate_id", &b.duplicate_id)?;
-    if b.reason.trim().is_empty() {
+    if reason.trim().is_empty() {
         return Err(ApiError::invalid("reason", "a merge needs a reason"));
     }
     let outcome = app
         .writer
         .submit(WriteCommand::Merge(MergeRequest {
-            survivor_id,
-            duplicate_id,
-            reason: b.reason.trim().to_string(),
+            survivor_id: survivor_id.to_string(),
+            duplicate_id: duplicate_id.to_string(),
+            reason: reason.trim().to_string(),
             by: actor,
         }))
         .await?;
     match outcome {
-        WriteOutcome::Merged {
-            survivor_id,
-            duplicate_id,
-            already,
-        } => Ok(Json(serde_json::json!({
-            "survivor_id": survivor_id,
-            "duplicate_id": duplicate_id,
-            "already_merged": already,
-        }))),
+        WriteOutcome::Merged { already, .. } => Ok(already),
         other => {
             tracing::error!(?other, "merge answered with a dose outcome");
             Err(ApiError::bad_request("body", "unexpected merge outcome"))

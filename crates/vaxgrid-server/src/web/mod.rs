@@ -175,6 +175,11 @@ pub fn render(page: &impl Template) -> Response {
     render_status(StatusCode::OK, page)
 }
 
+/// 303 to `to`: where a form that did its work sends the browser.
+pub fn see_other(to: impl Into<String>) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, to.into())]).into_response()
+}
+
 pub fn render_status(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),

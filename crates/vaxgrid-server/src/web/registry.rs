@@ -25,6 +25,8 @@ use crate::{r, AppState, RouteDef};
 
 use super::{error_page, render, PageCtx};
 
+mod duplicates;
+
 /// Persons per page of search results.
 const PAGE_SIZE: usize = 20;
 
@@ -56,6 +58,36 @@ pub fn routes() -> Vec<RouteDef> {
             Policy::Needs(CorrectDose),
             axum::routing::post(correct_submit),
         ),
+        r(
+            Method::GET,
+            "/registry/duplicates",
+            Policy::Needs(ManageRegistry),
+            get(duplicates::list_page),
+        ),
+        r(
+            Method::POST,
+            "/registry/duplicates/find",
+            Policy::Needs(ManageRegistry),
+            axum::routing::post(duplicates::find_submit),
+        ),
+        r(
+            Method::GET,
+            "/registry/duplicates/{survivor}/{duplicate}",
+            Policy::Needs(ManageRegistry),
+            get(duplicates::pair),
+        ),
+        r(
+            Method::POST,
+            "/registry/duplicates/{survivor}/{duplicate}/merge",
+            Policy::Needs(ManageRegistry),
+            axum::routing::post(duplicates::merge_submit),
+        ),
+        r(
+            Method::POST,
+            "/registry/duplicates/{survivor}/{duplicate}/dismiss",
+            Policy::Needs(ManageRegistry),
+            axum::routing::post(duplicates::dismiss_submit),
+        ),
     ]
 }
 
@@ -80,12 +112,25 @@ pub fn nav(ctx: &PageCtx) -> Vec<(String, &'static str)> {
     if registry_staff {
         items.push(("/registry".to_string(), tkey("registry-nav")));
     }
+    if may(ctx, Permission::ManageRegistry) {
+        items.push(("/registry/duplicates".to_string(), tkey("registry-dup-nav")));
+    }
     items
 }
 
 /// The OpenAPI paths of this part's routes.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(search_page, person_page, correct_page, correct_submit))]
+#[openapi(paths(
+    search_page,
+    person_page,
+    correct_page,
+    correct_submit,
+    duplicates::list_page,
+    duplicates::find_submit,
+    duplicates::pair,
+    duplicates::merge_submit,
+    duplicates::dismiss_submit
+))]
 pub struct Pages;
 
 /// The fields of a query string, leniently: a page never fails on an

@@ -67,6 +67,11 @@ pub fn screenshot_dir() -> PathBuf {
 
 /// A chromedriver on a free port and one headless Chromium session on a
 /// fresh profile; both end with [`Browser::close`] (or on drop).
+/// The Tab key, for [`Browser::keys`].
+pub const TAB: &str = "\u{E004}";
+/// The Enter key, for [`Browser::keys`].
+pub const ENTER: &str = "\u{E007}";
+
 pub struct Browser {
     pub driver: Child,
     pub profile: PathBuf,
@@ -220,6 +225,56 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no field {css}: {e}"));
         field.clear().await.unwrap();
         field.send_keys(text).await.unwrap();
+    }
+
+    /// Sends keys to whatever has the focus, as a person typing
+    /// ([`TAB`], [`ENTER`] for those keys).
+    pub async fn keys(&self, keys: &str) {
+        self.client
+            .active_element()
+            .await
+            .expect("an element has the focus")
+            .send_keys(keys)
+            .await
+            .unwrap_or_else(|e| panic!("cannot type {keys:?}: {e}"));
+    }
+
+    /// Puts the focus on `css` (where a person's Tab presses would land).
+    pub async fn focus(&self, css: &str) {
+        let el = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"));
+        self.client
+            .execute(
+                "arguments[0].focus()",
+                vec![serde_json::to_value(&el).unwrap()],
+            )
+            .await
+            .unwrap();
+    }
+
+    /// Presses Enter on what has the focus and waits for the page it leads
+    /// to (a link followed, a form sent).
+    pub async fn enter(&self) {
+        self.mark_page().await;
+        self.keys(ENTER).await;
+        self.wait_new_page().await;
+    }
+
+    /// The name of the focused element's text or value, to follow Tab
+    /// presses.
+    pub async fn focused(&self) -> String {
+        let v = self
+            .client
+            .execute(
+                "const e = document.activeElement; return (e.id ? '#' + e.id + ' ' : '') + (e.innerText || e.value || '')",
+                vec![],
+            )
+            .await
+            .unwrap();
+        v.as_str().unwrap_or_default().to_string()
     }
 
     pub async fn url(&self) -> String {
