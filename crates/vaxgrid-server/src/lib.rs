@@ -156,12 +156,6 @@ pub fn routes() -> Vec<RouteDef> {
         r(M::POST, "/logout", Public, post(web::logout)),
         r(M::GET, "/verify", Public, get(web::verify_page)),
         r(M::GET, "/lang", Public, get(web::set_language)),
-        r(
-            M::GET,
-            "/sites/{code}/board",
-            Needs(Visit),
-            get(web::site_board),
-        ),
         r(M::GET, "/static/{file}", Public, get(web::asset)),
         r(M::GET, "/healthz", Public, get(healthz)),
         r(M::GET, "/readyz", Public, get(readyz)),

@@ -21,7 +21,6 @@ use utoipa::OpenApi;
         crate::web::verify_page,
         crate::web::set_language,
         crate::web::asset,
-        crate::web::site_board,
         crate::healthz,
         crate::readyz,
         crate::metrics::metrics,

@@ -183,6 +183,16 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("GET", "/planner"), REPORTS),
         (("GET", "/planner/areas/{code}"), REPORTS),
         (("GET", "/sites/{code}/table"), VISIT),
+        (("GET", "/sites/{code}/table/find"), VISIT),
+        (("GET", "/sites/{code}/table/walk-in"), WRITE_REGISTRY),
+        (("POST", "/sites/{code}/table/walk-in"), WRITE_REGISTRY),
+        (("POST", "/sites/{code}/table/visits"), VISIT),
+        (("GET", "/sites/{code}/table/visits/{id}"), VISIT),
+        (("POST", "/sites/{code}/table/visits/{id}/events"), VISIT),
+        (
+            ("GET", "/sites/{code}/table/visits/{id}/adverse-event"),
+            VISIT,
+        ),
         (("GET", "/registry"), READ_REGISTRY),
         (("GET", "/registry/persons/{id}"), READ_REGISTRY),
         (

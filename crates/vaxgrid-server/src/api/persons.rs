@@ -23,17 +23,43 @@ use super::types::{History, Page, Person, PersonCreated, PersonView};
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersonBody {
-    id: Option<String>,
-    id_type: IdType,
-    id_number: String,
-    full_name: String,
-    birth_date: String,
-    sex: Sex,
-    phone: Option<String>,
-    home_area: String,
-    occupation: Option<String>,
+    pub id: Option<String>,
+    pub id_type: IdType,
+    pub id_number: String,
+    pub full_name: String,
+    pub birth_date: String,
+    pub sex: Sex,
+    pub phone: Option<String>,
+    pub home_area: String,
+    pub occupation: Option<String>,
     #[serde(default)]
-    priority_groups: Vec<String>,
+    pub priority_groups: Vec<String>,
+}
+
+/// Registers a person for the API and the vaccination table's walk-in
+/// form alike: the body's shape (id, birth date), then the store's rules
+/// with the caller's scope (`WriteRegistry`).
+pub async fn register(
+    app: &AppState,
+    caller: &Caller,
+    b: PersonBody,
+) -> Result<vaxgrid_store::model::PersonCreated, ApiError> {
+    let actor = caller.actor(app, Permission::WriteRegistry).await?;
+    let id = crate::extract::id_or_new("id", b.id.as_deref())?;
+    let birth_date = crate::extract::date_field("birth_date", &b.birth_date)?;
+    let new = NewPerson {
+        id,
+        id_type: b.id_type,
+        id_number: b.id_number,
+        full_name: b.full_name,
+        birth_date,
+        sex: b.sex,
+        phone: b.phone.filter(|p| !p.trim().is_empty()),
+        home_area: b.home_area,
+        occupation: b.occupation.filter(|o| !o.trim().is_empty()),
+        priority_groups: b.priority_groups,
+    };
+    Ok(app.store.create_person(new, &actor).await?)
 }
 
 #[utoipa::path(
@@ -54,22 +80,7 @@ pub async fn create(
     Extension(caller): Extension<Caller>,
     ApiJson(b): ApiJson<PersonBody>,
 ) -> Result<Response, ApiError> {
-    let actor = caller.actor(&app, Permission::WriteRegistry).await?;
-    let id = crate::extract::id_or_new("id", b.id.as_deref())?;
-    let birth_date = crate::extract::date_field("birth_date", &b.birth_date)?;
-    let new = NewPerson {
-        id,
-        id_type: b.id_type,
-        id_number: b.id_number,
-        full_name: b.full_name,
-        birth_date,
-        sex: b.sex,
-        phone: b.phone.filter(|p| !p.trim().is_empty()),
-        home_area: b.home_area,
-        occupation: b.occupation.filter(|o| !o.trim().is_empty()),
-        priority_groups: b.priority_groups,
-    };
-    let created = app.store.create_person(new, &actor).await?;
+    let created = register(&app, &caller, b).await?;
     let location = format!("/api/v1/persons/{}", created.person.id);
     Ok((
         StatusCode::CREATED,

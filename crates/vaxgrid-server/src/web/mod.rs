@@ -137,9 +137,6 @@ impl PageCtx {
         if planning || self.user.is_none() {
             items.push(("/".to_string(), tkey("nav-home")));
         }
-        if let Some(site) = &self.site {
-            items.push((format!("/sites/{site}/board"), tkey("nav-site-board")));
-        }
         for part in [
             table::nav,
             registry::nav,
@@ -740,116 +737,6 @@ pub async fn logout(
         r.headers_mut().append(header::SET_COOKIE, v);
     }
     r
-}
-
-struct BoardRow {
-    name: String,
-    ends_ms: i64,
-    left: String,
-    may_leave: bool,
-}
-
-#[derive(Template)]
-#[template(path = "site_board.html")]
-struct SiteBoard {
-    ctx: PageCtx,
-    site_name: String,
-    today_heading: String,
-    figures: Vec<(String, String)>,
-    rows: Vec<BoardRow>,
-}
-
-/// `GET /sites/{code}/board`: a site's day at a glance and its
-/// observation board, each person with the time left before they may go
-/// (a script counts down and refreshes the board). A site the caller does
-/// not work at is answered 404, as the API does.
-#[utoipa::path(
-    get,
-    path = "/sites/{code}/board",
-    summary = "Site board page (HTML): the site's figures for today and the observation board with the time left for each person; 404 for a site the caller does not work at",
-    params(("code" = String, Path, description = "site code")),
-    responses(
-        (status = 200, description = "OK", content_type = "text/html"),
-        (status = 404, description = "the error page: no such site, or not the caller's", content_type = "text/html"),
-    )
-)]
-pub async fn site_board(
-    State(app): State<AppState>,
-    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
-    ctx: PageCtx,
-    Path(code): Path<String>,
-) -> Response {
-    match site_board_page(&app, &caller, &ctx, &code).await {
-        Ok((site_name, today_heading, figures, rows)) => render(&SiteBoard {
-            ctx,
-            site_name,
-            today_heading,
-            figures,
-            rows,
-        }),
-        Err(e) => error_page(&ctx, e),
-    }
-}
-
-type BoardParts = (String, String, Vec<(String, String)>, Vec<BoardRow>);
-
-async fn site_board_page(
-    app: &AppState,
-    caller: &crate::auth::Caller,
-    ctx: &PageCtx,
-    code: &str,
-) -> Result<BoardParts, ApiError> {
-    let actor = caller
-        .actor(app, vaxgrid_core::access::Permission::Visit)
-        .await?;
-    let not_found = || ApiError::NotFound {
-        what: format!("site '{code}'"),
-    };
-    if !actor.scope.covers_site(code) {
-        return Err(not_found());
-    }
-    let site = app.store.site(code).await.map_err(ApiError::lookup)?;
-    let today = vaxgrid_store::today();
-    let day = app
-        .store
-        .site_day(code, today)
-        .await
-        .map_err(ApiError::lookup)?;
-    let lang = ctx.lang;
-    let figures = [
-        (tkey("fig-booked"), day.booked),
-        (tkey("fig-checked-in"), day.checked_in),
-        (tkey("fig-vaccinated"), day.vaccinated),
-        (tkey("fig-in-observation"), day.in_observation),
-        (tkey("fig-serious-ae"), day.serious_adverse_events),
-        (tkey("fig-deferred-refused"), day.deferred_or_refused),
-    ]
-    .into_iter()
-    .map(|(key, n)| (lang.t(key), lang.int(n)))
-    .collect();
-    let now = vaxgrid_store::now_micros();
-    let mut rows = Vec::new();
-    for visit in app.store.in_observation(code).await? {
-        let person = app.store.person(&visit.person_id).await?;
-        let ends = visit.observation_ends_micros.unwrap_or(now);
-        let minutes = ((ends - now).max(0) + 59_999_999) / 60_000_000;
-        rows.push(BoardRow {
-            name: person.full_name,
-            ends_ms: ends / 1000,
-            left: if ends <= now {
-                lang.t("board-may-leave-now")
-            } else {
-                lang.t1("board-minutes-left", "minutes", minutes)
-            },
-            may_leave: ends <= now,
-        });
-    }
-    Ok((
-        site.name,
-        lang.t1("board-today", "date", lang.date(today)),
-        figures,
-        rows,
-    ))
 }
 
 #[cfg(test)]

@@ -1,15 +1,21 @@
 //! The vaccination table: the queue, finding or registering a person, check-in, screening, consent, the dose, and the observation board with adverse events.
 //!
-//! The pages call the same store functions as the API (`site_day`,
-//! `appointments_on`, `visits_on`, and for the events of a visit
-//! `vaxgrid_store::visits::record_event`, the one function behind
-//! `POST /api/v1/visits/{id}/events`). A site the caller does not work at
-//! is a 404 page, as the API answers.
+//! The pages call the same functions as the API: the registry's search
+//! (`api::persons::find`), registration (`api::persons::register`),
+//! `open_visit`, the day's figures (`site_day`), and for every event of a
+//! visit `vaxgrid_store::visits::record_event`, the one function behind
+//! `POST /api/v1/visits/{id}/events` (its rules, its refusals by field, and
+//! its client id: a form sent twice records once). A site the caller does
+//! not work at is a 404 page, as the API answers.
+
+mod board;
+mod visit;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::Response;
-use axum::routing::get;
+use axum::http::{header, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use vaxgrid_core::access::Permission;
 
 use crate::auth::Caller;
@@ -19,29 +25,121 @@ use crate::{r, AppState, RouteDef};
 
 use super::{error_page, render, PageCtx};
 
+pub use board::{board, report_page};
+pub use visit::{event_submit, find_page, open_submit, visit_page, walk_in_page, walk_in_submit};
+
 /// The routes of this part (joined into the route table by `web::part_routes`).
 pub fn routes() -> Vec<RouteDef> {
     use crate::auth::Policy::Needs;
-    vec![r(
-        axum::http::Method::GET,
-        "/sites/{code}/table",
-        Needs(Permission::Visit),
-        get(queue),
-    )]
+    use Permission::{Visit, WriteRegistry};
+    vec![
+        r(Method::GET, "/sites/{code}/table", Needs(Visit), get(queue)),
+        r(
+            Method::GET,
+            "/sites/{code}/table/find",
+            Needs(Visit),
+            get(find_page),
+        ),
+        r(
+            Method::GET,
+            "/sites/{code}/table/walk-in",
+            Needs(WriteRegistry),
+            get(walk_in_page),
+        ),
+        r(
+            Method::POST,
+            "/sites/{code}/table/walk-in",
+            Needs(WriteRegistry),
+            post(walk_in_submit),
+        ),
+        r(
+            Method::POST,
+            "/sites/{code}/table/visits",
+            Needs(Visit),
+            post(open_submit),
+        ),
+        r(
+            Method::GET,
+            "/sites/{code}/table/visits/{id}",
+            Needs(Visit),
+            get(visit_page),
+        ),
+        r(
+            Method::POST,
+            "/sites/{code}/table/visits/{id}/events",
+            Needs(Visit),
+            post(event_submit),
+        ),
+        r(
+            Method::GET,
+            "/sites/{code}/table/visits/{id}/adverse-event",
+            Needs(Visit),
+            get(report_page),
+        ),
+        r(Method::GET, "/sites/{code}/board", Needs(Visit), get(board)),
+    ]
 }
 
 /// The menu entries this part shows the caller: (href, Fluent key).
 pub fn nav(ctx: &PageCtx) -> Vec<(String, &'static str)> {
     ctx.site
         .iter()
-        .map(|site| (format!("/sites/{site}/table"), tkey("nav-table")))
+        .flat_map(|site| {
+            [
+                (format!("/sites/{site}/table"), tkey("nav-table")),
+                (format!("/sites/{site}/board"), tkey("nav-site-board")),
+            ]
+        })
         .collect()
 }
 
 /// The OpenAPI paths of this part's routes.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(queue))]
+#[openapi(paths(
+    queue,
+    visit::find_page,
+    visit::walk_in_page,
+    visit::walk_in_submit,
+    visit::open_submit,
+    visit::visit_page,
+    visit::event_submit,
+    board::report_page,
+    board::board
+))]
 pub struct Pages;
+
+/// A form's fields as sent (urlencoded), in order; a field may repeat.
+pub(crate) fn form_fields(body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// The first value of a field, trimmed ("" when absent).
+pub(crate) fn field(fields: &[(String, String)], name: &str) -> String {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// After a form: see the next page.
+pub(crate) fn see_other(location: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+}
+
+/// Whether the caller holds a role that may do `permission` somewhere.
+pub(crate) fn may(ctx: &PageCtx, permission: Permission) -> bool {
+    ctx.roles
+        .iter()
+        .any(|r| vaxgrid_core::access::permits(*r, permission))
+}
+
+/// A new client id for a form (the record's id, or the event's client id).
+pub(crate) fn new_client_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
 
 /// Where a person of the queue stands today.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +216,8 @@ impl QueueState {
 
 /// One row of the queue.
 pub struct QueueRow {
+    /// The person's visit today, or the search that opens one.
+    pub href: String,
     pub time: String,
     pub name: String,
     pub id_number: String,
@@ -137,6 +237,7 @@ struct QueuePage {
     figures: Vec<(String, String)>,
     rows: Vec<QueueRow>,
     waiting: usize,
+    may_register: bool,
 }
 
 /// The site's staff only: any other site reads as absent, as in the API.
@@ -191,8 +292,13 @@ pub(crate) async fn queue_rows(
     let appointments = app.store.appointments_on(code, today).await?;
     let visits = app.store.visits_on(code, today).await?;
     let mut rows = Vec::new();
-    let row = |time: String, p: &vaxgrid_store::visits::QueuePerson, walk_in, state: QueueState| {
+    let row = |href: String,
+               time: String,
+               p: &vaxgrid_store::visits::QueuePerson,
+               walk_in,
+               state: QueueState| {
         QueueRow {
+            href,
             time,
             name: p.full_name.clone(),
             id_number: p.id_number.clone(),
@@ -213,7 +319,17 @@ pub(crate) async fn queue_rows(
             None => QueueState::of_appointment(&a.status),
         };
         let time = a.starts_at.get(11..16).unwrap_or("").to_string();
-        rows.push(row(time, person, false, state));
+        let href = match visit {
+            Some((v, _)) => format!("/sites/{code}/table/visits/{}", v.id),
+            None => {
+                let q = form_urlencoded::Serializer::new(String::new())
+                    .append_pair("id_number", &person.id_number)
+                    .append_pair("appointment", &a.id)
+                    .finish();
+                format!("/sites/{code}/table/find?{q}")
+            }
+        };
+        rows.push(row(href, time, person, false, state));
     }
     for (v, person) in visits.iter().filter(|(v, _)| {
         v.appointment_id
@@ -221,7 +337,8 @@ pub(crate) async fn queue_rows(
             .is_none_or(|id| !appointments.iter().any(|(a, _)| a.id == id))
     }) {
         let state = QueueState::of_visit(&v.outcome, v.next_step.as_deref());
-        rows.push(row(String::new(), person, true, state));
+        let href = format!("/sites/{code}/table/visits/{}", v.id);
+        rows.push(row(href, String::new(), person, true, state));
     }
     Ok(rows)
 }
@@ -230,7 +347,7 @@ pub(crate) async fn queue_rows(
 #[utoipa::path(
     get,
     path = "/sites/{code}/table",
-    summary = "Vaccination table page (HTML): the site's figures for today and today's queue (appointments and walk-ins, each with where they stand: booked, checked in, screened, consented, in observation, done, deferred); 404 for a site the caller does not work at",
+    summary = "Vaccination table page (HTML): the site's figures for today, the search for a person and the walk-in form's link, and today's queue (appointments and walk-ins, each with where they stand: booked, checked in, screened, consented, in observation, done, deferred, each leading to the visit); 404 for a site the caller does not work at",
     params(("code" = String, Path, description = "site code")),
     responses(
         (status = 200, description = "OK", content_type = "text/html"),
@@ -257,6 +374,7 @@ pub async fn queue(
                 .filter(|r| matches!(r.state_class, "st-wait" | "st-busy"))
                 .count();
             render(&QueuePage {
+                may_register: may(&ctx, Permission::WriteRegistry),
                 ctx,
                 site_code: site.code,
                 site_name: site.name,

@@ -302,3 +302,65 @@ macro_rules! on_both_backends {
 }
 #[allow(unused_imports, reason = "not every test binary runs on both backends")]
 pub(crate) use on_both_backends;
+
+impl TestApp {
+    /// Moves a visit `minutes` into the past, as time would: every event's
+    /// time and the end of its observation (the vaccination table's
+    /// observation lasts 30 real minutes, which no test waits for).
+    pub async fn age_visit(&self, visit: &str, minutes: i64) {
+        use time::format_description::well_known::Rfc3339;
+        let row = self.store.visit(visit).await.expect("the visit");
+        let shift = time::Duration::minutes(minutes);
+        let events: Vec<Value> = row
+            .events
+            .into_iter()
+            .map(|mut e| {
+                for key in ["at", "onset"] {
+                    if let Some(t) = e[key].as_str() {
+                        let t = time::OffsetDateTime::parse(t, &Rfc3339).expect("a time") - shift;
+                        e[key] = Value::String(t.format(&Rfc3339).unwrap());
+                    }
+                }
+                e
+            })
+            .collect();
+        sqlx::query(
+            "UPDATE visits SET events = $1, observation_ends_at = observation_ends_at - $2 WHERE id = $3",
+        )
+        .bind(Value::Array(events).to_string())
+        .bind(minutes * 60_000_000)
+        .bind(visit)
+        .execute(self.store.pool())
+        .await
+        .expect("age the visit");
+    }
+
+    /// Gives `username` a current vaccination certificate (a class and a
+    /// passed exam today), so that they may record doses as a vaccinator.
+    pub async fn certify(&self, username: &str) {
+        let today = vaxgrid_store::format_date(vaxgrid_store::today());
+        let (s, c) = self
+            .post(
+                "/api/v1/training/classes",
+                &json!({"topic": "vaccination", "starts_on": today, "ends_on": today, "trainer": "admin"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{c}");
+        let class = c["id"].as_str().unwrap();
+        let (s, b) = self
+            .post(
+                &format!("/api/v1/training/classes/{class}/attendees"),
+                &json!({ "username": username }),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        let (s, b) = self
+            .post(
+                &format!("/api/v1/training/classes/{class}/exams"),
+                &json!({"username": username, "score": 90, "pass_mark": 80, "taken_on": today}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        assert_eq!(b["exam"]["passed"], true, "{b}");
+    }
+}

@@ -134,7 +134,35 @@ pub async fn run(residents: usize, requests: usize) -> Result<()> {
     let planner = sign_in(&client, &base, "planner").await?;
     let statistics = sign_in(&client, &base, "statistics").await?;
     let vaccinator = sign_in(&client, &base, "vaccinator").await?;
+    let registrar = sign_in(&client, &base, "registrar").await?;
     let site = &seeded.sites[0];
+    // A visit open at the site for a resident found by name, as the
+    // table's search finds them: its page and the adverse-event form.
+    let query = vaxgrid_store::persons::PersonQuery {
+        id_number: None,
+        phone: None,
+        name: Some("nguyen".into()),
+        area: None,
+        scope: vaxgrid_store::scope::Scope::All,
+    };
+    let person = store
+        .search_persons(&query, None, 1)
+        .await?
+        .items
+        .into_iter()
+        .next()
+        .context("no resident named Nguyen")?;
+    let visit = uuid::Uuid::now_v7().to_string();
+    store
+        .open_visit(
+            &visit,
+            &person.id,
+            site,
+            "AZ",
+            None,
+            &vaxgrid_store::model::Actor::from("bench"),
+        )
+        .await?;
     let pages: Vec<(String, String, Option<&str>)> = vec![
         ("healthz (baseline)".into(), "/healthz".into(), None),
         ("home (coverage)".into(), "/".into(), Some(planner.as_str())),
@@ -163,6 +191,36 @@ pub async fn run(residents: usize, requests: usize) -> Result<()> {
         (
             "site board".into(),
             format!("/sites/{site}/board"),
+            Some(vaccinator.as_str()),
+        ),
+        (
+            "table queue".into(),
+            format!("/sites/{site}/table"),
+            Some(vaccinator.as_str()),
+        ),
+        (
+            "table find by name".into(),
+            format!("/sites/{site}/table/find?name=nguyen"),
+            Some(vaccinator.as_str()),
+        ),
+        (
+            "table find by ID".into(),
+            format!("/sites/{site}/table/find?id_number={}", person.id_number),
+            Some(vaccinator.as_str()),
+        ),
+        (
+            "table walk-in form".into(),
+            format!("/sites/{site}/table/walk-in"),
+            Some(registrar.as_str()),
+        ),
+        (
+            "table visit".into(),
+            format!("/sites/{site}/table/visits/{visit}"),
+            Some(vaccinator.as_str()),
+        ),
+        (
+            "table adverse event".into(),
+            format!("/sites/{site}/table/visits/{visit}/adverse-event"),
             Some(vaccinator.as_str()),
         ),
     ];
