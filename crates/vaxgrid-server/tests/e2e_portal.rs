@@ -123,6 +123,20 @@ async fn a_resident_finds_their_record_with_a_code_in_chromium() {
         "{booked}"
     );
     browser.check("portal-booked-vi").await;
+    // Move it to nine o'clock: the new place held, the old one named, then
+    // the old appointment replaced by the new one.
+    browser.click_link("Đổi sang giờ khác").await;
+    assert!(browser.text("#moving").await.contains("08:00"));
+    browser.check("portal-move-vi").await;
+    browser.click("#free-slots li:last-child button").await;
+    assert!(browser.text("#replaces").await.contains("08:00"));
+    browser.check("portal-confirm-move-vi").await;
+    browser.click("#confirm-booking").await;
+    let moved = browser.text("#appointments").await;
+    assert!(
+        moved.contains("09:00") && !moved.contains("08:00"),
+        "{moved}"
+    );
     // The certificate: a QR code, a PNG to save, a page to print.
     browser.click("#certificate-link").await;
     assert_eq!(browser.text("h1").await, "Chứng nhận tiêm chủng");

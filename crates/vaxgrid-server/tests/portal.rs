@@ -871,4 +871,142 @@ mod booking_pages {
         );
         app.cleanup().await;
     }
+
+    on_both_backends!(an_appointment_moves_to_another_time);
+
+    /// Moving: the new place held and confirmed with the old appointment
+    /// named; the old one freed in the same step; sent twice, moved once;
+    /// an appointment not the resident's cannot be moved.
+    async fn an_appointment_moves_to_another_time(backend: &str) {
+        let app = TestApp::start(backend).await;
+        app.seed().await;
+        let (person, id_number) = resident(&app, 302, "Đỗ Thị Hoa").await;
+        let (other, _) = resident(&app, 303, "Lâm Văn Tú").await;
+        let (s, _) = app
+            .post(
+                "/api/v1/doses",
+                &dose_body(&new_id(), &person, "2021-07-01"),
+            )
+            .await;
+        assert_eq!(s, 201);
+        let day = vaxgrid_store::format_date(vaxgrid_store::today() + time::Duration::days(1));
+        let (s, b) = app
+            .post(
+                "/api/v1/sessions",
+                &json!({"site_code": "S1", "day": day, "opens": "08:00", "closes": "10:00",
+                        "stations": 1, "per_station_per_hour": 2, "slot_minutes": 60}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        let session = b["session"]["id"].as_str().unwrap().to_string();
+        let first = b["slots"][0]["starts_at"].as_str().unwrap().to_string();
+        let second = b["slots"][1]["starts_at"].as_str().unwrap().to_string();
+        let booked = new_id();
+        let (s, b) = app
+            .post(
+                "/api/v1/appointments",
+                &json!({"id": booked, "person_id": person, "session_id": session, "starts_at": first}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        let theirs = new_id();
+        let (s, b) = app
+            .post(
+                "/api/v1/appointments",
+                &json!({"id": theirs, "person_id": other, "session_id": session, "starts_at": first}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        let mut v = Visitor::new(&app);
+        v.find(&id_number, "1985-03-09").await;
+        let (_, code) = code_in_outbox(&app).await.unwrap();
+        v.send_code(&code).await;
+        let me = v.get(&format!("/portal/me?move={booked}")).await;
+        assert_eq!(me.status, 200);
+        assert!(me.text.contains("id=\"moving\""), "{}", me.text);
+        assert!(
+            me.text
+                .contains(&format!("name=\"replaces\" value=\"{booked}\"")),
+            "{}",
+            me.text
+        );
+        // Someone else's appointment is not offered for a move.
+        let me_other = v.get(&format!("/portal/me?move={theirs}")).await;
+        assert!(!me_other.text.contains("id=\"moving\""));
+        let csrf = Visitor::csrf(&me.text);
+        let a = v
+            .post(
+                "/portal/hold",
+                &[
+                    ("session_id", &session),
+                    ("starts_at", &second),
+                    ("csrf_token", &csrf),
+                    ("replaces", &booked),
+                ],
+            )
+            .await;
+        assert_eq!(a.status, 303, "{}", a.text);
+        let confirm = v.get(&a.location).await;
+        assert!(confirm.text.contains("id=\"replaces\""), "{}", confirm.text);
+        let hold = a
+            .location
+            .split("hold=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap()
+            .to_string();
+        // Naming another's appointment: refused, nothing moved.
+        let form_with = |replaces: &str, id: &str| {
+            vec![
+                ("hold".to_string(), hold.clone()),
+                ("id".to_string(), id.to_string()),
+                ("session_id".to_string(), session.clone()),
+                ("starts_at".to_string(), second.clone()),
+                ("csrf_token".to_string(), csrf.clone()),
+                ("replaces".to_string(), replaces.to_string()),
+            ]
+        };
+        let forged = form_with(&theirs, &new_id());
+        let forged: Vec<(&str, &str)> = forged
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let a = v.post("/portal/confirm", &forged).await;
+        assert_eq!(a.status, 409, "{}", a.text);
+        assert_eq!(
+            app.store.appointment(&theirs).await.unwrap().status,
+            "booked"
+        );
+        let moved = new_id();
+        let form = form_with(&booked, &moved);
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        for _ in 0..2 {
+            let a = v.post("/portal/confirm", &form).await;
+            assert_eq!(
+                (a.status, a.location.as_str()),
+                (303, "/portal/me"),
+                "{}",
+                a.text
+            );
+        }
+        assert_eq!(
+            app.store.appointment(&booked).await.unwrap().status,
+            "rescheduled"
+        );
+        assert_eq!(
+            app.store.appointment(&moved).await.unwrap().status,
+            "booked"
+        );
+        assert_eq!(
+            app.store.slot_counts(&session, &first).await.unwrap(),
+            (2, 1, 0)
+        );
+        assert_eq!(
+            app.store.slot_counts(&session, &second).await.unwrap(),
+            (2, 1, 0)
+        );
+        app.cleanup().await;
+    }
 }

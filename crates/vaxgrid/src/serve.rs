@@ -71,7 +71,9 @@ pub async fn serve_store(
 
 /// What runs beside the requests: a passive SQLite checkpoint every second
 /// (automatic checkpoints are off so no commit stalls copying the WAL; a
-/// no-op on PostgreSQL) and the reminders loop (logging sender).
+/// no-op on PostgreSQL), the sweep that gives back the places of expired
+/// booking holds (a slot nobody books again would keep them otherwise), and
+/// the reminders loop (logging sender).
 fn start_background(store: &Store) {
     let checkpointed = store.clone();
     tokio::spawn(async move {
@@ -80,6 +82,21 @@ fn start_background(store: &Store) {
             every.tick().await;
             if let Err(e) = checkpointed.checkpoint().await {
                 tracing::warn!(error = %e, "checkpoint failed");
+            }
+        }
+    });
+    let swept = store.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(30));
+        loop {
+            every.tick().await;
+            match swept
+                .release_expired_holds(vaxgrid_store::now_micros())
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(places = n, "expired booking holds released"),
+                Err(e) => tracing::warn!(error = %e, "releasing expired holds failed"),
             }
         }
     });

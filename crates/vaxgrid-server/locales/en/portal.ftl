@@ -62,3 +62,8 @@ portal-held-for = { $minutes ->
    *[other] This place is held for you for { $minutes } minutes.
 }
 portal-confirm = Confirm the booking
+portal-move = Move to another time
+portal-move-heading = Choose the new time
+portal-moving = Moving your appointment of { $when }.
+portal-keep = Keep it as it is
+portal-replaces = This replaces your appointment of { $when }, which is freed when you confirm.

@@ -662,8 +662,11 @@ struct MePage<'a> {
     has_certificate: bool,
     appointments: Vec<AppointmentRow>,
     free: Vec<FreeSlot>,
+    /// The appointment being moved: the free places replace it.
+    moving: Option<AppointmentRow>,
 }
 
+#[derive(Clone)]
 struct AppointmentRow {
     id: String,
     when: String,
@@ -680,7 +683,8 @@ struct FreeSlot {
 #[utoipa::path(
     get,
     path = "/portal/me",
-    summary = "Resident portal (HTML): my record and my doses; without a resident session, to /portal",
+    summary = "Resident portal (HTML): my record, my doses, my appointments and free places to book, or to move one appointment to (move = its id); without a resident session, to /portal",
+    params(("move" = Option<String>, Query, description = "the appointment of mine to move: the free places are offered in its stead")),
     responses(
         (status = 200, description = "OK", content_type = "text/html"),
         (status = 303, description = "not signed in: to /portal"),
@@ -691,13 +695,20 @@ pub async fn me(
     Extension(caller): Extension<Caller>,
     ctx: PageCtx,
     headers: HeaderMap,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> Response {
     let who = match resident(&app, &headers, &caller).await {
         Ok(Some(who)) => who,
         Ok(None) => return see_other("/portal"),
         Err(e) => return error_page(&ctx, e),
     };
-    match me_page(&app, &ctx, &who).await {
+    // Lenient: an unknown parameter or an appointment not theirs is ignored.
+    let moving = raw.as_deref().and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "move")
+            .map(|(_, v)| v.into_owned())
+    });
+    match me_page(&app, &ctx, &who, moving.as_deref()).await {
         Ok(page) => render_status(StatusCode::OK, &page),
         Err(e) => error_page(&ctx, e),
     }
@@ -707,6 +718,7 @@ async fn me_page<'a>(
     app: &AppState,
     ctx: &'a PageCtx,
     who: &Resident,
+    moving: Option<&str>,
 ) -> Result<MePage<'a>, ApiError> {
     let actor = who.actor(app, Permission::ReadRegistry).await?;
     let person = app
@@ -795,7 +807,9 @@ async fn me_page<'a>(
             });
         }
     }
+    let moving = moving.and_then(|id| appointments.iter().find(|a| a.id == id).cloned());
     Ok(MePage {
+        moving,
         appointments,
         free,
         has_certificate,
@@ -867,6 +881,9 @@ struct HoldForm {
     session_id: String,
     starts_at: String,
     csrf_token: String,
+    /// My booked appointment this place would replace (a move).
+    #[serde(default)]
+    replaces: Option<String>,
 }
 
 impl ResidentPost for HoldForm {
@@ -934,7 +951,7 @@ fn full(ctx: &PageCtx, starts_at: &str) -> Response {
 #[utoipa::path(
     post,
     path = "/portal/hold",
-    summary = "Hold a place of a slot for 5 minutes while I confirm (form: session_id, starts_at, csrf_token of the resident session); a full slot, holds counted, is a 409 page",
+    summary = "Hold a place of a slot for 5 minutes while I confirm (form: session_id, starts_at, csrf_token of the resident session, and replaces: my appointment this place would replace); a full slot, holds counted, is a 409 page",
     request_body(content = HoldForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 303, description = "held: to the confirmation page"),
@@ -982,7 +999,12 @@ pub async fn hold(
     .await;
     match result {
         Ok(vaxgrid_store::scheduling::HoldOutcome::Held(h)) => {
-            see_other(&format!("/portal/confirm?hold={}", h.id))
+            let mut to = form_urlencoded::Serializer::new(String::new());
+            to.append_pair("hold", &h.id);
+            if let Some(old) = f.replaces.as_deref().filter(|r| !r.is_empty()) {
+                to.append_pair("replaces", old);
+            }
+            see_other(&format!("/portal/confirm?{}", to.finish()))
         }
         Ok(vaxgrid_store::scheduling::HoldOutcome::Full) => full(&ctx, &f.starts_at),
         Err(e) => error_page(&ctx, e),
@@ -993,6 +1015,8 @@ pub async fn hold(
 #[serde(deny_unknown_fields)]
 pub struct ConfirmQuery {
     hold: String,
+    #[serde(default)]
+    replaces: Option<String>,
 }
 
 #[derive(Template)]
@@ -1006,6 +1030,8 @@ struct ConfirmPage<'a> {
     starts_at: String,
     when: String,
     held_for: String,
+    /// The appointment of mine the place replaces: (its id, when).
+    replaces: Option<(String, String)>,
 }
 
 /// `GET /portal/confirm?hold=…`: the held place, to confirm.
@@ -1013,7 +1039,10 @@ struct ConfirmPage<'a> {
     get,
     path = "/portal/confirm",
     summary = "Resident portal (HTML): the place held for me and how long it stays held, to confirm; an expired hold sends back to /portal/me",
-    params(("hold" = String, Query, description = "the hold's id")),
+    params(
+        ("hold" = String, Query, description = "the hold's id"),
+        ("replaces" = Option<String>, Query, description = "my booked appointment the place would replace (a move)"),
+    ),
     responses(
         (status = 200, description = "OK", content_type = "text/html"),
         (status = 303, description = "not signed in, or the hold expired"),
@@ -1036,6 +1065,24 @@ pub async fn confirm_page(
         Err(e) => return error_page(&ctx, ApiError::Store(e)),
     };
     let left = ((held.expires_at_micros - vaxgrid_store::now_micros()) / 60_000_000).max(1);
+    let mut replaces = None;
+    if let Some(old) = q.replaces.as_deref() {
+        let mine = match app.store.appointments_of(&who.person_id).await {
+            Ok(mine) => mine,
+            Err(e) => return error_page(&ctx, ApiError::Store(e)),
+        };
+        replaces = mine
+            .into_iter()
+            .find(|a| a.appointment.id == old && a.appointment.status == "booked")
+            .map(|a| {
+                let when = format!(
+                    "{} · {}",
+                    ctx.lang.date_text(&a.appointment.starts_at),
+                    a.site_name
+                );
+                (a.appointment.id, when)
+            });
+    }
     render_status(
         StatusCode::OK,
         &ConfirmPage {
@@ -1047,6 +1094,7 @@ pub async fn confirm_page(
             starts_at: held.starts_at.clone(),
             when: ctx.lang.date_text(&held.starts_at),
             held_for: ctx.t1("portal-held-for", "minutes", left),
+            replaces,
         },
     )
 }
@@ -1060,6 +1108,10 @@ struct ConfirmForm {
     session_id: String,
     starts_at: String,
     csrf_token: String,
+    /// My booked appointment the new one replaces (a move): the new place
+    /// is taken and the old one freed in one transaction.
+    #[serde(default)]
+    replaces: Option<String>,
 }
 
 impl ResidentPost for ConfirmForm {
@@ -1072,7 +1124,7 @@ impl ResidentPost for ConfirmForm {
 #[utoipa::path(
     post,
     path = "/portal/confirm",
-    summary = "Book the held place (form: hold, id, session_id, starts_at, csrf_token): through the booking writer as POST /api/v1/appointments; the same id twice books once; an expired hold books only if a place is still free (409 page otherwise)",
+    summary = "Book the held place (form: hold, id, session_id, starts_at, csrf_token, and replaces: my appointment it replaces, a move as POST /api/v1/appointments/{id}/reschedule): through the booking writer as POST /api/v1/appointments; the same id twice books once; an expired hold books only if a place is still free (409 page otherwise)",
     request_body(content = ConfirmForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 303, description = "booked: to /portal/me"),
@@ -1111,7 +1163,10 @@ pub async fn confirm(
             session_id: crate::extract::uuid_field("session_id", &f.session_id)?,
             starts_at: f.starts_at.trim().to_string(),
             by,
-            replaces: None,
+            replaces: match f.replaces.as_deref().filter(|r| !r.is_empty()) {
+                Some(old) => Some(crate::extract::uuid_field("replaces", old)?),
+                None => None,
+            },
             hold: Some(f.hold.clone()),
         };
         app.bookings.submit(request).await.map_err(ApiError::lookup)
