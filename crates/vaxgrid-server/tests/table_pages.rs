@@ -656,7 +656,33 @@ async fn a_visit_from_check_in_to_the_end_of_observation(backend: &str) {
         .await;
     assert_eq!(s, 422, "{page}");
     assert!(page.contains("id=\"severity-error\""), "{page}");
-    assert!(page.contains("id=\"symptom-anaphylaxis\" name=\"symptoms\" value=\"anaphylaxis\" class=\"check\" checked"), "{page}");
+    assert!(
+        page.contains("id=\"serious-yes\" name=\"serious\" value=\"true\" class=\"check\" checked"),
+        "the serious path kept: {page}"
+    );
+    // Nothing said of what happened: the report is refused at the symptoms.
+    let (s, _, page) = nurse
+        .post(
+            &events,
+            &[
+                ("client_id", &client_id),
+                ("kind", "adverse_event"),
+                ("back", "board"),
+                ("severity", "severe"),
+                ("other_symptom", " "),
+                ("symptoms", "other"),
+                ("serious", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 422, "{page}");
+    assert!(page.contains("id=\"symptoms-error\""), "{page}");
+    assert!(
+        page.contains("过敏性休克"),
+        "the symptoms offered again: {page}"
+    );
+    let v = visit_json(&app, &visit).await;
+    assert!(v["investigations"].as_array().unwrap().is_empty(), "{v}");
     for _ in 0..2 {
         let (s, location, page) = nurse
             .post(

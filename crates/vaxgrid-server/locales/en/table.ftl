@@ -108,7 +108,6 @@ table-symptom-anaphylaxis = Anaphylaxis
 table-symptom-other = Other symptom
 table-serious-hint = Serious: death, danger to life, a hospital stay, a lasting disability. A serious event opens an investigation.
 table-report-submit = Report
-table-report-serious-submit = Serious: report and investigate
 # Errors next to the fields
 table-err-name-letters = A name needs at least one letter.
 table-err-id-type = Choose the identity document.
@@ -141,3 +140,8 @@ table-err-not-yet = The observation is not over yet.
 table-err-changed = Someone else changed this visit meanwhile; check it and send again.
 table-err-report-before-dose = An adverse event can be reported once the dose has been given.
 table-err-form = The form could not be read; send it again.
+table-serious = Serious?
+table-serious-no = Not serious
+table-serious-yes = Serious: report and investigate
+table-symptoms-hint = Or tap what happened: the report is sent at once.
+table-err-symptoms = Tap what happened, or type it.

@@ -105,7 +105,6 @@ table-symptom-anaphylaxis = Phản vệ
 table-symptom-other = Triệu chứng khác
 table-serious-hint = Nghiêm trọng: tử vong, đe dọa tính mạng, phải nằm viện, để lại tàn tật. Phản ứng nghiêm trọng sẽ được mở điều tra.
 table-report-submit = Báo cáo
-table-report-serious-submit = Nghiêm trọng: báo cáo và điều tra
 # Lỗi cạnh các ô nhập
 table-err-name-letters = Họ tên cần có ít nhất một chữ cái.
 table-err-id-type = Hãy chọn loại giấy tờ.
@@ -138,3 +137,8 @@ table-err-not-yet = Chưa hết thời gian theo dõi.
 table-err-changed = Người khác vừa cập nhật lượt tiêm này; hãy kiểm tra rồi gửi lại.
 table-err-report-before-dose = Chỉ báo cáo phản ứng sau khi đã tiêm.
 table-err-form = Không đọc được biểu mẫu; hãy gửi lại.
+table-serious = Có nghiêm trọng không?
+table-serious-no = Không nghiêm trọng
+table-serious-yes = Nghiêm trọng: báo cáo và điều tra
+table-symptoms-hint = Hoặc chạm vào triệu chứng: báo cáo được gửi ngay.
+table-err-symptoms = Hãy chạm vào triệu chứng, hoặc nhập triệu chứng.

@@ -105,7 +105,6 @@ table-symptom-anaphylaxis = 过敏性休克
 table-symptom-other = 其他症状
 table-serious-hint = 严重：死亡、危及生命、住院、致残。严重不良反应将启动调查。
 table-report-submit = 报告
-table-report-serious-submit = 严重：报告并调查
 # 字段旁的错误提示
 table-err-name-letters = 姓名至少需要一个字母或汉字。
 table-err-id-type = 请选择证件类型。
@@ -138,3 +137,8 @@ table-err-not-yet = 留观时间未满。
 table-err-changed = 其他人刚刚修改了此接种记录；请核对后重新提交。
 table-err-report-before-dose = 接种后才能报告不良反应。
 table-err-form = 无法读取表单；请重新提交。
+table-serious = 是否严重？
+table-serious-no = 不严重
+table-serious-yes = 严重：报告并调查
+table-symptoms-hint = 或点击所发生的症状：报告立即提交。
+table-err-symptoms = 请点击所发生的症状，或填写症状。

@@ -174,6 +174,7 @@ pub(crate) struct ReportPage {
     pub action: String,
     pub client_id: String,
     pub severities: Vec<Choice>,
+    pub serious: bool,
     pub symptoms: Vec<Choice>,
     pub other: String,
     pub errors: HashMap<String, String>,
@@ -186,8 +187,10 @@ impl ReportPage {
     }
 }
 
-/// The report form as typed (or, the first time, preselected: mild, none
-/// of the symptoms).
+/// The report form as typed (or, the first time, preselected: mild, not
+/// serious). Each symptom is a button that sends the report, so a
+/// reaction is reported in two taps from the board: the row's "adverse
+/// event", then what happened; a serious one takes one tap more.
 pub(crate) fn report_form(
     ctx: PageCtx,
     loaded: &Loaded,
@@ -199,11 +202,6 @@ pub(crate) fn report_form(
         s if s.is_empty() => "mild".to_string(),
         s => s,
     };
-    let chosen: Vec<&str> = fields
-        .iter()
-        .filter(|(k, _)| k == "symptoms")
-        .map(|(_, v)| v.as_str())
-        .collect();
     let visit_href = format!("/sites/{code}/table/visits/{}", loaded.row.id);
     let client_id = match super::field(fields, "client_id") {
         c if c.is_empty() => new_client_id(),
@@ -228,12 +226,13 @@ pub(crate) fn report_form(
                 checked: s.as_str() == severity,
             })
             .collect(),
+        serious: super::field(fields, "serious") == "true",
         symptoms: SYMPTOMS
             .into_iter()
             .map(|code| Choice {
                 code,
                 label: ctx.t(symptom_key(code)),
-                checked: chosen.contains(&code),
+                checked: false,
             })
             .collect(),
         other: super::field(fields, "other_symptom"),
@@ -248,7 +247,7 @@ pub(crate) fn report_form(
 #[utoipa::path(
     get,
     path = "/sites/{code}/table/visits/{id}/adverse-event",
-    summary = "Adverse-event report form (HTML) of a visit: severity (mild preselected), symptoms, and two ways to send it: a report, or a serious event (death, danger to life, hospital stay, disability), which opens an investigation; sent to the visit's events form; 404 for a visit not of this site or outside the caller's areas",
+    summary = "Adverse-event report form (HTML) of a visit: severity (mild preselected), serious or not (not preselected; serious — death, danger to life, hospital stay, disability — opens an investigation), and what happened, each symptom a button that sends the report to the visit's events form (or another symptom typed); 404 for a visit not of this site or outside the caller's areas",
     params(("code" = String, Path, description = "site code"), ("id" = String, Path, description = "visit UUID"), ("back" = Option<String>, Query, description = "board: go back to the observation board afterwards")),
     responses(
         (status = 200, description = "OK", content_type = "text/html"),

@@ -1047,6 +1047,7 @@ fn event_refusal(lang: Lang, e: &StoreError) -> (Option<&'static str>, String) {
         "lot" | "lot_number" => at("lot_number", tkey("table-err-lot")),
         "station" => at("station", tkey("table-err-station")),
         "severity" => at("severity", tkey("table-err-severity")),
+        "symptoms" => at("symptoms", tkey("table-err-symptoms")),
         "vaccinator" => (None, lang.t("table-err-vaccinator")),
         "step" => (None, lang.t("table-err-step")),
         "at" => (None, lang.t("table-err-not-yet")),
@@ -1060,7 +1061,7 @@ fn event_refusal(lang: Lang, e: &StoreError) -> (Option<&'static str>, String) {
 #[utoipa::path(
     post,
     path = "/sites/{code}/table/visits/{id}/events",
-    summary = "Record a step of a visit from its form (form: csrf_token, client_id, kind = check_in {temperature_c} | identity_check {document} | screening {q-<question id> = yes|no} | consent {by} | refuse {reason?} | dose {lot_number, station} | observation_end | adverse_event {severity, serious, symptoms*, other_symptom?}; back = board to return to the observation board) through the API's event function: the same rules, and the client id makes a second submit record nothing more; 303 to the visit (or the board), or the form again with the error next to its field",
+    summary = "Record a step of a visit from its form (form: csrf_token, client_id, kind = check_in {temperature_c} | identity_check {document} | screening {q-<question id> = yes|no} | consent {by} | refuse {reason?} | dose {lot_number, station} | observation_end | adverse_event {severity, serious, symptoms (the button pressed), other_symptom?}; back = board to return to the observation board) through the API's event function: the same rules, and the client id makes a second submit record nothing more; 303 to the visit (or the board), or the form again with the error next to its field",
     params(("code" = String, Path, description = "site code"), ("id" = String, Path, description = "visit UUID")),
     request_body(content = String, content_type = "application/x-www-form-urlencoded"),
     responses(
