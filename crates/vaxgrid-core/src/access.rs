@@ -32,10 +32,12 @@ pub enum Role {
     EpidemicResponder,
     Verifier,
     Resident,
+    /// Keeps the vaccine stores and their cold chain in an area.
+    ColdChainOfficer,
 }
 
 impl Role {
-    pub const ALL: [Role; 11] = [
+    pub const ALL: [Role; 12] = [
         Role::Admin,
         Role::Planner,
         Role::StatisticsOfficer,
@@ -47,6 +49,7 @@ impl Role {
         Role::EpidemicResponder,
         Role::Verifier,
         Role::Resident,
+        Role::ColdChainOfficer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +65,7 @@ impl Role {
             Role::EpidemicResponder => "epidemic_responder",
             Role::Verifier => "verifier",
             Role::Resident => "resident",
+            Role::ColdChainOfficer => "cold_chain_officer",
         }
     }
 
@@ -72,7 +76,10 @@ impl Role {
     pub fn scope_kind(self) -> ScopeKind {
         match self {
             Role::Admin | Role::Trainer | Role::Verifier => ScopeKind::Global,
-            Role::Planner | Role::StatisticsOfficer | Role::EpidemicResponder => ScopeKind::Area,
+            Role::Planner
+            | Role::StatisticsOfficer
+            | Role::EpidemicResponder
+            | Role::ColdChainOfficer => ScopeKind::Area,
             Role::Registrar | Role::Screener | Role::Vaccinator | Role::Observer => ScopeKind::Site,
             Role::Resident => ScopeKind::Person,
         }
@@ -120,6 +127,15 @@ pub enum Permission {
     /// Accounts: create users, import staff rosters, grant and revoke
     /// roles, disable users, list users and tokens (administrators only).
     ManageUsers,
+    /// See the vaccine stores of an area: stock on hand, movements,
+    /// shipments, cold-chain equipment and its temperatures.
+    ReadStock,
+    /// Move stock at the stores of an area (receipts, shipments, discards,
+    /// wastage, counts), create stores and equipment, record temperatures.
+    ManageStock,
+    /// Quarantine, release or recall a lot, and revoke the certificates of
+    /// the doses it gave.
+    HoldLots,
 }
 
 /// Whether `role` carries `permission`. Scope is checked separately: this
@@ -137,8 +153,17 @@ pub fn permits(role: Role, permission: Permission) -> bool {
                 | ReadReports
                 | IssueCertificate
                 | ManageSessions
+                | ReadStock
+                | ManageStock
         ),
-        Role::StatisticsOfficer => matches!(permission, ReadReference | ReadRegistry | ReadReports),
+        Role::StatisticsOfficer => matches!(
+            permission,
+            ReadReference | ReadRegistry | ReadReports | ReadStock
+        ),
+        Role::ColdChainOfficer => matches!(
+            permission,
+            ReadReference | ReadStock | ManageStock | HoldLots
+        ),
         Role::Registrar => matches!(
             permission,
             ReadReference
@@ -184,7 +209,7 @@ pub struct Grant {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GrantError {
-    #[error("'{0}' is not a role; the roles are admin, planner, statistics_officer, registrar, screener, vaccinator, observer, trainer, epidemic_responder, verifier, resident")]
+    #[error("'{0}' is not a role; the roles are admin, planner, statistics_officer, registrar, screener, vaccinator, observer, trainer, epidemic_responder, verifier, resident, cold_chain_officer")]
     UnknownRole(String),
     #[error("the role {0} holds on an area: give an area code")]
     NeedsArea(&'static str),
@@ -306,5 +331,27 @@ mod tests {
         // A trainer writes nothing else.
         assert!(!permits(Role::Trainer, Permission::RecordDose));
         assert!(!permits(Role::Trainer, Permission::ReadRegistry));
+    }
+
+    #[test]
+    fn stock_is_kept_by_area_roles_only() {
+        for role in Role::ALL {
+            for p in [
+                Permission::ReadStock,
+                Permission::ManageStock,
+                Permission::HoldLots,
+            ] {
+                if permits(role, p) {
+                    assert!(
+                        matches!(role.scope_kind(), ScopeKind::Area | ScopeKind::Global),
+                        "{role:?} holds at a site or a person yet may {p:?}"
+                    );
+                }
+            }
+        }
+        assert!(permits(Role::ColdChainOfficer, Permission::HoldLots));
+        assert!(!permits(Role::Planner, Permission::HoldLots));
+        assert!(!permits(Role::StatisticsOfficer, Permission::ManageStock));
+        assert!(!permits(Role::ColdChainOfficer, Permission::ReadRegistry));
     }
 }

@@ -104,7 +104,7 @@ impl ApiError {
 
 /// Records a caller sees only within their areas: one outside them is
 /// answered as absent, so the sentence says where it was looked for.
-const SCOPED: [&str; 10] = [
+const SCOPED: [&str; 13] = [
     "area",
     "person",
     "site",
@@ -115,6 +115,9 @@ const SCOPED: [&str; 10] = [
     "appointment",
     "session",
     "investigation",
+    "store",
+    "equipment",
+    "shipment",
 ];
 
 /// "no area 22 in your areas" for a record kept within areas (absent, or

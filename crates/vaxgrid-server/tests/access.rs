@@ -32,6 +32,7 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         "epidemic_responder",
         "verifier",
         "resident",
+        "cold_chain_officer",
     ];
     const REFERENCE: &[&str] = &[
         "admin",
@@ -44,6 +45,7 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         "trainer",
         "epidemic_responder",
         "verifier",
+        "cold_chain_officer",
     ];
     const ADMIN: &[&str] = &["admin"];
     const READ_REGISTRY: &[&str] = &[
@@ -72,6 +74,14 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
     const BOOK: &[&str] = &["admin", "registrar", "resident"];
     const TRAINING: &[&str] = &["admin", "trainer"];
     const VISIT: &[&str] = &["admin", "registrar", "screener", "vaccinator", "observer"];
+    const READ_STOCK: &[&str] = &[
+        "admin",
+        "planner",
+        "statistics_officer",
+        "cold_chain_officer",
+    ];
+    const MANAGE_STOCK: &[&str] = &["admin", "planner", "cold_chain_officer"];
+    const HOLD_LOTS: &[&str] = &["admin", "cold_chain_officer"];
     HashMap::from([
         (("GET", "/"), PUBLIC),
         (("GET", "/login"), PUBLIC),
@@ -275,6 +285,25 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("GET", "/training/sites/{code}"), TRAINING),
         (("POST", "/api/v1/invitations/redeem"), PUBLIC),
         (("GET", "/api/v1/reports/staff"), REPORTS),
+        (("GET", "/api/v1/stores"), READ_STOCK),
+        (("POST", "/api/v1/stores"), MANAGE_STOCK),
+        (("GET", "/api/v1/stores/{code}"), READ_STOCK),
+        (("POST", "/api/v1/stores/{code}/equipment"), MANAGE_STOCK),
+        (("POST", "/api/v1/equipment/{id}/working"), MANAGE_STOCK),
+        (("GET", "/api/v1/stores/{code}/stock"), READ_STOCK),
+        (("GET", "/api/v1/stores/{code}/movements"), READ_STOCK),
+        (("POST", "/api/v1/stores/{code}/movements"), MANAGE_STOCK),
+        (("POST", "/api/v1/shipments"), MANAGE_STOCK),
+        (("GET", "/api/v1/shipments/{id}"), READ_STOCK),
+        (("POST", "/api/v1/shipments/{id}/receive"), MANAGE_STOCK),
+        (
+            ("POST", "/api/v1/lots/{product_code}/{lot_number}/status"),
+            HOLD_LOTS,
+        ),
+        (
+            ("GET", "/api/v1/lots/{product_code}/{lot_number}/persons"),
+            READ_REGISTRY,
+        ),
     ])
 }
 
@@ -330,6 +359,7 @@ async fn world(backend: &str) -> World {
         ("epidemic_responder", "epidemic_responder:193".into()),
         ("verifier", "verifier".into()),
         ("resident", format!("resident:{inside}")),
+        ("cold_chain_officer", "cold_chain_officer:193".into()),
     ] {
         callers.push((role, app.as_user(&format!("u-{role}"), &[&grant]).await));
     }
@@ -423,7 +453,11 @@ async fn every_route_answers_every_role_as_declared(backend: &str) {
             for (role, caller) in &w.callers {
                 if matches!(
                     *role,
-                    "planner" | "statistics_officer" | "epidemic_responder" | "resident"
+                    "planner"
+                        | "statistics_officer"
+                        | "epidemic_responder"
+                        | "resident"
+                        | "cold_chain_officer"
                 ) && allowed.contains(role)
                 {
                     let s = call(&caller.client, &w.app.base, method, &outside).await;

@@ -143,6 +143,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/common/0041_supply.sql"),
         postgres: include_str!("../migrations/common/0041_supply.sql"),
     },
+    Migration {
+        version: 42,
+        name: "lot_holds",
+        sqlite: include_str!("../migrations/common/0042_lot_holds.sql"),
+        postgres: include_str!("../migrations/common/0042_lot_holds.sql"),
+    },
 ];
 
 pub(crate) fn backend_of(url: &str) -> Result<Backend, StoreError> {

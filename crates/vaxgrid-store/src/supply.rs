@@ -672,8 +672,41 @@ impl Store {
         reason: &str,
         actor: &Actor,
     ) -> Result<(), StoreError> {
+        self.hold_lot(product_code, lot_number, status, reason, None, actor)
+            .await
+    }
+
+    /// `set_lot_status` with the vaccine vial monitor stage read (1–4),
+    /// kept with the lot: a stage of 3 or 4 refuses doses, and a release
+    /// at such a stage is refused (discard the lot instead).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn hold_lot(
+        &self,
+        product_code: &str,
+        lot_number: &str,
+        status: vaxgrid_core::dose::LotStatus,
+        reason: &str,
+        vvm_stage: Option<u8>,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
         use vaxgrid_core::dose::LotStatus;
         let reason = text("reason", reason, 500)?;
+        if let Some(stage) = vvm_stage {
+            if !(1..=4).contains(&stage) {
+                return Err(StoreError::invalid(
+                    "vvm_stage",
+                    format!("a vaccine vial monitor stage is 1 to 4, not {stage}"),
+                ));
+            }
+            if stage >= 3 && status == LotStatus::Released {
+                return Err(StoreError::invalid(
+                    "vvm_stage",
+                    format!(
+                        "lot {lot_number} at vaccine vial monitor stage {stage} is past its discard point: it cannot be released; record its wastage instead"
+                    ),
+                ));
+            }
+        }
         let mut tx = self.begin_write().await?;
         let lock = match self.backend {
             Backend::Sqlite => "",
@@ -695,12 +728,17 @@ impl Store {
                 existing: None,
             });
         }
-        sqlx::query("UPDATE lots SET status = $1 WHERE product_code = $2 AND lot_number = $3")
-            .bind(status.as_str())
-            .bind(product_code)
-            .bind(lot_number)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE lots SET status = $1, status_reason = $2, vvm_stage = COALESCE($3, vvm_stage) \
+             WHERE product_code = $4 AND lot_number = $5",
+        )
+        .bind(status.as_str())
+        .bind(&reason)
+        .bind(vvm_stage.map(i64::from))
+        .bind(product_code)
+        .bind(lot_number)
+        .execute(&mut *tx)
+        .await?;
         audit::append(
             &mut tx,
             self.backend,
@@ -709,7 +747,8 @@ impl Store {
                 status.as_str(),
                 "lot",
                 &format!("{product_code}/{lot_number}"),
-                serde_json::json!({"from": current, "to": status.as_str(), "reason": reason}),
+                serde_json::json!({"from": current, "to": status.as_str(), "reason": reason,
+                    "vvm_stage": vvm_stage}),
             )],
         )
         .await?;
@@ -756,5 +795,503 @@ impl Store {
             });
         }
         Ok(out)
+    }
+}
+
+/// The kinds of cold-chain equipment a store keeps vaccine in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EquipmentKind {
+    Refrigerator,
+    Freezer,
+    ColdBox,
+    VaccineCarrier,
+}
+
+impl EquipmentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EquipmentKind::Refrigerator => "refrigerator",
+            EquipmentKind::Freezer => "freezer",
+            EquipmentKind::ColdBox => "cold_box",
+            EquipmentKind::VaccineCarrier => "vaccine_carrier",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EquipmentKind> {
+        [
+            EquipmentKind::Refrigerator,
+            EquipmentKind::Freezer,
+            EquipmentKind::ColdBox,
+            EquipmentKind::VaccineCarrier,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// A piece of cold-chain equipment to add to a store.
+#[derive(Debug, Clone)]
+pub struct NewEquipment {
+    pub id: String,
+    pub store_code: String,
+    pub kind: EquipmentKind,
+    /// The allowed range, checked by `cold_chain::Range::new`.
+    pub range: vaxgrid_core::supply::cold_chain::Range,
+    pub capacity_doses: Option<u64>,
+    pub working: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Equipment {
+    pub id: String,
+    pub store_code: String,
+    pub kind: EquipmentKind,
+    pub min_tenths: i32,
+    pub max_tenths: i32,
+    pub capacity_doses: Option<u64>,
+    pub working: bool,
+}
+
+fn equipment_from_row(r: &sqlx::any::AnyRow) -> Result<Equipment, StoreError> {
+    let kind: String = r.try_get("kind")?;
+    Ok(Equipment {
+        id: r.try_get("id")?,
+        store_code: r.try_get("store_code")?,
+        kind: EquipmentKind::parse(&kind).unwrap_or(EquipmentKind::Refrigerator),
+        min_tenths: i32::try_from(r.try_get::<i64, _>("min_tenths")?).unwrap_or(0),
+        max_tenths: i32::try_from(r.try_get::<i64, _>("max_tenths")?).unwrap_or(0),
+        capacity_doses: r
+            .try_get::<Option<i64>, _>("capacity_doses")?
+            .map(|v| u64::try_from(v).unwrap_or(0)),
+        working: r.try_get::<i64, _>("working")? != 0,
+    })
+}
+
+const EQUIPMENT_COLUMNS: &str =
+    "id, store_code, kind, min_tenths, max_tenths, capacity_doses, working";
+
+/// One line of a store's ledger, as read back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MovementRecord {
+    pub id: String,
+    pub store_code: String,
+    pub product_code: String,
+    pub lot_number: String,
+    pub kind: String,
+    pub quantity: u64,
+    pub delta: i64,
+    pub details: serde_json::Value,
+    pub actor: String,
+    /// Microseconds since the epoch.
+    pub recorded_at: i64,
+}
+
+impl Store {
+    /// Every store whose area is in `scope`, by code.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn stock_stores(&self, scope: &Scope) -> Result<Vec<StockStore>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {STORE_COLUMNS} FROM stores s JOIN areas a ON a.code = s.area_code ORDER BY s.code"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let s = store_from_row(r)?;
+            if scope.covers_path(&s.area_path) {
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The store that holds a vaccination site's own stock, if it has one.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn store_of_site(&self, site_code: &str) -> Result<Option<StockStore>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {STORE_COLUMNS} FROM stores s JOIN areas a ON a.code = s.area_code \
+             WHERE s.site_code = $1 ORDER BY s.code LIMIT 1"
+        ))
+        .bind(site_code)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(store_from_row).transpose()
+    }
+
+    /// Adds cold-chain equipment to a store in the actor's scope (audited).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn create_equipment(
+        &self,
+        new: &NewEquipment,
+        actor: &Actor,
+    ) -> Result<Equipment, StoreError> {
+        let store = self.stock_store(&new.store_code, &actor.scope).await?;
+        let capacity = new
+            .capacity_doses
+            .map(i64::try_from)
+            .transpose()
+            .map_err(|_| StoreError::invalid("capacity_doses", "too large"))?;
+        if capacity == Some(0) {
+            return Err(StoreError::invalid(
+                "capacity_doses",
+                "a capacity must be above 0 doses (leave it out when unknown)",
+            ));
+        }
+        let mut tx = self.begin_write().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO cold_chain_equipment (id, store_code, kind, min_tenths, max_tenths, capacity_doses, working, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&new.id)
+        .bind(&store.code)
+        .bind(new.kind.as_str())
+        .bind(i64::from(new.range.min_tenths))
+        .bind(i64::from(new.range.max_tenths))
+        .bind(capacity)
+        .bind(i64::from(new.working))
+        .bind(crate::now_micros())
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::Conflict {
+                field: "id",
+                message: format!("equipment {} already exists", new.id),
+                existing: Some(format!("/api/v1/equipment/{}", new.id)),
+            });
+        }
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "create",
+                "cold_chain_equipment",
+                &new.id,
+                serde_json::json!({"store_code": store.code, "kind": new.kind.as_str(),
+                    "min_tenths": new.range.min_tenths, "max_tenths": new.range.max_tenths,
+                    "capacity_doses": new.capacity_doses, "working": new.working}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        self.equipment(&new.id, &Scope::All).await
+    }
+
+    /// One piece of equipment, if its store is in `scope` (else NotFound).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn equipment(&self, id: &str, scope: &Scope) -> Result<Equipment, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {EQUIPMENT_COLUMNS} FROM cold_chain_equipment WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| not_found("equipment", "equipment_id", id))?;
+        let e = equipment_from_row(&row)?;
+        self.stock_store(&e.store_code, scope)
+            .await
+            .map_err(|_| not_found("equipment", "equipment_id", id))?;
+        Ok(e)
+    }
+
+    /// The equipment of a store in `scope`.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn equipment_of(
+        &self,
+        store_code: &str,
+        scope: &Scope,
+    ) -> Result<Vec<Equipment>, StoreError> {
+        let store = self.stock_store(store_code, scope).await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {EQUIPMENT_COLUMNS} FROM cold_chain_equipment WHERE store_code = $1 ORDER BY id"
+        ))
+        .bind(&store.code)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(equipment_from_row).collect()
+    }
+
+    /// Marks equipment working or broken (audited).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn set_equipment_working(
+        &self,
+        id: &str,
+        working: bool,
+        actor: &Actor,
+    ) -> Result<Equipment, StoreError> {
+        let before = self.equipment(id, &actor.scope).await?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE cold_chain_equipment SET working = $1 WHERE id = $2")
+            .bind(i64::from(working))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                if working { "working" } else { "broken" },
+                "cold_chain_equipment",
+                id,
+                serde_json::json!({"store_code": before.store_code, "from": before.working, "to": working}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        self.equipment(id, &Scope::All).await
+    }
+
+    /// The latest movements of a store in `scope`, newest first, at most
+    /// `limit`.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn movements_of(
+        &self,
+        store_code: &str,
+        scope: &Scope,
+        limit: usize,
+    ) -> Result<Vec<MovementRecord>, StoreError> {
+        let store = self.stock_store(store_code, scope).await?;
+        let rows = sqlx::query(
+            "SELECT id, store_code, product_code, lot_number, kind, quantity, delta, details, actor, recorded_at \
+             FROM stock_movements WHERE province_code = $1 AND store_code = $2 \
+             ORDER BY recorded_at DESC, id DESC LIMIT $3",
+        )
+        .bind(&store.province_code)
+        .bind(&store.code)
+        .bind(i64::try_from(limit).unwrap_or(500))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let details: String = r.try_get("details")?;
+                Ok(MovementRecord {
+                    id: r.try_get("id")?,
+                    store_code: r.try_get("store_code")?,
+                    product_code: r.try_get("product_code")?,
+                    lot_number: r.try_get("lot_number")?,
+                    kind: r.try_get("kind")?,
+                    quantity: u64::try_from(r.try_get::<i64, _>("quantity")?).unwrap_or(0),
+                    delta: r.try_get("delta")?,
+                    details: serde_json::from_str(&details).unwrap_or_default(),
+                    actor: r.try_get("actor")?,
+                    recorded_at: r.try_get("recorded_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The stock on hand of one lot at a store in `scope` (0 when it never
+    /// moved there).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn lot_on_hand(
+        &self,
+        store_code: &str,
+        product_code: &str,
+        lot_number: &str,
+        scope: &Scope,
+    ) -> Result<u64, StoreError> {
+        let store = self.stock_store(store_code, scope).await?;
+        let v: Option<i64> = sqlx::query(
+            "SELECT on_hand FROM stock_on_hand WHERE province_code = $1 AND store_code = $2 \
+             AND product_code = $3 AND lot_number = $4",
+        )
+        .bind(&store.province_code)
+        .bind(&store.code)
+        .bind(product_code)
+        .bind(lot_number)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| r.try_get("on_hand"))
+        .transpose()?;
+        Ok(v.and_then(|v| u64::try_from(v).ok()).unwrap_or(0))
+    }
+}
+
+/// A lot's state for the cold chain: its status, why, and its last
+/// vaccine vial monitor stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LotHold {
+    pub product_code: String,
+    pub lot_number: String,
+    pub expiry: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub vvm_stage: Option<u8>,
+}
+
+/// A physical count of one lot at a store.
+#[derive(Debug, Clone)]
+pub struct NewCount {
+    /// The id of the adjustment it makes, if it makes one.
+    pub id: Uuid,
+    pub store_code: String,
+    pub product_code: String,
+    pub lot_number: String,
+    /// Doses counted (0 or more).
+    pub counted: i64,
+    /// Why the count differs from the ledger (needed only when it does).
+    pub reason: String,
+}
+
+impl Store {
+    /// The lot's status, its reason and its VVM stage.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn lot_hold(
+        &self,
+        product_code: &str,
+        lot_number: &str,
+    ) -> Result<LotHold, StoreError> {
+        let r = sqlx::query(
+            "SELECT product_code, lot_number, expiry, status, status_reason, vvm_stage FROM lots \
+             WHERE product_code = $1 AND lot_number = $2",
+        )
+        .bind(product_code)
+        .bind(lot_number)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| not_found("lot", "lot_number", &format!("{product_code}/{lot_number}")))?;
+        Ok(LotHold {
+            product_code: r.try_get("product_code")?,
+            lot_number: r.try_get("lot_number")?,
+            expiry: r.try_get("expiry")?,
+            status: r.try_get("status")?,
+            status_reason: r.try_get("status_reason")?,
+            vvm_stage: r
+                .try_get::<Option<i64>, _>("vvm_stage")?
+                .and_then(|v| u8::try_from(v).ok()),
+        })
+    }
+
+    /// A physical count of one lot at a store: the difference with the
+    /// ledger becomes an adjustment (with the count's reason), read and
+    /// written in one transaction so no movement slips between. Returns the
+    /// adjustment made (`None` when the count agrees) and the on-hand after.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn record_count(
+        &self,
+        count: &NewCount,
+        actor: &Actor,
+    ) -> Result<(Option<Movement>, u64), StoreError> {
+        let NewCount {
+            id,
+            store_code,
+            product_code,
+            lot_number,
+            counted,
+            reason,
+        } = count;
+        let (id, counted) = (*id, *counted);
+        let store = self.stock_store(store_code, &actor.scope).await?;
+        self.lot(product_code, lot_number)
+            .await
+            .map_err(|_| not_found("lot", "lot_number", &format!("{product_code}/{lot_number}")))?;
+        let mut tx = self.begin_write().await?;
+        let now = crate::now_micros();
+        sqlx::query(
+            "INSERT INTO stock_on_hand (province_code, store_code, product_code, lot_number, on_hand, updated_at) \
+             VALUES ($1, $2, $3, $4, 0, $5) \
+             ON CONFLICT (province_code, store_code, product_code, lot_number) DO NOTHING",
+        )
+        .bind(&store.province_code)
+        .bind(&store.code)
+        .bind(product_code)
+        .bind(lot_number)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let lock = match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        };
+        let current: i64 = sqlx::query(&format!(
+            "SELECT on_hand FROM stock_on_hand WHERE province_code = $1 AND store_code = $2 \
+             AND product_code = $3 AND lot_number = $4{lock}"
+        ))
+        .bind(&store.province_code)
+        .bind(&store.code)
+        .bind(product_code)
+        .bind(lot_number)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("on_hand")?;
+        let current = u64::try_from(current).unwrap_or(0);
+        let adjustment = ledger::count_adjustment(id, current, counted, reason)
+            .map_err(|e| StoreError::invalid(e.field(), e.to_string()))?;
+        let after = match &adjustment {
+            Some(m) => {
+                self.apply_movement(&mut tx, &store, product_code, lot_number, m, actor)
+                    .await?
+            }
+            None => {
+                audit::append(
+                    &mut tx,
+                    self.backend,
+                    &[AuditEntry::by(
+                        actor,
+                        "count",
+                        "stock_on_hand",
+                        &format!("{}/{product_code}/{lot_number}", store.code),
+                        serde_json::json!({"counted": counted, "on_hand": current}),
+                    )],
+                )
+                .await?;
+                current
+            }
+        };
+        tx.commit().await?;
+        Ok((adjustment, after))
+    }
+}
+
+impl Store {
+    /// The shipments leaving or reaching a store in `scope`, newest first
+    /// (at most `limit`).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn shipments_of(
+        &self,
+        store_code: &str,
+        scope: &Scope,
+        limit: usize,
+    ) -> Result<Vec<Shipment>, StoreError> {
+        let store = self.stock_store(store_code, scope).await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {SHIPMENT_COLUMNS} FROM shipments WHERE from_store = $1 OR to_store = $1 \
+             ORDER BY dispatched_at DESC, id DESC LIMIT $2"
+        ))
+        .bind(&store.code)
+        .bind(i64::try_from(limit).unwrap_or(500))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(shipment_from_row).collect()
+    }
+}
+
+impl Store {
+    /// Whether the lot has moved at a store in `scope` (what an area's
+    /// cold-chain officer may quarantine or release).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn lot_stocked_in(
+        &self,
+        product_code: &str,
+        lot_number: &str,
+        scope: &Scope,
+    ) -> Result<bool, StoreError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT h.store_code, a.path FROM stock_on_hand h JOIN stores s ON s.code = h.store_code \
+             JOIN areas a ON a.code = s.area_code WHERE h.product_code = $1 AND h.lot_number = $2",
+        )
+        .bind(product_code)
+        .bind(lot_number)
+        .fetch_all(&self.pool)
+        .await?;
+        for r in &rows {
+            let path: String = r.try_get("path")?;
+            if scope.covers_path(&path) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 }

@@ -272,6 +272,7 @@ pub async fn seed_demo_users(
         ("observer", format!("observer:{site}")),
         ("trainer", "trainer".into()),
         ("responder", format!("epidemic_responder:{province}")),
+        ("coldchain", format!("cold_chain_officer:{district}")),
         ("verifier", "verifier".into()),
         ("resident", format!("resident:{resident}")),
     ];

@@ -11,6 +11,7 @@ pub mod reminders;
 pub mod reports;
 pub mod scheduling;
 pub mod staff;
+pub mod supply;
 pub mod training;
 pub mod types;
 pub mod visits;

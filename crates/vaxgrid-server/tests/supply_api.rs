@@ -1,0 +1,547 @@
+//! The supply API over real HTTP, on SQLite and PostgreSQL: stores down the
+//! area tree, movements refused by field with nothing written, shipments
+//! with their discrepancies, stock seen and moved only by roles on the
+//! store's area, every movement audited, lot holds and the persons dosed
+//! from a lot.
+
+mod common;
+
+use common::{dose_body, new_id, on_both_backends, TestApp};
+use serde_json::{json, Value};
+
+on_both_backends!(
+    stores_and_movements_keep_the_ledger,
+    stock_is_seen_and_moved_only_on_its_area,
+    a_held_lot_refuses_doses_and_lists_its_persons,
+);
+
+/// K22 (province) > K193 (district) > KS1 (site S1's own stock), and K194
+/// (district 194, outside district 193).
+async fn stores(app: &TestApp) {
+    for body in [
+        json!({"code": "K22", "name": "Kho tỉnh Quảng Ninh", "area_code": "22"}),
+        json!({"code": "K193", "name": "Kho Hạ Long", "area_code": "193", "parent_code": "K22"}),
+        json!({"code": "KS1", "name": "Tủ lạnh trạm Hồng Gai", "area_code": "06658", "parent_code": "K193", "site_code": "S1"}),
+        json!({"code": "K194", "name": "Kho Móng Cái", "area_code": "194", "parent_code": "K22"}),
+    ] {
+        let (s, b) = app.post("/api/v1/stores", &body).await;
+        assert_eq!(s, 201, "{b}");
+    }
+}
+
+async fn on_hand(app: &TestApp, store: &str) -> u64 {
+    let (s, b) = app.get(&format!("/api/v1/stores/{store}/stock")).await;
+    assert_eq!(s, 200, "{b}");
+    b["lots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["lot_number"] == "AZ-1")
+        .map(|l| l["on_hand"].as_u64().unwrap())
+        .sum()
+}
+
+async fn movement_count(app: &TestApp, store: &str) -> usize {
+    let (s, b) = app
+        .get(&format!("/api/v1/stores/{store}/movements?limit=500"))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    b["movements"].as_array().unwrap().len()
+}
+
+fn field(b: &Value) -> &str {
+    b["errors"][0]["field"].as_str().unwrap_or("")
+}
+
+async fn stores_and_movements_keep_the_ledger(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    stores(&app).await;
+    let audited = app.store.verify_audit().await.unwrap().0;
+    let (s, b) = app
+        .post(
+            "/api/v1/stores/K22/movements",
+            &json!({"product_code": "AZ", "lot_number": "AZ-1", "kind": "receipt", "quantity": 1000,
+                    "source": "covax", "document": "COVAX-VN-2021-118"}),
+        )
+        .await;
+    assert_eq!((s, b["on_hand"].as_u64()), (201, Some(1000)), "{b}");
+    assert_eq!(
+        app.store.verify_audit().await.unwrap().0,
+        audited + 1,
+        "every movement is audited"
+    );
+
+    // Bad input: 4xx naming the field, nothing written.
+    let base = json!({"product_code": "AZ", "lot_number": "AZ-1", "kind": "receipt",
+                      "quantity": 5, "source": "purchase", "document": "HD-1"});
+    let with = |changes: Value| {
+        let mut b = base.clone();
+        for (k, v) in changes.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        b
+    };
+    for (body, status, expected) in [
+        (with(json!({"quantity": 0})), 422, "quantity"),
+        (with(json!({"quantity": -5})), 422, "quantity"),
+        (with(json!({"quantity": null})), 422, "quantity"),
+        (with(json!({"lot_number": "NOPE"})), 422, "lot_number"),
+        (with(json!({"product_code": "PFIZER"})), 422, "lot_number"),
+        (with(json!({"document": "  "})), 422, "document"),
+        (with(json!({"source": "gift"})), 422, "source"),
+        (with(json!({"kind": "teleport"})), 422, "kind"),
+        (with(json!({"kind": "dose_given"})), 422, "kind"),
+        (
+            with(json!({"kind": "discard", "quantity": 5000, "reason": "broken fridge"})),
+            422,
+            "quantity",
+        ),
+        (
+            with(json!({"kind": "discard", "reason": ""})),
+            422,
+            "reason",
+        ),
+        (
+            with(json!({"kind": "wastage", "reason": "lost"})),
+            422,
+            "reason",
+        ),
+        (
+            with(json!({"kind": "adjustment", "direction": "sideways", "reason": "x"})),
+            422,
+            "direction",
+        ),
+        (
+            with(json!({"kind": "vial_opened", "doses_per_vial": 0})),
+            422,
+            "doses_per_vial",
+        ),
+        (
+            with(json!({"kind": "count", "counted": -1, "quantity": null})),
+            422,
+            "counted",
+        ),
+        (
+            with(json!({"kind": "count", "counted": 990, "reason": " ", "quantity": null})),
+            422,
+            "reason",
+        ),
+        (with(json!({"quantity": "five"})), 422, "quantity"),
+        (with(json!({"id": "not-a-uuid"})), 400, "id"),
+    ] {
+        let (s, b) = app.post("/api/v1/stores/K22/movements", &body).await;
+        assert_eq!((s, field(&b)), (status, expected), "{body} → {b}");
+    }
+    assert_eq!(on_hand(&app, "K22").await, 1000);
+    assert_eq!(movement_count(&app, "K22").await, 1, "nothing written");
+    let (s, _) = app.post("/api/v1/stores/K999/movements", &base).await;
+    assert_eq!(s, 404);
+
+    // Shipments: an empty store ships nothing; the receipt needs a reason
+    // for any difference; received once.
+    let shipment = |from: &str, to: &str, quantity: i64| json!({"from_store": from, "to_store": to, "product_code": "AZ", "lot_number": "AZ-1", "quantity": quantity});
+    let (s, b) = app
+        .post("/api/v1/shipments", &shipment("K193", "KS1", 10))
+        .await;
+    assert_eq!((s, field(&b)), (422, "quantity"), "{b}");
+    let (s, b) = app
+        .post("/api/v1/shipments", &shipment("K22", "K193", 0))
+        .await;
+    assert_eq!((s, field(&b)), (422, "quantity"), "{b}");
+    let (s, b) = app
+        .post("/api/v1/shipments", &shipment("K22", "K22", 10))
+        .await;
+    assert_eq!((s, field(&b)), (422, "to_store"), "{b}");
+    let (s, b) = app
+        .post("/api/v1/shipments", &shipment("K22", "K404", 10))
+        .await;
+    assert_eq!((s, field(&b)), (422, "to_store"), "{b}");
+    assert_eq!(on_hand(&app, "K22").await, 1000, "nothing written");
+    let (s, sh) = app
+        .post("/api/v1/shipments", &shipment("K22", "K193", 300))
+        .await;
+    assert_eq!(
+        (s, sh["status"].as_str()),
+        (201, Some("dispatched")),
+        "{sh}"
+    );
+    let id = sh["id"].as_str().unwrap().to_string();
+    assert_eq!(on_hand(&app, "K22").await, 700);
+    assert_eq!(
+        on_hand(&app, "K193").await,
+        0,
+        "in transit: at neither store"
+    );
+    let receive = format!("/api/v1/shipments/{id}/receive");
+    let (s, b) = app.post(&receive, &json!({"received": 310})).await;
+    assert_eq!((s, field(&b)), (422, "discrepancy_reason"), "{b}");
+    let (s, b) = app.post(&receive, &json!({"received": 0})).await;
+    assert_eq!((s, field(&b)), (422, "received"), "{b}");
+    assert_eq!(on_hand(&app, "K193").await, 0, "nothing written");
+    let (s, b) = app
+        .post(
+            &receive,
+            &json!({"received": 290, "discrepancy_reason": "10 vials broken in transit"}),
+        )
+        .await;
+    assert_eq!(
+        (s, b["status"].as_str(), b["received"].as_u64()),
+        (200, Some("received"), Some(290)),
+        "{b}"
+    );
+    let (s, b) = app.post(&receive, &json!({"received": 290})).await;
+    assert_eq!(s, 409, "{b}");
+    assert_eq!(on_hand(&app, "K193").await, 290);
+    let (s, b) = app.get(&format!("/api/v1/shipments/{id}")).await;
+    assert_eq!(
+        (s, b["discrepancy_reason"].as_str()),
+        (200, Some("10 vials broken in transit"))
+    );
+
+    // Discards, wastage, vials opened, counts and adjustments.
+    let at = |kind: Value| {
+        let mut b = json!({"product_code": "AZ", "lot_number": "AZ-1"});
+        for (k, v) in kind.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        b
+    };
+    for (body, after) in [
+        (
+            at(json!({"kind": "discard", "quantity": 10, "reason": "label unreadable"})),
+            280,
+        ),
+        (
+            at(json!({"kind": "wastage", "quantity": 10, "reason": "broken"})),
+            270,
+        ),
+        (
+            at(json!({"kind": "vial_opened", "quantity": 2, "doses_per_vial": 10})),
+            270,
+        ),
+        (
+            at(
+                json!({"kind": "adjustment", "quantity": 5, "direction": "up", "reason": "found in the cold box"}),
+            ),
+            275,
+        ),
+        (
+            at(json!({"kind": "count", "counted": 260, "reason": "monthly count"})),
+            260,
+        ),
+    ] {
+        let (s, b) = app.post("/api/v1/stores/K193/movements", &body).await;
+        assert_eq!(
+            (s, b["on_hand"].as_u64()),
+            (201, Some(after)),
+            "{body} → {b}"
+        );
+    }
+    let (s, b) = app
+        .post(
+            "/api/v1/stores/K193/movements",
+            &at(json!({"kind": "count", "counted": 260})),
+        )
+        .await;
+    assert_eq!((s, &b["movement"]), (200, &Value::Null), "{b}");
+    let mid = new_id();
+    let body = at(json!({"id": mid, "kind": "discard", "quantity": 1, "reason": "x"}));
+    let (s, _) = app.post("/api/v1/stores/K193/movements", &body).await;
+    assert_eq!(s, 201);
+    let (s, b) = app.post("/api/v1/stores/K193/movements", &body).await;
+    assert_eq!(s, 409, "the same movement twice: {b}");
+    assert_eq!(on_hand(&app, "K193").await, 259);
+    let (s, b) = app.get("/api/v1/stores/K193/movements").await;
+    assert_eq!(s, 200);
+    let kinds: Vec<&str> = b["movements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "discard",
+            "adjustment",
+            "adjustment",
+            "vial_opened",
+            "wastage",
+            "discard",
+            "shipment_received"
+        ],
+        "{b}"
+    );
+
+    // Equipment.
+    let (s, e) = app
+        .post(
+            "/api/v1/stores/KS1/equipment",
+            &json!({"kind": "refrigerator", "min_c": 2.0, "max_c": 8.0, "capacity_doses": 5000}),
+        )
+        .await;
+    assert_eq!(s, 201, "{e}");
+    for (body, expected) in [
+        (
+            json!({"kind": "fridge", "min_c": 2.0, "max_c": 8.0}),
+            "kind",
+        ),
+        (
+            json!({"kind": "freezer", "min_c": 8.0, "max_c": 2.0}),
+            "min_c",
+        ),
+        (
+            json!({"kind": "freezer", "min_c": -200.0, "max_c": 2.0}),
+            "min_c",
+        ),
+        (
+            json!({"kind": "freezer", "min_c": 2.05, "max_c": 8.0}),
+            "min_c",
+        ),
+        (
+            json!({"kind": "freezer", "min_c": 2.0, "max_c": 8.0, "capacity_doses": 0}),
+            "capacity_doses",
+        ),
+    ] {
+        let (s, b) = app.post("/api/v1/stores/KS1/equipment", &body).await;
+        assert_eq!((s, field(&b)), (422, expected), "{body} → {b}");
+    }
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/equipment/{}/working", e["id"].as_str().unwrap()),
+            &json!({"working": false}),
+        )
+        .await;
+    assert_eq!((s, b["working"].as_bool()), (200, Some(false)), "{b}");
+    let (s, b) = app.get("/api/v1/stores/KS1").await;
+    assert_eq!(
+        (s, b["equipment"][0]["min_tenths"].as_i64()),
+        (200, Some(20)),
+        "{b}"
+    );
+    assert_eq!(app.store.check_stock().await.unwrap(), Vec::<String>::new());
+    app.cleanup().await;
+}
+
+async fn stock_is_seen_and_moved_only_on_its_area(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    stores(&app).await;
+    let (s, b) = app
+        .post(
+            "/api/v1/stores/K22/movements",
+            &json!({"product_code": "AZ", "lot_number": "AZ-1", "kind": "receipt", "quantity": 100,
+                    "source": "purchase", "document": "HD-1"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let officer = app.as_user("u-cold", &["cold_chain_officer:193"]).await;
+    let other = app.as_user("u-cold-194", &["cold_chain_officer:194"]).await;
+    let statistics = app.as_user("u-stat", &["statistics_officer:193"]).await;
+    let vaccinator = app.as_user("u-vacc", &["vaccinator:S1"]).await;
+    let (s, b) = officer.get("/api/v1/stores").await;
+    assert_eq!(s, 200);
+    let codes: Vec<&str> = b["stores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["K193", "KS1"], "{b}");
+    for path in [
+        "/api/v1/stores/K22",
+        "/api/v1/stores/K22/stock",
+        "/api/v1/stores/K194/movements",
+    ] {
+        let (s, b) = officer.get(path).await;
+        assert_eq!(s, 404, "{path}: {b}");
+    }
+    let receipt = json!({"product_code": "AZ", "lot_number": "AZ-1", "kind": "receipt", "quantity": 10,
+                         "source": "purchase", "document": "HD-2"});
+    let (s, _) = officer
+        .post("/api/v1/stores/K194/movements", &receipt)
+        .await;
+    assert_eq!(s, 404);
+    let (s, b) = officer
+        .post("/api/v1/stores/K193/movements", &receipt)
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let (s, _) = statistics.get("/api/v1/stores/K193/stock").await;
+    assert_eq!(s, 200);
+    let (s, _) = statistics
+        .post("/api/v1/stores/K193/movements", &receipt)
+        .await;
+    assert_eq!(s, 403);
+    let (s, _) = vaccinator.get("/api/v1/stores/KS1/stock").await;
+    assert_eq!(s, 403, "site roles do not hold stock");
+    // Shipping from a store outside one's area, and receiving one sent to
+    // another area, are refused; nothing moves.
+    let ship = json!({"from_store": "K22", "to_store": "K193", "product_code": "AZ", "lot_number": "AZ-1", "quantity": 10});
+    let (s, b) = officer.post("/api/v1/shipments", &ship).await;
+    assert_eq!((s, field(&b)), (422, "from_store"), "{b}");
+    let ship = json!({"from_store": "K22", "to_store": "K194", "product_code": "AZ", "lot_number": "AZ-1", "quantity": 10});
+    let (s, sh) = app.post("/api/v1/shipments", &ship).await;
+    assert_eq!(s, 201, "{sh}");
+    let id = sh["id"].as_str().unwrap();
+    let (s, _) = officer.get(&format!("/api/v1/shipments/{id}")).await;
+    assert_eq!(s, 404, "neither end in 193");
+    let (s, _) = officer
+        .post(
+            &format!("/api/v1/shipments/{id}/receive"),
+            &json!({"received": 10}),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let (s, b) = other
+        .post(
+            &format!("/api/v1/shipments/{id}/receive"),
+            &json!({"received": 10}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(on_hand(&app, "K22").await, 90);
+    assert_eq!(on_hand(&app, "K194").await, 10);
+    assert_eq!(on_hand(&app, "K193").await, 10);
+    // An officer may not create a store above their area.
+    let (s, b) = officer
+        .post(
+            "/api/v1/stores",
+            &json!({"code": "K22B", "name": "x", "area_code": "22"}),
+        )
+        .await;
+    assert_eq!((s, field(&b)), (422, "area_code"), "{b}");
+    assert_eq!(app.store.check_stock().await.unwrap(), Vec::<String>::new());
+    app.cleanup().await;
+}
+
+async fn a_held_lot_refuses_doses_and_lists_its_persons(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    stores(&app).await;
+    let (s, b) = app
+        .post(
+            "/api/v1/stores/K193/movements",
+            &json!({"product_code": "AZ", "lot_number": "AZ-1", "kind": "receipt", "quantity": 100,
+                    "source": "purchase", "document": "HD-1"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let person = app.person(1, "Nguyễn Văn An").await;
+    let (s, d) = app
+        .post(
+            "/api/v1/doses",
+            &dose_body(&new_id(), &person, "2021-07-01"),
+        )
+        .await;
+    assert_eq!(s, 201, "{d}");
+    let officer = app.as_user("u-cold", &["cold_chain_officer:193"]).await;
+    let other = app.as_user("u-cold-194", &["cold_chain_officer:194"]).await;
+    let status = "/api/v1/lots/AZ/AZ-1/status";
+    let (s, _) = other
+        .post(status, &json!({"status": "quarantined", "reason": "x"}))
+        .await;
+    assert_eq!(s, 404, "the lot is not stocked in 194");
+    let (s, b) = officer
+        .post(status, &json!({"status": "quarantined", "reason": " "}))
+        .await;
+    assert_eq!((s, field(&b)), (422, "reason"), "{b}");
+    let (s, b) = officer
+        .post(
+            status,
+            &json!({"status": "quarantined", "reason": "heat to 9.4 °C for 95 min in FR-01"}),
+        )
+        .await;
+    assert_eq!((s, b["status"].as_str()), (200, Some("quarantined")), "{b}");
+    let (s, b) = app
+        .post(
+            "/api/v1/doses",
+            &dose_body(&new_id(), &person, "2021-08-26"),
+        )
+        .await;
+    assert_eq!(s, 422, "{b}");
+    assert!(b.to_string().contains("lot"), "{b}");
+    for (body, expected) in [
+        (
+            json!({"status": "released", "reason": "VVM fine"}),
+            "vvm_stage",
+        ),
+        (
+            json!({"status": "released", "reason": "VVM", "vvm_stage": 3}),
+            "vvm_stage",
+        ),
+        (
+            json!({"status": "released", "reason": "VVM", "vvm_stage": 7}),
+            "vvm_stage",
+        ),
+        (json!({"status": "gone", "reason": "x"}), "status"),
+    ] {
+        let (s, b) = officer.post(status, &body).await;
+        assert_eq!((s, field(&b)), (422, expected), "{body} → {b}");
+    }
+    let (s, b) = officer
+        .post(
+            status,
+            &json!({"status": "released", "reason": "within the stability budget", "vvm_stage": 1}),
+        )
+        .await;
+    assert_eq!(
+        (s, b["status"].as_str(), b["vvm_stage"].as_u64()),
+        (200, Some("released"), Some(1)),
+        "{b}"
+    );
+    let (s, _) = officer
+        .post(status, &json!({"status": "recalled", "reason": "maker"}))
+        .await;
+    assert_eq!(s, 403, "a recall is national");
+    let (s, b) = app
+        .post(
+            status,
+            &json!({"status": "recalled", "reason": "manufacturer recall 2021-09"}),
+        )
+        .await;
+    assert_eq!(
+        (s, b["status_reason"].as_str()),
+        (200, Some("manufacturer recall 2021-09")),
+        "{b}"
+    );
+
+    let (s, b) = app.get("/api/v1/lots/AZ/AZ-1/persons").await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["persons"].as_array().unwrap().len(), 1, "{b}");
+    assert_eq!(b["persons"][0]["person_id"], person.as_str());
+    let r = app
+        .client
+        .get(format!(
+            "{}/api/v1/lots/AZ/AZ-1/persons?format=csv",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let text = r.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("person_id,full_name"), "{text}");
+    assert!(
+        lines[1].contains(&person) && lines[1].contains("Nguyễn Văn An"),
+        "{text}"
+    );
+    let (s, _) = app.get("/api/v1/lots/AZ/NOPE/persons").await;
+    assert_eq!(s, 404);
+    let (s, b) = app.get("/api/v1/lots/AZ/AZ-1/persons?format=xml").await;
+    assert_eq!((s, field(&b)), (400, "format"));
+    let outsider = app.as_user("u-plan-194", &["planner:194"]).await;
+    let (s, b) = outsider.get("/api/v1/lots/AZ/AZ-1/persons").await;
+    assert_eq!(
+        (s, b["persons"].as_array().map(Vec::len)),
+        (200, Some(0)),
+        "{b}"
+    );
+    app.cleanup().await;
+}
