@@ -180,7 +180,12 @@ fn public_document(path: &str) -> bool {
 pub async fn security_headers(req: Request, next: Next) -> Response {
     use axum::http::{header, HeaderValue};
     let cacheable = public_document(req.uri().path());
+    let page = crate::web::is_page_request(req.uri(), req.headers())
+        .then(|| (req.uri().clone(), req.headers().clone()));
     let mut response = next.run(req).await;
+    if let Some((uri, headers)) = page {
+        response = crate::web::refusal_as_page(uri, headers, response);
+    }
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,

@@ -76,7 +76,7 @@ pub async fn run_once_at<S: ReminderSender + ?Sized>(
     let today = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now) * 1000)
         .map(|t| t.date())
         .unwrap_or_else(|_| vaxgrid_store::today());
-    let generated = store.generate_reminders(today).await?;
+    let generated = store.generate_reminders(today, &reminder_text).await?;
     // What was just generated is due at once.
     let now = now.max(vaxgrid_store::now_micros());
     let (mut sent, mut failed) = (0, 0);
@@ -136,4 +136,112 @@ pub fn spawn_loop(store: Store, sender: Arc<dyn ReminderSender>) {
             }
         }
     });
+}
+
+/// A reminder's text in the recipient's language, from the Fluent files
+/// (`locales/<lang>/reminders.ftl`).
+pub fn reminder_text(
+    language: vaxgrid_core::reminders::Language,
+    about: &vaxgrid_core::reminders::About<'_>,
+) -> String {
+    use vaxgrid_core::reminders::About;
+    let lang = crate::i18n::Lang::parse(language.as_str()).unwrap_or(crate::i18n::Lang::Vi);
+    match *about {
+        About::DueDose {
+            product,
+            dose_number,
+            due,
+            today,
+        } => {
+            let key = if due < today {
+                "reminder-dose-overdue"
+            } else {
+                "reminder-dose-due"
+            };
+            lang.ta(
+                key,
+                vec![
+                    ("product", product.into()),
+                    ("dose", i64::from(dose_number).into()),
+                    ("date", lang.date(due).into()),
+                ],
+            )
+        }
+        About::MissedAppointment { site, day, time } => lang.ta(
+            "reminder-missed-appointment",
+            vec![
+                ("site", site.into()),
+                ("date", lang.date(day).into()),
+                ("time", time.into()),
+            ],
+        ),
+    }
+}
+
+#[cfg(test)]
+mod texts {
+    use super::reminder_text;
+    use time::macros::date;
+    use vaxgrid_core::reminders::{About, Language, ReminderKind};
+
+    #[test]
+    fn due_dose_messages_name_the_product_the_dose_and_the_date() {
+        let about = About::DueDose {
+            product: "Vaxzevria",
+            dose_number: 2,
+            due: date!(2021 - 09 - 05),
+            today: date!(2021 - 09 - 04),
+        };
+        assert_eq!(about.kind(), ReminderKind::DueDose);
+        assert_eq!(
+            reminder_text(Language::Vietnamese, &about),
+            "Nhắc lịch tiêm chủng: mũi 2 vắc xin Vaxzevria của bạn đến hạn vào ngày 05/09/2021. \
+             Vui lòng đến điểm tiêm chủng gần nhất để được tiêm."
+        );
+        assert_eq!(
+            reminder_text(Language::Chinese, &about),
+            "接种提醒：您的Vaxzevria疫苗第2剂将于2021年9月5日到期，请前往就近的接种点接种。"
+        );
+        assert_eq!(
+            reminder_text(Language::English, &about),
+            "Vaccination reminder: dose 2 of Vaxzevria is due on 5 Sep 2021. \
+             Please visit your nearest vaccination site."
+        );
+    }
+
+    #[test]
+    fn an_overdue_dose_is_said_to_be_overdue() {
+        let about = About::DueDose {
+            product: "Vaxzevria",
+            dose_number: 2,
+            due: date!(2021 - 09 - 05),
+            today: date!(2021 - 09 - 10),
+        };
+        assert!(
+            reminder_text(Language::Vietnamese, &about).contains("đã đến hạn từ ngày 05/09/2021")
+        );
+        assert!(reminder_text(Language::Chinese, &about).contains("已于2021年9月5日到期"));
+        assert!(reminder_text(Language::English, &about).contains("was due on 5 Sep 2021"));
+    }
+
+    #[test]
+    fn missed_appointment_messages_give_the_time_and_the_site() {
+        let about = About::MissedAppointment {
+            site: "Trạm Y tế Hồng Gai",
+            day: date!(2021 - 09 - 05),
+            time: "07:30",
+        };
+        assert_eq!(about.kind(), ReminderKind::MissedAppointment);
+        assert_eq!(
+            reminder_text(Language::Vietnamese, &about),
+            "Bạn đã lỡ lịch hẹn tiêm chủng lúc 07:30 ngày 05/09/2021 tại Trạm Y tế Hồng Gai. \
+             Vui lòng đặt lịch hẹn mới."
+        );
+        assert_eq!(
+            reminder_text(Language::Chinese, &about),
+            "您错过了2021年9月5日 07:30在Trạm Y tế Hồng Gai的疫苗接种预约，请重新预约。"
+        );
+        assert!(reminder_text(Language::English, &about)
+            .contains("at Trạm Y tế Hồng Gai on 5 Sep 2021 at 07:30"));
+    }
 }

@@ -747,6 +747,42 @@ async fn tokens_sessions_csrf_and_lockout() {
             .unwrap();
         assert_eq!(form.status().as_u16(), status, "csrf_token={token}");
     }
+    // A page's form refused before the page (a forged token), asked by a
+    // browser reading Chinese: the error page, in Chinese; the API's
+    // refusal to the same browser stays problem+json.
+    let page = browser
+        .post(format!("{}/registry/duplicates/find", app.base))
+        .header("cookie", format!("{session}; vaxgrid_lang=zh"))
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("csrf_token=forged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 403);
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let text = page.text().await.unwrap();
+    assert!(
+        text.contains("<html lang=\"zh") && text.contains("无权操作"),
+        "{text}"
+    );
+    let api = browser
+        .post(format!("{}/api/v1/persons", app.base))
+        .header("cookie", format!("{session}; vaxgrid_lang=zh"))
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("csrf_token=forged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status().as_u16(), 403);
+    assert!(api.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/problem+json"));
     // Sign out ends the session.
     let out = browser
         .post(format!("{}/logout", app.base))

@@ -17,7 +17,7 @@ use sqlx::Row;
 use time::{Date, Duration};
 use vaxgrid_core::dose::next_dose_due;
 use vaxgrid_core::identity::IdType;
-use vaxgrid_core::reminders::{message, About, Language, ReminderKind};
+use vaxgrid_core::reminders::{About, Language, ReminderKind};
 
 use crate::db::{in_json, json_rows, Col};
 use crate::doses::{dose_from_row, valid_doses, valid_records, DOSE_COLUMNS};
@@ -103,14 +103,19 @@ struct NewReminder {
 }
 
 impl NewReminder {
-    fn new(to: &Recipient, subject: &str, about: &About<'_>) -> NewReminder {
+    fn new(
+        to: &Recipient,
+        subject: &str,
+        about: &About<'_>,
+        texts: ReminderTexts<'_>,
+    ) -> NewReminder {
         NewReminder {
             person_id: to.root.clone(),
             kind: about.kind(),
             subject: subject.to_string(),
             language: to.language,
             phone: to.phone.clone(),
-            message: message(to.language, about),
+            message: texts(to.language, about),
         }
     }
 }
@@ -164,13 +169,22 @@ fn json_list<S: AsRef<str>>(keys: impl IntoIterator<Item = S>) -> String {
     serde_json::to_string(&keys).expect("strings serialise")
 }
 
+/// Writes a reminder's text in the recipient's language (the server's
+/// Fluent texts: the store keeps no wording of its own).
+pub type ReminderTexts<'a> = &'a (dyn Fn(Language, &About<'_>) -> String + Sync);
+
 impl Store {
     /// Adds to the outbox the reminders due on `today` that it does not hold
-    /// yet; returns how many it added. Safe to run again and concurrently.
+    /// yet, each worded by `texts`; returns how many it added. Safe to run
+    /// again and concurrently.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn generate_reminders(&self, today: Date) -> Result<usize, StoreError> {
-        let mut new = self.due_dose_reminders(today).await?;
-        new.extend(self.missed_appointment_reminders(today).await?);
+    pub async fn generate_reminders(
+        &self,
+        today: Date,
+        texts: ReminderTexts<'_>,
+    ) -> Result<usize, StoreError> {
+        let mut new = self.due_dose_reminders(today, texts).await?;
+        new.extend(self.missed_appointment_reminders(today, texts).await?);
         self.insert_reminders(&new).await
     }
 
@@ -180,7 +194,11 @@ impl Store {
     /// product, by its recommended interval) and drops those reminded of,
     /// voided, or followed by a later dose of the same record; the person's
     /// whole history (merged records included) then decides.
-    async fn due_dose_reminders(&self, today: Date) -> Result<Vec<NewReminder>, StoreError> {
+    async fn due_dose_reminders(
+        &self,
+        today: Date,
+        texts: ReminderTexts<'_>,
+    ) -> Result<Vec<NewReminder>, StoreError> {
         let products = self.product_map().await?;
         let mut candidates: Vec<(String, String)> = Vec::new();
         let mut codes: Vec<&String> = products.keys().collect();
@@ -249,7 +267,7 @@ impl Store {
                     due,
                     today,
                 };
-                out.push(NewReminder::new(to, dose_id, &about));
+                out.push(NewReminder::new(to, dose_id, &about, texts));
             }
         }
         Ok(out)
@@ -260,6 +278,7 @@ impl Store {
     async fn missed_appointment_reminders(
         &self,
         today: Date,
+        texts: ReminderTexts<'_>,
     ) -> Result<Vec<NewReminder>, StoreError> {
         let midnight = today.midnight().assume_utc().unix_timestamp() * 1_000_000;
         let rows = sqlx::query(
@@ -299,7 +318,7 @@ impl Store {
                     day,
                     time: starts_at.get(11..16).unwrap_or(""),
                 };
-                out.push(NewReminder::new(to, id, &about));
+                out.push(NewReminder::new(to, id, &about, texts));
             }
         }
         Ok(out)

@@ -200,7 +200,12 @@ struct ErrorPage<'a> {
 /// error as problem+json).
 pub fn error_page(ctx: &PageCtx, error: ApiError) -> Response {
     let response = error.into_response();
-    let status = response.status();
+    status_page(ctx, response.status(), response.headers())
+}
+
+/// The error page for `status`, carrying the `Retry-After` and
+/// `WWW-Authenticate` of `carried` (the problem's headers).
+pub fn status_page(ctx: &PageCtx, status: StatusCode, carried: &HeaderMap) -> Response {
     let code = match status.as_u16() {
         c @ (400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503) => c,
         c if c < 500 => 400,
@@ -213,11 +218,47 @@ pub fn error_page(ctx: &PageCtx, error: ApiError) -> Response {
     };
     let mut r = render_status(status, &page);
     for name in [header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
-        if let Some(v) = response.headers().get(&name) {
+        if let Some(v) = carried.get(&name) {
             r.headers_mut().insert(name, v.clone());
         }
     }
     r
+}
+
+/// Whether a request is a person's browser asking for a page (not the
+/// API, the exchange formats, the probes or the static files): the
+/// refusals made before the page (the request layers' and the access
+/// policy's problem+json) are shown to it as the error page, in its
+/// language.
+pub fn is_page_request(uri: &axum::http::Uri, headers: &HeaderMap) -> bool {
+    const NOT_PAGES: [&str; 8] = [
+        "/api/", "/fhir", "/hl7", "/metrics", "/healthz", "/readyz", "/static/", "/lang",
+    ];
+    let path = uri.path();
+    !NOT_PAGES.iter().any(|p| path.starts_with(p))
+        && headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"))
+}
+
+/// A refusal made before a page, as the error page (see
+/// [`is_page_request`]); other answers pass as they are. Only the refusals
+/// the OpenAPI document describes in both forms are turned
+/// (`openapi::refusals_in_both_forms`).
+pub fn refusal_as_page(uri: axum::http::Uri, headers: HeaderMap, response: Response) -> Response {
+    let problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !problem || !matches!(response.status().as_u16(), 400 | 401 | 403 | 413 | 415) {
+        return response;
+    }
+    let mut parts = axum::http::Request::new(()).into_parts().0;
+    parts.uri = uri;
+    parts.headers = headers;
+    let ctx = PageCtx::from_parts(&parts);
+    status_page(&ctx, response.status(), response.headers())
 }
 
 /// The stylesheets and scripts of the pages, built into the binary.
