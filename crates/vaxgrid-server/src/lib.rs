@@ -770,6 +770,30 @@ pub fn routes() -> Vec<RouteDef> {
             post(supply::set_lot_status),
         ),
         r(
+            M::POST,
+            "/api/v1/equipment/{id}/readings",
+            Needs(ManageStock),
+            post(supply::record_readings),
+        ),
+        r(
+            M::POST,
+            "/api/v1/equipment/{id}/readings/import",
+            Needs(ManageStock),
+            post(supply::import_readings).layer(DefaultBodyLimit::max(supply::READINGS_CSV_LIMIT)),
+        ),
+        r(
+            M::GET,
+            "/api/v1/equipment/{id}/readings",
+            Needs(ReadStock),
+            get(supply::readings),
+        ),
+        r(
+            M::GET,
+            "/api/v1/excursions",
+            Needs(ReadStock),
+            get(supply::open_excursions),
+        ),
+        r(
             M::GET,
             "/api/v1/lots/{product_code}/{lot_number}/persons",
             Needs(ReadRegistry),

@@ -128,6 +128,10 @@ use utoipa::OpenApi;
         crate::api::supply::receive,
         crate::api::supply::set_lot_status,
         crate::api::supply::persons_dosed,
+        crate::api::supply::record_readings,
+        crate::api::supply::import_readings,
+        crate::api::supply::readings,
+        crate::api::supply::open_excursions,
     ),
     components(schemas(crate::error::Problem), responses(crate::error::Problem)),
     modifiers(&Security)

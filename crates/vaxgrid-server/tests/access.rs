@@ -295,6 +295,13 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("POST", "/api/v1/stores/{code}/movements"), MANAGE_STOCK),
         (("POST", "/api/v1/shipments"), MANAGE_STOCK),
         (("GET", "/api/v1/shipments/{id}"), READ_STOCK),
+        (("POST", "/api/v1/equipment/{id}/readings"), MANAGE_STOCK),
+        (
+            ("POST", "/api/v1/equipment/{id}/readings/import"),
+            MANAGE_STOCK,
+        ),
+        (("GET", "/api/v1/equipment/{id}/readings"), READ_STOCK),
+        (("GET", "/api/v1/excursions"), READ_STOCK),
         (("POST", "/api/v1/shipments/{id}/receive"), MANAGE_STOCK),
         (
             ("POST", "/api/v1/lots/{product_code}/{lot_number}/status"),

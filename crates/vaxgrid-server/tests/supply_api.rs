@@ -13,6 +13,7 @@ on_both_backends!(
     stores_and_movements_keep_the_ledger,
     stock_is_seen_and_moved_only_on_its_area,
     a_held_lot_refuses_doses_and_lists_its_persons,
+    an_excursion_quarantines_the_lots_at_its_store,
 );
 
 /// K22 (province) > K193 (district) > KS1 (site S1's own stock), and K194
@@ -543,5 +544,200 @@ async fn a_held_lot_refuses_doses_and_lists_its_persons(backend: &str) {
         (200, Some(0)),
         "{b}"
     );
+    app.cleanup().await;
+}
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+async fn an_excursion_quarantines_the_lots_at_its_store(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    stores(&app).await;
+    let (s, b) = app
+        .post(
+            "/api/v1/stores/KS1/movements",
+            &json!({"product_code": "AZ", "lot_number": "AZ-1", "kind": "receipt", "quantity": 100,
+                    "source": "purchase", "document": "HD-1"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let (s, e) = app
+        .post(
+            "/api/v1/stores/KS1/equipment",
+            &json!({"id": new_id(), "kind": "refrigerator", "min_c": 2.0, "max_c": 8.0}),
+        )
+        .await;
+    assert_eq!(s, 201, "{e}");
+    let fridge = e["id"].as_str().unwrap().to_string();
+    let readings = format!("/api/v1/equipment/{fridge}/readings");
+    let now = time::OffsetDateTime::now_utc();
+    let ago = |m: i64| rfc3339(now - time::Duration::minutes(m));
+
+    // Every bad row named, nothing written.
+    let (s, b) = app
+        .post(
+            &readings,
+            &json!({"readings": [
+                {"at": ago(60), "temperature_c": 5.0},
+                {"at": "yesterday", "temperature_c": 5.0},
+                {"at": ago(55), "temperature_c": 99.0},
+                {"at": rfc3339(now + time::Duration::days(1)), "temperature_c": 5.0},
+                {"at": ago(70), "temperature_c": 5.0},
+                {"at": ago(45), "temperature_c": 4.55},
+            ]}),
+        )
+        .await;
+    assert_eq!(s, 422, "{b}");
+    let rows: Vec<(u64, &str)> = b["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["row"].as_u64().unwrap(), r["field"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (2, "at"),
+            (3, "temperature_c"),
+            (4, "at"),
+            (5, "at"),
+            (6, "temperature_c")
+        ],
+        "{b}"
+    );
+    let csv = format!(
+        "at,temperature_c\n{},5.0\n{},warm\n{},-95.0\n",
+        ago(60),
+        ago(50),
+        ago(40)
+    );
+    let (s, b) = app
+        .post_raw(&format!("{readings}/import"), "text/csv", csv.into_bytes())
+        .await;
+    assert_eq!(s, 422, "{b}");
+    let rows: Vec<(u64, &str)> = b["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["row"].as_u64().unwrap(), r["field"].as_str().unwrap()))
+        .collect();
+    assert_eq!(rows, [(2, "temperature_c"), (3, "temperature_c")], "{b}");
+    let (s, b) = app
+        .post_raw(
+            &format!("{readings}/import"),
+            "text/csv",
+            b"when,temp\n".to_vec(),
+        )
+        .await;
+    assert_eq!((s, field(&b)), (400, "header"), "{b}");
+    let (s, b) = app.get(&readings).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        b["readings"].as_array().unwrap().len(),
+        0,
+        "nothing written"
+    );
+
+    // The first reading out of range quarantines the lot at once.
+    let (s, b) = app
+        .post(
+            &readings,
+            &json!({"readings": [
+                {"at": ago(60), "temperature_c": 5.0},
+                {"at": ago(50), "temperature_c": 9.4},
+                {"at": ago(40), "temperature_c": 9.0},
+            ]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["quarantined"], json!(["AZ/AZ-1"]), "{b}");
+    assert_eq!(b["excursions"][0]["kind"], "heat", "{b}");
+    let (s, b) = app.get("/api/v1/excursions").await;
+    assert_eq!(
+        (s, b["excursions"].as_array().unwrap().len()),
+        (200, 1),
+        "{b}"
+    );
+    let person = app.person(1, "Nguyễn Văn An").await;
+    let (s, b) = app
+        .post(
+            "/api/v1/doses",
+            &dose_body(&new_id(), &person, "2021-07-01"),
+        )
+        .await;
+    assert_eq!((s, field(&b)), (422, "lot"), "{b}");
+    let detail = b["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        detail.contains("AZ-1") && detail.contains("excursion") && detail.contains("9.4"),
+        "the refusal names the lot and the excursion: {detail}"
+    );
+    // Back in range (from a logger's CSV): the excursion closes, the lot
+    // stays quarantined until a supervisor releases it.
+    let csv = format!("at,temperature_c\n{},5.2\n", ago(30));
+    let (s, b) = app
+        .post_raw(&format!("{readings}/import"), "text/csv", csv.into_bytes())
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let (s, b) = app.get("/api/v1/excursions").await;
+    assert_eq!(
+        (s, b["excursions"].as_array().unwrap().len()),
+        (200, 0),
+        "{b}"
+    );
+    let (s, b) = app
+        .post(
+            "/api/v1/doses",
+            &dose_body(&new_id(), &person, "2021-07-01"),
+        )
+        .await;
+    assert_eq!((s, field(&b)), (422, "lot"), "{b}");
+    let (s, b) = app.get(&readings).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["readings"].as_array().unwrap().len(), 4, "{b}");
+    assert_eq!(b["excursions"].as_array().unwrap().len(), 1, "{b}");
+    assert_eq!(b["excursions"][0]["max_tenths"], 94, "{b}");
+    assert!(b["excursions"][0]["ended_at"].is_string(), "{b}");
+    // Impossible order: a reading not after the last stored.
+    let (s, b) = app
+        .post(
+            &readings,
+            &json!({"readings": [{"at": ago(35), "temperature_c": 5.0}]}),
+        )
+        .await;
+    assert_eq!(
+        (s, b["rows"][0]["field"].as_str()),
+        (422, Some("at")),
+        "{b}"
+    );
+    let (s, b) = app
+        .post(
+            "/api/v1/lots/AZ/AZ-1/status",
+            &json!({"status": "released", "reason": "within the stability budget", "vvm_stage": 1}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = app
+        .post(
+            "/api/v1/doses",
+            &dose_body(&new_id(), &person, "2021-07-01"),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    // A lot at VVM stage 3 refuses doses too.
+    let (s, b) = app
+        .post(
+            "/api/v1/lots/AZ/AZ-1/status",
+            &json!({"status": "quarantined", "reason": "VVM read at use", "vvm_stage": 3}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let other = app.person(2, "Trần Thị Bình").await;
+    let (s, b) = app
+        .post("/api/v1/doses", &dose_body(&new_id(), &other, "2021-07-01"))
+        .await;
+    assert_eq!((s, field(&b)), (422, "lot"), "{b}");
     app.cleanup().await;
 }

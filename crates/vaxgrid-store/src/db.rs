@@ -149,6 +149,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/common/0042_lot_holds.sql"),
         postgres: include_str!("../migrations/common/0042_lot_holds.sql"),
     },
+    Migration {
+        version: 43,
+        name: "temperatures",
+        sqlite: include_str!("../migrations/common/0043_temperatures.sql"),
+        postgres: include_str!("../migrations/common/0043_temperatures.sql"),
+    },
 ];
 
 pub(crate) fn backend_of(url: &str) -> Result<Backend, StoreError> {

@@ -11,9 +11,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use sqlx::{Any, Row, Transaction};
 use vaxgrid_core::coverage::{contribution, split_groups, Contribution, CoverageDelta};
 use vaxgrid_core::dose::{
-    check_new_dose, check_reported_dose, next_dose_due, LotFacts, NewDose, ValidDose,
+    check_new_dose, check_reported_dose, next_dose_due, LotFacts, LotStatus, NewDose, ValidDose,
 };
 use vaxgrid_core::product::Product;
+use vaxgrid_core::supply::lot::{verdict, LotAtSite};
 use vaxgrid_core::training::VACCINATION_TOPIC;
 
 use crate::audit::{self, AuditEntry};
@@ -327,6 +328,24 @@ async fn load_people(
     Ok((root_of, states))
 }
 
+/// A lot as the dose writer reads it: the catalogue's facts, and why it is
+/// held back and its last vial monitor stage, if so.
+struct BatchLot {
+    lot: Lot,
+    status_reason: Option<String>,
+    vvm_stage: Option<i64>,
+}
+
+impl FromCells for BatchLot {
+    fn from_cells<R: Cells>(row: &R) -> Result<BatchLot, StoreError> {
+        Ok(BatchLot {
+            lot: crate::catalog::lot_from_row(row)?,
+            status_reason: row.cell("status_reason")?,
+            vvm_stage: row.cell("vvm_stage")?,
+        })
+    }
+}
+
 /// Products and sites as the writer last read them. Neither can be changed
 /// or removed through the store (only added), so a cached entry stays true;
 /// an unknown code makes the writer read the table again.
@@ -513,13 +532,14 @@ pub(crate) async fn apply_batch(
     let (mut root_of, mut states) =
         load_people(&mut tx, store.backend, &person_ids, prefetched, products).await?;
 
-    let mut lots: HashMap<String, Vec<Lot>> = HashMap::new();
+    let mut lots: HashMap<String, Vec<BatchLot>> = HashMap::new();
     let lot_numbers = cmds.iter().filter_map(|c| match c {
         WriteCommand::Dose(d) => Some(d.lot_number.as_str()),
         _ => None,
     });
-    let lot_select = "SELECT product_code, lot_number, expiry, status, doses FROM lots";
-    for lot in fetch_in::<Lot>(
+    let lot_select =
+        "SELECT product_code, lot_number, expiry, status, doses, status_reason, vvm_stage FROM lots";
+    for lot in fetch_in::<BatchLot>(
         &mut tx,
         store.backend,
         lot_select,
@@ -528,7 +548,9 @@ pub(crate) async fn apply_batch(
     )
     .await?
     {
-        lots.entry(lot.lot_number.clone()).or_default().push(lot);
+        lots.entry(lot.lot.lot_number.clone())
+            .or_default()
+            .push(lot);
     }
     let sites = &catalog.sites;
     let certificates = current_certificates(&mut tx, store.backend, cmds).await?;
@@ -755,7 +777,7 @@ fn record_dose(
     now: i64,
     today: time::Date,
     products: &HashMap<String, Product>,
-    lots: &HashMap<String, Vec<Lot>>,
+    lots: &HashMap<String, Vec<BatchLot>>,
     sites: &HashSet<String>,
     root_of: &HashMap<String, String>,
     states: &mut HashMap<String, PersonState>,
@@ -844,7 +866,7 @@ fn check_given_dose(
     d: &DoseRequest,
     product: &Product,
     products: &HashMap<String, Product>,
-    lots: &HashMap<String, Vec<Lot>>,
+    lots: &HashMap<String, Vec<BatchLot>>,
     sites: &HashSet<String>,
     history: &[ValidDose],
     birth_date: time::Date,
@@ -858,10 +880,11 @@ fn check_given_dose(
     let candidates = lots
         .get(&d.lot_number)
         .ok_or_else(|| not_found("lot", "lot_number", &d.lot_number))?;
-    let lot = candidates
+    let held = candidates
         .iter()
-        .find(|l| l.product_code == d.product_code)
+        .find(|l| l.lot.product_code == d.product_code)
         .unwrap_or(&candidates[0]);
+    let lot = &held.lot;
     if !sites.contains(&d.site_code) {
         return Err(not_found("site", "site_code", &d.site_code));
     }
@@ -871,6 +894,28 @@ fn check_given_dose(
             format!("lot {} has no valid expiry", lot.lot_number),
         )
     })?;
+    // A lot held back (quarantined after an excursion, recalled) or past
+    // its vial monitor's discard point is refused naming the lot and why.
+    let vvm_stage = held.vvm_stage.and_then(|v| u8::try_from(v).ok());
+    if lot.product_code == d.product_code
+        && (lot.status != LotStatus::Released || vvm_stage.is_some_and(|v| v >= 3))
+    {
+        let why = || {
+            held.status_reason
+                .clone()
+                .unwrap_or_else(|| "no reason recorded".to_string())
+        };
+        let at_site = LotAtSite {
+            lot: lot.lot_number.clone(),
+            expiry,
+            quarantine: (lot.status == LotStatus::Quarantined).then(why),
+            recall: (lot.status == LotStatus::Recalled).then(why),
+            vvm_stage,
+            on_hand: u64::MAX,
+        };
+        verdict(&at_site, d.administered_on, 1)
+            .map_err(|e| StoreError::invalid(e.field(), e.to_string()))?;
+    }
     let facts = LotFacts {
         product_code: lot.product_code.clone(),
         expiry,

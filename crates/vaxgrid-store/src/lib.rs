@@ -9,6 +9,7 @@ pub mod campaigns;
 pub mod catalog;
 mod cells;
 pub mod certificates;
+pub mod cold_chain;
 pub mod dashboard;
 mod db;
 mod direct_sqlite;

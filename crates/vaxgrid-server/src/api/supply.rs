@@ -17,18 +17,19 @@ use serde::Deserialize;
 use uuid::Uuid;
 use vaxgrid_core::access::Permission;
 use vaxgrid_core::dose::LotStatus;
-use vaxgrid_core::supply::cold_chain::Range;
+use vaxgrid_core::supply::cold_chain::{check_batch, Range, Reading};
 use vaxgrid_core::supply::ledger::{
     self, Direction, Movement, MovementKind, ReceiptSource, WastageReason,
 };
+use vaxgrid_store::cold_chain::ReadingSource;
 use vaxgrid_store::scope::Scope;
 use vaxgrid_store::supply::{
     EquipmentKind, NewCount, NewEquipment, NewMovement, NewShipment, NewStore,
 };
 
 use crate::auth::Caller;
-use crate::error::ApiError;
-use crate::extract::{id_or_new, page_limit, ApiJson, ApiQuery};
+use crate::error::{ApiError, RowProblem};
+use crate::extract::{id_or_new, page_limit, ApiJson, ApiQuery, CsvBody};
 use crate::AppState;
 
 fn code(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
@@ -849,4 +850,283 @@ pub async fn persons_dosed(
         body,
     )
         .into_response())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadingBody {
+    /// RFC 3339 instant of the reading.
+    at: String,
+    /// °C, one decimal at most.
+    temperature_c: f64,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadingsBody {
+    /// In time order, each after the one before and after the last stored.
+    readings: Vec<ReadingBody>,
+}
+
+/// At most this many readings in one request (a logger's CSV of a month
+/// at one reading a minute fits).
+pub const MAX_READINGS: usize = 50_000;
+/// The body limit of the logger CSV route.
+pub const READINGS_CSV_LIMIT: usize = 4 * 1024 * 1024;
+
+fn parse_reading(at: &str, celsius: f64) -> Result<Reading, (&'static str, String)> {
+    let at = time::OffsetDateTime::parse(at.trim(), &time::format_description::well_known::Rfc3339)
+        .map_err(|_| {
+            (
+                "at",
+                format!("'{at}' is not an RFC 3339 instant (2021-08-15T08:30:00+07:00)"),
+            )
+        })?;
+    let tenths = tenths("temperature_c", celsius).map_err(|e| {
+        let (_, m) = e.field_and_message();
+        ("temperature_c", m)
+    })?;
+    Ok(Reading { at, tenths })
+}
+
+/// Checks every reading (each row's own rules, then the order after the
+/// last stored one) and lists all bad rows; nothing is written unless all
+/// are good. Rows are numbered from 1.
+async fn checked_readings(
+    app: &AppState,
+    equipment_id: &str,
+    rows: Vec<Result<Reading, (&'static str, String)>>,
+) -> Result<Vec<Reading>, ApiError> {
+    let count = rows.len();
+    if count == 0 {
+        return Err(ApiError::invalid("readings", "give at least one reading"));
+    }
+    if count > MAX_READINGS {
+        return Err(ApiError::invalid(
+            "readings",
+            format!("at most {MAX_READINGS} readings at once, not {count}"),
+        ));
+    }
+    let mut errors = Vec::new();
+    let mut good = Vec::with_capacity(count);
+    let mut index = Vec::with_capacity(count);
+    for (i, r) in rows.into_iter().enumerate() {
+        match r {
+            Ok(r) => {
+                good.push(r);
+                index.push(i);
+            }
+            Err((field, message)) => errors.push(RowProblem {
+                row: i + 1,
+                field: field.to_string(),
+                message,
+            }),
+        }
+    }
+    let last = app.store.last_reading_at(equipment_id).await?;
+    for (i, e) in check_batch(&good, last, time::OffsetDateTime::now_utc()) {
+        errors.push(RowProblem {
+            row: index[i] + 1,
+            field: e.field().to_string(),
+            message: e.to_string(),
+        });
+    }
+    if errors.is_empty() {
+        Ok(good)
+    } else {
+        errors.sort_by_key(|e| e.row);
+        Err(ApiError::Rows { count, errors })
+    }
+}
+
+/// Records temperature readings of a piece of equipment.
+#[utoipa::path(
+    post,
+    path = "/api/v1/equipment/{id}/readings",
+    summary = "Record temperature readings of cold-chain equipment, in time order: {readings: [{at (RFC 3339), temperature_c}]}. Excursions outside the equipment's range are detected as they arrive; the first reading out of range quarantines the lots on hand at its store at once. Refused with every bad row named (row, field), nothing written: an impossible temperature (below -90 or above 60 °C), a time in the future, out of order, or not after the last stored reading.",
+    params(("id" = String, Path, description = "equipment id")),
+    request_body = ReadingsBody,
+    responses(
+        (status = 201, description = "{equipment_id, accepted, excursions[], quarantined[]}"),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
+pub async fn record_readings(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ReadingsBody>,
+) -> Result<Response, ApiError> {
+    let actor = caller.actor(&app, Permission::ManageStock).await?;
+    app.store
+        .equipment(&id, &actor.scope)
+        .await
+        .map_err(ApiError::lookup)?;
+    let rows = b
+        .readings
+        .iter()
+        .map(|r| parse_reading(&r.at, r.temperature_c))
+        .collect();
+    let readings = checked_readings(&app, &id, rows).await?;
+    let outcome = app
+        .store
+        .record_readings(&id, &readings, ReadingSource::Api, &actor)
+        .await?;
+    Ok((StatusCode::CREATED, Json(outcome)).into_response())
+}
+
+#[derive(Deserialize)]
+struct LoggerRow {
+    at: String,
+    temperature_c: String,
+}
+
+/// Records a data logger's CSV of readings.
+#[utoipa::path(
+    post,
+    path = "/api/v1/equipment/{id}/readings/import",
+    summary = "Record a data logger's readings as CSV (text/csv, header at,temperature_c; at RFC 3339, temperature in °C), as POST readings does. Every bad row is named with its row number (from 1, after the header) and field; nothing is written unless all rows are good.",
+    params(("id" = String, Path, description = "equipment id")),
+    request_body(content = String, content_type = "text/csv"),
+    responses(
+        (status = 201, description = "{equipment_id, accepted, excursions[], quarantined[]}"),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
+pub async fn import_readings(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    CsvBody(body): CsvBody,
+) -> Result<Response, ApiError> {
+    let actor = caller.actor(&app, Permission::ManageStock).await?;
+    app.store
+        .equipment(&id, &actor.scope)
+        .await
+        .map_err(ApiError::lookup)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(body.as_ref());
+    let headers = reader
+        .headers()
+        .map_err(|e| ApiError::bad_request("header", e.to_string()))?
+        .clone();
+    if headers.iter().collect::<Vec<_>>() != ["at", "temperature_c"] {
+        return Err(ApiError::bad_request(
+            "header",
+            "the header must be: at,temperature_c",
+        ));
+    }
+    let mut rows = Vec::new();
+    for record in reader.deserialize::<LoggerRow>() {
+        rows.push(match record {
+            Err(e) => Err(("row", e.to_string())),
+            Ok(r) => match r.temperature_c.parse::<f64>() {
+                Ok(c) if c.is_finite() => parse_reading(&r.at, c),
+                _ => Err((
+                    "temperature_c",
+                    format!("'{}' is not a temperature in °C", r.temperature_c),
+                )),
+            },
+        });
+        if rows.len() > MAX_READINGS {
+            break;
+        }
+    }
+    let readings = checked_readings(&app, &id, rows).await?;
+    let outcome = app
+        .store
+        .record_readings(&id, &readings, ReadingSource::Logger, &actor)
+        .await?;
+    Ok((StatusCode::CREATED, Json(outcome)).into_response())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReadingsQuery {
+    /// From this instant (RFC 3339; 7 days before `until` unless said).
+    since: Option<String>,
+    /// Up to this instant (RFC 3339; now unless said).
+    until: Option<String>,
+}
+
+/// Parses an optional RFC 3339 query instant.
+pub fn instant_param(
+    field: &str,
+    value: Option<&str>,
+) -> Result<Option<time::OffsetDateTime>, ApiError> {
+    value
+        .map(|v| {
+            time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339).map_err(
+                |_| ApiError::bad_request(field, format!("'{v}' is not an RFC 3339 instant")),
+            )
+        })
+        .transpose()
+}
+
+/// The readings and excursions of a piece of equipment over a period.
+#[utoipa::path(
+    get,
+    path = "/api/v1/equipment/{id}/readings",
+    summary = "Readings (at most 10,000) and excursions of cold-chain equipment from since to until (the last 7 days unless said): {equipment, readings[{at, tenths}], excursions[]}",
+    params(("id" = String, Path, description = "equipment id"), ReadingsQuery),
+    responses(
+        (status = 200, description = "{equipment, readings[], excursions[]}"),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
+pub async fn readings(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<ReadingsQuery>,
+) -> Result<Response, ApiError> {
+    let until =
+        instant_param("until", q.until.as_deref())?.unwrap_or_else(time::OffsetDateTime::now_utc);
+    let since =
+        instant_param("since", q.since.as_deref())?.unwrap_or(until - time::Duration::days(7));
+    if since > until {
+        return Err(ApiError::bad_request("since", "since is after until"));
+    }
+    let actor = caller.actor(&app, Permission::ReadStock).await?;
+    let equipment = app
+        .store
+        .equipment(&id, &actor.scope)
+        .await
+        .map_err(ApiError::lookup)?;
+    let list = app
+        .store
+        .readings_of(&id, since, until, 10_000, &actor.scope)
+        .await?;
+    let excursions = app
+        .store
+        .excursions_of(&id, since, until, &actor.scope)
+        .await?;
+    Ok(Json(serde_json::json!({
+        "equipment": equipment, "readings": list, "excursions": excursions,
+    }))
+    .into_response())
+}
+
+/// The excursions still open at stores in the caller's areas.
+#[utoipa::path(
+    get,
+    path = "/api/v1/excursions",
+    summary = "Temperature excursions still open at the stores in the caller's areas, oldest first, each with the lots it quarantined: {excursions[]}",
+    responses(
+        (status = 200, description = "{excursions[]}"),
+    )
+)]
+pub async fn open_excursions(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Response, ApiError> {
+    let actor = caller.actor(&app, Permission::ReadStock).await?;
+    let list = app.store.open_excursions(&actor.scope).await?;
+    Ok(Json(serde_json::json!({ "excursions": list })).into_response())
 }
