@@ -667,27 +667,40 @@ impl Store {
 
     /// Population, reached and completed in each of `areas` (their whole
     /// subtrees), for the counter `groups` and the campaign `products`.
+    /// `areas` is a parent followed by all its children: the children are
+    /// read over their subtrees, the parent reads only its own rows (persons
+    /// living in it rather than in a child) and adds its children's, so
+    /// every counter row is read once.
     async fn figures(
         &self,
         areas: &[&Area],
         groups: &[String],
         products: &[String],
     ) -> Result<HashMap<String, Figures>, StoreError> {
-        let codes: Vec<String> = areas.iter().map(|a| a.code.clone()).collect();
-        let mut out: HashMap<String, Figures> = codes
+        let Some((parent, children)) = areas.split_first() else {
+            return Ok(HashMap::new());
+        };
+        let codes: Vec<String> = children.iter().map(|a| a.code.clone()).collect();
+        let mut out: HashMap<String, Figures> = areas
             .iter()
-            .map(|c| (c.clone(), Figures::default()))
+            .map(|a| (a.code.clone(), Figures::default()))
             .collect();
+        // Children over their ranges, then the parent's own rows ($4).
         let population = format!(
             "SELECT c.code AS bucket, CAST(SUM(k.population) AS BIGINT) AS n FROM areas c \
              JOIN population_counters k ON k.area_path >= c.path AND k.area_path < {UPPER} \
-             WHERE {} AND {} GROUP BY c.code",
+             WHERE {} AND {} GROUP BY c.code \
+             UNION ALL SELECT c.code AS bucket, CAST(SUM(k.population) AS BIGINT) AS n FROM areas c \
+             JOIN population_counters k ON k.area_path = c.path \
+             WHERE c.code = $3 AND {} GROUP BY c.code",
             in_json(self.backend, "c.code", 1),
+            in_json(self.backend, "k.priority_group", 2),
             in_json(self.backend, "k.priority_group", 2)
         );
         for r in sqlx::query(&population)
             .bind(json_list(&codes))
             .bind(json_list(groups))
+            .bind(&parent.code)
             .fetch_all(&self.pool)
             .await?
         {
@@ -700,8 +713,14 @@ impl Store {
             "SELECT c.code AS bucket, CAST(SUM(k.at_least_one) AS BIGINT) AS a, \
              CAST(SUM(k.completed) AS BIGINT) AS b FROM areas c \
              JOIN coverage_counters k ON k.area_path >= c.path AND k.area_path < {UPPER} \
-             WHERE {} AND {} AND {} GROUP BY c.code",
+             WHERE {} AND {} AND {} GROUP BY c.code \
+             UNION ALL SELECT c.code AS bucket, CAST(SUM(k.at_least_one) AS BIGINT) AS a, \
+             CAST(SUM(k.completed) AS BIGINT) AS b FROM areas c \
+             JOIN coverage_counters k ON k.area_path = c.path \
+             WHERE c.code = $4 AND {} AND {} GROUP BY c.code",
             in_json(self.backend, "c.code", 1),
+            in_json(self.backend, "k.priority_group", 2),
+            in_json(self.backend, "k.product_code", 3),
             in_json(self.backend, "k.priority_group", 2),
             in_json(self.backend, "k.product_code", 3)
         );
@@ -709,6 +728,7 @@ impl Store {
             .bind(json_list(&codes))
             .bind(json_list(groups))
             .bind(json_list(products))
+            .bind(&parent.code)
             .fetch_all(&self.pool)
             .await?
         {
@@ -717,6 +737,19 @@ impl Store {
                 f.at_least_one += r.try_get::<Option<i64>, _>("a")?.unwrap_or(0);
                 f.completed += r.try_get::<Option<i64>, _>("b")?.unwrap_or(0);
             }
+        }
+        let sum = children
+            .iter()
+            .filter_map(|c| out.get(&c.code).copied())
+            .fold(Figures::default(), |a, f| Figures {
+                eligible: a.eligible + f.eligible,
+                at_least_one: a.at_least_one + f.at_least_one,
+                completed: a.completed + f.completed,
+            });
+        if let Some(p) = out.get_mut(&parent.code) {
+            p.eligible += sum.eligible;
+            p.at_least_one += sum.at_least_one;
+            p.completed += sum.completed;
         }
         Ok(out)
     }
@@ -937,6 +970,30 @@ impl Store {
         area: Option<&str>,
         scope: &Scope,
     ) -> Result<TargetReport, StoreError> {
+        self.targets_of(campaign_id, area, scope, true).await
+    }
+
+    /// The same report without reading what happened each day: every day's
+    /// `actual` and `capacity` are 0. For pages that show the targets only
+    /// (the campaign's tree, the dashboard's daily target line), so that
+    /// they do not read six months of daily counters they would not show.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn targets_planned(
+        &self,
+        campaign_id: &str,
+        area: Option<&str>,
+        scope: &Scope,
+    ) -> Result<TargetReport, StoreError> {
+        self.targets_of(campaign_id, area, scope, false).await
+    }
+
+    async fn targets_of(
+        &self,
+        campaign_id: &str,
+        area: Option<&str>,
+        scope: &Scope,
+        with_days: bool,
+    ) -> Result<TargetReport, StoreError> {
         let Resolved { campaign, area } = self.resolve(campaign_id, area, scope).await?;
         let children = self
             .area_children(Some(&area.code), None, 100_000)
@@ -987,10 +1044,15 @@ impl Store {
                     .collect(),
                 None => BTreeMap::new(),
             };
-            let actual = self
-                .doses_by_day(&area.path, &from, &to, &campaign.products)
-                .await?;
-            let capacity = self.capacity_by_day(&area.path, &from, &to).await?;
+            let (actual, capacity) = if with_days {
+                (
+                    self.doses_by_day(&area.path, &from, &to, &campaign.products)
+                        .await?,
+                    self.capacity_by_day(&area.path, &from, &to).await?,
+                )
+            } else {
+                (HashMap::new(), HashMap::new())
+            };
             let mut day = Some(start);
             while let Some(d) = day.filter(|d| *d <= end) {
                 let key = crate::format_date(d);

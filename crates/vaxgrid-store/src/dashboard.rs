@@ -4,9 +4,16 @@
 //! to the counters by its path range), so a province with 20 districts
 //! costs the same statements as one with 2.
 //!
+//! A bucket whose children are buckets too (the area of a dashboard, a
+//! province of the home page) reads only its own rows (persons living in
+//! the area itself rather than in a child) and adds its children's figures:
+//! each counter row is read once per page, not once per level.
+//!
 //! Adverse events have no counter: they are counted from the visits of the
 //! sites in each bucket (the visits of a site per day are indexed); doses
-//! for the rate per 100,000 come from the daily dose counters.
+//! by number, and for the rate per 100,000, come from `dose_counters` (area
+//! × product × dose number, all days); doses per day from the daily dose
+//! counters, for the chart's days only.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -146,27 +153,82 @@ enum Buckets<'a> {
     AreaAndChildren(&'a str),
     /// These areas (a JSON list of codes).
     Codes(String),
-    /// The provinces.
-    Provinces,
     /// The provinces and their districts.
     ProvincesAndDistricts,
 }
 
+/// The SQL conditions of a set of buckets.
+struct BucketSql<'a> {
+    /// Every bucket (`areas c`).
+    all: String,
+    /// The buckets whose figures are read over their whole subtree.
+    subtree: String,
+    /// The buckets that read their own rows only, their children being
+    /// buckets of `subtree` whose figures are added to theirs.
+    own: Option<String>,
+    /// The one text parameter (`$1`) of the conditions, if any.
+    param: Option<&'a str>,
+}
+
 impl Buckets<'_> {
-    /// The condition, and its one text parameter (`$1`) if any.
-    fn condition(&self, backend: crate::Backend) -> (String, Option<&str>) {
+    fn sql(&self, backend: crate::Backend) -> BucketSql<'_> {
         match self {
-            Buckets::AreaAndChildren(code) => {
-                ("(c.code = $1 OR c.parent_code = $1)".into(), Some(code))
+            Buckets::AreaAndChildren(code) => BucketSql {
+                all: "(c.code = $1 OR c.parent_code = $1)".into(),
+                subtree: "c.parent_code = $1".into(),
+                own: Some("c.code = $1".into()),
+                param: Some(code),
+            },
+            Buckets::Codes(json) => {
+                let cond = crate::db::in_json(backend, "c.code", 1);
+                BucketSql {
+                    all: cond.clone(),
+                    subtree: cond,
+                    own: None,
+                    param: Some(json),
+                }
             }
-            Buckets::Codes(json) => (crate::db::in_json(backend, "c.code", 1), Some(json)),
-            Buckets::Provinces => ("c.parent_code IS NULL".into(), None),
-            Buckets::ProvincesAndDistricts => (
-                "(c.parent_code IS NULL OR c.parent_code IN (SELECT code FROM areas WHERE parent_code IS NULL))".into(),
-                None,
-            ),
+            Buckets::ProvincesAndDistricts => BucketSql {
+                all: "(c.parent_code IS NULL OR c.parent_code IN (SELECT code FROM areas WHERE parent_code IS NULL))".into(),
+                subtree: "c.parent_code IN (SELECT code FROM areas WHERE parent_code IS NULL)".into(),
+                own: Some("c.parent_code IS NULL".into()),
+                param: None,
+            },
         }
     }
+}
+
+/// A statement over the buckets: `template` with `{join}` (how the rows of
+/// table `k` belong to bucket `c`) and `{cond}` (which buckets), for the
+/// subtree buckets and, joined by UNION ALL, for the own-rows buckets.
+fn bucket_statement(template: &str, b: &BucketSql<'_>, path_col: &str) -> String {
+    let subtree = template
+        .replace(
+            "{join}",
+            &format!("{path_col} >= c.path AND {path_col} < {UPPER}"),
+        )
+        .replace("{cond}", &b.subtree);
+    match &b.own {
+        Some(own) => format!(
+            "{subtree} UNION ALL {}",
+            template
+                .replace("{join}", &format!("{path_col} = c.path"))
+                .replace("{cond}", own)
+        ),
+        None => subtree,
+    }
+}
+
+/// Days shown by the doses-per-day charts: this many calendar days ending at
+/// the last day with any figure (the pages' `CHART_DAYS`).
+pub const CHART_DAYS: i64 = 120;
+
+/// The first day of the chart that ends on `last` (a date `YYYY-MM-DD`).
+fn window_start(last: &str) -> String {
+    crate::parse_date(last)
+        .and_then(|d| d.checked_sub(time::Duration::days(CHART_DAYS - 1)))
+        .map(crate::format_date)
+        .unwrap_or_default()
 }
 
 impl Store {
@@ -312,17 +374,40 @@ impl Store {
         let mut figures = self
             .bucket_figures(&Buckets::ProvincesAndDistricts, &areas)
             .await?;
-        let mut days: HashMap<String, Vec<(String, i64)>> = HashMap::new();
-        let (cond, _) = Buckets::Provinces.condition(self.backend);
-        let sql = format!(
-            "SELECT c.code AS bucket, k.day AS day, CAST(SUM(k.doses) AS BIGINT) AS n FROM areas c \
+        // Each province's chart: its last day with doses (from the
+        // (area_path, day) index alone), then the days of its window.
+        let last = format!(
+            "SELECT c.code AS bucket, MAX(k.day) AS day FROM areas c \
              JOIN daily_dose_counters k ON k.area_path >= c.path AND k.area_path < {UPPER} \
-             WHERE {cond} GROUP BY c.code, k.day ORDER BY c.code, k.day"
+             WHERE c.parent_code IS NULL GROUP BY c.code"
         );
-        for r in sqlx::query(&sql).fetch_all(&self.pool).await? {
-            days.entry(r.try_get("bucket")?)
-                .or_default()
-                .push((r.try_get("day")?, r.try_get("n")?));
+        let mut windows: Vec<(String, String)> = Vec::new();
+        for r in sqlx::query(&last).fetch_all(&self.pool).await? {
+            if let Some(day) = r.try_get::<Option<String>, _>("day")? {
+                windows.push((r.try_get("bucket")?, window_start(&day)));
+            }
+        }
+        let mut days: HashMap<String, Vec<(String, i64)>> = HashMap::new();
+        if !windows.is_empty() {
+            use crate::db::Col::Text;
+            let sql = format!(
+                "WITH w (code, from_day) AS ({}) \
+                 SELECT c.code AS bucket, k.day AS day, CAST(SUM(k.doses) AS BIGINT) AS n \
+                 FROM w JOIN areas c ON c.code = w.code \
+                 JOIN daily_dose_counters k ON k.area_path >= c.path AND k.area_path < {UPPER} \
+                 AND k.day >= w.from_day \
+                 GROUP BY c.code, k.day ORDER BY c.code, k.day",
+                crate::db::json_rows(self.backend, 1, &[Text, Text])
+            );
+            for r in sqlx::query(&sql)
+                .bind(serde_json::to_string(&windows).expect("strings serialise"))
+                .fetch_all(&self.pool)
+                .await?
+            {
+                days.entry(r.try_get("bucket")?)
+                    .or_default()
+                    .push((r.try_get("day")?, r.try_get("n")?));
+            }
         }
         let mut out = Vec::new();
         for p in areas.iter().filter(|a| a.parent_code.is_none()) {
@@ -366,7 +451,8 @@ impl Store {
 
     /// The areas of the buckets, in path order.
     async fn bucket_areas(&self, buckets: &Buckets<'_>) -> Result<Vec<Area>, StoreError> {
-        let (cond, param) = buckets.condition(self.backend);
+        let b = buckets.sql(self.backend);
+        let (cond, param) = (b.all, b.param);
         let sql = format!(
             "SELECT {} FROM areas c WHERE {cond} ORDER BY c.path",
             crate::areas::COLUMNS
@@ -387,7 +473,8 @@ impl Store {
     }
 
     /// Coverage, population, doses by number and adverse events of every
-    /// bucket: four statements, whatever the number of buckets.
+    /// bucket: four statements, whatever the number of buckets. A bucket of
+    /// `own` reads its own rows and takes its children's figures.
     async fn bucket_figures(
         &self,
         buckets: &Buckets<'_>,
@@ -397,10 +484,10 @@ impl Store {
             .iter()
             .map(|a| (a.code.clone(), AreaFigures::of(a)))
             .collect();
-        let (cond, param) = buckets.condition(self.backend);
+        let b = buckets.sql(self.backend);
         let run = |sql: String| {
             let pool = self.pool.clone();
-            let param = param.map(str::to_string);
+            let param = b.param.map(str::to_string);
             async move {
                 let mut q = sqlx::query(&sql);
                 if let Some(p) = param {
@@ -409,11 +496,13 @@ impl Store {
                 q.fetch_all(&pool).await
             }
         };
-        for r in run(format!(
-            "SELECT c.code AS bucket, k.product_code, k.priority_group, \
+        for r in run(bucket_statement(
+            "SELECT c.code AS bucket, k.product_code AS product_code, k.priority_group AS priority_group, \
              CAST(SUM(k.at_least_one) AS BIGINT) AS a, CAST(SUM(k.completed) AS BIGINT) AS b \
-             FROM areas c JOIN coverage_counters k ON k.area_path >= c.path AND k.area_path < {UPPER} \
-             WHERE {cond} GROUP BY c.code, k.product_code, k.priority_group"
+             FROM areas c JOIN coverage_counters k ON {join} \
+             WHERE {cond} GROUP BY c.code, k.product_code, k.priority_group",
+            &b,
+            "k.area_path",
         ))
         .await?
         {
@@ -436,10 +525,12 @@ impl Store {
                 g.completed += b;
             }
         }
-        for r in run(format!(
-            "SELECT c.code AS bucket, k.priority_group, CAST(SUM(k.population) AS BIGINT) AS n \
-             FROM areas c JOIN population_counters k ON k.area_path >= c.path AND k.area_path < {UPPER} \
-             WHERE {cond} GROUP BY c.code, k.priority_group"
+        for r in run(bucket_statement(
+            "SELECT c.code AS bucket, k.priority_group AS priority_group, CAST(SUM(k.population) AS BIGINT) AS n \
+             FROM areas c JOIN population_counters k ON {join} \
+             WHERE {cond} GROUP BY c.code, k.priority_group",
+            &b,
+            "k.area_path",
         ))
         .await?
         {
@@ -455,10 +546,12 @@ impl Store {
                 row.by_group.entry(group).or_default().population += n;
             }
         }
-        for r in run(format!(
-            "SELECT c.code AS bucket, k.dose_number, CAST(SUM(k.doses) AS BIGINT) AS n \
-             FROM areas c JOIN daily_dose_counters k ON k.area_path >= c.path AND k.area_path < {UPPER} \
-             WHERE {cond} GROUP BY c.code, k.dose_number"
+        for r in run(bucket_statement(
+            "SELECT c.code AS bucket, k.dose_number AS dose_number, CAST(SUM(k.doses) AS BIGINT) AS n \
+             FROM areas c JOIN dose_counters k ON {join} \
+             WHERE {cond} GROUP BY c.code, k.dose_number",
+            &b,
+            "k.area_path",
         ))
         .await?
         {
@@ -469,13 +562,15 @@ impl Store {
                     .or_default() += r.try_get::<i64, _>("n")?;
             }
         }
-        for r in run(format!(
+        for r in run(bucket_statement(
             "SELECT c.code AS bucket, COUNT(*) AS n, \
              CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM aefi_investigations i WHERE i.visit_id = v.id) \
              THEN 1 ELSE 0 END) AS BIGINT) AS serious \
-             FROM areas c JOIN areas a ON a.path >= c.path AND a.path < {UPPER} \
+             FROM areas c JOIN areas a ON {join} \
              JOIN sites t ON t.area_code = a.code JOIN visits v ON v.site_code = t.code \
-             WHERE {cond} AND v.events LIKE '%\"kind\":\"adverse_event\"%' GROUP BY c.code"
+             WHERE {cond} AND v.events LIKE '%\"kind\":\"adverse_event\"%' GROUP BY c.code",
+            &b,
+            "a.path",
         ))
         .await?
         {
@@ -485,23 +580,65 @@ impl Store {
                 row.serious_adverse_events += r.try_get::<Option<i64>, _>("serious")?.unwrap_or(0);
             }
         }
+        if b.own.is_some() {
+            // The own-rows buckets are the parents of the others: add each
+            // child's figures (read over its subtree) to its parent's.
+            let children: Vec<AreaFigures> = areas
+                .iter()
+                .filter(|a| {
+                    a.parent_code
+                        .as_ref()
+                        .is_some_and(|p| areas.iter().any(|o| &o.code == p))
+                })
+                .filter_map(|a| rows.get(&a.code).cloned())
+                .collect();
+            for child in &children {
+                if let Some(parent) = child.parent_code.as_ref().and_then(|p| rows.get_mut(p)) {
+                    parent.add(child);
+                }
+            }
+        }
         Ok(rows)
     }
 
     /// Doses by day and number, and places opened per day, in a subtree
-    /// (everything with `None`).
+    /// (everything with `None`): the `CHART_DAYS` days ending at the last
+    /// day with doses or places, the days the chart shows.
     async fn days_of(&self, path: Option<&str>) -> Result<Vec<DayFigures>, StoreError> {
         let (lo, hi) = match path {
             Some(p) => (p.to_string(), subtree_upper_bound(p)),
             None => (String::new(), "\u{10FFFF}".to_string()),
         };
-        let mut days: BTreeMap<String, DayFigures> = BTreeMap::new();
-        for r in sqlx::query(
-            "SELECT day, dose_number, CAST(SUM(doses) AS BIGINT) AS n FROM daily_dose_counters \
-             WHERE area_path >= $1 AND area_path < $2 GROUP BY day, dose_number",
+        // The last day: the daily counters' (area_path, day) index answers
+        // without reading the table's rows.
+        let last_dose: Option<String> = sqlx::query_scalar(
+            "SELECT MAX(day) FROM daily_dose_counters WHERE area_path >= $1 AND area_path < $2",
         )
         .bind(&lo)
         .bind(&hi)
+        .fetch_one(&self.pool)
+        .await?;
+        let last_session: Option<String> = sqlx::query_scalar(
+            "SELECT MAX(x.day) FROM vaccination_sessions x \
+             JOIN sites t ON t.code = x.site_code JOIN areas a ON a.code = t.area_code \
+             WHERE a.path >= $1 AND a.path < $2",
+        )
+        .bind(&lo)
+        .bind(&hi)
+        .fetch_one(&self.pool)
+        .await?;
+        let Some(last) = last_dose.max(last_session) else {
+            return Ok(Vec::new());
+        };
+        let from = window_start(&last);
+        let mut days: BTreeMap<String, DayFigures> = BTreeMap::new();
+        for r in sqlx::query(
+            "SELECT day, dose_number, CAST(SUM(doses) AS BIGINT) AS n FROM daily_dose_counters \
+             WHERE area_path >= $1 AND area_path < $2 AND day >= $3 GROUP BY day, dose_number",
+        )
+        .bind(&lo)
+        .bind(&hi)
+        .bind(&from)
         .fetch_all(&self.pool)
         .await?
         {
@@ -522,10 +659,11 @@ impl Store {
             "SELECT x.day AS day, CAST(SUM(s.capacity) AS BIGINT) AS n FROM slots s \
              JOIN vaccination_sessions x ON x.id = s.session_id \
              JOIN sites t ON t.code = x.site_code JOIN areas a ON a.code = t.area_code \
-             WHERE a.path >= $1 AND a.path < $2 GROUP BY x.day",
+             WHERE a.path >= $1 AND a.path < $2 AND x.day >= $3 GROUP BY x.day",
         )
         .bind(&lo)
         .bind(&hi)
+        .bind(&from)
         .fetch_all(&self.pool)
         .await?
         {

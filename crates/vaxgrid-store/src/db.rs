@@ -96,6 +96,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/common/0010_heartbeat.sql"),
     },
     Migration {
+        version: 11,
+        name: "dose_counters",
+        sqlite: include_str!("../migrations/sqlite/0011_dose_counters.sql"),
+        postgres: include_str!("../migrations/postgres/0011_dose_counters.sql"),
+    },
+    Migration {
         version: 15,
         name: "login_throttle",
         sqlite: include_str!("../migrations/common/0015_login_throttle.sql"),

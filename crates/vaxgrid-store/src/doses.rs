@@ -715,22 +715,60 @@ pub(crate) async fn apply_batch(
             ]
         })
         .collect();
-    let daily_rows: Vec<CounterRow<'_>> = daily
+    // The same increments without the day: doses by area, product and
+    // number (the dashboards' dose figures).
+    let mut totals: BTreeMap<(&str, &str, &str, &str, i64), i64> = BTreeMap::new();
+    for ((province, area, path, product, number, _), n) in &daily {
+        if *n != 0 {
+            *totals
+                .entry((
+                    province.as_str(),
+                    area.as_str(),
+                    path.as_str(),
+                    product.as_str(),
+                    *number,
+                ))
+                .or_default() += n;
+        }
+    }
+    let total_rows: Vec<TotalRow<'_>> = totals
         .into_iter()
         .filter(|(_, n)| *n != 0)
-        .map(|((province, area, path, product, number, day), n)| {
+        .map(|((province, area, path, product, number), n)| {
             [
                 province.into(),
                 area.into(),
                 path.into(),
                 product.into(),
                 number.into(),
-                day.into(),
                 n.into(),
             ]
         })
         .collect();
-    write_facts(&mut tx, store.backend, &inserts, coverage_rows, daily_rows).await?;
+    let daily_rows: Vec<CounterRow<'_>> = daily
+        .iter()
+        .filter(|(_, n)| **n != 0)
+        .map(|((province, area, path, product, number, day), n)| {
+            [
+                province.into(),
+                area.into(),
+                path.into(),
+                product.into(),
+                (*number).into(),
+                day.into(),
+                (*n).into(),
+            ]
+        })
+        .collect();
+    write_facts(
+        &mut tx,
+        store.backend,
+        &inserts,
+        coverage_rows,
+        daily_rows,
+        total_rows,
+    )
+    .await?;
     if !recorded.is_empty() {
         let first = recorded[0]["id"].as_str().unwrap_or("").to_string();
         audit_entries.push(AuditEntry::new(
@@ -1113,54 +1151,72 @@ const DAILY_TYPES: [Col; 7] = [
     Col::Int,
 ];
 
-/// Writes a batch's dose rows and counter increments. On PostgreSQL the three
-/// statements travel as one (data-modifying CTEs) to save round trips on the
-/// writer's critical path; SQLite runs them in-process, one after another.
+const TOTAL_UPSERT: &str = "INSERT INTO dose_counters (province_code, area_code, area_path, product_code, dose_number, doses) \
+     {rows} ON CONFLICT (province_code, area_code, product_code, dose_number) DO UPDATE SET \
+     doses = dose_counters.doses + excluded.doses";
+const TOTAL_TYPES: [Col; 6] = [
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Int,
+    Col::Int,
+];
+
 /// A row of [`COVERAGE_UPSERT`] or [`DAILY_UPSERT`]: seven columns each.
 type CounterRow<'a> = [Param<'a>; 7];
+/// A row of [`TOTAL_UPSERT`].
+type TotalRow<'a> = [Param<'a>; 6];
 
+/// Writes a batch's dose rows and counter increments. On PostgreSQL the four
+/// statements travel as one (data-modifying CTEs) to save round trips on the
+/// writer's critical path; SQLite runs them in-process, one after another.
 async fn write_facts(
     tx: &mut BatchTx<'_>,
     backend: Backend,
     doses: &[DoseRecord],
     coverage: Vec<CounterRow<'_>>,
     daily: Vec<CounterRow<'_>>,
+    totals: Vec<TotalRow<'_>>,
 ) -> Result<(), StoreError> {
     let tx = match tx {
-        BatchTx::Sqlite(t) => return write_facts_sqlite(t.conn(), doses, &coverage, &daily),
+        BatchTx::Sqlite(t) => {
+            return write_facts_sqlite(t.conn(), doses, &coverage, &daily, &totals)
+        }
         BatchTx::Sqlx(t) => t,
     };
     match backend {
         Backend::Postgres => {
             let sql = format!(
                 "WITH d AS (INSERT INTO doses ({DOSE_COLUMNS}) {} RETURNING 1), \
-                 c AS ({} RETURNING 1), y AS ({} RETURNING 1) \
-                 SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM c) + (SELECT count(*) FROM y) AS n",
+                 c AS ({} RETURNING 1), y AS ({} RETURNING 1), t AS ({} RETURNING 1) \
+                 SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM c) + (SELECT count(*) FROM y) \
+                 + (SELECT count(*) FROM t) AS n",
                 json_rows(backend, 1, &DOSE_TYPES),
                 COVERAGE_UPSERT.replace("{rows}", &json_rows(backend, 2, &COVERAGE_TYPES)),
                 DAILY_UPSERT.replace("{rows}", &json_rows(backend, 3, &DAILY_TYPES)),
+                TOTAL_UPSERT.replace("{rows}", &json_rows(backend, 4, &TOTAL_TYPES)),
             );
             sqlx::query(&sql)
                 .bind(dose_rows_json(doses))
                 .bind(rows_json(&coverage))
                 .bind(rows_json(&daily))
+                .bind(rows_json(&totals))
                 .fetch_one(&mut **tx)
                 .await?;
         }
         Backend::Sqlite => {
             insert_dose_rows(tx, backend, doses).await?;
             for (template, types, rows) in [
-                (COVERAGE_UPSERT, &COVERAGE_TYPES, coverage),
-                (DAILY_UPSERT, &DAILY_TYPES, daily),
+                (COVERAGE_UPSERT, &COVERAGE_TYPES[..], rows_json(&coverage)),
+                (DAILY_UPSERT, &DAILY_TYPES[..], rows_json(&daily)),
+                (TOTAL_UPSERT, &TOTAL_TYPES[..], rows_json(&totals)),
             ] {
-                if rows.is_empty() {
+                if rows == "[]" {
                     continue;
                 }
                 let sql = template.replace("{rows}", &json_rows(backend, 1, types));
-                sqlx::query(&sql)
-                    .bind(rows_json(&rows))
-                    .execute(&mut **tx)
-                    .await?;
+                sqlx::query(&sql).bind(rows).execute(&mut **tx).await?;
             }
         }
     }
@@ -1174,6 +1230,7 @@ fn write_facts_sqlite(
     doses: &[DoseRecord],
     coverage: &[CounterRow<'_>],
     daily: &[CounterRow<'_>],
+    totals: &[TotalRow<'_>],
 ) -> Result<(), StoreError> {
     insert_dose_rows_sqlite(conn, doses)?;
     for (template, rows) in [(COVERAGE_UPSERT, coverage), (DAILY_UPSERT, daily)] {
@@ -1183,6 +1240,14 @@ fn write_facts_sqlite(
         let mut upsert = conn
             .prepare_cached(&template.replace("{rows}", &format!("VALUES ({})", params(1, 7))))?;
         for row in rows {
+            upsert.execute(rusqlite::params_from_iter(row))?;
+        }
+    }
+    if !totals.is_empty() {
+        let mut upsert = conn.prepare_cached(
+            &TOTAL_UPSERT.replace("{rows}", &format!("VALUES ({})", params(1, 6))),
+        )?;
+        for row in totals {
             upsert.execute(rusqlite::params_from_iter(row))?;
         }
     }

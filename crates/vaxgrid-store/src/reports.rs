@@ -292,6 +292,18 @@ impl Store {
                 c.population.insert((r.try_get("province_code")?, r.try_get("area_code")?, r.try_get("area_path")?, r.try_get("priority_group")?), n);
             }
         }
+        for r in sqlx::query("SELECT province_code, area_code, area_path, product_code, dose_number, doses FROM dose_counters")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let n: i64 = r.try_get("doses")?;
+            if n != 0 {
+                c.doses.insert(
+                    (r.try_get("province_code")?, r.try_get("area_code")?, r.try_get("area_path")?, r.try_get("product_code")?, r.try_get("dose_number")?),
+                    n,
+                );
+            }
+        }
         for r in sqlx::query("SELECT province_code, area_code, area_path, product_code, dose_number, day, doses FROM daily_dose_counters")
             .fetch_all(&self.pool)
             .await?
@@ -330,6 +342,7 @@ impl Store {
             "coverage_counters",
             "population_counters",
             "daily_dose_counters",
+            "dose_counters",
         ] {
             sqlx::query(&format!("DELETE FROM {t}"))
                 .execute(&mut *tx)
@@ -354,8 +367,13 @@ impl Store {
                 serde_json::json!([p, a, path, prod, num, day, n])
             })
             .collect();
+        let totals: Vec<serde_json::Value> = fresh
+            .doses
+            .iter()
+            .map(|((p, a, path, prod, num), n)| serde_json::json!([p, a, path, prod, num, n]))
+            .collect();
         use crate::db::Col::{Int, Text};
-        let tables: [(&str, &[crate::db::Col], Vec<serde_json::Value>); 3] = [
+        let tables: [(&str, &[crate::db::Col], Vec<serde_json::Value>); 4] = [
             (
                 "coverage_counters (province_code, area_code, area_path, product_code, priority_group, at_least_one, completed)",
                 &[Text, Text, Text, Text, Text, Int, Int],
@@ -370,6 +388,11 @@ impl Store {
                 "daily_dose_counters (province_code, area_code, area_path, product_code, dose_number, day, doses)",
                 &[Text, Text, Text, Text, Int, Text, Int],
                 daily,
+            ),
+            (
+                "dose_counters (province_code, area_code, area_path, product_code, dose_number, doses)",
+                &[Text, Text, Text, Text, Int, Int],
+                totals,
             ),
         ];
         for (table, types, rows) in tables {
@@ -392,6 +415,8 @@ pub struct Counters {
     pub coverage: BTreeMap<(String, String, String, String, String), CoverageCounts>,
     pub population: BTreeMap<(String, String, String, String), i64>,
     pub daily: BTreeMap<(String, String, String, String, i64, String), i64>,
+    /// Doses by (province, area, area path, product, dose number), all days.
+    pub doses: BTreeMap<(String, String, String, String, i64), i64>,
 }
 
 impl Counters {
@@ -401,6 +426,7 @@ impl Counters {
         diff_maps("coverage", &self.coverage, &other.coverage, &mut out);
         diff_maps("population", &self.population, &other.population, &mut out);
         diff_maps("daily", &self.daily, &other.daily, &mut out);
+        diff_maps("doses", &self.doses, &other.doses, &mut out);
         out.truncate(50);
         out
     }
@@ -439,7 +465,8 @@ pub struct CountedPerson {
 
 /// Every counter from persons and doses: population by home area and
 /// group, coverage from each surviving person's valid doses (with those of
-/// the persons merged into them), doses per day where not entered in error.
+/// the persons merged into them), doses per day where not entered in error,
+/// and the same doses all days together.
 fn tally(
     people: Vec<CountedPerson>,
     doses: Vec<crate::model::DoseRecord>,
@@ -491,6 +518,16 @@ fn tally(
                 .get(&rec.area_code)
                 .map(|m| m.1.clone())
                 .unwrap_or_default();
+            *counters
+                .doses
+                .entry((
+                    rec.province_code.clone(),
+                    rec.area_code.clone(),
+                    path.clone(),
+                    rec.product_code.clone(),
+                    rec.dose_number,
+                ))
+                .or_default() += 1;
             *counters
                 .daily
                 .entry((

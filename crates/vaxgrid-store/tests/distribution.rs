@@ -28,6 +28,7 @@ const LARGE: &[&str] = &[
     "coverage_counters",
     "population_counters",
     "daily_dose_counters",
+    "dose_counters",
     "certificates",
     "appointments",
     "visits",

@@ -2,7 +2,8 @@
 //! doses, and the server is killed with SIGKILL at random moments. After each
 //! restart the clients retry every unacknowledged request with the same id.
 //! After 10 rounds every acknowledged dose must be stored exactly once and
-//! the counters must equal a recount. Bounded: 10 rounds, < 1 s of load each.
+//! the counters (coverage, population, doses by day and by area, product
+//! and number) must equal a recount. Bounded: 10 rounds, < 1 s of load each.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Stdio;
@@ -274,6 +275,11 @@ async fn crash_rounds(backend: &str) {
         "counters differ from a recount:\n{}",
         diffs.join("\n")
     );
+    // The counters the pages read hold every acknowledged dose once: by
+    // day, and by area, product and number.
+    let counters = store.stored_counters().await.unwrap();
+    assert_eq!(counters.daily.values().sum::<i64>(), acked.len() as i64);
+    assert_eq!(counters.doses.values().sum::<i64>(), acked.len() as i64);
     store.close().await;
     scratch.cleanup().await;
 }
