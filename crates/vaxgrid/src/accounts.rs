@@ -99,7 +99,7 @@ pub fn generated_password() -> String {
     new_secret().chars().take(24).collect()
 }
 
-fn hash(password: &str) -> Result<String> {
+pub(crate) fn hash(password: &str) -> Result<String> {
     hash_password(password).map_err(|e| anyhow::anyhow!("hashing the password: {e}"))
 }
 

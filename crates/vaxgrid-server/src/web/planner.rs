@@ -247,8 +247,8 @@ pub fn coverage_chart(lang: Lang, aria: String, rows: &[Bar]) -> String {
 
 /// Days shown in the doses-per-day chart: this many calendar days ending
 /// at the last day with any figure, so a campaign that ended long ago still
-/// shows its shape.
-const CHART_DAYS: i64 = 120;
+/// shows its shape. The store reads only these days.
+const CHART_DAYS: i64 = vaxgrid_store::dashboard::CHART_DAYS;
 
 /// A day of the doses-per-day chart.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -799,7 +799,7 @@ async fn area_page(
     let targets = match chosen {
         Some(c) => Some(
             app.store
-                .targets(&c.id, Some(code), &actor.scope)
+                .targets_planned(&c.id, Some(code), &actor.scope)
                 .await
                 .map_err(ApiError::lookup)?,
         ),

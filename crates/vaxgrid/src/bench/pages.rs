@@ -16,6 +16,231 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// A browser's cookies for one visitor: kept from every answer, sent with
+/// every request (the resident portal's forms need them).
+#[derive(Default)]
+struct Jar(std::collections::BTreeMap<String, String>);
+
+impl Jar {
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// Keeps the answer's cookies; (status, location, body).
+    async fn keep(&mut self, r: reqwest::Response) -> Result<(u16, String, String)> {
+        for v in r.headers().get_all("set-cookie") {
+            let v = v.to_str()?;
+            let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
+            let (name, value) = pair.split_once('=').context("a cookie without '='")?;
+            if attrs.contains("Max-Age=0") {
+                self.0.remove(name);
+            } else {
+                self.0.insert(name.to_string(), value.to_string());
+            }
+        }
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        Ok((status, location, r.text().await?))
+    }
+
+    async fn get(&mut self, client: &reqwest::Client, url: &str) -> Result<(u16, String, String)> {
+        let r = client
+            .get(url)
+            .header("cookie", self.header())
+            .send()
+            .await?;
+        self.keep(r).await
+    }
+
+    async fn post(
+        &mut self,
+        client: &reqwest::Client,
+        url: &str,
+        form: &[(&str, &str)],
+    ) -> Result<(u16, String, String)> {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", form_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let r = client
+            .post(url)
+            .header("cookie", self.header())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await?;
+        self.keep(r).await
+    }
+}
+
+fn form_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The form's CSRF token, as the page carries it.
+fn csrf_field(page: &str) -> Result<String> {
+    let field = "name=\"csrf_token\" value=\"";
+    let at = page.find(field).context("a page without a CSRF field")?;
+    let rest = &page[at + field.len()..];
+    Ok(rest[..rest.find('"').context("an unterminated CSRF field")?].to_string())
+}
+
+/// The portal's find form sent with `person`'s details: the visitor then
+/// waits at the code form.
+async fn portal_find(
+    jar: &mut Jar,
+    client: &reqwest::Client,
+    base: &str,
+    person: &vaxgrid_store::model::Person,
+) -> Result<()> {
+    let (_, _, page) = jar.get(client, &format!("{base}/portal")).await?;
+    let csrf = csrf_field(&page)?;
+    let (status, location, _) = jar
+        .post(
+            client,
+            &format!("{base}/portal/find"),
+            &[
+                ("id_number", &person.id_number),
+                ("birth_date", &person.birth_date),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await?;
+    anyhow::ensure!(
+        status == 303 && location == "/portal/code",
+        "portal find: {status} {location}"
+    );
+    Ok(())
+}
+
+/// A resident of the site's commune with a dose and a phone, signed in to
+/// the portal (as residents are: the details, then the code from the
+/// outbox), holding a place in tomorrow's session at the site. Returns
+/// (a visitor waiting at the code form, the signed-in visitor, the hold).
+async fn resident_visitors(
+    store: &Store,
+    client: &reqwest::Client,
+    base: &str,
+    site: &str,
+) -> Result<(Jar, Jar, String, (String, String))> {
+    let area = store.site(site).await?.area_code;
+    let query = vaxgrid_store::persons::PersonQuery {
+        id_number: None,
+        phone: None,
+        name: None,
+        area: Some(area),
+        scope: vaxgrid_store::scope::Scope::All,
+    };
+    let mut resident = None;
+    for p in store.search_persons(&query, None, 200).await?.items {
+        if p.phone.is_none() {
+            continue;
+        }
+        if let Some(dose) = store
+            .history(&p.id)
+            .await?
+            .records
+            .iter()
+            .find(|r| r.kind.is_dose())
+        {
+            resident = Some((p, dose.id.clone()));
+            break;
+        }
+    }
+    let (person, dose) = resident.context("no resident with a dose and a phone at the site")?;
+    let code_from_outbox = || async {
+        let pending = store.pending_reminders(i64::MAX, 10_000).await?;
+        let m = pending
+            .iter()
+            .rfind(|m| m.kind == "portal_code")
+            .context("no code in the outbox")?;
+        m.message
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == 6)
+            .map(str::to_string)
+            .context("a code message without its code")
+    };
+    let mut waiting = Jar::default();
+    portal_find(&mut waiting, client, base, &person).await?;
+    let mut signed = Jar::default();
+    portal_find(&mut signed, client, base, &person).await?;
+    let code = code_from_outbox().await?;
+    let (_, _, page) = signed.get(client, &format!("{base}/portal/code")).await?;
+    let csrf = csrf_field(&page)?;
+    let (status, location, _) = signed
+        .post(
+            client,
+            &format!("{base}/portal/code"),
+            &[("code", &code), ("csrf_token", &csrf)],
+        )
+        .await?;
+    anyhow::ensure!(
+        status == 303 && location == "/portal/me",
+        "portal code: {status} {location}"
+    );
+    let tomorrow = vaxgrid_store::today() + time::Duration::days(1);
+    let hm = |h| time::Time::from_hms(h, 0, 0).expect("valid time");
+    let (session, slots) = store
+        .open_session(
+            &vaxgrid_store::scheduling::NewSession {
+                id: uuid::Uuid::now_v7().to_string(),
+                site_code: site.to_string(),
+                plan: vaxgrid_core::schedule::SessionPlan {
+                    day: tomorrow,
+                    opens: hm(8),
+                    closes: hm(11),
+                    stations: 2,
+                    per_station_per_hour: 12,
+                    slot_minutes: 30,
+                },
+                village_code: None,
+            },
+            &vaxgrid_store::model::Actor::system("bench"),
+        )
+        .await?;
+    let at = slots
+        .first()
+        .context("a session without slots")?
+        .starts_at
+        .clone();
+    let (_, _, page) = signed.get(client, &format!("{base}/portal/me")).await?;
+    let csrf = csrf_field(&page)?;
+    let (status, location, _) = signed
+        .post(
+            client,
+            &format!("{base}/portal/hold"),
+            &[
+                ("session_id", &session.id),
+                ("starts_at", &at),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await?;
+    let hold = location
+        .split("hold=")
+        .nth(1)
+        .map(str::to_string)
+        .with_context(|| format!("portal hold: {status} {location}"))?;
+    Ok((waiting, signed, hold, (person.id, dose)))
+}
+
 /// Signs `username` in (password `demo-<username>`) and returns the
 /// session cookie.
 async fn sign_in(client: &reqwest::Client, base: &str, username: &str) -> Result<String> {
@@ -50,8 +275,8 @@ async fn sign_in(client: &reqwest::Client, base: &str, username: &str) -> Result
 }
 
 /// The demo campaign of 2021 over province 22: one wave, the target
-/// split to the districts. Its id.
-async fn plan_campaign(store: &Store) -> Result<String> {
+/// split to the districts. (campaign id, wave id).
+async fn plan_campaign(store: &Store) -> Result<(String, String)> {
     use vaxgrid_store::campaigns::{NewCampaign, NewWave};
     let day = |m, d| time::Date::from_calendar_date(2021, m, d).expect("valid date");
     let system = vaxgrid_store::model::Actor::from("bench");
@@ -78,11 +303,12 @@ async fn plan_campaign(store: &Store) -> Result<String> {
             &system,
         )
         .await?;
+    let wave = uuid::Uuid::now_v7().to_string();
     store
         .add_wave(
             &campaign.id,
             &NewWave {
-                id: uuid::Uuid::now_v7().to_string(),
+                id: wave.clone(),
                 name: "Wave 1".into(),
                 starts_on: day(time::Month::July, 1),
                 ends_on: day(time::Month::December, 31),
@@ -95,7 +321,7 @@ async fn plan_campaign(store: &Store) -> Result<String> {
     store
         .decompose_targets(&campaign.id, "22", Vec::new(), &system)
         .await?;
-    Ok(campaign.id)
+    Ok((campaign.id, wave))
 }
 
 pub async fn run(residents: usize, requests: usize) -> Result<()> {
@@ -105,11 +331,26 @@ pub async fn run(residents: usize, requests: usize) -> Result<()> {
     let seeded = crate::demo::seed_reference(&store).await?;
     crate::demo::seed_people(&store, &seeded, residents).await?;
     crate::accounts::seed_demo_users(&store, &seeded.sites[0], "193", "22").await?;
+    // An administrator, for the dashboard of everything (`/planner`).
+    store
+        .create_user(
+            "admin",
+            "admin",
+            &crate::accounts::hash("demo-admin")?,
+            &[vaxgrid_core::access::Grant::parse("admin")?],
+            "bench",
+        )
+        .await?;
     println!(
         "demo province with {residents} residents seeded in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    let state = vaxgrid_server::AppState::new(store.clone(), WriterConfig::default());
+    let keys = std::env::temp_dir().join(format!("vaxgrid-bench-keys-{}", uuid::Uuid::now_v7()));
+    vaxgrid_server::dcc_keys::init_key_dir(&keys, "VN")
+        .map_err(|e| anyhow::anyhow!("DCC keys: {e}"))?;
+    let state = vaxgrid_server::AppState::new(store.clone(), WriterConfig::default())
+        .with_dcc_keys(&keys, "VN", "Ministry of Health of Viet Nam")
+        .map_err(|e| anyhow::anyhow!("DCC keys: {e}"))?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let server = tokio::spawn(vaxgrid_server::serve(state, listener));
@@ -119,7 +360,7 @@ pub async fn run(residents: usize, requests: usize) -> Result<()> {
     // A campaign over the province, entered after the fact, with its wave
     // and the target split to the districts: the dashboard draws its
     // daily target and links to its lists.
-    let campaign = plan_campaign(&store).await?;
+    let (campaign, wave) = plan_campaign(&store).await?;
     let village = seeded.villages.first().context("no village")?;
     let village_area = store.area(village).await?;
     let commune = village_area
@@ -131,6 +372,7 @@ pub async fn run(residents: usize, requests: usize) -> Result<()> {
         .await?
         .parent_code
         .context("a commune has a district")?;
+    let admin = sign_in(&client, &base, "admin").await?;
     let planner = sign_in(&client, &base, "planner").await?;
     let statistics = sign_in(&client, &base, "statistics").await?;
     let vaccinator = sign_in(&client, &base, "vaccinator").await?;
@@ -163,69 +405,214 @@ pub async fn run(residents: usize, requests: usize) -> Result<()> {
             &vaxgrid_store::model::Actor::from("bench"),
         )
         .await?;
-    let pages: Vec<(String, String, Option<&str>)> = vec![
-        ("healthz (baseline)".into(), "/healthz".into(), None),
-        ("home (coverage)".into(), "/".into(), Some(planner.as_str())),
+    let (waiting, resident, hold, (resident_id, dose)) =
+        resident_visitors(&store, &client, &base, site).await?;
+    let (waiting, resident) = (waiting.header(), resident.header());
+    let someone = store.person(&resident_id).await?;
+    let surname = someone
+        .full_name
+        .split_whitespace()
+        .next()
+        .unwrap_or("Nguyen")
+        .to_string();
+    let trainer = sign_in(&client, &base, "trainer").await?;
+    let class = uuid::Uuid::now_v7().to_string();
+    store
+        .create_class(
+            &vaxgrid_store::training::NewClass {
+                id: class.clone(),
+                topic: vaxgrid_core::training::VACCINATION_TOPIC.to_string(),
+                starts_on: vaxgrid_store::today(),
+                ends_on: vaxgrid_store::today(),
+                trainer: "trainer".into(),
+            },
+            &vaxgrid_store::model::Actor::system("bench"),
+        )
+        .await?;
+    let survey = |area: &str| {
+        format!("/api/v1/campaigns/{campaign}/waves/{wave}/survey?area={area}&format=html&status=not_yet")
+    };
+    // (name, path, cookie): every page of the web app, as its users ask
+    // for it.
+    let pages: Vec<(&str, String, Option<&str>)> = vec![
+        ("healthz (baseline)", "/healthz".into(), None),
+        ("home (coverage)", "/".into(), Some(planner.as_str())),
         (
-            "dashboard province".into(),
+            "planner, all areas",
+            "/planner".into(),
+            Some(admin.as_str()),
+        ),
+        (
+            "dashboard province",
             format!("/planner/areas/22?campaign={campaign}"),
             Some(statistics.as_str()),
         ),
         (
-            "dashboard district".into(),
+            "dashboard district",
             format!("/planner/areas/{district}"),
             Some(planner.as_str()),
         ),
         (
-            "dashboard commune".into(),
+            "dashboard commune",
             format!("/planner/areas/{commune}"),
             Some(planner.as_str()),
         ),
         (
-            "dashboard village".into(),
+            "dashboard village",
             format!("/planner/areas/{village}"),
             Some(planner.as_str()),
         ),
-        ("login".into(), "/login".into(), None),
-        ("verify".into(), "/verify".into(), None),
         (
-            "site board".into(),
-            format!("/sites/{site}/board"),
+            "survey list village",
+            survey(village),
+            Some(planner.as_str()),
+        ),
+        (
+            "survey list commune",
+            survey(&commune),
+            Some(planner.as_str()),
+        ),
+        (
+            "campaigns",
+            "/planner/campaigns".into(),
+            Some(statistics.as_str()),
+        ),
+        (
+            "campaign (province)",
+            format!("/planner/campaigns/{campaign}"),
+            Some(statistics.as_str()),
+        ),
+        ("sites", "/planner/sites".into(), Some(statistics.as_str())),
+        (
+            "site",
+            format!("/planner/sites/{site}"),
+            Some(statistics.as_str()),
+        ),
+        (
+            "registry search name",
+            format!("/registry?name={}", form_encode(&surname)),
             Some(vaccinator.as_str()),
         ),
         (
-            "table queue".into(),
+            "registry search ID",
+            format!("/registry?id_number={}", someone.id_number),
+            Some(vaccinator.as_str()),
+        ),
+        (
+            "registry record",
+            format!("/registry/persons/{resident_id}"),
+            Some(vaccinator.as_str()),
+        ),
+        (
+            "registry correction",
+            format!("/registry/persons/{resident_id}/doses/{dose}/correct"),
+            Some(vaccinator.as_str()),
+        ),
+        (
+            "table queue",
             format!("/sites/{site}/table"),
             Some(vaccinator.as_str()),
         ),
         (
-            "table find by name".into(),
+            "site board",
+            format!("/sites/{site}/board"),
+            Some(vaccinator.as_str()),
+        ),
+        (
+            "table find by name",
             format!("/sites/{site}/table/find?name=nguyen"),
             Some(vaccinator.as_str()),
         ),
         (
-            "table find by ID".into(),
+            "table find by ID",
             format!("/sites/{site}/table/find?id_number={}", person.id_number),
             Some(vaccinator.as_str()),
         ),
         (
-            "table walk-in form".into(),
+            "table walk-in form",
             format!("/sites/{site}/table/walk-in"),
             Some(registrar.as_str()),
         ),
         (
-            "table visit".into(),
+            "table visit",
             format!("/sites/{site}/table/visits/{visit}"),
             Some(vaccinator.as_str()),
         ),
         (
-            "table adverse event".into(),
+            "table adverse event",
             format!("/sites/{site}/table/visits/{visit}/adverse-event"),
             Some(vaccinator.as_str()),
         ),
+        ("portal find", "/portal".into(), None),
+        ("portal code", "/portal/code".into(), Some(waiting.as_str())),
+        ("portal me", "/portal/me".into(), Some(resident.as_str())),
+        (
+            "portal confirm",
+            format!("/portal/confirm?hold={hold}"),
+            Some(resident.as_str()),
+        ),
+        (
+            "portal certificate",
+            "/portal/certificate".into(),
+            Some(resident.as_str()),
+        ),
+        (
+            "portal certificate png",
+            "/portal/certificate.png".into(),
+            Some(resident.as_str()),
+        ),
+        (
+            "portal certificate print",
+            "/portal/certificate/print".into(),
+            Some(resident.as_str()),
+        ),
+        (
+            "registry duplicates",
+            "/registry/duplicates".into(),
+            Some(admin.as_str()),
+        ),
+        ("admin users", "/admin/users".into(), Some(admin.as_str())),
+        (
+            "admin user",
+            "/admin/users/vaccinator".into(),
+            Some(admin.as_str()),
+        ),
+        ("admin tokens", "/admin/tokens".into(), Some(admin.as_str())),
+        (
+            "admin lockouts",
+            "/admin/lockouts".into(),
+            Some(admin.as_str()),
+        ),
+        (
+            "admin audit log",
+            "/admin/audit".into(),
+            Some(admin.as_str()),
+        ),
+        (
+            "training classes",
+            "/training".into(),
+            Some(trainer.as_str()),
+        ),
+        (
+            "training class",
+            format!("/training/classes/{class}"),
+            Some(trainer.as_str()),
+        ),
+        (
+            "training sites",
+            "/training/sites".into(),
+            Some(trainer.as_str()),
+        ),
+        (
+            "training site",
+            format!("/training/sites/{site}"),
+            Some(trainer.as_str()),
+        ),
+        ("login", "/login".into(), None),
+        ("verify", "/verify".into(), None),
     ];
     println!("{requests} requests per page, one at a time, after 3 to warm up");
-    println!("{:<22} {:>10} {:>10}", "page", "p50 ms", "p95 ms");
+    println!("{:<26} {:>10} {:>10}", "page", "p50 ms", "p95 ms");
     for (name, path, cookie) in pages {
         let mut times = Vec::with_capacity(requests);
         for i in 0..requests + 3 {
@@ -244,7 +631,7 @@ pub async fn run(residents: usize, requests: usize) -> Result<()> {
         }
         times.sort();
         println!(
-            "{name:<22} {:>10.2} {:>10.2}",
+            "{name:<26} {:>10.2} {:>10.2}",
             percentile(&times, 0.50).as_secs_f64() * 1000.0,
             percentile(&times, 0.95).as_secs_f64() * 1000.0
         );
@@ -252,5 +639,6 @@ pub async fn run(residents: usize, requests: usize) -> Result<()> {
     server.abort();
     store.close().await;
     scratch.cleanup().await;
+    let _ = std::fs::remove_dir_all(&keys);
     Ok(())
 }

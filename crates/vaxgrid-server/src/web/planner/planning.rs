@@ -510,7 +510,7 @@ async fn campaign_page(
         };
         let report = app
             .store
-            .targets(&id, Some(&area), &actor.scope)
+            .targets_planned(&id, Some(&area), &actor.scope)
             .await
             .map_err(ApiError::lookup)?;
         let shown = app.store.area(&area).await.map_err(ApiError::lookup)?;
