@@ -145,6 +145,7 @@ async fn an_administrator_creates_a_user_by_keyboard_and_reads_the_audit_log_in_
         .to_string();
     assert_eq!(typed, HOSTILE, "what was typed is kept");
     browser.check("admin-user-error-vi").await;
+    photograph_from(&browser, "#new-h", "admin-user-error-form-vi").await;
     focus(&browser, "#u-scope").await;
     keys(&browser, &(Key::End.to_string() + &Key::Backspace + "1")).await;
     submit_with(&browser, Key::Enter).await;
@@ -255,8 +256,17 @@ async fn an_administrator_creates_a_user_by_keyboard_and_reads_the_audit_log_in_
     browser.click_link("Tiếng Việt").await;
     assert!(!browser.body().await.contains(&secret), "shown once only");
     browser.check("admin-tokens-vi").await;
+    for _ in 0..7 {
+        app.store
+            .login_attempt("lan.tran", "203.0.113.7", &vaxgrid_core::throttle::POLICY)
+            .await
+            .unwrap();
+    }
     browser.click_link("Khóa đăng nhập").await;
+    assert!(browser.text("#lockouts").await.contains("203.0.113.7"));
     browser.check("admin-lockouts-vi").await;
+    browser.click("#lockouts button[type=submit]").await;
+    assert!(browser.body().await.contains("Không có lần khóa nào"));
     browser.close().await;
     app.cleanup().await;
 }

@@ -460,9 +460,16 @@ pub struct AuditRecord {
     pub action: String,
     pub entity: String,
     pub entity_id: String,
-    /// The entry's details as written (JSON text).
+    /// The start of the entry's details (JSON text), at most
+    /// [`DETAILS_LISTED`] characters: a dose batch's entry names every
+    /// dose, and a page of the log must not read them all.
     pub details: String,
+    /// Whether the details go on past what is listed.
+    pub details_cut: bool,
 }
+
+/// How much of an entry's details [`Store::audit_entries`] reads.
+pub const DETAILS_LISTED: usize = 240;
 
 /// A page of the log, newest first; `next` is the sequence number to pass
 /// as `before` for the page after, absent on the last page.
@@ -490,7 +497,14 @@ pub struct ChainCheck {
 }
 
 fn record_from_row(r: &sqlx::any::AnyRow) -> Result<AuditRecord, StoreError> {
+    let mut details: String = r.try_get("details")?;
+    let details_cut = details.chars().count() > DETAILS_LISTED;
+    if details_cut {
+        details = details.chars().take(DETAILS_LISTED).collect();
+    }
     Ok(AuditRecord {
+        details,
+        details_cut,
         seq: r.try_get("seq")?,
         at: r.try_get("at")?,
         actor: r.try_get("actor")?,
@@ -498,7 +512,6 @@ fn record_from_row(r: &sqlx::any::AnyRow) -> Result<AuditRecord, StoreError> {
         action: r.try_get("action")?,
         entity: r.try_get("entity")?,
         entity_id: r.try_get("entity_id")?,
-        details: r.try_get("details")?,
     })
 }
 
@@ -564,8 +577,10 @@ impl Store {
             }
         }
         let sql = format!(
-            "SELECT seq, at, actor, address, action, entity, entity_id, details FROM audit_log {} \
+            "SELECT seq, at, actor, address, action, entity, entity_id, \
+             substr(details, 1, {}) AS details FROM audit_log {} \
              ORDER BY seq DESC LIMIT {}",
+            DETAILS_LISTED + 1,
             if clauses.is_empty() {
                 String::new()
             } else {

@@ -819,6 +819,7 @@ pub struct LockoutBody {
         (status = 204, description = "cleared"),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
     )
 )]
 pub async fn clear_lockout(

@@ -26,9 +26,6 @@ use crate::AppState;
 
 const PAGE_SIZE: usize = 50;
 
-/// How much of an entry's details a row shows.
-const DETAILS_SHOWN: usize = 240;
-
 pub struct EntryLine {
     pub seq: String,
     pub at: String,
@@ -184,8 +181,8 @@ pub async fn log(State(app): State<AppState>, ctx: PageCtx, RawQuery(raw): RawQu
             .items
             .into_iter()
             .map(|e| {
-                let mut details: String = e.details.chars().take(DETAILS_SHOWN).collect();
-                if e.details.chars().count() > DETAILS_SHOWN {
+                let mut details = e.details.clone();
+                if e.details_cut {
                     details.push('…');
                 }
                 EntryLine {
