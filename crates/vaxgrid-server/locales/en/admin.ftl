@@ -14,6 +14,7 @@ admin-role-trainer = Trainer
 admin-role-epidemic_responder = Epidemic responder
 admin-role-verifier = Certificate verifier
 admin-role-resident = Resident
+admin-role-cold_chain_officer = Cold-chain officer
 admin-status-active = Active
 admin-status-invited = Invited (not yet signed in)
 admin-status-disabled = Disabled

@@ -14,6 +14,7 @@ admin-role-trainer = Giảng viên tập huấn
 admin-role-epidemic_responder = Cán bộ phòng chống dịch
 admin-role-verifier = Người kiểm tra chứng nhận
 admin-role-resident = Người dân
+admin-role-cold_chain_officer = Cán bộ quản lý dây chuyền lạnh
 admin-status-active = Đang hoạt động
 admin-status-invited = Đã mời (chưa đăng nhập)
 admin-status-disabled = Đã vô hiệu hóa

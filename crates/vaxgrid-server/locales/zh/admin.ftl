@@ -14,6 +14,7 @@ admin-role-trainer = 培训师
 admin-role-epidemic_responder = 疫情应对人员
 admin-role-verifier = 证书核验员
 admin-role-resident = 居民
+admin-role-cold_chain_officer = 冷链管理人员
 admin-status-active = 正常
 admin-status-invited = 已邀请（尚未登录）
 admin-status-disabled = 已停用
