@@ -37,6 +37,8 @@ const LARGE: &[&str] = &[
     "fhir_extras",
     "stock_movements",
     "stock_on_hand",
+    // A data logger's readings: one row every few minutes per fridge.
+    "temperature_readings",
 ];
 
 /// Small, read everywhere, written rarely: replicated to every node.
@@ -79,6 +81,11 @@ const REFERENCE: &[&str] = &[
     "stores",
     "cold_chain_equipment",
     "shipments",
+    // A fridge's excursions: rare events, read by the lots they hold.
+    "excursions",
+    // The duplicate review's proposals and decisions: a few per thousand
+    // persons, and a pair may span two provinces (one ID number in both).
+    "duplicate_candidates",
 ];
 
 /// Findings accepted, each with its reason. A finding is matched by its

@@ -140,9 +140,28 @@ async fn dose_rules_idempotency_and_references(backend: &str) {
             other => panic!("expected not found on {field}, got {other:?}"),
         }
     }
+    // A recalled lot is refused by the lot's hold, naming the lot and why.
+    let r = writer
+        .submit(WriteCommand::Dose(dose(
+            &new_id(),
+            &q.id,
+            "AZ",
+            "AZ-RECALLED",
+            date!(2021 - 07 - 01),
+        )))
+        .await;
+    match r {
+        Err(StoreError::Invalid { field, message }) => {
+            assert_eq!(field, "lot");
+            assert!(
+                message.contains("AZ-RECALLED") && message.contains("recalled"),
+                "{message}"
+            );
+        }
+        other => panic!("lot AZ-RECALLED: {other:?}"),
+    }
     for (lot, on) in [
         ("AZ-OLD", date!(2021 - 07 - 01)),
-        ("AZ-RECALLED", date!(2021 - 07 - 01)),
         ("PF-1", date!(2021 - 07 - 01)),
     ] {
         let r = writer
