@@ -13,8 +13,7 @@
 
 use std::collections::HashMap;
 
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use vaxgrid_core::access::{permits, Permission};
 
@@ -212,9 +211,7 @@ pub(crate) fn refusal_status(e: &ApiError) -> StatusCode {
     }
 }
 
-pub(crate) fn see_other(to: &str) -> Response {
-    (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
-}
+pub(crate) use super::see_other;
 
 /// The fields of a query string (the first of each name).
 pub(crate) fn query_fields(raw: Option<&str>) -> HashMap<String, String> {

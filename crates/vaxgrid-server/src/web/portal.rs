@@ -19,6 +19,7 @@ use vaxgrid_core::access::{Grant, Permission, Role};
 use vaxgrid_store::model::{Actor, DoseKind};
 use vaxgrid_store::portal::{CodeCheck, NewChallenge, CODE_ATTEMPTS, CODE_TTL_MICROS};
 
+use super::see_other;
 use super::{error_page, render_status, PageCtx};
 use crate::auth::{cookie, is_secure, new_secret, sha256_hex, Caller, Policy};
 use crate::error::ApiError;
@@ -134,10 +135,6 @@ fn set_cookie(r: &mut Response, headers: &HeaderMap, name: &str, value: &str, ma
     if let Ok(v) = HeaderValue::from_str(&text) {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
-}
-
-fn see_other(to: &str) -> Response {
-    (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
 }
 
 /// A signed-in resident: their record and their session's CSRF token.
@@ -1004,7 +1001,7 @@ pub async fn hold(
             if let Some(old) = f.replaces.as_deref().filter(|r| !r.is_empty()) {
                 to.append_pair("replaces", old);
             }
-            see_other(&format!("/portal/confirm?{}", to.finish()))
+            see_other(format!("/portal/confirm?{}", to.finish()))
         }
         Ok(vaxgrid_store::scheduling::HoldOutcome::Full) => full(&ctx, &f.starts_at),
         Err(e) => error_page(&ctx, e),

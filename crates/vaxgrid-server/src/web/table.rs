@@ -13,8 +13,8 @@ mod visit;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{header, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::Method;
+use axum::response::Response;
 use axum::routing::{get, post};
 use vaxgrid_core::access::Permission;
 
@@ -125,9 +125,7 @@ pub(crate) fn field(fields: &[(String, String)], name: &str) -> String {
 }
 
 /// After a form: see the next page.
-pub(crate) fn see_other(location: &str) -> Response {
-    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
-}
+pub(crate) use super::see_other;
 
 /// Whether the caller holds a role that may do `permission` somewhere.
 pub(crate) fn may(ctx: &PageCtx, permission: Permission) -> bool {

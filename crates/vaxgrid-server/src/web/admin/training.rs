@@ -209,7 +209,7 @@ pub async fn create_class(
         }
     };
     match made.await {
-        Ok(id) => see_other(&format!("/training/classes/{id}")),
+        Ok(id) => see_other(format!("/training/classes/{id}")),
         Err(e) => {
             if field_of(&e).is_none() {
                 return error_page(&ctx, e);
@@ -390,7 +390,7 @@ pub async fn add_attendee(
         Ok::<_, ApiError>(())
     };
     match added.await {
-        Ok(()) => see_other(&format!("/training/classes/{id}")),
+        Ok(()) => see_other(format!("/training/classes/{id}")),
         Err(e) => {
             if field_of(&e).is_none() {
                 return error_page(&ctx, e);
@@ -467,7 +467,7 @@ pub async fn record_exam(
         }
     };
     match recorded.await {
-        Ok(()) => see_other(&format!("/training/classes/{id}")),
+        Ok(()) => see_other(format!("/training/classes/{id}")),
         Err(e) => {
             if field_of(&e).is_none() {
                 return error_page(&ctx, e);

@@ -364,7 +364,7 @@ pub async fn create(
             .await
         }
         Err(e) if super::already_recorded(&e) => {
-            see_other(&format!("/admin/users/{}", urlencode(&draft.username)))
+            see_other(format!("/admin/users/{}", urlencode(&draft.username)))
         }
         Err(e) => {
             if super::field_of(&e).is_none() {
@@ -509,7 +509,7 @@ async fn after_change(
     typed: (String, String),
 ) -> Response {
     match result {
-        Ok(u) => see_other(&format!("/admin/users/{}", urlencode(&u.username))),
+        Ok(u) => see_other(format!("/admin/users/{}", urlencode(&u.username))),
         Err(e) => {
             if super::field_of(&e).is_none() {
                 return error_page(&ctx, e);

@@ -14,8 +14,8 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Extension;
 use vaxgrid_core::access::Permission;
 use vaxgrid_store::campaigns::{Campaign, TargetReport};
@@ -29,6 +29,7 @@ use crate::api::campaigns::{history_allowed, new_campaign, new_wave, CampaignBod
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::i18n::Lang;
+use crate::web::see_other;
 use crate::AppState;
 
 /// The pairs of a form body (a field may repeat: checkboxes).
@@ -103,10 +104,6 @@ fn form_errors(lang: Lang, form: &str, e: &ApiError) -> HashMap<String, String> 
     let field = field_of(e).unwrap_or_else(|| "form".into());
     let base = field.split(['[', '.']).next().unwrap_or(&field).to_string();
     HashMap::from([(base, field_message(lang, form, &field))])
-}
-
-fn see_other(to: String) -> Response {
-    (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
 }
 
 // ------------------------------------------------------- campaigns list

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Extension;
 use vaxgrid_core::access::Permission;
 use vaxgrid_core::site::ZoneKind;
@@ -24,6 +24,7 @@ use crate::api::scheduling::{new_session, zones_from, SessionBody, ZoneBody, Zon
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::i18n::Lang;
+use crate::web::see_other;
 use crate::AppState;
 
 /// Rows of the zone form: the six kinds of zone fit.
@@ -483,10 +484,6 @@ pub async fn site(
         StatusCode::OK,
     )
     .await
-}
-
-fn see_other(to: String) -> Response {
-    (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
 }
 
 fn no_query() -> SiteQuery {

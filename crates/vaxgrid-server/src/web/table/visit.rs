@@ -236,7 +236,7 @@ pub async fn open_submit(
     }
     .await;
     match opened {
-        Ok(id) => see_other(&format!("/sites/{code}/table/visits/{id}")),
+        Ok(id) => see_other(format!("/sites/{code}/table/visits/{id}")),
         Err(e) => error_page(&ctx, e),
     }
 }
@@ -521,7 +521,7 @@ pub async fn walk_in_submit(
         Err((ctx, e)) => return error_page(&ctx, e),
     };
     match register_and_open(&app, &caller, &code, &form).await {
-        Ok(()) => see_other(&format!("/sites/{code}/table/visits/{}", form.visit_id)),
+        Ok(()) => see_other(format!("/sites/{code}/table/visits/{}", form.visit_id)),
         Err(e) => {
             let status = match &e {
                 ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
