@@ -89,6 +89,12 @@ async fn run(app: &TestApp, label: &str, token: &str) -> Outcome {
         "--request-timeout".into(),
         "20".into(),
         "--continue-on-failure".into(),
+        // Hypothesis gives up on an operation whose generated bodies its
+        // filters mostly drop (a form of many optional fields): that is the
+        // generator's limit, not the server's answer, so it must not fail
+        // the run; every answer given is still checked.
+        "--suppress-health-check".into(),
+        "filter_too_much".into(),
         "--report".into(),
         "ndjson".into(),
         "--report-ndjson-path".into(),
