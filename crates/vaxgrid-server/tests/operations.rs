@@ -640,25 +640,52 @@ async fn printable_survey_list_prints_everyone(backend: &str) {
         )
         .await;
     assert_eq!(s, 201, "{w}");
-    let r = app
-        .client
-        .get(format!(
-            "{}/api/v1/campaigns/{id}/waves/{}/survey?area=06658&format=html",
-            app.base,
-            w["id"].as_str().unwrap()
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let page = r.text().await.unwrap();
-    assert!(page.contains("770 người"), "the heading counts everyone");
-    assert_eq!(
-        page.matches("<tr><td>").count(),
-        770,
-        "every person printed"
+    // A district's list runs to tens of thousands: it prints in parts, each
+    // saying which persons it holds and linking the next, never a silent
+    // first page.
+    let read = |path: String| {
+        let client = app.client.clone();
+        let url = format!("{}{path}", app.base);
+        async move {
+            let r = client.get(url).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.text().await.unwrap()
+        }
+    };
+    let first = read(format!(
+        "/api/v1/campaigns/{id}/waves/{}/survey?area=06658&format=html",
+        w["id"].as_str().unwrap()
+    ))
+    .await;
+    assert!(first.contains("Người thứ 1–500 của danh sách"), "{first}");
+    assert_eq!(first.matches("<tr><td>").count(), 500, "a part of 500");
+    assert!(
+        !first.contains("Hết danh sách"),
+        "the first part does not end the list"
     );
-    assert!(page.contains("<td>770</td>"), "numbered to the last");
+    let next = first
+        .split("<p class=\"continues\"><a href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a link to the next part")
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
+    let second = read(next).await;
+    assert!(
+        second.contains("Người thứ 501–770 của danh sách"),
+        "{second}"
+    );
+    assert_eq!(second.matches("<tr><td>").count(), 270, "the rest");
+    assert!(second.contains("<td>770</td>"), "numbered to the last");
+    assert!(second.contains("Hết danh sách."), "the last part says so");
+    let mut names: Vec<&str> = [first.as_str(), second.as_str()]
+        .iter()
+        .flat_map(|p| p.split("<tr><td>").skip(1))
+        .filter_map(|row| row.split("</td><td>").nth(1))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), 770, "every person printed once");
     app.cleanup().await;
 }
 

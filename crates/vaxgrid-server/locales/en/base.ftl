@@ -99,10 +99,11 @@ problem-detail-503 = The server is busy. Please try again shortly.
 
 ## Survey list (printable)
 survey-title = Survey list — { $area }
-survey-count = { $count ->
-    [one] { $count } person
-   *[other] { $count } persons
-}
+survey-range = Persons { $first }–{ $last } of this list
+survey-none = No person is on this list.
+survey-none-after = No more persons after the { $count } already printed.
+survey-next-part = The list goes on: next part →
+survey-end = End of the list.
 survey-col-name = Full name
 survey-col-born = Born
 survey-col-id = ID number

@@ -87,7 +87,11 @@ problem-detail-503 = Máy chủ đang bận. Vui lòng thử lại sau ít phút
 
 ## Danh sách điều tra (bản in)
 survey-title = Danh sách điều tra — { $area }
-survey-count = { $count } người
+survey-range = Người thứ { $first }–{ $last } của danh sách
+survey-none = Danh sách không có ai.
+survey-none-after = Không còn ai sau { $count } người đã in.
+survey-next-part = Danh sách còn tiếp: phần sau →
+survey-end = Hết danh sách.
 survey-col-name = Họ và tên
 survey-col-born = Ngày sinh
 survey-col-id = Số định danh

@@ -87,7 +87,11 @@ problem-detail-503 = 服务器繁忙，请稍后再试。
 
 ## 摸底名单（打印）
 survey-title = 摸底名单 — { $area }
-survey-count = 共 { $count } 人
+survey-range = 本名单第 { $first }–{ $last } 人
+survey-none = 名单中没有人。
+survey-none-after = 已打印的 { $count } 人之后没有更多人。
+survey-next-part = 名单未完：下一部分 →
+survey-end = 名单到此结束。
 survey-col-name = 姓名
 survey-col-born = 出生日期
 survey-col-id = 证件号码

@@ -378,6 +378,9 @@ pub struct SurveyQuery {
     /// csv and html only: keep the persons of one status (not_yet,
     /// booked, vaccinated, deferred, refused, contraindicated; all: everyone).
     status: Option<String>,
+    /// html only: the number printed beside the part's first person (the
+    /// link to the next part carries it, so numbering runs on).
+    first: Option<u32>,
 }
 
 /// The status a whole list keeps (`None`: everyone).
@@ -406,7 +409,7 @@ fn status_filter(raw: Option<&str>) -> Result<Option<SurveyStatus>, ApiError> {
     get,
     path = "/api/v1/campaigns/{id}/waves/{wave}/survey",
     summary = "Target survey list: every person living in the area, in the wave's eligible groups (any when it lists none) and of the campaign's minimum age on the wave's first day, with status not_yet, booked or vaccinated (deferred, refused, contraindicated: from the visit workflow). JSON pages by person id, or the whole list as CSV (at most 100,000 persons); statuses: not_yet, booked, vaccinated, deferred (until a date), refused, contraindicated (from the vaccination table)",
-    params(("id" = String, Path, description = "campaign id"), ("wave" = String, Path, description = "wave id"), ("area" = Option<String>, Query, description = "area code (default: the campaign's area); must lie in the campaign's area and in the caller's areas"), ("format" = Option<String>, Query, description = "json (paginated), csv (the whole list) or html (a page to print)"), ("after" = Option<String>, Query, description = "cursor: next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "page size 1..500 (default 50); JSON only"), ("status" = Option<String>, Query, description = "csv and html only: the persons of one status (not_yet, booked, vaccinated, deferred, refused, contraindicated), or all (default)")),
+    params(("id" = String, Path, description = "campaign id"), ("wave" = String, Path, description = "wave id"), ("area" = Option<String>, Query, description = "area code (default: the campaign's area); must lie in the campaign's area and in the caller's areas"), ("format" = Option<String>, Query, description = "json (paginated), csv (the whole list) or html (a page to print)"), ("after" = Option<String>, Query, description = "cursor: next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "page size 1..500 (default 50); JSON only"), ("status" = Option<String>, Query, description = "csv and html only: the persons of one status (not_yet, booked, vaccinated, deferred, refused, contraindicated), or all (default)"), ("first" = Option<i64>, Query, description = "html only: the number of the part's first person, 1..=100000 (default 1); the link to the next part carries it")),
     responses(
         (status = 200, description = "{items[{person_id, full_name, birth_date, sex, id_type, id_number, phone, home_area, priority_groups, status, valid_doses, series_complete, last_dose_on, appointment_at}], next_cursor}, or text/csv with those columns"),
         (status = 400, response = crate::error::Problem),
@@ -446,30 +449,17 @@ pub async fn survey(
     let kept = |row: &SurveyRow| keep.is_none_or(|k| row.status == k);
     let area = q.area.as_deref();
     if html {
-        // The whole list, never a silent first page: a team ticking names
-        // off a sheet must see everyone (the same bound as a CSV).
-        let mut rows = Vec::new();
-        let mut after = q.after.clone();
-        loop {
-            let page = app
-                .store
-                .survey_list(&id, &wave, area, after.as_deref(), CSV_PAGE, &actor)
-                .await
-                .map_err(ApiError::lookup)?;
-            rows.extend(page.items.into_iter().filter(|r| kept(r)));
-            if rows.len() > SURVEY_CSV_MAX {
-                return Err(too_long());
-            }
-            match page.next_cursor {
-                Some(next) => after = Some(next),
-                None => break,
-            }
-        }
-        return Ok(printable(
+        return printable_part(
+            &app,
+            &actor,
+            &id,
+            &wave,
+            area,
+            &q,
+            keep,
             Lang::of_request(&headers),
-            area.unwrap_or(""),
-            &rows,
-        ));
+        )
+        .await;
     }
     if !csv {
         let page = app
@@ -572,13 +562,103 @@ struct PrintRow {
 struct SurveyPrint {
     lang: Lang,
     heading: String,
-    count: String,
+    /// Which persons of the list this part holds.
+    range: String,
+    /// The number of the part's first person.
+    first: usize,
     rows: Vec<PrintRow>,
+    /// The next part, when the list goes on; else the list ends here.
+    next_href: Option<String>,
+}
+
+/// Persons printed on one part of a printable list: a few sheets, quick
+/// to serve whatever the area (a district's list runs to tens of thousands).
+const PRINT_PART: usize = 500;
+/// Persons read for one part: with a status kept, a part stops after this
+/// many even when fewer were kept, and says the list goes on.
+const PRINT_SCAN: usize = 5_000;
+
+/// One part of the survey list as a page to print. Never a silent first
+/// page: the part says which persons it holds and either links the next
+/// part or says the list ends here.
+#[allow(clippy::too_many_arguments)]
+async fn printable_part(
+    app: &AppState,
+    actor: &vaxgrid_store::model::Actor,
+    id: &str,
+    wave: &str,
+    area: Option<&str>,
+    q: &SurveyQuery,
+    keep: Option<SurveyStatus>,
+    lang: Lang,
+) -> Result<Response, ApiError> {
+    let first = match q.first {
+        None => 1,
+        Some(n @ 1..=100_000) => n as usize,
+        Some(n) => {
+            return Err(ApiError::bad_request(
+                "first",
+                format!("first is the number of the part's first person, 1 to 100000, not {n}"),
+            ))
+        }
+    };
+    let mut rows = Vec::new();
+    let mut scanned = 0;
+    let mut after = q.after.clone();
+    let next = loop {
+        let want = (PRINT_SCAN - scanned).min(CSV_PAGE);
+        let page = app
+            .store
+            .survey_list(id, wave, area, after.as_deref(), want, actor)
+            .await
+            .map_err(ApiError::lookup)?;
+        let read = page.items.len();
+        let mut stopped_inside = false;
+        for (i, row) in page.items.into_iter().enumerate() {
+            scanned += 1;
+            after = Some(row.person_id.clone());
+            if keep.is_none_or(|k| row.status == k) {
+                rows.push(row);
+                if rows.len() == PRINT_PART {
+                    stopped_inside = i + 1 < read;
+                    break;
+                }
+            }
+        }
+        if !stopped_inside && page.next_cursor.is_none() {
+            break None;
+        }
+        if rows.len() == PRINT_PART || scanned >= PRINT_SCAN {
+            // The next part starts after the last person read (a full part
+            // may stop in the middle of a store page).
+            break after;
+        }
+    };
+    let next_href = next.map(|cursor| {
+        let mut href = format!(
+            "/api/v1/campaigns/{id}/waves/{wave}/survey?format=html&after={cursor}&first={}",
+            first + rows.len()
+        );
+        if let Some(area) = area {
+            href.push_str(&format!("&area={}", crate::web::urlencode(area)));
+        }
+        if let Some(status) = &q.status {
+            href.push_str(&format!("&status={}", crate::web::urlencode(status)));
+        }
+        href
+    });
+    Ok(printable(lang, area.unwrap_or(""), first, &rows, next_href))
 }
 
 /// The survey list as a page to print: one line a person, a box to tick,
 /// in the reader's language.
-fn printable(lang: Lang, area: &str, rows: &[SurveyRow]) -> Response {
+fn printable(
+    lang: Lang,
+    area: &str,
+    first: usize,
+    rows: &[SurveyRow],
+    next_href: Option<String>,
+) -> Response {
     let status_key = |s: SurveyStatus| match s {
         SurveyStatus::NotYet => tkey("survey-status-not_yet"),
         SurveyStatus::Booked => tkey("survey-status-booked"),
@@ -605,7 +685,13 @@ fn printable(lang: Lang, area: &str, rows: &[SurveyRow]) -> Response {
     crate::web::render(&SurveyPrint {
         lang,
         heading: lang.t1("survey-title", "area", area),
-        count: lang.t1("survey-count", "count", rows.len()),
+        range: match (rows.len(), first) {
+            (0, 1) => lang.t("survey-none"),
+            (0, _) => lang.t1("survey-none-after", "count", first - 1),
+            (n, _) => lang.t2("survey-range", "first", first, "last", first + n - 1),
+        },
+        first,
         rows,
+        next_href,
     })
 }

@@ -780,6 +780,14 @@ pub async fn logout(
     r
 }
 
+/// A query value or path segment with what a URL cannot carry as is
+/// escaped.
+pub(crate) fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

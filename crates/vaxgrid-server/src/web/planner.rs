@@ -661,20 +661,9 @@ impl ListBasis {
             "/api/v1/campaigns/{}/waves/{}/survey?area={}&format=html&status={status}",
             self.campaign_id,
             self.wave_id,
-            urlencoding(area)
+            crate::web::urlencode(area)
         )
     }
-}
-
-/// Area codes are letters, digits, '-' and '_': nothing to encode, but a
-/// code read from the database is encoded all the same.
-fn urlencoding(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn pick_wave(c: &Campaign) -> Option<&vaxgrid_store::campaigns::Wave> {
@@ -709,7 +698,7 @@ pub async fn dashboard_top(
     if let vaxgrid_store::scope::Scope::Limited { .. } = actor.scope {
         match app.store.scope_roots(&actor.scope).await {
             Ok(roots) if roots.len() == 1 => {
-                let to = format!("/planner/areas/{}", urlencoding(&roots[0].code));
+                let to = format!("/planner/areas/{}", crate::web::urlencode(&roots[0].code));
                 return (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response();
             }
             Ok(_) => {}
@@ -826,7 +815,12 @@ fn dashboard_page(
     let lang = ctx.lang;
     let top = d.area.code.is_empty();
     let link = |area: &str, status: &str| basis.as_ref().map(|b| b.survey(area, status));
-    let investigations = |area: &str| format!("/api/v1/investigations?area={}", urlencoding(area));
+    let investigations = |area: &str| {
+        format!(
+            "/api/v1/investigations?area={}",
+            crate::web::urlencode(area)
+        )
+    };
     let line = |a: &AreaFigures, drill: bool| {
         let t = &a.total;
         let n = |k: i64| a.doses_by_number.get(&k).copied().unwrap_or(0);
@@ -847,7 +841,7 @@ fn dashboard_page(
             code: a.code.clone(),
             name: a.name.clone(),
             href: (drill && a.level != "village")
-                .then(|| format!("/planner/areas/{}", urlencoding(code))),
+                .then(|| format!("/planner/areas/{}", crate::web::urlencode(code))),
             population: Fig {
                 text: lang.int(t.population),
                 href: if listed { link(code, "all") } else { None },
@@ -893,7 +887,7 @@ fn dashboard_page(
     }];
     crumbs.extend(d.ancestors.iter().map(|(code, name)| Crumb {
         name: name.clone(),
-        href: Some(format!("/planner/areas/{}", urlencoding(code))),
+        href: Some(format!("/planner/areas/{}", crate::web::urlencode(code))),
     }));
     if !top {
         crumbs.push(Crumb {

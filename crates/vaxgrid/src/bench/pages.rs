@@ -473,6 +473,16 @@ pub async fn run(residents: usize, requests: usize) -> Result<()> {
             Some(planner.as_str()),
         ),
         (
+            "survey district, part 1",
+            survey(&district),
+            Some(planner.as_str()),
+        ),
+        (
+            "survey province, part 1",
+            survey("22"),
+            Some(admin.as_str()),
+        ),
+        (
             "campaigns",
             "/planner/campaigns".into(),
             Some(statistics.as_str()),

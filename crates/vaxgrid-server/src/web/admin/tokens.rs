@@ -102,7 +102,7 @@ async fn tokens_page(
         .iter()
         .map(|t| TokenLine {
             id: t.id.clone(),
-            user_href: format!("/admin/users/{}", super::users::urlencode(&t.username)),
+            user_href: format!("/admin/users/{}", crate::web::urlencode(&t.username)),
             username: t.username.clone(),
             name: t.name.clone(),
             grants: if t.grants.is_empty() {

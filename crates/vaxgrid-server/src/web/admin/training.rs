@@ -536,7 +536,7 @@ pub async fn sites(State(app): State<AppState>, ctx: PageCtx, RawQuery(raw): Raw
         .items
         .iter()
         .map(|s| SiteLine {
-            href: format!("/training/sites/{}", super::users::urlencode(&s.site_code)),
+            href: format!("/training/sites/{}", crate::web::urlencode(&s.site_code)),
             code: s.site_code.clone(),
             name: s.site_name.clone(),
             staff: lang.int(s.staff),

@@ -17,7 +17,7 @@ use vaxgrid_core::access::{Grant, Role, ScopeKind};
 use vaxgrid_store::paging::PageRequest;
 use vaxgrid_store::staff::{UserFilter, UserView};
 
-use super::super::{error_page, render_status, PageCtx};
+use super::super::{error_page, render_status, urlencode, PageCtx};
 use super::{
     client_id, form_errors, form_pairs, given, href, one, query_fields, refusal_status, see_other,
 };
@@ -265,13 +265,6 @@ async fn users_page(
             errors,
         },
     )
-}
-
-/// A path segment with what a URL cannot carry as is escaped.
-pub(crate) fn urlencode(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
 }
 
 /// `GET /admin/users`: the users, searched and paged, and the form to

@@ -24,12 +24,12 @@ use vaxgrid_store::paging::PageRequest;
 use vaxgrid_store::StoreError;
 
 use super::super::{error_page, render_status, PageCtx};
-use super::urlencoding;
 use crate::api::campaigns::{history_allowed, new_campaign, new_wave, CampaignBody, WaveBody};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::web::see_other;
+use crate::web::urlencode as urlencoding;
 use crate::AppState;
 
 /// The pairs of a form body (a field may repeat: checkboxes).

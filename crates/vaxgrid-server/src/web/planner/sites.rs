@@ -19,12 +19,12 @@ use vaxgrid_store::StoreError;
 
 use super::super::{error_page, render_status, PageCtx};
 use super::planning::{already_recorded, field_message, field_of, form_pairs, one};
-use super::urlencoding;
 use crate::api::scheduling::{new_session, zones_from, SessionBody, ZoneBody, ZonesBody};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::web::see_other;
+use crate::web::urlencode as urlencoding;
 use crate::AppState;
 
 /// Rows of the zone form: the six kinds of zone fit.
