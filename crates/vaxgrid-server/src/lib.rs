@@ -800,6 +800,7 @@ pub fn routes() -> Vec<RouteDef> {
             get(supply::persons_dosed),
         ),
     ];
+    all.extend(api::allocation::routes());
     all.extend(web::part_routes());
     all
 }

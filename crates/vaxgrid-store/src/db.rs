@@ -161,6 +161,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/common/0043_temperatures.sql"),
         postgres: include_str!("../migrations/common/0043_temperatures.sql"),
     },
+    Migration {
+        version: 55,
+        name: "allocation_vials_items",
+        sqlite: include_str!("../migrations/common/0055_allocation_vials_items.sql"),
+        postgres: include_str!("../migrations/common/0055_allocation_vials_items.sql"),
+    },
 ];
 
 pub(crate) fn backend_of(url: &str) -> Result<Backend, StoreError> {

@@ -2,6 +2,7 @@
 //! `Store`. All SQL of the project lives in this crate.
 
 pub mod accounts;
+pub mod allocation;
 pub mod areas;
 pub mod audit;
 mod batch_tx;
@@ -21,6 +22,7 @@ pub mod health;
 pub mod histogram;
 mod hosts;
 pub mod import;
+pub mod items;
 pub mod lists;
 pub mod model;
 pub mod paging;
@@ -35,6 +37,7 @@ pub mod scratch;
 pub mod staff;
 pub mod supply;
 pub mod training;
+pub mod vials;
 pub mod visits;
 pub mod writer;
 

@@ -260,13 +260,17 @@ impl Store {
                 actor,
             )
             .await?;
+        if let MovementKind::VialOpened { doses_per_vial, .. } = &new.movement.kind {
+            self.open_vial_in_tx(&mut tx, &store, new, *doses_per_vial)
+                .await?;
+        }
         tx.commit().await?;
         Ok(on_hand)
     }
 
     /// Inside a write transaction: locks the store × lot counter, applies
     /// the rules, writes movement, counter and audit.
-    async fn apply_movement(
+    pub(crate) async fn apply_movement(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         store: &StockStore,
@@ -510,6 +514,23 @@ impl Store {
                     &format!("{}/{}", new.product_code, new.lot_number),
                 )
             })?;
+        let mut tx = self.begin_write().await?;
+        self.dispatch_in_tx(&mut tx, &from, &to, new, actor).await?;
+        tx.commit().await?;
+        self.shipment(&new.id.to_string()).await
+    }
+
+    /// Inside a write transaction: the shipment row, the sending store's
+    /// movement and the ancillary items the product's ratios send with it
+    /// (an allocation dispatches several shipments in one transaction).
+    pub(crate) async fn dispatch_in_tx(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        from: &StockStore,
+        to: &StockStore,
+        new: &NewShipment,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
         let movement = Movement {
             id: new.id,
             kind: MovementKind::ShipmentDispatched {
@@ -526,7 +547,6 @@ impl Store {
         }
         let quantity = i64::try_from(new.quantity)
             .map_err(|_| StoreError::invalid("quantity", "too large"))?;
-        let mut tx = self.begin_write().await?;
         let inserted = sqlx::query(
             "INSERT INTO shipments (id, from_store, to_store, product_code, lot_number, dispatched, status, dispatched_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
@@ -539,7 +559,7 @@ impl Store {
         .bind(quantity)
         .bind(status_str(ShipmentStatus::Dispatched))
         .bind(crate::now_micros())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         if inserted.rows_affected() == 0 {
             return Err(StoreError::Conflict {
@@ -549,16 +569,16 @@ impl Store {
             });
         }
         self.apply_movement(
-            &mut tx,
-            &from,
+            tx,
+            from,
             &new.product_code,
             &new.lot_number,
             &movement,
             actor,
         )
         .await?;
-        tx.commit().await?;
-        self.shipment(&new.id.to_string()).await
+        self.ship_items_in_tx(tx, from, new, actor).await?;
+        Ok(())
     }
 
     /// Receives a shipment at its destination: `received` doses enter the
@@ -628,6 +648,7 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        self.receive_items_in_tx(&mut tx, &to, id, actor).await?;
         tx.commit().await?;
         self.shipment(id).await
     }

@@ -39,6 +39,11 @@ const LARGE: &[&str] = &[
     "stock_on_hand",
     // A data logger's readings: one row every few minutes per fridge.
     "temperature_readings",
+    // Vials opened at a store: a few rows per session and lot.
+    "open_vials",
+    // The ancillary supplies' ledger and counters, per store like the stock's.
+    "item_movements",
+    "item_on_hand",
 ];
 
 /// Small, read everywhere, written rarely: replicated to every node.
@@ -86,6 +91,11 @@ const REFERENCE: &[&str] = &[
     // The duplicate review's proposals and decisions: a few per thousand
     // persons, and a pair may span two provinces (one ID number in both).
     "duplicate_candidates",
+    // A delivery's split among the stores below: a few a week per store.
+    "allocations",
+    // Syringes and safety boxes, and their ratios to the products: a handful.
+    "supply_items",
+    "item_ratios",
 ];
 
 /// Findings accepted, each with its reason. A finding is matched by its

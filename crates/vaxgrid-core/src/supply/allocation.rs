@@ -199,6 +199,82 @@ pub fn allocate(
         .collect())
 }
 
+/// Why the planner's adjusted parts cannot be confirmed. Each names the
+/// field to correct (`parts[2].vials` for the third part).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdjustError {
+    #[error(
+        "the parts give {given} vials but the delivery has {delivery}: they must sum to it exactly"
+    )]
+    Sum { given: u64, delivery: u64 },
+    #[error("store {store} is not one of the stores one level down")]
+    NotARecipient { index: usize, store: String },
+    #[error("store {store} has two parts")]
+    Twice { index: usize, store: String },
+    #[error("a part is whole vials, 0 or more, not {given}")]
+    Vials { index: usize, given: i64 },
+    #[error("there are no parts")]
+    Empty,
+}
+
+impl AdjustError {
+    /// The request field: `parts`, or `parts[i].store_code` / `parts[i].vials`.
+    pub fn field(&self) -> String {
+        match self {
+            AdjustError::Sum { .. } | AdjustError::Empty => "parts".into(),
+            AdjustError::NotARecipient { index, .. } | AdjustError::Twice { index, .. } => {
+                format!("parts[{index}].store_code")
+            }
+            AdjustError::Vials { index, .. } => format!("parts[{index}].vials"),
+        }
+    }
+}
+
+/// The planner's parts, checked against the delivery: whole vials, 0 or
+/// more, each to a store among `recipients` at most once, summing to
+/// `vials` exactly. Parts of 0 are dropped from the result (no shipment).
+pub fn check_parts(
+    vials: u64,
+    recipients: &[String],
+    parts: &[(String, i64)],
+) -> Result<Vec<(String, u64)>, AdjustError> {
+    if parts.is_empty() {
+        return Err(AdjustError::Empty);
+    }
+    let mut seen = BTreeSet::new();
+    let mut sum: u64 = 0;
+    let mut out = Vec::with_capacity(parts.len());
+    for (index, (store, given)) in parts.iter().enumerate() {
+        if !recipients.iter().any(|r| r == store) {
+            return Err(AdjustError::NotARecipient {
+                index,
+                store: store.clone(),
+            });
+        }
+        if !seen.insert(store.as_str()) {
+            return Err(AdjustError::Twice {
+                index,
+                store: store.clone(),
+            });
+        }
+        let v = u64::try_from(*given).map_err(|_| AdjustError::Vials {
+            index,
+            given: *given,
+        })?;
+        sum = sum.saturating_add(v);
+        if v > 0 {
+            out.push((store.clone(), v));
+        }
+    }
+    if sum != vials {
+        return Err(AdjustError::Sum {
+            given: sum,
+            delivery: vials,
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,6 +401,25 @@ mod tests {
         }
     }
 
+    #[test]
+    fn adjusted_parts_must_sum_to_the_delivery_naming_the_field() {
+        let stores: Vec<String> = ["A", "B", "C"].map(String::from).to_vec();
+        let p = |v: &[(&str, i64)]| -> Vec<(String, i64)> {
+            v.iter().map(|(s, n)| (s.to_string(), *n)).collect()
+        };
+        assert_eq!(
+            check_parts(10, &stores, &p(&[("A", 6), ("B", 0), ("C", 4)])).unwrap(),
+            [("A".to_string(), 6), ("C".to_string(), 4)]
+        );
+        let field = |v: &[(&str, i64)]| check_parts(10, &stores, &p(v)).unwrap_err().field();
+        assert_eq!(field(&[("A", 6), ("B", 3)]), "parts");
+        assert_eq!(field(&[("A", 6), ("B", 5)]), "parts");
+        assert_eq!(field(&[("A", 12), ("B", -2)]), "parts[1].vials");
+        assert_eq!(field(&[("A", 5), ("Z", 5)]), "parts[1].store_code");
+        assert_eq!(field(&[("A", 5), ("A", 5)]), "parts[1].store_code");
+        assert_eq!(field(&[]), "parts");
+    }
+
     fn recipients() -> impl Strategy<Value = Vec<Recipient>> {
         prop::collection::vec((0u64..1_000_000, prop::option::of(0u32..100)), 1..12).prop_map(|v| {
             v.into_iter()
@@ -379,6 +474,26 @@ mod tests {
                     }
                 }
             }
+        }
+
+        #[test]
+        fn a_proposal_confirmed_unchanged_is_accepted_and_moving_one_vial_keeps_the_sum(
+            vials in 1u64..100_000,
+            stores in recipients(),
+            w in weighting(),
+        ) {
+            prop_assume!(stores.iter().any(|s| s.need > 0));
+            let parts = allocate(vials, 10, &stores, &w).unwrap();
+            let codes: Vec<String> = stores.iter().map(|s| s.store_code.clone()).collect();
+            let mut given: Vec<(String, i64)> = parts
+                .iter()
+                .map(|p| (p.store_code.clone(), i64::try_from(p.vials).unwrap()))
+                .collect();
+            let ok = check_parts(vials, &codes, &given).unwrap();
+            prop_assert_eq!(ok.iter().map(|(_, v)| v).sum::<u64>(), vials);
+            // One vial more anywhere breaks the sum, and it is refused.
+            given[0].1 += 1;
+            prop_assert_eq!(check_parts(vials, &codes, &given).unwrap_err().field(), "parts");
         }
 
         #[test]

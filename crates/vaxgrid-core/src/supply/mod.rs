@@ -4,6 +4,7 @@
 //! excursions. Pure rules over plain data, like the rest of the core; the
 //! store keeps the ledger and its counters, the server exposes them.
 pub mod allocation;
+pub mod ancillary;
 pub mod cold_chain;
 pub mod ledger;
 pub mod lot;

@@ -111,6 +111,42 @@ pub fn next_vial(vials: &[OpenVial], lot: &str, now: OffsetDateTime) -> Option<u
         .map(|(i, _)| i)
 }
 
+/// Vials opened together at a store (one `vial_opened` movement): the
+/// doses they held and their limit, in microseconds since the epoch, as the
+/// ledger keeps instants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pool {
+    pub opened_at: i64,
+    pub discard_at: i64,
+    pub doses: u64,
+}
+
+/// The doses left in each pool at `now`, after the doses given (`(at,
+/// doses)`, the store × lot's `dose_given` movements) were taken, in time
+/// order, each from the pool [`next_vial`] would point at: open at that
+/// instant, not empty, reaching its limit first. Doses given while no pool
+/// was open came from vials nobody recorded opening (single-dose vials),
+/// and take nothing. Doses given at or after `now` are not counted yet.
+pub fn doses_left(pools: &[Pool], given: &[(i64, u64)], now: i64) -> Vec<u64> {
+    let mut left: Vec<u64> = pools.iter().map(|p| p.doses).collect();
+    let mut given: Vec<(i64, u64)> = given.iter().copied().filter(|g| g.0 < now).collect();
+    given.sort_by_key(|g| g.0);
+    for (at, mut n) in given {
+        while n > 0 {
+            let Some(i) = (0..pools.len())
+                .filter(|&i| pools[i].opened_at <= at && at < pools[i].discard_at && left[i] > 0)
+                .min_by_key(|&i| (pools[i].discard_at, left[i]))
+            else {
+                break;
+            };
+            let take = n.min(left[i]);
+            left[i] -= take;
+            n -= take;
+        }
+    }
+    left
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +180,33 @@ mod tests {
         v.take_dose(t0).unwrap();
         assert_eq!(v.take_dose(t0), Err(VialError::Empty { lot: "P9".into() }));
         assert_eq!(v.wastage_due(t0 + Duration::days(2)), None);
+    }
+
+    #[test]
+    fn doses_given_empty_the_vial_reaching_its_limit_first() {
+        let h = 3_600_000_000i64;
+        let pools = [
+            Pool {
+                opened_at: 0,
+                discard_at: 6 * h,
+                doses: 10,
+            },
+            Pool {
+                opened_at: h,
+                discard_at: 7 * h,
+                doses: 10,
+            },
+        ];
+        // 4 doses before the second vial is opened, 8 after: the first
+        // vial gives its 10 first, the second the remaining 2.
+        let given = [(h / 2, 4), (2 * h, 8)];
+        assert_eq!(doses_left(&pools, &given, 3 * h), [0, 8]);
+        // A dose given after the first vial's limit comes from the second.
+        assert_eq!(doses_left(&pools, &[(6 * h, 3)], 8 * h), [10, 7]);
+        // Doses given before any vial was opened, or not yet, take nothing.
+        assert_eq!(doses_left(&pools, &[(-1, 5), (9 * h, 5)], 9 * h), [10, 10]);
+        // More doses than the vials hold: the rest came from elsewhere.
+        assert_eq!(doses_left(&pools, &[(2 * h, 50)], 3 * h), [0, 0]);
     }
 
     #[test]

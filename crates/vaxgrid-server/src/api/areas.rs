@@ -182,3 +182,78 @@ pub async fn import(
         Json(serde_json::json!({ "imported": created.len() })),
     ))
 }
+
+/// An area's distance from the national border (the allocation weighs by
+/// it) and its region group.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BorderBody {
+    /// km from the border, 0–5000; null clears it.
+    border_km: Option<i64>,
+    /// e.g. "border-8-counties"; null or blank clears it.
+    region_group: Option<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/areas/{code}/border",
+    summary = "An area's distance from the national border in km and its region group: {area_code, border_km, region_group}",
+    params(("code" = String, Path, description = "area code")),
+    responses(
+        (status = 200, description = "{area_code, border_km, region_group}"),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
+pub async fn get_border(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let b = app
+        .store
+        .area_border(&code)
+        .await
+        .map_err(ApiError::lookup)?;
+    Ok(Json(b).into_response())
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/areas/{code}/border",
+    summary = "Set an area's distance from the national border (km, 0–5000, null clears) and its region group (audited). Refused naming the field: a distance below 0 or above 5000, a group over 64 characters.",
+    params(("code" = String, Path, description = "area code")),
+    request_body = BorderBody,
+    responses(
+        (status = 200, description = "{area_code, border_km, region_group}"),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+        (status = 415, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
+pub async fn set_border(
+    State(app): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
+    Path(code): Path<String>,
+    ApiJson(body): ApiJson<BorderBody>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let actor = caller
+        .actor(&app, vaxgrid_core::access::Permission::ManageReference)
+        .await?;
+    app.store.area(&code).await.map_err(ApiError::lookup)?;
+    let km = body
+        .border_km
+        .map(|k| {
+            u32::try_from(k).ok().filter(|k| *k <= 5000).ok_or_else(|| {
+                ApiError::invalid("border_km", "a distance from the border is 0 to 5000 km")
+            })
+        })
+        .transpose()?;
+    let b = app
+        .store
+        .set_area_border(&code, km, body.region_group.as_deref(), &actor)
+        .await
+        .map_err(ApiError::lookup)?;
+    Ok(Json(b).into_response())
+}
