@@ -457,6 +457,7 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             let mut diffs = store.check_counters().await?;
             // Stock on hand is a counter too: the sum of the ledger.
             diffs.extend(store.check_stock().await?);
+            diffs.extend(store.check_items().await?);
             if diffs.is_empty() {
                 println!("counters equal a recount");
             } else {

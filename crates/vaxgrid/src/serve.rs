@@ -72,8 +72,9 @@ pub async fn serve_store(
 /// What runs beside the requests: a passive SQLite checkpoint every second
 /// (automatic checkpoints are off so no commit stalls copying the WAL; a
 /// no-op on PostgreSQL), the sweep that gives back the places of expired
-/// booking holds (a slot nobody books again would keep them otherwise), and
-/// the reminders loop (logging sender).
+/// booking holds (a slot nobody books again would keep them otherwise), the
+/// sweep that closes open vials past their limit (every 60 s), and the
+/// reminders loop (logging sender).
 fn start_background(store: &Store) {
     let checkpointed = store.clone();
     tokio::spawn(async move {
@@ -97,6 +98,21 @@ fn start_background(store: &Store) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(places = n, "expired booking holds released"),
                 Err(e) => tracing::warn!(error = %e, "releasing expired holds failed"),
+            }
+        }
+    });
+    // Open vials past their time limit: the doses left become
+    // open_vial_unused wastage (idempotent; reads of a store's open vials
+    // do the same for that store).
+    let vials = store.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            match vials.close_due_vials().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(doses = n, "open vials past their limit closed as wastage"),
+                Err(e) => tracing::warn!(error = %e, "closing open vials failed"),
             }
         }
     });
