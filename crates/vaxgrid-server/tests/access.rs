@@ -305,6 +305,8 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("POST", "/api/v1/shipments/{id}/receive"), MANAGE_STOCK),
         (("POST", "/api/v1/allocations/proposal"), MANAGE_STOCK),
         (("POST", "/api/v1/allocations"), MANAGE_STOCK),
+        (("GET", "/allocation"), MANAGE_STOCK),
+        (("POST", "/allocation"), MANAGE_STOCK),
         (("GET", "/api/v1/stores/{code}/open-vials"), READ_STOCK),
         (("GET", "/api/v1/sites/{code}/open-vials"), RECORD),
         (("GET", "/api/v1/supply-items"), READ_STOCK),

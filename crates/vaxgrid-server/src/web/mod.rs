@@ -20,6 +20,7 @@ use crate::i18n::{tkey, Arg, Lang, LANG_COOKIE};
 use crate::{AppState, RouteDef};
 
 pub mod admin;
+pub mod allocation;
 pub mod planner;
 pub mod portal;
 pub mod registry;
@@ -35,6 +36,7 @@ pub fn part_routes() -> Vec<RouteDef> {
         planner::routes(),
         portal::routes(),
         admin::routes(),
+        allocation::routes(),
     ]
     .into_iter()
     .flatten()
@@ -50,6 +52,7 @@ pub fn parts_doc() -> Vec<utoipa::openapi::OpenApi> {
         planner::Pages::openapi(),
         portal::Pages::openapi(),
         admin::Pages::openapi(),
+        allocation::Pages::openapi(),
     ]
 }
 
@@ -143,6 +146,7 @@ impl PageCtx {
             planner::nav,
             portal::nav,
             admin::nav,
+            allocation::nav,
         ] {
             items.extend(part(self));
         }
