@@ -592,9 +592,34 @@ async fn a_visit_from_check_in_to_the_end_of_observation(backend: &str) {
         )
         .await;
     assert_eq!(s, 403, "{page}");
+    // A vial of AZ-1 open at the site's own store: the dose step shows its
+    // doses left beside the lot picker, before another is opened.
+    for (path, body) in [
+        (
+            "/api/v1/stores",
+            json!({"code": "K22", "name": "Kho tỉnh", "area_code": "22"}),
+        ),
+        (
+            "/api/v1/stores",
+            json!({"code": "KS1", "name": "Tủ lạnh trạm", "area_code": "06658", "parent_code": "K22", "site_code": "S1"}),
+        ),
+        (
+            "/api/v1/stores/KS1/movements",
+            json!({"product_code": "AZ", "lot_number": "AZ-1", "kind": "receipt", "quantity": 50, "source": "transfer_in", "document": "PX-9"}),
+        ),
+        (
+            "/api/v1/stores/KS1/movements",
+            json!({"product_code": "AZ", "lot_number": "AZ-1", "kind": "vial_opened", "quantity": 1, "doses_per_vial": 10}),
+        ),
+    ] {
+        let (s, b) = app.post(path, &body).await;
+        assert_eq!(s, 201, "{b}");
+    }
     // The lot is picked from the lots usable today.
     let (_, page) = nurse.get(&path).await;
     assert!(page.contains("<option value=\"AZ-1\" selected>"), "{page}");
+    assert!(page.contains("id=\"open-vials\""), "{page}");
+    assert!(page.contains("批号 AZ-1：剩余 10 剂"), "{page}");
     step(
         "dose",
         vec![("lot_number", "NOPE-9"), ("station", "1")],

@@ -145,3 +145,6 @@ table-serious-no = Not serious
 table-serious-yes = Serious: report and investigate
 table-symptoms-hint = Or tap what happened: the report is sent at once.
 table-err-symptoms = Tap what happened, or type it.
+table-vials-h = Open vials at this site
+table-vial-line = Lot { $lot }: { $left } doses left, use before { $until }
+table-vial-next = (take the next dose from this vial)

@@ -142,3 +142,6 @@ table-serious-no = Không nghiêm trọng
 table-serious-yes = Nghiêm trọng: báo cáo và điều tra
 table-symptoms-hint = Hoặc chạm vào triệu chứng: báo cáo được gửi ngay.
 table-err-symptoms = Hãy chạm vào triệu chứng, hoặc nhập triệu chứng.
+table-vials-h = Lọ đã mở tại điểm tiêm
+table-vial-line = Lô { $lot }: còn { $left } liều, dùng trước { $until }
+table-vial-next = (lấy liều tiếp theo từ lọ này)

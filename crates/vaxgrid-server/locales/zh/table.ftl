@@ -142,3 +142,6 @@ table-serious-no = 不严重
 table-serious-yes = 严重：报告并调查
 table-symptoms-hint = 或点击所发生的症状：报告立即提交。
 table-err-symptoms = 请点击所发生的症状，或填写症状。
+table-vials-h = 本接种点已开启的疫苗瓶
+table-vial-line = 批号 { $lot }：剩余 { $left } 剂，请在 { $until } 前使用
+table-vial-next = （下一剂从这一瓶取）

@@ -9,6 +9,7 @@
 //! not work at is a 404 page, as the API answers.
 
 mod board;
+mod vials;
 mod visit;
 
 use askama::Template;

@@ -684,6 +684,7 @@ struct VisitPage {
     left: String,
     questions: Vec<QuestionView>,
     lots: Vec<LotView>,
+    open_vials: Vec<super::vials::VialView>,
     reports: Vec<String>,
     report_href: Option<String>,
     client_id: String,
@@ -841,6 +842,11 @@ async fn visit_view(
     } else {
         Vec::new()
     };
+    let open_vials = if next == Some(Step::Dose) {
+        super::vials::views(app, code, &row.product_code, lang).await
+    } else {
+        Vec::new()
+    };
     let mut form = form;
     let p = &loaded.person;
     form.entry("document".into())
@@ -895,6 +901,7 @@ async fn visit_view(
         left: super::board::time_left(lang, ends, now),
         questions,
         lots,
+        open_vials,
         reports,
         report_href: visit
             .dose_at()
