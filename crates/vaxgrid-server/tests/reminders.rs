@@ -1,7 +1,8 @@
 //! Reminders on both backends: a next dose falling due and a missed
 //! appointment each give one message in the person's language, however
 //! often generation runs; a failed send is retried after its back-off and
-//! sent once; a message that keeps failing is given up.
+//! sent once; a message that keeps failing is given up. The webhook sender
+//! against a gateway started here: signed JSON, retried after a refusal.
 
 mod common;
 
@@ -16,6 +17,7 @@ on_both_backends!(
     a_due_dose_is_reminded_once_in_the_persons_language,
     a_missed_appointment_is_reminded_once,
     a_failed_send_is_retried_then_given_up,
+    a_webhook_gets_each_reminder_signed_and_a_refusal_is_retried,
 );
 
 /// Records what it sends; fails the first `fail_first` calls.
@@ -281,5 +283,121 @@ async fn a_failed_send_is_retried_then_given_up(backend: &str) {
     let r = &app.store.outbox(&other).await.unwrap()[0];
     assert_eq!((r.status.as_str(), r.attempts), ("failed", 5));
     assert_eq!(broken.calls.load(Ordering::SeqCst), 5);
+    app.cleanup().await;
+}
+
+/// What a gateway started by the test received: (headers, body).
+type Received = std::sync::Arc<Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>>;
+
+/// A gateway on a free port that answers 503 to its first `refuse`
+/// requests, then 202; returns its URL and what it received.
+async fn gateway(refuse: usize) -> (String, Received) {
+    let received: Received = Default::default();
+    let seen = received.clone();
+    let app = axum::Router::new().route(
+        "/sms",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let seen = seen.clone();
+                async move {
+                    let mut seen = seen.lock().unwrap();
+                    seen.push((headers, body.to_vec()));
+                    if seen.len() <= refuse {
+                        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "queue full")
+                    } else {
+                        (axum::http::StatusCode::ACCEPTED, "queued")
+                    }
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/sms", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, received)
+}
+
+async fn a_webhook_gets_each_reminder_signed_and_a_refusal_is_retried(backend: &str) {
+    use vaxgrid_server::reminders::{signature, WebhookSender};
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let person = app.person(931, "Lý Thị Gọi").await;
+    no_show(&app, &person, "07:00", "08:00").await;
+    let secret = "a shared secret of 32 characters";
+    let (url, received) = gateway(1).await;
+    let sender = WebhookSender::new(&url, secret).unwrap();
+    let now = vaxgrid_store::now_micros();
+    let minute = 60_000_000;
+    // The gateway refuses the first time: the outbox keeps its answer and
+    // tries again after the back-off.
+    assert_eq!(
+        run_once_at(&app.store, &sender, now).await.unwrap(),
+        (1, 0, 1)
+    );
+    let r = &app.store.outbox(&person).await.unwrap()[0];
+    assert_eq!((r.status.as_str(), r.attempts), ("pending", 1));
+    let error = r.last_error.clone().unwrap();
+    assert!(
+        error.contains("503") && error.contains("queue full"),
+        "{error}"
+    );
+    assert_eq!(
+        run_once_at(&app.store, &sender, now + 2 * minute)
+            .await
+            .unwrap(),
+        (0, 1, 0)
+    );
+    let r = &app.store.outbox(&person).await.unwrap()[0];
+    assert_eq!((r.status.as_str(), r.attempts), ("sent", 2));
+    // Both tries carried the same message, signed, under the same key.
+    let received = received.lock().unwrap().clone();
+    assert_eq!(received.len(), 2);
+    for (headers, body) in &received {
+        let header = |name: &str| headers.get(name).unwrap().to_str().unwrap().to_string();
+        assert_eq!(header("content-type"), "application/json");
+        assert_eq!(header("idempotency-key"), r.id);
+        let timestamp: i64 = header("x-vaxgrid-timestamp").parse().unwrap();
+        assert!((timestamp - now / 1_000_000).abs() < 600, "{timestamp}");
+        assert_eq!(
+            header("x-vaxgrid-signature"),
+            signature(secret.as_bytes(), timestamp, body)
+        );
+        assert_ne!(
+            header("x-vaxgrid-signature"),
+            signature(b"another secret of 32 characters!", timestamp, body),
+            "the signature depends on the secret"
+        );
+        let json: serde_json::Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(json["id"], r.id.as_str());
+        assert_eq!(json["person_id"], person.as_str());
+        assert_eq!(json["kind"], "missed_appointment");
+        assert_eq!(json["language"], "vi");
+        assert_eq!(json["message"], r.message.as_str());
+        assert!(json["message"].as_str().unwrap().contains("07:00"));
+    }
+    // A gateway that cannot be reached is a failed send with the reason.
+    let other = app.person(932, "Lý Văn Tắt").await;
+    no_show(&app, &other, "09:00", "10:00").await;
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let down = WebhookSender::new(&format!("http://{closed}/sms"), secret).unwrap();
+    assert_eq!(
+        run_once_at(&app.store, &down, now + 3 * minute)
+            .await
+            .unwrap(),
+        (1, 0, 1)
+    );
+    let r = &app.store.outbox(&other).await.unwrap()[0];
+    assert_eq!((r.status.as_str(), r.attempts), ("pending", 1));
+    assert!(
+        r.last_error
+            .as_deref()
+            .unwrap()
+            .contains("could not be reached"),
+        "{:?}",
+        r.last_error
+    );
     app.cleanup().await;
 }

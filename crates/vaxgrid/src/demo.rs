@@ -359,5 +359,7 @@ pub async fn demo(
         country: "VN".into(),
         issuer: "Ministry of Health of Viet Nam".into(),
     };
-    crate::serve::serve_store(store, listen, &dcc, mllp, &[]).await
+    // The demo's residents are invented: their reminders are only logged.
+    let reminders = std::sync::Arc::new(vaxgrid_server::reminders::LoggingSender);
+    crate::serve::serve_store(store, listen, &dcc, mllp, &[], reminders).await
 }

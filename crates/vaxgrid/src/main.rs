@@ -44,6 +44,37 @@ fn init_logging(format: LogFormat) {
     }
 }
 
+/// Where reminders go.
+#[derive(clap::Args, Clone)]
+pub struct ReminderArgs {
+    /// POST each reminder as signed JSON to this http(s) URL (the
+    /// deployment's SMS gateway or a relay to a messaging account); the
+    /// shared secret comes from VAXGRID_REMINDERS_SECRET (16 characters or
+    /// more). Without it reminders are only written to the log.
+    #[arg(long, env = "VAXGRID_REMINDERS_WEBHOOK")]
+    pub reminders_webhook: Option<String>,
+}
+
+impl ReminderArgs {
+    /// The sender these arguments name; an unusable URL or secret stops
+    /// the start with the reason.
+    pub fn sender(&self) -> Result<std::sync::Arc<dyn vaxgrid_server::reminders::ReminderSender>> {
+        let Some(url) = &self.reminders_webhook else {
+            return Ok(std::sync::Arc::new(
+                vaxgrid_server::reminders::LoggingSender,
+            ));
+        };
+        let secret = std::env::var("VAXGRID_REMINDERS_SECRET").map_err(|_| {
+            anyhow::anyhow!(
+                "--reminders-webhook needs the shared secret in VAXGRID_REMINDERS_SECRET"
+            )
+        })?;
+        let sender = vaxgrid_server::reminders::WebhookSender::new(url, &secret)
+            .map_err(|e| anyhow::anyhow!(e))?;
+        Ok(std::sync::Arc::new(sender))
+    }
+}
+
 #[derive(clap::Args, Clone)]
 pub struct DbArgs {
     /// sqlite://FILE or postgres://USER@HOST:PORT/DB
@@ -76,6 +107,8 @@ enum Command {
         /// audit log then see each client's own address.
         #[arg(long, env = "VAXGRID_TRUSTED_PROXIES", value_delimiter = ',')]
         trusted_proxy: Vec<std::net::IpAddr>,
+        #[command(flatten)]
+        reminders: ReminderArgs,
     },
     /// Outbreak response: the surge planner (article 003's scenarios).
     Outbreak {
@@ -282,10 +315,13 @@ enum OutbreakWhat {
 
 #[derive(Subcommand)]
 enum RemindersWhat {
-    /// Generate the reminders due today and send the pending ones once, with the logging sender.
+    /// Generate the reminders due today and send the pending ones once
+    /// (to the webhook when one is named, else to the log).
     Run {
         #[command(flatten)]
         db: DbArgs,
+        #[command(flatten)]
+        reminders: ReminderArgs,
     },
 }
 
@@ -354,6 +390,7 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             mllp,
             checkpoint,
             trusted_proxy,
+            reminders,
         } => {
             serve::serve(
                 &db.database_url,
@@ -362,6 +399,7 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
                 mllp.as_deref(),
                 &checkpoint,
                 &trusted_proxy,
+                reminders.sender()?,
             )
             .await?
         }
@@ -542,12 +580,12 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             );
         }
         Command::Reminders {
-            what: RemindersWhat::Run { db },
+            what: RemindersWhat::Run { db, reminders },
         } => {
+            let sender = reminders.sender()?;
             let store = vaxgrid_store::Store::open(&db.database_url).await?;
-            let sender = vaxgrid_server::reminders::LoggingSender;
             let (generated, sent, failed) =
-                vaxgrid_server::reminders::run_once(&store, &sender).await?;
+                vaxgrid_server::reminders::run_once(&store, sender.as_ref()).await?;
             store.close().await;
             println!("reminders: {generated} generated, {sent} sent, {failed} failed");
         }

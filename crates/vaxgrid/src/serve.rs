@@ -13,6 +13,7 @@ pub async fn serve(
     mllp: Option<&str>,
     checkpoint: &crate::CheckpointArgs,
     trusted_proxies: &[std::net::IpAddr],
+    reminders: std::sync::Arc<dyn vaxgrid_server::reminders::ReminderSender>,
 ) -> Result<()> {
     let store = Store::open(database_url)
         .await
@@ -30,7 +31,7 @@ pub async fn serve(
             written,
         ));
     }
-    serve_store(store, listen, dcc, mllp, trusted_proxies).await
+    serve_store(store, listen, dcc, mllp, trusted_proxies, reminders).await
 }
 
 pub async fn serve_store(
@@ -39,13 +40,14 @@ pub async fn serve_store(
     dcc: &crate::DccArgs,
     mllp: Option<&str>,
     trusted_proxies: &[std::net::IpAddr],
+    reminders: std::sync::Arc<dyn vaxgrid_server::reminders::ReminderSender>,
 ) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
     crate::accounts::ensure_first_admin(&store).await?;
-    start_background(&store);
+    start_background(&store, reminders);
     let mut state = AppState::new(store, WriterConfig::default())
         .with_trusted_proxies(trusted_proxies.to_vec());
     if let Some(dir) = &dcc.dcc_keys {
@@ -74,8 +76,11 @@ pub async fn serve_store(
 /// no-op on PostgreSQL), the sweep that gives back the places of expired
 /// booking holds (a slot nobody books again would keep them otherwise), the
 /// sweep that closes open vials past their limit (every 60 s), and the
-/// reminders loop (logging sender).
-fn start_background(store: &Store) {
+/// reminders loop (to the configured sender).
+fn start_background(
+    store: &Store,
+    reminders: std::sync::Arc<dyn vaxgrid_server::reminders::ReminderSender>,
+) {
     let checkpointed = store.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
@@ -116,8 +121,5 @@ fn start_background(store: &Store) {
             }
         }
     });
-    vaxgrid_server::reminders::spawn_loop(
-        store.clone(),
-        std::sync::Arc::new(vaxgrid_server::reminders::LoggingSender),
-    );
+    vaxgrid_server::reminders::spawn_loop(store.clone(), reminders);
 }

@@ -1,5 +1,6 @@
-//! Sending the reminder outbox through a pluggable [`ReminderSender`] (an
-//! SMS gateway, say; [`LoggingSender`] by default).
+//! Sending the reminder outbox through a pluggable [`ReminderSender`]:
+//! [`LoggingSender`] by default, [`WebhookSender`] to hand each message to
+//! a deployment's SMS gateway or messaging account over HTTP.
 //!
 //! Delivery: a reminder exists once (the outbox's `UNIQUE (kind, subject)`)
 //! and is claimed before it is sent, so concurrent passes, on one server or
@@ -20,6 +21,9 @@ use vaxgrid_core::reminders::retry_after_secs;
 use vaxgrid_store::{Store, StoreError};
 
 pub use vaxgrid_store::reminders::Reminder;
+pub use webhook::{signature, WebhookSender};
+
+mod webhook;
 
 /// What a send returns: `Err` with the gateway's reason on failure.
 pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
