@@ -167,6 +167,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/common/0055_allocation_vials_items.sql"),
         postgres: include_str!("../migrations/common/0055_allocation_vials_items.sql"),
     },
+    Migration {
+        version: 60,
+        name: "outbreak",
+        sqlite: include_str!("../migrations/common/0060_outbreak.sql"),
+        postgres: include_str!("../migrations/common/0060_outbreak.sql"),
+    },
 ];
 
 pub(crate) fn backend_of(url: &str) -> Result<Backend, StoreError> {

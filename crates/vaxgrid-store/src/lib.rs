@@ -25,6 +25,7 @@ pub mod import;
 pub mod items;
 pub mod lists;
 pub mod model;
+pub mod outbreak;
 pub mod paging;
 pub mod persons;
 pub mod portal;

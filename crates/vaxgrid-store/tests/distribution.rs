@@ -44,6 +44,16 @@ const LARGE: &[&str] = &[
     // The ancillary supplies' ledger and counters, per store like the stock's.
     "item_movements",
     "item_on_hand",
+    // The outbreak: cases, contact links and the classes derived from them,
+    // isolations and their daily checks, samples and laboratory tests.
+    "outbreak_cases",
+    "outbreak_contacts",
+    "outbreak_classes",
+    "isolations",
+    "isolation_checks",
+    "samples",
+    "lab_tests",
+    "lab_test_samples",
 ];
 
 /// Small, read everywhere, written rarely: replicated to every node.
@@ -96,6 +106,8 @@ const REFERENCE: &[&str] = &[
     // Syringes and safety boxes, and their ratios to the products: a handful.
     "supply_items",
     "item_ratios",
+    // Laboratories that test an outbreak's samples: a handful per province.
+    "laboratories",
 ];
 
 /// Findings accepted, each with its reason. A finding is matched by its

@@ -17,6 +17,7 @@
 //! outside that ring. `classify_all` is the from-scratch reference.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
 
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -520,6 +521,80 @@ impl ContactGraph {
     }
 }
 
+/// The classes of a region of a graph held elsewhere (a store's tables),
+/// recomputed from what is around it. A store re-classifies after a change
+/// (a confirmation, a reversal, new links) by reading only the persons
+/// within `DEEPEST` links of where it happened (the region: `members`),
+/// every link with an end among them (`links`, as pairs either way round),
+/// which of the members are confirmed cases (`cases`), and the classes of
+/// the persons just outside the region that those links reach (`outside`:
+/// absent means no class).
+///
+/// Why that suffices: a person farther than `DEEPEST` links from the change
+/// kept their class, since any chain of at most `DEEPEST` links from them to
+/// a case that the change made or broke would pass within `DEEPEST` links
+/// of it. Inside the region, a nearest chain either stays inside (to a case
+/// among the members) or leaves it at some first outside person, whose
+/// class is still right; so a breadth-first pass seeded with the members'
+/// cases at 0 and with each outside neighbour's distance plus one gives
+/// every member's class. Returns each member's class (`None`: no class).
+pub fn classify_region<K: Hash + Eq + Clone>(
+    members: &HashSet<K>,
+    links: &[(K, K)],
+    cases: &HashSet<K>,
+    outside: &HashMap<K, Class>,
+) -> HashMap<K, Option<Class>> {
+    let mut adj: HashMap<&K, Vec<&K>> = HashMap::new();
+    let mut dist: HashMap<&K, u8> = members.iter().map(|m| (m, UNREACHED)).collect();
+    let mut buckets: [Vec<&K>; DEEPEST as usize + 1] = Default::default();
+    fn offer<'a, K: Hash + Eq>(
+        dist: &mut HashMap<&'a K, u8>,
+        v: &'a K,
+        d: u8,
+        buckets: &mut [Vec<&'a K>],
+    ) {
+        if let Some(cur) = dist.get_mut(v) {
+            if d < *cur {
+                *cur = d;
+                buckets[d as usize].push(v);
+            }
+        }
+    }
+    for (a, b) in links {
+        if a == b {
+            continue;
+        }
+        for (x, y) in [(a, b), (b, a)] {
+            if members.contains(x) {
+                if members.contains(y) {
+                    adj.entry(x).or_default().push(y);
+                } else if let Some(c) = outside.get(y) {
+                    if c.distance() < DEEPEST {
+                        offer(&mut dist, x, c.distance() + 1, &mut buckets);
+                    }
+                }
+            }
+        }
+    }
+    for c in cases {
+        offer(&mut dist, c, 0, &mut buckets);
+    }
+    for d in 0..DEEPEST {
+        let bucket = std::mem::take(&mut buckets[d as usize]);
+        for v in bucket {
+            if dist[v] != d {
+                continue;
+            }
+            for &w in adj.get(v).map(Vec::as_slice).unwrap_or(&[]) {
+                offer(&mut dist, w, d + 1, &mut buckets);
+            }
+        }
+    }
+    dist.into_iter()
+        .map(|(v, d)| (v.clone(), Class::from_distance(d)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -661,5 +736,28 @@ mod tests {
                 .map(|x| x.1)
                 .collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn a_region_recomputed_from_its_surroundings_matches_the_whole() {
+        // 0 - 1 - 2 - 3 - 4 - 5 - 6, cases at 0 and 6; reverse 0 and
+        // recompute the region within 3 links of it.
+        let (mut g, p) = people(7);
+        for w in p.windows(2) {
+            link(&mut g, w[0], w[1]);
+        }
+        g.confirm(p[0], date!(2026 - 11 - 25)).unwrap();
+        g.confirm(p[6], date!(2026 - 11 - 25)).unwrap();
+        let before: HashMap<Uuid, Class> = g.classes().collect();
+        g.reverse(p[0]).unwrap();
+        let members: HashSet<Uuid> = p[..4].iter().copied().collect();
+        let links: Vec<(Uuid, Uuid)> = p.windows(2).map(|w| (w[0], w[1])).take(4).collect();
+        let outside: HashMap<Uuid, Class> = [(p[4], before[&p[4]])].into();
+        let got = classify_region(&members, &links, &HashSet::new(), &outside);
+        for &m in &members {
+            assert_eq!(got[&m], g.class(m), "{m}");
+        }
+        assert_eq!(got[&p[3]], Some(Class::F3));
+        assert_eq!(got[&p[1]], None);
     }
 }

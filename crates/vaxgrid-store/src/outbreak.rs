@@ -1,0 +1,2583 @@
+//! Outbreak response, stored: confirmed cases, contact links, the classes
+//! derived from them, isolation with the team's daily checks, laboratories
+//! with samples, pools and re-tests, and the vaccination link (a person's
+//! doses; the ring-vaccination list). The rules are `vaxgrid_core::outbreak`'s.
+//!
+//! Classes are never written by hand: every change to the graph (a
+//! confirmation, a reversal, new links) runs `reclassify` in the same write
+//! transaction, which reads only the persons within three links of where the
+//! change happened, their links, and the stored classes just outside them,
+//! asks `graph::classify_region`, and writes back the rows whose class
+//! changed. Graph writes are serialised (SQLite's write lock; a PostgreSQL
+//! advisory lock), so two confirmations cannot each write a stale region.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+use sqlx::{Any, Row, Transaction};
+use time::{Date, Duration};
+use uuid::Uuid;
+use vaxgrid_core::outbreak::graph::{self, check_contact, Class, Contact, PersonFacts, Setting};
+use vaxgrid_core::outbreak::isolation::{self, Alert, Check, Policy};
+use vaxgrid_core::outbreak::pooling;
+
+use crate::audit::{self, AuditEntry};
+use crate::db::{in_json, json_rows, Backend, Col};
+use crate::error::StoreError;
+use crate::model::{Actor, NewPerson};
+use crate::persons::{insert_placed, place_person, RowError};
+use crate::scope::Scope;
+use crate::{format_date, parse_date, Store};
+
+/// The advisory lock that serialises graph writes on PostgreSQL.
+const GRAPH_LOCK: i64 = 734_560;
+
+fn json_list<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
+    let v: Vec<String> = items.into_iter().map(|s| s.as_ref().to_string()).collect();
+    serde_json::to_string(&v).expect("strings serialise")
+}
+
+fn date_of(s: &str) -> Result<Date, StoreError> {
+    parse_date(s)
+        .ok_or_else(|| StoreError::invalid("date", format!("stored date '{s}' unreadable")))
+}
+
+/// How ill a case is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Mild,
+    Moderate,
+    Severe,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 4] = [
+        Severity::Mild,
+        Severity::Moderate,
+        Severity::Severe,
+        Severity::Critical,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Mild => "mild",
+            Severity::Moderate => "moderate",
+            Severity::Severe => "severe",
+            Severity::Critical => "critical",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// The test that confirmed a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestKind {
+    Pcr,
+    RapidAntigen,
+}
+
+impl TestKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TestKind::Pcr => "pcr",
+            TestKind::RapidAntigen => "rapid_antigen",
+        }
+    }
+    pub fn parse(s: &str) -> Option<TestKind> {
+        [TestKind::Pcr, TestKind::RapidAntigen]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+/// Where a case's illness went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseOutcome {
+    UnderTreatment,
+    Recovered,
+    Died,
+}
+
+impl CaseOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseOutcome::UnderTreatment => "under_treatment",
+            CaseOutcome::Recovered => "recovered",
+            CaseOutcome::Died => "died",
+        }
+    }
+    pub fn parse(s: &str) -> Option<CaseOutcome> {
+        [
+            CaseOutcome::UnderTreatment,
+            CaseOutcome::Recovered,
+            CaseOutcome::Died,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+/// A confirmation to record.
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    pub person_id: String,
+    pub onset_on: Option<Date>,
+    pub confirmed_on: Date,
+    pub test_kind: TestKind,
+    pub severity: Severity,
+    pub treated_at: Option<String>,
+}
+
+/// A case as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseRecord {
+    pub person_id: String,
+    pub full_name: String,
+    pub area_path: String,
+    /// confirmed or reversed
+    pub status: String,
+    pub onset_on: Option<String>,
+    pub confirmed_on: String,
+    pub test_kind: String,
+    pub severity: String,
+    pub treated_at: Option<String>,
+    pub outcome: String,
+    pub recovered_on: Option<String>,
+    pub reversed_reason: Option<String>,
+}
+
+/// A person whose class a change moved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClassChange {
+    pub person_id: String,
+    pub before: Option<Class>,
+    pub after: Option<Class>,
+}
+
+/// What a graph change did: the persons re-classified, and how many
+/// persons the region read held.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reclassified {
+    pub changes: Vec<ClassChange>,
+    pub region: usize,
+}
+
+/// The contact end of a new link: a person in the registry (linked), or a
+/// person registered on the spot — whose ID number, when already in the
+/// registry, links the existing record instead of copying it.
+#[derive(Debug, Clone)]
+pub enum ContactPerson {
+    Existing(String),
+    New(NewPerson),
+}
+
+#[derive(Debug, Clone)]
+pub struct NewContact {
+    pub id: String,
+    pub source_person_id: String,
+    pub contact: ContactPerson,
+    pub exposure_on: Date,
+    pub setting: Setting,
+}
+
+/// A stored link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContactRecord {
+    pub id: String,
+    pub source_person_id: String,
+    pub contact_person_id: String,
+    pub exposure_on: String,
+    pub setting: String,
+    /// Whether the contact was found in the registry (linked) rather than
+    /// registered by this request.
+    pub linked: bool,
+}
+
+/// What `add_contacts` did: the links written with the re-classification,
+/// or every bad row (nothing written).
+pub type ContactsAdded = Result<(Vec<ContactRecord>, Reclassified), Vec<RowError>>;
+
+/// A person with a class, for lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClassedPerson {
+    pub person_id: String,
+    pub full_name: String,
+    pub area_path: String,
+    pub class: Class,
+}
+
+/// A case with its links and the person's vaccination status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseDetail {
+    pub case: CaseRecord,
+    pub class: Option<Class>,
+    pub valid_doses: i64,
+    pub links: Vec<ContactRecord>,
+    /// Every person linked to the case, with their class and doses.
+    pub contacts: Vec<LinkedPerson>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LinkedPerson {
+    pub person_id: String,
+    pub full_name: String,
+    pub class: Option<Class>,
+    pub valid_doses: i64,
+}
+
+/// A contact's isolation to start.
+#[derive(Debug, Clone)]
+pub struct NewIsolation {
+    pub id: String,
+    pub person_id: String,
+    pub start_on: Date,
+    /// The household check's answer: home isolation is possible.
+    pub home_possible: bool,
+    pub facility_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IsolationRecord {
+    pub id: String,
+    pub person_id: String,
+    pub area_path: String,
+    pub class: String,
+    pub vaccinated: bool,
+    pub home_possible: bool,
+    pub facility_name: Option<String>,
+    pub start_on: String,
+    pub facility_from: Option<String>,
+    pub facility_to: Option<String>,
+    pub home_from: Option<String>,
+    pub home_to: Option<String>,
+    pub last_day: String,
+    pub tests_due: Vec<String>,
+}
+
+impl IsolationRecord {
+    fn plan(&self) -> Result<isolation::Plan, StoreError> {
+        let pair =
+            |a: &Option<String>, b: &Option<String>| -> Result<Option<(Date, Date)>, StoreError> {
+                match (a, b) {
+                    (Some(a), Some(b)) => Ok(Some((date_of(a)?, date_of(b)?))),
+                    _ => Ok(None),
+                }
+            };
+        Ok(isolation::Plan {
+            start: date_of(&self.start_on)?,
+            facility: pair(&self.facility_from, &self.facility_to)?,
+            home: pair(&self.home_from, &self.home_to)?,
+            last_day: date_of(&self.last_day)?,
+            tests_due: self
+                .tests_due
+                .iter()
+                .map(|d| date_of(d))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+/// A daily check to record.
+#[derive(Debug, Clone)]
+pub struct NewCheck {
+    pub person_id: String,
+    pub day: Date,
+    pub check: Check,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckRecord {
+    pub isolation_id: String,
+    pub person_id: String,
+    pub day: String,
+    pub present: bool,
+    pub temperature_c: Option<f64>,
+    pub spo2: Option<i64>,
+    pub symptoms: Vec<String>,
+    pub alerts: Vec<Alert>,
+}
+
+/// One line of the team's list for a day.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TeamEntry {
+    pub isolation_id: String,
+    pub person_id: String,
+    pub full_name: String,
+    pub area_path: String,
+    pub class: String,
+    pub last_day: String,
+    /// Checked today already.
+    pub checked_today: bool,
+    pub sample_due: bool,
+    /// Past days at home with no check.
+    pub missed: Vec<String>,
+    /// Alerts: a missed check, and those of today's (or else the latest) check.
+    pub alerts: Vec<Alert>,
+}
+
+/// A laboratory and its daily capacity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Laboratory {
+    pub code: String,
+    pub name: String,
+    pub area_code: String,
+    pub single_per_day: i64,
+    pub confirmatory_per_day: i64,
+    pub max_pool: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SampleRecord {
+    pub id: String,
+    pub person_id: String,
+    pub lab_code: String,
+    pub collected_on: String,
+    /// collected, in_test or resulted
+    pub state: String,
+    pub test_id: Option<String>,
+    pub outcome: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TestRecord {
+    pub id: String,
+    pub lab_code: String,
+    pub samples: Vec<String>,
+    pub retest_of: Option<String>,
+    pub outcome: Option<String>,
+    pub created_on: String,
+}
+
+/// What a result did: re-tests made (a positive pool), samples resulted,
+/// and the persons a positive single test confirmed as cases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResultOutcome {
+    pub test: TestRecord,
+    pub retests: Vec<TestRecord>,
+    pub resulted: Vec<String>,
+    pub confirmed: Vec<String>,
+    pub reclassified: usize,
+}
+
+/// A pending test in a laboratory's queue, with the day it will run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueuedTest {
+    pub test_id: String,
+    pub size: i64,
+    pub retest_of: Option<String>,
+    pub runs_on: Option<String>,
+}
+
+/// A person on the ring-vaccination list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RingPerson {
+    pub person_id: String,
+    pub full_name: String,
+    pub birth_date: String,
+    pub area_path: String,
+    /// area (lives in the outbreak area) or household (a contact's household)
+    pub reason: String,
+}
+
+struct Facts {
+    province_code: String,
+    area_path: String,
+    full_name: String,
+    birth_date: Option<Date>,
+}
+
+fn class_of(d: i64) -> Option<Class> {
+    u8::try_from(d).ok().and_then(Class::from_distance)
+}
+
+fn alerts_json(alerts: &[Alert]) -> String {
+    serde_json::to_string(alerts).unwrap_or_else(|_| "[]".into())
+}
+
+fn alerts_of(text: &str) -> Vec<Alert> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum A {
+        MissedCheck,
+        Absent,
+        Fever,
+        LowSpo2,
+        DangerSymptom,
+    }
+    serde_json::from_str::<Vec<A>>(text)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| match a {
+            A::MissedCheck => Alert::MissedCheck,
+            A::Absent => Alert::Absent,
+            A::Fever => Alert::Fever,
+            A::LowSpo2 => Alert::LowSpo2,
+            A::DangerSymptom => Alert::DangerSymptom,
+        })
+        .collect()
+}
+
+const CASE_COLUMNS: &str =
+    "c.person_id, p.full_name, c.area_path, c.status, c.onset_on, c.confirmed_on, \
+     c.test_kind, c.severity, c.treated_at, c.outcome, c.recovered_on, c.reversed_reason";
+
+fn case_from_row(r: &sqlx::any::AnyRow) -> Result<CaseRecord, StoreError> {
+    Ok(CaseRecord {
+        person_id: r.try_get("person_id")?,
+        full_name: r.try_get("full_name")?,
+        area_path: r.try_get("area_path")?,
+        status: r.try_get("status")?,
+        onset_on: r.try_get("onset_on")?,
+        confirmed_on: r.try_get("confirmed_on")?,
+        test_kind: r.try_get("test_kind")?,
+        severity: r.try_get("severity")?,
+        treated_at: r.try_get("treated_at")?,
+        outcome: r.try_get("outcome")?,
+        recovered_on: r.try_get("recovered_on")?,
+        reversed_reason: r.try_get("reversed_reason")?,
+    })
+}
+
+const ISOLATION_COLUMNS: &str =
+    "id, person_id, area_path, class, vaccinated, home_possible, facility_name, \
+     start_on, facility_from, facility_to, home_from, home_to, last_day, tests_due";
+
+fn isolation_from_row(r: &sqlx::any::AnyRow) -> Result<IsolationRecord, StoreError> {
+    let tests: String = r.try_get("tests_due")?;
+    Ok(IsolationRecord {
+        id: r.try_get("id")?,
+        person_id: r.try_get("person_id")?,
+        area_path: r.try_get("area_path")?,
+        class: r.try_get("class")?,
+        vaccinated: r.try_get::<i64, _>("vaccinated")? != 0,
+        home_possible: r.try_get::<i64, _>("home_possible")? != 0,
+        facility_name: r.try_get("facility_name")?,
+        start_on: r.try_get("start_on")?,
+        facility_from: r.try_get("facility_from")?,
+        facility_to: r.try_get("facility_to")?,
+        home_from: r.try_get("home_from")?,
+        home_to: r.try_get("home_to")?,
+        last_day: r.try_get("last_day")?,
+        tests_due: serde_json::from_str(&tests).unwrap_or_default(),
+    })
+}
+
+fn absent(entity: &'static str, field: &'static str, key: &str) -> StoreError {
+    StoreError::NotFound {
+        entity,
+        field,
+        key: key.to_string(),
+    }
+}
+
+async fn lock_graph(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+) -> Result<(), StoreError> {
+    if backend == Backend::Postgres {
+        sqlx::query(&format!("SELECT pg_advisory_xact_lock({GRAPH_LOCK})"))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The persons of `ids` (province, area path, name, birth date), by id.
+async fn facts_of(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    ids: &[String],
+) -> Result<HashMap<String, Facts>, StoreError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT id, province_code, area_path, full_name, birth_date FROM persons WHERE {}",
+        in_json(backend, "id", 1)
+    ))
+    .bind(json_list(ids))
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut out = HashMap::new();
+    for r in &rows {
+        let born: String = r.try_get("birth_date")?;
+        out.insert(
+            r.try_get::<String, _>("id")?,
+            Facts {
+                province_code: r.try_get("province_code")?,
+                area_path: r.try_get("area_path")?,
+                full_name: r.try_get("full_name")?,
+                birth_date: parse_date(&born),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Links with an end among `ids`: (id, source, contact).
+async fn links_touching(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    ids: &[String],
+) -> Result<Vec<(String, String, String)>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT id, source_person_id, contact_person_id FROM outbreak_contacts WHERE {} \
+         UNION ALL SELECT id, source_person_id, contact_person_id FROM outbreak_contacts WHERE {}",
+        in_json(backend, "source_person_id", 1),
+        in_json(backend, "contact_person_id", 1)
+    ))
+    .bind(json_list(ids))
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("id")?,
+                r.try_get("source_person_id")?,
+                r.try_get("contact_person_id")?,
+            ))
+        })
+        .collect()
+}
+
+/// Re-classifies the region within `DEEPEST` links of `points` after a
+/// change to the graph, inside the change's transaction; writes back the
+/// classes that changed.
+async fn reclassify(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    points: &[String],
+) -> Result<Reclassified, StoreError> {
+    let mut members: HashSet<String> = points.iter().cloned().collect();
+    let mut frontier: Vec<String> = members.iter().cloned().collect();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut links: Vec<(String, String)> = Vec::new();
+    for level in 0..=graph::DEEPEST {
+        let found = links_touching(tx, backend, &frontier).await?;
+        let mut next = Vec::new();
+        for (id, a, b) in found {
+            if !seen.insert(id) {
+                continue;
+            }
+            if level < graph::DEEPEST {
+                for x in [&a, &b] {
+                    if members.insert(x.clone()) {
+                        next.push(x.clone());
+                    }
+                }
+            }
+            links.push((a, b));
+        }
+        frontier = next;
+        if frontier.is_empty() && level < graph::DEEPEST {
+            // Every further level is empty too, but the members' own
+            // links are all read: nothing lies outside.
+            break;
+        }
+    }
+    let outside: Vec<String> = links
+        .iter()
+        .flat_map(|(a, b)| [a, b])
+        .filter(|x| !members.contains(*x))
+        .cloned()
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let member_list: Vec<String> = members.iter().cloned().collect();
+    let mut stored: HashMap<String, Class> = HashMap::new();
+    let everyone: Vec<&String> = member_list.iter().chain(&outside).collect();
+    let rows = sqlx::query(&format!(
+        "SELECT person_id, distance FROM outbreak_classes WHERE {}",
+        in_json(backend, "person_id", 1)
+    ))
+    .bind(json_list(everyone))
+    .fetch_all(&mut **tx)
+    .await?;
+    for r in &rows {
+        if let Some(c) = class_of(r.try_get("distance")?) {
+            stored.insert(r.try_get("person_id")?, c);
+        }
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT person_id FROM outbreak_cases WHERE status = 'confirmed' AND {}",
+        in_json(backend, "person_id", 1)
+    ))
+    .bind(json_list(&member_list))
+    .fetch_all(&mut **tx)
+    .await?;
+    let cases: HashSet<String> = rows
+        .iter()
+        .map(|r| r.try_get::<String, _>("person_id"))
+        .collect::<Result<_, _>>()?;
+    let outside_classes: HashMap<String, Class> = outside
+        .iter()
+        .filter_map(|o| stored.get(o).map(|c| (o.clone(), *c)))
+        .collect();
+    let fresh = graph::classify_region(&members, &links, &cases, &outside_classes);
+    let mut changes: Vec<ClassChange> = fresh
+        .into_iter()
+        .filter_map(|(p, after)| {
+            let before = stored.get(&p).copied();
+            (before != after).then_some(ClassChange {
+                person_id: p,
+                before,
+                after,
+            })
+        })
+        .collect();
+    changes.sort_by(|a, b| a.person_id.cmp(&b.person_id));
+    write_classes(tx, backend, &changes).await?;
+    Ok(Reclassified {
+        changes,
+        region: members.len(),
+    })
+}
+
+async fn write_classes(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    changes: &[ClassChange],
+) -> Result<(), StoreError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = changes.iter().map(|c| c.person_id.clone()).collect();
+    let facts = facts_of(tx, backend, &ids).await?;
+    let mut upserts = Vec::new();
+    let mut removals: HashMap<&str, Vec<&str>> = HashMap::new();
+    for c in changes {
+        let Some(f) = facts.get(&c.person_id) else {
+            continue;
+        };
+        match c.after {
+            Some(class) => upserts.push(serde_json::json!([
+                f.province_code,
+                c.person_id,
+                f.area_path,
+                class.distance().to_string()
+            ])),
+            None => removals
+                .entry(f.province_code.as_str())
+                .or_default()
+                .push(c.person_id.as_str()),
+        }
+    }
+    if !upserts.is_empty() {
+        sqlx::query(&format!(
+            "INSERT INTO outbreak_classes (province_code, person_id, area_path, distance) {} \
+             ON CONFLICT (person_id, province_code) DO UPDATE SET distance = excluded.distance",
+            json_rows(backend, 1, &[Col::Text, Col::Text, Col::Text, Col::Int])
+        ))
+        .bind(serde_json::Value::Array(upserts).to_string())
+        .execute(&mut **tx)
+        .await?;
+    }
+    for (province, people) in removals {
+        sqlx::query(&format!(
+            "DELETE FROM outbreak_classes WHERE province_code = $1 AND {}",
+            in_json(backend, "person_id", 2)
+        ))
+        .bind(province)
+        .bind(json_list(people))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Valid doses (administered, not entered in error) per person of `ids`.
+async fn doses_of(
+    pool: &sqlx::AnyPool,
+    backend: Backend,
+    ids: &[String],
+) -> Result<HashMap<String, i64>, StoreError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT d.person_id, CAST(COUNT(*) AS BIGINT) AS n FROM doses d WHERE {} AND d.kind = 'administered' \
+         AND NOT EXISTS (SELECT 1 FROM doses c WHERE c.corrects_id = d.id AND c.province_code = d.province_code) \
+         GROUP BY d.person_id",
+        in_json(backend, "d.person_id", 1)
+    ))
+    .bind(json_list(ids))
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("person_id")?, r.try_get("n")?)))
+        .collect()
+}
+
+impl Store {
+    /// Records a confirmed case (or confirms again a reversed one) and
+    /// re-classifies everyone within three links, in one transaction.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn confirm_case(
+        &self,
+        new: &NewCase,
+        actor: &Actor,
+    ) -> Result<(CaseRecord, Reclassified), StoreError> {
+        self.person_in(&new.person_id, &actor.scope).await?;
+        let mut tx = self.begin_write().await?;
+        lock_graph(&mut tx, self.backend).await?;
+        let mut tx_reclassified = self.confirm_in(&mut tx, new, actor).await?;
+        let case = self.case_in(&mut tx, &new.person_id).await?;
+        tx_reclassified
+            .changes
+            .sort_by(|a, b| a.person_id.cmp(&b.person_id));
+        tx.commit().await?;
+        Ok((case, tx_reclassified))
+    }
+
+    async fn confirm_in(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        new: &NewCase,
+        actor: &Actor,
+    ) -> Result<Reclassified, StoreError> {
+        let facts = facts_of(tx, self.backend, std::slice::from_ref(&new.person_id)).await?;
+        let f = facts
+            .get(&new.person_id)
+            .ok_or_else(|| absent("person", "person_id", &new.person_id))?;
+        let today = crate::today();
+        if new.confirmed_on > today {
+            return Err(StoreError::invalid(
+                "confirmed_on",
+                format!(
+                    "the confirmation ({}) is after today ({today})",
+                    new.confirmed_on
+                ),
+            ));
+        }
+        if let Some(born) = f.birth_date {
+            if new.confirmed_on < born {
+                return Err(StoreError::invalid(
+                    "confirmed_on",
+                    format!(
+                        "the confirmation ({}) is before the person was born ({born})",
+                        new.confirmed_on
+                    ),
+                ));
+            }
+            if new.onset_on.is_some_and(|o| o < born) {
+                return Err(StoreError::invalid(
+                    "onset_on",
+                    "the onset is before the person was born",
+                ));
+            }
+        }
+        if new.onset_on.is_some_and(|o| o > today) {
+            return Err(StoreError::invalid("onset_on", "the onset is after today"));
+        }
+        let existing: Option<String> = sqlx::query(
+            "SELECT status FROM outbreak_cases WHERE person_id = $1 AND province_code = $2",
+        )
+        .bind(&new.person_id)
+        .bind(&f.province_code)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|r| r.try_get("status"))
+        .transpose()?;
+        if existing.as_deref() == Some("confirmed") {
+            return Err(StoreError::Conflict {
+                field: "person_id",
+                message: format!("{} is already a confirmed case", new.person_id),
+                existing: Some(format!("/api/v1/outbreak/cases/{}", new.person_id)),
+            });
+        }
+        sqlx::query(
+            "INSERT INTO outbreak_cases (province_code, person_id, area_path, status, onset_on, confirmed_on, \
+             test_kind, severity, treated_at, outcome, recovered_on, reversed_reason, recorded_at) \
+             VALUES ($1, $2, $3, 'confirmed', $4, $5, $6, $7, $8, 'under_treatment', NULL, NULL, $9) \
+             ON CONFLICT (person_id, province_code) DO UPDATE SET status = 'confirmed', onset_on = excluded.onset_on, \
+             confirmed_on = excluded.confirmed_on, test_kind = excluded.test_kind, severity = excluded.severity, \
+             treated_at = excluded.treated_at, outcome = excluded.outcome, recovered_on = NULL, \
+             reversed_reason = NULL, recorded_at = excluded.recorded_at",
+        )
+        .bind(&f.province_code)
+        .bind(&new.person_id)
+        .bind(&f.area_path)
+        .bind(new.onset_on.map(format_date))
+        .bind(format_date(new.confirmed_on))
+        .bind(new.test_kind.as_str())
+        .bind(new.severity.as_str())
+        .bind(new.treated_at.clone())
+        .bind(crate::now_micros())
+        .execute(&mut **tx)
+        .await?;
+        let re = reclassify(tx, self.backend, std::slice::from_ref(&new.person_id)).await?;
+        audit::append(
+            tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "confirm",
+                "outbreak_case",
+                &new.person_id,
+                serde_json::json!({"confirmed_on": format_date(new.confirmed_on),
+                    "test_kind": new.test_kind.as_str(), "reclassified": re.changes.len()}),
+            )],
+        )
+        .await?;
+        Ok(re)
+    }
+
+    async fn case_in(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        person_id: &str,
+    ) -> Result<CaseRecord, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {CASE_COLUMNS} FROM outbreak_cases c JOIN persons p ON p.id = c.person_id \
+             AND p.province_code = c.province_code WHERE c.person_id = $1"
+        ))
+        .bind(person_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| absent("case", "person_id", person_id))?;
+        case_from_row(&row)
+    }
+
+    /// A case whose test is reversed is no case: its row keeps the reason,
+    /// and everyone within three links is classified again.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn reverse_case(
+        &self,
+        person_id: &str,
+        reason: &str,
+        actor: &Actor,
+    ) -> Result<(CaseRecord, Reclassified), StoreError> {
+        let mut tx = self.begin_write().await?;
+        lock_graph(&mut tx, self.backend).await?;
+        let case = self.case_in(&mut tx, person_id).await?;
+        if !actor.scope.covers_person(person_id, &case.area_path) {
+            return Err(absent("case", "person_id", person_id));
+        }
+        if case.status != "confirmed" {
+            return Err(StoreError::Conflict {
+                field: "person_id",
+                message: format!("{person_id} is not a confirmed case"),
+                existing: None,
+            });
+        }
+        sqlx::query(
+            "UPDATE outbreak_cases SET status = 'reversed', reversed_reason = $1 \
+             WHERE person_id = $2 AND province_code = (SELECT province_code FROM persons WHERE id = $2)",
+        )
+        .bind(reason)
+        .bind(person_id)
+        .execute(&mut *tx)
+        .await?;
+        let re = reclassify(&mut tx, self.backend, &[person_id.to_string()]).await?;
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "reverse",
+                "outbreak_case",
+                person_id,
+                serde_json::json!({"reason": reason, "reclassified": re.changes.len()}),
+            )],
+        )
+        .await?;
+        let case = self.case_in(&mut tx, person_id).await?;
+        tx.commit().await?;
+        Ok((case, re))
+    }
+
+    /// Records a case's outcome (recovered with its day, died, or back
+    /// under treatment), severity and place of treatment.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn update_case(
+        &self,
+        person_id: &str,
+        outcome: CaseOutcome,
+        recovered_on: Option<Date>,
+        severity: Option<Severity>,
+        treated_at: Option<String>,
+        actor: &Actor,
+    ) -> Result<CaseRecord, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let case = self.case_in(&mut tx, person_id).await?;
+        if !actor.scope.covers_person(person_id, &case.area_path) {
+            return Err(absent("case", "person_id", person_id));
+        }
+        if case.status != "confirmed" {
+            return Err(StoreError::Conflict {
+                field: "person_id",
+                message: format!("{person_id} is not a confirmed case"),
+                existing: None,
+            });
+        }
+        let recovered = match (outcome, recovered_on) {
+            (CaseOutcome::Recovered, None) => {
+                return Err(StoreError::invalid(
+                    "recovered_on",
+                    "a recovery needs its day",
+                ))
+            }
+            (CaseOutcome::Recovered, Some(d)) => {
+                let confirmed = date_of(&case.confirmed_on)?;
+                if d < confirmed {
+                    return Err(StoreError::invalid(
+                        "recovered_on",
+                        format!("recovery ({d}) cannot be before confirmation ({confirmed})"),
+                    ));
+                }
+                if d > crate::today() {
+                    return Err(StoreError::invalid(
+                        "recovered_on",
+                        "the recovery is after today",
+                    ));
+                }
+                Some(format_date(d))
+            }
+            (_, Some(_)) => {
+                return Err(StoreError::invalid(
+                    "recovered_on",
+                    "only a recovered case has a recovery day",
+                ))
+            }
+            (_, None) => None,
+        };
+        sqlx::query(
+            "UPDATE outbreak_cases SET outcome = $1, recovered_on = $2, severity = COALESCE($3, severity), \
+             treated_at = COALESCE($4, treated_at) \
+             WHERE person_id = $5 AND province_code = (SELECT province_code FROM persons WHERE id = $5)",
+        )
+        .bind(outcome.as_str())
+        .bind(recovered)
+        .bind(severity.map(Severity::as_str))
+        .bind(treated_at)
+        .bind(person_id)
+        .execute(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "update",
+                "outbreak_case",
+                person_id,
+                serde_json::json!({"outcome": outcome.as_str()}),
+            )],
+        )
+        .await?;
+        let case = self.case_in(&mut tx, person_id).await?;
+        tx.commit().await?;
+        Ok(case)
+    }
+
+    /// A case with its links, the classes and doses of the persons linked
+    /// to it; the read is audited. Outside the caller's areas: absent.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn read_case(
+        &self,
+        person_id: &str,
+        actor: &Actor,
+    ) -> Result<CaseDetail, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let case = self.case_in(&mut tx, person_id).await?;
+        if !actor.scope.covers_person(person_id, &case.area_path) {
+            return Err(absent("case", "person_id", person_id));
+        }
+        let links = links_touching(&mut tx, self.backend, &[person_id.to_string()]).await?;
+        let mut others: Vec<String> = links
+            .iter()
+            .map(|(_, a, b)| if a == person_id { b.clone() } else { a.clone() })
+            .collect();
+        others.sort();
+        others.dedup();
+        let facts = facts_of(&mut tx, self.backend, &others).await?;
+        let mut ids = others.clone();
+        ids.push(person_id.to_string());
+        let classes = classes_of(&mut tx, self.backend, &ids).await?;
+        let link_rows = self.link_records(&mut tx, &links).await?;
+        tx.commit().await?;
+        let doses = doses_of(&self.pool, self.backend, &ids).await?;
+        let contacts = others
+            .iter()
+            .filter_map(|o| {
+                // Persons outside the caller's areas are left out.
+                let f = facts.get(o)?;
+                actor
+                    .scope
+                    .covers_person(o, &f.area_path)
+                    .then(|| LinkedPerson {
+                        person_id: o.clone(),
+                        full_name: f.full_name.clone(),
+                        class: classes.get(o).copied(),
+                        valid_doses: doses.get(o).copied().unwrap_or(0),
+                    })
+            })
+            .collect();
+        self.audit(AuditEntry::by(
+            actor,
+            "read",
+            "outbreak_case",
+            person_id,
+            serde_json::json!({}),
+        ))
+        .await?;
+        Ok(CaseDetail {
+            class: classes.get(person_id).copied(),
+            valid_doses: doses.get(person_id).copied().unwrap_or(0),
+            case,
+            links: link_rows,
+            contacts,
+        })
+    }
+
+    async fn link_records(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        links: &[(String, String, String)],
+    ) -> Result<Vec<ContactRecord>, StoreError> {
+        if links.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&String> = links.iter().map(|l| &l.0).collect();
+        let rows = sqlx::query(&format!(
+            "SELECT id, source_person_id, contact_person_id, exposure_on, setting FROM outbreak_contacts \
+             WHERE {} ORDER BY exposure_on, id",
+            in_json(self.backend, "id", 1)
+        ))
+        .bind(json_list(ids))
+        .fetch_all(&mut **tx)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ContactRecord {
+                    id: r.try_get("id")?,
+                    source_person_id: r.try_get("source_person_id")?,
+                    contact_person_id: r.try_get("contact_person_id")?,
+                    exposure_on: r.try_get("exposure_on")?,
+                    setting: r.try_get("setting")?,
+                    linked: true,
+                })
+            })
+            .collect()
+    }
+
+    /// Cases in the caller's areas, newest confirmation first.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn cases(&self, scope: &Scope, limit: i64) -> Result<Vec<CaseRecord>, StoreError> {
+        let (cond, binds) = scope
+            .sql("c.area_path", "c.person_id", 2)
+            .unwrap_or_else(|| ("1 = 1".into(), Vec::new()));
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM outbreak_cases c JOIN persons p ON p.id = c.person_id \
+             AND p.province_code = c.province_code WHERE {cond} ORDER BY c.confirmed_on DESC, c.person_id LIMIT $1"
+        );
+        let mut q = sqlx::query(&sql).bind(limit);
+        for b in binds {
+            q = q.bind(b);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter().map(case_from_row).collect()
+    }
+
+    /// Persons with a class in the caller's areas (F0 to F3, or one class).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn classed_persons(
+        &self,
+        scope: &Scope,
+        class: Option<Class>,
+        limit: i64,
+    ) -> Result<Vec<ClassedPerson>, StoreError> {
+        let (cond, binds) = scope
+            .sql("k.area_path", "k.person_id", 4)
+            .unwrap_or_else(|| ("1 = 1".into(), Vec::new()));
+        let (lo, hi) = class.map_or((0, 3), |c| {
+            (i64::from(c.distance()), i64::from(c.distance()))
+        });
+        let sql = format!(
+            "SELECT k.person_id, p.full_name, k.area_path, k.distance FROM outbreak_classes k \
+             JOIN persons p ON p.id = k.person_id AND p.province_code = k.province_code \
+             WHERE k.distance >= $1 AND k.distance <= $2 AND {cond} ORDER BY k.distance, k.person_id LIMIT $3"
+        );
+        let mut q = sqlx::query(&sql).bind(lo).bind(hi).bind(limit);
+        for b in binds {
+            q = q.bind(b);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            if let Some(class) = class_of(r.try_get("distance")?) {
+                out.push(ClassedPerson {
+                    person_id: r.try_get("person_id")?,
+                    full_name: r.try_get("full_name")?,
+                    area_path: r.try_get("area_path")?,
+                    class,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every stored class (person id → class): what tests compare with
+    /// the graph's distances computed from scratch.
+    pub async fn all_classes(&self) -> Result<HashMap<String, Class>, StoreError> {
+        let rows = sqlx::query("SELECT person_id, distance FROM outbreak_classes")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = HashMap::new();
+        for r in &rows {
+            if let Some(c) = class_of(r.try_get("distance")?) {
+                out.insert(r.try_get("person_id")?, c);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Adds contact links, all or nothing. Each row is checked first (the
+    /// persons exist and are in the caller's areas, or are registered here;
+    /// an ID number already registered links that record; the link's own
+    /// rules: not to oneself, not before either's birth, not after the
+    /// source's recovery or today); any bad row refuses them all, every bad
+    /// row named. Then the links are written and the region within three
+    /// links of their ends re-classified, in one transaction.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn add_contacts(
+        &self,
+        rows: &[NewContact],
+        actor: &Actor,
+    ) -> Result<ContactsAdded, StoreError> {
+        let areas = self.area_map().await?;
+        let today = crate::today();
+        let mut tx = self.begin_write().await?;
+        lock_graph(&mut tx, self.backend).await?;
+        let mut errors: Vec<RowError> = Vec::new();
+        let err = |row: usize, field: &str, message: String| RowError {
+            row,
+            field: field.to_string(),
+            message,
+        };
+        // Resolve every contact end to a person id: existing, found by ID
+        // number, or to be registered.
+        let mut resolved: Vec<(String, bool)> = Vec::new();
+        let mut to_register = Vec::new();
+        let mut numbers_seen: HashMap<(String, String), String> = HashMap::new();
+        for (i, r) in rows.iter().enumerate() {
+            let row = i + 1;
+            match &r.contact {
+                ContactPerson::Existing(id) => resolved.push((id.clone(), true)),
+                ContactPerson::New(p) => {
+                    let key = (p.id_type.as_str().to_string(), p.id_number.clone());
+                    if let Some(id) = numbers_seen.get(&key) {
+                        resolved.push((id.clone(), false));
+                        continue;
+                    }
+                    let found: Option<String> = sqlx::query(
+                        "SELECT id FROM persons WHERE id_number = $1 AND id_type = $2 AND merged_into IS NULL LIMIT 1",
+                    )
+                    .bind(&p.id_number)
+                    .bind(p.id_type.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.try_get("id"))
+                    .transpose()?;
+                    if let Some(id) = found {
+                        numbers_seen.insert(key, id.clone());
+                        resolved.push((id, true));
+                        continue;
+                    }
+                    match place_person(p.clone(), &areas, today) {
+                        Ok(placed) => {
+                            if !actor.scope.covers_path(&placed.area_path) {
+                                errors.push(err(
+                                    row,
+                                    "home_area",
+                                    format!("area '{}' does not exist", p.home_area),
+                                ));
+                            }
+                            numbers_seen.insert(key, placed.new.id.clone());
+                            resolved.push((placed.new.id.clone(), false));
+                            to_register.push(placed);
+                        }
+                        Err((field, message)) => {
+                            errors.push(err(row, &field, message));
+                            resolved.push((String::new(), false));
+                        }
+                    }
+                }
+            }
+        }
+        let mut wanted: Vec<String> = rows
+            .iter()
+            .map(|r| r.source_person_id.clone())
+            .chain(resolved.iter().map(|r| r.0.clone()))
+            .filter(|s| !s.is_empty())
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        let mut facts = facts_of(&mut tx, self.backend, &wanted).await?;
+        for placed in &to_register {
+            facts.insert(
+                placed.new.id.clone(),
+                Facts {
+                    province_code: placed.province_code.clone(),
+                    area_path: placed.area_path.clone(),
+                    full_name: placed.new.full_name.clone(),
+                    birth_date: Some(placed.new.birth_date),
+                },
+            );
+        }
+        let recovered: HashMap<String, Date> = {
+            let sources: Vec<&String> = rows.iter().map(|r| &r.source_person_id).collect();
+            let q = sqlx::query(&format!(
+                "SELECT person_id, recovered_on FROM outbreak_cases WHERE status = 'confirmed' \
+                 AND recovered_on IS NOT NULL AND {}",
+                in_json(self.backend, "person_id", 1)
+            ))
+            .bind(json_list(sources))
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut m = HashMap::new();
+            for r in &q {
+                let d: String = r.try_get("recovered_on")?;
+                if let Some(d) = parse_date(&d) {
+                    m.insert(r.try_get("person_id")?, d);
+                }
+            }
+            m
+        };
+        let mut records = Vec::new();
+        for (i, r) in rows.iter().enumerate() {
+            let row = i + 1;
+            let (contact_id, linked) = &resolved[i];
+            if contact_id.is_empty() {
+                continue;
+            }
+            let source = facts
+                .get(&r.source_person_id)
+                .filter(|f| actor.scope.covers_person(&r.source_person_id, &f.area_path));
+            let Some(source) = source else {
+                errors.push(err(
+                    row,
+                    "source_person_id",
+                    format!("person '{}' does not exist", r.source_person_id),
+                ));
+                continue;
+            };
+            let contact = facts
+                .get(contact_id)
+                .filter(|f| !*linked || actor.scope.covers_person(contact_id, &f.area_path));
+            let Some(contact) = contact else {
+                errors.push(err(
+                    row,
+                    "contact_person_id",
+                    format!("person '{contact_id}' does not exist"),
+                ));
+                continue;
+            };
+            let (Ok(s), Ok(t)) = (
+                Uuid::parse_str(&r.source_person_id),
+                Uuid::parse_str(contact_id),
+            ) else {
+                errors.push(err(row, "contact_person_id", "not a UUID".into()));
+                continue;
+            };
+            let link = Contact {
+                source: s,
+                contact: t,
+                exposure: r.exposure_on,
+                setting: r.setting,
+            };
+            let sf = PersonFacts {
+                birth_date: source.birth_date,
+                recovered_on: recovered.get(&r.source_person_id).copied(),
+            };
+            let cf = PersonFacts {
+                birth_date: contact.birth_date,
+                recovered_on: None,
+            };
+            if let Err(e) = check_contact(&link, &sf, &cf, today) {
+                errors.push(err(row, e.field(), e.to_string()));
+                continue;
+            }
+            records.push((
+                ContactRecord {
+                    id: r.id.clone(),
+                    source_person_id: r.source_person_id.clone(),
+                    contact_person_id: contact_id.clone(),
+                    exposure_on: format_date(r.exposure_on),
+                    setting: r.setting.as_str().to_string(),
+                    linked: *linked,
+                },
+                contact.province_code.clone(),
+                contact.area_path.clone(),
+            ));
+        }
+        if !errors.is_empty() {
+            errors.sort_by_key(|e| e.row);
+            return Ok(Err(errors));
+        }
+        if !to_register.is_empty() {
+            insert_placed(&mut tx, self.backend, &to_register).await?;
+            crate::persons::bump_population(
+                &mut tx,
+                self.backend,
+                to_register.iter().map(|p| {
+                    (
+                        p.province_code.as_str(),
+                        p.new.home_area.as_str(),
+                        p.area_path.as_str(),
+                        p.new.priority_groups.as_slice(),
+                    )
+                }),
+                1,
+            )
+            .await?;
+        }
+        let now = crate::now_micros();
+        let mut entries = Vec::new();
+        for (c, province, path) in &records {
+            let done = sqlx::query(
+                "INSERT INTO outbreak_contacts (province_code, id, source_person_id, contact_person_id, \
+                 area_path, exposure_on, setting, recorded_by, recorded_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id, province_code) DO NOTHING",
+            )
+            .bind(province)
+            .bind(&c.id)
+            .bind(&c.source_person_id)
+            .bind(&c.contact_person_id)
+            .bind(path)
+            .bind(&c.exposure_on)
+            .bind(&c.setting)
+            .bind(&actor.name)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::Conflict {
+                    field: "id",
+                    message: format!("contact link {} already exists", c.id),
+                    existing: None,
+                });
+            }
+            entries.push(AuditEntry::by(
+                actor,
+                "link",
+                "outbreak_contact",
+                &c.id,
+                serde_json::json!({"source": c.source_person_id, "contact": c.contact_person_id,
+                    "setting": c.setting, "registered": !c.linked}),
+            ));
+        }
+        for p in &to_register {
+            entries.push(AuditEntry::by(
+                actor,
+                "create",
+                "person",
+                &p.new.id,
+                serde_json::json!({"home_area": p.new.home_area, "as": "contact"}),
+            ));
+        }
+        let mut points: Vec<String> = records
+            .iter()
+            .flat_map(|(c, _, _)| [c.source_person_id.clone(), c.contact_person_id.clone()])
+            .collect();
+        points.sort();
+        points.dedup();
+        let re = reclassify(&mut tx, self.backend, &points).await?;
+        audit::append(&mut tx, self.backend, &entries).await?;
+        tx.commit().await?;
+        Ok(Ok((records.into_iter().map(|r| r.0).collect(), re)))
+    }
+
+    /// Starts a contact's isolation, planned by `policy` from their class
+    /// now and whether they are fully vaccinated (two valid doses or more).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn start_isolation(
+        &self,
+        new: &NewIsolation,
+        policy: &Policy,
+        actor: &Actor,
+    ) -> Result<IsolationRecord, StoreError> {
+        let person = self.person_in(&new.person_id, &actor.scope).await?;
+        let doses = doses_of(
+            &self.pool,
+            self.backend,
+            std::slice::from_ref(&new.person_id),
+        )
+        .await?;
+        let vaccinated = doses.get(&new.person_id).copied().unwrap_or(0) >= 2;
+        let mut tx = self.begin_write().await?;
+        let classes =
+            classes_of(&mut tx, self.backend, std::slice::from_ref(&new.person_id)).await?;
+        let class = classes.get(&new.person_id).copied();
+        let plan = isolation::plan(policy, class, vaccinated, new.home_possible, new.start_on)
+            .map_err(|e| StoreError::invalid(e.field_for_start(), e.to_string()))?;
+        if plan.facility.is_some() && new.facility_name.is_none() {
+            return Err(StoreError::invalid(
+                "facility_name",
+                "this isolation starts at a facility: name it",
+            ));
+        }
+        let overlapping = sqlx::query(
+            "SELECT id FROM isolations WHERE person_id = $1 AND province_code = $2 AND last_day >= $3 AND start_on <= $4",
+        )
+        .bind(&new.person_id)
+        .bind(&person.province_code)
+        .bind(format_date(plan.start))
+        .bind(format_date(plan.last_day))
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(r) = overlapping {
+            let id: String = r.try_get("id")?;
+            return Err(StoreError::Conflict {
+                field: "person_id",
+                message: format!("{} is already in isolation then ({id})", new.person_id),
+                existing: None,
+            });
+        }
+        let path: String = facts_of(&mut tx, self.backend, std::slice::from_ref(&new.person_id))
+            .await?
+            .remove(&new.person_id)
+            .map(|f| f.area_path)
+            .unwrap_or_default();
+        let rec = IsolationRecord {
+            id: new.id.clone(),
+            person_id: new.person_id.clone(),
+            area_path: path,
+            class: class.map_or("", Class::as_str).to_string(),
+            vaccinated,
+            home_possible: new.home_possible,
+            facility_name: if plan.facility.is_some() {
+                new.facility_name.clone()
+            } else {
+                None
+            },
+            start_on: format_date(plan.start),
+            facility_from: plan.facility.map(|f| format_date(f.0)),
+            facility_to: plan.facility.map(|f| format_date(f.1)),
+            home_from: plan.home.map(|f| format_date(f.0)),
+            home_to: plan.home.map(|f| format_date(f.1)),
+            last_day: format_date(plan.last_day),
+            tests_due: plan.tests_due.iter().map(|d| format_date(*d)).collect(),
+        };
+        let done = sqlx::query(&format!(
+            "INSERT INTO isolations ({ISOLATION_COLUMNS}, province_code, recorded_by, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+             ON CONFLICT (id, province_code) DO NOTHING"
+        ))
+        .bind(&rec.id)
+        .bind(&rec.person_id)
+        .bind(&rec.area_path)
+        .bind(&rec.class)
+        .bind(i64::from(rec.vaccinated))
+        .bind(i64::from(rec.home_possible))
+        .bind(rec.facility_name.clone())
+        .bind(&rec.start_on)
+        .bind(rec.facility_from.clone())
+        .bind(rec.facility_to.clone())
+        .bind(rec.home_from.clone())
+        .bind(rec.home_to.clone())
+        .bind(&rec.last_day)
+        .bind(serde_json::to_string(&rec.tests_due).unwrap_or_else(|_| "[]".into()))
+        .bind(&person.province_code)
+        .bind(&actor.name)
+        .bind(crate::now_micros())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict {
+                field: "id",
+                message: format!("isolation {} already exists", rec.id),
+                existing: None,
+            });
+        }
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "isolate",
+                "isolation",
+                &rec.id,
+                serde_json::json!({"person_id": rec.person_id, "class": rec.class,
+                    "start_on": rec.start_on, "last_day": rec.last_day}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(rec)
+    }
+
+    /// The isolations of a person in the caller's areas.
+    pub async fn isolations_of(
+        &self,
+        person_id: &str,
+        scope: &Scope,
+    ) -> Result<Vec<IsolationRecord>, StoreError> {
+        self.person_in(person_id, scope).await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {ISOLATION_COLUMNS} FROM isolations WHERE person_id = $1 ORDER BY start_on"
+        ))
+        .bind(person_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(isolation_from_row).collect()
+    }
+
+    /// Records the team's check of an isolated person for a day; its
+    /// alerts are the rules'. A person not isolated that day is refused
+    /// (field `person_id`), and a second check of the same day (409).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn record_check(
+        &self,
+        new: &NewCheck,
+        actor: &Actor,
+    ) -> Result<CheckRecord, StoreError> {
+        let person = self.person_in(&new.person_id, &actor.scope).await?;
+        if new.day > crate::today() {
+            return Err(StoreError::invalid(
+                "day",
+                "a check cannot be recorded for a day to come",
+            ));
+        }
+        let day = format_date(new.day);
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(&format!(
+            "SELECT {ISOLATION_COLUMNS} FROM isolations WHERE person_id = $1 AND province_code = $2 \
+             AND start_on <= $3 AND last_day >= $3 ORDER BY start_on DESC LIMIT 1"
+        ))
+        .bind(&new.person_id)
+        .bind(&person.province_code)
+        .bind(&day)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Err(StoreError::invalid(
+                "person_id",
+                format!("{} is not in isolation on {day}", new.person_id),
+            ));
+        };
+        let iso = isolation_from_row(&row)?;
+        let alerts = isolation::assess(&iso.plan()?, &new.person_id, new.day, &new.check)
+            .map_err(|e| StoreError::invalid(e.field(), e.to_string()))?;
+        let tenths = new.check.temperature_c.map(|t| (t * 10.0).round() as i64);
+        let done = sqlx::query(
+            "INSERT INTO isolation_checks (province_code, isolation_id, day, person_id, area_path, present, \
+             temperature_tenths, spo2, symptoms, alerts, checked_by, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT (isolation_id, day, province_code) DO NOTHING",
+        )
+        .bind(&person.province_code)
+        .bind(&iso.id)
+        .bind(&day)
+        .bind(&new.person_id)
+        .bind(&iso.area_path)
+        .bind(i64::from(new.check.present))
+        .bind(tenths)
+        .bind(new.check.spo2.map(i64::from))
+        .bind(json_list(&new.check.symptoms))
+        .bind(alerts_json(&alerts))
+        .bind(&actor.name)
+        .bind(crate::now_micros())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict {
+                field: "day",
+                message: format!("{} was already checked on {day}", new.person_id),
+                existing: None,
+            });
+        }
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "check",
+                "isolation",
+                &iso.id,
+                serde_json::json!({"day": day, "alerts": alerts}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(CheckRecord {
+            isolation_id: iso.id,
+            person_id: new.person_id.clone(),
+            day,
+            present: new.check.present,
+            temperature_c: new.check.temperature_c,
+            spo2: new.check.spo2.map(i64::from),
+            symptoms: new.check.symptoms.clone(),
+            alerts,
+        })
+    }
+
+    /// The team's list for `today`: everyone in the caller's areas at home
+    /// in isolation that day, whether they were checked today, whether a
+    /// sample is due, the past home days with no check, and the alerts (a
+    /// missed check; those of today's check, or else of the latest). Two
+    /// reads whatever the size: the isolations covering today, and their
+    /// checks since the earliest start.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn team_list(
+        &self,
+        scope: &Scope,
+        today: Date,
+    ) -> Result<Vec<TeamEntry>, StoreError> {
+        let day = format_date(today);
+        let (cond, binds) = scope
+            .sql("i.area_path", "i.person_id", 2)
+            .unwrap_or_else(|| ("1 = 1".into(), Vec::new()));
+        let cols: String = ISOLATION_COLUMNS
+            .split(", ")
+            .map(|c| format!("i.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {cols}, p.full_name FROM isolations i JOIN persons p ON p.id = i.person_id \
+             AND p.province_code = i.province_code \
+             WHERE i.last_day >= $1 AND i.start_on <= $1 AND {cond} ORDER BY i.area_path, i.person_id"
+        );
+        let mut q = sqlx::query(&sql).bind(&day);
+        for b in &binds {
+            q = q.bind(b);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        let mut isolations = Vec::new();
+        for r in &rows {
+            let iso = isolation_from_row(r)?;
+            let plan = iso.plan()?;
+            if !plan.at_home_on(today) {
+                continue;
+            }
+            let name: String = r.try_get("full_name")?;
+            isolations.push((iso, plan, name));
+        }
+        let Some(earliest) = isolations.iter().map(|(_, p, _)| p.start).min() else {
+            return Ok(Vec::new());
+        };
+        let (cond, binds) = scope
+            .sql("area_path", "person_id", 3)
+            .unwrap_or_else(|| ("1 = 1".into(), Vec::new()));
+        let sql = format!(
+            "SELECT isolation_id, day, alerts FROM isolation_checks WHERE day >= $1 AND day <= $2 AND {cond}"
+        );
+        let mut q = sqlx::query(&sql).bind(format_date(earliest)).bind(&day);
+        for b in &binds {
+            q = q.bind(b);
+        }
+        let mut checks: HashMap<String, Vec<(Date, String)>> = HashMap::new();
+        for r in &q.fetch_all(&self.pool).await? {
+            let d: String = r.try_get("day")?;
+            checks
+                .entry(r.try_get("isolation_id")?)
+                .or_default()
+                .push((date_of(&d)?, r.try_get("alerts")?));
+        }
+        let mut out = Vec::with_capacity(isolations.len());
+        for (iso, plan, full_name) in isolations {
+            let mut mine = checks.remove(&iso.id).unwrap_or_default();
+            mine.sort_by_key(|c| c.0);
+            let days: Vec<Date> = mine.iter().map(|c| c.0).collect();
+            let missed = isolation::missed_checks(&plan, &days, today);
+            let mut alerts = Vec::new();
+            if !missed.is_empty() {
+                alerts.push(Alert::MissedCheck);
+            }
+            if let Some((_, a)) = mine.last() {
+                alerts.extend(alerts_of(a));
+            }
+            out.push(TeamEntry {
+                checked_today: days.last() == Some(&today),
+                sample_due: plan.tests_due.contains(&today),
+                missed: missed.into_iter().map(format_date).collect(),
+                alerts,
+                isolation_id: iso.id,
+                person_id: iso.person_id,
+                full_name,
+                area_path: iso.area_path,
+                class: iso.class,
+                last_day: iso.last_day,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Adds a laboratory (reference data: a province has a handful).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn create_laboratory(
+        &self,
+        lab: &Laboratory,
+        actor: &Actor,
+    ) -> Result<Laboratory, StoreError> {
+        for (field, v) in [
+            ("single_per_day", lab.single_per_day),
+            ("confirmatory_per_day", lab.confirmatory_per_day),
+        ] {
+            if v < 0 {
+                return Err(StoreError::invalid(
+                    field,
+                    format!("{field} cannot be negative ({v})"),
+                ));
+            }
+        }
+        if !(1..=100).contains(&lab.max_pool) {
+            return Err(StoreError::invalid("max_pool", "max_pool is 1 to 100"));
+        }
+        let area = self
+            .area(&lab.area_code)
+            .await
+            .map_err(|_| absent("area", "area_code", &lab.area_code))?;
+        if !actor.scope.covers_path(&area.path) {
+            return Err(absent("area", "area_code", &lab.area_code));
+        }
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "INSERT INTO laboratories (code, name, area_code, single_per_day, confirmatory_per_day, max_pool, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING",
+        )
+        .bind(&lab.code)
+        .bind(&lab.name)
+        .bind(&lab.area_code)
+        .bind(lab.single_per_day)
+        .bind(lab.confirmatory_per_day)
+        .bind(lab.max_pool)
+        .bind(crate::now_micros())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict {
+                field: "code",
+                message: format!("laboratory {} already exists", lab.code),
+                existing: Some(format!("/api/v1/outbreak/laboratories/{}", lab.code)),
+            });
+        }
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "create",
+                "laboratory",
+                &lab.code,
+                serde_json::json!({}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(lab.clone())
+    }
+
+    /// A laboratory whose area is in `scope` (else absent).
+    pub async fn laboratory(&self, code: &str, scope: &Scope) -> Result<Laboratory, StoreError> {
+        let row = sqlx::query(
+            "SELECT l.code, l.name, l.area_code, l.single_per_day, l.confirmatory_per_day, l.max_pool, a.path \
+             FROM laboratories l JOIN areas a ON a.code = l.area_code WHERE l.code = $1",
+        )
+        .bind(code)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| absent("laboratory", "lab_code", code))?;
+        let path: String = row.try_get("path")?;
+        if !scope.covers_path(&path) {
+            return Err(absent("laboratory", "lab_code", code));
+        }
+        Ok(Laboratory {
+            code: row.try_get("code")?,
+            name: row.try_get("name")?,
+            area_code: row.try_get("area_code")?,
+            single_per_day: row.try_get("single_per_day")?,
+            confirmatory_per_day: row.try_get("confirmatory_per_day")?,
+            max_pool: row.try_get("max_pool")?,
+        })
+    }
+
+    /// Laboratories in the caller's areas.
+    pub async fn laboratories(&self, scope: &Scope) -> Result<Vec<Laboratory>, StoreError> {
+        let rows = sqlx::query("SELECT code FROM laboratories ORDER BY code")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let code: String = r.try_get("code")?;
+            if let Ok(l) = self.laboratory(&code, scope).await {
+                out.push(l);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records samples taken from persons (in the caller's areas) for a
+    /// laboratory; all or nothing.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn collect_samples(
+        &self,
+        lab_code: &str,
+        samples: &[(String, String)],
+        collected_on: Date,
+        actor: &Actor,
+    ) -> Result<Vec<SampleRecord>, StoreError> {
+        self.laboratory(lab_code, &Scope::All).await?;
+        if collected_on > crate::today() {
+            return Err(StoreError::invalid(
+                "collected_on",
+                "a sample cannot be collected in the future",
+            ));
+        }
+        let mut tx = self.begin_write().await?;
+        let ids: Vec<String> = samples.iter().map(|s| s.1.clone()).collect();
+        let facts = facts_of(&mut tx, self.backend, &ids).await?;
+        let mut out = Vec::new();
+        let now = crate::now_micros();
+        for (sample_id, person_id) in samples {
+            let f = facts
+                .get(person_id)
+                .filter(|f| actor.scope.covers_person(person_id, &f.area_path))
+                .ok_or_else(|| absent("person", "person_id", person_id))?;
+            let done = sqlx::query(
+                "INSERT INTO samples (province_code, id, person_id, area_path, lab_code, collected_on, state, \
+                 test_id, outcome, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, 'collected', NULL, NULL, $7) \
+                 ON CONFLICT (id, province_code) DO NOTHING",
+            )
+            .bind(&f.province_code)
+            .bind(sample_id)
+            .bind(person_id)
+            .bind(&f.area_path)
+            .bind(lab_code)
+            .bind(format_date(collected_on))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::Conflict {
+                    field: "id",
+                    message: format!("sample {sample_id} already exists"),
+                    existing: None,
+                });
+            }
+            out.push(SampleRecord {
+                id: sample_id.clone(),
+                person_id: person_id.clone(),
+                lab_code: lab_code.to_string(),
+                collected_on: format_date(collected_on),
+                state: "collected".into(),
+                test_id: None,
+                outcome: None,
+            });
+        }
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "collect",
+                "laboratory",
+                lab_code,
+                serde_json::json!({"samples": ids.len()}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// The samples of a laboratory (all states), oldest first.
+    pub async fn samples_of(&self, lab_code: &str) -> Result<Vec<SampleRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, person_id, lab_code, collected_on, state, test_id, outcome FROM samples \
+             WHERE lab_code = $1 ORDER BY recorded_at, id",
+        )
+        .bind(lab_code)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SampleRecord {
+                    id: r.try_get("id")?,
+                    person_id: r.try_get("person_id")?,
+                    lab_code: r.try_get("lab_code")?,
+                    collected_on: r.try_get("collected_on")?,
+                    state: r.try_get("state")?,
+                    test_id: r.try_get("test_id")?,
+                    outcome: r.try_get("outcome")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn lab_province(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        lab_code: &str,
+    ) -> Result<String, StoreError> {
+        let row = sqlx::query("SELECT a.path FROM laboratories l JOIN areas a ON a.code = l.area_code WHERE l.code = $1")
+            .bind(lab_code)
+            .fetch_one(&mut **tx)
+            .await?;
+        let path: String = row.try_get("path")?;
+        Ok(vaxgrid_core::area::province_of_path(&path).to_string())
+    }
+
+    async fn new_test(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        lab_code: &str,
+        province: &str,
+        samples: &[(String, String)],
+        retest_of: Option<&str>,
+        day: &str,
+    ) -> Result<TestRecord, StoreError> {
+        let id = Uuid::now_v7().to_string();
+        let seq: i64 = sqlx::query("SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS BIGINT) AS n FROM lab_tests WHERE lab_code = $1")
+            .bind(lab_code)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get("n")?;
+        sqlx::query(
+            "INSERT INTO lab_tests (province_code, id, lab_code, seq, size, retest_of, outcome, created_on, \
+             resulted_on, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, NULL, $8)",
+        )
+        .bind(province)
+        .bind(&id)
+        .bind(lab_code)
+        .bind(seq)
+        .bind(samples.len() as i64)
+        .bind(retest_of)
+        .bind(day)
+        .bind(crate::now_micros())
+        .execute(&mut **tx)
+        .await?;
+        for (s, _) in samples {
+            sqlx::query("INSERT INTO lab_test_samples (province_code, test_id, sample_id) VALUES ($1, $2, $3)")
+                .bind(province)
+                .bind(&id)
+                .bind(s)
+                .execute(&mut **tx)
+                .await?;
+        }
+        for (sample_province, ids) in by_province(samples) {
+            sqlx::query(&format!(
+                "UPDATE samples SET state = 'in_test', test_id = $1 WHERE province_code = $2 AND {}",
+                in_json(self.backend, "id", 3)
+            ))
+            .bind(&id)
+            .bind(sample_province)
+            .bind(json_list(ids))
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(TestRecord {
+            id,
+            lab_code: lab_code.to_string(),
+            samples: samples.iter().map(|s| s.0.clone()).collect(),
+            retest_of: retest_of.map(str::to_string),
+            outcome: None,
+            created_on: day.to_string(),
+        })
+    }
+
+    /// Puts waiting samples of a laboratory into one test: a pool when
+    /// more than one (at most the laboratory's `max_pool`), a single test
+    /// when one. The rules are `pooling::Lab::assign`'s; nothing is written
+    /// on a refusal.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn make_test(
+        &self,
+        lab_code: &str,
+        samples: &[String],
+        day: Date,
+        actor: &Actor,
+    ) -> Result<TestRecord, StoreError> {
+        let lab = self.laboratory(lab_code, &actor.scope).await?;
+        let max = u32::try_from(lab.max_pool).unwrap_or(1);
+        if samples.is_empty() || samples.len() > max as usize {
+            let e = pooling::PoolingError::PoolSize {
+                size: samples.len(),
+                max,
+            };
+            return Err(StoreError::invalid(e.field(), e.to_string()));
+        }
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query(&format!(
+            "SELECT id, state, lab_code, province_code FROM samples WHERE {}",
+            in_json(self.backend, "id", 1)
+        ))
+        .bind(json_list(samples))
+        .fetch_all(&mut *tx)
+        .await?;
+        let states: HashMap<String, (String, String, String)> = rows
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("id")?,
+                    (
+                        r.try_get("state")?,
+                        r.try_get("lab_code")?,
+                        r.try_get("province_code")?,
+                    ),
+                ))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        for (i, s) in samples.iter().enumerate() {
+            if samples[..i].contains(s) {
+                return Err(StoreError::invalid(
+                    "samples",
+                    format!("sample {s} is named twice"),
+                ));
+            }
+            match states.get(s) {
+                Some((state, lab, _)) if lab == lab_code => {
+                    if state != "collected" {
+                        return Err(StoreError::invalid(
+                            "samples",
+                            format!("sample {s} is already in a test or resulted"),
+                        ));
+                    }
+                }
+                _ => {
+                    return Err(StoreError::invalid(
+                        "samples",
+                        format!("sample {s} does not exist at {lab_code}"),
+                    ))
+                }
+            }
+        }
+        let province = self.lab_province(&mut tx, lab_code).await?;
+        let members: Vec<(String, String)> = samples
+            .iter()
+            .map(|s| (s.clone(), states[s].2.clone()))
+            .collect();
+        let test = self
+            .new_test(
+                &mut tx,
+                lab_code,
+                &province,
+                &members,
+                None,
+                &format_date(day),
+            )
+            .await?;
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "test",
+                "lab_test",
+                &test.id,
+                serde_json::json!({"size": samples.len()}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(test)
+    }
+
+    /// Records a test's result: a negative test clears its samples; a
+    /// positive pool makes a single re-test of each member; a positive
+    /// single test is final and confirms its person as a case (PCR), with
+    /// the re-classification in the same transaction.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn record_result(
+        &self,
+        test_id: &str,
+        outcome: pooling::Outcome,
+        day: Date,
+        actor: &Actor,
+    ) -> Result<ResultOutcome, StoreError> {
+        let mut tx = self.begin_write().await?;
+        lock_graph(&mut tx, self.backend).await?;
+        let row = sqlx::query("SELECT id, lab_code, retest_of, outcome, created_on, province_code FROM lab_tests WHERE id = $1")
+            .bind(test_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| absent("test", "test_id", test_id))?;
+        let lab_code: String = row.try_get("lab_code")?;
+        self.laboratory(&lab_code, &actor.scope)
+            .await
+            .map_err(|_| absent("test", "test_id", test_id))?;
+        let province: String = row.try_get("province_code")?;
+        if row.try_get::<Option<String>, _>("outcome")?.is_some() {
+            return Err(StoreError::Conflict {
+                field: "test_id",
+                message: format!("test {test_id} already has its result"),
+                existing: None,
+            });
+        }
+        let members: Vec<(String, String)> = sqlx::query(
+            "SELECT m.sample_id, s.province_code FROM lab_test_samples m JOIN samples s ON s.id = m.sample_id \
+             WHERE m.test_id = $1 AND m.province_code = $2 ORDER BY m.sample_id",
+        )
+        .bind(test_id)
+        .bind(&province)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("sample_id")?, r.try_get("province_code")?)))
+        .collect::<Result<_, StoreError>>()?;
+        let member_ids: Vec<String> = members.iter().map(|m| m.0.clone()).collect();
+        let outcome_str = match outcome {
+            pooling::Outcome::Negative => "negative",
+            pooling::Outcome::Positive => "positive",
+        };
+        let dstr = format_date(day);
+        sqlx::query("UPDATE lab_tests SET outcome = $1, resulted_on = $2 WHERE id = $3 AND province_code = $4")
+            .bind(outcome_str)
+            .bind(&dstr)
+            .bind(test_id)
+            .bind(&province)
+            .execute(&mut *tx)
+            .await?;
+        let mut retests = Vec::new();
+        let mut resulted = Vec::new();
+        let mut confirmed = Vec::new();
+        let mut reclassified = 0;
+        if members.len() > 1 && outcome == pooling::Outcome::Positive {
+            for s in &members {
+                retests.push(
+                    self.new_test(
+                        &mut tx,
+                        &lab_code,
+                        &province,
+                        std::slice::from_ref(s),
+                        Some(test_id),
+                        &dstr,
+                    )
+                    .await?,
+                );
+            }
+        } else {
+            for (sample_province, ids) in by_province(&members) {
+                sqlx::query(&format!(
+                    "UPDATE samples SET state = 'resulted', outcome = $1, test_id = $2 WHERE province_code = $3 AND {}",
+                    in_json(self.backend, "id", 4)
+                ))
+                .bind(outcome_str)
+                .bind(test_id)
+                .bind(sample_province)
+                .bind(json_list(ids))
+                .execute(&mut *tx)
+                .await?;
+            }
+            resulted = member_ids.clone();
+            if outcome == pooling::Outcome::Positive {
+                let rows = sqlx::query(&format!(
+                    "SELECT DISTINCT person_id FROM samples WHERE {}",
+                    in_json(self.backend, "id", 1)
+                ))
+                .bind(json_list(&member_ids))
+                .fetch_all(&mut *tx)
+                .await?;
+                for r in &rows {
+                    let person: String = r.try_get("person_id")?;
+                    let already = sqlx::query(
+                        "SELECT status FROM outbreak_cases WHERE person_id = $1 AND status = 'confirmed'",
+                    )
+                    .bind(&person)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if already.is_some() {
+                        continue;
+                    }
+                    let re = self
+                        .confirm_in(
+                            &mut tx,
+                            &NewCase {
+                                person_id: person.clone(),
+                                onset_on: None,
+                                confirmed_on: day,
+                                test_kind: TestKind::Pcr,
+                                severity: Severity::Mild,
+                                treated_at: None,
+                            },
+                            actor,
+                        )
+                        .await?;
+                    reclassified += re.changes.len();
+                    confirmed.push(person);
+                }
+            }
+        }
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "result",
+                "lab_test",
+                test_id,
+                serde_json::json!({"outcome": outcome_str, "retests": retests.len()}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ResultOutcome {
+            test: TestRecord {
+                id: test_id.to_string(),
+                lab_code,
+                samples: member_ids,
+                retest_of: row.try_get("retest_of")?,
+                outcome: Some(outcome_str.to_string()),
+                created_on: row.try_get("created_on")?,
+            },
+            retests,
+            resulted,
+            confirmed,
+            reclassified,
+        })
+    }
+
+    /// A laboratory's pending tests in the order they were made, each with
+    /// the day it will run at the laboratory's daily capacity (counting the
+    /// runs already resulted today).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn lab_queue(
+        &self,
+        lab_code: &str,
+        today: Date,
+        scope: &Scope,
+    ) -> Result<Vec<QueuedTest>, StoreError> {
+        let lab = self.laboratory(lab_code, scope).await?;
+        let rows = sqlx::query(
+            "SELECT id, size, retest_of FROM lab_tests WHERE lab_code = $1 AND outcome IS NULL ORDER BY seq",
+        )
+        .bind(lab_code)
+        .fetch_all(&self.pool)
+        .await?;
+        let done: i64 = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM lab_tests WHERE lab_code = $1 AND resulted_on = $2",
+        )
+        .bind(lab_code)
+        .bind(format_date(today))
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("n")?;
+        let days = pooling::queue_days(
+            rows.len(),
+            u32::try_from(lab.single_per_day).unwrap_or(u32::MAX),
+            u32::try_from(done).unwrap_or(u32::MAX),
+            today,
+        );
+        rows.iter()
+            .enumerate()
+            .map(|(i, r)| {
+                Ok(QueuedTest {
+                    test_id: r.try_get("id")?,
+                    size: r.try_get("size")?,
+                    retest_of: r.try_get("retest_of")?,
+                    runs_on: days.as_ref().map(|d| format_date(d[i])),
+                })
+            })
+            .collect()
+    }
+
+    /// The bookkeeping of a laboratory's samples holds: each sample is
+    /// waiting in no pending test, in exactly the one pending test its row
+    /// names, or resulted by a resulted test that names it. Returns the
+    /// first broken sample, described.
+    pub async fn check_samples(&self, lab_code: &str) -> Result<Option<String>, StoreError> {
+        let samples = self.samples_of(lab_code).await?;
+        let rows = sqlx::query(
+            "SELECT t.id, t.outcome, s.sample_id FROM lab_tests t JOIN lab_test_samples s \
+             ON s.test_id = t.id AND s.province_code = t.province_code WHERE t.lab_code = $1",
+        )
+        .bind(lab_code)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut pending: HashMap<String, Vec<String>> = HashMap::new();
+        let mut finished: HashMap<(String, String), String> = HashMap::new();
+        for r in &rows {
+            let test: String = r.try_get("id")?;
+            let sample: String = r.try_get("sample_id")?;
+            match r.try_get::<Option<String>, _>("outcome")? {
+                None => pending.entry(sample).or_default().push(test),
+                Some(o) => {
+                    finished.insert((sample, test), o);
+                }
+            }
+        }
+        for s in &samples {
+            let naming = pending.get(&s.id).map(Vec::as_slice).unwrap_or(&[]);
+            let ok = match s.state.as_str() {
+                "collected" => naming.is_empty(),
+                "in_test" => naming.len() == 1 && Some(&naming[0]) == s.test_id.as_ref(),
+                "resulted" => {
+                    naming.is_empty()
+                        && s.test_id.as_ref().is_some_and(|t| {
+                            finished.get(&(s.id.clone(), t.clone())) == s.outcome.as_ref()
+                        })
+                }
+                _ => false,
+            };
+            if !ok {
+                return Ok(Some(format!(
+                    "sample {} is {} (test {:?}) but pending tests name it {naming:?}",
+                    s.id, s.state, s.test_id
+                )));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The ring-vaccination list: persons living under `area_path` (an
+    /// outbreak area in the caller's scope) and the household contacts of
+    /// everyone with a class, who have no valid dose and are at least
+    /// `min_age` years old on `today`.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn ring_list(
+        &self,
+        area_path: &str,
+        min_age: u32,
+        today: Date,
+        scope: &Scope,
+        limit: i64,
+    ) -> Result<Vec<RingPerson>, StoreError> {
+        let born_by = today
+            .replace_year(today.year() - i32::try_from(min_age).unwrap_or(0))
+            .unwrap_or(today - Duration::days(365 * i64::from(min_age)));
+        let upper = vaxgrid_core::area::subtree_upper_bound(area_path);
+        let unvaccinated = "NOT EXISTS (SELECT 1 FROM doses d WHERE d.person_id = p.id AND d.province_code = p.province_code \
+             AND d.kind = 'administered' AND NOT EXISTS (SELECT 1 FROM doses c WHERE c.corrects_id = d.id \
+             AND c.province_code = d.province_code))";
+        let rows = sqlx::query(&format!(
+            "SELECT p.id, p.full_name, p.birth_date, p.area_path, 'area' AS reason FROM persons p \
+             WHERE p.area_path >= $1 AND p.area_path < $2 AND p.merged_into IS NULL AND p.birth_date <= $3 AND {unvaccinated} \
+             UNION \
+             SELECT p.id, p.full_name, p.birth_date, p.area_path, 'household' AS reason FROM outbreak_contacts h \
+             JOIN outbreak_classes k ON k.person_id = h.source_person_id OR k.person_id = h.contact_person_id \
+             JOIN persons p ON (p.id = h.source_person_id OR p.id = h.contact_person_id) \
+             WHERE h.setting = 'household' AND p.merged_into IS NULL AND p.birth_date <= $3 \
+             AND k.area_path >= $1 AND k.area_path < $2 AND {unvaccinated} \
+             ORDER BY 4, 1 LIMIT $4"
+        ))
+        .bind(area_path)
+        .bind(&upper)
+        .bind(format_date(born_by))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for r in &rows {
+            let id: String = r.try_get("id")?;
+            let path: String = r.try_get("area_path")?;
+            if !scope.covers_person(&id, &path) || !seen.insert(id.clone()) {
+                continue;
+            }
+            out.push(RingPerson {
+                person_id: id,
+                full_name: r.try_get("full_name")?,
+                birth_date: r.try_get("birth_date")?,
+                area_path: path,
+                reason: r.try_get("reason")?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Loads a whole outbreak at once — links, confirmed cases and the
+    /// classes computed from scratch (`ContactGraph::classify_all`) — for
+    /// the benchmark and the demo: one transaction, rows in JSON batches.
+    /// The persons must be registered already.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn load_outbreak(
+        &self,
+        links: &[Contact],
+        cases: &[(Uuid, Date)],
+        actor: &Actor,
+    ) -> Result<usize, StoreError> {
+        let mut g = graph::ContactGraph::new();
+        for c in links {
+            g.add_person(c.source, None);
+            g.add_person(c.contact, None);
+        }
+        for (p, _) in cases {
+            g.add_person(*p, None);
+        }
+        let today = crate::today();
+        for c in links {
+            g.add_contact(c.clone(), today)
+                .map_err(|e| StoreError::invalid(e.field(), e.to_string()))?;
+        }
+        for (p, d) in cases {
+            let _ = g.confirm(*p, *d);
+        }
+        let mut ids: Vec<String> = g
+            .classify_all()
+            .iter()
+            .map(|(id, _)| id.to_string())
+            .collect();
+        ids.sort();
+        let mut tx = self.begin_write().await?;
+        let mut facts = HashMap::new();
+        for chunk in ids.chunks(5000) {
+            facts.extend(facts_of(&mut tx, self.backend, chunk).await?);
+        }
+        let now = crate::now_micros();
+        let link_sql = format!(
+            "INSERT INTO outbreak_contacts (province_code, id, source_person_id, contact_person_id, area_path, \
+             exposure_on, setting, recorded_by, recorded_at) {}",
+            json_rows(
+                self.backend,
+                1,
+                &[Col::Text, Col::Text, Col::Text, Col::Text, Col::Text, Col::Text, Col::Text, Col::Text, Col::Int]
+            )
+        );
+        for chunk in links.chunks(5000) {
+            let mut rows = Vec::new();
+            for c in chunk {
+                let contact = c.contact.to_string();
+                let f = facts
+                    .get(&contact)
+                    .ok_or_else(|| absent("person", "contact_person_id", &contact))?;
+                rows.push(serde_json::json!([
+                    f.province_code,
+                    Uuid::now_v7().to_string(),
+                    c.source.to_string(),
+                    contact,
+                    f.area_path,
+                    format_date(c.exposure),
+                    c.setting.as_str(),
+                    actor.name,
+                    now.to_string()
+                ]));
+            }
+            sqlx::query(&link_sql)
+                .bind(serde_json::Value::Array(rows).to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let case_sql = format!(
+            "INSERT INTO outbreak_cases (province_code, person_id, area_path, status, onset_on, confirmed_on, \
+             test_kind, severity, treated_at, outcome, recovered_on, reversed_reason, recorded_at) {}",
+            json_rows(
+                self.backend,
+                1,
+                &[
+                    Col::Text, Col::Text, Col::Text, Col::Text, Col::Text, Col::Text, Col::Text,
+                    Col::Text, Col::Text, Col::Text, Col::Text, Col::Text, Col::Int
+                ]
+            )
+        );
+        let mut rows = Vec::new();
+        let mut seen_cases = HashSet::new();
+        for (p, d) in cases {
+            if g.case_state(*p).is_none() || !seen_cases.insert(*p) {
+                continue;
+            }
+            let id = p.to_string();
+            let f = facts
+                .get(&id)
+                .ok_or_else(|| absent("person", "person_id", &id))?;
+            rows.push(serde_json::json!([
+                f.province_code,
+                id,
+                f.area_path,
+                "confirmed",
+                null,
+                format_date(*d),
+                "pcr",
+                "mild",
+                null,
+                "under_treatment",
+                null,
+                null,
+                now.to_string()
+            ]));
+        }
+        if !rows.is_empty() {
+            sqlx::query(&case_sql)
+                .bind(serde_json::Value::Array(rows).to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let changes: Vec<ClassChange> = g
+            .classes()
+            .map(|(p, c)| ClassChange {
+                person_id: p.to_string(),
+                before: None,
+                after: Some(c),
+            })
+            .collect();
+        for chunk in changes.chunks(5000) {
+            write_classes(&mut tx, self.backend, chunk).await?;
+        }
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "load",
+                "outbreak",
+                "*",
+                serde_json::json!({"links": links.len(), "cases": cases.len()}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(links.len())
+    }
+
+    /// Valid doses of each person (for the vaccination link).
+    pub async fn valid_doses(&self, ids: &[String]) -> Result<HashMap<String, i64>, StoreError> {
+        doses_of(&self.pool, self.backend, ids).await
+    }
+}
+
+/// Sample ids grouped by their province.
+fn by_province(samples: &[(String, String)]) -> HashMap<&str, Vec<&str>> {
+    let mut out: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (id, province) in samples {
+        out.entry(province.as_str()).or_default().push(id.as_str());
+    }
+    out
+}
+
+/// Stored classes of `ids`.
+async fn classes_of(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    ids: &[String],
+) -> Result<HashMap<String, Class>, StoreError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT person_id, distance FROM outbreak_classes WHERE {}",
+        in_json(backend, "person_id", 1)
+    ))
+    .bind(json_list(ids))
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut out = HashMap::new();
+    for r in &rows {
+        if let Some(c) = class_of(r.try_get("distance")?) {
+            out.insert(r.try_get("person_id")?, c);
+        }
+    }
+    Ok(out)
+}
+
+/// The request field an isolation planning error is about.
+trait StartField {
+    fn field_for_start(&self) -> &'static str;
+}
+
+impl StartField for isolation::IsolationError {
+    fn field_for_start(&self) -> &'static str {
+        match self {
+            isolation::IsolationError::CaseNotContact | isolation::IsolationError::NoClass => {
+                "person_id"
+            }
+            other => other.field(),
+        }
+    }
+}
