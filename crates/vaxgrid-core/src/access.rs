@@ -136,6 +136,15 @@ pub enum Permission {
     /// Quarantine, release or recall a lot, and revoke the certificates of
     /// the doses it gave.
     HoldLots,
+    /// Read the outbreak of an area: cases (each read audited), contacts
+    /// and their classes, isolations and daily checks, laboratory queues,
+    /// the ring-vaccination list.
+    ReadOutbreak,
+    /// Work an outbreak in an area: confirm and reverse cases, trace
+    /// contacts, start isolations, record daily checks, samples and tests.
+    ManageOutbreak,
+    /// Run the surge planner (scenarios are no one's records).
+    PlanSurge,
 }
 
 /// Whether `role` carries `permission`. Scope is checked separately: this
@@ -155,6 +164,7 @@ pub fn permits(role: Role, permission: Permission) -> bool {
                 | ManageSessions
                 | ReadStock
                 | ManageStock
+                | PlanSurge
         ),
         Role::StatisticsOfficer => matches!(
             permission,
@@ -190,7 +200,13 @@ pub fn permits(role: Role, permission: Permission) -> bool {
         Role::EpidemicResponder => {
             matches!(
                 permission,
-                ReadReference | ReadRegistry | ReadReports | AssessAefi
+                ReadReference
+                    | ReadRegistry
+                    | ReadReports
+                    | AssessAefi
+                    | ReadOutbreak
+                    | ManageOutbreak
+                    | PlanSurge
             )
         }
         Role::Trainer => matches!(permission, ReadReference | ManageTraining),
@@ -331,6 +347,21 @@ mod tests {
         // A trainer writes nothing else.
         assert!(!permits(Role::Trainer, Permission::RecordDose));
         assert!(!permits(Role::Trainer, Permission::ReadRegistry));
+    }
+
+    #[test]
+    fn an_outbreak_is_worked_by_epidemic_responders_on_their_area() {
+        for role in Role::ALL {
+            for p in [Permission::ReadOutbreak, Permission::ManageOutbreak] {
+                assert_eq!(
+                    permits(role, p),
+                    matches!(role, Role::Admin | Role::EpidemicResponder),
+                    "{role:?} {p:?}"
+                );
+            }
+        }
+        assert_eq!(Role::EpidemicResponder.scope_kind(), ScopeKind::Area);
+        assert!(permits(Role::Planner, Permission::PlanSurge));
     }
 
     #[test]

@@ -82,6 +82,8 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
     ];
     const MANAGE_STOCK: &[&str] = &["admin", "planner", "cold_chain_officer"];
     const HOLD_LOTS: &[&str] = &["admin", "cold_chain_officer"];
+    const OUTBREAK: &[&str] = &["admin", "epidemic_responder"];
+    const SURGE: &[&str] = &["admin", "planner", "epidemic_responder"];
     HashMap::from([
         (("GET", "/"), PUBLIC),
         (("GET", "/login"), PUBLIC),
@@ -325,6 +327,40 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
             ("GET", "/api/v1/lots/{product_code}/{lot_number}/persons"),
             READ_REGISTRY,
         ),
+        (("GET", "/api/v1/outbreak/cases"), OUTBREAK),
+        (("POST", "/api/v1/outbreak/cases"), OUTBREAK),
+        (("GET", "/api/v1/outbreak/cases/{id}"), OUTBREAK),
+        (("POST", "/api/v1/outbreak/cases/{id}/reverse"), OUTBREAK),
+        (("POST", "/api/v1/outbreak/cases/{id}/outcome"), OUTBREAK),
+        (("GET", "/api/v1/outbreak/contacts"), OUTBREAK),
+        (("POST", "/api/v1/outbreak/contacts"), OUTBREAK),
+        (("POST", "/api/v1/outbreak/contacts/import"), OUTBREAK),
+        (("POST", "/api/v1/outbreak/isolations"), OUTBREAK),
+        (
+            ("GET", "/api/v1/outbreak/persons/{id}/isolations"),
+            OUTBREAK,
+        ),
+        (("POST", "/api/v1/outbreak/checks"), OUTBREAK),
+        (("GET", "/api/v1/outbreak/team-list"), OUTBREAK),
+        (("GET", "/api/v1/outbreak/alerts"), OUTBREAK),
+        (("GET", "/api/v1/outbreak/laboratories"), OUTBREAK),
+        (("POST", "/api/v1/outbreak/laboratories"), OUTBREAK),
+        (
+            ("POST", "/api/v1/outbreak/laboratories/{code}/samples"),
+            OUTBREAK,
+        ),
+        (
+            ("POST", "/api/v1/outbreak/laboratories/{code}/tests"),
+            OUTBREAK,
+        ),
+        (
+            ("GET", "/api/v1/outbreak/laboratories/{code}/queue"),
+            OUTBREAK,
+        ),
+        (("POST", "/api/v1/outbreak/tests/{id}/result"), OUTBREAK),
+        (("GET", "/api/v1/outbreak/ring"), OUTBREAK),
+        (("GET", "/api/v1/outbreak/scenarios"), SURGE),
+        (("POST", "/api/v1/outbreak/surge"), SURGE),
     ])
 }
 

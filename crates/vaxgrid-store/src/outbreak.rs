@@ -2356,7 +2356,7 @@ impl Store {
              JOIN persons p ON (p.id = h.source_person_id OR p.id = h.contact_person_id) \
              WHERE h.setting = 'household' AND p.merged_into IS NULL AND p.birth_date <= $3 \
              AND k.area_path >= $1 AND k.area_path < $2 AND {unvaccinated} \
-             ORDER BY 4, 1 LIMIT $4"
+             ORDER BY 4, 1, 5 LIMIT $4"
         ))
         .bind(area_path)
         .bind(&upper)
@@ -2524,6 +2524,90 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(links.len())
+    }
+
+    /// Loads home isolations and their past checks at once, in one
+    /// transaction (the benchmark's and the demo's seeding; the API starts
+    /// isolations one by one with `start_isolation`). Each person's class
+    /// is read from the stored classes; persons without one are skipped.
+    /// Returns how many isolations were written.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn load_isolations(
+        &self,
+        rows: &[(String, Date, Vec<Date>)],
+        policy: &Policy,
+        actor: &Actor,
+    ) -> Result<usize, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+        let mut facts = HashMap::new();
+        let mut classes = HashMap::new();
+        for chunk in ids.chunks(5000) {
+            facts.extend(facts_of(&mut tx, self.backend, chunk).await?);
+            classes.extend(classes_of(&mut tx, self.backend, chunk).await?);
+        }
+        let now = crate::now_micros();
+        let mut written = 0;
+        for (person, start, checked) in rows {
+            let (Some(f), Some(class)) = (facts.get(person), classes.get(person).copied()) else {
+                continue;
+            };
+            let Ok(plan) = isolation::plan(policy, Some(class), false, true, *start) else {
+                continue;
+            };
+            let id = Uuid::now_v7().to_string();
+            sqlx::query(&format!(
+                "INSERT INTO isolations ({ISOLATION_COLUMNS}, province_code, recorded_by, recorded_at) \
+                 VALUES ($1, $2, $3, $4, 0, 1, NULL, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+            ))
+            .bind(&id)
+            .bind(person)
+            .bind(&f.area_path)
+            .bind(class.as_str())
+            .bind(format_date(plan.start))
+            .bind(plan.facility.map(|x| format_date(x.0)))
+            .bind(plan.facility.map(|x| format_date(x.1)))
+            .bind(plan.home.map(|x| format_date(x.0)))
+            .bind(plan.home.map(|x| format_date(x.1)))
+            .bind(format_date(plan.last_day))
+            .bind(json_list(plan.tests_due.iter().map(|d| format_date(*d))))
+            .bind(&f.province_code)
+            .bind(&actor.name)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            for day in checked.iter().filter(|d| plan.covers(**d)) {
+                sqlx::query(
+                    "INSERT INTO isolation_checks (province_code, isolation_id, day, person_id, area_path, present, \
+                     temperature_tenths, spo2, symptoms, alerts, checked_by, recorded_at) \
+                     VALUES ($1, $2, $3, $4, $5, 1, 368, 98, '[]', '[]', $6, $7)",
+                )
+                .bind(&f.province_code)
+                .bind(&id)
+                .bind(format_date(*day))
+                .bind(person)
+                .bind(&f.area_path)
+                .bind(&actor.name)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            written += 1;
+        }
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "load",
+                "isolation",
+                "*",
+                serde_json::json!({"isolations": written}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(written)
     }
 
     /// Valid doses of each person (for the vaccination link).

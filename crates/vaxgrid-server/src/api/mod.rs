@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod certificates;
 pub mod doses;
 pub mod lists;
+pub mod outbreak;
 pub mod persons;
 pub mod reminders;
 pub mod reports;
