@@ -83,6 +83,10 @@ pub enum BenchWhat {
         persons: usize,
         #[arg(long, default_value_t = 10_000)]
         home: usize,
+        /// Also on the stored tables of these backends (comma-separated:
+        /// sqlite, postgres; none for the in-memory figures only).
+        #[arg(long, default_value = "sqlite,postgres")]
+        stored: String,
     },
     /// Persons from CSV into SQLite, with a progress bar.
     Import {
@@ -112,7 +116,17 @@ pub async fn run(what: BenchWhat) -> Result<()> {
             clients,
         } => booking::run(attempts, places, clients).await,
         BenchWhat::Certs { count } => certs::run(count),
-        BenchWhat::Outbreak { persons, home } => outbreak::run(persons, home),
+        BenchWhat::Outbreak {
+            persons,
+            home,
+            stored,
+        } => {
+            outbreak::run(persons, home)?;
+            for backend in stored.split(',').map(str::trim).filter(|b| !b.is_empty()) {
+                outbreak::stored(backend, persons, home).await?;
+            }
+            Ok(())
+        }
         BenchWhat::Pages {
             residents,
             requests,

@@ -132,3 +132,192 @@ pub fn run(persons: usize, home: usize) -> Result<()> {
     );
     Ok(())
 }
+
+/// The same outbreak on the stored tables of `backend` (sqlite or
+/// postgres): persons through the bulk import, links, cases and classes
+/// loaded at once, then one confirmation and its reversal through the
+/// store (the API's path: a write transaction that reads the region
+/// within three links and writes back the changed classes), checked
+/// against the core's classes from scratch; and the team's daily list
+/// read from `home` stored home isolations with their past checks.
+pub async fn stored(backend: &str, persons: usize, home: usize) -> Result<()> {
+    use vaxgrid_store::model::Actor;
+    use vaxgrid_store::outbreak::{NewCase, Severity, TestKind};
+    use vaxgrid_store::scope::Scope;
+    use vaxgrid_store::scratch::Scratch;
+    use vaxgrid_store::Store;
+
+    let scratch = match backend {
+        "sqlite" => Scratch::sqlite(),
+        "postgres" => Scratch::of("postgres").await?,
+        other => anyhow::bail!("unknown backend '{other}': sqlite or postgres"),
+    };
+    let store = Store::open(&scratch.url).await?;
+    let seeded = crate::demo::seed_reference(&store).await?;
+    let mut residents = crate::demo::Residents::new(2021);
+    let started = Instant::now();
+    let people = super::scale::adults(&mut residents, &seeded, persons);
+    let ids: Vec<Uuid> = super::scale::import(&store, people, "bench-outbreak")
+        .await?
+        .iter()
+        .map(|id| Uuid::parse_str(id))
+        .collect::<Result<_, _>>()?;
+    let registered = started.elapsed();
+    let today = vaxgrid_store::today();
+    let exposure = today - Duration::days(6);
+    let mut rng = fastrand::Rng::with_seed(3);
+    let mut links = Vec::new();
+    let mut start = 0;
+    while start < persons {
+        let size = rng.usize(2..=6).min(persons - start);
+        for a in start..start + size {
+            for b in a + 1..start + size {
+                links.push((a, b, Setting::Household));
+            }
+        }
+        start += size;
+    }
+    let settings = [Setting::Work, Setting::School, Setting::Transport];
+    for a in 0..persons {
+        for _ in 0..rng.usize(1..=2) {
+            let b = rng.usize(0..persons);
+            if a != b {
+                links.push((a, b, settings[rng.usize(0..3)]));
+            }
+        }
+    }
+    let contacts: Vec<Contact> = links
+        .iter()
+        .map(|&(a, b, setting)| Contact {
+            source: ids[a],
+            contact: ids[b],
+            exposure,
+            setting,
+        })
+        .collect();
+    let cases: Vec<(Uuid, time::Date)> = (0..persons / 500)
+        .map(|_| (ids[rng.usize(0..persons)], today - Duration::days(2)))
+        .collect();
+    let actor = Actor::system("bench-outbreak");
+    let t = Instant::now();
+    store.load_outbreak(&contacts, &cases, &actor).await?;
+    store.analyze().await?;
+    let loaded = t.elapsed();
+    // The same graph in memory: the reference for the stored classes.
+    let mut g = ContactGraph::new();
+    for &id in &ids {
+        g.add_person(id, None);
+    }
+    for c in &contacts {
+        g.add_contact(c.clone(), today)?;
+    }
+    for (p, d) in &cases {
+        let _ = g.confirm(*p, *d);
+    }
+    let f1 = store
+        .classed_persons(&Scope::All, Some(Class::F1), 1)
+        .await?
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("no F1 in the stored outbreak"))?;
+    let t = Instant::now();
+    let (_, re) = store
+        .confirm_case(
+            &NewCase {
+                person_id: f1.person_id.clone(),
+                onset_on: None,
+                confirmed_on: today,
+                test_kind: TestKind::Pcr,
+                severity: Severity::Mild,
+                treated_at: None,
+            },
+            &actor,
+        )
+        .await?;
+    let confirm = t.elapsed();
+    g.confirm(Uuid::parse_str(&f1.person_id)?, today)?;
+    let same = |stored: std::collections::HashMap<String, Class>, g: &ContactGraph| {
+        let expected: std::collections::HashMap<String, Class> =
+            g.classes().map(|(id, c)| (id.to_string(), c)).collect();
+        stored == expected
+    };
+    let agree = same(store.all_classes().await?, &g);
+    let t = Instant::now();
+    let (_, back) = store
+        .reverse_case(&f1.person_id, "bench: reversed", &actor)
+        .await?;
+    let reverse = t.elapsed();
+    g.reverse(Uuid::parse_str(&f1.person_id)?)?;
+    let agree_back = same(store.all_classes().await?, &g);
+    println!(
+        "stored outbreak on {backend}: {persons} persons registered in {:.1} s; {} links, {} cases and their classes loaded in {:.1} s",
+        registered.as_secs_f64(),
+        contacts.len(),
+        cases.len(),
+        loaded.as_secs_f64()
+    );
+    println!(
+        "  one confirmation: {} persons re-classified (region {}) in {:.1} ms; classes equal the graph's from scratch: {agree}",
+        re.changes.len(),
+        re.region,
+        confirm.as_secs_f64() * 1e3
+    );
+    println!(
+        "  its reversal: {} persons re-classified (region {}) in {:.1} ms; classes equal: {agree_back}",
+        back.changes.len(),
+        back.region,
+        reverse.as_secs_f64() * 1e3
+    );
+    anyhow::ensure!(
+        agree && agree_back,
+        "stored classes differ from the graph's"
+    );
+    // Home isolations of F2 and F3 contacts, started over the last 14
+    // days, checked on most past days.
+    let mut rows = Vec::new();
+    for (id, class) in g.classes() {
+        if rows.len() == home {
+            break;
+        }
+        if matches!(class, Class::F2 | Class::F3) {
+            let start = today - Duration::days(rng.i64(0..7));
+            let checked: Vec<time::Date> = (0..7)
+                .map(|d| start + Duration::days(d))
+                .filter(|d| *d < today && rng.u8(0..20) != 0)
+                .collect();
+            rows.push((id.to_string(), start, checked));
+        }
+    }
+    let t = Instant::now();
+    let written = store
+        .load_isolations(&rows, &Policy::default(), &actor)
+        .await?;
+    store.analyze().await?;
+    let load_secs = t.elapsed().as_secs_f64();
+    let mut times = Vec::new();
+    let mut list = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        list = store.team_list(&Scope::All, today).await?;
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    let province = Scope::Limited {
+        paths: vec!["/22/".into()],
+        sites: vec![],
+        persons: vec![],
+    };
+    let t = Instant::now();
+    let scoped = store.team_list(&province, today).await?;
+    let scoped_ms = t.elapsed().as_secs_f64() * 1e3;
+    let missed = list.iter().filter(|e| !e.missed.is_empty()).count();
+    let due = list.iter().filter(|e| e.sample_due).count();
+    println!(
+        "  team's daily list: {written} home isolations (loaded in {load_secs:.1} s), {} on today's list, {due} samples due, {missed} with a missed check; median of 5 reads {:.0} ms (a province-scoped read: {scoped_ms:.0} ms, {} entries)",
+        list.len(),
+        times[2],
+        scoped.len()
+    );
+    store.close().await;
+    scratch.cleanup().await;
+    Ok(())
+}

@@ -244,7 +244,7 @@ async fn probe(
 }
 
 /// `n` adult residents (every dose then meets the product's minimum age).
-fn adults(
+pub(super) fn adults(
     residents: &mut Residents,
     seeded: &Seeded,
     n: usize,
@@ -266,7 +266,7 @@ fn adults(
 
 /// Registers `people` through the bulk import (one transaction) and
 /// returns their ids.
-async fn import(
+pub(super) async fn import(
     store: &Store,
     people: Vec<vaxgrid_store::model::NewPerson>,
     actor: &str,
