@@ -156,6 +156,32 @@ async fn border_district(app: &TestApp) {
         )
         .await;
     assert_eq!(s, 201, "{b}");
+    // Syringes (1 per dose) and safety boxes (1 per 100 syringes); the
+    // district holds 100 syringes and no box.
+    for (path, body) in [
+        (
+            "/api/v1/supply-items",
+            json!({"code": "AD05", "name": "AD 0,5 ml", "kind": "ad_syringe"}),
+        ),
+        (
+            "/api/v1/supply-items",
+            json!({"code": "BOX5", "name": "Hộp an toàn", "kind": "safety_box"}),
+        ),
+        (
+            "/api/v1/stores/K194/items",
+            json!({"item_code": "AD05", "kind": "receipt", "quantity": 100}),
+        ),
+    ] {
+        let (s, b) = app.post(path, &body).await;
+        assert_eq!(s, 201, "{b}");
+    }
+    for body in [
+        json!({"item_code": "AD05", "quantity": 1, "per": 1, "unit": "dose"}),
+        json!({"item_code": "BOX5", "quantity": 1, "per": 100, "unit": "syringe"}),
+    ] {
+        let (s, b) = app.post("/api/v1/products/AZ/ratios", &body).await;
+        assert_eq!(s, 200, "{b}");
+    }
 }
 
 async fn on_hand(app: &TestApp, store: &str) -> u64 {
@@ -206,6 +232,16 @@ async fn a_planner_allocates_a_delivery_border_first_by_keyboard_in_chromium() {
     assert_eq!(browser.text("#sum").await, "26 / 26 lọ");
     let table = browser.text("#parts").await;
     assert!(table.contains("×1,5") && table.contains("2 km"), "{table}");
+    let with = browser.text("#supplies-with").await;
+    assert!(
+        with.contains("260 × AD05") && with.contains("3 × BOX5"),
+        "{with}"
+    );
+    let short = browser.text("#shortfalls").await;
+    assert!(
+        short.contains("AD05: thiếu 900") && short.contains("BOX5: thiếu 10"),
+        "{short}"
+    );
     browser.check("allocation-proposal-vi").await;
     photograph_from(&browser, "#parts-h", "allocation-proposal-table-vi").await;
     // One vial more to Ka Long: the sum no longer matches; refused at the

@@ -50,3 +50,7 @@ allocation-err-part-vials = Whole vials, 0 or more.
 allocation-err-part-store_code = This store is not one level down from the delivery's store.
 allocation-err-id = This allocation was already confirmed.
 allocation-err-other = This cannot be allocated as given.
+allocation-with = Sent with the vaccine, by the product's ratios:
+allocation-with-line = { $pieces } × { $item }
+allocation-short = The store lacks supplies for the vaccine it holds:
+allocation-short-line = { $item }: { $short } short (needs { $needed }, has { $on_hand })

@@ -50,3 +50,7 @@ allocation-err-part-vials = Số lọ nguyên, từ 0 trở lên.
 allocation-err-part-store_code = Kho này không thuộc tuyến dưới của kho giữ lô hàng.
 allocation-err-id = Phân bổ này đã được xác nhận.
 allocation-err-other = Không thể phân bổ như đã nhập.
+allocation-with = Gửi kèm vắc xin, theo định mức của vắc xin:
+allocation-with-line = { $pieces } × { $item }
+allocation-short = Kho thiếu vật tư cho lượng vắc xin đang giữ:
+allocation-short-line = { $item }: thiếu { $short } (cần { $needed }, có { $on_hand })

@@ -50,3 +50,7 @@ allocation-err-part-vials = 整支数，0 或以上。
 allocation-err-part-store_code = 此仓库不是到货仓库的下一级。
 allocation-err-id = 此分配已确认。
 allocation-err-other = 无法按所填内容分配。
+allocation-with = 按疫苗配比随疫苗一并发出：
+allocation-with-line = { $pieces } × { $item }
+allocation-short = 本仓库现有疫苗所需的辅助物资不足：
+allocation-short-line = { $item }：缺 { $short }（需要 { $needed }，现有 { $on_hand }）

@@ -168,6 +168,61 @@ struct ReviewPage {
     sum_ok: bool,
     errors: HashMap<String, String>,
     done: Option<Done>,
+    /// What goes with the delivery (syringes, safety boxes by ratio), and
+    /// what the sending store lacks for the vaccine it holds.
+    supplies: Supplies,
+}
+
+#[derive(Default)]
+pub struct Supplies {
+    pub with: Vec<String>,
+    pub short: Vec<String>,
+}
+
+/// The ancillary items the delivery carries and the sending store's
+/// shortfalls, as lines in the reader's language (none when unreadable).
+async fn supplies(
+    app: &AppState,
+    p: &Proposal,
+    scope: &vaxgrid_store::scope::Scope,
+    lang: Lang,
+) -> Supplies {
+    let ratios = app
+        .store
+        .ratios_of(&p.product_code)
+        .await
+        .unwrap_or_default();
+    let with = vaxgrid_core::supply::ancillary::needs(p.doses, p.doses_per_vial, &ratios)
+        .into_iter()
+        .map(|(item, n)| {
+            lang.t2(
+                "allocation-with-line",
+                "item",
+                item.as_str(),
+                "pieces",
+                n as i64,
+            )
+        })
+        .collect();
+    let short = app
+        .store
+        .item_shortfalls(&p.from_store, scope)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| {
+            lang.ta(
+                "allocation-short-line",
+                vec![
+                    ("item", s.item_code.as_str().into()),
+                    ("short", (s.short as i64).into()),
+                    ("needed", (s.needed as i64).into()),
+                    ("on_hand", (s.on_hand as i64).into()),
+                ],
+            )
+        })
+        .collect();
+    Supplies { with, short }
 }
 
 impl ReviewPage {
@@ -245,6 +300,7 @@ fn rows_of(lang: Lang, p: &Proposal, typed: Option<&[(String, String)]>) -> Vec<
 
 #[allow(clippy::too_many_arguments)]
 fn page(
+    supplies: Supplies,
     ctx: PageCtx,
     d: Delivery,
     proposal: Option<&Proposal>,
@@ -283,6 +339,7 @@ fn page(
             rows,
             errors,
             done,
+            supplies,
         },
     )
 }
@@ -322,6 +379,7 @@ pub async fn review(
     }
     if !d.complete() {
         return page(
+            Supplies::default(),
             ctx,
             d,
             None,
@@ -342,6 +400,7 @@ pub async fn review(
     };
     match proposed {
         Ok(p) => page(
+            supplies(&app, &p, &actor.scope, ctx.lang).await,
             ctx,
             d,
             Some(&p),
@@ -357,6 +416,7 @@ pub async fn review(
             }
             let (at, text) = refusal(ctx.lang, &e);
             page(
+                Supplies::default(),
                 ctx,
                 d,
                 None,
@@ -452,6 +512,7 @@ pub async fn confirm(
                 total: lang.int(a.doses as i64),
             };
             page(
+                Supplies::default(),
                 ctx,
                 d,
                 None,
@@ -484,7 +545,12 @@ pub async fn confirm(
                 Ok(b) => propose(&app, &actor, &b).await.ok(),
                 Err(_) => None,
             };
+            let sup = match &proposal {
+                Some(p) => supplies(&app, p, &actor.scope, lang).await,
+                None => Supplies::default(),
+            };
             page(
+                sup,
                 ctx,
                 d,
                 proposal.as_ref(),
