@@ -162,6 +162,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/common/0043_temperatures.sql"),
     },
     Migration {
+        version: 50,
+        name: "stock_daily",
+        sqlite: include_str!("../migrations/sqlite/0050_stock_daily.sql"),
+        postgres: include_str!("../migrations/postgres/0050_stock_daily.sql"),
+    },
+    Migration {
         version: 55,
         name: "allocation_vials_items",
         sqlite: include_str!("../migrations/common/0055_allocation_vials_items.sql"),

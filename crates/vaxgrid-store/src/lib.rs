@@ -37,6 +37,7 @@ pub mod scope;
 pub mod scratch;
 pub mod staff;
 pub mod supply;
+pub mod supply_reports;
 pub mod training;
 pub mod vials;
 pub mod visits;

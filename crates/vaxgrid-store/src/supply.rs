@@ -358,6 +358,16 @@ impl Store {
         .bind(lot_number)
         .execute(&mut **tx)
         .await?;
+        count_consumption(
+            tx,
+            &store.province_code,
+            &store.code,
+            product_code,
+            &movement.kind,
+            movement.quantity,
+            now,
+        )
+        .await?;
         audit::append(
             tx,
             self.backend,
@@ -451,8 +461,116 @@ impl Store {
                 out.push(format!("stock_on_hand {k:?}: stored nothing, recount {f}"));
             }
         }
+        out.extend(self.check_stock_daily().await?);
         Ok(out)
     }
+
+    /// Differences between `stock_daily` and the consuming movements of
+    /// the ledger (doses given, wastage) summed by store × UTC day × product.
+    async fn check_stock_daily(&self) -> Result<Vec<String>, StoreError> {
+        type Key = (String, String, String, String);
+        let mut stored: BTreeMap<Key, (i64, i64)> = BTreeMap::new();
+        for r in sqlx::query(
+            "SELECT province_code, store_code, day, product_code, given, wasted FROM stock_daily",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
+            stored.insert(
+                (
+                    r.try_get("province_code")?,
+                    r.try_get("store_code")?,
+                    r.try_get("day")?,
+                    r.try_get("product_code")?,
+                ),
+                (r.try_get("given")?, r.try_get("wasted")?),
+            );
+        }
+        let mut fresh: BTreeMap<Key, (i64, i64)> = BTreeMap::new();
+        for r in sqlx::query(
+            "SELECT province_code, store_code, product_code, kind, quantity, recorded_at \
+             FROM stock_movements WHERE kind IN ('dose_given', 'wastage')",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let day = crate::format_date(day_of(r.try_get("recorded_at")?));
+            let e = fresh
+                .entry((
+                    r.try_get("province_code")?,
+                    r.try_get("store_code")?,
+                    day,
+                    r.try_get("product_code")?,
+                ))
+                .or_default();
+            let q: i64 = r.try_get("quantity")?;
+            if r.try_get::<String, _>("kind")? == "dose_given" {
+                e.0 += q;
+            } else {
+                e.1 += q;
+            }
+        }
+        let mut out = Vec::new();
+        for (k, v) in &stored {
+            let f = fresh.get(k).copied().unwrap_or((0, 0));
+            if *v != f {
+                out.push(format!(
+                    "stock_daily {k:?}: stored (given, wasted) {v:?}, recount {f:?}"
+                ));
+            }
+        }
+        for (k, f) in &fresh {
+            if !stored.contains_key(k) {
+                out.push(format!("stock_daily {k:?}: stored nothing, recount {f:?}"));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The UTC day of an instant (microseconds since the epoch).
+pub(crate) fn day_of(micros: i64) -> time::Date {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .date()
+}
+
+/// Inside a movement's transaction: adds a consuming movement (doses
+/// given, wastage) to `stock_daily`, the counter that days of supply and
+/// the wastage rate read. Every path that writes such a movement to the
+/// ledger calls it (`check_stock` recounts it); others pass through.
+pub(crate) async fn count_consumption(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    province_code: &str,
+    store_code: &str,
+    product_code: &str,
+    kind: &MovementKind,
+    quantity: u64,
+    at_micros: i64,
+) -> Result<(), StoreError> {
+    let (given, wasted) = match kind {
+        MovementKind::DoseGiven => (quantity, 0),
+        MovementKind::Wastage { .. } => (0, quantity),
+        _ => return Ok(()),
+    };
+    let given = i64::try_from(given).map_err(|_| StoreError::invalid("quantity", "too large"))?;
+    let wasted = i64::try_from(wasted).map_err(|_| StoreError::invalid("quantity", "too large"))?;
+    sqlx::query(
+        "INSERT INTO stock_daily (province_code, store_code, day, product_code, given, wasted) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (province_code, store_code, day, product_code) \
+         DO UPDATE SET given = stock_daily.given + excluded.given, \
+         wasted = stock_daily.wasted + excluded.wasted",
+    )
+    .bind(province_code)
+    .bind(store_code)
+    .bind(crate::format_date(day_of(at_micros)))
+    .bind(product_code)
+    .bind(given)
+    .bind(wasted)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 fn status_str(s: ShipmentStatus) -> &'static str {

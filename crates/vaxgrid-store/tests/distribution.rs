@@ -37,6 +37,8 @@ const LARGE: &[&str] = &[
     "fhir_extras",
     "stock_movements",
     "stock_on_hand",
+    // Stock consumed per store × day × product (days of supply, wastage).
+    "stock_daily",
     // A data logger's readings: one row every few minutes per fridge.
     "temperature_readings",
     // Vials opened at a store: a few rows per session and lot.
