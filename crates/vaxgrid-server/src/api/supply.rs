@@ -257,7 +257,7 @@ pub async fn add_equipment(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkingBody {
-    working: bool,
+    pub working: bool,
 }
 
 /// Marks equipment working or broken.
@@ -280,16 +280,23 @@ pub async fn set_working(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<WorkingBody>,
 ) -> Result<Response, ApiError> {
-    let actor = caller.actor(&app, Permission::ManageStock).await?;
+    let e = equipment_working(&app, &caller, &id, b.working).await?;
+    Ok(Json(e).into_response())
+}
+
+/// Marks equipment working or broken (the route's rules, for the pages too).
+pub async fn equipment_working(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+    working: bool,
+) -> Result<vaxgrid_store::supply::Equipment, ApiError> {
+    let actor = caller.actor(app, Permission::ManageStock).await?;
     app.store
-        .equipment(&id, &actor.scope)
+        .equipment(id, &actor.scope)
         .await
         .map_err(ApiError::lookup)?;
-    let e = app
-        .store
-        .set_equipment_working(&id, b.working, &actor)
-        .await?;
-    Ok(Json(e).into_response())
+    Ok(app.store.set_equipment_working(id, working, &actor).await?)
 }
 
 /// The stock on hand of a store, by lot, with each lot's status.
@@ -361,34 +368,34 @@ pub async fn movements(
     Ok(Json(serde_json::json!({ "movements": list })).into_response())
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MovementBody {
     /// The client's id (a UUID): the same id twice is a 409.
-    id: Option<String>,
-    product_code: String,
-    lot_number: String,
+    pub id: Option<String>,
+    pub product_code: String,
+    pub lot_number: String,
     /// receipt, discard, wastage, adjustment, count or vial_opened
-    kind: String,
+    pub kind: String,
     /// Doses (vials for vial_opened), above 0; not for a count.
-    quantity: Option<i64>,
+    pub quantity: Option<i64>,
     /// receipt: purchase, donation, covax or transfer_in
-    source: Option<String>,
+    pub source: Option<String>,
     /// receipt: the delivery's document (delivery note, invoice)
-    document: Option<String>,
+    pub document: Option<String>,
     /// discard, adjustment, count (when it differs): why. wastage: expired,
     /// broken, temperature, open_vial_unused, vvm or recalled
-    reason: Option<String>,
+    pub reason: Option<String>,
     /// adjustment: up or down
-    direction: Option<String>,
+    pub direction: Option<String>,
     /// adjustment: the movement it corrects
-    corrects: Option<String>,
+    pub corrects: Option<String>,
     /// count: the doses physically counted (0 or more)
-    counted: Option<i64>,
+    pub counted: Option<i64>,
     /// vial_opened: doses per vial (1–50)
-    doses_per_vial: Option<i64>,
+    pub doses_per_vial: Option<i64>,
     /// vial_opened: the session
-    session_id: Option<String>,
+    pub session_id: Option<String>,
 }
 
 /// Records a movement at a store.
@@ -413,7 +420,29 @@ pub async fn record_movement(
     Path(store): Path<String>,
     ApiJson(b): ApiJson<MovementBody>,
 ) -> Result<Response, ApiError> {
-    let actor = caller.actor(&app, Permission::ManageStock).await?;
+    let (movement, on_hand) = movement_at(&app, &caller, store, b).await?;
+    let status = if movement.is_some() {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(serde_json::json!({ "movement": movement, "on_hand": on_hand })),
+    )
+        .into_response())
+}
+
+/// Records a movement at a store from the route's body (the route's rules,
+/// for the pages too): the movement made (none for a count that agrees)
+/// and the on-hand after.
+pub async fn movement_at(
+    app: &AppState,
+    caller: &Caller,
+    store: String,
+    b: MovementBody,
+) -> Result<(Option<Movement>, u64), ApiError> {
+    let actor = caller.actor(app, Permission::ManageStock).await?;
     app.store
         .stock_store(&store, &actor.scope)
         .await
@@ -440,17 +469,7 @@ pub async fn record_movement(
                 counted,
                 reason: b.reason.clone().unwrap_or_default(),
             };
-            let (movement, on_hand) = app.store.record_count(&count, &actor).await?;
-            let status = if movement.is_some() {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            };
-            return Ok((
-                status,
-                Json(serde_json::json!({ "movement": movement, "on_hand": on_hand })),
-            )
-                .into_response());
+            return Ok(app.store.record_count(&count, &actor).await?);
         }
         "receipt" => MovementKind::Receipt {
             source: enum_of::<ReceiptSource>(
@@ -526,24 +545,20 @@ pub async fn record_movement(
         movement: movement.clone(),
     };
     let on_hand = app.store.record_movement(&new, &actor).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({ "movement": movement, "on_hand": on_hand })),
-    )
-        .into_response())
+    Ok((Some(movement), on_hand))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShipmentBody {
     /// The client's id (a UUID): the same id twice is a 409.
-    id: Option<String>,
-    from_store: String,
-    to_store: String,
-    product_code: String,
-    lot_number: String,
+    pub id: Option<String>,
+    pub from_store: String,
+    pub to_store: String,
+    pub product_code: String,
+    pub lot_number: String,
     /// Doses, above 0 and no more than on hand at from_store.
-    quantity: i64,
+    pub quantity: i64,
 }
 
 /// Dispatches a shipment.
@@ -565,7 +580,18 @@ pub async fn dispatch(
     Extension(caller): Extension<Caller>,
     ApiJson(b): ApiJson<ShipmentBody>,
 ) -> Result<Response, ApiError> {
-    let actor = caller.actor(&app, Permission::ManageStock).await?;
+    let shipment = dispatch_shipment(&app, &caller, b).await?;
+    Ok((StatusCode::CREATED, Json(shipment)).into_response())
+}
+
+/// Dispatches a shipment from the route's body (the route's rules, for the
+/// pages too).
+pub async fn dispatch_shipment(
+    app: &AppState,
+    caller: &Caller,
+    b: ShipmentBody,
+) -> Result<vaxgrid_store::supply::Shipment, ApiError> {
+    let actor = caller.actor(app, Permission::ManageStock).await?;
     let from_store = code("from_store", &b.from_store, 32)?;
     app.store
         .stock_store(&from_store, &actor.scope)
@@ -581,8 +607,7 @@ pub async fn dispatch(
         lot_number: code("lot_number", &b.lot_number, 64)?,
         quantity: quantity("quantity", Some(b.quantity))?,
     };
-    let shipment = app.store.dispatch_shipment(&new, &actor).await?;
-    Ok((StatusCode::CREATED, Json(shipment)).into_response())
+    Ok(app.store.dispatch_shipment(&new, &actor).await?)
 }
 
 /// Whether either end of the shipment is in `scope`.
@@ -631,9 +656,9 @@ pub async fn get_shipment(
 pub struct ReceiveBody {
     /// Doses received, above 0 (a shipment lost whole is the sending
     /// store's adjustment).
-    received: i64,
+    pub received: i64,
     /// Needed when received differs from what was dispatched.
-    discrepancy_reason: Option<String>,
+    pub discrepancy_reason: Option<String>,
 }
 
 /// Receives a shipment at its destination.
@@ -657,8 +682,20 @@ pub async fn receive(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ReceiveBody>,
 ) -> Result<Response, ApiError> {
-    let actor = caller.actor(&app, Permission::ManageStock).await?;
-    let s = shipment_in_scope(&app, &id, &actor.scope).await?;
+    let done = receive_shipment(&app, &caller, &id, b).await?;
+    Ok(Json(done).into_response())
+}
+
+/// Receives a shipment from the route's body (the route's rules, for the
+/// pages too).
+pub async fn receive_shipment(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+    b: ReceiveBody,
+) -> Result<vaxgrid_store::supply::Shipment, ApiError> {
+    let actor = caller.actor(app, Permission::ManageStock).await?;
+    let s = shipment_in_scope(app, id, &actor.scope).await?;
     app.store
         .stock_store(&s.to_store, &actor.scope)
         .await
@@ -672,21 +709,20 @@ pub async fn receive(
             )
         })?;
     let received = quantity("received", Some(b.received))?;
-    let done = app
+    Ok(app
         .store
-        .receive_shipment(&id, received, b.discrepancy_reason.as_deref(), &actor)
-        .await?;
-    Ok(Json(done).into_response())
+        .receive_shipment(id, received, b.discrepancy_reason.as_deref(), &actor)
+        .await?)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LotStatusBody {
     /// quarantined, released or recalled
-    status: String,
-    reason: String,
+    pub status: String,
+    pub reason: String,
     /// The vaccine vial monitor stage read (1–4); needed to release.
-    vvm_stage: Option<i64>,
+    pub vvm_stage: Option<i64>,
 }
 
 /// Quarantines, releases or recalls a lot.
@@ -710,17 +746,25 @@ pub async fn set_lot_status(
     Path((product, lot)): Path<(String, String)>,
     ApiJson(b): ApiJson<LotStatusBody>,
 ) -> Result<Response, ApiError> {
-    let actor = caller.actor(&app, Permission::HoldLots).await?;
+    let hold = lot_status(&app, &caller, &product, &lot, b).await?;
+    Ok(Json(hold).into_response())
+}
+
+/// Quarantines, releases or recalls a lot from the route's body (the
+/// route's rules, for the pages too).
+pub async fn lot_status(
+    app: &AppState,
+    caller: &Caller,
+    product: &str,
+    lot: &str,
+    b: LotStatusBody,
+) -> Result<vaxgrid_store::supply::LotHold, ApiError> {
+    let actor = caller.actor(app, Permission::HoldLots).await?;
     app.store
-        .lot_hold(&product, &lot)
+        .lot_hold(product, lot)
         .await
         .map_err(ApiError::lookup)?;
-    if actor.scope != Scope::All
-        && !app
-            .store
-            .lot_stocked_in(&product, &lot, &actor.scope)
-            .await?
-    {
+    if actor.scope != Scope::All && !app.store.lot_stocked_in(product, lot, &actor.scope).await? {
         return Err(ApiError::Absent {
             entity: "lot",
             key: format!("{product}/{lot}"),
@@ -763,10 +807,9 @@ pub async fn set_lot_status(
         });
     }
     app.store
-        .hold_lot(&product, &lot, status, &b.reason, vvm_stage, &actor)
+        .hold_lot(product, lot, status, &b.reason, vvm_stage, &actor)
         .await?;
-    let hold = app.store.lot_hold(&product, &lot).await?;
-    Ok(Json(hold).into_response())
+    Ok(app.store.lot_hold(product, lot).await?)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
