@@ -338,7 +338,15 @@ pub fn daily_chart(lang: Lang, days: &[ChartDay]) -> String {
         .max(1);
     let plot_h = height - bottom - 10.0;
     let step = (width - left) / days.len().max(1) as f64;
-    let y_of = |n: i64| 10.0 + plot_h - plot_h * n.max(0) as f64 / peak as f64;
+    let plot = super::chart::Plot {
+        left,
+        top: 10.0,
+        width: width - left,
+        height: plot_h,
+        x_range: (0.0, days.len().max(1) as f64),
+        y_range: (0.0, peak as f64),
+    };
+    let y_of = |n: i64| plot.y(n.max(0) as f64);
     let bars = days
         .iter()
         .enumerate()
@@ -361,15 +369,10 @@ pub fn daily_chart(lang: Lang, days: &[ChartDay]) -> String {
         .collect();
     // A step line: each day's value across the day's width.
     let steps = |value: &dyn Fn(&ChartDay) -> i64| {
-        days.iter()
-            .enumerate()
-            .map(|(i, d)| {
-                let (x0, x1) = (left + i as f64 * step, left + (i + 1) as f64 * step);
-                let y = y_of(value(d));
-                format!("{x0:.1},{y:.1} {x1:.1},{y:.1}")
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
+        super::chart::Plot::points(days.iter().enumerate().flat_map(|(i, d)| {
+            let y = y_of(value(d));
+            [(plot.x(i as f64), y), (plot.x((i + 1) as f64), y)]
+        }))
     };
     let target = days
         .iter()
@@ -388,7 +391,7 @@ pub fn daily_chart(lang: Lang, days: &[ChartDay]) -> String {
         width,
         height,
         left,
-        base: 10.0 + plot_h,
+        base: plot.base(),
         peak: lang.int(peak),
         bars,
         target,
