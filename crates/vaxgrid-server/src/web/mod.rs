@@ -21,9 +21,11 @@ use crate::{AppState, RouteDef};
 
 pub mod admin;
 pub mod allocation;
+pub mod chart;
 pub mod planner;
 pub mod portal;
 pub mod registry;
+pub mod supply;
 pub mod table;
 
 /// The routes of the parts of the app, each part's from its own module
@@ -37,6 +39,7 @@ pub fn part_routes() -> Vec<RouteDef> {
         portal::routes(),
         admin::routes(),
         allocation::routes(),
+        supply::routes(),
     ]
     .into_iter()
     .flatten()
@@ -53,6 +56,7 @@ pub fn parts_doc() -> Vec<utoipa::openapi::OpenApi> {
         portal::Pages::openapi(),
         admin::Pages::openapi(),
         allocation::Pages::openapi(),
+        supply::Pages::openapi(),
     ]
 }
 
@@ -145,6 +149,7 @@ impl PageCtx {
             registry::nav,
             planner::nav,
             portal::nav,
+            supply::nav,
             admin::nav,
             allocation::nav,
         ] {
@@ -306,6 +311,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "admin.css",
         "text/css; charset=utf-8",
         include_str!("../../static/admin.css"),
+    ),
+    (
+        "supply.css",
+        "text/css; charset=utf-8",
+        include_str!("../../static/supply.css"),
     ),
     (
         "board.js",

@@ -1,0 +1,754 @@
+//! A store's page for the cold-chain officer: on hand by lot with status,
+//! VVM stage and expiry, days of supply by product, the store's equipment
+//! with its working/broken switch, shipments on their way in (each with
+//! its receive form) and out, the latest movements, and the forms to
+//! record a receipt, a wastage or discard, a physical count, and to
+//! dispatch a shipment. Every form goes through the API's own function
+//! and comes back, when refused, with the error next to its field.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Extension;
+use vaxgrid_core::access::Permission;
+
+use super::super::{error_page, render_status, see_other, PageCtx};
+use super::{
+    already_recorded, doses, field_of, form_errors, form_pairs, holds, one, refusal_status, seg,
+    status_text, ProductLine,
+};
+use crate::api::supply::{self as api, MovementBody, ReceiveBody, ShipmentBody};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::AppState;
+
+/// Movements shown on the page, newest first.
+const MOVEMENTS_SHOWN: usize = 30;
+
+pub struct LotLine {
+    pub product: String,
+    pub lot: String,
+    pub href: String,
+    pub on_hand: String,
+    pub expiry: String,
+    pub expired: bool,
+    pub status: String,
+    pub held: bool,
+    pub reason: String,
+    pub vvm: String,
+}
+
+pub struct EquipmentLine {
+    pub id: String,
+    pub href: String,
+    pub kind: String,
+    pub range: String,
+    pub working: bool,
+    pub action: String,
+}
+
+pub struct ShipmentLine {
+    pub id: String,
+    pub other: String,
+    pub other_href: String,
+    pub product: String,
+    pub lot: String,
+    pub dispatched: String,
+    pub dispatched_value: String,
+    pub received: String,
+    pub status: String,
+    pub reason: String,
+    /// The keys of the receive form's fields (drafts and errors).
+    pub received_key: String,
+    pub reason_key: String,
+}
+
+pub struct MovementLine {
+    pub when: String,
+    pub kind: String,
+    pub lot: String,
+    pub delta: String,
+    pub by: String,
+    pub note: String,
+}
+
+/// A choice of a select: value, text, chosen.
+pub struct Choice {
+    pub value: String,
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "supply/store.html")]
+struct StorePage {
+    ctx: PageCtx,
+    title: String,
+    code: String,
+    area: String,
+    area_href: String,
+    parent: Option<(String, String)>,
+    site: Option<String>,
+    products: Vec<ProductLine>,
+    lots: Vec<LotLine>,
+    equipment: Vec<EquipmentLine>,
+    incoming: Vec<ShipmentLine>,
+    outgoing: Vec<ShipmentLine>,
+    movements: Vec<MovementLine>,
+    manage: bool,
+    lot_choices: Vec<Choice>,
+    product_choices: Vec<Choice>,
+    destinations: Vec<Choice>,
+    sources: Vec<Choice>,
+    wastage_reasons: Vec<Choice>,
+    draft: HashMap<String, String>,
+    errors: HashMap<String, String>,
+}
+
+impl StorePage {
+    fn err(&self, key: &str) -> Option<&String> {
+        self.errors.get(key)
+    }
+
+    fn draft(&self, key: &str) -> &str {
+        self.draft.get(key).map_or("", String::as_str)
+    }
+
+    fn chosen(&self, key: &str, value: &str) -> bool {
+        self.draft(key) == value
+    }
+}
+
+/// The client ids of the page's forms (a new one for each form shown).
+fn fresh_ids(draft: &mut HashMap<String, String>) {
+    for form in ["receipt", "waste", "count", "dispatch"] {
+        draft
+            .entry(format!("{form}-id"))
+            .or_insert_with(super::super::admin::client_id);
+    }
+}
+
+const WASTAGE_REASONS: [&str; 6] = [
+    "expired",
+    "broken",
+    "temperature",
+    "open_vial_unused",
+    "vvm",
+    "recalled",
+];
+
+fn kind_text(lang: crate::i18n::Lang, kind: &str) -> String {
+    let key = format!("supply-kind-{kind}");
+    let t = lang.t(&key);
+    if t == key {
+        kind.to_string()
+    } else {
+        t
+    }
+}
+
+/// What a movement's facts say, shortly: its reason, document, source,
+/// the other store of a shipment.
+fn movement_note(lang: crate::i18n::Lang, d: &serde_json::Value) -> String {
+    let s = |k: &str| d.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let mut parts = Vec::new();
+    if let Some(src) = s("source") {
+        parts.push(kind_text(lang, &format!("source-{src}")));
+    }
+    for k in ["document", "to_store", "discrepancy_reason", "direction"] {
+        if let Some(v) = s(k) {
+            parts.push(v);
+        }
+    }
+    if let Some(r) = s("reason") {
+        if WASTAGE_REASONS.contains(&r.as_str()) {
+            parts.push(lang.t(&format!("supply-waste-{r}")));
+        } else {
+            parts.push(r);
+        }
+    }
+    parts.join(" · ")
+}
+
+async fn store_page(
+    app: &AppState,
+    caller: &Caller,
+    ctx: PageCtx,
+    code: &str,
+    mut draft: HashMap<String, String>,
+    errors: HashMap<String, String>,
+    status: StatusCode,
+) -> Response {
+    let lang = ctx.lang;
+    let read = async {
+        let actor = caller.actor(app, Permission::ReadStock).await?;
+        let scope = &actor.scope;
+        let store = app
+            .store
+            .stock_store(code, scope)
+            .await
+            .map_err(ApiError::lookup)?;
+        let figures = app.store.store_stock_figures(code, scope).await?;
+        let lots = app.store.store_lots(code, scope).await?;
+        let equipment = app.store.equipment_of(code, scope).await?;
+        let shipments = app.store.shipments_of(code, scope, 50).await?;
+        let movements = app.store.movements_of(code, scope, MOVEMENTS_SHOWN).await?;
+        let area = app.store.area(&store.area_code).await?;
+        let parent = match &store.parent_code {
+            Some(p) => Some(
+                app.store
+                    .stock_store(p, &vaxgrid_store::scope::Scope::All)
+                    .await?,
+            ),
+            None => None,
+        };
+        let children = app.store.child_stores(code).await?;
+        let products = app.store.products().await?;
+        Ok::<_, ApiError>((
+            store, figures, lots, equipment, shipments, movements, area, parent, children, products,
+        ))
+    };
+    let (store, figures, lots, equipment, shipments, movements, area, parent, children, products) =
+        match read.await {
+            Ok(x) => x,
+            Err(e) => return error_page(&ctx, e),
+        };
+    fresh_ids(&mut draft);
+    let today = vaxgrid_store::format_date(vaxgrid_store::today());
+    let lot_choices = lots
+        .iter()
+        .filter(|l| l.on_hand > 0)
+        .map(|l| Choice {
+            value: format!("{}/{}", l.product_code, l.lot_number),
+            text: lang.ta(
+                "supply-lot-choice",
+                vec![
+                    ("product", l.product_code.clone().into()),
+                    ("lot", l.lot_number.clone().into()),
+                    ("doses", l.on_hand.into()),
+                ],
+            ),
+        })
+        .collect();
+    let lots_shown = lots
+        .iter()
+        .map(|l| LotLine {
+            product: l.product_code.clone(),
+            lot: l.lot_number.clone(),
+            href: format!(
+                "/supply/lots/{}/{}",
+                seg(&l.product_code),
+                seg(&l.lot_number)
+            ),
+            on_hand: doses(lang, l.on_hand),
+            expiry: lang.date_text(&l.expiry),
+            expired: l.expiry < today,
+            held: l.status != "released",
+            status: status_text(lang, &l.status),
+            reason: l.status_reason.clone().unwrap_or_default(),
+            vvm: l.vvm_stage.map_or_else(|| "—".to_string(), |v| lang.int(v)),
+        })
+        .collect();
+    let equipment = equipment
+        .iter()
+        .map(|e| EquipmentLine {
+            id: e.id.clone(),
+            href: format!("/supply/equipment/{}", seg(&e.id)),
+            kind: lang.t(&format!("supply-equipment-{}", e.kind.as_str())),
+            range: lang.ta(
+                "supply-range",
+                vec![
+                    (
+                        "min",
+                        lang.decimal(f64::from(e.min_tenths) / 10.0, 1).into(),
+                    ),
+                    (
+                        "max",
+                        lang.decimal(f64::from(e.max_tenths) / 10.0, 1).into(),
+                    ),
+                ],
+            ),
+            working: e.working,
+            action: format!("/supply/equipment/{}/working", seg(&e.id)),
+        })
+        .collect();
+    let shipment_line = |s: &vaxgrid_store::supply::Shipment, incoming: bool| {
+        let other = if incoming { &s.from_store } else { &s.to_store };
+        ShipmentLine {
+            id: s.id.clone(),
+            other: other.clone(),
+            other_href: format!("/supply/stores/{}", seg(other)),
+            product: s.product_code.clone(),
+            lot: s.lot_number.clone(),
+            dispatched: doses(lang, s.dispatched as i64),
+            dispatched_value: s.dispatched.to_string(),
+            received: s
+                .received
+                .map_or_else(String::new, |r| doses(lang, r as i64)),
+            status: lang.t(&format!(
+                "supply-shipment-{}",
+                match s.status {
+                    vaxgrid_core::supply::ledger::ShipmentStatus::Received => "received",
+                    vaxgrid_core::supply::ledger::ShipmentStatus::InTransit => "in_transit",
+                    vaxgrid_core::supply::ledger::ShipmentStatus::Dispatched => "dispatched",
+                }
+            )),
+            reason: s.discrepancy_reason.clone().unwrap_or_default(),
+            received_key: format!("receive-{}-received", s.id),
+            reason_key: format!("receive-{}-discrepancy_reason", s.id),
+        }
+    };
+    let incoming = shipments
+        .iter()
+        .filter(|s| s.to_store == store.code)
+        .map(|s| shipment_line(s, true))
+        .collect();
+    let outgoing = shipments
+        .iter()
+        .filter(|s| s.from_store == store.code)
+        .map(|s| shipment_line(s, false))
+        .collect();
+    let movements = movements
+        .iter()
+        .map(|m| MovementLine {
+            when: super::super::admin::instant(lang, m.recorded_at),
+            kind: kind_text(lang, &m.kind),
+            lot: format!("{} {}", m.product_code, m.lot_number),
+            delta: if m.delta > 0 {
+                format!("+{}", lang.int(m.delta))
+            } else if m.delta < 0 {
+                lang.int(m.delta)
+            } else {
+                format!("({})", lang.int(m.quantity as i64))
+            },
+            by: m.actor.clone(),
+            note: movement_note(lang, &m.details),
+        })
+        .collect();
+    let mut destinations: Vec<Choice> = children
+        .into_iter()
+        .map(|(code, name)| Choice {
+            text: format!("{code} · {name}"),
+            value: code,
+        })
+        .collect();
+    if let Some(p) = &parent {
+        destinations.push(Choice {
+            value: p.code.clone(),
+            text: format!("{} · {}", p.code, p.name),
+        });
+    }
+    let page = StorePage {
+        title: lang.t1("supply-store-title", "name", store.name.clone()),
+        code: store.code.clone(),
+        area: area.name.clone(),
+        area_href: format!("/supply/areas/{}", seg(&area.code)),
+        parent: parent.map(|p| (p.name.clone(), format!("/supply/stores/{}", seg(&p.code)))),
+        site: store.site_code.clone(),
+        products: figures
+            .iter()
+            .map(|(p, f)| ProductLine::of(lang, p, f))
+            .collect(),
+        lots: lots_shown,
+        equipment,
+        incoming,
+        outgoing,
+        movements,
+        manage: holds(&ctx, Permission::ManageStock),
+        lot_choices,
+        product_choices: products
+            .iter()
+            .map(|p| Choice {
+                value: p.code.clone(),
+                text: format!("{} · {}", p.code, p.name),
+            })
+            .collect(),
+        destinations,
+        sources: ["purchase", "donation", "covax", "transfer_in"]
+            .iter()
+            .map(|s| Choice {
+                value: (*s).to_string(),
+                text: kind_text(lang, &format!("source-{s}")),
+            })
+            .collect(),
+        wastage_reasons: WASTAGE_REASONS
+            .iter()
+            .map(|r| Choice {
+                value: (*r).to_string(),
+                text: lang.t(&format!("supply-waste-{r}")),
+            })
+            .chain(std::iter::once(Choice {
+                value: "other".into(),
+                text: lang.t("supply-waste-other"),
+            }))
+            .collect(),
+        draft,
+        errors,
+        ctx,
+    };
+    render_status(status, &page)
+}
+
+/// `GET /supply/stores/{code}`
+#[utoipa::path(
+    get,
+    path = "/supply/stores/{code}",
+    summary = "A store's page (HTML; ReadStock on its area): on hand by lot with status, VVM stage and expiry, days of supply and wastage by product, its equipment (working or broken, each linking to its temperature chart), shipments in and out, the latest movements; for ManageStock the forms to record a receipt, wastage or a discard, a physical count, to dispatch and receive shipments. 404 outside the caller's areas",
+    params(("code" = String, Path, description = "store code")),
+    responses(
+        (status = 200, description = "OK", content_type = "text/html"),
+        (status = 404, description = "the error page: no such store in the caller's areas", content_type = "text/html"),
+    )
+)]
+pub async fn page(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+) -> Response {
+    store_page(
+        &app,
+        &caller,
+        ctx,
+        &code,
+        HashMap::new(),
+        HashMap::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The form's `lot` choice (`product/lot`) as product and lot number.
+fn lot_of(value: &str) -> (String, String) {
+    match value.split_once('/') {
+        Some((p, l)) => (p.to_string(), l.to_string()),
+        None => (String::new(), value.to_string()),
+    }
+}
+
+/// A whole number typed in a form (spaces, thousands separators of the
+/// locale dropped); what is not a number is passed on as none, so that
+/// the API's rule names the field.
+fn number(text: &str) -> Option<i64> {
+    let t: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '.' && *c != ',')
+        .collect();
+    t.parse().ok()
+}
+
+/// `POST /supply/stores/{code}/movements`
+#[utoipa::path(
+    post,
+    path = "/supply/stores/{code}/movements",
+    summary = "Record a movement from a store's page (form: csrf_token, form = receipt | waste | count, id: the form's client id; receipt: product_code, lot_number, quantity, source, document; waste: lot (product/lot), quantity, reason (a wastage reason, or other with reason_text: a discard); count: lot, counted, reason) through the API's own function: 303 back to the store; the same form sent again: 303 (recorded once); refused: the page again with the error next to the field and what was typed",
+    params(("code" = String, Path, description = "store code")),
+    responses(
+        (status = 303, description = "recorded (or already recorded by this form)"),
+        (status = 400, description = "the page again, with the error", content_type = "text/html"),
+        (status = 404, description = "the error page: no such store in the caller's areas", content_type = "text/html"),
+        (status = 409, description = "the page again, with the error", content_type = "text/html"),
+        (status = 422, description = "the page again, with the error", content_type = "text/html"),
+    )
+)]
+pub async fn record(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let pairs = match form_pairs(&body) {
+        Ok(p) => p,
+        Err(e) => return error_page(&ctx, e),
+    };
+    let form = one(&pairs, "form");
+    let fields: &[&str] = match form.as_str() {
+        "receipt" => &[
+            "id",
+            "product_code",
+            "lot_number",
+            "quantity",
+            "source",
+            "document",
+        ],
+        "waste" => &["id", "lot", "quantity", "reason", "reason_text"],
+        "count" => &["id", "lot", "counted", "reason"],
+        _ => {
+            return error_page(
+                &ctx,
+                ApiError::bad_request("form", "form is receipt, waste or count"),
+            )
+        }
+    };
+    let mut draft: HashMap<String, String> = fields
+        .iter()
+        .map(|f| (format!("{form}-{f}"), one(&pairs, f)))
+        .collect();
+    let id = Some(one(&pairs, "id")).filter(|s| !s.is_empty());
+    let (product_code, lot_number) = if form == "receipt" {
+        (one(&pairs, "product_code"), one(&pairs, "lot_number"))
+    } else {
+        lot_of(&one(&pairs, "lot"))
+    };
+    let quantity = number(&one(&pairs, "quantity"));
+    let body = match form.as_str() {
+        "receipt" => MovementBody {
+            id,
+            product_code,
+            lot_number,
+            kind: "receipt".into(),
+            quantity,
+            source: Some(one(&pairs, "source")),
+            document: Some(one(&pairs, "document")),
+            ..MovementBody::default()
+        },
+        "waste" => {
+            let reason = one(&pairs, "reason");
+            let (kind, reason) = if reason == "other" {
+                ("discard", one(&pairs, "reason_text"))
+            } else {
+                ("wastage", reason)
+            };
+            MovementBody {
+                id,
+                product_code,
+                lot_number,
+                kind: kind.into(),
+                quantity,
+                reason: Some(reason),
+                ..MovementBody::default()
+            }
+        }
+        _ => MovementBody {
+            id,
+            product_code,
+            lot_number,
+            kind: "count".into(),
+            counted: number(&one(&pairs, "counted")).or(Some(-1)),
+            reason: Some(one(&pairs, "reason")),
+            ..MovementBody::default()
+        },
+    };
+    match api::movement_at(&app, &caller, code.clone(), body).await {
+        Ok(_) => see_other(format!("/supply/stores/{}", seg(&code))),
+        Err(e) if already_recorded(&e) => see_other(format!("/supply/stores/{}", seg(&code))),
+        Err(e) => {
+            if field_of(&e).is_none() || matches!(e, ApiError::Absent { .. }) {
+                return error_page(&ctx, e);
+            }
+            if let ApiError::Store(vaxgrid_store::StoreError::NotFound {
+                field: "store_code",
+                ..
+            }) = e
+            {
+                return error_page(&ctx, e);
+            }
+            let rename: &[(&str, &str)] = if form == "receipt" {
+                &[]
+            } else {
+                &[("product_code", "lot"), ("lot_number", "lot")]
+            };
+            let mut errors = form_errors(ctx.lang, &form, &e, rename);
+            // A discard's reason is typed; a wastage's chosen.
+            if form == "waste" && one(&pairs, "reason") == "other" {
+                if let Some(m) = errors.remove("waste-reason") {
+                    errors.insert("waste-reason_text".into(), m);
+                }
+            }
+            draft.retain(|k, _| !k.ends_with("-id") || k.starts_with(&format!("{form}-")));
+            let status = refusal_status(&e);
+            store_page(&app, &caller, ctx, &code, draft, errors, status).await
+        }
+    }
+}
+
+/// `POST /supply/stores/{code}/shipments`
+#[utoipa::path(
+    post,
+    path = "/supply/stores/{code}/shipments",
+    summary = "Dispatch a shipment from a store's page (form: csrf_token, id: the form's client id, lot: product/lot, to_store, quantity) through the API's own function: 303 back to the store; the same form sent again: 303 (dispatched once); refused: the page again with the error next to the field",
+    params(("code" = String, Path, description = "the sending store's code")),
+    responses(
+        (status = 303, description = "dispatched (or already dispatched by this form)"),
+        (status = 400, description = "the page again, with the error", content_type = "text/html"),
+        (status = 404, description = "the error page: no such store in the caller's areas", content_type = "text/html"),
+        (status = 409, description = "the page again, with the error", content_type = "text/html"),
+        (status = 422, description = "the page again, with the error", content_type = "text/html"),
+    )
+)]
+pub async fn dispatch(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let pairs = match form_pairs(&body) {
+        Ok(p) => p,
+        Err(e) => return error_page(&ctx, e),
+    };
+    // The store must be the caller's: else the 404 page, not a form error.
+    let mine = async {
+        let actor = caller.actor(&app, Permission::ManageStock).await?;
+        app.store
+            .stock_store(&code, &actor.scope)
+            .await
+            .map_err(ApiError::lookup)
+    };
+    if let Err(e) = mine.await {
+        return error_page(&ctx, e);
+    }
+    let draft: HashMap<String, String> = ["id", "lot", "to_store", "quantity"]
+        .iter()
+        .map(|f| (format!("dispatch-{f}"), one(&pairs, f)))
+        .collect();
+    let (product_code, lot_number) = lot_of(&one(&pairs, "lot"));
+    let body = ShipmentBody {
+        id: Some(one(&pairs, "id")).filter(|s| !s.is_empty()),
+        from_store: code.clone(),
+        to_store: one(&pairs, "to_store"),
+        product_code,
+        lot_number,
+        quantity: number(&one(&pairs, "quantity")).unwrap_or(0),
+    };
+    match api::dispatch_shipment(&app, &caller, body).await {
+        Ok(_) => see_other(format!("/supply/stores/{}", seg(&code))),
+        Err(e) if already_recorded(&e) => see_other(format!("/supply/stores/{}", seg(&code))),
+        Err(e) => {
+            if field_of(&e).is_none() {
+                return error_page(&ctx, e);
+            }
+            let errors = form_errors(
+                ctx.lang,
+                "dispatch",
+                &e,
+                &[("product_code", "lot"), ("lot_number", "lot")],
+            );
+            let status = refusal_status(&e);
+            store_page(&app, &caller, ctx, &code, draft, errors, status).await
+        }
+    }
+}
+
+/// `POST /supply/shipments/{id}/receive`
+#[utoipa::path(
+    post,
+    path = "/supply/shipments/{id}/receive",
+    summary = "Receive a shipment from the receiving store's page (form: csrf_token, received, discrepancy_reason when received differs from what was dispatched) through the API's own function: 303 back to the store; a shipment already received: 303 (received once); refused: the page again with the error next to the field; 404 for a shipment not coming to a store in the caller's areas",
+    params(("id" = String, Path, description = "shipment id")),
+    responses(
+        (status = 303, description = "received (or already received)"),
+        (status = 400, description = "the page again, with the error", content_type = "text/html"),
+        (status = 404, description = "the error page: no such shipment to the caller's areas", content_type = "text/html"),
+        (status = 422, description = "the page again, with the error", content_type = "text/html"),
+    )
+)]
+pub async fn receive(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let pairs = match form_pairs(&body) {
+        Ok(p) => p,
+        Err(e) => return error_page(&ctx, e),
+    };
+    let target = async {
+        let actor = caller.actor(&app, Permission::ManageStock).await?;
+        let absent = || ApiError::Absent {
+            entity: "shipment",
+            key: id.clone(),
+        };
+        let s = app.store.shipment(&id).await.map_err(|_| absent())?;
+        app.store
+            .stock_store(&s.to_store, &actor.scope)
+            .await
+            .map_err(|_| absent())?;
+        Ok::<_, ApiError>(s)
+    };
+    let shipment = match target.await {
+        Ok(s) => s,
+        Err(e) => return error_page(&ctx, e),
+    };
+    let back = format!("/supply/stores/{}", seg(&shipment.to_store));
+    let received = one(&pairs, "received");
+    let reason = one(&pairs, "discrepancy_reason");
+    let draft: HashMap<String, String> = HashMap::from([
+        (format!("receive-{id}-received"), received.clone()),
+        (format!("receive-{id}-discrepancy_reason"), reason.clone()),
+    ]);
+    let body = ReceiveBody {
+        received: number(&received).unwrap_or(0),
+        discrepancy_reason: Some(reason).filter(|r| !r.trim().is_empty()),
+    };
+    match api::receive_shipment(&app, &caller, &id, body).await {
+        Ok(_) => see_other(back),
+        Err(ApiError::Store(vaxgrid_store::StoreError::Conflict {
+            field: "status", ..
+        })) => see_other(back),
+        Err(e) => {
+            if field_of(&e).is_none() {
+                return error_page(&ctx, e);
+            }
+            let errors = form_errors(ctx.lang, "receive", &e, &[("quantity", "received")]);
+            let errors = errors
+                .into_iter()
+                .map(|(k, v)| (k.replacen("receive-", &format!("receive-{id}-"), 1), v))
+                .collect();
+            let status = refusal_status(&e);
+            store_page(
+                &app,
+                &caller,
+                ctx,
+                &shipment.to_store,
+                draft,
+                errors,
+                status,
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /supply/equipment/{id}/working`
+#[utoipa::path(
+    post,
+    path = "/supply/equipment/{id}/working",
+    summary = "Mark equipment working or broken from its store's page (form: csrf_token, working = true | false) through the API's own function (audited): 303 back to the store; 404 for equipment outside the caller's areas",
+    params(("id" = String, Path, description = "equipment id")),
+    responses(
+        (status = 303, description = "changed"),
+        (status = 400, description = "the error page: working is not true or false", content_type = "text/html"),
+        (status = 404, description = "the error page: no such equipment in the caller's areas", content_type = "text/html"),
+    )
+)]
+pub async fn working(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let pairs = match form_pairs(&body) {
+        Ok(p) => p,
+        Err(e) => return error_page(&ctx, e),
+    };
+    let working = match one(&pairs, "working").as_str() {
+        "true" => true,
+        "false" => false,
+        _ => {
+            return error_page(
+                &ctx,
+                ApiError::bad_request("working", "working is true or false"),
+            )
+        }
+    };
+    match api::equipment_working(&app, &caller, &id, working).await {
+        Ok(e) => see_other(format!("/supply/stores/{}#equipment", seg(&e.store_code))),
+        Err(e) => error_page(&ctx, e),
+    }
+}
