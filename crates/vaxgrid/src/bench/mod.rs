@@ -9,6 +9,7 @@ mod outbreak;
 mod pages;
 mod scale;
 mod staff;
+mod supply_seed;
 
 use anyhow::Result;
 use clap::Subcommand;

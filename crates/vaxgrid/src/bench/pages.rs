@@ -415,6 +415,14 @@ pub async fn run(residents: usize, requests: usize) -> Result<()> {
         .next()
         .unwrap_or("Nguyen")
         .to_string();
+    let supply_started = Instant::now();
+    let supply = super::supply_seed::seed(&store, &seeded, "193").await?;
+    println!(
+        "supply: {} stores with their stock, a fridge with a week of readings, seeded in {:.1} s",
+        supply.stores,
+        supply_started.elapsed().as_secs_f64()
+    );
+    let coldchain = sign_in(&client, &base, "coldchain").await?;
     let trainer = sign_in(&client, &base, "trainer").await?;
     let class = uuid::Uuid::now_v7().to_string();
     store
@@ -617,6 +625,31 @@ pub async fn run(residents: usize, requests: usize) -> Result<()> {
             "training site",
             format!("/training/sites/{site}"),
             Some(trainer.as_str()),
+        ),
+        (
+            "supply province",
+            "/supply/areas/22".into(),
+            Some(admin.as_str()),
+        ),
+        (
+            "supply district",
+            "/supply/areas/193".into(),
+            Some(coldchain.as_str()),
+        ),
+        (
+            "supply store",
+            format!("/supply/stores/{}", supply.commune_store),
+            Some(coldchain.as_str()),
+        ),
+        (
+            "supply fridge chart",
+            format!("/supply/equipment/{}", supply.equipment),
+            Some(coldchain.as_str()),
+        ),
+        (
+            "supply lot",
+            format!("/supply/lots/{}/{}", supply.lot.0, supply.lot.1),
+            Some(admin.as_str()),
         ),
         ("login", "/login".into(), None),
         ("verify", "/verify".into(), None),
