@@ -57,10 +57,11 @@ impl Language {
 
     /// The language of a person, from the document they registered with:
     /// Vietnamese citizens (CCCD, CMND) in Vietnamese, Chinese border
-    /// residents in Chinese, passport holders in English.
+    /// residents in Chinese, passport holders in English; a person with no
+    /// document in the registry's own language, Vietnamese.
     pub fn of_id_type(id_type: IdType) -> Language {
         match id_type {
-            IdType::Cccd | IdType::Cmnd => Language::Vietnamese,
+            IdType::Cccd | IdType::Cmnd | IdType::None => Language::Vietnamese,
             IdType::CnResident => Language::Chinese,
             IdType::Passport => Language::English,
         }

@@ -1,16 +1,18 @@
 //! Records that arrive in the field's exchange formats (FHIR, HL7 v2) become
 //! persons and doses here, through the same checks and rules as the JSON
-//! API: a person is found by national ID number or registered, a dose goes
+//! API: a person is found by national ID number or by any other identifier
+//! (a partner's record number of the same authority is the same person) or
+//! registered, with or without a national document; a dose goes
 //! through the dose writer. Each format maps its own fields in and names
 //! its own fields in errors; this module is what they share.
 
 use std::collections::HashMap;
 
 use vaxgrid_core::area::{place_key, AreaLevel};
-use vaxgrid_core::identity::{IdType, Sex};
+use vaxgrid_core::identity::{validate_identifier, IdType, IdentifierType, Sex};
 use vaxgrid_core::product::Product;
 use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
-use vaxgrid_store::model::{Actor, Area, NewPerson, Person};
+use vaxgrid_store::model::{Actor, Area, IdentifierInput, NewIdentity, NewPerson, Person};
 use vaxgrid_store::persons::PersonQuery;
 use vaxgrid_store::StoreError;
 
@@ -102,10 +104,60 @@ pub fn id_type_of(id: &ExternalId) -> Option<IdType> {
     }
 }
 
+/// One of a sender's identifiers in vaxgrid's terms, or None when it says
+/// nothing usable (no value; a record number with no authority and none
+/// to assume). National documents are recognised by [`id_type_of`]; HL7
+/// table 0203 / FHIR identifier-type codes tell the others: MR, PI, PT, MRN
+/// a medical record number (assigned by the authority given, else by
+/// `default_authority`: for HL7 the sending facility); SN, MC, MA, NH, HC,
+/// JHN an insurance number; BCT a birth certificate; anything else with an
+/// authority (a FHIR `system`) another identifier.
+pub fn identifier_of(id: &ExternalId, default_authority: Option<&str>) -> Option<IdentifierInput> {
+    let value = id.value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    let authority = id
+        .authority
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty());
+    if let Some(t) = id_type_of(id) {
+        // A passport keeps its country when the authority is one.
+        let country = authority.filter(|a| {
+            t == IdType::Passport && (2..=3).contains(&a.len()) && a.bytes().all(|b| b.is_ascii_alphabetic())
+        });
+        return Some(IdentifierInput {
+            id_type: IdentifierType::from(t),
+            authority: country.map(str::to_string),
+            value: value.to_string(),
+        });
+    }
+    let type_code = id.type_code.as_deref().unwrap_or("").trim().to_ascii_uppercase();
+    let id_type = match type_code.as_str() {
+        "MR" | "MRN" | "PI" | "PT" => IdentifierType::Mrn,
+        "SN" | "MC" | "MA" | "NH" | "HC" | "JHN" => IdentifierType::Insurance,
+        "BCT" => IdentifierType::BirthCertificate,
+        _ => IdentifierType::Other,
+    };
+    let authority = authority.or(default_authority.map(str::trim).filter(|a| !a.is_empty()));
+    if id_type.needs_authority() && authority.is_none() {
+        return None;
+    }
+    Some(IdentifierInput {
+        id_type,
+        authority: authority.map(str::to_string),
+        value: value.to_string(),
+    })
+}
+
 /// A person as another system sends it.
 #[derive(Debug, Clone, Default)]
 pub struct ExternalPerson {
     pub ids: Vec<ExternalId>,
+    /// Who assigned identifiers that name no authority (HL7: the sending
+    /// facility, MSH-4).
+    pub default_authority: Option<String>,
     pub full_name: String,
     pub birth_date: Option<time::Date>,
     /// male/female/other/unknown, or HL7 M/F/O/U.
@@ -195,6 +247,8 @@ pub enum PersonPlan {
     Existing(Person),
     New {
         new: NewPerson,
+        /// Every identifier the sender gave (the national document too).
+        identity: NewIdentity,
         /// Said to the sender (e.g. registered at the site's commune).
         warnings: Vec<(String, String)>,
     },
@@ -225,8 +279,12 @@ pub async fn register(app: &AppState, plan: PersonPlan, actor: &Actor) -> Result
             created: false,
             warnings: Vec::new(),
         }),
-        PersonPlan::New { new, warnings } => {
-            let created = app.store.create_person(new, actor).await?;
+        PersonPlan::New {
+            new,
+            identity,
+            warnings,
+        } => {
+            let created = app.store.create_person_with(new, identity, actor).await?;
             Ok(Placed {
                 person: created.person,
                 created: true,
@@ -243,26 +301,52 @@ pub async fn plan_person(
     p: &ExternalPerson,
     fallback_site: Option<&str>,
 ) -> Result<PersonPlan, Refusal> {
-    let Some((id_type, number)) = p
+    let inputs: Vec<IdentifierInput> = p
+        .ids
+        .iter()
+        .filter_map(|id| identifier_of(id, p.default_authority.as_deref()))
+        .collect();
+    // A national document first: unique across the registry, look
+    // everywhere; what the caller may then do with the person is checked
+    // where it is done.
+    if let Some((id_type, number)) = p
         .ids
         .iter()
         .find_map(|id| id_type_of(id).map(|t| (t, id.value.trim().to_string())))
-    else {
-        return Err(Refusal::field(
-            "id_number",
-            "no national ID number (citizen ID, Chinese resident ID or passport) among the identifiers",
-        ));
-    };
-    // ID numbers are unique across the registry: look everywhere; what the
-    // caller may then do with the person is checked where it is done.
-    let query = PersonQuery {
-        id_number: Some(number.clone()),
-        scope: vaxgrid_store::scope::Scope::All,
-        ..PersonQuery::default()
-    };
-    let found = app.store.search_persons(&query, None, 5).await?;
-    if let Some(person) = found.items.into_iter().find(|x| x.id_type == id_type) {
-        return Ok(PersonPlan::Existing(person));
+    {
+        let query = PersonQuery {
+            id_number: Some(number.clone()),
+            scope: vaxgrid_store::scope::Scope::All,
+            ..PersonQuery::default()
+        };
+        let found = app.store.search_persons(&query, None, 5).await?;
+        if let Some(person) = found.items.into_iter().find(|x| x.id_type == id_type) {
+            return Ok(PersonPlan::Existing(person));
+        }
+    }
+    // Then any other identifier: a partner's record number of the same
+    // authority is the same person (a merged record answers with the
+    // person it was merged into).
+    let today = vaxgrid_store::today();
+    let anyone = time::macros::date!(1900 - 01 - 01);
+    for input in &inputs {
+        if input.id_type.national().is_some() && input.authority.is_none() {
+            continue; // looked up above, on the row
+        }
+        // Shape only (the person's birth date is not needed to look up).
+        let Ok(ident) = validate_identifier(
+            input.id_type,
+            input.authority.as_deref(),
+            &input.value,
+            anyone,
+            Sex::Other,
+            today,
+        ) else {
+            continue;
+        };
+        if let Some(person) = app.store.find_by_identifier(&ident).await? {
+            return Ok(PersonPlan::Existing(person));
+        }
     }
     let birth_date = p.birth_date.ok_or_else(|| {
         Refusal::field(
@@ -315,8 +399,8 @@ pub async fn plan_person(
         .filter(|ph| !ph.is_empty());
     let new = NewPerson {
         id: uuid::Uuid::now_v7().to_string(),
-        id_type,
-        id_number: number,
+        id_type: IdType::None,
+        id_number: String::new(),
         full_name: p.full_name.clone(),
         birth_date,
         sex,
@@ -325,10 +409,26 @@ pub async fn plan_person(
         occupation: None,
         priority_groups: Vec::new(),
     };
-    // Every field rule of a registration, checked before anything is written.
-    vaxgrid_store::persons::place_person(new.clone(), &areas, vaxgrid_store::today())
+    let identity = NewIdentity {
+        identifiers: inputs,
+        guardian: None,
+    };
+    // Every field rule of a registration, checked before anything is
+    // written: the identifiers (the first national document goes on the
+    // row), then the person's own fields.
+    let (planned, _, _) =
+        vaxgrid_store::identifiers::plan_identity(new.clone(), identity.clone(), today)
+            .map_err(|e| match e {
+                StoreError::Invalid { field, message } => Refusal::Field { field, message },
+                other => Refusal::from(other),
+            })?;
+    vaxgrid_store::persons::place_person(planned, &areas, today)
         .map_err(|(field, message)| Refusal::Field { field, message })?;
-    Ok(PersonPlan::New { new, warnings })
+    Ok(PersonPlan::New {
+        new,
+        identity,
+        warnings,
+    })
 }
 
 /// The product whose CVX code this is, from the catalogue.

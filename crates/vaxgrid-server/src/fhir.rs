@@ -492,6 +492,7 @@ fn person_of(p: &PatientData) -> ExternalPerson {
                 authority: i.system.clone(),
             })
             .collect(),
+        default_authority: None,
         full_name: p.full_name.clone(),
         birth_date: p.birth_date,
         sex: Some(p.sex.as_str().to_string()),
@@ -515,6 +516,12 @@ fn person_of(p: &PatientData) -> ExternalPerson {
 
 /// Where a vaxgrid field lives in a FHIR resource, for issues.
 fn element(field: &str) -> &'static str {
+    if field.starts_with("identifiers") {
+        return "identifier";
+    }
+    if field.starts_with("guardian") {
+        return "contact";
+    }
     match field {
         "id_number" => "identifier",
         "full_name" => "name",
@@ -613,22 +620,10 @@ pub async fn transaction(
     let mut issues = Vec::new();
     let mut patient_entries: HashMap<String, usize> = HashMap::new();
     for (i, e) in tx.entries.iter().enumerate() {
-        if let (Resource::Patient(p), Some(url)) = (&e.resource, &e.full_url) {
+        // Any identifiers, or none: a person without a national ID is
+        // registered (and followed up when they have no document).
+        if let (Resource::Patient(_), Some(url)) = (&e.resource, &e.full_url) {
             patient_entries.insert(url.clone(), i);
-            if !p.identifiers.iter().any(|id| {
-                crate::exchange::id_type_of(&ExternalId {
-                    value: id.value.clone(),
-                    type_code: id.type_code.clone(),
-                    authority: id.system.clone(),
-                })
-                .is_some()
-            }) {
-                issues.push(issue(
-                    IssueCode::Required,
-                    format!("{}.identifier", entry_path(i)),
-                    "no national ID number (citizen ID, Chinese resident ID or passport) among the identifiers",
-                ));
-            }
         }
     }
     let mut planned = Vec::new();

@@ -222,6 +222,9 @@ async fn apply(app: &AppState, vxu: &Vxu, default_site: Option<&str>, by: &Actor
                 authority: i.assigning_authority.clone(),
             })
             .collect(),
+        // An identifier naming no assigning authority (CX-4) is the
+        // sender's own: its facility assigned it.
+        default_authority: Some(vxu.header.sending_facility.clone()).filter(|f| !f.is_empty()),
         full_name: format!("{} {}", p.family_name, p.given_names)
             .trim()
             .to_string(),

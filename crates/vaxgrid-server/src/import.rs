@@ -75,15 +75,23 @@ fn row_to_person(mut r: PersonRow) -> Result<NewPerson, (String, String)> {
         unmark(text);
     }
     let bad = |f: &str, m: String| (f.to_string(), m);
-    let id_type = IdType::parse(r.id_type.trim()).ok_or_else(|| {
+    // `none` (a person without a national document, as `vaxgrid export
+    // persons` writes them) comes with an empty number.
+    let id_type = IdType::parse_stored(r.id_type.trim()).ok_or_else(|| {
         bad(
             "id_type",
             format!(
-                "'{}' is not an ID type; use cccd, cmnd, cn_resident or passport",
+                "'{}' is not an ID type; use cccd, cmnd, cn_resident, passport or none",
                 r.id_type
             ),
         )
     })?;
+    if id_type == IdType::None && !r.id_number.trim().is_empty() {
+        return Err(bad(
+            "id_number",
+            "a person of id_type none has no id_number".into(),
+        ));
+    }
     let birth_date = vaxgrid_store::parse_date(r.birth_date.trim()).ok_or_else(|| {
         bad(
             "birth_date",

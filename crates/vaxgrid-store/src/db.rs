@@ -138,6 +138,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/common/0031_audit_search.sql"),
     },
     Migration {
+        version: 32,
+        name: "person_identifiers",
+        sqlite: include_str!("../migrations/common/0032_person_identifiers.sql"),
+        postgres: include_str!("../migrations/common/0032_person_identifiers.sql"),
+    },
+    Migration {
         version: 40,
         name: "staff",
         sqlite: include_str!("../migrations/common/0040_staff.sql"),

@@ -3,7 +3,9 @@
 //! another type or in another province; same folded name, birth date and
 //! commune); a pair leaves the list when one of its records is merged away
 //! or when someone decides the two are different people (kept, so the
-//! finder never proposes the pair again).
+//! finder never proposes the pair again). The same identifier of another
+//! kind (a partner's MRN of one authority, a passport with its country)
+//! held by two records is proposed as the same ID number is.
 
 use sqlx::Row;
 
@@ -112,6 +114,31 @@ impl Store {
                  WHERE a.merged_into IS NULL AND b.merged_into IS NULL AND {cond} \
                  ON CONFLICT (person_a, person_b) DO NOTHING",
                 reason = reason.as_str(),
+            );
+            let mut q = sqlx::query(&sql).bind(crate::now_micros());
+            for b in &binds {
+                q = q.bind(b);
+            }
+            found += q.execute(&mut *tx).await?.rows_affected();
+        }
+        // The same identifier kept beside two records (a partner's MRN of
+        // the same authority registered in two provinces), or kept beside
+        // one and on the other's row (a passport): reason `id_number`.
+        for sql in [
+            "SELECT ia.person_id AS x, ib.person_id AS y FROM person_identifiers ia \
+             JOIN person_identifiers ib ON ib.id_type = ia.id_type AND ib.authority = ia.authority \
+             AND ib.value = ia.value AND ib.person_id > ia.person_id",
+            "SELECT ia.person_id AS x, ob.id AS y FROM person_identifiers ia \
+             JOIN persons ob ON ob.id_number = ia.value AND ob.id_type = ia.id_type \
+             AND ob.id <> ia.person_id",
+        ] {
+            let sql = format!(
+                "INSERT INTO duplicate_candidates (person_a, person_b, reason, area_path, found_at) \
+                 SELECT CASE WHEN m.x < m.y THEN m.x ELSE m.y END, CASE WHEN m.x < m.y THEN m.y ELSE m.x END, \
+                 'id_number', a.area_path, $1 \
+                 FROM ({sql}) m JOIN persons a ON a.id = m.x JOIN persons b ON b.id = m.y \
+                 WHERE a.merged_into IS NULL AND b.merged_into IS NULL AND {cond} \
+                 ON CONFLICT (person_a, person_b) DO NOTHING"
             );
             let mut q = sqlx::query(&sql).bind(crate::now_micros());
             for b in &binds {

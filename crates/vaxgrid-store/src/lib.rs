@@ -21,6 +21,7 @@ pub mod fhir_extras;
 pub mod health;
 pub mod histogram;
 mod hosts;
+pub mod identifiers;
 pub mod import;
 pub mod items;
 pub mod lists;

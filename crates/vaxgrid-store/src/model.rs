@@ -64,6 +64,44 @@ pub struct PersonCreated {
     pub person: Person,
     /// Persons with the same folded name, birth date and commune.
     pub possible_duplicates: Vec<String>,
+    /// Every identifier of the person: the national document first.
+    pub identifiers: Vec<vaxgrid_core::identity::Identifier>,
+    /// Set when the person was registered without any document.
+    pub follow_up: Option<FollowUp>,
+}
+
+/// An identifier as a caller gives it, before it is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentifierInput {
+    pub id_type: vaxgrid_core::identity::IdentifierType,
+    pub authority: Option<String>,
+    pub value: String,
+}
+
+/// Who answers for a child registered without a document.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Guardian {
+    pub name: String,
+    pub phone: Option<String>,
+    /// mother, father, grandparent, … (free text)
+    pub relationship: Option<String>,
+}
+
+/// What a registration adds to the person's row: identifiers beyond the
+/// national document, and the guardian of a child without one.
+#[derive(Debug, Clone, Default)]
+pub struct NewIdentity {
+    pub identifiers: Vec<IdentifierInput>,
+    pub guardian: Option<Guardian>,
+}
+
+/// A person registered without any document, kept for identity follow-up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FollowUp {
+    /// `no_document`
+    pub reason: String,
+    pub guardian: Option<Guardian>,
+    pub created_at: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -13,7 +13,7 @@ use crate::audit::{self, AuditEntry};
 use crate::cells::{bind_all, rows_json, Param};
 use crate::db::{in_json, json_rows, params, Backend, Col};
 use crate::error::StoreError;
-use crate::model::{Area, NewPerson, Page, Person, PersonCreated};
+use crate::model::{Area, NewIdentity, NewPerson, Page, Person, PersonCreated};
 use crate::Store;
 
 const COLUMNS: &str = "province_code, id, id_type, id_number, full_name, folded_name, birth_date, sex, \
@@ -24,12 +24,18 @@ pub(crate) fn person_from_row(row: &AnyRow) -> Result<Person, StoreError> {
     let id_type: String = row.try_get("id_type")?;
     let sex: String = row.try_get("sex")?;
     let groups: String = row.try_get("priority_groups")?;
+    let id_type = IdType::parse_stored(&id_type).ok_or_else(|| {
+        StoreError::invalid("id_type", format!("stored id type '{id_type}' is unknown"))
+    })?;
     Ok(Person {
         id: row.try_get("id")?,
-        id_type: IdType::parse(&id_type).ok_or_else(|| {
-            StoreError::invalid("id_type", format!("stored id type '{id_type}' is unknown"))
-        })?,
-        id_number: row.try_get("id_number")?,
+        id_type,
+        // A person without a document keeps their own id in the column
+        // (the key must be unique); they have no number to show.
+        id_number: match id_type {
+            IdType::None => String::new(),
+            _ => row.try_get("id_number")?,
+        },
         full_name: row.try_get("full_name")?,
         birth_date: row.try_get("birth_date")?,
         sex: Sex::parse(&sex)
@@ -122,9 +128,15 @@ pub fn place_person(
     if new.birth_date.year() < 1890 {
         return err("birth_date", "birth date must be after 1890".into());
     }
-    match validate_id(new.id_type, &new.id_number, new.birth_date, new.sex) {
-        Ok(normalised) => new.id_number = normalised,
-        Err(e) => return err("id_number", e.to_string()),
+    if new.id_type == IdType::None {
+        // No document: the row's key column takes the person's own id,
+        // unique by construction and matched by no search for a number.
+        new.id_number = new.id.clone();
+    } else {
+        match validate_id(new.id_type, &new.id_number, new.birth_date, new.sex, today) {
+            Ok(normalised) => new.id_number = normalised,
+            Err(e) => return err("id_number", e.to_string()),
+        }
     }
     if let Some(phone) = &new.phone {
         let digits = phone.strip_prefix('+').unwrap_or(phone);
@@ -468,7 +480,7 @@ impl Store {
             .collect()
     }
 
-    async fn existing_by_id_number(
+    pub(crate) async fn existing_by_id_number(
         &self,
         id_type: IdType,
         number: &str,
@@ -491,8 +503,27 @@ impl Store {
         new: NewPerson,
         actor: &crate::model::Actor,
     ) -> Result<PersonCreated, StoreError> {
+        self.create_person_with(new, NewIdentity::default(), actor)
+            .await
+    }
+
+    /// Registers one person with identifiers beyond the national document
+    /// (`new.id_type` may be `IdType::None`: the first national document
+    /// among `identity.identifiers` then goes on the row) and, for a person
+    /// without any document, the follow-up (a child needs a guardian when
+    /// no identifier at all is given). Every identifier is unique across the
+    /// registry (409 naming it); all is written in one transaction.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn create_person_with(
+        &self,
+        new: NewPerson,
+        identity: NewIdentity,
+        actor: &crate::model::Actor,
+    ) -> Result<PersonCreated, StoreError> {
         let areas = self.area_map().await?;
-        let placed = place_person(new, &areas, crate::today())
+        let today = crate::today();
+        let (new, extra, follow_up) = crate::identifiers::plan_identity(new, identity, today)?;
+        let placed = place_person(new, &areas, today)
             .map_err(|(field, message)| StoreError::Invalid { field, message })?;
         if !actor.scope.covers_path(&placed.area_path) {
             return Err(StoreError::NotFound {
@@ -503,6 +534,10 @@ impl Store {
         }
         // ID numbers are unique across the registry; the existing record is
         // linked only when the caller may see it.
+        let link = |id: String| {
+            matches!(actor.scope, crate::scope::Scope::All)
+                .then(|| format!("/api/v1/persons/{id}"))
+        };
         let conflict = |id: String| StoreError::Conflict {
             field: "id_number",
             message: format!(
@@ -510,14 +545,24 @@ impl Store {
                 placed.new.id_type.as_str(),
                 placed.new.id_number
             ),
-            existing: matches!(actor.scope, crate::scope::Scope::All)
-                .then(|| format!("/api/v1/persons/{id}")),
+            existing: link(id),
         };
-        if let Some(id) = self
-            .existing_by_id_number(placed.new.id_type, &placed.new.id_number)
-            .await?
-        {
-            return Err(conflict(id));
+        if placed.new.id_type != IdType::None {
+            if let Some(id) = self
+                .existing_by_id_number(placed.new.id_type, &placed.new.id_number)
+                .await?
+            {
+                return Err(conflict(id));
+            }
+        }
+        for (field, ident) in &extra {
+            if let Some(id) = self.holder_of(ident).await? {
+                return Err(StoreError::Conflict {
+                    field: "identifiers",
+                    message: format!("{field}: {}", crate::identifiers::taken_message(ident)),
+                    existing: link(id),
+                });
+            }
         }
         let mut tx = self.begin_write().await?;
         let now = crate::now_micros();
@@ -539,6 +584,47 @@ impl Store {
             }
         }
         result?;
+        let extra_ids: Vec<vaxgrid_core::identity::Identifier> =
+            extra.iter().map(|(_, i)| i.clone()).collect();
+        if let Err(e) = crate::identifiers::insert_identifiers(
+            &mut tx,
+            &placed.province_code,
+            &placed.new.id,
+            &extra_ids,
+            now,
+        )
+        .await
+        {
+            if let StoreError::Database(sqlx::Error::Database(db)) = &e {
+                if db.is_unique_violation() {
+                    // Registered meanwhile by another request.
+                    drop(tx);
+                    for (field, ident) in &extra {
+                        if let Some(id) = self.holder_of(ident).await? {
+                            return Err(StoreError::Conflict {
+                                field: "identifiers",
+                                message: format!(
+                                    "{field}: {}",
+                                    crate::identifiers::taken_message(ident)
+                                ),
+                                existing: link(id),
+                            });
+                        }
+                    }
+                }
+            }
+            return Err(e);
+        }
+        if let Some(f) = &follow_up {
+            crate::identifiers::insert_follow_up(
+                &mut tx,
+                &placed.province_code,
+                &placed.new.id,
+                f,
+                now,
+            )
+            .await?;
+        }
         bump_population(
             &mut tx,
             self.backend,
@@ -551,6 +637,13 @@ impl Store {
             1,
         )
         .await?;
+        let mut details = serde_json::json!({"home_area": placed.new.home_area});
+        if !extra_ids.is_empty() {
+            details["identifiers"] = serde_json::json!(extra_ids.len());
+        }
+        if follow_up.is_some() {
+            details["identity_follow_up"] = serde_json::json!(true);
+        }
         audit::append(
             &mut tx,
             self.backend,
@@ -559,7 +652,7 @@ impl Store {
                 "create",
                 "person",
                 &placed.new.id,
-                serde_json::json!({"home_area": placed.new.home_area}),
+                details,
             )],
         )
         .await?;
@@ -569,9 +662,13 @@ impl Store {
         // Kept for the duplicate review; the record is written either way.
         self.keep_duplicates_of(&person.id, &placed.area_path, &possible_duplicates)
             .await?;
+        let identifiers = self.identifiers_of(&person).await?;
+        let follow_up = self.follow_up_of(&person.id).await?;
         Ok(PersonCreated {
             person,
             possible_duplicates,
+            identifiers,
+            follow_up,
         })
     }
 
@@ -708,6 +805,39 @@ impl Store {
             let p = next(n.trim().to_uppercase(), &mut binds);
             conditions.push(format!("id_number = {p}"));
         }
+        if let Some(value) = &q.identifier {
+            // The row's document (unless an authority narrows the search to
+            // the identifiers kept beside it) or any identifier kept there.
+            let v = next(value.trim().to_string(), &mut binds);
+            let upper = next(value.trim().to_uppercase(), &mut binds);
+            let mut beside = format!("value = {v}");
+            let mut on_row = format!("id_number = {upper}");
+            if let Some(t) = q.identifier_type {
+                let p = next(t.as_str().to_string(), &mut binds);
+                beside.push_str(&format!(" AND id_type = {p}"));
+                match t.national() {
+                    Some(n) => {
+                        let p = next(n.as_str().to_string(), &mut binds);
+                        on_row.push_str(&format!(" AND id_type = {p}"));
+                    }
+                    None => on_row = "1 = 0".to_string(),
+                }
+            }
+            if let Some(a) = &q.authority {
+                let p = next(a.trim().to_string(), &mut binds);
+                beside.push_str(&format!(" AND authority = {p}"));
+                on_row = "1 = 0".to_string();
+            }
+            conditions.push(format!(
+                "(({on_row}) OR id IN (SELECT person_id FROM person_identifiers WHERE {beside}))"
+            ));
+        }
+        if q.follow_up {
+            conditions.push(
+                "id IN (SELECT person_id FROM identity_follow_ups WHERE resolved_at IS NULL)"
+                    .to_string(),
+            );
+        }
         if let Some(phone) = &q.phone {
             let p = next(phone.trim().to_string(), &mut binds);
             conditions.push(format!("phone = {p}"));
@@ -810,6 +940,13 @@ impl Store {
 #[derive(Debug, Clone, Default)]
 pub struct PersonQuery {
     pub id_number: Option<String>,
+    /// Any identifier's value: the row's document or one kept beside it,
+    /// narrowed by `identifier_type` and `authority` when given.
+    pub identifier: Option<String>,
+    pub identifier_type: Option<vaxgrid_core::identity::IdentifierType>,
+    pub authority: Option<String>,
+    /// Only persons registered without a document, not yet followed up.
+    pub follow_up: bool,
     pub phone: Option<String>,
     pub name: Option<String>,
     pub area: Option<String>,

@@ -56,6 +56,11 @@ const LARGE: &[&str] = &[
     "samples",
     "lab_tests",
     "lab_test_samples",
+    // A person's other identifiers (MRNs, passports with their country,
+    // insurance, birth certificates) and the follow-up of those without a
+    // document: rows of a person, with the person's province.
+    "person_identifiers",
+    "identity_follow_ups",
 ];
 
 /// Small, read everywhere, written rarely: replicated to every node.

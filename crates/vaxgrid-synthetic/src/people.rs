@@ -240,7 +240,14 @@ mod tests {
         for _ in 0..100_000 {
             let p = g.next("022");
             assert!(
-                validate_id(p.id_type, &p.id_number, p.birth_date, p.sex).is_ok(),
+                validate_id(
+                    p.id_type,
+                    &p.id_number,
+                    p.birth_date,
+                    p.sex,
+                    time::OffsetDateTime::now_utc().date()
+                )
+                .is_ok(),
                 "{p:?}"
             );
             assert!(ids.insert(p.id_number.clone()), "duplicate {}", p.id_number);

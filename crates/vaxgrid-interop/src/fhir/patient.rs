@@ -183,26 +183,18 @@ fn read_identifiers(obj: &mut Object, root: &str, issues: &mut Issues) -> Vec<Id
             continue;
         };
         let here = format!("{path}[{i}]");
-        let has_value = el.contains_key("value");
         let system = take_str(el, "system", &here, issues);
         let value = take_str(el, "value", &here, issues);
         let type_code = read_type_code(el, &here, issues);
-        match value {
-            Some(value) => out.push(Identifier {
-                system,
-                value,
-                type_code,
-            }),
-            // vaxgrid finds people by identifier value; one without a value
-            // (allowed by FHIR, e.g. with a data-absent-reason) is useless
-            // to it and is refused rather than silently dropped.
-            None if !has_value => issues.error(
-                IssueCode::Required,
-                format!("{here}.value"),
-                "an identifier needs a value to be registered",
-            ),
-            None => {}
-        }
+        // An identifier without a value (FHIR allows it: `use` and `system`
+        // alone, or a data-absent-reason extension) identifies nobody, but
+        // it is valid and the rest of the Patient is: it is kept, with an
+        // empty value (written back without one), and finds no one.
+        out.push(Identifier {
+            system,
+            value: value.unwrap_or_default(),
+            type_code,
+        });
     }
     out
 }
@@ -412,7 +404,11 @@ fn write_identifiers(rest: &mut Object, identifiers: &[Identifier]) {
     for (i, id) in identifiers.iter().enumerate() {
         with_element(&mut items, i, |el| {
             put_opt(el, "system", id.system.as_ref());
-            el.insert("value".into(), id.value.clone().into());
+            if id.value.is_empty() {
+                el.remove("value");
+            } else {
+                el.insert("value".into(), id.value.clone().into());
+            }
             if let Some(code) = &id.type_code {
                 with_object(el, "type", |ty| {
                     let mut codings = take_array(ty, "coding");
@@ -586,12 +582,17 @@ mod tests {
     }
 
     #[test]
-    fn identifier_without_value_is_refused() {
+    fn identifier_without_value_is_kept_and_fails_nothing() {
         let mut v = minimal();
-        v["identifier"] = json!([{"system": "urn:x", "value": "1"}, {"system": "urn:y"}]);
+        v["identifier"] =
+            json!([{"system": "urn:x", "value": "1"}, {"use": "usual", "system": "urn:y"}]);
+        let p = patient_from_fhir(&v).expect("a valid Patient");
+        assert_eq!(p.identifiers.len(), 2);
+        assert_eq!(p.identifiers[1].value, "");
+        let back = patient_to_fhir(&p);
         assert_eq!(
-            expressions(patient_from_fhir(&v)),
-            ["Patient.identifier[1].value"]
+            back["identifier"][1],
+            json!({"use": "usual", "system": "urn:y"})
         );
     }
 

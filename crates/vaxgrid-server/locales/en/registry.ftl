@@ -21,6 +21,7 @@ registry-id-cccd = Citizen ID card (CCCD)
 registry-id-cmnd = Old ID card (CMND)
 registry-id-cn-resident = Resident ID card (China)
 registry-id-passport = Passport
+registry-id-none = No identity document (follow-up)
 registry-birth-date = Date of birth
 registry-sex = Sex
 registry-sex-male = Male

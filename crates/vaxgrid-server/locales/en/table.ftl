@@ -40,6 +40,7 @@ table-id-cccd = Citizen identity card (CCCD)
 table-id-cmnd = Old identity card (CMND)
 table-id-cn-resident = Chinese resident identity card
 table-id-passport = Passport
+table-id-none = No identity document (follow-up)
 table-id-number = ID number
 table-name = Full name
 table-phone = Phone

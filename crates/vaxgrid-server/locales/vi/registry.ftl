@@ -21,6 +21,7 @@ registry-id-cccd = Căn cước công dân (CCCD)
 registry-id-cmnd = Chứng minh nhân dân (CMND)
 registry-id-cn-resident = Thẻ cư trú (Trung Quốc)
 registry-id-passport = Hộ chiếu
+registry-id-none = Chưa có giấy tờ tùy thân (cần bổ sung)
 registry-birth-date = Ngày sinh
 registry-sex = Giới tính
 registry-sex-male = Nam

@@ -37,6 +37,7 @@ table-id-cccd = Căn cước công dân (CCCD)
 table-id-cmnd = Chứng minh nhân dân (CMND)
 table-id-cn-resident = Thẻ căn cước cư dân Trung Quốc
 table-id-passport = Hộ chiếu
+table-id-none = Chưa có giấy tờ tùy thân (cần bổ sung)
 table-id-number = Số giấy tờ
 table-name = Họ và tên
 table-phone = Số điện thoại

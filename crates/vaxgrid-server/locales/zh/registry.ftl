@@ -21,6 +21,7 @@ registry-id-cccd = 公民身份证（CCCD）
 registry-id-cmnd = 旧身份证（CMND）
 registry-id-cn-resident = 居民身份证（中国）
 registry-id-passport = 护照
+registry-id-none = 无身份证件（待核实）
 registry-birth-date = 出生日期
 registry-sex = 性别
 registry-sex-male = 男

@@ -37,6 +37,7 @@ table-id-cccd = 越南公民身份证（CCCD）
 table-id-cmnd = 越南旧版身份证（CMND）
 table-id-cn-resident = 中国居民身份证
 table-id-passport = 护照
+table-id-none = 无身份证件（待核实）
 table-id-number = 证件号码
 table-name = 姓名
 table-phone = 电话

@@ -5,9 +5,9 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use vaxgrid_core::identity::{IdType, Sex};
+use vaxgrid_core::identity::{IdType, IdentifierType, Sex};
 use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
-use vaxgrid_store::model::{MergeRequest, NewPerson};
+use vaxgrid_store::model::{Guardian, IdentifierInput, MergeRequest, NewIdentity, NewPerson};
 use vaxgrid_store::persons::PersonQuery;
 
 use axum::Extension;
@@ -24,8 +24,19 @@ use super::types::{History, Page, Person, PersonCreated, PersonView};
 #[serde(deny_unknown_fields)]
 pub struct PersonBody {
     pub id: Option<String>,
-    pub id_type: IdType,
-    pub id_number: String,
+    /// The national document (with `id_number`); absent for a person
+    /// without one, who may be given `identifiers` instead, or nothing.
+    #[schema(value_type = Option<vaxgrid_core::identity::IdType>)]
+    pub id_type: Option<IdType>,
+    pub id_number: Option<String>,
+    /// Other identifiers (a passport with its country, a medical record
+    /// number with the system that assigned it, insurance, birth
+    /// certificate); each unique in the registry. Without a national
+    /// document, the first national one here goes on the record.
+    #[serde(default)]
+    pub identifiers: Vec<IdentifierBody>,
+    /// For a child registered without any identifier (required then).
+    pub guardian: Option<GuardianBody>,
     pub full_name: String,
     pub birth_date: String,
     pub sex: Sex,
@@ -34,6 +45,28 @@ pub struct PersonBody {
     pub occupation: Option<String>,
     #[serde(default)]
     pub priority_groups: Vec<String>,
+}
+
+/// One identifier of a person being registered.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentifierBody {
+    #[schema(value_type = vaxgrid_core::identity::IdentifierType)]
+    pub id_type: IdentifierType,
+    /// Who assigned it: required for `mrn` and `other`; a passport's
+    /// country (2 or 3 letters).
+    pub authority: Option<String>,
+    pub value: String,
+}
+
+/// Who answers for a child registered without a document.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuardianBody {
+    pub name: String,
+    pub phone: Option<String>,
+    /// mother, father, grandparent, … (free text, at most 50 characters)
+    pub relationship: Option<String>,
 }
 
 /// Registers a person for the API and the vaccination table's walk-in
@@ -47,10 +80,43 @@ pub async fn register(
     let actor = caller.actor(app, Permission::WriteRegistry).await?;
     let id = crate::extract::id_or_new("id", b.id.as_deref())?;
     let birth_date = crate::extract::date_field("birth_date", &b.birth_date)?;
+    let id_number = b.id_number.filter(|n| !n.trim().is_empty());
+    let id_type = match (b.id_type.filter(|t| *t != IdType::None), &id_number) {
+        (Some(t), Some(_)) => t,
+        (None, None) => IdType::None,
+        (Some(_), None) => {
+            return Err(ApiError::invalid(
+                "id_number",
+                "an id_type needs its id_number",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(ApiError::invalid(
+                "id_type",
+                "an id_number needs its id_type",
+            ))
+        }
+    };
+    let identity = NewIdentity {
+        identifiers: b
+            .identifiers
+            .into_iter()
+            .map(|i| IdentifierInput {
+                id_type: i.id_type,
+                authority: i.authority,
+                value: i.value,
+            })
+            .collect(),
+        guardian: b.guardian.map(|g| Guardian {
+            name: g.name,
+            phone: g.phone,
+            relationship: g.relationship,
+        }),
+    };
     let new = NewPerson {
         id,
-        id_type: b.id_type,
-        id_number: b.id_number,
+        id_type,
+        id_number: id_number.unwrap_or_default(),
         full_name: b.full_name,
         birth_date,
         sex: b.sex,
@@ -59,13 +125,13 @@ pub async fn register(
         occupation: b.occupation.filter(|o| !o.trim().is_empty()),
         priority_groups: b.priority_groups,
     };
-    Ok(app.store.create_person(new, &actor).await?)
+    Ok(app.store.create_person_with(new, identity, &actor).await?)
 }
 
 #[utoipa::path(
     post,
     path = "/api/v1/persons",
-    summary = "Register a person; 409 if the ID number is registered",
+    summary = "Register a person, with or without a national document and with any other identifiers; 409 if an ID number or identifier is registered",
     request_body = PersonBody,
     responses(
         (status = 201, description = "Created", body = PersonCreated),
@@ -114,9 +180,13 @@ pub async fn get(
         .await
         .map_err(ApiError::lookup)?;
     let possible_duplicates = app.store.possible_duplicates(&person).await?;
+    let identifiers = app.store.identifiers_of(&person).await?;
+    let follow_up = app.store.follow_up_of(&person.id).await?;
     Ok(Json(PersonView {
         person: person.into(),
         possible_duplicates,
+        identifiers: identifiers.into_iter().map(Into::into).collect(),
+        identity_follow_up: follow_up.map(Into::into),
     }))
 }
 
@@ -124,6 +194,10 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
     id_number: Option<String>,
+    identifier: Option<String>,
+    identifier_type: Option<String>,
+    authority: Option<String>,
+    follow_up: Option<bool>,
     phone: Option<String>,
     name: Option<String>,
     area: Option<String>,
@@ -135,7 +209,7 @@ pub struct SearchQuery {
     get,
     path = "/api/v1/persons",
     summary = "Search persons (at least one criterion); name matches with or without diacritics",
-    params(("id_number" = Option<String>, Query, description = "ID number"), ("phone" = Option<String>, Query, description = "phone"), ("name" = Option<String>, Query, description = "name or its start, any word"), ("area" = Option<String>, Query, description = "home area subtree"), ("after" = Option<String>, Query, description = "cursor: next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "page size 1..500 (default 50)")),
+    params(("id_number" = Option<String>, Query, description = "ID number"), ("identifier" = Option<String>, Query, description = "any identifier's value: the national document or one kept beside it"), ("identifier_type" = Option<String>, Query, description = "narrows `identifier`: cccd, cmnd, cn_resident, passport, mrn, insurance, birth_certificate, other"), ("authority" = Option<String>, Query, description = "narrows `identifier` to those of this assigning authority"), ("follow_up" = Option<bool>, Query, description = "true: only persons registered without a document, waiting for identity follow-up"), ("phone" = Option<String>, Query, description = "phone"), ("name" = Option<String>, Query, description = "name or its start, any word"), ("area" = Option<String>, Query, description = "home area subtree"), ("after" = Option<String>, Query, description = "cursor: next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "page size 1..500 (default 50)")),
     responses(
         (status = 200, description = "OK", body = Page<Person>),
         (status = 400, response = crate::error::Problem),
@@ -149,8 +223,27 @@ pub async fn search(
 ) -> Result<Json<Page<Person>>, ApiError> {
     let actor = caller.actor(&app, Permission::ReadRegistry).await?;
     let limit = page_limit(q.limit)?;
+    let identifier_type = match q.identifier_type.as_deref() {
+        Some(t) => Some(IdentifierType::parse(t.trim()).ok_or_else(|| {
+            ApiError::bad_request(
+                "identifier_type",
+                "identifier_type is one of cccd, cmnd, cn_resident, passport, mrn, insurance, birth_certificate, other",
+            )
+        })?),
+        None => None,
+    };
+    if q.identifier.is_none() && (identifier_type.is_some() || q.authority.is_some()) {
+        return Err(ApiError::bad_request(
+            "identifier",
+            "identifier_type and authority narrow an identifier: give its value",
+        ));
+    }
     let query = PersonQuery {
         id_number: q.id_number,
+        identifier: q.identifier.filter(|v| !v.trim().is_empty()),
+        identifier_type,
+        authority: q.authority.filter(|a| !a.trim().is_empty()),
+        follow_up: q.follow_up.unwrap_or(false),
         phone: q.phone,
         name: q.name,
         area: q.area,
@@ -169,13 +262,15 @@ pub async fn find(
     limit: usize,
 ) -> Result<vaxgrid_store::model::Page<vaxgrid_store::model::Person>, ApiError> {
     if query.id_number.is_none()
+        && query.identifier.is_none()
+        && !query.follow_up
         && query.phone.is_none()
         && query.name.is_none()
         && query.area.is_none()
     {
         return Err(ApiError::bad_request(
             "query",
-            "give at least one of id_number, phone, name, area",
+            "give at least one of id_number, identifier, follow_up, phone, name, area",
         ));
     }
     app.store

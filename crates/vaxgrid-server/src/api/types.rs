@@ -106,6 +106,66 @@ pub struct PersonView {
     #[serde(flatten)]
     pub person: Person,
     pub possible_duplicates: Vec<String>,
+    /// Every identifier of the person, the national document first.
+    pub identifiers: Vec<PersonIdentifier>,
+    /// Present while the person, registered without any document, waits
+    /// for identity follow-up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_follow_up: Option<IdentityFollowUp>,
+}
+
+/// One identifier of a person.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonIdentifier {
+    #[schema(value_type = vaxgrid_core::identity::IdentifierType)]
+    pub id_type: vaxgrid_core::identity::IdentifierType,
+    /// Who assigned it: a passport's country, the system an MRN comes
+    /// from; absent when none was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authority: Option<String>,
+    pub value: String,
+}
+
+impl From<vaxgrid_core::identity::Identifier> for PersonIdentifier {
+    fn from(i: vaxgrid_core::identity::Identifier) -> PersonIdentifier {
+        PersonIdentifier {
+            id_type: i.id_type,
+            authority: Some(i.authority).filter(|a| !a.is_empty()),
+            value: i.value,
+        }
+    }
+}
+
+/// Who answers for a child registered without a document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GuardianView {
+    pub name: String,
+    pub phone: Option<String>,
+    pub relationship: Option<String>,
+}
+
+/// A person registered without any document, waiting for follow-up.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IdentityFollowUp {
+    /// `no_document`
+    pub reason: String,
+    pub guardian: Option<GuardianView>,
+    /// RFC 3339 UTC
+    pub since: String,
+}
+
+impl From<model::FollowUp> for IdentityFollowUp {
+    fn from(f: model::FollowUp) -> IdentityFollowUp {
+        IdentityFollowUp {
+            reason: f.reason,
+            guardian: f.guardian.map(|g| GuardianView {
+                name: g.name,
+                phone: g.phone,
+                relationship: g.relationship,
+            }),
+            since: f.created_at,
+        }
+    }
 }
 
 /// The answer to registering a person.
@@ -114,6 +174,11 @@ pub struct PersonCreated {
     pub person: Person,
     /// Persons with the same folded name, birth date and commune.
     pub possible_duplicates: Vec<String>,
+    /// Every identifier of the person, the national document first.
+    pub identifiers: Vec<PersonIdentifier>,
+    /// Present when the person was registered without any document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_follow_up: Option<IdentityFollowUp>,
 }
 
 impl From<model::PersonCreated> for PersonCreated {
@@ -121,6 +186,8 @@ impl From<model::PersonCreated> for PersonCreated {
         PersonCreated {
             person: c.person.into(),
             possible_duplicates: c.possible_duplicates,
+            identifiers: c.identifiers.into_iter().map(Into::into).collect(),
+            identity_follow_up: c.follow_up.map(Into::into),
         }
     }
 }

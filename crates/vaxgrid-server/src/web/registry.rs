@@ -159,6 +159,7 @@ fn id_type_label(lang: Lang, t: IdType) -> String {
         IdType::Cmnd => tkey("registry-id-cmnd"),
         IdType::CnResident => tkey("registry-id-cn-resident"),
         IdType::Passport => tkey("registry-id-passport"),
+        IdType::None => tkey("registry-id-none"),
     })
 }
 
@@ -275,6 +276,7 @@ pub async fn search_page(
         name,
         area: None,
         scope: actor.scope,
+        ..Default::default()
     };
     let found = match crate::api::persons::find(&app, &query, after.as_deref(), PAGE_SIZE).await {
         Ok(found) => found,

@@ -147,6 +147,7 @@ async fn resident_visitors(
         name: None,
         area: Some(area),
         scope: vaxgrid_store::scope::Scope::All,
+        ..Default::default()
     };
     let mut resident = None;
     for p in store.search_persons(&query, None, 200).await?.items {
@@ -386,6 +387,7 @@ pub async fn run(residents: usize, requests: usize) -> Result<()> {
         name: Some("nguyen".into()),
         area: None,
         scope: vaxgrid_store::scope::Scope::All,
+        ..Default::default()
     };
     let person = store
         .search_persons(&query, None, 1)

@@ -160,6 +160,7 @@ pub async fn find_page(
             name: given(&page.name),
             area: None,
             scope: actor.scope,
+            ..Default::default()
         };
         let found = crate::api::persons::find(&app, &query, None, FOUND_LIMIT).await?;
         let visits = app.store.visits_on(&code, vaxgrid_store::today()).await?;
@@ -328,6 +329,7 @@ fn id_type_label(lang: Lang, t: IdType) -> String {
         IdType::Cmnd => tkey("table-id-cmnd"),
         IdType::CnResident => tkey("table-id-cn-resident"),
         IdType::Passport => tkey("table-id-passport"),
+        IdType::None => tkey("table-id-none"),
     })
 }
 
@@ -576,8 +578,10 @@ async fn register_and_open(
         };
         let body = crate::api::persons::PersonBody {
             id: Some(person_id.clone()),
-            id_type,
-            id_number: form.id_number.clone(),
+            id_type: Some(id_type),
+            id_number: Some(form.id_number.clone()),
+            identifiers: Vec::new(),
+            guardian: None,
             full_name: form.full_name.clone(),
             birth_date: form.birth_date.clone(),
             sex,

@@ -1,0 +1,417 @@
+//! A registry for everyone, not only holders of a national ID: persons
+//! registered with any identifiers or none, found by any identifier, and
+//! followed up when they have no document; on SQLite and PostgreSQL.
+
+mod common;
+
+use common::{on_both_backends, TestApp};
+use serde_json::{json, Value};
+
+on_both_backends!(
+    persons_without_a_national_id_are_registered_and_found,
+    bad_or_taken_identifiers_are_refused_and_write_nothing,
+    partner_messages_about_one_mrn_make_one_person,
+    fhir_patients_with_any_identifiers_are_registered,
+);
+
+fn person(name: &str, born: &str, identifiers: Value) -> Value {
+    json!({
+        "full_name": name,
+        "birth_date": born,
+        "sex": "female",
+        "home_area": "0665801",
+        "identifiers": identifiers,
+    })
+}
+
+async fn persons_without_a_national_id_are_registered_and_found(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    // A partner's patient: a medical record number and an insurance card.
+    let (s, adult) = app
+        .post(
+            "/api/v1/persons",
+            &person(
+                "Lê Thị Hoa",
+                "1975-03-02",
+                json!([
+                    {"id_type": "mrn", "authority": "BV-QN", "value": "000123"},
+                    {"id_type": "insurance", "value": "HS4220123456789"},
+                ]),
+            ),
+        )
+        .await;
+    assert_eq!(s, 201, "{adult}");
+    assert_eq!(adult["person"]["id_type"], "none");
+    assert_eq!(adult["person"]["id_number"], "");
+    assert_eq!(
+        adult["identifiers"],
+        json!([
+            {"id_type": "insurance", "value": "HS4220123456789"},
+            {"id_type": "mrn", "authority": "BV-QN", "value": "000123"},
+        ])
+    );
+    // An insurance card is a document: no follow-up.
+    assert!(adult.get("identity_follow_up").is_none(), "{adult}");
+    let adult_id = adult["person"]["id"].as_str().unwrap().to_string();
+
+    // A child with nothing but a guardian: registered and followed up.
+    let mut child = person("Phạm Minh Khang", "2021-09-09", json!([]));
+    child["guardian"] = json!({"name": "Phạm Thị  Lan", "phone": "0912345678", "relationship": "mother"});
+    let (s, kid) = app.post("/api/v1/persons", &child).await;
+    assert_eq!(s, 201, "{kid}");
+    assert_eq!(kid["identifiers"], json!([]));
+    assert_eq!(kid["identity_follow_up"]["reason"], "no_document");
+    assert_eq!(kid["identity_follow_up"]["guardian"]["name"], "Phạm Thị Lan");
+    let kid_id = kid["person"]["id"].as_str().unwrap().to_string();
+    let (s, view) = app.get(&format!("/api/v1/persons/{kid_id}")).await;
+    assert_eq!(s, 200, "{view}");
+    assert_eq!(view["identity_follow_up"]["guardian"]["phone"], "0912345678");
+
+    // A national ID given among the identifiers goes on the record.
+    let (s, citizen) = app
+        .post(
+            "/api/v1/persons",
+            &json!({
+                "full_name": "Vũ Văn Nam", "birth_date": "1980-05-17", "sex": "male",
+                "home_area": "0665801",
+                "identifiers": [
+                    {"id_type": "cccd", "value": "022080000777"},
+                    {"id_type": "passport", "authority": "vnm", "value": "c7654321"},
+                ],
+            }),
+        )
+        .await;
+    assert_eq!(s, 201, "{citizen}");
+    assert_eq!(citizen["person"]["id_type"], "cccd");
+    assert_eq!(citizen["person"]["id_number"], "022080000777");
+    assert_eq!(
+        citizen["identifiers"][1],
+        json!({"id_type": "passport", "authority": "VNM", "value": "C7654321"})
+    );
+    let citizen_id = citizen["person"]["id"].as_str().unwrap().to_string();
+
+    // Found by any identifier, narrowed by type and authority.
+    let found = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for (query, expect) in [
+        ("identifier=000123", vec![adult_id.clone()]),
+        (
+            "identifier=000123&identifier_type=mrn&authority=BV-QN",
+            vec![adult_id.clone()],
+        ),
+        ("identifier=000123&authority=OTHER", vec![]),
+        ("identifier=000123&identifier_type=insurance", vec![]),
+        ("identifier=C7654321", vec![citizen_id.clone()]),
+        ("identifier=022080000777", vec![citizen_id.clone()]),
+        (
+            "identifier=022080000777&identifier_type=cccd",
+            vec![citizen_id.clone()],
+        ),
+        ("id_number=022080000777", vec![citizen_id.clone()]),
+        ("follow_up=true", vec![kid_id.clone()]),
+    ] {
+        let (s, page) = app.get(&format!("/api/v1/persons?{query}")).await;
+        assert_eq!(s, 200, "{query}: {page}");
+        assert_eq!(found(&page), expect, "{query}");
+    }
+    let (s, p) = app.get("/api/v1/persons?authority=BV-QN").await;
+    assert_eq!((s, p["errors"][0]["field"].clone()), (400, json!("identifier")));
+    let (s, p) = app
+        .get("/api/v1/persons?identifier=1&identifier_type=ssn")
+        .await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].clone()),
+        (400, json!("identifier_type"))
+    );
+    // The same record number from another hospital is another person's.
+    let (s, other) = app
+        .post(
+            "/api/v1/persons",
+            &person(
+                "Đỗ Thị Mai",
+                "1990-01-01",
+                json!([{"id_type": "mrn", "authority": "BV-HN", "value": "000123"}]),
+            ),
+        )
+        .await;
+    assert_eq!(s, 201, "{other}");
+    // Known only by a record number: followed up.
+    assert_eq!(other["identity_follow_up"]["reason"], "no_document");
+    app.cleanup().await;
+}
+
+async fn bad_or_taken_identifiers_are_refused_and_write_nothing(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let (s, first) = app
+        .post(
+            "/api/v1/persons",
+            &person(
+                "Lê Thị Hoa",
+                "1975-03-02",
+                json!([{"id_type": "mrn", "authority": "BV-QN", "value": "000123"}]),
+            ),
+        )
+        .await;
+    assert_eq!(s, 201, "{first}");
+    let before = app.store.count_persons().await.unwrap();
+    let cn_zero_area = vaxgrid_core::identity::make_cn_resident_id(
+        "000000",
+        time::macros::date!(1975 - 03 - 02),
+        2,
+    );
+    for (body, status, field) in [
+        // The same MRN of the same authority is the person already registered.
+        (
+            person(
+                "Lê Thị Hoa",
+                "1975-03-02",
+                json!([{"id_type": "mrn", "authority": "BV-QN", "value": "000123"}]),
+            ),
+            409,
+            "identifiers",
+        ),
+        (
+            person(
+                "Trần Thị B",
+                "1975-03-02",
+                json!([{"id_type": "mrn", "value": "9"}]),
+            ),
+            422,
+            "identifiers[0].authority",
+        ),
+        (
+            person(
+                "Trần Thị B",
+                "1975-03-02",
+                json!([
+                    {"id_type": "insurance", "value": "HS1"},
+                    {"id_type": "cn_resident", "value": cn_zero_area},
+                ]),
+            ),
+            422,
+            "identifiers[1].value",
+        ),
+        (
+            person(
+                "Trần Thị B",
+                "1975-03-02",
+                json!([{"id_type": "passport", "authority": "France", "value": "AB123456"}]),
+            ),
+            422,
+            "identifiers[0].authority",
+        ),
+        // A child with no identifier at all needs a guardian.
+        (person("Bé Na", "2022-02-02", json!([])), 422, "guardian"),
+        (
+            {
+                let mut b = person("Bé Na", "2022-02-02", json!([]));
+                b["guardian"] = json!({"name": " ", "phone": "0912345678"});
+                b
+            },
+            422,
+            "guardian.name",
+        ),
+        (
+            {
+                let mut b = person("Trần Thị B", "1975-03-02", json!([]));
+                b["id_type"] = json!("cccd");
+                b
+            },
+            422,
+            "id_number",
+        ),
+        (
+            {
+                let mut b = person("Trần Thị B", "1975-03-02", json!([]));
+                b["identifiers"] = json!([{"id_type": "mrn", "authority": "A", "value": "1", "use": "usual"}]);
+                b
+            },
+            422,
+            "identifiers[0].use",
+        ),
+    ] {
+        let (s, p) = app.post("/api/v1/persons", &body).await;
+        assert_eq!(s, status, "{body}: {p}");
+        let named = p["errors"][0]["field"].as_str().unwrap_or("");
+        assert!(named.starts_with(field), "{body}: {p}");
+    }
+    assert_eq!(app.store.count_persons().await.unwrap(), before);
+    let (_, page) = app.get("/api/v1/persons?identifier=AB123456").await;
+    assert_eq!(page["items"], json!([]));
+    app.cleanup().await;
+}
+
+/// The lot and site the VXU below names.
+async fn seed_vxu_catalogue(app: &TestApp) {
+    let (s, b) = app
+        .post(
+            "/api/v1/lots",
+            &json!({"product_code": "AZ", "lot_number": "ABV5678", "expiry": "2021-12-31", "doses": 1000}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let (s, b) = app
+        .post(
+            "/api/v1/sites",
+            &json!({"code": "HALONG-CHC", "name": "Hạ Long CHC", "kind": "hospital", "area_code": "06658", "stations": 2, "daily_capacity": 300}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+}
+
+/// A VXU about one dose, with PID-3 and PID-5 as given.
+fn vxu(control: &str, pid3: &str, name: &str, order: &str) -> String {
+    [
+        format!("MSH|^~\\&|HIS-HALONG|HALONG-CHC|VAXGRID|QN-CDC|20210715101500+0700||VXU^V04^VXU_V04|{control}|P|2.5.1|||ER|AL||UNICODE UTF-8|||Z22^CDCPHINVS"),
+        format!("PID|1||{pid3}||{name}||19800101|M|||12 Lê Lợi^^Hạ Long^^22^VNM^H"),
+        format!("ORC|RE||{order}^HALONG-CHC"),
+        "RXA|0|1|20210715100000||210^COVID-19 vaccine, vector-nr, rS-ChAdOx1, PF, 0.5 mL^CVX|0.5|mL^milliliters^UCUM||00^New immunization record^NIP001||^^^HALONG-CHC||||ABV5678|20211231|ASZ^AstraZeneca^MVX|||CP|A".to_string(),
+    ]
+    .join("\r")
+}
+
+/// For sequences of partner messages about the same person (the same MRN
+/// of the same authority), drawn at random (seeded, so a failure repeats):
+/// each message names the person by the MRN alone or with the national ID
+/// too, by name with or without diacritics, in any order; exactly one
+/// person exists at the end, found by the MRN, and the dose is recorded
+/// once.
+async fn partner_messages_about_one_mrn_make_one_person(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    seed_vxu_catalogue(&app).await;
+    let mut seed: u64 = 0x5eed_0f15;
+    let mut draw = |n: u64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % n
+    };
+    for run in 0..4u32 {
+        let before = app.store.count_persons().await.unwrap();
+        let mrn = format!("P-{run}42");
+        let cccd = format!("02208{:07}", 100 + run);
+        let order = format!("QN-IZ-9{run}");
+        let messages = 2 + draw(4);
+        for m in 0..messages {
+            let pid3 = match draw(3) {
+                0 => format!("{mrn}^^^BV-HALONG^MR"),
+                1 => format!("{mrn}^^^BV-HALONG^MR~{cccd}^^^VNM^NI"),
+                _ => format!("{cccd}^^^VNM^NI~{mrn}^^^BV-HALONG^MR"),
+            };
+            let name = ["Nguyễn^Văn Đức", "NGUYEN^VAN DUC", "Nguyễn^Văn Đức Anh"][draw(3) as usize];
+            let control = format!("SEQ-{run}-{m}");
+            let (s, _, ack) = app
+                .post_text(
+                    "/hl7/v2",
+                    "x-application/hl7-v2+er7",
+                    vxu(&control, &pid3, name, &order),
+                )
+                .await;
+            assert_eq!(s, 200, "run {run} message {m} ({pid3}): {ack}");
+            assert!(ack.contains(&format!("MSA|AA|{control}")), "{ack}");
+        }
+        assert_eq!(
+            app.store.count_persons().await.unwrap(),
+            before + 1,
+            "run {run}: one person for MRN {mrn}"
+        );
+        let (_, page) = app
+            .get(&format!(
+                "/api/v1/persons?identifier={mrn}&identifier_type=mrn&authority=BV-HALONG"
+            ))
+            .await;
+        let items = page["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{page}");
+        let id = items[0]["id"].as_str().unwrap();
+        let (_, h) = app.get(&format!("/api/v1/persons/{id}/doses")).await;
+        assert_eq!(h["records"].as_array().unwrap().len(), 1, "{h}");
+    }
+    app.cleanup().await;
+}
+
+/// FHIR Patients as partners send them: a medical record number, an
+/// identifier with `use` and `system` but no value, no identifier at all.
+async fn fhir_patients_with_any_identifiers_are_registered(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let post = |bundle: Value| {
+        let app = &app;
+        async move {
+            let (s, _, text) = app
+                .post_text(
+                    "/fhir",
+                    "application/fhir+json",
+                    bundle.to_string().into_bytes(),
+                )
+                .await;
+            (s, serde_json::from_str::<Value>(&text).unwrap_or(Value::Null))
+        }
+    };
+    let bundle = |patient: Value| {
+        json!({
+            "resourceType": "Bundle", "type": "transaction",
+            "entry": [{
+                "fullUrl": "urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a",
+                "resource": patient,
+                "request": {"method": "POST", "url": "Patient"},
+            }],
+        })
+    };
+    let patient = |identifiers: Value, born: &str| {
+        json!({
+            "resourceType": "Patient",
+            "identifier": identifiers,
+            "name": [{"family": "Trần", "given": ["Thị", "Hương"]}],
+            "gender": "female",
+            "birthDate": born,
+            "address": [{"postalCode": "0665801"}],
+        })
+    };
+    let before = app.store.count_persons().await.unwrap();
+    for (identifiers, born) in [
+        (
+            json!([{"use": "usual", "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]}, "system": "urn:oid:1.2.36.146.595.217.0.1", "value": "12345"}]),
+            "1974-12-25",
+        ),
+        (
+            json!([{"use": "official", "system": "urn:oid:2.16.704.1.0.1"}, {"type": {"coding": [{"code": "PPN"}]}, "system": "FRA", "value": "18AB12345"}]),
+            "1985-02-03",
+        ),
+        (json!([]), "1990-07-07"),
+    ] {
+        let (s, out) = post(bundle(patient(identifiers.clone(), born))).await;
+        assert_eq!(s, 200, "{identifiers}: {out}");
+    }
+    assert_eq!(app.store.count_persons().await.unwrap(), before + 3);
+    let (_, page) = app
+        .get("/api/v1/persons?identifier=12345&identifier_type=mrn&authority=urn:oid:1.2.36.146.595.217.0.1")
+        .await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
+    let (_, page) = app
+        .get("/api/v1/persons?identifier=18AB12345&identifier_type=passport&authority=FRA")
+        .await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
+    // Sent again: the same persons, nobody new.
+    let (s, out) = post(bundle(patient(
+        json!([{"type": {"coding": [{"code": "MR"}]}, "system": "urn:oid:1.2.36.146.595.217.0.1", "value": "12345"}]),
+        "1974-12-25",
+    )))
+    .await;
+    assert_eq!(s, 200, "{out}");
+    assert_eq!(app.store.count_persons().await.unwrap(), before + 3);
+    // A child with no identifier and no guardian is refused, naming it.
+    let (s, out) = post(bundle(patient(json!([]), "2022-02-02"))).await;
+    assert_eq!(s, 422, "{out}");
+    assert!(out.to_string().contains("contact"), "{out}");
+    assert_eq!(app.store.count_persons().await.unwrap(), before + 3);
+    app.cleanup().await;
+}
