@@ -746,15 +746,22 @@ mod tests {
     #[test]
     fn identifiers_of_every_type() {
         let born = date!(2019 - 05 - 04);
-        let v = |t, a: Option<&str>, n: &str| validate_identifier(t, a, n, born, Sex::Female, TODAY);
+        let v =
+            |t, a: Option<&str>, n: &str| validate_identifier(t, a, n, born, Sex::Female, TODAY);
         let mrn = v(IdentifierType::Mrn, Some(" HOSP-A "), " 00123 ").unwrap();
-        assert_eq!((mrn.authority.as_str(), mrn.value.as_str()), ("HOSP-A", "00123"));
+        assert_eq!(
+            (mrn.authority.as_str(), mrn.value.as_str()),
+            ("HOSP-A", "00123")
+        );
         assert_eq!(
             v(IdentifierType::Mrn, None, "00123").unwrap_err().part(),
             "authority"
         );
         let pp = v(IdentifierType::Passport, Some("fra"), "ab123456").unwrap();
-        assert_eq!((pp.authority.as_str(), pp.value.as_str()), ("FRA", "AB123456"));
+        assert_eq!(
+            (pp.authority.as_str(), pp.value.as_str()),
+            ("FRA", "AB123456")
+        );
         assert_eq!(
             v(IdentifierType::Passport, Some("France"), "AB123456")
                 .unwrap_err()
@@ -767,7 +774,9 @@ mod tests {
             "value"
         );
         assert_eq!(
-            v(IdentifierType::Cccd, None, "022080000123").unwrap_err().part(),
+            v(IdentifierType::Cccd, None, "022080000123")
+                .unwrap_err()
+                .part(),
             "value"
         );
         assert!(IdentifierType::BirthCertificate.is_document());

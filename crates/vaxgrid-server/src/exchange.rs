@@ -125,7 +125,9 @@ pub fn identifier_of(id: &ExternalId, default_authority: Option<&str>) -> Option
     if let Some(t) = id_type_of(id) {
         // A passport keeps its country when the authority is one.
         let country = authority.filter(|a| {
-            t == IdType::Passport && (2..=3).contains(&a.len()) && a.bytes().all(|b| b.is_ascii_alphabetic())
+            t == IdType::Passport
+                && (2..=3).contains(&a.len())
+                && a.bytes().all(|b| b.is_ascii_alphabetic())
         });
         return Some(IdentifierInput {
             id_type: IdentifierType::from(t),
@@ -133,7 +135,12 @@ pub fn identifier_of(id: &ExternalId, default_authority: Option<&str>) -> Option
             value: value.to_string(),
         });
     }
-    let type_code = id.type_code.as_deref().unwrap_or("").trim().to_ascii_uppercase();
+    let type_code = id
+        .type_code
+        .as_deref()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_uppercase();
     let id_type = match type_code.as_str() {
         "MR" | "MRN" | "PI" | "PT" => IdentifierType::Mrn,
         "SN" | "MC" | "MA" | "NH" | "HC" | "JHN" => IdentifierType::Insurance,
@@ -417,11 +424,12 @@ pub async fn plan_person(
     // written: the identifiers (the first national document goes on the
     // row), then the person's own fields.
     let (planned, _, _) =
-        vaxgrid_store::identifiers::plan_identity(new.clone(), identity.clone(), today)
-            .map_err(|e| match e {
+        vaxgrid_store::identifiers::plan_identity(new.clone(), identity.clone(), today).map_err(
+            |e| match e {
                 StoreError::Invalid { field, message } => Refusal::Field { field, message },
                 other => Refusal::from(other),
-            })?;
+            },
+        )?;
     vaxgrid_store::persons::place_person(planned, &areas, today)
         .map_err(|(field, message)| Refusal::Field { field, message })?;
     Ok(PersonPlan::New {

@@ -1,4 +1,6 @@
 //! FHIR R4 over HTTP: `GET /fhir/metadata`, `GET /fhir/Patient/{id}`,
+//! `GET /fhir/Patient?identifier=…`, `POST /fhir/Patient` (conditional
+//! with `If-None-Exist`),
 //! `GET /fhir/Immunization/{id}`, `GET /fhir/Immunization?patient=…` and
 //! `POST /fhir` with a transaction Bundle of Patients and Immunizations.
 //! Errors are OperationOutcomes naming the element (FHIR clients read those,
@@ -35,6 +37,11 @@ use crate::exchange::{
 };
 use crate::extract::ApiQuery;
 use crate::AppState;
+
+mod patients;
+pub use patients::{
+    __path_create_patient, __path_search_patients, create_patient, search_patients,
+};
 
 pub const FHIR_JSON: &str = "application/fhir+json";
 /// The largest Bundle taken.
@@ -168,20 +175,53 @@ fn is_uuid(s: &str) -> bool {
     uuid::Uuid::parse_str(s).is_ok()
 }
 
+/// One of a person's identifiers as a FHIR identifier: a national document
+/// under the citizen-ID system (CCCD) or vaxgrid's own, a passport's or an
+/// MRN's authority as the system, the v2-0203 type code.
+fn fhir_identifier(i: &vaxgrid_core::identity::Identifier) -> Identifier {
+    use vaxgrid_core::identity::IdentifierType as T;
+    let own = || format!("urn:vaxgrid:id-type:{}", i.id_type.as_str());
+    let authority = Some(i.authority.clone()).filter(|a| !a.is_empty());
+    let (system, code) = match i.id_type {
+        T::Cccd => (VN_CITIZEN_ID_SYSTEM.to_string(), Some("NI")),
+        T::Cmnd | T::CnResident => (own(), Some("NI")),
+        T::Passport => (authority.unwrap_or_else(own), Some("PPN")),
+        T::Mrn => (authority.unwrap_or_else(own), Some("MR")),
+        T::Insurance => (authority.unwrap_or_else(own), Some("SN")),
+        T::BirthCertificate => (authority.unwrap_or_else(own), Some("BCT")),
+        T::Other => (authority.unwrap_or_else(own), None),
+    };
+    Identifier {
+        system: Some(system),
+        value: i.value.clone(),
+        type_code: code.map(str::to_string),
+    }
+}
+
+/// The person as a FHIR Patient, as `GET /fhir/Patient/{id}` answers:
+/// every identifier, and what their own FHIR record carried.
+async fn patient_resource(
+    app: &AppState,
+    person: &Person,
+) -> Result<Value, vaxgrid_store::StoreError> {
+    let areas = app.store.area_map().await?;
+    let extra = app.store.fhir_extra("Patient", &person.id).await?;
+    let identifiers = app.store.identifiers_of(person).await?;
+    let (extra, as_sent) = split_as_sent(extra);
+    Ok(restore_as_sent(
+        patient_of(person, &identifiers, &areas, extra),
+        as_sent,
+    ))
+}
+
 /// A person as a FHIR Patient, with what their own FHIR record carried.
 fn patient_of(
     p: &Person,
+    identifiers: &[vaxgrid_core::identity::Identifier],
     areas: &HashMap<String, vaxgrid_store::model::Area>,
     extra: Value,
 ) -> Value {
     let (family, given) = split_vietnamese_name(&p.full_name);
-    let (system, type_code) = match p.id_type {
-        vaxgrid_core::identity::IdType::Cccd => (VN_CITIZEN_ID_SYSTEM.to_string(), "NI"),
-        vaxgrid_core::identity::IdType::Passport => {
-            ("urn:vaxgrid:id-type:passport".to_string(), "PPN")
-        }
-        other => (format!("urn:vaxgrid:id-type:{}", other.as_str()), "NI"),
-    };
     // The home area and everything above it, most specific first.
     let chain: Vec<&vaxgrid_store::model::Area> = areas
         .get(&p.home_area)
@@ -202,11 +242,7 @@ fn patient_of(
     };
     let data = PatientData {
         id: Some(p.id.clone()),
-        identifiers: vec![Identifier {
-            system: Some(system),
-            value: p.id_number.clone(),
-            type_code: Some(type_code.to_string()),
-        }],
+        identifiers: identifiers.iter().map(fhir_identifier).collect(),
         family,
         given: given.split_whitespace().map(str::to_string).collect(),
         full_name: p.full_name.clone(),
@@ -274,18 +310,10 @@ pub async fn read_patient(
         }
         Err(e) => return unavailable(e),
     };
-    let (areas, extra) = match (
-        app.store.area_map().await,
-        app.store.fhir_extra("Patient", &id).await,
-    ) {
-        (Ok(a), Ok(x)) => (a, x),
-        (Err(e), _) | (_, Err(e)) => return unavailable(e),
-    };
-    let (extra, as_sent) = split_as_sent(extra);
-    fhir(
-        StatusCode::OK,
-        restore_as_sent(patient_of(&person, &areas, extra), as_sent),
-    )
+    match patient_resource(&app, &person).await {
+        Ok(v) => fhir(StatusCode::OK, v),
+        Err(e) => unavailable(e),
+    }
 }
 
 /// A dose record as a FHIR Immunization.

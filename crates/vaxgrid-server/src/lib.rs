@@ -675,6 +675,18 @@ pub fn routes() -> Vec<RouteDef> {
         ),
         r(
             M::GET,
+            "/fhir/Patient",
+            Needs(ReadRegistry),
+            get(fhir::search_patients),
+        ),
+        r(
+            M::POST,
+            "/fhir/Patient",
+            Needs(Exchange),
+            post(fhir::create_patient).layer(DefaultBodyLimit::max(fhir::BUNDLE_LIMIT)),
+        ),
+        r(
+            M::GET,
             "/fhir/Patient/{id}",
             Needs(ReadRegistry),
             get(fhir::read_patient),

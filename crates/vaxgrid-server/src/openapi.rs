@@ -88,6 +88,8 @@ use utoipa::OpenApi;
         crate::fhir::metadata,
         crate::fhir::transaction,
         crate::fhir::read_patient,
+        crate::fhir::search_patients,
+        crate::fhir::create_patient,
         crate::fhir::search_immunizations,
         crate::fhir::read_immunization,
         crate::hl7::post_message,

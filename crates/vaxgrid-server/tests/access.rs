@@ -146,6 +146,8 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("GET", "/api/v1/dcc/revocation-list"), PUBLIC),
         (("GET", "/fhir/metadata"), PUBLIC),
         (("POST", "/fhir"), EXCHANGE),
+        (("GET", "/fhir/Patient"), READ_REGISTRY),
+        (("POST", "/fhir/Patient"), EXCHANGE),
         (("GET", "/fhir/Patient/{id}"), READ_REGISTRY),
         (("GET", "/fhir/Immunization"), READ_REGISTRY),
         (("GET", "/fhir/Immunization/{id}"), READ_REGISTRY),

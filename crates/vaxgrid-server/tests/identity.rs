@@ -12,6 +12,7 @@ on_both_backends!(
     bad_or_taken_identifiers_are_refused_and_write_nothing,
     partner_messages_about_one_mrn_make_one_person,
     fhir_patients_with_any_identifiers_are_registered,
+    fhir_patient_create_search_and_if_none_exist,
 );
 
 fn person(name: &str, born: &str, identifiers: Value) -> Value {
@@ -57,16 +58,23 @@ async fn persons_without_a_national_id_are_registered_and_found(backend: &str) {
 
     // A child with nothing but a guardian: registered and followed up.
     let mut child = person("Phạm Minh Khang", "2021-09-09", json!([]));
-    child["guardian"] = json!({"name": "Phạm Thị  Lan", "phone": "0912345678", "relationship": "mother"});
+    child["guardian"] =
+        json!({"name": "Phạm Thị  Lan", "phone": "0912345678", "relationship": "mother"});
     let (s, kid) = app.post("/api/v1/persons", &child).await;
     assert_eq!(s, 201, "{kid}");
     assert_eq!(kid["identifiers"], json!([]));
     assert_eq!(kid["identity_follow_up"]["reason"], "no_document");
-    assert_eq!(kid["identity_follow_up"]["guardian"]["name"], "Phạm Thị Lan");
+    assert_eq!(
+        kid["identity_follow_up"]["guardian"]["name"],
+        "Phạm Thị Lan"
+    );
     let kid_id = kid["person"]["id"].as_str().unwrap().to_string();
     let (s, view) = app.get(&format!("/api/v1/persons/{kid_id}")).await;
     assert_eq!(s, 200, "{view}");
-    assert_eq!(view["identity_follow_up"]["guardian"]["phone"], "0912345678");
+    assert_eq!(
+        view["identity_follow_up"]["guardian"]["phone"],
+        "0912345678"
+    );
 
     // A national ID given among the identifiers goes on the record.
     let (s, citizen) = app
@@ -122,7 +130,10 @@ async fn persons_without_a_national_id_are_registered_and_found(backend: &str) {
         assert_eq!(found(&page), expect, "{query}");
     }
     let (s, p) = app.get("/api/v1/persons?authority=BV-QN").await;
-    assert_eq!((s, p["errors"][0]["field"].clone()), (400, json!("identifier")));
+    assert_eq!(
+        (s, p["errors"][0]["field"].clone()),
+        (400, json!("identifier"))
+    );
     let (s, p) = app
         .get("/api/v1/persons?identifier=1&identifier_type=ssn")
         .await;
@@ -231,7 +242,8 @@ async fn bad_or_taken_identifiers_are_refused_and_write_nothing(backend: &str) {
         (
             {
                 let mut b = person("Trần Thị B", "1975-03-02", json!([]));
-                b["identifiers"] = json!([{"id_type": "mrn", "authority": "A", "value": "1", "use": "usual"}]);
+                b["identifiers"] =
+                    json!([{"id_type": "mrn", "authority": "A", "value": "1", "use": "usual"}]);
                 b
             },
             422,
@@ -353,7 +365,10 @@ async fn fhir_patients_with_any_identifiers_are_registered(backend: &str) {
                     bundle.to_string().into_bytes(),
                 )
                 .await;
-            (s, serde_json::from_str::<Value>(&text).unwrap_or(Value::Null))
+            (
+                s,
+                serde_json::from_str::<Value>(&text).unwrap_or(Value::Null),
+            )
         }
     };
     let bundle = |patient: Value| {
@@ -413,5 +428,180 @@ async fn fhir_patients_with_any_identifiers_are_registered(backend: &str) {
     assert_eq!(s, 422, "{out}");
     assert!(out.to_string().contains("contact"), "{out}");
     assert_eq!(app.store.count_persons().await.unwrap(), before + 3);
+    app.cleanup().await;
+}
+
+/// `POST /fhir/Patient` with and without `If-None-Exist`, `GET
+/// /fhir/Patient?identifier=…` and `?family=&birthdate=`.
+async fn fhir_patient_create_search_and_if_none_exist(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    const SYSTEM: &str = "urn:oid:1.2.36.146.595.217.0.1";
+    let send = |method: reqwest::Method,
+                path: String,
+                body: Option<Value>,
+                condition: Option<&str>| {
+        let app = &app;
+        let condition = condition.map(str::to_string);
+        async move {
+            let mut r = app
+                .client
+                .request(method.clone(), format!("{}{path}", app.base));
+            if let Some(b) = body {
+                r = r
+                    .header("content-type", "application/fhir+json")
+                    .body(b.to_string());
+            }
+            if let Some(c) = condition {
+                r = r.header("if-none-exist", c);
+            }
+            let r = r.send().await.expect("send");
+            let status = r.status().as_u16();
+            let ct = r
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            let location = r
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            let url = r.url().to_string();
+            let text = r.text().await.expect("body");
+            common::openapi::assert_conforms(method.as_str(), &url, status, &ct, text.as_bytes());
+            assert_eq!(ct, "application/fhir+json", "{status}: {text}");
+            let v: Value = serde_json::from_str(&text).expect("JSON");
+            (status, location, v)
+        }
+    };
+    let patient = |mrn: &str, born: Option<&str>| {
+        let mut p = json!({
+            "resourceType": "Patient",
+            "identifier": [{"use": "usual", "type": {"coding": [{"code": "MR"}]}, "system": SYSTEM, "value": mrn}],
+            "name": [{"family": "Trần", "given": ["Thị", "Hương"]}],
+            "gender": "female",
+            "address": [{"postalCode": "0665801"}],
+        });
+        if let Some(b) = born {
+            p["birthDate"] = json!(b);
+        }
+        p
+    };
+    let before = app.store.count_persons().await.unwrap();
+    let (s, location, created) = send(
+        reqwest::Method::POST,
+        "/fhir/Patient".into(),
+        Some(patient("12345", Some("1974-12-25"))),
+        None,
+    )
+    .await;
+    assert_eq!(s, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(location, format!("Patient/{id}/_history/1"));
+    assert_eq!(created["identifier"][0]["value"], "12345");
+    // Sent again, with or without a condition: the same person.
+    let condition = format!("identifier={SYSTEM}|12345");
+    for c in [Some(condition.as_str()), None] {
+        let (s, location, again) = send(
+            reqwest::Method::POST,
+            "/fhir/Patient".into(),
+            Some(patient("12345", Some("1974-12-25"))),
+            c,
+        )
+        .await;
+        assert_eq!(s, 200, "{c:?}: {again}");
+        assert_eq!(location, format!("Patient/{id}/_history/1"));
+    }
+    assert_eq!(app.store.count_persons().await.unwrap(), before + 1);
+    // Searches.
+    for query in [
+        format!("identifier={SYSTEM}%7C12345"),
+        "identifier=12345".to_string(),
+        "family=tran&birthdate=1974-12-25".to_string(),
+    ] {
+        let (s, _, bundle) = send(
+            reqwest::Method::GET,
+            format!("/fhir/Patient?{query}"),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "{query}: {bundle}");
+        assert_eq!(bundle["type"], "searchset");
+        assert_eq!(
+            bundle["entry"].as_array().map_or(0, Vec::len),
+            1,
+            "{query}: {bundle}"
+        );
+        assert_eq!(bundle["entry"][0]["resource"]["id"], json!(id));
+    }
+    let (s, _, bundle) = send(
+        reqwest::Method::GET,
+        "/fhir/Patient?identifier=other%7C12345".into(),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, bundle["entry"].as_array().map_or(0, Vec::len)),
+        (200, 0)
+    );
+    let (s, _, o) = send(reqwest::Method::GET, "/fhir/Patient".into(), None, None).await;
+    assert_eq!(
+        (s, o["resourceType"].clone()),
+        (400, json!("OperationOutcome"))
+    );
+    let (s, _, o) = send(
+        reqwest::Method::GET,
+        "/fhir/Patient?family=tran&birthdate=1974-13-01".into(),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(s, 400, "{o}");
+    // No birth date: refused, naming it; nothing written.
+    let (s, _, o) = send(
+        reqwest::Method::POST,
+        "/fhir/Patient".into(),
+        Some(patient("777", None)),
+        None,
+    )
+    .await;
+    assert_eq!(s, 422, "{o}");
+    assert!(o.to_string().contains("birthDate"), "{o}");
+    // Two persons match a condition: 412, nothing created.
+    let (s, _, _) = send(
+        reqwest::Method::POST,
+        "/fhir/Patient".into(),
+        Some(patient("999", Some("1974-12-25"))),
+        None,
+    )
+    .await;
+    assert_eq!(s, 201);
+    let (s, _, o) = send(
+        reqwest::Method::POST,
+        "/fhir/Patient".into(),
+        Some(patient("555", Some("1974-12-25"))),
+        Some("family=tran&birthdate=1974-12-25"),
+    )
+    .await;
+    assert_eq!(s, 412, "{o}");
+    let (s, _, o) = send(
+        reqwest::Method::POST,
+        "/fhir/Patient".into(),
+        Some(patient("555", Some("1974-12-25"))),
+        Some("gender=female"),
+    )
+    .await;
+    assert_eq!(s, 400, "{o}");
+    assert_eq!(app.store.count_persons().await.unwrap(), before + 2);
+    // What the CapabilityStatement says is exactly this.
+    let (s, meta) = app.get("/fhir/metadata").await;
+    assert_eq!(s, 200);
+    let patient_caps = &meta["rest"][0]["resource"][0];
+    assert_eq!(patient_caps["conditionalCreate"], true);
     app.cleanup().await;
 }

@@ -58,7 +58,14 @@ pub fn plan_identity(
     mut new: NewPerson,
     identity: NewIdentity,
     today: Date,
-) -> Result<(NewPerson, Vec<(String, Identifier)>, Option<PlannedFollowUp>), StoreError> {
+) -> Result<
+    (
+        NewPerson,
+        Vec<(String, Identifier)>,
+        Option<PlannedFollowUp>,
+    ),
+    StoreError,
+> {
     let given_any = !identity.identifiers.is_empty();
     let mut checked: Vec<(String, Identifier)> = Vec::new();
     for (i, input) in identity.identifiers.iter().enumerate() {
@@ -136,8 +143,7 @@ fn check_guardian(mut g: Guardian) -> Result<Guardian, StoreError> {
         .relationship
         .map(|r| r.trim().to_string())
         .filter(|r| !r.is_empty());
-    if g
-        .relationship
+    if g.relationship
         .as_ref()
         .is_some_and(|r| r.chars().count() > 50 || r.chars().any(char::is_control))
     {
@@ -277,7 +283,10 @@ impl Store {
         for r in &rows {
             let t: String = r.try_get("id_type")?;
             let id_type = IdentifierType::parse(&t).ok_or_else(|| {
-                StoreError::invalid("id_type", format!("stored identifier type '{t}' is unknown"))
+                StoreError::invalid(
+                    "id_type",
+                    format!("stored identifier type '{t}' is unknown"),
+                )
             })?;
             extra.push(Identifier {
                 id_type,
@@ -288,7 +297,10 @@ impl Store {
         let mut all = Vec::with_capacity(extra.len() + 1);
         if p.id_type != IdType::None {
             let t = IdentifierType::from(p.id_type);
-            if !extra.iter().any(|e| e.id_type == t && e.value == p.id_number) {
+            if !extra
+                .iter()
+                .any(|e| e.id_type == t && e.value == p.id_number)
+            {
                 all.push(Identifier {
                     id_type: t,
                     authority: String::new(),
@@ -404,30 +416,34 @@ mod tests {
             guardian: None,
         };
         let (new, extra, follow) = plan_identity(adult, identity, TODAY).unwrap();
-        assert_eq!((new.id_type, new.id_number.as_str()), (IdType::Cccd, "022080000123"));
+        assert_eq!(
+            (new.id_type, new.id_number.as_str()),
+            (IdType::Cccd, "022080000123")
+        );
         let kept: Vec<(&str, &str)> = extra
             .iter()
             .map(|(f, i)| (f.as_str(), i.value.as_str()))
             .collect();
-        assert_eq!(kept, [("identifiers[0]", "123"), ("identifiers[2]", "B1234567")]);
+        assert_eq!(
+            kept,
+            [("identifiers[0]", "123"), ("identifiers[2]", "B1234567")]
+        );
         assert!(follow.is_none());
     }
 
     #[test]
     fn bad_or_repeated_identifiers_name_their_field() {
         let adult = person(date!(1980 - 01 - 01));
-        let bad = |ids: Vec<IdentifierInput>| {
-            match plan_identity(
-                adult.clone(),
-                NewIdentity {
-                    identifiers: ids,
-                    guardian: None,
-                },
-                TODAY,
-            ) {
-                Err(StoreError::Invalid { field, .. }) => field,
-                other => panic!("{other:?}"),
-            }
+        let bad = |ids: Vec<IdentifierInput>| match plan_identity(
+            adult.clone(),
+            NewIdentity {
+                identifiers: ids,
+                guardian: None,
+            },
+            TODAY,
+        ) {
+            Err(StoreError::Invalid { field, .. }) => field,
+            other => panic!("{other:?}"),
         };
         assert_eq!(
             bad(vec![input(IdentifierType::Mrn, None, "1")]),

@@ -535,8 +535,7 @@ impl Store {
         // ID numbers are unique across the registry; the existing record is
         // linked only when the caller may see it.
         let link = |id: String| {
-            matches!(actor.scope, crate::scope::Scope::All)
-                .then(|| format!("/api/v1/persons/{id}"))
+            matches!(actor.scope, crate::scope::Scope::All).then(|| format!("/api/v1/persons/{id}"))
         };
         let conflict = |id: String| StoreError::Conflict {
             field: "id_number",
@@ -832,6 +831,10 @@ impl Store {
                 "(({on_row}) OR id IN (SELECT person_id FROM person_identifiers WHERE {beside}))"
             ));
         }
+        if let Some(born) = &q.birth_date {
+            let p = next(born.clone(), &mut binds);
+            conditions.push(format!("birth_date = {p}"));
+        }
         if q.follow_up {
             conditions.push(
                 "id IN (SELECT person_id FROM identity_follow_ups WHERE resolved_at IS NULL)"
@@ -947,6 +950,8 @@ pub struct PersonQuery {
     pub authority: Option<String>,
     /// Only persons registered without a document, not yet followed up.
     pub follow_up: bool,
+    /// Born on this day (YYYY-MM-DD); narrows the other criteria.
+    pub birth_date: Option<String>,
     pub phone: Option<String>,
     pub name: Option<String>,
     pub area: Option<String>,

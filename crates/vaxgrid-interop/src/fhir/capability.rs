@@ -8,10 +8,11 @@ use super::FHIR_VERSION;
 /// `CapabilityStatement.date` is required; it is the date this statement's
 /// content last changed (a pure function has no clock, and the content only
 /// changes with the code).
-const STATEMENT_DATE: &str = "2026-11-26";
+const STATEMENT_DATE: &str = "2026-12-06";
 
 /// The R4 CapabilityStatement of a vaxgrid server at `base_url` (e.g.
-/// `https://vaxgrid.example/fhir`): Patient read, Immunization read and
+/// `https://vaxgrid.example/fhir`): Patient read, search (identifier,
+/// family, birthdate) and create (conditional), Immunization read and
 /// search by `patient`, and transactions of Patient and Immunization.
 pub fn capability_statement(base_url: &str, software_version: &str) -> Value {
     let base = base_url.trim_end_matches('/');
@@ -36,13 +37,45 @@ pub fn capability_statement(base_url: &str, software_version: &str) -> Value {
                 {
                     "type": "Patient",
                     "profile": "http://hl7.org/fhir/StructureDefinition/Patient",
-                    "interaction": [{ "code": "read" }],
+                    "interaction": [
+                        { "code": "read" },
+                        { "code": "search-type" },
+                        {
+                            "code": "create",
+                            "documentation": "One Patient; with If-None-Exist a match \
+                                creates nothing (200), several are 412. A Patient holding \
+                                an identifier already registered is that person (200)."
+                        }
+                    ],
                     "versioning": "no-version",
                     "readHistory": false,
                     "updateCreate": true,
-                    "conditionalCreate": false,
+                    "conditionalCreate": true,
                     "conditionalUpdate": false,
-                    "conditionalDelete": "not-supported"
+                    "conditionalDelete": "not-supported",
+                    "searchParam": [
+                        {
+                            "name": "identifier",
+                            "definition": "http://hl7.org/fhir/SearchParameter/Patient-identifier",
+                            "type": "token",
+                            "documentation": "system|value or value: any identifier; the \
+                                citizen-ID system finds the national document, another system \
+                                is the assigning authority"
+                        },
+                        {
+                            "name": "family",
+                            "definition": "http://hl7.org/fhir/SearchParameter/individual-family",
+                            "type": "string",
+                            "documentation": "the start of the name or of any word of it, \
+                                with or without diacritics"
+                        },
+                        {
+                            "name": "birthdate",
+                            "definition": "http://hl7.org/fhir/SearchParameter/individual-birthdate",
+                            "type": "date",
+                            "documentation": "YYYY-MM-DD, exact"
+                        }
+                    ]
                 },
                 {
                     "type": "Immunization",
@@ -85,5 +118,22 @@ mod tests {
         let rest = &cs["rest"][0];
         assert_eq!(rest["resource"][1]["searchParam"][0]["name"], "patient");
         assert_eq!(rest["interaction"][0]["code"], "transaction");
+        // Exactly what the server answers.
+        let patient = &rest["resource"][0];
+        let codes: Vec<&str> = patient["interaction"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(codes, ["read", "search-type", "create"]);
+        assert_eq!(patient["conditionalCreate"], true);
+        let params: Vec<&str> = patient["searchParam"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(params, ["identifier", "family", "birthdate"]);
     }
 }

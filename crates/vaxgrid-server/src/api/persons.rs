@@ -244,6 +244,7 @@ pub async fn search(
         identifier_type,
         authority: q.authority.filter(|a| !a.trim().is_empty()),
         follow_up: q.follow_up.unwrap_or(false),
+        birth_date: None,
         phone: q.phone,
         name: q.name,
         area: q.area,
