@@ -14,6 +14,8 @@ on_both_backends!(
     stock_is_seen_and_moved_only_on_its_area,
     a_held_lot_refuses_doses_and_lists_its_persons,
     an_excursion_quarantines_the_lots_at_its_store,
+    each_refused_dose_names_the_lot_and_why,
+    concurrent_doses_take_exactly_the_stock_at_the_site,
 );
 
 /// K22 (province) > K193 (district) > KS1 (site S1's own stock), and K194
@@ -422,7 +424,7 @@ async fn a_held_lot_refuses_doses_and_lists_its_persons(backend: &str) {
     stores(&app).await;
     let (s, b) = app
         .post(
-            "/api/v1/stores/K193/movements",
+            "/api/v1/stores/KS1/movements",
             &json!({"product_code": "AZ", "lot_number": "AZ-1", "kind": "receipt", "quantity": 100,
                     "source": "purchase", "document": "HD-1"}),
         )
@@ -739,5 +741,271 @@ async fn an_excursion_quarantines_the_lots_at_its_store(backend: &str) {
         .post("/api/v1/doses", &dose_body(&new_id(), &other, "2021-07-01"))
         .await;
     assert_eq!((s, field(&b)), (422, "lot"), "{b}");
+    app.cleanup().await;
+}
+
+/// Today (UTC), the day the doses below are given: a store's ledger
+/// starts on the day it is created, so doses dated before it decrement
+/// nothing.
+fn today() -> String {
+    vaxgrid_store::format_date(vaxgrid_store::today())
+}
+
+/// A dose's refusal: 422 on field `lot`, its message.
+fn refusal(s: u16, b: &Value) -> String {
+    assert_eq!((s, field(b)), (422, "lot"), "{b}");
+    b["errors"][0]["message"].as_str().unwrap().to_string()
+}
+
+async fn receive(app: &TestApp, store: &str, lot: &str, quantity: u64) {
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/stores/{store}/movements"),
+            &json!({"product_code": "AZ", "lot_number": lot, "kind": "receipt", "quantity": quantity,
+                    "source": "purchase", "document": "HD-1"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+}
+
+/// Quarantined, recalled, expired, VVM 3–4 and not in stock at the site:
+/// each a 422 on field `lot` naming the lot and why, nothing written; a
+/// site without a store does not track its stock.
+async fn each_refused_dose_names_the_lot_and_why(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    for lot in [
+        json!({"product_code": "AZ", "lot_number": "AZ-OLD", "expiry": "2021-06-30", "doses": 100}),
+        json!({"product_code": "AZ", "lot_number": "AZ-2", "expiry": "2030-12-31", "doses": 100}),
+    ] {
+        let (s, b) = app.post("/api/v1/lots", &lot).await;
+        assert_eq!(s, 201, "{b}");
+    }
+    let (s, b) = app
+        .post(
+            "/api/v1/sites",
+            &json!({"code": "S2", "name": "Điểm tiêm Ka Long", "kind": "temporary_site", "area_code": "06700", "stations": 2, "daily_capacity": 200}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    // Before S1 has a store, its stock is not tracked: the dose is taken.
+    let person = app.person(1, "Nguyễn Văn An").await;
+    let (s, b) = app
+        .post("/api/v1/doses", &dose_body(&new_id(), &person, &today()))
+        .await;
+    assert_eq!(s, 201, "{b}");
+    stores(&app).await;
+    receive(&app, "KS1", "AZ-1", 5).await;
+    receive(&app, "KS1", "AZ-OLD", 5).await;
+    receive(&app, "K193", "AZ-2", 50).await;
+    let dose = |person: &str, lot: &str| {
+        let mut b = dose_body(&new_id(), person, &today());
+        b["lot_number"] = json!(lot);
+        b
+    };
+    let p2 = app.person(2, "Trần Thị Bình").await;
+
+    // Not in stock at this site: AZ-2 is at the district's store only.
+    let (s, b) = app.post("/api/v1/doses", &dose(&p2, "AZ-2")).await;
+    let why = refusal(s, &b);
+    assert!(
+        why.contains("AZ-2") && why.contains("not in stock at this site"),
+        "{why}"
+    );
+    // Expired on the day of the dose, even with stock on hand.
+    let (s, b) = app.post("/api/v1/doses", &dose(&p2, "AZ-OLD")).await;
+    let why = refusal(s, &b);
+    assert!(
+        why.contains("AZ-OLD") && why.contains("expired") && why.contains("2021-06-30"),
+        "{why}"
+    );
+    // VVM stage 3 and 4.
+    let status = "/api/v1/lots/AZ/AZ-1/status";
+    for stage in [3, 4] {
+        let (s, b) = app
+            .post(
+                status,
+                &json!({"status": "quarantined", "reason": "VVM read at use", "vvm_stage": stage}),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        let (s, b) = app.post("/api/v1/doses", &dose(&p2, "AZ-1")).await;
+        let why = refusal(s, &b);
+        assert!(why.contains("AZ-1"), "{why}");
+        assert!(
+            why.contains("quarantined")
+                && why.contains(&format!("vaccine vial monitor stage {stage}")),
+            "{why}"
+        );
+    }
+    // Quarantined after an excursion.
+    let (s, _) = app
+        .post(
+            status,
+            &json!({"status": "quarantined", "reason": "heat to 9.4 °C for 95 min in FR-01"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, b) = app.post("/api/v1/doses", &dose(&p2, "AZ-1")).await;
+    let why = refusal(s, &b);
+    assert!(why.contains("AZ-1") && why.contains("9.4 °C"), "{why}");
+    // Released at stage 2: usable again, and a stage 3 read alone (the
+    // lot released) refuses it on the vial monitor.
+    let (s, b) = app
+        .post(
+            status,
+            &json!({"status": "released", "reason": "within budget", "vvm_stage": 2}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(on_hand(&app, "KS1").await, 5);
+    let (s, b) = app.post("/api/v1/doses", &dose(&p2, "AZ-1")).await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(
+        on_hand(&app, "KS1").await,
+        4,
+        "the dose came out of S1's store"
+    );
+    // Recalled.
+    let (s, _) = app
+        .post(
+            status,
+            &json!({"status": "recalled", "reason": "manufacturer recall 2021-09"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let p3 = app.person(3, "Lê Văn Cường").await;
+    let (s, b) = app.post("/api/v1/doses", &dose(&p3, "AZ-1")).await;
+    let why = refusal(s, &b);
+    assert!(
+        why.contains("AZ-1") && why.contains("recalled") && why.contains("manufacturer recall"),
+        "{why}"
+    );
+    // A site without a store (S2) keeps no stock: doses there decrement
+    // nothing and are not refused for stock.
+    let mut at_s2 = dose(&p3, "AZ-2");
+    at_s2["site_code"] = json!("S2");
+    let (s, b) = app.post("/api/v1/doses", &at_s2).await;
+    assert_eq!(s, 201, "{b}");
+    // Nothing of the refusals was written: the ledger holds the receipts
+    // and one dose_given movement.
+    let (s, b) = app.get("/api/v1/stores/KS1/movements?limit=500").await;
+    assert_eq!(s, 200, "{b}");
+    let kinds: Vec<&str> = b["movements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "dose_given").count(),
+        1,
+        "{b}"
+    );
+    assert_eq!(kinds.len(), 3, "{b}");
+    // A historical dose (entered after the fact) decrements nothing, and a
+    // dose entered in error returns nothing to stock (the vaccine was used).
+    receive(&app, "KS1", "AZ-2", 3).await;
+    let p4 = app.person(4, "Phạm Thị Dung").await;
+    let mut historical = dose(&p4, "AZ-2");
+    historical["historical"] = json!(true);
+    historical["administered_on"] = json!("2021-04-01");
+    let (s, b) = app.post("/api/v1/doses", &historical).await;
+    assert_eq!(s, 201, "{b}");
+    let given = dose(&p4, "AZ-2");
+    let given_id = given["id"].as_str().unwrap().to_string();
+    let (s, b) = app.post("/api/v1/doses", &given).await;
+    assert_eq!(s, 201, "{b}");
+    let on_hand_of = |lot: &'static str| {
+        let app = &app;
+        async move {
+            let (_, b) = app.get("/api/v1/stores/KS1/stock").await;
+            b["lots"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["lot_number"] == lot)
+                .map_or(0, |l| l["on_hand"].as_u64().unwrap())
+        }
+    };
+    assert_eq!(
+        on_hand_of("AZ-2").await,
+        2,
+        "only the dose given here counts"
+    );
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/doses/{given_id}/entered-in-error"),
+            &json!({"id": new_id(), "reason": "wrong person", "author": "vac-1"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(on_hand_of("AZ-2").await, 2, "nothing returns to stock");
+    assert_eq!(app.store.check_stock().await.unwrap(), Vec::<String>::new());
+    app.cleanup().await;
+}
+
+/// Many clients at once record doses at one site whose store holds fewer
+/// doses than they ask for: exactly the stock is given, every other dose
+/// is refused naming the lot, on-hand ends at 0 and equals the ledger.
+async fn concurrent_doses_take_exactly_the_stock_at_the_site(backend: &str) {
+    const STOCK: u64 = 60;
+    const ASKED: usize = 90;
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    stores(&app).await;
+    receive(&app, "KS1", "AZ-1", STOCK).await;
+    let mut persons = Vec::new();
+    for i in 0..ASKED {
+        persons.push(app.person(i as u32 + 1, &format!("Người {i}")).await);
+    }
+    let mut tasks = Vec::new();
+    for chunk in persons.chunks(ASKED / 30) {
+        let (client, base, chunk) = (app.client.clone(), app.base.clone(), chunk.to_vec());
+        tasks.push(tokio::spawn(async move {
+            let mut answers = Vec::new();
+            for person in chunk {
+                let r = client
+                    .post(format!("{base}/api/v1/doses"))
+                    .json(&dose_body(&new_id(), &person, &today()))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                let body: Value = r.json().await.unwrap_or(Value::Null);
+                answers.push((status, body));
+            }
+            answers
+        }));
+    }
+    let (mut given, mut refused) = (0u64, 0u64);
+    for t in tasks {
+        for (status, body) in t.await.unwrap() {
+            match status {
+                201 => given += 1,
+                422 => {
+                    let why = refusal(status, &body);
+                    assert!(
+                        why.contains("AZ-1") && why.contains("not in stock"),
+                        "{why}"
+                    );
+                    refused += 1;
+                }
+                other => panic!("dose answered {other}: {body}"),
+            }
+        }
+    }
+    assert_eq!((given, refused), (STOCK, ASKED as u64 - STOCK));
+    assert_eq!(on_hand(&app, "KS1").await, 0);
+    assert_eq!(
+        app.store.count_doses().await.unwrap(),
+        STOCK as i64,
+        "every dose given is stored"
+    );
+    assert_eq!(app.store.check_stock().await.unwrap(), Vec::<String>::new());
+    assert_eq!(
+        app.store.check_counters().await.unwrap(),
+        Vec::<String>::new()
+    );
     app.cleanup().await;
 }

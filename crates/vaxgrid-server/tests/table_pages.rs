@@ -620,6 +620,22 @@ async fn a_visit_from_check_in_to_the_end_of_observation(backend: &str) {
     assert!(page.contains("<option value=\"AZ-1\" selected>"), "{page}");
     assert!(page.contains("id=\"open-vials\""), "{page}");
     assert!(page.contains("批号 AZ-1：剩余 10 剂"), "{page}");
+    // The site keeps its own store (KS1): only the lots in stock there,
+    // with the doses on hand; AZ-2 is usable but not at S1.
+    assert!(page.contains("库存 50 剂"), "{page}");
+    let (s, b) = app
+        .post(
+            "/api/v1/lots",
+            &serde_json::json!({"product_code": "AZ", "lot_number": "AZ-2", "expiry": "2030-06-30", "doses": 100}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let (_, page) = nurse.get(&path).await;
+    assert!(
+        page.contains("<option value=\"AZ-1\" selected>") && page.contains("库存 50 剂"),
+        "{page}"
+    );
+    assert!(!page.contains("<option value=\"AZ-2\""), "{page}");
     step(
         "dose",
         vec![("lot_number", "NOPE-9"), ("station", "1")],

@@ -20,7 +20,7 @@ use vaxgrid_core::training::VACCINATION_TOPIC;
 use crate::audit::{self, AuditEntry};
 use crate::batch_tx::BatchTx;
 use crate::catalog::{product_from_row, PRODUCT_COLUMNS};
-use crate::cells::{rows_json, Cells, FromCells, Param};
+use crate::cells::{bind_all, rows_json, Cells, FromCells, Param};
 use crate::db::{in_json, json_rows, params, Backend, Col};
 use crate::direct_sqlite::WriteTx;
 use crate::error::StoreError;
@@ -381,6 +381,177 @@ impl Catalog {
     }
 }
 
+/// The stock a batch's doses draw from. A site draws from the store whose
+/// `site_code` is the site (the first by code if several name it); a site
+/// without a store does not track its stock, and its doses decrement
+/// nothing. A store's ledger starts on the day it was created: a dose
+/// given before that day (entered late, or imported from another system)
+/// did not come out of it. On-hand is read in the batch's transaction
+/// (locked on PostgreSQL); each dose sees what the doses before it in the
+/// batch took.
+#[derive(Debug, Default)]
+struct SiteStock {
+    /// Site code → (store code, the store's province, the day it was
+    /// created).
+    stores: HashMap<String, (String, String, time::Date)>,
+    /// (store, product, lot) → doses on hand as read.
+    on_hand: HashMap<(String, String, String), u64>,
+    /// (province, store, product, lot) → (doses taken by this batch, the
+    /// first of its doses): one `dose_given` movement each.
+    taken: BTreeMap<(String, String, String, String), (u64, String)>,
+}
+
+struct SiteStoreRow {
+    code: String,
+    province_code: String,
+    site_code: String,
+    created_at: i64,
+}
+
+impl FromCells for SiteStoreRow {
+    fn from_cells<R: Cells>(row: &R) -> Result<SiteStoreRow, StoreError> {
+        Ok(SiteStoreRow {
+            code: row.cell("code")?,
+            province_code: row.cell("province_code")?,
+            site_code: row.cell("site_code")?,
+            created_at: row.cell("created_at")?,
+        })
+    }
+}
+
+struct StockRow {
+    store_code: String,
+    product_code: String,
+    lot_number: String,
+    on_hand: i64,
+}
+
+impl FromCells for StockRow {
+    fn from_cells<R: Cells>(row: &R) -> Result<StockRow, StoreError> {
+        Ok(StockRow {
+            store_code: row.cell("store_code")?,
+            product_code: row.cell("product_code")?,
+            lot_number: row.cell("lot_number")?,
+            on_hand: row.cell("on_hand")?,
+        })
+    }
+}
+
+impl SiteStock {
+    /// Reads the stores of the sites where the batch's doses are given
+    /// (not historical ones) and their on-hand of the lots named: two
+    /// statements per batch whatever its size.
+    async fn read(
+        tx: &mut BatchTx<'_>,
+        backend: Backend,
+        cmds: &[WriteCommand],
+    ) -> Result<SiteStock, StoreError> {
+        let mut stock = SiteStock::default();
+        let given = || {
+            cmds.iter().filter_map(|c| match c {
+                WriteCommand::Dose(d) if !d.historical => Some(d),
+                _ => None,
+            })
+        };
+        let sites: Vec<&str> = given().map(|d| d.site_code.as_str()).collect();
+        if sites.is_empty() {
+            return Ok(stock);
+        }
+        let mut rows = fetch_in::<SiteStoreRow>(
+            tx,
+            backend,
+            "SELECT code, province_code, site_code, created_at FROM stores",
+            "site_code",
+            sites,
+        )
+        .await?;
+        if rows.is_empty() {
+            return Ok(stock);
+        }
+        rows.sort_by(|a, b| a.code.cmp(&b.code));
+        for r in rows {
+            let since =
+                time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(r.created_at) * 1000)
+                    .map_or(time::Date::MIN, |t| t.date());
+            stock
+                .stores
+                .entry(r.site_code)
+                .or_insert((r.code, r.province_code, since));
+        }
+        let lots: HashSet<&str> = given()
+            .filter(|d| stock.stores.contains_key(&d.site_code))
+            .map(|d| d.lot_number.as_str())
+            .collect();
+        let provinces: HashSet<&str> = stock.stores.values().map(|s| s.1.as_str()).collect();
+        let codes: HashSet<&str> = stock.stores.values().map(|s| s.0.as_str()).collect();
+        // PostgreSQL locks the counters until the commit, in key order (the
+        // import's writer may run a batch beside the dose writer's), so that
+        // a movement recorded meanwhile is seen, not overwritten.
+        let lock = match backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        };
+        let sql = format!(
+            "SELECT store_code, product_code, lot_number, on_hand FROM stock_on_hand WHERE {} AND {} AND {} \
+             ORDER BY province_code, store_code, product_code, lot_number{lock}",
+            in_json(backend, "province_code", 1),
+            in_json(backend, "store_code", 2),
+            in_json(backend, "lot_number", 3),
+        );
+        let json = |keys: &HashSet<&str>| serde_json::to_string(keys).expect("strings serialise");
+        let binds = [json(&provinces), json(&codes), json(&lots)];
+        for r in tx.rows::<StockRow>(&sql, &binds).await? {
+            stock.on_hand.insert(
+                (r.store_code, r.product_code, r.lot_number),
+                u64::try_from(r.on_hand).unwrap_or(0),
+            );
+        }
+        Ok(stock)
+    }
+
+    /// Doses of the lot left at the site's store for dose `d`, or None
+    /// when the site has no store, or had none yet on the dose's day
+    /// (stock not tracked for it).
+    fn available(&self, d: &DoseRequest) -> Option<u64> {
+        let (site, product, lot) = (&d.site_code, &d.product_code, &d.lot_number);
+        let (store, province, since) = self.stores.get(site)?;
+        if d.administered_on < *since {
+            return None;
+        }
+        let read = self
+            .on_hand
+            .get(&(store.clone(), product.to_string(), lot.to_string()))
+            .copied()
+            .unwrap_or(0);
+        let taken = self
+            .taken
+            .get(&(
+                province.clone(),
+                store.clone(),
+                product.to_string(),
+                lot.to_string(),
+            ))
+            .map_or(0, |t| t.0);
+        Some(read.saturating_sub(taken))
+    }
+
+    /// Takes dose `d` from its site's store (`available` said it tracks it).
+    fn take(&mut self, d: &DoseRequest) {
+        let (site, product, lot, dose_id) = (&d.site_code, &d.product_code, &d.lot_number, &d.id);
+        if let Some((store, province, _)) = self.stores.get(site) {
+            self.taken
+                .entry((
+                    province.clone(),
+                    store.clone(),
+                    product.to_string(),
+                    lot.to_string(),
+                ))
+                .or_insert_with(|| (0, dose_id.to_string()))
+                .0 += 1;
+        }
+    }
+}
+
 /// Every vaccination certificate, not revoked, of the users the batch's
 /// doses need one of (see `DoseRequest::requires_certificate`), by user:
 /// one read per batch instead of one per request.
@@ -554,6 +725,7 @@ pub(crate) async fn apply_batch(
     }
     let sites = &catalog.sites;
     let certificates = current_certificates(&mut tx, store.backend, cmds).await?;
+    let mut stock = SiteStock::read(&mut tx, store.backend, cmds).await?;
 
     let now = crate::now_micros();
     let mut inserts: Vec<DoseRecord> = Vec::new();
@@ -580,7 +752,7 @@ pub(crate) async fn apply_batch(
                         Err(conflict_id(&d.id))
                     }
                 } else {
-                    check_certificate(d, &certificates).and_then(|()| record_dose(d, hash, now, today, products, &lots, sites, &root_of, &mut states)).map(|rec| {
+                    check_certificate(d, &certificates).and_then(|()| record_dose(d, hash, now, today, products, &lots, sites, &mut stock, &root_of, &mut states)).map(|rec| {
                         let day_key = (
                             rec.province_code.clone(),
                             rec.area_code.clone(),
@@ -760,6 +932,51 @@ pub(crate) async fn apply_batch(
             ]
         })
         .collect();
+    // One `dose_given` movement per (store, lot) of the batch, with the
+    // quantity of its doses and the batch's first dose there as reference.
+    let given: Vec<StockTaken> = stock
+        .taken
+        .into_iter()
+        .map(
+            |((province, store_code, product, lot), (n, first))| StockTaken {
+                id: uuid::Uuid::now_v7().to_string(),
+                details: serde_json::json!({"kind": "dose_given", "first_dose_id": first})
+                    .to_string(),
+                province,
+                store_code,
+                product,
+                lot,
+                quantity: i64::try_from(n).unwrap_or(i64::MAX),
+                now,
+            },
+        )
+        .collect();
+    // The doses given count in `stock_daily` (days of supply), per store
+    // and product on the commit's UTC day, as `supply::count_consumption`
+    // counts the API's movements.
+    let day = crate::format_date(crate::supply::day_of(now));
+    let mut consumed: BTreeMap<(&str, &str, &str), i64> = BTreeMap::new();
+    for g in &given {
+        *consumed
+            .entry((
+                g.province.as_str(),
+                g.store_code.as_str(),
+                g.product.as_str(),
+            ))
+            .or_default() += g.quantity;
+    }
+    let consumed: Vec<[Param<'_>; 5]> = consumed
+        .into_iter()
+        .map(|((province, store_code, product), n)| {
+            [
+                province.into(),
+                store_code.into(),
+                day.as_str().into(),
+                product.into(),
+                n.into(),
+            ]
+        })
+        .collect();
     write_facts(
         &mut tx,
         store.backend,
@@ -767,16 +984,31 @@ pub(crate) async fn apply_batch(
         coverage_rows,
         daily_rows,
         total_rows,
+        &given,
+        &consumed,
     )
     .await?;
     if !recorded.is_empty() {
         let first = recorded[0]["id"].as_str().unwrap_or("").to_string();
+        // The batch's stock movements are audited with its doses.
+        let movements: Vec<serde_json::Value> = given
+            .iter()
+            .map(|g| {
+                serde_json::json!({"movement_id": g.id, "store_code": g.store_code,
+                    "product_code": g.product, "lot_number": g.lot, "quantity": g.quantity})
+            })
+            .collect();
+        let details = if movements.is_empty() {
+            serde_json::json!({ "doses": recorded })
+        } else {
+            serde_json::json!({ "doses": recorded, "dose_given": movements })
+        };
         audit_entries.push(AuditEntry::new(
             "dose writer",
             "record_doses",
             "dose",
             &first,
-            serde_json::json!({ "doses": recorded }),
+            details,
         ));
     }
     match &mut tx {
@@ -817,6 +1049,7 @@ fn record_dose(
     products: &HashMap<String, Product>,
     lots: &HashMap<String, Vec<BatchLot>>,
     sites: &HashSet<String>,
+    stock: &mut SiteStock,
     root_of: &HashMap<String, String>,
     states: &mut HashMap<String, PersonState>,
 ) -> Result<DoseRecord, StoreError> {
@@ -860,16 +1093,21 @@ fn record_dose(
         let number = check_reported_dose(&history, state.birth_date, today, d.administered_on)?;
         (DoseKind::Historical, number)
     } else {
+        let available = stock.available(d);
         let number = check_given_dose(
             d,
             product,
             products,
             lots,
             sites,
+            available,
             &history,
             state.birth_date,
             today,
         )?;
+        if available.is_some() {
+            stock.take(d);
+        }
         (DoseKind::Administered, number)
     };
     let rec = DoseRecord {
@@ -906,6 +1144,7 @@ fn check_given_dose(
     products: &HashMap<String, Product>,
     lots: &HashMap<String, Vec<BatchLot>>,
     sites: &HashSet<String>,
+    available: Option<u64>,
     history: &[ValidDose],
     birth_date: time::Date,
     today: time::Date,
@@ -932,16 +1171,24 @@ fn check_given_dose(
             format!("lot {} has no valid expiry", lot.lot_number),
         )
     })?;
-    // A lot held back (quarantined after an excursion, recalled) or past
-    // its vial monitor's discard point is refused naming the lot and why.
+    // A lot held back (quarantined after an excursion, recalled), expired,
+    // past its vial monitor's discard point or not in stock at the site's
+    // store (`available`; None where the site keeps no store) is refused
+    // naming the lot and why.
     let vvm_stage = held.vvm_stage.and_then(|v| u8::try_from(v).ok());
-    if lot.product_code == d.product_code
-        && (lot.status != LotStatus::Released || vvm_stage.is_some_and(|v| v >= 3))
-    {
+    if lot.product_code == d.product_code {
+        // A hold at vial monitor stage 3–4 says so beside its reason.
         let why = || {
-            held.status_reason
+            let reason = held
+                .status_reason
                 .clone()
-                .unwrap_or_else(|| "no reason recorded".to_string())
+                .unwrap_or_else(|| "no reason recorded".to_string());
+            match vvm_stage {
+                Some(stage @ 3..) => {
+                    format!("{reason} (vaccine vial monitor stage {stage}: past its discard point)")
+                }
+                _ => reason,
+            }
         };
         let at_site = LotAtSite {
             lot: lot.lot_number.clone(),
@@ -949,7 +1196,7 @@ fn check_given_dose(
             quarantine: (lot.status == LotStatus::Quarantined).then(why),
             recall: (lot.status == LotStatus::Recalled).then(why),
             vvm_stage,
-            on_hand: u64::MAX,
+            on_hand: available.unwrap_or(u64::MAX),
         };
         verdict(&at_site, d.administered_on, 1)
             .map_err(|e| StoreError::invalid(e.field(), e.to_string()))?;
@@ -1168,9 +1415,77 @@ type CounterRow<'a> = [Param<'a>; 7];
 /// A row of [`TOTAL_UPSERT`].
 type TotalRow<'a> = [Param<'a>; 6];
 
-/// Writes a batch's dose rows and counter increments. On PostgreSQL the four
-/// statements travel as one (data-modifying CTEs) to save round trips on the
-/// writer's critical path; SQLite runs them in-process, one after another.
+/// A `dose_given` movement of a batch: the doses it gave from one lot at
+/// one site's store.
+struct StockTaken {
+    id: String,
+    province: String,
+    store_code: String,
+    product: String,
+    lot: String,
+    quantity: i64,
+    details: String,
+    now: i64,
+}
+
+impl StockTaken {
+    /// The values of [`MOVEMENT_INSERT`], in order.
+    fn movement(&self) -> [Param<'_>; 11] {
+        [
+            (&self.id).into(),
+            (&self.province).into(),
+            (&self.store_code).into(),
+            (&self.product).into(),
+            (&self.lot).into(),
+            "dose_given".into(),
+            self.quantity.into(),
+            (-self.quantity).into(),
+            (&self.details).into(),
+            "dose writer".into(),
+            self.now.into(),
+        ]
+    }
+
+    /// The values of [`ON_HAND_DECREMENT`], in order.
+    fn decrement(&self) -> [Param<'_>; 6] {
+        [
+            self.quantity.into(),
+            self.now.into(),
+            (&self.province).into(),
+            (&self.store_code).into(),
+            (&self.product).into(),
+            (&self.lot).into(),
+        ]
+    }
+}
+
+/// A store's doses given on a day, added to `stock_daily` (the values:
+/// province, store, day, product, doses).
+const CONSUMED_UPSERT: &str =
+    "INSERT INTO stock_daily (province_code, store_code, day, product_code, given, wasted) \
+     {rows} ON CONFLICT (province_code, store_code, day, product_code) \
+     DO UPDATE SET given = stock_daily.given + excluded.given";
+const CONSUMED_TYPES: [Col; 6] = [
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Int,
+    Col::Int,
+];
+
+const MOVEMENT_INSERT: &str = "INSERT INTO stock_movements (id, province_code, store_code, product_code, lot_number, \
+     kind, quantity, delta, details, actor, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+/// The counter was read (and, on PostgreSQL, locked) in the same
+/// transaction and the doses checked against it; `CHECK (on_hand >= 0)`
+/// is the backstop.
+const ON_HAND_DECREMENT: &str = "UPDATE stock_on_hand SET on_hand = on_hand - $1, updated_at = $2 \
+     WHERE province_code = $3 AND store_code = $4 AND product_code = $5 AND lot_number = $6";
+
+/// Writes a batch's dose rows, counter increments and stock movements. On
+/// PostgreSQL the statements travel as one (data-modifying CTEs) to save
+/// round trips on the writer's critical path; SQLite runs them in-process,
+/// one after another.
 async fn write_facts(
     tx: &mut BatchTx<'_>,
     backend: Backend,
@@ -1178,34 +1493,72 @@ async fn write_facts(
     coverage: Vec<CounterRow<'_>>,
     daily: Vec<CounterRow<'_>>,
     totals: Vec<TotalRow<'_>>,
+    given: &[StockTaken],
+    consumed: &[[Param<'_>; 5]],
 ) -> Result<(), StoreError> {
     let tx = match tx {
         BatchTx::Sqlite(t) => {
-            return write_facts_sqlite(t.conn(), doses, &coverage, &daily, &totals)
+            return write_facts_sqlite(t.conn(), doses, &coverage, &daily, &totals, given, consumed)
         }
         BatchTx::Sqlx(t) => t,
     };
+    // `wasted` is 0 for the doses given: the rows carry it as a sixth value.
+    let consumed: Vec<Vec<Param<'_>>> = consumed
+        .iter()
+        .map(|r| r.iter().cloned().chain([Param::Int(0)]).collect())
+        .collect();
     match backend {
         Backend::Postgres => {
             let sql = format!(
                 "WITH d AS (INSERT INTO doses ({DOSE_COLUMNS}) {} RETURNING 1), \
-                 c AS ({} RETURNING 1), y AS ({} RETURNING 1), t AS ({} RETURNING 1) \
+                 c AS ({} RETURNING 1), y AS ({} RETURNING 1), t AS ({} RETURNING 1), \
+                 m AS (INSERT INTO stock_movements (id, province_code, store_code, product_code, lot_number, \
+                 kind, quantity, delta, details, actor, recorded_at) \
+                 SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, (r->>6)::bigint, (r->>7)::bigint, r->>8, \
+                 r->>9, (r->>10)::bigint FROM jsonb_array_elements($5::jsonb) AS r RETURNING 1), \
+                 s AS (UPDATE stock_on_hand h SET on_hand = h.on_hand - v.q, updated_at = v.t \
+                 FROM (SELECT r->>1 AS p, r->>2 AS s, r->>3 AS pr, r->>4 AS l, (r->>6)::bigint AS q, \
+                 (r->>10)::bigint AS t FROM jsonb_array_elements($5::jsonb) AS r) v \
+                 WHERE h.province_code = v.p AND h.store_code = v.s AND h.product_code = v.pr \
+                 AND h.lot_number = v.l RETURNING 1), \
+                 g AS ({} RETURNING 1) \
                  SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM c) + (SELECT count(*) FROM y) \
-                 + (SELECT count(*) FROM t) AS n",
+                 + (SELECT count(*) FROM t) + (SELECT count(*) FROM m) + (SELECT count(*) FROM s) \
+                 + (SELECT count(*) FROM g) AS n",
                 json_rows(backend, 1, &DOSE_TYPES),
                 COVERAGE_UPSERT.replace("{rows}", &json_rows(backend, 2, &COVERAGE_TYPES)),
                 DAILY_UPSERT.replace("{rows}", &json_rows(backend, 3, &DAILY_TYPES)),
                 TOTAL_UPSERT.replace("{rows}", &json_rows(backend, 4, &TOTAL_TYPES)),
+                CONSUMED_UPSERT.replace("{rows}", &json_rows(backend, 6, &CONSUMED_TYPES)),
             );
+            let movements: Vec<[Param<'_>; 11]> = given.iter().map(StockTaken::movement).collect();
             sqlx::query(&sql)
                 .bind(dose_rows_json(doses))
                 .bind(rows_json(&coverage))
                 .bind(rows_json(&daily))
                 .bind(rows_json(&totals))
+                .bind(rows_json(&movements))
+                .bind(rows_json(&consumed))
                 .fetch_one(&mut **tx)
                 .await?;
         }
         Backend::Sqlite => {
+            for g in given {
+                bind_all(sqlx::query(MOVEMENT_INSERT), g.movement())
+                    .execute(&mut **tx)
+                    .await?;
+                bind_all(sqlx::query(ON_HAND_DECREMENT), g.decrement())
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            if !consumed.is_empty() {
+                let sql =
+                    CONSUMED_UPSERT.replace("{rows}", &json_rows(backend, 1, &CONSUMED_TYPES));
+                sqlx::query(&sql)
+                    .bind(rows_json(&consumed))
+                    .execute(&mut **tx)
+                    .await?;
+            }
             insert_dose_rows(tx, backend, doses).await?;
             for (template, types, rows) in [
                 (COVERAGE_UPSERT, &COVERAGE_TYPES[..], rows_json(&coverage)),
@@ -1231,7 +1584,23 @@ fn write_facts_sqlite(
     coverage: &[CounterRow<'_>],
     daily: &[CounterRow<'_>],
     totals: &[TotalRow<'_>],
+    given: &[StockTaken],
+    consumed: &[[Param<'_>; 5]],
 ) -> Result<(), StoreError> {
+    if !given.is_empty() {
+        let mut insert = conn.prepare_cached(MOVEMENT_INSERT)?;
+        let mut decrement = conn.prepare_cached(ON_HAND_DECREMENT)?;
+        for g in given {
+            insert.execute(rusqlite::params_from_iter(g.movement()))?;
+            decrement.execute(rusqlite::params_from_iter(g.decrement()))?;
+        }
+        let mut upsert = conn.prepare_cached(
+            &CONSUMED_UPSERT.replace("{rows}", &format!("VALUES ({}, 0)", params(1, 5))),
+        )?;
+        for row in consumed {
+            upsert.execute(rusqlite::params_from_iter(row))?;
+        }
+    }
     insert_dose_rows_sqlite(conn, doses)?;
     for (template, rows) in [(COVERAGE_UPSERT, coverage), (DAILY_UPSERT, daily)] {
         if rows.is_empty() {

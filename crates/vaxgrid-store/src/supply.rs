@@ -76,6 +76,9 @@ pub struct Shipment {
     pub discrepancy_reason: Option<String>,
 }
 
+/// Doses on hand at a site's own store, by (product code, lot number).
+pub type SiteStock = BTreeMap<(String, String), u64>;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OnHand {
     pub store_code: String,
@@ -266,6 +269,59 @@ impl Store {
         }
         tx.commit().await?;
         Ok(on_hand)
+    }
+
+    /// Records many movements in one transaction (seeding a demo or a
+    /// benchmark's stores), each checked as `record_movement` checks it;
+    /// the first refusal writes nothing.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn record_movements(
+        &self,
+        new: &[NewMovement],
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let mut stores: std::collections::HashMap<String, StockStore> = Default::default();
+        let mut lots: std::collections::HashSet<(String, String)> = Default::default();
+        for n in new {
+            if matches!(
+                n.movement.kind,
+                MovementKind::ShipmentDispatched { .. } | MovementKind::ShipmentReceived { .. }
+            ) {
+                return Err(StoreError::invalid(
+                    "kind",
+                    "shipments are dispatched and received as shipments",
+                ));
+            }
+            if !stores.contains_key(&n.store_code) {
+                let store = self.stock_store(&n.store_code, &actor.scope).await?;
+                stores.insert(n.store_code.clone(), store);
+            }
+            if lots.insert((n.product_code.clone(), n.lot_number.clone())) {
+                self.lot(&n.product_code, &n.lot_number)
+                    .await
+                    .map_err(|_| {
+                        not_found(
+                            "lot",
+                            "lot_number",
+                            &format!("{}/{}", n.product_code, n.lot_number),
+                        )
+                    })?;
+            }
+        }
+        let mut tx = self.begin_write().await?;
+        for n in new {
+            self.apply_movement(
+                &mut tx,
+                &stores[&n.store_code],
+                &n.product_code,
+                &n.lot_number,
+                &n.movement,
+                actor,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Inside a write transaction: locks the store × lot counter, applies
@@ -1056,6 +1112,33 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(store_from_row).transpose()
+    }
+
+    /// The doses on hand at a site's own store, by (product, lot), or None
+    /// when the site has no store (its stock is not tracked: the dose
+    /// writer decrements nothing there). What the vaccination table's lot
+    /// picker offers.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn site_stock(&self, site_code: &str) -> Result<Option<SiteStock>, StoreError> {
+        let Some(store) = self.store_of_site(site_code).await? else {
+            return Ok(None);
+        };
+        let rows = sqlx::query(
+            "SELECT product_code, lot_number, on_hand FROM stock_on_hand \
+             WHERE province_code = $1 AND store_code = $2",
+        )
+        .bind(&store.province_code)
+        .bind(&store.code)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = BTreeMap::new();
+        for r in &rows {
+            out.insert(
+                (r.try_get("product_code")?, r.try_get("lot_number")?),
+                u64::try_from(r.try_get::<i64, _>("on_hand")?).unwrap_or(0),
+            );
+        }
+        Ok(Some(out))
     }
 
     /// Adds cold-chain equipment to a store in the actor's scope (audited).

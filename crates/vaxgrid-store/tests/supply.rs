@@ -18,6 +18,7 @@ on_both_backends!(
     stores_follow_the_area_tree_and_movements_are_refused_by_field,
     shipments_move_stock_down_the_tree_with_discrepancies_explained,
     a_quarantined_lot_refuses_doses_and_a_recall_lists_the_persons_dosed,
+    random_movements_and_doses_keep_on_hand_equal_to_the_ledger,
 );
 
 fn system() -> Actor {
@@ -544,6 +545,165 @@ async fn a_quarantined_lot_refuses_doses_and_a_recall_lists_the_persons_dosed(ba
         .await
         .unwrap()
         .is_empty());
+    drop(writer);
+    f.cleanup().await;
+}
+
+/// Movements through the API's path and doses through the dose writer,
+/// in a seeded random order, at site S06658's own store: on-hand always
+/// equals the model (a dose takes one, only when there is one; a group of
+/// doses sent at once takes exactly what is there), never goes negative,
+/// and the counters equal a recount of the ledger. Historical doses and
+/// entered-in-error corrections move nothing.
+async fn random_movements_and_doses_keep_on_hand_equal_to_the_ledger(backend: &str) {
+    use time::macros::date;
+    use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
+    use vaxgrid_store::model::{CorrectionRequest, DoseRequest};
+    use vaxgrid_store::writer::{DoseWriter, WriterConfig};
+
+    let f = fixture(backend).await;
+    let s = &f.store;
+    tree(s).await;
+    let writer = DoseWriter::spawn(s.clone(), WriterConfig::default());
+    let lots = [("AZ", "AZ-1"), ("PFIZER", "PF-1")];
+    let mut model: std::collections::BTreeMap<&str, u64> = Default::default();
+    let mut rng = Rng(0x0d05_e521_0901);
+    let mut serial = 0u32;
+    let mut person = || {
+        serial += 1;
+        common::person(serial, &format!("Người {serial}"), "0665801", &[])
+    };
+    let dose = |person_id: &str, lot: (&str, &str), historical: bool| DoseRequest {
+        id: Uuid::now_v7().to_string(),
+        person_id: person_id.to_string(),
+        product_code: lot.0.into(),
+        lot_number: lot.1.into(),
+        site_code: "S06658".into(),
+        // Given today (a store's ledger starts on the day it is created).
+        administered_on: if historical {
+            date!(2021 - 05 - 01)
+        } else {
+            vaxgrid_store::today()
+        },
+        dose_number: None,
+        vaccinator: Some("vac-1".into()),
+        override_reason: None,
+        historical,
+        requires_certificate: None,
+        by: system(),
+    };
+    let mut given: Vec<String> = Vec::new();
+    let (mut doses_taken, mut doses_refused) = (0u64, 0u64);
+    for step in 0..120 {
+        let lot = lots[rng.next(2) as usize];
+        let before = *model.get(lot.1).unwrap_or(&0);
+        match rng.next(6) {
+            0 | 1 => {
+                let kind = if rng.next(3) == 0 {
+                    MovementKind::Wastage {
+                        reason: WastageReason::Broken,
+                    }
+                } else {
+                    MovementKind::Receipt {
+                        source: ReceiptSource::Covax,
+                        document: "COVAX-VN-2021-08".into(),
+                    }
+                };
+                let movement = mv(kind, rng.next(8));
+                let expected = ledger::apply(before, &movement);
+                let got = s
+                    .record_movement(&at("KS06658", lot, movement), &system())
+                    .await;
+                match (expected, got) {
+                    (Ok(want), Ok(on_hand)) => {
+                        assert_eq!(on_hand, want, "step {step}");
+                        model.insert(lot.1, want);
+                    }
+                    (Err(want), Err(StoreError::Invalid { field, .. })) => {
+                        assert_eq!(field, want.field())
+                    }
+                    (want, got) => panic!("step {step}: ledger says {want:?}, store says {got:?}"),
+                }
+            }
+            2 | 3 => {
+                // A group of doses sent at once, likely one batch.
+                let k = 1 + rng.next(6);
+                let mut tasks = Vec::new();
+                for _ in 0..k {
+                    let p = s.create_person(person(), &system()).await.unwrap().person;
+                    let w = writer.clone();
+                    let cmd = WriteCommand::Dose(dose(&p.id, lot, false));
+                    tasks.push(tokio::spawn(async move { w.submit(cmd).await }));
+                }
+                let mut ok = 0;
+                for t in tasks {
+                    match t.await.unwrap() {
+                        Ok(WriteOutcome::Created(rec)) => {
+                            ok += 1;
+                            given.push(rec.id);
+                        }
+                        Err(StoreError::Invalid { field, message }) => {
+                            assert_eq!(field, "lot", "{message}");
+                            assert!(
+                                message.contains(lot.1)
+                                    && message.contains("not in stock at this site"),
+                                "{message}"
+                            );
+                            doses_refused += 1;
+                        }
+                        other => panic!("step {step}: {other:?}"),
+                    }
+                }
+                assert_eq!(
+                    ok,
+                    k.min(before),
+                    "step {step}: {k} doses asked, {before} on hand"
+                );
+                doses_taken += ok;
+                model.insert(lot.1, before - ok);
+            }
+            4 => {
+                // Historical: decrements nothing, whatever the stock.
+                let p = s.create_person(person(), &system()).await.unwrap().person;
+                let out = writer
+                    .submit(WriteCommand::Dose(dose(&p.id, lot, true)))
+                    .await;
+                assert!(matches!(out, Ok(WriteOutcome::Created(_))), "{out:?}");
+            }
+            _ => {
+                // Entered in error: nothing returns to stock.
+                if let Some(target) = given.pop() {
+                    let out = writer
+                        .submit(WriteCommand::EnteredInError(CorrectionRequest {
+                            id: Uuid::now_v7().to_string(),
+                            target_id: target,
+                            reason: "wrong person".into(),
+                            author: "vac-1".into(),
+                            by: system(),
+                        }))
+                        .await;
+                    assert!(matches!(out, Ok(WriteOutcome::Created(_))), "{out:?}");
+                }
+            }
+        }
+        for lot in lots {
+            let on_hand = s
+                .lot_on_hand("KS06658", lot.0, lot.1, &Scope::All)
+                .await
+                .unwrap();
+            assert_eq!(
+                on_hand,
+                *model.get(lot.1).unwrap_or(&0),
+                "step {step}, {lot:?}"
+            );
+        }
+    }
+    assert!(
+        doses_taken > 20 && doses_refused > 3,
+        "{doses_taken} doses taken, {doses_refused} refused for stock"
+    );
+    assert_eq!(s.check_stock().await.unwrap(), Vec::<String>::new());
+    assert_eq!(s.check_counters().await.unwrap(), Vec::<String>::new());
     drop(writer);
     f.cleanup().await;
 }

@@ -136,6 +136,102 @@ pub async fn seed_reference(store: &Store) -> Result<Seeded> {
     })
 }
 
+/// Vaccine stores along the demo's tree, so that stock is tracked at every
+/// site: a store for the province, one per district, and one per site (its
+/// own stock, under its district's store). Each site's store receives
+/// `per_site` doses of every current lot and each district's store ten
+/// times as many (receipts, in one transaction).
+pub async fn seed_stores(store: &Store, seeded: &Seeded, per_site: u64) -> Result<()> {
+    use vaxgrid_core::supply::ledger::{Movement, MovementKind, ReceiptSource};
+    use vaxgrid_store::supply::{NewMovement, NewStore};
+    let actor = vaxgrid_store::model::Actor::system("demo");
+    let areas = vaxgrid_synthetic::quang_ninh_areas();
+    let parent_of: HashMap<&str, Option<&str>> = areas
+        .iter()
+        .map(|a| (a.code.as_str(), a.parent.as_deref()))
+        .collect();
+    let mut stores = Vec::new();
+    let mut province_store = None;
+    for a in &areas {
+        let level = level_of(&a.level);
+        if level == AreaLevel::Province {
+            let code = format!("K{}", a.code);
+            stores.push((
+                NewStore {
+                    code: code.clone(),
+                    name: format!("Kho vắc xin {}", a.name),
+                    area_code: a.code.clone(),
+                    parent_code: None,
+                    site_code: None,
+                },
+                0,
+            ));
+            province_store = Some(code);
+        }
+    }
+    for a in &areas {
+        if level_of(&a.level) == AreaLevel::District {
+            stores.push((
+                NewStore {
+                    code: format!("K{}", a.code),
+                    name: format!("Kho vắc xin {}", a.name),
+                    area_code: a.code.clone(),
+                    parent_code: province_store.clone(),
+                    site_code: None,
+                },
+                per_site * 10,
+            ));
+        }
+    }
+    for site in &seeded.sites {
+        let s = store.site(site).await?;
+        let level = areas
+            .iter()
+            .find(|a| a.code == s.area_code)
+            .map(|a| level_of(&a.level));
+        let district = match level {
+            Some(AreaLevel::District) => Some(s.area_code.as_str()),
+            _ => parent_of.get(s.area_code.as_str()).copied().flatten(),
+        };
+        stores.push((
+            NewStore {
+                code: format!("K{site}"),
+                name: format!("Tủ lạnh {}", s.name),
+                area_code: s.area_code.clone(),
+                parent_code: district.map(|d| format!("K{d}")),
+                site_code: Some(site.clone()),
+            },
+            per_site,
+        ));
+    }
+    let mut lots: Vec<(&String, &String)> = seeded.current_lots.iter().collect();
+    lots.sort();
+    let mut receipts = Vec::new();
+    for (new, quantity) in &stores {
+        store.create_store(new, &actor).await?;
+        if *quantity == 0 {
+            continue;
+        }
+        for (product, lot) in &lots {
+            receipts.push(NewMovement {
+                store_code: new.code.clone(),
+                product_code: (*product).clone(),
+                lot_number: (*lot).clone(),
+                movement: Movement {
+                    id: uuid::Uuid::now_v7(),
+                    kind: MovementKind::Receipt {
+                        source: ReceiptSource::Purchase,
+                        document: format!("PN-{}-{lot}", new.code),
+                    },
+                    quantity: *quantity,
+                },
+            });
+        }
+    }
+    store.record_movements(&receipts, &actor).await?;
+    Ok(())
+}
+
 fn level_of(level: &vaxgrid_synthetic::AreaLevelSeed) -> AreaLevel {
     use vaxgrid_synthetic::AreaLevelSeed as L;
     match level {
@@ -340,6 +436,7 @@ pub async fn demo(
         let started = Instant::now();
         println!("seeding a demo province into {file} …");
         let seeded = seed_reference(&store).await?;
+        seed_stores(&store, &seeded, 2_000).await?;
         seed_people(&store, &seeded, residents).await?;
         crate::accounts::ensure_first_admin(&store).await?;
         // Hạ Long district and Quảng Ninh province of the demo tree.

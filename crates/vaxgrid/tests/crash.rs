@@ -3,7 +3,9 @@
 //! restart the clients retry every unacknowledged request with the same id.
 //! After 10 rounds every acknowledged dose must be stored exactly once and
 //! the counters (coverage, population, doses by day and by area, product
-//! and number) must equal a recount. Bounded: 10 rounds, < 1 s of load each.
+//! and number) must equal a recount, and the site's store must hold its
+//! initial stock less exactly the doses stored (the writer decrements it in
+//! the doses' transaction). Bounded: 10 rounds, < 1 s of load each.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Stdio;
@@ -21,6 +23,8 @@ use vaxgrid_store::Store;
 const ROUNDS: usize = 10;
 const CLIENTS: usize = 12;
 const PERSONS: usize = 15_000;
+/// Doses received at site S1's own store before the rounds.
+const INITIAL_STOCK: u64 = 100_000;
 
 async fn start(url: &str) -> (tokio::process::Child, String) {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_vaxgrid"))
@@ -94,6 +98,40 @@ async fn seed(url: &str) -> Vec<String> {
         )
         .await
         .unwrap();
+    // S1 keeps its own stock: every dose given there comes out of it.
+    let system = vaxgrid_store::model::Actor::system("test");
+    store
+        .create_store(
+            &vaxgrid_store::supply::NewStore {
+                code: "KS1".into(),
+                name: "KS1".into(),
+                area_code: "06658".into(),
+                parent_code: None,
+                site_code: Some("S1".into()),
+            },
+            &system,
+        )
+        .await
+        .unwrap();
+    store
+        .record_movement(
+            &vaxgrid_store::supply::NewMovement {
+                store_code: "KS1".into(),
+                product_code: "AZ".into(),
+                lot_number: "AZ-1".into(),
+                movement: vaxgrid_core::supply::ledger::Movement {
+                    id: uuid::Uuid::now_v7(),
+                    kind: vaxgrid_core::supply::ledger::MovementKind::Receipt {
+                        source: vaxgrid_core::supply::ledger::ReceiptSource::Purchase,
+                        document: "HD-1".into(),
+                    },
+                    quantity: INITIAL_STOCK,
+                },
+            },
+            &system,
+        )
+        .await
+        .unwrap();
     let people: Vec<NewPerson> = (0..PERSONS)
         .map(|i| NewPerson {
             id: uuid::Uuid::now_v7().to_string(),
@@ -119,9 +157,10 @@ async fn seed(url: &str) -> Vec<String> {
     placed.into_iter().map(|p| p.new.id).collect()
 }
 
+/// A dose given today: the site's store, created today, tracks it.
 fn body(id: &str, person: &str) -> serde_json::Value {
     serde_json::json!({"id": id, "person_id": person, "product_code": "AZ", "lot_number": "AZ-1",
-                       "site_code": "S1", "administered_on": "2021-07-01"})
+                       "site_code": "S1", "administered_on": vaxgrid_store::format_date(vaxgrid_store::today())})
 }
 
 /// Sends one dose; Some(status) if an answer came back.
@@ -280,6 +319,19 @@ async fn crash_rounds(backend: &str) {
     let counters = store.stored_counters().await.unwrap();
     assert_eq!(counters.daily.values().sum::<i64>(), acked.len() as i64);
     assert_eq!(counters.doses.values().sum::<i64>(), acked.len() as i64);
+    // The site's stock went down by exactly the doses committed, and its
+    // counter equals the ledger's recount.
+    let on_hand = store
+        .lot_on_hand("KS1", "AZ", "AZ-1", &vaxgrid_store::scope::Scope::All)
+        .await
+        .unwrap();
+    assert_eq!(on_hand, INITIAL_STOCK - stored.len() as u64);
+    let stock = store.check_stock().await.unwrap();
+    assert!(
+        stock.is_empty(),
+        "stock differs from a recount:\n{}",
+        stock.join("\n")
+    );
     store.close().await;
     scratch.cleanup().await;
 }

@@ -35,7 +35,7 @@ pub enum LotRefusal {
     },
     #[error("lot {lot} has vaccine vial monitor stage {stage}: past its discard point")]
     Vvm { lot: String, stage: u8 },
-    #[error("lot {lot} has {on_hand} doses at this site; {wanted} cannot be given from it")]
+    #[error("lot {lot} is not in stock at this site: {on_hand} doses on hand, {wanted} wanted")]
     NotInStock {
         lot: String,
         on_hand: u64,

@@ -78,6 +78,7 @@ table-refuse-reason = If they decline: why (optional)
 table-refuse-submit = Declines the vaccination
 table-lot = Lot
 table-lot-label = { $lot } (expires { $expiry })
+table-lot-label-stock = { $lot } (expires { $expiry }; { $doses } doses on hand)
 table-station = Station
 table-dose-submit = Record the dose
 table-dose-vaccinator-only = Only a vaccinator records the dose.

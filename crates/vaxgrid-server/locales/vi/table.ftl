@@ -75,6 +75,7 @@ table-refuse-reason = Nếu từ chối: lý do (không bắt buộc)
 table-refuse-submit = Từ chối tiêm
 table-lot = Lô vắc xin
 table-lot-label = { $lot } (hết hạn { $expiry })
+table-lot-label-stock = { $lot } (hết hạn { $expiry }; còn { $doses } liều)
 table-station = Bàn tiêm số
 table-dose-submit = Ghi nhận mũi tiêm
 table-dose-vaccinator-only = Chỉ nhân viên tiêm chủng mới được ghi nhận mũi tiêm.

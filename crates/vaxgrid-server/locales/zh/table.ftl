@@ -75,6 +75,7 @@ table-refuse-reason = 如拒绝：原因（可不填）
 table-refuse-submit = 拒绝接种
 table-lot = 批次
 table-lot-label = { $lot }（有效期至 { $expiry }）
+table-lot-label-stock = { $lot }（有效期至 { $expiry }；库存 { $doses } 剂）
 table-station = 接种台号
 table-dose-submit = 记录接种
 table-dose-vaccinator-only = 只有接种人员才能记录接种。

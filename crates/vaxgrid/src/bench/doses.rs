@@ -53,6 +53,10 @@ pub async fn run(postgres: bool, clients: usize, count: usize, as_vaccinator: bo
     let backend = if postgres { "PostgreSQL" } else { "SQLite" };
     let store = Store::open(&scratch.url).await?;
     let seeded = crate::demo::seed_reference(&store).await?;
+    // Every site keeps its own stock, as in the demo: the dose writer
+    // decrements it in each batch. Enough for every dose of the run, even
+    // when all of them are given at one site.
+    crate::demo::seed_stores(&store, &seeded, 2 * count as u64).await?;
     // Twice the persons: the second half gets its doses through the dose
     // writer in-process (no HTTP) as the second baseline.
     // Adults only, so that every dose is acceptable (the products' minimum

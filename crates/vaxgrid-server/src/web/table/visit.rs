@@ -817,17 +817,41 @@ async fn visit_view(
             Ok(l) => l,
             Err(e) => return Err((ctx, e.into())),
         };
+        // At a site with its own store, only the lots in stock there, with
+        // the doses on hand; a site without one does not track its stock.
+        let stock = match app.store.site_stock(code).await {
+            Ok(s) => s,
+            Err(e) => return Err((ctx, e.into())),
+        };
+        let on_hand = |l: &Lot| {
+            stock.as_ref().map(|s| {
+                s.get(&(l.product_code.clone(), l.lot_number.clone()))
+                    .copied()
+                    .unwrap_or(0)
+            })
+        };
         let chosen = answer("lot_number");
         let mut list: Vec<LotView> = usable(&lots, &row.product_code)
+            .filter(|l| on_hand(l) != Some(0))
             .map(|l| LotView {
                 number: l.lot_number.clone(),
-                label: lang.t2(
-                    "table-lot-label",
-                    "lot",
-                    l.lot_number.as_str(),
-                    "expiry",
-                    lang.date_text(&l.expiry),
-                ),
+                label: match on_hand(l) {
+                    Some(n) => lang.ta(
+                        "table-lot-label-stock",
+                        vec![
+                            ("lot", l.lot_number.as_str().into()),
+                            ("expiry", lang.date_text(&l.expiry).into()),
+                            ("doses", crate::i18n::Arg::Number(n as f64)),
+                        ],
+                    ),
+                    None => lang.t2(
+                        "table-lot-label",
+                        "lot",
+                        l.lot_number.as_str(),
+                        "expiry",
+                        lang.date_text(&l.expiry),
+                    ),
+                },
                 selected: chosen == Some(l.lot_number.as_str()),
             })
             .collect();
