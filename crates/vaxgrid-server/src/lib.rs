@@ -666,6 +666,12 @@ pub fn routes() -> Vec<RouteDef> {
             Public,
             get(certificates::revocation_list),
         ),
+        r(
+            M::POST,
+            "/api/v1/dcc/revocations",
+            Needs(HoldLots),
+            post(certificates::revoke),
+        ),
         r(M::GET, "/fhir/metadata", Public, get(fhir::metadata)),
         r(
             M::POST,

@@ -85,6 +85,7 @@ use utoipa::OpenApi;
         crate::api::certificates::verify,
         crate::api::certificates::verify_image,
         crate::api::certificates::revocation_list,
+        crate::api::certificates::revoke,
         crate::fhir::metadata,
         crate::fhir::transaction,
         crate::fhir::read_patient,

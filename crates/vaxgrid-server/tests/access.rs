@@ -144,6 +144,7 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("POST", "/api/v1/dcc/verify"), PUBLIC),
         (("POST", "/api/v1/dcc/verify-image"), PUBLIC),
         (("GET", "/api/v1/dcc/revocation-list"), PUBLIC),
+        (("POST", "/api/v1/dcc/revocations"), HOLD_LOTS),
         (("GET", "/fhir/metadata"), PUBLIC),
         (("POST", "/fhir"), EXCHANGE),
         (("GET", "/fhir/Patient"), READ_REGISTRY),

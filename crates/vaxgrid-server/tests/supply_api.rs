@@ -16,6 +16,7 @@ on_both_backends!(
     an_excursion_quarantines_the_lots_at_its_store,
     each_refused_dose_names_the_lot_and_why,
     concurrent_doses_take_exactly_the_stock_at_the_site,
+    certificates_are_revoked_by_lot_or_by_site_and_day,
 );
 
 /// K22 (province) > K193 (district) > KS1 (site S1's own stock), and K194
@@ -1006,6 +1007,201 @@ async fn concurrent_doses_take_exactly_the_stock_at_the_site(backend: &str) {
     assert_eq!(
         app.store.check_counters().await.unwrap(),
         Vec::<String>::new()
+    );
+    app.cleanup().await;
+}
+
+/// A recall's certificates: revoked by lot, or by site and day, with a
+/// reason, only for the persons in the caller's areas; verifiers refuse
+/// them (the revocation list grows) and the replacement dose's new
+/// certificate holds.
+async fn certificates_are_revoked_by_lot_or_by_site_and_day(backend: &str) {
+    let app = TestApp::start_with_keys(backend).await;
+    app.seed().await;
+    let (s, b) = app
+        .post(
+            "/api/v1/lots",
+            &json!({"product_code": "AZ", "lot_number": "AZ-2", "expiry": "2030-12-31", "doses": 100}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    stores(&app).await;
+    receive(&app, "KS1", "AZ-1", 10).await;
+    receive(&app, "KS1", "AZ-2", 10).await;
+    let mut certs = Vec::new();
+    for (i, lot) in ["AZ-1", "AZ-1", "AZ-2"].into_iter().enumerate() {
+        let person = app.person(i as u32 + 1, &format!("Người {i}")).await;
+        let mut dose = dose_body(&new_id(), &person, &today());
+        dose["lot_number"] = json!(lot);
+        let (s, b) = app.post("/api/v1/doses", &dose).await;
+        assert_eq!(s, 201, "{b}");
+        let (s, cert) = app
+            .post(&format!("/api/v1/persons/{person}/certificate"), &json!({}))
+            .await;
+        assert_eq!(s, 201, "{cert}");
+        certs.push((person, cert));
+    }
+    let verify = |hc1: String| {
+        let app = &app;
+        async move {
+            let (s, v) = app.post("/api/v1/dcc/verify", &json!({ "hc1": hc1 })).await;
+            assert_eq!(s, 200, "{v}");
+            v
+        }
+    };
+    let hc1 = |i: usize| certs[i].1["hc1"].as_str().unwrap().to_string();
+    let uvci = |i: usize| certs[i].1["uvci"].as_str().unwrap().to_string();
+    let revocations = "/api/v1/dcc/revocations";
+
+    // Bad input: named by field, nothing revoked.
+    for (body, expected) in [
+        (
+            json!({"product_code": "AZ", "lot_number": "AZ-1", "reason": " "}),
+            "reason",
+        ),
+        (json!({"product_code": "AZ", "reason": "x"}), "lot_number"),
+        (json!({"site_code": "S1", "reason": "x"}), "day"),
+        (
+            json!({"site_code": "S1", "day": "yesterday", "reason": "x"}),
+            "day",
+        ),
+        (json!({"reason": "x"}), "lot_number"),
+        (
+            json!({"product_code": "AZ", "lot_number": "AZ-1", "site_code": "S1", "day": today(), "reason": "x"}),
+            "site_code",
+        ),
+    ] {
+        let (s, b) = app.post(revocations, &body).await;
+        assert_eq!((s, field(&b)), (422, expected), "{body} → {b}");
+    }
+    let (s, b) = app
+        .post(
+            revocations,
+            &json!({"product_code": "AZ", "lot_number": "NOPE", "reason": "x"}),
+        )
+        .await;
+    assert_eq!((s, field(&b)), (422, "lot_number"), "an unknown lot: {b}");
+    let (_, list) = app.get("/api/v1/dcc/revocation-list").await;
+    assert_eq!(list["hashes"], json!([]), "nothing revoked yet");
+
+    // Outside the caller's areas nothing is revoked; a registrar may not.
+    let other = app.as_user("u-cold-194", &["cold_chain_officer:194"]).await;
+    let (s, b) = other
+        .post(
+            revocations,
+            &json!({"product_code": "AZ", "lot_number": "AZ-1", "reason": "recall"}),
+        )
+        .await;
+    assert_eq!(
+        (s, b["revoked"].as_array().map(Vec::len)),
+        (200, Some(0)),
+        "{b}"
+    );
+    let registrar = app.as_user("u-reg", &["registrar:S1"]).await;
+    let (s, _) = registrar
+        .post(
+            revocations,
+            &json!({"product_code": "AZ", "lot_number": "AZ-1", "reason": "recall"}),
+        )
+        .await;
+    assert_eq!(s, 403);
+
+    // By lot: the two AZ-1 certificates.
+    let officer = app.as_user("u-cold", &["cold_chain_officer:193"]).await;
+    let by_lot = json!({"product_code": "AZ", "lot_number": "AZ-1", "reason": "manufacturer recall 2021-09"});
+    let (s, b) = officer.post(revocations, &by_lot).await;
+    assert_eq!(s, 200, "{b}");
+    let mut revoked: Vec<String> = serde_json::from_value(b["revoked"].clone()).unwrap();
+    revoked.sort();
+    let mut want = vec![uvci(0), uvci(1)];
+    want.sort();
+    assert_eq!(revoked, want);
+    let (s, b) = officer.post(revocations, &by_lot).await;
+    assert_eq!(
+        (
+            s,
+            b["revoked"].as_array().unwrap().len(),
+            b["already_revoked"].as_array().unwrap().len()
+        ),
+        (200, 0, 2),
+        "{b}"
+    );
+    let v = verify(hc1(0)).await;
+    assert_eq!(
+        (v["valid"].clone(), v["layer"].clone()),
+        (json!(false), json!("REVOCATION")),
+        "{v}"
+    );
+    assert!(
+        v["reason"]
+            .as_str()
+            .unwrap()
+            .contains("manufacturer recall 2021-09"),
+        "{v}"
+    );
+    assert_eq!(
+        verify(hc1(2)).await["valid"],
+        true,
+        "another lot's certificate holds"
+    );
+    let (_, list) = app.get("/api/v1/dcc/revocation-list").await;
+    assert_eq!(list["hashes"].as_array().unwrap().len(), 2, "{list}");
+
+    // By site and day: the AZ-2 certificate too.
+    let (s, b) = officer
+        .post(revocations, &json!({"site_code": "S1", "day": today(), "reason": "session's cold box found at 14 °C"}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["revoked"], json!([uvci(2)]), "{b}");
+    assert_eq!(b["already_revoked"].as_array().unwrap().len(), 2, "{b}");
+    assert_eq!(verify(hc1(2)).await["layer"], "REVOCATION");
+    let (_, list) = app.get("/api/v1/dcc/revocation-list").await;
+    let mut hashes: Vec<String> = serde_json::from_value(list["hashes"].clone()).unwrap();
+    hashes.sort();
+    let mut want: Vec<String> = (0..3)
+        .map(|i| vaxgrid_store::certificates::uvci_hash(&uvci(i)))
+        .collect();
+    want.sort();
+    assert_eq!(hashes, want);
+
+    // The recalled dose is entered in error and replaced: the new dose's
+    // certificate is valid; one issued again for a revoked dose is not.
+    let (person, cert) = &certs[0];
+    let (s, b) = app
+        .post(
+            &format!(
+                "/api/v1/doses/{}/entered-in-error",
+                cert["dose_id"].as_str().unwrap()
+            ),
+            &json!({"id": new_id(), "reason": "recalled lot", "author": "vac-1"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let mut replacement = dose_body(&new_id(), person, &today());
+    replacement["lot_number"] = json!("AZ-2");
+    let (s, b) = app.post("/api/v1/doses", &replacement).await;
+    assert_eq!(s, 201, "{b}");
+    let (s, fresh) = app
+        .post(&format!("/api/v1/persons/{person}/certificate"), &json!({}))
+        .await;
+    assert_eq!(s, 201, "{fresh}");
+    assert_ne!(fresh["uvci"], cert["uvci"]);
+    assert_eq!(fresh["dose_id"], replacement["id"]);
+    assert_eq!(
+        verify(fresh["hc1"].as_str().unwrap().to_string()).await["valid"],
+        true
+    );
+    let (s, again) = app
+        .post(
+            &format!("/api/v1/persons/{}/certificate", certs[1].0),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(s, 201, "{again}");
+    assert_eq!(
+        verify(again["hc1"].as_str().unwrap().to_string()).await["layer"],
+        "REVOCATION",
+        "the revocation holds for the dose, not only the certificate"
     );
     app.cleanup().await;
 }

@@ -168,6 +168,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/common/0043_temperatures.sql"),
     },
     Migration {
+        version: 44,
+        name: "certificate_revocations",
+        sqlite: include_str!("../migrations/common/0044_certificate_revocations.sql"),
+        postgres: include_str!("../migrations/common/0044_certificate_revocations.sql"),
+    },
+    Migration {
         version: 50,
         name: "stock_daily",
         sqlite: include_str!("../migrations/sqlite/0050_stock_daily.sql"),

@@ -13,7 +13,8 @@ pub struct IssuedCertificate {
     pub uvci: String,
     pub dose_id: String,
     pub issued_at_micros: i64,
-    /// Its dose was entered in error since: verifiers refuse it.
+    /// Its dose was entered in error since, or it was revoked (by lot,
+    /// or by site and day): verifiers refuse it.
     pub revoked: bool,
 }
 
@@ -38,7 +39,9 @@ impl Store {
     ) -> Result<Vec<IssuedCertificate>, StoreError> {
         let rows = sqlx::query(
             "SELECT c.uvci, c.dose_id, c.issued_at, \
-             (SELECT COUNT(*) FROM doses d WHERE d.corrects_id = c.dose_id) AS voids \
+             (SELECT COUNT(*) FROM doses d WHERE d.corrects_id = c.dose_id) + \
+             (SELECT COUNT(*) FROM certificate_revocations r WHERE r.dose_id = c.dose_id \
+              AND r.province_code = c.province_code) AS voids \
              FROM certificates c WHERE c.person_id IN \
              (SELECT id FROM persons WHERE id = $1 OR merged_into = $1) \
              ORDER BY c.issued_at, c.uvci",

@@ -30,6 +30,8 @@ const LARGE: &[&str] = &[
     "daily_dose_counters",
     "dose_counters",
     "certificates",
+    // Certificates revoked by lot or by site and day: one row each.
+    "certificate_revocations",
     "appointments",
     "visits",
     "aefi_investigations",

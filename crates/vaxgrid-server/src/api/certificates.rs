@@ -132,11 +132,11 @@ pub async fn verify_text(app: &AppState, hc1: &str) -> Result<serde_json::Value,
     let (verified, failures) = check(hc1.trim(), &dcc.trust, now);
     if let Some(v) = &verified {
         for uvci in certificate_ids(&v.dcc) {
-            if app.store.certificate_revoked(uvci).await? {
+            if let Some(why) = app.store.certificate_revocation(uvci).await? {
                 return Ok(serde_json::json!({
                     "valid": false,
                     "layer": "REVOCATION",
-                    "reason": format!("certificate {uvci} is revoked: its dose was entered in error"),
+                    "reason": format!("certificate {uvci} is revoked: {why}"),
                 }));
             }
         }
@@ -173,7 +173,7 @@ fn certificate_ids(dcc: &serde_json::Value) -> impl Iterator<Item = &str> {
 #[utoipa::path(
     get,
     path = "/api/v1/dcc/revocation-list",
-    summary = "SHA-256 (hex) of the identifiers (UVCI) of revoked certificates: a certificate is revoked when its dose is entered in error",
+    summary = "SHA-256 (hex) of the identifiers (UVCI) of revoked certificates: a certificate is revoked when its dose is entered in error, or when it is revoked by lot or by site and day",
     responses(
         (status = 200, description = "{hash_type, encoding, hashes[]}"),
     )
@@ -186,6 +186,98 @@ pub async fn revocation_list(
         "hash_type": "SHA256(UCI)",
         "encoding": "hex",
         "hashes": hashes,
+    })))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeBody {
+    /// With `lot_number`: revoke the certificates of the lot's doses.
+    product_code: Option<String>,
+    lot_number: Option<String>,
+    /// With `day` (YYYY-MM-DD): revoke the certificates of the doses given
+    /// at the site that day.
+    site_code: Option<String>,
+    day: Option<String>,
+    reason: String,
+}
+
+/// Revokes certificates in bulk, by lot or by site and day.
+#[utoipa::path(
+    post,
+    path = "/api/v1/dcc/revocations",
+    summary = "Revoke, with a reason, the certificates of every valid dose from a lot (product_code + lot_number: a recall) or given at a site on a day (site_code + day), of the persons in the caller's areas (audited; final). The revocation list grows by their hashes. Answers {revoked: [uvci], already_revoked: [uvci]}.",
+    request_body = RevokeBody,
+    responses(
+        (status = 200, description = "{revoked[], already_revoked[]}"),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+        (status = 415, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
+pub async fn revoke(
+    State(app): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
+    ApiJson(b): ApiJson<RevokeBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    use vaxgrid_store::certificates::RevocationBasis;
+    let actor = caller
+        .actor(&app, vaxgrid_core::access::Permission::HoldLots)
+        .await?;
+    fn given(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    }
+    let basis = match (
+        given(&b.product_code),
+        given(&b.lot_number),
+        given(&b.site_code),
+        given(&b.day),
+    ) {
+        (Some(product), Some(lot), None, None) => RevocationBasis::Lot {
+            product_code: product.to_string(),
+            lot_number: lot.to_string(),
+        },
+        (None, None, Some(site), Some(day)) => {
+            let day = vaxgrid_store::parse_date(day)
+                .ok_or_else(|| ApiError::invalid("day", format!("'{day}' is not a date (YYYY-MM-DD)")))?;
+            RevocationBasis::SiteDay {
+                site_code: site.to_string(),
+                day: vaxgrid_store::format_date(day),
+            }
+        }
+        (Some(_), None, None, None) => {
+            return Err(ApiError::invalid("lot_number", "give the lot with its product_code"))
+        }
+        (None, Some(_), None, None) => {
+            return Err(ApiError::invalid("product_code", "give the lot's product_code"))
+        }
+        (None, None, Some(_), None) => {
+            return Err(ApiError::invalid("day", "give the day of the doses at the site"))
+        }
+        (None, None, None, Some(_)) => {
+            return Err(ApiError::invalid("site_code", "give the site of the day's doses"))
+        }
+        (None, None, None, None) => {
+            return Err(ApiError::invalid(
+                "lot_number",
+                "say which certificates: product_code and lot_number, or site_code and day",
+            ))
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "site_code",
+                "revoke by lot (product_code, lot_number) or by site and day (site_code, day), not both",
+            ))
+        }
+    };
+    let out = app
+        .store
+        .revoke_certificates(&basis, &b.reason, &actor)
+        .await?;
+    Ok(Json(serde_json::json!({
+        "revoked": out.revoked,
+        "already_revoked": out.already_revoked,
     })))
 }
 
