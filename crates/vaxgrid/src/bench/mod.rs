@@ -9,6 +9,7 @@ mod outbreak;
 mod pages;
 mod scale;
 mod staff;
+mod stock;
 mod supply_seed;
 
 use anyhow::Result;
@@ -89,6 +90,22 @@ pub enum BenchWhat {
         #[arg(long, default_value = "sqlite,postgres")]
         stored: String,
     },
+    /// Stock movements per second (each its own transaction, concurrent)
+    /// against the same movements batched, and temperature readings checked
+    /// for excursions per second through the store against the detector
+    /// alone in memory.
+    Stock {
+        /// Run on PostgreSQL (VAXGRID_TEST_POSTGRES or postgres://postgres@127.0.0.1:5432/test) instead of SQLite.
+        #[arg(long)]
+        postgres: bool,
+        #[arg(long, default_value_t = 10_000)]
+        movements: usize,
+        /// Concurrent tasks recording movements.
+        #[arg(long, default_value_t = 16)]
+        tasks: usize,
+        #[arg(long, default_value_t = 100_000)]
+        readings: usize,
+    },
     /// Persons from CSV into SQLite, with a progress bar.
     Import {
         #[arg(long, default_value_t = 1_000_000)]
@@ -117,6 +134,12 @@ pub async fn run(what: BenchWhat) -> Result<()> {
             clients,
         } => booking::run(attempts, places, clients).await,
         BenchWhat::Certs { count } => certs::run(count),
+        BenchWhat::Stock {
+            postgres,
+            movements,
+            tasks,
+            readings,
+        } => stock::run(postgres, movements, tasks.max(1), readings).await,
         BenchWhat::Outbreak {
             persons,
             home,

@@ -1,0 +1,190 @@
+//! `vaxgrid bench stock`: stock movements per second (each its own durable
+//! transaction, from concurrent tasks, as the API records them) against the
+//! same movements committed in batches (the ledger's rules, counters and
+//! audit without a commit each: what the commits cost); then temperature
+//! readings checked for excursions per second through the store (a data
+//! logger's batches, each one transaction that quarantines the lots at
+//! the store when an excursion opens) against the pure detector over the
+//! same readings in memory. Ends with `check_stock` (counters = recount).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Result;
+use time::{Duration, OffsetDateTime};
+use vaxgrid_core::supply::cold_chain::{Detector, Event, Range, Reading};
+use vaxgrid_core::supply::ledger::{Movement, MovementKind, ReceiptSource, WastageReason};
+use vaxgrid_store::cold_chain::ReadingSource;
+use vaxgrid_store::model::Actor;
+use vaxgrid_store::scratch::Scratch;
+use vaxgrid_store::supply::{EquipmentKind, NewEquipment, NewMovement};
+use vaxgrid_store::Store;
+
+/// Readings per stored batch: a logger's file of a few days.
+const READINGS_PER_BATCH: usize = 1_000;
+
+pub async fn run(postgres: bool, movements: usize, tasks: usize, readings: usize) -> Result<()> {
+    let scratch = if postgres {
+        Scratch::of("postgres").await?
+    } else {
+        Scratch::sqlite()
+    };
+    let backend = if postgres { "PostgreSQL" } else { "SQLite" };
+    let store = Store::open(&scratch.url).await?;
+    let seeded = crate::demo::seed_reference(&store).await?;
+    crate::demo::seed_stores(&store, &seeded, 1_000).await?;
+    let actor = Actor::system("bench");
+    let mut lots: Vec<(String, String)> = seeded
+        .current_lots
+        .iter()
+        .map(|(p, l)| (p.clone(), l.clone()))
+        .collect();
+    lots.sort();
+    let stores: Vec<String> = seeded.sites.iter().map(|s| format!("K{s}")).collect();
+    // A receipt then a wastage of the same size, over the site stores and
+    // lots in turn: every movement is accepted and on-hand stays put.
+    let movement = |i: usize| -> NewMovement {
+        let (product, lot) = &lots[(i / 2) % lots.len()];
+        let kind = if i.is_multiple_of(2) {
+            MovementKind::Receipt {
+                source: ReceiptSource::Donation,
+                document: format!("BENCH-{i}"),
+            }
+        } else {
+            MovementKind::Wastage {
+                reason: WastageReason::Broken,
+            }
+        };
+        NewMovement {
+            store_code: stores[(i / (2 * lots.len())) % stores.len()].clone(),
+            product_code: product.clone(),
+            lot_number: lot.clone(),
+            movement: Movement {
+                id: uuid::Uuid::now_v7(),
+                kind,
+                quantity: 10,
+            },
+        }
+    };
+    println!(
+        "seeded {} site stores on {backend}; recording {movements} movements",
+        stores.len()
+    );
+
+    // Each movement its own transaction, from concurrent tasks; the pairs
+    // stay together in one task so that a wastage follows its receipt.
+    let all: Arc<Vec<NewMovement>> = Arc::new((0..movements).map(movement).collect());
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    for k in 0..tasks {
+        let (store, all, actor) = (store.clone(), all.clone(), actor.clone());
+        handles.push(tokio::spawn(async move {
+            let mut done = 0usize;
+            for pair in all.chunks(2).skip(k).step_by(tasks) {
+                for m in pair {
+                    store.record_movement(m, &actor).await?;
+                    done += 1;
+                }
+            }
+            anyhow::Ok(done)
+        }));
+    }
+    let mut recorded = 0;
+    for h in handles {
+        recorded += h.await??;
+    }
+    let one_each = recorded as f64 / started.elapsed().as_secs_f64();
+
+    // Baseline: the same movements (new ids), 500 to a transaction.
+    let again: Vec<NewMovement> = (0..movements).map(movement).collect();
+    let started = Instant::now();
+    for chunk in again.chunks(500) {
+        store.record_movements(chunk, &actor).await?;
+    }
+    let batched = again.len() as f64 / started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let stock_diffs = store.check_stock().await?;
+    let check_secs = started.elapsed().as_secs_f64();
+
+    // Readings: a fridge at 2–8 °C at the first site's store, mostly in
+    // range, with an excursion of 20 readings every 500.
+    let equipment = store
+        .create_equipment(
+            &NewEquipment {
+                id: uuid::Uuid::now_v7().to_string(),
+                store_code: stores[0].clone(),
+                kind: EquipmentKind::Refrigerator,
+                range: Range::new(20, 80).map_err(|e| anyhow::anyhow!("{e}"))?,
+                capacity_doses: None,
+                working: true,
+            },
+            &actor,
+        )
+        .await?;
+    let now = OffsetDateTime::now_utc();
+    let first = now - Duration::seconds(30 * readings as i64 + 60);
+    let series: Vec<Reading> = (0..readings)
+        .map(|i| Reading {
+            at: first + Duration::seconds(30 * i as i64),
+            tenths: if i % 500 >= 480 {
+                94 + (i % 7) as i32
+            } else {
+                45 + (i % 11) as i32
+            },
+        })
+        .collect();
+    // Baseline: the pure detector over the same readings.
+    let started = Instant::now();
+    let mut detector = Detector::new(Range::new(20, 80).expect("valid range"), None, None);
+    let mut opened_in_memory = 0;
+    for r in &series {
+        if let Event::Opened(_) = detector.push(*r, now).map_err(|e| anyhow::anyhow!("{e}"))? {
+            opened_in_memory += 1;
+        }
+    }
+    let in_memory = series.len() as f64 / started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let mut opened = 0;
+    let mut quarantined = 0;
+    for chunk in series.chunks(READINGS_PER_BATCH) {
+        let outcome = store
+            .record_readings(&equipment.id, chunk, ReadingSource::Logger, &actor)
+            .await?;
+        opened += outcome
+            .excursions
+            .iter()
+            .filter(|e| e.excursion.started_at >= chunk[0].at)
+            .count();
+        quarantined += outcome.quarantined.len();
+    }
+    let stored = series.len() as f64 / started.elapsed().as_secs_f64();
+    store.close().await;
+    scratch.cleanup().await;
+
+    println!("bench stock ({backend})");
+    println!(
+        "  movements/s             {one_each:.0}  ({recorded} movements, each its own durable transaction, {tasks} concurrent tasks)"
+    );
+    println!(
+        "  baseline batched/s      {batched:.0}  (the same movements 500 to a transaction; ratio {:.2})",
+        one_each / batched
+    );
+    println!(
+        "  check_stock             {:.1} ms, {} differences",
+        check_secs * 1000.0,
+        stock_diffs.len()
+    );
+    println!(
+        "  excursion checks/s      {stored:.0}  ({readings} readings stored in batches of {READINGS_PER_BATCH}; {opened} excursions opened, {quarantined} lot quarantines)"
+    );
+    println!(
+        "  baseline in memory/s    {in_memory:.0}  (the detector alone over the same readings, {opened_in_memory} excursions; ratio {:.3})",
+        stored / in_memory
+    );
+    anyhow::ensure!(
+        stock_diffs.is_empty(),
+        "stock counters differ from a recount: {:?}",
+        &stock_diffs[..stock_diffs.len().min(3)]
+    );
+    Ok(())
+}
