@@ -1486,6 +1486,7 @@ const ON_HAND_DECREMENT: &str = "UPDATE stock_on_hand SET on_hand = on_hand - $1
 /// PostgreSQL the statements travel as one (data-modifying CTEs) to save
 /// round trips on the writer's critical path; SQLite runs them in-process,
 /// one after another.
+#[allow(clippy::too_many_arguments)]
 async fn write_facts(
     tx: &mut BatchTx<'_>,
     backend: Backend,
@@ -1578,6 +1579,7 @@ async fn write_facts(
 
 /// [`write_facts`] on the writer's direct SQLite connection: each row bound
 /// to a prepared statement.
+#[allow(clippy::too_many_arguments)]
 fn write_facts_sqlite(
     conn: &rusqlite::Connection,
     doses: &[DoseRecord],
