@@ -686,6 +686,27 @@ async fn printable_survey_list_prints_everyone(backend: &str) {
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), 770, "every person printed once");
+    // Above the commune, the list is printed commune by commune: a
+    // district's or the province's page names its communes, each linking
+    // its own list (the status kept).
+    let wave_id = w["id"].as_str().unwrap();
+    for area in ["193", "22"] {
+        let index = read(format!(
+            "/api/v1/campaigns/{id}/waves/{wave_id}/survey?area={area}&format=html&status=not_yet"
+        ))
+        .await;
+        assert!(index.contains("Danh sách được in theo từng xã"), "{index}");
+        assert!(index.contains("<h2>Hạ Long</h2>"), "{index}");
+        assert!(
+            index.contains(&format!(
+                "/api/v1/campaigns/{id}/waves/{wave_id}/survey?format=html&amp;area=06658&amp;status=not_yet\">Hồng Gai</a>"
+            )) || index.contains(&format!(
+                "/api/v1/campaigns/{id}/waves/{wave_id}/survey?format=html&#38;area=06658&#38;status=not_yet\">Hồng Gai</a>"
+            )),
+            "{index}"
+        );
+        assert!(!index.contains("<tr><td>"), "no names on the index");
+    }
     app.cleanup().await;
 }
 

@@ -160,18 +160,37 @@ async fn dose_rules_idempotency_and_references(backend: &str) {
         }
         other => panic!("lot AZ-RECALLED: {other:?}"),
     }
-    for (lot, on) in [
-        ("AZ-OLD", date!(2021 - 07 - 01)),
-        ("PF-1", date!(2021 - 07 - 01)),
-    ] {
-        let r = writer
-            .submit(WriteCommand::Dose(dose(&new_id(), &q.id, "AZ", lot, on)))
-            .await;
-        assert!(
-            matches!(r, Err(StoreError::DoseRule(_))),
-            "lot {lot}: {r:?}"
-        );
+    // An expired lot is refused at the field `lot`, naming it and why.
+    let r = writer
+        .submit(WriteCommand::Dose(dose(
+            &new_id(),
+            &q.id,
+            "AZ",
+            "AZ-OLD",
+            date!(2021 - 07 - 01),
+        )))
+        .await;
+    match r {
+        Err(StoreError::Invalid { field, message }) => {
+            assert_eq!(field, "lot");
+            assert!(
+                message.contains("AZ-OLD") && message.contains("expired"),
+                "{message}"
+            );
+        }
+        other => panic!("lot AZ-OLD: {other:?}"),
     }
+    // A lot of another product breaks the dose rules.
+    let r = writer
+        .submit(WriteCommand::Dose(dose(
+            &new_id(),
+            &q.id,
+            "AZ",
+            "PF-1",
+            date!(2021 - 07 - 01),
+        )))
+        .await;
+    assert!(matches!(r, Err(StoreError::DoseRule(_))), "lot PF-1: {r:?}");
     let future = vaxgrid_store::today() + Duration::days(3);
     assert!(matches!(
         writer

@@ -100,6 +100,7 @@ problem-detail-503 = The server is busy. Please try again shortly.
 ## Survey list (printable)
 survey-title = Survey list — { $area }
 survey-range = Persons { $first }–{ $last } of this list
+survey-by-commune = The list is printed commune by commune: choose the commune.
 survey-none = No person is on this list.
 survey-none-after = No more persons after the { $count } already printed.
 survey-next-part = The list goes on: next part →

@@ -88,6 +88,7 @@ problem-detail-503 = Máy chủ đang bận. Vui lòng thử lại sau ít phút
 ## Danh sách điều tra (bản in)
 survey-title = Danh sách điều tra — { $area }
 survey-range = Người thứ { $first }–{ $last } của danh sách
+survey-by-commune = Danh sách được in theo từng xã: chọn xã cần in.
 survey-none = Danh sách không có ai.
 survey-none-after = Không còn ai sau { $count } người đã in.
 survey-next-part = Danh sách còn tiếp: phần sau →

@@ -88,6 +88,7 @@ problem-detail-503 = 服务器繁忙，请稍后再试。
 ## 摸底名单（打印）
 survey-title = 摸底名单 — { $area }
 survey-range = 本名单第 { $first }–{ $last } 人
+survey-by-commune = 名单按乡镇打印：请选择乡镇。
 survey-none = 名单中没有人。
 survey-none-after = 已打印的 { $count } 人之后没有更多人。
 survey-next-part = 名单未完：下一部分 →

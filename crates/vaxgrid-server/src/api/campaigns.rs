@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use vaxgrid_core::access::Permission;
+use vaxgrid_core::area::AreaLevel;
 use vaxgrid_store::campaigns::{NewCampaign, NewWave, SurveyRow, SurveyStatus, ADULT_YEARS};
 use vaxgrid_store::StoreError;
 
@@ -409,7 +410,7 @@ fn status_filter(raw: Option<&str>) -> Result<Option<SurveyStatus>, ApiError> {
     get,
     path = "/api/v1/campaigns/{id}/waves/{wave}/survey",
     summary = "Target survey list: every person living in the area, in the wave's eligible groups (any when it lists none) and of the campaign's minimum age on the wave's first day, with status not_yet, booked or vaccinated (deferred, refused, contraindicated: from the visit workflow). JSON pages by person id, or the whole list as CSV (at most 100,000 persons); statuses: not_yet, booked, vaccinated, deferred (until a date), refused, contraindicated (from the vaccination table)",
-    params(("id" = String, Path, description = "campaign id"), ("wave" = String, Path, description = "wave id"), ("area" = Option<String>, Query, description = "area code (default: the campaign's area); must lie in the campaign's area and in the caller's areas"), ("format" = Option<String>, Query, description = "json (paginated), csv (the whole list) or html (a page to print)"), ("after" = Option<String>, Query, description = "cursor: next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "page size 1..500 (default 50); JSON only"), ("status" = Option<String>, Query, description = "csv and html only: the persons of one status (not_yet, booked, vaccinated, deferred, refused, contraindicated), or all (default)"), ("first" = Option<i64>, Query, description = "html only: the number of the part's first person, 1..=100000 (default 1); the link to the next part carries it")),
+    params(("id" = String, Path, description = "campaign id"), ("wave" = String, Path, description = "wave id"), ("area" = Option<String>, Query, description = "area code (default: the campaign's area); must lie in the campaign's area and in the caller's areas"), ("format" = Option<String>, Query, description = "json (paginated), csv (the whole list) or html (a page to print, 500 persons a part with a link to the next; for a district or province, its communes each linking its own list)"), ("after" = Option<String>, Query, description = "cursor: next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "page size 1..500 (default 50); JSON only"), ("status" = Option<String>, Query, description = "csv and html only: the persons of one status (not_yet, booked, vaccinated, deferred, refused, contraindicated), or all (default)"), ("first" = Option<i64>, Query, description = "html only: the number of the part's first person, 1..=100000 (default 1); the link to the next part carries it")),
     responses(
         (status = 200, description = "{items[{person_id, full_name, birth_date, sex, id_type, id_number, phone, home_area, priority_groups, status, valid_doses, series_complete, last_dose_on, appointment_at}], next_cursor}, or text/csv with those columns"),
         (status = 400, response = crate::error::Problem),
@@ -602,6 +603,27 @@ async fn printable_part(
             ))
         }
     };
+    // The caller may read the list (campaign, wave, area and scope checked
+    // as for every part); an area above the commune prints commune by
+    // commune, as the teams who carry the sheets work.
+    app.store
+        .survey_list(id, wave, area, None, 1, actor)
+        .await
+        .map_err(ApiError::lookup)?;
+    let code = match area {
+        Some(code) => code.to_string(),
+        None => {
+            app.store
+                .campaign(id, &actor.scope)
+                .await
+                .map_err(ApiError::lookup)?
+                .area_code
+        }
+    };
+    let place = app.store.area(&code).await.map_err(ApiError::lookup)?;
+    if matches!(place.level, AreaLevel::Province | AreaLevel::District) {
+        return communes_to_print(app, id, wave, place, q, lang).await;
+    }
     let mut rows = Vec::new();
     let mut scanned = 0;
     let mut after = q.after.clone();
@@ -648,6 +670,84 @@ async fn printable_part(
         href
     });
     Ok(printable(lang, area.unwrap_or(""), first, &rows, next_href))
+}
+
+#[derive(askama::Template)]
+#[template(path = "survey_communes.html")]
+struct SurveyCommunes {
+    lang: Lang,
+    heading: String,
+    groups: Vec<CommuneGroup>,
+}
+
+/// The communes of one district, each linking its printable list.
+struct CommuneGroup {
+    name: String,
+    communes: Vec<(String, String)>,
+}
+
+/// The printable list of a district or a province: the communes under it,
+/// each linking its own list (a province's 100,000 names are no sheet to
+/// print at once, and a team works one commune).
+async fn communes_to_print(
+    app: &AppState,
+    id: &str,
+    wave: &str,
+    place: vaxgrid_store::model::Area,
+    q: &SurveyQuery,
+    lang: Lang,
+) -> Result<Response, ApiError> {
+    let districts = match place.level {
+        AreaLevel::Province => all_children(app, &place.code).await?,
+        _ => vec![place.clone()],
+    };
+    let mut groups = Vec::with_capacity(districts.len());
+    for district in districts {
+        let communes = all_children(app, &district.code)
+            .await?
+            .into_iter()
+            .map(|c| {
+                let mut href = format!(
+                    "/api/v1/campaigns/{id}/waves/{wave}/survey?format=html&area={}",
+                    crate::web::urlencode(&c.code)
+                );
+                if let Some(status) = &q.status {
+                    href.push_str(&format!("&status={}", crate::web::urlencode(status)));
+                }
+                (c.name, href)
+            })
+            .collect();
+        groups.push(CommuneGroup {
+            name: district.name,
+            communes,
+        });
+    }
+    Ok(crate::web::render(&SurveyCommunes {
+        lang,
+        heading: lang.t1("survey-title", "area", place.name.as_str()),
+        groups,
+    }))
+}
+
+/// Every child of an area, in code order.
+async fn all_children(
+    app: &AppState,
+    code: &str,
+) -> Result<Vec<vaxgrid_store::model::Area>, ApiError> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = app
+            .store
+            .area_children(Some(code), after.as_deref(), 500)
+            .await
+            .map_err(ApiError::lookup)?;
+        out.extend(page.items);
+        match page.next_cursor {
+            Some(next) => after = Some(next),
+            None => return Ok(out),
+        }
+    }
 }
 
 /// The survey list as a page to print: one line a person, a box to tick,

@@ -483,12 +483,12 @@ pub async fn run(residents: usize, requests: usize) -> Result<()> {
             Some(planner.as_str()),
         ),
         (
-            "survey district, part 1",
+            "survey district (communes)",
             survey(&district),
             Some(planner.as_str()),
         ),
         (
-            "survey province, part 1",
+            "survey province (communes)",
             survey("22"),
             Some(admin.as_str()),
         ),
