@@ -374,15 +374,14 @@ impl Store {
         let mut figures = self
             .bucket_figures(&Buckets::ProvincesAndDistricts, &areas)
             .await?;
-        // Each province's chart: its last day with doses (from the
-        // (area_path, day) index alone), then the days of its window.
-        let last = format!(
-            "SELECT c.code AS bucket, MAX(k.day) AS day FROM areas c \
-             JOIN daily_dose_counters k ON k.area_path >= c.path AND k.area_path < {UPPER} \
-             WHERE c.parent_code IS NULL GROUP BY c.code"
-        );
+        // Each province's chart: its last day with doses, then the days of
+        // its window, both from the (province_code, day, doses) index: a
+        // province's subtree is exactly its province_code.
+        let last = "SELECT c.code AS bucket, \
+             (SELECT MAX(k.day) FROM daily_dose_counters k WHERE k.province_code = c.code) AS day \
+             FROM areas c WHERE c.parent_code IS NULL";
         let mut windows: Vec<(String, String)> = Vec::new();
-        for r in sqlx::query(&last).fetch_all(&self.pool).await? {
+        for r in sqlx::query(last).fetch_all(&self.pool).await? {
             if let Some(day) = r.try_get::<Option<String>, _>("day")? {
                 windows.push((r.try_get("bucket")?, window_start(&day)));
             }
@@ -394,7 +393,7 @@ impl Store {
                 "WITH w (code, from_day) AS ({}) \
                  SELECT c.code AS bucket, k.day AS day, CAST(SUM(k.doses) AS BIGINT) AS n \
                  FROM w JOIN areas c ON c.code = w.code \
-                 JOIN daily_dose_counters k ON k.area_path >= c.path AND k.area_path < {UPPER} \
+                 JOIN daily_dose_counters k ON k.province_code = c.code \
                  AND k.day >= w.from_day \
                  GROUP BY c.code, k.day ORDER BY c.code, k.day",
                 crate::db::json_rows(self.backend, 1, &[Text, Text])

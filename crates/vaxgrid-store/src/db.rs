@@ -102,6 +102,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0011_dose_counters.sql"),
     },
     Migration {
+        version: 12,
+        name: "daily_counters_by_province",
+        sqlite: include_str!("../migrations/common/0012_daily_counters_by_province.sql"),
+        postgres: include_str!("../migrations/common/0012_daily_counters_by_province.sql"),
+    },
+    Migration {
         version: 15,
         name: "login_throttle",
         sqlite: include_str!("../migrations/common/0015_login_throttle.sql"),
