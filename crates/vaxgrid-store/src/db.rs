@@ -197,6 +197,24 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/common/0060_outbreak.sql"),
         postgres: include_str!("../migrations/common/0060_outbreak.sql"),
     },
+    Migration {
+        version: 61,
+        name: "outbreak_facilities",
+        sqlite: include_str!("../migrations/common/0061_outbreak_facilities.sql"),
+        postgres: include_str!("../migrations/common/0061_outbreak_facilities.sql"),
+    },
+    Migration {
+        version: 62,
+        name: "isolation_policies",
+        sqlite: include_str!("../migrations/common/0062_isolation_policies.sql"),
+        postgres: include_str!("../migrations/common/0062_isolation_policies.sql"),
+    },
+    Migration {
+        version: 63,
+        name: "lab_confirmatory",
+        sqlite: include_str!("../migrations/common/0063_lab_confirmatory.sql"),
+        postgres: include_str!("../migrations/common/0063_lab_confirmatory.sql"),
+    },
 ];
 
 pub(crate) fn backend_of(url: &str) -> Result<Backend, StoreError> {

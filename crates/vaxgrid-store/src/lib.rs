@@ -27,6 +27,8 @@ pub mod items;
 pub mod lists;
 pub mod model;
 pub mod outbreak;
+pub mod outbreak_facilities;
+pub mod outbreak_policy;
 pub mod paging;
 pub mod persons;
 pub mod portal;

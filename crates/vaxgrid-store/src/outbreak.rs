@@ -209,6 +209,10 @@ pub struct ClassedPerson {
     pub full_name: String,
     pub area_path: String,
     pub class: Class,
+    /// The person's latest final laboratory result (negative or positive)
+    /// and its day: a negative clears a suspect without touching the class.
+    pub last_result: Option<String>,
+    pub last_result_on: Option<String>,
 }
 
 /// A case with its links and the person's vaccination status.
@@ -349,6 +353,9 @@ pub struct TestRecord {
     pub lab_code: String,
     pub samples: Vec<String>,
     pub retest_of: Option<String>,
+    /// Runs against the confirmatory capacity (a re-test of a positive
+    /// pool's member, or a single test made to confirm).
+    pub confirmatory: bool,
     pub outcome: Option<String>,
     pub created_on: String,
 }
@@ -361,6 +368,12 @@ pub struct ResultOutcome {
     pub retests: Vec<TestRecord>,
     pub resulted: Vec<String>,
     pub confirmed: Vec<String>,
+    /// Persons a final negative result cleared: contacts (with a class)
+    /// who are not cases; their last result shows on the contact list.
+    pub cleared: Vec<String>,
+    /// Cases confirmed by a rapid antigen test whose confirmatory PCR came
+    /// back negative: reversed, as a reversal through the API would.
+    pub reversed: Vec<String>,
     pub reclassified: usize,
 }
 
@@ -370,6 +383,8 @@ pub struct QueuedTest {
     pub test_id: String,
     pub size: i64,
     pub retest_of: Option<String>,
+    /// Queued against the confirmatory capacity (else the screening runs).
+    pub confirmatory: bool,
     pub runs_on: Option<String>,
 }
 
@@ -868,17 +883,32 @@ impl Store {
                 existing: None,
             });
         }
+        let re = self.reverse_in(&mut tx, person_id, reason, actor).await?;
+        let case = self.case_in(&mut tx, person_id).await?;
+        tx.commit().await?;
+        Ok((case, re))
+    }
+
+    /// Reverses a confirmed case inside a graph write (the graph lock
+    /// held): the status and reason, the re-classification, the audit.
+    async fn reverse_in(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        person_id: &str,
+        reason: &str,
+        actor: &Actor,
+    ) -> Result<Reclassified, StoreError> {
         sqlx::query(
             "UPDATE outbreak_cases SET status = 'reversed', reversed_reason = $1 \
              WHERE person_id = $2 AND province_code = (SELECT province_code FROM persons WHERE id = $2)",
         )
         .bind(reason)
         .bind(person_id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-        let re = reclassify(&mut tx, self.backend, &[person_id.to_string()]).await?;
+        let re = reclassify(tx, self.backend, &[person_id.to_string()]).await?;
         audit::append(
-            &mut tx,
+            tx,
             self.backend,
             &[AuditEntry::by(
                 actor,
@@ -889,9 +919,7 @@ impl Store {
             )],
         )
         .await?;
-        let case = self.case_in(&mut tx, person_id).await?;
-        tx.commit().await?;
-        Ok((case, re))
+        Ok(re)
     }
 
     /// Records a case's outcome (recovered with its day, died, or back
@@ -1111,15 +1139,57 @@ impl Store {
             q = q.bind(b);
         }
         let rows = q.fetch_all(&self.pool).await?;
+        let ids: Vec<String> = rows
+            .iter()
+            .map(|r| r.try_get("person_id"))
+            .collect::<Result<_, _>>()?;
+        let results = self.last_results(&ids).await?;
         let mut out = Vec::new();
         for r in &rows {
             if let Some(class) = class_of(r.try_get("distance")?) {
+                let person_id: String = r.try_get("person_id")?;
+                let last = results.get(&person_id).cloned();
                 out.push(ClassedPerson {
-                    person_id: r.try_get("person_id")?,
                     full_name: r.try_get("full_name")?,
                     area_path: r.try_get("area_path")?,
                     class,
+                    last_result: last.as_ref().map(|l| l.0.clone()),
+                    last_result_on: last.map(|l| l.1),
+                    person_id,
                 });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The latest final result (outcome, day) of each person of `ids`
+    /// that has one; on one day a positive wins.
+    pub async fn last_results(
+        &self,
+        ids: &[String],
+    ) -> Result<HashMap<String, (String, String)>, StoreError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = sqlx::query(&format!(
+            "SELECT s.person_id, s.outcome, t.resulted_on FROM samples s JOIN lab_tests t ON t.id = s.test_id \
+             WHERE s.state = 'resulted' AND t.resulted_on IS NOT NULL AND {}",
+            in_json(self.backend, "s.person_id", 1)
+        ))
+        .bind(json_list(ids))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: HashMap<String, (String, String)> = HashMap::new();
+        for r in &rows {
+            let person: String = r.try_get("person_id")?;
+            let outcome: Option<String> = r.try_get("outcome")?;
+            let on: String = r.try_get("resulted_on")?;
+            let Some(outcome) = outcome else { continue };
+            let newer = out.get(&person).is_none_or(|(o, d)| {
+                (on.as_str(), outcome == "positive") > (d.as_str(), o == "positive")
+            });
+            if newer {
+                out.insert(person, (outcome, on));
             }
         }
         Ok(out)
@@ -1926,6 +1996,10 @@ impl Store {
         Ok(vaxgrid_core::area::province_of_path(&path).to_string())
     }
 
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a test's columns, each named at the call"
+    )]
     async fn new_test(
         &self,
         tx: &mut Transaction<'static, Any>,
@@ -1933,6 +2007,7 @@ impl Store {
         province: &str,
         samples: &[(String, String)],
         retest_of: Option<&str>,
+        confirmatory: bool,
         day: &str,
     ) -> Result<TestRecord, StoreError> {
         let id = Uuid::now_v7().to_string();
@@ -1943,7 +2018,7 @@ impl Store {
             .try_get("n")?;
         sqlx::query(
             "INSERT INTO lab_tests (province_code, id, lab_code, seq, size, retest_of, outcome, created_on, \
-             resulted_on, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, NULL, $8)",
+             resulted_on, recorded_at, confirmatory) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, NULL, $8, $9)",
         )
         .bind(province)
         .bind(&id)
@@ -1953,6 +2028,7 @@ impl Store {
         .bind(retest_of)
         .bind(day)
         .bind(crate::now_micros())
+        .bind(i64::from(confirmatory))
         .execute(&mut **tx)
         .await?;
         for (s, _) in samples {
@@ -1979,6 +2055,7 @@ impl Store {
             lab_code: lab_code.to_string(),
             samples: samples.iter().map(|s| s.0.clone()).collect(),
             retest_of: retest_of.map(str::to_string),
+            confirmatory,
             outcome: None,
             created_on: day.to_string(),
         })
@@ -1988,7 +2065,6 @@ impl Store {
     /// more than one (at most the laboratory's `max_pool`), a single test
     /// when one. The rules are `pooling::Lab::assign`'s; nothing is written
     /// on a refusal.
-    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn make_test(
         &self,
         lab_code: &str,
@@ -1996,6 +2072,28 @@ impl Store {
         day: Date,
         actor: &Actor,
     ) -> Result<TestRecord, StoreError> {
+        self.make_test_as(lab_code, samples, false, day, actor)
+            .await
+    }
+
+    /// `make_test`, saying whether a single test is confirmatory (it then
+    /// waits for the laboratory's confirmatory capacity); a pool never is
+    /// (`confirmatory`).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn make_test_as(
+        &self,
+        lab_code: &str,
+        samples: &[String],
+        confirmatory: bool,
+        day: Date,
+        actor: &Actor,
+    ) -> Result<TestRecord, StoreError> {
+        if confirmatory && samples.len() > 1 {
+            return Err(StoreError::invalid(
+                "confirmatory",
+                "a confirmatory test is of one sample, not a pool",
+            ));
+        }
         let lab = self.laboratory(lab_code, &actor.scope).await?;
         let max = u32::try_from(lab.max_pool).unwrap_or(1);
         if samples.is_empty() || samples.len() > max as usize {
@@ -2062,6 +2160,7 @@ impl Store {
                 &province,
                 &members,
                 None,
+                confirmatory,
                 &format_date(day),
             )
             .await?;
@@ -2073,7 +2172,7 @@ impl Store {
                 "test",
                 "lab_test",
                 &test.id,
-                serde_json::json!({"size": samples.len()}),
+                serde_json::json!({"size": samples.len(), "confirmatory": confirmatory}),
             )],
         )
         .await?;
@@ -2095,7 +2194,7 @@ impl Store {
     ) -> Result<ResultOutcome, StoreError> {
         let mut tx = self.begin_write().await?;
         lock_graph(&mut tx, self.backend).await?;
-        let row = sqlx::query("SELECT id, lab_code, retest_of, outcome, created_on, province_code FROM lab_tests WHERE id = $1")
+        let row = sqlx::query("SELECT id, lab_code, retest_of, outcome, created_on, province_code, confirmatory FROM lab_tests WHERE id = $1")
             .bind(test_id)
             .fetch_optional(&mut *tx)
             .await?
@@ -2139,7 +2238,10 @@ impl Store {
         let mut retests = Vec::new();
         let mut resulted = Vec::new();
         let mut confirmed = Vec::new();
+        let mut cleared = Vec::new();
+        let mut reversed = Vec::new();
         let mut reclassified = 0;
+        let confirmatory = row.try_get::<i64, _>("confirmatory")? != 0;
         if members.len() > 1 && outcome == pooling::Outcome::Positive {
             for s in &members {
                 retests.push(
@@ -2149,6 +2251,7 @@ impl Store {
                         &province,
                         std::slice::from_ref(s),
                         Some(test_id),
+                        true,
                         &dstr,
                     )
                     .await?,
@@ -2204,6 +2307,46 @@ impl Store {
                     reclassified += re.changes.len();
                     confirmed.push(person);
                 }
+            } else {
+                // A final negative: a case confirmed by a rapid antigen
+                // test whose confirmatory PCR is negative is reversed (as
+                // the reverse route would); a contact who is not a case is
+                // cleared (their last result shows on the lists; the class
+                // stays the graph's). A PCR-confirmed case is not undone
+                // by a later negative.
+                let rows = sqlx::query(&format!(
+                    "SELECT DISTINCT s.person_id, c.status, c.test_kind, k.distance FROM samples s \
+                     LEFT JOIN outbreak_cases c ON c.person_id = s.person_id AND c.province_code = s.province_code \
+                     LEFT JOIN outbreak_classes k ON k.person_id = s.person_id AND k.province_code = s.province_code \
+                     WHERE {}",
+                    in_json(self.backend, "s.id", 1)
+                ))
+                .bind(json_list(&member_ids))
+                .fetch_all(&mut *tx)
+                .await?;
+                for r in &rows {
+                    let person: String = r.try_get("person_id")?;
+                    let status: Option<String> = r.try_get("status")?;
+                    let kind: Option<String> = r.try_get("test_kind")?;
+                    let distance: Option<i64> = r.try_get("distance")?;
+                    if status.as_deref() == Some("confirmed") {
+                        if confirmatory && kind.as_deref() == Some(TestKind::RapidAntigen.as_str())
+                        {
+                            let re = self
+                                .reverse_in(
+                                    &mut tx,
+                                    &person,
+                                    &format!("confirmatory PCR negative (test {test_id})"),
+                                    actor,
+                                )
+                                .await?;
+                            reclassified += re.changes.len();
+                            reversed.push(person);
+                        }
+                    } else if distance.is_some() {
+                        cleared.push(person);
+                    }
+                }
             }
         }
         audit::append(
@@ -2214,7 +2357,8 @@ impl Store {
                 "result",
                 "lab_test",
                 test_id,
-                serde_json::json!({"outcome": outcome_str, "retests": retests.len()}),
+                serde_json::json!({"outcome": outcome_str, "retests": retests.len(),
+                    "reversed": reversed.len(), "cleared": cleared.len()}),
             )],
         )
         .await?;
@@ -2225,12 +2369,15 @@ impl Store {
                 lab_code,
                 samples: member_ids,
                 retest_of: row.try_get("retest_of")?,
+                confirmatory,
                 outcome: Some(outcome_str.to_string()),
                 created_on: row.try_get("created_on")?,
             },
             retests,
             resulted,
             confirmed,
+            cleared,
+            reversed,
             reclassified,
         })
     }
@@ -2247,33 +2394,56 @@ impl Store {
     ) -> Result<Vec<QueuedTest>, StoreError> {
         let lab = self.laboratory(lab_code, scope).await?;
         let rows = sqlx::query(
-            "SELECT id, size, retest_of FROM lab_tests WHERE lab_code = $1 AND outcome IS NULL ORDER BY seq",
+            "SELECT id, size, retest_of, confirmatory FROM lab_tests WHERE lab_code = $1 AND outcome IS NULL ORDER BY seq",
         )
         .bind(lab_code)
         .fetch_all(&self.pool)
         .await?;
-        let done: i64 = sqlx::query(
-            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM lab_tests WHERE lab_code = $1 AND resulted_on = $2",
+        let done = sqlx::query(
+            "SELECT confirmatory, CAST(COUNT(*) AS BIGINT) AS n FROM lab_tests WHERE lab_code = $1 AND resulted_on = $2 \
+             GROUP BY confirmatory",
         )
         .bind(lab_code)
         .bind(format_date(today))
-        .fetch_one(&self.pool)
-        .await?
-        .try_get("n")?;
-        let days = pooling::queue_days(
-            rows.len(),
-            u32::try_from(lab.single_per_day).unwrap_or(u32::MAX),
-            u32::try_from(done).unwrap_or(u32::MAX),
-            today,
-        );
+        .fetch_all(&self.pool)
+        .await?;
+        let mut done_today = [0i64; 2];
+        for r in &done {
+            let k = usize::from(r.try_get::<i64, _>("confirmatory")? != 0);
+            done_today[k] += r.try_get::<i64, _>("n")?;
+        }
+        // Two queues in one order: screening runs (pools and single tests)
+        // at the laboratory's single capacity, confirmatory tests (a
+        // positive pool's re-tests, tests made to confirm) at its
+        // confirmatory capacity.
+        let kinds: Vec<bool> = rows
+            .iter()
+            .map(|r| Ok(r.try_get::<i64, _>("confirmatory")? != 0))
+            .collect::<Result<_, StoreError>>()?;
+        let per_day = [lab.single_per_day, lab.confirmatory_per_day];
+        let days: Vec<Option<Vec<Date>>> = (0..2)
+            .map(|k| {
+                pooling::queue_days(
+                    kinds.iter().filter(|&&c| usize::from(c) == k).count(),
+                    u32::try_from(per_day[k]).unwrap_or(u32::MAX),
+                    u32::try_from(done_today[k]).unwrap_or(u32::MAX),
+                    today,
+                )
+            })
+            .collect();
+        let mut next = [0usize; 2];
         rows.iter()
-            .enumerate()
-            .map(|(i, r)| {
+            .zip(&kinds)
+            .map(|(r, &confirmatory)| {
+                let k = usize::from(confirmatory);
+                let runs_on = days[k].as_ref().map(|d| format_date(d[next[k]]));
+                next[k] += 1;
                 Ok(QueuedTest {
                     test_id: r.try_get("id")?,
                     size: r.try_get("size")?,
                     retest_of: r.try_get("retest_of")?,
-                    runs_on: days.as_ref().map(|d| format_date(d[i])),
+                    confirmatory,
+                    runs_on,
                 })
             })
             .collect()

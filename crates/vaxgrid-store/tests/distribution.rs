@@ -58,6 +58,10 @@ const LARGE: &[&str] = &[
     "samples",
     "lab_tests",
     "lab_test_samples",
+    // A case's stays in a facility's beds (the person's province), and the
+    // teams' assignments (many a day in a surge; the team's province).
+    "facility_admissions",
+    "team_assignments",
     // A person's other identifiers (MRNs, passports with their country,
     // insurance, birth certificates) and the follow-up of those without a
     // document: rows of a person, with the person's province.
@@ -117,6 +121,11 @@ const REFERENCE: &[&str] = &[
     "item_ratios",
     // Laboratories that test an outbreak's samples: a handful per province.
     "laboratories",
+    // Treatment facilities and response teams: a few dozen per province.
+    "treatment_facilities",
+    "response_teams",
+    // A province's isolation rule: one row per province.
+    "isolation_policies",
 ];
 
 /// Findings accepted, each with its reason. A finding is matched by its

@@ -12,13 +12,17 @@ use std::collections::HashMap;
 use common::{fixture, on_both_backends, person};
 use time::macros::date;
 use uuid::Uuid;
+use vaxgrid_core::outbreak::beds::BedFigures;
 use vaxgrid_core::outbreak::graph::{Class, Contact, ContactGraph, Setting};
 use vaxgrid_core::outbreak::isolation::{Check, Policy};
 use vaxgrid_core::outbreak::pooling::Outcome;
+use vaxgrid_core::outbreak::surge::Tier;
 use vaxgrid_store::model::Actor;
 use vaxgrid_store::outbreak::{
     ContactPerson, Laboratory, NewCase, NewCheck, NewContact, NewIsolation, Severity, TestKind,
 };
+use vaxgrid_store::outbreak_facilities::{DischargeReason, NewAdmission, NewFacility};
+use vaxgrid_store::scope::Scope;
 use vaxgrid_store::{Store, StoreError};
 
 on_both_backends!(
@@ -26,6 +30,8 @@ on_both_backends!(
     a_pooled_test_flow_never_loses_a_sample,
     bad_input_is_refused_by_field_and_nothing_is_written,
     isolation_checks_and_the_teams_list,
+    facility_occupancy_by_day_equals_the_stays,
+    facility_refusals_write_nothing,
 );
 
 fn system() -> Actor {
@@ -488,5 +494,261 @@ async fn isolation_checks_and_the_teams_list(backend: &str) {
         persons: vec![],
     };
     assert!(f.store.team_list(&other, today).await.unwrap().is_empty());
+    f.cleanup().await;
+}
+
+fn facility(code: &str, region: &str, mm: i64, sc: i64, stage: i64) -> NewFacility {
+    NewFacility {
+        code: code.into(),
+        name: format!("Facility {code}"),
+        area_code: "22".into(),
+        region: region.into(),
+        beds: BedFigures {
+            mild_moderate_beds: mm,
+            severe_critical_beds: sc,
+            icu_beds: 0,
+            activate_at_cases: stage,
+        },
+        activated_on: None,
+    }
+}
+
+fn admission(facility: &str, person: &str, on: time::Date) -> NewAdmission {
+    NewAdmission {
+        id: Uuid::now_v7().to_string(),
+        facility_code: facility.into(),
+        person_id: person.into(),
+        tier: None,
+        admitted_on: on,
+    }
+}
+
+/// Seeded random admissions and discharges over 20 days: the stored
+/// occupancy of every day, region and tier equals a count of the stays by
+/// hand, and never passes the beds of the facilities active that day.
+async fn facility_occupancy_by_day_equals_the_stays(backend: &str) {
+    let f = fixture(backend).await;
+    let today = vaxgrid_store::today();
+    let start = today - time::Duration::days(19);
+    let ids = people(&f.store, 12, 600).await;
+    for id in &ids {
+        f.store
+            .confirm_case(&case(id, start), &system())
+            .await
+            .unwrap();
+    }
+    let mut east = facility("E1", "east", 4, 0, 0);
+    east.activated_on = Some(start);
+    f.store.create_facility(&east, &system()).await.unwrap();
+    let mut west = facility("W1", "west", 3, 2, 0);
+    west.activated_on = Some(start + time::Duration::days(5));
+    f.store.create_facility(&west, &system()).await.unwrap();
+    let mut rng = Rng(0x5eed_0bed);
+    // (admission id, "facility:tier", admitted, discharged) as accepted.
+    let mut stays: Vec<(String, String, time::Date, Option<time::Date>)> = Vec::new();
+    let mut open: HashMap<String, usize> = HashMap::new();
+    let (mut full, mut closed) = (0, 0);
+    for day in 0..20 {
+        let d = start + time::Duration::days(day);
+        for (i, id) in ids.iter().enumerate() {
+            if let Some(&k) = open.get(id) {
+                if rng.next(4) == 0 {
+                    f.store
+                        .discharge(&stays[k].0, d, DischargeReason::Recovered, &system())
+                        .await
+                        .unwrap();
+                    stays[k].3 = Some(d);
+                    open.remove(id);
+                }
+                continue;
+            }
+            if rng.next(3) != 0 {
+                continue;
+            }
+            let fac = if i % 2 == 0 { "E1" } else { "W1" };
+            let mut new = admission(fac, id, d);
+            let tier = if fac == "W1" && rng.next(2) == 0 {
+                Tier::SevereCritical
+            } else {
+                Tier::MildModerate
+            };
+            new.tier = Some(tier);
+            match f.store.admit(&new, &system()).await {
+                Ok(rec) => {
+                    open.insert(id.clone(), stays.len());
+                    stays.push((rec.id, format!("{fac}:{}", tier.as_str()), d, None));
+                }
+                Err(StoreError::Conflict { field: "tier", .. }) => full += 1,
+                Err(StoreError::Invalid { field, .. }) if field == "facility_code" => {
+                    assert!(fac == "W1" && day < 5, "W1 is active from day 5");
+                    closed += 1;
+                }
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+    }
+    assert!(
+        full > 0 && closed > 0,
+        "the run tries full tiers ({full}) and a closed facility ({closed})"
+    );
+    let occ = f
+        .store
+        .occupancy(&Scope::All, Some("22"), start, today)
+        .await
+        .unwrap();
+    assert_eq!(occ.days.len(), 20);
+    for (i, day) in occ.days.iter().enumerate() {
+        let d = start + time::Duration::days(i as i64);
+        assert_eq!(day.day, vaxgrid_store::format_date(d));
+        for cell in &day.cells {
+            let fac = if cell.region == "east" { "E1" } else { "W1" };
+            let key = format!("{fac}:{}", cell.tier.as_str());
+            let by_hand = stays
+                .iter()
+                .filter(|s| s.1 == key && s.2 <= d && s.3.is_none_or(|out| d < out))
+                .count() as i64;
+            assert_eq!(cell.occupied, by_hand, "{key} on {d}");
+            let beds = match (fac, cell.tier) {
+                ("E1", Tier::MildModerate) => 4,
+                ("W1", Tier::MildModerate) if i >= 5 => 3,
+                ("W1", Tier::SevereCritical) if i >= 5 => 2,
+                _ => 0,
+            };
+            assert_eq!(cell.beds, beds, "{key} on {d}");
+            assert!(cell.occupied <= beds, "{key} on {d}: {cell:?}");
+        }
+    }
+    f.cleanup().await;
+}
+
+/// Bad figures, a closed facility, a full tier, a discharge before the
+/// admission, a person who is not a case: each refused naming its field,
+/// and nothing written (no row, no audit entry).
+async fn facility_refusals_write_nothing(backend: &str) {
+    use sqlx::Row;
+    let f = fixture(backend).await;
+    let today = vaxgrid_store::today();
+    let ids = people(&f.store, 3, 700).await;
+    let count = |table: &'static str| {
+        let pool = f.store.pool().clone();
+        async move {
+            sqlx::query(&format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM {table}"
+            ))
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+            .try_get::<i64, _>("n")
+            .unwrap()
+        }
+    };
+    let field_of = |e: StoreError| match e {
+        StoreError::Invalid { field, .. } => field,
+        StoreError::Conflict { field, .. } => field.to_string(),
+        StoreError::NotFound { field, .. } => field.to_string(),
+        other => panic!("{other:?}"),
+    };
+    for (change, field) in [
+        (
+            (|n: &mut NewFacility| n.beds.mild_moderate_beds = -1) as fn(&mut NewFacility),
+            "mild_moderate_beds",
+        ),
+        (|n| n.beds.severe_critical_beds = -3, "severe_critical_beds"),
+        (|n| n.beds.icu_beds = 5, "icu_beds"),
+        (|n| n.beds.activate_at_cases = -10, "activate_at_cases"),
+        (|n| n.area_code = "99".into(), "area_code"),
+    ] {
+        let mut n = facility("BAD", "east", 10, 2, 0);
+        change(&mut n);
+        let e = f.store.create_facility(&n, &system()).await.unwrap_err();
+        assert_eq!(field_of(e), field);
+    }
+    assert_eq!(count("treatment_facilities").await, 0);
+    f.store
+        .confirm_case(&case(&ids[0], today), &system())
+        .await
+        .unwrap();
+    f.store
+        .confirm_case(&case(&ids[1], today), &system())
+        .await
+        .unwrap();
+    let audit_before = count("audit_log").await;
+    f.store
+        .create_facility(&facility("C1", "centre", 1, 1, 0), &system())
+        .await
+        .unwrap();
+    // Not activated yet.
+    let e = f
+        .store
+        .admit(&admission("C1", &ids[0], today), &system())
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(e), "facility_code");
+    f.store
+        .activate_facility("C1", today, &system())
+        .await
+        .unwrap();
+    let e = f
+        .store
+        .activate_facility("C1", today, &system())
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(e), "code");
+    // Not a case.
+    let e = f
+        .store
+        .admit(&admission("C1", &ids[2], today), &system())
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(e), "person_id");
+    let first = f
+        .store
+        .admit(&admission("C1", &ids[0], today), &system())
+        .await
+        .unwrap();
+    assert_eq!(first.tier, "mild_moderate");
+    // The tier's one bed is taken.
+    let e = f
+        .store
+        .admit(&admission("C1", &ids[1], today), &system())
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(e), "tier");
+    // Already in a bed.
+    let e = f
+        .store
+        .admit(&admission("C1", &ids[0], today), &system())
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(e), "person_id");
+    let e = f
+        .store
+        .discharge(
+            &first.id,
+            today - time::Duration::days(1),
+            DischargeReason::Recovered,
+            &system(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(e), "discharged_on");
+    assert_eq!(count("facility_admissions").await, 1);
+    // Create, activate, admit: three entries; the refusals none.
+    assert_eq!(count("audit_log").await, audit_before + 3);
+    // Discharged today, the bed is free today.
+    f.store
+        .discharge(&first.id, today, DischargeReason::Recovered, &system())
+        .await
+        .unwrap();
+    f.store
+        .admit(&admission("C1", &ids[1], today), &system())
+        .await
+        .unwrap();
+    let e = f
+        .store
+        .discharge(&first.id, today, DischargeReason::Recovered, &system())
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(e), "id");
     f.cleanup().await;
 }

@@ -99,6 +99,58 @@ impl Policy {
     }
 }
 
+/// The longest isolation a rule may set (days at a facility and at home).
+pub const MAX_RULE_DAYS: u32 = 60;
+
+/// A policy refused: the field at fault, as a path into the policy's JSON
+/// (`f1[0].test_days`: F1, unvaccinated; `[1]` is fully vaccinated).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct PolicyError {
+    pub field: String,
+    pub reason: String,
+}
+
+impl Policy {
+    /// Checks every rule of a policy a province sets, naming the field:
+    /// at least one day and at most `MAX_RULE_DAYS` in all, test days
+    /// within the isolation, in order and not repeated.
+    pub fn check(&self) -> Result<(), PolicyError> {
+        for (name, rules) in [("f1", &self.f1), ("f2", &self.f2), ("f3", &self.f3)] {
+            for (i, r) in rules.iter().enumerate() {
+                let at = |f: &str| format!("{name}[{i}].{f}");
+                let total = r.facility_days + r.home_days;
+                if total == 0 || total > MAX_RULE_DAYS {
+                    return Err(PolicyError {
+                        field: at("home_days"),
+                        reason: format!(
+                            "facility_days + home_days is 1 to {MAX_RULE_DAYS} days, not {total}"
+                        ),
+                    });
+                }
+                for (k, &d) in r.test_days.iter().enumerate() {
+                    if d >= total {
+                        return Err(PolicyError {
+                            field: at("test_days"),
+                            reason: format!(
+                                "test day {d} falls after the isolation's last day ({})",
+                                total - 1
+                            ),
+                        });
+                    }
+                    if k > 0 && d <= r.test_days[k - 1] {
+                        return Err(PolicyError {
+                            field: at("test_days"),
+                            reason: "test days are in increasing order, each once".into(),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A contact's isolation: facility days then home days (either may be
 /// empty), the last day, and the days samples are due.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -327,6 +379,39 @@ mod tests {
             missed_checks(&p, &[START, date!(2026 - 12 - 03)], date!(2026 - 12 - 04)),
             [date!(2026 - 12 - 02)]
         );
+    }
+
+    #[test]
+    fn a_province_policy_is_checked_field_by_field() {
+        Policy::default().check().unwrap();
+        let mut p = Policy::default();
+        p.f2[1].test_days = vec![0, 9];
+        let e = p.check().unwrap_err();
+        assert_eq!(e.field, "f2[1].test_days");
+        let mut p = Policy::default();
+        p.f1[0].test_days = vec![6, 0];
+        assert_eq!(p.check().unwrap_err().field, "f1[0].test_days");
+        let mut p = Policy::default();
+        p.f3[0] = Rule {
+            facility_days: 0,
+            home_days: 0,
+            test_days: vec![],
+        };
+        assert_eq!(p.check().unwrap_err().field, "f3[0].home_days");
+        let mut p = Policy::default();
+        p.f1[1].facility_days = 61;
+        assert_eq!(p.check().unwrap_err().field, "f1[1].home_days");
+        // A rule of 10 days with tests on days 0 and 9 plans them.
+        let mut p = Policy::default();
+        p.f2[0] = Rule {
+            facility_days: 0,
+            home_days: 10,
+            test_days: vec![0, 9],
+        };
+        p.check().unwrap();
+        let plan = plan(&p, Some(Class::F2), false, true, START).unwrap();
+        assert_eq!(plan.last_day, date!(2026 - 12 - 10));
+        assert_eq!(plan.tests_due, [START, date!(2026 - 12 - 10)]);
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! and laboratory load for a scenario (`surge`); pooled testing as a state
 //! machine with each laboratory's queue (`pooling`); isolation plans by
 //! class and vaccination status, tests due and the daily checks' alerts
-//! (`isolation`).
+//! (`isolation`); treatment facilities' beds, occupancy by day and which
+//! facility to activate next (`beds`).
+pub mod beds;
 pub mod graph;
 pub mod isolation;
 pub mod pooling;
