@@ -380,6 +380,29 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("GET", "/api/v1/outbreak/ring"), OUTBREAK),
         (("GET", "/api/v1/outbreak/scenarios"), SURGE),
         (("POST", "/api/v1/outbreak/surge"), SURGE),
+        (("GET", "/api/v1/outbreak/facilities"), OUTBREAK),
+        (("POST", "/api/v1/outbreak/facilities"), OUTBREAK),
+        (("GET", "/api/v1/outbreak/facilities/{code}"), OUTBREAK),
+        (
+            ("POST", "/api/v1/outbreak/facilities/{code}/activate"),
+            OUTBREAK,
+        ),
+        (("POST", "/api/v1/outbreak/admissions"), OUTBREAK),
+        (
+            ("POST", "/api/v1/outbreak/admissions/{id}/discharge"),
+            OUTBREAK,
+        ),
+        (("GET", "/api/v1/outbreak/occupancy"), OUTBREAK),
+        (("GET", "/api/v1/outbreak/activation"), OUTBREAK),
+        (("GET", "/api/v1/outbreak/teams"), OUTBREAK),
+        (("POST", "/api/v1/outbreak/teams"), OUTBREAK),
+        (("GET", "/api/v1/outbreak/teams/{code}"), OUTBREAK),
+        (
+            ("POST", "/api/v1/outbreak/teams/{code}/assignments"),
+            OUTBREAK,
+        ),
+        (("GET", "/api/v1/outbreak/isolation-policy"), OUTBREAK),
+        (("PUT", "/api/v1/outbreak/isolation-policy"), OUTBREAK),
     ])
 }
 

@@ -8,6 +8,8 @@ pub mod certificates;
 pub mod doses;
 pub mod lists;
 pub mod outbreak;
+pub mod outbreak_facilities;
+pub mod outbreak_policy;
 pub mod persons;
 pub mod reminders;
 pub mod reports;

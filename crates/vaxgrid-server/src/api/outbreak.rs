@@ -18,7 +18,7 @@ use serde::Deserialize;
 use vaxgrid_core::access::Permission;
 use vaxgrid_core::identity::{IdType, Sex};
 use vaxgrid_core::outbreak::graph::{Class, Setting};
-use vaxgrid_core::outbreak::isolation::{Check, Policy};
+use vaxgrid_core::outbreak::isolation::Check;
 use vaxgrid_core::outbreak::pooling::Outcome;
 use vaxgrid_core::outbreak::surge::{self, Scenario};
 use vaxgrid_store::model::NewPerson;
@@ -629,7 +629,7 @@ pub struct IsolationBody {
 #[utoipa::path(
     post,
     path = "/api/v1/outbreak/isolations",
-    summary = "Start a contact's isolation, planned by the isolation rule of their class (F1 at a facility then home; F2/F3 at home, or at a facility for the whole period when the household check fails) and vaccination status (fully vaccinated: two valid doses): place, start, planned end, tests due. Refused: a person with no class or a case (person_id), a facility isolation without facility_name (422), an isolation overlapping another (409).",
+    summary = "Start a contact's isolation, planned by their province's isolation rule (GET/PUT /api/v1/outbreak/isolation-policy) for their class (F1 at a facility then home; F2/F3 at home, or at a facility for the whole period when the household check fails) and vaccination status (fully vaccinated: two valid doses): place, start, planned end, tests due. Refused: a person with no class or a case (person_id), a facility isolation without facility_name (422), an isolation overlapping another (409).",
     request_body = IsolationBody,
     responses(
         (status = 201, description = "the isolation"),
@@ -655,9 +655,12 @@ pub async fn start_isolation(
             .map(|f| text("facility_name", f, 200))
             .transpose()?,
     };
+    // The rule of the person's province (the default when it set none).
+    let person = app.store.person_in(&new.person_id, &actor.scope).await?;
+    let policy = app.store.isolation_policy(&person.province_code).await?;
     let rec = app
         .store
-        .start_isolation(&new, &Policy::default(), &actor)
+        .start_isolation(&new, &policy.policy, &actor)
         .await?;
     Ok((StatusCode::CREATED, Json(rec)).into_response())
 }
@@ -949,13 +952,17 @@ pub struct TestBody {
     /// The waiting samples to test together: one is a single test, more a
     /// pool (at most the laboratory's max_pool).
     samples: Vec<String>,
+    /// A single test made to confirm (it waits for the laboratory's
+    /// confirmatory capacity, as a positive pool's re-tests do).
+    #[serde(default)]
+    confirmatory: bool,
 }
 
 /// Makes a test (single or pooled) of waiting samples.
 #[utoipa::path(
     post,
     path = "/api/v1/outbreak/laboratories/{code}/tests",
-    summary = "Test waiting samples of a laboratory together: one sample is a single test, more are a pool. Refused: pool size 0 or above the laboratory's maximum (pool_size), a sample not waiting or named twice (samples); nothing is written.",
+    summary = "Test waiting samples of a laboratory together: one sample is a single test, more are a pool; confirmatory: true makes a single test a confirmatory one (queued against the confirmatory capacity). Refused: pool size 0 or above the laboratory's maximum (pool_size), a sample not waiting or named twice (samples), a confirmatory pool (confirmatory); nothing is written.",
     params(("code" = String, Path, description = "laboratory code")),
     request_body = TestBody,
     responses(
@@ -977,7 +984,13 @@ pub async fn make_test(
         .map_err(ApiError::lookup)?;
     let test = app
         .store
-        .make_test(&code, &b.samples, vaxgrid_store::today(), &actor)
+        .make_test_as(
+            &code,
+            &b.samples,
+            b.confirmatory,
+            vaxgrid_store::today(),
+            &actor,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(test)).into_response())
 }
@@ -993,11 +1006,11 @@ pub struct ResultBody {
 #[utoipa::path(
     post,
     path = "/api/v1/outbreak/tests/{id}/result",
-    summary = "Record a test's result: a negative clears its samples; a positive pool makes a single re-test of each member; a positive single test confirms its person as a case (and re-classifies the graph). Refused: a result given twice (409).",
+    summary = "Record a test's result: a negative clears its samples; a positive pool makes a single re-test of each member; a positive single test confirms its person as a case (and re-classifies the graph). A final negative clears a contact (cleared[]; the lists show the person's last result) and reverses a case confirmed by a rapid antigen test when the negative is its confirmatory PCR (reversed[], re-classified as a reversal would); a PCR-confirmed case is never undone by a later negative. Refused: a result given twice (409).",
     params(("id" = String, Path, description = "test id")),
     request_body = ResultBody,
     responses(
-        (status = 200, description = "{test, retests[], resulted[], confirmed[], reclassified}"),
+        (status = 200, description = "{test, retests[], resulted[], confirmed[], cleared[], reversed[], reclassified}"),
         (status = 404, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -1032,7 +1045,7 @@ pub async fn record_result(
 #[utoipa::path(
     get,
     path = "/api/v1/outbreak/laboratories/{code}/queue",
-    summary = "A laboratory's pending tests in order, each with the day it will run at the laboratory's daily capacity: {laboratory, queue[]}",
+    summary = "A laboratory's pending tests in order, each with the day it will run: screening runs (pools, single tests) at the laboratory's single capacity, confirmatory tests (a positive pool's re-tests, tests made to confirm; confirmatory: true) at its confirmatory capacity, the runs already resulted today taken: {laboratory, queue[]}",
     params(("code" = String, Path, description = "laboratory code")),
     responses(
         (status = 200, description = "{laboratory, queue[]}"),
@@ -1071,10 +1084,10 @@ pub struct RingQuery {
 #[utoipa::path(
     get,
     path = "/api/v1/outbreak/ring",
-    summary = "The ring-vaccination list: unvaccinated (no valid dose) eligible persons (min_age, default 18) living in the outbreak area, and the household contacts of everyone with a class there, ready to book: {area, persons[]} with reason area or household",
+    summary = "The ring-vaccination list: unvaccinated (no valid dose) eligible persons (min_age, default 18) living in the outbreak area, and the household contacts of everyone with a class there, ready to book: {area, coverage, persons[]} with reason area or household. Beside it, the outbreak area's vaccination coverage from the registry's counters: population, at_least_one, completed, unvaccinated and the two percentages (null for an empty area), for the area and each area under it (coverage.children).",
     params(RingQuery),
     responses(
-        (status = 200, description = "{area, persons[]}"),
+        (status = 200, description = "{area, coverage, persons[]}"),
         (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
     )
@@ -1114,7 +1127,28 @@ pub async fn ring(
             limit,
         )
         .await?;
-    Ok(Json(serde_json::json!({"area": area.code, "persons": persons})).into_response())
+    // Beside the list, the area's coverage from the registry's counters
+    // (never a recount of doses): the whole area and each area under it.
+    let report = app.store.coverage(&area.code).await?;
+    let coverage = |r: &vaxgrid_store::reports::CoverageRow| {
+        let pct = |n: i64| {
+            (r.total.population > 0)
+                .then(|| (n as f64 * 1000.0 / r.total.population as f64).round() / 10.0)
+        };
+        serde_json::json!({
+            "area_code": r.area_code, "name": r.name,
+            "population": r.total.population,
+            "at_least_one": r.total.at_least_one, "completed": r.total.completed,
+            "unvaccinated": (r.total.population - r.total.at_least_one).max(0),
+            "at_least_one_pct": pct(r.total.at_least_one), "completed_pct": pct(r.total.completed),
+        })
+    };
+    let mut cov = coverage(&report.area);
+    cov["children"] = report.children.iter().map(coverage).collect();
+    Ok(
+        Json(serde_json::json!({"area": area.code, "coverage": cov, "persons": persons}))
+            .into_response(),
+    )
 }
 
 /// The shipped scenarios.
@@ -1136,23 +1170,41 @@ pub async fn scenarios(
     Ok(Json(serde_json::json!({ "scenarios": list })).into_response())
 }
 
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SurgeQuery {
+    /// Plan over this province's stored treatment facilities (their beds,
+    /// stages, and which are active today) instead of the scenario's own.
+    province: Option<String>,
+}
+
 /// Projects a scenario.
 #[utoipa::path(
     post,
     path = "/api/v1/outbreak/surge",
-    summary = "Project a surge scenario day by day: bed need per tier and region against capacity, the day each runs out, which facility to activate next, isolation places, and laboratory load (contacts' and screening samples, pooled, with the re-test cost of positive pools) against single and confirmatory capacity. Refused naming the field: shares not summing to 100 %, a negative capacity, a pool size of 0, days outside 1–366.",
+    summary = "Project a surge scenario day by day: bed need per tier and region against capacity, the day each runs out, which facility to activate next, isolation places, and laboratory load (contacts' and screening samples, pooled, with the re-test cost of positive pools) against single and confirmatory capacity. With ?province=CODE the facilities are the province's stored ones (active ones open from day 0, the others at their stage or when need calls), so the facility to activate next is a real one. Refused naming the field: shares not summing to 100 %, a negative capacity, a pool size of 0, days outside 1–366, a stored facility in a region the scenario lacks (province); a province outside the caller's areas answers 404.",
+    params(SurgeQuery),
     request_body(content = serde_json::Value, content_type = "application/json"),
     responses(
         (status = 200, description = "{days[], tiers[], activations[], lab, peak_isolation_facility, peak_isolation_home}"),
+        (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
     )
 )]
 pub async fn surge_plan(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
+    ApiQuery(q): ApiQuery<SurgeQuery>,
     ApiJson(s): ApiJson<Scenario>,
 ) -> Result<Response, ApiError> {
-    caller.actor(&app, Permission::PlanSurge).await?;
+    let actor = caller.actor(&app, Permission::PlanSurge).await?;
+    let s = match q.province.as_deref() {
+        Some(p) => {
+            crate::api::outbreak_facilities::with_stored_facilities(&app, s, p, &actor.scope)
+                .await?
+        }
+        None => s,
+    };
     let p = surge::project(&s).map_err(|e| ApiError::invalid(e.field, e.reason))?;
     Ok(Json(p).into_response())
 }
