@@ -6,122 +6,21 @@
 #[macro_use]
 mod common;
 
+use common::pages::Session;
 use common::{dose_body, new_id, TestApp};
 use serde_json::json;
 
-/// A browser-like client signed in with a session cookie.
-#[allow(dead_code, reason = "the forms' tests post with it")]
-struct Session {
-    base: String,
-    client: reqwest::Client,
-    cookie: String,
-    csrf: String,
-}
-
-#[allow(dead_code, reason = "the forms' tests post with it")]
 impl Session {
-    /// Signs in `username` (password "pw-<username>", as `make_user` sets).
-    async fn sign_in(app: &TestApp, username: &str, lang: &str) -> Session {
-        let client = TestApp::client_with(None);
-        let page = client
-            .get(format!("{}/login", app.base))
-            .send()
-            .await
-            .unwrap();
-        let login_csrf = page.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .split_once('=')
-            .unwrap()
-            .1
-            .to_string();
-        let ok = client
-            .post(format!("{}/login", app.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("cookie", format!("vaxgrid_login_csrf={login_csrf}"))
-            .body(format!(
-                "username={username}&password=pw-{username}&csrf_token={login_csrf}"
-            ))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(ok.status().as_u16(), 303, "sign-in of {username}");
-        let session = ok.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
-        let cookie = format!("{session}; vaxgrid_lang={lang}");
-        let me: serde_json::Value = client
-            .get(format!("{}/api/v1/me", app.base))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Session {
-            base: app.base.clone(),
-            client,
-            cookie,
-            csrf: me["csrf_token"].as_str().unwrap().to_string(),
-        }
-    }
-
     /// Status, content type and text of a page.
     async fn get(&self, path: &str) -> (u16, String, String) {
-        let r = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        let ct = r
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        let text = r.text().await.unwrap();
-        assert_ne!(status, 500, "{path}: {text}");
-        (status, ct, text)
+        let p = self.page(path, &self.lang).await;
+        (p.status, p.content_type, p.text)
     }
 
-    /// Posts a form (the session's CSRF token added unless `csrf` is
-    /// false): status, Location, text.
+    /// Posts a form: status, Location, text.
     async fn post(&self, path: &str, fields: &[(&str, &str)], csrf: bool) -> (u16, String, String) {
-        let mut form = form_urlencoded::Serializer::new(String::new());
-        if csrf {
-            form.append_pair("csrf_token", &self.csrf);
-        }
-        for (k, v) in fields {
-            form.append_pair(k, v);
-        }
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form.finish())
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        let location = r
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        let text = r.text().await.unwrap();
-        assert_ne!(status, 500, "{path}: {text}");
-        (status, location, text)
+        let p = self.form(path, &self.lang, fields, csrf).await;
+        (p.status, p.location, p.text)
     }
 }
 

@@ -10,6 +10,7 @@
 
 mod common;
 
+use common::pages::Session;
 use common::{new_id, on_both_backends, TestApp};
 use serde_json::json;
 
@@ -18,90 +19,14 @@ on_both_backends!(
     the_pages_follow_the_callers_areas,
 );
 
-/// A signed-in browser session: its cookie and CSRF token.
-struct Session {
-    client: reqwest::Client,
-    base: String,
-    cookie: String,
-    csrf: String,
-}
-
 impl Session {
-    async fn start(app: &TestApp, username: &str, grants: &[&str]) -> Session {
-        TestApp::make_user(&app.store, username, grants).await;
-        let client = TestApp::client_with(None);
-        let page = client
-            .get(format!("{}/login", app.base))
-            .send()
-            .await
-            .unwrap();
-        let login_csrf = page.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .split_once('=')
-            .unwrap()
-            .1
-            .to_string();
-        let ok = client
-            .post(format!("{}/login", app.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("cookie", format!("vaxgrid_login_csrf={login_csrf}"))
-            .body(format!(
-                "username={username}&password=pw-{username}&csrf_token={login_csrf}"
-            ))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(ok.status().as_u16(), 303);
-        let cookie = ok.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
-        let me: serde_json::Value = client
-            .get(format!("{}/api/v1/me", app.base))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Session {
-            client,
-            base: app.base.clone(),
-            cookie,
-            csrf: me["csrf_token"].as_str().unwrap().to_string(),
-        }
-    }
-
-    /// GET a page: the status, and the Location or the page.
+    /// The status, and the Location or the page.
     async fn get(&self, path: &str, lang: &str) -> (u16, String) {
-        let r = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .header("cookie", format!("{}; vaxgrid_lang={lang}", self.cookie))
-            .header("accept", "text/html")
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        assert!(status < 500, "{path}: {status}");
-        let location = r
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let text = r.text().await.unwrap();
-        (status, location.unwrap_or(text))
+        let p = self.page(path, lang).await;
+        (p.status, p.location_or_text())
     }
 
-    /// Posts a form (with the session's CSRF token unless `csrf` is false).
+    /// Posts a form: the status, and the Location or the page.
     async fn post(
         &self,
         path: &str,
@@ -109,30 +34,8 @@ impl Session {
         fields: &[(&str, &str)],
         csrf: bool,
     ) -> (u16, String) {
-        let mut pairs: Vec<(&str, &str)> = fields.to_vec();
-        if csrf {
-            pairs.push(("csrf_token", &self.csrf));
-        }
-        let body = serde_urlencoded::to_string(&pairs).unwrap();
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("cookie", format!("{}; vaxgrid_lang={lang}", self.cookie))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("accept", "text/html")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        assert!(status < 500, "{path}: {status}");
-        let location = r
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let text = r.text().await.unwrap();
-        (status, location.unwrap_or(text))
+        let p = self.form(path, lang, fields, csrf).await;
+        (p.status, p.location_or_text())
     }
 }
 

@@ -9,6 +9,7 @@
 
 mod common;
 
+use common::pages::Session;
 use common::{new_id, on_both_backends, TestApp};
 use serde_json::{json, Value};
 
@@ -18,88 +19,16 @@ on_both_backends!(
     a_visit_from_check_in_to_the_end_of_observation,
 );
 
-/// A browser-like client signed in with a session cookie.
-struct Session {
-    base: String,
-    client: reqwest::Client,
-    cookie: String,
-    csrf: String,
-}
-
 impl Session {
-    /// Signs in `username` (password "pw-<username>", as `make_user` sets).
-    async fn sign_in(app: &TestApp, username: &str, lang: &str) -> Session {
-        let client = TestApp::client_with(None);
-        let page = client
-            .get(format!("{}/login", app.base))
-            .send()
-            .await
-            .unwrap();
-        let login_csrf = page.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .split_once('=')
-            .unwrap()
-            .1
-            .to_string();
-        let ok = client
-            .post(format!("{}/login", app.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("cookie", format!("vaxgrid_login_csrf={login_csrf}"))
-            .body(format!(
-                "username={username}&password=pw-{username}&csrf_token={login_csrf}"
-            ))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(ok.status().as_u16(), 303, "sign-in of {username}");
-        let session = ok.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
-        let cookie = format!("{session}; vaxgrid_lang={lang}");
-        let me: Value = client
-            .get(format!("{}/api/v1/me", app.base))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Session {
-            base: app.base.clone(),
-            client,
-            cookie,
-            csrf: me["csrf_token"].as_str().unwrap().to_string(),
-        }
-    }
-
-    /// Status and text of a page.
+    /// Status and text of a page (always HTML).
     async fn get(&self, path: &str) -> (u16, String) {
-        let r = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        let ct = r
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        let text = r.text().await.unwrap();
-        assert_ne!(status, 500, "{path}: {text}");
-        assert!(ct.starts_with("text/html"), "{path}: {ct}");
-        (status, text)
+        let p = self.page(path, &self.lang).await;
+        assert!(
+            p.content_type.starts_with("text/html"),
+            "{path}: {}",
+            p.content_type
+        );
+        (p.status, p.text)
     }
 
     /// Posts a form with the session's CSRF token: status, Location, text.
@@ -113,31 +42,8 @@ impl Session {
         fields: &[(&str, &str)],
         csrf: bool,
     ) -> (u16, String, String) {
-        let mut form = form_urlencoded::Serializer::new(String::new());
-        if csrf {
-            form.append_pair("csrf_token", &self.csrf);
-        }
-        for (k, v) in fields {
-            form.append_pair(k, v);
-        }
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form.finish())
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        let location = r
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        let text = r.text().await.unwrap();
-        assert_ne!(status, 500, "{path}: {text}");
-        (status, location, text)
+        let p = self.form(path, &self.lang, fields, csrf).await;
+        (p.status, p.location, p.text)
     }
 }
 
