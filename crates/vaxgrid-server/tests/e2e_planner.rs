@@ -1,8 +1,9 @@
 //! End-to-end: a planner at work in a real headless Chromium, signing in
 //! by typing, drilling down from the province to a village on the
-//! dashboard and opening the list behind a figure; in Vietnamese and in
-//! Chinese, every page checked with axe-core and photographed at 360 and
-//! 1280 px.
+//! dashboard and opening the list behind a figure, and printing a
+//! district's list commune by commune and part by part with the keyboard;
+//! in Vietnamese and in Chinese, every page checked with axe-core and
+//! photographed at 360 and 1280 px.
 
 mod common;
 #[path = "e2e/harness.rs"]
@@ -188,6 +189,100 @@ async fn a_planner_edits_the_target_tree_in_chromium() {
     browser.click("a[href='/planner/sites/S1']").await;
     assert_eq!(browser.text("h1").await, "Trạm Y tế Hồng Gai");
     browser.check("planner-site-zh").await;
+    browser.close().await;
+    app.cleanup().await;
+}
+
+/// More residents not yet vaccinated in village 0665801 than one printed
+/// part holds (500), so the commune's list runs to a second part.
+async fn crowd(app: &TestApp, count: usize) {
+    let mut csv = String::from(
+        "id_type,id_number,full_name,birth_date,sex,phone,home_area,occupation,priority_groups\n",
+    );
+    for i in 0..count {
+        csv.push_str(&format!(
+            "cccd,022080{:06},Người Số {i},1980-01-02,male,,0665801,,frontline\n",
+            5000 + i
+        ));
+    }
+    let (s, b) = app
+        .post_raw("/api/v1/persons/import", "text/csv", csv.into_bytes())
+        .await;
+    assert_eq!(s, 201, "{b}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_planner_prints_a_district_list_commune_by_commune_in_chromium() {
+    let app = TestApp::start("sqlite").await;
+    world(&app).await;
+    crowd(&app, 520).await;
+    TestApp::make_user(&app.store, "planner22", &["planner:22"]).await;
+    let browser = Browser::start().await;
+    for (lang, commune_heading, range_first, range_second, next, end) in [
+        (
+            "vi",
+            "Danh sách điều tra — Hồng Gai",
+            "Người thứ 1–500 của danh sách",
+            "Người thứ 501–522 của danh sách",
+            "Danh sách còn tiếp: phần sau →",
+            "Hết danh sách.",
+        ),
+        (
+            "zh",
+            "摸底名单 — Hồng Gai",
+            "本名单第 1–500 人",
+            "本名单第 501–522 人",
+            "名单未完：下一部分 →",
+            "名单到此结束。",
+        ),
+    ] {
+        browser
+            .goto(&format!("{}/lang?set={lang}&back=/login", app.base))
+            .await;
+        sign_in(&browser, &app.base, "planner22").await;
+        browser
+            .goto(&format!("{}/planner/areas/22", app.base))
+            .await;
+        // Hạ Long's "not yet" figure, reached and followed by keyboard: a
+        // district prints commune by commune, so it opens the communes.
+        browser.focus("#area-193 td:nth-of-type(4) a").await;
+        browser.enter().await;
+        assert!(browser.url().await.contains("status=not_yet"));
+        let index = browser.body().await;
+        assert!(index.contains("Hồng Gai"), "{index}");
+        assert!(
+            !index.contains("Người Số"),
+            "no persons on the index: {index}"
+        );
+        browser
+            .check(&format!("planner-survey-communes-{lang}"))
+            .await;
+        browser.focus("main li a[href*='area=06658']").await;
+        browser.enter().await;
+        assert_eq!(browser.text("h1").await, commune_heading);
+        assert_eq!(browser.text("main > p").await, range_first);
+        assert_eq!(browser.text("p.continues a").await, next);
+        let rows = browser
+            .client
+            .find_all(fantoccini::Locator::Css("tbody tr"))
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 500, "a part holds 500 persons");
+        browser.check(&format!("planner-survey-part1-{lang}")).await;
+        // The next part goes on numbering and says where the list ends.
+        browser.focus("p.continues a").await;
+        browser.enter().await;
+        assert_eq!(browser.text("main > p").await, range_second);
+        assert_eq!(browser.text("tbody tr td").await, "501");
+        assert_eq!(browser.text("p.ends").await, end);
+        let rows = browser
+            .client
+            .find_all(fantoccini::Locator::Css("tbody tr"))
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 22, "the rest of the list");
+        browser.check(&format!("planner-survey-part2-{lang}")).await;
+    }
     browser.close().await;
     app.cleanup().await;
 }

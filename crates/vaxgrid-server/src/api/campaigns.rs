@@ -669,7 +669,7 @@ async fn printable_part(
         }
         href
     });
-    Ok(printable(lang, area.unwrap_or(""), first, &rows, next_href))
+    Ok(printable(lang, &place.name, first, &rows, next_href))
 }
 
 #[derive(askama::Template)]
