@@ -272,7 +272,7 @@ impl Store {
             .map(str::to_string)
             .collect();
         let ancestors = self.area_names(&ancestor_codes).await?;
-        let days = self.days_of(Some(&area.path)).await?;
+        let days = self.days_of(Some(&area)).await?;
         Ok(Dashboard {
             area: own,
             ancestors,
@@ -302,7 +302,7 @@ impl Store {
             Scope::Limited { .. } => {
                 let mut all: BTreeMap<String, DayFigures> = BTreeMap::new();
                 for a in &roots {
-                    for d in self.days_of(Some(&a.path)).await? {
+                    for d in self.days_of(Some(a)).await? {
                         let e = all.entry(d.day.clone()).or_insert_with(|| DayFigures {
                             day: d.day.clone(),
                             ..DayFigures::default()
@@ -603,20 +603,29 @@ impl Store {
     /// Doses by day and number, and places opened per day, in a subtree
     /// (everything with `None`): the `CHART_DAYS` days ending at the last
     /// day with doses or places, the days the chart shows.
-    async fn days_of(&self, path: Option<&str>) -> Result<Vec<DayFigures>, StoreError> {
-        let (lo, hi) = match path {
-            Some(p) => (p.to_string(), subtree_upper_bound(p)),
+    async fn days_of(&self, area: Option<&Area>) -> Result<Vec<DayFigures>, StoreError> {
+        let (lo, hi) = match area {
+            Some(a) => (a.path.clone(), subtree_upper_bound(&a.path)),
             None => (String::new(), "\u{10FFFF}".to_string()),
         };
-        // The last day: the daily counters' (area_path, day) index answers
-        // without reading the table's rows.
-        let last_dose: Option<String> = sqlx::query_scalar(
-            "SELECT MAX(day) FROM daily_dose_counters WHERE area_path >= $1 AND area_path < $2",
-        )
-        .bind(&lo)
-        .bind(&hi)
-        .fetch_one(&self.pool)
-        .await?;
+        // A province's subtree is exactly its province_code: the daily
+        // counters' (province_code, day, doses) index answers both queries
+        // from the index alone, where the path range would read every row
+        // of the province (a whole campaign's days) to keep the window.
+        let (rows_of, keys) = match area {
+            Some(a) if a.parent_code.is_none() => ("province_code = $1", vec![a.code.clone()]),
+            _ => (
+                "area_path >= $1 AND area_path < $2",
+                vec![lo.clone(), hi.clone()],
+            ),
+        };
+        let day_param = keys.len() + 1;
+        let last_sql = format!("SELECT MAX(day) FROM daily_dose_counters WHERE {rows_of}");
+        let mut last = sqlx::query_scalar(&last_sql);
+        for k in &keys {
+            last = last.bind(k);
+        }
+        let last_dose: Option<String> = last.fetch_one(&self.pool).await?;
         let last_session: Option<String> = sqlx::query_scalar(
             "SELECT MAX(x.day) FROM vaccination_sessions x \
              JOIN sites t ON t.code = x.site_code JOIN areas a ON a.code = t.area_code \
@@ -631,16 +640,15 @@ impl Store {
         };
         let from = window_start(&last);
         let mut days: BTreeMap<String, DayFigures> = BTreeMap::new();
-        for r in sqlx::query(
+        let window_sql = format!(
             "SELECT day, dose_number, CAST(SUM(doses) AS BIGINT) AS n FROM daily_dose_counters \
-             WHERE area_path >= $1 AND area_path < $2 AND day >= $3 GROUP BY day, dose_number",
-        )
-        .bind(&lo)
-        .bind(&hi)
-        .bind(&from)
-        .fetch_all(&self.pool)
-        .await?
-        {
+             WHERE {rows_of} AND day >= ${day_param} GROUP BY day, dose_number"
+        );
+        let mut window = sqlx::query(&window_sql);
+        for k in &keys {
+            window = window.bind(k);
+        }
+        for r in window.bind(&from).fetch_all(&self.pool).await? {
             let day: String = r.try_get("day")?;
             let number: i64 = r.try_get("dose_number")?;
             let n: i64 = r.try_get("n")?;
