@@ -420,6 +420,25 @@ pub struct Counters {
 }
 
 impl Counters {
+    /// Adds the tally of other persons (with their own doses) to these, so
+    /// a bulk load can count chunk by chunk instead of holding every row.
+    pub fn absorb(&mut self, other: Counters) {
+        for (k, v) in other.coverage {
+            let c = self.coverage.entry(k).or_default();
+            c.at_least_one += v.at_least_one;
+            c.completed += v.completed;
+        }
+        for (k, v) in other.population {
+            *self.population.entry(k).or_default() += v;
+        }
+        for (k, v) in other.daily {
+            *self.daily.entry(k).or_default() += v;
+        }
+        for (k, v) in other.doses {
+            *self.doses.entry(k).or_default() += v;
+        }
+    }
+
     /// Human-readable differences, at most 50.
     pub fn differences(&self, other: &Counters) -> Vec<String> {
         let mut out = Vec::new();

@@ -284,90 +284,91 @@ pub fn residents(count: usize, villages: &[String], seed: u64) -> Vec<NewPerson>
     Residents::new(seed).take(count, villages)
 }
 
+/// Residents per chunk of the seed: generated, checked, imported, given
+/// their history and counted before the next, so memory stays bounded
+/// whatever the count (a 10-million province seeds in the same memory as a
+/// small one).
+const SEED_CHUNK: usize = 200_000;
+
 /// Registers residents and gives adults a 2021 dose history: about 85% a
 /// first dose, most of them a second at the recommended interval.
 pub async fn seed_people(store: &Store, seeded: &Seeded, count: usize) -> Result<()> {
     let started = Instant::now();
-    let phase = |what: &str| println!("  {what:<28} {:>6.1} s", started.elapsed().as_secs_f64());
-    let people = residents(count, &seeded.villages, 2021);
-    phase("generated residents");
-    let (placed, errors) = store.check_people(people).await?;
-    anyhow::ensure!(
-        errors.is_empty(),
-        "synthetic residents failed checks: {:?}",
-        &errors[..errors.len().min(3)]
-    );
-    phase("checked residents");
-    // The bulk import path: one transaction, the secondary indexes built
-    // by sorting at the end instead of 100,000 random inserts each.
-    let mut import = store.begin_person_import(placed.len()).await?;
-    for (k, chunk) in placed.chunks(5000).enumerate() {
-        let rows: Vec<_> = chunk
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (k * 5000 + i + 2, p.clone()))
-            .collect();
-        let refused = import.add(rows, true).await?;
-        anyhow::ensure!(
-            refused.is_empty(),
-            "synthetic residents refused: {:?}",
-            &refused[..refused.len().min(3)]
-        );
-    }
-    import.commit("demo").await?;
-    phase("registered residents");
     let products: HashMap<String, vaxgrid_core::product::Product> = store
         .products()
         .await?
         .into_iter()
         .map(|p| (p.code.clone(), p))
         .collect();
-    let campaign_start = time::Date::from_calendar_date(2021, Month::July, 1).expect("valid date");
-    let mut rng = fastrand::Rng::with_seed(7);
-    let mut doses = Vec::new();
-    let product_codes = ["AZ", "BIBP", "PFIZER", "MODERNA", "SINOVAC"];
-    for p in &placed {
-        if rng.f32() > 0.85 {
-            continue;
-        }
-        let product = &products[product_codes[rng.usize(..product_codes.len())]];
-        let lot = format!(
-            "{}-2021-{:03}",
-            product.code,
-            100 + product_codes_index(&products, &product.code)
+    let mut residents = Residents::new(2021);
+    let mut history = History::new(&products, seeded);
+    let mut counters = vaxgrid_store::reports::Counters::default();
+    let mut dose_count = 0;
+    let bar = crate::files::bar(count as u64, "residents");
+    let mut done = 0;
+    while done < count {
+        let chunk = SEED_CHUNK.min(count - done);
+        let people = residents.take(chunk, &seeded.villages);
+        let (placed, errors) = store.check_people(people).await?;
+        anyhow::ensure!(
+            errors.is_empty(),
+            "synthetic residents failed checks: {:?}",
+            &errors[..errors.len().min(3)]
         );
-        let site = &seeded.sites[rng.usize(..seeded.sites.len())];
-        let d1 = campaign_start + Duration::days(rng.i64(0..120));
-        // Only adults, and only people old enough for the product that day:
-        // the history must pass the same rules an import applies.
-        if d1 < vaxgrid_core::dose::birthday(p.new.birth_date, product.min_age_years.max(18)) {
-            continue;
+        // The bulk import path: one transaction a chunk, the secondary
+        // indexes of an empty table built by sorting at the end instead of
+        // random inserts.
+        let mut import = store.begin_person_import(placed.len()).await?;
+        for (k, rows) in placed.chunks(5000).enumerate() {
+            let rows: Vec<_> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (done + k * 5000 + i + 2, p.clone()))
+                .collect();
+            let refused = import.add(rows, true).await?;
+            anyhow::ensure!(
+                refused.is_empty(),
+                "synthetic residents refused: {:?}",
+                &refused[..refused.len().min(3)]
+            );
         }
-        let dose = |n: i64, date| {
-            vaxgrid_store::doses::raw_dose(
-                uuid::Uuid::now_v7().to_string(),
-                p.new.id.clone(),
-                p.province_code.clone(),
-                p.new.home_area.clone(),
-                &product.code,
-                &lot,
-                site,
-                n,
-                date,
-            )
-        };
-        doses.push(dose(1, d1));
-        if rng.f32() < 0.8 {
-            doses.push(dose(
-                2,
-                d1 + Duration::days(i64::from(product.recommended_interval_days) + rng.i64(0..14)),
-            ));
-        }
+        import.commit("demo").await?;
+        let doses = history.of(&placed);
+        let doses = store.insert_doses_raw(doses, usize::MAX).await?;
+        audit_seeded(store, &doses).await?;
+        // Counted from the rows in hand rather than read back: the same
+        // tally as `vaxgrid check`'s recount, chunk by chunk (a person's
+        // doses are in their own chunk).
+        let people = placed
+            .into_iter()
+            .map(|p| vaxgrid_store::reports::CountedPerson {
+                id: p.new.id,
+                merged_into: None,
+                province_code: p.province_code,
+                home_area: p.new.home_area,
+                area_path: p.area_path,
+                groups: p.new.priority_groups,
+            })
+            .collect();
+        dose_count += doses.len();
+        counters.absorb(store.tally(people, doses).await?);
+        done += chunk;
+        bar.set_position(done as u64);
     }
-    let doses = store.insert_doses_raw(doses, usize::MAX).await?;
-    // The raw insert writes no audit entry: name the seeded doses the way
-    // the dose writer names a batch's, so `audit verify` finds every dose
-    // accounted for.
+    bar.finish_and_clear();
+    store.replace_counters(&counters).await?;
+    store.analyze().await?;
+    println!(
+        "seeded {count} residents and {dose_count} doses in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The raw insert writes no audit entry: name the seeded doses the way the
+/// dose writer names a batch's, so `audit verify` finds every dose
+/// accounted for.
+async fn audit_seeded(store: &Store, doses: &[vaxgrid_store::model::DoseRecord]) -> Result<()> {
     for chunk in doses.chunks(50_000) {
         let listed: Vec<_> = chunk
             .iter()
@@ -383,32 +384,81 @@ pub async fn seed_people(store: &Store, seeded: &Seeded, count: usize) -> Result
             ))
             .await?;
     }
-    phase("recorded dose history");
-    // Counted from the rows in hand rather than read back: the same tally
-    // as `vaxgrid check`'s recount.
-    let people = placed
-        .into_iter()
-        .map(|p| vaxgrid_store::reports::CountedPerson {
-            id: p.new.id,
-            merged_into: None,
-            province_code: p.province_code,
-            home_area: p.new.home_area,
-            area_path: p.area_path,
-            groups: p.new.priority_groups,
-        })
-        .collect();
-    let dose_count = doses.len();
-    let counters = store.tally(people, doses).await?;
-    phase("counted");
-    store.replace_counters(&counters).await?;
-    phase("stored the counters");
-    store.analyze().await?;
-    phase("analyzed");
-    println!(
-        "seeded {count} residents and {dose_count} doses in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
     Ok(())
+}
+
+/// The 2021 dose history of seeded residents, drawn from one sequence
+/// whatever the chunks.
+struct History<'a> {
+    products: &'a HashMap<String, vaxgrid_core::product::Product>,
+    seeded: &'a Seeded,
+    rng: fastrand::Rng,
+    campaign_start: time::Date,
+}
+
+impl<'a> History<'a> {
+    fn new(
+        products: &'a HashMap<String, vaxgrid_core::product::Product>,
+        seeded: &'a Seeded,
+    ) -> History<'a> {
+        History {
+            products,
+            seeded,
+            rng: fastrand::Rng::with_seed(7),
+            campaign_start: time::Date::from_calendar_date(2021, Month::July, 1)
+                .expect("valid date"),
+        }
+    }
+
+    fn of(
+        &mut self,
+        placed: &[vaxgrid_store::persons::PlacedPerson],
+    ) -> Vec<vaxgrid_store::model::DoseRecord> {
+        let product_codes = ["AZ", "BIBP", "PFIZER", "MODERNA", "SINOVAC"];
+        let rng = &mut self.rng;
+        let mut doses = Vec::new();
+        for p in placed {
+            if rng.f32() > 0.85 {
+                continue;
+            }
+            let product = &self.products[product_codes[rng.usize(..product_codes.len())]];
+            let lot = format!(
+                "{}-2021-{:03}",
+                product.code,
+                100 + product_codes_index(self.products, &product.code)
+            );
+            let site = &self.seeded.sites[rng.usize(..self.seeded.sites.len())];
+            let d1 = self.campaign_start + Duration::days(rng.i64(0..120));
+            // Only adults, and only people old enough for the product that
+            // day: the history must pass the same rules an import applies.
+            if d1 < vaxgrid_core::dose::birthday(p.new.birth_date, product.min_age_years.max(18)) {
+                continue;
+            }
+            let dose = |n: i64, date| {
+                vaxgrid_store::doses::raw_dose(
+                    uuid::Uuid::now_v7().to_string(),
+                    p.new.id.clone(),
+                    p.province_code.clone(),
+                    p.new.home_area.clone(),
+                    &product.code,
+                    &lot,
+                    site,
+                    n,
+                    date,
+                )
+            };
+            doses.push(dose(1, d1));
+            if rng.f32() < 0.8 {
+                doses.push(dose(
+                    2,
+                    d1 + Duration::days(
+                        i64::from(product.recommended_interval_days) + rng.i64(0..14),
+                    ),
+                ));
+            }
+        }
+        doses
+    }
 }
 
 fn product_codes_index(
