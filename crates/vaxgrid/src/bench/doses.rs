@@ -390,7 +390,7 @@ fn shares(metrics: &str, name: &str) -> String {
 /// connection rather than reqwest: the load generator shares the machine's
 /// two cores with the server, so the less it costs per request the more of
 /// the machine the figures describe.
-async fn drive(
+pub(super) async fn drive(
     base: &str,
     authorization: &str,
     bodies: Arc<Vec<String>>,

@@ -8,6 +8,7 @@ mod import;
 mod outbreak;
 mod pages;
 mod scale;
+mod scale_http;
 mod staff;
 mod stock;
 mod supply_seed;

@@ -244,7 +244,11 @@ async fn resident_visitors(
 
 /// Signs `username` in (password `demo-<username>`) and returns the
 /// session cookie.
-async fn sign_in(client: &reqwest::Client, base: &str, username: &str) -> Result<String> {
+pub(super) async fn sign_in(
+    client: &reqwest::Client,
+    base: &str,
+    username: &str,
+) -> Result<String> {
     let page = client.get(format!("{base}/login")).send().await?;
     let csrf = page
         .headers()
@@ -277,7 +281,7 @@ async fn sign_in(client: &reqwest::Client, base: &str, username: &str) -> Result
 
 /// The demo campaign of 2021 over province 22: one wave, the target
 /// split to the districts. (campaign id, wave id).
-async fn plan_campaign(store: &Store) -> Result<(String, String)> {
+pub(super) async fn plan_campaign(store: &Store) -> Result<(String, String)> {
     use vaxgrid_store::campaigns::{NewCampaign, NewWave};
     let day = |m, d| time::Date::from_calendar_date(2021, m, d).expect("valid date");
     let system = vaxgrid_store::model::Actor::from("bench");

@@ -8,8 +8,10 @@
 //! runs the same probe again and prints both with their ratio, the
 //! database's size per person and per dose, and the time of `vaxgrid check`.
 //!
-//! Doses are measured through the dose writer in-process, not over HTTP
-//! (`bench doses` is the HTTP method).
+//! Doses are measured twice: through the dose writer in-process, and over
+//! HTTP against the real server started on the same database (the `bench
+//! doses` method), which also answers the survey list and the dashboard
+//! and whose memory is read while it serves (scale_http.rs).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -24,6 +26,7 @@ use vaxgrid_store::writer::{DoseWriter, WriterConfig};
 use vaxgrid_store::Store;
 
 use super::percentile;
+use super::scale_http::{self, HttpContext};
 use crate::demo::{Residents, Seeded};
 
 /// Persons per import transaction of the fill.
@@ -44,8 +47,11 @@ pub async fn run(postgres: bool, persons: usize, doses: usize) -> Result<()> {
     let seeded = crate::demo::seed_reference(&store).await?;
     let mut residents = Residents::new(2026);
     let ctx = Probe::context(&store, &seeded).await?;
+    let http = HttpContext::new(&store, &ctx.commune).await?;
 
     let empty = probe(&store, &seeded, &ctx, &mut residents).await?;
+    let empty_http =
+        scale_http::probe(&scratch.url, &store, &seeded, &http, &mut residents, PROBE).await?;
     let started = Instant::now();
     fill_persons(&store, &seeded, &mut residents, persons).await?;
     let persons_secs = started.elapsed().as_secs_f64();
@@ -54,6 +60,8 @@ pub async fn run(postgres: bool, persons: usize, doses: usize) -> Result<()> {
     let doses_secs = started.elapsed().as_secs_f64();
     store.analyze().await?;
     let full = probe(&store, &seeded, &ctx, &mut residents).await?;
+    let full_http =
+        scale_http::probe(&scratch.url, &store, &seeded, &http, &mut residents, PROBE).await?;
 
     let started = Instant::now();
     let diffs = store.check_counters().await?;
@@ -94,6 +102,20 @@ pub async fn run(postgres: bool, persons: usize, doses: usize) -> Result<()> {
         rate(full.dose_rate),
         full.dose_rate / empty.dose_rate
     );
+    println!(
+        "  {:<44} {:>14} {:>14} {:>6.2}",
+        "doses over HTTP (goal ≥ 0.7)",
+        rate(empty_http.dose_rate),
+        rate(full_http.dose_rate),
+        full_http.dose_rate / empty_http.dose_rate
+    );
+    println!(
+        "  {:<44} {:>14.1} {:>14.1} {:>6.2}",
+        "doses over HTTP p99 ms",
+        empty_http.dose_p99,
+        full_http.dose_p99,
+        full_http.dose_p99 / empty_http.dose_p99.max(1e-9)
+    );
     for (name, e, f) in [
         ("coverage, province", &empty.province, &full.province),
         ("coverage, one commune", &empty.commune, &full.commune),
@@ -104,6 +126,16 @@ pub async fn run(postgres: bool, persons: usize, doses: usize) -> Result<()> {
             &full.by_name,
         ),
         ("a person's record with doses", &empty.record, &full.record),
+        (
+            "survey list page, one commune (HTTP)",
+            &empty_http.survey,
+            &full_http.survey,
+        ),
+        (
+            "planner dashboard, province (HTTP)",
+            &empty_http.dashboard,
+            &full_http.dashboard,
+        ),
     ] {
         println!(
             "  {:<44} {:>14} {:>14} {:>6.2}",
@@ -113,6 +145,14 @@ pub async fn run(postgres: bool, persons: usize, doses: usize) -> Result<()> {
             f.p99 / e.p99.max(1e-9)
         );
     }
+    let memory =
+        |m: Option<(f64, f64)>| m.map_or("?".into(), |(now, peak)| format!("{now:.0}/{peak:.0}"));
+    println!(
+        "  {:<44} {:>14} {:>14}",
+        "server memory now/peak MB (goal ≤ 500)",
+        memory(empty_http.rss_mb),
+        memory(full_http.rss_mb)
+    );
     Ok(())
 }
 
@@ -135,13 +175,13 @@ impl Probe {
     }
 }
 
-struct Times {
+pub(super) struct Times {
     p50: f64,
     p99: f64,
 }
 
 impl Times {
-    fn of(mut ms: Vec<f64>) -> Times {
+    pub(super) fn of(mut ms: Vec<f64>) -> Times {
         ms.sort_by(f64::total_cmp);
         Times {
             p50: percentile(&ms, 50.0),
