@@ -18,25 +18,6 @@ use serde_json::json;
 
 const HOSTILE: &str = "<script>alert(1)</script> Trần Thị Lan";
 
-async fn sign_in(browser: &Browser, base: &str, user: &str) {
-    browser.goto(&format!("{base}/login")).await;
-    browser.type_into("#username", user).await;
-    browser.type_into("#password", &format!("pw-{user}")).await;
-    browser.click("form.stack button[type=submit]").await;
-}
-
-/// Puts the focus on a field, as a Tab from the field before would.
-async fn focus(browser: &Browser, css: &str) {
-    browser
-        .client
-        .execute(
-            "document.querySelector(arguments[0]).focus()",
-            vec![json!(css)],
-        )
-        .await
-        .unwrap();
-}
-
 /// Types into whatever holds the focus (keys such as Tab and arrows too).
 async fn keys(browser: &Browser, text: &str) {
     browser
@@ -96,12 +77,12 @@ async fn an_administrator_creates_a_user_by_keyboard_and_reads_the_audit_log_in_
     browser
         .goto(&format!("{}/lang?set=vi&back=/login", app.base))
         .await;
-    sign_in(&browser, &app.base, "quantri").await;
+    browser.sign_in(&app.base, "quantri").await;
     browser.click_link("Người dùng").await;
     assert_eq!(browser.text("h1").await, "Người dùng");
     browser.check("admin-users-vi").await;
     // The new-user form, with the keyboard only: type, Tab, arrows, Enter.
-    focus(&browser, "#u-username").await;
+    browser.focus("#u-username").await;
     keys(&browser, "lan.tran").await;
     keys(&browser, &Key::Tab.to_string()).await;
     assert_eq!(focused(&browser).await, "u-name");
@@ -146,7 +127,7 @@ async fn an_administrator_creates_a_user_by_keyboard_and_reads_the_audit_log_in_
     assert_eq!(typed, HOSTILE, "what was typed is kept");
     browser.check("admin-user-error-vi").await;
     photograph_from(&browser, "#new-h", "admin-user-error-form-vi").await;
-    focus(&browser, "#u-scope").await;
+    browser.focus("#u-scope").await;
     keys(&browser, &(Key::End.to_string() + &Key::Backspace + "1")).await;
     submit_with(&browser, Key::Enter).await;
     assert_eq!(browser.text("h1").await, "Người dùng: lan.tran");
@@ -167,7 +148,7 @@ async fn an_administrator_creates_a_user_by_keyboard_and_reads_the_audit_log_in_
     browser.check("admin-user-vi").await;
     photograph_from(&browser, "#roles-h", "admin-user-roles-vi").await;
     // A second role, by the keyboard: planner for district 193.
-    focus(&browser, "#g-role").await;
+    browser.focus("#g-role").await;
     for _ in 0..2 {
         keys(&browser, &Key::Down.to_string()).await;
     }
@@ -190,7 +171,7 @@ async fn an_administrator_creates_a_user_by_keyboard_and_reads_the_audit_log_in_
         browser.text("#chain-result").await,
         "Chuỗi nhật ký chưa được kiểm tra lần nào."
     );
-    focus(&browser, "#a-actor").await;
+    browser.focus("#a-actor").await;
     keys(&browser, "quantri").await;
     browser.type_into("#a-record", "lan.tran").await;
     browser.click("#filter").await;
@@ -289,7 +270,7 @@ async fn a_trainer_records_exams_and_sees_who_is_certified_in_chromium() {
     browser
         .goto(&format!("{}/lang?set=vi&back=/login", app.base))
         .await;
-    sign_in(&browser, &app.base, "coach").await;
+    browser.sign_in(&app.base, "coach").await;
     browser.click_link("Tập huấn").await;
     assert_eq!(browser.text("h1").await, "Tập huấn nhân viên");
     browser.check("training-vi").await;

@@ -14,24 +14,6 @@ use fantoccini::key::Key;
 use harness::*;
 use serde_json::json;
 
-async fn sign_in(browser: &Browser, base: &str, user: &str) {
-    browser.goto(&format!("{base}/login")).await;
-    browser.type_into("#username", user).await;
-    browser.type_into("#password", &format!("pw-{user}")).await;
-    browser.click("form.stack button[type=submit]").await;
-}
-
-async fn focus(browser: &Browser, css: &str) {
-    browser
-        .client
-        .execute(
-            "document.querySelector(arguments[0]).focus()",
-            vec![json!(css)],
-        )
-        .await
-        .unwrap();
-}
-
 async fn keys(browser: &Browser, text: &str) {
     browser
         .client
@@ -70,7 +52,7 @@ async fn value(browser: &Browser, id: &str) -> String {
 
 /// Replaces what the focused field holds.
 async fn retype(browser: &Browser, css: &str, text: &str) {
-    focus(browser, css).await;
+    browser.focus(css).await;
     browser
         .client
         .execute(
@@ -206,11 +188,11 @@ async fn a_planner_allocates_a_delivery_border_first_by_keyboard_in_chromium() {
     browser
         .goto(&format!("{}/lang?set=vi&back=/login", app.base))
         .await;
-    sign_in(&browser, &app.base, "kehoach").await;
+    browser.sign_in(&app.base, "kehoach").await;
     browser.click_link("Phân bổ").await;
     assert_eq!(browser.text("h1").await, "Phân bổ lô vắc xin");
     browser.check("allocation-form-vi").await;
-    focus(&browser, "#a-from").await;
+    browser.focus("#a-from").await;
     keys(&browser, "K194").await;
     keys(&browser, &Key::Tab.to_string()).await;
     assert_eq!(focused(&browser).await, "a-product");
@@ -274,12 +256,12 @@ async fn a_planner_allocates_a_delivery_border_first_by_keyboard_in_chromium() {
         .goto(&format!("{}/lang?set=zh&back=/allocation", app.base))
         .await;
     assert_eq!(browser.text("h1").await, "分配一批疫苗");
-    focus(&browser, "#a-from").await;
+    browser.focus("#a-from").await;
     keys(&browser, "K194").await;
     browser.type_into("#a-product", "AZ").await;
     browser.type_into("#a-lot", "AZ-1").await;
     browser.type_into("#a-vials", "0").await;
-    focus(&browser, "#a-vials").await;
+    browser.focus("#a-vials").await;
     submit_with_enter(&browser).await;
     assert_eq!(
         browser.text("#err-vials").await,
@@ -290,7 +272,7 @@ async fn a_planner_allocates_a_delivery_border_first_by_keyboard_in_chromium() {
     submit_with_enter(&browser).await;
     assert_eq!(browser.text("#sum").await, "13 / 13 支");
     browser.check("allocation-proposal-zh").await;
-    focus(&browser, "#part-2").await;
+    browser.focus("#part-2").await;
     submit_with_enter(&browser).await;
     assert!(browser.text("#allocation-done").await.contains("已发货"));
     assert_eq!(on_hand(&app, "K194").await, 610);

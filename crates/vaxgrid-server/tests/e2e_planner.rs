@@ -53,13 +53,6 @@ async fn world(app: &TestApp) {
     assert_eq!(s, 200, "{t}");
 }
 
-async fn sign_in(browser: &Browser, base: &str, user: &str) {
-    browser.goto(&format!("{base}/login")).await;
-    browser.type_into("#username", user).await;
-    browser.type_into("#password", &format!("pw-{user}")).await;
-    browser.click("form.stack button[type=submit]").await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_planner_drills_down_from_province_to_village_in_chromium() {
     let app = TestApp::start("sqlite").await;
@@ -69,7 +62,7 @@ async fn a_planner_drills_down_from_province_to_village_in_chromium() {
     browser
         .goto(&format!("{}/lang?set=vi&back=/login", app.base))
         .await;
-    sign_in(&browser, &app.base, "planner22").await;
+    browser.sign_in(&app.base, "planner22").await;
     // The menu leads to the dashboard; one area: straight to the province.
     browser.click_link("Bảng theo dõi").await;
     assert!(browser.url().await.ends_with("/planner/areas/22"));
@@ -133,7 +126,7 @@ async fn a_planner_edits_the_target_tree_in_chromium() {
     browser
         .goto(&format!("{}/lang?set=vi&back=/login", app.base))
         .await;
-    sign_in(&browser, &app.base, "planner22").await;
+    browser.sign_in(&app.base, "planner22").await;
     browser.click_link("Chiến dịch").await;
     assert_eq!(browser.text("h1").await, "Lập kế hoạch chiến dịch");
     browser.check("planner-campaigns-vi").await;
@@ -239,7 +232,7 @@ async fn a_planner_prints_a_district_list_commune_by_commune_in_chromium() {
         browser
             .goto(&format!("{}/lang?set={lang}&back=/login", app.base))
             .await;
-        sign_in(&browser, &app.base, "planner22").await;
+        browser.sign_in(&app.base, "planner22").await;
         browser
             .goto(&format!("{}/planner/areas/22", app.base))
             .await;

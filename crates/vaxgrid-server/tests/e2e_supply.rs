@@ -17,13 +17,6 @@ use fantoccini::key::Key;
 use harness::*;
 use serde_json::json;
 
-async fn sign_in(browser: &Browser, base: &str, user: &str) {
-    browser.goto(&format!("{base}/login")).await;
-    browser.type_into("#username", user).await;
-    browser.type_into("#password", &format!("pw-{user}")).await;
-    browser.click("form.stack button[type=submit]").await;
-}
-
 /// The id of the element holding the focus.
 async fn focused_id(browser: &Browser) -> String {
     browser
@@ -103,7 +96,7 @@ async fn a_cold_chain_officer_receives_a_shipment_and_releases_a_lot_by_keyboard
     browser
         .goto(&format!("{}/lang?set=vi&back=/login", app.base))
         .await;
-    sign_in(&browser, &app.base, "kholanh").await;
+    browser.sign_in(&app.base, "kholanh").await;
     // From the menu to the district, to the commune, to the station's store.
     browser.click_link("Vắc xin").await;
     assert_eq!(browser.text("h1").await, "Cung ứng: Hạ Long");

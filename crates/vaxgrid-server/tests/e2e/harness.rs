@@ -144,6 +144,15 @@ impl Browser {
         panic!("chromedriver did not start a session: {last:?}");
     }
 
+    /// Signs `user` in through the sign-in form at `base` (password
+    /// "pw-<user>", as `TestApp::make_user` sets), typing as a person does.
+    pub async fn sign_in(&self, base: &str, user: &str) {
+        self.goto(&format!("{base}/login")).await;
+        self.type_into("#username", user).await;
+        self.type_into("#password", &format!("pw-{user}")).await;
+        self.click("form.stack button[type=submit]").await;
+    }
+
     pub async fn goto(&self, url: &str) {
         self.client.goto(url).await.expect("navigate");
     }
