@@ -150,6 +150,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/common/0032_person_identifiers.sql"),
     },
     Migration {
+        version: 33,
+        name: "other_vaccinations",
+        sqlite: include_str!("../migrations/common/0033_other_vaccinations.sql"),
+        postgres: include_str!("../migrations/common/0033_other_vaccinations.sql"),
+    },
+    Migration {
         version: 40,
         name: "staff",
         sqlite: include_str!("../migrations/common/0040_staff.sql"),

@@ -360,7 +360,11 @@ impl Catalog {
     /// on the pool, before the batch's transaction: rows are only added,
     /// so an earlier snapshot can only lack a code, as it would have a
     /// moment before.
-    async fn refresh(&mut self, store: &Store, cmds: &[WriteCommand]) -> Result<(), StoreError> {
+    pub(crate) async fn refresh(
+        &mut self,
+        store: &Store,
+        cmds: &[WriteCommand],
+    ) -> Result<(), StoreError> {
         let wants = |f: &dyn Fn(&DoseRequest) -> bool| {
             cmds.iter()
                 .any(|c| matches!(c, WriteCommand::Dose(d) if f(d)))
@@ -636,12 +640,26 @@ pub(crate) async fn apply_batch(
     direct: Option<&mut rusqlite::Connection>,
     cmds: &[WriteCommand],
 ) -> Result<Vec<Result<WriteOutcome, StoreError>>, StoreError> {
-    let today = crate::today();
     catalog.refresh(store, cmds).await?;
     let mut tx = match direct {
         Some(conn) => BatchTx::Sqlite(WriteTx::begin(conn)?),
         None => BatchTx::Sqlx(store.begin_write().await?),
     };
+    let results = apply_in(store, catalog, &mut tx, cmds).await?;
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// The work of [`apply_batch`] in a transaction the caller commits (or
+/// drops: an exchange message whose commands are not all taken writes
+/// nothing). `catalog` must have been refreshed for `cmds`.
+pub(crate) async fn apply_in(
+    store: &Store,
+    catalog: &Catalog,
+    tx: &mut BatchTx<'_>,
+    cmds: &[WriteCommand],
+) -> Result<Vec<Result<WriteOutcome, StoreError>>, StoreError> {
+    let today = crate::today();
     let products = &catalog.products;
 
     // One read for the records already stored under this batch's ids (and
@@ -674,7 +692,7 @@ pub(crate) async fn apply_batch(
         .collect();
     let mut seen: HashSet<String> = HashSet::new();
     for rec in fetch_any::<DoseRecord>(
-        &mut tx,
+        tx,
         store.backend,
         &select,
         &[("id", wanted), ("person_id", named_people)],
@@ -701,7 +719,7 @@ pub(crate) async fn apply_batch(
         }
     }
     let (mut root_of, mut states) =
-        load_people(&mut tx, store.backend, &person_ids, prefetched, products).await?;
+        load_people(tx, store.backend, &person_ids, prefetched, products).await?;
 
     let mut lots: HashMap<String, Vec<BatchLot>> = HashMap::new();
     let lot_numbers = cmds.iter().filter_map(|c| match c {
@@ -710,22 +728,16 @@ pub(crate) async fn apply_batch(
     });
     let lot_select =
         "SELECT product_code, lot_number, expiry, status, doses, status_reason, vvm_stage FROM lots";
-    for lot in fetch_in::<BatchLot>(
-        &mut tx,
-        store.backend,
-        lot_select,
-        "lot_number",
-        lot_numbers,
-    )
-    .await?
+    for lot in
+        fetch_in::<BatchLot>(tx, store.backend, lot_select, "lot_number", lot_numbers).await?
     {
         lots.entry(lot.lot.lot_number.clone())
             .or_default()
             .push(lot);
     }
     let sites = &catalog.sites;
-    let certificates = current_certificates(&mut tx, store.backend, cmds).await?;
-    let mut stock = SiteStock::read(&mut tx, store.backend, cmds).await?;
+    let certificates = current_certificates(tx, store.backend, cmds).await?;
+    let mut stock = SiteStock::read(tx, store.backend, cmds).await?;
 
     let now = crate::now_micros();
     let mut inserts: Vec<DoseRecord> = Vec::new();
@@ -978,7 +990,7 @@ pub(crate) async fn apply_batch(
         })
         .collect();
     write_facts(
-        &mut tx,
+        tx,
         store.backend,
         &inserts,
         coverage_rows,
@@ -1011,11 +1023,10 @@ pub(crate) async fn apply_batch(
             details,
         ));
     }
-    match &mut tx {
+    match tx {
         BatchTx::Sqlx(t) => audit::append(t, store.backend, &audit_entries).await?,
         BatchTx::Sqlite(t) => audit::append_sqlite(t.conn(), &audit_entries)?,
     }
-    tx.commit().await?;
     Ok(results)
 }
 

@@ -17,6 +17,7 @@ mod direct_sqlite;
 pub mod doses;
 pub mod duplicates;
 pub mod error;
+pub mod exchange;
 pub mod fhir_extras;
 pub mod health;
 pub mod histogram;

@@ -16,7 +16,7 @@ use crate::error::StoreError;
 use crate::model::{Area, NewIdentity, NewPerson, Page, Person, PersonCreated};
 use crate::Store;
 
-const COLUMNS: &str = "province_code, id, id_type, id_number, full_name, folded_name, birth_date, sex, \
+pub(crate) const COLUMNS: &str = "province_code, id, id_type, id_number, full_name, folded_name, birth_date, sex, \
     phone, home_area, area_path, commune_code, occupation, priority_groups, merged_into, created_at";
 const NCOLS: usize = 16;
 
@@ -565,15 +565,19 @@ impl Store {
         }
         let mut tx = self.begin_write().await?;
         let now = crate::now_micros();
-        let sql = format!(
-            "INSERT INTO persons ({COLUMNS}) VALUES ({})",
-            params(1, NCOLS)
-        );
-        let result = bind_all(sqlx::query(&sql), person_params(&placed, now))
-            .execute(&mut *tx)
-            .await;
-        if let Err(sqlx::Error::Database(db)) = &result {
-            if db.is_unique_violation() {
+        match insert_registration(
+            &mut tx,
+            self.backend,
+            &placed,
+            &extra,
+            &follow_up,
+            actor,
+            now,
+        )
+        .await
+        {
+            Ok(()) => {}
+            Err(RegistrationClash::IdNumber) => {
                 drop(tx);
                 let id = self
                     .existing_by_id_number(placed.new.id_type, &placed.new.id_number)
@@ -581,80 +585,29 @@ impl Store {
                     .unwrap_or_else(|| placed.new.id.clone());
                 return Err(conflict(id));
             }
-        }
-        result?;
-        let extra_ids: Vec<vaxgrid_core::identity::Identifier> =
-            extra.iter().map(|(_, i)| i.clone()).collect();
-        if let Err(e) = crate::identifiers::insert_identifiers(
-            &mut tx,
-            &placed.province_code,
-            &placed.new.id,
-            &extra_ids,
-            now,
-        )
-        .await
-        {
-            if let StoreError::Database(sqlx::Error::Database(db)) = &e {
-                if db.is_unique_violation() {
-                    // Registered meanwhile by another request.
-                    drop(tx);
-                    for (field, ident) in &extra {
-                        if let Some(id) = self.holder_of(ident).await? {
-                            return Err(StoreError::Conflict {
-                                field: "identifiers",
-                                message: format!(
-                                    "{field}: {}",
-                                    crate::identifiers::taken_message(ident)
-                                ),
-                                existing: link(id),
-                            });
-                        }
+            Err(RegistrationClash::Identifier) => {
+                // Registered meanwhile by another request.
+                drop(tx);
+                for (field, ident) in &extra {
+                    if let Some(id) = self.holder_of(ident).await? {
+                        return Err(StoreError::Conflict {
+                            field: "identifiers",
+                            message: format!(
+                                "{field}: {}",
+                                crate::identifiers::taken_message(ident)
+                            ),
+                            existing: link(id),
+                        });
                     }
                 }
+                return Err(StoreError::Conflict {
+                    field: "identifiers",
+                    message: "an identifier was registered meanwhile".into(),
+                    existing: None,
+                });
             }
-            return Err(e);
+            Err(RegistrationClash::Store(e)) => return Err(e),
         }
-        if let Some(f) = &follow_up {
-            crate::identifiers::insert_follow_up(
-                &mut tx,
-                &placed.province_code,
-                &placed.new.id,
-                f,
-                now,
-            )
-            .await?;
-        }
-        bump_population(
-            &mut tx,
-            self.backend,
-            std::iter::once((
-                placed.province_code.as_str(),
-                placed.new.home_area.as_str(),
-                placed.area_path.as_str(),
-                placed.new.priority_groups.as_slice(),
-            )),
-            1,
-        )
-        .await?;
-        let mut details = serde_json::json!({"home_area": placed.new.home_area});
-        if !extra_ids.is_empty() {
-            details["identifiers"] = serde_json::json!(extra_ids.len());
-        }
-        if follow_up.is_some() {
-            details["identity_follow_up"] = serde_json::json!(true);
-        }
-        audit::append(
-            &mut tx,
-            self.backend,
-            &[AuditEntry::by(
-                actor,
-                "create",
-                "person",
-                &placed.new.id,
-                details,
-            )],
-        )
-        .await?;
         tx.commit().await?;
         let person = self.person(&placed.new.id).await?;
         let possible_duplicates = self.possible_duplicates(&person).await?;
@@ -957,4 +910,106 @@ pub struct PersonQuery {
     pub area: Option<String>,
     /// Only persons in this scope are found (none by default).
     pub scope: crate::scope::Scope,
+}
+
+/// Why a registration's rows could not be inserted: a key already taken
+/// (by a request that committed meanwhile), or the database.
+#[derive(Debug)]
+pub(crate) enum RegistrationClash {
+    /// The national document on the row is registered.
+    IdNumber,
+    /// An identifier beside the row is registered.
+    Identifier,
+    Store(StoreError),
+}
+
+impl From<StoreError> for RegistrationClash {
+    fn from(e: StoreError) -> RegistrationClash {
+        RegistrationClash::Store(e)
+    }
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// The rows of one registration in `tx`: the person, the identifiers
+/// beside the row, the follow-up of a person without a document, the
+/// population counter and the audit entry. Checked before (see
+/// `Store::create_person_with`); a key taken meanwhile is told apart.
+pub(crate) async fn insert_registration(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    backend: crate::db::Backend,
+    placed: &PlacedPerson,
+    extra: &[(String, vaxgrid_core::identity::Identifier)],
+    follow_up: &Option<crate::identifiers::PlannedFollowUp>,
+    actor: &crate::model::Actor,
+    now: i64,
+) -> Result<(), RegistrationClash> {
+    let sql = format!(
+        "INSERT INTO persons ({COLUMNS}) VALUES ({})",
+        params(1, NCOLS)
+    );
+    if let Err(e) = bind_all(sqlx::query(&sql), person_params(placed, now))
+        .execute(&mut **tx)
+        .await
+    {
+        return Err(if is_unique_violation(&e) {
+            RegistrationClash::IdNumber
+        } else {
+            RegistrationClash::Store(e.into())
+        });
+    }
+    let extra_ids: Vec<vaxgrid_core::identity::Identifier> =
+        extra.iter().map(|(_, i)| i.clone()).collect();
+    if let Err(e) = crate::identifiers::insert_identifiers(
+        tx,
+        &placed.province_code,
+        &placed.new.id,
+        &extra_ids,
+        now,
+    )
+    .await
+    {
+        return Err(match e {
+            StoreError::Database(db) if is_unique_violation(&db) => RegistrationClash::Identifier,
+            other => RegistrationClash::Store(other),
+        });
+    }
+    if let Some(f) = follow_up {
+        crate::identifiers::insert_follow_up(tx, &placed.province_code, &placed.new.id, f, now)
+            .await?;
+    }
+    bump_population(
+        tx,
+        backend,
+        std::iter::once((
+            placed.province_code.as_str(),
+            placed.new.home_area.as_str(),
+            placed.area_path.as_str(),
+            placed.new.priority_groups.as_slice(),
+        )),
+        1,
+    )
+    .await?;
+    let mut details = serde_json::json!({"home_area": placed.new.home_area});
+    if !extra_ids.is_empty() {
+        details["identifiers"] = serde_json::json!(extra_ids.len());
+    }
+    if follow_up.is_some() {
+        details["identity_follow_up"] = serde_json::json!(true);
+    }
+    audit::append(
+        tx,
+        backend,
+        &[AuditEntry::by(
+            actor,
+            "create",
+            "person",
+            &placed.new.id,
+            details,
+        )],
+    )
+    .await?;
+    Ok(())
 }

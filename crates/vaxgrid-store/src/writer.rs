@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::doses::{apply_batch, Catalog, WriteCommand, WriteOutcome};
 use crate::error::StoreError;
+use crate::exchange::{apply_exchange, ExchangeOutcome, ExchangeWrite};
 use crate::Store;
 
 #[derive(Debug, Clone, Copy)]
@@ -53,10 +54,21 @@ pub struct WriterStats {
 }
 
 type Reply = oneshot::Sender<Result<WriteOutcome, StoreError>>;
+type ExchangeReply = oneshot::Sender<Result<ExchangeOutcome, StoreError>>;
+
+/// What waits in the writer's queue: a command, batched with the others,
+/// or an exchange message, written whole in a transaction of its own.
+/// A command is kept inline: it is the hot path, and boxing it would cost
+/// an allocation per dose (the queue held such tuples before).
+#[expect(clippy::large_enum_variant)]
+enum Job {
+    Command(WriteCommand, Reply),
+    Exchange(Box<ExchangeWrite>, ExchangeReply),
+}
 
 #[derive(Clone)]
 pub struct DoseWriter {
-    tx: mpsc::Sender<(WriteCommand, Reply)>,
+    tx: mpsc::Sender<Job>,
     pub stats: Arc<WriterStats>,
 }
 
@@ -99,46 +111,77 @@ impl DoseWriter {
     /// Queues a command and waits until its batch is committed (or refused).
     pub async fn submit(&self, cmd: WriteCommand) -> Result<WriteOutcome, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.tx.try_send((cmd, reply)).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => StoreError::Busy,
-            mpsc::error::TrySendError::Closed(_) => StoreError::WriterStopped,
-        })?;
+        self.tx
+            .try_send(Job::Command(cmd, reply))
+            .map_err(queue_error)?;
         answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// Queues one exchange message (persons, doses, history) and waits
+    /// until it is committed whole, or refused with nothing written.
+    pub async fn submit_exchange(&self, w: ExchangeWrite) -> Result<ExchangeOutcome, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .try_send(Job::Exchange(Box::new(w), reply))
+            .map_err(queue_error)?;
+        answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+}
+
+fn queue_error<T>(e: mpsc::error::TrySendError<T>) -> StoreError {
+    match e {
+        mpsc::error::TrySendError::Full(_) => StoreError::Busy,
+        mpsc::error::TrySendError::Closed(_) => StoreError::WriterStopped,
     }
 }
 
 async fn run(
     store: Store,
     mut direct: Option<rusqlite::Connection>,
-    mut rx: mpsc::Receiver<(WriteCommand, Reply)>,
+    mut rx: mpsc::Receiver<Job>,
     max_batch: usize,
     stats: Arc<WriterStats>,
 ) {
     let mut jobs: Vec<(WriteCommand, Reply)> = Vec::with_capacity(max_batch);
     let mut catalog = Catalog::default();
-    while let Some(first) = rx.recv().await {
-        jobs.push(first);
+    // An exchange message taken from the queue while gathering a batch
+    // waits until that batch is committed: order is kept.
+    let mut pending: Option<Job> = None;
+    loop {
+        let first = match pending.take() {
+            Some(job) => job,
+            None => match rx.recv().await {
+                Some(job) => job,
+                None => break,
+            },
+        };
+        match first {
+            Job::Exchange(w, reply) => {
+                let started = std::time::Instant::now();
+                let outcome = exchange_with_retry(&store, &mut catalog, &w, &stats).await;
+                record_batch(&stats, started, 1);
+                if outcome.is_err() {
+                    stats.failed_batches.fetch_add(1, Ordering::Relaxed);
+                }
+                let _ = reply.send(outcome);
+                continue;
+            }
+            Job::Command(cmd, reply) => jobs.push((cmd, reply)),
+        }
         while jobs.len() < max_batch {
             match rx.try_recv() {
-                Ok(job) => jobs.push(job),
+                Ok(Job::Command(cmd, reply)) => jobs.push((cmd, reply)),
+                Ok(exchange) => {
+                    pending = Some(exchange);
+                    break;
+                }
                 Err(_) => break,
             }
         }
         let cmds: Vec<WriteCommand> = jobs.iter().map(|(c, _)| c.clone()).collect();
         let started = std::time::Instant::now();
         let outcome = apply_with_retry(&store, &mut catalog, direct.as_mut(), &cmds, &stats).await;
-        let took = started.elapsed();
-        stats
-            .busy_micros
-            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
-        stats.batch_time.record(took.as_secs_f64());
-        stats.batches.fetch_add(1, Ordering::Relaxed);
-        stats
-            .commands
-            .fetch_add(jobs.len() as u64, Ordering::Relaxed);
-        stats
-            .largest_batch
-            .fetch_max(jobs.len() as u64, Ordering::Relaxed);
+        record_batch(&stats, started, jobs.len());
         match outcome {
             Ok(results) => {
                 for ((_, reply), result) in jobs.drain(..).zip(results) {
@@ -156,6 +199,47 @@ async fn run(
                     )));
                 }
             }
+        }
+    }
+}
+
+fn record_batch(stats: &WriterStats, started: std::time::Instant, commands: usize) {
+    let took = started.elapsed();
+    stats
+        .busy_micros
+        .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+    stats.batch_time.record(took.as_secs_f64());
+    stats.batches.fetch_add(1, Ordering::Relaxed);
+    stats.commands.fetch_add(commands as u64, Ordering::Relaxed);
+    stats
+        .largest_batch
+        .fetch_max(commands as u64, Ordering::Relaxed);
+}
+
+/// An exchange message, retried a few times when the database was only
+/// busy (nothing of a failed attempt was written).
+async fn exchange_with_retry(
+    store: &Store,
+    catalog: &mut Catalog,
+    w: &ExchangeWrite,
+    stats: &WriterStats,
+) -> Result<ExchangeOutcome, StoreError> {
+    let mut attempt = 0u32;
+    loop {
+        match apply_exchange(store, catalog, w).await {
+            Err(e) if e.is_transient() && attempt < 5 => {
+                attempt += 1;
+                stats.retries.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(5 << attempt)).await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "exchange message failed");
+                break Err(StoreError::Unavailable(
+                    "the database did not accept the message; nothing was recorded, send it again"
+                        .into(),
+                ));
+            }
+            other => break other,
         }
     }
 }

@@ -67,6 +67,9 @@ const LARGE: &[&str] = &[
     // document: rows of a person, with the person's province.
     "person_identifiers",
     "identity_follow_ups",
+    // Partners' vaccinations outside the catalogue, kept as history: rows
+    // of a person, with the person's province.
+    "other_vaccinations",
 ];
 
 /// Small, read everywhere, written rarely: replicated to every node.
