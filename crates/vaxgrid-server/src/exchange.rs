@@ -301,21 +301,21 @@ pub async fn register(app: &AppState, plan: PersonPlan, actor: &Actor) -> Result
     }
 }
 
-/// Finds the person by national ID number, or checks everything a
-/// registration needs (see [`find_or_register`]) without writing.
-pub async fn plan_person(
-    app: &AppState,
-    p: &ExternalPerson,
-    fallback_site: Option<&str>,
-) -> Result<PersonPlan, Refusal> {
-    let inputs: Vec<IdentifierInput> = p
-        .ids
+/// Every identifier the sender gives, in vaxgrid's terms.
+fn identifier_inputs(p: &ExternalPerson) -> Vec<IdentifierInput> {
+    p.ids
         .iter()
         .filter_map(|id| identifier_of(id, p.default_authority.as_deref()))
-        .collect();
-    // A national document first: unique across the registry, look
-    // everywhere; what the caller may then do with the person is checked
-    // where it is done.
+        .collect()
+}
+
+/// The registered person the sender's identifiers name: by national ID
+/// number first (unique across the registry, looked up everywhere; what
+/// the caller may then do with the person is checked where it is done),
+/// then by any other identifier (a partner's record number of the same
+/// authority is the same person; a merged record answers with the person
+/// it was merged into).
+pub async fn find_person(app: &AppState, p: &ExternalPerson) -> Result<Option<Person>, Refusal> {
     if let Some((id_type, number)) = p
         .ids
         .iter()
@@ -328,15 +328,12 @@ pub async fn plan_person(
         };
         let found = app.store.search_persons(&query, None, 5).await?;
         if let Some(person) = found.items.into_iter().find(|x| x.id_type == id_type) {
-            return Ok(PersonPlan::Existing(person));
+            return Ok(Some(person));
         }
     }
-    // Then any other identifier: a partner's record number of the same
-    // authority is the same person (a merged record answers with the
-    // person it was merged into).
     let today = vaxgrid_store::today();
     let anyone = time::macros::date!(1900 - 01 - 01);
-    for input in &inputs {
+    for input in &identifier_inputs(p) {
         if input.id_type.national().is_some() && input.authority.is_none() {
             continue; // looked up above, on the row
         }
@@ -352,9 +349,24 @@ pub async fn plan_person(
             continue;
         };
         if let Some(person) = app.store.find_by_identifier(&ident).await? {
-            return Ok(PersonPlan::Existing(person));
+            return Ok(Some(person));
         }
     }
+    Ok(None)
+}
+
+/// Finds the person by national ID number, or checks everything a
+/// registration needs (see [`find_or_register`]) without writing.
+pub async fn plan_person(
+    app: &AppState,
+    p: &ExternalPerson,
+    fallback_site: Option<&str>,
+) -> Result<PersonPlan, Refusal> {
+    if let Some(person) = find_person(app, p).await? {
+        return Ok(PersonPlan::Existing(person));
+    }
+    let inputs = identifier_inputs(p);
+    let today = vaxgrid_store::today();
     let birth_date = p.birth_date.ok_or_else(|| {
         Refusal::field(
             "birth_date",

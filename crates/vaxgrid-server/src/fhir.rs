@@ -1,18 +1,19 @@
 //! FHIR R4 over HTTP: `GET /fhir/metadata`, `GET /fhir/Patient/{id}`,
 //! `GET /fhir/Patient?identifier=…`, `POST /fhir/Patient` (conditional
 //! with `If-None-Exist`),
-//! `GET /fhir/Immunization/{id}`, `GET /fhir/Immunization?patient=…` and
+//! `GET /fhir/Immunization/{id}`, `GET /fhir/Immunization?patient=…`,
+//! `POST /fhir/Immunization` (one), `GET /fhir/$export?area=…` (NDJSON) and
 //! `POST /fhir` with a transaction Bundle of Patients and Immunizations.
 //! Errors are OperationOutcomes naming the element (FHIR clients read those,
 //! not problem+json). Elements vaxgrid does not map are kept and given back,
 //! so what a client sends it reads again.
 //!
 //! A transaction is checked as a whole first (shapes, references, national
-//! IDs, vaccines, sites, lots); only then is anything written. Persons and
-//! doses are then written one by one through the dose rules, with ids
-//! derived from the Bundle, so if a rule still refuses a dose (a history
-//! changed meanwhile) the Bundle can be corrected and sent again without
-//! duplicating what went in.
+//! IDs, vaccines, sites, lots); then its persons, doses and history
+//! records are written in one transaction through the dose writer (the
+//! dose rules applied again): all of it or, if a rule still refuses a dose
+//! (a history changed meanwhile), nothing. Ids are derived from the
+//! Bundle, so a Bundle sent twice records nothing twice.
 
 use std::collections::HashMap;
 
@@ -29,16 +30,22 @@ use vaxgrid_interop::fhir::{
     PatientData, Resource, Severity,
 };
 use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
+use vaxgrid_store::exchange::OtherVaccination;
 use vaxgrid_store::model::{CorrectionRequest, DoseKind, DoseRecord, Person};
 
 use crate::api::doses::DoseBody;
 use crate::exchange::{
-    dose_id_for, find_or_register, ExternalId, ExternalPerson, Refusal, VN_CITIZEN_ID_SYSTEM,
+    dose_id_for, plan_person, ExternalId, ExternalPerson, PersonPlan, Refusal, VN_CITIZEN_ID_SYSTEM,
 };
 use crate::extract::ApiQuery;
 use crate::AppState;
+use vaxgrid_store::exchange::{ExchangePart, ExchangeWrite, OtherVaccinationInput, Registration};
 
+mod immunizations;
 mod patients;
+pub use immunizations::{
+    __path_create_immunization, __path_export, create_immunization, export, FHIR_NDJSON,
+};
 pub use patients::{
     __path_create_patient, __path_search_patients, create_patient, search_patients,
 };
@@ -323,7 +330,19 @@ async fn immunization_of(
     voided: bool,
 ) -> Result<Value, vaxgrid_store::StoreError> {
     let product = app.store.product(&d.product_code).await?;
-    let (extra, as_sent) = split_as_sent(app.store.fhir_extra("Immunization", &d.id).await?);
+    let kept = app.store.fhir_extra("Immunization", &d.id).await?;
+    Ok(dose_to_fhir(&product, d, voided, kept))
+}
+
+/// A dose record of `product` as a FHIR Immunization, with what its sender
+/// sent beyond vaxgrid's fields (`kept`, an empty object when none).
+fn dose_to_fhir(
+    product: &vaxgrid_core::product::Product,
+    d: &DoseRecord,
+    voided: bool,
+    kept: Value,
+) -> Value {
+    let (extra, as_sent) = split_as_sent(kept);
     let mut vaccine = Vec::new();
     if let Some(cvx) = &product.cvx {
         vaccine.push(Coding {
@@ -363,7 +382,40 @@ async fn immunization_of(
         performer_display: d.vaccinator.clone(),
         extra,
     };
-    Ok(restore_as_sent(immunization_to_fhir(&data), as_sent))
+    restore_as_sent(immunization_to_fhir(&data), as_sent)
+}
+
+/// A vaccination outside the catalogue (kept as history) as a FHIR
+/// Immunization: its CVX code and date, reported by another system
+/// (`primarySource` false).
+fn other_to_fhir(o: &OtherVaccination, kept: Value) -> Value {
+    let (extra, as_sent) = split_as_sent(kept);
+    let data = ImmunizationData {
+        id: Some(o.id.clone()),
+        status: ImmunizationStatus::Completed,
+        status_reason: None,
+        vaccine: vec![Coding {
+            system: Some(CVX_SYSTEM.into()),
+            code: Some(o.cvx.clone()),
+            display: vaxgrid_interop::hl7v2::known_vaccine(&o.cvx).map(str::to_string),
+        }],
+        patient_reference: format!("Patient/{}", o.person_id),
+        occurrence: Occurrence::on(
+            vaxgrid_store::parse_date(&o.administered_on).unwrap_or(time::Date::MIN),
+        ),
+        primary_source: Some(false),
+        lot_number: o.lot_number.clone(),
+        expiration_date: None,
+        manufacturer_display: None,
+        site: None,
+        location_reference: None,
+        location_display: None,
+        dose_number: None,
+        series_doses: None,
+        performer_display: None,
+        extra,
+    };
+    restore_as_sent(immunization_to_fhir(&data), as_sent)
 }
 
 #[utoipa::path(
@@ -385,13 +437,24 @@ pub async fn read_immunization(
         Ok(a) => a,
         Err(r) => return *r,
     };
-    if !is_uuid(&id) {
+    read_immunization_by(&app, &actor, &id).await
+}
+
+/// The Immunization `id` (a dose, or a vaccination kept as history) as
+/// `actor` may read it.
+async fn read_immunization_by(
+    app: &AppState,
+    actor: &vaxgrid_store::model::Actor,
+    id: &str,
+) -> Response {
+    if !is_uuid(id) {
         return not_found(&format!("Immunization/{id}"));
     }
-    let dose = match app.store.dose_in(&id, &actor.scope).await {
+    let dose = match app.store.dose_in(id, &actor.scope).await {
         Ok(d) if d.kind.is_dose() => d,
-        Ok(_) | Err(vaxgrid_store::StoreError::NotFound { .. }) => {
-            return not_found(&format!("Immunization/{id}"))
+        Ok(_) => return not_found(&format!("Immunization/{id}")),
+        Err(vaxgrid_store::StoreError::NotFound { .. }) => {
+            return read_other(app, actor, id).await;
         }
         Err(e) => return unavailable(e),
     };
@@ -402,8 +465,31 @@ pub async fn read_immunization(
             .any(|r| r.corrects_id.as_deref() == Some(dose.id.as_str())),
         Err(e) => return unavailable(e),
     };
-    match immunization_of(&app, &dose, voided).await {
+    match immunization_of(app, &dose, voided).await {
         Ok(v) => fhir(StatusCode::OK, v),
+        Err(e) => unavailable(e),
+    }
+}
+
+/// A vaccination kept as history, as an Immunization, when the caller may
+/// read its person.
+async fn read_other(app: &AppState, actor: &vaxgrid_store::model::Actor, id: &str) -> Response {
+    let other = match app.store.other_vaccination(id).await {
+        Ok(o) if o.kind == "given" => o,
+        Ok(_) | Err(vaxgrid_store::StoreError::NotFound { .. }) => {
+            return not_found(&format!("Immunization/{id}"))
+        }
+        Err(e) => return unavailable(e),
+    };
+    match app.store.read_person(&other.person_id, actor).await {
+        Ok(_) => {}
+        Err(vaxgrid_store::StoreError::NotFound { .. }) => {
+            return not_found(&format!("Immunization/{id}"))
+        }
+        Err(e) => return unavailable(e),
+    }
+    match app.store.fhir_extra("Immunization", id).await {
+        Ok(kept) => fhir(StatusCode::OK, other_to_fhir(&other, kept)),
         Err(e) => unavailable(e),
     }
 }
@@ -474,6 +560,17 @@ pub async fn search_immunizations(
             Err(e) => return unavailable(e),
         }
     }
+    // Then the vaccinations kept as history (outside the catalogue).
+    let others = match app.store.other_vaccinations_of(&history.person_id).await {
+        Ok(o) => o,
+        Err(e) => return unavailable(e),
+    };
+    for o in &others {
+        match app.store.fhir_extra("Immunization", &o.id).await {
+            Ok(kept) => resources.push(other_to_fhir(o, kept)),
+            Err(e) => return unavailable(e),
+        }
+    }
     fhir(
         StatusCode::OK,
         search_bundle(&base_url(&headers), resources),
@@ -493,6 +590,9 @@ struct PlannedDose {
     id: String,
     patient: PatientRef,
     product_code: String,
+    /// A known vaccine outside the catalogue (its CVX code): kept as
+    /// history, counted nowhere.
+    other_cvx: Option<String>,
     site_code: Option<String>,
     data: ImmunizationData,
 }
@@ -626,6 +726,20 @@ pub async fn transaction(
             )
         }
     };
+    run_transaction(&app, &by, parsed, q.site).await
+}
+
+/// A parsed transaction Bundle, checked then written whole (see the
+/// module's text); the answer is the transaction-response Bundle or an
+/// OperationOutcome.
+async fn run_transaction(
+    app: &AppState,
+    by: &vaxgrid_store::model::Actor,
+    parsed: Value,
+    site: Option<String>,
+) -> Response {
+    let q = TransactionQuery { site };
+    let (app, by) = (app.clone(), by.clone());
     if let Some(path) = crate::edge::json_nul_path(&parsed) {
         return outcome(
             StatusCode::BAD_REQUEST,
@@ -703,11 +817,46 @@ pub async fn transaction(
             }
         });
         let Some(product) = product else {
-            issues.push(issue(
-                IssueCode::CodeInvalid,
-                format!("{}.vaccineCode", entry_path(i)),
-                "no coding names a vaccine of this registry's catalogue (CVX or EU product code)",
-            ));
+            // A known vaccine outside the catalogue is kept as history
+            // (counted nowhere); any other code is refused.
+            match other_vaccine(d) {
+                Some(cvx) => {
+                    let Some(date) = d.occurrence.date() else {
+                        issues.push(issue(
+                            IssueCode::Required,
+                            format!("{}.occurrenceDateTime", entry_path(i)),
+                            "a vaccination kept as history needs its date",
+                        ));
+                        continue;
+                    };
+                    let id = match d.id.as_deref().filter(|id| is_uuid(id)) {
+                        Some(id) => id.to_string(),
+                        None => dose_id_for(
+                            "fhir",
+                            &format!(
+                                "{}|{}|cvx:{cvx}|{}",
+                                e.full_url.clone().or_else(|| d.id.clone()).unwrap_or_default(),
+                                d.patient_reference,
+                                vaxgrid_store::format_date(date),
+                            ),
+                        ),
+                    };
+                    planned.push(PlannedDose {
+                        entry: i,
+                        id,
+                        patient,
+                        product_code: String::new(),
+                        other_cvx: Some(cvx),
+                        site_code: None,
+                        data: d.clone(),
+                    });
+                }
+                None => issues.push(issue(
+                    IssueCode::CodeInvalid,
+                    format!("{}.vaccineCode", entry_path(i)),
+                    "no coding names a vaccine of this registry's catalogue (CVX or EU product code) or a known vaccine (CVX)",
+                )),
+            }
             continue;
         };
         let historical = d.primary_source == Some(false);
@@ -775,6 +924,7 @@ pub async fn transaction(
             id,
             patient,
             product_code: product.code.clone(),
+            other_cvx: None,
             site_code,
             data: d.clone(),
         });
@@ -783,51 +933,38 @@ pub async fn transaction(
         return outcome(StatusCode::UNPROCESSABLE_ENTITY, &issues);
     }
 
-    // Write: persons first, then doses, answering in Bundle order.
-    let mut outcomes: Vec<Option<EntryOutcome>> = vec![None; tx.entries.len()];
-    let mut person_of_entry: HashMap<usize, String> = HashMap::new();
+    // Plan the persons (nothing written yet), then write the Bundle whole
+    // in one transaction: persons, doses, history, audit, or nothing.
     let fallback_site = planned
         .iter()
         .find_map(|p| p.site_code.clone())
         .or(q.site.clone());
+    let mut write = ExchangeWrite {
+        persons: Vec::new(),
+        commands: Vec::new(),
+        history: Vec::new(),
+        by: by.clone(),
+    };
+    let mut person_of_entry: HashMap<usize, String> = HashMap::new();
+    let mut registered_entry: Vec<usize> = Vec::new();
+    let mut warnings_of_entry: HashMap<usize, Vec<(String, String)>> = HashMap::new();
     for (i, e) in tx.entries.iter().enumerate() {
         let Resource::Patient(p) = &e.resource else {
             continue;
         };
-        match find_or_register(&app, &person_of(p), fallback_site.as_deref(), &by).await {
-            Ok(placed) => {
-                if placed.created {
-                    let sent = &parsed["entry"][i]["resource"];
-                    let kept = with_as_sent(&p.extra, sent, PATIENT_AS_SENT);
-                    if let Err(e) = app
-                        .store
-                        .save_fhir_extra("Patient", &placed.person.id, &kept)
-                        .await
-                    {
-                        return unavailable(e);
-                    }
-                }
-                let location = format!("Patient/{}/_history/1", placed.person.id);
-                let mut o = if placed.created {
-                    EntryOutcome::created(location)
-                } else {
-                    EntryOutcome::updated(location)
-                };
-                if !placed.warnings.is_empty() {
-                    let warnings: Vec<Issue> = placed
-                        .warnings
-                        .iter()
-                        .map(|(field, message)| Issue {
-                            severity: Severity::Warning,
-                            code: IssueCode::Processing,
-                            expression: format!("{}.{}", entry_path(i), element(field)),
-                            diagnostics: message.clone(),
-                        })
-                        .collect();
-                    o.outcome = Some(operation_outcome(&warnings));
-                }
-                outcomes[i] = Some(o);
-                person_of_entry.insert(i, placed.person.id);
+        match plan_person(&app, &person_of(p), fallback_site.as_deref()).await {
+            Ok(PersonPlan::Existing(found)) => {
+                person_of_entry.insert(i, found.id);
+            }
+            Ok(PersonPlan::New {
+                new,
+                identity,
+                warnings,
+            }) => {
+                person_of_entry.insert(i, new.id.clone());
+                write.persons.push(Registration { new, identity });
+                registered_entry.push(i);
+                warnings_of_entry.insert(i, warnings);
             }
             Err(refusal) => {
                 return match refusal_issue(i, refusal) {
@@ -837,17 +974,30 @@ pub async fn transaction(
             }
         }
     }
-    for plan in planned {
+    let mut command_entry: Vec<usize> = Vec::new();
+    let mut history_entry: Vec<usize> = Vec::new();
+    let mut is_history: Vec<bool> = Vec::new();
+    for plan in &planned {
         let person_id = match &plan.patient {
             PatientRef::Entry(entry) => person_of_entry.get(entry).cloned().unwrap_or_default(),
             PatientRef::Stored(id) => id.clone(),
         };
         let d = &plan.data;
-        let result = if d.status == ImmunizationStatus::EnteredInError {
-            record_correction(&app, &plan.id, &by).await
+        let part = if d.status == ImmunizationStatus::EnteredInError {
+            correction(&app, &plan.id, &person_id, &by).await
+        } else if let Some(cvx) = &plan.other_cvx {
+            Ok(ExchangeItem::History(OtherVaccinationInput {
+                id: plan.id.clone(),
+                person_id,
+                cvx: cvx.clone(),
+                administered_on: d.occurrence.date().unwrap_or(time::Date::MIN),
+                lot_number: d.lot_number.clone().filter(|l| !l.is_empty()),
+                source: "fhir".into(),
+                sender: String::new(),
+                corrects_id: None,
+            }))
         } else {
-            crate::exchange::record_dose(
-                &app,
+            crate::api::doses::dose_request(
                 DoseBody {
                     id: plan.id.clone(),
                     person_id,
@@ -864,26 +1014,21 @@ pub async fn transaction(
                     override_reason: None,
                     historical: d.primary_source == Some(false),
                 },
-                &by,
+                by.clone(),
             )
-            .await
+            .map(|r| ExchangeItem::Command(WriteCommand::Dose(r)))
+            .map_err(Refusal::from)
         };
-        match result {
-            Ok(o) => {
-                let sent = &parsed["entry"][plan.entry]["resource"];
-                let kept = with_as_sent(&d.extra, sent, IMMUNIZATION_AS_SENT);
-                if let Err(e) = app
-                    .store
-                    .save_fhir_extra("Immunization", &plan.id, &kept)
-                    .await
-                {
-                    return unavailable(e);
-                }
-                let location = format!("Immunization/{}/_history/1", plan.id);
-                outcomes[plan.entry] = Some(match o {
-                    WriteOutcome::Created(_) => EntryOutcome::created(location),
-                    _ => EntryOutcome::updated(location),
-                });
+        match part {
+            Ok(ExchangeItem::Command(c)) => {
+                write.commands.push(c);
+                command_entry.push(plan.entry);
+                is_history.push(false);
+            }
+            Ok(ExchangeItem::History(h)) => {
+                write.history.push(h);
+                history_entry.push(plan.entry);
+                is_history.push(true);
             }
             Err(refusal) => {
                 return match refusal_issue(plan.entry, refusal) {
@@ -892,6 +1037,96 @@ pub async fn transaction(
                 }
             }
         }
+    }
+    let written = match app.writer.submit_exchange(write).await {
+        Ok(w) => w,
+        Err(e) => return unavailable(e),
+    };
+    if let Some((part, e)) = written.refused {
+        let entry = match part {
+            ExchangePart::Person(k) => registered_entry.get(k).copied().unwrap_or(0),
+            ExchangePart::Command(k) => command_entry[k],
+            ExchangePart::History(k) => history_entry[k],
+        };
+        return match refusal_issue(entry, Refusal::from(e)) {
+            Ok(issue) => outcome(StatusCode::UNPROCESSABLE_ENTITY, &[issue]),
+            Err(e) => unavailable(e),
+        };
+    }
+    // Answer in Bundle order; keep what each resource carried beyond
+    // vaxgrid's fields.
+    let mut outcomes: Vec<Option<EntryOutcome>> = vec![None; tx.entries.len()];
+    let mut created_entry: HashMap<usize, String> = HashMap::new();
+    for (k, entry) in registered_entry.iter().enumerate() {
+        let (id, created) = &written.persons[k];
+        person_of_entry.insert(*entry, id.clone());
+        if *created {
+            created_entry.insert(*entry, id.clone());
+        }
+    }
+    for (i, e) in tx.entries.iter().enumerate() {
+        let Resource::Patient(p) = &e.resource else {
+            continue;
+        };
+        let id = person_of_entry.get(&i).cloned().unwrap_or_default();
+        let created = created_entry.contains_key(&i);
+        if created {
+            let sent = &parsed["entry"][i]["resource"];
+            let kept = with_as_sent(&p.extra, sent, PATIENT_AS_SENT);
+            if let Err(e) = app.store.save_fhir_extra("Patient", &id, &kept).await {
+                return unavailable(e);
+            }
+        }
+        let location = format!("Patient/{id}/_history/1");
+        let mut o = if created {
+            EntryOutcome::created(location)
+        } else {
+            EntryOutcome::updated(location)
+        };
+        let warnings = warnings_of_entry.remove(&i).unwrap_or_default();
+        if created && !warnings.is_empty() {
+            let warnings: Vec<Issue> = warnings
+                .iter()
+                .map(|(field, message)| Issue {
+                    severity: Severity::Warning,
+                    code: IssueCode::Processing,
+                    expression: format!("{}.{}", entry_path(i), element(field)),
+                    diagnostics: message.clone(),
+                })
+                .collect();
+            o.outcome = Some(operation_outcome(&warnings));
+        }
+        outcomes[i] = Some(o);
+    }
+    let mut new_command = written
+        .results
+        .iter()
+        .map(|r| matches!(r, WriteOutcome::Created(_)));
+    let mut new_history = written.history.iter().copied();
+    for (plan, history) in planned.iter().zip(is_history) {
+        let d = &plan.data;
+        let created = if history {
+            new_history.next().unwrap_or(false)
+        } else {
+            new_command.next().unwrap_or(false)
+        };
+        if d.status != ImmunizationStatus::EnteredInError {
+            let sent = &parsed["entry"][plan.entry]["resource"];
+            let kept = with_as_sent(&d.extra, sent, IMMUNIZATION_AS_SENT);
+            if let Err(e) = app
+                .store
+                .save_fhir_extra("Immunization", &plan.id, &kept)
+                .await
+            {
+                return unavailable(e);
+            }
+        }
+        let location = format!("Immunization/{}/_history/1", plan.id);
+        outcomes[plan.entry] = Some(if created {
+            EntryOutcome::created(location)
+        } else {
+            EntryOutcome::updated(location)
+        });
     }
     let answered: Vec<EntryOutcome> = outcomes
         .into_iter()
@@ -913,27 +1148,63 @@ pub async fn transaction(
     fhir(StatusCode::OK, transaction_response(&answered))
 }
 
-/// An Immunization sent again with status entered-in-error withdraws it.
-async fn record_correction(
+/// One write of a Bundle's Immunization.
+enum ExchangeItem {
+    Command(WriteCommand),
+    History(OtherVaccinationInput),
+}
+
+/// The CVX code of a known vaccine outside the campaign (not a COVID-19
+/// vaccine: those must be in the catalogue), among the vaccine's codings.
+fn other_vaccine(d: &ImmunizationData) -> Option<String> {
+    d.vaccine.iter().find_map(|c| {
+        let code = c.code.as_deref()?.trim();
+        (c.system.as_deref() == Some(CVX_SYSTEM)
+            && !vaxgrid_interop::hl7v2::is_covid_cvx(code)
+            && vaxgrid_interop::hl7v2::known_vaccine(code).is_some())
+        .then(|| code.to_string())
+    })
+}
+
+/// An Immunization sent again with status entered-in-error withdraws it:
+/// a dose is entered in error, a history record withdrawn.
+async fn correction(
     app: &AppState,
     id: &str,
+    person_id: &str,
     by: &vaxgrid_store::model::Actor,
-) -> Result<WriteOutcome, Refusal> {
-    app.store.dose_in(id, &by.scope).await.map_err(|_| {
-        Refusal::field(
+) -> Result<ExchangeItem, Refusal> {
+    match app.store.dose_in(id, &by.scope).await {
+        Ok(_) => {
+            return Ok(ExchangeItem::Command(WriteCommand::EnteredInError(
+                CorrectionRequest {
+                    id: dose_id_for("fhir-entered-in-error", id),
+                    target_id: id.to_string(),
+                    reason: "entered in error (FHIR Immunization.status)".into(),
+                    author: "fhir".into(),
+                    by: by.clone(),
+                },
+            )))
+        }
+        Err(vaxgrid_store::StoreError::NotFound { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    match app.store.other_vaccination(id).await {
+        Ok(kept) => Ok(ExchangeItem::History(OtherVaccinationInput {
+            id: dose_id_for("fhir-entered-in-error", id),
+            person_id: person_id.to_string(),
+            cvx: kept.cvx,
+            administered_on: vaxgrid_store::parse_date(&kept.administered_on)
+                .unwrap_or(time::Date::MIN),
+            lot_number: None,
+            source: "fhir".into(),
+            sender: String::new(),
+            corrects_id: Some(id.to_string()),
+        })),
+        Err(vaxgrid_store::StoreError::NotFound { .. }) => Err(Refusal::field(
             "id",
             "entered-in-error names no Immunization of the registry",
-        )
-    })?;
-    Ok(app
-        .writer
-        .submit(WriteCommand::EnteredInError(CorrectionRequest {
-            id: dose_id_for("fhir-entered-in-error", id),
-            target_id: id.to_string(),
-            reason: "entered in error (FHIR Immunization.status)".into(),
-            author: "fhir".into(),
-            by: by.clone(),
-        }))
-        .await
-        .map_err(crate::error::ApiError::Store)?)
+        )),
+        Err(e) => Err(e.into()),
+    }
 }

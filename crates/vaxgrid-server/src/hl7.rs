@@ -1,9 +1,11 @@
 //! HL7 v2.5.1 VXU^V04 in: `POST /hl7/v2` and the MLLP listener. A message
-//! names one person (PID) and their vaccinations (RXA); the person is found
-//! or registered and each RXA is recorded through the dose rules on its
-//! own. The answer is an ACK: AA (with W segments for what the sender
-//! should fix), AE with an ERR per refused field, or AR when the message
-//! cannot be read at all.
+//! names one person (PID) and their vaccinations (RXA); every rule is
+//! checked first, then the person, the doses and the vaccinations kept as
+//! history are written in one transaction, or nothing. The answer is an
+//! ACK: AA (with W segments for what the sender should fix), AE with an
+//! ERR per refused field, or AR when the message cannot be read at all.
+//! QBP^Q11 queries (history, forecast) are answered with RSP^K11 (see
+//! `query`).
 
 use std::net::SocketAddr;
 
@@ -12,24 +14,27 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use vaxgrid_interop::hl7v2::{
-    ack, ack_batch, ack_context, is_batch, mllp, parse_vxu, split_batch, AckCode, CompletionStatus,
-    ErrorCode, Hl7Error, MllpDecoder, Severity, Vaccination, Vxu,
+    ack, ack_batch, ack_context, is_batch, is_covid_cvx, is_query, known_vaccine, mllp, parse_vxu,
+    split_batch, AckCode, CompletionStatus, ErrorCode, Hl7Error, MllpDecoder, Severity,
+    Vaccination, Vxu,
 };
-use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
-use vaxgrid_store::model::CorrectionRequest;
+use vaxgrid_store::doses::WriteCommand;
+use vaxgrid_store::exchange::{ExchangePart, ExchangeWrite, OtherVaccinationInput, Registration};
+use vaxgrid_store::model::{CorrectionRequest, DoseRequest};
 
 use vaxgrid_core::access::Permission;
 use vaxgrid_store::model::Actor;
 
 use crate::api::doses::DoseBody;
 use crate::exchange::{
-    dose_id_for, plan_person, product_for_cvx, register, ExternalId, ExternalPerson, PersonPlan,
-    Refusal,
+    dose_id_for, plan_person, product_for_cvx, ExternalId, ExternalPerson, PersonPlan, Refusal,
 };
 use crate::extract::ApiQuery;
 use crate::AppState;
 use vaxgrid_core::dose::{check_new_dose, check_reported_dose, LotFacts, NewDose, ValidDose};
 use vaxgrid_store::StoreError;
+
+mod query;
 
 /// The media type of ER7-encoded HL7 v2 over HTTP.
 pub const ER7: &str = "x-application/hl7-v2+er7";
@@ -60,7 +65,7 @@ fn rxa_field(field: &str) -> u32 {
     }
 }
 
-fn now_stamp() -> String {
+pub(crate) fn now_stamp() -> String {
     let now = time::OffsetDateTime::now_utc();
     format!(
         "{:04}{:02}{:02}{:02}{:02}{:02}+0000",
@@ -102,6 +107,9 @@ pub async fn answer_message(
     default_site: Option<&str>,
     by: &Actor,
 ) -> MessageReport {
+    if nul_problem(text).is_none() && is_query(text) {
+        return query::answer_query(app, text, by).await;
+    }
     let context = ack_context(text);
     let (code, problems) = match nul_problem(text) {
         Some(problem) => (AckCode::Reject, vec![problem]),
@@ -259,14 +267,15 @@ async fn apply(app: &AppState, vxu: &Vxu, default_site: Option<&str>, by: &Actor
         .find_map(site_of)
         .or_else(|| Some(vxu.header.sending_facility.clone()).filter(|f| !f.is_empty()));
     // Which RXAs this registry keeps: given doses of its catalogue's
-    // vaccines. The rest is acknowledged with a warning (not given,
-    // outside the campaign's scope), and a message with nothing to keep
-    // registers nobody.
-    let mut to_record: Vec<(u32, &Vaccination, Option<String>)> = Vec::new();
+    // vaccines, and as history (counted nowhere) those of other known
+    // vaccines. A code that names no known vaccine is an error; what was
+    // not given is acknowledged with a warning, and a message with
+    // nothing to keep registers nobody.
+    let mut to_record: Vec<(u32, &Vaccination, Kept)> = Vec::new();
     for (i, v) in vxu.vaccinations.iter().enumerate() {
         let seq = i as u32 + 1;
         if v.action.eq_ignore_ascii_case("D") {
-            to_record.push((seq, v, None));
+            to_record.push((seq, v, Kept::Withdrawn));
             continue;
         }
         if matches!(
@@ -293,7 +302,7 @@ async fn apply(app: &AppState, vxu: &Vxu, default_site: Option<&str>, by: &Actor
             continue;
         };
         match product_for_cvx(app, cvx).await {
-            Ok(Some(product)) => to_record.push((seq, v, Some(product))),
+            Ok(Some(product)) => to_record.push((seq, v, Kept::Dose(product))),
             Ok(None) if is_covid_cvx(cvx) => problems.push(Hl7Error::error(
                 "RXA",
                 seq,
@@ -301,13 +310,25 @@ async fn apply(app: &AppState, vxu: &Vxu, default_site: Option<&str>, by: &Actor
                 ErrorCode::TableValueNotFound,
                 format!("CVX {cvx} is a COVID-19 vaccine this registry's catalogue does not have; add the product, then send again"),
             )),
-            Ok(None) => problems.push(Hl7Error::warning(
-                "RXA",
-                seq,
-                5,
-                ErrorCode::TableValueNotFound,
-                format!("CVX {cvx} is outside this registry's campaigns: acknowledged, not stored"),
-            )),
+            Ok(None) => match known_vaccine(cvx) {
+                Some(name) => {
+                    problems.push(Hl7Error::warning(
+                        "RXA",
+                        seq,
+                        5,
+                        ErrorCode::MessageAccepted,
+                        format!("CVX {cvx} ({name}) is outside this registry's campaigns: kept as history, counted nowhere"),
+                    ));
+                    to_record.push((seq, v, Kept::History(cvx.trim().to_string())));
+                }
+                None => problems.push(Hl7Error::error(
+                    "RXA",
+                    seq,
+                    5,
+                    ErrorCode::TableValueNotFound,
+                    format!("CVX {cvx} is not a known vaccine code (CDC CVX table)"),
+                )),
+            },
             Err(e) => problems.push(refusal_error(e.into(), "RXA", seq, rxa_field)),
         }
     }
@@ -325,6 +346,24 @@ async fn apply(app: &AppState, vxu: &Vxu, default_site: Option<&str>, by: &Actor
         .map_or(("MSH", 1, 4), |i| ("RXA", i as u32 + 1, 11));
     let plan = match plan_person(app, &person, fallback_site.as_deref()).await {
         Ok(plan) => plan,
+        // Only vaccinations outside the campaign, for someone this registry
+        // cannot place (the address and the site name none of its areas):
+        // acknowledged, nothing kept, nobody registered.
+        Err(Refusal::Field { field, message })
+            if matches!(field.as_str(), "home_area" | "site_code")
+                && to_record
+                    .iter()
+                    .all(|(_, _, k)| matches!(k, Kept::History(_))) =>
+        {
+            problems.push(Hl7Error::warning(
+                "PID",
+                1,
+                11,
+                ErrorCode::MessageAccepted,
+                format!("{field}: {message}: the vaccinations outside the campaign were not kept"),
+            ));
+            return problems;
+        }
         Err(refusal) => {
             problems.push(person_error(refusal, site_origin));
             return problems;
@@ -342,26 +381,93 @@ async fn apply(app: &AppState, vxu: &Vxu, default_site: Option<&str>, by: &Actor
             )
         })
         .collect();
+    // What each RXA writes, checked against the stored history and the
+    // message's earlier doses; `parts` remembers the RXA of each write.
+    let mut write = ExchangeWrite {
+        persons: Vec::new(),
+        commands: Vec::new(),
+        history: Vec::new(),
+        by: by.clone(),
+    };
+    let mut command_rxa: Vec<u32> = Vec::new();
+    let mut history_rxa: Vec<u32> = Vec::new();
     let mut planned = DosePlan::for_person(app, &plan).await;
-    for ((seq, v, product), key) in to_record.iter().zip(&keys) {
-        if let Err(e) = planned
-            .check(app, plan.id(), v, product.as_deref(), key, site_of(v), by)
-            .await
-        {
-            problems.push(refusal_error(e, "RXA", *seq, rxa_field));
+    for ((seq, v, kept), key) in to_record.iter().zip(&keys) {
+        let id = dose_id_for("hl7", key);
+        let part = match kept {
+            Kept::Withdrawn => {
+                withdrawal(
+                    app,
+                    &id,
+                    key,
+                    v,
+                    plan.id(),
+                    &vxu.header.sending_facility,
+                    by,
+                )
+                .await
+            }
+            Kept::Dose(product) => planned
+                .check(app, plan.id(), v, product, &id, site_of(v), by)
+                .await
+                .map(|request| request.map(|r| Write::Command(WriteCommand::Dose(r)))),
+            Kept::History(cvx) => Ok(Some(Write::History(OtherVaccinationInput {
+                id,
+                person_id: plan.id().to_string(),
+                cvx: cvx.clone(),
+                administered_on: v.administered_at.date,
+                lot_number: v.lot_number.clone().filter(|l| !l.is_empty()),
+                source: "hl7".into(),
+                sender: vxu.header.sending_facility.clone(),
+                corrects_id: None,
+            }))),
+        };
+        match part {
+            Ok(Some(Write::Command(c))) => {
+                write.commands.push(c);
+                command_rxa.push(*seq);
+            }
+            Ok(Some(Write::History(h))) => {
+                write.history.push(h);
+                history_rxa.push(*seq);
+            }
+            Ok(None) => {}
+            Err(e) => problems.push(refusal_error(e, "RXA", *seq, rxa_field)),
         }
     }
     if problems.iter().any(Hl7Error::is_error) {
         return problems;
     }
-    let placed = match register(app, plan, by).await {
-        Ok(placed) => placed,
-        Err(refusal) => {
-            problems.push(person_error(refusal, site_origin));
+    let warnings = match plan {
+        PersonPlan::Existing(_) => Vec::new(),
+        PersonPlan::New {
+            new,
+            identity,
+            warnings,
+        } => {
+            write.persons.push(Registration { new, identity });
+            warnings
+        }
+    };
+    // One transaction: the person, the doses, the history and the audit,
+    // or nothing.
+    let outcome = match app.writer.submit_exchange(write).await {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            problems.push(refusal_error(Refusal::from(e), "MSH", 1, |_| 0));
             return problems;
         }
     };
-    for (field, message) in placed.warnings {
+    if let Some((part, e)) = outcome.refused {
+        let refusal = Refusal::from(e);
+        problems.push(match part {
+            ExchangePart::Person(_) => person_error(refusal, site_origin),
+            ExchangePart::Command(i) => refusal_error(refusal, "RXA", command_rxa[i], rxa_field),
+            ExchangePart::History(i) => refusal_error(refusal, "RXA", history_rxa[i], rxa_field),
+        });
+        return problems;
+    }
+    for (field, message) in warnings {
         problems.push(Hl7Error::warning(
             "PID",
             1,
@@ -370,12 +476,69 @@ async fn apply(app: &AppState, vxu: &Vxu, default_site: Option<&str>, by: &Actor
             message,
         ));
     }
-    for ((seq, v, product), key) in to_record.into_iter().zip(&keys) {
-        if let Err(e) = record(app, &placed.person.id, v, product, key, site_of(v), by).await {
-            problems.push(refusal_error(e, "RXA", seq, rxa_field));
-        }
-    }
     problems
+}
+
+/// What an RXA asks the registry to keep.
+enum Kept {
+    /// A dose of the catalogue's product.
+    Dose(String),
+    /// A vaccination outside the catalogue (its CVX code), as history.
+    History(String),
+    /// RXA-21 D: the sender withdraws a record it sent.
+    Withdrawn,
+}
+
+/// One write of a message.
+enum Write {
+    Command(WriteCommand),
+    History(OtherVaccinationInput),
+}
+
+/// RXA-21 D: the record the sender sent under this order is entered in
+/// error (a dose) or withdrawn (a history record); nothing when it was
+/// withdrawn before.
+async fn withdrawal(
+    app: &AppState,
+    id: &str,
+    key: &str,
+    v: &Vaccination,
+    person_id: &str,
+    sender: &str,
+    by: &Actor,
+) -> Result<Option<Write>, Refusal> {
+    match app.store.dose(id).await {
+        Ok(_) => {
+            return Ok(Some(Write::Command(WriteCommand::EnteredInError(
+                CorrectionRequest {
+                    id: dose_id_for("hl7-delete", key),
+                    target_id: id.to_string(),
+                    reason: "deleted by the sending system (RXA-21 D)".into(),
+                    author: "hl7".into(),
+                    by: by.clone(),
+                },
+            ))))
+        }
+        Err(StoreError::NotFound { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    match app.store.other_vaccination(id).await {
+        Ok(kept) => Ok(Some(Write::History(OtherVaccinationInput {
+            id: dose_id_for("hl7-delete", key),
+            person_id: person_id.to_string(),
+            cvx: kept.cvx,
+            administered_on: v.administered_at.date,
+            lot_number: None,
+            source: "hl7".into(),
+            sender: sender.to_string(),
+            corrects_id: Some(id.to_string()),
+        }))),
+        Err(StoreError::NotFound { .. }) => Err(Refusal::field(
+            "id",
+            "RXA-21 D: no record of this order was received",
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A refusal of the person: at the PID field at fault, or where the site
@@ -422,44 +585,38 @@ impl DosePlan {
         dose_plan
     }
 
+    /// The dose request of a vaccination, when its rules hold (None: the
+    /// same record was sent before, and the writer answers with it).
     #[allow(clippy::too_many_arguments)]
     async fn check(
         &mut self,
         app: &AppState,
         person_id: &str,
         v: &Vaccination,
-        product: Option<&str>,
-        key: &str,
+        product: &str,
+        id: &str,
         site: Option<String>,
         by: &Actor,
-    ) -> Result<(), Refusal> {
+    ) -> Result<Option<DoseRequest>, Refusal> {
         if let Some(e) = self.unreadable.take() {
             return Err(e);
         }
+        let body = dose_body(
+            person_id.to_string(),
+            v,
+            product.to_string(),
+            id.to_string(),
+            site,
+        );
+        let request = crate::api::doses::dose_request(body, by.clone())?;
         let Some(birth_date) = self.birth_date else {
             // Unreadable stored birth date: the writer decides.
-            return Ok(());
+            return Ok(Some(request));
         };
-        let id = dose_id_for("hl7", key);
-        let known = app.store.dose(&id).await.is_ok();
-        if v.action.eq_ignore_ascii_case("D") {
-            return if known {
-                Ok(())
-            } else {
-                Err(Refusal::field(
-                    "id",
-                    "RXA-21 D: no record of this order was received",
-                ))
-            };
-        }
-        if known {
+        if app.store.dose(id).await.is_ok() {
             // Sent before: the writer answers with the record it holds.
-            return Ok(());
+            return Ok(Some(request));
         }
-        let product =
-            product.ok_or_else(|| Refusal::field("product_code", "RXA-5 names no vaccine"))?;
-        let body = dose_body(person_id.to_string(), v, product.to_string(), id, site);
-        let request = crate::api::doses::dose_request(body, by.clone())?;
         let today = vaxgrid_store::today();
         let rule = |e: vaxgrid_core::dose::DoseRuleError| Refusal::from(StoreError::from(e));
         if request.historical {
@@ -509,7 +666,7 @@ impl DosePlan {
                 date: request.administered_on,
             },
         );
-        Ok(())
+        Ok(Some(request))
     }
 }
 
@@ -533,59 +690,6 @@ fn dose_body(
         override_reason: None,
         historical: v.historical,
     }
-}
-
-/// CVX codes of COVID-19 vaccines (CDC CVX table: US and non-US products),
-/// which this registry must be able to keep.
-fn is_covid_cvx(cvx: &str) -> bool {
-    matches!(
-        cvx.trim().parse::<u32>(),
-        Ok(207..=213 | 217..=221 | 225..=230 | 300..=302 | 500..=516)
-    )
-}
-
-async fn record(
-    app: &AppState,
-    person_id: &str,
-    v: &Vaccination,
-    product: Option<String>,
-    key: &str,
-    site: Option<String>,
-    by: &Actor,
-) -> Result<(), Refusal> {
-    let id = dose_id_for("hl7", key);
-    if v.action.eq_ignore_ascii_case("D") {
-        // The sender withdraws a record it sent: enter it in error.
-        if app.store.dose(&id).await.is_err() {
-            return Err(Refusal::field(
-                "id",
-                "RXA-21 D: no record of this order was received",
-            ));
-        }
-        let outcome = app
-            .writer
-            .submit(WriteCommand::EnteredInError(CorrectionRequest {
-                id: dose_id_for("hl7-delete", key),
-                target_id: id,
-                reason: "deleted by the sending system (RXA-21 D)".into(),
-                author: "hl7".into(),
-                by: by.clone(),
-            }))
-            .await?;
-        return match outcome {
-            WriteOutcome::Created(_) | WriteOutcome::Existing(_) => Ok(()),
-            WriteOutcome::Merged { .. } => Err(Refusal::field("id", "unexpected outcome")),
-        };
-    }
-    let product =
-        product.ok_or_else(|| Refusal::field("product_code", "RXA-5 names no vaccine"))?;
-    crate::exchange::record_dose(
-        app,
-        dose_body(person_id.to_string(), v, product, id, site),
-        by,
-    )
-    .await
-    .map(|_| ())
 }
 
 fn refusal_error(refusal: Refusal, segment: &str, seq: u32, position: fn(&str) -> u32) -> Hl7Error {
@@ -628,11 +732,11 @@ pub struct Hl7Query {
 #[utoipa::path(
     post,
     path = "/hl7/v2",
-    summary = "HL7 v2.5.1 VXU^V04 (CDC IIS guide), ER7 text: the person (PID) is found by national ID or registered, each RXA recorded through the dose rules; the answer is the ACK (MSA AA/AE/AR, ERR per problem: segment^sequence^field). Also over MLLP with `vaxgrid serve --mllp ADDR`. Historical records (RXA-9 01) may lack lot and site; CVX codes outside the catalogue's campaigns are acknowledged with a warning and not stored.",
+    summary = "HL7 v2.5.1 (CDC IIS guide), ER7 text. A VXU^V04: every rule is checked, then the person (PID: found by any identifier, or registered), the doses (RXA, through the dose rules) and the vaccinations kept as history (known CVX codes outside the catalogue, counted nowhere) are written in one transaction, or nothing; the answer is the ACK (MSA AA/AE/AR, ERR per problem: segment^sequence^field). A QBP^Q11 (Z34 history, Z44 forecast) is answered with RSP^K11 (QAK OK/NF/TM). A batch (FHS/BHS) is answered message by message. Also over MLLP with `vaxgrid serve --mllp ADDR`. Historical records (RXA-9 01) may lack lot and site.",
     params(("site" = Option<String>, Query, description = "site of records whose RXA-11 names none")),
     request_body(content = String, content_type = "x-application/hl7-v2+er7"),
     responses(
-        (status = 200, description = "ACK with MSA|AA", content_type = "x-application/hl7-v2+er7"),
+        (status = 200, description = "ACK (or RSP^K11) with MSA|AA", content_type = "x-application/hl7-v2+er7"),
         (status = 400, description = "ACK with MSA|AR: the message cannot be read", content_type = "x-application/hl7-v2+er7"),
         (status = 413, response = crate::error::Problem),
         (status = 422, description = "ACK with MSA|AE and ERR segments naming the refused fields", content_type = "x-application/hl7-v2+er7"),

@@ -711,6 +711,18 @@ pub fn routes() -> Vec<RouteDef> {
         ),
         r(
             M::POST,
+            "/fhir/Immunization",
+            Needs(Exchange),
+            post(fhir::create_immunization).layer(DefaultBodyLimit::max(fhir::BUNDLE_LIMIT)),
+        ),
+        r(
+            M::GET,
+            "/fhir/$export",
+            Needs(ReadRegistry),
+            get(fhir::export),
+        ),
+        r(
+            M::POST,
             "/hl7/v2",
             Needs(Exchange),
             post(hl7::post_message).layer(DefaultBodyLimit::max(hl7::MESSAGE_LIMIT)),

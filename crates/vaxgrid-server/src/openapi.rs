@@ -93,6 +93,8 @@ use utoipa::OpenApi;
         crate::fhir::create_patient,
         crate::fhir::search_immunizations,
         crate::fhir::read_immunization,
+        crate::fhir::create_immunization,
+        crate::fhir::export,
         crate::hl7::post_message,
         crate::api::lists::campaigns,
         crate::api::lists::waves,

@@ -152,6 +152,8 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("GET", "/fhir/Patient/{id}"), READ_REGISTRY),
         (("GET", "/fhir/Immunization"), READ_REGISTRY),
         (("GET", "/fhir/Immunization/{id}"), READ_REGISTRY),
+        (("POST", "/fhir/Immunization"), EXCHANGE),
+        (("GET", "/fhir/$export"), READ_REGISTRY),
         (("POST", "/hl7/v2"), EXCHANGE),
         (("POST", "/api/v1/sessions"), SESSIONS),
         (("GET", "/api/v1/sessions/{id}"), SIGNED_IN),

@@ -10,6 +10,10 @@ on_both_backends!(
     hl7_samples_are_acknowledged_and_recorded_once,
     refused_hl7_messages_change_nothing,
     hl7_batches_are_answered_message_by_message,
+    vaccines_outside_the_catalogue_are_kept_as_history,
+    fhir_bundles_are_written_whole,
+    fhir_single_immunization_and_area_export,
+    hl7_queries_answer_history_and_forecast,
     mllp_listener_answers_each_frame,
     fhir_transaction_records_and_reads_back_as_sent,
 );
@@ -173,7 +177,10 @@ async fn hl7_samples_are_acknowledged_and_recorded_once(backend: &str) {
     assert_eq!(h["records"][0]["lot_number"], "FP1234", "{h}");
 
     // Published messages outside the campaign (Hib, a deferral, CVX 24):
+    // a known vaccine would be kept as history, but these persons live
+    // and were vaccinated where no area or site of this registry is:
     // acknowledged with a warning, nothing stored, nobody registered.
+    let before = row_counts(&app).await;
     for file in [
         "external/lfh-ri-hib-new.hl7",
         "external/cdc-cvrs-z22-covid-deferral.hl7",
@@ -190,6 +197,8 @@ async fn hl7_samples_are_acknowledged_and_recorded_once(backend: &str) {
             "{file}: {ack}"
         );
     }
+    let after = row_counts(&app).await;
+    assert_eq!((after.0, after.1, after.3), (before.0, before.1, before.3));
 
     // Refused: an impossible date, a message without RXA, not HL7 at all.
     let (s, _, ack) = post(sample("vxu-invalid-date.hl7")).await;
@@ -253,10 +262,19 @@ async fn mllp_listener_answers_each_frame(backend: &str) {
         .write_all(&[0x0b, 0xff, 0xfe, 0x1c, 0x0d])
         .await
         .unwrap();
+    // Then a history query about the person the first message registered.
+    socket
+        .write_all(&vaxgrid_interop::hl7v2::mllp::frame(&query(
+            "Z34^Request Immunization History",
+            "022080000123^^^VNM^NI",
+            "19800101",
+        )))
+        .await
+        .unwrap();
     let mut replies = Vec::new();
     let mut received = Vec::new();
     let mut buf = [0u8; 4096];
-    while replies.len() < 2 {
+    while replies.len() < 3 {
         let n = tokio::time::timeout(std::time::Duration::from_secs(10), socket.read(&mut buf))
             .await
             .expect("an ACK within 10 s")
@@ -280,8 +298,127 @@ async fn mllp_listener_answers_each_frame(backend: &str) {
         "{}",
         replies[1]
     );
+    assert_eq!(
+        segment(&replies[2], "MSA"),
+        ["MSA|AA|Q-1"],
+        "{}",
+        replies[2]
+    );
+    assert_eq!(segment(&replies[2], "RXA").len(), 1, "{}", replies[2]);
     let duc = person_by_id_number(&app, "022080000123").await;
     assert_eq!(duc["full_name"], "Nguyễn Văn Đức");
+    app.cleanup().await;
+}
+
+/// A QBP^Q11 query (Z34 history or Z44 forecast) naming the person by
+/// `pid3` (may be empty) and date of birth.
+fn query(name: &str, pid3: &str, born: &str) -> String {
+    format!(
+        "MSH|^~\\&|MYEHR|HALONG-CHC|VAXGRID|QN-CDC|20211020101500+0700||QBP^Q11^QBP_Q11|Q-1|P|2.5.1|||ER|AL|||||{}^CDCPHINVS\r\
+         QPD|{name}^CDCPHINVS|TAG-1|{pid3}|Nguyễn^Văn Đức^^^^^L||{born}|M\r\
+         RCP|I|1^RD&Records&HL70126|R",
+        &name[..3]
+    )
+}
+
+/// QBP^Q11 / RSP^K11: a partner asks for a person's history (Z34) or
+/// history and forecast (Z44); the answer carries the doses of the
+/// campaign and the vaccinations kept as history, then (Z44) the dose due
+/// next. Nobody, or a date of birth that is not the person's, is NF; a
+/// query without its tag is AE naming QPD-2; nothing is written.
+async fn hl7_queries_answer_history_and_forecast(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    seed_sample_catalogue(&app).await;
+    let post = |text: String| async {
+        app.post_text("/hl7/v2", "x-application/hl7-v2+er7", text)
+            .await
+    };
+    let (s, _, ack) = post(with_other_vaccine(
+        &new_person_message("Q-0"),
+        "Q-0-MMR",
+        "03",
+        "19810601",
+    ))
+    .await;
+    assert_eq!(s, 200, "{ack}");
+    let before = row_counts(&app).await;
+
+    let (s, _, rsp) = post(query(
+        "Z34^Request Immunization History",
+        "022080000999^^^VNM^NI",
+        "19800101",
+    ))
+    .await;
+    assert_eq!(s, 200, "{rsp}");
+    assert!(
+        segment(&rsp, "MSH")[0].contains("|RSP^K11^RSP_K11|"),
+        "{rsp}"
+    );
+    assert!(segment(&rsp, "MSH")[0].ends_with("|Z32^CDCPHINVS"), "{rsp}");
+    assert_eq!(segment(&rsp, "MSA"), ["MSA|AA|Q-1"], "{rsp}");
+    assert_eq!(
+        segment(&rsp, "QAK"),
+        ["QAK|TAG-1|OK|Z34^Request Immunization History^CDCPHINVS"],
+        "{rsp}"
+    );
+    assert!(
+        segment(&rsp, "PID")[0].contains("022080000999^^^VNM^NI"),
+        "{rsp}"
+    );
+    let rxa = segment(&rsp, "RXA");
+    assert_eq!(rxa.len(), 2, "{rsp}");
+    assert!(rxa[0].contains("|19810601||03^"), "{rsp}");
+    assert!(rxa[1].contains("|20210715||210^"), "{rsp}");
+    assert!(rxa[1].contains("|^^^HALONG-CHC|"), "{rsp}");
+
+    // Z44: the same, then the dose due next.
+    let (s, _, rsp) = post(query(
+        "Z44^Request Evaluated History and Forecast",
+        "022080000999^^^VNM^NI",
+        "19800101",
+    ))
+    .await;
+    assert_eq!(s, 200, "{rsp}");
+    assert!(segment(&rsp, "MSH")[0].ends_with("|Z42^CDCPHINVS"), "{rsp}");
+    assert!(
+        segment(&rsp, "OBX")
+            .iter()
+            .any(|o| o.contains("30979-9^Vaccines due next^LN") && o.contains("|210^")),
+        "{rsp}"
+    );
+    assert!(
+        segment(&rsp, "OBX").iter().any(|o| o.contains("30980-7")),
+        "{rsp}"
+    );
+
+    // By name and date of birth alone.
+    let (s, _, rsp) = post(query("Z34^Request Immunization History", "", "19800101")).await;
+    assert_eq!(s, 200, "{rsp}");
+    assert!(segment(&rsp, "QAK")[0].contains("|OK|"), "{rsp}");
+    // A date of birth that is not theirs, or nobody: NF, and no PID.
+    for (pid3, born) in [
+        ("022080000999^^^VNM^NI", "19810101"),
+        ("022080000555^^^VNM^NI", "19800101"),
+        ("NO-SUCH^^^BV-HALONG^MR", ""),
+    ] {
+        let (s, _, rsp) = post(query("Z34^Request Immunization History", pid3, born)).await;
+        assert_eq!(s, 200, "{rsp}");
+        assert!(segment(&rsp, "QAK")[0].contains("|NF|"), "{pid3}: {rsp}");
+        assert!(segment(&rsp, "PID").is_empty(), "{rsp}");
+    }
+    // No query tag: AE at QPD-2.
+    let (s, _, rsp) =
+        post(query("Z34^Request Immunization History", "", "19800101").replace("|TAG-1|", "||"))
+            .await;
+    assert_eq!(s, 422, "{rsp}");
+    assert!(segment(&rsp, "MSA")[0].starts_with("MSA|AE|"), "{rsp}");
+    assert!(
+        segment(&rsp, "ERR").iter().any(|e| e.contains("|QPD^1^2|")),
+        "{rsp}"
+    );
+    let after = row_counts(&app).await;
+    assert_eq!((after.0, after.1, after.3), (before.0, before.1, before.3));
     app.cleanup().await;
 }
 
@@ -413,13 +550,15 @@ async fn fhir_transaction_records_and_reads_back_as_sent(backend: &str) {
     app.cleanup().await;
 }
 
-/// Rows a message may change: persons, doses, audit entries.
-async fn row_counts(app: &TestApp) -> (i64, i64, u64) {
+/// Rows a message may change: persons, doses, audit entries, history
+/// records.
+async fn row_counts(app: &TestApp) -> (i64, i64, u64, i64) {
     let store = &app.state.store;
     (
         store.count_persons().await.unwrap(),
         store.count_doses().await.unwrap(),
         store.verify_audit().await.unwrap().0,
+        store.count_other_vaccinations().await.unwrap(),
     )
 }
 
@@ -679,5 +818,360 @@ async fn hl7_batches_are_answered_message_by_message(backend: &str) {
         .await;
     assert_eq!(s, 400, "{reply}");
     assert!(segment(&reply, "MSA")[0].starts_with("MSA|AR|"), "{reply}");
+    app.cleanup().await;
+}
+
+/// The same message with an RXA group of another vaccine, given elsewhere
+/// long ago (a historical record, RXA-9 01).
+fn with_other_vaccine(text: &str, order: &str, cvx: &str, date: &str) -> String {
+    format!(
+        "{}\rORC|RE||{order}^HALONG-CHC\rRXA|0|1|{date}||{cvx}^Other vaccine^CVX|999|||01^Historical information - source unspecified^NIP001|||||||||||CP|A",
+        text.trim_end_matches('\r')
+    )
+}
+
+/// A partner's full record comes through: a vaccination with a known
+/// vaccine outside the campaign is kept as history (its CVX code and
+/// date), counted nowhere; sent again it is kept once; RXA-21 D withdraws
+/// it. A code that names no vaccine is an error at RXA-5 and changes
+/// nothing.
+async fn vaccines_outside_the_catalogue_are_kept_as_history(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    seed_sample_catalogue(&app).await;
+    let post = |text: String| async {
+        app.post_text("/hl7/v2", "x-application/hl7-v2+er7", text)
+            .await
+    };
+    let base = new_person_message("H-1");
+
+    // CVX 124 is in no table; 998 and 999 name no vaccine.
+    let before = row_counts(&app).await;
+    for cvx in ["124", "999", "998"] {
+        let (s, _, ack) = post(with_other_vaccine(&base, "H-1-X", cvx, "19810601")).await;
+        assert_eq!(s, 422, "{cvx}: {ack}");
+        assert!(
+            segment(&ack, "ERR")
+                .iter()
+                .any(|e| e.contains("|RXA^2^5") && e.contains("|E|")),
+            "{cvx}: {ack}"
+        );
+        assert_eq!(row_counts(&app).await, before, "{cvx}: {ack}");
+    }
+
+    // MMR (CVX 03) beside the campaign's dose: both kept, the MMR as
+    // history with a warning saying so.
+    let text = with_other_vaccine(&base, "H-1-MMR", "03", "19810601");
+    let (s, _, ack) = post(text.clone()).await;
+    assert_eq!(s, 200, "{ack}");
+    assert_eq!(segment(&ack, "MSA"), ["MSA|AA|H-1"], "{ack}");
+    assert!(
+        segment(&ack, "ERR")
+            .iter()
+            .any(|e| e.contains("|RXA^2^5") && e.contains("|W|") && e.contains("history")),
+        "{ack}"
+    );
+    let after = row_counts(&app).await;
+    assert_eq!(
+        (after.0, after.1, after.3),
+        (before.0 + 1, before.1 + 1, before.3 + 1),
+        "one person, one dose, one history record: {ack}"
+    );
+    let person = person_by_id_number(&app, "022080000999").await;
+    let id = person["id"].as_str().unwrap();
+    let kept = app.state.store.other_vaccinations_of(id).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        (kept[0].cvx.as_str(), kept[0].administered_on.as_str()),
+        ("03", "1981-06-01")
+    );
+    // Counted nowhere: the person's dose history is the campaign's dose.
+    let (_, h) = app.get(&format!("/api/v1/persons/{id}/doses")).await;
+    assert_eq!(h["records"].as_array().unwrap().len(), 1, "{h}");
+    assert_eq!(h["records"][0]["product_code"], "AZ", "{h}");
+
+    // Sent again: nothing new.
+    let (s, _, ack) = post(text.clone()).await;
+    assert_eq!(s, 200, "{ack}");
+    let again = row_counts(&app).await;
+    assert_eq!((again.0, again.1, again.3), (after.0, after.1, after.3));
+
+    // A message about other vaccines only registers the person too (the
+    // partner's record comes through), and counts nothing.
+    let only = sample("vxu-vn-astrazeneca-dose1.hl7")
+        .replace("QN-IZ-0001", "H-2-IZ")
+        .replace("QN-0001", "H-2")
+        .replace("022080000123", "022080000998")
+        .replace(
+            "210^COVID-19 vaccine, vector-nr, rS-ChAdOx1, PF, 0.5 mL^CVX",
+            "21^varicella^CVX",
+        );
+    let (s, _, ack) = post(only).await;
+    assert_eq!(s, 200, "{ack}");
+    let third = row_counts(&app).await;
+    assert_eq!(
+        (third.0, third.1, third.3),
+        (again.0 + 1, again.1, again.3 + 1),
+        "{ack}"
+    );
+
+    // RXA-21 D withdraws the history record the sender sent.
+    let withdrawn = text.replace("|||||||||||CP|A", "|||||||||||CP|D");
+    let (s, _, ack) = post(withdrawn).await;
+    assert_eq!(s, 200, "{ack}");
+    assert_eq!(
+        app.state.store.other_vaccinations_of(id).await.unwrap(),
+        vec![]
+    );
+    app.cleanup().await;
+}
+
+/// A Bundle is written whole: when the dose writer refuses one of its
+/// Immunizations (a rule only the stored and earlier doses can tell), its
+/// Patient and other Immunizations are not written either. A known vaccine
+/// outside the catalogue is kept as history, counted nowhere.
+async fn fhir_bundles_are_written_whole(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    seed_sample_catalogue(&app).await;
+    let bundle: serde_json::Value =
+        serde_json::from_str(&shared("fhir/bundle-transaction.json")).unwrap();
+    let post = |b: serde_json::Value| {
+        let app = &app;
+        async move {
+            let (s, _, text) = app
+                .post_text(
+                    "/fhir?site=HALONG-CHC",
+                    "application/fhir+json",
+                    b.to_string(),
+                )
+                .await;
+            (s, serde_json::from_str::<serde_json::Value>(&text).unwrap())
+        }
+    };
+    // The same dose twice, under two entries: the second is too soon.
+    let mut twice = bundle.clone();
+    let mut again = twice["entry"][1].clone();
+    again["fullUrl"] = json!("urn:uuid:0b3c8d4e-2f5a-4a5e-8d7c-000000000002");
+    twice["entry"].as_array_mut().unwrap().push(again);
+    let before = row_counts(&app).await;
+    let (s, oo) = post(twice).await;
+    assert_eq!(s, 422, "{oo}");
+    assert!(
+        oo["issue"][0]["expression"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("Bundle.entry[2]"),
+        "{oo}"
+    );
+    assert_eq!(row_counts(&app).await, before, "nothing written: {oo}");
+
+    // A measles-mumps-rubella dose beside it: kept as history.
+    let mut with_mmr = bundle.clone();
+    let mut mmr = with_mmr["entry"][1].clone();
+    mmr["fullUrl"] = json!("urn:uuid:0b3c8d4e-2f5a-4a5e-8d7c-000000000003");
+    mmr["resource"]["vaccineCode"] = json!({"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "03", "display": "MMR"}]});
+    mmr["resource"]["occurrenceDateTime"] = json!("1981-06-01");
+    mmr["resource"]["primarySource"] = json!(false);
+    with_mmr["entry"].as_array_mut().unwrap().push(mmr);
+    let (s, response) = post(with_mmr.clone()).await;
+    assert_eq!(s, 200, "{response}");
+    assert_eq!(
+        response["entry"][2]["response"]["status"], "201 Created",
+        "{response}"
+    );
+    let after = row_counts(&app).await;
+    assert_eq!(
+        (after.0, after.1, after.3),
+        (before.0 + 1, before.1 + 1, before.3 + 1),
+        "{response}"
+    );
+    // Sent again: nothing new.
+    let (s, response) = post(with_mmr).await;
+    assert_eq!(s, 200, "{response}");
+    assert_eq!(
+        response["entry"][2]["response"]["status"], "200 OK",
+        "{response}"
+    );
+    let again = row_counts(&app).await;
+    assert_eq!((again.0, again.1, again.3), (after.0, after.1, after.3));
+
+    // A code that names no known vaccine is refused.
+    let mut unknown = bundle.clone();
+    unknown["entry"][1]["resource"]["vaccineCode"] =
+        json!({"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "124"}]});
+    let (s, oo) = post(unknown).await;
+    assert_eq!(s, 422, "{oo}");
+    assert_eq!(
+        oo["issue"][0]["expression"][0], "Bundle.entry[1].resource.vaccineCode",
+        "{oo}"
+    );
+    app.cleanup().await;
+}
+
+/// A GET answered as text: status, content type, body (checked against
+/// the OpenAPI document like every answer).
+async fn get_text(app: &TestApp, path: &str) -> (u16, String, String) {
+    let r = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .send()
+        .await
+        .expect("send");
+    let status = r.status().as_u16();
+    assert_ne!(status, 500);
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let url = r.url().to_string();
+    let text = r.text().await.expect("body");
+    common::openapi::assert_conforms("GET", &url, status, &ct, text.as_bytes());
+    (status, ct, text)
+}
+
+/// `POST /fhir/Immunization` records one Immunization of a registered
+/// Patient with the transaction's rules; `GET /fhir/$export` gives an
+/// area's Patients and Immunizations as NDJSON.
+async fn fhir_single_immunization_and_area_export(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    seed_sample_catalogue(&app).await;
+    let (s, _, ack) = app
+        .post_text(
+            "/hl7/v2",
+            "x-application/hl7-v2+er7",
+            sample("vxu-vn-astrazeneca-dose1.hl7"),
+        )
+        .await;
+    assert_eq!(s, 200, "{ack}");
+    let person = person_by_id_number(&app, "022080000123").await;
+    let id = person["id"].as_str().unwrap().to_string();
+    let post = |body: serde_json::Value| {
+        let app = &app;
+        async move {
+            let (s, ct, text) = app
+                .post_text(
+                    "/fhir/Immunization",
+                    "application/fhir+json",
+                    body.to_string(),
+                )
+                .await;
+            assert_eq!(ct, "application/fhir+json", "{text}");
+            (s, serde_json::from_str::<serde_json::Value>(&text).unwrap())
+        }
+    };
+    let mmr = json!({
+        "resourceType": "Immunization",
+        "status": "completed",
+        "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "03"}]},
+        "patient": {"reference": format!("Patient/{id}")},
+        "occurrenceDateTime": "1981-06-01",
+        "primarySource": false,
+        "note": [{"text": "from the school record"}],
+    });
+    let before = row_counts(&app).await;
+    let (s, created) = post(mmr.clone()).await;
+    assert_eq!(s, 201, "{created}");
+    assert_eq!(created["resourceType"], "Immunization");
+    assert_eq!(created["vaccineCode"]["coding"][0]["code"], "03");
+    assert_eq!(created["note"][0]["text"], "from the school record");
+    let after = row_counts(&app).await;
+    assert_eq!((after.1, after.3), (before.1, before.3 + 1));
+    let (s, again) = post(mmr.clone()).await;
+    assert_eq!(s, 200, "{again}");
+    assert_eq!(again["id"], created["id"]);
+    assert_eq!(row_counts(&app).await.3, after.3);
+
+    // A second AZ dose far too soon: refused, the field named.
+    let az = json!({
+        "resourceType": "Immunization",
+        "status": "completed",
+        "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "210"}]},
+        "patient": {"reference": format!("Patient/{id}")},
+        "occurrenceDateTime": "2021-07-16",
+        "primarySource": true,
+        "lotNumber": "ABV5678",
+        "location": {"reference": "Location/HALONG-CHC"},
+    });
+    let (s, oo) = post(az.clone()).await;
+    assert_eq!(s, 422, "{oo}");
+    assert_eq!(oo["resourceType"], "OperationOutcome");
+    assert!(
+        oo["issue"][0]["expression"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("Immunization"),
+        "{oo}"
+    );
+    let mut unknown_lot = az.clone();
+    unknown_lot["lotNumber"] = json!("NO-SUCH");
+    unknown_lot["occurrenceDateTime"] = json!("2021-10-15");
+    let (s, oo) = post(unknown_lot).await;
+    assert_eq!(s, 422, "{oo}");
+    assert_eq!(
+        oo["issue"][0]["expression"][0], "Immunization.lotNumber",
+        "{oo}"
+    );
+    let mut later = az.clone();
+    later["occurrenceDateTime"] = json!("2021-10-15");
+    let (s, dose) = post(later).await;
+    assert_eq!(s, 201, "{dose}");
+    let (s, oo) = post(json!({"resourceType": "Patient"})).await;
+    assert_eq!(s, 400, "{oo}");
+    let (s, oo) = post(
+        json!({"resourceType": "Immunization", "status": "completed",
+        "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "03"}]},
+        "patient": {"reference": "Patient/00000000-0000-7000-8000-000000000000"},
+        "occurrenceDateTime": "1981-06-01"}),
+    )
+    .await;
+    assert_eq!(s, 422, "{oo}");
+    assert_eq!(
+        oo["issue"][0]["expression"][0], "Immunization.patient",
+        "{oo}"
+    );
+
+    // The history record reads back, and the person's search lists it.
+    let created_id = created["id"].as_str().unwrap();
+    let (s, _, read) = get_text(&app, &format!("/fhir/Immunization/{created_id}")).await;
+    assert_eq!(s, 200, "{read}");
+    let (s, _, bundle) = get_text(&app, &format!("/fhir/Immunization?patient={id}")).await;
+    assert_eq!(s, 200, "{bundle}");
+    let bundle: serde_json::Value = serde_json::from_str(&bundle).unwrap();
+    assert_eq!(bundle["entry"].as_array().unwrap().len(), 3, "{bundle}");
+
+    // The export of the commune: the Patient, then its three Immunizations.
+    let (s, ct, ndjson) = get_text(&app, "/fhir/$export?area=06658").await;
+    assert_eq!(s, 200, "{ndjson}");
+    assert_eq!(ct, "application/fhir+ndjson");
+    let lines: Vec<serde_json::Value> = ndjson
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds: Vec<&str> = lines
+        .iter()
+        .map(|r| r["resourceType"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["Patient", "Immunization", "Immunization", "Immunization"],
+        "{ndjson}"
+    );
+    assert_eq!(lines[0]["id"], json!(id));
+    for imm in &lines[1..] {
+        assert_eq!(imm["patient"]["reference"], json!(format!("Patient/{id}")));
+    }
+    let (_, _, only) = get_text(&app, "/fhir/$export?area=06658&_type=Patient").await;
+    assert_eq!(only.lines().count(), 1, "{only}");
+    // The province holds the commune; another commune holds nobody.
+    let (_, _, province) = get_text(&app, "/fhir/$export?area=22&_type=Immunization").await;
+    assert_eq!(province.lines().count(), 3, "{province}");
+    let (s, _, oo) = get_text(&app, "/fhir/$export?area=NOPE").await;
+    assert_eq!(s, 404, "{oo}");
+    let (s, _, oo) = get_text(&app, "/fhir/$export?area=22&_type=Observation").await;
+    assert_eq!(s, 400, "{oo}");
     app.cleanup().await;
 }

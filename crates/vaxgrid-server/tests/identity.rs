@@ -11,6 +11,7 @@ on_both_backends!(
     persons_without_a_national_id_are_registered_and_found,
     bad_or_taken_identifiers_are_refused_and_write_nothing,
     partner_messages_about_one_mrn_make_one_person,
+    concurrent_first_messages_about_one_mrn_make_one_person,
     fhir_patients_with_any_identifiers_are_registered,
     fhir_patient_create_search_and_if_none_exist,
 );
@@ -346,6 +347,61 @@ async fn partner_messages_about_one_mrn_make_one_person(backend: &str) {
         let id = items[0]["id"].as_str().unwrap();
         let (_, h) = app.get(&format!("/api/v1/persons/{id}/doses")).await;
         assert_eq!(h["records"].as_array().unwrap().len(), 1, "{h}");
+    }
+    app.cleanup().await;
+}
+
+/// Two first messages about the same new person (the same MRN), sent at
+/// once: the registry writes each message whole, one after the other, so
+/// the second finds the person the first registered and adds what it
+/// carries to them; neither fails, nor leaves a second person or half a
+/// message.
+async fn concurrent_first_messages_about_one_mrn_make_one_person(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    seed_vxu_catalogue(&app).await;
+    for run in 0..6u32 {
+        let before = app.store.count_persons().await.unwrap();
+        let doses_before = app.store.count_doses().await.unwrap();
+        let mrn = format!("C-{run}77");
+        let pid3 = format!("{mrn}^^^BV-HALONG^MR");
+        // The same dose from two systems at once (a hospital's record and
+        // its upload service), the second with a measles-mumps-rubella
+        // vaccination kept as history beside it.
+        let order = format!("CON-{run}-1");
+        let first = vxu(&format!("CON-{run}-A"), &pid3, "Trần^Thị Mai", &order);
+        let second = format!(
+            "{}\rORC|RE||CON-{run}-MMR^HALONG-CHC\rRXA|0|1|19850601||03^MMR^CVX|999|||01^Historical information - source unspecified^NIP001|||||||||||CP|A",
+            vxu(&format!("CON-{run}-B"), &pid3, "TRAN^THI MAI", &order)
+        );
+        let send = |text: String| {
+            let app = &app;
+            async move {
+                app.post_text("/hl7/v2", "x-application/hl7-v2+er7", text)
+                    .await
+            }
+        };
+        let ((s1, _, ack1), (s2, _, ack2)) = tokio::join!(send(first), send(second));
+        assert_eq!(s1, 200, "run {run}: {ack1}");
+        assert_eq!(s2, 200, "run {run}: {ack2}");
+        assert_eq!(
+            app.store.count_persons().await.unwrap(),
+            before + 1,
+            "run {run}: one person for MRN {mrn}"
+        );
+        assert_eq!(app.store.count_doses().await.unwrap(), doses_before + 1);
+        let (_, page) = app
+            .get(&format!(
+                "/api/v1/persons?identifier={mrn}&identifier_type=mrn&authority=BV-HALONG"
+            ))
+            .await;
+        let items = page["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{page}");
+        let id = items[0]["id"].as_str().unwrap();
+        let (_, h) = app.get(&format!("/api/v1/persons/{id}/doses")).await;
+        assert_eq!(h["records"].as_array().unwrap().len(), 1, "{h}");
+        let kept = app.store.other_vaccinations_of(id).await.unwrap();
+        assert_eq!(kept.len(), 1, "run {run}");
     }
     app.cleanup().await;
 }

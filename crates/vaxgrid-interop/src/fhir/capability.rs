@@ -12,8 +12,9 @@ const STATEMENT_DATE: &str = "2026-12-06";
 
 /// The R4 CapabilityStatement of a vaxgrid server at `base_url` (e.g.
 /// `https://vaxgrid.example/fhir`): Patient read, search (identifier,
-/// family, birthdate) and create (conditional), Immunization read and
-/// search by `patient`, and transactions of Patient and Immunization.
+/// family, birthdate) and create (conditional), Immunization read, search
+/// by `patient` and create, transactions of Patient and Immunization, and
+/// a synchronous `$export` of an area as NDJSON.
 pub fn capability_statement(base_url: &str, software_version: &str) -> Value {
     let base = base_url.trim_end_matches('/');
     json!({
@@ -80,7 +81,17 @@ pub fn capability_statement(base_url: &str, software_version: &str) -> Value {
                 {
                     "type": "Immunization",
                     "profile": "http://hl7.org/fhir/StructureDefinition/Immunization",
-                    "interaction": [{ "code": "read" }, { "code": "search-type" }],
+                    "interaction": [
+                        { "code": "read" },
+                        { "code": "search-type" },
+                        {
+                            "code": "create",
+                            "documentation": "One Immunization of a registered Patient. A \
+                                dose of the catalogue's vaccines goes through the dose rules; \
+                                a known vaccine outside the catalogue (CVX) is kept as \
+                                history, counted nowhere. The same Immunization again is 200."
+                        }
+                    ],
                     "versioning": "no-version",
                     "readHistory": false,
                     "updateCreate": true,
@@ -99,7 +110,15 @@ pub fn capability_statement(base_url: &str, software_version: &str) -> Value {
                 "code": "transaction",
                 "documentation": "Entries: Patient and Immunization, request method POST \
                     or PUT; an Immunization may refer to a Patient of the same Bundle by \
-                    its urn:uuid fullUrl."
+                    its urn:uuid fullUrl. Written whole or not at all."
+            }],
+            "operation": [{
+                "name": "export",
+                "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+                "documentation": "GET [base]/$export?area=CODE&_type=Patient,Immunization: \
+                    synchronous, the answer is the NDJSON itself (application/fhir+ndjson, \
+                    one resource per line, each Patient followed by its Immunizations), \
+                    not the asynchronous kick-off of the Bulk Data Access guide."
             }]
         }]
     })
@@ -135,5 +154,19 @@ mod tests {
             .map(|p| p["name"].as_str().unwrap())
             .collect();
         assert_eq!(params, ["identifier", "family", "birthdate"]);
+        let immunization: Vec<&str> = rest["resource"][1]["interaction"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(immunization, ["read", "search-type", "create"]);
+        let operations: Vec<&str> = rest["operation"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(operations, ["export"]);
     }
 }

@@ -1,4 +1,5 @@
-//! CVX codes of the COVID-19 products the server knows.
+//! CVX codes of the COVID-19 products the server knows, and the CDC
+//! table of every vaccine's code (to keep records outside the campaign).
 //!
 //! Source: CDC "IIS: HL7 Standard Code Set — CVX, Vaccines Administered"
 //! (<https://www2a.cdc.gov/vaccines/iis/iisstandards/vaccines.asp?rpt=cvx>)
@@ -109,6 +110,42 @@ pub fn cvx_for_product(product: &str) -> Option<(&'static str, &'static str)> {
         .map(|(cvx, _, description)| (*cvx, *description))
 }
 
+/// CVX codes of COVID-19 vaccines (US and non-US products), the
+/// campaign's own: a dose of one must find its product in the catalogue.
+pub fn is_covid_cvx(cvx: &str) -> bool {
+    matches!(
+        cvx.trim().parse::<u32>(),
+        Ok(207..=213 | 217..=221 | 225..=230 | 300..=302 | 500..=516)
+    )
+}
+
+/// The CDC table of vaccine CVX codes (see the file's header).
+const KNOWN: &str = include_str!("cvx_known.txt");
+
+/// The short description of a known vaccine's CVX code (a COVID-19
+/// vaccine's too), or None for a code that names no vaccine (99, 998, 999)
+/// or is in no table. Leading zeros do not count.
+pub fn known_vaccine(cvx: &str) -> Option<&'static str> {
+    let bare = cvx.trim().trim_start_matches('0');
+    if bare.is_empty() || !bare.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if is_covid_cvx(bare) {
+        return Some(
+            CVX_PRODUCTS
+                .iter()
+                .find(|(code, _, _)| *code == bare)
+                .map_or("COVID-19 vaccine", |(_, _, d)| *d),
+        );
+    }
+    KNOWN
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t'))
+        .find(|(code, _)| code.trim_start_matches('0') == bare)
+        .map(|(_, description)| description)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +166,29 @@ mod tests {
         assert_eq!(product_for_cvx("213"), None);
         assert_eq!(product_for_cvx(""), None);
         assert_eq!(product_for_cvx("000"), None);
+    }
+
+    #[test]
+    fn known_vaccines_are_told_from_unknown_codes() {
+        assert_eq!(known_vaccine("03"), Some("MMR"));
+        assert_eq!(known_vaccine("3"), Some("MMR"));
+        assert_eq!(known_vaccine("24"), Some("anthrax"));
+        assert_eq!(known_vaccine("146"), Some("DTaP-IPV-Hib-Hep B"));
+        assert!(known_vaccine("511").unwrap().contains("Sinovac"));
+        assert_eq!(known_vaccine("213"), Some("COVID-19 vaccine"));
+        for unknown in ["", "0", "99", "998", "999", "XXX", "12a", "9999", "124"] {
+            assert_eq!(known_vaccine(unknown), None, "{unknown}");
+        }
+        // Every line of the table is a code and a description.
+        for line in KNOWN.lines().filter(|l| !l.starts_with('#')) {
+            let (code, description) = line.split_once('\t').expect(line);
+            assert!(
+                code.len() <= 3 && code.bytes().all(|b| b.is_ascii_digit()),
+                "{line}"
+            );
+            assert!(!description.trim().is_empty(), "{line}");
+            assert!(!is_covid_cvx(code), "{line}");
+        }
     }
 
     #[test]
