@@ -405,6 +405,15 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         ),
         (("GET", "/api/v1/outbreak/isolation-policy"), OUTBREAK),
         (("PUT", "/api/v1/outbreak/isolation-policy"), OUTBREAK),
+        (("GET", "/outbreak"), OUTBREAK),
+        (("GET", "/outbreak/team"), OUTBREAK),
+        (("POST", "/outbreak/team/checks"), OUTBREAK),
+        (("GET", "/outbreak/alerts"), OUTBREAK),
+        (("GET", "/outbreak/cases/{id}"), OUTBREAK),
+        (("GET", "/outbreak/labs"), OUTBREAK),
+        (("GET", "/outbreak/labs/{code}"), OUTBREAK),
+        (("POST", "/outbreak/labs/{code}/results"), OUTBREAK),
+        (("GET", "/outbreak/surge"), SURGE),
     ])
 }
 

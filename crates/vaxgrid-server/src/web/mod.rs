@@ -22,6 +22,7 @@ use crate::{AppState, RouteDef};
 pub mod admin;
 pub mod allocation;
 pub mod chart;
+pub mod outbreak;
 pub mod planner;
 pub mod portal;
 pub mod registry;
@@ -40,6 +41,7 @@ pub fn part_routes() -> Vec<RouteDef> {
         admin::routes(),
         allocation::routes(),
         supply::routes(),
+        outbreak::routes(),
     ]
     .into_iter()
     .flatten()
@@ -57,6 +59,7 @@ pub fn parts_doc() -> Vec<utoipa::openapi::OpenApi> {
         admin::Pages::openapi(),
         allocation::Pages::openapi(),
         supply::Pages::openapi(),
+        outbreak::Pages::openapi(),
     ]
 }
 
@@ -152,6 +155,7 @@ impl PageCtx {
             supply::nav,
             admin::nav,
             allocation::nav,
+            outbreak::nav,
         ] {
             items.extend(part(self));
         }
@@ -316,6 +320,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "supply.css",
         "text/css; charset=utf-8",
         include_str!("../../static/supply.css"),
+    ),
+    (
+        "outbreak.css",
+        "text/css; charset=utf-8",
+        include_str!("../../static/outbreak.css"),
     ),
     (
         "board.js",

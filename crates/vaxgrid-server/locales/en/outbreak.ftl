@@ -1,0 +1,270 @@
+## Outbreak response: cases and classes, the team's daily checks, a case's contact graph, laboratories, the surge planner
+outbreak-nav = Outbreak
+outbreak-nav-surge = Surge planner
+outbreak-links = Outbreak pages
+outbreak-title = Outbreak: cases and contacts
+outbreak-show = Show
+outbreak-cases = Cases
+outbreak-cases-none = No case in your areas.
+outbreak-cases-more = Only the 100 newest cases are shown.
+outbreak-persons = Cases and contacts by class
+outbreak-persons-how = A person's class is their distance in the contact graph from the nearest confirmed case: F0 is a case, F1 met a case, F2 met an F1, F3 met an F2. Classes follow every confirmation and reversal at once.
+outbreak-persons-none = No person with a class.
+outbreak-persons-more = Only the first 200 are shown: choose a class.
+outbreak-f-class = Class
+outbreak-class-all = All classes
+outbreak-col-name = Name
+outbreak-col-area = Area
+outbreak-col-confirmed = Confirmed
+outbreak-col-severity = Severity
+outbreak-col-status = Status
+outbreak-col-outcome = Outcome
+outbreak-col-class = Class
+outbreak-col-onset = Onset
+outbreak-col-treated = Treated at
+outbreak-col-vaccination = Vaccination
+outbreak-col-reversed = Reversed because
+outbreak-col-ring = Links from the case
+outbreak-col-via = Reached from
+outbreak-col-setting = Setting
+outbreak-col-exposure = Exposure
+outbreak-col-source = Source
+outbreak-col-contact = Contact
+outbreak-col-lab = Laboratory
+outbreak-col-code = Code
+outbreak-col-single = PCR runs a day
+outbreak-col-confirmatory = Confirmatory a day
+outbreak-col-max-pool = Largest pool
+outbreak-col-region = Region
+outbreak-col-tier = Tier
+outbreak-col-beds = Beds
+outbreak-col-peak = Peak need
+outbreak-col-runs-out = Runs out
+outbreak-col-day = Day
+outbreak-col-new = New cases
+outbreak-col-cumulative = Cumulative
+outbreak-col-need-open = needed / open
+outbreak-col-isolation = Isolation facility / home
+outbreak-col-lab-load = Lab tests / capacity
+outbreak-col-confirm-load = Confirmatory / capacity
+outbreak-severity-mild = mild
+outbreak-severity-moderate = moderate
+outbreak-severity-severe = severe
+outbreak-severity-critical = critical
+outbreak-status-confirmed = confirmed
+outbreak-status-reversed = reversed
+outbreak-outcome-under_treatment = under treatment
+outbreak-outcome-recovered = recovered
+outbreak-outcome-died = died
+outbreak-setting-household = household
+outbreak-setting-work = work
+outbreak-setting-school = school
+outbreak-setting-transport = transport
+outbreak-setting-healthcare = healthcare
+outbreak-setting-other = other
+outbreak-test-pcr = PCR
+outbreak-test-rapid_antigen = rapid antigen
+outbreak-vax-none = not vaccinated
+outbreak-vax-one = 1 dose
+outbreak-vax-full = { $doses } doses (fully vaccinated)
+## The team's daily checks and the alerts
+outbreak-team-title = Daily checks
+outbreak-team-today = Today: { $day }
+outbreak-team-people = { $count ->
+    [one] { $count } person at home in isolation
+   *[other] { $count } persons at home in isolation
+}
+outbreak-team-checked = { $count } checked today
+outbreak-team-list = To check today
+outbreak-team-none = Nobody in your areas is in home isolation today.
+outbreak-team-more = { $count ->
+    [one] { $count } more person is not shown.
+   *[other] { $count } more persons are not shown.
+}
+outbreak-alerts-title = Alerts
+outbreak-alerts = Alerts
+outbreak-alerts-none = No alert today.
+outbreak-alerts-count = { $count ->
+    [one] { $count } person with an alert
+   *[other] { $count } persons with an alert
+}
+outbreak-alerts-more = { $count } more are not shown.
+outbreak-alert-missed_check = missed check
+outbreak-alert-absent = absent
+outbreak-alert-fever = fever
+outbreak-alert-low_spo2 = SpO2 under 96 %
+outbreak-alert-danger_symptom = danger sign
+outbreak-missed-days = { $count ->
+    [one] no check on { $days }
+   *[other] no check on { $count } days: { $days }
+}
+outbreak-until = until { $day }
+outbreak-sample-due = sample due today
+outbreak-checked-today = checked today
+outbreak-f-present = Present
+outbreak-f-temperature = Temperature (°C)
+outbreak-f-spo2 = SpO2 (%)
+outbreak-f-symptoms = Symptoms
+outbreak-symptom-cough = cough
+outbreak-symptom-sore_throat = sore throat
+outbreak-symptom-loss_of_smell = loss of smell or taste
+outbreak-symptom-diarrhoea = diarrhoea
+outbreak-symptom-difficulty_breathing = difficulty breathing
+outbreak-symptom-chest_pain = chest pain
+outbreak-symptom-confusion = confusion
+outbreak-record-check = Record check
+outbreak-form-refused = The form was not recorded: see the field marked below.
+outbreak-err-other = This value was refused.
+outbreak-err-check-temperature_c = A temperature between 30 and 45 °C, e.g. 37.2.
+outbreak-err-check-spo2 = SpO2 is a whole number between 50 and 100.
+outbreak-err-check-symptoms = A symptom is at most 64 characters.
+outbreak-err-check-person_id = This person is not in isolation today.
+outbreak-err-check-day = A check cannot be recorded for a day to come.
+## A case and its contact graph
+outbreak-case-title = Case: { $name }
+outbreak-record-link = Registry record
+outbreak-graph = Contact graph
+outbreak-graph-title = Contact graph of { $name }
+outbreak-graph-desc = { $name } at the centre; { $one } persons one link away, { $two } two links away, { $three } three links away; { $links } links.
+outbreak-graph-hidden = { $count ->
+    [one] { $count } linked person outside your areas is not shown.
+   *[other] { $count } linked persons outside your areas are not shown.
+}
+outbreak-graph-truncated = Only the nearest 300 persons are shown.
+outbreak-graph-how = Each ring is one link further from this case; a person's colour is their class (from the nearest confirmed case, which may be another one). The numbers are those of the table below.
+outbreak-graph-node = { $n }. { $name }: { $class }, { $vaccination }
+outbreak-graph-link = { $source } – { $contact }: { $setting }, { $date }
+outbreak-graph-people = Persons in the graph
+outbreak-graph-links = Every link
+outbreak-graph-no-links = No link.
+outbreak-legend-f0 = F0 case
+outbreak-legend-f1 = F1
+outbreak-legend-f2 = F2
+outbreak-legend-f3 = F3
+outbreak-legend-none = no class
+outbreak-legend-household = household link
+outbreak-legend-other = other link
+## Laboratories
+outbreak-labs-title = Laboratories
+outbreak-labs = Laboratories in your areas
+outbreak-labs-none = No laboratory in your areas.
+outbreak-lab-title = Laboratory: { $name }
+outbreak-lab-capacity = { $single } PCR runs a day (a pool is one run), { $confirmatory } confirmatory tests a day, pools of up to { $pool }
+outbreak-lab-queue = Queue
+outbreak-lab-pending = { $count ->
+    [one] { $count } test waiting
+   *[other] { $count } tests waiting
+}
+outbreak-lab-how = Tests run in this order at the laboratory's daily capacity; each shows the day it will run. A positive pool sends each of its samples to a re-test.
+outbreak-lab-queue-none = No test waiting.
+outbreak-lab-more = { $count } more tests are not shown.
+outbreak-lab-waiting = Samples not yet in a test
+outbreak-lab-waiting-count = { $count ->
+    [one] { $count } sample
+   *[other] { $count } samples
+}
+outbreak-lab-waiting-none = No sample waiting.
+outbreak-lab-waiting-more = Only the first 200 samples are shown.
+outbreak-test-pool = Pool of { $size }
+outbreak-test-single = Single test
+outbreak-retest = re-test
+outbreak-runs-on = runs { $day }
+outbreak-runs-never = no capacity
+outbreak-collected = collected { $day }
+outbreak-outside-areas = a person outside your areas
+outbreak-result-of = Result of test { $n }
+outbreak-result-negative = Negative
+outbreak-result-positive = Positive
+outbreak-err-result-outcome = Choose negative or positive.
+outbreak-err-result-test_id = This test is not waiting at this laboratory.
+## The surge planner
+outbreak-surge-title = Surge planner
+outbreak-surge-pick = Scenario
+outbreak-surge-scenario = { $cases } cases (article 003)
+outbreak-surge-refused = The scenario was refused: see the field marked below.
+outbreak-surge-outlook = When the beds run out
+outbreak-surge-cases = Cases in the projection
+outbreak-surge-iso-facility = Isolation places at facilities (peak)
+outbreak-surge-iso-home = Persons isolated at home (peak)
+outbreak-surge-labs = Laboratories
+outbreak-surge-labs-value = { $labs }: { $single } single samples a day ({ $pooled } pooled), { $confirmatory } confirmatory
+outbreak-surge-per-pool = Tests per pool at the prevalence
+outbreak-surge-lab-runs-out = Laboratory capacity runs out
+outbreak-surge-confirm-runs-out = Confirmatory capacity runs out
+outbreak-surge-teams = Teams
+outbreak-surge-teams-value = { $rapid } rapid-response, { $ambulance } ambulance, { $specialist } specialist
+outbreak-surge-day = day { $day }
+outbreak-surge-never = never
+outbreak-surge-peak = { $need } on day { $day }
+outbreak-region-all = whole province
+outbreak-tier-mild_moderate = Mild and moderate
+outbreak-tier-severe_critical = Severe and critical
+outbreak-surge-beds = Beds needed against capacity, by day
+outbreak-surge-chart-title = { $tier } beds, { $region }
+outbreak-surge-chart-desc = Beds needed by day against the beds open and the { $capacity } beds of every facility; the need peaks at { $peak } on day { $peakday }; the beds run out: { $runsout }.
+outbreak-legend-need = needed
+outbreak-legend-open = open (facilities activated)
+outbreak-legend-capacity = capacity
+outbreak-legend-runs-out = runs out
+outbreak-legend-load = tests needed
+outbreak-surge-lab = Laboratory load
+outbreak-surge-lab-chart = Laboratory tests a day against capacity
+outbreak-surge-lab-desc = Contacts' samples, pools and re-tests of positive pools by day against { $capacity } runs a day; peak { $peak }; capacity runs out: { $runsout }.
+outbreak-surge-confirm-chart = Confirmatory tests a day against capacity
+outbreak-surge-confirm-desc = One confirmatory test per new case against { $capacity } a day; peak { $peak }; capacity runs out: { $runsout }.
+outbreak-surge-activations = Facilities to activate
+outbreak-surge-activations-none = No facility to activate.
+outbreak-surge-reason-stage = its stage (cases reached)
+outbreak-surge-days = Day by day
+outbreak-surge-days-table = The projection as a table
+outbreak-surge-edit = Edit the scenario
+outbreak-surge-edit-how = Change any figure and project again; the scenario is checked by the same rules as the API.
+outbreak-surge-project = Project
+outbreak-surge-arrivals = Cases arrive
+outbreak-surge-growth = growing by a daily rate
+outbreak-surge-even = evenly
+outbreak-surge-severity = Severity mix (%)
+outbreak-surge-regions = Region shares (%)
+outbreak-surge-province-wide = Severe and critical beds serve the whole province
+outbreak-surge-isolation = Contacts and isolation
+outbreak-surge-testing = Testing
+outbreak-surge-facilities = Facilities: beds and stage
+outbreak-surge-laboratories = Laboratories: capacity
+outbreak-surge-f-days = Days projected
+outbreak-surge-f-arrivals-growth-initial = Cases on day 0
+outbreak-surge-f-arrivals-growth-daily_growth_pct = Daily growth (%)
+outbreak-surge-f-arrivals-growth-cap_total = Total cases at most
+outbreak-surge-f-arrivals-even-total = Total cases
+outbreak-surge-f-arrivals-even-over_days = Over days
+outbreak-surge-f-severity-mild = Mild
+outbreak-surge-f-severity-moderate = Moderate
+outbreak-surge-f-severity-severe = Severe
+outbreak-surge-f-severity-critical = Critical
+outbreak-surge-f-stay_days-mild_moderate = Stay, mild and moderate (days)
+outbreak-surge-f-stay_days-severe_critical = Stay, severe and critical (days)
+outbreak-surge-f-isolation-contacts_per_case = Contacts per case
+outbreak-surge-f-isolation-facility_share_pct = Isolated at a facility (%)
+outbreak-surge-f-isolation-facility_days = Days at a facility
+outbreak-surge-f-isolation-home_days = Days at home
+outbreak-surge-f-testing-screening_per_day = Persons screened a day
+outbreak-surge-f-testing-pool_size = Pool size
+outbreak-surge-f-testing-prevalence_pct = Prevalence among the screened (%)
+outbreak-surge-f-mild_moderate_beds = Mild and moderate beds
+outbreak-surge-f-severe_critical_beds = Severe and critical beds
+outbreak-surge-f-activate_at_cases = Opens at cases
+outbreak-surge-f-single_per_day = PCR runs a day
+outbreak-surge-f-confirmatory_per_day = Confirmatory a day
+outbreak-err-surge-number = Type a number.
+outbreak-err-surge-count = Type a whole number, 0 or more.
+outbreak-err-surge-whole = Type a whole number.
+outbreak-err-surge-days = Between 1 and 366 days.
+outbreak-err-surge-share = A share is between 0 and 100 %.
+outbreak-err-surge-severity-sum = The shares add up to { $sum } %, not 100 %.
+outbreak-err-surge-regions-sum = The shares add up to { $sum } %, not 100 %.
+outbreak-err-surge-stay = Between 1 and 366 days.
+outbreak-err-surge-growth = Between -100 and 1,000 %.
+outbreak-err-surge-over-days = At least one day.
+outbreak-err-surge-isolation-days = At most 366 days.
+outbreak-err-surge-pool = Between 1 and the laboratories' largest pool ({ $max }).
+outbreak-err-surge-negative = Cannot be negative.
+outbreak-err-surge-other = This scenario was refused.
