@@ -6,6 +6,7 @@ mod certs;
 mod doses;
 mod import;
 mod outbreak;
+mod outbreak_seed;
 mod pages;
 mod scale;
 mod scale_http;

@@ -429,6 +429,16 @@ pub async fn run(residents: usize, requests: usize) -> Result<()> {
         supply_started.elapsed().as_secs_f64()
     );
     let coldchain = sign_in(&client, &base, "coldchain").await?;
+    let outbreak_started = Instant::now();
+    let outbreak = super::outbreak_seed::seed(&store, 5_000, 2_000).await?;
+    println!(
+        "outbreak: {} persons, {} links, {} in home isolation, a laboratory with 60 pools waiting, seeded in {:.1} s",
+        outbreak.persons,
+        outbreak.links,
+        outbreak.home,
+        outbreak_started.elapsed().as_secs_f64()
+    );
+    let responder = sign_in(&client, &base, "responder").await?;
     let trainer = sign_in(&client, &base, "trainer").await?;
     let class = uuid::Uuid::now_v7().to_string();
     store
@@ -656,6 +666,46 @@ pub async fn run(residents: usize, requests: usize) -> Result<()> {
             "supply lot",
             format!("/supply/lots/{}/{}", supply.lot.0, supply.lot.1),
             Some(admin.as_str()),
+        ),
+        (
+            "outbreak cases",
+            "/outbreak".into(),
+            Some(responder.as_str()),
+        ),
+        (
+            "outbreak team's checks",
+            "/outbreak/team".into(),
+            Some(responder.as_str()),
+        ),
+        (
+            "outbreak alerts",
+            "/outbreak/alerts".into(),
+            Some(responder.as_str()),
+        ),
+        (
+            "outbreak case graph",
+            format!("/outbreak/cases/{}", outbreak.case),
+            Some(responder.as_str()),
+        ),
+        (
+            "outbreak laboratories",
+            "/outbreak/labs".into(),
+            Some(responder.as_str()),
+        ),
+        (
+            "outbreak lab queue",
+            format!("/outbreak/labs/{}", outbreak.lab),
+            Some(responder.as_str()),
+        ),
+        (
+            "surge planner 1,000",
+            "/outbreak/surge".into(),
+            Some(planner.as_str()),
+        ),
+        (
+            "surge planner 10,000",
+            "/outbreak/surge?scenario=10000".into(),
+            Some(planner.as_str()),
         ),
         ("login", "/login".into(), None),
         ("verify", "/verify".into(), None),
