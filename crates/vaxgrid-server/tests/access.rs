@@ -414,6 +414,7 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("GET", "/outbreak/labs/{code}"), OUTBREAK),
         (("POST", "/outbreak/labs/{code}/results"), OUTBREAK),
         (("GET", "/outbreak/surge"), SURGE),
+        (("GET", "/outbreak/facilities"), OUTBREAK),
     ])
 }
 

@@ -2,7 +2,8 @@
 //! cases and classed persons as the entry page (`list`), the commune
 //! team's daily check list and the district's alert list (`team`), a case
 //! with its contact graph drawn as SVG (`case`), the laboratories' queues
-//! (`lab`) and the surge planner (`surge`).
+//! (`lab`), the surge planner (`surge`) and the facilities board
+//! (`facilities`).
 //!
 //! Read by the roles holding `ReadOutbreak` on the area (epidemic
 //! responders, administrators); the surge planner by `PlanSurge` (also
@@ -23,6 +24,7 @@ use crate::i18n::{tkey, Lang};
 use crate::{r, RouteDef};
 
 pub mod case;
+pub mod facilities;
 pub mod lab;
 pub mod list;
 pub mod surge;
@@ -49,6 +51,7 @@ pub fn routes() -> Vec<RouteDef> {
             post(lab::record),
         ),
         r(M::GET, "/outbreak/surge", plan, get(surge::page)),
+        r(M::GET, "/outbreak/facilities", read, get(facilities::page)),
     ]
 }
 
@@ -74,7 +77,8 @@ pub fn nav(ctx: &PageCtx) -> Vec<(String, &'static str)> {
     lab::list,
     lab::page,
     lab::record,
-    surge::page
+    surge::page,
+    facilities::page
 ))]
 pub struct Pages;
 
