@@ -405,11 +405,16 @@ struct SiteStock {
     taken: BTreeMap<(String, String, String, String), (u64, String)>,
 }
 
+/// A store of a batch's site, with its on-hand of one of the batch's lots
+/// (none when it holds none of them).
 struct SiteStoreRow {
     code: String,
     province_code: String,
     site_code: String,
     created_at: i64,
+    product_code: Option<String>,
+    lot_number: Option<String>,
+    on_hand: Option<i64>,
 }
 
 impl FromCells for SiteStoreRow {
@@ -419,21 +424,6 @@ impl FromCells for SiteStoreRow {
             province_code: row.cell("province_code")?,
             site_code: row.cell("site_code")?,
             created_at: row.cell("created_at")?,
-        })
-    }
-}
-
-struct StockRow {
-    store_code: String,
-    product_code: String,
-    lot_number: String,
-    on_hand: i64,
-}
-
-impl FromCells for StockRow {
-    fn from_cells<R: Cells>(row: &R) -> Result<StockRow, StoreError> {
-        Ok(StockRow {
-            store_code: row.cell("store_code")?,
             product_code: row.cell("product_code")?,
             lot_number: row.cell("lot_number")?,
             on_hand: row.cell("on_hand")?,
@@ -443,72 +433,59 @@ impl FromCells for StockRow {
 
 impl SiteStock {
     /// Reads the stores of the sites where the batch's doses are given
-    /// (not historical ones) and their on-hand of the lots named: two
-    /// statements per batch whatever its size.
+    /// (not historical ones) with their on-hand of the lots named: one
+    /// statement per batch whatever its size. Not locked: the batch's
+    /// decrement is conditional (see [`write_facts`]), so a movement
+    /// recorded meanwhile is never overwritten, and one that left too few
+    /// doses makes the batch run again on what is then on hand.
     async fn read(
         tx: &mut BatchTx<'_>,
         backend: Backend,
         cmds: &[WriteCommand],
     ) -> Result<SiteStock, StoreError> {
         let mut stock = SiteStock::default();
-        let given = || {
-            cmds.iter().filter_map(|c| match c {
-                WriteCommand::Dose(d) if !d.historical => Some(d),
-                _ => None,
-            })
-        };
-        let sites: Vec<&str> = given().map(|d| d.site_code.as_str()).collect();
+        let mut sites: HashSet<&str> = HashSet::new();
+        let mut lots: HashSet<&str> = HashSet::new();
+        for c in cmds {
+            if let WriteCommand::Dose(d) = c {
+                if !d.historical {
+                    sites.insert(&d.site_code);
+                    lots.insert(&d.lot_number);
+                }
+            }
+        }
         if sites.is_empty() {
             return Ok(stock);
         }
-        let mut rows = fetch_in::<SiteStoreRow>(
-            tx,
-            backend,
-            "SELECT code, province_code, site_code, created_at FROM stores",
-            "site_code",
-            sites,
-        )
-        .await?;
-        if rows.is_empty() {
-            return Ok(stock);
-        }
-        rows.sort_by(|a, b| a.code.cmp(&b.code));
-        for r in rows {
-            let since =
-                time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(r.created_at) * 1000)
-                    .map_or(time::Date::MIN, |t| t.date());
-            stock
-                .stores
-                .entry(r.site_code)
-                .or_insert((r.code, r.province_code, since));
-        }
-        let lots: HashSet<&str> = given()
-            .filter(|d| stock.stores.contains_key(&d.site_code))
-            .map(|d| d.lot_number.as_str())
-            .collect();
-        let provinces: HashSet<&str> = stock.stores.values().map(|s| s.1.as_str()).collect();
-        let codes: HashSet<&str> = stock.stores.values().map(|s| s.0.as_str()).collect();
-        // PostgreSQL locks the counters until the commit, in key order (the
-        // import's writer may run a batch beside the dose writer's), so that
-        // a movement recorded meanwhile is seen, not overwritten.
-        let lock = match backend {
-            Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE",
-        };
         let sql = format!(
-            "SELECT store_code, product_code, lot_number, on_hand FROM stock_on_hand WHERE {} AND {} AND {} \
-             ORDER BY province_code, store_code, product_code, lot_number{lock}",
-            in_json(backend, "province_code", 1),
-            in_json(backend, "store_code", 2),
-            in_json(backend, "lot_number", 3),
+            "SELECT s.code, s.province_code, s.site_code, s.created_at, h.product_code, h.lot_number, h.on_hand \
+             FROM stores s LEFT JOIN stock_on_hand h ON h.province_code = s.province_code \
+             AND h.store_code = s.code AND {} WHERE {}",
+            in_json(backend, "h.lot_number", 1),
+            in_json(backend, "s.site_code", 2),
         );
         let json = |keys: &HashSet<&str>| serde_json::to_string(keys).expect("strings serialise");
-        let binds = [json(&provinces), json(&codes), json(&lots)];
-        for r in tx.rows::<StockRow>(&sql, &binds).await? {
-            stock.on_hand.insert(
-                (r.store_code, r.product_code, r.lot_number),
-                u64::try_from(r.on_hand).unwrap_or(0),
-            );
+        let mut rows = tx
+            .rows::<SiteStoreRow>(&sql, &[json(&lots), json(&sites)])
+            .await?;
+        // The first store by code serves a site that several name.
+        rows.sort_by(|a, b| a.code.cmp(&b.code));
+        for r in rows {
+            if let (Some(product), Some(lot), Some(on_hand)) =
+                (r.product_code, r.lot_number, r.on_hand)
+            {
+                stock.on_hand.insert(
+                    (r.code.clone(), product, lot),
+                    u64::try_from(on_hand).unwrap_or(0),
+                );
+            }
+            stock.stores.entry(r.site_code).or_insert_with(|| {
+                let since = time::OffsetDateTime::from_unix_timestamp_nanos(
+                    i128::from(r.created_at) * 1000,
+                )
+                .map_or(time::Date::MIN, |t| t.date());
+                (r.code, r.province_code, since)
+            });
         }
         Ok(stock)
     }
@@ -1487,9 +1464,9 @@ const CONSUMED_TYPES: [Col; 6] = [
 
 const MOVEMENT_INSERT: &str = "INSERT INTO stock_movements (id, province_code, store_code, product_code, lot_number, \
      kind, quantity, delta, details, actor, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
-/// The counter was read (and, on PostgreSQL, locked) in the same
-/// transaction and the doses checked against it; `CHECK (on_hand >= 0)`
-/// is the backstop.
+/// The counter was read in the same transaction (SQLite's is exclusive)
+/// and the doses checked against it; `CHECK (on_hand >= 0)` is the
+/// backstop.
 const ON_HAND_DECREMENT: &str = "UPDATE stock_on_hand SET on_hand = on_hand - $1, updated_at = $2 \
      WHERE province_code = $3 AND store_code = $4 AND product_code = $5 AND lot_number = $6";
 
@@ -1521,6 +1498,12 @@ async fn write_facts(
         .collect();
     match backend {
         Backend::Postgres => {
+            // `s` decrements the counters of the batch's (store, lot) pairs
+            // only where enough is left: the stock was read unlocked. The
+            // sub-statements run in the order the final SELECT reads them:
+            // `s` first, so that the counter's row is locked before the
+            // `stock_daily` row, in the order `Store::apply_movement` takes
+            // them (the other order deadlocks with a movement of the API).
             let sql = format!(
                 "WITH d AS (INSERT INTO doses ({DOSE_COLUMNS}) {} RETURNING 1), \
                  c AS ({} RETURNING 1), y AS ({} RETURNING 1), t AS ({} RETURNING 1), \
@@ -1532,11 +1515,11 @@ async fn write_facts(
                  FROM (SELECT r->>1 AS p, r->>2 AS s, r->>3 AS pr, r->>4 AS l, (r->>6)::bigint AS q, \
                  (r->>10)::bigint AS t FROM jsonb_array_elements($5::jsonb) AS r) v \
                  WHERE h.province_code = v.p AND h.store_code = v.s AND h.product_code = v.pr \
-                 AND h.lot_number = v.l RETURNING 1), \
+                 AND h.lot_number = v.l AND h.on_hand >= v.q RETURNING 1), \
                  g AS ({} RETURNING 1) \
-                 SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM c) + (SELECT count(*) FROM y) \
-                 + (SELECT count(*) FROM t) + (SELECT count(*) FROM m) + (SELECT count(*) FROM s) \
-                 + (SELECT count(*) FROM g) AS n",
+                 SELECT (SELECT count(*) FROM s) AS decremented, \
+                 (SELECT count(*) FROM d) + (SELECT count(*) FROM c) + (SELECT count(*) FROM y) \
+                 + (SELECT count(*) FROM t) + (SELECT count(*) FROM m) + (SELECT count(*) FROM g) AS n",
                 json_rows(backend, 1, &DOSE_TYPES),
                 COVERAGE_UPSERT.replace("{rows}", &json_rows(backend, 2, &COVERAGE_TYPES)),
                 DAILY_UPSERT.replace("{rows}", &json_rows(backend, 3, &DAILY_TYPES)),
@@ -1544,7 +1527,7 @@ async fn write_facts(
                 CONSUMED_UPSERT.replace("{rows}", &json_rows(backend, 6, &CONSUMED_TYPES)),
             );
             let movements: Vec<[Param<'_>; 11]> = given.iter().map(StockTaken::movement).collect();
-            sqlx::query(&sql)
+            let row = sqlx::query(&sql)
                 .bind(dose_rows_json(doses))
                 .bind(rows_json(&coverage))
                 .bind(rows_json(&daily))
@@ -1553,6 +1536,14 @@ async fn write_facts(
                 .bind(rows_json(&consumed))
                 .fetch_one(&mut **tx)
                 .await?;
+            // The stock was read unlocked: a movement committed since then
+            // (a wastage through the API, the import's writer) may have
+            // left fewer doses than the batch took. Nothing is kept; the
+            // writer runs the batch again on what is on hand now.
+            let decremented: i64 = row.try_get("decremented")?;
+            if usize::try_from(decremented).ok() != Some(given.len()) {
+                return Err(StoreError::Busy);
+            }
         }
         Backend::Sqlite => {
             for g in given {

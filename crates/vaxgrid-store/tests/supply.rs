@@ -19,6 +19,7 @@ on_both_backends!(
     shipments_move_stock_down_the_tree_with_discrepancies_explained,
     a_quarantined_lot_refuses_doses_and_a_recall_lists_the_persons_dosed,
     random_movements_and_doses_keep_on_hand_equal_to_the_ledger,
+    doses_and_movements_racing_on_one_lot_never_overdraw_it,
 );
 
 fn system() -> Actor {
@@ -702,6 +703,108 @@ async fn random_movements_and_doses_keep_on_hand_equal_to_the_ledger(backend: &s
         doses_taken > 20 && doses_refused > 3,
         "{doses_taken} doses taken, {doses_refused} refused for stock"
     );
+    assert_eq!(s.check_stock().await.unwrap(), Vec::<String>::new());
+    assert_eq!(s.check_counters().await.unwrap(), Vec::<String>::new());
+    drop(writer);
+    f.cleanup().await;
+}
+
+/// The dose writer reads a batch's stock unlocked and decrements it on
+/// condition: wastage recorded through the API at the same moment, on the
+/// same store and lot, is never overwritten, and the two together never
+/// take more than was on hand.
+async fn doses_and_movements_racing_on_one_lot_never_overdraw_it(backend: &str) {
+    use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
+    use vaxgrid_store::model::DoseRequest;
+    use vaxgrid_store::writer::{DoseWriter, WriterConfig};
+
+    let f = fixture(backend).await;
+    let s = &f.store;
+    tree(s).await;
+    let lot = ("AZ", "AZ-1");
+    let stock = 40u64;
+    s.record_movement(
+        &at(
+            "KS06658",
+            lot,
+            mv(
+                MovementKind::Receipt {
+                    source: ReceiptSource::Covax,
+                    document: "COVAX-VN-2021-08".into(),
+                },
+                stock,
+            ),
+        ),
+        &system(),
+    )
+    .await
+    .unwrap();
+    let writer = DoseWriter::spawn(s.clone(), WriterConfig::default());
+    let mut persons = Vec::new();
+    for i in 0..36u32 {
+        let p = common::person(i + 1, &format!("Người {i}"), "0665801", &[]);
+        persons.push(s.create_person(p, &system()).await.unwrap().person.id);
+    }
+    let mut doses = Vec::new();
+    for id in persons {
+        let w = writer.clone();
+        let cmd = WriteCommand::Dose(DoseRequest {
+            id: Uuid::now_v7().to_string(),
+            person_id: id,
+            product_code: lot.0.into(),
+            lot_number: lot.1.into(),
+            site_code: "S06658".into(),
+            administered_on: vaxgrid_store::today(),
+            dose_number: None,
+            vaccinator: Some("vac-1".into()),
+            override_reason: None,
+            historical: false,
+            requires_certificate: None,
+            by: system(),
+        });
+        doses.push(tokio::spawn(async move { w.submit(cmd).await }));
+    }
+    let mut wastage = Vec::new();
+    for _ in 0..12 {
+        let s = s.clone();
+        wastage.push(tokio::spawn(async move {
+            let kind = MovementKind::Wastage {
+                reason: WastageReason::Broken,
+            };
+            s.record_movement(&at("KS06658", lot, mv(kind, 1)), &system())
+                .await
+        }));
+    }
+    let (mut given, mut wasted) = (0u64, 0u64);
+    for t in doses {
+        match t.await.unwrap() {
+            Ok(WriteOutcome::Created(_)) => given += 1,
+            Err(StoreError::Invalid { field, message }) => {
+                assert_eq!(field, "lot", "{message}");
+                assert!(message.contains("not in stock at this site"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    for t in wastage {
+        match t.await.unwrap() {
+            Ok(_) => wasted += 1,
+            Err(StoreError::Invalid { .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    let on_hand = s
+        .lot_on_hand("KS06658", lot.0, lot.1, &Scope::All)
+        .await
+        .unwrap();
+    assert!(given + wasted <= stock, "{given} given, {wasted} wasted");
+    assert_eq!(
+        on_hand,
+        stock - given - wasted,
+        "{given} given, {wasted} wasted"
+    );
+    // Refusals only once the lot ran out: 36 + 12 asked for 40 doses.
+    assert_eq!(given + wasted, stock, "{given} given, {wasted} wasted");
     assert_eq!(s.check_stock().await.unwrap(), Vec::<String>::new());
     assert_eq!(s.check_counters().await.unwrap(), Vec::<String>::new());
     drop(writer);
