@@ -9,7 +9,10 @@ mod common;
 use common::{dose_body, new_id, on_both_backends, TestApp};
 use serde_json::{json, Value};
 
-on_both_backends!(campaign_targets_progress_and_survey);
+on_both_backends!(
+    campaign_targets_progress_and_survey,
+    a_person_in_two_groups_counts_once
+);
 
 fn day(offset: i64) -> String {
     vaxgrid_store::format_date(vaxgrid_store::today() + time::Duration::days(offset))
@@ -476,5 +479,104 @@ async fn campaign_targets_progress_and_survey(backend: &str) {
     assert_eq!(s, 403, "{p}");
     let (_, broken) = app.store.verify_audit().await.unwrap();
     assert!(broken.is_none());
+    app.cleanup().await;
+}
+
+/// The eligible population counts persons, not memberships: two persons in
+/// both of the campaign's groups (listed in either order), one in one
+/// group, one in none. The counters per set of groups equal a recount.
+async fn a_person_in_two_groups_counts_once(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let both = ["frontline", "elderly"];
+    register(
+        &app,
+        11,
+        "Nguyễn Văn Một",
+        false,
+        "1960-01-01",
+        "06700",
+        &both,
+    )
+    .await;
+    register(
+        &app,
+        12,
+        "Trần Thị Hai",
+        true,
+        "1961-02-02",
+        "06700",
+        &["elderly", "frontline"],
+    )
+    .await;
+    register(
+        &app,
+        13,
+        "Lê Văn Ba",
+        false,
+        "1980-03-03",
+        "06700",
+        &["frontline"],
+    )
+    .await;
+    register(&app, 14, "Phạm Văn Bốn", false, "1980-04-04", "06700", &[]).await;
+    let (s, campaign) = app
+        .post(
+            "/api/v1/campaigns",
+            &json!({"name": "Hai nhóm", "disease": "COVID-19", "area_code": "22",
+                "products": ["AZ"], "priority_groups": both, "target_percent": 100.0,
+                "target_date": day(60)}),
+        )
+        .await;
+    assert_eq!(s, 201, "{campaign}");
+    let base = format!("/api/v1/campaigns/{}", campaign["id"].as_str().unwrap());
+    let (s, split) = app
+        .post(&format!("{base}/targets"), &json!({"area": "22"}))
+        .await;
+    assert_eq!(s, 200, "{split}");
+    assert_eq!(
+        (split["eligible"].as_i64(), split["total"].as_i64()),
+        (Some(3), Some(3))
+    );
+    assert_eq!(
+        parts(&split),
+        [("193".to_string(), 0), ("194".to_string(), 3)]
+    );
+    for (groups, eligible) in [(json!(both), 3), (json!(["elderly"]), 2), (json!([]), 4)] {
+        let (s, wave) = app
+            .post(
+                &format!("{base}/waves"),
+                &json!({"name": format!("{groups}"), "starts_on": day(0), "ends_on": day(30),
+                    "eligible_groups": groups}),
+            )
+            .await;
+        assert_eq!(s, 201, "{wave}");
+        let (s, progress) = app
+            .get(&format!(
+                "{base}/waves/{}/progress",
+                wave["id"].as_str().unwrap()
+            ))
+            .await;
+        assert_eq!(s, 200, "{progress}");
+        assert_eq!(
+            progress["area"]["eligible"], eligible,
+            "{groups}: {progress}"
+        );
+        let c194 = progress["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["area_code"] == "194");
+        assert_eq!(c194.unwrap()["eligible"], eligible, "{groups}: {progress}");
+    }
+    assert_eq!(
+        app.store.check_counters().await.unwrap(),
+        Vec::<String>::new()
+    );
+    app.store.rebuild_counters().await.unwrap();
+    assert_eq!(
+        app.store.check_counters().await.unwrap(),
+        Vec::<String>::new()
+    );
     app.cleanup().await;
 }

@@ -8,12 +8,13 @@
 //!   the registration transaction), never from a scan of the registry. For
 //!   a campaign it is the population of its priority groups, or of everyone
 //!   registered when it lists none; for a wave, of the wave's eligible
-//!   groups, or everyone when it lists none. The counters are kept per
-//!   group, so a person in two of the groups counts in both (planners list
-//!   disjoint groups: occupations, age bands), and they carry no age, so the
-//!   campaign's minimum age is not applied to them: the registry of a mass
-//!   campaign holds the population it targets. The survey list, read from
-//!   the registry itself, applies both exactly.
+//!   groups, or everyone when it lists none. It is read from the counters
+//!   per *set* of groups (`population_group_sets`), so a person in two of
+//!   the groups counts once. The counters carry no age, so the campaign's
+//!   minimum age is not applied to them: the registry of a mass campaign
+//!   holds the population it targets. The survey list, read from the
+//!   registry itself, applies both exactly. (Reached and completed are
+//!   still summed per group.)
 //! - **Reached and completed** come from the coverage counters, restricted
 //!   to the campaign's products (the product of a person's first dose).
 //!   Those counters are not kept per date, so they are *cumulative*: a
@@ -345,6 +346,28 @@ fn percent_error(tenths: u32) -> StoreError {
 
 fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// SQL that a stored set of groups (`column`, as `persons.priority_groups`)
+/// meets `groups` (the counter groups of [`basis`]: everyone is `*`), and
+/// its LIKE patterns, bound from `$first` on.
+fn meets_groups(column: &str, groups: &[String], first: usize) -> (String, Vec<String>) {
+    if groups.iter().any(|g| g == ALL_GROUPS) {
+        return ("1 = 1".to_string(), Vec::new());
+    }
+    let patterns: Vec<String> = groups
+        .iter()
+        .map(|g| format!("%,{},%", g.replace('_', "\\_")))
+        .collect();
+    let any: Vec<String> = (0..patterns.len())
+        .map(|i| format!("(',' || {column} || ',') LIKE ${} ESCAPE '\\'", first + i))
+        .collect();
+    let condition = if any.is_empty() {
+        "1 = 0".to_string()
+    } else {
+        format!("({})", any.join(" OR "))
+    };
+    (condition, patterns)
 }
 
 /// SQL for the exclusive upper bound of the path column of `areas c`.
@@ -685,25 +708,25 @@ impl Store {
             .iter()
             .map(|a| (a.code.clone(), Figures::default()))
             .collect();
-        // Children over their ranges, then the parent's own rows ($4).
+        // Children over their ranges, then the parent's own rows ($2). Each
+        // person once: the sets of groups that meet `groups`.
+        let (meets, patterns) = meets_groups("k.group_set", groups, 3);
         let population = format!(
             "SELECT c.code AS bucket, CAST(SUM(k.population) AS BIGINT) AS n FROM areas c \
-             JOIN population_counters k ON k.area_path >= c.path AND k.area_path < {UPPER} \
-             WHERE {} AND {} GROUP BY c.code \
+             JOIN population_group_sets k ON k.area_path >= c.path AND k.area_path < {UPPER} \
+             WHERE {} AND {meets} GROUP BY c.code \
              UNION ALL SELECT c.code AS bucket, CAST(SUM(k.population) AS BIGINT) AS n FROM areas c \
-             JOIN population_counters k ON k.area_path = c.path \
-             WHERE c.code = $3 AND {} GROUP BY c.code",
+             JOIN population_group_sets k ON k.area_path = c.path \
+             WHERE c.code = $2 AND {meets} GROUP BY c.code",
             in_json(self.backend, "c.code", 1),
-            in_json(self.backend, "k.priority_group", 2),
-            in_json(self.backend, "k.priority_group", 2)
         );
-        for r in sqlx::query(&population)
+        let mut query = sqlx::query(&population)
             .bind(json_list(&codes))
-            .bind(json_list(groups))
-            .bind(&parent.code)
-            .fetch_all(&self.pool)
-            .await?
-        {
+            .bind(&parent.code);
+        for p in patterns {
+            query = query.bind(p);
+        }
+        for r in query.fetch_all(&self.pool).await? {
             let bucket: String = r.try_get("bucket")?;
             if let Some(f) = out.get_mut(&bucket) {
                 f.eligible += r.try_get::<Option<i64>, _>("n")?.unwrap_or(0);

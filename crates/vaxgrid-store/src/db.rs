@@ -221,6 +221,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/common/0063_lab_confirmatory.sql"),
         postgres: include_str!("../migrations/common/0063_lab_confirmatory.sql"),
     },
+    Migration {
+        version: 73,
+        name: "population_group_sets",
+        sqlite: include_str!("../migrations/sqlite/0073_population_group_sets.sql"),
+        postgres: include_str!("../migrations/postgres/0073_population_group_sets.sql"),
+    },
 ];
 
 pub(crate) fn backend_of(url: &str) -> Result<Backend, StoreError> {

@@ -25,7 +25,7 @@ use crate::db::{in_json, json_rows, params, Backend, Col};
 use crate::direct_sqlite::WriteTx;
 use crate::error::StoreError;
 use crate::model::{CorrectionRequest, DoseKind, DoseRecord, DoseRequest, Lot, MergeRequest};
-use crate::persons::{population_rows, population_sql};
+use crate::persons::population_writes;
 use crate::training::{StaffCertificate, CERTIFICATE_COLUMNS};
 use crate::Store;
 
@@ -853,13 +853,14 @@ pub(crate) async fn apply_in(
         let binds: Vec<String> = std::iter::once(survivor).chain(members).cloned().collect();
         tx.execute(&sql, &binds).await?;
     }
-    if let Some(rows) = population_rows(
+    for (sql, rows) in population_writes(
+        store.backend,
         population_removed
             .iter()
             .map(|(p, a, path, g)| (p.as_str(), a.as_str(), path.as_str(), g.as_slice())),
         -1,
     ) {
-        tx.execute(&population_sql(store.backend), &[rows]).await?;
+        tx.execute(&sql, &[rows]).await?;
     }
     let coverage_rows: Vec<CounterRow<'_>> = coverage
         .nonzero()

@@ -13,8 +13,8 @@ use crate::db::{in_json, Backend};
 use crate::direct_sqlite::BlockingTx;
 use crate::error::StoreError;
 use crate::persons::{
-    insert_people_json, insert_person_sqlite, insert_person_sqlite_sql, people_json,
-    population_sql, PlacedPerson, PopulationDelta, RowError,
+    insert_people_json, insert_person_sqlite, insert_person_sqlite_sql, people_json, PlacedPerson,
+    PopulationDelta, RowError,
 };
 use crate::Store;
 
@@ -188,7 +188,6 @@ impl PersonImport {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn commit(self, actor: &str) -> Result<usize, StoreError> {
         let n = self.imported;
-        let population = self.population.rows();
         let entry = AuditEntry::new(
             actor,
             "import",
@@ -199,14 +198,15 @@ impl PersonImport {
         match self.sink {
             Sink::Sqlite(mut bulk) => {
                 let rebuild = self.dropped_indexes;
+                let population = self.population.writes(Backend::Sqlite);
                 bulk.run(move |conn| {
                     if rebuild {
                         for (_, ddl) in PERSON_SECONDARY_INDEXES {
                             conn.execute_batch(ddl)?;
                         }
                     }
-                    if let Some(rows) = population {
-                        conn.execute(&population_sql(Backend::Sqlite), [rows])?;
+                    for (sql, rows) in population {
+                        conn.execute(&sql, [rows])?;
                     }
                     audit::append_sqlite(conn, &[entry])?;
                     Ok(())
@@ -215,11 +215,8 @@ impl PersonImport {
                 bulk.commit().await?;
             }
             Sink::Postgres(mut tx) => {
-                if let Some(rows) = population {
-                    sqlx::query(&population_sql(Backend::Postgres))
-                        .bind(rows)
-                        .execute(&mut *tx)
-                        .await?;
+                for (sql, rows) in self.population.writes(Backend::Postgres) {
+                    sqlx::query(&sql).bind(rows).execute(&mut *tx).await?;
                 }
                 audit::append(&mut tx, Backend::Postgres, &[entry]).await?;
                 tx.commit().await?;

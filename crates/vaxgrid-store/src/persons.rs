@@ -217,27 +217,32 @@ pub(crate) async fn bump_population<'a>(
     people: impl Iterator<Item = (&'a str, &'a str, &'a str, &'a [String])>,
     sign: i64,
 ) -> Result<(), StoreError> {
-    if let Some(rows) = population_rows(people, sign) {
-        sqlx::query(&population_sql(backend))
-            .bind(rows)
-            .execute(&mut **tx)
-            .await?;
+    for (sql, rows) in population_writes(backend, people, sign) {
+        sqlx::query(&sql).bind(rows).execute(&mut **tx).await?;
     }
     Ok(())
 }
 
 /// The population counters' changes for `people` (province, home area,
-/// area path, groups) arriving (`sign` 1) or leaving (-1), as the JSON
-/// parameter of [`population_sql`]; None when nothing changes.
-pub(crate) fn population_rows<'a>(
+/// area path, groups) arriving (`sign` 1) or leaving (-1), as statements
+/// with their one JSON parameter (see [`PopulationDelta::writes`]).
+pub(crate) fn population_writes<'a>(
+    backend: Backend,
     people: impl Iterator<Item = (&'a str, &'a str, &'a str, &'a [String])>,
     sign: i64,
-) -> Option<String> {
+) -> Vec<(String, String)> {
     let mut delta = PopulationDelta::default();
     for (province, area, path, groups) in people {
         delta.add(province, area, path, groups, sign);
     }
-    delta.rows()
+    delta.writes(backend)
+}
+
+/// A person's key in `population_group_sets`: their groups as stored in
+/// `persons.priority_groups`, so the migration that filled the table from
+/// the persons and the counters kept since agree.
+pub fn group_set_key(groups: &[String]) -> String {
+    groups.join(",")
 }
 
 /// Population counter changes gathered person by person (a bulk import
@@ -246,6 +251,8 @@ pub(crate) fn population_rows<'a>(
 pub(crate) struct PopulationDelta {
     /// By home area: its province and path, and the change per group.
     by_area: HashMap<String, (String, String, HashMap<String, i64>)>,
+    /// By home area: the change per set of groups (each person once).
+    sets: HashMap<String, HashMap<String, i64>>,
 }
 
 impl PopulationDelta {
@@ -272,11 +279,17 @@ impl PopulationDelta {
                 }
             }
         }
+        *self
+            .sets
+            .entry(area.to_string())
+            .or_default()
+            .entry(group_set_key(groups))
+            .or_default() += sign;
     }
 
     /// The changes as the JSON parameter of [`population_sql`]; None when
     /// nothing changes.
-    pub(crate) fn rows(&self) -> Option<String> {
+    fn rows(&self) -> Option<String> {
         let rows: Vec<serde_json::Value> = self
             .by_area
             .iter()
@@ -289,13 +302,54 @@ impl PopulationDelta {
             .collect();
         (!rows.is_empty()).then(|| serde_json::Value::Array(rows).to_string())
     }
+
+    /// The changes per set of groups, as the JSON parameter of
+    /// [`group_sets_sql`]; None when nothing changes.
+    fn set_rows(&self) -> Option<String> {
+        let rows: Vec<serde_json::Value> = self
+            .sets
+            .iter()
+            .flat_map(|(area, by_set)| {
+                let (province, path, _) = &self.by_area[area];
+                by_set
+                    .iter()
+                    .filter(|(_, n)| **n != 0)
+                    .map(move |(set, n)| serde_json::json!([province, area, path, set, n]))
+            })
+            .collect();
+        (!rows.is_empty()).then(|| serde_json::Value::Array(rows).to_string())
+    }
+
+    /// The statements that apply the changes, each with its one JSON
+    /// parameter: the counters per group, then per set of groups.
+    pub(crate) fn writes(&self, backend: Backend) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if let Some(rows) = self.rows() {
+            out.push((population_sql(backend), rows));
+        }
+        if let Some(rows) = self.set_rows() {
+            out.push((group_sets_sql(backend), rows));
+        }
+        out
+    }
 }
 
-/// Adds the rows of [`population_rows`] (parameter 1) to the counters.
-pub(crate) fn population_sql(backend: Backend) -> String {
+/// Adds rows (parameter 1: province, area, path, group, change) to the
+/// counters per group.
+fn population_sql(backend: Backend) -> String {
     format!(
         "INSERT INTO population_counters (province_code, area_code, area_path, priority_group, population) {} \
          ON CONFLICT (province_code, area_code, priority_group) DO UPDATE SET population = population_counters.population + excluded.population",
+        json_rows(backend, 1, &[Col::Text, Col::Text, Col::Text, Col::Text, Col::Int])
+    )
+}
+
+/// Adds rows (parameter 1: province, area, path, set of groups, change) to
+/// the counters per set of groups.
+fn group_sets_sql(backend: Backend) -> String {
+    format!(
+        "INSERT INTO population_group_sets (province_code, area_code, area_path, group_set, population) {} \
+         ON CONFLICT (province_code, area_code, group_set) DO UPDATE SET population = population_group_sets.population + excluded.population",
         json_rows(backend, 1, &[Col::Text, Col::Text, Col::Text, Col::Text, Col::Int])
     )
 }

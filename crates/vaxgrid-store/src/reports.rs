@@ -292,6 +292,15 @@ impl Store {
                 c.population.insert((r.try_get("province_code")?, r.try_get("area_code")?, r.try_get("area_path")?, r.try_get("priority_group")?), n);
             }
         }
+        for r in sqlx::query("SELECT province_code, area_code, area_path, group_set, population FROM population_group_sets")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let n: i64 = r.try_get("population")?;
+            if n != 0 {
+                c.population_sets.insert((r.try_get("province_code")?, r.try_get("area_code")?, r.try_get("area_path")?, r.try_get("group_set")?), n);
+            }
+        }
         for r in sqlx::query("SELECT province_code, area_code, area_path, product_code, dose_number, doses FROM dose_counters")
             .fetch_all(&self.pool)
             .await?
@@ -341,6 +350,7 @@ impl Store {
         for t in [
             "coverage_counters",
             "population_counters",
+            "population_group_sets",
             "daily_dose_counters",
             "dose_counters",
         ] {
@@ -360,6 +370,11 @@ impl Store {
             .iter()
             .map(|((p, a, path, g), n)| serde_json::json!([p, a, path, g, n]))
             .collect();
+        let population_sets: Vec<serde_json::Value> = fresh
+            .population_sets
+            .iter()
+            .map(|((p, a, path, set), n)| serde_json::json!([p, a, path, set, n]))
+            .collect();
         let daily: Vec<serde_json::Value> = fresh
             .daily
             .iter()
@@ -373,7 +388,7 @@ impl Store {
             .map(|((p, a, path, prod, num), n)| serde_json::json!([p, a, path, prod, num, n]))
             .collect();
         use crate::db::Col::{Int, Text};
-        let tables: [(&str, &[crate::db::Col], Vec<serde_json::Value>); 4] = [
+        let tables: [(&str, &[crate::db::Col], Vec<serde_json::Value>); 5] = [
             (
                 "coverage_counters (province_code, area_code, area_path, product_code, priority_group, at_least_one, completed)",
                 &[Text, Text, Text, Text, Text, Int, Int],
@@ -383,6 +398,11 @@ impl Store {
                 "population_counters (province_code, area_code, area_path, priority_group, population)",
                 &[Text, Text, Text, Text, Int],
                 population,
+            ),
+            (
+                "population_group_sets (province_code, area_code, area_path, group_set, population)",
+                &[Text, Text, Text, Text, Int],
+                population_sets,
             ),
             (
                 "daily_dose_counters (province_code, area_code, area_path, product_code, dose_number, day, doses)",
@@ -414,6 +434,8 @@ impl Store {
 pub struct Counters {
     pub coverage: BTreeMap<(String, String, String, String, String), CoverageCounts>,
     pub population: BTreeMap<(String, String, String, String), i64>,
+    /// Persons by (province, area, area path, set of groups): each once.
+    pub population_sets: BTreeMap<(String, String, String, String), i64>,
     pub daily: BTreeMap<(String, String, String, String, i64, String), i64>,
     /// Doses by (province, area, area path, product, dose number), all days.
     pub doses: BTreeMap<(String, String, String, String, i64), i64>,
@@ -431,6 +453,9 @@ impl Counters {
         for (k, v) in other.population {
             *self.population.entry(k).or_default() += v;
         }
+        for (k, v) in other.population_sets {
+            *self.population_sets.entry(k).or_default() += v;
+        }
         for (k, v) in other.daily {
             *self.daily.entry(k).or_default() += v;
         }
@@ -444,6 +469,12 @@ impl Counters {
         let mut out = Vec::new();
         diff_maps("coverage", &self.coverage, &other.coverage, &mut out);
         diff_maps("population", &self.population, &other.population, &mut out);
+        diff_maps(
+            "population by group set",
+            &self.population_sets,
+            &other.population_sets,
+            &mut out,
+        );
         diff_maps("daily", &self.daily, &other.daily, &mut out);
         diff_maps("doses", &self.doses, &other.doses, &mut out);
         out.truncate(50);
@@ -509,6 +540,15 @@ fn tally(
                     ))
                     .or_default() += 1;
             }
+            *counters
+                .population_sets
+                .entry((
+                    p.province_code.clone(),
+                    p.home_area.clone(),
+                    p.area_path.clone(),
+                    crate::persons::group_set_key(&p.groups),
+                ))
+                .or_default() += 1;
             roots.insert(p.id.clone(), p);
         }
     }

@@ -27,6 +27,8 @@ const LARGE: &[&str] = &[
     "doses",
     "coverage_counters",
     "population_counters",
+    // Persons per home area and set of priority groups (each person once).
+    "population_group_sets",
     "daily_dose_counters",
     "dose_counters",
     "certificates",
