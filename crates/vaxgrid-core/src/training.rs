@@ -16,8 +16,9 @@ pub const MAX_VALID_DAYS: u32 = 3650;
 /// Exam scores are percentages.
 pub const MAX_SCORE: i64 = 100;
 
-/// The longest topic name.
-pub const MAX_TOPIC: usize = 100;
+/// The longest topic name, in characters: course titles as training
+/// plans write them ("Tập huấn an toàn tiêm chủng vắc xin COVID-19 cho …").
+pub const MAX_TOPIC: usize = 200;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TrainingError {
@@ -46,14 +47,60 @@ impl TrainingError {
     }
 }
 
-/// A topic as stored: trimmed and in lower case, so that "Vaccination "
-/// and "vaccination" are one topic.
+/// A topic as stored: trimmed, its case kept as written ("COVID-19 cold
+/// chain" stays so on lists and certificates).
 pub fn normalize_topic(topic: &str) -> Result<String, TrainingError> {
-    let t = topic.trim().to_lowercase();
+    let t = topic.trim();
     if t.is_empty() || t.chars().count() > MAX_TOPIC {
         return Err(TrainingError::Topic);
     }
-    Ok(t)
+    Ok(t.to_string())
+}
+
+/// Whether a stored topic is the one that certifies vaccinators, however
+/// it was capitalised ("Vaccination" certifies as "vaccination" does). The
+/// store compares `LOWER(topic)` with [`VACCINATION_TOPIC`] for the same
+/// rule; the name is ASCII, so both backends' LOWER agree on it.
+pub fn is_vaccination_topic(topic: &str) -> bool {
+    topic.eq_ignore_ascii_case(VACCINATION_TOPIC)
+}
+
+/// What a dose recorded by vaccinator `user` says of who gave it, and
+/// whose certificate the dose needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DoseSignature {
+    /// The `vaccinator` the dose record names.
+    pub vaccinator: Option<String>,
+    /// The user whose vaccination certificate must be current on the
+    /// dose's day (None: not checked).
+    pub certificate_of: Option<String>,
+}
+
+/// A vaccinator recording a dose they give names themselves, and needs a
+/// current certificate on the day; naming someone else is refused (the
+/// record would say another person gave it). A historical dose was given
+/// elsewhere, by whoever the card names: it keeps the name it came with,
+/// and the one entering it needs no certificate at that past date.
+pub fn sign_dose(
+    user: &str,
+    named: Option<&str>,
+    historical: bool,
+) -> Result<DoseSignature, String> {
+    if historical {
+        return Ok(DoseSignature {
+            vaccinator: named.map(str::to_string),
+            certificate_of: None,
+        });
+    }
+    match named {
+        Some(other) if other.trim() != user => Err(format!(
+            "a vaccinator records the doses they give: vaccinator must be {user} or left out, not {other}"
+        )),
+        _ => Ok(DoseSignature {
+            vaccinator: Some(user.to_string()),
+            certificate_of: Some(user.to_string()),
+        }),
+    }
 }
 
 /// A class lasts one day or more: it may not end before it starts.
@@ -139,17 +186,47 @@ mod tests {
     }
 
     #[test]
+    fn a_vaccinators_dose_names_them_and_history_needs_no_certificate() {
+        let own = DoseSignature {
+            vaccinator: Some("nurse1".into()),
+            certificate_of: Some("nurse1".into()),
+        };
+        assert_eq!(sign_dose("nurse1", None, false), Ok(own.clone()));
+        assert_eq!(sign_dose("nurse1", Some("nurse1"), false), Ok(own));
+        assert!(sign_dose("nurse1", Some("nurse2"), false)
+            .unwrap_err()
+            .contains("must be nurse1"));
+        assert_eq!(
+            sign_dose("nurse1", Some("Dr. Lan, Hạ Long hospital"), true),
+            Ok(DoseSignature {
+                vaccinator: Some("Dr. Lan, Hạ Long hospital".into()),
+                certificate_of: None
+            })
+        );
+        assert_eq!(
+            sign_dose("nurse1", None, true).unwrap().certificate_of,
+            None
+        );
+    }
+
+    #[test]
     fn classes_and_topics_are_checked() {
         let d = date!(2021 - 03 - 01);
         assert_eq!(check_class_dates(d, d), Ok(()));
         let before = date!(2021 - 02 - 28);
         let e = check_class_dates(d, before).unwrap_err();
         assert_eq!(e.field(), "ends_on");
+        assert_eq!(normalize_topic("  Vaccination ").unwrap(), "Vaccination");
+        assert!(is_vaccination_topic("Vaccination"));
+        assert!(is_vaccination_topic(VACCINATION_TOPIC));
+        assert!(!is_vaccination_topic("vaccination refresher"));
         assert_eq!(
-            normalize_topic("  Vaccination ").unwrap(),
-            VACCINATION_TOPIC
+            normalize_topic("Chuỗi lạnh COVID-19").unwrap(),
+            "Chuỗi lạnh COVID-19"
         );
         assert_eq!(normalize_topic("   "), Err(TrainingError::Topic));
-        assert_eq!(normalize_topic(&"x".repeat(101)), Err(TrainingError::Topic));
+        let longest = "Ư".repeat(MAX_TOPIC);
+        assert_eq!(normalize_topic(&longest).unwrap(), longest);
+        assert_eq!(normalize_topic(&"x".repeat(201)), Err(TrainingError::Topic));
     }
 }

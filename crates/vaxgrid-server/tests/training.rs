@@ -64,8 +64,8 @@ async fn classes_exams_and_certificates(backend: &str) {
         .await;
     assert_eq!(s, 201, "{c}");
     assert_eq!(
-        c["topic"], "vaccination",
-        "topics are stored trimmed, lower case"
+        c["topic"], "Vaccination",
+        "topics are stored trimmed, their case kept"
     );
     assert_eq!(
         (c["starts_on"].as_str(), c["ends_on"].as_str()),
@@ -107,7 +107,7 @@ async fn classes_exams_and_certificates(backend: &str) {
     assert_eq!(passed["exam"]["score"], 80);
     let cert = &passed["certificate"];
     assert_eq!(cert["username"], "u-nurse");
-    assert_eq!(cert["topic"], "vaccination");
+    assert_eq!(cert["topic"], "Vaccination");
     assert_eq!(cert["issued_on"], "2021-01-09");
     assert_eq!(cert["expires_on"], "2022-01-08");
     assert_eq!(cert["exam_id"], exam_id.as_str());
@@ -122,7 +122,7 @@ async fn classes_exams_and_certificates(backend: &str) {
     assert_eq!((s, field(&p)), (409, Some("id")), "{p}");
     // A recent pass, valid for the default year: current today.
     let today = vaxgrid_store::format_date(vaxgrid_store::today());
-    let recent = new_class(&trainer, "cold chain", "2021-01-01", &today).await;
+    let recent = new_class(&trainer, "Cold Chain", "2021-01-01", &today).await;
     attend(&trainer, &recent, "u-nurse").await;
     let (s, b) = exam(
         &trainer,
@@ -140,9 +140,9 @@ async fn classes_exams_and_certificates(backend: &str) {
         assert_eq!(list["username"], "u-nurse");
         let certs = list["certificates"].as_array().unwrap();
         assert_eq!(certs.len(), 2, "{list}");
-        assert_eq!(certs[0]["topic"], "cold chain", "newest first: {list}");
+        assert_eq!(certs[0]["topic"], "Cold Chain", "newest first: {list}");
         assert_eq!(certs[0]["current"], true);
-        assert_eq!(certs[1]["topic"], "vaccination");
+        assert_eq!(certs[1]["topic"], "Vaccination");
         assert_eq!(certs[1]["current"], false, "expired in 2022: {list}");
     }
     // Others see nothing, not even whether the user exists.
@@ -213,6 +213,11 @@ async fn bad_input_is_refused_by_field(backend: &str) {
             "topic",
         ),
         (
+            class_body(&"ữ".repeat(201), "2021-01-04", "2021-01-08", "u-trainer"),
+            422,
+            "topic",
+        ),
+        (
             json!({"topic": "vaccination", "starts_on": "2021-01-04", "ends_on": "2021-01-08"}),
             422,
             "trainer",
@@ -233,6 +238,20 @@ async fn bad_input_is_refused_by_field(backend: &str) {
     assert_eq!(s, 201, "{c}");
     let (s, p) = app.post(classes, &body).await;
     assert_eq!((s, field(&p)), (409, Some("id")), "{p}");
+    // The longest topic, 200 characters, is kept whole and as written.
+    let longest = format!("Tập Huấn {}", "ữ".repeat(191));
+    assert_eq!(longest.chars().count(), 200);
+    let (s, c) = app
+        .post(
+            classes,
+            &class_body(&longest, "2021-01-04", "2021-01-08", "u-trainer"),
+        )
+        .await;
+    assert_eq!(
+        (s, c["topic"].as_str()),
+        (201, Some(longest.as_str())),
+        "{c}"
+    );
     let class = id;
     // Attendees: an existing user; the class in the path must exist.
     let (s, p) = app
@@ -335,8 +354,9 @@ async fn only_certified_vaccinators_record_doses(backend: &str) {
         )
         .await;
     refused(s, &p, "2021-08-15");
-    // Vaccination, 2021-03-01 for 30 days: the last day is 2021-03-30.
-    let class = new_class(&app, "vaccination", "2021-02-20", "2021-02-28").await;
+    // Vaccination (capitalised, still the topic that certifies), 2021-03-01
+    // for 30 days: the last day is 2021-03-30.
+    let class = new_class(&app, "Vaccination", "2021-02-20", "2021-02-28").await;
     attend(&app, &class, "u-nurse").await;
     let (s, b) = exam(
         &app,
@@ -368,6 +388,27 @@ async fn only_certified_vaccinators_record_doses(backend: &str) {
         )
         .await;
     assert_eq!(s, 201, "{d}");
+    assert_eq!(d["vaccinator"], "u-nurse", "the dose names its vaccinator");
+    let stored = app.store.dose(d["id"].as_str().unwrap()).await.unwrap();
+    assert_eq!(stored.vaccinator.as_deref(), Some("u-nurse"));
+    // Naming themselves is the same; naming someone else is refused.
+    let third = app.person(503, "Phạm Văn Bảy").await;
+    let mut named = dose_body(&new_id(), &third, "2021-03-30");
+    named["vaccinator"] = json!("u-nurse");
+    let (s, d) = nurse.post("/api/v1/doses", &named).await;
+    assert_eq!((s, d["vaccinator"].as_str()), (201, Some("u-nurse")), "{d}");
+    named["id"] = json!(new_id());
+    named["vaccinator"] = json!("u-other");
+    let (s, p) = nurse.post("/api/v1/doses", &named).await;
+    assert_eq!((s, field(&p)), (422, Some("vaccinator")), "{p}");
+    // A historical dose from a card, entered by the nurse: no certificate
+    // of hers at that date is asked, and it keeps the card's vaccinator.
+    let fourth = app.person(504, "Phạm Thị Tám").await;
+    let historical = json!({"id": new_id(), "person_id": fourth, "product_code": "AZ",
+        "administered_on": "2019-05-02", "historical": true, "vaccinator": "Trạm y tế Bãi Cháy"});
+    let (s, d) = nurse.post("/api/v1/doses", &historical).await;
+    assert_eq!(s, 201, "{d}");
+    assert_eq!(d["vaccinator"], "Trạm y tế Bãi Cháy");
     // A bad date is still the date's problem, not the certificate's.
     let (s, p) = nurse
         .post("/api/v1/doses", &dose_body(&new_id(), &person, "someday"))

@@ -784,9 +784,9 @@ impl Store {
         let rows = sqlx::query(
             "SELECT u.username AS username, u.display_name AS display_name, g.role AS role, \
              (SELECT MAX(c.expires_on) FROM staff_certificates c WHERE c.username = u.username \
-              AND c.topic = $3 AND c.revoked = 0 AND c.issued_on <= $2 AND c.expires_on >= $2) AS until, \
+              AND LOWER(c.topic) = $3 AND c.revoked = 0 AND c.issued_on <= $2 AND c.expires_on >= $2) AS until, \
              (SELECT COUNT(*) FROM training_exams e JOIN training_classes k ON k.id = e.class_id \
-              WHERE e.username = u.username AND k.topic = $3 AND e.passed = 0) AS failed \
+              WHERE e.username = u.username AND LOWER(k.topic) = $3 AND e.passed = 0) AS failed \
              FROM grants g JOIN users u ON u.id = g.user_id \
              WHERE g.scope = $1 AND u.disabled = 0 ORDER BY u.username, g.role",
         )

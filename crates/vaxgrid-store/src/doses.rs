@@ -554,7 +554,7 @@ async fn current_certificates(
     }
     let sql = format!(
         "SELECT {CERTIFICATE_COLUMNS} FROM staff_certificates \
-         WHERE topic = $1 AND revoked = 0 AND {}",
+         WHERE LOWER(topic) = $1 AND revoked = 0 AND {}",
         in_json(backend, "username", 2)
     );
     let binds = [

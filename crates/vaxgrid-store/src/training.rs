@@ -472,7 +472,7 @@ impl Store {
               WHERE g.scope = s.code AND u.disabled = 0) AS staff, \
              (SELECT COUNT(DISTINCT g.user_id) FROM grants g JOIN users u ON u.id = g.user_id \
               WHERE g.scope = s.code AND u.disabled = 0 AND EXISTS (SELECT 1 FROM staff_certificates c \
-              WHERE c.username = u.username AND c.topic = $2 AND c.revoked = 0 \
+              WHERE c.username = u.username AND LOWER(c.topic) = $2 AND c.revoked = 0 \
               AND c.issued_on <= $1 AND c.expires_on >= $1)) AS certified \
              FROM sites s WHERE s.code > $3 ORDER BY s.code LIMIT {}",
             page.limit + 1

@@ -74,7 +74,7 @@ fn outcome_response(outcome: WriteOutcome) -> Response {
 #[utoipa::path(
     post,
     path = "/api/v1/doses",
-    summary = "Record a dose. 201 new; 200 the same id and body again; 409 same id, different body; 422 a rule (with earliest_valid_date for intervals); 503 + Retry-After when the writer queue is full. Acknowledged means committed and synced.",
+    summary = "Record a dose. 201 new; 200 the same id and body again; 409 same id, different body; 422 a rule (with earliest_valid_date for intervals); 503 + Retry-After when the writer queue is full. Acknowledged means committed and synced. A vaccinator's dose names them (vaccinator left out or theirs) and needs their vaccination certificate current on the day; a historical dose keeps the vaccinator it names and needs none.",
     request_body = DoseBody,
     responses(
         (status = 201, description = "Created", body = Dose),
@@ -95,8 +95,9 @@ pub async fn record(
     let started = std::time::Instant::now();
     let by = caller.actor(&app, Permission::RecordDose).await?;
     let mut request = dose_request(b, by)?;
-    // The writer checks the certificate for the whole batch in one read.
-    request.requires_certificate = crate::api::training::certificate_needed(&caller);
+    // A vaccinator's dose names them; the writer checks the certificate
+    // for the whole batch in one read.
+    crate::api::training::sign_dose(&mut request, &caller)?;
     let outcome = app.writer.submit(WriteCommand::Dose(request)).await;
     app.dose_latency.record(started.elapsed().as_secs_f64());
     Ok(outcome_response(outcome?))

@@ -246,6 +246,25 @@ pub async fn certificates(
     Ok(Json(serde_json::json!({ "username": name, "certificates": list })).into_response())
 }
 
+/// Signs a dose the caller records: a vaccinator's own dose names them and
+/// needs their certificate on its day; a historical one keeps the name it
+/// came with and needs none (core's `sign_dose`). Other callers' doses are
+/// left as sent.
+pub fn sign_dose(
+    request: &mut vaxgrid_store::model::DoseRequest,
+    caller: &Caller,
+) -> Result<(), ApiError> {
+    let Some(user) = certificate_needed(caller) else {
+        return Ok(());
+    };
+    let signed =
+        vaxgrid_core::training::sign_dose(&user, request.vaccinator.as_deref(), request.historical)
+            .map_err(|message| ApiError::invalid("vaccinator", message))?;
+    request.vaccinator = signed.vaccinator;
+    request.requires_certificate = signed.certificate_of;
+    Ok(())
+}
+
 /// The user whose current vaccination certificate the caller's doses need:
 /// a caller who may record doses only as a vaccinator (other roles that
 /// record — administrators, machines exchanging records — answer for

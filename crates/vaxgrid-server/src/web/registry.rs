@@ -805,7 +805,7 @@ async fn correct(
             },
             by,
         )?;
-        request.requires_certificate = crate::api::training::certificate_needed(caller);
+        crate::api::training::sign_dose(&mut request, caller)?;
         Some(request)
     } else {
         None
