@@ -2,6 +2,7 @@
 //! everything here is unit-testable in microseconds, and the store and server
 //! only call it.
 pub mod access;
+pub mod aefi;
 pub mod area;
 pub mod campaign;
 pub mod coverage;

@@ -238,6 +238,11 @@ pub struct AefiReport {
     /// anomaly, or a cluster: the regulatory meaning, not the intensity.
     pub serious: bool,
     pub causality: Option<Causality>,
+    /// How it ended, as far as known (death and hospitalisation are
+    /// serious: `aefi::check_outcome`).
+    pub outcome: crate::aefi::AefiOutcome,
+    /// The treatment given, if any.
+    pub treatment: Option<String>,
 }
 
 /// Whether the report must open an investigation: serious events are
@@ -498,6 +503,8 @@ pub enum StepError {
     },
     #[error("a deferral cannot be to {until}, before the visit on {date}")]
     DeferralInPast { until: Date, date: Date },
+    #[error("{0}")]
+    Aefi(crate::aefi::AefiError),
 }
 
 fn out_of_order(expected: &Step, got: &Step) -> String {
@@ -532,6 +539,7 @@ impl StepError {
             | StepError::UnansweredQuestions(_) => "answers",
             StepError::OnsetBeforeDose { .. } => "onset",
             StepError::DeferralInPast { .. } => "until",
+            StepError::Aefi(e) => e.field(),
         }
     }
 }
@@ -764,7 +772,7 @@ fn check_report(visit: &Visit, report: &AefiReport) -> Result<(), StepError> {
     if report.symptoms.is_empty() || report.symptoms.iter().any(|s| s.trim().is_empty()) {
         return Err(StepError::Empty("symptoms"));
     }
-    Ok(())
+    crate::aefi::check_outcome(report.serious, report.outcome).map_err(StepError::Aefi)
 }
 
 #[cfg(test)]
@@ -895,6 +903,8 @@ mod tests {
             severity: Severity::Moderate,
             serious,
             causality: None,
+            outcome: crate::aefi::AefiOutcome::Unknown,
+            treatment: None,
         }
     }
 
@@ -1230,6 +1240,18 @@ mod tests {
             ..aefi(t(20), false)
         };
         assert!(!needs_investigation(&severe_not_serious));
+        // A death reported as not serious is refused on `serious`.
+        let death = AefiReport {
+            outcome: crate::aefi::AefiOutcome::Death,
+            ..aefi(t(20), false)
+        };
+        let err = step(&v, VisitEvent::AdverseEvent(death.clone())).unwrap_err();
+        assert_eq!(err.field(), "serious");
+        let serious = AefiReport {
+            serious: true,
+            ..death
+        };
+        assert!(step(&v, VisitEvent::AdverseEvent(serious)).is_ok());
     }
 
     #[test]

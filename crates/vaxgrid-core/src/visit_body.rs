@@ -224,6 +224,15 @@ fn text(body: &Value, field: &str) -> Result<String, FieldError> {
         .ok_or_else(|| FieldError::new(field, format!("{field} is required (1 to 500 characters)")))
 }
 
+/// An optional text field of an adverse event: absent (or null), or a string.
+fn aefi_field<'a>(v: &'a Value, field: &str) -> Result<Option<&'a str>, FieldError> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s)),
+        _ => Err(FieldError::new(field, format!("{field} must be text"))),
+    }
+}
+
 fn parse_date(s: &str) -> Option<Date> {
     Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
 }
@@ -292,6 +301,12 @@ pub fn event_from(body: &Value, now: OffsetDateTime) -> Result<VisitEvent, Field
                     FieldError::new("causality", "causality is a WHO category: A1, A2, A3, A4, B1, B2, C or D")
                 })?),
             },
+            outcome: aefi_field(&body["outcome"], "outcome").and_then(|v| {
+                crate::aefi::outcome(v).map_err(|e| FieldError::new(e.field(), e.to_string()))
+            })?,
+            treatment: aefi_field(&body["treatment"], "treatment").and_then(|v| {
+                crate::aefi::treatment(v).map_err(|e| FieldError::new(e.field(), e.to_string()))
+            })?,
         }),
         "end" => {
             let reason = || text(body, "reason");
@@ -412,8 +427,48 @@ mod tests {
             VisitEvent::AdverseEvent(r) => {
                 assert!(r.serious && r.severity == Severity::Severe && r.onset == NOW);
                 assert_eq!(r.symptoms, ["anaphylaxis"]);
+                assert_eq!(r.outcome, crate::aefi::AefiOutcome::Unknown);
+                assert_eq!(r.treatment, None);
             }
             other => panic!("{other:?}"),
+        }
+        // Outcome and treatment are read and checked by field.
+        let treated = event_from(
+            &json!({"kind": "adverse_event", "severity": "severe", "serious": true, "symptoms": ["anaphylaxis"],
+                    "outcome": "hospitalised", "treatment": " adrenaline 0.5 mg IM "}),
+            NOW,
+        )
+        .unwrap();
+        match treated {
+            VisitEvent::AdverseEvent(r) => {
+                assert_eq!(r.outcome, crate::aefi::AefiOutcome::Hospitalised);
+                assert_eq!(r.treatment.as_deref(), Some("adrenaline 0.5 mg IM"));
+            }
+            other => panic!("{other:?}"),
+        }
+        for (body, field) in [
+            (
+                json!({"kind": "adverse_event", "severity": "mild", "outcome": "dead"}),
+                "outcome",
+            ),
+            (
+                json!({"kind": "adverse_event", "severity": "mild", "outcome": 3}),
+                "outcome",
+            ),
+            (
+                json!({"kind": "adverse_event", "severity": "mild", "treatment": "x".repeat(501)}),
+                "treatment",
+            ),
+            (
+                json!({"kind": "adverse_event", "severity": "mild", "treatment": ["rest"]}),
+                "treatment",
+            ),
+            (
+                json!({"kind": "adverse_event", "severity": "mild", "onset": "2021-07-02T08:00:00Z"}),
+                "onset",
+            ),
+        ] {
+            assert_eq!(err(body.clone()).field, field, "{body}");
         }
         let deferred = event_from(
             &json!({"kind": "end", "ending": "deferred", "until": "2021-07-08", "reason": "fever"}),

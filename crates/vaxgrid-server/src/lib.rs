@@ -329,6 +329,18 @@ pub fn routes() -> Vec<RouteDef> {
             get(reports::coverage),
         ),
         r(
+            M::GET,
+            "/api/v1/reports/aefi",
+            Needs(ReadReports),
+            get(api::aefi::report),
+        ),
+        r(
+            M::GET,
+            "/api/v1/reports/aefi/events",
+            Needs(ReadReports),
+            get(api::aefi::events),
+        ),
+        r(
             M::POST,
             "/api/v1/sessions",
             Needs(ManageSessions),

@@ -52,6 +52,8 @@ use utoipa::OpenApi;
         crate::api::doses::get,
         crate::api::doses::entered_in_error,
         crate::api::reports::coverage,
+        crate::api::aefi::report,
+        crate::api::aefi::events,
         crate::api::scheduling::open,
         crate::api::scheduling::get,
         crate::api::scheduling::book,

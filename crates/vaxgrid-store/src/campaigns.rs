@@ -216,6 +216,16 @@ pub struct WaveProgress {
     pub area: ProgressRow,
     pub children: Vec<ProgressRow>,
     pub in_wave: WaveDoses,
+    /// Serious adverse events and deaths following the wave's doses in the
+    /// area (by the dose's day and the campaign's products).
+    pub safety: WaveSafety,
+}
+
+/// Serious adverse events and deaths after a wave's doses.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct WaveSafety {
+    pub serious_events: i64,
+    pub deaths: i64,
 }
 
 /// Where a person of a survey list stands. Only the first three are derived
@@ -1230,6 +1240,9 @@ impl Store {
             }
             in_wave.total += n;
         }
+        let (serious_events, deaths) = self
+            .aefi_serious_in(&area, &wave.starts_on, &wave.ends_on, &campaign.products)
+            .await?;
         Ok(WaveProgress {
             campaign_id: campaign_id.to_string(),
             wave_id: wave.id.clone(),
@@ -1239,6 +1252,10 @@ impl Store {
             area: area_row,
             children,
             in_wave,
+            safety: WaveSafety {
+                serious_events,
+                deaths,
+            },
         })
     }
 

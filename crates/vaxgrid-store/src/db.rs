@@ -222,6 +222,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/common/0063_lab_confirmatory.sql"),
     },
     Migration {
+        version: 70,
+        name: "aefi_events",
+        sqlite: include_str!("../migrations/common/0070_aefi_events.sql"),
+        postgres: include_str!("../migrations/common/0070_aefi_events.sql"),
+    },
+    Migration {
         version: 73,
         name: "population_group_sets",
         sqlite: include_str!("../migrations/sqlite/0073_population_group_sets.sql"),

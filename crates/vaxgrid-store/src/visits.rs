@@ -189,6 +189,7 @@ impl Store {
         event: serde_json::Value,
         state: &VisitState,
         investigation: Option<&str>,
+        aefi: Option<(&crate::aefi::NewAefiEvent, &crate::model::DoseRecord)>,
         actor: &Actor,
     ) -> Result<VisitRow, StoreError> {
         let mut events = visit.events.clone();
@@ -230,6 +231,9 @@ impl Store {
             .bind(event.to_string())
             .execute(&mut *tx)
             .await?;
+        }
+        if let Some((new, dose)) = aefi {
+            self.insert_aefi_event(&mut tx, new, dose).await?;
         }
         let kind = event
             .get("kind")
@@ -757,9 +761,34 @@ pub async fn record_event(
         }
         _ => None,
     };
+    // An adverse event is also a row of the safety reports, with the dose
+    // it follows (a visit's reports come after its dose: `apply` checked).
+    let aefi = match &event {
+        VisitEvent::AdverseEvent(report) => {
+            let dose = store.dose(&dose_id_for("visit", &row.id)).await?;
+            Some((
+                crate::aefi::NewAefiEvent {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    visit_id: row.id.clone(),
+                    person_id: row.person_id.clone(),
+                    investigation_id: investigation.clone(),
+                    report: report.clone(),
+                },
+                dose,
+            ))
+        }
+        _ => None,
+    };
     let state = VisitState::after(&next);
     let saved = store
-        .append_visit_event(&row, body, &state, investigation.as_deref(), &by.actor)
+        .append_visit_event(
+            &row,
+            body,
+            &state,
+            investigation.as_deref(),
+            aefi.as_ref().map(|(n, d)| (n, d)),
+            &by.actor,
+        )
         .await?;
     Ok(Recorded {
         row: saved,

@@ -37,6 +37,9 @@ const LARGE: &[&str] = &[
     "appointments",
     "visits",
     "aefi_investigations",
+    // Adverse events as safety reports read them: one row per report, with
+    // the province of the dose it follows.
+    "aefi_events",
     "outbox",
     "fhir_extras",
     "stock_movements",

@@ -345,7 +345,7 @@ pub async fn targets(
     summary = "Progress of a wave in an area and its children: eligible population of the wave's groups, targets, people with at least one dose and with a completed series (cumulative, from the coverage counters), and doses 1, 2 and later given between the wave's dates",
     params(("id" = String, Path, description = "campaign id"), ("wave" = String, Path, description = "wave id"), ("area" = Option<String>, Query, description = "area code (default: the campaign's area); must lie in the campaign's area and in the caller's areas")),
     responses(
-        (status = 200, description = "{campaign_id, wave_id, starts_on, ends_on, eligible_groups, area, children[], in_wave{dose_1, dose_2, later_doses, total}}"),
+        (status = 200, description = "{campaign_id, wave_id, starts_on, ends_on, eligible_groups, area, children[], in_wave{dose_1, dose_2, later_doses, total}, safety{serious_events, deaths}}"),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),

@@ -1,5 +1,6 @@
 //! The JSON API under /api/v1.
 
+pub mod aefi;
 pub mod allocation;
 pub mod areas;
 pub mod campaigns;
