@@ -6,6 +6,7 @@ pub mod aefi;
 pub mod area;
 pub mod campaign;
 pub mod coverage;
+pub mod data_quality;
 pub mod dose;
 pub mod history;
 pub mod identity;

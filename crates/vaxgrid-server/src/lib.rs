@@ -341,6 +341,18 @@ pub fn routes() -> Vec<RouteDef> {
             get(api::aefi::events),
         ),
         r(
+            M::GET,
+            "/api/v1/reports/data-quality",
+            Needs(ReadReports),
+            get(api::data_quality::report),
+        ),
+        r(
+            M::GET,
+            "/api/v1/reports/data-quality/persons",
+            Needs(ReadReports),
+            get(api::data_quality::persons),
+        ),
+        r(
             M::POST,
             "/api/v1/sessions",
             Needs(ManageSessions),

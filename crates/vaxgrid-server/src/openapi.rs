@@ -54,6 +54,8 @@ use utoipa::OpenApi;
         crate::api::reports::coverage,
         crate::api::aefi::report,
         crate::api::aefi::events,
+        crate::api::data_quality::report,
+        crate::api::data_quality::persons,
         crate::api::scheduling::open,
         crate::api::scheduling::get,
         crate::api::scheduling::book,

@@ -142,6 +142,8 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("GET", "/api/v1/reports/coverage"), REPORTS),
         (("GET", "/api/v1/reports/aefi"), REPORTS),
         (("GET", "/api/v1/reports/aefi/events"), REPORTS),
+        (("GET", "/api/v1/reports/data-quality"), REPORTS),
+        (("GET", "/api/v1/reports/data-quality/persons"), REPORTS),
         (("GET", "/api/v1/dcc/trust-list"), PUBLIC),
         (("POST", "/api/v1/dcc/verify"), PUBLIC),
         (("POST", "/api/v1/dcc/verify-image"), PUBLIC),
@@ -514,7 +516,10 @@ fn fill(path: &str, person: &str, dose: &str) -> String {
         person
     };
     let mut url = filled.replace("{code}", code).replace("{id}", id);
-    if url == "/api/v1/reports/coverage" || url.starts_with("/api/v1/reports/aefi") {
+    if url == "/api/v1/reports/coverage"
+        || url.starts_with("/api/v1/reports/aefi")
+        || url.starts_with("/api/v1/reports/data-quality")
+    {
         url.push_str("?area=193");
     }
     url

@@ -13,6 +13,7 @@ mod cells;
 pub mod certificates;
 pub mod cold_chain;
 pub mod dashboard;
+pub mod data_quality;
 mod db;
 mod direct_sqlite;
 pub mod doses;

@@ -6,6 +6,7 @@ pub mod areas;
 pub mod campaigns;
 pub mod catalog;
 pub mod certificates;
+pub mod data_quality;
 pub mod doses;
 pub mod lists;
 pub mod outbreak;
