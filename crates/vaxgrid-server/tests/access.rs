@@ -144,6 +144,8 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("GET", "/api/v1/reports/aefi/events"), REPORTS),
         (("GET", "/api/v1/reports/data-quality"), REPORTS),
         (("GET", "/api/v1/reports/data-quality/persons"), REPORTS),
+        (("GET", "/reports/aefi"), REPORTS),
+        (("GET", "/reports/data-quality"), REPORTS),
         (("GET", "/api/v1/dcc/trust-list"), PUBLIC),
         (("POST", "/api/v1/dcc/verify"), PUBLIC),
         (("POST", "/api/v1/dcc/verify-image"), PUBLIC),

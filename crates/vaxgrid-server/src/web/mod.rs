@@ -26,6 +26,7 @@ pub mod outbreak;
 pub mod planner;
 pub mod portal;
 pub mod registry;
+pub mod reports;
 pub mod supply;
 pub mod table;
 
@@ -42,6 +43,7 @@ pub fn part_routes() -> Vec<RouteDef> {
         allocation::routes(),
         supply::routes(),
         outbreak::routes(),
+        reports::routes(),
     ]
     .into_iter()
     .flatten()
@@ -60,6 +62,7 @@ pub fn parts_doc() -> Vec<utoipa::openapi::OpenApi> {
         allocation::Pages::openapi(),
         supply::Pages::openapi(),
         outbreak::Pages::openapi(),
+        reports::Pages::openapi(),
     ]
 }
 
@@ -156,6 +159,7 @@ impl PageCtx {
             admin::nav,
             allocation::nav,
             outbreak::nav,
+            reports::nav,
         ] {
             items.extend(part(self));
         }
