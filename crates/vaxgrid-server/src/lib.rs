@@ -353,6 +353,12 @@ pub fn routes() -> Vec<RouteDef> {
             get(api::data_quality::persons),
         ),
         r(
+            M::GET,
+            "/api/v1/reports/training",
+            Needs(ReadReports),
+            get(api::training_report::report),
+        ),
+        r(
             M::POST,
             "/api/v1/sessions",
             Needs(ManageSessions),

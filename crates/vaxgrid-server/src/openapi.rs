@@ -56,6 +56,7 @@ use utoipa::OpenApi;
         crate::api::aefi::events,
         crate::api::data_quality::report,
         crate::api::data_quality::persons,
+        crate::api::training_report::report,
         crate::api::scheduling::open,
         crate::api::scheduling::get,
         crate::api::scheduling::book,

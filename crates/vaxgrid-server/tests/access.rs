@@ -144,6 +144,8 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("GET", "/api/v1/reports/aefi/events"), REPORTS),
         (("GET", "/api/v1/reports/data-quality"), REPORTS),
         (("GET", "/api/v1/reports/data-quality/persons"), REPORTS),
+        (("GET", "/api/v1/reports/training"), REPORTS),
+        (("GET", "/reports/training"), REPORTS),
         (("GET", "/reports/aefi"), REPORTS),
         (("GET", "/reports/data-quality"), REPORTS),
         (("GET", "/api/v1/dcc/trust-list"), PUBLIC),
@@ -521,6 +523,7 @@ fn fill(path: &str, person: &str, dose: &str) -> String {
     if url == "/api/v1/reports/coverage"
         || url.starts_with("/api/v1/reports/aefi")
         || url.starts_with("/api/v1/reports/data-quality")
+        || url == "/api/v1/reports/training"
     {
         url.push_str("?area=193");
     }

@@ -2,7 +2,8 @@
 //! quality reports in a real headless Chromium, in Vietnamese, then Chinese
 //! and English: the AEFI report (a death after a dose in Hạ Long), narrowed
 //! to deaths by its link to list the event; the data-quality report, a
-//! count followed by the keyboard to the persons behind it. Every page
+//! count followed by the keyboard to the persons behind it; the training
+//! report. Every page
 //! checked with axe-core and photographed at 360 and 1280 px.
 
 mod common;
@@ -125,6 +126,10 @@ async fn a_statistics_officer_reads_the_safety_and_quality_reports_in_chromium()
     );
     assert!(persons.contains("Thiếu số điện thoại"), "{persons}");
     browser.check("reports-quality-persons-vi").await;
+    browser.click_link("Báo cáo tập huấn").await;
+    assert_eq!(browser.text("h1").await, "Tập huấn nhân viên");
+    assert!(browser.text("#training").await.contains("Hạ Long"));
+    browser.check("reports-training-vi").await;
 
     browser
         .goto(&format!("{}/lang?set=zh&back=/reports/aefi", app.base))

@@ -46,6 +46,7 @@ pub mod staff;
 pub mod supply;
 pub mod supply_reports;
 pub mod training;
+pub mod training_report;
 pub mod vials;
 pub mod visits;
 pub mod writer;

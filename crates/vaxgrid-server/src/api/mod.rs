@@ -19,5 +19,6 @@ pub mod scheduling;
 pub mod staff;
 pub mod supply;
 pub mod training;
+pub mod training_report;
 pub mod types;
 pub mod visits;

@@ -1,9 +1,9 @@
-//! The safety and quality report pages (`/reports…`, texts in
-//! `locales/*/reports.ftl`), for the roles holding `ReadReports`: the AEFI
-//! report of an area with the events behind the figure chosen (`aefi`),
-//! and the data-quality report with the persons behind a count
-//! (`quality`). Both read the store functions behind the API's routes, so
-//! figures, scope (another area is the 404 page) and audit are one; both
+//! The report pages (`/reports…`, texts in `locales/*/reports.ftl`), for
+//! the roles holding `ReadReports`: the AEFI report of an area with the
+//! events behind the figure chosen (`aefi`), the data-quality report with
+//! the persons behind a count (`quality`) and the training report
+//! (`training`). All read the store functions behind the API's routes, so
+//! figures, scope (another area is the 404 page) and audit are one; all
 //! link the CSV of the API.
 
 use std::collections::HashMap;
@@ -19,6 +19,7 @@ use crate::{r, AppState, RouteDef};
 
 pub mod aefi;
 pub mod quality;
+pub mod training;
 
 /// The routes of this part (joined into the route table by `web::part_routes`).
 pub fn routes() -> Vec<RouteDef> {
@@ -27,6 +28,7 @@ pub fn routes() -> Vec<RouteDef> {
     vec![
         r(M::GET, "/reports/aefi", reads, get(aefi::page)),
         r(M::GET, "/reports/data-quality", reads, get(quality::page)),
+        r(M::GET, "/reports/training", reads, get(training::page)),
     ]
 }
 
@@ -39,6 +41,10 @@ pub fn nav(ctx: &PageCtx) -> Vec<(String, &'static str)> {
                 "/reports/data-quality".to_string(),
                 tkey("reports-nav-quality"),
             ),
+            (
+                "/reports/training".to_string(),
+                tkey("reports-nav-training"),
+            ),
         ]
     } else {
         Vec::new()
@@ -47,7 +53,7 @@ pub fn nav(ctx: &PageCtx) -> Vec<(String, &'static str)> {
 
 /// The OpenAPI paths of this part's routes.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(aefi::page, quality::page))]
+#[openapi(paths(aefi::page, quality::page, training::page))]
 pub struct Pages;
 
 /// The query's fields, refusing any not in `known` (400 naming it).
