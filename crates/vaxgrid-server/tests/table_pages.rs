@@ -628,6 +628,26 @@ async fn a_visit_from_check_in_to_the_end_of_observation(backend: &str) {
         page.contains("过敏性休克"),
         "the symptoms offered again: {page}"
     );
+    // A death reported as not serious: refused at `serious`, as typed.
+    let (s, _, page) = nurse
+        .post(
+            &events,
+            &[
+                ("client_id", &client_id),
+                ("kind", "adverse_event"),
+                ("back", "board"),
+                ("severity", "severe"),
+                ("symptoms", "anaphylaxis"),
+                ("serious", "false"),
+                ("outcome", "death"),
+                ("treatment", "adrenaline 0.5 mg IM"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 422, "{page}");
+    assert!(page.contains("id=\"serious-error\""), "{page}");
+    assert!(page.contains("<option value=\"death\" selected>"), "{page}");
+    assert!(page.contains("value=\"adrenaline 0.5 mg IM\""), "{page}");
     let v = visit_json(&app, &visit).await;
     assert!(v["investigations"].as_array().unwrap().is_empty(), "{v}");
     for _ in 0..2 {
@@ -641,6 +661,8 @@ async fn a_visit_from_check_in_to_the_end_of_observation(backend: &str) {
                     ("severity", "severe"),
                     ("symptoms", "anaphylaxis"),
                     ("serious", "true"),
+                    ("outcome", "hospitalised"),
+                    ("treatment", "adrenaline 0.5 mg IM"),
                 ],
             )
             .await;
@@ -651,6 +673,13 @@ async fn a_visit_from_check_in_to_the_end_of_observation(backend: &str) {
     assert_eq!(v["investigations"].as_array().unwrap().len(), 1, "{v}");
     let (_, today) = app.get("/api/v1/sites/S1/today").await;
     assert_eq!(today["serious_adverse_events"], 1, "{today}");
+    let (_, reported) = app.get("/api/v1/reports/aefi/events?area=22").await;
+    assert_eq!(reported["items"].as_array().unwrap().len(), 1, "{reported}");
+    assert_eq!(
+        reported["items"][0]["outcome"], "hospitalised",
+        "{reported}"
+    );
+    assert_eq!(reported["items"][0]["treatment"], "adrenaline 0.5 mg IM");
     let (_, page) = nurse.get(&path).await;
     assert!(
         page.contains("严重，调查中") && page.contains("过敏性休克"),

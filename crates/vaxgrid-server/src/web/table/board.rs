@@ -8,6 +8,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Extension;
+use vaxgrid_core::aefi::AefiOutcome;
 use vaxgrid_core::visit::Severity;
 
 use crate::auth::Caller;
@@ -177,6 +178,9 @@ pub(crate) struct ReportPage {
     pub serious: bool,
     pub symptoms: Vec<Choice>,
     pub other: String,
+    /// How it ended so far (unknown preselected) and the treatment given.
+    pub outcomes: Vec<Choice>,
+    pub treatment: String,
     pub errors: HashMap<String, String>,
     pub form_error: Option<String>,
 }
@@ -236,6 +240,19 @@ pub(crate) fn report_form(
             })
             .collect(),
         other: super::field(fields, "other_symptom"),
+        outcomes: {
+            let chosen = super::field(fields, "outcome");
+            AefiOutcome::ALL
+                .into_iter()
+                .map(|o| Choice {
+                    code: o.as_str(),
+                    label: ctx.t(&format!("table-aefi-outcome-{}", o.as_str())),
+                    checked: o.as_str() == chosen
+                        || (chosen.is_empty() && o == AefiOutcome::Unknown),
+                })
+                .collect()
+        },
+        treatment: super::field(fields, "treatment"),
         errors: HashMap::new(),
         form_error: None,
         ctx,
@@ -247,7 +264,7 @@ pub(crate) fn report_form(
 #[utoipa::path(
     get,
     path = "/sites/{code}/table/visits/{id}/adverse-event",
-    summary = "Adverse-event report form (HTML) of a visit: severity (mild preselected), serious or not (not preselected; serious — death, danger to life, hospital stay, disability — opens an investigation), and what happened, each symptom a button that sends the report to the visit's events form (or another symptom typed); 404 for a visit not of this site or outside the caller's areas",
+    summary = "Adverse-event report form (HTML) of a visit: severity (mild preselected), serious or not (not preselected; serious — death, danger to life, hospital stay, disability — opens an investigation), the outcome so far (unknown preselected; a death or a hospital stay must be serious) and the treatment given, and what happened, each symptom a button that sends the report to the visit's events form (or another symptom typed); 404 for a visit not of this site or outside the caller's areas",
     params(("code" = String, Path, description = "site code"), ("id" = String, Path, description = "visit UUID"), ("back" = Option<String>, Query, description = "board: go back to the observation board afterwards")),
     responses(
         (status = 200, description = "OK", content_type = "text/html"),

@@ -1038,8 +1038,17 @@ fn event_body(f: &[(String, String)], loaded: &Loaded) -> Value {
             if !other.is_empty() {
                 symptoms.push(Value::String(other));
             }
-            json!({"kind": "adverse_event", "severity": text("severity"),
-                   "serious": field(f, "serious") == "true", "symptoms": symptoms})
+            let mut body = json!({"kind": "adverse_event", "severity": text("severity"),
+                   "serious": field(f, "serious") == "true", "symptoms": symptoms});
+            // Left as chosen: an unknown outcome or no treatment is the
+            // API's default, and a bad one is refused there by field.
+            for key in ["outcome", "treatment"] {
+                let v = field(f, key);
+                if !v.is_empty() {
+                    body[key] = Value::String(v);
+                }
+            }
+            body
         }
         other => json!({"kind": other}),
     };
@@ -1083,6 +1092,9 @@ fn event_refusal(lang: Lang, e: &StoreError) -> (Option<&'static str>, String) {
         "station" => at("station", tkey("table-err-station")),
         "severity" => at("severity", tkey("table-err-severity")),
         "symptoms" => at("symptoms", tkey("table-err-symptoms")),
+        "outcome" => at("outcome", tkey("table-err-aefi-outcome")),
+        "treatment" => at("treatment", tkey("table-err-treatment")),
+        "serious" => at("serious", tkey("table-err-serious")),
         "vaccinator" => (None, lang.t("table-err-vaccinator")),
         "step" => (None, lang.t("table-err-step")),
         "at" => (None, lang.t("table-err-not-yet")),
@@ -1096,7 +1108,7 @@ fn event_refusal(lang: Lang, e: &StoreError) -> (Option<&'static str>, String) {
 #[utoipa::path(
     post,
     path = "/sites/{code}/table/visits/{id}/events",
-    summary = "Record a step of a visit from its form (form: csrf_token, client_id, kind = check_in {temperature_c} | identity_check {document} | screening {q-<question id> = yes|no} | consent {by} | refuse {reason?} | dose {lot_number, station} | observation_end | adverse_event {severity, serious, symptoms (the button pressed), other_symptom?}; back = board to return to the observation board) through the API's event function: the same rules, and the client id makes a second submit record nothing more; 303 to the visit (or the board), or the form again with the error next to its field",
+    summary = "Record a step of a visit from its form (form: csrf_token, client_id, kind = check_in {temperature_c} | identity_check {document} | screening {q-<question id> = yes|no} | consent {by} | refuse {reason?} | dose {lot_number, station} | observation_end | adverse_event {severity, serious, outcome?, treatment?, symptoms (the button pressed), other_symptom?}; back = board to return to the observation board) through the API's event function: the same rules, and the client id makes a second submit record nothing more; 303 to the visit (or the board), or the form again with the error next to its field",
     params(("code" = String, Path, description = "site code"), ("id" = String, Path, description = "visit UUID")),
     request_body(content = String, content_type = "application/x-www-form-urlencoded"),
     responses(
