@@ -255,6 +255,28 @@ async fn the_report_counts_and_lists_by_area(backend: &str) {
         json!({"serious_events": 1, "deaths": 0}),
         "{p}"
     );
+    // The planner's campaign page shows them per wave, linking the report
+    // page narrowed to the wave's serious events.
+    let (s, page) = app.get(&format!("/planner/campaigns/{campaign}")).await;
+    assert_eq!(s, 200);
+    let page = page.as_str().unwrap();
+    let link =
+        format!("/reports/aefi?area=22&#38;campaign={campaign}&#38;wave={wave}&#38;serious=true");
+    assert!(
+        page.contains(&format!(
+            "<a href=\"{link}\">2</a></td><td class=\"num\">1</td>"
+        )),
+        "{page}"
+    );
+    let (s, page) = app.get(&link.replace("&#38;", "&")).await;
+    assert_eq!(s, 200);
+    let page = page.as_str().unwrap();
+    assert!(
+        page.contains("Trần Văn D") && page.contains("Trần Văn B"),
+        "{page}"
+    );
+    assert!(!page.contains("Trần Văn A"), "not serious: {page}");
+    assert!(page.contains("id=\"by-wave\""), "{page}");
     // The list behind a figure: its filter, paged.
     let (s, l) = app
         .get("/api/v1/reports/aefi/events?area=22&serious=true&limit=1")

@@ -201,3 +201,5 @@ planner-err-session-per_station_per_hour = Give how many people a station serves
 planner-err-session-slot_minutes = Give a slot length in minutes (at least 1).
 planner-err-session-village_code = Give the code of a village in the site's area, or leave it empty.
 planner-err-session-form = The session could not be opened: check the form.
+planner-wave-serious = Serious adverse events
+planner-wave-deaths = Deaths

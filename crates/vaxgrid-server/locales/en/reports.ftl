@@ -71,3 +71,4 @@ reports-col-pass-rate = Pass rate
 reports-col-vaccinators = Vaccinators
 reports-col-certified = Certified vaccinators
 reports-col-expiring = Certificates ending soon
+reports-aefi-by-wave = Wave

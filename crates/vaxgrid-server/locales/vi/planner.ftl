@@ -186,3 +186,5 @@ planner-err-session-per_station_per_hour = Nhập số người mỗi bàn tiêm
 planner-err-session-slot_minutes = Nhập độ dài khung giờ tính bằng phút (ít nhất 1).
 planner-err-session-village_code = Nhập mã một thôn thuộc địa bàn của điểm tiêm, hoặc để trống.
 planner-err-session-form = Chưa mở được buổi tiêm: hãy kiểm tra lại biểu mẫu.
+planner-wave-serious = Phản ứng nghiêm trọng
+planner-wave-deaths = Tử vong

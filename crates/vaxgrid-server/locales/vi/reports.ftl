@@ -71,3 +71,4 @@ reports-col-pass-rate = Tỷ lệ đạt
 reports-col-vaccinators = Người tiêm
 reports-col-certified = Người tiêm có chứng nhận
 reports-col-expiring = Chứng nhận sắp hết hạn
+reports-aefi-by-wave = Đợt tiêm

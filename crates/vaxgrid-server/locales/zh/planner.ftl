@@ -186,3 +186,5 @@ planner-err-session-per_station_per_hour = 请填写每个接种台每小时接�
 planner-err-session-slot_minutes = 请填写时段长度（分钟，至少 1）。
 planner-err-session-village_code = 请填写接种点所在地区内某村的代码，或留空。
 planner-err-session-form = 未能开设门诊：请检查表单。
+planner-wave-serious = 严重异常反应
+planner-wave-deaths = 死亡

@@ -71,3 +71,4 @@ reports-col-pass-rate = 通过率
 reports-col-vaccinators = 接种员
 reports-col-certified = 已认证接种员
 reports-col-expiring = 即将到期的证书
+reports-aefi-by-wave = 接种轮次

@@ -400,6 +400,11 @@ struct WaveLine {
     name: String,
     dates: String,
     groups: String,
+    /// Serious adverse events and deaths after the wave's doses in the
+    /// area shown, linking the AEFI report narrowed to them.
+    serious: String,
+    deaths: String,
+    safety_href: String,
 }
 
 /// A child of the area whose target is shown.
@@ -512,9 +517,17 @@ async fn campaign_page(
             .map_err(ApiError::lookup)?;
         let shown = app.store.area(&area).await.map_err(ApiError::lookup)?;
         let root = app.store.area(&campaign.area_code).await?;
-        Ok::<_, ApiError>((campaign, report, shown, root))
+        let mut safety = Vec::new();
+        for w in &campaign.waves {
+            safety.push(
+                app.store
+                    .aefi_serious_in(&shown, &w.starts_on, &w.ends_on, &campaign.products)
+                    .await?,
+            );
+        }
+        Ok::<_, ApiError>((campaign, report, shown, root, safety))
     };
-    let (campaign, report, shown, root) = match read.await {
+    let (campaign, report, shown, root, safety) = match read.await {
         Ok(x) => x,
         Err(e) => return error_page(&ctx, e),
     };
@@ -523,7 +536,19 @@ async fn campaign_page(
     let waves = campaign
         .waves
         .iter()
-        .map(|w| WaveLine {
+        .zip(&safety)
+        .map(|(w, (serious, deaths))| WaveLine {
+            serious: lang.int(*serious),
+            deaths: lang.int(*deaths),
+            safety_href: super::super::admin::href(
+                "/reports/aefi",
+                &[
+                    ("area", &shown.code),
+                    ("campaign", &campaign.id),
+                    ("wave", &w.id),
+                    ("serious", "true"),
+                ],
+            ),
             ordinal: w.ordinal,
             name: w.name.clone(),
             dates: format!(

@@ -1,7 +1,8 @@
 //! `GET /reports/aefi`: the AEFI report of an area — events, serious
-//! events, deaths and rates per 100,000 doses by child area, product, lot,
-//! severity, seriousness and outcome — and, below, the events behind the
-//! figure chosen (each figure links the page narrowed to it).
+//! events, deaths and rates per 100,000 doses by child area, wave (with a
+//! campaign), product, lot, severity, seriousness and outcome — and, below,
+//! the events behind the figure chosen (each figure links the page
+//! narrowed to it).
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
@@ -25,8 +26,8 @@ use crate::AppState;
 /// Events listed below the figures; the CSV has them all.
 pub const EVENTS_SHOWN: usize = 100;
 
-const FIELDS: [&str; 8] = [
-    "area", "product", "lot", "severity", "serious", "outcome", "from", "to",
+const FIELDS: [&str; 10] = [
+    "area", "campaign", "wave", "product", "lot", "severity", "serious", "outcome", "from", "to",
 ];
 
 pub struct FigureLine {
@@ -110,6 +111,8 @@ fn filter_of(
     };
     Ok(AefiFilter {
         area,
+        campaign: given(f, "campaign"),
+        wave: given(f, "wave"),
         product: given(f, "product"),
         lot: given(f, "lot"),
         from: day("from")?,
@@ -117,7 +120,6 @@ fn filter_of(
         severity,
         serious,
         outcome,
-        ..AefiFilter::default()
     })
 }
 
@@ -161,7 +163,7 @@ fn word(lang: Lang, kind: &str, value: &str) -> String {
     get,
     path = "/reports/aefi",
     summary = "The AEFI report of an area (HTML; ReadReports): events, serious events, deaths and rates per 100,000 doses in total and by child area, product, lot, severity, seriousness and outcome, each figure a link to the page narrowed to it; below, the events behind the figure (100, the CSV of the API has all). Default area: the caller's first.",
-    params(("area" = Option<String>, Query, description = "area code"), ("product" = Option<String>, Query, description = "product code"), ("lot" = Option<String>, Query, description = "lot number"), ("severity" = Option<String>, Query, description = "mild, moderate or severe"), ("serious" = Option<String>, Query, description = "true or false"), ("outcome" = Option<String>, Query, description = "an outcome"), ("from" = Option<String>, Query, description = "doses from (YYYY-MM-DD)"), ("to" = Option<String>, Query, description = "doses to (YYYY-MM-DD)")),
+    params(("area" = Option<String>, Query, description = "area code"), ("product" = Option<String>, Query, description = "product code"), ("lot" = Option<String>, Query, description = "lot number"), ("severity" = Option<String>, Query, description = "mild, moderate or severe"), ("serious" = Option<String>, Query, description = "true or false"), ("outcome" = Option<String>, Query, description = "an outcome"), ("campaign" = Option<String>, Query, description = "campaign id: its products and its waves"), ("wave" = Option<String>, Query, description = "wave id (with campaign): its days"), ("from" = Option<String>, Query, description = "doses from (YYYY-MM-DD)"), ("to" = Option<String>, Query, description = "doses to (YYYY-MM-DD)")),
     responses(
         (status = 200, description = "OK", content_type = "text/html"),
         (status = 400, description = "the error page: a bad query field", content_type = "text/html"),
@@ -210,6 +212,15 @@ pub async fn page(
             title_key: "reports-aefi-by-area",
             lines: report
                 .by_area
+                .iter()
+                .map(|f| line(lang, f, same(f), &base))
+                .collect(),
+        },
+        Part {
+            id: "by-wave",
+            title_key: "reports-aefi-by-wave",
+            lines: report
+                .by_wave
                 .iter()
                 .map(|f| line(lang, f, same(f), &base))
                 .collect(),
