@@ -178,7 +178,10 @@ impl Store {
             field: "area",
             key: f.area.clone(),
         };
-        let area = self.area(&f.area).await.map_err(|_| not_found())?;
+        let area = self.area(&f.area).await.map_err(|e| match e {
+            StoreError::NotFound { .. } => not_found(),
+            other => other,
+        })?;
         if !scope.covers_path(&area.path) {
             return Err(not_found());
         }

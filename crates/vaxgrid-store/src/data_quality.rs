@@ -74,8 +74,8 @@ fn condition(check: Check, today: usize, earliest: usize) -> String {
              AND q.commune_code = p.commune_code AND q.id <> p.id AND q.merged_into IS NULL \
              AND NOT EXISTS (SELECT 1 FROM duplicate_candidates x WHERE x.decision IS NOT NULL \
               AND ((x.person_a = p.id AND x.person_b = q.id) OR (x.person_a = q.id AND x.person_b = p.id)))) \
-             OR EXISTS (SELECT 1 FROM duplicate_candidates y WHERE y.decision IS NULL \
-              AND (y.person_a = p.id OR y.person_b = p.id)))"
+             OR EXISTS (SELECT 1 FROM duplicate_candidates y WHERE y.person_a = p.id AND y.decision IS NULL) \
+             OR EXISTS (SELECT 1 FROM duplicate_candidates z WHERE z.person_b = p.id AND z.decision IS NULL))"
             .to_string(),
         Check::MissingPhone => "(p.phone IS NULL OR p.phone = '')".to_string(),
         Check::MissingId => "(p.id_type = 'none' AND NOT EXISTS (SELECT 1 FROM person_identifiers i \

@@ -228,6 +228,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/common/0070_aefi_events.sql"),
     },
     Migration {
+        version: 71,
+        name: "duplicate_candidates_person_b",
+        sqlite: include_str!("../migrations/common/0071_duplicate_candidates_person_b.sql"),
+        postgres: include_str!("../migrations/common/0071_duplicate_candidates_person_b.sql"),
+    },
+    Migration {
         version: 73,
         name: "population_group_sets",
         sqlite: include_str!("../migrations/sqlite/0073_population_group_sets.sql"),
