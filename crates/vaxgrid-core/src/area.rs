@@ -1,68 +1,269 @@
-//! The area tree (province > district > commune > village) and its materialized paths.
+//! The area tree and its materialized paths. Its levels are configured per
+//! deployment (`AreaLevels`: 2 to 6, each named in every language), e.g.
+//! province > district > commune > village (Việt Nam before 2025, the
+//! demo), province > commune > village (Việt Nam since 2025), or
+//! province > prefecture > county > township > village (China).
 //!
-//! Every area stores the path of codes from the root, e.g. `/22/193/06658/0665801/`.
+//! Every area stores the path of codes from the root, e.g. `/22/193/06658/0665801/`;
+//! an area's depth (0 at the top) is the number of its path's segments less
+//! one, and its level is the configured level at that depth.
 //! "This area and everything under it" is then the half-open byte range
 //! `[path, upper_bound(path))`, which both SQLite and PostgreSQL (with the `C`
 //! collation) answer from an index instead of a recursive query.
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// The key of a configured level ("province", "commune", "township", …).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub enum AreaLevel {
-    Province,
-    District,
-    Commune,
-    Village,
-}
+#[cfg_attr(feature = "openapi", schema(value_type = String, example = "commune"))]
+pub struct AreaLevel(String);
 
 impl AreaLevel {
-    pub const ALL: [AreaLevel; 4] = [
-        AreaLevel::Province,
-        AreaLevel::District,
-        AreaLevel::Commune,
-        AreaLevel::Village,
-    ];
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AreaLevel::Province => "province",
-            AreaLevel::District => "district",
-            AreaLevel::Commune => "commune",
-            AreaLevel::Village => "village",
+impl From<&str> for AreaLevel {
+    fn from(key: &str) -> AreaLevel {
+        AreaLevel(key.to_string())
+    }
+}
+
+impl From<String> for AreaLevel {
+    fn from(key: String) -> AreaLevel {
+        AreaLevel(key)
+    }
+}
+
+impl std::fmt::Display for AreaLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One configured level: its key and what the pages call the areas of
+/// that level, in each language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LevelDef {
+    /// 1–32 characters of a-z, 0-9 or '_'.
+    pub key: String,
+    pub name_vi: String,
+    pub name_zh: String,
+    pub name_en: String,
+}
+
+impl LevelDef {
+    pub fn new(key: &str, vi: &str, zh: &str, en: &str) -> LevelDef {
+        LevelDef {
+            key: key.into(),
+            name_vi: vi.into(),
+            name_zh: zh.into(),
+            name_en: en.into(),
         }
     }
 
-    pub fn parse(s: &str) -> Option<AreaLevel> {
-        AreaLevel::ALL.into_iter().find(|l| l.as_str() == s)
-    }
-
-    /// The level a child of this level must have.
-    pub fn child(self) -> Option<AreaLevel> {
-        match self {
-            AreaLevel::Province => Some(AreaLevel::District),
-            AreaLevel::District => Some(AreaLevel::Commune),
-            AreaLevel::Commune => Some(AreaLevel::Village),
-            AreaLevel::Village => None,
+    /// The name in `lang` ("vi", "zh", anything else English).
+    pub fn name(&self, lang: &str) -> &str {
+        match lang {
+            "vi" => &self.name_vi,
+            "zh" => &self.name_zh,
+            _ => &self.name_en,
         }
     }
+}
+
+/// The levels of a deployment's tree, top first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Vec<LevelDef>", into = "Vec<LevelDef>")]
+pub struct AreaLevels(Vec<LevelDef>);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct LevelsError {
+    /// The offending field, e.g. `levels[2].key`.
+    pub field: String,
+    pub message: String,
+}
+
+impl TryFrom<Vec<LevelDef>> for AreaLevels {
+    type Error = LevelsError;
+    fn try_from(levels: Vec<LevelDef>) -> Result<Self, LevelsError> {
+        AreaLevels::new(levels)
+    }
+}
+
+impl From<AreaLevels> for Vec<LevelDef> {
+    fn from(l: AreaLevels) -> Vec<LevelDef> {
+        l.0
+    }
+}
+
+impl Default for AreaLevels {
+    /// Việt Nam's tree before the 2025 reform, which the demo keeps.
+    fn default() -> AreaLevels {
+        AreaLevels(vec![
+            LevelDef::new("province", "Tỉnh, thành phố", "省份", "Provinces"),
+            LevelDef::new("district", "Quận, huyện", "区县", "Districts"),
+            LevelDef::new(
+                "commune",
+                "Xã, phường, thị trấn",
+                "乡镇（街道）",
+                "Communes",
+            ),
+            LevelDef::new("village", "Thôn, khu phố", "村（社区）", "Villages"),
+        ])
+    }
+}
+
+impl AreaLevels {
+    pub const MIN: usize = 2;
+    pub const MAX: usize = 6;
+
+    /// Checks a configuration: 2 to 6 levels, keys well formed and
+    /// distinct, every name given.
+    pub fn new(levels: Vec<LevelDef>) -> Result<AreaLevels, LevelsError> {
+        let err = |field: String, message: &str| LevelsError {
+            field,
+            message: message.to_string(),
+        };
+        if !(Self::MIN..=Self::MAX).contains(&levels.len()) {
+            return Err(err(
+                "levels".into(),
+                "a tree has 2 to 6 levels, the top one first",
+            ));
+        }
+        for (i, l) in levels.iter().enumerate() {
+            let key_ok = !l.key.is_empty()
+                && l.key.len() <= 32
+                && l.key
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !key_ok {
+                return Err(err(
+                    format!("levels[{i}].key"),
+                    "a level key is 1 to 32 characters of a-z, 0-9 or '_'",
+                ));
+            }
+            if levels[..i].iter().any(|o| o.key == l.key) {
+                return Err(err(format!("levels[{i}].key"), "level keys must differ"));
+            }
+            for (field, name) in [
+                ("name_vi", &l.name_vi),
+                ("name_zh", &l.name_zh),
+                ("name_en", &l.name_en),
+            ] {
+                if name.trim().is_empty() || name.chars().count() > 100 {
+                    return Err(err(
+                        format!("levels[{i}].{field}"),
+                        "a level's name is 1 to 100 characters",
+                    ));
+                }
+            }
+        }
+        Ok(AreaLevels(levels))
+    }
+
+    /// Việt Nam since the 2025 reform: the district level abolished.
+    pub fn vietnam_2025() -> AreaLevels {
+        AreaLevels(vec![
+            LevelDef::new("province", "Tỉnh, thành phố", "省份", "Provinces"),
+            LevelDef::new("commune", "Xã, phường, đặc khu", "乡镇（街道）", "Communes"),
+            LevelDef::new("village", "Thôn, tổ dân phố", "村（社区）", "Villages"),
+        ])
+    }
+
+    /// China: province > prefecture > county > township > village.
+    pub fn china() -> AreaLevels {
+        AreaLevels(vec![
+            LevelDef::new("province", "Tỉnh", "省", "Provinces"),
+            LevelDef::new("prefecture", "Địa cấp thị", "地级市", "Prefectures"),
+            LevelDef::new("county", "Huyện", "县（区）", "Counties"),
+            LevelDef::new("township", "Hương, trấn", "乡镇（街道）", "Townships"),
+            LevelDef::new("village", "Thôn", "村（社区）", "Villages"),
+        ])
+    }
+
+    pub fn all(&self) -> &[LevelDef] {
+        &self.0
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The level at `depth` (0 is the top).
+    pub fn at(&self, depth: usize) -> Option<&LevelDef> {
+        self.0.get(depth)
+    }
+
+    pub fn level_at(&self, depth: usize) -> Option<AreaLevel> {
+        self.at(depth).map(|l| AreaLevel(l.key.clone()))
+    }
+
+    pub fn depth_of(&self, level: &AreaLevel) -> Option<usize> {
+        self.0.iter().position(|l| l.key == level.0)
+    }
+
+    /// The depth of the leaves (villages).
+    pub fn leaf_depth(&self) -> usize {
+        self.0.len() - 1
+    }
+
+    /// The depth whose areas a team works through and a survey list is
+    /// printed for (the commune, the township): the level above the
+    /// leaves, or the leaves themselves in a two-level tree. Persons live
+    /// at this depth or below, and their `commune_code` is their
+    /// ancestor at this depth.
+    pub fn local_depth(&self) -> usize {
+        self.0.len().saturating_sub(2).max(1)
+    }
+
+    /// Whether an area at `depth` is local: a commune or below.
+    pub fn is_local(&self, depth: usize) -> bool {
+        depth >= self.local_depth()
+    }
+}
+
+/// The depth of an area from its path: `/22/` is 0, `/22/193/` is 1.
+pub fn depth_of_path(path: &str) -> usize {
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .count()
+        .saturating_sub(1)
+}
+
+/// The code of the ancestor (or the area itself) at `depth` on `path`.
+pub fn ancestor_at(path: &str, depth: usize) -> Option<&str> {
+    path.split('/').filter(|s| !s.is_empty()).nth(depth)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AreaError {
     #[error("area code must be 1 to 16 characters of A-Z, a-z, 0-9, '-' or '_'")]
     BadCode,
+    #[error("level '{0}' is not one of this deployment's levels ({1})")]
+    UnknownLevel(String, String),
     #[error("a {0} must have a parent area")]
-    MissingParent(&'static str),
-    #[error("a province has no parent area")]
-    ProvinceWithParent,
+    MissingParent(String),
+    #[error("a {0} is at the top and has no parent area")]
+    TopWithParent(String),
     #[error("a {child} cannot be placed under a {parent}; expected a {expected} parent")]
     WrongParentLevel {
-        child: &'static str,
-        parent: &'static str,
-        expected: &'static str,
+        child: String,
+        parent: String,
+        expected: String,
     },
+    #[error("a {0} is at the bottom of the tree; no area can be placed under it")]
+    UnderLeaf(String),
     #[error("area name must not be empty")]
     EmptyName,
 }
@@ -82,31 +283,47 @@ pub fn validate_code(code: &str) -> Result<(), AreaError> {
     }
 }
 
-/// Checks that a new area fits under its parent and returns its path.
+/// Checks that a new area of `level` fits under its parent (given by its
+/// path) in the configured tree, and returns its path.
 pub fn place_area(
     code: &str,
     name: &str,
-    level: AreaLevel,
-    parent: Option<(AreaLevel, &str)>,
+    level: &AreaLevel,
+    parent_path: Option<&str>,
+    levels: &AreaLevels,
 ) -> Result<String, AreaError> {
     validate_code(code)?;
     if name.trim().is_empty() {
         return Err(AreaError::EmptyName);
     }
-    match (level, parent) {
-        (AreaLevel::Province, None) => Ok(format!("/{code}/")),
-        (AreaLevel::Province, Some(_)) => Err(AreaError::ProvinceWithParent),
-        (_, None) => Err(AreaError::MissingParent(level.as_str())),
-        (_, Some((parent_level, parent_path))) => {
-            if parent_level.child() != Some(level) {
-                let expected = AreaLevel::ALL
-                    .into_iter()
-                    .find(|l| l.child() == Some(level))
-                    .map_or("none", AreaLevel::as_str);
+    let keys = || {
+        levels
+            .all()
+            .iter()
+            .map(|l| l.key.as_str())
+            .collect::<Vec<_>>()
+            .join(" > ")
+    };
+    let depth = levels
+        .depth_of(level)
+        .ok_or_else(|| AreaError::UnknownLevel(level.0.clone(), keys()))?;
+    match (depth, parent_path) {
+        (0, None) => Ok(format!("/{code}/")),
+        (0, Some(_)) => Err(AreaError::TopWithParent(level.0.clone())),
+        (_, None) => Err(AreaError::MissingParent(level.0.clone())),
+        (_, Some(parent_path)) => {
+            let parent_depth = depth_of_path(parent_path);
+            let parent_key = levels
+                .at(parent_depth)
+                .map_or_else(|| "?".to_string(), |l| l.key.clone());
+            if parent_depth >= levels.leaf_depth() {
+                return Err(AreaError::UnderLeaf(parent_key));
+            }
+            if parent_depth + 1 != depth {
                 return Err(AreaError::WrongParentLevel {
-                    child: level.as_str(),
-                    parent: parent_level.as_str(),
-                    expected,
+                    child: level.0.clone(),
+                    parent: parent_key,
+                    expected: levels.at(depth - 1).map_or("?", |l| &l.key).to_string(),
                 });
             }
             Ok(format!("{parent_path}{code}/"))
@@ -179,24 +396,18 @@ mod tests {
 
     use super::*;
 
+    fn q() -> AreaLevels {
+        AreaLevels::default()
+    }
+
     #[test]
     fn paths_nest_and_ranges_cover_exactly_the_subtree() {
-        let p = place_area("22", "Quảng Ninh", AreaLevel::Province, None).unwrap();
-        let d = place_area(
-            "193",
-            "Hạ Long",
-            AreaLevel::District,
-            Some((AreaLevel::Province, &p)),
-        )
-        .unwrap();
-        let c = place_area(
-            "06658",
-            "Hồng Gai",
-            AreaLevel::Commune,
-            Some((AreaLevel::District, &d)),
-        )
-        .unwrap();
+        let p = place_area("22", "Quảng Ninh", &"province".into(), None, &q()).unwrap();
+        let d = place_area("193", "Hạ Long", &"district".into(), Some(&p), &q()).unwrap();
+        let c = place_area("06658", "Hồng Gai", &"commune".into(), Some(&d), &q()).unwrap();
         assert_eq!(c, "/22/193/06658/");
+        assert_eq!(depth_of_path(&c), 2);
+        assert_eq!(ancestor_at(&c, 1), Some("193"));
         let upper = subtree_upper_bound(&d);
         for inside in [&d, &c, &format!("{c}0665801/")] {
             assert!(inside.as_str() >= d.as_str() && inside.as_str() < upper.as_str());
@@ -215,29 +426,85 @@ mod tests {
     fn levels_must_follow_the_tree() {
         let p = "/22/";
         assert_eq!(
-            place_area(
-                "06658",
-                "X",
-                AreaLevel::Commune,
-                Some((AreaLevel::Province, p))
-            ),
+            place_area("06658", "X", &"commune".into(), Some(p), &q()),
             Err(AreaError::WrongParentLevel {
-                child: "commune",
-                parent: "province",
-                expected: "district"
+                child: "commune".into(),
+                parent: "province".into(),
+                expected: "district".into()
             })
         );
         assert_eq!(
-            place_area("193", "X", AreaLevel::District, None),
-            Err(AreaError::MissingParent("district"))
+            place_area("193", "X", &"district".into(), None, &q()),
+            Err(AreaError::MissingParent("district".into()))
         );
         assert_eq!(
-            place_area("1/2", "X", AreaLevel::Province, None),
+            place_area("1/2", "X", &"province".into(), None, &q()),
             Err(AreaError::BadCode)
         );
         assert_eq!(
-            place_area("22", " ", AreaLevel::Province, None),
+            place_area("22", " ", &"province".into(), None, &q()),
             Err(AreaError::EmptyName)
+        );
+        assert!(matches!(
+            place_area("9", "X", &"township".into(), Some(p), &q()),
+            Err(AreaError::UnknownLevel(..))
+        ));
+        assert_eq!(
+            place_area(
+                "9",
+                "X",
+                &"village".into(),
+                Some("/22/193/06658/0665801/"),
+                &q()
+            ),
+            Err(AreaError::UnderLeaf("village".into()))
+        );
+    }
+
+    #[test]
+    fn configured_trees_of_three_and_five_levels() {
+        let vn = AreaLevels::vietnam_2025();
+        let c = place_area("26734", "Hạ Long", &"commune".into(), Some("/22/"), &vn).unwrap();
+        assert_eq!(c, "/22/26734/");
+        assert_eq!(vn.local_depth(), 1);
+        assert!(vn.is_local(depth_of_path(&c)));
+        let cn = AreaLevels::china();
+        assert_eq!(cn.local_depth(), 3);
+        let t = place_area("5", "X", &"township".into(), Some("/44/01/06/"), &cn).unwrap();
+        assert_eq!(depth_of_path(&t), 3);
+        assert!(cn.is_local(3) && !cn.is_local(2));
+        let two = AreaLevels::new(vec![
+            LevelDef::new("region", "Vùng", "地区", "Regions"),
+            LevelDef::new("ward", "Phường", "街道", "Wards"),
+        ])
+        .unwrap();
+        assert_eq!(two.local_depth(), 1);
+    }
+
+    #[test]
+    fn a_configuration_is_checked_field_by_field() {
+        let one = vec![LevelDef::new("province", "a", "b", "c")];
+        assert_eq!(AreaLevels::new(one).unwrap_err().field, "levels");
+        let mut seven = AreaLevels::china().all().to_vec();
+        seven.extend(AreaLevels::vietnam_2025().all()[1..].iter().cloned());
+        assert_eq!(AreaLevels::new(seven).unwrap_err().field, "levels");
+        let dup = vec![
+            LevelDef::new("province", "a", "b", "c"),
+            LevelDef::new("province", "a", "b", "c"),
+        ];
+        assert_eq!(AreaLevels::new(dup).unwrap_err().field, "levels[1].key");
+        let bad = vec![
+            LevelDef::new("province", "a", "b", "c"),
+            LevelDef::new("Commune", "a", "b", "c"),
+        ];
+        assert_eq!(AreaLevels::new(bad).unwrap_err().field, "levels[1].key");
+        let unnamed = vec![
+            LevelDef::new("province", "a", "b", "c"),
+            LevelDef::new("commune", "a", " ", "c"),
+        ];
+        assert_eq!(
+            AreaLevels::new(unnamed).unwrap_err().field,
+            "levels[1].name_zh"
         );
     }
 }

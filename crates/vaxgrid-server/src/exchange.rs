@@ -6,13 +6,12 @@
 //! through the dose writer. Each format maps its own fields in and names
 //! its own fields in errors; this module is what they share.
 
-use std::collections::HashMap;
-
-use vaxgrid_core::area::{place_key, AreaLevel};
+use vaxgrid_core::area::place_key;
 use vaxgrid_core::identity::{validate_identifier, IdType, IdentifierType, Sex};
 use vaxgrid_core::product::Product;
 use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
 use vaxgrid_store::model::{Actor, Area, IdentifierInput, NewIdentity, NewPerson, Person};
+use vaxgrid_store::persons::AreaMap;
 use vaxgrid_store::persons::PersonQuery;
 use vaxgrid_store::StoreError;
 
@@ -178,8 +177,8 @@ pub struct ExternalPerson {
 
 /// The commune or village the address names, when it names exactly one
 /// (its district or province, when also named, must agree).
-pub fn home_area_of(areas: &HashMap<String, Area>, p: &ExternalPerson) -> Option<String> {
-    let local = |a: &Area| matches!(a.level, AreaLevel::Commune | AreaLevel::Village);
+pub fn home_area_of(areas: &AreaMap, p: &ExternalPerson) -> Option<String> {
+    let local = |a: &Area| areas.levels.is_local(a.depth());
     if let Some(a) = p
         .area_codes
         .iter()
@@ -496,6 +495,8 @@ pub async fn record_dose(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
+    use vaxgrid_core::area::AreaLevel;
 
     fn id(value: &str, type_code: &str, authority: &str) -> ExternalId {
         ExternalId {
@@ -578,24 +579,34 @@ mod tests {
     #[test]
     fn the_address_must_name_exactly_one_commune() {
         let areas: HashMap<String, Area> = [
-            area("22", AreaLevel::Province, "Quảng Ninh", "/22/"),
-            area("193", AreaLevel::District, "Thành phố Hạ Long", "/22/193/"),
-            area("195", AreaLevel::District, "Thành phố Cẩm Phả", "/22/195/"),
+            area("22", AreaLevel::from("province"), "Quảng Ninh", "/22/"),
+            area(
+                "193",
+                AreaLevel::from("district"),
+                "Thành phố Hạ Long",
+                "/22/193/",
+            ),
+            area(
+                "195",
+                AreaLevel::from("district"),
+                "Thành phố Cẩm Phả",
+                "/22/195/",
+            ),
             area(
                 "06658",
-                AreaLevel::Commune,
+                AreaLevel::from("commune"),
                 "Phường Hồng Gai",
                 "/22/193/06658/",
             ),
             area(
                 "06700",
-                AreaLevel::Commune,
+                AreaLevel::from("commune"),
                 "Phường Cẩm Trung",
                 "/22/195/06700/",
             ),
             area(
                 "06701",
-                AreaLevel::Commune,
+                AreaLevel::from("commune"),
                 "Phường Hồng Gai",
                 "/22/195/06701/",
             ),
@@ -603,6 +614,10 @@ mod tests {
         .into_iter()
         .map(|a| (a.code.clone(), a))
         .collect();
+        let areas = AreaMap {
+            areas,
+            levels: Default::default(),
+        };
         let person = |names: &[&str], codes: &[&str]| ExternalPerson {
             place_names: names.iter().map(|s| s.to_string()).collect(),
             area_codes: codes.iter().map(|s| s.to_string()).collect(),

@@ -225,7 +225,7 @@ async fn patient_resource(
 fn patient_of(
     p: &Person,
     identifiers: &[vaxgrid_core::identity::Identifier],
-    areas: &HashMap<String, vaxgrid_store::model::Area>,
+    areas: &vaxgrid_store::persons::AreaMap,
     extra: Value,
 ) -> Value {
     let (family, given) = split_vietnamese_name(&p.full_name);
@@ -241,11 +241,17 @@ fn patient_of(
                 .collect()
         })
         .unwrap_or_default();
-    let name_at = |level: vaxgrid_core::area::AreaLevel| {
-        chain
-            .iter()
-            .find(|a| a.level == level)
-            .map(|a| a.name.clone())
+    // The address's state is the top of the tree, its city the commune
+    // (township) level, its district the level just above that if it is
+    // not the top (a three-level tree has none).
+    let local = areas.levels.local_depth();
+    let name_at = |depth: Option<usize>| {
+        depth.and_then(|d| {
+            chain
+                .iter()
+                .find(|a| a.depth() == d)
+                .map(|a| a.name.clone())
+        })
     };
     let data = PatientData {
         id: Some(p.id.clone()),
@@ -266,9 +272,9 @@ fn patient_of(
             )
             .filter(|t| !t.is_empty()),
             line: Vec::new(),
-            city: name_at(vaxgrid_core::area::AreaLevel::Commune),
-            district: name_at(vaxgrid_core::area::AreaLevel::District),
-            state: name_at(vaxgrid_core::area::AreaLevel::Province),
+            city: name_at(Some(local)),
+            district: name_at(local.checked_sub(1).filter(|d| *d > 0)),
+            state: name_at(Some(0)),
             postal_code: None,
             country: Some("VN".into()),
         }),

@@ -1077,6 +1077,7 @@ pub fn routes() -> Vec<RouteDef> {
         ),
     ];
     all.extend(api::allocation::routes());
+    all.extend(api::area_tree::routes());
     all.extend(web::part_routes());
     all
 }

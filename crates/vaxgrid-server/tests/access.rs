@@ -348,6 +348,10 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("POST", "/api/v1/stores/{code}/items"), MANAGE_STOCK),
         (("GET", "/api/v1/areas/{code}/border"), REFERENCE),
         (("POST", "/api/v1/areas/{code}/border"), ADMIN),
+        (("GET", "/api/v1/area-levels"), REFERENCE),
+        (("PUT", "/api/v1/area-levels"), ADMIN),
+        (("GET", "/api/v1/areas/reorganisations"), REFERENCE),
+        (("POST", "/api/v1/areas/reorganisations"), ADMIN),
         (
             ("POST", "/api/v1/lots/{product_code}/{lot_number}/status"),
             HOLD_LOTS,

@@ -2,7 +2,7 @@
 
 use sqlx::any::AnyRow;
 use sqlx::Row;
-use vaxgrid_core::area::{place_area, AreaLevel};
+use vaxgrid_core::area::{depth_of_path, place_area, AreaLevel, AreaLevels, LevelDef};
 
 use crate::audit::{self, AuditEntry};
 use crate::db::value_rows;
@@ -17,9 +17,7 @@ pub(crate) fn area_from_row(row: &AnyRow) -> Result<Area, StoreError> {
     Ok(Area {
         code: row.try_get("code")?,
         parent_code: row.try_get("parent_code")?,
-        level: AreaLevel::parse(&level).ok_or_else(|| {
-            StoreError::invalid("level", format!("stored level '{level}' is unknown"))
-        })?,
+        level: AreaLevel::from(level),
         name: row.try_get("name")?,
         name_en: row.try_get("name_en")?,
         path: row.try_get("path")?,
@@ -27,6 +25,108 @@ pub(crate) fn area_from_row(row: &AnyRow) -> Result<Area, StoreError> {
 }
 
 impl Store {
+    /// The deployment's levels, top first. Read each time (a few rows):
+    /// every server of a deployment sees a change at once.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn area_levels(&self) -> Result<AreaLevels, StoreError> {
+        let rows =
+            sqlx::query("SELECT key, name_vi, name_zh, name_en FROM area_levels ORDER BY depth")
+                .fetch_all(&self.pool)
+                .await?;
+        let levels = rows
+            .iter()
+            .map(|r| {
+                Ok(LevelDef {
+                    key: r.try_get("key")?,
+                    name_vi: r.try_get("name_vi")?,
+                    name_zh: r.try_get("name_zh")?,
+                    name_en: r.try_get("name_en")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        AreaLevels::new(levels).map_err(|e| StoreError::invalid("levels", e.to_string()))
+    }
+
+    /// Configures the levels. Areas already made must fit: none deeper
+    /// than the new tree; each keeps its depth and takes the new level
+    /// of that depth (a tree losing a level in a reform is reorganised
+    /// first: its areas moved up, see `reorganise`). Audited.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn set_area_levels(
+        &self,
+        levels: AreaLevels,
+        actor: impl Into<crate::model::Actor>,
+    ) -> Result<AreaLevels, StoreError> {
+        let actor: crate::model::Actor = actor.into();
+        let mut tx = self.begin_write().await?;
+        let deepest = sqlx::query("SELECT path FROM areas")
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>("path").map(|p| depth_of_path(&p)))
+            .try_fold(None::<usize>, |m, d| {
+                d.map(|d| Some(m.map_or(d, |m: usize| m.max(d))))
+            })?;
+        if let Some(d) = deepest {
+            if d >= levels.len() {
+                return Err(StoreError::invalid(
+                    "levels",
+                    format!(
+                        "the tree already has areas {} levels deep; give at least {} levels or reorganise those areas first",
+                        d + 1,
+                        d + 1
+                    ),
+                ));
+            }
+        }
+        let old: Vec<String> = sqlx::query("SELECT key FROM area_levels ORDER BY depth")
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get("key"))
+            .collect::<Result<_, _>>()?;
+        // Keys may trade depths (old "commune" becomes new "district"), so
+        // every area is first marked, then given its depth's new key.
+        sqlx::query("UPDATE areas SET level = '~' || level")
+            .execute(&mut *tx)
+            .await?;
+        for (depth, key) in old.iter().enumerate() {
+            let Some(new) = levels.at(depth) else {
+                continue;
+            };
+            sqlx::query("UPDATE areas SET level = $1 WHERE level = $2")
+                .bind(&new.key)
+                .bind(format!("~{key}"))
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("DELETE FROM area_levels")
+            .execute(&mut *tx)
+            .await?;
+        for (depth, l) in levels.all().iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO area_levels (depth, key, name_vi, name_zh, name_en) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(depth as i64)
+            .bind(&l.key)
+            .bind(&l.name_vi)
+            .bind(&l.name_zh)
+            .bind(&l.name_en)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let entry = AuditEntry::by(
+            &actor,
+            "configure",
+            "area_levels",
+            "",
+            serde_json::json!({"before": old, "levels": levels.all()}),
+        );
+        audit::append(&mut tx, self.backend, &[entry]).await?;
+        tx.commit().await?;
+        Ok(levels)
+    }
+
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn area(&self, code: &str) -> Result<Area, StoreError> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM areas WHERE code = $1"))
@@ -98,6 +198,7 @@ impl Store {
         actor: impl Into<crate::model::Actor>,
     ) -> Result<Vec<Area>, StoreError> {
         let actor: crate::model::Actor = actor.into();
+        let levels = self.area_levels().await?;
         let mut known: std::collections::HashMap<String, Area> = self
             .all_areas()
             .await?
@@ -141,13 +242,15 @@ impl Store {
             let path = place_area(
                 &new.code,
                 &new.name,
-                new.level,
-                parent.map(|p| (p.level, p.path.as_str())),
+                &new.level,
+                parent.map(|p| p.path.as_str()),
+                &levels,
             )
             .map_err(|e| {
                 let field = match e {
                     vaxgrid_core::area::AreaError::BadCode => "code",
                     vaxgrid_core::area::AreaError::EmptyName => "name",
+                    vaxgrid_core::area::AreaError::UnknownLevel(..) => "level",
                     _ => "parent_code",
                 };
                 StoreError::invalid(at(field), e.to_string())

@@ -239,6 +239,18 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0073_population_group_sets.sql"),
         postgres: include_str!("../migrations/postgres/0073_population_group_sets.sql"),
     },
+    Migration {
+        version: 76,
+        name: "area_levels",
+        sqlite: include_str!("../migrations/common/0076_area_levels.sql"),
+        postgres: include_str!("../migrations/common/0076_area_levels.sql"),
+    },
+    Migration {
+        version: 77,
+        name: "area_reorganisations",
+        sqlite: include_str!("../migrations/common/0077_area_reorganisations.sql"),
+        postgres: include_str!("../migrations/common/0077_area_reorganisations.sql"),
+    },
 ];
 
 pub(crate) fn backend_of(url: &str) -> Result<Backend, StoreError> {

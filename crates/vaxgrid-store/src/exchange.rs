@@ -15,7 +15,7 @@ use crate::audit::{self, AuditEntry};
 use crate::batch_tx::BatchTx;
 use crate::doses::{apply_in, Catalog, WriteCommand, WriteOutcome};
 use crate::error::StoreError;
-use crate::model::{body_hash, Actor, Area, NewIdentity, NewPerson};
+use crate::model::{body_hash, Actor, NewIdentity, NewPerson};
 use crate::persons::{insert_registration, place_person, RegistrationClash};
 use crate::Store;
 
@@ -196,7 +196,7 @@ async fn register(
     tx: &mut Transaction<'static, Any>,
     store: &Store,
     reg: &Registration,
-    areas: &HashMap<String, Area>,
+    areas: &crate::persons::AreaMap,
     by: &Actor,
     now: i64,
 ) -> Result<Result<Registered, StoreError>, RegistrationClash> {
@@ -271,7 +271,7 @@ async fn attempt_exchange(
     w: &ExchangeWrite,
 ) -> Result<ExchangeOutcome, RegistrationClash> {
     let areas = if w.persons.is_empty() {
-        HashMap::new()
+        crate::persons::AreaMap::default()
     } else {
         store.area_map().await?
     };

@@ -37,6 +37,7 @@ pub mod paging;
 pub mod persons;
 pub mod portal;
 pub mod registry;
+pub mod reorganise;
 pub mod reminders;
 pub mod reports;
 pub mod scheduling;
@@ -131,7 +132,19 @@ impl Store {
     ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
         Ok(match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Postgres => {
+                // Held shared by every writer, exclusively by a
+                // reorganisation of the area tree (`reorganise`): no
+                // transaction reads a path before one and writes it after.
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(&format!(
+                    "SELECT pg_advisory_xact_lock_shared({})",
+                    reorganise::TREE_LOCK
+                ))
+                .execute(&mut *tx)
+                .await?;
+                tx
+            }
         })
     }
 

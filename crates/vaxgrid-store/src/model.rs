@@ -18,6 +18,13 @@ pub struct Area {
     pub path: String,
 }
 
+impl Area {
+    /// 0 at the top of the tree (a province).
+    pub fn depth(&self) -> usize {
+        vaxgrid_core::area::depth_of_path(&self.path)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewArea {
     pub code: String,

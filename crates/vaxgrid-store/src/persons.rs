@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
-use vaxgrid_core::area::{province_of_path, subtree_upper_bound, AreaLevel};
+use vaxgrid_core::area::{ancestor_at, province_of_path, subtree_upper_bound, AreaLevels};
 use vaxgrid_core::coverage::{split_groups, validate_groups, ALL_GROUPS};
 use vaxgrid_core::identity::{validate_id, IdType, Sex};
 use vaxgrid_core::names::fold_name;
@@ -105,10 +105,11 @@ impl RowError {
 }
 
 /// Checks the fields of a new person that need no database, and places the
-/// person under the home area (which must be a commune or village).
+/// person under the home area (which must be at the commune's level or
+/// below it, as the deployment's levels say).
 pub fn place_person(
     mut new: NewPerson,
-    areas: &HashMap<String, Area>,
+    areas: &AreaMap,
     today: time::Date,
 ) -> Result<PlacedPerson, (String, String)> {
     let err = |f: &str, m: String| Err((f.to_string(), m));
@@ -166,17 +167,26 @@ pub fn place_person(
             format!("area '{}' does not exist", new.home_area),
         );
     };
-    let commune_code = match area.level {
-        AreaLevel::Village => area.parent_code.clone().unwrap_or_default(),
-        AreaLevel::Commune => area.code.clone(),
-        other => {
+    let depth = area.depth();
+    let local = areas.levels.local_depth();
+    let commune_code = match ancestor_at(&area.path, local) {
+        Some(code) if depth >= local => code.to_string(),
+        _ => {
+            let names = |lang| {
+                areas.levels.all()[local..]
+                    .iter()
+                    .map(|l| l.name(lang).to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
             return err(
                 "home_area",
                 format!(
-                    "home area must be a commune or village, not a {}",
-                    other.as_str()
+                    "home area must be one of: {} (the areas where persons live), not a {}",
+                    names("en"),
+                    area.level.as_str()
                 ),
-            )
+            );
         }
     };
     Ok(PlacedPerson {
@@ -444,15 +454,33 @@ pub(crate) async fn insert_people_json(
         .rows_affected())
 }
 
+/// Every area by code, with the deployment's levels (which say where
+/// persons may live).
+#[derive(Debug, Clone, Default)]
+pub struct AreaMap {
+    pub areas: HashMap<String, Area>,
+    pub levels: AreaLevels,
+}
+
+impl std::ops::Deref for AreaMap {
+    type Target = HashMap<String, Area>;
+    fn deref(&self) -> &HashMap<String, Area> {
+        &self.areas
+    }
+}
+
 impl Store {
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn area_map(&self) -> Result<HashMap<String, Area>, StoreError> {
-        Ok(self
-            .all_areas()
-            .await?
-            .into_iter()
-            .map(|a| (a.code.clone(), a))
-            .collect())
+    pub async fn area_map(&self) -> Result<AreaMap, StoreError> {
+        Ok(AreaMap {
+            areas: self
+                .all_areas()
+                .await?
+                .into_iter()
+                .map(|a| (a.code.clone(), a))
+                .collect(),
+            levels: self.area_levels().await?,
+        })
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

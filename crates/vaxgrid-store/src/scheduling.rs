@@ -126,10 +126,17 @@ impl Store {
                 field: "village_code",
                 key: v.clone(),
             })?;
-            if village.level != vaxgrid_core::area::AreaLevel::Village {
+            let levels = self.area_levels().await?;
+            if village.depth() != levels.leaf_depth() {
                 return Err(StoreError::invalid(
                     "village_code",
-                    format!("{v} is a {}, not a village", village.level.as_str()),
+                    format!(
+                        "{v} is a {}, not one of the {}",
+                        village.level.as_str(),
+                        levels
+                            .at(levels.leaf_depth())
+                            .map_or("", |l| l.name_en.as_str())
+                    ),
                 ));
             }
         }

@@ -103,10 +103,11 @@ impl Scope {
     }
 }
 
-/// Area paths and the areas of sites. Areas and sites are only ever added
-/// (never moved, renamed in code, or removed), so what was once read stays
-/// true for the life of the process; a code not found is not remembered, as
-/// it may be created later. `scope_for` runs on every request of site staff:
+/// Area paths and the areas of sites. A reorganisation moves and retires
+/// areas (and re-points sites): the process that records it forgets
+/// everything at once, and every process forgets what it read
+/// `PLACES_FOR` ago, so a server beside it follows within that time. A
+/// code not found is not remembered, as it may be created later. `scope_for` runs on every request of site staff:
 /// without this it cost two queries per site grant.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PlaceCache {
@@ -115,6 +116,8 @@ pub(crate) struct PlaceCache {
 
 #[derive(Debug, Default)]
 struct Places {
+    /// When the maps were last emptied.
+    since: Option<std::time::Instant>,
     area_paths: HashMap<String, String>,
     /// Site code → (the site's code as stored, its area's code).
     site_areas: HashMap<String, (String, String)>,
@@ -124,9 +127,26 @@ impl PlaceCache {
     fn places(&self) -> std::sync::MutexGuard<'_, Places> {
         // A panic elsewhere while holding the lock leaves the maps whole
         // (each change is one insert), so a poisoned lock is still usable.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        let mut places = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if places.since.is_none_or(|t| t.elapsed() > PLACES_FOR) {
+            places.area_paths.clear();
+            places.site_areas.clear();
+            places.since = Some(std::time::Instant::now());
+        }
+        places
+    }
+
+    /// Forgets every path and site read (the tree was reorganised).
+    pub(crate) fn forget_all(&self) {
+        let mut places = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        places.area_paths.clear();
+        places.site_areas.clear();
+        places.since = Some(std::time::Instant::now());
     }
 }
+
+/// How long a path or a site's area read is trusted (see `PlaceCache`).
+const PLACES_FOR: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Store {
     /// The path of area `code`, or `None` when there is no such area (or

@@ -82,6 +82,8 @@ const LARGE: &[&str] = &[
 const REFERENCE: &[&str] = &[
     "schema_migrations",
     "areas",
+    "area_levels",
+    "area_reorganisations",
     "products",
     "lots",
     "sites",

@@ -1238,14 +1238,14 @@ async fn scopes_follow_areas_and_sites_created_later(backend: &str) {
                 NewArea {
                     code: "195".into(),
                     parent_code: Some("22".into()),
-                    level: AreaLevel::District,
+                    level: AreaLevel::from("district"),
                     name: "Cẩm Phả".into(),
                     name_en: String::new(),
                 },
                 NewArea {
                     code: "06720".into(),
                     parent_code: Some("195".into()),
-                    level: AreaLevel::Commune,
+                    level: AreaLevel::from("commune"),
                     name: "Cẩm Thạch".into(),
                     name_en: String::new(),
                 },

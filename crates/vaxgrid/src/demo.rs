@@ -80,14 +80,14 @@ pub async fn seed_reference(store: &Store) -> Result<Seeded> {
     }
     let mut sites = Vec::new();
     for a in &areas {
-        let (kind, name, stations, capacity) = match a.level {
-            AreaLevel::Commune => (
+        let (kind, name, stations, capacity) = match a.level.as_str() {
+            "commune" => (
                 SiteKind::CommuneHealthStation,
                 format!("Trạm Y tế {}", a.name),
                 2,
                 240,
             ),
-            AreaLevel::District => (
+            "district" => (
                 SiteKind::Hospital,
                 format!("Trung tâm Y tế {}", a.name),
                 6,
@@ -110,7 +110,7 @@ pub async fn seed_reference(store: &Store) -> Result<Seeded> {
             )
             .await?;
         sites.push(code);
-        if a.level == AreaLevel::District {
+        if a.level.as_str() == "district" {
             let code = format!("T{}", a.code);
             let site = Site {
                 code: code.clone(),
@@ -126,7 +126,7 @@ pub async fn seed_reference(store: &Store) -> Result<Seeded> {
     }
     let villages = areas
         .iter()
-        .filter(|a| a.level == AreaLevel::Village)
+        .filter(|a| a.level.as_str() == "village")
         .map(|a| a.code.clone())
         .collect();
     Ok(Seeded {
@@ -154,7 +154,7 @@ pub async fn seed_stores(store: &Store, seeded: &Seeded, per_site: u64) -> Resul
     let mut province_store = None;
     for a in &areas {
         let level = level_of(&a.level);
-        if level == AreaLevel::Province {
+        if level.as_str() == "province" {
             let code = format!("K{}", a.code);
             stores.push((
                 NewStore {
@@ -170,7 +170,7 @@ pub async fn seed_stores(store: &Store, seeded: &Seeded, per_site: u64) -> Resul
         }
     }
     for a in &areas {
-        if level_of(&a.level) == AreaLevel::District {
+        if level_of(&a.level).as_str() == "district" {
             stores.push((
                 NewStore {
                     code: format!("K{}", a.code),
@@ -190,7 +190,7 @@ pub async fn seed_stores(store: &Store, seeded: &Seeded, per_site: u64) -> Resul
             .find(|a| a.code == s.area_code)
             .map(|a| level_of(&a.level));
         let district = match level {
-            Some(AreaLevel::District) => Some(s.area_code.as_str()),
+            Some(l) if l.as_str() == "district" => Some(s.area_code.as_str()),
             _ => parent_of.get(s.area_code.as_str()).copied().flatten(),
         };
         stores.push((
@@ -235,10 +235,10 @@ pub async fn seed_stores(store: &Store, seeded: &Seeded, per_site: u64) -> Resul
 fn level_of(level: &vaxgrid_synthetic::AreaLevelSeed) -> AreaLevel {
     use vaxgrid_synthetic::AreaLevelSeed as L;
     match level {
-        L::Province => AreaLevel::Province,
-        L::District => AreaLevel::District,
-        L::Commune => AreaLevel::Commune,
-        L::Village => AreaLevel::Village,
+        L::Province => AreaLevel::from("province"),
+        L::District => AreaLevel::from("district"),
+        L::Commune => AreaLevel::from("commune"),
+        L::Village => AreaLevel::from("village"),
     }
 }
 

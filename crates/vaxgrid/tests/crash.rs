@@ -60,11 +60,11 @@ async fn seed(url: &str) -> Vec<String> {
     store
         .create_areas(
             vec![
-                area("22", None, AreaLevel::Province),
-                area("193", Some("22"), AreaLevel::District),
-                area("06658", Some("193"), AreaLevel::Commune),
-                area("0665801", Some("06658"), AreaLevel::Village),
-                area("0665802", Some("06658"), AreaLevel::Village),
+                area("22", None, AreaLevel::from("province")),
+                area("193", Some("22"), AreaLevel::from("district")),
+                area("06658", Some("193"), AreaLevel::from("commune")),
+                area("0665801", Some("06658"), AreaLevel::from("village")),
+                area("0665802", Some("06658"), AreaLevel::from("village")),
             ],
             "test",
         )

@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use vaxgrid_core::access::Permission;
-use vaxgrid_core::area::AreaLevel;
 use vaxgrid_store::campaigns::{NewCampaign, NewWave, SurveyRow, SurveyStatus, ADULT_YEARS};
 use vaxgrid_store::StoreError;
 
@@ -621,8 +620,9 @@ async fn printable_part(
         }
     };
     let place = app.store.area(&code).await.map_err(ApiError::lookup)?;
-    if matches!(place.level, AreaLevel::Province | AreaLevel::District) {
-        return communes_to_print(app, id, wave, place, q, lang).await;
+    let local = app.store.area_levels().await?.local_depth();
+    if place.depth() < local {
+        return communes_to_print(app, id, wave, place, local, q, lang).await;
     }
     let mut rows = Vec::new();
     let mut scanned = 0;
@@ -694,13 +694,20 @@ async fn communes_to_print(
     id: &str,
     wave: &str,
     place: vaxgrid_store::model::Area,
+    local: usize,
     q: &SurveyQuery,
     lang: Lang,
 ) -> Result<Response, ApiError> {
-    let districts = match place.level {
-        AreaLevel::Province => all_children(app, &place.code).await?,
-        _ => vec![place.clone()],
-    };
+    // The areas just above the communes (districts; the province itself
+    // in a tree without districts), each a group of communes.
+    let mut districts = vec![place.clone()];
+    while districts.first().is_some_and(|d| d.depth() + 1 < local) {
+        let mut below = Vec::new();
+        for d in &districts {
+            below.extend(all_children(app, &d.code).await?);
+        }
+        districts = below;
+    }
     let mut groups = Vec::with_capacity(districts.len());
     for district in districts {
         let communes = all_children(app, &district.code)

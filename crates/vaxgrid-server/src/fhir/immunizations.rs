@@ -292,7 +292,7 @@ pub async fn export(
 struct Export {
     patients: bool,
     immunizations: bool,
-    areas: HashMap<String, vaxgrid_store::model::Area>,
+    areas: vaxgrid_store::persons::AreaMap,
     products: HashMap<String, vaxgrid_core::product::Product>,
 }
 

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Extension;
 use vaxgrid_core::access::{Permission, Role};
+use vaxgrid_core::area::{depth_of_path, AreaLevels};
 use vaxgrid_store::campaigns::Campaign;
 use vaxgrid_store::dashboard::{AreaFigures, Dashboard, DayFigures};
 
@@ -640,14 +641,15 @@ fn group_name(lang: Lang, code: &str) -> String {
     }
 }
 
-/// The level name of the areas under one of `level`.
-fn children_key(level: &str) -> &'static str {
-    match level {
-        "province" => tkey("planner-level-districts"),
-        "district" => tkey("planner-level-communes"),
-        "commune" => tkey("planner-level-villages"),
-        "" => tkey("planner-level-top"),
-        _ => tkey("planner-level-none"),
+/// What the areas under `area` are called, as the deployment's levels
+/// name them in the page's language ("My areas" above the provinces).
+fn children_heading(ctx: &PageCtx, area: &AreaFigures, levels: &AreaLevels) -> String {
+    if area.code.is_empty() {
+        return ctx.t(tkey("planner-level-top"));
+    }
+    match levels.at(depth_of_path(&area.path) + 1) {
+        Some(below) => below.name(ctx.lang.code()).to_string(),
+        None => ctx.t(tkey("planner-level-none")),
     }
 }
 
@@ -709,8 +711,12 @@ pub async fn dashboard_top(
         }
     }
     let name = ctx.t("planner-all-areas");
+    let levels = match app.store.area_levels().await {
+        Ok(l) => l,
+        Err(e) => return error_page(&ctx, ApiError::Store(e)),
+    };
     match app.store.dashboard_top(&actor.scope, &name).await {
-        Ok(d) => dashboard_page(ctx, d, Vec::new(), None, None),
+        Ok(d) => dashboard_page(ctx, d, Vec::new(), None, None, &levels),
         Err(e) => error_page(&ctx, ApiError::Store(e)),
     }
 }
@@ -742,8 +748,14 @@ pub async fn dashboard_area(
         Ok(crate::extract::ApiQuery(q)) => q,
         Err(e) => return error_page(&ctx, e),
     };
+    let levels = match app.store.area_levels().await {
+        Ok(l) => l,
+        Err(e) => return error_page(&ctx, ApiError::Store(e)),
+    };
     match area_page(&app, &caller, &ctx, &code, q.campaign.as_deref()).await {
-        Ok((d, campaigns, basis, targets)) => dashboard_page(ctx, d, campaigns, basis, targets),
+        Ok((d, campaigns, basis, targets)) => {
+            dashboard_page(ctx, d, campaigns, basis, targets, &levels)
+        }
         Err(e) => error_page(&ctx, e),
     }
 }
@@ -814,6 +826,7 @@ fn dashboard_page(
     campaigns: Vec<(Campaign, bool)>,
     basis: Option<ListBasis>,
     targets: Option<vaxgrid_store::campaigns::TargetReport>,
+    levels: &AreaLevels,
 ) -> Response {
     let lang = ctx.lang;
     let top = d.area.code.is_empty();
@@ -843,7 +856,7 @@ fn dashboard_page(
         AreaLine {
             code: a.code.clone(),
             name: a.name.clone(),
-            href: (drill && a.level != "village")
+            href: (drill && depth_of_path(&a.path) < levels.leaf_depth())
                 .then(|| format!("/planner/areas/{}", crate::web::urlencode(code))),
             population: Fig {
                 text: lang.int(t.population),
@@ -1017,7 +1030,7 @@ fn dashboard_page(
             .collect(),
         wave_note,
         figures,
-        children_heading: ctx.t(children_key(&d.area.level)),
+        children_heading: children_heading(&ctx, &d.area, levels),
         lines,
         total,
         coverage_svg,

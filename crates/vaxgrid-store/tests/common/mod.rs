@@ -44,15 +44,35 @@ pub async fn fixture(backend: &str) -> Fixture {
     store
         .create_areas(
             vec![
-                area("22", None, AreaLevel::Province, "Quảng Ninh"),
-                area("193", Some("22"), AreaLevel::District, "Hạ Long"),
-                area("06658", Some("193"), AreaLevel::Commune, "Hồng Gai"),
-                area("0665801", Some("06658"), AreaLevel::Village, "Khu 1"),
-                area("0665802", Some("06658"), AreaLevel::Village, "Khu 2"),
-                area("06661", Some("193"), AreaLevel::Commune, "Bạch Đằng"),
-                area("194", Some("22"), AreaLevel::District, "Móng Cái"),
-                area("06700", Some("194"), AreaLevel::Commune, "Ka Long"),
-                area("0670001", Some("06700"), AreaLevel::Village, "Thôn 1"),
+                area("22", None, AreaLevel::from("province"), "Quảng Ninh"),
+                area("193", Some("22"), AreaLevel::from("district"), "Hạ Long"),
+                area("06658", Some("193"), AreaLevel::from("commune"), "Hồng Gai"),
+                area(
+                    "0665801",
+                    Some("06658"),
+                    AreaLevel::from("village"),
+                    "Khu 1",
+                ),
+                area(
+                    "0665802",
+                    Some("06658"),
+                    AreaLevel::from("village"),
+                    "Khu 2",
+                ),
+                area(
+                    "06661",
+                    Some("193"),
+                    AreaLevel::from("commune"),
+                    "Bạch Đằng",
+                ),
+                area("194", Some("22"), AreaLevel::from("district"), "Móng Cái"),
+                area("06700", Some("194"), AreaLevel::from("commune"), "Ka Long"),
+                area(
+                    "0670001",
+                    Some("06700"),
+                    AreaLevel::from("village"),
+                    "Thôn 1",
+                ),
             ],
             "test",
         )

@@ -525,9 +525,12 @@ async fn campaign_page(
                     .await?,
             );
         }
-        Ok::<_, ApiError>((campaign, report, shown, root, safety))
+        // The children's parts link down only if they have areas under
+        // them in their turn.
+        let deeper = shown.depth() + 2 < app.store.area_levels().await?.len();
+        Ok::<_, ApiError>((campaign, report, shown, root, safety, deeper))
     };
-    let (campaign, report, shown, root, safety) = match read.await {
+    let (campaign, report, shown, root, safety, deeper) = match read.await {
         Ok(x) => x,
         Err(e) => return error_page(&ctx, e),
     };
@@ -584,7 +587,7 @@ async fn campaign_page(
         lang,
         &campaign,
         &report,
-        &shown,
+        deeper,
         &typed,
         split_field.as_deref(),
         &split_message,
@@ -704,7 +707,7 @@ fn part_lines(
     lang: Lang,
     campaign: &Campaign,
     report: &TargetReport,
-    shown: &vaxgrid_store::model::Area,
+    deeper: bool,
     typed: &HashMap<String, String>,
     split_field: Option<&str>,
     split_message: &Option<String>,
@@ -722,7 +725,6 @@ fn part_lines(
         .and_then(|f| f.split(']').next())
         .and_then(|i| i.parse::<usize>().ok())
         .and_then(|i| sent.get(i).map(|c| c.to_string()));
-    let deeper = shown.level.child().and_then(|l| l.child()).is_some();
     report
         .children
         .iter()

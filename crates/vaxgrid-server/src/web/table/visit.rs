@@ -347,15 +347,15 @@ async fn home_areas(
     app: &AppState,
     site: &vaxgrid_store::model::Site,
 ) -> Result<Vec<(String, String)>, ApiError> {
-    use vaxgrid_core::area::AreaLevel;
+    let levels = app.store.area_levels().await?;
     let area = app.store.area(&site.area_code).await?;
     let mut out = Vec::new();
-    if matches!(area.level, AreaLevel::Commune | AreaLevel::Village) {
+    if levels.is_local(area.depth()) {
         out.push((area.code.clone(), area.name.clone()));
     }
     let children = app.store.area_children(Some(&area.code), None, 500).await?;
     for c in children.items {
-        if matches!(c.level, AreaLevel::Commune | AreaLevel::Village) {
+        if levels.is_local(c.depth()) {
             out.push((c.code, format!("{} · {}", c.name, area.name)));
         }
     }
