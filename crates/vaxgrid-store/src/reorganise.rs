@@ -213,9 +213,8 @@ impl Store {
                 })
                 .collect::<Result<_, StoreError>>()?;
         let areas: Vec<TreeArea> = tree.iter().map(|(a, _)| a.clone()).collect();
-        let planned = plan(&new.change, &areas, &levels).map_err(|e| {
-            StoreError::invalid(format!("change.{}", e.field), e.message)
-        })?;
+        let planned = plan(&new.change, &areas, &levels)
+            .map_err(|e| StoreError::invalid(format!("change.{}", e.field), e.message))?;
         let effective_on = crate::format_date(new.effective_on);
         let before = snapshot(&mut tx, &new.change, &planned.steps, &tree, &effective_on).await?;
         for a in &planned.new_areas {
@@ -317,19 +316,20 @@ impl Store {
 }
 
 async fn levels_in(tx: &mut Transaction<'static, Any>) -> Result<AreaLevels, StoreError> {
-    let levels = sqlx::query("SELECT key, name_vi, name_zh, name_en FROM area_levels ORDER BY depth")
-        .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(vaxgrid_core::area::LevelDef {
-                key: r.try_get("key")?,
-                name_vi: r.try_get("name_vi")?,
-                name_zh: r.try_get("name_zh")?,
-                name_en: r.try_get("name_en")?,
+    let levels =
+        sqlx::query("SELECT key, name_vi, name_zh, name_en FROM area_levels ORDER BY depth")
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(vaxgrid_core::area::LevelDef {
+                    key: r.try_get("key")?,
+                    name_vi: r.try_get("name_vi")?,
+                    name_zh: r.try_get("name_zh")?,
+                    name_en: r.try_get("name_en")?,
+                })
             })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+            .collect::<Result<Vec<_>, StoreError>>()?;
     AreaLevels::new(levels).map_err(|e| StoreError::invalid("levels", e.to_string()))
 }
 
@@ -373,7 +373,12 @@ async fn snapshot(
         };
         let province = vaxgrid_core::area::province_of_path(&a.path).to_string();
         let upper = subtree_upper_bound(&a.path);
-        let binds = [province.as_str(), a.path.as_str(), upper.as_str(), ALL_GROUPS];
+        let binds = [
+            province.as_str(),
+            a.path.as_str(),
+            upper.as_str(),
+            ALL_GROUPS,
+        ];
         let population = sum(tx, &binds, "SELECT CAST(COALESCE(SUM(population), 0) AS BIGINT) FROM population_counters \
              WHERE province_code = $1 AND area_path >= $2 AND area_path < $3 AND priority_group = $4")
         .await?;
@@ -383,8 +388,12 @@ async fn snapshot(
         let completed = sum(tx, &binds, "SELECT CAST(COALESCE(SUM(completed), 0) AS BIGINT) FROM coverage_counters \
              WHERE province_code = $1 AND area_path >= $2 AND area_path < $3 AND priority_group = $4")
         .await?;
-        let doses = sum(tx, &binds, "SELECT CAST(COALESCE(SUM(doses), 0) AS BIGINT) FROM dose_counters \
-             WHERE province_code = $1 AND area_path >= $2 AND area_path < $3 AND $4 <> ''")
+        let doses = sum(
+            tx,
+            &binds,
+            "SELECT CAST(COALESCE(SUM(doses), 0) AS BIGINT) FROM dose_counters \
+             WHERE province_code = $1 AND area_path >= $2 AND area_path < $3 AND $4 <> ''",
+        )
         .await?;
         let by_day = sqlx::query(
             "SELECT day, CAST(SUM(doses) AS BIGINT) AS n FROM daily_dose_counters \
@@ -398,7 +407,12 @@ async fn snapshot(
         .fetch_all(&mut **tx)
         .await?
         .iter()
-        .map(|r| Ok((r.try_get::<String, _>("day")?, serde_json::json!(r.try_get::<i64, _>("n")?))))
+        .map(|r| {
+            Ok((
+                r.try_get::<String, _>("day")?,
+                serde_json::json!(r.try_get::<i64, _>("n")?),
+            ))
+        })
         .collect::<Result<serde_json::Map<_, _>, StoreError>>()?;
         out.insert(
             code.clone(),

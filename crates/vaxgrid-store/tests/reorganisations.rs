@@ -97,7 +97,10 @@ async fn assert_whole(store: &Store, persons: usize, doses: usize) {
             .get(&p.home_area)
             .unwrap_or_else(|| panic!("person {} lives in {}, which is gone", p.id, p.home_area));
         assert_eq!(p.province_code, province_of_path(&home.path), "{p:?}");
-        assert_eq!(Some(p.commune_code.as_str()), ancestor_at(&home.path, local));
+        assert_eq!(
+            Some(p.commune_code.as_str()),
+            ancestor_at(&home.path, local)
+        );
         if p.merged_into.is_none() {
             *by_province.entry(p.province_code.clone()).or_default() += 1;
         }
@@ -145,7 +148,9 @@ async fn merges_splits_and_moves_follow_persons_doses_and_counters(backend: &str
     let writer = DoseWriter::spawn(s.clone(), WriterConfig::default());
     let mut serial = 100;
     let mut ids = Vec::new();
-    for home in ["0665801", "0665802", "06661", "06661", "0670001", "2310101", "23101"] {
+    for home in [
+        "0665801", "0665802", "06661", "06661", "0670001", "2310101", "23101",
+    ] {
         serial += 1;
         ids.push(register(s, serial, home).await);
     }
@@ -156,7 +161,10 @@ async fn merges_splits_and_moves_follow_persons_doses_and_counters(backend: &str
     assert_whole(s, 7, 7).await;
 
     // Move commune 06661 (two persons) from district 193 to 194.
-    let r = s.reorganise(on(mv("06661", "194")), &system()).await.unwrap();
+    let r = s
+        .reorganise(on(mv("06661", "194")), &system())
+        .await
+        .unwrap();
     assert_eq!(s.area("06661").await.unwrap().path, "/22/194/06661/");
     assert_eq!(s.coverage("193").await.unwrap().area.total.population, 2);
     assert_eq!(s.coverage("194").await.unwrap().area.total.population, 3);
@@ -196,7 +204,10 @@ async fn merges_splits_and_moves_follow_persons_doses_and_counters(backend: &str
     )
     .await
     .unwrap();
-    assert_eq!(s.area("0665802").await.unwrap().path, "/22/193/06659/0665802/");
+    assert_eq!(
+        s.area("0665802").await.unwrap().path,
+        "/22/193/06659/0665802/"
+    );
     assert_eq!(s.person(&ids[1]).await.unwrap().commune_code, "06659");
     assert_eq!(s.coverage("06659").await.unwrap().area.total.population, 1);
     assert_whole(s, 7, 7).await;
@@ -428,20 +439,26 @@ async fn a_commune_of_ten_thousand_moves_in_one_transaction(backend: &str) {
         let w = writer.clone();
         let id = p.new.id.clone();
         pending.push(tokio::spawn(async move {
-            w.submit(dose(&id, "BIBP", "VN-1", date!(2025 - 06 - 01))).await
+            w.submit(dose(&id, "BIBP", "VN-1", date!(2025 - 06 - 01)))
+                .await
         }));
     }
     for p in pending {
         p.await.unwrap().unwrap();
     }
     let started = std::time::Instant::now();
-    s.reorganise(on(mv("06658", "194")), &system()).await.unwrap();
+    s.reorganise(on(mv("06658", "194")), &system())
+        .await
+        .unwrap();
     let took = started.elapsed();
     eprintln!(
         "{backend}: moving a commune of 10,000 persons took {:.1} ms",
         took.as_secs_f64() * 1000.0
     );
-    assert_eq!(s.coverage("194").await.unwrap().area.total.population, 10_000);
+    assert_eq!(
+        s.coverage("194").await.unwrap().area.total.population,
+        10_000
+    );
     assert_whole(s, 10_000, 2_000).await;
     f.cleanup().await;
 }
@@ -476,7 +493,11 @@ async fn every_area_path_and_province_column_is_rewritten() {
         for c in columns {
             let names_a_place = matches!(
                 c.as_str(),
-                "area_code" | "area_path" | "province_code" | "home_area" | "commune_code"
+                "area_code"
+                    | "area_path"
+                    | "province_code"
+                    | "home_area"
+                    | "commune_code"
                     | "village_code"
             ) || (table == "areas" && (c == "path" || c == "parent_code"));
             if names_a_place && !handled.contains(&(table.as_str(), c.as_str())) {

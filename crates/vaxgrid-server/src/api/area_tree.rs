@@ -148,9 +148,8 @@ pub async fn reorganise(
     ApiJson(body): ApiJson<ReorganisationBody>,
 ) -> Result<(StatusCode, Json<ReorganisationView>), ApiError> {
     let actor = caller.actor(&app, Permission::ManageReference).await?;
-    let effective_on = vaxgrid_store::parse_date(&body.effective_on).ok_or_else(|| {
-        ApiError::invalid("effective_on", "a date is written YYYY-MM-DD")
-    })?;
+    let effective_on = vaxgrid_store::parse_date(&body.effective_on)
+        .ok_or_else(|| ApiError::invalid("effective_on", "a date is written YYYY-MM-DD"))?;
     let done = app
         .store
         .reorganise(
@@ -180,10 +179,7 @@ pub async fn list_reorganisations(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<ReorganisationPage>, ApiError> {
     let limit = page_limit(q.limit)?;
-    let page = app
-        .store
-        .reorganisations(q.after.as_deref(), limit)
-        .await?;
+    let page = app.store.reorganisations(q.after.as_deref(), limit).await?;
     Ok(Json(ReorganisationPage {
         items: page.items.into_iter().map(Into::into).collect(),
         next_cursor: page.next_cursor,
