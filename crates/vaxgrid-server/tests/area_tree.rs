@@ -1,0 +1,141 @@
+//! The area tree's levels and reorganisations over real HTTP on both
+//! backends: bad levels and bad reorganisations refused naming the field
+//! with nothing written, a move and a merge followed by the person's home,
+//! the event listed with the figures before, and a planner kept out.
+
+mod common;
+
+use common::{on_both_backends, TestApp};
+use serde_json::{json, Value};
+
+on_both_backends!(levels_are_configured_and_checked, reorganisations_over_http);
+
+fn field(p: &Value) -> Option<&str> {
+    p["errors"][0]["field"].as_str()
+}
+
+fn level(key: &str) -> Value {
+    json!({"key": key, "name_vi": key, "name_zh": key, "name_en": key})
+}
+
+async fn levels_are_configured_and_checked(backend: &str) {
+    let app = TestApp::start(backend).await;
+    let (s, before) = app.get("/api/v1/area-levels").await;
+    assert_eq!(s, 200, "{before}");
+    assert_eq!(before["levels"].as_array().map(Vec::len), Some(4));
+    let keys = |n: usize| (0..n).map(|i| level(&format!("l{i}"))).collect::<Vec<_>>();
+    for (body, name) in [
+        (json!({"levels": keys(1)}), "levels"),
+        (json!({"levels": keys(7)}), "levels"),
+        (json!({"levels": [level("a"), level("a")]}), "levels[1].key"),
+        (
+            json!({"levels": [level("a"), level("B c")]}),
+            "levels[1].key",
+        ),
+    ] {
+        let (s, p) = app.put("/api/v1/area-levels", &body).await;
+        assert_eq!((s, field(&p)), (422, Some(name)), "{body}: {p}");
+    }
+    let (s, after) = app.get("/api/v1/area-levels").await;
+    assert_eq!((s, &after), (200, &before), "nothing written");
+    // China's five levels, then back to two and six.
+    for n in [5, 2, 6] {
+        let (s, set) = app
+            .put("/api/v1/area-levels", &json!({"levels": keys(n)}))
+            .await;
+        assert_eq!(s, 200, "{set}");
+        assert_eq!(set["levels"].as_array().map(Vec::len), Some(n));
+    }
+    let planner = app.as_user("planner-193", &["planner:193"]).await;
+    let (s, _) = planner
+        .put("/api/v1/area-levels", &json!({"levels": keys(3)}))
+        .await;
+    assert_eq!(s, 403);
+    app.cleanup().await;
+}
+
+async fn reorganisations_over_http(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let person = app.person(1, "Vũ Văn Một").await;
+    let path = "/api/v1/areas/reorganisations";
+    let body = |change: Value| json!({"effective_on": "2025-07-01", "reason": "Nghị quyết 202/2025/QH15", "change": change});
+    for (b, status, name) in [
+        (
+            body(json!({"kind": "move", "area": "193", "parent_code": "06658"})),
+            422,
+            "change.parent_code",
+        ),
+        (
+            body(json!({"kind": "merge", "sources": ["194"], "into": "06658"})),
+            422,
+            "change.sources[0]",
+        ),
+        (
+            json!({"effective_on": "2999-01-01", "reason": "x", "change": {"kind": "move", "area": "06658", "parent_code": "194"}}),
+            422,
+            "effective_on",
+        ),
+        (
+            json!({"effective_on": "1 July", "reason": "x", "change": {"kind": "move", "area": "06658", "parent_code": "194"}}),
+            422,
+            "effective_on",
+        ),
+    ] {
+        let (s, p) = app.post(path, &b).await;
+        assert_eq!((s, field(&p)), (status, Some(name)), "{b}: {p}");
+    }
+    let (s, p) = app
+        .post(path, &body(json!({"kind": "swap", "area": "06658"})))
+        .await;
+    assert_eq!(s, 400, "{p}");
+    let (s, list) = app.get(path).await;
+    assert_eq!((s, list["items"].as_array().map(Vec::len)), (200, Some(0)));
+
+    // Commune 06658 moves to district 194, then merges into 06700.
+    let (s, r) = app
+        .post(
+            path,
+            &body(json!({"kind": "move", "area": "06658", "parent_code": "194"})),
+        )
+        .await;
+    assert_eq!(s, 201, "{r}");
+    assert_eq!(r["before"]["06658"]["population"], 1, "{r}");
+    let (s, a) = app.get("/api/v1/areas/06658").await;
+    assert_eq!((s, a["path"].as_str()), (200, Some("/22/194/06658/")));
+    let (s, r) = app
+        .post(
+            path,
+            &body(json!({"kind": "merge", "sources": ["06658"], "into": "06700"})),
+        )
+        .await;
+    assert_eq!(s, 201, "{r}");
+    let (s, _) = app.get("/api/v1/areas/06658").await;
+    assert_eq!(s, 404);
+    let (s, v) = app.get("/api/v1/areas/0665801").await;
+    assert_eq!(
+        (s, v["path"].as_str()),
+        (200, Some("/22/194/06700/0665801/")),
+        "the village joins the commune merged into: {v}"
+    );
+    let moved = app.store.person(&person).await.unwrap();
+    assert_eq!(moved.commune_code, "06700", "{moved:?}");
+    let (s, list) = app.get(path).await;
+    assert_eq!(s, 200, "{list}");
+    let kinds: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["move", "merge"]);
+    let planner = app.as_user("planner-22", &["planner:22"]).await;
+    let (s, _) = planner
+        .post(
+            path,
+            &body(json!({"kind": "move", "area": "06700", "parent_code": "193"})),
+        )
+        .await;
+    assert_eq!(s, 403);
+    app.cleanup().await;
+}
