@@ -100,6 +100,7 @@ const PROVINCE_TABLES: &[&str] = &[
     "treatment_facilities",
     "facility_admissions",
     "team_assignments",
+    "aefi_events",
 ];
 
 /// Every column a reorganisation rewrites, by table (for the schema test:
@@ -128,6 +129,7 @@ pub fn handled_columns() -> Vec<(&'static str, &'static str)> {
         ("dose_counters", "area_code"),
         ("area_targets", "area_code"),
         ("team_assignments", "area_code"),
+        ("aefi_events", "area_code"),
         ("isolation_policies", "province_code"),
         ("stores", "parent_code"),
     ]);
@@ -556,6 +558,14 @@ async fn apply_step(
         exec(
             tx,
             "UPDATE team_assignments SET area_code = $1 WHERE province_code = $2 AND area_code = $3",
+            &[into, &province, from],
+        )
+        .await?;
+        // An adverse event counts where its dose was given from: the merged
+        // area's events are the survivor's.
+        exec(
+            tx,
+            "UPDATE aefi_events SET area_code = $1 WHERE province_code = $2 AND area_code = $3",
             &[into, &province, from],
         )
         .await?;
