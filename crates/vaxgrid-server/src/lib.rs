@@ -234,6 +234,12 @@ pub fn routes() -> Vec<RouteDef> {
         ),
         r(
             M::POST,
+            "/api/v1/persons/{id}/identifiers",
+            Needs(WriteRegistry),
+            post(persons::add_identifier),
+        ),
+        r(
+            M::POST,
             "/api/v1/persons/{id}/merge",
             Needs(ManageRegistry),
             post(persons::merge),

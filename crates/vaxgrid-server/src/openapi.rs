@@ -36,6 +36,7 @@ use utoipa::OpenApi;
         crate::api::persons::get,
         crate::api::persons::history,
         crate::api::reminders::of_person,
+        crate::api::persons::add_identifier,
         crate::api::persons::merge,
         crate::api::certificates::issue,
         crate::api::catalog::products,

@@ -121,6 +121,7 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("GET", "/api/v1/persons/{id}"), READ_REGISTRY),
         (("GET", "/api/v1/persons/{id}/doses"), READ_REGISTRY),
         (("GET", "/api/v1/persons/{id}/reminders"), READ_REGISTRY),
+        (("POST", "/api/v1/persons/{id}/identifiers"), WRITE_REGISTRY),
         (("POST", "/api/v1/persons/{id}/merge"), MANAGE_REGISTRY),
         (("POST", "/api/v1/persons/{id}/certificate"), CERTIFICATE),
         (("GET", "/api/v1/products"), REFERENCE),

@@ -14,6 +14,7 @@ on_both_backends!(
     concurrent_first_messages_about_one_mrn_make_one_person,
     fhir_patients_with_any_identifiers_are_registered,
     fhir_patient_create_search_and_if_none_exist,
+    a_document_brought_later_is_added_and_closes_the_follow_up,
 );
 
 fn person(name: &str, born: &str, identifiers: Value) -> Value {
@@ -659,5 +660,205 @@ async fn fhir_patient_create_search_and_if_none_exist(backend: &str) {
     assert_eq!(s, 200);
     let patient_caps = &meta["rest"][0]["resource"][0];
     assert_eq!(patient_caps["conditionalCreate"], true);
+    app.cleanup().await;
+}
+
+async fn a_document_brought_later_is_added_and_closes_the_follow_up(backend: &str) {
+    use vaxgrid_core::identity::{make_cccd, Sex};
+    use vaxgrid_store::audit::AuditFilter;
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    // A child registered with nothing but a guardian: followed up.
+    let mut child = person("Phạm Minh Khang", "2021-09-09", json!([]));
+    child["guardian"] = json!({"name": "Phạm Thị Lan", "phone": "0912345678"});
+    let (s, kid) = app.post("/api/v1/persons", &child).await;
+    assert_eq!(s, 201, "{kid}");
+    let kid_id = kid["person"]["id"].as_str().unwrap().to_string();
+    let url = format!("/api/v1/persons/{kid_id}/identifiers");
+
+    // A partner's record number is no document: added, still followed up.
+    let (s, b) = app
+        .post(
+            &url,
+            &json!({"id_type": "mrn", "authority": "BV-QN", "value": "K-77"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["follow_up_closed"], false);
+    assert_eq!(b["identity_follow_up"]["reason"], "no_document");
+    assert_eq!(
+        b["identifiers"],
+        json!([{"id_type": "mrn", "authority": "BV-QN", "value": "K-77"}])
+    );
+
+    // Refused, naming the field, and nothing written.
+    let audit_of = |id: String| {
+        let store = app.store.clone();
+        async move {
+            let filter = AuditFilter {
+                entity_id: Some(id),
+                ..AuditFilter::default()
+            };
+            store.audit_entries(&filter, None, 100).await.unwrap().items
+        }
+    };
+    let entries_before = audit_of(kid_id.clone()).await.len();
+    // A citizen ID whose birth year is not the child's, an MRN without
+    // its authority, a passport whose country is not a code, a field the
+    // body does not have.
+    let wrong_year = make_cccd("022", Sex::Female, 1980, 5);
+    for (body, status, field) in [
+        (
+            json!({"id_type": "cccd", "value": wrong_year}),
+            422,
+            "value",
+        ),
+        (json!({"id_type": "mrn", "value": "1"}), 422, "authority"),
+        (
+            json!({"id_type": "passport", "authority": "France", "value": "AB1"}),
+            422,
+            "authority",
+        ),
+        (json!({"id_type": "ssn", "value": "1"}), 422, "id_type"),
+        (
+            json!({"id_type": "mrn", "authority": "A", "value": "1", "use": "usual"}),
+            422,
+            "use",
+        ),
+        (json!({"id_type": "insurance", "value": "  "}), 422, "value"),
+    ] {
+        let (s, p) = app.post(&url, &body).await;
+        assert_eq!(s, status, "{body}: {p}");
+        assert_eq!(p["errors"][0]["field"], field, "{body}: {p}");
+    }
+    // Someone else's passport: 409 naming the identifier.
+    let (s, other) = app
+        .post(
+            "/api/v1/persons",
+            &person(
+                "Đỗ Thị Mai",
+                "1990-01-01",
+                json!([{"id_type": "passport", "authority": "VN", "value": "C1234567"}]),
+            ),
+        )
+        .await;
+    assert_eq!(s, 201, "{other}");
+    let (s, p) = app
+        .post(
+            &url,
+            &json!({"id_type": "passport", "authority": "vn", "value": "c1234567"}),
+        )
+        .await;
+    assert_eq!(s, 409, "{p}");
+    assert_eq!(p["errors"][0]["field"], "value", "{p}");
+    let message = p["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("passport C1234567 of VN"),
+        "the refusal names the identifier: {p}"
+    );
+    // Someone else's citizen ID, on their record: 409 as well.
+    let theirs = make_cccd("022", Sex::Female, 2021, 9);
+    let mut other_child = person("Lê Thị Na", "2021-09-09", json!([]));
+    other_child["id_type"] = json!("cccd");
+    other_child["id_number"] = json!(theirs);
+    let (s, b) = app.post("/api/v1/persons", &other_child).await;
+    assert_eq!(s, 201, "{b}");
+    let (s, p) = app
+        .post(&url, &json!({"id_type": "cccd", "value": theirs}))
+        .await;
+    assert_eq!(s, 409, "{p}");
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&theirs),
+        "{p}"
+    );
+    // Unknown person: 404; not a UUID: 400.
+    let (s, _) = app
+        .post(
+            "/api/v1/persons/0193a000-0000-7000-8000-0000000000ff/identifiers",
+            &json!({"id_type": "mrn", "authority": "A", "value": "1"}),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = app
+        .post(
+            "/api/v1/persons/nobody/identifiers",
+            &json!({"id_type": "mrn", "authority": "A", "value": "1"}),
+        )
+        .await;
+    assert_eq!(s, 400);
+    assert_eq!(audit_of(kid_id.clone()).await.len(), entries_before);
+
+    // Access by area: a registrar of another district does not see the
+    // child; one of the child's district does.
+    let elsewhere = app.as_user("u-far", &["planner:194"]).await;
+    let cccd = make_cccd("022", Sex::Female, 2021, 4242);
+    let body = json!({"id_type": "cccd", "value": cccd});
+    let (s, _) = elsewhere.post(&url, &body).await;
+    assert_eq!(s, 404);
+    let reader = app.as_user("u-reader", &["statistics_officer:193"]).await;
+    let (s, _) = reader.post(&url, &body).await;
+    assert_eq!(s, 403);
+    assert_eq!(audit_of(kid_id.clone()).await.len(), entries_before);
+
+    // The citizen ID the child now has: on the record, follow-up closed.
+    let near = app.as_user("u-near", &["planner:193"]).await;
+    let (s, b) = near.post(&url, &body).await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["follow_up_closed"], true, "{b}");
+    assert!(b.get("identity_follow_up").is_none(), "{b}");
+    assert_eq!(b["id_type"], "cccd");
+    assert_eq!(b["id_number"], cccd.as_str());
+    assert_eq!(
+        b["identifiers"][0],
+        json!({"id_type": "cccd", "value": cccd})
+    );
+    let (s, page) = app.get("/api/v1/persons?follow_up=true").await;
+    assert_eq!(s, 200);
+    assert!(!page.to_string().contains(&kid_id), "{page}");
+    let (_, page) = app.get(&format!("/api/v1/persons?id_number={cccd}")).await;
+    assert_eq!(page["items"][0]["id"], kid_id.as_str(), "{page}");
+    // Audited: who added which type, and that it closed the follow-up.
+    let entries = audit_of(kid_id.clone()).await;
+    assert_eq!(entries.len(), entries_before + 1);
+    assert_eq!(entries[0].action, "add_identifier");
+    assert_eq!(entries[0].actor, "u-near");
+    assert!(
+        entries[0].details.contains("\"follow_up_closed\":true")
+            && !entries[0].details.contains(&cccd),
+        "{}",
+        entries[0].details
+    );
+
+    // The same again: 200, nothing written; the document now finds the
+    // child, and registering it for someone else is refused.
+    let (s, b) = near.post(&url, &body).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(audit_of(kid_id.clone()).await.len(), entries_before + 1);
+    let mut twin = person("Phạm Minh Khang", "2021-09-09", json!([]));
+    twin["id_type"] = json!("cccd");
+    twin["id_number"] = json!(cccd);
+    let (s, p) = app.post("/api/v1/persons", &twin).await;
+    assert_eq!(s, 409, "{p}");
+
+    // A passport for an adult already holding a citizen ID is kept beside
+    // it, with its country.
+    let adult = app.person(401, "Nguyễn Văn Hải").await;
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/persons/{adult}/identifiers"),
+            &json!({"id_type": "passport", "authority": "vnm", "value": "b7654321"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["follow_up_closed"], false);
+    assert_eq!(
+        b["identifiers"][1],
+        json!({"id_type": "passport", "authority": "VNM", "value": "B7654321"})
+    );
+    let (_, page) = app.get("/api/v1/persons?identifier=B7654321").await;
+    assert_eq!(page["items"][0]["id"], adult.as_str(), "{page}");
     app.cleanup().await;
 }

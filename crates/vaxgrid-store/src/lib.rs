@@ -2,6 +2,7 @@
 //! `Store`. All SQL of the project lives in this crate.
 
 pub mod accounts;
+pub mod added_identifiers;
 pub mod aefi;
 pub mod allocation;
 pub mod areas;

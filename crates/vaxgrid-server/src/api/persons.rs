@@ -190,6 +190,68 @@ pub async fn get(
     }))
 }
 
+/// The person after the identifier was added.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct IdentifierAdded {
+    #[serde(flatten)]
+    pub person: PersonView,
+    /// Whether this identifier closed the person's identity follow-up.
+    pub follow_up_closed: bool,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/persons/{id}/identifiers",
+    summary = "Add an identifier to a person (a document brought later closes the identity follow-up); 409 if someone else holds it, 200 if this person already does",
+    params(("id" = String, Path, description = "person UUID")),
+    request_body = IdentifierBody,
+    responses(
+        (status = 201, description = "Added", body = IdentifierAdded),
+        (status = 200, description = "The person already holds it; nothing written", body = IdentifierAdded),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+        (status = 409, response = crate::error::Problem),
+        (status = 415, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
+pub async fn add_identifier(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<IdentifierBody>,
+) -> Result<Response, ApiError> {
+    let id = uuid_field("id", &id)?;
+    let actor = caller.actor(&app, Permission::WriteRegistry).await?;
+    let input = IdentifierInput {
+        id_type: b.id_type,
+        authority: b.authority,
+        value: b.value,
+    };
+    let done = app
+        .store
+        .add_identifier(&id, input, &actor)
+        .await
+        .map_err(ApiError::lookup)?;
+    let possible_duplicates = app.store.possible_duplicates(&done.person).await?;
+    let status = if done.added {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let location = format!("/api/v1/persons/{id}");
+    let body = IdentifierAdded {
+        person: PersonView {
+            person: done.person.into(),
+            possible_duplicates,
+            identifiers: done.identifiers.into_iter().map(Into::into).collect(),
+            identity_follow_up: done.follow_up.map(Into::into),
+        },
+        follow_up_closed: done.follow_up_closed,
+    };
+    Ok((status, [(header::LOCATION, location)], Json(body)).into_response())
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
