@@ -103,6 +103,73 @@ pub fn check_min_age(years: u32) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// What a campaign's percentage applies to: the planner's explicit choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetBasis {
+    /// The population of the campaign's priority groups.
+    PriorityGroups,
+    /// Everyone registered in the area, whatever their groups.
+    Population,
+}
+
+impl TargetBasis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetBasis::PriorityGroups => "priority_groups",
+            TargetBasis::Population => "population",
+        }
+    }
+
+    /// The basis named in a request; none: the priority groups when the
+    /// campaign lists some, else the whole population. Priority groups
+    /// named for a campaign without any is refused.
+    pub fn choose(raw: Option<&str>, groups: &[String]) -> Result<TargetBasis, Refusal> {
+        match raw {
+            None if groups.is_empty() => Ok(TargetBasis::Population),
+            None | Some("priority_groups") if !groups.is_empty() => Ok(TargetBasis::PriorityGroups),
+            Some("priority_groups") => Err(refuse(
+                "target_basis",
+                "the campaign lists no priority groups; its target applies to the population",
+            )),
+            Some("population") => Ok(TargetBasis::Population),
+            Some(other) => Err(refuse(
+                "target_basis",
+                format!("target_basis is priority_groups or population, not '{other}'"),
+            )),
+            None => Ok(TargetBasis::Population),
+        }
+    }
+
+    /// As stored; anything else reads as the priority groups (the meaning
+    /// of every campaign entered before the choice existed).
+    pub fn stored(raw: &str) -> TargetBasis {
+        if raw == "population" {
+            TargetBasis::Population
+        } else {
+            TargetBasis::PriorityGroups
+        }
+    }
+}
+
+/// A number of people (a target, a daily dose target) is at most the
+/// eligible population it is drawn from.
+pub fn within_eligible(
+    field: &'static str,
+    people: u64,
+    eligible: u64,
+    area: &str,
+) -> Result<(), Refusal> {
+    if people > eligible {
+        return Err(refuse(
+            field,
+            format!(
+                "{people} is above the eligible population of area {area} ({eligible} persons)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// What a new wave is checked against: its campaign as stored.
 #[derive(Debug, Clone)]
 pub struct CampaignFacts<'a> {
@@ -257,6 +324,32 @@ mod tests {
         assert!(e.message.contains("'teachers'"), "{e}");
         // A campaign for everyone takes any well-formed group.
         assert!(check_wave(&w, &campaign(&[])).is_ok());
+    }
+
+    #[test]
+    fn the_target_basis_is_explicit_or_follows_the_groups() {
+        let g = groups(&["frontline"]);
+        assert_eq!(
+            TargetBasis::choose(None, &g),
+            Ok(TargetBasis::PriorityGroups)
+        );
+        assert_eq!(TargetBasis::choose(None, &[]), Ok(TargetBasis::Population));
+        assert_eq!(
+            TargetBasis::choose(Some("population"), &g),
+            Ok(TargetBasis::Population)
+        );
+        for bad in ["everyone", "priority_groups"] {
+            assert_eq!(
+                TargetBasis::choose(Some(bad), &[]).unwrap_err().field,
+                "target_basis"
+            );
+        }
+        assert_eq!(TargetBasis::stored("population"), TargetBasis::Population);
+        assert_eq!(TargetBasis::stored("x"), TargetBasis::PriorityGroups);
+        assert!(within_eligible("target_people", 5, 5, "22").is_ok());
+        let e = within_eligible("target_people", 6, 5, "22").unwrap_err();
+        assert_eq!(e.field, "target_people");
+        assert!(e.message.contains("(5 persons)"), "{e}");
     }
 
     #[test]

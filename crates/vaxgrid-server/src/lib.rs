@@ -498,6 +498,12 @@ pub fn routes() -> Vec<RouteDef> {
             get(campaigns::targets),
         ),
         r(
+            M::POST,
+            "/api/v1/campaigns/{id}/daily-targets",
+            Needs(ManageSessions),
+            post(campaigns::daily_target),
+        ),
+        r(
             M::GET,
             "/api/v1/campaigns/{id}/waves/{wave}/progress",
             Needs(ReadReports),

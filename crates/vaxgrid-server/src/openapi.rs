@@ -81,6 +81,7 @@ use utoipa::OpenApi;
         crate::api::campaigns::add_wave,
         crate::api::campaigns::split,
         crate::api::campaigns::targets,
+        crate::api::campaigns::daily_target,
         crate::api::campaigns::progress,
         crate::api::campaigns::survey,
         crate::api::training::create_class,

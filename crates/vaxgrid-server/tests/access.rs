@@ -183,6 +183,7 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("POST", "/api/v1/campaigns/{id}/waves"), SESSIONS),
         (("POST", "/api/v1/campaigns/{id}/targets"), SESSIONS),
         (("GET", "/api/v1/campaigns/{id}/targets"), REPORTS),
+        (("POST", "/api/v1/campaigns/{id}/daily-targets"), SESSIONS),
         (
             ("GET", "/api/v1/campaigns/{id}/waves/{wave}/progress"),
             REPORTS,

@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 
 on_both_backends!(
     campaign_targets_progress_and_survey,
-    a_person_in_two_groups_counts_once
+    a_person_in_two_groups_counts_once,
+    targets_in_people_on_a_chosen_basis_and_per_day
 );
 
 fn day(offset: i64) -> String {
@@ -577,6 +578,169 @@ async fn a_person_in_two_groups_counts_once(backend: &str) {
     assert_eq!(
         app.store.check_counters().await.unwrap(),
         Vec::<String>::new()
+    );
+    app.cleanup().await;
+}
+
+/// Targets as plans write them: a number of people (at most the eligible
+/// population, else 422 naming the field), the percentage's basis chosen
+/// (priority groups or the whole population), and a daily dose target per
+/// area shown in wave progress beside the doses given each day.
+async fn targets_in_people_on_a_chosen_basis_and_per_day(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let a = register(
+        &app,
+        21,
+        "Nguyễn Văn Một",
+        false,
+        "1970-01-01",
+        "06700",
+        &["frontline"],
+    )
+    .await;
+    register(
+        &app,
+        22,
+        "Trần Thị Hai",
+        true,
+        "1971-02-02",
+        "06700",
+        &["frontline"],
+    )
+    .await;
+    register(
+        &app,
+        23,
+        "Lê Thị Ba",
+        true,
+        "1950-03-03",
+        "06700",
+        &["elderly"],
+    )
+    .await;
+    register(&app, 24, "Phạm Văn Bốn", false, "1980-04-04", "06700", &[]).await;
+    let good = json!({"name": "Tuyến đầu", "disease": "COVID-19", "area_code": "22",
+        "products": ["AZ"], "priority_groups": ["frontline"], "target_people": 2,
+        "target_date": day(60)});
+    for (change, name) in [
+        (json!({"target_people": 3}), "target_people"),
+        (json!({"target_percent": 80.0}), "target_people"),
+        (json!({"target_people": null}), "target_percent"),
+        (json!({"target_basis": "everyone"}), "target_basis"),
+        (
+            json!({"priority_groups": [], "target_basis": "priority_groups"}),
+            "target_basis",
+        ),
+    ] {
+        let mut body = good.clone();
+        for (k, v) in change.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let (s, p) = app.post("/api/v1/campaigns", &body).await;
+        assert_eq!((s, field(&p)), (422, Some(name)), "{change}: {p}");
+    }
+    let (s, campaign) = app.post("/api/v1/campaigns", &good).await;
+    assert_eq!(s, 201, "{campaign}");
+    assert_eq!(
+        (
+            &campaign["target_people"],
+            &campaign["target_percent"],
+            &campaign["target_basis"]
+        ),
+        (&json!(2), &Value::Null, &json!("priority_groups"))
+    );
+    let base = format!("/api/v1/campaigns/{}", campaign["id"].as_str().unwrap());
+    let (s, split) = app
+        .post(&format!("{base}/targets"), &json!({"area": "22"}))
+        .await;
+    assert_eq!(s, 200, "{split}");
+    assert_eq!(
+        (split["eligible"].as_i64(), split["total"].as_i64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(
+        parts(&split),
+        [("193".to_string(), 0), ("194".to_string(), 2)]
+    );
+
+    // The same groups, the percentage of the whole population: 4 people.
+    let mut whole = good.clone();
+    whole["target_people"] = Value::Null;
+    whole["target_percent"] = json!(50.0);
+    whole["target_basis"] = json!("population");
+    let (s, c) = app.post("/api/v1/campaigns", &whole).await;
+    assert_eq!(s, 201, "{c}");
+    assert_eq!(c["target_basis"], "population");
+    let (s, split) = app
+        .post(
+            &format!("/api/v1/campaigns/{}/targets", c["id"].as_str().unwrap()),
+            &json!({"area": "22"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{split}");
+    assert_eq!(
+        (split["eligible"].as_i64(), split["total"].as_i64()),
+        (Some(4), Some(2))
+    );
+
+    // Daily dose targets: at least one, at most the area's eligible.
+    let daily = format!("{base}/daily-targets");
+    for (body, status, name) in [
+        (
+            json!({"area": "194", "doses_per_day": 3}),
+            422,
+            "doses_per_day",
+        ),
+        (
+            json!({"area": "194", "doses_per_day": 0}),
+            422,
+            "doses_per_day",
+        ),
+        (json!({"area": "99", "doses_per_day": 1}), 422, "area"),
+        (
+            json!({"area": "194", "doses_per_day": -1}),
+            422,
+            "doses_per_day",
+        ),
+    ] {
+        let (s, p) = app.post(&daily, &body).await;
+        assert_eq!((s, field(&p)), (status, Some(name)), "{body}: {p}");
+    }
+    let (s, set) = app
+        .post(&daily, &json!({"area": "194", "doses_per_day": 2}))
+        .await;
+    assert_eq!(s, 200, "{set}");
+    assert_eq!(
+        set,
+        json!({"campaign_id": campaign["id"], "area_code": "194", "doses_per_day": 2, "eligible": 2})
+    );
+    let (s, wave) = app
+        .post(
+            &format!("{base}/waves"),
+            &json!({"name": "Đợt 1", "starts_on": day(0), "ends_on": day(2), "eligible_groups": ["frontline"]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{wave}");
+    dose(&app, &a, &day(0)).await;
+    let progress = format!("{base}/waves/{}/progress", wave["id"].as_str().unwrap());
+    let (s, p) = app.get(&progress).await;
+    assert_eq!(s, 200, "{p}");
+    assert_eq!(p["area"]["daily_target"], Value::Null);
+    assert_eq!(p["area"]["wave_target"], 2);
+    let c194 = p["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["area_code"] == "194")
+        .unwrap();
+    assert_eq!(c194["daily_target"], 2);
+    let (s, p) = app.get(&format!("{progress}?area=194")).await;
+    assert_eq!(s, 200, "{p}");
+    assert_eq!(
+        p["days"],
+        json!([{"day": day(0), "target": 2, "done": 1}, {"day": day(1), "target": 2, "done": 0},
+               {"day": day(2), "target": 2, "done": 0}])
     );
     app.cleanup().await;
 }

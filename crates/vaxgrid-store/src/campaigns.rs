@@ -38,6 +38,7 @@ use sqlx::Row;
 use time::Date;
 use vaxgrid_core::area::subtree_upper_bound;
 use vaxgrid_core::campaign as campaign_rules;
+pub use vaxgrid_core::campaign::TargetBasis;
 use vaxgrid_core::coverage::{contribution, split_groups, ALL_GROUPS};
 use vaxgrid_core::targets::{daily_targets, split_target, target_for_coverage, Share, TargetError};
 
@@ -62,8 +63,13 @@ pub struct NewCampaign {
     pub products: Vec<String>,
     /// In priority order.
     pub priority_groups: Vec<String>,
-    /// 800 = 80.0%.
+    /// 800 = 80.0%; ignored when `target_people` is given.
     pub target_percent_tenths: u32,
+    /// The target as a number of people in the campaign's area, as plans
+    /// state it (instead of a percentage).
+    pub target_people: Option<u64>,
+    /// What the target applies to.
+    pub target_basis: TargetBasis,
     pub target_date: Date,
     pub min_age_years: u32,
     /// Entering a campaign already run (an administrator loading history):
@@ -80,10 +86,15 @@ pub struct Campaign {
     pub products: Vec<String>,
     /// In priority order.
     pub priority_groups: Vec<String>,
-    /// 80.0 = 80%.
-    pub target_percent: f64,
+    /// 80.0 = 80%; None when the target is a number of people.
+    pub target_percent: Option<f64>,
     #[serde(skip)]
     pub target_percent_tenths: u32,
+    /// The target as a number of people in the campaign's area.
+    pub target_people: Option<i64>,
+    /// priority_groups (the population of the campaign's priority groups)
+    /// or population (everyone registered).
+    pub target_basis: String,
     pub target_date: String,
     pub min_age_years: u32,
     pub created_at: String,
@@ -191,6 +202,8 @@ pub struct ProgressRow {
     pub wave_target: i64,
     /// The area's stored part of the campaign target.
     pub campaign_target: Option<i64>,
+    /// Doses a day the area is to give (POST …/daily-targets).
+    pub daily_target: Option<i64>,
     /// People with at least one dose (cumulative).
     pub at_least_one: i64,
     /// People with a completed primary series (cumulative).
@@ -219,6 +232,9 @@ pub struct WaveProgress {
     /// Serious adverse events and deaths following the wave's doses in the
     /// area (by the dose's day and the campaign's products).
     pub safety: WaveSafety,
+    /// Each day of the wave: the area's daily dose target beside the doses
+    /// given (all dose numbers, the campaign's products).
+    pub days: Vec<WaveDay>,
 }
 
 /// Serious adverse events and deaths after a wave's doses.
@@ -226,6 +242,23 @@ pub struct WaveProgress {
 pub struct WaveSafety {
     pub serious_events: i64,
     pub deaths: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaveDay {
+    pub day: String,
+    pub target: Option<i64>,
+    pub done: i64,
+}
+
+/// A campaign's daily dose target in an area, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DailyTarget {
+    pub campaign_id: String,
+    pub area_code: String,
+    pub doses_per_day: i64,
+    /// The area's eligible population the target was checked against.
+    pub eligible: i64,
 }
 
 /// Where a person of a survey list stands. Only the first three are derived
@@ -339,6 +372,33 @@ fn basis(groups: &[String]) -> Vec<String> {
     }
 }
 
+/// The counter groups a campaign's target is drawn from: its priority
+/// groups, or everyone when the planner chose the whole population.
+fn basis_of(target_basis: TargetBasis, groups: &[String]) -> Vec<String> {
+    match target_basis {
+        TargetBasis::Population => basis(&[]),
+        TargetBasis::PriorityGroups => basis(groups),
+    }
+}
+
+fn campaign_basis(c: &Campaign) -> Vec<String> {
+    basis_of(TargetBasis::stored(&c.target_basis), &c.priority_groups)
+}
+
+/// The target of the campaign's own area: its number of people (at most
+/// the eligible population), or its percentage of the eligible population.
+fn own_target(c: &Campaign, area: &str, eligible: u64) -> Result<u64, StoreError> {
+    match c.target_people {
+        Some(people) => {
+            let people = u64::try_from(people).unwrap_or(0);
+            campaign_rules::within_eligible("target_people", people, eligible, area)?;
+            Ok(people)
+        }
+        None => target_for_coverage(eligible, c.target_percent_tenths)
+            .map_err(|_| percent_error(c.target_percent_tenths)),
+    }
+}
+
 fn json_list(items: &[String]) -> String {
     serde_json::to_string(items).expect("strings serialise")
 }
@@ -398,6 +458,7 @@ pub(crate) fn campaign_from_row(r: &sqlx::any::AnyRow) -> Result<Campaign, Store
     };
     let tenths: i64 = r.try_get("target_percent_tenths")?;
     let created: i64 = r.try_get("created_at")?;
+    let people: Option<i64> = r.try_get("target_people")?;
     Ok(Campaign {
         id: r.try_get("id")?,
         name: r.try_get("name")?,
@@ -405,8 +466,12 @@ pub(crate) fn campaign_from_row(r: &sqlx::any::AnyRow) -> Result<Campaign, Store
         area_code: r.try_get("area_code")?,
         products: list("products")?,
         priority_groups: list("priority_groups")?,
-        target_percent: tenths as f64 / 10.0,
+        target_percent: people.is_none().then_some(tenths as f64 / 10.0),
         target_percent_tenths: u32::try_from(tenths).unwrap_or(0),
+        target_people: people,
+        target_basis: TargetBasis::stored(&r.try_get::<String, _>("target_basis")?)
+            .as_str()
+            .to_string(),
         target_date: r.try_get("target_date")?,
         min_age_years: u32::try_from(r.try_get::<i64, _>("min_age_years")?).unwrap_or(0),
         created_at: crate::format_instant(created),
@@ -432,7 +497,7 @@ pub(crate) fn wave_from_row(r: &sqlx::any::AnyRow) -> Result<Wave, StoreError> {
 
 pub(crate) const CAMPAIGN_COLUMNS: &str =
     "id, name, disease, area_code, products, priority_groups, \
-    target_percent_tenths, target_date, min_age_years, created_at";
+    target_percent_tenths, target_date, min_age_years, created_at, target_people, target_basis";
 pub(crate) const WAVE_COLUMNS: &str =
     "id, campaign_id, ordinal, name, starts_on, ends_on, eligible_groups";
 
@@ -480,9 +545,20 @@ impl Store {
         };
         campaign_rules::check_target_date(new.target_date, as_of)?;
         campaign_rules::check_min_age(new.min_age_years)?;
+        if new.target_basis == TargetBasis::PriorityGroups && new.priority_groups.is_empty() {
+            return Err(StoreError::invalid(
+                "target_basis",
+                "the campaign lists no priority groups; its target applies to the population",
+            ));
+        }
+        if let Some(people) = new.target_people {
+            let groups = basis_of(new.target_basis, &new.priority_groups);
+            let eligible = self.eligible_in(&area, &groups, &new.products).await?;
+            campaign_rules::within_eligible("target_people", people, eligible as u64, &area.code)?;
+        }
         let mut tx = self.begin_write().await?;
         let inserted = sqlx::query(&format!(
-            "INSERT INTO campaigns ({CAMPAIGN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+            "INSERT INTO campaigns ({CAMPAIGN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
              ON CONFLICT (id) DO NOTHING"
         ))
         .bind(&new.id)
@@ -495,6 +571,8 @@ impl Store {
         .bind(crate::format_date(new.target_date))
         .bind(i64::from(new.min_age_years))
         .bind(crate::now_micros())
+        .bind(new.target_people.map(to_i64))
+        .bind(new.target_basis.as_str())
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 0 {
@@ -514,6 +592,7 @@ impl Store {
                 &new.id,
                 serde_json::json!({"area_code": area.code, "disease": disease,
                     "products": new.products, "target_percent_tenths": new.target_percent_tenths,
+                    "target_people": new.target_people, "target_basis": new.target_basis.as_str(),
                     "target_date": crate::format_date(new.target_date), "history_reason": history}),
             )],
         )
@@ -787,6 +866,22 @@ impl Store {
         Ok(out)
     }
 
+    /// The eligible population of an area's whole subtree.
+    async fn eligible_in(
+        &self,
+        area: &Area,
+        groups: &[String],
+        products: &[String],
+    ) -> Result<i64, StoreError> {
+        let children = self
+            .area_children(Some(&area.code), None, 100_000)
+            .await?
+            .items;
+        let all: Vec<&Area> = std::iter::once(area).chain(children.iter()).collect();
+        let figures = self.figures(&all, groups, products).await?;
+        Ok(figures.get(&area.code).map_or(0, |f| f.eligible.max(0)))
+    }
+
     /// Stored targets of `codes`: people and whether fixed by hand.
     async fn stored_targets<'e, E>(
         &self,
@@ -886,17 +981,11 @@ impl Store {
                 ));
             }
         }
-        let groups = basis(&campaign.priority_groups);
+        let groups = campaign_basis(&campaign);
         let all: Vec<&Area> = std::iter::once(&parent).chain(children.iter()).collect();
         let figures = self.figures(&all, &groups, &campaign.products).await?;
         let eligible = |code: &str| figures.get(code).map_or(0, |f| f.eligible.max(0));
-        let own_target = || {
-            target_for_coverage(
-                eligible(&parent.code) as u64,
-                campaign.target_percent_tenths,
-            )
-            .map_err(|_| percent_error(campaign.target_percent_tenths))
-        };
+        let own_target = || own_target(&campaign, &parent.code, eligible(&parent.code) as u64);
         let mut tx = self.begin_write().await?;
         let stored_parent = self
             .stored_targets(&mut *tx, campaign_id, std::slice::from_ref(&parent.code))
@@ -924,6 +1013,7 @@ impl Store {
             };
             StoreError::invalid(field, e.to_string())
         })?;
+
         let upsert = "INSERT INTO area_targets (campaign_id, area_code, people, fixed) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (campaign_id, area_code) DO UPDATE SET people = excluded.people, fixed = excluded.fixed";
         if is_root || stored_parent.is_none() {
@@ -1034,7 +1124,7 @@ impl Store {
             .items;
         let all: Vec<&Area> = std::iter::once(&area).chain(children.iter()).collect();
         let figures = self
-            .figures(&all, &basis(&campaign.priority_groups), &campaign.products)
+            .figures(&all, &campaign_basis(&campaign), &campaign.products)
             .await?;
         let codes: Vec<String> = all.iter().map(|a| a.code.clone()).collect();
         let stored = self.stored_targets(&self.pool, campaign_id, &codes).await?;
@@ -1143,6 +1233,118 @@ impl Store {
             .collect()
     }
 
+    /// Doses of every number per day in a subtree with the given products.
+    async fn all_doses_by_day(
+        &self,
+        path: &str,
+        from: &str,
+        to: &str,
+        products: &[String],
+    ) -> Result<HashMap<String, i64>, StoreError> {
+        let sql = format!(
+            "SELECT day, CAST(SUM(doses) AS BIGINT) AS n FROM daily_dose_counters \
+             WHERE area_path >= $1 AND area_path < $2 AND day >= $3 AND day <= $4 \
+             AND {} GROUP BY day",
+            in_json(self.backend, "product_code", 5)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(path)
+            .bind(subtree_upper_bound(path))
+            .bind(from)
+            .bind(to)
+            .bind(json_list(products))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<String, _>("day")?,
+                    r.try_get::<Option<i64>, _>("n")?.unwrap_or(0),
+                ))
+            })
+            .collect()
+    }
+
+    /// Daily dose targets of `codes` in a campaign.
+    async fn daily_targets_of(
+        &self,
+        campaign_id: &str,
+        codes: &[String],
+    ) -> Result<HashMap<String, i64>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT area_code, doses_per_day FROM daily_dose_targets WHERE campaign_id = $1 AND {}",
+            in_json(self.backend, "area_code", 2)
+        ))
+        .bind(campaign_id)
+        .bind(json_list(codes))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("area_code")?, r.try_get("doses_per_day")?)))
+            .collect()
+    }
+
+    /// Sets the doses a day an area in the campaign's area (and in the
+    /// actor's) is to give: at least one, at most its eligible population.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn set_daily_target(
+        &self,
+        campaign_id: &str,
+        area_code: &str,
+        doses_per_day: u64,
+        actor: &Actor,
+    ) -> Result<DailyTarget, StoreError> {
+        let Resolved { campaign, area } = self
+            .resolve(campaign_id, Some(area_code), &actor.scope)
+            .await?;
+        if doses_per_day == 0 {
+            return Err(StoreError::invalid(
+                "doses_per_day",
+                "a daily dose target is at least one dose",
+            ));
+        }
+        let eligible = self
+            .eligible_in(&area, &campaign_basis(&campaign), &campaign.products)
+            .await?;
+        campaign_rules::within_eligible(
+            "doses_per_day",
+            doses_per_day,
+            eligible as u64,
+            &area.code,
+        )?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO daily_dose_targets (campaign_id, area_code, doses_per_day, set_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (campaign_id, area_code) DO UPDATE SET \
+             doses_per_day = excluded.doses_per_day, set_at = excluded.set_at",
+        )
+        .bind(campaign_id)
+        .bind(&area.code)
+        .bind(to_i64(doses_per_day))
+        .bind(crate::now_micros())
+        .execute(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "set",
+                "daily_dose_target",
+                campaign_id,
+                serde_json::json!({"area_code": area.code, "doses_per_day": doses_per_day}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(DailyTarget {
+            campaign_id: campaign_id.to_string(),
+            area_code: area.code,
+            doses_per_day: to_i64(doses_per_day),
+            eligible,
+        })
+    }
+
     /// Places per day in the sessions of sites in a subtree.
     async fn capacity_by_day(
         &self,
@@ -1197,18 +1399,27 @@ impl Store {
             .await?;
         let codes: Vec<String> = all.iter().map(|a| a.code.clone()).collect();
         let stored = self.stored_targets(&self.pool, campaign_id, &codes).await?;
+        let daily = self.daily_targets_of(campaign_id, &codes).await?;
         let row = |a: &Area| -> Result<ProgressRow, StoreError> {
             let f = figures.get(&a.code).copied().unwrap_or_default();
+            let stored_part = stored.get(&a.code).map(|s| s.0);
+            // A target in people: the area's part of it, at most the wave's
+            // eligible population; a percentage: of the wave's population.
+            let wave_target = match campaign.target_people {
+                Some(_) => stored_part.unwrap_or(0).min(f.eligible.max(0)),
+                None => to_i64(
+                    target_for_coverage(f.eligible.max(0) as u64, campaign.target_percent_tenths)
+                        .map_err(|_| percent_error(campaign.target_percent_tenths))?,
+                ),
+            };
             Ok(ProgressRow {
                 area_code: a.code.clone(),
                 name: a.name.clone(),
                 level: a.level.as_str().to_string(),
                 eligible: f.eligible,
-                wave_target: to_i64(
-                    target_for_coverage(f.eligible.max(0) as u64, campaign.target_percent_tenths)
-                        .map_err(|_| percent_error(campaign.target_percent_tenths))?,
-                ),
-                campaign_target: stored.get(&a.code).map(|s| s.0),
+                wave_target,
+                campaign_target: stored_part,
+                daily_target: daily.get(&a.code).copied(),
                 at_least_one: f.at_least_one,
                 completed: f.completed,
             })
@@ -1243,6 +1454,31 @@ impl Store {
         let (serious_events, deaths) = self
             .aefi_serious_in(&area, &wave.starts_on, &wave.ends_on, &campaign.products)
             .await?;
+        let done = self
+            .all_doses_by_day(
+                &area.path,
+                &wave.starts_on,
+                &wave.ends_on,
+                &campaign.products,
+            )
+            .await?;
+        let mut days = Vec::new();
+        let (first, last) = (
+            crate::parse_date(&wave.starts_on),
+            crate::parse_date(&wave.ends_on),
+        );
+        if let (Some(first), Some(last)) = (first, last) {
+            let mut day = Some(first);
+            while let Some(d) = day.filter(|d| *d <= last) {
+                let key = crate::format_date(d);
+                days.push(WaveDay {
+                    target: area_row.daily_target,
+                    done: done.get(&key).copied().unwrap_or(0),
+                    day: key,
+                });
+                day = d.next_day();
+            }
+        }
         Ok(WaveProgress {
             campaign_id: campaign_id.to_string(),
             wave_id: wave.id.clone(),
@@ -1256,6 +1492,7 @@ impl Store {
                 serious_events,
                 deaths,
             },
+            days,
         })
     }
 

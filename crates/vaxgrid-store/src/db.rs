@@ -240,6 +240,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0073_population_group_sets.sql"),
     },
     Migration {
+        version: 74,
+        name: "absolute_and_daily_targets",
+        sqlite: include_str!("../migrations/common/0074_absolute_and_daily_targets.sql"),
+        postgres: include_str!("../migrations/common/0074_absolute_and_daily_targets.sql"),
+    },
+    Migration {
         version: 76,
         name: "area_levels",
         sqlite: include_str!("../migrations/common/0076_area_levels.sql"),

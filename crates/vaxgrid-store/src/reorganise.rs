@@ -53,8 +53,9 @@ const PATH_TABLES: &[(&str, bool)] = &[
 ];
 
 /// Reference columns naming an area: a merged area's become the
-/// survivor's. (`area_targets`, the counters, persons, doses and grants are
-/// handled apart: they are summed, or keyed with the province.)
+/// survivor's. (`area_targets`, `daily_dose_targets`, the counters,
+/// persons, doses and grants are handled apart: they are summed, or keyed
+/// with the province.)
 const AREA_REFERENCES: &[(&str, &str)] = &[
     ("sites", "area_code"),
     ("campaigns", "area_code"),
@@ -128,6 +129,7 @@ pub fn handled_columns() -> Vec<(&'static str, &'static str)> {
         ("daily_dose_counters", "area_code"),
         ("dose_counters", "area_code"),
         ("area_targets", "area_code"),
+        ("daily_dose_targets", "area_code"),
         ("team_assignments", "area_code"),
         ("aefi_events", "area_code"),
         ("isolation_policies", "province_code"),
@@ -579,6 +581,23 @@ async fn apply_step(
         )
         .await?;
         exec(tx, "DELETE FROM area_targets WHERE area_code = $1", &[from]).await?;
+        // Daily dose targets add up: the merged area's doses a day are the
+        // survivor's to give too.
+        exec(
+            tx,
+            "INSERT INTO daily_dose_targets (campaign_id, area_code, doses_per_day, set_at) \
+             SELECT campaign_id, $1, doses_per_day, set_at FROM daily_dose_targets WHERE area_code = $2 \
+             ON CONFLICT (campaign_id, area_code) DO UPDATE SET \
+             doses_per_day = daily_dose_targets.doses_per_day + excluded.doses_per_day",
+            &[into, from],
+        )
+        .await?;
+        exec(
+            tx,
+            "DELETE FROM daily_dose_targets WHERE area_code = $1",
+            &[from],
+        )
+        .await?;
         move_grants(tx, from, into).await?;
         if new_province != province {
             merge_provinces(tx, &province, &new_province).await?;

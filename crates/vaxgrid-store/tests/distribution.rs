@@ -107,6 +107,8 @@ const REFERENCE: &[&str] = &[
     "campaigns",
     "waves",
     "area_targets",
+    // A campaign's daily dose target per area: a few rows per campaign.
+    "daily_dose_targets",
     "screening_questionnaires",
     "audit_log",
     // The resident portal's codes, attempt counters and sessions: small,

@@ -22,6 +22,7 @@ on_both_backends!(
     orphans_cycles_and_bad_dates_are_refused_with_nothing_written,
     random_reorganisations_keep_counters_equal_to_a_recount,
     a_commune_of_ten_thousand_moves_in_one_transaction,
+    targets_and_daily_targets_add_up_in_a_merge,
 );
 
 fn system() -> Actor {
@@ -509,5 +510,79 @@ async fn every_area_path_and_province_column_is_rewritten() {
         missing.is_empty(),
         "columns a reorganisation leaves behind: {missing:?}"
     );
+    f.cleanup().await;
+}
+
+/// A campaign's targets follow a merge: the merged district's part of the
+/// target and its daily dose target are added to the survivor's, so the
+/// plan still sums to its whole.
+async fn targets_and_daily_targets_add_up_in_a_merge(backend: &str) {
+    use sqlx::Row;
+    use vaxgrid_store::campaigns::{NewCampaign, TargetBasis};
+    let f = fixture(backend).await;
+    let s = &f.store;
+    for (i, home) in ["0665801", "0665802", "0670001", "0670001"]
+        .iter()
+        .enumerate()
+    {
+        register(s, 300 + i as u32, home).await;
+    }
+    let campaign = s
+        .create_campaign(
+            &NewCampaign {
+                id: uuid::Uuid::now_v7().to_string(),
+                name: "Toàn dân".into(),
+                disease: "COVID-19".into(),
+                area_code: "22".into(),
+                products: vec!["AZ".into()],
+                priority_groups: Vec::new(),
+                target_percent_tenths: 0,
+                target_people: Some(4),
+                target_basis: TargetBasis::Population,
+                target_date: vaxgrid_store::today() + time::Duration::days(30),
+                min_age_years: 18,
+                history_reason: None,
+            },
+            &system(),
+        )
+        .await
+        .unwrap();
+    s.decompose_targets(&campaign.id, "22", Vec::new(), &system())
+        .await
+        .unwrap();
+    for area in ["193", "194"] {
+        s.set_daily_target(&campaign.id, area, 2, &system())
+            .await
+            .unwrap();
+    }
+    s.reorganise(on(merge(&["193"], "194")), &system())
+        .await
+        .unwrap();
+    let read = |table: &'static str, column: &'static str| {
+        let pool = s.pool().clone();
+        let id = campaign.id.clone();
+        async move {
+            let sql = format!(
+                "SELECT area_code, {column} AS n FROM {table} WHERE campaign_id = $1 ORDER BY area_code"
+            );
+            sqlx::query(&sql)
+                .bind(id)
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (r.get::<String, _>("area_code"), r.get::<i64, _>("n")))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        read("area_targets", "people").await,
+        [("194".to_string(), 4), ("22".to_string(), 4)]
+    );
+    assert_eq!(
+        read("daily_dose_targets", "doses_per_day").await,
+        [("194".to_string(), 4)]
+    );
+    assert_whole(s, 4, 0).await;
     f.cleanup().await;
 }

@@ -64,6 +64,7 @@ planner-campaigns-none = No campaign yet.
 planner-campaign-new = Plan a new campaign
 planner-campaign-create = Create the campaign
 planner-campaign-target = { $pct }% of the eligible by { $date }
+planner-campaign-target-people = { $people } people by { $date }
 planner-campaign-waves = { $count ->
     [one] 1 wave
    *[other] { $count } waves
@@ -83,6 +84,12 @@ planner-f-groups-order = Priority groups, in order (codes separated by commas; e
 planner-groups-hint = Codes: { $codes }
 planner-f-target = Coverage target
 planner-f-target-percent = Coverage target (% of the eligible population)
+planner-f-target-people = Or a target in people (a number of people in the area)
+planner-f-target-people-hint = Leave the percentage empty when you give a number of people.
+planner-f-target-basis = The target applies to
+planner-basis-default = the priority groups if the campaign lists some, else everyone
+planner-basis-priority-groups = the population of the priority groups
+planner-basis-population = the whole population of the area
 planner-f-target-date = Target date
 planner-f-min-age = Minimum age (years)
 planner-waves = Waves

@@ -8,7 +8,9 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use vaxgrid_core::access::Permission;
-use vaxgrid_store::campaigns::{NewCampaign, NewWave, SurveyRow, SurveyStatus, ADULT_YEARS};
+use vaxgrid_store::campaigns::{
+    NewCampaign, NewWave, SurveyRow, SurveyStatus, TargetBasis, ADULT_YEARS,
+};
 use vaxgrid_store::StoreError;
 
 use crate::auth::Caller;
@@ -94,8 +96,15 @@ pub struct CampaignBody {
     /// In priority order.
     #[serde(default)]
     pub(crate) priority_groups: Vec<String>,
-    /// 80.0 = 80% of the eligible population.
-    pub(crate) target_percent: f64,
+    /// 80.0 = 80% of the eligible population. Give it or target_people.
+    pub(crate) target_percent: Option<f64>,
+    /// The target as a number of people in the campaign's area (at most
+    /// its eligible population), as plans state it.
+    pub(crate) target_people: Option<u64>,
+    /// What the target applies to: priority_groups (the population of the
+    /// campaign's priority groups; the default when it lists some) or
+    /// population (everyone registered; the default when it lists none).
+    pub(crate) target_basis: Option<String>,
     pub(crate) target_date: String,
     pub(crate) min_age_years: Option<u32>,
     /// An administrator entering a campaign already run says why.
@@ -122,6 +131,24 @@ pub(crate) fn history_allowed(caller: &Caller, reason: &Option<String>) -> Resul
 /// A campaign to create from a body: the checks of shape (the API's and
 /// the planning page's form alike); the store checks the rest.
 pub(crate) fn new_campaign(b: CampaignBody) -> Result<NewCampaign, ApiError> {
+    let target_percent_tenths = match (b.target_percent, b.target_people) {
+        (Some(p), None) => percent_tenths(p)?,
+        (None, Some(_)) => 0,
+        (None, None) => {
+            return Err(ApiError::invalid(
+                "target_percent",
+                "give the target as target_percent or as target_people",
+            ))
+        }
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid(
+                "target_people",
+                "give the target as target_percent or as target_people, not both",
+            ))
+        }
+    };
+    let target_basis = TargetBasis::choose(b.target_basis.as_deref(), &b.priority_groups)
+        .map_err(|r| ApiError::invalid(r.field, r.message))?;
     Ok(NewCampaign {
         id: id_or_new("id", b.id.as_deref())?,
         name: b.name,
@@ -129,7 +156,9 @@ pub(crate) fn new_campaign(b: CampaignBody) -> Result<NewCampaign, ApiError> {
         area_code: b.area_code,
         products: b.products,
         priority_groups: b.priority_groups,
-        target_percent_tenths: percent_tenths(b.target_percent)?,
+        target_percent_tenths,
+        target_people: b.target_people,
+        target_basis,
         target_date: date_field("target_date", &b.target_date)?,
         min_age_years: b.min_age_years.unwrap_or(ADULT_YEARS),
         history_reason: b.history_reason,
@@ -152,7 +181,7 @@ pub(crate) fn new_wave(b: WaveBody) -> Result<NewWave, ApiError> {
 #[utoipa::path(
     post,
     path = "/api/v1/campaigns",
-    summary = "Create a campaign over an area in the caller's areas: disease, products, priority groups in order, a coverage target (target_percent of the eligible population, at most 100.0) by target_date (today to 5 years ahead), min_age_years (default 18).",
+    summary = "Create a campaign over an area in the caller's areas: disease, products, priority groups in order, a target by target_date: target_percent of the eligible population (at most 100.0) or target_people (a number of people, at most the eligible population), the eligible population being that of the priority groups or of everyone as target_basis says, (today to 5 years ahead), min_age_years (default 18).",
     request_body = CampaignBody,
     responses(
         (status = 201, description = "the campaign, with its waves"),
@@ -303,6 +332,46 @@ pub async fn split(
     Ok(Json(split).into_response())
 }
 
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DailyTargetBody {
+    /// An area in the campaign's area and in the caller's areas.
+    area: String,
+    /// Doses a day the area is to give: at least 1, at most its eligible
+    /// population.
+    doses_per_day: u64,
+}
+
+/// Sets an area's daily dose target: 200 with it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/campaigns/{id}/daily-targets",
+    summary = "Set the doses a day an area is to give in the campaign (at least 1, at most the area's eligible population); wave progress shows it beside the doses given each day",
+    params(("id" = String, Path, description = "campaign id")),
+    request_body = DailyTargetBody,
+    responses(
+        (status = 200, description = "{campaign_id, area_code, doses_per_day, eligible}"),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
+pub async fn daily_target(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<DailyTargetBody>,
+) -> Result<Response, ApiError> {
+    let id = uuid_field("id", &id)?;
+    let actor = caller.actor(&app, Permission::ManageSessions).await?;
+    let target = app
+        .store
+        .set_daily_target(&id, &b.area, b.doses_per_day, &actor)
+        .await
+        .map_err(in_path)?;
+    Ok(Json(target).into_response())
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AreaQuery {
@@ -344,7 +413,7 @@ pub async fn targets(
     summary = "Progress of a wave in an area and its children: eligible population of the wave's groups, targets, people with at least one dose and with a completed series (cumulative, from the coverage counters), and doses 1, 2 and later given between the wave's dates",
     params(("id" = String, Path, description = "campaign id"), ("wave" = String, Path, description = "wave id"), ("area" = Option<String>, Query, description = "area code (default: the campaign's area); must lie in the campaign's area and in the caller's areas")),
     responses(
-        (status = 200, description = "{campaign_id, wave_id, starts_on, ends_on, eligible_groups, area, children[], in_wave{dose_1, dose_2, later_doses, total}, safety{serious_events, deaths}}"),
+        (status = 200, description = "{campaign_id, wave_id, starts_on, ends_on, eligible_groups, area, children[], in_wave{dose_1, dose_2, later_doses, total}, safety{serious_events, deaths}, days[{day, target, done}]}"),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),

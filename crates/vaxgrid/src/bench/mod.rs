@@ -13,6 +13,7 @@ mod scale_http;
 mod staff;
 mod stock;
 mod supply_seed;
+mod survey;
 
 use anyhow::Result;
 use clap::Subcommand;
@@ -108,6 +109,18 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 100_000)]
         readings: usize,
     },
+    /// The printable survey list of one commune of `--persons` residents,
+    /// printed whole part by part, and the same list as CSV.
+    Survey {
+        /// Run on PostgreSQL (VAXGRID_TEST_POSTGRES or postgres://postgres@127.0.0.1:5432/test) instead of SQLite.
+        #[arg(long)]
+        postgres: bool,
+        #[arg(long, default_value_t = 10_000)]
+        persons: usize,
+        /// Times the whole list is printed.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+    },
     /// Persons from CSV into SQLite, with a progress bar.
     Import {
         #[arg(long, default_value_t = 1_000_000)]
@@ -153,6 +166,11 @@ pub async fn run(what: BenchWhat) -> Result<()> {
             }
             Ok(())
         }
+        BenchWhat::Survey {
+            postgres,
+            persons,
+            rounds,
+        } => survey::run(postgres, persons, rounds).await,
         BenchWhat::Pages {
             residents,
             requests,

@@ -301,6 +301,8 @@ pub(super) async fn plan_campaign(store: &Store) -> Result<(String, String)> {
                 ],
                 priority_groups: Vec::new(),
                 target_percent_tenths: 800,
+                target_people: None,
+                target_basis: vaxgrid_store::campaigns::TargetBasis::Population,
                 target_date: day(time::Month::December, 31),
                 min_age_years: 18,
                 history_reason: Some("the 2021 campaign, loaded for the benchmark".into()),

@@ -118,6 +118,10 @@ pub struct CampaignDraft {
     products: Vec<String>,
     priority_groups: String,
     target_percent: String,
+    /// A number of people instead of the percentage.
+    target_people: String,
+    /// "", priority_groups or population.
+    target_basis: String,
     target_date: String,
     min_age_years: String,
 }
@@ -198,13 +202,7 @@ async fn campaigns_page(
             name: c.name.clone(),
             disease: c.disease.clone(),
             area: c.area_code.clone(),
-            target: lang.t2(
-                "planner-campaign-target",
-                "pct",
-                lang.decimal(c.target_percent, 1),
-                "date",
-                lang.date_text(&c.target_date),
-            ),
+            target: target_text(lang, c),
             waves: lang.t1("planner-campaign-waves", "count", c.waves.len() as i64),
         })
         .collect();
@@ -297,7 +295,7 @@ pub async fn campaigns(
 #[utoipa::path(
     post,
     path = "/planner/campaigns",
-    summary = "Create a campaign from the planning form (csrf_token, id: the form's client id, name, disease, area_code, products (repeated), priority_groups (comma-separated, in order), target_percent, target_date, min_age_years): 303 to the campaign's page; the form again with the error next to the field (422) otherwise; a second submit of the same form records nothing more",
+    summary = "Create a campaign from the planning form (csrf_token, id: the form's client id, name, disease, area_code, products (repeated), priority_groups (comma-separated, in order), target_percent or target_people (a whole number of people, thousands may be separated), target_basis (empty, priority_groups or population), target_date, min_age_years): 303 to the campaign's page; the form again with the error next to the field (422) otherwise; a second submit of the same form records nothing more",
     responses(
         (status = 303, description = "created (or already created by this form)"),
         (status = 400, description = "the form again, with the error", content_type = "text/html"),
@@ -322,18 +320,15 @@ pub async fn create_campaign(
         products: all(&pairs, "products"),
         priority_groups: one(&pairs, "priority_groups"),
         target_percent: one(&pairs, "target_percent"),
+        target_people: one(&pairs, "target_people"),
+        target_basis: one(&pairs, "target_basis"),
         target_date: one(&pairs, "target_date"),
         min_age_years: one(&pairs, "min_age_years"),
     };
     let lang = ctx.lang;
     let made = async {
         let actor = caller.actor(&app, Permission::ManageSessions).await?;
-        let target_percent: f64 = draft
-            .target_percent
-            .trim()
-            .replace(',', ".")
-            .parse()
-            .map_err(|_| ApiError::invalid("target_percent", "not a number"))?;
+        let (target_percent, target_people) = draft_target(&draft)?;
         let min_age_years = match draft.min_age_years.trim() {
             "" => None,
             n => Some(
@@ -349,6 +344,8 @@ pub async fn create_campaign(
             products: draft.products.clone(),
             priority_groups: list(&draft.priority_groups),
             target_percent,
+            target_people,
+            target_basis: Some(draft.target_basis.trim().to_string()).filter(|b| !b.is_empty()),
             target_date: draft.target_date.trim().to_string(),
             min_age_years,
             history_reason: None,
@@ -647,15 +644,14 @@ fn campaign_facts(lang: Lang, c: &Campaign) -> Vec<(String, String)> {
                     .join(" › ")
             },
         ),
+        (lang.t("planner-f-target"), target_text(lang, c)),
         (
-            lang.t("planner-f-target"),
-            lang.t2(
-                "planner-campaign-target",
-                "pct",
-                lang.decimal(c.target_percent, 1),
-                "date",
-                lang.date_text(&c.target_date),
-            ),
+            lang.t("planner-f-target-basis"),
+            lang.t(if c.target_basis == "population" {
+                "planner-basis-population"
+            } else {
+                "planner-basis-priority-groups"
+            }),
         ),
         (
             lang.t("planner-f-min-age"),
@@ -963,5 +959,82 @@ pub async fn split_targets(
             campaign_page(&app, &caller, ctx, &id, Some(&area), refused, status).await
         }
         Err(e) => error_page(&ctx, e),
+    }
+}
+
+/// A campaign's target as written: its percentage of the eligible, or its
+/// number of people, by its date.
+fn target_text(lang: Lang, c: &vaxgrid_store::campaigns::Campaign) -> String {
+    let date = lang.date_text(&c.target_date);
+    match (c.target_percent, c.target_people) {
+        (None, Some(n)) => lang.t2(
+            "planner-campaign-target-people",
+            "people",
+            lang.int(n),
+            "date",
+            date,
+        ),
+        (p, _) => lang.t2(
+            "planner-campaign-target",
+            "pct",
+            lang.decimal(p.unwrap_or(0.0), 1),
+            "date",
+            date,
+        ),
+    }
+}
+
+/// The form's target: a percentage, or a number of people; both or none
+/// typed go to the API's checks, which name the field.
+fn draft_target(draft: &CampaignDraft) -> Result<(Option<f64>, Option<u64>), ApiError> {
+    let percent = match draft.target_percent.trim() {
+        "" => None,
+        p => Some(
+            p.replace(',', ".")
+                .parse::<f64>()
+                .map_err(|_| ApiError::invalid("target_percent", "not a number"))?,
+        ),
+    };
+    let people =
+        match draft.target_people.trim() {
+            "" => None,
+            n => Some(whole_number(n).ok_or_else(|| {
+                ApiError::invalid("target_people", "not a whole number of people")
+            })?),
+        };
+    Ok((percent, people))
+}
+
+/// A whole number as typed: digits, with thousands separated by '.', ','
+/// or spaces as each language writes them (12.000, 12,000, 12 000); a
+/// separator anywhere else ("1.5") is not a number of people.
+fn whole_number(typed: &str) -> Option<u64> {
+    let groups: Vec<&str> = typed
+        .split(|c: char| matches!(c, '.' | ',') || c.is_whitespace())
+        .collect();
+    let digits = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
+    let (first, rest) = groups.split_first()?;
+    if !digits(first) || (!rest.is_empty() && first.len() > 3) {
+        return None;
+    }
+    if rest.iter().any(|g| !digits(g) || g.len() != 3) {
+        return None;
+    }
+    groups.concat().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_number;
+
+    #[test]
+    fn people_are_typed_whole_with_thousands_separated() {
+        for (typed, n) in [("12000", 12_000), ("12.000", 12_000), ("12,000", 12_000)] {
+            assert_eq!(whole_number(typed), Some(n), "{typed}");
+        }
+        assert_eq!(whole_number("1 234 567"), Some(1_234_567));
+        for bad in ["1.5", "12.00", "1234.000", "-3", "x", "1..000", "12,000.5"] {
+            assert_eq!(whole_number(bad), None, "{bad}");
+        }
     }
 }
