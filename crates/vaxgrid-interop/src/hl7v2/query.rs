@@ -426,7 +426,7 @@ pub fn rsp_k11(
         // per vaccine due its code, dose, due and earliest dates.
         segments.push("ORC|RE||9999^CDC".to_string());
         segments.push(format!(
-            "RXA|0|1|{}||998^No vaccine administered^CVX|999||||||||||||NA",
+            "RXA|0|1|{}||998^No vaccine administered^CVX|999||||||||||||||NA",
             now.get(..8).unwrap_or("")
         ));
         let mut n = 0;
@@ -582,6 +582,13 @@ RCP|I|5^RD&Records&HL70126|R";
                 "CP",
                 "A"
             )
+        );
+        // The forecast group's RXA reports no vaccine given: NA in RXA-20.
+        assert_eq!(seg[7], "ORC|RE||9999^CDC");
+        let none: Vec<&str> = seg[8].split('|').collect();
+        assert_eq!(
+            (none[5], none[6], none.get(20).copied(), none.len()),
+            ("998^No vaccine administered^CVX", "999", Some("NA"), 21)
         );
         assert!(rsp.contains("OBX|1|CE|30979-9^Vaccines due next^LN|1|210^AstraZeneca^CVX||||||F"));
         assert!(rsp.contains("OBX|3|TS|30980-7^Date vaccine due^LN|1|20210909||||||F"));
