@@ -104,7 +104,7 @@ impl ApiError {
 
 /// Records a caller sees only within their areas: one outside them is
 /// answered as absent, so the sentence says where it was looked for.
-const SCOPED: [&str; 13] = [
+const SCOPED: &[&str] = &[
     "area",
     "person",
     "site",
@@ -118,6 +118,15 @@ const SCOPED: [&str; 13] = [
     "store",
     "equipment",
     "shipment",
+    // Outbreak response: a case and an admission by the patient's area; a
+    // facility, a team and a laboratory within their area's subtree; a
+    // test by its laboratory's.
+    "case",
+    "admission",
+    "facility",
+    "team",
+    "laboratory",
+    "test",
 ];
 
 /// "no area 22 in your areas" for a record kept within areas (absent, or

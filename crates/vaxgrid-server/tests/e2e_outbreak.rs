@@ -222,6 +222,29 @@ async fn a_team_checks_by_keyboard_and_a_case_graph_is_read_in_chromium() {
         .clone();
     assert_eq!(entry["alerts"], json!(["fever", "low_spo2"]), "{entry}");
     browser.check("outbreak-team-checked-vi").await;
+    // Dũng's row is still open on this tablet when another member of the
+    // team records his check: sending it from here is refused at the row,
+    // the first check kept.
+    let (s, r) = app
+        .post(
+            "/api/v1/outbreak/checks",
+            &json!({"person_id": d, "present": true, "temperature_c": 36.7, "spo2": 98}),
+        )
+        .await;
+    assert_eq!(s, 201, "{r}");
+    browser.focus(&format!("[id='{d}-record']")).await;
+    browser.enter().await;
+    assert_eq!(
+        browser.text(&format!("[id='err-{d}-again']")).await,
+        "Người này đã được kiểm tra hôm nay: giữ kết quả lần đầu, lần này không được ghi."
+    );
+    browser.check("outbreak-team-again-vi").await;
+    photograph_from(
+        &browser,
+        &format!("[id='p-{d}']"),
+        "outbreak-team-again-row-vi",
+    )
+    .await;
     browser.click_link("Cảnh báo").await;
     assert!(browser.text("#alert-list").await.contains("Phạm Thị Cúc"));
     browser.check("outbreak-alerts-vi").await;
@@ -332,6 +355,103 @@ async fn a_team_checks_by_keyboard_and_a_case_graph_is_read_in_chromium() {
     );
     browser.check("outbreak-surge-error-zh").await;
     photograph_from(&browser, "#edit-h", "outbreak-surge-error-form-zh").await;
+    browser.close().await;
+    app.cleanup().await;
+}
+
+/// A province's list of 130 at home, read a page at a time: the first
+/// page's pager reached by Tab and followed with Enter, in Chinese and in
+/// Vietnamese, each page checked (axe, 360 px) and photographed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_team_list_pages_by_keyboard_in_chromium() {
+    use vaxgrid_core::outbreak::graph::{Contact, Setting};
+    let app = TestApp::start("sqlite").await;
+    app.seed().await;
+    let case = resident(&app, 900, "Ca Bệnh").await;
+    let hub = resident(&app, 901, "Tiếp Xúc").await;
+    let mut at_home = Vec::new();
+    for i in 0..130 {
+        at_home.push(resident(&app, 1000 + i, &format!("Người {i:03}")).await);
+    }
+    let uuid = |s: &str| uuid::Uuid::parse_str(s).unwrap();
+    let today = vaxgrid_store::today();
+    let exposed = today - time::Duration::days(4);
+    let mut links = vec![Contact {
+        source: uuid(&case),
+        contact: uuid(&hub),
+        exposure: exposed,
+        setting: Setting::Household,
+    }];
+    links.extend(at_home.iter().map(|p| Contact {
+        source: uuid(&hub),
+        contact: uuid(p),
+        exposure: exposed,
+        setting: Setting::Work,
+    }));
+    let actor = vaxgrid_store::model::Actor::system("test");
+    app.store
+        .load_outbreak(
+            &links,
+            &[(uuid(&case), today - time::Duration::days(3))],
+            &actor,
+        )
+        .await
+        .unwrap();
+    let rows: Vec<(String, time::Date, Vec<time::Date>)> = at_home
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let checked = if i % 4 == 0 {
+                vec![]
+            } else {
+                vec![today - time::Duration::days(1)]
+            };
+            (p.clone(), today - time::Duration::days(1), checked)
+        })
+        .collect();
+    let policy = vaxgrid_core::outbreak::isolation::Policy::default();
+    app.store
+        .load_isolations(&rows, &policy, &actor)
+        .await
+        .unwrap();
+    TestApp::make_user(&app.store, "cdc-tinh", &["epidemic_responder:22"]).await;
+    let browser = Browser::start().await;
+    for (lang, next, people) in [
+        ("zh", "下一页", "130 人居家隔离"),
+        ("vi", "Trang sau", "130 người cách ly tại nhà"),
+    ] {
+        browser
+            .goto(&format!("{}/lang?set={lang}&back=/login", app.base))
+            .await;
+        sign_in(&browser, &app.base, "cdc-tinh").await;
+        browser.goto(&format!("{}/outbreak/team", app.base)).await;
+        assert!(browser.text("main").await.contains(people));
+        assert_eq!(count(&browser, "#team-list > li").await, 100);
+        browser.check(&format!("outbreak-team-page1-{lang}")).await;
+        // From the last row's button, Tab leads to the pager.
+        browser.focus("#team-list > li:last-child button").await;
+        for _ in 0..5 {
+            if browser.focused().await.ends_with(next) {
+                break;
+            }
+            browser.keys(&Key::Tab.to_string()).await;
+        }
+        assert!(
+            browser.focused().await.ends_with(next),
+            "{}",
+            browser.focused().await
+        );
+        browser.enter().await;
+        assert!(browser.url().await.contains("/outbreak/team?after="));
+        assert_eq!(count(&browser, "#team-list > li").await, 30);
+        browser.check(&format!("outbreak-team-page2-{lang}")).await;
+        photograph_from(
+            &browser,
+            "nav.pager",
+            &format!("outbreak-team-pager-{lang}"),
+        )
+        .await;
+    }
     browser.close().await;
     app.cleanup().await;
 }

@@ -511,8 +511,12 @@ async fn a_commune_responder_sees_only_the_commune(backend: &str) {
         .map(|c| c["person_id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, [a.as_str()], "{cases}");
-    let (s, _) = responder.get(&format!("/api/v1/outbreak/cases/{b}")).await;
-    assert_eq!(s, 404);
+    let (s, p) = responder.get(&format!("/api/v1/outbreak/cases/{b}")).await;
+    assert_eq!(
+        (s, p["detail"].as_str()),
+        (404, Some(format!("no case {b} in your areas").as_str())),
+        "{p}"
+    );
     let (s, _) = responder
         .post(
             &format!("/api/v1/outbreak/cases/{b}/reverse"),
@@ -1016,8 +1020,12 @@ async fn facility_bad_input_and_access(backend: &str) {
         .await;
     assert_eq!(s, 200, "{r}");
     // The other district's facility and person are not the responder's.
-    let (s, _) = responder.get("/api/v1/outbreak/facilities/MC").await;
-    assert_eq!(s, 404);
+    let (s, p) = responder.get("/api/v1/outbreak/facilities/MC").await;
+    assert_eq!(
+        (s, p["detail"].as_str()),
+        (404, Some("no facility MC in your areas")),
+        "{p}"
+    );
     let (s, _) = responder
         .post("/api/v1/outbreak/facilities/MC/activate", &json!({}))
         .await;
@@ -1184,8 +1192,12 @@ async fn facility_bad_input_and_access(backend: &str) {
     let (_, d) = responder.get("/api/v1/outbreak/teams/T1").await;
     assert_eq!(d["assignments"], json!([]), "nothing written");
     let other = app.as_user("u-other", &["epidemic_responder:194"]).await;
-    let (s, _) = other.get("/api/v1/outbreak/teams/T1").await;
-    assert_eq!(s, 404);
+    let (s, p) = other.get("/api/v1/outbreak/teams/T1").await;
+    assert_eq!(
+        (s, p["detail"].as_str()),
+        (404, Some("no team T1 in your areas")),
+        "{p}"
+    );
     let (_, t) = other.get("/api/v1/outbreak/teams").await;
     assert_eq!(t["teams"], json!([]));
     app.cleanup().await;

@@ -10,100 +10,26 @@
 
 mod common;
 
+use common::pages::Session;
 use common::{dose_body, new_id, on_both_backends, TestApp};
 use serde_json::{json, Value};
 
 on_both_backends!(
     a_team_checks_its_list_and_the_district_sees_the_alerts,
+    a_long_team_list_reads_a_page_at_a_time,
     a_case_page_draws_the_graph_and_is_audited,
     a_laboratory_queue_records_each_result_once,
     the_surge_planner_projects_and_refuses_at_the_field,
 );
 
-/// A signed-in browser session: its cookie and CSRF token.
-struct Session {
-    client: reqwest::Client,
-    base: String,
-    cookie: String,
-    csrf: String,
-}
-
 impl Session {
-    async fn start(app: &TestApp, username: &str, grants: &[&str]) -> Session {
-        TestApp::make_user(&app.store, username, grants).await;
-        let client = TestApp::client_with(None);
-        let page = client
-            .get(format!("{}/login", app.base))
-            .send()
-            .await
-            .unwrap();
-        let login_csrf = page.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .split_once('=')
-            .unwrap()
-            .1
-            .to_string();
-        let ok = client
-            .post(format!("{}/login", app.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("cookie", format!("vaxgrid_login_csrf={login_csrf}"))
-            .body(format!(
-                "username={username}&password=pw-{username}&csrf_token={login_csrf}"
-            ))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(ok.status().as_u16(), 303);
-        let cookie = ok.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
-        let me: serde_json::Value = client
-            .get(format!("{}/api/v1/me", app.base))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Session {
-            client,
-            base: app.base.clone(),
-            cookie,
-            csrf: me["csrf_token"].as_str().unwrap().to_string(),
-        }
-    }
-
-    /// GET a page: the status, and the Location or the page.
+    /// The status, and the Location or the page.
     async fn get(&self, path: &str, lang: &str) -> (u16, String) {
-        let r = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .header("cookie", format!("{}; vaxgrid_lang={lang}", self.cookie))
-            .header("accept", "text/html")
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        assert!(status < 500, "{path}: {status}");
-        let location = r
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let text = r.text().await.unwrap();
-        (status, location.unwrap_or(text))
+        let p = self.page(path, lang).await;
+        (p.status, p.location_or_text())
     }
 
-    /// Posts a form (with the session's CSRF token unless `csrf` is false).
+    /// Posts a form: the status, and the Location or the page.
     async fn post(
         &self,
         path: &str,
@@ -111,30 +37,8 @@ impl Session {
         fields: &[(&str, &str)],
         csrf: bool,
     ) -> (u16, String) {
-        let mut pairs: Vec<(&str, &str)> = fields.to_vec();
-        if csrf {
-            pairs.push(("csrf_token", &self.csrf));
-        }
-        let body = serde_urlencoded::to_string(&pairs).unwrap();
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("cookie", format!("{}; vaxgrid_lang={lang}", self.cookie))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("accept", "text/html")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        assert!(status < 500, "{path}: {status}");
-        let location = r
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let text = r.text().await.unwrap();
-        (status, location.unwrap_or(text))
+        let p = self.form(path, lang, fields, csrf).await;
+        (p.status, p.location_or_text())
     }
 }
 
@@ -287,15 +191,25 @@ async fn a_team_checks_its_list_and_the_district_sees_the_alerts(backend: &str) 
     assert_eq!(s, 403, "no CSRF token");
     let checks = "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM isolation_checks WHERE person_id = $1";
     assert_eq!(count(&app, checks, &c).await, 3, "nothing recorded yet");
-    for _ in 0..2 {
-        let (s, to) = team
-            .post("/outbreak/team/checks", "vi", &check("38,5", "94"), true)
-            .await;
-        assert_eq!(
-            (s, to.as_str()),
-            (303, format!("/outbreak/team#p-{c}").as_str())
-        );
-    }
+    let (s, to) = team
+        .post("/outbreak/team/checks", "vi", &check("38,5", "94"), true)
+        .await;
+    assert_eq!(
+        (s, to.as_str()),
+        (303, format!("/outbreak/team#p-{c}").as_str())
+    );
+    // Sent again (or from a page read before the check): refused at the
+    // row, saying the first check stands.
+    let (s, page) = team
+        .post("/outbreak/team/checks", "vi", &check("37,0", "98"), true)
+        .await;
+    assert_eq!(s, 409, "{page}");
+    assert!(
+        page.contains(&format!(
+            "id=\"err-{c}-again\" role=\"alert\">Người này đã được kiểm tra hôm nay"
+        )),
+        "{page}"
+    );
     assert_eq!(count(&app, checks, &c).await, 4, "recorded once");
     let (_, list) = app.get("/api/v1/outbreak/team-list").await;
     let entry = list["entries"]
@@ -339,6 +253,13 @@ async fn a_team_checks_its_list_and_the_district_sees_the_alerts(backend: &str) 
         page.contains("No alert today.") && !page.contains("Cường"),
         "{page}"
     );
+    let (s, page) = other.get("/outbreak/team", "en").await;
+    assert_eq!(s, 200);
+    assert!(
+        page.contains("Nobody in your areas is in home isolation today.")
+            && !page.contains("Cường"),
+        "another district's team list: {page}"
+    );
     let (s, _) = other
         .post("/outbreak/team/checks", "en", &check("37", "97"), true)
         .await;
@@ -347,6 +268,129 @@ async fn a_team_checks_its_list_and_the_district_sees_the_alerts(backend: &str) 
     let registrar = Session::start(&app, "registrar", &["registrar:S1"]).await;
     let (s, _) = registrar.get("/outbreak/team", "en").await;
     assert_eq!(s, 403);
+    app.cleanup().await;
+}
+
+/// 130 persons at home: the team's page shows the day's counts and the
+/// first 100 (not yet checked first), links the next page, which holds
+/// the other 30; a check sent from the second page comes back to it; the
+/// alert list pages likewise; a cursor that is not the list's is a 400.
+async fn a_long_team_list_reads_a_page_at_a_time(backend: &str) {
+    use vaxgrid_core::outbreak::graph::{Contact, Setting};
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let case = resident(&app, 900, "Ca Bệnh", "0665801").await;
+    let hub = resident(&app, 901, "Tiếp Xúc", "0665801").await;
+    let mut at_home = Vec::new();
+    for i in 0..130 {
+        at_home.push(resident(&app, 1000 + i, &format!("Người {i:03}"), "0665801").await);
+    }
+    let uuid = |s: &str| uuid::Uuid::parse_str(s).unwrap();
+    let today = vaxgrid_store::today();
+    let exposed = today - time::Duration::days(4);
+    let mut links = vec![Contact {
+        source: uuid(&case),
+        contact: uuid(&hub),
+        exposure: exposed,
+        setting: Setting::Household,
+    }];
+    links.extend(at_home.iter().map(|p| Contact {
+        source: uuid(&hub),
+        contact: uuid(p),
+        exposure: exposed,
+        setting: Setting::Work,
+    }));
+    let actor = vaxgrid_store::model::Actor::system("test");
+    app.store
+        .load_outbreak(
+            &links,
+            &[(uuid(&case), today - time::Duration::days(3))],
+            &actor,
+        )
+        .await
+        .unwrap();
+    // Started two days ago; checked yesterday, not the day before.
+    let rows: Vec<(String, time::Date, Vec<time::Date>)> = at_home
+        .iter()
+        .map(|p| {
+            (
+                p.clone(),
+                today - time::Duration::days(2),
+                vec![today - time::Duration::days(1)],
+            )
+        })
+        .collect();
+    let policy = vaxgrid_core::outbreak::isolation::Policy::default();
+    assert_eq!(
+        app.store
+            .load_isolations(&rows, &policy, &actor)
+            .await
+            .unwrap(),
+        130
+    );
+    let team = Session::start(&app, "doi-hong-gai", &["epidemic_responder:06658"]).await;
+    let (s, first) = team.get("/outbreak/team", "en").await;
+    assert_eq!(s, 200, "{first}");
+    assert!(
+        first.contains("130 persons at home in isolation"),
+        "{first}"
+    );
+    let rows_of = |page: &str| -> Vec<String> {
+        page.split("<li id=\"p-")
+            .skip(1)
+            .map(|r| r.split('"').next().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(rows_of(&first).len(), 100);
+    // Everyone missed a day: 50 alerts on top, the whole list linked.
+    assert!(
+        first.contains("href=\"/outbreak/alerts\">The whole alert list"),
+        "{first}"
+    );
+    let next = first
+        .split("rel=\"next\"")
+        .next()
+        .and_then(|h| h.rsplit("href=\"").next())
+        .and_then(|h| h.split('"').next())
+        .unwrap()
+        .to_string();
+    assert!(next.starts_with("/outbreak/team?after="), "{next}");
+    let (s, second) = team.get(&next, "vi").await;
+    assert_eq!(s, 200, "{second}");
+    assert_eq!(rows_of(&second).len(), 30);
+    assert!(!second.contains("rel=\"next\""), "the last page");
+    let mut everyone = rows_of(&first);
+    everyone.extend(rows_of(&second));
+    everyone.sort();
+    let mut want = at_home.clone();
+    want.sort();
+    assert_eq!(everyone, want, "each person once over the two pages");
+    let after = next.trim_start_matches("/outbreak/team?after=");
+    assert!(
+        second.contains(&format!("name=\"after\" value=\"{after}\"")),
+        "the forms carry their page"
+    );
+    let last = &at_home[129];
+    let (s, to) = team
+        .post(
+            "/outbreak/team/checks",
+            "vi",
+            &[
+                ("person_id", last.as_str()),
+                ("present", "1"),
+                ("after", after),
+            ],
+            true,
+        )
+        .await;
+    assert_eq!((s, to), (303, format!("{next}#p-{last}")));
+    let (s, alerts) = team.get("/outbreak/alerts", "zh").await;
+    assert_eq!(s, 200, "{alerts}");
+    assert_eq!(alerts.matches("<li class=\"missed\"").count(), 130);
+    let (s, _) = team.get("/outbreak/team?after=zz", "en").await;
+    assert_eq!(s, 400);
+    let (s, _) = team.get("/outbreak/team?page=2", "en").await;
+    assert_eq!(s, 400);
     app.cleanup().await;
 }
 

@@ -33,6 +33,7 @@ pub mod model;
 pub mod outbreak;
 pub mod outbreak_facilities;
 pub mod outbreak_policy;
+pub mod outbreak_team;
 pub mod outbreak_views;
 pub mod paging;
 pub mod persons;

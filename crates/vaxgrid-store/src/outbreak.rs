@@ -37,7 +37,7 @@ fn json_list<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
     serde_json::to_string(&v).expect("strings serialise")
 }
 
-fn date_of(s: &str) -> Result<Date, StoreError> {
+pub(crate) fn date_of(s: &str) -> Result<Date, StoreError> {
     parse_date(s)
         .ok_or_else(|| StoreError::invalid("date", format!("stored date '{s}' unreadable")))
 }
@@ -264,7 +264,7 @@ pub struct IsolationRecord {
 }
 
 impl IsolationRecord {
-    fn plan(&self) -> Result<isolation::Plan, StoreError> {
+    pub(crate) fn plan(&self) -> Result<isolation::Plan, StoreError> {
         let pair =
             |a: &Option<String>, b: &Option<String>| -> Result<Option<(Date, Date)>, StoreError> {
                 match (a, b) {
@@ -414,7 +414,7 @@ fn alerts_json(alerts: &[Alert]) -> String {
     serde_json::to_string(alerts).unwrap_or_else(|_| "[]".into())
 }
 
-fn alerts_of(text: &str) -> Vec<Alert> {
+pub(crate) fn alerts_of(text: &str) -> Vec<Alert> {
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "snake_case")]
     enum A {
@@ -462,7 +462,7 @@ const ISOLATION_COLUMNS: &str =
     "id, person_id, area_path, class, vaccinated, home_possible, facility_name, \
      start_on, facility_from, facility_to, home_from, home_to, last_day, tests_due";
 
-fn isolation_from_row(r: &sqlx::any::AnyRow) -> Result<IsolationRecord, StoreError> {
+pub(crate) fn isolation_from_row(r: &sqlx::any::AnyRow) -> Result<IsolationRecord, StoreError> {
     let tests: String = r.try_get("tests_due")?;
     Ok(IsolationRecord {
         id: r.try_get("id")?,
@@ -1688,97 +1688,6 @@ impl Store {
             symptoms: new.check.symptoms.clone(),
             alerts,
         })
-    }
-
-    /// The team's list for `today`: everyone in the caller's areas at home
-    /// in isolation that day, whether they were checked today, whether a
-    /// sample is due, the past home days with no check, and the alerts (a
-    /// missed check; those of today's check, or else of the latest). Two
-    /// reads whatever the size: the isolations covering today, and their
-    /// checks since the earliest start.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn team_list(
-        &self,
-        scope: &Scope,
-        today: Date,
-    ) -> Result<Vec<TeamEntry>, StoreError> {
-        let day = format_date(today);
-        let (cond, binds) = scope
-            .sql("i.area_path", "i.person_id", 2)
-            .unwrap_or_else(|| ("1 = 1".into(), Vec::new()));
-        let cols: String = ISOLATION_COLUMNS
-            .split(", ")
-            .map(|c| format!("i.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "SELECT {cols}, p.full_name FROM isolations i JOIN persons p ON p.id = i.person_id \
-             AND p.province_code = i.province_code \
-             WHERE i.last_day >= $1 AND i.start_on <= $1 AND {cond} ORDER BY i.area_path, i.person_id"
-        );
-        let mut q = sqlx::query(&sql).bind(&day);
-        for b in &binds {
-            q = q.bind(b);
-        }
-        let rows = q.fetch_all(&self.pool).await?;
-        let mut isolations = Vec::new();
-        for r in &rows {
-            let iso = isolation_from_row(r)?;
-            let plan = iso.plan()?;
-            if !plan.at_home_on(today) {
-                continue;
-            }
-            let name: String = r.try_get("full_name")?;
-            isolations.push((iso, plan, name));
-        }
-        let Some(earliest) = isolations.iter().map(|(_, p, _)| p.start).min() else {
-            return Ok(Vec::new());
-        };
-        let (cond, binds) = scope
-            .sql("area_path", "person_id", 3)
-            .unwrap_or_else(|| ("1 = 1".into(), Vec::new()));
-        let sql = format!(
-            "SELECT isolation_id, day, alerts FROM isolation_checks WHERE day >= $1 AND day <= $2 AND {cond}"
-        );
-        let mut q = sqlx::query(&sql).bind(format_date(earliest)).bind(&day);
-        for b in &binds {
-            q = q.bind(b);
-        }
-        let mut checks: HashMap<String, Vec<(Date, String)>> = HashMap::new();
-        for r in &q.fetch_all(&self.pool).await? {
-            let d: String = r.try_get("day")?;
-            checks
-                .entry(r.try_get("isolation_id")?)
-                .or_default()
-                .push((date_of(&d)?, r.try_get("alerts")?));
-        }
-        let mut out = Vec::with_capacity(isolations.len());
-        for (iso, plan, full_name) in isolations {
-            let mut mine = checks.remove(&iso.id).unwrap_or_default();
-            mine.sort_by_key(|c| c.0);
-            let days: Vec<Date> = mine.iter().map(|c| c.0).collect();
-            let missed = isolation::missed_checks(&plan, &days, today);
-            let mut alerts = Vec::new();
-            if !missed.is_empty() {
-                alerts.push(Alert::MissedCheck);
-            }
-            if let Some((_, a)) = mine.last() {
-                alerts.extend(alerts_of(a));
-            }
-            out.push(TeamEntry {
-                checked_today: days.last() == Some(&today),
-                sample_due: plan.tests_due.contains(&today),
-                missed: missed.into_iter().map(format_date).collect(),
-                alerts,
-                isolation_id: iso.id,
-                person_id: iso.person_id,
-                full_name,
-                area_path: iso.area_path,
-                class: iso.class,
-                last_day: iso.last_day,
-            });
-        }
-        Ok(out)
     }
 
     /// Adds a laboratory (reference data: a province has a handful).

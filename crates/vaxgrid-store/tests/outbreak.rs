@@ -30,6 +30,7 @@ on_both_backends!(
     a_pooled_test_flow_never_loses_a_sample,
     bad_input_is_refused_by_field_and_nothing_is_written,
     isolation_checks_and_the_teams_list,
+    the_teams_list_read_by_pages_follows_the_rules,
     facility_occupancy_by_day_equals_the_stays,
     facility_refusals_write_nothing,
 );
@@ -494,6 +495,203 @@ async fn isolation_checks_and_the_teams_list(backend: &str) {
         persons: vec![],
     };
     assert!(f.store.team_list(&other, today).await.unwrap().is_empty());
+    f.cleanup().await;
+}
+
+/// The team's list read a page at a time, as the pages and the API read
+/// it: 31 persons at home (F2), started over the last week, each past day
+/// checked or not at random, some checked today, some with a fever or an
+/// absence in their latest check. Every page joined is everyone once,
+/// those not yet checked first then by area and person; every entry's
+/// missed days and alerts are the core's rules over what was recorded;
+/// the alert list is exactly those with an alert, danger signs first;
+/// the counts agree; a cursor that is not this list's is refused.
+async fn the_teams_list_read_by_pages_follows_the_rules(backend: &str) {
+    use vaxgrid_core::outbreak::isolation::{self, Alert};
+    use vaxgrid_store::outbreak_team::TeamView;
+    use vaxgrid_store::paging::PageRequest;
+    let f = fixture(backend).await;
+    let ids = people(&f.store, 33, 700).await;
+    let today = vaxgrid_store::today();
+    let days = |n: i64| today - time::Duration::days(n);
+    f.store
+        .confirm_case(&case(&ids[0], days(3)), &system())
+        .await
+        .unwrap();
+    let mut links = vec![link(&ids[0], &ids[1], days(4))];
+    links.extend(ids[2..].iter().map(|p| link(&ids[1], p, days(4))));
+    f.store
+        .add_contacts(&links, &system())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut rng = Rng(0x005e_ed19);
+    let policy = Policy::default();
+    // Person → (start, days checked, the latest check's alerts).
+    let mut expected: HashMap<String, (time::Date, Vec<time::Date>, Vec<Alert>)> = HashMap::new();
+    let mut rows = Vec::new();
+    for p in &ids[2..] {
+        let start = days(rng.next(7) as i64);
+        let checked: Vec<time::Date> = (0..7)
+            .map(|d| start + time::Duration::days(d))
+            .filter(|d| *d < today && rng.next(4) != 0)
+            .collect();
+        expected.insert(p.clone(), (start, checked.clone(), Vec::new()));
+        rows.push((p.clone(), start, checked));
+    }
+    assert_eq!(
+        f.store
+            .load_isolations(&rows, &policy, &system())
+            .await
+            .unwrap(),
+        31
+    );
+    // Today: a third checked, some of them with a fever or absent.
+    for (i, p) in ids[2..].iter().enumerate().filter(|(i, _)| i % 3 == 0) {
+        let check = Check {
+            present: i % 2 == 0,
+            temperature_c: Some(if i % 4 == 0 { 38.6 } else { 36.9 }),
+            symptoms: vec![],
+            spo2: Some(98),
+        };
+        let c = f
+            .store
+            .record_check(
+                &NewCheck {
+                    person_id: p.clone(),
+                    day: today,
+                    check,
+                },
+                &system(),
+            )
+            .await
+            .unwrap();
+        let e = expected.get_mut(p).unwrap();
+        e.1.push(today);
+        e.2 = c.alerts;
+    }
+    let all = vaxgrid_store::scope::Scope::All;
+    let mut seen = Vec::new();
+    let mut page = PageRequest::first(4);
+    let mut pages = 0;
+    loop {
+        let p = f
+            .store
+            .team_page(&all, today, TeamView::List, &page)
+            .await
+            .unwrap();
+        assert!(p.entries.len() <= 4);
+        pages += 1;
+        seen.extend(p.entries);
+        match p.next_cursor {
+            Some(c) => page.after = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!((seen.len(), pages), (31, 8));
+    let order: Vec<(bool, String, String)> = seen
+        .iter()
+        .map(|e| (e.checked_today, e.area_path.clone(), e.person_id.clone()))
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted, "not yet checked first, then area and person");
+    for e in &seen {
+        let (start, checked, latest) = &expected[&e.person_id];
+        let plan = isolation::plan(&policy, Some(Class::F2), false, true, *start).unwrap();
+        let missed = isolation::missed_checks(&plan, checked, today);
+        let mut alerts = Vec::new();
+        if !missed.is_empty() {
+            alerts.push(Alert::MissedCheck);
+        }
+        alerts.extend(latest.iter().copied());
+        assert_eq!(e.checked_today, checked.contains(&today), "{e:?}");
+        assert_eq!(
+            e.missed,
+            missed
+                .iter()
+                .map(|d| vaxgrid_store::format_date(*d))
+                .collect::<Vec<_>>(),
+            "{e:?}"
+        );
+        assert_eq!(e.alerts, alerts, "{e:?}");
+    }
+    let with_alerts: Vec<&String> = seen
+        .iter()
+        .filter(|e| !e.alerts.is_empty())
+        .map(|e| &e.person_id)
+        .collect();
+    assert!(!with_alerts.is_empty() && with_alerts.len() < 31);
+    let mut alerted = Vec::new();
+    let mut page = PageRequest::first(3);
+    loop {
+        let p = f
+            .store
+            .team_page(&all, today, TeamView::Alerts, &page)
+            .await
+            .unwrap();
+        alerted.extend(p.entries);
+        match p.next_cursor {
+            Some(c) => page.after = Some(c),
+            None => break,
+        }
+    }
+    let danger =
+        |e: &vaxgrid_store::outbreak::TeamEntry| e.alerts.iter().any(|a| *a != Alert::MissedCheck);
+    let keys: Vec<(bool, String, String)> = alerted
+        .iter()
+        .map(|e| (!danger(e), e.area_path.clone(), e.person_id.clone()))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "danger signs first");
+    let mut got: Vec<&String> = alerted.iter().map(|e| &e.person_id).collect();
+    got.sort();
+    let mut want = with_alerts.clone();
+    want.sort();
+    assert_eq!(got, want);
+    let counts = f.store.team_counts(&all, today, true).await.unwrap();
+    assert_eq!(
+        (counts.people, counts.checked, counts.alerts),
+        (31, 11, Some(with_alerts.len() as i64))
+    );
+    let counts = f.store.team_counts(&all, today, false).await.unwrap();
+    assert_eq!(
+        (counts.people, counts.checked, counts.alerts),
+        (31, 11, None)
+    );
+    // A commune sees its own persons only (every other one lives there).
+    let commune = vaxgrid_store::scope::Scope::Limited {
+        paths: vec!["/22/193/06658/".into()],
+        sites: vec![],
+        persons: vec![],
+    };
+    let mine = f.store.team_list(&commune, today).await.unwrap();
+    assert!(!mine.is_empty() && mine.len() < 31);
+    assert!(mine
+        .iter()
+        .all(|e| e.area_path.starts_with("/22/193/06658/")));
+    assert_eq!(
+        f.store
+            .team_counts(&commune, today, false)
+            .await
+            .unwrap()
+            .people,
+        mine.len() as i64
+    );
+    let bad = PageRequest {
+        after: Some("zz".into()),
+        limit: 4,
+    };
+    let e = f
+        .store
+        .team_page(&all, today, TeamView::List, &bad)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Invalid { field, .. } if field == "after"),
+        "{e:?}"
+    );
     f.cleanup().await;
 }
 

@@ -77,10 +77,6 @@ outbreak-team-people = { $count ->
 outbreak-team-checked = { $count } checked today
 outbreak-team-list = To check today
 outbreak-team-none = Nobody in your areas is in home isolation today.
-outbreak-team-more = { $count ->
-    [one] { $count } more person is not shown.
-   *[other] { $count } more persons are not shown.
-}
 outbreak-alerts-title = Alerts
 outbreak-alerts = Alerts
 outbreak-alerts-none = No alert today.
@@ -88,7 +84,10 @@ outbreak-alerts-count = { $count ->
     [one] { $count } person with an alert
    *[other] { $count } persons with an alert
 }
-outbreak-alerts-more = { $count } more are not shown.
+outbreak-alerts-all = The whole alert list
+outbreak-pages = Pages of the list
+outbreak-first-page = First page
+outbreak-next-page = Next page
 outbreak-alert-missed_check = missed check
 outbreak-alert-absent = absent
 outbreak-alert-fever = fever
@@ -119,6 +118,7 @@ outbreak-err-check-temperature_c = A temperature between 30 and 45 °C, e.g. 37.
 outbreak-err-check-spo2 = SpO2 is a whole number between 50 and 100.
 outbreak-err-check-symptoms = A symptom is at most 64 characters.
 outbreak-err-check-person_id = This person is not in isolation today.
+outbreak-err-check-again = Checked today already: the first check stands and this one was not recorded.
 outbreak-err-check-day = A check cannot be recorded for a day to come.
 ## A case and its contact graph
 outbreak-case-title = Case: { $name }

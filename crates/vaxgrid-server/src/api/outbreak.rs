@@ -26,6 +26,7 @@ use vaxgrid_store::outbreak::{
     CaseOutcome, ContactPerson, Laboratory, NewCase, NewCheck, NewContact, NewIsolation, Severity,
     TestKind,
 };
+use vaxgrid_store::outbreak_team::TeamView;
 use vaxgrid_store::persons::RowError;
 
 use crate::auth::Caller;
@@ -752,6 +753,10 @@ pub async fn record_check(
 pub struct DayQuery {
     /// The day (today unless said), YYYY-MM-DD.
     day: Option<String>,
+    /// The `next_cursor` of the page before (opaque).
+    after: Option<String>,
+    /// Entries per page, 1–500 (default 50).
+    limit: Option<u32>,
 }
 
 fn day_of(q: &DayQuery) -> Result<time::Date, ApiError> {
@@ -761,14 +766,43 @@ fn day_of(q: &DayQuery) -> Result<time::Date, ApiError> {
     }
 }
 
+/// A page of the team's list or of the alerts, with the day's counts.
+async fn team_answer(
+    app: &AppState,
+    caller: &Caller,
+    q: DayQuery,
+    view: TeamView,
+) -> Result<Response, ApiError> {
+    let actor = caller.actor(app, Permission::ReadOutbreak).await?;
+    let day = day_of(&q)?;
+    let page = super::lists::page_request(q.after, q.limit)?;
+    let list = app
+        .store
+        .team_page(&actor.scope, day, view, &page)
+        .await
+        .map_err(super::lists::listing)?;
+    let counts = app
+        .store
+        .team_counts(&actor.scope, day, view == TeamView::Alerts)
+        .await?;
+    Ok(Json(serde_json::json!({
+        "day": vaxgrid_store::format_date(day),
+        "counts": counts,
+        "entries": list.entries,
+        "next_cursor": list.next_cursor,
+    }))
+    .into_response())
+}
+
 /// The team's list for a day.
 #[utoipa::path(
     get,
     path = "/api/v1/outbreak/team-list",
-    summary = "The rapid-response team's list for a day: everyone in the caller's areas at home in isolation that day, checked today or not, a sample due or not, past days with no check, and alerts: {day, entries[]}",
+    summary = "The rapid-response team's list for a day, a page at a time: everyone in the caller's areas at home in isolation that day, those not yet checked that day first (then by area and person), each checked or not, a sample due or not, past days with no check, and alerts; with the day's counts (alerts counted on the alert list only, null here): {day, counts{people, checked, alerts}, entries[], next_cursor}",
     params(DayQuery),
     responses(
-        (status = 200, description = "{day, entries[]}"),
+        (status = 200, description = "{day, counts, entries[], next_cursor}"),
+        (status = 400, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
     )
 )]
@@ -777,23 +811,18 @@ pub async fn team_list(
     Extension(caller): Extension<Caller>,
     ApiQuery(q): ApiQuery<DayQuery>,
 ) -> Result<Response, ApiError> {
-    let actor = caller.actor(&app, Permission::ReadOutbreak).await?;
-    let day = day_of(&q)?;
-    let entries = app.store.team_list(&actor.scope, day).await?;
-    Ok(
-        Json(serde_json::json!({"day": vaxgrid_store::format_date(day), "entries": entries}))
-            .into_response(),
-    )
+    team_answer(&app, &caller, q, TeamView::List).await
 }
 
 /// The alerts of the caller's areas for a day.
 #[utoipa::path(
     get,
     path = "/api/v1/outbreak/alerts",
-    summary = "The alert list for a day: the team-list entries in the caller's areas with an alert (a missed check, absence, fever, low SpO2, a danger symptom). A district's responder sees its communes' alerts: {day, entries[]}",
+    summary = "The alert list for a day, a page at a time: the team-list entries in the caller's areas with an alert — a danger sign in the latest check (absence, fever, low SpO2, a danger symptom) first, then a missed check only. A district's responder sees its communes' alerts: {day, counts, entries[], next_cursor}",
     params(DayQuery),
     responses(
-        (status = 200, description = "{day, entries[]}"),
+        (status = 200, description = "{day, counts, entries[], next_cursor}"),
+        (status = 400, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
     )
 )]
@@ -802,19 +831,7 @@ pub async fn alerts(
     Extension(caller): Extension<Caller>,
     ApiQuery(q): ApiQuery<DayQuery>,
 ) -> Result<Response, ApiError> {
-    let actor = caller.actor(&app, Permission::ReadOutbreak).await?;
-    let day = day_of(&q)?;
-    let entries: Vec<_> = app
-        .store
-        .team_list(&actor.scope, day)
-        .await?
-        .into_iter()
-        .filter(|e| !e.alerts.is_empty())
-        .collect();
-    Ok(
-        Json(serde_json::json!({"day": vaxgrid_store::format_date(day), "entries": entries}))
-            .into_response(),
-    )
+    team_answer(&app, &caller, q, TeamView::Alerts).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -2,8 +2,8 @@
 //! (households of about four, plus contacts at work, school and in
 //! transport) re-classified after one confirmation, incrementally and from
 //! scratch (the baseline), and the rapid-response team's daily list for
-//! the people in home isolation. In memory, on the core's rules: the
-//! stored tables are not built yet.
+//! the people in home isolation: in memory on the core's rules, then on
+//! the stored tables of each backend (`--stored`).
 
 use std::time::Instant;
 
@@ -143,6 +143,7 @@ pub fn run(persons: usize, home: usize) -> Result<()> {
 pub async fn stored(backend: &str, persons: usize, home: usize) -> Result<()> {
     use vaxgrid_store::model::Actor;
     use vaxgrid_store::outbreak::{NewCase, Severity, TestKind};
+    use vaxgrid_store::outbreak_team::TeamView;
     use vaxgrid_store::scope::Scope;
     use vaxgrid_store::scratch::Scratch;
     use vaxgrid_store::Store;
@@ -293,6 +294,13 @@ pub async fn stored(backend: &str, persons: usize, home: usize) -> Result<()> {
         .await?;
     store.analyze().await?;
     let load_secs = t.elapsed().as_secs_f64();
+    // The whole list, every page (what an export or the API paged through
+    // reads), then what the team's page reads: the day's counts and the
+    // first page of 100 (those still to check first), province-scoped.
+    let median = |mut times: Vec<f64>| {
+        times.sort_by(f64::total_cmp);
+        times[times.len() / 2]
+    };
     let mut times = Vec::new();
     let mut list = Vec::new();
     for _ in 0..5 {
@@ -300,22 +308,52 @@ pub async fn stored(backend: &str, persons: usize, home: usize) -> Result<()> {
         list = store.team_list(&Scope::All, today).await?;
         times.push(t.elapsed().as_secs_f64() * 1e3);
     }
-    times.sort_by(f64::total_cmp);
+    let whole = median(times);
     let province = Scope::Limited {
         paths: vec!["/22/".into()],
         sites: vec![],
         persons: vec![],
     };
-    let t = Instant::now();
-    let scoped = store.team_list(&province, today).await?;
-    let scoped_ms = t.elapsed().as_secs_f64() * 1e3;
+    // What the team's page reads: the day's counts, the first 50 alerts
+    // and the first 100 of the list (those still to check first).
+    let first = |n| vaxgrid_store::paging::PageRequest::first(n);
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        store.team_counts(&province, today, false).await?;
+        store
+            .team_page(&province, today, TeamView::Alerts, &first(50))
+            .await?;
+        store
+            .team_page(&province, today, TeamView::List, &first(100))
+            .await?;
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let team_page = median(times);
+    // What the alert list's page reads: the counts with the alerts, and
+    // the first 200 alerts.
+    let mut times = Vec::new();
+    let mut counts = None;
+    for _ in 0..5 {
+        let t = Instant::now();
+        counts = Some(store.team_counts(&province, today, true).await?);
+        store
+            .team_page(&province, today, TeamView::Alerts, &first(200))
+            .await?;
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let alerts_page = median(times);
+    let counts = counts.expect("read five times");
     let missed = list.iter().filter(|e| !e.missed.is_empty()).count();
     let due = list.iter().filter(|e| e.sample_due).count();
     println!(
-        "  team's daily list: {written} home isolations (loaded in {load_secs:.1} s), {} on today's list, {due} samples due, {missed} with a missed check; median of 5 reads {:.0} ms (a province-scoped read: {scoped_ms:.0} ms, {} entries)",
+        "  team's daily list: {written} home isolations (loaded in {load_secs:.1} s), {} on today's list, {due} samples due, {missed} with a missed check",
         list.len(),
-        times[2],
-        scoped.len()
+    );
+    println!(
+        "  the team's daily list at {} persons in home isolation (medians of 5, province-scoped): the team's page (counts, first 50 alerts, first 100 to check) {team_page:.1} ms; the alert list's page (counts with {} alerts, first 200) {alerts_page:.1} ms; the whole list in one read {whole:.0} ms",
+        counts.people,
+        counts.alerts.unwrap_or_default()
     );
     store.close().await;
     scratch.cleanup().await;

@@ -1,22 +1,26 @@
 //! The commune rapid-response team's daily check list (a tablet at the
 //! door): everyone in the caller's areas at home in isolation today, those
-//! still to check first, each row with its check form (present,
-//! temperature, symptoms, SpO2) that works from the keyboard; missed
-//! checks and danger signs as alerts on top. The district's alert list is
-//! the same list filtered to the alerts (`Store::team_list`, the API's
-//! `team-list` and `alerts`). A check goes through `Store::record_check`,
-//! the function behind `POST /api/v1/outbreak/checks`: one set of rules.
+//! still to check first, a page of rows at a time (`Store::team_page`, the
+//! API's `team-list`: the database sorts and filters, so a province's list
+//! of thousands reads one page), each row with its check form (present,
+//! temperature, symptoms, SpO2) that works from the keyboard; missed checks
+//! and danger signs as alerts on top. The district's alert list is the same
+//! list filtered to the alerts (the API's `alerts`). A check goes through
+//! `Store::record_check`, the function behind `POST
+//! /api/v1/outbreak/checks`: one set of rules.
 
 use std::collections::{HashMap, HashSet};
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Extension;
 use vaxgrid_core::access::Permission;
 use vaxgrid_core::outbreak::isolation::Check;
 use vaxgrid_store::outbreak::{NewCheck, TeamEntry};
+use vaxgrid_store::outbreak_team::{TeamCounts, TeamView};
+use vaxgrid_store::paging::PageRequest;
 use vaxgrid_store::StoreError;
 
 use super::super::planner::planning::{field_of, form_pairs, one};
@@ -28,10 +32,12 @@ use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::AppState;
 
-/// Rows shown on the team's page (the alerts are all shown).
-pub const ROWS_SHOWN: usize = 300;
-/// Alerts shown on a page at most.
-pub const ALERTS_SHOWN: usize = 1000;
+/// Rows on a page of the team's list (a tablet's scroll, not a province).
+pub const ROWS_SHOWN: usize = 100;
+/// Alerts on top of the team's list; the rest on the alert list's pages.
+pub const ALERTS_ON_TEAM: usize = 50;
+/// Alerts on a page of the alert list.
+pub const ALERTS_SHOWN: usize = 200;
 
 /// The symptoms offered as check boxes (the danger signs last).
 pub const SYMPTOMS: [&str; 7] = [
@@ -66,6 +72,8 @@ pub struct Row {
     pub symptoms_key: String,
     pub person_key: String,
     pub day_key: String,
+    /// The key of "checked today already" (shown at the row, form or not).
+    pub again_key: String,
 }
 
 pub struct AlertLine {
@@ -85,9 +93,13 @@ struct TeamPage {
     ctx: PageCtx,
     today: String,
     rows: Vec<Row>,
-    more: usize,
-    checked: usize,
+    counts: TeamCounts,
     alerts: Vec<AlertLine>,
+    /// The link to the whole alert list, when more than shown here.
+    alerts_more: bool,
+    /// The cursor of this page (carried by its forms), and the next's.
+    after: String,
+    next: Option<String>,
     manage: bool,
     symptoms: Vec<Symptom>,
     draft: HashMap<String, String>,
@@ -121,8 +133,9 @@ struct AlertsPage {
     ctx: PageCtx,
     today: String,
     alerts: Vec<AlertLine>,
-    more: usize,
-    total: usize,
+    total: i64,
+    first: bool,
+    next: Option<String>,
 }
 
 /// The names of the areas the entries live in (their home area).
@@ -167,16 +180,57 @@ fn alert_line(lang: Lang, e: &TeamEntry, names: &HashMap<String, String>) -> Ale
     }
 }
 
-/// Danger signs first, then missed checks only.
-fn sorted_alerts(mut list: Vec<AlertLine>) -> Vec<AlertLine> {
-    list.sort_by_key(|a| !a.danger);
-    list
+/// The `after` query field (a page's cursor), refusing any other field.
+fn after_of(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    let fields = super::super::admin::query_fields(raw);
+    if let Some(k) = fields.keys().find(|k| *k != "after") {
+        return Err(ApiError::bad_request(
+            k,
+            format!("unknown query field '{k}'"),
+        ));
+    }
+    Ok(super::super::admin::given(&fields, "after"))
 }
 
+/// A page of the list in the caller's areas, read once with the counts.
+async fn read_page(
+    app: &AppState,
+    caller: &Caller,
+    view: TeamView,
+    after: Option<String>,
+    limit: usize,
+) -> Result<(Vec<TeamEntry>, Option<String>, TeamCounts), ApiError> {
+    // The alert list says how many alerts there are; the team's page does
+    // not (counting them is two more probes a person).
+    let today = vaxgrid_store::today();
+    let actor = caller.actor(app, Permission::ReadOutbreak).await?;
+    let page = PageRequest { after, limit };
+    let list = app
+        .store
+        .team_page(&actor.scope, today, view, &page)
+        .await
+        .map_err(crate::api::lists::listing)?;
+    let counts = app
+        .store
+        .team_counts(&actor.scope, today, view == TeamView::Alerts)
+        .await?;
+    Ok((list.entries, list.next_cursor, counts))
+}
+
+/// `/outbreak/team`, or a later page of it.
+fn team_href(after: Option<&str>) -> String {
+    match after {
+        Some(c) => super::super::admin::href("/outbreak/team", &[("after", c)]),
+        None => "/outbreak/team".to_string(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn team_page(
     app: &AppState,
     caller: &Caller,
     ctx: PageCtx,
+    after: Option<String>,
     draft: HashMap<String, String>,
     ticked: HashSet<String>,
     errors: HashMap<String, String>,
@@ -185,30 +239,30 @@ async fn team_page(
     let today = vaxgrid_store::today();
     let read = async {
         let actor = caller.actor(app, Permission::ReadOutbreak).await?;
-        Ok::<_, ApiError>(app.store.team_list(&actor.scope, today).await?)
+        let first = PageRequest::first(ALERTS_ON_TEAM);
+        let alerts = app
+            .store
+            .team_page(&actor.scope, today, TeamView::Alerts, &first)
+            .await?;
+        let (alerts, alerts_next) = (alerts.entries, alerts.next_cursor);
+        let (entries, next, counts) =
+            read_page(app, caller, TeamView::List, after.clone(), ROWS_SHOWN).await?;
+        Ok::<_, ApiError>((alerts, alerts_next.is_some(), entries, next, counts))
     };
-    let entries = match read.await {
+    let (alert_entries, alerts_more, entries, next, counts) = match read.await {
         Ok(x) => x,
         Err(e) => return error_page(&ctx, e),
     };
     let lang = ctx.lang;
-    let names = area_names(app, &entries).await;
-    let alerts = sorted_alerts(
-        entries
-            .iter()
-            .filter(|e| !e.alerts.is_empty())
-            .take(ALERTS_SHOWN)
-            .map(|e| alert_line(lang, e, &names))
-            .collect(),
-    );
-    let checked = entries.iter().filter(|e| e.checked_today).count();
-    // Those still to check first; a row refused just now stays in view.
-    let mut order: Vec<&TeamEntry> = entries.iter().collect();
-    order.sort_by_key(|e| e.checked_today);
-    let more = order.len().saturating_sub(ROWS_SHOWN);
-    let rows = order
-        .into_iter()
-        .take(ROWS_SHOWN)
+    let mut all: Vec<TeamEntry> = alert_entries.clone();
+    all.extend(entries.iter().cloned());
+    let names = area_names(app, &all).await;
+    let alerts = alert_entries
+        .iter()
+        .map(|e| alert_line(lang, e, &names))
+        .collect();
+    let rows = entries
+        .iter()
         .map(|e| {
             let code = area_of(&e.area_path);
             Row {
@@ -227,6 +281,7 @@ async fn team_page(
                 symptoms_key: format!("{}-symptoms", e.person_id),
                 person_key: format!("{}-person_id", e.person_id),
                 day_key: format!("{}-day", e.person_id),
+                again_key: format!("{}-again", e.person_id),
             }
         })
         .collect();
@@ -234,9 +289,11 @@ async fn team_page(
     let page = TeamPage {
         today: lang.date(today),
         rows,
-        more,
-        checked,
+        counts,
         alerts,
+        alerts_more,
+        after: after.unwrap_or_default(),
+        next: next.map(|c| team_href(Some(&c))),
         manage,
         symptoms: SYMPTOMS
             .iter()
@@ -257,20 +314,28 @@ async fn team_page(
 #[utoipa::path(
     get,
     path = "/outbreak/team",
-    summary = "The rapid-response team's daily check list (HTML; ReadOutbreak): everyone in the caller's areas at home in isolation today (those still to check first, 300 at most), with class, last day, a sample due, past days with no check and alerts; the alerts (danger signs first, then missed checks) on top; for ManageOutbreak each row's check form (present, temperature, SpO2, symptoms)",
+    summary = "The rapid-response team's daily check list (HTML; ReadOutbreak): everyone in the caller's areas at home in isolation today, those still to check first, 100 a page (`after`: the next page's cursor, linked from the page), with class, last day, a sample due, past days with no check and alerts; the day's counts; the first 50 alerts (danger signs first, then missed checks) on top, linking the alert list; for ManageOutbreak each row's check form (present, temperature, SpO2, symptoms)",
+    params(("after" = Option<String>, Query, description = "the cursor of the page (from the page's next-page link)")),
     responses(
         (status = 200, description = "OK", content_type = "text/html"),
+        (status = 400, description = "the error page: an unknown query field or a cursor that is not this list's", content_type = "text/html"),
     )
 )]
 pub async fn page(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
     ctx: PageCtx,
+    RawQuery(raw): RawQuery,
 ) -> Response {
+    let after = match after_of(raw.as_deref()) {
+        Ok(a) => a,
+        Err(e) => return error_page(&ctx, e),
+    };
     team_page(
         &app,
         &caller,
         ctx,
+        after,
         HashMap::new(),
         HashSet::new(),
         HashMap::new(),
@@ -283,41 +348,44 @@ pub async fn page(
 #[utoipa::path(
     get,
     path = "/outbreak/alerts",
-    summary = "The alert list (HTML; ReadOutbreak): the persons in the caller's areas at home in isolation today with an alert — absent, fever, low SpO2, a danger symptom (first), or a missed check — each with their home area; a district's responder sees its communes'",
+    summary = "The alert list (HTML; ReadOutbreak): the persons in the caller's areas at home in isolation today with an alert — absent, fever, low SpO2, a danger symptom (first), or a missed check — each with their home area, 200 a page (`after`: the next page's cursor, linked from the page); a district's responder sees its communes'",
+    params(("after" = Option<String>, Query, description = "the cursor of the page (from the page's next-page link)")),
     responses(
         (status = 200, description = "OK", content_type = "text/html"),
+        (status = 400, description = "the error page: an unknown query field or a cursor that is not this list's", content_type = "text/html"),
     )
 )]
 pub async fn alerts(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
     ctx: PageCtx,
+    RawQuery(raw): RawQuery,
 ) -> Response {
     let today = vaxgrid_store::today();
     let read = async {
-        let actor = caller.actor(&app, Permission::ReadOutbreak).await?;
-        Ok::<_, ApiError>(app.store.team_list(&actor.scope, today).await?)
+        let after = after_of(raw.as_deref())?;
+        let first = after.is_none();
+        let (entries, next, counts) =
+            read_page(&app, &caller, TeamView::Alerts, after, ALERTS_SHOWN).await?;
+        Ok::<_, ApiError>((entries, next, counts, first))
     };
-    let entries: Vec<TeamEntry> = match read.await {
-        Ok(x) => x.into_iter().filter(|e| !e.alerts.is_empty()).collect(),
+    let (entries, next, counts, first) = match read.await {
+        Ok(x) => x,
         Err(e) => return error_page(&ctx, e),
     };
     let lang = ctx.lang;
     let names = area_names(&app, &entries).await;
-    let total = entries.len();
-    let alerts = sorted_alerts(
-        entries
-            .iter()
-            .take(ALERTS_SHOWN)
-            .map(|e| alert_line(lang, e, &names))
-            .collect(),
-    );
+    let alerts = entries
+        .iter()
+        .map(|e| alert_line(lang, e, &names))
+        .collect();
     render_status(
         StatusCode::OK,
         &AlertsPage {
             today: lang.date(today),
-            more: total.saturating_sub(ALERTS_SHOWN),
-            total,
+            total: counts.alerts.unwrap_or_default(),
+            first,
+            next: next.map(|c| super::super::admin::href("/outbreak/alerts", &[("after", &c)])),
             alerts,
             ctx,
         },
@@ -349,9 +417,10 @@ fn check_message(lang: Lang, field: &str) -> String {
 #[utoipa::path(
     post,
     path = "/outbreak/team/checks",
-    summary = "Record today's check of a person from the team's list (form: csrf_token, person_id, present, temperature_c (a decimal comma accepted), spo2, symptoms (repeated)) through the store function behind POST /api/v1/outbreak/checks: 303 back to the list at the person's row; the same check sent again: 303 (recorded once); refused: the list again with the error next to the field and what was typed",
+    summary = "Record today's check of a person from the team's list (form: csrf_token, person_id, present, temperature_c (a decimal comma accepted), spo2, symptoms (repeated), after (the list page's cursor)) through the store function behind POST /api/v1/outbreak/checks: 303 back to the list's page at the person's row; a person checked today already: 409, the list again saying at the row that the first check stands and this one was not recorded; refused: the list again with the error next to the field and what was typed",
     responses(
-        (status = 303, description = "recorded (or already recorded today)"),
+        (status = 303, description = "recorded"),
+        (status = 409, description = "checked today already: the list again, the first check kept and said at the row", content_type = "text/html"),
         (status = 400, description = "the error page: a form that cannot be read", content_type = "text/html"),
         (status = 404, description = "the error page: no such person in the caller's areas", content_type = "text/html"),
         (status = 422, description = "the list again, with the error next to the field", content_type = "text/html"),
@@ -389,9 +458,8 @@ pub async fn record(
     if present {
         ticked.insert(format!("{person}-present"));
     }
-    let lang = ctx.lang;
-    let refuse =
-        |field: &str| HashMap::from([(format!("{person}-{field}"), check_message(lang, field))]);
+    // The page the form was on (its cursor), to come back to.
+    let after = Some(one(&pairs, "after").trim().to_string()).filter(|a| !a.is_empty());
     let temperature = decimal(&one(&pairs, "temperature_c"));
     let spo2 = one(&pairs, "spo2");
     let spo2 = if spo2.trim().is_empty() {
@@ -399,86 +467,51 @@ pub async fn record(
     } else {
         spo2.trim().parse::<u8>().map(Some).map_err(|_| ())
     };
-    let (temperature, spo2) = match (temperature, spo2) {
-        (Ok(t), Ok(s)) => (t, s),
-        (Err(()), _) => {
-            let errors = refuse("temperature_c");
-            return team_page(
-                &app,
-                &caller,
-                ctx,
-                draft,
-                ticked,
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
-        (_, Err(())) => {
-            let errors = refuse("spo2");
-            return team_page(
-                &app,
-                &caller,
-                ctx,
-                draft,
-                ticked,
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
+    let unreadable = match (&temperature, &spo2) {
+        (Err(()), _) => Some("temperature_c"),
+        (_, Err(())) => Some("spo2"),
+        _ if symptoms.iter().any(|s| s.chars().count() > 64) => Some("symptoms"),
+        _ => None,
     };
-    if symptoms.iter().any(|s| s.chars().count() > 64) {
-        let errors = refuse("symptoms");
-        return team_page(
-            &app,
-            &caller,
-            ctx,
-            draft,
-            ticked,
-            errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    let new = NewCheck {
-        person_id: person.clone(),
-        day: vaxgrid_store::today(),
-        check: Check {
-            present,
-            temperature_c: temperature,
-            symptoms,
-            spo2,
-        },
-    };
-    let recorded = async {
-        let actor = caller.actor(&app, Permission::ManageOutbreak).await?;
-        app.store
-            .record_check(&new, &actor)
-            .await
-            .map_err(ApiError::lookup)
-    };
-    let back = format!("/outbreak/team#p-{person}");
-    match recorded.await {
-        Ok(_) => see_other(back),
-        // Checked today already: the form was sent twice.
-        Err(ApiError::Store(StoreError::Conflict { field: "day", .. })) => see_other(back),
-        Err(e @ ApiError::Absent { .. }) => error_page(&ctx, e),
-        Err(e) => match field_of(&e) {
-            Some(field) => {
-                let errors = refuse(&field);
-                team_page(
-                    &app,
-                    &caller,
-                    ctx,
-                    draft,
-                    ticked,
-                    errors,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
+    let refused = match unreadable {
+        Some(field) => (field.to_string(), StatusCode::UNPROCESSABLE_ENTITY),
+        None => {
+            let new = NewCheck {
+                person_id: person.clone(),
+                day: vaxgrid_store::today(),
+                check: Check {
+                    present,
+                    temperature_c: temperature.ok().flatten(),
+                    symptoms,
+                    spo2: spo2.ok().flatten(),
+                },
+            };
+            let recorded = async {
+                let actor = caller.actor(&app, Permission::ManageOutbreak).await?;
+                app.store
+                    .record_check(&new, &actor)
+                    .await
+                    .map_err(ApiError::lookup)
+            };
+            match recorded.await {
+                Ok(_) => {
+                    return see_other(format!("{}#p-{person}", team_href(after.as_deref())));
+                }
+                // Checked today already (the form sent twice, or from a
+                // page read before someone else's check): the first check
+                // stands, and the team is told so at the row.
+                Err(ApiError::Store(StoreError::Conflict { field: "day", .. })) => {
+                    ("again".to_string(), StatusCode::CONFLICT)
+                }
+                Err(e @ ApiError::Absent { .. }) => return error_page(&ctx, e),
+                Err(e) => match field_of(&e) {
+                    Some(field) => (field, StatusCode::UNPROCESSABLE_ENTITY),
+                    None => return error_page(&ctx, e),
+                },
             }
-            None => error_page(&ctx, e),
-        },
-    }
+        }
+    };
+    let (field, status) = refused;
+    let errors = HashMap::from([(format!("{person}-{field}"), check_message(ctx.lang, &field))]);
+    team_page(&app, &caller, ctx, after, draft, ticked, errors, status).await
 }
