@@ -222,6 +222,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/common/0063_lab_confirmatory.sql"),
     },
     Migration {
+        version: 64,
+        name: "stock_movements_unchecked",
+        sqlite: include_str!("../migrations/sqlite/0064_stock_movements_unchecked.sql"),
+        postgres: include_str!("../migrations/postgres/0064_stock_movements_unchecked.sql"),
+    },
+    Migration {
         version: 70,
         name: "aefi_events",
         sqlite: include_str!("../migrations/common/0070_aefi_events.sql"),
