@@ -129,19 +129,37 @@ pub(crate) fn append_sqlite(
     Ok(())
 }
 
+/// On PostgreSQL, the call that serialises the chain's appenders until
+/// the transaction ends, as an expression of a statement (the dose writer
+/// takes it at the end of its batch's write, saving a round trip).
+pub(crate) const CHAIN_LOCK: &str = "pg_advisory_xact_lock(734502)";
+
 /// Appends entries inside the caller's transaction.
 pub(crate) async fn append(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     entries: &[AuditEntry],
 ) -> Result<(), StoreError> {
+    append_locked(tx, backend, entries, false).await
+}
+
+/// [`append`] in a transaction that holds the chain's lock already when
+/// `locked` (taken by a statement of its own before, see [`CHAIN_LOCK`]):
+/// the head is then read by a later statement, so it sees every entry
+/// committed before the lock was granted.
+pub(crate) async fn append_locked(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    entries: &[AuditEntry],
+    locked: bool,
+) -> Result<(), StoreError> {
     if entries.is_empty() {
         return Ok(());
     }
-    if backend == Backend::Postgres {
+    if backend == Backend::Postgres && !locked {
         // Serialise appenders so that two transactions never extend the same
         // chain head; SQLite writers are already serialised by BEGIN IMMEDIATE.
-        sqlx::query("SELECT pg_advisory_xact_lock(734502)")
+        sqlx::query(&format!("SELECT {CHAIN_LOCK}"))
             .execute(&mut **tx)
             .await?;
     }

@@ -967,7 +967,7 @@ pub(crate) async fn apply_in(
             ]
         })
         .collect();
-    write_facts(
+    let chain_locked = write_facts(
         tx,
         store.backend,
         &inserts,
@@ -976,6 +976,7 @@ pub(crate) async fn apply_in(
         total_rows,
         &given,
         &consumed,
+        &day,
     )
     .await?;
     if !recorded.is_empty() {
@@ -1002,7 +1003,9 @@ pub(crate) async fn apply_in(
         ));
     }
     match tx {
-        BatchTx::Sqlx(t) => audit::append(t, store.backend, &audit_entries).await?,
+        BatchTx::Sqlx(t) => {
+            audit::append_locked(t, store.backend, &audit_entries, chain_locked).await?
+        }
         BatchTx::Sqlite(t) => audit::append_sqlite(t.conn(), &audit_entries)?,
     }
     Ok(results)
@@ -1473,8 +1476,10 @@ const ON_HAND_DECREMENT: &str = "UPDATE stock_on_hand SET on_hand = on_hand - $1
 
 /// Writes a batch's dose rows, counter increments and stock movements. On
 /// PostgreSQL the statements travel as one (data-modifying CTEs) to save
-/// round trips on the writer's critical path; SQLite runs them in-process,
-/// one after another.
+/// round trips on the writer's critical path, and that statement ends by
+/// taking the audit chain's lock (`audit::CHAIN_LOCK`, after every row
+/// lock of the batch, the order the API's writes take them in): true is
+/// returned then. SQLite runs them in-process, one after another.
 #[allow(clippy::too_many_arguments)]
 async fn write_facts(
     tx: &mut BatchTx<'_>,
@@ -1485,10 +1490,12 @@ async fn write_facts(
     totals: Vec<TotalRow<'_>>,
     given: &[StockTaken],
     consumed: &[[Param<'_>; 5]],
-) -> Result<(), StoreError> {
+    day: &str,
+) -> Result<bool, StoreError> {
     let tx = match tx {
         BatchTx::Sqlite(t) => {
-            return write_facts_sqlite(t.conn(), doses, &coverage, &daily, &totals, given, consumed)
+            write_facts_sqlite(t.conn(), doses, &coverage, &daily, &totals, given, consumed)?;
+            return Ok(false);
         }
         BatchTx::Sqlx(t) => t,
     };
@@ -1505,27 +1512,34 @@ async fn write_facts(
             // `s` first, so that the counter's row is locked before the
             // `stock_daily` row, in the order `Store::apply_movement` takes
             // them (the other order deadlocks with a movement of the API).
+            // The movements' rows are read out of their JSON once (`v`,
+            // referenced twice, is computed once) for the ledger's insert,
+            // the counters' decrement and the day's consumption.
             let sql = format!(
                 "WITH d AS (INSERT INTO doses ({DOSE_COLUMNS}) {} RETURNING 1), \
                  c AS ({} RETURNING 1), y AS ({} RETURNING 1), t AS ({} RETURNING 1), \
+                 v AS (SELECT r->>0 AS id, r->>1 AS p, r->>2 AS s, r->>3 AS pr, r->>4 AS l, r->>5 AS k, \
+                 (r->>6)::bigint AS q, (r->>7)::bigint AS delta, r->>8 AS details, r->>9 AS actor, \
+                 (r->>10)::bigint AS t FROM jsonb_array_elements($5::jsonb) AS r), \
                  m AS (INSERT INTO stock_movements (id, province_code, store_code, product_code, lot_number, \
                  kind, quantity, delta, details, actor, recorded_at) \
-                 SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, (r->>6)::bigint, (r->>7)::bigint, r->>8, \
-                 r->>9, (r->>10)::bigint FROM jsonb_array_elements($5::jsonb) AS r RETURNING 1), \
-                 s AS (UPDATE stock_on_hand h SET on_hand = h.on_hand - v.q, updated_at = v.t \
-                 FROM (SELECT r->>1 AS p, r->>2 AS s, r->>3 AS pr, r->>4 AS l, (r->>6)::bigint AS q, \
-                 (r->>10)::bigint AS t FROM jsonb_array_elements($5::jsonb) AS r) v \
+                 SELECT id, p, s, pr, l, k, q, delta, details, actor, t FROM v RETURNING 1), \
+                 s AS (UPDATE stock_on_hand h SET on_hand = h.on_hand - v.q, updated_at = v.t FROM v \
                  WHERE h.province_code = v.p AND h.store_code = v.s AND h.product_code = v.pr \
                  AND h.lot_number = v.l AND h.on_hand >= v.q RETURNING 1), \
-                 g AS ({} RETURNING 1) \
+                 g AS (INSERT INTO stock_daily (province_code, store_code, day, product_code, given, wasted) \
+                 SELECT p, s, $6, pr, SUM(q), 0 FROM v GROUP BY p, s, pr \
+                 ON CONFLICT (province_code, store_code, day, product_code) \
+                 DO UPDATE SET given = stock_daily.given + excluded.given RETURNING 1) \
                  SELECT (SELECT count(*) FROM s) AS decremented, \
                  (SELECT count(*) FROM d) + (SELECT count(*) FROM c) + (SELECT count(*) FROM y) \
-                 + (SELECT count(*) FROM t) + (SELECT count(*) FROM m) + (SELECT count(*) FROM g) AS n",
+                 + (SELECT count(*) FROM t) + (SELECT count(*) FROM m) + (SELECT count(*) FROM g) AS n, \
+                 {} IS NULL AS chain_locked",
                 json_rows(backend, 1, &DOSE_TYPES),
                 COVERAGE_UPSERT.replace("{rows}", &json_rows(backend, 2, &COVERAGE_TYPES)),
                 DAILY_UPSERT.replace("{rows}", &json_rows(backend, 3, &DAILY_TYPES)),
                 TOTAL_UPSERT.replace("{rows}", &json_rows(backend, 4, &TOTAL_TYPES)),
-                CONSUMED_UPSERT.replace("{rows}", &json_rows(backend, 6, &CONSUMED_TYPES)),
+                audit::CHAIN_LOCK,
             );
             let movements: Vec<[Param<'_>; 11]> = given.iter().map(StockTaken::movement).collect();
             let row = sqlx::query(&sql)
@@ -1534,7 +1548,7 @@ async fn write_facts(
                 .bind(rows_json(&daily))
                 .bind(rows_json(&totals))
                 .bind(rows_json(&movements))
-                .bind(rows_json(&consumed))
+                .bind(day)
                 .fetch_one(&mut **tx)
                 .await?;
             // The stock was read unlocked: a movement committed since then
@@ -1545,6 +1559,7 @@ async fn write_facts(
             if usize::try_from(decremented).ok() != Some(given.len()) {
                 return Err(StoreError::Busy);
             }
+            return Ok(true);
         }
         Backend::Sqlite => {
             for g in given {
@@ -1577,7 +1592,7 @@ async fn write_facts(
             }
         }
     }
-    Ok(())
+    Ok(false)
 }
 
 /// [`write_facts`] on the writer's direct SQLite connection: each row bound
