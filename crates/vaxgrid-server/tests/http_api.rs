@@ -34,7 +34,7 @@ fn answers_are_checked_against_the_openapi_document() {
     assert!(err.contains("content type"), "{err}");
     for bad in [
         r#"{"parent_code":null,"level":"province","name":"Q","name_en":"Q","path":"/22/"}"#,
-        r#"{"code":"22","parent_code":null,"level":"planet","name":"Q","name_en":"Q","path":"/22/"}"#,
+        r#"{"code":"22","parent_code":null,"level":7,"name":"Q","name_en":"Q","path":"/22/"}"#,
         r#"{"code":22,"parent_code":null,"level":"province","name":"Q","name_en":"Q","path":"/22/"}"#,
     ] {
         let err = check("GET", url, 200, "application/json", bad.as_bytes()).unwrap_err();
