@@ -13,6 +13,7 @@ use vaxgrid_core::aefi::AefiOutcome;
 use vaxgrid_core::spreadsheet::safe_cell;
 use vaxgrid_core::visit::Severity;
 use vaxgrid_store::aefi::{AefiEventRow, AefiFigure, AefiFilter, AefiReportOf};
+use vaxgrid_store::model::Page;
 use vaxgrid_store::paging::PageRequest;
 use vaxgrid_store::StoreError;
 
@@ -186,7 +187,7 @@ pub async fn report(
     Ok(csv_response(body, "aefi.csv"))
 }
 
-fn csv_failed(e: csv::Error) -> ApiError {
+pub(crate) fn csv_failed(e: csv::Error) -> ApiError {
     ApiError::Store(StoreError::Unavailable(e.to_string()))
 }
 
@@ -296,40 +297,60 @@ pub async fn events(
             .map_err(refused)?;
         return Ok(Json(page).into_response());
     }
+    let (store, filter, actor) = (&app.store, &filter, &actor);
+    paged_csv(
+        &EVENTS_CSV_HEADER,
+        EVENTS_CSV_MAX,
+        format!("the list has more than {EVENTS_CSV_MAX} events: ask for a smaller area or fewer days, or page through format=json"),
+        "aefi-events.csv",
+        |request| async move { store.aefi_events(filter, &request, actor).await.map_err(refused) },
+        event_row,
+    )
+    .await
+}
+
+/// A list's whole CSV, read through `fetch` a page of CSV_PAGE rows at a
+/// time; past `max` rows it is refused on `area` (with `too_many`) rather
+/// than held in memory.
+pub(crate) async fn paged_csv<T, R, F, Fut>(
+    header: &[&str],
+    max: usize,
+    too_many: String,
+    name: &str,
+    mut fetch: F,
+    row: impl Fn(&T) -> R,
+) -> Result<Response, ApiError>
+where
+    R: IntoIterator,
+    R::Item: AsRef<[u8]>,
+    F: FnMut(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = Result<Page<T>, ApiError>>,
+{
     let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(EVENTS_CSV_HEADER).map_err(csv_failed)?;
+    out.write_record(header).map_err(csv_failed)?;
     let mut request = PageRequest::first(CSV_PAGE);
     let mut count = 0;
     loop {
-        let page = app
-            .store
-            .aefi_events(&filter, &request, &actor)
-            .await
-            .map_err(refused)?;
+        let page = fetch(request).await?;
         count += page.items.len();
-        if count > EVENTS_CSV_MAX {
-            return Err(ApiError::invalid(
-                "area",
-                format!("the list has more than {EVENTS_CSV_MAX} events: ask for a smaller area or fewer days, or page through format=json"),
-            ));
+        if count > max {
+            return Err(ApiError::invalid("area", too_many));
         }
-        for e in &page.items {
-            out.write_record(event_row(e)).map_err(csv_failed)?;
+        for item in &page.items {
+            out.write_record(row(item)).map_err(csv_failed)?;
         }
-        match page.next_cursor {
-            Some(c) => {
-                request = PageRequest {
-                    after: Some(c),
-                    limit: CSV_PAGE,
-                }
-            }
-            None => break,
-        }
+        let Some(after) = page.next_cursor else {
+            break;
+        };
+        request = PageRequest {
+            after: Some(after),
+            limit: CSV_PAGE,
+        };
     }
     let body = out
         .into_inner()
         .map_err(|e| csv_failed(e.into_error().into()))?;
-    Ok(csv_response(body, "aefi-events.csv"))
+    Ok(csv_response(body, name))
 }
 
 pub const EVENTS_CSV_HEADER: [&str; 16] = [

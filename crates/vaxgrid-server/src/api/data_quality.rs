@@ -12,10 +12,8 @@ use vaxgrid_core::access::Permission;
 use vaxgrid_core::data_quality::Check;
 use vaxgrid_core::spreadsheet::safe_cell;
 use vaxgrid_store::data_quality::{QualityPerson, QualityRow};
-use vaxgrid_store::paging::PageRequest;
-use vaxgrid_store::StoreError;
 
-use super::aefi::{csv_response, wants_csv};
+use super::aefi::{csv_failed, csv_response, paged_csv, wants_csv};
 use super::lists::{listing, page_request};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -24,7 +22,6 @@ use crate::AppState;
 
 /// The most persons one CSV answer holds (a large commune's list).
 pub const PERSONS_CSV_MAX: usize = 100_000;
-const CSV_PAGE: usize = 1_000;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,10 +43,6 @@ pub struct QualityPersonsQuery {
 fn area_of(area: Option<&str>) -> Result<&str, ApiError> {
     area.filter(|a| !a.trim().is_empty())
         .ok_or_else(|| ApiError::bad_request("area", "area (an area code) is required"))
-}
-
-fn csv_failed(e: csv::Error) -> ApiError {
-    ApiError::Store(StoreError::Unavailable(e.to_string()))
 }
 
 pub const REPORT_CSV_HEADER: [&str; 8] = [
@@ -176,40 +169,21 @@ pub async fn persons(
             .map_err(listing)?;
         return Ok(Json(page).into_response());
     }
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(PERSONS_CSV_HEADER).map_err(csv_failed)?;
-    let mut request = PageRequest::first(CSV_PAGE);
-    let mut count = 0;
-    loop {
-        let page = app
-            .store
-            .data_quality_persons(area, check, &request, &actor)
-            .await
-            .map_err(listing)?;
-        count += page.items.len();
-        if count > PERSONS_CSV_MAX {
-            return Err(ApiError::invalid(
-                "area",
-                format!("the list has more than {PERSONS_CSV_MAX} persons: ask for a smaller area or one check, or page through format=json"),
-            ));
-        }
-        for p in &page.items {
-            out.write_record(person_row(p)).map_err(csv_failed)?;
-        }
-        match page.next_cursor {
-            Some(c) => {
-                request = PageRequest {
-                    after: Some(c),
-                    limit: CSV_PAGE,
-                }
-            }
-            None => break,
-        }
-    }
-    let body = out
-        .into_inner()
-        .map_err(|e| csv_failed(e.into_error().into()))?;
-    Ok(csv_response(body, "data-quality-persons.csv"))
+    let (store, actor) = (&app.store, &actor);
+    paged_csv(
+        &PERSONS_CSV_HEADER,
+        PERSONS_CSV_MAX,
+        format!("the list has more than {PERSONS_CSV_MAX} persons: ask for a smaller area or one check, or page through format=json"),
+        "data-quality-persons.csv",
+        |request| async move {
+            store
+                .data_quality_persons(area, check, &request, actor)
+                .await
+                .map_err(listing)
+        },
+        person_row,
+    )
+    .await
 }
 
 pub const PERSONS_CSV_HEADER: [&str; 9] = [
