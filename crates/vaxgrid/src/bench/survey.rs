@@ -29,6 +29,7 @@ fn next_part(page: &str) -> Option<String> {
     Some(
         tail[start..end]
             .replace("&#x2f;", "/")
+            .replace("&#38;", "&")
             .replace("&#x3d;", "=")
             .replace("&#61;", "=")
             .replace("&amp;", "&"),
