@@ -691,6 +691,32 @@ fn refusal_issue(i: usize, refusal: Refusal) -> Result<Issue, vaxgrid_store::Sto
     }
 }
 
+/// The caller as an exchange partner and the body as JSON, or the answer
+/// refusing them: the caller's problem, or an OperationOutcome at
+/// `resource` for a body that is not JSON.
+async fn exchange_request(
+    app: &AppState,
+    caller: &crate::auth::Caller,
+    body: &[u8],
+    resource: &str,
+) -> Result<(vaxgrid_store::model::Actor, Value), Response> {
+    let by = caller
+        .actor(app, vaxgrid_core::access::Permission::Exchange)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let sent = serde_json::from_slice(body).map_err(|e| {
+        outcome(
+            StatusCode::BAD_REQUEST,
+            &[issue(
+                IssueCode::Structure,
+                resource,
+                format!("not JSON: {e}"),
+            )],
+        )
+    })?;
+    Ok((by, sent))
+}
+
 /// `POST /fhir`: a transaction Bundle.
 #[utoipa::path(
     post,
@@ -712,25 +738,9 @@ pub async fn transaction(
     ApiQuery(q): ApiQuery<TransactionQuery>,
     body: Bytes,
 ) -> Response {
-    let by = match caller
-        .actor(&app, vaxgrid_core::access::Permission::Exchange)
-        .await
-    {
-        Ok(by) => by,
-        Err(e) => return e.into_response(),
-    };
-    let parsed: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => {
-            return outcome(
-                StatusCode::BAD_REQUEST,
-                &[issue(
-                    IssueCode::Structure,
-                    "Bundle",
-                    format!("not JSON: {e}"),
-                )],
-            )
-        }
+    let (by, parsed) = match exchange_request(&app, &caller, &body, "Bundle").await {
+        Ok(request) => request,
+        Err(refused) => return refused,
     };
     run_transaction(&app, &by, parsed, q.site).await
 }

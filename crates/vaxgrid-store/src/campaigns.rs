@@ -1169,7 +1169,7 @@ impl Store {
             };
             let (actual, capacity) = if with_days {
                 (
-                    self.doses_by_day(&area.path, &from, &to, &campaign.products)
+                    self.doses_by_day(&area.path, (&from, &to), &campaign.products, true)
                         .await?,
                     self.capacity_by_day(&area.path, &from, &to).await?,
                 )
@@ -1201,50 +1201,25 @@ impl Store {
         })
     }
 
-    /// First doses per day in a subtree with the given products.
+    /// Doses per day in a subtree with the given products: first doses only
+    /// (the campaign's daily progress against its target of people) or
+    /// every dose number (a wave's work against its daily dose target).
     async fn doses_by_day(
         &self,
         path: &str,
-        from: &str,
-        to: &str,
+        (from, to): (&str, &str),
         products: &[String],
+        first_doses_only: bool,
     ) -> Result<HashMap<String, i64>, StoreError> {
         let sql = format!(
             "SELECT day, CAST(SUM(doses) AS BIGINT) AS n FROM daily_dose_counters \
-             WHERE area_path >= $1 AND area_path < $2 AND day >= $3 AND day <= $4 AND dose_number = 1 \
+             WHERE area_path >= $1 AND area_path < $2 AND day >= $3 AND day <= $4{} \
              AND {} GROUP BY day",
-            in_json(self.backend, "product_code", 5)
-        );
-        let rows = sqlx::query(&sql)
-            .bind(path)
-            .bind(subtree_upper_bound(path))
-            .bind(from)
-            .bind(to)
-            .bind(json_list(products))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get::<String, _>("day")?,
-                    r.try_get::<Option<i64>, _>("n")?.unwrap_or(0),
-                ))
-            })
-            .collect()
-    }
-
-    /// Doses of every number per day in a subtree with the given products.
-    async fn all_doses_by_day(
-        &self,
-        path: &str,
-        from: &str,
-        to: &str,
-        products: &[String],
-    ) -> Result<HashMap<String, i64>, StoreError> {
-        let sql = format!(
-            "SELECT day, CAST(SUM(doses) AS BIGINT) AS n FROM daily_dose_counters \
-             WHERE area_path >= $1 AND area_path < $2 AND day >= $3 AND day <= $4 \
-             AND {} GROUP BY day",
+            if first_doses_only {
+                " AND dose_number = 1"
+            } else {
+                ""
+            },
             in_json(self.backend, "product_code", 5)
         );
         let rows = sqlx::query(&sql)
@@ -1455,11 +1430,11 @@ impl Store {
             .aefi_serious_in(&area, &wave.starts_on, &wave.ends_on, &campaign.products)
             .await?;
         let done = self
-            .all_doses_by_day(
+            .doses_by_day(
                 &area.path,
-                &wave.starts_on,
-                &wave.ends_on,
+                (&wave.starts_on, &wave.ends_on),
                 &campaign.products,
+                false,
             )
             .await?;
         let mut days = Vec::new();

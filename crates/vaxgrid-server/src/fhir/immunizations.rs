@@ -13,8 +13,8 @@ use vaxgrid_interop::fhir::IssueCode;
 use vaxgrid_store::exchange::ExportPage;
 
 use super::{
-    dose_to_fhir, fhir, issue, other_to_fhir, outcome, patient_of, read_immunization_by, reader,
-    run_transaction, unavailable, BUNDLE_LIMIT,
+    dose_to_fhir, exchange_request, fhir, issue, other_to_fhir, outcome, patient_of,
+    read_immunization_by, reader, run_transaction, unavailable, BUNDLE_LIMIT,
 };
 use crate::extract::ApiQuery;
 use crate::AppState;
@@ -67,25 +67,9 @@ pub async fn create_immunization(
     ApiQuery(q): ApiQuery<ImmunizationQuery>,
     body: Bytes,
 ) -> Response {
-    let by = match caller
-        .actor(&app, vaxgrid_core::access::Permission::Exchange)
-        .await
-    {
-        Ok(by) => by,
-        Err(e) => return e.into_response(),
-    };
-    let sent: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => {
-            return outcome(
-                StatusCode::BAD_REQUEST,
-                &[issue(
-                    IssueCode::Structure,
-                    "Immunization",
-                    format!("not JSON: {e}"),
-                )],
-            )
-        }
+    let (by, sent) = match exchange_request(&app, &caller, &body, "Immunization").await {
+        Ok(request) => request,
+        Err(refused) => return refused,
     };
     if sent["resourceType"] != "Immunization" {
         return outcome(

@@ -5,15 +5,15 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::Value;
 use vaxgrid_interop::fhir::{patient_from_fhir, search_bundle, IssueCode, Severity};
 use vaxgrid_store::persons::PersonQuery;
 use vaxgrid_store::scope::Scope;
 
 use super::{
-    base_url, fhir, issue, outcome, patient_resource, person_of, unavailable, with_as_sent,
-    PATIENT_AS_SENT,
+    base_url, exchange_request, fhir, issue, outcome, patient_resource, person_of, unavailable,
+    with_as_sent, PATIENT_AS_SENT,
 };
 use crate::exchange::{find_or_register, Refusal, VN_CITIZEN_ID_SYSTEM};
 use crate::extract::ApiQuery;
@@ -192,25 +192,9 @@ pub async fn create_patient(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let by = match caller
-        .actor(&app, vaxgrid_core::access::Permission::Exchange)
-        .await
-    {
-        Ok(by) => by,
-        Err(e) => return e.into_response(),
-    };
-    let sent: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => {
-            return outcome(
-                StatusCode::BAD_REQUEST,
-                &[issue(
-                    IssueCode::Structure,
-                    "Patient",
-                    format!("not JSON: {e}"),
-                )],
-            )
-        }
+    let (by, sent) = match exchange_request(&app, &caller, &body, "Patient").await {
+        Ok(request) => request,
+        Err(refused) => return refused,
     };
     let patient = match patient_from_fhir(&sent) {
         Ok(p) => p,
