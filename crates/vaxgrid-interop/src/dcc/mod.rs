@@ -6,12 +6,14 @@
 //! 6 iat, -260 hcert → {1: DCC JSON}).
 
 mod cose;
+mod dates;
 mod issue;
 mod schema;
 mod trust;
 mod valuesets;
 mod verify;
 
+pub use dates::check_dates;
 pub use issue::{generate_keys, issue_signer, uvci, KeyMaterial, Signer, SignerMaterial};
 pub use schema::validate as validate_schema;
 pub use trust::{kid_of, SignerCertificate, TrustList};
@@ -30,11 +32,14 @@ pub enum Layer {
     ExpirationCheck,
     KeyUsage,
     ValidJson,
-    /// The payload against the EU DCC JSON schema (v1.3.3).
+    /// The payload against the EU DCC JSON schema release its `ver` names.
     SchemaValidation,
     /// Coded fields against the EU value sets (not a step of the test
     /// vectors: a business rule of the verifiers).
     ValueSets,
+    /// The dates the schema only annotates with `format` are real dates
+    /// (not a step of the test vectors: a business rule of the verifiers).
+    Dates,
 }
 
 impl Layer {
@@ -50,6 +55,7 @@ impl Layer {
             Layer::ValidJson => "VALIDJSON",
             Layer::SchemaValidation => "SCHEMAVALIDATION",
             Layer::ValueSets => "VALUESETS",
+            Layer::Dates => "DATES",
         }
     }
 }

@@ -1,60 +1,143 @@
 //! SCHEMAVALIDATION: the DCC payload (`hcert[1]` as JSON) against the EU
-//! DCC JSON schema (draft 2020-12).
+//! DCC JSON schema (draft 2020-12), in the release its `ver` names.
 //!
-//! `DCC.combined-schema.json` beside this file is an unchanged copy of the
-//! EU DCC combined schema, version 1.3.3, from
-//! `ehn-dcc-development/ehn-dcc-schema` (commit 9fe38ededb79). It is
-//! licensed under the Apache License, Version 2.0
-//! (<http://www.apache.org/licenses/LICENSE-2.0>). It is embedded so that the
-//! library needs no file or network access: the compiler below is given a
-//! loader that loads nothing, and the schema has no external `$ref`.
+//! `schemas/` beside this file holds every published release of the EU DCC
+//! combined schema, 1.0.0 to 1.3.3, unchanged, from
+//! `ehn-dcc-development/eu-dcc-schema` (tag and commit of each in
+//! `schemas/README.md`), licensed under the Apache License, Version 2.0
+//! (`schemas/LICENSE`). They are embedded so that the library needs no file
+//! or network access: each compiler below is given a loader that loads
+//! nothing, and no release has an external `$ref`.
+//!
+//! The upstream convention, followed here:
+//! - the payload is validated against the release named in `ver` (a 1.0.0
+//!   certificate issued in May 2021 is judged by the 1.0.0 rules, e.g. its
+//!   `dob` must be a full date and its issuer at most 50 characters);
+//! - `format` is an annotation only, as draft 2020-12 defines it and as the
+//!   validators upstream's test data was checked with (Python
+//!   `jsonschema`, ajv) apply it: the releases' `pattern`s are what
+//!   constrain dates;
+//! - value sets are not the schema's business (`valuesets.rs`).
+//!
+//! A `ver` that names no shipped release is refused, naming `/ver`, rather
+//! than validated against the newest release of its major version: the
+//! schema project is frozen (archived on 2023-07-01 at 1.3.3), so every
+//! genuine `ver` is shipped here, and validating a `1.4.0` against 1.3.3
+//! would claim a conformity that no published schema defines. A payload
+//! without a `ver`, or whose `ver` is not a string, is validated against
+//! the newest release, which names the fault at `/ver` itself.
 
 use std::sync::OnceLock;
 
 use super::{DccError, Layer};
 
-const SCHEMA_JSON: &str = include_str!("DCC.combined-schema.json");
-/// The schema's own `$id`.
-const SCHEMA_ID: &str = "https://id.uvci.eu/DCC.combined-schema.json";
+/// Every published release, oldest first: (`ver`, the combined schema).
+const RELEASES: [(&str, &str); 9] = [
+    (
+        "1.0.0",
+        include_str!("schemas/1.0.0/DGC.combined-schema.json"),
+    ),
+    (
+        "1.0.1",
+        include_str!("schemas/1.0.1/DGC.combined-schema.json"),
+    ),
+    (
+        "1.1.0",
+        include_str!("schemas/1.1.0/DGC.combined-schema.json"),
+    ),
+    (
+        "1.2.0",
+        include_str!("schemas/1.2.0/DGC.combined-schema.json"),
+    ),
+    (
+        "1.2.1",
+        include_str!("schemas/1.2.1/DCC.combined-schema.json"),
+    ),
+    (
+        "1.3.0",
+        include_str!("schemas/1.3.0/DCC.combined-schema.json"),
+    ),
+    (
+        "1.3.1",
+        include_str!("schemas/1.3.1/DCC.combined-schema.json"),
+    ),
+    (
+        "1.3.2",
+        include_str!("schemas/1.3.2/DCC.combined-schema.json"),
+    ),
+    (
+        "1.3.3",
+        include_str!("schemas/1.3.3/DCC.combined-schema.json"),
+    ),
+];
 /// How many violations a failure reason lists.
 const REPORTED: usize = 3;
+
+/// The `ver` of every shipped schema release, oldest first.
+pub fn releases() -> impl Iterator<Item = &'static str> {
+    RELEASES.iter().map(|(ver, _)| *ver)
+}
 
 struct Compiled {
     schemas: boon::Schemas,
     index: boon::SchemaIndex,
 }
 
-fn compiled() -> &'static Compiled {
-    static COMPILED: OnceLock<Compiled> = OnceLock::new();
-    COMPILED.get_or_init(|| {
-        let doc: serde_json::Value =
-            serde_json::from_str(SCHEMA_JSON).expect("the embedded DCC schema is JSON");
+/// A release compiled on first use (most deployments only ever see one or
+/// two `ver`s).
+fn compiled(release: usize) -> &'static Compiled {
+    static COMPILED: [OnceLock<Compiled>; RELEASES.len()] =
+        [const { OnceLock::new() }; RELEASES.len()];
+    COMPILED[release].get_or_init(|| {
+        let (ver, text) = RELEASES[release];
+        let doc: serde_json::Value = serde_json::from_str(text)
+            .unwrap_or_else(|e| panic!("the embedded DCC schema {ver} is not JSON: {e}"));
+        // DGC.combined-schema.json up to 1.2.0, DCC.… after: each release
+        // is compiled under its own `$id`.
+        let id = doc["$id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("the embedded DCC schema {ver} has no $id"))
+            .to_string();
         let mut compiler = boon::Compiler::new();
         // No `file:` (or any other) loading: everything is embedded.
         compiler.use_loader(Box::new(boon::SchemeUrlLoader::new()));
-        // Draft 2020-12 treats `format` as an annotation only; the schema
-        // means its `date` and `date-time` formats, and the EU verifier
-        // apps reject payloads whose dates do not parse, so assert them.
-        compiler.enable_format_assertions();
+        // `format` stays an annotation (draft 2020-12's default): no
+        // `enable_format_assertions`.
         compiler
-            .add_resource(SCHEMA_ID, doc)
-            .expect("the embedded DCC schema has a valid $id");
+            .add_resource(&id, doc)
+            .unwrap_or_else(|e| panic!("the embedded DCC schema {ver} has a bad $id: {e}"));
         let mut schemas = boon::Schemas::new();
         let index = compiler
-            .compile(SCHEMA_ID, &mut schemas)
-            .expect("the embedded DCC schema compiles");
+            .compile(&id, &mut schemas)
+            .unwrap_or_else(|e| panic!("the embedded DCC schema {ver} does not compile: {e}"));
         Compiled { schemas, index }
     })
 }
 
-/// Validates a DCC payload against the EU DCC schema (v1.3.3). The error's
-/// reason names the JSON pointer of each violation and the rule it broke,
-/// e.g. `/dob: "1815-12-10" does not match pattern "^((19|20)…"`, at most
-/// three of them.
+/// Validates a DCC payload against the schema release its `ver` names. The
+/// error's reason names the JSON pointer of each violation and the rule it
+/// broke, e.g. `/dob: '1815-12-10' does not match pattern '^((19|20)…'`, at
+/// most three of them; a `ver` with no shipped release is refused as
+/// `/ver: '1.4.0' names no DCC schema release (1.0.0, …, 1.3.3)`.
 pub fn validate(dcc: &serde_json::Value) -> Result<(), DccError> {
-    let compiled = compiled();
+    let release = match dcc.get("ver").and_then(|v| v.as_str()) {
+        Some(ver) => match RELEASES.iter().position(|(v, _)| *v == ver) {
+            Some(release) => release,
+            None => {
+                return Err(DccError::new(
+                    Layer::SchemaValidation,
+                    format!(
+                        "/ver: '{ver}' names no DCC schema release ({})",
+                        releases().collect::<Vec<_>>().join(", ")
+                    ),
+                ))
+            }
+        },
+        None => RELEASES.len() - 1,
+    };
+    let compiled = compiled(release);
     let Err(error) = compiled.schemas.validate(dcc, compiled.index) else {
-        return Ok(());
+        return one_certificate_type(dcc, release);
     };
     let mut leaves = Vec::new();
     collect_leaves(&error, &mut leaves);
@@ -72,6 +155,39 @@ pub fn validate(dcc: &serde_json::Value) -> Result<(), DccError> {
         reason.push_str(&format!(" (and {} more)", leaves.len() - REPORTED));
     }
     Err(DccError::new(Layer::SchemaValidation, reason))
+}
+
+/// The first release whose schema itself says that a DCC holds exactly
+/// one of `v`, `t`, `r` (its root `oneOf`).
+const ONE_TYPE_IN_SCHEMA: &str = "1.3.0";
+
+/// A DCC holds one certificate type. Releases before 1.3.0 left that to
+/// the specification text and 1.3.0 wrote it into the schema; the EU test
+/// vectors hold every release to it (DGC2, `ver` 1.2.1: "adheres to schema
+/// but contains multiple certificates", SCHEMAVALIDATION expected to fail),
+/// so it is checked here for the earlier releases too.
+fn one_certificate_type(dcc: &serde_json::Value, release: usize) -> Result<(), DccError> {
+    if RELEASES[release].0 >= ONE_TYPE_IN_SCHEMA {
+        return Ok(());
+    }
+    let present: Vec<&str> = ["v", "t", "r"]
+        .into_iter()
+        .filter(|k| dcc.get(*k).is_some())
+        .collect();
+    if present.len() == 1 {
+        return Ok(());
+    }
+    Err(DccError::new(
+        Layer::SchemaValidation,
+        format!(
+            "(root): a DCC holds exactly one of v, t, r; this one holds {}",
+            if present.is_empty() {
+                "none".to_string()
+            } else {
+                present.join(", ")
+            }
+        ),
+    ))
 }
 
 /// The violations themselves: the errors that have no nested causes (the
@@ -154,10 +270,10 @@ mod tests {
     }
 
     #[test]
-    fn dates_and_types_are_checked_and_at_most_three_violations_listed() {
+    fn patterns_and_types_are_checked_and_at_most_three_violations_listed() {
         let mut dcc = issued();
         dcc["dob"] = "1815-12-10".into();
-        dcc["v"][0]["dt"] = "26/08/2021".into();
+        dcc["v"][0]["dn"] = 0.into();
         dcc["v"][0]["sd"] = "2".into();
         dcc["v"][0]["is"] = "x".repeat(81).into();
         let r = reason(&dcc);
@@ -167,6 +283,184 @@ mod tests {
         );
         assert!(r.ends_with("(and 1 more)"), "{r}");
         assert_eq!(r.matches("; ").count(), 2, "{r}");
+    }
+
+    #[test]
+    fn format_is_an_annotation_only() {
+        // `dt` is `"format": "date"` with no pattern in every release: the
+        // schema does not refuse it (draft 2020-12, upstream's validators).
+        let mut dcc = issued();
+        dcc["v"][0]["dt"] = "26/08/2021".into();
+        assert_eq!(validate(&dcc), Ok(()));
+    }
+
+    /// Every release compiles and is the one its folder names.
+    #[test]
+    fn every_release_is_shipped_and_compiles() {
+        assert_eq!(
+            releases().collect::<Vec<_>>(),
+            ["1.0.0", "1.0.1", "1.1.0", "1.2.0", "1.2.1", "1.3.0", "1.3.1", "1.3.2", "1.3.3"]
+        );
+        for (i, (ver, text)) in RELEASES.iter().enumerate() {
+            let doc: serde_json::Value = serde_json::from_str(text).unwrap();
+            assert_eq!(
+                doc["$comment"],
+                format!("Schema version {ver}"),
+                "the file shipped as {ver}"
+            );
+            compiled(i);
+        }
+    }
+
+    /// A payload as it was issued under `ver`: the payload vaxgrid issues,
+    /// with `ver` set.
+    fn issued_as(ver: &str) -> serde_json::Value {
+        let mut dcc = issued();
+        dcc["ver"] = ver.into();
+        dcc
+    }
+
+    /// The rules that changed between releases, and the first release under
+    /// which the changed payload passes.
+    type Change = fn(&mut serde_json::Value);
+    const CHANGES: [(&str, Change, &str); 4] = [
+        // 1.1.0 allowed a birth year (or year and month) only.
+        ("a birth year only", |d| d["dob"] = "1950".into(), "1.1.0"),
+        // 1.3.0 raised free texts from 50 to 80 characters ...
+        (
+            "an issuer of 60 characters",
+            |d| d["v"][0]["is"] = "x".repeat(60).into(),
+            "1.3.0",
+        ),
+        // ... and dropped the dose number's maximum of 9.
+        (
+            "a tenth dose",
+            |d| {
+                d["v"][0]["dn"] = 10.into();
+                d["v"][0]["sd"] = 10.into();
+            },
+            "1.3.0",
+        ),
+        // 1.3.2 made the family name optional when there is a given name.
+        (
+            "a given name only",
+            |d| {
+                let nam = d["nam"].as_object_mut().unwrap();
+                nam.remove("fn");
+                nam.remove("fnt");
+            },
+            "1.3.2",
+        ),
+    ];
+
+    /// Each release judges a payload by its own rules: one assertion per
+    /// release and changed rule.
+    fn check_release(ver: &str) {
+        assert_eq!(validate(&issued_as(ver)), Ok(()), "issued under {ver}");
+        for (what, change, from) in CHANGES {
+            let mut dcc = issued_as(ver);
+            change(&mut dcc);
+            let result = validate(&dcc);
+            // Release numbers here are single digits: text order is release order.
+            assert_eq!(
+                result.is_ok(),
+                ver >= from,
+                "{what} under {ver}: {result:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn release_1_0_0() {
+        check_release("1.0.0");
+        // 1.0.0's `dob` pattern was unanchored: a year alone fails, and the
+        // failure names the field.
+        let mut dcc = issued_as("1.0.0");
+        dcc["dob"] = "1950".into();
+        assert!(reason(&dcc).starts_with("/dob: "), "{}", reason(&dcc));
+    }
+
+    #[test]
+    fn release_1_0_1() {
+        check_release("1.0.1");
+    }
+
+    #[test]
+    fn release_1_1_0() {
+        check_release("1.1.0");
+    }
+
+    #[test]
+    fn release_1_2_0() {
+        check_release("1.2.0");
+    }
+
+    #[test]
+    fn release_1_2_1() {
+        check_release("1.2.1");
+        // One certificate type, as the EU vector DGC2 (1.2.1) requires,
+        // although this release's schema does not say it.
+        let mut dcc = issued_as("1.2.1");
+        dcc["r"] = serde_json::json!([{"tg": "840539006", "fr": "2021-02-20", "co": "AT",
+            "is": "Ministry of Health, Austria", "df": "2021-04-04", "du": "2021-10-04",
+            "ci": "URN:UVCI:01:AT:858CC18CFCF5965EF82F60E493349AA5#K"}]);
+        assert_eq!(
+            reason(&dcc),
+            "(root): a DCC holds exactly one of v, t, r; this one holds v, r"
+        );
+        dcc.as_object_mut().unwrap().remove("v");
+        assert_eq!(validate(&dcc), Ok(()));
+        dcc.as_object_mut().unwrap().remove("r");
+        assert!(reason(&dcc).ends_with("this one holds none"));
+        let mut dcc = issued_as("1.2.1");
+        dcc["v"][0]["dn"] = 10.into();
+        assert!(
+            reason(&dcc).starts_with("/v/0/dn: must be <=9"),
+            "{}",
+            reason(&dcc)
+        );
+    }
+
+    #[test]
+    fn release_1_3_0() {
+        check_release("1.3.0");
+    }
+
+    #[test]
+    fn release_1_3_1() {
+        check_release("1.3.1");
+    }
+
+    #[test]
+    fn release_1_3_2() {
+        check_release("1.3.2");
+    }
+
+    #[test]
+    fn release_1_3_3() {
+        check_release("1.3.3");
+    }
+
+    #[test]
+    fn a_ver_with_no_release_is_refused_naming_ver() {
+        for ver in ["1.4.0", "2.0.0", "1.3.4", "1.3", "0.1.0"] {
+            let r = reason(&issued_as(ver));
+            assert_eq!(
+                r,
+                format!(
+                    "/ver: '{ver}' names no DCC schema release (1.0.0, 1.0.1, 1.1.0, \
+                     1.2.0, 1.2.1, 1.3.0, 1.3.1, 1.3.2, 1.3.3)"
+                )
+            );
+        }
+        // No `ver`, or not a string: the newest release names the fault.
+        let mut dcc = issued();
+        dcc.as_object_mut().unwrap().remove("ver");
+        let r = reason(&dcc);
+        assert!(r.starts_with("(root): missing properties 'ver'"), "{r}");
+        let mut dcc = issued();
+        dcc["ver"] = 1.3.into();
+        assert!(reason(&dcc).starts_with("/ver: "), "{}", reason(&dcc));
     }
 
     #[test]

@@ -203,6 +203,10 @@ pub fn check(hc1: &str, trust: &TrustList, now_unix: i64) -> (Option<Verified>, 
     if let Err(e) = super::valuesets::check_value_sets(&dcc) {
         failures.push(e);
     }
+    // Dates apart from the schema too, whose `format` is an annotation.
+    if let Err(e) = super::dates::check_dates(&dcc) {
+        failures.push(e);
+    }
     let kind = ["v", "t", "r"]
         .iter()
         .zip([DccType::Vaccination, DccType::Test, DccType::Recovery])
