@@ -3,29 +3,39 @@
 //! schema only says a code is a string).
 //!
 //! The files in `valuesets/` beside this one are unchanged copies from
-//! `ehn-dcc-development/ehn-dcc-valuesets` (commit 60ea3d8643b0), licensed
-//! under the Apache License, Version 2.0
-//! (<http://www.apache.org/licenses/LICENSE-2.0>): disease or agent
-//! targeted (`tg`), vaccine or prophylaxis (`vp`), medicinal product
-//! (`mp`), marketing authorisation holder or manufacturer (`ma`), test
-//! type (`tt`), test result (`tr`) and country (`co`). The test device
-//! value set (`covid-19-lab-test-manufacturer-and-name`, a test's `ma`) is
-//! not among the shipped files, so a test's device is not checked.
+//! `ehn-dcc-development/eu-dcc-valuesets` (commit 60ea3d8643b0; provenance
+//! in `valuesets/README.md`), licensed under the Apache License, Version
+//! 2.0 (`valuesets/LICENSE`): disease or agent targeted (`tg`), vaccine or
+//! prophylaxis (`vp`), medicinal product (`mp`), marketing authorisation
+//! holder or manufacturer (`ma` of a vaccination), test type (`tt`), test
+//! result (`tr`), test device (`ma` of a test) and country (`co`).
+//!
+//! The test device value set (`covid-19-lab-test-manufacturer-and-name`)
+//! is published upstream **only as an example**, `test-manf-example.json`
+//! (88 devices, dated 2021-07-01): the current list is managed on the EU
+//! DGC Gateway, which only member states can read. It is the only
+//! published file, so it is what a test's device is checked against; a
+//! device added to the JRC list after 2021-07-01 is refused until the file
+//! is replaced by the Gateway's.
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use super::{DccError, Layer};
 
-/// (file, its value set) for each checked field.
-const SETS: [(&str, &str); 7] = [
+/// (name, its value set) for each value set: a field's name, or
+/// `entry/field` where the same field name means another value set in
+/// another entry type (a vaccination's `ma` is its manufacturer, a test's
+/// `ma` its device).
+const SETS: [(&str, &str); 8] = [
     ("tg", include_str!("valuesets/disease-agent-targeted.json")),
     ("vp", include_str!("valuesets/vaccine-prophylaxis.json")),
     (
         "mp",
         include_str!("valuesets/vaccine-medicinal-product.json"),
     ),
-    ("ma", include_str!("valuesets/vaccine-mah-manf.json")),
+    ("v/ma", include_str!("valuesets/vaccine-mah-manf.json")),
+    ("t/ma", include_str!("valuesets/test-manf-example.json")),
     ("tt", include_str!("valuesets/test-type.json")),
     ("tr", include_str!("valuesets/test-result.json")),
     ("co", include_str!("valuesets/country-2-codes.json")),
@@ -61,7 +71,7 @@ fn set(key: &str) -> Option<&'static ValueSet> {
 /// The fields of each entry type checked against a value set.
 const FIELDS: [(&str, &[&str]); 3] = [
     ("v", &["tg", "vp", "mp", "ma", "co"]),
-    ("t", &["tg", "tt", "tr", "co"]),
+    ("t", &["tg", "tt", "tr", "ma", "co"]),
     ("r", &["tg", "co"]),
 ];
 
@@ -77,8 +87,8 @@ pub fn check_value_sets(dcc: &serde_json::Value) -> Result<(), DccError> {
         };
         for (i, item) in items.iter().enumerate() {
             for field in fields {
-                let (Some(value), Some(set)) =
-                    (item.get(*field).and_then(|v| v.as_str()), set(field))
+                let set = set(&format!("{entry}/{field}")).or_else(|| set(field));
+                let (Some(value), Some(set)) = (item.get(*field).and_then(|v| v.as_str()), set)
                 else {
                     continue;
                 };
@@ -154,14 +164,10 @@ mod tests {
     #[test]
     fn tests_and_recoveries_are_checked_too() {
         let test = serde_json::json!({"t": [{
-            "tg": "840539006", "tt": "LP6464-4", "tr": "260415000", "co": "DE",
+            "tg": "840539006", "tt": "LP217198-3", "tr": "260415000", "co": "DE",
             "ma": "1232"
         }]});
-        assert_eq!(
-            check_value_sets(&test),
-            Ok(()),
-            "a test's device is not checked"
-        );
+        assert_eq!(check_value_sets(&test), Ok(()));
         let mut bad = test.clone();
         bad["t"][0]["tt"] = "LP0000-0".into();
         let e = check_value_sets(&bad).unwrap_err();
@@ -169,5 +175,41 @@ mod tests {
         let recovery = serde_json::json!({"r": [{"tg": "000000000", "co": "DE"}]});
         let e = check_value_sets(&recovery).unwrap_err();
         assert!(e.reason.starts_with("/r/0/tg:"), "{}", e.reason);
+    }
+
+    #[test]
+    fn a_test_device_in_no_value_set_is_refused_naming_its_field() {
+        let test = |ma: &str| {
+            serde_json::json!({"t": [{
+                "tg": "840539006", "tt": "LP217198-3", "tr": "260415000", "co": "DE",
+                "ma": ma
+            }]})
+        };
+        // Devices of the published example (Abbott Panbio, ACON Flowflex).
+        assert_eq!(check_value_sets(&test("1232")), Ok(()));
+        assert_eq!(check_value_sets(&test("1468")), Ok(()));
+        let e = check_value_sets(&test("999999")).unwrap_err();
+        assert_eq!(e.layer, Layer::ValueSets);
+        assert_eq!(
+            e.reason,
+            "/t/0/ma: \"999999\" is in no value set (covid-19-lab-test-manufacturer-and-name)"
+        );
+        // A vaccine manufacturer is no test device, and the other way round:
+        // each entry type's `ma` has its own value set.
+        let e = check_value_sets(&test("ORG-100001699")).unwrap_err();
+        assert!(e.reason.starts_with("/t/0/ma: "), "{}", e.reason);
+        let mut vaccination = vaccination();
+        vaccination["v"][0]["ma"] = "1232".into();
+        let e = check_value_sets(&vaccination).unwrap_err();
+        assert!(
+            e.reason.ends_with("(vaccines-covid-19-auth-holders)"),
+            "{}",
+            e.reason
+        );
+        // A NAAT (PCR) test names no device: nothing to check.
+        let mut pcr = test("1232");
+        pcr["t"][0].as_object_mut().unwrap().remove("ma");
+        pcr["t"][0]["tt"] = "LP6464-4".into();
+        assert_eq!(check_value_sets(&pcr), Ok(()));
     }
 }
