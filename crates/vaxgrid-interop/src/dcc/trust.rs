@@ -97,17 +97,32 @@ impl SignerCertificate {
     }
 }
 
-/// The certificate types a DSC may sign, following the eHN technical
-/// specification (Volume 1, §5 "Certificate governance": "the DSC may
-/// contain extended key usage extensions" with the OIDs for test,
-/// vaccination and recovery issuers; "in case of no key usage extension
-/// … this certificate can be used to validate any type of HCERT"):
+/// The certificate types a DSC may sign. The eHealth Network's
+/// "Electronic Health Certificate Specification" (hcert-spec v1.0.7,
+/// Annex A.4 "Extended Key Usage Identifiers") says, word for word:
+///
+/// > The document signing certificate MAY contain Extended Key Usage
+/// > extension fields; these being: OID 1.3.6.1.4.1.1847.2021.1.1 -- valid
+/// > for test, OID 1.3.6.1.4.1.1847.2021.1.2 -- valid for vaccinations,
+/// > OID 1.3.6.1.4.1.1847.2021.1.3 -- valid for recovery.
+/// > The DSC may contain an extended key usage extension with *zero or
+/// > more* key usage policy identifiers that constrain the types of HCERTs
+/// > this certificate is allowed to verify. If one or more are present, the
+/// > verifiers SHALL verify the key usage against the stored HCERT.
+/// > In absence of any key usage extension (i.e. no extensions or zero
+/// > extensions), this certificate can be used to validate any type of
+/// > HCERT.
+///
+/// "Key usage policy identifiers" are those three OIDs (and the same under
+/// arc 1.3.6.1.4.1.0.1847, which early specification drafts printed and
+/// some member states issued, e.g. NL_229's signer), so:
 ///
 /// - no extended key usage extension: every type (`None`);
-/// - an extension naming one or more DCC OIDs (either arc): those types
-///   only, so a DSC for vaccinations does not sign a test result;
-/// - an extension naming no DCC OID at all (only other purposes, e.g.
-///   document signing): it restricts nothing the DCC defines, so every
+/// - an extension naming one or more DCC OIDs: those types only ("if one
+///   or more are present … SHALL verify"), so a DSC whose OIDs are all for
+///   other types does not sign this one;
+/// - an extension naming no DCC OID (only other purposes, e.g. serverAuth
+///   or documentSigning): "zero" identifiers, the absence case, so every
 ///   type, as without the extension.
 pub(crate) fn allowed_types(eku: Option<&ExtendedKeyUsage>) -> Option<Vec<DccType>> {
     let types: Vec<DccType> = eku?
@@ -201,8 +216,26 @@ mod tests {
 
     #[test]
     fn an_extension_without_dcc_oids_restricts_nothing() {
+        // Zero key usage policy identifiers: the spec's absence case.
         let document_signing = eku(&["1.3.6.1.5.5.7.3.36"]);
         assert_eq!(may_sign(Some(&document_signing)), [true, true, true]);
+        let server_auth = eku(&["1.3.6.1.5.5.7.3.1"]);
+        assert_eq!(may_sign(Some(&server_auth)), [true, true, true]);
+        let server_and_client = eku(&["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"]);
+        assert_eq!(may_sign(Some(&server_and_client)), [true, true, true]);
+        // An empty extension (zero OIDs, which DER allows to be decoded
+        // here) is the same case.
+        assert_eq!(may_sign(Some(&eku(&[]))), [true, true, true]);
+    }
+
+    #[test]
+    fn the_older_arc_counts_as_the_specified_one() {
+        const OLD_T: &str = "1.3.6.1.4.1.0.1847.2021.1.1";
+        const OLD_R: &str = "1.3.6.1.4.1.0.1847.2021.1.3";
+        assert_eq!(may_sign(Some(&eku(&[OLD_T]))), [false, true, false]);
+        assert_eq!(may_sign(Some(&eku(&[OLD_R]))), [false, false, true]);
+        // Mixed arcs add up.
+        assert_eq!(may_sign(Some(&eku(&[OLD_T, V]))), [true, true, false]);
     }
 
     #[test]
