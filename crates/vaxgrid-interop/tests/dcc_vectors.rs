@@ -95,6 +95,9 @@ struct Score {
     mismatches: Vec<String>,
     /// Mismatches upstream's known_issues.csv marks as wrong.
     tolerated: Vec<String>,
+    /// JSON files in the folder that are no vectors (no PREFIX, nothing
+    /// expected).
+    not_vectors: usize,
 }
 
 fn vector_files(dirs: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
@@ -157,7 +160,33 @@ fn score(files: &[std::path::PathBuf], issues: &[(&str, String, String)]) -> Sco
                 continue;
             }
         };
-        score_vector(&name, &v, issues, &mut score);
+        // Whatever a vector holds, a panic while checking it is that
+        // vector's recorded failure, and the rest of the folder is scored.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut one = Score::default();
+            score_vector(&name, &v, issues, &mut one);
+            one
+        }));
+        match outcome {
+            Ok(one) => {
+                score.asserted += one.asserted;
+                score.schema_asserted += one.schema_asserted;
+                score.nl_006_checked |= one.nl_006_checked;
+                score.mismatches.extend(one.mismatches);
+                score.tolerated.extend(one.tolerated);
+                score.not_vectors += one.not_vectors;
+            }
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied())
+                    .unwrap_or("(no message)");
+                score
+                    .mismatches
+                    .push(format!("{name}: checking the vector panicked: {what}"));
+            }
+        }
     }
     score
 }
@@ -173,6 +202,16 @@ fn score_vector(
         .cloned()
         .unwrap_or_default();
     let Some(prefix) = v["PREFIX"].as_str() else {
+        // A vector that expects results but has no QR content to check is
+        // malformed: that vector's failure. A JSON file with neither (a
+        // schema or value set in the same folder) is no vector.
+        if expected.is_empty() {
+            score.not_vectors += 1;
+        } else {
+            score
+                .mismatches
+                .push(format!("{name}: malformed vector: no PREFIX string"));
+        }
         return;
     };
     let (trust, bad_signer) = trust_of(v);
@@ -344,18 +383,66 @@ fn broken_vectors_are_recorded_failures_not_panics() {
     expected_bad["EXPECTEDRESULTS"] = serde_json::json!({"EXPECTEDVERIFY": false});
     write("D_expected_bad_signer.json", &expected_bad);
     std::fs::write(folder.join("E_not_json.json"), "{ not json").unwrap();
+    // JSON, but no vector object, or a vector without its QR content.
+    std::fs::write(folder.join("F_array.json"), "[1, 2]").unwrap();
+    let mut no_prefix = good.clone();
+    no_prefix["PREFIX"] = 42.into();
+    write("G_no_prefix.json", &no_prefix);
+    // A certificate that is still X.509 but whose P-256 key is no point
+    // of the curve (one coordinate byte changed): VERIFY fails.
+    let mut der = base64::engine::general_purpose::STANDARD
+        .decode(good["TESTCTX"]["CERTIFICATE"].as_str().unwrap())
+        .unwrap();
+    // The subject public key: BIT STRING of 66 bytes, 0 unused bits, an
+    // uncompressed point (04 x y).
+    let key = der
+        .windows(4)
+        .position(|w| w == [0x03, 0x42, 0x00, 0x04])
+        .expect("BE_5 is signed with a P-256 key");
+    der[key + 10] ^= 0x01;
+    let mut tampered = good.clone();
+    tampered["TESTCTX"]["CERTIFICATE"] = base64::engine::general_purpose::STANDARD
+        .encode(&der)
+        .into();
+    write("H_tampered_der.json", &tampered);
+    // A QR content that is garbage where every step is expected to pass,
+    // a validation clock that is not one, and a result that is not a
+    // boolean: each that vector's mismatch, no panic.
+    let mut garbage_prefix = good.clone();
+    garbage_prefix["PREFIX"] = "HC1:!!! not base45 ÿ".into();
+    write("I_garbage_prefix.json", &garbage_prefix);
+    let mut bad_clock = good.clone();
+    bad_clock["TESTCTX"]["VALIDATIONCLOCK"] = "yesterday".into();
+    bad_clock["EXPECTEDRESULTS"]["EXPECTEDVERIFY"] = "yes".into();
+    write("J_bad_clock_and_result.json", &bad_clock);
+    // A value set beside the vectors is no vector, and no failure.
+    std::fs::write(
+        folder.join("K_value_set.json"),
+        r#"{"valueSetId": "x", "valueSetValues": {}}"#,
+    )
+    .unwrap();
 
     let score = score(&vector_files(std::slice::from_ref(&folder)), &[]);
     std::fs::remove_dir_all(&folder).unwrap();
-    assert_eq!(score.vectors, 5);
-    let failed: Vec<&str> = score
+    assert_eq!(score.vectors, 11);
+    assert_eq!(score.not_vectors, 2, "F_array and K_value_set");
+    let mut failed: Vec<&str> = score
         .mismatches
         .iter()
         .map(|m| m.split([' ', ':']).next().unwrap())
         .collect();
+    failed.dedup();
     assert_eq!(
         failed,
-        ["B_garbage_der.json", "C_not_base64.json", "E_not_json.json"],
+        [
+            "B_garbage_der.json",
+            "C_not_base64.json",
+            "E_not_json.json",
+            "G_no_prefix.json",
+            "H_tampered_der.json",
+            "I_garbage_prefix.json",
+            "J_bad_clock_and_result.json",
+        ],
         "{:#?}",
         score.mismatches
     );
