@@ -4,6 +4,7 @@
 pub mod access;
 pub mod aefi;
 pub mod area;
+pub mod area_groups;
 pub mod area_reorg;
 pub mod campaign;
 pub mod coverage;

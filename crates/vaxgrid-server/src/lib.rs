@@ -336,6 +336,12 @@ pub fn routes() -> Vec<RouteDef> {
         ),
         r(
             M::GET,
+            "/api/v1/reports/coverage/area-groups",
+            Needs(ReadReports),
+            get(api::area_groups::report),
+        ),
+        r(
+            M::GET,
             "/api/v1/reports/aefi",
             Needs(ReadReports),
             get(api::aefi::report),

@@ -53,6 +53,7 @@ use utoipa::OpenApi;
         crate::api::doses::get,
         crate::api::doses::entered_in_error,
         crate::api::reports::coverage,
+        crate::api::area_groups::report,
         crate::api::aefi::report,
         crate::api::aefi::events,
         crate::api::data_quality::report,

@@ -141,6 +141,7 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
         (("GET", "/api/v1/doses/{id}"), READ_REGISTRY),
         (("POST", "/api/v1/doses/{id}/entered-in-error"), RECORD),
         (("GET", "/api/v1/reports/coverage"), REPORTS),
+        (("GET", "/api/v1/reports/coverage/area-groups"), REPORTS),
         (("GET", "/api/v1/reports/aefi"), REPORTS),
         (("GET", "/api/v1/reports/aefi/events"), REPORTS),
         (("GET", "/api/v1/reports/data-quality"), REPORTS),
@@ -526,7 +527,7 @@ fn fill(path: &str, person: &str, dose: &str) -> String {
         person
     };
     let mut url = filled.replace("{code}", code).replace("{id}", id);
-    if url == "/api/v1/reports/coverage"
+    if url.starts_with("/api/v1/reports/coverage")
         || url.starts_with("/api/v1/reports/aefi")
         || url.starts_with("/api/v1/reports/data-quality")
         || url == "/api/v1/reports/training"

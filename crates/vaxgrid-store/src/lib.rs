@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod added_identifiers;
 pub mod aefi;
 pub mod allocation;
+pub mod area_groups;
 pub mod areas;
 pub mod audit;
 mod batch_tx;

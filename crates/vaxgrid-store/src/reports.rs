@@ -50,7 +50,7 @@ pub struct CoverageReport {
 }
 
 /// SQL for the exclusive upper bound of a path column (see `subtree_upper_bound`).
-const UPPER: &str = "substr(c.path, 1, length(c.path) - 1) || '0'";
+pub(crate) const UPPER: &str = "substr(c.path, 1, length(c.path) - 1) || '0'";
 
 impl Store {
     /// Coverage of an area and of each of its children.

@@ -2,6 +2,7 @@
 
 pub mod aefi;
 pub mod allocation;
+pub mod area_groups;
 pub mod area_tree;
 pub mod areas;
 pub mod campaigns;
