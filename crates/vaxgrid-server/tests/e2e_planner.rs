@@ -21,6 +21,21 @@ fn day(offset: i64) -> String {
 /// split to the districts; residents in village 0665801, one vaccinated.
 async fn world(app: &TestApp) {
     app.seed().await;
+    // Hạ Long in the east 30 km from the border, Móng Cái in the east on
+    // it: the dashboard's table by region and distance.
+    for (area, tags) in [
+        ("193", json!({"border_km": 30, "region_group": "Miền Đông"})),
+        (
+            "194",
+            json!({"border_km": null, "region_group": "Miền Đông"}),
+        ),
+        ("06700", json!({"border_km": 2, "region_group": null})),
+    ] {
+        let (s, b) = app
+            .post(&format!("/api/v1/areas/{area}/border"), &tags)
+            .await;
+        assert_eq!(s, 200, "{b}");
+    }
     let done = app.person(1, "Đặng Thị Hoa").await;
     app.person(2, "Lê Văn Chờ").await;
     app.person(3, "Phạm Thị <b>Ngọc</b>").await;
@@ -70,7 +85,21 @@ async fn a_planner_drills_down_from_province_to_village_in_chromium() {
     assert_eq!(browser.text("#by-area").await, "Quận, huyện");
     let body = browser.body().await;
     assert!(body.contains("Chỉ tiêu ngày"), "{body}");
+    assert_eq!(
+        browser.text("#by-area-group").await,
+        "Độ bao phủ theo vùng và khoảng cách tới biên giới"
+    );
+    // The east holds both districts: all three residents, one vaccinated.
+    let table = browser
+        .text("section[aria-labelledby='by-area-group'] tbody")
+        .await;
+    assert!(table.contains("Miền Đông 3 1"), "{table}");
+    assert!(table.contains("0–20 km 0 0"), "{table}");
+    assert!(table.contains("20–50 km 3 1"), "{table}");
     browser.check("planner-province-vi").await;
+    browser
+        .screenshots_of("planner-area-groups-vi", "#by-area-group")
+        .await;
     browser.click_link("Hạ Long").await;
     assert_eq!(browser.text("h1").await, "Độ bao phủ: Hạ Long");
     assert_eq!(browser.text("#by-area").await, "Xã, phường, thị trấn");
@@ -103,7 +132,14 @@ async fn a_planner_drills_down_from_province_to_village_in_chromium() {
     assert_eq!(browser.text("#by-area").await, "村（社区）");
     browser.check("planner-commune-zh").await;
     browser.click(".crumbs a[href='/planner/areas/22']").await;
+    assert_eq!(
+        browser.text("#by-area-group").await,
+        "按区域和距边境距离的接种覆盖率"
+    );
     browser.check("planner-province-zh").await;
+    browser
+        .screenshots_of("planner-area-groups-zh", "#by-area-group")
+        .await;
     // An area outside the planner's: the 404 page.
     browser
         .goto(&format!("{}/planner/areas/99", app.base))

@@ -91,6 +91,10 @@ async fn dashboard_drills_down_and_links_to_lists(backend: &str) {
     assert_eq!(s, 200, "{top}");
     assert!(top.contains(r#"href="/planner/areas/22""#), "{top}");
     let (s, p) = page(&app, "/planner/areas/22").await;
+    assert!(
+        !p.contains("by-area-group"),
+        "no region groups nor distances: no such table"
+    );
     assert_eq!(s, 200, "{p}");
     assert!(p.contains("<h1>Coverage: Quảng Ninh</h1>"), "{p}");
     assert!(p.contains(r#"id="area-193""#) && p.contains(r#"id="area-194""#));

@@ -13,6 +13,7 @@ use axum::routing::get;
 use axum::Extension;
 use vaxgrid_core::access::{Permission, Role};
 use vaxgrid_core::area::{depth_of_path, AreaLevels};
+use vaxgrid_store::area_groups::AreaGroupCoverage;
 use vaxgrid_store::campaigns::Campaign;
 use vaxgrid_store::dashboard::{AreaFigures, Dashboard, DayFigures};
 
@@ -613,6 +614,8 @@ struct DashboardPage {
     coverage_svg: String,
     groups: Vec<GroupLine>,
     groups_svg: String,
+    /// By region group and by distance from the border.
+    area_groups: Vec<GroupLine>,
     daily_svg: String,
     has_target: bool,
     has_capacity: bool,
@@ -716,7 +719,7 @@ pub async fn dashboard_top(
         Err(e) => return error_page(&ctx, ApiError::Store(e)),
     };
     match app.store.dashboard_top(&actor.scope, &name).await {
-        Ok(d) => dashboard_page(ctx, d, Vec::new(), None, None, &levels),
+        Ok(d) => dashboard_page(ctx, d, Vec::new(), None, None, &levels, Vec::new()),
         Err(e) => error_page(&ctx, ApiError::Store(e)),
     }
 }
@@ -753,8 +756,9 @@ pub async fn dashboard_area(
         Err(e) => return error_page(&ctx, ApiError::Store(e)),
     };
     match area_page(&app, &caller, &ctx, &code, q.campaign.as_deref()).await {
-        Ok((d, campaigns, basis, targets)) => {
-            dashboard_page(ctx, d, campaigns, basis, targets, &levels)
+        Ok((d, campaigns, basis, targets, groups)) => {
+            let area_groups = area_group_lines(ctx.lang, &groups);
+            dashboard_page(ctx, d, campaigns, basis, targets, &levels, area_groups)
         }
         Err(e) => error_page(&ctx, e),
     }
@@ -765,7 +769,57 @@ type AreaParts = (
     Vec<(Campaign, bool)>,
     Option<ListBasis>,
     Option<vaxgrid_store::campaigns::TargetReport>,
+    AreaGroupCoverage,
 );
+
+/// Where the dashboard cuts the distance from the border (km): the border
+/// communes first (Guangxi's 0–20 km), then a second ring.
+const BORDER_BANDS: [u32; 2] = [20, 50];
+
+/// The rows of the "by region and distance from the border" table: each
+/// region group, each band holding an area, and the rest with no distance
+/// given (none when the area has neither groups nor distances).
+fn area_group_lines(lang: Lang, c: &AreaGroupCoverage) -> Vec<GroupLine> {
+    let row = |name: String, f: &vaxgrid_store::reports::CoverageFigures| GroupLine {
+        name,
+        population: lang.int(f.population),
+        one: lang.int(f.at_least_one),
+        one_pct: lang.percent(f.at_least_one, f.population),
+        done: lang.int(f.completed),
+        done_pct: lang.percent(f.completed, f.population),
+    };
+    let mut lines: Vec<GroupLine> = c
+        .region_groups
+        .iter()
+        .map(|(g, f)| row(g.clone(), &f.total))
+        .collect();
+    let bands: Vec<GroupLine> = c
+        .border_bands
+        .iter()
+        .filter(|b| !b.coverage.areas.is_empty())
+        .map(|b| {
+            let name = match b.to_km {
+                Some(to) => lang.ta(
+                    "planner-border-band",
+                    vec![
+                        ("from", i64::from(b.from_km).into()),
+                        ("to", i64::from(to).into()),
+                    ],
+                ),
+                None => lang.ta(
+                    "planner-border-band-beyond",
+                    vec![("from", i64::from(b.from_km).into())],
+                ),
+            };
+            row(name, &b.coverage.total)
+        })
+        .collect();
+    if !bands.is_empty() {
+        lines.extend(bands);
+        lines.push(row(lang.t("planner-border-none"), &c.without_distance));
+    }
+    lines
+}
 
 async fn area_page(
     app: &AppState,
@@ -817,7 +871,12 @@ async fn area_page(
             (c, selected)
         })
         .collect();
-    Ok((d, campaigns, basis, targets))
+    let groups = app
+        .store
+        .coverage_by_area_group(code, &BORDER_BANDS, &actor.scope)
+        .await
+        .map_err(ApiError::lookup)?;
+    Ok((d, campaigns, basis, targets, groups))
 }
 
 fn dashboard_page(
@@ -827,6 +886,7 @@ fn dashboard_page(
     basis: Option<ListBasis>,
     targets: Option<vaxgrid_store::campaigns::TargetReport>,
     levels: &AreaLevels,
+    area_groups: Vec<GroupLine>,
 ) -> Response {
     let lang = ctx.lang;
     let top = d.area.code.is_empty();
@@ -1036,6 +1096,7 @@ fn dashboard_page(
         coverage_svg,
         groups,
         groups_svg,
+        area_groups,
         daily_svg,
         has_target,
         has_capacity,

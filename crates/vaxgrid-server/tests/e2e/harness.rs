@@ -324,6 +324,25 @@ impl Browser {
         self.client.set_window_size(1280, 900).await.unwrap();
     }
 
+    /// Photographs the part of the page at `css` at a phone's and a
+    /// desktop's width (a section below the first screen).
+    pub async fn screenshots_of(&self, name: &str, css: &str) {
+        let dir = screenshot_dir();
+        for (width, height) in [(360, 780), (1280, 900)] {
+            self.client.set_window_size(width, height).await.unwrap();
+            self.client
+                .execute(
+                    "document.querySelector(arguments[0]).scrollIntoView()",
+                    vec![serde_json::json!(css)],
+                )
+                .await
+                .unwrap_or_else(|e| panic!("no element {css}: {e}"));
+            let png = self.client.screenshot().await.expect("screenshot");
+            std::fs::write(dir.join(format!("{name}-{width}.png")), png).unwrap();
+        }
+        self.client.set_window_size(1280, 900).await.unwrap();
+    }
+
     /// Neither page width scrolls sideways as a whole.
     pub async fn assert_fits_phone(&self, page: &str) {
         self.client.set_window_size(360, 780).await.unwrap();
