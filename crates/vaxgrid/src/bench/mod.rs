@@ -4,6 +4,7 @@
 mod booking;
 mod certs;
 mod doses;
+mod hl7;
 mod import;
 mod outbreak;
 mod outbreak_seed;
@@ -50,6 +51,21 @@ pub enum BenchWhat {
     Certs {
         #[arg(long, default_value_t = 20_000)]
         count: usize,
+    },
+    /// HL7 v2 VXU messages per second over MLLP against a real server
+    /// process, every rule applied (each message a new person and a dose),
+    /// with p50/p99 ACK latency; the same messages refused before any rule
+    /// (AR) as the baseline.
+    Hl7 {
+        /// Run on PostgreSQL (VAXGRID_TEST_POSTGRES or postgres://postgres@127.0.0.1:5432/test) instead of SQLite.
+        #[arg(long)]
+        postgres: bool,
+        /// Messages to send.
+        #[arg(long, default_value_t = 5_000)]
+        messages: usize,
+        /// MLLP connections, each with one message in flight.
+        #[arg(long, default_value_t = 8)]
+        connections: usize,
     },
     /// The product on a filled registry against an empty one, in the same
     /// run: persons through the bulk import, doses through the dose writer
@@ -149,6 +165,11 @@ pub async fn run(what: BenchWhat) -> Result<()> {
             clients,
         } => booking::run(attempts, places, clients).await,
         BenchWhat::Certs { count } => certs::run(count),
+        BenchWhat::Hl7 {
+            postgres,
+            messages,
+            connections,
+        } => hl7::run(postgres, messages, connections).await,
         BenchWhat::Stock {
             postgres,
             movements,
