@@ -27,7 +27,7 @@ use vaxgrid_interop::fhir::{
     capability_statement, immunization_to_fhir, operation_outcome, parse_transaction,
     patient_to_fhir, search_bundle, transaction_response, AddressData, Coding, EntryOutcome,
     Gender, Identifier, ImmunizationData, ImmunizationStatus, Issue, IssueCode, Occurrence,
-    PatientData, Resource, Severity,
+    PatientData, Resource, Severity, Transaction, TransactionEntry,
 };
 use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
 use vaxgrid_store::exchange::OtherVaccination;
@@ -754,144 +754,272 @@ async fn run_transaction(
     parsed: Value,
     site: Option<String>,
 ) -> Response {
-    let q = TransactionQuery { site };
-    let (app, by) = (app.clone(), by.clone());
-    if let Some(path) = crate::edge::json_nul_path(&parsed) {
-        return outcome(
+    match transaction_steps(app, by, &parsed, site).await {
+        Ok(answer) | Err(answer) => answer,
+    }
+}
+
+/// The transaction's steps: read the Bundle, check every entry before
+/// anything is written, plan the persons and writes, write them whole in
+/// one transaction, answer in Bundle order. Each step's refusal is the
+/// answer.
+async fn transaction_steps(
+    app: &AppState,
+    by: &vaxgrid_store::model::Actor,
+    parsed: &Value,
+    site: Option<String>,
+) -> Result<Response, Response> {
+    if let Some(path) = crate::edge::json_nul_path(parsed) {
+        return Err(outcome(
             StatusCode::BAD_REQUEST,
             &[issue(
                 IssueCode::Value,
                 format!("Bundle.{path}"),
                 crate::edge::NUL_MESSAGE,
             )],
-        );
+        ));
     }
-    let tx = match parse_transaction(&parsed) {
-        Ok(tx) => tx,
-        Err(issues) => return outcome(StatusCode::BAD_REQUEST, &issues),
+    let tx =
+        parse_transaction(parsed).map_err(|issues| outcome(StatusCode::BAD_REQUEST, &issues))?;
+    let planned = check_immunizations(app, &tx, site.as_ref()).await?;
+    let fallback_site = planned.iter().find_map(|p| p.site_code.clone()).or(site);
+    let mut plan = WritePlan::new(by.clone());
+    plan.persons(app, &tx, fallback_site.as_deref()).await?;
+    plan.items(app, &planned, by).await?;
+    let entries = EntryParts {
+        registered: std::mem::take(&mut plan.registered_entry),
+        commands: std::mem::take(&mut plan.command_entry),
+        history: std::mem::take(&mut plan.history_entry),
     };
-    // Check everything that can be checked before writing anything.
-    let products = match app.store.products().await {
-        Ok(p) => p,
-        Err(e) => return unavailable(e),
+    let mut written = app
+        .writer
+        .submit_exchange(plan.write)
+        .await
+        .map_err(unavailable)?;
+    if let Some((part, e)) = written.refused.take() {
+        return Err(refused(entries.entry_of(part), Refusal::from(e)));
+    }
+    let mut answer = Answer {
+        outcomes: vec![None; tx.entries.len()],
+        person_of_entry: plan.person_of_entry,
+        warnings_of_entry: plan.warnings_of_entry,
     };
+    answer
+        .patients(app, parsed, &tx, &entries.registered, &written.persons)
+        .await?;
+    answer
+        .immunizations(app, parsed, &planned, &plan.is_history, &written)
+        .await?;
+    Ok(fhir(
+        StatusCode::OK,
+        transaction_response(&answer.in_bundle_order()),
+    ))
+}
+
+/// The OperationOutcome refusing the Bundle for `refusal` at `entry`.
+fn refused(entry: usize, refusal: Refusal) -> Response {
+    match refusal_issue(entry, refusal) {
+        Ok(issue) => outcome(StatusCode::UNPROCESSABLE_ENTITY, &[issue]),
+        Err(e) => unavailable(e),
+    }
+}
+
+/// Every Immunization of the Bundle checked before anything is written:
+/// its patient, vaccine, site and lot. The doses to write, or the
+/// OperationOutcome listing every problem found.
+async fn check_immunizations(
+    app: &AppState,
+    tx: &Transaction,
+    site: Option<&String>,
+) -> Result<Vec<PlannedDose>, Response> {
+    let products = app.store.products().await.map_err(unavailable)?;
+    // Any identifiers, or none: a person without a national ID is
+    // registered (and followed up when they have no document).
+    let patient_entries: HashMap<String, usize> = tx
+        .entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| match (&e.resource, &e.full_url) {
+            (Resource::Patient(_), Some(url)) => Some((url.clone(), i)),
+            _ => None,
+        })
+        .collect();
     let mut issues = Vec::new();
-    let mut patient_entries: HashMap<String, usize> = HashMap::new();
-    for (i, e) in tx.entries.iter().enumerate() {
-        // Any identifiers, or none: a person without a national ID is
-        // registered (and followed up when they have no document).
-        if let (Resource::Patient(_), Some(url)) = (&e.resource, &e.full_url) {
-            patient_entries.insert(url.clone(), i);
-        }
-    }
     let mut planned = Vec::new();
     for (i, e) in tx.entries.iter().enumerate() {
         let Resource::Immunization(d) = &e.resource else {
             continue;
         };
-        let patient = if let Some(&entry) = patient_entries.get(&d.patient_reference) {
-            PatientRef::Entry(entry)
-        } else {
-            let id = d
-                .patient_reference
-                .rsplit('/')
-                .next()
-                .unwrap_or("")
-                .to_string();
-            let found = if is_uuid(&id) {
-                match app.store.person(&id).await {
-                    Ok(p) => Some(p.id),
-                    Err(vaxgrid_store::StoreError::NotFound { .. }) => None,
-                    Err(e) => return unavailable(e),
-                }
-            } else {
-                None
-            };
-            let Some(found) = found else {
-                issues.push(issue(
-                    IssueCode::NotFound,
-                    format!("{}.patient", entry_path(i)),
-                    format!(
-                        "{} names no Patient of the Bundle or the registry",
-                        d.patient_reference
-                    ),
-                ));
-                continue;
-            };
-            PatientRef::Stored(found)
+        let Some(patient) =
+            patient_of_immunization(app, &patient_entries, i, d, &mut issues).await?
+        else {
+            continue;
         };
         if d.status == ImmunizationStatus::NotDone {
             // Nothing was given; the registry keeps given doses only.
             continue;
         }
-        let product = d.vaccine.iter().find_map(|c| {
-            let code = c.code.as_deref()?;
-            match c.system.as_deref() {
-                Some(CVX_SYSTEM) => crate::exchange::catalogue_product_for_cvx(&products, code),
-                Some(EU_PRODUCT_SYSTEM) => products.iter().find(|p| p.dcc_mp == code),
-                _ => None,
-            }
-        });
-        let Some(product) = product else {
-            // A known vaccine outside the catalogue is kept as history
-            // (counted nowhere); any other code is refused.
-            match other_vaccine(d) {
-                Some(cvx) => {
-                    let Some(date) = d.occurrence.date() else {
-                        issues.push(issue(
-                            IssueCode::Required,
-                            format!("{}.occurrenceDateTime", entry_path(i)),
-                            "a vaccination kept as history needs its date",
-                        ));
-                        continue;
-                    };
-                    let id = match d.id.as_deref().filter(|id| is_uuid(id)) {
-                        Some(id) => id.to_string(),
-                        None => dose_id_for(
-                            "fhir",
-                            &format!(
-                                "{}|{}|cvx:{cvx}|{}",
-                                e.full_url.clone().or_else(|| d.id.clone()).unwrap_or_default(),
-                                d.patient_reference,
-                                vaxgrid_store::format_date(date),
-                            ),
-                        ),
-                    };
-                    planned.push(PlannedDose {
-                        entry: i,
-                        id,
-                        patient,
-                        product_code: String::new(),
-                        other_cvx: Some(cvx),
-                        site_code: None,
-                        data: d.clone(),
-                    });
-                }
-                None => issues.push(issue(
-                    IssueCode::CodeInvalid,
-                    format!("{}.vaccineCode", entry_path(i)),
-                    "no coding names a vaccine of this registry's catalogue (CVX or EU product code) or a known vaccine (CVX)",
-                )),
-            }
-            continue;
+        let checked = Checked {
+            app,
+            i,
+            e,
+            d,
+            patient,
         };
+        let found = if let Some(product) = catalogue_product(&products, d) {
+            checked.catalogue_dose(product, site, &mut issues).await?
+        } else {
+            checked.other_vaccination(&mut issues)
+        };
+        planned.extend(found);
+    }
+    if issues.is_empty() {
+        Ok(planned)
+    } else {
+        Err(outcome(StatusCode::UNPROCESSABLE_ENTITY, &issues))
+    }
+}
+
+/// The catalogue's product an Immunization names (by CVX or EU product
+/// code), if any.
+fn catalogue_product<'a>(
+    products: &'a [vaxgrid_core::product::Product],
+    d: &ImmunizationData,
+) -> Option<&'a vaxgrid_core::product::Product> {
+    d.vaccine.iter().find_map(|c| {
+        let code = c.code.as_deref()?;
+        match c.system.as_deref() {
+            Some(CVX_SYSTEM) => crate::exchange::catalogue_product_for_cvx(products, code),
+            Some(EU_PRODUCT_SYSTEM) => products.iter().find(|p| p.dcc_mp == code),
+            _ => None,
+        }
+    })
+}
+
+/// Whom entry `i`'s Immunization is about: a Patient of the Bundle or a
+/// registered person; none (with an issue added) when it names neither.
+async fn patient_of_immunization(
+    app: &AppState,
+    patient_entries: &HashMap<String, usize>,
+    i: usize,
+    d: &ImmunizationData,
+    issues: &mut Vec<Issue>,
+) -> Result<Option<PatientRef>, Response> {
+    if let Some(&entry) = patient_entries.get(&d.patient_reference) {
+        return Ok(Some(PatientRef::Entry(entry)));
+    }
+    let id = d.patient_reference.rsplit('/').next().unwrap_or("");
+    if is_uuid(id) {
+        match app.store.person(id).await {
+            Ok(p) => return Ok(Some(PatientRef::Stored(p.id))),
+            Err(vaxgrid_store::StoreError::NotFound { .. }) => {}
+            Err(e) => return Err(unavailable(e)),
+        }
+    }
+    issues.push(issue(
+        IssueCode::NotFound,
+        format!("{}.patient", entry_path(i)),
+        format!(
+            "{} names no Patient of the Bundle or the registry",
+            d.patient_reference
+        ),
+    ));
+    Ok(None)
+}
+
+/// One Immunization entry being checked.
+struct Checked<'a> {
+    app: &'a AppState,
+    i: usize,
+    e: &'a TransactionEntry,
+    d: &'a ImmunizationData,
+    patient: PatientRef,
+}
+
+impl Checked<'_> {
+    /// The record id: the Immunization's own when it is a UUID, else one
+    /// derived from what identifies it in the Bundle, so a Bundle sent
+    /// again writes nothing new.
+    fn record_id(&self, what: &str) -> String {
+        match self.d.id.as_deref().filter(|id| is_uuid(id)) {
+            Some(id) => id.to_string(),
+            None => dose_id_for(
+                "fhir",
+                &format!(
+                    "{}|{}|{what}|{}",
+                    self.e
+                        .full_url
+                        .clone()
+                        .or_else(|| self.d.id.clone())
+                        .unwrap_or_default(),
+                    self.d.patient_reference,
+                    self.d
+                        .occurrence
+                        .date()
+                        .map(vaxgrid_store::format_date)
+                        .unwrap_or_default()
+                ),
+            ),
+        }
+    }
+
+    /// A known vaccine outside the catalogue, kept as history (counted
+    /// nowhere); any other code is refused.
+    fn other_vaccination(self, issues: &mut Vec<Issue>) -> Option<PlannedDose> {
+        let Some(cvx) = other_vaccine(self.d) else {
+            issues.push(issue(
+                IssueCode::CodeInvalid,
+                format!("{}.vaccineCode", entry_path(self.i)),
+                "no coding names a vaccine of this registry's catalogue (CVX or EU product code) or a known vaccine (CVX)",
+            ));
+            return None;
+        };
+        if self.d.occurrence.date().is_none() {
+            issues.push(issue(
+                IssueCode::Required,
+                format!("{}.occurrenceDateTime", entry_path(self.i)),
+                "a vaccination kept as history needs its date",
+            ));
+            return None;
+        }
+        Some(PlannedDose {
+            entry: self.i,
+            id: self.record_id(&format!("cvx:{cvx}")),
+            patient: self.patient,
+            product_code: String::new(),
+            other_cvx: Some(cvx),
+            site_code: None,
+            data: self.d.clone(),
+        })
+    }
+
+    /// A dose of the catalogue's `product`: its site (the location, else
+    /// `?site=`) and lot must exist, and a dose given here (not
+    /// historical) needs both.
+    async fn catalogue_dose(
+        self,
+        product: &vaxgrid_core::product::Product,
+        site: Option<&String>,
+        issues: &mut Vec<Issue>,
+    ) -> Result<Option<PlannedDose>, Response> {
+        let (d, i) = (self.d, self.i);
         let historical = d.primary_source == Some(false);
         let site_code = d
             .location_reference
             .as_deref()
             .and_then(|r| r.strip_prefix("Location/"))
             .map(str::to_string)
-            .or_else(|| q.site.clone());
+            .or_else(|| site.cloned());
         match &site_code {
-            Some(code) => {
-                if let Err(e) = app.store.site(code).await {
-                    if matches!(e, vaxgrid_store::StoreError::NotFound { .. }) {
-                        issues.push(issue(IssueCode::NotFound, format!("{}.location", entry_path(i)), format!("site '{code}' does not exist")));
-                    } else {
-                        return unavailable(e);
-                    }
-                }
-            }
+            Some(code) => match self.app.store.site(code).await {
+                Ok(_) => {}
+                Err(vaxgrid_store::StoreError::NotFound { .. }) => issues.push(issue(
+                    IssueCode::NotFound,
+                    format!("{}.location", entry_path(i)),
+                    format!("site '{code}' does not exist"),
+                )),
+                Err(e) => return Err(unavailable(e)),
+            },
             None if !historical => issues.push(issue(
                 IssueCode::Required,
                 format!("{}.location", entry_path(i)),
@@ -900,14 +1028,14 @@ async fn run_transaction(
             None => {}
         }
         match (&d.lot_number, historical) {
-            (Some(lot), _) if !historical => match app.store.lot(&product.code, lot).await {
+            (Some(lot), false) => match self.app.store.lot(&product.code, lot).await {
                 Ok(_) => {}
                 Err(vaxgrid_store::StoreError::NotFound { .. }) => issues.push(issue(
                     IssueCode::NotFound,
                     format!("{}.lotNumber", entry_path(i)),
                     format!("lot '{lot}' of {} does not exist", product.code),
                 )),
-                Err(e) => return unavailable(e),
+                Err(e) => return Err(unavailable(e)),
             },
             (None, false) => issues.push(issue(
                 IssueCode::Required,
@@ -916,252 +1044,306 @@ async fn run_transaction(
             )),
             _ => {}
         }
-        let id = match d.id.as_deref().filter(|id| is_uuid(id)) {
-            Some(id) => id.to_string(),
-            None => dose_id_for(
-                "fhir",
-                &format!(
-                    "{}|{}|{}|{}",
-                    e.full_url
-                        .clone()
-                        .or_else(|| d.id.clone())
-                        .unwrap_or_default(),
-                    d.patient_reference,
-                    product.code,
-                    d.occurrence
-                        .date()
-                        .map(vaxgrid_store::format_date)
-                        .unwrap_or_default()
-                ),
-            ),
-        };
-        planned.push(PlannedDose {
+        Ok(Some(PlannedDose {
             entry: i,
-            id,
-            patient,
+            id: self.record_id(&product.code),
+            patient: self.patient,
             product_code: product.code.clone(),
             other_cvx: None,
             site_code,
             data: d.clone(),
-        });
+        }))
     }
-    if !issues.is_empty() {
-        return outcome(StatusCode::UNPROCESSABLE_ENTITY, &issues);
+}
+
+/// The Bundle entry each part of the write came from, to name the entry a
+/// refusal is about.
+struct EntryParts {
+    registered: Vec<usize>,
+    commands: Vec<usize>,
+    history: Vec<usize>,
+}
+
+impl EntryParts {
+    fn entry_of(&self, part: ExchangePart) -> usize {
+        match part {
+            ExchangePart::Person(k) => self.registered.get(k).copied().unwrap_or(0),
+            ExchangePart::Command(k) => self.commands[k],
+            ExchangePart::History(k) => self.history[k],
+        }
+    }
+}
+
+/// The write of a checked Bundle (nothing written yet): persons to
+/// register, dose commands, history records, and the entry each came from.
+struct WritePlan {
+    write: ExchangeWrite,
+    person_of_entry: HashMap<usize, String>,
+    registered_entry: Vec<usize>,
+    warnings_of_entry: HashMap<usize, Vec<(String, String)>>,
+    command_entry: Vec<usize>,
+    history_entry: Vec<usize>,
+    /// Per planned dose, in order: kept as history (else a command).
+    is_history: Vec<bool>,
+}
+
+impl WritePlan {
+    fn new(by: vaxgrid_store::model::Actor) -> WritePlan {
+        WritePlan {
+            write: ExchangeWrite {
+                persons: Vec::new(),
+                commands: Vec::new(),
+                history: Vec::new(),
+                by,
+            },
+            person_of_entry: HashMap::new(),
+            registered_entry: Vec::new(),
+            warnings_of_entry: HashMap::new(),
+            command_entry: Vec::new(),
+            history_entry: Vec::new(),
+            is_history: Vec::new(),
+        }
     }
 
-    // Plan the persons (nothing written yet), then write the Bundle whole
-    // in one transaction: persons, doses, history, audit, or nothing.
-    let fallback_site = planned
-        .iter()
-        .find_map(|p| p.site_code.clone())
-        .or(q.site.clone());
-    let mut write = ExchangeWrite {
-        persons: Vec::new(),
-        commands: Vec::new(),
-        history: Vec::new(),
-        by: by.clone(),
-    };
-    let mut person_of_entry: HashMap<usize, String> = HashMap::new();
-    let mut registered_entry: Vec<usize> = Vec::new();
-    let mut warnings_of_entry: HashMap<usize, Vec<(String, String)>> = HashMap::new();
-    for (i, e) in tx.entries.iter().enumerate() {
-        let Resource::Patient(p) = &e.resource else {
-            continue;
-        };
-        match plan_person(&app, &person_of(p), fallback_site.as_deref()).await {
-            Ok(PersonPlan::Existing(found)) => {
-                person_of_entry.insert(i, found.id);
-            }
-            Ok(PersonPlan::New {
-                new,
-                identity,
-                warnings,
-            }) => {
-                person_of_entry.insert(i, new.id.clone());
-                write.persons.push(Registration { new, identity });
-                registered_entry.push(i);
-                warnings_of_entry.insert(i, warnings);
-            }
-            Err(refusal) => {
-                return match refusal_issue(i, refusal) {
-                    Ok(issue) => outcome(StatusCode::UNPROCESSABLE_ENTITY, &[issue]),
-                    Err(e) => unavailable(e),
+    /// Each Patient entry found in the registry or planned for
+    /// registration.
+    async fn persons(
+        &mut self,
+        app: &AppState,
+        tx: &Transaction,
+        fallback_site: Option<&str>,
+    ) -> Result<(), Response> {
+        for (i, e) in tx.entries.iter().enumerate() {
+            let Resource::Patient(p) = &e.resource else {
+                continue;
+            };
+            match plan_person(app, &person_of(p), fallback_site).await {
+                Ok(PersonPlan::Existing(found)) => {
+                    self.person_of_entry.insert(i, found.id);
                 }
-            }
-        }
-    }
-    let mut command_entry: Vec<usize> = Vec::new();
-    let mut history_entry: Vec<usize> = Vec::new();
-    let mut is_history: Vec<bool> = Vec::new();
-    for plan in &planned {
-        let person_id = match &plan.patient {
-            PatientRef::Entry(entry) => person_of_entry.get(entry).cloned().unwrap_or_default(),
-            PatientRef::Stored(id) => id.clone(),
-        };
-        let d = &plan.data;
-        let part = if d.status == ImmunizationStatus::EnteredInError {
-            correction(&app, &plan.id, &person_id, &by).await
-        } else if let Some(cvx) = &plan.other_cvx {
-            Ok(ExchangeItem::History(OtherVaccinationInput {
-                id: plan.id.clone(),
-                person_id,
-                cvx: cvx.clone(),
-                administered_on: d.occurrence.date().unwrap_or(time::Date::MIN),
-                lot_number: d.lot_number.clone().filter(|l| !l.is_empty()),
-                source: "fhir".into(),
-                sender: String::new(),
-                corrects_id: None,
-            }))
-        } else {
-            crate::api::doses::dose_request(
-                DoseBody {
-                    id: plan.id.clone(),
-                    person_id,
-                    product_code: plan.product_code.clone(),
-                    lot_number: d.lot_number.clone(),
-                    site_code: plan.site_code.clone(),
-                    administered_on: d
-                        .occurrence
-                        .date()
-                        .map(vaxgrid_store::format_date)
-                        .unwrap_or_default(),
-                    dose_number: None,
-                    vaccinator: d.performer_display.clone(),
-                    override_reason: None,
-                    historical: d.primary_source == Some(false),
-                },
-                by.clone(),
-            )
-            .map(|r| ExchangeItem::Command(WriteCommand::Dose(r)))
-            .map_err(Refusal::from)
-        };
-        match part {
-            Ok(ExchangeItem::Command(c)) => {
-                write.commands.push(c);
-                command_entry.push(plan.entry);
-                is_history.push(false);
-            }
-            Ok(ExchangeItem::History(h)) => {
-                write.history.push(h);
-                history_entry.push(plan.entry);
-                is_history.push(true);
-            }
-            Err(refusal) => {
-                return match refusal_issue(plan.entry, refusal) {
-                    Ok(issue) => outcome(StatusCode::UNPROCESSABLE_ENTITY, &[issue]),
-                    Err(e) => unavailable(e),
+                Ok(PersonPlan::New {
+                    new,
+                    identity,
+                    warnings,
+                }) => {
+                    self.person_of_entry.insert(i, new.id.clone());
+                    self.write.persons.push(Registration { new, identity });
+                    self.registered_entry.push(i);
+                    self.warnings_of_entry.insert(i, warnings);
                 }
+                Err(refusal) => return Err(refused(i, refusal)),
             }
         }
+        Ok(())
     }
-    let written = match app.writer.submit_exchange(write).await {
-        Ok(w) => w,
-        Err(e) => return unavailable(e),
-    };
-    if let Some((part, e)) = written.refused {
-        let entry = match part {
-            ExchangePart::Person(k) => registered_entry.get(k).copied().unwrap_or(0),
-            ExchangePart::Command(k) => command_entry[k],
-            ExchangePart::History(k) => history_entry[k],
-        };
-        return match refusal_issue(entry, Refusal::from(e)) {
-            Ok(issue) => outcome(StatusCode::UNPROCESSABLE_ENTITY, &[issue]),
-            Err(e) => unavailable(e),
-        };
-    }
-    // Answer in Bundle order; keep what each resource carried beyond
-    // vaxgrid's fields.
-    let mut outcomes: Vec<Option<EntryOutcome>> = vec![None; tx.entries.len()];
-    let mut created_entry: HashMap<usize, String> = HashMap::new();
-    for (k, entry) in registered_entry.iter().enumerate() {
-        let (id, created) = &written.persons[k];
-        person_of_entry.insert(*entry, id.clone());
-        if *created {
-            created_entry.insert(*entry, id.clone());
-        }
-    }
-    for (i, e) in tx.entries.iter().enumerate() {
-        let Resource::Patient(p) = &e.resource else {
-            continue;
-        };
-        let id = person_of_entry.get(&i).cloned().unwrap_or_default();
-        let created = created_entry.contains_key(&i);
-        if created {
-            let sent = &parsed["entry"][i]["resource"];
-            let kept = with_as_sent(&p.extra, sent, PATIENT_AS_SENT);
-            if let Err(e) = app.store.save_fhir_extra("Patient", &id, &kept).await {
-                return unavailable(e);
+
+    /// Each planned dose as a dose command, a correction, or a history
+    /// record, through the same rules as the API.
+    async fn items(
+        &mut self,
+        app: &AppState,
+        planned: &[PlannedDose],
+        by: &vaxgrid_store::model::Actor,
+    ) -> Result<(), Response> {
+        for plan in planned {
+            let person_id = match &plan.patient {
+                PatientRef::Entry(entry) => {
+                    self.person_of_entry.get(entry).cloned().unwrap_or_default()
+                }
+                PatientRef::Stored(id) => id.clone(),
+            };
+            let part = if plan.data.status == ImmunizationStatus::EnteredInError {
+                correction(app, &plan.id, &person_id, by).await
+            } else {
+                planned_item(plan, person_id, by)
+            };
+            match part {
+                Ok(ExchangeItem::Command(c)) => {
+                    self.write.commands.push(c);
+                    self.command_entry.push(plan.entry);
+                    self.is_history.push(false);
+                }
+                Ok(ExchangeItem::History(h)) => {
+                    self.write.history.push(h);
+                    self.history_entry.push(plan.entry);
+                    self.is_history.push(true);
+                }
+                Err(refusal) => return Err(refused(plan.entry, refusal)),
             }
         }
-        let location = format!("Patient/{id}/_history/1");
-        let mut o = if created {
-            EntryOutcome::created(location)
-        } else {
-            EntryOutcome::updated(location)
-        };
-        let warnings = warnings_of_entry.remove(&i).unwrap_or_default();
-        if created && !warnings.is_empty() {
-            let warnings: Vec<Issue> = warnings
-                .iter()
-                .map(|(field, message)| Issue {
-                    severity: Severity::Warning,
-                    code: IssueCode::Processing,
-                    expression: format!("{}.{}", entry_path(i), element(field)),
-                    diagnostics: message.clone(),
+        Ok(())
+    }
+}
+
+/// A given dose as a dose command through the API's dose rules, or a
+/// known vaccine outside the catalogue as a history record.
+fn planned_item(
+    plan: &PlannedDose,
+    person_id: String,
+    by: &vaxgrid_store::model::Actor,
+) -> Result<ExchangeItem, Refusal> {
+    let d = &plan.data;
+    if let Some(cvx) = &plan.other_cvx {
+        return Ok(ExchangeItem::History(OtherVaccinationInput {
+            id: plan.id.clone(),
+            person_id,
+            cvx: cvx.clone(),
+            administered_on: d.occurrence.date().unwrap_or(time::Date::MIN),
+            lot_number: d.lot_number.clone().filter(|l| !l.is_empty()),
+            source: "fhir".into(),
+            sender: String::new(),
+            corrects_id: None,
+        }));
+    }
+    crate::api::doses::dose_request(
+        DoseBody {
+            id: plan.id.clone(),
+            person_id,
+            product_code: plan.product_code.clone(),
+            lot_number: d.lot_number.clone(),
+            site_code: plan.site_code.clone(),
+            administered_on: d
+                .occurrence
+                .date()
+                .map(vaxgrid_store::format_date)
+                .unwrap_or_default(),
+            dose_number: None,
+            vaccinator: d.performer_display.clone(),
+            override_reason: None,
+            historical: d.primary_source == Some(false),
+        },
+        by.clone(),
+    )
+    .map(|r| ExchangeItem::Command(WriteCommand::Dose(r)))
+    .map_err(Refusal::from)
+}
+
+/// The transaction-response's entries, filled in as the written parts
+/// are answered.
+struct Answer {
+    outcomes: Vec<Option<EntryOutcome>>,
+    person_of_entry: HashMap<usize, String>,
+    warnings_of_entry: HashMap<usize, Vec<(String, String)>>,
+}
+
+impl Answer {
+    /// Each Patient entry: created (with what it carried beyond vaxgrid's
+    /// fields kept, and its warnings) or found.
+    async fn patients(
+        &mut self,
+        app: &AppState,
+        parsed: &Value,
+        tx: &Transaction,
+        registered_entry: &[usize],
+        written_persons: &[(String, bool)],
+    ) -> Result<(), Response> {
+        let mut created_entry: HashMap<usize, String> = HashMap::new();
+        for (k, entry) in registered_entry.iter().enumerate() {
+            let (id, created) = &written_persons[k];
+            self.person_of_entry.insert(*entry, id.clone());
+            if *created {
+                created_entry.insert(*entry, id.clone());
+            }
+        }
+        for (i, e) in tx.entries.iter().enumerate() {
+            let Resource::Patient(p) = &e.resource else {
+                continue;
+            };
+            let id = self.person_of_entry.get(&i).cloned().unwrap_or_default();
+            let created = created_entry.contains_key(&i);
+            if created {
+                let sent = &parsed["entry"][i]["resource"];
+                let kept = with_as_sent(&p.extra, sent, PATIENT_AS_SENT);
+                app.store
+                    .save_fhir_extra("Patient", &id, &kept)
+                    .await
+                    .map_err(unavailable)?;
+            }
+            let location = format!("Patient/{id}/_history/1");
+            let mut o = if created {
+                EntryOutcome::created(location)
+            } else {
+                EntryOutcome::updated(location)
+            };
+            let warnings = self.warnings_of_entry.remove(&i).unwrap_or_default();
+            if created && !warnings.is_empty() {
+                let warnings: Vec<Issue> = warnings
+                    .iter()
+                    .map(|(field, message)| Issue {
+                        severity: Severity::Warning,
+                        code: IssueCode::Processing,
+                        expression: format!("{}.{}", entry_path(i), element(field)),
+                        diagnostics: message.clone(),
+                    })
+                    .collect();
+                o.outcome = Some(operation_outcome(&warnings));
+            }
+            self.outcomes[i] = Some(o);
+        }
+        Ok(())
+    }
+
+    /// Each written Immunization: created or already there, with what it
+    /// carried beyond vaxgrid's fields kept.
+    async fn immunizations(
+        &mut self,
+        app: &AppState,
+        parsed: &Value,
+        planned: &[PlannedDose],
+        is_history: &[bool],
+        written: &vaxgrid_store::exchange::ExchangeOutcome,
+    ) -> Result<(), Response> {
+        let mut new_command = written
+            .results
+            .iter()
+            .map(|r| matches!(r, WriteOutcome::Created(_)));
+        let mut new_history = written.history.iter().copied();
+        for (plan, &history) in planned.iter().zip(is_history) {
+            let d = &plan.data;
+            let created = if history {
+                new_history.next().unwrap_or(false)
+            } else {
+                new_command.next().unwrap_or(false)
+            };
+            if d.status != ImmunizationStatus::EnteredInError {
+                let sent = &parsed["entry"][plan.entry]["resource"];
+                let kept = with_as_sent(&d.extra, sent, IMMUNIZATION_AS_SENT);
+                app.store
+                    .save_fhir_extra("Immunization", &plan.id, &kept)
+                    .await
+                    .map_err(unavailable)?;
+            }
+            let location = format!("Immunization/{}/_history/1", plan.id);
+            self.outcomes[plan.entry] = Some(if created {
+                EntryOutcome::created(location)
+            } else {
+                EntryOutcome::updated(location)
+            });
+        }
+        Ok(())
+    }
+
+    /// The entries in Bundle order; an Immunization not done is answered
+    /// with why nothing was recorded.
+    fn in_bundle_order(self) -> Vec<EntryOutcome> {
+        self.outcomes
+            .into_iter()
+            .map(|o| {
+                o.unwrap_or_else(|| EntryOutcome {
+                    status: "200 OK".into(),
+                    location: None,
+                    etag: None,
+                    last_modified: None,
+                    outcome: Some(operation_outcome(&[Issue {
+                        severity: Severity::Information,
+                        code: IssueCode::Informational,
+                        expression: "Immunization.status".into(),
+                        diagnostics: "not-done: nothing was given, so nothing was recorded".into(),
+                    }])),
                 })
-                .collect();
-            o.outcome = Some(operation_outcome(&warnings));
-        }
-        outcomes[i] = Some(o);
-    }
-    let mut new_command = written
-        .results
-        .iter()
-        .map(|r| matches!(r, WriteOutcome::Created(_)));
-    let mut new_history = written.history.iter().copied();
-    for (plan, history) in planned.iter().zip(is_history) {
-        let d = &plan.data;
-        let created = if history {
-            new_history.next().unwrap_or(false)
-        } else {
-            new_command.next().unwrap_or(false)
-        };
-        if d.status != ImmunizationStatus::EnteredInError {
-            let sent = &parsed["entry"][plan.entry]["resource"];
-            let kept = with_as_sent(&d.extra, sent, IMMUNIZATION_AS_SENT);
-            if let Err(e) = app
-                .store
-                .save_fhir_extra("Immunization", &plan.id, &kept)
-                .await
-            {
-                return unavailable(e);
-            }
-        }
-        let location = format!("Immunization/{}/_history/1", plan.id);
-        outcomes[plan.entry] = Some(if created {
-            EntryOutcome::created(location)
-        } else {
-            EntryOutcome::updated(location)
-        });
-    }
-    let answered: Vec<EntryOutcome> = outcomes
-        .into_iter()
-        .map(|o| {
-            o.unwrap_or_else(|| EntryOutcome {
-                status: "200 OK".into(),
-                location: None,
-                etag: None,
-                last_modified: None,
-                outcome: Some(operation_outcome(&[Issue {
-                    severity: Severity::Information,
-                    code: IssueCode::Informational,
-                    expression: "Immunization.status".into(),
-                    diagnostics: "not-done: nothing was given, so nothing was recorded".into(),
-                }])),
             })
-        })
-        .collect();
-    fhir(StatusCode::OK, transaction_response(&answered))
+            .collect()
+    }
 }
 
 /// One write of a Bundle's Immunization.
