@@ -22,6 +22,122 @@ pub fn validate_site_code(code: &str) -> Result<(), BadSiteCode> {
     }
 }
 
+/// The most areas a site's catchment names (a district hospital serving
+/// every village of a large district stays well under it).
+pub const MAX_CATCHMENT: usize = 1000;
+
+/// Why an area cannot be in a site's catchment.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatchmentError {
+    #[error(
+        "a site serves communes or villages (the {local} level or below), not a whole {level}"
+    )]
+    AboveLocal { level: String, local: String },
+    #[error(
+        "area {area} is in province {area_province}, not in the site's province {site_province}"
+    )]
+    OtherProvince {
+        area: String,
+        area_province: String,
+        site_province: String,
+    },
+}
+
+/// Whether the area at `area_path` may be in the catchment of a site whose
+/// own area is at `site_path`: at the local level (the commune, or the
+/// configured equivalent) or below, and in the site's province.
+pub fn check_catchment_area(
+    site_path: &str,
+    area_code: &str,
+    area_path: &str,
+    levels: &crate::area::AreaLevels,
+) -> Result<(), CatchmentError> {
+    use crate::area::{depth_of_path, province_of_path};
+    let depth = depth_of_path(area_path);
+    if !levels.is_local(depth) {
+        let name = |d: usize| levels.at(d).map_or_else(String::new, |l| l.key.clone());
+        return Err(CatchmentError::AboveLocal {
+            level: name(depth),
+            local: name(levels.local_depth()),
+        });
+    }
+    let (area_province, site_province) = (province_of_path(area_path), province_of_path(site_path));
+    if area_province != site_province {
+        return Err(CatchmentError::OtherProvince {
+            area: area_code.to_string(),
+            area_province: area_province.to_string(),
+            site_province: site_province.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Whether a site serves the area at `area_path`: with a catchment (the
+/// paths of its areas), when one of them lies in that area's subtree or
+/// contains the area (a village of a commune served); without one, when
+/// the site's own area lies in the subtree, as before catchments. Paths
+/// end with '/', so a prefix is a subtree.
+pub fn serves(site_path: &str, catchment: &[String], area_path: &str) -> bool {
+    if catchment.is_empty() {
+        site_path.starts_with(area_path)
+    } else {
+        catchment
+            .iter()
+            .any(|c| c.starts_with(area_path) || area_path.starts_with(c.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod catchment_tests {
+    use super::*;
+    use crate::area::AreaLevels;
+
+    #[test]
+    fn a_catchment_is_local_and_in_the_site_province() {
+        let levels = AreaLevels::default();
+        let site = "/22/193/06658/";
+        assert!(check_catchment_area(site, "06661", "/22/193/06661/", &levels).is_ok());
+        assert!(check_catchment_area(site, "0670001", "/22/194/06700/0670001/", &levels).is_ok());
+        assert!(matches!(
+            check_catchment_area(site, "193", "/22/193/", &levels),
+            Err(CatchmentError::AboveLocal { .. })
+        ));
+        let e = check_catchment_area(site, "01001", "/01/010/01001/", &levels).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "area 01001 is in province 01, not in the site's province 22"
+        );
+        // Three levels (Việt Nam after 2025): the commune is the level
+        // under the province.
+        let three = AreaLevels::new(vec![
+            crate::area::LevelDef::new("province", "Tỉnh", "省", "Provinces"),
+            crate::area::LevelDef::new("commune", "Xã", "乡", "Communes"),
+            crate::area::LevelDef::new("village", "Thôn", "村", "Villages"),
+        ])
+        .unwrap();
+        assert!(check_catchment_area("/22/06658/", "06661", "/22/06661/", &three).is_ok());
+        assert!(check_catchment_area("/22/06658/", "22", "/22/", &three).is_err());
+    }
+
+    #[test]
+    fn a_site_serves_its_catchment_and_the_areas_around_it() {
+        let own = "/22/193/06658/";
+        let none: Vec<String> = Vec::new();
+        assert!(serves(own, &none, "/22/"));
+        assert!(serves(own, &none, "/22/193/06658/"));
+        assert!(!serves(own, &none, "/22/194/"));
+        assert!(!serves(own, &none, "/22/193/06658/0665801/"));
+        let catchment = vec!["/22/194/06700/".to_string(), "/22/193/06661/".to_string()];
+        assert!(serves(own, &catchment, "/22/194/"));
+        assert!(serves(own, &catchment, "/22/194/06700/0670001/"));
+        assert!(serves(own, &catchment, "/22/"));
+        // Its own commune is not served unless named.
+        assert!(!serves(own, &catchment, "/22/193/06658/"));
+        // "/22/19/" is not a prefix of "/22/193/…" as a subtree.
+        assert!(!serves(own, &catchment, "/22/19/"));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -306,6 +306,24 @@ pub fn routes() -> Vec<RouteDef> {
         ),
         r(
             M::POST,
+            "/api/v1/sites/import",
+            Needs(ManageReference),
+            csv(post(site_plans::import_sites)),
+        ),
+        r(
+            M::GET,
+            "/api/v1/sites/{code}/catchment",
+            Needs(ReadReference),
+            get(site_plans::catchment),
+        ),
+        r(
+            M::PUT,
+            "/api/v1/sites/{code}/catchment",
+            Needs(ManageReference),
+            axum::routing::put(site_plans::set_catchment),
+        ),
+        r(
+            M::POST,
             "/api/v1/doses",
             Needs(RecordDose),
             post(doses::record),
@@ -375,6 +393,12 @@ pub fn routes() -> Vec<RouteDef> {
             "/api/v1/sessions",
             Needs(ManageSessions),
             post(scheduling::open),
+        ),
+        r(
+            M::POST,
+            "/api/v1/sessions/import",
+            Needs(ManageSessions),
+            csv(post(site_plans::import_sessions)),
         ),
         r(
             M::GET,

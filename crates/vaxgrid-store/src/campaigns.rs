@@ -166,6 +166,11 @@ pub struct TargetRow {
     /// Cumulative (see the module documentation).
     pub reached: i64,
     pub completed: i64,
+    /// People a day the sites serving the area can vaccinate: the daily
+    /// capacity of sites whose catchment includes it, or, for a site
+    /// without a catchment, whose own area lies under it
+    /// (`Store::site_capacity_of`).
+    pub site_capacity: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -177,6 +182,9 @@ pub struct TargetDay {
     pub actual: i64,
     /// Places in the sessions opened that day at sites in the area.
     pub capacity: i64,
+    /// The daily capacity of the sites serving the area (the area's
+    /// `site_capacity`), beside the sessions' places.
+    pub site_capacity: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -1128,10 +1136,16 @@ impl Store {
             .await?;
         let codes: Vec<String> = all.iter().map(|a| a.code.clone()).collect();
         let stored = self.stored_targets(&self.pool, campaign_id, &codes).await?;
+        let paths: Vec<(&str, &str)> = all
+            .iter()
+            .map(|a| (a.code.as_str(), a.path.as_str()))
+            .collect();
+        let site_capacity = self.site_capacity_of(&paths).await?;
         let row = |a: &Area| {
             let f = figures.get(&a.code).copied().unwrap_or_default();
             let s = stored.get(&a.code).copied();
             TargetRow {
+                site_capacity: site_capacity.get(&a.code).copied().unwrap_or(0),
                 area_code: a.code.clone(),
                 name: a.name.clone(),
                 level: a.level.as_str().to_string(),
@@ -1185,6 +1199,7 @@ impl Store {
                         .map(|_| planned.get(&d).copied().map_or(0, to_i64)),
                     actual: actual.get(&key).copied().unwrap_or(0),
                     capacity: capacity.get(&key).copied().unwrap_or(0),
+                    site_capacity: area_row.site_capacity,
                     day: key,
                 });
                 day = d.next_day();

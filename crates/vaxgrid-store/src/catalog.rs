@@ -71,6 +71,28 @@ pub(crate) fn site_from_row(row: &AnyRow) -> Result<Site, StoreError> {
     })
 }
 
+/// The checks of a site's own fields (the single create's and the bulk
+/// import's alike): the field at fault and why.
+pub(crate) fn check_site(site: &Site) -> Result<(), (&'static str, String)> {
+    vaxgrid_core::site::validate_site_code(&site.code).map_err(|e| ("code", e.to_string()))?;
+    if site.name.trim().is_empty() {
+        return Err(("name", "name must not be empty".into()));
+    }
+    if site.name.contains('\0') {
+        return Err(("name", "text must not contain NUL characters".into()));
+    }
+    if site.stations < 1 || site.stations > 1000 {
+        return Err(("stations", "stations must be between 1 and 1000".into()));
+    }
+    if site.daily_capacity < 0 || site.daily_capacity > 1_000_000 {
+        return Err((
+            "daily_capacity",
+            "daily_capacity must be between 0 and 1000000".into(),
+        ));
+    }
+    Ok(())
+}
+
 impl Store {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn products(&self) -> Result<Vec<Product>, StoreError> {
@@ -326,23 +348,7 @@ impl Store {
         actor: impl Into<crate::model::Actor>,
     ) -> Result<Site, StoreError> {
         let actor: crate::model::Actor = actor.into();
-        vaxgrid_core::site::validate_site_code(&site.code)
-            .map_err(|e| StoreError::invalid("code", e.to_string()))?;
-        if site.name.trim().is_empty() {
-            return Err(StoreError::invalid("name", "name must not be empty"));
-        }
-        if site.stations < 1 || site.stations > 1000 {
-            return Err(StoreError::invalid(
-                "stations",
-                "stations must be between 1 and 1000",
-            ));
-        }
-        if site.daily_capacity < 0 || site.daily_capacity > 1_000_000 {
-            return Err(StoreError::invalid(
-                "daily_capacity",
-                "daily_capacity must be between 0 and 1000000",
-            ));
-        }
+        check_site(site).map_err(|(field, message)| StoreError::invalid(field, message))?;
         self.area(&site.area_code)
             .await
             .map_err(|_| StoreError::NotFound {

@@ -228,6 +228,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0064_stock_movements_unchecked.sql"),
     },
     Migration {
+        version: 68,
+        name: "site_catchments",
+        sqlite: include_str!("../migrations/common/0068_site_catchments.sql"),
+        postgres: include_str!("../migrations/common/0068_site_catchments.sql"),
+    },
+    Migration {
         version: 70,
         name: "aefi_events",
         sqlite: include_str!("../migrations/common/0070_aefi_events.sql"),

@@ -46,6 +46,7 @@ pub mod reports;
 pub mod scheduling;
 pub mod scope;
 pub mod scratch;
+pub mod site_plans;
 pub mod staff;
 pub mod supply;
 pub mod supply_reports;

@@ -6,8 +6,9 @@
 //! the merged area's own rows to the area it joins). Here each step is
 //! applied to every table that carries a path, an area code or (for a
 //! merge of provinces) a province: the tree, persons, doses, the four
-//! counters (summed where a merged area's rows meet the survivor's), sites,
-//! stores, campaigns and targets, sessions, the outbreak's rows, grants.
+//! counters (summed where a merged area's rows meet the survivor's), sites
+//! and their catchments, stores, campaigns and targets, sessions, the
+//! outbreak's rows, grants.
 //! The counters stay equal to a recount because persons and doses are
 //! re-keyed exactly as the counters are.
 //!
@@ -134,6 +135,7 @@ pub fn handled_columns() -> Vec<(&'static str, &'static str)> {
         ("aefi_events", "area_code"),
         ("isolation_policies", "province_code"),
         ("stores", "parent_code"),
+        ("site_catchments", "area_code"),
     ]);
     out
 }
@@ -595,6 +597,22 @@ async fn apply_step(
         exec(
             tx,
             "DELETE FROM daily_dose_targets WHERE area_code = $1",
+            &[from],
+        )
+        .await?;
+        // A site serving the merged area serves the survivor (once, when it
+        // served both).
+        exec(
+            tx,
+            "INSERT INTO site_catchments (site_code, area_code) \
+             SELECT site_code, $1 FROM site_catchments WHERE area_code = $2 \
+             ON CONFLICT (site_code, area_code) DO NOTHING",
+            &[into, from],
+        )
+        .await?;
+        exec(
+            tx,
+            "DELETE FROM site_catchments WHERE area_code = $1",
             &[from],
         )
         .await?;

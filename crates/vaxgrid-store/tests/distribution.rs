@@ -88,6 +88,8 @@ const REFERENCE: &[&str] = &[
     "lots",
     "sites",
     "site_zones",
+    // The communes or villages each site serves: a few rows per site.
+    "site_catchments",
     "users",
     "invitations",
     "grants",

@@ -277,6 +277,59 @@ pub async fn import_staff_bytes(
     }
 }
 
+/// Which part of a plan a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    Sites,
+    Sessions,
+}
+
+/// `vaxgrid import sites|sessions FILE`: all rows or none, as
+/// `POST /api/v1/sites/import` and `POST /api/v1/sessions/import` do.
+pub async fn import_plan(file: &Path, database_url: &str, plan: Plan) -> Result<ExitCode> {
+    let store = Store::open(database_url).await?;
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let started = Instant::now();
+    let actor = vaxgrid_store::model::Actor::system("cli");
+    let bytes = bytes::Bytes::from(bytes);
+    let done = match plan {
+        Plan::Sites => {
+            vaxgrid_server::api::site_plans::import_sites_csv(&store, bytes, &actor).await
+        }
+        Plan::Sessions => {
+            vaxgrid_server::api::site_plans::import_sessions_csv(&store, bytes, &actor).await
+        }
+    };
+    match done {
+        Ok(done) => {
+            let what = match plan {
+                Plan::Sites => "sites".to_string(),
+                Plan::Sessions => format!("sessions ({} slots)", done.slots.unwrap_or(0)),
+            };
+            println!(
+                "imported {} {what} in {:.1} s",
+                done.imported,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(vaxgrid_server::error::ApiError::Rows { errors, .. }) => {
+            for e in errors.iter().take(50) {
+                eprintln!("row {}: {}: {}", e.row, e.field, e.message);
+            }
+            if errors.len() > 50 {
+                eprintln!("… and {} more bad rows", errors.len() - 50);
+            }
+            eprintln!("{} bad rows; nothing was imported", errors.len());
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => {
+            let (_, detail) = e.status_and_detail();
+            anyhow::bail!("{detail}")
+        }
+    }
+}
+
 fn csv_sink(output: Option<&Path>) -> Result<csv::Writer<Box<dyn std::io::Write>>> {
     let sink: Box<dyn std::io::Write> = match output {
         Some(p) => {

@@ -253,6 +253,21 @@ enum ImportWhat {
         #[arg(long)]
         invitations: Option<std::path::PathBuf>,
     },
+    /// Sites CSV: code,name,kind,area_code,stations,daily_capacity (as `GET
+    /// /api/v1/sites/export` writes it). All rows or none: bad rows are listed
+    /// with row, column and reason, and nothing is written.
+    Sites {
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Sessions CSV: id,site_code,day,opens,closes,stations,per_station_per_hour,
+    /// slot_minutes,village_code (id and village_code optional). All rows or none.
+    Sessions {
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Doses CSV as `export doses` writes it; each row is checked by the dose rules and
     /// recorded or refused on its own (refused rows are listed with row, column and reason).
     Doses {
@@ -473,6 +488,16 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
                 invitations.as_deref(),
             )
             .await;
+        }
+        Command::Import {
+            what: ImportWhat::Sites { file, db },
+        } => {
+            return files::import_plan(&file, &db.database_url, files::Plan::Sites).await;
+        }
+        Command::Import {
+            what: ImportWhat::Sessions { file, db },
+        } => {
+            return files::import_plan(&file, &db.database_url, files::Plan::Sessions).await;
         }
         Command::Import {
             what: ImportWhat::Doses { file, db },

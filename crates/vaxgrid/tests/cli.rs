@@ -733,3 +733,76 @@ fn audit_checkpoints_find_a_cut_tail_and_a_forged_line() {
     let _ = std::fs::remove_dir_all(&dir);
     tokio_cleanup(scratch);
 }
+
+#[test]
+fn import_sites_and_sessions_are_all_or_nothing() {
+    let scratch = Scratch::sqlite();
+    let url = scratch.url.clone();
+    let dir = std::env::temp_dir().join(format!("vaxgrid-cli-plan-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = vaxgrid(&[
+        "demo",
+        "--seed-only",
+        "--residents",
+        "10",
+        "--file",
+        url.trim_start_matches("sqlite://"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let import = |what: &str, body: String| {
+        let file = dir.join(format!("{what}.csv"));
+        std::fs::write(&file, body).unwrap();
+        vaxgrid(&[
+            "import",
+            what,
+            file.to_str().unwrap(),
+            "--database-url",
+            &url,
+        ])
+    };
+    let sites = "code,name,kind,area_code,stations,daily_capacity\n";
+    let out = import(
+        "sites",
+        format!("{sites}P1,Điểm tiêm 1,temporary_site,06601,2,150\nP2,Điểm tiêm 2,temporary_site,99999,2,150\n"),
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("row 2: area_code:") && err.contains("nothing was imported"),
+        "{err}"
+    );
+    let out = import(
+        "sites",
+        format!("{sites}P1,Điểm tiêm 1,temporary_site,06601,2,150\nP2,Điểm tiêm 2,temporary_site,0660101,1,80\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("imported 2 sites"),
+        "{}",
+        text(&out.stdout)
+    );
+    let day = vaxgrid_store::format_date(vaxgrid_store::today() + time::Duration::days(2));
+    let sessions = "site_code,day,opens,closes,stations,per_station_per_hour,slot_minutes\n";
+    let out = import(
+        "sessions",
+        format!("{sessions}P1,{day},07:00,09:00,2,10,30\nP1,{day},08:00,10:00,2,10,30\n"),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("row 2: opens:"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = import(
+        "sessions",
+        format!("{sessions}P1,{day},07:00,09:00,2,10,30\nP2,{day},07:00,09:00,1,10,60\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("imported 2 sessions (6 slots)"),
+        "{}",
+        text(&out.stdout)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    tokio_cleanup(scratch);
+}

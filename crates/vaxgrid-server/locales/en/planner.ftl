@@ -154,6 +154,7 @@ planner-site = Site
 planner-site-kind = Kind
 planner-site-stations = Stations
 planner-site-capacity = Doses a day
+planner-site-catchment = Serves
 planner-site-kind-commune_health_station = Commune health station
 planner-site-kind-hospital = Hospital
 planner-site-kind-temporary_site = Temporary site

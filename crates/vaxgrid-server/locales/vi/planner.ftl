@@ -142,6 +142,7 @@ planner-site = Điểm tiêm
 planner-site-kind = Loại
 planner-site-stations = Bàn tiêm
 planner-site-capacity = Số mũi mỗi ngày
+planner-site-catchment = Phục vụ địa bàn
 planner-site-kind-commune_health_station = Trạm y tế xã
 planner-site-kind-hospital = Bệnh viện
 planner-site-kind-temporary_site = Điểm tiêm tạm thời

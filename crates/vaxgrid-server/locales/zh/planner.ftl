@@ -142,6 +142,7 @@ planner-site = 接种点
 planner-site-kind = 类型
 planner-site-stations = 接种台
 planner-site-capacity = 每日剂次
+planner-site-catchment = 服务范围
 planner-site-kind-commune_health_station = 乡镇卫生院
 planner-site-kind-hospital = 医院
 planner-site-kind-temporary_site = 临时接种点

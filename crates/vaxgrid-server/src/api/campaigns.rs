@@ -382,10 +382,10 @@ pub struct AreaQuery {
 #[utoipa::path(
     get,
     path = "/api/v1/campaigns/{id}/targets",
-    summary = "Target vs actual vs capacity: the area's and its children's targets, eligible population, people reached and completed (cumulative), and per day from the first wave's start to the target date: daily target, first doses given, session capacity",
+    summary = "Target vs actual vs capacity: the area's and its children's targets, eligible population, people reached and completed (cumulative), site_capacity (the daily capacity of the sites serving each: those whose catchment includes it, or without a catchment those in it), and per day from the first wave's start to the target date: daily target, first doses given, session capacity, site capacity",
     params(("id" = String, Path, description = "campaign id"), ("area" = Option<String>, Query, description = "area code (default: the campaign's area); must lie in the campaign's area and in the caller's areas")),
     responses(
-        (status = 200, description = "{campaign_id, area, children[], children_target, period_start, period_end, days[{day, target, actual, capacity}]}"),
+        (status = 200, description = "{campaign_id, area, children[], children_target, period_start, period_end, days[{day, target, actual, capacity, site_capacity}]}"),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),

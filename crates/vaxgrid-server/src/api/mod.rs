@@ -18,6 +18,7 @@ pub mod persons;
 pub mod reminders;
 pub mod reports;
 pub mod scheduling;
+pub mod site_plans;
 pub mod staff;
 pub mod supply;
 pub mod training;

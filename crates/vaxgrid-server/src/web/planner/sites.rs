@@ -319,13 +319,14 @@ async fn site_page(
             None => None,
         };
         let staff = app.store.site_certification(code, &today).await?;
-        Ok::<_, ApiError>((site, zones, sessions, chosen, staff))
+        let catchment = app.store.catchment(code, &actor.scope).await?;
+        Ok::<_, ApiError>((site, zones, sessions, chosen, staff, catchment))
     };
-    let (site, zones, sessions, chosen, staff) = match read.await {
+    let (site, zones, sessions, chosen, staff, catchment) = match read.await {
         Ok(x) => x,
         Err(e) => return error_page(&ctx, e),
     };
-    let facts = vec![
+    let mut facts = vec![
         (
             lang.t("planner-site-kind"),
             kind_name(lang, site.kind.as_str()),
@@ -337,6 +338,15 @@ async fn site_page(
             lang.int(site.daily_capacity),
         ),
     ];
+    // The communes or villages it serves, when a catchment is set.
+    if !catchment.areas.is_empty() {
+        let served: Vec<String> = catchment
+            .areas
+            .iter()
+            .map(|a| format!("{} ({})", a.name, a.code))
+            .collect();
+        facts.push((lang.t("planner-site-catchment"), served.join(", ")));
+    }
     let (mut zone_rows, zones_error) = refused.zones.unwrap_or_else(|| {
         (
             zones

@@ -1,0 +1,382 @@
+//! /api/v1/sites/import and /api/v1/sessions/import: a provincial plan's
+//! sites and sessions from CSV, all rows or none, each row checked as the
+//! single create checks it. The readers are shared with `vaxgrid import
+//! sites` and `vaxgrid import sessions`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use vaxgrid_core::access::Permission;
+use vaxgrid_store::model::{Actor, Site, SiteKind};
+use vaxgrid_store::scheduling::NewSession;
+use vaxgrid_store::site_plans::{PlanImported, PlanMode};
+
+use crate::api::scheduling::{new_session, SessionBody};
+use crate::auth::Caller;
+use crate::error::{ApiError, RowProblem};
+use crate::extract::CsvBody;
+use crate::AppState;
+
+/// The columns of a sites file, as `GET /api/v1/sites/export` writes them.
+pub const SITE_COLUMNS: [&str; 6] = [
+    "code",
+    "name",
+    "kind",
+    "area_code",
+    "stations",
+    "daily_capacity",
+];
+
+/// The columns of a sessions file: those of `POST /api/v1/sessions`
+/// (`id` and `village_code` may be left out or empty).
+pub const SESSION_COLUMNS: [&str; 9] = [
+    "id",
+    "site_code",
+    "day",
+    "opens",
+    "closes",
+    "stations",
+    "per_station_per_hour",
+    "slot_minutes",
+    "village_code",
+];
+const SESSION_OPTIONAL: [&str; 2] = ["id", "village_code"];
+
+/// A file read: the good rows (1-based row, value) and the bad rows.
+pub struct Read<T> {
+    pub rows: Vec<(usize, T)>,
+    pub errors: Vec<RowProblem>,
+}
+
+impl<T> Read<T> {
+    fn count(&self) -> usize {
+        self.rows.len() + self.errors.len()
+    }
+}
+
+fn problem(row: usize, field: &str, message: impl Into<String>) -> RowProblem {
+    RowProblem {
+        row,
+        field: field.to_string(),
+        message: message.into(),
+    }
+}
+
+/// Reads a CSV with a header naming `columns` (those in `optional` may be
+/// absent; no other column is accepted) and turns each row into a `T`
+/// with `parse`, which reads cells by column name.
+fn read_csv<T>(
+    bytes: &[u8],
+    columns: &[&str],
+    optional: &[&str],
+    parse: impl Fn(&dyn Fn(&str) -> String) -> Result<T, (String, String)>,
+) -> Read<T> {
+    let mut read = Read {
+        rows: Vec::new(),
+        errors: Vec::new(),
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let header = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            read.errors
+                .push(problem(0, "header", crate::import::csv_message(&e)));
+            return read;
+        }
+    };
+    let missing: Vec<&str> = columns
+        .iter()
+        .filter(|c| !optional.contains(c) && !header.iter().any(|h| h == **c))
+        .copied()
+        .collect();
+    if let Some(first) = missing.first() {
+        read.errors.push(problem(
+            0,
+            first,
+            format!(
+                "the header lacks the column(s) {}; the columns are {}",
+                missing.join(", "),
+                columns.join(",")
+            ),
+        ));
+    }
+    if let Some(other) = header.iter().find(|h| !columns.contains(h)) {
+        read.errors.push(problem(
+            0,
+            other,
+            format!(
+                "'{other}' is not a column; the columns are {}",
+                columns.join(",")
+            ),
+        ));
+    }
+    if !read.errors.is_empty() {
+        return read;
+    }
+    let index: Vec<(String, usize)> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.to_string(), i))
+        .collect();
+    for (i, record) in reader.records().enumerate() {
+        let row = i + 1;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                read.errors.push(problem(
+                    row,
+                    &crate::import::csv_field(&e),
+                    crate::import::csv_message(&e),
+                ));
+                continue;
+            }
+        };
+        let cell = |name: &str| -> String {
+            index
+                .iter()
+                .find(|(h, _)| h == name)
+                .and_then(|(_, i)| record.get(*i))
+                .map(|c| vaxgrid_core::spreadsheet::read_cell(c).to_string())
+                .unwrap_or_default()
+        };
+        match parse(&cell) {
+            Ok(v) => read.rows.push((row, v)),
+            Err((field, message)) => read.errors.push(problem(row, &field, message)),
+        }
+    }
+    read
+}
+
+fn whole(field: &str, text: &str) -> Result<i64, (String, String)> {
+    text.parse::<i64>()
+        .map_err(|_| (field.to_string(), format!("'{text}' is not a whole number")))
+}
+
+/// Reads a sites file (`code,name,kind,area_code,stations,daily_capacity`).
+pub fn read_sites(bytes: &[u8]) -> Read<Site> {
+    read_csv(bytes, &SITE_COLUMNS, &[], |cell| {
+        let kind = cell("kind");
+        Ok(Site {
+            code: cell("code"),
+            name: cell("name"),
+            kind: SiteKind::parse(&kind).ok_or_else(|| {
+                (
+                    "kind".to_string(),
+                    format!("'{kind}' is not a site kind; use commune_health_station, hospital, temporary_site or mobile_team"),
+                )
+            })?,
+            area_code: cell("area_code"),
+            stations: whole("stations", &cell("stations"))?,
+            daily_capacity: whole("daily_capacity", &cell("daily_capacity"))?,
+        })
+    })
+}
+
+/// Reads a sessions file (the fields of `POST /api/v1/sessions`).
+pub fn read_sessions(bytes: &[u8]) -> Read<NewSession> {
+    read_csv(bytes, &SESSION_COLUMNS, &SESSION_OPTIONAL, |cell| {
+        let optional = |name: &str| Some(cell(name)).filter(|v| !v.is_empty());
+        let body = SessionBody {
+            id: optional("id"),
+            site_code: cell("site_code"),
+            day: cell("day"),
+            opens: cell("opens"),
+            closes: cell("closes"),
+            stations: whole("stations", &cell("stations"))?,
+            per_station_per_hour: whole("per_station_per_hour", &cell("per_station_per_hour"))?,
+            slot_minutes: whole("slot_minutes", &cell("slot_minutes"))?,
+            village_code: optional("village_code"),
+        };
+        new_session(body).map_err(ApiError::field_and_message)
+    })
+}
+
+/// The rows the store refused, after those the reader refused, by row.
+fn refused(mut read: Vec<RowProblem>, store: PlanImported, count: usize) -> ApiError {
+    read.extend(store.errors.into_iter().map(|e| RowProblem {
+        row: e.row,
+        field: e.field,
+        message: e.message,
+    }));
+    read.sort_by_key(|p| p.row);
+    ApiError::Rows {
+        count,
+        errors: read,
+    }
+}
+
+fn mode<T>(read: &Read<T>) -> PlanMode {
+    if read.errors.is_empty() {
+        PlanMode::AllOrNothing
+    } else {
+        // Rows already refused: the others are checked, not written, so
+        // the answer lists every bad row at once.
+        PlanMode::CheckOnly
+    }
+}
+
+/// Imports a sites file: the counts, or every bad row (nothing written).
+pub async fn import_sites_csv(
+    store: &vaxgrid_store::Store,
+    bytes: bytes::Bytes,
+    actor: &Actor,
+) -> Result<PlanImported, ApiError> {
+    let read = tokio::task::spawn_blocking(move || read_sites(&bytes))
+        .await
+        .map_err(|e| ApiError::Store(vaxgrid_store::StoreError::Unavailable(e.to_string())))?;
+    let count = read.count();
+    if read.errors.iter().any(|e| e.row == 0) {
+        return Err(ApiError::Rows {
+            count,
+            errors: read.errors,
+        });
+    }
+    let done = store.import_sites(&read.rows, mode(&read), actor).await?;
+    if !read.errors.is_empty() || !done.errors.is_empty() {
+        return Err(refused(read.errors, done, count));
+    }
+    Ok(done)
+}
+
+/// Imports a sessions file: the counts, or every bad row (nothing written).
+pub async fn import_sessions_csv(
+    store: &vaxgrid_store::Store,
+    bytes: bytes::Bytes,
+    actor: &Actor,
+) -> Result<PlanImported, ApiError> {
+    let read = tokio::task::spawn_blocking(move || read_sessions(&bytes))
+        .await
+        .map_err(|e| ApiError::Store(vaxgrid_store::StoreError::Unavailable(e.to_string())))?;
+    let count = read.count();
+    if read.errors.iter().any(|e| e.row == 0) {
+        return Err(ApiError::Rows {
+            count,
+            errors: read.errors,
+        });
+    }
+    let done = store
+        .import_sessions(&read.rows, mode(&read), actor)
+        .await?;
+    if !read.errors.is_empty() || !done.errors.is_empty() {
+        return Err(refused(read.errors, done, count));
+    }
+    Ok(done)
+}
+
+/// POST /api/v1/sites/import (text/csv)
+#[utoipa::path(
+    post,
+    path = "/api/v1/sites/import",
+    summary = "Import sites from CSV (code,name,kind,area_code,stations,daily_capacity: the layout of GET /api/v1/sites/export). All rows or none: any bad row (a field as POST /api/v1/sites refuses it, an area that does not exist or lies outside the caller's areas, a code taken or repeated in the file) answers 422 with rows[] naming row and field, and nothing is written.",
+    request_body(content = String, content_type = "text/csv"),
+    responses(
+        (status = 201, description = "{imported}"),
+        (status = 400, response = crate::error::Problem),
+        (status = 409, response = crate::error::Problem),
+        (status = 413, response = crate::error::Problem),
+        (status = 415, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
+pub async fn import_sites(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    CsvBody(bytes): CsvBody,
+) -> Result<(StatusCode, Json<PlanImported>), ApiError> {
+    let actor = caller.actor(&app, Permission::ManageReference).await?;
+    let done = import_sites_csv(&app.store, bytes, &actor).await?;
+    Ok((StatusCode::CREATED, Json(done)))
+}
+
+/// POST /api/v1/sessions/import (text/csv)
+#[utoipa::path(
+    post,
+    path = "/api/v1/sessions/import",
+    summary = "Import sessions and their slots from CSV (id,site_code,day,opens,closes,stations,per_station_per_hour,slot_minutes,village_code; id and village_code optional). All rows or none: any bad row (as POST /api/v1/sessions refuses it: a site outside the caller's areas, a day in the past, closing before opening, no capacity, a session overlapping another of its site that day, stored or on an earlier row; an id taken or repeated) answers 422 with rows[] naming row and field, and nothing is written.",
+    request_body(content = String, content_type = "text/csv"),
+    responses(
+        (status = 201, description = "{imported, slots}"),
+        (status = 400, response = crate::error::Problem),
+        (status = 409, response = crate::error::Problem),
+        (status = 413, response = crate::error::Problem),
+        (status = 415, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
+pub async fn import_sessions(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    CsvBody(bytes): CsvBody,
+) -> Result<(StatusCode, Json<PlanImported>), ApiError> {
+    let actor = caller.actor(&app, Permission::ManageSessions).await?;
+    let done = import_sessions_csv(&app.store, bytes, &actor).await?;
+    Ok((StatusCode::CREATED, Json(done)))
+}
+
+/// The areas a site serves.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CatchmentBody {
+    /// Area codes at the commune level (or the configured equivalent) or
+    /// below, in the site's province; empty: the site serves its own
+    /// area's subtree.
+    pub areas: Vec<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{code}/catchment",
+    summary = "The communes or villages a site serves: {site_code, areas[{code, name, level}]} (empty: the subtree of its own area)",
+    params(("code" = String, Path, description = "site code")),
+    responses(
+        (status = 200, description = "{site_code, areas[{code, name, level}]}"),
+        (status = 404, response = crate::error::Problem),
+    )
+)]
+pub async fn catchment(
+    State(app): State<AppState>,
+    axum::extract::Path(code): axum::extract::Path<String>,
+) -> Result<Json<vaxgrid_store::site_plans::Catchment>, ApiError> {
+    // Sites are reference data every signed-in user reads.
+    Ok(Json(
+        app.store
+            .catchment(&code, &vaxgrid_store::scope::Scope::All)
+            .await
+            .map_err(ApiError::lookup)?,
+    ))
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/v1/sites/{code}/catchment",
+    summary = "Set the communes or villages a site serves (audited); its daily capacity rolls up into them in the capacity report (GET /api/v1/campaigns/{id}/targets, site_capacity). Refused naming the field areas[i], nothing written: an area that does not exist, one above the commune level (or the configured equivalent), one outside the site's province.",
+    params(("code" = String, Path, description = "site code")),
+    request_body = CatchmentBody,
+    responses(
+        (status = 200, description = "{site_code, areas[{code, name, level}]}"),
+        (status = 400, response = crate::error::Problem),
+        (status = 404, response = crate::error::Problem),
+        (status = 415, response = crate::error::Problem),
+        (status = 422, response = crate::error::Problem),
+    )
+)]
+pub async fn set_catchment(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    axum::extract::Path(code): axum::extract::Path<String>,
+    crate::extract::ApiJson(body): crate::extract::ApiJson<CatchmentBody>,
+) -> Result<Json<vaxgrid_store::site_plans::Catchment>, ApiError> {
+    let actor = caller.actor(&app, Permission::ManageReference).await?;
+    let areas: Vec<String> = body.areas.iter().map(|a| a.trim().to_string()).collect();
+    let done = app
+        .store
+        .set_catchment(&code, &areas, &actor)
+        .await
+        .map_err(|e| match e {
+            e @ vaxgrid_store::StoreError::NotFound { .. } => ApiError::lookup(e),
+            other => ApiError::Store(other),
+        })?;
+    Ok(Json(done))
+}
