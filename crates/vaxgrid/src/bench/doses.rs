@@ -44,7 +44,13 @@ pub async fn spawn_server(database_url: &str) -> Result<(tokio::process::Child, 
     Ok((child, url.trim_end_matches('/').to_string()))
 }
 
-pub async fn run(postgres: bool, clients: usize, count: usize, as_vaccinator: bool) -> Result<()> {
+pub async fn run(
+    postgres: bool,
+    clients: usize,
+    count: usize,
+    as_vaccinator: bool,
+    no_stock: bool,
+) -> Result<()> {
     let scratch = if postgres {
         Scratch::of("postgres").await?
     } else {
@@ -55,8 +61,11 @@ pub async fn run(postgres: bool, clients: usize, count: usize, as_vaccinator: bo
     let seeded = crate::demo::seed_reference(&store).await?;
     // Every site keeps its own stock, as in the demo: the dose writer
     // decrements it in each batch. Enough for every dose of the run, even
-    // when all of them are given at one site.
-    crate::demo::seed_stores(&store, &seeded, 2 * count as u64).await?;
+    // when all of them are given at one site. With `--no-stock`, no store:
+    // the writer then decrements nothing.
+    if !no_stock {
+        crate::demo::seed_stores(&store, &seeded, 2 * count as u64).await?;
+    }
     // Twice the persons: the second half gets its doses through the dose
     // writer in-process (no HTTP) as the second baseline.
     // Adults only, so that every dose is acceptable (the products' minimum
@@ -274,7 +283,12 @@ pub async fn run(postgres: bool, clients: usize, count: usize, as_vaccinator: bo
     } else {
         "as an administrator".to_string()
     };
-    println!("bench doses ({backend}, {clients} clients, {count} doses, durable commits, {who})");
+    let stock = if no_stock {
+        "no stock kept"
+    } else {
+        "stock decremented"
+    };
+    println!("bench doses ({backend}, {clients} clients, {count} doses, durable commits, {who}, {stock})");
     println!("  acknowledged (201)     {acked}  (stored: {stored_after_http})");
     println!("  failed requests        {}", failures.len());
     anyhow::ensure!(

@@ -15,6 +15,7 @@ mod staff;
 mod stock;
 mod supply_seed;
 mod survey;
+mod writer;
 
 use anyhow::Result;
 use clap::Subcommand;
@@ -37,6 +38,29 @@ pub enum BenchWhat {
         /// certificate checked on every dose) instead of as an administrator.
         #[arg(long)]
         as_vaccinator: bool,
+        /// Seed no stores: the sites track no stock and the dose writer
+        /// decrements nothing (the rate before the writer's stock
+        /// decrement, on the same build).
+        #[arg(long)]
+        no_stock: bool,
+    },
+    /// The dose writer's batch alone, in-process, in batches of a fixed
+    /// size: repeatable work for an instruction count (callgrind).
+    Writer {
+        /// Run on PostgreSQL (VAXGRID_TEST_POSTGRES or postgres://postgres@127.0.0.1:5432/test) instead of SQLite.
+        #[arg(long)]
+        postgres: bool,
+        #[arg(long, default_value_t = 20_000)]
+        doses: usize,
+        /// Doses per batch (the dose writer's mean under `bench doses` is about 70).
+        #[arg(long, default_value_t = 64)]
+        batch: usize,
+        /// Spread the doses over the first N sites (0: all, as `bench doses`).
+        #[arg(long, default_value_t = 0)]
+        sites: usize,
+        /// Seed no stores: the batches decrement no stock.
+        #[arg(long)]
+        no_stock: bool,
     },
     /// Booking attempts (many more than places) over HTTP: bookings/s and overbooked places.
     Booking {
@@ -151,13 +175,21 @@ pub async fn run(what: BenchWhat) -> Result<()> {
             clients,
             doses,
             as_vaccinator,
-        } => doses::run(postgres, clients, doses, as_vaccinator).await,
+            no_stock,
+        } => doses::run(postgres, clients, doses, as_vaccinator, no_stock).await,
         BenchWhat::Import { rows } => import::run(rows).await,
         BenchWhat::Scale {
             postgres,
             persons,
             doses,
         } => scale::run(postgres, persons, doses).await,
+        BenchWhat::Writer {
+            postgres,
+            doses,
+            batch,
+            sites,
+            no_stock,
+        } => writer::run(postgres, doses, batch, sites, no_stock).await,
         BenchWhat::StaffImport { rows } => staff::run(rows).await,
         BenchWhat::Booking {
             attempts,
