@@ -41,6 +41,25 @@ impl AuditEntry {
             details: details.to_string(),
         }
     }
+
+    /// [`AuditEntry::new`] with its details already written as JSON text.
+    pub(crate) fn with_details(
+        actor: &str,
+        action: &str,
+        entity: &str,
+        entity_id: &str,
+        details: String,
+    ) -> AuditEntry {
+        AuditEntry {
+            at: crate::now_micros(),
+            actor: actor.to_string(),
+            address: None,
+            action: action.to_string(),
+            entity: entity.to_string(),
+            entity_id: entity_id.to_string(),
+            details,
+        }
+    }
 }
 
 impl AuditEntry {

@@ -390,19 +390,38 @@ impl Catalog {
 /// without a store does not track its stock, and its doses decrement
 /// nothing. A store's ledger starts on the day it was created: a dose
 /// given before that day (entered late, or imported from another system)
-/// did not come out of it. On-hand is read in the batch's transaction
-/// (locked on PostgreSQL); each dose sees what the doses before it in the
-/// batch took.
+/// did not come out of it. On-hand is read in the batch's transaction;
+/// each dose sees what the doses before it in the batch took.
 #[derive(Debug, Default)]
 struct SiteStock {
-    /// Site code → (store code, the store's province, the day it was
-    /// created).
-    stores: HashMap<String, (String, String, time::Date)>,
-    /// (store, product, lot) → doses on hand as read.
-    on_hand: HashMap<(String, String, String), u64>,
-    /// (province, store, product, lot) → (doses taken by this batch, the
-    /// first of its doses): one `dose_given` movement each.
-    taken: BTreeMap<(String, String, String, String), (u64, String)>,
+    /// Site code → its store in `stores`.
+    sites: HashMap<String, usize>,
+    stores: Vec<SiteStore>,
+}
+
+/// A store serving a batch's site, with the lots of the batch it holds.
+#[derive(Debug)]
+struct SiteStore {
+    code: String,
+    province_code: String,
+    /// The day the store was created (its ledger starts then).
+    since: time::Date,
+    /// Its counters of the batch's lots (a store holds few lots: a list).
+    held: Vec<HeldLot>,
+}
+
+/// A store's counter of one lot as read, and what the batch takes of it.
+#[derive(Debug)]
+struct HeldLot {
+    product_code: String,
+    lot_number: String,
+    on_hand: u64,
+    /// The counter's rowid on SQLite (the decrement's key there), None on
+    /// PostgreSQL.
+    row: Option<i64>,
+    /// Doses of this batch taken from it, and the first of them.
+    taken: u64,
+    first_dose: Option<String>,
 }
 
 /// A store of a batch's site, with its on-hand of one of the batch's lots
@@ -415,6 +434,7 @@ struct SiteStoreRow {
     product_code: Option<String>,
     lot_number: Option<String>,
     on_hand: Option<i64>,
+    row: Option<i64>,
 }
 
 impl FromCells for SiteStoreRow {
@@ -427,6 +447,7 @@ impl FromCells for SiteStoreRow {
             product_code: row.cell("product_code")?,
             lot_number: row.cell("lot_number")?,
             on_hand: row.cell("on_hand")?,
+            row: row.cell("row_id")?,
         })
     }
 }
@@ -437,7 +458,9 @@ impl SiteStock {
     /// statement per batch whatever its size. Not locked: the batch's
     /// decrement is conditional (see [`write_facts`]), so a movement
     /// recorded meanwhile is never overwritten, and one that left too few
-    /// doses makes the batch run again on what is then on hand.
+    /// doses makes the batch run again on what is then on hand. On SQLite
+    /// the counters' rowids come with them: the decrement finds its row by
+    /// rowid (see [`ON_HAND_DECREMENT`]).
     async fn read(
         tx: &mut BatchTx<'_>,
         backend: Backend,
@@ -457,8 +480,13 @@ impl SiteStock {
         if sites.is_empty() {
             return Ok(stock);
         }
+        let row_id = match backend {
+            Backend::Sqlite => "h.rowid",
+            Backend::Postgres => "CAST(NULL AS BIGINT)",
+        };
         let sql = format!(
-            "SELECT s.code, s.province_code, s.site_code, s.created_at, h.product_code, h.lot_number, h.on_hand \
+            "SELECT s.code, s.province_code, s.site_code, s.created_at, h.product_code, h.lot_number, h.on_hand, \
+             {row_id} AS row_id \
              FROM stores s LEFT JOIN stock_on_hand h ON h.province_code = s.province_code \
              AND h.store_code = s.code AND {} WHERE {}",
             in_json(backend, "h.lot_number", 1),
@@ -470,67 +498,172 @@ impl SiteStock {
             .await?;
         // The first store by code serves a site that several name.
         rows.sort_by(|a, b| a.code.cmp(&b.code));
+        let mut by_code: HashMap<String, usize> = HashMap::new();
         for r in rows {
-            if let (Some(product), Some(lot), Some(on_hand)) =
+            let i = match by_code.get(&r.code) {
+                Some(&i) => i,
+                None => {
+                    let since = time::OffsetDateTime::from_unix_timestamp_nanos(
+                        i128::from(r.created_at) * 1000,
+                    )
+                    .map_or(time::Date::MIN, |t| t.date());
+                    stock.stores.push(SiteStore {
+                        code: r.code.clone(),
+                        province_code: r.province_code,
+                        since,
+                        held: Vec::new(),
+                    });
+                    by_code.insert(r.code, stock.stores.len() - 1);
+                    stock.stores.len() - 1
+                }
+            };
+            stock.sites.entry(r.site_code).or_insert(i);
+            if let (Some(product_code), Some(lot_number), Some(on_hand)) =
                 (r.product_code, r.lot_number, r.on_hand)
             {
-                stock.on_hand.insert(
-                    (r.code.clone(), product, lot),
-                    u64::try_from(on_hand).unwrap_or(0),
-                );
+                stock.stores[i].held.push(HeldLot {
+                    product_code,
+                    lot_number,
+                    on_hand: u64::try_from(on_hand).unwrap_or(0),
+                    row: r.row,
+                    taken: 0,
+                    first_dose: None,
+                });
             }
-            stock.stores.entry(r.site_code).or_insert_with(|| {
-                let since = time::OffsetDateTime::from_unix_timestamp_nanos(
-                    i128::from(r.created_at) * 1000,
-                )
-                .map_or(time::Date::MIN, |t| t.date());
-                (r.code, r.province_code, since)
-            });
         }
         Ok(stock)
+    }
+
+    /// The store that tracks dose `d`'s stock: its site's, if the site has
+    /// one and had it on the dose's day.
+    fn store_of(&self, d: &DoseRequest) -> Option<usize> {
+        let &i = self.sites.get(&d.site_code)?;
+        (d.administered_on >= self.stores[i].since).then_some(i)
     }
 
     /// Doses of the lot left at the site's store for dose `d`, or None
     /// when the site has no store, or had none yet on the dose's day
     /// (stock not tracked for it).
     fn available(&self, d: &DoseRequest) -> Option<u64> {
-        let (site, product, lot) = (&d.site_code, &d.product_code, &d.lot_number);
-        let (store, province, since) = self.stores.get(site)?;
-        if d.administered_on < *since {
-            return None;
-        }
-        let read = self
-            .on_hand
-            .get(&(store.clone(), product.to_string(), lot.to_string()))
-            .copied()
-            .unwrap_or(0);
-        let taken = self
-            .taken
-            .get(&(
-                province.clone(),
-                store.clone(),
-                product.to_string(),
-                lot.to_string(),
-            ))
-            .map_or(0, |t| t.0);
-        Some(read.saturating_sub(taken))
+        let i = self.store_of(d)?;
+        Some(
+            self.stores[i]
+                .held
+                .iter()
+                .find(|h| h.product_code == d.product_code && h.lot_number == d.lot_number)
+                .map_or(0, |h| h.on_hand.saturating_sub(h.taken)),
+        )
     }
 
     /// Takes dose `d` from its site's store (`available` said it tracks it).
     fn take(&mut self, d: &DoseRequest) {
-        let (site, product, lot, dose_id) = (&d.site_code, &d.product_code, &d.lot_number, &d.id);
-        if let Some((store, province, _)) = self.stores.get(site) {
-            self.taken
-                .entry((
-                    province.clone(),
-                    store.clone(),
-                    product.to_string(),
-                    lot.to_string(),
-                ))
-                .or_insert_with(|| (0, dose_id.to_string()))
-                .0 += 1;
+        let Some(i) = self.store_of(d) else {
+            return;
+        };
+        let held = &mut self.stores[i].held;
+        let at = match held
+            .iter()
+            .position(|h| h.product_code == d.product_code && h.lot_number == d.lot_number)
+        {
+            Some(at) => at,
+            None => {
+                held.push(HeldLot {
+                    product_code: d.product_code.clone(),
+                    lot_number: d.lot_number.clone(),
+                    on_hand: 0,
+                    row: None,
+                    taken: 0,
+                    first_dose: None,
+                });
+                held.len() - 1
+            }
+        };
+        let h = &mut held[at];
+        h.taken += 1;
+        if h.first_dose.is_none() {
+            h.first_dose = Some(d.id.clone());
         }
     }
+
+    /// One `dose_given` movement per (store, lot) the batch took from, in
+    /// key order (province, store, product, lot): the order the rows are
+    /// locked in on PostgreSQL.
+    fn given(self, now: i64) -> Vec<StockTaken> {
+        let mut given: Vec<StockTaken> = Vec::new();
+        for store in self.stores {
+            for h in store.held {
+                if h.taken == 0 {
+                    continue;
+                }
+                let first = h.first_dose.unwrap_or_default();
+                given.push(StockTaken {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    details: serde_json::to_string(&GivenDetails {
+                        kind: "dose_given",
+                        first_dose_id: &first,
+                    })
+                    .expect("strings serialise"),
+                    province: store.province_code.clone(),
+                    store_code: store.code.clone(),
+                    product: h.product_code,
+                    lot: h.lot_number,
+                    quantity: i64::try_from(h.taken).unwrap_or(i64::MAX),
+                    row: h.row,
+                    now,
+                });
+            }
+        }
+        given.sort_by(|a, b| {
+            (&a.province, &a.store_code, &a.product, &a.lot).cmp(&(
+                &b.province,
+                &b.store_code,
+                &b.product,
+                &b.lot,
+            ))
+        });
+        given
+    }
+}
+
+/// A `dose_given` movement's `details`.
+/// (Fields in key order: the text is what `serde_json::json!` wrote.)
+#[derive(serde::Serialize)]
+struct GivenDetails<'a> {
+    first_dose_id: &'a str,
+    kind: &'static str,
+}
+
+/// The batch's `record_doses` audit entry: its doses and the movements
+/// they made. Written by serde from these structs rather than through
+/// `serde_json::Value` (a map allocated per dose); the fields are in key
+/// order, so the text is the one `json!` wrote.
+#[derive(serde::Serialize)]
+struct RecordDoses<'a> {
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    dose_given: &'a [GivenAudit<'a>],
+    doses: &'a [RecordedDose<'a>],
+}
+
+/// A new dose in [`RecordDoses`].
+#[derive(serde::Serialize)]
+struct RecordedDose<'a> {
+    address: &'a Option<String>,
+    by: &'a str,
+    id: &'a str,
+    kind: &'static str,
+    person_id: &'a str,
+    product_code: &'a str,
+    site_code: &'a str,
+}
+
+/// A `dose_given` movement in [`RecordDoses`].
+#[derive(serde::Serialize)]
+struct GivenAudit<'a> {
+    lot_number: &'a str,
+    movement_id: &'a str,
+    product_code: &'a str,
+    quantity: i64,
+    store_code: &'a str,
 }
 
 /// Every vaccination certificate, not revoked, of the users the batch's
@@ -726,7 +859,8 @@ pub(crate) async fn apply_in(
     // New doses are audited as one entry per batch listing each dose with
     // who recorded it and from where: the chain grows by one row per
     // commit, not one per dose.
-    let mut recorded: Vec<serde_json::Value> = Vec::new();
+    // (The dose's actor, the index of its row in `inserts`.)
+    let mut recorded: Vec<(&crate::model::Actor, usize)> = Vec::new();
     let mut results = Vec::with_capacity(cmds.len());
 
     for cmd in cmds {
@@ -751,15 +885,7 @@ pub(crate) async fn apply_in(
                             rec.administered_on.clone(),
                         );
                         *daily.entry(day_key).or_default() += 1;
-                                                recorded.push(serde_json::json!({
-                            "id": rec.id,
-                            "by": d.by.name,
-                            "address": d.by.address,
-                            "person_id": rec.person_id,
-                            "site_code": rec.site_code,
-                            "product_code": rec.product_code,
-                            "kind": rec.kind.as_str(),
-                        }));
+                        recorded.push((&d.by, inserts.len()));
                         in_batch.insert(rec.id.clone(), inserts.len());
                         inserts.push(rec.clone());
                         WriteOutcome::Created(rec)
@@ -924,23 +1050,7 @@ pub(crate) async fn apply_in(
         .collect();
     // One `dose_given` movement per (store, lot) of the batch, with the
     // quantity of its doses and the batch's first dose there as reference.
-    let given: Vec<StockTaken> = stock
-        .taken
-        .into_iter()
-        .map(
-            |((province, store_code, product, lot), (n, first))| StockTaken {
-                id: uuid::Uuid::now_v7().to_string(),
-                details: serde_json::json!({"kind": "dose_given", "first_dose_id": first})
-                    .to_string(),
-                province,
-                store_code,
-                product,
-                lot,
-                quantity: i64::try_from(n).unwrap_or(i64::MAX),
-                now,
-            },
-        )
-        .collect();
+    let given: Vec<StockTaken> = stock.given(now);
     // The doses given count in `stock_daily` (days of supply), per store
     // and product on the commit's UTC day, as `supply::count_consumption`
     // counts the API's movements.
@@ -980,25 +1090,42 @@ pub(crate) async fn apply_in(
     )
     .await?;
     if !recorded.is_empty() {
-        let first = recorded[0]["id"].as_str().unwrap_or("").to_string();
-        // The batch's stock movements are audited with its doses.
-        let movements: Vec<serde_json::Value> = given
+        let doses: Vec<RecordedDose<'_>> = recorded
             .iter()
-            .map(|g| {
-                serde_json::json!({"movement_id": g.id, "store_code": g.store_code,
-                    "product_code": g.product, "lot_number": g.lot, "quantity": g.quantity})
+            .map(|&(by, i)| {
+                let rec = &inserts[i];
+                RecordedDose {
+                    address: &by.address,
+                    by: &by.name,
+                    id: &rec.id,
+                    kind: rec.kind.as_str(),
+                    person_id: &rec.person_id,
+                    product_code: &rec.product_code,
+                    site_code: &rec.site_code,
+                }
             })
             .collect();
-        let details = if movements.is_empty() {
-            serde_json::json!({ "doses": recorded })
-        } else {
-            serde_json::json!({ "doses": recorded, "dose_given": movements })
-        };
-        audit_entries.push(AuditEntry::new(
+        // The batch's stock movements are audited with its doses.
+        let movements: Vec<GivenAudit<'_>> = given
+            .iter()
+            .map(|g| GivenAudit {
+                lot_number: &g.lot,
+                movement_id: &g.id,
+                product_code: &g.product,
+                quantity: g.quantity,
+                store_code: &g.store_code,
+            })
+            .collect();
+        let details = serde_json::to_string(&RecordDoses {
+            dose_given: &movements,
+            doses: &doses,
+        })
+        .expect("strings serialise");
+        audit_entries.push(AuditEntry::with_details(
             "dose writer",
             "record_doses",
             "dose",
-            &first,
+            doses[0].id,
             details,
         ));
     }
@@ -1417,6 +1544,8 @@ struct StockTaken {
     lot: String,
     quantity: i64,
     details: String,
+    /// The counter's rowid on SQLite (see [`SiteStock::read`]).
+    row: Option<i64>,
     now: i64,
 }
 
@@ -1438,16 +1567,27 @@ impl StockTaken {
         ]
     }
 
-    /// The values of [`ON_HAND_DECREMENT`], in order.
-    fn decrement(&self) -> [Param<'_>; 6] {
-        [
-            self.quantity.into(),
-            self.now.into(),
-            (&self.province).into(),
-            (&self.store_code).into(),
-            (&self.product).into(),
-            (&self.lot).into(),
-        ]
+    /// The statement that decrements this movement's counter on SQLite,
+    /// and its values in order: by rowid where it was read (see
+    /// [`ON_HAND_DECREMENT_ROW`]), else by key.
+    fn decrement(&self) -> (&'static str, Vec<Param<'_>>) {
+        match self.row {
+            Some(row) => (
+                ON_HAND_DECREMENT_ROW,
+                vec![self.quantity.into(), self.now.into(), row.into()],
+            ),
+            None => (
+                ON_HAND_DECREMENT,
+                vec![
+                    self.quantity.into(),
+                    self.now.into(),
+                    (&self.province).into(),
+                    (&self.store_code).into(),
+                    (&self.product).into(),
+                    (&self.lot).into(),
+                ],
+            ),
+        }
     }
 }
 
@@ -1473,6 +1613,16 @@ const MOVEMENT_INSERT: &str = "INSERT INTO stock_movements (id, province_code, s
 /// backstop.
 const ON_HAND_DECREMENT: &str = "UPDATE stock_on_hand SET on_hand = on_hand - $1, updated_at = $2 \
      WHERE province_code = $3 AND store_code = $4 AND product_code = $5 AND lot_number = $6";
+/// [`ON_HAND_DECREMENT`] by the rowid read in the same transaction, as
+/// the dose writer does on SQLite. By key, the statement was prepared
+/// again at every execution: with SQLite's STAT4 statistics (the bundled
+/// library has them) the planner weighs `stock_on_hand_lot` using the
+/// bound product and lot, and a statement whose plan used a bound value
+/// expires when that parameter is bound again. Re-preparing it was half
+/// of the stock decrement's cost in the writer (callgrind, see
+/// docs/benchmarks.md); a rowid lookup uses no statistics.
+const ON_HAND_DECREMENT_ROW: &str =
+    "UPDATE stock_on_hand SET on_hand = on_hand - $1, updated_at = $2 WHERE rowid = $3";
 
 /// Writes a batch's dose rows, counter increments and stock movements. On
 /// PostgreSQL the statements travel as one (data-modifying CTEs) to save
@@ -1566,7 +1716,8 @@ async fn write_facts(
                 bind_all(sqlx::query(MOVEMENT_INSERT), g.movement())
                     .execute(&mut **tx)
                     .await?;
-                bind_all(sqlx::query(ON_HAND_DECREMENT), g.decrement())
+                let (sql, values) = g.decrement();
+                bind_all(sqlx::query(sql), values)
                     .execute(&mut **tx)
                     .await?;
             }
@@ -1609,10 +1760,11 @@ fn write_facts_sqlite(
 ) -> Result<(), StoreError> {
     if !given.is_empty() {
         let mut insert = conn.prepare_cached(MOVEMENT_INSERT)?;
-        let mut decrement = conn.prepare_cached(ON_HAND_DECREMENT)?;
         for g in given {
             insert.execute(rusqlite::params_from_iter(g.movement()))?;
-            decrement.execute(rusqlite::params_from_iter(g.decrement()))?;
+            let (sql, values) = g.decrement();
+            conn.prepare_cached(sql)?
+                .execute(rusqlite::params_from_iter(values))?;
         }
         let mut upsert = conn.prepare_cached(
             &CONSUMED_UPSERT.replace("{rows}", &format!("VALUES ({}, 0)", params(1, 5))),
