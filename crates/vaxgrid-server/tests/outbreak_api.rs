@@ -23,6 +23,7 @@ on_both_backends!(
     facility_bad_input_and_access,
     a_province_sets_its_isolation_rule,
     confirmatory_capacity_and_negative_results,
+    another_communes_responder_gets_the_out_of_area_answer,
 );
 
 fn days_ago(n: i64) -> String {
@@ -576,6 +577,7 @@ async fn bad_input_is_refused_naming_the_field(backend: &str) {
         )
         .await;
     assert_eq!((s, field(&p)), (422, "person_id".into()), "{p}");
+    assert_eq!(audit_count(&app, "check").await, 0, "no check written");
     // Negative capacity; then pool size 0 and above the maximum.
     let lab = |single: i64| {
         json!({"code": "L1", "name": "L1", "area_code": "193", "single_per_day": single,
@@ -583,6 +585,10 @@ async fn bad_input_is_refused_naming_the_field(backend: &str) {
     };
     let (s, p) = app.post("/api/v1/outbreak/laboratories", &lab(-5)).await;
     assert_eq!((s, field(&p)), (422, "single_per_day".into()), "{p}");
+    let mut negative = lab(500);
+    negative["confirmatory_per_day"] = json!(-1);
+    let (s, p) = app.post("/api/v1/outbreak/laboratories", &negative).await;
+    assert_eq!((s, field(&p)), (422, "confirmatory_per_day".into()), "{p}");
     let (s, labs) = app.get("/api/v1/outbreak/laboratories").await;
     assert_eq!(
         (s, labs["laboratories"].as_array().map(Vec::len)),
@@ -1480,5 +1486,131 @@ async fn confirmatory_capacity_and_negative_results(backend: &str) {
     let (_, c) = app.get(&format!("/api/v1/outbreak/cases/{z}")).await;
     assert_eq!(c["case"]["status"], "confirmed", "{c}");
     assert_eq!(audit_count(&app, "reverse").await, 1);
+    app.cleanup().await;
+}
+
+/// Commune A (06658) has a case, a contact at home with checks and an
+/// alert; commune B's responder (06700) finds none of it — reads and
+/// writes answer as for a person outside the caller's areas, and nothing
+/// is written — while A's responder sees and checks them.
+async fn another_communes_responder_gets_the_out_of_area_answer(backend: &str) {
+    let app = TestApp::start(backend).await;
+    app.seed().await;
+    let a = resident(&app, 561, "Nguyễn Văn An", "0665801").await;
+    let b = resident(&app, 562, "Trần Thị Bình", "0665801").await;
+    let c = resident(&app, 563, "Lê Văn Cường", "0665801").await;
+    let mine = resident(&app, 564, "Phạm Thị Dung", "06700").await;
+    let team_a = app.as_user("u-team-a", &["epidemic_responder:06658"]).await;
+    let team_b = app.as_user("u-team-b", &["epidemic_responder:06700"]).await;
+    let (s, r) = team_a
+        .post("/api/v1/outbreak/cases", &confirm(&a, &days_ago(4)))
+        .await;
+    assert_eq!(s, 201, "{r}");
+    for (source, person) in [(&a, &b), (&b, &c)] {
+        let (s, r) = team_a
+            .post(
+                "/api/v1/outbreak/contacts",
+                &contact(source, person, &days_ago(5)),
+            )
+            .await;
+        assert_eq!(s, 201, "{r}");
+    }
+    let (s, r) = team_a
+        .post(
+            "/api/v1/outbreak/isolations",
+            &json!({"person_id": c, "start_on": days_ago(1), "home_possible": true}),
+        )
+        .await;
+    assert_eq!(s, 201, "{r}");
+    // The F2 at home; A's team checks yesterday (fever: an alert), today
+    // is still to do.
+    let (s, ch) = team_a
+        .post(
+            "/api/v1/outbreak/checks",
+            &json!({"person_id": c, "day": days_ago(1), "present": true, "temperature_c": 38.5, "spo2": 97}),
+        )
+        .await;
+    assert_eq!(s, 201, "{ch}");
+    assert_eq!(ch["alerts"], json!(["fever"]), "{ch}");
+    // B's team: the same person ids, as if absent.
+    let field = |p: &Value| p["errors"][0]["field"].as_str().unwrap_or("").to_string();
+    let (s, p) = team_b
+        .post(
+            "/api/v1/outbreak/checks",
+            &json!({"person_id": c, "present": true, "temperature_c": 36.8, "spo2": 98}),
+        )
+        .await;
+    assert_eq!((s, field(&p)), (422, "person_id".to_string()), "{p}");
+    let (s, p) = team_b
+        .post(
+            "/api/v1/outbreak/isolations",
+            &json!({"person_id": c, "start_on": days_ago(0), "home_possible": true}),
+        )
+        .await;
+    assert_eq!((s, field(&p)), (422, "person_id".to_string()), "{p}");
+    let (s, p) = team_b
+        .post(
+            "/api/v1/outbreak/contacts",
+            &contact(&c, &mine, &days_ago(1)),
+        )
+        .await;
+    assert_eq!((s, field(&p)), (422, "source_person_id".to_string()), "{p}");
+    let (s, p) = team_b
+        .post(
+            &format!("/api/v1/outbreak/cases/{a}/outcome"),
+            &json!({"outcome": "recovered", "recovered_on": days_ago(0)}),
+        )
+        .await;
+    assert_eq!(s, 404, "{p}");
+    let (s, p) = team_b.get(&format!("/api/v1/outbreak/cases/{a}")).await;
+    assert_eq!(s, 404, "{p}");
+    let (s, p) = team_b
+        .get(&format!("/api/v1/outbreak/persons/{c}/isolations"))
+        .await;
+    assert_eq!(s, 404, "{p}");
+    let (_, cases) = team_b.get("/api/v1/outbreak/cases").await;
+    assert_eq!(cases["cases"], json!([]), "{cases}");
+    let (_, contacts) = team_b.get("/api/v1/outbreak/contacts").await;
+    assert_eq!(classes(&contacts), [], "{contacts}");
+    for path in ["/api/v1/outbreak/team-list", "/api/v1/outbreak/alerts"] {
+        let (s, l) = team_b.get(path).await;
+        assert_eq!(s, 200, "{l}");
+        assert_eq!(l["entries"], json!([]), "{path}: {l}");
+        assert_eq!(l["counts"]["people"], 0, "{path}: {l}");
+    }
+    // Nothing B tried was written; B's refused case read is not audited.
+    assert_eq!(audited_reads(&app, &a).await, 0);
+    let (_, list) = team_a.get("/api/v1/outbreak/team-list").await;
+    let entries = list["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{list}");
+    assert_eq!(entries[0]["person_id"], c.as_str());
+    assert_eq!(entries[0]["checked_today"], false, "B's check was refused");
+    let (_, isos) = team_a
+        .get(&format!("/api/v1/outbreak/persons/{c}/isolations"))
+        .await;
+    assert_eq!(isos["isolations"].as_array().unwrap().len(), 1, "{isos}");
+    let (_, contacts) = team_a.get("/api/v1/outbreak/contacts").await;
+    assert_eq!(
+        classes(&contacts).len(),
+        3,
+        "no link to B's person: {contacts}"
+    );
+    // A's team: the case (audited), the alert, today's check.
+    let (s, r) = team_a.get(&format!("/api/v1/outbreak/cases/{a}")).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(audited_reads(&app, &a).await, 1);
+    let (_, al) = team_a.get("/api/v1/outbreak/alerts").await;
+    let entries = al["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{al}");
+    assert_eq!(entries[0]["alerts"], json!(["fever"]), "{al}");
+    let (s, ch) = team_a
+        .post(
+            "/api/v1/outbreak/checks",
+            &json!({"person_id": c, "present": true, "temperature_c": 36.8, "spo2": 98}),
+        )
+        .await;
+    assert_eq!(s, 201, "{ch}");
+    let (_, list) = team_a.get("/api/v1/outbreak/team-list").await;
+    assert_eq!(list["counts"]["checked"], 1, "{list}");
     app.cleanup().await;
 }
