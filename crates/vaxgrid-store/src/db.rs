@@ -228,6 +228,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0064_stock_movements_unchecked.sql"),
     },
     Migration {
+        version: 66,
+        name: "isolation_check_state",
+        sqlite: include_str!("../migrations/common/0066_isolation_check_state.sql"),
+        postgres: include_str!("../migrations/common/0066_isolation_check_state.sql"),
+    },
+    Migration {
         version: 68,
         name: "site_catchments",
         sqlite: include_str!("../migrations/common/0068_site_catchments.sql"),

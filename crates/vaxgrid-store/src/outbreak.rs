@@ -1665,6 +1665,24 @@ impl Store {
                 existing: None,
             });
         }
+        // The isolation's latest check, for the team's list (an earlier
+        // day recorded late counts at home but leaves the latest as is).
+        sqlx::query(
+            "UPDATE isolations SET \
+             home_checks = home_checks + CASE WHEN home_from IS NOT NULL AND home_from <= $3 \
+             THEN 1 ELSE 0 END, \
+             last_danger = CASE WHEN last_check_day IS NULL OR last_check_day < $3 THEN $4 \
+             ELSE last_danger END, \
+             last_check_day = CASE WHEN last_check_day IS NULL OR last_check_day < $3 THEN $3 \
+             ELSE last_check_day END \
+             WHERE id = $1 AND province_code = $2",
+        )
+        .bind(&iso.id)
+        .bind(&person.province_code)
+        .bind(&day)
+        .bind(i64::from(!alerts.is_empty()))
+        .execute(&mut *tx)
+        .await?;
         audit::append(
             &mut tx,
             self.backend,
@@ -2635,9 +2653,20 @@ impl Store {
                 continue;
             };
             let id = Uuid::now_v7().to_string();
+            let checked: Vec<Date> = checked
+                .iter()
+                .copied()
+                .filter(|d| plan.covers(*d))
+                .collect();
+            // The latest check's state, as `record_check` keeps it (the
+            // loaded checks raise no alert).
+            let home_checks = plan.home.map_or(0, |(from, _)| {
+                checked.iter().filter(|d| **d >= from).count()
+            });
             sqlx::query(&format!(
-                "INSERT INTO isolations ({ISOLATION_COLUMNS}, province_code, recorded_by, recorded_at) \
-                 VALUES ($1, $2, $3, $4, 0, 1, NULL, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+                "INSERT INTO isolations ({ISOLATION_COLUMNS}, province_code, recorded_by, recorded_at, \
+                 last_check_day, home_checks, last_danger) \
+                 VALUES ($1, $2, $3, $4, 0, 1, NULL, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 0)"
             ))
             .bind(&id)
             .bind(person)
@@ -2653,9 +2682,11 @@ impl Store {
             .bind(&f.province_code)
             .bind(&actor.name)
             .bind(now)
+            .bind(checked.iter().max().map(|d| format_date(*d)))
+            .bind(home_checks as i64)
             .execute(&mut *tx)
             .await?;
-            for day in checked.iter().filter(|d| plan.covers(**d)) {
+            for day in &checked {
                 sqlx::query(
                     "INSERT INTO isolation_checks (province_code, isolation_id, day, person_id, area_path, present, \
                      temperature_tenths, spo2, symptoms, alerts, checked_by, recorded_at) \

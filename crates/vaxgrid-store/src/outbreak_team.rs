@@ -4,8 +4,8 @@
 //! thousands of persons, so the database sorts and filters: one query
 //! finds a page's keys (whether each person was checked that day, whether
 //! their latest check raised an alert, and whether they have a home day
-//! with no check are each a probe of `isolation_checks`' key, asked only
-//! when the view sorts or filters by it), then the page's isolations with
+//! with no check are read from the isolation's row, which each check keeps
+//! current; see `at_home`), then the page's isolations with
 //! names and their checks are read by id, from which
 //! `isolation::missed_checks` names the missed days (the same rules as
 //! the database's flags). The counts for a page's heading are one more
@@ -54,8 +54,8 @@ pub struct TeamCounts {
     pub alerts: Option<i64>,
 }
 
-/// What a read needs to know of each person's checks (each flag is one
-/// probe of `isolation_checks`' key per person, so a read asks only for
+/// What a read needs to know of each person's checks (a read of a past
+/// day probes `isolation_checks` for each flag, so a read asks only for
 /// those it sorts, filters or counts by).
 #[derive(Clone, Copy)]
 struct Flags {
@@ -63,32 +63,43 @@ struct Flags {
     alerts: bool,
 }
 
-/// The persons at home on `$1` in the scope, with flags read from their
-/// checks through `isolation_checks`' key: `done` (checked on `$1`),
-/// `danger` (the latest check up to `$1` raised an alert) and `missed`
-/// (fewer checks at home before `$1` than days at home before it; at home
-/// on `$1` means every earlier home day is before its end, so the days
-/// are `$1 − home_from`). `last_day`/`start_on` repeat the home bounds so
-/// that `isolations_area (area_path, last_day)` filters finished
-/// isolations in the index.
+/// The persons at home on `$1` in the scope, with flags: `done` (checked
+/// on `$1`), `danger` (the latest check up to `$1` raised an alert) and
+/// `missed` (fewer checks at home before `$1` than days at home before it;
+/// at home on `$1` means every earlier home day is before its end, so the
+/// days are `$1 − home_from`). When no check is later than `$1` (always,
+/// for today) the flags come from the isolation's own row, which every
+/// check keeps current (`last_check_day`, `home_checks`, `last_danger`,
+/// migration 0066): one scan of `isolations`. For a past day with later
+/// checks they are probes of `isolation_checks`' key, asked only when the
+/// view sorts or filters by them. `last_day`/`start_on` repeat the home
+/// bounds so that `isolations_area (area_path, last_day)` filters
+/// finished isolations in the index.
 fn at_home(backend: Backend, scope_cond: &str, flags: Flags) -> String {
     let of_this = "c.isolation_id = i.id AND c.province_code = i.province_code";
     let days_at_home = match backend {
         Backend::Sqlite => "CAST(julianday($1) - julianday(i.home_from) AS INTEGER)",
         Backend::Postgres => "(CAST($1 AS DATE) - CAST(i.home_from AS DATE))",
     };
+    // The row's state is the state on `$1`: no check after it.
+    let current = "(i.last_check_day IS NULL OR i.last_check_day <= $1)";
+    let today_checked = "CASE WHEN i.last_check_day = $1 THEN 1 ELSE 0 END";
     let mut cols = String::new();
     if flags.done {
         cols.push_str(&format!(
-            ", CASE WHEN EXISTS (SELECT 1 FROM isolation_checks c WHERE {of_this} AND c.day = $1) \
+            ", CASE WHEN {current} THEN {today_checked} \
+             WHEN EXISTS (SELECT 1 FROM isolation_checks c WHERE {of_this} AND c.day = $1) \
              THEN 1 ELSE 0 END AS done"
         ));
     }
     if flags.alerts {
         cols.push_str(&format!(
-            ", CASE WHEN COALESCE((SELECT c.alerts FROM isolation_checks c WHERE {of_this} \
+            ", CASE WHEN {current} THEN i.last_danger \
+             WHEN COALESCE((SELECT c.alerts FROM isolation_checks c WHERE {of_this} \
              AND c.day <= $1 ORDER BY c.day DESC LIMIT 1), '[]') <> '[]' THEN 1 ELSE 0 END AS danger, \
-             CASE WHEN (SELECT COUNT(*) FROM isolation_checks c WHERE {of_this} \
+             CASE WHEN {current} THEN (CASE WHEN i.home_checks - {today_checked} < {days_at_home} \
+             THEN 1 ELSE 0 END) \
+             WHEN (SELECT COUNT(*) FROM isolation_checks c WHERE {of_this} \
              AND c.day >= i.home_from AND c.day < $1) < {days_at_home} THEN 1 ELSE 0 END AS missed"
         ));
     }
@@ -258,7 +269,7 @@ impl Store {
     }
 
     /// How many persons are on the day's list and checked, and (when
-    /// `with_alerts`, which costs two more probes a person) with an alert.
+    /// `with_alerts`) with an alert.
     pub async fn team_counts(
         &self,
         scope: &Scope,

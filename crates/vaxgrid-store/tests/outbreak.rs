@@ -660,6 +660,60 @@ async fn the_teams_list_read_by_pages_follows_the_rules(backend: &str) {
         (counts.people, counts.checked, counts.alerts),
         (31, 11, None)
     );
+    // Each person's checks, day by day with their alerts (the loaded
+    // checks raise none): what the rules read for any day.
+    let mut checks: ChecksByPerson = expected
+        .iter()
+        .map(|(p, (start, days, latest))| {
+            let mut all: Vec<(time::Date, Vec<Alert>)> =
+                days.iter().map(|d| (*d, Vec::new())).collect();
+            if let Some(last) = all.last_mut().filter(|l| l.0 == today) {
+                last.1 = latest.clone();
+            }
+            (p.clone(), (*start, all))
+        })
+        .collect();
+    // Yesterday's list read today: the persons checked today have a check
+    // after that day, so their flags come from their checks, the others'
+    // from their isolation's row.
+    list_follows_the_rules(&f.store, days(1), &checks).await;
+    // A missed day checked late (a sign that day): it is no longer
+    // missed, and the latest check's alerts stay those of the latest day.
+    let late = seen
+        .iter()
+        .filter(|e| e.checked_today && !e.missed.is_empty())
+        .chain(seen.iter().filter(|e| !e.missed.is_empty()))
+        .next()
+        .expect("someone with a missed day");
+    let day = time::Date::parse(
+        &late.missed[0],
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .unwrap();
+    let c = f
+        .store
+        .record_check(
+            &NewCheck {
+                person_id: late.person_id.clone(),
+                day,
+                check: Check {
+                    present: true,
+                    temperature_c: Some(38.9),
+                    symptoms: vec![],
+                    spo2: Some(97),
+                },
+            },
+            &system(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(c.alerts, [Alert::Fever]);
+    let mine = &mut checks.get_mut(&late.person_id).unwrap().1;
+    mine.push((day, c.alerts));
+    mine.sort_by_key(|c| c.0);
+    for d in [today, days(1), day] {
+        list_follows_the_rules(&f.store, d, &checks).await;
+    }
     // A commune sees its own persons only (every other one lives there).
     let commune = vaxgrid_store::scope::Scope::Limited {
         paths: vec!["/22/193/06658/".into()],
@@ -693,6 +747,88 @@ async fn the_teams_list_read_by_pages_follows_the_rules(backend: &str) {
         "{e:?}"
     );
     f.cleanup().await;
+}
+
+/// Each person's isolation start and checks (day, the alerts it raised).
+type ChecksByPerson = HashMap<
+    String,
+    (
+        time::Date,
+        Vec<(time::Date, Vec<vaxgrid_core::outbreak::isolation::Alert>)>,
+    ),
+>;
+
+/// The team's list of `day` (whole, and the alert list a page of 3 at a
+/// time, and the day's counts) equals the rules on each person's checks
+/// up to that day: on the list when at home that day, checked that day or
+/// not, the home days before it with no check, a missed-check alert and
+/// the latest check's alerts; the alerts with a danger sign first.
+async fn list_follows_the_rules(store: &Store, day: time::Date, checks: &ChecksByPerson) {
+    use vaxgrid_core::outbreak::isolation::{self, Alert};
+    use vaxgrid_store::outbreak_team::TeamView;
+    use vaxgrid_store::paging::PageRequest;
+    let policy = Policy::default();
+    let mut want = HashMap::new();
+    for (p, (start, all)) in checks {
+        let plan = isolation::plan(&policy, Some(Class::F2), false, true, *start).unwrap();
+        if !plan.at_home_on(day) {
+            continue;
+        }
+        let upto: Vec<&(time::Date, Vec<Alert>)> = all.iter().filter(|c| c.0 <= day).collect();
+        let days: Vec<time::Date> = upto.iter().map(|c| c.0).collect();
+        let missed = isolation::missed_checks(&plan, &days, day);
+        let mut alerts = Vec::new();
+        if !missed.is_empty() {
+            alerts.push(Alert::MissedCheck);
+        }
+        if let Some(last) = upto.last() {
+            alerts.extend(last.1.iter().copied());
+        }
+        let missed: Vec<String> = missed.into_iter().map(vaxgrid_store::format_date).collect();
+        want.insert(p.clone(), (days.contains(&day), missed, alerts));
+    }
+    let all = Scope::All;
+    let got: HashMap<String, (bool, Vec<String>, Vec<Alert>)> = store
+        .team_list(&all, day)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.person_id, (e.checked_today, e.missed, e.alerts)))
+        .collect();
+    assert_eq!(got, want, "the list of {day}");
+    let with_alerts = want.values().filter(|w| !w.2.is_empty()).count() as i64;
+    let counts = store.team_counts(&all, day, true).await.unwrap();
+    assert_eq!(
+        (counts.people, counts.checked, counts.alerts),
+        (
+            want.len() as i64,
+            want.values().filter(|w| w.0).count() as i64,
+            Some(with_alerts)
+        ),
+        "the counts of {day}"
+    );
+    let mut alerted = Vec::new();
+    let mut page = PageRequest::first(3);
+    loop {
+        let p = store
+            .team_page(&all, day, TeamView::Alerts, &page)
+            .await
+            .unwrap();
+        alerted.extend(p.entries);
+        match p.next_cursor {
+            Some(c) => page.after = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(alerted.len() as i64, with_alerts, "the alerts of {day}");
+    let danger: Vec<bool> = alerted
+        .iter()
+        .map(|e| e.alerts.iter().any(|a| *a != Alert::MissedCheck))
+        .collect();
+    assert!(
+        danger.windows(2).all(|w| w[0] >= w[1]),
+        "danger signs first on {day}"
+    );
 }
 
 fn facility(code: &str, region: &str, mm: i64, sc: i64, stage: i64) -> NewFacility {
