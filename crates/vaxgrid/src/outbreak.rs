@@ -90,6 +90,22 @@ pub fn render(s: &Scenario, p: &Projection) -> String {
         "teams: {} rapid-response, {} ambulance, {} specialist",
         s.teams.rapid_response, s.teams.ambulance, s.teams.specialist
     );
+    let _ = writeln!(
+        o,
+        "\nfacilities in the plan (region: mild-moderate / severe-critical beds, opens at)"
+    );
+    for f in &s.facilities {
+        let opens = if f.activate_at_cases == 0 {
+            "open from the start".to_string()
+        } else {
+            format!("{} cases", f.activate_at_cases)
+        };
+        let _ = writeln!(
+            o,
+            "  {} ({}): {} mild-moderate, {} severe-critical beds; {opens}",
+            f.name, f.region, f.mild_moderate_beds, f.severe_critical_beds
+        );
+    }
     let _ = writeln!(o, "\nbeds (region, tier: capacity, peak need, runs out)");
     for t in &p.tiers {
         let region = if t.region == "*" {

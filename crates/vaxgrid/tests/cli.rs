@@ -806,3 +806,73 @@ fn import_sites_and_sessions_are_all_or_nothing() {
     let _ = std::fs::remove_dir_all(&dir);
     tokio_cleanup(scratch);
 }
+
+/// `vaxgrid outbreak plan` on each shipped scenario prints article 003's
+/// capacity (24 treatment units; 8 laboratories with 6,186 single samples
+/// a day, 61,860 pooled by 10, 550 confirmatory; hospital no. 2 with 94
+/// severe/critical beds; 16 rapid-response and 26 ambulance teams) and, for
+/// each tier and region, the day it runs out — the core's projection.
+#[test]
+fn outbreak_plan_prints_the_articles_capacity_and_when_each_tier_runs_out() {
+    use vaxgrid_core::outbreak::surge::{self, Tier};
+    for cases in surge::SHIPPED {
+        let out = vaxgrid(&["outbreak", "plan", "--scenario", &cases.to_string()]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let said = text(&out.stdout);
+        for figure in [
+            "capacity: 24 treatment units in the province",
+            "laboratories: 8 — 6186 single samples a day (61860 pooled by 10), 550 confirmatory",
+            "teams: 16 rapid-response, 26 ambulance",
+            "Hospital No. 2 (Quảng Ninh lung hospital) (",
+            "106 mild-moderate, 94 severe-critical beds",
+        ] {
+            assert!(said.contains(figure), "{cases}: no '{figure}' in\n{said}");
+        }
+        let s = surge::shipped(cases).unwrap();
+        let p = surge::project(&s).unwrap();
+        let lines: Vec<&str> = said.lines().map(str::trim).collect();
+        assert!(!p.tiers.is_empty());
+        for t in &p.tiers {
+            let region = if t.region == "*" {
+                "province-wide"
+            } else {
+                t.region.as_str()
+            };
+            let tier = match t.tier {
+                Tier::MildModerate => "mild-moderate",
+                Tier::SevereCritical => "severe-critical",
+            };
+            let runs_out = t
+                .runs_out
+                .map_or("never".to_string(), |d| format!("day {d}"));
+            let line = lines
+                .iter()
+                .find(|l| {
+                    let words: Vec<&str> = l.split_whitespace().collect();
+                    words.len() > 2 && words[0] == region && words[1] == tier
+                })
+                .unwrap_or_else(|| panic!("{cases}: no line for {region} {tier} in\n{said}"));
+            assert!(
+                line.ends_with(&format!("runs out: {runs_out}")),
+                "{cases}: {region} {tier} should run out {runs_out}: {line}"
+            );
+        }
+        let lab_runs_out = |d: Option<u32>| d.map_or("never".to_string(), |d| format!("day {d}"));
+        assert!(
+            said.contains(&format!(
+                "run out: {}; confirmatory run out: {}",
+                lab_runs_out(p.lab.runs_out),
+                lab_runs_out(p.lab.confirmatory_runs_out)
+            )),
+            "{said}"
+        );
+        // At least one tier of the largest plans runs out (the article's
+        // point: 10,000 cases outgrow the severe-critical beds).
+        if cases == 10000 {
+            assert!(p.tiers.iter().any(|t| t.runs_out.is_some()), "{said}");
+        }
+    }
+    // Not a shipped scenario: refused by the argument parser.
+    let out = vaxgrid(&["outbreak", "plan", "--scenario", "2000"]);
+    assert!(!out.status.success());
+}
