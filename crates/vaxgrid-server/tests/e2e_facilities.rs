@@ -15,24 +15,6 @@ use fantoccini::key::Key;
 use harness::*;
 use serde_json::json;
 
-/// Photographs the part of the page from `css` down.
-async fn photograph_from(browser: &Browser, css: &str, name: &str) {
-    for (width, height) in [(360, 780), (1280, 900)] {
-        browser.client.set_window_size(width, height).await.unwrap();
-        browser
-            .client
-            .execute(
-                "document.querySelector(arguments[0]).scrollIntoView()",
-                vec![json!(css)],
-            )
-            .await
-            .unwrap();
-        let png = browser.client.screenshot().await.unwrap();
-        std::fs::write(screenshot_dir().join(format!("{name}-{width}.png")), png).unwrap();
-    }
-    browser.client.set_window_size(1280, 900).await.unwrap();
-}
-
 fn days_ago(n: i64) -> String {
     vaxgrid_store::format_date(vaxgrid_store::today() - time::Duration::days(n))
 }
@@ -137,8 +119,12 @@ async fn a_responder_reads_the_facilities_board_by_keyboard_in_chromium() {
     let outlook = browser.text("#outlook").await;
     assert!(outlook.contains("Toàn tỉnh"), "{outlook}");
     browser.check("outbreak-facilities-vi").await;
-    photograph_from(&browser, "#projected-h", "outbreak-facilities-projected-vi").await;
-    photograph_from(&browser, "#chart-legend", "outbreak-facilities-charts-vi").await;
+    browser
+        .screenshots_of("outbreak-facilities-projected-vi", "#projected-h")
+        .await;
+    browser
+        .screenshots_of("outbreak-facilities-charts-vi", "#chart-legend")
+        .await;
 
     // Another scenario by the keyboard: the select, one up, Tab, Enter.
     browser.focus("#scenario").await;
@@ -185,7 +171,9 @@ async fn a_responder_reads_the_facilities_board_by_keyboard_in_chromium() {
     assert!(browser.text("#beds-today").await.contains("轻型和中型"));
     assert!(browser.text("#advice-h").await.contains("现在需要启用"));
     browser.check("outbreak-facilities-zh").await;
-    photograph_from(&browser, "#projected-h", "outbreak-facilities-projected-zh").await;
+    browser
+        .screenshots_of("outbreak-facilities-projected-zh", "#projected-h")
+        .await;
     browser.close().await;
     app.cleanup().await;
 }

@@ -13,47 +13,11 @@ mod common;
 #[path = "e2e/harness.rs"]
 mod harness;
 
+use common::outbreak::{a_hub_and_its_contacts, days_ago, lab_with_samples};
 use common::{dose_body, new_id, TestApp};
 use fantoccini::key::Key;
 use harness::*;
 use serde_json::json;
-
-async fn sign_in(browser: &Browser, base: &str, user: &str) {
-    browser.goto(&format!("{base}/login")).await;
-    browser.type_into("#username", user).await;
-    browser.type_into("#password", &format!("pw-{user}")).await;
-    browser.click("form.stack button[type=submit]").await;
-}
-
-/// The id of the element holding the focus.
-async fn focused_id(browser: &Browser) -> String {
-    browser
-        .client
-        .execute("return document.activeElement.id", vec![])
-        .await
-        .unwrap()
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
-
-/// Photographs the part of the page from `css` down.
-async fn photograph_from(browser: &Browser, css: &str, name: &str) {
-    for (width, height) in [(360, 780), (1280, 900)] {
-        browser.client.set_window_size(width, height).await.unwrap();
-        browser
-            .client
-            .execute(
-                "document.querySelector(arguments[0]).scrollIntoView()",
-                vec![json!(css)],
-            )
-            .await
-            .unwrap();
-        let png = browser.client.screenshot().await.unwrap();
-        std::fs::write(screenshot_dir().join(format!("{name}-{width}.png")), png).unwrap();
-    }
-    browser.client.set_window_size(1280, 900).await.unwrap();
-}
 
 async fn count(browser: &Browser, css: &str) -> i64 {
     browser
@@ -68,20 +32,8 @@ async fn count(browser: &Browser, css: &str) -> i64 {
         .unwrap()
 }
 
-fn days_ago(n: i64) -> String {
-    vaxgrid_store::format_date(vaxgrid_store::today() - time::Duration::days(n))
-}
-
 async fn resident(app: &TestApp, serial: u32, name: &str) -> String {
-    let (s, b) = app
-        .post(
-            "/api/v1/persons",
-            &json!({"id_type": "cccd", "id_number": format!("022080{serial:06}"), "full_name": name,
-                    "birth_date": "1980-05-17", "sex": "male", "home_area": "0665801"}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
-    b["person"]["id"].as_str().unwrap().to_string()
+    common::outbreak::resident(app, serial, name, "0665801").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -145,7 +97,7 @@ async fn a_team_checks_by_keyboard_and_a_case_graph_is_read_in_chromium() {
     browser
         .goto(&format!("{}/lang?set=vi&back=/login", app.base))
         .await;
-    sign_in(&browser, &app.base, "doi-hong-gai").await;
+    browser.sign_in(&app.base, "doi-hong-gai").await;
     // From the menu to the cases, then to today's checks.
     browser.click_link("Dịch bệnh").await;
     assert_eq!(
@@ -167,10 +119,10 @@ async fn a_team_checks_by_keyboard_and_a_case_graph_is_read_in_chromium() {
     // Cúc's row, by the keyboard: the temperature typed as words first.
     browser.focus(&format!("[id='{c}-present']")).await;
     browser.keys(&Key::Tab.to_string()).await;
-    assert_eq!(focused_id(&browser).await, format!("{c}-temperature_c"));
+    assert_eq!(browser.focused_id().await, format!("{c}-temperature_c"));
     browser.keys("ba tám").await;
     browser.keys(&Key::Tab.to_string()).await;
-    assert_eq!(focused_id(&browser).await, format!("{c}-spo2"));
+    assert_eq!(browser.focused_id().await, format!("{c}-spo2"));
     browser.keys("94").await;
     browser.enter().await;
     assert_eq!(
@@ -178,12 +130,9 @@ async fn a_team_checks_by_keyboard_and_a_case_graph_is_read_in_chromium() {
         "Nhiệt độ từ 30 đến 45 °C, ví dụ 37,2."
     );
     browser.check("outbreak-team-error-vi").await;
-    photograph_from(
-        &browser,
-        &format!("[id='p-{c}']"),
-        "outbreak-team-error-row-vi",
-    )
-    .await;
+    browser
+        .screenshots_of("outbreak-team-error-row-vi", &format!("[id='p-{c}']"))
+        .await;
     // Corrected: 38,6 °C, SpO2 94 (kept), a cough ticked with the space
     // bar, then Tab to the button.
     browser.focus(&format!("[id='{c}-temperature_c']")).await;
@@ -192,15 +141,15 @@ async fn a_team_checks_by_keyboard_and_a_case_graph_is_read_in_chromium() {
         .await;
     browser.keys(&Key::Tab.to_string()).await;
     browser.keys(&Key::Tab.to_string()).await;
-    assert_eq!(focused_id(&browser).await, format!("{c}-s-cough"));
+    assert_eq!(browser.focused_id().await, format!("{c}-s-cough"));
     browser.keys(" ").await;
     for _ in 0..10 {
-        if focused_id(&browser).await == format!("{c}-record") {
+        if browser.focused_id().await == format!("{c}-record") {
             break;
         }
         browser.keys(&Key::Tab.to_string()).await;
     }
-    assert_eq!(focused_id(&browser).await, format!("{c}-record"));
+    assert_eq!(browser.focused_id().await, format!("{c}-record"));
     browser.enter().await;
     assert!(browser.url().await.ends_with(&format!("#p-{c}")));
     let row = browser.text(&format!("[id='p-{c}']")).await;
@@ -239,12 +188,9 @@ async fn a_team_checks_by_keyboard_and_a_case_graph_is_read_in_chromium() {
         "Người này đã được kiểm tra hôm nay: giữ kết quả lần đầu, lần này không được ghi."
     );
     browser.check("outbreak-team-again-vi").await;
-    photograph_from(
-        &browser,
-        &format!("[id='p-{d}']"),
-        "outbreak-team-again-row-vi",
-    )
-    .await;
+    browser
+        .screenshots_of("outbreak-team-again-row-vi", &format!("[id='p-{d}']"))
+        .await;
     browser.click_link("Cảnh báo").await;
     assert!(browser.text("#alert-list").await.contains("Phạm Thị Cúc"));
     browser.check("outbreak-alerts-vi").await;
@@ -267,8 +213,12 @@ async fn a_team_checks_by_keyboard_and_a_case_graph_is_read_in_chromium() {
     );
     assert!(browser.text("#case-facts").await.contains("中症"));
     browser.check("outbreak-case-zh").await;
-    photograph_from(&browser, "#graph-h", "outbreak-graph-zh").await;
-    photograph_from(&browser, "#people-h", "outbreak-graph-table-zh").await;
+    browser
+        .screenshots_of("outbreak-graph-zh", "#graph-h")
+        .await;
+    browser
+        .screenshots_of("outbreak-graph-table-zh", "#people-h")
+        .await;
     // The table's links lead to each person.
     browser.click_link("Trần Thị Bình").await;
     assert!(browser
@@ -277,31 +227,7 @@ async fn a_team_checks_by_keyboard_and_a_case_graph_is_read_in_chromium() {
         .ends_with(&format!("/registry/persons/{b}")));
 
     // A province's responder: a laboratory's queue, a pool found positive.
-    let (s, lab) = app
-        .post(
-            "/api/v1/outbreak/laboratories",
-            &json!({"code": "CDC22", "name": "CDC Quảng Ninh", "area_code": "22", "single_per_day": 2,
-                    "confirmatory_per_day": 1, "max_pool": 10}),
-        )
-        .await;
-    assert_eq!(s, 201, "{lab}");
-    let samples: Vec<_> = [&b, &c, &d, &e]
-        .iter()
-        .map(|p| json!({"person_id": p}))
-        .collect();
-    let (s, r) = app
-        .post(
-            "/api/v1/outbreak/laboratories/CDC22/samples",
-            &json!({"samples": samples}),
-        )
-        .await;
-    assert_eq!(s, 201, "{r}");
-    let ids: Vec<String> = r["samples"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["id"].as_str().unwrap().to_string())
-        .collect();
+    let ids = lab_with_samples(&app, 10, &[&b, &c, &d, &e]).await;
     let (s, pool) = app
         .post(
             "/api/v1/outbreak/laboratories/CDC22/tests",
@@ -310,7 +236,7 @@ async fn a_team_checks_by_keyboard_and_a_case_graph_is_read_in_chromium() {
         .await;
     assert_eq!(s, 201, "{pool}");
     let pool = pool["id"].as_str().unwrap().to_string();
-    sign_in(&browser, &app.base, "cdc-tinh").await;
+    browser.sign_in(&app.base, "cdc-tinh").await;
     browser.click_link("疫情").await;
     browser.click_link("实验室").await;
     browser.check("outbreak-labs-zh").await;
@@ -320,7 +246,7 @@ async fn a_team_checks_by_keyboard_and_a_case_graph_is_read_in_chromium() {
     browser.check("outbreak-lab-zh").await;
     browser.focus(&format!("[id='neg-{pool}']")).await;
     browser.keys(&Key::Tab.to_string()).await;
-    assert_eq!(focused_id(&browser).await, format!("pos-{pool}"));
+    assert_eq!(browser.focused_id().await, format!("pos-{pool}"));
     browser.enter().await;
     assert_eq!(count(&browser, "#queue > li").await, 3);
     assert!(browser.text("#queue").await.contains("复检"));
@@ -335,7 +261,7 @@ async fn a_team_checks_by_keyboard_and_a_case_graph_is_read_in_chromium() {
         .keys(&(Key::Down.to_string() + &Key::Down.to_string()))
         .await;
     browser.keys(&Key::Tab.to_string()).await;
-    assert_eq!(focused_id(&browser).await, "show");
+    assert_eq!(browser.focused_id().await, "show");
     browser.enter().await;
     assert!(browser
         .text("main")
@@ -343,7 +269,9 @@ async fn a_team_checks_by_keyboard_and_a_case_graph_is_read_in_chromium() {
         .contains("Quảng Ninh, 10,000 cases"));
     assert_eq!(count(&browser, "svg.surge-chart").await, 6);
     browser.check("outbreak-surge-10000-zh").await;
-    photograph_from(&browser, "#beds-h", "outbreak-surge-charts-zh").await;
+    browser
+        .screenshots_of("outbreak-surge-charts-zh", "#beds-h")
+        .await;
     browser.focus("#s-severity-mild").await;
     browser
         .keys(&(Key::End.to_string() + &Key::Backspace.to_string().repeat(4) + "70"))
@@ -354,7 +282,9 @@ async fn a_team_checks_by_keyboard_and_a_case_graph_is_read_in_chromium() {
         "各比例之和为 90.0%，不是 100%。"
     );
     browser.check("outbreak-surge-error-zh").await;
-    photograph_from(&browser, "#edit-h", "outbreak-surge-error-form-zh").await;
+    browser
+        .screenshots_of("outbreak-surge-error-form-zh", "#edit-h")
+        .await;
     browser.close().await;
     app.cleanup().await;
 }
@@ -364,39 +294,11 @@ async fn a_team_checks_by_keyboard_and_a_case_graph_is_read_in_chromium() {
 /// Vietnamese, each page checked (axe, 360 px) and photographed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_team_list_pages_by_keyboard_in_chromium() {
-    use vaxgrid_core::outbreak::graph::{Contact, Setting};
     let app = TestApp::start("sqlite").await;
     app.seed().await;
-    let case = resident(&app, 900, "Ca Bệnh").await;
-    let hub = resident(&app, 901, "Tiếp Xúc").await;
-    let mut at_home = Vec::new();
-    for i in 0..130 {
-        at_home.push(resident(&app, 1000 + i, &format!("Người {i:03}")).await);
-    }
-    let uuid = |s: &str| uuid::Uuid::parse_str(s).unwrap();
+    let (_, _, at_home) = a_hub_and_its_contacts(&app, 130).await;
     let today = vaxgrid_store::today();
-    let exposed = today - time::Duration::days(4);
-    let mut links = vec![Contact {
-        source: uuid(&case),
-        contact: uuid(&hub),
-        exposure: exposed,
-        setting: Setting::Household,
-    }];
-    links.extend(at_home.iter().map(|p| Contact {
-        source: uuid(&hub),
-        contact: uuid(p),
-        exposure: exposed,
-        setting: Setting::Work,
-    }));
     let actor = vaxgrid_store::model::Actor::system("test");
-    app.store
-        .load_outbreak(
-            &links,
-            &[(uuid(&case), today - time::Duration::days(3))],
-            &actor,
-        )
-        .await
-        .unwrap();
     let rows: Vec<(String, time::Date, Vec<time::Date>)> = at_home
         .iter()
         .enumerate()
@@ -423,7 +325,7 @@ async fn a_long_team_list_pages_by_keyboard_in_chromium() {
         browser
             .goto(&format!("{}/lang?set={lang}&back=/login", app.base))
             .await;
-        sign_in(&browser, &app.base, "cdc-tinh").await;
+        browser.sign_in(&app.base, "cdc-tinh").await;
         browser.goto(&format!("{}/outbreak/team", app.base)).await;
         assert!(browser.text("main").await.contains(people));
         assert_eq!(count(&browser, "#team-list > li").await, 100);
@@ -445,12 +347,9 @@ async fn a_long_team_list_pages_by_keyboard_in_chromium() {
         assert!(browser.url().await.contains("/outbreak/team?after="));
         assert_eq!(count(&browser, "#team-list > li").await, 30);
         browser.check(&format!("outbreak-team-page2-{lang}")).await;
-        photograph_from(
-            &browser,
-            "nav.pager",
-            &format!("outbreak-team-pager-{lang}"),
-        )
-        .await;
+        browser
+            .screenshots_of(&format!("outbreak-team-pager-{lang}"), "nav.pager")
+            .await;
     }
     browser.close().await;
     app.cleanup().await;

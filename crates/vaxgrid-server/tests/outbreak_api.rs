@@ -8,6 +8,9 @@
 
 mod common;
 
+use common::outbreak::{
+    confirm_body as confirm, contact_body, days_ago, lab_with_samples, resident,
+};
 use common::{dose_body, new_id, on_both_backends, TestApp};
 use serde_json::{json, Value};
 
@@ -26,29 +29,9 @@ on_both_backends!(
     another_communes_responder_gets_the_out_of_area_answer,
 );
 
-fn days_ago(n: i64) -> String {
-    vaxgrid_store::format_date(vaxgrid_store::today() - time::Duration::days(n))
-}
-
-/// A person living in `village` (0665801 in commune 06658, or 06700).
-async fn resident(app: &TestApp, serial: u32, name: &str, home: &str) -> String {
-    let (s, b) = app
-        .post(
-            "/api/v1/persons",
-            &json!({"id_type": "cccd", "id_number": format!("022080{serial:06}"), "full_name": name,
-                    "birth_date": "1980-05-17", "sex": "male", "home_area": home}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
-    b["person"]["id"].as_str().unwrap().to_string()
-}
-
-fn confirm(person: &str, on: &str) -> Value {
-    json!({"person_id": person, "confirmed_on": on, "test_kind": "pcr", "severity": "mild"})
-}
-
+/// A household contact of `source` exposed on `on`.
 fn contact(source: &str, person: &str, on: &str) -> Value {
-    json!({"source_person_id": source, "contact_person_id": person, "exposure_date": on, "setting": "household"})
+    contact_body(source, person, on, "household")
 }
 
 fn classes(v: &Value) -> Vec<(String, String)> {
@@ -383,28 +366,8 @@ async fn pooled_tests_against_a_laboratory(backend: &str) {
     for i in 0..4 {
         people.push(resident(&app, 531 + i, &format!("Người {i}"), "0665801").await);
     }
-    let (s, lab) = app
-        .post(
-            "/api/v1/outbreak/laboratories",
-            &json!({"code": "CDC22", "name": "CDC Quảng Ninh", "area_code": "22", "single_per_day": 2,
-                    "confirmatory_per_day": 1, "max_pool": 3}),
-        )
-        .await;
-    assert_eq!(s, 201, "{lab}");
-    let samples: Vec<Value> = people.iter().map(|p| json!({"person_id": p})).collect();
-    let (s, r) = app
-        .post(
-            "/api/v1/outbreak/laboratories/CDC22/samples",
-            &json!({"samples": samples}),
-        )
-        .await;
-    assert_eq!(s, 201, "{r}");
-    let ids: Vec<String> = r["samples"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["id"].as_str().unwrap().to_string())
-        .collect();
+    let people: Vec<&str> = people.iter().map(String::as_str).collect();
+    let ids = lab_with_samples(&app, 3, &people).await;
     // A pool of 3 (the maximum) and a single.
     let (s, pool) = app
         .post(

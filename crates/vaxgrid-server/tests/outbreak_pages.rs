@@ -10,9 +10,12 @@
 
 mod common;
 
+use common::outbreak::{
+    a_hub_and_its_contacts, confirm_body, contact_body, days_ago, lab_with_samples, resident,
+};
 use common::pages::Session;
 use common::{dose_body, new_id, on_both_backends, TestApp};
-use serde_json::{json, Value};
+use serde_json::json;
 
 on_both_backends!(
     a_team_checks_its_list_and_the_district_sees_the_alerts,
@@ -42,30 +45,9 @@ impl Session {
     }
 }
 
-fn days_ago(n: i64) -> String {
-    vaxgrid_store::format_date(vaxgrid_store::today() - time::Duration::days(n))
-}
-
-/// A person living in `home` (village 0665801 of commune 06658, or
-/// commune 06700 of district 194).
-async fn resident(app: &TestApp, serial: u32, name: &str, home: &str) -> String {
-    let (s, b) = app
-        .post(
-            "/api/v1/persons",
-            &json!({"id_type": "cccd", "id_number": format!("022080{serial:06}"), "full_name": name,
-                    "birth_date": "1980-05-17", "sex": "male", "home_area": home}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
-    b["person"]["id"].as_str().unwrap().to_string()
-}
-
 async fn confirm(app: &TestApp, person: &str, on: &str) {
     let (s, r) = app
-        .post(
-            "/api/v1/outbreak/cases",
-            &json!({"person_id": person, "confirmed_on": on, "test_kind": "pcr", "severity": "mild"}),
-        )
+        .post("/api/v1/outbreak/cases", &confirm_body(person, on))
         .await;
     assert_eq!(s, 201, "{r}");
 }
@@ -74,7 +56,7 @@ async fn link(app: &TestApp, source: &str, person: &str, on: &str, setting: &str
     let (s, r) = app
         .post(
             "/api/v1/outbreak/contacts",
-            &json!({"source_person_id": source, "contact_person_id": person, "exposure_date": on, "setting": setting}),
+            &contact_body(source, person, on, setting),
         )
         .await;
     assert_eq!(s, 201, "{r}");
@@ -276,39 +258,11 @@ async fn a_team_checks_its_list_and_the_district_sees_the_alerts(backend: &str) 
 /// the other 30; a check sent from the second page comes back to it; the
 /// alert list pages likewise; a cursor that is not the list's is a 400.
 async fn a_long_team_list_reads_a_page_at_a_time(backend: &str) {
-    use vaxgrid_core::outbreak::graph::{Contact, Setting};
     let app = TestApp::start(backend).await;
     app.seed().await;
-    let case = resident(&app, 900, "Ca Bệnh", "0665801").await;
-    let hub = resident(&app, 901, "Tiếp Xúc", "0665801").await;
-    let mut at_home = Vec::new();
-    for i in 0..130 {
-        at_home.push(resident(&app, 1000 + i, &format!("Người {i:03}"), "0665801").await);
-    }
-    let uuid = |s: &str| uuid::Uuid::parse_str(s).unwrap();
+    let (_, _, at_home) = a_hub_and_its_contacts(&app, 130).await;
     let today = vaxgrid_store::today();
-    let exposed = today - time::Duration::days(4);
-    let mut links = vec![Contact {
-        source: uuid(&case),
-        contact: uuid(&hub),
-        exposure: exposed,
-        setting: Setting::Household,
-    }];
-    links.extend(at_home.iter().map(|p| Contact {
-        source: uuid(&hub),
-        contact: uuid(p),
-        exposure: exposed,
-        setting: Setting::Work,
-    }));
     let actor = vaxgrid_store::model::Actor::system("test");
-    app.store
-        .load_outbreak(
-            &links,
-            &[(uuid(&case), today - time::Duration::days(3))],
-            &actor,
-        )
-        .await
-        .unwrap();
     // Started two days ago; checked yesterday, not the day before.
     let rows: Vec<(String, time::Date, Vec<time::Date>)> = at_home
         .iter()
@@ -514,28 +468,8 @@ async fn a_laboratory_queue_records_each_result_once(backend: &str) {
     {
         people.push(resident(&app, 21 + i as u32, name, "0665801").await);
     }
-    let (s, lab) = app
-        .post(
-            "/api/v1/outbreak/laboratories",
-            &json!({"code": "CDC22", "name": "CDC Quảng Ninh", "area_code": "22", "single_per_day": 2,
-                    "confirmatory_per_day": 1, "max_pool": 3}),
-        )
-        .await;
-    assert_eq!(s, 201, "{lab}");
-    let samples: Vec<Value> = people.iter().map(|p| json!({"person_id": p})).collect();
-    let (s, r) = app
-        .post(
-            "/api/v1/outbreak/laboratories/CDC22/samples",
-            &json!({"samples": samples}),
-        )
-        .await;
-    assert_eq!(s, 201, "{r}");
-    let ids: Vec<String> = r["samples"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["id"].as_str().unwrap().to_string())
-        .collect();
+    let people: Vec<&str> = people.iter().map(String::as_str).collect();
+    let ids = lab_with_samples(&app, 3, &people).await;
     let (s, pool) = app
         .post(
             "/api/v1/outbreak/laboratories/CDC22/tests",

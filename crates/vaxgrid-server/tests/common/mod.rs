@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod openapi;
+pub mod outbreak;
 pub mod pages;
 
 use serde_json::{json, Value};

@@ -343,6 +343,17 @@ impl Browser {
         self.client.set_window_size(1280, 900).await.unwrap();
     }
 
+    /// The id of the element holding the focus.
+    pub async fn focused_id(&self) -> String {
+        self.client
+            .execute("return document.activeElement.id", vec![])
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// Neither page width scrolls sideways as a whole.
     pub async fn assert_fits_phone(&self, page: &str) {
         self.client.set_window_size(360, 780).await.unwrap();
