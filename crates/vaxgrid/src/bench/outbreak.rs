@@ -141,8 +141,9 @@ pub fn run(persons: usize, home: usize) -> Result<()> {
 /// against the core's classes from scratch; and the team's daily list
 /// read from `home` stored home isolations with their past checks.
 pub async fn stored(backend: &str, persons: usize, home: usize) -> Result<()> {
+    use vaxgrid_core::outbreak::isolation::Check;
     use vaxgrid_store::model::Actor;
-    use vaxgrid_store::outbreak::{NewCase, Severity, TestKind};
+    use vaxgrid_store::outbreak::{NewCase, NewCheck, Severity, TestKind};
     use vaxgrid_store::outbreak_team::TeamView;
     use vaxgrid_store::scope::Scope;
     use vaxgrid_store::scratch::Scratch;
@@ -294,31 +295,63 @@ pub async fn stored(backend: &str, persons: usize, home: usize) -> Result<()> {
         .await?;
     store.analyze().await?;
     let load_secs = t.elapsed().as_secs_f64();
-    // The whole list, every page (what an export or the API paged through
-    // reads), then what the team's page reads: the day's counts and the
-    // first page of 100 (those still to check first), province-scoped.
-    let median = |mut times: Vec<f64>| {
-        times.sort_by(f64::total_cmp);
-        times[times.len() / 2]
-    };
-    let mut times = Vec::new();
+    // Today's checks of one in ten through the store (the API's path: the
+    // check, its alerts and its isolation's latest-check state in one
+    // transaction); one in five of them with a fever.
+    let t = Instant::now();
+    let mut checked_today = 0;
+    for (i, (person, _, _)) in rows.iter().enumerate().filter(|(i, _)| i % 10 == 0) {
+        let check = NewCheck {
+            person_id: person.clone(),
+            day: today,
+            check: Check {
+                present: true,
+                temperature_c: Some(if i % 50 == 0 { 38.4 } else { 36.8 }),
+                symptoms: vec![],
+                spo2: Some(98),
+            },
+        };
+        match store.record_check(&check, &actor).await {
+            Ok(_) => checked_today += 1,
+            // A person whose isolation the load skipped.
+            Err(vaxgrid_store::StoreError::Invalid { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let check_ms = t.elapsed().as_secs_f64() * 1e3 / f64::from(checked_today.max(1));
+    // The whole list in one read (what an export reads), then what the
+    // team's and the alert list's pages read, province-scoped (all of the
+    // home isolations in view: the worst case of a district or a team),
+    // then the alert list of one district and of one commune's team.
+    // Each read RUNS times: the median and the 95th percentile.
+    const RUNS: usize = 21;
     let mut list = Vec::new();
+    let mut whole = Times::default();
     for _ in 0..5 {
         let t = Instant::now();
         list = store.team_list(&Scope::All, today).await?;
-        times.push(t.elapsed().as_secs_f64() * 1e3);
+        whole.push(t);
     }
-    let whole = median(times);
-    let province = Scope::Limited {
-        paths: vec!["/22/".into()],
+    let within = |path: &str| Scope::Limited {
+        paths: vec![path.to_string()],
         sites: vec![],
         persons: vec![],
     };
-    // What the team's page reads: the day's counts, the first 50 alerts
-    // and the first 100 of the list (those still to check first).
+    let province = within("/22/");
+    // A district and a commune of the first person on the list
+    // (paths are /22/district/commune/village/).
+    let parts: Vec<&str> = list
+        .first()
+        .map(|e| e.area_path.split('/').filter(|p| !p.is_empty()).collect())
+        .unwrap_or_default();
+    anyhow::ensure!(parts.len() >= 3, "no one at home on the stored list");
+    let district = within(&format!("/{}/{}/", parts[0], parts[1]));
+    let commune = within(&format!("/{}/{}/{}/", parts[0], parts[1], parts[2]));
     let first = |n| vaxgrid_store::paging::PageRequest::first(n);
-    let mut times = Vec::new();
-    for _ in 0..5 {
+    // The team's page: the day's counts, the first 50 alerts and the first
+    // 100 of the list (those still to check first).
+    let mut team_page = Times::default();
+    for _ in 0..RUNS {
         let t = Instant::now();
         store.team_counts(&province, today, false).await?;
         store
@@ -327,35 +360,81 @@ pub async fn stored(backend: &str, persons: usize, home: usize) -> Result<()> {
         store
             .team_page(&province, today, TeamView::List, &first(100))
             .await?;
-        times.push(t.elapsed().as_secs_f64() * 1e3);
+        team_page.push(t);
     }
-    let team_page = median(times);
-    // What the alert list's page reads: the counts with the alerts, and
-    // the first 200 alerts.
-    let mut times = Vec::new();
-    let mut counts = None;
-    for _ in 0..5 {
-        let t = Instant::now();
-        counts = Some(store.team_counts(&province, today, true).await?);
-        store
-            .team_page(&province, today, TeamView::Alerts, &first(200))
-            .await?;
-        times.push(t.elapsed().as_secs_f64() * 1e3);
-    }
-    let alerts_page = median(times);
-    let counts = counts.expect("read five times");
+    // The alert list's page (the API's and the page's read): the counts
+    // with the alerts, and the first 200 alerts.
+    let alerts_of = |scope: Scope| {
+        let store = &store;
+        async move {
+            let mut times = Times::default();
+            let mut counts = None;
+            for _ in 0..RUNS {
+                let t = Instant::now();
+                counts = Some(store.team_counts(&scope, today, true).await?);
+                store
+                    .team_page(&scope, today, TeamView::Alerts, &first(200))
+                    .await?;
+                times.push(t);
+            }
+            anyhow::Ok((times, counts.expect("read RUNS times")))
+        }
+    };
+    let (alerts_province, counts) = alerts_of(province.clone()).await?;
+    let (alerts_district, in_district) = alerts_of(district).await?;
+    let (alerts_commune, in_commune) = alerts_of(commune).await?;
     let missed = list.iter().filter(|e| !e.missed.is_empty()).count();
     let due = list.iter().filter(|e| e.sample_due).count();
     println!(
-        "  team's daily list: {written} home isolations (loaded in {load_secs:.1} s), {} on today's list, {due} samples due, {missed} with a missed check",
+        "  team's daily list: {written} home isolations (loaded in {load_secs:.1} s), {} on today's list, {due} samples due, {missed} with a missed check; {checked_today} checked today through the store, {check_ms:.1} ms a check",
         list.len(),
     );
     println!(
-        "  the team's daily list at {} persons in home isolation (medians of 5, province-scoped): the team's page (counts, first 50 alerts, first 100 to check) {team_page:.1} ms; the alert list's page (counts with {} alerts, first 200) {alerts_page:.1} ms; the whole list in one read {whole:.0} ms",
+        "  the team's daily list at {} persons in home isolation ({} with an alert), province-scoped, median / p95 of {RUNS}: \
+         the team's page (counts, first 50 alerts, first 100 to check) {}; the alert list's page (counts with alerts, first 200 alerts) {}; \
+         the whole list in one read {:.0} ms (median of 5)",
         counts.people,
-        counts.alerts.unwrap_or_default()
+        counts.alerts.unwrap_or_default(),
+        team_page.show(),
+        alerts_province.show(),
+        whole.median(),
+    );
+    println!(
+        "  the alert list's page of one district ({} at home, {} alerts) {}; of one commune's team ({} at home, {} alerts) {}",
+        in_district.people,
+        in_district.alerts.unwrap_or_default(),
+        alerts_district.show(),
+        in_commune.people,
+        in_commune.alerts.unwrap_or_default(),
+        alerts_commune.show(),
     );
     store.close().await;
     scratch.cleanup().await;
     Ok(())
+}
+
+/// Durations of repeated reads, in milliseconds.
+#[derive(Default)]
+struct Times(Vec<f64>);
+
+impl Times {
+    fn push(&mut self, since: Instant) {
+        self.0.push(since.elapsed().as_secs_f64() * 1e3);
+    }
+
+    /// The value below which `q` (0–1) of the reads fall (nearest rank).
+    fn quantile(&self, q: f64) -> f64 {
+        let mut v = self.0.clone();
+        v.sort_by(f64::total_cmp);
+        let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
+        v[rank - 1]
+    }
+
+    fn median(&self) -> f64 {
+        self.quantile(0.5)
+    }
+
+    fn show(&self) -> String {
+        format!("{:.1} / {:.1} ms", self.quantile(0.5), self.quantile(0.95))
+    }
 }
