@@ -61,47 +61,73 @@ pub struct TeamCounts {
 struct Flags {
     done: bool,
     alerts: bool,
+    /// No check can be later than the day read (today or a day to come:
+    /// a check is never recorded for a day to come), so each isolation's
+    /// row holds the day's state.
+    current: bool,
+}
+
+impl Flags {
+    fn of(day: Date, done: bool, alerts: bool) -> Flags {
+        Flags {
+            done,
+            alerts,
+            current: day >= crate::today(),
+        }
+    }
 }
 
 /// The persons at home on `$1` in the scope, with flags: `done` (checked
 /// on `$1`), `danger` (the latest check up to `$1` raised an alert) and
 /// `missed` (fewer checks at home before `$1` than days at home before it;
 /// at home on `$1` means every earlier home day is before its end, so the
-/// days are `$1 − home_from`). When no check is later than `$1` (always,
-/// for today) the flags come from the isolation's own row, which every
-/// check keeps current (`last_check_day`, `home_checks`, `last_danger`,
-/// migration 0066): one scan of `isolations`. For a past day with later
-/// checks they are probes of `isolation_checks`' key, asked only when the
-/// view sorts or filters by them. `last_day`/`start_on` repeat the home
-/// bounds so that `isolations_area (area_path, last_day)` filters
-/// finished isolations in the index.
+/// days are `$1 − home_from`). Today the flags come from the isolation's
+/// own row, which every check keeps current (`last_check_day`,
+/// `home_checks`, `last_danger`, migration 0066): one scan of
+/// `isolations`, with no subquery. (PostgreSQL prices each per-row
+/// subquery as if it ran, and past 100,000 its JIT compiles the query
+/// for 50–100 ms, more than the scan itself.) For a past day the row
+/// still answers for isolations with no check after that day; the others
+/// are probes of `isolation_checks`' key, asked only when the view sorts
+/// or filters by them. `last_day`/`start_on` repeat the home bounds so
+/// that `isolations_area (area_path, last_day)` filters finished
+/// isolations in the index.
 fn at_home(backend: Backend, scope_cond: &str, flags: Flags) -> String {
     let of_this = "c.isolation_id = i.id AND c.province_code = i.province_code";
     let days_at_home = match backend {
         Backend::Sqlite => "CAST(julianday($1) - julianday(i.home_from) AS INTEGER)",
         Backend::Postgres => "(CAST($1 AS DATE) - CAST(i.home_from AS DATE))",
     };
+    let checked_that_day = "CASE WHEN i.last_check_day = $1 THEN 1 ELSE 0 END";
+    let state_missed =
+        format!("CASE WHEN i.home_checks - {checked_that_day} < {days_at_home} THEN 1 ELSE 0 END");
     // The row's state is the state on `$1`: no check after it.
     let current = "(i.last_check_day IS NULL OR i.last_check_day <= $1)";
-    let today_checked = "CASE WHEN i.last_check_day = $1 THEN 1 ELSE 0 END";
     let mut cols = String::new();
     if flags.done {
-        cols.push_str(&format!(
-            ", CASE WHEN {current} THEN {today_checked} \
-             WHEN EXISTS (SELECT 1 FROM isolation_checks c WHERE {of_this} AND c.day = $1) \
-             THEN 1 ELSE 0 END AS done"
-        ));
+        cols.push_str(&if flags.current {
+            format!(", {checked_that_day} AS done")
+        } else {
+            format!(
+                ", CASE WHEN {current} THEN {checked_that_day} \
+                 WHEN EXISTS (SELECT 1 FROM isolation_checks c WHERE {of_this} AND c.day = $1) \
+                 THEN 1 ELSE 0 END AS done"
+            )
+        });
     }
     if flags.alerts {
-        cols.push_str(&format!(
-            ", CASE WHEN {current} THEN i.last_danger \
-             WHEN COALESCE((SELECT c.alerts FROM isolation_checks c WHERE {of_this} \
-             AND c.day <= $1 ORDER BY c.day DESC LIMIT 1), '[]') <> '[]' THEN 1 ELSE 0 END AS danger, \
-             CASE WHEN {current} THEN (CASE WHEN i.home_checks - {today_checked} < {days_at_home} \
-             THEN 1 ELSE 0 END) \
-             WHEN (SELECT COUNT(*) FROM isolation_checks c WHERE {of_this} \
-             AND c.day >= i.home_from AND c.day < $1) < {days_at_home} THEN 1 ELSE 0 END AS missed"
-        ));
+        cols.push_str(&if flags.current {
+            format!(", i.last_danger AS danger, {state_missed} AS missed")
+        } else {
+            format!(
+                ", CASE WHEN {current} THEN i.last_danger \
+                 WHEN COALESCE((SELECT c.alerts FROM isolation_checks c WHERE {of_this} \
+                 AND c.day <= $1 ORDER BY c.day DESC LIMIT 1), '[]') <> '[]' THEN 1 ELSE 0 END AS danger, \
+                 CASE WHEN {current} THEN {state_missed} \
+                 WHEN (SELECT COUNT(*) FROM isolation_checks c WHERE {of_this} \
+                 AND c.day >= i.home_from AND c.day < $1) < {days_at_home} THEN 1 ELSE 0 END AS missed"
+            )
+        });
     }
     format!(
         "SELECT i.id, i.area_path, i.person_id{cols} FROM isolations i \
@@ -141,21 +167,11 @@ impl Store {
         // The sort key's first part: not yet checked (0) before checked
         // (1); or a danger sign (0) before a missed check only (1).
         let (rank, only, flags) = match view {
-            TeamView::List => (
-                "t.done",
-                "1 = 1",
-                Flags {
-                    done: true,
-                    alerts: false,
-                },
-            ),
+            TeamView::List => ("t.done", "1 = 1", Flags::of(day, true, false)),
             TeamView::Alerts => (
                 "1 - t.danger",
                 "(t.danger = 1 OR t.missed = 1)",
-                Flags {
-                    done: false,
-                    alerts: true,
-                },
+                Flags::of(day, false, true),
             ),
         };
         let after = match after {
@@ -279,10 +295,7 @@ impl Store {
         let (scope_cond, binds) = scope
             .sql("i.area_path", "i.person_id", 2)
             .unwrap_or_else(|| ("1 = 1".into(), Vec::new()));
-        let flags = Flags {
-            done: true,
-            alerts: with_alerts,
-        };
+        let flags = Flags::of(day, true, with_alerts);
         let alerts = if with_alerts {
             "CAST(COALESCE(SUM(CASE WHEN t.danger = 1 OR t.missed = 1 THEN 1 ELSE 0 END), 0) AS BIGINT)"
         } else {
