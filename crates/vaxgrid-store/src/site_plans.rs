@@ -60,22 +60,7 @@ async fn area_paths(
     tx: &mut Transaction<'static, Any>,
     codes: &HashSet<&str>,
 ) -> Result<HashMap<String, String>, StoreError> {
-    let codes: Vec<&str> = codes.iter().copied().collect();
-    let mut found = HashMap::new();
-    for chunk in codes.chunks(LOOKUP) {
-        let sql = format!(
-            "SELECT code, path FROM areas WHERE code IN ({})",
-            params(1, chunk.len())
-        );
-        let mut q = sqlx::query(&sql);
-        for c in chunk {
-            q = q.bind(*c);
-        }
-        for r in q.fetch_all(&mut **tx).await? {
-            found.insert(r.try_get("code")?, r.try_get("path")?);
-        }
-    }
-    Ok(found)
+    paths_by_code(tx, "SELECT code, path FROM areas WHERE code", codes).await
 }
 
 /// The sites among `codes` with the path of their area.
@@ -83,19 +68,31 @@ async fn site_paths(
     tx: &mut Transaction<'static, Any>,
     codes: &HashSet<&str>,
 ) -> Result<HashMap<String, String>, StoreError> {
+    paths_by_code(
+        tx,
+        "SELECT s.code, a.path FROM sites s JOIN areas a ON a.code = s.area_code WHERE s.code",
+        codes,
+    )
+    .await
+}
+
+/// `select` (code and path columns, ending at the code it filters on) for
+/// `codes`, in chunks of [`LOOKUP`] parameters.
+async fn paths_by_code(
+    tx: &mut Transaction<'static, Any>,
+    select: &str,
+    codes: &HashSet<&str>,
+) -> Result<HashMap<String, String>, StoreError> {
     let codes: Vec<&str> = codes.iter().copied().collect();
     let mut found = HashMap::new();
     for chunk in codes.chunks(LOOKUP) {
-        let sql = format!(
-            "SELECT s.code, a.path FROM sites s JOIN areas a ON a.code = s.area_code WHERE s.code IN ({})",
-            params(1, chunk.len())
-        );
+        let sql = format!("{select} IN ({})", params(1, chunk.len()));
         let mut q = sqlx::query(&sql);
         for c in chunk {
             q = q.bind(*c);
         }
         for r in q.fetch_all(&mut **tx).await? {
-            found.insert(r.try_get("code")?, r.try_get("path")?);
+            found.insert(r.try_get(0)?, r.try_get(1)?);
         }
     }
     Ok(found)
