@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use vaxgrid_server::dose_csv::DOSE_HEADER;
-use vaxgrid_server::import::PERSON_HEADER;
+use vaxgrid_interop::csv::doses::DOSE_HEADER;
+use vaxgrid_interop::csv::persons::PERSON_HEADER;
 use vaxgrid_store::persons::{place_person, PlacedPerson, RowError};
 use vaxgrid_store::Store;
 

@@ -151,8 +151,8 @@ pub async fn import(
             Ok(r) => rows.push(NewArea::from(r)),
             Err(e) => errors.push(RowProblem {
                 row: i + 1,
-                field: crate::import::csv_field(&e),
-                message: crate::import::csv_message(&e),
+                field: vaxgrid_interop::csv::error_field(&e),
+                message: vaxgrid_interop::csv::error_message(&e),
             }),
         }
     }

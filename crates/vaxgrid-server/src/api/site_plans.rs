@@ -81,8 +81,11 @@ fn read_csv<T>(
     let header = match reader.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
-            read.errors
-                .push(problem(0, "header", crate::import::csv_message(&e)));
+            read.errors.push(problem(
+                0,
+                "header",
+                vaxgrid_interop::csv::error_message(&e),
+            ));
             return read;
         }
     };
@@ -127,8 +130,8 @@ fn read_csv<T>(
             Err(e) => {
                 read.errors.push(problem(
                     row,
-                    &crate::import::csv_field(&e),
-                    crate::import::csv_message(&e),
+                    &vaxgrid_interop::csv::error_field(&e),
+                    vaxgrid_interop::csv::error_message(&e),
                 ));
                 continue;
             }

@@ -78,8 +78,8 @@ pub fn read_roster(bytes: &[u8]) -> Roster {
             Err(e) => {
                 roster.errors.push(RowProblem {
                     row,
-                    field: crate::import::csv_field(&e),
-                    message: crate::import::csv_message(&e),
+                    field: vaxgrid_interop::csv::error_field(&e),
+                    message: vaxgrid_interop::csv::error_message(&e),
                 });
                 continue;
             }

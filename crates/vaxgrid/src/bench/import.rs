@@ -20,14 +20,14 @@ pub async fn run(rows: usize) -> Result<()> {
         let progress = bar(rows as u64, "generating");
         let mut w =
             csv::Writer::from_writer(std::io::BufWriter::new(std::fs::File::create(&csv_path)?));
-        w.write_record(vaxgrid_server::import::PERSON_HEADER)?;
+        w.write_record(vaxgrid_interop::csv::persons::PERSON_HEADER)?;
         let chunk = 50_000;
         let mut done = 0;
         let mut residents = crate::demo::Residents::new(1);
         while done < rows {
             let n = chunk.min(rows - done);
             for p in residents.take(n, &seeded.villages) {
-                w.write_record(vaxgrid_server::import::person_csv_row(&p))?;
+                w.write_record(vaxgrid_server::import::person_row(&p).cells())?;
             }
             done += n;
             progress.set_position(done as u64);
