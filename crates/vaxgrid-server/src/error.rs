@@ -72,6 +72,17 @@ pub struct RowProblem {
     pub message: String,
 }
 
+/// A row of a file that could not be read (`vaxgrid_interop::csv`).
+impl From<vaxgrid_interop::csv::RowError> for RowProblem {
+    fn from(e: vaxgrid_interop::csv::RowError) -> Self {
+        RowProblem {
+            row: e.row,
+            field: e.field,
+            message: e.message,
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         ApiError::Store(e)

@@ -8,6 +8,8 @@
 
 pub mod doses;
 pub mod persons;
+pub mod plans;
+pub mod staff;
 
 /// A row (or the header, row 0) that could not be read, with the column to
 /// correct.
@@ -17,6 +19,14 @@ pub struct RowError {
     pub row: usize,
     pub field: String,
     pub message: String,
+}
+
+/// A whole file read: the good rows (1-based row, value) and the bad rows,
+/// each in the order of the file.
+#[derive(Debug)]
+pub struct Table<T> {
+    pub rows: Vec<(usize, T)>,
+    pub errors: Vec<RowError>,
 }
 
 /// The column a CSV error is about, when it says; else `row`.

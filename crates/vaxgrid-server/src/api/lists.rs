@@ -346,7 +346,6 @@ pub struct SiteExportQuery {
     area: Option<String>,
 }
 
-pub const SITE_CSV_HEADER: &str = "code,name,kind,area_code,stations,daily_capacity\n";
 const EXPORT_PAGE: usize = 1_000;
 
 /// GET /api/v1/sites/export: every site (within `area`) as CSV, streamed
@@ -376,7 +375,8 @@ pub async fn export_sites(
         .map_err(listing)?;
     let store = app.store.clone();
     let area = q.area.clone();
-    let state = (Some(SITE_CSV_HEADER.to_string()), Some(first));
+    let header = format!("{}\n", vaxgrid_interop::csv::plans::SITE_COLUMNS.join(","));
+    let state = (Some(header), Some(first));
     let stream = futures_util::stream::unfold(state, move |(header, page)| {
         let store = store.clone();
         let area = area.clone();
@@ -389,6 +389,7 @@ pub async fn export_sites(
                 .has_headers(false)
                 .from_writer(Vec::new());
             for s in &page.items {
+                // In the order of the header, `SITE_COLUMNS`.
                 let row = [
                     s.code.clone(),
                     vaxgrid_core::spreadsheet::safe_cell(&s.name).into_owned(),

@@ -1,12 +1,15 @@
 //! /api/v1/sites/import and /api/v1/sessions/import: a provincial plan's
 //! sites and sessions from CSV, all rows or none, each row checked as the
-//! single create checks it. The readers are shared with `vaxgrid import
-//! sites` and `vaxgrid import sessions`.
+//! single create checks it. The files' layouts are
+//! `vaxgrid_interop::csv::plans`; the readers here (a row into a site, a
+//! row into a session) are shared with `vaxgrid import sites` and `vaxgrid
+//! import sessions`.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use vaxgrid_core::access::Permission;
+use vaxgrid_interop::csv::plans::{read_table, whole, SITE_COLUMNS};
 use vaxgrid_store::model::{Actor, Site, SiteKind};
 use vaxgrid_store::scheduling::NewSession;
 use vaxgrid_store::site_plans::{PlanImported, PlanMode};
@@ -16,31 +19,6 @@ use crate::auth::Caller;
 use crate::error::{ApiError, RowProblem};
 use crate::extract::CsvBody;
 use crate::AppState;
-
-/// The columns of a sites file, as `GET /api/v1/sites/export` writes them.
-pub const SITE_COLUMNS: [&str; 6] = [
-    "code",
-    "name",
-    "kind",
-    "area_code",
-    "stations",
-    "daily_capacity",
-];
-
-/// The columns of a sessions file: those of `POST /api/v1/sessions`
-/// (`id` and `village_code` may be left out or empty).
-pub const SESSION_COLUMNS: [&str; 9] = [
-    "id",
-    "site_code",
-    "day",
-    "opens",
-    "closes",
-    "stations",
-    "per_station_per_hour",
-    "slot_minutes",
-    "village_code",
-];
-const SESSION_OPTIONAL: [&str; 2] = ["id", "village_code"];
 
 /// A file read: the good rows (1-based row, value) and the bad rows.
 pub struct Read<T> {
@@ -54,112 +32,9 @@ impl<T> Read<T> {
     }
 }
 
-fn problem(row: usize, field: &str, message: impl Into<String>) -> RowProblem {
-    RowProblem {
-        row,
-        field: field.to_string(),
-        message: message.into(),
-    }
-}
-
-/// Reads a CSV with a header naming `columns` (those in `optional` may be
-/// absent; no other column is accepted) and turns each row into a `T`
-/// with `parse`, which reads cells by column name.
-fn read_csv<T>(
-    bytes: &[u8],
-    columns: &[&str],
-    optional: &[&str],
-    parse: impl Fn(&dyn Fn(&str) -> String) -> Result<T, (String, String)>,
-) -> Read<T> {
-    let mut read = Read {
-        rows: Vec::new(),
-        errors: Vec::new(),
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(bytes);
-    let header = match reader.headers() {
-        Ok(h) => h.clone(),
-        Err(e) => {
-            read.errors.push(problem(
-                0,
-                "header",
-                vaxgrid_interop::csv::error_message(&e),
-            ));
-            return read;
-        }
-    };
-    let missing: Vec<&str> = columns
-        .iter()
-        .filter(|c| !optional.contains(c) && !header.iter().any(|h| h == **c))
-        .copied()
-        .collect();
-    if let Some(first) = missing.first() {
-        read.errors.push(problem(
-            0,
-            first,
-            format!(
-                "the header lacks the column(s) {}; the columns are {}",
-                missing.join(", "),
-                columns.join(",")
-            ),
-        ));
-    }
-    if let Some(other) = header.iter().find(|h| !columns.contains(h)) {
-        read.errors.push(problem(
-            0,
-            other,
-            format!(
-                "'{other}' is not a column; the columns are {}",
-                columns.join(",")
-            ),
-        ));
-    }
-    if !read.errors.is_empty() {
-        return read;
-    }
-    let index: Vec<(String, usize)> = header
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.to_string(), i))
-        .collect();
-    for (i, record) in reader.records().enumerate() {
-        let row = i + 1;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                read.errors.push(problem(
-                    row,
-                    &vaxgrid_interop::csv::error_field(&e),
-                    vaxgrid_interop::csv::error_message(&e),
-                ));
-                continue;
-            }
-        };
-        let cell = |name: &str| -> String {
-            index
-                .iter()
-                .find(|(h, _)| h == name)
-                .and_then(|(_, i)| record.get(*i))
-                .map(|c| vaxgrid_core::spreadsheet::read_cell(c).to_string())
-                .unwrap_or_default()
-        };
-        match parse(&cell) {
-            Ok(v) => read.rows.push((row, v)),
-            Err((field, message)) => read.errors.push(problem(row, &field, message)),
-        }
-    }
-    read
-}
-
-fn whole(field: &str, text: &str) -> Result<i64, (String, String)> {
-    text.parse::<i64>()
-        .map_err(|_| (field.to_string(), format!("'{text}' is not a whole number")))
-}
-
 /// Reads a sites file (`code,name,kind,area_code,stations,daily_capacity`).
 pub fn read_sites(bytes: &[u8]) -> Read<Site> {
-    read_csv(bytes, &SITE_COLUMNS, &[], |cell| {
+    let table = read_table(bytes, &SITE_COLUMNS, &[], |cell| {
         let kind = cell("kind");
         Ok(Site {
             code: cell("code"),
@@ -174,26 +49,48 @@ pub fn read_sites(bytes: &[u8]) -> Read<Site> {
             stations: whole("stations", &cell("stations"))?,
             daily_capacity: whole("daily_capacity", &cell("daily_capacity"))?,
         })
-    })
+    });
+    Read {
+        rows: table.rows,
+        errors: table.errors.into_iter().map(RowProblem::from).collect(),
+    }
 }
 
-/// Reads a sessions file (the fields of `POST /api/v1/sessions`).
+/// Reads a sessions file (the fields of `POST /api/v1/sessions`): each row
+/// checked as that route checks its body.
 pub fn read_sessions(bytes: &[u8]) -> Read<NewSession> {
-    read_csv(bytes, &SESSION_COLUMNS, &SESSION_OPTIONAL, |cell| {
-        let optional = |name: &str| Some(cell(name)).filter(|v| !v.is_empty());
+    let table = vaxgrid_interop::csv::plans::read_sessions(bytes);
+    let mut read = Read {
+        rows: Vec::with_capacity(table.rows.len()),
+        errors: table.errors.into_iter().map(RowProblem::from).collect(),
+    };
+    for (row, r) in table.rows {
         let body = SessionBody {
-            id: optional("id"),
-            site_code: cell("site_code"),
-            day: cell("day"),
-            opens: cell("opens"),
-            closes: cell("closes"),
-            stations: whole("stations", &cell("stations"))?,
-            per_station_per_hour: whole("per_station_per_hour", &cell("per_station_per_hour"))?,
-            slot_minutes: whole("slot_minutes", &cell("slot_minutes"))?,
-            village_code: optional("village_code"),
+            id: r.id,
+            site_code: r.site_code,
+            day: r.day,
+            opens: r.opens,
+            closes: r.closes,
+            stations: r.stations,
+            per_station_per_hour: r.per_station_per_hour,
+            slot_minutes: r.slot_minutes,
+            village_code: r.village_code,
         };
-        new_session(body).map_err(ApiError::field_and_message)
-    })
+        match new_session(body) {
+            Ok(session) => read.rows.push((row, session)),
+            Err(e) => {
+                let (field, message) = e.field_and_message();
+                read.errors.push(RowProblem {
+                    row,
+                    field,
+                    message,
+                });
+            }
+        }
+    }
+    // One error at most per row: in row order, as the file has them.
+    read.errors.sort_by_key(|e| e.row);
+    read
 }
 
 /// The rows the store refused, after those the reader refused, by row.

@@ -48,61 +48,27 @@ pub struct Roster {
     pub errors: Vec<RowProblem>,
 }
 
-#[derive(Deserialize)]
-struct RosterRow {
-    username: String,
-    display_name: String,
-    roles: String,
-    #[serde(default)]
-    site: String,
-    #[serde(default)]
-    area: String,
-}
-
-/// Reads a staff roster: `username,display_name,roles,site,area` (roles
-/// separated by `;`; a bare role holds at the row's site or area, see
-/// `vaxgrid_core::staff::roster_grants`).
+/// Reads a staff roster (`vaxgrid_interop::csv::staff`:
+/// `username,display_name,roles,site,area`), giving each good row its
+/// invitation.
 pub fn read_roster(bytes: &[u8]) -> Roster {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(bytes);
+    let table = vaxgrid_interop::csv::staff::read_roster(bytes);
     let mut roster = Roster {
-        rows: Vec::new(),
-        invitations: Vec::new(),
-        errors: Vec::new(),
+        rows: Vec::with_capacity(table.rows.len()),
+        invitations: Vec::with_capacity(table.rows.len()),
+        errors: table.errors.into_iter().map(RowProblem::from).collect(),
     };
-    for (i, record) in reader.deserialize::<RosterRow>().enumerate() {
-        let row = i + 1;
-        let r = match record {
-            Ok(r) => r,
-            Err(e) => {
-                roster.errors.push(RowProblem {
-                    row,
-                    field: vaxgrid_interop::csv::error_field(&e),
-                    message: vaxgrid_interop::csv::error_message(&e),
-                });
-                continue;
-            }
-        };
-        match vaxgrid_core::staff::roster_grants(&r.roles, &r.site, &r.area) {
-            Ok(grants) => {
-                let invitation = new_invitation();
-                roster.rows.push(NewStaff {
-                    row,
-                    id: None,
-                    username: r.username,
-                    display_name: r.display_name,
-                    grants,
-                    invitation_sha256: sha256_hex(&invitation),
-                });
-                roster.invitations.push(invitation);
-            }
-            Err((field, message)) => roster.errors.push(RowProblem {
-                row,
-                field: field.to_string(),
-                message,
-            }),
-        }
+    for (row, r) in table.rows {
+        let invitation = new_invitation();
+        roster.rows.push(NewStaff {
+            row,
+            id: None,
+            username: r.username,
+            display_name: r.display_name,
+            grants: r.grants,
+            invitation_sha256: sha256_hex(&invitation),
+        });
+        roster.invitations.push(invitation);
     }
     roster
 }
