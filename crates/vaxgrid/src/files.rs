@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use vaxgrid_interop::csv::doses::DOSE_HEADER;
-use vaxgrid_interop::csv::persons::PERSON_HEADER;
+use vaxgrid_interop::csv::doses::{ExportedDose, DOSE_HEADER};
+use vaxgrid_interop::csv::persons::{ExportedPerson, EXPORT_HEADER};
 use vaxgrid_store::persons::{place_person, PlacedPerson, RowError};
 use vaxgrid_store::Store;
 
@@ -359,26 +359,24 @@ pub async fn export_doses(database_url: &str, output: Option<&Path>) -> Result<(
             break;
         }
         for d in &page {
-            w.write_record(
-                [
-                    d.id.as_str(),
-                    &d.person_id,
-                    d.kind.as_str(),
-                    d.corrects_id.as_deref().unwrap_or(""),
-                    &d.product_code,
-                    &d.lot_number,
-                    &d.site_code,
-                    &d.dose_number.to_string(),
-                    &d.administered_on,
-                    d.vaccinator.as_deref().unwrap_or(""),
-                    d.override_reason.as_deref().unwrap_or(""),
-                    d.reason.as_deref().unwrap_or(""),
-                    d.author.as_deref().unwrap_or(""),
-                    &d.area_code,
-                    &d.recorded_at,
-                ]
-                .map(|cell| vaxgrid_core::spreadsheet::safe_cell(cell).into_owned()),
-            )?;
+            let dose = ExportedDose {
+                id: &d.id,
+                person_id: &d.person_id,
+                kind: d.kind.as_str(),
+                corrects_id: d.corrects_id.as_deref(),
+                product_code: &d.product_code,
+                lot_number: &d.lot_number,
+                site_code: &d.site_code,
+                dose_number: d.dose_number,
+                administered_on: &d.administered_on,
+                vaccinator: d.vaccinator.as_deref(),
+                override_reason: d.override_reason.as_deref(),
+                reason: d.reason.as_deref(),
+                author: d.author.as_deref(),
+                area_code: &d.area_code,
+                recorded_at: &d.recorded_at,
+            };
+            w.write_record(dose.cells())?;
         }
         progress.inc(page.len() as u64);
         after = last;
@@ -394,7 +392,7 @@ pub async fn export_persons(database_url: &str, output: Option<&Path>) -> Result
     let store = Store::open(database_url).await?;
     let total = store.count_persons().await?;
     let mut w = csv_sink(output)?;
-    w.write_record(std::iter::once("id").chain(PERSON_HEADER))?;
+    w.write_record(EXPORT_HEADER)?;
     let progress = bar(total as u64, "exporting");
     if output.is_none() {
         progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
@@ -405,21 +403,19 @@ pub async fn export_persons(database_url: &str, output: Option<&Path>) -> Result
         let Some(last) = page.last() else { break };
         after = Some(last.id.clone());
         for p in &page {
-            w.write_record(
-                [
-                    p.id.as_str(),
-                    p.id_type.as_str(),
-                    &p.id_number,
-                    &p.full_name,
-                    &p.birth_date,
-                    p.sex.as_str(),
-                    p.phone.as_deref().unwrap_or(""),
-                    &p.home_area,
-                    p.occupation.as_deref().unwrap_or(""),
-                    &p.priority_groups.join(";"),
-                ]
-                .map(|cell| vaxgrid_core::spreadsheet::safe_cell(cell).into_owned()),
-            )?;
+            let person = ExportedPerson {
+                id: &p.id,
+                id_type: p.id_type,
+                id_number: &p.id_number,
+                full_name: &p.full_name,
+                birth_date: &p.birth_date,
+                sex: p.sex,
+                phone: p.phone.as_deref(),
+                home_area: &p.home_area,
+                occupation: p.occupation.as_deref(),
+                priority_groups: &p.priority_groups,
+            };
+            w.write_record(person.cells())?;
         }
         progress.inc(page.len() as u64);
     }

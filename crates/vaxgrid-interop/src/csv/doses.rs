@@ -33,6 +33,55 @@ pub const DOSE_HEADER: [&str; 15] = [
     "recorded_at",
 ];
 
+/// A recorded dose as `vaxgrid export doses` writes it: one value per
+/// column of [`DOSE_HEADER`], named, so the order of the columns is kept
+/// here only.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportedDose<'a> {
+    pub id: &'a str,
+    pub person_id: &'a str,
+    /// `administered`, `historical` or `entered_in_error`.
+    pub kind: &'a str,
+    pub corrects_id: Option<&'a str>,
+    pub product_code: &'a str,
+    pub lot_number: &'a str,
+    pub site_code: &'a str,
+    pub dose_number: i64,
+    pub administered_on: &'a str,
+    pub vaccinator: Option<&'a str>,
+    pub override_reason: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub author: Option<&'a str>,
+    pub area_code: &'a str,
+    pub recorded_at: &'a str,
+}
+
+impl ExportedDose<'_> {
+    /// The row's cells in the order of [`DOSE_HEADER`], each marked as
+    /// text where a spreadsheet would run it (`core::spreadsheet`).
+    pub fn cells(&self) -> [String; 15] {
+        let dose_number = self.dose_number.to_string();
+        [
+            self.id,
+            self.person_id,
+            self.kind,
+            self.corrects_id.unwrap_or(""),
+            self.product_code,
+            self.lot_number,
+            self.site_code,
+            &dose_number,
+            self.administered_on,
+            self.vaccinator.unwrap_or(""),
+            self.override_reason.unwrap_or(""),
+            self.reason.unwrap_or(""),
+            self.author.unwrap_or(""),
+            self.area_code,
+            self.recorded_at,
+        ]
+        .map(|cell| vaxgrid_core::spreadsheet::safe_cell(cell).into_owned())
+    }
+}
+
 /// A row's cells as they are in the file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -351,6 +400,48 @@ mod tests {
         assert_eq!(
             row_error(header, "a,p,entered_in_error,,,c,typo,"),
             err(1, "author", "author is required")
+        );
+    }
+
+    #[test]
+    fn an_exported_dose_reads_back_as_it_was_recorded() {
+        let dose = ExportedDose {
+            id: "0190a5f0-0000-7000-8000-000000000001",
+            person_id: "0190a5f0-0000-7000-8000-0000000000aa",
+            kind: "administered",
+            corrects_id: None,
+            product_code: "=AZ",
+            lot_number: "AZ-1",
+            site_code: "S1",
+            dose_number: 2,
+            administered_on: "2021-07-01",
+            vaccinator: Some("+Lan"),
+            override_reason: None,
+            reason: None,
+            author: None,
+            area_code: "0665801",
+            recorded_at: "2021-07-01T08:00:00Z",
+        };
+        let mut file = ::csv::Writer::from_writer(Vec::new());
+        file.write_record(DOSE_HEADER).unwrap();
+        file.write_record(dose.cells()).unwrap();
+        let bytes = file.into_inner().unwrap();
+        assert!(String::from_utf8_lossy(&bytes).contains(",'=AZ,AZ-1,S1,2,"));
+        let rows = read(&bytes).unwrap();
+        assert_eq!(
+            rows[0].1.as_ref().unwrap(),
+            &DoseRow::Administered(AdministeredRow {
+                id: dose.id.into(),
+                person_id: dose.person_id.into(),
+                product_code: "=AZ".into(),
+                lot_number: Some("AZ-1".into()),
+                site_code: Some("S1".into()),
+                administered_on: "2021-07-01".into(),
+                dose_number: Some(2),
+                vaccinator: Some("+Lan".into()),
+                override_reason: None,
+                historical: false,
+            })
         );
     }
 

@@ -24,6 +24,56 @@ pub const PERSON_HEADER: [&str; 9] = [
     "priority_groups",
 ];
 
+/// The header `vaxgrid export persons` writes: `id`, then [`PERSON_HEADER`].
+pub const EXPORT_HEADER: [&str; 10] = {
+    let mut header = ["id"; 10];
+    let mut i = 0;
+    while i < PERSON_HEADER.len() {
+        header[i + 1] = PERSON_HEADER[i];
+        i += 1;
+    }
+    header
+};
+
+/// A registered person as `vaxgrid export persons` writes it: one value
+/// per column of [`EXPORT_HEADER`], named, so the order of the columns is
+/// kept here only.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportedPerson<'a> {
+    pub id: &'a str,
+    pub id_type: IdType,
+    pub id_number: &'a str,
+    pub full_name: &'a str,
+    /// `YYYY-MM-DD`, as stored.
+    pub birth_date: &'a str,
+    pub sex: Sex,
+    pub phone: Option<&'a str>,
+    pub home_area: &'a str,
+    pub occupation: Option<&'a str>,
+    pub priority_groups: &'a [String],
+}
+
+impl ExportedPerson<'_> {
+    /// The row's cells in the order of [`EXPORT_HEADER`], each marked as
+    /// text where a spreadsheet would run it (`core::spreadsheet`).
+    pub fn cells(&self) -> [String; 10] {
+        let groups = self.priority_groups.join(";");
+        [
+            self.id,
+            self.id_type.as_str(),
+            self.id_number,
+            self.full_name,
+            self.birth_date,
+            self.sex.as_str(),
+            self.phone.unwrap_or(""),
+            self.home_area,
+            self.occupation.unwrap_or(""),
+            &groups,
+        ]
+        .map(|cell| vaxgrid_core::spreadsheet::safe_cell(cell).into_owned())
+    }
+}
+
 /// A row's cells as they are in the file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -268,6 +318,47 @@ mod tests {
         assert_eq!(person.phone.as_deref(), Some("+84912345678"));
         assert_eq!(person.occupation, None);
         assert_eq!(person.priority_groups, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn an_exported_person_reads_back_with_its_id() {
+        let groups = ["frontline".to_string(), "elderly".to_string()];
+        let person = ExportedPerson {
+            id: "0190a5f0-0000-7000-8000-0000000000aa",
+            id_type: IdType::Cccd,
+            id_number: "022080000101",
+            full_name: "=Lê Văn Một",
+            birth_date: "1980-01-02",
+            sex: Sex::Male,
+            phone: Some("+84912345678"),
+            home_area: "0665801",
+            occupation: None,
+            priority_groups: &groups,
+        };
+        let mut file = ::csv::Writer::from_writer(Vec::new());
+        file.write_record(EXPORT_HEADER).unwrap();
+        file.write_record(person.cells()).unwrap();
+        let bytes = file.into_inner().unwrap();
+        assert!(String::from_utf8_lossy(&bytes).starts_with(&format!(
+            "id,{}\n0190a5f0-0000-7000-8000-0000000000aa,cccd,022080000101,'=Lê Văn Một,",
+            PERSON_HEADER.join(",")
+        )));
+        let read = read(&bytes).unwrap().remove(0).1.unwrap();
+        assert_eq!(
+            read,
+            PersonRow {
+                id: Some(person.id.into()),
+                id_type: IdType::Cccd,
+                id_number: "022080000101".into(),
+                full_name: "=Lê Văn Một".into(),
+                birth_date: time::macros::date!(1980 - 01 - 02),
+                sex: Sex::Male,
+                phone: Some("+84912345678".into()),
+                home_area: "0665801".into(),
+                occupation: None,
+                priority_groups: groups.to_vec(),
+            }
+        );
     }
 
     #[test]
