@@ -29,7 +29,9 @@ pub struct Table<T> {
     pub errors: Vec<RowError>,
 }
 
-/// The column a CSV error is about, when it says; else `row`.
+/// The column a CSV error is about, when it says (a column missing or
+/// unknown by its name; a cell that does not read, such as a number, by
+/// its 0-based position, as the csv crate gives it); else `row`.
 pub fn error_field(e: &::csv::Error) -> String {
     let text = e.to_string();
     text.split("field ")
