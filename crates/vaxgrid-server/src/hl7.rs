@@ -218,9 +218,39 @@ fn nul_problem(text: &str) -> Option<Hl7Error> {
 /// problem (warnings included) for the ACK.
 async fn apply(app: &AppState, vxu: &Vxu, default_site: Option<&str>, by: &Actor) -> Vec<Hl7Error> {
     let mut problems = vxu.warnings.clone();
+    let to_record = kept_vaccinations(app, vxu, &mut problems).await;
+    // All or nothing: a message with any error changes nothing, so every
+    // rule is checked before the first write.
+    if to_record.is_empty() || problems.iter().any(Hl7Error::is_error) {
+        return problems;
+    }
+    let site_origin = site_origin(vxu, default_site);
+    let Some(plan) = place_person(
+        app,
+        vxu,
+        default_site,
+        &to_record,
+        site_origin,
+        &mut problems,
+    )
+    .await
+    else {
+        return problems;
+    };
+    let planned = plan_writes(app, vxu, default_site, &to_record, &plan, by, &mut problems).await;
+    if problems.iter().any(Hl7Error::is_error) {
+        return problems;
+    }
+    submit(app, planned, plan, site_origin, &mut problems).await;
+    problems
+}
+
+/// The person a VXU's PID describes, as the exchange finds or registers
+/// them.
+fn external_person(vxu: &Vxu) -> ExternalPerson {
     let p = &vxu.patient;
     let address = p.address.clone().unwrap_or_default();
-    let person = ExternalPerson {
+    ExternalPerson {
         ids: p
             .identifiers
             .iter()
@@ -254,24 +284,49 @@ async fn apply(app: &AppState, vxu: &Vxu, default_site: Option<&str>, by: &Actor
         .flatten()
         .cloned()
         .collect(),
-    };
-    let site_of = |v: &Vaccination| {
-        v.facility
-            .clone()
-            .filter(|f| !f.is_empty())
-            .or_else(|| default_site.map(str::to_string))
-    };
-    let fallback_site = vxu
-        .vaccinations
+    }
+}
+
+/// The site of a vaccination: its RXA-11, else the default site.
+fn site_of(v: &Vaccination, default_site: Option<&str>) -> Option<String> {
+    v.facility
+        .clone()
+        .filter(|f| !f.is_empty())
+        .or_else(|| default_site.map(str::to_string))
+}
+
+/// The site that places a person to register: the first vaccination's
+/// site, else the sending facility (MSH-4).
+fn registration_site(vxu: &Vxu, default_site: Option<&str>) -> Option<String> {
+    vxu.vaccinations
         .iter()
-        .find_map(site_of)
-        .or_else(|| Some(vxu.header.sending_facility.clone()).filter(|f| !f.is_empty()));
-    // Which RXAs this registry keeps: given doses of its catalogue's
-    // vaccines, and as history (counted nowhere) those of other known
-    // vaccines. A code that names no known vaccine is an error; what was
-    // not given is acknowledged with a warning, and a message with
-    // nothing to keep registers nobody.
-    let mut to_record: Vec<(u32, &Vaccination, Kept)> = Vec::new();
+        .find_map(|v| site_of(v, default_site))
+        .or_else(|| Some(vxu.header.sending_facility.clone()).filter(|f| !f.is_empty()))
+}
+
+/// Where a site named for registration comes from: the first RXA-11 (or
+/// the default site), else MSH-4.
+fn site_origin(vxu: &Vxu, default_site: Option<&str>) -> (&'static str, u32, u32) {
+    vxu.vaccinations
+        .iter()
+        .position(|v| site_of(v, default_site).is_some())
+        .map_or(("MSH", 1, 4), |i| ("RXA", i as u32 + 1, 11))
+}
+
+/// One RXA the registry keeps: its sequence, the vaccination and how.
+type KeptRxa<'a> = (u32, &'a Vaccination, Kept);
+
+/// Which RXAs this registry keeps: given doses of its catalogue's
+/// vaccines, and as history (counted nowhere) those of other known
+/// vaccines. A code that names no known vaccine is an error; what was
+/// not given is acknowledged with a warning, and a message with nothing
+/// to keep registers nobody.
+async fn kept_vaccinations<'a>(
+    app: &AppState,
+    vxu: &'a Vxu,
+    problems: &mut Vec<Hl7Error>,
+) -> Vec<KeptRxa<'a>> {
+    let mut to_record: Vec<KeptRxa<'a>> = Vec::new();
     for (i, v) in vxu.vaccinations.iter().enumerate() {
         let seq = i as u32 + 1;
         if v.action.eq_ignore_ascii_case("D") {
@@ -301,51 +356,69 @@ async fn apply(app: &AppState, vxu: &Vxu, default_site: Option<&str>, by: &Actor
             ));
             continue;
         };
-        match product_for_cvx(app, cvx).await {
-            Ok(Some(product)) => to_record.push((seq, v, Kept::Dose(product))),
-            Ok(None) if is_covid_cvx(cvx) => problems.push(Hl7Error::error(
+        if let Some(kept) = kept_by_cvx(app, seq, cvx, problems).await {
+            to_record.push((seq, v, kept));
+        }
+    }
+    to_record
+}
+
+/// How a given vaccination of code `cvx` is kept: a dose of the
+/// catalogue's product, history of another known vaccine, or (None, with
+/// the problem) not at all.
+async fn kept_by_cvx(
+    app: &AppState,
+    seq: u32,
+    cvx: &str,
+    problems: &mut Vec<Hl7Error>,
+) -> Option<Kept> {
+    match product_for_cvx(app, cvx).await {
+        Ok(Some(product)) => return Some(Kept::Dose(product)),
+        Ok(None) if is_covid_cvx(cvx) => problems.push(Hl7Error::error(
+            "RXA",
+            seq,
+            5,
+            ErrorCode::TableValueNotFound,
+            format!("CVX {cvx} is a COVID-19 vaccine this registry's catalogue does not have; add the product, then send again"),
+        )),
+        Ok(None) => match known_vaccine(cvx) {
+            Some(name) => {
+                problems.push(Hl7Error::warning(
+                    "RXA",
+                    seq,
+                    5,
+                    ErrorCode::MessageAccepted,
+                    format!("CVX {cvx} ({name}) is outside this registry's campaigns: kept as history, counted nowhere"),
+                ));
+                return Some(Kept::History(cvx.trim().to_string()));
+            }
+            None => problems.push(Hl7Error::error(
                 "RXA",
                 seq,
                 5,
                 ErrorCode::TableValueNotFound,
-                format!("CVX {cvx} is a COVID-19 vaccine this registry's catalogue does not have; add the product, then send again"),
+                format!("CVX {cvx} is not a known vaccine code (CDC CVX table)"),
             )),
-            Ok(None) => match known_vaccine(cvx) {
-                Some(name) => {
-                    problems.push(Hl7Error::warning(
-                        "RXA",
-                        seq,
-                        5,
-                        ErrorCode::MessageAccepted,
-                        format!("CVX {cvx} ({name}) is outside this registry's campaigns: kept as history, counted nowhere"),
-                    ));
-                    to_record.push((seq, v, Kept::History(cvx.trim().to_string())));
-                }
-                None => problems.push(Hl7Error::error(
-                    "RXA",
-                    seq,
-                    5,
-                    ErrorCode::TableValueNotFound,
-                    format!("CVX {cvx} is not a known vaccine code (CDC CVX table)"),
-                )),
-            },
-            Err(e) => problems.push(refusal_error(e.into(), "RXA", seq, rxa_field)),
-        }
+        },
+        Err(e) => problems.push(refusal_error(e.into(), "RXA", seq, rxa_field)),
     }
-    // All or nothing: a message with any error changes nothing, so every
-    // rule is checked before the first write.
-    if to_record.is_empty() || problems.iter().any(Hl7Error::is_error) {
-        return problems;
-    }
-    // Where a site named for registration comes from: the first RXA-11
-    // (or the default site), else MSH-4.
-    let site_origin = vxu
-        .vaccinations
-        .iter()
-        .position(|v| site_of(v).is_some())
-        .map_or(("MSH", 1, 4), |i| ("RXA", i as u32 + 1, 11));
-    let plan = match plan_person(app, &person, fallback_site.as_deref()).await {
-        Ok(plan) => plan,
+    None
+}
+
+/// The person of the message, found or planned for registration; None
+/// (with the problem) when they cannot be.
+async fn place_person(
+    app: &AppState,
+    vxu: &Vxu,
+    default_site: Option<&str>,
+    to_record: &[KeptRxa<'_>],
+    site_origin: (&str, u32, u32),
+    problems: &mut Vec<Hl7Error>,
+) -> Option<PersonPlan> {
+    let person = external_person(vxu);
+    let site = registration_site(vxu, default_site);
+    match plan_person(app, &person, site.as_deref()).await {
+        Ok(plan) => Some(plan),
         // Only vaccinations outside the campaign, for someone this registry
         // cannot place (the address and the site name none of its areas):
         // acknowledged, nothing kept, nobody registered.
@@ -362,14 +435,19 @@ async fn apply(app: &AppState, vxu: &Vxu, default_site: Option<&str>, by: &Actor
                 ErrorCode::MessageAccepted,
                 format!("{field}: {message}: the vaccinations outside the campaign were not kept"),
             ));
-            return problems;
+            None
         }
         Err(refusal) => {
             problems.push(person_error(refusal, site_origin));
-            return problems;
+            None
         }
-    };
-    let keys: Vec<String> = to_record
+    }
+}
+
+/// The sender's key of each kept RXA: MSH-4 and the order id (ORC-3),
+/// else the message's control id and the RXA's sequence.
+fn record_keys(vxu: &Vxu, to_record: &[KeptRxa<'_>]) -> Vec<String> {
+    to_record
         .iter()
         .map(|(seq, v, _)| {
             format!(
@@ -380,18 +458,39 @@ async fn apply(app: &AppState, vxu: &Vxu, default_site: Option<&str>, by: &Actor
                     .unwrap_or_else(|| format!("{}#{seq}", vxu.header.control_id))
             )
         })
-        .collect();
-    // What each RXA writes, checked against the stored history and the
-    // message's earlier doses; `parts` remembers the RXA of each write.
-    let mut write = ExchangeWrite {
-        persons: Vec::new(),
-        commands: Vec::new(),
-        history: Vec::new(),
-        by: by.clone(),
+        .collect()
+}
+
+/// A message's writes, and the RXA each came from.
+struct PlannedWrite {
+    write: ExchangeWrite,
+    command_rxa: Vec<u32>,
+    history_rxa: Vec<u32>,
+}
+
+/// What each RXA writes, checked against the stored history and the
+/// message's earlier doses; a refused RXA adds its problem.
+async fn plan_writes(
+    app: &AppState,
+    vxu: &Vxu,
+    default_site: Option<&str>,
+    to_record: &[KeptRxa<'_>],
+    plan: &PersonPlan,
+    by: &Actor,
+    problems: &mut Vec<Hl7Error>,
+) -> PlannedWrite {
+    let mut planned = PlannedWrite {
+        write: ExchangeWrite {
+            persons: Vec::new(),
+            commands: Vec::new(),
+            history: Vec::new(),
+            by: by.clone(),
+        },
+        command_rxa: Vec::new(),
+        history_rxa: Vec::new(),
     };
-    let mut command_rxa: Vec<u32> = Vec::new();
-    let mut history_rxa: Vec<u32> = Vec::new();
-    let mut planned = DosePlan::for_person(app, &plan).await;
+    let mut doses = DosePlan::for_person(app, plan).await;
+    let keys = record_keys(vxu, to_record);
     for ((seq, v, kept), key) in to_record.iter().zip(&keys) {
         let id = dose_id_for("hl7", key);
         let part = match kept {
@@ -407,37 +506,77 @@ async fn apply(app: &AppState, vxu: &Vxu, default_site: Option<&str>, by: &Actor
                 )
                 .await
             }
-            Kept::Dose(product) => planned
-                .check(app, plan.id(), v, product, &id, site_of(v), by)
+            Kept::Dose(product) => doses
+                .check(
+                    app,
+                    plan.id(),
+                    v,
+                    product,
+                    &id,
+                    site_of(v, default_site),
+                    by,
+                )
                 .await
                 .map(|request| request.map(|r| Write::Command(WriteCommand::Dose(r)))),
-            Kept::History(cvx) => Ok(Some(Write::History(OtherVaccinationInput {
+            Kept::History(cvx) => Ok(Some(Write::History(history_record(
+                vxu,
+                v,
                 id,
-                person_id: plan.id().to_string(),
-                cvx: cvx.clone(),
-                administered_on: v.administered_at.date,
-                lot_number: v.lot_number.clone().filter(|l| !l.is_empty()),
-                source: "hl7".into(),
-                sender: vxu.header.sending_facility.clone(),
-                corrects_id: None,
-            }))),
+                plan.id(),
+                cvx,
+            )))),
         };
         match part {
             Ok(Some(Write::Command(c))) => {
-                write.commands.push(c);
-                command_rxa.push(*seq);
+                planned.write.commands.push(c);
+                planned.command_rxa.push(*seq);
             }
             Ok(Some(Write::History(h))) => {
-                write.history.push(h);
-                history_rxa.push(*seq);
+                planned.write.history.push(h);
+                planned.history_rxa.push(*seq);
             }
             Ok(None) => {}
             Err(e) => problems.push(refusal_error(e, "RXA", *seq, rxa_field)),
         }
     }
-    if problems.iter().any(Hl7Error::is_error) {
-        return problems;
+    planned
+}
+
+/// A vaccination outside the catalogue, kept as history.
+fn history_record(
+    vxu: &Vxu,
+    v: &Vaccination,
+    id: String,
+    person_id: &str,
+    cvx: &str,
+) -> OtherVaccinationInput {
+    OtherVaccinationInput {
+        id,
+        person_id: person_id.to_string(),
+        cvx: cvx.to_string(),
+        administered_on: v.administered_at.date,
+        lot_number: v.lot_number.clone().filter(|l| !l.is_empty()),
+        source: "hl7".into(),
+        sender: vxu.header.sending_facility.clone(),
+        corrects_id: None,
     }
+}
+
+/// Writes the person, the doses, the history and the audit in one
+/// transaction, or nothing; adds the problem of a refused part, else
+/// the warnings of the registration.
+async fn submit(
+    app: &AppState,
+    planned: PlannedWrite,
+    plan: PersonPlan,
+    site_origin: (&str, u32, u32),
+    problems: &mut Vec<Hl7Error>,
+) {
+    let PlannedWrite {
+        mut write,
+        command_rxa,
+        history_rxa,
+    } = planned;
     let warnings = match plan {
         PersonPlan::Existing(_) => Vec::new(),
         PersonPlan::New {
@@ -449,13 +588,11 @@ async fn apply(app: &AppState, vxu: &Vxu, default_site: Option<&str>, by: &Actor
             warnings
         }
     };
-    // One transaction: the person, the doses, the history and the audit,
-    // or nothing.
     let outcome = match app.writer.submit_exchange(write).await {
         Ok(outcome) => outcome,
         Err(e) => {
             problems.push(refusal_error(Refusal::from(e), "MSH", 1, |_| 0));
-            return problems;
+            return;
         }
     };
     if let Some((part, e)) = outcome.refused {
@@ -465,7 +602,7 @@ async fn apply(app: &AppState, vxu: &Vxu, default_site: Option<&str>, by: &Actor
             ExchangePart::Command(i) => refusal_error(refusal, "RXA", command_rxa[i], rxa_field),
             ExchangePart::History(i) => refusal_error(refusal, "RXA", history_rxa[i], rxa_field),
         });
-        return problems;
+        return;
     }
     for (field, message) in warnings {
         problems.push(Hl7Error::warning(
@@ -476,7 +613,6 @@ async fn apply(app: &AppState, vxu: &Vxu, default_site: Option<&str>, by: &Actor
             message,
         ));
     }
-    problems
 }
 
 /// What an RXA asks the registry to keep.
