@@ -25,7 +25,7 @@ use crate::audit::{self, AuditEntry};
 use crate::db::{in_json, json_rows, Backend, Col};
 use crate::error::StoreError;
 use crate::model::{Actor, NewPerson};
-use crate::persons::{insert_placed, place_person, RowError};
+use crate::persons::{insert_placed, place_person, AreaMap, PlacedPerson, RowError};
 use crate::scope::Scope;
 use crate::{format_date, parse_date, Store};
 
@@ -488,6 +488,319 @@ fn absent(entity: &'static str, field: &'static str, key: &str) -> StoreError {
         field,
         key: key.to_string(),
     }
+}
+
+/// The contact end of each row of `add_contacts`, resolved to a person
+/// id: existing, found by ID number, or to be registered.
+struct ContactEnds {
+    /// Per row: (person id, linked rather than registered here); an empty
+    /// id when the person to register was refused.
+    resolved: Vec<(String, bool)>,
+    to_register: Vec<PlacedPerson>,
+    errors: Vec<RowError>,
+}
+
+fn row_error(row: usize, field: &str, message: String) -> RowError {
+    RowError {
+        row,
+        field: field.to_string(),
+        message,
+    }
+}
+
+/// Resolves every contact end to a person id: the one named, the record
+/// an ID number already registered (here or in an earlier row), or a
+/// person to register, placed and checked against the caller's areas.
+async fn resolve_contacts(
+    tx: &mut Transaction<'static, Any>,
+    rows: &[NewContact],
+    areas: &AreaMap,
+    today: Date,
+    actor: &Actor,
+) -> Result<ContactEnds, StoreError> {
+    let mut ends = ContactEnds {
+        resolved: Vec::new(),
+        to_register: Vec::new(),
+        errors: Vec::new(),
+    };
+    let mut numbers_seen: HashMap<(String, String), String> = HashMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        let row = i + 1;
+        let p = match &r.contact {
+            ContactPerson::Existing(id) => {
+                ends.resolved.push((id.clone(), true));
+                continue;
+            }
+            ContactPerson::New(p) => p,
+        };
+        let key = (p.id_type.as_str().to_string(), p.id_number.clone());
+        if let Some(id) = numbers_seen.get(&key) {
+            ends.resolved.push((id.clone(), false));
+            continue;
+        }
+        if let Some(id) = registered_id(tx, p).await? {
+            numbers_seen.insert(key, id.clone());
+            ends.resolved.push((id, true));
+            continue;
+        }
+        match place_person(p.clone(), areas, today) {
+            Ok(placed) => {
+                if !actor.scope.covers_path(&placed.area_path) {
+                    ends.errors.push(row_error(
+                        row,
+                        "home_area",
+                        format!("area '{}' does not exist", p.home_area),
+                    ));
+                }
+                numbers_seen.insert(key, placed.new.id.clone());
+                ends.resolved.push((placed.new.id.clone(), false));
+                ends.to_register.push(placed);
+            }
+            Err((field, message)) => {
+                ends.errors.push(row_error(row, &field, message));
+                ends.resolved.push((String::new(), false));
+            }
+        }
+    }
+    Ok(ends)
+}
+
+/// The registered person (not merged away) with the ID number of `p`.
+async fn registered_id(
+    tx: &mut Transaction<'static, Any>,
+    p: &NewPerson,
+) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query(
+        "SELECT id FROM persons WHERE id_number = $1 AND id_type = $2 AND merged_into IS NULL LIMIT 1",
+    )
+    .bind(&p.id_number)
+    .bind(p.id_type.as_str())
+    .fetch_optional(&mut **tx)
+    .await?
+    .map(|r| r.try_get("id"))
+    .transpose()?)
+}
+
+/// The facts of every person the rows name: the stored ones, and those
+/// to register as they will be.
+async fn facts_of_ends(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    rows: &[NewContact],
+    ends: &ContactEnds,
+) -> Result<HashMap<String, Facts>, StoreError> {
+    let mut wanted: Vec<String> = rows
+        .iter()
+        .map(|r| r.source_person_id.clone())
+        .chain(ends.resolved.iter().map(|r| r.0.clone()))
+        .filter(|s| !s.is_empty())
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    let mut facts = facts_of(tx, backend, &wanted).await?;
+    for placed in &ends.to_register {
+        facts.insert(
+            placed.new.id.clone(),
+            Facts {
+                province_code: placed.province_code.clone(),
+                area_path: placed.area_path.clone(),
+                full_name: placed.new.full_name.clone(),
+                birth_date: Some(placed.new.birth_date),
+            },
+        );
+    }
+    Ok(facts)
+}
+
+/// The day each source of the rows that is a confirmed case recovered,
+/// when they have.
+async fn recovered_sources(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    rows: &[NewContact],
+) -> Result<HashMap<String, Date>, StoreError> {
+    let sources: Vec<&String> = rows.iter().map(|r| &r.source_person_id).collect();
+    let q = sqlx::query(&format!(
+        "SELECT person_id, recovered_on FROM outbreak_cases WHERE status = 'confirmed' \
+         AND recovered_on IS NOT NULL AND {}",
+        in_json(backend, "person_id", 1)
+    ))
+    .bind(json_list(sources))
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut m = HashMap::new();
+    for r in &q {
+        let d: String = r.try_get("recovered_on")?;
+        if let Some(d) = parse_date(&d) {
+            m.insert(r.try_get("person_id")?, d);
+        }
+    }
+    Ok(m)
+}
+
+/// A link to write, with the contact's province and area path.
+type LinkToWrite = (ContactRecord, String, String);
+
+/// The links of the rows whose ends were resolved, each checked: both
+/// persons exist and are the caller's to see (a contact registered here
+/// is), and the link keeps the graph's rules. A bad row adds its error.
+fn checked_links(
+    rows: &[NewContact],
+    resolved: &[(String, bool)],
+    facts: &HashMap<String, Facts>,
+    recovered: &HashMap<String, Date>,
+    actor: &Actor,
+    today: Date,
+    errors: &mut Vec<RowError>,
+) -> Vec<LinkToWrite> {
+    let mut records = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        let (contact_id, linked) = &resolved[i];
+        if contact_id.is_empty() {
+            continue;
+        }
+        match checked_link(r, contact_id, *linked, facts, recovered, actor, today) {
+            Ok(link) => records.push(link),
+            Err((field, message)) => errors.push(row_error(i + 1, field, message)),
+        }
+    }
+    records
+}
+
+/// One row's link, checked (see `checked_links`); else the field at
+/// fault and why.
+fn checked_link(
+    r: &NewContact,
+    contact_id: &str,
+    linked: bool,
+    facts: &HashMap<String, Facts>,
+    recovered: &HashMap<String, Date>,
+    actor: &Actor,
+    today: Date,
+) -> Result<LinkToWrite, (&'static str, String)> {
+    let source = facts
+        .get(&r.source_person_id)
+        .filter(|f| actor.scope.covers_person(&r.source_person_id, &f.area_path))
+        .ok_or_else(|| {
+            (
+                "source_person_id",
+                format!("person '{}' does not exist", r.source_person_id),
+            )
+        })?;
+    let contact = facts
+        .get(contact_id)
+        .filter(|f| !linked || actor.scope.covers_person(contact_id, &f.area_path))
+        .ok_or_else(|| {
+            (
+                "contact_person_id",
+                format!("person '{contact_id}' does not exist"),
+            )
+        })?;
+    let (Ok(s), Ok(t)) = (
+        Uuid::parse_str(&r.source_person_id),
+        Uuid::parse_str(contact_id),
+    ) else {
+        return Err(("contact_person_id", "not a UUID".into()));
+    };
+    let link = Contact {
+        source: s,
+        contact: t,
+        exposure: r.exposure_on,
+        setting: r.setting,
+    };
+    let sf = PersonFacts {
+        birth_date: source.birth_date,
+        recovered_on: recovered.get(&r.source_person_id).copied(),
+    };
+    let cf = PersonFacts {
+        birth_date: contact.birth_date,
+        recovered_on: None,
+    };
+    check_contact(&link, &sf, &cf, today).map_err(|e| (e.field(), e.to_string()))?;
+    Ok((
+        ContactRecord {
+            id: r.id.clone(),
+            source_person_id: r.source_person_id.clone(),
+            contact_person_id: contact_id.to_string(),
+            exposure_on: format_date(r.exposure_on),
+            setting: r.setting.as_str().to_string(),
+            linked,
+        },
+        contact.province_code.clone(),
+        contact.area_path.clone(),
+    ))
+}
+
+/// Registers the contacts placed for registration, counted in their
+/// areas' population.
+async fn register_contacts(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    to_register: &[PlacedPerson],
+) -> Result<(), StoreError> {
+    if to_register.is_empty() {
+        return Ok(());
+    }
+    insert_placed(tx, backend, to_register).await?;
+    crate::persons::bump_population(
+        tx,
+        backend,
+        to_register.iter().map(|p| {
+            (
+                p.province_code.as_str(),
+                p.new.home_area.as_str(),
+                p.area_path.as_str(),
+                p.new.priority_groups.as_slice(),
+            )
+        }),
+        1,
+    )
+    .await
+}
+
+/// Writes the links (an id already stored is a conflict); returns their
+/// audit entries.
+async fn insert_links(
+    tx: &mut Transaction<'static, Any>,
+    records: &[LinkToWrite],
+    actor: &Actor,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    let now = crate::now_micros();
+    let mut entries = Vec::new();
+    for (c, province, path) in records {
+        let done = sqlx::query(
+            "INSERT INTO outbreak_contacts (province_code, id, source_person_id, contact_person_id, \
+             area_path, exposure_on, setting, recorded_by, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id, province_code) DO NOTHING",
+        )
+        .bind(province)
+        .bind(&c.id)
+        .bind(&c.source_person_id)
+        .bind(&c.contact_person_id)
+        .bind(path)
+        .bind(&c.exposure_on)
+        .bind(&c.setting)
+        .bind(&actor.name)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict {
+                field: "id",
+                message: format!("contact link {} already exists", c.id),
+                existing: None,
+            });
+        }
+        entries.push(AuditEntry::by(
+            actor,
+            "link",
+            "outbreak_contact",
+            &c.id,
+            serde_json::json!({"source": c.source_person_id, "contact": c.contact_person_id,
+                "setting": c.setting, "registered": !c.linked}),
+        ));
+    }
+    Ok(entries)
 }
 
 async fn lock_graph(
@@ -1227,224 +1540,26 @@ impl Store {
         let today = crate::today();
         let mut tx = self.begin_write().await?;
         lock_graph(&mut tx, self.backend).await?;
-        let mut errors: Vec<RowError> = Vec::new();
-        let err = |row: usize, field: &str, message: String| RowError {
-            row,
-            field: field.to_string(),
-            message,
-        };
-        // Resolve every contact end to a person id: existing, found by ID
-        // number, or to be registered.
-        let mut resolved: Vec<(String, bool)> = Vec::new();
-        let mut to_register = Vec::new();
-        let mut numbers_seen: HashMap<(String, String), String> = HashMap::new();
-        for (i, r) in rows.iter().enumerate() {
-            let row = i + 1;
-            match &r.contact {
-                ContactPerson::Existing(id) => resolved.push((id.clone(), true)),
-                ContactPerson::New(p) => {
-                    let key = (p.id_type.as_str().to_string(), p.id_number.clone());
-                    if let Some(id) = numbers_seen.get(&key) {
-                        resolved.push((id.clone(), false));
-                        continue;
-                    }
-                    let found: Option<String> = sqlx::query(
-                        "SELECT id FROM persons WHERE id_number = $1 AND id_type = $2 AND merged_into IS NULL LIMIT 1",
-                    )
-                    .bind(&p.id_number)
-                    .bind(p.id_type.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .map(|r| r.try_get("id"))
-                    .transpose()?;
-                    if let Some(id) = found {
-                        numbers_seen.insert(key, id.clone());
-                        resolved.push((id, true));
-                        continue;
-                    }
-                    match place_person(p.clone(), &areas, today) {
-                        Ok(placed) => {
-                            if !actor.scope.covers_path(&placed.area_path) {
-                                errors.push(err(
-                                    row,
-                                    "home_area",
-                                    format!("area '{}' does not exist", p.home_area),
-                                ));
-                            }
-                            numbers_seen.insert(key, placed.new.id.clone());
-                            resolved.push((placed.new.id.clone(), false));
-                            to_register.push(placed);
-                        }
-                        Err((field, message)) => {
-                            errors.push(err(row, &field, message));
-                            resolved.push((String::new(), false));
-                        }
-                    }
-                }
-            }
-        }
-        let mut wanted: Vec<String> = rows
-            .iter()
-            .map(|r| r.source_person_id.clone())
-            .chain(resolved.iter().map(|r| r.0.clone()))
-            .filter(|s| !s.is_empty())
-            .collect();
-        wanted.sort();
-        wanted.dedup();
-        let mut facts = facts_of(&mut tx, self.backend, &wanted).await?;
-        for placed in &to_register {
-            facts.insert(
-                placed.new.id.clone(),
-                Facts {
-                    province_code: placed.province_code.clone(),
-                    area_path: placed.area_path.clone(),
-                    full_name: placed.new.full_name.clone(),
-                    birth_date: Some(placed.new.birth_date),
-                },
-            );
-        }
-        let recovered: HashMap<String, Date> = {
-            let sources: Vec<&String> = rows.iter().map(|r| &r.source_person_id).collect();
-            let q = sqlx::query(&format!(
-                "SELECT person_id, recovered_on FROM outbreak_cases WHERE status = 'confirmed' \
-                 AND recovered_on IS NOT NULL AND {}",
-                in_json(self.backend, "person_id", 1)
-            ))
-            .bind(json_list(sources))
-            .fetch_all(&mut *tx)
-            .await?;
-            let mut m = HashMap::new();
-            for r in &q {
-                let d: String = r.try_get("recovered_on")?;
-                if let Some(d) = parse_date(&d) {
-                    m.insert(r.try_get("person_id")?, d);
-                }
-            }
-            m
-        };
-        let mut records = Vec::new();
-        for (i, r) in rows.iter().enumerate() {
-            let row = i + 1;
-            let (contact_id, linked) = &resolved[i];
-            if contact_id.is_empty() {
-                continue;
-            }
-            let source = facts
-                .get(&r.source_person_id)
-                .filter(|f| actor.scope.covers_person(&r.source_person_id, &f.area_path));
-            let Some(source) = source else {
-                errors.push(err(
-                    row,
-                    "source_person_id",
-                    format!("person '{}' does not exist", r.source_person_id),
-                ));
-                continue;
-            };
-            let contact = facts
-                .get(contact_id)
-                .filter(|f| !*linked || actor.scope.covers_person(contact_id, &f.area_path));
-            let Some(contact) = contact else {
-                errors.push(err(
-                    row,
-                    "contact_person_id",
-                    format!("person '{contact_id}' does not exist"),
-                ));
-                continue;
-            };
-            let (Ok(s), Ok(t)) = (
-                Uuid::parse_str(&r.source_person_id),
-                Uuid::parse_str(contact_id),
-            ) else {
-                errors.push(err(row, "contact_person_id", "not a UUID".into()));
-                continue;
-            };
-            let link = Contact {
-                source: s,
-                contact: t,
-                exposure: r.exposure_on,
-                setting: r.setting,
-            };
-            let sf = PersonFacts {
-                birth_date: source.birth_date,
-                recovered_on: recovered.get(&r.source_person_id).copied(),
-            };
-            let cf = PersonFacts {
-                birth_date: contact.birth_date,
-                recovered_on: None,
-            };
-            if let Err(e) = check_contact(&link, &sf, &cf, today) {
-                errors.push(err(row, e.field(), e.to_string()));
-                continue;
-            }
-            records.push((
-                ContactRecord {
-                    id: r.id.clone(),
-                    source_person_id: r.source_person_id.clone(),
-                    contact_person_id: contact_id.clone(),
-                    exposure_on: format_date(r.exposure_on),
-                    setting: r.setting.as_str().to_string(),
-                    linked: *linked,
-                },
-                contact.province_code.clone(),
-                contact.area_path.clone(),
-            ));
-        }
+        let ends = resolve_contacts(&mut tx, rows, &areas, today, actor).await?;
+        let facts = facts_of_ends(&mut tx, self.backend, rows, &ends).await?;
+        let recovered = recovered_sources(&mut tx, self.backend, rows).await?;
+        let mut errors = ends.errors;
+        let records = checked_links(
+            rows,
+            &ends.resolved,
+            &facts,
+            &recovered,
+            actor,
+            today,
+            &mut errors,
+        );
         if !errors.is_empty() {
             errors.sort_by_key(|e| e.row);
             return Ok(Err(errors));
         }
-        if !to_register.is_empty() {
-            insert_placed(&mut tx, self.backend, &to_register).await?;
-            crate::persons::bump_population(
-                &mut tx,
-                self.backend,
-                to_register.iter().map(|p| {
-                    (
-                        p.province_code.as_str(),
-                        p.new.home_area.as_str(),
-                        p.area_path.as_str(),
-                        p.new.priority_groups.as_slice(),
-                    )
-                }),
-                1,
-            )
-            .await?;
-        }
-        let now = crate::now_micros();
-        let mut entries = Vec::new();
-        for (c, province, path) in &records {
-            let done = sqlx::query(
-                "INSERT INTO outbreak_contacts (province_code, id, source_person_id, contact_person_id, \
-                 area_path, exposure_on, setting, recorded_by, recorded_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id, province_code) DO NOTHING",
-            )
-            .bind(province)
-            .bind(&c.id)
-            .bind(&c.source_person_id)
-            .bind(&c.contact_person_id)
-            .bind(path)
-            .bind(&c.exposure_on)
-            .bind(&c.setting)
-            .bind(&actor.name)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::Conflict {
-                    field: "id",
-                    message: format!("contact link {} already exists", c.id),
-                    existing: None,
-                });
-            }
-            entries.push(AuditEntry::by(
-                actor,
-                "link",
-                "outbreak_contact",
-                &c.id,
-                serde_json::json!({"source": c.source_person_id, "contact": c.contact_person_id,
-                    "setting": c.setting, "registered": !c.linked}),
-            ));
-        }
+        let to_register = ends.to_register;
+        register_contacts(&mut tx, self.backend, &to_register).await?;
+        let mut entries = insert_links(&mut tx, &records, actor).await?;
         for p in &to_register {
             entries.push(AuditEntry::by(
                 actor,
