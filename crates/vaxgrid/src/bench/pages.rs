@@ -334,11 +334,33 @@ pub(super) async fn plan_campaign(store: &Store) -> Result<(String, String)> {
 pub async fn run(residents: usize, requests: usize) -> Result<()> {
     let scratch = Scratch::sqlite();
     let store = Store::open(&scratch.url).await?;
+    let seeded = seed_province(&store, residents).await?;
+    let server = start_server(&store).await?;
+    let fixtures = prepare(&store, &seeded, &server).await?;
+    println!("{requests} requests per page, one at a time, after 3 to warm up");
+    println!("{:<26} {:>10} {:>10}", "page", "p50 ms", "p95 ms");
+    for (name, path, cookie) in pages(&fixtures) {
+        let times = time_page(&server, &path, cookie, requests).await?;
+        println!(
+            "{name:<26} {:>10.2} {:>10.2}",
+            percentile(&times, 0.50).as_secs_f64() * 1000.0,
+            percentile(&times, 0.95).as_secs_f64() * 1000.0
+        );
+    }
+    server.task.abort();
+    store.close().await;
+    scratch.cleanup().await;
+    let _ = std::fs::remove_dir_all(&server.keys);
+    Ok(())
+}
+
+/// The demo province with `residents` residents, its demo users and an
+/// administrator (for the dashboard of everything, `/planner`).
+async fn seed_province(store: &Store, residents: usize) -> Result<crate::demo::Seeded> {
     let started = Instant::now();
-    let seeded = crate::demo::seed_reference(&store).await?;
-    crate::demo::seed_people(&store, &seeded, residents).await?;
-    crate::accounts::seed_demo_users(&store, &seeded.sites[0], "193", "22").await?;
-    // An administrator, for the dashboard of everything (`/planner`).
+    let seeded = crate::demo::seed_reference(store).await?;
+    crate::demo::seed_people(store, &seeded, residents).await?;
+    crate::accounts::seed_demo_users(store, &seeded.sites[0], "193", "22").await?;
     store
         .create_user(
             "admin",
@@ -352,6 +374,19 @@ pub async fn run(residents: usize, requests: usize) -> Result<()> {
         "demo province with {residents} residents seeded in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    Ok(seeded)
+}
+
+/// The server over loopback, with its DCC keys, and a client that does
+/// not follow redirects.
+struct Server {
+    keys: std::path::PathBuf,
+    base: String,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    client: reqwest::Client,
+}
+
+async fn start_server(store: &Store) -> Result<Server> {
     let keys = std::env::temp_dir().join(format!("vaxgrid-bench-keys-{}", uuid::Uuid::now_v7()));
     vaxgrid_server::dcc_keys::init_key_dir(&keys, "VN")
         .map_err(|e| anyhow::anyhow!("DCC keys: {e}"))?;
@@ -360,33 +395,134 @@ pub async fn run(residents: usize, requests: usize) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("DCC keys: {e}"))?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let server = tokio::spawn(vaxgrid_server::serve(state, listener));
+    let task = tokio::spawn(vaxgrid_server::serve(state, listener));
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
+    Ok(Server {
+        keys,
+        base,
+        task,
+        client,
+    })
+}
+
+/// What the pages are asked about, and the session cookie of each role
+/// that asks.
+struct Fixtures {
+    campaign: String,
+    wave: String,
+    village: String,
+    commune: String,
+    district: String,
+    site: String,
+    /// A resident named Nguyen with a visit open at the site.
+    nguyen_id_number: String,
+    visit: String,
+    /// The portal's visitors: one waiting at the code form, one signed
+    /// in holding a place (the resident, with a dose).
+    waiting: String,
+    resident: String,
+    hold: String,
+    resident_id: String,
+    resident_id_number: String,
+    resident_surname: String,
+    dose: String,
+    supply: super::supply_seed::SupplySeed,
+    outbreak: super::outbreak_seed::OutbreakSeed,
+    class: String,
+    admin: String,
+    planner: String,
+    statistics: String,
+    vaccinator: String,
+    registrar: String,
+    coldchain: String,
+    responder: String,
+    trainer: String,
+}
+
+/// Everything the pages show beyond the demo province, made in order: a
+/// campaign, a visit at the table, the portal's visitors, the supply,
+/// an outbreak and a training class; each role signed in.
+async fn prepare(store: &Store, seeded: &crate::demo::Seeded, server: &Server) -> Result<Fixtures> {
+    let (client, base) = (&server.client, server.base.as_str());
     // A campaign over the province, entered after the fact, with its wave
     // and the target split to the districts: the dashboard draws its
     // daily target and links to its lists.
-    let (campaign, wave) = plan_campaign(&store).await?;
-    let village = seeded.villages.first().context("no village")?;
-    let village_area = store.area(village).await?;
-    let commune = village_area
+    let (campaign, wave) = plan_campaign(store).await?;
+    let village = seeded.villages.first().context("no village")?.clone();
+    let (commune, district) = commune_and_district(store, &village).await?;
+    let admin = sign_in(client, base, "admin").await?;
+    let planner = sign_in(client, base, "planner").await?;
+    let statistics = sign_in(client, base, "statistics").await?;
+    let vaccinator = sign_in(client, base, "vaccinator").await?;
+    let registrar = sign_in(client, base, "registrar").await?;
+    let site = seeded.sites[0].clone();
+    let (nguyen_id_number, visit) = open_table_visit(store, &site).await?;
+    let (waiting, resident, hold, (resident_id, dose)) =
+        resident_visitors(store, client, base, &site).await?;
+    let someone = store.person(&resident_id).await?;
+    let resident_surname = someone
+        .full_name
+        .split_whitespace()
+        .next()
+        .unwrap_or("Nguyen")
+        .to_string();
+    let supply = seed_supply(store, seeded).await?;
+    let coldchain = sign_in(client, base, "coldchain").await?;
+    let outbreak = seed_outbreak(store).await?;
+    let responder = sign_in(client, base, "responder").await?;
+    let trainer = sign_in(client, base, "trainer").await?;
+    let class = open_class(store).await?;
+    Ok(Fixtures {
+        campaign,
+        wave,
+        village,
+        commune,
+        district,
+        site,
+        nguyen_id_number,
+        visit,
+        waiting: waiting.header(),
+        resident: resident.header(),
+        hold,
+        resident_id,
+        resident_id_number: someone.id_number,
+        resident_surname,
+        dose,
+        supply,
+        outbreak,
+        class,
+        admin,
+        planner,
+        statistics,
+        vaccinator,
+        registrar,
+        coldchain,
+        responder,
+        trainer,
+    })
+}
+
+/// The commune and the district above a village.
+async fn commune_and_district(store: &Store, village: &str) -> Result<(String, String)> {
+    let commune = store
+        .area(village)
+        .await?
         .parent_code
-        .clone()
         .context("a village has a commune")?;
     let district = store
         .area(&commune)
         .await?
         .parent_code
         .context("a commune has a district")?;
-    let admin = sign_in(&client, &base, "admin").await?;
-    let planner = sign_in(&client, &base, "planner").await?;
-    let statistics = sign_in(&client, &base, "statistics").await?;
-    let vaccinator = sign_in(&client, &base, "vaccinator").await?;
-    let registrar = sign_in(&client, &base, "registrar").await?;
-    let site = &seeded.sites[0];
-    // A visit open at the site for a resident found by name, as the
-    // table's search finds them: its page and the adverse-event form.
+    Ok((commune, district))
+}
+
+/// A visit open at the site for a resident found by name, as the table's
+/// search finds them: its page and the adverse-event form. (their ID
+/// number, the visit id).
+async fn open_table_visit(store: &Store, site: &str) -> Result<(String, String)> {
     let query = vaxgrid_store::persons::PersonQuery {
         id_number: None,
         phone: None,
@@ -413,35 +549,38 @@ pub async fn run(residents: usize, requests: usize) -> Result<()> {
             &vaxgrid_store::model::Actor::from("bench"),
         )
         .await?;
-    let (waiting, resident, hold, (resident_id, dose)) =
-        resident_visitors(&store, &client, &base, site).await?;
-    let (waiting, resident) = (waiting.header(), resident.header());
-    let someone = store.person(&resident_id).await?;
-    let surname = someone
-        .full_name
-        .split_whitespace()
-        .next()
-        .unwrap_or("Nguyen")
-        .to_string();
-    let supply_started = Instant::now();
-    let supply = super::supply_seed::seed(&store, &seeded, "193").await?;
+    Ok((person.id_number, visit))
+}
+
+async fn seed_supply(
+    store: &Store,
+    seeded: &crate::demo::Seeded,
+) -> Result<super::supply_seed::SupplySeed> {
+    let started = Instant::now();
+    let supply = super::supply_seed::seed(store, seeded, "193").await?;
     println!(
         "supply: {} stores with their stock, a fridge with a week of readings, seeded in {:.1} s",
         supply.stores,
-        supply_started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64()
     );
-    let coldchain = sign_in(&client, &base, "coldchain").await?;
-    let outbreak_started = Instant::now();
-    let outbreak = super::outbreak_seed::seed(&store, 5_000, 2_000).await?;
+    Ok(supply)
+}
+
+async fn seed_outbreak(store: &Store) -> Result<super::outbreak_seed::OutbreakSeed> {
+    let started = Instant::now();
+    let outbreak = super::outbreak_seed::seed(store, 5_000, 2_000).await?;
     println!(
         "outbreak: {} persons, {} links, {} in home isolation, a laboratory with 60 pools waiting, seeded in {:.1} s",
         outbreak.persons,
         outbreak.links,
         outbreak.home,
-        outbreak_started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64()
     );
-    let responder = sign_in(&client, &base, "responder").await?;
-    let trainer = sign_in(&client, &base, "trainer").await?;
+    Ok(outbreak)
+}
+
+/// A vaccination class of today, given by the demo trainer; its id.
+async fn open_class(store: &Store) -> Result<String> {
     let class = uuid::Uuid::now_v7().to_string();
     store
         .create_class(
@@ -455,291 +594,245 @@ pub async fn run(residents: usize, requests: usize) -> Result<()> {
             &vaxgrid_store::model::Actor::system("bench"),
         )
         .await?;
+    Ok(class)
+}
+
+/// A page asked for: (name, path, cookie).
+type Page<'a> = (&'static str, String, Option<&'a str>);
+
+/// Every page of the web app, as its users ask for it.
+fn pages(f: &Fixtures) -> Vec<Page<'_>> {
+    let mut pages = planner_pages(f);
+    pages.extend(registry_and_table_pages(f));
+    pages.extend(portal_and_admin_pages(f));
+    pages.extend(supply_and_outbreak_pages(f));
+    pages
+}
+
+/// The baseline, the coverage, the dashboards, the survey lists, the
+/// campaigns and the sites.
+fn planner_pages(f: &Fixtures) -> Vec<Page<'_>> {
+    let (campaign, wave) = (&f.campaign, &f.wave);
     let survey = |area: &str| {
         format!("/api/v1/campaigns/{campaign}/waves/{wave}/survey?area={area}&format=html&status=not_yet")
     };
-    // (name, path, cookie): every page of the web app, as its users ask
-    // for it.
-    let pages: Vec<(&str, String, Option<&str>)> = vec![
+    let (village, commune, district, site) = (&f.village, &f.commune, &f.district, &f.site);
+    let (admin, planner, statistics) = (
+        Some(f.admin.as_str()),
+        Some(f.planner.as_str()),
+        Some(f.statistics.as_str()),
+    );
+    vec![
         ("healthz (baseline)", "/healthz".into(), None),
-        ("home (coverage)", "/".into(), Some(planner.as_str())),
-        (
-            "planner, all areas",
-            "/planner".into(),
-            Some(admin.as_str()),
-        ),
+        ("home (coverage)", "/".into(), planner),
+        ("planner, all areas", "/planner".into(), admin),
         (
             "dashboard province",
             format!("/planner/areas/22?campaign={campaign}"),
-            Some(statistics.as_str()),
+            statistics,
         ),
         (
             "dashboard district",
             format!("/planner/areas/{district}"),
-            Some(planner.as_str()),
+            planner,
         ),
         (
             "dashboard commune",
             format!("/planner/areas/{commune}"),
-            Some(planner.as_str()),
+            planner,
         ),
         (
             "dashboard village",
             format!("/planner/areas/{village}"),
-            Some(planner.as_str()),
+            planner,
         ),
-        (
-            "survey list village",
-            survey(village),
-            Some(planner.as_str()),
-        ),
-        (
-            "survey list commune",
-            survey(&commune),
-            Some(planner.as_str()),
-        ),
-        (
-            "survey district (communes)",
-            survey(&district),
-            Some(planner.as_str()),
-        ),
-        (
-            "survey province (communes)",
-            survey("22"),
-            Some(admin.as_str()),
-        ),
-        (
-            "campaigns",
-            "/planner/campaigns".into(),
-            Some(statistics.as_str()),
-        ),
+        ("survey list village", survey(village), planner),
+        ("survey list commune", survey(commune), planner),
+        ("survey district (communes)", survey(district), planner),
+        ("survey province (communes)", survey("22"), admin),
+        ("campaigns", "/planner/campaigns".into(), statistics),
         (
             "campaign (province)",
             format!("/planner/campaigns/{campaign}"),
-            Some(statistics.as_str()),
+            statistics,
         ),
-        ("sites", "/planner/sites".into(), Some(statistics.as_str())),
-        (
-            "site",
-            format!("/planner/sites/{site}"),
-            Some(statistics.as_str()),
-        ),
+        ("sites", "/planner/sites".into(), statistics),
+        ("site", format!("/planner/sites/{site}"), statistics),
+    ]
+}
+
+/// The registry's search, record and correction; the vaccination
+/// table's queue, board, searches, forms and visit.
+fn registry_and_table_pages(f: &Fixtures) -> Vec<Page<'_>> {
+    let (site, visit, resident_id, dose) = (&f.site, &f.visit, &f.resident_id, &f.dose);
+    let (vaccinator, registrar) = (Some(f.vaccinator.as_str()), Some(f.registrar.as_str()));
+    vec![
         (
             "registry search name",
-            format!("/registry?name={}", form_encode(&surname)),
-            Some(vaccinator.as_str()),
+            format!("/registry?name={}", form_encode(&f.resident_surname)),
+            vaccinator,
         ),
         (
             "registry search ID",
-            format!("/registry?id_number={}", someone.id_number),
-            Some(vaccinator.as_str()),
+            format!("/registry?id_number={}", f.resident_id_number),
+            vaccinator,
         ),
         (
             "registry record",
             format!("/registry/persons/{resident_id}"),
-            Some(vaccinator.as_str()),
+            vaccinator,
         ),
         (
             "registry correction",
             format!("/registry/persons/{resident_id}/doses/{dose}/correct"),
-            Some(vaccinator.as_str()),
+            vaccinator,
         ),
-        (
-            "table queue",
-            format!("/sites/{site}/table"),
-            Some(vaccinator.as_str()),
-        ),
-        (
-            "site board",
-            format!("/sites/{site}/board"),
-            Some(vaccinator.as_str()),
-        ),
+        ("table queue", format!("/sites/{site}/table"), vaccinator),
+        ("site board", format!("/sites/{site}/board"), vaccinator),
         (
             "table find by name",
             format!("/sites/{site}/table/find?name=nguyen"),
-            Some(vaccinator.as_str()),
+            vaccinator,
         ),
         (
             "table find by ID",
-            format!("/sites/{site}/table/find?id_number={}", person.id_number),
-            Some(vaccinator.as_str()),
+            format!("/sites/{site}/table/find?id_number={}", f.nguyen_id_number),
+            vaccinator,
         ),
         (
             "table walk-in form",
             format!("/sites/{site}/table/walk-in"),
-            Some(registrar.as_str()),
+            registrar,
         ),
         (
             "table visit",
             format!("/sites/{site}/table/visits/{visit}"),
-            Some(vaccinator.as_str()),
+            vaccinator,
         ),
         (
             "table adverse event",
             format!("/sites/{site}/table/visits/{visit}/adverse-event"),
-            Some(vaccinator.as_str()),
+            vaccinator,
         ),
+    ]
+}
+
+/// The resident portal, the registry's duplicates, administration and
+/// training.
+fn portal_and_admin_pages(f: &Fixtures) -> Vec<Page<'_>> {
+    let (site, class) = (&f.site, &f.class);
+    let (waiting, resident) = (Some(f.waiting.as_str()), Some(f.resident.as_str()));
+    let (admin, trainer) = (Some(f.admin.as_str()), Some(f.trainer.as_str()));
+    vec![
         ("portal find", "/portal".into(), None),
-        ("portal code", "/portal/code".into(), Some(waiting.as_str())),
-        ("portal me", "/portal/me".into(), Some(resident.as_str())),
+        ("portal code", "/portal/code".into(), waiting),
+        ("portal me", "/portal/me".into(), resident),
         (
             "portal confirm",
-            format!("/portal/confirm?hold={hold}"),
-            Some(resident.as_str()),
+            format!("/portal/confirm?hold={}", f.hold),
+            resident,
         ),
-        (
-            "portal certificate",
-            "/portal/certificate".into(),
-            Some(resident.as_str()),
-        ),
+        ("portal certificate", "/portal/certificate".into(), resident),
         (
             "portal certificate png",
             "/portal/certificate.png".into(),
-            Some(resident.as_str()),
+            resident,
         ),
         (
             "portal certificate print",
             "/portal/certificate/print".into(),
-            Some(resident.as_str()),
+            resident,
         ),
-        (
-            "registry duplicates",
-            "/registry/duplicates".into(),
-            Some(admin.as_str()),
-        ),
-        ("admin users", "/admin/users".into(), Some(admin.as_str())),
-        (
-            "admin user",
-            "/admin/users/vaccinator".into(),
-            Some(admin.as_str()),
-        ),
-        ("admin tokens", "/admin/tokens".into(), Some(admin.as_str())),
-        (
-            "admin lockouts",
-            "/admin/lockouts".into(),
-            Some(admin.as_str()),
-        ),
-        (
-            "admin audit log",
-            "/admin/audit".into(),
-            Some(admin.as_str()),
-        ),
-        (
-            "training classes",
-            "/training".into(),
-            Some(trainer.as_str()),
-        ),
+        ("registry duplicates", "/registry/duplicates".into(), admin),
+        ("admin users", "/admin/users".into(), admin),
+        ("admin user", "/admin/users/vaccinator".into(), admin),
+        ("admin tokens", "/admin/tokens".into(), admin),
+        ("admin lockouts", "/admin/lockouts".into(), admin),
+        ("admin audit log", "/admin/audit".into(), admin),
+        ("training classes", "/training".into(), trainer),
         (
             "training class",
             format!("/training/classes/{class}"),
-            Some(trainer.as_str()),
+            trainer,
         ),
-        (
-            "training sites",
-            "/training/sites".into(),
-            Some(trainer.as_str()),
-        ),
-        (
-            "training site",
-            format!("/training/sites/{site}"),
-            Some(trainer.as_str()),
-        ),
-        (
-            "supply province",
-            "/supply/areas/22".into(),
-            Some(admin.as_str()),
-        ),
-        (
-            "supply district",
-            "/supply/areas/193".into(),
-            Some(coldchain.as_str()),
-        ),
+        ("training sites", "/training/sites".into(), trainer),
+        ("training site", format!("/training/sites/{site}"), trainer),
+    ]
+}
+
+/// The supply's areas, store, fridge and lot; the outbreak's cases,
+/// checks, alerts, graph, laboratories and surge planner; sign-in and
+/// verification.
+fn supply_and_outbreak_pages(f: &Fixtures) -> Vec<Page<'_>> {
+    let (supply, outbreak) = (&f.supply, &f.outbreak);
+    let (admin, coldchain) = (Some(f.admin.as_str()), Some(f.coldchain.as_str()));
+    let (responder, planner) = (Some(f.responder.as_str()), Some(f.planner.as_str()));
+    vec![
+        ("supply province", "/supply/areas/22".into(), admin),
+        ("supply district", "/supply/areas/193".into(), coldchain),
         (
             "supply store",
             format!("/supply/stores/{}", supply.commune_store),
-            Some(coldchain.as_str()),
+            coldchain,
         ),
         (
             "supply fridge chart",
             format!("/supply/equipment/{}", supply.equipment),
-            Some(coldchain.as_str()),
+            coldchain,
         ),
         (
             "supply lot",
             format!("/supply/lots/{}/{}", supply.lot.0, supply.lot.1),
-            Some(admin.as_str()),
+            admin,
         ),
-        (
-            "outbreak cases",
-            "/outbreak".into(),
-            Some(responder.as_str()),
-        ),
-        (
-            "outbreak team's checks",
-            "/outbreak/team".into(),
-            Some(responder.as_str()),
-        ),
-        (
-            "outbreak alerts",
-            "/outbreak/alerts".into(),
-            Some(responder.as_str()),
-        ),
+        ("outbreak cases", "/outbreak".into(), responder),
+        ("outbreak team's checks", "/outbreak/team".into(), responder),
+        ("outbreak alerts", "/outbreak/alerts".into(), responder),
         (
             "outbreak case graph",
             format!("/outbreak/cases/{}", outbreak.case),
-            Some(responder.as_str()),
+            responder,
         ),
-        (
-            "outbreak laboratories",
-            "/outbreak/labs".into(),
-            Some(responder.as_str()),
-        ),
+        ("outbreak laboratories", "/outbreak/labs".into(), responder),
         (
             "outbreak lab queue",
             format!("/outbreak/labs/{}", outbreak.lab),
-            Some(responder.as_str()),
+            responder,
         ),
-        (
-            "surge planner 1,000",
-            "/outbreak/surge".into(),
-            Some(planner.as_str()),
-        ),
+        ("surge planner 1,000", "/outbreak/surge".into(), planner),
         (
             "surge planner 10,000",
             "/outbreak/surge?scenario=10000".into(),
-            Some(planner.as_str()),
+            planner,
         ),
         ("login", "/login".into(), None),
         ("verify", "/verify".into(), None),
-    ];
-    println!("{requests} requests per page, one at a time, after 3 to warm up");
-    println!("{:<26} {:>10} {:>10}", "page", "p50 ms", "p95 ms");
-    for (name, path, cookie) in pages {
-        let mut times = Vec::with_capacity(requests);
-        for i in 0..requests + 3 {
-            let mut request = client.get(format!("{base}{path}"));
-            if let Some(c) = cookie {
-                request = request.header("cookie", c);
-            }
-            let t = Instant::now();
-            let r = request.send().await?;
-            let status = r.status();
-            r.bytes().await?;
-            anyhow::ensure!(status == 200, "{path}: {status}");
-            if i >= 3 {
-                times.push(t.elapsed());
-            }
+    ]
+}
+
+/// The time of each of `requests` answers to `path` (each a 200), after
+/// three to warm up; sorted.
+async fn time_page(
+    server: &Server,
+    path: &str,
+    cookie: Option<&str>,
+    requests: usize,
+) -> Result<Vec<Duration>> {
+    let mut times = Vec::with_capacity(requests);
+    for i in 0..requests + 3 {
+        let mut request = server.client.get(format!("{}{path}", server.base));
+        if let Some(c) = cookie {
+            request = request.header("cookie", c);
         }
-        times.sort();
-        println!(
-            "{name:<26} {:>10.2} {:>10.2}",
-            percentile(&times, 0.50).as_secs_f64() * 1000.0,
-            percentile(&times, 0.95).as_secs_f64() * 1000.0
-        );
+        let t = Instant::now();
+        let r = request.send().await?;
+        let status = r.status();
+        r.bytes().await?;
+        anyhow::ensure!(status == 200, "{path}: {status}");
+        if i >= 3 {
+            times.push(t.elapsed());
+        }
     }
-    server.abort();
-    store.close().await;
-    scratch.cleanup().await;
-    let _ = std::fs::remove_dir_all(&keys);
-    Ok(())
+    times.sort();
+    Ok(times)
 }
