@@ -51,12 +51,7 @@ pub async fn run(attempts: usize, places: usize, clients: usize) -> Result<()> {
         &errors[..errors.len().min(3)]
     );
     store.insert_people(&placed, "bench", |_| {}).await?;
-    let admin = vaxgrid_core::access::Grant::parse("admin")?;
-    let hash = vaxgrid_server::auth::hash_password("bench")
-        .map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
-    store
-        .create_user("bench", "bench", &hash, &[admin], "bench")
-        .await?;
+    super::setup::create_bench_admin(&store).await?;
     let (_, token) = crate::accounts::create_token(&store, "bench", "bench", &[]).await?;
     let site = seeded.sites[0].clone();
     let mut sessions = Vec::new();

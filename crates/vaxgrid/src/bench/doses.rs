@@ -5,39 +5,18 @@
 //! dose writer formed, as the baseline, and finally records a second set
 //! through the dose writer in-process.
 
-use std::process::Stdio;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use vaxgrid_store::scratch::Scratch;
 use vaxgrid_store::Store;
 
 use super::{cpu_seconds, percentile};
 
 /// Starts `vaxgrid serve` on a free port and returns the child and its base URL.
 pub async fn spawn_server(database_url: &str) -> Result<(tokio::process::Child, String)> {
-    let exe = std::env::current_exe()?;
-    let mut child = tokio::process::Command::new(exe)
-        .args([
-            "serve",
-            "--database-url",
-            database_url,
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .context("starting the server")?;
-    let stdout = child.stdout.take().context("server stdout")?;
-    let mut lines = BufReader::new(stdout).lines();
-    let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
-        .await
-        .context("the server did not start within 60 s")??
-        .context("the server exited before listening")?;
+    let (child, mut lines) = super::setup::spawn_serve(database_url, &[]).await?;
+    let line = super::setup::start_line(&mut lines).await?;
     let Some(url) = line.strip_prefix("vaxgrid listening on ") else {
         bail!("unexpected first line from the server: {line}");
     };
@@ -51,14 +30,12 @@ pub async fn run(
     as_vaccinator: bool,
     no_stock: bool,
 ) -> Result<()> {
-    let scratch = if postgres {
-        Scratch::of("postgres").await?
-    } else {
-        Scratch::sqlite()
-    };
-    let backend = if postgres { "PostgreSQL" } else { "SQLite" };
-    let store = Store::open(&scratch.url).await?;
-    let seeded = crate::demo::seed_reference(&store).await?;
+    let super::setup::SeededScratch {
+        scratch,
+        backend,
+        store,
+        seeded,
+    } = super::setup::seeded_scratch(postgres).await?;
     // Every site keeps its own stock, as in the demo: the dose writer
     // decrements it in each batch. Enough for every dose of the run, even
     // when all of them are given at one site. With `--no-stock`, no store:
@@ -68,34 +45,9 @@ pub async fn run(
     }
     // Twice the persons: the second half gets its doses through the dose
     // writer in-process (no HTTP) as the second baseline.
-    // Adults only, so that every dose is acceptable (the products' minimum
-    // age is 18 for AZ, the product used here).
-    let adult_born_before =
-        vaxgrid_core::dose::birthday(vaxgrid_store::today(), 0) - time::Duration::days(19 * 366);
-    let people: Vec<_> = crate::demo::residents(3 * count, &seeded.villages, 99)
-        .into_iter()
-        .filter(|p| p.birth_date < adult_born_before)
-        .take(2 * count)
-        .collect();
-    anyhow::ensure!(
-        people.len() == 2 * count,
-        "not enough adult residents generated"
-    );
-    let (placed, errors) = store.check_people(people).await?;
-    anyhow::ensure!(
-        errors.is_empty(),
-        "seed persons refused: {:?}",
-        &errors[..errors.len().min(3)]
-    );
-    store.insert_people(&placed, "bench", |_| {}).await?;
-    store.analyze().await?;
+    let placed = super::setup::register_adults(&store, &seeded, 3 * count, 2 * count).await?;
     // The clients sign in as a vaccinator-like machine: an administrator's token.
-    let admin = vaxgrid_core::access::Grant::parse("admin")?;
-    let hash = vaxgrid_server::auth::hash_password("bench")
-        .map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
-    store
-        .create_user("bench", "bench", &hash, &[admin], "bench")
-        .await?;
+    super::setup::create_bench_admin(&store).await?;
     // Or as the demo's vaccinator: a site grant, so every request works out
     // its scope, and a training certificate checked on every dose; all
     // doses are then given at that one site.

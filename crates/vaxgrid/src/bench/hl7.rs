@@ -15,28 +15,24 @@
 //! a medical record number of the bench's own assigning authority, a name,
 //! a birth date, a home village, and a first dose of AZ at a demo site).
 
-use std::process::Stdio;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use vaxgrid_interop::hl7v2::mllp::{frame, MllpDecoder};
-use vaxgrid_store::scratch::Scratch;
 use vaxgrid_store::Store;
 
 use super::{cpu_seconds, percentile};
 
 pub async fn run(postgres: bool, count: usize, connections: usize) -> Result<()> {
     let connections = connections.clamp(1, count.max(1));
-    let scratch = if postgres {
-        Scratch::of("postgres").await?
-    } else {
-        Scratch::sqlite()
-    };
-    let backend = if postgres { "PostgreSQL" } else { "SQLite" };
-    let store = Store::open(&scratch.url).await?;
-    let seeded = crate::demo::seed_reference(&store).await?;
+    let super::setup::SeededScratch {
+        scratch,
+        backend,
+        store,
+        seeded,
+    } = super::setup::seeded_scratch(postgres).await?;
     // Stock at every site for every dose, as the dose writer decrements it.
     crate::demo::seed_stores(&store, &seeded, 2 * count as u64).await?;
     let product = store.product("AZ").await?;
@@ -44,12 +40,7 @@ pub async fn run(postgres: bool, count: usize, connections: usize) -> Result<()>
     let lot_number = seeded.current_lots["AZ"].clone();
     let lot = store.lot("AZ", &lot_number).await?;
     // A user, so the server does not create (and print) a first administrator.
-    let admin = vaxgrid_core::access::Grant::parse("admin")?;
-    let hash = vaxgrid_server::auth::hash_password("bench")
-        .map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
-    store
-        .create_user("bench", "bench", &hash, &[admin], "bench")
-        .await?;
+    super::setup::create_bench_admin(&store).await?;
     let persons_before = store.count_persons().await?;
     let doses_before = store.count_doses().await?;
     store.close().await;
@@ -148,30 +139,11 @@ pub async fn run(postgres: bool, count: usize, connections: usize) -> Result<()>
 /// Starts `vaxgrid serve --mllp 127.0.0.1:0` and returns the child and the
 /// MLLP address it printed.
 async fn spawn_server(database_url: &str) -> Result<(tokio::process::Child, String)> {
-    let exe = std::env::current_exe()?;
-    let mut child = tokio::process::Command::new(exe)
-        .args([
-            "serve",
-            "--database-url",
-            database_url,
-            "--listen",
-            "127.0.0.1:0",
-            "--mllp",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .context("starting the server")?;
-    let stdout = child.stdout.take().context("server stdout")?;
-    let mut lines = BufReader::new(stdout).lines();
+    let (child, mut lines) =
+        super::setup::spawn_serve(database_url, &["--mllp", "127.0.0.1:0"]).await?;
     let mut mllp = None;
     loop {
-        let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
-            .await
-            .context("the server did not start within 60 s")??
-            .context("the server exited before listening")?;
+        let line = super::setup::start_line(&mut lines).await?;
         if let Some(addr) = line.strip_prefix("HL7 v2 over MLLP on ") {
             mllp = Some(addr.trim().to_string());
         }

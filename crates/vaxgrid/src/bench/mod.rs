@@ -11,6 +11,7 @@ mod outbreak_seed;
 mod pages;
 mod scale;
 mod scale_http;
+mod setup;
 mod staff;
 mod stock;
 mod supply_seed;

@@ -10,9 +10,7 @@ use std::time::Instant;
 use anyhow::Result;
 use vaxgrid_store::doses::WriteCommand;
 use vaxgrid_store::model::{Actor, DoseRequest};
-use vaxgrid_store::scratch::Scratch;
 use vaxgrid_store::writer::BulkWriter;
-use vaxgrid_store::Store;
 
 pub async fn run(
     postgres: bool,
@@ -21,32 +19,16 @@ pub async fn run(
     sites: usize,
     no_stock: bool,
 ) -> Result<()> {
-    let scratch = if postgres {
-        Scratch::of("postgres").await?
-    } else {
-        Scratch::sqlite()
-    };
-    let backend = if postgres { "PostgreSQL" } else { "SQLite" };
-    let store = Store::open(&scratch.url).await?;
-    let seeded = crate::demo::seed_reference(&store).await?;
+    let super::setup::SeededScratch {
+        scratch,
+        backend,
+        store,
+        seeded,
+    } = super::setup::seeded_scratch(postgres).await?;
     if !no_stock {
         crate::demo::seed_stores(&store, &seeded, 2 * doses as u64).await?;
     }
-    let adult_born_before =
-        vaxgrid_core::dose::birthday(vaxgrid_store::today(), 0) - time::Duration::days(19 * 366);
-    let people: Vec<_> = crate::demo::residents(2 * doses, &seeded.villages, 99)
-        .into_iter()
-        .filter(|p| p.birth_date < adult_born_before)
-        .take(doses)
-        .collect();
-    anyhow::ensure!(
-        people.len() == doses,
-        "not enough adult residents generated"
-    );
-    let (placed, errors) = store.check_people(people).await?;
-    anyhow::ensure!(errors.is_empty(), "seed persons refused");
-    store.insert_people(&placed, "bench", |_| {}).await?;
-    store.analyze().await?;
+    let placed = super::setup::register_adults(&store, &seeded, 2 * doses, doses).await?;
     let sites = if sites == 0 {
         seeded.sites.clone()
     } else {
