@@ -117,27 +117,43 @@ fn mode<T>(read: &Read<T>) -> PlanMode {
     }
 }
 
+/// Reads a plan file with `reader` off the async threads; a bad header
+/// refuses the whole file.
+async fn read_plan<T: Send + 'static>(
+    bytes: bytes::Bytes,
+    reader: fn(&[u8]) -> Read<T>,
+) -> Result<Read<T>, ApiError> {
+    let read = tokio::task::spawn_blocking(move || reader(&bytes))
+        .await
+        .map_err(|e| ApiError::Store(vaxgrid_store::StoreError::Unavailable(e.to_string())))?;
+    if read.errors.iter().any(|e| e.row == 0) {
+        return Err(ApiError::Rows {
+            count: read.count(),
+            errors: read.errors,
+        });
+    }
+    Ok(read)
+}
+
+/// What the store did with a file's good rows, or every bad row of the
+/// file (the reader's and the store's).
+fn imported<T>(read: Read<T>, done: PlanImported) -> Result<PlanImported, ApiError> {
+    if !read.errors.is_empty() || !done.errors.is_empty() {
+        let count = read.count();
+        return Err(refused(read.errors, done, count));
+    }
+    Ok(done)
+}
+
 /// Imports a sites file: the counts, or every bad row (nothing written).
 pub async fn import_sites_csv(
     store: &vaxgrid_store::Store,
     bytes: bytes::Bytes,
     actor: &Actor,
 ) -> Result<PlanImported, ApiError> {
-    let read = tokio::task::spawn_blocking(move || read_sites(&bytes))
-        .await
-        .map_err(|e| ApiError::Store(vaxgrid_store::StoreError::Unavailable(e.to_string())))?;
-    let count = read.count();
-    if read.errors.iter().any(|e| e.row == 0) {
-        return Err(ApiError::Rows {
-            count,
-            errors: read.errors,
-        });
-    }
+    let read = read_plan(bytes, read_sites).await?;
     let done = store.import_sites(&read.rows, mode(&read), actor).await?;
-    if !read.errors.is_empty() || !done.errors.is_empty() {
-        return Err(refused(read.errors, done, count));
-    }
-    Ok(done)
+    imported(read, done)
 }
 
 /// Imports a sessions file: the counts, or every bad row (nothing written).
@@ -146,23 +162,11 @@ pub async fn import_sessions_csv(
     bytes: bytes::Bytes,
     actor: &Actor,
 ) -> Result<PlanImported, ApiError> {
-    let read = tokio::task::spawn_blocking(move || read_sessions(&bytes))
-        .await
-        .map_err(|e| ApiError::Store(vaxgrid_store::StoreError::Unavailable(e.to_string())))?;
-    let count = read.count();
-    if read.errors.iter().any(|e| e.row == 0) {
-        return Err(ApiError::Rows {
-            count,
-            errors: read.errors,
-        });
-    }
+    let read = read_plan(bytes, read_sessions).await?;
     let done = store
         .import_sessions(&read.rows, mode(&read), actor)
         .await?;
-    if !read.errors.is_empty() || !done.errors.is_empty() {
-        return Err(refused(read.errors, done, count));
-    }
-    Ok(done)
+    imported(read, done)
 }
 
 /// POST /api/v1/sites/import (text/csv)
