@@ -346,11 +346,74 @@ pub async fn page(
         Ok(q) => q,
         Err(e) => return error_page(&ctx, e),
     };
-    let built = async {
-        let actor = caller.actor(&app, Permission::ReadOutbreak).await?;
-        let provinces = provinces_of(&app, &actor.scope).await?;
+    let board = match Board::load(&app, &caller, asked, scenario_n).await {
+        Ok(b) => b,
+        Err(e) => return error_page(&ctx, e),
+    };
+    let (advice, projection, names, today) =
+        (&board.advice, &board.projection, &board.names, board.today);
+    let regions = regions_of(projection);
+    let page = FacilitiesPage {
+        title: lang.t("outbreak-fac-title"),
+        scenarios: surge::SHIPPED
+            .iter()
+            .map(|&n| {
+                (
+                    n,
+                    lang.t1("outbreak-fac-scenario", "cases", lang.int(i64::from(n))),
+                )
+            })
+            .collect(),
+        scenario: scenario_n,
+        scenario_name: lang.t1(
+            "outbreak-fac-scenario-name",
+            "cases",
+            lang.int(i64::from(scenario_n)),
+        ),
+        cumulative: lang.int(advice.cumulative_cases),
+        today: today_rows(lang, advice, names),
+        advice: advice_rows(lang, advice, &board.stored, names),
+        facilities: facility_rows(lang, &board.stored, names, today),
+        planned_over_stored: board.over_stored,
+        plan_note: board.note,
+        outlook: outlook_rows(lang, projection, names, today),
+        charts: charts(lang, projection, &regions, names, today),
+        legend: legend(lang, &regions, names),
+        province: board.province,
+        provinces: board.provinces,
+        ctx,
+    };
+    render_status(StatusCode::OK, &page)
+}
+
+/// What the board shows, read for the caller.
+struct Board {
+    /// The provinces the caller works in, and the one shown.
+    provinces: Vec<(String, String)>,
+    province: String,
+    advice: vaxgrid_store::outbreak_facilities::ActivationAdvice,
+    stored: Vec<vaxgrid_store::outbreak_facilities::FacilityRecord>,
+    projection: Projection,
+    /// Whether the projection is over the stored facilities (else over
+    /// the scenario's own beds, with the `note` why).
+    over_stored: bool,
+    note: String,
+    /// The scenario's region names, by code.
+    names: HashMap<String, String>,
+    today: time::Date,
+}
+
+impl Board {
+    async fn load(
+        app: &AppState,
+        caller: &Caller,
+        asked: Option<String>,
+        scenario_n: u32,
+    ) -> Result<Board, ApiError> {
+        let actor = caller.actor(app, Permission::ReadOutbreak).await?;
+        let provinces = provinces_of(app, &actor.scope).await?;
         let province = match asked {
-            Some(p) => crate::api::outbreak_facilities::province_in(&app, &p, &actor.scope).await?,
+            Some(p) => crate::api::outbreak_facilities::province_in(app, &p, &actor.scope).await?,
             None => provinces
                 .first()
                 .map(|p| p.0.clone())
@@ -372,27 +435,8 @@ pub async fn page(
             .map(|r| (r.code.clone(), r.name.clone()))
             .collect();
         let (projection, over_stored, note) =
-            match crate::api::outbreak_facilities::with_stored_facilities(
-                &app,
-                shipped.clone(),
-                &province,
-                &actor.scope,
-            )
-            .await
-            {
-                Ok(s) => (surge::project(&s), true, String::new()),
-                Err(ApiError::Invalid(errors)) => (
-                    surge::project(&shipped),
-                    false,
-                    errors
-                        .first()
-                        .map(|e| e.message.clone())
-                        .unwrap_or_default(),
-                ),
-                Err(e) => return Err(e),
-            };
-        let projection = projection.map_err(|e| ApiError::invalid(e.field, e.reason))?;
-        Ok::<_, ApiError>((
+            projection_over_stored(app, shipped, &province, &actor.scope).await?;
+        Ok(Board {
             provinces,
             province,
             advice,
@@ -402,20 +446,55 @@ pub async fn page(
             note,
             names,
             today,
-        ))
+        })
     }
-    .await;
-    let (provinces, province, advice, stored, projection, over_stored, note, names, today) =
-        match built {
-            Ok(b) => b,
-            Err(e) => return error_page(&ctx, e),
+}
+
+/// The shipped scenario projected over the province's stored facilities;
+/// where they cannot stand in for the scenario's beds, over its own beds,
+/// with the reason. (projection, over the stored facilities, reason).
+async fn projection_over_stored(
+    app: &AppState,
+    shipped: surge::Scenario,
+    province: &str,
+    scope: &Scope,
+) -> Result<(Projection, bool, String), ApiError> {
+    let (projection, over_stored, note) =
+        match crate::api::outbreak_facilities::with_stored_facilities(
+            app,
+            shipped.clone(),
+            province,
+            scope,
+        )
+        .await
+        {
+            Ok(s) => (surge::project(&s), true, String::new()),
+            Err(ApiError::Invalid(errors)) => (
+                surge::project(&shipped),
+                false,
+                errors
+                    .first()
+                    .map(|e| e.message.clone())
+                    .unwrap_or_default(),
+            ),
+            Err(e) => return Err(e),
         };
-    let today_rows = advice
+    let projection = projection.map_err(|e| ApiError::invalid(e.field, e.reason))?;
+    Ok((projection, over_stored, note))
+}
+
+/// Today's beds by region and tier, where there are any.
+fn today_rows(
+    lang: Lang,
+    advice: &vaxgrid_store::outbreak_facilities::ActivationAdvice,
+    names: &HashMap<String, String>,
+) -> Vec<TodayRow> {
+    advice
         .tiers
         .iter()
         .filter(|t| t.all_beds > 0 || t.occupied > 0)
         .map(|t| TodayRow {
-            region: region_text(lang, &t.region, &names),
+            region: region_text(lang, &t.region, names),
             tier: tier_text(lang, t.tier),
             open: lang.int(t.open_beds),
             occupied: lang.int(t.occupied),
@@ -429,10 +508,19 @@ pub async fn page(
             busy: t.occupied * 100 >= t.open_beds * vaxgrid_core::outbreak::beds::ACTIVATE_AT_PCT
                 && t.occupied > 0,
         })
-        .collect();
+        .collect()
+}
+
+/// The facilities to activate now, and why.
+fn advice_rows(
+    lang: Lang,
+    advice: &vaxgrid_store::outbreak_facilities::ActivationAdvice,
+    stored: &[vaxgrid_store::outbreak_facilities::FacilityRecord],
+    names: &HashMap<String, String>,
+) -> Vec<AdviceRow> {
     let by_code: HashMap<&str, &vaxgrid_store::outbreak_facilities::FacilityRecord> =
         stored.iter().map(|f| (f.code.as_str(), f)).collect();
-    let advice_rows = advice
+    advice
         .recommendations
         .iter()
         .map(|r| AdviceRow {
@@ -440,7 +528,7 @@ pub async fn page(
                 || r.facility.clone(),
                 |f| format!("{} ({})", f.name, f.code),
             ),
-            region: region_text(lang, &r.region, &names),
+            region: region_text(lang, &r.region, names),
             reason: if r.reason == "stage" {
                 lang.t1(
                     "outbreak-fac-reason-stage",
@@ -456,13 +544,22 @@ pub async fn page(
                 lang.t1("outbreak-fac-reason-full", "tier", tier_text(lang, tier))
             },
         })
-        .collect();
-    let facility_rows = stored
+        .collect()
+}
+
+/// Each stored facility's beds, stage and whether it is active today.
+fn facility_rows(
+    lang: Lang,
+    stored: &[vaxgrid_store::outbreak_facilities::FacilityRecord],
+    names: &HashMap<String, String>,
+    today: time::Date,
+) -> Vec<FacilityRow> {
+    stored
         .iter()
         .map(|f| FacilityRow {
             code: f.code.clone(),
             name: f.name.clone(),
-            region: region_text(lang, &f.region, &names),
+            region: region_text(lang, &f.region, names),
             mild: lang.int(f.mild_moderate_beds),
             severe: if f.icu_beds > 0 {
                 lang.t2(
@@ -484,12 +581,22 @@ pub async fn page(
             },
             is_active: f.active_on(today),
         })
-        .collect();
-    let outlook = projection
+        .collect()
+}
+
+/// Each region's tier in the projection: its beds, peak need and the day
+/// it runs out.
+fn outlook_rows(
+    lang: Lang,
+    projection: &Projection,
+    names: &HashMap<String, String>,
+    today: time::Date,
+) -> Vec<OutlookRow> {
+    projection
         .tiers
         .iter()
         .map(|o| OutlookRow {
-            region: region_text(lang, &o.region, &names),
+            region: region_text(lang, &o.region, names),
             tier: tier_text(lang, o.tier),
             capacity: lang.int(o.capacity.round() as i64),
             peak: lang.ta(
@@ -509,37 +616,55 @@ pub async fn page(
             ),
             short: o.runs_out.is_some(),
         })
-        .collect();
-    // Every region of the projection in order of appearance: each keeps
-    // its colour and dash in every chart and in the legend.
+        .collect()
+}
+
+/// Every region of the projection in order of appearance: each keeps its
+/// colour and dash in every chart and in the legend.
+fn regions_of(projection: &Projection) -> Vec<String> {
     let mut regions: Vec<String> = Vec::new();
     for o in &projection.tiers {
         if !regions.contains(&o.region) {
             regions.push(o.region.clone());
         }
     }
-    let charts = Tier::ALL
+    regions
+}
+
+/// A chart per tier.
+fn charts(
+    lang: Lang,
+    projection: &Projection,
+    regions: &[String],
+    names: &HashMap<String, String>,
+    today: time::Date,
+) -> Vec<ChartBlock> {
+    Tier::ALL
         .into_iter()
         .map(|tier| {
             let id = format!("beds-{}", tier.as_str().replace('_', "-"));
             ChartBlock {
                 heading: tier_text(lang, tier),
-                svg: chart(lang, &id, tier, &projection, &regions, &names, today),
+                svg: chart(lang, &id, tier, projection, regions, names, today),
                 id,
             }
         })
-        .collect();
+        .collect()
+}
+
+/// The charts' legend: each region's need line, then the open beds'.
+fn legend(lang: Lang, regions: &[String], names: &HashMap<String, String>) -> Vec<LegendItem> {
     let mut legend: Vec<LegendItem> = regions
         .iter()
         .map(|r| {
-            let (colour, dash) = style_of(r, &regions);
+            let (colour, dash) = style_of(r, regions);
             LegendItem {
                 colour,
                 dash,
                 text: lang.t1(
                     "outbreak-fac-line-need",
                     "region",
-                    region_text(lang, r, &names),
+                    region_text(lang, r, names),
                 ),
             }
         })
@@ -549,35 +674,5 @@ pub async fn page(
         dash: "1 3",
         text: lang.t("outbreak-fac-legend-open"),
     });
-    let page = FacilitiesPage {
-        title: lang.t("outbreak-fac-title"),
-        scenarios: surge::SHIPPED
-            .iter()
-            .map(|&n| {
-                (
-                    n,
-                    lang.t1("outbreak-fac-scenario", "cases", lang.int(i64::from(n))),
-                )
-            })
-            .collect(),
-        scenario: scenario_n,
-        scenario_name: lang.t1(
-            "outbreak-fac-scenario-name",
-            "cases",
-            lang.int(i64::from(scenario_n)),
-        ),
-        cumulative: lang.int(advice.cumulative_cases),
-        today: today_rows,
-        advice: advice_rows,
-        facilities: facility_rows,
-        planned_over_stored: over_stored,
-        plan_note: note,
-        outlook,
-        charts,
-        legend,
-        province,
-        provinces,
-        ctx,
-    };
-    render_status(StatusCode::OK, &page)
+    legend
 }
