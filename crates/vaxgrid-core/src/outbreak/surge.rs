@@ -232,6 +232,16 @@ pub struct Day {
     pub confirmatory: f64,
 }
 
+impl Day {
+    /// The beds of `tier` in `region` that day, when the projection has
+    /// them.
+    pub fn beds_of(&self, region: &str, tier: Tier) -> Option<&Beds> {
+        self.beds
+            .iter()
+            .find(|b| b.region == region && b.tier == tier)
+    }
+}
+
 /// How one tier of one region fares over the projection.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TierOutlook {
@@ -686,6 +696,38 @@ pub const SHIPPED: [u32; 3] = [1000, 5000, 10000];
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_days_beds_are_found_by_region_and_tier() {
+        let beds = |region: &str, tier, need| Beds {
+            region: region.into(),
+            tier,
+            need,
+            open: 0.0,
+        };
+        let day = Day {
+            day: 0,
+            new_cases: 0.0,
+            cumulative_cases: 0.0,
+            beds: vec![
+                beds("east", Tier::MildModerate, 1.0),
+                beds("east", Tier::SevereCritical, 2.0),
+                beds("west", Tier::MildModerate, 3.0),
+            ],
+            isolation_facility: 0.0,
+            isolation_home: 0.0,
+            contact_tests: 0.0,
+            pool_tests: 0.0,
+            retests: 0.0,
+            lab_tests: 0.0,
+            confirmatory: 0.0,
+        };
+        let need = |region, tier| day.beds_of(region, tier).map(|b| b.need);
+        assert_eq!(need("east", Tier::SevereCritical), Some(2.0));
+        assert_eq!(need("west", Tier::MildModerate), Some(3.0));
+        assert_eq!(need("west", Tier::SevereCritical), None);
+        assert_eq!(need("centre", Tier::MildModerate), None);
+    }
 
     /// A small scenario worked by hand in the test below.
     fn small() -> Scenario {

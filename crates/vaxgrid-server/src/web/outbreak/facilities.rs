@@ -265,9 +265,7 @@ fn chart(
                 .days
                 .iter()
                 .filter_map(|d| {
-                    d.beds
-                        .iter()
-                        .find(|b| b.tier == tier && &b.region == region)
+                    d.beds_of(region, tier)
                         .map(|b| (plot.x(f64::from(d.day)), plot.y(f(b))))
                 })
                 .collect()

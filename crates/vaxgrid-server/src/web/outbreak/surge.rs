@@ -810,27 +810,54 @@ pub async fn page(ctx: PageCtx, RawQuery(raw): RawQuery) -> Response {
 
 /// The projection's figures, charts and tables.
 fn fill(lang: Lang, s: &Scenario, p: &Projection, page: &mut SurgePage) {
+    page.figures = figures(lang, s, p);
+    page.tiers = tier_rows(lang, s, p);
+    page.lab_chart = lab_chart(lang, p);
+    page.confirm_chart = confirm_chart(lang, p);
+    page.activations = activation_rows(lang, s, p);
+    page.unit_heads = p
+        .tiers
+        .iter()
+        .map(|t| {
+            format!(
+                "{} · {}",
+                tier_text(lang, t.tier),
+                region_name(lang, s, &t.region)
+            )
+        })
+        .collect();
+    page.days = day_rows(lang, p);
+}
+
+/// The projection's headline figures: cases, isolation, laboratories and
+/// teams.
+fn figures(lang: Lang, s: &Scenario, p: &Projection) -> Vec<Figure> {
     let l = &p.lab;
     let total: f64 = p.days.last().map_or(0.0, |d| d.cumulative_cases);
-    page.figures = vec![
-        Figure {
-            term: lang.t("outbreak-surge-cases"),
-            value: lang.int(total.round() as i64),
-            short: false,
-        },
-        Figure {
-            term: lang.t("outbreak-surge-iso-facility"),
-            value: lang.int(p.peak_isolation_facility.round() as i64),
-            short: false,
-        },
-        Figure {
-            term: lang.t("outbreak-surge-iso-home"),
-            value: lang.int(p.peak_isolation_home.round() as i64),
-            short: false,
-        },
-        Figure {
-            term: lang.t("outbreak-surge-labs"),
-            value: lang.ta(
+    let figure = |key: &str, value: String, short: bool| Figure {
+        term: lang.t(key),
+        value,
+        short,
+    };
+    vec![
+        figure(
+            "outbreak-surge-cases",
+            lang.int(total.round() as i64),
+            false,
+        ),
+        figure(
+            "outbreak-surge-iso-facility",
+            lang.int(p.peak_isolation_facility.round() as i64),
+            false,
+        ),
+        figure(
+            "outbreak-surge-iso-home",
+            lang.int(p.peak_isolation_home.round() as i64),
+            false,
+        ),
+        figure(
+            "outbreak-surge-labs",
+            lang.ta(
                 "outbreak-surge-labs-value",
                 vec![
                     ("labs", l.laboratories.into()),
@@ -842,26 +869,26 @@ fn fill(lang: Lang, s: &Scenario, p: &Projection, page: &mut SurgePage) {
                     ),
                 ],
             ),
-            short: false,
-        },
-        Figure {
-            term: lang.t("outbreak-surge-per-pool"),
-            value: lang.decimal(l.tests_per_pool, 3),
-            short: false,
-        },
-        Figure {
-            term: lang.t("outbreak-surge-lab-runs-out"),
-            value: day_text(lang, l.runs_out),
-            short: l.runs_out.is_some(),
-        },
-        Figure {
-            term: lang.t("outbreak-surge-confirm-runs-out"),
-            value: day_text(lang, l.confirmatory_runs_out),
-            short: l.confirmatory_runs_out.is_some(),
-        },
-        Figure {
-            term: lang.t("outbreak-surge-teams"),
-            value: lang.ta(
+            false,
+        ),
+        figure(
+            "outbreak-surge-per-pool",
+            lang.decimal(l.tests_per_pool, 3),
+            false,
+        ),
+        figure(
+            "outbreak-surge-lab-runs-out",
+            day_text(lang, l.runs_out),
+            l.runs_out.is_some(),
+        ),
+        figure(
+            "outbreak-surge-confirm-runs-out",
+            day_text(lang, l.confirmatory_runs_out),
+            l.confirmatory_runs_out.is_some(),
+        ),
+        figure(
+            "outbreak-surge-teams",
+            lang.ta(
                 "outbreak-surge-teams-value",
                 vec![
                     ("rapid", i64::from(s.teams.rapid_response).into()),
@@ -869,34 +896,26 @@ fn fill(lang: Lang, s: &Scenario, p: &Projection, page: &mut SurgePage) {
                     ("specialist", i64::from(s.teams.specialist).into()),
                 ],
             ),
-            short: false,
-        },
-    ];
-    page.tiers = p
-        .tiers
+            false,
+        ),
+    ]
+}
+
+/// Each region's tier: its chart of need against open beds and capacity,
+/// its peak and the day it runs out.
+fn tier_rows(lang: Lang, s: &Scenario, p: &Projection) -> Vec<TierRow> {
+    p.tiers
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            let need: Vec<f64> = p
-                .days
-                .iter()
-                .map(|d| {
-                    d.beds
-                        .iter()
-                        .find(|b| b.region == t.region && b.tier == t.tier)
-                        .map_or(0.0, |b| b.need)
-                })
-                .collect();
-            let open: Vec<f64> = p
-                .days
-                .iter()
-                .map(|d| {
-                    d.beds
-                        .iter()
-                        .find(|b| b.region == t.region && b.tier == t.tier)
-                        .map_or(0.0, |b| b.open)
-                })
-                .collect();
+            let series = |f: fn(&surge::Beds) -> f64| -> Vec<f64> {
+                p.days
+                    .iter()
+                    .map(|d| d.beds_of(&t.region, t.tier).map_or(0.0, f))
+                    .collect()
+            };
+            let need = series(|b| b.need);
+            let open = series(|b| b.open);
             let region = region_name(lang, s, &t.region);
             let tier = tier_text(lang, t.tier);
             let runs_out = day_text(lang, t.runs_out);
@@ -943,9 +962,14 @@ fn fill(lang: Lang, s: &Scenario, p: &Projection, page: &mut SurgePage) {
                 short: t.runs_out.is_some(),
             }
         })
-        .collect();
+        .collect()
+}
+
+/// The laboratories' tests by day against their capacity.
+fn lab_chart(lang: Lang, p: &Projection) -> String {
+    let l = &p.lab;
     let lab_need: Vec<f64> = p.days.iter().map(|d| d.lab_tests).collect();
-    page.lab_chart = need_chart(
+    need_chart(
         lang,
         "lab",
         lang.t("outbreak-surge-lab-chart"),
@@ -961,9 +985,14 @@ fn fill(lang: Lang, s: &Scenario, p: &Projection, page: &mut SurgePage) {
         None,
         l.single_per_day,
         l.runs_out,
-    );
+    )
+}
+
+/// The confirmatory tests by day against their capacity.
+fn confirm_chart(lang: Lang, p: &Projection) -> String {
+    let l = &p.lab;
     let confirm: Vec<f64> = p.days.iter().map(|d| d.confirmatory).collect();
-    page.confirm_chart = need_chart(
+    need_chart(
         lang,
         "confirm",
         lang.t("outbreak-surge-confirm-chart"),
@@ -982,9 +1011,12 @@ fn fill(lang: Lang, s: &Scenario, p: &Projection, page: &mut SurgePage) {
         None,
         l.confirmatory_per_day,
         l.confirmatory_runs_out,
-    );
-    page.activations = p
-        .activations
+    )
+}
+
+/// The facilities to activate, by day, and why.
+fn activation_rows(lang: Lang, s: &Scenario, p: &Projection) -> Vec<ActivationRow> {
+    p.activations
         .iter()
         .map(|a| ActivationRow {
             day: day_text(lang, Some(a.day)),
@@ -997,20 +1029,14 @@ fn fill(lang: Lang, s: &Scenario, p: &Projection, page: &mut SurgePage) {
                 other => other.to_string(),
             },
         })
-        .collect();
-    page.unit_heads = p
-        .tiers
-        .iter()
-        .map(|t| {
-            format!(
-                "{} · {}",
-                tier_text(lang, t.tier),
-                region_name(lang, s, &t.region)
-            )
-        })
-        .collect();
-    page.days = p
-        .days
+        .collect()
+}
+
+/// The figures as a table, a row a day: cases, each tier's need against
+/// open beds, isolation, and the laboratories' load against capacity.
+fn day_rows(lang: Lang, p: &Projection) -> Vec<DayRow> {
+    let l = &p.lab;
+    p.days
         .iter()
         .map(|d| DayRow {
             day: lang.int(i64::from(d.day)),
@@ -1020,16 +1046,13 @@ fn fill(lang: Lang, s: &Scenario, p: &Projection, page: &mut SurgePage) {
                 .tiers
                 .iter()
                 .map(|t| {
-                    d.beds
-                        .iter()
-                        .find(|b| b.region == t.region && b.tier == t.tier)
-                        .map_or_else(String::new, |b| {
-                            format!(
-                                "{} / {}",
-                                lang.int(b.need.round() as i64),
-                                lang.int(b.open.round() as i64)
-                            )
-                        })
+                    d.beds_of(&t.region, t.tier).map_or_else(String::new, |b| {
+                        format!(
+                            "{} / {}",
+                            lang.int(b.need.round() as i64),
+                            lang.int(b.open.round() as i64)
+                        )
+                    })
                 })
                 .collect(),
             isolation: format!(
@@ -1048,7 +1071,7 @@ fn fill(lang: Lang, s: &Scenario, p: &Projection, page: &mut SurgePage) {
                 lang.int(l.confirmatory_per_day.round() as i64)
             ),
         })
-        .collect();
+        .collect()
 }
 
 #[cfg(test)]
