@@ -418,43 +418,8 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             )
             .await?
         }
-        Command::Keys {
-            what: KeysWhat::Init { dir, country },
-        } => {
-            let (kid, created) = vaxgrid_server::dcc_keys::init_key_dir(&dir, &country)?;
-            let kid: String = kid.iter().map(|b| format!("{b:02x}")).collect();
-            if created {
-                println!(
-                    "created signing keys in {} (document signer kid {kid})",
-                    dir.display()
-                );
-            } else {
-                println!(
-                    "{} already holds keys (document signer kid {kid})",
-                    dir.display()
-                );
-            }
-        }
-        Command::Keys {
-            what: KeysWhat::Rotate { dir, country },
-        } => {
-            let kid = vaxgrid_server::dcc_keys::rotate_key_dir(&dir, &country)?;
-            let kid: String = kid.iter().map(|b| format!("{b:02x}")).collect();
-            println!(
-                "document signer {kid} now signs in {}; restart the server to use it",
-                dir.display()
-            );
-        }
-        Command::Migrate { db } => {
-            let store = vaxgrid_store::Store::connect(&db.database_url).await?;
-            let applied = store.migrate().await?;
-            if applied.is_empty() {
-                println!("database is up to date");
-            }
-            for m in applied {
-                println!("applied {m}");
-            }
-        }
+        Command::Keys { what } => keys(what)?,
+        Command::Migrate { db } => migrate(&db.database_url).await?,
         Command::Demo {
             file,
             listen,
@@ -462,148 +427,17 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             seed_only,
             mllp,
         } => demo::demo(&file, &listen, residents, seed_only, mllp.as_deref()).await?,
-        Command::Import {
-            what:
-                ImportWhat::Persons {
-                    file,
-                    db,
-                    skip_invalid,
-                },
-        } => {
-            return files::import_persons(&file, &db.database_url, skip_invalid).await;
-        }
-        Command::Import {
-            what:
-                ImportWhat::Staff {
-                    file,
-                    db,
-                    skip_invalid,
-                    invitations,
-                },
-        } => {
-            return files::import_staff(
-                &file,
-                &db.database_url,
-                skip_invalid,
-                invitations.as_deref(),
-            )
-            .await;
-        }
-        Command::Import {
-            what: ImportWhat::Sites { file, db },
-        } => {
-            return files::import_plan(&file, &db.database_url, files::Plan::Sites).await;
-        }
-        Command::Import {
-            what: ImportWhat::Sessions { file, db },
-        } => {
-            return files::import_plan(&file, &db.database_url, files::Plan::Sessions).await;
-        }
-        Command::Import {
-            what: ImportWhat::Doses { file, db },
-        } => {
-            return files::import_doses(&file, &db.database_url).await;
-        }
-        Command::Import {
-            what: ImportWhat::Hl7 { file, db, acks },
-        } => {
-            return files::import_hl7(&file, &db.database_url, acks.as_deref()).await;
-        }
+        Command::Import { what } => return import(what).await,
         Command::Export {
             what: ExportWhat::Doses { db, output },
         } => files::export_doses(&db.database_url, output.as_deref()).await?,
         Command::Export {
             what: ExportWhat::Persons { db, output },
         } => files::export_persons(&db.database_url, output.as_deref()).await?,
-        Command::Check { db } => {
-            let store = vaxgrid_store::Store::open(&db.database_url).await?;
-            let mut diffs = store.check_counters().await?;
-            // Stock on hand is a counter too: the sum of the ledger.
-            diffs.extend(store.check_stock().await?);
-            diffs.extend(store.check_items().await?);
-            if diffs.is_empty() {
-                println!("counters equal a recount");
-            } else {
-                for d in &diffs {
-                    println!("{d}");
-                }
-                return Ok(ExitCode::FAILURE);
-            }
-        }
+        Command::Check { db } => return check(&db.database_url).await,
         Command::User { what } => accounts::user(what).await?,
         Command::Token { what } => accounts::token(what).await?,
-        Command::Audit {
-            what:
-                AuditWhat::Verify {
-                    db,
-                    checkpoint,
-                    key_pub,
-                },
-        } => {
-            let anchors = match (&checkpoint, &key_pub) {
-                (Some(file), Some(key)) => {
-                    checkpoint::read_file(file, &checkpoint::load_public_key(key)?)?
-                }
-                _ => Vec::new(),
-            };
-            let store = vaxgrid_store::Store::open(&db.database_url).await?;
-            let v = store.verify_audit_anchored(&anchors).await?;
-            store.close().await;
-            if let Some(broken) = &v.broken {
-                println!(
-                    "audit chain broken at entry {}: {} ({} entries)",
-                    broken.seq, broken.reason, v.entries
-                );
-            }
-            if let Some(why) = &v.anchor {
-                println!("audit log contradicts its checkpoints: {why}");
-            }
-            if v.unaudited_dose_count > 0 {
-                let more = v.unaudited_dose_count - v.unaudited_doses.len() as i64;
-                println!(
-                    "{} doses have no audit entry: {}{}",
-                    v.unaudited_dose_count,
-                    v.unaudited_doses.join(", "),
-                    if more > 0 {
-                        format!(" and {more} more")
-                    } else {
-                        String::new()
-                    }
-                );
-            }
-            if !v.intact() {
-                return Ok(ExitCode::FAILURE);
-            }
-            print!("audit chain intact: {} entries", v.entries);
-            if let Some(latest) = anchors.iter().max_by_key(|a| a.seq) {
-                print!(
-                    ", agrees with {} checkpoints (latest: entry {} at {})",
-                    anchors.len(),
-                    latest.seq,
-                    latest.label
-                );
-            }
-            println!();
-        }
-        Command::Audit {
-            what: AuditWhat::Checkpoint { db, key, out },
-        } => {
-            let key = checkpoint::load_key(&key)?;
-            let store = vaxgrid_store::Store::open(&db.database_url).await?;
-            let line = checkpoint::write(&store, &key, &out).await;
-            store.close().await;
-            println!("{}", line?.1);
-        }
-        Command::Audit {
-            what: AuditWhat::Keygen { out },
-        } => {
-            let public = checkpoint::keygen(&out)?;
-            println!(
-                "private key {} (keep it for the signer only), public key {}",
-                out.display(),
-                public.display()
-            );
-        }
+        Command::Audit { what } => return audit(what).await,
         Command::Reminders {
             what: RemindersWhat::Run { db, reminders },
         } => {
@@ -626,4 +460,179 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
         } => outbreak::plan(scenario.as_deref(), file.as_deref(), print_scenario, json)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `vaxgrid keys init|rotate`.
+fn keys(what: KeysWhat) -> Result<()> {
+    let hex = |kid: &[u8]| -> String { kid.iter().map(|b| format!("{b:02x}")).collect() };
+    match what {
+        KeysWhat::Init { dir, country } => {
+            let (kid, created) = vaxgrid_server::dcc_keys::init_key_dir(&dir, &country)?;
+            let kid = hex(&kid);
+            if created {
+                println!(
+                    "created signing keys in {} (document signer kid {kid})",
+                    dir.display()
+                );
+            } else {
+                println!(
+                    "{} already holds keys (document signer kid {kid})",
+                    dir.display()
+                );
+            }
+        }
+        KeysWhat::Rotate { dir, country } => {
+            let kid = hex(&vaxgrid_server::dcc_keys::rotate_key_dir(&dir, &country)?);
+            println!(
+                "document signer {kid} now signs in {}; restart the server to use it",
+                dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `vaxgrid migrate`.
+async fn migrate(database_url: &str) -> Result<()> {
+    let store = vaxgrid_store::Store::connect(database_url).await?;
+    let applied = store.migrate().await?;
+    if applied.is_empty() {
+        println!("database is up to date");
+    }
+    for m in applied {
+        println!("applied {m}");
+    }
+    Ok(())
+}
+
+/// `vaxgrid import …`: each file kind through `files`.
+async fn import(what: ImportWhat) -> Result<std::process::ExitCode> {
+    match what {
+        ImportWhat::Persons {
+            file,
+            db,
+            skip_invalid,
+        } => files::import_persons(&file, &db.database_url, skip_invalid).await,
+        ImportWhat::Staff {
+            file,
+            db,
+            skip_invalid,
+            invitations,
+        } => {
+            files::import_staff(
+                &file,
+                &db.database_url,
+                skip_invalid,
+                invitations.as_deref(),
+            )
+            .await
+        }
+        ImportWhat::Sites { file, db } => {
+            files::import_plan(&file, &db.database_url, files::Plan::Sites).await
+        }
+        ImportWhat::Sessions { file, db } => {
+            files::import_plan(&file, &db.database_url, files::Plan::Sessions).await
+        }
+        ImportWhat::Doses { file, db } => files::import_doses(&file, &db.database_url).await,
+        ImportWhat::Hl7 { file, db, acks } => {
+            files::import_hl7(&file, &db.database_url, acks.as_deref()).await
+        }
+    }
+}
+
+/// `vaxgrid check`: the counters, stock on hand (the sum of the ledger)
+/// and items against a recount; fails listing every difference.
+async fn check(database_url: &str) -> Result<std::process::ExitCode> {
+    let store = vaxgrid_store::Store::open(database_url).await?;
+    let mut diffs = store.check_counters().await?;
+    // Stock on hand is a counter too: the sum of the ledger.
+    diffs.extend(store.check_stock().await?);
+    diffs.extend(store.check_items().await?);
+    if diffs.is_empty() {
+        println!("counters equal a recount");
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
+    for d in &diffs {
+        println!("{d}");
+    }
+    Ok(std::process::ExitCode::FAILURE)
+}
+
+/// `vaxgrid audit verify|checkpoint|keygen`.
+async fn audit(what: AuditWhat) -> Result<std::process::ExitCode> {
+    match what {
+        AuditWhat::Verify {
+            db,
+            checkpoint,
+            key_pub,
+        } => return verify_audit(&db.database_url, checkpoint, key_pub).await,
+        AuditWhat::Checkpoint { db, key, out } => {
+            let key = checkpoint::load_key(&key)?;
+            let store = vaxgrid_store::Store::open(&db.database_url).await?;
+            let line = checkpoint::write(&store, &key, &out).await;
+            store.close().await;
+            println!("{}", line?.1);
+        }
+        AuditWhat::Keygen { out } => {
+            let public = checkpoint::keygen(&out)?;
+            println!(
+                "private key {} (keep it for the signer only), public key {}",
+                out.display(),
+                public.display()
+            );
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// `vaxgrid audit verify`: the hash chain, the doses no entry names and,
+/// with checkpoints, the log against them; fails naming what is wrong.
+async fn verify_audit(
+    database_url: &str,
+    checkpoint: Option<std::path::PathBuf>,
+    key_pub: Option<std::path::PathBuf>,
+) -> Result<std::process::ExitCode> {
+    let anchors = match (&checkpoint, &key_pub) {
+        (Some(file), Some(key)) => checkpoint::read_file(file, &checkpoint::load_public_key(key)?)?,
+        _ => Vec::new(),
+    };
+    let store = vaxgrid_store::Store::open(database_url).await?;
+    let v = store.verify_audit_anchored(&anchors).await?;
+    store.close().await;
+    if let Some(broken) = &v.broken {
+        println!(
+            "audit chain broken at entry {}: {} ({} entries)",
+            broken.seq, broken.reason, v.entries
+        );
+    }
+    if let Some(why) = &v.anchor {
+        println!("audit log contradicts its checkpoints: {why}");
+    }
+    if v.unaudited_dose_count > 0 {
+        let more = v.unaudited_dose_count - v.unaudited_doses.len() as i64;
+        println!(
+            "{} doses have no audit entry: {}{}",
+            v.unaudited_dose_count,
+            v.unaudited_doses.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+    }
+    if !v.intact() {
+        return Ok(std::process::ExitCode::FAILURE);
+    }
+    print!("audit chain intact: {} entries", v.entries);
+    if let Some(latest) = anchors.iter().max_by_key(|a| a.seq) {
+        print!(
+            ", agrees with {} checkpoints (latest: entry {} at {})",
+            anchors.len(),
+            latest.seq,
+            latest.label
+        );
+    }
+    println!();
+    Ok(std::process::ExitCode::SUCCESS)
 }
