@@ -8,11 +8,11 @@
 use std::collections::{HashMap, HashSet};
 
 use sqlx::{Any, Row, Transaction};
-use vaxgrid_core::area::depth_of_path;
+use vaxgrid_core::area::{depth_of_path, AreaLevels};
 use vaxgrid_core::schedule::{overlaps, plan_slots};
 
 use crate::audit::{self, AuditEntry};
-use crate::db::{json_rows, params, Col};
+use crate::db::{json_rows, params, Backend, Col};
 use crate::error::StoreError;
 use crate::model::{Actor, Site};
 use crate::persons::RowError;
@@ -263,129 +263,14 @@ impl Store {
         mode: PlanMode,
         actor: &Actor,
     ) -> Result<PlanImported, StoreError> {
-        let today = crate::today();
         let levels = self.area_levels().await?;
-        let mut errors = Vec::new();
-        let mut planned = Vec::with_capacity(rows.len());
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        for (row, new) in rows {
-            match plan_slots(&new.plan, today) {
-                Ok(slots) => planned.push(slots),
-                Err(e) => {
-                    errors.push(row_error(*row, e.field(), e.to_string()));
-                    planned.push(Vec::new());
-                }
-            }
-            if let Some(first) = seen.insert(new.id.as_str(), *row) {
-                errors.push(row_error(
-                    *row,
-                    "id",
-                    format!("session {} is also on row {first}", new.id),
-                ));
-            }
-        }
+        let (planned, mut errors) = plan_sessions(rows, crate::today());
         let mut tx = self.begin_write().await?;
-        let ids: HashSet<&str> = rows.iter().map(|(_, n)| n.id.as_str()).collect();
-        let taken = existing(&mut tx, "vaccination_sessions", "id", &ids).await?;
-        let codes: HashSet<&str> = rows.iter().map(|(_, n)| n.site_code.as_str()).collect();
-        let sites = site_paths(&mut tx, &codes).await?;
-        let villages: HashSet<&str> = rows
-            .iter()
-            .filter_map(|(_, n)| n.village_code.as_deref())
-            .collect();
-        let village_paths = area_paths(&mut tx, &villages).await?;
-        // The sessions already open at the file's sites from the file's
-        // first day on, by site and day.
-        let mut days: HashMap<(String, String), Vec<Opening>> = HashMap::new();
-        let first_day = rows
-            .iter()
-            .map(|(_, n)| n.plan.day)
-            .min()
-            .map(crate::format_date);
-        let parse =
-            |t: &str| time::Time::parse(t, time::macros::format_description!("[hour]:[minute]"));
-        if let Some(first_day) = &first_day {
-            let codes: Vec<&str> = codes.iter().copied().collect();
-            for chunk in codes.chunks(LOOKUP) {
-                let sql = format!(
-                    "SELECT id, site_code, day, opens, closes FROM vaccination_sessions WHERE day >= $1 AND site_code IN ({})",
-                    params(2, chunk.len())
-                );
-                let mut q = sqlx::query(&sql).bind(first_day);
-                for c in chunk {
-                    q = q.bind(*c);
-                }
-                for r in q.fetch_all(&mut *tx).await? {
-                    let (opens, closes): (String, String) =
-                        (r.try_get("opens")?, r.try_get("closes")?);
-                    if let (Ok(o), Ok(c)) = (parse(&opens), parse(&closes)) {
-                        let id: String = r.try_get("id")?;
-                        days.entry((r.try_get("site_code")?, r.try_get("day")?))
-                            .or_default()
-                            .push((o, c, format!("session {id}")));
-                    }
-                }
-            }
-        }
+        let stored = StoredForSessions::read(&mut tx, rows).await?;
         for (row, new) in rows {
-            if taken.contains(&new.id) {
-                errors.push(row_error(
-                    *row,
-                    "id",
-                    format!("session {} already exists", new.id),
-                ));
-            }
-            let in_scope = sites
-                .get(&new.site_code)
-                .is_some_and(|p| actor.scope.covers_path(p));
-            if !in_scope {
-                errors.push(row_error(
-                    *row,
-                    "site_code",
-                    format!("no site {} in your areas", new.site_code),
-                ));
-            }
-            if let Some(v) = &new.village_code {
-                match village_paths.get(v) {
-                    None => errors.push(row_error(
-                        *row,
-                        "village_code",
-                        format!("area '{v}' does not exist"),
-                    )),
-                    Some(p) if depth_of_path(p) != levels.leaf_depth() => errors.push(row_error(
-                        *row,
-                        "village_code",
-                        format!(
-                            "{v} is not one of the {}",
-                            levels
-                                .at(levels.leaf_depth())
-                                .map_or("", |l| l.name_en.as_str())
-                        ),
-                    )),
-                    Some(_) => {}
-                }
-            }
-            let span = (new.plan.opens, new.plan.closes);
-            if span.0 >= span.1 {
-                // Refused above (closes before opening): it holds no time.
-                continue;
-            }
-            let key = (new.site_code.clone(), crate::format_date(new.plan.day));
-            let same_day = days.entry(key).or_default();
-            if let Some((o, c, what)) = same_day.iter().find(|(o, c, _)| overlaps(span, (*o, *c))) {
-                errors.push(row_error(
-                    *row,
-                    "opens",
-                    format!(
-                        "the session overlaps {what} of this site ({}–{})",
-                        hhmm(*o),
-                        hhmm(*c)
-                    ),
-                ));
-            } else {
-                same_day.push((span.0, span.1, format!("the session of row {row}")));
-            }
+            errors.extend(stored.refusals(*row, new, &levels, actor));
         }
+        errors.extend(overlapping_sessions(rows, stored.days));
         errors.sort_by_key(|e| e.row);
         if !errors.is_empty() || mode == PlanMode::CheckOnly {
             tx.rollback().await?;
@@ -394,51 +279,7 @@ impl Store {
                 ..PlanImported::default()
             });
         }
-        let now = crate::now_micros();
-        let session_sql = format!(
-            "INSERT INTO vaccination_sessions (id, site_code, day, opens, closes, stations, per_station_per_hour, slot_minutes, village_code, created_at) {} ON CONFLICT (id) DO NOTHING",
-            json_rows(
-                self.backend,
-                1,
-                &[
-                    Col::Text,
-                    Col::Text,
-                    Col::Text,
-                    Col::Text,
-                    Col::Text,
-                    Col::Int,
-                    Col::Int,
-                    Col::Int,
-                    Col::Text,
-                    Col::Int
-                ]
-            )
-        );
-        let mut written = 0;
-        for chunk in rows.chunks(INSERT) {
-            let json: Vec<serde_json::Value> = chunk
-                .iter()
-                .map(|(_, n)| {
-                    serde_json::json!([
-                        n.id,
-                        n.site_code,
-                        crate::format_date(n.plan.day),
-                        hhmm(n.plan.opens),
-                        hhmm(n.plan.closes),
-                        n.plan.stations,
-                        n.plan.per_station_per_hour,
-                        n.plan.slot_minutes,
-                        n.village_code,
-                        now
-                    ])
-                })
-                .collect();
-            written += sqlx::query(&session_sql)
-                .bind(serde_json::Value::Array(json).to_string())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected() as usize;
-        }
+        let written = insert_sessions(&mut tx, self.backend, rows).await?;
         if written != rows.len() {
             tx.rollback().await?;
             return Err(StoreError::Conflict {
@@ -448,26 +289,7 @@ impl Store {
                 existing: None,
             });
         }
-        let slots: Vec<serde_json::Value> = rows
-            .iter()
-            .zip(&planned)
-            .flat_map(|((_, n), slots)| {
-                let day = crate::format_date(n.plan.day);
-                slots.iter().map(move |(t, cap)| {
-                    serde_json::json!([n.id, format!("{day}T{}", hhmm(*t)), cap, 0])
-                })
-            })
-            .collect();
-        let slot_sql = format!(
-            "INSERT INTO slots (session_id, starts_at, capacity, booked) {}",
-            json_rows(self.backend, 1, &[Col::Text, Col::Text, Col::Int, Col::Int])
-        );
-        for chunk in slots.chunks(INSERT * 4) {
-            sqlx::query(&slot_sql)
-                .bind(serde_json::Value::Array(chunk.to_vec()).to_string())
-                .execute(&mut *tx)
-                .await?;
-        }
+        let slots = insert_slots(&mut tx, self.backend, rows, &planned).await?;
         let entries: Vec<AuditEntry> = rows
             .iter()
             .zip(&planned)
@@ -485,10 +307,284 @@ impl Store {
         tx.commit().await?;
         Ok(PlanImported {
             imported: rows.len(),
-            slots: Some(slots.len()),
+            slots: Some(slots),
             errors: Vec::new(),
         })
     }
+}
+
+/// The slots of each row's session (none where its plan is refused), and
+/// the refusals that need no database: the plan's own rules and an id
+/// given twice.
+fn plan_sessions(
+    rows: &[(usize, NewSession)],
+    today: time::Date,
+) -> (Vec<Vec<(time::Time, u32)>>, Vec<RowError>) {
+    let mut errors = Vec::new();
+    let mut planned = Vec::with_capacity(rows.len());
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (row, new) in rows {
+        match plan_slots(&new.plan, today) {
+            Ok(slots) => planned.push(slots),
+            Err(e) => {
+                errors.push(row_error(*row, e.field(), e.to_string()));
+                planned.push(Vec::new());
+            }
+        }
+        if let Some(first) = seen.insert(new.id.as_str(), *row) {
+            errors.push(row_error(
+                *row,
+                "id",
+                format!("session {} is also on row {first}", new.id),
+            ));
+        }
+    }
+    (planned, errors)
+}
+
+/// What the rows of a sessions file are checked against in the database.
+struct StoredForSessions {
+    /// Ids already taken.
+    taken: HashSet<String>,
+    /// The path of each site's area, by site code.
+    sites: HashMap<String, String>,
+    /// The path of each village named, by code.
+    villages: HashMap<String, String>,
+    /// The sessions already open at the file's sites from the file's
+    /// first day on, by site and day.
+    days: HashMap<(String, String), Vec<Opening>>,
+}
+
+impl StoredForSessions {
+    async fn read(
+        tx: &mut Transaction<'static, Any>,
+        rows: &[(usize, NewSession)],
+    ) -> Result<StoredForSessions, StoreError> {
+        let ids: HashSet<&str> = rows.iter().map(|(_, n)| n.id.as_str()).collect();
+        let taken = existing(tx, "vaccination_sessions", "id", &ids).await?;
+        let codes: HashSet<&str> = rows.iter().map(|(_, n)| n.site_code.as_str()).collect();
+        let sites = site_paths(tx, &codes).await?;
+        let villages: HashSet<&str> = rows
+            .iter()
+            .filter_map(|(_, n)| n.village_code.as_deref())
+            .collect();
+        let villages = area_paths(tx, &villages).await?;
+        let first_day = rows
+            .iter()
+            .map(|(_, n)| n.plan.day)
+            .min()
+            .map(crate::format_date);
+        let days = match &first_day {
+            Some(first_day) => openings_from(tx, &codes, first_day).await?,
+            None => HashMap::new(),
+        };
+        Ok(StoredForSessions {
+            taken,
+            sites,
+            villages,
+            days,
+        })
+    }
+
+    /// A row's refusals against the stored ids, sites and villages.
+    fn refusals(
+        &self,
+        row: usize,
+        new: &NewSession,
+        levels: &AreaLevels,
+        actor: &Actor,
+    ) -> Vec<RowError> {
+        let mut errors = Vec::new();
+        if self.taken.contains(&new.id) {
+            errors.push(row_error(
+                row,
+                "id",
+                format!("session {} already exists", new.id),
+            ));
+        }
+        let in_scope = self
+            .sites
+            .get(&new.site_code)
+            .is_some_and(|p| actor.scope.covers_path(p));
+        if !in_scope {
+            errors.push(row_error(
+                row,
+                "site_code",
+                format!("no site {} in your areas", new.site_code),
+            ));
+        }
+        if let Some(v) = &new.village_code {
+            match self.villages.get(v) {
+                None => errors.push(row_error(
+                    row,
+                    "village_code",
+                    format!("area '{v}' does not exist"),
+                )),
+                Some(p) if depth_of_path(p) != levels.leaf_depth() => errors.push(row_error(
+                    row,
+                    "village_code",
+                    format!(
+                        "{v} is not one of the {}",
+                        levels
+                            .at(levels.leaf_depth())
+                            .map_or("", |l| l.name_en.as_str())
+                    ),
+                )),
+                Some(_) => {}
+            }
+        }
+        errors
+    }
+}
+
+/// The sessions open at the sites of `codes` on `first_day` or later,
+/// by site and day.
+async fn openings_from(
+    tx: &mut Transaction<'static, Any>,
+    codes: &HashSet<&str>,
+    first_day: &str,
+) -> Result<HashMap<(String, String), Vec<Opening>>, StoreError> {
+    let parse =
+        |t: &str| time::Time::parse(t, time::macros::format_description!("[hour]:[minute]"));
+    let mut days: HashMap<(String, String), Vec<Opening>> = HashMap::new();
+    let codes: Vec<&str> = codes.iter().copied().collect();
+    for chunk in codes.chunks(LOOKUP) {
+        let sql = format!(
+            "SELECT id, site_code, day, opens, closes FROM vaccination_sessions WHERE day >= $1 AND site_code IN ({})",
+            params(2, chunk.len())
+        );
+        let mut q = sqlx::query(&sql).bind(first_day);
+        for c in chunk {
+            q = q.bind(*c);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            let (opens, closes): (String, String) = (r.try_get("opens")?, r.try_get("closes")?);
+            if let (Ok(o), Ok(c)) = (parse(&opens), parse(&closes)) {
+                let id: String = r.try_get("id")?;
+                days.entry((r.try_get("site_code")?, r.try_get("day")?))
+                    .or_default()
+                    .push((o, c, format!("session {id}")));
+            }
+        }
+    }
+    Ok(days)
+}
+
+/// The rows whose session overlaps another of its site that day: one
+/// stored (`days`) or on an earlier row.
+fn overlapping_sessions(
+    rows: &[(usize, NewSession)],
+    mut days: HashMap<(String, String), Vec<Opening>>,
+) -> Vec<RowError> {
+    let mut errors = Vec::new();
+    for (row, new) in rows {
+        let span = (new.plan.opens, new.plan.closes);
+        if span.0 >= span.1 {
+            // Refused already (closes before opening): it holds no time.
+            continue;
+        }
+        let key = (new.site_code.clone(), crate::format_date(new.plan.day));
+        let same_day = days.entry(key).or_default();
+        if let Some((o, c, what)) = same_day.iter().find(|(o, c, _)| overlaps(span, (*o, *c))) {
+            errors.push(row_error(
+                *row,
+                "opens",
+                format!(
+                    "the session overlaps {what} of this site ({}–{})",
+                    hhmm(*o),
+                    hhmm(*c)
+                ),
+            ));
+        } else {
+            same_day.push((span.0, span.1, format!("the session of row {row}")));
+        }
+    }
+    errors
+}
+
+/// Inserts the rows' sessions (an id taken meanwhile is skipped); how
+/// many were written.
+async fn insert_sessions(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    rows: &[(usize, NewSession)],
+) -> Result<usize, StoreError> {
+    let now = crate::now_micros();
+    let session_sql = format!(
+        "INSERT INTO vaccination_sessions (id, site_code, day, opens, closes, stations, per_station_per_hour, slot_minutes, village_code, created_at) {} ON CONFLICT (id) DO NOTHING",
+        json_rows(
+            backend,
+            1,
+            &[
+                Col::Text,
+                Col::Text,
+                Col::Text,
+                Col::Text,
+                Col::Text,
+                Col::Int,
+                Col::Int,
+                Col::Int,
+                Col::Text,
+                Col::Int
+            ]
+        )
+    );
+    let mut written = 0;
+    for chunk in rows.chunks(INSERT) {
+        let json: Vec<serde_json::Value> = chunk
+            .iter()
+            .map(|(_, n)| {
+                serde_json::json!([
+                    n.id,
+                    n.site_code,
+                    crate::format_date(n.plan.day),
+                    hhmm(n.plan.opens),
+                    hhmm(n.plan.closes),
+                    n.plan.stations,
+                    n.plan.per_station_per_hour,
+                    n.plan.slot_minutes,
+                    n.village_code,
+                    now
+                ])
+            })
+            .collect();
+        written += sqlx::query(&session_sql)
+            .bind(serde_json::Value::Array(json).to_string())
+            .execute(&mut **tx)
+            .await?
+            .rows_affected() as usize;
+    }
+    Ok(written)
+}
+
+/// Inserts the slots planned for each row's session; how many.
+async fn insert_slots(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    rows: &[(usize, NewSession)],
+    planned: &[Vec<(time::Time, u32)>],
+) -> Result<usize, StoreError> {
+    let slots: Vec<serde_json::Value> = rows
+        .iter()
+        .zip(planned)
+        .flat_map(|((_, n), slots)| {
+            let day = crate::format_date(n.plan.day);
+            slots.iter().map(move |(t, cap)| {
+                serde_json::json!([n.id, format!("{day}T{}", hhmm(*t)), cap, 0])
+            })
+        })
+        .collect();
+    let slot_sql = format!(
+        "INSERT INTO slots (session_id, starts_at, capacity, booked) {}",
+        json_rows(backend, 1, &[Col::Text, Col::Text, Col::Int, Col::Int])
+    );
+    for chunk in slots.chunks(INSERT * 4) {
+        sqlx::query(&slot_sql)
+            .bind(serde_json::Value::Array(chunk.to_vec()).to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(slots.len())
 }
 
 /// One area a site serves.
