@@ -890,73 +890,134 @@ fn dashboard_page(
 ) -> Response {
     let lang = ctx.lang;
     let top = d.area.code.is_empty();
-    let link = |area: &str, status: &str| basis.as_ref().map(|b| b.survey(area, status));
-    let investigations = |area: &str| {
-        format!(
-            "/api/v1/investigations?area={}",
-            crate::web::urlencode(area)
-        )
+    let lines: Vec<AreaLine> = d
+        .children
+        .iter()
+        .map(|c| area_line(lang, levels, basis.as_ref(), c, true))
+        .collect();
+    let total = area_line(lang, levels, basis.as_ref(), &d.area, false);
+    let title = if top {
+        ctx.t("planner-title")
+    } else {
+        ctx.t1("planner-title-area", "area", d.area.name.clone())
     };
-    let line = |a: &AreaFigures, drill: bool| {
-        let t = &a.total;
-        let n = |k: i64| a.doses_by_number.get(&k).copied().unwrap_or(0);
-        let later: i64 = a
-            .doses_by_number
+    let bars: Vec<Bar> = d
+        .children
+        .iter()
+        .map(|c| Bar::of(&c.name, &c.total))
+        .collect();
+    let coverage_svg = if bars.is_empty() {
+        String::new()
+    } else {
+        coverage_chart(lang, ctx.t("chart-coverage-aria"), &bars)
+    };
+    let days = merge_days(&d.days, targets.as_ref());
+    let has_target = days.iter().any(|d| d.target.is_some());
+    let has_capacity = days.iter().any(|d| d.capacity > 0);
+    let daily_svg = daily_chart(lang, &chart_days(&days));
+    let rate_svg = if d.children.is_empty() {
+        String::new()
+    } else {
+        rate_chart(lang, &d.children)
+    };
+    let survey_href = match &basis {
+        Some(b) if !top => Some(b.survey(&d.area.code, "not_yet")),
+        _ => None,
+    };
+    let page = DashboardPage {
+        title,
+        crumbs: crumbs(&ctx, &d),
+        here: ctx.path.split('?').next().unwrap_or("/planner").to_string(),
+        campaigns: campaigns
             .iter()
-            .filter(|(k, _)| **k > 2)
-            .map(|(_, v)| *v)
-            .sum();
-        let code = a.code.as_str();
-        let listed = !code.is_empty();
-        let vaccinated = if listed {
-            link(code, "vaccinated")
+            .map(|(c, selected)| CampaignChoice {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                selected: *selected,
+            })
+            .collect(),
+        wave_note: wave_note(lang, basis.as_ref(), &campaigns),
+        figures: headline_figures(&ctx, &d, &total),
+        children_heading: children_heading(&ctx, &d.area, levels),
+        lines,
+        total,
+        coverage_svg,
+        groups: group_lines(lang, &d.area),
+        groups_svg: groups_chart(&ctx, &d.area),
+        area_groups,
+        daily_svg,
+        has_target,
+        has_capacity,
+        rate_svg,
+        survey_href,
+        ctx,
+    };
+    render(&page)
+}
+
+/// An area's row of the dashboard: its coverage figures, each linked to
+/// the survey list of those it counts (when a wave is chosen), and its
+/// adverse events to their investigations; `drill` links the area's own
+/// dashboard above the leaves.
+fn area_line(
+    lang: Lang,
+    levels: &AreaLevels,
+    basis: Option<&ListBasis>,
+    a: &AreaFigures,
+    drill: bool,
+) -> AreaLine {
+    let t = &a.total;
+    let n = |k: i64| a.doses_by_number.get(&k).copied().unwrap_or(0);
+    let later: i64 = a
+        .doses_by_number
+        .iter()
+        .filter(|(k, _)| **k > 2)
+        .map(|(_, v)| *v)
+        .sum();
+    let code = a.code.as_str();
+    let listed = !code.is_empty();
+    let link = |status: &str| {
+        if listed {
+            basis.map(|b| b.survey(code, status))
         } else {
             None
-        };
-        AreaLine {
-            code: a.code.clone(),
-            name: a.name.clone(),
-            href: (drill && depth_of_path(&a.path) < levels.leaf_depth())
-                .then(|| format!("/planner/areas/{}", crate::web::urlencode(code))),
-            population: Fig {
-                text: lang.int(t.population),
-                href: if listed { link(code, "all") } else { None },
-            },
-            one: Fig {
-                text: lang.int(t.at_least_one),
-                href: vaccinated.clone(),
-            },
-            one_pct: lang.percent(t.at_least_one, t.population),
-            done: Fig {
-                text: lang.int(t.completed),
-                href: vaccinated.clone(),
-            },
-            done_pct: lang.percent(t.completed, t.population),
-            not_yet: Fig {
-                text: lang.int((t.population - t.at_least_one).max(0)),
-                href: if listed { link(code, "not_yet") } else { None },
-            },
-            dose_1: Fig {
-                text: lang.int(n(1)),
-                href: vaccinated.clone(),
-            },
-            dose_2: Fig {
-                text: lang.int(n(2)),
-                href: vaccinated.clone(),
-            },
-            later: Fig {
-                text: lang.int(later),
-                href: vaccinated,
-            },
-            adverse: Fig {
-                text: lang.int(a.adverse_events),
-                href: (listed && a.serious_adverse_events > 0).then(|| investigations(code)),
-            },
-            rate: lang.decimal(a.adverse_per_100k(), 1),
         }
     };
-    let lines: Vec<AreaLine> = d.children.iter().map(|c| line(c, true)).collect();
-    let total = line(&d.area, false);
+    let vaccinated = link("vaccinated");
+    let fig = |value: i64, href: Option<String>| Fig {
+        text: lang.int(value),
+        href,
+    };
+    AreaLine {
+        code: a.code.clone(),
+        name: a.name.clone(),
+        href: (drill && depth_of_path(&a.path) < levels.leaf_depth())
+            .then(|| format!("/planner/areas/{}", crate::web::urlencode(code))),
+        population: fig(t.population, link("all")),
+        one: fig(t.at_least_one, vaccinated.clone()),
+        one_pct: lang.percent(t.at_least_one, t.population),
+        done: fig(t.completed, vaccinated.clone()),
+        done_pct: lang.percent(t.completed, t.population),
+        not_yet: fig((t.population - t.at_least_one).max(0), link("not_yet")),
+        dose_1: fig(n(1), vaccinated.clone()),
+        dose_2: fig(n(2), vaccinated.clone()),
+        later: fig(later, vaccinated),
+        adverse: fig(
+            a.adverse_events,
+            (listed && a.serious_adverse_events > 0).then(|| {
+                format!(
+                    "/api/v1/investigations?area={}",
+                    crate::web::urlencode(code)
+                )
+            }),
+        ),
+        rate: lang.decimal(a.adverse_per_100k(), 1),
+    }
+}
+
+/// All areas, then the area's ancestors, then the area itself (unlinked).
+fn crumbs(ctx: &PageCtx, d: &Dashboard) -> Vec<Crumb> {
+    let top = d.area.code.is_empty();
     let mut crumbs: Vec<Crumb> = vec![Crumb {
         name: ctx.t("planner-all-areas"),
         href: (!top).then(|| "/planner".to_string()),
@@ -971,60 +1032,43 @@ fn dashboard_page(
             href: None,
         });
     }
-    let title = if top {
-        ctx.t("planner-title")
-    } else {
-        ctx.t1("planner-title-area", "area", d.area.name.clone())
+    crumbs
+}
+
+/// The area's headline figures, linked as its row's.
+fn headline_figures(ctx: &PageCtx, d: &Dashboard, total: &AreaLine) -> Vec<(String, Fig)> {
+    let linked = |text: &str, href: &Option<String>| Fig {
+        text: text.to_string(),
+        href: href.clone(),
     };
-    let doses = d.area.doses();
-    let figures = vec![
+    vec![
         (
             ctx.t("planner-fig-population"),
             total_fig(&total.population),
         ),
         (
             ctx.t("planner-fig-one"),
-            Fig {
-                text: total.one_pct.clone(),
-                href: total.one.href.clone(),
-            },
+            linked(&total.one_pct, &total.one.href),
         ),
         (
             ctx.t("planner-fig-done"),
-            Fig {
-                text: total.done_pct.clone(),
-                href: total.done.href.clone(),
-            },
+            linked(&total.done_pct, &total.done.href),
         ),
         (ctx.t("planner-fig-not-yet"), total_fig(&total.not_yet)),
         (
             ctx.t("planner-fig-doses"),
-            Fig {
-                text: lang.int(doses),
-                href: total.dose_1.href.clone(),
-            },
+            linked(&ctx.lang.int(d.area.doses()), &total.dose_1.href),
         ),
         (
             ctx.t("planner-fig-ae-rate"),
-            Fig {
-                text: total.rate.clone(),
-                href: total.adverse.href.clone(),
-            },
+            linked(&total.rate, &total.adverse.href),
         ),
-    ];
-    let bars: Vec<Bar> = d
-        .children
-        .iter()
-        .map(|c| Bar::of(&c.name, &c.total))
-        .collect();
-    let coverage_svg = if bars.is_empty() {
-        String::new()
-    } else {
-        coverage_chart(lang, ctx.t("chart-coverage-aria"), &bars)
-    };
-    let groups: Vec<GroupLine> = d
-        .area
-        .by_group
+    ]
+}
+
+/// The area's coverage by priority group.
+fn group_lines(lang: Lang, area: &AreaFigures) -> Vec<GroupLine> {
+    area.by_group
         .iter()
         .map(|(code, f)| GroupLine {
             name: group_name(lang, code),
@@ -1034,77 +1078,46 @@ fn dashboard_page(
             done: lang.int(f.completed),
             done_pct: lang.percent(f.completed, f.population),
         })
-        .collect();
-    let group_bars: Vec<Bar> = d
-        .area
+        .collect()
+}
+
+/// The chart of the area's coverage by priority group (none without
+/// groups).
+fn groups_chart(ctx: &PageCtx, area: &AreaFigures) -> String {
+    let lang = ctx.lang;
+    let group_bars: Vec<Bar> = area
         .by_group
         .iter()
         .map(|(code, f)| Bar::of(&group_name(lang, code), f))
         .collect();
-    let groups_svg = if group_bars.is_empty() {
+    if group_bars.is_empty() {
         String::new()
     } else {
         coverage_chart(lang, ctx.t("planner-groups-aria"), &group_bars)
-    };
-    let days = merge_days(&d.days, targets.as_ref());
-    let has_target = days.iter().any(|d| d.target.is_some());
-    let has_capacity = days.iter().any(|d| d.capacity > 0);
-    let daily_svg = daily_chart(lang, &chart_days(&days));
-    let rate_svg = if d.children.is_empty() {
-        String::new()
-    } else {
-        rate_chart(lang, &d.children)
-    };
-    let wave_note = basis.as_ref().and_then(|b| {
-        campaigns
-            .iter()
-            .find(|(c, _)| c.id == b.campaign_id)
-            .and_then(|(c, _)| c.waves.iter().find(|w| w.id == b.wave_id))
-            .map(|w| {
-                lang.ta(
-                    "planner-wave-note",
-                    vec![
-                        ("wave", w.name.clone().into()),
-                        ("from", lang.date_text(&w.starts_on).into()),
-                        ("to", lang.date_text(&w.ends_on).into()),
-                    ],
-                )
-            })
-    });
-    let survey_href = if top {
-        None
-    } else {
-        link(&d.area.code, "not_yet")
-    };
-    let page = DashboardPage {
-        title,
-        crumbs,
-        here: ctx.path.split('?').next().unwrap_or("/planner").to_string(),
-        campaigns: campaigns
-            .iter()
-            .map(|(c, selected)| CampaignChoice {
-                id: c.id.clone(),
-                name: c.name.clone(),
-                selected: *selected,
-            })
-            .collect(),
-        wave_note,
-        figures,
-        children_heading: children_heading(&ctx, &d.area, levels),
-        lines,
-        total,
-        coverage_svg,
-        groups,
-        groups_svg,
-        area_groups,
-        daily_svg,
-        has_target,
-        has_capacity,
-        rate_svg,
-        survey_href,
-        ctx,
-    };
-    render(&page)
+    }
+}
+
+/// The dates of the wave the survey lists are of.
+fn wave_note(
+    lang: Lang,
+    basis: Option<&ListBasis>,
+    campaigns: &[(Campaign, bool)],
+) -> Option<String> {
+    let b = basis?;
+    campaigns
+        .iter()
+        .find(|(c, _)| c.id == b.campaign_id)
+        .and_then(|(c, _)| c.waves.iter().find(|w| w.id == b.wave_id))
+        .map(|w| {
+            lang.ta(
+                "planner-wave-note",
+                vec![
+                    ("wave", w.name.clone().into()),
+                    ("from", lang.date_text(&w.starts_on).into()),
+                    ("to", lang.date_text(&w.ends_on).into()),
+                ],
+            )
+        })
 }
 
 fn total_fig(f: &Fig) -> Fig {
