@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Extension;
 use vaxgrid_core::access::Permission;
+use vaxgrid_store::supply::{Shipment, StockStore};
 
 use super::super::{error_page, render_status, see_other, PageCtx};
 use super::{
@@ -172,17 +173,23 @@ fn movement_note(lang: crate::i18n::Lang, d: &serde_json::Value) -> String {
     parts.join(" · ")
 }
 
-async fn store_page(
-    app: &AppState,
-    caller: &Caller,
-    ctx: PageCtx,
-    code: &str,
-    mut draft: HashMap<String, String>,
-    errors: HashMap<String, String>,
-    status: StatusCode,
-) -> Response {
-    let lang = ctx.lang;
-    let read = async {
+/// What a store's page shows, read within the caller's areas.
+struct StoreRead {
+    store: StockStore,
+    figures: std::collections::BTreeMap<String, vaxgrid_store::supply_reports::StockFigures>,
+    lots: Vec<vaxgrid_store::supply_reports::StoreLot>,
+    equipment: Vec<vaxgrid_store::supply::Equipment>,
+    shipments: Vec<Shipment>,
+    movements: Vec<vaxgrid_store::supply::MovementRecord>,
+    area: vaxgrid_store::model::Area,
+    parent: Option<StockStore>,
+    /// The stores it supplies (code, name).
+    children: Vec<(String, String)>,
+    products: Vec<vaxgrid_core::product::Product>,
+}
+
+impl StoreRead {
+    async fn load(app: &AppState, caller: &Caller, code: &str) -> Result<StoreRead, ApiError> {
         let actor = caller.actor(app, Permission::ReadStock).await?;
         let scope = &actor.scope;
         let store = app
@@ -206,19 +213,105 @@ async fn store_page(
         };
         let children = app.store.child_stores(code).await?;
         let products = app.store.products().await?;
-        Ok::<_, ApiError>((
-            store, figures, lots, equipment, shipments, movements, area, parent, children, products,
-        ))
+        Ok(StoreRead {
+            store,
+            figures,
+            lots,
+            equipment,
+            shipments,
+            movements,
+            area,
+            parent,
+            children,
+            products,
+        })
+    }
+}
+
+async fn store_page(
+    app: &AppState,
+    caller: &Caller,
+    ctx: PageCtx,
+    code: &str,
+    mut draft: HashMap<String, String>,
+    errors: HashMap<String, String>,
+    status: StatusCode,
+) -> Response {
+    let lang = ctx.lang;
+    let read = match StoreRead::load(app, caller, code).await {
+        Ok(x) => x,
+        Err(e) => return error_page(&ctx, e),
     };
-    let (store, figures, lots, equipment, shipments, movements, area, parent, children, products) =
-        match read.await {
-            Ok(x) => x,
-            Err(e) => return error_page(&ctx, e),
-        };
+    let (store, area, parent) = (&read.store, &read.area, read.parent.as_ref());
     fresh_ids(&mut draft);
-    let today = vaxgrid_store::format_date(vaxgrid_store::today());
-    let lot_choices = lots
-        .iter()
+    let line = |s: &Shipment, incoming: bool| shipment_line(lang, s, incoming);
+    let page = StorePage {
+        title: lang.t1("supply-store-title", "name", store.name.clone()),
+        code: store.code.clone(),
+        area: area.name.clone(),
+        area_href: format!("/supply/areas/{}", seg(&area.code)),
+        parent: parent.map(|p| (p.name.clone(), format!("/supply/stores/{}", seg(&p.code)))),
+        site: store.site_code.clone(),
+        products: read
+            .figures
+            .iter()
+            .map(|(p, f)| ProductLine::of(lang, p, f))
+            .collect(),
+        lots: lot_lines(lang, &read.lots),
+        equipment: read
+            .equipment
+            .iter()
+            .map(|e| equipment_line(lang, e))
+            .collect(),
+        incoming: read
+            .shipments
+            .iter()
+            .filter(|s| s.to_store == store.code)
+            .map(|s| line(s, true))
+            .collect(),
+        outgoing: read
+            .shipments
+            .iter()
+            .filter(|s| s.from_store == store.code)
+            .map(|s| line(s, false))
+            .collect(),
+        movements: read
+            .movements
+            .iter()
+            .map(|m| movement_line(lang, m))
+            .collect(),
+        manage: holds(&ctx, Permission::ManageStock),
+        lot_choices: lot_choices(lang, &read.lots),
+        product_choices: read
+            .products
+            .iter()
+            .map(|p| Choice {
+                value: p.code.clone(),
+                text: format!("{} · {}", p.code, p.name),
+            })
+            .collect(),
+        destinations: destinations(&read.children, parent),
+        sources: ["purchase", "donation", "covax", "transfer_in"]
+            .iter()
+            .map(|s| Choice {
+                value: (*s).to_string(),
+                text: kind_text(lang, &format!("source-{s}")),
+            })
+            .collect(),
+        wastage_reasons: wastage_choices(lang),
+        draft,
+        errors,
+        ctx,
+    };
+    render_status(status, &page)
+}
+
+/// The lots with doses on hand, to choose from in the forms.
+fn lot_choices(
+    lang: crate::i18n::Lang,
+    lots: &[vaxgrid_store::supply_reports::StoreLot],
+) -> Vec<Choice> {
+    lots.iter()
         .filter(|l| l.on_hand > 0)
         .map(|l| Choice {
             value: format!("{}/{}", l.product_code, l.lot_number),
@@ -231,9 +324,16 @@ async fn store_page(
                 ],
             ),
         })
-        .collect();
-    let lots_shown = lots
-        .iter()
+        .collect()
+}
+
+/// The store's lots: on hand, expiry, status and VVM stage.
+fn lot_lines(
+    lang: crate::i18n::Lang,
+    lots: &[vaxgrid_store::supply_reports::StoreLot],
+) -> Vec<LotLine> {
+    let today = vaxgrid_store::format_date(vaxgrid_store::today());
+    lots.iter()
         .map(|l| LotLine {
             product: l.product_code.clone(),
             lot: l.lot_number.clone(),
@@ -250,145 +350,114 @@ async fn store_page(
             reason: l.status_reason.clone().unwrap_or_default(),
             vvm: l.vvm_stage.map_or_else(|| "—".to_string(), |v| lang.int(v)),
         })
-        .collect();
-    let equipment = equipment
-        .iter()
-        .map(|e| EquipmentLine {
-            id: e.id.clone(),
-            href: format!("/supply/equipment/{}", seg(&e.id)),
-            kind: lang.t(&format!("supply-equipment-{}", e.kind.as_str())),
-            range: lang.ta(
-                "supply-range",
-                vec![
-                    (
-                        "min",
-                        lang.decimal(f64::from(e.min_tenths) / 10.0, 1).into(),
-                    ),
-                    (
-                        "max",
-                        lang.decimal(f64::from(e.max_tenths) / 10.0, 1).into(),
-                    ),
-                ],
-            ),
-            working: e.working,
-            action: format!("/supply/equipment/{}/working", seg(&e.id)),
-        })
-        .collect();
-    let shipment_line = |s: &vaxgrid_store::supply::Shipment, incoming: bool| {
-        let other = if incoming { &s.from_store } else { &s.to_store };
-        ShipmentLine {
-            id: s.id.clone(),
-            other: other.clone(),
-            other_href: format!("/supply/stores/{}", seg(other)),
-            product: s.product_code.clone(),
-            lot: s.lot_number.clone(),
-            dispatched: doses(lang, s.dispatched as i64),
-            dispatched_value: s.dispatched.to_string(),
-            received: s
-                .received
-                .map_or_else(String::new, |r| doses(lang, r as i64)),
-            status: lang.t(&format!(
-                "supply-shipment-{}",
-                match s.status {
-                    vaxgrid_core::supply::ledger::ShipmentStatus::Received => "received",
-                    vaxgrid_core::supply::ledger::ShipmentStatus::InTransit => "in_transit",
-                    vaxgrid_core::supply::ledger::ShipmentStatus::Dispatched => "dispatched",
-                }
-            )),
-            reason: s.discrepancy_reason.clone().unwrap_or_default(),
-            received_key: format!("receive-{}-received", s.id),
-            reason_key: format!("receive-{}-discrepancy_reason", s.id),
-        }
-    };
-    let incoming = shipments
-        .iter()
-        .filter(|s| s.to_store == store.code)
-        .map(|s| shipment_line(s, true))
-        .collect();
-    let outgoing = shipments
-        .iter()
-        .filter(|s| s.from_store == store.code)
-        .map(|s| shipment_line(s, false))
-        .collect();
-    let movements = movements
-        .iter()
-        .map(|m| MovementLine {
-            when: super::super::admin::instant(lang, m.recorded_at),
-            kind: kind_text(lang, &m.kind),
-            lot: format!("{} {}", m.product_code, m.lot_number),
-            delta: if m.delta > 0 {
-                format!("+{}", lang.int(m.delta))
-            } else if m.delta < 0 {
-                lang.int(m.delta)
-            } else {
-                format!("({})", lang.int(m.quantity as i64))
-            },
-            by: m.actor.clone(),
-            note: movement_note(lang, &m.details),
-        })
-        .collect();
+        .collect()
+}
+
+/// A piece of cold-chain equipment: its range and whether it works.
+fn equipment_line(lang: crate::i18n::Lang, e: &vaxgrid_store::supply::Equipment) -> EquipmentLine {
+    EquipmentLine {
+        id: e.id.clone(),
+        href: format!("/supply/equipment/{}", seg(&e.id)),
+        kind: lang.t(&format!("supply-equipment-{}", e.kind.as_str())),
+        range: lang.ta(
+            "supply-range",
+            vec![
+                (
+                    "min",
+                    lang.decimal(f64::from(e.min_tenths) / 10.0, 1).into(),
+                ),
+                (
+                    "max",
+                    lang.decimal(f64::from(e.max_tenths) / 10.0, 1).into(),
+                ),
+            ],
+        ),
+        working: e.working,
+        action: format!("/supply/equipment/{}/working", seg(&e.id)),
+    }
+}
+
+/// A shipment into the store (`incoming`) or out of it.
+fn shipment_line(lang: crate::i18n::Lang, s: &Shipment, incoming: bool) -> ShipmentLine {
+    let other = if incoming { &s.from_store } else { &s.to_store };
+    ShipmentLine {
+        id: s.id.clone(),
+        other: other.clone(),
+        other_href: format!("/supply/stores/{}", seg(other)),
+        product: s.product_code.clone(),
+        lot: s.lot_number.clone(),
+        dispatched: doses(lang, s.dispatched as i64),
+        dispatched_value: s.dispatched.to_string(),
+        received: s
+            .received
+            .map_or_else(String::new, |r| doses(lang, r as i64)),
+        status: lang.t(&format!(
+            "supply-shipment-{}",
+            match s.status {
+                vaxgrid_core::supply::ledger::ShipmentStatus::Received => "received",
+                vaxgrid_core::supply::ledger::ShipmentStatus::InTransit => "in_transit",
+                vaxgrid_core::supply::ledger::ShipmentStatus::Dispatched => "dispatched",
+            }
+        )),
+        reason: s.discrepancy_reason.clone().unwrap_or_default(),
+        received_key: format!("receive-{}-received", s.id),
+        reason_key: format!("receive-{}-discrepancy_reason", s.id),
+    }
+}
+
+/// A movement of the ledger: when, what, the change and its note.
+fn movement_line(
+    lang: crate::i18n::Lang,
+    m: &vaxgrid_store::supply::MovementRecord,
+) -> MovementLine {
+    MovementLine {
+        when: super::super::admin::instant(lang, m.recorded_at),
+        kind: kind_text(lang, &m.kind),
+        lot: format!("{} {}", m.product_code, m.lot_number),
+        delta: if m.delta > 0 {
+            format!("+{}", lang.int(m.delta))
+        } else if m.delta < 0 {
+            lang.int(m.delta)
+        } else {
+            format!("({})", lang.int(m.quantity as i64))
+        },
+        by: m.actor.clone(),
+        note: movement_note(lang, &m.details),
+    }
+}
+
+/// Where the store dispatches to: the stores it supplies, then its own
+/// supplier.
+fn destinations(children: &[(String, String)], parent: Option<&StockStore>) -> Vec<Choice> {
     let mut destinations: Vec<Choice> = children
-        .into_iter()
+        .iter()
         .map(|(code, name)| Choice {
             text: format!("{code} · {name}"),
-            value: code,
+            value: code.clone(),
         })
         .collect();
-    if let Some(p) = &parent {
+    if let Some(p) = parent {
         destinations.push(Choice {
             value: p.code.clone(),
             text: format!("{} · {}", p.code, p.name),
         });
     }
-    let page = StorePage {
-        title: lang.t1("supply-store-title", "name", store.name.clone()),
-        code: store.code.clone(),
-        area: area.name.clone(),
-        area_href: format!("/supply/areas/{}", seg(&area.code)),
-        parent: parent.map(|p| (p.name.clone(), format!("/supply/stores/{}", seg(&p.code)))),
-        site: store.site_code.clone(),
-        products: figures
-            .iter()
-            .map(|(p, f)| ProductLine::of(lang, p, f))
-            .collect(),
-        lots: lots_shown,
-        equipment,
-        incoming,
-        outgoing,
-        movements,
-        manage: holds(&ctx, Permission::ManageStock),
-        lot_choices,
-        product_choices: products
-            .iter()
-            .map(|p| Choice {
-                value: p.code.clone(),
-                text: format!("{} · {}", p.code, p.name),
-            })
-            .collect(),
-        destinations,
-        sources: ["purchase", "donation", "covax", "transfer_in"]
-            .iter()
-            .map(|s| Choice {
-                value: (*s).to_string(),
-                text: kind_text(lang, &format!("source-{s}")),
-            })
-            .collect(),
-        wastage_reasons: WASTAGE_REASONS
-            .iter()
-            .map(|r| Choice {
-                value: (*r).to_string(),
-                text: lang.t(&format!("supply-waste-{r}")),
-            })
-            .chain(std::iter::once(Choice {
-                value: "other".into(),
-                text: lang.t("supply-waste-other"),
-            }))
-            .collect(),
-        draft,
-        errors,
-        ctx,
-    };
-    render_status(status, &page)
+    destinations
+}
+
+/// The reasons for wastage, then "other".
+fn wastage_choices(lang: crate::i18n::Lang) -> Vec<Choice> {
+    WASTAGE_REASONS
+        .iter()
+        .map(|r| Choice {
+            value: (*r).to_string(),
+            text: lang.t(&format!("supply-waste-{r}")),
+        })
+        .chain(std::iter::once(Choice {
+            value: "other".into(),
+            text: lang.t("supply-waste-other"),
+        }))
+        .collect()
 }
 
 /// `GET /supply/stores/{code}`
