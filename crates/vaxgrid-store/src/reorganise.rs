@@ -470,7 +470,6 @@ async fn apply_step(
     let old = step.old_path.as_str();
     let new = step.new_path.as_str();
     let upper = subtree_upper_bound(old);
-    let new_upper = subtree_upper_bound(new);
     let province = step.old_province().to_string();
     let new_province = step.new_province().to_string();
     let depth = depth_of_path(old);
@@ -484,14 +483,55 @@ async fn apply_step(
             .iter()
             .map(|r| r.try_get("code"))
             .collect::<Result<_, _>>()?;
+    move_subtree(tx, step, &upper).await?;
+    // Every row carrying a path of the subtree.
+    for (table, with_province) in PATH_TABLES {
+        if *with_province {
+            let sql = format!(
+                "UPDATE {table} {REROOT} WHERE province_code = $4 AND area_path >= $2 AND area_path < $3"
+            );
+            exec(tx, &sql, &[new, old, &upper, &province]).await?;
+        } else {
+            let sql = format!("UPDATE {table} {REROOT} WHERE area_path >= $2 AND area_path < $3");
+            exec(tx, &sql, &[new, old, &upper]).await?;
+        }
+    }
+    if let Some(into) = &step.merged_into {
+        merge_area(tx, step, into, depth == levels.local_depth()).await?;
+    }
+    if depth > levels.local_depth() {
+        // A village moved to (or merged into one of) another commune: its
+        // persons' commune follows.
+        let commune = ancestor_at(new, levels.local_depth()).unwrap_or_default();
+        let sql = "UPDATE persons SET commune_code = $1 WHERE province_code = $2 AND area_path >= $3 AND area_path < $4";
+        exec(
+            tx,
+            sql,
+            &[commune, &new_province, new, &subtree_upper_bound(new)],
+        )
+        .await?;
+    }
+    rehang_stores(tx, new, &root_stores).await
+}
 
-    // The tree.
+/// The tree: the subtree's paths (the merged area's children only, when
+/// it is merged) re-rooted under the new path, and its parent changed.
+async fn move_subtree(
+    tx: &mut Transaction<'static, Any>,
+    step: &Step,
+    upper: &str,
+) -> Result<(), StoreError> {
+    let (old, new, from) = (
+        step.old_path.as_str(),
+        step.new_path.as_str(),
+        step.from_code.as_str(),
+    );
     match &step.merged_into {
         Some(into) => {
             exec(
                 tx,
                 "UPDATE areas SET path = $1 || substr(path, length($2) + 1) WHERE path > $2 AND path < $3",
-                &[new, old, &upper],
+                &[new, old, upper],
             )
             .await?;
             exec(
@@ -505,7 +545,7 @@ async fn apply_step(
             exec(
                 tx,
                 "UPDATE areas SET path = $1 || substr(path, length($2) + 1) WHERE path >= $2 AND path < $3",
-                &[new, old, &upper],
+                &[new, old, upper],
             )
             .await?;
             exec(
@@ -516,153 +556,167 @@ async fn apply_step(
             .await?;
         }
     }
-    // Every row carrying a path of the subtree.
-    for (table, with_province) in PATH_TABLES {
-        if *with_province {
-            let sql = format!(
-                "UPDATE {table} {REROOT} WHERE province_code = $4 AND area_path >= $2 AND area_path < $3"
-            );
-            exec(tx, &sql, &[new, old, &upper, &province]).await?;
-        } else {
-            let sql = format!("UPDATE {table} {REROOT} WHERE area_path >= $2 AND area_path < $3");
-            exec(tx, &sql, &[new, old, &upper]).await?;
-        }
-    }
-    // A merged area's own rows become the survivor's.
-    if let Some(into) = &step.merged_into {
-        let into = into.as_str();
+    Ok(())
+}
+
+/// A merged area's own rows become the survivor's (`into`), then the
+/// area is retired; `local`: the merged area is at the local depth (its
+/// persons' commune is the area itself).
+async fn merge_area(
+    tx: &mut Transaction<'static, Any>,
+    step: &Step,
+    into: &str,
+    local: bool,
+) -> Result<(), StoreError> {
+    let new = step.new_path.as_str();
+    let province = step.old_province().to_string();
+    let new_province = step.new_province().to_string();
+    let from = step.from_code.as_str();
+    exec(
+        tx,
+        "UPDATE persons SET home_area = $1 WHERE province_code = $2 AND area_path = $3 AND home_area = $4",
+        &[into, &province, new, from],
+    )
+    .await?;
+    if local {
         exec(
             tx,
-            "UPDATE persons SET home_area = $1 WHERE province_code = $2 AND area_path = $3 AND home_area = $4",
-            &[into, &province, new, from],
+            "UPDATE persons SET commune_code = $1 WHERE province_code = $2 AND area_path >= $3 AND area_path < $4 AND commune_code = $5",
+            &[into, &province, new, &subtree_upper_bound(new), from],
         )
         .await?;
-        if depth == levels.local_depth() {
-            exec(
-                tx,
-                "UPDATE persons SET commune_code = $1 WHERE province_code = $2 AND area_path >= $3 AND area_path < $4 AND commune_code = $5",
-                &[into, &province, new, &new_upper, from],
+    }
+    exec(
+        tx,
+        "UPDATE doses SET area_code = $1 WHERE province_code = $2 AND area_code = $3 AND person_id IN (\
+         SELECT id FROM persons WHERE province_code = $2 AND area_path = $4 \
+         UNION SELECT id FROM persons WHERE province_code = $2 AND merged_into IN \
+         (SELECT id FROM persons WHERE province_code = $2 AND area_path = $4))",
+        &[into, &province, from, new],
+    )
+    .await?;
+    merge_counters(tx, &province, from, into, new).await?;
+    for (table, column) in AREA_REFERENCES {
+        let sql = format!("UPDATE {table} SET {column} = $1 WHERE {column} = $2");
+        exec(tx, &sql, &[into, from]).await?;
+    }
+    exec(
+        tx,
+        "UPDATE team_assignments SET area_code = $1 WHERE province_code = $2 AND area_code = $3",
+        &[into, &province, from],
+    )
+    .await?;
+    // An adverse event counts where its dose was given from: the merged
+    // area's events are the survivor's.
+    exec(
+        tx,
+        "UPDATE aefi_events SET area_code = $1 WHERE province_code = $2 AND area_code = $3",
+        &[into, &province, from],
+    )
+    .await?;
+    merge_targets(tx, from, into).await?;
+    move_grants(tx, from, into).await?;
+    if new_province != province {
+        merge_provinces(tx, &province, &new_province).await?;
+    }
+    sqlx::query("DELETE FROM areas WHERE code = $1")
+        .bind(from)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| {
+            StoreError::invalid(
+                "change.sources",
+                format!("area '{from}' is still referenced after the merge, so it cannot be retired: {e}"),
             )
-            .await?;
-        }
-        exec(
-            tx,
-            "UPDATE doses SET area_code = $1 WHERE province_code = $2 AND area_code = $3 AND person_id IN (\
-             SELECT id FROM persons WHERE province_code = $2 AND area_path = $4 \
-             UNION SELECT id FROM persons WHERE province_code = $2 AND merged_into IN \
-             (SELECT id FROM persons WHERE province_code = $2 AND area_path = $4))",
-            &[into, &province, from, new],
-        )
-        .await?;
-        merge_counters(tx, &province, from, into, new).await?;
-        for (table, column) in AREA_REFERENCES {
-            let sql = format!("UPDATE {table} SET {column} = $1 WHERE {column} = $2");
-            exec(tx, &sql, &[into, from]).await?;
-        }
-        exec(
-            tx,
-            "UPDATE team_assignments SET area_code = $1 WHERE province_code = $2 AND area_code = $3",
-            &[into, &province, from],
-        )
-        .await?;
-        // An adverse event counts where its dose was given from: the merged
-        // area's events are the survivor's.
-        exec(
-            tx,
-            "UPDATE aefi_events SET area_code = $1 WHERE province_code = $2 AND area_code = $3",
-            &[into, &province, from],
-        )
-        .await?;
-        exec(
-            tx,
-            "INSERT INTO area_targets (campaign_id, area_code, people, fixed) \
-             SELECT campaign_id, $1, people, fixed FROM area_targets WHERE area_code = $2 \
-             ON CONFLICT (campaign_id, area_code) DO UPDATE SET people = area_targets.people + excluded.people, \
-             fixed = CASE WHEN excluded.fixed > area_targets.fixed THEN excluded.fixed ELSE area_targets.fixed END",
-            &[into, from],
-        )
-        .await?;
-        exec(tx, "DELETE FROM area_targets WHERE area_code = $1", &[from]).await?;
-        // Daily dose targets add up: the merged area's doses a day are the
-        // survivor's to give too.
-        exec(
-            tx,
-            "INSERT INTO daily_dose_targets (campaign_id, area_code, doses_per_day, set_at) \
-             SELECT campaign_id, $1, doses_per_day, set_at FROM daily_dose_targets WHERE area_code = $2 \
-             ON CONFLICT (campaign_id, area_code) DO UPDATE SET \
-             doses_per_day = daily_dose_targets.doses_per_day + excluded.doses_per_day",
-            &[into, from],
-        )
-        .await?;
-        exec(
-            tx,
-            "DELETE FROM daily_dose_targets WHERE area_code = $1",
-            &[from],
-        )
-        .await?;
-        // A site serving the merged area serves the survivor (once, when it
-        // served both).
-        exec(
-            tx,
-            "INSERT INTO site_catchments (site_code, area_code) \
-             SELECT site_code, $1 FROM site_catchments WHERE area_code = $2 \
-             ON CONFLICT (site_code, area_code) DO NOTHING",
-            &[into, from],
-        )
-        .await?;
-        exec(
-            tx,
-            "DELETE FROM site_catchments WHERE area_code = $1",
-            &[from],
-        )
-        .await?;
-        move_grants(tx, from, into).await?;
-        if new_province != province {
-            merge_provinces(tx, &province, &new_province).await?;
-        }
-        sqlx::query("DELETE FROM areas WHERE code = $1")
-            .bind(from)
-            .execute(&mut **tx)
-            .await
-            .map_err(|e| {
-                StoreError::invalid(
-                    "change.sources",
-                    format!("area '{from}' is still referenced after the merge, so it cannot be retired: {e}"),
-                )
-            })?;
-    }
-    if depth > levels.local_depth() {
-        // A village moved to (or merged into one of) another commune: its
-        // persons' commune follows.
-        let commune = ancestor_at(new, levels.local_depth()).unwrap_or_default();
-        let sql = "UPDATE persons SET commune_code = $1 WHERE province_code = $2 AND area_path >= $3 AND area_path < $4";
-        exec(tx, sql, &[commune, &new_province, new, &new_upper]).await?;
-    }
-    // The root's own stores hang under the nearest store above its new place.
+        })?;
+    Ok(())
+}
+
+/// The merged area's campaign targets, daily dose targets and site
+/// catchments become the survivor's.
+async fn merge_targets(
+    tx: &mut Transaction<'static, Any>,
+    from: &str,
+    into: &str,
+) -> Result<(), StoreError> {
+    exec(
+        tx,
+        "INSERT INTO area_targets (campaign_id, area_code, people, fixed) \
+         SELECT campaign_id, $1, people, fixed FROM area_targets WHERE area_code = $2 \
+         ON CONFLICT (campaign_id, area_code) DO UPDATE SET people = area_targets.people + excluded.people, \
+         fixed = CASE WHEN excluded.fixed > area_targets.fixed THEN excluded.fixed ELSE area_targets.fixed END",
+        &[into, from],
+    )
+    .await?;
+    exec(tx, "DELETE FROM area_targets WHERE area_code = $1", &[from]).await?;
+    // Daily dose targets add up: the merged area's doses a day are the
+    // survivor's to give too.
+    exec(
+        tx,
+        "INSERT INTO daily_dose_targets (campaign_id, area_code, doses_per_day, set_at) \
+         SELECT campaign_id, $1, doses_per_day, set_at FROM daily_dose_targets WHERE area_code = $2 \
+         ON CONFLICT (campaign_id, area_code) DO UPDATE SET \
+         doses_per_day = daily_dose_targets.doses_per_day + excluded.doses_per_day",
+        &[into, from],
+    )
+    .await?;
+    exec(
+        tx,
+        "DELETE FROM daily_dose_targets WHERE area_code = $1",
+        &[from],
+    )
+    .await?;
+    // A site serving the merged area serves the survivor (once, when it
+    // served both).
+    exec(
+        tx,
+        "INSERT INTO site_catchments (site_code, area_code) \
+         SELECT site_code, $1 FROM site_catchments WHERE area_code = $2 \
+         ON CONFLICT (site_code, area_code) DO NOTHING",
+        &[into, from],
+    )
+    .await?;
+    exec(
+        tx,
+        "DELETE FROM site_catchments WHERE area_code = $1",
+        &[from],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The root's own stores hang under the nearest store above its new place
+/// (`new`).
+async fn rehang_stores(
+    tx: &mut Transaction<'static, Any>,
+    new: &str,
+    root_stores: &[String],
+) -> Result<(), StoreError> {
     let mut ancestors: Vec<&str> = new.split('/').filter(|s| !s.is_empty()).collect();
     ancestors.pop();
-    if !root_stores.is_empty() && !ancestors.is_empty() {
-        let mut parent: Option<String> = None;
-        for code in ancestors.iter().rev() {
-            parent = sqlx::query(
-                "SELECT code FROM stores WHERE area_code = $1 AND site_code IS NULL ORDER BY code LIMIT 1",
-            )
-            .bind(*code)
-            .fetch_optional(&mut **tx)
-            .await?
-            .map(|r| r.try_get("code"))
-            .transpose()?;
-            if parent.is_some() {
-                break;
-            }
+    if root_stores.is_empty() || ancestors.is_empty() {
+        return Ok(());
+    }
+    let mut parent: Option<String> = None;
+    for code in ancestors.iter().rev() {
+        parent = sqlx::query(
+            "SELECT code FROM stores WHERE area_code = $1 AND site_code IS NULL ORDER BY code LIMIT 1",
+        )
+        .bind(*code)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|r| r.try_get("code"))
+        .transpose()?;
+        if parent.is_some() {
+            break;
         }
-        for store in &root_stores {
-            sqlx::query("UPDATE stores SET parent_code = $1 WHERE code = $2")
-                .bind(&parent)
-                .bind(store)
-                .execute(&mut **tx)
-                .await?;
-        }
+    }
+    for store in root_stores {
+        sqlx::query("UPDATE stores SET parent_code = $1 WHERE code = $2")
+            .bind(&parent)
+            .bind(store)
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(())
 }
