@@ -758,151 +758,33 @@ async fn visit_view(
         Err(_) => row.product_code.clone(),
     };
     let next = visit.next_step();
-    let steps = Step::ALL
-        .into_iter()
-        .filter(|s| *s != Step::Done)
-        .map(|s| StepView {
-            label: lang.t(step_key(s)),
-            done: match &visit.outcome {
-                Outcome::Done => true,
-                Outcome::InProgress(n) => s < *n,
-                _ => visit.events.iter().any(|e| e.step() == Some(s)),
-            },
-            current: next == Some(s),
-        })
-        .collect();
-    let outcome = match &visit.outcome {
-        Outcome::InProgress(_) => None,
-        Outcome::Done => Some(lang.t("table-outcome-done")),
-        Outcome::Deferred { until, reason } => Some(lang.t2(
-            "table-outcome-deferred",
-            "date",
-            lang.date(*until),
-            "reason",
-            reason.as_str(),
-        )),
-        Outcome::Contraindicated { reason } => {
-            Some(lang.t1("table-outcome-contraindicated", "reason", reason.as_str()))
-        }
-        Outcome::Refused { reason } => {
-            Some(lang.t1("table-outcome-refused", "reason", reason.as_str()))
-        }
-        Outcome::NoShow => Some(lang.t("table-state-no-show")),
-    };
     let now = vaxgrid_store::now_micros();
     let ends = observation_ends_at(visit)
         .map(|t| (t.unix_timestamp_nanos() / 1000) as i64)
         .unwrap_or(now);
-    let form: HashMap<String, String> = sent
+    let mut form: HashMap<String, String> = sent
         .iter()
         .filter(|(k, _)| k != "csrf_token")
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let answer = |name: &str| form.get(name).map(String::as_str);
-    let questions = loaded
-        .questions
-        .iter()
-        .map(|q| {
-            let name = format!("q-{}", q.id);
-            QuestionView {
-                text: question_text(lang, &loaded.questionnaire_version, q),
-                yes: answer(&name) == Some("yes"),
-                no: answer(&name) == Some("no"),
-                name,
-            }
-        })
-        .collect();
-    let lots = if next == Some(Step::Dose) {
-        let lots = match app.store.lots(Some(&row.product_code)).await {
+    let questions = question_views(lang, loaded, &form);
+    let (lots, open_vials) = if next == Some(Step::Dose) {
+        let chosen = form.get("lot_number").map(String::as_str);
+        let lots = match lot_views(app, lang, code, &row.product_code, chosen).await {
             Ok(l) => l,
-            Err(e) => return Err((ctx, e.into())),
+            Err(e) => return Err((ctx, e)),
         };
-        // At a site with its own store, only the lots in stock there, with
-        // the doses on hand; a site without one does not track its stock.
-        let stock = match app.store.site_stock(code).await {
-            Ok(s) => s,
-            Err(e) => return Err((ctx, e.into())),
-        };
-        let on_hand = |l: &Lot| {
-            stock.as_ref().map(|s| {
-                s.get(&(l.product_code.clone(), l.lot_number.clone()))
-                    .copied()
-                    .unwrap_or(0)
-            })
-        };
-        let chosen = answer("lot_number");
-        let mut list: Vec<LotView> = usable(&lots, &row.product_code)
-            .filter(|l| on_hand(l) != Some(0))
-            .map(|l| LotView {
-                number: l.lot_number.clone(),
-                label: match on_hand(l) {
-                    Some(n) => lang.ta(
-                        "table-lot-label-stock",
-                        vec![
-                            ("lot", l.lot_number.as_str().into()),
-                            ("expiry", lang.date_text(&l.expiry).into()),
-                            ("doses", crate::i18n::Arg::Number(n as f64)),
-                        ],
-                    ),
-                    None => lang.t2(
-                        "table-lot-label",
-                        "lot",
-                        l.lot_number.as_str(),
-                        "expiry",
-                        lang.date_text(&l.expiry),
-                    ),
-                },
-                selected: chosen == Some(l.lot_number.as_str()),
-            })
-            .collect();
-        // The one closest to expiry first: used before it expires.
-        list.sort_by_key(|l| {
-            lots.iter()
-                .find(|x| x.lot_number == l.number)
-                .map(|x| x.expiry.clone())
-        });
-        if chosen.is_none() {
-            if let Some(first) = list.first_mut() {
-                first.selected = true;
-            }
-        }
-        list
+        let vials = super::vials::views(app, code, &row.product_code, lang).await;
+        (lots, vials)
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
-    let open_vials = if next == Some(Step::Dose) {
-        super::vials::views(app, code, &row.product_code, lang).await
-    } else {
-        Vec::new()
-    };
-    let mut form = form;
     let p = &loaded.person;
     form.entry("document".into())
         .or_insert_with(|| format!("{}:{}", p.id_type.as_str(), p.id_number));
     form.entry("by".into())
         .or_insert_with(|| p.full_name.clone());
     form.entry("station".into()).or_insert_with(|| "1".into());
-    let reports = visit
-        .aefi_reports()
-        .map(|r| {
-            let mut line = severity_label(lang, r.severity);
-            if r.serious {
-                line = format!("{line} · {}", lang.t("table-report-serious"));
-            }
-            if !r.symptoms.is_empty() {
-                let names: Vec<String> = r
-                    .symptoms
-                    .iter()
-                    .map(|s| match super::board::SYMPTOMS.contains(&s.as_str()) {
-                        true => lang.t(&format!("table-symptom-{}", symptom_suffix(s))),
-                        false => s.clone(),
-                    })
-                    .collect();
-                line = format!("{line} · {}", names.join(", "));
-            }
-            line
-        })
-        .collect();
     let state = QueueState::of_visit(&row.outcome, row.next_step.as_deref());
     let client_id = match form.get("client_id") {
         Some(c) if !c.is_empty() => c.clone(),
@@ -922,15 +804,15 @@ async fn visit_view(
         product,
         state: lang.t(state.key()),
         state_class: state.class(),
-        steps,
+        steps: step_views(lang, visit),
         next: next.map_or("", Step::as_str),
-        outcome,
+        outcome: outcome_text(lang, &visit.outcome),
         ends_ms: ends / 1000,
         left: super::board::time_left(lang, ends, now),
         questions,
         lots,
         open_vials,
-        reports,
+        reports: visit.aefi_reports().map(|r| report_line(lang, r)).collect(),
         report_href: visit
             .dose_at()
             .map(|_| format!("{visit_href}/adverse-event")),
@@ -941,6 +823,146 @@ async fn visit_view(
         may_dose: may(&ctx, Permission::RecordDose),
         ctx,
     })
+}
+
+/// The steps of a visit before done: which are done and which is next.
+fn step_views(lang: Lang, visit: &Visit) -> Vec<StepView> {
+    let next = visit.next_step();
+    Step::ALL
+        .into_iter()
+        .filter(|s| *s != Step::Done)
+        .map(|s| StepView {
+            label: lang.t(step_key(s)),
+            done: match &visit.outcome {
+                Outcome::Done => true,
+                Outcome::InProgress(n) => s < *n,
+                _ => visit.events.iter().any(|e| e.step() == Some(s)),
+            },
+            current: next == Some(s),
+        })
+        .collect()
+}
+
+/// How the visit ended, when it has.
+fn outcome_text(lang: Lang, outcome: &Outcome) -> Option<String> {
+    match outcome {
+        Outcome::InProgress(_) => None,
+        Outcome::Done => Some(lang.t("table-outcome-done")),
+        Outcome::Deferred { until, reason } => Some(lang.t2(
+            "table-outcome-deferred",
+            "date",
+            lang.date(*until),
+            "reason",
+            reason.as_str(),
+        )),
+        Outcome::Contraindicated { reason } => {
+            Some(lang.t1("table-outcome-contraindicated", "reason", reason.as_str()))
+        }
+        Outcome::Refused { reason } => {
+            Some(lang.t1("table-outcome-refused", "reason", reason.as_str()))
+        }
+        Outcome::NoShow => Some(lang.t("table-state-no-show")),
+    }
+}
+
+/// The screening questions, with the answers the form sent.
+fn question_views(
+    lang: Lang,
+    loaded: &Loaded,
+    form: &HashMap<String, String>,
+) -> Vec<QuestionView> {
+    let answer = |name: &str| form.get(name).map(String::as_str);
+    loaded
+        .questions
+        .iter()
+        .map(|q| {
+            let name = format!("q-{}", q.id);
+            QuestionView {
+                text: question_text(lang, &loaded.questionnaire_version, q),
+                yes: answer(&name) == Some("yes"),
+                no: answer(&name) == Some("no"),
+                name,
+            }
+        })
+        .collect()
+}
+
+/// The product's usable lots to give from, the one closest to expiry
+/// first (used before it expires) and selected unless the form chose
+/// one. At a site with its own store, only the lots in stock there, with
+/// the doses on hand; a site without one does not track its stock.
+async fn lot_views(
+    app: &AppState,
+    lang: Lang,
+    code: &str,
+    product_code: &str,
+    chosen: Option<&str>,
+) -> Result<Vec<LotView>, ApiError> {
+    let lots = app.store.lots(Some(product_code)).await?;
+    let stock = app.store.site_stock(code).await?;
+    let on_hand = |l: &Lot| {
+        stock.as_ref().map(|s| {
+            s.get(&(l.product_code.clone(), l.lot_number.clone()))
+                .copied()
+                .unwrap_or(0)
+        })
+    };
+    let mut list: Vec<LotView> = usable(&lots, product_code)
+        .filter(|l| on_hand(l) != Some(0))
+        .map(|l| LotView {
+            number: l.lot_number.clone(),
+            label: match on_hand(l) {
+                Some(n) => lang.ta(
+                    "table-lot-label-stock",
+                    vec![
+                        ("lot", l.lot_number.as_str().into()),
+                        ("expiry", lang.date_text(&l.expiry).into()),
+                        ("doses", crate::i18n::Arg::Number(n as f64)),
+                    ],
+                ),
+                None => lang.t2(
+                    "table-lot-label",
+                    "lot",
+                    l.lot_number.as_str(),
+                    "expiry",
+                    lang.date_text(&l.expiry),
+                ),
+            },
+            selected: chosen == Some(l.lot_number.as_str()),
+        })
+        .collect();
+    list.sort_by_key(|l| {
+        lots.iter()
+            .find(|x| x.lot_number == l.number)
+            .map(|x| x.expiry.clone())
+    });
+    if chosen.is_none() {
+        if let Some(first) = list.first_mut() {
+            first.selected = true;
+        }
+    }
+    Ok(list)
+}
+
+/// An adverse event reported at the visit: its severity, whether
+/// serious, and its symptoms.
+fn report_line(lang: Lang, r: &vaxgrid_core::visit::AefiReport) -> String {
+    let mut line = severity_label(lang, r.severity);
+    if r.serious {
+        line = format!("{line} · {}", lang.t("table-report-serious"));
+    }
+    if !r.symptoms.is_empty() {
+        let names: Vec<String> = r
+            .symptoms
+            .iter()
+            .map(|s| match super::board::SYMPTOMS.contains(&s.as_str()) {
+                true => lang.t(&format!("table-symptom-{}", symptom_suffix(s))),
+                false => s.clone(),
+            })
+            .collect();
+        line = format!("{line} · {}", names.join(", "));
+    }
+    line
 }
 
 /// The Fluent key suffix of a symptom code.
