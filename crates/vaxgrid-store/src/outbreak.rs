@@ -2253,17 +2253,7 @@ impl Store {
                 existing: None,
             });
         }
-        let members: Vec<(String, String)> = sqlx::query(
-            "SELECT m.sample_id, s.province_code FROM lab_test_samples m JOIN samples s ON s.id = m.sample_id \
-             WHERE m.test_id = $1 AND m.province_code = $2 ORDER BY m.sample_id",
-        )
-        .bind(test_id)
-        .bind(&province)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("sample_id")?, r.try_get("province_code")?)))
-        .collect::<Result<_, StoreError>>()?;
+        let members = test_members(&mut tx, test_id, &province).await?;
         let member_ids: Vec<String> = members.iter().map(|m| m.0.clone()).collect();
         let outcome_str = match outcome {
             pooling::Outcome::Negative => "negative",
@@ -2279,10 +2269,7 @@ impl Store {
             .await?;
         let mut retests = Vec::new();
         let mut resulted = Vec::new();
-        let mut confirmed = Vec::new();
-        let mut cleared = Vec::new();
-        let mut reversed = Vec::new();
-        let mut reclassified = 0;
+        let mut settled = Settled::default();
         let confirmatory = row.try_get::<i64, _>("confirmatory")? != 0;
         if members.len() > 1 && outcome == pooling::Outcome::Positive {
             for s in &members {
@@ -2313,83 +2300,13 @@ impl Store {
                 .await?;
             }
             resulted = member_ids.clone();
-            if outcome == pooling::Outcome::Positive {
-                let rows = sqlx::query(&format!(
-                    "SELECT DISTINCT person_id FROM samples WHERE {}",
-                    in_json(self.backend, "id", 1)
-                ))
-                .bind(json_list(&member_ids))
-                .fetch_all(&mut *tx)
-                .await?;
-                for r in &rows {
-                    let person: String = r.try_get("person_id")?;
-                    let already = sqlx::query(
-                        "SELECT status FROM outbreak_cases WHERE person_id = $1 AND status = 'confirmed'",
-                    )
-                    .bind(&person)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    if already.is_some() {
-                        continue;
-                    }
-                    let re = self
-                        .confirm_in(
-                            &mut tx,
-                            &NewCase {
-                                person_id: person.clone(),
-                                onset_on: None,
-                                confirmed_on: day,
-                                test_kind: TestKind::Pcr,
-                                severity: Severity::Mild,
-                                treated_at: None,
-                            },
-                            actor,
-                        )
-                        .await?;
-                    reclassified += re.changes.len();
-                    confirmed.push(person);
-                }
+            settled = if outcome == pooling::Outcome::Positive {
+                self.confirm_positives(&mut tx, &member_ids, day, actor)
+                    .await?
             } else {
-                // A final negative: a case confirmed by a rapid antigen
-                // test whose confirmatory PCR is negative is reversed (as
-                // the reverse route would); a contact who is not a case is
-                // cleared (their last result shows on the lists; the class
-                // stays the graph's). A PCR-confirmed case is not undone
-                // by a later negative.
-                let rows = sqlx::query(&format!(
-                    "SELECT DISTINCT s.person_id, c.status, c.test_kind, k.distance FROM samples s \
-                     LEFT JOIN outbreak_cases c ON c.person_id = s.person_id AND c.province_code = s.province_code \
-                     LEFT JOIN outbreak_classes k ON k.person_id = s.person_id AND k.province_code = s.province_code \
-                     WHERE {}",
-                    in_json(self.backend, "s.id", 1)
-                ))
-                .bind(json_list(&member_ids))
-                .fetch_all(&mut *tx)
-                .await?;
-                for r in &rows {
-                    let person: String = r.try_get("person_id")?;
-                    let status: Option<String> = r.try_get("status")?;
-                    let kind: Option<String> = r.try_get("test_kind")?;
-                    let distance: Option<i64> = r.try_get("distance")?;
-                    if status.as_deref() == Some("confirmed") {
-                        if confirmatory && kind.as_deref() == Some(TestKind::RapidAntigen.as_str())
-                        {
-                            let re = self
-                                .reverse_in(
-                                    &mut tx,
-                                    &person,
-                                    &format!("confirmatory PCR negative (test {test_id})"),
-                                    actor,
-                                )
-                                .await?;
-                            reclassified += re.changes.len();
-                            reversed.push(person);
-                        }
-                    } else if distance.is_some() {
-                        cleared.push(person);
-                    }
-                }
-            }
+                self.settle_negatives(&mut tx, &member_ids, confirmatory, test_id, actor)
+                    .await?
+            };
         }
         audit::append(
             &mut tx,
@@ -2400,7 +2317,7 @@ impl Store {
                 "lab_test",
                 test_id,
                 serde_json::json!({"outcome": outcome_str, "retests": retests.len(),
-                    "reversed": reversed.len(), "cleared": cleared.len()}),
+                    "reversed": settled.reversed.len(), "cleared": settled.cleared.len()}),
             )],
         )
         .await?;
@@ -2417,11 +2334,108 @@ impl Store {
             },
             retests,
             resulted,
-            confirmed,
-            cleared,
-            reversed,
-            reclassified,
+            confirmed: settled.confirmed,
+            cleared: settled.cleared,
+            reversed: settled.reversed,
+            reclassified: settled.reclassified,
         })
+    }
+
+    /// A final positive: each person of the samples not yet a case is
+    /// confirmed (PCR), with the re-classification.
+    async fn confirm_positives(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        member_ids: &[String],
+        day: Date,
+        actor: &Actor,
+    ) -> Result<Settled, StoreError> {
+        let mut settled = Settled::default();
+        let rows = sqlx::query(&format!(
+            "SELECT DISTINCT person_id FROM samples WHERE {}",
+            in_json(self.backend, "id", 1)
+        ))
+        .bind(json_list(member_ids))
+        .fetch_all(&mut **tx)
+        .await?;
+        for r in &rows {
+            let person: String = r.try_get("person_id")?;
+            let already = sqlx::query(
+                "SELECT status FROM outbreak_cases WHERE person_id = $1 AND status = 'confirmed'",
+            )
+            .bind(&person)
+            .fetch_optional(&mut **tx)
+            .await?;
+            if already.is_some() {
+                continue;
+            }
+            let re = self
+                .confirm_in(
+                    tx,
+                    &NewCase {
+                        person_id: person.clone(),
+                        onset_on: None,
+                        confirmed_on: day,
+                        test_kind: TestKind::Pcr,
+                        severity: Severity::Mild,
+                        treated_at: None,
+                    },
+                    actor,
+                )
+                .await?;
+            settled.reclassified += re.changes.len();
+            settled.confirmed.push(person);
+        }
+        Ok(settled)
+    }
+
+    /// A final negative: a case confirmed by a rapid antigen test whose
+    /// confirmatory PCR is negative is reversed (as the reverse route
+    /// would); a contact who is not a case is cleared (their last result
+    /// shows on the lists; the class stays the graph's). A PCR-confirmed
+    /// case is not undone by a later negative.
+    async fn settle_negatives(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        member_ids: &[String],
+        confirmatory: bool,
+        test_id: &str,
+        actor: &Actor,
+    ) -> Result<Settled, StoreError> {
+        let mut settled = Settled::default();
+        let rows = sqlx::query(&format!(
+            "SELECT DISTINCT s.person_id, c.status, c.test_kind, k.distance FROM samples s \
+             LEFT JOIN outbreak_cases c ON c.person_id = s.person_id AND c.province_code = s.province_code \
+             LEFT JOIN outbreak_classes k ON k.person_id = s.person_id AND k.province_code = s.province_code \
+             WHERE {}",
+            in_json(self.backend, "s.id", 1)
+        ))
+        .bind(json_list(member_ids))
+        .fetch_all(&mut **tx)
+        .await?;
+        for r in &rows {
+            let person: String = r.try_get("person_id")?;
+            let status: Option<String> = r.try_get("status")?;
+            let kind: Option<String> = r.try_get("test_kind")?;
+            let distance: Option<i64> = r.try_get("distance")?;
+            if status.as_deref() == Some("confirmed") {
+                if confirmatory && kind.as_deref() == Some(TestKind::RapidAntigen.as_str()) {
+                    let re = self
+                        .reverse_in(
+                            tx,
+                            &person,
+                            &format!("confirmatory PCR negative (test {test_id})"),
+                            actor,
+                        )
+                        .await?;
+                    settled.reclassified += re.changes.len();
+                    settled.reversed.push(person);
+                }
+            } else if distance.is_some() {
+                settled.cleared.push(person);
+            }
+        }
+        Ok(settled)
     }
 
     /// A laboratory's pending tests in the order they were made, each with
@@ -2842,6 +2856,35 @@ impl Store {
 }
 
 /// Sample ids grouped by their province.
+/// What a final result did to the persons of its samples.
+#[derive(Default)]
+struct Settled {
+    confirmed: Vec<String>,
+    cleared: Vec<String>,
+    reversed: Vec<String>,
+    /// Persons re-classified by the confirmations and reversals.
+    reclassified: usize,
+}
+
+/// The samples of a test (sample id, province), by id.
+async fn test_members(
+    tx: &mut Transaction<'static, Any>,
+    test_id: &str,
+    province: &str,
+) -> Result<Vec<(String, String)>, StoreError> {
+    sqlx::query(
+        "SELECT m.sample_id, s.province_code FROM lab_test_samples m JOIN samples s ON s.id = m.sample_id \
+         WHERE m.test_id = $1 AND m.province_code = $2 ORDER BY m.sample_id",
+    )
+    .bind(test_id)
+    .bind(province)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("sample_id")?, r.try_get("province_code")?)))
+    .collect()
+}
+
 fn by_province(samples: &[(String, String)]) -> HashMap<&str, Vec<&str>> {
     let mut out: HashMap<&str, Vec<&str>> = HashMap::new();
     for (id, province) in samples {
