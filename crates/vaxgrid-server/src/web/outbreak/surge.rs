@@ -628,137 +628,23 @@ pub async fn page(ctx: PageCtx, RawQuery(raw): RawQuery) -> Response {
         );
     };
     let all = fields(&base);
-    let mut s = base.clone();
-    let mut errors: HashMap<String, String> = HashMap::new();
-    if form.edited {
-        for (name, kind, _) in &all {
-            let Some(text) = form.values.get(name) else {
-                continue;
-            };
-            match parse(text, *kind) {
-                Ok(Some(v)) => set(&mut s, name, v),
-                Ok(None) if name == "arrivals.growth.cap_total" => {}
-                Ok(None) => {
-                    errors.insert(name.clone(), lang.t("outbreak-err-surge-number"));
-                }
-                Err(key) => {
-                    errors.insert(name.clone(), lang.t(key));
-                }
-            }
-        }
-        let v = |n: &str, d: f64| {
-            form.values
-                .get(n)
-                .and_then(|t| parse(t, Kind::Decimal).ok().flatten())
-                .unwrap_or(d)
-        };
-        s.arrivals = if form.growth {
-            Arrivals::Growth {
-                initial: v("arrivals.growth.initial", 0.0),
-                daily_growth_pct: v("arrivals.growth.daily_growth_pct", 0.0),
-                cap_total: form
-                    .values
-                    .get("arrivals.growth.cap_total")
-                    .and_then(|t| parse(t, Kind::Decimal).ok().flatten()),
-            }
-        } else {
-            Arrivals::Even {
-                total: v("arrivals.even.total", 0.0),
-                over_days: v("arrivals.even.over_days", 1.0) as u32,
-            }
-        };
-        if let Some(w) = form.province_wide {
-            s.severe_critical_province_wide = w;
-        }
-    }
-    let mut general_error = None;
-    let projection = if errors.is_empty() {
-        match surge::project(&s) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                let key = rule_key(&e.field);
-                let message = match key {
-                    "outbreak-err-surge-severity-sum" => {
-                        let m = &s.severity;
-                        lang.t1(
-                            key,
-                            "sum",
-                            lang.decimal(m.mild + m.moderate + m.severe + m.critical, 1),
-                        )
-                    }
-                    "outbreak-err-surge-regions-sum" => lang.t1(
-                        key,
-                        "sum",
-                        lang.decimal(s.regions.iter().map(|r| r.share_pct).sum(), 1),
-                    ),
-                    "outbreak-err-surge-pool" => lang.t1(
-                        key,
-                        "max",
-                        i64::from(s.laboratories.iter().map(|l| l.max_pool).max().unwrap_or(0)),
-                    ),
-                    k => lang.t(k),
-                };
-                if all.iter().any(|(n, _, _)| *n == e.field)
-                    || e.field == "severity"
-                    || e.field == "regions"
-                {
-                    errors.insert(e.field.clone(), message);
-                } else {
-                    general_error = Some(message);
-                }
-                None
-            }
-        }
+    let (s, mut errors) = edited(lang, &form, &base, &all);
+    let (projection, general_error) = if errors.is_empty() {
+        project(lang, &s, &all, &mut errors)
     } else {
-        None
+        (None, None)
     };
     let status = if projection.is_some() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let values = &form.values;
     let shown = if form.edited {
-        values.clone()
+        form.values.clone()
     } else {
         HashMap::new()
     };
-    let general = inputs(lang, &base, &all, &shown, |n| n == "days");
-    let growth_inputs = inputs(lang, &base, &all, &shown, |n| {
-        n.starts_with("arrivals.growth.")
-    });
-    let even_inputs = inputs(lang, &base, &all, &shown, |n| {
-        n.starts_with("arrivals.even.")
-    });
-    let severity = inputs(lang, &base, &all, &shown, |n| n.starts_with("severity."));
-    let stays = inputs(lang, &base, &all, &shown, |n| n.starts_with("stay_days."));
-    let regions = inputs(lang, &base, &all, &shown, |n| n.starts_with("regions["));
-    let isolation = inputs(lang, &base, &all, &shown, |n| n.starts_with("isolation."));
-    let testing = inputs(lang, &base, &all, &shown, |n| n.starts_with("testing."));
-    let facilities = base
-        .facilities
-        .iter()
-        .enumerate()
-        .map(|(i, f)| FacilityInputs {
-            name: f.name.clone(),
-            region: region_name(lang, &base, &f.region),
-            inputs: inputs(lang, &base, &all, &shown, |n| {
-                indexed(n, "facilities").is_some_and(|(j, _)| j == i)
-            }),
-        })
-        .collect();
-    let laboratories = base
-        .laboratories
-        .iter()
-        .enumerate()
-        .map(|(i, l)| FacilityInputs {
-            name: l.name.clone(),
-            region: String::new(),
-            inputs: inputs(lang, &base, &all, &shown, |n| {
-                indexed(n, "laboratories").is_some_and(|(j, _)| j == i)
-            }),
-        })
-        .collect();
+    let group = |prefix: &str| inputs(lang, &base, &all, &shown, |n| n.starts_with(prefix));
     let mut page = SurgePage {
         links: holds(&ctx, Permission::ReadOutbreak),
         base: form.base,
@@ -779,16 +665,16 @@ pub async fn page(ctx: PageCtx, RawQuery(raw): RawQuery) -> Response {
             matches!(base.arrivals, Arrivals::Growth { .. })
         },
         province_wide: s.severe_critical_province_wide,
-        general,
-        growth_inputs,
-        even_inputs,
-        severity,
-        stays,
-        regions,
-        isolation,
-        testing,
-        facilities,
-        laboratories,
+        general: inputs(lang, &base, &all, &shown, |n| n == "days"),
+        growth_inputs: group("arrivals.growth."),
+        even_inputs: group("arrivals.even."),
+        severity: group("severity."),
+        stays: group("stay_days."),
+        regions: group("regions["),
+        isolation: group("isolation."),
+        testing: group("testing."),
+        facilities: facility_inputs(lang, &base, &all, &shown),
+        laboratories: laboratory_inputs(lang, &base, &all, &shown),
         facilities_open: errors.keys().any(|k| k.starts_with("facilities[")),
         labs_open: errors.keys().any(|k| k.starts_with("laboratories[")),
         errors,
@@ -806,6 +692,155 @@ pub async fn page(ctx: PageCtx, RawQuery(raw): RawQuery) -> Response {
         fill(lang, &s, &p, &mut page);
     }
     render_status(status, &page)
+}
+
+/// The scenario the form describes: the shipped `base` with each field
+/// sent in its place, and the fields refused (by name, with the reason).
+/// The base alone when the form was not sent.
+fn edited(
+    lang: Lang,
+    form: &Sent,
+    base: &Scenario,
+    all: &[(String, Kind, String)],
+) -> (Scenario, HashMap<String, String>) {
+    let mut s = base.clone();
+    let mut errors: HashMap<String, String> = HashMap::new();
+    if !form.edited {
+        return (s, errors);
+    }
+    for (name, kind, _) in all {
+        let Some(text) = form.values.get(name) else {
+            continue;
+        };
+        match parse(text, *kind) {
+            Ok(Some(v)) => set(&mut s, name, v),
+            Ok(None) if name == "arrivals.growth.cap_total" => {}
+            Ok(None) => {
+                errors.insert(name.clone(), lang.t("outbreak-err-surge-number"));
+            }
+            Err(key) => {
+                errors.insert(name.clone(), lang.t(key));
+            }
+        }
+    }
+    let v = |n: &str, d: f64| {
+        form.values
+            .get(n)
+            .and_then(|t| parse(t, Kind::Decimal).ok().flatten())
+            .unwrap_or(d)
+    };
+    s.arrivals = if form.growth {
+        Arrivals::Growth {
+            initial: v("arrivals.growth.initial", 0.0),
+            daily_growth_pct: v("arrivals.growth.daily_growth_pct", 0.0),
+            cap_total: form
+                .values
+                .get("arrivals.growth.cap_total")
+                .and_then(|t| parse(t, Kind::Decimal).ok().flatten()),
+        }
+    } else {
+        Arrivals::Even {
+            total: v("arrivals.even.total", 0.0),
+            over_days: v("arrivals.even.over_days", 1.0) as u32,
+        }
+    };
+    if let Some(w) = form.province_wide {
+        s.severe_critical_province_wide = w;
+    }
+    (s, errors)
+}
+
+/// The projection of scenario `s`; when the planner refuses it, its
+/// refusal next to the field at fault (added to `errors`), or for the
+/// whole form.
+fn project(
+    lang: Lang,
+    s: &Scenario,
+    all: &[(String, Kind, String)],
+    errors: &mut HashMap<String, String>,
+) -> (Option<Projection>, Option<String>) {
+    match surge::project(s) {
+        Ok(p) => (Some(p), None),
+        Err(e) => {
+            let message = refusal_text(lang, s, &e);
+            if all.iter().any(|(n, _, _)| *n == e.field)
+                || e.field == "severity"
+                || e.field == "regions"
+            {
+                errors.insert(e.field.clone(), message);
+                (None, None)
+            } else {
+                (None, Some(message))
+            }
+        }
+    }
+}
+
+/// The planner's refusal of scenario `s` in the reader's language, with
+/// the figure at fault where the rule has one.
+fn refusal_text(lang: Lang, s: &Scenario, e: &surge::SurgeError) -> String {
+    let key = rule_key(&e.field);
+    match key {
+        "outbreak-err-surge-severity-sum" => {
+            let m = &s.severity;
+            lang.t1(
+                key,
+                "sum",
+                lang.decimal(m.mild + m.moderate + m.severe + m.critical, 1),
+            )
+        }
+        "outbreak-err-surge-regions-sum" => lang.t1(
+            key,
+            "sum",
+            lang.decimal(s.regions.iter().map(|r| r.share_pct).sum(), 1),
+        ),
+        "outbreak-err-surge-pool" => lang.t1(
+            key,
+            "max",
+            i64::from(s.laboratories.iter().map(|l| l.max_pool).max().unwrap_or(0)),
+        ),
+        k => lang.t(k),
+    }
+}
+
+/// Each facility's fields, under its name and region.
+fn facility_inputs(
+    lang: Lang,
+    base: &Scenario,
+    all: &[(String, Kind, String)],
+    shown: &HashMap<String, String>,
+) -> Vec<FacilityInputs> {
+    base.facilities
+        .iter()
+        .enumerate()
+        .map(|(i, f)| FacilityInputs {
+            name: f.name.clone(),
+            region: region_name(lang, base, &f.region),
+            inputs: inputs(lang, base, all, shown, |n| {
+                indexed(n, "facilities").is_some_and(|(j, _)| j == i)
+            }),
+        })
+        .collect()
+}
+
+/// Each laboratory's fields, under its name.
+fn laboratory_inputs(
+    lang: Lang,
+    base: &Scenario,
+    all: &[(String, Kind, String)],
+    shown: &HashMap<String, String>,
+) -> Vec<FacilityInputs> {
+    base.laboratories
+        .iter()
+        .enumerate()
+        .map(|(i, l)| FacilityInputs {
+            name: l.name.clone(),
+            region: String::new(),
+            inputs: inputs(lang, base, all, shown, |n| {
+                indexed(n, "laboratories").is_some_and(|(j, _)| j == i)
+            }),
+        })
+        .collect()
 }
 
 /// The projection's figures, charts and tables.
