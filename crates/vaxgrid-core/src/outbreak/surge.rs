@@ -489,125 +489,21 @@ pub fn project(s: &Scenario) -> Result<Projection, SurgeError> {
     validate(s)?;
     let n_days = s.days as usize;
     let new = arrivals(&s.arrivals, s.days);
-    let m = &s.severity;
-    let tier_share = |t: Tier| match t {
-        Tier::MildModerate => (m.mild + m.moderate) / 100.0,
-        Tier::SevereCritical => (m.severe + m.critical) / 100.0,
-    };
-    let stay = |t: Tier| match t {
-        Tier::MildModerate => s.stay_days.mild_moderate as usize,
-        Tier::SevereCritical => s.stay_days.severe_critical as usize,
-    };
-    // Facilities in stage order (ties in the scenario's order).
-    let mut order: Vec<usize> = (0..s.facilities.len()).collect();
-    order.sort_by_key(|&i| s.facilities[i].activate_at_cases);
-    let mut open = vec![false; s.facilities.len()];
-    let mut activations = Vec::new();
-    // The units planned: (region code or `*` for the province, share, tier).
-    let mut units: Vec<(String, f64, Tier)> = Vec::new();
-    for t in Tier::ALL {
-        if t == Tier::SevereCritical && s.severe_critical_province_wide {
-            units.push(("*".into(), 1.0, t));
-        } else {
-            for r in &s.regions {
-                units.push((r.code.clone(), r.share_pct / 100.0, t));
-            }
-        }
-    }
-    let serves = |f: &Facility, code: &str| code == "*" || f.region == code;
-    let mut outlook: Vec<TierOutlook> = units
-        .iter()
-        .map(|(code, _, t)| TierOutlook {
-            region: code.clone(),
-            tier: *t,
-            capacity: s
-                .facilities
-                .iter()
-                .filter(|f| serves(f, code))
-                .map(|f| t.beds(f))
-                .sum(),
-            peak_need: 0.0,
-            peak_day: 0,
-            runs_out: None,
-        })
-        .collect();
-    let iso = &s.isolation;
-    let contacts: Vec<f64> = new.iter().map(|c| c * iso.contacts_per_case).collect();
-    let at_facility: Vec<f64> = contacts
-        .iter()
-        .map(|c| c * iso.facility_share_pct / 100.0)
-        .collect();
-    let at_home_only: Vec<f64> = contacts
-        .iter()
-        .zip(&at_facility)
-        .map(|(c, f)| c - f)
-        .collect();
-    let t = &s.testing;
-    let p = t.prevalence_pct / 100.0;
-    let per_pool = tests_per_pool(t.pool_size, p);
-    let pools = t.screening_per_day / f64::from(t.pool_size);
-    let single_capacity: f64 = s.laboratories.iter().map(|l| l.single_per_day as f64).sum();
-    let confirm_capacity: f64 = s
-        .laboratories
-        .iter()
-        .map(|l| l.confirmatory_per_day as f64)
-        .sum();
-    let mut lab = LabOutlook {
-        laboratories: s.laboratories.len(),
-        single_per_day: single_capacity,
-        pooled_people_per_day: single_capacity * f64::from(t.pool_size),
-        confirmatory_per_day: confirm_capacity,
-        tests_per_pool: per_pool,
-        peak_tests: 0.0,
-        runs_out: None,
-        confirmatory_runs_out: None,
-    };
+    let units = planned_units(s);
+    let mut outlook = tier_outlooks(s, &units);
+    let mut openings = Openings::new(s);
+    let flows = ContactFlows::of(s, &new);
+    let mut lab = lab_outlook(s);
     let mut days = Vec::with_capacity(n_days);
     let mut cumulative = 0.0;
     for d in 0..n_days {
         cumulative += new[d];
-        // Stage openings.
-        for &i in &order {
-            let f = &s.facilities[i];
-            if !open[i] && (f.activate_at_cases as f64) <= cumulative + EPS {
-                open[i] = true;
-                activations.push(Activation {
-                    day: d as u32,
-                    facility: f.name.clone(),
-                    region: f.region.clone(),
-                    reason: "stage".into(),
-                });
-            }
-        }
+        openings.open_stages(d, cumulative);
         let mut beds = Vec::new();
-        for (ui, (code, share, tier)) in units.iter().enumerate() {
-            let tier = *tier;
-            let need = window(&new, d, 0, stay(tier)) * tier_share(tier) * share;
-            let open_beds = |open: &[bool]| -> f64 {
-                s.facilities
-                    .iter()
-                    .zip(open)
-                    .filter(|(f, o)| **o && serves(f, code))
-                    .map(|(f, _)| tier.beds(f))
-                    .sum()
-            };
-            // Need opens the unit's next facilities with beds of the tier.
-            for &i in &order {
-                if open_beds(&open) + EPS >= need {
-                    break;
-                }
-                let f = &s.facilities[i];
-                if !open[i] && serves(f, code) && tier.beds(f) > 0.0 {
-                    open[i] = true;
-                    activations.push(Activation {
-                        day: d as u32,
-                        facility: f.name.clone(),
-                        region: f.region.clone(),
-                        reason: tier.as_str().into(),
-                    });
-                }
-            }
-            let o = &mut outlook[ui];
+        for (unit, o) in units.iter().zip(&mut outlook) {
+            let (code, share, tier) = (&unit.0, unit.1, unit.2);
+            let need = window(&new, d, 0, stay_of(s, tier)) * tier_share(s, tier) * share;
+            openings.open_for_need(d, code, tier, need);
             if need > o.peak_need + EPS {
                 o.peak_need = need;
                 o.peak_day = d as u32;
@@ -624,38 +520,239 @@ pub fn project(s: &Scenario) -> Result<Projection, SurgeError> {
         }
         // Open beds as they stand at the end of the day's openings.
         for b in &mut beds {
-            b.open = s
+            b.open = openings.open_beds(&b.region, b.tier);
+        }
+        days.push(flows.day(s, &mut lab, d, new[d], cumulative, beds));
+    }
+    let peak = |f: fn(&Day) -> f64| days.iter().map(f).fold(0.0, f64::max);
+    Ok(Projection {
+        peak_isolation_facility: peak(|d| d.isolation_facility),
+        peak_isolation_home: peak(|d| d.isolation_home),
+        days,
+        tiers: outlook,
+        activations: openings.activations,
+        lab,
+    })
+}
+
+/// The share of cases that need a bed of tier `t`.
+fn tier_share(s: &Scenario, t: Tier) -> f64 {
+    let m = &s.severity;
+    match t {
+        Tier::MildModerate => (m.mild + m.moderate) / 100.0,
+        Tier::SevereCritical => (m.severe + m.critical) / 100.0,
+    }
+}
+
+/// How many days a case of tier `t` stays.
+fn stay_of(s: &Scenario, t: Tier) -> usize {
+    match t {
+        Tier::MildModerate => s.stay_days.mild_moderate as usize,
+        Tier::SevereCritical => s.stay_days.severe_critical as usize,
+    }
+}
+
+/// Whether facility `f` takes the cases of region `code` (`*`: the
+/// province as one).
+fn serves(f: &Facility, code: &str) -> bool {
+    code == "*" || f.region == code
+}
+
+/// The units planned: (region code or `*` for the province, share, tier);
+/// each tier by region, but the severe tier province-wide when the
+/// scenario says so.
+fn planned_units(s: &Scenario) -> Vec<(String, f64, Tier)> {
+    let mut units: Vec<(String, f64, Tier)> = Vec::new();
+    for t in Tier::ALL {
+        if t == Tier::SevereCritical && s.severe_critical_province_wide {
+            units.push(("*".into(), 1.0, t));
+        } else {
+            for r in &s.regions {
+                units.push((r.code.clone(), r.share_pct / 100.0, t));
+            }
+        }
+    }
+    units
+}
+
+/// Each unit's outlook before the first day: its capacity, all of its
+/// facilities' beds of the tier.
+fn tier_outlooks(s: &Scenario, units: &[(String, f64, Tier)]) -> Vec<TierOutlook> {
+    units
+        .iter()
+        .map(|(code, _, t)| TierOutlook {
+            region: code.clone(),
+            tier: *t,
+            capacity: s
                 .facilities
                 .iter()
-                .zip(&open)
-                .filter(|(f, o)| **o && serves(f, &b.region))
-                .map(|(f, _)| b.tier.beds(f))
-                .sum();
+                .filter(|f| serves(f, code))
+                .map(|f| t.beds(f))
+                .sum(),
+            peak_need: 0.0,
+            peak_day: 0,
+            runs_out: None,
+        })
+        .collect()
+}
+
+/// The facilities as they open: in stage order (ties in the scenario's
+/// order), which are open, and each opening.
+struct Openings<'a> {
+    s: &'a Scenario,
+    order: Vec<usize>,
+    open: Vec<bool>,
+    activations: Vec<Activation>,
+}
+
+impl<'a> Openings<'a> {
+    fn new(s: &'a Scenario) -> Openings<'a> {
+        let mut order: Vec<usize> = (0..s.facilities.len()).collect();
+        order.sort_by_key(|&i| s.facilities[i].activate_at_cases);
+        Openings {
+            s,
+            order,
+            open: vec![false; s.facilities.len()],
+            activations: Vec::new(),
         }
+    }
+
+    fn activate(&mut self, i: usize, d: usize, reason: &str) {
+        let f = &self.s.facilities[i];
+        self.open[i] = true;
+        self.activations.push(Activation {
+            day: d as u32,
+            facility: f.name.clone(),
+            region: f.region.clone(),
+            reason: reason.into(),
+        });
+    }
+
+    /// Opens the facilities whose stage the cumulative cases reached.
+    fn open_stages(&mut self, d: usize, cumulative: f64) {
+        for k in 0..self.order.len() {
+            let i = self.order[k];
+            let f = &self.s.facilities[i];
+            if !self.open[i] && (f.activate_at_cases as f64) <= cumulative + EPS {
+                self.activate(i, d, "stage");
+            }
+        }
+    }
+
+    /// The open beds of `tier` for region `code`.
+    fn open_beds(&self, code: &str, tier: Tier) -> f64 {
+        self.s
+            .facilities
+            .iter()
+            .zip(&self.open)
+            .filter(|(f, o)| **o && serves(f, code))
+            .map(|(f, _)| tier.beds(f))
+            .sum()
+    }
+
+    /// Need opens the unit's next facilities with beds of the tier, until
+    /// the open beds meet it.
+    fn open_for_need(&mut self, d: usize, code: &str, tier: Tier, need: f64) {
+        for k in 0..self.order.len() {
+            if self.open_beds(code, tier) + EPS >= need {
+                break;
+            }
+            let i = self.order[k];
+            let f = &self.s.facilities[i];
+            if !self.open[i] && serves(f, code) && tier.beds(f) > 0.0 {
+                self.activate(i, d, tier.as_str());
+            }
+        }
+    }
+}
+
+/// The laboratories' capacity and pooling, before the first day.
+fn lab_outlook(s: &Scenario) -> LabOutlook {
+    let t = &s.testing;
+    let single_capacity: f64 = s.laboratories.iter().map(|l| l.single_per_day as f64).sum();
+    let confirm_capacity: f64 = s
+        .laboratories
+        .iter()
+        .map(|l| l.confirmatory_per_day as f64)
+        .sum();
+    LabOutlook {
+        laboratories: s.laboratories.len(),
+        single_per_day: single_capacity,
+        pooled_people_per_day: single_capacity * f64::from(t.pool_size),
+        confirmatory_per_day: confirm_capacity,
+        tests_per_pool: tests_per_pool(t.pool_size, t.prevalence_pct / 100.0),
+        peak_tests: 0.0,
+        runs_out: None,
+        confirmatory_runs_out: None,
+    }
+}
+
+/// The contacts of each day's new cases: all of them, those isolated at
+/// a facility, and those isolated at home only.
+struct ContactFlows {
+    contacts: Vec<f64>,
+    at_facility: Vec<f64>,
+    at_home_only: Vec<f64>,
+}
+
+impl ContactFlows {
+    fn of(s: &Scenario, new: &[f64]) -> ContactFlows {
+        let iso = &s.isolation;
+        let contacts: Vec<f64> = new.iter().map(|c| c * iso.contacts_per_case).collect();
+        let at_facility: Vec<f64> = contacts
+            .iter()
+            .map(|c| c * iso.facility_share_pct / 100.0)
+            .collect();
+        let at_home_only: Vec<f64> = contacts
+            .iter()
+            .zip(&at_facility)
+            .map(|(c, f)| c - f)
+            .collect();
+        ContactFlows {
+            contacts,
+            at_facility,
+            at_home_only,
+        }
+    }
+
+    /// Day `d`'s figures: isolation places and the laboratories' load
+    /// (recorded in `lab`'s peak and the days capacity runs out).
+    fn day(
+        &self,
+        s: &Scenario,
+        lab: &mut LabOutlook,
+        d: usize,
+        new: f64,
+        cumulative: f64,
+        beds: Vec<Beds>,
+    ) -> Day {
+        let (iso, t) = (&s.isolation, &s.testing);
         let fd = iso.facility_days as usize;
         let hd = iso.home_days as usize;
-        let isolation_facility = window(&at_facility, d, 0, fd);
-        let isolation_home = window(&at_facility, d, fd, hd) + window(&at_home_only, d, 0, fd + hd);
+        let isolation_facility = window(&self.at_facility, d, 0, fd);
+        let isolation_home =
+            window(&self.at_facility, d, fd, hd) + window(&self.at_home_only, d, 0, fd + hd);
         let contact_tests: f64 = t
             .contact_test_days
             .iter()
             .filter(|&&k| k as usize <= d)
-            .map(|&k| contacts[d - k as usize])
+            .map(|&k| self.contacts[d - k as usize])
             .sum();
-        let retests = pools * (per_pool - 1.0);
+        let pools = t.screening_per_day / f64::from(t.pool_size);
+        let retests = pools * (lab.tests_per_pool - 1.0);
         let lab_tests = contact_tests + pools + retests;
         if lab_tests > lab.peak_tests + EPS {
             lab.peak_tests = lab_tests;
         }
-        if lab.runs_out.is_none() && lab_tests > single_capacity + EPS {
+        if lab.runs_out.is_none() && lab_tests > lab.single_per_day + EPS {
             lab.runs_out = Some(d as u32);
         }
-        if lab.confirmatory_runs_out.is_none() && new[d] > confirm_capacity + EPS {
+        if lab.confirmatory_runs_out.is_none() && new > lab.confirmatory_per_day + EPS {
             lab.confirmatory_runs_out = Some(d as u32);
         }
-        days.push(Day {
+        Day {
             day: d as u32,
-            new_cases: new[d],
+            new_cases: new,
             cumulative_cases: cumulative,
             beds,
             isolation_facility,
@@ -664,18 +761,9 @@ pub fn project(s: &Scenario) -> Result<Projection, SurgeError> {
             pool_tests: pools,
             retests,
             lab_tests,
-            confirmatory: new[d],
-        });
+            confirmatory: new,
+        }
     }
-    let peak = |f: fn(&Day) -> f64| days.iter().map(f).fold(0.0, f64::max);
-    Ok(Projection {
-        peak_isolation_facility: peak(|d| d.isolation_facility),
-        peak_isolation_home: peak(|d| d.isolation_home),
-        days,
-        tiers: outlook,
-        activations,
-        lab,
-    })
 }
 
 /// The scenarios shipped with vaxgrid: article 003's plan for 1,000, 5,000
