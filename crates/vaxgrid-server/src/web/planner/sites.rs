@@ -272,18 +272,30 @@ async fn site_in_scope(
     Ok((site, actor))
 }
 
-async fn site_page(
-    app: &AppState,
-    caller: &Caller,
-    ctx: PageCtx,
-    code: &str,
-    q: SiteQuery,
-    refused: SiteRefused,
-    status: StatusCode,
-) -> Response {
-    let lang = ctx.lang;
-    let today = vaxgrid_store::format_date(vaxgrid_store::today());
-    let read = async {
+/// What a site's page shows, read within the caller's areas.
+struct SiteRead {
+    site: vaxgrid_store::model::Site,
+    /// (kind, name, places) of each zone.
+    zones: Vec<(String, String, i64)>,
+    /// The site's sessions from today on (30 at most).
+    sessions: Vec<vaxgrid_store::scheduling::Session>,
+    /// The session asked for, with its slots.
+    chosen: Option<(
+        vaxgrid_store::scheduling::Session,
+        Vec<vaxgrid_store::scheduling::Slot>,
+    )>,
+    staff: Vec<vaxgrid_store::dashboard::StaffCertification>,
+    catchment: vaxgrid_store::site_plans::Catchment,
+}
+
+impl SiteRead {
+    async fn load(
+        app: &AppState,
+        caller: &Caller,
+        code: &str,
+        q: &SiteQuery,
+        today: &str,
+    ) -> Result<SiteRead, ApiError> {
         let (site, actor) = site_in_scope(app, caller, code, Permission::ReadReports).await?;
         let zones = app.store.site_zones(code).await?;
         let sessions = app
@@ -292,7 +304,7 @@ async fn site_page(
                 &SessionFilter {
                     site: Some(code.to_string()),
                     area: None,
-                    from: Some(today.clone()),
+                    from: Some(today.to_string()),
                     to: None,
                 },
                 &PageRequest {
@@ -318,14 +330,83 @@ async fn site_page(
             }
             None => None,
         };
-        let staff = app.store.site_certification(code, &today).await?;
+        let staff = app.store.site_certification(code, today).await?;
         let catchment = app.store.catchment(code, &actor.scope).await?;
-        Ok::<_, ApiError>((site, zones, sessions, chosen, staff, catchment))
-    };
-    let (site, zones, sessions, chosen, staff, catchment) = match read.await {
+        Ok(SiteRead {
+            site,
+            zones,
+            sessions,
+            chosen,
+            staff,
+            catchment,
+        })
+    }
+}
+
+async fn site_page(
+    app: &AppState,
+    caller: &Caller,
+    ctx: PageCtx,
+    code: &str,
+    q: SiteQuery,
+    refused: SiteRefused,
+    status: StatusCode,
+) -> Response {
+    let lang = ctx.lang;
+    let today = vaxgrid_store::format_date(vaxgrid_store::today());
+    let read = match SiteRead::load(app, caller, code, &q, &today).await {
         Ok(x) => x,
         Err(e) => return error_page(&ctx, e),
     };
+    let (site, chosen) = (&read.site, read.chosen.as_ref());
+    let (zone_rows, zones_error) = refused
+        .zones
+        .unwrap_or_else(|| (zone_drafts(&read.zones), None));
+    let (slots_heading, slots) = slot_lines(lang, chosen);
+    let (session, session_errors) = refused
+        .session
+        .unwrap_or_else(|| (new_session_draft(site), HashMap::new()));
+    let certified = read
+        .staff
+        .iter()
+        .filter(|s| s.certified_until.is_some())
+        .count();
+    let staff_view = staff_lines(lang, read.staff);
+    let not_yet = staff_view.len() - certified;
+    render_status(
+        status,
+        &SitePage {
+            code: site.code.clone(),
+            title: site.name.clone(),
+            facts: site_facts(lang, site, &read.catchment),
+            can_plan: super::planning::may_plan(&ctx),
+            zone_kinds: ZoneKind::ALL
+                .iter()
+                .map(|k| (k.as_str().to_string(), zone_name(lang, k.as_str())))
+                .collect(),
+            zones: padded_zones(zone_rows),
+            zones_error,
+            zones_saved: q.saved.is_some(),
+            sessions: session_lines(lang, code, &read.sessions, chosen),
+            slots_heading,
+            slots,
+            session,
+            session_errors,
+            staff: staff_view,
+            certified: lang.t1("planner-certified-count", "count", certified as i64),
+            not_yet: lang.t1("planner-not-certified-count", "count", not_yet as i64),
+            ctx,
+        },
+    )
+}
+
+/// The site's kind, area, stations and capacity, and the communes or
+/// villages it serves when a catchment is set.
+fn site_facts(
+    lang: Lang,
+    site: &vaxgrid_store::model::Site,
+    catchment: &vaxgrid_store::site_plans::Catchment,
+) -> Vec<(String, String)> {
     let mut facts = vec![
         (
             lang.t("planner-site-kind"),
@@ -338,7 +419,6 @@ async fn site_page(
             lang.int(site.daily_capacity),
         ),
     ];
-    // The communes or villages it serves, when a catchment is set.
     if !catchment.areas.is_empty() {
         let served: Vec<String> = catchment
             .areas
@@ -347,24 +427,41 @@ async fn site_page(
             .collect();
         facts.push((lang.t("planner-site-catchment"), served.join(", ")));
     }
-    let (mut zone_rows, zones_error) = refused.zones.unwrap_or_else(|| {
-        (
-            zones
-                .iter()
-                .map(|(kind, name, places)| ZoneDraft {
-                    kind: kind.clone(),
-                    name: name.clone(),
-                    places: places.to_string(),
-                    error: None,
-                })
-                .collect(),
-            None,
-        )
-    });
-    while zone_rows.len() < ZONE_ROWS {
-        zone_rows.push(ZoneDraft::default());
+    facts
+}
+
+/// The zones form's rows for the stored zones.
+fn zone_drafts(zones: &[(String, String, i64)]) -> Vec<ZoneDraft> {
+    zones
+        .iter()
+        .map(|(kind, name, places)| ZoneDraft {
+            kind: kind.clone(),
+            name: name.clone(),
+            places: places.to_string(),
+            error: None,
+        })
+        .collect()
+}
+
+/// The zones form's rows, with empty rows up to `ZONE_ROWS`.
+fn padded_zones(mut rows: Vec<ZoneDraft>) -> Vec<ZoneDraft> {
+    while rows.len() < ZONE_ROWS {
+        rows.push(ZoneDraft::default());
     }
-    let sessions_view = sessions
+    rows
+}
+
+/// The site's sessions, each linking to its slots; the chosen one marked.
+fn session_lines(
+    lang: Lang,
+    code: &str,
+    sessions: &[vaxgrid_store::scheduling::Session],
+    chosen: Option<&(
+        vaxgrid_store::scheduling::Session,
+        Vec<vaxgrid_store::scheduling::Slot>,
+    )>,
+) -> Vec<SessionLine> {
+    sessions
         .iter()
         .map(|s| SessionLine {
             href: format!(
@@ -376,10 +473,20 @@ async fn site_page(
             hours: format!("{}–{}", s.opens, s.closes),
             stations: lang.int(s.stations),
             village: s.village_code.clone().unwrap_or_default(),
-            current: chosen.as_ref().is_some_and(|(c, _)| c.id == s.id),
+            current: chosen.is_some_and(|(c, _)| c.id == s.id),
         })
-        .collect();
-    let (slots_heading, slots) = match &chosen {
+        .collect()
+}
+
+/// The chosen session's heading and slots (none without a choice).
+fn slot_lines(
+    lang: Lang,
+    chosen: Option<&(
+        vaxgrid_store::scheduling::Session,
+        Vec<vaxgrid_store::scheduling::Slot>,
+    )>,
+) -> (Option<String>, Vec<SlotLine>) {
+    match chosen {
         Some((s, slots)) => (
             Some(lang.t2(
                 "planner-slots-of",
@@ -399,24 +506,30 @@ async fn site_page(
                 .collect(),
         ),
         None => (None, Vec::new()),
-    };
-    let (session, session_errors) = refused.session.unwrap_or_else(|| {
-        (
-            SessionDraft {
-                id: uuid::Uuid::now_v7().to_string(),
-                day: vaxgrid_store::format_date(vaxgrid_store::today() + time::Duration::days(1)),
-                opens: "07:30".into(),
-                closes: "11:30".into(),
-                stations: site.stations.to_string(),
-                per_station_per_hour: "20".into(),
-                slot_minutes: "30".into(),
-                village_code: String::new(),
-            },
-            HashMap::new(),
-        )
-    });
-    let certified = staff.iter().filter(|s| s.certified_until.is_some()).count();
-    let staff_view: Vec<StaffLine> = staff
+    }
+}
+
+/// The new-session form as it starts: tomorrow, 07:30 to 11:30, every
+/// station of the site.
+fn new_session_draft(site: &vaxgrid_store::model::Site) -> SessionDraft {
+    SessionDraft {
+        id: uuid::Uuid::now_v7().to_string(),
+        day: vaxgrid_store::format_date(vaxgrid_store::today() + time::Duration::days(1)),
+        opens: "07:30".into(),
+        closes: "11:30".into(),
+        stations: site.stations.to_string(),
+        per_station_per_hour: "20".into(),
+        slot_minutes: "30".into(),
+        village_code: String::new(),
+    }
+}
+
+/// The site's staff, with their certification.
+fn staff_lines(
+    lang: Lang,
+    staff: Vec<vaxgrid_store::dashboard::StaffCertification>,
+) -> Vec<StaffLine> {
+    staff
         .into_iter()
         .map(|s| StaffLine {
             certified: s
@@ -427,33 +540,7 @@ async fn site_page(
             roles: s.roles,
             failed: s.failed_exam,
         })
-        .collect();
-    let not_yet = staff_view.len() - certified;
-    render_status(
-        status,
-        &SitePage {
-            code: site.code.clone(),
-            title: site.name.clone(),
-            facts,
-            can_plan: super::planning::may_plan(&ctx),
-            zone_kinds: ZoneKind::ALL
-                .iter()
-                .map(|k| (k.as_str().to_string(), zone_name(lang, k.as_str())))
-                .collect(),
-            zones: zone_rows,
-            zones_error,
-            zones_saved: q.saved.is_some(),
-            sessions: sessions_view,
-            slots_heading,
-            slots,
-            session,
-            session_errors,
-            staff: staff_view,
-            certified: lang.t1("planner-certified-count", "count", certified as i64),
-            not_yet: lang.t1("planner-not-certified-count", "count", not_yet as i64),
-            ctx,
-        },
-    )
+        .collect()
 }
 
 /// `GET /planner/sites/{code}`: a site's zones, sessions (and a session's
