@@ -741,156 +741,23 @@ fn read_vaccination(
     dates: DateLimits,
     problems: &mut Vec<Hl7Error>,
 ) -> Option<Vaccination> {
-    let seq = rxa.sequence();
     let first_new_problem = problems.len();
-    let err = |field, code, text: String| Hl7Error::error("RXA", seq, field, code, text);
-    let warn = |field, code, text: String| Hl7Error::warning("RXA", seq, field, code, text);
-
-    let raw_time = rxa.value(3, 1);
-    let administered_at = parse_datetime(raw_time);
-    if raw_time.trim().is_empty() {
-        problems.push(err(
-            3,
-            ErrorCode::RequiredFieldMissing,
-            "date/time of administration is required".into(),
-        ));
-    } else if administered_at.is_none() {
-        problems.push(err(
-            3,
-            ErrorCode::DataTypeError,
-            format!("not a valid date/time: {}", quote(raw_time)),
-        ));
-    } else if administered_at.is_some_and(|at| at.date > dates.latest) {
-        problems.push(err(
-            3,
-            ErrorCode::DataTypeError,
-            format!(
-                "date of administration {} is in the future",
-                quote(raw_time)
-            ),
-        ));
-    } else if let Some(birth) = dates
-        .birth
-        .filter(|b| administered_at.is_some_and(|at| at.date < *b))
-    {
-        problems.push(err(
-            3,
-            ErrorCode::DataTypeError,
-            format!(
-                "date of administration {} is before the date of birth ({birth})",
-                quote(raw_time)
-            ),
-        ));
-    }
-
-    let (vaccine_code, vaccine_alternate_code) = match rxa.first(5) {
-        Some(r) => {
-            let alternate = coded(r, 4);
-            let alternate =
-                (!alternate.code.is_empty() || !alternate.text.is_empty()).then_some(alternate);
-            (coded(r, 1), alternate)
-        }
-        None => (Coded::default(), None),
-    };
-    if vaccine_code.code.is_empty() {
-        problems.push(err(
-            5,
-            ErrorCode::RequiredFieldMissing,
-            "administered vaccine code (CVX) is required".into(),
-        ));
-    }
-    // A CVX code is one to three digits: anything else names no vaccine.
-    for c in std::iter::once(&vaccine_code).chain(vaccine_alternate_code.as_ref()) {
-        let digits = (1..=3).contains(&c.code.len()) && c.code.bytes().all(|b| b.is_ascii_digit());
-        if c.system.eq_ignore_ascii_case("CVX") && !c.code.is_empty() && !digits {
-            problems.push(err(
-                5,
-                ErrorCode::TableValueNotFound,
-                format!("{} is not a CVX code", quote(&c.code)),
-            ));
-        }
-    }
-
-    let amount = non_empty(rxa.value(6, 1)).filter(|a| a != "999");
-    if let Some(a) = &amount {
-        if a.parse::<f64>().map_or(true, |n| !n.is_finite() || n < 0.0) {
-            problems.push(warn(
-                6,
-                ErrorCode::DataTypeError,
-                format!("administered amount is not a number: {}", quote(a)),
-            ));
-        }
-    }
-
-    let raw_status = rxa.value(20, 1).trim();
-    let completion_status = CompletionStatus::from_code(raw_status);
-    if completion_status.is_none() {
-        problems.push(err(
-            20,
-            ErrorCode::TableValueNotFound,
-            format!(
-                "completion status {} is not CP, PA, NA or RE",
-                quote(raw_status)
-            ),
-        ));
-    }
-
-    // NIP001: 00 new record; 01–08 historical from various sources. The
-    // guide requires it only for doses given (CP/PA), not for deferrals.
+    let administered_at = read_administered_at(rxa, dates, problems);
+    let (vaccine_code, vaccine_alternate_code) = read_vaccine_codes(rxa, problems);
+    let amount = read_amount(rxa, problems);
+    let completion_status = read_completion_status(rxa, problems);
+    // The guide requires the source only for doses given (CP/PA), not for
+    // deferrals.
     let dose_given = matches!(
         completion_status,
         Some(CompletionStatus::Complete | CompletionStatus::PartiallyAdministered)
     );
-    let source = rxa.value(9, 1).trim();
-    let historical = match source {
-        "00" => false,
-        "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" => true,
-        "" => {
-            if dose_given {
-                problems.push(warn(
-                    9,
-                    ErrorCode::RequiredFieldMissing,
-                    "information source is missing; new record assumed".into(),
-                ));
-            }
-            false
-        }
-        other => {
-            problems.push(warn(
-                9,
-                ErrorCode::TableValueNotFound,
-                format!(
-                    "information source {} is not in table NIP001; new record assumed",
-                    quote(other)
-                ),
-            ));
-            false
-        }
-    };
-
+    let historical = read_historical(rxa, dose_given, problems);
     let facility = rxa
         .first(11)
         .and_then(|r| non_empty(r.subcomponent(4, 1)).or_else(|| non_empty(r.component(1))));
-
-    let raw_expiry = rxa.value(16, 1);
-    let lot_expiry = parse_date(raw_expiry);
-    if !raw_expiry.trim().is_empty() && lot_expiry.is_none() {
-        problems.push(err(
-            16,
-            ErrorCode::DataTypeError,
-            format!("not a valid date: {}", quote(raw_expiry)),
-        ));
-    }
-
-    let action = non_empty(rxa.value(21, 1)).unwrap_or_else(|| "A".to_string());
-    if !matches!(action.as_str(), "A" | "D" | "U") {
-        problems.push(err(
-            21,
-            ErrorCode::TableValueNotFound,
-            format!("action code {} is not A, D or U", quote(&action)),
-        ));
-    }
-
+    let lot_expiry = read_lot_expiry(rxa, problems);
+    let action = read_action(rxa, problems);
     if has_error_since(problems, first_new_problem) {
         return None;
     }
@@ -913,6 +780,194 @@ fn read_vaccination(
         site: None,
         observations: Vec::new(),
     })
+}
+
+fn rxa_error(rxa: &Segment, field: u32, code: ErrorCode, text: String) -> Hl7Error {
+    Hl7Error::error("RXA", rxa.sequence(), field, code, text)
+}
+
+fn rxa_warning(rxa: &Segment, field: u32, code: ErrorCode, text: String) -> Hl7Error {
+    Hl7Error::warning("RXA", rxa.sequence(), field, code, text)
+}
+
+/// RXA-3: when the dose was given; required, not in the future and not
+/// before the date of birth.
+fn read_administered_at(
+    rxa: &Segment,
+    dates: DateLimits,
+    problems: &mut Vec<Hl7Error>,
+) -> Option<Hl7DateTime> {
+    let raw_time = rxa.value(3, 1);
+    let administered_at = parse_datetime(raw_time);
+    if raw_time.trim().is_empty() {
+        problems.push(rxa_error(
+            rxa,
+            3,
+            ErrorCode::RequiredFieldMissing,
+            "date/time of administration is required".into(),
+        ));
+    } else if administered_at.is_none() {
+        problems.push(rxa_error(
+            rxa,
+            3,
+            ErrorCode::DataTypeError,
+            format!("not a valid date/time: {}", quote(raw_time)),
+        ));
+    } else if administered_at.is_some_and(|at| at.date > dates.latest) {
+        problems.push(rxa_error(
+            rxa,
+            3,
+            ErrorCode::DataTypeError,
+            format!(
+                "date of administration {} is in the future",
+                quote(raw_time)
+            ),
+        ));
+    } else if let Some(birth) = dates
+        .birth
+        .filter(|b| administered_at.is_some_and(|at| at.date < *b))
+    {
+        problems.push(rxa_error(
+            rxa,
+            3,
+            ErrorCode::DataTypeError,
+            format!(
+                "date of administration {} is before the date of birth ({birth})",
+                quote(raw_time)
+            ),
+        ));
+    }
+    administered_at
+}
+
+/// RXA-5: the vaccine's code (required) and its alternate; a CVX code is
+/// one to three digits, anything else names no vaccine.
+fn read_vaccine_codes(rxa: &Segment, problems: &mut Vec<Hl7Error>) -> (Coded, Option<Coded>) {
+    let (vaccine_code, vaccine_alternate_code) = match rxa.first(5) {
+        Some(r) => {
+            let alternate = coded(r, 4);
+            let alternate =
+                (!alternate.code.is_empty() || !alternate.text.is_empty()).then_some(alternate);
+            (coded(r, 1), alternate)
+        }
+        None => (Coded::default(), None),
+    };
+    if vaccine_code.code.is_empty() {
+        problems.push(rxa_error(
+            rxa,
+            5,
+            ErrorCode::RequiredFieldMissing,
+            "administered vaccine code (CVX) is required".into(),
+        ));
+    }
+    for c in std::iter::once(&vaccine_code).chain(vaccine_alternate_code.as_ref()) {
+        let digits = (1..=3).contains(&c.code.len()) && c.code.bytes().all(|b| b.is_ascii_digit());
+        if c.system.eq_ignore_ascii_case("CVX") && !c.code.is_empty() && !digits {
+            problems.push(rxa_error(
+                rxa,
+                5,
+                ErrorCode::TableValueNotFound,
+                format!("{} is not a CVX code", quote(&c.code)),
+            ));
+        }
+    }
+    (vaccine_code, vaccine_alternate_code)
+}
+
+/// RXA-6: the amount given (999: unknown); a warning when not a number.
+fn read_amount(rxa: &Segment, problems: &mut Vec<Hl7Error>) -> Option<String> {
+    let amount = non_empty(rxa.value(6, 1)).filter(|a| a != "999");
+    if let Some(a) = &amount {
+        if a.parse::<f64>().map_or(true, |n| !n.is_finite() || n < 0.0) {
+            problems.push(rxa_warning(
+                rxa,
+                6,
+                ErrorCode::DataTypeError,
+                format!("administered amount is not a number: {}", quote(a)),
+            ));
+        }
+    }
+    amount
+}
+
+/// RXA-20: CP, PA, NA or RE.
+fn read_completion_status(rxa: &Segment, problems: &mut Vec<Hl7Error>) -> Option<CompletionStatus> {
+    let raw_status = rxa.value(20, 1).trim();
+    let completion_status = CompletionStatus::from_code(raw_status);
+    if completion_status.is_none() {
+        problems.push(rxa_error(
+            rxa,
+            20,
+            ErrorCode::TableValueNotFound,
+            format!(
+                "completion status {} is not CP, PA, NA or RE",
+                quote(raw_status)
+            ),
+        ));
+    }
+    completion_status
+}
+
+/// RXA-9, table NIP001: 00 new record; 01–08 historical from various
+/// sources. Missing (for a dose given) or unknown: a warning, and a new
+/// record assumed.
+fn read_historical(rxa: &Segment, dose_given: bool, problems: &mut Vec<Hl7Error>) -> bool {
+    match rxa.value(9, 1).trim() {
+        "00" => false,
+        "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" => true,
+        "" => {
+            if dose_given {
+                problems.push(rxa_warning(
+                    rxa,
+                    9,
+                    ErrorCode::RequiredFieldMissing,
+                    "information source is missing; new record assumed".into(),
+                ));
+            }
+            false
+        }
+        other => {
+            problems.push(rxa_warning(
+                rxa,
+                9,
+                ErrorCode::TableValueNotFound,
+                format!(
+                    "information source {} is not in table NIP001; new record assumed",
+                    quote(other)
+                ),
+            ));
+            false
+        }
+    }
+}
+
+/// RXA-16: the lot's expiry, when given.
+fn read_lot_expiry(rxa: &Segment, problems: &mut Vec<Hl7Error>) -> Option<Date> {
+    let raw_expiry = rxa.value(16, 1);
+    let lot_expiry = parse_date(raw_expiry);
+    if !raw_expiry.trim().is_empty() && lot_expiry.is_none() {
+        problems.push(rxa_error(
+            rxa,
+            16,
+            ErrorCode::DataTypeError,
+            format!("not a valid date: {}", quote(raw_expiry)),
+        ));
+    }
+    lot_expiry
+}
+
+/// RXA-21: A (add, the default), D (delete) or U (update).
+fn read_action(rxa: &Segment, problems: &mut Vec<Hl7Error>) -> String {
+    let action = non_empty(rxa.value(21, 1)).unwrap_or_else(|| "A".to_string());
+    if !matches!(action.as_str(), "A" | "D" | "U") {
+        problems.push(rxa_error(
+            rxa,
+            21,
+            ErrorCode::TableValueNotFound,
+            format!("action code {} is not A, D or U", quote(&action)),
+        ));
+    }
+    action
 }
 
 fn read_observation(obx: &Segment, problems: &mut Vec<Hl7Error>) -> Observation {
