@@ -583,139 +583,15 @@ async fn book_one(
     r: &BookRequest,
     today: &str,
 ) -> Result<Result<BookOutcome, StoreError>, StoreError> {
-    if let Some(row) = sqlx::query(&format!(
-        "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE id = $1"
-    ))
-    .bind(&r.id)
-    .fetch_optional(&mut **tx)
-    .await?
-    {
-        let a = appointment_from_row(&row)?;
-        return Ok(
-            if a.person_id == r.person_id
-                && a.session_id == r.session_id
-                && a.starts_at == r.starts_at
-            {
-                Ok(BookOutcome::Existing(a))
-            } else {
-                Err(StoreError::Conflict {
-                    field: "id",
-                    message: format!(
-                        "appointment id {} was already used for another booking",
-                        r.id
-                    ),
-                    existing: Some(format!("/api/v1/appointments/{}", r.id)),
-                })
-            },
-        );
+    if let Some(resent) = resent_booking(tx, r).await? {
+        return Ok(resent);
     }
-    let person = sqlx::query("SELECT area_path FROM persons WHERE id = $1 AND merged_into IS NULL")
-        .bind(&r.person_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    let covered = match &person {
-        Some(row) => {
-            r.by.scope
-                .covers_person(&r.person_id, &row.try_get::<String, _>("area_path")?)
-        }
-        None => false,
+    let replaced = match check_booking(tx, r, today).await? {
+        Ok(replaced) => replaced,
+        Err(e) => return Ok(Err(e)),
     };
-    if !covered {
-        return Ok(Err(StoreError::NotFound {
-            entity: "person",
-            field: "person_id",
-            key: r.person_id.clone(),
-        }));
-    }
-    let slot = sqlx::query("SELECT capacity FROM slots WHERE session_id = $1 AND starts_at = $2")
-        .bind(&r.session_id)
-        .bind(&r.starts_at)
-        .fetch_optional(&mut **tx)
-        .await?;
-    if slot.is_none() {
-        return Ok(Err(StoreError::NotFound {
-            entity: "slot",
-            field: "starts_at",
-            key: format!("{} {}", r.session_id, r.starts_at),
-        }));
-    }
-    if r.starts_at.get(..10).is_some_and(|day| day < today) {
-        return Ok(Err(StoreError::invalid(
-            "starts_at",
-            format!("the slot {} has passed", r.starts_at),
-        )));
-    }
-    let replaced = match &r.replaces {
-        None => None,
-        Some(old) => {
-            let row = sqlx::query(&format!(
-                "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE id = $1"
-            ))
-            .bind(old)
-            .fetch_optional(&mut **tx)
-            .await?;
-            match row.map(|r| appointment_from_row(&r)).transpose()? {
-                Some(a) if a.person_id == r.person_id && a.status == "booked" => Some(a),
-                _ => {
-                    return Ok(Err(StoreError::Conflict {
-                        field: "id",
-                        message: format!(
-                            "appointment {old} is not a booked appointment of this person"
-                        ),
-                        existing: Some(format!("/api/v1/appointments/{old}")),
-                    }))
-                }
-            }
-        }
-    };
-    if let Some(other) = sqlx::query(
-        "SELECT id FROM appointments WHERE person_id = $1 AND session_id = $2 AND status = 'booked'",
-    )
-    .bind(&r.person_id)
-    .bind(&r.session_id)
-    .fetch_optional(&mut **tx)
-    .await?
-    .filter(|row| {
-        let id: String = row.try_get("id").unwrap_or_default();
-        replaced.as_ref().is_none_or(|a| a.id != id)
-    })
-    {
-        let other: String = other.try_get("id")?;
-        return Ok(Err(StoreError::Conflict {
-            field: "person_id",
-            message: format!("the person already has appointment {other} in this session"),
-            existing: Some(format!("/api/v1/appointments/{other}")),
-        }));
-    }
     let now = crate::now_micros();
-    let held = match &r.hold {
-        None => false,
-        Some(hold) => {
-            sqlx::query(
-                "DELETE FROM slot_holds WHERE id = $1 AND person_id = $2 AND session_id = $3 \
-                 AND starts_at = $4 AND expires_at > $5",
-            )
-            .bind(hold)
-            .bind(&r.person_id)
-            .bind(&r.session_id)
-            .bind(&r.starts_at)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected()
-                == 1
-        }
-    };
-    if held {
-        // The held place becomes the booking: it was counted already.
-        sqlx::query(
-            "UPDATE slots SET held = held - 1, booked = booked + 1 WHERE session_id = $1 AND starts_at = $2",
-        )
-        .bind(&r.session_id)
-        .bind(&r.starts_at)
-        .execute(&mut **tx)
-        .await?;
-    } else if !take_place(tx, &r.session_id, &r.starts_at, "booked", now).await? {
+    if !take_booked_place(tx, r, now).await? {
         return Ok(Ok(BookOutcome::Full));
     }
     sqlx::query(
@@ -754,6 +630,174 @@ async fn book_one(
         status: "booked".into(),
         booked_by: r.by.name.clone(),
     })))
+}
+
+/// A booking whose id is stored already: the stored appointment when it
+/// is the same booking sent again, else a conflict. None for a new id.
+async fn resent_booking(
+    tx: &mut Transaction<'static, Any>,
+    r: &BookRequest,
+) -> Result<Option<Result<BookOutcome, StoreError>>, StoreError> {
+    let Some(row) = sqlx::query(&format!(
+        "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE id = $1"
+    ))
+    .bind(&r.id)
+    .fetch_optional(&mut **tx)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let a = appointment_from_row(&row)?;
+    Ok(Some(
+        if a.person_id == r.person_id && a.session_id == r.session_id && a.starts_at == r.starts_at
+        {
+            Ok(BookOutcome::Existing(a))
+        } else {
+            Err(StoreError::Conflict {
+                field: "id",
+                message: format!(
+                    "appointment id {} was already used for another booking",
+                    r.id
+                ),
+                existing: Some(format!("/api/v1/appointments/{}", r.id)),
+            })
+        },
+    ))
+}
+
+/// The booking's rules, in order: a person in the booker's areas, a slot
+/// that exists and has not passed, the appointment it replaces (booked,
+/// of the same person), and no other booked appointment of the person in
+/// the session. Ok: the appointment replaced, if any.
+async fn check_booking(
+    tx: &mut Transaction<'static, Any>,
+    r: &BookRequest,
+    today: &str,
+) -> Result<Result<Option<Appointment>, StoreError>, StoreError> {
+    let person = sqlx::query("SELECT area_path FROM persons WHERE id = $1 AND merged_into IS NULL")
+        .bind(&r.person_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let covered = match &person {
+        Some(row) => {
+            r.by.scope
+                .covers_person(&r.person_id, &row.try_get::<String, _>("area_path")?)
+        }
+        None => false,
+    };
+    if !covered {
+        return Ok(Err(StoreError::NotFound {
+            entity: "person",
+            field: "person_id",
+            key: r.person_id.clone(),
+        }));
+    }
+    let slot = sqlx::query("SELECT capacity FROM slots WHERE session_id = $1 AND starts_at = $2")
+        .bind(&r.session_id)
+        .bind(&r.starts_at)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if slot.is_none() {
+        return Ok(Err(StoreError::NotFound {
+            entity: "slot",
+            field: "starts_at",
+            key: format!("{} {}", r.session_id, r.starts_at),
+        }));
+    }
+    if r.starts_at.get(..10).is_some_and(|day| day < today) {
+        return Ok(Err(StoreError::invalid(
+            "starts_at",
+            format!("the slot {} has passed", r.starts_at),
+        )));
+    }
+    let replaced = match replaced_appointment(tx, r).await? {
+        Ok(replaced) => replaced,
+        Err(e) => return Ok(Err(e)),
+    };
+    if let Some(other) = sqlx::query(
+        "SELECT id FROM appointments WHERE person_id = $1 AND session_id = $2 AND status = 'booked'",
+    )
+    .bind(&r.person_id)
+    .bind(&r.session_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .filter(|row| {
+        let id: String = row.try_get("id").unwrap_or_default();
+        replaced.as_ref().is_none_or(|a| a.id != id)
+    })
+    {
+        let other: String = other.try_get("id")?;
+        return Ok(Err(StoreError::Conflict {
+            field: "person_id",
+            message: format!("the person already has appointment {other} in this session"),
+            existing: Some(format!("/api/v1/appointments/{other}")),
+        }));
+    }
+    Ok(Ok(replaced))
+}
+
+/// The appointment a rescheduling replaces: a booked appointment of the
+/// same person, else a conflict. None when the booking replaces nothing.
+async fn replaced_appointment(
+    tx: &mut Transaction<'static, Any>,
+    r: &BookRequest,
+) -> Result<Result<Option<Appointment>, StoreError>, StoreError> {
+    let Some(old) = &r.replaces else {
+        return Ok(Ok(None));
+    };
+    let row = sqlx::query(&format!(
+        "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE id = $1"
+    ))
+    .bind(old)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(match row.map(|r| appointment_from_row(&r)).transpose()? {
+        Some(a) if a.person_id == r.person_id && a.status == "booked" => Ok(Some(a)),
+        _ => Err(StoreError::Conflict {
+            field: "id",
+            message: format!("appointment {old} is not a booked appointment of this person"),
+            existing: Some(format!("/api/v1/appointments/{old}")),
+        }),
+    })
+}
+
+/// The booking's place: the person's hold on the slot when they have one
+/// (it becomes the booking: it was counted already), else a free place.
+/// False when the slot is full.
+async fn take_booked_place(
+    tx: &mut Transaction<'static, Any>,
+    r: &BookRequest,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let held = match &r.hold {
+        None => false,
+        Some(hold) => {
+            sqlx::query(
+                "DELETE FROM slot_holds WHERE id = $1 AND person_id = $2 AND session_id = $3 \
+                 AND starts_at = $4 AND expires_at > $5",
+            )
+            .bind(hold)
+            .bind(&r.person_id)
+            .bind(&r.session_id)
+            .bind(&r.starts_at)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected()
+                == 1
+        }
+    };
+    if held {
+        sqlx::query(
+            "UPDATE slots SET held = held - 1, booked = booked + 1 WHERE session_id = $1 AND starts_at = $2",
+        )
+        .bind(&r.session_id)
+        .bind(&r.starts_at)
+        .execute(&mut **tx)
+        .await?;
+        return Ok(true);
+    }
+    take_place(tx, &r.session_id, &r.starts_at, "booked", now).await
 }
 
 /// Takes one place of a slot for `column` (`booked` or `held`) if one is
