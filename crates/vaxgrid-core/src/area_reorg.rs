@@ -124,176 +124,213 @@ fn refuse(field: impl Into<String>, message: impl Into<String>) -> ReorgError {
 /// area (it would be left without its parent: an orphan), codes already
 /// taken, areas crossing a province other than by merging whole provinces.
 pub fn plan(change: &Change, areas: &[TreeArea], levels: &AreaLevels) -> Result<Plan, ReorgError> {
-    let by_code: HashMap<&str, &TreeArea> = areas.iter().map(|a| (a.code.as_str(), a)).collect();
-    let find = |field: String, code: &str| {
-        by_code
+    let tree = Tree {
+        by_code: areas.iter().map(|a| (a.code.as_str(), a)).collect(),
+    };
+    match change {
+        Change::Move { area, parent_code } => plan_move(&tree, levels, area, parent_code),
+        Change::Merge { sources, into } => plan_merge(&tree, levels, sources, into),
+        Change::Split { area, parts } => plan_split(&tree, levels, area, parts),
+    }
+}
+
+/// The tree's areas by code.
+struct Tree<'a> {
+    by_code: HashMap<&'a str, &'a TreeArea>,
+}
+
+impl<'a> Tree<'a> {
+    /// The area `code`, or a refusal naming `field`.
+    fn find(&self, field: String, code: &str) -> Result<&'a TreeArea, ReorgError> {
+        self.by_code
             .get(code)
             .copied()
             .ok_or_else(|| refuse(field, format!("area '{code}' does not exist")))
-    };
-    let inside = |path: &str, root: &TreeArea| path.starts_with(root.path.as_str());
-    match change {
-        Change::Move { area, parent_code } => {
-            let a = find("area".into(), area)?;
-            let p = find("parent_code".into(), parent_code)?;
-            let depth = depth_of_path(&a.path);
-            if depth == 0 {
-                return Err(refuse(
-                    "area",
-                    "a province has no parent; merge provinces instead",
-                ));
-            }
-            if inside(&p.path, a) {
-                return Err(refuse(
-                    "parent_code",
-                    format!("'{parent_code}' is {area} or under it: the move would make a cycle"),
-                ));
-            }
-            if depth_of_path(&p.path) + 1 != depth {
-                return Err(refuse(
-                    "parent_code",
-                    format!(
-                        "a {} goes under a {}, and '{parent_code}' is a {}",
-                        key_at(levels, depth),
-                        key_at(levels, depth - 1),
-                        key_at(levels, depth_of_path(&p.path))
-                    ),
-                ));
-            }
-            if a.parent_code.as_deref() == Some(parent_code.as_str()) {
-                return Err(refuse(
-                    "parent_code",
-                    format!("'{area}' is already under '{parent_code}'"),
-                ));
-            }
-            if province_of_path(&p.path) != province_of_path(&a.path) {
-                return Err(across_provinces("parent_code"));
-            }
-            Ok(Plan {
-                new_areas: Vec::new(),
-                steps: vec![Step {
-                    from_code: a.code.clone(),
-                    old_path: a.path.clone(),
-                    new_path: format!("{}{}/", p.path, a.code),
-                    new_parent: Some(p.code.clone()),
-                    merged_into: None,
-                }],
-            })
-        }
-        Change::Merge { sources, into } => {
-            let t = find("into".into(), into)?;
-            if sources.is_empty() {
-                return Err(refuse("sources", "name at least one area to merge"));
-            }
-            let depth = depth_of_path(&t.path);
-            let mut seen = HashSet::new();
-            let mut steps = Vec::with_capacity(sources.len());
-            for (i, code) in sources.iter().enumerate() {
-                let field = format!("sources[{i}]");
-                let s = find(field.clone(), code)?;
-                if !seen.insert(code.as_str()) {
-                    return Err(refuse(field, format!("'{code}' is named twice")));
-                }
-                if code == into {
-                    return Err(refuse(field, "an area cannot be merged into itself"));
-                }
-                if depth_of_path(&s.path) != depth {
-                    return Err(refuse(
-                        field,
-                        format!(
-                            "'{code}' is a {} and '{into}' a {}: only areas of one level merge (its areas below would be left at the wrong level)",
-                            key_at(levels, depth_of_path(&s.path)),
-                            key_at(levels, depth)
-                        ),
-                    ));
-                }
-                if depth > 0 && province_of_path(&s.path) != province_of_path(&t.path) {
-                    return Err(across_provinces(&field));
-                }
-                steps.push(Step {
-                    from_code: s.code.clone(),
-                    old_path: s.path.clone(),
-                    new_path: t.path.clone(),
-                    new_parent: None,
-                    merged_into: Some(t.code.clone()),
-                });
-            }
-            Ok(Plan {
-                new_areas: Vec::new(),
-                steps,
-            })
-        }
-        Change::Split { area, parts } => {
-            let a = find("area".into(), area)?;
-            let depth = depth_of_path(&a.path);
-            if depth == 0 {
-                return Err(refuse(
-                    "area",
-                    "a province is not split here: its parts would cross provinces",
-                ));
-            }
-            if parts.is_empty() {
-                return Err(refuse("parts", "name at least one new area"));
-            }
-            let parent = a
-                .parent_code
-                .as_deref()
-                .and_then(|p| by_code.get(p).copied())
-                .ok_or_else(|| refuse("area", format!("'{area}' has no parent")))?;
-            let mut taken = HashSet::new();
-            let mut new_areas = Vec::with_capacity(parts.len());
-            let mut steps = Vec::new();
-            for (i, part) in parts.iter().enumerate() {
-                let field = |f: &str| format!("parts[{i}].{f}");
-                validate_code(&part.code).map_err(|e| refuse(field("code"), e.to_string()))?;
-                if by_code.contains_key(part.code.as_str()) || !taken.insert(part.code.clone()) {
-                    return Err(refuse(
-                        field("code"),
-                        format!("area '{}' already exists", part.code),
-                    ));
-                }
-                if part.name.trim().is_empty() || part.name.chars().count() > 200 {
-                    return Err(refuse(field("name"), "a name is 1 to 200 characters"));
-                }
-                let path = format!("{}{}/", parent.path, part.code);
-                for (j, child) in part.children.iter().enumerate() {
-                    let f = format!("parts[{i}].children[{j}]");
-                    let c = find(f.clone(), child)?;
-                    if c.parent_code.as_deref() != Some(area.as_str()) {
-                        return Err(refuse(
-                            f,
-                            format!("'{child}' is not directly under '{area}'"),
-                        ));
-                    }
-                    if !taken.insert(child.clone()) {
-                        return Err(refuse(f, format!("'{child}' is named twice")));
-                    }
-                    steps.push(Step {
-                        from_code: c.code.clone(),
-                        old_path: c.path.clone(),
-                        new_path: format!("{path}{}/", c.code),
-                        new_parent: Some(part.code.clone()),
-                        merged_into: None,
-                    });
-                }
-                new_areas.push(PlannedArea {
-                    code: part.code.clone(),
-                    name: part.name.trim().to_string(),
-                    name_en: part
-                        .name_en
-                        .as_deref()
-                        .map(str::trim)
-                        .filter(|n| !n.is_empty())
-                        .unwrap_or(part.name.trim())
-                        .to_string(),
-                    parent_code: Some(parent.code.clone()),
-                    level: levels.level_at(depth).unwrap_or_else(|| "?".into()),
-                    path,
-                });
-            }
-            Ok(Plan { new_areas, steps })
-        }
     }
+}
+
+/// `area` moves under `parent_code`, of the level above, in the same
+/// province, and not inside `area` itself.
+fn plan_move(
+    tree: &Tree,
+    levels: &AreaLevels,
+    area: &str,
+    parent_code: &str,
+) -> Result<Plan, ReorgError> {
+    let a = tree.find("area".into(), area)?;
+    let p = tree.find("parent_code".into(), parent_code)?;
+    let depth = depth_of_path(&a.path);
+    if depth == 0 {
+        return Err(refuse(
+            "area",
+            "a province has no parent; merge provinces instead",
+        ));
+    }
+    if p.path.starts_with(a.path.as_str()) {
+        return Err(refuse(
+            "parent_code",
+            format!("'{parent_code}' is {area} or under it: the move would make a cycle"),
+        ));
+    }
+    if depth_of_path(&p.path) + 1 != depth {
+        return Err(refuse(
+            "parent_code",
+            format!(
+                "a {} goes under a {}, and '{parent_code}' is a {}",
+                key_at(levels, depth),
+                key_at(levels, depth - 1),
+                key_at(levels, depth_of_path(&p.path))
+            ),
+        ));
+    }
+    if a.parent_code.as_deref() == Some(parent_code) {
+        return Err(refuse(
+            "parent_code",
+            format!("'{area}' is already under '{parent_code}'"),
+        ));
+    }
+    if province_of_path(&p.path) != province_of_path(&a.path) {
+        return Err(across_provinces("parent_code"));
+    }
+    Ok(Plan {
+        new_areas: Vec::new(),
+        steps: vec![Step {
+            from_code: a.code.clone(),
+            old_path: a.path.clone(),
+            new_path: format!("{}{}/", p.path, a.code),
+            new_parent: Some(p.code.clone()),
+            merged_into: None,
+        }],
+    })
+}
+
+/// `sources`, each named once, of `into`'s level and province (whole
+/// provinces merge too), join `into`.
+fn plan_merge(
+    tree: &Tree,
+    levels: &AreaLevels,
+    sources: &[String],
+    into: &str,
+) -> Result<Plan, ReorgError> {
+    let t = tree.find("into".into(), into)?;
+    if sources.is_empty() {
+        return Err(refuse("sources", "name at least one area to merge"));
+    }
+    let depth = depth_of_path(&t.path);
+    let mut seen = HashSet::new();
+    let mut steps = Vec::with_capacity(sources.len());
+    for (i, code) in sources.iter().enumerate() {
+        let field = format!("sources[{i}]");
+        let s = tree.find(field.clone(), code)?;
+        if !seen.insert(code.as_str()) {
+            return Err(refuse(field, format!("'{code}' is named twice")));
+        }
+        if code == into {
+            return Err(refuse(field, "an area cannot be merged into itself"));
+        }
+        if depth_of_path(&s.path) != depth {
+            return Err(refuse(
+                field,
+                format!(
+                    "'{code}' is a {} and '{into}' a {}: only areas of one level merge (its areas below would be left at the wrong level)",
+                    key_at(levels, depth_of_path(&s.path)),
+                    key_at(levels, depth)
+                ),
+            ));
+        }
+        if depth > 0 && province_of_path(&s.path) != province_of_path(&t.path) {
+            return Err(across_provinces(&field));
+        }
+        steps.push(Step {
+            from_code: s.code.clone(),
+            old_path: s.path.clone(),
+            new_path: t.path.clone(),
+            new_parent: None,
+            merged_into: Some(t.code.clone()),
+        });
+    }
+    Ok(Plan {
+        new_areas: Vec::new(),
+        steps,
+    })
+}
+
+/// New areas beside `area` (not a province), each with a new code and a
+/// name, take the children of `area` each lists (each once).
+fn plan_split(
+    tree: &Tree,
+    levels: &AreaLevels,
+    area: &str,
+    parts: &[SplitPart],
+) -> Result<Plan, ReorgError> {
+    let a = tree.find("area".into(), area)?;
+    let depth = depth_of_path(&a.path);
+    if depth == 0 {
+        return Err(refuse(
+            "area",
+            "a province is not split here: its parts would cross provinces",
+        ));
+    }
+    if parts.is_empty() {
+        return Err(refuse("parts", "name at least one new area"));
+    }
+    let parent = a
+        .parent_code
+        .as_deref()
+        .and_then(|p| tree.by_code.get(p).copied())
+        .ok_or_else(|| refuse("area", format!("'{area}' has no parent")))?;
+    let mut taken = HashSet::new();
+    let mut new_areas = Vec::with_capacity(parts.len());
+    let mut steps = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        let field = |f: &str| format!("parts[{i}].{f}");
+        validate_code(&part.code).map_err(|e| refuse(field("code"), e.to_string()))?;
+        if tree.by_code.contains_key(part.code.as_str()) || !taken.insert(part.code.clone()) {
+            return Err(refuse(
+                field("code"),
+                format!("area '{}' already exists", part.code),
+            ));
+        }
+        if part.name.trim().is_empty() || part.name.chars().count() > 200 {
+            return Err(refuse(field("name"), "a name is 1 to 200 characters"));
+        }
+        let path = format!("{}{}/", parent.path, part.code);
+        for (j, child) in part.children.iter().enumerate() {
+            let f = format!("parts[{i}].children[{j}]");
+            let c = tree.find(f.clone(), child)?;
+            if c.parent_code.as_deref() != Some(area) {
+                return Err(refuse(
+                    f,
+                    format!("'{child}' is not directly under '{area}'"),
+                ));
+            }
+            if !taken.insert(child.clone()) {
+                return Err(refuse(f, format!("'{child}' is named twice")));
+            }
+            steps.push(Step {
+                from_code: c.code.clone(),
+                old_path: c.path.clone(),
+                new_path: format!("{path}{}/", c.code),
+                new_parent: Some(part.code.clone()),
+                merged_into: None,
+            });
+        }
+        new_areas.push(PlannedArea {
+            code: part.code.clone(),
+            name: part.name.trim().to_string(),
+            name_en: part
+                .name_en
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .unwrap_or(part.name.trim())
+                .to_string(),
+            parent_code: Some(parent.code.clone()),
+            level: levels.level_at(depth).unwrap_or_else(|| "?".into()),
+            path,
+        });
+    }
+    Ok(Plan { new_areas, steps })
 }
 
 fn key_at(levels: &AreaLevels, depth: usize) -> String {
