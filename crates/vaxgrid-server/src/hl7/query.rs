@@ -6,10 +6,13 @@
 //! that is not the person's finds nobody (NF), as does a person outside
 //! the caller's areas. Several matches answer TM, nobody NF.
 
+use std::collections::HashMap;
+
 use vaxgrid_interop::hl7v2::{
     ack_context, cvx_for_product, known_vaccine, parse_query, rsp_k11, AckCode, AnsweredPatient,
     AnsweredVaccination, ErrorCode, Forecast, Hl7Error, Query, QueryProfile, QueryStatus,
 };
+use vaxgrid_store::doses::History;
 use vaxgrid_store::model::{Actor, DoseKind, Person};
 use vaxgrid_store::persons::PersonQuery;
 
@@ -126,7 +129,39 @@ async fn answer(
         default_authority: Some(q.context.sending_facility.clone()).filter(|f| !f.is_empty()),
         ..ExternalPerson::default()
     };
-    let mut candidates: Vec<Person> = match find_person(app, &sender).await? {
+    let candidates = candidates(app, q, &sender, by).await?;
+    let readable = readable_matches(app, q, &sender, candidates, by).await?;
+    // A Z32 answer carries one person: several matches ask the sender
+    // for more detail (TM), whatever RCP-2 allows.
+    let person = match readable.as_slice() {
+        [] => return Ok((QueryStatus::NotFound, None)),
+        [one] => one.clone(),
+        _ => return Ok((QueryStatus::TooMany, None)),
+    };
+    let history = app.store.history(&person.id).await?;
+    let products = app.store.product_map().await?;
+    let vaccinations = answered_vaccinations(app, &history, &products).await?;
+    let forecasts = if q.profile == QueryProfile::Forecast {
+        forecast(&history, &products)
+    } else {
+        Vec::new()
+    };
+    let patient = answered_patient(app, &person).await?;
+    Ok((
+        QueryStatus::Found,
+        Some((Some(patient), vaccinations, forecasts)),
+    ))
+}
+
+/// The persons the query may name: the one its identifiers find (as a
+/// VXU finds them), else those of its name and date of birth.
+async fn candidates(
+    app: &AppState,
+    q: &Query,
+    sender: &ExternalPerson,
+    by: &Actor,
+) -> Result<Vec<Person>, Refusal> {
+    Ok(match find_person(app, sender).await? {
         Some(p) => vec![p],
         None if q.birth_date.is_some() && !q.family_name.is_empty() => {
             let query = PersonQuery {
@@ -145,16 +180,25 @@ async fn answer(
                 .items
         }
         None => Vec::new(),
-    };
-    // Only persons the caller may read, born on the day the query says,
-    // holding no identifier of a kind the query names with another value.
+    })
+}
+
+/// Only persons the caller may read, born on the day the query says,
+/// holding no identifier of a kind the query names with another value.
+async fn readable_matches(
+    app: &AppState,
+    q: &Query,
+    sender: &ExternalPerson,
+    candidates: Vec<Person>,
+    by: &Actor,
+) -> Result<Vec<Person>, Refusal> {
     let named: Vec<vaxgrid_store::model::IdentifierInput> = sender
         .ids
         .iter()
         .filter_map(|i| identifier_of(i, sender.default_authority.as_deref()))
         .collect();
     let mut readable = Vec::with_capacity(candidates.len());
-    for p in candidates.drain(..) {
+    for p in candidates {
         if q.birth_date
             .is_some_and(|d| vaxgrid_store::format_date(d) != p.birth_date)
         {
@@ -178,28 +222,34 @@ async fn answer(
             Err(e) => return Err(e.into()),
         }
     }
-    // A Z32 answer carries one person: several matches ask the sender
-    // for more detail (TM), whatever RCP-2 allows.
-    let person = match readable.as_slice() {
-        [] => return Ok((QueryStatus::NotFound, None)),
-        [one] => one.clone(),
-        _ => return Ok((QueryStatus::TooMany, None)),
-    };
-    let history = app.store.history(&person.id).await?;
-    let products = app.store.product_map().await?;
-    let cvx_of = |code: &str| -> (String, String) {
-        let product = products.get(code);
-        let cvx = product
-            .and_then(|p| p.cvx.clone())
-            .or_else(|| cvx_for_product(code).map(|(c, _)| c.to_string()))
-            .unwrap_or_default();
-        (cvx, product.map_or(code.to_string(), |p| p.name.clone()))
-    };
+    Ok(readable)
+}
+
+/// A product's CVX code (the catalogue's, else the known one) and name.
+fn cvx_of(
+    products: &HashMap<String, vaxgrid_core::product::Product>,
+    code: &str,
+) -> (String, String) {
+    let product = products.get(code);
+    let cvx = product
+        .and_then(|p| p.cvx.clone())
+        .or_else(|| cvx_for_product(code).map(|(c, _)| c.to_string()))
+        .unwrap_or_default();
+    (cvx, product.map_or(code.to_string(), |p| p.name.clone()))
+}
+
+/// The person's valid doses and the vaccinations kept as history, by
+/// date.
+async fn answered_vaccinations(
+    app: &AppState,
+    history: &History,
+    products: &HashMap<String, vaxgrid_core::product::Product>,
+) -> Result<Vec<AnsweredVaccination>, Refusal> {
     let mut vaccinations: Vec<AnsweredVaccination> =
         vaxgrid_store::doses::valid_records(&history.records)
             .into_iter()
             .map(|d| {
-                let (cvx, text) = cvx_of(&d.product_code);
+                let (cvx, text) = cvx_of(products, &d.product_code);
                 AnsweredVaccination {
                     cvx,
                     cvx_text: text,
@@ -223,33 +273,44 @@ async fn answer(
         });
     }
     vaccinations.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
-    let mut forecasts = Vec::new();
-    if q.profile == QueryProfile::Forecast {
-        let valid = vaxgrid_store::doses::valid_doses(&history.records);
-        if let (Some(due), Some(last)) = (
-            history
-                .next_dose_due
-                .as_deref()
-                .and_then(vaxgrid_store::parse_date),
-            valid.last(),
-        ) {
-            let first = &valid[0].product_code;
-            let (cvx, text) = cvx_of(first);
-            let min = products
-                .get(&last.product_code)
-                .map_or(0, |p| p.min_interval_days);
-            forecasts.push(Forecast {
-                cvx,
-                cvx_text: text,
-                dose_number: valid.len() as u32 + 1,
-                due,
-                earliest: last.date + time::Duration::days(i64::from(min)),
-            });
-        }
-    }
+    Ok(vaccinations)
+}
+
+/// The next dose (Z44), when one is due: of the first dose's product,
+/// no earlier than the last dose's minimum interval.
+fn forecast(
+    history: &History,
+    products: &HashMap<String, vaxgrid_core::product::Product>,
+) -> Vec<Forecast> {
+    let valid = vaxgrid_store::doses::valid_doses(&history.records);
+    let (Some(due), Some(last)) = (
+        history
+            .next_dose_due
+            .as_deref()
+            .and_then(vaxgrid_store::parse_date),
+        valid.last(),
+    ) else {
+        return Vec::new();
+    };
+    let first = &valid[0].product_code;
+    let (cvx, text) = cvx_of(products, first);
+    let min = products
+        .get(&last.product_code)
+        .map_or(0, |p| p.min_interval_days);
+    vec![Forecast {
+        cvx,
+        cvx_text: text,
+        dose_number: valid.len() as u32 + 1,
+        due,
+        earliest: last.date + time::Duration::days(i64::from(min)),
+    }]
+}
+
+/// The person as PID carries them: identifiers, name, birth date, sex.
+async fn answered_patient(app: &AppState, person: &Person) -> Result<AnsweredPatient, Refusal> {
     let identifiers = app
         .store
-        .identifiers_of(&person)
+        .identifiers_of(person)
         .await?
         .iter()
         .map(pid3_of)
@@ -261,20 +322,13 @@ async fn answer(
         "female" => "F",
         _ => "U",
     };
-    Ok((
-        QueryStatus::Found,
-        Some((
-            Some(AnsweredPatient {
-                identifiers,
-                family_name: family,
-                given_names: given,
-                birth_date,
-                sex: sex.to_string(),
-            }),
-            vaccinations,
-            forecasts,
-        )),
-    ))
+    Ok(AnsweredPatient {
+        identifiers,
+        family_name: family,
+        given_names: given,
+        birth_date,
+        sex: sex.to_string(),
+    })
 }
 
 /// An identifier as PID-3 carries it: value, assigning authority, type.
