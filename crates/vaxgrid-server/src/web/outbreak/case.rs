@@ -316,115 +316,19 @@ pub async fn page(
         .iter()
         .map(|p| (p.person_id.as_str(), p.full_name.as_str()))
         .collect();
-    // The link each person was reached by (from the person before them).
-    let reached_by = |p: &GraphPerson| {
-        let from = p.reached_from.as_deref()?;
-        g.links.iter().find(|l| {
-            (l.source_person_id == from && l.contact_person_id == p.person_id)
-                || (l.contact_person_id == from && l.source_person_id == p.person_id)
-        })
+    let numbered = |id: &str| {
+        format!(
+            "{}. {}",
+            numbers.get(id).copied().unwrap_or(0),
+            names.get(id).copied().unwrap_or_default()
+        )
     };
     let persons = g
         .persons
         .iter()
-        .map(|p| {
-            let link = reached_by(p);
-            PersonRow {
-                n: numbers.get(&p.person_id).copied().unwrap_or(0),
-                name: p.full_name.clone(),
-                href: if p.case_status.is_some() {
-                    format!("/outbreak/cases/{}", seg(&p.person_id))
-                } else {
-                    format!("/registry/persons/{}", seg(&p.person_id))
-                },
-                class: class_tag(p.class),
-                ring: lang.int(i64::from(p.ring)),
-                via: p
-                    .reached_from
-                    .as_deref()
-                    .map(|f| {
-                        format!(
-                            "{}. {}",
-                            numbers.get(f).copied().unwrap_or(0),
-                            names.get(f).copied().unwrap_or_default()
-                        )
-                    })
-                    .unwrap_or_else(|| "—".into()),
-                setting: link.map_or_else(|| "—".into(), |l| word(lang, "setting", &l.setting)),
-                exposure: link.map_or_else(|| "—".into(), |l| lang.date_text(&l.exposure_on)),
-                vaccination: vaccination_text(lang, p.valid_doses),
-                case_status: p
-                    .case_status
-                    .as_deref()
-                    .map(|s| word(lang, "status", s))
-                    .unwrap_or_default(),
-            }
-        })
-        .collect();
-    let links = g
-        .links
-        .iter()
-        .map(|l| {
-            let name = |id: &str| {
-                format!(
-                    "{}. {}",
-                    numbers.get(id).copied().unwrap_or(0),
-                    names.get(id).copied().unwrap_or_default()
-                )
-            };
-            LinkRow {
-                source: name(&l.source_person_id),
-                contact: name(&l.contact_person_id),
-                setting: word(lang, "setting", &l.setting),
-                exposure: lang.date_text(&l.exposure_on),
-            }
-        })
+        .map(|p| person_row(lang, &g, p, &numbers, &numbered))
         .collect();
     let c = &g.detail.case;
-    let opt = |v: &Option<String>| v.as_deref().map(|d| lang.date_text(d));
-    let mut facts = vec![
-        Fact {
-            term: lang.t("outbreak-col-status"),
-            value: word(lang, "status", &c.status),
-        },
-        Fact {
-            term: lang.t("outbreak-col-confirmed"),
-            value: format!(
-                "{} ({})",
-                lang.date_text(&c.confirmed_on),
-                word(lang, "test", &c.test_kind)
-            ),
-        },
-        Fact {
-            term: lang.t("outbreak-col-onset"),
-            value: opt(&c.onset_on).unwrap_or_else(|| "—".into()),
-        },
-        Fact {
-            term: lang.t("outbreak-col-severity"),
-            value: word(lang, "severity", &c.severity),
-        },
-        Fact {
-            term: lang.t("outbreak-col-treated"),
-            value: c.treated_at.clone().unwrap_or_else(|| "—".into()),
-        },
-        Fact {
-            term: lang.t("outbreak-col-outcome"),
-            value: match opt(&c.recovered_on) {
-                Some(d) => format!("{} ({d})", word(lang, "outcome", &c.outcome)),
-                None => word(lang, "outcome", &c.outcome),
-            },
-        },
-        Fact {
-            term: lang.t("outbreak-col-vaccination"),
-            value: vaccination_text(lang, g.detail.valid_doses),
-        },
-    ];
-    if let Some(reason) = &c.reversed_reason {
-        facts.push(Fact {
-            term: lang.t("outbreak-col-reversed"),
-            value: reason.clone(),
-        });
-    }
     let count = |ring: u8| g.persons.iter().filter(|p| p.ring == ring).count();
     let summary = graph_summary(lang, &g, count(1), count(2), count(3));
     render_status(
@@ -434,11 +338,15 @@ pub async fn page(
             record_href: format!("/registry/persons/{}", seg(&c.person_id)),
             class: class_tag(g.detail.class),
             reversed: c.status == "reversed",
-            facts,
+            facts: case_facts(lang, &g),
             graph_svg: graph,
             summary,
             persons,
-            links,
+            links: g
+                .links
+                .iter()
+                .map(|l| link_row(lang, l, &numbered))
+                .collect(),
             hidden: if g.hidden > 0 {
                 lang.t1("outbreak-graph-hidden", "count", g.hidden)
             } else {
@@ -448,4 +356,106 @@ pub async fn page(
             ctx,
         },
     )
+}
+
+/// A person of the graph as the table shows them: their number, class,
+/// ring, the person and link they were reached by, and their case.
+fn person_row(
+    lang: Lang,
+    g: &CaseGraph,
+    p: &GraphPerson,
+    numbers: &HashMap<String, usize>,
+    numbered: &dyn Fn(&str) -> String,
+) -> PersonRow {
+    // The link the person was reached by (from the person before them).
+    let link = p.reached_from.as_deref().and_then(|from| {
+        g.links.iter().find(|l| {
+            (l.source_person_id == from && l.contact_person_id == p.person_id)
+                || (l.contact_person_id == from && l.source_person_id == p.person_id)
+        })
+    });
+    PersonRow {
+        n: numbers.get(&p.person_id).copied().unwrap_or(0),
+        name: p.full_name.clone(),
+        href: if p.case_status.is_some() {
+            format!("/outbreak/cases/{}", seg(&p.person_id))
+        } else {
+            format!("/registry/persons/{}", seg(&p.person_id))
+        },
+        class: class_tag(p.class),
+        ring: lang.int(i64::from(p.ring)),
+        via: p
+            .reached_from
+            .as_deref()
+            .map(numbered)
+            .unwrap_or_else(|| "—".into()),
+        setting: link.map_or_else(|| "—".into(), |l| word(lang, "setting", &l.setting)),
+        exposure: link.map_or_else(|| "—".into(), |l| lang.date_text(&l.exposure_on)),
+        vaccination: vaccination_text(lang, p.valid_doses),
+        case_status: p
+            .case_status
+            .as_deref()
+            .map(|s| word(lang, "status", s))
+            .unwrap_or_default(),
+    }
+}
+
+/// A link of the graph: its two persons (numbered), setting and day.
+fn link_row(
+    lang: Lang,
+    l: &vaxgrid_store::outbreak_views::GraphLink,
+    numbered: &dyn Fn(&str) -> String,
+) -> LinkRow {
+    LinkRow {
+        source: numbered(&l.source_person_id),
+        contact: numbered(&l.contact_person_id),
+        setting: word(lang, "setting", &l.setting),
+        exposure: lang.date_text(&l.exposure_on),
+    }
+}
+
+/// The case's facts: status, confirmation and test, onset, severity,
+/// where treated, outcome, vaccination, and why it was reversed.
+fn case_facts(lang: Lang, g: &CaseGraph) -> Vec<Fact> {
+    let c = &g.detail.case;
+    let opt = |v: &Option<String>| v.as_deref().map(|d| lang.date_text(d));
+    let fact = |key: &str, value: String| Fact {
+        term: lang.t(key),
+        value,
+    };
+    let mut facts = vec![
+        fact("outbreak-col-status", word(lang, "status", &c.status)),
+        fact(
+            "outbreak-col-confirmed",
+            format!(
+                "{} ({})",
+                lang.date_text(&c.confirmed_on),
+                word(lang, "test", &c.test_kind)
+            ),
+        ),
+        fact(
+            "outbreak-col-onset",
+            opt(&c.onset_on).unwrap_or_else(|| "—".into()),
+        ),
+        fact("outbreak-col-severity", word(lang, "severity", &c.severity)),
+        fact(
+            "outbreak-col-treated",
+            c.treated_at.clone().unwrap_or_else(|| "—".into()),
+        ),
+        fact(
+            "outbreak-col-outcome",
+            match opt(&c.recovered_on) {
+                Some(d) => format!("{} ({d})", word(lang, "outcome", &c.outcome)),
+                None => word(lang, "outcome", &c.outcome),
+            },
+        ),
+        fact(
+            "outbreak-col-vaccination",
+            vaccination_text(lang, g.detail.valid_doses),
+        ),
+    ];
+    if let Some(reason) = &c.reversed_reason {
+        facts.push(fact("outbreak-col-reversed", reason.clone()));
+    }
+    facts
 }
