@@ -121,6 +121,103 @@ fn excursion_from_row(r: &sqlx::any::AnyRow) -> Result<StoredExcursion, StoreErr
 
 /// The quarantine reason a lot carries: it names the excursion (its id
 /// first, so a later reading can bring the description up to date).
+/// Inside a write transaction: when the equipment's latest reading was
+/// taken.
+async fn last_reading_at(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    store: &crate::supply::StockStore,
+    equipment_id: &str,
+) -> Result<Option<OffsetDateTime>, StoreError> {
+    let last: Option<i64> = sqlx::query(
+        "SELECT MAX(at) AS last FROM temperature_readings WHERE province_code = $1 AND equipment_id = $2",
+    )
+    .bind(&store.province_code)
+    .bind(equipment_id)
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get("last")?;
+    Ok(last.map(instant))
+}
+
+/// Inside a write transaction: the equipment's excursion still open.
+async fn open_excursion_of(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    equipment_id: &str,
+) -> Result<Option<StoredExcursion>, StoreError> {
+    let open_row = sqlx::query(&format!(
+        "SELECT {EXCURSION_COLUMNS} FROM excursions WHERE equipment_id = $1 AND ended_at IS NULL \
+         ORDER BY started_at DESC LIMIT 1"
+    ))
+    .bind(equipment_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    open_row.as_ref().map(excursion_from_row).transpose()
+}
+
+/// Inside a write transaction: one reading of the equipment.
+async fn insert_reading(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    store: &crate::supply::StockStore,
+    equipment_id: &str,
+    r: &Reading,
+    source: ReadingSource,
+    recorded_at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO temperature_readings (province_code, equipment_id, at, tenths, source, recorded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&store.province_code)
+    .bind(equipment_id)
+    .bind(micros(r.at))
+    .bind(i64::from(r.tenths))
+    .bind(source.as_str())
+    .bind(recorded_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Inside a write transaction: an excursion's latest state; the lots
+/// still held for it carry its latest description (duration, extremes,
+/// closed or not).
+async fn update_excursion(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    e: &StoredExcursion,
+) -> Result<(), StoreError> {
+    let x = &e.excursion;
+    sqlx::query(
+        "UPDATE excursions SET kind = $1, ended_at = $2, last_out_at = $3, min_tenths = $4, \
+         max_tenths = $5, readings = $6 WHERE id = $7",
+    )
+    .bind(kind_str(x.kind))
+    .bind(x.ended_at.map(micros))
+    .bind(micros(x.last_out_at))
+    .bind(i64::from(x.min_tenths))
+    .bind(i64::from(x.max_tenths))
+    .bind(i64::from(x.readings))
+    .bind(&e.id)
+    .execute(&mut **tx)
+    .await?;
+    let marker = format!("excursion {} %", e.id);
+    for lot in &e.lots {
+        let Some((product, number)) = lot.split_once('/') else {
+            continue;
+        };
+        sqlx::query(
+            "UPDATE lots SET status_reason = $1 WHERE product_code = $2 AND lot_number = $3 \
+             AND status = 'quarantined' AND status_reason LIKE $4",
+        )
+        .bind(&e.description)
+        .bind(product)
+        .bind(number)
+        .bind(&marker)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 fn reason_of(id: &str, equipment: &str, e: &Excursion) -> String {
     format!(
         "excursion {id} in equipment {equipment}: {}{}",
@@ -175,26 +272,11 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
         }
-        let last: Option<i64> = sqlx::query(
-            "SELECT MAX(at) AS last FROM temperature_readings WHERE province_code = $1 AND equipment_id = $2",
-        )
-        .bind(&store.province_code)
-        .bind(equipment_id)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("last")?;
-        let last = last.map(instant);
+        let last = last_reading_at(&mut tx, &store, equipment_id).await?;
         if let Some((row, e)) = check_batch(readings, last, now).into_iter().next() {
             return Err(reading_error(row, &e));
         }
-        let open_row = sqlx::query(&format!(
-            "SELECT {EXCURSION_COLUMNS} FROM excursions WHERE equipment_id = $1 AND ended_at IS NULL \
-             ORDER BY started_at DESC LIMIT 1"
-        ))
-        .bind(equipment_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let mut open = open_row.as_ref().map(excursion_from_row).transpose()?;
+        let mut open = open_excursion_of(&mut tx, equipment_id).await?;
         let mut detector = Detector::new(range, open.as_ref().map(|o| o.excursion.clone()), last);
         let recorded_at = crate::now_micros();
         let mut touched: Vec<StoredExcursion> = Vec::new();
@@ -202,62 +284,15 @@ impl Store {
         let mut audit_entries: Vec<AuditEntry> = Vec::new();
         for (i, r) in readings.iter().enumerate() {
             let event = detector.push(*r, now).map_err(|e| reading_error(i, &e))?;
-            sqlx::query(
-                "INSERT INTO temperature_readings (province_code, equipment_id, at, tenths, source, recorded_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(&store.province_code)
-            .bind(equipment_id)
-            .bind(micros(r.at))
-            .bind(i64::from(r.tenths))
-            .bind(source.as_str())
-            .bind(recorded_at)
-            .execute(&mut *tx)
-            .await?;
+            insert_reading(&mut tx, &store, equipment_id, r, source, recorded_at).await?;
             match event {
                 Event::InRange => {}
                 Event::Opened(e) => {
-                    let id = Uuid::now_v7().to_string();
-                    let reason = reason_of(&id, equipment_id, &e);
-                    let lots = self
-                        .quarantine_store_lots(&mut tx, &store, &reason, actor, &mut audit_entries)
+                    let opened = self
+                        .open_excursion(&mut tx, &store, equipment_id, e, actor, &mut audit_entries)
                         .await?;
-                    quarantined.extend(lots.iter().cloned());
-                    sqlx::query(&format!(
-                        "INSERT INTO excursions ({EXCURSION_COLUMNS}, province_code) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-                    ))
-                    .bind(&id)
-                    .bind(equipment_id)
-                    .bind(&store.code)
-                    .bind(kind_str(e.kind))
-                    .bind(micros(e.started_at))
-                    .bind(e.ended_at.map(micros))
-                    .bind(micros(e.last_out_at))
-                    .bind(i64::from(e.min_tenths))
-                    .bind(i64::from(e.max_tenths))
-                    .bind(i64::from(e.readings))
-                    .bind(serde_json::to_string(&lots).unwrap_or_else(|_| "[]".into()))
-                    .bind(&store.province_code)
-                    .execute(&mut *tx)
-                    .await?;
-                    audit_entries.push(AuditEntry::by(
-                        actor,
-                        "excursion",
-                        "cold_chain_equipment",
-                        equipment_id,
-                        serde_json::json!({"excursion_id": id, "store_code": store.code,
-                            "description": e.describe(), "quarantined": lots}),
-                    ));
-                    open = Some(StoredExcursion {
-                        duration_minutes: e.duration().whole_minutes(),
-                        description: reason,
-                        id,
-                        equipment_id: equipment_id.to_string(),
-                        store_code: store.code.clone(),
-                        lots,
-                        excursion: e,
-                    });
+                    quarantined.extend(opened.lots.iter().cloned());
+                    open = Some(opened);
                 }
                 Event::Continues(e) | Event::Closed(e) => {
                     if let Some(o) = open.as_mut() {
@@ -280,38 +315,7 @@ impl Store {
             }
         }
         for e in &touched {
-            let x = &e.excursion;
-            sqlx::query(
-                "UPDATE excursions SET kind = $1, ended_at = $2, last_out_at = $3, min_tenths = $4, \
-                 max_tenths = $5, readings = $6 WHERE id = $7",
-            )
-            .bind(kind_str(x.kind))
-            .bind(x.ended_at.map(micros))
-            .bind(micros(x.last_out_at))
-            .bind(i64::from(x.min_tenths))
-            .bind(i64::from(x.max_tenths))
-            .bind(i64::from(x.readings))
-            .bind(&e.id)
-            .execute(&mut *tx)
-            .await?;
-            // The lots still held for this excursion carry its latest
-            // description (duration, extremes, closed or not).
-            let marker = format!("excursion {} %", e.id);
-            for lot in &e.lots {
-                let Some((product, number)) = lot.split_once('/') else {
-                    continue;
-                };
-                sqlx::query(
-                    "UPDATE lots SET status_reason = $1 WHERE product_code = $2 AND lot_number = $3 \
-                     AND status = 'quarantined' AND status_reason LIKE $4",
-                )
-                .bind(&e.description)
-                .bind(product)
-                .bind(number)
-                .bind(&marker)
-                .execute(&mut *tx)
-                .await?;
-            }
+            update_excursion(&mut tx, e).await?;
         }
         audit::append(&mut tx, self.backend, &audit_entries).await?;
         tx.commit().await?;
@@ -320,6 +324,60 @@ impl Store {
             accepted: readings.len(),
             excursions: touched,
             quarantined,
+        })
+    }
+
+    /// Inside a write transaction: an excursion that opened, stored with
+    /// the lots on hand at the equipment's store quarantined for it, and
+    /// audited.
+    async fn open_excursion(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        store: &crate::supply::StockStore,
+        equipment_id: &str,
+        e: Excursion,
+        actor: &Actor,
+        audit_entries: &mut Vec<AuditEntry>,
+    ) -> Result<StoredExcursion, StoreError> {
+        let id = Uuid::now_v7().to_string();
+        let reason = reason_of(&id, equipment_id, &e);
+        let lots = self
+            .quarantine_store_lots(tx, store, &reason, actor, audit_entries)
+            .await?;
+        sqlx::query(&format!(
+            "INSERT INTO excursions ({EXCURSION_COLUMNS}, province_code) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        ))
+        .bind(&id)
+        .bind(equipment_id)
+        .bind(&store.code)
+        .bind(kind_str(e.kind))
+        .bind(micros(e.started_at))
+        .bind(e.ended_at.map(micros))
+        .bind(micros(e.last_out_at))
+        .bind(i64::from(e.min_tenths))
+        .bind(i64::from(e.max_tenths))
+        .bind(i64::from(e.readings))
+        .bind(serde_json::to_string(&lots).unwrap_or_else(|_| "[]".into()))
+        .bind(&store.province_code)
+        .execute(&mut **tx)
+        .await?;
+        audit_entries.push(AuditEntry::by(
+            actor,
+            "excursion",
+            "cold_chain_equipment",
+            equipment_id,
+            serde_json::json!({"excursion_id": id, "store_code": store.code,
+                "description": e.describe(), "quarantined": lots}),
+        ));
+        Ok(StoredExcursion {
+            duration_minutes: e.duration().whole_minutes(),
+            description: reason,
+            id,
+            equipment_id: equipment_id.to_string(),
+            store_code: store.code.clone(),
+            lots,
+            excursion: e,
         })
     }
 
