@@ -25,7 +25,7 @@ use crate::scope::Scope;
 use crate::{format_date, parse_date, Store};
 
 /// An admission may be entered at most this many days after the fact.
-pub const MAX_BACKDATE_DAYS: i64 = 366;
+pub use vaxgrid_core::outbreak::beds::MAX_BACKDATE_DAYS;
 
 /// The longest occupancy window one request reads.
 pub const MAX_WINDOW_DAYS: i64 = 366;
@@ -95,6 +95,44 @@ impl FacilityRecord {
             .as_deref()
             .and_then(parse_date)
             .is_some_and(|a| a <= day)
+    }
+
+    /// Refused naming `facility_code` unless active on `day`.
+    fn admits_on(&self, day: Date) -> Result<(), StoreError> {
+        if self.active_on(day) {
+            return Ok(());
+        }
+        Err(StoreError::invalid(
+            "facility_code",
+            match &self.activated_on {
+                None => format!("facility {} is not activated yet", self.code),
+                Some(d) => format!("facility {} is active from {d}, after {day}", self.code),
+            },
+        ))
+    }
+
+    /// The tier an admission takes (`asked`, else the one of the case's
+    /// `severity`) and the facility's beds of it; refused naming `tier`
+    /// when there is none or the facility has no beds of it.
+    fn admission_tier(
+        &self,
+        asked: Option<Tier>,
+        severity: &str,
+    ) -> Result<(Tier, i64), StoreError> {
+        let tier = match asked {
+            Some(t) => t,
+            None => beds::tier_for_severity(severity).ok_or_else(|| {
+                StoreError::invalid("tier", format!("no tier for severity {severity}"))
+            })?,
+        };
+        let capacity = self.beds(tier);
+        if capacity == 0 {
+            return Err(StoreError::invalid(
+                "tier",
+                format!("facility {} has no {} beds", self.code, tier.as_str()),
+            ));
+        }
+        Ok((tier, capacity))
     }
 }
 
@@ -500,89 +538,16 @@ impl Store {
         actor: &Actor,
     ) -> Result<AdmissionRecord, StoreError> {
         let today = crate::today();
-        if new.admitted_on > today {
-            return Err(StoreError::invalid(
-                "admitted_on",
-                "an admission cannot be recorded for a day to come",
-            ));
-        }
-        if (today - new.admitted_on).whole_days() > MAX_BACKDATE_DAYS {
-            return Err(StoreError::invalid(
-                "admitted_on",
-                format!("an admission is entered within {MAX_BACKDATE_DAYS} days"),
-            ));
-        }
+        beds::check_admission_day(new.admitted_on, today)
+            .map_err(|e| StoreError::invalid(e.field, e.reason))?;
         let f = self.facility(&new.facility_code, &actor.scope).await?;
-        if !f.active_on(new.admitted_on) {
-            return Err(StoreError::invalid(
-                "facility_code",
-                match &f.activated_on {
-                    None => format!("facility {} is not activated yet", f.code),
-                    Some(d) => format!(
-                        "facility {} is active from {d}, after {}",
-                        f.code, new.admitted_on
-                    ),
-                },
-            ));
-        }
+        f.admits_on(new.admitted_on)?;
         let person = self.person_in(&new.person_id, &actor.scope).await?;
         let mut tx = self.begin_write().await?;
-        let case = sqlx::query(
-            "SELECT status, severity, confirmed_on, area_path FROM outbreak_cases WHERE person_id = $1 AND province_code = $2",
-        )
-        .bind(&new.person_id)
-        .bind(&person.province_code)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(case) = case else {
-            return Err(StoreError::invalid(
-                "person_id",
-                format!("{} is not a confirmed case", new.person_id),
-            ));
-        };
-        let status: String = case.try_get("status")?;
-        if status != "confirmed" {
-            return Err(StoreError::invalid(
-                "person_id",
-                format!("{} is not a confirmed case ({status})", new.person_id),
-            ));
-        }
-        let severity: String = case.try_get("severity")?;
-        let area_path: String = case.try_get("area_path")?;
-        let tier = match new.tier {
-            Some(t) => t,
-            None => beds::tier_for_severity(&severity).ok_or_else(|| {
-                StoreError::invalid("tier", format!("no tier for severity {severity}"))
-            })?,
-        };
-        let capacity = f.beds(tier);
-        if capacity == 0 {
-            return Err(StoreError::invalid(
-                "tier",
-                format!("facility {} has no {} beds", f.code, tier.as_str()),
-            ));
-        }
-        let open = sqlx::query(
-            "SELECT id, facility_code FROM facility_admissions WHERE person_id = $1 AND province_code = $2 \
-             AND (discharged_on IS NULL OR discharged_on > $3)",
-        )
-        .bind(&new.person_id)
-        .bind(&person.province_code)
-        .bind(format_date(new.admitted_on))
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(r) = open {
-            let id: String = r.try_get("id")?;
-            let at: String = r.try_get("facility_code")?;
-            return Err(StoreError::Conflict {
-                field: "person_id",
-                message: format!(
-                    "{} is in a bed at {at} then (admission {id})",
-                    new.person_id
-                ),
-                existing: Some(format!("/api/v1/outbreak/admissions/{id}")),
-            });
-        }
+        let (severity, area_path) =
+            confirmed_case(&mut tx, &new.person_id, &person.province_code).await?;
+        let (tier, capacity) = f.admission_tier(new.tier, &severity)?;
+        not_in_a_bed(&mut tx, new, &person.province_code).await?;
         let stays = self
             .stays_of(&mut tx, &f.code, tier, new.admitted_on)
             .await?;
@@ -601,29 +566,8 @@ impl Store {
                 existing: Some("/api/v1/outbreak/activation".into()),
             });
         }
-        let done = sqlx::query(
-            "INSERT INTO facility_admissions (province_code, id, facility_code, person_id, area_path, tier, \
-             admitted_on, discharged_on, discharge_reason, recorded_by, recorded_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, $8, $9) ON CONFLICT (id, province_code) DO NOTHING",
-        )
-        .bind(&person.province_code)
-        .bind(&new.id)
-        .bind(&f.code)
-        .bind(&new.person_id)
-        .bind(&area_path)
-        .bind(tier.as_str())
-        .bind(format_date(new.admitted_on))
-        .bind(&actor.name)
-        .bind(crate::now_micros())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::Conflict {
-                field: "id",
-                message: format!("admission {} already exists", new.id),
-                existing: None,
-            });
-        }
+        let at = (person.province_code.as_str(), area_path.as_str());
+        insert_admission(&mut tx, new, at, &f.code, tier, actor).await?;
         // The case is treated where it was admitted.
         sqlx::query(
             "UPDATE outbreak_cases SET treated_at = $1 WHERE person_id = $2 AND province_code = $3",
@@ -1177,4 +1121,102 @@ fn assignment_from_row(r: &sqlx::any::AnyRow) -> Result<AssignmentRecord, StoreE
 /// Days back from `to`: the window `to − (n − 1) ..= to`.
 pub fn window_ending(to: Date, n: i64) -> Date {
     to - Duration::days(n.max(1) - 1)
+}
+
+/// Inside a write transaction: the admission, at `at` (province, area
+/// path); an id already stored is a conflict.
+async fn insert_admission(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    new: &NewAdmission,
+    at: (&str, &str),
+    facility_code: &str,
+    tier: Tier,
+    actor: &Actor,
+) -> Result<(), StoreError> {
+    let done = sqlx::query(
+        "INSERT INTO facility_admissions (province_code, id, facility_code, person_id, area_path, tier, \
+         admitted_on, discharged_on, discharge_reason, recorded_by, recorded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, $8, $9) ON CONFLICT (id, province_code) DO NOTHING",
+    )
+    .bind(at.0)
+    .bind(&new.id)
+    .bind(facility_code)
+    .bind(&new.person_id)
+    .bind(at.1)
+    .bind(tier.as_str())
+    .bind(format_date(new.admitted_on))
+    .bind(&actor.name)
+    .bind(crate::now_micros())
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict {
+            field: "id",
+            message: format!("admission {} already exists", new.id),
+            existing: None,
+        });
+    }
+    Ok(())
+}
+
+/// Inside a write transaction: the severity and area path of the
+/// person's case, when it is confirmed (else refused naming
+/// `person_id`).
+async fn confirmed_case(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    person_id: &str,
+    province: &str,
+) -> Result<(String, String), StoreError> {
+    let case = sqlx::query(
+        "SELECT status, severity, confirmed_on, area_path FROM outbreak_cases WHERE person_id = $1 AND province_code = $2",
+    )
+    .bind(person_id)
+    .bind(province)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(case) = case else {
+        return Err(StoreError::invalid(
+            "person_id",
+            format!("{person_id} is not a confirmed case"),
+        ));
+    };
+    let status: String = case.try_get("status")?;
+    if status != "confirmed" {
+        return Err(StoreError::invalid(
+            "person_id",
+            format!("{person_id} is not a confirmed case ({status})"),
+        ));
+    }
+    Ok((case.try_get("severity")?, case.try_get("area_path")?))
+}
+
+/// Inside a write transaction: refused (409) when the person is in a bed
+/// on the day of the new admission.
+async fn not_in_a_bed(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    new: &NewAdmission,
+    province: &str,
+) -> Result<(), StoreError> {
+    let open = sqlx::query(
+        "SELECT id, facility_code FROM facility_admissions WHERE person_id = $1 AND province_code = $2 \
+         AND (discharged_on IS NULL OR discharged_on > $3)",
+    )
+    .bind(&new.person_id)
+    .bind(province)
+    .bind(format_date(new.admitted_on))
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(r) = open {
+        let id: String = r.try_get("id")?;
+        let at: String = r.try_get("facility_code")?;
+        return Err(StoreError::Conflict {
+            field: "person_id",
+            message: format!(
+                "{} is in a bed at {at} then (admission {id})",
+                new.person_id
+            ),
+            existing: Some(format!("/api/v1/outbreak/admissions/{id}")),
+        });
+    }
+    Ok(())
 }

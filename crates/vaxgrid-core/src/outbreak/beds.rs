@@ -40,6 +40,27 @@ pub struct BedsError {
 /// At most this many beds of a tier in one facility.
 pub const MAX_BEDS: i64 = 100_000;
 
+/// An admission may be entered at most this many days after the fact.
+pub const MAX_BACKDATE_DAYS: i64 = 366;
+
+/// The day of an admission entered `today`: not a day to come, and at
+/// most `MAX_BACKDATE_DAYS` ago.
+pub fn check_admission_day(admitted_on: Date, today: Date) -> Result<(), BedsError> {
+    if admitted_on > today {
+        return Err(BedsError {
+            field: "admitted_on",
+            reason: "an admission cannot be recorded for a day to come".into(),
+        });
+    }
+    if (today - admitted_on).whole_days() > MAX_BACKDATE_DAYS {
+        return Err(BedsError {
+            field: "admitted_on",
+            reason: format!("an admission is entered within {MAX_BACKDATE_DAYS} days"),
+        });
+    }
+    Ok(())
+}
+
 /// Checks a facility's figures; a refusal names the field.
 pub fn validate(f: &BedFigures) -> Result<(), BedsError> {
     for (field, v) in [
@@ -274,6 +295,24 @@ pub fn recommend(
 mod tests {
     use super::*;
     use time::macros::date;
+
+    #[test]
+    fn an_admission_day_is_not_to_come_nor_older_than_the_backdating_limit() {
+        let today = date!(2026 - 12 - 01);
+        assert_eq!(check_admission_day(today, today), Ok(()));
+        let oldest = today - Duration::days(MAX_BACKDATE_DAYS);
+        assert_eq!(check_admission_day(oldest, today), Ok(()));
+        let refused = |day| check_admission_day(day, today).unwrap_err();
+        let tomorrow = refused(today + Duration::days(1));
+        assert_eq!(tomorrow.field, "admitted_on");
+        assert_eq!(
+            tomorrow.reason,
+            "an admission cannot be recorded for a day to come"
+        );
+        let too_old = refused(oldest - Duration::days(1));
+        assert_eq!(too_old.field, "admitted_on");
+        assert_eq!(too_old.reason, "an admission is entered within 366 days");
+    }
 
     fn fac(code: &str, region: &str, mm: i64, sc: i64, at: i64, active: bool) -> FacilityState {
         FacilityState {
