@@ -44,13 +44,7 @@ pub async fn run(attempts: usize, places: usize, clients: usize) -> Result<()> {
     let store = Store::open(&scratch.url).await?;
     let seeded = crate::demo::seed_reference(&store).await?;
     let people = crate::demo::residents(2 * attempts, &seeded.villages, 7);
-    let (placed, errors) = store.check_people(people).await?;
-    anyhow::ensure!(
-        errors.is_empty(),
-        "seed persons refused: {:?}",
-        &errors[..errors.len().min(3)]
-    );
-    store.insert_people(&placed, "bench", |_| {}).await?;
+    let placed = super::setup::register(&store, people).await?;
     super::setup::create_bench_admin(&store).await?;
     let (_, token) = crate::accounts::create_token(&store, "bench", "bench", &[]).await?;
     let sessions = open_sessions(&store, &seeded.sites[0], places).await?;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use vaxgrid_store::scratch::Scratch;
 use vaxgrid_store::Store;
 
 use super::{cpu_seconds, percentile};
@@ -93,7 +94,7 @@ pub async fn run(
 
 /// The scratch database of a run, seeded, and who records the doses.
 struct Prepared {
-    scratch: vaxgrid_store::scratch::Scratch,
+    scratch: Scratch,
     backend: &'static str,
     seeded: crate::demo::Seeded,
     /// Twice the persons: the second half gets its doses through the dose
@@ -108,12 +109,7 @@ struct Prepared {
 }
 
 async fn prepare(o: &Options) -> Result<Prepared> {
-    let super::setup::SeededScratch {
-        scratch,
-        backend,
-        store,
-        seeded,
-    } = super::setup::seeded_scratch(o.postgres).await?;
+    let (scratch, backend, store, seeded) = super::setup::seeded_scratch(o.postgres).await?;
     // Every site keeps its own stock, as in the demo: the dose writer
     // decrements it in each batch. Enough for every dose of the run, even
     // when all of them are given at one site. With `--no-stock`, no store:

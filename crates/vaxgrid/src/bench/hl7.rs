@@ -27,12 +27,7 @@ use super::{cpu_seconds, percentile};
 
 pub async fn run(postgres: bool, count: usize, connections: usize) -> Result<()> {
     let connections = connections.clamp(1, count.max(1));
-    let super::setup::SeededScratch {
-        scratch,
-        backend,
-        store,
-        seeded,
-    } = super::setup::seeded_scratch(postgres).await?;
+    let (scratch, backend, store, seeded) = super::setup::seeded_scratch(postgres).await?;
     // Stock at every site for every dose, as the dose writer decrements it.
     crate::demo::seed_stores(&store, &seeded, 2 * count as u64).await?;
     let product = store.product("AZ").await?;

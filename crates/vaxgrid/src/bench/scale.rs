@@ -21,7 +21,6 @@ use vaxgrid_store::doses::WriteCommand;
 use vaxgrid_store::model::{Actor, DoseRequest};
 use vaxgrid_store::persons::PersonQuery;
 use vaxgrid_store::scope::Scope;
-use vaxgrid_store::scratch::Scratch;
 use vaxgrid_store::writer::{DoseWriter, WriterConfig};
 use vaxgrid_store::Store;
 
@@ -37,14 +36,7 @@ const PROBE: usize = 5_000;
 const SUBMITTERS: usize = 128;
 
 pub async fn run(postgres: bool, persons: usize, doses: usize) -> Result<()> {
-    let scratch = if postgres {
-        Scratch::of("postgres").await?
-    } else {
-        Scratch::sqlite()
-    };
-    let backend = if postgres { "PostgreSQL" } else { "SQLite" };
-    let store = Store::open(&scratch.url).await?;
-    let seeded = crate::demo::seed_reference(&store).await?;
+    let (scratch, backend, store, seeded) = super::setup::seeded_scratch(postgres).await?;
     let mut residents = Residents::new(2026);
     let ctx = Probe::context(&store, &seeded).await?;
     let http = HttpContext::new(&store, &ctx.commune).await?;

@@ -8,24 +8,17 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout};
+use vaxgrid_store::model::NewPerson;
 use vaxgrid_store::persons::PlacedPerson;
 use vaxgrid_store::scratch::Scratch;
 use vaxgrid_store::Store;
 
 use crate::demo::Seeded;
 
-/// A scratch database, open and seeded like the demo (areas, products,
-/// lots, sites), with the name of its backend for the report.
-pub struct SeededScratch {
-    pub scratch: Scratch,
-    pub backend: &'static str,
-    pub store: Store,
-    pub seeded: Seeded,
-}
-
-/// A scratch database on PostgreSQL (`postgres`) or SQLite, seeded like
-/// the demo.
-pub async fn seeded_scratch(postgres: bool) -> Result<SeededScratch> {
+/// A scratch database on PostgreSQL (`postgres`) or SQLite, open and
+/// seeded like the demo (areas, products, lots, sites): (the scratch
+/// database, its backend's name for the report, the store, the seeds).
+pub async fn seeded_scratch(postgres: bool) -> Result<(Scratch, &'static str, Store, Seeded)> {
     let scratch = if postgres {
         Scratch::of("postgres").await?
     } else {
@@ -34,12 +27,7 @@ pub async fn seeded_scratch(postgres: bool) -> Result<SeededScratch> {
     let backend = if postgres { "PostgreSQL" } else { "SQLite" };
     let store = Store::open(&scratch.url).await?;
     let seeded = crate::demo::seed_reference(&store).await?;
-    Ok(SeededScratch {
-        scratch,
-        backend,
-        store,
-        seeded,
-    })
+    Ok((scratch, backend, store, seeded))
 }
 
 /// Registers `wanted` adults of the demo's villages, picked from
@@ -63,6 +51,13 @@ pub async fn register_adults(
         people.len() == wanted,
         "not enough adult residents generated"
     );
+    let placed = register(store, people).await?;
+    store.analyze().await?;
+    Ok(placed)
+}
+
+/// Registers `people`, all of them (a refused one stops the benchmark).
+pub async fn register(store: &Store, people: Vec<NewPerson>) -> Result<Vec<PlacedPerson>> {
     let (placed, errors) = store.check_people(people).await?;
     anyhow::ensure!(
         errors.is_empty(),
@@ -70,7 +65,6 @@ pub async fn register_adults(
         &errors[..errors.len().min(3)]
     );
     store.insert_people(&placed, "bench", |_| {}).await?;
-    store.analyze().await?;
     Ok(placed)
 }
 

@@ -16,22 +16,13 @@ use vaxgrid_core::supply::cold_chain::{Detector, Event, Range, Reading};
 use vaxgrid_core::supply::ledger::{Movement, MovementKind, ReceiptSource, WastageReason};
 use vaxgrid_store::cold_chain::ReadingSource;
 use vaxgrid_store::model::Actor;
-use vaxgrid_store::scratch::Scratch;
 use vaxgrid_store::supply::{EquipmentKind, NewEquipment, NewMovement};
-use vaxgrid_store::Store;
 
 /// Readings per stored batch: a logger's file of a few days.
 const READINGS_PER_BATCH: usize = 1_000;
 
 pub async fn run(postgres: bool, movements: usize, tasks: usize, readings: usize) -> Result<()> {
-    let scratch = if postgres {
-        Scratch::of("postgres").await?
-    } else {
-        Scratch::sqlite()
-    };
-    let backend = if postgres { "PostgreSQL" } else { "SQLite" };
-    let store = Store::open(&scratch.url).await?;
-    let seeded = crate::demo::seed_reference(&store).await?;
+    let (scratch, backend, store, seeded) = super::setup::seeded_scratch(postgres).await?;
     crate::demo::seed_stores(&store, &seeded, 1_000).await?;
     let actor = Actor::system("bench");
     let mut lots: Vec<(String, String)> = seeded

@@ -19,12 +19,7 @@ pub async fn run(
     sites: usize,
     no_stock: bool,
 ) -> Result<()> {
-    let super::setup::SeededScratch {
-        scratch,
-        backend,
-        store,
-        seeded,
-    } = super::setup::seeded_scratch(postgres).await?;
+    let (scratch, backend, store, seeded) = super::setup::seeded_scratch(postgres).await?;
     if !no_stock {
         crate::demo::seed_stores(&store, &seeded, 2 * doses as u64).await?;
     }
