@@ -464,17 +464,27 @@ struct Refused {
     split: Option<(HashMap<String, String>, String, String)>,
 }
 
-async fn campaign_page(
-    app: &AppState,
-    caller: &Caller,
-    ctx: PageCtx,
-    id: &str,
-    area: Option<&str>,
-    refused: Refused,
-    status: StatusCode,
-) -> Response {
-    let lang = ctx.lang;
-    let read = async {
+/// What a campaign's page shows, read within the caller's areas.
+struct CampaignRead {
+    campaign: Campaign,
+    /// The targets of the area shown and of its children.
+    report: TargetReport,
+    /// The area shown, and the campaign's own.
+    shown: vaxgrid_store::model::Area,
+    root: vaxgrid_store::model::Area,
+    /// Serious adverse events and deaths in the area shown, by wave.
+    safety: Vec<(i64, i64)>,
+    /// The children's parts link down (they have areas under them).
+    deeper: bool,
+}
+
+impl CampaignRead {
+    async fn load(
+        app: &AppState,
+        caller: &Caller,
+        id: &str,
+        area: Option<&str>,
+    ) -> Result<CampaignRead, ApiError> {
         let actor = caller.actor(app, Permission::ReadReports).await?;
         let id = crate::extract::uuid_field("id", id).map_err(|_| ApiError::Absent {
             entity: "campaign",
@@ -485,27 +495,9 @@ async fn campaign_page(
             .campaign(&id, &actor.scope)
             .await
             .map_err(ApiError::lookup)?;
-        // Below the campaign's area, a planner of a district starts at it.
         let area = match area {
             Some(a) => a.to_string(),
-            None => {
-                let root = app
-                    .store
-                    .area(&campaign.area_code)
-                    .await
-                    .map_err(ApiError::lookup)?;
-                if actor.scope.covers_path(&root.path) {
-                    root.code
-                } else {
-                    app.store
-                        .scope_roots(&actor.scope)
-                        .await?
-                        .into_iter()
-                        .find(|r| r.path.starts_with(&root.path))
-                        .map(|r| r.code)
-                        .unwrap_or(root.code)
-                }
-            }
+            None => start_area(app, &actor.scope, &campaign).await?,
         };
         let report = app
             .store
@@ -525,18 +517,128 @@ async fn campaign_page(
         // The children's parts link down only if they have areas under
         // them in their turn.
         let deeper = shown.depth() + 2 < app.store.area_levels().await?.len();
-        Ok::<_, ApiError>((campaign, report, shown, root, safety, deeper))
-    };
-    let (campaign, report, shown, root, safety, deeper) = match read.await {
+        Ok(CampaignRead {
+            campaign,
+            report,
+            shown,
+            root,
+            safety,
+            deeper,
+        })
+    }
+}
+
+/// The area a campaign's page starts at: the campaign's, or below it,
+/// the first of a planner's areas (a planner of a district starts at it).
+async fn start_area(
+    app: &AppState,
+    scope: &vaxgrid_store::scope::Scope,
+    campaign: &Campaign,
+) -> Result<String, ApiError> {
+    let root = app
+        .store
+        .area(&campaign.area_code)
+        .await
+        .map_err(ApiError::lookup)?;
+    if scope.covers_path(&root.path) {
+        return Ok(root.code);
+    }
+    Ok(app
+        .store
+        .scope_roots(scope)
+        .await?
+        .into_iter()
+        .find(|r| r.path.starts_with(&root.path))
+        .map(|r| r.code)
+        .unwrap_or(root.code))
+}
+
+async fn campaign_page(
+    app: &AppState,
+    caller: &Caller,
+    ctx: PageCtx,
+    id: &str,
+    area: Option<&str>,
+    refused: Refused,
+    status: StatusCode,
+) -> Response {
+    let lang = ctx.lang;
+    let read = match CampaignRead::load(app, caller, id, area).await {
         Ok(x) => x,
         Err(e) => return error_page(&ctx, e),
     };
-    let can_plan = may_plan(&ctx);
-    let facts = campaign_facts(lang, &campaign);
-    let waves = campaign
+    let (campaign, report, shown) = (&read.campaign, &read.report, &read.shown);
+    let (wave, wave_errors) = refused.wave.unwrap_or_else(|| {
+        (
+            WaveDraft {
+                id: uuid::Uuid::now_v7().to_string(),
+                ..WaveDraft::default()
+            },
+            HashMap::new(),
+        )
+    });
+    let (typed, split_field, split_message) = match refused.split {
+        Some((t, f, m)) => (t, Some(f), Some(m)),
+        None => (HashMap::new(), None, None),
+    };
+    let parts = part_lines(
+        lang,
+        campaign,
+        report,
+        read.deeper,
+        &typed,
+        split_field.as_deref(),
+        &split_message,
+    );
+    let split_error = match split_field.as_deref() {
+        Some(f) if f.starts_with("fixed[") => None,
+        _ => split_message,
+    };
+    let area_target = report
+        .area
+        .target
+        .map_or_else(|| lang.t("planner-no-part"), |t| lang.int(t));
+    render_status(
+        status,
+        &CampaignPage {
+            id: campaign.id.clone(),
+            title: campaign.name.clone(),
+            facts: campaign_facts(lang, campaign),
+            waves: wave_lines(lang, campaign, &read.safety, shown),
+            can_plan: may_plan(&ctx),
+            wave,
+            wave_errors,
+            trail: trail(campaign, &read.root, shown, report),
+            area_code: shown.code.clone(),
+            area_name: shown.name.clone(),
+            area_target,
+            area_eligible: lang.int(report.area.eligible),
+            parts_sum: lang.int(report.children_target),
+            sums_agree: report.area.target == Some(report.children_target),
+            parts,
+            split_error,
+            dashboard: format!(
+                "/planner/areas/{}?campaign={}",
+                urlencoding(&shown.code),
+                campaign.id
+            ),
+            ctx,
+        },
+    )
+}
+
+/// The campaign's waves: dates, groups, and their serious adverse events
+/// in the area shown, linking to the report of them.
+fn wave_lines(
+    lang: Lang,
+    campaign: &Campaign,
+    safety: &[(i64, i64)],
+    shown: &vaxgrid_store::model::Area,
+) -> Vec<WaveLine> {
+    campaign
         .waves
         .iter()
-        .zip(&safety)
+        .zip(safety)
         .map(|(w, (serious, deaths))| WaveLine {
             serious: lang.int(*serious),
             deaths: lang.int(*deaths),
@@ -566,65 +668,7 @@ async fn campaign_page(
                     .join(", ")
             },
         })
-        .collect();
-    let (wave, wave_errors) = refused.wave.unwrap_or_else(|| {
-        (
-            WaveDraft {
-                id: uuid::Uuid::now_v7().to_string(),
-                ..WaveDraft::default()
-            },
-            HashMap::new(),
-        )
-    });
-    let (typed, split_field, split_message) = match refused.split {
-        Some((t, f, m)) => (t, Some(f), Some(m)),
-        None => (HashMap::new(), None, None),
-    };
-    let parts = part_lines(
-        lang,
-        &campaign,
-        &report,
-        deeper,
-        &typed,
-        split_field.as_deref(),
-        &split_message,
-    );
-    let trail = trail(&campaign, &root, &shown, &report);
-    let split_error = match split_field.as_deref() {
-        Some(f) if f.starts_with("fixed[") => None,
-        _ => split_message,
-    };
-    let area_target = report
-        .area
-        .target
-        .map_or_else(|| lang.t("planner-no-part"), |t| lang.int(t));
-    render_status(
-        status,
-        &CampaignPage {
-            id: campaign.id.clone(),
-            title: campaign.name.clone(),
-            facts,
-            waves,
-            can_plan,
-            wave,
-            wave_errors,
-            trail,
-            area_code: shown.code.clone(),
-            area_name: shown.name.clone(),
-            area_target,
-            area_eligible: lang.int(report.area.eligible),
-            parts_sum: lang.int(report.children_target),
-            sums_agree: report.area.target == Some(report.children_target),
-            parts,
-            split_error,
-            dashboard: format!(
-                "/planner/areas/{}?campaign={}",
-                urlencoding(&shown.code),
-                campaign.id
-            ),
-            ctx,
-        },
-    )
+        .collect()
 }
 
 fn campaign_facts(lang: Lang, c: &Campaign) -> Vec<(String, String)> {
