@@ -422,6 +422,72 @@ fn percent_error(tenths: u32) -> StoreError {
     )
 }
 
+/// Stores an area's target part (people, and whether it was fixed).
+const TARGET_UPSERT: &str = "INSERT INTO area_targets (campaign_id, area_code, people, fixed) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (campaign_id, area_code) DO UPDATE SET people = excluded.people, fixed = excluded.fixed";
+
+/// The parts given for children of `parent` (child area, people), by
+/// area: each a child, given once, and not beyond what a target holds.
+fn given_parts(
+    fixed: &[(String, u64)],
+    children: &[Area],
+    parent: &str,
+) -> Result<HashMap<String, u64>, StoreError> {
+    let mut given: HashMap<String, u64> = HashMap::new();
+    for (i, (code, people)) in fixed.iter().enumerate() {
+        if !children.iter().any(|c| &c.code == code) {
+            return Err(StoreError::invalid(
+                format!("fixed[{i}].area"),
+                format!("area '{code}' is not directly under {parent}"),
+            ));
+        }
+        if given.insert(code.clone(), *people).is_some() {
+            return Err(StoreError::invalid(
+                format!("fixed[{i}].area"),
+                format!("area {code} is given twice"),
+            ));
+        }
+        if *people > i64::MAX as u64 {
+            return Err(StoreError::invalid(
+                format!("fixed[{i}].people"),
+                "too many people",
+            ));
+        }
+    }
+    Ok(given)
+}
+
+/// `total` split among `children` in proportion to their eligible
+/// population, keeping the parts `given`.
+fn split_parts(
+    total: u64,
+    children: &[Area],
+    given: &HashMap<String, u64>,
+    eligible: &dyn Fn(&str) -> i64,
+) -> Result<Vec<(String, u64)>, StoreError> {
+    let shares: Vec<Share> = children
+        .iter()
+        .map(|c| Share {
+            area_code: c.code.clone(),
+            weight: eligible(&c.code) as u64,
+            fixed: given.get(&c.code).copied(),
+        })
+        .collect();
+    split_target(total, &shares)
+        .map_err(|e| StoreError::invalid(split_error_field(&e, !given.is_empty()), e.to_string()))
+}
+
+/// The field a refused split names: the parts given when they are at
+/// fault (`any_given`: some were), else the area.
+fn split_error_field(e: &TargetError, any_given: bool) -> &'static str {
+    match e {
+        TargetError::FixedExceedTotal { .. } | TargetError::DuplicateArea(_) => "fixed",
+        TargetError::NoWeight { .. } if any_given => "fixed",
+        TargetError::NoWeight { .. } => "area",
+        other => other.field(),
+    }
+}
+
 fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -940,21 +1006,8 @@ impl Store {
             return Err(not_found("campaign", "id", campaign_id));
         }
         let parent = self
-            .area(parent_area)
-            .await
-            .map_err(|_| not_found("area", "area", parent_area))?;
-        if !actor.scope.covers_path(&parent.path) {
-            return Err(not_found("area", "area", parent_area));
-        }
-        if !parent.path.starts_with(&campaign_area.path) {
-            return Err(StoreError::invalid(
-                "area",
-                format!(
-                    "area {} is not within the campaign's area {}",
-                    parent.code, campaign_area.code
-                ),
-            ));
-        }
+            .split_parent(parent_area, &campaign_area, actor)
+            .await?;
         let children = self
             .area_children(Some(&parent.code), None, 100_000)
             .await?
@@ -968,27 +1021,7 @@ impl Store {
                 ),
             ));
         }
-        let mut given: HashMap<String, u64> = HashMap::new();
-        for (i, (code, people)) in fixed.iter().enumerate() {
-            if !children.iter().any(|c| &c.code == code) {
-                return Err(StoreError::invalid(
-                    format!("fixed[{i}].area"),
-                    format!("area '{code}' is not directly under {}", parent.code),
-                ));
-            }
-            if given.insert(code.clone(), *people).is_some() {
-                return Err(StoreError::invalid(
-                    format!("fixed[{i}].area"),
-                    format!("area {code} is given twice"),
-                ));
-            }
-            if *people > i64::MAX as u64 {
-                return Err(StoreError::invalid(
-                    format!("fixed[{i}].people"),
-                    "too many people",
-                ));
-            }
-        }
+        let given = given_parts(&fixed, &children, &parent.code)?;
         let groups = campaign_basis(&campaign);
         let all: Vec<&Area> = std::iter::once(&parent).chain(children.iter()).collect();
         let figures = self.figures(&all, &groups, &campaign.products).await?;
@@ -1004,28 +1037,9 @@ impl Store {
             Some((people, _)) if !is_root => u64::try_from(people).unwrap_or(0),
             _ => own_target()?,
         };
-        let shares: Vec<Share> = children
-            .iter()
-            .map(|c| Share {
-                area_code: c.code.clone(),
-                weight: eligible(&c.code) as u64,
-                fixed: given.get(&c.code).copied(),
-            })
-            .collect();
-        let parts = split_target(total, &shares).map_err(|e| {
-            let field = match &e {
-                TargetError::FixedExceedTotal { .. } | TargetError::DuplicateArea(_) => "fixed",
-                TargetError::NoWeight { .. } if !given.is_empty() => "fixed",
-                TargetError::NoWeight { .. } => "area",
-                other => other.field(),
-            };
-            StoreError::invalid(field, e.to_string())
-        })?;
-
-        let upsert = "INSERT INTO area_targets (campaign_id, area_code, people, fixed) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (campaign_id, area_code) DO UPDATE SET people = excluded.people, fixed = excluded.fixed";
+        let parts = split_parts(total, &children, &given, &eligible)?;
         if is_root || stored_parent.is_none() {
-            sqlx::query(upsert)
+            sqlx::query(TARGET_UPSERT)
                 .bind(campaign_id)
                 .bind(&parent.code)
                 .bind(to_i64(total))
@@ -1033,40 +1047,9 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let codes: Vec<String> = children.iter().map(|c| c.code.clone()).collect();
-        let before = self.stored_targets(&mut *tx, campaign_id, &codes).await?;
-        let mut cleared_below = 0;
-        let mut out = Vec::with_capacity(children.len());
-        for (child, (_, people)) in children.iter().zip(&parts) {
-            let people = to_i64(*people);
-            let is_fixed = given.contains_key(&child.code);
-            if before.get(&child.code).map(|b| b.0) != Some(people) {
-                cleared_below += sqlx::query(
-                    "DELETE FROM area_targets WHERE campaign_id = $1 AND area_code IN \
-                     (SELECT code FROM areas WHERE path > $2 AND path < $3)",
-                )
-                .bind(campaign_id)
-                .bind(&child.path)
-                .bind(subtree_upper_bound(&child.path))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            }
-            sqlx::query(upsert)
-                .bind(campaign_id)
-                .bind(&child.code)
-                .bind(people)
-                .bind(i64::from(is_fixed))
-                .execute(&mut *tx)
-                .await?;
-            out.push(TargetPart {
-                area_code: child.code.clone(),
-                name: child.name.clone(),
-                eligible: eligible(&child.code),
-                people,
-                fixed: is_fixed,
-            });
-        }
+        let (out, cleared_below) = self
+            .store_parts(&mut tx, campaign_id, &children, &parts, &given, &eligible)
+            .await?;
         audit::append(
             &mut tx,
             self.backend,
@@ -1090,6 +1073,82 @@ impl Store {
             parts: out,
             cleared_below,
         })
+    }
+
+    /// The area whose target is split: in the caller's areas and within
+    /// the campaign's.
+    async fn split_parent(
+        &self,
+        parent_area: &str,
+        campaign_area: &Area,
+        actor: &Actor,
+    ) -> Result<Area, StoreError> {
+        let parent = self
+            .area(parent_area)
+            .await
+            .map_err(|_| not_found("area", "area", parent_area))?;
+        if !actor.scope.covers_path(&parent.path) {
+            return Err(not_found("area", "area", parent_area));
+        }
+        if !parent.path.starts_with(&campaign_area.path) {
+            return Err(StoreError::invalid(
+                "area",
+                format!(
+                    "area {} is not within the campaign's area {}",
+                    parent.code, campaign_area.code
+                ),
+            ));
+        }
+        Ok(parent)
+    }
+
+    /// Inside a write transaction: each child's part stored (fixed or
+    /// not); a child whose part changed loses the targets split below it.
+    /// The parts as answered, and how many targets below were cleared.
+    async fn store_parts(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        campaign_id: &str,
+        children: &[Area],
+        parts: &[(String, u64)],
+        given: &HashMap<String, u64>,
+        eligible: &(dyn Fn(&str) -> i64 + Sync),
+    ) -> Result<(Vec<TargetPart>, u64), StoreError> {
+        let codes: Vec<String> = children.iter().map(|c| c.code.clone()).collect();
+        let before = self.stored_targets(&mut **tx, campaign_id, &codes).await?;
+        let mut cleared_below = 0;
+        let mut out = Vec::with_capacity(children.len());
+        for (child, (_, people)) in children.iter().zip(parts) {
+            let people = to_i64(*people);
+            let is_fixed = given.contains_key(&child.code);
+            if before.get(&child.code).map(|b| b.0) != Some(people) {
+                cleared_below += sqlx::query(
+                    "DELETE FROM area_targets WHERE campaign_id = $1 AND area_code IN \
+                     (SELECT code FROM areas WHERE path > $2 AND path < $3)",
+                )
+                .bind(campaign_id)
+                .bind(&child.path)
+                .bind(subtree_upper_bound(&child.path))
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+            }
+            sqlx::query(TARGET_UPSERT)
+                .bind(campaign_id)
+                .bind(&child.code)
+                .bind(people)
+                .bind(i64::from(is_fixed))
+                .execute(&mut **tx)
+                .await?;
+            out.push(TargetPart {
+                area_code: child.code.clone(),
+                name: child.name.clone(),
+                eligible: eligible(&child.code),
+                people,
+                fixed: is_fixed,
+            });
+        }
+        Ok((out, cleared_below))
     }
 
     /// An area's target and its children's, beside what they reached, and
