@@ -904,6 +904,26 @@ async fn each_refused_dose_names_the_lot_and_why(backend: &str) {
         "{b}"
     );
     assert_eq!(kinds.len(), 3, "{b}");
+    // The dose writer's batch audits the movement it made, by id.
+    let given = b["movements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["kind"] == "dose_given")
+        .unwrap();
+    let movement_id = given["id"].as_str().unwrap();
+    let filter = vaxgrid_store::audit::AuditFilter {
+        actor: Some("dose writer".into()),
+        ..Default::default()
+    };
+    let entries = app.store.audit_entries(&filter, None, 50).await.unwrap();
+    assert!(
+        entries.items.iter().any(|e| e.action == "record_doses"
+            && e.details
+                .contains(&format!("\"dose_given\":[\"{movement_id}\"]"))),
+        "no record_doses entry names movement {movement_id}: {:?}",
+        entries.items
+    );
     // A historical dose (entered after the fact) decrements nothing, and a
     // dose entered in error returns nothing to stock (the vaccine was used).
     receive(&app, "KS1", "AZ-2", 3).await;

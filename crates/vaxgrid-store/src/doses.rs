@@ -640,7 +640,7 @@ struct GivenDetails<'a> {
 #[derive(serde::Serialize)]
 struct RecordDoses<'a> {
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    dose_given: &'a [GivenAudit<'a>],
+    dose_given: &'a [&'a str],
     doses: &'a [RecordedDose<'a>],
 }
 
@@ -654,16 +654,6 @@ struct RecordedDose<'a> {
     person_id: &'a str,
     product_code: &'a str,
     site_code: &'a str,
-}
-
-/// A `dose_given` movement in [`RecordDoses`].
-#[derive(serde::Serialize)]
-struct GivenAudit<'a> {
-    lot_number: &'a str,
-    movement_id: &'a str,
-    product_code: &'a str,
-    quantity: i64,
-    store_code: &'a str,
 }
 
 /// Every vaccination certificate, not revoked, of the users the batch's
@@ -1105,17 +1095,10 @@ pub(crate) async fn apply_in(
                 }
             })
             .collect();
-        // The batch's stock movements are audited with its doses.
-        let movements: Vec<GivenAudit<'_>> = given
-            .iter()
-            .map(|g| GivenAudit {
-                lot_number: &g.lot,
-                movement_id: &g.id,
-                product_code: &g.product,
-                quantity: g.quantity,
-                store_code: &g.store_code,
-            })
-            .collect();
+        // The batch's stock movements are audited with its doses, by id:
+        // the chain names the movements the batch made, whose rows carry
+        // their store, lot and quantity as the dose rows carry theirs.
+        let movements: Vec<&str> = given.iter().map(|g| g.id.as_str()).collect();
         let details = serde_json::to_string(&RecordDoses {
             dose_given: &movements,
             doses: &doses,
