@@ -336,6 +336,9 @@ pub async fn seed_people(store: &Store, seeded: &Seeded, count: usize) -> Result
         let doses = history.of(&placed);
         let doses = store.insert_doses_raw(doses, usize::MAX).await?;
         audit_seeded(store, &doses).await?;
+        // No server runs yet to checkpoint the write-ahead log (automatic
+        // checkpoints are off): without this it would hold the whole seed.
+        store.checkpoint().await?;
         // Counted from the rows in hand rather than read back: the same
         // tally as `vaxgrid check`'s recount, chunk by chunk (a person's
         // doses are in their own chunk).

@@ -338,6 +338,10 @@ async fn fill_persons(
     while done < n {
         let chunk = IMPORT_CHUNK.min(n - done);
         import(store, adults(residents, seeded, chunk), "bench-fill").await?;
+        // As `serve`'s checkpointer would: the connections' automatic
+        // checkpoint is off, so without this the write-ahead log holds the
+        // whole fill (tens of gigabytes at 10 million persons).
+        store.checkpoint().await?;
         done += chunk;
         bar.set_position(done as u64);
     }
@@ -365,6 +369,7 @@ async fn fill_doses(store: &Store, seeded: &Seeded, n: usize) -> Result<usize> {
                 break;
             };
             recorded += submit_all(&writer, seeded, &ids, day).await;
+            store.checkpoint().await?;
             bar.set_position(recorded as u64);
             after = Some(last);
         }
