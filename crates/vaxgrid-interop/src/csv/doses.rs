@@ -195,6 +195,8 @@ fn check_row(r: DoseCells) -> Result<DoseRow, (String, String)> {
 /// Reads a doses file row by row, after checking its header.
 pub struct DoseCsv<R: std::io::Read> {
     rows: std::iter::Enumerate<::csv::DeserializeRecordsIntoIter<R, DoseCells>>,
+    /// The header, to name a cell that does not read by its column.
+    header: ::csv::StringRecord,
 }
 
 impl<R: std::io::Read> DoseCsv<R> {
@@ -231,6 +233,7 @@ impl<R: std::io::Read> DoseCsv<R> {
         }
         Ok(DoseCsv {
             rows: reader.into_deserialize::<DoseCells>().enumerate(),
+            header,
         })
     }
 }
@@ -243,7 +246,7 @@ impl<R: std::io::Read> Iterator for DoseCsv<R> {
         let (i, record) = self.rows.next()?;
         let row = i + 1;
         let dose = record
-            .map_err(|e| (error_field(&e), error_message(&e)))
+            .map_err(|e| (error_field(&e, &self.header), error_message(&e)))
             .and_then(check_row)
             .map_err(|(field, message)| RowError {
                 row,
@@ -367,10 +370,11 @@ mod tests {
 
     #[test]
     fn a_bad_cell_names_its_column() {
-        // The cell's 0-based position, as the csv crate names it.
+        // Named by its header, not by the 0-based position the csv crate
+        // gives (2 here).
         assert_eq!(
             row_error("id,person_id,dose_number", "a,p,second"),
-            err(1, "2", "field 2: invalid digit found in string")
+            err(1, "dose_number", "invalid digit found in string")
         );
         assert_eq!(
             row_error("id,person_id,kind", "a,p,booster"),

@@ -29,10 +29,25 @@ pub struct Table<T> {
     pub errors: Vec<RowError>,
 }
 
-/// The column a CSV error is about, when it says (a column missing or
-/// unknown by its name; a cell that does not read, such as a number, by
-/// its 0-based position, as the csv crate gives it); else `row`.
-pub fn error_field(e: &::csv::Error) -> String {
+/// The column a CSV error is about, named as the file's `header` names it:
+/// a cell that does not read (a `dose_number` of "second", bytes that are
+/// not UTF-8) by the header of its column, where the csv crate gives its
+/// 0-based position; a column missing or unknown by its name; `row` when
+/// the error is about no one cell (a short row).
+pub fn error_field(e: &::csv::Error, header: &::csv::StringRecord) -> String {
+    let position = match e.kind() {
+        ::csv::ErrorKind::Deserialize { err, .. } => {
+            err.field().and_then(|i| usize::try_from(i).ok())
+        }
+        ::csv::ErrorKind::Utf8 { err, .. } => Some(err.field()),
+        _ => None,
+    };
+    if let Some(name) = position
+        .and_then(|i| header.get(i))
+        .filter(|n| !n.is_empty())
+    {
+        return name.to_string();
+    }
     let text = e.to_string();
     text.split("field ")
         .nth(1)
@@ -40,16 +55,18 @@ pub fn error_field(e: &::csv::Error) -> String {
         .map_or_else(|| "row".to_string(), |s| s.trim_matches('`').to_string())
 }
 
-/// What a CSV error means, in words for the person who wrote the file.
+/// What a CSV error means, in words for the person who wrote the file (the
+/// column is the error's field, so a bad cell's message does not repeat the
+/// position the csv crate gives it).
 pub fn error_message(e: &::csv::Error) -> String {
     match e.kind() {
-        ::csv::ErrorKind::Utf8 { .. } => "the row is not valid UTF-8".to_string(),
+        ::csv::ErrorKind::Utf8 { .. } => "the cell is not valid UTF-8".to_string(),
         ::csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
         } => {
             format!("the row has {len} columns; the header has {expected_len}")
         }
-        ::csv::ErrorKind::Deserialize { err, .. } => err.to_string(),
+        ::csv::ErrorKind::Deserialize { err, .. } => err.kind().to_string(),
         _ => e.to_string(),
     }
 }
@@ -82,26 +99,37 @@ mod tests {
         b: u32,
     }
 
-    fn first_error(text: &str) -> ::csv::Error {
-        reader(text.as_bytes())
+    /// The first error of `text` and the error's column.
+    fn first_error(text: &str) -> (::csv::Error, String) {
+        let mut r = reader(text.as_bytes());
+        let header = r.headers().expect("a header").clone();
+        let e = r
             .deserialize::<Two>()
             .find_map(Result::err)
-            .expect("an error")
+            .expect("an error");
+        let field = error_field(&e, &header);
+        (e, field)
     }
 
     #[test]
-    fn a_bad_cell_is_named_by_the_position_the_reader_gives() {
-        // The csv crate names a cell by its 0-based position, not by its
-        // header; what the imports have always answered.
-        let e = first_error("a,b\nx,many\n");
-        assert_eq!(error_field(&e), "1");
-        assert_eq!(error_message(&e), "field 1: invalid digit found in string");
+    fn a_bad_cell_is_named_by_its_header() {
+        // The csv crate gives the cell's 0-based position (1); the file's
+        // author knows the column by its header.
+        let (e, field) = first_error("a,b\nx,many\n");
+        assert_eq!(field, "b");
+        assert_eq!(error_message(&e), "invalid digit found in string");
+    }
+
+    #[test]
+    fn a_missing_column_is_named() {
+        let (_, field) = first_error("a\nx\n");
+        assert_eq!(field, "b");
     }
 
     #[test]
     fn a_short_row_is_counted_against_the_header() {
-        let e = first_error("a,b\nx\n");
-        assert_eq!(error_field(&e), "row");
+        let (e, field) = first_error("a,b\nx\n");
+        assert_eq!(field, "row");
         assert_eq!(error_message(&e), "the row has 1 columns; the header has 2");
     }
 
@@ -109,10 +137,13 @@ mod tests {
     fn bytes_that_are_not_utf8_are_said_so() {
         let mut bytes = b"a,b\n".to_vec();
         bytes.extend([0xff, b',', b'1', b'\n']);
-        let e = reader(bytes.as_slice())
+        let mut r = reader(bytes.as_slice());
+        let header = r.headers().expect("a header").clone();
+        let e = r
             .deserialize::<Two>()
             .find_map(Result::err)
             .expect("an error");
-        assert_eq!(error_message(&e), "the row is not valid UTF-8");
+        assert_eq!(error_field(&e, &header), "a");
+        assert_eq!(error_message(&e), "the cell is not valid UTF-8");
     }
 }

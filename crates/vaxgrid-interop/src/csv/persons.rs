@@ -210,6 +210,8 @@ fn check_row(mut r: PersonCells) -> Result<PersonRow, (String, String)> {
 pub struct PersonCsv<R: std::io::Read> {
     rows: ::csv::DeserializeRecordsIntoIter<R, PersonCells>,
     row: usize,
+    /// The header, to name a cell that does not read by its column.
+    header: ::csv::StringRecord,
 }
 
 impl<R: std::io::Read> PersonCsv<R> {
@@ -218,7 +220,8 @@ impl<R: std::io::Read> PersonCsv<R> {
         let mut reader = super::reader(input);
         let header = reader
             .headers()
-            .map_err(|e| header_error("header", error_message(&e)))?;
+            .map_err(|e| header_error("header", error_message(&e)))?
+            .clone();
         let missing: Vec<&str> = PERSON_HEADER[..5]
             .iter()
             .chain(std::iter::once(&"home_area"))
@@ -234,6 +237,7 @@ impl<R: std::io::Read> PersonCsv<R> {
         Ok(PersonCsv {
             rows: reader.into_deserialize(),
             row: 0,
+            header,
         })
     }
 }
@@ -247,7 +251,7 @@ impl<R: std::io::Read> Iterator for PersonCsv<R> {
         self.row += 1;
         let row = self.row;
         let person = record
-            .map_err(|e| (error_field(&e), error_message(&e)))
+            .map_err(|e| (error_field(&e, &self.header), error_message(&e)))
             .and_then(check_row)
             .map_err(|(field, message)| RowError {
                 row,
@@ -424,6 +428,20 @@ mod tests {
         assert_eq!(
             only_error(&with(2, "Lê\0Một")),
             err(1, "full_name", "text must not contain NUL characters")
+        );
+    }
+
+    #[test]
+    fn a_cell_that_does_not_read_is_named_by_its_header() {
+        // The csv crate gives the cell's position (2); the error names the
+        // column.
+        let mut text = format!("{}\ncccd,022080000101,L", PERSON_HEADER.join(",")).into_bytes();
+        text.push(0xff);
+        text.extend(b",1980-01-02,male,,0665801,,\n");
+        let rows = read(&text).expect("a header that reads");
+        assert_eq!(
+            rows[0].1.clone().expect_err("a bad row"),
+            err(1, "full_name", "the cell is not valid UTF-8")
         );
     }
 

@@ -58,6 +58,13 @@ pub fn read_table<T>(
             return read;
         }
     };
+    if let Some(blank) = header.iter().position(str::is_empty) {
+        read.errors.push(header_error(
+            "header",
+            format!("column {} of the header has no name", blank + 1),
+        ));
+        return read;
+    }
     let missing: Vec<&str> = columns
         .iter()
         .filter(|c| !optional.contains(c) && !header.iter().any(|h| h == **c))
@@ -97,7 +104,7 @@ pub fn read_table<T>(
             Err(e) => {
                 read.errors.push(RowError {
                     row,
-                    field: error_field(&e),
+                    field: error_field(&e, &header),
                     message: error_message(&e),
                 });
                 continue;
@@ -247,6 +254,19 @@ mod tests {
                 err(2, "row", "the row has 2 columns; the header has 7"),
                 err(3, "stations", "'two' is not a whole number"),
             ]
+        );
+    }
+
+    #[test]
+    fn a_cell_that_does_not_read_is_named_by_its_header() {
+        let mut text = SESSIONS.lines().next().unwrap().as_bytes().to_vec();
+        text.extend(b"\nS1,2030-01-02,07:30,11:30,");
+        text.push(0xff);
+        text.extend(b",20,30\n");
+        let read = read_sessions(&text);
+        assert_eq!(
+            read.errors,
+            [err(1, "stations", "the cell is not valid UTF-8")]
         );
     }
 

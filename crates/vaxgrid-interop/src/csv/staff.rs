@@ -38,17 +38,17 @@ pub fn read_roster(bytes: &[u8]) -> Table<RosterRow> {
         rows: Vec::new(),
         errors: Vec::new(),
     };
-    for (i, record) in super::reader(bytes)
-        .deserialize::<RosterCells>()
-        .enumerate()
-    {
+    let mut reader = super::reader(bytes);
+    // A header that does not read fails its first row too, named `row`.
+    let header = reader.headers().cloned().unwrap_or_default();
+    for (i, record) in reader.deserialize::<RosterCells>().enumerate() {
         let row = i + 1;
         let r = match record {
             Ok(r) => r,
             Err(e) => {
                 table.errors.push(RowError {
                     row,
-                    field: error_field(&e),
+                    field: error_field(&e, &header),
                     message: error_message(&e),
                 });
                 continue;
@@ -101,6 +101,20 @@ mod tests {
             table.errors[1].message,
             "the row has 1 columns; the header has 5"
         );
+    }
+
+    #[test]
+    fn a_cell_that_does_not_read_is_named_by_its_header() {
+        let mut text = format!("{}\nlan,Lan", ROSTER_HEADER.join(",")).into_bytes();
+        text.push(0xff);
+        text.extend(b",vaccinator,S1,\n");
+        let table = read_roster(&text);
+        let errors: Vec<(usize, &str, &str)> = table
+            .errors
+            .iter()
+            .map(|e| (e.row, e.field.as_str(), e.message.as_str()))
+            .collect();
+        assert_eq!(errors, [(1, "display_name", "the cell is not valid UTF-8")]);
     }
 
     #[test]

@@ -144,6 +144,8 @@ pub async fn import(
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(bytes.as_ref());
+    // A header that does not read fails its first row too, named `row`.
+    let header = reader.headers().cloned().unwrap_or_default();
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     for (i, record) in reader.deserialize::<AreaBody>().enumerate() {
@@ -151,7 +153,7 @@ pub async fn import(
             Ok(r) => rows.push(NewArea::from(r)),
             Err(e) => errors.push(RowProblem {
                 row: i + 1,
-                field: vaxgrid_interop::csv::error_field(&e),
+                field: vaxgrid_interop::csv::error_field(&e, &header),
                 message: vaxgrid_interop::csv::error_message(&e),
             }),
         }
