@@ -245,7 +245,7 @@ pub struct NewIsolation {
     pub facility_name: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IsolationRecord {
     pub id: String,
     pub person_id: String,
@@ -294,7 +294,7 @@ pub struct NewCheck {
     pub check: Check,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CheckRecord {
     pub isolation_id: String,
     pub person_id: String,

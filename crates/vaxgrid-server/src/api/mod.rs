@@ -14,6 +14,7 @@ pub mod lists;
 pub mod outbreak;
 pub mod outbreak_facilities;
 pub mod outbreak_policy;
+pub mod outbreak_types;
 pub mod persons;
 pub mod reminders;
 pub mod reports;

@@ -29,6 +29,7 @@ use vaxgrid_store::outbreak::{
 use vaxgrid_store::outbreak_team::TeamView;
 use vaxgrid_store::persons::RowError;
 
+use super::outbreak_types as types;
 use crate::auth::Caller;
 use crate::error::{ApiError, RowProblem};
 use crate::extract::{date_field, id_or_new, page_limit, ApiJson, ApiQuery, CsvBody};
@@ -663,7 +664,7 @@ pub async fn start_isolation(
         .store
         .start_isolation(&new, &policy.policy, &actor)
         .await?;
-    Ok((StatusCode::CREATED, Json(rec)).into_response())
+    Ok((StatusCode::CREATED, Json(types::Isolation::from(rec))).into_response())
 }
 
 /// A person's isolations.
@@ -688,6 +689,7 @@ pub async fn isolations_of(
         .isolations_of(&id, &actor.scope)
         .await
         .map_err(ApiError::lookup)?;
+    let list: Vec<types::Isolation> = list.into_iter().map(types::Isolation::from).collect();
     Ok(Json(serde_json::json!({ "isolations": list })).into_response())
 }
 
@@ -745,7 +747,7 @@ pub async fn record_check(
         },
     };
     let rec = app.store.record_check(&new, &actor).await?;
-    Ok((StatusCode::CREATED, Json(rec)).into_response())
+    Ok((StatusCode::CREATED, Json(types::IsolationCheck::from(rec))).into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -875,7 +877,7 @@ pub async fn create_laboratory(
         max_pool: b.max_pool,
     };
     let lab = app.store.create_laboratory(&lab, &actor).await?;
-    Ok((StatusCode::CREATED, Json(lab)).into_response())
+    Ok((StatusCode::CREATED, Json(types::Laboratory::from(lab))).into_response())
 }
 
 /// Laboratories in the caller's areas.
