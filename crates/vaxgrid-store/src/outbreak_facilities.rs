@@ -59,7 +59,7 @@ pub struct NewFacility {
     pub activated_on: Option<Date>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FacilityRecord {
     pub code: String,
     pub name: String,
@@ -71,7 +71,6 @@ pub struct FacilityRecord {
     pub icu_beds: i64,
     pub activate_at_cases: i64,
     pub activated_on: Option<String>,
-    #[serde(skip)]
     pub area_path: String,
 }
 
@@ -166,7 +165,7 @@ pub struct NewAdmission {
     pub admitted_on: Date,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdmissionRecord {
     pub id: String,
     pub facility_code: String,
@@ -280,14 +279,13 @@ impl TeamKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TeamRecord {
     pub code: String,
     pub name: String,
     pub kind: String,
     pub area_code: String,
     pub members: i64,
-    #[serde(skip)]
     pub area_path: String,
 }
 
@@ -308,7 +306,7 @@ pub struct NewAssignment {
     pub to_on: Option<Date>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssignmentRecord {
     pub id: String,
     pub team_code: String,
@@ -319,7 +317,7 @@ pub struct AssignmentRecord {
     pub to_on: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TeamDetail {
     pub team: TeamRecord,
     pub assignments: Vec<AssignmentRecord>,

@@ -18,6 +18,7 @@ use vaxgrid_store::outbreak_facilities::{
     TeamKind,
 };
 
+use super::outbreak_types as types;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{date_field, id_or_new, ApiJson, ApiQuery};
@@ -91,6 +92,7 @@ pub async fn list_facilities(
         .store
         .facilities(&actor.scope, q.province.as_deref().map(str::trim))
         .await?;
+    let list: Vec<types::Facility> = list.into_iter().map(types::Facility::from).collect();
     Ok(Json(serde_json::json!({ "facilities": list })).into_response())
 }
 
@@ -151,7 +153,7 @@ pub async fn create_facility(
             .transpose()?,
     };
     let f = app.store.create_facility(&new, &actor).await?;
-    Ok((StatusCode::CREATED, Json(f)).into_response())
+    Ok((StatusCode::CREATED, Json(types::Facility::from(f))).into_response())
 }
 
 /// One facility with today's patients.
@@ -195,6 +197,9 @@ pub async fn get_facility(
         .store
         .admissions_at(&f.code, today, &actor.scope)
         .await?;
+    let patients: Vec<types::Admission> =
+        patients.into_iter().map(types::Admission::from).collect();
+    let f = types::Facility::from(f);
     Ok(
         Json(serde_json::json!({"facility": f, "tiers": tiers, "patients": patients}))
             .into_response(),
@@ -238,7 +243,7 @@ pub async fn activate_facility(
         .activate_facility(&fcode, on, &actor)
         .await
         .map_err(ApiError::lookup)?;
-    Ok(Json(f).into_response())
+    Ok(Json(types::Facility::from(f)).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -284,7 +289,7 @@ pub async fn admit(
         },
     };
     let rec = app.store.admit(&new, &actor).await?;
-    Ok((StatusCode::CREATED, Json(rec)).into_response())
+    Ok((StatusCode::CREATED, Json(types::Admission::from(rec))).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -332,7 +337,7 @@ pub async fn discharge(
         .discharge(&id, on, reason, &actor)
         .await
         .map_err(ApiError::lookup)?;
-    Ok(Json(rec).into_response())
+    Ok(Json(types::Admission::from(rec)).into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -489,7 +494,7 @@ pub async fn create_team(
             &actor,
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(t)).into_response())
+    Ok((StatusCode::CREATED, Json(types::Team::from(t))).into_response())
 }
 
 /// Teams in the caller's areas.
@@ -506,13 +511,15 @@ pub async fn list_teams(
     let actor = caller.actor(&app, Permission::ReadOutbreak).await?;
     let teams = app.store.teams(&actor.scope).await?;
     let count = |k: TeamKind| teams.iter().filter(|t| t.kind == k.as_str()).count();
+    let counts = serde_json::json!({
+        "rapid_response": count(TeamKind::RapidResponse),
+        "ambulance": count(TeamKind::Ambulance),
+        "specialist": count(TeamKind::Specialist),
+    });
+    let teams: Vec<types::Team> = teams.into_iter().map(types::Team::from).collect();
     Ok(Json(serde_json::json!({
         "teams": teams,
-        "counts": {
-            "rapid_response": count(TeamKind::RapidResponse),
-            "ambulance": count(TeamKind::Ambulance),
-            "specialist": count(TeamKind::Specialist),
-        }
+        "counts": counts,
     }))
     .into_response())
 }
@@ -539,7 +546,7 @@ pub async fn get_team(
         .team_detail(&tcode, &actor.scope)
         .await
         .map_err(ApiError::lookup)?;
-    Ok(Json(t).into_response())
+    Ok(Json(types::TeamWithAssignments::from(t)).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -606,7 +613,7 @@ pub async fn assign_team(
             .transpose()?,
     };
     let rec = app.store.assign_team(&new, &actor).await?;
-    Ok((StatusCode::CREATED, Json(rec)).into_response())
+    Ok((StatusCode::CREATED, Json(types::Assignment::from(rec))).into_response())
 }
 
 /// A scenario planned over a province's stored facilities instead of its

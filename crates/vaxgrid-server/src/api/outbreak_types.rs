@@ -1,10 +1,14 @@
-//! The JSON the outbreak routes answer with (`api::outbreak`), apart from the store's records as
+//! The JSON the outbreak routes answer with (`api::outbreak`,
+//! `api::outbreak_facilities`), apart from the store's records as
 //! `api::types` is for the campaign's: each built `From` a record, with the
 //! record's field names, so the bodies are what they were.
 
 use serde::Serialize;
 use utoipa::ToSchema;
 use vaxgrid_store::outbreak::{CheckRecord, IsolationRecord};
+use vaxgrid_store::outbreak_facilities::{
+    AdmissionRecord, AssignmentRecord, FacilityRecord, TeamDetail, TeamRecord,
+};
 
 /// A contact's isolation: where, from when, until when, tests due (dates
 /// `YYYY-MM-DD`).
@@ -102,3 +106,126 @@ impl From<vaxgrid_store::outbreak::Laboratory> for Laboratory {
     }
 }
 
+/// A facility for cases and its beds by tier.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Facility {
+    pub code: String,
+    pub name: String,
+    pub area_code: String,
+    pub province_code: String,
+    pub region: String,
+    pub mild_moderate_beds: i64,
+    pub severe_critical_beds: i64,
+    pub icu_beds: i64,
+    pub activate_at_cases: i64,
+    pub activated_on: Option<String>,
+}
+
+impl From<FacilityRecord> for Facility {
+    fn from(f: FacilityRecord) -> Facility {
+        Facility {
+            code: f.code,
+            name: f.name,
+            area_code: f.area_code,
+            province_code: f.province_code,
+            region: f.region,
+            mild_moderate_beds: f.mild_moderate_beds,
+            severe_critical_beds: f.severe_critical_beds,
+            icu_beds: f.icu_beds,
+            activate_at_cases: f.activate_at_cases,
+            activated_on: f.activated_on,
+        }
+    }
+}
+
+/// A patient's stay at a facility.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Admission {
+    pub id: String,
+    pub facility_code: String,
+    pub person_id: String,
+    pub full_name: String,
+    pub tier: String,
+    pub admitted_on: String,
+    pub discharged_on: Option<String>,
+    pub discharge_reason: Option<String>,
+}
+
+impl From<AdmissionRecord> for Admission {
+    fn from(a: AdmissionRecord) -> Admission {
+        Admission {
+            id: a.id,
+            facility_code: a.facility_code,
+            person_id: a.person_id,
+            full_name: a.full_name,
+            tier: a.tier,
+            admitted_on: a.admitted_on,
+            discharged_on: a.discharged_on,
+            discharge_reason: a.discharge_reason,
+        }
+    }
+}
+
+/// A response team.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Team {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub area_code: String,
+    pub members: i64,
+}
+
+impl From<TeamRecord> for Team {
+    fn from(t: TeamRecord) -> Team {
+        Team {
+            code: t.code,
+            name: t.name,
+            kind: t.kind,
+            area_code: t.area_code,
+            members: t.members,
+        }
+    }
+}
+
+/// A team sent to a facility, an area or a case, from a day (to a day).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Assignment {
+    pub id: String,
+    pub team_code: String,
+    pub facility_code: Option<String>,
+    pub area_code: Option<String>,
+    pub case_person_id: Option<String>,
+    pub from_on: String,
+    pub to_on: Option<String>,
+}
+
+impl From<AssignmentRecord> for Assignment {
+    fn from(a: AssignmentRecord) -> Assignment {
+        Assignment {
+            id: a.id,
+            team_code: a.team_code,
+            facility_code: a.facility_code,
+            area_code: a.area_code,
+            case_person_id: a.case_person_id,
+            from_on: a.from_on,
+            to_on: a.to_on,
+        }
+    }
+}
+
+/// A team and its assignments.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TeamWithAssignments {
+    pub team: Team,
+    pub assignments: Vec<Assignment>,
+}
+
+impl From<TeamDetail> for TeamWithAssignments {
+    fn from(d: TeamDetail) -> TeamWithAssignments {
+        TeamWithAssignments {
+            team: d.team.into(),
+            assignments: d.assignments.into_iter().map(Assignment::from).collect(),
+        }
+    }
+}
