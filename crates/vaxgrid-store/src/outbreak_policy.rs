@@ -4,7 +4,6 @@
 //! default; an isolation is planned by its person's province's rule when
 //! it starts, and keeps that plan when the rule changes later.
 
-use serde::Serialize;
 use sqlx::Row;
 use vaxgrid_core::outbreak::isolation::Policy;
 
@@ -14,7 +13,7 @@ use crate::model::Actor;
 use crate::Store;
 
 /// A province's rule, and whether it was set (else the default).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProvincePolicy {
     pub province_code: String,
     pub stored: bool,

@@ -12,6 +12,7 @@ use vaxgrid_core::access::Permission;
 use vaxgrid_core::outbreak::isolation::Policy;
 
 use crate::api::outbreak_facilities::province_in;
+use crate::api::outbreak_types::IsolationPolicy;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
@@ -43,7 +44,7 @@ pub async fn get_policy(
     let actor = caller.actor(&app, Permission::ReadOutbreak).await?;
     let province = province_in(&app, &q.province, &actor.scope).await?;
     let p = app.store.isolation_policy(&province).await?;
-    Ok(Json(p).into_response())
+    Ok(Json(IsolationPolicy::from(p)).into_response())
 }
 
 /// Sets a province's isolation rule.
@@ -79,5 +80,6 @@ pub async fn set_policy(
         .store
         .set_isolation_policy(&province, &policy, &actor)
         .await?;
+    let p = IsolationPolicy::from(p);
     Ok(Json(p).into_response())
 }

@@ -1,5 +1,5 @@
 //! The JSON the outbreak routes answer with (`api::outbreak`,
-//! `api::outbreak_facilities`), apart from the store's records as
+//! `api::outbreak_facilities`, `api::outbreak_policy`), apart from the store's records as
 //! `api::types` is for the campaign's: each built `From` a record, with the
 //! record's field names, so the bodies are what they were.
 
@@ -9,6 +9,7 @@ use vaxgrid_store::outbreak::{CheckRecord, IsolationRecord};
 use vaxgrid_store::outbreak_facilities::{
     AdmissionRecord, AssignmentRecord, FacilityRecord, TeamDetail, TeamRecord,
 };
+use vaxgrid_store::outbreak_policy::ProvincePolicy;
 
 /// A contact's isolation: where, from when, until when, tests due (dates
 /// `YYYY-MM-DD`).
@@ -226,6 +227,30 @@ impl From<TeamDetail> for TeamWithAssignments {
         TeamWithAssignments {
             team: d.team.into(),
             assignments: d.assignments.into_iter().map(Assignment::from).collect(),
+        }
+    }
+}
+
+/// A province's isolation rule, and whether the province set it (else the
+/// default applies).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IsolationPolicy {
+    pub province_code: String,
+    pub stored: bool,
+    /// {f1, f2, f3}, each [unvaccinated, fully vaccinated] of
+    /// {facility_days, home_days, test_days}
+    #[schema(value_type = Object)]
+    pub policy: vaxgrid_core::outbreak::isolation::Policy,
+    pub updated_by: Option<String>,
+}
+
+impl From<ProvincePolicy> for IsolationPolicy {
+    fn from(p: ProvincePolicy) -> IsolationPolicy {
+        IsolationPolicy {
+            province_code: p.province_code,
+            stored: p.stored,
+            policy: p.policy,
+            updated_by: p.updated_by,
         }
     }
 }
