@@ -347,7 +347,7 @@ pub struct SampleRecord {
     pub outcome: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestRecord {
     pub id: String,
     pub lab_code: String,
@@ -362,7 +362,7 @@ pub struct TestRecord {
 
 /// What a result did: re-tests made (a positive pool), samples resulted,
 /// and the persons a positive single test confirmed as cases.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResultOutcome {
     pub test: TestRecord,
     pub retests: Vec<TestRecord>,

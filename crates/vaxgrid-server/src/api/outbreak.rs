@@ -1011,7 +1011,7 @@ pub async fn make_test(
             &actor,
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(test)).into_response())
+    Ok((StatusCode::CREATED, Json(types::LabTest::from(test))).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -1057,7 +1057,7 @@ pub async fn record_result(
         .record_result(&id, outcome, vaxgrid_store::today(), &actor)
         .await
         .map_err(ApiError::lookup)?;
-    Ok(Json(out).into_response())
+    Ok(Json(types::TestResult::from(out)).into_response())
 }
 
 /// A laboratory's queue.

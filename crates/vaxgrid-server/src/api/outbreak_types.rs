@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 use utoipa::ToSchema;
-use vaxgrid_store::outbreak::{CheckRecord, IsolationRecord};
+use vaxgrid_store::outbreak::{CheckRecord, IsolationRecord, ResultOutcome, TestRecord};
 use vaxgrid_store::outbreak_facilities::{
     AdmissionRecord, AssignmentRecord, FacilityRecord, TeamDetail, TeamRecord,
 };
@@ -251,6 +251,63 @@ impl From<ProvincePolicy> for IsolationPolicy {
             stored: p.stored,
             policy: p.policy,
             updated_by: p.updated_by,
+        }
+    }
+}
+
+/// A laboratory test of one sample or a pool of samples.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LabTest {
+    pub id: String,
+    pub lab_code: String,
+    /// The sample ids tested.
+    pub samples: Vec<String>,
+    pub retest_of: Option<String>,
+    /// Runs against the confirmatory capacity (a re-test of a positive
+    /// pool's member, or a single test made to confirm).
+    pub confirmatory: bool,
+    /// negative or positive, once resulted
+    pub outcome: Option<String>,
+    pub created_on: String,
+}
+
+impl From<TestRecord> for LabTest {
+    fn from(t: TestRecord) -> LabTest {
+        LabTest {
+            id: t.id,
+            lab_code: t.lab_code,
+            samples: t.samples,
+            retest_of: t.retest_of,
+            confirmatory: t.confirmatory,
+            outcome: t.outcome,
+            created_on: t.created_on,
+        }
+    }
+}
+
+/// What a test's result did: re-tests made (a positive pool), samples
+/// resulted, persons confirmed as cases, cleared or reversed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TestResult {
+    pub test: LabTest,
+    pub retests: Vec<LabTest>,
+    pub resulted: Vec<String>,
+    pub confirmed: Vec<String>,
+    pub cleared: Vec<String>,
+    pub reversed: Vec<String>,
+    pub reclassified: usize,
+}
+
+impl From<ResultOutcome> for TestResult {
+    fn from(r: ResultOutcome) -> TestResult {
+        TestResult {
+            test: r.test.into(),
+            retests: r.retests.into_iter().map(LabTest::from).collect(),
+            resulted: r.resulted,
+            confirmed: r.confirmed,
+            cleared: r.cleared,
+            reversed: r.reversed,
+            reclassified: r.reclassified,
         }
     }
 }
