@@ -9,7 +9,7 @@
 
 use serde::Deserialize;
 
-use super::{error_field, error_message, header_error, RowError};
+use super::{checked_row, error_message, header_error, RowError};
 
 /// Columns written by the export. Of these, the import needs `id`,
 /// `person_id`, and per kind: `product_code`, `lot_number`, `site_code`,
@@ -245,15 +245,7 @@ impl<R: std::io::Read> Iterator for DoseCsv<R> {
     fn next(&mut self) -> Option<Self::Item> {
         let (i, record) = self.rows.next()?;
         let row = i + 1;
-        let dose = record
-            .map_err(|e| (error_field(&e, &self.header), error_message(&e)))
-            .and_then(check_row)
-            .map_err(|(field, message)| RowError {
-                row,
-                field,
-                message,
-            });
-        Some((row, dose))
+        Some((row, checked_row(row, record, &self.header, check_row)))
     }
 }
 

@@ -80,6 +80,24 @@ pub fn reader<R: std::io::Read>(input: R) -> ::csv::Reader<R> {
 }
 
 /// An error of the header row.
+/// Data row `row` (1-based) of a file read against `header`: its cells
+/// through `check`, or the row's error naming the column at fault.
+fn checked_row<C, T>(
+    row: usize,
+    cells: Result<C, ::csv::Error>,
+    header: &::csv::StringRecord,
+    check: impl FnOnce(C) -> Result<T, (String, String)>,
+) -> Result<T, RowError> {
+    cells
+        .map_err(|e| (error_field(&e, header), error_message(&e)))
+        .and_then(check)
+        .map_err(|(field, message)| RowError {
+            row,
+            field,
+            message,
+        })
+}
+
 fn header_error(field: &str, message: String) -> RowError {
     RowError {
         row: 0,

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use time::Date;
 use vaxgrid_core::identity::{IdType, Sex};
 
-use super::{error_field, error_message, header_error, RowError};
+use super::{checked_row, error_message, header_error, RowError};
 
 pub const PERSON_HEADER: [&str; 9] = [
     "id_type",
@@ -250,15 +250,7 @@ impl<R: std::io::Read> Iterator for PersonCsv<R> {
         let record = self.rows.next()?;
         self.row += 1;
         let row = self.row;
-        let person = record
-            .map_err(|e| (error_field(&e, &self.header), error_message(&e)))
-            .and_then(check_row)
-            .map_err(|(field, message)| RowError {
-                row,
-                field,
-                message,
-            });
-        Some((row, person))
+        Some((row, checked_row(row, record, &self.header, check_row)))
     }
 }
 
