@@ -419,6 +419,9 @@ async fn campaign_targets_progress_and_survey(backend: &str) {
         .any(|r| r["person_id"] == minor.as_str() || r["person_id"] == elderly.as_str()));
     let (s, _) = app.get(&format!("{survey}?format=xml")).await;
     assert_eq!(s, 400);
+    // The cursor names a village and a person; another is refused.
+    let (s, p) = app.get(&format!("{survey}?after=zz")).await;
+    assert_eq!((s, field(&p)), (400, Some("after")), "{p}");
 
     // The same list as CSV, for one district.
     let r = app

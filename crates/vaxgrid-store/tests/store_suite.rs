@@ -26,6 +26,7 @@ on_both_backends!(
     sessions_expire_and_tokens_narrow_to_held_grants,
     scopes_follow_areas_and_sites_created_later,
     migrations_keep_and_verify_checksums,
+    survey_list_pages_village_by_village,
 );
 
 fn dose(id: &str, person: &str, product: &str, lot: &str, on: time::Date) -> DoseRequest {
@@ -1347,3 +1348,184 @@ async fn migrations_keep_and_verify_checksums(backend: &str) {
     assert!(err.to_string().contains("0004_accounts"), "{err}");
     f.cleanup().await;
 }
+
+/// The survey list of a commune pages village by village (area path, then
+/// id) through a cursor naming both, everyone once; a page of one status
+/// holds as many of that status as asked, skipping the others, also those
+/// vaccinated only under a duplicate merged into them; a bad cursor is
+/// refused naming `after`.
+async fn survey_list_pages_village_by_village(backend: &str) {
+    use vaxgrid_store::campaigns::{NewCampaign, NewWave, SurveyStatus, TargetBasis};
+    let f = fixture(backend).await;
+    let s = &f.store;
+    let writer = DoseWriter::spawn(s.clone(), WriterConfig::default());
+    let today = vaxgrid_store::today();
+    // Registered alternately in the two villages, so id order is not
+    // village order; every third one vaccinated.
+    let mut people = Vec::new();
+    for i in 0..14u32 {
+        let home = if i % 2 == 0 { "0665802" } else { "0665801" };
+        let p = s
+            .create_person(person(700 + i, &format!("Người {i}"), home, &[]), &system())
+            .await
+            .unwrap()
+            .person;
+        if i % 3 == 0 {
+            let d = dose(&new_id(), &p.id, "AZ", "AZ-1", today - Duration::days(1));
+            writer.submit(WriteCommand::Dose(d)).await.unwrap();
+        }
+        people.push((home.to_string(), p.id, i % 3 == 0));
+    }
+    // A duplicate holding the dose, merged into a survivor with none of
+    // their own: the survivor is vaccinated.
+    let (survivor, duplicate) = (people[1].1.clone(), people[0].1.clone());
+    writer
+        .submit(WriteCommand::Merge(MergeRequest {
+            survivor_id: survivor.clone(),
+            duplicate_id: duplicate.clone(),
+            reason: "same person".into(),
+            by: system(),
+        }))
+        .await
+        .unwrap();
+    let campaign = s
+        .create_campaign(
+            &NewCampaign {
+                id: new_id(),
+                name: "Toàn dân".into(),
+                disease: "COVID-19".into(),
+                area_code: "22".into(),
+                products: vec!["AZ".into()],
+                priority_groups: Vec::new(),
+                target_percent_tenths: 800,
+                target_people: None,
+                target_basis: TargetBasis::Population,
+                target_date: today + Duration::days(30),
+                min_age_years: 18,
+                history_reason: None,
+            },
+            &system(),
+        )
+        .await
+        .unwrap();
+    let wave = s
+        .add_wave(
+            &campaign.id,
+            &NewWave {
+                id: new_id(),
+                name: "1".into(),
+                starts_on: today,
+                ends_on: today + Duration::days(20),
+                eligible_groups: Vec::new(),
+                history_reason: None,
+            },
+            &system(),
+        )
+        .await
+        .unwrap();
+    let list = |status: Option<SurveyStatus>, limit: usize| {
+        let (campaign, wave) = (campaign.id.clone(), wave.id.clone());
+        async move {
+            let mut seen = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let page = s
+                    .survey_list_of(
+                        &campaign,
+                        &wave,
+                        Some("06658"),
+                        status,
+                        after.as_deref(),
+                        limit,
+                        &system(),
+                    )
+                    .await
+                    .unwrap();
+                assert!(page.items.len() <= limit);
+                if page.next_cursor.is_some() {
+                    assert_eq!(page.items.len(), limit, "only the last page is short");
+                }
+                seen.extend(page.items);
+                match page.next_cursor {
+                    Some(c) => after = Some(c),
+                    None => return seen,
+                }
+            }
+        }
+    };
+    // Everyone once (the duplicate is merged away), village by village.
+    let mut expected: Vec<(String, String)> = people
+        .iter()
+        .filter(|(_, id, _)| *id != duplicate)
+        .map(|(home, id, _)| (home.clone(), id.clone()))
+        .collect();
+    expected.sort();
+    let all = list(None, 3).await;
+    let got: Vec<(String, String)> = all
+        .iter()
+        .map(|r| (r.home_area.clone(), r.person_id.clone()))
+        .collect();
+    assert_eq!(got, expected);
+    let vaccinated = |id: &str| id == survivor || people.iter().any(|(_, p, v)| p == id && *v);
+    for r in &all {
+        let want = if vaccinated(&r.person_id) {
+            SurveyStatus::Vaccinated
+        } else {
+            SurveyStatus::NotYet
+        };
+        assert_eq!(r.status, want, "{}", r.person_id);
+    }
+    // Not yet: the vaccinated skipped, full pages of the rest in order.
+    let not_yet: Vec<String> = list(Some(SurveyStatus::NotYet), 2)
+        .await
+        .into_iter()
+        .map(|r| {
+            assert_eq!(r.status, SurveyStatus::NotYet);
+            r.person_id
+        })
+        .collect();
+    let expected_not_yet: Vec<String> = expected
+        .iter()
+        .filter(|(_, id)| !vaccinated(id))
+        .map(|(_, id)| id.clone())
+        .collect();
+    assert_eq!(not_yet, expected_not_yet);
+    assert!(!not_yet.contains(&survivor));
+    let done: Vec<String> = list(Some(SurveyStatus::Vaccinated), 2)
+        .await
+        .into_iter()
+        .map(|r| r.person_id)
+        .collect();
+    let expected_done: Vec<String> = expected
+        .iter()
+        .filter(|(_, id)| vaccinated(id))
+        .map(|(_, id)| id.clone())
+        .collect();
+    assert_eq!(done, expected_done);
+    assert!(list(Some(SurveyStatus::Booked), 5).await.is_empty());
+    // A village's list, and a cursor that does not read.
+    let village = s
+        .survey_list(&campaign.id, &wave.id, Some("0665801"), None, 50, &system())
+        .await
+        .unwrap();
+    assert!(village.items.iter().all(|r| r.home_area == "0665801"));
+    assert_eq!(village.items.len(), 7);
+    for bad in ["zz", "6162"] {
+        match s
+            .survey_list(
+                &campaign.id,
+                &wave.id,
+                Some("06658"),
+                Some(bad),
+                5,
+                &system(),
+            )
+            .await
+        {
+            Err(StoreError::Invalid { field, .. }) => assert_eq!(field, "after"),
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+    f.cleanup().await;
+}
+

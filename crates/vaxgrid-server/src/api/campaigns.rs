@@ -477,7 +477,7 @@ fn status_filter(raw: Option<&str>) -> Result<Option<SurveyStatus>, ApiError> {
 #[utoipa::path(
     get,
     path = "/api/v1/campaigns/{id}/waves/{wave}/survey",
-    summary = "Target survey list: every person living in the area, in the wave's eligible groups (any when it lists none) and of the campaign's minimum age on the wave's first day, with status not_yet, booked or vaccinated (deferred, refused, contraindicated: from the visit workflow). JSON pages by person id, or the whole list as CSV (at most 100,000 persons); statuses: not_yet, booked, vaccinated, deferred (until a date), refused, contraindicated (from the vaccination table)",
+    summary = "Target survey list: every person living in the area, in the wave's eligible groups (any when it lists none) and of the campaign's minimum age on the wave's first day, with status not_yet, booked or vaccinated (deferred, refused, contraindicated: from the visit workflow). JSON pages village by village (by area path, then person id), or the whole list as CSV (at most 100,000 persons); statuses: not_yet, booked, vaccinated, deferred (until a date), refused, contraindicated (from the vaccination table)",
     params(("id" = String, Path, description = "campaign id"), ("wave" = String, Path, description = "wave id"), ("area" = Option<String>, Query, description = "area code (default: the campaign's area); must lie in the campaign's area and in the caller's areas"), ("format" = Option<String>, Query, description = "json (paginated), csv (the whole list) or html (a page to print, 500 persons a part with a link to the next; for a district or province, its communes each linking its own list)"), ("after" = Option<String>, Query, description = "cursor: next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "page size 1..500 (default 50); JSON only"), ("status" = Option<String>, Query, description = "csv and html only: the persons of one status (not_yet, booked, vaccinated, deferred, refused, contraindicated), or all (default)"), ("first" = Option<i64>, Query, description = "html only: the number of the part's first person, 1..=100000 (default 1); the link to the next part carries it")),
     responses(
         (status = 200, description = "{items[{person_id, full_name, birth_date, sex, id_type, id_number, phone, home_area, priority_groups, status, valid_doses, series_complete, last_dose_on, appointment_at}], next_cursor}, or text/csv with those columns"),
@@ -535,7 +535,7 @@ pub async fn survey(
             .store
             .survey_list(&id, &wave, area, q.after.as_deref(), limit, &actor)
             .await
-            .map_err(ApiError::lookup)?;
+            .map_err(survey_error)?;
         return Ok(Json(page).into_response());
     }
     let mut out = csv::Writer::from_writer(Vec::new());
@@ -548,7 +548,7 @@ pub async fn survey(
             .store
             .survey_list(&id, &wave, area, after.as_deref(), CSV_PAGE, &actor)
             .await
-            .map_err(ApiError::lookup)?;
+            .map_err(survey_error)?;
         count += page.items.len();
         if count > SURVEY_CSV_MAX {
             return Err(too_long());
@@ -579,6 +579,17 @@ pub async fn survey(
         body,
     )
         .into_response())
+}
+
+/// A cursor that does not read is a malformed request (400 naming
+/// `after`), as in every list; the rest as any lookup.
+fn survey_error(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Invalid { field, message } if field == "after" => {
+            ApiError::bad_request(field, message)
+        }
+        other => ApiError::lookup(other),
+    }
 }
 
 /// A list too long for one file or printed page.
@@ -643,9 +654,6 @@ struct SurveyPrint {
 /// Persons printed on one part of a printable list: a few sheets, quick
 /// to serve whatever the area (a district's list runs to tens of thousands).
 const PRINT_PART: usize = 500;
-/// Persons read for one part: with a status kept, a part stops after this
-/// many even when fewer were kept, and says the list goes on.
-const PRINT_SCAN: usize = 5_000;
 
 /// One part of the survey list as a page to print. Never a silent first
 /// page: the part says which persons it holds and either links the next
@@ -693,38 +701,14 @@ async fn printable_part(
     if place.depth() < local {
         return communes_to_print(app, id, wave, place, local, q, lang).await;
     }
-    let mut rows = Vec::new();
-    let mut scanned = 0;
-    let mut after = q.after.clone();
-    let next = loop {
-        let want = (PRINT_SCAN - scanned).min(CSV_PAGE);
-        let page = app
-            .store
-            .survey_list(id, wave, area, after.as_deref(), want, actor)
-            .await
-            .map_err(ApiError::lookup)?;
-        let read = page.items.len();
-        let mut stopped_inside = false;
-        for (i, row) in page.items.into_iter().enumerate() {
-            scanned += 1;
-            after = Some(row.person_id.clone());
-            if keep.is_none_or(|k| row.status == k) {
-                rows.push(row);
-                if rows.len() == PRINT_PART {
-                    stopped_inside = i + 1 < read;
-                    break;
-                }
-            }
-        }
-        if !stopped_inside && page.next_cursor.is_none() {
-            break None;
-        }
-        if rows.len() == PRINT_PART || scanned >= PRINT_SCAN {
-            // The next part starts after the last person read (a full part
-            // may stop in the middle of a store page).
-            break after;
-        }
-    };
+    // The store keeps the status in its statement and reads on until the
+    // part is full, village by village.
+    let page = app
+        .store
+        .survey_list_of(id, wave, area, keep, q.after.as_deref(), PRINT_PART, actor)
+        .await
+        .map_err(survey_error)?;
+    let (rows, next) = (page.items, page.next_cursor);
     let next_href = next.map(|cursor| {
         let mut href = format!(
             "/api/v1/campaigns/{id}/waves/{wave}/survey?format=html&after={cursor}&first={}",
