@@ -275,6 +275,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/common/0077_area_reorganisations.sql"),
         postgres: include_str!("../migrations/common/0077_area_reorganisations.sql"),
     },
+    Migration {
+        version: 78,
+        name: "doses_first_by_day",
+        sqlite: include_str!("../migrations/common/0078_doses_first_by_day.sql"),
+        postgres: include_str!("../migrations/common/0078_doses_first_by_day.sql"),
+    },
 ];
 
 pub(crate) fn backend_of(url: &str) -> Result<Backend, StoreError> {

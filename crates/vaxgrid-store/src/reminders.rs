@@ -211,26 +211,39 @@ impl Store {
             let interval = i64::from(p.recommended_interval_days);
             let from = crate::format_date(today - Duration::days(interval + OVERDUE_DAYS));
             let to = crate::format_date(today - Duration::days(interval - DUE_AHEAD_DAYS));
-            let rows = sqlx::query(
-                "SELECT d.id, d.person_id FROM doses d \
-                 WHERE d.product_code = $1 AND d.administered_on >= $2 AND d.administered_on <= $3 \
-                   AND d.dose_number < $4 AND d.kind IN ('administered', 'historical') \
-                   AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'due_dose' AND o.subject = d.id) \
-                   AND NOT EXISTS (SELECT 1 FROM doses v WHERE v.corrects_id = d.id AND v.kind = 'entered_in_error') \
-                   AND NOT EXISTS (SELECT 1 FROM doses l WHERE l.person_id = d.person_id \
-                       AND l.administered_on > d.administered_on AND l.kind IN ('administered', 'historical') \
-                       AND NOT EXISTS (SELECT 1 FROM doses w WHERE w.corrects_id = l.id AND w.kind = 'entered_in_error')) \
-                 ORDER BY d.id",
-            )
-            .bind(code)
-            .bind(from)
-            .bind(to)
-            .bind(i64::from(p.doses_in_series))
-            .fetch_all(&self.pool)
-            .await?;
-            for r in &rows {
-                candidates.push((r.try_get("id")?, r.try_get("person_id")?));
+            // One dose number at a time, written into the statement: the
+            // first doses are read from the partial index
+            // `doses_first_by_day` (migration 0078), whose condition a
+            // bound parameter would not meet, so the window's later doses
+            // (most of it, weeks into a campaign) are never read; a longer
+            // series' later numbers from `doses_product_day`. SQLite:
+            // `SEARCH d USING INDEX doses_first_by_day (product_code=? AND
+            // administered_on>? AND administered_on<?)`; PostgreSQL: `Index
+            // Scan using doses_first_by_day`.
+            let start = candidates.len();
+            for number in 1..p.doses_in_series {
+                let rows = sqlx::query(&format!(
+                    "SELECT d.id, d.person_id FROM doses d \
+                     WHERE d.product_code = $1 AND d.dose_number = {number} \
+                       AND d.administered_on >= $2 AND d.administered_on <= $3 \
+                       AND d.kind IN ('administered', 'historical') \
+                       AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'due_dose' AND o.subject = d.id) \
+                       AND NOT EXISTS (SELECT 1 FROM doses v WHERE v.corrects_id = d.id AND v.kind = 'entered_in_error') \
+                       AND NOT EXISTS (SELECT 1 FROM doses l WHERE l.person_id = d.person_id \
+                           AND l.administered_on > d.administered_on AND l.kind IN ('administered', 'historical') \
+                           AND NOT EXISTS (SELECT 1 FROM doses w WHERE w.corrects_id = l.id AND w.kind = 'entered_in_error')) \
+                     ORDER BY d.id"
+                ))
+                .bind(code)
+                .bind(&from)
+                .bind(&to)
+                .fetch_all(&self.pool)
+                .await?;
+                for r in &rows {
+                    candidates.push((r.try_get("id")?, r.try_get("person_id")?));
+                }
             }
+            candidates[start..].sort_unstable();
         }
         let earliest = today - Duration::days(OVERDUE_DAYS);
         let latest = today + Duration::days(DUE_AHEAD_DAYS);

@@ -27,6 +27,7 @@ on_both_backends!(
     scopes_follow_areas_and_sites_created_later,
     migrations_keep_and_verify_checksums,
     survey_list_pages_village_by_village,
+    due_doses_are_found_by_their_number,
 );
 
 fn dose(id: &str, person: &str, product: &str, lot: &str, on: time::Date) -> DoseRequest {
@@ -1529,3 +1530,78 @@ async fn survey_list_pages_village_by_village(backend: &str) {
     f.cleanup().await;
 }
 
+/// The reminders' scan reads the window of each dose number apart: a first
+/// dose due (the partial index `doses_first_by_day`), a second dose of a
+/// series of three, and nothing for a series completed inside the window.
+async fn due_doses_are_found_by_their_number(backend: &str) {
+    let f = fixture(backend).await;
+    let s = &f.store;
+    let writer = DoseWriter::spawn(s.clone(), WriterConfig::default());
+    let today = vaxgrid_store::today();
+    let mut three = s.product("AZ").await.unwrap();
+    three.code = "AZ3".into();
+    three.name = "Three doses".into();
+    three.doses_in_series = 3;
+    three.recommended_interval_days = 28;
+    s.create_product(&three, "test").await.unwrap();
+    s.create_lot(
+        &vaxgrid_store::model::Lot {
+            product_code: "AZ3".into(),
+            lot_number: "AZ3-1".into(),
+            expiry: "2030-12-31".into(),
+            status: vaxgrid_core::dose::LotStatus::Released,
+            doses: 1000,
+        },
+        "test",
+    )
+    .await
+    .unwrap();
+    let given = |serial: u32, doses: Vec<(&'static str, &'static str, i64)>| {
+        let (s, writer) = (s.clone(), &writer);
+        async move {
+            let p = s
+                .create_person(person(serial, "Người Nhắc", "0665801", &[]), &system())
+                .await
+                .unwrap()
+                .person;
+            let mut ids = Vec::new();
+            for (product, lot, days_ago) in doses {
+                let d = dose(
+                    &new_id(),
+                    &p.id,
+                    product,
+                    lot,
+                    today - Duration::days(days_ago),
+                );
+                match writer.submit(WriteCommand::Dose(d)).await.unwrap() {
+                    WriteOutcome::Created(r) => ids.push(r.id),
+                    other => panic!("{other:?}"),
+                }
+            }
+            (p.id, ids)
+        }
+    };
+    // AZ: the second dose 56 days after the first, due tomorrow.
+    let (first, first_doses) = given(801, vec![("AZ", "AZ-1", 55)]).await;
+    // A series of three: the third 28 days after the second, due tomorrow.
+    let (second, second_doses) = given(802, vec![("AZ3", "AZ3-1", 60), ("AZ3", "AZ3-1", 27)]).await;
+    // Completed: its second dose lies in AZ's window, and is not due anything.
+    let (done, _) = given(803, vec![("AZ", "AZ-1", 120), ("AZ", "AZ-1", 56)]).await;
+    let texts = |_: vaxgrid_core::reminders::Language, _: &vaxgrid_core::reminders::About<'_>| {
+        "due".to_string()
+    };
+    assert_eq!(s.generate_reminders(today, &texts).await.unwrap(), 2);
+    assert_eq!(s.generate_reminders(today, &texts).await.unwrap(), 0);
+    let subjects = |id: String| async move {
+        s.outbox(&id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.subject)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(subjects(first).await, vec![first_doses[0].clone()]);
+    assert_eq!(subjects(second).await, vec![second_doses[1].clone()]);
+    assert!(subjects(done).await.is_empty());
+    f.cleanup().await;
+}
