@@ -294,11 +294,47 @@ pub(crate) fn backend_of(url: &str) -> Result<Backend, StoreError> {
 }
 
 /// Settings of every SQLite connection (the pool's, and the bulk import's
-/// own in `direct_sqlite`); see `connect` for why each.
+/// own in `direct_sqlite`); see `connect` for why each. The page cache is
+/// set apart: [`pool_cache_kib`] for the pool's, [`DIRECT_CACHE`] for the
+/// direct ones.
 pub(crate) const SQLITE_SETTINGS: &str = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
      PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; \
-     PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; \
+     PRAGMA temp_store=MEMORY; \
      PRAGMA threads=2; PRAGMA wal_autocheckpoint=0;";
+
+/// The page cache of a direct connection (the dose writer's; a bulk
+/// import enlarges its own): 64 MiB, as every connection had before the
+/// pool's were cut, so the writer's batches find the indexes they touch
+/// in memory.
+pub(crate) const DIRECT_CACHE: &str = "PRAGMA cache_size=-65536;";
+
+/// The page cache of each pooled SQLite connection, MiB, unless
+/// `VAXGRID_SQLITE_CACHE_MB` says otherwise.
+pub(crate) const POOL_CACHE_MB: i64 = 16;
+
+/// The page cache of each pooled SQLite connection, KiB (what `PRAGMA
+/// cache_size` takes, negated). Every connection fills its cache up to
+/// this as it reads, and a server's resident memory holds them all: 8
+/// pooled connections, the writer's 2 and its direct one at 64 MiB
+/// (docs/operations.md, "Memory"). A value that is not 1–4096 MiB is a
+/// start-up error naming the variable.
+pub(crate) fn pool_cache_kib() -> Result<i64, StoreError> {
+    match std::env::var("VAXGRID_SQLITE_CACHE_MB") {
+        Err(_) => Ok(POOL_CACHE_MB * 1024),
+        Ok(v) => v
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|mb| (1..=4096).contains(mb))
+            .map(|mb| mb * 1024)
+            .ok_or_else(|| {
+                StoreError::invalid(
+                    "VAXGRID_SQLITE_CACHE_MB",
+                    format!("the page cache of each pooled SQLite connection is 1 to 4096 (MiB), not '{v}'"),
+                )
+            }),
+    }
+}
 
 pub(crate) async fn connect(
     url: &str,
@@ -329,6 +365,10 @@ pub(crate) async fn connect(
         None => crate::hosts::options(&url)?,
     };
     let multi_host = hosts.is_some();
+    let cache_kib = match backend {
+        Backend::Sqlite => pool_cache_kib()?,
+        Backend::Postgres => 0,
+    };
     let pool = AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(30))
@@ -367,6 +407,8 @@ pub(crate) async fn connect(
                     // them in the background, and closing the last
                     // connection checkpoints what is left.
                     conn.execute(SQLITE_SETTINGS).await?;
+                    conn.execute(format!("PRAGMA cache_size=-{cache_kib}").as_str())
+                        .await?;
                 }
                 Ok(())
             })

@@ -14,7 +14,7 @@ use std::str::FromStr;
 
 use rusqlite::Connection;
 
-use crate::db::SQLITE_SETTINGS;
+use crate::db::{DIRECT_CACHE, SQLITE_SETTINGS};
 use crate::error::StoreError;
 
 /// Opens the database of `url` with the pool's settings (read-only when
@@ -30,6 +30,7 @@ pub(crate) fn open(url: &str) -> Result<Connection, StoreError> {
         access | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.execute_batch(SQLITE_SETTINGS)?;
+    conn.execute_batch(DIRECT_CACHE)?;
     // The dose writer keeps about twenty statements prepared (reads with
     // one to three key lists, inserts, upserts, the audit chain).
     conn.set_prepared_statement_cache_capacity(64);

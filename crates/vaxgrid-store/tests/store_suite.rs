@@ -1605,3 +1605,16 @@ async fn due_doses_are_found_by_their_number(backend: &str) {
     assert!(subjects(done).await.is_empty());
     f.cleanup().await;
 }
+
+/// Each pooled SQLite connection caches 16 MiB of pages (docs/operations.md,
+/// "Memory"), not the 64 MiB the dose writer's own connection keeps.
+#[tokio::test]
+async fn pooled_sqlite_connections_cache_16_mib() {
+    let f = fixture("sqlite").await;
+    let (kib,): (i64,) = sqlx::query_as("PRAGMA cache_size")
+        .fetch_one(f.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(kib, -16 * 1024);
+    f.cleanup().await;
+}
