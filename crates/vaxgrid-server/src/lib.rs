@@ -75,18 +75,19 @@ pub struct Dcc {
 impl AppState {
     /// Starts the dose writer and the booking writer for `store`. The
     /// background tasks (the SQLite checkpointer, the reminders loop) are
-    /// the binary's to start (`vaxgrid serve`), not the state's.
-    pub fn new(store: Store, config: WriterConfig) -> AppState {
-        let writer = DoseWriter::spawn(store.clone(), config);
+    /// the binary's to start (`vaxgrid serve`), not the state's. Fails
+    /// when the dose writer cannot open its connection.
+    pub fn new(store: Store, config: WriterConfig) -> Result<AppState, vaxgrid_store::StoreError> {
+        let writer = DoseWriter::spawn(store.clone(), config)?;
         let bookings = vaxgrid_store::scheduling::BookingWriter::spawn(store.clone());
-        AppState(std::sync::Arc::new(AppParts {
+        Ok(AppState(std::sync::Arc::new(AppParts {
             store,
             writer,
             bookings,
             dcc: None,
             dose_latency: Default::default(),
             trusted_proxies: Vec::new(),
-        }))
+        })))
     }
 
     /// Trusts these reverse proxies to name the client in `X-Forwarded-For`.

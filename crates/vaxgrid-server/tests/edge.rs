@@ -309,7 +309,8 @@ async fn an_unwritable_database_is_503_and_not_ready(backend: &str) {
         .expect("connect read-only");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = vaxgrid_server::AppState::new(store.clone(), Default::default());
+    let state = vaxgrid_server::AppState::new(store.clone(), Default::default())
+        .expect("the dose writer starts");
     tokio::spawn(async move {
         let _ = vaxgrid_server::serve(state, listener).await;
     });

@@ -174,6 +174,7 @@ async fn behind_a_trusted_proxy_clients_are_told_apart(backend: &str) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let state = vaxgrid_server::AppState::new(store.clone(), Default::default())
+        .expect("the dose writer starts")
         .with_trusted_proxies(vec!["127.0.0.9".parse().unwrap()]);
     tokio::spawn(async move {
         let _ = vaxgrid_server::serve(state, listener).await;

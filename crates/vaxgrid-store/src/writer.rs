@@ -75,10 +75,14 @@ pub struct DoseWriter {
 impl DoseWriter {
     /// Starts the writer on a thread of its own with its own runtime and
     /// connections: on the shared runtime it would wait behind every queued
-    /// HTTP task after each statement, and the batch would take longer.
-    pub fn spawn(store: Store, config: WriterConfig) -> DoseWriter {
+    /// HTTP task after each statement, and the batch would take longer. On
+    /// SQLite the writer's batches run on a direct connection of its own
+    /// (see `batch_tx`); failing to open it is an error here, at start-up,
+    /// not a slower writer later.
+    pub fn spawn(store: Store, config: WriterConfig) -> Result<DoseWriter, StoreError> {
         let (tx, rx) = mpsc::channel(config.queue.max(1));
         let stats = Arc::new(WriterStats::default());
+        let direct = direct_connection(&store, &stats)?;
         let thread_stats = stats.clone();
         let max_batch = config.max_batch.max(1);
         std::thread::Builder::new()
@@ -99,13 +103,12 @@ impl DoseWriter {
                             store
                         }
                     };
-                    let direct = direct_connection(&own, &thread_stats);
                     run(own.clone(), direct, rx, max_batch, thread_stats).await;
                     own.close().await;
                 });
             })
-            .expect("spawn the dose writer thread");
-        DoseWriter { tx, stats }
+            .map_err(|e| StoreError::Unavailable(format!("the dose writer cannot start its thread: {e}")))?;
+        Ok(DoseWriter { tx, stats })
     }
 
     /// Queues a command and waits until its batch is committed (or refused).
@@ -244,24 +247,20 @@ async fn exchange_with_retry(
     }
 }
 
-/// On SQLite, a direct connection for a writer's batches (see `batch_tx`);
-/// None on PostgreSQL, or (logged) if it cannot be opened, and the batches
-/// then run on the pool. `stats` records which.
-fn direct_connection(store: &Store, stats: &WriterStats) -> Option<rusqlite::Connection> {
+/// On SQLite, the direct connection a writer's batches run on (see
+/// `batch_tx`); None on PostgreSQL. `stats` records which.
+fn direct_connection(
+    store: &Store,
+    stats: &WriterStats,
+) -> Result<Option<rusqlite::Connection>, StoreError> {
     let direct = match store.backend() {
-        crate::db::Backend::Sqlite => match crate::direct_sqlite::open(&store.url) {
-            Ok(conn) => Some(conn),
-            Err(e) => {
-                tracing::error!(error = %e, "a dose writer cannot open its SQLite connection; using the pool");
-                None
-            }
-        },
+        crate::db::Backend::Sqlite => Some(crate::direct_sqlite::open(&store.url)?),
         crate::db::Backend::Postgres => None,
     };
     stats
         .direct_sqlite
         .store(direct.is_some(), Ordering::Relaxed);
-    direct
+    Ok(direct)
 }
 
 type BatchResult = Result<Vec<Result<WriteOutcome, StoreError>>, StoreError>;
@@ -373,7 +372,10 @@ impl BulkWriter {
         let runtime = tokio::runtime::Handle::current();
         let (state, result) = tokio::task::spawn_blocking(move || {
             if state.direct.is_none() {
-                state.direct = direct_connection(&store, &stats);
+                match direct_connection(&store, &stats) {
+                    Ok(direct) => state.direct = direct,
+                    Err(e) => return (state, Err(e)),
+                }
             }
             let result = runtime.block_on(apply_with_retry(
                 &store,

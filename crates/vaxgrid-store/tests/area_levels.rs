@@ -82,7 +82,8 @@ async fn store_with(
 /// the counters against a recount. Answers each person's (home, commune).
 async fn register_and_dose(store: &Store, homes: &[(&str, u32)]) -> Vec<(String, String)> {
     let mut placed = Vec::new();
-    let writer = DoseWriter::spawn(store.clone(), WriterConfig::default());
+    let writer =
+        DoseWriter::spawn(store.clone(), WriterConfig::default()).expect("the dose writer starts");
     let mut serial = 500;
     for (home, n) in homes {
         for k in 0..*n {

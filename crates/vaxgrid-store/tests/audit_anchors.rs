@@ -77,7 +77,8 @@ async fn rechain_with_a_change(store: &Store) {
 async fn cut_deleted_and_rewritten_logs_are_found(backend: &str) {
     let f = fixture(backend).await;
     let store = &f.store;
-    let writer = DoseWriter::spawn(store.clone(), WriterConfig::default());
+    let writer =
+        DoseWriter::spawn(store.clone(), WriterConfig::default()).expect("the dose writer starts");
     let by = Actor::system("test");
     let mut persons = Vec::new();
     for i in 0..3 {

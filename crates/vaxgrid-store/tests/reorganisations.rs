@@ -146,7 +146,8 @@ async fn merges_splits_and_moves_follow_persons_doses_and_counters(backend: &str
     )
     .await
     .unwrap();
-    let writer = DoseWriter::spawn(s.clone(), WriterConfig::default());
+    let writer =
+        DoseWriter::spawn(s.clone(), WriterConfig::default()).expect("the dose writer starts");
     let mut serial = 100;
     let mut ids = Vec::new();
     for home in [
@@ -313,7 +314,8 @@ async fn random_reorganisations_keep_counters_equal_to_a_recount(backend: &str) 
         }
     }
     s.create_areas(news, "test").await.unwrap();
-    let writer = DoseWriter::spawn(s.clone(), WriterConfig::default());
+    let writer =
+        DoseWriter::spawn(s.clone(), WriterConfig::default()).expect("the dose writer starts");
     let (mut persons, mut doses) = (0, 0);
     let mut serial = 1000;
     let mut next_code = 0;
@@ -434,7 +436,8 @@ async fn a_commune_of_ten_thousand_moves_in_one_transaction(backend: &str) {
     let (placed, errors) = s.check_people(rows).await.unwrap();
     assert!(errors.is_empty(), "{errors:?}");
     s.insert_people(&placed, "test", |_| {}).await.unwrap();
-    let writer = DoseWriter::spawn(s.clone(), WriterConfig::default());
+    let writer =
+        DoseWriter::spawn(s.clone(), WriterConfig::default()).expect("the dose writer starts");
     let mut pending = Vec::new();
     for p in placed.iter().take(2_000) {
         let w = writer.clone();

@@ -57,7 +57,8 @@ fn new_id() -> String {
 
 async fn dose_rules_idempotency_and_references(backend: &str) {
     let f = fixture(backend).await;
-    let writer = DoseWriter::spawn(f.store.clone(), WriterConfig::default());
+    let writer = DoseWriter::spawn(f.store.clone(), WriterConfig::default())
+        .expect("the dose writer starts");
     let p = f
         .store
         .create_person(person(1, "Nguyễn Văn An", "0665801", &[]), &system())
@@ -215,7 +216,8 @@ async fn dose_rules_idempotency_and_references(backend: &str) {
 
 async fn corrections_and_merges_keep_counters_exact(backend: &str) {
     let f = fixture(backend).await;
-    let writer = DoseWriter::spawn(f.store.clone(), WriterConfig::default());
+    let writer = DoseWriter::spawn(f.store.clone(), WriterConfig::default())
+        .expect("the dose writer starts");
     let a = f
         .store
         .create_person(
@@ -383,7 +385,8 @@ async fn random_workload_counters_equal_recount(backend: &str) {
             max_batch: 16,
             queue: 1024,
         },
-    );
+    )
+    .expect("the dose writer starts");
     let homes = ["0665801", "0665802", "06661", "0670001"];
     let groups: [&[&str]; 4] = [
         &[],
@@ -485,7 +488,8 @@ async fn dose_counters_follow_random_doses_and_corrections(backend: &str) {
             max_batch: 8,
             queue: 1024,
         },
-    );
+    )
+    .expect("the dose writer starts");
     let homes = ["0665801", "0665802", "06661", "0670001"];
     let mut people = Vec::new();
     for i in 0..24u32 {
@@ -801,7 +805,8 @@ async fn bulk_writer_applies_batches_with_the_writers_rules(backend: &str) {
 
 async fn group_commit_batches_concurrent_doses(backend: &str) {
     let f = fixture(backend).await;
-    let writer = DoseWriter::spawn(f.store.clone(), WriterConfig::default());
+    let writer = DoseWriter::spawn(f.store.clone(), WriterConfig::default())
+        .expect("the dose writer starts");
     let mut people = Vec::new();
     for i in 0..300u32 {
         people.push(person(1000 + i, &format!("Vũ Thị {i}"), "0665801", &[]));
@@ -862,7 +867,8 @@ async fn audit_chain_detects_tampering(backend: &str) {
 
 async fn coverage_report_rolls_up_the_subtree(backend: &str) {
     let f = fixture(backend).await;
-    let writer = DoseWriter::spawn(f.store.clone(), WriterConfig::default());
+    let writer = DoseWriter::spawn(f.store.clone(), WriterConfig::default())
+        .expect("the dose writer starts");
     let homes = [("0665801", 3), ("06661", 2), ("0670001", 4)];
     let mut serial = 200;
     for (home, n) in homes {

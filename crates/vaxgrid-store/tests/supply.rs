@@ -447,7 +447,8 @@ async fn a_quarantined_lot_refuses_doses_and_a_recall_lists_the_persons_dosed(ba
 
     let f = fixture(backend).await;
     let s = &f.store;
-    let writer = DoseWriter::spawn(s.clone(), WriterConfig::default());
+    let writer =
+        DoseWriter::spawn(s.clone(), WriterConfig::default()).expect("the dose writer starts");
     let p = s
         .create_person(
             common::person(1, "Nguyễn Văn An", "0665801", &[]),
@@ -565,7 +566,8 @@ async fn random_movements_and_doses_keep_on_hand_equal_to_the_ledger(backend: &s
     let f = fixture(backend).await;
     let s = &f.store;
     tree(s).await;
-    let writer = DoseWriter::spawn(s.clone(), WriterConfig::default());
+    let writer =
+        DoseWriter::spawn(s.clone(), WriterConfig::default()).expect("the dose writer starts");
     let lots = [("AZ", "AZ-1"), ("PFIZER", "PF-1")];
     let mut model: std::collections::BTreeMap<&str, u64> = Default::default();
     let mut rng = Rng(0x0d05_e521_0901);
@@ -739,7 +741,8 @@ async fn doses_and_movements_racing_on_one_lot_never_overdraw_it(backend: &str) 
     )
     .await
     .unwrap();
-    let writer = DoseWriter::spawn(s.clone(), WriterConfig::default());
+    let writer =
+        DoseWriter::spawn(s.clone(), WriterConfig::default()).expect("the dose writer starts");
     let mut persons = Vec::new();
     for i in 0..36u32 {
         let p = common::person(i + 1, &format!("Người {i}"), "0665801", &[]);

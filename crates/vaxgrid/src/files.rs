@@ -477,7 +477,7 @@ pub async fn import_hl7(file: &Path, database_url: &str, acks: Option<&Path>) ->
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let store = Store::open(database_url).await?;
-    let app = vaxgrid_server::AppState::new(store, vaxgrid_store::writer::WriterConfig::default());
+    let app = vaxgrid_server::AppState::new(store, vaxgrid_store::writer::WriterConfig::default())?;
     let by = vaxgrid_store::model::Actor::system("cli");
     let started = Instant::now();
     let (reply, reports) = if vaxgrid_interop::hl7v2::is_batch(&text) {

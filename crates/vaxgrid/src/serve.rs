@@ -48,7 +48,7 @@ pub async fn serve_store(
     let addr = listener.local_addr()?;
     crate::accounts::ensure_first_admin(&store).await?;
     start_background(&store, reminders);
-    let mut state = AppState::new(store, WriterConfig::default())
+    let mut state = AppState::new(store, WriterConfig::default())?
         .with_trusted_proxies(trusted_proxies.to_vec());
     if let Some(dir) = &dcc.dcc_keys {
         state = state

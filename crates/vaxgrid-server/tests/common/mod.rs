@@ -49,7 +49,7 @@ impl TestApp {
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let mut state = AppState::new(store.clone(), config);
+        let mut state = AppState::new(store.clone(), config).expect("the dose writer starts");
         if let Some(dir) = keys {
             state = state
                 .with_dcc_keys(&dir, "VN", "Ministry of Health of Viet Nam")

@@ -392,7 +392,7 @@ async fn writer_baseline(
     let writer = vaxgrid_store::writer::DoseWriter::spawn(
         store.clone(),
         vaxgrid_store::writer::WriterConfig::default(),
-    );
+    )?;
     let requests: Vec<vaxgrid_store::model::DoseRequest> = spare
         .iter()
         .enumerate()

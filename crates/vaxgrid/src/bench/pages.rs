@@ -390,7 +390,7 @@ async fn start_server(store: &Store) -> Result<Server> {
     let keys = std::env::temp_dir().join(format!("vaxgrid-bench-keys-{}", uuid::Uuid::now_v7()));
     vaxgrid_server::dcc_keys::init_key_dir(&keys, "VN")
         .map_err(|e| anyhow::anyhow!("DCC keys: {e}"))?;
-    let state = vaxgrid_server::AppState::new(store.clone(), WriterConfig::default())
+    let state = vaxgrid_server::AppState::new(store.clone(), WriterConfig::default())?
         .with_dcc_keys(&keys, "VN", "Ministry of Health of Viet Nam")
         .map_err(|e| anyhow::anyhow!("DCC keys: {e}"))?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

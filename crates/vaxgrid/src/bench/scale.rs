@@ -226,7 +226,7 @@ async fn probe(
         })
         .collect();
     let ids = import(store, people, "bench-probe").await?;
-    let writer = DoseWriter::spawn(store.clone(), WriterConfig::default());
+    let writer = DoseWriter::spawn(store.clone(), WriterConfig::default())?;
     let started = Instant::now();
     let recorded = submit_all(&writer, seeded, &ids, vaxgrid_store::today()).await;
     let dose_rate = recorded as f64 / started.elapsed().as_secs_f64();
@@ -353,7 +353,7 @@ async fn fill_persons(
 /// second doses, until `n` are recorded. Returns how many were.
 async fn fill_doses(store: &Store, seeded: &Seeded, n: usize) -> Result<usize> {
     let bar = crate::files::bar(n as u64, "doses");
-    let writer = DoseWriter::spawn(store.clone(), WriterConfig::default());
+    let writer = DoseWriter::spawn(store.clone(), WriterConfig::default())?;
     let mut recorded = 0;
     // A first dose 120 days ago, a second 60 days ago.
     'rounds: for days_ago in [120, 60] {

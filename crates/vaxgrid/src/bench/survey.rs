@@ -88,7 +88,7 @@ pub async fn run(postgres: bool, persons: usize, rounds: usize) -> Result<()> {
         started.elapsed().as_secs_f64(),
         if postgres { "PostgreSQL" } else { "SQLite" }
     );
-    let state = vaxgrid_server::AppState::new(store.clone(), WriterConfig::default());
+    let state = vaxgrid_server::AppState::new(store.clone(), WriterConfig::default())?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let server = tokio::spawn(vaxgrid_server::serve(state, listener));
