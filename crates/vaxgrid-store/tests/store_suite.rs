@@ -1365,7 +1365,8 @@ async fn survey_list_pages_village_by_village(backend: &str) {
     use vaxgrid_store::campaigns::{NewCampaign, NewWave, SurveyStatus, TargetBasis};
     let f = fixture(backend).await;
     let s = &f.store;
-    let writer = DoseWriter::spawn(s.clone(), WriterConfig::default());
+    let writer =
+        DoseWriter::spawn(s.clone(), WriterConfig::default()).expect("the dose writer starts");
     let today = vaxgrid_store::today();
     // Registered alternately in the two villages, so id order is not
     // village order; every third one vaccinated.
@@ -1542,7 +1543,8 @@ async fn survey_list_pages_village_by_village(backend: &str) {
 async fn due_doses_are_found_by_their_number(backend: &str) {
     let f = fixture(backend).await;
     let s = &f.store;
-    let writer = DoseWriter::spawn(s.clone(), WriterConfig::default());
+    let writer =
+        DoseWriter::spawn(s.clone(), WriterConfig::default()).expect("the dose writer starts");
     let today = vaxgrid_store::today();
     let mut three = s.product("AZ").await.unwrap();
     three.code = "AZ3".into();
