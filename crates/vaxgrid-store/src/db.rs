@@ -600,6 +600,35 @@ pub(crate) fn in_json(backend: Backend, column: &str, param: usize) -> String {
     }
 }
 
+/// Which of `keys` are `column` of some row of `table`, asked `chunk`
+/// keys a statement, on a pooled connection or inside a transaction
+/// (`&mut **tx`).
+pub(crate) async fn existing_keys(
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+    column: &str,
+    keys: &std::collections::HashSet<&str>,
+    chunk: usize,
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    use sqlx::Row;
+    let keys: Vec<&str> = keys.iter().copied().collect();
+    let mut found = std::collections::HashSet::new();
+    for part in keys.chunks(chunk.max(1)) {
+        let sql = format!(
+            "SELECT {column} AS k FROM {table} WHERE {column} IN ({})",
+            params(1, part.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for k in part {
+            q = q.bind(*k);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            found.insert(r.try_get::<String, _>("k")?);
+        }
+    }
+    Ok(found)
+}
+
 /// `$start, $start+1, …` for `n` parameters.
 pub(crate) fn params(start: usize, n: usize) -> String {
     (start..start + n)

@@ -12,7 +12,7 @@ use vaxgrid_core::area::{depth_of_path, AreaLevels};
 use vaxgrid_core::schedule::{overlaps, plan_slots};
 
 use crate::audit::{self, AuditEntry};
-use crate::db::{json_rows, params, Backend, Col};
+use crate::db::{existing_keys, json_rows, params, Backend, Col};
 use crate::error::StoreError;
 use crate::model::{Actor, Site};
 use crate::persons::RowError;
@@ -98,31 +98,6 @@ async fn paths_by_code(
     Ok(found)
 }
 
-/// Which of `keys` are `column` of some row of `table`.
-async fn existing(
-    tx: &mut Transaction<'static, Any>,
-    table: &str,
-    column: &str,
-    keys: &HashSet<&str>,
-) -> Result<HashSet<String>, StoreError> {
-    let keys: Vec<&str> = keys.iter().copied().collect();
-    let mut found = HashSet::new();
-    for chunk in keys.chunks(LOOKUP) {
-        let sql = format!(
-            "SELECT {column} AS k FROM {table} WHERE {column} IN ({})",
-            params(1, chunk.len())
-        );
-        let mut q = sqlx::query(&sql);
-        for k in chunk {
-            q = q.bind(*k);
-        }
-        for r in q.fetch_all(&mut **tx).await? {
-            found.insert(r.try_get::<String, _>("k")?);
-        }
-    }
-    Ok(found)
-}
-
 /// A session's opening hours that day and what to call it in an error.
 type Opening = (time::Time, time::Time, String);
 
@@ -159,7 +134,7 @@ impl Store {
         }
         let mut tx = self.begin_write().await?;
         let codes: HashSet<&str> = rows.iter().map(|(_, s)| s.code.as_str()).collect();
-        let taken = existing(&mut tx, "sites", "code", &codes).await?;
+        let taken = existing_keys(&mut tx, "sites", "code", &codes, LOOKUP).await?;
         let areas: HashSet<&str> = rows.iter().map(|(_, s)| s.area_code.as_str()).collect();
         let paths = area_paths(&mut tx, &areas).await?;
         for (row, site) in rows {
@@ -361,7 +336,7 @@ impl StoredForSessions {
         rows: &[(usize, NewSession)],
     ) -> Result<StoredForSessions, StoreError> {
         let ids: HashSet<&str> = rows.iter().map(|(_, n)| n.id.as_str()).collect();
-        let taken = existing(tx, "vaccination_sessions", "id", &ids).await?;
+        let taken = existing_keys(tx, "vaccination_sessions", "id", &ids, LOOKUP).await?;
         let codes: HashSet<&str> = rows.iter().map(|(_, n)| n.site_code.as_str()).collect();
         let sites = site_paths(tx, &codes).await?;
         let villages: HashSet<&str> = rows

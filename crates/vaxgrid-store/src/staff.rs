@@ -12,6 +12,7 @@ use vaxgrid_core::access::{Grant, Role, ScopeKind};
 
 use crate::accounts::TokenInfo;
 use crate::audit::{self, AuditEntry};
+use crate::db::existing_keys;
 use crate::error::StoreError;
 use crate::model::{Actor, Page};
 use crate::paging::{cursor, Filter, PageRequest};
@@ -252,31 +253,6 @@ impl Store {
         Ok(Page::from_rows(items, page.limit, |t| cursor(&[&t.id])))
     }
 
-    /// Which of `keys` exist as `column` of `table`.
-    async fn existing(
-        &self,
-        table: &str,
-        column: &str,
-        keys: &HashSet<&str>,
-    ) -> Result<HashSet<String>, StoreError> {
-        let keys: Vec<&str> = keys.iter().copied().collect();
-        let mut found = HashSet::new();
-        for chunk in keys.chunks(BATCH) {
-            let sql = format!(
-                "SELECT {column} AS k FROM {table} WHERE {column} IN ({})",
-                crate::db::params(1, chunk.len())
-            );
-            let mut q = sqlx::query(&sql);
-            for k in chunk {
-                q = q.bind(*k);
-            }
-            for r in q.fetch_all(&self.pool).await? {
-                found.insert(r.try_get::<String, _>("k")?);
-            }
-        }
-        Ok(found)
-    }
-
     /// Imports a staff roster in one transaction. Every row is checked
     /// (user name, display name, each grant's area, site or person, user
     /// names taken or repeated in the file); `mode` says what a bad row
@@ -321,10 +297,12 @@ impl Store {
             }
         }
         let names: HashSet<&str> = rows.iter().map(|r| r.username.as_str()).collect();
-        let taken = self.existing("users", "username", &names).await?;
-        let areas = self.existing("areas", "code", &areas).await?;
-        let sites = self.existing("sites", "code", &sites).await?;
-        let persons = self.existing("persons", "id", &persons).await?;
+        let mut conn = self.pool.acquire().await?;
+        let taken = existing_keys(&mut conn, "users", "username", &names, BATCH).await?;
+        let areas = existing_keys(&mut conn, "areas", "code", &areas, BATCH).await?;
+        let sites = existing_keys(&mut conn, "sites", "code", &sites, BATCH).await?;
+        let persons = existing_keys(&mut conn, "persons", "id", &persons, BATCH).await?;
+        drop(conn);
         for r in &rows {
             if taken.contains(&r.username) {
                 errors.push(row_error(
