@@ -13,6 +13,8 @@ use vaxgrid_store::campaigns::{
 };
 use vaxgrid_store::StoreError;
 
+use crate::api::campaign_types as types;
+use crate::api::types::Page;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{date_field, id_or_new, page_limit, uuid_field, ApiJson, ApiQuery};
@@ -184,7 +186,7 @@ pub(crate) fn new_wave(b: WaveBody) -> Result<NewWave, ApiError> {
     summary = "Create a campaign over an area in the caller's areas: disease, products, priority groups in order, a target by target_date: target_percent of the eligible population (at most 100.0) or target_people (a number of people, at most the eligible population), the eligible population being that of the priority groups or of everyone as target_basis says, (today to 5 years ahead), min_age_years (default 18).",
     request_body = CampaignBody,
     responses(
-        (status = 201, description = "the campaign, with its waves"),
+        (status = 201, description = "the campaign, with its waves", body = types::Campaign),
         (status = 400, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -205,7 +207,7 @@ pub async fn create(
             header::LOCATION,
             format!("/api/v1/campaigns/{}", campaign.id),
         )],
-        Json(campaign),
+        Json(types::Campaign::from(campaign)),
     )
         .into_response())
 }
@@ -216,7 +218,7 @@ pub async fn create(
     summary = "A campaign and its waves (visible when its area and the caller's areas overlap)",
     params(("id" = String, Path, description = "campaign id")),
     responses(
-        (status = 200, description = "OK"),
+        (status = 200, description = "OK", body = types::Campaign),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
     )
@@ -233,7 +235,7 @@ pub async fn get(
         .campaign(&id, &actor.scope)
         .await
         .map_err(ApiError::lookup)?;
-    Ok(Json(campaign).into_response())
+    Ok(Json(types::Campaign::from(campaign)).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -258,7 +260,7 @@ pub struct WaveBody {
     params(("id" = String, Path, description = "campaign id")),
     request_body = WaveBody,
     responses(
-        (status = 201, description = "the wave"),
+        (status = 201, description = "the wave", body = types::Wave),
         (status = 400, response = crate::error::Problem),
         (status = 403, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
@@ -281,7 +283,7 @@ pub async fn add_wave(
         .add_wave(&id, &new, &actor)
         .await
         .map_err(in_path)?;
-    Ok((StatusCode::CREATED, Json(wave)).into_response())
+    Ok((StatusCode::CREATED, Json(types::Wave::from(wave))).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -309,7 +311,7 @@ pub struct SplitBody {
     params(("id" = String, Path, description = "campaign id")),
     request_body = SplitBody,
     responses(
-        (status = 200, description = "{campaign_id, area_code, eligible, total, parts[{area_code, name, eligible, people, fixed}], cleared_below}"),
+        (status = 200, description = "{campaign_id, area_code, eligible, total, parts[{area_code, name, eligible, people, fixed}], cleared_below}", body = types::TargetSplit),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -329,7 +331,7 @@ pub async fn split(
         .decompose_targets(&id, &b.area, fixed, &actor)
         .await
         .map_err(in_path)?;
-    Ok(Json(split).into_response())
+    Ok(Json(types::TargetSplit::from(split)).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -350,7 +352,7 @@ pub struct DailyTargetBody {
     params(("id" = String, Path, description = "campaign id")),
     request_body = DailyTargetBody,
     responses(
-        (status = 200, description = "{campaign_id, area_code, doses_per_day, eligible}"),
+        (status = 200, description = "{campaign_id, area_code, doses_per_day, eligible}", body = types::DailyTarget),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -369,7 +371,7 @@ pub async fn daily_target(
         .set_daily_target(&id, &b.area, b.doses_per_day, &actor)
         .await
         .map_err(in_path)?;
-    Ok(Json(target).into_response())
+    Ok(Json(types::DailyTarget::from(target)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -385,7 +387,7 @@ pub struct AreaQuery {
     summary = "Target vs actual vs capacity: the area's and its children's targets, eligible population, people reached and completed (cumulative), site_capacity (the daily capacity of the sites serving each: those whose catchment includes it, or without a catchment those in it), and per day from the first wave's start to the target date: daily target, first doses given, session capacity, site capacity",
     params(("id" = String, Path, description = "campaign id"), ("area" = Option<String>, Query, description = "area code (default: the campaign's area); must lie in the campaign's area and in the caller's areas")),
     responses(
-        (status = 200, description = "{campaign_id, area, children[], children_target, period_start, period_end, days[{day, target, actual, capacity, site_capacity}]}"),
+        (status = 200, description = "{campaign_id, area, children[], children_target, period_start, period_end, days[{day, target, actual, capacity, site_capacity}]}", body = types::TargetReport),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -404,7 +406,7 @@ pub async fn targets(
         .targets(&id, q.area.as_deref(), &actor.scope)
         .await
         .map_err(ApiError::lookup)?;
-    Ok(Json(report).into_response())
+    Ok(Json(types::TargetReport::from(report)).into_response())
 }
 
 #[utoipa::path(
@@ -413,7 +415,7 @@ pub async fn targets(
     summary = "Progress of a wave in an area and its children: eligible population of the wave's groups, targets, people with at least one dose and with a completed series (cumulative, from the coverage counters), and doses 1, 2 and later given between the wave's dates",
     params(("id" = String, Path, description = "campaign id"), ("wave" = String, Path, description = "wave id"), ("area" = Option<String>, Query, description = "area code (default: the campaign's area); must lie in the campaign's area and in the caller's areas")),
     responses(
-        (status = 200, description = "{campaign_id, wave_id, starts_on, ends_on, eligible_groups, area, children[], in_wave{dose_1, dose_2, later_doses, total}, safety{serious_events, deaths}, days[{day, target, done}]}"),
+        (status = 200, description = "{campaign_id, wave_id, starts_on, ends_on, eligible_groups, area, children[], in_wave{dose_1, dose_2, later_doses, total}, safety{serious_events, deaths}, days[{day, target, done}]}", body = types::WaveProgress),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -432,7 +434,7 @@ pub async fn progress(
         .wave_progress(&id, &wave_id(wave), q.area.as_deref(), &actor.scope)
         .await
         .map_err(ApiError::lookup)?;
-    Ok(Json(progress).into_response())
+    Ok(Json(types::WaveProgress::from(progress)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -480,7 +482,7 @@ fn status_filter(raw: Option<&str>) -> Result<Option<SurveyStatus>, ApiError> {
     summary = "Target survey list: every person living in the area, in the wave's eligible groups (any when it lists none) and of the campaign's minimum age on the wave's first day, with status not_yet, booked or vaccinated (deferred, refused, contraindicated: from the visit workflow). JSON pages village by village (by area path, then person id), or the whole list as CSV (at most 100,000 persons); statuses: not_yet, booked, vaccinated, deferred (until a date), refused, contraindicated (from the vaccination table)",
     params(("id" = String, Path, description = "campaign id"), ("wave" = String, Path, description = "wave id"), ("area" = Option<String>, Query, description = "area code (default: the campaign's area); must lie in the campaign's area and in the caller's areas"), ("format" = Option<String>, Query, description = "json (paginated), csv (the whole list) or html (a page to print, 500 persons a part with a link to the next; for a district or province, its communes each linking its own list)"), ("after" = Option<String>, Query, description = "cursor: next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "page size 1..500 (default 50); JSON only"), ("status" = Option<String>, Query, description = "csv and html only: the persons of one status (not_yet, booked, vaccinated, deferred, refused, contraindicated), or all (default)"), ("first" = Option<i64>, Query, description = "html only: the number of the part's first person, 1..=100000 (default 1); the link to the next part carries it")),
     responses(
-        (status = 200, description = "{items[{person_id, full_name, birth_date, sex, id_type, id_number, phone, home_area, priority_groups, status, valid_doses, series_complete, last_dose_on, appointment_at}], next_cursor}, or text/csv with those columns"),
+        (status = 200, description = "{items[{person_id, full_name, birth_date, sex, id_type, id_number, phone, home_area, priority_groups, status, valid_doses, series_complete, last_dose_on, appointment_at}], next_cursor}, or text/csv with those columns", content((Page<types::SurveyRow> = "application/json"), (String = "text/csv"), (String = "text/html"))),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -536,7 +538,7 @@ pub async fn survey(
             .survey_list(&id, &wave, area, q.after.as_deref(), limit, &actor)
             .await
             .map_err(survey_error)?;
-        return Ok(Json(page).into_response());
+        return Ok(Json(Page::<types::SurveyRow>::from(page)).into_response());
     }
     let mut out = csv::Writer::from_writer(Vec::new());
     let written = |e: csv::Error| ApiError::Store(StoreError::Unavailable(e.to_string()));

@@ -5,6 +5,7 @@ pub mod allocation;
 pub mod area_groups;
 pub mod area_tree;
 pub mod areas;
+pub mod campaign_types;
 pub mod campaigns;
 pub mod catalog;
 pub mod certificates;
