@@ -30,7 +30,7 @@ pub struct Session {
     pub village_code: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Slot {
     pub session_id: String,
     /// `YYYY-MM-DDTHH:MM`, local time of the site.
@@ -859,7 +859,7 @@ async fn release_expired(
 }
 
 /// A place held for a person while they confirm.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hold {
     pub id: String,
     pub person_id: String,

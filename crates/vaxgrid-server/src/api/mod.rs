@@ -20,6 +20,7 @@ pub mod persons;
 pub mod reminders;
 pub mod reports;
 pub mod scheduling;
+pub mod scheduling_types;
 pub mod site_plans;
 pub mod staff;
 pub mod supply;

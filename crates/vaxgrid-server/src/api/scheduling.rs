@@ -11,6 +11,7 @@ use vaxgrid_core::access::Permission;
 use vaxgrid_core::schedule::SessionPlan;
 use vaxgrid_store::scheduling::{BookOutcome, BookRequest, NewSession};
 
+use crate::api::scheduling_types as types;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{uuid_field, ApiJson};
@@ -87,7 +88,7 @@ pub(crate) fn zones_from(b: ZonesBody) -> Result<Vec<vaxgrid_core::site::Zone>, 
     summary = "Open a vaccination session at a site (a mobile team names its village): opening hours, stations and throughput per station give the slots and their capacity. Refused: a day in the past, closing before opening, negative or zero capacity, a session overlapping another of the site that day.",
     request_body = SessionBody,
     responses(
-        (status = 201, description = "{session, slots[]}"),
+        (status = 201, description = "{session, slots[]}", body = types::SessionWithSlots),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
@@ -105,7 +106,7 @@ pub async fn open(
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
-        Json(serde_json::json!({ "session": session, "slots": slots })),
+        Json(types::SessionWithSlots::from((session, slots))),
     )
         .into_response())
 }
@@ -116,14 +117,14 @@ pub async fn open(
     summary = "A session and its slots (capacity, booked)",
     params(("id" = String, Path)),
     responses(
-        (status = 200, description = "{session, slots[]}"),
+        (status = 200, description = "{session, slots[]}", body = types::SessionWithSlots),
         (status = 404, response = crate::error::Problem),
     )
 )]
 pub async fn get(
     State(app): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<types::SessionWithSlots>, ApiError> {
     let id = uuid_field("id", &id)?;
     let session = app
         .store
@@ -131,9 +132,7 @@ pub async fn get(
         .await
         .map_err(ApiError::lookup)?;
     let slots = app.store.slots_of(&id).await?;
-    Ok(Json(
-        serde_json::json!({ "session": session, "slots": slots }),
-    ))
+    Ok(Json(types::SessionWithSlots::from((session, slots))))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -155,8 +154,8 @@ pub struct BookBody {
     summary = "Book a slot. A slot is never booked over capacity, whatever the concurrency; a full slot answers 409 with `alternatives`, the next free slots of the site. The same id again answers 200 with the booking.",
     request_body = BookBody,
     responses(
-        (status = 200, description = "the same booking, made before"),
-        (status = 201, description = "booked"),
+        (status = 200, description = "the same booking, made before", body = types::Appointment),
+        (status = 201, description = "booked", body = types::Appointment),
         (status = 404, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -189,7 +188,7 @@ pub struct RescheduleBody {
     params(("id" = String, Path)),
     request_body = RescheduleBody,
     responses(
-        (status = 201, description = "the new appointment"),
+        (status = 201, description = "the new appointment", body = types::Appointment),
         (status = 404, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -238,10 +237,12 @@ async fn take_place(
         BookOutcome::Booked(a) => Ok((
             StatusCode::CREATED,
             [(header::LOCATION, format!("/api/v1/appointments/{}", a.id))],
-            Json(a),
+            Json(types::Appointment::from(a)),
         )
             .into_response()),
-        BookOutcome::Existing(a) => Ok((StatusCode::OK, Json(a)).into_response()),
+        BookOutcome::Existing(a) => {
+            Ok((StatusCode::OK, Json(types::Appointment::from(a))).into_response())
+        }
         BookOutcome::Full => {
             let alternatives = app
                 .store
@@ -249,7 +250,7 @@ async fn take_place(
                 .await?;
             Err(ApiError::SlotFull {
                 starts_at,
-                alternatives: serde_json::to_value(alternatives).unwrap_or_default(),
+                alternatives: serde_json::to_value(types::slots(alternatives)).unwrap_or_default(),
             })
         }
     }
@@ -263,7 +264,7 @@ async fn take_place(
     summary = "The next dose due, proposed at the site of the last dose at the product's recommended interval, with free slots from that day",
     params(("id" = String, Path)),
     responses(
-        (status = 200, description = "{person_id, due, product_code, site_code, slots[]} or {due: null, reason}"),
+        (status = 200, description = "{person_id, due, product_code, site_code, slots[]} or {due: null, reason}", body = types::NextDose),
         (status = 404, response = crate::error::Problem),
     )
 )]
@@ -271,7 +272,7 @@ pub async fn next_dose(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<types::NextDose>, ApiError> {
     let id = uuid_field("id", &id)?;
     let actor = caller.actor(&app, Permission::ReadRegistry).await?;
     let history = app
@@ -288,11 +289,19 @@ pub async fn next_dose(
                 .cmp(&(b.administered_on.as_str(), b.recorded_at.as_str()))
         });
     let (Some(due), Some(last)) = (history.next_dose_due.clone(), last) else {
-        return Ok(Json(serde_json::json!({
-            "person_id": id,
-            "due": null,
-            "reason": if history.series_complete { "the primary series is complete" } else { "no dose given here yet" },
-        })));
+        let reason = if history.series_complete {
+            "the primary series is complete"
+        } else {
+            "no dose given here yet"
+        };
+        return Ok(Json(types::NextDose {
+            person_id: id,
+            due: None,
+            reason: Some(reason.to_string()),
+            product_code: None,
+            site_code: None,
+            slots: None,
+        }));
     };
     let day = vaxgrid_store::parse_date(&due)
         .unwrap_or_else(vaxgrid_store::today)
@@ -301,13 +310,14 @@ pub async fn next_dose(
         .store
         .free_slots_at_site(&last.site_code, &vaxgrid_store::format_date(day), 5)
         .await?;
-    Ok(Json(serde_json::json!({
-        "person_id": id,
-        "due": due,
-        "product_code": last.product_code,
-        "site_code": last.site_code,
-        "slots": slots,
-    })))
+    Ok(Json(types::NextDose {
+        person_id: id,
+        due: Some(due),
+        reason: None,
+        product_code: Some(last.product_code.clone()),
+        site_code: Some(last.site_code.clone()),
+        slots: Some(types::slots(slots)),
+    }))
 }
 
 #[utoipa::path(
@@ -316,7 +326,7 @@ pub async fn next_dose(
     summary = "An appointment",
     params(("id" = String, Path)),
     responses(
-        (status = 200, description = "OK"),
+        (status = 200, description = "OK", body = types::Appointment),
         (status = 404, response = crate::error::Problem),
     )
 )]
@@ -334,7 +344,7 @@ pub async fn get_appointment(
         .map_err(|_| ApiError::NotFound {
             what: format!("appointment '{id}'"),
         })?;
-    Ok(Json(a).into_response())
+    Ok(Json(types::Appointment::from(a)).into_response())
 }
 
 async fn end(
@@ -350,7 +360,7 @@ async fn end(
         .end_appointment(&id, status, &actor)
         .await
         .map_err(ApiError::lookup)?;
-    Ok(Json(a).into_response())
+    Ok(Json(types::Appointment::from(a)).into_response())
 }
 
 #[utoipa::path(
@@ -359,7 +369,7 @@ async fn end(
     summary = "Cancel a booked appointment: its place is freed",
     params(("id" = String, Path)),
     responses(
-        (status = 200, description = "OK"),
+        (status = 200, description = "OK", body = types::Appointment),
         (status = 404, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
     )
@@ -378,7 +388,7 @@ pub async fn cancel(
     summary = "Mark a booked appointment as a no-show",
     params(("id" = String, Path)),
     responses(
-        (status = 200, description = "OK"),
+        (status = 200, description = "OK", body = types::Appointment),
         (status = 404, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
     )
@@ -405,15 +415,6 @@ pub struct ZonesBody {
     pub(crate) zones: Vec<ZoneBody>,
 }
 
-fn zones_json(zones: Vec<(String, String, i64)>) -> serde_json::Value {
-    serde_json::Value::Array(
-        zones
-            .into_iter()
-            .map(|(kind, name, places)| serde_json::json!({"kind": kind, "name": name, "places": places}))
-            .collect(),
-    )
-}
-
 /// Sets a site's functional zones, in the order people pass them.
 #[utoipa::path(
     put,
@@ -422,7 +423,7 @@ fn zones_json(zones: Vec<(String, String, i64)>) -> serde_json::Value {
     params(("code" = String, Path)),
     request_body = ZonesBody,
     responses(
-        (status = 200, description = "OK"),
+        (status = 200, description = "OK", body = types::SiteZones),
         (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
     )
@@ -432,16 +433,15 @@ pub async fn set_zones(
     Extension(caller): Extension<Caller>,
     Path(code): Path<String>,
     ApiJson(b): ApiJson<ZonesBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<types::SiteZones>, ApiError> {
     let actor = caller.actor(&app, Permission::ManageSessions).await?;
     let zones = zones_from(b)?;
     app.store
         .set_site_zones(&code, &zones, &actor)
         .await
         .map_err(ApiError::lookup)?;
-    Ok(Json(
-        serde_json::json!({"site_code": code, "zones": zones_json(app.store.site_zones(&code).await?)}),
-    ))
+    let zones = app.store.site_zones(&code).await?;
+    Ok(Json(types::SiteZones::new(code, zones)))
 }
 
 #[utoipa::path(
@@ -450,20 +450,18 @@ pub async fn set_zones(
     summary = "A site's functional zones, in the order people pass them",
     params(("code" = String, Path)),
     responses(
-        (status = 200, description = "{site_code, zones[{kind, name, places}]}"),
+        (status = 200, description = "{site_code, zones[{kind, name, places}]}", body = types::SiteZones),
         (status = 404, response = crate::error::Problem),
     )
 )]
 pub async fn zones(
     State(app): State<AppState>,
     Path(code): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<types::SiteZones>, ApiError> {
     let zones = app
         .store
         .site_zones(&code)
         .await
         .map_err(ApiError::lookup)?;
-    Ok(Json(
-        serde_json::json!({"site_code": code, "zones": zones_json(zones)}),
-    ))
+    Ok(Json(types::SiteZones::new(code, zones)))
 }
