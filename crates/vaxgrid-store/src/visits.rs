@@ -4,7 +4,6 @@
 //! the investigations serious adverse events open, and a site's figures
 //! for today.
 
-use serde::Serialize;
 use sqlx::Row;
 use time::OffsetDateTime;
 use vaxgrid_core::visit::{
@@ -23,7 +22,7 @@ use crate::Store;
 /// An early ending of a visit: (outcome, reason, deferred until).
 pub type Ending = (String, Option<String>, Option<String>);
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VisitRow {
     pub id: String,
     pub person_id: String,
@@ -34,10 +33,8 @@ pub struct VisitRow {
     pub outcome: String,
     pub next_step: Option<String>,
     /// When the person may leave observation (Unix micros), once dosed.
-    #[serde(skip)]
     pub observation_ends_micros: Option<i64>,
     pub events: Vec<serde_json::Value>,
-    #[serde(skip)]
     pub version: i64,
 }
 
@@ -54,7 +51,7 @@ pub struct VisitState {
 }
 
 /// A site's day at a glance.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SiteDay {
     pub site_code: String,
     pub day: String,

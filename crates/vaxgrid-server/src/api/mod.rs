@@ -27,4 +27,5 @@ pub mod supply;
 pub mod training;
 pub mod training_report;
 pub mod types;
+pub mod visit_types;
 pub mod visits;

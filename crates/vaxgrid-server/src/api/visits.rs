@@ -10,13 +10,13 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
-use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
+use serde_json::Value;
 use vaxgrid_core::access::{permits, Permission};
-use vaxgrid_core::visit::{observation_ends_at, Causality, Outcome, Visit};
+use vaxgrid_core::visit::{Causality, Visit};
 use vaxgrid_core::visit_body::{questions_from, questions_json, FieldError};
 use vaxgrid_store::visits::{record_event, DoseBy, EventBy, VisitRow};
 
+use crate::api::visit_types as types;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{uuid_field, ApiJson};
@@ -43,34 +43,15 @@ async fn replayed(app: &AppState, row: &VisitRow) -> Result<Visit, ApiError> {
 }
 
 /// A stored visit as the API shows it, replaying its events.
-async fn view(app: &AppState, row: VisitRow) -> Result<Value, ApiError> {
+async fn view(app: &AppState, row: VisitRow) -> Result<types::Visit, ApiError> {
     let visit = replayed(app, &row).await?;
     view_of(app, row, &visit).await
 }
 
 /// A visit as the API shows it, given what its events make of it.
-async fn view_of(app: &AppState, row: VisitRow, visit: &Visit) -> Result<Value, ApiError> {
+async fn view_of(app: &AppState, row: VisitRow, visit: &Visit) -> Result<types::Visit, ApiError> {
     let investigations = app.store.investigations_of(&row.id).await?;
-    let mut v = serde_json::to_value(&row).unwrap_or_default();
-    v["outcome_detail"] = match &visit.outcome {
-        Outcome::Deferred { until, reason } => {
-            json!({"until": vaxgrid_store::format_date(*until), "reason": reason})
-        }
-        Outcome::Contraindicated { reason } | Outcome::Refused { reason } => {
-            json!({"reason": reason})
-        }
-        _ => Value::Null,
-    };
-    v["may_leave_at"] = observation_ends_at(visit)
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .map_or(Value::Null, Value::String);
-    v["investigations"] = Value::Array(
-        investigations
-            .into_iter()
-            .map(|(id, status, causality)| json!({"id": id, "status": status, "causality": causality}))
-            .collect(),
-    );
-    Ok(v)
+    Ok(types::Visit::new(row, visit, investigations))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -90,7 +71,7 @@ pub struct OpenBody {
     summary = "Open a visit at the vaccination table: {id?, person_id, site_code, product_code, appointment_id?}",
     request_body = OpenBody,
     responses(
-        (status = 201, description = "the visit, waiting for check-in"),
+        (status = 201, description = "the visit, waiting for check-in", body = types::Visit),
         (status = 400, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -135,7 +116,7 @@ pub async fn open(
     summary = "A visit: its events, outcome, next step, when the person may leave observation, investigations of serious adverse events",
     params(("id" = String, Path)),
     responses(
-        (status = 200, description = "OK"),
+        (status = 200, description = "OK", body = types::Visit),
         (status = 404, response = crate::error::Problem),
     )
 )]
@@ -143,7 +124,7 @@ pub async fn get(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<types::Visit>, ApiError> {
     let id = uuid_field("id", &id)?;
     let actor = caller.actor(&app, Permission::ReadRegistry).await?;
     let row = app
@@ -162,7 +143,7 @@ pub async fn get(
     params(("id" = String, Path)),
     request_body(content = serde_json::Value, content_type = "application/json"),
     responses(
-        (status = 200, description = "the visit after the event"),
+        (status = 200, description = "the visit after the event", body = types::Visit),
         (status = 400, response = crate::error::Problem),
         (status = 403, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
@@ -175,7 +156,7 @@ pub async fn event(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Value>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<types::Visit>, ApiError> {
     let id = uuid_field("id", &id)?;
     if !body.is_object() {
         return Err(ApiError::bad_request(
@@ -227,19 +208,21 @@ pub struct QuestionnaireBody {
     summary = "The product's screening questionnaire (its own, or the default)",
     params(("code" = String, Path)),
     responses(
-        (status = 200, description = "{product_code, version, questions[{id, text, yes_means}]}"),
+        (status = 200, description = "{product_code, version, questions[{id, text, yes_means}]}", body = types::Questionnaire),
         (status = 404, response = crate::error::Problem),
     )
 )]
 pub async fn get_questionnaire(
     State(app): State<AppState>,
     Path(code): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<types::Questionnaire>, ApiError> {
     app.store.product(&code).await.map_err(ApiError::lookup)?;
     let (version, questions) = app.store.questionnaire_of(&code).await?;
-    Ok(Json(
-        json!({"product_code": code, "version": version, "questions": questions_json(&questions)}),
-    ))
+    Ok(Json(types::Questionnaire {
+        product_code: code,
+        version,
+        questions: questions_json(&questions),
+    }))
 }
 
 #[utoipa::path(
@@ -249,7 +232,7 @@ pub async fn get_questionnaire(
     params(("code" = String, Path)),
     request_body = QuestionnaireBody,
     responses(
-        (status = 200, description = "OK"),
+        (status = 200, description = "OK", body = types::Questionnaire),
         (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
     )
@@ -259,7 +242,7 @@ pub async fn set_questionnaire(
     Extension(caller): Extension<Caller>,
     Path(code): Path<String>,
     ApiJson(b): ApiJson<QuestionnaireBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<types::Questionnaire>, ApiError> {
     let actor = caller.actor(&app, Permission::ManageReference).await?;
     let questions = questions_from(&b.questions).map_err(invalid)?;
     if b.version.trim().is_empty() || b.version.len() > 64 {
@@ -272,9 +255,11 @@ pub async fn set_questionnaire(
         .set_questionnaire(&code, b.version.trim(), &questions_json(&questions), &actor)
         .await
         .map_err(ApiError::lookup)?;
-    Ok(Json(
-        json!({"product_code": code, "version": b.version.trim(), "questions": questions_json(&questions)}),
-    ))
+    Ok(Json(types::Questionnaire {
+        product_code: code,
+        version: b.version.trim().to_string(),
+        questions: questions_json(&questions),
+    }))
 }
 
 /// Who is in observation at a site, and when each may leave.
@@ -284,7 +269,7 @@ pub async fn set_questionnaire(
     summary = "Who is in observation at the site, and when each may leave",
     params(("code" = String, Path)),
     responses(
-        (status = 200, description = "OK"),
+        (status = 200, description = "OK", body = types::ObservationBoard),
         (status = 404, response = crate::error::Problem),
     )
 )]
@@ -292,7 +277,7 @@ pub async fn observation(
     State(app): State<AppState>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     Path(code): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<types::ObservationBoard>, ApiError> {
     // The board names persons: only staff of this site (or a caller whose
     // scope is everywhere) see it; any other site reads as absent.
     let actor = caller
@@ -306,19 +291,22 @@ pub async fn observation(
     app.store.site(&code).await.map_err(ApiError::lookup)?;
     let now = vaxgrid_store::now_micros();
     let rows = app.store.in_observation(&code).await?;
-    let list: Vec<Value> = rows
+    let in_observation = rows
         .into_iter()
         .map(|r| {
             let ends = r.observation_ends_micros.unwrap_or(0);
-            json!({
-                "visit_id": r.id,
-                "person_id": r.person_id,
-                "may_leave_at": vaxgrid_store::format_instant(ends),
-                "may_leave_now": ends <= now,
-            })
+            types::InObservation {
+                visit_id: r.id,
+                person_id: r.person_id,
+                may_leave_at: vaxgrid_store::format_instant(ends),
+                may_leave_now: ends <= now,
+            }
         })
         .collect();
-    Ok(Json(json!({"site_code": code, "in_observation": list})))
+    Ok(Json(types::ObservationBoard {
+        site_code: code,
+        in_observation,
+    }))
 }
 
 /// Per site today: booked, checked in, vaccinated, in observation, serious
@@ -362,7 +350,7 @@ pub struct AssessBody {
     params(("id" = String, Path)),
     request_body = AssessBody,
     responses(
-        (status = 200, description = "{id, status, causality}"),
+        (status = 200, description = "{id, status, causality}", body = types::InvestigationStatus),
         (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
     )
@@ -372,7 +360,7 @@ pub async fn assess(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<AssessBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<types::InvestigationStatus>, ApiError> {
     let id = uuid_field("id", &id)?;
     let actor = caller.actor(&app, Permission::AssessAefi).await?;
     let causality = Causality::parse(b.causality.trim()).ok_or_else(|| {
@@ -385,7 +373,9 @@ pub async fn assess(
         .assess_investigation(&id, causality.as_str(), &actor)
         .await
         .map_err(ApiError::lookup)?;
-    Ok(Json(
-        json!({"id": id, "status": "assessed", "causality": causality.as_str()}),
-    ))
+    Ok(Json(types::InvestigationStatus {
+        id,
+        status: "assessed".to_string(),
+        causality: Some(causality.as_str().to_string()),
+    }))
 }
