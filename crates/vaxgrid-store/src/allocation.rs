@@ -56,7 +56,7 @@ pub struct NewAllocation {
     pub parts: Vec<(String, u64)>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Allocation {
     pub id: String,
     pub from_store: String,

@@ -4,7 +4,6 @@
 //! hand at the equipment's store, so the dose writer refuses them from its
 //! next batch. The rules are `vaxgrid_core::supply::cold_chain`'s.
 
-use serde::Serialize;
 use sqlx::Row;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -35,12 +34,11 @@ impl ReadingSource {
 }
 
 /// An excursion as stored, with the lots it quarantined.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredExcursion {
     pub id: String,
     pub equipment_id: String,
     pub store_code: String,
-    #[serde(flatten)]
     pub excursion: Excursion,
     pub duration_minutes: i64,
     /// `product_code/lot_number` of each lot quarantined when it opened.
@@ -49,7 +47,7 @@ pub struct StoredExcursion {
 }
 
 /// What a batch of readings did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadingsOutcome {
     pub equipment_id: String,
     pub accepted: usize,
@@ -60,9 +58,8 @@ pub struct ReadingsOutcome {
 }
 
 /// A stored reading, for the chart.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredReading {
-    #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub tenths: i32,
 }

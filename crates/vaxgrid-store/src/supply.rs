@@ -31,7 +31,7 @@ pub struct NewStore {
     pub site_code: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StockStore {
     pub code: String,
     pub name: String,
@@ -63,7 +63,7 @@ pub struct NewShipment {
     pub quantity: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shipment {
     pub id: String,
     pub from_store: String,
@@ -79,7 +79,7 @@ pub struct Shipment {
 /// Doses on hand at a site's own store, by (product code, lot number).
 pub type SiteStock = BTreeMap<(String, String), u64>;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OnHand {
     pub store_code: String,
     pub product_code: String,
@@ -842,7 +842,7 @@ impl Store {
 }
 
 /// A dose given from a lot: who got it, where and when (a recall's list).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DosedFromLot {
     pub person_id: String,
     pub full_name: String,
@@ -1037,7 +1037,7 @@ pub struct NewEquipment {
     pub working: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Equipment {
     pub id: String,
     pub store_code: String,
@@ -1067,7 +1067,7 @@ const EQUIPMENT_COLUMNS: &str =
     "id, store_code, kind, min_tenths, max_tenths, capacity_doses, working";
 
 /// One line of a store's ledger, as read back.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MovementRecord {
     pub id: String,
     pub store_code: String,
@@ -1333,7 +1333,7 @@ impl Store {
 
 /// A lot's state for the cold chain: its status, why, and its last
 /// vaccine vial monitor stage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LotHold {
     pub product_code: String,
     pub lot_number: String,

@@ -19,7 +19,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Serialize;
 use sqlx::Row;
 use vaxgrid_core::area::subtree_upper_bound;
 
@@ -42,7 +41,7 @@ const WASTEFUL_LISTED: usize = 10;
 const UPPER: &str = "substr(c.path, 1, length(c.path) - 1) || '0'";
 
 /// The stock figures of one product (at a store or over an area).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StockFigures {
     /// Doses on hand now.
     pub on_hand: i64,
@@ -84,7 +83,7 @@ impl StockFigures {
 
 /// An area of a supply page: its stores' figures by product, its whole
 /// subtree's.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AreaStock {
     pub code: String,
     pub name: String,
@@ -116,7 +115,7 @@ impl AreaStock {
 }
 
 /// A store with its figures by product.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StoreStock {
     pub code: String,
     pub name: String,
@@ -126,7 +125,7 @@ pub struct StoreStock {
 }
 
 /// A lot with doses on hand that expires soon (or has expired).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExpiringLot {
     pub product_code: String,
     pub lot_number: String,
@@ -138,7 +137,7 @@ pub struct ExpiringLot {
 }
 
 /// A store holding some of a lot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LotAtStore {
     pub store_code: String,
     pub store_name: String,
@@ -147,7 +146,7 @@ pub struct LotAtStore {
 }
 
 /// The supply page of an area.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct SupplyDashboard {
     /// The area, its figures its whole subtree's.
     pub area: AreaStock,
@@ -555,7 +554,7 @@ impl Store {
 
 /// A lot at a store: doses on hand with the lot's expiry, status, its
 /// reason and its last VVM stage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreLot {
     pub product_code: String,
     pub lot_number: String,

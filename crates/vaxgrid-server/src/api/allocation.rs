@@ -27,6 +27,7 @@ use vaxgrid_store::allocation::{Candidate, NewAllocation};
 use vaxgrid_store::items::ItemMove;
 use vaxgrid_store::model::Actor;
 
+use crate::api::supply_types;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{id_or_new, ApiJson};
@@ -388,7 +389,7 @@ pub async fn confirm(
         Json(serde_json::json!({
             "id": a.id, "from_store": a.from_store, "product_code": a.product_code,
             "lot_number": a.lot_number, "vials": a.vials, "doses": a.doses,
-            "shipments": a.shipments, "items": items,
+            "shipments": supply_types::shipments(a.shipments), "items": items,
         })),
     )
         .into_response())

@@ -24,6 +24,7 @@ pub mod scheduling_types;
 pub mod site_plans;
 pub mod staff;
 pub mod supply;
+pub mod supply_types;
 pub mod training;
 pub mod training_report;
 pub mod types;

@@ -27,6 +27,7 @@ use vaxgrid_store::supply::{
     EquipmentKind, NewCount, NewEquipment, NewMovement, NewShipment, NewStore,
 };
 
+use crate::api::supply_types as types;
 use crate::auth::Caller;
 use crate::error::{ApiError, RowProblem};
 use crate::extract::{id_or_new, page_limit, ApiJson, ApiQuery, CsvBody};
@@ -90,7 +91,7 @@ fn enum_of<T: for<'de> Deserialize<'de>>(
     path = "/api/v1/stores",
     summary = "The vaccine stores in the caller's areas: {stores[]} with code, name, area, parent store, site",
     responses(
-        (status = 200, description = "{stores[]}"),
+        (status = 200, description = "{stores[]}", body = types::StockStores),
     )
 )]
 pub async fn list_stores(
@@ -99,7 +100,8 @@ pub async fn list_stores(
 ) -> Result<Response, ApiError> {
     let actor = caller.actor(&app, Permission::ReadStock).await?;
     let stores = app.store.stock_stores(&actor.scope).await?;
-    Ok(Json(serde_json::json!({ "stores": stores })).into_response())
+    let stores = stores.into_iter().map(types::StockStore::from).collect();
+    Ok(Json(types::StockStores { stores }).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -121,7 +123,7 @@ pub struct StoreBody {
     summary = "Create a vaccine store at an area in the caller's areas, under a parent store whose area contains it, optionally a site's own stock. Refused: an area outside the caller's, a parent elsewhere in the tree, a site of another area, a code taken.",
     request_body = StoreBody,
     responses(
-        (status = 201, description = "the store"),
+        (status = 201, description = "the store", body = types::StockStore),
         (status = 400, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -149,7 +151,7 @@ pub async fn create_store(
             .transpose()?,
     };
     let store = app.store.create_store(&new, &actor).await?;
-    Ok((StatusCode::CREATED, Json(store)).into_response())
+    Ok((StatusCode::CREATED, Json(types::StockStore::from(store))).into_response())
 }
 
 /// A store with its equipment.
@@ -159,7 +161,7 @@ pub async fn create_store(
     summary = "One store in the caller's areas with its cold-chain equipment: {store, equipment[]}",
     params(("code" = String, Path, description = "store code")),
     responses(
-        (status = 200, description = "{store, equipment[]}"),
+        (status = 200, description = "{store, equipment[]}", body = types::StoreWithEquipment),
         (status = 404, response = crate::error::Problem),
     )
 )]
@@ -175,7 +177,11 @@ pub async fn get_store(
         .await
         .map_err(ApiError::lookup)?;
     let equipment = app.store.equipment_of(&code, &actor.scope).await?;
-    Ok(Json(serde_json::json!({ "store": store, "equipment": equipment })).into_response())
+    Ok(Json(types::StoreWithEquipment {
+        store: store.into(),
+        equipment: equipment.into_iter().map(types::Equipment::from).collect(),
+    })
+    .into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -200,7 +206,7 @@ pub struct EquipmentBody {
     params(("code" = String, Path, description = "store code")),
     request_body = EquipmentBody,
     responses(
-        (status = 201, description = "the equipment"),
+        (status = 201, description = "the equipment", body = types::Equipment),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
@@ -251,7 +257,7 @@ pub async fn add_equipment(
         working: b.working.unwrap_or(true),
     };
     let e = app.store.create_equipment(&new, &actor).await?;
-    Ok((StatusCode::CREATED, Json(e)).into_response())
+    Ok((StatusCode::CREATED, Json(types::Equipment::from(e))).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -268,7 +274,7 @@ pub struct WorkingBody {
     params(("id" = String, Path, description = "equipment id")),
     request_body = WorkingBody,
     responses(
-        (status = 200, description = "the equipment"),
+        (status = 200, description = "the equipment", body = types::Equipment),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -281,7 +287,7 @@ pub async fn set_working(
     ApiJson(b): ApiJson<WorkingBody>,
 ) -> Result<Response, ApiError> {
     let e = equipment_working(&app, &caller, &id, b.working).await?;
-    Ok(Json(e).into_response())
+    Ok(Json(types::Equipment::from(e)).into_response())
 }
 
 /// Marks equipment working or broken (the route's rules, for the pages too).
@@ -306,7 +312,7 @@ pub async fn equipment_working(
     summary = "Stock on hand at a store, by lot (doses), with the lot's expiry, status, its reason and VVM stage: {store_code, lots[]}",
     params(("code" = String, Path, description = "store code")),
     responses(
-        (status = 200, description = "{store_code, lots[]}"),
+        (status = 200, description = "{store_code, lots[]}", body = types::StoreStock),
         (status = 404, response = crate::error::Problem),
     )
 )]
@@ -324,13 +330,20 @@ pub async fn stock(
     let mut lots = Vec::with_capacity(rows.len());
     for r in rows {
         let hold = app.store.lot_hold(&r.product_code, &r.lot_number).await?;
-        lots.push(serde_json::json!({
-            "product_code": r.product_code, "lot_number": r.lot_number, "on_hand": r.on_hand,
-            "expiry": hold.expiry, "status": hold.status, "status_reason": hold.status_reason,
-            "vvm_stage": hold.vvm_stage,
-        }));
+        lots.push(types::StockLot {
+            on_hand: r.on_hand,
+            lot: types::LotHold {
+                product_code: r.product_code,
+                lot_number: r.lot_number,
+                ..types::LotHold::from(hold)
+            },
+        });
     }
-    Ok(Json(serde_json::json!({ "store_code": code, "lots": lots })).into_response())
+    Ok(Json(types::StoreStock {
+        store_code: code,
+        lots,
+    })
+    .into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -347,7 +360,7 @@ pub struct LimitQuery {
     summary = "A store's ledger, newest first: {movements[]} with kind, lot, quantity, signed delta, the kind's facts, who and when (microseconds)",
     params(("code" = String, Path, description = "store code"), LimitQuery),
     responses(
-        (status = 200, description = "{movements[]}"),
+        (status = 200, description = "{movements[]}", body = types::Movements),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
     )
@@ -365,7 +378,8 @@ pub async fn movements(
         .movements_of(&code, &actor.scope, limit)
         .await
         .map_err(ApiError::lookup)?;
-    Ok(Json(serde_json::json!({ "movements": list })).into_response())
+    let movements = list.into_iter().map(types::MovementRecord::from).collect();
+    Ok(Json(types::Movements { movements }).into_response())
 }
 
 #[derive(Default, Deserialize, utoipa::ToSchema)]
@@ -406,8 +420,8 @@ pub struct MovementBody {
     params(("code" = String, Path, description = "store code")),
     request_body = MovementBody,
     responses(
-        (status = 200, description = "{movement: null, on_hand}: a count that agrees with the ledger"),
-        (status = 201, description = "{movement, on_hand}"),
+        (status = 200, description = "{movement: null, on_hand}: a count that agrees with the ledger", body = types::MovementMade),
+        (status = 201, description = "{movement, on_hand}", body = types::MovementMade),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
@@ -426,11 +440,7 @@ pub async fn record_movement(
     } else {
         StatusCode::OK
     };
-    Ok((
-        status,
-        Json(serde_json::json!({ "movement": movement, "on_hand": on_hand })),
-    )
-        .into_response())
+    Ok((status, Json(types::MovementMade { movement, on_hand })).into_response())
 }
 
 /// Records a movement at a store from the route's body (the route's rules,
@@ -568,7 +578,7 @@ pub struct ShipmentBody {
     summary = "Dispatch a shipment of one lot from a store in the caller's areas to another store: the doses leave from_store's stock at once (in transit they are at neither store). Refused, nothing written: a quantity of 0 or less, more than on hand (an empty store ships nothing), an unknown lot or store, a store shipping to itself.",
     request_body = ShipmentBody,
     responses(
-        (status = 201, description = "the shipment"),
+        (status = 201, description = "the shipment", body = types::Shipment),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
@@ -581,7 +591,7 @@ pub async fn dispatch(
     ApiJson(b): ApiJson<ShipmentBody>,
 ) -> Result<Response, ApiError> {
     let shipment = dispatch_shipment(&app, &caller, b).await?;
-    Ok((StatusCode::CREATED, Json(shipment)).into_response())
+    Ok((StatusCode::CREATED, Json(types::Shipment::from(shipment))).into_response())
 }
 
 /// Dispatches a shipment from the route's body (the route's rules, for the
@@ -637,7 +647,7 @@ async fn shipment_in_scope(
     summary = "A shipment whose sending or receiving store is in the caller's areas",
     params(("id" = String, Path, description = "shipment id")),
     responses(
-        (status = 200, description = "the shipment"),
+        (status = 200, description = "the shipment", body = types::Shipment),
         (status = 404, response = crate::error::Problem),
     )
 )]
@@ -648,7 +658,7 @@ pub async fn get_shipment(
 ) -> Result<Response, ApiError> {
     let actor = caller.actor(&app, Permission::ReadStock).await?;
     let s = shipment_in_scope(&app, &id, &actor.scope).await?;
-    Ok(Json(s).into_response())
+    Ok(Json(types::Shipment::from(s)).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -669,7 +679,7 @@ pub struct ReceiveBody {
     params(("id" = String, Path, description = "shipment id")),
     request_body = ReceiveBody,
     responses(
-        (status = 200, description = "the shipment, received"),
+        (status = 200, description = "the shipment, received", body = types::Shipment),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
@@ -683,7 +693,7 @@ pub async fn receive(
     ApiJson(b): ApiJson<ReceiveBody>,
 ) -> Result<Response, ApiError> {
     let done = receive_shipment(&app, &caller, &id, b).await?;
-    Ok(Json(done).into_response())
+    Ok(Json(types::Shipment::from(done)).into_response())
 }
 
 /// Receives a shipment from the route's body (the route's rules, for the
@@ -733,7 +743,7 @@ pub struct LotStatusBody {
     params(("product_code" = String, Path, description = "product"), ("lot_number" = String, Path, description = "lot number")),
     request_body = LotStatusBody,
     responses(
-        (status = 200, description = "{product_code, lot_number, expiry, status, status_reason, vvm_stage}"),
+        (status = 200, description = "{product_code, lot_number, expiry, status, status_reason, vvm_stage}", body = types::LotHold),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
@@ -747,7 +757,7 @@ pub async fn set_lot_status(
     ApiJson(b): ApiJson<LotStatusBody>,
 ) -> Result<Response, ApiError> {
     let hold = lot_status(&app, &caller, &product, &lot, b).await?;
-    Ok(Json(hold).into_response())
+    Ok(Json(types::LotHold::from(hold)).into_response())
 }
 
 /// Quarantines, releases or recalls a lot from the route's body (the
@@ -826,7 +836,7 @@ pub struct DosedQuery {
     summary = "The persons in the caller's areas who got a valid dose from the lot (for a recall): {persons[]} or, with format=csv, text/csv person_id,full_name,dose_id,dose_number,site_code,administered_on",
     params(("product_code" = String, Path, description = "product"), ("lot_number" = String, Path, description = "lot number"), DosedQuery),
     responses(
-        (status = 200, description = "{persons[]} or text/csv", content((String = "text/csv"), (Object = "application/json"))),
+        (status = 200, description = "{persons[]} or text/csv", content((String = "text/csv"), (types::PersonsDosed = "application/json"))),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
     )
@@ -854,9 +864,11 @@ pub async fn persons_dosed(
         .await
         .map_err(ApiError::lookup)?;
     if !csv {
-        return Ok(Json(serde_json::json!({
-            "product_code": product, "lot_number": lot, "persons": persons,
-        }))
+        return Ok(Json(types::PersonsDosed {
+            product_code: product,
+            lot_number: lot,
+            persons: persons.into_iter().map(types::DosedFromLot::from).collect(),
+        })
         .into_response());
     }
     let mut out = csv::Writer::from_writer(Vec::new());
@@ -990,7 +1002,7 @@ async fn checked_readings(
     params(("id" = String, Path, description = "equipment id")),
     request_body = ReadingsBody,
     responses(
-        (status = 201, description = "{equipment_id, accepted, excursions[], quarantined[]}"),
+        (status = 201, description = "{equipment_id, accepted, excursions[], quarantined[]}", body = types::ReadingsRecorded),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -1017,7 +1029,11 @@ pub async fn record_readings(
         .store
         .record_readings(&id, &readings, ReadingSource::Api, &actor)
         .await?;
-    Ok((StatusCode::CREATED, Json(outcome)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(types::ReadingsRecorded::from(outcome)),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -1034,7 +1050,7 @@ struct LoggerRow {
     params(("id" = String, Path, description = "equipment id")),
     request_body(content = String, content_type = "text/csv"),
     responses(
-        (status = 201, description = "{equipment_id, accepted, excursions[], quarantined[]}"),
+        (status = 201, description = "{equipment_id, accepted, excursions[], quarantined[]}", body = types::ReadingsRecorded),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -1085,7 +1101,11 @@ pub async fn import_readings(
         .store
         .record_readings(&id, &readings, ReadingSource::Logger, &actor)
         .await?;
-    Ok((StatusCode::CREATED, Json(outcome)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(types::ReadingsRecorded::from(outcome)),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -1118,7 +1138,7 @@ pub fn instant_param(
     summary = "Readings (at most 10,000) and excursions of cold-chain equipment from since to until (the last 7 days unless said): {equipment, readings[{at, tenths}], excursions[]}",
     params(("id" = String, Path, description = "equipment id"), ReadingsQuery),
     responses(
-        (status = 200, description = "{equipment, readings[], excursions[]}"),
+        (status = 200, description = "{equipment, readings[], excursions[]}", body = types::EquipmentReadings),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
     )
@@ -1150,9 +1170,11 @@ pub async fn readings(
         .store
         .excursions_of(&id, since, until, &actor.scope)
         .await?;
-    Ok(Json(serde_json::json!({
-        "equipment": equipment, "readings": list, "excursions": excursions,
-    }))
+    Ok(Json(types::EquipmentReadings {
+        equipment: equipment.into(),
+        readings: list.into_iter().map(types::Reading::from).collect(),
+        excursions: types::excursions(excursions),
+    })
     .into_response())
 }
 
@@ -1162,7 +1184,7 @@ pub async fn readings(
     path = "/api/v1/excursions",
     summary = "Temperature excursions still open at the stores in the caller's areas, oldest first, each with the lots it quarantined: {excursions[]}",
     responses(
-        (status = 200, description = "{excursions[]}"),
+        (status = 200, description = "{excursions[]}", body = types::Excursions),
     )
 )]
 pub async fn open_excursions(
@@ -1171,5 +1193,8 @@ pub async fn open_excursions(
 ) -> Result<Response, ApiError> {
     let actor = caller.actor(&app, Permission::ReadStock).await?;
     let list = app.store.open_excursions(&actor.scope).await?;
-    Ok(Json(serde_json::json!({ "excursions": list })).into_response())
+    Ok(Json(types::Excursions {
+        excursions: types::excursions(list),
+    })
+    .into_response())
 }
