@@ -6,7 +6,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde::Serialize;
 use sqlx::Row;
 use vaxgrid_core::access::{Grant, Role, ScopeKind};
 
@@ -23,7 +22,7 @@ use crate::Store;
 /// under both backends' limits).
 const BATCH: usize = 500;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserView {
     pub username: String,
     pub display_name: String,
@@ -61,14 +60,14 @@ pub struct NewStaff {
     pub invitation_sha256: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffRowError {
     pub row: usize,
     pub field: String,
     pub message: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct StaffImported {
     /// The user names created, in file order.
     pub created: Vec<String>,
@@ -89,7 +88,7 @@ pub enum RosterMode {
 }
 
 /// Staff at one site by role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteHeadcount {
     pub site_code: String,
     pub site_name: String,

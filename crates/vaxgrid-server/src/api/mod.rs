@@ -23,6 +23,7 @@ pub mod scheduling;
 pub mod scheduling_types;
 pub mod site_plans;
 pub mod staff;
+pub mod staff_types;
 pub mod supply;
 pub mod supply_types;
 pub mod training;

@@ -8,13 +8,11 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use vaxgrid_core::access::{Grant, Permission, Role};
-use vaxgrid_store::accounts::TokenInfo;
-use vaxgrid_store::model::Page;
-use vaxgrid_store::staff::{
-    NewStaff, RosterMode, SiteHeadcount, StaffImported, UserFilter, UserView,
-};
+use vaxgrid_store::staff::{NewStaff, RosterMode, StaffImported, UserFilter, UserView};
 
 use crate::api::lists::{listing, page_request};
+use crate::api::staff_types::{Headcount, Redeemed, Token, User};
+use crate::api::types::Page;
 use crate::auth::{new_secret, sha256_hex, Caller};
 use crate::error::{ApiError, RowProblem};
 use crate::extract::{ApiJson, ApiQuery, CsvBody};
@@ -73,7 +71,7 @@ pub fn read_roster(bytes: &[u8]) -> Roster {
     roster
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Invitation {
     pub username: String,
     /// Shown once; its holder redeems it at POST /api/v1/invitations/redeem
@@ -81,7 +79,7 @@ pub struct Invitation {
     pub invitation: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ImportAnswer {
     pub imported: usize,
     pub invitations: Vec<Invitation>,
@@ -158,7 +156,7 @@ pub struct ImportQuery {
     params(("skip_invalid" = Option<bool>, Query, description = "import the good rows, list the others")),
     request_body(content = String, content_type = "text/csv"),
     responses(
-        (status = 201, description = "{imported, invitations: [{username, invitation}], skipped}"),
+        (status = 201, description = "{imported, invitations: [{username, invitation}], skipped}", body = ImportAnswer),
         (status = 400, response = crate::error::Problem),
         (status = 413, response = crate::error::Problem),
         (status = 415, response = crate::error::Problem),
@@ -197,14 +195,14 @@ pub struct UserQuery {
     summary = "Users by user name with their roles (administrators)",
     params(("role" = Option<String>, Query, description = "holding this role"), ("scope" = Option<String>, Query, description = "holding a role on this area, site or person"), ("prefix" = Option<String>, Query, description = "user names starting with this"), ("disabled" = Option<bool>, Query, description = "true or false"), ("after" = Option<String>, Query, description = "next_cursor of the page before (opaque)"), ("limit" = Option<i64>, Query, description = "rows per page, 1–500")),
     responses(
-        (status = 200, description = "{items, next_cursor}"),
+        (status = 200, description = "{items, next_cursor}", body = Page<User>),
         (status = 400, response = crate::error::Problem),
     )
 )]
 pub async fn list(
     State(app): State<AppState>,
     ApiQuery(q): ApiQuery<UserQuery>,
-) -> Result<Json<Page<UserView>>, ApiError> {
+) -> Result<Json<Page<User>>, ApiError> {
     let page = page_request(q.after, q.limit)?;
     let role = q
         .role
@@ -220,12 +218,12 @@ pub async fn list(
         username: None,
         disabled: q.disabled,
     };
-    Ok(Json(
-        app.store
-            .list_users(&filter, &page)
-            .await
-            .map_err(listing)?,
-    ))
+    let users = app
+        .store
+        .list_users(&filter, &page)
+        .await
+        .map_err(listing)?;
+    Ok(Json(Page::from(users)))
 }
 
 /// GET /api/v1/users/{username}
@@ -235,19 +233,20 @@ pub async fn list(
     summary = "A user and their roles",
     params(("username" = String, Path, description = "user name")),
     responses(
-        (status = 200, description = "OK"),
+        (status = 200, description = "OK", body = User),
         (status = 404, response = crate::error::Problem),
     )
 )]
 pub async fn get(
     State(app): State<AppState>,
     Path(username): Path<String>,
-) -> Result<Json<UserView>, ApiError> {
+) -> Result<Json<User>, ApiError> {
     Ok(Json(
         app.store
             .user_view(&username)
             .await
-            .map_err(ApiError::lookup)?,
+            .map_err(ApiError::lookup)?
+            .into(),
     ))
 }
 
@@ -263,9 +262,9 @@ pub struct UserBody {
     pub grants: Vec<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Created {
-    pub user: UserView,
+    pub user: User,
     pub invitation: String,
 }
 
@@ -333,7 +332,7 @@ pub async fn create_user(
         }
         return Err(ApiError::invalid(field, e.message));
     }
-    let user = app.store.user_view(&b.username).await?;
+    let user = app.store.user_view(&b.username).await?.into();
     Ok(Created { user, invitation })
 }
 
@@ -344,7 +343,7 @@ pub async fn create_user(
     summary = "Create a user with roles; answers the user and an invitation (shown once) its holder redeems within 14 days by choosing a password. With an id (UUID) chosen by the client, the same request sent again is a 409 on id",
     request_body = UserBody,
     responses(
-        (status = 201, description = "{user, invitation}"),
+        (status = 201, description = "{user, invitation}", body = Created),
         (status = 400, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -375,7 +374,7 @@ pub struct GrantBody {
     params(("username" = String, Path, description = "user name")),
     request_body = GrantBody,
     responses(
-        (status = 200, description = "the user"),
+        (status = 200, description = "the user", body = User),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -386,8 +385,10 @@ pub async fn grant(
     Extension(caller): Extension<Caller>,
     Path(username): Path<String>,
     ApiJson(b): ApiJson<GrantBody>,
-) -> Result<Json<UserView>, ApiError> {
-    Ok(Json(grant_role(&app, &caller, &username, &b.grant).await?))
+) -> Result<Json<User>, ApiError> {
+    Ok(Json(
+        grant_role(&app, &caller, &username, &b.grant).await?.into(),
+    ))
 }
 
 /// Gives `username` the role `grant` (ROLE or ROLE:SCOPE): the API's and
@@ -416,7 +417,7 @@ pub async fn grant_role(
     summary = "Take a role back (not one's own role that manages users)",
     params(("username" = String, Path, description = "user name"), ("grant" = String, Path, description = "ROLE or ROLE:SCOPE")),
     responses(
-        (status = 200, description = "the user"),
+        (status = 200, description = "the user", body = User),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -426,9 +427,11 @@ pub async fn revoke(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path((username, grant)): Path<(String, String)>,
-) -> Result<Json<UserView>, ApiError> {
+) -> Result<Json<User>, ApiError> {
     let g = Grant::parse(&grant).map_err(|e| ApiError::bad_request("grant", e.to_string()))?;
-    Ok(Json(revoke_role(&app, &caller, &username, &g).await?))
+    Ok(Json(
+        revoke_role(&app, &caller, &username, &g).await?.into(),
+    ))
 }
 
 /// Takes the role `g` back from `username`: the API's and the user
@@ -504,7 +507,7 @@ pub async fn set_disabled(
     summary = "Disable a user: their sessions and tokens stop working at once",
     params(("username" = String, Path, description = "user name")),
     responses(
-        (status = 200, description = "the user"),
+        (status = 200, description = "the user", body = User),
         (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
     )
@@ -513,8 +516,10 @@ pub async fn disable(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(username): Path<String>,
-) -> Result<Json<UserView>, ApiError> {
-    Ok(Json(set_disabled(&app, &caller, &username, true).await?))
+) -> Result<Json<User>, ApiError> {
+    Ok(Json(
+        set_disabled(&app, &caller, &username, true).await?.into(),
+    ))
 }
 
 /// POST /api/v1/users/{username}/enable
@@ -524,7 +529,7 @@ pub async fn disable(
     summary = "Enable a disabled user",
     params(("username" = String, Path, description = "user name")),
     responses(
-        (status = 200, description = "the user"),
+        (status = 200, description = "the user", body = User),
         (status = 404, response = crate::error::Problem),
     )
 )]
@@ -532,8 +537,10 @@ pub async fn enable(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(username): Path<String>,
-) -> Result<Json<UserView>, ApiError> {
-    Ok(Json(set_disabled(&app, &caller, &username, false).await?))
+) -> Result<Json<User>, ApiError> {
+    Ok(Json(
+        set_disabled(&app, &caller, &username, false).await?.into(),
+    ))
 }
 
 /// POST /api/v1/users/{username}/invitation: a new invitation (the
@@ -544,7 +551,7 @@ pub async fn enable(
     summary = "A new invitation for a user (earlier ones lapse), shown once",
     params(("username" = String, Path, description = "user name")),
     responses(
-        (status = 201, description = "{username, invitation}"),
+        (status = 201, description = "{username, invitation}", body = Invitation),
         (status = 404, response = crate::error::Problem),
     )
 )]
@@ -595,7 +602,7 @@ pub struct RedeemBody {
     summary = "Redeem an invitation by choosing a password (12 to 256 characters); once, within 14 days",
     request_body = RedeemBody,
     responses(
-        (status = 200, description = "{username}"),
+        (status = 200, description = "{username}", body = Redeemed),
         (status = 400, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
     )
@@ -603,7 +610,7 @@ pub struct RedeemBody {
 pub async fn redeem(
     State(app): State<AppState>,
     ApiJson(b): ApiJson<RedeemBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Redeemed>, ApiError> {
     vaxgrid_core::staff::check_new_password(&b.password)
         .map_err(|m| ApiError::invalid("password", m))?;
     let password = b.password;
@@ -615,7 +622,7 @@ pub async fn redeem(
         .store
         .redeem_invitation(&sha256_hex(&b.token), &hash)
         .await?;
-    Ok(Json(serde_json::json!({ "username": username })))
+    Ok(Json(Redeemed { username }))
 }
 
 #[derive(Deserialize)]
@@ -633,21 +640,21 @@ pub struct TokenQuery {
     summary = "Machine tokens by id (never their secrets)",
     params(("username" = Option<String>, Query, description = "of this user"), ("after" = Option<String>, Query, description = "next_cursor of the page before (opaque)"), ("limit" = Option<i64>, Query, description = "rows per page, 1–500")),
     responses(
-        (status = 200, description = "{items, next_cursor}"),
+        (status = 200, description = "{items, next_cursor}", body = Page<Token>),
         (status = 400, response = crate::error::Problem),
     )
 )]
 pub async fn tokens(
     State(app): State<AppState>,
     ApiQuery(q): ApiQuery<TokenQuery>,
-) -> Result<Json<Page<TokenInfo>>, ApiError> {
+) -> Result<Json<Page<Token>>, ApiError> {
     let page = page_request(q.after, q.limit)?;
-    Ok(Json(
-        app.store
-            .list_tokens(q.username.as_deref(), &page)
-            .await
-            .map_err(listing)?,
-    ))
+    let tokens = app
+        .store
+        .list_tokens(q.username.as_deref(), &page)
+        .await
+        .map_err(listing)?;
+    Ok(Json(Page::from(tokens)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -667,7 +674,7 @@ pub struct TokenBody {
 }
 
 /// A token just made: its secret is shown here once and never again.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct NewToken {
     pub id: String,
     pub username: String,
@@ -727,7 +734,7 @@ pub async fn create_token(
     summary = "Make a machine token for a user, acting with all the user's roles or those named (which the user must hold); answers the secret once (only its SHA-256 is kept). With an id (UUID) chosen by the client, the same request sent again is a 409 on id",
     request_body = TokenBody,
     responses(
-        (status = 201, description = "{id, username, name, grants, token}"),
+        (status = 201, description = "{id, username, name, grants, token}", body = NewToken),
         (status = 400, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -861,7 +868,7 @@ pub struct HeadcountQuery {
     summary = "Enabled staff per site by role (vaccination staff: screeners, vaccinators, observers; support staff: registrars), for sites within area and the caller's areas",
     params(("area" = Option<String>, Query, description = "sites within this area")),
     responses(
-        (status = 200, description = "[{site_code, site_name, area_code, roles, vaccination_staff, support_staff, people}]"),
+        (status = 200, description = "[{site_code, site_name, area_code, roles, vaccination_staff, support_staff, people}]", body = Vec<Headcount>),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
     )
@@ -870,12 +877,12 @@ pub async fn headcount(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
     ApiQuery(q): ApiQuery<HeadcountQuery>,
-) -> Result<Json<Vec<SiteHeadcount>>, ApiError> {
+) -> Result<Json<Vec<Headcount>>, ApiError> {
     let actor = caller.actor(&app, Permission::ReadReports).await?;
-    Ok(Json(
-        app.store
-            .staff_headcount(q.area.as_deref(), &actor.scope)
-            .await
-            .map_err(ApiError::lookup)?,
-    ))
+    let sites = app
+        .store
+        .staff_headcount(q.area.as_deref(), &actor.scope)
+        .await
+        .map_err(ApiError::lookup)?;
+    Ok(Json(sites.into_iter().map(Headcount::from).collect()))
 }
