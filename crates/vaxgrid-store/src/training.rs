@@ -33,7 +33,7 @@ pub struct Exam {
     pub taken_on: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffCertificate {
     pub id: String,
     pub username: String,

@@ -28,6 +28,7 @@ pub mod supply;
 pub mod supply_types;
 pub mod training;
 pub mod training_report;
+pub mod training_types;
 pub mod types;
 pub mod visit_types;
 pub mod visits;

@@ -12,6 +12,7 @@ use vaxgrid_core::access::{grants_for, permits, Permission, Role};
 use vaxgrid_core::training::DEFAULT_VALID_DAYS;
 use vaxgrid_store::training::{NewClass, NewExam};
 
+use crate::api::training_types as types;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{date_field, id_or_new, uuid_field, ApiJson};
@@ -63,7 +64,7 @@ pub fn new_class(b: ClassBody) -> Result<NewClass, ApiError> {
     summary = "Create a training class: a topic (\"vaccination\" certifies vaccinators), first and last day, and its trainer (a user name). Refused: a class ending before it starts, an unknown trainer.",
     request_body = ClassBody,
     responses(
-        (status = 201, description = "{id, topic, starts_on, ends_on, trainer}"),
+        (status = 201, description = "{id, topic, starts_on, ends_on, trainer}", body = types::TrainingClass),
         (status = 400, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -77,7 +78,7 @@ pub async fn create_class(
     let actor = caller.actor(&app, Permission::ManageTraining).await?;
     let new = new_class(b)?;
     let class = app.store.create_class(&new, &actor).await?;
-    Ok((StatusCode::CREATED, Json(class)).into_response())
+    Ok((StatusCode::CREATED, Json(types::TrainingClass::from(class))).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -95,8 +96,8 @@ pub struct AttendeeBody {
     params(("id" = String, Path)),
     request_body = AttendeeBody,
     responses(
-        (status = 200, description = "{class_id, username, attendees[]}"),
-        (status = 201, description = "{class_id, username, attendees[]}"),
+        (status = 200, description = "{class_id, username, attendees[]}", body = types::Attendees),
+        (status = 201, description = "{class_id, username, attendees[]}", body = types::Attendees),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -124,9 +125,11 @@ pub async fn add_attendee(
     };
     Ok((
         status,
-        Json(serde_json::json!({
-            "class_id": class_id, "username": user, "attendees": attendees,
-        })),
+        Json(types::Attendees {
+            class_id,
+            username: user,
+            attendees,
+        }),
     )
         .into_response())
 }
@@ -167,7 +170,7 @@ pub fn new_exam(class_id: String, b: ExamBody) -> Result<NewExam, ApiError> {
     params(("id" = String, Path)),
     request_body = ExamBody,
     responses(
-        (status = 201, description = "{exam, certificate (null unless passed)}"),
+        (status = 201, description = "{exam, certificate (null unless passed)}", body = types::ExamRecorded),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
@@ -190,7 +193,10 @@ pub async fn record_exam(
     let (exam, certificate) = app.store.record_exam(&new, &actor).await?;
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!({ "exam": exam, "certificate": certificate })),
+        Json(types::ExamRecorded {
+            exam: exam.into(),
+            certificate: certificate.map(types::Certificate::from),
+        }),
     )
         .into_response())
 }
@@ -204,7 +210,7 @@ pub async fn record_exam(
     summary = "A user's training certificates, each with whether it is current today. A user reads their own; trainers and administrators anyone's.",
     params(("username" = String, Path)),
     responses(
-        (status = 200, description = "{username, certificates[]}"),
+        (status = 200, description = "{username, certificates[]}", body = types::Certificates),
         (status = 404, response = crate::error::Problem),
     )
 )]
@@ -231,19 +237,21 @@ pub async fn certificates(
         return Err(not_found());
     }
     let today = vaxgrid_store::today();
-    let list: Vec<serde_json::Value> = app
+    let certificates = app
         .store
         .certificates_of(&name)
         .await?
         .into_iter()
-        .map(|c| {
-            let current = c.is_current_on(today);
-            let mut v = serde_json::to_value(&c).unwrap_or_default();
-            v["current"] = serde_json::Value::Bool(current);
-            v
+        .map(|c| types::HeldCertificate {
+            current: c.is_current_on(today),
+            certificate: c.into(),
         })
         .collect();
-    Ok(Json(serde_json::json!({ "username": name, "certificates": list })).into_response())
+    Ok(Json(types::Certificates {
+        username: name,
+        certificates,
+    })
+    .into_response())
 }
 
 /// Signs a dose the caller records: a vaccinator's own dose names them and
