@@ -6,7 +6,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Serialize;
 use sqlx::Row;
 use vaxgrid_core::aefi::{rate_per_100k, AefiOutcome};
 use vaxgrid_core::area::subtree_upper_bound;
@@ -50,7 +49,7 @@ pub struct AefiFilter {
 /// One figure of the report: events, of them serious and deaths, over the
 /// doses of the same slice (None where a slice has no dose count, as for
 /// severity: the rate is then over all doses of the report).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AefiFigure {
     pub key: String,
     pub label: String,
@@ -64,7 +63,7 @@ pub struct AefiFigure {
     pub filter: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AefiReportOf {
     pub area_code: String,
     pub area_name: String,
@@ -80,7 +79,7 @@ pub struct AefiReportOf {
 }
 
 /// One event of the list behind a figure.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AefiEventRow {
     pub id: String,
     pub visit_id: String,

@@ -18,6 +18,8 @@ use vaxgrid_store::paging::PageRequest;
 use vaxgrid_store::StoreError;
 
 use super::lists::{listing, page_request};
+use crate::api::aefi_types::{AefiEvent, AefiReport};
+use crate::api::types::Page as ApiPage;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{date_field, uuid_field, ApiQuery};
@@ -155,7 +157,7 @@ fn refused(e: StoreError) -> ApiError {
         ("format" = Option<String>, Query, description = "json (default) or csv"),
     ),
     responses(
-        (status = 200, description = "{area_code, area_name, total, by_product[], by_lot[], by_area[], by_wave[], by_severity[], by_seriousness[], by_outcome[]}: each figure {key, label, events, serious, deaths, doses, rate_per_100k, filter}; or text/csv"),
+        (status = 200, description = "{area_code, area_name, total, by_product[], by_lot[], by_area[], by_wave[], by_severity[], by_seriousness[], by_outcome[]}: each figure {key, label, events, serious, deaths, doses, rate_per_100k, filter}; or text/csv", content((AefiReport = "application/json"), (String = "text/csv"))),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
     )
@@ -181,7 +183,7 @@ pub async fn report(
         .await
         .map_err(refused)?;
     if !csv {
-        return Ok(Json(report).into_response());
+        return Ok(Json(AefiReport::from(report)).into_response());
     }
     let body = report_csv(&report).map_err(csv_failed)?;
     Ok(csv_response(body, "aefi.csv"))
@@ -267,7 +269,7 @@ fn report_csv(r: &AefiReportOf) -> Result<Vec<u8>, csv::Error> {
         ("limit" = Option<i64>, Query, description = "rows per page, 1–500; JSON only"),
     ),
     responses(
-        (status = 200, description = "{items[{id, visit_id, person_id, full_name, product_code, lot_number, site_code, area_code, dose_on, onset, severity, serious, outcome, treatment, symptoms[], investigation_id}], next_cursor}; or text/csv with those columns"),
+        (status = 200, description = "{items[{id, visit_id, person_id, full_name, product_code, lot_number, site_code, area_code, dose_on, onset, severity, serious, outcome, treatment, symptoms[], investigation_id}], next_cursor}; or text/csv with those columns", content((ApiPage<AefiEvent> = "application/json"), (String = "text/csv"))),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -295,7 +297,7 @@ pub async fn events(
             .aefi_events(&filter, &page, &actor)
             .await
             .map_err(refused)?;
-        return Ok(Json(page).into_response());
+        return Ok(Json(ApiPage::<AefiEvent>::from(page)).into_response());
     }
     let (store, filter, actor) = (&app.store, &filter, &actor);
     paged_csv(

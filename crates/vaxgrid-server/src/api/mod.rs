@@ -1,6 +1,7 @@
 //! The JSON API under /api/v1.
 
 pub mod aefi;
+pub mod aefi_types;
 pub mod allocation;
 pub mod area_groups;
 pub mod area_tree;
