@@ -3,7 +3,6 @@
 //! appointments, training classes, AEFI investigations, sites. Records
 //! placed in areas are listed within the caller's scope only.
 
-use serde::Serialize;
 use sqlx::Row;
 
 use crate::campaigns::{Campaign, Wave};
@@ -60,16 +59,15 @@ pub struct InvestigationFilter {
 }
 
 /// A training class with who attended and the exams taken in it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClassDetail {
-    #[serde(flatten)]
     pub class: TrainingClass,
     pub attendees: Vec<String>,
     pub exams: Vec<Exam>,
 }
 
 /// An investigation of a serious adverse event.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Investigation {
     pub id: String,
     pub visit_id: String,

@@ -19,7 +19,7 @@ pub struct IssuedCertificate {
 }
 
 /// An appointment with the site it is at.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonAppointment {
     pub appointment: Appointment,
     pub site_code: String,

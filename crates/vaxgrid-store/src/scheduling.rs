@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 use tokio::sync::{mpsc, oneshot};
 use vaxgrid_core::schedule::{overlaps, plan_slots, SessionPlan};
@@ -17,7 +16,7 @@ use crate::error::StoreError;
 use crate::model::Actor;
 use crate::Store;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     pub id: String,
     pub site_code: String,
@@ -39,7 +38,7 @@ pub struct Slot {
     pub booked: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Appointment {
     pub id: String,
     pub person_id: String,

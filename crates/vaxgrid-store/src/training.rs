@@ -12,7 +12,7 @@ use crate::error::StoreError;
 use crate::model::Actor;
 use crate::Store;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrainingClass {
     pub id: String,
     pub topic: String,
@@ -22,7 +22,7 @@ pub struct TrainingClass {
     pub trainer: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exam {
     pub id: String,
     pub class_id: String,

@@ -11,13 +11,16 @@ use axum::{Extension, Json};
 use serde::Deserialize;
 use vaxgrid_core::access::Permission;
 use vaxgrid_store::lists::{
-    AppointmentFilter, CampaignFilter, ClassDetail, ClassFilter, Investigation,
-    InvestigationFilter, SessionFilter,
+    AppointmentFilter, CampaignFilter, ClassFilter, InvestigationFilter, SessionFilter,
 };
-use vaxgrid_store::model::Page;
 use vaxgrid_store::paging::PageRequest;
 use vaxgrid_store::StoreError;
 
+use crate::api::aefi_types::Investigation;
+use crate::api::campaign_types::{Campaign, Wave};
+use crate::api::scheduling_types::{Appointment, Session};
+use crate::api::training_types::{ClassWithExams, TrainingClass};
+use crate::api::types::Page;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{date_field, uuid_field, ApiQuery};
@@ -65,7 +68,7 @@ pub struct CampaignQuery {
     summary = "Campaigns over or within the caller's areas, by id",
     params(("area" = Option<String>, Query, description = "over this area or within it"), ("disease" = Option<String>, Query, description = "e.g. COVID-19"), ("running_on" = Option<String>, Query, description = "with a wave running this day"), ("after" = Option<String>, Query, description = "next_cursor of the page before (opaque)"), ("limit" = Option<i64>, Query, description = "rows per page, 1–500")),
     responses(
-        (status = 200, description = "{items, next_cursor}: next_cursor is absent on the last page"),
+        (status = 200, description = "{items, next_cursor}: next_cursor is absent on the last page", body = Page<Campaign>),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
     )
@@ -87,7 +90,7 @@ pub async fn campaigns(
         .list_campaigns(&filter, &page, &actor.scope)
         .await
         .map_err(listing)?;
-    Ok(Json(list).into_response())
+    Ok(Json(Page::<Campaign>::from(list)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -105,7 +108,7 @@ pub struct WaveQuery {
     summary = "The waves of a campaign, in order",
     params(("id" = String, Path, description = "campaign id"), ("running_on" = Option<String>, Query, description = "running this day"), ("after" = Option<String>, Query, description = "next_cursor of the page before (opaque)"), ("limit" = Option<i64>, Query, description = "rows per page, 1–500")),
     responses(
-        (status = 200, description = "{items, next_cursor}: next_cursor is absent on the last page"),
+        (status = 200, description = "{items, next_cursor}: next_cursor is absent on the last page", body = Page<Wave>),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
     )
@@ -125,7 +128,7 @@ pub async fn waves(
         .list_waves(&id, running_on.as_deref(), &page, &actor.scope)
         .await
         .map_err(listing)?;
-    Ok(Json(list).into_response())
+    Ok(Json(Page::<Wave>::from(list)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -147,7 +150,7 @@ pub struct SessionQuery {
     summary = "Vaccination sessions at sites in the caller's areas, by day (slots at /api/v1/sessions/{id})",
     params(("site" = Option<String>, Query, description = "site code"), ("area" = Option<String>, Query, description = "sites within this area"), ("from" = Option<String>, Query, description = "first day"), ("to" = Option<String>, Query, description = "last day"), ("after" = Option<String>, Query, description = "next_cursor of the page before (opaque)"), ("limit" = Option<i64>, Query, description = "rows per page, 1–500")),
     responses(
-        (status = 200, description = "{items, next_cursor}: next_cursor is absent on the last page"),
+        (status = 200, description = "{items, next_cursor}: next_cursor is absent on the last page", body = Page<Session>),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
     )
@@ -170,7 +173,7 @@ pub async fn sessions(
         .list_sessions(&filter, &page, &actor.scope)
         .await
         .map_err(listing)?;
-    Ok(Json(list).into_response())
+    Ok(Json(Page::<Session>::from(list)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -191,7 +194,7 @@ pub struct AppointmentQuery {
     summary = "Appointments per site and day, or per person, by time",
     params(("site" = Option<String>, Query, description = "site code"), ("day" = Option<String>, Query, description = "the session's day"), ("person" = Option<String>, Query, description = "person id"), ("status" = Option<String>, Query, description = "booked, cancelled or no_show"), ("after" = Option<String>, Query, description = "next_cursor of the page before (opaque)"), ("limit" = Option<i64>, Query, description = "rows per page, 1–500")),
     responses(
-        (status = 200, description = "{items, next_cursor}: next_cursor is absent on the last page"),
+        (status = 200, description = "{items, next_cursor}: next_cursor is absent on the last page", body = Page<Appointment>),
         (status = 400, response = crate::error::Problem),
     )
 )]
@@ -222,7 +225,7 @@ pub async fn appointments(
         .list_appointments(&filter, &page, &actor.scope)
         .await
         .map_err(listing)?;
-    Ok(Json(list).into_response())
+    Ok(Json(Page::<Appointment>::from(list)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -243,7 +246,7 @@ pub struct ClassQuery {
     summary = "Training classes by first day",
     params(("topic" = Option<String>, Query, description = "exact topic"), ("trainer" = Option<String>, Query, description = "trainer's user name"), ("from" = Option<String>, Query, description = "running on or after"), ("to" = Option<String>, Query, description = "starting on or before"), ("after" = Option<String>, Query, description = "next_cursor of the page before (opaque)"), ("limit" = Option<i64>, Query, description = "rows per page, 1–500")),
     responses(
-        (status = 200, description = "{items, next_cursor}: next_cursor is absent on the last page"),
+        (status = 200, description = "{items, next_cursor}: next_cursor is absent on the last page", body = Page<TrainingClass>),
         (status = 400, response = crate::error::Problem),
     )
 )]
@@ -263,7 +266,7 @@ pub async fn classes(
         .list_classes(&filter, &page)
         .await
         .map_err(listing)?;
-    Ok(Json(list).into_response())
+    Ok(Json(Page::<TrainingClass>::from(list)).into_response())
 }
 
 /// GET /api/v1/training/classes/{id}: the class, its attendees and exams.
@@ -273,19 +276,20 @@ pub async fn classes(
     summary = "A training class with its attendees and exams",
     params(("id" = String, Path, description = "class id")),
     responses(
-        (status = 200, description = "the class, attendees and exams"),
+        (status = 200, description = "the class, attendees and exams", body = ClassWithExams),
         (status = 404, response = crate::error::Problem),
     )
 )]
 pub async fn class(
     State(app): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<ClassDetail>, ApiError> {
+) -> Result<Json<ClassWithExams>, ApiError> {
     Ok(Json(
         app.store
             .class_detail(&id)
             .await
-            .map_err(ApiError::lookup)?,
+            .map_err(ApiError::lookup)?
+            .into(),
     ))
 }
 
@@ -307,7 +311,7 @@ pub struct InvestigationQuery {
     summary = "Investigations of serious adverse events at sites in the caller's areas",
     params(("site" = Option<String>, Query, description = "site code"), ("area" = Option<String>, Query, description = "sites within this area"), ("status" = Option<String>, Query, description = "open or assessed"), ("after" = Option<String>, Query, description = "next_cursor of the page before (opaque)"), ("limit" = Option<i64>, Query, description = "rows per page, 1–500")),
     responses(
-        (status = 200, description = "{items, next_cursor}: next_cursor is absent on the last page"),
+        (status = 200, description = "{items, next_cursor}: next_cursor is absent on the last page", body = Page<Investigation>),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
     )
@@ -332,12 +336,12 @@ pub async fn investigations(
         area: q.area,
         status: q.status,
     };
-    Ok(Json(
-        app.store
-            .list_investigations(&filter, &page, &actor.scope)
-            .await
-            .map_err(listing)?,
-    ))
+    let list = app
+        .store
+        .list_investigations(&filter, &page, &actor.scope)
+        .await
+        .map_err(listing)?;
+    Ok(Json(Page::from(list)))
 }
 
 #[derive(Deserialize)]
