@@ -134,7 +134,7 @@ pub struct NewCase {
 }
 
 /// A case as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseRecord {
     pub person_id: String,
     pub full_name: String,
@@ -152,7 +152,7 @@ pub struct CaseRecord {
 }
 
 /// A person whose class a change moved.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClassChange {
     pub person_id: String,
     pub before: Option<Class>,
@@ -161,7 +161,7 @@ pub struct ClassChange {
 
 /// What a graph change did: the persons re-classified, and how many
 /// persons the region read held.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reclassified {
     pub changes: Vec<ClassChange>,
     pub region: usize,
@@ -186,7 +186,7 @@ pub struct NewContact {
 }
 
 /// A stored link.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactRecord {
     pub id: String,
     pub source_person_id: String,
@@ -203,7 +203,7 @@ pub struct ContactRecord {
 pub type ContactsAdded = Result<(Vec<ContactRecord>, Reclassified), Vec<RowError>>;
 
 /// A person with a class, for lists.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClassedPerson {
     pub person_id: String,
     pub full_name: String,
@@ -216,7 +216,7 @@ pub struct ClassedPerson {
 }
 
 /// A case with its links and the person's vaccination status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseDetail {
     pub case: CaseRecord,
     pub class: Option<Class>,
@@ -226,7 +226,7 @@ pub struct CaseDetail {
     pub contacts: Vec<LinkedPerson>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkedPerson {
     pub person_id: String,
     pub full_name: String,
@@ -307,7 +307,7 @@ pub struct CheckRecord {
 }
 
 /// One line of the team's list for a day.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TeamEntry {
     pub isolation_id: String,
     pub person_id: String,
@@ -325,7 +325,7 @@ pub struct TeamEntry {
 }
 
 /// A laboratory and its daily capacity.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Laboratory {
     pub code: String,
     pub name: String,
@@ -335,7 +335,7 @@ pub struct Laboratory {
     pub max_pool: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SampleRecord {
     pub id: String,
     pub person_id: String,
@@ -378,7 +378,7 @@ pub struct ResultOutcome {
 }
 
 /// A pending test in a laboratory's queue, with the day it will run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuedTest {
     pub test_id: String,
     pub size: i64,
@@ -389,7 +389,7 @@ pub struct QueuedTest {
 }
 
 /// A person on the ring-vaccination list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RingPerson {
     pub person_id: String,
     pub full_name: String,

@@ -36,14 +36,14 @@ pub enum TeamView {
 }
 
 /// One page of the list, and the cursor of the next (none on the last).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TeamPage {
     pub entries: Vec<TeamEntry>,
     pub next_cursor: Option<String>,
 }
 
 /// The whole day's figures, for a page's heading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TeamCounts {
     /// At home in isolation that day.
     pub people: i64,

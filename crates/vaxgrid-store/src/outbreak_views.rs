@@ -5,7 +5,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde::Serialize;
 use sqlx::Row;
 use time::Date;
 use vaxgrid_core::outbreak::graph::{Class, DEEPEST};
@@ -22,7 +21,7 @@ fn id_list(ids: &[String]) -> String {
 }
 
 /// A person of a case's graph.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GraphPerson {
     pub person_id: String,
     pub full_name: String,
@@ -38,7 +37,7 @@ pub struct GraphPerson {
 }
 
 /// A link between two persons shown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GraphLink {
     pub source_person_id: String,
     pub contact_person_id: String,
@@ -47,7 +46,7 @@ pub struct GraphLink {
 }
 
 /// A case with everyone within three links of it that the caller may see.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseGraph {
     pub detail: CaseDetail,
     /// The case first, then ring by ring.
@@ -62,7 +61,7 @@ pub struct CaseGraph {
 
 /// A sample of a laboratory's queue, with its person when the caller may
 /// see them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueSample {
     pub sample_id: String,
     pub person_id: String,
@@ -71,7 +70,7 @@ pub struct QueueSample {
     pub collected_on: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueLine {
     pub test: QueuedTest,
     pub samples: Vec<QueueSample>,
@@ -79,7 +78,7 @@ pub struct QueueLine {
 
 /// A laboratory's page: pending tests in order with the day each runs and
 /// their samples; samples waiting for a test.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LabBoard {
     pub laboratory: Laboratory,
     /// Every pending test (the lines hold the first `limit`).

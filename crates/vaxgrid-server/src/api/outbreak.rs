@@ -103,7 +103,7 @@ pub struct ListQuery {
     path = "/api/v1/outbreak/cases",
     summary = "Confirmed (and reversed) cases in the caller's areas, newest confirmation first: {cases[]}",
     params(ListQuery),
-    responses((status = 200, description = "{cases[]}"))
+    responses((status = 200, description = "{cases[]}", body = types::Cases))
 )]
 pub async fn list_cases(
     State(app): State<AppState>,
@@ -113,7 +113,8 @@ pub async fn list_cases(
     let actor = caller.actor(&app, Permission::ReadOutbreak).await?;
     let limit = page_limit(q.limit)? as i64;
     let cases = app.store.cases(&actor.scope, limit).await?;
-    Ok(Json(serde_json::json!({ "cases": cases })).into_response())
+    let cases = cases.into_iter().map(types::Case::from).collect();
+    Ok(Json(types::Cases { cases }).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -138,7 +139,7 @@ pub struct CaseBody {
     summary = "Confirm a person as a case (F0): onset, confirmation date and test, severity, where treated. Everyone within three links is re-classified at once; the answer lists whose class changed. A reversed case may be confirmed again. Refused: a person outside the caller's areas (404), already a confirmed case (409), a confirmation in the future or before birth (422).",
     request_body = CaseBody,
     responses(
-        (status = 201, description = "{case, reclassified[], region}"),
+        (status = 201, description = "{case, reclassified[], region}", body = types::CaseChanged),
         (status = 404, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -176,12 +177,8 @@ pub async fn confirm_case(
             .map(|t| text("treated_at", t, 200))
             .transpose()?,
     };
-    let (case, re) = app.store.confirm_case(&new, &actor).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({"case": case, "reclassified": re.changes, "region": re.region})),
-    )
-        .into_response())
+    let done = app.store.confirm_case(&new, &actor).await?;
+    Ok((StatusCode::CREATED, Json(types::CaseChanged::from(done))).into_response())
 }
 
 /// One case, read (and audited).
@@ -191,7 +188,7 @@ pub async fn confirm_case(
     summary = "A case (by person id) with its class, valid doses, contact links, and each linked person's class and doses. The read is audited. A case outside the caller's areas answers 404.",
     params(("id" = String, Path, description = "the case's person id")),
     responses(
-        (status = 200, description = "{case, class, valid_doses, links[], contacts[]}"),
+        (status = 200, description = "{case, class, valid_doses, links[], contacts[]}", body = types::CaseView),
         (status = 404, response = crate::error::Problem),
     )
 )]
@@ -206,7 +203,7 @@ pub async fn get_case(
         .read_case(&id, &actor)
         .await
         .map_err(ApiError::lookup)?;
-    Ok(Json(detail).into_response())
+    Ok(Json(types::CaseView::from(detail)).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -224,7 +221,7 @@ pub struct ReverseBody {
     params(("id" = String, Path, description = "the case's person id")),
     request_body = ReverseBody,
     responses(
-        (status = 200, description = "{case, reclassified[], region}"),
+        (status = 200, description = "{case, reclassified[], region}", body = types::CaseChanged),
         (status = 404, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -238,15 +235,12 @@ pub async fn reverse_case(
 ) -> Result<Response, ApiError> {
     let actor = caller.actor(&app, Permission::ManageOutbreak).await?;
     let reason = text("reason", &b.reason, 500)?;
-    let (case, re) = app
+    let done = app
         .store
         .reverse_case(&id, &reason, &actor)
         .await
         .map_err(ApiError::lookup)?;
-    Ok(
-        Json(serde_json::json!({"case": case, "reclassified": re.changes, "region": re.region}))
-            .into_response(),
-    )
+    Ok(Json(types::CaseChanged::from(done)).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -268,7 +262,7 @@ pub struct OutcomeBody {
     params(("id" = String, Path, description = "the case's person id")),
     request_body = OutcomeBody,
     responses(
-        (status = 200, description = "the case"),
+        (status = 200, description = "the case", body = types::Case),
         (status = 404, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -314,7 +308,7 @@ pub async fn case_outcome(
         .update_case(&id, outcome, recovered_on, severity, treated_at, &actor)
         .await
         .map_err(ApiError::lookup)?;
-    Ok(Json(case).into_response())
+    Ok(Json(types::Case::from(case)).into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -332,7 +326,7 @@ pub struct ContactsQuery {
     summary = "Persons in the caller's areas with a class (distance from the nearest confirmed case: F0 to F3), nearest first: {persons[]}",
     params(ContactsQuery),
     responses(
-        (status = 200, description = "{persons[]}"),
+        (status = 200, description = "{persons[]}", body = types::ClassedContacts),
         (status = 422, response = crate::error::Problem),
     )
 )]
@@ -358,7 +352,11 @@ pub async fn list_contacts(
         .store
         .classed_persons(&actor.scope, class, limit)
         .await?;
-    Ok(Json(serde_json::json!({ "persons": persons })).into_response())
+    let persons = persons
+        .into_iter()
+        .map(types::ClassedContact::from)
+        .collect();
+    Ok(Json(types::ClassedContacts { persons }).into_response())
 }
 
 /// A person registered on the spot as a contact.
@@ -444,7 +442,7 @@ fn new_contact(b: &ContactBody) -> Result<NewContact, ApiError> {
     summary = "Trace a contact: link a person (from the registry, or registered here; an ID number already registered is linked, not copied) to the source person they met, with exposure date and setting. Classes within three links are re-derived. Refused naming the field: a contact linked to itself (contact_person_id), an exposure before either's birth, after the source's recovery or in the future (exposure_date), a person outside the caller's areas; nothing is written.",
     request_body = ContactBody,
     responses(
-        (status = 201, description = "{contact, reclassified[], region}"),
+        (status = 201, description = "{contact, reclassified[], region}", body = types::ContactAdded),
         (status = 409, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
     )
@@ -457,11 +455,9 @@ pub async fn add_contact(
     let actor = caller.actor(&app, Permission::ManageOutbreak).await?;
     let new = new_contact(&b)?;
     match app.store.add_contacts(&[new], &actor).await? {
-        Ok((mut records, re)) => Ok((
-            StatusCode::CREATED,
-            Json(serde_json::json!({"contact": records.pop(), "reclassified": re.changes, "region": re.region})),
-        )
-            .into_response()),
+        Ok(added) => {
+            Ok((StatusCode::CREATED, Json(types::ContactAdded::from(added))).into_response())
+        }
         Err(rows) => Err(one_row_error(rows)),
     }
 }
@@ -534,7 +530,7 @@ fn row_problem(row: usize, e: ApiError) -> RowProblem {
     summary = "Import traced contacts as CSV (text/csv). Header: source_person_id,contact_person_id,id_type,id_number,full_name,birth_date,sex,home_area,phone,exposure_date,setting — a row names the contact by contact_person_id, or by the person columns (an ID number already registered links that record; otherwise the person is registered). Every bad row is named with its row number (from 1, after the header) and field; nothing is written unless all rows are good.",
     request_body(content = String, content_type = "text/csv"),
     responses(
-        (status = 201, description = "{imported, linked, registered, reclassified}"),
+        (status = 201, description = "{imported, linked, registered, reclassified}", body = types::ContactsImported),
         (status = 409, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
     )
@@ -594,12 +590,12 @@ pub async fn import_contacts(
             let linked = records.iter().filter(|r| r.linked).count();
             Ok((
                 StatusCode::CREATED,
-                Json(serde_json::json!({
-                    "imported": records.len(),
-                    "linked": linked,
-                    "registered": records.len() - linked,
-                    "reclassified": re.changes.len(),
-                })),
+                Json(types::ContactsImported {
+                    imported: records.len(),
+                    linked,
+                    registered: records.len() - linked,
+                    reclassified: re.changes.len(),
+                }),
             )
                 .into_response())
         }
@@ -634,7 +630,7 @@ pub struct IsolationBody {
     summary = "Start a contact's isolation, planned by their province's isolation rule (GET/PUT /api/v1/outbreak/isolation-policy) for their class (F1 at a facility then home; F2/F3 at home, or at a facility for the whole period when the household check fails) and vaccination status (fully vaccinated: two valid doses): place, start, planned end, tests due. Refused: a person with no class or a case (person_id), a facility isolation without facility_name (422), an isolation overlapping another (409).",
     request_body = IsolationBody,
     responses(
-        (status = 201, description = "the isolation"),
+        (status = 201, description = "the isolation", body = types::Isolation),
         (status = 404, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -674,7 +670,7 @@ pub async fn start_isolation(
     summary = "A person's isolations (place, start, planned end, tests due): {isolations[]}. A person outside the caller's areas answers 404.",
     params(("id" = String, Path, description = "person id")),
     responses(
-        (status = 200, description = "{isolations[]}"),
+        (status = 200, description = "{isolations[]}", body = types::Isolations),
         (status = 404, response = crate::error::Problem),
     )
 )]
@@ -689,8 +685,8 @@ pub async fn isolations_of(
         .isolations_of(&id, &actor.scope)
         .await
         .map_err(ApiError::lookup)?;
-    let list: Vec<types::Isolation> = list.into_iter().map(types::Isolation::from).collect();
-    Ok(Json(serde_json::json!({ "isolations": list })).into_response())
+    let isolations = list.into_iter().map(types::Isolation::from).collect();
+    Ok(Json(types::Isolations { isolations }).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -716,7 +712,7 @@ pub struct CheckBody {
     summary = "Record the rapid-response team's daily check of an isolated person (present, temperature, symptoms, SpO2). Absence, fever (≥ 38 °C), SpO2 < 96 % and danger symptoms raise alerts, shown on the team's and the district's lists. Refused: a person not in isolation that day (person_id), a temperature outside 30–45 °C, SpO2 outside 50–100 (422), a second check of the same day (409).",
     request_body = CheckBody,
     responses(
-        (status = 201, description = "the check with its alerts"),
+        (status = 201, description = "the check with its alerts", body = types::IsolationCheck),
         (status = 404, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -787,12 +783,16 @@ async fn team_answer(
         .store
         .team_counts(&actor.scope, day, view == TeamView::Alerts)
         .await?;
-    Ok(Json(serde_json::json!({
-        "day": vaxgrid_store::format_date(day),
-        "counts": counts,
-        "entries": list.entries,
-        "next_cursor": list.next_cursor,
-    }))
+    Ok(Json(types::TeamList {
+        day: vaxgrid_store::format_date(day),
+        counts: counts.into(),
+        entries: list
+            .entries
+            .into_iter()
+            .map(types::TeamListEntry::from)
+            .collect(),
+        next_cursor: list.next_cursor,
+    })
     .into_response())
 }
 
@@ -803,7 +803,7 @@ async fn team_answer(
     summary = "The rapid-response team's list for a day, a page at a time: everyone in the caller's areas at home in isolation that day, those not yet checked that day first (then by area and person), each checked or not, a sample due or not, past days with no check, and alerts; with the day's counts (alerts counted on the alert list only, null here): {day, counts{people, checked, alerts}, entries[], next_cursor}",
     params(DayQuery),
     responses(
-        (status = 200, description = "{day, counts, entries[], next_cursor}"),
+        (status = 200, description = "{day, counts, entries[], next_cursor}", body = types::TeamList),
         (status = 400, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
     )
@@ -823,7 +823,7 @@ pub async fn team_list(
     summary = "The alert list for a day, a page at a time: the team-list entries in the caller's areas with an alert — a danger sign in the latest check (absence, fever, low SpO2, a danger symptom) first, then a missed check only. A district's responder sees its communes' alerts: {day, counts, entries[], next_cursor}",
     params(DayQuery),
     responses(
-        (status = 200, description = "{day, counts, entries[], next_cursor}"),
+        (status = 200, description = "{day, counts, entries[], next_cursor}", body = types::TeamList),
         (status = 400, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
     )
@@ -856,7 +856,7 @@ pub struct LaboratoryBody {
     summary = "Add a laboratory at an area in the caller's areas with its daily capacity (single PCR runs, confirmatory tests) and largest pool. Refused: a negative capacity, max_pool outside 1–100 (422), a code taken (409).",
     request_body = LaboratoryBody,
     responses(
-        (status = 201, description = "the laboratory"),
+        (status = 201, description = "the laboratory", body = types::Laboratory),
         (status = 404, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -885,7 +885,7 @@ pub async fn create_laboratory(
     get,
     path = "/api/v1/outbreak/laboratories",
     summary = "Laboratories in the caller's areas with their daily capacity: {laboratories[]}",
-    responses((status = 200, description = "{laboratories[]}"))
+    responses((status = 200, description = "{laboratories[]}", body = types::Laboratories))
 )]
 pub async fn list_laboratories(
     State(app): State<AppState>,
@@ -893,7 +893,8 @@ pub async fn list_laboratories(
 ) -> Result<Response, ApiError> {
     let actor = caller.actor(&app, Permission::ReadOutbreak).await?;
     let labs = app.store.laboratories(&actor.scope).await?;
-    Ok(Json(serde_json::json!({ "laboratories": labs })).into_response())
+    let laboratories = labs.into_iter().map(types::Laboratory::from).collect();
+    Ok(Json(types::Laboratories { laboratories }).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -920,7 +921,7 @@ pub struct SamplesBody {
     params(("code" = String, Path, description = "laboratory code")),
     request_body = SamplesBody,
     responses(
-        (status = 201, description = "{samples[]}"),
+        (status = 201, description = "{samples[]}", body = types::Samples),
         (status = 404, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -960,7 +961,9 @@ pub async fn collect_samples(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!({ "samples": out })),
+        Json(types::Samples {
+            samples: out.into_iter().map(types::Sample::from).collect(),
+        }),
     )
         .into_response())
 }
@@ -985,7 +988,7 @@ pub struct TestBody {
     params(("code" = String, Path, description = "laboratory code")),
     request_body = TestBody,
     responses(
-        (status = 201, description = "the test"),
+        (status = 201, description = "the test", body = types::LabTest),
         (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
     )
@@ -1029,7 +1032,7 @@ pub struct ResultBody {
     params(("id" = String, Path, description = "test id")),
     request_body = ResultBody,
     responses(
-        (status = 200, description = "{test, retests[], resulted[], confirmed[], cleared[], reversed[], reclassified}"),
+        (status = 200, description = "{test, retests[], resulted[], confirmed[], cleared[], reversed[], reclassified}", body = types::TestResult),
         (status = 404, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -1067,7 +1070,7 @@ pub async fn record_result(
     summary = "A laboratory's pending tests in order, each with the day it will run: screening runs (pools, single tests) at the laboratory's single capacity, confirmatory tests (a positive pool's re-tests, tests made to confirm; confirmatory: true) at its confirmatory capacity, the runs already resulted today taken: {laboratory, queue[]}",
     params(("code" = String, Path, description = "laboratory code")),
     responses(
-        (status = 200, description = "{laboratory, queue[]}"),
+        (status = 200, description = "{laboratory, queue[]}", body = types::LabQueue),
         (status = 404, response = crate::error::Problem),
     )
 )]
@@ -1086,7 +1089,11 @@ pub async fn lab_queue(
         .store
         .lab_queue(&code, vaxgrid_store::today(), &actor.scope)
         .await?;
-    Ok(Json(serde_json::json!({"laboratory": lab, "queue": queue})).into_response())
+    Ok(Json(types::LabQueue {
+        laboratory: lab.into(),
+        queue: queue.into_iter().map(types::QueuedTest::from).collect(),
+    })
+    .into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -1106,7 +1113,7 @@ pub struct RingQuery {
     summary = "The ring-vaccination list: unvaccinated (no valid dose) eligible persons (min_age, default 18) living in the outbreak area, and the household contacts of everyone with a class there, ready to book: {area, coverage, persons[]} with reason area or household. Beside it, the outbreak area's vaccination coverage from the registry's counters: population, at_least_one, completed, unvaccinated and the two percentages (null for an empty area), for the area and each area under it (coverage.children).",
     params(RingQuery),
     responses(
-        (status = 200, description = "{area, coverage, persons[]}"),
+        (status = 200, description = "{area, coverage, persons[]}", body = types::Ring),
         (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
     )
@@ -1149,25 +1156,20 @@ pub async fn ring(
     // Beside the list, the area's coverage from the registry's counters
     // (never a recount of doses): the whole area and each area under it.
     let report = app.store.coverage(&area.code).await?;
-    let coverage = |r: &vaxgrid_store::reports::CoverageRow| {
-        let pct = |n: i64| {
-            (r.total.population > 0)
-                .then(|| (n as f64 * 1000.0 / r.total.population as f64).round() / 10.0)
-        };
-        serde_json::json!({
-            "area_code": r.area_code, "name": r.name,
-            "population": r.total.population,
-            "at_least_one": r.total.at_least_one, "completed": r.total.completed,
-            "unvaccinated": (r.total.population - r.total.at_least_one).max(0),
-            "at_least_one_pct": pct(r.total.at_least_one), "completed_pct": pct(r.total.completed),
-        })
+    let coverage = types::RingCoverage {
+        area: (&report.area).into(),
+        children: report
+            .children
+            .iter()
+            .map(types::AreaCoverage::from)
+            .collect(),
     };
-    let mut cov = coverage(&report.area);
-    cov["children"] = report.children.iter().map(coverage).collect();
-    Ok(
-        Json(serde_json::json!({"area": area.code, "coverage": cov, "persons": persons}))
-            .into_response(),
-    )
+    Ok(Json(types::Ring {
+        area: area.code,
+        coverage,
+        persons: persons.into_iter().map(types::RingPerson::from).collect(),
+    })
+    .into_response())
 }
 
 /// The shipped scenarios.

@@ -32,7 +32,7 @@ pub struct PolicyQuery {
     summary = "A province's isolation rule: for F1, F2 and F3, [unvaccinated, fully vaccinated] rules of facility_days, home_days and test_days (days after the start on which a sample is due); stored false when the province set none and the default applies: {province_code, stored, policy{f1, f2, f3}, updated_by}. A province outside the caller's areas answers 404.",
     params(PolicyQuery),
     responses(
-        (status = 200, description = "{province_code, stored, policy, updated_by}"),
+        (status = 200, description = "{province_code, stored, policy, updated_by}", body = IsolationPolicy),
         (status = 404, response = crate::error::Problem),
     )
 )]
@@ -55,7 +55,7 @@ pub async fn get_policy(
     params(PolicyQuery),
     request_body(content = serde_json::Value, content_type = "application/json"),
     responses(
-        (status = 200, description = "{province_code, stored, policy, updated_by}"),
+        (status = 200, description = "{province_code, stored, policy, updated_by}", body = IsolationPolicy),
         (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
     )

@@ -5,11 +5,19 @@
 
 use serde::Serialize;
 use utoipa::ToSchema;
-use vaxgrid_store::outbreak::{CheckRecord, IsolationRecord, ResultOutcome, TestRecord};
+use vaxgrid_core::outbreak::graph::Class;
+use vaxgrid_store::outbreak::{
+    CaseDetail, CaseRecord, CheckRecord, ClassChange as StoreClassChange, ClassedPerson,
+    ContactRecord, IsolationRecord, LinkedPerson as StoreLinkedPerson, QueuedTest as StoreQueued,
+    Reclassified, ResultOutcome, RingPerson as StoreRingPerson, SampleRecord, TeamEntry,
+    TestRecord,
+};
 use vaxgrid_store::outbreak_facilities::{
     AdmissionRecord, AssignmentRecord, FacilityRecord, TeamDetail, TeamRecord,
 };
 use vaxgrid_store::outbreak_policy::ProvincePolicy;
+use vaxgrid_store::outbreak_team::TeamCounts;
+use vaxgrid_store::reports::CoverageRow;
 
 /// A contact's isolation: where, from when, until when, tests due (dates
 /// `YYYY-MM-DD`).
@@ -310,4 +318,440 @@ impl From<ResultOutcome> for TestResult {
             reclassified: r.reclassified,
         }
     }
+}
+
+/// A confirmed (or reversed) case (dates `YYYY-MM-DD`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Case {
+    pub person_id: String,
+    pub full_name: String,
+    pub area_path: String,
+    /// confirmed or reversed
+    pub status: String,
+    pub onset_on: Option<String>,
+    pub confirmed_on: String,
+    /// pcr or rapid_antigen
+    pub test_kind: String,
+    /// mild, moderate, severe or critical
+    pub severity: String,
+    pub treated_at: Option<String>,
+    /// under_treatment, recovered or died
+    pub outcome: String,
+    pub recovered_on: Option<String>,
+    pub reversed_reason: Option<String>,
+}
+
+impl From<CaseRecord> for Case {
+    fn from(c: CaseRecord) -> Case {
+        Case {
+            person_id: c.person_id,
+            full_name: c.full_name,
+            area_path: c.area_path,
+            status: c.status,
+            onset_on: c.onset_on,
+            confirmed_on: c.confirmed_on,
+            test_kind: c.test_kind,
+            severity: c.severity,
+            treated_at: c.treated_at,
+            outcome: c.outcome,
+            recovered_on: c.recovered_on,
+            reversed_reason: c.reversed_reason,
+        }
+    }
+}
+
+/// The cases in the caller's areas.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Cases {
+    pub cases: Vec<Case>,
+}
+
+/// A person whose class a change moved (null: no class).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClassChange {
+    pub person_id: String,
+    pub before: Option<Class>,
+    pub after: Option<Class>,
+}
+
+impl From<StoreClassChange> for ClassChange {
+    fn from(c: StoreClassChange) -> ClassChange {
+        ClassChange {
+            person_id: c.person_id,
+            before: c.before,
+            after: c.after,
+        }
+    }
+}
+
+fn changes(re: Vec<StoreClassChange>) -> Vec<ClassChange> {
+    re.into_iter().map(ClassChange::from).collect()
+}
+
+/// A case confirmed or reversed, and everyone it re-classified.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseChanged {
+    pub case: Case,
+    pub reclassified: Vec<ClassChange>,
+    /// How many persons the region read held.
+    pub region: usize,
+}
+
+impl From<(CaseRecord, Reclassified)> for CaseChanged {
+    fn from((case, re): (CaseRecord, Reclassified)) -> CaseChanged {
+        CaseChanged {
+            case: case.into(),
+            reclassified: changes(re.changes),
+            region: re.region,
+        }
+    }
+}
+
+/// A link traced from a source person to a contact.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Contact {
+    pub id: String,
+    pub source_person_id: String,
+    pub contact_person_id: String,
+    pub exposure_on: String,
+    /// household, work, school, transport, healthcare or other
+    pub setting: String,
+    /// Whether the contact was found in the registry (linked) rather than
+    /// registered by the request.
+    pub linked: bool,
+}
+
+impl From<ContactRecord> for Contact {
+    fn from(c: ContactRecord) -> Contact {
+        Contact {
+            id: c.id,
+            source_person_id: c.source_person_id,
+            contact_person_id: c.contact_person_id,
+            exposure_on: c.exposure_on,
+            setting: c.setting,
+            linked: c.linked,
+        }
+    }
+}
+
+/// A person linked to a case, with their class and doses.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkedPerson {
+    pub person_id: String,
+    pub full_name: String,
+    pub class: Option<Class>,
+    pub valid_doses: i64,
+}
+
+impl From<StoreLinkedPerson> for LinkedPerson {
+    fn from(p: StoreLinkedPerson) -> LinkedPerson {
+        LinkedPerson {
+            person_id: p.person_id,
+            full_name: p.full_name,
+            class: p.class,
+            valid_doses: p.valid_doses,
+        }
+    }
+}
+
+/// A case with its links and the person's vaccination status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseView {
+    pub case: Case,
+    pub class: Option<Class>,
+    pub valid_doses: i64,
+    pub links: Vec<Contact>,
+    /// Every person linked to the case, with their class and doses.
+    pub contacts: Vec<LinkedPerson>,
+}
+
+impl From<CaseDetail> for CaseView {
+    fn from(d: CaseDetail) -> CaseView {
+        CaseView {
+            case: d.case.into(),
+            class: d.class,
+            valid_doses: d.valid_doses,
+            links: d.links.into_iter().map(Contact::from).collect(),
+            contacts: d.contacts.into_iter().map(LinkedPerson::from).collect(),
+        }
+    }
+}
+
+/// A person with a class.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClassedContact {
+    pub person_id: String,
+    pub full_name: String,
+    pub area_path: String,
+    pub class: Class,
+    /// The latest final laboratory result (negative or positive).
+    pub last_result: Option<String>,
+    pub last_result_on: Option<String>,
+}
+
+impl From<ClassedPerson> for ClassedContact {
+    fn from(p: ClassedPerson) -> ClassedContact {
+        ClassedContact {
+            person_id: p.person_id,
+            full_name: p.full_name,
+            area_path: p.area_path,
+            class: p.class,
+            last_result: p.last_result,
+            last_result_on: p.last_result_on,
+        }
+    }
+}
+
+/// The persons with a class in the caller's areas.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClassedContacts {
+    pub persons: Vec<ClassedContact>,
+}
+
+/// A contact traced, and everyone it re-classified.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactAdded {
+    pub contact: Option<Contact>,
+    pub reclassified: Vec<ClassChange>,
+    /// How many persons the region read held.
+    pub region: usize,
+}
+
+impl From<(Vec<ContactRecord>, Reclassified)> for ContactAdded {
+    fn from((mut records, re): (Vec<ContactRecord>, Reclassified)) -> ContactAdded {
+        ContactAdded {
+            contact: records.pop().map(Contact::from),
+            reclassified: changes(re.changes),
+            region: re.region,
+        }
+    }
+}
+
+/// What an import of traced contacts did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactsImported {
+    pub imported: usize,
+    /// Contacts found in the registry.
+    pub linked: usize,
+    /// Contacts registered by the import.
+    pub registered: usize,
+    /// Persons whose class changed.
+    pub reclassified: usize,
+}
+
+/// The laboratories in the caller's areas.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Laboratories {
+    pub laboratories: Vec<Laboratory>,
+}
+
+/// A sample taken from a person and sent to a laboratory.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Sample {
+    pub id: String,
+    pub person_id: String,
+    pub lab_code: String,
+    pub collected_on: String,
+    /// collected, in_test or resulted
+    pub state: String,
+    pub test_id: Option<String>,
+    /// negative or positive, once resulted
+    pub outcome: Option<String>,
+}
+
+impl From<SampleRecord> for Sample {
+    fn from(r: SampleRecord) -> Sample {
+        Sample {
+            id: r.id,
+            person_id: r.person_id,
+            lab_code: r.lab_code,
+            collected_on: r.collected_on,
+            state: r.state,
+            test_id: r.test_id,
+            outcome: r.outcome,
+        }
+    }
+}
+
+/// Samples recorded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Samples {
+    pub samples: Vec<Sample>,
+}
+
+/// A pending test in a laboratory's queue, with the day it will run.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueuedTest {
+    pub test_id: String,
+    /// Samples in the test.
+    pub size: i64,
+    pub retest_of: Option<String>,
+    /// Queued against the confirmatory capacity (else the screening runs).
+    pub confirmatory: bool,
+    pub runs_on: Option<String>,
+}
+
+impl From<StoreQueued> for QueuedTest {
+    fn from(q: StoreQueued) -> QueuedTest {
+        QueuedTest {
+            test_id: q.test_id,
+            size: q.size,
+            retest_of: q.retest_of,
+            confirmatory: q.confirmatory,
+            runs_on: q.runs_on,
+        }
+    }
+}
+
+/// A laboratory and its pending tests in order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LabQueue {
+    pub laboratory: Laboratory,
+    pub queue: Vec<QueuedTest>,
+}
+
+/// A person's isolations.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Isolations {
+    pub isolations: Vec<Isolation>,
+}
+
+/// A day's figures of the team's list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TeamFigures {
+    /// At home in isolation that day.
+    pub people: i64,
+    /// Checked that day already.
+    pub checked: i64,
+    /// With an alert, on the alert list only (null on the team's list).
+    pub alerts: Option<i64>,
+}
+
+impl From<TeamCounts> for TeamFigures {
+    fn from(c: TeamCounts) -> TeamFigures {
+        TeamFigures {
+            people: c.people,
+            checked: c.checked,
+            alerts: c.alerts,
+        }
+    }
+}
+
+/// One person of the team's list for a day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TeamListEntry {
+    pub isolation_id: String,
+    pub person_id: String,
+    pub full_name: String,
+    pub area_path: String,
+    pub class: String,
+    pub last_day: String,
+    /// Checked today already.
+    pub checked_today: bool,
+    pub sample_due: bool,
+    /// Past days at home with no check.
+    pub missed: Vec<String>,
+    /// missed_check, absent, fever, low_spo2, danger_symptom
+    #[schema(value_type = Vec<String>)]
+    pub alerts: Vec<vaxgrid_core::outbreak::isolation::Alert>,
+}
+
+impl From<TeamEntry> for TeamListEntry {
+    fn from(e: TeamEntry) -> TeamListEntry {
+        TeamListEntry {
+            isolation_id: e.isolation_id,
+            person_id: e.person_id,
+            full_name: e.full_name,
+            area_path: e.area_path,
+            class: e.class,
+            last_day: e.last_day,
+            checked_today: e.checked_today,
+            sample_due: e.sample_due,
+            missed: e.missed,
+            alerts: e.alerts,
+        }
+    }
+}
+
+/// A page of the team's list (or of the alerts) for a day, with the day's
+/// figures.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TeamList {
+    pub day: String,
+    pub counts: TeamFigures,
+    pub entries: Vec<TeamListEntry>,
+    /// Null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A person on the ring-vaccination list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RingPerson {
+    pub person_id: String,
+    pub full_name: String,
+    pub birth_date: String,
+    pub area_path: String,
+    /// area (lives in the outbreak area) or household (a contact's household)
+    pub reason: String,
+}
+
+impl From<StoreRingPerson> for RingPerson {
+    fn from(p: StoreRingPerson) -> RingPerson {
+        RingPerson {
+            person_id: p.person_id,
+            full_name: p.full_name,
+            birth_date: p.birth_date,
+            area_path: p.area_path,
+            reason: p.reason,
+        }
+    }
+}
+
+/// An area's vaccination coverage from the registry's counters.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AreaCoverage {
+    pub area_code: String,
+    pub name: String,
+    pub population: i64,
+    pub at_least_one: i64,
+    pub completed: i64,
+    pub unvaccinated: i64,
+    /// Null for an empty area.
+    pub at_least_one_pct: Option<f64>,
+    pub completed_pct: Option<f64>,
+}
+
+impl From<&CoverageRow> for AreaCoverage {
+    fn from(r: &CoverageRow) -> AreaCoverage {
+        let pct = |n: i64| {
+            (r.total.population > 0)
+                .then(|| (n as f64 * 1000.0 / r.total.population as f64).round() / 10.0)
+        };
+        AreaCoverage {
+            area_code: r.area_code.clone(),
+            name: r.name.clone(),
+            population: r.total.population,
+            at_least_one: r.total.at_least_one,
+            completed: r.total.completed,
+            unvaccinated: (r.total.population - r.total.at_least_one).max(0),
+            at_least_one_pct: pct(r.total.at_least_one),
+            completed_pct: pct(r.total.completed),
+        }
+    }
+}
+
+/// The outbreak area's coverage and each area's under it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RingCoverage {
+    #[serde(flatten)]
+    pub area: AreaCoverage,
+    pub children: Vec<AreaCoverage>,
+}
+
+/// The ring-vaccination list of an outbreak area, beside its coverage.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ring {
+    pub area: String,
+    pub coverage: RingCoverage,
+    pub persons: Vec<RingPerson>,
 }
