@@ -205,7 +205,7 @@ impl DischargeReason {
 }
 
 /// Beds and occupancy of one region's tier on one day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OccupancyCell {
     pub region: String,
     pub tier: Tier,
@@ -214,14 +214,14 @@ pub struct OccupancyCell {
     pub occupied: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OccupancyDay {
     pub day: String,
     pub cells: Vec<OccupancyCell>,
 }
 
 /// One facility's tier on the last day of the window.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FacilityLoad {
     pub code: String,
     pub name: String,
@@ -232,7 +232,7 @@ pub struct FacilityLoad {
     pub active: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Occupancy {
     pub from: String,
     pub to: String,
@@ -242,7 +242,7 @@ pub struct Occupancy {
 }
 
 /// What to activate in a province now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivationAdvice {
     pub province_code: String,
     pub day: String,

@@ -80,7 +80,7 @@ pub struct FacilitiesQuery {
     path = "/api/v1/outbreak/facilities",
     summary = "Treatment facilities in the caller's areas (of one province when given), by region and activation stage: beds per tier (mild_moderate; severe_critical including icu_beds), activate_at_cases, activated_on (null until activated): {facilities[]}",
     params(FacilitiesQuery),
-    responses((status = 200, description = "{facilities[]}"))
+    responses((status = 200, description = "{facilities[]}", body = types::Facilities))
 )]
 pub async fn list_facilities(
     State(app): State<AppState>,
@@ -92,8 +92,8 @@ pub async fn list_facilities(
         .store
         .facilities(&actor.scope, q.province.as_deref().map(str::trim))
         .await?;
-    let list: Vec<types::Facility> = list.into_iter().map(types::Facility::from).collect();
-    Ok(Json(serde_json::json!({ "facilities": list })).into_response())
+    let facilities = list.into_iter().map(types::Facility::from).collect();
+    Ok(Json(types::Facilities { facilities }).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -124,7 +124,7 @@ pub struct FacilityBody {
     summary = "Add a treatment facility at an area in the caller's areas: region, beds per tier (icu_beds within severe_critical_beds), the stage (cumulative confirmed cases of the province) at which it opens, and activated_on when already open. Refused naming the field: a negative capacity or stage, more ICU than severe-critical beds, no beds at all, an area outside the caller's areas (422); a code taken (409).",
     request_body = FacilityBody,
     responses(
-        (status = 201, description = "the facility"),
+        (status = 201, description = "the facility", body = types::Facility),
         (status = 409, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
     )
@@ -163,7 +163,7 @@ pub async fn create_facility(
     summary = "A facility with its beds and today's occupancy per tier, and the patients in its beds today whom the caller may see: {facility, tiers[], patients[]}. A facility outside the caller's areas answers 404.",
     params(("code" = String, Path, description = "facility code")),
     responses(
-        (status = 200, description = "{facility, tiers[], patients[]}"),
+        (status = 200, description = "{facility, tiers[], patients[]}", body = types::FacilityView),
         (status = 404, response = crate::error::Problem),
     )
 )]
@@ -188,22 +188,22 @@ pub async fn get_facility(
             today,
         )
         .await?;
-    let tiers: Vec<_> = occ
+    let tiers = occ
         .facilities
         .into_iter()
         .filter(|l| l.code == f.code)
+        .map(types::FacilityTier::from)
         .collect();
     let patients = app
         .store
         .admissions_at(&f.code, today, &actor.scope)
         .await?;
-    let patients: Vec<types::Admission> =
-        patients.into_iter().map(types::Admission::from).collect();
-    let f = types::Facility::from(f);
-    Ok(
-        Json(serde_json::json!({"facility": f, "tiers": tiers, "patients": patients}))
-            .into_response(),
-    )
+    Ok(Json(types::FacilityView {
+        facility: f.into(),
+        tiers,
+        patients: patients.into_iter().map(types::Admission::from).collect(),
+    })
+    .into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -221,7 +221,7 @@ pub struct ActivateBody {
     params(("code" = String, Path, description = "facility code")),
     request_body = ActivateBody,
     responses(
-        (status = 200, description = "the facility"),
+        (status = 200, description = "the facility", body = types::Facility),
         (status = 404, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -267,7 +267,7 @@ pub struct AdmissionBody {
     summary = "Admit a confirmed case to a facility's tier (by the case's severity unless given); the case is then treated there. Refused naming the field, nothing written: a facility not activated on the day or outside the caller's areas (facility_code), a person who is not a confirmed case (person_id), a tier the facility has no beds of, or an admission day to come (422); a tier full on any day since the admission (tier), a person already in a bed (person_id) (409).",
     request_body = AdmissionBody,
     responses(
-        (status = 201, description = "the admission"),
+        (status = 201, description = "the admission", body = types::Admission),
         (status = 409, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
     )
@@ -309,7 +309,7 @@ pub struct DischargeBody {
     params(("id" = String, Path, description = "admission id")),
     request_body = DischargeBody,
     responses(
-        (status = 200, description = "the admission"),
+        (status = 200, description = "the admission", body = types::Admission),
         (status = 404, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -358,7 +358,7 @@ pub struct OccupancyQuery {
     summary = "Beds and occupancy by day, region and tier over from..to (at most 366 days) for the facilities in the caller's areas: beds of the facilities active that day, beds occupied (admitted that day or before, not yet discharged); and each facility's tiers on the last day: {from, to, days[{day, cells[{region, tier, beds, occupied}]}], facilities[]}. Refused: from after to, or a window too long (422).",
     params(OccupancyQuery),
     responses(
-        (status = 200, description = "{from, to, days[], facilities[]}"),
+        (status = 200, description = "{from, to, days[], facilities[]}", body = types::Occupancy),
         (status = 422, response = crate::error::Problem),
     )
 )]
@@ -380,7 +380,7 @@ pub async fn occupancy(
         .store
         .occupancy(&actor.scope, q.province.as_deref().map(str::trim), from, to)
         .await?;
-    Ok(Json(occ).into_response())
+    Ok(Json(types::Occupancy::from(occ)).into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -397,7 +397,7 @@ pub struct ActivationQuery {
     summary = "Which of a province's facilities to activate today: those whose stage (activate_at_cases) the province's cumulative confirmed cases reached, then for each region and tier occupied at 90 % or more of its active beds, the region's next closed facility with beds of that tier, in stage order: {province_code, day, cumulative_cases, activate_at_pct, recommendations[{facility, region, reason, activate_at_cases}], tiers[{region, tier, open_beds, occupied, all_beds}]}. A province outside the caller's areas answers 404.",
     params(ActivationQuery),
     responses(
-        (status = 200, description = "{province_code, day, cumulative_cases, activate_at_pct, recommendations[], tiers[]}"),
+        (status = 200, description = "{province_code, day, cumulative_cases, activate_at_pct, recommendations[], tiers[]}", body = types::Activation),
         (status = 404, response = crate::error::Problem),
     )
 )]
@@ -412,7 +412,7 @@ pub async fn activation(
         .store
         .activation_advice(&province, vaxgrid_store::today(), &actor.scope)
         .await?;
-    Ok(Json(advice).into_response())
+    Ok(Json(types::Activation::from(advice)).into_response())
 }
 
 /// A province code whose area the caller's scope reaches (the province
@@ -463,7 +463,7 @@ pub struct TeamBody {
     summary = "Add a rapid-response, ambulance or specialist team based at an area in the caller's areas. Refused naming the field: an unknown kind, members outside 1–500, an area outside the caller's areas (422); a code taken (409).",
     request_body = TeamBody,
     responses(
-        (status = 201, description = "the team"),
+        (status = 201, description = "the team", body = types::Team),
         (status = 409, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
     )
@@ -502,7 +502,7 @@ pub async fn create_team(
     get,
     path = "/api/v1/outbreak/teams",
     summary = "Rapid-response, ambulance and specialist teams in the caller's areas, with the count of each kind: {teams[], counts{rapid_response, ambulance, specialist}}",
-    responses((status = 200, description = "{teams[], counts}"))
+    responses((status = 200, description = "{teams[], counts}", body = types::Teams))
 )]
 pub async fn list_teams(
     State(app): State<AppState>,
@@ -511,17 +511,13 @@ pub async fn list_teams(
     let actor = caller.actor(&app, Permission::ReadOutbreak).await?;
     let teams = app.store.teams(&actor.scope).await?;
     let count = |k: TeamKind| teams.iter().filter(|t| t.kind == k.as_str()).count();
-    let counts = serde_json::json!({
-        "rapid_response": count(TeamKind::RapidResponse),
-        "ambulance": count(TeamKind::Ambulance),
-        "specialist": count(TeamKind::Specialist),
-    });
-    let teams: Vec<types::Team> = teams.into_iter().map(types::Team::from).collect();
-    Ok(Json(serde_json::json!({
-        "teams": teams,
-        "counts": counts,
-    }))
-    .into_response())
+    let counts = types::TeamKinds {
+        rapid_response: count(TeamKind::RapidResponse),
+        ambulance: count(TeamKind::Ambulance),
+        specialist: count(TeamKind::Specialist),
+    };
+    let teams = teams.into_iter().map(types::Team::from).collect();
+    Ok(Json(types::Teams { teams, counts }).into_response())
 }
 
 /// One team with its assignments.
@@ -531,7 +527,7 @@ pub async fn list_teams(
     summary = "A team with its assignments (to a facility, an area or a case), latest first: {team, assignments[]}. A team outside the caller's areas answers 404.",
     params(("code" = String, Path, description = "team code")),
     responses(
-        (status = 200, description = "{team, assignments[]}"),
+        (status = 200, description = "{team, assignments[]}", body = types::TeamWithAssignments),
         (status = 404, response = crate::error::Problem),
     )
 )]
@@ -570,7 +566,7 @@ pub struct AssignmentBody {
     params(("code" = String, Path, description = "team code")),
     request_body = AssignmentBody,
     responses(
-        (status = 201, description = "the assignment"),
+        (status = 201, description = "the assignment", body = types::Assignment),
         (status = 404, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),

@@ -6,6 +6,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 use vaxgrid_core::outbreak::graph::Class;
+use vaxgrid_core::outbreak::surge::Tier;
 use vaxgrid_store::outbreak::{
     CaseDetail, CaseRecord, CheckRecord, ClassChange as StoreClassChange, ClassedPerson,
     ContactRecord, IsolationRecord, LinkedPerson as StoreLinkedPerson, QueuedTest as StoreQueued,
@@ -13,7 +14,8 @@ use vaxgrid_store::outbreak::{
     TestRecord,
 };
 use vaxgrid_store::outbreak_facilities::{
-    AdmissionRecord, AssignmentRecord, FacilityRecord, TeamDetail, TeamRecord,
+    ActivationAdvice, AdmissionRecord, AssignmentRecord, FacilityLoad, FacilityRecord,
+    Occupancy as StoreOccupancy, TeamDetail, TeamRecord,
 };
 use vaxgrid_store::outbreak_policy::ProvincePolicy;
 use vaxgrid_store::outbreak_team::TeamCounts;
@@ -754,4 +756,195 @@ pub struct Ring {
     pub area: String,
     pub coverage: RingCoverage,
     pub persons: Vec<RingPerson>,
+}
+
+/// The facilities in the caller's areas.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Facilities {
+    pub facilities: Vec<Facility>,
+}
+
+/// A tier of beds.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BedTier {
+    MildModerate,
+    SevereCritical,
+}
+
+impl From<Tier> for BedTier {
+    fn from(t: Tier) -> BedTier {
+        match t {
+            Tier::MildModerate => BedTier::MildModerate,
+            Tier::SevereCritical => BedTier::SevereCritical,
+        }
+    }
+}
+
+/// One tier of a facility on a day: its beds and those occupied.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FacilityTier {
+    pub code: String,
+    pub name: String,
+    pub region: String,
+    pub tier: BedTier,
+    pub beds: i64,
+    pub occupied: i64,
+    /// Activated by that day.
+    pub active: bool,
+}
+
+impl From<FacilityLoad> for FacilityTier {
+    fn from(l: FacilityLoad) -> FacilityTier {
+        FacilityTier {
+            code: l.code,
+            name: l.name,
+            region: l.region,
+            tier: l.tier.into(),
+            beds: l.beds,
+            occupied: l.occupied,
+            active: l.active,
+        }
+    }
+}
+
+/// A facility with today's occupancy per tier and the patients in its beds.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FacilityView {
+    pub facility: Facility,
+    pub tiers: Vec<FacilityTier>,
+    pub patients: Vec<Admission>,
+}
+
+/// Beds and occupied beds of a region's tier on a day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OccupancyCell {
+    pub region: String,
+    pub tier: BedTier,
+    pub beds: i64,
+    pub occupied: i64,
+}
+
+/// A day's occupancy by region and tier.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OccupancyDay {
+    pub day: String,
+    pub cells: Vec<OccupancyCell>,
+}
+
+/// Beds and occupancy by day, region and tier, and each facility's tiers
+/// on the last day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Occupancy {
+    pub from: String,
+    pub to: String,
+    pub days: Vec<OccupancyDay>,
+    pub facilities: Vec<FacilityTier>,
+}
+
+impl From<StoreOccupancy> for Occupancy {
+    fn from(o: StoreOccupancy) -> Occupancy {
+        Occupancy {
+            from: o.from,
+            to: o.to,
+            days: o
+                .days
+                .into_iter()
+                .map(|d| OccupancyDay {
+                    day: d.day,
+                    cells: d
+                        .cells
+                        .into_iter()
+                        .map(|c| OccupancyCell {
+                            region: c.region,
+                            tier: c.tier.into(),
+                            beds: c.beds,
+                            occupied: c.occupied,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            facilities: o.facilities.into_iter().map(FacilityTier::from).collect(),
+        }
+    }
+}
+
+/// A facility to activate, and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Recommendation {
+    pub facility: String,
+    pub region: String,
+    /// `stage` (the province's cumulative cases reached its threshold) or
+    /// the tier whose occupancy calls for it.
+    pub reason: String,
+    pub activate_at_cases: i64,
+}
+
+/// A region's tier today: beds of its active facilities, occupied.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TierLoad {
+    pub region: String,
+    pub tier: BedTier,
+    pub open_beds: i64,
+    pub occupied: i64,
+    /// Beds of every facility of the region, open or not.
+    pub all_beds: i64,
+}
+
+/// Which of a province's facilities to activate today.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Activation {
+    pub province_code: String,
+    pub day: String,
+    pub cumulative_cases: i64,
+    pub activate_at_pct: i64,
+    pub recommendations: Vec<Recommendation>,
+    pub tiers: Vec<TierLoad>,
+}
+
+impl From<ActivationAdvice> for Activation {
+    fn from(a: ActivationAdvice) -> Activation {
+        Activation {
+            province_code: a.province_code,
+            day: a.day,
+            cumulative_cases: a.cumulative_cases,
+            activate_at_pct: a.activate_at_pct,
+            recommendations: a
+                .recommendations
+                .into_iter()
+                .map(|r| Recommendation {
+                    facility: r.facility,
+                    region: r.region,
+                    reason: r.reason,
+                    activate_at_cases: r.activate_at_cases,
+                })
+                .collect(),
+            tiers: a
+                .tiers
+                .into_iter()
+                .map(|t| TierLoad {
+                    region: t.region,
+                    tier: t.tier.into(),
+                    open_beds: t.open_beds,
+                    occupied: t.occupied,
+                    all_beds: t.all_beds,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// How many teams of each kind.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TeamKinds {
+    pub rapid_response: usize,
+    pub ambulance: usize,
+    pub specialist: usize,
+}
+
+/// The teams in the caller's areas, with the count of each kind.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Teams {
+    pub teams: Vec<Team>,
+    pub counts: TeamKinds,
 }
