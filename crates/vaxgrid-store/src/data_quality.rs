@@ -4,7 +4,6 @@
 //! each child, and the persons behind each count in pages. Every check is
 //! one SQL condition on `persons p`, so counts and lists cannot disagree.
 
-use serde::Serialize;
 use sqlx::Row;
 use vaxgrid_core::area::subtree_upper_bound;
 use vaxgrid_core::data_quality::{earliest_birth, Check};
@@ -17,7 +16,7 @@ use crate::scope::Scope;
 use crate::Store;
 
 /// Persons per check in one area (the report's area or a child).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QualityRow {
     pub area_code: String,
     pub area_name: String,
@@ -42,7 +41,7 @@ impl QualityRow {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QualityReport {
     /// The checks as of this day (birth and dose dates after it are
     /// implausible).
@@ -52,7 +51,7 @@ pub struct QualityReport {
 }
 
 /// A person behind a count, with every check they fail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QualityPerson {
     pub person_id: String,
     pub full_name: String,

@@ -6,7 +6,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use serde::Serialize;
 use sqlx::Row;
 use vaxgrid_core::area::subtree_upper_bound;
 use vaxgrid_core::training::VACCINATION_TOPIC;
@@ -19,7 +18,7 @@ use crate::Store;
 /// The longest look-ahead for expiring certificates, in days.
 pub const MAX_EXPIRING_DAYS: i64 = 3650;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TrainingRow {
     pub area_code: String,
     pub area_name: String,
@@ -38,7 +37,7 @@ pub struct TrainingRow {
     pub expiring: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TrainingReport {
     pub as_of: String,
     pub expiring_within_days: i64,

@@ -15,6 +15,8 @@ use vaxgrid_store::data_quality::{QualityPerson, QualityRow};
 
 use super::aefi::{csv_failed, csv_response, paged_csv, wants_csv};
 use super::lists::{listing, page_request};
+use super::report_types;
+use super::types::Page;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
@@ -82,7 +84,7 @@ fn report_row(r: &QualityRow) -> [String; 8] {
         ("format" = Option<String>, Query, description = "json (default) or csv"),
     ),
     responses(
-        (status = 200, description = "{as_of, area{area_code, area_name, persons, likely_duplicate, missing_phone, missing_id, implausible_dates, no_home_village}, children[] (the same)}; or text/csv"),
+        (status = 200, description = "{as_of, area{area_code, area_name, persons, likely_duplicate, missing_phone, missing_id, implausible_dates, no_home_village}, children[] (the same)}; or text/csv", content((report_types::DataQuality = "application/json"), (String = "text/csv"))),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
     )
@@ -101,7 +103,7 @@ pub async fn report(
         .await
         .map_err(listing)?;
     if !csv {
-        return Ok(Json(report).into_response());
+        return Ok(Json(report_types::DataQuality::from(report)).into_response());
     }
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(REPORT_CSV_HEADER).map_err(csv_failed)?;
@@ -138,7 +140,7 @@ fn check_of(raw: Option<&str>) -> Result<Option<Check>, ApiError> {
         ("limit" = Option<i64>, Query, description = "rows per page, 1–500; JSON only"),
     ),
     responses(
-        (status = 200, description = "{items[{person_id, full_name, birth_date, sex, id_type, id_number, phone, home_area, problems[]}], next_cursor}; or text/csv with those columns (problems joined by ';')"),
+        (status = 200, description = "{items[{person_id, full_name, birth_date, sex, id_type, id_number, phone, home_area, problems[]}], next_cursor}; or text/csv with those columns (problems joined by ';')", content((Page<report_types::QualityFinding> = "application/json"), (String = "text/csv"))),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -167,7 +169,7 @@ pub async fn persons(
             .data_quality_persons(area, check, &page, &actor)
             .await
             .map_err(listing)?;
-        return Ok(Json(page).into_response());
+        return Ok(Json(Page::<report_types::QualityFinding>::from(page)).into_response());
     }
     let (store, actor) = (&app.store, &actor);
     paged_csv(

@@ -19,6 +19,7 @@ pub mod outbreak_policy;
 pub mod outbreak_types;
 pub mod persons;
 pub mod reminders;
+pub mod report_types;
 pub mod reports;
 pub mod scheduling;
 pub mod scheduling_types;

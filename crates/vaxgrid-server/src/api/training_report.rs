@@ -13,6 +13,7 @@ use vaxgrid_store::StoreError;
 
 use super::aefi::{csv_response, wants_csv};
 use super::lists::listing;
+use super::report_types;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
@@ -69,7 +70,7 @@ fn csv_row(r: &TrainingRow, days: i64) -> [String; 11] {
         ("format" = Option<String>, Query, description = "json (default) or csv"),
     ),
     responses(
-        (status = 200, description = "{as_of, expiring_within_days, classes, area{area_code, area_name, staff, attendees, exams, exams_passed, pass_rate, vaccinators, certified_vaccinators, expiring}, children[] (the same)}; or text/csv"),
+        (status = 200, description = "{as_of, expiring_within_days, classes, area{area_code, area_name, staff, attendees, exams, exams_passed, pass_rate, vaccinators, certified_vaccinators, expiring}, children[] (the same)}; or text/csv", content((report_types::Training = "application/json"), (String = "text/csv"))),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
     )
@@ -93,7 +94,7 @@ pub async fn report(
         .await
         .map_err(listing)?;
     if !csv {
-        return Ok(Json(report).into_response());
+        return Ok(Json(report_types::Training::from(report)).into_response());
     }
     let failed = |e: csv::Error| ApiError::Store(StoreError::Unavailable(e.to_string()));
     let mut out = csv::Writer::from_writer(Vec::new());
