@@ -454,3 +454,54 @@ impl From<vaxgrid_store::visits::SiteDay> for SiteDay {
         }
     }
 }
+
+/// One message of a person's outbox.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Reminder {
+    pub id: String,
+    pub person_id: String,
+    /// due_dose, missed_appointment
+    pub kind: String,
+    /// The dose id (due_dose) or appointment id (missed_appointment).
+    pub subject: String,
+    /// vi, zh, en
+    pub language: String,
+    pub phone: Option<String>,
+    pub message: String,
+    /// pending, sent, failed
+    pub status: String,
+    pub attempts: i64,
+    /// RFC 3339 UTC
+    pub next_attempt_at: String,
+    pub last_error: Option<String>,
+    /// RFC 3339 UTC
+    pub created_at: String,
+    pub sent_at: Option<String>,
+}
+
+impl From<vaxgrid_store::reminders::Reminder> for Reminder {
+    fn from(r: vaxgrid_store::reminders::Reminder) -> Reminder {
+        Reminder {
+            id: r.id,
+            person_id: r.person_id,
+            kind: r.kind,
+            subject: r.subject,
+            language: r.language,
+            phone: r.phone,
+            message: r.message,
+            status: r.status,
+            attempts: r.attempts,
+            next_attempt_at: r.next_attempt_at,
+            last_error: r.last_error,
+            created_at: r.created_at,
+            sent_at: r.sent_at,
+        }
+    }
+}
+
+/// A person's outbox, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonReminders {
+    pub person_id: String,
+    pub items: Vec<Reminder>,
+}
