@@ -26,14 +26,12 @@ const INSERT: usize = 5_000;
 
 /// What a bulk import did: the rows written, or the rows refused (then
 /// nothing was written).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlanImported {
     /// Sites or sessions created.
     pub imported: usize,
     /// Slots created (sessions only).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub slots: Option<usize>,
-    #[serde(skip)]
     pub errors: Vec<RowError>,
 }
 
@@ -563,7 +561,7 @@ async fn insert_slots(
 }
 
 /// One area a site serves.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CatchmentArea {
     pub code: String,
     pub name: String,
@@ -571,7 +569,7 @@ pub struct CatchmentArea {
 }
 
 /// The areas a site serves (empty: the subtree of its own area).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Catchment {
     pub site_code: String,
     pub areas: Vec<CatchmentArea>,

@@ -15,6 +15,7 @@ use vaxgrid_store::scheduling::NewSession;
 use vaxgrid_store::site_plans::{PlanImported, PlanMode};
 
 use crate::api::scheduling::{new_session, SessionBody};
+use crate::api::types::{Catchment, PlanImported as Imported};
 use crate::auth::Caller;
 use crate::error::{ApiError, RowProblem};
 use crate::extract::CsvBody;
@@ -176,7 +177,7 @@ pub async fn import_sessions_csv(
     summary = "Import sites from CSV (code,name,kind,area_code,stations,daily_capacity: the layout of GET /api/v1/sites/export). All rows or none: any bad row (a field as POST /api/v1/sites refuses it, an area that does not exist or lies outside the caller's areas, a code taken or repeated in the file) answers 422 with rows[] naming row and field, and nothing is written.",
     request_body(content = String, content_type = "text/csv"),
     responses(
-        (status = 201, description = "{imported}"),
+        (status = 201, description = "{imported}", body = Imported),
         (status = 400, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
         (status = 413, response = crate::error::Problem),
@@ -188,10 +189,10 @@ pub async fn import_sites(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
     CsvBody(bytes): CsvBody,
-) -> Result<(StatusCode, Json<PlanImported>), ApiError> {
+) -> Result<(StatusCode, Json<Imported>), ApiError> {
     let actor = caller.actor(&app, Permission::ManageReference).await?;
     let done = import_sites_csv(&app.store, bytes, &actor).await?;
-    Ok((StatusCode::CREATED, Json(done)))
+    Ok((StatusCode::CREATED, Json(done.into())))
 }
 
 /// POST /api/v1/sessions/import (text/csv)
@@ -201,7 +202,7 @@ pub async fn import_sites(
     summary = "Import sessions and their slots from CSV (id,site_code,day,opens,closes,stations,per_station_per_hour,slot_minutes,village_code; id and village_code optional). All rows or none: any bad row (as POST /api/v1/sessions refuses it: a site outside the caller's areas, a day in the past, closing before opening, no capacity, a session overlapping another of its site that day, stored or on an earlier row; an id taken or repeated) answers 422 with rows[] naming row and field, and nothing is written.",
     request_body(content = String, content_type = "text/csv"),
     responses(
-        (status = 201, description = "{imported, slots}"),
+        (status = 201, description = "{imported, slots}", body = Imported),
         (status = 400, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
         (status = 413, response = crate::error::Problem),
@@ -213,10 +214,10 @@ pub async fn import_sessions(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
     CsvBody(bytes): CsvBody,
-) -> Result<(StatusCode, Json<PlanImported>), ApiError> {
+) -> Result<(StatusCode, Json<Imported>), ApiError> {
     let actor = caller.actor(&app, Permission::ManageSessions).await?;
     let done = import_sessions_csv(&app.store, bytes, &actor).await?;
-    Ok((StatusCode::CREATED, Json(done)))
+    Ok((StatusCode::CREATED, Json(done.into())))
 }
 
 /// The areas a site serves.
@@ -235,20 +236,21 @@ pub struct CatchmentBody {
     summary = "The communes or villages a site serves: {site_code, areas[{code, name, level}]} (empty: the subtree of its own area)",
     params(("code" = String, Path, description = "site code")),
     responses(
-        (status = 200, description = "{site_code, areas[{code, name, level}]}"),
+        (status = 200, description = "{site_code, areas[{code, name, level}]}", body = Catchment),
         (status = 404, response = crate::error::Problem),
     )
 )]
 pub async fn catchment(
     State(app): State<AppState>,
     axum::extract::Path(code): axum::extract::Path<String>,
-) -> Result<Json<vaxgrid_store::site_plans::Catchment>, ApiError> {
+) -> Result<Json<Catchment>, ApiError> {
     // Sites are reference data every signed-in user reads.
     Ok(Json(
         app.store
             .catchment(&code, &vaxgrid_store::scope::Scope::All)
             .await
-            .map_err(ApiError::lookup)?,
+            .map_err(ApiError::lookup)?
+            .into(),
     ))
 }
 
@@ -259,7 +261,7 @@ pub async fn catchment(
     params(("code" = String, Path, description = "site code")),
     request_body = CatchmentBody,
     responses(
-        (status = 200, description = "{site_code, areas[{code, name, level}]}"),
+        (status = 200, description = "{site_code, areas[{code, name, level}]}", body = Catchment),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 415, response = crate::error::Problem),
@@ -271,7 +273,7 @@ pub async fn set_catchment(
     Extension(caller): Extension<Caller>,
     axum::extract::Path(code): axum::extract::Path<String>,
     crate::extract::ApiJson(body): crate::extract::ApiJson<CatchmentBody>,
-) -> Result<Json<vaxgrid_store::site_plans::Catchment>, ApiError> {
+) -> Result<Json<Catchment>, ApiError> {
     let actor = caller.actor(&app, Permission::ManageReference).await?;
     let areas: Vec<String> = body.areas.iter().map(|a| a.trim().to_string()).collect();
     let done = app
@@ -282,5 +284,5 @@ pub async fn set_catchment(
             e @ vaxgrid_store::StoreError::NotFound { .. } => ApiError::lookup(e),
             other => ApiError::Store(other),
         })?;
-    Ok(Json(done))
+    Ok(Json(done.into()))
 }

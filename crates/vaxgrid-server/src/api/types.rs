@@ -505,3 +505,54 @@ pub struct PersonReminders {
     pub person_id: String,
     pub items: Vec<Reminder>,
 }
+
+/// What an import of sites or sessions created.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanImported {
+    /// Sites or sessions created.
+    pub imported: usize,
+    /// Slots created (sessions only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slots: Option<usize>,
+}
+
+impl From<vaxgrid_store::site_plans::PlanImported> for PlanImported {
+    fn from(p: vaxgrid_store::site_plans::PlanImported) -> PlanImported {
+        PlanImported {
+            imported: p.imported,
+            slots: p.slots,
+        }
+    }
+}
+
+/// One area a site serves.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CatchmentArea {
+    pub code: String,
+    pub name: String,
+    pub level: String,
+}
+
+/// The areas a site serves (empty: the subtree of its own area).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Catchment {
+    pub site_code: String,
+    pub areas: Vec<CatchmentArea>,
+}
+
+impl From<vaxgrid_store::site_plans::Catchment> for Catchment {
+    fn from(c: vaxgrid_store::site_plans::Catchment) -> Catchment {
+        Catchment {
+            site_code: c.site_code,
+            areas: c
+                .areas
+                .into_iter()
+                .map(|a| CatchmentArea {
+                    code: a.code,
+                    name: a.name,
+                    level: a.level,
+                })
+                .collect(),
+        }
+    }
+}
