@@ -26,7 +26,7 @@ pub struct AreaBorder {
 }
 
 /// A store one level down, with what it still needs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Candidate {
     pub store_code: String,
     pub store_name: String,

@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
 use sqlx::Row;
 use uuid::Uuid;
 use vaxgrid_core::supply::ancillary::{self, ItemKind, Ratio, Shortfall, Unit};
@@ -20,14 +19,14 @@ use crate::scope::Scope;
 use crate::supply::{NewShipment, StockStore};
 use crate::{Backend, Store};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SupplyItem {
     pub code: String,
     pub name: String,
     pub kind: ItemKind,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemOnHand {
     pub item_code: String,
     pub on_hand: u64,

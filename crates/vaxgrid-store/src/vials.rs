@@ -11,7 +11,6 @@
 //! already closed; the wastage movement's id is derived from the pool's,
 //! so it cannot be written twice either.
 
-use serde::Serialize;
 use sqlx::Row;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -25,7 +24,7 @@ use crate::supply::{NewMovement, StockStore};
 use crate::{Backend, Store};
 
 /// Vials opened together at a store, as the vaccinator sees them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenVialRow {
     pub id: String,
     pub store_code: String,
@@ -35,10 +34,8 @@ pub struct OpenVialRow {
     pub doses: u64,
     /// Doses still in them now (0 once closed).
     pub doses_left: u64,
-    #[serde(with = "time::serde::rfc3339")]
     pub opened_at: OffsetDateTime,
     /// Doses must be taken before this instant.
-    #[serde(with = "time::serde::rfc3339")]
     pub discard_at: OffsetDateTime,
     /// Closed at the limit (then `wasted` doses were recorded as wastage).
     pub closed: bool,

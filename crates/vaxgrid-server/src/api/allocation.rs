@@ -27,7 +27,7 @@ use vaxgrid_store::allocation::{Candidate, NewAllocation};
 use vaxgrid_store::items::ItemMove;
 use vaxgrid_store::model::Actor;
 
-use crate::api::supply_types;
+use crate::api::allocation_types as types;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{id_or_new, ApiJson};
@@ -362,7 +362,7 @@ pub async fn confirm_parts(
     summary = "Confirm a delivery's split as the planner adjusted it: the parts (whole vials, 0 or more, to stores one level down, each once) must sum to vials exactly; every shipment (with its syringes and safety boxes by the product's ratios) is dispatched in one transaction. Refused naming the field (parts, parts[i].vials, parts[i].store_code, vials), nothing written. 201 {id, shipments[], items}.",
     request_body = ConfirmBody,
     responses(
-        (status = 201, description = "{id, from_store, product_code, lot_number, vials, doses, shipments[], items}"),
+        (status = 201, description = "{id, from_store, product_code, lot_number, vials, doses, shipments[], items}", body = types::AllocationConfirmed),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
@@ -377,20 +377,13 @@ pub async fn confirm(
 ) -> Result<Response, ApiError> {
     let actor = caller.actor(&app, Permission::ManageStock).await?;
     let a = confirm_parts(&app, &actor, b).await?;
-    let mut items = serde_json::Map::new();
+    let mut items = std::collections::BTreeMap::new();
     for s in &a.shipments {
-        items.insert(
-            s.id.clone(),
-            serde_json::to_value(app.store.items_of_shipment(&s.id).await?).unwrap_or_default(),
-        );
+        items.insert(s.id.clone(), app.store.items_of_shipment(&s.id).await?);
     }
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!({
-            "id": a.id, "from_store": a.from_store, "product_code": a.product_code,
-            "lot_number": a.lot_number, "vials": a.vials, "doses": a.doses,
-            "shipments": supply_types::shipments(a.shipments), "items": items,
-        })),
+        Json(types::AllocationConfirmed::new(a, items)),
     )
         .into_response())
 }
@@ -402,7 +395,7 @@ pub async fn confirm(
     summary = "The vials open at a store (and those closed within the day), each with the doses left now, its time limit, and `next` on the one to take the next dose of its lot from; vials past their limit are closed first, their doses left recorded as open_vial_unused wastage: {open_vials[]}",
     params(("code" = String, Path, description = "store code")),
     responses(
-        (status = 200, description = "{open_vials[]}"),
+        (status = 200, description = "{open_vials[]}", body = types::OpenVials),
         (status = 404, response = crate::error::Problem),
     )
 )]
@@ -417,7 +410,10 @@ pub async fn store_open_vials(
         .open_vials(&code, &actor.scope)
         .await
         .map_err(ApiError::lookup)?;
-    Ok(Json(serde_json::json!({ "open_vials": list })).into_response())
+    Ok(Json(types::OpenVials {
+        open_vials: types::open_vials(list),
+    })
+    .into_response())
 }
 
 /// The open vials of a site's own store, for the vaccinator.
@@ -427,7 +423,7 @@ pub async fn store_open_vials(
     summary = "The vials open at a vaccination site's own store, for the staff recording doses there (RecordDose at the site): as /api/v1/stores/{code}/open-vials. A site without a store answers an empty list.",
     params(("code" = String, Path, description = "site code")),
     responses(
-        (status = 200, description = "{store_code, open_vials[]}"),
+        (status = 200, description = "{store_code, open_vials[]}", body = types::SiteOpenVials),
         (status = 404, response = crate::error::Problem),
     )
 )]
@@ -444,7 +440,11 @@ pub async fn site_open_vials(
         });
     }
     let (store, list) = site_vials(&app, &code).await?;
-    Ok(Json(serde_json::json!({ "store_code": store, "open_vials": list })).into_response())
+    Ok(Json(types::SiteOpenVials {
+        store_code: store,
+        open_vials: types::open_vials(list),
+    })
+    .into_response())
 }
 
 /// The open vials of a site's own store (none when it has no store).
@@ -478,7 +478,7 @@ pub struct ItemBody {
     summary = "Add an ancillary item (ad_syringe, reconstitution_syringe, safety_box), counted in pieces. Refused naming the field: a blank code or name, an unknown kind, a code taken (409).",
     request_body = ItemBody,
     responses(
-        (status = 201, description = "the item"),
+        (status = 201, description = "the item", body = types::SupplyItem),
         (status = 400, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
         (status = 415, response = crate::error::Problem),
@@ -509,7 +509,7 @@ pub async fn create_item(
             &actor,
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(item)).into_response())
+    Ok((StatusCode::CREATED, Json(types::SupplyItem::from(item))).into_response())
 }
 
 /// The ancillary items.
@@ -517,14 +517,18 @@ pub async fn create_item(
     get,
     path = "/api/v1/supply-items",
     summary = "The ancillary items: {items[]} with code, name, kind",
-    responses((status = 200, description = "{items[]}"))
+    responses((status = 200, description = "{items[]}", body = types::SupplyItems))
 )]
 pub async fn list_items(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<Response, ApiError> {
     caller.actor(&app, Permission::ReadStock).await?;
-    Ok(Json(serde_json::json!({ "items": app.store.items().await? })).into_response())
+    let items = app.store.items().await?;
+    Ok(Json(types::SupplyItems {
+        items: items.into_iter().map(types::SupplyItem::from).collect(),
+    })
+    .into_response())
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -547,7 +551,7 @@ pub struct RatioBody {
     params(("code" = String, Path, description = "product code")),
     request_body = RatioBody,
     responses(
-        (status = 200, description = "{ratios[]}: the product's ratios after"),
+        (status = 200, description = "{ratios[]}: the product's ratios after", body = types::Ratios),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 415, response = crate::error::Problem),
@@ -581,7 +585,8 @@ pub async fn set_ratio(
             &actor,
         )
         .await?;
-    Ok(Json(serde_json::json!({ "ratios": app.store.ratios_of(&product).await? })).into_response())
+    let ratios = app.store.ratios_of(&product).await?;
+    Ok(Json(types::Ratios { ratios }).into_response())
 }
 
 /// A product's ratios.
@@ -591,7 +596,7 @@ pub async fn set_ratio(
     summary = "The ancillary items a product needs, by ratio: {ratios[]}",
     params(("code" = String, Path, description = "product code")),
     responses(
-        (status = 200, description = "{ratios[]}"),
+        (status = 200, description = "{ratios[]}", body = types::Ratios),
         (status = 404, response = crate::error::Problem),
     )
 )]
@@ -605,7 +610,8 @@ pub async fn ratios(
         .product(&product)
         .await
         .map_err(ApiError::lookup)?;
-    Ok(Json(serde_json::json!({ "ratios": app.store.ratios_of(&product).await? })).into_response())
+    let ratios = app.store.ratios_of(&product).await?;
+    Ok(Json(types::Ratios { ratios }).into_response())
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -628,7 +634,7 @@ pub struct ItemMoveBody {
     params(("code" = String, Path, description = "store code")),
     request_body = ItemMoveBody,
     responses(
-        (status = 201, description = "{item_code, on_hand}"),
+        (status = 201, description = "{item_code, on_hand}", body = types::ItemOnHand),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 415, response = crate::error::Problem),
@@ -676,7 +682,7 @@ pub async fn move_items(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!({ "item_code": item_code, "on_hand": on_hand })),
+        Json(types::ItemOnHand { item_code, on_hand }),
     )
         .into_response())
 }
@@ -688,7 +694,7 @@ pub async fn move_items(
     summary = "The ancillary items on hand at a store, and the shortfall warnings: the pieces it lacks for the vaccine it holds, by the products' ratios: {items[], shortfalls[]}",
     params(("code" = String, Path, description = "store code")),
     responses(
-        (status = 200, description = "{items[], shortfalls[]}"),
+        (status = 200, description = "{items[], shortfalls[]}", body = types::StoreItems),
         (status = 404, response = crate::error::Problem),
     )
 )]
@@ -704,7 +710,7 @@ pub async fn store_items(
         .await
         .map_err(ApiError::lookup)?;
     let shortfalls = app.store.item_shortfalls(&store, &actor.scope).await?;
-    Ok(Json(serde_json::json!({ "items": items, "shortfalls": shortfalls })).into_response())
+    Ok(Json(types::StoreItems::new(items, shortfalls)).into_response())
 }
 
 /// The routes of this module, for `crate::routes()`.

@@ -3,6 +3,7 @@
 pub mod aefi;
 pub mod aefi_types;
 pub mod allocation;
+pub mod allocation_types;
 pub mod area_groups;
 pub mod area_tree;
 pub mod areas;
