@@ -5,7 +5,6 @@
 //! remaining campaign target from the targets) and, once the planner
 //! confirms the parts, dispatches every shipment in one transaction.
 
-use serde::Serialize;
 use sqlx::Row;
 use uuid::Uuid;
 use vaxgrid_core::supply::allocation::{Basis, Part};
@@ -18,7 +17,7 @@ use crate::supply::{NewShipment, Shipment, StockStore};
 use crate::Store;
 
 /// An area's distance from the national border and its region group.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AreaBorder {
     pub area_code: String,
     pub border_km: Option<u32>,

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use vaxgrid_core::area::AreaLevel;
 use vaxgrid_store::model::NewArea;
 
-use super::types::{Area, Page};
+use super::types::{Area, AreaBorder, Imported, Page};
 
 use crate::error::{ApiError, RowProblem};
 use crate::extract::{page_limit, ApiJson, ApiQuery, CsvBody};
@@ -129,7 +129,7 @@ pub async fn create(
     summary = "Import areas from CSV (code,parent_code,level,name,name_en); all rows or none",
     request_body(content = String, content_type = "text/csv"),
     responses(
-        (status = 201, description = "OK"),
+        (status = 201, description = "OK", body = Imported),
         (status = 400, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
         (status = 415, response = crate::error::Problem),
@@ -140,7 +140,7 @@ pub async fn import(
     State(app): State<AppState>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     CsvBody(bytes): CsvBody,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<Imported>), ApiError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(bytes.as_ref());
@@ -181,7 +181,9 @@ pub async fn import(
         })?;
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!({ "imported": created.len() })),
+        Json(Imported {
+            imported: created.len(),
+        }),
     ))
 }
 
@@ -202,7 +204,7 @@ pub struct BorderBody {
     summary = "An area's distance from the national border in km and its region group: {area_code, border_km, region_group}",
     params(("code" = String, Path, description = "area code")),
     responses(
-        (status = 200, description = "{area_code, border_km, region_group}"),
+        (status = 200, description = "{area_code, border_km, region_group}", body = AreaBorder),
         (status = 404, response = crate::error::Problem),
     )
 )]
@@ -216,7 +218,7 @@ pub async fn get_border(
         .area_border(&code)
         .await
         .map_err(ApiError::lookup)?;
-    Ok(Json(b).into_response())
+    Ok(Json(AreaBorder::from(b)).into_response())
 }
 
 #[utoipa::path(
@@ -226,7 +228,7 @@ pub async fn get_border(
     params(("code" = String, Path, description = "area code")),
     request_body = BorderBody,
     responses(
-        (status = 200, description = "{area_code, border_km, region_group}"),
+        (status = 200, description = "{area_code, border_km, region_group}", body = AreaBorder),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 415, response = crate::error::Problem),
@@ -257,5 +259,5 @@ pub async fn set_border(
         .set_area_border(&code, km, body.region_group.as_deref(), &actor)
         .await
         .map_err(ApiError::lookup)?;
-    Ok(Json(b).into_response())
+    Ok(Json(AreaBorder::from(b)).into_response())
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
 use vaxgrid_store::model::{CorrectionRequest, DoseRequest};
 
-use super::types::Dose;
+use super::types::{Dose, DosesImported};
 
 use axum::Extension;
 use vaxgrid_core::access::Permission;
@@ -252,7 +252,7 @@ pub async fn entered_in_error(
     summary = "Import a doses CSV (columns of `vaxgrid export doses`: id, person_id, kind, corrects_id, product_code, lot_number, site_code, dose_number, administered_on, vaccinator, override_reason, reason, author; area_code and recorded_at ignored). Each row is recorded or refused on its own by the dose rules; importing the same file again changes nothing.",
     request_body(content = String, content_type = "text/csv"),
     responses(
-        (status = 200, description = "{created, existing, refused, errors: [{row, field, message}]}"),
+        (status = 200, description = "{created, existing, refused, errors: [{row, field, message}]}", body = DosesImported),
         (status = 400, response = crate::error::Problem),
         (status = 413, response = crate::error::Problem),
         (status = 415, response = crate::error::Problem),
@@ -263,7 +263,7 @@ pub async fn import(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
     crate::extract::CsvBody(bytes): crate::extract::CsvBody,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<DosesImported>, ApiError> {
     let by = caller.actor(&app, Permission::ManageRegistry).await?;
     let mut bulk = vaxgrid_store::writer::BulkWriter::new(app.store.clone());
     let report = crate::dose_csv::import_doses(&mut bulk, bytes.as_ref(), &by, |_| {}).await?;
@@ -273,12 +273,18 @@ pub async fn import(
             header.message.clone(),
         ));
     }
-    Ok(Json(serde_json::json!({
-        "created": report.created,
-        "existing": report.existing,
-        "refused": report.errors.len(),
-        "errors": report.errors.iter().map(|e| serde_json::json!({
-            "row": e.row, "field": e.field, "message": e.message,
-        })).collect::<Vec<_>>(),
-    })))
+    Ok(Json(DosesImported {
+        created: report.created,
+        existing: report.existing,
+        refused: report.errors.len(),
+        errors: report
+            .errors
+            .into_iter()
+            .map(|e| crate::error::RowProblem {
+                row: e.row,
+                field: e.field,
+                message: e.message,
+            })
+            .collect(),
+    }))
 }

@@ -18,7 +18,7 @@ use crate::error::{ApiError, RowProblem};
 use crate::extract::{page_limit, uuid_field, ApiJson, ApiQuery, CsvBody};
 use crate::AppState;
 
-use super::types::{History, Page, Person, PersonCreated, PersonView};
+use super::types::{History, Imported, Merged, Page, Person, PersonCreated, PersonView};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -393,7 +393,7 @@ pub struct MergeBody {
     params(("id" = String, Path, description = "survivor UUID")),
     request_body = MergeBody,
     responses(
-        (status = 200, description = "OK"),
+        (status = 200, description = "OK", body = Merged),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 409, response = crate::error::Problem),
@@ -407,15 +407,15 @@ pub async fn merge(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<MergeBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Merged>, ApiError> {
     let survivor_id = uuid_field("id", &id)?;
     let duplicate_id = uuid_field("duplicate_id", &b.duplicate_id)?;
     let already = merge_records(&app, &caller, &survivor_id, &duplicate_id, &b.reason).await?;
-    Ok(Json(serde_json::json!({
-        "survivor_id": survivor_id,
-        "duplicate_id": duplicate_id,
-        "already_merged": already,
-    })))
+    Ok(Json(Merged {
+        survivor_id,
+        duplicate_id,
+        already_merged: already,
+    }))
 }
 
 /// Merges `duplicate_id` into `survivor_id` through the dose writer (the
@@ -462,7 +462,7 @@ pub async fn merge_records(
     summary = "Import persons from CSV (id_type,id_number,full_name,birth_date,sex,phone,home_area,occupation,priority_groups, and optionally id: a UUID as `vaxgrid export persons` writes it); every row is checked first, nothing is written if any row is bad",
     request_body(content = String, content_type = "text/csv"),
     responses(
-        (status = 201, description = "OK"),
+        (status = 201, description = "OK", body = Imported),
         (status = 400, response = crate::error::Problem),
         (status = 413, response = crate::error::Problem),
         (status = 415, response = crate::error::Problem),
@@ -473,7 +473,7 @@ pub async fn import(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
     CsvBody(bytes): CsvBody,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<Imported>), ApiError> {
     let actor = caller.actor(&app, Permission::ManageRegistry).await?;
     let (people, mut errors) = crate::import::parse_persons_csv(bytes.as_ref());
     let total = people.len() + errors.len();
@@ -515,8 +515,5 @@ pub async fn import(
         });
     }
     let n = app.store.insert_people(&placed, &actor, |_| {}).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({ "imported": n })),
-    ))
+    Ok((StatusCode::CREATED, Json(Imported { imported: n })))
 }

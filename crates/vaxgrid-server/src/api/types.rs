@@ -556,3 +556,49 @@ impl From<vaxgrid_store::site_plans::Catchment> for Catchment {
         }
     }
 }
+
+/// What a CSV import created: all rows, or none.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Imported {
+    pub imported: usize,
+}
+
+/// A duplicate merged into its survivor.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Merged {
+    pub survivor_id: String,
+    pub duplicate_id: String,
+    /// The merge had been made before (nothing written).
+    pub already_merged: bool,
+}
+
+/// What an import of doses did, row by row.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DosesImported {
+    /// Rows committed now.
+    pub created: usize,
+    /// Rows whose record was already there (same id, same content).
+    pub existing: usize,
+    /// Rows refused; nothing of them was written.
+    pub refused: usize,
+    pub errors: Vec<crate::error::RowProblem>,
+}
+
+/// An area's distance from the national border and its region group.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AreaBorder {
+    pub area_code: String,
+    /// km from the border; null when not set.
+    pub border_km: Option<u32>,
+    pub region_group: Option<String>,
+}
+
+impl From<vaxgrid_store::allocation::AreaBorder> for AreaBorder {
+    fn from(b: vaxgrid_store::allocation::AreaBorder) -> AreaBorder {
+        AreaBorder {
+            area_code: b.area_code,
+            border_km: b.border_km,
+            region_group: b.region_group,
+        }
+    }
+}
