@@ -245,7 +245,7 @@ impl RevocationBasis {
 }
 
 /// What a bulk revocation did: UVCIs revoked now, and those already revoked.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Revoked {
     pub revoked: Vec<String>,
     pub already_revoked: Vec<String>,

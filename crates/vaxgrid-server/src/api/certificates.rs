@@ -15,6 +15,7 @@ use vaxgrid_interop::dcc::{check, uvci, DccType};
 use vaxgrid_interop::qr;
 use vaxgrid_store::model::DoseKind;
 
+use super::certificate_types as types;
 use crate::error::ApiError;
 use crate::extract::{uuid_field, ApiJson, ApiQuery};
 use crate::AppState;
@@ -37,21 +38,25 @@ fn dcc_of(app: &AppState) -> Result<&crate::Dcc, ApiError> {
     path = "/api/v1/dcc/trust-list",
     summary = "Signer certificates (kid and DER, base64) verifiers need",
     responses(
-        (status = 200, description = "OK"),
+        (status = 200, description = "OK", body = types::TrustList),
         (status = 503, response = crate::error::Problem),
     )
 )]
-pub async fn trust_list(State(app): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn trust_list(State(app): State<AppState>) -> Result<Json<types::TrustList>, ApiError> {
     let dcc = dcc_of(&app)?;
-    let mut certs: Vec<serde_json::Value> = dcc
+    let mut certificates: Vec<types::SignerCertificate> = dcc
         .trust
         .certificates()
-        .map(|c| serde_json::json!({"kid": b64(&c.kid), "certificate": b64(&c.der)}))
+        .map(|c| types::SignerCertificate {
+            kid: b64(&c.kid),
+            certificate: b64(&c.der),
+        })
         .collect();
-    certs.sort_by(|a, b| a["kid"].as_str().cmp(&b["kid"].as_str()));
-    Ok(Json(
-        serde_json::json!({ "country": dcc.country, "certificates": certs }),
-    ))
+    certificates.sort_by(|a, b| a.kid.cmp(&b.kid));
+    Ok(Json(types::TrustList {
+        country: dcc.country.clone(),
+        certificates,
+    }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -67,7 +72,7 @@ pub struct VerifyBody {
     summary = "Verify an HC1 string: valid with its content, or invalid with the failing layer (UNPREFIX, B45DECODE, COMPRESSION, DECODE, VERIFY, EXPIRATIONCHECK, KEYUSAGE, VALIDJSON, REVOCATION) and reason",
     request_body = VerifyBody,
     responses(
-        (status = 200, description = "{valid, ...}"),
+        (status = 200, description = "{valid, ...}", body = types::Verification),
         (status = 400, response = crate::error::Problem),
         (status = 415, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -77,7 +82,7 @@ pub struct VerifyBody {
 pub async fn verify(
     State(app): State<AppState>,
     ApiJson(b): ApiJson<VerifyBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<types::Verification>, ApiError> {
     Ok(Json(verify_text(&app, &b.hc1).await?))
 }
 
@@ -88,7 +93,7 @@ pub async fn verify(
     summary = "Verify the QR code in a PNG picture (body image/png, at most 4 MiB): same answer as /api/v1/dcc/verify",
     request_body(content = String, content_type = "image/png"),
     responses(
-        (status = 200, description = "{valid, …} as for verify"),
+        (status = 200, description = "{valid, …} as for verify", body = types::Verification),
         (status = 413, response = crate::error::Problem),
         (status = 415, response = crate::error::Problem),
         (status = 422, response = crate::error::Problem),
@@ -98,7 +103,7 @@ pub async fn verify(
 pub async fn verify_image(
     State(app): State<AppState>,
     req: axum::extract::Request,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<types::Verification>, ApiError> {
     let is_png = req
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
@@ -120,7 +125,7 @@ pub const IMAGE_LIMIT: usize = 4 * 1024 * 1024;
 
 /// Verifies an `HC1:` string against the trust list, the clock and the
 /// revocation list.
-pub async fn verify_text(app: &AppState, hc1: &str) -> Result<serde_json::Value, ApiError> {
+pub async fn verify_text(app: &AppState, hc1: &str) -> Result<types::Verification, ApiError> {
     let dcc = dcc_of(app)?;
     if hc1.len() > 8192 {
         return Err(ApiError::invalid(
@@ -133,28 +138,34 @@ pub async fn verify_text(app: &AppState, hc1: &str) -> Result<serde_json::Value,
     if let Some(v) = &verified {
         for uvci in certificate_ids(&v.dcc) {
             if let Some(why) = app.store.certificate_revocation(uvci).await? {
-                return Ok(serde_json::json!({
-                    "valid": false,
-                    "layer": "REVOCATION",
-                    "reason": format!("certificate {uvci} is revoked: {why}"),
-                }));
+                return Ok(types::Verification::invalid(
+                    "REVOCATION",
+                    format!("certificate {uvci} is revoked: {why}"),
+                ));
             }
         }
     }
     Ok(match (verified, failures.first()) {
-        (Some(v), _) => serde_json::json!({
-            "valid": true,
-            "type": match v.kind { DccType::Vaccination => "vaccination", DccType::Test => "test", DccType::Recovery => "recovery" },
-            "issuer": v.issuer,
-            "issued_at": vaxgrid_store::format_instant(v.issued_at * 1_000_000),
-            "expires_at": vaxgrid_store::format_instant(v.expires_at * 1_000_000),
-            "dcc": v.dcc,
-        }),
-        (None, Some(f)) => {
-            serde_json::json!({ "valid": false, "layer": f.layer.as_str(), "reason": f.reason })
-        }
+        (Some(v), _) => types::Verification {
+            valid: true,
+            kind: Some(
+                match v.kind {
+                    DccType::Vaccination => "vaccination",
+                    DccType::Test => "test",
+                    DccType::Recovery => "recovery",
+                }
+                .to_string(),
+            ),
+            issuer: Some(v.issuer),
+            issued_at: Some(vaxgrid_store::format_instant(v.issued_at * 1_000_000)),
+            expires_at: Some(vaxgrid_store::format_instant(v.expires_at * 1_000_000)),
+            dcc: Some(v.dcc),
+            layer: None,
+            reason: None,
+        },
+        (None, Some(f)) => types::Verification::invalid(f.layer.as_str(), f.reason.clone()),
         (None, None) => {
-            serde_json::json!({ "valid": false, "layer": "VALIDJSON", "reason": "no certificate entry" })
+            types::Verification::invalid("VALIDJSON", "no certificate entry".to_string())
         }
     })
 }
@@ -175,18 +186,18 @@ fn certificate_ids(dcc: &serde_json::Value) -> impl Iterator<Item = &str> {
     path = "/api/v1/dcc/revocation-list",
     summary = "SHA-256 (hex) of the identifiers (UVCI) of revoked certificates: a certificate is revoked when its dose is entered in error, or when it is revoked by lot or by site and day",
     responses(
-        (status = 200, description = "{hash_type, encoding, hashes[]}"),
+        (status = 200, description = "{hash_type, encoding, hashes[]}", body = types::RevocationList),
     )
 )]
 pub async fn revocation_list(
     State(app): State<AppState>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<types::RevocationList>, ApiError> {
     let hashes = app.store.revoked_certificate_hashes().await?;
-    Ok(Json(serde_json::json!({
-        "hash_type": "SHA256(UCI)",
-        "encoding": "hex",
-        "hashes": hashes,
-    })))
+    Ok(Json(types::RevocationList {
+        hash_type: "SHA256(UCI)".to_string(),
+        encoding: "hex".to_string(),
+        hashes,
+    }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -209,7 +220,7 @@ pub struct RevokeBody {
     summary = "Revoke, with a reason, the certificates of every valid dose from a lot (product_code + lot_number: a recall) or given at a site on a day (site_code + day), of the persons in the caller's areas (audited; final). The revocation list grows by their hashes. Answers {revoked: [uvci], already_revoked: [uvci]}.",
     request_body = RevokeBody,
     responses(
-        (status = 200, description = "{revoked[], already_revoked[]}"),
+        (status = 200, description = "{revoked[], already_revoked[]}", body = types::Revoked),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
         (status = 415, response = crate::error::Problem),
@@ -220,7 +231,7 @@ pub async fn revoke(
     State(app): State<AppState>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     ApiJson(b): ApiJson<RevokeBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<types::Revoked>, ApiError> {
     use vaxgrid_store::certificates::RevocationBasis;
     let actor = caller
         .actor(&app, vaxgrid_core::access::Permission::HoldLots)
@@ -275,10 +286,7 @@ pub async fn revoke(
         .store
         .revoke_certificates(&basis, &b.reason, &actor)
         .await?;
-    Ok(Json(serde_json::json!({
-        "revoked": out.revoked,
-        "already_revoked": out.already_revoked,
-    })))
+    Ok(Json(types::Revoked::from(out)))
 }
 
 /// How the issued certificate is answered.
@@ -416,7 +424,7 @@ pub async fn issue_certificate(
     params(("id" = String, Path, description = "person UUID"), IssueQuery),
     responses(
         (status = 201, description = "Created: {hc1, uvci, kid, dose_id, dcc}, or the QR code", content(
-            (serde_json::Value = "application/json"),
+            (types::IssuedCertificate = "application/json"),
             (String = "image/png"),
             (String = "image/svg+xml"),
         )),
@@ -464,9 +472,13 @@ pub async fn issue(
     Ok(match q.format {
         CertificateFormat::Json => (
             StatusCode::CREATED,
-            Json(
-                serde_json::json!({ "hc1": hc1, "uvci": certificate_id, "kid": kid, "dose_id": dose_id, "dcc": payload }),
-            ),
+            Json(types::IssuedCertificate {
+                hc1,
+                uvci: certificate_id.clone(),
+                kid,
+                dose_id,
+                dcc: payload,
+            }),
         )
             .into_response(),
         CertificateFormat::Png => picture("image/png", qr::to_png(&hc1, 4).map_err(qr_failed)?),

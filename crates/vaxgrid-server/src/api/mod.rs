@@ -10,6 +10,7 @@ pub mod areas;
 pub mod campaign_types;
 pub mod campaigns;
 pub mod catalog;
+pub mod certificate_types;
 pub mod certificates;
 pub mod data_quality;
 pub mod doses;

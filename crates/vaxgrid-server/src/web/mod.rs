@@ -452,38 +452,49 @@ struct VerifyPage {
 }
 
 /// What a verifier sees: valid with the holder and the dose, or the reason.
-fn verdict(lang: Lang, v: &serde_json::Value) -> Verdict {
+fn verdict(lang: Lang, v: &crate::api::certificate_types::Verification) -> Verdict {
+    let text = |o: Option<&str>| o.unwrap_or("").to_string();
     let s = |p: &str| {
-        v.pointer(p)
-            .and_then(|x| x.as_str())
-            .unwrap_or("")
-            .to_string()
+        text(
+            v.dcc
+                .as_ref()
+                .and_then(|d| d.pointer(p))
+                .and_then(|x| x.as_str()),
+        )
     };
-    if v["valid"] == true {
-        let dose = v.pointer("/dcc/v/0");
+    if v.valid {
+        let dose = v.dcc.as_ref().and_then(|d| d.pointer("/v/0"));
         let n = |k: &str| dose.and_then(|d| d[k].as_i64()).unwrap_or(0);
+        let country = text(v.issuer.as_ref().and_then(|i| i.as_deref()));
         Verdict::Valid(ValidView {
-            heading: lang.t1("verify-valid-heading", "kind", s("/type")),
-            family: s("/dcc/nam/fn"),
-            given: s("/dcc/nam/gn"),
-            born: lang.t1("verify-born", "date", lang.date_text(&s("/dcc/dob"))),
+            heading: lang.t1("verify-valid-heading", "kind", text(v.kind.as_deref())),
+            family: s("/nam/fn"),
+            given: s("/nam/gn"),
+            born: lang.t1("verify-born", "date", lang.date_text(&s("/dob"))),
             dose: lang.ta(
                 "verify-dose-line",
                 vec![
                     ("dn", n("dn").into()),
                     ("sd", n("sd").into()),
-                    ("date", lang.date_text(&s("/dcc/v/0/dt")).into()),
-                    ("product", s("/dcc/v/0/mp").into()),
-                    ("issuer", s("/dcc/v/0/is").into()),
-                    ("country", s("/issuer").into()),
-                    ("expires", lang.date_text(&s("/expires_at")).into()),
+                    ("date", lang.date_text(&s("/v/0/dt")).into()),
+                    ("product", s("/v/0/mp").into()),
+                    ("issuer", s("/v/0/is").into()),
+                    ("country", country.into()),
+                    (
+                        "expires",
+                        lang.date_text(&text(v.expires_at.as_deref())).into(),
+                    ),
                 ],
             ),
         })
     } else {
         Verdict::Invalid(
             lang.t("verify-invalid-heading"),
-            format!("{}: {}", s("/layer"), s("/reason")),
+            format!(
+                "{}: {}",
+                text(v.layer.as_deref()),
+                text(v.reason.as_deref())
+            ),
         )
     }
 }
