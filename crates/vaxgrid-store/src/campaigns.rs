@@ -33,7 +33,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Serialize;
 use sqlx::Row;
 use time::Date;
 use vaxgrid_core::area::subtree_upper_bound;
@@ -77,7 +76,7 @@ pub struct NewCampaign {
     pub history_reason: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Campaign {
     pub id: String,
     pub name: String,
@@ -88,7 +87,6 @@ pub struct Campaign {
     pub priority_groups: Vec<String>,
     /// 80.0 = 80%; None when the target is a number of people.
     pub target_percent: Option<f64>,
-    #[serde(skip)]
     pub target_percent_tenths: u32,
     /// The target as a number of people in the campaign's area.
     pub target_people: Option<i64>,
@@ -100,11 +98,10 @@ pub struct Campaign {
     pub created_at: String,
     /// In order.
     pub waves: Vec<Wave>,
-    #[serde(skip)]
     created_micros: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wave {
     pub id: String,
     pub campaign_id: String,
@@ -130,7 +127,7 @@ pub struct NewWave {
 }
 
 /// One child's part of a split.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetPart {
     pub area_code: String,
     pub name: String,
@@ -141,7 +138,7 @@ pub struct TargetPart {
 }
 
 /// The result of splitting an area's target among its children.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetSplit {
     pub campaign_id: String,
     pub area_code: String,
@@ -154,7 +151,7 @@ pub struct TargetSplit {
 }
 
 /// An area's target beside what it has reached.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetRow {
     pub area_code: String,
     pub name: String,
@@ -173,7 +170,7 @@ pub struct TargetRow {
     pub site_capacity: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetDay {
     pub day: String,
     /// The area's target spread over the days (None without a target).
@@ -187,7 +184,7 @@ pub struct TargetDay {
     pub site_capacity: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetReport {
     pub campaign_id: String,
     pub area: TargetRow,
@@ -199,7 +196,7 @@ pub struct TargetReport {
     pub days: Vec<TargetDay>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProgressRow {
     pub area_code: String,
     pub name: String,
@@ -219,7 +216,7 @@ pub struct ProgressRow {
 }
 
 /// Doses given between the wave's first and last day, all groups.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WaveDoses {
     pub dose_1: i64,
     pub dose_2: i64,
@@ -227,7 +224,7 @@ pub struct WaveDoses {
     pub total: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WaveProgress {
     pub campaign_id: String,
     pub wave_id: String,
@@ -246,13 +243,13 @@ pub struct WaveProgress {
 }
 
 /// Serious adverse events and deaths after a wave's doses.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WaveSafety {
     pub serious_events: i64,
     pub deaths: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WaveDay {
     pub day: String,
     pub target: Option<i64>,
@@ -260,7 +257,7 @@ pub struct WaveDay {
 }
 
 /// A campaign's daily dose target in an area, as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DailyTarget {
     pub campaign_id: String,
     pub area_code: String,
@@ -271,8 +268,7 @@ pub struct DailyTarget {
 
 /// Where a person of a survey list stands. Only the first three are derived
 /// today; the visit workflow will add the others.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SurveyStatus {
     NotYet,
     Booked,
@@ -296,12 +292,11 @@ impl SurveyStatus {
 }
 
 /// One line of a target survey list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SurveyRow {
     pub person_id: String,
     /// Where the person lives (the list's order and cursor; `home_area`
     /// names the area).
-    #[serde(skip)]
     pub area_path: String,
     pub full_name: String,
     pub birth_date: String,

@@ -11,7 +11,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use time::{Date, Duration};
@@ -35,7 +34,7 @@ pub const MISSED_WITHIN_DAYS: i64 = 14;
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
 /// One message of the outbox.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reminder {
     pub id: String,
     pub person_id: String,
@@ -54,7 +53,6 @@ pub struct Reminder {
     pub last_error: Option<String>,
     pub created_at: String,
     pub sent_at: Option<String>,
-    #[serde(skip)]
     pub next_attempt_at_micros: i64,
 }
 
