@@ -281,6 +281,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/common/0078_doses_first_by_day.sql"),
         postgres: include_str!("../migrations/common/0078_doses_first_by_day.sql"),
     },
+    Migration {
+        version: 79,
+        name: "doses_given_on_dose_rows",
+        sqlite: include_str!("../migrations/sqlite/0079_doses_given_on_dose_rows.sql"),
+        postgres: include_str!("../migrations/postgres/0079_doses_given_on_dose_rows.sql"),
+    },
 ];
 
 pub(crate) fn backend_of(url: &str) -> Result<Backend, StoreError> {

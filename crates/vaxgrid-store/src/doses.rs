@@ -15,6 +15,7 @@ use vaxgrid_core::dose::{
 };
 use vaxgrid_core::product::Product;
 use vaxgrid_core::supply::lot::{verdict, LotAtSite};
+use vaxgrid_core::supply::vial::{take_from_pools, Pool};
 use vaxgrid_core::training::VACCINATION_TOPIC;
 
 use crate::audit::{self, AuditEntry};
@@ -30,8 +31,8 @@ use crate::training::{StaffCertificate, CERTIFICATE_COLUMNS};
 use crate::Store;
 
 pub(crate) const DOSE_COLUMNS: &str = "province_code, id, person_id, kind, corrects_id, product_code, lot_number, \
-    site_code, dose_number, administered_on, vaccinator, override_reason, reason, author, area_code, recorded_at, body_hash";
-const DOSE_NCOLS: usize = 17;
+    site_code, dose_number, administered_on, vaccinator, override_reason, reason, author, area_code, recorded_at, body_hash, stock_store";
+const DOSE_NCOLS: usize = 18;
 
 impl FromCells for DoseRecord {
     fn from_cells<R: Cells>(row: &R) -> Result<DoseRecord, StoreError> {
@@ -63,6 +64,7 @@ pub(crate) fn dose_from_row<R: Cells>(row: &R) -> Result<DoseRecord, StoreError>
         province_code: row.cell("province_code")?,
         recorded_at_micros: recorded_at,
         body_hash: row.cell("body_hash")?,
+        stock_store: row.cell("stock_store")?,
     })
 }
 
@@ -408,6 +410,36 @@ struct SiteStore {
     since: time::Date,
     /// Its counters of the batch's lots (a store holds few lots: a list).
     held: Vec<HeldLot>,
+    /// Its open vial pools (of any lot), which the doses taken empty.
+    pools: Vec<OpenPool>,
+}
+
+/// An open vial pool of a batch's store as read (see `vials.rs`).
+#[derive(Debug)]
+struct OpenPool {
+    id: String,
+    store_code: String,
+    product_code: String,
+    lot_number: String,
+    pool: Pool,
+}
+
+impl FromCells for OpenPool {
+    fn from_cells<R: Cells>(row: &R) -> Result<OpenPool, StoreError> {
+        let count = |v: i64| u64::try_from(v).unwrap_or(0);
+        Ok(OpenPool {
+            id: row.cell("id")?,
+            store_code: row.cell("store_code")?,
+            product_code: row.cell("product_code")?,
+            lot_number: row.cell("lot_number")?,
+            pool: Pool {
+                opened_at: row.cell("opened_at")?,
+                discard_at: row.cell("discard_at")?,
+                doses: count(row.cell("doses")?),
+                taken: count(row.cell("taken")?),
+            },
+        })
+    }
 }
 
 /// A store's counter of one lot as read, and what the batch takes of it.
@@ -419,9 +451,8 @@ struct HeldLot {
     /// The counter's rowid on SQLite (the decrement's key there), None on
     /// PostgreSQL.
     row: Option<i64>,
-    /// Doses of this batch taken from it, and the first of them.
+    /// Doses of this batch taken from it.
     taken: u64,
-    first_dose: Option<String>,
 }
 
 /// A store of a batch's site, with its on-hand of one of the batch's lots
@@ -512,6 +543,7 @@ impl SiteStock {
                         province_code: r.province_code,
                         since,
                         held: Vec::new(),
+                        pools: Vec::new(),
                     });
                     by_code.insert(r.code, stock.stores.len() - 1);
                     stock.stores.len() - 1
@@ -527,8 +559,22 @@ impl SiteStock {
                     on_hand: u64::try_from(on_hand).unwrap_or(0),
                     row: r.row,
                     taken: 0,
-                    first_dose: None,
                 });
+            }
+        }
+        if !stock.stores.is_empty() {
+            // The pools still open (the sweep closes those past their
+            // limit): few rows, found by `open_vials_due`.
+            let sql = format!(
+                "SELECT id, store_code, product_code, lot_number, opened_at, discard_at, doses, taken \
+                 FROM open_vials WHERE closed_at IS NULL AND {} ORDER BY opened_at, id",
+                in_json(backend, "store_code", 1),
+            );
+            let codes: HashSet<&str> = stock.stores.iter().map(|s| s.code.as_str()).collect();
+            for p in tx.rows::<OpenPool>(&sql, &[json(&codes)]).await? {
+                if let Some(&i) = by_code.get(&p.store_code) {
+                    stock.stores[i].pools.push(p);
+                }
             }
         }
         Ok(stock)
@@ -555,11 +601,10 @@ impl SiteStock {
         )
     }
 
-    /// Takes dose `d` from its site's store (`available` said it tracks it).
-    fn take(&mut self, d: &DoseRequest) {
-        let Some(i) = self.store_of(d) else {
-            return;
-        };
+    /// Takes dose `d` from its site's store (`available` said it tracks
+    /// it), and names that store.
+    fn take(&mut self, d: &DoseRequest) -> Option<String> {
+        let i = self.store_of(d)?;
         let held = &mut self.stores[i].held;
         let at = match held
             .iter()
@@ -573,36 +618,40 @@ impl SiteStock {
                     on_hand: 0,
                     row: None,
                     taken: 0,
-                    first_dose: None,
                 });
                 held.len() - 1
             }
         };
-        let h = &mut held[at];
-        h.taken += 1;
-        if h.first_dose.is_none() {
-            h.first_dose = Some(d.id.clone());
-        }
+        held[at].taken += 1;
+        Some(self.stores[i].code.clone())
     }
 
-    /// One `dose_given` movement per (store, lot) the batch took from, in
-    /// key order (province, store, product, lot): the order the rows are
-    /// locked in on PostgreSQL.
-    fn given(self, now: i64) -> Vec<StockTaken> {
+    /// What the batch took per (store, lot), in key order (province,
+    /// store, product, lot): the order the rows are locked in on
+    /// PostgreSQL. With it, the doses taken from each open vial pool, as
+    /// `supply::vial::take_from_pools` draws them at `now`.
+    fn taken(self, now: i64) -> (Vec<StockTaken>, Vec<VialTaken>) {
         let mut given: Vec<StockTaken> = Vec::new();
+        let mut vials: Vec<VialTaken> = Vec::new();
         for store in self.stores {
             for h in store.held {
                 if h.taken == 0 {
                     continue;
                 }
-                let first = h.first_dose.unwrap_or_default();
+                let of_lot: Vec<&OpenPool> = store
+                    .pools
+                    .iter()
+                    .filter(|p| p.product_code == h.product_code && p.lot_number == h.lot_number)
+                    .collect();
+                let mut pools: Vec<Pool> = of_lot.iter().map(|p| p.pool.clone()).collect();
+                for (j, n) in take_from_pools(&mut pools, now, h.taken) {
+                    vials.push(VialTaken {
+                        id: of_lot[j].id.clone(),
+                        province: store.province_code.clone(),
+                        doses: i64::try_from(n).unwrap_or(i64::MAX),
+                    });
+                }
                 given.push(StockTaken {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    details: serde_json::to_string(&GivenDetails {
-                        kind: "dose_given",
-                        first_dose_id: &first,
-                    })
-                    .expect("strings serialise"),
                     province: store.province_code.clone(),
                     store_code: store.code.clone(),
                     product: h.product_code,
@@ -621,26 +670,18 @@ impl SiteStock {
                 &b.lot,
             ))
         });
-        given
+        vials.sort_by(|a, b| (&a.province, &a.id).cmp(&(&b.province, &b.id)));
+        (given, vials)
     }
 }
 
-/// A `dose_given` movement's `details`.
-/// (Fields in key order: the text is what `serde_json::json!` wrote.)
-#[derive(serde::Serialize)]
-struct GivenDetails<'a> {
-    first_dose_id: &'a str,
-    kind: &'static str,
-}
-
-/// The batch's `record_doses` audit entry: its doses and the movements
-/// they made. Written by serde from these structs rather than through
-/// `serde_json::Value` (a map allocated per dose); the fields are in key
-/// order, so the text is the one `json!` wrote.
+/// The batch's `record_doses` audit entry: its doses (each names the
+/// store it was taken from in its row). Written by serde from these
+/// structs rather than through `serde_json::Value` (a map allocated per
+/// dose); the fields are in key order, so the text is the one `json!`
+/// wrote.
 #[derive(serde::Serialize)]
 struct RecordDoses<'a> {
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    dose_given: &'a [&'a str],
     doses: &'a [RecordedDose<'a>],
 }
 
@@ -1038,9 +1079,9 @@ pub(crate) async fn apply_in(
             ]
         })
         .collect();
-    // One `dose_given` movement per (store, lot) of the batch, with the
-    // quantity of its doses and the batch's first dose there as reference.
-    let given: Vec<StockTaken> = stock.given(now);
+    // What the batch took per (store, lot): the counters' decrements and
+    // the day's lines; the dose rows name their store.
+    let (given, vials) = stock.taken(now);
     // The doses given count in `stock_daily` (days of supply), per store
     // and product on the commit's UTC day, as `supply::count_consumption`
     // counts the API's movements.
@@ -1075,6 +1116,7 @@ pub(crate) async fn apply_in(
         daily_rows,
         total_rows,
         &given,
+        &vials,
         &consumed,
         &day,
     )
@@ -1095,15 +1137,8 @@ pub(crate) async fn apply_in(
                 }
             })
             .collect();
-        // The batch's stock movements are audited with its doses, by id:
-        // the chain names the movements the batch made, whose rows carry
-        // their store, lot and quantity as the dose rows carry theirs.
-        let movements: Vec<&str> = given.iter().map(|g| g.id.as_str()).collect();
-        let details = serde_json::to_string(&RecordDoses {
-            dose_given: &movements,
-            doses: &doses,
-        })
-        .expect("strings serialise");
+        let details =
+            serde_json::to_string(&RecordDoses { doses: &doses }).expect("strings serialise");
         audit_entries.push(AuditEntry::with_details(
             "dose writer",
             "record_doses",
@@ -1191,9 +1226,9 @@ fn record_dose(
         });
     }
     let history = valid_doses(&state.records);
-    let (kind, number) = if d.historical {
+    let (kind, number, stock_store) = if d.historical {
         let number = check_reported_dose(&history, state.birth_date, today, d.administered_on)?;
-        (DoseKind::Historical, number)
+        (DoseKind::Historical, number, None)
     } else {
         let available = stock.available(d);
         let number = check_given_dose(
@@ -1207,10 +1242,12 @@ fn record_dose(
             state.birth_date,
             today,
         )?;
-        if available.is_some() {
-            stock.take(d);
-        }
-        (DoseKind::Administered, number)
+        let stock_store = if available.is_some() {
+            stock.take(d)
+        } else {
+            None
+        };
+        (DoseKind::Administered, number, stock_store)
     };
     let rec = DoseRecord {
         id: d.id.clone(),
@@ -1231,6 +1268,7 @@ fn record_dose(
         province_code: state.province_code.clone(),
         recorded_at_micros: now,
         body_hash: hash,
+        stock_store,
     };
     state.records.push(rec.clone());
     state.touched = true;
@@ -1389,6 +1427,7 @@ fn correct_dose(
         province_code: target.province_code.clone(),
         recorded_at_micros: now,
         body_hash: hash,
+        stock_store: None,
     };
     state.records.push(rec.clone());
     state.touched = true;
@@ -1517,35 +1556,46 @@ type CounterRow<'a> = [Param<'a>; 7];
 /// A row of [`TOTAL_UPSERT`].
 type TotalRow<'a> = [Param<'a>; 6];
 
-/// A `dose_given` movement of a batch: the doses it gave from one lot at
-/// one site's store.
+/// The doses a batch gave from one lot at one site's store.
 struct StockTaken {
-    id: String,
     province: String,
     store_code: String,
     product: String,
     lot: String,
     quantity: i64,
-    details: String,
     /// The counter's rowid on SQLite (see [`SiteStock::read`]).
     row: Option<i64>,
     now: i64,
 }
 
-impl StockTaken {
-    /// The values of [`MOVEMENT_INSERT`], in order.
-    fn movement(&self) -> [Param<'_>; 11] {
+/// Doses a batch took from one open vial pool.
+struct VialTaken {
+    id: String,
+    province: String,
+    doses: i64,
+}
+
+impl VialTaken {
+    /// The values of [`VIAL_TAKE`], in order.
+    fn values(&self) -> [Param<'_>; 3] {
         [
+            self.doses.into(),
             (&self.id).into(),
+            (&self.province).into(),
+        ]
+    }
+}
+
+impl StockTaken {
+    /// The values of [`GIVEN_DAILY_UPSERT`] on `day`, in order.
+    fn given_daily<'a>(&'a self, day: &'a str) -> [Param<'a>; 7] {
+        [
             (&self.province).into(),
             (&self.store_code).into(),
             (&self.product).into(),
             (&self.lot).into(),
-            "dose_given".into(),
+            day.into(),
             self.quantity.into(),
-            (-self.quantity).into(),
-            (&self.details).into(),
-            "dose writer".into(),
             self.now.into(),
         ]
     }
@@ -1589,8 +1639,17 @@ const CONSUMED_TYPES: [Col; 6] = [
     Col::Int,
 ];
 
-const MOVEMENT_INSERT: &str = "INSERT INTO stock_movements (id, province_code, store_code, product_code, lot_number, \
-     kind, quantity, delta, details, actor, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+/// A store × lot's doses given on a day: the ledger's daily line (the
+/// values: province, store, product, lot, day, doses, instant).
+const GIVEN_DAILY_UPSERT: &str = "INSERT INTO stock_given_daily (province_code, store_code, product_code, lot_number, \
+     day, given, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+     ON CONFLICT (province_code, store_code, product_code, lot_number, day) \
+     DO UPDATE SET given = stock_given_daily.given + excluded.given, updated_at = excluded.updated_at";
+/// Doses taken from an open vial pool; a pool closed meanwhile (at its
+/// limit) is left as closed, the doses came from elsewhere.
+const VIAL_TAKE: &str =
+    "UPDATE open_vials SET taken = taken + $1 WHERE id = $2 AND province_code = $3 \
+     AND closed_at IS NULL";
 /// The counter was read in the same transaction (SQLite's is exclusive)
 /// and the doses checked against it; `CHECK (on_hand >= 0)` is the
 /// backstop.
@@ -1622,12 +1681,22 @@ async fn write_facts(
     daily: Vec<CounterRow<'_>>,
     totals: Vec<TotalRow<'_>>,
     given: &[StockTaken],
+    vials: &[VialTaken],
     consumed: &[[Param<'_>; 5]],
     day: &str,
 ) -> Result<bool, StoreError> {
     let tx = match tx {
         BatchTx::Sqlite(t) => {
-            write_facts_sqlite(t.conn(), doses, &coverage, &daily, &totals, given, consumed)?;
+            write_facts_sqlite(
+                t.conn(),
+                doses,
+                &coverage,
+                &daily,
+                &totals,
+                (given, vials),
+                consumed,
+                day,
+            )?;
             return Ok(false);
         }
         BatchTx::Sqlx(t) => t,
@@ -1642,21 +1711,26 @@ async fn write_facts(
             // `s` decrements the counters of the batch's (store, lot) pairs
             // only where enough is left: the stock was read unlocked. The
             // sub-statements run in the order the final SELECT reads them:
-            // `s` first, so that the counter's row is locked before the
-            // `stock_daily` row, in the order `Store::apply_movement` takes
-            // them (the other order deadlocks with a movement of the API).
-            // The movements' rows are read out of their JSON once (`v`,
-            // referenced twice, is computed once) for the ledger's insert,
-            // the counters' decrement and the day's consumption.
+            // the open vial pools `o` first, then the counters `s`, then
+            // the `stock_daily` rows, the order the open-vial limit's
+            // closing and `Store::apply_movement` lock them in (another
+            // order deadlocks with them). The (store, lot) rows are read
+            // out of their JSON once (`v`, referenced thrice, is computed
+            // once) for the counters' decrement, the ledger's daily lines
+            // and the day's consumption.
             let sql = format!(
                 "WITH d AS (INSERT INTO doses ({DOSE_COLUMNS}) {} RETURNING 1), \
                  c AS ({} RETURNING 1), y AS ({} RETURNING 1), t AS ({} RETURNING 1), \
-                 v AS (SELECT r->>0 AS id, r->>1 AS p, r->>2 AS s, r->>3 AS pr, r->>4 AS l, r->>5 AS k, \
-                 (r->>6)::bigint AS q, (r->>7)::bigint AS delta, r->>8 AS details, r->>9 AS actor, \
-                 (r->>10)::bigint AS t FROM jsonb_array_elements($5::jsonb) AS r), \
-                 m AS (INSERT INTO stock_movements (id, province_code, store_code, product_code, lot_number, \
-                 kind, quantity, delta, details, actor, recorded_at) \
-                 SELECT id, p, s, pr, l, k, q, delta, details, actor, t FROM v RETURNING 1), \
+                 v AS (SELECT r->>0 AS p, r->>1 AS s, r->>2 AS pr, r->>3 AS l, \
+                 (r->>5)::bigint AS q, (r->>6)::bigint AS t FROM jsonb_array_elements($5::jsonb) AS r), \
+                 o AS (UPDATE open_vials ov SET taken = ov.taken + (x->>0)::bigint \
+                 FROM jsonb_array_elements($7::jsonb) AS x \
+                 WHERE ov.id = x->>1 AND ov.province_code = x->>2 AND ov.closed_at IS NULL RETURNING 1), \
+                 m AS (INSERT INTO stock_given_daily (province_code, store_code, product_code, lot_number, \
+                 day, given, updated_at) SELECT p, s, pr, l, $6, q, t FROM v \
+                 ON CONFLICT (province_code, store_code, product_code, lot_number, day) \
+                 DO UPDATE SET given = stock_given_daily.given + excluded.given, \
+                 updated_at = excluded.updated_at RETURNING 1), \
                  s AS (UPDATE stock_on_hand h SET on_hand = h.on_hand - v.q, updated_at = v.t FROM v \
                  WHERE h.province_code = v.p AND h.store_code = v.s AND h.product_code = v.pr \
                  AND h.lot_number = v.l AND h.on_hand >= v.q RETURNING 1), \
@@ -1664,7 +1738,7 @@ async fn write_facts(
                  SELECT p, s, $6, pr, SUM(q), 0 FROM v GROUP BY p, s, pr \
                  ON CONFLICT (province_code, store_code, day, product_code) \
                  DO UPDATE SET given = stock_daily.given + excluded.given RETURNING 1) \
-                 SELECT (SELECT count(*) FROM s) AS decremented, \
+                 SELECT (SELECT count(*) FROM o) AS vials, (SELECT count(*) FROM s) AS decremented, \
                  (SELECT count(*) FROM d) + (SELECT count(*) FROM c) + (SELECT count(*) FROM y) \
                  + (SELECT count(*) FROM t) + (SELECT count(*) FROM m) + (SELECT count(*) FROM g) AS n, \
                  {} IS NULL AS chain_locked",
@@ -1674,14 +1748,16 @@ async fn write_facts(
                 TOTAL_UPSERT.replace("{rows}", &json_rows(backend, 4, &TOTAL_TYPES)),
                 audit::CHAIN_LOCK,
             );
-            let movements: Vec<[Param<'_>; 11]> = given.iter().map(StockTaken::movement).collect();
+            let lines: Vec<[Param<'_>; 7]> = given.iter().map(|g| g.given_daily(day)).collect();
+            let vial_rows: Vec<[Param<'_>; 3]> = vials.iter().map(VialTaken::values).collect();
             let row = sqlx::query(&sql)
                 .bind(dose_rows_json(doses))
                 .bind(rows_json(&coverage))
                 .bind(rows_json(&daily))
                 .bind(rows_json(&totals))
-                .bind(rows_json(&movements))
+                .bind(rows_json(&lines))
                 .bind(day)
+                .bind(rows_json(&vial_rows))
                 .fetch_one(&mut **tx)
                 .await?;
             // The stock was read unlocked: a movement committed since then
@@ -1695,8 +1771,13 @@ async fn write_facts(
             return Ok(true);
         }
         Backend::Sqlite => {
+            for v in vials {
+                bind_all(sqlx::query(VIAL_TAKE), v.values())
+                    .execute(&mut **tx)
+                    .await?;
+            }
             for g in given {
-                bind_all(sqlx::query(MOVEMENT_INSERT), g.movement())
+                bind_all(sqlx::query(GIVEN_DAILY_UPSERT), g.given_daily(day))
                     .execute(&mut **tx)
                     .await?;
                 let (sql, values) = g.decrement();
@@ -1738,13 +1819,18 @@ fn write_facts_sqlite(
     coverage: &[CounterRow<'_>],
     daily: &[CounterRow<'_>],
     totals: &[TotalRow<'_>],
-    given: &[StockTaken],
+    (given, vials): (&[StockTaken], &[VialTaken]),
     consumed: &[[Param<'_>; 5]],
+    day: &str,
 ) -> Result<(), StoreError> {
+    for v in vials {
+        conn.prepare_cached(VIAL_TAKE)?
+            .execute(rusqlite::params_from_iter(v.values()))?;
+    }
     if !given.is_empty() {
-        let mut insert = conn.prepare_cached(MOVEMENT_INSERT)?;
+        let mut lines = conn.prepare_cached(GIVEN_DAILY_UPSERT)?;
         for g in given {
-            insert.execute(rusqlite::params_from_iter(g.movement()))?;
+            lines.execute(rusqlite::params_from_iter(g.given_daily(day)))?;
             let (sql, values) = g.decrement();
             conn.prepare_cached(sql)?
                 .execute(rusqlite::params_from_iter(values))?;
@@ -1817,6 +1903,7 @@ fn dose_params(r: &DoseRecord) -> [Param<'_>; DOSE_NCOLS] {
         (&r.area_code).into(),
         r.recorded_at_micros.into(),
         (&r.body_hash).into(),
+        (&r.stock_store).into(),
     ]
 }
 
@@ -1838,6 +1925,7 @@ const DOSE_TYPES: [Col; DOSE_NCOLS] = [
     Col::Text, // area_code
     Col::Int,  // recorded_at
     Col::Text, // body_hash
+    Col::Text, // stock_store
 ];
 
 /// Inserts dose rows with one statement (rows as one JSON parameter).
@@ -2099,5 +2187,6 @@ pub fn raw_dose(
         recorded_at: crate::format_instant(now),
         province_code,
         recorded_at_micros: now,
+        stock_store: None,
     }
 }

@@ -216,6 +216,10 @@ pub struct DoseRecord {
     pub recorded_at_micros: i64,
     #[serde(skip)]
     pub body_hash: String,
+    /// The store whose stock the dose was taken from, if one tracked it:
+    /// the dose is that store's ledger line for it.
+    #[serde(skip)]
+    pub stock_store: Option<String>,
 }
 
 /// Who asks for a write, from which address, and what their grants let

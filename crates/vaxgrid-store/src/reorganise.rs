@@ -86,6 +86,7 @@ const PROVINCE_TABLES: &[&str] = &[
     "stock_movements",
     "stock_on_hand",
     "stock_daily",
+    "stock_given_daily",
     "temperature_readings",
     "excursions",
     "open_vials",

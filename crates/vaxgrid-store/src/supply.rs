@@ -424,6 +424,17 @@ impl Store {
             now,
         )
         .await?;
+        if movement.kind == MovementKind::DoseGiven {
+            self.take_from_open_vials_in_tx(
+                tx,
+                store,
+                product_code,
+                lot_number,
+                movement.quantity,
+                now,
+            )
+            .await?;
+        }
         audit::append(
             tx,
             self.backend,
@@ -502,6 +513,19 @@ impl Store {
         {
             fresh.insert(key(&r)?, r.try_get("total")?);
         }
+        // The doses the dose writer took from a store are the ledger's
+        // lines for them (no movement row each: see `doses::SiteStock`).
+        let given = self.doses_given_by_day().await?;
+        for ((province, store, product, lot, _day), n) in &given {
+            *fresh
+                .entry((
+                    province.clone(),
+                    store.clone(),
+                    product.clone(),
+                    lot.clone(),
+                ))
+                .or_default() -= n;
+        }
         let mut out = Vec::new();
         for (k, v) in &stored {
             let f = fresh.get(k).copied().unwrap_or(0);
@@ -517,13 +541,15 @@ impl Store {
                 out.push(format!("stock_on_hand {k:?}: stored nothing, recount {f}"));
             }
         }
-        out.extend(self.check_stock_daily().await?);
+        out.extend(self.check_stock_daily(&given).await?);
         Ok(out)
     }
 
     /// Differences between `stock_daily` and the consuming movements of
-    /// the ledger (doses given, wastage) summed by store × UTC day × product.
-    async fn check_stock_daily(&self) -> Result<Vec<String>, StoreError> {
+    /// the ledger (doses given, wastage) with the doses the writer took
+    /// (`given`), summed by store × UTC day × product; then those of
+    /// `stock_given_daily`.
+    async fn check_stock_daily(&self, given: &GivenByDay) -> Result<Vec<String>, StoreError> {
         type Key = (String, String, String, String);
         let mut stored: BTreeMap<Key, (i64, i64)> = BTreeMap::new();
         for r in sqlx::query(
@@ -566,7 +592,18 @@ impl Store {
                 e.1 += q;
             }
         }
-        let mut out = Vec::new();
+        for ((province, store, product, _lot, day), n) in given {
+            fresh
+                .entry((
+                    province.clone(),
+                    store.clone(),
+                    day.clone(),
+                    product.clone(),
+                ))
+                .or_default()
+                .0 += n;
+        }
+        let mut out = self.check_stock_given_daily(given).await?;
         for (k, v) in &stored {
             let f = fresh.get(k).copied().unwrap_or((0, 0));
             if *v != f {
@@ -578,6 +615,77 @@ impl Store {
         for (k, f) in &fresh {
             if !stored.contains_key(k) {
                 out.push(format!("stock_daily {k:?}: stored nothing, recount {f:?}"));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Doses the dose writer took from a store, by (province, store, product,
+/// lot, UTC day of recording).
+type GivenByDay = BTreeMap<(String, String, String, String, String), i64>;
+
+impl Store {
+    /// The doses the dose writer took from stores, counted from the dose
+    /// rows by the UTC day they were recorded on.
+    async fn doses_given_by_day(&self) -> Result<GivenByDay, StoreError> {
+        let mut out = GivenByDay::new();
+        for r in sqlx::query(
+            "SELECT province_code, stock_store, product_code, lot_number, \
+             CAST(recorded_at / 86400000000 AS BIGINT) AS day, CAST(COUNT(*) AS BIGINT) AS given \
+             FROM doses WHERE stock_store IS NOT NULL \
+             GROUP BY province_code, stock_store, product_code, lot_number, recorded_at / 86400000000",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let day: i64 = r.try_get("day")?;
+            let day = crate::format_date(day_of(day.saturating_mul(86_400_000_000)));
+            *out.entry((
+                r.try_get("province_code")?,
+                r.try_get("stock_store")?,
+                r.try_get("product_code")?,
+                r.try_get("lot_number")?,
+                day,
+            ))
+            .or_default() += r.try_get::<i64, _>("given")?;
+        }
+        Ok(out)
+    }
+
+    /// Differences between `stock_given_daily` (the ledger's daily lines of
+    /// doses given) and the dose rows.
+    async fn check_stock_given_daily(&self, fresh: &GivenByDay) -> Result<Vec<String>, StoreError> {
+        let mut stored = GivenByDay::new();
+        for r in sqlx::query(
+            "SELECT province_code, store_code, product_code, lot_number, day, given FROM stock_given_daily",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
+            stored.insert(
+                (
+                    r.try_get("province_code")?,
+                    r.try_get("store_code")?,
+                    r.try_get("product_code")?,
+                    r.try_get("lot_number")?,
+                    r.try_get("day")?,
+                ),
+                r.try_get("given")?,
+            );
+        }
+        let mut out = Vec::new();
+        for (k, v) in &stored {
+            let f = fresh.get(k).copied().unwrap_or(0);
+            if *v != f {
+                out.push(format!("stock_given_daily {k:?}: stored {v}, recount {f}"));
+            }
+        }
+        for (k, f) in fresh {
+            if !stored.contains_key(k) {
+                out.push(format!(
+                    "stock_given_daily {k:?}: stored nothing, recount {f}"
+                ));
             }
         }
         Ok(out)
@@ -1266,7 +1374,10 @@ impl Store {
     }
 
     /// The latest movements of a store in `scope`, newest first, at most
-    /// `limit`.
+    /// `limit`. The doses the dose writer took from the store appear as one
+    /// `dose_given` line per product, lot and UTC day (the day's doses so
+    /// far, at the time of the last of them): they are counted on the dose
+    /// rows, not written as a movement each.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn movements_of(
         &self,
@@ -1285,7 +1396,8 @@ impl Store {
         .bind(i64::try_from(limit).unwrap_or(500))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
+        let mut movements = rows
+            .iter()
             .map(|r| {
                 let details: String = r.try_get("details")?;
                 Ok(MovementRecord {
@@ -1301,7 +1413,39 @@ impl Store {
                     recorded_at: r.try_get("recorded_at")?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let given = sqlx::query(
+            "SELECT product_code, lot_number, day, given, updated_at FROM stock_given_daily \
+             WHERE province_code = $1 AND store_code = $2 ORDER BY updated_at DESC LIMIT $3",
+        )
+        .bind(&store.province_code)
+        .bind(&store.code)
+        .bind(i64::try_from(limit).unwrap_or(500))
+        .fetch_all(&self.pool)
+        .await?;
+        for r in &given {
+            let (product_code, lot_number, day): (String, String, String) = (
+                r.try_get("product_code")?,
+                r.try_get("lot_number")?,
+                r.try_get("day")?,
+            );
+            let n: i64 = r.try_get("given")?;
+            movements.push(MovementRecord {
+                id: format!("doses-given:{day}:{product_code}:{lot_number}"),
+                store_code: store.code.clone(),
+                product_code,
+                lot_number,
+                kind: "dose_given".into(),
+                quantity: u64::try_from(n).unwrap_or(0),
+                delta: -n,
+                details: serde_json::json!({"kind": "dose_given", "day": day}),
+                actor: "dose writer".into(),
+                recorded_at: r.try_get("updated_at")?,
+            });
+        }
+        movements.sort_by(|a, b| (b.recorded_at, &b.id).cmp(&(a.recorded_at, &a.id)));
+        movements.truncate(limit);
+        Ok(movements)
     }
 
     /// The stock on hand of one lot at a store in `scope` (0 when it never

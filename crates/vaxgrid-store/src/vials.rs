@@ -1,8 +1,10 @@
 //! Open multi-dose vials at a store: each `vial_opened` movement opens a
 //! pool of doses (vials × doses per vial) usable until the product's
-//! open-vial time limit. The doses given at the store (its `dose_given`
-//! movements) empty the pools in the order `supply::vial::doses_left`
-//! gives; at the limit the doses left become `open_vial_unused` wastage.
+//! open-vial time limit. The doses given at the store empty the pools in
+//! the order `supply::vial::take_from_pools` gives, counted on the pool's
+//! row (`taken`) in the transaction that records them: the dose writer's
+//! batch, or a `dose_given` movement of the ledger. At the limit the doses
+//! left become `open_vial_unused` wastage.
 //!
 //! Closing is idempotent and done twice over: lazily whenever a store's
 //! open vials are read, and by the sweep `vaxgrid serve` runs. Each pool
@@ -15,7 +17,7 @@ use sqlx::Row;
 use time::OffsetDateTime;
 use uuid::Uuid;
 use vaxgrid_core::supply::ledger::{Movement, MovementKind, WastageReason};
-use vaxgrid_core::supply::vial::{doses_left, OpenVial, Pool};
+use vaxgrid_core::supply::vial::{next_pool, take_from_pools, OpenVial, Pool};
 
 use crate::error::StoreError;
 use crate::model::Actor;
@@ -54,8 +56,24 @@ struct Raw {
     opened_at: i64,
     discard_at: i64,
     doses: u64,
+    taken: u64,
     closed_at: Option<i64>,
     wasted: Option<u64>,
+}
+
+impl Raw {
+    fn pool(&self) -> Pool {
+        Pool {
+            opened_at: self.opened_at,
+            discard_at: self.discard_at,
+            doses: self.doses,
+            taken: self.taken,
+        }
+    }
+}
+
+fn count(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
 }
 
 /// The movement id of a pool's wastage: the same pool always gives the
@@ -115,43 +133,26 @@ impl Store {
         Ok(())
     }
 
-    /// The pools of a store × lot that matter at `now` (still open or
-    /// closed since `closed_since`, and those usable at the same time as
-    /// one of them) and the doses given since the first of them opened.
+    /// The pools of a store × lot still open or closed since
+    /// `closed_since`, in opening order.
     async fn pools_of(
         &self,
         conn: &mut sqlx::AnyConnection,
         store: &StockStore,
         product_code: &str,
         lot_number: &str,
-        now: i64,
         closed_since: i64,
-    ) -> Result<(Vec<Raw>, Vec<(i64, u64)>), StoreError> {
-        let from: Option<i64> = sqlx::query(
-            "SELECT MIN(opened_at) AS m FROM open_vials WHERE province_code = $1 AND store_code = $2 \
-             AND product_code = $3 AND lot_number = $4 AND (closed_at IS NULL OR closed_at >= $5)",
+    ) -> Result<Vec<Raw>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, opened_at, discard_at, doses, taken, closed_at, wasted FROM open_vials \
+             WHERE province_code = $1 AND store_code = $2 AND product_code = $3 AND lot_number = $4 \
+             AND (closed_at IS NULL OR closed_at >= $5) ORDER BY opened_at, id",
         )
         .bind(&store.province_code)
         .bind(&store.code)
         .bind(product_code)
         .bind(lot_number)
         .bind(closed_since)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("m")?;
-        let Some(from) = from else {
-            return Ok((Vec::new(), Vec::new()));
-        };
-        let rows = sqlx::query(
-            "SELECT id, opened_at, discard_at, doses, closed_at, wasted FROM open_vials \
-             WHERE province_code = $1 AND store_code = $2 AND product_code = $3 AND lot_number = $4 \
-             AND discard_at > $5 ORDER BY opened_at, id",
-        )
-        .bind(&store.province_code)
-        .bind(&store.code)
-        .bind(product_code)
-        .bind(lot_number)
-        .bind(from)
         .fetch_all(&mut *conn)
         .await?;
         let mut raws = Vec::with_capacity(rows.len());
@@ -160,36 +161,43 @@ impl Store {
                 id: r.try_get("id")?,
                 opened_at: r.try_get("opened_at")?,
                 discard_at: r.try_get("discard_at")?,
-                doses: u64::try_from(r.try_get::<i64, _>("doses")?).unwrap_or(0),
+                doses: count(r.try_get("doses")?),
+                taken: count(r.try_get("taken")?),
                 closed_at: r.try_get("closed_at")?,
-                wasted: r
-                    .try_get::<Option<i64>, _>("wasted")?
-                    .and_then(|w| u64::try_from(w).ok()),
+                wasted: r.try_get::<Option<i64>, _>("wasted")?.map(count),
             });
         }
-        let start = raws.iter().map(|r| r.opened_at).min().unwrap_or(from);
-        let given = sqlx::query(
-            "SELECT recorded_at, quantity FROM stock_movements WHERE province_code = $1 AND store_code = $2 \
-             AND product_code = $3 AND lot_number = $4 AND recorded_at >= $5 AND recorded_at < $6 \
-             AND kind = 'dose_given'",
-        )
-        .bind(&store.province_code)
-        .bind(&store.code)
-        .bind(product_code)
-        .bind(lot_number)
-        .bind(start)
-        .bind(now)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok((
-                r.try_get::<i64, _>("recorded_at")?,
-                u64::try_from(r.try_get::<i64, _>("quantity")?).unwrap_or(0),
-            ))
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok((raws, given))
+        Ok(raws)
+    }
+
+    /// Inside a `dose_given` movement's transaction: takes its doses from
+    /// the store × lot's open vials at `now`, as the dose writer does for
+    /// the doses it records.
+    pub(crate) async fn take_from_open_vials_in_tx(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        store: &StockStore,
+        product_code: &str,
+        lot_number: &str,
+        doses: u64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let raws: Vec<Raw> = self
+            .pools_of(tx, store, product_code, lot_number, i64::MAX)
+            .await?;
+        let mut pools: Vec<Pool> = raws.iter().map(Raw::pool).collect();
+        for (i, n) in take_from_pools(&mut pools, now, doses) {
+            sqlx::query(
+                "UPDATE open_vials SET taken = taken + $1 WHERE id = $2 AND province_code = $3 \
+                 AND closed_at IS NULL",
+            )
+            .bind(i64::try_from(n).unwrap_or(i64::MAX))
+            .bind(&raws[i].id)
+            .bind(&store.province_code)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
     }
 
     /// Closes the pools of a store × lot past their limit at `now`: the
@@ -204,39 +212,33 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let actor = Actor::system("open-vial limit");
         let mut tx = self.begin_write().await?;
-        let (raws, given) = self
-            .pools_of(&mut tx, store, product_code, lot_number, now, i64::MAX)
+        let raws = self
+            .pools_of(&mut tx, store, product_code, lot_number, i64::MAX)
             .await?;
-        let pools: Vec<Pool> = raws
-            .iter()
-            .map(|r| Pool {
-                opened_at: r.opened_at,
-                discard_at: r.discard_at,
-                doses: r.doses,
-            })
-            .collect();
         let lock = match self.backend {
             Backend::Sqlite => "",
             Backend::Postgres => " FOR UPDATE",
         };
         let mut wasted_total = 0u64;
-        for (i, raw) in raws.iter().enumerate() {
+        for raw in &raws {
             if raw.closed_at.is_some() || raw.discard_at > now {
                 continue;
             }
+            // Re-read under the lock: the dose writer may have taken doses
+            // from it since.
             let still_open: Option<i64> = sqlx::query(&format!(
-                "SELECT doses FROM open_vials WHERE id = $1 AND province_code = $2 AND closed_at IS NULL{lock}"
+                "SELECT taken FROM open_vials WHERE id = $1 AND province_code = $2 AND closed_at IS NULL{lock}"
             ))
             .bind(&raw.id)
             .bind(&store.province_code)
             .fetch_optional(&mut *tx)
             .await?
-            .map(|r| r.try_get("doses"))
+            .map(|r| r.try_get("taken"))
             .transpose()?;
-            if still_open.is_none() {
+            let Some(taken) = still_open else {
                 continue;
-            }
-            let left = doses_left(&pools, &given, raw.discard_at)[i];
+            };
+            let left = raw.doses.saturating_sub(count(taken));
             let on_hand: i64 = sqlx::query(&format!(
                 "SELECT on_hand FROM stock_on_hand WHERE province_code = $1 AND store_code = $2 \
                  AND product_code = $3 AND lot_number = $4{lock}"
@@ -316,21 +318,16 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         for r in &lots {
             let (p, l): (String, String) = (r.try_get("product_code")?, r.try_get("lot_number")?);
-            let (raws, given) = self
-                .pools_of(&mut conn, &store, &p, &l, now, now - day)
-                .await?;
-            let pools: Vec<Pool> = raws
+            let raws = self.pools_of(&mut conn, &store, &p, &l, now - day).await?;
+            let open: Vec<Pool> = raws
                 .iter()
                 .map(|r| Pool {
-                    opened_at: r.opened_at,
-                    discard_at: r.discard_at,
-                    doses: r.doses,
+                    // A closed pool is never the next.
+                    doses: if r.closed_at.is_some() { 0 } else { r.doses },
+                    ..r.pool()
                 })
                 .collect();
-            let left = doses_left(&pools, &given, now);
-            let next = (0..raws.len())
-                .filter(|&i| raws[i].closed_at.is_none() && raws[i].discard_at > now && left[i] > 0)
-                .min_by_key(|&i| (raws[i].discard_at, left[i]));
+            let next = next_pool(&open, now);
             for (i, raw) in raws.iter().enumerate() {
                 let closed = raw.closed_at.is_some();
                 out.push(OpenVialRow {
@@ -339,7 +336,7 @@ impl Store {
                     product_code: p.clone(),
                     lot_number: l.clone(),
                     doses: raw.doses,
-                    doses_left: if closed { 0 } else { left[i] },
+                    doses_left: open[i].left(),
                     opened_at: instant(raw.opened_at),
                     discard_at: instant(raw.discard_at),
                     closed,

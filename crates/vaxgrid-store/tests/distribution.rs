@@ -46,6 +46,8 @@ const LARGE: &[&str] = &[
     "stock_on_hand",
     // Stock consumed per store × day × product (days of supply, wastage).
     "stock_daily",
+    // Doses given per store × lot × day: the ledger's daily lines.
+    "stock_given_daily",
     // A data logger's readings: one row every few minutes per fridge.
     "temperature_readings",
     // Vials opened at a store: a few rows per session and lot.

@@ -112,39 +112,55 @@ pub fn next_vial(vials: &[OpenVial], lot: &str, now: OffsetDateTime) -> Option<u
 }
 
 /// Vials opened together at a store (one `vial_opened` movement): the
-/// doses they held and their limit, in microseconds since the epoch, as the
-/// ledger keeps instants.
+/// doses they held, the doses taken from them so far and their limit, in
+/// microseconds since the epoch, as the ledger keeps instants.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pool {
     pub opened_at: i64,
     pub discard_at: i64,
     pub doses: u64,
+    pub taken: u64,
 }
 
-/// The doses left in each pool at `now`, after the doses given (`(at,
-/// doses)`, the store × lot's `dose_given` movements) were taken, in time
-/// order, each from the pool [`next_vial`] would point at: open at that
-/// instant, not empty, reaching its limit first. Doses given while no pool
-/// was open came from vials nobody recorded opening (single-dose vials),
-/// and take nothing. Doses given at or after `now` are not counted yet.
-pub fn doses_left(pools: &[Pool], given: &[(i64, u64)], now: i64) -> Vec<u64> {
-    let mut left: Vec<u64> = pools.iter().map(|p| p.doses).collect();
-    let mut given: Vec<(i64, u64)> = given.iter().copied().filter(|g| g.0 < now).collect();
-    given.sort_by_key(|g| g.0);
-    for (at, mut n) in given {
-        while n > 0 {
-            let Some(i) = (0..pools.len())
-                .filter(|&i| pools[i].opened_at <= at && at < pools[i].discard_at && left[i] > 0)
-                .min_by_key(|&i| (pools[i].discard_at, left[i]))
-            else {
-                break;
-            };
-            let take = n.min(left[i]);
-            left[i] -= take;
-            n -= take;
-        }
+impl Pool {
+    pub fn left(&self) -> u64 {
+        self.doses.saturating_sub(self.taken)
     }
-    left
+
+    fn open_at(&self, at: i64) -> bool {
+        self.opened_at <= at && at < self.discard_at && self.left() > 0
+    }
+}
+
+/// Takes `n` doses given at `at` from the pools, each from the pool
+/// [`next_vial`] would point at: open at that instant, not empty, reaching
+/// its limit first (the fewest doses left on a tie). Returns the doses
+/// taken from each pool drawn on, by index; `pools` keep what was taken.
+/// Doses beyond what the open pools hold came from vials nobody recorded
+/// opening (single-dose vials) and take nothing.
+pub fn take_from_pools(pools: &mut [Pool], at: i64, mut n: u64) -> Vec<(usize, u64)> {
+    let mut drawn = Vec::new();
+    while n > 0 {
+        let Some(i) = (0..pools.len())
+            .filter(|&i| pools[i].open_at(at))
+            .min_by_key(|&i| (pools[i].discard_at, pools[i].left()))
+        else {
+            break;
+        };
+        let take = n.min(pools[i].left());
+        pools[i].taken += take;
+        n -= take;
+        drawn.push((i, take));
+    }
+    drawn
+}
+
+/// The pool to take the next dose from at `now`, as [`take_from_pools`]
+/// would.
+pub fn next_pool(pools: &[Pool], now: i64) -> Option<usize> {
+    (0..pools.len())
+        .filter(|&i| pools[i].open_at(now))
+        .min_by_key(|&i| (pools[i].discard_at, pools[i].left()))
 }
 
 #[cfg(test)]
@@ -185,28 +201,44 @@ mod tests {
     #[test]
     fn doses_given_empty_the_vial_reaching_its_limit_first() {
         let h = 3_600_000_000i64;
-        let pools = [
-            Pool {
-                opened_at: 0,
-                discard_at: 6 * h,
-                doses: 10,
-            },
-            Pool {
-                opened_at: h,
-                discard_at: 7 * h,
-                doses: 10,
-            },
-        ];
+        let fresh = || {
+            vec![
+                Pool {
+                    opened_at: 0,
+                    discard_at: 6 * h,
+                    doses: 10,
+                    taken: 0,
+                },
+                Pool {
+                    opened_at: h,
+                    discard_at: 7 * h,
+                    doses: 10,
+                    taken: 0,
+                },
+            ]
+        };
         // 4 doses before the second vial is opened, 8 after: the first
         // vial gives its 10 first, the second the remaining 2.
-        let given = [(h / 2, 4), (2 * h, 8)];
-        assert_eq!(doses_left(&pools, &given, 3 * h), [0, 8]);
+        let mut pools = fresh();
+        assert_eq!(take_from_pools(&mut pools, h / 2, 4), [(0, 4)]);
+        assert_eq!(take_from_pools(&mut pools, 2 * h, 8), [(0, 6), (1, 2)]);
+        assert_eq!((pools[0].left(), pools[1].left()), (0, 8));
+        assert_eq!(next_pool(&pools, 3 * h), Some(1));
         // A dose given after the first vial's limit comes from the second.
-        assert_eq!(doses_left(&pools, &[(6 * h, 3)], 8 * h), [10, 7]);
-        // Doses given before any vial was opened, or not yet, take nothing.
-        assert_eq!(doses_left(&pools, &[(-1, 5), (9 * h, 5)], 9 * h), [10, 10]);
+        let mut pools = fresh();
+        assert_eq!(take_from_pools(&mut pools, 6 * h, 3), [(1, 3)]);
+        assert_eq!(next_pool(&pools, 6 * h), Some(1));
+        // Doses given before any vial was opened, or after every limit,
+        // take nothing.
+        let mut pools = fresh();
+        assert!(take_from_pools(&mut pools, -1, 5).is_empty());
+        assert!(take_from_pools(&mut pools, 9 * h, 5).is_empty());
+        assert_eq!(next_pool(&pools, 9 * h), None);
         // More doses than the vials hold: the rest came from elsewhere.
-        assert_eq!(doses_left(&pools, &[(2 * h, 50)], 3 * h), [0, 0]);
+        let mut pools = fresh();
+        take_from_pools(&mut pools, 2 * h, 50);
+        assert_eq!((pools[0].left(), pools[1].left()), (0, 0));
+        assert_eq!(next_pool(&pools, 2 * h), None);
     }
 
     #[test]
