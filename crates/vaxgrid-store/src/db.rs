@@ -287,6 +287,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0079_doses_given_on_dose_rows.sql"),
         postgres: include_str!("../migrations/postgres/0079_doses_given_on_dose_rows.sql"),
     },
+    Migration {
+        version: 80,
+        name: "writer_indexes",
+        sqlite: include_str!("../migrations/common/0080_writer_indexes.sql"),
+        postgres: include_str!("../migrations/common/0080_writer_indexes.sql"),
+    },
 ];
 
 pub(crate) fn backend_of(url: &str) -> Result<Backend, StoreError> {

@@ -209,15 +209,13 @@ impl Store {
             let interval = i64::from(p.recommended_interval_days);
             let from = crate::format_date(today - Duration::days(interval + OVERDUE_DAYS));
             let to = crate::format_date(today - Duration::days(interval - DUE_AHEAD_DAYS));
-            // One dose number at a time, written into the statement: the
-            // first doses are read from the partial index
-            // `doses_first_by_day` (migration 0078), whose condition a
-            // bound parameter would not meet, so the window's later doses
-            // (most of it, weeks into a campaign) are never read; a longer
-            // series' later numbers from `doses_product_day`. SQLite:
-            // `SEARCH d USING INDEX doses_first_by_day (product_code=? AND
-            // administered_on>? AND administered_on<?)`; PostgreSQL: `Index
-            // Scan using doses_first_by_day`.
+            // One dose number at a time: each number's window is a range of
+            // `doses_product_number_day (product_code, dose_number,
+            // administered_on)` (migration 0080), so the window's later
+            // doses (most of it, weeks into a campaign) are never read
+            // when first doses are due. SQLite: `SEARCH d USING INDEX
+            // doses_product_number_day (product_code=? AND dose_number=? AND
+            // administered_on>? AND administered_on<?)`.
             let start = candidates.len();
             for number in 1..p.doses_in_series {
                 let rows = sqlx::query(&format!(

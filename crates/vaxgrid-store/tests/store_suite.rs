@@ -1538,7 +1538,7 @@ async fn survey_list_pages_village_by_village(backend: &str) {
 }
 
 /// The reminders' scan reads the window of each dose number apart: a first
-/// dose due (the partial index `doses_first_by_day`), a second dose of a
+/// dose due (by `doses_product_number_day`), a second dose of a
 /// series of three, and nothing for a series completed inside the window.
 async fn due_doses_are_found_by_their_number(backend: &str) {
     let f = fixture(backend).await;
