@@ -149,9 +149,13 @@ pub struct StoreStock {
     pub lots: Vec<StockLot>,
 }
 
-/// One line of a store's ledger, as read back.
+/// One line of a store's ledger, as read back. The doses given at the
+/// store's site are one `dose_given` line per product, lot and UTC day
+/// (the day's doses so far; each dose's record is its own line).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MovementRecord {
+    /// The movement's UUID, or `doses-given:<day>:<product>:<lot>` for a
+    /// day's line of doses given.
     pub id: String,
     pub store_code: String,
     pub product_code: String,
