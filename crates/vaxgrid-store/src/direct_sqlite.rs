@@ -9,6 +9,7 @@
 //! machine). A connection is opened on the store's file with the pool's
 //! settings; SQLite's own locking orders it with the pool's connections.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -135,6 +136,29 @@ impl BlockingTx {
     }
 }
 
+/// The table or index (b-tree) each page of the database of `url` belongs
+/// to, by page number, from `dbstat`. A read-only connection of its own:
+/// it writes nothing to the WAL it may be asked to account for, and reads
+/// the database as of the WAL's last commit.
+pub(crate) async fn btree_pages(url: &str) -> Result<HashMap<u32, String>, StoreError> {
+    let file = database_file(url)?;
+    tokio::task::spawn_blocking(move || {
+        let conn = Connection::open_with_flags(
+            file,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let mut pages = conn.prepare("SELECT pageno, name FROM dbstat")?;
+        let owners = pages
+            .query_map([], |row| {
+                Ok((row.get::<_, u32>(0)?, row.get::<_, String>(1)?))
+            })?
+            .collect::<Result<HashMap<_, _>, _>>()?;
+        Ok(owners)
+    })
+    .await
+    .map_err(|_| StoreError::Unavailable("reading dbstat was interrupted".into()))?
+}
+
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
@@ -148,7 +172,7 @@ fn lost() -> StoreError {
 }
 
 /// The file an `sqlite://` URL names, read as sqlx reads it.
-fn database_file(url: &str) -> Result<PathBuf, StoreError> {
+pub(crate) fn database_file(url: &str) -> Result<PathBuf, StoreError> {
     // An in-memory database cannot be opened by a second connection.
     if url.contains(":memory:") || url.contains("mode=memory") {
         return Err(StoreError::UnsupportedUrl(url.to_string()));
@@ -174,5 +198,29 @@ mod tests {
         );
         assert!(database_file("sqlite::memory:").is_err());
         assert!(database_file("sqlite://a.db?mode=memory").is_err());
+    }
+
+    #[tokio::test]
+    async fn names_the_b_tree_of_every_page_committed_to_the_wal() {
+        let scratch = crate::scratch::Scratch::sqlite();
+        let conn = Connection::open(database_file(&scratch.url).unwrap()).unwrap();
+        conn.execute_batch(SQLITE_SETTINGS).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE t (a TEXT); CREATE INDEX t_a ON t (a); \
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) \
+             INSERT INTO t SELECT hex(randomblob(100)) FROM n;",
+        )
+        .unwrap();
+        let owners = btree_pages(&scratch.url).await.unwrap();
+        let pages = conn
+            .query_row("PRAGMA page_count", [], |r| r.get::<_, u32>(0))
+            .unwrap();
+        // Committed to the WAL only, and still read: every page has a b-tree.
+        assert_eq!(owners.len() as u32, pages);
+        assert_eq!(owners[&1], "sqlite_schema");
+        let count = |name: &str| owners.values().filter(|n| *n == name).count();
+        assert!(count("t") > 1 && count("t_a") > 1, "{owners:?}");
+        drop(conn);
+        scratch.cleanup().await;
     }
 }

@@ -189,6 +189,26 @@ impl Store {
         Ok(bytes)
     }
 
+    /// The SQLite database file (its write-ahead log is this path with
+    /// `-wal` appended); an error on PostgreSQL or an in-memory database.
+    pub fn sqlite_file(&self) -> Result<std::path::PathBuf, StoreError> {
+        match self.backend {
+            Backend::Sqlite => direct_sqlite::database_file(&self.url),
+            Backend::Postgres => Err(StoreError::UnsupportedUrl(self.url.to_string())),
+        }
+    }
+
+    /// SQLite: the table or index each page of the database belongs to, by
+    /// page number (`dbstat`), as of the last commit; for accounting the
+    /// pages a workload writes (`vaxgrid bench writer --wal-pages`).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn btree_pages(&self) -> Result<std::collections::HashMap<u32, String>, StoreError> {
+        match self.backend {
+            Backend::Sqlite => direct_sqlite::btree_pages(&self.url).await,
+            Backend::Postgres => Err(StoreError::UnsupportedUrl(self.url.to_string())),
+        }
+    }
+
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn close(&self) {
         self.pool.close().await;
