@@ -16,6 +16,7 @@ mod staff;
 mod stock;
 mod supply_seed;
 mod survey;
+mod wal_pages;
 mod writer;
 
 use anyhow::Result;
@@ -62,6 +63,10 @@ pub enum BenchWhat {
         /// Seed no stores: the batches decrement no stock.
         #[arg(long)]
         no_stock: bool,
+        /// Also print the pages the batches' commits wrote to the WAL, per
+        /// commit, by table and index (SQLite only).
+        #[arg(long, conflicts_with = "postgres")]
+        wal_pages: bool,
     },
     /// Booking attempts (many more than places) over HTTP: bookings/s and overbooked places.
     Booking {
@@ -190,7 +195,8 @@ pub async fn run(what: BenchWhat) -> Result<()> {
             batch,
             sites,
             no_stock,
-        } => writer::run(postgres, doses, batch, sites, no_stock).await,
+            wal_pages,
+        } => writer::run(postgres, doses, batch, sites, no_stock, wal_pages).await,
         BenchWhat::StaffImport { rows } => staff::run(rows).await,
         BenchWhat::Booking {
             attempts,

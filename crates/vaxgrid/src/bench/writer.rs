@@ -3,14 +3,19 @@
 //! runs do the same work and an instruction count (callgrind) is
 //! repeatable. With `--no-stock` the sites keep no store: the batches then
 //! decrement nothing, and the difference between the two runs is what the
-//! stock decrement costs in the writer's transaction.
+//! stock decrement costs in the writer's transaction. With `--wal-pages`
+//! (SQLite) it also prints what the batches' commits wrote to the WAL, per
+//! commit, by table and index (see `wal_pages`).
 
+use std::path::Path;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use vaxgrid_store::doses::WriteCommand;
 use vaxgrid_store::model::{Actor, DoseRequest};
 use vaxgrid_store::writer::BulkWriter;
+
+use super::wal_pages;
 
 pub async fn run(
     postgres: bool,
@@ -18,6 +23,7 @@ pub async fn run(
     batch: usize,
     sites: usize,
     no_stock: bool,
+    wal_pages: bool,
 ) -> Result<()> {
     let (scratch, backend, store, seeded) = super::setup::seeded_scratch(postgres).await?;
     if !no_stock {
@@ -52,6 +58,14 @@ pub async fn run(
         .collect();
     let mut bulk = BulkWriter::new(store.clone());
     let batch = batch.max(1);
+    // The log as it is before the loop: the loop's frames are the ones
+    // after its last commit.
+    let wal_before = if wal_pages {
+        let wal = wal_file(&store)?;
+        Some((read_wal(&wal)?, wal))
+    } else {
+        None
+    };
     let started = Instant::now();
     let mut created = 0usize;
     for chunk in commands.chunks(batch) {
@@ -59,6 +73,11 @@ pub async fn run(
         created += results.iter().filter(|r| r.is_ok()).count();
     }
     let secs = started.elapsed().as_secs_f64();
+    // Read before the checks below, so that only the loop has written.
+    let wal_report = match wal_before {
+        Some((before, wal)) => Some(wal_report(&store, &before, &read_wal(&wal)?).await?),
+        None => None,
+    };
     let stock = store.check_stock().await?;
     let counters = store.check_counters().await?;
     store.close().await;
@@ -74,6 +93,9 @@ pub async fn run(
         "  per batch              {:.2} ms",
         1000.0 * secs / commands.len().div_ceil(batch) as f64
     );
+    for line in wal_report.into_iter().flatten() {
+        println!("{line}");
+    }
     anyhow::ensure!(created == doses, "created {created} of {doses} doses");
     anyhow::ensure!(stock.is_empty(), "stock differs from a recount: {stock:?}");
     anyhow::ensure!(
@@ -81,4 +103,43 @@ pub async fn run(
         "counters differ from a recount: {counters:?}"
     );
     Ok(())
+}
+
+/// The store's write-ahead log (the database file's path with `-wal`).
+fn wal_file(store: &vaxgrid_store::Store) -> Result<std::path::PathBuf> {
+    let mut wal = store.sqlite_file()?.into_os_string();
+    wal.push("-wal");
+    Ok(wal.into())
+}
+
+/// The log's frames; no log yet is an empty one.
+fn read_wal(path: &Path) -> Result<wal_pages::Wal> {
+    let wal = match std::fs::File::open(path) {
+        Ok(file) => wal_pages::read(file),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => wal_pages::read(std::io::empty()),
+        Err(e) => Err(e),
+    };
+    wal.with_context(|| format!("reading {}", path.display()))
+}
+
+/// The lines `--wal-pages` prints: frames per commit by b-tree, top 15.
+async fn wal_report(
+    store: &vaxgrid_store::Store,
+    before: &wal_pages::Wal,
+    after: &wal_pages::Wal,
+) -> Result<Vec<String>> {
+    let Ok(commits) = wal_pages::commits_since(before, after) else {
+        return Ok(vec![
+            "  WAL: the log restarted during the loop (a checkpoint ran); no figures".into(),
+        ]);
+    };
+    let owners = store.btree_pages().await?;
+    let mut lines =
+        vec!["  WAL written by the loop's commits (pages' b-trees as of the log's end):".into()];
+    lines.extend(wal_pages::table(
+        &wal_pages::attribute(&commits, &owners),
+        15,
+        after.page_size,
+    ));
+    Ok(lines)
 }
