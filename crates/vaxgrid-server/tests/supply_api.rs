@@ -937,6 +937,17 @@ async fn each_refused_dose_names_the_lot_and_why(backend: &str) {
         entries.items
     );
     assert!(app.store.check_stock().await.unwrap().is_empty());
+    // Days of supply count it as consumed that day.
+    let figures = app
+        .store
+        .store_stock_figures("KS1", &vaxgrid_store::scope::Scope::All)
+        .await
+        .unwrap();
+    assert_eq!(
+        (figures["AZ"].given_recent, figures["AZ"].given_month),
+        (1, 1),
+        "{figures:?}"
+    );
     // A historical dose (entered after the fact) decrements nothing, and a
     // dose entered in error returns nothing to stock (the vaccine was used).
     receive(&app, "KS1", "AZ-2", 3).await;

@@ -418,28 +418,34 @@ struct SiteStore {
 #[derive(Debug)]
 struct OpenPool {
     id: String,
-    store_code: String,
     product_code: String,
     lot_number: String,
     pool: Pool,
 }
 
-impl FromCells for OpenPool {
-    fn from_cells<R: Cells>(row: &R) -> Result<OpenPool, StoreError> {
-        let count = |v: i64| u64::try_from(v).unwrap_or(0);
-        Ok(OpenPool {
-            id: row.cell("id")?,
-            store_code: row.cell("store_code")?,
-            product_code: row.cell("product_code")?,
-            lot_number: row.cell("lot_number")?,
-            pool: Pool {
-                opened_at: row.cell("opened_at")?,
-                discard_at: row.cell("discard_at")?,
-                doses: count(row.cell("doses")?),
-                taken: count(row.cell("taken")?),
+/// The pools of [`SiteStoreRow::pools`], in opening order.
+fn open_pools(json: &str) -> Result<Vec<OpenPool>, StoreError> {
+    let cells: Vec<PoolCells> = serde_json::from_str(json)
+        .map_err(|e| StoreError::invalid("open_vials", format!("stored pools unreadable: {e}")))?;
+    let count = |v: i64| u64::try_from(v).unwrap_or(0);
+    let mut pools: Vec<OpenPool> = cells
+        .into_iter()
+        .map(
+            |(id, product_code, lot_number, opened_at, discard_at, doses, taken)| OpenPool {
+                id,
+                product_code,
+                lot_number,
+                pool: Pool {
+                    opened_at,
+                    discard_at,
+                    doses: count(doses),
+                    taken: count(taken),
+                },
             },
-        })
-    }
+        )
+        .collect();
+    pools.sort_by(|a, b| (a.pool.opened_at, &a.id).cmp(&(b.pool.opened_at, &b.id)));
+    Ok(pools)
 }
 
 /// A store's counter of one lot as read, and what the batch takes of it.
@@ -466,7 +472,13 @@ struct SiteStoreRow {
     lot_number: Option<String>,
     on_hand: Option<i64>,
     row: Option<i64>,
+    /// The store's open vial pools, as a JSON array of [id, product, lot,
+    /// opened_at, discard_at, doses, taken] (the same on each of its rows).
+    pools: String,
 }
+
+/// A pool in [`SiteStoreRow::pools`].
+type PoolCells = (String, String, String, i64, i64, i64, i64);
 
 impl FromCells for SiteStoreRow {
     fn from_cells<R: Cells>(row: &R) -> Result<SiteStoreRow, StoreError> {
@@ -479,6 +491,7 @@ impl FromCells for SiteStoreRow {
             lot_number: row.cell("lot_number")?,
             on_hand: row.cell("on_hand")?,
             row: row.cell("row_id")?,
+            pools: row.cell("pools")?,
         })
     }
 }
@@ -515,9 +528,20 @@ impl SiteStock {
             Backend::Sqlite => "h.rowid",
             Backend::Postgres => "CAST(NULL AS BIGINT)",
         };
+        // The store's open vial pools come with it (no second round trip
+        // on the writer's path): few rows, by `open_vials_store`.
+        let pool =
+            "v.id, v.product_code, v.lot_number, v.opened_at, v.discard_at, v.doses, v.taken";
+        let pools = match backend {
+            Backend::Sqlite => format!("json_group_array(json_array({pool}))"),
+            Backend::Postgres => {
+                format!("COALESCE(json_agg(json_build_array({pool})), '[]'::json)::text")
+            }
+        };
         let sql = format!(
             "SELECT s.code, s.province_code, s.site_code, s.created_at, h.product_code, h.lot_number, h.on_hand, \
-             {row_id} AS row_id \
+             {row_id} AS row_id, (SELECT {pools} FROM open_vials v WHERE v.province_code = s.province_code \
+             AND v.store_code = s.code AND v.closed_at IS NULL) AS pools \
              FROM stores s LEFT JOIN stock_on_hand h ON h.province_code = s.province_code \
              AND h.store_code = s.code AND {} WHERE {}",
             in_json(backend, "h.lot_number", 1),
@@ -543,7 +567,7 @@ impl SiteStock {
                         province_code: r.province_code,
                         since,
                         held: Vec::new(),
-                        pools: Vec::new(),
+                        pools: open_pools(&r.pools)?,
                     });
                     by_code.insert(r.code, stock.stores.len() - 1);
                     stock.stores.len() - 1
@@ -560,21 +584,6 @@ impl SiteStock {
                     row: r.row,
                     taken: 0,
                 });
-            }
-        }
-        if !stock.stores.is_empty() {
-            // The pools still open (the sweep closes those past their
-            // limit): few rows, found by `open_vials_due`.
-            let sql = format!(
-                "SELECT id, store_code, product_code, lot_number, opened_at, discard_at, doses, taken \
-                 FROM open_vials WHERE closed_at IS NULL AND {} ORDER BY opened_at, id",
-                in_json(backend, "store_code", 1),
-            );
-            let codes: HashSet<&str> = stock.stores.iter().map(|s| s.code.as_str()).collect();
-            for p in tx.rows::<OpenPool>(&sql, &[json(&codes)]).await? {
-                if let Some(&i) = by_code.get(&p.store_code) {
-                    stock.stores[i].pools.push(p);
-                }
             }
         }
         Ok(stock)
@@ -1082,32 +1091,9 @@ pub(crate) async fn apply_in(
     // What the batch took per (store, lot): the counters' decrements and
     // the day's lines; the dose rows name their store.
     let (given, vials) = stock.taken(now);
-    // The doses given count in `stock_daily` (days of supply), per store
-    // and product on the commit's UTC day, as `supply::count_consumption`
-    // counts the API's movements.
+    // The day's lines count the doses given on the commit's UTC day (days
+    // of supply read them through the view `stock_consumed`).
     let day = crate::format_date(crate::supply::day_of(now));
-    let mut consumed: BTreeMap<(&str, &str, &str), i64> = BTreeMap::new();
-    for g in &given {
-        *consumed
-            .entry((
-                g.province.as_str(),
-                g.store_code.as_str(),
-                g.product.as_str(),
-            ))
-            .or_default() += g.quantity;
-    }
-    let consumed: Vec<[Param<'_>; 5]> = consumed
-        .into_iter()
-        .map(|((province, store_code, product), n)| {
-            [
-                province.into(),
-                store_code.into(),
-                day.as_str().into(),
-                product.into(),
-                n.into(),
-            ]
-        })
-        .collect();
     let chain_locked = write_facts(
         tx,
         store.backend,
@@ -1117,7 +1103,6 @@ pub(crate) async fn apply_in(
         total_rows,
         &given,
         &vials,
-        &consumed,
         &day,
     )
     .await?;
@@ -1624,21 +1609,6 @@ impl StockTaken {
     }
 }
 
-/// A store's doses given on a day, added to `stock_daily` (the values:
-/// province, store, day, product, doses).
-const CONSUMED_UPSERT: &str =
-    "INSERT INTO stock_daily (province_code, store_code, day, product_code, given, wasted) \
-     {rows} ON CONFLICT (province_code, store_code, day, product_code) \
-     DO UPDATE SET given = stock_daily.given + excluded.given";
-const CONSUMED_TYPES: [Col; 6] = [
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Int,
-    Col::Int,
-];
-
 /// A store × lot's doses given on a day: the ledger's daily line (the
 /// values: province, store, product, lot, day, doses, instant).
 const GIVEN_DAILY_UPSERT: &str = "INSERT INTO stock_given_daily (province_code, store_code, product_code, lot_number, \
@@ -1682,7 +1652,6 @@ async fn write_facts(
     totals: Vec<TotalRow<'_>>,
     given: &[StockTaken],
     vials: &[VialTaken],
-    consumed: &[[Param<'_>; 5]],
     day: &str,
 ) -> Result<bool, StoreError> {
     let tx = match tx {
@@ -1694,30 +1663,23 @@ async fn write_facts(
                 &daily,
                 &totals,
                 (given, vials),
-                consumed,
                 day,
             )?;
             return Ok(false);
         }
         BatchTx::Sqlx(t) => t,
     };
-    // `wasted` is 0 for the doses given: the rows carry it as a sixth value.
-    let consumed: Vec<Vec<Param<'_>>> = consumed
-        .iter()
-        .map(|r| r.iter().cloned().chain([Param::Int(0)]).collect())
-        .collect();
     match backend {
         Backend::Postgres => {
             // `s` decrements the counters of the batch's (store, lot) pairs
             // only where enough is left: the stock was read unlocked. The
             // sub-statements run in the order the final SELECT reads them:
-            // the open vial pools `o` first, then the counters `s`, then
-            // the `stock_daily` rows, the order the open-vial limit's
-            // closing and `Store::apply_movement` lock them in (another
-            // order deadlocks with them). The (store, lot) rows are read
-            // out of their JSON once (`v`, referenced thrice, is computed
-            // once) for the counters' decrement, the ledger's daily lines
-            // and the day's consumption.
+            // the open vial pools `o` first, then the counters `s`, the
+            // order the open-vial limit's closing locks them in (the other
+            // order deadlocks with it); the day's lines `m`, which only
+            // the writer writes, last. The (store, lot) rows are read out
+            // of their JSON once (`v`, referenced twice, is computed once)
+            // for the counters' decrement and the ledger's daily lines.
             let sql = format!(
                 "WITH d AS (INSERT INTO doses ({DOSE_COLUMNS}) {} RETURNING 1), \
                  c AS ({} RETURNING 1), y AS ({} RETURNING 1), t AS ({} RETURNING 1), \
@@ -1733,14 +1695,10 @@ async fn write_facts(
                  updated_at = excluded.updated_at RETURNING 1), \
                  s AS (UPDATE stock_on_hand h SET on_hand = h.on_hand - v.q, updated_at = v.t FROM v \
                  WHERE h.province_code = v.p AND h.store_code = v.s AND h.product_code = v.pr \
-                 AND h.lot_number = v.l AND h.on_hand >= v.q RETURNING 1), \
-                 g AS (INSERT INTO stock_daily (province_code, store_code, day, product_code, given, wasted) \
-                 SELECT p, s, $6, pr, SUM(q), 0 FROM v GROUP BY p, s, pr \
-                 ON CONFLICT (province_code, store_code, day, product_code) \
-                 DO UPDATE SET given = stock_daily.given + excluded.given RETURNING 1) \
+                 AND h.lot_number = v.l AND h.on_hand >= v.q RETURNING 1) \
                  SELECT (SELECT count(*) FROM o) AS vials, (SELECT count(*) FROM s) AS decremented, \
                  (SELECT count(*) FROM d) + (SELECT count(*) FROM c) + (SELECT count(*) FROM y) \
-                 + (SELECT count(*) FROM t) + (SELECT count(*) FROM m) + (SELECT count(*) FROM g) AS n, \
+                 + (SELECT count(*) FROM t) + (SELECT count(*) FROM m) AS n, \
                  {} IS NULL AS chain_locked",
                 json_rows(backend, 1, &DOSE_TYPES),
                 COVERAGE_UPSERT.replace("{rows}", &json_rows(backend, 2, &COVERAGE_TYPES)),
@@ -1785,14 +1743,6 @@ async fn write_facts(
                     .execute(&mut **tx)
                     .await?;
             }
-            if !consumed.is_empty() {
-                let sql =
-                    CONSUMED_UPSERT.replace("{rows}", &json_rows(backend, 1, &CONSUMED_TYPES));
-                sqlx::query(&sql)
-                    .bind(rows_json(&consumed))
-                    .execute(&mut **tx)
-                    .await?;
-            }
             insert_dose_rows(tx, backend, doses).await?;
             for (template, types, rows) in [
                 (COVERAGE_UPSERT, &COVERAGE_TYPES[..], rows_json(&coverage)),
@@ -1820,7 +1770,6 @@ fn write_facts_sqlite(
     daily: &[CounterRow<'_>],
     totals: &[TotalRow<'_>],
     (given, vials): (&[StockTaken], &[VialTaken]),
-    consumed: &[[Param<'_>; 5]],
     day: &str,
 ) -> Result<(), StoreError> {
     for v in vials {
@@ -1834,12 +1783,6 @@ fn write_facts_sqlite(
             let (sql, values) = g.decrement();
             conn.prepare_cached(sql)?
                 .execute(rusqlite::params_from_iter(values))?;
-        }
-        let mut upsert = conn.prepare_cached(
-            &CONSUMED_UPSERT.replace("{rows}", &format!("VALUES ({}, 0)", params(1, 5))),
-        )?;
-        for row in consumed {
-            upsert.execute(rusqlite::params_from_iter(row))?;
         }
     }
     insert_dose_rows_sqlite(conn, doses)?;

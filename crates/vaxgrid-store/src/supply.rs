@@ -541,15 +541,15 @@ impl Store {
                 out.push(format!("stock_on_hand {k:?}: stored nothing, recount {f}"));
             }
         }
-        out.extend(self.check_stock_daily(&given).await?);
+        out.extend(self.check_stock_daily().await?);
+        out.extend(self.check_stock_given_daily(&given).await?);
         Ok(out)
     }
 
     /// Differences between `stock_daily` and the consuming movements of
-    /// the ledger (doses given, wastage) with the doses the writer took
-    /// (`given`), summed by store × UTC day × product; then those of
-    /// `stock_given_daily`.
-    async fn check_stock_daily(&self, given: &GivenByDay) -> Result<Vec<String>, StoreError> {
+    /// the ledger (doses given, wastage) summed by store × UTC day ×
+    /// product (the dose writer's doses are counted in `stock_given_daily`).
+    async fn check_stock_daily(&self) -> Result<Vec<String>, StoreError> {
         type Key = (String, String, String, String);
         let mut stored: BTreeMap<Key, (i64, i64)> = BTreeMap::new();
         for r in sqlx::query(
@@ -592,18 +592,7 @@ impl Store {
                 e.1 += q;
             }
         }
-        for ((province, store, product, _lot, day), n) in given {
-            fresh
-                .entry((
-                    province.clone(),
-                    store.clone(),
-                    day.clone(),
-                    product.clone(),
-                ))
-                .or_default()
-                .0 += n;
-        }
-        let mut out = self.check_stock_given_daily(given).await?;
+        let mut out = Vec::new();
         for (k, v) in &stored {
             let f = fresh.get(k).copied().unwrap_or((0, 0));
             if *v != f {

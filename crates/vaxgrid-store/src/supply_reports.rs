@@ -187,7 +187,7 @@ fn figures_from(
     Ok(())
 }
 
-/// The consumption columns over `stock_daily k`: `$recent` and `$month`
+/// The consumption columns over `stock_consumed k`: `$recent` and `$month`
 /// are the first days of the two windows.
 fn consumption_columns(recent: usize) -> String {
     format!(
@@ -265,7 +265,7 @@ impl Store {
             let used = format!(
                 "SELECT c.code AS bucket, k.product_code AS product, {} \
                  {from} JOIN stores s ON s.area_code = a.code \
-                 JOIN stock_daily k ON k.province_code = s.province_code AND k.store_code = s.code \
+                 JOIN stock_consumed k ON k.province_code = s.province_code AND k.store_code = s.code \
                  AND k.day >= $3 WHERE {cond} GROUP BY c.code, k.product_code",
                 consumption_columns(2)
             );
@@ -368,7 +368,7 @@ impl Store {
             .to_string();
         let used = format!(
             "SELECT s.code AS store, k.product_code AS product, {} \
-             FROM stores s JOIN stock_daily k ON k.province_code = s.province_code AND k.store_code = s.code \
+             FROM stores s JOIN stock_consumed k ON k.province_code = s.province_code AND k.store_code = s.code \
              AND k.day >= $3 WHERE s.area_code = $1 GROUP BY s.code, k.product_code",
             consumption_columns(2)
         );
@@ -400,7 +400,7 @@ impl Store {
             "SELECT s.code AS store, s.name AS name, s.area_code AS area_code, s.site_code AS site_code, \
              k.product_code AS product, {} \
              FROM areas a JOIN stores s ON s.area_code = a.code \
-             JOIN stock_daily k ON k.province_code = s.province_code AND k.store_code = s.code AND k.day >= $4 \
+             JOIN stock_consumed k ON k.province_code = s.province_code AND k.store_code = s.code AND k.day >= $4 \
              WHERE a.path >= $1 AND a.path < $2 \
              GROUP BY s.code, s.name, s.area_code, s.site_code, k.product_code HAVING SUM(k.wasted) > 0",
             consumption_columns(3)
@@ -498,7 +498,7 @@ impl Store {
              FROM stock_on_hand WHERE province_code = $1 AND store_code = $2 GROUP BY product_code"
             .to_string();
         let used = format!(
-            "SELECT k.product_code AS product, {} FROM stock_daily k \
+            "SELECT k.product_code AS product, {} FROM stock_consumed k \
              WHERE k.province_code = $1 AND k.store_code = $2 AND k.day >= $4 GROUP BY k.product_code",
             consumption_columns(3)
         );

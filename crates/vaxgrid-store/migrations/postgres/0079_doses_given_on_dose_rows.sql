@@ -35,3 +35,14 @@ UPDATE open_vials SET taken = LEAST(doses, COALESCE((
       AND m.kind = 'dose_given' AND m.recorded_at >= open_vials.opened_at
       AND m.recorded_at < open_vials.discard_at), 0))
 WHERE closed_at IS NULL;
+
+-- What days of supply and the wastage rate read: the stock consumed per
+-- store × UTC day × product, from `stock_daily` (kept by the ledger's
+-- consuming movements) and `stock_given_daily` (the doses the dose writer
+-- took, per lot), so the writer keeps one daily row per store × lot, not
+-- two. Rows, not sums: every reader sums them, and a condition on store
+-- or day reaches both tables' keys.
+CREATE VIEW stock_consumed AS
+SELECT province_code, store_code, day, product_code, given, wasted FROM stock_daily
+UNION ALL
+SELECT province_code, store_code, day, product_code, given, 0 AS wasted FROM stock_given_daily;
