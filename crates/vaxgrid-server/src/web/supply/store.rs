@@ -155,6 +155,11 @@ fn kind_text(lang: crate::i18n::Lang, kind: &str) -> String {
 fn movement_note(lang: crate::i18n::Lang, d: &serde_json::Value) -> String {
     let s = |k: &str| d.get(k).and_then(|v| v.as_str()).map(str::to_string);
     let mut parts = Vec::new();
+    // A day's line of doses given names its day (its time is the last
+    // dose's).
+    if let Some(day) = s("day") {
+        parts.push(lang.date_text(&day));
+    }
     if let Some(src) = s("source") {
         parts.push(kind_text(lang, &format!("source-{src}")));
     }
@@ -819,5 +824,23 @@ pub async fn working(
     match api::equipment_working(&app, &caller, &id, working).await {
         Ok(e) => see_other(format!("/supply/stores/{}#equipment", seg(&e.store_code))),
         Err(e) => error_page(&ctx, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::movement_note;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn a_days_line_of_doses_given_names_its_day_in_the_readers_language() {
+        let d = serde_json::json!({"kind": "dose_given", "day": "2021-08-15"});
+        assert_eq!(
+            movement_note(Lang::Vi, &d),
+            Lang::Vi.date_text("2021-08-15")
+        );
+        assert_ne!(movement_note(Lang::Vi, &d), movement_note(Lang::Zh, &d));
+        let receipt = serde_json::json!({"kind": "receipt", "document": "PX-1"});
+        assert_eq!(movement_note(Lang::En, &receipt), "PX-1");
     }
 }
