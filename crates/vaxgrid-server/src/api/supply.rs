@@ -833,10 +833,10 @@ pub struct DosedQuery {
 #[utoipa::path(
     get,
     path = "/api/v1/lots/{product_code}/{lot_number}/persons",
-    summary = "The persons in the caller's areas who got a valid dose from the lot (for a recall): {persons[]} or, with format=csv, text/csv person_id,full_name,dose_id,dose_number,site_code,administered_on",
+    summary = "The persons in the caller's areas who got a valid dose from the lot (for a recall): {product_code, lot_number, persons[]} or, with format=csv, text/csv person_id,full_name,dose_id,dose_number,site_code,administered_on",
     params(("product_code" = String, Path, description = "product"), ("lot_number" = String, Path, description = "lot number"), DosedQuery),
     responses(
-        (status = 200, description = "{persons[]} or text/csv", content((String = "text/csv"), (types::PersonsDosed = "application/json"))),
+        (status = 200, description = "{product_code, lot_number, persons[]} or text/csv", content((String = "text/csv"), (types::PersonsDosed = "application/json"))),
         (status = 400, response = crate::error::Problem),
         (status = 404, response = crate::error::Problem),
     )

@@ -819,7 +819,10 @@ async fn me_page<'a>(
     })
 }
 
+/// The resident's sign-out form (its own schema name: the staff's
+/// `/logout` has a `LogoutForm` too, and the document keeps one per name).
 #[derive(serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = PortalLogoutForm)]
 #[serde(deny_unknown_fields)]
 struct LogoutForm {
     csrf_token: String,
