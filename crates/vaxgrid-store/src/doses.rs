@@ -1617,7 +1617,7 @@ const GIVEN_DAILY_UPSERT: &str = "INSERT INTO stock_given_daily (province_code, 
      DO UPDATE SET given = stock_given_daily.given + excluded.given, updated_at = excluded.updated_at";
 /// Doses taken from an open vial pool; a pool closed meanwhile (at its
 /// limit) is left as closed, the doses came from elsewhere.
-const VIAL_TAKE: &str =
+pub(crate) const VIAL_TAKE: &str =
     "UPDATE open_vials SET taken = taken + $1 WHERE id = $2 AND province_code = $3 \
      AND closed_at IS NULL";
 /// The counter was read in the same transaction (SQLite's is exclusive)

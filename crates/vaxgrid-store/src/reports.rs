@@ -517,7 +517,7 @@ impl Counters {
     }
 }
 
-fn diff_maps<K: Ord + std::fmt::Debug, V: PartialEq + std::fmt::Debug>(
+pub(crate) fn diff_maps<K: Ord + std::fmt::Debug, V: PartialEq + std::fmt::Debug>(
     name: &str,
     stored: &BTreeMap<K, V>,
     fresh: &BTreeMap<K, V>,

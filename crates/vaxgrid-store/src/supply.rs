@@ -664,19 +664,7 @@ impl Store {
             );
         }
         let mut out = Vec::new();
-        for (k, v) in &stored {
-            let f = fresh.get(k).copied().unwrap_or(0);
-            if *v != f {
-                out.push(format!("stock_given_daily {k:?}: stored {v}, recount {f}"));
-            }
-        }
-        for (k, f) in fresh {
-            if !stored.contains_key(k) {
-                out.push(format!(
-                    "stock_given_daily {k:?}: stored nothing, recount {f}"
-                ));
-            }
-        }
+        crate::reports::diff_maps("stock_given_daily", &stored, fresh, &mut out);
         Ok(out)
     }
 }

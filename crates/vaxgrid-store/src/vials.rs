@@ -187,15 +187,12 @@ impl Store {
             .await?;
         let mut pools: Vec<Pool> = raws.iter().map(Raw::pool).collect();
         for (i, n) in take_from_pools(&mut pools, now, doses) {
-            sqlx::query(
-                "UPDATE open_vials SET taken = taken + $1 WHERE id = $2 AND province_code = $3 \
-                 AND closed_at IS NULL",
-            )
-            .bind(i64::try_from(n).unwrap_or(i64::MAX))
-            .bind(&raws[i].id)
-            .bind(&store.province_code)
-            .execute(&mut **tx)
-            .await?;
+            sqlx::query(crate::doses::VIAL_TAKE)
+                .bind(i64::try_from(n).unwrap_or(i64::MAX))
+                .bind(&raws[i].id)
+                .bind(&store.province_code)
+                .execute(&mut **tx)
+                .await?;
         }
         Ok(())
     }

@@ -133,18 +133,14 @@ impl Pool {
 }
 
 /// Takes `n` doses given at `at` from the pools, each from the pool
-/// [`next_vial`] would point at: open at that instant, not empty, reaching
-/// its limit first (the fewest doses left on a tie). Returns the doses
+/// [`next_pool`] points at. Returns the doses
 /// taken from each pool drawn on, by index; `pools` keep what was taken.
 /// Doses beyond what the open pools hold came from vials nobody recorded
 /// opening (single-dose vials) and take nothing.
 pub fn take_from_pools(pools: &mut [Pool], at: i64, mut n: u64) -> Vec<(usize, u64)> {
     let mut drawn = Vec::new();
     while n > 0 {
-        let Some(i) = (0..pools.len())
-            .filter(|&i| pools[i].open_at(at))
-            .min_by_key(|&i| (pools[i].discard_at, pools[i].left()))
-        else {
+        let Some(i) = next_pool(pools, at) else {
             break;
         };
         let take = n.min(pools[i].left());
@@ -155,8 +151,9 @@ pub fn take_from_pools(pools: &mut [Pool], at: i64, mut n: u64) -> Vec<(usize, u
     drawn
 }
 
-/// The pool to take the next dose from at `now`, as [`take_from_pools`]
-/// would.
+/// The pool to take the next dose from at `now`, as [`next_vial`] points
+/// at a vial: open at that instant, not empty, reaching its limit first
+/// (the fewest doses left on a tie).
 pub fn next_pool(pools: &[Pool], now: i64) -> Option<usize> {
     (0..pools.len())
         .filter(|&i| pools[i].open_at(now))
