@@ -293,6 +293,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/common/0080_writer_indexes.sql"),
         postgres: include_str!("../migrations/common/0080_writer_indexes.sql"),
     },
+    Migration {
+        version: 81,
+        name: "given_day_on_hand",
+        sqlite: include_str!("../migrations/common/0081_given_day_on_hand.sql"),
+        postgres: include_str!("../migrations/common/0081_given_day_on_hand.sql"),
+    },
 ];
 
 pub(crate) fn backend_of(url: &str) -> Result<Backend, StoreError> {

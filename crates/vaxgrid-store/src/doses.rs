@@ -457,8 +457,31 @@ struct HeldLot {
     /// The counter's rowid on SQLite (the decrement's key there), None on
     /// PostgreSQL.
     row: Option<i64>,
+    /// The day line on the row as read (see [`DayLine`]).
+    line: DayLine,
     /// Doses of this batch taken from it.
     taken: u64,
+}
+
+/// The ledger's line of doses given that an on-hand row carries: its UTC
+/// day, the doses given from the row that day and the instant of the last
+/// (migration 0081). A batch on a later day moves it into
+/// `stock_given_daily` before starting its own day's line.
+#[derive(Debug, Clone, Default)]
+struct DayLine {
+    day: Option<String>,
+    doses: i64,
+    at: i64,
+}
+
+impl DayLine {
+    /// The finished line a batch on `day` moves out of the row, if any.
+    fn finished_before(&self, day: &str) -> Option<(&str, i64, i64)> {
+        match &self.day {
+            Some(d) if d != day && self.doses > 0 => Some((d, self.doses, self.at)),
+            _ => None,
+        }
+    }
 }
 
 /// A store of a batch's site, with its on-hand of one of the batch's lots
@@ -472,6 +495,9 @@ struct SiteStoreRow {
     lot_number: Option<String>,
     on_hand: Option<i64>,
     row: Option<i64>,
+    given_day: Option<String>,
+    given_day_doses: Option<i64>,
+    given_day_at: Option<i64>,
     /// The store's open vial pools, as a JSON array of [id, product, lot,
     /// opened_at, discard_at, doses, taken] (the same on each of its rows).
     pools: String,
@@ -491,6 +517,9 @@ impl FromCells for SiteStoreRow {
             lot_number: row.cell("lot_number")?,
             on_hand: row.cell("on_hand")?,
             row: row.cell("row_id")?,
+            given_day: row.cell("given_day")?,
+            given_day_doses: row.cell("given_day_doses")?,
+            given_day_at: row.cell("given_day_at")?,
             pools: row.cell("pools")?,
         })
     }
@@ -504,7 +533,7 @@ impl SiteStock {
     /// recorded meanwhile is never overwritten, and one that left too few
     /// doses makes the batch run again on what is then on hand. On SQLite
     /// the counters' rowids come with them: the decrement finds its row by
-    /// rowid (see [`ON_HAND_DECREMENT`]).
+    /// rowid (see [`ON_HAND_TAKE_ROW`]).
     async fn read(
         tx: &mut BatchTx<'_>,
         backend: Backend,
@@ -540,7 +569,7 @@ impl SiteStock {
         };
         let sql = format!(
             "SELECT s.code, s.province_code, s.site_code, s.created_at, h.product_code, h.lot_number, h.on_hand, \
-             {row_id} AS row_id, (SELECT {pools} FROM open_vials v WHERE v.province_code = s.province_code \
+             {row_id} AS row_id, h.given_day, h.given_day_doses, h.given_day_at, (SELECT {pools} FROM open_vials v WHERE v.province_code = s.province_code \
              AND v.store_code = s.code AND v.closed_at IS NULL) AS pools \
              FROM stores s LEFT JOIN stock_on_hand h ON h.province_code = s.province_code \
              AND h.store_code = s.code AND {} WHERE {}",
@@ -582,6 +611,11 @@ impl SiteStock {
                     lot_number,
                     on_hand: u64::try_from(on_hand).unwrap_or(0),
                     row: r.row,
+                    line: DayLine {
+                        day: r.given_day,
+                        doses: r.given_day_doses.unwrap_or(0),
+                        at: r.given_day_at.unwrap_or(0),
+                    },
                     taken: 0,
                 });
             }
@@ -626,6 +660,7 @@ impl SiteStock {
                     lot_number: d.lot_number.clone(),
                     on_hand: 0,
                     row: None,
+                    line: DayLine::default(),
                     taken: 0,
                 });
                 held.len() - 1
@@ -667,6 +702,7 @@ impl SiteStock {
                     lot: h.lot_number,
                     quantity: i64::try_from(h.taken).unwrap_or(i64::MAX),
                     row: h.row,
+                    line: h.line,
                     now,
                 });
             }
@@ -1550,6 +1586,8 @@ struct StockTaken {
     quantity: i64,
     /// The counter's rowid on SQLite (see [`SiteStock::read`]).
     row: Option<i64>,
+    /// The day line on the counter's row as read.
+    line: DayLine,
     now: i64,
 }
 
@@ -1572,46 +1610,65 @@ impl VialTaken {
 }
 
 impl StockTaken {
-    /// The values of [`GIVEN_DAILY_UPSERT`] on `day`, in order.
-    fn given_daily<'a>(&'a self, day: &'a str) -> [Param<'a>; 7] {
+    /// The values of [`FINISHED_DAY_UPSERT`] for the day line this batch
+    /// moves off the counter's row, if the row holds an earlier day's.
+    fn finished_line<'a>(&'a self, day: &str) -> Option<[Param<'a>; 7]> {
+        let (finished, doses, at) = self.line.finished_before(day)?;
+        Some([
+            (&self.province).into(),
+            (&self.store_code).into(),
+            (&self.product).into(),
+            (&self.lot).into(),
+            finished.to_string().into(),
+            doses.into(),
+            at.into(),
+        ])
+    }
+
+    /// A row of the PostgreSQL statement's `v` (see [`write_facts`]): the
+    /// key, the doses taken, the instant, and the day line as read.
+    fn values(&self) -> [Param<'_>; 9] {
         [
             (&self.province).into(),
             (&self.store_code).into(),
             (&self.product).into(),
             (&self.lot).into(),
-            day.into(),
             self.quantity.into(),
             self.now.into(),
+            (&self.line.day).into(),
+            self.line.doses.into(),
+            self.line.at.into(),
         ]
     }
 
-    /// The statement that decrements this movement's counter on SQLite,
-    /// and its values in order: by rowid where it was read (see
-    /// [`ON_HAND_DECREMENT_ROW`]), else by key.
-    fn decrement(&self) -> (&'static str, Vec<Param<'_>>) {
+    /// The statement that decrements this movement's counter and counts
+    /// the doses on its day line on SQLite, and its values in order: by
+    /// rowid where it was read (see [`ON_HAND_TAKE_ROW`]), else by key.
+    fn decrement<'a>(&'a self, day: &'a str) -> (&'static str, Vec<Param<'a>>) {
+        let mut values = vec![self.quantity.into(), self.now.into(), day.into()];
         match self.row {
-            Some(row) => (
-                ON_HAND_DECREMENT_ROW,
-                vec![self.quantity.into(), self.now.into(), row.into()],
-            ),
-            None => (
-                ON_HAND_DECREMENT,
-                vec![
-                    self.quantity.into(),
-                    self.now.into(),
+            Some(row) => {
+                values.push(row.into());
+                (ON_HAND_TAKE_ROW, values)
+            }
+            None => {
+                values.extend([
                     (&self.province).into(),
                     (&self.store_code).into(),
                     (&self.product).into(),
                     (&self.lot).into(),
-                ],
-            ),
+                ]);
+                (ON_HAND_TAKE, values)
+            }
         }
     }
 }
 
-/// A store × lot's doses given on a day: the ledger's daily line (the
-/// values: province, store, product, lot, day, doses, instant).
-const GIVEN_DAILY_UPSERT: &str = "INSERT INTO stock_given_daily (province_code, store_code, product_code, lot_number, \
+/// A finished day line moved off an on-hand row (the values: province,
+/// store, product, lot, day, doses, instant of the last). The same day
+/// can come back to the row (servers whose clocks disagree), so the line
+/// adds to one already there.
+const FINISHED_DAY_UPSERT: &str = "INSERT INTO stock_given_daily (province_code, store_code, product_code, lot_number, \
      day, given, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
      ON CONFLICT (province_code, store_code, product_code, lot_number, day) \
      DO UPDATE SET given = stock_given_daily.given + excluded.given, updated_at = excluded.updated_at";
@@ -1620,21 +1677,28 @@ const GIVEN_DAILY_UPSERT: &str = "INSERT INTO stock_given_daily (province_code, 
 pub(crate) const VIAL_TAKE: &str =
     "UPDATE open_vials SET taken = taken + $1 WHERE id = $2 AND province_code = $3 \
      AND closed_at IS NULL";
-/// The counter was read in the same transaction (SQLite's is exclusive)
-/// and the doses checked against it; `CHECK (on_hand >= 0)` is the
-/// backstop.
-const ON_HAND_DECREMENT: &str = "UPDATE stock_on_hand SET on_hand = on_hand - $1, updated_at = $2 \
-     WHERE province_code = $3 AND store_code = $4 AND product_code = $5 AND lot_number = $6";
-/// [`ON_HAND_DECREMENT`] by the rowid read in the same transaction, as
-/// the dose writer does on SQLite. By key, the statement was prepared
-/// again at every execution: with SQLite's STAT4 statistics (the bundled
-/// library has them) the planner weighs `stock_on_hand_lot` using the
-/// bound product and lot, and a statement whose plan used a bound value
-/// expires when that parameter is bound again. Re-preparing it was half
-/// of the stock decrement's cost in the writer (callgrind, see
+/// What a batch on a day does to an on-hand row it took doses from: the
+/// counter goes down, and the row's day line counts the doses, starting
+/// afresh on a new day (the finished line was moved out first, see
+/// [`FINISHED_DAY_UPSERT`]). `$1` doses, `$2` the instant, `$3` the day;
+/// the expressions read the row as it was before the update. The counter
+/// was read in the same transaction (SQLite's is exclusive) and the doses
+/// checked against it; `CHECK (on_hand >= 0)` is the backstop.
+const ON_HAND_TAKE: &str = "UPDATE stock_on_hand SET on_hand = on_hand - $1, updated_at = $2, \
+     given_day_doses = CASE WHEN given_day = $3 THEN given_day_doses + $1 ELSE $1 END, \
+     given_day = $3, given_day_at = $2 \
+     WHERE province_code = $4 AND store_code = $5 AND product_code = $6 AND lot_number = $7";
+/// [`ON_HAND_TAKE`] by the rowid read in the same transaction, as the
+/// dose writer does on SQLite. By key, the statement was prepared again at
+/// every execution: with SQLite's STAT4 statistics (the bundled library
+/// has them) the planner weighs `stock_on_hand_lot` using the bound
+/// product and lot, and a statement whose plan used a bound value expires
+/// when that parameter is bound again. Re-preparing it was half of the
+/// stock decrement's cost in the writer (callgrind, see
 /// docs/benchmarks.md); a rowid lookup uses no statistics.
-const ON_HAND_DECREMENT_ROW: &str =
-    "UPDATE stock_on_hand SET on_hand = on_hand - $1, updated_at = $2 WHERE rowid = $3";
+const ON_HAND_TAKE_ROW: &str = "UPDATE stock_on_hand SET on_hand = on_hand - $1, updated_at = $2, \
+     given_day_doses = CASE WHEN given_day = $3 THEN given_day_doses + $1 ELSE $1 END, \
+     given_day = $3, given_day_at = $2 WHERE rowid = $4";
 
 /// Writes a batch's dose rows, counter increments and stock movements. On
 /// PostgreSQL the statements travel as one (data-modifying CTEs) to save
@@ -1672,30 +1736,36 @@ async fn write_facts(
     match backend {
         Backend::Postgres => {
             // `s` decrements the counters of the batch's (store, lot) pairs
-            // only where enough is left: the stock was read unlocked. The
-            // sub-statements run in the order the final SELECT reads them:
-            // the open vial pools `o` first, then the counters `s`, the
-            // order the open-vial limit's closing locks them in (the other
-            // order deadlocks with it); the day's lines `m`, which only
-            // the writer writes, last. The (store, lot) rows are read out
-            // of their JSON once (`v`, referenced twice, is computed once)
-            // for the counters' decrement and the ledger's daily lines.
+            // and counts the doses on their day lines, only where enough
+            // is left and the day line is still the one read: the stock
+            // was read unlocked. The sub-statements run in the order the
+            // final SELECT reads them: the open vial pools `o` first, then
+            // the counters `s`, the order the open-vial limit's closing
+            // locks them in (the other order deadlocks with it); the
+            // finished day lines `m` (a row's first batch of a day), which
+            // only the writer writes, last. The (store, lot) rows are read
+            // out of their JSON once (`v`, referenced twice, is computed
+            // once).
             let sql = format!(
                 "WITH d AS (INSERT INTO doses ({DOSE_COLUMNS}) {} RETURNING 1), \
                  c AS ({} RETURNING 1), y AS ({} RETURNING 1), t AS ({} RETURNING 1), \
                  v AS (SELECT r->>0 AS p, r->>1 AS s, r->>2 AS pr, r->>3 AS l, \
-                 (r->>5)::bigint AS q, (r->>6)::bigint AS t FROM jsonb_array_elements($5::jsonb) AS r), \
+                 (r->>4)::bigint AS q, (r->>5)::bigint AS t, r->>6 AS od, (r->>7)::bigint AS oq, \
+                 (r->>8)::bigint AS oa FROM jsonb_array_elements($5::jsonb) AS r), \
                  o AS (UPDATE open_vials ov SET taken = ov.taken + (x->>0)::bigint \
                  FROM jsonb_array_elements($7::jsonb) AS x \
                  WHERE ov.id = x->>1 AND ov.province_code = x->>2 AND ov.closed_at IS NULL RETURNING 1), \
                  m AS (INSERT INTO stock_given_daily (province_code, store_code, product_code, lot_number, \
-                 day, given, updated_at) SELECT p, s, pr, l, $6, q, t FROM v \
+                 day, given, updated_at) SELECT p, s, pr, l, od, oq, oa FROM v WHERE od <> $6 AND oq > 0 \
                  ON CONFLICT (province_code, store_code, product_code, lot_number, day) \
                  DO UPDATE SET given = stock_given_daily.given + excluded.given, \
                  updated_at = excluded.updated_at RETURNING 1), \
-                 s AS (UPDATE stock_on_hand h SET on_hand = h.on_hand - v.q, updated_at = v.t FROM v \
+                 s AS (UPDATE stock_on_hand h SET on_hand = h.on_hand - v.q, updated_at = v.t, \
+                 given_day_doses = CASE WHEN h.given_day = $6 THEN h.given_day_doses + v.q ELSE v.q END, \
+                 given_day = $6, given_day_at = v.t FROM v \
                  WHERE h.province_code = v.p AND h.store_code = v.s AND h.product_code = v.pr \
-                 AND h.lot_number = v.l AND h.on_hand >= v.q RETURNING 1) \
+                 AND h.lot_number = v.l AND h.on_hand >= v.q \
+                 AND h.given_day IS NOT DISTINCT FROM v.od RETURNING 1) \
                  SELECT (SELECT count(*) FROM o) AS vials, (SELECT count(*) FROM s) AS decremented, \
                  (SELECT count(*) FROM d) + (SELECT count(*) FROM c) + (SELECT count(*) FROM y) \
                  + (SELECT count(*) FROM t) + (SELECT count(*) FROM m) AS n, \
@@ -1706,7 +1776,7 @@ async fn write_facts(
                 TOTAL_UPSERT.replace("{rows}", &json_rows(backend, 4, &TOTAL_TYPES)),
                 audit::CHAIN_LOCK,
             );
-            let lines: Vec<[Param<'_>; 7]> = given.iter().map(|g| g.given_daily(day)).collect();
+            let lines: Vec<[Param<'_>; 9]> = given.iter().map(StockTaken::values).collect();
             let vial_rows: Vec<[Param<'_>; 3]> = vials.iter().map(VialTaken::values).collect();
             let row = sqlx::query(&sql)
                 .bind(dose_rows_json(doses))
@@ -1720,8 +1790,9 @@ async fn write_facts(
                 .await?;
             // The stock was read unlocked: a movement committed since then
             // (a wastage through the API, the import's writer) may have
-            // left fewer doses than the batch took. Nothing is kept; the
-            // writer runs the batch again on what is on hand now.
+            // left fewer doses than the batch took, or another server's
+            // writer moved the day line on. Nothing is kept; the writer
+            // runs the batch again on what is on hand now.
             let decremented: i64 = row.try_get("decremented")?;
             if usize::try_from(decremented).ok() != Some(given.len()) {
                 return Err(StoreError::Busy);
@@ -1735,10 +1806,12 @@ async fn write_facts(
                     .await?;
             }
             for g in given {
-                bind_all(sqlx::query(GIVEN_DAILY_UPSERT), g.given_daily(day))
-                    .execute(&mut **tx)
-                    .await?;
-                let (sql, values) = g.decrement();
+                if let Some(line) = g.finished_line(day) {
+                    bind_all(sqlx::query(FINISHED_DAY_UPSERT), line)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                let (sql, values) = g.decrement(day);
                 bind_all(sqlx::query(sql), values)
                     .execute(&mut **tx)
                     .await?;
@@ -1776,14 +1849,14 @@ fn write_facts_sqlite(
         conn.prepare_cached(VIAL_TAKE)?
             .execute(rusqlite::params_from_iter(v.values()))?;
     }
-    if !given.is_empty() {
-        let mut lines = conn.prepare_cached(GIVEN_DAILY_UPSERT)?;
-        for g in given {
-            lines.execute(rusqlite::params_from_iter(g.given_daily(day)))?;
-            let (sql, values) = g.decrement();
-            conn.prepare_cached(sql)?
-                .execute(rusqlite::params_from_iter(values))?;
+    for g in given {
+        if let Some(line) = g.finished_line(day) {
+            conn.prepare_cached(FINISHED_DAY_UPSERT)?
+                .execute(rusqlite::params_from_iter(line))?;
         }
+        let (sql, values) = g.decrement(day);
+        conn.prepare_cached(sql)?
+            .execute(rusqlite::params_from_iter(values))?;
     }
     insert_dose_rows_sqlite(conn, doses)?;
     for (template, rows) in [(COVERAGE_UPSERT, coverage), (DAILY_UPSERT, daily)] {

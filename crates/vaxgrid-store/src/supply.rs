@@ -548,7 +548,7 @@ impl Store {
 
     /// Differences between `stock_daily` and the consuming movements of
     /// the ledger (doses given, wastage) summed by store × UTC day ×
-    /// product (the dose writer's doses are counted in `stock_given_daily`).
+    /// product (the dose writer's doses are counted in `stock_given_by_day`).
     async fn check_stock_daily(&self) -> Result<Vec<String>, StoreError> {
         type Key = (String, String, String, String);
         let mut stored: BTreeMap<Key, (i64, i64)> = BTreeMap::new();
@@ -642,12 +642,15 @@ impl Store {
         Ok(out)
     }
 
-    /// Differences between `stock_given_daily` (the ledger's daily lines of
-    /// doses given) and the dose rows.
+    /// Differences between the ledger's daily lines of doses given (the
+    /// view `stock_given_by_day`: finished days in `stock_given_daily`,
+    /// the current one on the on-hand rows) and the dose rows.
     async fn check_stock_given_daily(&self, fresh: &GivenByDay) -> Result<Vec<String>, StoreError> {
         let mut stored = GivenByDay::new();
         for r in sqlx::query(
-            "SELECT province_code, store_code, product_code, lot_number, day, given FROM stock_given_daily",
+            "SELECT province_code, store_code, product_code, lot_number, day, \
+             CAST(SUM(given) AS BIGINT) AS given FROM stock_given_by_day \
+             GROUP BY province_code, store_code, product_code, lot_number, day",
         )
         .fetch_all(&self.pool)
         .await?
@@ -664,7 +667,7 @@ impl Store {
             );
         }
         let mut out = Vec::new();
-        crate::reports::diff_maps("stock_given_daily", &stored, fresh, &mut out);
+        crate::reports::diff_maps("stock_given_by_day", &stored, fresh, &mut out);
         Ok(out)
     }
 }
@@ -1392,8 +1395,10 @@ impl Store {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         let given = sqlx::query(
-            "SELECT product_code, lot_number, day, given, updated_at FROM stock_given_daily \
-             WHERE province_code = $1 AND store_code = $2 ORDER BY updated_at DESC LIMIT $3",
+            "SELECT product_code, lot_number, day, CAST(SUM(given) AS BIGINT) AS given, \
+             CAST(MAX(updated_at) AS BIGINT) AS updated_at FROM stock_given_by_day \
+             WHERE province_code = $1 AND store_code = $2 GROUP BY product_code, lot_number, day \
+             ORDER BY updated_at DESC LIMIT $3",
         )
         .bind(&store.province_code)
         .bind(&store.code)

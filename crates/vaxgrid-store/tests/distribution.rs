@@ -149,7 +149,9 @@ const REFERENCE: &[&str] = &[
 const EXCEPTIONS: &[(&str, &str)] = &[
     (
         "statement in doses.rs: update stock_on_hand without province_code in its condition: \
-         update stock_on_hand set on_hand = on_hand - $1, updated_at = $2 where rowid = $3",
+         update stock_on_hand set on_hand = on_hand - $1, updated_at = $2, given_day_doses = case \
+         when given_day = $3 then given_day_doses + $1 else $1 end, given_day = $3, \
+         given_day_at = $2 where rowid = $4",
         "SQLite only (the dose writer's direct connection), by the rowid read in the same \
          transaction: naming province_code would let STAT4 expire the statement again",
     ),

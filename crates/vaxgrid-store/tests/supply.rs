@@ -20,6 +20,7 @@ on_both_backends!(
     a_quarantined_lot_refuses_doses_and_a_recall_lists_the_persons_dosed,
     random_movements_and_doses_keep_on_hand_equal_to_the_ledger,
     doses_and_movements_racing_on_one_lot_never_overdraw_it,
+    the_day_line_moves_off_the_on_hand_row_when_a_day_ends,
 );
 
 fn system() -> Actor {
@@ -810,6 +811,122 @@ async fn doses_and_movements_racing_on_one_lot_never_overdraw_it(backend: &str) 
     assert_eq!(given + wasted, stock, "{given} given, {wasted} wasted");
     assert_eq!(s.check_stock().await.unwrap(), Vec::<String>::new());
     assert_eq!(s.check_counters().await.unwrap(), Vec::<String>::new());
+    drop(writer);
+    f.cleanup().await;
+}
+
+/// The on-hand row carries the ledger's line of the day's doses given
+/// (migration 0081); the first batch of a later day moves the finished
+/// line into `stock_given_daily`. Yesterday is made by moving the first
+/// doses, and the row's line, back one day.
+async fn the_day_line_moves_off_the_on_hand_row_when_a_day_ends(backend: &str) {
+    use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
+    use vaxgrid_store::model::DoseRequest;
+    use vaxgrid_store::writer::{DoseWriter, WriterConfig};
+
+    let f = fixture(backend).await;
+    let s = &f.store;
+    tree(s).await;
+    s.record_movement(
+        &at(
+            "KS06658",
+            ("AZ", "AZ-1"),
+            mv(
+                MovementKind::Receipt {
+                    source: ReceiptSource::Covax,
+                    document: "COVAX-VN-2021-08".into(),
+                },
+                20,
+            ),
+        ),
+        &system(),
+    )
+    .await
+    .unwrap();
+    let writer =
+        DoseWriter::spawn(s.clone(), WriterConfig::default()).expect("the dose writer starts");
+    let mut serial = 0u32;
+    let mut give = async |n: usize| {
+        for _ in 0..n {
+            serial += 1;
+            let p = s
+                .create_person(
+                    common::person(serial, &format!("Người {serial}"), "0665801", &[]),
+                    &system(),
+                )
+                .await
+                .unwrap()
+                .person;
+            let out = writer
+                .submit(WriteCommand::Dose(DoseRequest {
+                    id: Uuid::now_v7().to_string(),
+                    person_id: p.id,
+                    product_code: "AZ".into(),
+                    lot_number: "AZ-1".into(),
+                    site_code: "S06658".into(),
+                    administered_on: vaxgrid_store::today(),
+                    dose_number: None,
+                    vaccinator: Some("vac-1".into()),
+                    override_reason: None,
+                    historical: false,
+                    requires_certificate: None,
+                    by: system(),
+                }))
+                .await;
+            assert!(matches!(out, Ok(WriteOutcome::Created(_))), "{out:?}");
+        }
+    };
+    let today = vaxgrid_store::today();
+    let yesterday = vaxgrid_store::format_date(today.previous_day().unwrap());
+    let today = vaxgrid_store::format_date(today);
+    let lines = async || {
+        let mut lines: Vec<(String, u64)> = s
+            .movements_of("KS06658", &Scope::All, 50)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.kind == "dose_given")
+            .map(|m| (m.details["day"].as_str().unwrap().to_string(), m.quantity))
+            .collect();
+        lines.sort();
+        lines
+    };
+
+    give(3).await;
+    assert_eq!(lines().await, vec![(today.clone(), 3)]);
+    let day = 86_400_000_000i64;
+    for sql in [
+        format!("UPDATE doses SET recorded_at = recorded_at - {day}"),
+        format!(
+            "UPDATE stock_on_hand SET given_day = '{yesterday}', given_day_at = given_day_at - {day} \
+             WHERE given_day_doses > 0"
+        ),
+    ] {
+        sqlx::query(&sql).execute(s.pool()).await.unwrap();
+    }
+    assert_eq!(lines().await, vec![(yesterday.clone(), 3)]);
+    assert_eq!(s.check_stock().await.unwrap(), Vec::<String>::new());
+
+    give(2).await;
+    assert_eq!(
+        lines().await,
+        vec![(yesterday.clone(), 3), (today.clone(), 2)]
+    );
+    give(1).await;
+    assert_eq!(lines().await, vec![(yesterday, 3), (today, 3)]);
+    assert_eq!(
+        s.lot_on_hand("KS06658", "AZ", "AZ-1", &Scope::All)
+            .await
+            .unwrap(),
+        14
+    );
+    let finished: i64 =
+        sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM stock_given_daily")
+            .fetch_one(s.pool())
+            .await
+            .unwrap();
+    assert_eq!(finished, 1, "the finished day is moved once");
+    assert_eq!(s.check_stock().await.unwrap(), Vec::<String>::new());
     drop(writer);
     f.cleanup().await;
 }
