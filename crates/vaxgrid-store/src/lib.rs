@@ -136,18 +136,19 @@ impl Store {
     ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
         Ok(match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            // Held shared by every writer, exclusively by a reorganisation
+            // of the area tree (`reorganise`): no transaction reads a path
+            // before one and writes it after. Taken with `BEGIN`, in the
+            // same round trip (a simple query may hold several
+            // statements): one round trip less on every write, the dose
+            // writer's batches included.
             Backend::Postgres => {
-                // Held shared by every writer, exclusively by a
-                // reorganisation of the area tree (`reorganise`): no
-                // transaction reads a path before one and writes it after.
-                let mut tx = self.pool.begin().await?;
-                sqlx::query(&format!(
-                    "SELECT pg_advisory_xact_lock_shared({})",
-                    reorganise::TREE_LOCK
-                ))
-                .execute(&mut *tx)
-                .await?;
-                tx
+                self.pool
+                    .begin_with(format!(
+                        "BEGIN; SELECT pg_advisory_xact_lock_shared({})",
+                        reorganise::TREE_LOCK
+                    ))
+                    .await?
             }
         })
     }
