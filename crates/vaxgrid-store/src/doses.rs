@@ -838,216 +838,290 @@ pub(crate) async fn apply_batch(
 
 /// The work of [`apply_batch`] in a transaction the caller commits (or
 /// drops: an exchange message whose commands are not all taken writes
-/// nothing). `catalog` must have been refreshed for `cmds`.
+/// nothing). `catalog` must have been refreshed for `cmds`. Three steps:
+/// read what the batch needs ([`Loaded::read`]), decide each command on
+/// it without I/O ([`decide`]), write what was decided ([`write_decided`]).
 pub(crate) async fn apply_in(
     store: &Store,
     catalog: &Catalog,
     tx: &mut BatchTx<'_>,
     cmds: &[WriteCommand],
 ) -> Result<Vec<Result<WriteOutcome, StoreError>>, StoreError> {
-    let today = crate::today();
-    let products = &catalog.products;
-
-    // One read for the records already stored under this batch's ids (and
-    // correction targets) and for the histories of the persons it names.
-    let mut wanted: Vec<&str> = Vec::new();
-    let mut named_people: Vec<&str> = Vec::new();
-    for c in cmds {
-        match c {
-            WriteCommand::Dose(d) => {
-                wanted.push(&d.id);
-                named_people.push(&d.person_id);
-            }
-            WriteCommand::EnteredInError(c) => {
-                wanted.push(&c.id);
-                wanted.push(&c.target_id);
-            }
-            WriteCommand::Merge(m) => {
-                named_people.push(&m.survivor_id);
-                named_people.push(&m.duplicate_id);
-            }
-        }
-    }
-    let select = format!("SELECT {DOSE_COLUMNS} FROM doses");
-    let wanted_set: HashSet<&str> = wanted.iter().copied().collect();
-    let named_set: HashSet<&str> = named_people.iter().copied().collect();
-    let mut known: HashMap<String, DoseRecord> = HashMap::new();
-    let mut prefetched: HashMap<String, Vec<DoseRecord>> = named_set
-        .iter()
-        .map(|p| (p.to_string(), Vec::new()))
-        .collect();
-    let mut seen: HashSet<String> = HashSet::new();
-    for rec in fetch_any::<DoseRecord>(
-        tx,
-        store.backend,
-        &select,
-        &[("id", wanted), ("person_id", named_people)],
-    )
-    .await?
-    {
-        if !seen.insert(rec.id.clone()) {
-            continue;
-        }
-        if wanted_set.contains(rec.id.as_str()) {
-            known.insert(rec.id.clone(), rec.clone());
-        }
-        if let Some(list) = prefetched.get_mut(&rec.person_id) {
-            list.push(rec);
-        }
-    }
-
-    let mut person_ids: HashSet<String> = named_set.iter().map(|p| p.to_string()).collect();
-    for c in cmds {
-        if let WriteCommand::EnteredInError(c) = c {
-            if let Some(t) = known.get(&c.target_id) {
-                person_ids.insert(t.person_id.clone());
-            }
-        }
-    }
-    let (mut root_of, mut states) =
-        load_people(tx, store.backend, &person_ids, prefetched, products).await?;
-
-    let mut lots: HashMap<String, Vec<BatchLot>> = HashMap::new();
-    let lot_numbers = cmds.iter().filter_map(|c| match c {
-        WriteCommand::Dose(d) => Some(d.lot_number.as_str()),
-        _ => None,
-    });
-    let lot_select =
-        "SELECT product_code, lot_number, expiry, status, doses, status_reason, vvm_stage FROM lots";
-    for lot in
-        fetch_in::<BatchLot>(tx, store.backend, lot_select, "lot_number", lot_numbers).await?
-    {
-        lots.entry(lot.lot.lot_number.clone())
-            .or_default()
-            .push(lot);
-    }
-    let sites = &catalog.sites;
-    let certificates = current_certificates(tx, store.backend, cmds).await?;
-    let mut stock = SiteStock::read(tx, store.backend, cmds).await?;
-
+    let mut loaded = Loaded::read(tx, store.backend, catalog, cmds).await?;
     let now = crate::now_micros();
-    let mut inserts: Vec<DoseRecord> = Vec::new();
-    let mut in_batch: HashMap<String, usize> = HashMap::new();
-    let mut daily: BTreeMap<DailyKey, i64> = BTreeMap::new();
-    let mut merges: Vec<(Vec<String>, String)> = Vec::new();
-    let mut population_removed: Vec<(String, String, String, Vec<String>)> = Vec::new();
-    let mut audit_entries: Vec<AuditEntry> = Vec::new();
-    // New doses are audited as one entry per batch listing each dose with
-    // who recorded it and from where: the chain grows by one row per
-    // commit, not one per dose.
-    // (The dose's actor, the index of its row in `inserts`.)
-    let mut recorded: Vec<(&crate::model::Actor, usize)> = Vec::new();
-    let mut results = Vec::with_capacity(cmds.len());
+    let decided = decide(cmds, &mut loaded, catalog, now, crate::today());
+    write_decided(tx, store.backend, catalog, loaded, decided, now).await
+}
 
+/// What a batch reads before deciding: the records already stored under
+/// its ids (and correction targets), the persons it names with their
+/// histories, its lots, the certificates of its vaccinators and the stock
+/// of its sites.
+struct Loaded {
+    known: HashMap<String, DoseRecord>,
+    root_of: HashMap<String, String>,
+    states: HashMap<String, PersonState>,
+    lots: HashMap<String, Vec<BatchLot>>,
+    certificates: HashMap<String, Vec<StaffCertificate>>,
+    stock: SiteStock,
+}
+
+impl Loaded {
+    async fn read(
+        tx: &mut BatchTx<'_>,
+        backend: Backend,
+        catalog: &Catalog,
+        cmds: &[WriteCommand],
+    ) -> Result<Loaded, StoreError> {
+        // One read for the records already stored under this batch's ids
+        // (and correction targets) and for the histories of the persons
+        // it names.
+        let mut wanted: Vec<&str> = Vec::new();
+        let mut named_people: Vec<&str> = Vec::new();
+        for c in cmds {
+            match c {
+                WriteCommand::Dose(d) => {
+                    wanted.push(&d.id);
+                    named_people.push(&d.person_id);
+                }
+                WriteCommand::EnteredInError(c) => {
+                    wanted.push(&c.id);
+                    wanted.push(&c.target_id);
+                }
+                WriteCommand::Merge(m) => {
+                    named_people.push(&m.survivor_id);
+                    named_people.push(&m.duplicate_id);
+                }
+            }
+        }
+        let select = format!("SELECT {DOSE_COLUMNS} FROM doses");
+        let wanted_set: HashSet<&str> = wanted.iter().copied().collect();
+        let named_set: HashSet<&str> = named_people.iter().copied().collect();
+        let mut known: HashMap<String, DoseRecord> = HashMap::new();
+        let mut prefetched: HashMap<String, Vec<DoseRecord>> = named_set
+            .iter()
+            .map(|p| (p.to_string(), Vec::new()))
+            .collect();
+        let mut seen: HashSet<String> = HashSet::new();
+        for rec in fetch_any::<DoseRecord>(
+            tx,
+            backend,
+            &select,
+            &[("id", wanted), ("person_id", named_people)],
+        )
+        .await?
+        {
+            if !seen.insert(rec.id.clone()) {
+                continue;
+            }
+            if wanted_set.contains(rec.id.as_str()) {
+                known.insert(rec.id.clone(), rec.clone());
+            }
+            if let Some(list) = prefetched.get_mut(&rec.person_id) {
+                list.push(rec);
+            }
+        }
+
+        let mut person_ids: HashSet<String> = named_set.iter().map(|p| p.to_string()).collect();
+        for c in cmds {
+            if let WriteCommand::EnteredInError(c) = c {
+                if let Some(t) = known.get(&c.target_id) {
+                    person_ids.insert(t.person_id.clone());
+                }
+            }
+        }
+        let (root_of, states) =
+            load_people(tx, backend, &person_ids, prefetched, &catalog.products).await?;
+
+        let mut lots: HashMap<String, Vec<BatchLot>> = HashMap::new();
+        let lot_numbers = cmds.iter().filter_map(|c| match c {
+            WriteCommand::Dose(d) => Some(d.lot_number.as_str()),
+            _ => None,
+        });
+        let lot_select = "SELECT product_code, lot_number, expiry, status, doses, status_reason, vvm_stage FROM lots";
+        for lot in fetch_in::<BatchLot>(tx, backend, lot_select, "lot_number", lot_numbers).await? {
+            lots.entry(lot.lot.lot_number.clone())
+                .or_default()
+                .push(lot);
+        }
+        Ok(Loaded {
+            known,
+            root_of,
+            states,
+            lots,
+            certificates: current_certificates(tx, backend, cmds).await?,
+            stock: SiteStock::read(tx, backend, cmds).await?,
+        })
+    }
+}
+
+/// What a batch decided, to be written: each command's answer, the new
+/// rows, the day counters' changes, the merges and the audit entries.
+#[derive(Default)]
+struct Decided<'a> {
+    results: Vec<Result<WriteOutcome, StoreError>>,
+    inserts: Vec<DoseRecord>,
+    /// Index in `inserts` of each id this batch created.
+    in_batch: HashMap<String, usize>,
+    daily: BTreeMap<DailyKey, i64>,
+    merges: Vec<(Vec<String>, String)>,
+    population_removed: Vec<(String, String, String, Vec<String>)>,
+    audit_entries: Vec<AuditEntry>,
+    /// New doses are audited as one entry per batch listing each dose
+    /// with who recorded it and from where: the chain grows by one row
+    /// per commit, not one per dose. (The dose's actor, the index of its
+    /// row in `inserts`.)
+    recorded: Vec<(&'a crate::model::Actor, usize)>,
+}
+
+impl Decided<'_> {
+    /// The record this batch or an earlier one stored under `id`.
+    fn earlier<'r>(&'r self, loaded: &'r Loaded, id: &str) -> Option<&'r DoseRecord> {
+        self.in_batch
+            .get(id)
+            .map(|&i| &self.inserts[i])
+            .or_else(|| loaded.known.get(id))
+    }
+
+    /// Keeps a new record and counts it on its day (`delta` +1 for a
+    /// dose, -1 for the correction of `counted`).
+    fn keep(&mut self, loaded: &Loaded, rec: DoseRecord, counted: &DoseRecord, delta: i64) {
+        let day_key = (
+            counted.province_code.clone(),
+            counted.area_code.clone(),
+            area_path_of(&loaded.states, &loaded.root_of, &counted.person_id),
+            counted.product_code.clone(),
+            counted.dose_number,
+            counted.administered_on.clone(),
+        );
+        *self.daily.entry(day_key).or_default() += delta;
+        self.in_batch.insert(rec.id.clone(), self.inserts.len());
+        self.inserts.push(rec);
+    }
+}
+
+/// Decides each command of a batch in order on what was read, each
+/// seeing what the ones before it did; no I/O.
+fn decide<'a>(
+    cmds: &'a [WriteCommand],
+    loaded: &mut Loaded,
+    catalog: &Catalog,
+    now: i64,
+    today: time::Date,
+) -> Decided<'a> {
+    let mut decided = Decided::default();
     for cmd in cmds {
         let result = match cmd {
-            WriteCommand::Dose(d) => {
-                let hash = d.body_hash();
-                let earlier = in_batch.get(&d.id).map(|&i| &inserts[i]).or_else(|| known.get(&d.id));
-                if let Some(rec) = earlier {
-                    if rec.body_hash == hash {
-                        Ok(WriteOutcome::Existing(rec.clone()))
-                    } else {
-                        Err(conflict_id(&d.id))
-                    }
-                } else {
-                    check_certificate(d, &certificates).and_then(|()| record_dose(d, hash, now, today, products, &lots, sites, &mut stock, &root_of, &mut states)).map(|rec| {
-                        let day_key = (
-                            rec.province_code.clone(),
-                            rec.area_code.clone(),
-                            area_path_of(&states, &root_of, &rec.person_id),
-                            rec.product_code.clone(),
-                            rec.dose_number,
-                            rec.administered_on.clone(),
-                        );
-                        *daily.entry(day_key).or_default() += 1;
-                        recorded.push((&d.by, inserts.len()));
-                        in_batch.insert(rec.id.clone(), inserts.len());
-                        inserts.push(rec.clone());
-                        WriteOutcome::Created(rec)
-                    })
-                }
-            }
-            WriteCommand::EnteredInError(c) => {
-                let hash = c.body_hash();
-                let earlier = in_batch.get(&c.id).map(|&i| &inserts[i]).or_else(|| known.get(&c.id));
-                if let Some(rec) = earlier {
-                    if rec.body_hash == hash {
-                        Ok(WriteOutcome::Existing(rec.clone()))
-                    } else {
-                        Err(conflict_id(&c.id))
-                    }
-                } else {
-                    let target = in_batch
-                        .get(&c.target_id)
-                        .map(|&i| inserts[i].clone())
-                        .or_else(|| known.get(&c.target_id).cloned());
-                    correct_dose(c, target, hash, now, &root_of, &mut states).map(|(rec, target)| {
-                        let day_key = (
-                            target.province_code.clone(),
-                            target.area_code.clone(),
-                            area_path_of(&states, &root_of, &target.person_id),
-                            target.product_code.clone(),
-                            target.dose_number,
-                            target.administered_on.clone(),
-                        );
-                        *daily.entry(day_key).or_default() -= 1;
-                        audit_entries.push(AuditEntry::by(
-                            &c.by,
-                            "entered_in_error",
-                            "dose",
-                            &c.target_id,
-                            serde_json::json!({"correction_id": c.id, "reason": c.reason}),
-                        ));
-                        in_batch.insert(rec.id.clone(), inserts.len());
-                        inserts.push(rec.clone());
-                        WriteOutcome::Created(rec)
-                    })
-                }
-            }
-            WriteCommand::Merge(m) => merge_people(m, &mut root_of, &mut states).inspect(|outcome| {
-                if let WriteOutcome::Merged { already: false, .. } = outcome {
-                    let dup = &states[&m.duplicate_id];
-                    merges.push((dup.members.clone(), m.survivor_id.clone()));
-                    population_removed.push((
-                        dup.province_code.clone(),
-                        dup.home_area.clone(),
-                        dup.area_path.clone(),
-                        dup.groups.clone(),
-                    ));
-                    audit_entries.push(AuditEntry::by(
-                        &m.by,
-                        "merge",
-                        "person",
-                        &m.survivor_id,
-                        serde_json::json!({"duplicate_id": m.duplicate_id, "reason": m.reason, "moved_doses": dup.records.len()}),
-                    ));
-                }
-            }),
+            WriteCommand::Dose(d) => decide_dose(d, loaded, catalog, &mut decided, now, today),
+            WriteCommand::EnteredInError(c) => decide_correction(c, loaded, &mut decided, now),
+            WriteCommand::Merge(m) => decide_merge(m, loaded, &mut decided),
         };
-        results.push(result);
+        decided.results.push(result);
     }
+    decided
+}
 
-    // Coverage: each touched person's contribution before and after.
-    let mut coverage = CoverageDelta::default();
-    let mut area_info: HashMap<String, (String, String)> = HashMap::new();
-    for s in states.values().filter(|s| s.touched) {
-        let after = if s.merged_away {
-            None
+fn decide_dose<'a>(
+    d: &'a DoseRequest,
+    loaded: &mut Loaded,
+    catalog: &Catalog,
+    decided: &mut Decided<'a>,
+    now: i64,
+    today: time::Date,
+) -> Result<WriteOutcome, StoreError> {
+    let hash = d.body_hash();
+    if let Some(rec) = decided.earlier(loaded, &d.id) {
+        return if rec.body_hash == hash {
+            Ok(WriteOutcome::Existing(rec.clone()))
         } else {
-            contribution(&valid_doses(&s.records), |c| products.get(c))
+            Err(conflict_id(&d.id))
         };
-        coverage.change(
-            (&s.home_area, &s.groups, s.before.as_ref()),
-            (&s.home_area, &s.groups, after.as_ref()),
-        );
-        area_info.insert(
-            s.home_area.clone(),
-            (s.province_code.clone(), s.area_path.clone()),
-        );
     }
+    check_certificate(d, &loaded.certificates)?;
+    let rec = record_dose(
+        d,
+        hash,
+        now,
+        today,
+        &catalog.products,
+        &loaded.lots,
+        &catalog.sites,
+        &mut loaded.stock,
+        &loaded.root_of,
+        &mut loaded.states,
+    )?;
+    decided.recorded.push((&d.by, decided.inserts.len()));
+    decided.keep(loaded, rec.clone(), &rec, 1);
+    Ok(WriteOutcome::Created(rec))
+}
 
-    for (members, survivor) in &merges {
+fn decide_correction(
+    c: &CorrectionRequest,
+    loaded: &mut Loaded,
+    decided: &mut Decided<'_>,
+    now: i64,
+) -> Result<WriteOutcome, StoreError> {
+    let hash = c.body_hash();
+    if let Some(rec) = decided.earlier(loaded, &c.id) {
+        return if rec.body_hash == hash {
+            Ok(WriteOutcome::Existing(rec.clone()))
+        } else {
+            Err(conflict_id(&c.id))
+        };
+    }
+    let target = decided.earlier(loaded, &c.target_id).cloned();
+    let (rec, target) = correct_dose(c, target, hash, now, &loaded.root_of, &mut loaded.states)?;
+    decided.audit_entries.push(AuditEntry::by(
+        &c.by,
+        "entered_in_error",
+        "dose",
+        &c.target_id,
+        serde_json::json!({"correction_id": c.id, "reason": c.reason}),
+    ));
+    decided.keep(loaded, rec.clone(), &target, -1);
+    Ok(WriteOutcome::Created(rec))
+}
+
+fn decide_merge(
+    m: &MergeRequest,
+    loaded: &mut Loaded,
+    decided: &mut Decided<'_>,
+) -> Result<WriteOutcome, StoreError> {
+    let outcome = merge_people(m, &mut loaded.root_of, &mut loaded.states)?;
+    if let WriteOutcome::Merged { already: false, .. } = outcome {
+        let dup = &loaded.states[&m.duplicate_id];
+        decided
+            .merges
+            .push((dup.members.clone(), m.survivor_id.clone()));
+        decided.population_removed.push((
+            dup.province_code.clone(),
+            dup.home_area.clone(),
+            dup.area_path.clone(),
+            dup.groups.clone(),
+        ));
+        decided.audit_entries.push(AuditEntry::by(
+            &m.by,
+            "merge",
+            "person",
+            &m.survivor_id,
+            serde_json::json!({"duplicate_id": m.duplicate_id, "reason": m.reason, "moved_doses": dup.records.len()}),
+        ));
+    }
+    Ok(outcome)
+}
+
+/// Writes what a batch decided: merges and the population they remove,
+/// the coverage, day and total counters, the dose rows, the stock taken
+/// and the audit entries. Returns each command's answer.
+async fn write_decided(
+    tx: &mut BatchTx<'_>,
+    backend: Backend,
+    catalog: &Catalog,
+    loaded: Loaded,
+    decided: Decided<'_>,
+    now: i64,
+) -> Result<Vec<Result<WriteOutcome, StoreError>>, StoreError> {
+    for (members, survivor) in &decided.merges {
         let sql = format!(
             "UPDATE persons SET merged_into = $1 WHERE id IN ({})",
             params(2, members.len())
@@ -1056,14 +1130,16 @@ pub(crate) async fn apply_in(
         tx.execute(&sql, &binds).await?;
     }
     for (sql, rows) in population_writes(
-        store.backend,
-        population_removed
+        backend,
+        decided
+            .population_removed
             .iter()
             .map(|(p, a, path, g)| (p.as_str(), a.as_str(), path.as_str(), g.as_slice())),
         -1,
     ) {
         tx.execute(&sql, &[rows]).await?;
     }
+    let (coverage, area_info) = coverage_change(&loaded.states, catalog);
     let coverage_rows: Vec<CounterRow<'_>> = coverage
         .nonzero()
         .map(|(key, v)| {
@@ -1079,10 +1155,66 @@ pub(crate) async fn apply_in(
             ]
         })
         .collect();
-    // The same increments without the day: doses by area, product and
-    // number (the dashboards' dose figures).
+    let (daily_rows, total_rows) = day_and_total_rows(&decided.daily);
+    // What the batch took per (store, lot): the counters' decrements and
+    // the day's lines; the dose rows name their store.
+    let (given, vials) = loaded.stock.taken(now);
+    // The day's lines count the doses given on the commit's UTC day (days
+    // of supply read them through the view `stock_consumed`).
+    let day = crate::format_date(crate::supply::day_of(now));
+    let chain_locked = write_facts(
+        tx,
+        backend,
+        &decided.inserts,
+        coverage_rows,
+        daily_rows,
+        total_rows,
+        &given,
+        &vials,
+        &day,
+    )
+    .await?;
+    let mut audit_entries = decided.audit_entries;
+    audit_entries.extend(recorded_doses(&decided.recorded, &decided.inserts));
+    match tx {
+        BatchTx::Sqlx(t) => audit::append_locked(t, backend, &audit_entries, chain_locked).await?,
+        BatchTx::Sqlite(t) => audit::append_sqlite(t.conn(), &audit_entries)?,
+    }
+    Ok(decided.results)
+}
+
+/// Coverage: each touched person's contribution before and after, and
+/// the province and path of each home area counted.
+fn coverage_change(
+    states: &HashMap<String, PersonState>,
+    catalog: &Catalog,
+) -> (CoverageDelta, HashMap<String, (String, String)>) {
+    let mut coverage = CoverageDelta::default();
+    let mut area_info: HashMap<String, (String, String)> = HashMap::new();
+    for s in states.values().filter(|s| s.touched) {
+        let after = if s.merged_away {
+            None
+        } else {
+            contribution(&valid_doses(&s.records), |c| catalog.products.get(c))
+        };
+        coverage.change(
+            (&s.home_area, &s.groups, s.before.as_ref()),
+            (&s.home_area, &s.groups, after.as_ref()),
+        );
+        area_info.insert(
+            s.home_area.clone(),
+            (s.province_code.clone(), s.area_path.clone()),
+        );
+    }
+    (coverage, area_info)
+}
+
+/// The rows of the day counters' increments, and of the same increments
+/// without the day: doses by area, product and number (the dashboards'
+/// dose figures).
+fn day_and_total_rows(daily: &BTreeMap<DailyKey, i64>) -> (Vec<CounterRow<'_>>, Vec<TotalRow<'_>>) {
     let mut totals: BTreeMap<(&str, &str, &str, &str, i64), i64> = BTreeMap::new();
-    for ((province, area, path, product, number, _), n) in &daily {
+    for ((province, area, path, product, number, _), n) in daily {
         if *n != 0 {
             *totals
                 .entry((
@@ -1124,57 +1256,38 @@ pub(crate) async fn apply_in(
             ]
         })
         .collect();
-    // What the batch took per (store, lot): the counters' decrements and
-    // the day's lines; the dose rows name their store.
-    let (given, vials) = stock.taken(now);
-    // The day's lines count the doses given on the commit's UTC day (days
-    // of supply read them through the view `stock_consumed`).
-    let day = crate::format_date(crate::supply::day_of(now));
-    let chain_locked = write_facts(
-        tx,
-        store.backend,
-        &inserts,
-        coverage_rows,
-        daily_rows,
-        total_rows,
-        &given,
-        &vials,
-        &day,
-    )
-    .await?;
-    if !recorded.is_empty() {
-        let doses: Vec<RecordedDose<'_>> = recorded
-            .iter()
-            .map(|&(by, i)| {
-                let rec = &inserts[i];
-                RecordedDose {
-                    address: &by.address,
-                    by: &by.name,
-                    id: &rec.id,
-                    kind: rec.kind.as_str(),
-                    person_id: &rec.person_id,
-                    product_code: &rec.product_code,
-                    site_code: &rec.site_code,
-                }
-            })
-            .collect();
-        let details =
-            serde_json::to_string(&RecordDoses { doses: &doses }).expect("strings serialise");
-        audit_entries.push(AuditEntry::with_details(
-            "dose writer",
-            "record_doses",
-            "dose",
-            doses[0].id,
-            details,
-        ));
-    }
-    match tx {
-        BatchTx::Sqlx(t) => {
-            audit::append_locked(t, store.backend, &audit_entries, chain_locked).await?
-        }
-        BatchTx::Sqlite(t) => audit::append_sqlite(t.conn(), &audit_entries)?,
-    }
-    Ok(results)
+    (daily_rows, total_rows)
+}
+
+/// The batch's `record_doses` audit entry, if it recorded doses.
+fn recorded_doses(
+    recorded: &[(&crate::model::Actor, usize)],
+    inserts: &[DoseRecord],
+) -> Option<AuditEntry> {
+    let doses: Vec<RecordedDose<'_>> = recorded
+        .iter()
+        .map(|&(by, i)| {
+            let rec = &inserts[i];
+            RecordedDose {
+                address: &by.address,
+                by: &by.name,
+                id: &rec.id,
+                kind: rec.kind.as_str(),
+                person_id: &rec.person_id,
+                product_code: &rec.product_code,
+                site_code: &rec.site_code,
+            }
+        })
+        .collect();
+    let first = doses.first()?.id;
+    let details = serde_json::to_string(&RecordDoses { doses: &doses }).expect("strings serialise");
+    Some(AuditEntry::with_details(
+        "dose writer",
+        "record_doses",
+        "dose",
+        first,
+        details,
+    ))
 }
 
 fn area_path_of(
