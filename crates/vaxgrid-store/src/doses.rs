@@ -2359,3 +2359,36 @@ pub fn raw_dose(
         stock_store: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::DayLine;
+
+    fn line(day: Option<&str>, doses: i64) -> DayLine {
+        DayLine {
+            day: day.map(str::to_string),
+            doses,
+            at: 7,
+        }
+    }
+
+    #[test]
+    fn a_day_line_is_moved_off_its_row_only_when_a_later_day_takes_from_it() {
+        // A row never given from, or given from today: nothing to move.
+        assert_eq!(line(None, 0).finished_before("2021-08-02"), None);
+        assert_eq!(
+            line(Some("2021-08-02"), 5).finished_before("2021-08-02"),
+            None
+        );
+        // Yesterday's doses move out as yesterday's line, with its instant.
+        assert_eq!(
+            line(Some("2021-08-01"), 5).finished_before("2021-08-02"),
+            Some(("2021-08-01", 5, 7))
+        );
+        // A day with no doses left nothing to move.
+        assert_eq!(
+            line(Some("2021-08-01"), 0).finished_before("2021-08-02"),
+            None
+        );
+    }
+}
