@@ -27,6 +27,29 @@ fn system() -> Actor {
     Actor::system("test")
 }
 
+/// A dose of `lot` to `person_id` at site S06658 (whose store is
+/// KS06658), given on `day` by vac-1.
+fn dose_at_s06658(
+    person_id: &str,
+    lot: (&str, &str),
+    day: time::Date,
+) -> vaxgrid_store::model::DoseRequest {
+    vaxgrid_store::model::DoseRequest {
+        id: Uuid::now_v7().to_string(),
+        person_id: person_id.to_string(),
+        product_code: lot.0.into(),
+        lot_number: lot.1.into(),
+        site_code: "S06658".into(),
+        administered_on: day,
+        dose_number: None,
+        vaccinator: Some("vac-1".into()),
+        override_reason: None,
+        historical: false,
+        requires_certificate: None,
+        by: system(),
+    }
+}
+
 fn new_store(code: &str, area: &str, parent: Option<&str>, site: Option<&str>) -> NewStore {
     NewStore {
         code: code.into(),
@@ -443,7 +466,6 @@ async fn a_quarantined_lot_refuses_doses_and_a_recall_lists_the_persons_dosed(ba
     use time::macros::date;
     use vaxgrid_core::dose::LotStatus;
     use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
-    use vaxgrid_store::model::DoseRequest;
     use vaxgrid_store::writer::{DoseWriter, WriterConfig};
 
     let f = fixture(backend).await;
@@ -458,20 +480,7 @@ async fn a_quarantined_lot_refuses_doses_and_a_recall_lists_the_persons_dosed(ba
         .await
         .unwrap()
         .person;
-    let dose = |day| DoseRequest {
-        id: Uuid::now_v7().to_string(),
-        person_id: p.id.clone(),
-        product_code: "AZ".into(),
-        lot_number: "AZ-1".into(),
-        site_code: "S06658".into(),
-        administered_on: day,
-        dose_number: None,
-        vaccinator: Some("vac-1".into()),
-        override_reason: None,
-        historical: false,
-        requires_certificate: None,
-        by: system(),
-    };
+    let dose = |day| dose_at_s06658(&p.id, ("AZ", "AZ-1"), day);
     let first = writer
         .submit(WriteCommand::Dose(dose(date!(2021 - 07 - 01))))
         .await
@@ -578,23 +587,17 @@ async fn random_movements_and_doses_keep_on_hand_equal_to_the_ledger(backend: &s
         common::person(serial, &format!("Người {serial}"), "0665801", &[])
     };
     let dose = |person_id: &str, lot: (&str, &str), historical: bool| DoseRequest {
-        id: Uuid::now_v7().to_string(),
-        person_id: person_id.to_string(),
-        product_code: lot.0.into(),
-        lot_number: lot.1.into(),
-        site_code: "S06658".into(),
-        // Given today (a store's ledger starts on the day it is created).
-        administered_on: if historical {
-            date!(2021 - 05 - 01)
-        } else {
-            vaxgrid_store::today()
-        },
-        dose_number: None,
-        vaccinator: Some("vac-1".into()),
-        override_reason: None,
         historical,
-        requires_certificate: None,
-        by: system(),
+        // Given today (a store's ledger starts on the day it is created).
+        ..dose_at_s06658(
+            person_id,
+            lot,
+            if historical {
+                date!(2021 - 05 - 01)
+            } else {
+                vaxgrid_store::today()
+            },
+        )
     };
     let mut given: Vec<String> = Vec::new();
     let (mut doses_taken, mut doses_refused) = (0u64, 0u64);
@@ -718,7 +721,6 @@ async fn random_movements_and_doses_keep_on_hand_equal_to_the_ledger(backend: &s
 /// take more than was on hand.
 async fn doses_and_movements_racing_on_one_lot_never_overdraw_it(backend: &str) {
     use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
-    use vaxgrid_store::model::DoseRequest;
     use vaxgrid_store::writer::{DoseWriter, WriterConfig};
 
     let f = fixture(backend).await;
@@ -752,20 +754,7 @@ async fn doses_and_movements_racing_on_one_lot_never_overdraw_it(backend: &str) 
     let mut doses = Vec::new();
     for id in persons {
         let w = writer.clone();
-        let cmd = WriteCommand::Dose(DoseRequest {
-            id: Uuid::now_v7().to_string(),
-            person_id: id,
-            product_code: lot.0.into(),
-            lot_number: lot.1.into(),
-            site_code: "S06658".into(),
-            administered_on: vaxgrid_store::today(),
-            dose_number: None,
-            vaccinator: Some("vac-1".into()),
-            override_reason: None,
-            historical: false,
-            requires_certificate: None,
-            by: system(),
-        });
+        let cmd = WriteCommand::Dose(dose_at_s06658(&id, lot, vaxgrid_store::today()));
         doses.push(tokio::spawn(async move { w.submit(cmd).await }));
     }
     let mut wastage = Vec::new();
@@ -821,7 +810,6 @@ async fn doses_and_movements_racing_on_one_lot_never_overdraw_it(backend: &str) 
 /// doses, and the row's line, back one day.
 async fn the_day_line_moves_off_the_on_hand_row_when_a_day_ends(backend: &str) {
     use vaxgrid_store::doses::{WriteCommand, WriteOutcome};
-    use vaxgrid_store::model::DoseRequest;
     use vaxgrid_store::writer::{DoseWriter, WriterConfig};
 
     let f = fixture(backend).await;
@@ -858,20 +846,11 @@ async fn the_day_line_moves_off_the_on_hand_row_when_a_day_ends(backend: &str) {
                 .unwrap()
                 .person;
             let out = writer
-                .submit(WriteCommand::Dose(DoseRequest {
-                    id: Uuid::now_v7().to_string(),
-                    person_id: p.id,
-                    product_code: "AZ".into(),
-                    lot_number: "AZ-1".into(),
-                    site_code: "S06658".into(),
-                    administered_on: vaxgrid_store::today(),
-                    dose_number: None,
-                    vaccinator: Some("vac-1".into()),
-                    override_reason: None,
-                    historical: false,
-                    requires_certificate: None,
-                    by: system(),
-                }))
+                .submit(WriteCommand::Dose(dose_at_s06658(
+                    &p.id,
+                    ("AZ", "AZ-1"),
+                    vaxgrid_store::today(),
+                )))
                 .await;
             assert!(matches!(out, Ok(WriteOutcome::Created(_))), "{out:?}");
         }
