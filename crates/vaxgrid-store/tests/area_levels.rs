@@ -97,18 +97,14 @@ async fn register_and_dose(store: &Store, homes: &[(&str, u32)]) -> Vec<(String,
             if k % 2 == 0 {
                 writer
                     .submit(WriteCommand::Dose(DoseRequest {
-                        id: uuid::Uuid::now_v7().to_string(),
-                        person_id: p.id.clone(),
-                        product_code: "BIBP".into(),
-                        lot_number: "VN-1".into(),
                         site_code: "S1".into(),
-                        administered_on: date!(2021 - 06 - 01),
-                        dose_number: None,
-                        vaccinator: Some("vac-1".into()),
-                        override_reason: None,
-                        historical: false,
-                        requires_certificate: None,
-                        by: system(),
+                        ..common::dose_request(
+                            &uuid::Uuid::now_v7().to_string(),
+                            &p.id,
+                            "BIBP",
+                            "VN-1",
+                            date!(2021 - 06 - 01),
+                        )
                     }))
                     .await
                     .unwrap();

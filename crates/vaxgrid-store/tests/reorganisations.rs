@@ -12,7 +12,7 @@ use time::macros::date;
 use vaxgrid_core::area::{ancestor_at, province_of_path, AreaLevel};
 use vaxgrid_core::area_reorg::{Change, SplitPart};
 use vaxgrid_store::doses::WriteCommand;
-use vaxgrid_store::model::{Actor, DoseRequest, NewArea};
+use vaxgrid_store::model::{Actor, NewArea};
 use vaxgrid_store::reorganise::NewReorganisation;
 use vaxgrid_store::writer::{DoseWriter, WriterConfig};
 use vaxgrid_store::{Store, StoreError};
@@ -62,20 +62,13 @@ fn area(code: &str, parent: Option<&str>, level: &str) -> NewArea {
 }
 
 fn dose(person: &str, product: &str, lot: &str, on: time::Date) -> WriteCommand {
-    WriteCommand::Dose(DoseRequest {
-        id: uuid::Uuid::now_v7().to_string(),
-        person_id: person.into(),
-        product_code: product.into(),
-        lot_number: lot.into(),
-        site_code: "S06658".into(),
-        administered_on: on,
-        dose_number: None,
-        vaccinator: Some("vac-1".into()),
-        override_reason: None,
-        historical: false,
-        requires_certificate: None,
-        by: system(),
-    })
+    WriteCommand::Dose(common::dose_request(
+        &uuid::Uuid::now_v7().to_string(),
+        person,
+        product,
+        lot,
+        on,
+    ))
 }
 
 /// Counters equal a recount; every person lives in an area that exists,

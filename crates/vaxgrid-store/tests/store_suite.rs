@@ -30,22 +30,7 @@ on_both_backends!(
     due_doses_are_found_by_their_number,
 );
 
-fn dose(id: &str, person: &str, product: &str, lot: &str, on: time::Date) -> DoseRequest {
-    DoseRequest {
-        id: id.into(),
-        person_id: person.into(),
-        product_code: product.into(),
-        lot_number: lot.into(),
-        site_code: "S06658".into(),
-        administered_on: on,
-        dose_number: None,
-        vaccinator: Some("vac-1".into()),
-        override_reason: None,
-        historical: false,
-        requires_certificate: None,
-        by: system(),
-    }
-}
+use common::dose_request as dose;
 
 fn system() -> vaxgrid_store::model::Actor {
     vaxgrid_store::model::Actor::system("test")

@@ -28,26 +28,13 @@ fn system() -> Actor {
 }
 
 /// A dose of `lot` to `person_id` at site S06658 (whose store is
-/// KS06658), given on `day` by vac-1.
+/// KS06658), given on `day`.
 fn dose_at_s06658(
     person_id: &str,
     lot: (&str, &str),
     day: time::Date,
 ) -> vaxgrid_store::model::DoseRequest {
-    vaxgrid_store::model::DoseRequest {
-        id: Uuid::now_v7().to_string(),
-        person_id: person_id.to_string(),
-        product_code: lot.0.into(),
-        lot_number: lot.1.into(),
-        site_code: "S06658".into(),
-        administered_on: day,
-        dose_number: None,
-        vaccinator: Some("vac-1".into()),
-        override_reason: None,
-        historical: false,
-        requires_certificate: None,
-        by: system(),
-    }
+    common::dose_request(&Uuid::now_v7().to_string(), person_id, lot.0, lot.1, day)
 }
 
 fn new_store(code: &str, area: &str, parent: Option<&str>, site: Option<&str>) -> NewStore {

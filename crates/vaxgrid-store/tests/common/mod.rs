@@ -119,6 +119,31 @@ pub async fn fixture(backend: &str) -> Fixture {
     Fixture { store, scratch }
 }
 
+/// A dose of `product` `lot` to `person` at site S06658, given on `on`
+/// by vac-1 and recorded by the system; `id` is its idempotency id.
+pub fn dose_request(
+    id: &str,
+    person: &str,
+    product: &str,
+    lot: &str,
+    on: time::Date,
+) -> vaxgrid_store::model::DoseRequest {
+    vaxgrid_store::model::DoseRequest {
+        id: id.into(),
+        person_id: person.into(),
+        product_code: product.into(),
+        lot_number: lot.into(),
+        site_code: "S06658".into(),
+        administered_on: on,
+        dose_number: None,
+        vaccinator: Some("vac-1".into()),
+        override_reason: None,
+        historical: false,
+        requires_certificate: None,
+        by: vaxgrid_store::model::Actor::system("test"),
+    }
+}
+
 /// A valid CCCD for a man born in 1980 with the given serial.
 pub fn cccd(serial: u32) -> String {
     format!("022080{serial:06}")
