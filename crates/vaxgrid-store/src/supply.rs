@@ -336,6 +336,22 @@ impl Store {
         actor: &Actor,
     ) -> Result<u64, StoreError> {
         let now = crate::now_micros();
+        // Doses given draw from the open vials first: the open vial pools
+        // are locked before the counter row, the order the dose writer's
+        // batch and the open-vial limit's closing lock them in (the other
+        // order can deadlock with them on PostgreSQL). A movement refused
+        // below rolls this back with the rest.
+        if movement.kind == MovementKind::DoseGiven {
+            self.take_from_open_vials_in_tx(
+                tx,
+                store,
+                product_code,
+                lot_number,
+                movement.quantity,
+                now,
+            )
+            .await?;
+        }
         sqlx::query(
             "INSERT INTO stock_on_hand (province_code, store_code, product_code, lot_number, on_hand, updated_at) \
              VALUES ($1, $2, $3, $4, 0, $5) \
@@ -424,17 +440,6 @@ impl Store {
             now,
         )
         .await?;
-        if movement.kind == MovementKind::DoseGiven {
-            self.take_from_open_vials_in_tx(
-                tx,
-                store,
-                product_code,
-                lot_number,
-                movement.quantity,
-                now,
-            )
-            .await?;
-        }
         audit::append(
             tx,
             self.backend,
@@ -542,7 +547,7 @@ impl Store {
             }
         }
         out.extend(self.check_stock_daily().await?);
-        out.extend(self.check_stock_given_daily(&given).await?);
+        out.extend(self.check_stock_given_by_day(&given).await?);
         Ok(out)
     }
 
@@ -645,7 +650,10 @@ impl Store {
     /// Differences between the ledger's daily lines of doses given (the
     /// view `stock_given_by_day`: finished days in `stock_given_daily`,
     /// the current one on the on-hand rows) and the dose rows.
-    async fn check_stock_given_daily(&self, fresh: &GivenByDay) -> Result<Vec<String>, StoreError> {
+    async fn check_stock_given_by_day(
+        &self,
+        fresh: &GivenByDay,
+    ) -> Result<Vec<String>, StoreError> {
         let mut stored = GivenByDay::new();
         for r in sqlx::query(
             "SELECT province_code, store_code, product_code, lot_number, day, \
