@@ -467,7 +467,7 @@ struct HeldLot {
 /// day, the doses given from the row that day and the instant of the last
 /// (migration 0081). A batch on a later day moves it into
 /// `stock_given_daily` before starting its own day's line.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 struct DayLine {
     day: Option<String>,
     doses: i64,
@@ -1737,7 +1737,7 @@ struct StockTaken {
     product: String,
     lot: String,
     quantity: i64,
-    /// The counter's rowid on SQLite (see [`SiteStock::read`]).
+    /// The counter's rowid on SQLite (see [`read_lots_and_stock`]).
     row: Option<i64>,
     /// The day line on the counter's row as read.
     line: DayLine,
