@@ -196,7 +196,17 @@ pub async fn run(what: BenchWhat) -> Result<()> {
             sites,
             no_stock,
             wal_pages,
-        } => writer::run(postgres, doses, batch, sites, no_stock, wal_pages).await,
+        } => {
+            writer::run(writer::Options {
+                postgres,
+                doses,
+                batch,
+                sites,
+                no_stock,
+                wal_pages,
+            })
+            .await
+        }
         BenchWhat::StaffImport { rows } => staff::run(rows).await,
         BenchWhat::Booking {
             attempts,

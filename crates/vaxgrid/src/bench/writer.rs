@@ -17,15 +17,22 @@ use vaxgrid_store::writer::BulkWriter;
 
 use super::wal_pages;
 
-pub async fn run(
-    postgres: bool,
-    doses: usize,
-    batch: usize,
-    sites: usize,
-    no_stock: bool,
-    wal_pages: bool,
-) -> Result<()> {
-    let m = measure(postgres, doses, batch, sites, no_stock, wal_pages).await?;
+/// What a run of `bench writer` is asked for (see its command line).
+pub struct Options {
+    pub postgres: bool,
+    pub doses: usize,
+    pub batch: usize,
+    /// The first N sites, or all of them with 0.
+    pub sites: usize,
+    pub no_stock: bool,
+    pub wal_pages: bool,
+}
+
+pub async fn run(o: Options) -> Result<()> {
+    let m = measure(&o).await?;
+    let Options {
+        doses, no_stock, ..
+    } = o;
     println!(
         "bench writer ({}, {doses} doses in batches of {}, {} sites, stock {})",
         m.backend,
@@ -78,14 +85,15 @@ struct Measured {
     counters: Vec<String>,
 }
 
-async fn measure(
-    postgres: bool,
-    doses: usize,
-    batch: usize,
-    sites: usize,
-    no_stock: bool,
-    wal_pages: bool,
-) -> Result<Measured> {
+async fn measure(o: &Options) -> Result<Measured> {
+    let &Options {
+        postgres,
+        doses,
+        batch,
+        sites,
+        no_stock,
+        wal_pages,
+    } = o;
     let (scratch, backend, store, seeded) = super::setup::seeded_scratch(postgres).await?;
     if !no_stock {
         crate::demo::seed_stores(&store, &seeded, 2 * doses as u64).await?;
@@ -191,12 +199,21 @@ async fn wal_attribution(
 
 #[cfg(test)]
 mod tests {
-    use super::measure;
+    use super::{measure, Options};
 
     /// Frames per commit of a run of 10 batches of 64 doses at 64
     /// different sites, and its b-trees.
     async fn frames(no_stock: bool) -> (f64, Vec<String>) {
-        let m = measure(false, 640, 64, 0, no_stock, true).await.unwrap();
+        let m = measure(&Options {
+            postgres: false,
+            doses: 640,
+            batch: 64,
+            sites: 0,
+            no_stock,
+            wal_pages: true,
+        })
+        .await
+        .unwrap();
         assert_eq!(m.created, 640);
         assert!(m.stock.is_empty() && m.counters.is_empty());
         let (a, _) = m
