@@ -323,6 +323,7 @@ async fn full_queue_answers_503_with_retry_after(backend: &str) {
         WriterConfig {
             max_batch: 1,
             queue: 1,
+            ..WriterConfig::default()
         },
     )
     .await;

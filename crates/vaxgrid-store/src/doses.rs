@@ -916,7 +916,38 @@ struct Loaded {
 }
 
 impl Loaded {
+    /// Reads what the batch needs. On PostgreSQL, where several writers
+    /// (and the importer's) decide batches at once, the persons the batch
+    /// decides on are locked first (see [`lock_people`]), so that no other
+    /// batch decides on a person between this one's read and its commit;
+    /// a person found to belong to one not locked (a correction's target,
+    /// a merge committed meanwhile) is locked and everything read again.
     async fn read(
+        tx: &mut BatchTx<'_>,
+        backend: Backend,
+        catalog: &Catalog,
+        cmds: &[WriteCommand],
+    ) -> Result<Loaded, StoreError> {
+        if backend == Backend::Sqlite {
+            return Loaded::read_once(tx, backend, catalog, cmds).await;
+        }
+        let mut locked = lock_people(tx, &named_people(cmds), PeopleKeys::Named).await?;
+        loop {
+            let loaded = Loaded::read_once(tx, backend, catalog, cmds).await?;
+            let unlocked: Vec<&str> = loaded
+                .states
+                .keys()
+                .filter(|root| !locked.contains(root.as_str()))
+                .map(String::as_str)
+                .collect();
+            if unlocked.is_empty() {
+                return Ok(loaded);
+            }
+            locked.extend(lock_people(tx, &unlocked, PeopleKeys::Roots).await?);
+        }
+    }
+
+    async fn read_once(
         tx: &mut BatchTx<'_>,
         backend: Backend,
         catalog: &Catalog,
@@ -992,6 +1023,81 @@ impl Loaded {
             certificates,
             stock,
         })
+    }
+}
+
+/// The persons a batch's commands name (a correction names a dose, not
+/// a person).
+fn named_people(cmds: &[WriteCommand]) -> Vec<&str> {
+    let mut named = Vec::new();
+    for c in cmds {
+        match c {
+            WriteCommand::Dose(d) => named.push(d.person_id.as_str()),
+            WriteCommand::EnteredInError(_) => {}
+            WriteCommand::Merge(m) => {
+                named.push(m.survivor_id.as_str());
+                named.push(m.duplicate_id.as_str());
+            }
+        }
+    }
+    named
+}
+
+/// What the keys given to [`lock_people`] are.
+enum PeopleKeys {
+    /// Person ids, each standing for the person it was merged into, if any.
+    Named,
+    /// Ids of persons not merged into anyone.
+    Roots,
+}
+
+/// Namespace of the persons' transaction locks (the two-key advisory locks,
+/// apart from the one-key locks of the audit chain and the area tree).
+const PERSON_LOCKS: i32 = 734504;
+
+/// Locks, until the transaction ends, the persons `keys` stand for, by
+/// their root id (the person not merged into anyone whose history they
+/// share), in the roots' order so that two batches never wait on each
+/// other in a circle; returns the roots locked. PostgreSQL only: SQLite
+/// has one writer at a time. A lock is taken after the statement's
+/// snapshot, so the caller reads the persons again in a later statement
+/// (READ COMMITTED: it then sees every batch committed on them before).
+async fn lock_people(
+    tx: &mut BatchTx<'_>,
+    keys: &[&str],
+    kind: PeopleKeys,
+) -> Result<HashSet<String>, StoreError> {
+    if keys.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let roots = match kind {
+        PeopleKeys::Named => format!(
+            "SELECT DISTINCT COALESCE(merged_into, id) AS root FROM persons WHERE {}",
+            in_json(Backend::Postgres, "id", 1)
+        ),
+        PeopleKeys::Roots => {
+            "SELECT DISTINCT root FROM json_array_elements_text($1::json) AS root".into()
+        }
+    };
+    // A volatile function of the select list runs after the sort.
+    let sql = format!(
+        "SELECT root, pg_advisory_xact_lock({PERSON_LOCKS}, hashtext(root)) IS NULL AS locked \
+         FROM ({roots}) AS r ORDER BY root"
+    );
+    let binds = [serde_json::to_string(keys).expect("strings serialise")];
+    Ok(tx
+        .rows::<LockedRoot>(&sql, &binds)
+        .await?
+        .into_iter()
+        .map(|r| r.0)
+        .collect())
+}
+
+struct LockedRoot(String);
+
+impl FromCells for LockedRoot {
+    fn from_cells<R: Cells>(row: &R) -> Result<LockedRoot, StoreError> {
+        Ok(LockedRoot(row.cell("root")?))
     }
 }
 
@@ -1205,13 +1311,15 @@ async fn write_decided(
     let chain_locked = write_facts(
         tx,
         backend,
-        &decided.inserts,
-        coverage_rows,
-        daily_rows,
-        total_rows,
-        &given,
-        &vials,
-        &day,
+        Facts {
+            doses: &decided.inserts,
+            coverage: coverage_rows,
+            daily: daily_rows,
+            totals: total_rows,
+            given: &given,
+            vials: &vials,
+            day: &day,
+        },
     )
     .await?;
     let mut audit_entries = decided.audit_entries;
@@ -1853,24 +1961,39 @@ const ON_HAND_TAKE_ROW: &str = "UPDATE stock_on_hand SET on_hand = on_hand - $1,
      given_day_doses = CASE WHEN given_day = $3 THEN given_day_doses + $1 ELSE $1 END, \
      given_day = $3, given_day_at = $2 WHERE rowid = $4";
 
+/// What a batch writes: its dose rows, the counters' increments and the
+/// stock it took.
+struct Facts<'a> {
+    doses: &'a [DoseRecord],
+    coverage: Vec<CounterRow<'a>>,
+    daily: Vec<CounterRow<'a>>,
+    totals: Vec<TotalRow<'a>>,
+    given: &'a [StockTaken],
+    vials: &'a [VialTaken],
+    /// The commit's UTC day (the day lines count the doses given on it).
+    day: &'a str,
+}
+
 /// Writes a batch's dose rows, counter increments and stock movements. On
 /// PostgreSQL the statements travel as one (data-modifying CTEs) to save
 /// round trips on the writer's critical path, and that statement ends by
 /// taking the audit chain's lock (`audit::CHAIN_LOCK`, after every row
 /// lock of the batch, the order the API's writes take them in): true is
 /// returned then. SQLite runs them in-process, one after another.
-#[allow(clippy::too_many_arguments)]
 async fn write_facts(
     tx: &mut BatchTx<'_>,
     backend: Backend,
-    doses: &[DoseRecord],
-    coverage: Vec<CounterRow<'_>>,
-    daily: Vec<CounterRow<'_>>,
-    totals: Vec<TotalRow<'_>>,
-    given: &[StockTaken],
-    vials: &[VialTaken],
-    day: &str,
+    facts: Facts<'_>,
 ) -> Result<bool, StoreError> {
+    let Facts {
+        doses,
+        coverage,
+        daily,
+        totals,
+        given,
+        vials,
+        day,
+    } = facts;
     let tx = match tx {
         BatchTx::Sqlite(t) => {
             write_facts_sqlite(
@@ -1896,16 +2019,18 @@ async fn write_facts(
             // the counters `s`, the order the open-vial limit's closing
             // locks them in (the other order deadlocks with it); the
             // finished day lines `m` (a row's first batch of a day), which
-            // only the writer writes, last. The (store, lot) rows are read
-            // out of their JSON once (`v`, referenced twice, is computed
-            // once).
+            // only the writer writes, last. The (store, lot) rows are read out of their JSON once (`v`, referenced
+            // twice, is computed once). Another writer's batch may have
+            // taken from the same open vial pool since it was read: a pool
+            // never counts more doses taken than it held (the rest came
+            // from elsewhere, as from a pool closed meanwhile).
             let sql = format!(
                 "WITH d AS (INSERT INTO doses ({DOSE_COLUMNS}) {} RETURNING 1), \
                  c AS ({} RETURNING 1), y AS ({} RETURNING 1), t AS ({} RETURNING 1), \
                  v AS (SELECT r->>0 AS p, r->>1 AS s, r->>2 AS pr, r->>3 AS l, \
                  (r->>4)::bigint AS q, (r->>5)::bigint AS t, r->>6 AS od, (r->>7)::bigint AS oq, \
                  (r->>8)::bigint AS oa FROM jsonb_array_elements($5::jsonb) AS r), \
-                 o AS (UPDATE open_vials ov SET taken = ov.taken + (x->>0)::bigint \
+                 o AS (UPDATE open_vials ov SET taken = LEAST(ov.doses, ov.taken + (x->>0)::bigint) \
                  FROM jsonb_array_elements($7::jsonb) AS x \
                  WHERE ov.id = x->>1 AND ov.province_code = x->>2 AND ov.closed_at IS NULL RETURNING 1), \
                  m AS (INSERT INTO stock_given_daily (province_code, store_code, product_code, lot_number, \
@@ -1942,10 +2067,10 @@ async fn write_facts(
                 .fetch_one(&mut **tx)
                 .await?;
             // The stock was read unlocked: a movement committed since then
-            // (a wastage through the API, the import's writer) may have
-            // left fewer doses than the batch took, or another server's
-            // writer moved the day line on. Nothing is kept; the writer
-            // runs the batch again on what is on hand now.
+            // (a wastage through the API, another writer's batch) may have
+            // left fewer doses than the batch took, or another writer
+            // moved the day line on. Nothing is kept; the writer runs the
+            // batch again on what is on hand now.
             let decremented: i64 = row.try_get("decremented")?;
             if usize::try_from(decremented).ok() != Some(given.len()) {
                 return Err(StoreError::Busy);

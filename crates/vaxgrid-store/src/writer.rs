@@ -24,13 +24,42 @@ pub struct WriterConfig {
     pub max_batch: usize,
     /// Commands that may wait; past that, submit answers `Busy`.
     pub queue: usize,
+    /// Batches applied at once on PostgreSQL, each by a writer of its own
+    /// on its own connection (None: [`POSTGRES_WRITERS`]). SQLite has one:
+    /// one writer at a time is all it allows.
+    pub writers: Option<usize>,
 }
+
+/// Dose writers on PostgreSQL by default: one. While one writer's batch
+/// holds its row locks through the write and the commit, another could
+/// read and decide its own batch; but every batch increments the same
+/// counter rows (the province's coverage, the day's doses) and takes
+/// from the same stores, so the second waits for the first's commit, WAL
+/// flush included, and on two cores two writers took fewer doses a second
+/// than one (8,500 against 9,100 over HTTP, see docs/benchmarks.md,
+/// 2026-12-07). More may pay where the disk's flush is slower than the
+/// statements. A person's batches are decided one at a time whatever the
+/// number: each batch locks the persons it decides on first (see
+/// `doses::lock_people`), as the importer's and other servers' writers
+/// decide batches beside this one.
+pub const POSTGRES_WRITERS: usize = 1;
 
 impl Default for WriterConfig {
     fn default() -> Self {
         WriterConfig {
             max_batch: 512,
             queue: 8192,
+            writers: None,
+        }
+    }
+}
+
+impl WriterConfig {
+    /// How many writers run on `backend`.
+    pub fn writers_on(&self, backend: crate::db::Backend) -> usize {
+        match backend {
+            crate::db::Backend::Sqlite => 1,
+            crate::db::Backend::Postgres => self.writers.unwrap_or(POSTGRES_WRITERS).max(1),
         }
     }
 }
@@ -73,41 +102,20 @@ pub struct DoseWriter {
 }
 
 impl DoseWriter {
-    /// Starts the writer on a thread of its own with its own runtime and
-    /// connections: on the shared runtime it would wait behind every queued
-    /// HTTP task after each statement, and the batch would take longer. On
-    /// SQLite the writer's batches run on a direct connection of its own
-    /// (see `batch_tx`); failing to open it is an error here, at start-up,
-    /// not a slower writer later.
+    /// Starts the writers (see [`WriterConfig::writers`]), each on a thread
+    /// of its own with its own runtime and connections: on the shared
+    /// runtime a writer would wait behind every queued HTTP task after each
+    /// statement, and the batch would take longer. They take their batches
+    /// from one queue. On SQLite the writer's batches run on a direct
+    /// connection of its own (see `batch_tx`); failing to open it is an
+    /// error here, at start-up, not a slower writer later.
     pub fn spawn(store: Store, config: WriterConfig) -> Result<DoseWriter, StoreError> {
         let (tx, rx) = mpsc::channel(config.queue.max(1));
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
         let stats = Arc::new(WriterStats::default());
-        let direct = direct_connection(&store, &stats)?;
-        let thread_stats = stats.clone();
-        let max_batch = config.max_batch.max(1);
-        std::thread::Builder::new()
-            .name("dose-writer".into())
-            .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                    Ok(r) => r,
-                    Err(e) => {
-                        tracing::error!(error = %e, "the dose writer cannot start its runtime");
-                        return;
-                    }
-                };
-                runtime.block_on(async move {
-                    let own = match store.reconnect(2).await {
-                        Ok(own) => own,
-                        Err(e) => {
-                            tracing::error!(error = %e, "the dose writer cannot connect; using the shared pool");
-                            store
-                        }
-                    };
-                    run(own.clone(), direct, rx, max_batch, thread_stats).await;
-                    own.close().await;
-                });
-            })
-            .map_err(|e| StoreError::Unavailable(format!("the dose writer cannot start its thread: {e}")))?;
+        for n in 0..config.writers_on(store.backend()) {
+            spawn_one(store.clone(), n, rx.clone(), config, stats.clone())?;
+        }
         Ok(DoseWriter { tx, stats })
     }
 
@@ -138,28 +146,67 @@ fn queue_error<T>(e: mpsc::error::TrySendError<T>) -> StoreError {
     }
 }
 
+/// The receiving end of the writers' queue, shared by the writers: the one
+/// holding it gathers the next batch.
+type SharedQueue = Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>;
+
+/// Starts writer number `n` on a thread of its own.
+fn spawn_one(
+    store: Store,
+    n: usize,
+    rx: SharedQueue,
+    config: WriterConfig,
+    stats: Arc<WriterStats>,
+) -> Result<(), StoreError> {
+    let direct = direct_connection(&store, &stats)?;
+    let max_batch = config.max_batch.max(1);
+    std::thread::Builder::new()
+        .name(format!("dose-writer-{n}"))
+        .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::error!(error = %e, "the dose writer cannot start its runtime");
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let own = match store.reconnect(2).await {
+                        Ok(own) => own,
+                        Err(e) => {
+                            tracing::error!(error = %e, "the dose writer cannot connect; using the shared pool");
+                            store
+                        }
+                    };
+                    run(own.clone(), direct, rx, max_batch, stats).await;
+                    own.close().await;
+                });
+            })
+            .map_err(|e| StoreError::Unavailable(format!("the dose writer cannot start its thread: {e}")))?;
+    Ok(())
+}
+
 async fn run(
     store: Store,
     mut direct: Option<rusqlite::Connection>,
-    mut rx: mpsc::Receiver<Job>,
+    rx: SharedQueue,
     max_batch: usize,
     stats: Arc<WriterStats>,
 ) {
     let mut jobs: Vec<(WriteCommand, Reply)> = Vec::with_capacity(max_batch);
     let mut catalog = Catalog::default();
     // An exchange message taken from the queue while gathering a batch
-    // waits until that batch is committed: order is kept.
+    // waits until that batch is committed: a client's order is kept.
     let mut pending: Option<Job> = None;
     loop {
         let first = match pending.take() {
-            Some(job) => job,
-            None => match rx.recv().await {
-                Some(job) => job,
-                None => break,
-            },
+            Some(job) => Some(job),
+            None => gather(&rx, &mut jobs, &mut pending, max_batch).await,
         };
         match first {
-            Job::Exchange(w, reply) => {
+            None if jobs.is_empty() => break,
+            None => {}
+            Some(Job::Exchange(w, reply)) => {
                 let started = std::time::Instant::now();
                 let outcome = exchange_with_retry(&store, &mut catalog, &w, &stats).await;
                 record_batch(&stats, started, 1);
@@ -169,17 +216,7 @@ async fn run(
                 let _ = reply.send(outcome);
                 continue;
             }
-            Job::Command(cmd, reply) => jobs.push((cmd, reply)),
-        }
-        while jobs.len() < max_batch {
-            match rx.try_recv() {
-                Ok(Job::Command(cmd, reply)) => jobs.push((cmd, reply)),
-                Ok(exchange) => {
-                    pending = Some(exchange);
-                    break;
-                }
-                Err(_) => break,
-            }
+            Some(Job::Command(cmd, reply)) => jobs.push((cmd, reply)),
         }
         let cmds: Vec<WriteCommand> = jobs.iter().map(|(c, _)| c.clone()).collect();
         let started = std::time::Instant::now();
@@ -204,6 +241,36 @@ async fn run(
             }
         }
     }
+}
+
+/// Takes the next batch from the queue: waits for a first job, then takes
+/// whatever else is waiting, up to `max_batch` commands, while holding the
+/// queue (another writer gathers after). A first job that is an exchange
+/// message is returned, to be written alone; one met while gathering waits
+/// in `pending` for the next turn. None when the queue is closed and empty
+/// (and nothing was gathered).
+async fn gather(
+    rx: &SharedQueue,
+    jobs: &mut Vec<(WriteCommand, Reply)>,
+    pending: &mut Option<Job>,
+    max_batch: usize,
+) -> Option<Job> {
+    let mut rx = rx.lock().await;
+    match rx.recv().await? {
+        Job::Command(cmd, reply) => jobs.push((cmd, reply)),
+        exchange => return Some(exchange),
+    }
+    while jobs.len() < max_batch {
+        match rx.try_recv() {
+            Ok(Job::Command(cmd, reply)) => jobs.push((cmd, reply)),
+            Ok(exchange) => {
+                *pending = Some(exchange);
+                break;
+            }
+            Err(_) => break,
+        }
+    }
+    None
 }
 
 fn record_batch(stats: &WriterStats, started: std::time::Instant, commands: usize) {

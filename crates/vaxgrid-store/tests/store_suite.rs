@@ -19,6 +19,7 @@ on_both_backends!(
     dose_counters_follow_random_doses_and_corrections,
     registry_conflicts_duplicates_and_search,
     group_commit_batches_concurrent_doses,
+    writers_decide_a_persons_doses_one_batch_at_a_time,
     bulk_writer_applies_batches_with_the_writers_rules,
     audit_chain_detects_tampering,
     coverage_report_rolls_up_the_subtree,
@@ -369,6 +370,8 @@ async fn random_workload_counters_equal_recount(backend: &str) {
         WriterConfig {
             max_batch: 16,
             queue: 1024,
+            // On PostgreSQL, batches decided at once by four writers.
+            writers: Some(4),
         },
     )
     .expect("the dose writer starts");
@@ -472,6 +475,7 @@ async fn dose_counters_follow_random_doses_and_corrections(backend: &str) {
         WriterConfig {
             max_batch: 8,
             queue: 1024,
+            writers: Some(4),
         },
     )
     .expect("the dose writer starts");
@@ -783,6 +787,59 @@ async fn bulk_writer_applies_batches_with_the_writers_rules(backend: &str) {
     let results = bulk.apply(&[WriteCommand::Dose(first)]).await.unwrap();
     assert!(matches!(results[0], Ok(WriteOutcome::Existing(_))));
     assert_eq!(f.store.count_doses().await.unwrap(), 1);
+    let diffs = f.store.check_counters().await.unwrap();
+    assert!(diffs.is_empty(), "{diffs:?}");
+    f.cleanup().await;
+}
+
+/// Many first doses for the same persons on one day, at once, from
+/// batches that several writers decide together on PostgreSQL: each
+/// person gets exactly one, the others are refused by the rules (not
+/// lost, not failed), and the counters equal a recount.
+async fn writers_decide_a_persons_doses_one_batch_at_a_time(backend: &str) {
+    let f = fixture(backend).await;
+    let writer = DoseWriter::spawn(
+        f.store.clone(),
+        WriterConfig {
+            max_batch: 2,
+            queue: 1024,
+            writers: Some(4),
+        },
+    )
+    .expect("the dose writers start");
+    let people: Vec<_> = (0..30u32)
+        .map(|i| person(2000 + i, &format!("Đỗ Văn {i}"), "0665802", &[]))
+        .collect();
+    let (placed, errors) = f.store.check_people(people).await.unwrap();
+    assert!(errors.is_empty());
+    f.store.insert_people(&placed, "t", |_| {}).await.unwrap();
+    // A person's doses side by side in the queue: each writer's next batch
+    // holds the same person's as the batch another writer is deciding.
+    let mut cmds = Vec::new();
+    for p in &placed {
+        for _copy in 0..8 {
+            cmds.push(WriteCommand::Dose(dose(
+                &new_id(),
+                &p.new.id,
+                "AZ",
+                "AZ-1",
+                date!(2021 - 07 - 01),
+            )));
+        }
+    }
+    let results = futures_join(&writer, cmds).await;
+    let created = results
+        .iter()
+        .filter(|r| matches!(r, Ok(WriteOutcome::Created(_))))
+        .count();
+    assert_eq!(created, placed.len(), "one first dose per person");
+    for r in &results {
+        match r {
+            Ok(WriteOutcome::Created(_)) | Err(StoreError::DoseRule(_)) => {}
+            other => panic!("a dose was neither taken nor refused by a rule: {other:?}"),
+        }
+    }
+    assert_eq!(f.store.count_doses().await.unwrap(), placed.len() as i64);
     let diffs = f.store.check_counters().await.unwrap();
     assert!(diffs.is_empty(), "{diffs:?}");
     f.cleanup().await;

@@ -511,5 +511,16 @@ pub async fn demo(
     };
     // The demo's residents are invented: their reminders are only logged.
     let reminders = std::sync::Arc::new(vaxgrid_server::reminders::LoggingSender);
-    crate::serve::serve_store(store, listen, &dcc, mllp, &[], reminders).await
+    crate::serve::serve_store(
+        store,
+        crate::serve::Serving {
+            listen,
+            dcc: &dcc,
+            mllp,
+            trusted_proxies: &[],
+            reminders,
+            writer: vaxgrid_store::writer::WriterConfig::default(),
+        },
+    )
+    .await
 }

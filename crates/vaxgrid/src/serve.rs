@@ -5,15 +5,23 @@ use vaxgrid_server::AppState;
 use vaxgrid_store::writer::WriterConfig;
 use vaxgrid_store::Store;
 
+/// How `vaxgrid serve` (and the demo) serves a database.
+pub struct Serving<'a> {
+    /// Address to listen on for HTTP.
+    pub listen: &'a str,
+    pub dcc: &'a crate::DccArgs,
+    /// Address to take HL7 v2 over MLLP on, if any.
+    pub mllp: Option<&'a str>,
+    pub trusted_proxies: &'a [std::net::IpAddr],
+    pub reminders: std::sync::Arc<dyn vaxgrid_server::reminders::ReminderSender>,
+    pub writer: WriterConfig,
+}
+
 /// Opens the database (migrating it), binds, prints the URL and serves.
 pub async fn serve(
     database_url: &str,
-    listen: &str,
-    dcc: &crate::DccArgs,
-    mllp: Option<&str>,
     checkpoint: &crate::CheckpointArgs,
-    trusted_proxies: &[std::net::IpAddr],
-    reminders: std::sync::Arc<dyn vaxgrid_server::reminders::ReminderSender>,
+    serving: Serving<'_>,
 ) -> Result<()> {
     let store = Store::open(database_url)
         .await
@@ -31,25 +39,25 @@ pub async fn serve(
             written,
         ));
     }
-    serve_store(store, listen, dcc, mllp, trusted_proxies, reminders).await
+    serve_store(store, serving).await
 }
 
-pub async fn serve_store(
-    store: Store,
-    listen: &str,
-    dcc: &crate::DccArgs,
-    mllp: Option<&str>,
-    trusted_proxies: &[std::net::IpAddr],
-    reminders: std::sync::Arc<dyn vaxgrid_server::reminders::ReminderSender>,
-) -> Result<()> {
+pub async fn serve_store(store: Store, serving: Serving<'_>) -> Result<()> {
+    let Serving {
+        listen,
+        dcc,
+        mllp,
+        trusted_proxies,
+        reminders,
+        writer,
+    } = serving;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
     crate::accounts::ensure_first_admin(&store).await?;
     start_background(&store, reminders);
-    let mut state = AppState::new(store, WriterConfig::default())?
-        .with_trusted_proxies(trusted_proxies.to_vec());
+    let mut state = AppState::new(store, writer)?.with_trusted_proxies(trusted_proxies.to_vec());
     if let Some(dir) = &dcc.dcc_keys {
         state = state
             .with_dcc_keys(dir, &dcc.country, &dcc.issuer)
