@@ -41,6 +41,26 @@ impl BatchTx<'_> {
         }
     }
 
+    /// [`BatchTx::rows`] as an unprepared statement on sqlx's connection:
+    /// planned for its parameters at each execution, whatever the
+    /// transaction's `plan_cache_mode` (see `Store::begin_batch`).
+    pub(crate) async fn rows_planned_each_time<T: FromCells>(
+        &mut self,
+        sql: &str,
+        binds: &[String],
+    ) -> Result<Vec<T>, StoreError> {
+        match self {
+            BatchTx::Sqlx(tx) => bind_all(sqlx::query(sql), binds.iter().map(Param::from))
+                .persistent(false)
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(T::from_cells)
+                .collect(),
+            BatchTx::Sqlite(_) => self.rows(sql, binds).await,
+        }
+    }
+
     /// Runs `sql` with text parameters `binds`.
     pub(crate) async fn execute(&mut self, sql: &str, binds: &[String]) -> Result<(), StoreError> {
         match self {

@@ -163,7 +163,7 @@ struct PersonRow {
 async fn fetch_any<T: FromCells>(
     tx: &mut BatchTx<'_>,
     backend: Backend,
-    select: &str,
+    (select, plan): (&str, Plan),
     conditions: &[(&str, Vec<&str>)],
 ) -> Result<Vec<T>, StoreError> {
     let conditions: Vec<(&str, Vec<&str>)> = conditions
@@ -195,13 +195,27 @@ async fn fetch_any<T: FromCells>(
         .iter()
         .map(|(_, keys)| serde_json::to_string(keys).expect("strings serialise"))
         .collect();
-    tx.rows(&sql, &binds).await
+    match plan {
+        Plan::Cached => tx.rows(&sql, &binds).await,
+        Plan::EachTime => tx.rows_planned_each_time(&sql, &binds).await,
+    }
+}
+
+/// How a batch's read is planned on PostgreSQL (see `Store::begin_batch`).
+#[derive(Clone, Copy)]
+enum Plan {
+    /// Prepared once, its generic plan kept.
+    Cached,
+    /// Planned for its parameters and the table as it is, every time: the
+    /// reads of `doses`, which grows fastest of all, from nothing when a
+    /// campaign starts.
+    EachTime,
 }
 
 async fn fetch_in<'a, T: FromCells>(
     tx: &mut BatchTx<'_>,
     backend: Backend,
-    select: &str,
+    select: (&str, Plan),
     column: &str,
     keys: impl IntoIterator<Item = &'a str>,
 ) -> Result<Vec<T>, StoreError> {
@@ -251,7 +265,7 @@ async fn load_people(
     for p in fetch_any::<PersonRow>(
         tx,
         backend,
-        PERSON_SELECT,
+        (PERSON_SELECT, Plan::Cached),
         &[("id", keys.clone()), ("merged_into", keys)],
     )
     .await?
@@ -271,7 +285,7 @@ async fn load_people(
         for p in fetch_any::<PersonRow>(
             tx,
             backend,
-            PERSON_SELECT,
+            (PERSON_SELECT, Plan::Cached),
             &[("id", keys.clone()), ("merged_into", keys)],
         )
         .await?
@@ -313,7 +327,9 @@ async fn load_people(
         .map(String::as_str)
         .collect();
     let select = format!("SELECT {DOSE_COLUMNS} FROM doses");
-    for rec in fetch_in::<DoseRecord>(tx, backend, &select, "person_id", unread).await? {
+    for rec in
+        fetch_in::<DoseRecord>(tx, backend, (&select, Plan::EachTime), "person_id", unread).await?
+    {
         prefetched
             .entry(rec.person_id.clone())
             .or_default()
@@ -878,7 +894,7 @@ pub(crate) async fn apply_batch(
     catalog.refresh(store, cmds).await?;
     let mut tx = match direct {
         Some(conn) => BatchTx::Sqlite(WriteTx::begin(conn)?),
-        None => BatchTx::Sqlx(store.begin_write().await?),
+        None => BatchTx::Sqlx(store.begin_batch().await?),
     };
     let results = apply_in(store, catalog, &mut tx, cmds).await?;
     tx.commit().await?;
@@ -986,7 +1002,7 @@ impl Loaded {
         for rec in fetch_any::<DoseRecord>(
             tx,
             backend,
-            &select,
+            (&select, Plan::EachTime),
             &[("id", wanted), ("person_id", named_people)],
         )
         .await?

@@ -276,7 +276,7 @@ async fn attempt_exchange(
         store.area_map().await?
     };
     catalog.refresh(store, &w.commands).await?;
-    let mut tx = store.begin_write().await?;
+    let mut tx = store.begin_batch().await?;
     let now = crate::now_micros();
     let mut persons = Vec::with_capacity(w.persons.len());
     let mut created = Vec::new();
