@@ -400,7 +400,9 @@ pub(crate) async fn connect(
                 if backend == Backend::Postgres {
                     // Plan every execution of a prepared statement for its
                     // own parameters: a generic plan made while a table was
-                    // small would keep scanning it whole as it grows.
+                    // small would keep scanning it whole as it grows. (The
+                    // dose writer's batches set otherwise for their own
+                    // transaction, see `Store::begin_batch`.)
                     conn.execute("SET plan_cache_mode = force_custom_plan")
                         .await?;
                     // Notices such as "relation already exists, skipping"
