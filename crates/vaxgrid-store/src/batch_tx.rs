@@ -22,8 +22,31 @@ impl BatchTx<'_> {
         sql: &str,
         binds: &[String],
     ) -> Result<Vec<T>, StoreError> {
+        self.fetch(sql, binds, true).await
+    }
+
+    /// [`BatchTx::rows`] as an unprepared statement on sqlx's connection:
+    /// planned for its parameters at each execution, whatever the
+    /// transaction's `plan_cache_mode` (see `Store::begin_batch`).
+    pub(crate) async fn rows_planned_each_time<T: FromCells>(
+        &mut self,
+        sql: &str,
+        binds: &[String],
+    ) -> Result<Vec<T>, StoreError> {
+        self.fetch(sql, binds, false).await
+    }
+
+    /// The rows of `sql`, prepared and kept on sqlx's connection when
+    /// `persistent` (the direct SQLite connection keeps its own cache).
+    async fn fetch<T: FromCells>(
+        &mut self,
+        sql: &str,
+        binds: &[String],
+        persistent: bool,
+    ) -> Result<Vec<T>, StoreError> {
         match self {
             BatchTx::Sqlx(tx) => bind_all(sqlx::query(sql), binds.iter().map(Param::from))
+                .persistent(persistent)
                 .fetch_all(&mut **tx)
                 .await?
                 .iter()
@@ -38,26 +61,6 @@ impl BatchTx<'_> {
                 }
                 Ok(out)
             }
-        }
-    }
-
-    /// [`BatchTx::rows`] as an unprepared statement on sqlx's connection:
-    /// planned for its parameters at each execution, whatever the
-    /// transaction's `plan_cache_mode` (see `Store::begin_batch`).
-    pub(crate) async fn rows_planned_each_time<T: FromCells>(
-        &mut self,
-        sql: &str,
-        binds: &[String],
-    ) -> Result<Vec<T>, StoreError> {
-        match self {
-            BatchTx::Sqlx(tx) => bind_all(sqlx::query(sql), binds.iter().map(Param::from))
-                .persistent(false)
-                .fetch_all(&mut **tx)
-                .await?
-                .iter()
-                .map(T::from_cells)
-                .collect(),
-            BatchTx::Sqlite(_) => self.rows(sql, binds).await,
         }
     }
 
