@@ -219,6 +219,11 @@ impl PersonImport {
                     sqlx::query(&sql).bind(rows).execute(&mut *tx).await?;
                 }
                 audit::append(&mut tx, Backend::Postgres, &[entry]).await?;
+                // The planner's figures for the grown registry, now rather
+                // than at autovacuum's next turn: the dose writer keeps
+                // generic plans for its reads of persons
+                // (`Store::begin_batch`), made again once these change.
+                sqlx::query("ANALYZE persons").execute(&mut *tx).await?;
                 tx.commit().await?;
             }
         }
