@@ -48,26 +48,7 @@ pub enum BenchWhat {
     },
     /// The dose writer's batch alone, in-process, in batches of a fixed
     /// size: repeatable work for an instruction count (callgrind).
-    Writer {
-        /// Run on PostgreSQL (VAXGRID_TEST_POSTGRES or postgres://postgres@127.0.0.1:5432/test) instead of SQLite.
-        #[arg(long)]
-        postgres: bool,
-        #[arg(long, default_value_t = 20_000)]
-        doses: usize,
-        /// Doses per batch (the dose writer's mean under `bench doses` is about 70).
-        #[arg(long, default_value_t = 64)]
-        batch: usize,
-        /// Spread the doses over the first N sites (0: all, as `bench doses`).
-        #[arg(long, default_value_t = 0)]
-        sites: usize,
-        /// Seed no stores: the batches decrement no stock.
-        #[arg(long)]
-        no_stock: bool,
-        /// Also print the pages the batches' commits wrote to the WAL, per
-        /// commit, by table and index (SQLite only).
-        #[arg(long, conflicts_with = "postgres")]
-        wal_pages: bool,
-    },
+    Writer(writer::Options),
     /// Booking attempts (many more than places) over HTTP: bookings/s and overbooked places.
     Booking {
         #[arg(long, default_value_t = 20_000)]
@@ -189,24 +170,7 @@ pub async fn run(what: BenchWhat) -> Result<()> {
             persons,
             doses,
         } => scale::run(postgres, persons, doses).await,
-        BenchWhat::Writer {
-            postgres,
-            doses,
-            batch,
-            sites,
-            no_stock,
-            wal_pages,
-        } => {
-            writer::run(writer::Options {
-                postgres,
-                doses,
-                batch,
-                sites,
-                no_stock,
-                wal_pages,
-            })
-            .await
-        }
+        BenchWhat::Writer(options) => writer::run(options).await,
         BenchWhat::StaffImport { rows } => staff::run(rows).await,
         BenchWhat::Booking {
             attempts,

@@ -17,14 +17,26 @@ use vaxgrid_store::writer::BulkWriter;
 
 use super::wal_pages;
 
-/// What a run of `bench writer` is asked for (see its command line).
+/// What a run of `bench writer` is asked for: its command line.
+#[derive(clap::Args)]
 pub struct Options {
+    /// Run on PostgreSQL (VAXGRID_TEST_POSTGRES or postgres://postgres@127.0.0.1:5432/test) instead of SQLite.
+    #[arg(long)]
     pub postgres: bool,
+    #[arg(long, default_value_t = 20_000)]
     pub doses: usize,
+    /// Doses per batch (the dose writer's mean under `bench doses` is about 70).
+    #[arg(long, default_value_t = 64)]
     pub batch: usize,
-    /// The first N sites, or all of them with 0.
+    /// Spread the doses over the first N sites (0: all, as `bench doses`).
+    #[arg(long, default_value_t = 0)]
     pub sites: usize,
+    /// Seed no stores: the batches decrement no stock.
+    #[arg(long)]
     pub no_stock: bool,
+    /// Also print the pages the batches' commits wrote to the WAL, per
+    /// commit, by table and index (SQLite only).
+    #[arg(long, conflicts_with = "postgres")]
     pub wal_pages: bool,
 }
 
