@@ -162,28 +162,42 @@ fn spawn_one(
     let max_batch = config.max_batch.max(1);
     std::thread::Builder::new()
         .name(format!("dose-writer-{n}"))
-        .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                    Ok(r) => r,
-                    Err(e) => {
-                        tracing::error!(error = %e, "the dose writer cannot start its runtime");
-                        return;
-                    }
-                };
-                runtime.block_on(async move {
-                    let own = match store.reconnect(2).await {
-                        Ok(own) => own,
-                        Err(e) => {
-                            tracing::error!(error = %e, "the dose writer cannot connect; using the shared pool");
-                            store
-                        }
-                    };
-                    run(own.clone(), direct, rx, max_batch, stats).await;
-                    own.close().await;
-                });
-            })
-            .map_err(|e| StoreError::Unavailable(format!("the dose writer cannot start its thread: {e}")))?;
+        .spawn(move || writer_thread(store, direct, rx, max_batch, stats))
+        .map_err(|e| {
+            StoreError::Unavailable(format!("the dose writer cannot start its thread: {e}"))
+        })?;
     Ok(())
+}
+
+/// A writer's thread: its own runtime and connections, then [`run`].
+fn writer_thread(
+    store: Store,
+    direct: Option<rusqlite::Connection>,
+    rx: SharedQueue,
+    max_batch: usize,
+    stats: Arc<WriterStats>,
+) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "the dose writer cannot start its runtime");
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        let own = match store.reconnect(2).await {
+            Ok(own) => own,
+            Err(e) => {
+                tracing::error!(error = %e, "the dose writer cannot connect; using the shared pool");
+                store
+            }
+        };
+        run(own.clone(), direct, rx, max_batch, stats).await;
+        own.close().await;
+    });
 }
 
 async fn run(
