@@ -211,16 +211,15 @@ async fn run(
     let mut catalog = Catalog::default();
     // An exchange message taken from the queue while gathering a batch
     // waits until that batch is committed: a client's order is kept.
-    let mut pending: Option<Job> = None;
+    let mut pending: Option<(Box<ExchangeWrite>, ExchangeReply)> = None;
     loop {
-        let first = match pending.take() {
-            Some(job) => Some(job),
+        let next = match pending.take() {
+            Some((w, reply)) => Next::Exchange(w, reply),
             None => gather(&rx, &mut jobs, &mut pending, max_batch).await,
         };
-        match first {
-            None if jobs.is_empty() => break,
-            None => {}
-            Some(Job::Exchange(w, reply)) => {
+        match next {
+            Next::Closed => break,
+            Next::Exchange(w, reply) => {
                 let started = std::time::Instant::now();
                 let outcome = exchange_with_retry(&store, &mut catalog, &w, &stats).await;
                 record_batch(&stats, started, 1);
@@ -230,7 +229,7 @@ async fn run(
                 let _ = reply.send(outcome);
                 continue;
             }
-            Some(Job::Command(cmd, reply)) => jobs.push((cmd, reply)),
+            Next::Batch => {}
         }
         let cmds: Vec<WriteCommand> = jobs.iter().map(|(c, _)| c.clone()).collect();
         let started = std::time::Instant::now();
@@ -257,34 +256,44 @@ async fn run(
     }
 }
 
+/// What a writer takes from the queue next.
+enum Next {
+    /// Commands, gathered into the writer's batch.
+    Batch,
+    /// An exchange message, written alone.
+    Exchange(Box<ExchangeWrite>, ExchangeReply),
+    /// The queue is closed and empty.
+    Closed,
+}
+
 /// Takes the next batch from the queue: waits for a first job, then takes
 /// whatever else is waiting, up to `max_batch` commands, while holding the
 /// queue (another writer gathers after). A first job that is an exchange
 /// message is returned, to be written alone; one met while gathering waits
-/// in `pending` for the next turn. None when the queue is closed and empty
-/// (and nothing was gathered).
+/// in `pending` for the next turn.
 async fn gather(
     rx: &SharedQueue,
     jobs: &mut Vec<(WriteCommand, Reply)>,
-    pending: &mut Option<Job>,
+    pending: &mut Option<(Box<ExchangeWrite>, ExchangeReply)>,
     max_batch: usize,
-) -> Option<Job> {
+) -> Next {
     let mut rx = rx.lock().await;
-    match rx.recv().await? {
-        Job::Command(cmd, reply) => jobs.push((cmd, reply)),
-        exchange => return Some(exchange),
+    match rx.recv().await {
+        None => return Next::Closed,
+        Some(Job::Exchange(w, reply)) => return Next::Exchange(w, reply),
+        Some(Job::Command(cmd, reply)) => jobs.push((cmd, reply)),
     }
     while jobs.len() < max_batch {
         match rx.try_recv() {
             Ok(Job::Command(cmd, reply)) => jobs.push((cmd, reply)),
-            Ok(exchange) => {
-                *pending = Some(exchange);
+            Ok(Job::Exchange(w, reply)) => {
+                *pending = Some((w, reply));
                 break;
             }
             Err(_) => break,
         }
     }
-    None
+    Next::Batch
 }
 
 fn record_batch(stats: &WriterStats, started: std::time::Instant, commands: usize) {
