@@ -1,7 +1,8 @@
 //! A signed-in person's browser over plain HTTP, for the page tests: the
 //! session cookie, the CSRF token its forms carry, and what a page answers.
-//! Each page test keeps its own short `get`/`post` in the shape its
-//! assertions read; signing in and sending are here once.
+//! The page tests read a page as its status and its Location or text
+//! ([`FormPages`]); a test that reads another shape keeps its own trait
+//! beside its tests. Signing in and sending are here once.
 
 use super::TestApp;
 
@@ -152,5 +153,40 @@ async fn answer(path: &str, r: reqwest::Response) -> Page {
         location,
         content_type,
         text,
+    }
+}
+
+/// A page as the page tests read it: the status, and the Location of a
+/// redirect or else the page's text. A trait, so that a module of tests
+/// that reads pages in another shape names its own `get`/`post` instead.
+#[allow(async_fn_in_trait)]
+pub trait FormPages {
+    /// Gets `path` in `lang`.
+    async fn get(&self, path: &str, lang: &str) -> (u16, String);
+    /// Posts a form to `path` in `lang`, with the CSRF token when `csrf`.
+    async fn post(
+        &self,
+        path: &str,
+        lang: &str,
+        fields: &[(&str, &str)],
+        csrf: bool,
+    ) -> (u16, String);
+}
+
+impl FormPages for Session {
+    async fn get(&self, path: &str, lang: &str) -> (u16, String) {
+        let p = self.page(path, lang).await;
+        (p.status, p.location_or_text())
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        lang: &str,
+        fields: &[(&str, &str)],
+        csrf: bool,
+    ) -> (u16, String) {
+        let p = self.form(path, lang, fields, csrf).await;
+        (p.status, p.location_or_text())
     }
 }
