@@ -330,7 +330,7 @@ pub async fn find_person(app: &AppState, p: &ExternalPerson) -> Result<Option<Pe
             return Ok(Some(person));
         }
     }
-    let today = vaxgrid_store::today();
+    let today = app.store.today();
     let anyone = time::macros::date!(1900 - 01 - 01);
     for input in &identifier_inputs(p) {
         if input.id_type.national().is_some() && input.authority.is_none() {
@@ -365,7 +365,7 @@ pub async fn plan_person(
         return Ok(PersonPlan::Existing(person));
     }
     let inputs = identifier_inputs(p);
-    let today = vaxgrid_store::today();
+    let today = app.store.today();
     let birth_date = p.birth_date.ok_or_else(|| {
         Refusal::field(
             "birth_date",

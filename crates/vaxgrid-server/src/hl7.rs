@@ -753,7 +753,7 @@ impl DosePlan {
             // Sent before: the writer answers with the record it holds.
             return Ok(Some(request));
         }
-        let today = vaxgrid_store::today();
+        let today = app.store.today();
         let rule = |e: vaxgrid_core::dose::DoseRuleError| Refusal::from(StoreError::from(e));
         if request.historical {
             check_reported_dose(&self.history, birth_date, today, request.administered_on)

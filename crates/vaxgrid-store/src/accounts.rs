@@ -170,7 +170,7 @@ impl Store {
         .bind(username)
         .bind(display_name)
         .bind(password_hash)
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .execute(&mut *tx)
         .await?;
         for g in grants {
@@ -390,7 +390,7 @@ impl Store {
         id_sha256: &str,
         csrf: &str,
     ) -> Result<(), StoreError> {
-        let now = crate::now_micros();
+        let now = self.now_micros();
         let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO sessions (id_sha256, user_id, csrf, created_at, last_seen) VALUES ($1, $2, $3, $4, $4)")
             .bind(id_sha256)
@@ -420,7 +420,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let now = crate::now_micros();
+        let now = self.now_micros();
         let created: i64 = row.try_get("created_at")?;
         let last_seen: i64 = row.try_get("last_seen")?;
         let user_id: String = row.try_get("user_id")?;
@@ -541,7 +541,7 @@ impl Store {
         .bind(&user.id)
         .bind(name)
         .bind(serde_json::to_string(&names).unwrap_or_default())
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -630,7 +630,7 @@ impl Store {
             "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
         )
         .bind(id)
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -694,7 +694,7 @@ impl Store {
         address: &str,
         policy: &Policy,
     ) -> Result<LoginAttempt, StoreError> {
-        let now = crate::now_micros();
+        let now = self.now_micros();
         let mut tx = self.begin_write().await?;
         // Forget counters idle past the rule's window (a bounded table).
         sqlx::query("DELETE FROM login_throttle WHERE last_failure < $1")
@@ -752,7 +752,7 @@ impl Store {
     /// in as this name.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn login_succeeded(&self, username: &str, address: &str) -> Result<(), StoreError> {
-        let now = crate::now_micros();
+        let now = self.now_micros();
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM login_throttle WHERE username = $1 AND address = $2")
             .bind(username)
@@ -783,7 +783,7 @@ impl Store {
     /// back every address that never signed in as the name).
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn lockouts(&self) -> Result<Vec<Lockout>, StoreError> {
-        let since = crate::now_micros() - vaxgrid_core::throttle::POLICY.forget_micros;
+        let since = self.now_micros() - vaxgrid_core::throttle::POLICY.forget_micros;
         let rows = sqlx::query(
             "SELECT username, address, failures, last_failure, blocked_until FROM login_throttle \
              WHERE blocked_until > 0 AND last_failure >= $1 \

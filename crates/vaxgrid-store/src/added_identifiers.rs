@@ -68,7 +68,7 @@ impl Store {
             &input.value,
             born,
             person.sex,
-            crate::today(),
+            self.today(),
         )
         .map_err(|e| StoreError::Invalid {
             field: e.part().to_string(),
@@ -88,7 +88,7 @@ impl Store {
         }
 
         let mut tx = self.begin_write().await?;
-        let now = crate::now_micros();
+        let now = self.now_micros();
         let national = ident.id_type.national();
         let mut on_row = false;
         if let (Some(t), IdType::None) = (national, person.id_type) {

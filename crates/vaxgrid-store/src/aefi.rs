@@ -163,7 +163,7 @@ impl Store {
         .bind(&r.treatment)
         .bind(serde_json::to_string(&r.symptoms).expect("strings serialise"))
         .bind(&new.investigation_id)
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .execute(&mut **tx)
         .await?;
         Ok(())

@@ -263,7 +263,7 @@ impl Store {
         .bind(basis)
         .bind(details.to_string())
         .bind(&actor.name)
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 0 {

@@ -677,7 +677,7 @@ impl Store {
         let history = history_reason(new.history_reason.as_deref())?;
         // History lifts the rule that the target date is not past (the
         // bound ahead still holds): it is checked as of that date.
-        let today = crate::today();
+        let today = self.today();
         let as_of = if history.is_some() {
             today.min(new.target_date)
         } else {
@@ -710,7 +710,7 @@ impl Store {
         .bind(i64::from(new.target_percent_tenths))
         .bind(crate::format_date(new.target_date))
         .bind(i64::from(new.min_age_years))
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .bind(new.target_people.map(to_i64))
         .bind(new.target_basis.as_str())
         .execute(&mut *tx)
@@ -830,7 +830,7 @@ impl Store {
             i128::from(campaign.created_micros) * 1000,
         )
         .map(|t| t.date())
-        .unwrap_or_else(|_| crate::today());
+        .unwrap_or_else(|_| self.today());
         let history = history_reason(new.history_reason.as_deref())?;
         // History lifts the rule that a wave starts at most WAVE_LATE_DAYS
         // before the campaign was entered: it is checked as if entered then.
@@ -1288,7 +1288,7 @@ impl Store {
             i128::from(campaign.created_micros) * 1000,
         )
         .map(|t| t.date())
-        .unwrap_or_else(|_| crate::today());
+        .unwrap_or_else(|_| self.today());
         let start = campaign
             .waves
             .iter()
@@ -1436,7 +1436,7 @@ impl Store {
         .bind(campaign_id)
         .bind(&area.code)
         .bind(to_i64(doses_per_day))
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .execute(&mut *tx)
         .await?;
         audit::append(
@@ -1846,7 +1846,7 @@ impl Store {
         }
         let catalog = self.product_map().await?;
         let endings = self.latest_endings(&everyone).await?;
-        let today = crate::format_date(crate::today());
+        let today = crate::format_date(self.today());
         for row in rows.iter_mut() {
             let valid: Vec<_> = records
                 .get(&row.person_id)

@@ -265,7 +265,7 @@ impl Store {
         .bind(&lot.expiry)
         .bind(lot.status.as_str())
         .bind(lot.doses)
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 0 {

@@ -36,7 +36,7 @@ impl Store {
         .bind(person_id)
         .bind(dose_id)
         .bind(kid)
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .execute(&mut *tx)
         .await?;
         audit::append(
@@ -171,7 +171,7 @@ impl Store {
         .bind(b)
         .fetch_all(&mut *tx)
         .await?;
-        let now = crate::now_micros();
+        let now = self.now_micros();
         let basis_json = serde_json::to_string(basis).expect("a basis serialises");
         let mut out = Revoked::default();
         for r in &rows {

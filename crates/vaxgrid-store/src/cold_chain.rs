@@ -275,7 +275,7 @@ impl Store {
         }
         let mut open = open_excursion_of(&mut tx, equipment_id).await?;
         let mut detector = Detector::new(range, open.as_ref().map(|o| o.excursion.clone()), last);
-        let recorded_at = crate::now_micros();
+        let recorded_at = self.now_micros();
         let mut touched: Vec<StoredExcursion> = Vec::new();
         let mut quarantined: Vec<String> = Vec::new();
         let mut audit_entries: Vec<AuditEntry> = Vec::new();

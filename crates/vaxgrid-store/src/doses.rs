@@ -913,8 +913,8 @@ pub(crate) async fn apply_in(
     cmds: &[WriteCommand],
 ) -> Result<Vec<Result<WriteOutcome, StoreError>>, StoreError> {
     let mut loaded = Loaded::read(tx, store.backend, catalog, cmds).await?;
-    let now = crate::now_micros();
-    let decided = decide(cmds, &mut loaded, catalog, now, crate::today());
+    let now = store.now_micros();
+    let decided = decide(cmds, &mut loaded, catalog, now, store.today());
     write_decided(tx, store.backend, catalog, loaded, decided, now).await
 }
 

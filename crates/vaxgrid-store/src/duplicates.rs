@@ -115,7 +115,7 @@ impl Store {
                  ON CONFLICT (person_a, person_b) DO NOTHING",
                 reason = reason.as_str(),
             );
-            let mut q = sqlx::query(&sql).bind(crate::now_micros());
+            let mut q = sqlx::query(&sql).bind(self.now_micros());
             for b in &binds {
                 q = q.bind(b);
             }
@@ -140,7 +140,7 @@ impl Store {
                  WHERE a.merged_into IS NULL AND b.merged_into IS NULL AND {cond} \
                  ON CONFLICT (person_a, person_b) DO NOTHING"
             );
-            let mut q = sqlx::query(&sql).bind(crate::now_micros());
+            let mut q = sqlx::query(&sql).bind(self.now_micros());
             for b in &binds {
                 q = q.bind(b);
             }
@@ -171,7 +171,7 @@ impl Store {
             .bind(a)
             .bind(b)
             .bind(area_path)
-            .bind(crate::now_micros())
+            .bind(self.now_micros())
             .execute(&mut *tx)
             .await?;
         }
@@ -267,7 +267,7 @@ impl Store {
         };
         let (a, b) = pair_key(&first.id, &second.id);
         let path = self.area_path_of_person(a).await?;
-        let now = crate::now_micros();
+        let now = self.now_micros();
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO duplicate_candidates (person_a, person_b, reason, area_path, found_at, \

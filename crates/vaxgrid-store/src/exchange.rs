@@ -200,7 +200,7 @@ async fn register(
     by: &Actor,
     now: i64,
 ) -> Result<Result<Registered, StoreError>, RegistrationClash> {
-    let today = crate::today();
+    let today = store.today();
     let (new, extra, follow_up) =
         match crate::identifiers::plan_identity(reg.new.clone(), reg.identity.clone(), today) {
             Ok(planned) => planned,
@@ -277,7 +277,7 @@ async fn attempt_exchange(
     };
     catalog.refresh(store, &w.commands).await?;
     let mut tx = store.begin_batch().await?;
-    let now = crate::now_micros();
+    let now = store.now_micros();
     let mut persons = Vec::with_capacity(w.persons.len());
     let mut created = Vec::new();
     let mut id_map: HashMap<&str, String> = HashMap::new();

@@ -13,7 +13,7 @@ impl Store {
             "INSERT INTO heartbeat (id, beat_at) VALUES (1, $1) \
              ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at",
         )
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

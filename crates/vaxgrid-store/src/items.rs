@@ -86,7 +86,7 @@ impl Store {
         .bind(code)
         .bind(name)
         .bind(kind.as_str())
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 0 {
@@ -237,7 +237,7 @@ impl Store {
         details: serde_json::Value,
         actor: &Actor,
     ) -> Result<u64, StoreError> {
-        let now = crate::now_micros();
+        let now = self.now_micros();
         sqlx::query(
             "INSERT INTO item_on_hand (province_code, store_code, item_code, on_hand, updated_at) \
              VALUES ($1, $2, $3, 0, $4) ON CONFLICT (province_code, store_code, item_code) DO NOTHING",

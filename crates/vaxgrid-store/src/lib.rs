@@ -13,6 +13,7 @@ pub mod campaigns;
 pub mod catalog;
 mod cells;
 pub mod certificates;
+pub mod clock;
 pub mod cold_chain;
 pub mod dashboard;
 pub mod data_quality;
@@ -71,6 +72,9 @@ pub struct Store {
     tokens: accounts::TokenCache,
     /// Area paths and site areas read so far (see `scope::PlaceCache`).
     places: scope::PlaceCache,
+    /// Where every instant and date the store writes or compares comes
+    /// from (see `clock`).
+    clock: clock::Clock,
 }
 
 impl Store {
@@ -90,6 +94,7 @@ impl Store {
             url: url.into(),
             tokens: accounts::TokenCache::default(),
             places: scope::PlaceCache::default(),
+            clock: clock::Clock::default(),
         })
     }
 
@@ -110,6 +115,21 @@ impl Store {
         self.backend
     }
 
+    /// The clock the store reads (a test moves it forward).
+    pub fn clock(&self) -> &clock::Clock {
+        &self.clock
+    }
+
+    /// Now on the store's clock, in microseconds since the Unix epoch.
+    pub fn now_micros(&self) -> i64 {
+        self.clock.now_micros()
+    }
+
+    /// Today (UTC) on the store's clock.
+    pub fn today(&self) -> time::Date {
+        self.clock.today()
+    }
+
     /// A second handle on the same database with its own small pool, for a
     /// task that runs on another runtime (the dose writer's thread).
     #[tracing::instrument(level = "debug", skip_all)]
@@ -121,6 +141,7 @@ impl Store {
             url: self.url.clone(),
             tokens: self.tokens.clone(),
             places: self.places.clone(),
+            clock: self.clock.clone(),
         })
     }
 

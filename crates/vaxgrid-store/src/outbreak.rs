@@ -1075,7 +1075,7 @@ impl Store {
         let f = facts
             .get(&new.person_id)
             .ok_or_else(|| absent("person", "person_id", &new.person_id))?;
-        let today = crate::today();
+        let today = self.today();
         if new.confirmed_on > today {
             return Err(StoreError::invalid(
                 "confirmed_on",
@@ -1138,7 +1138,7 @@ impl Store {
         .bind(new.test_kind.as_str())
         .bind(new.severity.as_str())
         .bind(new.treated_at.clone())
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .execute(&mut **tx)
         .await?;
         let re = reclassify(tx, self.backend, std::slice::from_ref(&new.person_id)).await?;
@@ -1274,7 +1274,7 @@ impl Store {
                         format!("recovery ({d}) cannot be before confirmation ({confirmed})"),
                     ));
                 }
-                if d > crate::today() {
+                if d > self.today() {
                     return Err(StoreError::invalid(
                         "recovered_on",
                         "the recovery is after today",
@@ -1537,7 +1537,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<ContactsAdded, StoreError> {
         let areas = self.area_map().await?;
-        let today = crate::today();
+        let today = self.today();
         let mut tx = self.begin_write().await?;
         lock_graph(&mut tx, self.backend).await?;
         let ends = resolve_contacts(&mut tx, rows, &areas, today, actor).await?;
@@ -1673,7 +1673,7 @@ impl Store {
         .bind(serde_json::to_string(&rec.tests_due).unwrap_or_else(|_| "[]".into()))
         .bind(&person.province_code)
         .bind(&actor.name)
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -1726,7 +1726,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<CheckRecord, StoreError> {
         let person = self.person_in(&new.person_id, &actor.scope).await?;
-        if new.day > crate::today() {
+        if new.day > self.today() {
             return Err(StoreError::invalid(
                 "day",
                 "a check cannot be recorded for a day to come",
@@ -1770,7 +1770,7 @@ impl Store {
         .bind(json_list(&new.check.symptoms))
         .bind(alerts_json(&alerts))
         .bind(&actor.name)
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -1862,7 +1862,7 @@ impl Store {
         .bind(lab.single_per_day)
         .bind(lab.confirmatory_per_day)
         .bind(lab.max_pool)
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -1938,7 +1938,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<Vec<SampleRecord>, StoreError> {
         self.laboratory(lab_code, &Scope::All).await?;
-        if collected_on > crate::today() {
+        if collected_on > self.today() {
             return Err(StoreError::invalid(
                 "collected_on",
                 "a sample cannot be collected in the future",
@@ -1948,7 +1948,7 @@ impl Store {
         let ids: Vec<String> = samples.iter().map(|s| s.1.clone()).collect();
         let facts = facts_of(&mut tx, self.backend, &ids).await?;
         let mut out = Vec::new();
-        let now = crate::now_micros();
+        let now = self.now_micros();
         for (sample_id, person_id) in samples {
             let f = facts
                 .get(person_id)
@@ -2069,7 +2069,7 @@ impl Store {
         .bind(samples.len() as i64)
         .bind(retest_of)
         .bind(day)
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .bind(i64::from(confirmatory))
         .execute(&mut **tx)
         .await?;
@@ -2628,7 +2628,7 @@ impl Store {
         for (p, _) in cases {
             g.add_person(*p, None);
         }
-        let today = crate::today();
+        let today = self.today();
         for c in links {
             g.add_contact(c.clone(), today)
                 .map_err(|e| StoreError::invalid(e.field(), e.to_string()))?;
@@ -2647,7 +2647,7 @@ impl Store {
         for chunk in ids.chunks(5000) {
             facts.extend(facts_of(&mut tx, self.backend, chunk).await?);
         }
-        let now = crate::now_micros();
+        let now = self.now_micros();
         let link_sql = format!(
             "INSERT INTO outbreak_contacts (province_code, id, source_person_id, contact_person_id, area_path, \
              exposure_on, setting, recorded_by, recorded_at) {}",
@@ -2772,7 +2772,7 @@ impl Store {
             facts.extend(facts_of(&mut tx, self.backend, chunk).await?);
             classes.extend(classes_of(&mut tx, self.backend, chunk).await?);
         }
-        let now = crate::now_micros();
+        let now = self.now_micros();
         let mut written = 0;
         for (person, start, checked) in rows {
             let (Some(f), Some(class)) = (facts.get(person), classes.get(person).copied()) else {

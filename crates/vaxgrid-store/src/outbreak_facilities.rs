@@ -348,7 +348,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<FacilityRecord, StoreError> {
         beds::validate(&new.beds).map_err(|e| StoreError::invalid(e.field, e.reason))?;
-        if new.activated_on.is_some_and(|d| d > crate::today()) {
+        if new.activated_on.is_some_and(|d| d > self.today()) {
             return Err(StoreError::invalid(
                 "activated_on",
                 "a facility cannot be activated on a day to come",
@@ -374,7 +374,7 @@ impl Store {
         .bind(new.beds.icu_beds)
         .bind(new.beds.activate_at_cases)
         .bind(new.activated_on.map(format_date))
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -453,7 +453,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<FacilityRecord, StoreError> {
         let f = self.facility(code, &actor.scope).await?;
-        if on > crate::today() {
+        if on > self.today() {
             return Err(StoreError::invalid(
                 "activated_on",
                 "a facility cannot be activated on a day to come",
@@ -535,7 +535,7 @@ impl Store {
         new: &NewAdmission,
         actor: &Actor,
     ) -> Result<AdmissionRecord, StoreError> {
-        let today = crate::today();
+        let today = self.today();
         beds::check_admission_day(new.admitted_on, today)
             .map_err(|e| StoreError::invalid(e.field, e.reason))?;
         let f = self.facility(&new.facility_code, &actor.scope).await?;
@@ -648,7 +648,7 @@ impl Store {
                 format!("the discharge ({on}) is before the admission ({admitted})"),
             ));
         }
-        if on > crate::today() {
+        if on > self.today() {
             return Err(StoreError::invalid(
                 "discharged_on",
                 "a discharge cannot be recorded for a day to come",
@@ -900,7 +900,7 @@ impl Store {
         .bind(kind.as_str())
         .bind(area_code)
         .bind(members)
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -1044,7 +1044,7 @@ impl Store {
         .bind(format_date(new.from_on))
         .bind(new.to_on.map(format_date))
         .bind(&actor.name)
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {

@@ -71,7 +71,7 @@ impl Store {
         .bind(province)
         .bind(&text)
         .bind(&actor.name)
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .execute(&mut *tx)
         .await?;
         audit::append(

@@ -603,7 +603,7 @@ impl Store {
         actor: &crate::model::Actor,
     ) -> Result<PersonCreated, StoreError> {
         let areas = self.area_map().await?;
-        let today = crate::today();
+        let today = self.today();
         let (new, extra, follow_up) = crate::identifiers::plan_identity(new, identity, today)?;
         let placed = place_person(new, &areas, today)
             .map_err(|(field, message)| StoreError::Invalid { field, message })?;
@@ -646,7 +646,7 @@ impl Store {
             }
         }
         let mut tx = self.begin_write().await?;
-        let now = crate::now_micros();
+        let now = self.now_micros();
         match insert_registration(
             &mut tx,
             self.backend,
@@ -714,7 +714,7 @@ impl Store {
         rows: Vec<NewPerson>,
     ) -> Result<(Vec<PlacedPerson>, Vec<RowError>), StoreError> {
         let areas = self.area_map().await?;
-        let today = crate::today();
+        let today = self.today();
         let mut placed = Vec::with_capacity(rows.len());
         let mut errors = Vec::new();
         let mut seen: HashMap<(IdType, String), usize> = HashMap::new();

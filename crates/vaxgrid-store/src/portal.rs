@@ -121,7 +121,7 @@ impl Store {
     /// outbox (kind `portal_code`, subject the challenge).
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_portal_challenge(&self, new: &NewChallenge) -> Result<(), StoreError> {
-        let now = crate::now_micros();
+        let now = self.now_micros();
         let mut tx = self.begin_write().await?;
         // Spent and expired challenges are of no use to anyone.
         sqlx::query("DELETE FROM portal_challenges WHERE expires_at < $1")
@@ -244,7 +244,7 @@ impl Store {
         person_id: &str,
         csrf: &str,
     ) -> Result<(), StoreError> {
-        let now = crate::now_micros();
+        let now = self.now_micros();
         sqlx::query(
             "INSERT INTO resident_sessions (id_sha256, person_id, csrf, created_at, last_seen) \
              VALUES ($1, $2, $3, $4, $4)",
@@ -274,7 +274,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let now = crate::now_micros();
+        let now = self.now_micros();
         let created: i64 = row.try_get("created_at")?;
         let last_seen: i64 = row.try_get("last_seen")?;
         if now - last_seen > idle_micros || now - created > absolute_micros {

@@ -443,7 +443,7 @@ impl Store {
         if new.is_empty() {
             return Ok(0);
         }
-        let now = crate::now_micros();
+        let now = self.now_micros();
         let mut added = 0;
         let mut tx = self.begin_write().await?;
         for chunk in new.chunks(1000) {
@@ -542,7 +542,7 @@ impl Store {
              WHERE id = $1 AND status = 'pending'",
         )
         .bind(id)
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .bind(PORTAL_CODE)
         .bind(SENT_CODE_TEXT)
         .execute(&self.pool)

@@ -183,7 +183,7 @@ impl Store {
         actor: impl Into<crate::model::Actor>,
     ) -> Result<Reorganisation, StoreError> {
         let actor: crate::model::Actor = actor.into();
-        if new.effective_on > crate::today() {
+        if new.effective_on > self.today() {
             return Err(StoreError::invalid(
                 "effective_on",
                 "a reorganisation is recorded on or after the day it takes effect",
@@ -241,7 +241,7 @@ impl Store {
             apply_step(&mut tx, step, &levels).await?;
         }
         let id = uuid::Uuid::now_v7().to_string();
-        let recorded_at = crate::now_micros();
+        let recorded_at = self.now_micros();
         let change_json = serde_json::to_string(&new.change)
             .map_err(|e| StoreError::invalid("change", e.to_string()))?;
         sqlx::query(

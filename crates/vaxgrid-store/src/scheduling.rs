@@ -139,7 +139,7 @@ impl Store {
                 ));
             }
         }
-        let planned = plan_slots(&new.plan, crate::today())
+        let planned = plan_slots(&new.plan, self.today())
             .map_err(|e| StoreError::invalid(e.field(), e.to_string()))?;
         let day = crate::format_date(new.plan.day);
         let mut tx = self.begin_write().await?;
@@ -181,7 +181,7 @@ impl Store {
         .bind(i64::from(new.plan.per_station_per_hour))
         .bind(i64::from(new.plan.slot_minutes))
         .bind(&new.village_code)
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 0 {
@@ -323,7 +323,7 @@ impl Store {
         )
         .bind(id)
         .bind(status)
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .execute(&mut *tx)
         .await?;
         if changed.rows_affected() == 0 {
@@ -539,7 +539,7 @@ async fn apply_bookings(
     store: &Store,
     reqs: &[BookRequest],
 ) -> Result<Vec<Result<BookOutcome, StoreError>>, StoreError> {
-    let today = crate::format_date(crate::today());
+    let today = crate::format_date(store.today());
     let mut tx = store.begin_write().await?;
     let mut results = Vec::with_capacity(reqs.len());
     let mut booked = Vec::new();
@@ -889,8 +889,8 @@ impl Store {
         actor: &Actor,
     ) -> Result<HoldOutcome, StoreError> {
         let person = self.person_in(person_id, &actor.scope).await?;
-        let today = crate::format_date(crate::today());
-        let now = crate::now_micros();
+        let today = crate::format_date(self.today());
+        let now = self.now_micros();
         let mut tx = self.begin_write().await?;
         let slot =
             sqlx::query("SELECT capacity FROM slots WHERE session_id = $1 AND starts_at = $2")
@@ -973,7 +973,7 @@ impl Store {
         )
         .bind(id)
         .bind(person_id)
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| {

@@ -237,7 +237,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<PlanImported, StoreError> {
         let levels = self.area_levels().await?;
-        let (planned, mut errors) = plan_sessions(rows, crate::today());
+        let (planned, mut errors) = plan_sessions(rows, self.today());
         let mut tx = self.begin_write().await?;
         let stored = StoredForSessions::read(&mut tx, rows).await?;
         for (row, new) in rows {

@@ -338,7 +338,7 @@ impl Store {
         }
         let bad: HashSet<usize> = errors.iter().map(|e| e.row).collect();
         let good: Vec<&NewStaff> = rows.iter().filter(|r| !bad.contains(&r.row)).collect();
-        let now = crate::now_micros();
+        let now = self.now_micros();
         let ids: Vec<String> = good
             .iter()
             .map(|r| {
@@ -429,7 +429,7 @@ impl Store {
                 field: "username",
                 key: username.to_string(),
             })?;
-        let now = crate::now_micros();
+        let now = self.now_micros();
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE invitations SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL")
             .bind(&user.id)
@@ -479,7 +479,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or_else(refused)?;
-        let now = crate::now_micros();
+        let now = self.now_micros();
         let used: Option<i64> = row.try_get("used_at")?;
         let disabled: i64 = row.try_get("disabled")?;
         if used.is_some()

@@ -178,7 +178,7 @@ impl Store {
         .bind(new.parent_code.as_deref())
         .bind(new.site_code.as_deref())
         .bind(&province)
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 0 {
@@ -335,7 +335,7 @@ impl Store {
         movement: &Movement,
         actor: &Actor,
     ) -> Result<u64, StoreError> {
-        let now = crate::now_micros();
+        let now = self.now_micros();
         // Doses given draw from the open vials first: the open vial pools
         // are locked before the counter row, the order the dose writer's
         // batch and the open-vial limit's closing lock them in (the other
@@ -828,7 +828,7 @@ impl Store {
         .bind(&new.lot_number)
         .bind(quantity)
         .bind(status_str(ShipmentStatus::Dispatched))
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .execute(&mut **tx)
         .await?;
         if inserted.rows_affected() == 0 {
@@ -914,7 +914,7 @@ impl Store {
         .bind(received_i64)
         .bind(status_str(ShipmentStatus::Received))
         .bind(reason)
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .bind(id)
         .execute(&mut *tx)
         .await?;
@@ -1268,7 +1268,7 @@ impl Store {
         .bind(i64::from(new.range.max_tenths))
         .bind(capacity)
         .bind(i64::from(new.working))
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 0 {
@@ -1544,7 +1544,7 @@ impl Store {
             .await
             .map_err(|_| not_found("lot", "lot_number", &format!("{product_code}/{lot_number}")))?;
         let mut tx = self.begin_write().await?;
-        let now = crate::now_micros();
+        let now = self.now_micros();
         sqlx::query(
             "INSERT INTO stock_on_hand (province_code, store_code, product_code, lot_number, on_hand, updated_at) \
              VALUES ($1, $2, $3, $4, 0, $5) \

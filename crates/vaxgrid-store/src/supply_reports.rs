@@ -443,7 +443,7 @@ impl Store {
     /// Lots with doses on hand at stores under `path` that expire within
     /// `days` days (or have expired), soonest first.
     async fn expiring_lots(&self, path: &str, days: i64) -> Result<Vec<ExpiringLot>, StoreError> {
-        let cutoff = crate::format_date(crate::today() + time::Duration::days(days.max(0)));
+        let cutoff = crate::format_date(self.today() + time::Duration::days(days.max(0)));
         let rows = sqlx::query(
             "SELECT h.product_code AS product_code, h.lot_number AS lot_number, l.expiry AS expiry, \
              l.status AS status, CAST(SUM(h.on_hand) AS BIGINT) AS on_hand, COUNT(*) AS stores \

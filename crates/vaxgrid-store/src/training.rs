@@ -157,7 +157,7 @@ impl Store {
         .bind(&starts_on)
         .bind(&ends_on)
         .bind(&new.trainer)
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 0 {
@@ -292,7 +292,7 @@ impl Store {
                 ),
             ));
         }
-        if new.taken_on > crate::today() {
+        if new.taken_on > self.today() {
             return Err(StoreError::invalid(
                 "taken_on",
                 format!("the exam is on {taken_on}, in the future"),
@@ -311,7 +311,7 @@ impl Store {
         .bind(new.pass_mark)
         .bind(i64::from(passed))
         .bind(&taken_on)
-        .bind(crate::now_micros())
+        .bind(self.now_micros())
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 0 {

@@ -87,7 +87,7 @@ impl Store {
         if !scope.covers_path(&area.path) {
             return Err(not_found());
         }
-        let today = crate::today();
+        let today = self.today();
         let until = crate::format_date(today + time::Duration::days(days));
         let today = crate::format_date(today);
         let members = self.members(&area, &today).await?;

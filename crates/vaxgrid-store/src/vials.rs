@@ -101,7 +101,7 @@ impl Store {
                 .map(|r| r.try_get("open_vial_discard_hours"))
                 .transpose()?
                 .unwrap_or(0);
-        let now = crate::now_micros();
+        let now = self.now_micros();
         let vial = OpenVial::open(
             &new.lot_number,
             doses_per_vial,
@@ -287,7 +287,7 @@ impl Store {
         scope: &Scope,
     ) -> Result<Vec<OpenVialRow>, StoreError> {
         let store = self.stock_store(store_code, scope).await?;
-        let now = crate::now_micros();
+        let now = self.now_micros();
         let due = sqlx::query(
             "SELECT DISTINCT product_code, lot_number FROM open_vials WHERE province_code = $1 \
              AND store_code = $2 AND closed_at IS NULL AND discard_at <= $3",
@@ -349,7 +349,7 @@ impl Store {
     /// `now`, recording its rest as wastage. Returns the doses recorded.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn close_due_vials(&self) -> Result<u64, StoreError> {
-        let now = crate::now_micros();
+        let now = self.now_micros();
         let due = sqlx::query(
             "SELECT DISTINCT store_code, product_code, lot_number FROM open_vials \
              WHERE closed_at IS NULL AND discard_at <= $1",

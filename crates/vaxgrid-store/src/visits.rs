@@ -108,7 +108,7 @@ impl Store {
             }
         }
         let mut tx = self.begin_write().await?;
-        let now = crate::now_micros();
+        let now = self.now_micros();
         let inserted = sqlx::query(
             "INSERT INTO visits (id, person_id, site_code, product_code, appointment_id, day, outcome, next_step, observation_ends_at, events, version, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 'in_progress', 'check_in', NULL, '[]', 1, $7) ON CONFLICT (id) DO NOTHING",
@@ -118,7 +118,7 @@ impl Store {
         .bind(site_code)
         .bind(product_code)
         .bind(appointment_id)
-        .bind(crate::format_date(crate::today()))
+        .bind(crate::format_date(self.today()))
         .bind(now)
         .execute(&mut *tx)
         .await?;
@@ -224,7 +224,7 @@ impl Store {
             .bind(id)
             .bind(&visit.id)
             .bind(&visit.person_id)
-            .bind(crate::now_micros())
+            .bind(self.now_micros())
             .bind(event.to_string())
             .execute(&mut *tx)
             .await?;

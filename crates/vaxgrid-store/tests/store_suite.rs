@@ -1110,7 +1110,7 @@ async fn sessions_expire_and_tokens_narrow_to_held_grants(backend: &str) {
         (who.user.username.as_str(), csrf.as_str()),
         ("lan", "csrf1")
     );
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    f.store.clock().advance(std::time::Duration::from_millis(5));
     assert!(
         f.store
             .session("s1", 1_000, 3_600_000_000)
@@ -1131,7 +1131,7 @@ async fn sessions_expire_and_tokens_narrow_to_held_grants(backend: &str) {
         .create_session(&user.id, "s2", "csrf2")
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    f.store.clock().advance(std::time::Duration::from_millis(5));
     assert!(
         f.store
             .session("s2", 60_000_000, 1_000)

@@ -733,7 +733,7 @@ pub async fn record_check(
         person_id: person_id("person_id", &b.person_id)?,
         day: match b.day.as_deref() {
             Some(d) => date_field("day", d)?,
-            None => vaxgrid_store::today(),
+            None => app.store.today(),
         },
         check: Check {
             present: b.present,
@@ -953,7 +953,7 @@ pub async fn collect_samples(
         .collect::<Result<Vec<_>, ApiError>>()?;
     let day = match b.collected_on.as_deref() {
         Some(d) => date_field("collected_on", d)?,
-        None => vaxgrid_store::today(),
+        None => app.store.today(),
     };
     let out = app
         .store
@@ -1006,13 +1006,7 @@ pub async fn make_test(
         .map_err(ApiError::lookup)?;
     let test = app
         .store
-        .make_test_as(
-            &code,
-            &b.samples,
-            b.confirmatory,
-            vaxgrid_store::today(),
-            &actor,
-        )
+        .make_test_as(&code, &b.samples, b.confirmatory, app.store.today(), &actor)
         .await?;
     Ok((StatusCode::CREATED, Json(types::LabTest::from(test))).into_response())
 }
@@ -1057,7 +1051,7 @@ pub async fn record_result(
     };
     let out = app
         .store
-        .record_result(&id, outcome, vaxgrid_store::today(), &actor)
+        .record_result(&id, outcome, app.store.today(), &actor)
         .await
         .map_err(ApiError::lookup)?;
     Ok(Json(types::TestResult::from(out)).into_response())
@@ -1087,7 +1081,7 @@ pub async fn lab_queue(
         .map_err(ApiError::lookup)?;
     let queue = app
         .store
-        .lab_queue(&code, vaxgrid_store::today(), &actor.scope)
+        .lab_queue(&code, app.store.today(), &actor.scope)
         .await?;
     Ok(Json(types::LabQueue {
         laboratory: lab.into(),
@@ -1145,13 +1139,7 @@ pub async fn ring(
     let limit = page_limit(q.limit)? as i64;
     let persons = app
         .store
-        .ring_list(
-            &area.path,
-            min_age,
-            vaxgrid_store::today(),
-            &actor.scope,
-            limit,
-        )
+        .ring_list(&area.path, min_age, app.store.today(), &actor.scope, limit)
         .await?;
     // Beside the list, the area's coverage from the registry's counters
     // (never a recount of doses): the whole area and each area under it.

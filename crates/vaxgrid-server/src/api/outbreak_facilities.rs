@@ -178,7 +178,7 @@ pub async fn get_facility(
         .facility(&fcode, &actor.scope)
         .await
         .map_err(ApiError::lookup)?;
-    let today = vaxgrid_store::today();
+    let today = app.store.today();
     let occ = app
         .store
         .occupancy(
@@ -236,7 +236,7 @@ pub async fn activate_facility(
     let actor = caller.actor(&app, Permission::ManageOutbreak).await?;
     let on = match b.activated_on.as_deref() {
         Some(d) => date_field("activated_on", d)?,
-        None => vaxgrid_store::today(),
+        None => app.store.today(),
     };
     let f = app
         .store
@@ -285,7 +285,7 @@ pub async fn admit(
         tier: b.tier.as_deref().map(tier_field).transpose()?,
         admitted_on: match b.admitted_on.as_deref() {
             Some(d) => date_field("admitted_on", d)?,
-            None => vaxgrid_store::today(),
+            None => app.store.today(),
         },
     };
     let rec = app.store.admit(&new, &actor).await?;
@@ -330,7 +330,7 @@ pub async fn discharge(
     })?;
     let on = match b.discharged_on.as_deref() {
         Some(d) => date_field("discharged_on", d)?,
-        None => vaxgrid_store::today(),
+        None => app.store.today(),
     };
     let rec = app
         .store
@@ -370,7 +370,7 @@ pub async fn occupancy(
     let actor = caller.actor(&app, Permission::ReadOutbreak).await?;
     let to = match q.to.as_deref() {
         Some(d) => date_field("to", d)?,
-        None => vaxgrid_store::today(),
+        None => app.store.today(),
     };
     let from = match q.from.as_deref() {
         Some(d) => date_field("from", d)?,
@@ -410,7 +410,7 @@ pub async fn activation(
     let province = province_in(&app, &q.province, &actor.scope).await?;
     let advice = app
         .store
-        .activation_advice(&province, vaxgrid_store::today(), &actor.scope)
+        .activation_advice(&province, app.store.today(), &actor.scope)
         .await?;
     Ok(Json(types::Activation::from(advice)).into_response())
 }
@@ -600,7 +600,7 @@ pub async fn assign_team(
         target,
         from_on: match b.from_on.as_deref() {
             Some(d) => date_field("from_on", d)?,
-            None => vaxgrid_store::today(),
+            None => app.store.today(),
         },
         to_on: b
             .to_on
@@ -623,7 +623,7 @@ pub async fn with_stored_facilities(
     scope: &vaxgrid_store::scope::Scope,
 ) -> Result<vaxgrid_core::outbreak::surge::Scenario, ApiError> {
     let province = province_in(app, province, scope).await?;
-    let today = vaxgrid_store::today();
+    let today = app.store.today();
     let stored = app.store.facilities(scope, Some(&province)).await?;
     if stored.is_empty() {
         return Err(ApiError::invalid(

@@ -305,7 +305,7 @@ pub async fn next_dose(
     };
     let day = vaxgrid_store::parse_date(&due)
         .unwrap_or_else(vaxgrid_store::today)
-        .max(vaxgrid_store::today());
+        .max(app.store.today());
     let slots = app
         .store
         .free_slots_at_site(&last.site_code, &vaxgrid_store::format_date(day), 5)

@@ -837,7 +837,7 @@ pub struct LockoutView {
     )
 )]
 pub async fn lockouts(State(app): State<AppState>) -> Result<Json<Vec<LockoutView>>, ApiError> {
-    let now = vaxgrid_store::now_micros();
+    let now = app.store.now_micros();
     Ok(Json(
         app.store
             .lockouts()

@@ -236,7 +236,7 @@ pub async fn certificates(
     if app.store.user_by_name(&name).await?.is_none() {
         return Err(not_found());
     }
-    let today = vaxgrid_store::today();
+    let today = app.store.today();
     let certificates = app
         .store
         .certificates_of(&name)

@@ -289,7 +289,7 @@ pub async fn observation(
         });
     }
     app.store.site(&code).await.map_err(ApiError::lookup)?;
-    let now = vaxgrid_store::now_micros();
+    let now = app.store.now_micros();
     let rows = app.store.in_observation(&code).await?;
     let in_observation = rows
         .into_iter()
@@ -327,7 +327,7 @@ pub async fn site_today(
 ) -> Result<Json<super::types::SiteDay>, ApiError> {
     Ok(Json(
         app.store
-            .site_day(&code, vaxgrid_store::today())
+            .site_day(&code, app.store.today())
             .await
             .map_err(ApiError::lookup)?
             .into(),

@@ -66,7 +66,7 @@ pub async fn run_once<S: ReminderSender + ?Sized>(
     store: &Store,
     sender: &S,
 ) -> Result<(usize, usize, usize), StoreError> {
-    run_once_at(store, sender, vaxgrid_store::now_micros()).await
+    run_once_at(store, sender, store.now_micros()).await
 }
 
 /// Generates the reminders due on the day of `now` (microseconds since the
@@ -79,10 +79,10 @@ pub async fn run_once_at<S: ReminderSender + ?Sized>(
 ) -> Result<(usize, usize, usize), StoreError> {
     let today = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now) * 1000)
         .map(|t| t.date())
-        .unwrap_or_else(|_| vaxgrid_store::today());
+        .unwrap_or_else(|_| store.today());
     let generated = store.generate_reminders(today, &reminder_text).await?;
     // What was just generated is due at once.
-    let now = now.max(vaxgrid_store::now_micros());
+    let now = now.max(store.now_micros());
     let (mut sent, mut failed) = (0, 0);
     loop {
         // Each message read is moved past `now` (claimed, sent or

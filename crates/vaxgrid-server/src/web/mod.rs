@@ -658,7 +658,7 @@ pub async fn login(
     let username = form.username.trim().to_string();
     let locked = |until: i64| {
         // Whole seconds, rounded up: a client that waits this long is let in.
-        let seconds = ((until - vaxgrid_store::now_micros() + 999_999) / 1_000_000).max(1);
+        let seconds = ((until - app.store.now_micros() + 999_999) / 1_000_000).max(1);
         let mut r = login_form(
             &ctx,
             StatusCode::TOO_MANY_REQUESTS,

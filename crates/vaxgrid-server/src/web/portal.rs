@@ -297,7 +297,7 @@ fn minutes_until(until: i64) -> i64 {
 /// Counts a hit on each (key, limit, window); the latest end of a window
 /// whose limit is passed, if any.
 async fn over_limit(app: &AppState, hits: &[(String, i64, i64)]) -> Result<Option<i64>, ApiError> {
-    let now = vaxgrid_store::now_micros();
+    let now = app.store.now_micros();
     let mut until = None;
     for (key, limit, window) in hits {
         let (count, ends) = app.store.portal_hit(key, *window, now).await?;
@@ -379,7 +379,7 @@ pub async fn find(
     }
     let birth = vaxgrid_store::parse_date(f.birth_date.trim());
     match birth {
-        Some(d) if d <= vaxgrid_store::today() => {}
+        Some(d) if d <= app.store.today() => {}
         _ => errors.birth_date = Some(ctx.t("portal-birth-date-invalid")),
     }
     if errors.id_number.is_some() || errors.birth_date.is_some() {
@@ -438,7 +438,7 @@ pub async fn find(
         record_key,
         code_sha256: code_hash(&challenge, &code),
         language: ctx.lang.code().to_string(),
-        expires_at: vaxgrid_store::now_micros() + CODE_TTL_MICROS,
+        expires_at: app.store.now_micros() + CODE_TTL_MICROS,
         message,
     };
     if let Err(e) = app.store.create_portal_challenge(&new).await {
@@ -581,7 +581,7 @@ pub async fn code(
         }
         Err(e) => return error_page(&ctx, e),
     }
-    let now = vaxgrid_store::now_micros();
+    let now = app.store.now_micros();
     let checked = app
         .store
         .check_portal_code(challenge, &code_hash(challenge, &typed), now)
@@ -785,7 +785,7 @@ async fn me_page<'a>(
     }
     let mut free = Vec::new();
     if let Some(last) = valid.last().filter(|d| !d.site_code.is_empty()) {
-        let from = vaxgrid_store::format_date(vaxgrid_store::today());
+        let from = vaxgrid_store::format_date(app.store.today());
         let site = app
             .store
             .site(&last.site_code)
@@ -1064,7 +1064,7 @@ pub async fn confirm_page(
         Ok(None) => return see_other("/portal/me"),
         Err(e) => return error_page(&ctx, ApiError::Store(e)),
     };
-    let left = ((held.expires_at_micros - vaxgrid_store::now_micros()) / 60_000_000).max(1);
+    let left = ((held.expires_at_micros - app.store.now_micros()) / 60_000_000).max(1);
     let mut replaces = None;
     if let Some(old) = q.replaces.as_deref() {
         let mine = match app.store.appointments_of(&who.person_id).await {

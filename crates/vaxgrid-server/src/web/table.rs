@@ -260,7 +260,7 @@ pub(crate) async fn today_figures(
     lang: Lang,
     code: &str,
 ) -> Result<(String, Vec<(String, String)>), ApiError> {
-    let today = vaxgrid_store::today();
+    let today = app.store.today();
     let day = app
         .store
         .site_day(code, today)
@@ -287,7 +287,7 @@ pub(crate) async fn queue_rows(
     lang: Lang,
     code: &str,
 ) -> Result<Vec<QueueRow>, ApiError> {
-    let today = vaxgrid_store::today();
+    let today = app.store.today();
     let appointments = app.store.appointments_on(code, today).await?;
     let visits = app.store.visits_on(code, today).await?;
     let mut rows = Vec::new();

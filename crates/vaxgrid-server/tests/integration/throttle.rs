@@ -151,7 +151,9 @@ async fn the_wait_grows_and_a_success_resets_it(backend: &str) {
     assert_eq!(b.sign_in("nurse", "guess").await, (429, Some(1)));
     let mut waits = vec![1];
     for _ in 0..2 {
-        tokio::time::sleep(Duration::from_millis(waits.last().unwrap() * 1000 + 100)).await;
+        app.store
+            .clock()
+            .advance(Duration::from_millis(waits.last().unwrap() * 1000 + 100));
         let (status, retry) = b.sign_in("nurse", "guess").await;
         assert_eq!(status, 429);
         waits.push(retry.unwrap());
@@ -160,7 +162,7 @@ async fn the_wait_grows_and_a_success_resets_it(backend: &str) {
     // The right password waits like a guess from this address …
     assert_eq!(b.sign_in("nurse", "pw-nurse").await.0, 429);
     // … and once the wait is over it signs in, which clears the counter.
-    tokio::time::sleep(Duration::from_millis(4100)).await;
+    app.store.clock().advance(Duration::from_millis(4100));
     assert_eq!(b.sign_in("nurse", "pw-nurse").await.0, 303);
     assert_eq!(b.statuses("nurse", "guess", 4).await, [401; 4]);
     app.cleanup().await;

@@ -298,7 +298,7 @@ struct LockoutsPage {
 )]
 pub async fn lockouts(State(app): State<AppState>, ctx: PageCtx) -> Response {
     let lang = ctx.lang;
-    let now = vaxgrid_store::now_micros();
+    let now = app.store.now_micros();
     let list = match app.store.lockouts().await {
         Ok(l) => l,
         Err(e) => return error_page(&ctx, ApiError::Store(e)),

@@ -139,7 +139,7 @@ pub async fn classes(
     ctx: PageCtx,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let today = vaxgrid_store::format_date(vaxgrid_store::today());
+    let today = vaxgrid_store::format_date(app.store.today());
     let draft = ClassDraft {
         id: client_id(),
         topic: VACCINATION_TOPIC.to_string(),
@@ -516,7 +516,7 @@ pub async fn sites(State(app): State<AppState>, ctx: PageCtx, RawQuery(raw): Raw
     let lang = ctx.lang;
     let fields = query_fields(raw.as_deref());
     let after = given(&fields, "after");
-    let today = vaxgrid_store::today();
+    let today = app.store.today();
     let page = PageRequest {
         after: after.clone(),
         limit: PAGE_SIZE,
@@ -597,7 +597,7 @@ pub async fn site(State(app): State<AppState>, ctx: PageCtx, Path(code): Path<St
         Ok(s) => s,
         Err(e) => return error_page(&ctx, ApiError::lookup(e)),
     };
-    let today = vaxgrid_store::today();
+    let today = app.store.today();
     let staff = match app
         .store
         .site_certification(&code, &vaxgrid_store::format_date(today))

@@ -420,7 +420,7 @@ impl Board {
                     key: String::new(),
                 })?,
         };
-        let today = vaxgrid_store::today();
+        let today = app.store.today();
         let advice = app
             .store
             .activation_advice(&province, today, &actor.scope)

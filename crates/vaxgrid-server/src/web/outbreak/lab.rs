@@ -138,7 +138,7 @@ async fn lab_page(
     error: Option<(String, String)>,
     status: StatusCode,
 ) -> Response {
-    let today = vaxgrid_store::today();
+    let today = app.store.today();
     let read = async {
         let actor = caller.actor(app, Permission::ReadOutbreak).await?;
         app.store
@@ -265,7 +265,7 @@ pub async fn record(
         };
         let queue = app
             .store
-            .lab_queue(&code, vaxgrid_store::today(), &actor.scope)
+            .lab_queue(&code, app.store.today(), &actor.scope)
             .await?;
         if !queue.iter().any(|t| t.test_id == test) {
             // Not pending here: resulted already (a second submit), or
@@ -274,7 +274,7 @@ pub async fn record(
         }
         match app
             .store
-            .record_result(&test, outcome, vaxgrid_store::today(), &actor)
+            .record_result(&test, outcome, app.store.today(), &actor)
             .await
         {
             Ok(_) => Ok(Ok(())),

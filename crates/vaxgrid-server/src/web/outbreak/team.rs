@@ -202,7 +202,7 @@ async fn read_page(
 ) -> Result<(Vec<TeamEntry>, Option<String>, TeamCounts), ApiError> {
     // The alert list says how many alerts there are; the team's page does
     // not (counting them is two more probes a person).
-    let today = vaxgrid_store::today();
+    let today = app.store.today();
     let actor = caller.actor(app, Permission::ReadOutbreak).await?;
     let page = PageRequest { after, limit };
     let list = app
@@ -236,7 +236,7 @@ async fn team_page(
     errors: HashMap<String, String>,
     status: StatusCode,
 ) -> Response {
-    let today = vaxgrid_store::today();
+    let today = app.store.today();
     let read = async {
         let actor = caller.actor(app, Permission::ReadOutbreak).await?;
         let first = PageRequest::first(ALERTS_ON_TEAM);
@@ -361,7 +361,7 @@ pub async fn alerts(
     ctx: PageCtx,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let today = vaxgrid_store::today();
+    let today = app.store.today();
     let read = async {
         let after = after_of(raw.as_deref())?;
         let first = after.is_none();
@@ -478,7 +478,7 @@ pub async fn record(
         None => {
             let new = NewCheck {
                 person_id: person.clone(),
-                day: vaxgrid_store::today(),
+                day: app.store.today(),
                 check: Check {
                     present,
                     temperature_c: temperature.ok().flatten(),

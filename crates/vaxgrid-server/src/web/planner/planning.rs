@@ -260,7 +260,7 @@ async fn fresh_draft(app: &AppState, caller: &Caller) -> CampaignDraft {
             .unwrap_or_default(),
         Err(_) => String::new(),
     };
-    let today = vaxgrid_store::today();
+    let today = app.store.today();
     let end =
         time::Date::from_calendar_date(today.year(), time::Month::December, 31).unwrap_or(today);
     CampaignDraft {

@@ -353,7 +353,7 @@ async fn site_page(
     status: StatusCode,
 ) -> Response {
     let lang = ctx.lang;
-    let today = vaxgrid_store::format_date(vaxgrid_store::today());
+    let today = vaxgrid_store::format_date(app.store.today());
     let read = match SiteRead::load(app, caller, code, &q, &today).await {
         Ok(x) => x,
         Err(e) => return error_page(&ctx, e),

@@ -57,10 +57,10 @@ pub(crate) fn time_left(lang: Lang, ends: i64, now: i64) -> String {
 /// Everyone in observation at the site today (one read: the day's visits
 /// with their persons), soonest to leave first.
 async fn board_rows(app: &AppState, lang: Lang, code: &str) -> Result<Vec<BoardRow>, ApiError> {
-    let now = vaxgrid_store::now_micros();
+    let now = app.store.now_micros();
     let mut visits: Vec<_> = app
         .store
-        .visits_on(code, vaxgrid_store::today())
+        .visits_on(code, app.store.today())
         .await?
         .into_iter()
         .filter(|(v, _)| v.next_step.as_deref() == Some("observation"))

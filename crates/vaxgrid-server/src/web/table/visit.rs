@@ -163,7 +163,7 @@ pub async fn find_page(
             ..Default::default()
         };
         let found = crate::api::persons::find(&app, &query, None, FOUND_LIMIT).await?;
-        let visits = app.store.visits_on(&code, vaxgrid_store::today()).await?;
+        let visits = app.store.visits_on(&code, app.store.today()).await?;
         Ok::<_, ApiError>((found, visits))
     }
     .await;
@@ -758,7 +758,7 @@ async fn visit_view(
         Err(_) => row.product_code.clone(),
     };
     let next = visit.next_step();
-    let now = vaxgrid_store::now_micros();
+    let now = app.store.now_micros();
     let ends = observation_ends_at(visit)
         .map(|t| (t.unix_timestamp_nanos() / 1000) as i64)
         .unwrap_or(now);
