@@ -539,12 +539,13 @@ async fn apply_bookings(
     store: &Store,
     reqs: &[BookRequest],
 ) -> Result<Vec<Result<BookOutcome, StoreError>>, StoreError> {
+    let now = store.now_micros();
     let today = crate::format_date(store.today());
     let mut tx = store.begin_write().await?;
     let mut results = Vec::with_capacity(reqs.len());
     let mut booked = Vec::new();
     for r in reqs {
-        let result = book_one(&mut tx, r, &today).await?;
+        let result = book_one(&mut tx, r, (&today, now)).await?;
         if let Ok(BookOutcome::Booked(a)) = &result {
             booked.push(
                 serde_json::json!({"id": a.id, "by": r.by.name, "address": r.by.address,
@@ -580,7 +581,7 @@ async fn apply_bookings(
 async fn book_one(
     tx: &mut Transaction<'static, Any>,
     r: &BookRequest,
-    today: &str,
+    (today, now): (&str, i64),
 ) -> Result<Result<BookOutcome, StoreError>, StoreError> {
     if let Some(resent) = resent_booking(tx, r).await? {
         return Ok(resent);
@@ -589,7 +590,6 @@ async fn book_one(
         Ok(replaced) => replaced,
         Err(e) => return Ok(Err(e)),
     };
-    let now = crate::now_micros();
     if !take_booked_place(tx, r, now).await? {
         return Ok(Ok(BookOutcome::Full));
     }

@@ -319,7 +319,9 @@ async fn wrong_and_expired_codes_are_refused(backend: &str) {
         a.text
     );
     // Its time passes: the right code is refused as expired.
-    sql(&app, "UPDATE portal_challenges SET expires_at = 1").await;
+    app.store.clock().advance(std::time::Duration::from_micros(
+        vaxgrid_store::portal::CODE_TTL_MICROS as u64 + 1_000_000,
+    ));
     let a = v.send_code(&code).await;
     assert_eq!(a.status, 401);
     assert!(a.text.contains("The code has expired"), "{}", a.text);
@@ -722,10 +724,9 @@ mod holds {
             .is_err());
         // The hold expires: B books the place, and A's late confirmation
         // finds the slot full.
-        sqlx::query("UPDATE slot_holds SET expires_at = 1")
-            .execute(app.store.pool())
-            .await
-            .unwrap();
+        app.store
+            .clock()
+            .advance(std::time::Duration::from_secs(301));
         assert!(app.store.live_hold(&hold.id, &a).await.unwrap().is_none());
         let r = app
             .state
