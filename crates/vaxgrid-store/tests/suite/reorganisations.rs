@@ -3,7 +3,7 @@
 //! recount, every person and dose stays reachable, bad changes write
 //! nothing. Both backends.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -5,7 +5,7 @@
 //! reversals); a pooled test flow never loses a sample; bad input is
 //! refused naming its field, with nothing written.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

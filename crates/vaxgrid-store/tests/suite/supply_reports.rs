@@ -3,7 +3,7 @@
 //! by product and store, lots expiring soon, the stores holding a lot, and
 //! the consumption counter equal to a recount of the ledger.
 
-mod common;
+use crate::common;
 
 use common::{fixture, on_both_backends};
 use uuid::Uuid;

@@ -1,7 +1,7 @@
 //! Vaccine supply on both backends: stores along the area tree, the stock
 //! ledger and its on-hand counters.
 
-mod common;
+use crate::common;
 
 use common::{fixture, on_both_backends};
 use uuid::Uuid;

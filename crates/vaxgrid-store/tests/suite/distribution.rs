@@ -401,7 +401,7 @@ fn schema_findings(tables: &BTreeMap<String, Table>) -> Vec<String> {
     for (name, t) in tables {
         if !large(name) && !REFERENCE.contains(&name.as_str()) {
             out.push(format!(
-                "{name}: not classified: add it to LARGE (distributed by province_code) or REFERENCE in tests/distribution.rs and docs/SCALING.md"
+                "{name}: not classified: add it to LARGE (distributed by province_code) or REFERENCE in tests/suite/distribution.rs and docs/SCALING.md"
             ));
             continue;
         }

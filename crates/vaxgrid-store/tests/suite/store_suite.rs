@@ -1,6 +1,6 @@
 //! The store suite: every test body runs on SQLite and on PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::{fixture, on_both_backends, person};
 use time::macros::date;

@@ -1,7 +1,7 @@
 //! The audit log against what is kept outside it: signed checkpoints of its
 //! head, and the doses its entries name. On SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::{fixture, on_both_backends, person};
 use sha2::{Digest, Sha256};

@@ -1,7 +1,7 @@
 //! Configured area levels (issue 16): trees of three and five levels on
 //! both backends, persons registered at the leaves, coverage rolled up.
 
-mod common;
+use crate::common;
 
 use common::{on_both_backends, person};
 use time::macros::date;
