@@ -108,6 +108,36 @@ pub(crate) fn rows_json<R: serde::Serialize>(rows: &[R]) -> String {
     serde_json::to_string(rows).expect("text and numbers serialise")
 }
 
+/// One declaration of a table's row as the store writes it: each column's
+/// name, its bound type (`Text` or `Int`, see `db::Col`) and the value a
+/// record gives it, in the table's order. From it come the column list
+/// (`COLUMNS`), their number (`N`), their types for rows sent as one JSON
+/// parameter (`TYPES`) and a record's values (`values`), which were four
+/// lists kept in step by hand. Rows are read back by column name
+/// ([`FromCells`]), so the order matters only here.
+macro_rules! row_layout {
+    ($vis:vis $layout:ident for $rec:ty, |$r:ident| {
+        $first:ident: $first_type:ident = $first_value:expr
+        $(, $column:ident: $type:ident = $value:expr)* $(,)?
+    }) => {
+        $vis struct $layout;
+
+        impl $layout {
+            pub(crate) const COLUMNS: &'static str =
+                concat!(stringify!($first) $(, ", ", stringify!($column))*);
+            pub(crate) const N: usize = 1 $(+ { let _ = stringify!($column); 1 })*;
+            pub(crate) const TYPES: [crate::db::Col; Self::N] =
+                [crate::db::Col::$first_type $(, crate::db::Col::$type)*];
+
+            /// The record's values, in [`Self::COLUMNS`]' order.
+            pub(crate) fn values($r: &$rec) -> [crate::cells::Param<'_>; Self::N] {
+                [($first_value).into() $(, ($value).into())*]
+            }
+        }
+    };
+}
+pub(crate) use row_layout;
+
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
 /// Binds `params` in order to an sqlx query.

@@ -21,7 +21,7 @@ use vaxgrid_core::training::VACCINATION_TOPIC;
 use crate::audit::{self, AuditEntry};
 use crate::batch_tx::BatchTx;
 use crate::catalog::{product_from_row, PRODUCT_COLUMNS};
-use crate::cells::{bind_all, rows_json, Cells, FromCells, Param};
+use crate::cells::{bind_all, row_layout, rows_json, Cells, FromCells, Param};
 use crate::db::{in_json, json_rows, params, Backend, Col};
 use crate::direct_sqlite::WriteTx;
 use crate::error::StoreError;
@@ -30,9 +30,29 @@ use crate::persons::population_writes;
 use crate::training::{StaffCertificate, CERTIFICATE_COLUMNS};
 use crate::Store;
 
-pub(crate) const DOSE_COLUMNS: &str = "province_code, id, person_id, kind, corrects_id, product_code, lot_number, \
-    site_code, dose_number, administered_on, vaccinator, override_reason, reason, author, area_code, recorded_at, body_hash, stock_store";
-const DOSE_NCOLS: usize = 18;
+row_layout!(pub(crate) DoseRow for DoseRecord, |r| {
+    province_code: Text = &r.province_code,
+    id: Text = &r.id,
+    person_id: Text = &r.person_id,
+    kind: Text = r.kind.as_str(),
+    corrects_id: Text = &r.corrects_id,
+    product_code: Text = &r.product_code,
+    lot_number: Text = &r.lot_number,
+    site_code: Text = &r.site_code,
+    dose_number: Int = r.dose_number,
+    administered_on: Text = &r.administered_on,
+    vaccinator: Text = &r.vaccinator,
+    override_reason: Text = &r.override_reason,
+    reason: Text = &r.reason,
+    author: Text = &r.author,
+    area_code: Text = &r.area_code,
+    recorded_at: Int = r.recorded_at_micros,
+    body_hash: Text = &r.body_hash,
+    stock_store: Text = &r.stock_store,
+});
+
+/// The `doses` columns, for statements' text.
+pub(crate) const DOSE_COLUMNS: &str = DoseRow::COLUMNS;
 
 impl FromCells for DoseRecord {
     fn from_cells<R: Cells>(row: &R) -> Result<DoseRecord, StoreError> {
@@ -2064,7 +2084,7 @@ async fn write_facts(
                  (SELECT count(*) FROM d) + (SELECT count(*) FROM c) + (SELECT count(*) FROM y) \
                  + (SELECT count(*) FROM t) + (SELECT count(*) FROM m) AS n, \
                  {} IS NULL AS chain_locked",
-                json_rows(backend, 1, &DOSE_TYPES),
+                json_rows(backend, 1, &DoseRow::TYPES),
                 COVERAGE_UPSERT.replace("{rows}", &json_rows(backend, 2, &COVERAGE_TYPES)),
                 DAILY_UPSERT.replace("{rows}", &json_rows(backend, 3, &DAILY_TYPES)),
                 TOTAL_UPSERT.replace("{rows}", &json_rows(backend, 4, &TOTAL_TYPES)),
@@ -2181,62 +2201,17 @@ pub(crate) fn insert_dose_rows_sqlite(
 ) -> Result<(), StoreError> {
     let mut insert = conn.prepare_cached(&format!(
         "INSERT INTO doses ({DOSE_COLUMNS}) VALUES ({})",
-        params(1, DOSE_NCOLS)
+        params(1, DoseRow::N)
     ))?;
     for r in rows {
-        insert.execute(rusqlite::params_from_iter(dose_params(r)))?;
+        insert.execute(rusqlite::params_from_iter(DoseRow::values(r)))?;
     }
     Ok(())
 }
 
 fn dose_rows_json(rows: &[DoseRecord]) -> String {
-    rows_json(&rows.iter().map(dose_params).collect::<Vec<_>>())
+    rows_json(&rows.iter().map(DoseRow::values).collect::<Vec<_>>())
 }
-
-/// A dose's row: the values of [`DOSE_COLUMNS`], in order.
-fn dose_params(r: &DoseRecord) -> [Param<'_>; DOSE_NCOLS] {
-    [
-        (&r.province_code).into(),
-        (&r.id).into(),
-        (&r.person_id).into(),
-        r.kind.as_str().into(),
-        (&r.corrects_id).into(),
-        (&r.product_code).into(),
-        (&r.lot_number).into(),
-        (&r.site_code).into(),
-        r.dose_number.into(),
-        (&r.administered_on).into(),
-        (&r.vaccinator).into(),
-        (&r.override_reason).into(),
-        (&r.reason).into(),
-        (&r.author).into(),
-        (&r.area_code).into(),
-        r.recorded_at_micros.into(),
-        (&r.body_hash).into(),
-        (&r.stock_store).into(),
-    ]
-}
-
-const DOSE_TYPES: [Col; DOSE_NCOLS] = [
-    Col::Text, // province_code
-    Col::Text, // id
-    Col::Text, // person_id
-    Col::Text, // kind
-    Col::Text, // corrects_id
-    Col::Text, // product_code
-    Col::Text, // lot_number
-    Col::Text, // site_code
-    Col::Int,  // dose_number
-    Col::Text, // administered_on
-    Col::Text, // vaccinator
-    Col::Text, // override_reason
-    Col::Text, // reason
-    Col::Text, // author
-    Col::Text, // area_code
-    Col::Int,  // recorded_at
-    Col::Text, // body_hash
-    Col::Text, // stock_store
-];
 
 /// Inserts dose rows with one statement (rows as one JSON parameter).
 pub(crate) async fn insert_dose_rows(
@@ -2249,7 +2224,7 @@ pub(crate) async fn insert_dose_rows(
     }
     let sql = format!(
         "INSERT INTO doses ({DOSE_COLUMNS}) {}",
-        json_rows(backend, 1, &DOSE_TYPES)
+        json_rows(backend, 1, &DoseRow::TYPES)
     );
     sqlx::query(&sql)
         .bind(dose_rows_json(rows))
@@ -2503,7 +2478,61 @@ pub fn raw_dose(
 
 #[cfg(test)]
 mod tests {
-    use super::DayLine;
+    use super::{dose_from_row, insert_dose_rows_sqlite, DayLine, DoseRow, DOSE_COLUMNS};
+    use crate::model::{DoseKind, DoseRecord};
+
+    /// The layout's values go in under its columns and come back, by name,
+    /// as the same record: the declaration and the mapper agree.
+    #[test]
+    fn a_dose_row_is_written_in_its_layout_and_read_back_whole() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let types: Vec<String> = DOSE_COLUMNS
+            .split(", ")
+            .zip(DoseRow::TYPES)
+            .map(|(c, t)| {
+                format!(
+                    "{c} {}",
+                    if t == crate::db::Col::Int {
+                        "BIGINT"
+                    } else {
+                        "TEXT"
+                    }
+                )
+            })
+            .collect();
+        assert_eq!(types.len(), DoseRow::N);
+        conn.execute_batch(&format!("CREATE TABLE doses ({})", types.join(", ")))
+            .unwrap();
+        let micros = 1_780_000_000_123_456;
+        let rec = DoseRecord {
+            id: "d1".into(),
+            person_id: "p1".into(),
+            kind: DoseKind::Administered,
+            corrects_id: Some("d0".into()),
+            product_code: "AZ".into(),
+            lot_number: "L1".into(),
+            site_code: "S1".into(),
+            dose_number: 2,
+            administered_on: "2026-03-02".into(),
+            vaccinator: Some("lan".into()),
+            override_reason: None,
+            reason: Some("why".into()),
+            author: None,
+            area_code: "0665801".into(),
+            recorded_at: crate::format_instant(micros),
+            province_code: "66".into(),
+            recorded_at_micros: micros,
+            body_hash: "h".into(),
+            stock_store: Some("KS1".into()),
+        };
+        insert_dose_rows_sqlite(&conn, std::slice::from_ref(&rec)).unwrap();
+        let read = conn
+            .query_row(&format!("SELECT {DOSE_COLUMNS} FROM doses"), [], |r| {
+                Ok(dose_from_row(r).unwrap())
+            })
+            .unwrap();
+        assert_eq!(read, rec);
+    }
 
     fn line(day: Option<&str>, doses: i64) -> DayLine {
         DayLine {
