@@ -107,8 +107,7 @@ fn flags(today: usize, earliest: usize) -> String {
         .join(", ")
 }
 
-fn dates() -> (String, String) {
-    let today = crate::today();
+fn dates(today: time::Date) -> (String, String) {
     (
         crate::format_date(today),
         crate::format_date(earliest_birth(today)),
@@ -142,7 +141,7 @@ impl Store {
         scope: &Scope,
     ) -> Result<QualityReport, StoreError> {
         let area = self.quality_area(area, scope).await?;
-        let (today, earliest) = dates();
+        let (today, earliest) = dates(self.today());
         let sums = Check::ALL
             .iter()
             .map(|c| format!("CAST(SUM(f.{0}) AS BIGINT) AS {0}", c.as_str()))
@@ -210,7 +209,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<Page<QualityPerson>, StoreError> {
         let area = self.quality_area(area, &actor.scope).await?;
-        let (today, earliest) = dates();
+        let (today, earliest) = dates(self.today());
         let mut binds = vec![
             area.path.clone(),
             subtree_upper_bound(&area.path),

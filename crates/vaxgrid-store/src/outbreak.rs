@@ -736,12 +736,12 @@ fn checked_link(
 async fn register_contacts(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
-    to_register: &[PlacedPerson],
+    (to_register, now): (&[PlacedPerson], i64),
 ) -> Result<(), StoreError> {
     if to_register.is_empty() {
         return Ok(());
     }
-    insert_placed(tx, backend, to_register).await?;
+    insert_placed(tx, backend, to_register, now).await?;
     crate::persons::bump_population(
         tx,
         backend,
@@ -763,9 +763,8 @@ async fn register_contacts(
 async fn insert_links(
     tx: &mut Transaction<'static, Any>,
     records: &[LinkToWrite],
-    actor: &Actor,
+    (actor, now): (&Actor, i64),
 ) -> Result<Vec<AuditEntry>, StoreError> {
-    let now = crate::now_micros();
     let mut entries = Vec::new();
     for (c, province, path) in records {
         let done = sqlx::query(
@@ -1558,8 +1557,8 @@ impl Store {
             return Ok(Err(errors));
         }
         let to_register = ends.to_register;
-        register_contacts(&mut tx, self.backend, &to_register).await?;
-        let mut entries = insert_links(&mut tx, &records, actor).await?;
+        register_contacts(&mut tx, self.backend, (&to_register, self.now_micros())).await?;
+        let mut entries = insert_links(&mut tx, &records, (actor, self.now_micros())).await?;
         for p in &to_register {
             entries.push(AuditEntry::by(
                 actor,

@@ -565,7 +565,7 @@ impl Store {
             });
         }
         let at = (person.province_code.as_str(), area_path.as_str());
-        insert_admission(&mut tx, new, at, &f.code, tier, actor).await?;
+        insert_admission(&mut tx, new, at, &f.code, tier, (actor, self.now_micros())).await?;
         // The case is treated where it was admitted.
         sqlx::query(
             "UPDATE outbreak_cases SET treated_at = $1 WHERE person_id = $2 AND province_code = $3",
@@ -1129,7 +1129,7 @@ async fn insert_admission(
     at: (&str, &str),
     facility_code: &str,
     tier: Tier,
-    actor: &Actor,
+    (actor, now): (&Actor, i64),
 ) -> Result<(), StoreError> {
     let done = sqlx::query(
         "INSERT INTO facility_admissions (province_code, id, facility_code, person_id, area_path, tier, \
@@ -1144,7 +1144,7 @@ async fn insert_admission(
     .bind(tier.as_str())
     .bind(format_date(new.admitted_on))
     .bind(&actor.name)
-    .bind(crate::now_micros())
+    .bind(now)
     .execute(&mut **tx)
     .await?;
     if done.rows_affected() == 0 {

@@ -68,11 +68,11 @@ struct Flags {
 }
 
 impl Flags {
-    fn of(day: Date, done: bool, alerts: bool) -> Flags {
+    fn of(day: Date, today: Date, done: bool, alerts: bool) -> Flags {
         Flags {
             done,
             alerts,
-            current: day >= crate::today(),
+            current: day >= today,
         }
     }
 }
@@ -167,11 +167,11 @@ impl Store {
         // The sort key's first part: not yet checked (0) before checked
         // (1); or a danger sign (0) before a missed check only (1).
         let (rank, only, flags) = match view {
-            TeamView::List => ("t.done", "1 = 1", Flags::of(day, true, false)),
+            TeamView::List => ("t.done", "1 = 1", Flags::of(day, self.today(), true, false)),
             TeamView::Alerts => (
                 "1 - t.danger",
                 "(t.danger = 1 OR t.missed = 1)",
-                Flags::of(day, false, true),
+                Flags::of(day, self.today(), false, true),
             ),
         };
         let after = match after {
@@ -295,7 +295,7 @@ impl Store {
         let (scope_cond, binds) = scope
             .sql("i.area_path", "i.person_id", 2)
             .unwrap_or_else(|| ("1 = 1".into(), Vec::new()));
-        let flags = Flags::of(day, true, with_alerts);
+        let flags = Flags::of(day, self.today(), true, with_alerts);
         let alerts = if with_alerts {
             "CAST(COALESCE(SUM(CASE WHEN t.danger = 1 OR t.missed = 1 THEN 1 ELSE 0 END), 0) AS BIGINT)"
         } else {

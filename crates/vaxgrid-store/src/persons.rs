@@ -408,8 +408,8 @@ pub(crate) async fn insert_placed(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     people: &[PlacedPerson],
+    now: i64,
 ) -> Result<(), StoreError> {
-    let now = crate::now_micros();
     let sql = format!(
         "INSERT INTO persons ({COLUMNS}) {}",
         json_rows(backend, 1, &PERSON_TYPES)
@@ -785,7 +785,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let mut done = 0;
         for chunk in people.chunks(5000) {
-            insert_placed(&mut tx, self.backend, chunk).await?;
+            insert_placed(&mut tx, self.backend, chunk, self.now_micros()).await?;
             done += chunk.len();
             progress(done);
         }

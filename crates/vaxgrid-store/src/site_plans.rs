@@ -252,7 +252,7 @@ impl Store {
                 ..PlanImported::default()
             });
         }
-        let written = insert_sessions(&mut tx, self.backend, rows).await?;
+        let written = insert_sessions(&mut tx, self.backend, rows, self.now_micros()).await?;
         if written != rows.len() {
             tx.rollback().await?;
             return Err(StoreError::Conflict {
@@ -481,8 +481,8 @@ async fn insert_sessions(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     rows: &[(usize, NewSession)],
+    now: i64,
 ) -> Result<usize, StoreError> {
-    let now = crate::now_micros();
     let session_sql = format!(
         "INSERT INTO vaccination_sessions (id, site_code, day, opens, closes, stations, per_station_per_hour, slot_minutes, village_code, created_at) {} ON CONFLICT (id) DO NOTHING",
         json_rows(

@@ -167,8 +167,8 @@ pub struct SupplyDashboard {
 }
 
 /// The first day of the window of `days` days ending today (UTC).
-fn since(days: i64) -> String {
-    crate::format_date(crate::today() - time::Duration::days(days - 1))
+fn since(today: time::Date, days: i64) -> String {
+    crate::format_date(today - time::Duration::days(days - 1))
 }
 
 fn figures_from(
@@ -272,7 +272,9 @@ impl Store {
             for (sql, consumption) in [(on_hand, false), (used, true)] {
                 let mut q = sqlx::query(&sql).bind(&area.code);
                 if consumption {
-                    q = q.bind(since(USE_DAYS)).bind(since(WASTAGE_DAYS));
+                    q = q
+                        .bind(since(self.today(), USE_DAYS))
+                        .bind(since(self.today(), WASTAGE_DAYS));
                 }
                 for r in q.fetch_all(&self.pool).await? {
                     let b: String = r.try_get("bucket")?;
@@ -380,7 +382,9 @@ impl Store {
         for (sql, consumption) in [(on_hand, false), (used, true)] {
             let mut q = sqlx::query(&sql).bind(area_code);
             if consumption {
-                q = q.bind(since(USE_DAYS)).bind(since(WASTAGE_DAYS));
+                q = q
+                    .bind(since(self.today(), USE_DAYS))
+                    .bind(since(self.today(), WASTAGE_DAYS));
             }
             for r in q.fetch_all(&self.pool).await? {
                 let s: String = r.try_get("store")?;
@@ -408,8 +412,8 @@ impl Store {
         let rows = sqlx::query(&sql)
             .bind(path)
             .bind(subtree_upper_bound(path))
-            .bind(since(USE_DAYS))
-            .bind(since(WASTAGE_DAYS))
+            .bind(since(self.today(), USE_DAYS))
+            .bind(since(self.today(), WASTAGE_DAYS))
             .fetch_all(&self.pool)
             .await?;
         let mut lines: Vec<(f64, StoreStock)> = Vec::new();
@@ -507,7 +511,9 @@ impl Store {
                 .bind(&store.province_code)
                 .bind(&store.code);
             if consumption {
-                q = q.bind(since(USE_DAYS)).bind(since(WASTAGE_DAYS));
+                q = q
+                    .bind(since(self.today(), USE_DAYS))
+                    .bind(since(self.today(), WASTAGE_DAYS));
             }
             for r in q.fetch_all(&self.pool).await? {
                 let p: String = r.try_get("product")?;
