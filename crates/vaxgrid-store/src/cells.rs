@@ -113,10 +113,11 @@ pub(crate) fn rows_json<R: serde::Serialize>(rows: &[R]) -> String {
 /// record gives it, in the table's order. From it come the column list
 /// (`COLUMNS`), their number (`N`), their types for rows sent as one JSON
 /// parameter (`TYPES`) and a record's values (`values`), which were four
-/// lists kept in step by hand. Rows are read back by column name
+/// lists kept in step by hand; `values` may take arguments besides the
+/// record (a row's instant). Rows are read back by column name
 /// ([`FromCells`]), so the order matters only here.
 macro_rules! row_layout {
-    ($vis:vis $layout:ident for $rec:ty, |$r:ident| {
+    ($vis:vis $layout:ident for $rec:ty, |$r:ident $(, $arg:ident: $arg_type:ty)*| {
         $first:ident: $first_type:ident = $first_value:expr
         $(, $column:ident: $type:ident = $value:expr)* $(,)?
     }) => {
@@ -130,7 +131,10 @@ macro_rules! row_layout {
                 [crate::db::Col::$first_type $(, crate::db::Col::$type)*];
 
             /// The record's values, in [`Self::COLUMNS`]' order.
-            pub(crate) fn values($r: &$rec) -> [crate::cells::Param<'_>; Self::N] {
+            pub(crate) fn values<'r>(
+                $r: &'r $rec
+                $(, $arg: $arg_type)*
+            ) -> [crate::cells::Param<'r>; Self::N] {
                 [($first_value).into() $(, ($value).into())*]
             }
         }

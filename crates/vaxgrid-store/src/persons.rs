@@ -10,15 +10,33 @@ use vaxgrid_core::identity::{validate_id, IdType, Sex};
 use vaxgrid_core::names::fold_name;
 
 use crate::audit::{self, AuditEntry};
-use crate::cells::{bind_all, rows_json, Param};
+use crate::cells::{bind_all, row_layout, rows_json, Param};
 use crate::db::{in_json, json_rows, params, Backend, Col};
 use crate::error::StoreError;
 use crate::model::{Area, NewIdentity, NewPerson, Page, Person, PersonCreated};
 use crate::Store;
 
-pub(crate) const COLUMNS: &str = "province_code, id, id_type, id_number, full_name, folded_name, birth_date, sex, \
-    phone, home_area, area_path, commune_code, occupation, priority_groups, merged_into, created_at";
-const NCOLS: usize = 16;
+row_layout!(PersonRow for PlacedPerson, |p, now: i64| {
+    province_code: Text = &p.province_code,
+    id: Text = &p.new.id,
+    id_type: Text = p.new.id_type.as_str(),
+    id_number: Text = &p.new.id_number,
+    full_name: Text = &p.new.full_name,
+    folded_name: Text = &p.folded_name,
+    birth_date: Text = crate::format_date(p.new.birth_date),
+    sex: Text = p.new.sex.as_str(),
+    phone: Text = &p.new.phone,
+    home_area: Text = &p.new.home_area,
+    area_path: Text = &p.area_path,
+    commune_code: Text = &p.commune_code,
+    occupation: Text = &p.new.occupation,
+    priority_groups: Text = p.new.priority_groups.join(","),
+    merged_into: Text = Param::Null,
+    created_at: Int = now,
+});
+
+/// The `persons` columns, for statements' text.
+pub(crate) const COLUMNS: &str = PersonRow::COLUMNS;
 
 pub(crate) fn person_from_row(row: &AnyRow) -> Result<Person, StoreError> {
     let id_type: String = row.try_get("id_type")?;
@@ -198,28 +216,6 @@ pub fn place_person(
     })
 }
 
-/// A person's row: the values of [`COLUMNS`], in order.
-fn person_params(p: &PlacedPerson, now: i64) -> [Param<'_>; NCOLS] {
-    [
-        (&p.province_code).into(),
-        (&p.new.id).into(),
-        p.new.id_type.as_str().into(),
-        (&p.new.id_number).into(),
-        (&p.new.full_name).into(),
-        (&p.folded_name).into(),
-        crate::format_date(p.new.birth_date).into(),
-        p.new.sex.as_str().into(),
-        (&p.new.phone).into(),
-        (&p.new.home_area).into(),
-        (&p.area_path).into(),
-        (&p.commune_code).into(),
-        (&p.new.occupation).into(),
-        p.new.priority_groups.join(",").into(),
-        Param::Null,
-        now.into(),
-    ]
-}
-
 /// Adds `sign` to the population counters of each person's area and groups.
 pub(crate) async fn bump_population<'a>(
     tx: &mut Transaction<'static, Any>,
@@ -364,25 +360,6 @@ fn group_sets_sql(backend: Backend) -> String {
     )
 }
 
-const PERSON_TYPES: [Col; NCOLS] = [
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Int,
-];
-
 /// Inserts one person on the bulk import's direct SQLite connection with
 /// `stmt`, prepared from [`insert_person_sqlite_sql`]; false when the id or ID
 /// number is already taken (the row is skipped).
@@ -391,7 +368,7 @@ pub(crate) fn insert_person_sqlite(
     p: &PlacedPerson,
     now: i64,
 ) -> rusqlite::Result<bool> {
-    Ok(stmt.execute(rusqlite::params_from_iter(person_params(p, now)))? == 1)
+    Ok(stmt.execute(rusqlite::params_from_iter(PersonRow::values(p, now)))? == 1)
 }
 
 /// The statement of [`insert_person_sqlite`]: the columns of [`COLUMNS`],
@@ -399,7 +376,7 @@ pub(crate) fn insert_person_sqlite(
 pub(crate) fn insert_person_sqlite_sql() -> String {
     format!(
         "INSERT INTO persons ({COLUMNS}) VALUES ({}) ON CONFLICT DO NOTHING",
-        params(1, NCOLS)
+        params(1, PersonRow::N)
     )
 }
 
@@ -412,7 +389,7 @@ pub(crate) async fn insert_placed(
 ) -> Result<(), StoreError> {
     let sql = format!(
         "INSERT INTO persons ({COLUMNS}) {}",
-        json_rows(backend, 1, &PERSON_TYPES)
+        json_rows(backend, 1, &PersonRow::TYPES)
     );
     sqlx::query(&sql)
         .bind(people_json_at(people, now))
@@ -430,7 +407,7 @@ fn people_json_at<'a>(people: impl IntoIterator<Item = &'a PlacedPerson>, now: i
     rows_json(
         &people
             .into_iter()
-            .map(|p| person_params(p, now))
+            .map(|p| PersonRow::values(p, now))
             .collect::<Vec<_>>(),
     )
 }
@@ -445,7 +422,7 @@ pub(crate) async fn insert_people_json(
 ) -> Result<u64, StoreError> {
     let sql = format!(
         "INSERT INTO persons ({COLUMNS}) {} ON CONFLICT DO NOTHING",
-        json_rows(backend, 1, &PERSON_TYPES)
+        json_rows(backend, 1, &PersonRow::TYPES)
     );
     Ok(sqlx::query(&sql)
         .bind(json)
@@ -1030,9 +1007,9 @@ pub(crate) async fn insert_registration(
 ) -> Result<(), RegistrationClash> {
     let sql = format!(
         "INSERT INTO persons ({COLUMNS}) VALUES ({})",
-        params(1, NCOLS)
+        params(1, PersonRow::N)
     );
-    if let Err(e) = bind_all(sqlx::query(&sql), person_params(placed, now))
+    if let Err(e) = bind_all(sqlx::query(&sql), PersonRow::values(placed, now))
         .execute(&mut **tx)
         .await
     {
