@@ -993,23 +993,17 @@ impl Loaded {
         // (and correction targets) and for the histories of the persons
         // it names.
         let mut wanted: Vec<&str> = Vec::new();
-        let mut named_people: Vec<&str> = Vec::new();
         for c in cmds {
             match c {
-                WriteCommand::Dose(d) => {
-                    wanted.push(&d.id);
-                    named_people.push(&d.person_id);
-                }
+                WriteCommand::Dose(d) => wanted.push(&d.id),
                 WriteCommand::EnteredInError(c) => {
                     wanted.push(&c.id);
                     wanted.push(&c.target_id);
                 }
-                WriteCommand::Merge(m) => {
-                    named_people.push(&m.survivor_id);
-                    named_people.push(&m.duplicate_id);
-                }
+                WriteCommand::Merge(_) => {}
             }
         }
+        let named_people = named_people(cmds);
         let select = format!("SELECT {DOSE_COLUMNS} FROM doses");
         let wanted_set: HashSet<&str> = wanted.iter().copied().collect();
         let named_set: HashSet<&str> = named_people.iter().copied().collect();
