@@ -163,15 +163,24 @@ impl Store {
             // same round trip (a simple query may hold several
             // statements): one round trip less on every write, the dose
             // writer's batches included.
-            Backend::Postgres => {
-                self.pool
-                    .begin_with(format!(
-                        "BEGIN; SELECT pg_advisory_xact_lock_shared({})",
-                        reorganise::TREE_LOCK
-                    ))
-                    .await?
-            }
+            Backend::Postgres => self.begin_with_tree_lock("").await?,
         })
+    }
+
+    /// On PostgreSQL: `BEGIN`, then the statements of `settings` (each
+    /// ending in `; `), then the area tree's shared lock, as one simple
+    /// query (one round trip).
+    async fn begin_with_tree_lock(
+        &self,
+        settings: &str,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(self
+            .pool
+            .begin_with(format!(
+                "BEGIN; {settings}SELECT pg_advisory_xact_lock_shared({})",
+                reorganise::TREE_LOCK
+            ))
+            .await?)
     }
 
     /// Starts a dose writer's batch: [`Store::begin_write`], and on
@@ -190,12 +199,7 @@ impl Store {
         Ok(match self.backend {
             Backend::Sqlite => self.begin_write().await?,
             Backend::Postgres => {
-                self.pool
-                    .begin_with(format!(
-                        "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; \
-                         SELECT pg_advisory_xact_lock_shared({})",
-                        reorganise::TREE_LOCK
-                    ))
+                self.begin_with_tree_lock("SET LOCAL plan_cache_mode = force_generic_plan; ")
                     .await?
             }
         })
