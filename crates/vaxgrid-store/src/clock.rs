@@ -22,8 +22,7 @@ impl Clock {
 
     /// Today's date in UTC.
     pub fn today(&self) -> time::Date {
-        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.now_micros()) * 1000)
-            .map_or_else(|_| crate::today(), |t| t.date())
+        crate::supply::day_of(self.now_micros())
     }
 
     /// Moves this clock (and every handle sharing it) `by` forward.

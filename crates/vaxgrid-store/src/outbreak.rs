@@ -1557,8 +1557,9 @@ impl Store {
             return Ok(Err(errors));
         }
         let to_register = ends.to_register;
-        register_contacts(&mut tx, self.backend, (&to_register, self.now_micros())).await?;
-        let mut entries = insert_links(&mut tx, &records, (actor, self.now_micros())).await?;
+        let now = self.now_micros();
+        register_contacts(&mut tx, self.backend, (&to_register, now)).await?;
+        let mut entries = insert_links(&mut tx, &records, (actor, now)).await?;
         for p in &to_register {
             entries.push(AuditEntry::by(
                 actor,

@@ -303,9 +303,8 @@ pub async fn next_dose(
             slots: None,
         }));
     };
-    let day = vaxgrid_store::parse_date(&due)
-        .unwrap_or_else(vaxgrid_store::today)
-        .max(app.store.today());
+    let today = app.store.today();
+    let day = vaxgrid_store::parse_date(&due).map_or(today, |d| d.max(today));
     let slots = app
         .store
         .free_slots_at_site(&last.site_code, &vaxgrid_store::format_date(day), 5)

@@ -262,8 +262,8 @@ struct EquipmentPage {
 }
 
 /// The period of the page: `from` and `to` (YYYY-MM-DD, UTC days, both
-/// included), the last 7 days unless said; at most 31 days.
-fn period(raw: Option<&str>) -> Result<(time::Date, time::Date), ApiError> {
+/// included), the last 7 days to `today` unless said; at most 31 days.
+fn period(raw: Option<&str>, today: time::Date) -> Result<(time::Date, time::Date), ApiError> {
     let fields = super::super::admin::query_fields(raw);
     for k in fields.keys() {
         if k != "from" && k != "to" {
@@ -281,7 +281,7 @@ fn period(raw: Option<&str>) -> Result<(time::Date, time::Date), ApiError> {
                 .ok_or_else(|| ApiError::bad_request(k, format!("{k} is a date YYYY-MM-DD"))),
         }
     };
-    let to = day("to")?.unwrap_or_else(vaxgrid_store::today);
+    let to = day("to")?.unwrap_or(today);
     let from = day("from")?.unwrap_or(to - time::Duration::days(6));
     if from > to {
         return Err(ApiError::bad_request("from", "from is after to"));
@@ -319,7 +319,7 @@ pub async fn page(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let lang = ctx.lang;
-    let (from, to) = match period(raw.as_deref()) {
+    let (from, to) = match period(raw.as_deref(), app.store.today()) {
         Ok(p) => p,
         Err(e) => return error_page(&ctx, e),
     };
