@@ -22,7 +22,7 @@ use crate::audit::{self, AuditEntry};
 use crate::batch_tx::BatchTx;
 use crate::catalog::{product_from_row, PRODUCT_COLUMNS};
 use crate::cells::{bind_all, row_layout, rows_json, Cells, FromCells, Param};
-use crate::db::{in_json, json_rows, params, Backend, Col};
+use crate::db::{in_json, json_rows, params, Backend};
 use crate::direct_sqlite::WriteTx;
 use crate::error::StoreError;
 use crate::model::{CorrectionRequest, DoseKind, DoseRecord, DoseRequest, Lot, MergeRequest};
@@ -280,6 +280,41 @@ async fn load_people(
     mut prefetched: HashMap<String, Vec<DoseRecord>>,
     products: &HashMap<String, Product>,
 ) -> Result<(HashMap<String, String>, HashMap<String, PersonState>), StoreError> {
+    let rows = read_person_rows(tx, backend, ids).await?;
+    let (root_of, mut states) = group_by_root(&rows);
+    let unread: Vec<&str> = root_of
+        .keys()
+        .filter(|id| !prefetched.contains_key(*id))
+        .map(String::as_str)
+        .collect();
+    let select = format!("SELECT {DOSE_COLUMNS} FROM doses");
+    for rec in
+        fetch_in::<DoseRecord>(tx, backend, (&select, Plan::EachTime), "person_id", unread).await?
+    {
+        prefetched
+            .entry(rec.person_id.clone())
+            .or_default()
+            .push(rec);
+    }
+    for (person, records) in prefetched {
+        if let Some(state) = root_of.get(&person).and_then(|root| states.get_mut(root)) {
+            state.records.extend(records);
+        }
+    }
+    for state in states.values_mut() {
+        state.before = contribution(&valid_doses(&state.records), |c| products.get(c));
+    }
+    Ok((root_of, states))
+}
+
+/// Reads the persons with the given ids and everyone merged into them,
+/// then, where one of them was merged into a survivor not asked for, that
+/// survivor and everyone merged into it.
+async fn read_person_rows(
+    tx: &mut BatchTx<'_>,
+    backend: Backend,
+    ids: &HashSet<String>,
+) -> Result<HashMap<String, PersonRow>, StoreError> {
     let mut rows: HashMap<String, PersonRow> = HashMap::new();
     let keys: Vec<&str> = ids.iter().map(String::as_str).collect();
     for p in fetch_any::<PersonRow>(
@@ -313,6 +348,15 @@ async fn load_people(
             rows.insert(p.id.clone(), p);
         }
     }
+    Ok(rows)
+}
+
+/// One state per root (a person not merged into anyone) with its members,
+/// and each person's root: persons merged into a root not read are left
+/// out.
+fn group_by_root(
+    rows: &HashMap<String, PersonRow>,
+) -> (HashMap<String, String>, HashMap<String, PersonState>) {
     let mut root_of = HashMap::new();
     let mut states: HashMap<String, PersonState> = HashMap::new();
     for p in rows.values().filter(|p| p.merged_into.is_none()) {
@@ -341,29 +385,7 @@ async fn load_people(
             }
         }
     }
-    let unread: Vec<&str> = root_of
-        .keys()
-        .filter(|id| !prefetched.contains_key(*id))
-        .map(String::as_str)
-        .collect();
-    let select = format!("SELECT {DOSE_COLUMNS} FROM doses");
-    for rec in
-        fetch_in::<DoseRecord>(tx, backend, (&select, Plan::EachTime), "person_id", unread).await?
-    {
-        prefetched
-            .entry(rec.person_id.clone())
-            .or_default()
-            .push(rec);
-    }
-    for (person, records) in prefetched {
-        if let Some(state) = root_of.get(&person).and_then(|root| states.get_mut(root)) {
-            state.records.extend(records);
-        }
-    }
-    for state in states.values_mut() {
-        state.before = contribution(&valid_doses(&state.records), |c| products.get(c));
-    }
-    Ok((root_of, states))
+    (root_of, states)
 }
 
 /// A lot as the dose writer reads it: the catalogue's facts, and why it is
@@ -1214,18 +1236,7 @@ fn decide_dose<'a>(
         };
     }
     check_certificate(d, &loaded.certificates)?;
-    let rec = record_dose(
-        d,
-        hash,
-        now,
-        today,
-        &catalog.products,
-        &loaded.lots,
-        &catalog.sites,
-        &mut loaded.stock,
-        &loaded.root_of,
-        &mut loaded.states,
-    )?;
+    let rec = record_dose(d, hash, (now, today), catalog, loaded)?;
     decided.recorded.push((&d.by, decided.inserts.len()));
     decided.keep(loaded, rec.clone(), &rec, 1);
     Ok(WriteOutcome::Created(rec))
@@ -1316,19 +1327,19 @@ async fn write_decided(
         tx.execute(&sql, &[rows]).await?;
     }
     let (coverage, area_info) = coverage_change(&loaded.states, catalog);
-    let coverage_rows: Vec<CounterRow<'_>> = coverage
+    let coverage_rows: Vec<CoverageChange<'_>> = coverage
         .nonzero()
         .map(|(key, v)| {
             let (province, path) = &area_info[&key.area_code];
-            [
-                province.into(),
-                (&key.area_code).into(),
-                path.into(),
-                (&key.product_code).into(),
-                (&key.priority_group).into(),
-                v.at_least_one.into(),
-                v.completed.into(),
-            ]
+            CoverageChange {
+                province,
+                area: &key.area_code,
+                path,
+                product: &key.product_code,
+                group: &key.priority_group,
+                at_least_one: v.at_least_one,
+                completed: v.completed,
+            }
         })
         .collect();
     let (daily_rows, total_rows) = day_and_total_rows(&decided.daily);
@@ -1341,7 +1352,7 @@ async fn write_decided(
     let chain_locked = write_facts(
         tx,
         backend,
-        Facts {
+        &Facts {
             doses: &decided.inserts,
             coverage: coverage_rows,
             daily: daily_rows,
@@ -1390,7 +1401,9 @@ fn coverage_change(
 /// The rows of the day counters' increments, and of the same increments
 /// without the day: doses by area, product and number (the dashboards'
 /// dose figures).
-fn day_and_total_rows(daily: &BTreeMap<DailyKey, i64>) -> (Vec<CounterRow<'_>>, Vec<TotalRow<'_>>) {
+/// The batch's day counts as rows, and their sums over the days as the
+/// totals' rows; counts that came to zero are left out.
+fn day_and_total_rows(daily: &BTreeMap<DailyKey, i64>) -> (Vec<DoseCount<'_>>, Vec<DoseCount<'_>>) {
     let mut totals: BTreeMap<(&str, &str, &str, &str, i64), i64> = BTreeMap::new();
     for ((province, area, path, product, number, _), n) in daily {
         if *n != 0 {
@@ -1405,34 +1418,35 @@ fn day_and_total_rows(daily: &BTreeMap<DailyKey, i64>) -> (Vec<CounterRow<'_>>, 
                 .or_default() += n;
         }
     }
-    let total_rows: Vec<TotalRow<'_>> = totals
+    let total_rows: Vec<DoseCount<'_>> = totals
         .into_iter()
         .filter(|(_, n)| *n != 0)
-        .map(|((province, area, path, product, number), n)| {
-            [
-                province.into(),
-                area.into(),
-                path.into(),
-                product.into(),
-                number.into(),
-                n.into(),
-            ]
-        })
+        .map(
+            |((province, area, path, product, number), doses)| DoseCount {
+                province,
+                area,
+                path,
+                product,
+                number,
+                day: "",
+                doses,
+            },
+        )
         .collect();
-    let daily_rows: Vec<CounterRow<'_>> = daily
+    let daily_rows: Vec<DoseCount<'_>> = daily
         .iter()
         .filter(|(_, n)| **n != 0)
-        .map(|((province, area, path, product, number, day), n)| {
-            [
-                province.into(),
-                area.into(),
-                path.into(),
-                product.into(),
-                (*number).into(),
-                day.into(),
-                (*n).into(),
-            ]
-        })
+        .map(
+            |((province, area, path, product, number, day), n)| DoseCount {
+                province,
+                area,
+                path,
+                product,
+                number: *number,
+                day,
+                doses: *n,
+            },
+        )
         .collect();
     (daily_rows, total_rows)
 }
@@ -1489,73 +1503,39 @@ async fn store_products(store: &Store) -> Result<HashMap<String, Product>, Store
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A dose given or reported, checked against the person's history as the
+/// batch has it so far: its record, kept in that history for the batch's
+/// next commands. `(now, today)` are the batch's instant and day.
 fn record_dose(
     d: &DoseRequest,
     hash: String,
-    now: i64,
-    today: time::Date,
-    products: &HashMap<String, Product>,
-    lots: &HashMap<String, Vec<BatchLot>>,
-    sites: &HashSet<String>,
-    stock: &mut SiteStock,
-    root_of: &HashMap<String, String>,
-    states: &mut HashMap<String, PersonState>,
+    (now, today): (i64, time::Date),
+    catalog: &Catalog,
+    loaded: &mut Loaded,
 ) -> Result<DoseRecord, StoreError> {
-    let not_found = |entity, field, key: &str| StoreError::NotFound {
-        entity,
-        field,
-        key: key.to_string(),
-    };
-    let root = root_of
-        .get(&d.person_id)
-        .ok_or_else(|| not_found("person", "person_id", &d.person_id))?;
-    if *root != d.person_id {
-        return Err(StoreError::Conflict {
-            field: "person_id",
-            message: format!(
-                "person {} was merged into {root}; record the dose there",
-                d.person_id
-            ),
-            existing: Some(format!("/api/v1/persons/{root}")),
-        });
-    }
-    let product = products
+    let root = recording_root(d, &loaded.root_of)?;
+    let product = catalog
+        .products
         .get(&d.product_code)
-        .ok_or_else(|| not_found("product", "product_code", &d.product_code))?;
-    let state = states.get_mut(root).expect("roots have states");
-    // Outside the caller's areas a person is answered as absent.
-    if !d.by.scope.covers_person(&d.person_id, &state.area_path) {
-        return Err(not_found("person", "person_id", &d.person_id));
-    }
-    if !d.historical && !d.by.scope.covers_site(&d.site_code) {
-        return Err(StoreError::Forbidden {
-            field: "site_code",
-            message: format!(
-                "{} may record doses only at their own site(s), not at {}",
-                d.by.name, d.site_code
-            ),
-        });
-    }
+        .ok_or_else(|| StoreError::not_found("product", "product_code", &d.product_code))?;
+    let state = loaded.states.get_mut(&root).expect("roots have states");
+    check_recorder_scope(d, &state.area_path)?;
     let history = valid_doses(&state.records);
     let (kind, number, stock_store) = if d.historical {
         let number = check_reported_dose(&history, state.birth_date, today, d.administered_on)?;
         (DoseKind::Historical, number, None)
     } else {
-        let available = stock.available(d);
+        let available = loaded.stock.available(d);
         let number = check_given_dose(
             d,
             product,
-            products,
-            lots,
-            sites,
+            catalog,
+            &loaded.lots,
             available,
-            &history,
-            state.birth_date,
-            today,
+            (&history, state.birth_date, today),
         )?;
         let stock_store = if available.is_some() {
-            stock.take(d)
+            loaded.stock.take(d)
         } else {
             None
         };
@@ -1587,35 +1567,66 @@ fn record_dose(
     Ok(rec)
 }
 
+/// The root of the person a dose names: a person merged into another is
+/// refused, pointing at the survivor the dose belongs to.
+fn recording_root(
+    d: &DoseRequest,
+    root_of: &HashMap<String, String>,
+) -> Result<String, StoreError> {
+    let root = root_of
+        .get(&d.person_id)
+        .ok_or_else(|| StoreError::not_found("person", "person_id", &d.person_id))?;
+    if *root != d.person_id {
+        return Err(StoreError::Conflict {
+            field: "person_id",
+            message: format!(
+                "person {} was merged into {root}; record the dose there",
+                d.person_id
+            ),
+            existing: Some(format!("/api/v1/persons/{root}")),
+        });
+    }
+    Ok(root.clone())
+}
+
+/// The recorder's scope: outside the caller's areas a person is answered
+/// as absent, and a dose given now is recorded only at the caller's sites.
+fn check_recorder_scope(d: &DoseRequest, area_path: &str) -> Result<(), StoreError> {
+    if !d.by.scope.covers_person(&d.person_id, area_path) {
+        return Err(StoreError::not_found("person", "person_id", &d.person_id));
+    }
+    if !d.historical && !d.by.scope.covers_site(&d.site_code) {
+        return Err(StoreError::Forbidden {
+            field: "site_code",
+            message: format!(
+                "{} may record doses only at their own site(s), not at {}",
+                d.by.name, d.site_code
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// The rules for a dose given here: lot and site known and usable, then
 /// the schedule. Returns the dose number.
-#[allow(clippy::too_many_arguments)]
 fn check_given_dose(
     d: &DoseRequest,
     product: &Product,
-    products: &HashMap<String, Product>,
+    catalog: &Catalog,
     lots: &HashMap<String, Vec<BatchLot>>,
-    sites: &HashSet<String>,
     available: Option<u64>,
-    history: &[ValidDose],
-    birth_date: time::Date,
-    today: time::Date,
+    (history, birth_date, today): (&[ValidDose], time::Date, time::Date),
 ) -> Result<u32, StoreError> {
-    let not_found = |entity, field, key: &str| StoreError::NotFound {
-        entity,
-        field,
-        key: key.to_string(),
-    };
     let candidates = lots
         .get(&d.lot_number)
-        .ok_or_else(|| not_found("lot", "lot_number", &d.lot_number))?;
+        .ok_or_else(|| StoreError::not_found("lot", "lot_number", &d.lot_number))?;
     let held = candidates
         .iter()
         .find(|l| l.lot.product_code == d.product_code)
         .unwrap_or(&candidates[0]);
     let lot = &held.lot;
-    if !sites.contains(&d.site_code) {
-        return Err(not_found("site", "site_code", &d.site_code));
+    if !catalog.sites.contains(&d.site_code) {
+        return Err(StoreError::not_found("site", "site_code", &d.site_code));
     }
     let expiry = crate::parse_date(&lot.expiry).ok_or_else(|| {
         StoreError::invalid(
@@ -1623,35 +1634,8 @@ fn check_given_dose(
             format!("lot {} has no valid expiry", lot.lot_number),
         )
     })?;
-    // A lot held back (quarantined after an excursion, recalled), expired,
-    // past its vial monitor's discard point or not in stock at the site's
-    // store (`available`; None where the site keeps no store) is refused
-    // naming the lot and why.
-    let vvm_stage = held.vvm_stage.and_then(|v| u8::try_from(v).ok());
     if lot.product_code == d.product_code {
-        // A hold at vial monitor stage 3–4 says so beside its reason.
-        let why = || {
-            let reason = held
-                .status_reason
-                .clone()
-                .unwrap_or_else(|| "no reason recorded".to_string());
-            match vvm_stage {
-                Some(stage @ 3..) => {
-                    format!("{reason} (vaccine vial monitor stage {stage}: past its discard point)")
-                }
-                _ => reason,
-            }
-        };
-        let at_site = LotAtSite {
-            lot: lot.lot_number.clone(),
-            expiry,
-            quarantine: (lot.status == LotStatus::Quarantined).then(why),
-            recall: (lot.status == LotStatus::Recalled).then(why),
-            vvm_stage,
-            on_hand: available.unwrap_or(u64::MAX),
-        };
-        verdict(&at_site, d.administered_on, 1)
-            .map_err(|e| StoreError::invalid(e.field(), e.to_string()))?;
+        check_lot_at_site(held, d.administered_on, expiry, available)?;
     }
     let facts = LotFacts {
         product_code: lot.product_code.clone(),
@@ -1666,8 +1650,45 @@ fn check_given_dose(
         override_reason: d.override_reason.as_deref(),
     };
     Ok(check_new_dose(history, birth_date, today, &new, |c| {
-        products.get(c)
+        catalog.products.get(c)
     })?)
+}
+
+/// Whether the lot may be used at the site on the day: a lot held back
+/// (quarantined after an excursion, recalled), expired, past its vial
+/// monitor's discard point or not in stock at the site's store
+/// (`available`; None where the site keeps no store) is refused naming
+/// the lot and why.
+fn check_lot_at_site(
+    held: &BatchLot,
+    day: time::Date,
+    expiry: time::Date,
+    available: Option<u64>,
+) -> Result<(), StoreError> {
+    let lot = &held.lot;
+    let vvm_stage = held.vvm_stage.and_then(|v| u8::try_from(v).ok());
+    // A hold at vial monitor stage 3–4 says so beside its reason.
+    let why = || {
+        let reason = held
+            .status_reason
+            .clone()
+            .unwrap_or_else(|| "no reason recorded".to_string());
+        match vvm_stage {
+            Some(stage @ 3..) => {
+                format!("{reason} (vaccine vial monitor stage {stage}: past its discard point)")
+            }
+            _ => reason,
+        }
+    };
+    let at_site = LotAtSite {
+        lot: lot.lot_number.clone(),
+        expiry,
+        quarantine: (lot.status == LotStatus::Quarantined).then(why),
+        recall: (lot.status == LotStatus::Recalled).then(why),
+        vvm_stage,
+        on_hand: available.unwrap_or(u64::MAX),
+    };
+    verdict(&at_site, day, 1).map_err(|e| StoreError::invalid(e.field(), e.to_string()))
 }
 
 fn correct_dose(
@@ -1678,11 +1699,7 @@ fn correct_dose(
     root_of: &HashMap<String, String>,
     states: &mut HashMap<String, PersonState>,
 ) -> Result<(DoseRecord, DoseRecord), StoreError> {
-    let target = target.ok_or_else(|| StoreError::NotFound {
-        entity: "dose",
-        field: "dose_id",
-        key: c.target_id.clone(),
-    })?;
+    let target = target.ok_or_else(|| StoreError::not_found("dose", "dose_id", &c.target_id))?;
     if !target.kind.is_dose() {
         return Err(StoreError::invalid(
             "dose_id",
@@ -1691,22 +1708,14 @@ fn correct_dose(
     }
     let root = root_of
         .get(&target.person_id)
-        .ok_or_else(|| StoreError::NotFound {
-            entity: "person",
-            field: "person_id",
-            key: target.person_id.clone(),
-        })?;
+        .ok_or_else(|| StoreError::not_found("person", "person_id", &target.person_id))?;
     let state = states.get_mut(root).expect("roots have states");
     if !c
         .by
         .scope
         .covers_person(&target.person_id, &state.area_path)
     {
-        return Err(StoreError::NotFound {
-            entity: "dose",
-            field: "dose_id",
-            key: c.target_id.clone(),
-        });
+        return Err(StoreError::not_found("dose", "dose_id", &c.target_id));
     }
     if let Some(earlier) = state.records.iter().find(|r| {
         r.kind == DoseKind::EnteredInError && r.corrects_id.as_deref() == Some(target.id.as_str())
@@ -1751,18 +1760,13 @@ fn merge_people(
     root_of: &mut HashMap<String, String>,
     states: &mut HashMap<String, PersonState>,
 ) -> Result<WriteOutcome, StoreError> {
-    let not_found = |field, key: &str| StoreError::NotFound {
-        entity: "person",
-        field,
-        key: key.to_string(),
-    };
     let survivor_root = root_of
         .get(&m.survivor_id)
-        .ok_or_else(|| not_found("survivor_id", &m.survivor_id))?
+        .ok_or_else(|| StoreError::not_found("person", "survivor_id", &m.survivor_id))?
         .clone();
     let dup_root = root_of
         .get(&m.duplicate_id)
-        .ok_or_else(|| not_found("duplicate_id", &m.duplicate_id))?
+        .ok_or_else(|| StoreError::not_found("person", "duplicate_id", &m.duplicate_id))?
         .clone();
     for (field, id, root) in [
         ("survivor_id", &m.survivor_id, &survivor_root),
@@ -1770,7 +1774,7 @@ fn merge_people(
     ] {
         let path = states.get(root).map_or("", |s| s.area_path.as_str());
         if !m.by.scope.covers_person(id, path) {
-            return Err(not_found(field, id));
+            return Err(StoreError::not_found("person", field, id));
         }
     }
     if m.survivor_id == m.duplicate_id {
@@ -1825,48 +1829,91 @@ fn merge_people(
     })
 }
 
-const COVERAGE_UPSERT: &str = "INSERT INTO coverage_counters (province_code, area_code, area_path, product_code, priority_group, at_least_one, completed) \
-     {rows} ON CONFLICT (province_code, area_code, product_code, priority_group) DO UPDATE SET \
-     at_least_one = coverage_counters.at_least_one + excluded.at_least_one, \
-     completed = coverage_counters.completed + excluded.completed";
-const COVERAGE_TYPES: [Col; 7] = [
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Int,
-    Col::Int,
-];
-const DAILY_UPSERT: &str = "INSERT INTO daily_dose_counters (province_code, area_code, area_path, product_code, dose_number, day, doses) \
-     {rows} ON CONFLICT (province_code, area_code, product_code, dose_number, day) DO UPDATE SET \
-     doses = daily_dose_counters.doses + excluded.doses";
-const DAILY_TYPES: [Col; 7] = [
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Int,
-    Col::Text,
-    Col::Int,
-];
+/// A batch's change to one coverage counter row: persons with at least
+/// one dose and persons with a complete course, in an area, of a product
+/// and priority group.
+struct CoverageChange<'a> {
+    province: &'a str,
+    area: &'a str,
+    path: &'a str,
+    product: &'a str,
+    group: &'a str,
+    at_least_one: i64,
+    completed: i64,
+}
 
-const TOTAL_UPSERT: &str = "INSERT INTO dose_counters (province_code, area_code, area_path, product_code, dose_number, doses) \
-     {rows} ON CONFLICT (province_code, area_code, product_code, dose_number) DO UPDATE SET \
-     doses = dose_counters.doses + excluded.doses";
-const TOTAL_TYPES: [Col; 6] = [
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Int,
-    Col::Int,
-];
+row_layout!(CoverageRow for CoverageChange<'_>, |c| {
+    province_code: Text = c.province,
+    area_code: Text = c.area,
+    area_path: Text = c.path,
+    product_code: Text = c.product,
+    priority_group: Text = c.group,
+    at_least_one: Int = c.at_least_one,
+    completed: Int = c.completed,
+});
 
-/// A row of [`COVERAGE_UPSERT`] or [`DAILY_UPSERT`]: seven columns each.
-type CounterRow<'a> = [Param<'a>; 7];
-/// A row of [`TOTAL_UPSERT`].
-type TotalRow<'a> = [Param<'a>; 6];
+/// A batch's doses of a product and dose number given in an area, on one
+/// day (`day` set) or on any day (the totals, `day` None).
+struct DoseCount<'a> {
+    province: &'a str,
+    area: &'a str,
+    path: &'a str,
+    product: &'a str,
+    number: i64,
+    day: &'a str,
+    doses: i64,
+}
+
+row_layout!(DailyRow for DoseCount<'_>, |c| {
+    province_code: Text = c.province,
+    area_code: Text = c.area,
+    area_path: Text = c.path,
+    product_code: Text = c.product,
+    dose_number: Int = c.number,
+    day: Text = c.day,
+    doses: Int = c.doses,
+});
+
+row_layout!(TotalRow for DoseCount<'_>, |c| {
+    province_code: Text = c.province,
+    area_code: Text = c.area,
+    area_path: Text = c.path,
+    product_code: Text = c.product,
+    dose_number: Int = c.number,
+    doses: Int = c.doses,
+});
+
+/// Adds coverage changes to their counter rows; `rows` is where they come
+/// from (`VALUES (…)`, or a SELECT from a JSON parameter).
+fn coverage_upsert(rows: &str) -> String {
+    format!(
+        "INSERT INTO coverage_counters ({}) {rows} \
+         ON CONFLICT (province_code, area_code, product_code, priority_group) DO UPDATE SET \
+         at_least_one = coverage_counters.at_least_one + excluded.at_least_one, \
+         completed = coverage_counters.completed + excluded.completed",
+        CoverageRow::COLUMNS
+    )
+}
+
+/// Adds doses to their day's counter rows, as [`coverage_upsert`].
+fn daily_upsert(rows: &str) -> String {
+    format!(
+        "INSERT INTO daily_dose_counters ({}) {rows} \
+         ON CONFLICT (province_code, area_code, product_code, dose_number, day) DO UPDATE SET \
+         doses = daily_dose_counters.doses + excluded.doses",
+        DailyRow::COLUMNS
+    )
+}
+
+/// Adds doses to their total counter rows, as [`coverage_upsert`].
+fn total_upsert(rows: &str) -> String {
+    format!(
+        "INSERT INTO dose_counters ({}) {rows} \
+         ON CONFLICT (province_code, area_code, product_code, dose_number) DO UPDATE SET \
+         doses = dose_counters.doses + excluded.doses",
+        TotalRow::COLUMNS
+    )
+}
 
 /// The doses a batch gave from one lot at one site's store.
 struct StockTaken {
@@ -1995,9 +2042,10 @@ const ON_HAND_TAKE_ROW: &str = "UPDATE stock_on_hand SET on_hand = on_hand - $1,
 /// stock it took.
 struct Facts<'a> {
     doses: &'a [DoseRecord],
-    coverage: Vec<CounterRow<'a>>,
-    daily: Vec<CounterRow<'a>>,
-    totals: Vec<TotalRow<'a>>,
+    coverage: Vec<CoverageChange<'a>>,
+    daily: Vec<DoseCount<'a>>,
+    /// Doses by counter row over the batch's days (their `day` unused).
+    totals: Vec<DoseCount<'a>>,
     given: &'a [StockTaken],
     vials: &'a [VialTaken],
     /// The commit's UTC day (the day lines count the doses given on it).
@@ -2005,185 +2053,199 @@ struct Facts<'a> {
 }
 
 /// Writes a batch's dose rows, counter increments and stock movements. On
-/// PostgreSQL the statements travel as one (data-modifying CTEs) to save
-/// round trips on the writer's critical path, and that statement ends by
-/// taking the audit chain's lock (`audit::CHAIN_LOCK`, after every row
-/// lock of the batch, the order the API's writes take them in): true is
-/// returned then. SQLite runs them in-process, one after another.
+/// PostgreSQL the statements travel as one (data-modifying CTEs, see
+/// [`POSTGRES_WRITE`]) to save round trips on the writer's critical path,
+/// and that statement ends by taking the audit chain's lock
+/// (`audit::CHAIN_LOCK`, after every row lock of the batch, the order the
+/// API's writes take them in): true is returned then. SQLite runs them
+/// in-process, one after another.
 async fn write_facts(
     tx: &mut BatchTx<'_>,
     backend: Backend,
-    facts: Facts<'_>,
+    facts: &Facts<'_>,
 ) -> Result<bool, StoreError> {
-    let Facts {
-        doses,
-        coverage,
-        daily,
-        totals,
-        given,
-        vials,
-        day,
-    } = facts;
-    let tx = match tx {
-        BatchTx::Sqlite(t) => {
-            write_facts_sqlite(
-                t.conn(),
-                doses,
-                &coverage,
-                &daily,
-                &totals,
-                (given, vials),
-                day,
-            )?;
-            return Ok(false);
+    match (tx, backend) {
+        (BatchTx::Sqlite(t), _) => {
+            write_facts_sqlite(t.conn(), facts)?;
+            Ok(false)
         }
-        BatchTx::Sqlx(t) => t,
-    };
-    match backend {
-        Backend::Postgres => {
-            // `s` decrements the counters of the batch's (store, lot) pairs
-            // and counts the doses on their day lines, only where enough
-            // is left and the day line is still the one read: the stock
-            // was read unlocked. The sub-statements run in the order the
-            // final SELECT reads them: the open vial pools `o` first, then
-            // the counters `s`, the order the open-vial limit's closing
-            // locks them in (the other order deadlocks with it); the
-            // finished day lines `m` (a row's first batch of a day), which
-            // only the writer writes, last. The (store, lot) rows are read out of their JSON once (`v`, referenced
-            // twice, is computed once). Another writer's batch may have
-            // taken from the same open vial pool since it was read: a pool
-            // never counts more doses taken than it held (the rest came
-            // from elsewhere, as from a pool closed meanwhile).
-            let sql = format!(
-                "WITH d AS (INSERT INTO doses ({DOSE_COLUMNS}) {} RETURNING 1), \
-                 c AS ({} RETURNING 1), y AS ({} RETURNING 1), t AS ({} RETURNING 1), \
-                 v AS (SELECT r->>0 AS p, r->>1 AS s, r->>2 AS pr, r->>3 AS l, \
-                 (r->>4)::bigint AS q, (r->>5)::bigint AS t, r->>6 AS od, (r->>7)::bigint AS oq, \
-                 (r->>8)::bigint AS oa FROM jsonb_array_elements($5::jsonb) AS r), \
-                 o AS (UPDATE open_vials ov SET taken = LEAST(ov.doses, ov.taken + (x->>0)::bigint) \
-                 FROM jsonb_array_elements($7::jsonb) AS x \
-                 WHERE ov.id = x->>1 AND ov.province_code = x->>2 AND ov.closed_at IS NULL RETURNING 1), \
-                 m AS (INSERT INTO stock_given_daily (province_code, store_code, product_code, lot_number, \
-                 day, given, updated_at) SELECT p, s, pr, l, od, oq, oa FROM v WHERE od <> $6 AND oq > 0 \
-                 ON CONFLICT (province_code, store_code, product_code, lot_number, day) \
-                 DO UPDATE SET given = stock_given_daily.given + excluded.given, \
-                 updated_at = excluded.updated_at RETURNING 1), \
-                 s AS (UPDATE stock_on_hand h SET on_hand = h.on_hand - v.q, updated_at = v.t, \
-                 given_day_doses = CASE WHEN h.given_day = $6 THEN h.given_day_doses + v.q ELSE v.q END, \
-                 given_day = $6, given_day_at = v.t FROM v \
-                 WHERE h.province_code = v.p AND h.store_code = v.s AND h.product_code = v.pr \
-                 AND h.lot_number = v.l AND h.on_hand >= v.q \
-                 AND h.given_day IS NOT DISTINCT FROM v.od RETURNING 1) \
-                 SELECT (SELECT count(*) FROM o) AS vials, (SELECT count(*) FROM s) AS decremented, \
-                 (SELECT count(*) FROM d) + (SELECT count(*) FROM c) + (SELECT count(*) FROM y) \
-                 + (SELECT count(*) FROM t) + (SELECT count(*) FROM m) AS n, \
-                 {} IS NULL AS chain_locked",
-                json_rows(backend, 1, &DoseRow::TYPES),
-                COVERAGE_UPSERT.replace("{rows}", &json_rows(backend, 2, &COVERAGE_TYPES)),
-                DAILY_UPSERT.replace("{rows}", &json_rows(backend, 3, &DAILY_TYPES)),
-                TOTAL_UPSERT.replace("{rows}", &json_rows(backend, 4, &TOTAL_TYPES)),
-                audit::CHAIN_LOCK,
-            );
-            let lines: Vec<[Param<'_>; 9]> = given.iter().map(StockTaken::values).collect();
-            let vial_rows: Vec<[Param<'_>; 3]> = vials.iter().map(VialTaken::values).collect();
-            let row = sqlx::query(&sql)
-                .bind(dose_rows_json(doses))
-                .bind(rows_json(&coverage))
-                .bind(rows_json(&daily))
-                .bind(rows_json(&totals))
-                .bind(rows_json(&lines))
-                .bind(day)
-                .bind(rows_json(&vial_rows))
-                .fetch_one(&mut **tx)
-                .await?;
-            // The stock was read unlocked: a movement committed since then
-            // (a wastage through the API, another writer's batch) may have
-            // left fewer doses than the batch took, or another writer
-            // moved the day line on. Nothing is kept; the writer runs the
-            // batch again on what is on hand now.
-            let decremented: i64 = row.try_get("decremented")?;
-            if usize::try_from(decremented).ok() != Some(given.len()) {
-                return Err(StoreError::Busy);
-            }
-            return Ok(true);
-        }
-        Backend::Sqlite => {
-            for v in vials {
-                bind_all(sqlx::query(VIAL_TAKE), v.values())
-                    .execute(&mut **tx)
-                    .await?;
-            }
-            for g in given {
-                if let Some(line) = g.finished_line(day) {
-                    bind_all(sqlx::query(FINISHED_DAY_UPSERT), line)
-                        .execute(&mut **tx)
-                        .await?;
-                }
-                let (sql, values) = g.decrement(day);
-                bind_all(sqlx::query(sql), values)
-                    .execute(&mut **tx)
-                    .await?;
-            }
-            insert_dose_rows(tx, backend, doses).await?;
-            for (template, types, rows) in [
-                (COVERAGE_UPSERT, &COVERAGE_TYPES[..], rows_json(&coverage)),
-                (DAILY_UPSERT, &DAILY_TYPES[..], rows_json(&daily)),
-                (TOTAL_UPSERT, &TOTAL_TYPES[..], rows_json(&totals)),
-            ] {
-                if rows == "[]" {
-                    continue;
-                }
-                let sql = template.replace("{rows}", &json_rows(backend, 1, types));
-                sqlx::query(&sql).bind(rows).execute(&mut **tx).await?;
-            }
+        (BatchTx::Sqlx(t), Backend::Postgres) => write_facts_postgres(t, facts).await,
+        (BatchTx::Sqlx(t), Backend::Sqlite) => {
+            write_facts_sqlx_sqlite(t, facts).await?;
+            Ok(false)
         }
     }
-    Ok(false)
+}
+
+/// The PostgreSQL statement of [`write_facts`], built once.
+///
+/// `s` decrements the counters of the batch's (store, lot) pairs and counts
+/// the doses on their day lines, only where enough is left and the day
+/// line is still the one read: the stock was read unlocked. The
+/// sub-statements run in the order the final SELECT reads them: the open
+/// vial pools `o` first, then the counters `s`, the order the open-vial
+/// limit's closing locks them in (the other order deadlocks with it); the
+/// finished day lines `m` (a row's first batch of a day), which only the
+/// writer writes, last. The (store, lot) rows are read out of their JSON
+/// once (`v`, referenced twice, is computed once). Another writer's batch
+/// may have taken from the same open vial pool since it was read: a pool
+/// never counts more doses taken than it held (the rest came from
+/// elsewhere, as from a pool closed meanwhile).
+static POSTGRES_WRITE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "WITH d AS (INSERT INTO doses ({DOSE_COLUMNS}) {} RETURNING 1), \
+         c AS ({} RETURNING 1), y AS ({} RETURNING 1), t AS ({} RETURNING 1), \
+         v AS (SELECT r->>0 AS p, r->>1 AS s, r->>2 AS pr, r->>3 AS l, \
+         (r->>4)::bigint AS q, (r->>5)::bigint AS t, r->>6 AS od, (r->>7)::bigint AS oq, \
+         (r->>8)::bigint AS oa FROM jsonb_array_elements($5::jsonb) AS r), \
+         o AS (UPDATE open_vials ov SET taken = LEAST(ov.doses, ov.taken + (x->>0)::bigint) \
+         FROM jsonb_array_elements($7::jsonb) AS x \
+         WHERE ov.id = x->>1 AND ov.province_code = x->>2 AND ov.closed_at IS NULL RETURNING 1), \
+         m AS (INSERT INTO stock_given_daily (province_code, store_code, product_code, lot_number, \
+         day, given, updated_at) SELECT p, s, pr, l, od, oq, oa FROM v WHERE od <> $6 AND oq > 0 \
+         ON CONFLICT (province_code, store_code, product_code, lot_number, day) \
+         DO UPDATE SET given = stock_given_daily.given + excluded.given, \
+         updated_at = excluded.updated_at RETURNING 1), \
+         s AS (UPDATE stock_on_hand h SET on_hand = h.on_hand - v.q, updated_at = v.t, \
+         given_day_doses = CASE WHEN h.given_day = $6 THEN h.given_day_doses + v.q ELSE v.q END, \
+         given_day = $6, given_day_at = v.t FROM v \
+         WHERE h.province_code = v.p AND h.store_code = v.s AND h.product_code = v.pr \
+         AND h.lot_number = v.l AND h.on_hand >= v.q \
+         AND h.given_day IS NOT DISTINCT FROM v.od RETURNING 1) \
+         SELECT (SELECT count(*) FROM o) AS vials, (SELECT count(*) FROM s) AS decremented, \
+         (SELECT count(*) FROM d) + (SELECT count(*) FROM c) + (SELECT count(*) FROM y) \
+         + (SELECT count(*) FROM t) + (SELECT count(*) FROM m) AS n, \
+         {} IS NULL AS chain_locked",
+        json_rows(Backend::Postgres, 1, &DoseRow::TYPES),
+        coverage_upsert(&json_rows(Backend::Postgres, 2, &CoverageRow::TYPES)),
+        daily_upsert(&json_rows(Backend::Postgres, 3, &DailyRow::TYPES)),
+        total_upsert(&json_rows(Backend::Postgres, 4, &TotalRow::TYPES)),
+        audit::CHAIN_LOCK,
+    )
+});
+
+/// [`write_facts`] on PostgreSQL: [`POSTGRES_WRITE`], one round trip.
+async fn write_facts_postgres(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    facts: &Facts<'_>,
+) -> Result<bool, StoreError> {
+    let lines: Vec<[Param<'_>; 9]> = facts.given.iter().map(StockTaken::values).collect();
+    let vial_rows: Vec<[Param<'_>; 3]> = facts.vials.iter().map(VialTaken::values).collect();
+    let row = sqlx::query(&POSTGRES_WRITE)
+        .bind(dose_rows_json(facts.doses))
+        .bind(counter_rows_json(&facts.coverage, CoverageRow::values))
+        .bind(counter_rows_json(&facts.daily, DailyRow::values))
+        .bind(counter_rows_json(&facts.totals, TotalRow::values))
+        .bind(rows_json(&lines))
+        .bind(facts.day)
+        .bind(rows_json(&vial_rows))
+        .fetch_one(&mut **tx)
+        .await?;
+    // The stock was read unlocked: a movement committed since then
+    // (a wastage through the API, another writer's batch) may have
+    // left fewer doses than the batch took, or another writer
+    // moved the day line on. Nothing is kept; the writer runs the
+    // batch again on what is on hand now.
+    let decremented: i64 = row.try_get("decremented")?;
+    if usize::try_from(decremented).ok() != Some(facts.given.len()) {
+        return Err(StoreError::Busy);
+    }
+    Ok(true)
+}
+
+/// [`write_facts`] on a sqlx SQLite transaction (the exchange's): one
+/// statement per stock row, the counters as JSON rows.
+async fn write_facts_sqlx_sqlite(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    facts: &Facts<'_>,
+) -> Result<(), StoreError> {
+    let backend = Backend::Sqlite;
+    for v in facts.vials {
+        bind_all(sqlx::query(VIAL_TAKE), v.values())
+            .execute(&mut **tx)
+            .await?;
+    }
+    for g in facts.given {
+        if let Some(line) = g.finished_line(facts.day) {
+            bind_all(sqlx::query(FINISHED_DAY_UPSERT), line)
+                .execute(&mut **tx)
+                .await?;
+        }
+        let (sql, values) = g.decrement(facts.day);
+        bind_all(sqlx::query(sql), values)
+            .execute(&mut **tx)
+            .await?;
+    }
+    insert_dose_rows(tx, backend, facts.doses).await?;
+    for (sql, rows) in [
+        (
+            coverage_upsert(&json_rows(backend, 1, &CoverageRow::TYPES)),
+            counter_rows_json(&facts.coverage, CoverageRow::values),
+        ),
+        (
+            daily_upsert(&json_rows(backend, 1, &DailyRow::TYPES)),
+            counter_rows_json(&facts.daily, DailyRow::values),
+        ),
+        (
+            total_upsert(&json_rows(backend, 1, &TotalRow::TYPES)),
+            counter_rows_json(&facts.totals, TotalRow::values),
+        ),
+    ] {
+        if rows != "[]" {
+            sqlx::query(&sql).bind(rows).execute(&mut **tx).await?;
+        }
+    }
+    Ok(())
 }
 
 /// [`write_facts`] on the writer's direct SQLite connection: each row bound
 /// to a prepared statement.
-#[allow(clippy::too_many_arguments)]
-fn write_facts_sqlite(
-    conn: &rusqlite::Connection,
-    doses: &[DoseRecord],
-    coverage: &[CounterRow<'_>],
-    daily: &[CounterRow<'_>],
-    totals: &[TotalRow<'_>],
-    (given, vials): (&[StockTaken], &[VialTaken]),
-    day: &str,
-) -> Result<(), StoreError> {
-    for v in vials {
+fn write_facts_sqlite(conn: &rusqlite::Connection, facts: &Facts<'_>) -> Result<(), StoreError> {
+    for v in facts.vials {
         conn.prepare_cached(VIAL_TAKE)?
             .execute(rusqlite::params_from_iter(v.values()))?;
     }
-    for g in given {
-        if let Some(line) = g.finished_line(day) {
+    for g in facts.given {
+        if let Some(line) = g.finished_line(facts.day) {
             conn.prepare_cached(FINISHED_DAY_UPSERT)?
                 .execute(rusqlite::params_from_iter(line))?;
         }
-        let (sql, values) = g.decrement(day);
+        let (sql, values) = g.decrement(facts.day);
         conn.prepare_cached(sql)?
             .execute(rusqlite::params_from_iter(values))?;
     }
-    insert_dose_rows_sqlite(conn, doses)?;
-    for (template, rows) in [(COVERAGE_UPSERT, coverage), (DAILY_UPSERT, daily)] {
-        if rows.is_empty() {
-            continue;
-        }
-        let mut upsert = conn
-            .prepare_cached(&template.replace("{rows}", &format!("VALUES ({})", params(1, 7))))?;
-        for row in rows {
-            upsert.execute(rusqlite::params_from_iter(row))?;
-        }
+    insert_dose_rows_sqlite(conn, facts.doses)?;
+    upsert_each(conn, coverage_upsert, &facts.coverage, CoverageRow::values)?;
+    upsert_each(conn, daily_upsert, &facts.daily, DailyRow::values)?;
+    upsert_each(conn, total_upsert, &facts.totals, TotalRow::values)?;
+    Ok(())
+}
+
+/// Counter rows as one JSON parameter: an array of their values.
+fn counter_rows_json<'r, R, const N: usize>(
+    rows: &'r [R],
+    values: fn(&'r R) -> [Param<'r>; N],
+) -> String {
+    let rows: Vec<[Param<'r>; N]> = rows.iter().map(values).collect();
+    // serde serialises arrays of a fixed length only, slices of any.
+    let rows: Vec<&[Param<'r>]> = rows.iter().map(|r| &r[..]).collect();
+    rows_json(&rows)
+}
+
+/// Runs an upsert (see [`coverage_upsert`]) once per row on a direct SQLite
+/// connection, the statement prepared once.
+fn upsert_each<'r, R, const N: usize>(
+    conn: &rusqlite::Connection,
+    upsert: fn(&str) -> String,
+    rows: &'r [R],
+    values: fn(&'r R) -> [Param<'r>; N],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
     }
-    if !totals.is_empty() {
-        let mut upsert = conn.prepare_cached(
-            &TOTAL_UPSERT.replace("{rows}", &format!("VALUES ({})", params(1, 6))),
-        )?;
-        for row in totals {
-            upsert.execute(rusqlite::params_from_iter(row))?;
-        }
+    let mut statement = conn.prepare_cached(&upsert(&format!("VALUES ({})", params(1, N))))?;
+    for row in rows {
+        statement.execute(rusqlite::params_from_iter(values(row)))?;
     }
     Ok(())
 }
@@ -2245,11 +2307,7 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "dose",
-                field: "id",
-                key: id.to_string(),
-            })?;
+            .ok_or_else(|| StoreError::not_found("dose", "id", id))?;
         dose_from_row(&row)
     }
 
@@ -2272,11 +2330,7 @@ impl Store {
         let dose = self.dose(id).await?;
         self.person_in(&dose.person_id, scope)
             .await
-            .map_err(|_| StoreError::NotFound {
-                entity: "dose",
-                field: "dose_id",
-                key: id.to_string(),
-            })?;
+            .map_err(|_| StoreError::not_found("dose", "dose_id", id))?;
         Ok(dose)
     }
 

@@ -88,6 +88,15 @@ impl StoreError {
         }
     }
 
+    /// No `entity` whose `field` is `key` (or none the caller may see).
+    pub fn not_found(entity: &'static str, field: &'static str, key: &str) -> StoreError {
+        StoreError::NotFound {
+            entity,
+            field,
+            key: key.to_string(),
+        }
+    }
+
     /// Whether the database could not do the work for reasons of its own —
     /// unreachable, read-only, full, locked, shutting down, out of
     /// connections — rather than because of the request: the server answers
