@@ -3,12 +3,13 @@
 //! every link after it.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Row, Transaction};
 
-use crate::cells::{bind_all, Param};
-use crate::db::{json_rows, Backend, Col};
+use crate::cells::{bind_all, row_layout};
+use crate::db::{json_rows, params, Backend};
 use crate::error::StoreError;
 use crate::Store;
 
@@ -101,24 +102,36 @@ fn link_hash(seq: i64, e: &AuditEntry, prev: &str) -> String {
 /// The last link of the chain: its sequence number and hash.
 const CHAIN_HEAD: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
 
-const INSERT_ONE: &str = "INSERT INTO audit_log (seq, at, actor, address, action, entity, entity_id, details, prev_hash, hash) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
-
-/// An entry's row: the columns of [`INSERT_ONE`], in order.
-fn audit_params<'a>(seq: i64, e: &'a AuditEntry, prev: &'a str, hash: &'a str) -> [Param<'a>; 10] {
-    [
-        seq.into(),
-        e.at.into(),
-        (&e.actor).into(),
-        (&e.address).into(),
-        (&e.action).into(),
-        (&e.entity).into(),
-        (&e.entity_id).into(),
-        (&e.details).into(),
-        prev.into(),
-        hash.into(),
-    ]
+/// An entry as a link of the chain: its place, the hash of the link
+/// before it, and its own hash.
+struct Link<'a> {
+    seq: i64,
+    entry: &'a AuditEntry,
+    prev: &'a str,
+    hash: &'a str,
 }
+
+row_layout!(AuditRow for Link<'_>, |l| {
+    seq: Int = l.seq,
+    at: Int = l.entry.at,
+    actor: Text = &l.entry.actor,
+    address: Text = &l.entry.address,
+    action: Text = &l.entry.action,
+    entity: Text = &l.entry.entity,
+    entity_id: Text = &l.entry.entity_id,
+    details: Text = &l.entry.details,
+    prev_hash: Text = l.prev,
+    hash: Text = l.hash,
+});
+
+/// Inserts one link, its values bound one by one.
+static INSERT_ONE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO audit_log ({}) VALUES ({})",
+        AuditRow::COLUMNS,
+        params(1, AuditRow::N)
+    )
+});
 
 /// Appends entries on a direct SQLite connection (imports, the dose
 /// writer), inside its transaction, which holds the write lock, so the head
@@ -136,13 +149,16 @@ pub(crate) fn append_sqlite(
         .query_row([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
         .optional()?
         .unwrap_or((0, GENESIS.to_string()));
-    let mut insert = conn.prepare_cached(INSERT_ONE)?;
+    let mut insert = conn.prepare_cached(&INSERT_ONE)?;
     for e in entries {
         seq += 1;
         let hash = link_hash(seq, e, &prev);
-        insert.execute(rusqlite::params_from_iter(audit_params(
-            seq, e, &prev, &hash,
-        )))?;
+        insert.execute(rusqlite::params_from_iter(AuditRow::values(&Link {
+            seq,
+            entry: e,
+            prev: &prev,
+            hash: &hash,
+        })))?;
         prev = hash;
     }
     Ok(())
@@ -197,9 +213,17 @@ pub(crate) async fn append_locked(
         // out of it once per column.
         seq += 1;
         let hash = link_hash(seq, e, &prev);
-        bind_all(sqlx::query(INSERT_ONE), audit_params(seq, e, &prev, &hash))
-            .execute(&mut **tx)
-            .await?;
+        bind_all(
+            sqlx::query(&INSERT_ONE),
+            AuditRow::values(&Link {
+                seq,
+                entry: e,
+                prev: &prev,
+                hash: &hash,
+            }),
+        )
+        .execute(&mut **tx)
+        .await?;
         return Ok(());
     }
     // Several rows as one JSON parameter: one fixed statement text whatever
@@ -209,14 +233,20 @@ pub(crate) async fn append_locked(
         seq += 1;
         let hash = link_hash(seq, e, &prev);
         rows.push(
-            serde_json::to_value(audit_params(seq, e, &prev, &hash))
-                .expect("text and numbers serialise"),
+            serde_json::to_value(AuditRow::values(&Link {
+                seq,
+                entry: e,
+                prev: &prev,
+                hash: &hash,
+            }))
+            .expect("text and numbers serialise"),
         );
         prev = hash;
     }
     let sql = format!(
-        "INSERT INTO audit_log (seq, at, actor, address, action, entity, entity_id, details, prev_hash, hash) {}",
-        json_rows(backend, 1, &AUDIT_TYPES)
+        "INSERT INTO audit_log ({}) {}",
+        AuditRow::COLUMNS,
+        json_rows(backend, 1, &AuditRow::TYPES)
     );
     sqlx::query(&sql)
         .bind(serde_json::Value::Array(rows).to_string())
@@ -224,19 +254,6 @@ pub(crate) async fn append_locked(
         .await?;
     Ok(())
 }
-
-const AUDIT_TYPES: [Col; 10] = [
-    Col::Int,
-    Col::Int,
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Text,
-    Col::Text,
-];
 
 /// The first row whose content or link does not match the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
