@@ -70,11 +70,8 @@ impl Scratch {
 
     pub async fn cleanup(&self) {
         if let Some((base, schema)) = &self.schema {
-            if let Ok(pool) = sqlx::AnyPool::connect(base).await {
-                let _ = pool
-                    .execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
-                    .await;
-                pool.close().await;
+            if let Err(e) = drop_schema(base, schema).await {
+                eprintln!("scratch schema {schema} left in place: {e}");
             }
         }
         if let Some(file) = &self.file {
@@ -83,4 +80,28 @@ impl Scratch {
             }
         }
     }
+}
+
+/// Drops a scratch schema, trying again for a few seconds if the DROP
+/// fails (a schema of a few hundred tables and indexes takes a lock on
+/// each: a connection of a killed server not yet closed, or the shared
+/// lock table full while several tests drop theirs, refuse it for a
+/// moment). Schemas left behind used to go unnoticed; the caller now says
+/// which.
+async fn drop_schema(base: &str, schema: &str) -> Result<(), sqlx::Error> {
+    let pool = sqlx::AnyPool::connect(base).await?;
+    let mut attempt = 0;
+    let result = loop {
+        attempt += 1;
+        match pool
+            .execute(format!("DROP SCHEMA IF EXISTS {schema} CASCADE").as_str())
+            .await
+        {
+            Ok(_) => break Ok(()),
+            Err(e) if attempt >= 10 => break Err(e),
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(300 * attempt)).await,
+        }
+    };
+    pool.close().await;
+    result
 }
