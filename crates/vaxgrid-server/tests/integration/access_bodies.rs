@@ -1,0 +1,1076 @@
+//! A valid request for every write route of the API, FHIR and HL7 v2,
+//! for the access matrix (`access.rs`): each call makes its own fresh
+//! records through the administrator first (a person, a dose, a session
+//! and its appointment, a case, a shipment, ...), so that every caller's
+//! call can succeed on its own and none collides with another's.
+
+use crate::access::World;
+use crate::common;
+
+use common::outbreak::{confirm_body, contact_body, days_ago};
+use common::{dose_body, new_id, TestApp};
+use serde_json::{json, Value};
+
+/// One request: where, in which format, and what an allowed caller's
+/// answer must hold besides a 2xx status.
+pub struct Call {
+    pub url: String,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+    /// What the success answer must also hold, for routes whose 2xx
+    /// answer may report a refusal (an import's rows, an HL7 ACK).
+    pub holds: Option<Holds>,
+}
+
+pub enum Holds {
+    /// A JSON pointer into the answer and the value it must have.
+    Value(&'static str, Value),
+    /// A piece of the answer's text.
+    Text(&'static str),
+}
+
+impl Call {
+    fn json(url: impl Into<String>, body: Value) -> Call {
+        Call {
+            url: url.into(),
+            content_type: "application/json",
+            body: body.to_string().into_bytes(),
+            holds: None,
+        }
+    }
+
+    fn csv(url: impl Into<String>, text: String) -> Call {
+        Call::raw(url, "text/csv", text.into_bytes())
+    }
+
+    fn raw(url: impl Into<String>, content_type: &'static str, body: Vec<u8>) -> Call {
+        Call {
+            url: url.into(),
+            content_type,
+            body,
+            holds: None,
+        }
+    }
+
+    fn holding(mut self, pointer: &'static str, value: Value) -> Call {
+        self.holds = Some(Holds::Value(pointer, value));
+        self
+    }
+
+    fn containing(mut self, text: &'static str) -> Call {
+        self.holds = Some(Holds::Text(text));
+        self
+    }
+
+    /// Whether a success answer holds what it must.
+    pub fn holds_in(&self, answer: &str) -> bool {
+        match &self.holds {
+            None => true,
+            Some(Holds::Value(pointer, value)) => serde_json::from_str::<Value>(answer)
+                .is_ok_and(|answer| answer.pointer(pointer) == Some(value)),
+            Some(Holds::Text(text)) => answer.contains(text),
+        }
+    }
+
+    /// Sends the call as `client`: the status and the answer's text.
+    pub async fn send(&self, client: &reqwest::Client, base: &str, method: &str) -> (u16, String) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = client.request(method.clone(), format!("{base}{}", self.url));
+        if method != reqwest::Method::DELETE {
+            request = request
+                .header("content-type", self.content_type)
+                .body(self.body.clone());
+        }
+        let r = request.send().await.expect("send");
+        let status = r.status().as_u16();
+        let content_type = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let url = r.url().to_string();
+        let text = r.text().await.expect("body");
+        common::openapi::assert_conforms(
+            method.as_str(),
+            &url,
+            status,
+            &content_type,
+            text.as_bytes(),
+        );
+        (status, text)
+    }
+}
+
+/// The routes this table covers: the API's, FHIR's and HL7 v2's writes.
+/// The HTML form routes (pages under /admin, /registry, /supply, ...)
+/// take form-encoded bodies with the page's CSRF token and stay in the
+/// matrix of `access.rs` without a body.
+pub fn is_api_write(method: &str, path: &str) -> bool {
+    method != "GET"
+        && (path.starts_with("/api/v1/")
+            || path == "/fhir"
+            || path.starts_with("/fhir/")
+            || path == "/hl7/v2")
+}
+
+/// The answer a role gets instead of a 2xx by the route's own rule (not
+/// by the access policy, nor by a malformed body).
+pub fn domain_answer(method: &str, path: &str, role: &str) -> Option<u16> {
+    match (method, path, role) {
+        // Only a caller whose areas cover the whole province sets its
+        // isolation rule; the responder holds district 193 only.
+        ("PUT", "/api/v1/outbreak/isolation-policy", "epidemic_responder") => Some(403),
+        _ => None,
+    }
+}
+
+fn today() -> String {
+    days_ago(0)
+}
+
+fn days_ahead(n: u32) -> String {
+    days_ago(-i64::from(n))
+}
+
+fn now_minus_minutes(minutes: i64) -> String {
+    use time::format_description::well_known::Rfc3339;
+    (time::OffsetDateTime::now_utc() - time::Duration::minutes(minutes))
+        .format(&Rfc3339)
+        .unwrap()
+}
+
+/// Posts as the administrator and returns the answer, which must be a 2xx.
+async fn made(app: &TestApp, path: &str, body: Value) -> Value {
+    let (s, b) = app.post(path, &body).await;
+    assert!((200..300).contains(&s), "{path} {body}: {s} {b}");
+    b
+}
+
+fn id_of(v: &Value) -> String {
+    v["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {v}"))
+        .to_string()
+}
+
+fn id_number(n: u32) -> String {
+    format!("022080{:06}", 100_000 + n)
+}
+
+fn person_body(n: u32, home: &str) -> Value {
+    json!({"id_type": "cccd", "id_number": id_number(n), "full_name": format!("Người Thử {n}"),
+           "birth_date": "1980-05-17", "sex": "male", "home_area": home,
+           "priority_groups": ["frontline"]})
+}
+
+/// A person of village 0665801 (district 193, site S1's commune).
+pub async fn fresh_person(w: &World, n: u32) -> String {
+    fresh_person_in(w, n, "0665801").await
+}
+
+pub async fn fresh_person_in(w: &World, n: u32, home: &str) -> String {
+    let b = made(&w.app, "/api/v1/persons", person_body(n, home)).await;
+    b["person"]["id"].as_str().unwrap().to_string()
+}
+
+/// A dose given at `site` today to a fresh person of `home`.
+pub async fn fresh_dose(w: &World, n: u32, home: &str, site: &str) -> String {
+    let person = fresh_person_in(w, n, home).await;
+    let mut body = dose_body(&new_id(), &person, &today());
+    body["site_code"] = json!(site);
+    id_of(&made(&w.app, "/api/v1/doses", body).await)
+}
+
+/// A session at `site` on a day of its own, with slots from 07:00.
+pub async fn fresh_session(w: &World, n: u32, site: &str) -> (String, String) {
+    let day = days_ahead(10 + n);
+    let b = made(
+        &w.app,
+        "/api/v1/sessions",
+        json!({"site_code": site, "day": day, "opens": "07:00", "closes": "09:00",
+               "stations": 1, "per_station_per_hour": 4, "slot_minutes": 30}),
+    )
+    .await;
+    (b["session"]["id"].as_str().unwrap().to_string(), day)
+}
+
+/// An appointment of `person` at 07:00 in a fresh session at `site`:
+/// its id, the session and the day.
+pub async fn fresh_appointment(
+    w: &World,
+    n: u32,
+    site: &str,
+    person: &str,
+) -> (String, String, String) {
+    let (session, day) = fresh_session(w, n, site).await;
+    let b = made(
+        &w.app,
+        "/api/v1/appointments",
+        json!({"id": new_id(), "person_id": person, "session_id": session, "starts_at": format!("{day}T07:00")}),
+    )
+    .await;
+    (id_of(&b), session, day)
+}
+
+/// A campaign over `area` (its frontline workers, 80 % by 60 days).
+pub async fn fresh_campaign(w: &World, n: u32, area: &str) -> String {
+    id_of(&made(&w.app, "/api/v1/campaigns", campaign_body(n, area)).await)
+}
+
+fn campaign_body(n: u32, area: &str) -> Value {
+    json!({"name": format!("Chiến dịch {n}"), "disease": "COVID-19", "area_code": area,
+           "products": ["AZ"], "priority_groups": ["frontline"], "target_percent": 80.0,
+           "target_date": days_ahead(60)})
+}
+
+/// A mild case of a fresh person of `home`, confirmed three days ago.
+pub async fn fresh_case(w: &World, n: u32, home: &str) -> String {
+    let person = fresh_person_in(w, n, home).await;
+    made(
+        &w.app,
+        "/api/v1/outbreak/cases",
+        confirm_body(&person, &days_ago(3)),
+    )
+    .await;
+    person
+}
+
+/// A second-degree contact (F2) of a fresh case: isolated at home from
+/// three days ago when `isolated`.
+pub async fn fresh_f2(w: &World, n: u32, home: &str, isolated: bool) -> String {
+    let case = fresh_case(w, n, home).await;
+    let f1 = fresh_person_in(w, n + 100_000, home).await;
+    let f2 = fresh_person_in(w, n + 200_000, home).await;
+    for (source, person) in [(&case, &f1), (&f1, &f2)] {
+        made(
+            &w.app,
+            "/api/v1/outbreak/contacts",
+            contact_body(source, person, &days_ago(4), "household"),
+        )
+        .await;
+    }
+    if isolated {
+        made(
+            &w.app,
+            "/api/v1/outbreak/isolations",
+            json!({"person_id": f2, "start_on": days_ago(3), "home_possible": true}),
+        )
+        .await;
+    }
+    f2
+}
+
+/// A sample of a fresh person of `home` sent to laboratory `lab`.
+pub async fn fresh_sample(w: &World, n: u32, home: &str, lab: &str) -> String {
+    let person = fresh_person_in(w, n, home).await;
+    let b = made(
+        &w.app,
+        &format!("/api/v1/outbreak/laboratories/{lab}/samples"),
+        json!({"samples": [{"person_id": person}]}),
+    )
+    .await;
+    b["samples"][0]["id"].as_str().unwrap().to_string()
+}
+
+pub async fn fresh_test(w: &World, n: u32, home: &str, lab: &str) -> String {
+    let sample = fresh_sample(w, n, home, lab).await;
+    id_of(
+        &made(
+            &w.app,
+            &format!("/api/v1/outbreak/laboratories/{lab}/tests"),
+            json!({ "samples": [sample] }),
+        )
+        .await,
+    )
+}
+
+/// A case of `home` admitted yesterday to facility `facility`.
+pub async fn fresh_admission(w: &World, n: u32, home: &str, facility: &str) -> String {
+    let case = fresh_case(w, n, home).await;
+    id_of(
+        &made(
+            &w.app,
+            "/api/v1/outbreak/admissions",
+            json!({"facility_code": facility, "person_id": case, "admitted_on": days_ago(1)}),
+        )
+        .await,
+    )
+}
+
+/// Cold-chain equipment of store `store`.
+pub async fn fresh_equipment(w: &World, store: &str) -> String {
+    id_of(
+        &made(
+            &w.app,
+            &format!("/api/v1/stores/{store}/equipment"),
+            json!({"kind": "refrigerator", "min_c": 2.0, "max_c": 8.0, "capacity_doses": 5000}),
+        )
+        .await,
+    )
+}
+
+/// A shipment of 10 doses of lot AZ-S from `from` to `to`.
+pub async fn fresh_shipment(w: &World, from: &str, to: &str) -> String {
+    id_of(
+        &made(
+            &w.app,
+            "/api/v1/shipments",
+            json!({"from_store": from, "to_store": to, "product_code": "AZ", "lot_number": "AZ-S", "quantity": 10}),
+        )
+        .await,
+    )
+}
+
+/// A lot of AZ of its own, 10 doses of it received at `store`.
+pub async fn fresh_lot(w: &World, n: u32, store: &str) -> String {
+    let lot = format!("AZ-Q{n}");
+    made(
+        &w.app,
+        "/api/v1/lots",
+        json!({"product_code": "AZ", "lot_number": lot, "expiry": "2030-12-31", "doses": 100}),
+    )
+    .await;
+    made(
+        &w.app,
+        &format!("/api/v1/stores/{store}/movements"),
+        json!({"product_code": "AZ", "lot_number": lot, "kind": "receipt", "quantity": 10,
+               "source": "purchase", "document": format!("HD-{n}")}),
+    )
+    .await;
+    lot
+}
+
+/// A serious adverse event at `site` after a dose given there three hours
+/// ago, with its investigation open: the investigation's id.
+pub async fn fresh_investigation(w: &World, n: u32, home: &str, site: &str) -> String {
+    use time::format_description::well_known::Rfc3339;
+    let at = |minutes: i64| {
+        (time::OffsetDateTime::now_utc() - time::Duration::hours(3)
+            + time::Duration::minutes(minutes))
+        .format(&Rfc3339)
+        .unwrap()
+    };
+    let person = fresh_person_in(w, n, home).await;
+    let visit = id_of(
+        &made(
+            &w.app,
+            "/api/v1/visits",
+            json!({"person_id": person, "site_code": site, "product_code": "AZ"}),
+        )
+        .await,
+    );
+    let events = format!("/api/v1/visits/{visit}/events");
+    let no = [
+        "anaphylaxis",
+        "acute_illness",
+        "recent_vaccine",
+        "recent_covid",
+    ]
+    .map(|q| json!({"question_id": q, "yes": false}));
+    for event in [
+        json!({"kind": "check_in", "at": at(0), "temperature_c": 36.7}),
+        json!({"kind": "identity_check", "at": at(1), "document": "cccd"}),
+        json!({"kind": "screening", "at": at(2), "questionnaire_version": "default-1", "answers": no}),
+        json!({"kind": "consent", "at": at(3), "by": "self", "consent_text_version": "2021-07", "for_person_id": person}),
+        json!({"kind": "dose", "at": at(4), "lot_number": "AZ-1", "station": "B1"}),
+        json!({"kind": "adverse_event", "onset": at(15), "symptoms": ["anaphylaxis"], "severity": "severe", "serious": true}),
+    ] {
+        let v = made(&w.app, &events, event).await;
+        if let Some(id) = v["investigations"][0]["id"].as_str() {
+            return id.to_string();
+        }
+    }
+    panic!("no investigation opened")
+}
+
+/// A user of their own holding `grants`.
+pub async fn fresh_user(w: &World, n: u32, grants: &[&str]) -> (String, Value) {
+    let username = format!("u-new-{n}");
+    let b = made(
+        &w.app,
+        "/api/v1/users",
+        json!({"username": username, "display_name": format!("Nhân viên {n}"), "grants": grants}),
+    )
+    .await;
+    (username, b)
+}
+
+/// An HL7 v2 VXU of a person the registry does not know yet (living in
+/// village 0665801), with a historical dose of AZ.
+pub fn vxu(n: u32) -> String {
+    [
+        format!("MSH|^~\\&|HIS-HALONG|HALONG-CHC|VAXGRID|QN-CDC|20210901080000+0700||VXU^V04^VXU_V04|ACC-{n}|P|2.5.1|||ER|AL||UNICODE UTF-8|||Z22^CDCPHINVS"),
+        format!("PID|1||{}^^^VNM^NI||Nguyễn^Văn Thử^^^^^L||19800517|M|||Khu 1^^Hạ Long^^0665801^VNM^H", id_number(n)),
+        format!("ORC|RE||ACC-IZ-{n}^HALONG-CHC|||||||||||||||"),
+        "RXA|0|1|20210301||210^COVID-19 vaccine, vector-nr, rS-ChAdOx1, PF, 0.5 mL^CVX|999|||01^Historical information - source unspecified^NIP001|||||||||||CP|A".to_string(),
+    ]
+    .join("\r")
+        + "\r"
+}
+
+fn fhir_patient(n: u32) -> Value {
+    json!({
+        "resourceType": "Patient",
+        "identifier": [{"system": "urn:oid:2.16.704.1.0.1", "value": id_number(n)}],
+        "name": [{"family": "Nguyễn", "given": ["Văn", "Thử"], "text": format!("Nguyễn Văn Thử {n}")}],
+        "gender": "male",
+        "birthDate": "1980-05-17",
+        "address": [{"line": ["Khu 1"], "city": "Hạ Long", "postalCode": "0665801", "country": "VN"}],
+    })
+}
+
+/// A valid request to the write route `method path` with records of its
+/// own (suffix `n`, unique to the call), or None for a route this table
+/// does not know.
+pub async fn write_call(w: &World, method: &str, path: &str, n: u32) -> Option<Call> {
+    let app = &w.app;
+    let call = match (method, path) {
+        // Places, catalogue and configuration (administrators).
+        ("POST", "/api/v1/areas") => Call::json(
+            path,
+            json!({"code": format!("V{n}"), "parent_code": "06658", "level": "village", "name": format!("Thôn {n}")}),
+        ),
+        ("POST", "/api/v1/areas/import") => Call::csv(
+            path,
+            format!("code,parent_code,level,name,name_en\nV{n},06658,village,Thôn {n},\n"),
+        ),
+        ("POST", "/api/v1/areas/reorganisations") => {
+            let village = format!("V{n}");
+            made(
+                app,
+                "/api/v1/areas",
+                json!({"code": village, "parent_code": "06658", "level": "village", "name": format!("Thôn {n}")}),
+            )
+            .await;
+            Call::json(
+                path,
+                json!({"effective_on": "2025-07-01", "reason": "Nghị quyết 202/2025/QH15",
+                       "change": {"kind": "move", "area": village, "parent_code": "06659"}}),
+            )
+        }
+        ("POST", "/api/v1/areas/{code}/border") => Call::json(
+            "/api/v1/areas/06700/border",
+            json!({"border_km": 2, "region_group": "Móng Cái border"}),
+        ),
+        ("PUT", "/api/v1/area-levels") => {
+            let (s, levels) = app.get("/api/v1/area-levels").await;
+            assert_eq!(s, 200, "{levels}");
+            Call::json(path, json!({ "levels": levels["levels"] }))
+        }
+        ("POST", "/api/v1/products") => {
+            let (s, mut product) = app.get("/api/v1/products/AZ").await;
+            assert_eq!(s, 200, "{product}");
+            product["code"] = json!(format!("AZ{n}"));
+            product["name"] = json!(format!("AZ {n}"));
+            Call::json(path, product)
+        }
+        ("PUT", "/api/v1/products/{code}/screening") => {
+            let (s, current) = app.get("/api/v1/products/PFIZER/screening").await;
+            assert_eq!(s, 200, "{current}");
+            Call::json(
+                "/api/v1/products/PFIZER/screening",
+                json!({"version": current["version"], "questions": current["questions"]}),
+            )
+        }
+        ("POST", "/api/v1/products/{code}/ratios") => Call::json(
+            "/api/v1/products/PFIZER/ratios",
+            json!({"item_code": "AD-T", "quantity": 1, "per": 1, "unit": "dose"}),
+        ),
+        ("POST", "/api/v1/lots") => Call::json(
+            path,
+            json!({"product_code": "AZ", "lot_number": format!("AZ-L{n}"), "expiry": "2030-12-31", "doses": 100}),
+        ),
+        ("POST", "/api/v1/sites") => Call::json(
+            path,
+            json!({"code": format!("SX{n}"), "name": format!("Điểm tiêm {n}"), "kind": "temporary_site",
+                   "area_code": "06658", "stations": 1, "daily_capacity": 100}),
+        ),
+        ("POST", "/api/v1/sites/import") => Call::csv(
+            path,
+            format!("code,name,kind,area_code,stations,daily_capacity\nSI{n},Trạm {n},hospital,06658,2,100\n"),
+        ),
+        ("PUT", "/api/v1/sites/{code}/catchment") => Call::json(
+            "/api/v1/sites/S1/catchment",
+            json!({"areas": ["0665801"]}),
+        ),
+        ("POST", "/api/v1/supply-items") => Call::json(
+            path,
+            json!({"code": format!("IT{n}"), "name": format!("Bơm tiêm {n}"), "kind": "ad_syringe"}),
+        ),
+
+        // The registry.
+        ("POST", "/api/v1/persons") => Call::json(path, person_body(n, "0665801")),
+        ("POST", "/api/v1/persons/import") => Call::csv(
+            path,
+            format!(
+                "id_type,id_number,full_name,birth_date,sex,phone,home_area,occupation,priority_groups\n\
+                 cccd,{},Người Nhập {n},1980-05-17,male,0912345678,0665801,nông dân,frontline\n",
+                id_number(n)
+            ),
+        )
+        .holding("/imported", json!(1)),
+        ("POST", "/api/v1/persons/{id}/identifiers") => {
+            let person = fresh_person(w, n).await;
+            Call::json(
+                format!("/api/v1/persons/{person}/identifiers"),
+                json!({"id_type": "mrn", "authority": "BV-QN", "value": format!("MRN-{n}")}),
+            )
+        }
+        ("POST", "/api/v1/persons/{id}/merge") => {
+            let survivor = fresh_person(w, n).await;
+            let duplicate = fresh_person(w, n + 100_000).await;
+            Call::json(
+                format!("/api/v1/persons/{survivor}/merge"),
+                json!({"duplicate_id": duplicate, "reason": "one person registered twice"}),
+            )
+        }
+        // The resident may ask for their own certificate only: the
+        // inside person's, which every caller asks for.
+        ("POST", "/api/v1/persons/{id}/certificate") => Call::json(
+            format!("/api/v1/persons/{}/certificate", w.inside),
+            json!({}),
+        ),
+        ("POST", "/api/v1/doses") => {
+            let person = fresh_person(w, n).await;
+            Call::json(path, dose_body(&new_id(), &person, &today()))
+        }
+        // A historical dose: a planner records doses at no site of their
+        // own, and the import holds them to the dose rules like anyone.
+        ("POST", "/api/v1/doses/import") => {
+            let person = fresh_person(w, n).await;
+            Call::csv(
+                path,
+                format!(
+                    "id,person_id,kind,corrects_id,product_code,lot_number,site_code,administered_on,reason,author\n\
+                     {},{person},historical,,PFIZER,,,2021-05-01,,\n",
+                    new_id()
+                ),
+            )
+            .holding("/created", json!(1))
+        }
+        ("POST", "/api/v1/doses/{id}/entered-in-error") => {
+            let dose = fresh_dose(w, n, "0665801", "S1").await;
+            Call::json(
+                format!("/api/v1/doses/{dose}/entered-in-error"),
+                json!({"id": new_id(), "reason": "wrong person", "author": "nurse"}),
+            )
+        }
+
+        // Certificates.
+        ("POST", "/api/v1/dcc/verify") => Call::json(path, json!({"hc1": w.hc1})),
+        ("POST", "/api/v1/dcc/verify-image") => Call::raw(path, "image/png", w.png.clone()),
+        ("POST", "/api/v1/dcc/revocations") => Call::json(
+            path,
+            json!({"product_code": "AZ", "lot_number": "AZ-S", "reason": "manufacturer recall"}),
+        ),
+
+        // Exchange with partners.
+        ("POST", "/fhir") => Call::raw(
+            path,
+            "application/fhir+json",
+            json!({"resourceType": "Bundle", "type": "transaction", "entry": [{
+                "fullUrl": format!("urn:uuid:{}", new_id()),
+                "resource": fhir_patient(n),
+                "request": {"method": "POST", "url": "Patient"}}]})
+            .to_string()
+            .into_bytes(),
+        ),
+        ("POST", "/fhir/Patient") => Call::raw(
+            path,
+            "application/fhir+json",
+            fhir_patient(n).to_string().into_bytes(),
+        ),
+        ("POST", "/fhir/Immunization") => {
+            let person = fresh_person(w, n).await;
+            Call::raw(
+                path,
+                "application/fhir+json",
+                json!({"resourceType": "Immunization", "status": "completed",
+                       "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "03"}]},
+                       "patient": {"reference": format!("Patient/{person}")},
+                       "occurrenceDateTime": "1981-06-01", "primarySource": false})
+                .to_string()
+                .into_bytes(),
+            )
+        }
+        ("POST", "/hl7/v2") => {
+            Call::raw(path, "x-application/hl7-v2+er7", vxu(n).into_bytes()).containing("MSA|AA")
+        }
+
+        // Sessions, appointments, campaigns.
+        ("POST", "/api/v1/sessions") => Call::json(
+            path,
+            json!({"site_code": "S1", "day": days_ahead(10 + n), "opens": "07:00", "closes": "09:00",
+                   "stations": 1, "per_station_per_hour": 4, "slot_minutes": 30}),
+        ),
+        ("POST", "/api/v1/sessions/import") => Call::csv(
+            path,
+            format!(
+                "id,site_code,day,opens,closes,stations,per_station_per_hour,slot_minutes,village_code\n\
+                 ,S1,{},07:00,09:00,1,4,30,\n",
+                days_ahead(10 + n)
+            ),
+        ),
+        ("PUT", "/api/v1/sites/{code}/zones") => Call::json(
+            "/api/v1/sites/S1/zones",
+            json!({"zones": [
+                {"kind": "temperature_check", "name": "Đo thân nhiệt", "places": 1},
+                {"kind": "vaccination", "name": "Phòng tiêm", "places": 2},
+                {"kind": "observation", "name": "Khu theo dõi", "places": 30},
+                {"kind": "treatment", "name": "Xử trí phản vệ", "places": 2}]}),
+        ),
+        // The resident books for themselves: every booking is the inside
+        // person's, each in a session of its own.
+        ("POST", "/api/v1/appointments") => {
+            let (session, day) = fresh_session(w, n, "S1").await;
+            Call::json(
+                path,
+                json!({"id": new_id(), "person_id": w.inside, "session_id": session, "starts_at": format!("{day}T07:00")}),
+            )
+        }
+        ("POST", "/api/v1/appointments/{id}/cancel") => {
+            let (id, _, _) = fresh_appointment(w, n, "S1", &w.inside).await;
+            Call::json(format!("/api/v1/appointments/{id}/cancel"), json!({}))
+        }
+        ("POST", "/api/v1/appointments/{id}/no-show") => {
+            let (id, _, _) = fresh_appointment(w, n, "S1", &w.inside).await;
+            Call::json(format!("/api/v1/appointments/{id}/no-show"), json!({}))
+        }
+        ("POST", "/api/v1/appointments/{id}/reschedule") => {
+            let (id, session, day) = fresh_appointment(w, n, "S1", &w.inside).await;
+            Call::json(
+                format!("/api/v1/appointments/{id}/reschedule"),
+                json!({"id": new_id(), "session_id": session, "starts_at": format!("{day}T07:30")}),
+            )
+        }
+        ("POST", "/api/v1/campaigns") => Call::json(path, campaign_body(n, "193")),
+        ("POST", "/api/v1/campaigns/{id}/waves") => {
+            let campaign = fresh_campaign(w, n, "193").await;
+            Call::json(
+                format!("/api/v1/campaigns/{campaign}/waves"),
+                json!({"name": format!("Đợt {n}"), "starts_on": today(), "ends_on": days_ahead(30),
+                       "eligible_groups": ["frontline"]}),
+            )
+        }
+        ("POST", "/api/v1/campaigns/{id}/targets") => {
+            let campaign = fresh_campaign(w, n, "193").await;
+            Call::json(
+                format!("/api/v1/campaigns/{campaign}/targets"),
+                json!({"area": "193"}),
+            )
+        }
+        ("POST", "/api/v1/campaigns/{id}/daily-targets") => {
+            let campaign = fresh_campaign(w, n, "193").await;
+            Call::json(
+                format!("/api/v1/campaigns/{campaign}/daily-targets"),
+                json!({"area": "193", "doses_per_day": 1}),
+            )
+        }
+
+        // Training.
+        ("POST", "/api/v1/training/classes") => Call::json(
+            path,
+            json!({"topic": "vaccination", "starts_on": today(), "ends_on": today(), "trainer": "u-trainer"}),
+        ),
+        ("POST", "/api/v1/training/classes/{id}/attendees") => {
+            let class = fresh_class(w).await;
+            Call::json(
+                format!("/api/v1/training/classes/{class}/attendees"),
+                json!({"username": "u-observer"}),
+            )
+        }
+        ("POST", "/api/v1/training/classes/{id}/exams") => {
+            let class = fresh_class(w).await;
+            made(
+                app,
+                &format!("/api/v1/training/classes/{class}/attendees"),
+                json!({"username": "u-observer"}),
+            )
+            .await;
+            Call::json(
+                format!("/api/v1/training/classes/{class}/exams"),
+                json!({"username": "u-observer", "score": 90, "pass_mark": 80, "taken_on": today()}),
+            )
+        }
+
+        // The vaccination table.
+        ("POST", "/api/v1/visits") => {
+            let person = fresh_person(w, n).await;
+            Call::json(
+                path,
+                json!({"person_id": person, "site_code": "S1", "product_code": "AZ"}),
+            )
+        }
+        ("POST", "/api/v1/visits/{id}/events") => {
+            let person = fresh_person(w, n).await;
+            let visit = id_of(
+                &made(
+                    app,
+                    "/api/v1/visits",
+                    json!({"person_id": person, "site_code": "S1", "product_code": "AZ"}),
+                )
+                .await,
+            );
+            Call::json(
+                format!("/api/v1/visits/{visit}/events"),
+                json!({"kind": "check_in", "temperature_c": 36.7}),
+            )
+        }
+        ("POST", "/api/v1/investigations/{id}/causality") => {
+            let investigation = fresh_investigation(w, n, "0665801", "S1").await;
+            Call::json(
+                format!("/api/v1/investigations/{investigation}/causality"),
+                json!({"causality": "A1"}),
+            )
+        }
+
+        // Accounts.
+        ("POST", "/api/v1/users") => Call::json(
+            path,
+            json!({"username": format!("u-new-{n}"), "display_name": format!("Nhân viên {n}"), "grants": ["registrar:S1"]}),
+        ),
+        ("POST", "/api/v1/users/import") => Call::csv(
+            path,
+            format!("username,display_name,roles,site,area\nu-imp-{n},Nhân viên {n},registrar,S1,\n"),
+        ),
+        ("POST", "/api/v1/users/{username}/grants") => {
+            let (user, _) = fresh_user(w, n, &["registrar:S1"]).await;
+            Call::json(
+                format!("/api/v1/users/{user}/grants"),
+                json!({"grant": "planner:193"}),
+            )
+        }
+        ("DELETE", "/api/v1/users/{username}/grants/{grant}") => {
+            let (user, _) = fresh_user(w, n, &["registrar:S1", "planner:193"]).await;
+            Call::json(format!("/api/v1/users/{user}/grants/planner:193"), json!({}))
+        }
+        ("POST", "/api/v1/users/{username}/disable") => {
+            let (user, _) = fresh_user(w, n, &["registrar:S1"]).await;
+            Call::json(format!("/api/v1/users/{user}/disable"), json!({}))
+        }
+        ("POST", "/api/v1/users/{username}/enable") => {
+            let (user, _) = fresh_user(w, n, &["registrar:S1"]).await;
+            made(app, &format!("/api/v1/users/{user}/disable"), json!({})).await;
+            Call::json(format!("/api/v1/users/{user}/enable"), json!({}))
+        }
+        ("POST", "/api/v1/users/{username}/invitation") => {
+            let (user, _) = fresh_user(w, n, &["registrar:S1"]).await;
+            Call::json(format!("/api/v1/users/{user}/invitation"), json!({}))
+        }
+        ("POST", "/api/v1/invitations/redeem") => {
+            let (_, created) = fresh_user(w, n, &["registrar:S1"]).await;
+            Call::json(
+                path,
+                json!({"token": created["invitation"], "password": "a long enough password"}),
+            )
+        }
+        ("POST", "/api/v1/tokens") => Call::json(
+            path,
+            json!({"username": "u-registrar", "name": format!("token {n}")}),
+        ),
+        ("DELETE", "/api/v1/tokens/{id}") => {
+            let token = made(
+                app,
+                "/api/v1/tokens",
+                json!({"username": "u-registrar", "name": format!("token {n}")}),
+            )
+            .await;
+            let id = token["id"]
+                .as_str()
+                .or(token["token"]["id"].as_str())
+                .unwrap_or_else(|| panic!("no token id in {token}"));
+            Call::json(format!("/api/v1/tokens/{id}"), json!({}))
+        }
+        ("POST", "/api/v1/admin/lockouts/clear") => {
+            let username = format!("u-locked-{n}");
+            app.store
+                .login_attempt(&username, "203.0.113.7", &vaxgrid_core::throttle::POLICY)
+                .await
+                .unwrap();
+            Call::json(
+                path,
+                json!({"username": username, "address": "203.0.113.7"}),
+            )
+        }
+
+        // Stock: stores K193 (district 193) > KC193 (commune 06658), lot
+        // AZ-S held at K193.
+        ("POST", "/api/v1/stores") => Call::json(
+            path,
+            json!({"code": format!("KV{n}"), "name": format!("Kho thôn {n}"), "area_code": "0665801", "parent_code": "KC193"}),
+        ),
+        ("POST", "/api/v1/stores/{code}/equipment") => Call::json(
+            "/api/v1/stores/K193/equipment",
+            json!({"kind": "refrigerator", "min_c": 2.0, "max_c": 8.0, "capacity_doses": 5000}),
+        ),
+        ("POST", "/api/v1/equipment/{id}/working") => {
+            let equipment = fresh_equipment(w, "K193").await;
+            Call::json(
+                format!("/api/v1/equipment/{equipment}/working"),
+                json!({"working": true}),
+            )
+        }
+        ("POST", "/api/v1/equipment/{id}/readings") => {
+            let equipment = fresh_equipment(w, "K193").await;
+            Call::json(
+                format!("/api/v1/equipment/{equipment}/readings"),
+                json!({"readings": [{"at": now_minus_minutes(5), "temperature_c": 5.0}]}),
+            )
+        }
+        ("POST", "/api/v1/equipment/{id}/readings/import") => {
+            let equipment = fresh_equipment(w, "K193").await;
+            Call::csv(
+                format!("/api/v1/equipment/{equipment}/readings/import"),
+                format!("at,temperature_c\n{},5.0\n", now_minus_minutes(5)),
+            )
+        }
+        ("POST", "/api/v1/stores/{code}/movements") => Call::json(
+            "/api/v1/stores/K193/movements",
+            json!({"product_code": "AZ", "lot_number": "AZ-S", "kind": "receipt", "quantity": 10,
+                   "source": "purchase", "document": format!("HD-{n}")}),
+        ),
+        ("POST", "/api/v1/stores/{code}/items") => Call::json(
+            "/api/v1/stores/K193/items",
+            json!({"item_code": "AD-T", "kind": "receipt", "quantity": 5, "note": format!("PX-{n}")}),
+        ),
+        ("POST", "/api/v1/shipments") => Call::json(
+            path,
+            json!({"from_store": "K193", "to_store": "KC193", "product_code": "AZ", "lot_number": "AZ-S", "quantity": 10}),
+        ),
+        ("POST", "/api/v1/shipments/{id}/receive") => {
+            let shipment = fresh_shipment(w, "K193", "KC193").await;
+            Call::json(
+                format!("/api/v1/shipments/{shipment}/receive"),
+                json!({"received": 10}),
+            )
+        }
+        ("POST", "/api/v1/allocations/proposal") => Call::json(
+            path,
+            json!({"from_store": "K193", "product_code": "AZ", "lot_number": "AZ-S", "vials": 1}),
+        ),
+        ("POST", "/api/v1/allocations") => Call::json(
+            path,
+            json!({"from_store": "K193", "product_code": "AZ", "lot_number": "AZ-S", "vials": 1,
+                   "parts": [{"store_code": "KC193", "vials": 1}]}),
+        ),
+        ("POST", "/api/v1/lots/{product_code}/{lot_number}/status") => {
+            let lot = fresh_lot(w, n, "K193").await;
+            Call::json(
+                format!("/api/v1/lots/AZ/{lot}/status"),
+                json!({"status": "quarantined", "reason": "heat to 9.4 °C for 95 min"}),
+            )
+        }
+
+        // Outbreaks: laboratory LAB193, facility H193 (active), team T193,
+        // all of district 193.
+        ("POST", "/api/v1/outbreak/cases") => {
+            let person = fresh_person(w, n).await;
+            Call::json(path, confirm_body(&person, &days_ago(1)))
+        }
+        ("POST", "/api/v1/outbreak/cases/{id}/outcome") => {
+            let case = fresh_case(w, n, "0665801").await;
+            Call::json(
+                format!("/api/v1/outbreak/cases/{case}/outcome"),
+                json!({"outcome": "recovered", "recovered_on": today()}),
+            )
+        }
+        ("POST", "/api/v1/outbreak/cases/{id}/reverse") => {
+            let case = fresh_case(w, n, "0665801").await;
+            Call::json(
+                format!("/api/v1/outbreak/cases/{case}/reverse"),
+                json!({"reason": "the test was another person's"}),
+            )
+        }
+        ("POST", "/api/v1/outbreak/contacts") => {
+            let case = fresh_case(w, n, "0665801").await;
+            let contact = fresh_person(w, n + 100_000).await;
+            Call::json(
+                path,
+                contact_body(&case, &contact, &days_ago(2), "household"),
+            )
+        }
+        ("POST", "/api/v1/outbreak/contacts/import") => {
+            let case = fresh_case(w, n, "0665801").await;
+            let contact = fresh_person(w, n + 100_000).await;
+            Call::csv(
+                path,
+                format!(
+                    "source_person_id,contact_person_id,id_type,id_number,full_name,birth_date,sex,home_area,phone,exposure_date,setting\n\
+                     {case},{contact},,,,,,,,{},household\n",
+                    days_ago(2)
+                ),
+            )
+        }
+        ("POST", "/api/v1/outbreak/isolations") => {
+            let f2 = fresh_f2(w, n, "0665801", false).await;
+            Call::json(
+                path,
+                json!({"person_id": f2, "start_on": days_ago(1), "home_possible": true}),
+            )
+        }
+        ("POST", "/api/v1/outbreak/checks") => {
+            let f2 = fresh_f2(w, n, "0665801", true).await;
+            Call::json(
+                path,
+                json!({"person_id": f2, "present": true, "temperature_c": 36.8, "spo2": 98}),
+            )
+        }
+        ("POST", "/api/v1/outbreak/laboratories") => Call::json(
+            path,
+            json!({"code": format!("L{n}"), "name": format!("Phòng xét nghiệm {n}"), "area_code": "193",
+                   "single_per_day": 10, "confirmatory_per_day": 2, "max_pool": 5}),
+        ),
+        ("POST", "/api/v1/outbreak/laboratories/{code}/samples") => {
+            let person = fresh_person(w, n).await;
+            Call::json(
+                "/api/v1/outbreak/laboratories/LAB193/samples",
+                json!({"samples": [{"person_id": person}]}),
+            )
+        }
+        ("POST", "/api/v1/outbreak/laboratories/{code}/tests") => {
+            let sample = fresh_sample(w, n, "0665801", "LAB193").await;
+            Call::json(
+                "/api/v1/outbreak/laboratories/LAB193/tests",
+                json!({ "samples": [sample] }),
+            )
+        }
+        ("POST", "/api/v1/outbreak/tests/{id}/result") => {
+            let test = fresh_test(w, n, "0665801", "LAB193").await;
+            Call::json(
+                format!("/api/v1/outbreak/tests/{test}/result"),
+                json!({"outcome": "negative"}),
+            )
+        }
+        ("POST", "/api/v1/outbreak/surge") => {
+            let (s, all) = app.get("/api/v1/outbreak/scenarios").await;
+            assert_eq!(s, 200, "{all}");
+            Call::json(path, all["scenarios"][0].clone())
+        }
+        ("POST", "/api/v1/outbreak/facilities") => Call::json(path, facility_body(n, "193", None)),
+        ("POST", "/api/v1/outbreak/facilities/{code}/activate") => {
+            made(
+                app,
+                "/api/v1/outbreak/facilities",
+                facility_body(n, "193", None),
+            )
+            .await;
+            Call::json(
+                format!("/api/v1/outbreak/facilities/F{n}/activate"),
+                json!({}),
+            )
+        }
+        ("POST", "/api/v1/outbreak/admissions") => {
+            let case = fresh_case(w, n, "0665801").await;
+            Call::json(
+                path,
+                json!({"facility_code": "H193", "person_id": case, "admitted_on": days_ago(1)}),
+            )
+        }
+        ("POST", "/api/v1/outbreak/admissions/{id}/discharge") => {
+            let admission = fresh_admission(w, n, "0665801", "H193").await;
+            Call::json(
+                format!("/api/v1/outbreak/admissions/{admission}/discharge"),
+                json!({"reason": "recovered"}),
+            )
+        }
+        ("POST", "/api/v1/outbreak/teams") => Call::json(
+            path,
+            json!({"code": format!("T{n}"), "name": format!("Đội {n}"), "kind": "rapid_response",
+                   "area_code": "06658", "members": 4}),
+        ),
+        ("POST", "/api/v1/outbreak/teams/{code}/assignments") => Call::json(
+            "/api/v1/outbreak/teams/T193/assignments",
+            json!({"area_code": "06658"}),
+        ),
+        ("PUT", "/api/v1/outbreak/isolation-policy") => {
+            let (s, p) = app
+                .get("/api/v1/outbreak/isolation-policy?province=22")
+                .await;
+            assert_eq!(s, 200, "{p}");
+            Call::json(
+                "/api/v1/outbreak/isolation-policy?province=22",
+                p["policy"].clone(),
+            )
+        }
+        _ => return None,
+    };
+    Some(call)
+}
+
+/// A treatment facility F{n} of `area` (centre region, a thousand beds of
+/// each tier), active from `activated_on` when given.
+pub fn facility_body(n: u32, area: &str, activated_on: Option<&str>) -> Value {
+    json!({"code": format!("F{n}"), "name": format!("Cơ sở {n}"), "area_code": area, "region": "centre",
+           "mild_moderate_beds": 1000, "severe_critical_beds": 100, "icu_beds": 10,
+           "activate_at_cases": 0, "activated_on": activated_on})
+}
+
+async fn fresh_class(w: &World) -> String {
+    id_of(
+        &made(
+            &w.app,
+            "/api/v1/training/classes",
+            json!({"topic": "vaccination", "starts_on": today(), "ends_on": today(), "trainer": "u-trainer"}),
+        )
+        .await,
+    )
+}
+
+/// What the write routes' calls need beside the world's persons: commune
+/// 06659 of district 193, stores (K22 > K193 > KC193, K22 > K194) with lot
+/// AZ-S held at K193, the item AD-T, laboratory LAB193, active facility
+/// H193 and team T193.
+pub async fn stock_and_outbreak_fixtures(app: &TestApp) {
+    made(
+        app,
+        "/api/v1/areas",
+        json!({"code": "06659", "parent_code": "193", "level": "commune", "name": "Bạch Đằng"}),
+    )
+    .await;
+    made(
+        app,
+        "/api/v1/lots",
+        json!({"product_code": "AZ", "lot_number": "AZ-S", "expiry": "2030-12-31", "doses": 100000}),
+    )
+    .await;
+    for body in [
+        json!({"code": "K22", "name": "Kho tỉnh Quảng Ninh", "area_code": "22"}),
+        json!({"code": "K193", "name": "Kho Hạ Long", "area_code": "193", "parent_code": "K22"}),
+        json!({"code": "KC193", "name": "Kho Hồng Gai", "area_code": "06658", "parent_code": "K193"}),
+        json!({"code": "K194", "name": "Kho Móng Cái", "area_code": "194", "parent_code": "K22"}),
+    ] {
+        made(app, "/api/v1/stores", body).await;
+    }
+    for store in ["K193", "K194"] {
+        made(
+            app,
+            &format!("/api/v1/stores/{store}/movements"),
+            json!({"product_code": "AZ", "lot_number": "AZ-S", "kind": "receipt", "quantity": 50000,
+                   "source": "covax", "document": format!("COVAX-{store}")}),
+        )
+        .await;
+    }
+    made(
+        app,
+        "/api/v1/supply-items",
+        json!({"code": "AD-T", "name": "Bơm kim tiêm tự khóa", "kind": "ad_syringe"}),
+    )
+    .await;
+    made(
+        app,
+        "/api/v1/outbreak/laboratories",
+        json!({"code": "LAB193", "name": "Phòng xét nghiệm Hạ Long", "area_code": "193",
+               "single_per_day": 1000, "confirmatory_per_day": 100, "max_pool": 5}),
+    )
+    .await;
+    let mut facility = facility_body(0, "193", Some(&days_ago(10)));
+    facility["code"] = json!("H193");
+    made(app, "/api/v1/outbreak/facilities", facility).await;
+    made(
+        app,
+        "/api/v1/outbreak/teams",
+        json!({"code": "T193", "name": "Đội Hạ Long", "kind": "rapid_response", "area_code": "193", "members": 5}),
+    )
+    .await;
+}
