@@ -2,7 +2,9 @@
 //! router's own route table, area and site scoping, tokens, sessions,
 //! CSRF and the sign-in lockout.
 
-use crate::access_bodies::{domain_answer, is_api_write, stock_and_outbreak_fixtures, write_call};
+use crate::access_bodies::{
+    domain_answer, is_api_write, outside_writes, stock_and_outbreak_fixtures, write_call, Answer,
+};
 use crate::common;
 
 use std::collections::HashMap;
@@ -14,6 +16,7 @@ use serde_json::{json, Value};
 on_both_backends!(
     every_route_answers_every_role_as_declared,
     every_write_runs_its_handler_for_the_roles_allowed,
+    writes_outside_the_callers_areas_are_refused_and_write_nothing,
     a_district_sees_only_its_district,
     a_vaccinator_records_only_at_their_site,
 );
@@ -706,6 +709,68 @@ async fn write_as(
     } else {
         Err(what)
     }
+}
+
+/// Each write naming a record outside the caller's areas (district 194,
+/// site S2), tried by every area- or site-scoped role the route allows:
+/// refused as `access_bodies::outside_writes` says, with the record read
+/// back unchanged by the administrator and no entry added to the audit log.
+async fn writes_outside_the_callers_areas_are_refused_and_write_nothing(backend: &str) {
+    let w = world(backend).await;
+    w.app.certify("u-vaccinator").await;
+    let expected = expected();
+    let mut failures = Vec::new();
+    for check in outside_writes(&w).await {
+        let allowed = expected[&(check.method, check.route)];
+        let scoped = w.callers.iter().filter(|(role, _)| {
+            *role != "admin"
+                && allowed.contains(role)
+                && check.roles.is_none_or(|roles| roles.contains(role))
+        });
+        let mut tried = 0;
+        for (role, caller) in scoped {
+            tried += 1;
+            let (s, before) = w.app.get(&check.read_back).await;
+            if s != 200 {
+                failures.push(format!("read back {}: {s} {before}", check.read_back));
+                break;
+            }
+            let (entries, _) = w.app.store.verify_audit().await.unwrap();
+            let (s, text) = check
+                .call
+                .send(&caller.client, &w.app.base, check.method)
+                .await;
+            let what = format!("{role} {} {}: {s} {text}", check.method, check.call.url);
+            let (status, field) = match check.answer {
+                Answer::Refused(status, field) => (status, field),
+                Answer::Bug(statuses) => {
+                    if !statuses.contains(&s) {
+                        failures.push(format!("want one of {statuses:?}: {what}"));
+                    }
+                    continue;
+                }
+            };
+            let named = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|p| p["errors"][0]["field"].as_str().map(str::to_string));
+            if s != status || (field.is_some() && named.as_deref() != field) {
+                failures.push(format!("want {status} {field:?}: {what}"));
+            }
+            let (after, _) = w.app.store.verify_audit().await.unwrap();
+            let (_, now) = w.app.get(&check.read_back).await;
+            if after != entries || now != before {
+                failures.push(format!("written: {what}"));
+            }
+        }
+        assert!(
+            tried > 0,
+            "no scoped role may {} {}",
+            check.method,
+            check.route
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    w.app.cleanup().await;
 }
 
 async fn a_district_sees_only_its_district(backend: &str) {
