@@ -758,7 +758,7 @@ async fn writes_outside_the_callers_areas_are_refused_and_write_nothing(backend:
             }
             let (after, _) = w.app.store.verify_audit().await.unwrap();
             let (_, now) = w.app.get(&check.read_back).await;
-            if after != entries || now != before {
+            if (after != entries && !check.audited) || now != before {
                 failures.push(format!("written: {what}"));
             }
         }

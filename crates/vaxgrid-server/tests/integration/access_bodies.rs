@@ -20,6 +20,8 @@ pub struct Call {
     /// What the success answer must also hold, for routes whose 2xx
     /// answer may report a refusal (an import's rows, an HL7 ACK).
     pub holds: Option<Holds>,
+    /// Whether the answer is checked against the OpenAPI document.
+    pub documented: bool,
 }
 
 pub enum Holds {
@@ -36,6 +38,7 @@ impl Call {
             content_type: "application/json",
             body: body.to_string().into_bytes(),
             holds: None,
+            documented: true,
         }
     }
 
@@ -49,11 +52,18 @@ impl Call {
             content_type,
             body,
             holds: None,
+            documented: true,
         }
     }
 
     fn holding(mut self, pointer: &'static str, value: Value) -> Call {
         self.holds = Some(Holds::Value(pointer, value));
+        self
+    }
+
+    /// An answer the OpenAPI document does not describe (a known bug).
+    fn undocumented(mut self) -> Call {
+        self.documented = false;
         self
     }
 
@@ -91,13 +101,15 @@ impl Call {
             .to_string();
         let url = r.url().to_string();
         let text = r.text().await.expect("body");
-        common::openapi::assert_conforms(
-            method.as_str(),
-            &url,
-            status,
-            &content_type,
-            text.as_bytes(),
-        );
+        if self.documented {
+            common::openapi::assert_conforms(
+                method.as_str(),
+                &url,
+                status,
+                &content_type,
+                text.as_bytes(),
+            );
+        }
         (status, text)
     }
 }
@@ -1106,6 +1118,9 @@ pub struct Outside {
     /// The roles that try it, when not every scoped role the route allows.
     pub roles: Option<&'static [&'static str]>,
     pub read_back: String,
+    /// Whether the call is recorded in the audit log even when it changes
+    /// nothing (a recall order reaching none of the caller's persons).
+    pub audited: bool,
 }
 
 pub enum Answer {
@@ -1130,12 +1145,18 @@ fn outside(
         answer,
         roles: None,
         read_back: read_back.into(),
+        audited: false,
     }
 }
 
 impl Outside {
     fn by(mut self, roles: &'static [&'static str]) -> Outside {
         self.roles = Some(roles);
+        self
+    }
+
+    fn audited(mut self) -> Outside {
+        self.audited = true;
         self
     }
 }
@@ -1230,6 +1251,23 @@ pub async fn outside_writes(w: &World) -> Vec<Outside> {
         body["site_code"] = json!("S2");
         body
     };
+    made(
+        app,
+        "/api/v1/lots",
+        json!({"product_code": "AZ", "lot_number": "AZ-R", "expiry": "2030-12-31", "doses": 100}),
+    )
+    .await;
+    let certified = fresh_person_in(w, n + 24, "06700").await;
+    let mut given = dose_body(&new_id(), &certified, &today());
+    given["site_code"] = json!("S2");
+    given["lot_number"] = json!("AZ-R");
+    made(app, "/api/v1/doses", given).await;
+    made(
+        app,
+        &format!("/api/v1/persons/{certified}/certificate"),
+        json!({}),
+    )
+    .await;
     another_province(app).await;
     let far = fresh_person_in(w, n + 14, "06100").await;
     let far_dose = fresh_dose(w, n + 15, "06100", "S3").await;
@@ -1337,6 +1375,99 @@ pub async fn outside_writes(w: &World) -> Vec<Outside> {
             ABSENT,
             format!("/api/v1/doses/{far_dose}"),
         ),
+        // Imports: every row is checked before anything is written.
+        outside(
+            "POST",
+            "/api/v1/persons/import",
+            Call::csv(
+                "/api/v1/persons/import",
+                format!(
+                    "id_type,id_number,full_name,birth_date,sex,phone,home_area,occupation,priority_groups\n\
+                     cccd,{},Người Ngoài,1980-05-17,male,0912345678,06700,,\n",
+                    id_number(n + 23)
+                ),
+            ),
+            Answer::Refused(422, None),
+            format!("/api/v1/persons?id_number={}", id_number(n + 23)),
+        ),
+        // Each row of a doses file is recorded or refused on its own: the
+        // file is answered 200, the row refused.
+        outside(
+            "POST",
+            "/api/v1/doses/import",
+            Call::csv(
+                "/api/v1/doses/import",
+                format!(
+                    "id,person_id,kind,corrects_id,product_code,lot_number,site_code,administered_on,reason,author\n\
+                     {},{outside_person},historical,,PFIZER,,,2021-05-01,,\n",
+                    new_id()
+                ),
+            ),
+            Answer::Refused(200, None),
+            format!("{}/doses", person(&outside_person)),
+        ),
+        outside(
+            "POST",
+            "/api/v1/sessions/import",
+            Call::csv(
+                "/api/v1/sessions/import",
+                format!(
+                    "id,site_code,day,opens,closes,stations,per_station_per_hour,slot_minutes,village_code\n\
+                     ,S2,{},07:00,09:00,1,4,30,\n",
+                    days_ahead(8)
+                ),
+            ),
+            Answer::Refused(422, None),
+            "/api/v1/sessions?site=S2",
+        ),
+        outside(
+            "POST",
+            "/api/v1/outbreak/contacts/import",
+            Call::csv(
+                "/api/v1/outbreak/contacts/import",
+                format!(
+                    "source_person_id,contact_person_id,id_type,id_number,full_name,birth_date,sex,home_area,phone,exposure_date,setting\n\
+                     {case},{uncounted},,,,,,,,{},household\n",
+                    days_ago(2)
+                ),
+            ),
+            Answer::Refused(422, None),
+            "/api/v1/outbreak/contacts",
+        ),
+        // A recall revokes the certificates of the caller's persons only:
+        // the certificate of lot AZ-R, given in district 194, stays valid.
+        outside(
+            "POST",
+            "/api/v1/dcc/revocations",
+            Call::json(
+                "/api/v1/dcc/revocations",
+                json!({"product_code": "AZ", "lot_number": "AZ-R", "reason": "manufacturer recall"}),
+            ),
+            Answer::Refused(200, None),
+            "/api/v1/dcc/revocation-list",
+        )
+        .audited(),
+        // Partners' records of a person of another province.
+        outside(
+            "POST",
+            "/fhir/Immunization",
+            Call::raw(
+                "/fhir/Immunization",
+                "application/fhir+json",
+                json!({"resourceType": "Immunization", "status": "completed",
+                       "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "03"}]},
+                       "patient": {"reference": format!("Patient/{far}")},
+                       "occurrenceDateTime": "1981-06-01", "primarySource": false})
+                .to_string()
+                .into_bytes(),
+            )
+            .undocumented(),
+            // BUG: the history record is written, and the answer is 404 (a
+            // status the OpenAPI document does not list for the route).
+            Answer::Bug(&[404]),
+            format!("{}/doses", person(&far)),
+        )
+        .by(SITE_ROLES),
         // Sessions, appointments, campaigns.
         outside(
             "POST",
