@@ -1468,6 +1468,42 @@ pub async fn outside_writes(w: &World) -> Vec<Outside> {
             format!("{}/doses", person(&far)),
         )
         .by(SITE_ROLES),
+        // BUG: a transaction with an Immunization of a patient of another
+        // province is written (200), as the single create above is.
+        outside(
+            "POST",
+            "/fhir",
+            Call::raw(
+                "/fhir",
+                "application/fhir+json",
+                json!({"resourceType": "Bundle", "type": "transaction", "entry": [{
+                    "resource": {"resourceType": "Immunization", "status": "completed",
+                        "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "03"}]},
+                        "patient": {"reference": format!("Patient/{far}")},
+                        "occurrenceDateTime": "1982-06-01", "primarySource": false},
+                    "request": {"method": "POST", "url": "Immunization"}}]})
+                .to_string()
+                .into_bytes(),
+            ),
+            Answer::Bug(&[200]),
+            format!("{}/doses", person(&far)),
+        )
+        .by(SITE_ROLES),
+        // A message about a person of another province, found by their
+        // national ID number.
+        outside(
+            "POST",
+            "/hl7/v2",
+            Call::raw(
+                "/hl7/v2",
+                "x-application/hl7-v2+er7",
+                vxu(n + 14).into_bytes(),
+            ),
+            // Answered with an ACK AE naming the person, nothing kept.
+            Answer::Refused(422, None),
+            format!("{}/doses", person(&far)),
+        )
+        .by(SITE_ROLES),
         // Sessions, appointments, campaigns.
         outside(
             "POST",
