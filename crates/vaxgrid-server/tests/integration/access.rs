@@ -2,15 +2,21 @@
 //! router's own route table, area and site scoping, tokens, sessions,
 //! CSRF and the sign-in lockout.
 
+use crate::access_bodies::{
+    domain_answer, is_api_write, outside_writes, stock_and_outbreak_fixtures, write_call, Answer,
+};
 use crate::common;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use common::{dose_body, new_id, on_both_backends, TestApp};
 use serde_json::{json, Value};
 
 on_both_backends!(
     every_route_answers_every_role_as_declared,
+    every_write_runs_its_handler_for_the_roles_allowed,
+    writes_outside_the_callers_areas_are_refused_and_write_nothing,
     a_district_sees_only_its_district,
     a_vaccinator_records_only_at_their_site,
 );
@@ -438,19 +444,24 @@ fn expected() -> HashMap<(&'static str, &'static str), &'static [&'static str]> 
 }
 
 /// Persons inside (district 193) and outside (district 194), one dose each,
-/// a second site in 194, and one user per role (scoped to 193 or site S1).
-struct World {
-    app: TestApp,
-    inside: String,
-    outside: String,
-    inside_dose: String,
-    outside_dose: String,
-    callers: Vec<(&'static str, TestApp)>,
+/// a second site in 194, one user per role (scoped to 193 or site S1), the
+/// stores, laboratory, facility and team of `stock_and_outbreak_fixtures`,
+/// and the inside person's certificate (as HC1 text and as a QR picture).
+pub struct World {
+    pub app: TestApp,
+    pub inside: String,
+    pub outside: String,
+    pub inside_dose: String,
+    pub outside_dose: String,
+    pub callers: Vec<(&'static str, TestApp)>,
+    pub hc1: String,
+    pub png: Vec<u8>,
 }
 
 async fn world(backend: &str) -> World {
-    let app = TestApp::start(backend).await;
+    let app = TestApp::start_with_keys(backend).await;
     app.seed().await;
+    stock_and_outbreak_fixtures(&app).await;
     let (s, b) = app
         .post(
             "/api/v1/sites",
@@ -493,6 +504,13 @@ async fn world(backend: &str) -> World {
     ] {
         callers.push((role, app.as_user(&format!("u-{role}"), &[&grant]).await));
     }
+    let certificate = format!("/api/v1/persons/{inside}/certificate");
+    let (s, cert) = app.post(&certificate, &json!({})).await;
+    assert_eq!(s, 201, "{cert}");
+    let (s, _, png) = app
+        .post_for_bytes(&format!("{certificate}?format=png"), &json!({}))
+        .await;
+    assert_eq!(s, 201);
     World {
         app,
         inside,
@@ -500,6 +518,8 @@ async fn world(backend: &str) -> World {
         inside_dose: doses[0].clone(),
         outside_dose: doses[1].clone(),
         callers,
+        hc1: cert["hc1"].as_str().unwrap().to_string(),
+        png,
     }
 }
 
@@ -565,6 +585,10 @@ async fn every_route_answers_every_role_as_declared(backend: &str) {
                 route.path
             )
         });
+        // The API's writes are called with real bodies below.
+        if is_api_write(method, route.path) {
+            continue;
+        }
         let url = fill(route.path, &w.inside, &w.inside_dose);
         let public = allowed == &["*"];
         let s = call(&anonymous, &w.app.base, method, &url).await;
@@ -600,6 +624,152 @@ async fn every_route_answers_every_role_as_declared(backend: &str) {
             }
         }
     }
+    w.app.cleanup().await;
+}
+
+/// Every write route of the API, FHIR and HL7 v2, called by everyone with
+/// a valid body of its own (`access_bodies::write_call`): anonymous callers
+/// get 401, the roles the policy leaves out 403, and the roles it lets in
+/// reach the handler, which does the work (2xx) unless the route's own
+/// rule answers otherwise (`domain_answer`).
+async fn every_write_runs_its_handler_for_the_roles_allowed(backend: &str) {
+    let w = Arc::new(world(backend).await);
+    w.app.certify("u-vaccinator").await;
+    let expected = expected();
+    let anonymous = TestApp::client_with(None);
+    let mut n = 0;
+    let mut failures = Vec::new();
+    for route in vaxgrid_server::routes() {
+        let method = route.method.as_str().to_string();
+        if !is_api_write(&method, route.path) {
+            continue;
+        }
+        let allowed = *expected
+            .get(&(method.as_str(), route.path))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{method} {} has no expected policy in this matrix",
+                    route.path
+                )
+            });
+        let callers = std::iter::once(("anonymous", anonymous.clone())).chain(
+            w.callers
+                .iter()
+                .map(|(role, app)| (*role, app.client.clone())),
+        );
+        for (role, client) in callers {
+            n += 1;
+            // Each call on its own task, so that one failing call (or its
+            // records failing to be made) is reported beside the others.
+            let (world, verb) = (w.clone(), method.clone());
+            let checked = tokio::spawn(async move {
+                write_as(&world, &verb, route.path, allowed, role, &client, n).await
+            })
+            .await;
+            match checked {
+                Ok(Ok(())) => {}
+                Ok(Err(failure)) => failures.push(failure),
+                Err(panic) => failures.push(format!("{role} {method} {}: {panic}", route.path)),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    Arc::into_inner(w).unwrap().app.cleanup().await;
+}
+
+/// Calls the write route `method path` as `role` with a valid body: the
+/// answer must be the policy's (401 anonymous, 403 denied) or, for a role
+/// allowed, the handler's success or its `domain_answer`.
+async fn write_as(
+    w: &World,
+    method: &str,
+    path: &'static str,
+    allowed: &[&str],
+    role: &str,
+    client: &reqwest::Client,
+    n: u32,
+) -> Result<(), String> {
+    let call = write_call(w, method, path, n)
+        .await
+        .unwrap_or_else(|| panic!("{method} {path} has no request in access_bodies::write_call"));
+    let (s, text) = call.send(client, &w.app.base, method).await;
+    let what = format!("{role} {method} {}: {s} {text}", call.url);
+    let fine = if allowed == ["*"] || allowed.contains(&role) {
+        match domain_answer(method, path, role) {
+            Some(want) => s == want,
+            None => (200..300).contains(&s) && call.holds_in(&text),
+        }
+    } else if role == "anonymous" {
+        s == 401
+    } else {
+        s == 403
+    };
+    if fine {
+        Ok(())
+    } else {
+        Err(what)
+    }
+}
+
+/// Each write naming a record outside the caller's areas (district 194,
+/// site S2), tried by every area- or site-scoped role the route allows:
+/// refused as `access_bodies::outside_writes` says, with the record read
+/// back unchanged by the administrator and no entry added to the audit log.
+async fn writes_outside_the_callers_areas_are_refused_and_write_nothing(backend: &str) {
+    let w = world(backend).await;
+    w.app.certify("u-vaccinator").await;
+    let expected = expected();
+    let mut failures = Vec::new();
+    for check in outside_writes(&w).await {
+        let allowed = expected[&(check.method, check.route)];
+        let scoped = w.callers.iter().filter(|(role, _)| {
+            *role != "admin"
+                && allowed.contains(role)
+                && check.roles.is_none_or(|roles| roles.contains(role))
+        });
+        let mut tried = 0;
+        for (role, caller) in scoped {
+            tried += 1;
+            let (s, before) = w.app.get(&check.read_back).await;
+            if s != 200 {
+                failures.push(format!("read back {}: {s} {before}", check.read_back));
+                break;
+            }
+            let (entries, _) = w.app.store.verify_audit().await.unwrap();
+            let (s, text) = check
+                .call
+                .send(&caller.client, &w.app.base, check.method)
+                .await;
+            let what = format!("{role} {} {}: {s} {text}", check.method, check.call.url);
+            let (status, field) = match check.answer {
+                Answer::Refused(status, field) => (status, field),
+                Answer::Bug(statuses) => {
+                    if !statuses.contains(&s) {
+                        failures.push(format!("want one of {statuses:?}: {what}"));
+                    }
+                    continue;
+                }
+            };
+            let named = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|p| p["errors"][0]["field"].as_str().map(str::to_string));
+            if s != status || (field.is_some() && named.as_deref() != field) {
+                failures.push(format!("want {status} {field:?}: {what}"));
+            }
+            let (after, _) = w.app.store.verify_audit().await.unwrap();
+            let (_, now) = w.app.get(&check.read_back).await;
+            if (after != entries && !check.audited) || now != before {
+                failures.push(format!("written: {what}"));
+            }
+        }
+        assert!(
+            tried > 0,
+            "no scoped role may {} {}",
+            check.method,
+            check.route
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
     w.app.cleanup().await;
 }
 

@@ -7,6 +7,7 @@
 mod common;
 
 mod access;
+mod access_bodies;
 mod admin_pages;
 mod aefi;
 mod allocation_api;
