@@ -712,74 +712,21 @@ fn figure(key: &str, label: &str, t: Tally, doses: i64, filter: &[(&str, &str)])
 }
 
 fn assemble(s: &Slice, children: &[Area], events: &[Counted], d: &Denominators) -> AefiReportOf {
-    let mut total = Tally::default();
-    let mut product: BTreeMap<&str, Tally> = BTreeMap::new();
-    let mut lot: BTreeMap<(&str, &str), Tally> = BTreeMap::new();
-    let mut child: HashMap<&str, Tally> = HashMap::new();
-    let mut wave: HashMap<&str, Tally> = HashMap::new();
-    let mut severity: HashMap<&str, Tally> = HashMap::new();
-    let mut serious: [Tally; 2] = Default::default();
-    let mut outcome: HashMap<&str, Tally> = HashMap::new();
-    for e in events {
-        total.add(e);
-        product.entry(&e.product).or_default().add(e);
-        lot.entry((&e.product, &e.lot)).or_default().add(e);
-        if let Some(c) = &e.child {
-            child.entry(c).or_default().add(e);
-        }
-        for w in &s.waves {
-            if w.starts_on <= e.dose_on && e.dose_on <= w.ends_on {
-                wave.entry(&w.id).or_default().add(e);
-            }
-        }
-        severity.entry(&e.severity).or_default().add(e);
-        serious[usize::from(e.serious)].add(e);
-        outcome.entry(&e.outcome).or_default().add(e);
-    }
-    // Products with doses but no event are figures too (a rate of 0).
-    let mut products: Vec<&str> = d.product.keys().map(String::as_str).collect();
-    products.extend(product.keys());
-    products.sort();
-    products.dedup();
+    let t = Tallies::count(s, events);
     let get = |m: &HashMap<&str, Tally>, k: &str| m.get(k).copied().unwrap_or_default();
     AefiReportOf {
         area_code: s.area.code.clone(),
         area_name: s.area.name.clone(),
-        total: figure(&s.area.code, &s.area.name, total, d.total, &[]),
-        by_product: products
-            .iter()
-            .map(|p| {
-                figure(
-                    p,
-                    p,
-                    product.get(p).copied().unwrap_or_default(),
-                    d.product.get(*p).copied().unwrap_or(0),
-                    &[("product", p)],
-                )
-            })
-            .collect(),
-        by_lot: lot
-            .iter()
-            .map(|((p, l), t)| {
-                figure(
-                    &format!("{p}/{l}"),
-                    l,
-                    *t,
-                    d.lot
-                        .get(&(p.to_string(), l.to_string()))
-                        .copied()
-                        .unwrap_or(0),
-                    &[("product", p), ("lot", l)],
-                )
-            })
-            .collect(),
+        total: figure(&s.area.code, &s.area.name, t.total, d.total, &[]),
+        by_product: product_figures(&t, d),
+        by_lot: lot_figures(&t, d),
         by_area: children
             .iter()
             .map(|c| {
                 figure(
                     &c.code,
                     &c.name,
-                    get(&child, &c.code),
+                    get(&t.child, &c.code),
                     d.child.get(&c.code).copied().unwrap_or(0),
                     &[("area", &c.code)],
                 )
@@ -792,7 +739,7 @@ fn assemble(s: &Slice, children: &[Area], events: &[Counted], d: &Denominators) 
                 figure(
                     &w.id,
                     &w.name,
-                    get(&wave, &w.id),
+                    get(&t.wave, &w.id),
                     d.wave.get(&w.id).copied().unwrap_or(0),
                     &[("wave", &w.id)],
                 )
@@ -802,7 +749,7 @@ fn assemble(s: &Slice, children: &[Area], events: &[Counted], d: &Denominators) 
             .iter()
             .map(|v| {
                 let k = v.as_str();
-                figure(k, k, get(&severity, k), d.total, &[("severity", k)])
+                figure(k, k, get(&t.severity, k), d.total, &[("severity", k)])
             })
             .collect(),
         by_seriousness: [("serious", true), ("not_serious", false)]
@@ -812,7 +759,7 @@ fn assemble(s: &Slice, children: &[Area], events: &[Counted], d: &Denominators) 
                 figure(
                     k,
                     k,
-                    serious[usize::from(*v)],
+                    t.serious[usize::from(*v)],
                     d.total,
                     &[("serious", flag)],
                 )
@@ -822,8 +769,117 @@ fn assemble(s: &Slice, children: &[Area], events: &[Counted], d: &Denominators) 
             .iter()
             .map(|o| {
                 let k = o.as_str();
-                figure(k, k, get(&outcome, k), d.total, &[("outcome", k)])
+                figure(k, k, get(&t.outcome, k), d.total, &[("outcome", k)])
             })
             .collect(),
+    }
+}
+
+/// The events counted by each grouping of the report.
+#[derive(Default)]
+struct Tallies<'a> {
+    total: Tally,
+    product: BTreeMap<&'a str, Tally>,
+    lot: BTreeMap<(&'a str, &'a str), Tally>,
+    child: HashMap<&'a str, Tally>,
+    wave: HashMap<&'a str, Tally>,
+    severity: HashMap<&'a str, Tally>,
+    /// Not serious, serious.
+    serious: [Tally; 2],
+    outcome: HashMap<&'a str, Tally>,
+}
+
+impl<'a> Tallies<'a> {
+    /// Counts each event in every grouping it falls in (a wave by its
+    /// dose's day).
+    fn count(s: &'a Slice, events: &'a [Counted]) -> Tallies<'a> {
+        let mut t = Tallies::default();
+        for e in events {
+            t.total.add(e);
+            t.product.entry(&e.product).or_default().add(e);
+            t.lot.entry((&e.product, &e.lot)).or_default().add(e);
+            if let Some(c) = &e.child {
+                t.child.entry(c).or_default().add(e);
+            }
+            for w in &s.waves {
+                if w.starts_on <= e.dose_on && e.dose_on <= w.ends_on {
+                    t.wave.entry(&w.id).or_default().add(e);
+                }
+            }
+            t.severity.entry(&e.severity).or_default().add(e);
+            t.serious[usize::from(e.serious)].add(e);
+            t.outcome.entry(&e.outcome).or_default().add(e);
+        }
+        t
+    }
+}
+
+/// A figure a product, by code: products with doses but no event are
+/// figures too (a rate of 0).
+fn product_figures(t: &Tallies<'_>, d: &Denominators) -> Vec<AefiFigure> {
+    let mut products: Vec<&str> = d.product.keys().map(String::as_str).collect();
+    products.extend(t.product.keys());
+    products.sort();
+    products.dedup();
+    products
+        .iter()
+        .map(|p| {
+            figure(
+                p,
+                p,
+                t.product.get(p).copied().unwrap_or_default(),
+                d.product.get(*p).copied().unwrap_or(0),
+                &[("product", p)],
+            )
+        })
+        .collect()
+}
+
+/// A figure a lot with events, by product and lot number.
+fn lot_figures(t: &Tallies<'_>, d: &Denominators) -> Vec<AefiFigure> {
+    t.lot
+        .iter()
+        .map(|((p, l), tally)| {
+            figure(
+                &format!("{p}/{l}"),
+                l,
+                *tally,
+                d.lot
+                    .get(&(p.to_string(), l.to_string()))
+                    .copied()
+                    .unwrap_or(0),
+                &[("product", p), ("lot", l)],
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_product_with_doses_but_no_event_has_a_figure_of_zero() {
+        let event = Counted {
+            product: "MOD".into(),
+            lot: "L1".into(),
+            child: None,
+            dose_on: "2021-07-01".into(),
+            severity: "mild".into(),
+            serious: false,
+            outcome: "recovered".into(),
+        };
+        let mut t = Tallies::default();
+        t.product.entry("MOD").or_default().add(&event);
+        let d = Denominators {
+            product: HashMap::from([("PFZ".to_string(), 1_000)]),
+            ..Denominators::default()
+        };
+        let figures = product_figures(&t, &d);
+        let rows: Vec<(&str, i64, i64)> = figures
+            .iter()
+            .map(|f| (f.key.as_str(), f.events, f.doses))
+            .collect();
+        assert_eq!(rows, [("MOD", 1, 0), ("PFZ", 0, 1_000)]);
     }
 }

@@ -213,6 +213,55 @@ impl Store {
         actor: &Actor,
     ) -> Result<Allocation, StoreError> {
         let from = self.stock_store(&new.from_store, &actor.scope).await?;
+        let targets = self.allocation_targets(new, &from).await?;
+        let details = serde_json::json!({
+            "proposal": new.proposal,
+            "confirmed": new.parts.iter().map(|(s, v)| serde_json::json!({"store_code": s, "vials": v})).collect::<Vec<_>>(),
+        });
+        let basis = basis_name(new.basis);
+        let mut tx = self.begin_write().await?;
+        insert_allocation(&mut tx, new, &from.code, &details, actor, self.now_micros()).await?;
+        for (to, shipment) in &targets {
+            self.dispatch_in_tx(&mut tx, &from, to, shipment, actor)
+                .await
+                .map_err(|e| name_the_part(e, &shipment.to_store))?;
+        }
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "allocate",
+                "allocation",
+                &new.id.to_string(),
+                serde_json::json!({"from_store": from.code, "product_code": new.product_code,
+                    "lot_number": new.lot_number, "vials": new.vials, "basis": basis, "details": details}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        let mut shipments = Vec::with_capacity(targets.len());
+        for (_, s) in &targets {
+            shipments.push(self.shipment(&s.id.to_string()).await?);
+        }
+        Ok(Allocation {
+            id: new.id.to_string(),
+            from_store: from.code,
+            product_code: new.product_code.clone(),
+            lot_number: new.lot_number.clone(),
+            vials: new.vials,
+            doses: new.vials * u64::from(new.doses_per_vial),
+            shipments,
+        })
+    }
+
+    /// The confirmed parts as shipments from `from`, each to a store it
+    /// supplies (its id derived from the allocation's and the store's).
+    async fn allocation_targets(
+        &self,
+        new: &NewAllocation,
+        from: &StockStore,
+    ) -> Result<Vec<(StockStore, NewShipment)>, StoreError> {
         let dpv = u64::from(new.doses_per_vial);
         let mut targets = Vec::with_capacity(new.parts.len());
         for (store, vials) in &new.parts {
@@ -241,78 +290,78 @@ impl Store {
                 },
             ));
         }
-        let details = serde_json::json!({
-            "proposal": new.proposal,
-            "confirmed": new.parts.iter().map(|(s, v)| serde_json::json!({"store_code": s, "vials": v})).collect::<Vec<_>>(),
+        Ok(targets)
+    }
+}
+
+/// How the allocation's basis is stored.
+fn basis_name(basis: Basis) -> &'static str {
+    match basis {
+        Basis::RemainingEligible => "remaining_eligible",
+        Basis::RemainingTarget => "remaining_target",
+    }
+}
+
+/// Writes the allocation's row; a conflict when it is already confirmed.
+async fn insert_allocation(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    new: &NewAllocation,
+    from_store: &str,
+    details: &serde_json::Value,
+    actor: &Actor,
+    now: i64,
+) -> Result<(), StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO allocations (id, from_store, product_code, lot_number, vials, doses_per_vial, basis, details, actor, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(new.id.to_string())
+    .bind(from_store)
+    .bind(&new.product_code)
+    .bind(&new.lot_number)
+    .bind(i64::try_from(new.vials).map_err(|_| StoreError::invalid("vials", "too large"))?)
+    .bind(i64::from(new.doses_per_vial))
+    .bind(basis_name(new.basis))
+    .bind(details.to_string())
+    .bind(&actor.name)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(StoreError::Conflict {
+            field: "id",
+            message: format!("allocation {} is already confirmed", new.id),
+            existing: None,
         });
-        let basis = match new.basis {
-            Basis::RemainingEligible => "remaining_eligible",
-            Basis::RemainingTarget => "remaining_target",
-        };
-        let mut tx = self.begin_write().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO allocations (id, from_store, product_code, lot_number, vials, doses_per_vial, basis, details, actor, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(new.id.to_string())
-        .bind(&from.code)
-        .bind(&new.product_code)
-        .bind(&new.lot_number)
-        .bind(i64::try_from(new.vials).map_err(|_| StoreError::invalid("vials", "too large"))?)
-        .bind(i64::from(new.doses_per_vial))
-        .bind(basis)
-        .bind(details.to_string())
-        .bind(&actor.name)
-        .bind(self.now_micros())
-        .execute(&mut *tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
-            return Err(StoreError::Conflict {
-                field: "id",
-                message: format!("allocation {} is already confirmed", new.id),
-                existing: None,
-            });
+    }
+    Ok(())
+}
+
+/// A shipment's refusal by the stock names the part it carries.
+fn name_the_part(e: StoreError, to_store: &str) -> StoreError {
+    match e {
+        StoreError::Invalid { field, message } if field == "quantity" => {
+            StoreError::invalid("vials", format!("store {to_store}'s part: {message}"))
         }
-        for (to, shipment) in &targets {
-            self.dispatch_in_tx(&mut tx, &from, to, shipment, actor)
-                .await
-                .map_err(|e| match e {
-                    // Name the part: its shipment is what the stock refused.
-                    StoreError::Invalid { field, message } if field == "quantity" => {
-                        StoreError::invalid(
-                            "vials",
-                            format!("store {}'s part: {message}", shipment.to_store),
-                        )
-                    }
-                    other => other,
-                })?;
-        }
-        audit::append(
-            &mut tx,
-            self.backend,
-            &[AuditEntry::by(
-                actor,
-                "allocate",
-                "allocation",
-                &new.id.to_string(),
-                serde_json::json!({"from_store": from.code, "product_code": new.product_code,
-                    "lot_number": new.lot_number, "vials": new.vials, "basis": basis, "details": details}),
-            )],
-        )
-        .await?;
-        tx.commit().await?;
-        let mut shipments = Vec::with_capacity(targets.len());
-        for (_, s) in &targets {
-            shipments.push(self.shipment(&s.id.to_string()).await?);
-        }
-        Ok(Allocation {
-            id: new.id.to_string(),
-            from_store: from.code,
-            product_code: new.product_code.clone(),
-            lot_number: new.lot_number.clone(),
-            vials: new.vials,
-            doses: new.vials * dpv,
-            shipments,
-        })
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_part_the_stock_refuses_is_named_by_its_store() {
+        let refused = StoreError::invalid("quantity", "only 40 doses on hand");
+        assert_eq!(
+            name_the_part(refused, "S-07").to_string(),
+            "vials: store S-07's part: only 40 doses on hand"
+        );
+        let other = StoreError::invalid("lot_number", "expired");
+        assert_eq!(
+            name_the_part(other, "S-07").to_string(),
+            "lot_number: expired"
+        );
     }
 }

@@ -1,5 +1,7 @@
 //! The area tree.
 
+use std::collections::HashMap;
+
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use vaxgrid_core::area::{depth_of_path, place_area, AreaLevel, AreaLevels, LevelDef};
@@ -199,7 +201,7 @@ impl Store {
     ) -> Result<Vec<Area>, StoreError> {
         let actor: crate::model::Actor = actor.into();
         let levels = self.area_levels().await?;
-        let mut known: std::collections::HashMap<String, Area> = self
+        let mut known: HashMap<String, Area> = self
             .all_areas()
             .await?
             .into_iter()
@@ -208,61 +210,7 @@ impl Store {
         let mut placed = Vec::with_capacity(news.len());
         let many = news.len() > 1;
         for (i, new) in news.into_iter().enumerate() {
-            let at = |field: &str| {
-                if many {
-                    format!("row {}: {field}", i + 1)
-                } else {
-                    field.to_string()
-                }
-            };
-            if known.contains_key(&new.code) {
-                return Err(StoreError::Conflict {
-                    field: "code",
-                    message: format!(
-                        "{}area {} already exists",
-                        if many {
-                            format!("row {}: ", i + 1)
-                        } else {
-                            String::new()
-                        },
-                        new.code
-                    ),
-                    existing: Some(format!("/api/v1/areas/{}", new.code)),
-                });
-            }
-            let parent = match &new.parent_code {
-                Some(p) => Some(known.get(p).ok_or_else(|| {
-                    StoreError::invalid(
-                        at("parent_code"),
-                        format!("parent area '{p}' does not exist"),
-                    )
-                })?),
-                None => None,
-            };
-            let path = place_area(
-                &new.code,
-                &new.name,
-                &new.level,
-                parent.map(|p| p.path.as_str()),
-                &levels,
-            )
-            .map_err(|e| {
-                let field = match e {
-                    vaxgrid_core::area::AreaError::BadCode => "code",
-                    vaxgrid_core::area::AreaError::EmptyName => "name",
-                    vaxgrid_core::area::AreaError::UnknownLevel(..) => "level",
-                    _ => "parent_code",
-                };
-                StoreError::invalid(at(field), e.to_string())
-            })?;
-            let area = Area {
-                code: new.code,
-                parent_code: new.parent_code,
-                level: new.level,
-                name: new.name.trim().to_string(),
-                name_en: new.name_en.trim().to_string(),
-                path,
-            };
+            let area = place_new_area(new, many.then_some(i + 1), &known, &levels)?;
             known.insert(area.code.clone(), area.clone());
             placed.push(area);
         }
@@ -299,5 +247,97 @@ impl Store {
         audit::append(&mut tx, self.backend, &entries).await?;
         tx.commit().await?;
         Ok(placed)
+    }
+}
+
+/// Checks a new area against the `known` ones (its code free, its parent
+/// known) and places it in the tree. `row` is its 1-based row when several
+/// are created at once, named in the errors.
+fn place_new_area(
+    new: NewArea,
+    row: Option<usize>,
+    known: &HashMap<String, Area>,
+    levels: &AreaLevels,
+) -> Result<Area, StoreError> {
+    let at = |field: &str| match row {
+        Some(r) => format!("row {r}: {field}"),
+        None => field.to_string(),
+    };
+    if known.contains_key(&new.code) {
+        return Err(StoreError::Conflict {
+            field: "code",
+            message: format!(
+                "{}area {} already exists",
+                row.map_or(String::new(), |r| format!("row {r}: ")),
+                new.code
+            ),
+            existing: Some(format!("/api/v1/areas/{}", new.code)),
+        });
+    }
+    let parent = match &new.parent_code {
+        Some(p) => Some(known.get(p).ok_or_else(|| {
+            StoreError::invalid(
+                at("parent_code"),
+                format!("parent area '{p}' does not exist"),
+            )
+        })?),
+        None => None,
+    };
+    let path = place_area(
+        &new.code,
+        &new.name,
+        &new.level,
+        parent.map(|p| p.path.as_str()),
+        levels,
+    )
+    .map_err(|e| {
+        let field = match e {
+            vaxgrid_core::area::AreaError::BadCode => "code",
+            vaxgrid_core::area::AreaError::EmptyName => "name",
+            vaxgrid_core::area::AreaError::UnknownLevel(..) => "level",
+            _ => "parent_code",
+        };
+        StoreError::invalid(at(field), e.to_string())
+    })?;
+    Ok(Area {
+        code: new.code,
+        parent_code: new.parent_code,
+        level: new.level,
+        name: new.name.trim().to_string(),
+        name_en: new.name_en.trim().to_string(),
+        path,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_area(code: &str, parent: Option<&str>) -> NewArea {
+        NewArea {
+            code: code.into(),
+            parent_code: parent.map(str::to_string),
+            level: "province".into(),
+            name: " Hà Nội ".into(),
+            name_en: "Ha Noi".into(),
+        }
+    }
+
+    #[test]
+    fn errors_name_the_row_only_when_several_areas_are_created() {
+        let levels = AreaLevels::default();
+        let hn = place_new_area(new_area("01", None), None, &HashMap::new(), &levels).unwrap();
+        assert_eq!(hn.name, "Hà Nội");
+        let known = HashMap::from([("01".to_string(), hn)]);
+        let again = place_new_area(new_area("01", None), Some(3), &known, &levels).unwrap_err();
+        assert_eq!(again.to_string(), "row 3: area 01 already exists");
+        let again = place_new_area(new_area("01", None), None, &known, &levels).unwrap_err();
+        assert_eq!(again.to_string(), "area 01 already exists");
+        let orphan =
+            place_new_area(new_area("02", Some("99")), Some(2), &known, &levels).unwrap_err();
+        assert_eq!(
+            orphan.to_string(),
+            "row 2: parent_code: parent area '99' does not exist"
+        );
     }
 }

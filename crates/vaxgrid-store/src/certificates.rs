@@ -125,7 +125,65 @@ impl Store {
         if reason.is_empty() || reason.chars().count() > 500 {
             return Err(StoreError::invalid("reason", "must be 1 to 500 characters"));
         }
-        let (condition, a, b) = match basis {
+        let (condition, a, b) = self.revocation_condition(basis).await?;
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query(&format!(
+            "SELECT c.province_code, c.uvci, c.uvci_sha256, c.dose_id, c.person_id, p.area_path, \
+             (SELECT COUNT(*) FROM certificate_revocations r WHERE r.dose_id = c.dose_id \
+              AND r.province_code = c.province_code) AS already \
+             FROM certificates c JOIN doses d ON d.id = c.dose_id AND d.province_code = c.province_code \
+             JOIN persons p ON p.id = c.person_id AND p.province_code = c.province_code \
+             WHERE {condition} AND d.kind = 'administered' ORDER BY c.uvci"
+        ))
+        .bind(a)
+        .bind(b)
+        .fetch_all(&mut *tx)
+        .await?;
+        let revocation = Revocation {
+            basis_json: serde_json::to_string(basis).expect("a basis serialises"),
+            reason,
+            actor,
+            now: self.now_micros(),
+        };
+        let mut out = Revoked::default();
+        for r in &rows {
+            let person: String = r.try_get("person_id")?;
+            let path: String = r.try_get("area_path")?;
+            if !actor.scope.covers_person(&person, &path) {
+                continue;
+            }
+            let uvci: String = r.try_get("uvci")?;
+            if r.try_get::<i64, _>("already")? > 0 {
+                out.already_revoked.push(uvci);
+                continue;
+            }
+            insert_revocation(&mut tx, r, &uvci, &revocation).await?;
+            out.revoked.push(uvci);
+        }
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "revoke",
+                "certificate",
+                &basis.key(),
+                serde_json::json!({"basis": basis, "reason": reason,
+                    "revoked": out.revoked, "already_revoked": out.already_revoked.len()}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// The doses a revocation reaches, as a condition on `doses d` and its
+    /// two parameters; the lot or site must exist.
+    async fn revocation_condition<'b>(
+        &self,
+        basis: &'b RevocationBasis,
+    ) -> Result<(&'static str, &'b str, &'b str), StoreError> {
+        Ok(match basis {
             RevocationBasis::Lot {
                 product_code,
                 lot_number,
@@ -157,65 +215,7 @@ impl Store {
                     day,
                 )
             }
-        };
-        let mut tx = self.begin_write().await?;
-        let rows = sqlx::query(&format!(
-            "SELECT c.province_code, c.uvci, c.uvci_sha256, c.dose_id, c.person_id, p.area_path, \
-             (SELECT COUNT(*) FROM certificate_revocations r WHERE r.dose_id = c.dose_id \
-              AND r.province_code = c.province_code) AS already \
-             FROM certificates c JOIN doses d ON d.id = c.dose_id AND d.province_code = c.province_code \
-             JOIN persons p ON p.id = c.person_id AND p.province_code = c.province_code \
-             WHERE {condition} AND d.kind = 'administered' ORDER BY c.uvci"
-        ))
-        .bind(a)
-        .bind(b)
-        .fetch_all(&mut *tx)
-        .await?;
-        let now = self.now_micros();
-        let basis_json = serde_json::to_string(basis).expect("a basis serialises");
-        let mut out = Revoked::default();
-        for r in &rows {
-            let person: String = r.try_get("person_id")?;
-            let path: String = r.try_get("area_path")?;
-            if !actor.scope.covers_person(&person, &path) {
-                continue;
-            }
-            let uvci: String = r.try_get("uvci")?;
-            if r.try_get::<i64, _>("already")? > 0 {
-                out.already_revoked.push(uvci);
-                continue;
-            }
-            sqlx::query(
-                "INSERT INTO certificate_revocations (province_code, uvci, uvci_sha256, dose_id, basis, reason, actor, revoked_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(r.try_get::<String, _>("province_code")?)
-            .bind(&uvci)
-            .bind(r.try_get::<String, _>("uvci_sha256")?)
-            .bind(r.try_get::<String, _>("dose_id")?)
-            .bind(&basis_json)
-            .bind(reason)
-            .bind(&actor.name)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            out.revoked.push(uvci);
-        }
-        audit::append(
-            &mut tx,
-            self.backend,
-            &[AuditEntry::by(
-                actor,
-                "revoke",
-                "certificate",
-                &basis.key(),
-                serde_json::json!({"basis": basis, "reason": reason,
-                    "revoked": out.revoked, "already_revoked": out.already_revoked.len()}),
-            )],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(out)
+        })
     }
 }
 
@@ -249,4 +249,36 @@ impl RevocationBasis {
 pub struct Revoked {
     pub revoked: Vec<String>,
     pub already_revoked: Vec<String>,
+}
+
+/// What every revocation of a bulk revocation records.
+struct Revocation<'a> {
+    basis_json: String,
+    reason: &'a str,
+    actor: &'a crate::model::Actor,
+    now: i64,
+}
+
+/// Revokes the certificate of row `r` (its province, hash and dose).
+async fn insert_revocation(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    r: &sqlx::any::AnyRow,
+    uvci: &str,
+    revocation: &Revocation<'_>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO certificate_revocations (province_code, uvci, uvci_sha256, dose_id, basis, reason, actor, revoked_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(r.try_get::<String, _>("province_code")?)
+    .bind(uvci)
+    .bind(r.try_get::<String, _>("uvci_sha256")?)
+    .bind(r.try_get::<String, _>("dose_id")?)
+    .bind(&revocation.basis_json)
+    .bind(revocation.reason)
+    .bind(&revocation.actor.name)
+    .bind(revocation.now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

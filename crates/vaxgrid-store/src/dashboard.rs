@@ -484,26 +484,49 @@ impl Store {
             .map(|a| (a.code.clone(), AreaFigures::of(a)))
             .collect();
         let b = buckets.sql(self.backend);
-        let run = |sql: String| {
-            let pool = self.pool.clone();
-            let param = b.param.map(str::to_string);
-            async move {
-                let mut q = sqlx::query(&sql);
-                if let Some(p) = param {
-                    q = q.bind(p);
-                }
-                q.fetch_all(&pool).await
-            }
-        };
-        for r in run(bucket_statement(
-            "SELECT c.code AS bucket, k.product_code AS product_code, k.priority_group AS priority_group, \
-             CAST(SUM(k.at_least_one) AS BIGINT) AS a, CAST(SUM(k.completed) AS BIGINT) AS b \
-             FROM areas c JOIN coverage_counters k ON {join} \
-             WHERE {cond} GROUP BY c.code, k.product_code, k.priority_group",
-            &b,
-            "k.area_path",
-        ))
-        .await?
+        self.add_coverage(&b, &mut rows).await?;
+        self.add_population(&b, &mut rows).await?;
+        self.add_doses_by_number(&b, &mut rows).await?;
+        self.add_adverse_events(&b, &mut rows).await?;
+        if b.own.is_some() {
+            add_children_to_parents(areas, &mut rows);
+        }
+        Ok(rows)
+    }
+
+    /// The rows of a bucket statement (see `bucket_statement`), the
+    /// buckets' parameter bound.
+    async fn bucket_rows(
+        &self,
+        template: &str,
+        b: &BucketSql<'_>,
+        path_col: &str,
+    ) -> Result<Vec<sqlx::any::AnyRow>, StoreError> {
+        let sql = bucket_statement(template, b, path_col);
+        let mut q = sqlx::query(&sql);
+        if let Some(p) = b.param {
+            q = q.bind(p.to_string());
+        }
+        Ok(q.fetch_all(&self.pool).await?)
+    }
+
+    /// Adds each bucket's coverage: in total and by product (the all-groups
+    /// rows), and by priority group.
+    async fn add_coverage(
+        &self,
+        b: &BucketSql<'_>,
+        rows: &mut HashMap<String, AreaFigures>,
+    ) -> Result<(), StoreError> {
+        for r in self
+            .bucket_rows(
+                "SELECT c.code AS bucket, k.product_code AS product_code, k.priority_group AS priority_group, \
+                 CAST(SUM(k.at_least_one) AS BIGINT) AS a, CAST(SUM(k.completed) AS BIGINT) AS b \
+                 FROM areas c JOIN coverage_counters k ON {join} \
+                 WHERE {cond} GROUP BY c.code, k.product_code, k.priority_group",
+                b,
+                "k.area_path",
+            )
+            .await?
         {
             let bucket: String = r.try_get("bucket")?;
             let product: String = r.try_get("product_code")?;
@@ -524,14 +547,24 @@ impl Store {
                 g.completed += b;
             }
         }
-        for r in run(bucket_statement(
-            "SELECT c.code AS bucket, k.priority_group AS priority_group, CAST(SUM(k.population) AS BIGINT) AS n \
-             FROM areas c JOIN population_counters k ON {join} \
-             WHERE {cond} GROUP BY c.code, k.priority_group",
-            &b,
-            "k.area_path",
-        ))
-        .await?
+        Ok(())
+    }
+
+    /// Adds each bucket's population, in total and by priority group.
+    async fn add_population(
+        &self,
+        b: &BucketSql<'_>,
+        rows: &mut HashMap<String, AreaFigures>,
+    ) -> Result<(), StoreError> {
+        for r in self
+            .bucket_rows(
+                "SELECT c.code AS bucket, k.priority_group AS priority_group, CAST(SUM(k.population) AS BIGINT) AS n \
+                 FROM areas c JOIN population_counters k ON {join} \
+                 WHERE {cond} GROUP BY c.code, k.priority_group",
+                b,
+                "k.area_path",
+            )
+            .await?
         {
             let bucket: String = r.try_get("bucket")?;
             let group: String = r.try_get("priority_group")?;
@@ -545,14 +578,24 @@ impl Store {
                 row.by_group.entry(group).or_default().population += n;
             }
         }
-        for r in run(bucket_statement(
-            "SELECT c.code AS bucket, k.dose_number AS dose_number, CAST(SUM(k.doses) AS BIGINT) AS n \
-             FROM areas c JOIN dose_counters k ON {join} \
-             WHERE {cond} GROUP BY c.code, k.dose_number",
-            &b,
-            "k.area_path",
-        ))
-        .await?
+        Ok(())
+    }
+
+    /// Adds each bucket's doses by dose number.
+    async fn add_doses_by_number(
+        &self,
+        b: &BucketSql<'_>,
+        rows: &mut HashMap<String, AreaFigures>,
+    ) -> Result<(), StoreError> {
+        for r in self
+            .bucket_rows(
+                "SELECT c.code AS bucket, k.dose_number AS dose_number, CAST(SUM(k.doses) AS BIGINT) AS n \
+                 FROM areas c JOIN dose_counters k ON {join} \
+                 WHERE {cond} GROUP BY c.code, k.dose_number",
+                b,
+                "k.area_path",
+            )
+            .await?
         {
             let bucket: String = r.try_get("bucket")?;
             if let Some(row) = rows.get_mut(&bucket) {
@@ -561,17 +604,28 @@ impl Store {
                     .or_default() += r.try_get::<i64, _>("n")?;
             }
         }
-        for r in run(bucket_statement(
-            "SELECT c.code AS bucket, COUNT(*) AS n, \
-             CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM aefi_investigations i WHERE i.visit_id = v.id) \
-             THEN 1 ELSE 0 END) AS BIGINT) AS serious \
-             FROM areas c JOIN areas a ON {join} \
-             JOIN sites t ON t.area_code = a.code JOIN visits v ON v.site_code = t.code \
-             WHERE {cond} AND v.events LIKE '%\"kind\":\"adverse_event\"%' GROUP BY c.code",
-            &b,
-            "a.path",
-        ))
-        .await?
+        Ok(())
+    }
+
+    /// Adds each bucket's adverse events, and the serious ones (those
+    /// under investigation), from the visits at its sites.
+    async fn add_adverse_events(
+        &self,
+        b: &BucketSql<'_>,
+        rows: &mut HashMap<String, AreaFigures>,
+    ) -> Result<(), StoreError> {
+        for r in self
+            .bucket_rows(
+                "SELECT c.code AS bucket, COUNT(*) AS n, \
+                 CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM aefi_investigations i WHERE i.visit_id = v.id) \
+                 THEN 1 ELSE 0 END) AS BIGINT) AS serious \
+                 FROM areas c JOIN areas a ON {join} \
+                 JOIN sites t ON t.area_code = a.code JOIN visits v ON v.site_code = t.code \
+                 WHERE {cond} AND v.events LIKE '%\"kind\":\"adverse_event\"%' GROUP BY c.code",
+                b,
+                "a.path",
+            )
+            .await?
         {
             let bucket: String = r.try_get("bucket")?;
             if let Some(row) = rows.get_mut(&bucket) {
@@ -579,25 +633,7 @@ impl Store {
                 row.serious_adverse_events += r.try_get::<Option<i64>, _>("serious")?.unwrap_or(0);
             }
         }
-        if b.own.is_some() {
-            // The own-rows buckets are the parents of the others: add each
-            // child's figures (read over its subtree) to its parent's.
-            let children: Vec<AreaFigures> = areas
-                .iter()
-                .filter(|a| {
-                    a.parent_code
-                        .as_ref()
-                        .is_some_and(|p| areas.iter().any(|o| &o.code == p))
-                })
-                .filter_map(|a| rows.get(&a.code).cloned())
-                .collect();
-            for child in &children {
-                if let Some(parent) = child.parent_code.as_ref().and_then(|p| rows.get_mut(p)) {
-                    parent.add(child);
-                }
-            }
-        }
-        Ok(rows)
+        Ok(())
     }
 
     /// Doses by day and number, and places opened per day, in a subtree
@@ -814,5 +850,24 @@ impl Store {
             });
         }
         Ok(out)
+    }
+}
+
+/// The own-rows buckets are the parents of the others: adds each child's
+/// figures (read over its subtree) to its parent's.
+fn add_children_to_parents(areas: &[Area], rows: &mut HashMap<String, AreaFigures>) {
+    let children: Vec<AreaFigures> = areas
+        .iter()
+        .filter(|a| {
+            a.parent_code
+                .as_ref()
+                .is_some_and(|p| areas.iter().any(|o| &o.code == p))
+        })
+        .filter_map(|a| rows.get(&a.code).cloned())
+        .collect();
+    for child in &children {
+        if let Some(parent) = child.parent_code.as_ref().and_then(|p| rows.get_mut(p)) {
+            parent.add(child);
+        }
     }
 }

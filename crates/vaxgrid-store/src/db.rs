@@ -361,12 +361,8 @@ pub(crate) async fn connect(
     sqlx::any::install_default_drivers();
     let backend = backend_of(url)?;
     let url = match backend {
-        // Create the file if it is missing; the demo relies on it.
-        Backend::Sqlite if !url.contains("mode=") => {
-            let sep = if url.contains('?') { '&' } else { '?' };
-            format!("{url}{sep}mode=rwc")
-        }
-        _ => url.to_string(),
+        Backend::Sqlite => sqlite_url(url),
+        Backend::Postgres => url.to_string(),
     };
     // Several hosts (primary and standbys): connect to the primary and
     // follow it across a failover (see `hosts`).
@@ -382,10 +378,13 @@ pub(crate) async fn connect(
         Some(urls) => crate::hosts::options(&urls[first])?,
         None => crate::hosts::options(&url)?,
     };
-    let multi_host = hosts.is_some();
-    let cache_kib = match backend {
-        Backend::Sqlite => pool_cache_kib()?,
-        Backend::Postgres => 0,
+    let settings = ConnectionSettings {
+        backend,
+        multi_host: hosts.is_some(),
+        cache_kib: match backend {
+            Backend::Sqlite => pool_cache_kib()?,
+            Backend::Postgres => 0,
+        },
     };
     let pool = AnyPoolOptions::new()
         .max_connections(max_connections)
@@ -395,50 +394,73 @@ pub(crate) async fn connect(
         // cannot be dropped, so there the ping is only a round trip to the
         // connection's worker thread on every acquire.
         .test_before_acquire(backend == Backend::Postgres)
-        .after_connect(move |conn, _meta| {
-            Box::pin(async move {
-                if backend == Backend::Postgres {
-                    // Plan every execution of a prepared statement for its
-                    // own parameters: a generic plan made while a table was
-                    // small would keep scanning it whole as it grows. (The
-                    // dose writer's batches set otherwise for their own
-                    // transaction, see `Store::begin_batch`.)
-                    conn.execute("SET plan_cache_mode = force_custom_plan")
-                        .await?;
-                    // Notices such as "relation already exists, skipping"
-                    // (idempotent migrations) are not worth a log line.
-                    conn.execute("SET client_min_messages = warning").await?;
-                    // Of several hosts only the primary will do: a
-                    // connection that landed on a standby is refused, and
-                    // the pool retries (by then pointed at the primary).
-                    if multi_host && !crate::hosts::is_primary(conn).await? {
-                        return Err(sqlx::Error::Protocol(
-                            "connected to a standby; looking for the primary".into(),
-                        ));
-                    }
-                }
-                if backend == Backend::Sqlite {
-                    // WAL lets readers run beside the writer; synchronous=FULL
-                    // makes every commit durable (fsync of the WAL), which is
-                    // what an acknowledged dose promises. `threads` lets the
-                    // sorter of CREATE INDEX (bulk imports) use both cores.
-                    // Checkpoints do not run inside commits (a large WAL would
-                    // stall the committing writer): `Store::checkpoint` runs
-                    // them in the background, and closing the last
-                    // connection checkpoints what is left.
-                    conn.execute(SQLITE_SETTINGS).await?;
-                    conn.execute(format!("PRAGMA cache_size=-{cache_kib}").as_str())
-                        .await?;
-                }
-                Ok(())
-            })
-        })
+        .after_connect(move |conn, _meta| Box::pin(settings.apply(conn)))
         .connect_with(options)
         .await?;
     if let Some(urls) = hosts {
         crate::hosts::watch(pool.clone(), urls, first);
     }
     Ok((pool, backend))
+}
+
+/// An SQLite URL that creates the file if it is missing (the demo relies
+/// on it), unless it names a mode itself.
+fn sqlite_url(url: &str) -> String {
+    if url.contains("mode=") {
+        return url.to_string();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}mode=rwc")
+}
+
+/// What each new pooled connection is set up with.
+#[derive(Debug, Clone, Copy)]
+struct ConnectionSettings {
+    backend: Backend,
+    /// Several hosts were given: only the primary will do.
+    multi_host: bool,
+    /// SQLite's page cache per connection, KiB.
+    cache_kib: i64,
+}
+
+impl ConnectionSettings {
+    /// Sets up a new connection of the pool.
+    async fn apply(self, conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+        if self.backend == Backend::Postgres {
+            // Plan every execution of a prepared statement for its
+            // own parameters: a generic plan made while a table was
+            // small would keep scanning it whole as it grows. (The
+            // dose writer's batches set otherwise for their own
+            // transaction, see `Store::begin_batch`.)
+            conn.execute("SET plan_cache_mode = force_custom_plan")
+                .await?;
+            // Notices such as "relation already exists, skipping"
+            // (idempotent migrations) are not worth a log line.
+            conn.execute("SET client_min_messages = warning").await?;
+            // Of several hosts only the primary will do: a
+            // connection that landed on a standby is refused, and
+            // the pool retries (by then pointed at the primary).
+            if self.multi_host && !crate::hosts::is_primary(conn).await? {
+                return Err(sqlx::Error::Protocol(
+                    "connected to a standby; looking for the primary".into(),
+                ));
+            }
+        }
+        if self.backend == Backend::Sqlite {
+            // WAL lets readers run beside the writer; synchronous=FULL
+            // makes every commit durable (fsync of the WAL), which is
+            // what an acknowledged dose promises. `threads` lets the
+            // sorter of CREATE INDEX (bulk imports) use both cores.
+            // Checkpoints do not run inside commits (a large WAL would
+            // stall the committing writer): `Store::checkpoint` runs
+            // them in the background, and closing the last
+            // connection checkpoints what is left.
+            conn.execute(SQLITE_SETTINGS).await?;
+            conn.execute(format!("PRAGMA cache_size=-{}", self.cache_kib).as_str())
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 /// The text a backend runs for `m`.
@@ -726,5 +748,18 @@ mod tests {
     #[tokio::test]
     async fn an_edited_migration_is_refused_on_postgres() {
         an_edited_migration_is_refused("postgres").await
+    }
+
+    #[test]
+    fn an_sqlite_file_is_created_unless_the_url_names_a_mode() {
+        assert_eq!(sqlite_url("sqlite://vax.db"), "sqlite://vax.db?mode=rwc");
+        assert_eq!(
+            sqlite_url("sqlite://vax.db?cache=shared"),
+            "sqlite://vax.db?cache=shared&mode=rwc"
+        );
+        assert_eq!(
+            sqlite_url("sqlite://vax.db?mode=ro"),
+            "sqlite://vax.db?mode=ro"
+        );
     }
 }

@@ -278,35 +278,11 @@ async fn attempt_exchange(
     catalog.refresh(store, &w.commands).await?;
     let mut tx = store.begin_batch().await?;
     let now = store.now_micros();
-    let mut persons = Vec::with_capacity(w.persons.len());
-    let mut created = Vec::new();
-    let mut id_map: HashMap<&str, String> = HashMap::new();
-    for (i, reg) in w.persons.iter().enumerate() {
-        match register(&mut tx, store, reg, &areas, &w.by, now).await? {
-            Ok(Registered::Held(id)) => {
-                id_map.insert(&reg.new.id, id.clone());
-                persons.push((id, false));
-            }
-            Ok(Registered::Created { id, area_path }) => {
-                created.push((id.clone(), area_path));
-                persons.push((id, true));
-            }
-            Err(e) => return Ok(ExchangeOutcome::refused(ExchangePart::Person(i), e)),
-        }
-    }
-    let person_of = |id: &str| id_map.get(id).cloned().unwrap_or_else(|| id.to_string());
-    let commands: Vec<WriteCommand> = w
-        .commands
-        .iter()
-        .map(|c| match c {
-            WriteCommand::Dose(d) => {
-                let mut d = d.clone();
-                d.person_id = person_of(&d.person_id);
-                WriteCommand::Dose(d)
-            }
-            other => other.clone(),
-        })
-        .collect();
+    let registered = match register_persons(&mut tx, store, w, &areas, now).await? {
+        Ok(r) => r,
+        Err((part, e)) => return Ok(ExchangeOutcome::refused(part, e)),
+    };
+    let commands = commands_for_persons(&w.commands, &registered.id_map);
     let mut btx = BatchTx::Sqlx(tx);
     let mut results = Vec::with_capacity(commands.len());
     if !commands.is_empty() {
@@ -324,52 +300,14 @@ async fn attempt_exchange(
     let BatchTx::Sqlx(mut tx) = btx else {
         unreachable!("an exchange runs on a sqlx transaction")
     };
-    let mut history = Vec::with_capacity(w.history.len());
-    let mut recorded = Vec::new();
-    for (i, h) in w.history.iter().enumerate() {
-        let person_id = person_of(&h.person_id);
-        match write_other(&mut tx, h, &person_id, now).await? {
-            Ok(new) => {
-                if new {
-                    recorded.push(serde_json::json!({
-                        "id": h.id, "person_id": person_id, "cvx": h.cvx,
-                        "kind": if h.corrects_id.is_some() { "entered_in_error" } else { "given" },
-                    }));
-                }
-                history.push(new);
-            }
-            Err(e) => return Ok(ExchangeOutcome::refused(ExchangePart::History(i), e)),
-        }
-    }
-    if !recorded.is_empty() {
-        let first = recorded[0]["id"].as_str().unwrap_or("").to_string();
-        audit::append(
-            &mut tx,
-            store.backend,
-            &[AuditEntry::by(
-                &w.by,
-                "record_other_vaccinations",
-                "other_vaccination",
-                &first,
-                serde_json::json!({ "records": recorded }),
-            )],
-        )
-        .await?;
-    }
+    let history = match write_history(&mut tx, store, w, &registered.id_map, now).await? {
+        Ok(h) => h,
+        Err((part, e)) => return Ok(ExchangeOutcome::refused(part, e)),
+    };
     tx.commit().await.map_err(StoreError::from)?;
-    // Kept for the duplicate review, as a registration by the API is.
-    for (id, area_path) in &created {
-        let kept = async {
-            let person = store.person(id).await?;
-            let others = store.possible_duplicates(&person).await?;
-            store.keep_duplicates_of(id, area_path, &others).await
-        };
-        if let Err(e) = kept.await {
-            tracing::warn!(error = %e, "possible duplicates of a registration not kept");
-        }
-    }
+    keep_for_duplicate_review(store, &registered.created).await;
     Ok(ExchangeOutcome {
-        persons,
+        persons: registered.persons,
         refused: None,
         results,
         history,
@@ -584,5 +522,130 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         Ok(row.try_get("n")?)
+    }
+}
+
+/// The part of a message refused, and why.
+type Refusal = (ExchangePart, StoreError);
+
+/// What registering a message's persons did.
+struct Registrations<'a> {
+    /// Each person's id and whether it was created, in message order.
+    persons: Vec<(String, bool)>,
+    /// The persons created, with their area's path.
+    created: Vec<(String, String)>,
+    /// A registration's planned id → the person found holding its document.
+    id_map: HashMap<&'a str, String>,
+}
+
+/// Registers the message's persons (or finds them by their documents).
+async fn register_persons<'a>(
+    tx: &mut Transaction<'static, Any>,
+    store: &Store,
+    w: &'a ExchangeWrite,
+    areas: &crate::persons::AreaMap,
+    now: i64,
+) -> Result<Result<Registrations<'a>, Refusal>, RegistrationClash> {
+    let mut done = Registrations {
+        persons: Vec::with_capacity(w.persons.len()),
+        created: Vec::new(),
+        id_map: HashMap::new(),
+    };
+    for (i, reg) in w.persons.iter().enumerate() {
+        match register(tx, store, reg, areas, &w.by, now).await? {
+            Ok(Registered::Held(id)) => {
+                done.id_map.insert(&reg.new.id, id.clone());
+                done.persons.push((id, false));
+            }
+            Ok(Registered::Created { id, area_path }) => {
+                done.created.push((id.clone(), area_path));
+                done.persons.push((id, true));
+            }
+            Err(e) => return Ok(Err((ExchangePart::Person(i), e))),
+        }
+    }
+    Ok(Ok(done))
+}
+
+/// The person a message's id names: the one found holding the
+/// registration's document, or the id itself.
+fn person_of(id_map: &HashMap<&str, String>, id: &str) -> String {
+    id_map.get(id).cloned().unwrap_or_else(|| id.to_string())
+}
+
+/// The commands with each dose's person id pointed at the person found.
+fn commands_for_persons(
+    commands: &[WriteCommand],
+    id_map: &HashMap<&str, String>,
+) -> Vec<WriteCommand> {
+    commands
+        .iter()
+        .map(|c| match c {
+            WriteCommand::Dose(d) => {
+                let mut d = d.clone();
+                d.person_id = person_of(id_map, &d.person_id);
+                WriteCommand::Dose(d)
+            }
+            other => other.clone(),
+        })
+        .collect()
+}
+
+/// Writes the history records (whether each is new) and audits the new
+/// ones in one entry.
+async fn write_history(
+    tx: &mut Transaction<'static, Any>,
+    store: &Store,
+    w: &ExchangeWrite,
+    id_map: &HashMap<&str, String>,
+    now: i64,
+) -> Result<Result<Vec<bool>, Refusal>, RegistrationClash> {
+    let mut history = Vec::with_capacity(w.history.len());
+    let mut recorded = Vec::new();
+    for (i, h) in w.history.iter().enumerate() {
+        let person_id = person_of(id_map, &h.person_id);
+        match write_other(tx, h, &person_id, now).await? {
+            Ok(new) => {
+                if new {
+                    recorded.push(serde_json::json!({
+                        "id": h.id, "person_id": person_id, "cvx": h.cvx,
+                        "kind": if h.corrects_id.is_some() { "entered_in_error" } else { "given" },
+                    }));
+                }
+                history.push(new);
+            }
+            Err(e) => return Ok(Err((ExchangePart::History(i), e))),
+        }
+    }
+    if !recorded.is_empty() {
+        let first = recorded[0]["id"].as_str().unwrap_or("").to_string();
+        audit::append(
+            tx,
+            store.backend,
+            &[AuditEntry::by(
+                &w.by,
+                "record_other_vaccinations",
+                "other_vaccination",
+                &first,
+                serde_json::json!({ "records": recorded }),
+            )],
+        )
+        .await?;
+    }
+    Ok(Ok(history))
+}
+
+/// Keeps the persons created for the duplicate review, as a registration
+/// by the API is; a failure is logged, the message being written.
+async fn keep_for_duplicate_review(store: &Store, created: &[(String, String)]) {
+    for (id, area_path) in created {
+        let kept = async {
+            let person = store.person(id).await?;
+            let others = store.possible_duplicates(&person).await?;
+            store.keep_duplicates_of(id, area_path, &others).await
+        };
+        if let Err(e) = kept.await {
+            tracing::warn!(error = %e, "possible duplicates of a registration not kept");
+        }
     }
 }

@@ -225,82 +225,26 @@ impl Store {
 
     /// Inside a write transaction: moves `delta` pieces of an item at a
     /// store, refusing to go below zero, with the movement and audit rows.
-    #[allow(clippy::too_many_arguments)]
     async fn item_move_in_tx(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        store: &StockStore,
-        item_code: &str,
-        kind: &str,
-        delta: i64,
-        shipment_id: Option<&str>,
-        details: serde_json::Value,
+        m: &ItemMovement<'_>,
         actor: &Actor,
     ) -> Result<u64, StoreError> {
         let now = self.now_micros();
-        sqlx::query(
-            "INSERT INTO item_on_hand (province_code, store_code, item_code, on_hand, updated_at) \
-             VALUES ($1, $2, $3, 0, $4) ON CONFLICT (province_code, store_code, item_code) DO NOTHING",
-        )
-        .bind(&store.province_code)
-        .bind(&store.code)
-        .bind(item_code)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-        let lock = match self.backend {
-            Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE",
-        };
-        let current: i64 = sqlx::query(&format!(
-            "SELECT on_hand FROM item_on_hand WHERE province_code = $1 AND store_code = $2 AND item_code = $3{lock}"
-        ))
-        .bind(&store.province_code)
-        .bind(&store.code)
-        .bind(item_code)
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get("on_hand")?;
-        let after = current
-            .checked_add(delta)
-            .filter(|a| *a >= 0)
-            .ok_or_else(|| {
-                StoreError::invalid(
-                    "quantity",
-                    format!(
-                        "only {current} pieces of {item_code} are on hand at store {}; {} cannot leave",
-                        store.code,
-                        -delta
-                    ),
-                )
-            })?;
+        let current = self.lock_item_on_hand(tx, m, now).await?;
+        let after = item_on_hand_after(current, m)?;
         let id = Uuid::now_v7().to_string();
-        sqlx::query(
-            "INSERT INTO item_movements (id, province_code, store_code, item_code, kind, quantity, delta, \
-             shipment_id, details, actor, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(&id)
-        .bind(&store.province_code)
-        .bind(&store.code)
-        .bind(item_code)
-        .bind(kind)
-        .bind(delta.abs())
-        .bind(delta)
-        .bind(shipment_id)
-        .bind(details.to_string())
-        .bind(&actor.name)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+        insert_item_movement(tx, m, &id, actor, now).await?;
         sqlx::query(
             "UPDATE item_on_hand SET on_hand = $1, updated_at = $2 WHERE province_code = $3 \
              AND store_code = $4 AND item_code = $5",
         )
         .bind(after)
         .bind(now)
-        .bind(&store.province_code)
-        .bind(&store.code)
-        .bind(item_code)
+        .bind(&m.store.province_code)
+        .bind(&m.store.code)
+        .bind(m.item_code)
         .execute(&mut **tx)
         .await?;
         audit::append(
@@ -308,15 +252,48 @@ impl Store {
             self.backend,
             &[AuditEntry::by(
                 actor,
-                kind,
+                m.kind,
                 "item_movement",
                 &id,
-                serde_json::json!({"store_code": store.code, "item_code": item_code,
-                    "delta": delta, "shipment_id": shipment_id, "details": details, "on_hand": after}),
+                serde_json::json!({"store_code": m.store.code, "item_code": m.item_code,
+                    "delta": m.delta, "shipment_id": m.shipment_id, "details": m.details, "on_hand": after}),
             )],
         )
         .await?;
         Ok(u64::try_from(after).unwrap_or(0))
+    }
+
+    /// The store × item counter, made at 0 when missing and locked until
+    /// the commit: its current on-hand.
+    async fn lock_item_on_hand(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        m: &ItemMovement<'_>,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        sqlx::query(
+            "INSERT INTO item_on_hand (province_code, store_code, item_code, on_hand, updated_at) \
+             VALUES ($1, $2, $3, 0, $4) ON CONFLICT (province_code, store_code, item_code) DO NOTHING",
+        )
+        .bind(&m.store.province_code)
+        .bind(&m.store.code)
+        .bind(m.item_code)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        let lock = match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        };
+        Ok(sqlx::query(&format!(
+            "SELECT on_hand FROM item_on_hand WHERE province_code = $1 AND store_code = $2 AND item_code = $3{lock}"
+        ))
+        .bind(&m.store.province_code)
+        .bind(&m.store.code)
+        .bind(m.item_code)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("on_hand")?)
     }
 
     /// Records pieces of an item received, issued or adjusted at a store in
@@ -341,12 +318,14 @@ impl Store {
         let after = self
             .item_move_in_tx(
                 &mut tx,
-                &store,
-                item_code,
-                kind.as_str(),
-                q * kind.sign(),
-                None,
-                serde_json::json!({"note": note}),
+                &ItemMovement {
+                    store: &store,
+                    item_code,
+                    kind: kind.as_str(),
+                    delta: q * kind.sign(),
+                    shipment_id: None,
+                    details: serde_json::json!({"note": note}),
+                },
                 actor,
             )
             .await?;
@@ -443,12 +422,14 @@ impl Store {
             if send > 0 {
                 self.item_move_in_tx(
                     tx,
-                    from,
-                    &item,
-                    "shipment_dispatched",
-                    -send,
-                    Some(&sid),
-                    serde_json::json!({"needed": n, "to_store": shipment.to_store}),
+                    &ItemMovement {
+                        store: from,
+                        item_code: &item,
+                        kind: "shipment_dispatched",
+                        delta: -send,
+                        shipment_id: Some(&sid),
+                        details: serde_json::json!({"needed": n, "to_store": shipment.to_store}),
+                    },
                     actor,
                 )
                 .await?;
@@ -478,12 +459,14 @@ impl Store {
             let q: i64 = r.try_get("quantity")?;
             self.item_move_in_tx(
                 tx,
-                to,
-                &item,
-                "shipment_received",
-                q,
-                Some(shipment_id),
-                serde_json::json!({}),
+                &ItemMovement {
+                    store: to,
+                    item_code: &item,
+                    kind: "shipment_received",
+                    delta: q,
+                    shipment_id: Some(shipment_id),
+                    details: serde_json::json!({}),
+                },
                 actor,
             )
             .await?;
@@ -535,5 +518,93 @@ impl Store {
             }
         }
         Ok(out)
+    }
+}
+
+/// Pieces of an item moving at a store.
+struct ItemMovement<'a> {
+    store: &'a StockStore,
+    item_code: &'a str,
+    /// The movement's kind as stored (`received`, `shipment_dispatched`, …).
+    kind: &'a str,
+    /// Pieces in (positive) or out (negative).
+    delta: i64,
+    shipment_id: Option<&'a str>,
+    details: serde_json::Value,
+}
+
+/// The on-hand after the movement; refused when it would go below zero.
+fn item_on_hand_after(current: i64, m: &ItemMovement<'_>) -> Result<i64, StoreError> {
+    current
+        .checked_add(m.delta)
+        .filter(|a| *a >= 0)
+        .ok_or_else(|| {
+            StoreError::invalid(
+                "quantity",
+                format!(
+                    "only {current} pieces of {} are on hand at store {}; {} cannot leave",
+                    m.item_code, m.store.code, -m.delta
+                ),
+            )
+        })
+}
+
+/// Writes the movement's row.
+async fn insert_item_movement(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    m: &ItemMovement<'_>,
+    id: &str,
+    actor: &Actor,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO item_movements (id, province_code, store_code, item_code, kind, quantity, delta, \
+         shipment_id, details, actor, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(id)
+    .bind(&m.store.province_code)
+    .bind(&m.store.code)
+    .bind(m.item_code)
+    .bind(m.kind)
+    .bind(m.delta.abs())
+    .bind(m.delta)
+    .bind(m.shipment_id)
+    .bind(m.details.to_string())
+    .bind(&actor.name)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_may_not_leave_a_store_that_lacks_them() {
+        let store = StockStore {
+            code: "K-01".into(),
+            name: "Kho huyện".into(),
+            area_code: "001".into(),
+            area_path: "/01/001/".into(),
+            parent_code: None,
+            site_code: None,
+            province_code: "01".into(),
+        };
+        let out = |delta| ItemMovement {
+            store: &store,
+            item_code: "AD-05",
+            kind: "issued",
+            delta,
+            shipment_id: None,
+            details: serde_json::json!({}),
+        };
+        assert_eq!(item_on_hand_after(10, &out(-10)).unwrap(), 0);
+        assert_eq!(item_on_hand_after(10, &out(5)).unwrap(), 15);
+        assert_eq!(
+            item_on_hand_after(10, &out(-11)).unwrap_err().to_string(),
+            "quantity: only 10 pieces of AD-05 are on hand at store K-01; 11 cannot leave"
+        );
     }
 }

@@ -130,6 +130,27 @@ pub fn place_person(
     areas: &AreaMap,
     today: time::Date,
 ) -> Result<PlacedPerson, (String, String)> {
+    check_identity_fields(&mut new, today)?;
+    check_contact_fields(&new)?;
+    let Some(area) = areas.get(&new.home_area) else {
+        return Err((
+            "home_area".to_string(),
+            format!("area '{}' does not exist", new.home_area),
+        ));
+    };
+    let commune_code = commune_of(area, &areas.levels)?;
+    Ok(PlacedPerson {
+        folded_name: fold_name(&new.full_name),
+        province_code: province_of_path(&area.path).to_string(),
+        area_path: area.path.clone(),
+        commune_code,
+        new,
+    })
+}
+
+/// Checks the name, birth date and document of a new person, writing
+/// their stored forms (a person without a document is keyed by its id).
+fn check_identity_fields(new: &mut NewPerson, today: time::Date) -> Result<(), (String, String)> {
     let err = |f: &str, m: String| Err((f.to_string(), m));
     match vaxgrid_core::names::normalise_full_name(&new.full_name) {
         Ok(name) => new.full_name = name,
@@ -157,6 +178,12 @@ pub fn place_person(
             Err(e) => return err("id_number", e.to_string()),
         }
     }
+    Ok(())
+}
+
+/// Checks a new person's phone, occupation and priority groups.
+fn check_contact_fields(new: &NewPerson) -> Result<(), (String, String)> {
+    let err = |f: &str, m: String| Err((f.to_string(), m));
     if let Some(phone) = &new.phone {
         let digits = phone.strip_prefix('+').unwrap_or(phone);
         if !(8..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -179,41 +206,33 @@ pub fn place_person(
     if let Err(m) = validate_groups(&new.priority_groups) {
         return err("priority_groups", m);
     }
-    let Some(area) = areas.get(&new.home_area) else {
-        return err(
-            "home_area",
-            format!("area '{}' does not exist", new.home_area),
-        );
-    };
-    let depth = area.depth();
-    let local = areas.levels.local_depth();
-    let commune_code = match ancestor_at(&area.path, local) {
-        Some(code) if depth >= local => code.to_string(),
+    Ok(())
+}
+
+/// The commune-level area a home area lies in: a home area is at the
+/// commune's level or below it, as the deployment's levels say.
+fn commune_of(area: &Area, levels: &AreaLevels) -> Result<String, (String, String)> {
+    let local = levels.local_depth();
+    match ancestor_at(&area.path, local) {
+        Some(code) if area.depth() >= local => Ok(code.to_string()),
         _ => {
             let names = |lang| {
-                areas.levels.all()[local..]
+                levels.all()[local..]
                     .iter()
                     .map(|l| l.name(lang).to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
             };
-            return err(
-                "home_area",
+            Err((
+                "home_area".to_string(),
                 format!(
                     "home area must be one of: {} (the areas where persons live), not a {}",
                     names("en"),
                     area.level.as_str()
                 ),
-            );
+            ))
         }
-    };
-    Ok(PlacedPerson {
-        folded_name: fold_name(&new.full_name),
-        province_code: province_of_path(&area.path).to_string(),
-        area_path: area.path.clone(),
-        commune_code,
-        new,
-    })
+    }
 }
 
 /// Adds `sign` to the population counters of each person's area and groups.
@@ -591,36 +610,17 @@ impl Store {
                 key: placed.new.home_area.clone(),
             });
         }
-        // ID numbers are unique across the registry; the existing record is
-        // linked only when the caller may see it.
-        let link = |id: String| {
-            matches!(actor.scope, crate::scope::Scope::All).then(|| format!("/api/v1/persons/{id}"))
-        };
-        let conflict = |id: String| StoreError::Conflict {
-            field: "id_number",
-            message: format!(
-                "a person with {} {} is already registered",
-                placed.new.id_type.as_str(),
-                placed.new.id_number
-            ),
-            existing: link(id),
-        };
+        // ID numbers are unique across the registry.
         if placed.new.id_type != IdType::None {
             if let Some(id) = self
                 .existing_by_id_number(placed.new.id_type, &placed.new.id_number)
                 .await?
             {
-                return Err(conflict(id));
+                return Err(id_number_conflict(&placed, actor, id));
             }
         }
-        for (field, ident) in &extra {
-            if let Some(id) = self.holder_of(ident).await? {
-                return Err(StoreError::Conflict {
-                    field: "identifiers",
-                    message: format!("{field}: {}", crate::identifiers::taken_message(ident)),
-                    existing: link(id),
-                });
-            }
+        if let Some(taken) = self.identifier_held(&extra, actor).await? {
+            return Err(taken);
         }
         let mut tx = self.begin_write().await?;
         let now = self.now_micros();
@@ -642,35 +642,54 @@ impl Store {
                     .existing_by_id_number(placed.new.id_type, &placed.new.id_number)
                     .await?
                     .unwrap_or_else(|| placed.new.id.clone());
-                return Err(conflict(id));
+                return Err(id_number_conflict(&placed, actor, id));
             }
             Err(RegistrationClash::Identifier) => {
                 // Registered meanwhile by another request.
                 drop(tx);
-                for (field, ident) in &extra {
-                    if let Some(id) = self.holder_of(ident).await? {
-                        return Err(StoreError::Conflict {
-                            field: "identifiers",
-                            message: format!(
-                                "{field}: {}",
-                                crate::identifiers::taken_message(ident)
-                            ),
-                            existing: link(id),
-                        });
-                    }
-                }
-                return Err(StoreError::Conflict {
-                    field: "identifiers",
-                    message: "an identifier was registered meanwhile".into(),
-                    existing: None,
-                });
+                return Err(self
+                    .identifier_held(&extra, actor)
+                    .await?
+                    .unwrap_or_else(|| StoreError::Conflict {
+                        field: "identifiers",
+                        message: "an identifier was registered meanwhile".into(),
+                        existing: None,
+                    }));
             }
             Err(RegistrationClash::Store(e)) => return Err(e),
         }
         tx.commit().await?;
+        self.registration_answer(&placed).await
+    }
+
+    /// The conflict of the first of `extra` (field, identifier) someone
+    /// holds, if any.
+    async fn identifier_held(
+        &self,
+        extra: &[(String, vaxgrid_core::identity::Identifier)],
+        actor: &crate::model::Actor,
+    ) -> Result<Option<StoreError>, StoreError> {
+        for (field, ident) in extra {
+            if let Some(id) = self.holder_of(ident).await? {
+                return Ok(Some(StoreError::Conflict {
+                    field: "identifiers",
+                    message: format!("{field}: {}", crate::identifiers::taken_message(ident)),
+                    existing: person_link(actor, &id),
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The person registered, its possible duplicates (kept for the
+    /// duplicate review; the record is written either way), identifiers
+    /// and follow-up.
+    async fn registration_answer(
+        &self,
+        placed: &PlacedPerson,
+    ) -> Result<PersonCreated, StoreError> {
         let person = self.person(&placed.new.id).await?;
         let possible_duplicates = self.possible_duplicates(&person).await?;
-        // Kept for the duplicate review; the record is written either way.
         self.keep_duplicates_of(&person.id, &placed.area_path, &possible_duplicates)
             .await?;
         let identifiers = self.identifiers_of(&person).await?;
@@ -806,90 +825,26 @@ impl Store {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<Person>, StoreError> {
-        let mut conditions = vec!["merged_into IS NULL".to_string(), "id > $1".to_string()];
-        let mut binds: Vec<String> = vec![after.unwrap_or("").to_string()];
-        let next = |v: String, binds: &mut Vec<String>| {
-            binds.push(v);
-            format!("${}", binds.len())
-        };
-        if let Some(n) = &q.id_number {
-            let p = next(n.trim().to_uppercase(), &mut binds);
-            conditions.push(format!("id_number = {p}"));
-        }
-        if let Some(value) = &q.identifier {
-            // The row's document (unless an authority narrows the search to
-            // the identifiers kept beside it) or any identifier kept there.
-            let v = next(value.trim().to_string(), &mut binds);
-            let upper = next(value.trim().to_uppercase(), &mut binds);
-            let mut beside = format!("value = {v}");
-            let mut on_row = format!("id_number = {upper}");
-            if let Some(t) = q.identifier_type {
-                let p = next(t.as_str().to_string(), &mut binds);
-                beside.push_str(&format!(" AND id_type = {p}"));
-                match t.national() {
-                    Some(n) => {
-                        let p = next(n.as_str().to_string(), &mut binds);
-                        on_row.push_str(&format!(" AND id_type = {p}"));
-                    }
-                    None => on_row = "1 = 0".to_string(),
-                }
-            }
-            if let Some(a) = &q.authority {
-                let p = next(a.trim().to_string(), &mut binds);
-                beside.push_str(&format!(" AND authority = {p}"));
-                on_row = "1 = 0".to_string();
-            }
-            conditions.push(format!(
-                "(({on_row}) OR id IN (SELECT person_id FROM person_identifiers WHERE {beside}))"
-            ));
-        }
-        if let Some(born) = &q.birth_date {
-            let p = next(born.clone(), &mut binds);
-            conditions.push(format!("birth_date = {p}"));
-        }
-        if q.follow_up {
-            conditions.push(
-                "id IN (SELECT person_id FROM identity_follow_ups WHERE resolved_at IS NULL)"
-                    .to_string(),
-            );
-        }
-        if let Some(phone) = &q.phone {
-            let p = next(phone.trim().to_string(), &mut binds);
-            conditions.push(format!("phone = {p}"));
-        }
-        if let Some(name) = &q.name {
-            let folded = fold_name(name);
-            if folded.is_empty() {
-                return Err(StoreError::invalid("name", "name must contain letters"));
-            }
-            let escaped = folded
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            let starts = next(format!("{escaped}%"), &mut binds);
-            let word = next(format!("% {escaped}%"), &mut binds);
-            conditions.push(format!(
-                "(folded_name LIKE {starts} ESCAPE '\\' OR folded_name LIKE {word} ESCAPE '\\')"
-            ));
-        }
+        let mut c = field_conditions(q, after)?;
         if let Some(area) = &q.area {
             let a = self.area(area).await?;
-            let lo = next(a.path.clone(), &mut binds);
-            let hi = next(subtree_upper_bound(&a.path), &mut binds);
-            conditions.push(format!("area_path >= {lo} AND area_path < {hi}"));
+            let lo = c.param(a.path.clone());
+            let hi = c.param(subtree_upper_bound(&a.path));
+            c.conditions
+                .push(format!("area_path >= {lo} AND area_path < {hi}"));
         }
-        if let Some((condition, values)) = q.scope.sql("area_path", "id", binds.len() + 1) {
-            binds.extend(values);
-            conditions.push(condition);
+        if let Some((condition, values)) = q.scope.sql("area_path", "id", c.binds.len() + 1) {
+            c.binds.extend(values);
+            c.conditions.push(condition);
         }
-        let limit_param = next(String::new(), &mut binds);
+        let limit_param = c.param(String::new());
         let sql = format!(
             "SELECT {COLUMNS} FROM persons WHERE {} ORDER BY id LIMIT {limit_param}",
-            conditions.join(" AND ")
+            c.conditions.join(" AND ")
         );
         let mut query = sqlx::query(&sql);
-        let last = binds.len() - 1;
-        for (i, b) in binds.iter().enumerate() {
+        let last = c.binds.len() - 1;
+        for (i, b) in c.binds.iter().enumerate() {
             query = if i == last {
                 query.bind(limit as i64 + 1)
             } else {
@@ -1071,4 +1026,157 @@ pub(crate) async fn insert_registration(
     )
     .await?;
     Ok(())
+}
+
+/// A person's address in the API, given only to a caller who may read
+/// every area (the record may lie outside the caller's).
+pub(crate) fn person_link(actor: &crate::model::Actor, id: &str) -> Option<String> {
+    matches!(actor.scope, crate::scope::Scope::All).then(|| format!("/api/v1/persons/{id}"))
+}
+
+/// The conflict of a national document the person `id` already holds.
+fn id_number_conflict(
+    placed: &PlacedPerson,
+    actor: &crate::model::Actor,
+    id: String,
+) -> StoreError {
+    StoreError::Conflict {
+        field: "id_number",
+        message: format!(
+            "a person with {} {} is already registered",
+            placed.new.id_type.as_str(),
+            placed.new.id_number
+        ),
+        existing: person_link(actor, &id),
+    }
+}
+
+/// The WHERE conditions of a person search, with their text parameters
+/// (`$1`, `$2`, … in order).
+struct SearchConditions {
+    conditions: Vec<String>,
+    binds: Vec<String>,
+}
+
+impl SearchConditions {
+    /// Adds a parameter; its placeholder.
+    fn param(&mut self, v: String) -> String {
+        self.binds.push(v);
+        format!("${}", self.binds.len())
+    }
+}
+
+/// The search's conditions on the person's own fields: live records after
+/// the cursor, then ID number, any identifier, birth date, an open
+/// follow-up, phone and name.
+fn field_conditions(q: &PersonQuery, after: Option<&str>) -> Result<SearchConditions, StoreError> {
+    let mut c = SearchConditions {
+        conditions: vec!["merged_into IS NULL".to_string(), "id > $1".to_string()],
+        binds: vec![after.unwrap_or("").to_string()],
+    };
+    if let Some(n) = &q.id_number {
+        let p = c.param(n.trim().to_uppercase());
+        c.conditions.push(format!("id_number = {p}"));
+    }
+    if let Some(value) = &q.identifier {
+        let condition = identifier_condition(q, value, &mut c);
+        c.conditions.push(condition);
+    }
+    if let Some(born) = &q.birth_date {
+        let p = c.param(born.clone());
+        c.conditions.push(format!("birth_date = {p}"));
+    }
+    if q.follow_up {
+        c.conditions.push(
+            "id IN (SELECT person_id FROM identity_follow_ups WHERE resolved_at IS NULL)"
+                .to_string(),
+        );
+    }
+    if let Some(phone) = &q.phone {
+        let p = c.param(phone.trim().to_string());
+        c.conditions.push(format!("phone = {p}"));
+    }
+    if let Some(name) = &q.name {
+        let folded = fold_name(name);
+        if folded.is_empty() {
+            return Err(StoreError::invalid("name", "name must contain letters"));
+        }
+        let escaped = folded
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let starts = c.param(format!("{escaped}%"));
+        let word = c.param(format!("% {escaped}%"));
+        c.conditions.push(format!(
+            "(folded_name LIKE {starts} ESCAPE '\\' OR folded_name LIKE {word} ESCAPE '\\')"
+        ));
+    }
+    Ok(c)
+}
+
+/// An identifier searched for: the row's document (unless an authority
+/// narrows the search to the identifiers kept beside it) or any
+/// identifier kept there.
+fn identifier_condition(q: &PersonQuery, value: &str, c: &mut SearchConditions) -> String {
+    let v = c.param(value.trim().to_string());
+    let upper = c.param(value.trim().to_uppercase());
+    let mut beside = format!("value = {v}");
+    let mut on_row = format!("id_number = {upper}");
+    if let Some(t) = q.identifier_type {
+        let p = c.param(t.as_str().to_string());
+        beside.push_str(&format!(" AND id_type = {p}"));
+        match t.national() {
+            Some(n) => {
+                let p = c.param(n.as_str().to_string());
+                on_row.push_str(&format!(" AND id_type = {p}"));
+            }
+            None => on_row = "1 = 0".to_string(),
+        }
+    }
+    if let Some(a) = &q.authority {
+        let p = c.param(a.trim().to_string());
+        beside.push_str(&format!(" AND authority = {p}"));
+        on_row = "1 = 0".to_string();
+    }
+    format!("(({on_row}) OR id IN (SELECT person_id FROM person_identifiers WHERE {beside}))")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_searched_for_matches_a_word_start_with_its_wildcards_escaped() {
+        let q = PersonQuery {
+            name: Some("Lê_Văn".into()),
+            ..PersonQuery::default()
+        };
+        let c = field_conditions(&q, Some("p-9")).unwrap();
+        assert_eq!(c.binds, ["p-9", "le\\_van%", "% le\\_van%"]);
+        assert_eq!(
+            c.conditions.last().map(String::as_str),
+            Some("(folded_name LIKE $2 ESCAPE '\\' OR folded_name LIKE $3 ESCAPE '\\')")
+        );
+        let blank = PersonQuery {
+            name: Some("  ".into()),
+            ..PersonQuery::default()
+        };
+        assert!(field_conditions(&blank, None).is_err());
+    }
+
+    #[test]
+    fn an_identifier_with_an_authority_is_looked_for_beside_the_row_only() {
+        let q = PersonQuery {
+            identifier: Some(" c1234567 ".into()),
+            authority: Some("VNM".into()),
+            ..PersonQuery::default()
+        };
+        let c = field_conditions(&q, None).unwrap();
+        assert_eq!(c.binds, ["", "c1234567", "C1234567", "VNM"]);
+        assert_eq!(
+            c.conditions[2],
+            "((1 = 0) OR id IN (SELECT person_id FROM person_identifiers \
+             WHERE value = $2 AND authority = $4))"
+        );
+    }
 }

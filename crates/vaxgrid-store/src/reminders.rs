@@ -198,6 +198,57 @@ impl Store {
         texts: ReminderTexts<'_>,
     ) -> Result<Vec<NewReminder>, StoreError> {
         let products = self.product_map().await?;
+        let candidates = self.due_dose_candidates(today, &products).await?;
+        let earliest = today - Duration::days(OVERDUE_DAYS);
+        let latest = today + Duration::days(DUE_AHEAD_DAYS);
+        let mut out = Vec::new();
+        for chunk in candidates.chunks(CHUNK) {
+            let recipients = self
+                .recipients(chunk.iter().map(|(_, p)| p.as_str()))
+                .await?;
+            let histories = self
+                .histories_of(recipients.values().map(|r| r.root.as_str()))
+                .await?;
+            for (dose_id, person_id) in chunk {
+                let Some(to) = recipients.get(person_id) else {
+                    continue;
+                };
+                let records = histories.get(&to.root).map_or(&[][..], Vec::as_slice);
+                let valid = valid_records(records);
+                if valid.last().map(|d| d.id.as_str()) != Some(dose_id.as_str()) {
+                    continue;
+                }
+                let Some(due) = next_dose_due(&valid_doses(records), |c| products.get(c)) else {
+                    continue;
+                };
+                if due < earliest || due > latest {
+                    continue;
+                }
+                let last = valid[valid.len() - 1];
+                let product = products
+                    .get(&last.product_code)
+                    .map_or(last.product_code.as_str(), |p| p.name.as_str());
+                let about = About::DueDose {
+                    product,
+                    dose_number: u32::try_from(valid.len() + 1).unwrap_or(u32::MAX),
+                    due,
+                    today,
+                };
+                out.push(NewReminder::new(to, dose_id, &about, texts));
+            }
+        }
+        Ok(out)
+    }
+
+    /// (dose id, person id) of the doses whose next dose may be due in the
+    /// window, by product code then dose id: doses of a series, within
+    /// the window by the product's interval, not reminded of, not voided,
+    /// and the person's last.
+    async fn due_dose_candidates(
+        &self,
+        today: Date,
+        products: &HashMap<String, vaxgrid_core::product::Product>,
+    ) -> Result<Vec<(String, String)>, StoreError> {
         let mut candidates: Vec<(String, String)> = Vec::new();
         let mut codes: Vec<&String> = products.keys().collect();
         codes.sort();
@@ -241,45 +292,7 @@ impl Store {
             }
             candidates[start..].sort_unstable();
         }
-        let earliest = today - Duration::days(OVERDUE_DAYS);
-        let latest = today + Duration::days(DUE_AHEAD_DAYS);
-        let mut out = Vec::new();
-        for chunk in candidates.chunks(CHUNK) {
-            let recipients = self
-                .recipients(chunk.iter().map(|(_, p)| p.as_str()))
-                .await?;
-            let histories = self
-                .histories_of(recipients.values().map(|r| r.root.as_str()))
-                .await?;
-            for (dose_id, person_id) in chunk {
-                let Some(to) = recipients.get(person_id) else {
-                    continue;
-                };
-                let records = histories.get(&to.root).map_or(&[][..], Vec::as_slice);
-                let valid = valid_records(records);
-                if valid.last().map(|d| d.id.as_str()) != Some(dose_id.as_str()) {
-                    continue;
-                }
-                let Some(due) = next_dose_due(&valid_doses(records), |c| products.get(c)) else {
-                    continue;
-                };
-                if due < earliest || due > latest {
-                    continue;
-                }
-                let last = valid[valid.len() - 1];
-                let product = products
-                    .get(&last.product_code)
-                    .map_or(last.product_code.as_str(), |p| p.name.as_str());
-                let about = About::DueDose {
-                    product,
-                    dose_number: u32::try_from(valid.len() + 1).unwrap_or(u32::MAX),
-                    due,
-                    today,
-                };
-                out.push(NewReminder::new(to, dose_id, &about, texts));
-            }
-        }
-        Ok(out)
+        Ok(candidates)
     }
 
     /// A `missed_appointment` reminder for each no-show of the last

@@ -183,19 +183,7 @@ impl Store {
         actor: impl Into<crate::model::Actor>,
     ) -> Result<Reorganisation, StoreError> {
         let actor: crate::model::Actor = actor.into();
-        if new.effective_on > self.today() {
-            return Err(StoreError::invalid(
-                "effective_on",
-                "a reorganisation is recorded on or after the day it takes effect",
-            ));
-        }
-        let reason = new.reason.trim().to_string();
-        if reason.is_empty() || reason.chars().count() > 500 {
-            return Err(StoreError::invalid(
-                "reason",
-                "say why (the decree or decision), 1 to 500 characters",
-            ));
-        }
+        let reason = checked_reason(&new, self.today())?;
         let mut tx = self.begin_write().await?;
         if self.backend == Backend::Postgres {
             sqlx::query(&format!("SELECT pg_advisory_xact_lock({TREE_LOCK})"))
@@ -203,22 +191,7 @@ impl Store {
                 .await?;
         }
         let levels = levels_in(&mut tx).await?;
-        let tree: Vec<(TreeArea, String)> =
-            sqlx::query("SELECT code, parent_code, path, name FROM areas ORDER BY path")
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| {
-                    Ok((
-                        TreeArea {
-                            code: r.try_get("code")?,
-                            parent_code: r.try_get("parent_code")?,
-                            path: r.try_get("path")?,
-                        },
-                        r.try_get("name")?,
-                    ))
-                })
-                .collect::<Result<_, StoreError>>()?;
+        let tree = tree_in(&mut tx).await?;
         let areas: Vec<TreeArea> = tree.iter().map(|(a, _)| a.clone()).collect();
         let planned = plan(&new.change, &areas, &levels)
             .map_err(|e| StoreError::invalid(format!("change.{}", e.field), e.message))?;
@@ -348,6 +321,20 @@ async fn snapshot(
     tree: &[(TreeArea, String)],
     effective_on: &str,
 ) -> Result<serde_json::Value, StoreError> {
+    let mut out = serde_json::Map::new();
+    for code in affected_codes(change, steps, tree) {
+        let Some((a, name)) = tree.iter().find(|(a, _)| a.code == code) else {
+            continue;
+        };
+        let figures = area_figures(tx, a, name, effective_on).await?;
+        out.insert(code, figures);
+    }
+    Ok(serde_json::Value::Object(out))
+}
+
+/// The areas a change touches, each once: those it names, then each
+/// step's area and that area's parent.
+fn affected_codes(change: &Change, steps: &[Step], tree: &[(TreeArea, String)]) -> Vec<String> {
     let mut codes: Vec<String> = Vec::new();
     let mut add = |c: &str| {
         if !codes.iter().any(|x| x == c) {
@@ -373,67 +360,80 @@ async fn snapshot(
             }
         }
     }
-    let mut out = serde_json::Map::new();
-    for code in codes {
-        let Some((a, name)) = tree.iter().find(|(a, _)| a.code == code) else {
-            continue;
-        };
-        let province = vaxgrid_core::area::province_of_path(&a.path).to_string();
-        let upper = subtree_upper_bound(&a.path);
-        let binds = [
-            province.as_str(),
-            a.path.as_str(),
-            upper.as_str(),
-            ALL_GROUPS,
-        ];
-        let population = sum(tx, &binds, "SELECT CAST(COALESCE(SUM(population), 0) AS BIGINT) FROM population_counters \
-             WHERE province_code = $1 AND area_path >= $2 AND area_path < $3 AND priority_group = $4")
-        .await?;
-        let at_least_one = sum(tx, &binds, "SELECT CAST(COALESCE(SUM(at_least_one), 0) AS BIGINT) FROM coverage_counters \
-             WHERE province_code = $1 AND area_path >= $2 AND area_path < $3 AND priority_group = $4")
-        .await?;
-        let completed = sum(tx, &binds, "SELECT CAST(COALESCE(SUM(completed), 0) AS BIGINT) FROM coverage_counters \
-             WHERE province_code = $1 AND area_path >= $2 AND area_path < $3 AND priority_group = $4")
-        .await?;
-        let doses = sum(
-            tx,
-            &binds,
-            "SELECT CAST(COALESCE(SUM(doses), 0) AS BIGINT) FROM dose_counters \
-             WHERE province_code = $1 AND area_path >= $2 AND area_path < $3 AND $4 <> ''",
-        )
-        .await?;
-        let by_day = sqlx::query(
-            "SELECT day, CAST(SUM(doses) AS BIGINT) AS n FROM daily_dose_counters \
-             WHERE province_code = $1 AND area_path >= $2 AND area_path < $3 AND day < $4 \
-             GROUP BY day ORDER BY day",
-        )
-        .bind(&province)
-        .bind(&a.path)
-        .bind(&upper)
-        .bind(effective_on)
-        .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok((
-                r.try_get::<String, _>("day")?,
-                serde_json::json!(r.try_get::<i64, _>("n")?),
-            ))
-        })
-        .collect::<Result<serde_json::Map<_, _>, StoreError>>()?;
-        out.insert(
-            code.clone(),
-            serde_json::json!({
-                "area": {"code": a.code, "parent_code": a.parent_code, "name": name, "path": a.path},
-                "population": population,
-                "at_least_one": at_least_one,
-                "completed": completed,
-                "doses": doses,
-                "doses_by_day": by_day,
-            }),
-        );
-    }
-    Ok(serde_json::Value::Object(out))
+    codes
+}
+
+/// An area as it is now with its subtree's figures: population, coverage,
+/// doses, and doses by day before `effective_on`.
+async fn area_figures(
+    tx: &mut Transaction<'static, Any>,
+    a: &TreeArea,
+    name: &str,
+    effective_on: &str,
+) -> Result<serde_json::Value, StoreError> {
+    let province = vaxgrid_core::area::province_of_path(&a.path).to_string();
+    let upper = subtree_upper_bound(&a.path);
+    let binds = [
+        province.as_str(),
+        a.path.as_str(),
+        upper.as_str(),
+        ALL_GROUPS,
+    ];
+    let population = sum(
+        tx,
+        &binds,
+        "SELECT CAST(COALESCE(SUM(population), 0) AS BIGINT) FROM population_counters \
+         WHERE province_code = $1 AND area_path >= $2 AND area_path < $3 AND priority_group = $4",
+    )
+    .await?;
+    let at_least_one = sum(
+        tx,
+        &binds,
+        "SELECT CAST(COALESCE(SUM(at_least_one), 0) AS BIGINT) FROM coverage_counters \
+         WHERE province_code = $1 AND area_path >= $2 AND area_path < $3 AND priority_group = $4",
+    )
+    .await?;
+    let completed = sum(
+        tx,
+        &binds,
+        "SELECT CAST(COALESCE(SUM(completed), 0) AS BIGINT) FROM coverage_counters \
+         WHERE province_code = $1 AND area_path >= $2 AND area_path < $3 AND priority_group = $4",
+    )
+    .await?;
+    let doses = sum(
+        tx,
+        &binds,
+        "SELECT CAST(COALESCE(SUM(doses), 0) AS BIGINT) FROM dose_counters \
+         WHERE province_code = $1 AND area_path >= $2 AND area_path < $3 AND $4 <> ''",
+    )
+    .await?;
+    let by_day = sqlx::query(
+        "SELECT day, CAST(SUM(doses) AS BIGINT) AS n FROM daily_dose_counters \
+         WHERE province_code = $1 AND area_path >= $2 AND area_path < $3 AND day < $4 \
+         GROUP BY day ORDER BY day",
+    )
+    .bind(&province)
+    .bind(&a.path)
+    .bind(&upper)
+    .bind(effective_on)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok((
+            r.try_get::<String, _>("day")?,
+            serde_json::json!(r.try_get::<i64, _>("n")?),
+        ))
+    })
+    .collect::<Result<serde_json::Map<_, _>, StoreError>>()?;
+    Ok(serde_json::json!({
+        "area": {"code": a.code, "parent_code": a.parent_code, "name": name, "path": a.path},
+        "population": population,
+        "at_least_one": at_least_one,
+        "completed": completed,
+        "doses": doses,
+        "doses_by_day": by_day,
+    }))
 }
 
 /// The one figure `sql` answers for its four text parameters.
@@ -868,4 +868,44 @@ async fn merge_provinces(
         })?;
     }
     Ok(())
+}
+
+/// A reorganisation is recorded on or after the day it takes effect, and
+/// says why: its reason, trimmed.
+fn checked_reason(new: &NewReorganisation, today: time::Date) -> Result<String, StoreError> {
+    if new.effective_on > today {
+        return Err(StoreError::invalid(
+            "effective_on",
+            "a reorganisation is recorded on or after the day it takes effect",
+        ));
+    }
+    let reason = new.reason.trim().to_string();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(StoreError::invalid(
+            "reason",
+            "say why (the decree or decision), 1 to 500 characters",
+        ));
+    }
+    Ok(reason)
+}
+
+/// Every area with its name, in path order.
+async fn tree_in(
+    tx: &mut Transaction<'static, Any>,
+) -> Result<Vec<(TreeArea, String)>, StoreError> {
+    sqlx::query("SELECT code, parent_code, path, name FROM areas ORDER BY path")
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                TreeArea {
+                    code: r.try_get("code")?,
+                    parent_code: r.try_get("parent_code")?,
+                    path: r.try_get("path")?,
+                },
+                r.try_get("name")?,
+            ))
+        })
+        .collect()
 }

@@ -110,35 +110,7 @@ impl Store {
         new: &NewSession,
         actor: &Actor,
     ) -> Result<(Session, Vec<Slot>), StoreError> {
-        let site = self.site(&new.site_code).await?;
-        let site_area = self.area(&site.area_code).await?;
-        if !actor.scope.covers_path(&site_area.path) {
-            return Err(StoreError::NotFound {
-                entity: "site",
-                field: "site_code",
-                key: new.site_code.clone(),
-            });
-        }
-        if let Some(v) = &new.village_code {
-            let village = self.area(v).await.map_err(|_| StoreError::NotFound {
-                entity: "area",
-                field: "village_code",
-                key: v.clone(),
-            })?;
-            let levels = self.area_levels().await?;
-            if village.depth() != levels.leaf_depth() {
-                return Err(StoreError::invalid(
-                    "village_code",
-                    format!(
-                        "{v} is a {}, not one of the {}",
-                        village.level.as_str(),
-                        levels
-                            .at(levels.leaf_depth())
-                            .map_or("", |l| l.name_en.as_str())
-                    ),
-                ));
-            }
-        }
+        self.check_session_place(new, actor).await?;
         let planned = plan_slots(&new.plan, self.today())
             .map_err(|e| StoreError::invalid(e.field(), e.to_string()))?;
         let day = crate::format_date(new.plan.day);
@@ -150,47 +122,12 @@ impl Store {
         .bind(&day)
         .fetch_all(&mut *tx)
         .await?;
-        let parse = |t: &str| {
-            time::Time::parse(t, time::macros::format_description!("[hour]:[minute]")).ok()
-        };
         for other in same_day.iter().map(session_from_row) {
-            let other = other?;
-            if let (Some(o), Some(c)) = (parse(&other.opens), parse(&other.closes)) {
-                if overlaps((new.plan.opens, new.plan.closes), (o, c)) {
-                    return Err(StoreError::Conflict {
-                        field: "opens",
-                        message: format!(
-                            "the session overlaps session {} of this site ({}–{})",
-                            other.id, other.opens, other.closes
-                        ),
-                        existing: Some(format!("/api/v1/sessions/{}", other.id)),
-                    });
-                }
+            if let Some(conflict) = overlap_conflict(&new.plan, &other?) {
+                return Err(conflict);
             }
         }
-        let inserted = sqlx::query(
-            "INSERT INTO vaccination_sessions (id, site_code, day, opens, closes, stations, per_station_per_hour, slot_minutes, village_code, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&new.id)
-        .bind(&new.site_code)
-        .bind(&day)
-        .bind(hhmm(new.plan.opens))
-        .bind(hhmm(new.plan.closes))
-        .bind(i64::from(new.plan.stations))
-        .bind(i64::from(new.plan.per_station_per_hour))
-        .bind(i64::from(new.plan.slot_minutes))
-        .bind(&new.village_code)
-        .bind(self.now_micros())
-        .execute(&mut *tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
-            return Err(StoreError::Conflict {
-                field: "id",
-                message: format!("session {} already exists", new.id),
-                existing: Some(format!("/api/v1/sessions/{}", new.id)),
-            });
-        }
+        insert_session(&mut tx, new, &day, self.now_micros()).await?;
         let rows: Vec<serde_json::Value> = planned
             .iter()
             .map(|(t, cap)| serde_json::json!([new.id, format!("{day}T{}", hhmm(*t)), cap, 0]))
@@ -218,6 +155,42 @@ impl Store {
         let session = self.vaccination_session(&new.id).await?;
         let slots = self.slots_of(&new.id).await?;
         Ok((session, slots))
+    }
+
+    /// Checks where a new session is: its site within the caller's areas
+    /// (absent otherwise), and its village, if named, a village.
+    async fn check_session_place(&self, new: &NewSession, actor: &Actor) -> Result<(), StoreError> {
+        let site = self.site(&new.site_code).await?;
+        let site_area = self.area(&site.area_code).await?;
+        if !actor.scope.covers_path(&site_area.path) {
+            return Err(StoreError::NotFound {
+                entity: "site",
+                field: "site_code",
+                key: new.site_code.clone(),
+            });
+        }
+        let Some(v) = &new.village_code else {
+            return Ok(());
+        };
+        let village = self.area(v).await.map_err(|_| StoreError::NotFound {
+            entity: "area",
+            field: "village_code",
+            key: v.clone(),
+        })?;
+        let levels = self.area_levels().await?;
+        if village.depth() != levels.leaf_depth() {
+            return Err(StoreError::invalid(
+                "village_code",
+                format!(
+                    "{v} is a {}, not one of the {}",
+                    village.level.as_str(),
+                    levels
+                        .at(levels.leaf_depth())
+                        .map_or("", |l| l.name_en.as_str())
+                ),
+            ));
+        }
+        Ok(())
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -911,32 +884,7 @@ impl Store {
                 format!("the slot {starts_at} has passed"),
             ));
         }
-        let mine =
-            sqlx::query("SELECT id, session_id, starts_at FROM slot_holds WHERE person_id = $1")
-                .bind(&person.id)
-                .fetch_all(&mut *tx)
-                .await?;
-        for h in &mine {
-            let (id, s, t): (String, String, String) = (
-                h.try_get("id")?,
-                h.try_get("session_id")?,
-                h.try_get("starts_at")?,
-            );
-            let gone = sqlx::query("DELETE FROM slot_holds WHERE id = $1")
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if gone == 1 {
-                sqlx::query(
-                    "UPDATE slots SET held = held - 1 WHERE session_id = $1 AND starts_at = $2",
-                )
-                .bind(&s)
-                .bind(&t)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
+        release_holds_of(&mut tx, &person.id).await?;
         if !take_place(&mut tx, session_id, starts_at, "held", now).await? {
             tx.commit().await?;
             return Ok(HoldOutcome::Full);
@@ -1032,5 +980,125 @@ impl Store {
             r.try_get("booked")?,
             r.try_get("held")?,
         ))
+    }
+}
+
+/// The conflict of a planned session whose hours overlap `other`'s, the
+/// same site's on the same day (a session whose hours do not read is
+/// passed over).
+fn overlap_conflict(plan: &SessionPlan, other: &Session) -> Option<StoreError> {
+    let parse =
+        |t: &str| time::Time::parse(t, time::macros::format_description!("[hour]:[minute]")).ok();
+    let (o, c) = (parse(&other.opens)?, parse(&other.closes)?);
+    overlaps((plan.opens, plan.closes), (o, c)).then(|| StoreError::Conflict {
+        field: "opens",
+        message: format!(
+            "the session overlaps session {} of this site ({}–{})",
+            other.id, other.opens, other.closes
+        ),
+        existing: Some(format!("/api/v1/sessions/{}", other.id)),
+    })
+}
+
+/// Writes the session's row; a conflict when its id is taken.
+async fn insert_session(
+    tx: &mut Transaction<'static, Any>,
+    new: &NewSession,
+    day: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO vaccination_sessions (id, site_code, day, opens, closes, stations, per_station_per_hour, slot_minutes, village_code, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&new.id)
+    .bind(&new.site_code)
+    .bind(day)
+    .bind(hhmm(new.plan.opens))
+    .bind(hhmm(new.plan.closes))
+    .bind(i64::from(new.plan.stations))
+    .bind(i64::from(new.plan.per_station_per_hour))
+    .bind(i64::from(new.plan.slot_minutes))
+    .bind(&new.village_code)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(StoreError::Conflict {
+            field: "id",
+            message: format!("session {} already exists", new.id),
+            existing: Some(format!("/api/v1/sessions/{}", new.id)),
+        });
+    }
+    Ok(())
+}
+
+/// Drops the person's holds (a person holds one place at a time), giving
+/// each held place back to its slot.
+async fn release_holds_of(
+    tx: &mut Transaction<'static, Any>,
+    person_id: &str,
+) -> Result<(), StoreError> {
+    let mine = sqlx::query("SELECT id, session_id, starts_at FROM slot_holds WHERE person_id = $1")
+        .bind(person_id)
+        .fetch_all(&mut **tx)
+        .await?;
+    for h in &mine {
+        let (id, s, t): (String, String, String) = (
+            h.try_get("id")?,
+            h.try_get("session_id")?,
+            h.try_get("starts_at")?,
+        );
+        let gone = sqlx::query("DELETE FROM slot_holds WHERE id = $1")
+            .bind(&id)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        if gone == 1 {
+            sqlx::query(
+                "UPDATE slots SET held = held - 1 WHERE session_id = $1 AND starts_at = $2",
+            )
+            .bind(&s)
+            .bind(&t)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{date, time};
+
+    #[test]
+    fn a_session_may_not_overlap_another_of_its_site() {
+        let plan = SessionPlan {
+            day: date!(2021 - 07 - 01),
+            opens: time!(08:00),
+            closes: time!(12:00),
+            stations: 2,
+            per_station_per_hour: 10,
+            slot_minutes: 30,
+        };
+        let other = |opens: &str, closes: &str| Session {
+            id: "s-1".into(),
+            site_code: "S1".into(),
+            day: "2021-07-01".into(),
+            opens: opens.into(),
+            closes: closes.into(),
+            stations: 1,
+            per_station_per_hour: 10,
+            slot_minutes: 30,
+            village_code: None,
+        };
+        let conflict = overlap_conflict(&plan, &other("11:30", "14:00")).expect("overlaps");
+        assert_eq!(
+            conflict.to_string(),
+            "the session overlaps session s-1 of this site (11:30–14:00)"
+        );
+        assert!(overlap_conflict(&plan, &other("12:00", "14:00")).is_none());
+        assert!(overlap_conflict(&plan, &other("noon", "14:00")).is_none());
     }
 }

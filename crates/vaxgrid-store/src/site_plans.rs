@@ -116,44 +116,13 @@ impl Store {
         mode: PlanMode,
         actor: &Actor,
     ) -> Result<PlanImported, StoreError> {
-        let mut errors = Vec::new();
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        for (row, site) in rows {
-            if let Err((field, message)) = crate::catalog::check_site(site) {
-                errors.push(row_error(*row, field, message));
-            }
-            if let Some(first) = seen.insert(site.code.as_str(), *row) {
-                errors.push(row_error(
-                    *row,
-                    "code",
-                    format!("site {} is also on row {first}", site.code),
-                ));
-            }
-        }
+        let mut errors = check_site_rows(rows);
         let mut tx = self.begin_write().await?;
         let codes: HashSet<&str> = rows.iter().map(|(_, s)| s.code.as_str()).collect();
         let taken = existing_keys(&mut tx, "sites", "code", &codes, LOOKUP).await?;
         let areas: HashSet<&str> = rows.iter().map(|(_, s)| s.area_code.as_str()).collect();
         let paths = area_paths(&mut tx, &areas).await?;
-        for (row, site) in rows {
-            if taken.contains(&site.code) {
-                errors.push(row_error(
-                    *row,
-                    "code",
-                    format!("site {} already exists", site.code),
-                ));
-            }
-            let in_scope = paths
-                .get(&site.area_code)
-                .is_some_and(|p| actor.scope.covers_path(p));
-            if !in_scope {
-                errors.push(row_error(
-                    *row,
-                    "area_code",
-                    format!("no area {} in your areas", site.area_code),
-                ));
-            }
-        }
+        errors.extend(check_site_references(rows, &taken, &paths, actor));
         errors.sort_by_key(|e| e.row);
         if !errors.is_empty() || mode == PlanMode::CheckOnly {
             tx.rollback().await?;
@@ -162,36 +131,7 @@ impl Store {
                 ..PlanImported::default()
             });
         }
-        let sql = format!(
-            "INSERT INTO sites (code, name, kind, area_code, stations, daily_capacity) {} ON CONFLICT (code) DO NOTHING",
-            json_rows(
-                self.backend,
-                1,
-                &[Col::Text, Col::Text, Col::Text, Col::Text, Col::Int, Col::Int]
-            )
-        );
-        let mut written = 0;
-        for chunk in rows.chunks(INSERT) {
-            let json: Vec<serde_json::Value> = chunk
-                .iter()
-                .map(|(_, s)| {
-                    serde_json::json!([
-                        s.code,
-                        s.name.trim(),
-                        s.kind.as_str(),
-                        s.area_code,
-                        s.stations,
-                        s.daily_capacity
-                    ])
-                })
-                .collect();
-            written += sqlx::query(&sql)
-                .bind(serde_json::Value::Array(json).to_string())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected() as usize;
-        }
-        if written != rows.len() {
+        if insert_sites(&mut tx, self.backend, rows).await? != rows.len() {
             // Another writer took a code between the check and the insert.
             tx.rollback().await?;
             return Err(StoreError::Conflict {
@@ -777,5 +717,140 @@ impl Store {
             }
         }
         Ok(out)
+    }
+}
+
+/// Checks each site row on its own (as `create_site` does) and against
+/// the earlier rows (a code given twice).
+fn check_site_rows(rows: &[(usize, Site)]) -> Vec<RowError> {
+    let mut errors = Vec::new();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (row, site) in rows {
+        if let Err((field, message)) = crate::catalog::check_site(site) {
+            errors.push(row_error(*row, field, message));
+        }
+        if let Some(first) = seen.insert(site.code.as_str(), *row) {
+            errors.push(row_error(
+                *row,
+                "code",
+                format!("site {} is also on row {first}", site.code),
+            ));
+        }
+    }
+    errors
+}
+
+/// Refuses the site rows whose code is `taken` or whose area is not among
+/// `paths` (area code → path) within the caller's areas, worded alike.
+fn check_site_references(
+    rows: &[(usize, Site)],
+    taken: &HashSet<String>,
+    paths: &HashMap<String, String>,
+    actor: &Actor,
+) -> Vec<RowError> {
+    let mut errors = Vec::new();
+    for (row, site) in rows {
+        if taken.contains(&site.code) {
+            errors.push(row_error(
+                *row,
+                "code",
+                format!("site {} already exists", site.code),
+            ));
+        }
+        let in_scope = paths
+            .get(&site.area_code)
+            .is_some_and(|p| actor.scope.covers_path(p));
+        if !in_scope {
+            errors.push(row_error(
+                *row,
+                "area_code",
+                format!("no area {} in your areas", site.area_code),
+            ));
+        }
+    }
+    errors
+}
+
+/// Writes the sites, `INSERT` rows a statement, a code taken meanwhile
+/// passed over: the number written.
+async fn insert_sites(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    rows: &[(usize, Site)],
+) -> Result<usize, StoreError> {
+    let sql = format!(
+        "INSERT INTO sites (code, name, kind, area_code, stations, daily_capacity) {} ON CONFLICT (code) DO NOTHING",
+        json_rows(
+            backend,
+            1,
+            &[Col::Text, Col::Text, Col::Text, Col::Text, Col::Int, Col::Int]
+        )
+    );
+    let mut written = 0;
+    for chunk in rows.chunks(INSERT) {
+        let json: Vec<serde_json::Value> = chunk
+            .iter()
+            .map(|(_, s)| {
+                serde_json::json!([
+                    s.code,
+                    s.name.trim(),
+                    s.kind.as_str(),
+                    s.area_code,
+                    s.stations,
+                    s.daily_capacity
+                ])
+            })
+            .collect();
+        written += sqlx::query(&sql)
+            .bind(serde_json::Value::Array(json).to_string())
+            .execute(&mut **tx)
+            .await?
+            .rows_affected() as usize;
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SiteKind;
+
+    fn site(code: &str, area_code: &str) -> Site {
+        Site {
+            code: code.into(),
+            name: "Trạm Y tế".into(),
+            kind: SiteKind::CommuneHealthStation,
+            area_code: area_code.into(),
+            stations: 2,
+            daily_capacity: 200,
+        }
+    }
+
+    #[test]
+    fn a_site_code_given_twice_is_refused_on_its_later_row() {
+        let rows = [
+            (1, site("S1", "A1")),
+            (2, site("S2", "A1")),
+            (3, site("S1", "A1")),
+        ];
+        assert_eq!(
+            check_site_rows(&rows),
+            vec![row_error(3, "code", "site S1 is also on row 1")]
+        );
+    }
+
+    #[test]
+    fn a_taken_code_and_an_unknown_area_are_refused_by_field() {
+        let rows = [(1, site("S1", "A1")), (2, site("S2", "A9"))];
+        let taken = HashSet::from(["S1".to_string()]);
+        let paths = HashMap::from([("A1".to_string(), "/A1/".to_string())]);
+        let errors = check_site_references(&rows, &taken, &paths, &Actor::system("admin"));
+        assert_eq!(
+            errors,
+            vec![
+                row_error(1, "code", "site S1 already exists"),
+                row_error(2, "area_code", "no area A9 in your areas"),
+            ]
+        );
     }
 }

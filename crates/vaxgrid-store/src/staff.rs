@@ -118,36 +118,7 @@ impl Store {
         filter: &UserFilter,
         page: &PageRequest,
     ) -> Result<Page<UserView>, StoreError> {
-        let mut f = Filter::default();
-        if let Some(p) = &filter.prefix {
-            // substr, not LIKE: the same on both backends, no wildcards.
-            f.cmp(
-                &format!("substr(u.username, 1, {})", p.chars().count()),
-                "=",
-                p.as_str(),
-            );
-        }
-        f.eq_opt("u.username", filter.username.as_deref());
-        if let Some(d) = filter.disabled {
-            f.raw(if d {
-                "u.disabled = 1"
-            } else {
-                "u.disabled = 0"
-            });
-        }
-        if filter.role.is_some() || filter.scope.is_some() {
-            let mut inner = String::from("SELECT 1 FROM grants g WHERE g.user_id = u.id");
-            if let Some(r) = filter.role {
-                inner.push_str(&format!(" AND g.role = ${}", f.binds.len() + 1));
-                f.binds.push(r.as_str().to_string());
-            }
-            if let Some(s) = &filter.scope {
-                inner.push_str(&format!(" AND g.scope = ${}", f.binds.len() + 1));
-                f.binds.push(s.clone());
-            }
-            f.raw(&format!("EXISTS ({inner})"));
-        }
-        f.after(&["u.username"], page.after.as_deref())?;
+        let f = user_filter(filter, page)?;
         let sql = format!(
             "SELECT u.id, u.username, u.display_name, u.disabled, u.created_at, \
              EXISTS (SELECT 1 FROM invitations i WHERE i.user_id = u.id AND i.used_at IS NULL) AS invited \
@@ -169,36 +140,48 @@ impl Store {
                 invited: invited(r)?,
             });
         }
-        if !ids.is_empty() {
-            let sql = format!(
-                "SELECT user_id, role, scope FROM grants WHERE user_id IN ({}) ORDER BY role, scope",
-                crate::db::params(1, ids.len())
-            );
-            let mut q = sqlx::query(&sql);
-            for id in &ids {
-                q = q.bind(id.as_str());
-            }
-            let index: HashMap<&str, usize> = ids
-                .iter()
-                .enumerate()
-                .map(|(i, id)| (id.as_str(), i))
-                .collect();
-            for r in q.fetch_all(&self.pool).await? {
-                let user: String = r.try_get("user_id")?;
-                let role: String = r.try_get("role")?;
-                let scope: String = r.try_get("scope")?;
-                if let Some(&i) = index.get(user.as_str()) {
-                    users[i].grants.push(if scope.is_empty() {
-                        role
-                    } else {
-                        format!("{role}:{scope}")
-                    });
-                }
-            }
-        }
+        self.attach_grants(&ids, &mut users).await?;
         Ok(Page::from_rows(users, page.limit, |u| {
             cursor(&[&u.username])
         }))
+    }
+
+    /// Fills each user's grants (`role` or `role:scope`, by role and scope);
+    /// `ids[i]` is the id of `users[i]`.
+    async fn attach_grants(
+        &self,
+        ids: &[String],
+        users: &mut [UserView],
+    ) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "SELECT user_id, role, scope FROM grants WHERE user_id IN ({}) ORDER BY role, scope",
+            crate::db::params(1, ids.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in ids {
+            q = q.bind(id.as_str());
+        }
+        let index: HashMap<&str, usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.as_str(), i))
+            .collect();
+        for r in q.fetch_all(&self.pool).await? {
+            let user: String = r.try_get("user_id")?;
+            let role: String = r.try_get("role")?;
+            let scope: String = r.try_get("scope")?;
+            if let Some(&i) = index.get(user.as_str()) {
+                users[i].grants.push(if scope.is_empty() {
+                    role
+                } else {
+                    format!("{role}:{scope}")
+                });
+            }
+        }
+        Ok(())
     }
 
     /// One user as the administration lists them.
@@ -266,68 +249,9 @@ impl Store {
         placeholder_hash: &str,
         actor: &Actor,
     ) -> Result<StaffImported, StoreError> {
-        let mut errors = Vec::new();
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        let (mut areas, mut sites, mut persons) = (HashSet::new(), HashSet::new(), HashSet::new());
-        for r in &rows {
-            if let Err(e) = crate::accounts::check_username(&r.username) {
-                errors.push(row_error(
-                    r.row,
-                    "username",
-                    e.to_string().replace("username: ", ""),
-                ));
-            } else if let Some(first) = seen.insert(r.username.as_str(), r.row) {
-                errors.push(row_error(
-                    r.row,
-                    "username",
-                    format!("{} is also on row {first}", r.username),
-                ));
-            }
-            if let Err(m) = vaxgrid_core::staff::check_display_name(&r.display_name) {
-                errors.push(row_error(r.row, "display_name", m));
-            }
-            for g in &r.grants {
-                match g.role.scope_kind() {
-                    ScopeKind::Area => areas.insert(g.scope.as_str()),
-                    ScopeKind::Site => sites.insert(g.scope.as_str()),
-                    ScopeKind::Person => persons.insert(g.scope.as_str()),
-                    ScopeKind::Global => false,
-                };
-            }
-        }
-        let names: HashSet<&str> = rows.iter().map(|r| r.username.as_str()).collect();
-        let mut conn = self.pool.acquire().await?;
-        let taken = existing_keys(&mut conn, "users", "username", &names, BATCH).await?;
-        let areas = existing_keys(&mut conn, "areas", "code", &areas, BATCH).await?;
-        let sites = existing_keys(&mut conn, "sites", "code", &sites, BATCH).await?;
-        let persons = existing_keys(&mut conn, "persons", "id", &persons, BATCH).await?;
-        drop(conn);
-        for r in &rows {
-            if taken.contains(&r.username) {
-                errors.push(row_error(
-                    r.row,
-                    "username",
-                    format!("the user name {} is taken", r.username),
-                ));
-            }
-            for g in &r.grants {
-                let (known, what) = match g.role.scope_kind() {
-                    ScopeKind::Area => (areas.contains(&g.scope), "area"),
-                    ScopeKind::Site => (sites.contains(&g.scope), "site"),
-                    ScopeKind::Person => (persons.contains(&g.scope), "person"),
-                    ScopeKind::Global => (true, ""),
-                };
-                if !known {
-                    // The roster's column that named the place.
-                    let field = if what == "person" { "roles" } else { what };
-                    errors.push(row_error(
-                        r.row,
-                        field,
-                        format!("{g}: {what} '{}' does not exist", g.scope),
-                    ));
-                }
-            }
-        }
+        let (mut errors, places) = check_roster_rows(&rows);
+        let known = self.known_roster_keys(&rows, &places).await?;
+        errors.extend(check_roster_references(&rows, &known));
         errors.sort_by_key(|e| e.row);
         if mode == RosterMode::CheckOnly || (!errors.is_empty() && mode == RosterMode::AllOrNothing)
         {
@@ -347,50 +271,13 @@ impl Store {
             })
             .collect();
         let mut tx = self.begin_write().await?;
-        for (chunk, ids) in good.chunks(BATCH).zip(ids.chunks(BATCH)) {
-            let sql = format!(
-                "INSERT INTO users (id, username, display_name, password_hash, disabled, created_at) VALUES {}",
-                values(chunk.len(), &["", "", "", "", "0", ""])
-            );
-            let mut q = sqlx::query(&sql);
-            for (r, id) in chunk.iter().zip(ids) {
-                q = q
-                    .bind(id.as_str())
-                    .bind(r.username.as_str())
-                    .bind(r.display_name.as_str())
-                    .bind(placeholder_hash)
-                    .bind(now);
-            }
-            q.execute(&mut *tx).await?;
-            let sql = format!(
-                "INSERT INTO invitations (token_sha256, user_id, created_at, used_at) VALUES {}",
-                values(chunk.len(), &["", "", "", "NULL"])
-            );
-            let mut q = sqlx::query(&sql);
-            for (r, id) in chunk.iter().zip(ids) {
-                q = q
-                    .bind(r.invitation_sha256.as_str())
-                    .bind(id.as_str())
-                    .bind(now);
-            }
-            q.execute(&mut *tx).await?;
-        }
+        insert_accounts(&mut tx, &good, &ids, placeholder_hash, now).await?;
         let grants: Vec<(&str, &Grant)> = good
             .iter()
             .zip(&ids)
             .flat_map(|(r, id)| r.grants.iter().map(move |g| (id.as_str(), g)))
             .collect();
-        for chunk in grants.chunks(BATCH) {
-            let sql = format!(
-                "INSERT INTO grants (user_id, role, scope) VALUES {}",
-                crate::db::value_rows(chunk.len(), 3)
-            );
-            let mut q = sqlx::query(&sql);
-            for (id, g) in chunk {
-                q = q.bind(*id).bind(g.role.as_str()).bind(g.scope.as_str());
-            }
-            q.execute(&mut *tx).await?;
-        }
+        insert_grants(&mut tx, &grants).await?;
         let created: Vec<String> = good.iter().map(|r| r.username.clone()).collect();
         audit::append(
             &mut tx,
@@ -412,6 +299,23 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(StaffImported { created, errors })
+    }
+
+    /// Which of the roster's user names are taken and which of the places
+    /// its grants name exist, read on one pooled connection.
+    async fn known_roster_keys(
+        &self,
+        rows: &[NewStaff],
+        places: &RosterPlaces<'_>,
+    ) -> Result<KnownKeys, StoreError> {
+        let names: HashSet<&str> = rows.iter().map(|r| r.username.as_str()).collect();
+        let mut conn = self.pool.acquire().await?;
+        Ok(KnownKeys {
+            taken: existing_keys(&mut conn, "users", "username", &names, BATCH).await?,
+            areas: existing_keys(&mut conn, "areas", "code", &places.areas, BATCH).await?,
+            sites: existing_keys(&mut conn, "sites", "code", &places.sites, BATCH).await?,
+            persons: existing_keys(&mut conn, "persons", "id", &places.persons, BATCH).await?,
+        })
     }
 
     /// Gives an existing account a new invitation (its old ones lapse).
@@ -529,6 +433,38 @@ impl Store {
         area: Option<&str>,
         scope: &Scope,
     ) -> Result<Vec<SiteHeadcount>, StoreError> {
+        let f = self.headcount_filter(area, scope).await?;
+        let sql = format!(
+            "SELECT s.code, s.name, s.area_code, g.role, COUNT(*) AS n {HEADCOUNT_FROM} {} \
+             GROUP BY s.code, s.name, s.area_code, g.role ORDER BY s.code, g.role",
+            f.sql()
+        );
+        let mut out = role_counts_by_site(&f.query(&sql).fetch_all(&self.pool).await?)?;
+        let sql = format!(
+            "SELECT s.code, COUNT(DISTINCT g.user_id) AS n {HEADCOUNT_FROM} {} GROUP BY s.code",
+            f.sql()
+        );
+        let people: HashMap<String, i64> = f
+            .query(&sql)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("code")?, r.try_get("n")?)))
+            .collect::<Result<_, StoreError>>()?;
+        for s in &mut out {
+            s.people = people.get(&s.site_code).copied().unwrap_or(0);
+        }
+        Ok(out)
+    }
+
+    /// The headcount's WHERE clause: enabled users' site grants, at sites
+    /// within `area` (404 when it is unknown or outside the scope) and the
+    /// scope.
+    async fn headcount_filter(
+        &self,
+        area: Option<&str>,
+        scope: &Scope,
+    ) -> Result<Filter, StoreError> {
         let mut f = Filter::default();
         if let Some(code) = area {
             let a = self.area(code).await.map_err(|_| StoreError::NotFound {
@@ -547,66 +483,8 @@ impl Store {
         }
         f.scope(scope, "a.path", "NULL");
         f.raw("u.disabled = 0");
-        let site_roles: Vec<&str> = Role::ALL
-            .iter()
-            .filter(|r| r.scope_kind() == ScopeKind::Site)
-            .map(|r| r.as_str())
-            .collect();
-        f.raw(&format!(
-            "g.role IN ({})",
-            site_roles
-                .iter()
-                .map(|r| format!("'{r}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-        let from =
-            "FROM grants g JOIN users u ON u.id = g.user_id JOIN sites s ON s.code = g.scope \
-                    JOIN areas a ON a.code = s.area_code";
-        let sql = format!(
-            "SELECT s.code, s.name, s.area_code, g.role, COUNT(*) AS n {from} {} \
-             GROUP BY s.code, s.name, s.area_code, g.role ORDER BY s.code, g.role",
-            f.sql()
-        );
-        let mut out: Vec<SiteHeadcount> = Vec::new();
-        for r in f.query(&sql).fetch_all(&self.pool).await? {
-            let code: String = r.try_get("code")?;
-            if out.last().is_none_or(|s| s.site_code != code) {
-                out.push(SiteHeadcount {
-                    site_code: code,
-                    site_name: r.try_get("name")?,
-                    area_code: r.try_get("area_code")?,
-                    roles: BTreeMap::new(),
-                    vaccination_staff: 0,
-                    support_staff: 0,
-                    people: 0,
-                });
-            }
-            let site = out.last_mut().expect("pushed above");
-            let role: String = r.try_get("role")?;
-            let n: i64 = r.try_get("n")?;
-            if Role::parse(&role).is_some_and(vaxgrid_core::staff::is_vaccination_staff) {
-                site.vaccination_staff += n;
-            } else {
-                site.support_staff += n;
-            }
-            site.roles.insert(role, n);
-        }
-        let sql = format!(
-            "SELECT s.code, COUNT(DISTINCT g.user_id) AS n {from} {} GROUP BY s.code",
-            f.sql()
-        );
-        let people: HashMap<String, i64> = f
-            .query(&sql)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get("code")?, r.try_get("n")?)))
-            .collect::<Result<_, StoreError>>()?;
-        for s in &mut out {
-            s.people = people.get(&s.site_code).copied().unwrap_or(0);
-        }
-        Ok(out)
+        f.raw(&site_roles_clause());
+        Ok(f)
     }
 }
 
@@ -641,10 +519,302 @@ fn values(rows: usize, template: &[&str]) -> String {
         .join(", ")
 }
 
+/// The places a roster's grants name, by kind.
+#[derive(Debug, Default)]
+struct RosterPlaces<'a> {
+    areas: HashSet<&'a str>,
+    sites: HashSet<&'a str>,
+    persons: HashSet<&'a str>,
+}
+
+/// What the database holds of a roster's user names and places.
+#[derive(Debug, Default)]
+struct KnownKeys {
+    taken: HashSet<String>,
+    areas: HashSet<String>,
+    sites: HashSet<String>,
+    persons: HashSet<String>,
+}
+
+/// Checks each row on its own (user name, display name, a user name
+/// repeated in the file) and gathers the places its grants name.
+fn check_roster_rows(rows: &[NewStaff]) -> (Vec<StaffRowError>, RosterPlaces<'_>) {
+    let mut errors = Vec::new();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut places = RosterPlaces::default();
+    for r in rows {
+        if let Err(e) = crate::accounts::check_username(&r.username) {
+            errors.push(row_error(
+                r.row,
+                "username",
+                e.to_string().replace("username: ", ""),
+            ));
+        } else if let Some(first) = seen.insert(r.username.as_str(), r.row) {
+            errors.push(row_error(
+                r.row,
+                "username",
+                format!("{} is also on row {first}", r.username),
+            ));
+        }
+        if let Err(m) = vaxgrid_core::staff::check_display_name(&r.display_name) {
+            errors.push(row_error(r.row, "display_name", m));
+        }
+        for g in &r.grants {
+            match g.role.scope_kind() {
+                ScopeKind::Area => places.areas.insert(g.scope.as_str()),
+                ScopeKind::Site => places.sites.insert(g.scope.as_str()),
+                ScopeKind::Person => places.persons.insert(g.scope.as_str()),
+                ScopeKind::Global => false,
+            };
+        }
+    }
+    (errors, places)
+}
+
+/// Refuses the rows whose user name is taken or whose grants name a place
+/// that does not exist.
+fn check_roster_references(rows: &[NewStaff], known: &KnownKeys) -> Vec<StaffRowError> {
+    let mut errors = Vec::new();
+    for r in rows {
+        if known.taken.contains(&r.username) {
+            errors.push(row_error(
+                r.row,
+                "username",
+                format!("the user name {} is taken", r.username),
+            ));
+        }
+        for g in &r.grants {
+            let (found, what) = match g.role.scope_kind() {
+                ScopeKind::Area => (known.areas.contains(&g.scope), "area"),
+                ScopeKind::Site => (known.sites.contains(&g.scope), "site"),
+                ScopeKind::Person => (known.persons.contains(&g.scope), "person"),
+                ScopeKind::Global => (true, ""),
+            };
+            if !found {
+                // The roster's column that named the place.
+                let field = if what == "person" { "roles" } else { what };
+                errors.push(row_error(
+                    r.row,
+                    field,
+                    format!("{g}: {what} '{}' does not exist", g.scope),
+                ));
+            }
+        }
+    }
+    errors
+}
+
+/// Writes the accounts and their invitations, `BATCH` rows a statement,
+/// each chunk's users before its invitations.
+async fn insert_accounts(
+    conn: &mut sqlx::AnyConnection,
+    good: &[&NewStaff],
+    ids: &[String],
+    placeholder_hash: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    for (chunk, ids) in good.chunks(BATCH).zip(ids.chunks(BATCH)) {
+        let sql = format!(
+            "INSERT INTO users (id, username, display_name, password_hash, disabled, created_at) VALUES {}",
+            values(chunk.len(), &["", "", "", "", "0", ""])
+        );
+        let mut q = sqlx::query(&sql);
+        for (r, id) in chunk.iter().zip(ids) {
+            q = q
+                .bind(id.as_str())
+                .bind(r.username.as_str())
+                .bind(r.display_name.as_str())
+                .bind(placeholder_hash)
+                .bind(now);
+        }
+        q.execute(&mut *conn).await?;
+        let sql = format!(
+            "INSERT INTO invitations (token_sha256, user_id, created_at, used_at) VALUES {}",
+            values(chunk.len(), &["", "", "", "NULL"])
+        );
+        let mut q = sqlx::query(&sql);
+        for (r, id) in chunk.iter().zip(ids) {
+            q = q
+                .bind(r.invitation_sha256.as_str())
+                .bind(id.as_str())
+                .bind(now);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Writes the grants (account id, grant), `BATCH` rows a statement.
+async fn insert_grants(
+    conn: &mut sqlx::AnyConnection,
+    grants: &[(&str, &Grant)],
+) -> Result<(), StoreError> {
+    for chunk in grants.chunks(BATCH) {
+        let sql = format!(
+            "INSERT INTO grants (user_id, role, scope) VALUES {}",
+            crate::db::value_rows(chunk.len(), 3)
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, g) in chunk {
+            q = q.bind(*id).bind(g.role.as_str()).bind(g.scope.as_str());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The WHERE clause and page cursor of a users' list: name prefix or
+/// exact name, disabled or not, and a grant of the role and/or scope.
+fn user_filter(filter: &UserFilter, page: &PageRequest) -> Result<Filter, StoreError> {
+    let mut f = Filter::default();
+    if let Some(p) = &filter.prefix {
+        // substr, not LIKE: the same on both backends, no wildcards.
+        f.cmp(
+            &format!("substr(u.username, 1, {})", p.chars().count()),
+            "=",
+            p.as_str(),
+        );
+    }
+    f.eq_opt("u.username", filter.username.as_deref());
+    if let Some(d) = filter.disabled {
+        f.raw(if d {
+            "u.disabled = 1"
+        } else {
+            "u.disabled = 0"
+        });
+    }
+    if filter.role.is_some() || filter.scope.is_some() {
+        let mut inner = String::from("SELECT 1 FROM grants g WHERE g.user_id = u.id");
+        if let Some(r) = filter.role {
+            inner.push_str(&format!(" AND g.role = ${}", f.binds.len() + 1));
+            f.binds.push(r.as_str().to_string());
+        }
+        if let Some(s) = &filter.scope {
+            inner.push_str(&format!(" AND g.scope = ${}", f.binds.len() + 1));
+            f.binds.push(s.clone());
+        }
+        f.raw(&format!("EXISTS ({inner})"));
+    }
+    f.after(&["u.username"], page.after.as_deref())?;
+    Ok(f)
+}
+
+/// The grants, users, sites and areas a headcount counts over.
+const HEADCOUNT_FROM: &str =
+    "FROM grants g JOIN users u ON u.id = g.user_id JOIN sites s ON s.code = g.scope \
+     JOIN areas a ON a.code = s.area_code";
+
+/// `g.role IN ('registrar', …)`: the roles held at a site.
+fn site_roles_clause() -> String {
+    let site_roles: Vec<&str> = Role::ALL
+        .iter()
+        .filter(|r| r.scope_kind() == ScopeKind::Site)
+        .map(|r| r.as_str())
+        .collect();
+    format!(
+        "g.role IN ({})",
+        site_roles
+            .iter()
+            .map(|r| format!("'{r}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// Folds (site, role, count) rows, ordered by site, into one headcount a
+/// site, each role counted as vaccination or support staff.
+fn role_counts_by_site(rows: &[sqlx::any::AnyRow]) -> Result<Vec<SiteHeadcount>, StoreError> {
+    let mut out: Vec<SiteHeadcount> = Vec::new();
+    for r in rows {
+        let code: String = r.try_get("code")?;
+        if out.last().is_none_or(|s| s.site_code != code) {
+            out.push(SiteHeadcount {
+                site_code: code,
+                site_name: r.try_get("name")?,
+                area_code: r.try_get("area_code")?,
+                roles: BTreeMap::new(),
+                vaccination_staff: 0,
+                support_staff: 0,
+                people: 0,
+            });
+        }
+        let site = out.last_mut().expect("pushed above");
+        let role: String = r.try_get("role")?;
+        let n: i64 = r.try_get("n")?;
+        if Role::parse(&role).is_some_and(vaxgrid_core::staff::is_vaccination_staff) {
+            site.vaccination_staff += n;
+        } else {
+            site.support_staff += n;
+        }
+        site.roles.insert(role, n);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn value_templates_number_only_the_blanks() {
         assert_eq!(super::values(2, &["", "0", ""]), "($1, 0, $2), ($3, 0, $4)");
+    }
+
+    fn staff(row: usize, username: &str, grants: &[(Role, &str)]) -> NewStaff {
+        NewStaff {
+            row,
+            id: None,
+            username: username.to_string(),
+            display_name: "Nguyễn Văn A".to_string(),
+            grants: grants
+                .iter()
+                .map(|(role, scope)| Grant {
+                    role: *role,
+                    scope: scope.to_string(),
+                })
+                .collect(),
+            invitation_sha256: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_headcount_counts_the_roles_held_at_a_site() {
+        assert_eq!(
+            site_roles_clause(),
+            "g.role IN ('registrar', 'screener', 'vaccinator', 'observer')"
+        );
+    }
+
+    #[test]
+    fn a_repeated_user_name_is_refused_on_its_second_row() {
+        let rows = [
+            staff(1, "lan", &[(Role::Vaccinator, "S1")]),
+            staff(2, "lan", &[(Role::Planner, "A1"), (Role::Resident, "p1")]),
+        ];
+        let (errors, places) = check_roster_rows(&rows);
+        assert_eq!(
+            errors,
+            vec![row_error(2, "username", "lan is also on row 1")]
+        );
+        assert!(places.sites.contains("S1"));
+        assert!(places.areas.contains("A1"));
+        assert!(places.persons.contains("p1"));
+    }
+
+    #[test]
+    fn a_taken_name_and_an_unknown_place_are_refused_by_field() {
+        let rows = [staff(
+            3,
+            "lan",
+            &[(Role::Resident, "p9"), (Role::Admin, "")],
+        )];
+        let known = KnownKeys {
+            taken: HashSet::from(["lan".to_string()]),
+            ..KnownKeys::default()
+        };
+        let errors = check_roster_references(&rows, &known);
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["username", "roles"]);
+        assert!(errors[1].message.ends_with("person 'p9' does not exist"));
     }
 }

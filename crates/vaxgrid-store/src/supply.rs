@@ -352,84 +352,18 @@ impl Store {
             )
             .await?;
         }
-        sqlx::query(
-            "INSERT INTO stock_on_hand (province_code, store_code, product_code, lot_number, on_hand, updated_at) \
-             VALUES ($1, $2, $3, $4, 0, $5) \
-             ON CONFLICT (province_code, store_code, product_code, lot_number) DO NOTHING",
-        )
-        .bind(&store.province_code)
-        .bind(&store.code)
-        .bind(product_code)
-        .bind(lot_number)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-        // SQLite's write transaction is already exclusive (BEGIN IMMEDIATE);
-        // PostgreSQL locks the counter row until the commit.
-        let lock = match self.backend {
-            Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE",
+        let key = StockKey {
+            store,
+            product_code,
+            lot_number,
         };
-        let current: i64 = sqlx::query(&format!(
-            "SELECT on_hand FROM stock_on_hand WHERE province_code = $1 AND store_code = $2 \
-             AND product_code = $3 AND lot_number = $4{lock}"
-        ))
-        .bind(&store.province_code)
-        .bind(&store.code)
-        .bind(product_code)
-        .bind(lot_number)
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get("on_hand")?;
-        let current = u64::try_from(current).unwrap_or(0);
+        let current = self.lock_on_hand(tx, &key, now).await?;
         let after = ledger::apply(current, movement)
             .map_err(|e| StoreError::invalid(e.field(), e.to_string()))?;
         let details = serde_json::to_value(&movement.kind)
             .map_err(|e| StoreError::invalid("kind", e.to_string()))?;
-        let id = movement.id.to_string();
-        let delta = i64::try_from(movement.delta())
-            .map_err(|_| StoreError::invalid("quantity", "too large"))?;
-        let quantity = i64::try_from(movement.quantity)
-            .map_err(|_| StoreError::invalid("quantity", "too large"))?;
-        let inserted = sqlx::query(
-            "INSERT INTO stock_movements (id, province_code, store_code, product_code, lot_number, kind, \
-             quantity, delta, details, actor, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-             ON CONFLICT (id, province_code) DO NOTHING",
-        )
-        .bind(&id)
-        .bind(&store.province_code)
-        .bind(&store.code)
-        .bind(product_code)
-        .bind(lot_number)
-        .bind(movement.kind.as_str())
-        .bind(quantity)
-        .bind(delta)
-        .bind(details.to_string())
-        .bind(&actor.name)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
-            return Err(StoreError::Conflict {
-                field: "id",
-                message: format!("movement {id} is already recorded"),
-                existing: Some(format!("/api/v1/stores/{}/movements/{id}", store.code)),
-            });
-        }
-        let after_i64 =
-            i64::try_from(after).map_err(|_| StoreError::invalid("quantity", "too large"))?;
-        sqlx::query(
-            "UPDATE stock_on_hand SET on_hand = $1, updated_at = $2 WHERE province_code = $3 \
-             AND store_code = $4 AND product_code = $5 AND lot_number = $6",
-        )
-        .bind(after_i64)
-        .bind(now)
-        .bind(&store.province_code)
-        .bind(&store.code)
-        .bind(product_code)
-        .bind(lot_number)
-        .execute(&mut **tx)
-        .await?;
+        let id = insert_movement(tx, &key, movement, &details, actor, now).await?;
+        set_on_hand(tx, &key, after, now).await?;
         count_consumption(
             tx,
             &store.province_code,
@@ -455,6 +389,46 @@ impl Store {
         )
         .await?;
         Ok(after)
+    }
+
+    /// The store × lot counter, made at 0 when missing and locked until
+    /// the commit: its current on-hand.
+    async fn lock_on_hand(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        key: &StockKey<'_>,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        sqlx::query(
+            "INSERT INTO stock_on_hand (province_code, store_code, product_code, lot_number, on_hand, updated_at) \
+             VALUES ($1, $2, $3, $4, 0, $5) \
+             ON CONFLICT (province_code, store_code, product_code, lot_number) DO NOTHING",
+        )
+        .bind(&key.store.province_code)
+        .bind(&key.store.code)
+        .bind(key.product_code)
+        .bind(key.lot_number)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        // SQLite's write transaction is already exclusive (BEGIN IMMEDIATE);
+        // PostgreSQL locks the counter row until the commit.
+        let lock = match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        };
+        let current: i64 = sqlx::query(&format!(
+            "SELECT on_hand FROM stock_on_hand WHERE province_code = $1 AND store_code = $2 \
+             AND product_code = $3 AND lot_number = $4{lock}"
+        ))
+        .bind(&key.store.province_code)
+        .bind(&key.store.code)
+        .bind(key.product_code)
+        .bind(key.lot_number)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("on_hand")?;
+        Ok(u64::try_from(current).unwrap_or(0))
     }
 
     /// The stock on hand at a store in `scope`, by lot (lots at 0 included
@@ -1650,4 +1624,77 @@ impl Store {
         }
         Ok(false)
     }
+}
+
+/// One store × lot counter: the store, the product and the lot.
+struct StockKey<'a> {
+    store: &'a StockStore,
+    product_code: &'a str,
+    lot_number: &'a str,
+}
+
+/// Writes the movement's row; its id, or a conflict when that id is
+/// already recorded.
+async fn insert_movement(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    key: &StockKey<'_>,
+    movement: &Movement,
+    details: &serde_json::Value,
+    actor: &Actor,
+    now: i64,
+) -> Result<String, StoreError> {
+    let id = movement.id.to_string();
+    let delta = i64::try_from(movement.delta())
+        .map_err(|_| StoreError::invalid("quantity", "too large"))?;
+    let quantity = i64::try_from(movement.quantity)
+        .map_err(|_| StoreError::invalid("quantity", "too large"))?;
+    let inserted = sqlx::query(
+        "INSERT INTO stock_movements (id, province_code, store_code, product_code, lot_number, kind, \
+         quantity, delta, details, actor, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         ON CONFLICT (id, province_code) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(&key.store.province_code)
+    .bind(&key.store.code)
+    .bind(key.product_code)
+    .bind(key.lot_number)
+    .bind(movement.kind.as_str())
+    .bind(quantity)
+    .bind(delta)
+    .bind(details.to_string())
+    .bind(&actor.name)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(StoreError::Conflict {
+            field: "id",
+            message: format!("movement {id} is already recorded"),
+            existing: Some(format!("/api/v1/stores/{}/movements/{id}", key.store.code)),
+        });
+    }
+    Ok(id)
+}
+
+/// Sets the store × lot counter to `after`.
+async fn set_on_hand(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    key: &StockKey<'_>,
+    after: u64,
+    now: i64,
+) -> Result<(), StoreError> {
+    let after = i64::try_from(after).map_err(|_| StoreError::invalid("quantity", "too large"))?;
+    sqlx::query(
+        "UPDATE stock_on_hand SET on_hand = $1, updated_at = $2 WHERE province_code = $3 \
+         AND store_code = $4 AND product_code = $5 AND lot_number = $6",
+    )
+    .bind(after)
+    .bind(now)
+    .bind(&key.store.province_code)
+    .bind(&key.store.code)
+    .bind(key.product_code)
+    .bind(key.lot_number)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

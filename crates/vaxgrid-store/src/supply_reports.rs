@@ -220,71 +220,7 @@ impl Store {
             return Err(missing());
         }
         let children = self.area_children_all(&area.code).await?;
-        // Each bucket's figures: a child's over its subtree, the area's
-        // own over the stores at the area itself; the area's whole is
-        // their sum (each counter row read once).
-        let mut by_bucket: HashMap<String, AreaStock> = HashMap::new();
-        by_bucket.insert(area.code.clone(), AreaStock::of(&area));
-        for c in &children {
-            by_bucket.insert(c.code.clone(), AreaStock::of(c));
-        }
-        let bucket_from = |own: bool| {
-            if own {
-                "FROM areas c JOIN areas a ON a.code = c.code"
-            } else {
-                "FROM areas c JOIN areas a ON a.path >= c.path AND a.path < {UPPER}"
-            }
-        };
-        for own in [false, true] {
-            let cond = if own {
-                "c.code = $1"
-            } else {
-                "c.parent_code = $1"
-            };
-            let from = bucket_from(own).replace("{UPPER}", UPPER);
-            let stores = format!(
-                "SELECT c.code AS bucket, COUNT(*) AS n {from} JOIN stores s ON s.area_code = a.code \
-                 WHERE {cond} GROUP BY c.code"
-            );
-            for r in sqlx::query(&stores)
-                .bind(&area.code)
-                .fetch_all(&self.pool)
-                .await?
-            {
-                let b: String = r.try_get("bucket")?;
-                if let Some(x) = by_bucket.get_mut(&b) {
-                    x.stores += r.try_get::<i64, _>("n")?;
-                }
-            }
-            let on_hand = format!(
-                "SELECT c.code AS bucket, h.product_code AS product, CAST(SUM(h.on_hand) AS BIGINT) AS on_hand \
-                 {from} JOIN stores s ON s.area_code = a.code \
-                 JOIN stock_on_hand h ON h.province_code = s.province_code AND h.store_code = s.code \
-                 WHERE {cond} GROUP BY c.code, h.product_code"
-            );
-            let used = format!(
-                "SELECT c.code AS bucket, k.product_code AS product, {} \
-                 {from} JOIN stores s ON s.area_code = a.code \
-                 JOIN stock_consumed k ON k.province_code = s.province_code AND k.store_code = s.code \
-                 AND k.day >= $3 WHERE {cond} GROUP BY c.code, k.product_code",
-                consumption_columns(2)
-            );
-            for (sql, consumption) in [(on_hand, false), (used, true)] {
-                let mut q = sqlx::query(&sql).bind(&area.code);
-                if consumption {
-                    q = q
-                        .bind(since(self.today(), USE_DAYS))
-                        .bind(since(self.today(), WASTAGE_DAYS));
-                }
-                for r in q.fetch_all(&self.pool).await? {
-                    let b: String = r.try_get("bucket")?;
-                    let p: String = r.try_get("product")?;
-                    if let Some(x) = by_bucket.get_mut(&b) {
-                        figures_from(&r, x.by_product.entry(p).or_default(), consumption)?;
-                    }
-                }
-            }
-        }
+        let mut by_bucket = self.bucket_stock(&area, &children).await?;
         let mut whole = by_bucket
             .remove(&area.code)
             .unwrap_or_else(|| AreaStock::of(&area));
@@ -313,6 +249,98 @@ impl Store {
             expiring,
             excursions,
         })
+    }
+
+    /// Each bucket's figures: a child's over its subtree, the area's own
+    /// over the stores at the area itself; the area's whole is their sum
+    /// (each counter row read once).
+    async fn bucket_stock(
+        &self,
+        area: &Area,
+        children: &[Area],
+    ) -> Result<HashMap<String, AreaStock>, StoreError> {
+        let mut by_bucket: HashMap<String, AreaStock> = HashMap::new();
+        by_bucket.insert(area.code.clone(), AreaStock::of(area));
+        for c in children {
+            by_bucket.insert(c.code.clone(), AreaStock::of(c));
+        }
+        for own in [false, true] {
+            let buckets = StockBuckets {
+                from: bucket_from(own),
+                cond: if own {
+                    "c.code = $1"
+                } else {
+                    "c.parent_code = $1"
+                },
+                area_code: &area.code,
+            };
+            self.add_store_counts(&buckets, &mut by_bucket).await?;
+            self.add_product_stock(&buckets, &mut by_bucket).await?;
+        }
+        Ok(by_bucket)
+    }
+
+    /// Adds each bucket's number of stores.
+    async fn add_store_counts(
+        &self,
+        b: &StockBuckets<'_>,
+        by_bucket: &mut HashMap<String, AreaStock>,
+    ) -> Result<(), StoreError> {
+        let (from, cond) = (&b.from, b.cond);
+        let stores = format!(
+            "SELECT c.code AS bucket, COUNT(*) AS n {from} JOIN stores s ON s.area_code = a.code \
+             WHERE {cond} GROUP BY c.code"
+        );
+        for r in sqlx::query(&stores)
+            .bind(b.area_code)
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let b: String = r.try_get("bucket")?;
+            if let Some(x) = by_bucket.get_mut(&b) {
+                x.stores += r.try_get::<i64, _>("n")?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds each bucket's on-hand, then its consumption over the two
+    /// windows, by product.
+    async fn add_product_stock(
+        &self,
+        b: &StockBuckets<'_>,
+        by_bucket: &mut HashMap<String, AreaStock>,
+    ) -> Result<(), StoreError> {
+        let (from, cond) = (&b.from, b.cond);
+        let on_hand = format!(
+            "SELECT c.code AS bucket, h.product_code AS product, CAST(SUM(h.on_hand) AS BIGINT) AS on_hand \
+             {from} JOIN stores s ON s.area_code = a.code \
+             JOIN stock_on_hand h ON h.province_code = s.province_code AND h.store_code = s.code \
+             WHERE {cond} GROUP BY c.code, h.product_code"
+        );
+        let used = format!(
+            "SELECT c.code AS bucket, k.product_code AS product, {} \
+             {from} JOIN stores s ON s.area_code = a.code \
+             JOIN stock_consumed k ON k.province_code = s.province_code AND k.store_code = s.code \
+             AND k.day >= $3 WHERE {cond} GROUP BY c.code, k.product_code",
+            consumption_columns(2)
+        );
+        for (sql, consumption) in [(on_hand, false), (used, true)] {
+            let mut q = sqlx::query(&sql).bind(b.area_code);
+            if consumption {
+                q = q
+                    .bind(since(self.today(), USE_DAYS))
+                    .bind(since(self.today(), WASTAGE_DAYS));
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                let b: String = r.try_get("bucket")?;
+                let p: String = r.try_get("product")?;
+                if let Some(x) = by_bucket.get_mut(&b) {
+                    figures_from(&r, x.by_product.entry(p).or_default(), consumption)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Every child of an area, in path order.
@@ -621,6 +649,27 @@ impl Store {
             .iter()
             .map(|r| Ok((r.try_get("code")?, r.try_get("name")?)))
             .collect()
+    }
+}
+
+/// The buckets of one pass of the supply page's figures.
+struct StockBuckets<'a> {
+    /// `FROM areas c JOIN areas a …`: the areas `a` whose stores a bucket
+    /// `c` counts.
+    from: String,
+    /// Which buckets (`$1` the page's area).
+    cond: &'static str,
+    area_code: &'a str,
+}
+
+/// A bucket `c` counts the stores of its own area (`own`) or of its
+/// whole subtree.
+fn bucket_from(own: bool) -> String {
+    if own {
+        "FROM areas c JOIN areas a ON a.code = c.code".to_string()
+    } else {
+        "FROM areas c JOIN areas a ON a.path >= c.path AND a.path < {UPPER}"
+            .replace("{UPPER}", UPPER)
     }
 }
 

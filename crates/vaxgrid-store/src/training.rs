@@ -266,61 +266,12 @@ impl Store {
         let expires_on = rules::expires_on(new.taken_on, new.valid_days).map_err(invalid)?;
         let class = self.training_class(&new.class_id).await?;
         self.known_user("username", &new.username).await?;
-        let attends = sqlx::query(
-            "SELECT username FROM training_attendees WHERE class_id = $1 AND username = $2",
-        )
-        .bind(&new.class_id)
-        .bind(&new.username)
-        .fetch_optional(&self.pool)
-        .await?;
-        if attends.is_none() {
-            return Err(StoreError::invalid(
-                "username",
-                format!(
-                    "{} does not attend class {}: add them as an attendee first",
-                    new.username, new.class_id
-                ),
-            ));
-        }
+        self.check_attends(new).await?;
+        check_exam_day(new.taken_on, &class.starts_on, self.today())?;
         let taken_on = crate::format_date(new.taken_on);
-        if taken_on < class.starts_on {
-            return Err(StoreError::invalid(
-                "taken_on",
-                format!(
-                    "the exam is on {taken_on}, before the class starts ({})",
-                    class.starts_on
-                ),
-            ));
-        }
-        if new.taken_on > self.today() {
-            return Err(StoreError::invalid(
-                "taken_on",
-                format!("the exam is on {taken_on}, in the future"),
-            ));
-        }
         let passed = rules::passed(new.score, new.pass_mark);
         let mut tx = self.begin_write().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO training_exams (id, class_id, username, score, pass_mark, passed, taken_on, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&new.id)
-        .bind(&new.class_id)
-        .bind(&new.username)
-        .bind(new.score)
-        .bind(new.pass_mark)
-        .bind(i64::from(passed))
-        .bind(&taken_on)
-        .bind(self.now_micros())
-        .execute(&mut *tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
-            return Err(StoreError::Conflict {
-                field: "id",
-                message: format!("exam {} already exists", new.id),
-                existing: None,
-            });
-        }
+        insert_exam(&mut tx, new, passed, &taken_on, self.now_micros()).await?;
         let mut entries = vec![AuditEntry::by(
             actor,
             "create",
@@ -339,18 +290,7 @@ impl Store {
                 exam_id: new.id.clone(),
                 revoked: false,
             };
-            sqlx::query(
-                "INSERT INTO staff_certificates (id, username, topic, issued_on, expires_on, exam_id, revoked) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 0)",
-            )
-            .bind(&c.id)
-            .bind(&c.username)
-            .bind(&c.topic)
-            .bind(&c.issued_on)
-            .bind(&c.expires_on)
-            .bind(&c.exam_id)
-            .execute(&mut *tx)
-            .await?;
+            insert_certificate(&mut tx, &c).await?;
             entries.push(AuditEntry::by(
                 actor,
                 "issue",
@@ -372,6 +312,27 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         Ok((exam_from_row(&row)?, certificate))
+    }
+
+    /// Refuses an exam of someone who does not attend the class.
+    async fn check_attends(&self, new: &NewExam) -> Result<(), StoreError> {
+        let attends = sqlx::query(
+            "SELECT username FROM training_attendees WHERE class_id = $1 AND username = $2",
+        )
+        .bind(&new.class_id)
+        .bind(&new.username)
+        .fetch_optional(&self.pool)
+        .await?;
+        if attends.is_none() {
+            return Err(StoreError::invalid(
+                "username",
+                format!(
+                    "{} does not attend class {}: add them as an attendee first",
+                    new.username, new.class_id
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// The certificates of a user, newest first (revoked and expired ones
@@ -497,5 +458,103 @@ impl Store {
         Ok(crate::model::Page::from_rows(items, page.limit, |s| {
             crate::paging::cursor(&[&s.site_code])
         }))
+    }
+}
+
+/// An exam is taken no earlier than its class starts (`starts_on`, a date
+/// `YYYY-MM-DD`) and not after `today`.
+fn check_exam_day(
+    taken_on: time::Date,
+    starts_on: &str,
+    today: time::Date,
+) -> Result<(), StoreError> {
+    let day = crate::format_date(taken_on);
+    if day.as_str() < starts_on {
+        return Err(StoreError::invalid(
+            "taken_on",
+            format!("the exam is on {day}, before the class starts ({starts_on})"),
+        ));
+    }
+    if taken_on > today {
+        return Err(StoreError::invalid(
+            "taken_on",
+            format!("the exam is on {day}, in the future"),
+        ));
+    }
+    Ok(())
+}
+
+/// Writes the exam; a conflict when its id is already recorded.
+async fn insert_exam(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    new: &NewExam,
+    passed: bool,
+    taken_on: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO training_exams (id, class_id, username, score, pass_mark, passed, taken_on, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&new.id)
+    .bind(&new.class_id)
+    .bind(&new.username)
+    .bind(new.score)
+    .bind(new.pass_mark)
+    .bind(i64::from(passed))
+    .bind(taken_on)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(StoreError::Conflict {
+            field: "id",
+            message: format!("exam {} already exists", new.id),
+            existing: None,
+        });
+    }
+    Ok(())
+}
+
+/// Writes the certificate a passed exam issues.
+async fn insert_certificate(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    c: &StaffCertificate,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO staff_certificates (id, username, topic, issued_on, expires_on, exam_id, revoked) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0)",
+    )
+    .bind(&c.id)
+    .bind(&c.username)
+    .bind(&c.topic)
+    .bind(&c.issued_on)
+    .bind(&c.expires_on)
+    .bind(&c.exam_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn an_exam_falls_between_the_class_start_and_today() {
+        let today = date!(2021 - 07 - 10);
+        assert!(check_exam_day(date!(2021 - 07 - 01), "2021-07-01", today).is_ok());
+        assert!(check_exam_day(today, "2021-07-01", today).is_ok());
+        let early = check_exam_day(date!(2021 - 06 - 30), "2021-07-01", today).unwrap_err();
+        assert_eq!(
+            early.to_string(),
+            "taken_on: the exam is on 2021-06-30, before the class starts (2021-07-01)"
+        );
+        let late = check_exam_day(date!(2021 - 07 - 11), "2021-07-01", today).unwrap_err();
+        assert_eq!(
+            late.to_string(),
+            "taken_on: the exam is on 2021-07-11, in the future"
+        );
     }
 }

@@ -710,41 +710,7 @@ pub async fn record_event(
         DEFAULT_OBSERVATION_MINUTES,
     )
     .map_err(step_error)?;
-    if let VisitEvent::DoseGiven {
-        at,
-        lot_number,
-        dose_record_id,
-        ..
-    } = &event
-    {
-        let Some(dose_by) = &by.dose else {
-            return Err(StoreError::Forbidden {
-                field: "vaccinator",
-                message: format!("{} may not give doses", by.actor.name),
-            });
-        };
-        if lot_number.chars().count() > MAX_LOT_NUMBER {
-            return Err(StoreError::invalid(
-                "lot_number",
-                format!("lot_number must be at most {MAX_LOT_NUMBER} characters"),
-            ));
-        }
-        let request = DoseRequest {
-            id: dose_record_id.clone(),
-            person_id: row.person_id.clone(),
-            product_code: row.product_code.clone(),
-            lot_number: lot_number.clone(),
-            site_code: row.site_code.clone(),
-            administered_on: at.date(),
-            dose_number: None,
-            vaccinator: Some(dose_by.actor.name.clone()),
-            override_reason: None,
-            historical: false,
-            // The writer refuses the dose (and so this event) unless the
-            // vaccinator's certificate is current that day.
-            requires_certificate: dose_by.requires_certificate.clone(),
-            by: dose_by.actor.clone(),
-        };
+    if let Some(request) = visit_dose_request(&row, &event, by)? {
         match writer.submit(WriteCommand::Dose(request)).await? {
             WriteOutcome::Created(_) | WriteOutcome::Existing(_) => {}
             WriteOutcome::Merged { .. } => {
@@ -758,24 +724,7 @@ pub async fn record_event(
         }
         _ => None,
     };
-    // An adverse event is also a row of the safety reports, with the dose
-    // it follows (a visit's reports come after its dose: `apply` checked).
-    let aefi = match &event {
-        VisitEvent::AdverseEvent(report) => {
-            let dose = store.dose(&dose_id_for("visit", &row.id)).await?;
-            Some((
-                crate::aefi::NewAefiEvent {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    visit_id: row.id.clone(),
-                    person_id: row.person_id.clone(),
-                    investigation_id: investigation.clone(),
-                    report: report.clone(),
-                },
-                dose,
-            ))
-        }
-        _ => None,
-    };
+    let aefi = safety_report(store, &row, &event, investigation.as_deref()).await?;
     let state = VisitState::after(&next);
     let saved = store
         .append_visit_event(
@@ -793,6 +742,77 @@ pub async fn record_event(
         repeated: false,
         investigation,
     })
+}
+
+/// The dose a dose step records, with the rules of `POST /api/v1/doses`:
+/// refused when the caller may not give doses or the lot number is too
+/// long; `None` for any other step.
+fn visit_dose_request(
+    row: &VisitRow,
+    event: &VisitEvent,
+    by: &EventBy,
+) -> Result<Option<DoseRequest>, StoreError> {
+    let VisitEvent::DoseGiven {
+        at,
+        lot_number,
+        dose_record_id,
+        ..
+    } = event
+    else {
+        return Ok(None);
+    };
+    let Some(dose_by) = &by.dose else {
+        return Err(StoreError::Forbidden {
+            field: "vaccinator",
+            message: format!("{} may not give doses", by.actor.name),
+        });
+    };
+    if lot_number.chars().count() > MAX_LOT_NUMBER {
+        return Err(StoreError::invalid(
+            "lot_number",
+            format!("lot_number must be at most {MAX_LOT_NUMBER} characters"),
+        ));
+    }
+    Ok(Some(DoseRequest {
+        id: dose_record_id.clone(),
+        person_id: row.person_id.clone(),
+        product_code: row.product_code.clone(),
+        lot_number: lot_number.clone(),
+        site_code: row.site_code.clone(),
+        administered_on: at.date(),
+        dose_number: None,
+        vaccinator: Some(dose_by.actor.name.clone()),
+        override_reason: None,
+        historical: false,
+        // The writer refuses the dose (and so this event) unless the
+        // vaccinator's certificate is current that day.
+        requires_certificate: dose_by.requires_certificate.clone(),
+        by: dose_by.actor.clone(),
+    }))
+}
+
+/// An adverse event is also a row of the safety reports, with the dose
+/// it follows (a visit's reports come after its dose: `apply` checked).
+async fn safety_report(
+    store: &Store,
+    row: &VisitRow,
+    event: &VisitEvent,
+    investigation: Option<&str>,
+) -> Result<Option<(crate::aefi::NewAefiEvent, crate::model::DoseRecord)>, StoreError> {
+    let VisitEvent::AdverseEvent(report) = event else {
+        return Ok(None);
+    };
+    let dose = store.dose(&dose_id_for("visit", &row.id)).await?;
+    Ok(Some((
+        crate::aefi::NewAefiEvent {
+            id: uuid::Uuid::now_v7().to_string(),
+            visit_id: row.id.clone(),
+            person_id: row.person_id.clone(),
+            investigation_id: investigation.map(str::to_string),
+            report: report.clone(),
+        },
+        dose,
+    )))
 }
 
 #[cfg(test)]
@@ -852,5 +872,65 @@ mod tests {
             "a dose step sent twice names the same dose"
         );
         assert_ne!(dose_id_for("visit", "v-1"), dose_id_for("visit", "v-2"));
+    }
+
+    #[test]
+    fn a_dose_step_needs_a_dose_giver_and_a_short_lot_number() {
+        let row = VisitRow {
+            id: "v-1".into(),
+            person_id: "p-1".into(),
+            site_code: "S1".into(),
+            product_code: "PFZ".into(),
+            appointment_id: None,
+            day: "2021-07-01".into(),
+            outcome: "in_progress".into(),
+            next_step: Some("dose".into()),
+            observation_ends_micros: None,
+            events: Vec::new(),
+            version: 1,
+        };
+        let dose = |lot_number: &str| VisitEvent::DoseGiven {
+            at: datetime!(2021-07-01 08:30 UTC),
+            dose_record_id: dose_id_for("visit", "v-1"),
+            vaccinator: "lan".into(),
+            station: "1".into(),
+            lot_number: lot_number.into(),
+        };
+        let registrar = EventBy {
+            actor: Actor::system("lan"),
+            dose: None,
+        };
+        let err = visit_dose_request(&row, &dose("L1"), &registrar).unwrap_err();
+        assert!(matches!(
+            err,
+            StoreError::Forbidden {
+                field: "vaccinator",
+                ..
+            }
+        ));
+        let vaccinator = EventBy {
+            dose: Some(DoseBy {
+                actor: Actor::system("lan"),
+                requires_certificate: Some("lan".into()),
+            }),
+            ..registrar
+        };
+        let long = "L".repeat(MAX_LOT_NUMBER + 1);
+        let err = visit_dose_request(&row, &dose(&long), &vaccinator).unwrap_err();
+        assert!(matches!(err, StoreError::Invalid { ref field, .. } if field == "lot_number"));
+        let request = visit_dose_request(&row, &dose("L1"), &vaccinator)
+            .unwrap()
+            .expect("a dose step records a dose");
+        assert_eq!(
+            (request.person_id.as_str(), request.administered_on),
+            ("p-1", time::macros::date!(2021 - 07 - 01))
+        );
+        assert_eq!(request.requires_certificate.as_deref(), Some("lan"));
+        let ended = VisitEvent::ObservationEnded {
+            at: datetime!(2021-07-01 09:00 UTC),
+        };
+        assert!(visit_dose_request(&row, &ended, &vaccinator)
+            .unwrap()
+            .is_none());
     }
 }
