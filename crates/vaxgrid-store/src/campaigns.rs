@@ -641,6 +641,370 @@ pub(crate) const CAMPAIGN_COLUMNS: &str =
 pub(crate) const WAVE_COLUMNS: &str =
     "id, campaign_id, ordinal, name, starts_on, ends_on, eligible_groups";
 
+/// A new campaign's checked fields.
+struct CheckedCampaign {
+    name: String,
+    disease: String,
+    area: Area,
+    history: Option<String>,
+}
+
+/// The day a new wave's dates are checked as of: the campaign's creation
+/// day (today when unreadable). History lifts the rule that a wave starts
+/// at most `WAVE_LATE_DAYS` before the campaign was entered: it is then
+/// checked as if entered then.
+fn wave_checked_as_of(created_micros: i64, today: Date, history: bool, starts_on: Date) -> Date {
+    let created = created_on(created_micros, today);
+    if history {
+        created.min(starts_on + time::Duration::days(WAVE_LATE_DAYS))
+    } else {
+        created
+    }
+}
+
+/// Adds a wave after the campaign's last; returns its ordinal. Its id
+/// used already, or a wave added at the same moment, is a conflict.
+async fn insert_wave(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    campaign_id: &str,
+    new: &NewWave,
+    name: &str,
+) -> Result<i64, StoreError> {
+    let last: Option<i64> =
+        sqlx::query("SELECT MAX(ordinal) AS n FROM waves WHERE campaign_id = $1")
+            .bind(campaign_id)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get("n")?;
+    let ordinal = last.unwrap_or(0) + 1;
+    let inserted = sqlx::query(&format!(
+        "INSERT INTO waves ({WAVE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING"
+    ))
+    .bind(&new.id)
+    .bind(campaign_id)
+    .bind(ordinal)
+    .bind(name)
+    .bind(crate::format_date(new.starts_on))
+    .bind(crate::format_date(new.ends_on))
+    .bind(json_list(&new.eligible_groups))
+    .execute(&mut **tx)
+    .await;
+    let inserted = match inserted {
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+            return Err(StoreError::Conflict {
+                field: "id",
+                message: "another wave was added to the campaign at the same time; retry".into(),
+                existing: None,
+            })
+        }
+        other => other?,
+    };
+    if inserted.rows_affected() == 0 {
+        return Err(StoreError::Conflict {
+            field: "id",
+            message: format!("wave {} already exists", new.id),
+            existing: None,
+        });
+    }
+    Ok(ordinal)
+}
+
+/// Adds the children's figures to the parent's own (the parent's rows
+/// were read without its children's subtrees).
+fn add_children_to_parent(out: &mut HashMap<String, Figures>, parent: &str, children: &[&Area]) {
+    let sum = children
+        .iter()
+        .filter_map(|c| out.get(&c.code).copied())
+        .fold(Figures::default(), |a, f| Figures {
+            eligible: a.eligible + f.eligible,
+            at_least_one: a.at_least_one + f.at_least_one,
+            completed: a.completed + f.completed,
+        });
+    if let Some(p) = out.get_mut(parent) {
+        p.eligible += sum.eligible;
+        p.at_least_one += sum.at_least_one;
+        p.completed += sum.completed;
+    }
+}
+
+/// The day a campaign was entered (`today` when unreadable).
+fn created_on(created_micros: i64, today: Date) -> Date {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(created_micros) * 1000)
+        .map(|t| t.date())
+        .unwrap_or(today)
+}
+
+/// A campaign's period for its daily targets: from its first wave's start
+/// (the day it was entered before any wave) to its target date.
+fn campaign_period(campaign: &Campaign, today: Date) -> (Date, Date) {
+    let start = campaign
+        .waves
+        .iter()
+        .filter_map(|w| crate::parse_date(&w.starts_on))
+        .min()
+        .unwrap_or_else(|| created_on(campaign.created_micros, today));
+    let end = crate::parse_date(&campaign.target_date).unwrap_or(start);
+    (start, end)
+}
+
+/// What a target report's rows are read from, by area code.
+struct RowFigures<'a> {
+    figures: &'a HashMap<String, Figures>,
+    /// The stored target (people, fixed).
+    stored: &'a HashMap<String, (i64, bool)>,
+    site_capacity: &'a HashMap<String, i64>,
+}
+
+impl RowFigures<'_> {
+    /// An area's row of the target report.
+    fn target_row(&self, a: &Area) -> TargetRow {
+        let f = self.figures.get(&a.code).copied().unwrap_or_default();
+        let s = self.stored.get(&a.code).copied();
+        TargetRow {
+            site_capacity: self.site_capacity.get(&a.code).copied().unwrap_or(0),
+            area_code: a.code.clone(),
+            name: a.name.clone(),
+            level: a.level.as_str().to_string(),
+            target: s.map(|s| s.0),
+            fixed: s.is_some_and(|s| s.1),
+            eligible: f.eligible,
+            reached: f.at_least_one,
+            completed: f.completed,
+        }
+    }
+}
+
+/// The area's target spread evenly over every day from `start` to `end`
+/// (none when the area has no target).
+fn planned_days(
+    row: &TargetRow,
+    (start, end): (Date, Date),
+) -> Result<BTreeMap<Date, u64>, StoreError> {
+    Ok(match row.target {
+        Some(t) => daily_targets(u64::try_from(t).unwrap_or(0), start, end, |_| true)
+            .map_err(|e| StoreError::invalid(e.field(), e.to_string()))?
+            .into_iter()
+            .collect(),
+        None => BTreeMap::new(),
+    })
+}
+
+/// Every day from `start` to `end` with its part of the area's target
+/// (`planned`), the doses given (`actual`) and the capacity booked.
+fn target_days(
+    row: &TargetRow,
+    (start, end): (Date, Date),
+    planned: &BTreeMap<Date, u64>,
+    actual: &HashMap<String, i64>,
+    capacity: &HashMap<String, i64>,
+) -> Vec<TargetDay> {
+    let mut days = Vec::new();
+    let mut day = Some(start);
+    while let Some(d) = day.filter(|d| *d <= end) {
+        let key = crate::format_date(d);
+        days.push(TargetDay {
+            target: row
+                .target
+                .map(|_| planned.get(&d).copied().map_or(0, to_i64)),
+            actual: actual.get(&key).copied().unwrap_or(0),
+            capacity: capacity.get(&key).copied().unwrap_or(0),
+            site_capacity: row.site_capacity,
+            day: key,
+        });
+        day = d.next_day();
+    }
+    days
+}
+
+/// The wave `wave_id` of a campaign (else NotFound).
+fn wave_of<'a>(campaign: &'a Campaign, wave_id: &str) -> Result<&'a Wave, StoreError> {
+    campaign
+        .waves
+        .iter()
+        .find(|w| w.id == wave_id)
+        .ok_or_else(|| not_found("wave", "wave", wave_id))
+}
+
+/// What a wave's progress rows are read from, by area code.
+struct ProgressFigures<'a> {
+    campaign: &'a Campaign,
+    figures: &'a HashMap<String, Figures>,
+    /// The stored target (people, fixed).
+    stored: &'a HashMap<String, (i64, bool)>,
+    daily: &'a HashMap<String, i64>,
+}
+
+impl ProgressFigures<'_> {
+    /// An area's row of the wave's progress.
+    fn progress_row(&self, a: &Area) -> Result<ProgressRow, StoreError> {
+        let f = self.figures.get(&a.code).copied().unwrap_or_default();
+        let stored_part = self.stored.get(&a.code).map(|s| s.0);
+        Ok(ProgressRow {
+            area_code: a.code.clone(),
+            name: a.name.clone(),
+            level: a.level.as_str().to_string(),
+            eligible: f.eligible,
+            wave_target: wave_target(self.campaign, stored_part, f.eligible)?,
+            campaign_target: stored_part,
+            daily_target: self.daily.get(&a.code).copied(),
+            at_least_one: f.at_least_one,
+            completed: f.completed,
+        })
+    }
+}
+
+/// An area's target for a wave. A campaign target in people: the area's
+/// part of it (`stored_part`), at most the wave's eligible population; a
+/// percentage: of the wave's eligible population.
+fn wave_target(
+    campaign: &Campaign,
+    stored_part: Option<i64>,
+    eligible: i64,
+) -> Result<i64, StoreError> {
+    Ok(match campaign.target_people {
+        Some(_) => stored_part.unwrap_or(0).min(eligible.max(0)),
+        None => to_i64(
+            target_for_coverage(eligible.max(0) as u64, campaign.target_percent_tenths)
+                .map_err(|_| percent_error(campaign.target_percent_tenths))?,
+        ),
+    })
+}
+
+/// Every day of a wave with the area's daily target and the doses given
+/// (`done`, by day); none when the wave's stored dates are unreadable.
+fn wave_days(wave: &Wave, target: Option<i64>, done: &HashMap<String, i64>) -> Vec<WaveDay> {
+    let mut days = Vec::new();
+    let (first, last) = (
+        crate::parse_date(&wave.starts_on),
+        crate::parse_date(&wave.ends_on),
+    );
+    if let (Some(first), Some(last)) = (first, last) {
+        let mut day = Some(first);
+        while let Some(d) = day.filter(|d| *d <= last) {
+            let key = crate::format_date(d);
+            days.push(WaveDay {
+                target,
+                done: done.get(&key).copied().unwrap_or(0),
+                day: key,
+            });
+            day = d.next_day();
+        }
+    }
+    days
+}
+
+/// Where the survey list reads on from: before every person of the area
+/// on the first page (an id is never empty), else after the last person
+/// of the page before (a cursor of another area below this one is taken
+/// from the area's start).
+fn survey_start(area_path: &str, after: Option<&str>) -> Result<(String, String), StoreError> {
+    let start = (area_path.to_string(), String::new());
+    Ok(match after {
+        Some(c) => {
+            let mut k = crate::paging::decode_cursor(c, 2)?;
+            let id = k.pop().unwrap_or_default();
+            (k.pop().unwrap_or_default(), id).max(start)
+        }
+        None => start,
+    })
+}
+
+/// Whom a survey list lists.
+struct SurveyFilter<'a> {
+    area: &'a Area,
+    wave: &'a Wave,
+    /// The latest birth date of the campaign's minimum age.
+    cutoff: Date,
+    scope: &'a Scope,
+    status: Option<SurveyStatus>,
+}
+
+/// The survey list's statement and its values, but for the last three:
+/// the key to read on after (area path, id) and the round's size.
+struct SurveyQuery {
+    sql: String,
+    binds: Vec<String>,
+}
+
+impl SurveyQuery {
+    /// The statement for `filter`; `products` are the campaign's (a
+    /// status is read from their doses).
+    fn new(filter: &SurveyFilter, products: &[String]) -> SurveyQuery {
+        let mut binds: Vec<String> = vec![
+            subtree_upper_bound(&filter.area.path),
+            crate::format_date(filter.cutoff),
+        ];
+        let mut conditions = vec![
+            "p.merged_into IS NULL".to_string(),
+            "p.area_path < $1".to_string(),
+            "p.birth_date <= $2".to_string(),
+        ];
+        if !filter.wave.eligible_groups.is_empty() {
+            let mut any = Vec::new();
+            for g in &filter.wave.eligible_groups {
+                binds.push(format!("%,{},%", g.replace('_', "\\_")));
+                any.push(format!(
+                    "(',' || p.priority_groups || ',') LIKE ${} ESCAPE '\\'",
+                    binds.len()
+                ));
+            }
+            conditions.push(format!("({})", any.join(" OR ")));
+        }
+        if let Some((condition, values)) = filter.scope.sql("p.area_path", "p.id", binds.len() + 1)
+        {
+            binds.extend(values);
+            conditions.push(condition);
+        }
+        let kept = match filter.status {
+            Some(status) => {
+                let first = binds.len() + 1;
+                binds.extend(products.iter().cloned());
+                format!(
+                    "WHERE s.n = ${} OR ({})",
+                    binds.len() + 3,
+                    status_condition(status, "s.id", first, products.len())
+                )
+            }
+            None => String::new(),
+        };
+        let n = binds.len();
+        // The inner statement walks the index in order for at most `$n+3`
+        // persons (its LIMIT keeps PostgreSQL's planner on the ordered
+        // index scan, whatever it guesses of the status); the outer one
+        // keeps those of the status, and the last person walked (`n`), from
+        // whom the next round reads on.
+        let sql = format!(
+            "SELECT s.* FROM (SELECT p.id, p.area_path, p.full_name, p.birth_date, p.sex, \
+             p.id_type, p.id_number, p.phone, p.home_area, p.priority_groups, \
+             row_number() OVER (ORDER BY p.area_path, p.id) AS n FROM persons p \
+             WHERE (p.area_path, p.id) > (${}, ${}) AND {} ORDER BY p.area_path, p.id LIMIT ${}) s {kept}",
+            n + 1,
+            n + 2,
+            conditions.join(" AND "),
+            n + 3
+        );
+        SurveyQuery { sql, binds }
+    }
+}
+
+/// A surveyed person's status: vaccinated (a valid dose of the campaign's
+/// products), else booked, else how their last visit ended early (a
+/// deferral still running), else not yet.
+fn survey_status(vaccinated: bool, booked: bool, ending: Option<&str>) -> SurveyStatus {
+    if vaccinated {
+        SurveyStatus::Vaccinated
+    } else if booked {
+        SurveyStatus::Booked
+    } else {
+        match ending {
+            Some("contraindicated") => SurveyStatus::Contraindicated,
+            Some("refused") => SurveyStatus::Refused,
+            Some("deferred") => SurveyStatus::Deferred,
+            _ => SurveyStatus::NotYet,
+        }
+    }
+}
+
 /// A campaign with the area it covers and the area a request is about.
 struct Resolved {
     campaign: Campaign,
@@ -655,6 +1019,61 @@ impl Store {
         new: &NewCampaign,
         actor: &Actor,
     ) -> Result<Campaign, StoreError> {
+        let checked = self.check_new_campaign(new, actor).await?;
+        let mut tx = self.begin_write().await?;
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO campaigns ({CAMPAIGN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT (id) DO NOTHING"
+        ))
+        .bind(&new.id)
+        .bind(&checked.name)
+        .bind(&checked.disease)
+        .bind(&checked.area.code)
+        .bind(json_list(&new.products))
+        .bind(json_list(&new.priority_groups))
+        .bind(i64::from(new.target_percent_tenths))
+        .bind(crate::format_date(new.target_date))
+        .bind(i64::from(new.min_age_years))
+        .bind(self.now_micros())
+        .bind(new.target_people.map(to_i64))
+        .bind(new.target_basis.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::Conflict {
+                field: "id",
+                message: format!("campaign {} already exists", new.id),
+                existing: Some(format!("/api/v1/campaigns/{}", new.id)),
+            });
+        }
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "create",
+                "campaign",
+                &new.id,
+                serde_json::json!({"area_code": checked.area.code, "disease": checked.disease,
+                    "products": new.products, "target_percent_tenths": new.target_percent_tenths,
+                    "target_people": new.target_people, "target_basis": new.target_basis.as_str(),
+                    "target_date": crate::format_date(new.target_date), "history_reason": checked.history}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(self.load_campaign(&new.id).await?.0)
+    }
+
+    /// Checks a campaign to create, field by field in the form's order:
+    /// texts, an area in the actor's scope, known products, groups, the
+    /// target (percentage, date, minimum age, basis, people within the
+    /// eligible population) and a history reason.
+    async fn check_new_campaign(
+        &self,
+        new: &NewCampaign,
+        actor: &Actor,
+    ) -> Result<CheckedCampaign, StoreError> {
         let name = text("name", &new.name, 200)?;
         let disease = text("disease", &new.disease, 100)?;
         let area = self
@@ -696,49 +1115,12 @@ impl Store {
             let eligible = self.eligible_in(&area, &groups, &new.products).await?;
             campaign_rules::within_eligible("target_people", people, eligible as u64, &area.code)?;
         }
-        let mut tx = self.begin_write().await?;
-        let inserted = sqlx::query(&format!(
-            "INSERT INTO campaigns ({CAMPAIGN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-             ON CONFLICT (id) DO NOTHING"
-        ))
-        .bind(&new.id)
-        .bind(&name)
-        .bind(&disease)
-        .bind(&area.code)
-        .bind(json_list(&new.products))
-        .bind(json_list(&new.priority_groups))
-        .bind(i64::from(new.target_percent_tenths))
-        .bind(crate::format_date(new.target_date))
-        .bind(i64::from(new.min_age_years))
-        .bind(self.now_micros())
-        .bind(new.target_people.map(to_i64))
-        .bind(new.target_basis.as_str())
-        .execute(&mut *tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
-            return Err(StoreError::Conflict {
-                field: "id",
-                message: format!("campaign {} already exists", new.id),
-                existing: Some(format!("/api/v1/campaigns/{}", new.id)),
-            });
-        }
-        audit::append(
-            &mut tx,
-            self.backend,
-            &[AuditEntry::by(
-                actor,
-                "create",
-                "campaign",
-                &new.id,
-                serde_json::json!({"area_code": area.code, "disease": disease,
-                    "products": new.products, "target_percent_tenths": new.target_percent_tenths,
-                    "target_people": new.target_people, "target_basis": new.target_basis.as_str(),
-                    "target_date": crate::format_date(new.target_date), "history_reason": history}),
-            )],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(self.load_campaign(&new.id).await?.0)
+        Ok(CheckedCampaign {
+            name,
+            disease,
+            area,
+            history,
+        })
     }
 
     /// The campaign and its area, whoever asks.
@@ -813,32 +1195,14 @@ impl Store {
         new: &NewWave,
         actor: &Actor,
     ) -> Result<Wave, StoreError> {
-        let (campaign, area) = self.load_campaign(campaign_id).await?;
-        if !overlaps(&actor.scope, &area.path) {
-            return Err(not_found("campaign", "id", campaign_id));
-        }
-        if !actor.scope.covers_path(&area.path) {
-            return Err(StoreError::Forbidden {
-                field: "id",
-                message: format!(
-                    "the campaign covers area {}, beyond the areas you plan for",
-                    area.code
-                ),
-            });
-        }
-        let created = time::OffsetDateTime::from_unix_timestamp_nanos(
-            i128::from(campaign.created_micros) * 1000,
-        )
-        .map(|t| t.date())
-        .unwrap_or_else(|_| self.today());
+        let campaign = self.campaign_planned_by(campaign_id, actor).await?;
         let history = history_reason(new.history_reason.as_deref())?;
-        // History lifts the rule that a wave starts at most WAVE_LATE_DAYS
-        // before the campaign was entered: it is checked as if entered then.
-        let created = if history.is_some() {
-            created.min(new.starts_on + time::Duration::days(WAVE_LATE_DAYS))
-        } else {
-            created
-        };
+        let created = wave_checked_as_of(
+            campaign.created_micros,
+            self.today(),
+            history.is_some(),
+            new.starts_on,
+        );
         let name = campaign_rules::check_wave(
             &campaign_rules::WaveDraft {
                 name: &new.name,
@@ -854,43 +1218,7 @@ impl Store {
             },
         )?;
         let mut tx = self.begin_write().await?;
-        let last: Option<i64> =
-            sqlx::query("SELECT MAX(ordinal) AS n FROM waves WHERE campaign_id = $1")
-                .bind(campaign_id)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("n")?;
-        let ordinal = last.unwrap_or(0) + 1;
-        let inserted = sqlx::query(&format!(
-            "INSERT INTO waves ({WAVE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING"
-        ))
-        .bind(&new.id)
-        .bind(campaign_id)
-        .bind(ordinal)
-        .bind(&name)
-        .bind(crate::format_date(new.starts_on))
-        .bind(crate::format_date(new.ends_on))
-        .bind(json_list(&new.eligible_groups))
-        .execute(&mut *tx)
-        .await;
-        let inserted = match inserted {
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                return Err(StoreError::Conflict {
-                    field: "id",
-                    message: "another wave was added to the campaign at the same time; retry"
-                        .into(),
-                    existing: None,
-                })
-            }
-            other => other?,
-        };
-        if inserted.rows_affected() == 0 {
-            return Err(StoreError::Conflict {
-                field: "id",
-                message: format!("wave {} already exists", new.id),
-                existing: None,
-            });
-        }
+        let ordinal = insert_wave(&mut tx, campaign_id, new, &name).await?;
         audit::append(
             &mut tx,
             self.backend,
@@ -917,6 +1245,29 @@ impl Store {
         })
     }
 
+    /// The campaign, if the actor plans for its whole area: absent when
+    /// their areas do not meet it, forbidden when they cover only part.
+    async fn campaign_planned_by(
+        &self,
+        campaign_id: &str,
+        actor: &Actor,
+    ) -> Result<Campaign, StoreError> {
+        let (campaign, area) = self.load_campaign(campaign_id).await?;
+        if !overlaps(&actor.scope, &area.path) {
+            return Err(not_found("campaign", "id", campaign_id));
+        }
+        if !actor.scope.covers_path(&area.path) {
+            return Err(StoreError::Forbidden {
+                field: "id",
+                message: format!(
+                    "the campaign covers area {}, beyond the areas you plan for",
+                    area.code
+                ),
+            });
+        }
+        Ok(campaign)
+    }
+
     /// Population, reached and completed in each of `areas` (their whole
     /// subtrees), for the counter `groups` and the campaign `products`.
     /// `areas` is a parent followed by all its children: the children are
@@ -937,8 +1288,24 @@ impl Store {
             .iter()
             .map(|a| (a.code.clone(), Figures::default()))
             .collect();
-        // Children over their ranges, then the parent's own rows ($2). Each
-        // person once: the sets of groups that meet `groups`.
+        self.add_population(&mut out, &parent.code, &codes, groups)
+            .await?;
+        self.add_coverage(&mut out, &parent.code, &codes, groups, products)
+            .await?;
+        add_children_to_parent(&mut out, &parent.code, children);
+        Ok(out)
+    }
+
+    /// Adds the eligible population to `out`: the children (`codes`) over
+    /// their ranges, then the parent's own rows. Each person once: the sets
+    /// of groups that meet `groups`.
+    async fn add_population(
+        &self,
+        out: &mut HashMap<String, Figures>,
+        parent: &str,
+        codes: &[String],
+        groups: &[String],
+    ) -> Result<(), StoreError> {
         let (meets, patterns) = meets_groups("k.group_set", groups, 3);
         let population = format!(
             "SELECT c.code AS bucket, CAST(SUM(k.population) AS BIGINT) AS n FROM areas c \
@@ -949,9 +1316,7 @@ impl Store {
              WHERE c.code = $2 AND {meets} GROUP BY c.code",
             in_json(self.backend, "c.code", 1),
         );
-        let mut query = sqlx::query(&population)
-            .bind(json_list(&codes))
-            .bind(&parent.code);
+        let mut query = sqlx::query(&population).bind(json_list(codes)).bind(parent);
         for p in patterns {
             query = query.bind(p);
         }
@@ -961,6 +1326,19 @@ impl Store {
                 f.eligible += r.try_get::<Option<i64>, _>("n")?.unwrap_or(0);
             }
         }
+        Ok(())
+    }
+
+    /// Adds the persons reached and completed with the campaign's
+    /// `products` to `out`, children then the parent's own rows.
+    async fn add_coverage(
+        &self,
+        out: &mut HashMap<String, Figures>,
+        parent: &str,
+        codes: &[String],
+        groups: &[String],
+        products: &[String],
+    ) -> Result<(), StoreError> {
         let coverage = format!(
             "SELECT c.code AS bucket, CAST(SUM(k.at_least_one) AS BIGINT) AS a, \
              CAST(SUM(k.completed) AS BIGINT) AS b FROM areas c \
@@ -977,10 +1355,10 @@ impl Store {
             in_json(self.backend, "k.product_code", 3)
         );
         for r in sqlx::query(&coverage)
-            .bind(json_list(&codes))
+            .bind(json_list(codes))
             .bind(json_list(groups))
             .bind(json_list(products))
-            .bind(&parent.code)
+            .bind(parent)
             .fetch_all(&self.pool)
             .await?
         {
@@ -990,20 +1368,7 @@ impl Store {
                 f.completed += r.try_get::<Option<i64>, _>("b")?.unwrap_or(0);
             }
         }
-        let sum = children
-            .iter()
-            .filter_map(|c| out.get(&c.code).copied())
-            .fold(Figures::default(), |a, f| Figures {
-                eligible: a.eligible + f.eligible,
-                at_least_one: a.at_least_one + f.at_least_one,
-                completed: a.completed + f.completed,
-            });
-        if let Some(p) = out.get_mut(&parent.code) {
-            p.eligible += sum.eligible;
-            p.at_least_one += sum.at_least_one;
-            p.completed += sum.completed;
-        }
-        Ok(out)
+        Ok(())
     }
 
     /// The eligible population of an area's whole subtree.
@@ -1243,6 +1608,9 @@ impl Store {
         self.targets_of(campaign_id, area, scope, false).await
     }
 
+    /// The target report of a campaign's area (or of an area within it):
+    /// each row's figures and target, and the days from the campaign's
+    /// start to its target date, with doses and capacity when `with_days`.
     async fn targets_of(
         &self,
         campaign_id: &str,
@@ -1266,46 +1634,19 @@ impl Store {
             .map(|a| (a.code.as_str(), a.path.as_str()))
             .collect();
         let site_capacity = self.site_capacity_of(&paths).await?;
-        let row = |a: &Area| {
-            let f = figures.get(&a.code).copied().unwrap_or_default();
-            let s = stored.get(&a.code).copied();
-            TargetRow {
-                site_capacity: site_capacity.get(&a.code).copied().unwrap_or(0),
-                area_code: a.code.clone(),
-                name: a.name.clone(),
-                level: a.level.as_str().to_string(),
-                target: s.map(|s| s.0),
-                fixed: s.is_some_and(|s| s.1),
-                eligible: f.eligible,
-                reached: f.at_least_one,
-                completed: f.completed,
-            }
+        let read = RowFigures {
+            figures: &figures,
+            stored: &stored,
+            site_capacity: &site_capacity,
         };
-        let area_row = row(&area);
-        let children: Vec<TargetRow> = children.iter().map(row).collect();
+        let area_row = read.target_row(&area);
+        let children: Vec<TargetRow> = children.iter().map(|a| read.target_row(a)).collect();
         let children_target = children.iter().filter_map(|c| c.target).sum();
-        let created = time::OffsetDateTime::from_unix_timestamp_nanos(
-            i128::from(campaign.created_micros) * 1000,
-        )
-        .map(|t| t.date())
-        .unwrap_or_else(|_| self.today());
-        let start = campaign
-            .waves
-            .iter()
-            .filter_map(|w| crate::parse_date(&w.starts_on))
-            .min()
-            .unwrap_or(created);
-        let end = crate::parse_date(&campaign.target_date).unwrap_or(start);
+        let (start, end) = campaign_period(&campaign, self.today());
         let (from, to) = (crate::format_date(start), crate::format_date(end));
         let mut days = Vec::new();
         if start <= end {
-            let planned: BTreeMap<Date, u64> = match area_row.target {
-                Some(t) => daily_targets(u64::try_from(t).unwrap_or(0), start, end, |_| true)
-                    .map_err(|e| StoreError::invalid(e.field(), e.to_string()))?
-                    .into_iter()
-                    .collect(),
-                None => BTreeMap::new(),
-            };
+            let planned = planned_days(&area_row, (start, end))?;
             let (actual, capacity) = if with_days {
                 (
                     self.doses_by_day(&area.path, (&from, &to), &campaign.products, true)
@@ -1315,20 +1656,7 @@ impl Store {
             } else {
                 (HashMap::new(), HashMap::new())
             };
-            let mut day = Some(start);
-            while let Some(d) = day.filter(|d| *d <= end) {
-                let key = crate::format_date(d);
-                days.push(TargetDay {
-                    target: area_row
-                        .target
-                        .map(|_| planned.get(&d).copied().map_or(0, to_i64)),
-                    actual: actual.get(&key).copied().unwrap_or(0),
-                    capacity: capacity.get(&key).copied().unwrap_or(0),
-                    site_capacity: area_row.site_capacity,
-                    day: key,
-                });
-                day = d.next_day();
-            }
+            days = target_days(&area_row, (start, end), &planned, &actual, &capacity);
         }
         Ok(TargetReport {
             campaign_id: campaign_id.to_string(),
@@ -1499,11 +1827,7 @@ impl Store {
         scope: &Scope,
     ) -> Result<WaveProgress, StoreError> {
         let Resolved { campaign, area } = self.resolve(campaign_id, area, scope).await?;
-        let wave = campaign
-            .waves
-            .iter()
-            .find(|w| w.id == wave_id)
-            .ok_or_else(|| not_found("wave", "wave", wave_id))?;
+        let wave = wave_of(&campaign, wave_id)?;
         let children = self
             .area_children(Some(&area.code), None, 100_000)
             .await?
@@ -1515,57 +1839,18 @@ impl Store {
         let codes: Vec<String> = all.iter().map(|a| a.code.clone()).collect();
         let stored = self.stored_targets(&self.pool, campaign_id, &codes).await?;
         let daily = self.daily_targets_of(campaign_id, &codes).await?;
-        let row = |a: &Area| -> Result<ProgressRow, StoreError> {
-            let f = figures.get(&a.code).copied().unwrap_or_default();
-            let stored_part = stored.get(&a.code).map(|s| s.0);
-            // A target in people: the area's part of it, at most the wave's
-            // eligible population; a percentage: of the wave's population.
-            let wave_target = match campaign.target_people {
-                Some(_) => stored_part.unwrap_or(0).min(f.eligible.max(0)),
-                None => to_i64(
-                    target_for_coverage(f.eligible.max(0) as u64, campaign.target_percent_tenths)
-                        .map_err(|_| percent_error(campaign.target_percent_tenths))?,
-                ),
-            };
-            Ok(ProgressRow {
-                area_code: a.code.clone(),
-                name: a.name.clone(),
-                level: a.level.as_str().to_string(),
-                eligible: f.eligible,
-                wave_target,
-                campaign_target: stored_part,
-                daily_target: daily.get(&a.code).copied(),
-                at_least_one: f.at_least_one,
-                completed: f.completed,
-            })
+        let read = ProgressFigures {
+            campaign: &campaign,
+            figures: &figures,
+            stored: &stored,
+            daily: &daily,
         };
-        let area_row = row(&area)?;
-        let children = children.iter().map(row).collect::<Result<Vec<_>, _>>()?;
-        let sql = format!(
-            "SELECT dose_number, CAST(SUM(doses) AS BIGINT) AS n FROM daily_dose_counters \
-             WHERE area_path >= $1 AND area_path < $2 AND day >= $3 AND day <= $4 AND {} \
-             GROUP BY dose_number",
-            in_json(self.backend, "product_code", 5)
-        );
-        let mut in_wave = WaveDoses::default();
-        for r in sqlx::query(&sql)
-            .bind(&area.path)
-            .bind(subtree_upper_bound(&area.path))
-            .bind(&wave.starts_on)
-            .bind(&wave.ends_on)
-            .bind(json_list(&campaign.products))
-            .fetch_all(&self.pool)
-            .await?
-        {
-            let number: i64 = r.try_get("dose_number")?;
-            let n = r.try_get::<Option<i64>, _>("n")?.unwrap_or(0);
-            match number {
-                1 => in_wave.dose_1 += n,
-                2 => in_wave.dose_2 += n,
-                _ => in_wave.later_doses += n,
-            }
-            in_wave.total += n;
-        }
+        let area_row = read.progress_row(&area)?;
+        let children = children
+            .iter()
+            .map(|a| read.progress_row(a))
+            .collect::<Result<Vec<_>, _>>()?;
+        let in_wave = self.doses_in_wave(&area, wave, &campaign.products).await?;
         let (serious_events, deaths) = self
             .aefi_serious_in(&area, &wave.starts_on, &wave.ends_on, &campaign.products)
             .await?;
@@ -1577,23 +1862,7 @@ impl Store {
                 false,
             )
             .await?;
-        let mut days = Vec::new();
-        let (first, last) = (
-            crate::parse_date(&wave.starts_on),
-            crate::parse_date(&wave.ends_on),
-        );
-        if let (Some(first), Some(last)) = (first, last) {
-            let mut day = Some(first);
-            while let Some(d) = day.filter(|d| *d <= last) {
-                let key = crate::format_date(d);
-                days.push(WaveDay {
-                    target: area_row.daily_target,
-                    done: done.get(&key).copied().unwrap_or(0),
-                    day: key,
-                });
-                day = d.next_day();
-            }
-        }
+        let days = wave_days(wave, area_row.daily_target, &done);
         Ok(WaveProgress {
             campaign_id: campaign_id.to_string(),
             wave_id: wave.id.clone(),
@@ -1609,6 +1878,42 @@ impl Store {
             },
             days,
         })
+    }
+
+    /// The doses given during a wave in an area's subtree with the
+    /// campaign's products, by dose number.
+    async fn doses_in_wave(
+        &self,
+        area: &Area,
+        wave: &Wave,
+        products: &[String],
+    ) -> Result<WaveDoses, StoreError> {
+        let sql = format!(
+            "SELECT dose_number, CAST(SUM(doses) AS BIGINT) AS n FROM daily_dose_counters \
+             WHERE area_path >= $1 AND area_path < $2 AND day >= $3 AND day <= $4 AND {} \
+             GROUP BY dose_number",
+            in_json(self.backend, "product_code", 5)
+        );
+        let mut in_wave = WaveDoses::default();
+        for r in sqlx::query(&sql)
+            .bind(&area.path)
+            .bind(subtree_upper_bound(&area.path))
+            .bind(&wave.starts_on)
+            .bind(&wave.ends_on)
+            .bind(json_list(products))
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let number: i64 = r.try_get("dose_number")?;
+            let n = r.try_get::<Option<i64>, _>("n")?.unwrap_or(0);
+            match number {
+                1 => in_wave.dose_1 += n,
+                2 => in_wave.dose_2 += n,
+                _ => in_wave.later_doses += n,
+            }
+            in_wave.total += n;
+        }
+        Ok(in_wave)
     }
 
     /// The target survey list of a wave in an area: every person living
@@ -1660,117 +1965,24 @@ impl Store {
         actor: &Actor,
     ) -> Result<Page<SurveyRow>, StoreError> {
         let Resolved { campaign, area } = self.resolve(campaign_id, area, &actor.scope).await?;
-        let wave = campaign
-            .waves
-            .iter()
-            .find(|w| w.id == wave_id)
-            .ok_or_else(|| not_found("wave", "wave", wave_id))?;
+        let wave = wave_of(&campaign, wave_id)?;
         let starts = crate::parse_date(&wave.starts_on)
             .ok_or_else(|| StoreError::invalid("starts_on", "stored wave start is not a date"))?;
         let cutoff = born_on_or_before(starts, campaign.min_age_years);
-        // The list reads on after `key`: before every person of the area on
-        // the first page (an id is never empty), else the last person of
-        // the page before (a cursor of another area below this one is
-        // taken from the area's start).
-        let start = (area.path.clone(), String::new());
-        let mut key = match after {
-            Some(c) => {
-                let mut k = crate::paging::decode_cursor(c, 2)?;
-                let id = k.pop().unwrap_or_default();
-                (k.pop().unwrap_or_default(), id).max(start)
-            }
-            None => start,
-        };
-        let mut binds: Vec<String> =
-            vec![subtree_upper_bound(&area.path), crate::format_date(cutoff)];
-        let mut conditions = vec![
-            "p.merged_into IS NULL".to_string(),
-            "p.area_path < $1".to_string(),
-            "p.birth_date <= $2".to_string(),
-        ];
-        if !wave.eligible_groups.is_empty() {
-            let mut any = Vec::new();
-            for g in &wave.eligible_groups {
-                binds.push(format!("%,{},%", g.replace('_', "\\_")));
-                any.push(format!(
-                    "(',' || p.priority_groups || ',') LIKE ${} ESCAPE '\\'",
-                    binds.len()
-                ));
-            }
-            conditions.push(format!("({})", any.join(" OR ")));
-        }
-        if let Some((condition, values)) = actor.scope.sql("p.area_path", "p.id", binds.len() + 1) {
-            binds.extend(values);
-            conditions.push(condition);
-        }
-        let kept = match status {
-            Some(status) => {
-                let first = binds.len() + 1;
-                binds.extend(campaign.products.iter().cloned());
-                format!(
-                    "WHERE s.n = ${} OR ({})",
-                    binds.len() + 3,
-                    status_condition(status, "s.id", first, campaign.products.len())
-                )
-            }
-            None => String::new(),
-        };
-        let n = binds.len();
-        // The inner statement walks the index in order for at most `$n+3`
-        // persons (its LIMIT keeps PostgreSQL's planner on the ordered
-        // index scan, whatever it guesses of the status); the outer one
-        // keeps those of the status, and the last person walked (`n`), from
-        // whom the next round reads on.
-        let sql = format!(
-            "SELECT s.* FROM (SELECT p.id, p.area_path, p.full_name, p.birth_date, p.sex, \
-             p.id_type, p.id_number, p.phone, p.home_area, p.priority_groups, \
-             row_number() OVER (ORDER BY p.area_path, p.id) AS n FROM persons p \
-             WHERE (p.area_path, p.id) > (${}, ${}) AND {} ORDER BY p.area_path, p.id LIMIT ${}) s {kept}",
-            n + 1,
-            n + 2,
-            conditions.join(" AND "),
-            n + 3
+        let key = survey_start(&area.path, after)?;
+        let query = SurveyQuery::new(
+            &SurveyFilter {
+                area: &area,
+                wave,
+                cutoff,
+                scope: &actor.scope,
+                status,
+            },
+            &campaign.products,
         );
-        let mut people: Vec<SurveyRow> = Vec::new();
-        let mut round = 0;
-        loop {
-            // A round walks as many persons as the page still wants, then,
-            // a status being rarer, four times the round before, up to
-            // SURVEY_ROUND (each person returned has their records read).
-            let want = limit + 1 - people.len();
-            round = match status {
-                Some(_) if round > 0 => (round * 4).clamp(want, SURVEY_ROUND.max(want)),
-                _ => want,
-            };
-            let mut query = sqlx::query(&sql);
-            for b in &binds {
-                query = query.bind(b.clone());
-            }
-            let rows = query
-                .bind(key.0.clone())
-                .bind(key.1.clone())
-                .bind(round as i64)
-                .fetch_all(&self.pool)
-                .await?;
-            let mut full = false;
-            let mut part = Vec::with_capacity(rows.len());
-            for r in &rows {
-                full |= r.try_get::<i64, _>("n")? == round as i64;
-                part.push(survey_row(r)?);
-            }
-            part.sort_by(|a, b| (&a.area_path, &a.person_id).cmp(&(&b.area_path, &b.person_id)));
-            self.fill_statuses(&mut part, &campaign.products).await?;
-            if let Some(last) = part.last() {
-                key = (last.area_path.clone(), last.person_id.clone());
-            }
-            people.extend(
-                part.into_iter()
-                    .filter(|r| status.is_none_or(|s| r.status == s)),
-            );
-            if !full || people.len() > limit {
-                break;
-            }
-        }
+        let people = self
+            .walk_survey(&query, key, status, limit, &campaign.products)
+            .await?;
         let page = Page::from_rows(people, limit, |p| {
             crate::paging::cursor(&[&p.area_path, &p.person_id])
         });
@@ -1787,6 +1999,60 @@ impl Store {
         Ok(page)
     }
 
+    /// Walks the survey list from `key` in rounds until a page of `limit`
+    /// persons of `status` (and one more, to tell a next page) is read, or
+    /// the area ends; each round's persons get their exact status.
+    async fn walk_survey(
+        &self,
+        query: &SurveyQuery,
+        mut key: (String, String),
+        status: Option<SurveyStatus>,
+        limit: usize,
+        products: &[String],
+    ) -> Result<Vec<SurveyRow>, StoreError> {
+        let mut people: Vec<SurveyRow> = Vec::new();
+        let mut round = 0;
+        loop {
+            // A round walks as many persons as the page still wants, then,
+            // a status being rarer, four times the round before, up to
+            // SURVEY_ROUND (each person returned has their records read).
+            let want = limit + 1 - people.len();
+            round = match status {
+                Some(_) if round > 0 => (round * 4).clamp(want, SURVEY_ROUND.max(want)),
+                _ => want,
+            };
+            let mut q = sqlx::query(&query.sql);
+            for b in &query.binds {
+                q = q.bind(b.clone());
+            }
+            let rows = q
+                .bind(key.0.clone())
+                .bind(key.1.clone())
+                .bind(round as i64)
+                .fetch_all(&self.pool)
+                .await?;
+            let mut full = false;
+            let mut part = Vec::with_capacity(rows.len());
+            for r in &rows {
+                full |= r.try_get::<i64, _>("n")? == round as i64;
+                part.push(survey_row(r)?);
+            }
+            part.sort_by(|a, b| (&a.area_path, &a.person_id).cmp(&(&b.area_path, &b.person_id)));
+            self.fill_statuses(&mut part, products).await?;
+            if let Some(last) = part.last() {
+                key = (last.area_path.clone(), last.person_id.clone());
+            }
+            people.extend(
+                part.into_iter()
+                    .filter(|r| status.is_none_or(|s| r.status == s)),
+            );
+            if !full || people.len() > limit {
+                break;
+            }
+        }
+        Ok(people)
+    }
+
     /// Sets status, doses and appointment of each row: doses of the person
     /// and of the records merged into them; campaign products only.
     async fn fill_statuses(
@@ -1798,52 +2064,10 @@ impl Store {
             return Ok(());
         }
         let ids: Vec<String> = rows.iter().map(|r| r.person_id.clone()).collect();
-        let mut root_of: HashMap<String, String> =
-            ids.iter().map(|id| (id.clone(), id.clone())).collect();
-        for r in sqlx::query(&format!(
-            "SELECT id, merged_into FROM persons WHERE {}",
-            in_json(self.backend, "merged_into", 1)
-        ))
-        .bind(json_list(&ids))
-        .fetch_all(&self.pool)
-        .await?
-        {
-            root_of.insert(r.try_get("id")?, r.try_get("merged_into")?);
-        }
+        let root_of = self.merge_roots(&ids).await?;
         let everyone: Vec<String> = root_of.keys().cloned().collect();
-        let mut records: HashMap<String, Vec<DoseRecord>> = HashMap::new();
-        for r in sqlx::query(&format!(
-            "SELECT {DOSE_COLUMNS} FROM doses WHERE {}",
-            in_json(self.backend, "person_id", 1)
-        ))
-        .bind(json_list(&everyone))
-        .fetch_all(&self.pool)
-        .await?
-        {
-            let d = dose_from_row(&r)?;
-            if let Some(root) = root_of.get(&d.person_id) {
-                records.entry(root.clone()).or_default().push(d);
-            }
-        }
-        let mut booked: HashMap<String, String> = HashMap::new();
-        for r in sqlx::query(&format!(
-            "SELECT person_id, MIN(starts_at) AS at FROM appointments WHERE status = 'booked' AND {} \
-             GROUP BY person_id",
-            in_json(self.backend, "person_id", 1)
-        ))
-        .bind(json_list(&everyone))
-        .fetch_all(&self.pool)
-        .await?
-        {
-            let person: String = r.try_get("person_id")?;
-            let at: String = r.try_get("at")?;
-            if let Some(root) = root_of.get(&person) {
-                let e = booked.entry(root.clone()).or_insert(at.clone());
-                if at < *e {
-                    *e = at;
-                }
-            }
-        }
+        let records = self.doses_by_root(&everyone, &root_of).await?;
+        let mut booked = self.first_bookings(&everyone, &root_of).await?;
         let catalog = self.product_map().await?;
         let endings = self.latest_endings(&everyone).await?;
         let today = crate::format_date(self.today());
@@ -1864,24 +2088,88 @@ impl Store {
             let ending = endings.get(&row.person_id).filter(|(outcome, _, until)| {
                 outcome != "deferred" || until.as_deref().is_some_and(|u| u >= today.as_str())
             });
-            row.status = if !valid.is_empty() {
-                SurveyStatus::Vaccinated
-            } else if row.appointment_at.is_some() {
-                SurveyStatus::Booked
-            } else {
-                match ending.map(|(o, _, _)| o.as_str()) {
-                    Some("contraindicated") => SurveyStatus::Contraindicated,
-                    Some("refused") => SurveyStatus::Refused,
-                    Some("deferred") => SurveyStatus::Deferred,
-                    _ => SurveyStatus::NotYet,
-                }
-            };
+            row.status = survey_status(
+                !valid.is_empty(),
+                row.appointment_at.is_some(),
+                ending.map(|(o, _, _)| o.as_str()),
+            );
             if let Some((_, reason, until)) = ending {
                 row.reason = reason.clone();
                 row.deferred_until = until.clone();
             }
         }
         Ok(())
+    }
+
+    /// Each of `ids` and every record merged into one of them, mapped to
+    /// the person of `ids` it belongs to.
+    async fn merge_roots(&self, ids: &[String]) -> Result<HashMap<String, String>, StoreError> {
+        let mut root_of: HashMap<String, String> =
+            ids.iter().map(|id| (id.clone(), id.clone())).collect();
+        for r in sqlx::query(&format!(
+            "SELECT id, merged_into FROM persons WHERE {}",
+            in_json(self.backend, "merged_into", 1)
+        ))
+        .bind(json_list(ids))
+        .fetch_all(&self.pool)
+        .await?
+        {
+            root_of.insert(r.try_get("id")?, r.try_get("merged_into")?);
+        }
+        Ok(root_of)
+    }
+
+    /// The dose records of `everyone`, gathered under the person each
+    /// record belongs to (`root_of`).
+    async fn doses_by_root(
+        &self,
+        everyone: &[String],
+        root_of: &HashMap<String, String>,
+    ) -> Result<HashMap<String, Vec<DoseRecord>>, StoreError> {
+        let mut records: HashMap<String, Vec<DoseRecord>> = HashMap::new();
+        for r in sqlx::query(&format!(
+            "SELECT {DOSE_COLUMNS} FROM doses WHERE {}",
+            in_json(self.backend, "person_id", 1)
+        ))
+        .bind(json_list(everyone))
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let d = dose_from_row(&r)?;
+            if let Some(root) = root_of.get(&d.person_id) {
+                records.entry(root.clone()).or_default().push(d);
+            }
+        }
+        Ok(records)
+    }
+
+    /// The first booked appointment of each person, over their merged
+    /// records too (`root_of`).
+    async fn first_bookings(
+        &self,
+        everyone: &[String],
+        root_of: &HashMap<String, String>,
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let mut booked: HashMap<String, String> = HashMap::new();
+        for r in sqlx::query(&format!(
+            "SELECT person_id, MIN(starts_at) AS at FROM appointments WHERE status = 'booked' AND {} \
+             GROUP BY person_id",
+            in_json(self.backend, "person_id", 1)
+        ))
+        .bind(json_list(everyone))
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let person: String = r.try_get("person_id")?;
+            let at: String = r.try_get("at")?;
+            if let Some(root) = root_of.get(&person) {
+                let e = booked.entry(root.clone()).or_insert(at.clone());
+                if at < *e {
+                    *e = at;
+                }
+            }
+        }
+        Ok(booked)
     }
 }
 
@@ -1930,5 +2218,117 @@ mod tests {
         assert!(!overlaps(&district, "/2/"));
         assert!(!overlaps(&Scope::none(), "/22/"));
         assert_eq!(basis(&[]), vec![ALL_GROUPS.to_string()]);
+    }
+
+    #[test]
+    fn a_wave_entered_as_history_is_checked_as_if_entered_when_it_began() {
+        let today = date!(2026 - 12 - 07);
+        let entered = date!(2026 - 06 - 01)
+            .midnight()
+            .assume_utc()
+            .unix_timestamp()
+            * 1_000_000;
+        let starts = date!(2026 - 01 - 10);
+        assert_eq!(
+            wave_checked_as_of(entered, today, false, starts),
+            date!(2026 - 06 - 01)
+        );
+        assert_eq!(
+            wave_checked_as_of(entered, today, true, starts),
+            starts + time::Duration::days(WAVE_LATE_DAYS)
+        );
+        assert_eq!(
+            wave_checked_as_of(i64::MAX, today, false, starts),
+            today,
+            "an unreadable creation time counts as today"
+        );
+    }
+
+    fn row(target: Option<i64>) -> TargetRow {
+        TargetRow {
+            area_code: "22".into(),
+            name: "Quang Ninh".into(),
+            level: "province".into(),
+            target,
+            fixed: false,
+            eligible: 100,
+            reached: 0,
+            completed: 0,
+            site_capacity: 7,
+        }
+    }
+
+    #[test]
+    fn a_target_is_spread_over_every_day_of_the_period() {
+        let period = (date!(2026 - 12 - 01), date!(2026 - 12 - 03));
+        let with = row(Some(10));
+        let planned = planned_days(&with, period).unwrap();
+        assert_eq!(planned.values().sum::<u64>(), 10);
+        let actual = HashMap::from([("2026-12-02".to_string(), 4)]);
+        let days = target_days(&with, period, &planned, &actual, &HashMap::new());
+        assert_eq!(days.len(), 3);
+        assert_eq!(days[1].day, "2026-12-02");
+        assert_eq!(days[1].actual, 4);
+        assert_eq!(days[0].site_capacity, 7);
+        assert_eq!(days.iter().filter_map(|d| d.target).sum::<i64>(), 10);
+        let without = row(None);
+        let planned = planned_days(&without, period).unwrap();
+        let days = target_days(&without, period, &planned, &HashMap::new(), &HashMap::new());
+        assert!(days.iter().all(|d| d.target.is_none()));
+    }
+
+    #[test]
+    fn a_surveyed_person_is_vaccinated_then_booked_then_as_their_visit_ended() {
+        use SurveyStatus::*;
+        assert_eq!(survey_status(true, true, Some("refused")), Vaccinated);
+        assert_eq!(survey_status(false, true, Some("refused")), Booked);
+        assert_eq!(survey_status(false, false, Some("refused")), Refused);
+        assert_eq!(survey_status(false, false, Some("deferred")), Deferred);
+        assert_eq!(
+            survey_status(false, false, Some("contraindicated")),
+            Contraindicated
+        );
+        assert_eq!(survey_status(false, false, None), NotYet);
+    }
+
+    #[test]
+    fn the_survey_reads_on_after_the_cursor_but_never_before_the_area() {
+        let first = survey_start("/22/193/", None).unwrap();
+        assert_eq!(first, ("/22/193/".to_string(), String::new()));
+        let within = crate::paging::cursor(&["/22/193/06658/", "p9"]);
+        assert_eq!(
+            survey_start("/22/193/", Some(&within)).unwrap(),
+            ("/22/193/06658/".to_string(), "p9".to_string())
+        );
+        let before = crate::paging::cursor(&["/22/100/", "p1"]);
+        assert_eq!(survey_start("/22/193/", Some(&before)).unwrap(), first);
+    }
+
+    #[test]
+    fn a_wave_days_carry_the_daily_target_and_the_doses_given() {
+        let wave = Wave {
+            id: "w1".into(),
+            campaign_id: "c1".into(),
+            ordinal: 1,
+            name: "First".into(),
+            starts_on: "2026-12-01".into(),
+            ends_on: "2026-12-02".into(),
+            eligible_groups: vec![],
+        };
+        let done = HashMap::from([("2026-12-02".to_string(), 30)]);
+        let days = wave_days(&wave, Some(25), &done);
+        let seen: Vec<(&str, Option<i64>, i64)> = days
+            .iter()
+            .map(|d| (d.day.as_str(), d.target, d.done))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![("2026-12-01", Some(25), 0), ("2026-12-02", Some(25), 30)]
+        );
+        let unreadable = Wave {
+            ends_on: "soon".into(),
+            ..wave
+        };
+        assert!(wave_days(&unreadable, None, &done).is_empty());
     }
 }

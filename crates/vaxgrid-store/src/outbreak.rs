@@ -17,6 +17,7 @@ use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 use time::{Date, Duration};
 use uuid::Uuid;
+use vaxgrid_core::outbreak::confirmation;
 use vaxgrid_core::outbreak::graph::{self, check_contact, Class, Contact, PersonFacts, Setting};
 use vaxgrid_core::outbreak::isolation::{self, Alert, Check, Policy};
 use vaxgrid_core::outbreak::pooling;
@@ -875,14 +876,19 @@ async fn links_touching(
         .collect()
 }
 
-/// Re-classifies the region within `DEEPEST` links of `points` after a
-/// change to the graph, inside the change's transaction; writes back the
-/// classes that changed.
-async fn reclassify(
+/// The persons within `DEEPEST` links of `points` and every link those
+/// members take part in (some reach one step outside the region).
+struct Region {
+    members: HashSet<String>,
+    links: Vec<(String, String)>,
+}
+
+/// Walks the graph out from `points`, one level of links per query.
+async fn gather_region(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     points: &[String],
-) -> Result<Reclassified, StoreError> {
+) -> Result<Region, StoreError> {
     let mut members: HashSet<String> = points.iter().cloned().collect();
     let mut frontier: Vec<String> = members.iter().cloned().collect();
     let mut seen: HashSet<String> = HashSet::new();
@@ -910,22 +916,36 @@ async fn reclassify(
             break;
         }
     }
-    let outside: Vec<String> = links
-        .iter()
-        .flat_map(|(a, b)| [a, b])
-        .filter(|x| !members.contains(*x))
-        .cloned()
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let member_list: Vec<String> = members.iter().cloned().collect();
+    Ok(Region { members, links })
+}
+
+impl Region {
+    /// The persons at the far end of a member's link who are not members
+    /// themselves, each once.
+    fn outside(&self) -> Vec<String> {
+        self.links
+            .iter()
+            .flat_map(|(a, b)| [a, b])
+            .filter(|x| !self.members.contains(*x))
+            .cloned()
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect()
+    }
+}
+
+/// The classes stored for `ids` (a person with none is left out).
+async fn stored_classes(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    ids: Vec<&String>,
+) -> Result<HashMap<String, Class>, StoreError> {
     let mut stored: HashMap<String, Class> = HashMap::new();
-    let everyone: Vec<&String> = member_list.iter().chain(&outside).collect();
     let rows = sqlx::query(&format!(
         "SELECT person_id, distance FROM outbreak_classes WHERE {}",
         in_json(backend, "person_id", 1)
     ))
-    .bind(json_list(everyone))
+    .bind(json_list(ids))
     .fetch_all(&mut **tx)
     .await?;
     for r in &rows {
@@ -933,22 +953,33 @@ async fn reclassify(
             stored.insert(r.try_get("person_id")?, c);
         }
     }
+    Ok(stored)
+}
+
+/// Which of `ids` are confirmed cases now.
+async fn confirmed_among(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    ids: &[String],
+) -> Result<HashSet<String>, StoreError> {
     let rows = sqlx::query(&format!(
         "SELECT person_id FROM outbreak_cases WHERE status = 'confirmed' AND {}",
         in_json(backend, "person_id", 1)
     ))
-    .bind(json_list(&member_list))
+    .bind(json_list(ids))
     .fetch_all(&mut **tx)
     .await?;
-    let cases: HashSet<String> = rows
+    Ok(rows
         .iter()
         .map(|r| r.try_get::<String, _>("person_id"))
-        .collect::<Result<_, _>>()?;
-    let outside_classes: HashMap<String, Class> = outside
-        .iter()
-        .filter_map(|o| stored.get(o).map(|c| (o.clone(), *c)))
-        .collect();
-    let fresh = graph::classify_region(&members, &links, &cases, &outside_classes);
+        .collect::<Result<_, _>>()?)
+}
+
+/// The persons whose fresh class differs from the stored one, by id.
+fn class_changes(
+    fresh: HashMap<String, Option<Class>>,
+    stored: &HashMap<String, Class>,
+) -> Vec<ClassChange> {
     let mut changes: Vec<ClassChange> = fresh
         .into_iter()
         .filter_map(|(p, after)| {
@@ -961,10 +992,33 @@ async fn reclassify(
         })
         .collect();
     changes.sort_by(|a, b| a.person_id.cmp(&b.person_id));
+    changes
+}
+
+/// Re-classifies the region within `DEEPEST` links of `points` after a
+/// change to the graph, inside the change's transaction; writes back the
+/// classes that changed.
+async fn reclassify(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    points: &[String],
+) -> Result<Reclassified, StoreError> {
+    let region = gather_region(tx, backend, points).await?;
+    let outside = region.outside();
+    let member_list: Vec<String> = region.members.iter().cloned().collect();
+    let everyone: Vec<&String> = member_list.iter().chain(&outside).collect();
+    let stored = stored_classes(tx, backend, everyone).await?;
+    let cases = confirmed_among(tx, backend, &member_list).await?;
+    let outside_classes: HashMap<String, Class> = outside
+        .iter()
+        .filter_map(|o| stored.get(o).map(|c| (o.clone(), *c)))
+        .collect();
+    let fresh = graph::classify_region(&region.members, &region.links, &cases, &outside_classes);
+    let changes = class_changes(fresh, &stored);
     write_classes(tx, backend, &changes).await?;
     Ok(Reclassified {
         changes,
-        region: members.len(),
+        region: region.members.len(),
     })
 }
 
@@ -1043,6 +1097,143 @@ async fn doses_of(
         .collect()
 }
 
+/// Refuses to confirm a person who is a confirmed case already (409,
+/// pointing at the case); a reversed case may be confirmed again.
+async fn refuse_confirmed_again(
+    tx: &mut Transaction<'static, Any>,
+    new: &NewCase,
+    province_code: &str,
+) -> Result<(), StoreError> {
+    let existing: Option<String> = sqlx::query(
+        "SELECT status FROM outbreak_cases WHERE person_id = $1 AND province_code = $2",
+    )
+    .bind(&new.person_id)
+    .bind(province_code)
+    .fetch_optional(&mut **tx)
+    .await?
+    .map(|r| r.try_get("status"))
+    .transpose()?;
+    if existing.as_deref() == Some("confirmed") {
+        return Err(StoreError::Conflict {
+            field: "person_id",
+            message: format!("{} is already a confirmed case", new.person_id),
+            existing: Some(format!("/api/v1/outbreak/cases/{}", new.person_id)),
+        });
+    }
+    Ok(())
+}
+
+/// Refuses an isolation whose days overlap one of the person's (409,
+/// naming the isolation in the way).
+async fn refuse_overlapping_isolation(
+    tx: &mut Transaction<'static, Any>,
+    new: &NewIsolation,
+    province_code: &str,
+    plan: &isolation::Plan,
+) -> Result<(), StoreError> {
+    let overlapping = sqlx::query(
+        "SELECT id FROM isolations WHERE person_id = $1 AND province_code = $2 AND last_day >= $3 AND start_on <= $4",
+    )
+    .bind(&new.person_id)
+    .bind(province_code)
+    .bind(format_date(plan.start))
+    .bind(format_date(plan.last_day))
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(r) = overlapping {
+        let id: String = r.try_get("id")?;
+        return Err(StoreError::Conflict {
+            field: "person_id",
+            message: format!("{} is already in isolation then ({id})", new.person_id),
+            existing: None,
+        });
+    }
+    Ok(())
+}
+
+/// The isolation to store for `new` as `plan` lays it out; a facility is
+/// named only when the plan has days at one.
+fn isolation_record(
+    new: &NewIsolation,
+    area_path: String,
+    class: Option<Class>,
+    vaccinated: bool,
+    plan: &isolation::Plan,
+) -> IsolationRecord {
+    IsolationRecord {
+        id: new.id.clone(),
+        person_id: new.person_id.clone(),
+        area_path,
+        class: class.map_or("", Class::as_str).to_string(),
+        vaccinated,
+        home_possible: new.home_possible,
+        facility_name: if plan.facility.is_some() {
+            new.facility_name.clone()
+        } else {
+            None
+        },
+        start_on: format_date(plan.start),
+        facility_from: plan.facility.map(|f| format_date(f.0)),
+        facility_to: plan.facility.map(|f| format_date(f.1)),
+        home_from: plan.home.map(|f| format_date(f.0)),
+        home_to: plan.home.map(|f| format_date(f.1)),
+        last_day: format_date(plan.last_day),
+        tests_due: plan.tests_due.iter().map(|d| format_date(*d)).collect(),
+    }
+}
+
+/// The person's isolation covering `day` (the latest to start), or a
+/// refusal naming `person_id`.
+async fn isolation_on(
+    tx: &mut Transaction<'static, Any>,
+    person_id: &str,
+    province_code: &str,
+    day: &str,
+) -> Result<IsolationRecord, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {ISOLATION_COLUMNS} FROM isolations WHERE person_id = $1 AND province_code = $2 \
+         AND start_on <= $3 AND last_day >= $3 ORDER BY start_on DESC LIMIT 1"
+    ))
+    .bind(person_id)
+    .bind(province_code)
+    .bind(day)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else {
+        return Err(StoreError::invalid(
+            "person_id",
+            format!("{person_id} is not in isolation on {day}"),
+        ));
+    };
+    isolation_from_row(&row)
+}
+
+/// Keeps the isolation's latest check, for the team's list (an earlier
+/// day recorded late counts at home but leaves the latest as is).
+async fn note_latest_check(
+    tx: &mut Transaction<'static, Any>,
+    rec: &CheckRecord,
+    province_code: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE isolations SET \
+         home_checks = home_checks + CASE WHEN home_from IS NOT NULL AND home_from <= $3 \
+         THEN 1 ELSE 0 END, \
+         last_danger = CASE WHEN last_check_day IS NULL OR last_check_day < $3 THEN $4 \
+         ELSE last_danger END, \
+         last_check_day = CASE WHEN last_check_day IS NULL OR last_check_day < $3 THEN $3 \
+         ELSE last_check_day END \
+         WHERE id = $1 AND province_code = $2",
+    )
+    .bind(&rec.isolation_id)
+    .bind(province_code)
+    .bind(&rec.day)
+    .bind(i64::from(!rec.alerts.is_empty()))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     /// Records a confirmed case (or confirms again a reversed one) and
     /// re-classifies everyone within three links, in one transaction.
@@ -1064,6 +1255,9 @@ impl Store {
         Ok((case, tx_reclassified))
     }
 
+    /// Confirms `new` inside `tx`: checks its dates against the person,
+    /// refuses a case confirmed already, writes the case, re-classifies
+    /// around it and audits.
     async fn confirm_in(
         &self,
         tx: &mut Transaction<'static, Any>,
@@ -1074,52 +1268,34 @@ impl Store {
         let f = facts
             .get(&new.person_id)
             .ok_or_else(|| absent("person", "person_id", &new.person_id))?;
-        let today = self.today();
-        if new.confirmed_on > today {
-            return Err(StoreError::invalid(
-                "confirmed_on",
-                format!(
-                    "the confirmation ({}) is after today ({today})",
-                    new.confirmed_on
-                ),
-            ));
-        }
-        if let Some(born) = f.birth_date {
-            if new.confirmed_on < born {
-                return Err(StoreError::invalid(
-                    "confirmed_on",
-                    format!(
-                        "the confirmation ({}) is before the person was born ({born})",
-                        new.confirmed_on
-                    ),
-                ));
-            }
-            if new.onset_on.is_some_and(|o| o < born) {
-                return Err(StoreError::invalid(
-                    "onset_on",
-                    "the onset is before the person was born",
-                ));
-            }
-        }
-        if new.onset_on.is_some_and(|o| o > today) {
-            return Err(StoreError::invalid("onset_on", "the onset is after today"));
-        }
-        let existing: Option<String> = sqlx::query(
-            "SELECT status FROM outbreak_cases WHERE person_id = $1 AND province_code = $2",
+        confirmation::check_dates(new.confirmed_on, new.onset_on, f.birth_date, self.today())
+            .map_err(|e| StoreError::invalid(e.field(), e.to_string()))?;
+        refuse_confirmed_again(tx, new, &f.province_code).await?;
+        self.write_confirmed_case(tx, new, f).await?;
+        let re = reclassify(tx, self.backend, std::slice::from_ref(&new.person_id)).await?;
+        audit::append(
+            tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "confirm",
+                "outbreak_case",
+                &new.person_id,
+                serde_json::json!({"confirmed_on": format_date(new.confirmed_on),
+                    "test_kind": new.test_kind.as_str(), "reclassified": re.changes.len()}),
+            )],
         )
-        .bind(&new.person_id)
-        .bind(&f.province_code)
-        .fetch_optional(&mut **tx)
-        .await?
-        .map(|r| r.try_get("status"))
-        .transpose()?;
-        if existing.as_deref() == Some("confirmed") {
-            return Err(StoreError::Conflict {
-                field: "person_id",
-                message: format!("{} is already a confirmed case", new.person_id),
-                existing: Some(format!("/api/v1/outbreak/cases/{}", new.person_id)),
-            });
-        }
+        .await?;
+        Ok(re)
+    }
+
+    /// Writes `new` as a confirmed case, over a reversed one if any.
+    async fn write_confirmed_case(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        new: &NewCase,
+        f: &Facts,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO outbreak_cases (province_code, person_id, area_path, status, onset_on, confirmed_on, \
              test_kind, severity, treated_at, outcome, recovered_on, reversed_reason, recorded_at) \
@@ -1140,21 +1316,7 @@ impl Store {
         .bind(self.now_micros())
         .execute(&mut **tx)
         .await?;
-        let re = reclassify(tx, self.backend, std::slice::from_ref(&new.person_id)).await?;
-        audit::append(
-            tx,
-            self.backend,
-            &[AuditEntry::by(
-                actor,
-                "confirm",
-                "outbreak_case",
-                &new.person_id,
-                serde_json::json!({"confirmed_on": format_date(new.confirmed_on),
-                    "test_kind": new.test_kind.as_str(), "reclassified": re.changes.len()}),
-            )],
-        )
-        .await?;
-        Ok(re)
+        Ok(())
     }
 
     async fn case_in(
@@ -1610,48 +1772,40 @@ impl Store {
                 "this isolation starts at a facility: name it",
             ));
         }
-        let overlapping = sqlx::query(
-            "SELECT id FROM isolations WHERE person_id = $1 AND province_code = $2 AND last_day >= $3 AND start_on <= $4",
-        )
-        .bind(&new.person_id)
-        .bind(&person.province_code)
-        .bind(format_date(plan.start))
-        .bind(format_date(plan.last_day))
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(r) = overlapping {
-            let id: String = r.try_get("id")?;
-            return Err(StoreError::Conflict {
-                field: "person_id",
-                message: format!("{} is already in isolation then ({id})", new.person_id),
-                existing: None,
-            });
-        }
+        refuse_overlapping_isolation(&mut tx, new, &person.province_code, &plan).await?;
         let path: String = facts_of(&mut tx, self.backend, std::slice::from_ref(&new.person_id))
             .await?
             .remove(&new.person_id)
             .map(|f| f.area_path)
             .unwrap_or_default();
-        let rec = IsolationRecord {
-            id: new.id.clone(),
-            person_id: new.person_id.clone(),
-            area_path: path,
-            class: class.map_or("", Class::as_str).to_string(),
-            vaccinated,
-            home_possible: new.home_possible,
-            facility_name: if plan.facility.is_some() {
-                new.facility_name.clone()
-            } else {
-                None
-            },
-            start_on: format_date(plan.start),
-            facility_from: plan.facility.map(|f| format_date(f.0)),
-            facility_to: plan.facility.map(|f| format_date(f.1)),
-            home_from: plan.home.map(|f| format_date(f.0)),
-            home_to: plan.home.map(|f| format_date(f.1)),
-            last_day: format_date(plan.last_day),
-            tests_due: plan.tests_due.iter().map(|d| format_date(*d)).collect(),
-        };
+        let rec = isolation_record(new, path, class, vaccinated, &plan);
+        self.insert_isolation(&mut tx, &rec, &person.province_code, actor)
+            .await?;
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "isolate",
+                "isolation",
+                &rec.id,
+                serde_json::json!({"person_id": rec.person_id, "class": rec.class,
+                    "start_on": rec.start_on, "last_day": rec.last_day}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(rec)
+    }
+
+    /// Inserts a planned isolation; an id used already is a conflict.
+    async fn insert_isolation(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        rec: &IsolationRecord,
+        province_code: &str,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
         let done = sqlx::query(&format!(
             "INSERT INTO isolations ({ISOLATION_COLUMNS}, province_code, recorded_by, recorded_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
@@ -1671,10 +1825,10 @@ impl Store {
         .bind(rec.home_to.clone())
         .bind(&rec.last_day)
         .bind(serde_json::to_string(&rec.tests_due).unwrap_or_else(|_| "[]".into()))
-        .bind(&person.province_code)
+        .bind(province_code)
         .bind(&actor.name)
         .bind(self.now_micros())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::Conflict {
@@ -1683,21 +1837,7 @@ impl Store {
                 existing: None,
             });
         }
-        audit::append(
-            &mut tx,
-            self.backend,
-            &[AuditEntry::by(
-                actor,
-                "isolate",
-                "isolation",
-                &rec.id,
-                serde_json::json!({"person_id": rec.person_id, "class": rec.class,
-                    "start_on": rec.start_on, "last_day": rec.last_day}),
-            )],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(rec)
+        Ok(())
     }
 
     /// The isolations of a person in the caller's areas.
@@ -1734,84 +1874,10 @@ impl Store {
         }
         let day = format_date(new.day);
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(&format!(
-            "SELECT {ISOLATION_COLUMNS} FROM isolations WHERE person_id = $1 AND province_code = $2 \
-             AND start_on <= $3 AND last_day >= $3 ORDER BY start_on DESC LIMIT 1"
-        ))
-        .bind(&new.person_id)
-        .bind(&person.province_code)
-        .bind(&day)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            return Err(StoreError::invalid(
-                "person_id",
-                format!("{} is not in isolation on {day}", new.person_id),
-            ));
-        };
-        let iso = isolation_from_row(&row)?;
+        let iso = isolation_on(&mut tx, &new.person_id, &person.province_code, &day).await?;
         let alerts = isolation::assess(&iso.plan()?, &new.person_id, new.day, &new.check)
             .map_err(|e| StoreError::invalid(e.field(), e.to_string()))?;
-        let tenths = new.check.temperature_c.map(|t| (t * 10.0).round() as i64);
-        let done = sqlx::query(
-            "INSERT INTO isolation_checks (province_code, isolation_id, day, person_id, area_path, present, \
-             temperature_tenths, spo2, symptoms, alerts, checked_by, recorded_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-             ON CONFLICT (isolation_id, day, province_code) DO NOTHING",
-        )
-        .bind(&person.province_code)
-        .bind(&iso.id)
-        .bind(&day)
-        .bind(&new.person_id)
-        .bind(&iso.area_path)
-        .bind(i64::from(new.check.present))
-        .bind(tenths)
-        .bind(new.check.spo2.map(i64::from))
-        .bind(json_list(&new.check.symptoms))
-        .bind(alerts_json(&alerts))
-        .bind(&actor.name)
-        .bind(self.now_micros())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::Conflict {
-                field: "day",
-                message: format!("{} was already checked on {day}", new.person_id),
-                existing: None,
-            });
-        }
-        // The isolation's latest check, for the team's list (an earlier
-        // day recorded late counts at home but leaves the latest as is).
-        sqlx::query(
-            "UPDATE isolations SET \
-             home_checks = home_checks + CASE WHEN home_from IS NOT NULL AND home_from <= $3 \
-             THEN 1 ELSE 0 END, \
-             last_danger = CASE WHEN last_check_day IS NULL OR last_check_day < $3 THEN $4 \
-             ELSE last_danger END, \
-             last_check_day = CASE WHEN last_check_day IS NULL OR last_check_day < $3 THEN $3 \
-             ELSE last_check_day END \
-             WHERE id = $1 AND province_code = $2",
-        )
-        .bind(&iso.id)
-        .bind(&person.province_code)
-        .bind(&day)
-        .bind(i64::from(!alerts.is_empty()))
-        .execute(&mut *tx)
-        .await?;
-        audit::append(
-            &mut tx,
-            self.backend,
-            &[AuditEntry::by(
-                actor,
-                "check",
-                "isolation",
-                &iso.id,
-                serde_json::json!({"day": day, "alerts": alerts}),
-            )],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(CheckRecord {
+        let rec = CheckRecord {
             isolation_id: iso.id,
             person_id: new.person_id.clone(),
             day,
@@ -1820,7 +1886,64 @@ impl Store {
             spo2: new.check.spo2.map(i64::from),
             symptoms: new.check.symptoms.clone(),
             alerts,
-        })
+        };
+        self.insert_check(&mut tx, &rec, &person.province_code, &iso.area_path, actor)
+            .await?;
+        note_latest_check(&mut tx, &rec, &person.province_code).await?;
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "check",
+                "isolation",
+                &rec.isolation_id,
+                serde_json::json!({"day": rec.day, "alerts": rec.alerts}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(rec)
+    }
+
+    /// Inserts a day's check; a second check of the day is a conflict.
+    async fn insert_check(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        rec: &CheckRecord,
+        province_code: &str,
+        area_path: &str,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let tenths = rec.temperature_c.map(|t| (t * 10.0).round() as i64);
+        let done = sqlx::query(
+            "INSERT INTO isolation_checks (province_code, isolation_id, day, person_id, area_path, present, \
+             temperature_tenths, spo2, symptoms, alerts, checked_by, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT (isolation_id, day, province_code) DO NOTHING",
+        )
+        .bind(province_code)
+        .bind(&rec.isolation_id)
+        .bind(&rec.day)
+        .bind(&rec.person_id)
+        .bind(area_path)
+        .bind(i64::from(rec.present))
+        .bind(tenths)
+        .bind(rec.spo2)
+        .bind(json_list(&rec.symptoms))
+        .bind(alerts_json(&rec.alerts))
+        .bind(&actor.name)
+        .bind(self.now_micros())
+        .execute(&mut **tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict {
+                field: "day",
+                message: format!("{} was already checked on {}", rec.person_id, rec.day),
+                existing: None,
+            });
+        }
+        Ok(())
     }
 
     /// Adds a laboratory (reference data: a province has a handful).
@@ -2146,54 +2269,12 @@ impl Store {
             return Err(StoreError::invalid(e.field(), e.to_string()));
         }
         let mut tx = self.begin_write().await?;
-        let rows = sqlx::query(&format!(
-            "SELECT id, state, lab_code, province_code FROM samples WHERE {}",
-            in_json(self.backend, "id", 1)
-        ))
-        .bind(json_list(samples))
-        .fetch_all(&mut *tx)
-        .await?;
-        let states: HashMap<String, (String, String, String)> = rows
-            .iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("id")?,
-                    (
-                        r.try_get("state")?,
-                        r.try_get("lab_code")?,
-                        r.try_get("province_code")?,
-                    ),
-                ))
-            })
-            .collect::<Result<_, StoreError>>()?;
-        for (i, s) in samples.iter().enumerate() {
-            if samples[..i].contains(s) {
-                return Err(StoreError::invalid(
-                    "samples",
-                    format!("sample {s} is named twice"),
-                ));
-            }
-            match states.get(s) {
-                Some((state, lab, _)) if lab == lab_code => {
-                    if state != "collected" {
-                        return Err(StoreError::invalid(
-                            "samples",
-                            format!("sample {s} is already in a test or resulted"),
-                        ));
-                    }
-                }
-                _ => {
-                    return Err(StoreError::invalid(
-                        "samples",
-                        format!("sample {s} does not exist at {lab_code}"),
-                    ))
-                }
-            }
-        }
+        let states = sample_states(&mut tx, self.backend, samples).await?;
+        check_samples_waiting(samples, &states, lab_code)?;
         let province = self.lab_province(&mut tx, lab_code).await?;
         let members: Vec<(String, String)> = samples
             .iter()
-            .map(|s| (s.clone(), states[s].2.clone()))
+            .map(|s| (s.clone(), states[s].province_code.clone()))
             .collect();
         let test = self
             .new_test(
@@ -2236,75 +2317,32 @@ impl Store {
     ) -> Result<ResultOutcome, StoreError> {
         let mut tx = self.begin_write().await?;
         lock_graph(&mut tx, self.backend).await?;
-        let row = sqlx::query("SELECT id, lab_code, retest_of, outcome, created_on, province_code, confirmatory FROM lab_tests WHERE id = $1")
-            .bind(test_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| absent("test", "test_id", test_id))?;
-        let lab_code: String = row.try_get("lab_code")?;
-        self.laboratory(&lab_code, &actor.scope)
-            .await
-            .map_err(|_| absent("test", "test_id", test_id))?;
-        let province: String = row.try_get("province_code")?;
-        if row.try_get::<Option<String>, _>("outcome")?.is_some() {
-            return Err(StoreError::Conflict {
-                field: "test_id",
-                message: format!("test {test_id} already has its result"),
-                existing: None,
-            });
-        }
-        let members = test_members(&mut tx, test_id, &province).await?;
+        let pending = self.pending_test(&mut tx, test_id, actor).await?;
+        let members = test_members(&mut tx, test_id, &pending.province).await?;
         let member_ids: Vec<String> = members.iter().map(|m| m.0.clone()).collect();
-        let outcome_str = match outcome {
-            pooling::Outcome::Negative => "negative",
-            pooling::Outcome::Positive => "positive",
-        };
+        let outcome_str = outcome_name(outcome);
         let dstr = format_date(day);
         sqlx::query("UPDATE lab_tests SET outcome = $1, resulted_on = $2 WHERE id = $3 AND province_code = $4")
             .bind(outcome_str)
             .bind(&dstr)
             .bind(test_id)
-            .bind(&province)
+            .bind(&pending.province)
             .execute(&mut *tx)
             .await?;
         let mut retests = Vec::new();
         let mut resulted = Vec::new();
         let mut settled = Settled::default();
-        let confirmatory = row.try_get::<i64, _>("confirmatory")? != 0;
         if members.len() > 1 && outcome == pooling::Outcome::Positive {
-            for s in &members {
-                retests.push(
-                    self.new_test(
-                        &mut tx,
-                        &lab_code,
-                        &province,
-                        std::slice::from_ref(s),
-                        Some(test_id),
-                        true,
-                        &dstr,
-                    )
-                    .await?,
-                );
-            }
+            retests = self.retest_each(&mut tx, &pending, &members, &dstr).await?;
         } else {
-            for (sample_province, ids) in by_province(&members) {
-                sqlx::query(&format!(
-                    "UPDATE samples SET state = 'resulted', outcome = $1, test_id = $2 WHERE province_code = $3 AND {}",
-                    in_json(self.backend, "id", 4)
-                ))
-                .bind(outcome_str)
-                .bind(test_id)
-                .bind(sample_province)
-                .bind(json_list(ids))
-                .execute(&mut *tx)
+            self.result_samples(&mut tx, &members, outcome_str, test_id)
                 .await?;
-            }
             resulted = member_ids.clone();
             settled = if outcome == pooling::Outcome::Positive {
                 self.confirm_positives(&mut tx, &member_ids, day, actor)
                     .await?
             } else {
-                self.settle_negatives(&mut tx, &member_ids, confirmatory, test_id, actor)
+                self.settle_negatives(&mut tx, &member_ids, pending.confirmatory, test_id, actor)
                     .await?
             };
         }
@@ -2324,13 +2362,13 @@ impl Store {
         tx.commit().await?;
         Ok(ResultOutcome {
             test: TestRecord {
-                id: test_id.to_string(),
-                lab_code,
+                id: pending.id,
+                lab_code: pending.lab_code,
                 samples: member_ids,
-                retest_of: row.try_get("retest_of")?,
-                confirmatory,
+                retest_of: pending.retest_of,
+                confirmatory: pending.confirmatory,
                 outcome: Some(outcome_str.to_string()),
-                created_on: row.try_get("created_on")?,
+                created_on: pending.created_on,
             },
             retests,
             resulted,
@@ -2339,6 +2377,91 @@ impl Store {
             reversed: settled.reversed,
             reclassified: settled.reclassified,
         })
+    }
+
+    /// The test `test_id` awaiting its result, at a laboratory in the
+    /// caller's areas (another's reads as absent); a test with its result
+    /// already is a conflict.
+    async fn pending_test(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        test_id: &str,
+        actor: &Actor,
+    ) -> Result<PendingTest, StoreError> {
+        let row = sqlx::query("SELECT id, lab_code, retest_of, outcome, created_on, province_code, confirmatory FROM lab_tests WHERE id = $1")
+            .bind(test_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or_else(|| absent("test", "test_id", test_id))?;
+        let lab_code: String = row.try_get("lab_code")?;
+        self.laboratory(&lab_code, &actor.scope)
+            .await
+            .map_err(|_| absent("test", "test_id", test_id))?;
+        let province: String = row.try_get("province_code")?;
+        if row.try_get::<Option<String>, _>("outcome")?.is_some() {
+            return Err(StoreError::Conflict {
+                field: "test_id",
+                message: format!("test {test_id} already has its result"),
+                existing: None,
+            });
+        }
+        Ok(PendingTest {
+            id: test_id.to_string(),
+            lab_code,
+            province,
+            retest_of: row.try_get("retest_of")?,
+            confirmatory: row.try_get::<i64, _>("confirmatory")? != 0,
+            created_on: row.try_get("created_on")?,
+        })
+    }
+
+    /// A positive pool: a confirmatory single re-test of each member.
+    async fn retest_each(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        pool: &PendingTest,
+        members: &[(String, String)],
+        day: &str,
+    ) -> Result<Vec<TestRecord>, StoreError> {
+        let mut retests = Vec::new();
+        for s in members {
+            retests.push(
+                self.new_test(
+                    tx,
+                    &pool.lab_code,
+                    &pool.province,
+                    std::slice::from_ref(s),
+                    Some(&pool.id),
+                    true,
+                    day,
+                )
+                .await?,
+            );
+        }
+        Ok(retests)
+    }
+
+    /// A final result: the test's samples are resulted with `outcome`.
+    async fn result_samples(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        members: &[(String, String)],
+        outcome: &str,
+        test_id: &str,
+    ) -> Result<(), StoreError> {
+        for (sample_province, ids) in by_province(members) {
+            sqlx::query(&format!(
+                "UPDATE samples SET state = 'resulted', outcome = $1, test_id = $2 WHERE province_code = $3 AND {}",
+                in_json(self.backend, "id", 4)
+            ))
+            .bind(outcome)
+            .bind(test_id)
+            .bind(sample_province)
+            .bind(json_list(ids))
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
     }
 
     /// A final positive: each person of the samples not yet a case is
@@ -2620,34 +2743,52 @@ impl Store {
         cases: &[(Uuid, Date)],
         actor: &Actor,
     ) -> Result<usize, StoreError> {
-        let mut g = graph::ContactGraph::new();
-        for c in links {
-            g.add_person(c.source, None);
-            g.add_person(c.contact, None);
-        }
-        for (p, _) in cases {
-            g.add_person(*p, None);
-        }
-        let today = self.today();
-        for c in links {
-            g.add_contact(c.clone(), today)
-                .map_err(|e| StoreError::invalid(e.field(), e.to_string()))?;
-        }
-        for (p, d) in cases {
-            let _ = g.confirm(*p, *d);
-        }
-        let mut ids: Vec<String> = g
-            .classify_all()
-            .iter()
-            .map(|(id, _)| id.to_string())
-            .collect();
-        ids.sort();
+        let (g, ids) = loaded_graph(links, cases, self.today())?;
         let mut tx = self.begin_write().await?;
         let mut facts = HashMap::new();
         for chunk in ids.chunks(5000) {
             facts.extend(facts_of(&mut tx, self.backend, chunk).await?);
         }
         let now = self.now_micros();
+        self.load_links(&mut tx, links, &facts, now, actor).await?;
+        self.load_cases(&mut tx, &g, cases, &facts, now).await?;
+        let changes: Vec<ClassChange> = g
+            .classes()
+            .map(|(p, c)| ClassChange {
+                person_id: p.to_string(),
+                before: None,
+                after: Some(c),
+            })
+            .collect();
+        for chunk in changes.chunks(5000) {
+            write_classes(&mut tx, self.backend, chunk).await?;
+        }
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "load",
+                "outbreak",
+                "*",
+                serde_json::json!({"links": links.len(), "cases": cases.len()}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(links.len())
+    }
+
+    /// Writes the loaded links in batches of 5,000, each in its contact's
+    /// province.
+    async fn load_links(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        links: &[Contact],
+        facts: &HashMap<String, Facts>,
+        now: i64,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
         let link_sql = format!(
             "INSERT INTO outbreak_contacts (province_code, id, source_person_id, contact_person_id, area_path, \
              exposure_on, setting, recorded_by, recorded_at) {}",
@@ -2678,9 +2819,22 @@ impl Store {
             }
             sqlx::query(&link_sql)
                 .bind(serde_json::Value::Array(rows).to_string())
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
+        Ok(())
+    }
+
+    /// Writes the loaded cases the graph kept (each person once) in one
+    /// batch, confirmed by PCR, mild, under treatment.
+    async fn load_cases(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        g: &graph::ContactGraph,
+        cases: &[(Uuid, Date)],
+        facts: &HashMap<String, Facts>,
+        now: i64,
+    ) -> Result<(), StoreError> {
         let case_sql = format!(
             "INSERT INTO outbreak_cases (province_code, person_id, area_path, status, onset_on, confirmed_on, \
              test_kind, severity, treated_at, outcome, recovered_on, reversed_reason, recorded_at) {}",
@@ -2722,34 +2876,10 @@ impl Store {
         if !rows.is_empty() {
             sqlx::query(&case_sql)
                 .bind(serde_json::Value::Array(rows).to_string())
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
-        let changes: Vec<ClassChange> = g
-            .classes()
-            .map(|(p, c)| ClassChange {
-                person_id: p.to_string(),
-                before: None,
-                after: Some(c),
-            })
-            .collect();
-        for chunk in changes.chunks(5000) {
-            write_classes(&mut tx, self.backend, chunk).await?;
-        }
-        audit::append(
-            &mut tx,
-            self.backend,
-            &[AuditEntry::by(
-                actor,
-                "load",
-                "outbreak",
-                "*",
-                serde_json::json!({"links": links.len(), "cases": cases.len()}),
-            )],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(links.len())
+        Ok(())
     }
 
     /// Loads home isolations and their past checks at once, in one
@@ -2781,56 +2911,16 @@ impl Store {
             let Ok(plan) = isolation::plan(policy, Some(class), false, true, *start) else {
                 continue;
             };
-            let id = Uuid::now_v7().to_string();
-            let checked: Vec<Date> = checked
-                .iter()
-                .copied()
-                .filter(|d| plan.covers(*d))
-                .collect();
-            // The latest check's state, as `record_check` keeps it (the
-            // loaded checks raise no alert).
-            let home_checks = plan.home.map_or(0, |(from, _)| {
-                checked.iter().filter(|d| **d >= from).count()
-            });
-            sqlx::query(&format!(
-                "INSERT INTO isolations ({ISOLATION_COLUMNS}, province_code, recorded_by, recorded_at, \
-                 last_check_day, home_checks, last_danger) \
-                 VALUES ($1, $2, $3, $4, 0, 1, NULL, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 0)"
-            ))
-            .bind(&id)
-            .bind(person)
-            .bind(&f.area_path)
-            .bind(class.as_str())
-            .bind(format_date(plan.start))
-            .bind(plan.facility.map(|x| format_date(x.0)))
-            .bind(plan.facility.map(|x| format_date(x.1)))
-            .bind(plan.home.map(|x| format_date(x.0)))
-            .bind(plan.home.map(|x| format_date(x.1)))
-            .bind(format_date(plan.last_day))
-            .bind(json_list(plan.tests_due.iter().map(|d| format_date(*d))))
-            .bind(&f.province_code)
-            .bind(&actor.name)
-            .bind(now)
-            .bind(checked.iter().max().map(|d| format_date(*d)))
-            .bind(home_checks as i64)
-            .execute(&mut *tx)
-            .await?;
-            for day in &checked {
-                sqlx::query(
-                    "INSERT INTO isolation_checks (province_code, isolation_id, day, person_id, area_path, present, \
-                     temperature_tenths, spo2, symptoms, alerts, checked_by, recorded_at) \
-                     VALUES ($1, $2, $3, $4, $5, 1, 368, 98, '[]', '[]', $6, $7)",
-                )
-                .bind(&f.province_code)
-                .bind(&id)
-                .bind(format_date(*day))
-                .bind(person)
-                .bind(&f.area_path)
-                .bind(&actor.name)
-                .bind(now)
-                .execute(&mut *tx)
+            let loaded = LoadedIsolation {
+                id: Uuid::now_v7().to_string(),
+                person,
+                facts: f,
+                class,
+                checked: checks_within(&plan, checked),
+                plan,
+            };
+            self.write_loaded_isolation(&mut tx, &loaded, actor, now)
                 .await?;
-            }
             written += 1;
         }
         audit::append(
@@ -2849,13 +2939,211 @@ impl Store {
         Ok(written)
     }
 
+    /// Writes a loaded isolation with the latest check's state, as
+    /// `record_check` keeps it (the loaded checks raise no alert), then
+    /// each of its checks.
+    async fn write_loaded_isolation(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        iso: &LoadedIsolation<'_>,
+        actor: &Actor,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let (f, plan) = (iso.facts, &iso.plan);
+        sqlx::query(&format!(
+            "INSERT INTO isolations ({ISOLATION_COLUMNS}, province_code, recorded_by, recorded_at, \
+             last_check_day, home_checks, last_danger) \
+             VALUES ($1, $2, $3, $4, 0, 1, NULL, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 0)"
+        ))
+        .bind(&iso.id)
+        .bind(iso.person)
+        .bind(&f.area_path)
+        .bind(iso.class.as_str())
+        .bind(format_date(plan.start))
+        .bind(plan.facility.map(|x| format_date(x.0)))
+        .bind(plan.facility.map(|x| format_date(x.1)))
+        .bind(plan.home.map(|x| format_date(x.0)))
+        .bind(plan.home.map(|x| format_date(x.1)))
+        .bind(format_date(plan.last_day))
+        .bind(json_list(plan.tests_due.iter().map(|d| format_date(*d))))
+        .bind(&f.province_code)
+        .bind(&actor.name)
+        .bind(now)
+        .bind(iso.checked.iter().max().map(|d| format_date(*d)))
+        .bind(home_checks(plan, &iso.checked) as i64)
+        .execute(&mut **tx)
+        .await?;
+        for day in &iso.checked {
+            sqlx::query(
+                "INSERT INTO isolation_checks (province_code, isolation_id, day, person_id, area_path, present, \
+                 temperature_tenths, spo2, symptoms, alerts, checked_by, recorded_at) \
+                 VALUES ($1, $2, $3, $4, $5, 1, 368, 98, '[]', '[]', $6, $7)",
+            )
+            .bind(&f.province_code)
+            .bind(&iso.id)
+            .bind(format_date(*day))
+            .bind(iso.person)
+            .bind(&f.area_path)
+            .bind(&actor.name)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Valid doses of each person (for the vaccination link).
     pub async fn valid_doses(&self, ids: &[String]) -> Result<HashMap<String, i64>, StoreError> {
         doses_of(&self.pool, self.backend, ids).await
     }
 }
 
-/// Sample ids grouped by their province.
+/// The contact graph of a loaded outbreak, every class computed, with
+/// the ids of everyone in it, sorted. A link the rules refuse refuses the
+/// load; a confirmation the graph refuses is skipped.
+fn loaded_graph(
+    links: &[Contact],
+    cases: &[(Uuid, Date)],
+    today: Date,
+) -> Result<(graph::ContactGraph, Vec<String>), StoreError> {
+    let mut g = graph::ContactGraph::new();
+    for c in links {
+        g.add_person(c.source, None);
+        g.add_person(c.contact, None);
+    }
+    for (p, _) in cases {
+        g.add_person(*p, None);
+    }
+    for c in links {
+        g.add_contact(c.clone(), today)
+            .map_err(|e| StoreError::invalid(e.field(), e.to_string()))?;
+    }
+    for (p, d) in cases {
+        let _ = g.confirm(*p, *d);
+    }
+    let mut ids: Vec<String> = g
+        .classify_all()
+        .iter()
+        .map(|(id, _)| id.to_string())
+        .collect();
+    ids.sort();
+    Ok((g, ids))
+}
+
+/// An isolation of the seeding, planned, with its checks.
+struct LoadedIsolation<'a> {
+    id: String,
+    person: &'a str,
+    facts: &'a Facts,
+    class: Class,
+    plan: isolation::Plan,
+    /// The days checked, within the isolation.
+    checked: Vec<Date>,
+}
+
+/// The days of `checked` that fall within the isolation `plan` lays out.
+fn checks_within(plan: &isolation::Plan, checked: &[Date]) -> Vec<Date> {
+    checked
+        .iter()
+        .copied()
+        .filter(|d| plan.covers(*d))
+        .collect()
+}
+
+/// How many of `checked` were at home (none when the plan has no days at
+/// home).
+fn home_checks(plan: &isolation::Plan, checked: &[Date]) -> usize {
+    plan.home.map_or(0, |(from, _)| {
+        checked.iter().filter(|d| **d >= from).count()
+    })
+}
+
+/// A test awaiting its result, as stored.
+struct PendingTest {
+    id: String,
+    lab_code: String,
+    province: String,
+    retest_of: Option<String>,
+    confirmatory: bool,
+    created_on: String,
+}
+
+/// A result's name as stored.
+fn outcome_name(outcome: pooling::Outcome) -> &'static str {
+    match outcome {
+        pooling::Outcome::Negative => "negative",
+        pooling::Outcome::Positive => "positive",
+    }
+}
+
+/// Where a sample is: its state, laboratory and province.
+struct SampleState {
+    state: String,
+    lab_code: String,
+    province_code: String,
+}
+
+/// The stored state of each of `samples` that exists, by id.
+async fn sample_states(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    samples: &[String],
+) -> Result<HashMap<String, SampleState>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT id, state, lab_code, province_code FROM samples WHERE {}",
+        in_json(backend, "id", 1)
+    ))
+    .bind(json_list(samples))
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("id")?,
+                SampleState {
+                    state: r.try_get("state")?,
+                    lab_code: r.try_get("lab_code")?,
+                    province_code: r.try_get("province_code")?,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Every sample of a new test is named once, exists at `lab_code` and
+/// waits there (collected, in no test yet); the first fault is named.
+fn check_samples_waiting(
+    samples: &[String],
+    states: &HashMap<String, SampleState>,
+    lab_code: &str,
+) -> Result<(), StoreError> {
+    for (i, s) in samples.iter().enumerate() {
+        if samples[..i].contains(s) {
+            return Err(StoreError::invalid(
+                "samples",
+                format!("sample {s} is named twice"),
+            ));
+        }
+        match states.get(s) {
+            Some(st) if st.lab_code == lab_code => {
+                if st.state != "collected" {
+                    return Err(StoreError::invalid(
+                        "samples",
+                        format!("sample {s} is already in a test or resulted"),
+                    ));
+                }
+            }
+            _ => {
+                return Err(StoreError::invalid(
+                    "samples",
+                    format!("sample {s} does not exist at {lab_code}"),
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What a final result did to the persons of its samples.
 #[derive(Default)]
 struct Settled {
@@ -2885,6 +3173,7 @@ async fn test_members(
     .collect()
 }
 
+/// Sample ids grouped by their province.
 fn by_province(samples: &[(String, String)]) -> HashMap<&str, Vec<&str>> {
     let mut out: HashMap<&str, Vec<&str>> = HashMap::new();
     for (id, province) in samples {
@@ -2931,5 +3220,160 @@ impl StartField for isolation::IsolationError {
             }
             other => other.field(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn ids(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_region_s_outside_is_the_far_ends_of_its_links_once() {
+        let region = Region {
+            members: ["a", "b"].iter().map(|s| s.to_string()).collect(),
+            links: vec![
+                ("a".into(), "b".into()),
+                ("b".into(), "x".into()),
+                ("y".into(), "a".into()),
+                ("x".into(), "a".into()),
+            ],
+        };
+        let mut outside = region.outside();
+        outside.sort();
+        assert_eq!(outside, ids(&["x", "y"]));
+    }
+
+    #[test]
+    fn only_the_classes_that_changed_are_written_in_id_order() {
+        let stored = HashMap::from([
+            ("b".to_string(), Class::F1),
+            ("c".to_string(), Class::F2),
+            ("d".to_string(), Class::F0),
+        ]);
+        let fresh = HashMap::from([
+            ("a".to_string(), Some(Class::F3)),
+            ("b".to_string(), Some(Class::F1)),
+            ("c".to_string(), Some(Class::F1)),
+            ("d".to_string(), None),
+        ]);
+        let changes = class_changes(fresh, &stored);
+        let seen: Vec<(&str, Option<Class>, Option<Class>)> = changes
+            .iter()
+            .map(|c| (c.person_id.as_str(), c.before, c.after))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("a", None, Some(Class::F3)),
+                ("c", Some(Class::F2), Some(Class::F1)),
+                ("d", Some(Class::F0), None),
+            ]
+        );
+    }
+
+    fn waiting(state: &str, lab: &str) -> SampleState {
+        SampleState {
+            state: state.into(),
+            lab_code: lab.into(),
+            province_code: "01".into(),
+        }
+    }
+
+    fn refusal(r: Result<(), StoreError>) -> String {
+        match r {
+            Err(StoreError::Invalid { field, message }) => format!("{field}: {message}"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_test_takes_only_samples_waiting_at_its_laboratory() {
+        let states = HashMap::from([
+            ("s1".to_string(), waiting("collected", "L1")),
+            ("s2".to_string(), waiting("in_test", "L1")),
+            ("s3".to_string(), waiting("collected", "L2")),
+        ]);
+        assert!(check_samples_waiting(&ids(&["s1"]), &states, "L1").is_ok());
+        assert_eq!(
+            refusal(check_samples_waiting(&ids(&["s1", "s1"]), &states, "L1")),
+            "samples: sample s1 is named twice"
+        );
+        assert_eq!(
+            refusal(check_samples_waiting(&ids(&["s1", "s2"]), &states, "L1")),
+            "samples: sample s2 is already in a test or resulted"
+        );
+        assert_eq!(
+            refusal(check_samples_waiting(&ids(&["s3"]), &states, "L1")),
+            "samples: sample s3 does not exist at L1"
+        );
+        assert_eq!(
+            refusal(check_samples_waiting(&ids(&["s9"]), &states, "L1")),
+            "samples: sample s9 does not exist at L1"
+        );
+    }
+
+    #[test]
+    fn loaded_checks_keep_the_isolation_s_days_and_count_those_at_home() {
+        let plan = isolation::Plan {
+            start: date!(2026 - 12 - 01),
+            facility: Some((date!(2026 - 12 - 01), date!(2026 - 12 - 03))),
+            home: Some((date!(2026 - 12 - 04), date!(2026 - 12 - 06))),
+            last_day: date!(2026 - 12 - 06),
+            tests_due: vec![],
+        };
+        let checked = [
+            date!(2026 - 11 - 30),
+            date!(2026 - 12 - 02),
+            date!(2026 - 12 - 04),
+            date!(2026 - 12 - 06),
+            date!(2026 - 12 - 07),
+        ];
+        let within = checks_within(&plan, &checked);
+        assert_eq!(
+            within,
+            vec![
+                date!(2026 - 12 - 02),
+                date!(2026 - 12 - 04),
+                date!(2026 - 12 - 06)
+            ]
+        );
+        assert_eq!(home_checks(&plan, &within), 2);
+        let at_facility = isolation::Plan { home: None, ..plan };
+        assert_eq!(home_checks(&at_facility, &within), 0);
+    }
+
+    #[test]
+    fn an_isolation_names_its_facility_only_when_it_has_days_there() {
+        let new = NewIsolation {
+            id: "i1".into(),
+            person_id: "p1".into(),
+            start_on: date!(2026 - 12 - 01),
+            home_possible: true,
+            facility_name: Some("Camp A".into()),
+        };
+        let home_only = isolation::Plan {
+            start: date!(2026 - 12 - 01),
+            facility: None,
+            home: Some((date!(2026 - 12 - 01), date!(2026 - 12 - 07))),
+            last_day: date!(2026 - 12 - 07),
+            tests_due: vec![date!(2026 - 12 - 01)],
+        };
+        let rec = isolation_record(&new, "01/02".into(), Some(Class::F2), true, &home_only);
+        assert_eq!(rec.facility_name, None);
+        assert_eq!(rec.class, "F2");
+        assert_eq!(rec.home_from.as_deref(), Some("2026-12-01"));
+        assert_eq!(rec.tests_due, vec!["2026-12-01".to_string()]);
+        let first_at_facility = isolation::Plan {
+            facility: Some((date!(2026 - 12 - 01), date!(2026 - 12 - 03))),
+            ..home_only
+        };
+        let rec = isolation_record(&new, "01/02".into(), None, false, &first_at_facility);
+        assert_eq!(rec.facility_name.as_deref(), Some("Camp A"));
+        assert_eq!(rec.class, "");
     }
 }

@@ -734,19 +734,26 @@ impl Store {
         from: Date,
         to: Date,
     ) -> Result<Occupancy, StoreError> {
-        if to < from {
-            return Err(StoreError::invalid(
-                "from",
-                format!("from ({from}) is after to ({to})"),
-            ));
-        }
-        if (to - from).whole_days() >= MAX_WINDOW_DAYS {
-            return Err(StoreError::invalid(
-                "to",
-                format!("at most {MAX_WINDOW_DAYS} days at once"),
-            ));
-        }
+        check_window(from, to)?;
         let facilities = self.facilities(scope, province).await?;
+        let stays = self.stays_between(from, to).await?;
+        let days = beds::days(from, to);
+        let tally = BedTally::of(&facilities, stays, &days, (from, to));
+        Ok(Occupancy {
+            from: format_date(from),
+            to: format_date(to),
+            days: tally.by_day(&days),
+            facilities: tally.loads,
+        })
+    }
+
+    /// The stays at any facility that overlap `from..=to`, by facility and
+    /// tier (an admission of an unknown tier is left out).
+    async fn stays_between(
+        &self,
+        from: Date,
+        to: Date,
+    ) -> Result<HashMap<(String, Tier), Vec<beds::Stay>>, StoreError> {
         let rows = sqlx::query(
             "SELECT facility_code, tier, admitted_on, discharged_on FROM facility_admissions \
              WHERE admitted_on <= $1 AND (discharged_on IS NULL OR discharged_on > $2)",
@@ -768,59 +775,7 @@ impl Store {
                 .or_default()
                 .push((date_of(&a)?, d.as_deref().map(date_of).transpose()?));
         }
-        let days = beds::days(from, to);
-        let mut cells: BTreeMap<(String, Tier), (Vec<i64>, Vec<i64>)> = BTreeMap::new();
-        let mut loads = Vec::new();
-        for f in &facilities {
-            for tier in Tier::ALL {
-                let beds_n = f.beds(tier);
-                let mine = stays.remove(&(f.code.clone(), tier)).unwrap_or_default();
-                let occ = beds::occupancy(&mine, from, to);
-                if beds_n == 0 && occ.iter().all(|&o| o == 0) {
-                    continue;
-                }
-                let entry = cells
-                    .entry((f.region.clone(), tier))
-                    .or_insert_with(|| (vec![0; days.len()], vec![0; days.len()]));
-                for (i, d) in days.iter().enumerate() {
-                    if f.active_on(*d) {
-                        entry.0[i] += beds_n;
-                    }
-                    entry.1[i] += occ[i];
-                }
-                loads.push(FacilityLoad {
-                    code: f.code.clone(),
-                    name: f.name.clone(),
-                    region: f.region.clone(),
-                    tier,
-                    beds: beds_n,
-                    occupied: occ.last().copied().unwrap_or(0),
-                    active: f.active_on(to),
-                });
-            }
-        }
-        let out_days = days
-            .iter()
-            .enumerate()
-            .map(|(i, d)| OccupancyDay {
-                day: format_date(*d),
-                cells: cells
-                    .iter()
-                    .map(|((region, tier), (b, o))| OccupancyCell {
-                        region: region.clone(),
-                        tier: *tier,
-                        beds: b[i],
-                        occupied: o[i],
-                    })
-                    .collect(),
-            })
-            .collect();
-        Ok(Occupancy {
-            from: format_date(from),
-            to: format_date(to),
-            days: out_days,
-            facilities: loads,
-        })
+        Ok(stays)
     }
 
     /// Confirmed cases (not reversed) of a province, all time.
@@ -998,18 +953,58 @@ impl Store {
                 format!("the assignment ends before it starts ({})", new.from_on),
             ));
         }
-        let (facility, area, case) = match &new.target {
+        let (facility, area, case) = self.assignment_target(&new.target, &actor.scope).await?;
+        let rec = AssignmentRecord {
+            id: new.id.clone(),
+            team_code: team.code,
+            facility_code: facility,
+            area_code: area,
+            case_person_id: case,
+            from_on: format_date(new.from_on),
+            to_on: new.to_on.map(format_date),
+        };
+        let province = vaxgrid_core::area::province_of_path(&team.area_path).to_string();
+        let mut tx = self.begin_write().await?;
+        self.insert_assignment(&mut tx, &rec, &province, actor)
+            .await?;
+        audit::append(
+            &mut tx,
+            self.backend,
+            &[AuditEntry::by(
+                actor,
+                "assign",
+                "response_team",
+                &rec.team_code,
+                serde_json::json!({"assignment": rec.id, "facility_code": rec.facility_code,
+                    "area_code": rec.area_code, "case_person_id": rec.case_person_id,
+                    "from_on": rec.from_on}),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(rec)
+    }
+
+    /// Where an assignment sends the team, checked: (facility, area, case),
+    /// one of them set. A target outside `scope` reads as absent; a
+    /// person must be a confirmed case.
+    async fn assignment_target(
+        &self,
+        target: &AssignmentTarget,
+        scope: &Scope,
+    ) -> Result<(Option<String>, Option<String>, Option<String>), StoreError> {
+        Ok(match target {
             AssignmentTarget::Facility(code) => {
-                self.facility(code, &actor.scope).await?;
+                self.facility(code, scope).await?;
                 (Some(code.clone()), None, None)
             }
             AssignmentTarget::Area(code) => {
-                self.area_in(code, "area_code", &actor.scope).await?;
+                self.area_in(code, "area_code", scope).await?;
                 (None, Some(code.clone()), None)
             }
             AssignmentTarget::Case(person) => {
                 let p = self
-                    .person_in(person, &actor.scope)
+                    .person_in(person, scope)
                     .await
                     .map_err(|_| absent("person", "case_person_id", person))?;
                 let confirmed = sqlx::query(
@@ -1027,56 +1022,132 @@ impl Store {
                 }
                 (None, None, Some(person.clone()))
             }
-        };
-        let province = vaxgrid_core::area::province_of_path(&team.area_path).to_string();
-        let mut tx = self.begin_write().await?;
+        })
+    }
+
+    /// Inserts an assignment; an id used already is a conflict.
+    async fn insert_assignment(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        rec: &AssignmentRecord,
+        province: &str,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
         let done = sqlx::query(
             "INSERT INTO team_assignments (province_code, id, team_code, facility_code, area_code, case_person_id, \
              from_on, to_on, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
              ON CONFLICT (id, province_code) DO NOTHING",
         )
-        .bind(&province)
-        .bind(&new.id)
-        .bind(&team.code)
-        .bind(facility.clone())
-        .bind(area.clone())
-        .bind(case.clone())
-        .bind(format_date(new.from_on))
-        .bind(new.to_on.map(format_date))
+        .bind(province)
+        .bind(&rec.id)
+        .bind(&rec.team_code)
+        .bind(rec.facility_code.clone())
+        .bind(rec.area_code.clone())
+        .bind(rec.case_person_id.clone())
+        .bind(&rec.from_on)
+        .bind(rec.to_on.clone())
         .bind(&actor.name)
         .bind(self.now_micros())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::Conflict {
                 field: "id",
-                message: format!("assignment {} already exists", new.id),
+                message: format!("assignment {} already exists", rec.id),
                 existing: None,
             });
         }
-        audit::append(
-            &mut tx,
-            self.backend,
-            &[AuditEntry::by(
-                actor,
-                "assign",
-                "response_team",
-                &team.code,
-                serde_json::json!({"assignment": new.id, "facility_code": facility,
-                    "area_code": area, "case_person_id": case, "from_on": format_date(new.from_on)}),
-            )],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(AssignmentRecord {
-            id: new.id.clone(),
-            team_code: team.code,
-            facility_code: facility,
-            area_code: area,
-            case_person_id: case,
-            from_on: format_date(new.from_on),
-            to_on: new.to_on.map(format_date),
-        })
+        Ok(())
+    }
+}
+
+/// A window of days to read occupancy over: `from` not after `to`, at
+/// most `MAX_WINDOW_DAYS` days.
+fn check_window(from: Date, to: Date) -> Result<(), StoreError> {
+    if to < from {
+        return Err(StoreError::invalid(
+            "from",
+            format!("from ({from}) is after to ({to})"),
+        ));
+    }
+    if (to - from).whole_days() >= MAX_WINDOW_DAYS {
+        return Err(StoreError::invalid(
+            "to",
+            format!("at most {MAX_WINDOW_DAYS} days at once"),
+        ));
+    }
+    Ok(())
+}
+
+/// Beds and occupancy of a window summed by region and tier, day by day,
+/// and each facility's tiers on the window's last day.
+struct BedTally {
+    /// (beds, occupied) per day of the window.
+    cells: BTreeMap<(String, Tier), (Vec<i64>, Vec<i64>)>,
+    loads: Vec<FacilityLoad>,
+}
+
+impl BedTally {
+    /// Tallies each facility's tiers over `days` (`from..=to`) from their
+    /// `stays`; a tier with no beds and nobody in it is left out. Beds
+    /// count on the days the facility is active.
+    fn of(
+        facilities: &[FacilityRecord],
+        mut stays: HashMap<(String, Tier), Vec<beds::Stay>>,
+        days: &[Date],
+        (from, to): (Date, Date),
+    ) -> BedTally {
+        let mut cells: BTreeMap<(String, Tier), (Vec<i64>, Vec<i64>)> = BTreeMap::new();
+        let mut loads = Vec::new();
+        for f in facilities {
+            for tier in Tier::ALL {
+                let beds_n = f.beds(tier);
+                let mine = stays.remove(&(f.code.clone(), tier)).unwrap_or_default();
+                let occ = beds::occupancy(&mine, from, to);
+                if beds_n == 0 && occ.iter().all(|&o| o == 0) {
+                    continue;
+                }
+                let entry = cells
+                    .entry((f.region.clone(), tier))
+                    .or_insert_with(|| (vec![0; days.len()], vec![0; days.len()]));
+                for (i, d) in days.iter().enumerate() {
+                    if f.active_on(*d) {
+                        entry.0[i] += beds_n;
+                    }
+                    entry.1[i] += occ[i];
+                }
+                loads.push(FacilityLoad {
+                    code: f.code.clone(),
+                    name: f.name.clone(),
+                    region: f.region.clone(),
+                    tier,
+                    beds: beds_n,
+                    occupied: occ.last().copied().unwrap_or(0),
+                    active: f.active_on(to),
+                });
+            }
+        }
+        BedTally { cells, loads }
+    }
+
+    /// The tally as one list of cells per day.
+    fn by_day(&self, days: &[Date]) -> Vec<OccupancyDay> {
+        days.iter()
+            .enumerate()
+            .map(|(i, d)| OccupancyDay {
+                day: format_date(*d),
+                cells: self
+                    .cells
+                    .iter()
+                    .map(|((region, tier), (b, o))| OccupancyCell {
+                        region: region.clone(),
+                        tier: *tier,
+                        beds: b[i],
+                        occupied: o[i],
+                    })
+                    .collect(),
+            })
+            .collect()
     }
 }
 
@@ -1217,4 +1288,61 @@ async fn not_in_a_bed(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn facility(code: &str, severe_beds: i64, activated_on: Option<&str>) -> FacilityRecord {
+        FacilityRecord {
+            code: code.into(),
+            name: format!("Facility {code}"),
+            area_code: "22".into(),
+            province_code: "22".into(),
+            region: "north".into(),
+            mild_moderate_beds: 0,
+            severe_critical_beds: severe_beds,
+            icu_beds: 0,
+            activate_at_cases: 0,
+            activated_on: activated_on.map(str::to_string),
+            area_path: "/22/".into(),
+        }
+    }
+
+    #[test]
+    fn a_window_runs_forward_and_is_at_most_a_year() {
+        let day = date!(2026 - 12 - 07);
+        assert!(check_window(day, day).is_ok());
+        let back = check_window(day, date!(2026 - 12 - 06)).unwrap_err();
+        assert!(matches!(back, StoreError::Invalid { ref field, .. } if field == "from"));
+        let long = check_window(day, day + Duration::days(MAX_WINDOW_DAYS)).unwrap_err();
+        assert!(matches!(long, StoreError::Invalid { ref field, .. } if field == "to"));
+    }
+
+    #[test]
+    fn beds_count_from_activation_and_stays_in_their_region_s_tier() {
+        let (from, to) = (date!(2026 - 12 - 01), date!(2026 - 12 - 02));
+        let days = beds::days(from, to);
+        let facilities = [facility("A", 4, Some("2026-12-02")), facility("B", 0, None)];
+        let stays = HashMap::from([(("A".to_string(), Tier::SevereCritical), vec![(from, None)])]);
+        let tally = BedTally::of(&facilities, stays, &days, (from, to));
+        assert_eq!(tally.loads.len(), 1, "B has no beds and nobody in them");
+        assert_eq!(tally.loads[0].occupied, 1);
+        assert!(tally.loads[0].active);
+        let by_day = tally.by_day(&days);
+        let icu: Vec<(i64, i64)> = by_day
+            .iter()
+            .map(|d| {
+                let c = d
+                    .cells
+                    .iter()
+                    .find(|c| c.tier == Tier::SevereCritical)
+                    .unwrap();
+                (c.beds, c.occupied)
+            })
+            .collect();
+        assert_eq!(icu, vec![(0, 1), (4, 1)]);
+    }
 }

@@ -77,6 +77,70 @@ impl Flags {
     }
 }
 
+/// The condition that a row comes after the cursor `after` (rank, area
+/// path, person) in the list's order, its values added to `binds`; any
+/// row on the first page.
+fn after_key(
+    rank: &str,
+    after: Option<&str>,
+    binds: &mut Vec<String>,
+) -> Result<String, StoreError> {
+    Ok(match after {
+        None => "1 = 1".to_string(),
+        Some(c) => {
+            let key = decode_cursor(c, 3)?;
+            let r: i64 = key[0].parse().map_err(|_| {
+                StoreError::invalid(
+                    "after",
+                    "not a cursor of this list (pass next_cursor as is)",
+                )
+            })?;
+            let (a, p) = (binds.len() + 2, binds.len() + 3);
+            binds.push(key[1].clone());
+            binds.push(key[2].clone());
+            format!(
+                "({rank} > {r} OR ({rank} = {r} AND (t.area_path > ${a} \
+                 OR (t.area_path = ${a} AND t.person_id > ${p}))))"
+            )
+        }
+    })
+}
+
+/// A person's entry on the day's list from their isolation and checks
+/// (day, alerts): the days missed at home, the alerts (a missed check,
+/// then those of the latest check), whether checked that day and whether
+/// a sample is due.
+fn team_entry(
+    iso: crate::outbreak::IsolationRecord,
+    full_name: String,
+    mut checks: Vec<(Date, String)>,
+    day: Date,
+) -> Result<TeamEntry, StoreError> {
+    let plan = iso.plan()?;
+    checks.sort_by_key(|c| c.0);
+    let days: Vec<Date> = checks.iter().map(|c| c.0).collect();
+    let missed = isolation::missed_checks(&plan, &days, day);
+    let mut alerts = Vec::new();
+    if !missed.is_empty() {
+        alerts.push(Alert::MissedCheck);
+    }
+    if let Some((_, a)) = checks.last() {
+        alerts.extend(alerts_of(a));
+    }
+    Ok(TeamEntry {
+        checked_today: days.last() == Some(&day),
+        sample_due: plan.tests_due.contains(&day),
+        missed: missed.into_iter().map(format_date).collect(),
+        alerts,
+        full_name,
+        isolation_id: iso.id,
+        person_id: iso.person_id,
+        area_path: iso.area_path,
+        class: iso.class,
+        last_day: iso.last_day,
+    })
+}
+
 /// The persons at home on `$1` in the scope, with flags: `done` (checked
 /// on `$1`), `danger` (the latest check up to `$1` raised an alert) and
 /// `missed` (fewer checks at home before `$1` than days at home before it;
@@ -161,6 +225,33 @@ impl Store {
         after: Option<&str>,
         limit: Option<usize>,
     ) -> Result<TeamPage, StoreError> {
+        let (ids, next_cursor) = self.team_keys(scope, day, view, after, limit).await?;
+        let mut found = self.isolations_by_id(&ids).await?;
+        let mut checks = self.checks_of(&ids, day).await?;
+        let mut entries = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let Some((iso, full_name)) = found.remove(id) else {
+                continue;
+            };
+            let mine = checks.remove(&iso.id).unwrap_or_default();
+            entries.push(team_entry(iso, full_name, mine, day)?);
+        }
+        Ok(TeamPage {
+            entries,
+            next_cursor,
+        })
+    }
+
+    /// The isolation ids of a page of the list in its order, and the
+    /// cursor of the next page (none on the last, or when not cut).
+    async fn team_keys(
+        &self,
+        scope: &Scope,
+        day: Date,
+        view: TeamView,
+        after: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<(Vec<String>, Option<String>), StoreError> {
         let (scope_cond, mut binds) = scope
             .sql("i.area_path", "i.person_id", 2)
             .unwrap_or_else(|| ("1 = 1".into(), Vec::new()));
@@ -174,25 +265,7 @@ impl Store {
                 Flags::of(day, self.today(), false, true),
             ),
         };
-        let after = match after {
-            None => "1 = 1".to_string(),
-            Some(c) => {
-                let key = decode_cursor(c, 3)?;
-                let r: i64 = key[0].parse().map_err(|_| {
-                    StoreError::invalid(
-                        "after",
-                        "not a cursor of this list (pass next_cursor as is)",
-                    )
-                })?;
-                let (a, p) = (binds.len() + 2, binds.len() + 3);
-                binds.push(key[1].clone());
-                binds.push(key[2].clone());
-                format!(
-                    "({rank} > {r} OR ({rank} = {r} AND (t.area_path > ${a} \
-                     OR (t.area_path = ${a} AND t.person_id > ${p}))))"
-                )
-            }
-        };
+        let after = after_key(rank, after, &mut binds)?;
         let cut = limit.map_or(String::new(), |n| format!(" LIMIT {}", n + 1));
         let sql = format!(
             "SELECT t.id, t.area_path, t.person_id, {rank} AS sort_rank FROM ({}) t \
@@ -219,42 +292,7 @@ impl Store {
             .iter()
             .map(|r| r.try_get("id"))
             .collect::<Result<_, _>>()?;
-        let mut found = self.isolations_by_id(&ids).await?;
-        let mut checks = self.checks_of(&ids, day).await?;
-        let mut entries = Vec::with_capacity(ids.len());
-        for id in &ids {
-            let Some((iso, full_name)) = found.remove(id) else {
-                continue;
-            };
-            let plan = iso.plan()?;
-            let mut mine = checks.remove(&iso.id).unwrap_or_default();
-            mine.sort_by_key(|c| c.0);
-            let days: Vec<Date> = mine.iter().map(|c| c.0).collect();
-            let missed = isolation::missed_checks(&plan, &days, day);
-            let mut alerts = Vec::new();
-            if !missed.is_empty() {
-                alerts.push(Alert::MissedCheck);
-            }
-            if let Some((_, a)) = mine.last() {
-                alerts.extend(alerts_of(a));
-            }
-            entries.push(TeamEntry {
-                checked_today: days.last() == Some(&day),
-                sample_due: plan.tests_due.contains(&day),
-                missed: missed.into_iter().map(format_date).collect(),
-                alerts,
-                full_name,
-                isolation_id: iso.id,
-                person_id: iso.person_id,
-                area_path: iso.area_path,
-                class: iso.class,
-                last_day: iso.last_day,
-            });
-        }
-        Ok(TeamPage {
-            entries,
-            next_cursor,
-        })
+        Ok((ids, next_cursor))
     }
 
     /// The isolations `ids` with their person's name, by id.
@@ -355,5 +393,86 @@ impl Store {
                 .push((date_of(&d)?, r.try_get("alerts")?));
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outbreak::IsolationRecord;
+    use time::macros::date;
+
+    fn at_home() -> IsolationRecord {
+        IsolationRecord {
+            id: "i1".into(),
+            person_id: "p1".into(),
+            area_path: "/22/193/06658/".into(),
+            class: "F2".into(),
+            vaccinated: false,
+            home_possible: true,
+            facility_name: None,
+            start_on: "2026-12-01".into(),
+            facility_from: None,
+            facility_to: None,
+            home_from: Some("2026-12-01".into()),
+            home_to: Some("2026-12-07".into()),
+            last_day: "2026-12-07".into(),
+            tests_due: vec!["2026-12-04".into()],
+        }
+    }
+
+    #[test]
+    fn an_entry_names_the_missed_days_before_the_latest_check_s_alerts() {
+        let checks = vec![
+            (date!(2026 - 12 - 03), r#"["fever"]"#.to_string()),
+            (date!(2026 - 12 - 01), "[]".to_string()),
+        ];
+        let e = team_entry(
+            at_home(),
+            "Tran Thi B".into(),
+            checks,
+            date!(2026 - 12 - 04),
+        )
+        .unwrap();
+        assert_eq!(e.missed, vec!["2026-12-02".to_string()]);
+        assert_eq!(e.alerts, vec![Alert::MissedCheck, Alert::Fever]);
+        assert!(!e.checked_today);
+        assert!(e.sample_due);
+        assert_eq!(e.full_name, "Tran Thi B");
+    }
+
+    #[test]
+    fn an_entry_checked_today_with_no_day_missed_has_no_alert() {
+        let checks = vec![
+            (date!(2026 - 12 - 01), "[]".to_string()),
+            (date!(2026 - 12 - 02), "[]".to_string()),
+        ];
+        let e = team_entry(
+            at_home(),
+            "Tran Thi B".into(),
+            checks,
+            date!(2026 - 12 - 02),
+        )
+        .unwrap();
+        assert!(e.missed.is_empty());
+        assert!(e.alerts.is_empty());
+        assert!(e.checked_today);
+        assert!(!e.sample_due);
+    }
+
+    #[test]
+    fn a_page_reads_on_after_its_cursor_s_rank_area_and_person() {
+        let mut binds = vec!["scope".to_string()];
+        assert_eq!(after_key("t.done", None, &mut binds).unwrap(), "1 = 1");
+        let c = cursor(&["1", "/22/", "p7"]);
+        let cond = after_key("t.done", Some(&c), &mut binds).unwrap();
+        assert_eq!(binds, vec!["scope", "/22/", "p7"]);
+        assert!(cond.starts_with("(t.done > 1 OR (t.done = 1 AND (t.area_path > $3"));
+        assert!(cond.contains("t.person_id > $4"));
+        let bad = cursor(&["x", "/22/", "p7"]);
+        assert!(matches!(
+            after_key("t.done", Some(&bad), &mut binds),
+            Err(StoreError::Invalid { field, .. }) if field == "after"
+        ));
     }
 }

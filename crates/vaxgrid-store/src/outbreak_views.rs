@@ -96,85 +96,89 @@ struct LinkRow {
     setting: String,
 }
 
-impl Store {
-    /// A case (read through `read_case`: scoped and audited) with the
-    /// persons within three links of it and the links between them, for
-    /// the case page's drawing. Persons outside the caller's areas are
-    /// counted, not shown, and not followed; at most `max_persons` are
-    /// shown (nearest first).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn case_graph(
-        &self,
-        person_id: &str,
-        actor: &Actor,
-        max_persons: usize,
-    ) -> Result<CaseGraph, StoreError> {
-        let detail = self.read_case(person_id, actor).await?;
-        let mut ring: HashMap<String, (u8, Option<String>)> = HashMap::new();
-        ring.insert(person_id.to_string(), (0, None));
-        let mut order = vec![person_id.to_string()];
-        let mut frontier = vec![person_id.to_string()];
-        let mut links: HashMap<String, LinkRow> = HashMap::new();
-        let mut hidden: HashSet<String> = HashSet::new();
-        let mut truncated = false;
-        for level in 1..=DEEPEST {
-            if frontier.is_empty() {
-                break;
-            }
-            let found = self.links_of(&frontier).await?;
-            let mut fresh: Vec<String> = found
-                .iter()
-                .flat_map(|l| [&l.source, &l.contact])
-                .filter(|x| !ring.contains_key(*x) && !hidden.contains(*x))
-                .cloned()
-                .collect::<HashSet<_>>()
-                .into_iter()
-                .collect();
-            fresh.sort();
-            let paths = self.paths_of(&fresh).await?;
-            let mut next = Vec::new();
-            for l in found {
-                for (from, to) in [(&l.source, &l.contact), (&l.contact, &l.source)] {
-                    if ring.contains_key(to) || hidden.contains(to) || !ring.contains_key(from) {
-                        continue;
-                    }
-                    let visible = paths
-                        .get(to)
-                        .is_some_and(|(path, _)| actor.scope.covers_person(to, path));
-                    if !visible {
-                        hidden.insert(to.clone());
-                    } else if order.len() >= max_persons {
-                        truncated = true;
-                    } else {
-                        ring.insert(to.clone(), (level, Some(from.clone())));
-                        order.push(to.clone());
-                        next.push(to.clone());
-                    }
-                }
-                links.insert(l.id.clone(), l);
-            }
-            frontier = next;
+/// A walk of the graph out from a case, ring by ring.
+struct Walk {
+    /// Each person shown: their ring and whom they were reached from.
+    ring: HashMap<String, (u8, Option<String>)>,
+    /// The persons shown, nearest first.
+    order: Vec<String>,
+    /// The persons reached last, whose links are read next.
+    frontier: Vec<String>,
+    /// Every link read, by id.
+    links: HashMap<String, LinkRow>,
+    /// Persons reached but outside the caller's areas.
+    hidden: HashSet<String>,
+    /// Whether persons were left out beyond the most shown.
+    truncated: bool,
+}
+
+impl Walk {
+    /// A walk that starts at the case `person_id` (ring 0).
+    fn from(person_id: &str) -> Walk {
+        Walk {
+            ring: HashMap::from([(person_id.to_string(), (0, None))]),
+            order: vec![person_id.to_string()],
+            frontier: vec![person_id.to_string()],
+            links: HashMap::new(),
+            hidden: HashSet::new(),
+            truncated: false,
         }
-        let names = self.paths_of(&order).await?;
-        let classes = self.classes_of_ids(&order).await?;
-        let doses = self.valid_doses(&order).await?;
-        let statuses = self.case_statuses(&order).await?;
-        let persons = order
+    }
+
+    /// The ends of `found` neither shown nor hidden yet, each once, sorted.
+    fn unseen_ends(&self, found: &[LinkRow]) -> Vec<String> {
+        let mut fresh: Vec<String> = found
             .iter()
-            .map(|id| {
-                let (r, from) = ring.get(id).cloned().unwrap_or((0, None));
-                GraphPerson {
-                    person_id: id.clone(),
-                    full_name: names.get(id).map(|n| n.1.clone()).unwrap_or_default(),
-                    class: classes.get(id).copied(),
-                    ring: r,
-                    reached_from: from,
-                    valid_doses: doses.get(id).copied().unwrap_or(0),
-                    case_status: statuses.get(id).cloned(),
-                }
-            })
+            .flat_map(|l| [&l.source, &l.contact])
+            .filter(|x| !self.ring.contains_key(*x) && !self.hidden.contains(*x))
+            .cloned()
+            .collect::<HashSet<_>>()
+            .into_iter()
             .collect();
-        let mut shown: Vec<GraphLink> = links
+        fresh.sort();
+        fresh
+    }
+
+    /// Follows the links `found` from the persons shown to ring `level`:
+    /// a new person the caller may see (`visible`) is shown, up to
+    /// `max_persons`; one they may not is hidden and not followed. The
+    /// persons shown make the next frontier.
+    fn follow(
+        &mut self,
+        found: Vec<LinkRow>,
+        level: u8,
+        visible: impl Fn(&String) -> bool,
+        max_persons: usize,
+    ) {
+        let mut next = Vec::new();
+        for l in found {
+            for (from, to) in [(&l.source, &l.contact), (&l.contact, &l.source)] {
+                if self.ring.contains_key(to)
+                    || self.hidden.contains(to)
+                    || !self.ring.contains_key(from)
+                {
+                    continue;
+                }
+                if !visible(to) {
+                    self.hidden.insert(to.clone());
+                } else if self.order.len() >= max_persons {
+                    self.truncated = true;
+                } else {
+                    self.ring.insert(to.clone(), (level, Some(from.clone())));
+                    self.order.push(to.clone());
+                    next.push(to.clone());
+                }
+            }
+            self.links.insert(l.id.clone(), l);
+        }
+        self.frontier = next;
+    }
+
+    /// The links between two persons shown, by exposure day then ends.
+    fn shown_links(self) -> Vec<GraphLink> {
+        let ring = self.ring;
+        let mut shown: Vec<GraphLink> = self
+            .links
             .into_values()
             .filter(|l| ring.contains_key(&l.source) && ring.contains_key(&l.contact))
             .map(|l| GraphLink {
@@ -191,13 +195,71 @@ impl Store {
                 &b.contact_person_id,
             ))
         });
+        shown
+    }
+}
+
+impl Store {
+    /// A case (read through `read_case`: scoped and audited) with the
+    /// persons within three links of it and the links between them, for
+    /// the case page's drawing. Persons outside the caller's areas are
+    /// counted, not shown, and not followed; at most `max_persons` are
+    /// shown (nearest first).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn case_graph(
+        &self,
+        person_id: &str,
+        actor: &Actor,
+        max_persons: usize,
+    ) -> Result<CaseGraph, StoreError> {
+        let detail = self.read_case(person_id, actor).await?;
+        let mut walk = Walk::from(person_id);
+        for level in 1..=DEEPEST {
+            if walk.frontier.is_empty() {
+                break;
+            }
+            let found = self.links_of(&walk.frontier).await?;
+            let paths = self.paths_of(&walk.unseen_ends(&found)).await?;
+            let visible = |id: &String| {
+                paths
+                    .get(id)
+                    .is_some_and(|(path, _)| actor.scope.covers_person(id, path))
+            };
+            walk.follow(found, level, visible, max_persons);
+        }
+        let persons = self.graph_persons(&walk).await?;
         Ok(CaseGraph {
             detail,
             persons,
-            links: shown,
-            hidden: hidden.len(),
-            truncated,
+            hidden: walk.hidden.len(),
+            truncated: walk.truncated,
+            links: walk.shown_links(),
         })
+    }
+
+    /// The persons walked, in order, with their names, classes, valid
+    /// doses and case status.
+    async fn graph_persons(&self, walk: &Walk) -> Result<Vec<GraphPerson>, StoreError> {
+        let order = &walk.order;
+        let names = self.paths_of(order).await?;
+        let classes = self.classes_of_ids(order).await?;
+        let doses = self.valid_doses(order).await?;
+        let statuses = self.case_statuses(order).await?;
+        Ok(order
+            .iter()
+            .map(|id| {
+                let (r, from) = walk.ring.get(id).cloned().unwrap_or((0, None));
+                GraphPerson {
+                    person_id: id.clone(),
+                    full_name: names.get(id).map(|n| n.1.clone()).unwrap_or_default(),
+                    class: classes.get(id).copied(),
+                    ring: r,
+                    reached_from: from,
+                    valid_doses: doses.get(id).copied().unwrap_or(0),
+                    case_status: statuses.get(id).cloned(),
+                }
+            })
+            .collect())
     }
 
     /// Links with an end among `ids`.
@@ -406,5 +468,44 @@ impl Store {
             Some(r) => r.try_get("outcome")?,
             None => None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(id: &str, source: &str, contact: &str, exposure_on: &str) -> LinkRow {
+        LinkRow {
+            id: id.into(),
+            source: source.into(),
+            contact: contact.into(),
+            exposure_on: exposure_on.into(),
+            setting: "household".into(),
+        }
+    }
+
+    #[test]
+    fn a_walk_shows_whom_it_may_hides_the_rest_and_stops_at_the_most_shown() {
+        let mut walk = Walk::from("case");
+        let found = vec![
+            link("l1", "case", "a", "2026-12-02"),
+            link("l2", "b", "case", "2026-12-01"),
+            link("l3", "case", "hidden", "2026-12-03"),
+            link("l4", "case", "c", "2026-12-04"),
+        ];
+        assert_eq!(walk.unseen_ends(&found), vec!["a", "b", "c", "hidden"]);
+        walk.follow(found, 1, |id: &String| id != "hidden", 3);
+        assert_eq!(walk.order, vec!["case", "a", "b"]);
+        assert_eq!(walk.frontier, vec!["a", "b"]);
+        assert_eq!(walk.ring["b"], (1, Some("case".to_string())));
+        assert!(walk.hidden.contains("hidden"));
+        assert!(walk.truncated, "c is beyond the three shown");
+        let shown: Vec<String> = walk
+            .shown_links()
+            .into_iter()
+            .map(|l| format!("{}-{}", l.source_person_id, l.contact_person_id))
+            .collect();
+        assert_eq!(shown, vec!["b-case", "case-a"], "by exposure day");
     }
 }

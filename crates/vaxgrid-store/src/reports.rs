@@ -13,7 +13,7 @@ use vaxgrid_core::coverage::{
 use crate::db::json_rows;
 use crate::doses::{dose_from_row, valid_doses, DOSE_COLUMNS};
 use crate::error::StoreError;
-use crate::model::DoseKind;
+use crate::model::{Area, DoseKind};
 use crate::Store;
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -53,7 +53,6 @@ pub struct CoverageReport {
 pub(crate) const UPPER: &str = "substr(c.path, 1, length(c.path) - 1) || '0'";
 
 impl Store {
-    /// Coverage of an area and of each of its children.
     /// The coverage report of an area `scope` covers whole (else NotFound:
     /// a district's planner sees no province totals and no other district).
     #[tracing::instrument(level = "debug", skip_all)]
@@ -73,6 +72,7 @@ impl Store {
         self.coverage(area_code).await
     }
 
+    /// Coverage of an area and of each of its children.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn coverage(&self, area_code: &str) -> Result<CoverageReport, StoreError> {
         let area = self.area(area_code).await?;
@@ -80,22 +80,34 @@ impl Store {
             .area_children(Some(area_code), None, 10_000)
             .await?
             .items;
-        let mut rows: BTreeMap<String, CoverageRow> = BTreeMap::new();
-        for a in std::iter::once(&area).chain(children.iter()) {
-            rows.insert(
-                a.code.clone(),
-                CoverageRow {
-                    area_code: a.code.clone(),
-                    name: a.name.clone(),
-                    level: a.level.as_str().to_string(),
-                    total: CoverageFigures::default(),
-                    by_product: BTreeMap::new(),
-                    by_group: BTreeMap::new(),
-                },
-            );
-        }
-        // One query for the children (grouped by child through the path
-        // range) and one for the area itself.
+        let mut rows: BTreeMap<String, CoverageRow> = std::iter::once(&area)
+            .chain(children.iter())
+            .map(|a| (a.code.clone(), CoverageRow::empty(a)))
+            .collect();
+        let upper = subtree_upper_bound(&area.path);
+        self.add_coverage_counts(&mut rows, &area, &upper).await?;
+        self.add_population_counts(&mut rows, &area, &upper).await?;
+        let area_row = rows.remove(&area.code).expect("inserted above");
+        let children = children
+            .iter()
+            .filter_map(|c| rows.remove(&c.code))
+            .collect();
+        Ok(CoverageReport {
+            area: area_row,
+            children,
+        })
+    }
+
+    /// Adds the persons reached and completed to the rows of `area` and
+    /// of its children: in all and by product (the counters' rows of every
+    /// group), and by priority group. One query for the children (grouped
+    /// by child through the path range) and one for the area itself.
+    async fn add_coverage_counts(
+        &self,
+        rows: &mut BTreeMap<String, CoverageRow>,
+        area: &Area,
+        upper: &str,
+    ) -> Result<(), StoreError> {
         let per_child = format!(
             "SELECT c.code AS bucket, k.product_code, k.priority_group, CAST(SUM(k.at_least_one) AS BIGINT) AS a, \
              CAST(SUM(k.completed) AS BIGINT) AS b FROM areas c JOIN coverage_counters k \
@@ -105,16 +117,15 @@ impl Store {
         let own = "SELECT $1 AS bucket, product_code, priority_group, CAST(SUM(at_least_one) AS BIGINT) AS a, \
              CAST(SUM(completed) AS BIGINT) AS b FROM coverage_counters WHERE area_path >= $2 AND area_path < $3 \
              GROUP BY product_code, priority_group";
-        let upper = subtree_upper_bound(&area.path);
         let mut found = sqlx::query(&per_child)
-            .bind(area_code)
+            .bind(&area.code)
             .fetch_all(&self.pool)
             .await?;
         found.extend(
             sqlx::query(own)
-                .bind(area_code)
+                .bind(&area.code)
                 .bind(&area.path)
-                .bind(&upper)
+                .bind(upper)
                 .fetch_all(&self.pool)
                 .await?,
         );
@@ -123,21 +134,22 @@ impl Store {
             let product: String = r.try_get("product_code")?;
             let group: String = r.try_get("priority_group")?;
             let (a, b): (i64, i64) = (r.try_get("a")?, r.try_get("b")?);
-            let Some(row) = rows.get_mut(&bucket) else {
-                continue;
-            };
-            if group == ALL_GROUPS {
-                row.total.at_least_one += a;
-                row.total.completed += b;
-                let p = row.by_product.entry(product).or_default();
-                p.at_least_one += a;
-                p.completed += b;
-            } else {
-                let g = row.by_group.entry(group).or_default();
-                g.at_least_one += a;
-                g.completed += b;
+            if let Some(row) = rows.get_mut(&bucket) {
+                row.add_coverage(product, group, a, b);
             }
         }
+        Ok(())
+    }
+
+    /// Adds the population to the rows of `area` and of its children, in
+    /// all and by priority group (children grouped through the path range,
+    /// then the area itself).
+    async fn add_population_counts(
+        &self,
+        rows: &mut BTreeMap<String, CoverageRow>,
+        area: &Area,
+        upper: &str,
+    ) -> Result<(), StoreError> {
         let pop_child = format!(
             "SELECT c.code AS bucket, k.priority_group, CAST(SUM(k.population) AS BIGINT) AS n FROM areas c \
              JOIN population_counters k ON k.area_path >= c.path AND k.area_path < {UPPER} \
@@ -146,14 +158,14 @@ impl Store {
         let pop_own = "SELECT $1 AS bucket, priority_group, CAST(SUM(population) AS BIGINT) AS n FROM population_counters \
              WHERE area_path >= $2 AND area_path < $3 GROUP BY priority_group";
         let mut pops = sqlx::query(&pop_child)
-            .bind(area_code)
+            .bind(&area.code)
             .fetch_all(&self.pool)
             .await?;
         pops.extend(
             sqlx::query(pop_own)
-                .bind(area_code)
+                .bind(&area.code)
                 .bind(&area.path)
-                .bind(&upper)
+                .bind(upper)
                 .fetch_all(&self.pool)
                 .await?,
         );
@@ -170,15 +182,7 @@ impl Store {
                 row.by_group.entry(group).or_default().population += n;
             }
         }
-        let area_row = rows.remove(&area.code).expect("inserted above");
-        let children = children
-            .iter()
-            .filter_map(|c| rows.remove(&c.code))
-            .collect();
-        Ok(CoverageReport {
-            area: area_row,
-            children,
-        })
+        Ok(())
     }
 
     /// Doses per day in an area subtree (from the daily counters).
@@ -393,37 +397,105 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let coverage: Vec<serde_json::Value> = fresh
+        for (table, types, rows) in fresh.tables() {
+            let sql = format!("INSERT INTO {table} {}", json_rows(self.backend, 1, types));
+            for chunk in rows.chunks(5000) {
+                sqlx::query(&sql)
+                    .bind(serde_json::Value::Array(chunk.to_vec()).to_string())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl CoverageRow {
+    /// An area's row with every figure at zero.
+    fn empty(a: &Area) -> CoverageRow {
+        CoverageRow {
+            area_code: a.code.clone(),
+            name: a.name.clone(),
+            level: a.level.as_str().to_string(),
+            total: CoverageFigures::default(),
+            by_product: BTreeMap::new(),
+            by_group: BTreeMap::new(),
+        }
+    }
+
+    /// Adds a coverage counter's persons reached (`a`) and completed (`b`):
+    /// the row of every group counts in the total and by product, another
+    /// in its group.
+    fn add_coverage(&mut self, product: String, group: String, a: i64, b: i64) {
+        if group == ALL_GROUPS {
+            self.total.at_least_one += a;
+            self.total.completed += b;
+            let p = self.by_product.entry(product).or_default();
+            p.at_least_one += a;
+            p.completed += b;
+        } else {
+            let g = self.by_group.entry(group).or_default();
+            g.at_least_one += a;
+            g.completed += b;
+        }
+    }
+}
+
+/// A counter table to write: its name and columns, their types, and the
+/// rows as JSON arrays.
+type CounterTable = (
+    &'static str,
+    &'static [crate::db::Col],
+    Vec<serde_json::Value>,
+);
+
+/// All counters keyed as stored.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Counters {
+    pub coverage: BTreeMap<(String, String, String, String, String), CoverageCounts>,
+    pub population: BTreeMap<(String, String, String, String), i64>,
+    /// Persons by (province, area, area path, set of groups): each once.
+    pub population_sets: BTreeMap<(String, String, String, String), i64>,
+    pub daily: BTreeMap<(String, String, String, String, i64, String), i64>,
+    /// Doses by (province, area, area path, product, dose number), all days.
+    pub doses: BTreeMap<(String, String, String, String, i64), i64>,
+}
+
+impl Counters {
+    /// Every counter as rows of its table, in the order they are written.
+    fn tables(&self) -> [CounterTable; 5] {
+        use crate::db::Col::{Int, Text};
+        let coverage = self
             .coverage
             .iter()
             .map(|((p, a, path, prod, g), v)| {
                 serde_json::json!([p, a, path, prod, g, v.at_least_one, v.completed])
             })
             .collect();
-        let population: Vec<serde_json::Value> = fresh
+        let population = self
             .population
             .iter()
             .map(|((p, a, path, g), n)| serde_json::json!([p, a, path, g, n]))
             .collect();
-        let population_sets: Vec<serde_json::Value> = fresh
+        let population_sets = self
             .population_sets
             .iter()
             .map(|((p, a, path, set), n)| serde_json::json!([p, a, path, set, n]))
             .collect();
-        let daily: Vec<serde_json::Value> = fresh
+        let daily = self
             .daily
             .iter()
             .map(|((p, a, path, prod, num, day), n)| {
                 serde_json::json!([p, a, path, prod, num, day, n])
             })
             .collect();
-        let totals: Vec<serde_json::Value> = fresh
+        let totals = self
             .doses
             .iter()
             .map(|((p, a, path, prod, num), n)| serde_json::json!([p, a, path, prod, num, n]))
             .collect();
-        use crate::db::Col::{Int, Text};
-        let tables: [(&str, &[crate::db::Col], Vec<serde_json::Value>); 5] = [
+        [
             (
                 "coverage_counters (province_code, area_code, area_path, product_code, priority_group, at_least_one, completed)",
                 &[Text, Text, Text, Text, Text, Int, Int],
@@ -449,34 +521,79 @@ impl Store {
                 &[Text, Text, Text, Text, Int, Int],
                 totals,
             ),
-        ];
-        for (table, types, rows) in tables {
-            let sql = format!("INSERT INTO {table} {}", json_rows(self.backend, 1, types));
-            for chunk in rows.chunks(5000) {
-                sqlx::query(&sql)
-                    .bind(serde_json::Value::Array(chunk.to_vec()).to_string())
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(())
+        ]
     }
-}
 
-/// All counters keyed as stored.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Counters {
-    pub coverage: BTreeMap<(String, String, String, String, String), CoverageCounts>,
-    pub population: BTreeMap<(String, String, String, String), i64>,
-    /// Persons by (province, area, area path, set of groups): each once.
-    pub population_sets: BTreeMap<(String, String, String, String), i64>,
-    pub daily: BTreeMap<(String, String, String, String, i64, String), i64>,
-    /// Doses by (province, area, area path, product, dose number), all days.
-    pub doses: BTreeMap<(String, String, String, String, i64), i64>,
-}
+    /// Counts a surviving person in the population of their home area,
+    /// in each of their groups and in everyone, and in their set of groups.
+    fn count_person(&mut self, p: &CountedPerson) {
+        for g in p.groups.iter().map(String::as_str).chain([ALL_GROUPS]) {
+            *self
+                .population
+                .entry((
+                    p.province_code.clone(),
+                    p.home_area.clone(),
+                    p.area_path.clone(),
+                    g.to_string(),
+                ))
+                .or_default() += 1;
+        }
+        *self
+            .population_sets
+            .entry((
+                p.province_code.clone(),
+                p.home_area.clone(),
+                p.area_path.clone(),
+                crate::persons::group_set_key(&p.groups),
+            ))
+            .or_default() += 1;
+    }
 
-impl Counters {
+    /// Counts a person's doses (not entered in error, and not voided by a
+    /// record that was) per day and all days together, at the area where
+    /// each was given (its path from `area_meta`).
+    fn count_doses(
+        &mut self,
+        records: &[crate::model::DoseRecord],
+        area_meta: &HashMap<String, (String, String)>,
+    ) {
+        let voided: std::collections::HashSet<&str> = records
+            .iter()
+            .filter(|r| r.kind == DoseKind::EnteredInError)
+            .filter_map(|r| r.corrects_id.as_deref())
+            .collect();
+        for rec in records
+            .iter()
+            .filter(|r| r.kind.is_dose() && !voided.contains(r.id.as_str()))
+        {
+            let path = area_meta
+                .get(&rec.area_code)
+                .map(|m| m.1.clone())
+                .unwrap_or_default();
+            *self
+                .doses
+                .entry((
+                    rec.province_code.clone(),
+                    rec.area_code.clone(),
+                    path.clone(),
+                    rec.product_code.clone(),
+                    rec.dose_number,
+                ))
+                .or_default() += 1;
+            *self
+                .daily
+                .entry((
+                    rec.province_code.clone(),
+                    rec.area_code.clone(),
+                    path,
+                    rec.product_code.clone(),
+                    rec.dose_number,
+                    rec.administered_on.clone(),
+                ))
+                .or_default() += 1;
+        }
+    }
+
     /// Adds the tally of other persons (with their own doses) to these, so
     /// a bulk load can count chunk by chunk instead of holding every row.
     pub fn absorb(&mut self, other: Counters) {
@@ -548,10 +665,6 @@ pub struct CountedPerson {
     pub groups: Vec<String>,
 }
 
-/// Every counter from persons and doses: population by home area and
-/// group, coverage from each surviving person's valid doses (with those of
-/// the persons merged into them), doses per day where not entered in error,
-/// and the same doses all days together.
 /// Persons per chunk of [`Store::recount`].
 const RECOUNT_CHUNK: i64 = 50_000;
 
@@ -567,6 +680,10 @@ fn counted_person(r: &sqlx::any::AnyRow) -> Result<CountedPerson, StoreError> {
     })
 }
 
+/// Every counter from persons and doses: population by home area and
+/// group, coverage from each surviving person's valid doses (with those of
+/// the persons merged into them), doses per day where not entered in error,
+/// and the same doses all days together.
 fn tally(
     people: Vec<CountedPerson>,
     doses: Vec<crate::model::DoseRecord>,
@@ -579,26 +696,7 @@ fn tally(
     for p in people {
         root_of.insert(p.id.clone(), p.merged_into.clone().unwrap_or(p.id.clone()));
         if p.merged_into.is_none() {
-            for g in p.groups.iter().map(String::as_str).chain([ALL_GROUPS]) {
-                *counters
-                    .population
-                    .entry((
-                        p.province_code.clone(),
-                        p.home_area.clone(),
-                        p.area_path.clone(),
-                        g.to_string(),
-                    ))
-                    .or_default() += 1;
-            }
-            *counters
-                .population_sets
-                .entry((
-                    p.province_code.clone(),
-                    p.home_area.clone(),
-                    p.area_path.clone(),
-                    crate::persons::group_set_key(&p.groups),
-                ))
-                .or_default() += 1;
+            counters.count_person(&p);
             roots.insert(p.id.clone(), p);
         }
     }
@@ -614,41 +712,7 @@ fn tally(
         if let Some(c) = contribution(&valid_doses(records), |code| products.get(code)) {
             delta.add(&p.home_area, &p.groups, &c, 1);
         }
-        let voided: std::collections::HashSet<&str> = records
-            .iter()
-            .filter(|r| r.kind == DoseKind::EnteredInError)
-            .filter_map(|r| r.corrects_id.as_deref())
-            .collect();
-        for rec in records
-            .iter()
-            .filter(|r| r.kind.is_dose() && !voided.contains(r.id.as_str()))
-        {
-            let path = area_meta
-                .get(&rec.area_code)
-                .map(|m| m.1.clone())
-                .unwrap_or_default();
-            *counters
-                .doses
-                .entry((
-                    rec.province_code.clone(),
-                    rec.area_code.clone(),
-                    path.clone(),
-                    rec.product_code.clone(),
-                    rec.dose_number,
-                ))
-                .or_default() += 1;
-            *counters
-                .daily
-                .entry((
-                    rec.province_code.clone(),
-                    rec.area_code.clone(),
-                    path,
-                    rec.product_code.clone(),
-                    rec.dose_number,
-                    rec.administered_on.clone(),
-                ))
-                .or_default() += 1;
-        }
+        counters.count_doses(records, area_meta);
     }
     for (key, v) in delta.nonzero() {
         let (province, path) = &area_meta[&key.area_code];
@@ -664,4 +728,48 @@ fn tally(
         );
     }
     counters
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_row_of_every_group_counts_in_the_total_and_by_product() {
+        let mut row = CoverageRow {
+            area_code: "22".into(),
+            name: "Quang Ninh".into(),
+            level: "province".into(),
+            total: CoverageFigures::default(),
+            by_product: BTreeMap::new(),
+            by_group: BTreeMap::new(),
+        };
+        row.add_coverage("P1".into(), ALL_GROUPS.into(), 5, 2);
+        row.add_coverage("P2".into(), ALL_GROUPS.into(), 1, 1);
+        row.add_coverage("P1".into(), "health_worker".into(), 3, 1);
+        assert_eq!(row.total.at_least_one, 6);
+        assert_eq!(row.total.completed, 3);
+        assert_eq!(row.by_product["P1"].at_least_one, 5);
+        assert_eq!(row.by_product["P2"].completed, 1);
+        assert_eq!(row.by_group["health_worker"].at_least_one, 3);
+        assert!(!row.by_group.contains_key(ALL_GROUPS));
+    }
+
+    #[test]
+    fn a_person_counts_in_each_group_in_everyone_and_in_their_set_once() {
+        let mut c = Counters::default();
+        c.count_person(&CountedPerson {
+            id: "p1".into(),
+            merged_into: None,
+            province_code: "22".into(),
+            home_area: "06658".into(),
+            area_path: "/22/193/06658/".into(),
+            groups: vec!["elderly".into(), "health_worker".into()],
+        });
+        let groups: Vec<&str> = c.population.keys().map(|k| k.3.as_str()).collect();
+        assert_eq!(groups, vec![ALL_GROUPS, "elderly", "health_worker"]);
+        assert!(c.population.values().all(|n| *n == 1));
+        assert_eq!(c.population_sets.len(), 1);
+        assert_eq!(c.population_sets.values().sum::<i64>(), 1);
+    }
 }

@@ -5,8 +5,10 @@
 //! machine with each laboratory's queue (`pooling`); isolation plans by
 //! class and vaccination status, tests due and the daily checks' alerts
 //! (`isolation`); treatment facilities' beds, occupancy by day and which
-//! facility to activate next (`beds`).
+//! facility to activate next (`beds`); the dates a case's confirmation may
+//! take (`confirmation`).
 pub mod beds;
+pub mod confirmation;
 pub mod graph;
 pub mod isolation;
 pub mod pooling;
