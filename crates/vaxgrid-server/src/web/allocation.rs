@@ -17,6 +17,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Extension;
 use vaxgrid_core::access::{permits, Permission};
+use vaxgrid_store::model::Actor;
 
 use super::admin::{client_id, given, query_fields};
 use super::planner::planning::{field_of, form_pairs, one};
@@ -430,6 +431,149 @@ pub async fn review(
     }
 }
 
+/// The confirmation form as typed: the delivery, the form's client id and
+/// the parts (store and vials, in order).
+struct ConfirmForm {
+    d: Delivery,
+    id: String,
+    /// Every part_vials field, trimmed (the sum shown in a refusal counts
+    /// them all).
+    vials: Vec<String>,
+    /// The parts as (store_code, vials) pairs.
+    typed: Vec<(String, String)>,
+}
+
+impl ConfirmForm {
+    fn of(pairs: &[(String, String)]) -> ConfirmForm {
+        let get = |k: &str| one(pairs, k);
+        let stores: Vec<String> = pairs
+            .iter()
+            .filter(|(k, _)| k == "store_code")
+            .map(|(_, v)| v.clone())
+            .collect();
+        let vials: Vec<String> = pairs
+            .iter()
+            .filter(|(k, _)| k == "part_vials")
+            .map(|(_, v)| v.trim().to_string())
+            .collect();
+        let typed = stores.iter().cloned().zip(vials.iter().cloned()).collect();
+        ConfirmForm {
+            d: Delivery::of(&get),
+            id: one(pairs, "id"),
+            vials,
+            typed,
+        }
+    }
+}
+
+/// The typed parts as the API's, or the first whose vials are not a
+/// whole number.
+fn parts_of(typed: &[(String, String)]) -> Result<Vec<PartBody>, ApiError> {
+    let mut parts = Vec::with_capacity(typed.len());
+    for (i, (s, v)) in typed.iter().enumerate() {
+        let n = v
+            .parse::<i64>()
+            .map_err(|_| ApiError::invalid(format!("parts[{i}].vials"), "not a whole number"))?;
+        parts.push(PartBody {
+            store_code: s.clone(),
+            vials: n,
+        });
+    }
+    Ok(parts)
+}
+
+/// Reads the form's delivery and parts, then confirms them as the API does.
+async fn confirm_form(
+    app: &AppState,
+    actor: &Actor,
+    form: &ConfirmForm,
+) -> Result<vaxgrid_store::allocation::Allocation, ApiError> {
+    let b = form.d.body()?;
+    let parts = parts_of(&form.typed)?;
+    confirm_parts(
+        app,
+        actor,
+        ConfirmBody {
+            id: Some(form.id.clone()).filter(|i| !i.is_empty()),
+            from_store: b.from_store,
+            product_code: b.product_code,
+            lot_number: b.lot_number,
+            vials: b.vials,
+            basis: b.basis,
+            campaign_id: b.campaign_id,
+            border_weights: b.border_weights,
+            parts,
+        },
+    )
+    .await
+}
+
+/// The shipments dispatched, in the reader's language.
+fn done_of(lang: Lang, a: &vaxgrid_store::allocation::Allocation) -> Done {
+    Done {
+        shipments: a
+            .shipments
+            .iter()
+            .map(|s| (s.to_store.clone(), lang.int(s.dispatched as i64)))
+            .collect(),
+        total: lang.int(a.doses as i64),
+    }
+}
+
+/// The refusal of a confirmation at its field; parts that do not sum to
+/// the delivery are told with both sums (an unreadable number counts 0).
+fn confirm_refusal(lang: Lang, e: &ApiError, form: &ConfirmForm) -> (String, String) {
+    let (at, text) = refusal(lang, e);
+    if at != "parts" {
+        return (at, text);
+    }
+    let sum: i64 = form
+        .vials
+        .iter()
+        .map(|v| v.parse::<i64>().unwrap_or(0))
+        .sum();
+    let text = lang.t2(
+        "allocation-err-sum",
+        "given",
+        sum,
+        "delivery",
+        form.d.vials.parse::<i64>().unwrap_or(0),
+    );
+    (at, text)
+}
+
+/// The form again (422) with the typed parts, the refusal at its field and
+/// the proposal recomputed when the delivery can still be read.
+async fn refused_form(
+    app: &AppState,
+    actor: &Actor,
+    ctx: PageCtx,
+    form: ConfirmForm,
+    e: &ApiError,
+) -> Response {
+    let lang = ctx.lang;
+    let (at, text) = confirm_refusal(lang, e, &form);
+    let proposal = match form.d.body() {
+        Ok(b) => propose(app, actor, &b).await.ok(),
+        Err(_) => None,
+    };
+    let sup = match &proposal {
+        Some(p) => supplies(app, p, &actor.scope, lang).await,
+        None => Supplies::default(),
+    };
+    page(
+        sup,
+        ctx,
+        form.d,
+        proposal.as_ref(),
+        Some(&form.typed),
+        HashMap::from([(at, text)]),
+        None,
+        form.id,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+}
+
 /// `POST /allocation`
 #[utoipa::path(
     post,
@@ -452,69 +596,18 @@ pub async fn confirm(
         Ok(p) => p,
         Err(e) => return error_page(&ctx, e),
     };
-    let get = |k: &str| one(&pairs, k);
-    let d = Delivery::of(&get);
-    let id = one(&pairs, "id");
-    let stores: Vec<String> = pairs
-        .iter()
-        .filter(|(k, _)| k == "store_code")
-        .map(|(_, v)| v.clone())
-        .collect();
-    let vials: Vec<String> = pairs
-        .iter()
-        .filter(|(k, _)| k == "part_vials")
-        .map(|(_, v)| v.trim().to_string())
-        .collect();
-    let typed: Vec<(String, String)> = stores.iter().cloned().zip(vials.iter().cloned()).collect();
+    let form = ConfirmForm::of(&pairs);
     let actor = match caller.actor(&app, Permission::ManageStock).await {
         Ok(a) => a,
         Err(e) => return error_page(&ctx, e),
     };
-    let result = async {
-        let b = d.body()?;
-        let mut parts = Vec::with_capacity(typed.len());
-        for (i, (s, v)) in typed.iter().enumerate() {
-            let n = v.parse::<i64>().map_err(|_| {
-                ApiError::invalid(format!("parts[{i}].vials"), "not a whole number")
-            })?;
-            parts.push(PartBody {
-                store_code: s.clone(),
-                vials: n,
-            });
-        }
-        confirm_parts(
-            &app,
-            &actor,
-            ConfirmBody {
-                id: Some(id.clone()).filter(|i| !i.is_empty()),
-                from_store: b.from_store,
-                product_code: b.product_code,
-                lot_number: b.lot_number,
-                vials: b.vials,
-                basis: b.basis,
-                campaign_id: b.campaign_id,
-                border_weights: b.border_weights,
-                parts,
-            },
-        )
-        .await
-    }
-    .await;
-    let lang = ctx.lang;
-    match result {
+    match confirm_form(&app, &actor, &form).await {
         Ok(a) => {
-            let done = Done {
-                shipments: a
-                    .shipments
-                    .iter()
-                    .map(|s| (s.to_store.clone(), lang.int(s.dispatched as i64)))
-                    .collect(),
-                total: lang.int(a.doses as i64),
-            };
+            let done = done_of(ctx.lang, &a);
             page(
                 Supplies::default(),
                 ctx,
-                d,
+                form.d,
                 None,
                 None,
                 HashMap::new(),
@@ -524,42 +617,56 @@ pub async fn confirm(
             )
         }
         Err(e) if super::planner::planning::already_recorded(&e) => super::see_other("/allocation"),
-        Err(e) => {
-            if field_of(&e).is_none() {
-                return error_page(&ctx, e);
-            }
-            let (at, text) = refusal(lang, &e);
-            let text = if at == "parts" {
-                let sum: i64 = vials.iter().map(|v| v.parse::<i64>().unwrap_or(0)).sum();
-                lang.t2(
-                    "allocation-err-sum",
-                    "given",
-                    sum,
-                    "delivery",
-                    d.vials.parse::<i64>().unwrap_or(0),
-                )
-            } else {
-                text
-            };
-            let proposal = match d.body() {
-                Ok(b) => propose(&app, &actor, &b).await.ok(),
-                Err(_) => None,
-            };
-            let sup = match &proposal {
-                Some(p) => supplies(&app, p, &actor.scope, lang).await,
-                None => Supplies::default(),
-            };
-            page(
-                sup,
-                ctx,
-                d,
-                proposal.as_ref(),
-                Some(&typed),
-                HashMap::from([(at, text)]),
-                None,
-                id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-        }
+        Err(e) if field_of(&e).is_none() => error_page(&ctx, e),
+        Err(e) => refused_form(&app, &actor, ctx, form, &e).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typed(parts: &[(&str, &str)]) -> Vec<(String, String)> {
+        parts
+            .iter()
+            .map(|(s, v)| (s.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_typed_parts_are_read_in_order() {
+        let parts = parts_of(&typed(&[("S1", "12"), ("S2", "0")])).unwrap();
+        let read: Vec<_> = parts
+            .iter()
+            .map(|p| (p.store_code.as_str(), p.vials))
+            .collect();
+        assert_eq!(read, [("S1", 12), ("S2", 0)]);
+    }
+
+    #[test]
+    fn a_part_that_is_not_a_whole_number_is_refused_at_its_field() {
+        let e = parts_of(&typed(&[("S1", "12"), ("S2", "1.5"), ("S3", "x")])).unwrap_err();
+        assert_eq!(field_of(&e).as_deref(), Some("parts[1].vials"));
+    }
+
+    #[test]
+    fn the_form_pairs_each_store_with_its_vials_and_keeps_every_vials_field() {
+        let pairs: Vec<(String, String)> = [
+            ("id", "abc"),
+            ("vials", " 30 "),
+            ("store_code", "S1"),
+            ("part_vials", " 20 "),
+            ("store_code", "S2"),
+            ("part_vials", "10"),
+            ("part_vials", "5"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let form = ConfirmForm::of(&pairs);
+        assert_eq!(form.id, "abc");
+        assert_eq!(form.d.vials, "30");
+        assert_eq!(form.typed, typed(&[("S1", "20"), ("S2", "10")]));
+        assert_eq!(form.vials, ["20", "10", "5"]);
     }
 }

@@ -15,7 +15,8 @@ use axum::routing::get;
 use axum::Extension;
 use vaxgrid_core::access::{permits, Permission, Role};
 use vaxgrid_core::identity::{IdType, Sex};
-use vaxgrid_store::model::{DoseKind, Person};
+use vaxgrid_store::doses::History;
+use vaxgrid_store::model::{Actor, DoseKind, Person};
 use vaxgrid_store::persons::PersonQuery;
 
 use crate::auth::{Caller, Policy};
@@ -445,6 +446,91 @@ fn person_id(id: &str) -> Result<String, ApiError> {
     })
 }
 
+/// The person's certificates, newest first.
+async fn certificate_rows(
+    app: &AppState,
+    lang: Lang,
+    person_id: &str,
+) -> Result<Vec<CertificateRow>, ApiError> {
+    Ok(app
+        .store
+        .person_certificates(person_id)
+        .await?
+        .into_iter()
+        .rev()
+        .map(|c| CertificateRow {
+            uvci: c.uvci,
+            issued: lang.date_text(&vaxgrid_store::format_instant(c.issued_at_micros)),
+            revoked: c.revoked,
+        })
+        .collect())
+}
+
+/// The person's appointments with their status in words.
+async fn appointment_rows(
+    app: &AppState,
+    lang: Lang,
+    id: &str,
+) -> Result<Vec<AppointmentRow>, ApiError> {
+    Ok(app
+        .store
+        .appointments_of(id)
+        .await?
+        .into_iter()
+        .map(|a| AppointmentRow {
+            when: lang.date_text(&a.appointment.starts_at),
+            site: a.site_name,
+            status: lang.t(match a.appointment.status.as_str() {
+                "booked" => tkey("registry-appt-booked"),
+                "cancelled" => tkey("registry-appt-cancelled"),
+                "no_show" => tkey("registry-appt-no-show"),
+                "rescheduled" => tkey("registry-appt-rescheduled"),
+                _ => tkey("registry-appt-other"),
+            }),
+        })
+        .collect())
+}
+
+/// The possible duplicates of a record not merged away, those in the
+/// caller's areas only.
+async fn duplicate_rows(
+    app: &AppState,
+    lang: Lang,
+    areas: &mut AreaNames<'_>,
+    p: &Person,
+    actor: &Actor,
+) -> Result<Vec<PersonRow>, ApiError> {
+    let mut duplicates = Vec::new();
+    if p.merged_into.is_none() {
+        for other in app.store.possible_duplicates(p).await? {
+            if let Ok(o) = app.store.person_in(&other, &actor.scope).await {
+                duplicates.push(person_row(lang, areas, o).await);
+            }
+        }
+    }
+    Ok(duplicates)
+}
+
+/// The valid doses counted, and whether they complete the series.
+fn dose_summary(lang: Lang, history: &History) -> String {
+    let key = if history.series_complete {
+        tkey("registry-summary-complete")
+    } else {
+        tkey("registry-summary-doses")
+    };
+    lang.t1(key, "count", history.valid_doses as i64)
+}
+
+/// Priority groups once each, in order.
+fn group_list(groups: &[String]) -> String {
+    let groups: HashSet<&str> = groups.iter().map(String::as_str).collect();
+    let mut groups: Vec<&str> = groups.into_iter().collect();
+    groups.sort_unstable();
+    groups.join(", ")
+}
+
+/// Reads a person's record with its history, certificates, appointments
+/// and possible duplicates (ReadRegistry; 404 outside the caller's areas).
 async fn person_parts(
     app: &AppState,
     caller: &Caller,
@@ -460,72 +546,22 @@ async fn person_parts(
         .map_err(ApiError::lookup)?;
     let lang = ctx.lang;
     let history = app.store.history(&id).await.map_err(ApiError::lookup)?;
-    let certificates = app
-        .store
-        .person_certificates(&history.person_id)
-        .await?
-        .into_iter()
-        .rev()
-        .map(|c| CertificateRow {
-            uvci: c.uvci,
-            issued: lang.date_text(&vaxgrid_store::format_instant(c.issued_at_micros)),
-            revoked: c.revoked,
-        })
-        .collect();
-    let appointments = app
-        .store
-        .appointments_of(&id)
-        .await?
-        .into_iter()
-        .map(|a| AppointmentRow {
-            when: lang.date_text(&a.appointment.starts_at),
-            site: a.site_name,
-            status: lang.t(match a.appointment.status.as_str() {
-                "booked" => tkey("registry-appt-booked"),
-                "cancelled" => tkey("registry-appt-cancelled"),
-                "no_show" => tkey("registry-appt-no-show"),
-                "rescheduled" => tkey("registry-appt-rescheduled"),
-                _ => tkey("registry-appt-other"),
-            }),
-        })
-        .collect();
+    let certificates = certificate_rows(app, lang, &history.person_id).await?;
+    let appointments = appointment_rows(app, lang, &id).await?;
     let mut areas = AreaNames::new(app);
-    let mut duplicates = Vec::new();
-    if p.merged_into.is_none() {
-        for other in app.store.possible_duplicates(&p).await? {
-            if let Ok(o) = app.store.person_in(&other, &actor.scope).await {
-                duplicates.push(person_row(lang, &mut areas, o).await);
-            }
-        }
-    }
-    let summary = if history.series_complete {
-        lang.t1(
-            "registry-summary-complete",
-            "count",
-            history.valid_doses as i64,
-        )
-    } else {
-        lang.t1(
-            "registry-summary-doses",
-            "count",
-            history.valid_doses as i64,
-        )
-    };
-    let groups: HashSet<&str> = p.priority_groups.iter().map(String::as_str).collect();
-    let mut groups: Vec<&str> = groups.into_iter().collect();
-    groups.sort_unstable();
+    let duplicates = duplicate_rows(app, lang, &mut areas, &p, &actor).await?;
     Ok(PersonView {
         id_type: id_type_label(lang, p.id_type),
         sex: sex_label(lang, p.sex),
         birth: lang.date_text(&p.birth_date),
         area: areas.name(&p.home_area).await,
-        groups: groups.join(", "),
+        groups: group_list(&p.priority_groups),
         merged_into: p
             .merged_into
             .as_ref()
             .map(|m| format!("/registry/persons/{m}")),
         doses: dose_rows(lang, &history.records),
-        summary,
+        summary: dose_summary(lang, &history),
         next_due: history.next_dose_due.as_deref().map(|d| lang.date_text(d)),
         certificates,
         appointments,
@@ -846,4 +882,16 @@ async fn correct(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::group_list;
+
+    #[test]
+    fn priority_groups_are_listed_once_each_in_order() {
+        let groups = ["elderly", "health_worker", "elderly"].map(String::from);
+        assert_eq!(group_list(&groups), "elderly, health_worker");
+        assert_eq!(group_list(&[]), "");
+    }
 }

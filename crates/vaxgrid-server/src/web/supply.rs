@@ -24,7 +24,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Extension;
 use vaxgrid_core::access::{permits, Permission};
-use vaxgrid_store::supply_reports::{StockFigures, SupplyDashboard};
+use vaxgrid_store::supply_reports::{ExpiringLot, StockFigures, StoreStock, SupplyDashboard};
 
 use super::{error_page, render_status, see_other, PageCtx};
 use crate::auth::{Caller, Policy};
@@ -366,26 +366,29 @@ pub(crate) fn excursion_text(lang: Lang, e: &vaxgrid_store::cold_chain::StoredEx
     )
 }
 
-fn dashboard_page(
-    ctx: PageCtx,
-    d: SupplyDashboard,
-    expiring_days: i64,
+/// The materialised path of `code` (`/01/0101/`) within an area's path
+/// (`/01/0101/010105/`), empty when `code` is not on it.
+fn ancestor_path(area_path: &str, code: &str) -> String {
+    area_path
+        .find(&format!("/{code}/"))
+        .map(|at| area_path[..at + code.len() + 2].to_string())
+        .unwrap_or_default()
+}
+
+/// The path down to the area: all areas, its ancestors, itself. An area
+/// above the caller's own is named, not linked (its page would be the 404
+/// page).
+fn dashboard_crumbs(
+    lang: Lang,
+    d: &SupplyDashboard,
     scope: &vaxgrid_store::scope::Scope,
-) -> Response {
-    let lang = ctx.lang;
+) -> Vec<Crumb> {
     let mut crumbs: Vec<Crumb> = vec![Crumb {
         name: lang.t("supply-all-areas"),
         href: Some("/supply".into()),
     }];
     for (code, name) in &d.ancestors {
-        // An area above the caller's own is named, not linked (its page
-        // would be the 404 page).
-        let path = d
-            .area
-            .path
-            .find(&format!("/{code}/"))
-            .map(|at| d.area.path[..at + code.len() + 2].to_string())
-            .unwrap_or_default();
+        let path = ancestor_path(&d.area.path, code);
         crumbs.push(Crumb {
             name: name.clone(),
             href: scope
@@ -397,12 +400,51 @@ fn dashboard_page(
         name: d.area.name.clone(),
         href: None,
     });
-    let totals = d
-        .area
-        .by_product
-        .iter()
-        .map(|(p, f)| ProductLine::of(lang, p, f))
-        .collect();
+    crumbs
+}
+
+/// The lines of a table of stores, each linking its store.
+fn store_lines(lang: Lang, stores: &[StoreStock]) -> Vec<Line> {
+    lines(
+        lang,
+        stores.iter().map(|s| {
+            (
+                s.name.clone(),
+                Some(format!("/supply/stores/{}", seg(&s.code))),
+                s.code.clone(),
+                &s.by_product,
+            )
+        }),
+    )
+}
+
+/// The lots expiring soon, those past `today` (YYYY-MM-DD) marked expired.
+fn expiring_lines(lang: Lang, lots: &[ExpiringLot], today: &str) -> Vec<ExpiringLine> {
+    lots.iter()
+        .map(|l| ExpiringLine {
+            product: l.product_code.clone(),
+            lot: l.lot_number.clone(),
+            href: format!(
+                "/supply/lots/{}/{}",
+                seg(&l.product_code),
+                seg(&l.lot_number)
+            ),
+            expiry: lang.date_text(&l.expiry),
+            expired: l.expiry.as_str() < today,
+            status: status_text(lang, &l.status),
+            on_hand: doses(lang, l.on_hand),
+            stores: lang.int(l.stores),
+        })
+        .collect()
+}
+
+fn dashboard_page(
+    ctx: PageCtx,
+    d: SupplyDashboard,
+    expiring_days: i64,
+    scope: &vaxgrid_store::scope::Scope,
+) -> Response {
+    let lang = ctx.lang;
     let children = lines(
         lang,
         d.children.iter().map(|c| {
@@ -414,48 +456,7 @@ fn dashboard_page(
             )
         }),
     );
-    let stores = lines(
-        lang,
-        d.stores.iter().map(|s| {
-            (
-                s.name.clone(),
-                Some(format!("/supply/stores/{}", seg(&s.code))),
-                s.code.clone(),
-                &s.by_product,
-            )
-        }),
-    );
-    let wasteful = lines(
-        lang,
-        d.wasteful.iter().map(|s| {
-            (
-                s.name.clone(),
-                Some(format!("/supply/stores/{}", seg(&s.code))),
-                s.code.clone(),
-                &s.by_product,
-            )
-        }),
-    );
     let today = vaxgrid_store::format_date(vaxgrid_store::today());
-    let expiring = d
-        .expiring
-        .iter()
-        .map(|l| ExpiringLine {
-            product: l.product_code.clone(),
-            lot: l.lot_number.clone(),
-            href: format!(
-                "/supply/lots/{}/{}",
-                seg(&l.product_code),
-                seg(&l.lot_number)
-            ),
-            expiry: lang.date_text(&l.expiry),
-            expired: l.expiry < today,
-            status: status_text(lang, &l.status),
-            on_hand: doses(lang, l.on_hand),
-            stores: lang.int(l.stores),
-        })
-        .collect();
-    let excursions = excursion_lines(lang, &d.excursions);
     render_status(
         StatusCode::OK,
         &DashboardPage {
@@ -463,13 +464,18 @@ fn dashboard_page(
             here: format!("/supply/areas/{}", seg(&d.area.code)),
             expiring_days: expiring_days.to_string(),
             stores_count: lang.int(d.area.stores),
-            crumbs,
-            totals,
+            crumbs: dashboard_crumbs(lang, &d, scope),
+            totals: d
+                .area
+                .by_product
+                .iter()
+                .map(|(p, f)| ProductLine::of(lang, p, f))
+                .collect(),
             children,
-            stores,
-            wasteful,
-            expiring,
-            excursions,
+            stores: store_lines(lang, &d.stores),
+            wasteful: store_lines(lang, &d.wasteful),
+            expiring: expiring_lines(lang, &d.expiring, &today),
+            excursions: excursion_lines(lang, &d.excursions),
             ctx,
         },
     )
@@ -610,4 +616,16 @@ pub(crate) fn form_errors(
         .find(|(from, _)| *from == base)
         .map_or(base.clone(), |(_, to)| to.to_string());
     HashMap::from([(format!("{form}-{base}"), field_message(lang, form, &base))])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ancestor_path;
+
+    #[test]
+    fn an_ancestors_path_is_cut_from_the_areas_own() {
+        assert_eq!(ancestor_path("/01/0101/010105/", "01"), "/01/");
+        assert_eq!(ancestor_path("/01/0101/010105/", "0101"), "/01/0101/");
+        assert_eq!(ancestor_path("/01/0101/010105/", "02"), "");
+    }
 }

@@ -167,15 +167,16 @@ fn layout(persons: &[GraphPerson]) -> HashMap<String, (f64, f64, f64)> {
     out
 }
 
-fn graph_svg(lang: Lang, g: &CaseGraph, numbers: &HashMap<String, usize>) -> String {
-    let at = layout(&g.persons);
+/// The links drawn between the persons laid out, each titled with both
+/// names, the setting and the day of exposure.
+fn graph_edges(lang: Lang, g: &CaseGraph, at: &HashMap<String, (f64, f64, f64)>) -> Vec<Edge> {
     let names: HashMap<&str, &str> = g
         .persons
         .iter()
         .map(|p| (p.person_id.as_str(), p.full_name.as_str()))
         .collect();
-    let edges = g
-        .links
+    let name = |id: &str| names.get(id).copied().unwrap_or_default();
+    g.links
         .iter()
         .filter_map(|l| {
             let a = at.get(&l.source_person_id)?;
@@ -189,31 +190,27 @@ fn graph_svg(lang: Lang, g: &CaseGraph, numbers: &HashMap<String, usize>) -> Str
                 title: lang.ta(
                     "outbreak-graph-link",
                     vec![
-                        (
-                            "source",
-                            names
-                                .get(l.source_person_id.as_str())
-                                .copied()
-                                .unwrap_or_default()
-                                .into(),
-                        ),
-                        (
-                            "contact",
-                            names
-                                .get(l.contact_person_id.as_str())
-                                .copied()
-                                .unwrap_or_default()
-                                .into(),
-                        ),
+                        ("source", name(&l.source_person_id).into()),
+                        ("contact", name(&l.contact_person_id).into()),
                         ("setting", word(lang, "setting", &l.setting).into()),
                         ("date", lang.date_text(&l.exposure_on).into()),
                     ],
                 ),
             })
         })
-        .collect();
-    let nodes = g
-        .persons
+        .collect()
+}
+
+/// The persons laid out, each numbered as in the table below the graph
+/// and titled with name, class and vaccination; labelled when large
+/// enough to hold its number.
+fn graph_nodes(
+    lang: Lang,
+    g: &CaseGraph,
+    at: &HashMap<String, (f64, f64, f64)>,
+    numbers: &HashMap<String, usize>,
+) -> Vec<Node> {
+    g.persons
         .iter()
         .filter_map(|p| {
             let (x, y, r) = at.get(&p.person_id)?;
@@ -237,7 +234,12 @@ fn graph_svg(lang: Lang, g: &CaseGraph, numbers: &HashMap<String, usize>) -> Str
                 ),
             })
         })
-        .collect();
+        .collect()
+}
+
+/// The contact graph as SVG: the case at the centre, a ring per link.
+fn graph_svg(lang: Lang, g: &CaseGraph, numbers: &HashMap<String, usize>) -> String {
+    let at = layout(&g.persons);
     let count = |ring: u8| g.persons.iter().filter(|p| p.ring == ring).count();
     GraphSvg {
         title: lang.t1(
@@ -249,8 +251,8 @@ fn graph_svg(lang: Lang, g: &CaseGraph, numbers: &HashMap<String, usize>) -> Str
         size: SIZE,
         centre: SIZE / 2.0,
         rings: RADII[1..].to_vec(),
-        nodes,
-        edges,
+        nodes: graph_nodes(lang, g, &at, numbers),
+        edges: graph_edges(lang, g, &at),
     }
     .render()
     .unwrap_or_default()

@@ -220,6 +220,80 @@ fn style_of(region: &str, regions: &[String]) -> (&'static str, &'static str) {
     PALETTE[i % PALETTE.len()]
 }
 
+/// What one tier's chart is drawn from.
+struct TierChart<'a> {
+    lang: Lang,
+    tier: Tier,
+    projection: &'a Projection,
+    all_regions: &'a [String],
+    names: &'a HashMap<String, String>,
+}
+
+impl<'a> TierChart<'a> {
+    /// The regions the projection has beds of this tier for.
+    fn regions(&self) -> Vec<&'a String> {
+        self.all_regions
+            .iter()
+            .filter(|r| {
+                self.projection
+                    .tiers
+                    .iter()
+                    .any(|o| o.tier == self.tier && &&o.region == r)
+            })
+            .collect()
+    }
+
+    /// The most beds needed or open on any day, 1 at least.
+    fn peak(&self) -> f64 {
+        self.projection
+            .days
+            .iter()
+            .flat_map(|d| d.beds.iter().filter(|b| b.tier == self.tier))
+            .map(|b| b.need.max(b.open))
+            .fold(1.0_f64, f64::max)
+    }
+
+    /// Each region's need line (thick, its own colour and dash) and open
+    /// beds line (thin, dotted, the same colour); regions without a day of
+    /// beds are left out.
+    fn lines(&self, plot: &Plot) -> (Vec<Line>, Vec<Line>) {
+        let (lang, tier) = (self.lang, self.tier);
+        let mut needs = Vec::new();
+        let mut opens = Vec::new();
+        for region in self.regions() {
+            let (colour, dash) = style_of(region, self.all_regions);
+            let series = |f: fn(&surge::Beds) -> f64| -> Vec<(f64, f64)> {
+                self.projection
+                    .days
+                    .iter()
+                    .filter_map(|d| {
+                        d.beds_of(region, tier)
+                            .map(|b| (plot.x(f64::from(d.day)), plot.y(f(b))))
+                    })
+                    .collect()
+            };
+            let need = series(|b| b.need);
+            if need.is_empty() {
+                continue;
+            }
+            let name = region_text(lang, region, self.names);
+            needs.push(Line {
+                colour,
+                dash,
+                points: Plot::points(need),
+                title: lang.t1("outbreak-fac-line-need", "region", name.clone()),
+            });
+            opens.push(Line {
+                colour,
+                dash: "1 3",
+                points: Plot::points(series(|b| b.open)),
+                title: lang.t1("outbreak-fac-line-open", "region", name),
+            });
+        }
+        (needs, opens)
+    }
+}
+
 /// One chart per tier: each region's need (thick, its own colour and dash)
 /// and open beds (thin, dotted, the same colour) by day of the projection.
 fn chart(
@@ -231,23 +305,16 @@ fn chart(
     names: &HashMap<String, String>,
     start: time::Date,
 ) -> String {
-    let regions: Vec<&String> = all_regions
-        .iter()
-        .filter(|r| {
-            projection
-                .tiers
-                .iter()
-                .any(|o| o.tier == tier && &&o.region == r)
-        })
-        .collect();
+    let drawn = TierChart {
+        lang,
+        tier,
+        projection,
+        all_regions,
+        names,
+    };
     let (width, height, left, top, bottom) = (640.0_f64, 220.0_f64, 56.0, 10.0, 24.0);
     let days = projection.days.len().max(1);
-    let peak = projection
-        .days
-        .iter()
-        .flat_map(|d| d.beds.iter().filter(|b| b.tier == tier))
-        .map(|b| b.need.max(b.open))
-        .fold(1.0_f64, f64::max);
+    let peak = drawn.peak();
     let plot = Plot {
         left,
         top,
@@ -256,38 +323,7 @@ fn chart(
         x_range: (0.0, (days - 1).max(1) as f64),
         y_range: (0.0, peak * 1.05),
     };
-    let mut needs = Vec::new();
-    let mut opens = Vec::new();
-    for region in regions {
-        let (colour, dash) = style_of(region, all_regions);
-        let series = |f: fn(&surge::Beds) -> f64| -> Vec<(f64, f64)> {
-            projection
-                .days
-                .iter()
-                .filter_map(|d| {
-                    d.beds_of(region, tier)
-                        .map(|b| (plot.x(f64::from(d.day)), plot.y(f(b))))
-                })
-                .collect()
-        };
-        let need = series(|b| b.need);
-        if need.is_empty() {
-            continue;
-        }
-        let name = region_text(lang, region, names);
-        needs.push(Line {
-            colour,
-            dash,
-            points: Plot::points(need),
-            title: lang.t1("outbreak-fac-line-need", "region", name.clone()),
-        });
-        opens.push(Line {
-            colour,
-            dash: "1 3",
-            points: Plot::points(series(|b| b.open)),
-            title: lang.t1("outbreak-fac-line-open", "region", name),
-        });
-    }
+    let (needs, opens) = drawn.lines(&plot);
     let last_day = start + time::Duration::days(days as i64 - 1);
     BedsChart {
         id: id.to_string(),

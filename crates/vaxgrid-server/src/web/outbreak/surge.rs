@@ -148,11 +148,24 @@ enum Kind {
     Whole,
 }
 
+/// One field of the form: its name, kind and value as shown.
+type Field = (String, Kind, String);
+
 /// Every field the form edits, with its kind and the scenario's value.
-fn fields(s: &Scenario) -> Vec<(String, Kind, String)> {
-    let mut out: Vec<(String, Kind, String)> =
-        vec![("days".into(), Kind::Count, s.days.to_string())];
-    let (g_initial, g_pct, g_cap, e_total, e_days) = match &s.arrivals {
+fn fields(s: &Scenario) -> Vec<Field> {
+    let mut out: Vec<Field> = vec![("days".into(), Kind::Count, s.days.to_string())];
+    out.extend(arrival_fields(&s.arrivals));
+    out.extend(severity_and_stay_fields(s));
+    out.extend(listed_fields(s));
+    out.extend(isolation_fields(&s.isolation));
+    out.extend(testing_fields(&s.testing));
+    out
+}
+
+/// The arrivals' fields, both ways of arriving filled so that switching
+/// between them in the form starts from the scenario's figures.
+fn arrival_fields(arrivals: &Arrivals) -> [Field; 5] {
+    let (g_initial, g_pct, g_cap, e_total, e_days) = match arrivals {
         Arrivals::Growth {
             initial,
             daily_growth_pct,
@@ -172,7 +185,7 @@ fn fields(s: &Scenario) -> Vec<(String, Kind, String)> {
             over_days.to_string(),
         ),
     };
-    out.extend([
+    [
         ("arrivals.growth.initial".into(), Kind::Decimal, g_initial),
         (
             "arrivals.growth.daily_growth_pct".into(),
@@ -182,16 +195,21 @@ fn fields(s: &Scenario) -> Vec<(String, Kind, String)> {
         ("arrivals.growth.cap_total".into(), Kind::Decimal, g_cap),
         ("arrivals.even.total".into(), Kind::Decimal, e_total),
         ("arrivals.even.over_days".into(), Kind::Count, e_days),
-    ]);
+    ]
+}
+
+/// The severity mix and the lengths of stay.
+fn severity_and_stay_fields(s: &Scenario) -> Vec<Field> {
     let m = &s.severity;
-    for (k, v) in [
+    let mut out: Vec<Field> = [
         ("mild", m.mild),
         ("moderate", m.moderate),
         ("severe", m.severe),
         ("critical", m.critical),
-    ] {
-        out.push((format!("severity.{k}"), Kind::Decimal, number_text(v)));
-    }
+    ]
+    .into_iter()
+    .map(|(k, v)| (format!("severity.{k}"), Kind::Decimal, number_text(v)))
+    .collect();
     out.push((
         "stay_days.mild_moderate".into(),
         Kind::Count,
@@ -202,6 +220,13 @@ fn fields(s: &Scenario) -> Vec<(String, Kind, String)> {
         Kind::Count,
         s.stay_days.severe_critical.to_string(),
     ));
+    out
+}
+
+/// The fields of the scenario's lists: each region's share, each
+/// facility's beds and activation, each laboratory's capacity.
+fn listed_fields(s: &Scenario) -> Vec<Field> {
+    let mut out = Vec::new();
     for (i, r) in s.regions.iter().enumerate() {
         out.push((
             format!("regions[{i}].share_pct"),
@@ -226,8 +251,12 @@ fn fields(s: &Scenario) -> Vec<(String, Kind, String)> {
             out.push((format!("laboratories[{i}].{k}"), Kind::Whole, v.to_string()));
         }
     }
-    let iso = &s.isolation;
-    out.extend([
+    out
+}
+
+/// The isolation of contacts.
+fn isolation_fields(iso: &surge::Isolation) -> [Field; 4] {
+    [
         (
             "isolation.contacts_per_case".into(),
             Kind::Decimal,
@@ -248,9 +277,12 @@ fn fields(s: &Scenario) -> Vec<(String, Kind, String)> {
             Kind::Count,
             iso.home_days.to_string(),
         ),
-    ]);
-    let t = &s.testing;
-    out.extend([
+    ]
+}
+
+/// The testing of the screened.
+fn testing_fields(t: &surge::Testing) -> [Field; 3] {
+    [
         (
             "testing.screening_per_day".into(),
             Kind::Decimal,
@@ -266,8 +298,7 @@ fn fields(s: &Scenario) -> Vec<(String, Kind, String)> {
             Kind::Decimal,
             number_text(t.prevalence_pct),
         ),
-    ]);
-    out
+    ]
 }
 
 /// The index and the rest of `regions[2].share_pct` after `prefix`.
@@ -1140,5 +1171,25 @@ mod tests {
         assert_eq!(parse("37,5", Kind::Decimal), Ok(Some(37.5)));
         assert_eq!(parse("2.5", Kind::Count), Err("outbreak-err-surge-count"));
         assert_eq!(parse("x", Kind::Whole), Err("outbreak-err-surge-number"));
+    }
+
+    #[test]
+    fn either_way_of_arriving_fills_the_other_ways_fields_to_start_from() {
+        let values = |a: &Arrivals| arrival_fields(a).map(|(_, _, v)| v);
+        assert_eq!(
+            values(&Arrivals::Even {
+                total: 500.0,
+                over_days: 20
+            }),
+            ["10", "15", "500", "500", "20"]
+        );
+        assert_eq!(
+            values(&Arrivals::Growth {
+                initial: 2.5,
+                daily_growth_pct: 12.0,
+                cap_total: None
+            }),
+            ["2.5", "12", "", "1000", "30"]
+        );
     }
 }

@@ -225,6 +225,75 @@ fn team_href(after: Option<&str>) -> String {
     }
 }
 
+/// What the team's page shows, read in the caller's areas.
+struct TeamRead {
+    /// The first alerts, shown on top.
+    alerts: Vec<TeamEntry>,
+    /// Whether there are more alerts than those shown.
+    alerts_more: bool,
+    entries: Vec<TeamEntry>,
+    next: Option<String>,
+    counts: TeamCounts,
+}
+
+/// Reads the first alerts, then the page of the list after `after` with
+/// the day's counts.
+async fn read_team(
+    app: &AppState,
+    caller: &Caller,
+    today: time::Date,
+    after: Option<String>,
+) -> Result<TeamRead, ApiError> {
+    let actor = caller.actor(app, Permission::ReadOutbreak).await?;
+    let first = PageRequest::first(ALERTS_ON_TEAM);
+    let alerts = app
+        .store
+        .team_page(&actor.scope, today, TeamView::Alerts, &first)
+        .await?;
+    let (entries, next, counts) = read_page(app, caller, TeamView::List, after, ROWS_SHOWN).await?;
+    Ok(TeamRead {
+        alerts: alerts.entries,
+        alerts_more: alerts.next_cursor.is_some(),
+        entries,
+        next,
+        counts,
+    })
+}
+
+/// A person's row of the list, with the keys of its check form's fields.
+fn team_row(lang: Lang, e: &TeamEntry, names: &HashMap<String, String>) -> Row {
+    let code = area_of(&e.area_path);
+    Row {
+        person_id: e.person_id.clone(),
+        name: e.full_name.clone(),
+        href: format!("/registry/persons/{}", seg(&e.person_id)),
+        area: names.get(&code).cloned().unwrap_or(code),
+        class: class_tag_text(&e.class),
+        until: lang.date_text(&e.last_day),
+        checked: e.checked_today,
+        sample_due: e.sample_due,
+        alerts: e.alerts.iter().map(|a| alert_text(lang, *a)).collect(),
+        missed: missed_text(lang, e),
+        temp_key: format!("{}-temperature_c", e.person_id),
+        spo2_key: format!("{}-spo2", e.person_id),
+        symptoms_key: format!("{}-symptoms", e.person_id),
+        person_key: format!("{}-person_id", e.person_id),
+        day_key: format!("{}-day", e.person_id),
+        again_key: format!("{}-again", e.person_id),
+    }
+}
+
+/// The symptoms the check form offers, in the reader's language.
+fn symptom_choices(lang: Lang) -> Vec<Symptom> {
+    SYMPTOMS
+        .iter()
+        .map(|s| Symptom {
+            value: s,
+            text: lang.t(&format!("outbreak-symptom-{s}")),
+        })
+        .collect()
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn team_page(
     app: &AppState,
@@ -237,71 +306,32 @@ async fn team_page(
     status: StatusCode,
 ) -> Response {
     let today = app.store.today();
-    let read = async {
-        let actor = caller.actor(app, Permission::ReadOutbreak).await?;
-        let first = PageRequest::first(ALERTS_ON_TEAM);
-        let alerts = app
-            .store
-            .team_page(&actor.scope, today, TeamView::Alerts, &first)
-            .await?;
-        let (alerts, alerts_next) = (alerts.entries, alerts.next_cursor);
-        let (entries, next, counts) =
-            read_page(app, caller, TeamView::List, after.clone(), ROWS_SHOWN).await?;
-        Ok::<_, ApiError>((alerts, alerts_next.is_some(), entries, next, counts))
-    };
-    let (alert_entries, alerts_more, entries, next, counts) = match read.await {
+    let read = match read_team(app, caller, today, after.clone()).await {
         Ok(x) => x,
         Err(e) => return error_page(&ctx, e),
     };
     let lang = ctx.lang;
-    let mut all: Vec<TeamEntry> = alert_entries.clone();
-    all.extend(entries.iter().cloned());
+    let mut all: Vec<TeamEntry> = read.alerts.clone();
+    all.extend(read.entries.iter().cloned());
     let names = area_names(app, &all).await;
-    let alerts = alert_entries
-        .iter()
-        .map(|e| alert_line(lang, e, &names))
-        .collect();
-    let rows = entries
-        .iter()
-        .map(|e| {
-            let code = area_of(&e.area_path);
-            Row {
-                person_id: e.person_id.clone(),
-                name: e.full_name.clone(),
-                href: format!("/registry/persons/{}", seg(&e.person_id)),
-                area: names.get(&code).cloned().unwrap_or(code),
-                class: class_tag_text(&e.class),
-                until: lang.date_text(&e.last_day),
-                checked: e.checked_today,
-                sample_due: e.sample_due,
-                alerts: e.alerts.iter().map(|a| alert_text(lang, *a)).collect(),
-                missed: missed_text(lang, e),
-                temp_key: format!("{}-temperature_c", e.person_id),
-                spo2_key: format!("{}-spo2", e.person_id),
-                symptoms_key: format!("{}-symptoms", e.person_id),
-                person_key: format!("{}-person_id", e.person_id),
-                day_key: format!("{}-day", e.person_id),
-                again_key: format!("{}-again", e.person_id),
-            }
-        })
-        .collect();
-    let manage = holds(&ctx, Permission::ManageOutbreak);
     let page = TeamPage {
         today: lang.date(today),
-        rows,
-        counts,
-        alerts,
-        alerts_more,
-        after: after.unwrap_or_default(),
-        next: next.map(|c| team_href(Some(&c))),
-        manage,
-        symptoms: SYMPTOMS
+        rows: read
+            .entries
             .iter()
-            .map(|s| Symptom {
-                value: s,
-                text: lang.t(&format!("outbreak-symptom-{s}")),
-            })
+            .map(|e| team_row(lang, e, &names))
             .collect(),
+        counts: read.counts,
+        alerts: read
+            .alerts
+            .iter()
+            .map(|e| alert_line(lang, e, &names))
+            .collect(),
+        alerts_more: read.alerts_more,
+        after: after.unwrap_or_default(),
+        next: read.next.map(|c| team_href(Some(&c))),
+        manage: holds(&ctx, Permission::ManageOutbreak),
+        symptoms: symptom_choices(lang),
         draft,
         ticked,
         errors,
@@ -413,6 +443,118 @@ fn check_message(lang: Lang, field: &str) -> String {
     }
 }
 
+/// The person a check is for, from the form: a person's id or a 400.
+fn check_person(pairs: &[(String, String)]) -> Result<String, ApiError> {
+    let person = one(pairs, "person_id").trim().to_string();
+    if uuid::Uuid::parse_str(&person).is_err() {
+        return Err(ApiError::bad_request(
+            "person_id",
+            "person_id is a person's id",
+        ));
+    }
+    Ok(person)
+}
+
+/// A check as typed in a row's form; numbers that cannot be read are
+/// kept as such, to be refused at their field.
+struct CheckForm {
+    present: bool,
+    symptoms: Vec<String>,
+    temperature: Result<Option<f64>, ()>,
+    spo2: Result<Option<u8>, ()>,
+}
+
+impl CheckForm {
+    fn of(pairs: &[(String, String)]) -> CheckForm {
+        let spo2 = one(pairs, "spo2");
+        CheckForm {
+            present: pairs.iter().any(|(k, _)| k == "present"),
+            symptoms: pairs
+                .iter()
+                .filter(|(k, v)| k == "symptoms" && !v.trim().is_empty())
+                .map(|(_, v)| v.trim().to_string())
+                .collect(),
+            temperature: decimal(&one(pairs, "temperature_c")),
+            spo2: if spo2.trim().is_empty() {
+                Ok(None)
+            } else {
+                spo2.trim().parse::<u8>().map(Some).map_err(|_| ())
+            },
+        }
+    }
+
+    /// The first field that cannot be read: the temperature, SpO2, or a
+    /// symptom longer than 64 characters.
+    fn unreadable(&self) -> Option<&'static str> {
+        match (&self.temperature, &self.spo2) {
+            (Err(()), _) => Some("temperature_c"),
+            (_, Err(())) => Some("spo2"),
+            _ if self.symptoms.iter().any(|s| s.chars().count() > 64) => Some("symptoms"),
+            _ => None,
+        }
+    }
+
+    /// What the row shows again when the check is refused: the numbers as
+    /// typed, the boxes ticked, and that the row's form was sent.
+    fn typed(
+        &self,
+        person: &str,
+        pairs: &[(String, String)],
+    ) -> (HashMap<String, String>, HashSet<String>) {
+        let mut draft: HashMap<String, String> = ["temperature_c", "spo2"]
+            .iter()
+            .map(|f| (format!("{person}-{f}"), one(pairs, f)))
+            .collect();
+        draft.insert(format!("{person}-sent"), "1".into());
+        let mut ticked: HashSet<String> = self
+            .symptoms
+            .iter()
+            .map(|s| format!("{person}-{s}"))
+            .collect();
+        if self.present {
+            ticked.insert(format!("{person}-present"));
+        }
+        (draft, ticked)
+    }
+
+    /// The check to record (once every field could be read).
+    fn into_check(self) -> Check {
+        Check {
+            present: self.present,
+            temperature_c: self.temperature.ok().flatten(),
+            symptoms: self.symptoms,
+            spo2: self.spo2.ok().flatten(),
+        }
+    }
+}
+
+/// Where a refused check is told: at the row (the field and the status),
+/// or on the error page (`Err`). Checked today already (the form sent
+/// twice, or from a page read before someone else's check): the first
+/// check stands, and the team is told so at the row.
+fn row_refusal(e: ApiError) -> Result<(String, StatusCode), ApiError> {
+    match e {
+        ApiError::Store(StoreError::Conflict { field: "day", .. }) => {
+            Ok(("again".to_string(), StatusCode::CONFLICT))
+        }
+        e @ ApiError::Absent { .. } => Err(e),
+        e => match field_of(&e) {
+            Some(field) => Ok((field, StatusCode::UNPROCESSABLE_ENTITY)),
+            None => Err(e),
+        },
+    }
+}
+
+/// Records the check as the API does (ManageOutbreak).
+async fn save_check(app: &AppState, caller: &Caller, new: &NewCheck) -> Result<(), ApiError> {
+    let actor = caller.actor(app, Permission::ManageOutbreak).await?;
+    app.store
+        .record_check(new, &actor)
+        .await
+        .map_err(ApiError::lookup)?;
+    Ok(())
+}
+
 /// `POST /outbreak/team/checks`
 #[utoipa::path(
     post,
@@ -436,77 +578,27 @@ pub async fn record(
         Ok(p) => p,
         Err(e) => return error_page(&ctx, e),
     };
-    let person = one(&pairs, "person_id").trim().to_string();
-    if uuid::Uuid::parse_str(&person).is_err() {
-        return error_page(
-            &ctx,
-            ApiError::bad_request("person_id", "person_id is a person's id"),
-        );
-    }
-    let mut draft: HashMap<String, String> = ["temperature_c", "spo2"]
-        .iter()
-        .map(|f| (format!("{person}-{f}"), one(&pairs, f)))
-        .collect();
-    draft.insert(format!("{person}-sent"), "1".into());
-    let present = pairs.iter().any(|(k, _)| k == "present");
-    let symptoms: Vec<String> = pairs
-        .iter()
-        .filter(|(k, v)| k == "symptoms" && !v.trim().is_empty())
-        .map(|(_, v)| v.trim().to_string())
-        .collect();
-    let mut ticked: HashSet<String> = symptoms.iter().map(|s| format!("{person}-{s}")).collect();
-    if present {
-        ticked.insert(format!("{person}-present"));
-    }
+    let person = match check_person(&pairs) {
+        Ok(p) => p,
+        Err(e) => return error_page(&ctx, e),
+    };
+    let form = CheckForm::of(&pairs);
+    let (draft, ticked) = form.typed(&person, &pairs);
     // The page the form was on (its cursor), to come back to.
     let after = Some(one(&pairs, "after").trim().to_string()).filter(|a| !a.is_empty());
-    let temperature = decimal(&one(&pairs, "temperature_c"));
-    let spo2 = one(&pairs, "spo2");
-    let spo2 = if spo2.trim().is_empty() {
-        Ok(None)
-    } else {
-        spo2.trim().parse::<u8>().map(Some).map_err(|_| ())
-    };
-    let unreadable = match (&temperature, &spo2) {
-        (Err(()), _) => Some("temperature_c"),
-        (_, Err(())) => Some("spo2"),
-        _ if symptoms.iter().any(|s| s.chars().count() > 64) => Some("symptoms"),
-        _ => None,
-    };
-    let refused = match unreadable {
+    let refused = match form.unreadable() {
         Some(field) => (field.to_string(), StatusCode::UNPROCESSABLE_ENTITY),
         None => {
             let new = NewCheck {
                 person_id: person.clone(),
                 day: app.store.today(),
-                check: Check {
-                    present,
-                    temperature_c: temperature.ok().flatten(),
-                    symptoms,
-                    spo2: spo2.ok().flatten(),
-                },
+                check: form.into_check(),
             };
-            let recorded = async {
-                let actor = caller.actor(&app, Permission::ManageOutbreak).await?;
-                app.store
-                    .record_check(&new, &actor)
-                    .await
-                    .map_err(ApiError::lookup)
-            };
-            match recorded.await {
-                Ok(_) => {
-                    return see_other(format!("{}#p-{person}", team_href(after.as_deref())));
-                }
-                // Checked today already (the form sent twice, or from a
-                // page read before someone else's check): the first check
-                // stands, and the team is told so at the row.
-                Err(ApiError::Store(StoreError::Conflict { field: "day", .. })) => {
-                    ("again".to_string(), StatusCode::CONFLICT)
-                }
-                Err(e @ ApiError::Absent { .. }) => return error_page(&ctx, e),
-                Err(e) => match field_of(&e) {
-                    Some(field) => (field, StatusCode::UNPROCESSABLE_ENTITY),
-                    None => return error_page(&ctx, e),
+            match save_check(&app, &caller, &new).await {
+                Ok(()) => return see_other(format!("{}#p-{person}", team_href(after.as_deref()))),
+                Err(e) => match row_refusal(e) {
+                    Ok(refused) => refused,
+                    Err(e) => return error_page(&ctx, e),
                 },
             }
         }
@@ -514,4 +606,70 @@ pub async fn record(
     let (field, status) = refused;
     let errors = HashMap::from([(format!("{person}-{field}"), check_message(ctx.lang, &field))]);
     team_page(&app, &caller, ctx, after, draft, ticked, errors, status).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(fields: &[(&str, &str)]) -> Vec<(String, String)> {
+        fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_first_field_that_cannot_be_read_is_the_one_refused() {
+        let unreadable = |f: &[(&str, &str)]| CheckForm::of(&pairs(f)).unreadable();
+        assert_eq!(
+            unreadable(&[("temperature_c", "37,8"), ("spo2", "97")]),
+            None
+        );
+        assert_eq!(
+            unreadable(&[("temperature_c", "hot"), ("spo2", "x")]),
+            Some("temperature_c")
+        );
+        assert_eq!(unreadable(&[("spo2", "300")]), Some("spo2"));
+        let long = "a".repeat(65);
+        assert_eq!(unreadable(&[("symptoms", &long)]), Some("symptoms"));
+    }
+
+    #[test]
+    fn a_refused_check_shows_what_was_typed_at_its_row() {
+        let form = pairs(&[
+            ("present", "on"),
+            ("temperature_c", "38,5"),
+            ("symptoms", " cough "),
+            ("symptoms", ""),
+        ]);
+        let check = CheckForm::of(&form);
+        let (draft, ticked) = check.typed("p1", &form);
+        assert_eq!(draft["p1-temperature_c"], "38,5");
+        assert_eq!(draft["p1-sent"], "1");
+        let mut ticked: Vec<_> = ticked.into_iter().collect();
+        ticked.sort();
+        assert_eq!(ticked, ["p1-cough", "p1-present"]);
+        let check = check.into_check();
+        assert_eq!(check.temperature_c, Some(38.5));
+        assert_eq!(check.symptoms, ["cough"]);
+    }
+
+    #[test]
+    fn a_second_check_of_the_day_is_told_at_the_row() {
+        let again = ApiError::Store(StoreError::Conflict {
+            field: "day",
+            message: "checked today already".into(),
+            existing: None,
+        });
+        assert_eq!(
+            row_refusal(again).unwrap(),
+            ("again".to_string(), StatusCode::CONFLICT)
+        );
+        let absent = ApiError::Absent {
+            entity: "person",
+            key: "p1".into(),
+        };
+        assert!(row_refusal(absent).is_err());
+    }
 }

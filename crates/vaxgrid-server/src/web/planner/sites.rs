@@ -590,6 +590,78 @@ fn no_query() -> SiteQuery {
     }
 }
 
+/// The zone rows of the form as typed.
+fn zone_rows(pairs: &[(String, String)]) -> Vec<ZoneDraft> {
+    (0..ZONE_ROWS)
+        .map(|i| ZoneDraft {
+            kind: one(pairs, &format!("kind.{i}")),
+            name: one(pairs, &format!("name.{i}")),
+            places: one(pairs, &format!("places.{i}")),
+            error: None,
+        })
+        .collect()
+}
+
+/// The rows filled in (any of kind, name or places), by their place in
+/// the form.
+fn filled_rows(rows: &[ZoneDraft]) -> Vec<usize> {
+    (0..rows.len())
+        .filter(|i| {
+            let r = &rows[*i];
+            !(r.kind.is_empty() && r.name.trim().is_empty() && r.places.trim().is_empty())
+        })
+        .collect()
+}
+
+/// The API's zones from the filled rows; the n-th filled row is
+/// `zones[n]`, its places a whole number.
+fn zone_bodies(rows: &[ZoneDraft], filled: &[usize]) -> Result<Vec<ZoneBody>, ApiError> {
+    let mut zones = Vec::new();
+    for (n, i) in filled.iter().enumerate() {
+        let r = &rows[*i];
+        let places: i64 =
+            r.places.trim().parse().map_err(|_| {
+                ApiError::invalid(format!("zones[{n}].places"), "not a whole number")
+            })?;
+        zones.push(ZoneBody {
+            kind: r.kind.clone(),
+            name: r.name.clone(),
+            places,
+        });
+    }
+    Ok(zones)
+}
+
+/// The form's row a refused field (`zones[n].x`, the n-th filled row)
+/// stands for; none for a field about the zones as a whole.
+fn refused_row(field: &str, filled: &[usize]) -> Option<usize> {
+    field
+        .strip_prefix("zones[")
+        .and_then(|f| f.split(']').next())
+        .and_then(|n| n.parse::<usize>().ok())
+        .and_then(|n| filled.get(n).copied())
+}
+
+/// Checks the filled rows as the API does and replaces the site's zones
+/// (ManageSessions on the site's area).
+async fn save_zones(
+    app: &AppState,
+    caller: &Caller,
+    code: &str,
+    rows: &[ZoneDraft],
+    filled: &[usize],
+) -> Result<(), ApiError> {
+    let (_, actor) = site_in_scope(app, caller, code, Permission::ManageSessions).await?;
+    let zones = zones_from(ZonesBody {
+        zones: zone_bodies(rows, filled)?,
+    })?;
+    app.store
+        .set_site_zones(code, &zones, &actor)
+        .await
+        .map_err(ApiError::lookup)?;
+    Ok(())
+}
+
 /// `POST /planner/sites/{code}/zones`: replaces the site's zones.
 #[utoipa::path(
     post,
@@ -614,56 +686,15 @@ pub async fn set_zones(
         Ok(p) => p,
         Err(e) => return error_page(&ctx, e),
     };
-    let mut rows: Vec<ZoneDraft> = (0..ZONE_ROWS)
-        .map(|i| ZoneDraft {
-            kind: one(&pairs, &format!("kind.{i}")),
-            name: one(&pairs, &format!("name.{i}")),
-            places: one(&pairs, &format!("places.{i}")),
-            error: None,
-        })
-        .collect();
-    // The rows filled in, and where each stands in the form.
-    let filled: Vec<usize> = (0..ZONE_ROWS)
-        .filter(|i| {
-            let r = &rows[*i];
-            !(r.kind.is_empty() && r.name.trim().is_empty() && r.places.trim().is_empty())
-        })
-        .collect();
-    let lang = ctx.lang;
-    let done = async {
-        let (_, actor) = site_in_scope(&app, &caller, &code, Permission::ManageSessions).await?;
-        let mut zones = Vec::new();
-        for (n, i) in filled.iter().enumerate() {
-            let r = &rows[*i];
-            let places: i64 = r.places.trim().parse().map_err(|_| {
-                ApiError::invalid(format!("zones[{n}].places"), "not a whole number")
-            })?;
-            zones.push(ZoneBody {
-                kind: r.kind.clone(),
-                name: r.name.clone(),
-                places,
-            });
-        }
-        let zones = zones_from(ZonesBody { zones })?;
-        app.store
-            .set_site_zones(&code, &zones, &actor)
-            .await
-            .map_err(ApiError::lookup)?;
-        Ok::<_, ApiError>(())
-    };
-    match done.await {
+    let mut rows = zone_rows(&pairs);
+    let filled = filled_rows(&rows);
+    match save_zones(&app, &caller, &code, &rows, &filled).await {
         Ok(()) => see_other(format!("/planner/sites/{}?saved=1", urlencoding(&code))),
         Err(e @ ApiError::Absent { .. }) => error_page(&ctx, e),
         Err(e) if field_of(&e).is_some() => {
             let field = field_of(&e).unwrap_or_default();
-            let message = field_message(lang, "zones", &field);
-            // zones[n].x names the n-th filled row.
-            let at = field
-                .strip_prefix("zones[")
-                .and_then(|f| f.split(']').next())
-                .and_then(|n| n.parse::<usize>().ok())
-                .and_then(|n| filled.get(n).copied());
-            let top = match at {
+            let message = field_message(ctx.lang, "zones", &field);
+            let top = match refused_row(&field, &filled) {
                 Some(i) => {
                     rows[i].error = Some(message);
                     None
@@ -687,6 +718,86 @@ pub async fn set_zones(
         }
         Err(e) => error_page(&ctx, e),
     }
+}
+
+impl SessionDraft {
+    fn of(pairs: &[(String, String)]) -> SessionDraft {
+        SessionDraft {
+            id: one(pairs, "id"),
+            day: one(pairs, "day"),
+            opens: one(pairs, "opens"),
+            closes: one(pairs, "closes"),
+            stations: one(pairs, "stations"),
+            per_station_per_hour: one(pairs, "per_station_per_hour"),
+            slot_minutes: one(pairs, "slot_minutes"),
+            village_code: one(pairs, "village_code"),
+        }
+    }
+
+    /// The API's body for a session at the site `code`; the counts must
+    /// be whole numbers.
+    fn body(&self, code: &str) -> Result<SessionBody, ApiError> {
+        let number = |field: &str, v: &str| {
+            v.trim()
+                .parse::<i64>()
+                .map_err(|_| ApiError::invalid(field, "not a whole number"))
+        };
+        Ok(SessionBody {
+            id: Some(self.id.clone()).filter(|s| !s.is_empty()),
+            site_code: code.to_string(),
+            day: self.day.trim().to_string(),
+            opens: self.opens.trim().to_string(),
+            closes: self.closes.trim().to_string(),
+            stations: number("stations", &self.stations)?,
+            per_station_per_hour: number("per_station_per_hour", &self.per_station_per_hour)?,
+            slot_minutes: number("slot_minutes", &self.slot_minutes)?,
+            village_code: Some(self.village_code.trim().to_string()).filter(|v| !v.is_empty()),
+        })
+    }
+}
+
+/// Opens the session of the form (ManageSessions on the site's area),
+/// once: the same form sent again finds its session open already. The
+/// session's id.
+async fn open_once(
+    app: &AppState,
+    caller: &Caller,
+    code: &str,
+    draft: &SessionDraft,
+) -> Result<String, ApiError> {
+    let (_, actor) = site_in_scope(app, caller, code, Permission::ManageSessions).await?;
+    let new = new_session(draft.body(code)?)?;
+    let id = new.id.clone();
+    if let Ok(open) = app.store.vaccination_session(&id).await {
+        if open.site_code == code {
+            return Ok(id);
+        }
+    }
+    match app.store.open_session(&new, &actor).await {
+        Ok((s, _)) => Ok(s.id),
+        Err(e) => {
+            let e = ApiError::Store(e);
+            if already_recorded(&e) {
+                Ok(id)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// A refused session's status (409 for an overlap, 400 for a bad request,
+/// else 422) and its message next to the form's field.
+fn session_refusal(lang: Lang, e: &ApiError) -> (StatusCode, HashMap<String, String>) {
+    let status = match e {
+        ApiError::Store(StoreError::Conflict { .. }) => StatusCode::CONFLICT,
+        ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let field = field_of(e).unwrap_or_default();
+    let base = field.split(['[', '.']).next().unwrap_or(&field).to_string();
+    let errors = HashMap::from([(base, field_message(lang, "session", &field))]);
+    (status, errors)
 }
 
 /// `POST /planner/sites/{code}/sessions`: opens a session (the API's checks).
@@ -714,55 +825,8 @@ pub async fn open_session(
         Ok(p) => p,
         Err(e) => return error_page(&ctx, e),
     };
-    let draft = SessionDraft {
-        id: one(&pairs, "id"),
-        day: one(&pairs, "day"),
-        opens: one(&pairs, "opens"),
-        closes: one(&pairs, "closes"),
-        stations: one(&pairs, "stations"),
-        per_station_per_hour: one(&pairs, "per_station_per_hour"),
-        slot_minutes: one(&pairs, "slot_minutes"),
-        village_code: one(&pairs, "village_code"),
-    };
-    let lang = ctx.lang;
-    let done = async {
-        let (_, actor) = site_in_scope(&app, &caller, &code, Permission::ManageSessions).await?;
-        let number = |field: &str, v: &str| {
-            v.trim()
-                .parse::<i64>()
-                .map_err(|_| ApiError::invalid(field, "not a whole number"))
-        };
-        let new = new_session(SessionBody {
-            id: Some(draft.id.clone()).filter(|s| !s.is_empty()),
-            site_code: code.clone(),
-            day: draft.day.trim().to_string(),
-            opens: draft.opens.trim().to_string(),
-            closes: draft.closes.trim().to_string(),
-            stations: number("stations", &draft.stations)?,
-            per_station_per_hour: number("per_station_per_hour", &draft.per_station_per_hour)?,
-            slot_minutes: number("slot_minutes", &draft.slot_minutes)?,
-            village_code: Some(draft.village_code.trim().to_string()).filter(|v| !v.is_empty()),
-        })?;
-        let id = new.id.clone();
-        // The same form sent again: its session is open already.
-        if let Ok(open) = app.store.vaccination_session(&id).await {
-            if open.site_code == code {
-                return Ok(id);
-            }
-        }
-        match app.store.open_session(&new, &actor).await {
-            Ok((s, _)) => Ok(s.id),
-            Err(e) => {
-                let e = ApiError::Store(e);
-                if already_recorded(&e) {
-                    Ok(id)
-                } else {
-                    Err(e)
-                }
-            }
-        }
-    };
-    match done.await {
+    let draft = SessionDraft::of(&pairs);
+    match open_once(&app, &caller, &code, &draft).await {
         Ok(id) => see_other(format!(
             "/planner/sites/{}?session={}",
             urlencoding(&code),
@@ -770,14 +834,7 @@ pub async fn open_session(
         )),
         Err(e @ ApiError::Absent { .. }) => error_page(&ctx, e),
         Err(e) if field_of(&e).is_some() => {
-            let status = match &e {
-                ApiError::Store(StoreError::Conflict { .. }) => StatusCode::CONFLICT,
-                ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
-            let field = field_of(&e).unwrap_or_default();
-            let base = field.split(['[', '.']).next().unwrap_or(&field).to_string();
-            let errors = HashMap::from([(base, field_message(lang, "session", &field))]);
+            let (status, errors) = session_refusal(ctx.lang, &e);
             let refused = SiteRefused {
                 zones: None,
                 session: Some((draft, errors)),
@@ -785,5 +842,65 @@ pub async fn open_session(
             site_page(&app, &caller, ctx, &code, no_query(), refused, status).await
         }
         Err(e) => error_page(&ctx, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(kind: &str, name: &str, places: &str) -> ZoneDraft {
+        ZoneDraft {
+            kind: kind.into(),
+            name: name.into(),
+            places: places.into(),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_refused_zone_is_shown_at_the_row_it_was_typed_in() {
+        let rows = [
+            row("", " ", ""),
+            row("registration", "Desk", "4"),
+            row("", "", ""),
+            row("vaccination", "Room 1", "many"),
+        ];
+        let filled = filled_rows(&rows);
+        assert_eq!(filled, [1, 3]);
+        let Err(e) = zone_bodies(&rows, &filled) else {
+            panic!("places that are not a number are refused")
+        };
+        let field = field_of(&e).unwrap();
+        assert_eq!(field, "zones[1].places");
+        assert_eq!(refused_row(&field, &filled), Some(3));
+        assert_eq!(refused_row("zones", &filled), None);
+        assert_eq!(refused_row("zones[7].kind", &filled), None);
+    }
+
+    #[test]
+    fn a_sessions_counts_must_be_whole_numbers() {
+        let draft = SessionDraft {
+            day: " 2026-03-02 ".into(),
+            stations: "2".into(),
+            per_station_per_hour: "12".into(),
+            slot_minutes: "x".into(),
+            ..SessionDraft::default()
+        };
+        let Err(e) = draft.body("S1") else {
+            panic!("a slot length that is not a number is refused")
+        };
+        assert_eq!(field_of(&e).as_deref(), Some("slot_minutes"));
+        let draft = SessionDraft {
+            slot_minutes: " 15 ".into(),
+            ..draft
+        };
+        let Ok(b) = draft.body("S1") else {
+            panic!("whole numbers are read")
+        };
+        assert_eq!(
+            (b.day.as_str(), b.slot_minutes, b.id),
+            ("2026-03-02", 15, None)
+        );
     }
 }

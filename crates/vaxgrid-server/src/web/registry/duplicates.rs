@@ -10,7 +10,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use axum::Extension;
 use vaxgrid_core::access::Permission;
-use vaxgrid_store::duplicates::DuplicateReason;
+use vaxgrid_store::doses::History;
+use vaxgrid_store::duplicates::{DuplicatePair, DuplicateReason};
 use vaxgrid_store::model::Person;
 
 use crate::auth::Caller;
@@ -222,6 +223,69 @@ async fn side(
     })
 }
 
+/// The two records of a pair, their pair if the finder proposed it, and
+/// the history a merge would give.
+struct PairRead {
+    survivor: Person,
+    duplicate: Person,
+    pair: Option<DuplicatePair>,
+    preview: History,
+}
+
+/// Reads both records in the caller's areas (ManageRegistry); a record
+/// paired with itself is no pair (404).
+async fn read_pair(
+    app: &AppState,
+    caller: &Caller,
+    survivor: &str,
+    duplicate: &str,
+) -> Result<PairRead, ApiError> {
+    let survivor = person_id(survivor)?;
+    let duplicate = person_id(duplicate)?;
+    let actor = caller.actor(app, Permission::ManageRegistry).await?;
+    let s = app
+        .store
+        .person_in(&survivor, &actor.scope)
+        .await
+        .map_err(ApiError::lookup)?;
+    let d = app
+        .store
+        .person_in(&duplicate, &actor.scope)
+        .await
+        .map_err(ApiError::lookup)?;
+    if s.id == d.id {
+        return Err(ApiError::Absent {
+            entity: "duplicate pair",
+            key: format!("{survivor}/{duplicate}"),
+        });
+    }
+    let pair = app.store.duplicate_pair(&s.id, &d.id).await?;
+    let preview = app
+        .store
+        .merge_preview(&s.id, &d.id)
+        .await
+        .map_err(ApiError::lookup)?;
+    Ok(PairRead {
+        survivor: s,
+        duplicate: d,
+        pair,
+        preview,
+    })
+}
+
+/// Both records as shown side by side, the survivor first.
+async fn sides(
+    app: &AppState,
+    lang: Lang,
+    survivor: Person,
+    duplicate: Person,
+) -> Result<(Side, Side), ApiError> {
+    let mut areas = AreaNames::new(app);
+    let survivor = side(app, lang, &mut areas, survivor).await?;
+    let duplicate = side(app, lang, &mut areas, duplicate).await?;
+    Ok((survivor, duplicate))
+}
+
 async fn pair_page(
     app: &AppState,
     caller: &Caller,
@@ -231,61 +295,17 @@ async fn pair_page(
     form: DecisionForm,
     errors: HashMap<String, String>,
 ) -> Result<PairPage, (PageCtx, ApiError)> {
-    let found = async {
-        let survivor = person_id(survivor)?;
-        let duplicate = person_id(duplicate)?;
-        let actor = caller.actor(app, Permission::ManageRegistry).await?;
-        let s = app
-            .store
-            .person_in(&survivor, &actor.scope)
-            .await
-            .map_err(ApiError::lookup)?;
-        let d = app
-            .store
-            .person_in(&duplicate, &actor.scope)
-            .await
-            .map_err(ApiError::lookup)?;
-        if s.id == d.id {
-            return Err(ApiError::Absent {
-                entity: "duplicate pair",
-                key: format!("{survivor}/{duplicate}"),
-            });
-        }
-        let pair = app.store.duplicate_pair(&s.id, &d.id).await?;
-        let preview = app
-            .store
-            .merge_preview(&s.id, &d.id)
-            .await
-            .map_err(ApiError::lookup)?;
-        Ok((s, d, pair, preview))
-    }
-    .await;
-    let (s, d, pair, preview) = match found {
+    let PairRead {
+        survivor: s,
+        duplicate: d,
+        pair,
+        preview,
+    } = match read_pair(app, caller, survivor, duplicate).await {
         Ok(found) => found,
         Err(e) => return Err((ctx, e)),
     };
     let lang = ctx.lang;
-    let mut areas = AreaNames::new(app);
-    let preview_summary = if preview.series_complete {
-        lang.t1(
-            "registry-summary-complete",
-            "count",
-            preview.valid_doses as i64,
-        )
-    } else {
-        lang.t1(
-            "registry-summary-doses",
-            "count",
-            preview.valid_doses as i64,
-        )
-    };
-    let sides = async {
-        let survivor = side(app, lang, &mut areas, s).await?;
-        let duplicate = side(app, lang, &mut areas, d).await?;
-        Ok::<_, ApiError>((survivor, duplicate))
-    }
-    .await;
-    let (survivor, duplicate) = match sides {
+    let (survivor, duplicate) = match sides(app, lang, s, d).await {
         Ok(sides) => sides,
         Err(e) => return Err((ctx, e)),
     };
@@ -295,7 +315,7 @@ async fn pair_page(
         reason: pair.as_ref().map(|p| reason_label(lang, p.reason)),
         dismissed_by: pair.and_then(|p| p.dismissed_by),
         preview: dose_rows(lang, &preview.records),
-        preview_summary,
+        preview_summary: super::dose_summary(lang, &preview),
         survivor,
         duplicate,
         form,

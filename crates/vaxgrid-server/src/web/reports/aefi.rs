@@ -4,6 +4,8 @@
 //! the events behind the figure chosen (each figure links the page
 //! narrowed to it).
 
+use std::collections::HashMap;
+
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -12,7 +14,7 @@ use axum::Extension;
 use vaxgrid_core::access::Permission;
 use vaxgrid_core::aefi::AefiOutcome;
 use vaxgrid_core::visit::Severity;
-use vaxgrid_store::aefi::{AefiFigure, AefiFilter};
+use vaxgrid_store::aefi::{AefiEventRow, AefiFigure, AefiFilter, AefiReportOf};
 use vaxgrid_store::paging::PageRequest;
 
 use super::super::admin::{given, href};
@@ -158,6 +160,152 @@ fn word(lang: Lang, kind: &str, value: &str) -> String {
     }
 }
 
+/// What the page shows, read in the caller's scope.
+struct AefiRead {
+    fields: HashMap<String, String>,
+    report: AefiReportOf,
+    events: vaxgrid_store::model::Page<AefiEventRow>,
+    crumbs: Vec<Crumb>,
+}
+
+/// Checks the query, then reads the report, the first events behind it and
+/// the path down to its area (ReadReports; 404 outside the caller's areas).
+async fn read_report(
+    app: &AppState,
+    caller: &Caller,
+    raw: Option<&str>,
+) -> Result<AefiRead, ApiError> {
+    let fields = fields_of(raw, &FIELDS)?;
+    let actor = caller.actor(app, Permission::ReadReports).await?;
+    let area = area_or_first(app, &actor.scope, given(&fields, "area")).await?;
+    let filter = filter_of(&fields, area)?;
+    let report = app
+        .store
+        .aefi_report(&filter, &actor.scope)
+        .await
+        .map_err(super::super::super::api::lists::listing)?;
+    let events = app
+        .store
+        .aefi_events(&filter, &PageRequest::first(EVENTS_SHOWN), &actor)
+        .await?;
+    let crumbs = crumbs(app, &actor.scope, &report.area_code, "/reports/aefi").await?;
+    Ok(AefiRead {
+        fields,
+        report,
+        events,
+        crumbs,
+    })
+}
+
+/// The query as asked, for the links that narrow it further: its fields in
+/// the order of [`FIELDS`], the area shown last.
+fn base_query(fields: &HashMap<String, String>, area_code: &str) -> Vec<(&'static str, String)> {
+    FIELDS
+        .iter()
+        .filter_map(|k| given(fields, k).map(|v| (*k, v)))
+        .filter(|(k, _)| *k != "area")
+        .chain(std::iter::once(("area", area_code.to_string())))
+        .collect()
+}
+
+/// One table of figures, each line labelled by `label`.
+fn part(
+    lang: Lang,
+    (id, title_key): (&'static str, &'static str),
+    figures: &[AefiFigure],
+    base: &[(&str, String)],
+    label: impl Fn(&AefiFigure) -> String,
+) -> Part {
+    Part {
+        id,
+        title_key,
+        lines: figures
+            .iter()
+            .map(|f| line(lang, f, label(f), base))
+            .collect(),
+    }
+}
+
+/// The tables of figures: by child area, wave, product, lot, severity,
+/// seriousness and outcome (stored words in the reader's language).
+fn parts(lang: Lang, report: &AefiReportOf, base: &[(&str, String)]) -> Vec<Part> {
+    let same = |f: &AefiFigure| f.label.clone();
+    let key = |f: &AefiFigure| f.key.clone();
+    let words = |kind: &'static str| move |f: &AefiFigure| word(lang, kind, &f.key);
+    vec![
+        part(
+            lang,
+            ("by-area", "reports-aefi-by-area"),
+            &report.by_area,
+            base,
+            same,
+        ),
+        part(
+            lang,
+            ("by-wave", "reports-aefi-by-wave"),
+            &report.by_wave,
+            base,
+            same,
+        ),
+        part(
+            lang,
+            ("by-product", "reports-aefi-by-product"),
+            &report.by_product,
+            base,
+            same,
+        ),
+        part(
+            lang,
+            ("by-lot", "reports-aefi-by-lot"),
+            &report.by_lot,
+            base,
+            key,
+        ),
+        part(
+            lang,
+            ("by-severity", "reports-aefi-by-severity"),
+            &report.by_severity,
+            base,
+            words("severity"),
+        ),
+        part(
+            lang,
+            ("by-seriousness", "reports-aefi-by-seriousness"),
+            &report.by_seriousness,
+            base,
+            words("seriousness"),
+        ),
+        part(
+            lang,
+            ("by-outcome", "reports-aefi-by-outcome"),
+            &report.by_outcome,
+            base,
+            words("outcome"),
+        ),
+    ]
+}
+
+/// The events listed below the figures, each linking its person.
+fn event_lines(lang: Lang, events: Vec<AefiEventRow>) -> Vec<EventLine> {
+    events
+        .into_iter()
+        .map(|e| EventLine {
+            href: format!(
+                "/registry/persons/{}",
+                super::super::urlencode(&e.person_id)
+            ),
+            name: e.full_name,
+            product: e.product_code,
+            lot: e.lot_number,
+            dose_on: lang.date_text(&e.dose_on),
+            severity: word(lang, "severity", &e.severity),
+            serious: e.serious,
+            outcome: word(lang, "outcome", &e.outcome),
+            treatment: e.treatment.unwrap_or_default(),
+        })
+        .collect()
+}
+
 /// `GET /reports/aefi`
 #[utoipa::path(
     get,
@@ -177,126 +325,25 @@ pub async fn page(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let lang = ctx.lang;
-    let read = async {
-        let fields = fields_of(raw.as_deref(), &FIELDS)?;
-        let actor = caller.actor(&app, Permission::ReadReports).await?;
-        let area = area_or_first(&app, &actor.scope, given(&fields, "area")).await?;
-        let filter = filter_of(&fields, area)?;
-        let report = app
-            .store
-            .aefi_report(&filter, &actor.scope)
-            .await
-            .map_err(super::super::super::api::lists::listing)?;
-        let events = app
-            .store
-            .aefi_events(&filter, &PageRequest::first(EVENTS_SHOWN), &actor)
-            .await?;
-        let crumbs = crumbs(&app, &actor.scope, &report.area_code, "/reports/aefi").await?;
-        Ok::<_, ApiError>((fields, report, events, crumbs))
-    };
-    let (fields, report, events, crumbs) = match read.await {
+    let AefiRead {
+        fields,
+        report,
+        events,
+        crumbs,
+    } = match read_report(&app, &caller, raw.as_deref()).await {
         Ok(x) => x,
         Err(e) => return error_page(&ctx, e),
     };
-    // The query as asked, for the links that narrow it further.
-    let base: Vec<(&str, String)> = FIELDS
-        .iter()
-        .filter_map(|k| given(&fields, k).map(|v| (*k, v)))
-        .filter(|(k, _)| *k != "area")
-        .chain(std::iter::once(("area", report.area_code.clone())))
-        .collect();
-    let same = |f: &AefiFigure| f.label.clone();
-    let parts = vec![
-        Part {
-            id: "by-area",
-            title_key: "reports-aefi-by-area",
-            lines: report
-                .by_area
-                .iter()
-                .map(|f| line(lang, f, same(f), &base))
-                .collect(),
-        },
-        Part {
-            id: "by-wave",
-            title_key: "reports-aefi-by-wave",
-            lines: report
-                .by_wave
-                .iter()
-                .map(|f| line(lang, f, same(f), &base))
-                .collect(),
-        },
-        Part {
-            id: "by-product",
-            title_key: "reports-aefi-by-product",
-            lines: report
-                .by_product
-                .iter()
-                .map(|f| line(lang, f, same(f), &base))
-                .collect(),
-        },
-        Part {
-            id: "by-lot",
-            title_key: "reports-aefi-by-lot",
-            lines: report
-                .by_lot
-                .iter()
-                .map(|f| line(lang, f, f.key.clone(), &base))
-                .collect(),
-        },
-        Part {
-            id: "by-severity",
-            title_key: "reports-aefi-by-severity",
-            lines: report
-                .by_severity
-                .iter()
-                .map(|f| line(lang, f, word(lang, "severity", &f.key), &base))
-                .collect(),
-        },
-        Part {
-            id: "by-seriousness",
-            title_key: "reports-aefi-by-seriousness",
-            lines: report
-                .by_seriousness
-                .iter()
-                .map(|f| line(lang, f, word(lang, "seriousness", &f.key), &base))
-                .collect(),
-        },
-        Part {
-            id: "by-outcome",
-            title_key: "reports-aefi-by-outcome",
-            lines: report
-                .by_outcome
-                .iter()
-                .map(|f| line(lang, f, word(lang, "outcome", &f.key), &base))
-                .collect(),
-        },
-    ];
+    let base = base_query(&fields, &report.area_code);
     let pairs: Vec<(&str, &str)> = base.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut csv = pairs.clone();
     csv.push(("format", "csv"));
     let page = AefiPage {
         total: line(lang, &report.total, report.area_name.clone(), &base),
-        parts,
+        parts: parts(lang, &report, &base),
         narrowed: base.len() > 1,
         more: events.next_cursor.is_some(),
-        events: events
-            .items
-            .into_iter()
-            .map(|e| EventLine {
-                href: format!(
-                    "/registry/persons/{}",
-                    super::super::urlencode(&e.person_id)
-                ),
-                name: e.full_name,
-                product: e.product_code,
-                lot: e.lot_number,
-                dose_on: lang.date_text(&e.dose_on),
-                severity: word(lang, "severity", &e.severity),
-                serious: e.serious,
-                outcome: word(lang, "outcome", &e.outcome),
-                treatment: e.treatment.unwrap_or_default(),
-            })
-            .collect(),
+        events: event_lines(lang, events.items),
         csv_report: href("/api/v1/reports/aefi", &csv),
         csv_events: href("/api/v1/reports/aefi/events", &csv),
         whole: href("/reports/aefi", &[("area", &report.area_code)]),
@@ -304,4 +351,29 @@ pub async fn page(
         ctx,
     };
     render_status(StatusCode::OK, &page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_links_keep_the_query_in_order_with_the_area_shown_last() {
+        let fields: HashMap<String, String> = [("lot", "L-7"), ("area", "01"), ("product", "MR")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(
+            base_query(&fields, "01-02"),
+            [
+                ("product", "MR".to_string()),
+                ("lot", "L-7".to_string()),
+                ("area", "01-02".to_string()),
+            ]
+        );
+        assert_eq!(
+            base_query(&HashMap::new(), "01"),
+            [("area", "01".to_string())]
+        );
+    }
 }

@@ -3,6 +3,8 @@
 //! its persons), and below, the persons behind the count chosen, 100 a
 //! page, each with every problem they have and a link to their record.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -10,7 +12,8 @@ use axum::response::Response;
 use axum::Extension;
 use vaxgrid_core::access::Permission;
 use vaxgrid_core::data_quality::Check;
-use vaxgrid_store::data_quality::QualityRow;
+use vaxgrid_store::data_quality::{QualityPerson, QualityReport, QualityRow};
+use vaxgrid_store::model::Page;
 use vaxgrid_store::paging::PageRequest;
 
 use super::super::admin::{given, href};
@@ -81,6 +84,84 @@ fn row_line(lang: Lang, r: &QualityRow) -> RowLine {
     }
 }
 
+/// What the page shows, read in the caller's scope.
+struct QualityRead {
+    check: Option<Check>,
+    report: QualityReport,
+    persons: Page<QualityPerson>,
+    crumbs: Vec<Crumb>,
+}
+
+/// The `check` query field, if given.
+fn check_of(fields: &HashMap<String, String>) -> Result<Option<Check>, ApiError> {
+    given(fields, "check")
+        .map(|c| {
+            Check::parse(&c).ok_or_else(|| {
+                ApiError::bad_request("check", format!("check is one of {}", Check::names()))
+            })
+        })
+        .transpose()
+}
+
+/// Checks the query, then reads the report of the area, a page of the
+/// persons behind the count chosen and the path down to the area
+/// (ReadReports; 404 outside the caller's areas).
+async fn read_quality(
+    app: &AppState,
+    caller: &Caller,
+    raw: Option<&str>,
+) -> Result<QualityRead, ApiError> {
+    let fields = fields_of(raw, &["area", "check", "after"])?;
+    let check = check_of(&fields)?;
+    let actor = caller.actor(app, Permission::ReadReports).await?;
+    let area = area_or_first(app, &actor.scope, given(&fields, "area")).await?;
+    let report = app
+        .store
+        .data_quality(&area, &actor.scope)
+        .await
+        .map_err(listing)?;
+    let page = PageRequest {
+        after: given(&fields, "after"),
+        limit: PERSONS_SHOWN,
+    };
+    let persons = app
+        .store
+        .data_quality_persons(&area, check, &page, &actor)
+        .await
+        .map_err(listing)?;
+    let crumbs = crumbs(app, &actor.scope, &area, "/reports/data-quality").await?;
+    Ok(QualityRead {
+        check,
+        report,
+        persons,
+        crumbs,
+    })
+}
+
+/// The persons listed, each with every problem they have and a link to
+/// their record.
+fn person_lines(lang: Lang, persons: Vec<QualityPerson>) -> Vec<PersonLine> {
+    persons
+        .into_iter()
+        .map(|p| PersonLine {
+            href: format!(
+                "/registry/persons/{}",
+                super::super::urlencode(&p.person_id)
+            ),
+            name: p.full_name,
+            birth: lang.date_text(&p.birth_date),
+            phone: p.phone.unwrap_or_default(),
+            home_area: p.home_area,
+            problems: p
+                .problems
+                .iter()
+                .map(|c| check_name(lang, c))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .collect()
+}
+
 /// `GET /reports/data-quality`
 #[utoipa::path(
     get,
@@ -100,35 +181,12 @@ pub async fn page(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let lang = ctx.lang;
-    let read = async {
-        let fields = fields_of(raw.as_deref(), &["area", "check", "after"])?;
-        let check = given(&fields, "check")
-            .map(|c| {
-                Check::parse(&c).ok_or_else(|| {
-                    ApiError::bad_request("check", format!("check is one of {}", Check::names()))
-                })
-            })
-            .transpose()?;
-        let actor = caller.actor(&app, Permission::ReadReports).await?;
-        let area = area_or_first(&app, &actor.scope, given(&fields, "area")).await?;
-        let report = app
-            .store
-            .data_quality(&area, &actor.scope)
-            .await
-            .map_err(listing)?;
-        let page = PageRequest {
-            after: given(&fields, "after"),
-            limit: PERSONS_SHOWN,
-        };
-        let persons = app
-            .store
-            .data_quality_persons(&area, check, &page, &actor)
-            .await
-            .map_err(listing)?;
-        let crumbs = crumbs(&app, &actor.scope, &area, "/reports/data-quality").await?;
-        Ok::<_, ApiError>((check, report, persons, crumbs))
-    };
-    let (check, report, persons, crumbs) = match read.await {
+    let QualityRead {
+        check,
+        report,
+        persons,
+        crumbs,
+    } = match read_quality(&app, &caller, raw.as_deref()).await {
         Ok(x) => x,
         Err(e) => return error_page(&ctx, e),
     };
@@ -151,26 +209,7 @@ pub async fn page(
                 &[("area", &code), ("check", check_str), ("after", c)],
             )
         }),
-        persons: persons
-            .items
-            .into_iter()
-            .map(|p| PersonLine {
-                href: format!(
-                    "/registry/persons/{}",
-                    super::super::urlencode(&p.person_id)
-                ),
-                name: p.full_name,
-                birth: lang.date_text(&p.birth_date),
-                phone: p.phone.unwrap_or_default(),
-                home_area: p.home_area,
-                problems: p
-                    .problems
-                    .iter()
-                    .map(|c| check_name(lang, c))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
-            .collect(),
+        persons: person_lines(lang, persons.items),
         csv_report: href(
             "/api/v1/reports/data-quality",
             &[("area", &code), ("format", "csv")],
@@ -183,4 +222,21 @@ pub async fn page(
         ctx,
     };
     render_status(StatusCode::OK, &page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_check_is_read_by_its_name_and_an_unknown_one_is_refused() {
+        let fields = |v: &str| HashMap::from([("check".to_string(), v.to_string())]);
+        assert_eq!(
+            check_of(&fields("missing_phone")).unwrap(),
+            Some(Check::MissingPhone)
+        );
+        assert_eq!(check_of(&fields(" ")).unwrap(), None);
+        assert_eq!(check_of(&HashMap::new()).unwrap(), None);
+        assert!(check_of(&fields("everything")).is_err());
+    }
 }

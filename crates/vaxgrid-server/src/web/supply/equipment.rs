@@ -81,17 +81,31 @@ fn celsius(lang: Lang, tenths: i32) -> String {
     format!("{} °C", lang.decimal(f64::from(tenths) / 10.0, 1))
 }
 
-/// The chart of a period: the allowed range as a band, the readings as a
-/// line (out-of-range ones marked), the excursions shaded.
-fn temperature_chart(
-    lang: Lang,
-    e: &Equipment,
-    since: OffsetDateTime,
-    until: OffsetDateTime,
-    readings: &[StoredReading],
-    excursions: &[StoredExcursion],
-) -> String {
-    let (width, height, left, top, bottom) = (640.0_f64, 240.0_f64, 56.0, 10.0, 24.0);
+/// Whether a reading lies outside the equipment's allowed range.
+fn out_of_range(e: &Equipment, tenths: i32) -> bool {
+    tenths < e.min_tenths || tenths > e.max_tenths
+}
+
+/// The allowed range in words ("2.0–8.0 °C" in the locale).
+fn range_text(lang: Lang, e: &Equipment) -> String {
+    lang.ta(
+        "supply-range",
+        vec![
+            (
+                "min",
+                lang.decimal(f64::from(e.min_tenths) / 10.0, 1).into(),
+            ),
+            (
+                "max",
+                lang.decimal(f64::from(e.max_tenths) / 10.0, 1).into(),
+            ),
+        ],
+    )
+}
+
+/// The chart's vertical span in tenths of a degree: the readings and the
+/// allowed range, with one degree of margin either side.
+fn value_span(e: &Equipment, readings: &[StoredReading]) -> (i32, i32) {
     let lo = readings
         .iter()
         .map(|r| r.tenths)
@@ -106,6 +120,89 @@ fn temperature_chart(
         .max()
         .unwrap_or(e.max_tenths)
         + 10;
+    (lo, hi)
+}
+
+/// The excursions as shaded spans (at least 2 px wide), an open one
+/// running to the end of the period.
+fn excursion_shades(
+    lang: Lang,
+    plot: &Plot,
+    until: OffsetDateTime,
+    excursions: &[StoredExcursion],
+) -> Vec<Shade> {
+    excursions
+        .iter()
+        .map(|x| {
+            let start = plot.x(micros(x.excursion.started_at));
+            let end = plot.x(micros(x.excursion.ended_at.unwrap_or(until)));
+            Shade {
+                x: format!("{start:.1}"),
+                w: format!("{:.1}", (end - start).max(2.0)),
+                title: excursion_text(lang, x),
+            }
+        })
+        .collect()
+}
+
+/// A dot on each out-of-range reading, the first [`MARKS`] of them.
+fn out_of_range_marks(plot: &Plot, e: &Equipment, readings: &[StoredReading]) -> Vec<Mark> {
+    readings
+        .iter()
+        .filter(|r| out_of_range(e, r.tenths))
+        .take(MARKS)
+        .map(|r| Mark {
+            cx: format!("{:.1}", plot.x(micros(r.at))),
+            cy: format!("{:.1}", plot.y(f64::from(r.tenths))),
+        })
+        .collect()
+}
+
+/// The chart's description for screen readers: how many readings, the
+/// range, how many outside it, the excursions, the lowest and highest.
+fn chart_description(
+    lang: Lang,
+    e: &Equipment,
+    range: &str,
+    readings: &[StoredReading],
+    excursions: &[StoredExcursion],
+) -> String {
+    let outside = readings
+        .iter()
+        .filter(|r| out_of_range(e, r.tenths))
+        .count();
+    let extreme = |t: Option<i32>| t.map_or_else(|| "—".into(), |t| celsius(lang, t));
+    lang.ta(
+        "supply-chart-desc",
+        vec![
+            ("readings", (readings.len() as i64).into()),
+            ("range", range.to_owned().into()),
+            ("outside", (outside as i64).into()),
+            ("excursions", (excursions.len() as i64).into()),
+            (
+                "lowest",
+                extreme(readings.iter().map(|r| r.tenths).min()).into(),
+            ),
+            (
+                "highest",
+                extreme(readings.iter().map(|r| r.tenths).max()).into(),
+            ),
+        ],
+    )
+}
+
+/// The chart of a period: the allowed range as a band, the readings as a
+/// line (out-of-range ones marked), the excursions shaded.
+fn temperature_chart(
+    lang: Lang,
+    e: &Equipment,
+    since: OffsetDateTime,
+    until: OffsetDateTime,
+    readings: &[StoredReading],
+    excursions: &[StoredExcursion],
+) -> String {
+    let (width, height, left, top, bottom) = (640.0_f64, 240.0_f64, 56.0, 10.0, 24.0);
+    let (lo, hi) = value_span(e, readings);
     let plot = Plot {
         left,
         top,
@@ -118,18 +215,6 @@ fn temperature_chart(
         plot.y(f64::from(e.max_tenths)),
         plot.y(f64::from(e.min_tenths)),
     );
-    let shades = excursions
-        .iter()
-        .map(|x| {
-            let start = plot.x(micros(x.excursion.started_at));
-            let end = plot.x(micros(x.excursion.ended_at.unwrap_or(until)));
-            Shade {
-                x: format!("{start:.1}"),
-                w: format!("{:.1}", (end - start).max(2.0)),
-                title: excursion_text(lang, x),
-            }
-        })
-        .collect();
     let line = (!readings.is_empty()).then(|| {
         Plot::points(
             readings
@@ -137,59 +222,7 @@ fn temperature_chart(
                 .map(|r| (plot.x(micros(r.at)), plot.y(f64::from(r.tenths)))),
         )
     });
-    let marks = readings
-        .iter()
-        .filter(|r| r.tenths < e.min_tenths || r.tenths > e.max_tenths)
-        .take(MARKS)
-        .map(|r| Mark {
-            cx: format!("{:.1}", plot.x(micros(r.at))),
-            cy: format!("{:.1}", plot.y(f64::from(r.tenths))),
-        })
-        .collect();
-    let range = lang.ta(
-        "supply-range",
-        vec![
-            (
-                "min",
-                lang.decimal(f64::from(e.min_tenths) / 10.0, 1).into(),
-            ),
-            (
-                "max",
-                lang.decimal(f64::from(e.max_tenths) / 10.0, 1).into(),
-            ),
-        ],
-    );
-    let outside = readings
-        .iter()
-        .filter(|r| r.tenths < e.min_tenths || r.tenths > e.max_tenths)
-        .count();
-    let desc = lang.ta(
-        "supply-chart-desc",
-        vec![
-            ("readings", (readings.len() as i64).into()),
-            ("range", range.clone().into()),
-            ("outside", (outside as i64).into()),
-            ("excursions", (excursions.len() as i64).into()),
-            (
-                "lowest",
-                readings
-                    .iter()
-                    .map(|r| r.tenths)
-                    .min()
-                    .map_or_else(|| "—".into(), |t| celsius(lang, t))
-                    .into(),
-            ),
-            (
-                "highest",
-                readings
-                    .iter()
-                    .map(|r| r.tenths)
-                    .max()
-                    .map_or_else(|| "—".into(), |t| celsius(lang, t))
-                    .into(),
-            ),
-        ],
-    );
+    let range = range_text(lang, e);
     TemperatureChart {
         title: lang.ta(
             "supply-chart-title",
@@ -199,7 +232,7 @@ fn temperature_chart(
                 ("to", lang.date(until.date()).into()),
             ],
         ),
-        desc,
+        desc: chart_description(lang, e, &range, readings, excursions),
         width,
         height,
         left,
@@ -215,9 +248,9 @@ fn temperature_chart(
         min_label: celsius(lang, e.min_tenths),
         top_label: celsius(lang, hi),
         bottom_label: celsius(lang, lo),
-        shades,
+        shades: excursion_shades(lang, &plot, until, excursions),
         line,
-        marks,
+        marks: out_of_range_marks(&plot, e, readings),
         first: lang.date(since.date()),
         last: lang.date(until.date()),
         label_y: height - 6.0,
@@ -259,6 +292,122 @@ struct EquipmentPage {
     chart_svg: String,
     hours: Vec<HourLine>,
     excursions: Vec<ExcursionRow>,
+}
+
+/// What the page shows, read in the caller's scope.
+struct EquipmentRead {
+    equipment: Equipment,
+    readings: Vec<StoredReading>,
+    excursions: Vec<StoredExcursion>,
+    store: vaxgrid_store::supply::StockStore,
+}
+
+/// Reads the equipment, its readings and excursions of the period and its
+/// store; ReadStock on the store's area, 404 outside the caller's areas.
+async fn read_equipment(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+    since: OffsetDateTime,
+    until: OffsetDateTime,
+) -> Result<EquipmentRead, ApiError> {
+    let actor = caller.actor(app, Permission::ReadStock).await?;
+    let equipment = app
+        .store
+        .equipment(id, &actor.scope)
+        .await
+        .map_err(ApiError::lookup)?;
+    let readings = app
+        .store
+        .readings_of(id, since, until, READINGS_READ, &actor.scope)
+        .await?;
+    let excursions = app
+        .store
+        .excursions_of(id, since, until, &actor.scope)
+        .await?;
+    let store = app
+        .store
+        .stock_store(&equipment.store_code, &actor.scope)
+        .await?;
+    Ok(EquipmentRead {
+        equipment,
+        readings,
+        excursions,
+        store,
+    })
+}
+
+/// The readings of one hour: how many, the lowest, the highest and
+/// whether any lay outside the allowed range.
+#[derive(Debug, PartialEq)]
+struct HourFigures {
+    count: usize,
+    low: i32,
+    high: i32,
+    outside: bool,
+}
+
+/// The readings grouped by UTC hour (hours since the epoch), in order.
+fn readings_by_hour(e: &Equipment, readings: &[StoredReading]) -> BTreeMap<i64, HourFigures> {
+    let mut by_hour: BTreeMap<i64, HourFigures> = BTreeMap::new();
+    for r in readings {
+        let hour = r.at.unix_timestamp().div_euclid(3600);
+        let x = by_hour.entry(hour).or_insert(HourFigures {
+            count: 0,
+            low: r.tenths,
+            high: r.tenths,
+            outside: false,
+        });
+        x.count += 1;
+        x.low = x.low.min(r.tenths);
+        x.high = x.high.max(r.tenths);
+        x.outside |= out_of_range(e, r.tenths);
+    }
+    by_hour
+}
+
+/// The table under the chart: one line per hour with readings.
+fn hour_lines(lang: Lang, e: &Equipment, readings: &[StoredReading]) -> Vec<HourLine> {
+    readings_by_hour(e, readings)
+        .into_iter()
+        .map(|(h, f)| HourLine {
+            hour: super::super::admin::instant(lang, h * 3600 * 1_000_000),
+            count: lang.int(f.count as i64),
+            low: celsius(lang, f.low),
+            high: celsius(lang, f.high),
+            outside: f.outside,
+        })
+        .collect()
+}
+
+/// The excursions of the period, each with links to the lots it
+/// quarantined (a lot is named "product/number").
+fn excursion_rows(lang: Lang, excursions: &[StoredExcursion]) -> Vec<ExcursionRow> {
+    let at = |t: OffsetDateTime| {
+        super::super::admin::instant(
+            lang,
+            i64::try_from(t.unix_timestamp_nanos() / 1000).unwrap_or(0),
+        )
+    };
+    excursions
+        .iter()
+        .map(|x| ExcursionRow {
+            started: at(x.excursion.started_at),
+            ended: x
+                .excursion
+                .ended_at
+                .map_or_else(|| lang.t("supply-excursion-open"), at),
+            text: excursion_text(lang, x),
+            lots: x
+                .lots
+                .iter()
+                .map(|l| {
+                    let (p, n) = l.split_once('/').unwrap_or(("", l));
+                    (l.clone(), format!("/supply/lots/{}/{}", seg(p), seg(n)))
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// The period of the page: `from` and `to` (YYYY-MM-DD, UTC days, both
@@ -325,105 +474,87 @@ pub async fn page(
     };
     let since = from.midnight().assume_utc();
     let until = (to + time::Duration::days(1)).midnight().assume_utc() - time::Duration::SECOND;
-    let read = async {
-        let actor = caller.actor(&app, Permission::ReadStock).await?;
-        let e = app
-            .store
-            .equipment(&id, &actor.scope)
-            .await
-            .map_err(ApiError::lookup)?;
-        let readings = app
-            .store
-            .readings_of(&id, since, until, READINGS_READ, &actor.scope)
-            .await?;
-        let excursions = app
-            .store
-            .excursions_of(&id, since, until, &actor.scope)
-            .await?;
-        let store = app.store.stock_store(&e.store_code, &actor.scope).await?;
-        Ok::<_, ApiError>((e, readings, excursions, store))
-    };
-    let (e, readings, excursions, store) = match read.await {
+    let EquipmentRead {
+        equipment: e,
+        readings,
+        excursions,
+        store,
+    } = match read_equipment(&app, &caller, &id, since, until).await {
         Ok(x) => x,
         Err(err) => return error_page(&ctx, err),
     };
-    let chart_svg = temperature_chart(lang, &e, since, until, &readings, &excursions);
-    let mut by_hour: BTreeMap<i64, (usize, i32, i32, bool)> = BTreeMap::new();
-    for r in &readings {
-        let hour = r.at.unix_timestamp().div_euclid(3600);
-        let out = r.tenths < e.min_tenths || r.tenths > e.max_tenths;
-        let x = by_hour
-            .entry(hour)
-            .or_insert((0, r.tenths, r.tenths, false));
-        x.0 += 1;
-        x.1 = x.1.min(r.tenths);
-        x.2 = x.2.max(r.tenths);
-        x.3 |= out;
-    }
-    let hours = by_hour
-        .into_iter()
-        .map(|(h, (n, low, high, out))| HourLine {
-            hour: super::super::admin::instant(lang, h * 3600 * 1_000_000),
-            count: lang.int(n as i64),
-            low: celsius(lang, low),
-            high: celsius(lang, high),
-            outside: out,
-        })
-        .collect();
-    let at = |t: OffsetDateTime| {
-        super::super::admin::instant(
-            lang,
-            i64::try_from(t.unix_timestamp_nanos() / 1000).unwrap_or(0),
-        )
-    };
-    let excursion_rows = excursions
-        .iter()
-        .map(|x| ExcursionRow {
-            started: at(x.excursion.started_at),
-            ended: x
-                .excursion
-                .ended_at
-                .map_or_else(|| lang.t("supply-excursion-open"), at),
-            text: excursion_text(lang, x),
-            lots: x
-                .lots
-                .iter()
-                .map(|l| {
-                    let (p, n) = l.split_once('/').unwrap_or(("", l));
-                    (l.clone(), format!("/supply/lots/{}/{}", seg(p), seg(n)))
-                })
-                .collect(),
-        })
-        .collect();
-    let range = lang.ta(
-        "supply-range",
-        vec![
-            (
-                "min",
-                lang.decimal(f64::from(e.min_tenths) / 10.0, 1).into(),
-            ),
-            (
-                "max",
-                lang.decimal(f64::from(e.max_tenths) / 10.0, 1).into(),
-            ),
-        ],
-    );
     render_status(
         StatusCode::OK,
         &EquipmentPage {
             title: lang.t1("supply-equipment-title", "id", e.id.clone()),
             kind: lang.t(&format!("supply-equipment-{}", e.kind.as_str())),
-            range,
+            range: range_text(lang, &e),
             working: e.working,
             store: store.name.clone(),
             store_href: format!("/supply/stores/{}", seg(&store.code)),
             here: format!("/supply/equipment/{}", seg(&e.id)),
             from: vaxgrid_store::format_date(from),
             to: vaxgrid_store::format_date(to),
-            chart_svg,
-            hours,
-            excursions: excursion_rows,
+            chart_svg: temperature_chart(lang, &e, since, until, &readings, &excursions),
+            hours: hour_lines(lang, &e, &readings),
+            excursions: excursion_rows(lang, &excursions),
             ctx,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vaxgrid_store::supply::EquipmentKind;
+
+    fn fridge() -> Equipment {
+        Equipment {
+            id: "F1".into(),
+            store_code: "S1".into(),
+            kind: EquipmentKind::Refrigerator,
+            min_tenths: 20,
+            max_tenths: 80,
+            capacity_doses: None,
+            working: true,
+        }
+    }
+
+    /// A reading `minutes` after 2026-03-01 10:00 UTC.
+    fn reading(minutes: i64, tenths: i32) -> StoredReading {
+        let at = OffsetDateTime::from_unix_timestamp(1_772_359_200 + minutes * 60).unwrap();
+        StoredReading { at, tenths }
+    }
+
+    #[test]
+    fn the_span_covers_the_range_and_the_readings_with_a_degree_of_margin() {
+        assert_eq!(value_span(&fridge(), &[]), (10, 90));
+        let readings = [reading(0, -35), reading(5, 120)];
+        assert_eq!(value_span(&fridge(), &readings), (-45, 130));
+    }
+
+    #[test]
+    fn readings_are_grouped_by_hour_with_their_extremes_and_excursions() {
+        let readings = [reading(0, 50), reading(59, 85), reading(60, 40)];
+        let hours: Vec<_> = readings_by_hour(&fridge(), &readings)
+            .into_values()
+            .collect();
+        assert_eq!(
+            hours,
+            [
+                HourFigures {
+                    count: 2,
+                    low: 50,
+                    high: 85,
+                    outside: true
+                },
+                HourFigures {
+                    count: 1,
+                    low: 40,
+                    high: 40,
+                    outside: false
+                },
+            ]
+        );
+    }
 }

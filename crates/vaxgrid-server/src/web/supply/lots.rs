@@ -12,7 +12,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Extension;
 use vaxgrid_core::access::Permission;
+use vaxgrid_store::model::Actor;
 use vaxgrid_store::scope::Scope;
+use vaxgrid_store::supply::{DosedFromLot, LotHold};
+use vaxgrid_store::supply_reports::LotAtStore;
 
 use super::super::{error_page, render_status, see_other, PageCtx};
 use super::{
@@ -21,6 +24,7 @@ use super::{
 use crate::api::supply::{self as api, LotStatusBody};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::i18n::Lang;
 use crate::AppState;
 
 /// Persons listed on the page; the CSV has them all.
@@ -75,6 +79,83 @@ impl LotPage {
     }
 }
 
+/// What the page shows, read in the caller's scope.
+struct LotRead {
+    actor: Actor,
+    hold: LotHold,
+    holders: Vec<LotAtStore>,
+    /// The persons dosed from the lot, for those reading the registry.
+    persons: Option<Vec<DosedFromLot>>,
+}
+
+/// Reads the lot's status, the stores holding it and, for those reading
+/// the registry, the persons dosed from it. A lot never stocked in the
+/// caller's areas is not theirs to see (404).
+async fn read_lot(
+    app: &AppState,
+    caller: &Caller,
+    ctx: &PageCtx,
+    (product, lot): (&str, &str),
+) -> Result<LotRead, ApiError> {
+    let actor = caller.actor(app, Permission::ReadStock).await?;
+    let hold = app
+        .store
+        .lot_hold(product, lot)
+        .await
+        .map_err(ApiError::lookup)?;
+    if actor.scope != Scope::All && !app.store.lot_stocked_in(product, lot, &actor.scope).await? {
+        return Err(ApiError::Absent {
+            entity: "lot",
+            key: format!("{product}/{lot}"),
+        });
+    }
+    let holders = app.store.lot_stores(product, lot, &actor.scope).await?;
+    let persons = if holds(ctx, Permission::ReadRegistry) {
+        let registry = caller.actor(app, Permission::ReadRegistry).await?;
+        Some(
+            app.store
+                .persons_dosed_from_lot(product, lot, &registry.scope)
+                .await?,
+        )
+    } else {
+        None
+    };
+    Ok(LotRead {
+        actor,
+        hold,
+        holders,
+        persons,
+    })
+}
+
+/// The stores holding the lot, each linking its page.
+fn holder_lines(lang: Lang, holders: &[LotAtStore]) -> Vec<HolderLine> {
+    holders
+        .iter()
+        .map(|h| HolderLine {
+            name: h.store_name.clone(),
+            code: h.store_code.clone(),
+            href: format!("/supply/stores/{}", seg(&h.store_code)),
+            on_hand: doses(lang, h.on_hand),
+        })
+        .collect()
+}
+
+/// The first [`PERSONS_SHOWN`] persons dosed from the lot.
+fn person_lines(lang: Lang, persons: &[DosedFromLot]) -> Vec<PersonLine> {
+    persons
+        .iter()
+        .take(PERSONS_SHOWN)
+        .map(|p| PersonLine {
+            name: p.full_name.clone(),
+            href: format!("/registry/persons/{}", seg(&p.person_id)),
+            dose: lang.int(p.dose_number),
+            site: p.site_code.clone(),
+            day: lang.date_text(&p.administered_on),
+        })
+        .collect()
+}
+
 async fn lot_page(
     app: &AppState,
     caller: &Caller,
@@ -85,36 +166,12 @@ async fn lot_page(
     status: StatusCode,
 ) -> Response {
     let lang = ctx.lang;
-    let read = async {
-        let actor = caller.actor(app, Permission::ReadStock).await?;
-        let hold = app
-            .store
-            .lot_hold(product, lot)
-            .await
-            .map_err(ApiError::lookup)?;
-        // A lot never stocked in the caller's areas is not theirs to see.
-        if actor.scope != Scope::All
-            && !app.store.lot_stocked_in(product, lot, &actor.scope).await?
-        {
-            return Err(ApiError::Absent {
-                entity: "lot",
-                key: format!("{product}/{lot}"),
-            });
-        }
-        let holders = app.store.lot_stores(product, lot, &actor.scope).await?;
-        let persons = if holds(&ctx, Permission::ReadRegistry) {
-            let registry = caller.actor(app, Permission::ReadRegistry).await?;
-            Some(
-                app.store
-                    .persons_dosed_from_lot(product, lot, &registry.scope)
-                    .await?,
-            )
-        } else {
-            None
-        };
-        Ok::<_, ApiError>((actor, hold, holders, persons))
-    };
-    let (actor, hold, holders, persons) = match read.await {
+    let LotRead {
+        actor,
+        hold,
+        holders,
+        persons,
+    } = match read_lot(app, caller, &ctx, (product, lot)).await {
         Ok(x) => x,
         Err(e) => return error_page(&ctx, e),
     };
@@ -137,27 +194,8 @@ async fn lot_page(
         vvm: hold
             .vvm_stage
             .map_or_else(|| "—".to_string(), |v| lang.int(i64::from(v))),
-        holders: holders
-            .iter()
-            .map(|h| HolderLine {
-                name: h.store_name.clone(),
-                code: h.store_code.clone(),
-                href: format!("/supply/stores/{}", seg(&h.store_code)),
-                on_hand: doses(lang, h.on_hand),
-            })
-            .collect(),
-        persons: persons.map(|list| {
-            list.iter()
-                .take(PERSONS_SHOWN)
-                .map(|p| PersonLine {
-                    name: p.full_name.clone(),
-                    href: format!("/registry/persons/{}", seg(&p.person_id)),
-                    dose: lang.int(p.dose_number),
-                    site: p.site_code.clone(),
-                    day: lang.date_text(&p.administered_on),
-                })
-                .collect()
-        }),
+        holders: holder_lines(lang, &holders),
+        persons: persons.map(|list| person_lines(lang, &list)),
         persons_total: lang.int(total as i64),
         more_persons: total > PERSONS_SHOWN,
         csv: format!(

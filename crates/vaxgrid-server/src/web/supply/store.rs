@@ -513,6 +513,111 @@ fn number(text: &str) -> Option<i64> {
     t.parse().ok()
 }
 
+/// The fields each movement form sends, or none for an unknown form.
+fn movement_fields(form: &str) -> Option<&'static [&'static str]> {
+    match form {
+        "receipt" => Some(&[
+            "id",
+            "product_code",
+            "lot_number",
+            "quantity",
+            "source",
+            "document",
+        ]),
+        "waste" => Some(&["id", "lot", "quantity", "reason", "reason_text"]),
+        "count" => Some(&["id", "lot", "counted", "reason"]),
+        _ => None,
+    }
+}
+
+/// The API's movement from a form: a receipt; a wastage, or a discard
+/// when its reason is "other" (the typed reason then); or a count (an
+/// unreadable count sent as -1, which the API refuses at its field).
+fn movement_body(form: &str, pairs: &[(String, String)]) -> MovementBody {
+    let id = Some(one(pairs, "id")).filter(|s| !s.is_empty());
+    let (product_code, lot_number) = if form == "receipt" {
+        (one(pairs, "product_code"), one(pairs, "lot_number"))
+    } else {
+        lot_of(&one(pairs, "lot"))
+    };
+    let quantity = number(&one(pairs, "quantity"));
+    match form {
+        "receipt" => MovementBody {
+            id,
+            product_code,
+            lot_number,
+            kind: "receipt".into(),
+            quantity,
+            source: Some(one(pairs, "source")),
+            document: Some(one(pairs, "document")),
+            ..MovementBody::default()
+        },
+        "waste" => {
+            let reason = one(pairs, "reason");
+            let (kind, reason) = if reason == "other" {
+                ("discard", one(pairs, "reason_text"))
+            } else {
+                ("wastage", reason)
+            };
+            MovementBody {
+                id,
+                product_code,
+                lot_number,
+                kind: kind.into(),
+                quantity,
+                reason: Some(reason),
+                ..MovementBody::default()
+            }
+        }
+        _ => MovementBody {
+            id,
+            product_code,
+            lot_number,
+            kind: "count".into(),
+            counted: number(&one(pairs, "counted")).or(Some(-1)),
+            reason: Some(one(pairs, "reason")),
+            ..MovementBody::default()
+        },
+    }
+}
+
+/// Whether a refusal is shown on the error page rather than next to a
+/// field of the form: no field, an absent record, or an unknown store.
+fn refused_outside_the_form(e: &ApiError) -> bool {
+    field_of(e).is_none()
+        || matches!(e, ApiError::Absent { .. })
+        || matches!(
+            e,
+            ApiError::Store(vaxgrid_store::StoreError::NotFound {
+                field: "store_code",
+                ..
+            })
+        )
+}
+
+/// The refusal next to the form's field: the lot choice stands for the
+/// product and lot number, and a discard's reason is typed, a wastage's
+/// chosen.
+fn movement_errors(
+    lang: crate::i18n::Lang,
+    form: &str,
+    pairs: &[(String, String)],
+    e: &ApiError,
+) -> HashMap<String, String> {
+    let rename: &[(&str, &str)] = if form == "receipt" {
+        &[]
+    } else {
+        &[("product_code", "lot"), ("lot_number", "lot")]
+    };
+    let mut errors = form_errors(lang, form, e, rename);
+    if form == "waste" && one(pairs, "reason") == "other" {
+        if let Some(m) = errors.remove("waste-reason") {
+            errors.insert("waste-reason_text".into(), m);
+        }
+    }
+    errors
+}
+
 /// `POST /supply/stores/{code}/movements`
 #[utoipa::path(
     post,
@@ -539,99 +644,23 @@ pub async fn record(
         Err(e) => return error_page(&ctx, e),
     };
     let form = one(&pairs, "form");
-    let fields: &[&str] = match form.as_str() {
-        "receipt" => &[
-            "id",
-            "product_code",
-            "lot_number",
-            "quantity",
-            "source",
-            "document",
-        ],
-        "waste" => &["id", "lot", "quantity", "reason", "reason_text"],
-        "count" => &["id", "lot", "counted", "reason"],
-        _ => {
-            return error_page(
-                &ctx,
-                ApiError::bad_request("form", "form is receipt, waste or count"),
-            )
-        }
+    let Some(fields) = movement_fields(&form) else {
+        return error_page(
+            &ctx,
+            ApiError::bad_request("form", "form is receipt, waste or count"),
+        );
     };
     let mut draft: HashMap<String, String> = fields
         .iter()
         .map(|f| (format!("{form}-{f}"), one(&pairs, f)))
         .collect();
-    let id = Some(one(&pairs, "id")).filter(|s| !s.is_empty());
-    let (product_code, lot_number) = if form == "receipt" {
-        (one(&pairs, "product_code"), one(&pairs, "lot_number"))
-    } else {
-        lot_of(&one(&pairs, "lot"))
-    };
-    let quantity = number(&one(&pairs, "quantity"));
-    let body = match form.as_str() {
-        "receipt" => MovementBody {
-            id,
-            product_code,
-            lot_number,
-            kind: "receipt".into(),
-            quantity,
-            source: Some(one(&pairs, "source")),
-            document: Some(one(&pairs, "document")),
-            ..MovementBody::default()
-        },
-        "waste" => {
-            let reason = one(&pairs, "reason");
-            let (kind, reason) = if reason == "other" {
-                ("discard", one(&pairs, "reason_text"))
-            } else {
-                ("wastage", reason)
-            };
-            MovementBody {
-                id,
-                product_code,
-                lot_number,
-                kind: kind.into(),
-                quantity,
-                reason: Some(reason),
-                ..MovementBody::default()
-            }
-        }
-        _ => MovementBody {
-            id,
-            product_code,
-            lot_number,
-            kind: "count".into(),
-            counted: number(&one(&pairs, "counted")).or(Some(-1)),
-            reason: Some(one(&pairs, "reason")),
-            ..MovementBody::default()
-        },
-    };
+    let body = movement_body(&form, &pairs);
     match api::movement_at(&app, &caller, code.clone(), body).await {
         Ok(_) => see_other(format!("/supply/stores/{}", seg(&code))),
         Err(e) if already_recorded(&e) => see_other(format!("/supply/stores/{}", seg(&code))),
+        Err(e) if refused_outside_the_form(&e) => error_page(&ctx, e),
         Err(e) => {
-            if field_of(&e).is_none() || matches!(e, ApiError::Absent { .. }) {
-                return error_page(&ctx, e);
-            }
-            if let ApiError::Store(vaxgrid_store::StoreError::NotFound {
-                field: "store_code",
-                ..
-            }) = e
-            {
-                return error_page(&ctx, e);
-            }
-            let rename: &[(&str, &str)] = if form == "receipt" {
-                &[]
-            } else {
-                &[("product_code", "lot"), ("lot_number", "lot")]
-            };
-            let mut errors = form_errors(ctx.lang, &form, &e, rename);
-            // A discard's reason is typed; a wastage's chosen.
-            if form == "waste" && one(&pairs, "reason") == "other" {
-                if let Some(m) = errors.remove("waste-reason") {
-                    errors.insert("waste-reason_text".into(), m);
-                }
-            }
+            let errors = movement_errors(ctx.lang, &form, &pairs, &e);
             draft.retain(|k, _| !k.ends_with("-id") || k.starts_with(&format!("{form}-")));
             let status = refusal_status(&e);
             store_page(&app, &caller, ctx, &code, draft, errors, status).await
@@ -829,8 +858,63 @@ pub async fn working(
 
 #[cfg(test)]
 mod tests {
-    use super::movement_note;
+    use super::{movement_body, movement_errors, movement_note};
     use crate::i18n::Lang;
+
+    fn pairs(fields: &[(&str, &str)]) -> Vec<(String, String)> {
+        fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_wastage_for_another_reason_is_a_discard_with_the_typed_reason() {
+        let form = pairs(&[
+            ("lot", "MR/L-1"),
+            ("quantity", "1 200"),
+            ("reason", "other"),
+            ("reason_text", "dropped"),
+        ]);
+        let b = movement_body("waste", &form);
+        assert_eq!(
+            (
+                b.kind.as_str(),
+                b.product_code.as_str(),
+                b.lot_number.as_str()
+            ),
+            ("discard", "MR", "L-1")
+        );
+        assert_eq!(
+            (b.quantity, b.reason.as_deref()),
+            (Some(1200), Some("dropped"))
+        );
+        let b = movement_body("waste", &pairs(&[("lot", "MR/L-1"), ("reason", "broken")]));
+        assert_eq!(
+            (b.kind.as_str(), b.reason.as_deref()),
+            ("wastage", Some("broken"))
+        );
+    }
+
+    #[test]
+    fn an_unreadable_count_is_sent_for_the_api_to_refuse() {
+        let b = movement_body("count", &pairs(&[("lot", "MR/L-1"), ("counted", "many")]));
+        assert_eq!((b.kind.as_str(), b.counted), ("count", Some(-1)));
+        let b = movement_body("receipt", &pairs(&[("product_code", "MR"), ("id", "")]));
+        assert_eq!(
+            (b.kind.as_str(), b.id, b.product_code.as_str()),
+            ("receipt", None, "MR")
+        );
+    }
+
+    #[test]
+    fn a_discards_refused_reason_is_shown_at_the_typed_reason() {
+        let e = crate::error::ApiError::invalid("reason", "a reason is needed");
+        let form = pairs(&[("reason", "other")]);
+        let errors = movement_errors(Lang::En, "waste", &form, &e);
+        assert!(errors.contains_key("waste-reason_text"), "{errors:?}");
+        assert!(!errors.contains_key("waste-reason"));
+    }
 
     #[test]
     fn a_days_line_of_doses_given_names_its_day_in_the_readers_language() {

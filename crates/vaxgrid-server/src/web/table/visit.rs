@@ -742,6 +742,53 @@ fn severity_label(lang: Lang, s: vaxgrid_core::visit::Severity) -> String {
     })
 }
 
+/// The product's name, or its code when it cannot be read.
+async fn product_name(app: &AppState, code: &str) -> String {
+    match app.store.product(code).await {
+        Ok(p) => p.name,
+        Err(_) => code.to_string(),
+    }
+}
+
+/// The form as sent, without its CSRF token.
+fn sent_form(sent: &[(String, String)]) -> HashMap<String, String> {
+    sent.iter()
+        .filter(|(k, _)| k != "csrf_token")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// What the form holds when not typed: the person's document and name
+/// (`by`), and station 1.
+fn fill_form_defaults(form: &mut HashMap<String, String>, p: &Person) {
+    form.entry("document".into())
+        .or_insert_with(|| format!("{}:{}", p.id_type.as_str(), p.id_number));
+    form.entry("by".into())
+        .or_insert_with(|| p.full_name.clone());
+    form.entry("station".into()).or_insert_with(|| "1".into());
+}
+
+/// The form's client id, or a new one for a form shown the first time.
+fn client_id_of(form: &HashMap<String, String>) -> String {
+    match form.get("client_id") {
+        Some(c) if !c.is_empty() => c.clone(),
+        _ => new_client_id(),
+    }
+}
+
+/// The lots and open vials to dose from, when the dose is the next step.
+async fn dose_choices(
+    app: &AppState,
+    lang: Lang,
+    code: &str,
+    row: &VisitRow,
+    chosen: Option<&str>,
+) -> Result<(Vec<LotView>, Vec<super::vials::VialView>), ApiError> {
+    let lots = lot_views(app, lang, code, &row.product_code, chosen).await?;
+    let vials = super::vials::views(app, code, &row.product_code, lang).await;
+    Ok((lots, vials))
+}
+
 /// The visit page for what the form sent (kept as typed) and what went wrong.
 async fn visit_view(
     app: &AppState,
@@ -753,43 +800,26 @@ async fn visit_view(
     let lang = ctx.lang;
     let row = &loaded.row;
     let visit = &loaded.visit;
-    let product = match app.store.product(&row.product_code).await {
-        Ok(p) => p.name,
-        Err(_) => row.product_code.clone(),
-    };
+    let product = product_name(app, &row.product_code).await;
     let next = visit.next_step();
     let now = app.store.now_micros();
     let ends = observation_ends_at(visit)
         .map(|t| (t.unix_timestamp_nanos() / 1000) as i64)
         .unwrap_or(now);
-    let mut form: HashMap<String, String> = sent
-        .iter()
-        .filter(|(k, _)| k != "csrf_token")
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let mut form = sent_form(sent);
     let questions = question_views(lang, loaded, &form);
     let (lots, open_vials) = if next == Some(Step::Dose) {
         let chosen = form.get("lot_number").map(String::as_str);
-        let lots = match lot_views(app, lang, code, &row.product_code, chosen).await {
-            Ok(l) => l,
+        match dose_choices(app, lang, code, row, chosen).await {
+            Ok(choices) => choices,
             Err(e) => return Err((ctx, e)),
-        };
-        let vials = super::vials::views(app, code, &row.product_code, lang).await;
-        (lots, vials)
+        }
     } else {
         (Vec::new(), Vec::new())
     };
     let p = &loaded.person;
-    form.entry("document".into())
-        .or_insert_with(|| format!("{}:{}", p.id_type.as_str(), p.id_number));
-    form.entry("by".into())
-        .or_insert_with(|| p.full_name.clone());
-    form.entry("station".into()).or_insert_with(|| "1".into());
+    fill_form_defaults(&mut form, p);
     let state = QueueState::of_visit(&row.outcome, row.next_step.as_deref());
-    let client_id = match form.get("client_id") {
-        Some(c) if !c.is_empty() => c.clone(),
-        _ => new_client_id(),
-    };
     let visit_href = format!("/sites/{code}/table/visits/{}", row.id);
     Ok(VisitPage {
         site_code: code.to_string(),
@@ -816,7 +846,7 @@ async fn visit_view(
         report_href: visit
             .dose_at()
             .map(|_| format!("{visit_href}/adverse-event")),
-        client_id,
+        client_id: client_id_of(&form),
         form,
         errors: HashMap::new(),
         form_error: None,
