@@ -354,18 +354,8 @@ pub async fn find_person(app: &AppState, p: &ExternalPerson) -> Result<Option<Pe
     Ok(None)
 }
 
-/// Finds the person by national ID number, or checks everything a
-/// registration needs (see [`find_or_register`]) without writing.
-pub async fn plan_person(
-    app: &AppState,
-    p: &ExternalPerson,
-    fallback_site: Option<&str>,
-) -> Result<PersonPlan, Refusal> {
-    if let Some(person) = find_person(app, p).await? {
-        return Ok(PersonPlan::Existing(person));
-    }
-    let inputs = identifier_inputs(p);
-    let today = app.store.today();
+/// What a registration cannot do without: the birth date and the sex.
+fn birth_and_sex(p: &ExternalPerson) -> Result<(time::Date, Sex), Refusal> {
     let birth_date = p.birth_date.ok_or_else(|| {
         Refusal::field(
             "birth_date",
@@ -378,43 +368,95 @@ pub async fn plan_person(
             "sex must be male, female or other to register a person",
         )
     })?;
-    let areas = app.store.area_map().await?;
-    let mut warnings = Vec::new();
-    let home_area = match home_area_of(&areas, p) {
-        Some(code) => code,
-        None => {
-            let site = match fallback_site {
-                Some(code) => app.store.site(code).await.map_err(|_| {
-                    Refusal::field("site_code", format!("site '{code}' does not exist"))
-                })?,
-                None => {
-                    return Err(Refusal::field(
-                        "home_area",
-                        "the address names no commune or village of the registry, and no site says where the person was seen",
-                    ))
-                }
-            };
-            warnings.push((
-                "home_area".to_string(),
-                format!(
-                    "the address names no commune or village of the registry; registered at {} ({}), the area of site {}",
-                    areas.get(&site.area_code).map_or("", |a| a.name.as_str()),
-                    site.area_code,
-                    site.code
-                ),
-            ));
-            site.area_code
-        }
-    };
-    let phone = p
-        .phone
-        .as_deref()
+    Ok((birth_date, sex))
+}
+
+/// Where a new person lives: the commune or village the address names,
+/// else the area of the site where they were seen, with a warning for the
+/// sender, who should fix the address.
+async fn home_area_or_site(
+    app: &AppState,
+    areas: &AreaMap,
+    p: &ExternalPerson,
+    fallback_site: Option<&str>,
+) -> Result<(String, Option<(String, String)>), Refusal> {
+    if let Some(code) = home_area_of(areas, p) {
+        return Ok((code, None));
+    }
+    let site =
+        match fallback_site {
+            Some(code) => app.store.site(code).await.map_err(|_| {
+                Refusal::field("site_code", format!("site '{code}' does not exist"))
+            })?,
+            None => {
+                return Err(Refusal::field(
+                    "home_area",
+                    "the address names no commune or village of the registry, \
+                 and no site says where the person was seen",
+                ))
+            }
+        };
+    let warning = (
+        "home_area".to_string(),
+        format!(
+            "the address names no commune or village of the registry; \
+             registered at {} ({}), the area of site {}",
+            areas.get(&site.area_code).map_or("", |a| a.name.as_str()),
+            site.area_code,
+            site.code
+        ),
+    );
+    Ok((site.area_code, Some(warning)))
+}
+
+/// A phone number as stored: its digits and plus signs, none when nothing
+/// is left.
+fn phone_digits(phone: Option<&str>) -> Option<String> {
+    phone
         .map(|ph| {
             ph.chars()
                 .filter(|c| c.is_ascii_digit() || *c == '+')
                 .collect::<String>()
         })
-        .filter(|ph| !ph.is_empty());
+        .filter(|ph| !ph.is_empty())
+}
+
+/// Every field rule of a registration, checked before anything is
+/// written: the identifiers (the first national document goes on the
+/// row), then the person's own fields.
+fn check_registration(
+    new: &NewPerson,
+    identity: &NewIdentity,
+    areas: &AreaMap,
+    today: time::Date,
+) -> Result<(), Refusal> {
+    let (planned, _, _) =
+        vaxgrid_store::identifiers::plan_identity(new.clone(), identity.clone(), today).map_err(
+            |e| match e {
+                StoreError::Invalid { field, message } => Refusal::Field { field, message },
+                other => Refusal::from(other),
+            },
+        )?;
+    vaxgrid_store::persons::place_person(planned, areas, today)
+        .map_err(|(field, message)| Refusal::Field { field, message })?;
+    Ok(())
+}
+
+/// Finds the person by national ID number, or checks everything a
+/// registration needs (see [`find_or_register`]) without writing.
+pub async fn plan_person(
+    app: &AppState,
+    p: &ExternalPerson,
+    fallback_site: Option<&str>,
+) -> Result<PersonPlan, Refusal> {
+    if let Some(person) = find_person(app, p).await? {
+        return Ok(PersonPlan::Existing(person));
+    }
+    let inputs = identifier_inputs(p);
+    let today = app.store.today();
+    let (birth_date, sex) = birth_and_sex(p)?;
+    let areas = app.store.area_map().await?;
+    let (home_area, warning) = home_area_or_site(app, &areas, p, fallback_site).await?;
     let new = NewPerson {
         id: uuid::Uuid::now_v7().to_string(),
         id_type: IdType::None,
@@ -422,7 +464,7 @@ pub async fn plan_person(
         full_name: p.full_name.clone(),
         birth_date,
         sex,
-        phone,
+        phone: phone_digits(p.phone.as_deref()),
         home_area,
         occupation: None,
         priority_groups: Vec::new(),
@@ -431,22 +473,11 @@ pub async fn plan_person(
         identifiers: inputs,
         guardian: None,
     };
-    // Every field rule of a registration, checked before anything is
-    // written: the identifiers (the first national document goes on the
-    // row), then the person's own fields.
-    let (planned, _, _) =
-        vaxgrid_store::identifiers::plan_identity(new.clone(), identity.clone(), today).map_err(
-            |e| match e {
-                StoreError::Invalid { field, message } => Refusal::Field { field, message },
-                other => Refusal::from(other),
-            },
-        )?;
-    vaxgrid_store::persons::place_person(planned, &areas, today)
-        .map_err(|(field, message)| Refusal::Field { field, message })?;
+    check_registration(&new, &identity, &areas, today)?;
     Ok(PersonPlan::New {
         new,
         identity,
-        warnings,
+        warnings: warning.into_iter().collect(),
     })
 }
 
@@ -641,5 +672,30 @@ mod tests {
             home_area_of(&areas, &person(&[], &["06701"])),
             Some("06701".into())
         );
+    }
+
+    #[test]
+    fn a_phone_keeps_its_digits_and_plus_signs() {
+        assert_eq!(
+            phone_digits(Some("+84 (912) 345-678")),
+            Some("+84912345678".into())
+        );
+        assert_eq!(phone_digits(Some(" - ")), None);
+        assert_eq!(phone_digits(None), None);
+    }
+
+    #[test]
+    fn a_registration_needs_a_birth_date_and_a_sex() {
+        let field = |p: &ExternalPerson| match birth_and_sex(p) {
+            Err(Refusal::Field { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        let mut p = ExternalPerson::default();
+        assert_eq!(field(&p), "birth_date");
+        p.birth_date = Some(time::macros::date!(1990 - 05 - 01));
+        p.sex = Some("U".into());
+        assert_eq!(field(&p), "sex");
+        p.sex = Some(" F ".into());
+        assert!(matches!(birth_and_sex(&p), Ok((_, Sex::Female))));
     }
 }

@@ -26,6 +26,7 @@ use vaxgrid_core::supply::ancillary::{ItemKind, Unit};
 use vaxgrid_store::allocation::{Candidate, NewAllocation};
 use vaxgrid_store::items::ItemMove;
 use vaxgrid_store::model::Actor;
+use vaxgrid_store::supply::StockStore;
 
 use crate::api::allocation_types as types;
 use crate::auth::Caller;
@@ -142,66 +143,118 @@ fn weighting_of(bands: Option<&[BandBody]>) -> Result<Weighting, ApiError> {
     Ok(Weighting { border: out })
 }
 
-/// Reads the delivery's facts and the stores below, and splits it.
-pub async fn propose(
+/// A proposal's request, read and checked for shape.
+struct ProposalRequest<'a> {
+    from_code: String,
+    product_code: String,
+    lot_number: String,
+    vials: u64,
+    basis: Basis,
+    weighting: Weighting,
+    /// For remaining_target: the campaign named, blank read as none.
+    campaign: Option<&'a str>,
+}
+
+/// Reads the body: the codes, a whole number of vials above 0, the basis
+/// and the border bands.
+fn read_proposal(b: &ProposalBody) -> Result<ProposalRequest<'_>, ApiError> {
+    Ok(ProposalRequest {
+        from_code: code("from_store", &b.from_store, 32)?,
+        product_code: code("product_code", &b.product_code, 64)?,
+        lot_number: code("lot_number", &b.lot_number, 64)?,
+        vials: u64::try_from(b.vials)
+            .ok()
+            .filter(|v| *v > 0)
+            .ok_or_else(|| ApiError::invalid("vials", "vials must be a whole number above 0"))?,
+        basis: basis_of(b.basis.as_deref())?,
+        weighting: weighting_of(b.border_weights.as_deref())?,
+        campaign: b
+            .campaign_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty()),
+    })
+}
+
+/// The delivery as the sending store holds it.
+struct Delivery {
+    from: StockStore,
+    doses_per_vial: u32,
+    /// Doses of the lot on hand at the sending store.
+    on_hand: u64,
+}
+
+/// Reads the sending store (in the caller's areas), the product, the lot
+/// and the lot's doses on hand there; an unknown one is refused naming
+/// its field.
+async fn load_delivery(
     app: &AppState,
     actor: &Actor,
-    b: &ProposalBody,
-) -> Result<Proposal, ApiError> {
-    let from_code = code("from_store", &b.from_store, 32)?;
-    let product_code = code("product_code", &b.product_code, 64)?;
-    let lot_number = code("lot_number", &b.lot_number, 64)?;
-    let vials = u64::try_from(b.vials)
-        .ok()
-        .filter(|v| *v > 0)
-        .ok_or_else(|| ApiError::invalid("vials", "vials must be a whole number above 0"))?;
-    let basis = basis_of(b.basis.as_deref())?;
-    let weighting = weighting_of(b.border_weights.as_deref())?;
+    req: &ProposalRequest<'_>,
+) -> Result<Delivery, ApiError> {
+    let (from_code, product_code, lot_number) =
+        (&req.from_code, &req.product_code, &req.lot_number);
     let from = app
         .store
-        .stock_store(&from_code, &actor.scope)
+        .stock_store(from_code, &actor.scope)
         .await
         .map_err(|_| {
             ApiError::invalid("from_store", format!("no store {from_code} in your areas"))
         })?;
     let product = app
         .store
-        .product(&product_code)
+        .product(product_code)
         .await
         .map_err(|_| ApiError::invalid("product_code", format!("no product {product_code}")))?;
-    let lot = app
-        .store
-        .lot(&product_code, &lot_number)
-        .await
-        .map_err(|_| {
-            ApiError::invalid(
-                "lot_number",
-                format!("no lot {lot_number} of product {product_code}"),
-            )
-        })?;
+    let lot = app.store.lot(product_code, lot_number).await.map_err(|_| {
+        ApiError::invalid(
+            "lot_number",
+            format!("no lot {lot_number} of product {product_code}"),
+        )
+    })?;
     let on_hand = app
         .store
-        .lot_on_hand(&from.code, &product_code, &lot.lot_number, &actor.scope)
+        .lot_on_hand(&from.code, product_code, &lot.lot_number, &actor.scope)
         .await?;
-    let dpv = product.doses_per_vial;
-    let doses = vials.saturating_mul(u64::from(dpv));
+    Ok(Delivery {
+        from,
+        doses_per_vial: product.doses_per_vial,
+        on_hand,
+    })
+}
+
+/// The doses the vials asked for hold; refused when the sending store
+/// holds fewer doses of the lot.
+fn doses_asked(
+    req: &ProposalRequest<'_>,
+    doses_per_vial: u32,
+    on_hand: u64,
+    store_code: &str,
+) -> Result<u64, ApiError> {
+    let (vials, lot_number) = (req.vials, &req.lot_number);
+    let doses = vials.saturating_mul(u64::from(doses_per_vial));
     if doses > on_hand {
         return Err(ApiError::invalid(
             "vials",
             format!(
-                "{vials} vials are {doses} doses, but store {} holds {on_hand} doses of lot {lot_number}",
-                from.code
+                "{vials} vials are {doses} doses, \
+                 but store {store_code} holds {on_hand} doses of lot {lot_number}"
             ),
         ));
     }
-    let campaign = b
-        .campaign_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty());
-    let candidates: Vec<Candidate> = app
-        .store
-        .allocation_candidates(&from, basis, campaign, &actor.scope)
+    Ok(doses)
+}
+
+/// The stores one level down with their need; a campaign outside the
+/// caller's areas is refused naming `campaign_id`.
+async fn candidates_of(
+    app: &AppState,
+    actor: &Actor,
+    from: &StockStore,
+    req: &ProposalRequest<'_>,
+) -> Result<Vec<Candidate>, ApiError> {
+    app.store
+        .allocation_candidates(from, req.basis, req.campaign, &actor.scope)
         .await
         .map_err(|e| match e {
             vaxgrid_store::error::StoreError::NotFound { entity, key, .. } => ApiError::invalid(
@@ -209,7 +262,25 @@ pub async fn propose(
                 format!("{entity} {key} is not in your areas"),
             ),
             other => ApiError::Store(other),
-        })?;
+        })
+}
+
+/// The request field an allocation error is about: no recipient is the
+/// sending store's fault, a bad band is one of `border_weights`.
+fn allocation_field(field: &str) -> String {
+    match field {
+        "recipients" => "from_store".to_string(),
+        "factor_permille" | "within_km" => format!("border_weights.{field}"),
+        f => f.to_string(),
+    }
+}
+
+/// Splits the vials among the candidates, in their order.
+fn split(
+    req: &ProposalRequest<'_>,
+    doses_per_vial: u32,
+    candidates: &[Candidate],
+) -> Result<Vec<Part>, ApiError> {
     let recipients: Vec<Recipient> = candidates
         .iter()
         .map(|c| Recipient {
@@ -218,41 +289,54 @@ pub async fn propose(
             border_km: c.border_km,
         })
         .collect();
-    let parts: Vec<Part> = allocate(vials, dpv, &recipients, &weighting).map_err(|e| {
-        let field = match e.field() {
-            "recipients" => "from_store".to_string(),
-            "factor_permille" | "within_km" => format!("border_weights.{}", e.field()),
-            f => f.to_string(),
-        };
-        ApiError::invalid(field, e.to_string())
-    })?;
+    allocate(req.vials, doses_per_vial, &recipients, &req.weighting)
+        .map_err(|e| ApiError::invalid(allocation_field(e.field()), e.to_string()))
+}
+
+/// Each candidate's line of the proposal with its part.
+fn proposed_parts(candidates: Vec<Candidate>, parts: Vec<Part>) -> Vec<ProposedPart> {
+    candidates
+        .into_iter()
+        .zip(parts)
+        .map(|(c, p)| ProposedPart {
+            store_code: c.store_code,
+            store_name: c.store_name,
+            area_code: c.area_code,
+            area_name: c.area_name,
+            border_km: c.border_km,
+            region_group: c.region_group,
+            population: c.population,
+            need: c.need,
+            factor_permille: p.factor_permille,
+            vials: p.vials,
+            doses: p.doses,
+        })
+        .collect()
+}
+
+/// Reads the delivery's facts and the stores below, and splits it.
+pub async fn propose(
+    app: &AppState,
+    actor: &Actor,
+    b: &ProposalBody,
+) -> Result<Proposal, ApiError> {
+    let req = read_proposal(b)?;
+    let delivery = load_delivery(app, actor, &req).await?;
+    let dpv = delivery.doses_per_vial;
+    let doses = doses_asked(&req, dpv, delivery.on_hand, &delivery.from.code)?;
+    let candidates = candidates_of(app, actor, &delivery.from, &req).await?;
+    let parts = split(&req, dpv, &candidates)?;
     Ok(Proposal {
-        from_store: from.code,
-        product_code,
-        lot_number,
-        vials,
+        from_store: delivery.from.code,
+        product_code: req.product_code,
+        lot_number: req.lot_number,
+        vials: req.vials,
         doses_per_vial: dpv,
         doses,
-        on_hand,
-        basis,
-        weighting,
-        parts: candidates
-            .into_iter()
-            .zip(parts)
-            .map(|(c, p)| ProposedPart {
-                store_code: c.store_code,
-                store_name: c.store_name,
-                area_code: c.area_code,
-                area_name: c.area_name,
-                border_km: c.border_km,
-                region_group: c.region_group,
-                population: c.population,
-                need: c.need,
-                factor_permille: p.factor_permille,
-                vials: p.vials,
-                doses: p.doses,
-            })
-            .collect(),
+        on_hand: delivery.on_hand,
+        basis: req.basis,
+        weighting: req.weighting,
+        parts: proposed_parts(candidates, parts),
     })
 }
 
@@ -794,4 +878,72 @@ pub fn routes() -> Vec<crate::RouteDef> {
             post(super::areas::set_border),
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(vials: i64, campaign: Option<&str>) -> ProposalBody {
+        ProposalBody {
+            from_store: " S1 ".into(),
+            product_code: "AZ".into(),
+            lot_number: "L1".into(),
+            vials,
+            basis: None,
+            campaign_id: campaign.map(str::to_string),
+            border_weights: None,
+        }
+    }
+
+    /// The field an error names and its message.
+    fn refusal(e: ApiError) -> (String, String) {
+        e.field_and_message()
+    }
+
+    #[test]
+    fn a_proposal_is_read_trimmed_with_the_defaults() {
+        let b = body(4, Some("  "));
+        let req = read_proposal(&b).unwrap();
+        assert_eq!(req.from_code, "S1");
+        assert_eq!(req.vials, 4);
+        assert_eq!(req.basis, Basis::RemainingEligible);
+        assert_eq!(req.campaign, None);
+        let b = body(4, Some(" c1 "));
+        assert_eq!(read_proposal(&b).unwrap().campaign, Some("c1"));
+    }
+
+    #[test]
+    fn no_vials_is_refused() {
+        for vials in [0, -3] {
+            let e = read_proposal(&body(vials, None)).err().unwrap();
+            assert_eq!(refusal(e).0, "vials");
+        }
+    }
+
+    #[test]
+    fn more_doses_than_the_store_holds_are_refused() {
+        let b = body(3, None);
+        let req = read_proposal(&b).unwrap();
+        assert_eq!(doses_asked(&req, 10, 30, "S1").unwrap(), 30);
+        let e = doses_asked(&req, 10, 29, "S1").err().unwrap();
+        assert_eq!(
+            refusal(e),
+            (
+                "vials".to_string(),
+                "3 vials are 30 doses, but store S1 holds 29 doses of lot L1".to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn allocation_errors_name_the_request_field() {
+        assert_eq!(allocation_field("recipients"), "from_store");
+        assert_eq!(
+            allocation_field("factor_permille"),
+            "border_weights.factor_permille"
+        );
+        assert_eq!(allocation_field("within_km"), "border_weights.within_km");
+        assert_eq!(allocation_field("need"), "need");
+    }
 }

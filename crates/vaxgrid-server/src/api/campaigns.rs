@@ -475,6 +475,42 @@ fn status_filter(raw: Option<&str>) -> Result<Option<SurveyStatus>, ApiError> {
     }
 }
 
+/// How a survey list is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SurveyFormat {
+    /// A page of the list.
+    Json,
+    /// The whole list as one file.
+    Csv,
+    /// A part of the list to print.
+    Html,
+}
+
+fn survey_format(raw: Option<&str>) -> Result<SurveyFormat, ApiError> {
+    match raw {
+        None | Some("json") => Ok(SurveyFormat::Json),
+        Some("csv") => Ok(SurveyFormat::Csv),
+        Some("html") => Ok(SurveyFormat::Html),
+        Some(other) => Err(ApiError::bad_request(
+            "format",
+            format!("format must be json, csv or html, not '{other}'"),
+        )),
+    }
+}
+
+/// The status a list keeps: only a whole list (CSV, print) is filtered; a
+/// JSON page has every status.
+fn kept_status(raw: Option<&str>, format: SurveyFormat) -> Result<Option<SurveyStatus>, ApiError> {
+    let keep = status_filter(raw)?;
+    if keep.is_some() && format == SurveyFormat::Json {
+        return Err(ApiError::bad_request(
+            "status",
+            "status filters the whole list (format=csv or html); a JSON page has every status",
+        ));
+    }
+    Ok(keep)
+}
+
 /// The target survey list: a JSON page, or the whole list as CSV.
 #[utoipa::path(
     get,
@@ -499,47 +535,40 @@ pub async fn survey(
     let wave = wave_id(wave);
     let actor = caller.actor(&app, Permission::ReadRegistry).await?;
     let limit = page_limit(q.limit)?;
-    let (csv, html) = match q.format.as_deref() {
-        None | Some("json") => (false, false),
-        Some("csv") => (true, false),
-        Some("html") => (false, true),
-        Some(other) => {
-            return Err(ApiError::bad_request(
-                "format",
-                format!("format must be json, csv or html, not '{other}'"),
-            ))
-        }
-    };
-    let keep = status_filter(q.status.as_deref())?;
-    if keep.is_some() && !csv && !html {
-        return Err(ApiError::bad_request(
-            "status",
-            "status filters the whole list (format=csv or html); a JSON page has every status",
-        ));
-    }
-    let kept = |row: &SurveyRow| keep.is_none_or(|k| row.status == k);
+    let format = survey_format(q.format.as_deref())?;
+    let keep = kept_status(q.status.as_deref(), format)?;
     let area = q.area.as_deref();
-    if html {
-        return printable_part(
-            &app,
-            &actor,
-            &id,
-            &wave,
-            area,
-            &q,
-            keep,
-            Lang::of_request(&headers),
-        )
-        .await;
+    match format {
+        SurveyFormat::Html => {
+            let lang = Lang::of_request(&headers);
+            printable_part(&app, &actor, &id, &wave, area, &q, keep, lang).await
+        }
+        SurveyFormat::Json => {
+            let page = app
+                .store
+                .survey_list(&id, &wave, area, q.after.as_deref(), limit, &actor)
+                .await
+                .map_err(survey_error)?;
+            Ok(Json(Page::<types::SurveyRow>::from(page)).into_response())
+        }
+        SurveyFormat::Csv => {
+            let body = survey_csv(&app, &actor, &id, &wave, &q, keep).await?;
+            Ok(csv_attachment(area, body))
+        }
     }
-    if !csv {
-        let page = app
-            .store
-            .survey_list(&id, &wave, area, q.after.as_deref(), limit, &actor)
-            .await
-            .map_err(survey_error)?;
-        return Ok(Json(Page::<types::SurveyRow>::from(page)).into_response());
-    }
+}
+
+/// The whole list from `after` on as CSV, the persons of one status or
+/// everyone; longer than [`SURVEY_CSV_MAX`] is refused.
+async fn survey_csv(
+    app: &AppState,
+    actor: &vaxgrid_store::model::Actor,
+    id: &str,
+    wave: &str,
+    q: &SurveyQuery,
+    keep: Option<SurveyStatus>,
+) -> Result<Vec<u8>, ApiError> {
+    let kept = |row: &SurveyRow| keep.is_none_or(|k| row.status == k);
     let mut out = csv::Writer::from_writer(Vec::new());
     let written = |e: csv::Error| ApiError::Store(StoreError::Unavailable(e.to_string()));
     out.write_record(SURVEY_HEADER).map_err(written)?;
@@ -548,7 +577,14 @@ pub async fn survey(
     loop {
         let page = app
             .store
-            .survey_list(&id, &wave, area, after.as_deref(), CSV_PAGE, &actor)
+            .survey_list(
+                id,
+                wave,
+                q.area.as_deref(),
+                after.as_deref(),
+                CSV_PAGE,
+                actor,
+            )
             .await
             .map_err(survey_error)?;
         count += page.items.len();
@@ -563,24 +599,33 @@ pub async fn survey(
             None => break,
         }
     }
-    let body = out
-        .into_inner()
-        .map_err(|e| ApiError::Store(StoreError::Unavailable(e.to_string())))?;
-    let file = format!(
-        "attachment; filename=\"survey-{}.csv\"",
+    out.into_inner()
+        .map_err(|e| ApiError::Store(StoreError::Unavailable(e.to_string())))
+}
+
+/// The file's name: the area's code (letters and digits only), or
+/// `campaign` for the campaign's whole area.
+fn csv_file_name(area: Option<&str>) -> String {
+    format!(
+        "survey-{}.csv",
         area.unwrap_or("campaign")
             .chars()
             .filter(char::is_ascii_alphanumeric)
             .collect::<String>()
-    );
-    Ok((
+    )
+}
+
+/// The list as a CSV file to save.
+fn csv_attachment(area: Option<&str>, body: Vec<u8>) -> Response {
+    let file = format!("attachment; filename=\"{}\"", csv_file_name(area));
+    (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (header::CONTENT_DISPOSITION, file),
         ],
         body,
     )
-        .into_response())
+        .into_response()
 }
 
 /// A cursor that does not read is a malformed request (400 naming
@@ -856,4 +901,38 @@ fn printable(
         rows,
         next_href,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_survey_is_a_json_page_unless_asked_otherwise() {
+        assert_eq!(survey_format(None).unwrap(), SurveyFormat::Json);
+        assert_eq!(survey_format(Some("csv")).unwrap(), SurveyFormat::Csv);
+        assert_eq!(survey_format(Some("html")).unwrap(), SurveyFormat::Html);
+        let (field, message) = survey_format(Some("pdf")).unwrap_err().field_and_message();
+        assert_eq!(field, "format");
+        assert_eq!(message, "format must be json, csv or html, not 'pdf'");
+    }
+
+    #[test]
+    fn only_a_whole_list_keeps_one_status() {
+        assert_eq!(
+            kept_status(Some("booked"), SurveyFormat::Csv).unwrap(),
+            Some(SurveyStatus::Booked)
+        );
+        assert_eq!(kept_status(Some("all"), SurveyFormat::Json).unwrap(), None);
+        let refused = kept_status(Some("refused"), SurveyFormat::Json).unwrap_err();
+        assert_eq!(refused.field_and_message().0, "status");
+        let unknown = kept_status(Some("gone"), SurveyFormat::Html).unwrap_err();
+        assert_eq!(unknown.field_and_message().0, "status");
+    }
+
+    #[test]
+    fn the_file_is_named_after_the_area() {
+        assert_eq!(csv_file_name(Some("22.01/x")), "survey-2201x.csv");
+        assert_eq!(csv_file_name(None), "survey-campaign.csv");
+    }
 }

@@ -11,9 +11,10 @@ use axum::Json;
 use base64::Engine;
 use serde::Deserialize;
 use vaxgrid_core::names::{icao_transliteration, split_vietnamese_name};
+use vaxgrid_core::product::Product;
 use vaxgrid_interop::dcc::{check, uvci, DccType};
 use vaxgrid_interop::qr;
-use vaxgrid_store::model::DoseKind;
+use vaxgrid_store::model::{DoseKind, DoseRecord, Person};
 
 use super::certificate_types as types;
 use crate::error::ApiError;
@@ -326,6 +327,92 @@ pub struct Issued {
     pub product_name: String,
 }
 
+/// A person's valid doses in the order they were given: doses (not
+/// corrections) that no entered-in-error record voids, by the day given,
+/// then by when they were recorded. The last is the one a certificate
+/// names; the count is its number in the series.
+pub(crate) fn valid_doses(records: &[DoseRecord]) -> Vec<&DoseRecord> {
+    let voided: HashSet<&str> = records
+        .iter()
+        .filter(|r| r.kind == DoseKind::EnteredInError)
+        .filter_map(|r| r.corrects_id.as_deref())
+        .collect();
+    let mut valid: Vec<_> = records
+        .iter()
+        .filter(|r| r.kind.is_dose() && !voided.contains(r.id.as_str()))
+        .collect();
+    valid.sort_by(|a, b| {
+        (a.administered_on.as_str(), a.recorded_at.as_str())
+            .cmp(&(b.administered_on.as_str(), b.recorded_at.as_str()))
+    });
+    valid
+}
+
+/// The dose a certificate names: the latest valid dose, when it was given
+/// here (one reported from elsewhere is certified by whoever gave it).
+fn dose_to_certify<'a>(valid: &[&'a DoseRecord]) -> Result<&'a DoseRecord, ApiError> {
+    let Some(last) = valid.last() else {
+        return Err(ApiError::invalid(
+            "id",
+            "the person has no valid dose to certify",
+        ));
+    };
+    if last.kind == DoseKind::Historical {
+        return Err(ApiError::invalid(
+            "id",
+            "the latest dose was given elsewhere and only reported here; \
+             its certificate comes from whoever gave it",
+        ));
+    }
+    Ok(last)
+}
+
+/// What a certificate says: whose it is, the vaccine, and which dose of
+/// the series.
+struct Vaccination<'a> {
+    person: &'a Person,
+    product: &'a Product,
+    dose: &'a DoseRecord,
+    /// The dose's number among the person's valid doses.
+    dose_number: u32,
+}
+
+impl Vaccination<'_> {
+    /// The DCC payload (version 1.3.0) of the vaccination, issued as
+    /// `certificate_id`.
+    fn dcc_payload(&self, dcc: &crate::Dcc, certificate_id: &str) -> serde_json::Value {
+        let (family, given) = split_vietnamese_name(&self.person.full_name);
+        let (product, dose_number) = (self.product, self.dose_number);
+        serde_json::json!({
+            "ver": "1.3.0",
+            "nam": {"fn": family, "fnt": icao_transliteration(&family), "gn": given, "gnt": icao_transliteration(&given)},
+            "dob": self.person.birth_date,
+            "v": [{
+                // SNOMED CT 840539006: COVID-19 (the EU value set "disease-agent-targeted").
+                "tg": "840539006",
+                "vp": product.dcc_vp,
+                "mp": product.dcc_mp,
+                "ma": product.dcc_ma,
+                "dn": dose_number,
+                "sd": product.doses_in_series.max(dose_number),
+                "dt": self.dose.administered_on,
+                "co": dcc.country,
+                "is": dcc.issuer_name,
+                "ci": certificate_id,
+            }]
+        })
+    }
+}
+
+/// The payload signed as an `HC1:` text, issued now and valid a year.
+fn sign(dcc: &crate::Dcc, payload: &serde_json::Value) -> Result<String, ApiError> {
+    let iat = time::OffsetDateTime::now_utc().unix_timestamp();
+    let exp = iat + 365 * 86_400;
+    dcc.signer
+        .sign(&dcc.country, payload, iat, exp)
+        .map_err(|e| ApiError::Store(vaxgrid_store::StoreError::Unavailable(e.to_string())))
+}
+
 /// Issues the vaccination certificate of the person's latest valid dose
 /// for `actor` (whose scope must cover the person) and records it: the
 /// API's handler and the resident portal share it.
@@ -341,61 +428,18 @@ pub async fn issue_certificate(
         .await
         .map_err(ApiError::lookup)?;
     let history = app.store.history(id).await.map_err(ApiError::lookup)?;
-    let voided: HashSet<&str> = history
-        .records
-        .iter()
-        .filter(|r| r.kind == DoseKind::EnteredInError)
-        .filter_map(|r| r.corrects_id.as_deref())
-        .collect();
-    let mut valid: Vec<_> = history
-        .records
-        .iter()
-        .filter(|r| r.kind.is_dose() && !voided.contains(r.id.as_str()))
-        .collect();
-    valid.sort_by(|a, b| {
-        (a.administered_on.as_str(), a.recorded_at.as_str())
-            .cmp(&(b.administered_on.as_str(), b.recorded_at.as_str()))
-    });
-    let Some(last) = valid.last() else {
-        return Err(ApiError::invalid(
-            "id",
-            "the person has no valid dose to certify",
-        ));
-    };
-    if last.kind == DoseKind::Historical {
-        return Err(ApiError::invalid(
-            "id",
-            "the latest dose was given elsewhere and only reported here; its certificate comes from whoever gave it",
-        ));
-    }
+    let valid = valid_doses(&history.records);
+    let last = dose_to_certify(&valid)?;
     let product = app.store.product(&last.product_code).await?;
-    let (family, given) = split_vietnamese_name(&person.full_name);
-    let dose_number = valid.len() as u32;
     let certificate_id = uvci(&dcc.country, &last.id.replace('-', "")[..24]);
-    let payload = serde_json::json!({
-        "ver": "1.3.0",
-        "nam": {"fn": family, "fnt": icao_transliteration(&family), "gn": given, "gnt": icao_transliteration(&given)},
-        "dob": person.birth_date,
-        "v": [{
-            // SNOMED CT 840539006: COVID-19 (the EU value set "disease-agent-targeted").
-            "tg": "840539006",
-            "vp": product.dcc_vp,
-            "mp": product.dcc_mp,
-            "ma": product.dcc_ma,
-            "dn": dose_number,
-            "sd": product.doses_in_series.max(dose_number),
-            "dt": last.administered_on,
-            "co": dcc.country,
-            "is": dcc.issuer_name,
-            "ci": certificate_id,
-        }]
-    });
-    let iat = time::OffsetDateTime::now_utc().unix_timestamp();
-    let exp = iat + 365 * 86_400;
-    let hc1 = dcc
-        .signer
-        .sign(&dcc.country, &payload, iat, exp)
-        .map_err(|e| ApiError::Store(vaxgrid_store::StoreError::Unavailable(e.to_string())))?;
+    let vaccination = Vaccination {
+        person: &person,
+        product: &product,
+        dose: last,
+        dose_number: valid.len() as u32,
+    };
+    let payload = vaccination.dcc_payload(dcc, &certificate_id);
+    let hc1 = sign(dcc, &payload)?;
     app.store
         .record_certificate(
             &certificate_id,
@@ -487,4 +531,67 @@ pub async fn issue(
             qr::to_svg(&hc1, 320).map_err(qr_failed)?.into_bytes(),
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, kind: DoseKind, on: &str, recorded_at: &str) -> DoseRecord {
+        DoseRecord {
+            id: id.into(),
+            person_id: "p".into(),
+            kind,
+            corrects_id: None,
+            product_code: "AZ".into(),
+            lot_number: "L1".into(),
+            site_code: "S1".into(),
+            dose_number: 1,
+            administered_on: on.into(),
+            vaccinator: None,
+            override_reason: None,
+            reason: None,
+            author: None,
+            area_code: "22".into(),
+            recorded_at: recorded_at.into(),
+            province_code: "22".into(),
+            recorded_at_micros: 0,
+            body_hash: String::new(),
+            stock_store: None,
+        }
+    }
+
+    fn ids(valid: &[&DoseRecord]) -> Vec<String> {
+        valid.iter().map(|r| r.id.clone()).collect()
+    }
+
+    #[test]
+    fn valid_doses_leave_out_voided_ones_in_the_order_given() {
+        let mut void = record("x", DoseKind::EnteredInError, "2024-03-05", "t9");
+        void.corrects_id = Some("b".into());
+        let records = vec![
+            record("c", DoseKind::Administered, "2024-04-01", "t3"),
+            record("b", DoseKind::Administered, "2024-03-01", "t2"),
+            void,
+            record("a2", DoseKind::Historical, "2024-01-01", "t5"),
+            record("a1", DoseKind::Administered, "2024-01-01", "t1"),
+        ];
+        assert_eq!(ids(&valid_doses(&records)), ["a1", "a2", "c"]);
+    }
+
+    #[test]
+    fn only_the_latest_dose_given_here_is_certified() {
+        let given = record("a", DoseKind::Administered, "2024-01-01", "t1");
+        let reported = record("b", DoseKind::Historical, "2024-02-01", "t2");
+        assert_eq!(
+            dose_to_certify(&[&given]).map(|d| d.id.as_str()).ok(),
+            Some("a")
+        );
+        let refused = |valid: &[&DoseRecord]| match dose_to_certify(valid) {
+            Ok(d) => panic!("{} certified", d.id),
+            Err(e) => e.field_and_message().1,
+        };
+        assert_eq!(refused(&[]), "the person has no valid dose to certify");
+        assert!(refused(&[&given, &reported]).starts_with("the latest dose was given elsewhere"));
+    }
 }

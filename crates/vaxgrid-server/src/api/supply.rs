@@ -443,23 +443,15 @@ pub async fn record_movement(
     Ok((status, Json(types::MovementMade { movement, on_hand })).into_response())
 }
 
-/// Records a movement at a store from the route's body (the route's rules,
-/// for the pages too): the movement made (none for a count that agrees)
-/// and the on-hand after.
-pub async fn movement_at(
-    app: &AppState,
-    caller: &Caller,
-    store: String,
-    b: MovementBody,
-) -> Result<(Option<Movement>, u64), ApiError> {
-    let actor = caller.actor(app, Permission::ManageStock).await?;
-    app.store
-        .stock_store(&store, &actor.scope)
-        .await
-        .map_err(ApiError::lookup)?;
-    let id = uuid_of("id", b.id.as_deref())?;
-    let product_code = code("product_code", &b.product_code, 64)?;
-    let lot_number = code("lot_number", &b.lot_number, 64)?;
+/// What a movement's body asks for: a count, which the store compares with
+/// its ledger, or a movement of a kind the route records.
+enum MovementAsked {
+    Count { counted: i64 },
+    Movement(MovementKind),
+}
+
+/// Reads the kind of movement and the fields that kind takes.
+fn movement_asked(b: &MovementBody) -> Result<MovementAsked, ApiError> {
     let kind = match b.kind.trim() {
         "count" => {
             let counted = b
@@ -471,15 +463,7 @@ pub async fn movement_at(
                     "a count gives counted, not quantity",
                 ));
             }
-            let count = NewCount {
-                id,
-                store_code: store.clone(),
-                product_code,
-                lot_number,
-                counted,
-                reason: b.reason.clone().unwrap_or_default(),
-            };
-            return Ok(app.store.record_count(&count, &actor).await?);
+            return Ok(MovementAsked::Count { counted });
         }
         "receipt" => MovementKind::Receipt {
             source: enum_of::<ReceiptSource>(
@@ -522,26 +506,63 @@ pub async fn movement_at(
                     ApiError::invalid("doses_per_vial", "doses_per_vial must be 1 to 50")
                 })?,
         },
-        "shipment_dispatched" | "shipment_received" => {
-            return Err(ApiError::invalid(
-                "kind",
-                "shipments are dispatched at /api/v1/shipments and received at /api/v1/shipments/{id}/receive",
-            ))
+        other => return Err(kind_refused(other)),
+    };
+    Ok(MovementAsked::Movement(kind))
+}
+
+/// A kind this route does not record: shipments and doses given have
+/// their own routes, which the refusal names.
+fn kind_refused(kind: &str) -> ApiError {
+    match kind {
+        "shipment_dispatched" | "shipment_received" => ApiError::invalid(
+            "kind",
+            "shipments are dispatched at /api/v1/shipments \
+             and received at /api/v1/shipments/{id}/receive",
+        ),
+        "dose_given" => ApiError::invalid(
+            "kind",
+            "doses given leave the site's stock with the dose record (/api/v1/doses)",
+        ),
+        other => ApiError::invalid(
+            "kind",
+            format!(
+                "'{other}' is not one of receipt, discard, wastage, adjustment, count, vial_opened"
+            ),
+        ),
+    }
+}
+
+/// Records a movement at a store from the route's body (the route's rules,
+/// for the pages too): the movement made (none for a count that agrees)
+/// and the on-hand after.
+pub async fn movement_at(
+    app: &AppState,
+    caller: &Caller,
+    store: String,
+    b: MovementBody,
+) -> Result<(Option<Movement>, u64), ApiError> {
+    let actor = caller.actor(app, Permission::ManageStock).await?;
+    app.store
+        .stock_store(&store, &actor.scope)
+        .await
+        .map_err(ApiError::lookup)?;
+    let id = uuid_of("id", b.id.as_deref())?;
+    let product_code = code("product_code", &b.product_code, 64)?;
+    let lot_number = code("lot_number", &b.lot_number, 64)?;
+    let kind = match movement_asked(&b)? {
+        MovementAsked::Count { counted } => {
+            let count = NewCount {
+                id,
+                store_code: store.clone(),
+                product_code,
+                lot_number,
+                counted,
+                reason: b.reason.clone().unwrap_or_default(),
+            };
+            return Ok(app.store.record_count(&count, &actor).await?);
         }
-        "dose_given" => {
-            return Err(ApiError::invalid(
-                "kind",
-                "doses given leave the site's stock with the dose record (/api/v1/doses)",
-            ))
-        }
-        other => {
-            return Err(ApiError::invalid(
-                "kind",
-                format!(
-                    "'{other}' is not one of receipt, discard, wastage, adjustment, count, vial_opened"
-                ),
-            ))
-        }
+        MovementAsked::Movement(kind) => kind,
     };
     let movement = Movement {
         id,
@@ -1197,4 +1218,90 @@ pub async fn open_excursions(
         excursions: types::excursions(list),
     })
     .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(kind: &str) -> MovementBody {
+        MovementBody {
+            product_code: "AZ".into(),
+            lot_number: "L1".into(),
+            kind: kind.into(),
+            ..MovementBody::default()
+        }
+    }
+
+    /// The field a refused body names and its message.
+    fn refused(b: &MovementBody) -> (String, String) {
+        match movement_asked(b) {
+            Ok(_) => panic!("{} was taken", b.kind),
+            Err(e) => e.field_and_message(),
+        }
+    }
+
+    #[test]
+    fn a_count_gives_counted_and_no_quantity() {
+        let mut b = body(" count ");
+        assert_eq!(refused(&b).0, "counted");
+        b.counted = Some(7);
+        assert!(matches!(
+            movement_asked(&b),
+            Ok(MovementAsked::Count { counted: 7 })
+        ));
+        b.quantity = Some(7);
+        assert_eq!(
+            refused(&b),
+            (
+                "quantity".to_string(),
+                "a count gives counted, not quantity".to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn each_kind_reads_its_own_fields() {
+        let mut b = body("receipt");
+        b.source = Some("donation".into());
+        assert_eq!(refused(&b).0, "document");
+        b.document = Some("DN-1".into());
+        assert!(matches!(
+            movement_asked(&b),
+            Ok(MovementAsked::Movement(MovementKind::Receipt {
+                source: ReceiptSource::Donation,
+                ..
+            }))
+        ));
+        let mut b = body("wastage");
+        b.reason = Some("lost".into());
+        assert_eq!(refused(&b).0, "reason");
+        let mut b = body("vial_opened");
+        b.doses_per_vial = Some(51);
+        assert_eq!(refused(&b).0, "doses_per_vial");
+        b.doses_per_vial = Some(10);
+        assert!(matches!(
+            movement_asked(&b),
+            Ok(MovementAsked::Movement(MovementKind::VialOpened {
+                doses_per_vial: 10,
+                session_id: None
+            }))
+        ));
+    }
+
+    #[test]
+    fn kinds_with_routes_of_their_own_are_refused_naming_them() {
+        assert_eq!(
+            refused(&body("shipment_received")).1,
+            "shipments are dispatched at /api/v1/shipments and received at /api/v1/shipments/{id}/receive"
+        );
+        assert_eq!(
+            refused(&body("dose_given")).1,
+            "doses given leave the site's stock with the dose record (/api/v1/doses)"
+        );
+        assert_eq!(
+            refused(&body("gift")).1,
+            "'gift' is not one of receipt, discard, wastage, adjustment, count, vial_opened"
+        );
+    }
 }

@@ -9,8 +9,9 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
-use vaxgrid_interop::fhir::IssueCode;
+use vaxgrid_interop::fhir::{Issue, IssueCode};
 use vaxgrid_store::exchange::ExportPage;
+use vaxgrid_store::model::Area;
 
 use super::{
     dose_to_fhir, exchange_request, fhir, issue, other_to_fhir, outcome, patient_of,
@@ -147,6 +148,67 @@ const EXPORT_PAGE: usize = 500;
 /// The media type of FHIR bulk data.
 pub const FHIR_NDJSON: &str = "application/fhir+ndjson";
 
+/// The resource types an export writes (Patients, Immunizations; both when
+/// none is named). A format other than NDJSON or another type is refused.
+fn export_types(q: &ExportQuery) -> Result<(bool, bool), Issue> {
+    if let Some(f) = q.output_format.as_deref() {
+        if !matches!(
+            f,
+            "application/fhir+ndjson" | "application/ndjson" | "ndjson"
+        ) {
+            return Err(issue(
+                IssueCode::NotSupported,
+                "_outputFormat",
+                "only application/fhir+ndjson is exported",
+            ));
+        }
+    }
+    let (mut patients, mut immunizations) = (q.types.is_none(), q.types.is_none());
+    for t in q.types.as_deref().unwrap_or("").split(',').map(str::trim) {
+        match t {
+            "" => {}
+            "Patient" => patients = true,
+            "Immunization" => immunizations = true,
+            other => {
+                return Err(issue(
+                    IssueCode::NotSupported,
+                    "_type",
+                    format!("'{other}' is not exported: Patient and Immunization are"),
+                ))
+            }
+        }
+    }
+    Ok((patients, immunizations))
+}
+
+/// The area to export: only one wholly inside the caller's own; any other
+/// is answered as absent.
+async fn export_area(
+    app: &AppState,
+    actor: &vaxgrid_store::model::Actor,
+    code: &str,
+) -> Result<Area, Box<Response>> {
+    let not_found = || {
+        outcome(
+            StatusCode::NOT_FOUND,
+            &[issue(
+                IssueCode::NotFound,
+                "area",
+                format!("area '{code}' does not exist"),
+            )],
+        )
+    };
+    let area = match app.store.area(code).await {
+        Ok(a) => a,
+        Err(vaxgrid_store::StoreError::NotFound { .. }) => return Err(Box::new(not_found())),
+        Err(e) => return Err(Box::new(unavailable(e))),
+    };
+    if !actor.scope.covers_path(&area.path) {
+        return Err(Box::new(not_found()));
+    }
+    Ok(area)
+}
+
 #[utoipa::path(
     get,
     path = "/fhir/$export",
@@ -172,58 +234,14 @@ pub async fn export(
         Ok(a) => a,
         Err(r) => return *r,
     };
-    if let Some(f) = q.output_format.as_deref() {
-        if !matches!(
-            f,
-            "application/fhir+ndjson" | "application/ndjson" | "ndjson"
-        ) {
-            return outcome(
-                StatusCode::BAD_REQUEST,
-                &[issue(
-                    IssueCode::NotSupported,
-                    "_outputFormat",
-                    "only application/fhir+ndjson is exported",
-                )],
-            );
-        }
-    }
-    let (mut patients, mut immunizations) = (q.types.is_none(), q.types.is_none());
-    for t in q.types.as_deref().unwrap_or("").split(',').map(str::trim) {
-        match t {
-            "" => {}
-            "Patient" => patients = true,
-            "Immunization" => immunizations = true,
-            other => {
-                return outcome(
-                    StatusCode::BAD_REQUEST,
-                    &[issue(
-                        IssueCode::NotSupported,
-                        "_type",
-                        format!("'{other}' is not exported: Patient and Immunization are"),
-                    )],
-                )
-            }
-        }
-    }
-    let not_found = || {
-        outcome(
-            StatusCode::NOT_FOUND,
-            &[issue(
-                IssueCode::NotFound,
-                "area",
-                format!("area '{}' does not exist", q.area),
-            )],
-        )
+    let (patients, immunizations) = match export_types(&q) {
+        Ok(types) => types,
+        Err(refused) => return outcome(StatusCode::BAD_REQUEST, &[refused]),
     };
-    let area = match app.store.area(&q.area).await {
+    let area = match export_area(&app, &actor, &q.area).await {
         Ok(a) => a,
-        Err(vaxgrid_store::StoreError::NotFound { .. }) => return not_found(),
-        Err(e) => return unavailable(e),
+        Err(r) => return *r,
     };
-    // Only an area wholly inside the caller's own.
-    if !actor.scope.covers_path(&area.path) {
-        return not_found();
-    }
     let (areas, products) = match (app.store.area_map().await, app.store.product_map().await) {
         (Ok(a), Ok(p)) => (a, p),
         (Err(e), _) | (_, Err(e)) => return unavailable(e),
@@ -238,36 +256,9 @@ pub async fn export(
         areas,
         products,
     };
-    let store = app.store.clone();
-    let path = area.path.clone();
-    let stream = futures_util::stream::unfold((Some(first), what), move |(page, what)| {
-        let store = store.clone();
-        let path = path.clone();
-        async move {
-            let page = page?;
-            let chunk = match what.lines(&store, &page).await {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::error!(error = %e, "FHIR export stopped");
-                    return Some((Err(std::io::Error::other(e.to_string())), (None, what)));
-                }
-            };
-            let next = match &page.next {
-                None => None,
-                Some(after) => match store.export_page(&path, Some(after), EXPORT_PAGE).await {
-                    Ok(p) => Some(p),
-                    Err(e) => {
-                        tracing::error!(error = %e, "FHIR export stopped");
-                        return Some((Err(std::io::Error::other(e.to_string())), (None, what)));
-                    }
-                },
-            };
-            Some((Ok(Bytes::from(chunk)), (next, what)))
-        }
-    });
     (
         [(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_NDJSON))],
-        Body::from_stream(stream),
+        Body::from_stream(what.stream(app.store.clone(), area.path, first)),
     )
         .into_response()
 }
@@ -281,6 +272,45 @@ struct Export {
 }
 
 impl Export {
+    /// The export's lines page by page, each page read when the one before
+    /// is sent; a failure ends the stream with an error (logged).
+    fn stream(
+        self,
+        store: vaxgrid_store::Store,
+        path: String,
+        first: ExportPage,
+    ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
+        futures_util::stream::unfold((Some(first), self), move |(page, what)| {
+            let store = store.clone();
+            let path = path.clone();
+            async move {
+                let page = page?;
+                match what.page_and_next(&store, &path, &page).await {
+                    Ok((chunk, next)) => Some((Ok(Bytes::from(chunk)), (next, what))),
+                    Err(e) => {
+                        tracing::error!(error = %e, "FHIR export stopped");
+                        Some((Err(std::io::Error::other(e.to_string())), (None, what)))
+                    }
+                }
+            }
+        })
+    }
+
+    /// A page's lines and the page after it, if there is one.
+    async fn page_and_next(
+        &self,
+        store: &vaxgrid_store::Store,
+        path: &str,
+        page: &ExportPage,
+    ) -> Result<(Vec<u8>, Option<ExportPage>), vaxgrid_store::StoreError> {
+        let chunk = self.lines(store, page).await?;
+        let next = match &page.next {
+            None => None,
+            Some(after) => Some(store.export_page(path, Some(after), EXPORT_PAGE).await?),
+        };
+        Ok((chunk, next))
+    }
+
     /// A page's lines: each Patient, then its Immunizations.
     async fn lines(
         &self,
@@ -340,4 +370,44 @@ impl Export {
 fn push_line(out: &mut Vec<u8>, resource: &Value) {
     out.extend_from_slice(resource.to_string().as_bytes());
     out.push(b'\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(types: Option<&str>, format: Option<&str>) -> ExportQuery {
+        ExportQuery {
+            types: types.map(str::to_string),
+            area: "22".into(),
+            output_format: format.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn an_export_writes_both_types_unless_told() {
+        assert_eq!(export_types(&query(None, None)), Ok((true, true)));
+        assert_eq!(
+            export_types(&query(Some("Patient"), Some("ndjson"))),
+            Ok((true, false))
+        );
+        assert_eq!(
+            export_types(&query(Some(" Immunization ,"), None)),
+            Ok((false, true))
+        );
+        assert_eq!(export_types(&query(Some(""), None)), Ok((false, false)));
+    }
+
+    #[test]
+    fn another_format_or_type_is_refused_naming_the_parameter() {
+        let refused = export_types(&query(None, Some("text/csv"))).unwrap_err();
+        assert_eq!(refused.expression, "_outputFormat");
+        assert_eq!(refused.code, IssueCode::NotSupported);
+        let refused = export_types(&query(Some("Patient,Observation"), None)).unwrap_err();
+        assert_eq!(refused.expression, "_type");
+        assert_eq!(
+            refused.diagnostics,
+            "'Observation' is not exported: Patient and Immunization are"
+        );
+    }
 }

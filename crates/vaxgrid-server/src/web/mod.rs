@@ -13,7 +13,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use vaxgrid_core::access::Role;
-use vaxgrid_store::accounts::LoginAttempt;
+use vaxgrid_store::accounts::{Lockout, LoginAttempt};
 
 use crate::error::ApiError;
 use crate::i18n::{tkey, Arg, Lang, LANG_COOKIE};
@@ -606,6 +606,190 @@ struct LoginForm {
     csrf_token: String,
 }
 
+/// Reads the sign-in form: its CSRF token must match the form's cookie and
+/// the credentials be within their lengths; else the sign-in page again
+/// saying why (text a database cannot store is a 400 problem).
+fn read_login_form(
+    ctx: &PageCtx,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<LoginForm, Box<Response>> {
+    if let Err(e) = crate::edge::check_pairs(body, "body") {
+        return Err(Box::new(e.into_response()));
+    }
+    let Ok(form) = serde_urlencoded::from_bytes::<LoginForm>(body) else {
+        let message = Some(ctx.t("login-bad-form"));
+        let r = fresh_login(ctx, headers, StatusCode::BAD_REQUEST, message);
+        return Err(Box::new(r));
+    };
+    let expected = crate::auth::cookie(headers, LOGIN_CSRF_COOKIE);
+    if expected.is_none() || expected != Some(form.csrf_token.as_str()) {
+        let message = Some(ctx.t("login-stale-csrf"));
+        let r = fresh_login(ctx, headers, StatusCode::FORBIDDEN, message);
+        return Err(Box::new(r));
+    }
+    if form.username.len() > crate::auth::MAX_USERNAME
+        || form.password.len() > crate::auth::MAX_PASSWORD
+    {
+        let message = Some(ctx.t("login-too-long"));
+        let csrf = form.csrf_token.clone();
+        let r = login_form(ctx, StatusCode::BAD_REQUEST, csrf, "", message);
+        return Err(Box::new(r));
+    }
+    Ok(form)
+}
+
+/// Whole seconds from `now` to `until`, rounded up and at least 1: a
+/// client that waits this long is let in.
+fn retry_seconds(until: i64, now: i64) -> i64 {
+    ((until - now + 999_999) / 1_000_000).max(1)
+}
+
+/// The enabled user the name and password sign in, if any: an unknown
+/// name, a disabled user and a wrong password alike give none.
+async fn check_password(
+    app: &AppState,
+    username: &str,
+    password: String,
+) -> Result<Option<vaxgrid_store::accounts::User>, vaxgrid_store::StoreError> {
+    let user = app
+        .store
+        .user_by_name(username)
+        .await?
+        .filter(|u| !u.disabled);
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    // Argon2 is deliberately slow: keep it off the async workers.
+    let ok = tokio::task::spawn_blocking(move || {
+        crate::auth::verify_password(stored.as_deref(), &password)
+    })
+    .await
+    .unwrap_or(false);
+    Ok(user.filter(|_| ok))
+}
+
+/// A sign-in under way: the page again keeps the form's token and the
+/// name typed.
+struct SignIn<'a> {
+    app: &'a AppState,
+    ctx: &'a PageCtx,
+    csrf: String,
+    username: String,
+}
+
+impl SignIn<'_> {
+    /// 429: the sign-in page again saying how long to wait, with
+    /// Retry-After.
+    fn locked(&self, until: i64) -> Response {
+        let seconds = retry_seconds(until, self.app.store.now_micros());
+        let message = Some(self.ctx.t1("login-locked", "seconds", seconds));
+        let status = StatusCode::TOO_MANY_REQUESTS;
+        let mut r = login_form(self.ctx, status, self.csrf.clone(), &self.username, message);
+        if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        r
+    }
+
+    /// Asks the sign-in throttle whether the name may be tried from this
+    /// address: the lockout a wrong password would start, or the 429 page
+    /// (logged) while a wait holds.
+    async fn admit(&self, address: &str) -> Result<Option<Lockout>, Box<Response>> {
+        let policy = vaxgrid_core::throttle::POLICY;
+        let username = &self.username;
+        match self
+            .app
+            .store
+            .login_attempt(username, address, &policy)
+            .await
+        {
+            Ok(LoginAttempt::Wait { until, scope }) => {
+                tracing::info!(
+                    username = %username,
+                    address = %address,
+                    scope = scope.as_str(),
+                    until,
+                    "sign-in refused unchecked: throttled"
+                );
+                Err(Box::new(self.locked(until)))
+            }
+            Ok(LoginAttempt::Admitted { lockout }) => Ok(lockout),
+            Err(e) => Err(Box::new(error_page(self.ctx, ApiError::Store(e)))),
+        }
+    }
+
+    /// A wrong password, counted already: a lockout when this failure
+    /// starts one (logged), else 401.
+    fn refused(&self, lockout: Option<Lockout>) -> Response {
+        match lockout {
+            Some(l) => {
+                tracing::warn!(
+                    username = %l.username,
+                    address = l.address.as_deref().unwrap_or("*"),
+                    failures = l.failures,
+                    wait_seconds = (l.blocked_until - l.last_failure) / 1_000_000,
+                    "sign-in lockout"
+                );
+                self.locked(l.blocked_until)
+            }
+            None => login_form(
+                self.ctx,
+                StatusCode::UNAUTHORIZED,
+                self.csrf.clone(),
+                &self.username,
+                Some(self.ctx.t("login-failed")),
+            ),
+        }
+    }
+
+    /// Signs the user in: the throttle's count cleared, a new session and
+    /// its cookie, the audit entry, and home.
+    async fn start_session(
+        &self,
+        caller: &crate::auth::Caller,
+        address: &str,
+        user_id: &str,
+        secure: bool,
+    ) -> Response {
+        let (app, ctx, username) = (self.app, self.ctx, self.username.as_str());
+        if let Err(e) = app.store.login_succeeded(username, address).await {
+            return error_page(ctx, ApiError::Store(e));
+        }
+        let session = crate::auth::new_secret();
+        let session_csrf = crate::auth::new_secret();
+        if let Err(e) = app
+            .store
+            .create_session(user_id, &crate::auth::sha256_hex(&session), &session_csrf)
+            .await
+        {
+            return error_page(ctx, ApiError::Store(e));
+        }
+        let _ = app
+            .store
+            .audit(vaxgrid_store::audit::AuditEntry {
+                address: caller.address.clone(),
+                ..vaxgrid_store::audit::AuditEntry::new(
+                    username,
+                    "sign_in",
+                    "user",
+                    username,
+                    serde_json::json!({}),
+                )
+            })
+            .await;
+        let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
+        let cookie = format!(
+            "{}={session}; {}; Max-Age={}",
+            crate::auth::SESSION_COOKIE,
+            cookie_attributes(secure),
+            crate::auth::SESSION_ABSOLUTE_MICROS / 1_000_000
+        );
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+        r
+    }
+}
+
 /// Checks the credentials: a session cookie and a redirect home on success;
 /// the same answer for an unknown user and a wrong password; 429 with
 /// Retry-After while the sign-in throttle (`vaxgrid_core::throttle`) holds
@@ -631,133 +815,32 @@ pub async fn login(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Err(e) = crate::edge::check_pairs(&body, "body") {
-        return e.into_response();
-    }
-    let Ok(form) = serde_urlencoded::from_bytes::<LoginForm>(&body) else {
-        let message = Some(ctx.t("login-bad-form"));
-        return fresh_login(&ctx, &headers, StatusCode::BAD_REQUEST, message);
+    let form = match read_login_form(&ctx, &headers, &body) {
+        Ok(form) => form,
+        Err(r) => return *r,
     };
-    let expected = crate::auth::cookie(&headers, LOGIN_CSRF_COOKIE);
-    if expected.is_none() || expected != Some(form.csrf_token.as_str()) {
-        let message = Some(ctx.t("login-stale-csrf"));
-        return fresh_login(&ctx, &headers, StatusCode::FORBIDDEN, message);
-    }
-    let csrf = form.csrf_token.clone();
-    if form.username.len() > crate::auth::MAX_USERNAME
-        || form.password.len() > crate::auth::MAX_PASSWORD
-    {
-        return login_form(
-            &ctx,
-            StatusCode::BAD_REQUEST,
-            csrf,
-            "",
-            Some(ctx.t("login-too-long")),
-        );
-    }
-    let username = form.username.trim().to_string();
-    let locked = |until: i64| {
-        // Whole seconds, rounded up: a client that waits this long is let in.
-        let seconds = ((until - app.store.now_micros() + 999_999) / 1_000_000).max(1);
-        let mut r = login_form(
-            &ctx,
-            StatusCode::TOO_MANY_REQUESTS,
-            csrf.clone(),
-            &username,
-            Some(ctx.t1("login-locked", "seconds", seconds)),
-        );
-        if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
-            r.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        r
+    let sign_in = SignIn {
+        app: &app,
+        ctx: &ctx,
+        csrf: form.csrf_token.clone(),
+        username: form.username.trim().to_string(),
     };
     let address = caller.address.clone().unwrap_or_else(|| "unknown".into());
-    let policy = vaxgrid_core::throttle::POLICY;
-    let lockout = match app.store.login_attempt(&username, &address, &policy).await {
-        Ok(LoginAttempt::Wait { until, scope }) => {
-            tracing::info!(
-                username = %username,
-                address = %address,
-                scope = scope.as_str(),
-                until,
-                "sign-in refused unchecked: throttled"
-            );
-            return locked(until);
-        }
-        Ok(LoginAttempt::Admitted { lockout }) => lockout,
+    let lockout = match sign_in.admit(&address).await {
+        Ok(lockout) => lockout,
+        Err(r) => return *r,
+    };
+    let user = match check_password(&app, &sign_in.username, form.password).await {
+        Ok(user) => user,
         Err(e) => return error_page(&ctx, ApiError::Store(e)),
     };
-    let user = match app.store.user_by_name(&username).await {
-        Ok(u) => u.filter(|u| !u.disabled),
-        Err(e) => return error_page(&ctx, ApiError::Store(e)),
-    };
-    let password = form.password;
-    let stored = user.as_ref().map(|u| u.password_hash.clone());
-    // Argon2 is deliberately slow: keep it off the async workers.
-    let ok = tokio::task::spawn_blocking(move || {
-        crate::auth::verify_password(stored.as_deref(), &password)
-    })
-    .await
-    .unwrap_or(false);
     let secure = crate::auth::is_secure(&headers);
-    let Some(user) = user.filter(|_| ok) else {
-        // Counted already; a failure that starts a wait is a lockout.
-        return match lockout {
-            Some(l) => {
-                tracing::warn!(
-                    username = %l.username,
-                    address = l.address.as_deref().unwrap_or("*"),
-                    failures = l.failures,
-                    wait_seconds = (l.blocked_until - l.last_failure) / 1_000_000,
-                    "sign-in lockout"
-                );
-                locked(l.blocked_until)
-            }
-            None => login_form(
-                &ctx,
-                StatusCode::UNAUTHORIZED,
-                csrf.clone(),
-                &username,
-                Some(ctx.t("login-failed")),
-            ),
-        };
+    let Some(user) = user else {
+        return sign_in.refused(lockout);
     };
-    if let Err(e) = app.store.login_succeeded(&username, &address).await {
-        return error_page(&ctx, ApiError::Store(e));
-    }
-    let session = crate::auth::new_secret();
-    let session_csrf = crate::auth::new_secret();
-    if let Err(e) = app
-        .store
-        .create_session(&user.id, &crate::auth::sha256_hex(&session), &session_csrf)
+    sign_in
+        .start_session(&caller, &address, &user.id, secure)
         .await
-    {
-        return error_page(&ctx, ApiError::Store(e));
-    }
-    let _ = app
-        .store
-        .audit(vaxgrid_store::audit::AuditEntry {
-            address: caller.address.clone(),
-            ..vaxgrid_store::audit::AuditEntry::new(
-                &username,
-                "sign_in",
-                "user",
-                &username,
-                serde_json::json!({}),
-            )
-        })
-        .await;
-    let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
-    let cookie = format!(
-        "{}={session}; {}; Max-Age={}",
-        crate::auth::SESSION_COOKIE,
-        cookie_attributes(secure),
-        crate::auth::SESSION_ABSOLUTE_MICROS / 1_000_000
-    );
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        r.headers_mut().append(header::SET_COOKIE, v);
-    }
-    r
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
@@ -838,5 +921,14 @@ mod tests {
         assert_eq!(local_path(Some("https://evil.example/")), "/");
         assert_eq!(local_path(Some("/a\nb")), "/");
         assert_eq!(local_path(None), "/");
+    }
+
+    #[test]
+    fn a_locked_sign_in_waits_whole_seconds_rounded_up() {
+        assert_eq!(retry_seconds(5_000_000, 0), 5);
+        assert_eq!(retry_seconds(5_000_001, 0), 6);
+        assert_eq!(retry_seconds(1_000_000, 999_999), 1);
+        // A wait already over still asks for a second.
+        assert_eq!(retry_seconds(0, 3_000_000), 1);
     }
 }

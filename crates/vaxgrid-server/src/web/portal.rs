@@ -16,14 +16,16 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use rand_core::RngCore;
 use vaxgrid_core::access::{Grant, Permission, Role};
-use vaxgrid_store::model::{Actor, DoseKind};
+use vaxgrid_store::doses::History;
+use vaxgrid_store::model::{Actor, DoseKind, DoseRecord, Person};
 use vaxgrid_store::portal::{CodeCheck, NewChallenge, CODE_ATTEMPTS, CODE_TTL_MICROS};
 
 use super::see_other;
 use super::{error_page, render_status, PageCtx};
+use crate::api::certificates::valid_doses;
 use crate::auth::{cookie, is_secure, new_secret, sha256_hex, Caller, Policy};
 use crate::error::ApiError;
-use crate::i18n::tkey;
+use crate::i18n::{tkey, Lang};
 use crate::{r, AppState, RouteDef};
 
 /// The resident's session cookie (apart from staff's `vaxgrid_session`).
@@ -308,6 +310,72 @@ async fn over_limit(app: &AppState, hits: &[(String, i64, i64)]) -> Result<Optio
     Ok(until)
 }
 
+/// A limit on searches or on codes tried: so many per record searched and
+/// per address in a window, and what the form says when one is passed.
+struct Limit {
+    kind: &'static str,
+    per_record: i64,
+    per_address: i64,
+    window: i64,
+    /// The message key, given the minutes to wait.
+    too_many: &'static str,
+}
+
+const FINDS: Limit = Limit {
+    kind: "find",
+    per_record: FINDS_PER_RECORD,
+    per_address: FINDS_PER_ADDRESS,
+    window: FIND_WINDOW_MICROS,
+    too_many: tkey("portal-too-many-finds"),
+};
+
+const CODES: Limit = Limit {
+    kind: "code",
+    per_record: CODES_PER_RECORD,
+    per_address: CODES_PER_ADDRESS,
+    window: CODE_WINDOW_MICROS,
+    too_many: tkey("portal-too-many-codes"),
+};
+
+impl Limit {
+    /// The counters a hit counts on (key, limit, window): the record's and
+    /// the address's.
+    fn hits(&self, record_key: &str, address: &str) -> [(String, i64, i64); 2] {
+        let kind = self.kind;
+        [
+            (
+                format!("{kind}:record:{record_key}"),
+                self.per_record,
+                self.window,
+            ),
+            (
+                format!("{kind}:address:{address}"),
+                self.per_address,
+                self.window,
+            ),
+        ]
+    }
+}
+
+/// Counts the hits; when a limit is passed, the form again (`again`, given
+/// the message saying how many minutes to wait) as a 429 with Retry-After.
+async fn throttled(
+    app: &AppState,
+    ctx: &PageCtx,
+    limit: &Limit,
+    hits: &[(String, i64, i64)],
+    again: impl FnOnce(String) -> Response,
+) -> Option<Response> {
+    match over_limit(app, hits).await {
+        Ok(None) => None,
+        Ok(Some(until)) => {
+            let message = ctx.t1(limit.too_many, "minutes", minutes_until(until));
+            Some(too_many(again(message), until))
+        }
+        Err(e) => Some(error_page(ctx, e)),
+    }
+}
+
 /// A six-digit code, uniformly drawn.
 fn new_code() -> String {
     loop {
@@ -321,6 +389,105 @@ fn new_code() -> String {
 
 fn code_hash(challenge: &str, code: &str) -> String {
     sha256_hex(&format!("{challenge}:{code}"))
+}
+
+/// Reads the find form and checks its CSRF token: the form again when it
+/// cannot be read or its token is stale (text a database cannot store is a
+/// 400 problem naming the field).
+fn read_find_form(
+    ctx: &PageCtx,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<FindForm, Box<Response>> {
+    let again = |status, typed, message| {
+        let errors = FieldErrors::default();
+        Box::new(find_form(
+            ctx,
+            headers,
+            status,
+            typed,
+            errors,
+            Some(message),
+        ))
+    };
+    let f = match form::<FindForm>(body) {
+        Err(e) => return Err(Box::new(e.into_response())),
+        Ok(None) => {
+            let message = ctx.t("portal-bad-form");
+            return Err(again(StatusCode::BAD_REQUEST, ("", ""), message));
+        }
+        Ok(Some(f)) => f,
+    };
+    if cookie(headers, CSRF_COOKIE) != Some(f.csrf_token.as_str()) {
+        let typed = (f.id_number.as_str(), f.birth_date.as_str());
+        return Err(again(
+            StatusCode::FORBIDDEN,
+            typed,
+            ctx.t("portal-stale-form"),
+        ));
+    }
+    Ok(f)
+}
+
+/// The ID number and birth date as a record holds them, or the fields to
+/// correct: an ID number of 1 to 32 letters and digits, a birth date not
+/// after `today`.
+fn find_details(
+    ctx: &PageCtx,
+    f: &FindForm,
+    today: time::Date,
+) -> Result<(String, String), FieldErrors> {
+    let id_number = normalise_id(&f.id_number);
+    let mut errors = FieldErrors::default();
+    if id_number.is_empty()
+        || id_number.len() > 32
+        || !id_number.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        errors.id_number = Some(ctx.t("portal-id-number-invalid"));
+    }
+    let birth = vaxgrid_store::parse_date(f.birth_date.trim());
+    match birth {
+        Some(d) if d <= today => {}
+        _ => errors.birth_date = Some(ctx.t("portal-birth-date-invalid")),
+    }
+    if errors.id_number.is_some() || errors.birth_date.is_some() {
+        return Err(errors);
+    }
+    Ok((id_number, f.birth_date.trim().to_string()))
+}
+
+/// Starts a challenge for the record searched: a new code, sent to the
+/// record's phone when the details name a record that has one, and kept
+/// hashed for `CODE_TTL_MICROS`. Answers the challenge's id.
+async fn start_challenge(
+    app: &AppState,
+    ctx: &PageCtx,
+    person: Option<&Person>,
+    record_key: String,
+) -> Result<String, ApiError> {
+    let challenge = uuid::Uuid::now_v7().to_string();
+    let code = new_code();
+    let minutes = CODE_TTL_MICROS / 60_000_000;
+    let message = person.and_then(|p| {
+        p.phone.clone().map(|phone| {
+            let text = ctx.lang.ta(
+                "portal-code-sms",
+                vec![("code", code.clone().into()), ("minutes", minutes.into())],
+            );
+            (phone, text)
+        })
+    });
+    let new = NewChallenge {
+        id: challenge.clone(),
+        person_id: person.map(|p| p.id.clone()),
+        record_key,
+        code_sha256: code_hash(&challenge, &code),
+        language: ctx.lang.code().to_string(),
+        expires_at: app.store.now_micros() + CODE_TTL_MICROS,
+        message,
+    };
+    app.store.create_portal_challenge(&new).await?;
+    Ok(challenge)
 }
 
 /// `POST /portal/find`: sends a one-time code to the phone of the record
@@ -344,106 +511,35 @@ pub async fn find(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let f = match form::<FindForm>(&body) {
-        Err(e) => return e.into_response(),
-        Ok(None) => {
-            return find_form(
-                &ctx,
-                &headers,
-                StatusCode::BAD_REQUEST,
-                ("", ""),
-                FieldErrors::default(),
-                Some(ctx.t("portal-bad-form")),
-            )
-        }
-        Ok(Some(f)) => f,
+    let f = match read_find_form(&ctx, &headers, &body) {
+        Ok(f) => f,
+        Err(r) => return *r,
     };
     let typed = (f.id_number.as_str(), f.birth_date.as_str());
-    if cookie(&headers, CSRF_COOKIE) != Some(f.csrf_token.as_str()) {
-        return find_form(
-            &ctx,
-            &headers,
-            StatusCode::FORBIDDEN,
-            typed,
-            FieldErrors::default(),
-            Some(ctx.t("portal-stale-form")),
-        );
-    }
-    let id_number = normalise_id(&f.id_number);
-    let mut errors = FieldErrors::default();
-    if id_number.is_empty()
-        || id_number.len() > 32
-        || !id_number.chars().all(|c| c.is_ascii_alphanumeric())
-    {
-        errors.id_number = Some(ctx.t("portal-id-number-invalid"));
-    }
-    let birth = vaxgrid_store::parse_date(f.birth_date.trim());
-    match birth {
-        Some(d) if d <= app.store.today() => {}
-        _ => errors.birth_date = Some(ctx.t("portal-birth-date-invalid")),
-    }
-    if errors.id_number.is_some() || errors.birth_date.is_some() {
-        return find_form(&ctx, &headers, StatusCode::BAD_REQUEST, typed, errors, None);
-    }
-    let birth_date = f.birth_date.trim().to_string();
+    let (id_number, birth_date) = match find_details(&ctx, &f, app.store.today()) {
+        Ok(details) => details,
+        Err(errors) => {
+            return find_form(&ctx, &headers, StatusCode::BAD_REQUEST, typed, errors, None)
+        }
+    };
     let record_key = sha256_hex(&format!("{id_number}|{birth_date}"));
     let address = caller.address.clone().unwrap_or_default();
-    let limits = [
-        (
-            format!("find:record:{record_key}"),
-            FINDS_PER_RECORD,
-            FIND_WINDOW_MICROS,
-        ),
-        (
-            format!("find:address:{address}"),
-            FINDS_PER_ADDRESS,
-            FIND_WINDOW_MICROS,
-        ),
-    ];
-    match over_limit(&app, &limits).await {
-        Ok(None) => {}
-        Ok(Some(until)) => {
-            let message = ctx.t1("portal-too-many-finds", "minutes", minutes_until(until));
-            let r = find_form(
-                &ctx,
-                &headers,
-                StatusCode::OK,
-                typed,
-                FieldErrors::default(),
-                Some(message),
-            );
-            return too_many(r, until);
-        }
-        Err(e) => return error_page(&ctx, e),
+    let hits = FINDS.hits(&record_key, &address);
+    let again = |message| {
+        let errors = FieldErrors::default();
+        find_form(&ctx, &headers, StatusCode::OK, typed, errors, Some(message))
+    };
+    if let Some(refused) = throttled(&app, &ctx, &FINDS, &hits, again).await {
+        return refused;
     }
     let person = match app.store.find_resident(&id_number, &birth_date).await {
         Ok(p) => p,
         Err(e) => return error_page(&ctx, ApiError::Store(e)),
     };
-    let challenge = uuid::Uuid::now_v7().to_string();
-    let code = new_code();
-    let minutes = CODE_TTL_MICROS / 60_000_000;
-    let message = person.as_ref().and_then(|p| {
-        p.phone.clone().map(|phone| {
-            let text = ctx.lang.ta(
-                "portal-code-sms",
-                vec![("code", code.clone().into()), ("minutes", minutes.into())],
-            );
-            (phone, text)
-        })
-    });
-    let new = NewChallenge {
-        id: challenge.clone(),
-        person_id: person.as_ref().map(|p| p.id.clone()),
-        record_key,
-        code_sha256: code_hash(&challenge, &code),
-        language: ctx.lang.code().to_string(),
-        expires_at: app.store.now_micros() + CODE_TTL_MICROS,
-        message,
+    let challenge = match start_challenge(&app, &ctx, person.as_ref(), record_key).await {
+        Ok(c) => c,
+        Err(e) => return error_page(&ctx, e),
     };
-    if let Err(e) = app.store.create_portal_challenge(&new).await {
-        return error_page(&ctx, ApiError::Store(e));
-    }
     let mut r = see_other("/portal/code");
     set_cookie(
         &mut r,
@@ -513,6 +609,108 @@ struct CodeForm {
     csrf_token: String,
 }
 
+/// Reads the code form and checks its CSRF token: the form again when it
+/// cannot be read or its token is stale.
+fn read_code_form(
+    ctx: &PageCtx,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<CodeForm, Box<Response>> {
+    let f = match form::<CodeForm>(body) {
+        Err(e) => return Err(Box::new(e.into_response())),
+        Ok(None) => {
+            let message = Some(ctx.t("portal-bad-form"));
+            let r = code_form(ctx, headers, StatusCode::BAD_REQUEST, None, message);
+            return Err(Box::new(r));
+        }
+        Ok(Some(f)) => f,
+    };
+    if cookie(headers, CSRF_COOKIE) != Some(f.csrf_token.as_str()) {
+        let message = Some(ctx.t("portal-stale-form"));
+        let r = code_form(ctx, headers, StatusCode::FORBIDDEN, None, message);
+        return Err(Box::new(r));
+    }
+    Ok(f)
+}
+
+/// The code as typed, white space dropped, when it is six digits.
+fn typed_code(text: &str) -> Option<String> {
+    let typed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    (typed.len() == 6 && typed.chars().all(|c| c.is_ascii_digit())).then_some(typed)
+}
+
+/// Tries the code against the challenge: the person whose record it signs
+/// in to, or the form again saying why not (wrong, with the tries left;
+/// expired; spent).
+async fn check_code(
+    app: &AppState,
+    ctx: &PageCtx,
+    headers: &HeaderMap,
+    challenge: &str,
+    typed: &str,
+) -> Result<String, Box<Response>> {
+    let now = app.store.now_micros();
+    let checked = app
+        .store
+        .check_portal_code(challenge, &code_hash(challenge, typed), now)
+        .await;
+    let (error, message) = match checked {
+        Ok(CodeCheck::Accepted { person_id }) => return Ok(person_id),
+        Ok(CodeCheck::Wrong { left }) => (Some(ctx.t1("portal-code-wrong", "left", left)), None),
+        Ok(CodeCheck::Expired) => (None, Some(ctx.t("portal-code-expired"))),
+        Ok(CodeCheck::Spent) => (
+            None,
+            Some(ctx.t1("portal-code-spent", "attempts", CODE_ATTEMPTS)),
+        ),
+        Err(e) => return Err(Box::new(error_page(ctx, ApiError::Store(e)))),
+    };
+    let r = code_form(ctx, headers, StatusCode::UNAUTHORIZED, error, message);
+    Err(Box::new(r))
+}
+
+/// Starts the resident's session on their record (audited) and sends them
+/// to it; the challenge's cookie is cleared.
+async fn start_resident_session(
+    app: &AppState,
+    ctx: &PageCtx,
+    headers: &HeaderMap,
+    caller: &Caller,
+    person_id: &str,
+) -> Response {
+    let session = new_secret();
+    let csrf = new_secret();
+    if let Err(e) = app
+        .store
+        .create_resident_session(&sha256_hex(&session), person_id, &csrf)
+        .await
+    {
+        return error_page(ctx, ApiError::Store(e));
+    }
+    let _ = app
+        .store
+        .audit(vaxgrid_store::audit::AuditEntry {
+            address: caller.address.clone(),
+            ..vaxgrid_store::audit::AuditEntry::new(
+                &format!("resident {person_id}"),
+                "sign_in",
+                "person",
+                person_id,
+                serde_json::json!({"with": "one-time code"}),
+            )
+        })
+        .await;
+    let mut r = see_other("/portal/me");
+    set_cookie(
+        &mut r,
+        headers,
+        RESIDENT_COOKIE,
+        &session,
+        RESIDENT_ABSOLUTE_MICROS / 1_000_000,
+    );
+    set_cookie(&mut r, headers, CHALLENGE_COOKIE, "", 0);
+    r
+}
+
 /// `POST /portal/code`: the right code starts a resident session.
 #[utoipa::path(
     post,
@@ -534,106 +732,33 @@ pub async fn code(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let f = match form::<CodeForm>(&body) {
-        Err(e) => return e.into_response(),
-        Ok(None) => {
-            let message = Some(ctx.t("portal-bad-form"));
-            return code_form(&ctx, &headers, StatusCode::BAD_REQUEST, None, message);
-        }
-        Ok(Some(f)) => f,
+    let f = match read_code_form(&ctx, &headers, &body) {
+        Ok(f) => f,
+        Err(r) => return *r,
     };
-    if cookie(&headers, CSRF_COOKIE) != Some(f.csrf_token.as_str()) {
-        let message = Some(ctx.t("portal-stale-form"));
-        return code_form(&ctx, &headers, StatusCode::FORBIDDEN, None, message);
-    }
     let Some(challenge) = cookie(&headers, CHALLENGE_COOKIE).filter(|c| c.len() <= 64) else {
         let message = Some(ctx.t("portal-code-expired"));
         return code_form(&ctx, &headers, StatusCode::UNAUTHORIZED, None, message);
     };
-    let typed: String = f.code.chars().filter(|c| !c.is_whitespace()).collect();
-    if typed.len() != 6 || !typed.chars().all(|c| c.is_ascii_digit()) {
+    let Some(typed) = typed_code(&f.code) else {
         let error = Some(ctx.t("portal-code-format"));
         return code_form(&ctx, &headers, StatusCode::BAD_REQUEST, error, None);
-    }
+    };
     let address = caller.address.clone().unwrap_or_default();
     let record_key = match app.store.portal_challenge_key(challenge).await {
         Ok(k) => k.unwrap_or_else(|| format!("challenge:{challenge}")),
         Err(e) => return error_page(&ctx, ApiError::Store(e)),
     };
-    let limits = [
-        (
-            format!("code:record:{record_key}"),
-            CODES_PER_RECORD,
-            CODE_WINDOW_MICROS,
-        ),
-        (
-            format!("code:address:{address}"),
-            CODES_PER_ADDRESS,
-            CODE_WINDOW_MICROS,
-        ),
-    ];
-    match over_limit(&app, &limits).await {
-        Ok(None) => {}
-        Ok(Some(until)) => {
-            let message = ctx.t1("portal-too-many-codes", "minutes", minutes_until(until));
-            let r = code_form(&ctx, &headers, StatusCode::OK, None, Some(message));
-            return too_many(r, until);
-        }
-        Err(e) => return error_page(&ctx, e),
+    let hits = CODES.hits(&record_key, &address);
+    let again = |message| code_form(&ctx, &headers, StatusCode::OK, None, Some(message));
+    if let Some(refused) = throttled(&app, &ctx, &CODES, &hits, again).await {
+        return refused;
     }
-    let now = app.store.now_micros();
-    let checked = app
-        .store
-        .check_portal_code(challenge, &code_hash(challenge, &typed), now)
-        .await;
-    let person_id = match checked {
-        Ok(CodeCheck::Accepted { person_id }) => person_id,
-        Ok(CodeCheck::Wrong { left }) => {
-            let error = Some(ctx.t1("portal-code-wrong", "left", left));
-            return code_form(&ctx, &headers, StatusCode::UNAUTHORIZED, error, None);
-        }
-        Ok(CodeCheck::Expired) => {
-            let message = Some(ctx.t("portal-code-expired"));
-            return code_form(&ctx, &headers, StatusCode::UNAUTHORIZED, None, message);
-        }
-        Ok(CodeCheck::Spent) => {
-            let message = Some(ctx.t1("portal-code-spent", "attempts", CODE_ATTEMPTS));
-            return code_form(&ctx, &headers, StatusCode::UNAUTHORIZED, None, message);
-        }
-        Err(e) => return error_page(&ctx, ApiError::Store(e)),
+    let person_id = match check_code(&app, &ctx, &headers, challenge, &typed).await {
+        Ok(p) => p,
+        Err(r) => return *r,
     };
-    let session = new_secret();
-    let csrf = new_secret();
-    if let Err(e) = app
-        .store
-        .create_resident_session(&sha256_hex(&session), &person_id, &csrf)
-        .await
-    {
-        return error_page(&ctx, ApiError::Store(e));
-    }
-    let _ = app
-        .store
-        .audit(vaxgrid_store::audit::AuditEntry {
-            address: caller.address.clone(),
-            ..vaxgrid_store::audit::AuditEntry::new(
-                &format!("resident {person_id}"),
-                "sign_in",
-                "person",
-                &person_id,
-                serde_json::json!({"with": "one-time code"}),
-            )
-        })
-        .await;
-    let mut r = see_other("/portal/me");
-    set_cookie(
-        &mut r,
-        &headers,
-        RESIDENT_COOKIE,
-        &session,
-        RESIDENT_ABSOLUTE_MICROS / 1_000_000,
-    );
-    set_cookie(&mut r, &headers, CHALLENGE_COOKIE, "", 0);
-    r
+    start_resident_session(&app, &ctx, &headers, &caller, &person_id).await
 }
 
 struct DoseRow {
@@ -725,21 +850,35 @@ async fn me_page<'a>(
         .map_err(ApiError::lookup)?;
     let history = app.store.history(&who.person_id).await?;
     let lang = ctx.lang;
-    let voided: std::collections::HashSet<&str> = history
-        .records
-        .iter()
-        .filter(|r| r.kind == DoseKind::EnteredInError)
-        .filter_map(|r| r.corrects_id.as_deref())
-        .collect();
-    let mut valid: Vec<_> = history
-        .records
-        .iter()
-        .filter(|r| r.kind.is_dose() && !voided.contains(r.id.as_str()))
-        .collect();
-    valid.sort_by(|a, b| {
-        (a.administered_on.as_str(), a.recorded_at.as_str())
-            .cmp(&(b.administered_on.as_str(), b.recorded_at.as_str()))
-    });
+    let valid = valid_doses(&history.records);
+    let doses = dose_rows(app, lang, &valid).await?;
+    let status = series_status(ctx, &history, doses.is_empty());
+    let has_certificate =
+        app.dcc.is_some() && valid.last().is_some_and(|d| d.kind != DoseKind::Historical);
+    let appointments = booked_appointments(app, lang, &who.person_id).await?;
+    let free = free_places(app, lang, valid.last().copied()).await?;
+    let moving = moving.and_then(|id| appointments.iter().find(|a| a.id == id).cloned());
+    Ok(MePage {
+        moving,
+        appointments,
+        free,
+        has_certificate,
+        ctx,
+        csrf: who.csrf.clone(),
+        name: person.full_name,
+        born: ctx.t1("portal-born", "date", lang.date_text(&person.birth_date)),
+        doses,
+        status,
+    })
+}
+
+/// The valid doses as the page lists them, numbered: the product's and
+/// the site's names (their codes when unknown).
+async fn dose_rows(
+    app: &AppState,
+    lang: Lang,
+    valid: &[&DoseRecord],
+) -> Result<Vec<DoseRow>, ApiError> {
     let products = app.store.product_map().await?;
     let mut doses = Vec::with_capacity(valid.len());
     for (i, d) in valid.iter().enumerate() {
@@ -762,19 +901,31 @@ async fn me_page<'a>(
             elsewhere: d.kind == DoseKind::Historical,
         });
     }
-    let status = if history.series_complete {
+    Ok(doses)
+}
+
+/// Where the series stands: complete, the next dose's day, or no dose yet
+/// (nothing to say otherwise).
+fn series_status(ctx: &PageCtx, history: &History, no_doses: bool) -> String {
+    if history.series_complete {
         ctx.t("portal-series-complete")
     } else if let Some(due) = &history.next_dose_due {
-        ctx.t1("portal-next-due", "date", lang.date_text(due))
-    } else if doses.is_empty() {
+        ctx.t1("portal-next-due", "date", ctx.lang.date_text(due))
+    } else if no_doses {
         ctx.t("portal-no-doses")
     } else {
         String::new()
-    };
-    let has_certificate =
-        app.dcc.is_some() && valid.last().is_some_and(|d| d.kind != DoseKind::Historical);
+    }
+}
+
+/// The resident's appointments still booked.
+async fn booked_appointments(
+    app: &AppState,
+    lang: Lang,
+    person_id: &str,
+) -> Result<Vec<AppointmentRow>, ApiError> {
     let mut appointments = Vec::new();
-    for a in app.store.appointments_of(&who.person_id).await? {
+    for a in app.store.appointments_of(person_id).await? {
         if a.appointment.status == "booked" {
             appointments.push(AppointmentRow {
                 id: a.appointment.id.clone(),
@@ -783,8 +934,18 @@ async fn me_page<'a>(
             });
         }
     }
+    Ok(appointments)
+}
+
+/// Free places to book from today at the site of the last dose (none
+/// without one given at a site).
+async fn free_places(
+    app: &AppState,
+    lang: Lang,
+    last: Option<&DoseRecord>,
+) -> Result<Vec<FreeSlot>, ApiError> {
     let mut free = Vec::new();
-    if let Some(last) = valid.last().filter(|d| !d.site_code.is_empty()) {
+    if let Some(last) = last.filter(|d| !d.site_code.is_empty()) {
         let from = vaxgrid_store::format_date(app.store.today());
         let site = app
             .store
@@ -804,19 +965,7 @@ async fn me_page<'a>(
             });
         }
     }
-    let moving = moving.and_then(|id| appointments.iter().find(|a| a.id == id).cloned());
-    Ok(MePage {
-        moving,
-        appointments,
-        free,
-        has_certificate,
-        ctx,
-        csrf: who.csrf.clone(),
-        name: person.full_name,
-        born: ctx.t1("portal-born", "date", lang.date_text(&person.birth_date)),
-        doses,
-        status,
-    })
+    Ok(free)
 }
 
 /// The resident's sign-out form (its own schema name: the staff's
@@ -1430,5 +1579,48 @@ mod tests {
         assert_eq!(normalise_id(" 0220 8000 0001 "), "022080000001");
         assert_eq!(normalise_id("b1234567"), "B1234567");
         assert_ne!(code_hash("a", "123456"), code_hash("b", "123456"));
+    }
+
+    #[test]
+    fn a_code_is_read_without_its_spaces() {
+        assert_eq!(typed_code(" 123 456 "), Some("123456".into()));
+        assert_eq!(typed_code("12345"), None);
+        assert_eq!(typed_code("1234567"), None);
+        assert_eq!(typed_code("12a456"), None);
+        assert_eq!(typed_code("١٢٣٤٥٦"), None);
+    }
+
+    #[test]
+    fn searches_and_codes_count_per_record_and_per_address() {
+        assert_eq!(
+            FINDS.hits("k", "10.0.0.1"),
+            [
+                (
+                    "find:record:k".to_string(),
+                    FINDS_PER_RECORD,
+                    FIND_WINDOW_MICROS
+                ),
+                (
+                    "find:address:10.0.0.1".to_string(),
+                    FINDS_PER_ADDRESS,
+                    FIND_WINDOW_MICROS
+                ),
+            ]
+        );
+        assert_eq!(
+            CODES.hits("k", ""),
+            [
+                (
+                    "code:record:k".to_string(),
+                    CODES_PER_RECORD,
+                    CODE_WINDOW_MICROS
+                ),
+                (
+                    "code:address:".to_string(),
+                    CODES_PER_ADDRESS,
+                    CODE_WINDOW_MICROS
+                ),
+            ]
+        );
     }
 }

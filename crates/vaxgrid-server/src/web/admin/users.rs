@@ -145,6 +145,117 @@ impl UsersPage {
     }
 }
 
+/// The search as typed: the form shows it again and the pages' links
+/// carry it.
+struct Search {
+    prefix: String,
+    role: String,
+    scope: String,
+    /// enabled, disabled, or anything else for both.
+    status: String,
+}
+
+impl Search {
+    fn of(fields: &HashMap<String, String>) -> Search {
+        let text = |k: &str| fields.get(k).cloned().unwrap_or_default();
+        Search {
+            prefix: text("prefix"),
+            role: text("role"),
+            scope: text("scope"),
+            status: text("status"),
+        }
+    }
+
+    /// The search as a link's query (empty ones are left out of it).
+    fn pairs(&self) -> [(&'static str, &str); 4] {
+        [
+            ("prefix", self.prefix.as_str()),
+            ("role", self.role.as_str()),
+            ("scope", self.scope.as_str()),
+            ("status", self.status.as_str()),
+        ]
+    }
+}
+
+/// The store's filter for the query, or the search's error: a role that
+/// is not one.
+fn user_filter(
+    lang: Lang,
+    fields: &HashMap<String, String>,
+    status: &str,
+) -> Result<UserFilter, (String, String)> {
+    let role = match given(fields, "role") {
+        None => None,
+        Some(r) => match Role::parse(&r) {
+            Some(r) => Some(r),
+            None => return Err(("role".to_string(), lang.t("admin-err-search-role"))),
+        },
+    };
+    let disabled = match status {
+        "disabled" => Some(true),
+        "enabled" => Some(false),
+        _ => None,
+    };
+    Ok(UserFilter {
+        role,
+        scope: given(fields, "scope"),
+        prefix: given(fields, "prefix"),
+        username: None,
+        disabled,
+    })
+}
+
+/// A user as a line of the list: their grants and their status in words.
+fn user_line(lang: Lang, u: &UserView) -> UserLine {
+    UserLine {
+        href: format!("/admin/users/{}", urlencode(&u.username)),
+        username: u.username.clone(),
+        display_name: u.display_name.clone(),
+        roles: u
+            .grants
+            .iter()
+            .map(|g| grant_text(lang, g))
+            .collect::<Vec<_>>()
+            .join(", "),
+        status: status_text(lang, u),
+        disabled: u.disabled,
+    }
+}
+
+/// One page of users as lines, and the link to the next page (the same
+/// search, after the page's cursor).
+async fn user_lines(
+    app: &AppState,
+    lang: Lang,
+    filter: &UserFilter,
+    after: Option<String>,
+    search: &Search,
+) -> Result<(Vec<UserLine>, Option<String>), vaxgrid_store::StoreError> {
+    let page = PageRequest {
+        after,
+        limit: PAGE_SIZE,
+    };
+    let p = app.store.list_users(filter, &page).await?;
+    let rows = p.items.iter().map(|u| user_line(lang, u)).collect();
+    let next = p.next_cursor.map(|c| {
+        let mut pairs = search.pairs().to_vec();
+        pairs.push(("after", &c));
+        href("/admin/users", &pairs)
+    });
+    Ok((rows, next))
+}
+
+/// A search the store refuses, next to its field: a cursor that does not
+/// read, or another field.
+fn search_refusal(lang: Lang, field: String) -> (String, String) {
+    let message = if field == "after" {
+        lang.t("admin-err-search-after")
+    } else {
+        lang.t("admin-err-other")
+    };
+    (field, message)
+}
+
 async fn users_page(
     app: &AppState,
     ctx: PageCtx,
@@ -155,99 +266,34 @@ async fn users_page(
 ) -> Response {
     let lang = ctx.lang;
     let fields = query_fields(raw);
-    let prefix = fields.get("prefix").cloned().unwrap_or_default();
-    let role = fields.get("role").cloned().unwrap_or_default();
-    let scope = fields.get("scope").cloned().unwrap_or_default();
-    let state = fields.get("status").cloned().unwrap_or_default();
+    let search = Search::of(&fields);
     let after = given(&fields, "after");
     let mut search_error = None;
-    let mut status = status;
-    let role_filter = match given(&fields, "role") {
-        None => None,
-        Some(r) => match Role::parse(&r) {
-            Some(r) => Some(r),
-            None => {
-                search_error = Some(("role".to_string(), lang.t("admin-err-search-role")));
-                None
-            }
-        },
-    };
-    let disabled = match state.as_str() {
-        "disabled" => Some(true),
-        "enabled" => Some(false),
-        _ => None,
-    };
-    let filter = UserFilter {
-        role: role_filter,
-        scope: given(&fields, "scope"),
-        prefix: given(&fields, "prefix"),
-        username: None,
-        disabled,
-    };
-    let mut rows = Vec::new();
-    let mut next = None;
-    if search_error.is_none() {
-        let page = PageRequest {
-            after: after.clone(),
-            limit: PAGE_SIZE,
-        };
-        match app.store.list_users(&filter, &page).await {
-            Ok(p) => {
-                rows = p
-                    .items
-                    .iter()
-                    .map(|u| UserLine {
-                        href: format!("/admin/users/{}", urlencode(&u.username)),
-                        username: u.username.clone(),
-                        display_name: u.display_name.clone(),
-                        roles: u
-                            .grants
-                            .iter()
-                            .map(|g| grant_text(lang, g))
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        status: status_text(lang, u),
-                        disabled: u.disabled,
-                    })
-                    .collect();
-                next = p.next_cursor.map(|c| {
-                    href(
-                        "/admin/users",
-                        &[
-                            ("prefix", &prefix),
-                            ("role", &role),
-                            ("scope", &scope),
-                            ("status", &state),
-                            ("after", &c),
-                        ],
-                    )
-                });
-            }
+    let (mut rows, mut next) = (Vec::new(), None);
+    match user_filter(lang, &fields, &search.status) {
+        Err(refusal) => search_error = Some(refusal),
+        Ok(filter) => match user_lines(app, lang, &filter, after.clone(), &search).await {
+            Ok(lines) => (rows, next) = lines,
             Err(vaxgrid_store::StoreError::Invalid { field, .. }) => {
-                let message = if field == "after" {
-                    lang.t("admin-err-search-after")
-                } else {
-                    lang.t("admin-err-other")
-                };
-                search_error = Some((field, message));
+                search_error = Some(search_refusal(lang, field));
             }
             Err(e) => return error_page(&ctx, ApiError::Store(e)),
-        }
+        },
     }
-    if search_error.is_some() && status == StatusCode::OK {
-        status = StatusCode::BAD_REQUEST;
-    }
-    let first = after.as_ref().map(|_| {
-        href(
-            "/admin/users",
-            &[
-                ("prefix", &prefix),
-                ("role", &role),
-                ("scope", &scope),
-                ("status", &state),
-            ],
-        )
-    });
+    let status = if search_error.is_some() && status == StatusCode::OK {
+        StatusCode::BAD_REQUEST
+    } else {
+        status
+    };
+    let first = after
+        .as_ref()
+        .map(|_| href("/admin/users", &search.pairs()));
+    let Search {
+        prefix,
+        role,
+        scope,
+        status: state,
+    } = search;
     render_status(
         status,
         &UsersPage {
@@ -707,5 +753,50 @@ pub async fn invite(
             .await
         }
         Err(e) => error_page(&ctx, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_search_becomes_the_stores_filter() {
+        let f = fields(&[("role", " planner "), ("scope", "22"), ("prefix", "")]);
+        let filter = user_filter(Lang::En, &f, "disabled").unwrap();
+        assert_eq!(filter.role, Some(Role::Planner));
+        assert_eq!(filter.scope.as_deref(), Some("22"));
+        assert_eq!(filter.prefix, None);
+        assert_eq!(filter.disabled, Some(true));
+        let filter = user_filter(Lang::En, &f, "enabled").unwrap();
+        assert_eq!(filter.disabled, Some(false));
+        let filter = user_filter(Lang::En, &f, "").unwrap();
+        assert_eq!(filter.disabled, None);
+    }
+
+    #[test]
+    fn an_unknown_role_is_the_searchs_error() {
+        let f = fields(&[("role", "wizard")]);
+        let (field, message) = user_filter(Lang::En, &f, "").unwrap_err();
+        assert_eq!(field, "role");
+        assert_eq!(message, Lang::En.t("admin-err-search-role"));
+        let (field, _) = search_refusal(Lang::En, "after".into());
+        assert_eq!(field, "after");
+    }
+
+    #[test]
+    fn the_links_keep_the_search_as_typed() {
+        let search = Search::of(&fields(&[("prefix", "an"), ("status", "enabled")]));
+        assert_eq!(
+            href("/admin/users", &search.pairs()),
+            "/admin/users?prefix=an&status=enabled"
+        );
     }
 }
