@@ -484,8 +484,8 @@ impl Store {
             .map(|a| (a.code.clone(), AreaFigures::of(a)))
             .collect();
         let b = buckets.sql(self.backend);
-        self.add_coverage(&b, &mut rows).await?;
-        self.add_population(&b, &mut rows).await?;
+        self.add_bucket_coverage(&b, &mut rows).await?;
+        self.add_bucket_population(&b, &mut rows).await?;
         self.add_doses_by_number(&b, &mut rows).await?;
         self.add_adverse_events(&b, &mut rows).await?;
         if b.own.is_some() {
@@ -512,7 +512,7 @@ impl Store {
 
     /// Adds each bucket's coverage: in total and by product (the all-groups
     /// rows), and by priority group.
-    async fn add_coverage(
+    async fn add_bucket_coverage(
         &self,
         b: &BucketSql<'_>,
         rows: &mut HashMap<String, AreaFigures>,
@@ -551,7 +551,7 @@ impl Store {
     }
 
     /// Adds each bucket's population, in total and by priority group.
-    async fn add_population(
+    async fn add_bucket_population(
         &self,
         b: &BucketSql<'_>,
         rows: &mut HashMap<String, AreaFigures>,
