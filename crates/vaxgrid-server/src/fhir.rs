@@ -781,7 +781,7 @@ async fn transaction_steps(
     }
     let tx =
         parse_transaction(parsed).map_err(|issues| outcome(StatusCode::BAD_REQUEST, &issues))?;
-    let planned = check_immunizations(app, &tx, site.as_ref()).await?;
+    let planned = check_immunizations(app, by, &tx, site.as_ref()).await?;
     let fallback_site = planned.iter().find_map(|p| p.site_code.clone()).or(site);
     let mut plan = WritePlan::new(by.clone());
     plan.persons(app, &tx, fallback_site.as_deref()).await?;
@@ -829,6 +829,7 @@ fn refused(entry: usize, refusal: Refusal) -> Response {
 /// OperationOutcome listing every problem found.
 async fn check_immunizations(
     app: &AppState,
+    by: &vaxgrid_store::model::Actor,
     tx: &Transaction,
     site: Option<&String>,
 ) -> Result<Vec<PlannedDose>, Response> {
@@ -851,7 +852,7 @@ async fn check_immunizations(
             continue;
         };
         let Some(patient) =
-            patient_of_immunization(app, &patient_entries, i, d, &mut issues).await?
+            patient_of_immunization(app, by, &patient_entries, i, d, &mut issues).await?
         else {
             continue;
         };
@@ -897,9 +898,12 @@ fn catalogue_product<'a>(
 }
 
 /// Whom entry `i`'s Immunization is about: a Patient of the Bundle or a
-/// registered person; none (with an issue added) when it names neither.
+/// registered person in the caller's areas; none (with an issue added)
+/// when it names neither (a person outside the caller's areas is answered
+/// as absent, as everywhere).
 async fn patient_of_immunization(
     app: &AppState,
+    by: &vaxgrid_store::model::Actor,
     patient_entries: &HashMap<String, usize>,
     i: usize,
     d: &ImmunizationData,
@@ -910,7 +914,7 @@ async fn patient_of_immunization(
     }
     let id = d.patient_reference.rsplit('/').next().unwrap_or("");
     if is_uuid(id) {
-        match app.store.person(id).await {
+        match app.store.person_in(id, &by.scope).await {
             Ok(p) => return Ok(Some(PatientRef::Stored(p.id))),
             Err(vaxgrid_store::StoreError::NotFound { .. }) => {}
             Err(e) => return Err(unavailable(e)),

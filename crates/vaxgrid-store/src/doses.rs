@@ -1717,6 +1717,17 @@ fn correct_dose(
     {
         return Err(StoreError::not_found("dose", "dose_id", &c.target_id));
     }
+    // As a dose is recorded only at the caller's sites, only a dose given
+    // there is entered in error by a caller who works at sites.
+    if !c.by.scope.covers_site(&target.site_code) {
+        return Err(StoreError::Forbidden {
+            field: "dose_id",
+            message: format!(
+                "{} may enter in error only doses given at their own site(s); dose {} was given at {}",
+                c.by.name, target.id, target.site_code
+            ),
+        });
+    }
     if let Some(earlier) = state.records.iter().find(|r| {
         r.kind == DoseKind::EnteredInError && r.corrects_id.as_deref() == Some(target.id.as_str())
     }) {
