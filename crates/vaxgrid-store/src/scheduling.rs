@@ -620,6 +620,15 @@ async fn resent_booking(
         return Ok(None);
     };
     let a = appointment_from_row(&row)?;
+    // A booking sent again by a caller who may not see its person is
+    // answered as a new booking of that person would be: absent.
+    if !booker_sees(tx, r, &a.person_id).await? {
+        return Ok(Some(Err(StoreError::not_found(
+            "person",
+            "person_id",
+            &r.person_id,
+        ))));
+    }
     Ok(Some(
         if a.person_id == r.person_id && a.session_id == r.session_id && a.starts_at == r.starts_at
         {
@@ -635,6 +644,26 @@ async fn resent_booking(
             })
         },
     ))
+}
+
+/// Whether the booker's areas cover the person `person_id` (merged or
+/// not): an appointment of someone else stays unseen.
+async fn booker_sees(
+    tx: &mut Transaction<'static, Any>,
+    r: &BookRequest,
+    person_id: &str,
+) -> Result<bool, StoreError> {
+    let row = sqlx::query("SELECT area_path FROM persons WHERE id = $1")
+        .bind(person_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(match row {
+        Some(row) => {
+            r.by.scope
+                .covers_person(person_id, &row.try_get::<String, _>("area_path")?)
+        }
+        None => false,
+    })
 }
 
 /// The booking's rules, in order: a person in the booker's areas, a slot

@@ -83,6 +83,21 @@ fn visit_from_row(r: &sqlx::any::AnyRow) -> Result<VisitRow, StoreError> {
     })
 }
 
+/// A visit is opened and recorded at the caller's own sites only, as the
+/// doses it leads to are.
+fn check_site_of_visit(actor: &Actor, site_code: &str) -> Result<(), StoreError> {
+    if actor.scope.covers_site(site_code) {
+        return Ok(());
+    }
+    Err(StoreError::Forbidden {
+        field: "site_code",
+        message: format!(
+            "{} may record visits only at their own site(s), not at {site_code}",
+            actor.name
+        ),
+    })
+}
+
 impl Store {
     /// Opens a visit of a person (in the actor's scope) at a site.
     #[tracing::instrument(level = "debug", skip_all)]
@@ -97,6 +112,7 @@ impl Store {
     ) -> Result<VisitRow, StoreError> {
         self.person_in(person_id, &actor.scope).await?;
         self.site(site_code).await?;
+        check_site_of_visit(actor, site_code)?;
         self.product(product_code).await?;
         if let Some(a) = appointment_id {
             let appointment = self.appointment(a).await?;
@@ -679,6 +695,7 @@ pub async fn record_event(
     by: &EventBy,
 ) -> Result<Recorded, StoreError> {
     let row = store.visit_in(visit_id, &by.actor.scope).await?;
+    check_site_of_visit(&by.actor, &row.site_code)?;
     let (visit, questions) = store.replay_visit(&row).await?;
     if !body.is_object() {
         return Err(StoreError::invalid(

@@ -136,7 +136,7 @@ pub struct CaseBody {
 #[utoipa::path(
     post,
     path = "/api/v1/outbreak/cases",
-    summary = "Confirm a person as a case (F0): onset, confirmation date and test, severity, where treated. Everyone within three links is re-classified at once; the answer lists whose class changed. A reversed case may be confirmed again. Refused: a person outside the caller's areas (404), already a confirmed case (409), a confirmation in the future or before birth (422).",
+    summary = "Confirm a person as a case (F0): onset, confirmation date and test, severity, where treated. Everyone within three links is re-classified at once; the answer lists whose class changed. A reversed case may be confirmed again. Refused: a person not registered or outside the caller's areas (422 naming person_id, as any record a body names that the caller cannot see), already a confirmed case (409), a confirmation in the future or before birth (422).",
     request_body = CaseBody,
     responses(
         (status = 201, description = "{case, reclassified[], region}", body = types::CaseChanged),

@@ -1114,9 +1114,6 @@ pub struct Outside {
 pub enum Answer {
     /// Refused with this status, naming this field when it names one.
     Refused(u16, Option<&'static str>),
-    /// A known bug: the write is accepted or reaches the record's own
-    /// checks, with one of these statuses; what it writes is not checked.
-    Bug(&'static [u16]),
 }
 
 fn outside(
@@ -1539,13 +1536,13 @@ pub async fn outside_writes(w: &World) -> Vec<Outside> {
             format!("/api/v1/sessions/{far_other_session}"),
         )
         .by(SITE_ROLES),
-        // BUG: a booking sent again with its id answers 200 with the
-        // booking, whoever sends it: the resident reads another person's.
+        // A booking sent again with its id by someone who may not see its
+        // person is answered as a booking of that person: refused.
         outside(
             "POST",
             "/api/v1/appointments",
             Call::json("/api/v1/appointments", booked),
-            Answer::Bug(&[200]),
+            named(422, "person_id"),
             format!("/api/v1/sessions/{other_session}"),
         )
         .by(AREA_ROLES),
@@ -1642,8 +1639,7 @@ pub async fn outside_writes(w: &World) -> Vec<Outside> {
             format!("/api/v1/campaigns/{campaign}/targets?area=194"),
         ),
         // The vaccination table.
-        // BUG: the staff of S1 open a visit at S2 (201), whose
-        // observation board they may not see.
+        // The staff of S1 open no visit at S2.
         outside(
             "POST",
             "/api/v1/visits",
@@ -1651,12 +1647,10 @@ pub async fn outside_writes(w: &World) -> Vec<Outside> {
                 "/api/v1/visits",
                 json!({"person_id": other, "site_code": "S2", "product_code": "AZ"}),
             ),
-            Answer::Bug(&[201]),
+            named(403, "site_code"),
             "/api/v1/sites/S2/today",
         ),
-        // BUG: the staff of S1 record the events of a visit at S2: the
-        // first check-in is written (200), the next ones meet the visit's
-        // own step order (422).
+        // Nor do they record the events of a visit at S2.
         outside(
             "POST",
             "/api/v1/visits/{id}/events",
@@ -1664,7 +1658,7 @@ pub async fn outside_writes(w: &World) -> Vec<Outside> {
                 format!("/api/v1/visits/{visit}/events"),
                 json!({"kind": "check_in", "temperature_c": 36.7}),
             ),
-            Answer::Bug(&[200, 422]),
+            named(403, "site_code"),
             format!("/api/v1/visits/{visit}"),
         ),
         outside(
@@ -1798,8 +1792,8 @@ pub async fn outside_writes(w: &World) -> Vec<Outside> {
                 "/api/v1/outbreak/cases",
                 confirm_body(&uncounted, &days_ago(1)),
             ),
-            // BUG: documented as 404, answered 422 naming person_id
-            // (nothing is written).
+            // A person a body names and the caller cannot see is answered
+            // as one not registered.
             named(422, "person_id"),
             "/api/v1/outbreak/cases",
         ),
