@@ -561,25 +561,8 @@ pub fn apply(
         next.events.push(event);
         return Ok(next);
     }
-    let expected = match &visit.outcome {
-        Outcome::InProgress(step) => *step,
-        finished => {
-            return Err(StepError::Finished {
-                outcome: finished.as_str(),
-            })
-        }
-    };
-    if let Some(got) = event.step() {
-        if got != expected {
-            return Err(StepError::OutOfOrder { expected, got });
-        }
-    }
+    let expected = check_sequence(visit, &event)?;
     let at = event.at();
-    if let Some(last) = visit.last_at() {
-        if at < last {
-            return Err(StepError::BackInTime { at, last });
-        }
-    }
     next.outcome = match &event {
         VisitEvent::CheckedIn { temperature_c, .. } => check_in(at, *temperature_c)?,
         VisitEvent::IdentityChecked { document, .. } => {
@@ -602,12 +585,7 @@ pub fn apply(
         } => {
             non_empty(by, "by")?;
             non_empty(consent_text_version, "consent_text_version")?;
-            if for_person_id != person_id {
-                return Err(StepError::WrongPerson {
-                    for_person_id: for_person_id.clone(),
-                    person_id: person_id.to_string(),
-                });
-            }
+            same_person(for_person_id, person_id)?;
             Outcome::InProgress(Step::Dose)
         }
         VisitEvent::DoseGiven {
@@ -624,20 +602,60 @@ pub fn apply(
             next.observation_minutes = observation_minutes;
             Outcome::InProgress(Step::Observation)
         }
-        VisitEvent::ObservationEnded { .. } => {
-            // Reached only at the observation step, so the dose is there.
-            if let Some(earliest) = observation_ends_at(visit) {
-                if at < earliest {
-                    return Err(StepError::ObservationNotOver { earliest });
-                }
-            }
-            Outcome::Done
-        }
+        VisitEvent::ObservationEnded { .. } => end_observation(visit, at)?,
         VisitEvent::Ended { ending, .. } => end_early(expected, at, ending)?,
         VisitEvent::AdverseEvent(_) => unreachable!("handled above"),
     };
     next.events.push(event);
     Ok(next)
+}
+
+/// Whether `event` (a step or an ending) may come now: the visit is in
+/// progress, the event is its next step, and it is not dated before the
+/// visit's previous event. The step the visit expects.
+fn check_sequence(visit: &Visit, event: &VisitEvent) -> Result<Step, StepError> {
+    let expected = match &visit.outcome {
+        Outcome::InProgress(step) => *step,
+        finished => {
+            return Err(StepError::Finished {
+                outcome: finished.as_str(),
+            })
+        }
+    };
+    if let Some(got) = event.step() {
+        if got != expected {
+            return Err(StepError::OutOfOrder { expected, got });
+        }
+    }
+    let at = event.at();
+    if let Some(last) = visit.last_at() {
+        if at < last {
+            return Err(StepError::BackInTime { at, last });
+        }
+    }
+    Ok(expected)
+}
+
+/// Consent must be for the person the visit is for.
+fn same_person(for_person_id: &str, person_id: &str) -> Result<(), StepError> {
+    if for_person_id != person_id {
+        return Err(StepError::WrongPerson {
+            for_person_id: for_person_id.to_string(),
+            person_id: person_id.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// The observation ends the visit, not before its time is over. Reached
+/// only at the observation step, so the dose is there.
+fn end_observation(visit: &Visit, at: OffsetDateTime) -> Result<Outcome, StepError> {
+    if let Some(earliest) = observation_ends_at(visit) {
+        if at < earliest {
+            return Err(StepError::ObservationNotOver { earliest });
+        }
+    }
+    Ok(Outcome::Done)
 }
 
 fn non_empty(value: &str, field: &'static str) -> Result<(), StepError> {

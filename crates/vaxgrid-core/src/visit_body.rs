@@ -247,28 +247,20 @@ pub fn event_from(body: &Value, now: OffsetDateTime) -> Result<VisitEvent, Field
             at: at()?,
             temperature_c: body["temperature_c"]
                 .as_f64()
-                .ok_or_else(|| FieldError::new("temperature_c", "temperature_c (°C) is required"))? as f32,
+                .ok_or_else(|| FieldError::new("temperature_c", "temperature_c (°C) is required"))?
+                as f32,
         },
-        "identity_check" => VisitEvent::IdentityChecked { at: at()?, document: text(body, "document")? },
+        "identity_check" => VisitEvent::IdentityChecked {
+            at: at()?,
+            document: text(body, "document")?,
+        },
         "screening" => {
-            let answers = body["answers"]
-                .as_array()
-                .ok_or_else(|| FieldError::new("answers", "answers must be a list of {question_id, yes}"))?
-                .iter()
-                .enumerate()
-                .map(|(i, a)| {
-                    Ok(ScreeningAnswer {
-                        question_id: a["question_id"]
-                            .as_str()
-                            .ok_or_else(|| FieldError::new(format!("answers[{i}].question_id"), "question_id is required"))?
-                            .to_string(),
-                        yes: a["yes"]
-                            .as_bool()
-                            .ok_or_else(|| FieldError::new(format!("answers[{i}].yes"), "yes must be true or false"))?,
-                    })
-                })
-                .collect::<Result<Vec<_>, FieldError>>()?;
-            VisitEvent::Screened { at: at()?, questionnaire_version: text(body, "questionnaire_version")?, answers }
+            let answers = screening_answers(body)?;
+            VisitEvent::Screened {
+                at: at()?,
+                questionnaire_version: text(body, "questionnaire_version")?,
+                answers,
+            }
         }
         "consent" => VisitEvent::Consented {
             at: at()?,
@@ -284,56 +276,105 @@ pub fn event_from(body: &Value, now: OffsetDateTime) -> Result<VisitEvent, Field
             lot_number: text(body, "lot_number")?,
         },
         "observation_end" => VisitEvent::ObservationEnded { at: at()? },
-        "adverse_event" => VisitEvent::AdverseEvent(AefiReport {
-            onset: instant("onset", &body["onset"], now)?,
-            symptoms: body["symptoms"]
-                .as_array()
-                .map(|s| s.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
-                .unwrap_or_default(),
-            severity: body["severity"]
-                .as_str()
-                .and_then(Severity::parse)
-                .ok_or_else(|| FieldError::new("severity", "severity is mild, moderate or severe"))?,
-            serious: body["serious"].as_bool().unwrap_or(false),
-            causality: match body["causality"].as_str() {
-                None => None,
-                Some(c) => Some(Causality::parse(c).ok_or_else(|| {
-                    FieldError::new("causality", "causality is a WHO category: A1, A2, A3, A4, B1, B2, C or D")
-                })?),
-            },
-            outcome: aefi_field(&body["outcome"], "outcome").and_then(|v| {
-                crate::aefi::outcome(v).map_err(|e| FieldError::new(e.field(), e.to_string()))
-            })?,
-            treatment: aefi_field(&body["treatment"], "treatment").and_then(|v| {
-                crate::aefi::treatment(v).map_err(|e| FieldError::new(e.field(), e.to_string()))
-            })?,
-        }),
+        "adverse_event" => VisitEvent::AdverseEvent(aefi_report(body, now)?),
         "end" => {
-            let reason = || text(body, "reason");
-            let ending = match body["ending"].as_str().unwrap_or("") {
-                "deferred" => Ending::Deferred {
-                    until: body["until"]
-                        .as_str()
-                        .and_then(parse_date)
-                        .ok_or_else(|| FieldError::new("until", "until (YYYY-MM-DD) is required to defer"))?,
-                    reason: reason()?,
-                },
-                "contraindicated" => Ending::Contraindicated { reason: reason()? },
-                "refused" => Ending::Refused { reason: reason()? },
-                "no_show" => Ending::NoShow,
-                other => {
-                    return Err(FieldError::new(
-                        "ending",
-                        format!("'{other}' is not an ending: deferred, contraindicated, refused or no_show"),
-                    ))
-                }
-            };
+            let ending = ending(body)?;
             VisitEvent::Ended { at: at()?, ending }
         }
         other => {
             return Err(FieldError::new(
                 "kind",
-                format!("'{other}' is not an event: check_in, identity_check, screening, consent, dose, observation_end, adverse_event or end"),
+                format!(
+                    "'{other}' is not an event: check_in, identity_check, screening, consent, \
+                     dose, observation_end, adverse_event or end"
+                ),
+            ))
+        }
+    })
+}
+
+/// The answers of a screening event: a list of {question_id, yes}.
+fn screening_answers(body: &Value) -> Result<Vec<ScreeningAnswer>, FieldError> {
+    body["answers"]
+        .as_array()
+        .ok_or_else(|| FieldError::new("answers", "answers must be a list of {question_id, yes}"))?
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            Ok(ScreeningAnswer {
+                question_id: a["question_id"]
+                    .as_str()
+                    .ok_or_else(|| {
+                        FieldError::new(
+                            format!("answers[{i}].question_id"),
+                            "question_id is required",
+                        )
+                    })?
+                    .to_string(),
+                yes: a["yes"].as_bool().ok_or_else(|| {
+                    FieldError::new(format!("answers[{i}].yes"), "yes must be true or false")
+                })?,
+            })
+        })
+        .collect()
+}
+
+/// The report of an adverse event: its onset (not later than `now`),
+/// symptoms, severity, and the optional causality, outcome and treatment.
+fn aefi_report(body: &Value, now: OffsetDateTime) -> Result<AefiReport, FieldError> {
+    Ok(AefiReport {
+        onset: instant("onset", &body["onset"], now)?,
+        symptoms: body["symptoms"]
+            .as_array()
+            .map(|s| {
+                s.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        severity: body["severity"]
+            .as_str()
+            .and_then(Severity::parse)
+            .ok_or_else(|| FieldError::new("severity", "severity is mild, moderate or severe"))?,
+        serious: body["serious"].as_bool().unwrap_or(false),
+        causality: match body["causality"].as_str() {
+            None => None,
+            Some(c) => Some(Causality::parse(c).ok_or_else(|| {
+                FieldError::new(
+                    "causality",
+                    "causality is a WHO category: A1, A2, A3, A4, B1, B2, C or D",
+                )
+            })?),
+        },
+        outcome: aefi_field(&body["outcome"], "outcome").and_then(|v| {
+            crate::aefi::outcome(v).map_err(|e| FieldError::new(e.field(), e.to_string()))
+        })?,
+        treatment: aefi_field(&body["treatment"], "treatment").and_then(|v| {
+            crate::aefi::treatment(v).map_err(|e| FieldError::new(e.field(), e.to_string()))
+        })?,
+    })
+}
+
+/// How an `end` event ends the visit; a deferral needs its date, every
+/// ending but a no-show its reason.
+fn ending(body: &Value) -> Result<Ending, FieldError> {
+    let reason = || text(body, "reason");
+    Ok(match body["ending"].as_str().unwrap_or("") {
+        "deferred" => Ending::Deferred {
+            until: body["until"].as_str().and_then(parse_date).ok_or_else(|| {
+                FieldError::new("until", "until (YYYY-MM-DD) is required to defer")
+            })?,
+            reason: reason()?,
+        },
+        "contraindicated" => Ending::Contraindicated { reason: reason()? },
+        "refused" => Ending::Refused { reason: reason()? },
+        "no_show" => Ending::NoShow,
+        other => {
+            return Err(FieldError::new(
+                "ending",
+                format!(
+                    "'{other}' is not an ending: deferred, contraindicated, refused or no_show"
+                ),
             ))
         }
     })

@@ -23,8 +23,7 @@ pub struct Seeded {
 
 /// Areas, products, lots and sites.
 pub async fn seed_reference(store: &Store) -> Result<Seeded> {
-    let seeds = vaxgrid_synthetic::quang_ninh_areas();
-    let areas: Vec<NewArea> = seeds
+    let areas: Vec<NewArea> = vaxgrid_synthetic::quang_ninh_areas()
         .iter()
         .map(|a| NewArea {
             code: a.code.clone(),
@@ -39,90 +38,11 @@ pub async fn seed_reference(store: &Store) -> Result<Seeded> {
         .await
         .context("seeding areas")?;
     store.seed_standard_products().await?;
-    let today = vaxgrid_store::today();
-    let mut current_lots = HashMap::new();
-    for (i, p) in store.products().await?.iter().enumerate() {
-        // A 2021 lot for the history, a current one for new doses, and a recalled one.
-        let lots = [
-            (
-                format!("{}-2021-{:03}", p.code, 100 + i),
-                "2022-06-30".to_string(),
-                LotStatus::Released,
-            ),
-            (
-                format!("{}-{}-{:03}", p.code, today.year(), 200 + i),
-                vaxgrid_store::format_date(today + Duration::days(365)),
-                LotStatus::Released,
-            ),
-            (
-                format!("{}-R-{:03}", p.code, 300 + i),
-                "2027-12-31".to_string(),
-                LotStatus::Recalled,
-            ),
-        ];
-        for (n, (number, expiry, status)) in lots.into_iter().enumerate() {
-            store
-                .create_lot(
-                    &Lot {
-                        product_code: p.code.clone(),
-                        lot_number: number.clone(),
-                        expiry,
-                        status,
-                        doses: 50_000,
-                    },
-                    "demo",
-                )
-                .await?;
-            if n == 1 {
-                current_lots.insert(p.code.clone(), number);
-            }
-        }
-    }
+    let current_lots = seed_lots(store).await?;
     let mut sites = Vec::new();
-    for a in &areas {
-        let (kind, name, stations, capacity) = match a.level.as_str() {
-            "commune" => (
-                SiteKind::CommuneHealthStation,
-                format!("Trạm Y tế {}", a.name),
-                2,
-                240,
-            ),
-            "district" => (
-                SiteKind::Hospital,
-                format!("Trung tâm Y tế {}", a.name),
-                6,
-                900,
-            ),
-            _ => continue,
-        };
-        let code = format!("S{}", a.code);
-        store
-            .create_site(
-                &Site {
-                    code: code.clone(),
-                    name,
-                    kind,
-                    area_code: a.code.clone(),
-                    stations,
-                    daily_capacity: capacity,
-                },
-                "demo",
-            )
-            .await?;
-        sites.push(code);
-        if a.level.as_str() == "district" {
-            let code = format!("T{}", a.code);
-            let site = Site {
-                code: code.clone(),
-                name: format!("Điểm tiêm tập trung {}", a.name),
-                kind: SiteKind::TemporarySite,
-                area_code: a.code.clone(),
-                stations: 20,
-                daily_capacity: 3000,
-            };
-            store.create_site(&site, "demo").await?;
-            sites.push(code);
-        }
+    for site in areas.iter().flat_map(demo_sites) {
+        store.create_site(&site, "demo").await?;
+        sites.push(site.code);
     }
     let villages = areas
         .iter()
@@ -136,23 +56,118 @@ pub async fn seed_reference(store: &Store) -> Result<Seeded> {
     })
 }
 
+/// Three lots of every product; the current lot of each product.
+async fn seed_lots(store: &Store) -> Result<HashMap<String, String>> {
+    let today = vaxgrid_store::today();
+    let mut current_lots = HashMap::new();
+    for (i, p) in store.products().await?.iter().enumerate() {
+        for (n, lot) in demo_lots(&p.code, i, today).into_iter().enumerate() {
+            store.create_lot(&lot, "demo").await?;
+            if n == 1 {
+                current_lots.insert(p.code.clone(), lot.lot_number);
+            }
+        }
+    }
+    Ok(current_lots)
+}
+
+/// The lots of the `i`-th product: a 2021 lot for the history, a current
+/// one for new doses (second), and a recalled one.
+fn demo_lots(product_code: &str, i: usize, today: time::Date) -> [Lot; 3] {
+    let lot = |lot_number: String, expiry: String, status| Lot {
+        product_code: product_code.to_string(),
+        lot_number,
+        expiry,
+        status,
+        doses: 50_000,
+    };
+    [
+        lot(
+            format!("{product_code}-2021-{:03}", 100 + i),
+            "2022-06-30".to_string(),
+            LotStatus::Released,
+        ),
+        lot(
+            format!("{product_code}-{}-{:03}", today.year(), 200 + i),
+            vaxgrid_store::format_date(today + Duration::days(365)),
+            LotStatus::Released,
+        ),
+        lot(
+            format!("{product_code}-R-{:03}", 300 + i),
+            "2027-12-31".to_string(),
+            LotStatus::Recalled,
+        ),
+    ]
+}
+
+/// The vaccination sites of an area: a commune's health station; a
+/// district's hospital, then its temporary mass site; none elsewhere.
+fn demo_sites(a: &NewArea) -> Vec<Site> {
+    let (kind, name, stations, capacity) = match a.level.as_str() {
+        "commune" => (
+            SiteKind::CommuneHealthStation,
+            format!("Trạm Y tế {}", a.name),
+            2,
+            240,
+        ),
+        "district" => (
+            SiteKind::Hospital,
+            format!("Trung tâm Y tế {}", a.name),
+            6,
+            900,
+        ),
+        _ => return Vec::new(),
+    };
+    let mut sites = vec![Site {
+        code: format!("S{}", a.code),
+        name,
+        kind,
+        area_code: a.code.clone(),
+        stations,
+        daily_capacity: capacity,
+    }];
+    if a.level.as_str() == "district" {
+        sites.push(Site {
+            code: format!("T{}", a.code),
+            name: format!("Điểm tiêm tập trung {}", a.name),
+            kind: SiteKind::TemporarySite,
+            area_code: a.code.clone(),
+            stations: 20,
+            daily_capacity: 3000,
+        });
+    }
+    sites
+}
+
 /// Vaccine stores along the demo's tree, so that stock is tracked at every
 /// site: a store for the province, one per district, and one per site (its
 /// own stock, under its district's store). Each site's store receives
 /// `per_site` doses of every current lot and each district's store ten
 /// times as many (receipts, in one transaction).
 pub async fn seed_stores(store: &Store, seeded: &Seeded, per_site: u64) -> Result<()> {
-    use vaxgrid_core::supply::ledger::{Movement, MovementKind, ReceiptSource};
-    use vaxgrid_store::supply::{NewMovement, NewStore};
     let actor = vaxgrid_store::model::Actor::system("demo");
     let areas = vaxgrid_synthetic::quang_ninh_areas();
-    let parent_of: HashMap<&str, Option<&str>> = areas
-        .iter()
-        .map(|a| (a.code.as_str(), a.parent.as_deref()))
-        .collect();
+    let mut stores = area_stores(&areas, per_site);
+    stores.extend(site_stores(store, seeded, &areas, per_site).await?);
+    for (new, _) in &stores {
+        store.create_store(new, &actor).await?;
+    }
+    let receipts = receipts(&stores, &seeded.current_lots);
+    store.record_movements(&receipts, &actor).await?;
+    Ok(())
+}
+
+/// The stores of the tree's upper levels, each with the doses it receives
+/// of every lot: the province's (none), then each district's (ten times a
+/// site's), under the province's.
+fn area_stores(
+    areas: &[vaxgrid_synthetic::AreaSeed],
+    per_site: u64,
+) -> Vec<(vaxgrid_store::supply::NewStore, u64)> {
+    use vaxgrid_store::supply::NewStore;
     let mut stores = Vec::new();
     let mut province_store = None;
-    for a in &areas {
+    for a in areas {
         let level = level_of(&a.level);
         if level.as_str() == "province" {
             let code = format!("K{}", a.code);
@@ -169,7 +184,7 @@ pub async fn seed_stores(store: &Store, seeded: &Seeded, per_site: u64) -> Resul
             province_store = Some(code);
         }
     }
-    for a in &areas {
+    for a in areas {
         if level_of(&a.level).as_str() == "district" {
             stores.push((
                 NewStore {
@@ -183,6 +198,22 @@ pub async fn seed_stores(store: &Store, seeded: &Seeded, per_site: u64) -> Resul
             ));
         }
     }
+    stores
+}
+
+/// A store per site (its own stock, under its district's store), each
+/// receiving `per_site` doses of every lot.
+async fn site_stores(
+    store: &Store,
+    seeded: &Seeded,
+    areas: &[vaxgrid_synthetic::AreaSeed],
+    per_site: u64,
+) -> Result<Vec<(vaxgrid_store::supply::NewStore, u64)>> {
+    let parent_of: HashMap<&str, Option<&str>> = areas
+        .iter()
+        .map(|a| (a.code.as_str(), a.parent.as_deref()))
+        .collect();
+    let mut stores = Vec::new();
     for site in &seeded.sites {
         let s = store.site(site).await?;
         let level = areas
@@ -194,7 +225,7 @@ pub async fn seed_stores(store: &Store, seeded: &Seeded, per_site: u64) -> Resul
             _ => parent_of.get(s.area_code.as_str()).copied().flatten(),
         };
         stores.push((
-            NewStore {
+            vaxgrid_store::supply::NewStore {
                 code: format!("K{site}"),
                 name: format!("Tủ lạnh {}", s.name),
                 area_code: s.area_code.clone(),
@@ -204,16 +235,22 @@ pub async fn seed_stores(store: &Store, seeded: &Seeded, per_site: u64) -> Resul
             per_site,
         ));
     }
-    let mut lots: Vec<(&String, &String)> = seeded.current_lots.iter().collect();
+    Ok(stores)
+}
+
+/// The receipts of the stores that receive doses: one per store and
+/// current lot (lots in product order), bought.
+fn receipts(
+    stores: &[(vaxgrid_store::supply::NewStore, u64)],
+    current_lots: &HashMap<String, String>,
+) -> Vec<vaxgrid_store::supply::NewMovement> {
+    use vaxgrid_core::supply::ledger::{Movement, MovementKind, ReceiptSource};
+    let mut lots: Vec<(&String, &String)> = current_lots.iter().collect();
     lots.sort();
     let mut receipts = Vec::new();
-    for (new, quantity) in &stores {
-        store.create_store(new, &actor).await?;
-        if *quantity == 0 {
-            continue;
-        }
+    for (new, quantity) in stores.iter().filter(|(_, q)| *q != 0) {
         for (product, lot) in &lots {
-            receipts.push(NewMovement {
+            receipts.push(vaxgrid_store::supply::NewMovement {
                 store_code: new.code.clone(),
                 product_code: (*product).clone(),
                 lot_number: (*lot).clone(),
@@ -228,8 +265,7 @@ pub async fn seed_stores(store: &Store, seeded: &Seeded, per_site: u64) -> Resul
             });
         }
     }
-    store.record_movements(&receipts, &actor).await?;
-    Ok(())
+    receipts
 }
 
 fn level_of(level: &vaxgrid_synthetic::AreaLevelSeed) -> AreaLevel {
@@ -523,4 +559,48 @@ pub async fn demo(
         },
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn area(code: &str, level: &str) -> NewArea {
+        NewArea {
+            code: code.into(),
+            parent_code: None,
+            level: AreaLevel::from(level),
+            name: format!("Area {code}"),
+            name_en: format!("Area {code}"),
+        }
+    }
+
+    #[test]
+    fn a_district_has_a_hospital_and_a_mass_site_a_commune_its_station() {
+        let district: Vec<(String, SiteKind)> = demo_sites(&area("193", "district"))
+            .into_iter()
+            .map(|s| (s.code, s.kind))
+            .collect();
+        assert_eq!(
+            district,
+            [
+                ("S193".to_string(), SiteKind::Hospital),
+                ("T193".to_string(), SiteKind::TemporarySite)
+            ]
+        );
+        let commune = demo_sites(&area("6601", "commune"));
+        assert_eq!(commune.len(), 1);
+        assert_eq!(commune[0].kind, SiteKind::CommuneHealthStation);
+        assert!(demo_sites(&area("660101", "village")).is_empty());
+    }
+
+    #[test]
+    fn the_second_lot_of_a_product_is_current() {
+        let today = time::macros::date!(2030 - 03 - 01);
+        let lots = demo_lots("AZ", 2, today);
+        let numbers: Vec<&str> = lots.iter().map(|l| l.lot_number.as_str()).collect();
+        assert_eq!(numbers, ["AZ-2021-102", "AZ-2030-202", "AZ-R-302"]);
+        assert_eq!(lots[1].expiry, "2031-03-01");
+        assert_eq!(lots[2].status, LotStatus::Recalled);
+    }
 }

@@ -41,7 +41,6 @@ pub async fn import_persons_file(
     skip_invalid: bool,
     progress: bool,
 ) -> Result<ImportReport> {
-    const CHUNK: usize = 5000;
     let started = Instant::now();
     let size = std::fs::metadata(file)
         .with_context(|| format!("reading {}", file.display()))?
@@ -58,41 +57,8 @@ pub async fn import_persons_file(
     };
     let areas = store.area_map().await?;
     let today = vaxgrid_store::today();
-    type Chunk = (Vec<(usize, PlacedPerson)>, Vec<RowError>);
-    let (sender, mut chunks) = tokio::sync::mpsc::channel::<Chunk>(4);
-    let reader = std::thread::spawn(move || {
-        let rows = match vaxgrid_server::import::PersonCsv::new(counted) {
-            Ok(rows) => rows,
-            Err(e) => {
-                let _ = sender.blocking_send((Vec::new(), vec![e]));
-                return;
-            }
-        };
-        let mut good = Vec::with_capacity(CHUNK);
-        let mut bad = Vec::new();
-        for (row, person) in rows {
-            match person.and_then(|p| {
-                place_person(p, &areas, today).map_err(|(field, message)| RowError {
-                    row,
-                    field,
-                    message,
-                })
-            }) {
-                Ok(p) => good.push((row, p)),
-                Err(e) => bad.push(e),
-            }
-            if good.len() == CHUNK {
-                let full = std::mem::replace(&mut good, Vec::with_capacity(CHUNK));
-                if sender
-                    .blocking_send((full, std::mem::take(&mut bad)))
-                    .is_err()
-                {
-                    return;
-                }
-            }
-        }
-        let _ = sender.blocking_send((good, bad));
-    });
+    let (sender, mut chunks) = tokio::sync::mpsc::channel::<CheckedChunk>(4);
+    let reader = std::thread::spawn(move || read_and_check(counted, &areas, today, &sender));
     let mut import = store.begin_person_import((size / 90) as usize).await?;
     if has_id_column(file)? {
         import = import.with_given_ids();
@@ -128,6 +94,57 @@ pub async fn import_persons_file(
         seconds,
         phases: [checked_at, seconds - checked_at],
     })
+}
+
+/// Rows checked by the reader thread: the placed persons (with their row)
+/// and the refused rows.
+type CheckedChunk = (Vec<(usize, PlacedPerson)>, Vec<RowError>);
+
+/// Rows per chunk sent to the writer.
+const CHECKED_CHUNK: usize = 5000;
+
+/// Reads the persons CSV and checks each row against `areas`, sending
+/// chunks of [`CHECKED_CHUNK`] placed persons (with the refusals since the
+/// last chunk) as they fill, then the rest. Runs on its own thread, so the
+/// next chunk is read while the last is written; stops when the writer
+/// hangs up.
+fn read_and_check(
+    input: impl std::io::Read,
+    areas: &vaxgrid_store::persons::AreaMap,
+    today: time::Date,
+    sender: &tokio::sync::mpsc::Sender<CheckedChunk>,
+) {
+    let rows = match vaxgrid_server::import::PersonCsv::new(input) {
+        Ok(rows) => rows,
+        Err(e) => {
+            let _ = sender.blocking_send((Vec::new(), vec![e]));
+            return;
+        }
+    };
+    let mut good = Vec::with_capacity(CHECKED_CHUNK);
+    let mut bad = Vec::new();
+    for (row, person) in rows {
+        match person.and_then(|p| {
+            place_person(p, areas, today).map_err(|(field, message)| RowError {
+                row,
+                field,
+                message,
+            })
+        }) {
+            Ok(p) => good.push((row, p)),
+            Err(e) => bad.push(e),
+        }
+        if good.len() == CHECKED_CHUNK {
+            let full = std::mem::replace(&mut good, Vec::with_capacity(CHECKED_CHUNK));
+            if sender
+                .blocking_send((full, std::mem::take(&mut bad)))
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+    let _ = sender.blocking_send((good, bad));
 }
 
 /// Whether the CSV's header has an `id` column (a file exported by vaxgrid).

@@ -55,6 +55,16 @@ fn tier_label(t: Tier) -> &'static str {
 /// facilities to open, then the days.
 pub fn render(s: &Scenario, p: &Projection) -> String {
     let mut o = String::new();
+    write_summary(&mut o, s, p);
+    write_plan_facilities(&mut o, s);
+    write_outlook(&mut o, p);
+    write_activations(&mut o, p);
+    write_days(&mut o, p);
+    o
+}
+
+/// The scenario's size and means: cases, beds, laboratories, teams.
+fn write_summary(o: &mut String, s: &Scenario, p: &Projection) {
     let total: f64 = p.days.iter().map(|d| d.new_cases).sum();
     let _ = writeln!(o, "{} — {:.0} cases over {} days", s.name, total, s.days);
     let beds = |t: Tier| -> i64 {
@@ -90,6 +100,10 @@ pub fn render(s: &Scenario, p: &Projection) -> String {
         "teams: {} rapid-response, {} ambulance, {} specialist",
         s.teams.rapid_response, s.teams.ambulance, s.teams.specialist
     );
+}
+
+/// The facilities of the scenario, with their beds and stage.
+fn write_plan_facilities(o: &mut String, s: &Scenario) {
     let _ = writeln!(
         o,
         "\nfacilities in the plan (region: mild-moderate / severe-critical beds, opens at)"
@@ -106,6 +120,11 @@ pub fn render(s: &Scenario, p: &Projection) -> String {
             f.name, f.region, f.mild_moderate_beds, f.severe_critical_beds
         );
     }
+}
+
+/// Per region and tier, the peak need and when beds run out; then the
+/// laboratories' and isolation's peaks.
+fn write_outlook(o: &mut String, p: &Projection) {
     let _ = writeln!(o, "\nbeds (region, tier: capacity, peak need, runs out)");
     for t in &p.tiers {
         let region = if t.region == "*" {
@@ -136,6 +155,10 @@ pub fn render(s: &Scenario, p: &Projection) -> String {
         p.peak_isolation_facility.ceil(),
         p.peak_isolation_home.ceil()
     );
+}
+
+/// The facilities to open, by day, and why.
+fn write_activations(o: &mut String, p: &Projection) {
     let _ = writeln!(o, "\nfacilities to open");
     for a in &p.activations {
         let why = match a.reason.as_str() {
@@ -148,6 +171,11 @@ pub fn render(s: &Scenario, p: &Projection) -> String {
             a.day, a.facility, a.region, why
         );
     }
+}
+
+/// One line a day: cases, beds needed against open (`!` when short),
+/// isolation, the laboratories' load against capacity.
+fn write_days(o: &mut String, p: &Projection) {
     let _ = writeln!(
         o,
         "\nday  new cases  cumulative  beds needed / open (per region and tier)  isolation (facility/home)  lab tests / capacity  confirmatory"
@@ -176,5 +204,4 @@ pub fn render(s: &Scenario, p: &Projection) -> String {
             p.lab.confirmatory_per_day
         );
     }
-    o
 }

@@ -213,25 +213,9 @@ pub fn recommend(
     cumulative_cases: i64,
     occupied: &BTreeMap<(String, Tier), i64>,
 ) -> (Vec<Recommendation>, Vec<TierLoad>) {
-    let mut order: Vec<usize> = (0..facilities.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (fa, fb) = (&facilities[a], &facilities[b]);
-        (fa.beds.activate_at_cases, &fa.code).cmp(&(fb.beds.activate_at_cases, &fb.code))
-    });
-    let mut open: Vec<bool> = facilities.iter().map(|f| f.active).collect();
-    let mut out = Vec::new();
-    for &i in &order {
-        let f = &facilities[i];
-        if !open[i] && f.beds.activate_at_cases <= cumulative_cases {
-            open[i] = true;
-            out.push(Recommendation {
-                facility: f.code.clone(),
-                region: f.region.clone(),
-                reason: "stage".into(),
-                activate_at_cases: f.beds.activate_at_cases,
-            });
-        }
-    }
+    let order = stage_order(facilities);
+    let mut plan = Openings::new(facilities);
+    plan.open_stages(&order, cumulative_cases);
     let mut regions: Vec<&str> = facilities.iter().map(|f| f.region.as_str()).collect();
     regions.extend(occupied.keys().map(|(r, _)| r.as_str()));
     regions.sort();
@@ -243,52 +227,109 @@ pub fn recommend(
                 .get(&(region.to_string(), tier))
                 .copied()
                 .unwrap_or(0);
-            let open_beds = |open: &[bool]| -> i64 {
-                facilities
-                    .iter()
-                    .zip(open)
-                    .filter(|(f, o)| **o && f.region == region)
-                    .map(|(f, _)| beds_of(&f.beds, tier))
-                    .sum()
-            };
-            // Open facilities until occupancy is under the threshold (or
-            // the region has no more).
-            for &i in &order {
-                let beds = open_beds(&open);
-                if busy == 0 || busy * 100 < beds * ACTIVATE_AT_PCT {
-                    break;
-                }
-                let f = &facilities[i];
-                if !open[i] && f.region == region && beds_of(&f.beds, tier) > 0 {
-                    open[i] = true;
-                    out.push(Recommendation {
-                        facility: f.code.clone(),
-                        region: f.region.clone(),
-                        reason: tier.as_str().into(),
-                        activate_at_cases: f.beds.activate_at_cases,
-                    });
-                }
-            }
-            let all_beds = facilities
-                .iter()
-                .filter(|f| f.region == region)
-                .map(|f| beds_of(&f.beds, tier))
-                .sum();
-            let now_open: i64 = facilities
-                .iter()
-                .filter(|f| f.active && f.region == region)
-                .map(|f| beds_of(&f.beds, tier))
-                .sum();
-            loads.push(TierLoad {
-                region: region.to_string(),
-                tier,
-                open_beds: now_open,
-                occupied: busy,
-                all_beds,
-            });
+            plan.open_for_load(&order, region, tier, busy);
+            loads.push(tier_load(facilities, region, tier, busy));
         }
     }
-    (out, loads)
+    (plan.out, loads)
+}
+
+/// Indexes of `facilities` in stage order, ties by code.
+fn stage_order(facilities: &[FacilityState]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..facilities.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (fa, fb) = (&facilities[a], &facilities[b]);
+        (fa.beds.activate_at_cases, &fa.code).cmp(&(fb.beds.activate_at_cases, &fb.code))
+    });
+    order
+}
+
+/// The facilities opened so far by a recommendation.
+struct Openings<'f> {
+    facilities: &'f [FacilityState],
+    /// Per facility: active, or recommended.
+    open: Vec<bool>,
+    out: Vec<Recommendation>,
+}
+
+impl<'f> Openings<'f> {
+    fn new(facilities: &'f [FacilityState]) -> Self {
+        Openings {
+            facilities,
+            open: facilities.iter().map(|f| f.active).collect(),
+            out: Vec::new(),
+        }
+    }
+
+    /// Opens the closed facilities whose stage `cumulative_cases` reached,
+    /// taken in `order`.
+    fn open_stages(&mut self, order: &[usize], cumulative_cases: i64) {
+        for &i in order {
+            if !self.open[i] && self.facilities[i].beds.activate_at_cases <= cumulative_cases {
+                self.open(i, "stage");
+            }
+        }
+    }
+
+    /// Opens the region's closed facilities with beds of `tier`, taken in
+    /// `order`, until `busy` is under the threshold of the open beds (or the
+    /// region has no more).
+    fn open_for_load(&mut self, order: &[usize], region: &str, tier: Tier, busy: i64) {
+        for &i in order {
+            let beds = self.open_beds(region, tier);
+            if busy == 0 || busy * 100 < beds * ACTIVATE_AT_PCT {
+                break;
+            }
+            let f = &self.facilities[i];
+            if !self.open[i] && f.region == region && beds_of(&f.beds, tier) > 0 {
+                self.open(i, tier.as_str());
+            }
+        }
+    }
+
+    /// Beds of `tier` in the region's open (or opened) facilities.
+    fn open_beds(&self, region: &str, tier: Tier) -> i64 {
+        self.facilities
+            .iter()
+            .zip(&self.open)
+            .filter(|(f, o)| **o && f.region == region)
+            .map(|(f, _)| beds_of(&f.beds, tier))
+            .sum()
+    }
+
+    /// Opens facility `i` and recommends it, for `reason`.
+    fn open(&mut self, i: usize, reason: &str) {
+        let f = &self.facilities[i];
+        self.open[i] = true;
+        self.out.push(Recommendation {
+            facility: f.code.clone(),
+            region: f.region.clone(),
+            reason: reason.into(),
+            activate_at_cases: f.beds.activate_at_cases,
+        });
+    }
+}
+
+/// A region's tier as it is today: the beds of its active facilities (not
+/// those just recommended) and of all of them.
+fn tier_load(facilities: &[FacilityState], region: &str, tier: Tier, busy: i64) -> TierLoad {
+    let all_beds = facilities
+        .iter()
+        .filter(|f| f.region == region)
+        .map(|f| beds_of(&f.beds, tier))
+        .sum();
+    let now_open: i64 = facilities
+        .iter()
+        .filter(|f| f.active && f.region == region)
+        .map(|f| beds_of(&f.beds, tier))
+        .sum();
+    TierLoad {
+        region: region.to_string(),
+        tier,
+        open_beds: now_open,
+        occupied: busy,
+        all_beds,
+    }
 }
 
 #[cfg(test)]

@@ -309,7 +309,25 @@ pub fn validate(s: &Scenario) -> Result<(), SurgeError> {
     if s.days == 0 || s.days > MAX_DAYS {
         return Err(bad("days", format!("between 1 and {MAX_DAYS}")));
     }
-    match &s.arrivals {
+    validate_arrivals(&s.arrivals)?;
+    validate_severity(&s.severity)?;
+    if s.stay_days.mild_moderate == 0 || s.stay_days.mild_moderate > MAX_DAYS {
+        return Err(bad("stay_days.mild_moderate", "between 1 and 366 days"));
+    }
+    if s.stay_days.severe_critical == 0 || s.stay_days.severe_critical > MAX_DAYS {
+        return Err(bad("stay_days.severe_critical", "between 1 and 366 days"));
+    }
+    validate_regions(&s.regions)?;
+    validate_facilities(&s.facilities, &s.regions)?;
+    validate_laboratories(&s.laboratories)?;
+    validate_isolation(&s.isolation)?;
+    validate_testing(&s.testing, &s.laboratories)
+}
+
+/// Case counts are finite and not negative; growth stays within -100 and
+/// 1000 % a day.
+fn validate_arrivals(arrivals: &Arrivals) -> Result<(), SurgeError> {
+    match arrivals {
         Arrivals::Even { total, over_days } => {
             if !total.is_finite() || *total < 0.0 {
                 return Err(bad("arrivals.even.total", "cannot be negative"));
@@ -337,7 +355,11 @@ pub fn validate(s: &Scenario) -> Result<(), SurgeError> {
             }
         }
     }
-    let m = &s.severity;
+    Ok(())
+}
+
+/// Each severity share is a percentage, and they add up to 100 %.
+fn validate_severity(m: &SeverityMix) -> Result<(), SurgeError> {
     for (f, v) in [
         ("severity.mild", m.mild),
         ("severity.moderate", m.moderate),
@@ -353,22 +375,22 @@ pub fn validate(s: &Scenario) -> Result<(), SurgeError> {
             format!("the shares add up to {sum} %, not 100 %"),
         ));
     }
-    if s.stay_days.mild_moderate == 0 || s.stay_days.mild_moderate > MAX_DAYS {
-        return Err(bad("stay_days.mild_moderate", "between 1 and 366 days"));
-    }
-    if s.stay_days.severe_critical == 0 || s.stay_days.severe_critical > MAX_DAYS {
-        return Err(bad("stay_days.severe_critical", "between 1 and 366 days"));
-    }
-    if s.regions.is_empty() {
+    Ok(())
+}
+
+/// At least one region, each with a code of its own and a share, the
+/// shares adding up to 100 %.
+fn validate_regions(regions: &[Region]) -> Result<(), SurgeError> {
+    if regions.is_empty() {
         return Err(bad("regions", "at least one region"));
     }
     let mut sum = 0.0;
-    for (i, r) in s.regions.iter().enumerate() {
+    for (i, r) in regions.iter().enumerate() {
         check_share(&format!("regions[{i}].share_pct"), r.share_pct)?;
         if r.code.trim().is_empty() {
             return Err(bad(format!("regions[{i}].code"), "required"));
         }
-        if s.regions[..i].iter().any(|o| o.code == r.code) {
+        if regions[..i].iter().any(|o| o.code == r.code) {
             return Err(bad(format!("regions[{i}].code"), "repeated"));
         }
         sum += r.share_pct;
@@ -379,8 +401,14 @@ pub fn validate(s: &Scenario) -> Result<(), SurgeError> {
             format!("the shares add up to {sum} %, not 100 %"),
         ));
     }
-    for (i, f) in s.facilities.iter().enumerate() {
-        if !s.regions.iter().any(|r| r.code == f.region) {
+    Ok(())
+}
+
+/// Each facility lies in one of the scenario's regions, with no negative
+/// bed count or stage.
+fn validate_facilities(facilities: &[Facility], regions: &[Region]) -> Result<(), SurgeError> {
+    for (i, f) in facilities.iter().enumerate() {
+        if !regions.iter().any(|r| r.code == f.region) {
             return Err(bad(
                 format!("facilities[{i}].region"),
                 format!("no region {:?} in this scenario", f.region),
@@ -396,10 +424,15 @@ pub fn validate(s: &Scenario) -> Result<(), SurgeError> {
             }
         }
     }
-    if s.laboratories.is_empty() {
+    Ok(())
+}
+
+/// At least one laboratory, with no negative capacity.
+fn validate_laboratories(laboratories: &[Laboratory]) -> Result<(), SurgeError> {
+    if laboratories.is_empty() {
         return Err(bad("laboratories", "at least one laboratory"));
     }
-    for (i, l) in s.laboratories.iter().enumerate() {
+    for (i, l) in laboratories.iter().enumerate() {
         for (name, v) in [
             ("single_per_day", l.single_per_day),
             ("confirmatory_per_day", l.confirmatory_per_day),
@@ -412,7 +445,12 @@ pub fn validate(s: &Scenario) -> Result<(), SurgeError> {
             }
         }
     }
-    let iso = &s.isolation;
+    Ok(())
+}
+
+/// Contacts are not negative, the facility share is a percentage, and
+/// neither isolation lasts over a year.
+fn validate_isolation(iso: &Isolation) -> Result<(), SurgeError> {
     if !iso.contacts_per_case.is_finite() || iso.contacts_per_case < 0.0 {
         return Err(bad("isolation.contacts_per_case", "cannot be negative"));
     }
@@ -420,8 +458,13 @@ pub fn validate(s: &Scenario) -> Result<(), SurgeError> {
     if iso.facility_days > MAX_DAYS || iso.home_days > MAX_DAYS {
         return Err(bad("isolation.facility_days", "at most 366 days"));
     }
-    let t = &s.testing;
-    let max_pool = s.laboratories.iter().map(|l| l.max_pool).max().unwrap_or(0);
+    Ok(())
+}
+
+/// The pool fits the laboratories' largest, prevalence is a percentage,
+/// screening is not negative and contacts are tested within the year.
+fn validate_testing(t: &Testing, laboratories: &[Laboratory]) -> Result<(), SurgeError> {
+    let max_pool = laboratories.iter().map(|l| l.max_pool).max().unwrap_or(0);
     if t.pool_size == 0 || t.pool_size > max_pool {
         return Err(bad(
             "testing.pool_size",
@@ -1048,6 +1091,49 @@ mod tests {
             change(&mut s);
             assert_eq!(project(&s).unwrap_err().field, field);
         }
+    }
+
+    #[test]
+    fn region_arrival_and_isolation_refusals_name_their_field() {
+        let region = |code: &str, share_pct: f64| Region {
+            code: code.into(),
+            name: code.into(),
+            share_pct,
+        };
+        assert_eq!(
+            validate_regions(&[region("A", 50.0), region("A", 50.0)])
+                .unwrap_err()
+                .field,
+            "regions[1].code"
+        );
+        assert_eq!(
+            validate_regions(&[region(" ", 100.0)]).unwrap_err().field,
+            "regions[0].code"
+        );
+        assert!(validate_regions(&[region("A", 40.0), region("B", 60.0)]).is_ok());
+        let growth = Arrivals::Growth {
+            initial: 1.0,
+            daily_growth_pct: -101.0,
+            cap_total: None,
+        };
+        assert_eq!(
+            validate_arrivals(&growth).unwrap_err().field,
+            "arrivals.growth.daily_growth_pct"
+        );
+        let even = Arrivals::Even {
+            total: 10.0,
+            over_days: 0,
+        };
+        assert_eq!(
+            validate_arrivals(&even).unwrap_err().field,
+            "arrivals.even.over_days"
+        );
+        let mut s = small();
+        s.isolation.home_days = MAX_DAYS + 1;
+        assert_eq!(
+            validate_isolation(&s.isolation).unwrap_err().field,
+            "isolation.facility_days"
+        );
     }
 
     #[test]

@@ -58,37 +58,7 @@ pub fn read_table<T>(
             return read;
         }
     };
-    if let Some(blank) = header.iter().position(str::is_empty) {
-        read.errors.push(header_error(
-            "header",
-            format!("column {} of the header has no name", blank + 1),
-        ));
-        return read;
-    }
-    let missing: Vec<&str> = columns
-        .iter()
-        .filter(|c| !optional.contains(c) && !header.iter().any(|h| h == **c))
-        .copied()
-        .collect();
-    if let Some(first) = missing.first() {
-        read.errors.push(header_error(
-            first,
-            format!(
-                "the header lacks the column(s) {}; the columns are {}",
-                missing.join(", "),
-                columns.join(",")
-            ),
-        ));
-    }
-    if let Some(other) = header.iter().find(|h| !columns.contains(h)) {
-        read.errors.push(header_error(
-            other,
-            format!(
-                "'{other}' is not a column; the columns are {}",
-                columns.join(",")
-            ),
-        ));
-    }
+    read.errors = header_errors(&header, columns, optional);
     if !read.errors.is_empty() {
         return read;
     }
@@ -128,6 +98,48 @@ pub fn read_table<T>(
         }
     }
     read
+}
+
+/// What is wrong with a header (row 0): a column without a name (then
+/// nothing else is said), else the missing required columns and the first
+/// unknown one.
+fn header_errors(
+    header: &::csv::StringRecord,
+    columns: &[&str],
+    optional: &[&str],
+) -> Vec<RowError> {
+    if let Some(blank) = header.iter().position(str::is_empty) {
+        return vec![header_error(
+            "header",
+            format!("column {} of the header has no name", blank + 1),
+        )];
+    }
+    let mut errors = Vec::new();
+    let missing: Vec<&str> = columns
+        .iter()
+        .filter(|c| !optional.contains(c) && !header.iter().any(|h| h == **c))
+        .copied()
+        .collect();
+    if let Some(first) = missing.first() {
+        errors.push(header_error(
+            first,
+            format!(
+                "the header lacks the column(s) {}; the columns are {}",
+                missing.join(", "),
+                columns.join(",")
+            ),
+        ));
+    }
+    if let Some(other) = header.iter().find(|h| !columns.contains(h)) {
+        errors.push(header_error(
+            other,
+            format!(
+                "'{other}' is not a column; the columns are {}",
+                columns.join(",")
+            ),
+        ));
+    }
+    errors
 }
 
 /// A cell holding a whole number.
@@ -267,6 +279,15 @@ mod tests {
         assert_eq!(
             read.errors,
             [err(1, "stations", "the cell is not valid UTF-8")]
+        );
+    }
+
+    #[test]
+    fn a_header_column_without_a_name_is_the_only_header_error() {
+        let header = ::csv::StringRecord::from(vec!["site_code", "", "bogus"]);
+        assert_eq!(
+            header_errors(&header, &SESSION_COLUMNS, &SESSION_OPTIONAL),
+            [err(0, "header", "column 2 of the header has no name")]
         );
     }
 

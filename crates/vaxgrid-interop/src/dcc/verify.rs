@@ -7,7 +7,7 @@ use p256::ecdsa::signature::Verifier;
 use sha2::Sha256;
 
 use super::cose::{CoseSign1, ALG_ES256, ALG_PS256};
-use super::trust::{PublicKey, TrustList};
+use super::trust::{PublicKey, SignerCertificate, TrustList};
 use super::{DccError, Layer};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,29 +143,13 @@ pub fn check(hc1: &str, trust: &TrustList, now_unix: i64) -> (Option<Verified>, 
     let cose = &decoded.cose;
     let mut failures = Vec::new();
     let signer = cose.kid().and_then(|kid| trust.get(&kid));
-    match (signer, cose.alg()) {
-        (None, _) => failures.push(DccError::new(Layer::Verify, "unknown or missing kid")),
-        (Some(cert), alg) => {
-            let message = cose.to_be_signed();
-            let ok = match (&cert.key, alg) {
-                (PublicKey::Es256(key), Some(ALG_ES256)) => {
-                    p256::ecdsa::Signature::from_slice(&cose.signature)
-                        .is_ok_and(|sig| key.verify(&message, &sig).is_ok())
-                }
-                (PublicKey::Ps256(key), Some(ALG_PS256)) => {
-                    let verifier = rsa::pss::VerifyingKey::<Sha256>::new(key.clone());
-                    rsa::pss::Signature::try_from(cose.signature.as_slice())
-                        .is_ok_and(|sig| verifier.verify(&message, &sig).is_ok())
-                }
-                _ => false,
-            };
-            if !ok {
-                failures.push(DccError::new(
-                    Layer::Verify,
-                    "bad signature (or algorithm and key do not match)",
-                ));
-            }
-        }
+    match signer {
+        None => failures.push(DccError::new(Layer::Verify, "unknown or missing kid")),
+        Some(cert) if !signature_matches(cose, cert) => failures.push(DccError::new(
+            Layer::Verify,
+            "bad signature (or algorithm and key do not match)",
+        )),
+        Some(_) => {}
     }
     let claims = match claims(&cose.payload) {
         Ok(c) => c,
@@ -174,18 +158,7 @@ pub fn check(hc1: &str, trust: &TrustList, now_unix: i64) -> (Option<Verified>, 
             return (None, failures);
         }
     };
-    if now_unix < claims.iat {
-        failures.push(DccError::new(
-            Layer::ExpirationCheck,
-            "the certificate is not valid yet (before iat)",
-        ));
-    }
-    if now_unix > claims.exp {
-        failures.push(DccError::new(
-            Layer::ExpirationCheck,
-            "the certificate has expired (after exp)",
-        ));
-    }
+    failures.extend(validity_failures(now_unix, claims.iat, claims.exp));
     let dcc = match cbor_to_json(&claims.hcert) {
         Ok(j) => j,
         Err(e) => {
@@ -193,25 +166,8 @@ pub fn check(hc1: &str, trust: &TrustList, now_unix: i64) -> (Option<Verified>, 
             return (None, failures);
         }
     };
-    // The EU verifier apps refuse a payload that does not follow the
-    // schema, whatever its signature: such a certificate is not valid.
-    if let Err(e) = super::schema::validate(&dcc) {
-        failures.push(e);
-    }
-    // Value sets apart from the schema, as the verifiers' business rules:
-    // a manufacturer or product in no value set is not a valid certificate.
-    if let Err(e) = super::valuesets::check_value_sets(&dcc) {
-        failures.push(e);
-    }
-    // Dates apart from the schema too, whose `format` is an annotation.
-    if let Err(e) = super::dates::check_dates(&dcc) {
-        failures.push(e);
-    }
-    let kind = ["v", "t", "r"]
-        .iter()
-        .zip([DccType::Vaccination, DccType::Test, DccType::Recovery])
-        .find(|(k, _)| dcc.get(**k).is_some())
-        .map(|(_, t)| t);
+    check_payload_rules(&dcc, &mut failures);
+    let kind = dcc_type(&dcc);
     match (kind, signer) {
         (Some(kind), Some(cert)) if !cert.may_sign(kind) => {
             failures.push(DccError::new(
@@ -238,6 +194,72 @@ pub fn check(hc1: &str, trust: &TrustList, now_unix: i64) -> (Option<Verified>, 
         None
     };
     (verified, failures)
+}
+
+/// Whether the COSE signature verifies with the signer's key, under the
+/// algorithm the message names (which must be the key's).
+fn signature_matches(cose: &CoseSign1, cert: &SignerCertificate) -> bool {
+    let message = cose.to_be_signed();
+    match (&cert.key, cose.alg()) {
+        (PublicKey::Es256(key), Some(ALG_ES256)) => {
+            p256::ecdsa::Signature::from_slice(&cose.signature)
+                .is_ok_and(|sig| key.verify(&message, &sig).is_ok())
+        }
+        (PublicKey::Ps256(key), Some(ALG_PS256)) => {
+            let verifier = rsa::pss::VerifyingKey::<Sha256>::new(key.clone());
+            rsa::pss::Signature::try_from(cose.signature.as_slice())
+                .is_ok_and(|sig| verifier.verify(&message, &sig).is_ok())
+        }
+        _ => false,
+    }
+}
+
+/// The validity window: `now_unix` must lie between iat and exp
+/// (both included).
+fn validity_failures(now_unix: i64, iat: i64, exp: i64) -> Vec<DccError> {
+    let mut failures = Vec::new();
+    if now_unix < iat {
+        failures.push(DccError::new(
+            Layer::ExpirationCheck,
+            "the certificate is not valid yet (before iat)",
+        ));
+    }
+    if now_unix > exp {
+        failures.push(DccError::new(
+            Layer::ExpirationCheck,
+            "the certificate has expired (after exp)",
+        ));
+    }
+    failures
+}
+
+/// The payload's own rules, each failure added: the JSON schema, the value
+/// sets and the dates.
+fn check_payload_rules(dcc: &serde_json::Value, failures: &mut Vec<DccError>) {
+    // The EU verifier apps refuse a payload that does not follow the
+    // schema, whatever its signature: such a certificate is not valid.
+    if let Err(e) = super::schema::validate(dcc) {
+        failures.push(e);
+    }
+    // Value sets apart from the schema, as the verifiers' business rules:
+    // a manufacturer or product in no value set is not a valid certificate.
+    if let Err(e) = super::valuesets::check_value_sets(dcc) {
+        failures.push(e);
+    }
+    // Dates apart from the schema too, whose `format` is an annotation.
+    if let Err(e) = super::dates::check_dates(dcc) {
+        failures.push(e);
+    }
+}
+
+/// Which certificate the DCC is, by its `v`, `t` or `r` entry (the first
+/// present, in that order).
+fn dcc_type(dcc: &serde_json::Value) -> Option<DccType> {
+    ["v", "t", "r"]
+        .iter()
+        .zip([DccType::Vaccination, DccType::Test, DccType::Recovery])
+        .find(|(k, _)| dcc.get(**k).is_some())
+        .map(|(_, t)| t)
 }
 
 /// Verifies an `HC1:` string at `now_unix`; the first failure names its layer.
@@ -302,5 +324,35 @@ mod tests {
             assert_eq!(e.layer, Layer::Verify);
             assert!(e.reason.contains("iat"), "{}", e.reason);
         }
+    }
+
+    #[test]
+    fn the_validity_window_includes_iat_and_exp() {
+        assert!(validity_failures(100, 100, 200).is_empty());
+        assert!(validity_failures(200, 100, 200).is_empty());
+        let early = validity_failures(99, 100, 200);
+        assert_eq!(early.len(), 1);
+        assert_eq!(early[0].layer, Layer::ExpirationCheck);
+        assert!(
+            early[0].reason.contains("not valid yet"),
+            "{}",
+            early[0].reason
+        );
+        let late = validity_failures(201, 100, 200);
+        assert_eq!(late.len(), 1);
+        assert!(late[0].reason.contains("expired"), "{}", late[0].reason);
+    }
+
+    #[test]
+    fn the_certificate_type_is_its_first_entry_of_v_t_r() {
+        let json = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap();
+        assert_eq!(dcc_type(&json(r#"{"v":[]}"#)), Some(DccType::Vaccination));
+        assert_eq!(dcc_type(&json(r#"{"t":[]}"#)), Some(DccType::Test));
+        assert_eq!(dcc_type(&json(r#"{"r":[]}"#)), Some(DccType::Recovery));
+        assert_eq!(
+            dcc_type(&json(r#"{"r":[],"v":[]}"#)),
+            Some(DccType::Vaccination)
+        );
+        assert_eq!(dcc_type(&json(r#"{"ver":"1.3.0"}"#)), None);
     }
 }

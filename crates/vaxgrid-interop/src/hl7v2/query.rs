@@ -12,7 +12,7 @@ use super::ack::{ack_context, AckContext};
 use super::datetime::parse_date;
 use super::error::{ErrorCode, Hl7Error};
 use super::message::{escape, Delimiters, Message, Segment};
-use super::vxu::PatientIdentifier;
+use super::vxu::{read_identifiers, read_name, PatientIdentifier};
 
 /// Which answer the query asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,33 +95,7 @@ pub fn parse_query(text: &str) -> Result<Query, Vec<Hl7Error>> {
             "no MSH segment",
         )]);
     };
-    if msh.value(9, 1).trim() != "QBP" || msh.value(9, 2).trim() != "Q11" {
-        problems.push(Hl7Error::error(
-            "MSH",
-            1,
-            9,
-            ErrorCode::UnsupportedMessageType,
-            "only QBP^Q11 queries are answered",
-        ));
-    }
-    if context.control_id.is_empty() {
-        problems.push(Hl7Error::error(
-            "MSH",
-            1,
-            10,
-            ErrorCode::RequiredFieldMissing,
-            "message control id is required",
-        ));
-    }
-    if !matches!(context.version.as_str(), "2.5.1" | "2.5") {
-        problems.push(Hl7Error::error(
-            "MSH",
-            1,
-            12,
-            ErrorCode::UnsupportedVersionId,
-            "version 2.5.1 is expected",
-        ));
-    }
+    check_header(msh, &context, &mut problems);
     let Some(qpd) = message.segment("QPD") else {
         problems.push(Hl7Error::error(
             "QPD",
@@ -132,30 +106,7 @@ pub fn parse_query(text: &str) -> Result<Query, Vec<Hl7Error>> {
         ));
         return Err(problems);
     };
-    let profile = match qpd.value(1, 1).trim() {
-        "Z34" => Some(QueryProfile::History),
-        "Z44" => Some(QueryProfile::Forecast),
-        "" => {
-            problems.push(Hl7Error::error(
-                "QPD",
-                1,
-                1,
-                ErrorCode::RequiredFieldMissing,
-                "QPD-1 names the query: Z34 (history) or Z44 (forecast)",
-            ));
-            None
-        }
-        other => {
-            problems.push(Hl7Error::error(
-                "QPD",
-                1,
-                1,
-                ErrorCode::TableValueNotFound,
-                format!("query {other} is not answered: Z34 (history) or Z44 (forecast)"),
-            ));
-            None
-        }
-    };
+    let profile = read_profile(qpd, &mut problems);
     let query_tag = qpd.value(2, 1).trim().to_string();
     if query_tag.is_empty() {
         problems.push(Hl7Error::error(
@@ -166,44 +117,10 @@ pub fn parse_query(text: &str) -> Result<Query, Vec<Hl7Error>> {
             "QPD-2 query tag is required",
         ));
     }
-    let identifiers: Vec<PatientIdentifier> = qpd
-        .field(3)
-        .map(|f| f.repetitions())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|r| {
-            Some(PatientIdentifier {
-                id: non_empty(r.component(1))?,
-                assigning_authority: non_empty(r.subcomponent(4, 1)),
-                identifier_type: non_empty(r.component(5)),
-            })
-        })
-        .collect();
-    let name = qpd.first(4);
-    let family_name = name.map_or("", |r| r.subcomponent(1, 1)).trim().to_string();
-    let given_names = name
-        .map(|r| format!("{} {}", r.component(2).trim(), r.component(3).trim()))
-        .unwrap_or_default()
-        .trim()
-        .to_string();
+    let identifiers = read_identifiers(qpd, 3);
+    let (family_name, given_names) = read_name(qpd.first(4));
     let dob_text = qpd.value(6, 1).trim();
-    let birth_date = if dob_text.is_empty() {
-        None
-    } else {
-        match parse_date(dob_text) {
-            Some(d) => Some(d),
-            None => {
-                problems.push(Hl7Error::error(
-                    "QPD",
-                    1,
-                    6,
-                    ErrorCode::DataTypeError,
-                    format!("'{dob_text}' is not a date (YYYYMMDD)"),
-                ));
-                None
-            }
-        }
-    };
+    let birth_date = read_birth_date(dob_text, &mut problems);
     if identifiers.is_empty() && (family_name.is_empty() || dob_text.is_empty()) {
         problems.push(Hl7Error::error(
             "QPD",
@@ -231,6 +148,85 @@ pub fn parse_query(text: &str) -> Result<Query, Vec<Hl7Error>> {
         sex: non_empty(qpd.value(7, 1)),
         limit,
     })
+}
+
+/// Checks MSH: a QBP^Q11 with a control id, in version 2.5.1 (or 2.5).
+fn check_header(msh: &Segment, context: &AckContext, problems: &mut Vec<Hl7Error>) {
+    if msh.value(9, 1).trim() != "QBP" || msh.value(9, 2).trim() != "Q11" {
+        problems.push(Hl7Error::error(
+            "MSH",
+            1,
+            9,
+            ErrorCode::UnsupportedMessageType,
+            "only QBP^Q11 queries are answered",
+        ));
+    }
+    if context.control_id.is_empty() {
+        problems.push(Hl7Error::error(
+            "MSH",
+            1,
+            10,
+            ErrorCode::RequiredFieldMissing,
+            "message control id is required",
+        ));
+    }
+    if !matches!(context.version.as_str(), "2.5.1" | "2.5") {
+        problems.push(Hl7Error::error(
+            "MSH",
+            1,
+            12,
+            ErrorCode::UnsupportedVersionId,
+            "version 2.5.1 is expected",
+        ));
+    }
+}
+
+/// QPD-1: which query is asked (None, with the problem noted, when it is
+/// missing or not one we answer).
+fn read_profile(qpd: &Segment, problems: &mut Vec<Hl7Error>) -> Option<QueryProfile> {
+    match qpd.value(1, 1).trim() {
+        "Z34" => Some(QueryProfile::History),
+        "Z44" => Some(QueryProfile::Forecast),
+        "" => {
+            problems.push(Hl7Error::error(
+                "QPD",
+                1,
+                1,
+                ErrorCode::RequiredFieldMissing,
+                "QPD-1 names the query: Z34 (history) or Z44 (forecast)",
+            ));
+            None
+        }
+        other => {
+            problems.push(Hl7Error::error(
+                "QPD",
+                1,
+                1,
+                ErrorCode::TableValueNotFound,
+                format!("query {other} is not answered: Z34 (history) or Z44 (forecast)"),
+            ));
+            None
+        }
+    }
+}
+
+/// QPD-6: the date of birth, when given (a text that is not a date is a
+/// problem).
+fn read_birth_date(dob_text: &str, problems: &mut Vec<Hl7Error>) -> Option<Date> {
+    if dob_text.is_empty() {
+        return None;
+    }
+    let date = parse_date(dob_text);
+    if date.is_none() {
+        problems.push(Hl7Error::error(
+            "QPD",
+            1,
+            6,
+            ErrorCode::DataTypeError,
+            format!("'{dob_text}' is not a date (YYYYMMDD)"),
+        ));
+    }
+    date
 }
 
 /// A segment re-encoded with the standard delimiters.
@@ -357,10 +353,39 @@ pub fn rsp_k11(
     now: &str,
 ) -> String {
     let d = Delimiters::default();
-    let e = |s: &str| escape(s, &d);
     let profile = query.map_or(QueryProfile::History, |q| q.profile);
-    // MSH-3..6 echo the query's, sender and receiver swapped; the ACK
-    // builder does the same, so reuse it for MSH, MSA and ERR.
+    let mut segments = response_header(context, profile, status, errors, message_control_id, now);
+    let tag = query.map_or(String::new(), |q| escape(&q.query_tag, &d));
+    segments.push(format!(
+        "QAK|{tag}|{}|{}",
+        status.code(),
+        profile.query_name()
+    ));
+    if let Some(q) = query {
+        segments.push(q.qpd.clone());
+    }
+    let Some(p) = patient.filter(|_| status == QueryStatus::Found) else {
+        return segments.join("\r");
+    };
+    segments.push(pid_segment(p, &d));
+    push_vaccinations(&mut segments, vaccinations, &d);
+    if profile == QueryProfile::Forecast && !forecasts.is_empty() {
+        push_forecast(&mut segments, forecasts, now, &d);
+    }
+    segments.join("\r")
+}
+
+/// MSH, MSA and ERR of the answer. MSH-3..6 echo the query's, sender and
+/// receiver swapped; the ACK builder does the same, so its segments are
+/// reused, MSH retyped as an RSP^K11 with the response profile.
+fn response_header(
+    context: &AckContext,
+    profile: QueryProfile,
+    status: QueryStatus,
+    errors: &[Hl7Error],
+    message_control_id: &str,
+    now: &str,
+) -> Vec<String> {
     let ack = super::ack::ack(
         context,
         match status.msa() {
@@ -378,31 +403,34 @@ pub fn rsp_k11(
         msh.push_str("|||||");
         msh.push_str(profile.response_profile());
     }
-    let tag = query.map_or(String::new(), |q| e(&q.query_tag));
-    segments.push(format!(
-        "QAK|{tag}|{}|{}",
-        status.code(),
-        profile.query_name()
-    ));
-    if let Some(q) = query {
-        segments.push(q.qpd.clone());
-    }
-    let Some(p) = patient.filter(|_| status == QueryStatus::Found) else {
-        return segments.join("\r");
-    };
+    segments
+}
+
+/// The PID of the person found: identifiers, name, date of birth, sex.
+fn pid_segment(p: &AnsweredPatient, d: &Delimiters) -> String {
+    let e = |s: &str| escape(s, d);
     let pid3: Vec<String> = p
         .identifiers
         .iter()
         .map(|(id, authority, kind)| format!("{}^^^{}^{}", e(id), e(authority), e(kind)))
         .collect();
-    segments.push(format!(
+    format!(
         "PID|1||{}||{}^{}^^^^^L||{}|{}",
         pid3.join("~"),
         e(&p.family_name),
         e(&p.given_names),
         hl7_date(p.birth_date),
         e(&p.sex),
-    ));
+    )
+}
+
+/// One ORC and RXA per vaccination of the history.
+fn push_vaccinations(
+    segments: &mut Vec<String>,
+    vaccinations: &[AnsweredVaccination],
+    d: &Delimiters,
+) {
+    let e = |s: &str| escape(s, d);
     for v in vaccinations {
         segments.push(format!("ORC|RE||{}", e(&v.id)));
         let source = if v.historical {
@@ -421,40 +449,41 @@ pub fn rsp_k11(
             v.lot_number.as_deref().map_or(String::new(), e),
         ));
     }
-    if profile == QueryProfile::Forecast && !forecasts.is_empty() {
-        // The forecast group: an RXA that reports no vaccine (998), and
-        // per vaccine due its code, dose, due and earliest dates.
-        segments.push("ORC|RE||9999^CDC".to_string());
-        segments.push(format!(
-            "RXA|0|1|{}||998^No vaccine administered^CVX|999||||||||||||||NA",
-            now.get(..8).unwrap_or("")
-        ));
-        let mut n = 0;
-        for (i, f) in forecasts.iter().enumerate() {
-            let group = i + 1;
-            let mut obx = |kind: &str, code: &str, value: String| {
-                n += 1;
-                segments.push(format!("OBX|{n}|{kind}|{code}|{group}|{value}||||||F"));
-            };
-            obx(
-                "CE",
-                "30979-9^Vaccines due next^LN",
-                format!("{}^{}^CVX", e(&f.cvx), e(&f.cvx_text)),
-            );
-            obx(
-                "NM",
-                "30973-2^Dose number in series^LN",
-                f.dose_number.to_string(),
-            );
-            obx("TS", "30980-7^Date vaccine due^LN", hl7_date(f.due));
-            obx(
-                "TS",
-                "30981-5^Earliest date to give^LN",
-                hl7_date(f.earliest),
-            );
-        }
+}
+
+/// The forecast group: an RXA that reports no vaccine (998), and per
+/// vaccine due its code, dose, due and earliest dates as OBX.
+fn push_forecast(segments: &mut Vec<String>, forecasts: &[Forecast], now: &str, d: &Delimiters) {
+    let e = |s: &str| escape(s, d);
+    segments.push("ORC|RE||9999^CDC".to_string());
+    segments.push(format!(
+        "RXA|0|1|{}||998^No vaccine administered^CVX|999||||||||||||||NA",
+        now.get(..8).unwrap_or("")
+    ));
+    let mut n = 0;
+    for (i, f) in forecasts.iter().enumerate() {
+        let group = i + 1;
+        let mut obx = |kind: &str, code: &str, value: String| {
+            n += 1;
+            segments.push(format!("OBX|{n}|{kind}|{code}|{group}|{value}||||||F"));
+        };
+        obx(
+            "CE",
+            "30979-9^Vaccines due next^LN",
+            format!("{}^{}^CVX", e(&f.cvx), e(&f.cvx_text)),
+        );
+        obx(
+            "NM",
+            "30973-2^Dose number in series^LN",
+            f.dose_number.to_string(),
+        );
+        obx("TS", "30980-7^Date vaccine due^LN", hl7_date(f.due));
+        obx(
+            "TS",
+            "30981-5^Earliest date to give^LN",
+            hl7_date(f.earliest),
+        );
     }
-    segments.join("\r")
 }
 
 #[cfg(test)]

@@ -302,100 +302,22 @@ fn coded_repetition(rep: &Repetition) -> Option<Coded> {
 
 fn read_header(message: &Message, problems: &mut Vec<Hl7Error>) -> Option<MessageHeader> {
     let msh = message.segments().first()?;
-    let err = |field, code, text: String| Hl7Error::error("MSH", 1, field, code, text);
-    let warn = |field, code, text: String| Hl7Error::warning("MSH", 1, field, code, text);
-
-    let message_code = msh.value(9, 1).trim().to_string();
-    let trigger_event = msh.value(9, 2).trim().to_string();
-    if message_code.is_empty() {
-        problems.push(err(
-            9,
-            ErrorCode::RequiredFieldMissing,
-            "message type is required (VXU^V04)".into(),
-        ));
-    } else if message_code != "VXU" || trigger_event != "V04" {
-        problems.push(err(
-            9,
-            ErrorCode::UnsupportedMessageType,
-            format!(
-                "unsupported message type {}^{}: only VXU^V04 is accepted",
-                quote(&message_code),
-                quote(&trigger_event)
-            ),
-        ));
-    }
-
+    let (message_code, trigger_event) = read_message_type(msh, problems);
     let control_id = msh.value(10, 1).trim().to_string();
     if control_id.is_empty() {
-        problems.push(err(
+        problems.push(Hl7Error::error(
+            "MSH",
+            1,
             10,
             ErrorCode::RequiredFieldMissing,
-            "message control id is required".into(),
+            "message control id is required",
         ));
     }
-
-    let version = msh.value(12, 1).trim().to_string();
-    if version.is_empty() {
-        problems.push(err(
-            12,
-            ErrorCode::RequiredFieldMissing,
-            "version id is required (2.5.1)".into(),
-        ));
-    } else if version != "2.5.1" && version != "2.5" {
-        problems.push(err(
-            12,
-            ErrorCode::UnsupportedVersionId,
-            format!("unsupported version {}: expected 2.5.1", quote(&version)),
-        ));
-    }
-
-    let processing_id = msh.value(11, 1).trim().to_string();
-    if processing_id.is_empty() {
-        problems.push(warn(
-            11,
-            ErrorCode::RequiredFieldMissing,
-            "processing id is missing; P (production) assumed".into(),
-        ));
-    } else if !matches!(processing_id.as_str(), "P" | "T" | "D") {
-        problems.push(warn(
-            11,
-            ErrorCode::TableValueNotFound,
-            format!("processing id {} is not P, T or D", quote(&processing_id)),
-        ));
-    }
-
-    let raw_time = msh.value(7, 1);
-    let timestamp = parse_datetime(raw_time);
-    if raw_time.trim().is_empty() {
-        problems.push(warn(
-            7,
-            ErrorCode::RequiredFieldMissing,
-            "date/time of message is missing".into(),
-        ));
-    } else if timestamp.is_none() {
-        problems.push(warn(
-            7,
-            ErrorCode::DataTypeError,
-            format!("not a valid date/time: {}", quote(raw_time)),
-        ));
-    }
-
-    let mut ack_type = |field: usize| {
-        let value = non_empty(msh.value(field, 1))?;
-        if !matches!(value.as_str(), "AL" | "NE" | "ER" | "SU") {
-            problems.push(warn(
-                field as u32,
-                ErrorCode::TableValueNotFound,
-                format!(
-                    "acknowledgment type {} is not AL, NE, ER or SU",
-                    quote(&value)
-                ),
-            ));
-        }
-        Some(value)
-    };
-    let accept_ack_type = ack_type(15);
-    let application_ack_type = ack_type(16);
+    let version = read_version(msh, problems);
+    let processing_id = read_processing_id(msh, problems);
+    let timestamp = read_message_time(msh, problems);
+    let accept_ack_type = read_ack_type(msh, 15, problems);
+    let application_ack_type = read_ack_type(msh, 16, problems);
 
     Some(MessageHeader {
         sending_application: hd_name(msh, 3),
@@ -407,16 +329,133 @@ fn read_header(message: &Message, problems: &mut Vec<Hl7Error>) -> Option<Messag
         message_code,
         trigger_event,
         control_id,
-        processing_id: if processing_id.is_empty() {
-            "P".to_string()
-        } else {
-            processing_id
-        },
+        processing_id,
         version,
         accept_ack_type,
         application_ack_type,
         profile: non_empty(msh.value(21, 1)),
     })
+}
+
+/// MSH-9: the message code and trigger event, which must be VXU^V04.
+fn read_message_type(msh: &Segment, problems: &mut Vec<Hl7Error>) -> (String, String) {
+    let message_code = msh.value(9, 1).trim().to_string();
+    let trigger_event = msh.value(9, 2).trim().to_string();
+    if message_code.is_empty() {
+        problems.push(Hl7Error::error(
+            "MSH",
+            1,
+            9,
+            ErrorCode::RequiredFieldMissing,
+            "message type is required (VXU^V04)",
+        ));
+    } else if message_code != "VXU" || trigger_event != "V04" {
+        problems.push(Hl7Error::error(
+            "MSH",
+            1,
+            9,
+            ErrorCode::UnsupportedMessageType,
+            format!(
+                "unsupported message type {}^{}: only VXU^V04 is accepted",
+                quote(&message_code),
+                quote(&trigger_event)
+            ),
+        ));
+    }
+    (message_code, trigger_event)
+}
+
+/// MSH-12: the version id, 2.5.1 (or 2.5).
+fn read_version(msh: &Segment, problems: &mut Vec<Hl7Error>) -> String {
+    let version = msh.value(12, 1).trim().to_string();
+    if version.is_empty() {
+        problems.push(Hl7Error::error(
+            "MSH",
+            1,
+            12,
+            ErrorCode::RequiredFieldMissing,
+            "version id is required (2.5.1)",
+        ));
+    } else if version != "2.5.1" && version != "2.5" {
+        problems.push(Hl7Error::error(
+            "MSH",
+            1,
+            12,
+            ErrorCode::UnsupportedVersionId,
+            format!("unsupported version {}: expected 2.5.1", quote(&version)),
+        ));
+    }
+    version
+}
+
+/// MSH-11: the processing id, P (production) when missing; a value outside
+/// P, T, D is kept with a warning.
+fn read_processing_id(msh: &Segment, problems: &mut Vec<Hl7Error>) -> String {
+    let processing_id = msh.value(11, 1).trim().to_string();
+    if processing_id.is_empty() {
+        problems.push(Hl7Error::warning(
+            "MSH",
+            1,
+            11,
+            ErrorCode::RequiredFieldMissing,
+            "processing id is missing; P (production) assumed",
+        ));
+        return "P".to_string();
+    }
+    if !matches!(processing_id.as_str(), "P" | "T" | "D") {
+        problems.push(Hl7Error::warning(
+            "MSH",
+            1,
+            11,
+            ErrorCode::TableValueNotFound,
+            format!("processing id {} is not P, T or D", quote(&processing_id)),
+        ));
+    }
+    processing_id
+}
+
+/// MSH-7: the date/time of the message (a missing or unreadable one is
+/// only a warning).
+fn read_message_time(msh: &Segment, problems: &mut Vec<Hl7Error>) -> Option<Hl7DateTime> {
+    let raw_time = msh.value(7, 1);
+    let timestamp = parse_datetime(raw_time);
+    if raw_time.trim().is_empty() {
+        problems.push(Hl7Error::warning(
+            "MSH",
+            1,
+            7,
+            ErrorCode::RequiredFieldMissing,
+            "date/time of message is missing",
+        ));
+    } else if timestamp.is_none() {
+        problems.push(Hl7Error::warning(
+            "MSH",
+            1,
+            7,
+            ErrorCode::DataTypeError,
+            format!("not a valid date/time: {}", quote(raw_time)),
+        ));
+    }
+    timestamp
+}
+
+/// MSH-15 or MSH-16: an acknowledgment type, kept with a warning when it is
+/// not in table 0155.
+fn read_ack_type(msh: &Segment, field: usize, problems: &mut Vec<Hl7Error>) -> Option<String> {
+    let value = non_empty(msh.value(field, 1))?;
+    if !matches!(value.as_str(), "AL" | "NE" | "ER" | "SU") {
+        problems.push(Hl7Error::warning(
+            "MSH",
+            1,
+            field as u32,
+            ErrorCode::TableValueNotFound,
+            format!(
+                "acknowledgment type {} is not AL, NE, ER or SU",
+                quote(&value)
+            ),
+        ));
+    }
+    Some(value)
 }
 
 /// Walks the segments after MSH, grouping ORC/RXA/RXR/OBX into vaccinations.
@@ -425,17 +464,7 @@ fn read_body(
     latest: Date,
     problems: &mut Vec<Hl7Error>,
 ) -> Option<(Hl7Patient, Vec<Vaccination>)> {
-    let mut patient = None;
-    let mut pid_seen = false;
-    let mut birth_date = None;
-    let mut vaccinations: Vec<Vaccination> = Vec::new();
-    let mut rxa_seen: u32 = 0;
-    // The ORC waiting for its RXA.
-    let mut pending_orc: Option<&Segment> = None;
-    // Whether RXR/OBX segments belong to the last vaccination: false before
-    // the first RXA and after an RXA that could not be read.
-    let mut in_group = false;
-
+    let mut body = BodyReader::new(latest);
     for segment in message.segments().iter().skip(1) {
         if !segment.has_valid_id() {
             problems.push(Hl7Error::error(
@@ -447,6 +476,42 @@ fn read_body(
             ));
             continue;
         }
+        body.read(segment, problems);
+    }
+    body.finish(problems)
+}
+
+/// What the walk over the body has read so far.
+struct BodyReader<'m> {
+    latest: Date,
+    patient: Option<Hl7Patient>,
+    pid_seen: bool,
+    birth_date: Option<Date>,
+    vaccinations: Vec<Vaccination>,
+    rxa_seen: u32,
+    /// The ORC waiting for its RXA.
+    pending_orc: Option<&'m Segment>,
+    /// Whether RXR/OBX segments belong to the last vaccination: false before
+    /// the first RXA and after an RXA that could not be read.
+    in_group: bool,
+}
+
+impl<'m> BodyReader<'m> {
+    fn new(latest: Date) -> Self {
+        BodyReader {
+            latest,
+            patient: None,
+            pid_seen: false,
+            birth_date: None,
+            vaccinations: Vec::new(),
+            rxa_seen: 0,
+            pending_orc: None,
+            in_group: false,
+        }
+    }
+
+    /// Takes one segment (with a valid id) into the walk.
+    fn read(&mut self, segment: &'m Segment, problems: &mut Vec<Hl7Error>) {
         match segment.id() {
             "MSH" => problems.push(Hl7Error::error(
                 "MSH",
@@ -455,7 +520,7 @@ fn read_body(
                 ErrorCode::SegmentSequenceError,
                 "only one message per request: a second MSH was found",
             )),
-            "PID" if pid_seen => problems.push(Hl7Error::error(
+            "PID" if self.pid_seen => problems.push(Hl7Error::error(
                 "PID",
                 segment.sequence(),
                 0,
@@ -463,49 +528,21 @@ fn read_body(
                 "a VXU carries one patient: a second PID was found",
             )),
             "PID" => {
-                pid_seen = true;
-                patient = read_patient(segment, latest, problems);
-                birth_date = patient.as_ref().and_then(|p| p.birth_date);
+                self.pid_seen = true;
+                self.patient = read_patient(segment, self.latest, problems);
+                self.birth_date = self.patient.as_ref().and_then(|p| p.birth_date);
             }
             "ORC" => {
-                if pending_orc.is_some() {
-                    problems.push(orc_without_rxa(rxa_seen.saturating_add(1)));
+                if self.pending_orc.is_some() {
+                    problems.push(orc_without_rxa(self.rxa_seen.saturating_add(1)));
                 }
-                pending_orc = Some(segment);
-                in_group = false;
+                self.pending_orc = Some(segment);
+                self.in_group = false;
             }
-            "RXA" => {
-                rxa_seen = rxa_seen.saturating_add(1);
-                let orc = pending_orc.take();
-                let dates = DateLimits {
-                    birth: birth_date,
-                    latest,
-                };
-                match read_vaccination(orc, segment, dates, problems) {
-                    Some(v) => {
-                        vaccinations.push(v);
-                        in_group = true;
-                    }
-                    None => in_group = false,
-                }
-            }
-            "RXR" => match vaccinations.last_mut() {
-                Some(v) if in_group && v.route.is_none() && v.site.is_none() => {
-                    v.route = coded_field(segment, 1);
-                    v.site = coded_field(segment, 2);
-                }
-                _ if in_group || rxa_seen == 0 => problems.push(Hl7Error::warning(
-                    "RXR",
-                    segment.sequence(),
-                    0,
-                    ErrorCode::SegmentSequenceError,
-                    "RXR does not follow an RXA (or repeats); ignored",
-                )),
-                // Belongs to an RXA already reported as an error.
-                _ => {}
-            },
+            "RXA" => self.read_rxa(segment, problems),
+            "RXR" => self.read_rxr(segment, problems),
             "OBX" => {
-                if let (true, Some(v)) = (in_group, vaccinations.last_mut()) {
+                if let (true, Some(v)) = (self.in_group, self.vaccinations.last_mut()) {
                     v.observations.push(read_observation(segment, problems));
                 }
                 // Otherwise a patient-level observation, outside our scope.
@@ -514,27 +551,67 @@ fn read_body(
         }
     }
 
-    if !pid_seen {
-        problems.push(Hl7Error::error(
-            "PID",
-            1,
-            0,
-            ErrorCode::RequiredFieldMissing,
-            "required segment PID (patient identification) is missing",
-        ));
+    /// An RXA opens a vaccination, with the ORC before it if any.
+    fn read_rxa(&mut self, rxa: &Segment, problems: &mut Vec<Hl7Error>) {
+        self.rxa_seen = self.rxa_seen.saturating_add(1);
+        let orc = self.pending_orc.take();
+        let dates = DateLimits {
+            birth: self.birth_date,
+            latest: self.latest,
+        };
+        match read_vaccination(orc, rxa, dates, problems) {
+            Some(v) => {
+                self.vaccinations.push(v);
+                self.in_group = true;
+            }
+            None => self.in_group = false,
+        }
     }
-    if rxa_seen == 0 {
-        problems.push(Hl7Error::error(
-            "RXA",
-            1,
-            0,
-            ErrorCode::RequiredFieldMissing,
-            "required segment RXA (pharmacy/treatment administration) is missing",
-        ));
-    } else if pending_orc.is_some() {
-        problems.push(orc_without_rxa(rxa_seen.saturating_add(1)));
+
+    /// An RXR gives the route and site of the vaccination it follows.
+    fn read_rxr(&mut self, rxr: &Segment, problems: &mut Vec<Hl7Error>) {
+        match self.vaccinations.last_mut() {
+            Some(v) if self.in_group && v.route.is_none() && v.site.is_none() => {
+                v.route = coded_field(rxr, 1);
+                v.site = coded_field(rxr, 2);
+            }
+            _ if self.in_group || self.rxa_seen == 0 => problems.push(Hl7Error::warning(
+                "RXR",
+                rxr.sequence(),
+                0,
+                ErrorCode::SegmentSequenceError,
+                "RXR does not follow an RXA (or repeats); ignored",
+            )),
+            // Belongs to an RXA already reported as an error.
+            _ => {}
+        }
     }
-    Some((patient?, vaccinations))
+
+    /// Checks the required segments once the walk is over; the patient
+    /// and the vaccinations when the PID could be read.
+    fn finish(self, problems: &mut Vec<Hl7Error>) -> Option<(Hl7Patient, Vec<Vaccination>)> {
+        if !self.pid_seen {
+            problems.push(Hl7Error::error(
+                "PID",
+                1,
+                0,
+                ErrorCode::RequiredFieldMissing,
+                "required segment PID (patient identification) is missing",
+            ));
+        }
+        if self.rxa_seen == 0 {
+            problems.push(Hl7Error::error(
+                "RXA",
+                1,
+                0,
+                ErrorCode::RequiredFieldMissing,
+                "required segment RXA (pharmacy/treatment administration) is missing",
+            ));
+        } else if self.pending_orc.is_some() {
+            problems.push(orc_without_rxa(self.rxa_seen.saturating_add(1)));
+        }
+        Some((self.patient?, self.vaccinations))
+    }
 }
 
 /// Whether an error was added from index `start` on. Only the new entries
@@ -583,8 +660,37 @@ fn read_patient(pid: &Segment, latest: Date, problems: &mut Vec<Hl7Error>) -> Op
     let seq = pid.sequence();
     let first_new_problem = problems.len();
 
-    let identifiers: Vec<PatientIdentifier> = pid
-        .field(3)
+    let identifiers = read_identifiers(pid, 3);
+    if identifiers.is_empty() {
+        problems.push(Hl7Error::error(
+            "PID",
+            seq,
+            3,
+            ErrorCode::RequiredFieldMissing,
+            "patient identifier list is required",
+        ));
+    }
+    let (family_name, given_names) = read_name(legal_name(pid));
+    check_name(seq, &family_name, &given_names, problems);
+    let birth_date = read_birth_date(pid, latest, problems);
+    let sex = read_sex(pid, problems);
+
+    let patient = Hl7Patient {
+        identifiers,
+        family_name,
+        given_names,
+        birth_date,
+        sex,
+        phone: read_phone(pid),
+        address: read_address(pid),
+    };
+    (!has_error_since(problems, first_new_problem)).then_some(patient)
+}
+
+/// A CX field's repetitions that carry an id (PID-3, QPD-3).
+pub(super) fn read_identifiers(segment: &Segment, field: usize) -> Vec<PatientIdentifier> {
+    segment
+        .field(field)
         .map(|f| f.repetitions())
         .unwrap_or_default()
         .iter()
@@ -595,29 +701,31 @@ fn read_patient(pid: &Segment, latest: Date, problems: &mut Vec<Hl7Error>) -> Op
                 identifier_type: non_empty(r.component(5)),
             })
         })
-        .collect();
-    if identifiers.is_empty() {
-        problems.push(Hl7Error::error(
-            "PID",
-            seq,
-            3,
-            ErrorCode::RequiredFieldMissing,
-            "patient identifier list is required",
-        ));
-    }
+        .collect()
+}
 
-    // The legal name (XPN-7 = L) when several are given, else the first.
+/// PID-5: the legal name (XPN-7 = L) when several are given, else the first.
+fn legal_name(pid: &Segment) -> Option<&Repetition> {
     let names = pid.field(5).map(|f| f.repetitions()).unwrap_or_default();
-    let name = names
+    names
         .iter()
         .find(|r| r.component(7) == "L")
-        .or_else(|| names.iter().find(|r| !r.is_empty()));
+        .or_else(|| names.iter().find(|r| !r.is_empty()))
+}
+
+/// An XPN's family name and given names (first and middle, joined).
+pub(super) fn read_name(name: Option<&Repetition>) -> (String, String) {
     let family_name = name.map_or("", |r| r.subcomponent(1, 1)).trim().to_string();
     let given_names = name
         .map(|r| format!("{} {}", r.component(2).trim(), r.component(3).trim()))
         .unwrap_or_default()
         .trim()
         .to_string();
+    (family_name, given_names)
+}
+
+/// PID-5: a name is required; an empty family name is only a warning.
+fn check_name(seq: u32, family_name: &str, given_names: &str, problems: &mut Vec<Hl7Error>) {
     if family_name.is_empty() && given_names.is_empty() {
         problems.push(Hl7Error::error(
             "PID",
@@ -639,7 +747,11 @@ fn read_patient(pid: &Segment, latest: Date, problems: &mut Vec<Hl7Error>) -> Op
             .with_component(1),
         );
     }
+}
 
+/// PID-7: the date of birth, required, a date, and not after `latest`.
+fn read_birth_date(pid: &Segment, latest: Date, problems: &mut Vec<Hl7Error>) -> Option<Date> {
+    let seq = pid.sequence();
     let raw_birth = pid.value(7, 1);
     let birth_date = parse_date(raw_birth);
     if raw_birth.trim().is_empty() {
@@ -668,30 +780,25 @@ fn read_patient(pid: &Segment, latest: Date, problems: &mut Vec<Hl7Error>) -> Op
             format!("date of birth {} is in the future", quote(raw_birth)),
         ));
     }
+    birth_date
+}
 
+/// PID-8: the administrative sex, kept with a warning when it is not in
+/// table 0001.
+fn read_sex(pid: &Segment, problems: &mut Vec<Hl7Error>) -> Option<String> {
     let sex = non_empty(pid.value(8, 1));
     if let Some(s) = &sex {
         if !matches!(s.as_str(), "M" | "F" | "U" | "O" | "A" | "N") {
             problems.push(Hl7Error::warning(
                 "PID",
-                seq,
+                pid.sequence(),
                 8,
                 ErrorCode::TableValueNotFound,
                 format!("administrative sex {} is not in table 0001", quote(s)),
             ));
         }
     }
-
-    let patient = Hl7Patient {
-        identifiers,
-        family_name,
-        given_names,
-        birth_date,
-        sex,
-        phone: read_phone(pid),
-        address: read_address(pid),
-    };
-    (!has_error_since(problems, first_new_problem)).then_some(patient)
+    sex
 }
 
 /// PID-13: the first repetition that yields a telephone number. XTN-1 is

@@ -28,60 +28,29 @@ use super::{cpu_seconds, percentile};
 pub async fn run(postgres: bool, count: usize, connections: usize) -> Result<()> {
     let connections = connections.clamp(1, count.max(1));
     let (scratch, backend, store, seeded) = super::setup::seeded_scratch(postgres).await?;
-    // Stock at every site for every dose, as the dose writer decrements it.
-    crate::demo::seed_stores(&store, &seeded, 2 * count as u64).await?;
-    let product = store.product("AZ").await?;
-    let cvx = product.cvx.clone().context("AZ has no CVX code")?;
-    let lot_number = seeded.current_lots["AZ"].clone();
-    let lot = store.lot("AZ", &lot_number).await?;
-    // A user, so the server does not create (and print) a first administrator.
-    super::setup::create_bench_admin(&store).await?;
-    let persons_before = store.count_persons().await?;
-    let doses_before = store.count_doses().await?;
+    let Prepared {
+        people,
+        floor,
+        lot_number,
+        persons_before,
+        doses_before,
+    } = prepare(&store, &seeded, count).await?;
     store.close().await;
-
-    // Yesterday: inside the lot's validity, not in the future.
-    let given = vaxgrid_store::today() - time::Duration::days(1);
-    let people = Arc::new(messages(
-        count,
-        &seeded.sites,
-        &seeded.villages,
-        &cvx,
-        &lot_number,
-        &lot.expiry,
-        given,
-    ));
-    let floor: Arc<Vec<String>> = Arc::new(
-        people
-            .iter()
-            .map(|m| m.replacen("|P|2.5.1|", "|P|2.3|", 1))
-            .collect(),
-    );
     println!(
         "seeded {} sites and lot {lot_number} on {backend}; starting the server",
         seeded.sites.len()
     );
     let (mut child, mllp) = spawn_server(&scratch.url).await?;
     let server_pid = child.id().unwrap_or(0);
-
-    let progress = crate::files::bar(count as u64, "refused");
-    let cpu0 = cpu_seconds(server_pid);
-    let started = Instant::now();
-    let (mut floor_latencies, floor_codes) = drive(&mllp, floor, connections, &progress).await?;
-    let floor_secs = started.elapsed().as_secs_f64();
-    let floor_cpu = cpu0.zip(cpu_seconds(server_pid)).map(|(a, b)| b - a);
-    progress.finish_and_clear();
-    let floor_wrong = floor_codes.iter().filter(|c| *c != "AR").count();
-
-    let progress = crate::files::bar(count as u64, "VXU");
-    let cpu0 = cpu_seconds(server_pid);
-    let started = Instant::now();
-    let (mut latencies, codes) = drive(&mllp, people, connections, &progress).await?;
-    let secs = started.elapsed().as_secs_f64();
-    let cpu = cpu0.zip(cpu_seconds(server_pid)).map(|(a, b)| b - a);
-    progress.finish_and_clear();
+    let sender = Sender {
+        mllp: &mllp,
+        connections,
+        server_pid,
+        count,
+    };
+    let mut floor = sender.send(floor, "refused").await?;
+    let mut accepted = sender.send(people, "VXU").await?;
     child.kill().await.ok();
-    let not_accepted: Vec<&String> = codes.iter().filter(|c| *c != "AA").collect();
 
     let store = Store::open(&scratch.url).await?;
     let persons = store.count_persons().await? - persons_before;
@@ -89,35 +58,22 @@ pub async fn run(postgres: bool, count: usize, connections: usize) -> Result<()>
     store.close().await;
     scratch.cleanup().await;
 
-    floor_latencies.sort_by(f64::total_cmp);
-    latencies.sort_by(f64::total_cmp);
-    let ms = |sorted: &[f64], p: f64| percentile(sorted, p) * 1000.0;
-    let per_message = |cpu: Option<f64>| {
-        cpu.map_or("n/a".to_string(), |c| {
-            format!("{:.2} ms", c * 1000.0 / count as f64)
-        })
-    };
+    floor.latencies.sort_by(f64::total_cmp);
+    accepted.latencies.sort_by(f64::total_cmp);
     println!(
         "bench hl7 ({backend}, {count} VXU^V04 over MLLP, {connections} connections, one message in flight each)"
     );
+    println!("  accepted (AA)     {}", accepted.figures(count));
     println!(
-        "  accepted (AA)     {:>8.0} msg/s   ack p50 {:.2} ms   p99 {:.2} ms   server CPU {}/msg",
-        count as f64 / secs,
-        ms(&latencies, 50.0),
-        ms(&latencies, 99.0),
-        per_message(cpu)
-    );
-    println!(
-        "  baseline: refused before any rule (AR, MSH-12 2.3) {:>8.0} msg/s   ack p50 {:.2} ms   p99 {:.2} ms   server CPU {}/msg",
-        count as f64 / floor_secs,
-        ms(&floor_latencies, 50.0),
-        ms(&floor_latencies, 99.0),
-        per_message(floor_cpu)
+        "  baseline: refused before any rule (AR, MSH-12 2.3) {}",
+        floor.figures(count)
     );
     println!("  stored: {persons} new persons, {doses} new doses");
+    let floor_wrong = floor.codes.iter().filter(|c| *c != "AR").count();
     if floor_wrong > 0 {
         bail!("{floor_wrong} baseline messages were not answered AR");
     }
+    let not_accepted: Vec<&String> = accepted.codes.iter().filter(|c| *c != "AA").collect();
     if !not_accepted.is_empty() {
         bail!(
             "{} of {count} messages were not accepted (first answers: {:?})",
@@ -129,6 +85,110 @@ pub async fn run(postgres: bool, count: usize, connections: usize) -> Result<()>
         bail!("expected {count} new persons and doses, got {persons} and {doses}");
     }
     Ok(())
+}
+
+/// The messages of both runs and the registry's counts before them.
+struct Prepared {
+    people: Arc<Vec<String>>,
+    /// The same messages naming HL7 v2.3, refused before any rule.
+    floor: Arc<Vec<String>>,
+    lot_number: String,
+    persons_before: i64,
+    doses_before: i64,
+}
+
+/// Stocks every site, adds a user, and writes `count` messages of a first
+/// AZ dose given yesterday (inside the lot's validity, not in the future).
+async fn prepare(store: &Store, seeded: &crate::demo::Seeded, count: usize) -> Result<Prepared> {
+    // Stock at every site for every dose, as the dose writer decrements it.
+    crate::demo::seed_stores(store, seeded, 2 * count as u64).await?;
+    let product = store.product("AZ").await?;
+    let cvx = product.cvx.clone().context("AZ has no CVX code")?;
+    let lot_number = seeded.current_lots["AZ"].clone();
+    let lot = store.lot("AZ", &lot_number).await?;
+    // A user, so the server does not create (and print) a first administrator.
+    super::setup::create_bench_admin(store).await?;
+    let persons_before = store.count_persons().await?;
+    let doses_before = store.count_doses().await?;
+    let given = vaxgrid_store::today() - time::Duration::days(1);
+    let people = Arc::new(messages(
+        count,
+        &seeded.sites,
+        &seeded.villages,
+        &cvx,
+        &lot_number,
+        &lot.expiry,
+        given,
+    ));
+    let floor = Arc::new(
+        people
+            .iter()
+            .map(|m| m.replacen("|P|2.5.1|", "|P|2.3|", 1))
+            .collect(),
+    );
+    Ok(Prepared {
+        people,
+        floor,
+        lot_number,
+        persons_before,
+        doses_before,
+    })
+}
+
+/// Where and how the messages are sent.
+struct Sender<'a> {
+    mllp: &'a str,
+    connections: usize,
+    server_pid: u32,
+    /// Messages per run.
+    count: usize,
+}
+
+/// One run of the messages: each ACK's latency (s) and code, the run's
+/// time, and the server's CPU time over it.
+struct Sent {
+    latencies: Vec<f64>,
+    codes: Vec<String>,
+    secs: f64,
+    cpu: Option<f64>,
+}
+
+impl Sender<'_> {
+    /// Sends every message and waits for its ACK, with a progress bar
+    /// named `what`.
+    async fn send(&self, messages: Arc<Vec<String>>, what: &str) -> Result<Sent> {
+        let progress = crate::files::bar(self.count as u64, what);
+        let cpu0 = cpu_seconds(self.server_pid);
+        let started = Instant::now();
+        let (latencies, codes) = drive(self.mllp, messages, self.connections, &progress).await?;
+        let secs = started.elapsed().as_secs_f64();
+        let cpu = cpu0.zip(cpu_seconds(self.server_pid)).map(|(a, b)| b - a);
+        progress.finish_and_clear();
+        Ok(Sent {
+            latencies,
+            codes,
+            secs,
+            cpu,
+        })
+    }
+}
+
+impl Sent {
+    /// Rate, ACK latency percentiles (of sorted latencies) and server CPU
+    /// per message, as one line's figures.
+    fn figures(&self, count: usize) -> String {
+        let ms = |p: f64| percentile(&self.latencies, p) * 1000.0;
+        let per_message = self.cpu.map_or("n/a".to_string(), |c| {
+            format!("{:.2} ms", c * 1000.0 / count as f64)
+        });
+        format!(
+            "{:>8.0} msg/s   ack p50 {:.2} ms   p99 {:.2} ms   server CPU {}/msg",
+            count as f64 / self.secs,
+            ms(50.0),
+            ms(99.0),
+            per_message
+        )
+    }
 }
 
 /// Starts `vaxgrid serve --mllp 127.0.0.1:0` and returns the child and the

@@ -23,11 +23,33 @@ use vaxgrid_store::Store;
 pub fn run(persons: usize, home: usize) -> Result<()> {
     let mut rng = fastrand::Rng::with_seed(3);
     let today = date!(2026 - 12 - 01);
-    let exposure = date!(2026 - 11 - 25);
     let ids: Vec<Uuid> = (1..=persons as u128).map(Uuid::from_u128).collect();
     let started = Instant::now();
+    let mut g = synthetic_graph(&ids, today, &mut rng);
+    let built = started.elapsed();
+    let count = |g: &ContactGraph, c: Class| g.classes().filter(|(_, k)| *k == c).count();
+    println!(
+        "outbreak graph: {} persons, {} links, F0 {}, F1 {}, F2 {}, F3 {} (built in {:.2} s)",
+        g.len(),
+        g.contacts().len(),
+        count(&g, Class::F0),
+        count(&g, Class::F1),
+        count(&g, Class::F2),
+        count(&g, Class::F3),
+        built.as_secs_f64()
+    );
+    confirm_one(&mut g, today)?;
+    team_list(&ids, home, today, &mut rng)
+}
+
+/// The in-memory graph of `ids`: households of 2 to 6 (everyone linked to
+/// everyone at home), one or two contacts outside the household each, and
+/// 0.2 % of the persons already confirmed.
+fn synthetic_graph(ids: &[Uuid], today: time::Date, rng: &mut fastrand::Rng) -> ContactGraph {
+    let persons = ids.len();
+    let exposure = date!(2026 - 11 - 25);
     let mut g = ContactGraph::new();
-    for &id in &ids {
+    for &id in ids {
         g.add_person(id, None);
     }
     let link = |g: &mut ContactGraph, a: usize, b: usize, setting| {
@@ -44,7 +66,6 @@ pub fn run(persons: usize, home: usize) -> Result<()> {
             .expect("synthetic links are valid");
         }
     };
-    // Households of 2 to 6, everyone linked to everyone at home.
     let mut start = 0;
     while start < persons {
         let size = rng.usize(2..=6).min(persons - start);
@@ -55,30 +76,21 @@ pub fn run(persons: usize, home: usize) -> Result<()> {
         }
         start += size;
     }
-    // One or two contacts outside the household each.
     let settings = [Setting::Work, Setting::School, Setting::Transport];
     for a in 0..persons {
         for _ in 0..rng.usize(1..=2) {
             link(&mut g, a, rng.usize(0..persons), settings[rng.usize(0..3)]);
         }
     }
-    // 0.2 % already confirmed.
     for _ in 0..persons / 500 {
         let _ = g.confirm(ids[rng.usize(0..persons)], today);
     }
-    let built = started.elapsed();
-    let count = |g: &ContactGraph, c: Class| g.classes().filter(|(_, k)| *k == c).count();
-    println!(
-        "outbreak graph: {} persons, {} links, F0 {}, F1 {}, F2 {}, F3 {} (built in {:.2} s)",
-        g.len(),
-        g.contacts().len(),
-        count(&g, Class::F0),
-        count(&g, Class::F1),
-        count(&g, Class::F2),
-        count(&g, Class::F3),
-        built.as_secs_f64()
-    );
-    // Confirm an F1: the incremental update, then the full recount.
+    g
+}
+
+/// Confirms an F1: the incremental update timed against the full recount
+/// (the baseline), then its reversal.
+fn confirm_one(g: &mut ContactGraph, today: time::Date) -> Result<()> {
     let f1 = g
         .classes()
         .find(|(_, c)| *c == Class::F1)
@@ -104,8 +116,13 @@ pub fn run(persons: usize, home: usize) -> Result<()> {
         back.len(),
         t.elapsed().as_secs_f64() * 1e3
     );
-    // The team's list: `home` contacts in home isolation, started over the
-    // last 14 days, checks recorded for most past days.
+    Ok(())
+}
+
+/// The team's list: `home` contacts in home isolation, started over the
+/// last 14 days, checks recorded for most past days; timed is the reading
+/// of who is due a check, a sample, or has missed a check.
+fn team_list(ids: &[Uuid], home: usize, today: time::Date, rng: &mut fastrand::Rng) -> Result<()> {
     let policy = Policy::default();
     let mut plans = Vec::with_capacity(home);
     for i in 0..home {
@@ -115,7 +132,7 @@ pub fn run(persons: usize, home: usize) -> Result<()> {
             .map(|d| start + Duration::days(d))
             .filter(|d| *d < today && rng.u8(0..20) != 0)
             .collect();
-        plans.push((ids[i % persons], plan, checked));
+        plans.push((ids[i % ids.len()], plan, checked));
     }
     let t = Instant::now();
     let mut due = 0;
@@ -256,10 +273,13 @@ async fn load_stored(
     })
 }
 
-/// The links of the stored outbreak (persons by index): households of 2
+/// The links of a stored outbreak (persons by index): households of 2
 /// to 6, everyone linked to everyone at home, and one or two contacts
 /// outside the household each.
-fn stored_links(rng: &mut fastrand::Rng, persons: usize) -> Vec<(usize, usize, Setting)> {
+pub(super) fn stored_links(
+    rng: &mut fastrand::Rng,
+    persons: usize,
+) -> Vec<(usize, usize, Setting)> {
     let mut links = Vec::new();
     let mut start = 0;
     while start < persons {

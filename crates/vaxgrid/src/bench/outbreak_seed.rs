@@ -8,7 +8,7 @@
 use anyhow::{Context, Result};
 use time::Duration;
 use uuid::Uuid;
-use vaxgrid_core::outbreak::graph::{Class, Contact, Setting};
+use vaxgrid_core::outbreak::graph::{Class, Contact};
 use vaxgrid_core::outbreak::isolation::Policy;
 use vaxgrid_store::model::Actor;
 use vaxgrid_store::outbreak::Laboratory;
@@ -37,27 +37,7 @@ pub async fn seed(store: &Store, persons: usize, home: usize) -> Result<Outbreak
     let today = vaxgrid_store::today();
     let exposure = today - Duration::days(6);
     let mut rng = fastrand::Rng::with_seed(19);
-    let mut links = Vec::new();
-    let mut start = 0;
-    while start < n {
-        let size = rng.usize(2..=6).min(n - start);
-        for a in start..start + size {
-            for b in a + 1..start + size {
-                links.push((a, b, Setting::Household));
-            }
-        }
-        start += size;
-    }
-    let settings = [Setting::Work, Setting::School, Setting::Transport];
-    for a in 0..n {
-        for _ in 0..rng.usize(1..=2) {
-            let b = rng.usize(0..n);
-            if a != b {
-                links.push((a, b, settings[rng.usize(0..3)]));
-            }
-        }
-    }
-    let contacts: Vec<Contact> = links
+    let contacts: Vec<Contact> = super::outbreak::stored_links(&mut rng, n)
         .iter()
         .map(|&(a, b, setting)| Contact {
             source: ids[a],
@@ -71,6 +51,37 @@ pub async fn seed(store: &Store, persons: usize, home: usize) -> Result<Outbreak
         .collect();
     let actor = Actor::system("bench-pages");
     store.load_outbreak(&contacts, &cases, &actor).await?;
+    let rows = home_isolations(store, home, today, &mut rng).await?;
+    let home = store
+        .load_isolations(&rows, &Policy::default(), &actor)
+        .await?;
+    // The case drawn: the first case's page (every case's neighbourhood
+    // is alike in this graph).
+    let case = store
+        .classed_persons(&Scope::All, Some(Class::F0), 1)
+        .await?
+        .pop()
+        .context("no case in the outbreak")?
+        .person_id;
+    let lab = seed_laboratory(store, &ids, today, &actor).await?;
+    store.analyze().await?;
+    Ok(OutbreakSeed {
+        persons: n,
+        links: contacts.len(),
+        home,
+        case,
+        lab,
+    })
+}
+
+/// Up to `home` F2, then F3, contacts in home isolation, started over the
+/// last week, with checks on most past days: (person, start, days checked).
+async fn home_isolations(
+    store: &Store,
+    home: usize,
+    today: time::Date,
+    rng: &mut fastrand::Rng,
+) -> Result<Vec<(String, time::Date, Vec<time::Date>)>> {
     let mut rows = Vec::new();
     for class in [Class::F2, Class::F3] {
         for p in store
@@ -88,17 +99,17 @@ pub async fn seed(store: &Store, persons: usize, home: usize) -> Result<Outbreak
             rows.push((p.person_id, start, checked));
         }
     }
-    let home = store
-        .load_isolations(&rows, &Policy::default(), &actor)
-        .await?;
-    // The case drawn: the first case's page (every case's neighbourhood
-    // is alike in this graph).
-    let case = store
-        .classed_persons(&Scope::All, Some(Class::F0), 1)
-        .await?
-        .pop()
-        .context("no case in the outbreak")?
-        .person_id;
+    Ok(rows)
+}
+
+/// The province's laboratory with a sample from each of the first 1,000
+/// persons, the first 600 in 60 pools of 10 waiting; its code.
+async fn seed_laboratory(
+    store: &Store,
+    ids: &[Uuid],
+    today: time::Date,
+    actor: &Actor,
+) -> Result<String> {
     let lab = "CDC22";
     store
         .create_laboratory(
@@ -110,7 +121,7 @@ pub async fn seed(store: &Store, persons: usize, home: usize) -> Result<Outbreak
                 confirmatory_per_day: 550,
                 max_pool: 10,
             },
-            &actor,
+            actor,
         )
         .await?;
     let samples: Vec<(String, String)> = ids
@@ -118,17 +129,10 @@ pub async fn seed(store: &Store, persons: usize, home: usize) -> Result<Outbreak
         .take(1000)
         .map(|p| (Uuid::now_v7().to_string(), p.to_string()))
         .collect();
-    store.collect_samples(lab, &samples, today, &actor).await?;
+    store.collect_samples(lab, &samples, today, actor).await?;
     for pool in samples.chunks(10).take(60) {
         let members: Vec<String> = pool.iter().map(|s| s.0.clone()).collect();
-        store.make_test(lab, &members, today, &actor).await?;
+        store.make_test(lab, &members, today, actor).await?;
     }
-    store.analyze().await?;
-    Ok(OutbreakSeed {
-        persons: n,
-        links: contacts.len(),
-        home,
-        case,
-        lab: lab.to_string(),
-    })
+    Ok(lab.to_string())
 }

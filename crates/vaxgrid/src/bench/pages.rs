@@ -140,49 +140,12 @@ async fn resident_visitors(
     base: &str,
     site: &str,
 ) -> Result<(Jar, Jar, String, (String, String))> {
-    let area = store.site(site).await?.area_code;
-    let query = vaxgrid_store::persons::PersonQuery {
-        id_number: None,
-        phone: None,
-        name: None,
-        area: Some(area),
-        scope: vaxgrid_store::scope::Scope::All,
-        ..Default::default()
-    };
-    let mut resident = None;
-    for p in store.search_persons(&query, None, 200).await?.items {
-        if p.phone.is_none() {
-            continue;
-        }
-        if let Some(dose) = store
-            .history(&p.id)
-            .await?
-            .records
-            .iter()
-            .find(|r| r.kind.is_dose())
-        {
-            resident = Some((p, dose.id.clone()));
-            break;
-        }
-    }
-    let (person, dose) = resident.context("no resident with a dose and a phone at the site")?;
-    let code_from_outbox = || async {
-        let pending = store.pending_reminders(i64::MAX, 10_000).await?;
-        let m = pending
-            .iter()
-            .rfind(|m| m.kind == "portal_code")
-            .context("no code in the outbox")?;
-        m.message
-            .split(|c: char| !c.is_ascii_digit())
-            .find(|w| w.len() == 6)
-            .map(str::to_string)
-            .context("a code message without its code")
-    };
+    let (person, dose) = resident_with_dose(store, site).await?;
     let mut waiting = Jar::default();
     portal_find(&mut waiting, client, base, &person).await?;
     let mut signed = Jar::default();
     portal_find(&mut signed, client, base, &person).await?;
-    let code = code_from_outbox().await?;
+    let code = code_from_outbox(store).await?;
     let (_, _, page) = signed.get(client, &format!("{base}/portal/code")).await?;
     let csrf = csrf_field(&page)?;
     let (status, location, _) = signed
@@ -196,6 +159,66 @@ async fn resident_visitors(
         status == 303 && location == "/portal/me",
         "portal code: {status} {location}"
     );
+    let hold = hold_tomorrow(store, &mut signed, client, base, site).await?;
+    Ok((waiting, signed, hold, (person.id, dose)))
+}
+
+/// A resident of the site's area with a phone and a dose (the person and
+/// the dose's record id).
+async fn resident_with_dose(
+    store: &Store,
+    site: &str,
+) -> Result<(vaxgrid_store::model::Person, String)> {
+    let area = store.site(site).await?.area_code;
+    let query = vaxgrid_store::persons::PersonQuery {
+        id_number: None,
+        phone: None,
+        name: None,
+        area: Some(area),
+        scope: vaxgrid_store::scope::Scope::All,
+        ..Default::default()
+    };
+    for p in store.search_persons(&query, None, 200).await?.items {
+        if p.phone.is_none() {
+            continue;
+        }
+        if let Some(dose) = store
+            .history(&p.id)
+            .await?
+            .records
+            .iter()
+            .find(|r| r.kind.is_dose())
+        {
+            let dose = dose.id.clone();
+            return Ok((p, dose));
+        }
+    }
+    anyhow::bail!("no resident with a dose and a phone at the site")
+}
+
+/// The code of the latest portal sign-in, read from the outbox.
+async fn code_from_outbox(store: &Store) -> Result<String> {
+    let pending = store.pending_reminders(i64::MAX, 10_000).await?;
+    let m = pending
+        .iter()
+        .rfind(|m| m.kind == "portal_code")
+        .context("no code in the outbox")?;
+    m.message
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .map(str::to_string)
+        .context("a code message without its code")
+}
+
+/// Opens a session at the site tomorrow and has the signed-in visitor hold
+/// its first slot; the hold's id.
+async fn hold_tomorrow(
+    store: &Store,
+    signed: &mut Jar,
+    client: &reqwest::Client,
+    base: &str,
+    site: &str,
+) -> Result<String> {
     let tomorrow = vaxgrid_store::today() + time::Duration::days(1);
     let hm = |h| time::Time::from_hms(h, 0, 0).expect("valid time");
     let (session, slots) = store
@@ -234,12 +257,11 @@ async fn resident_visitors(
             ],
         )
         .await?;
-    let hold = location
+    location
         .split("hold=")
         .nth(1)
         .map(str::to_string)
-        .with_context(|| format!("portal hold: {status} {location}"))?;
-    Ok((waiting, signed, hold, (person.id, dose)))
+        .with_context(|| format!("portal hold: {status} {location}"))
 }
 
 /// Signs `username` in (password `demo-<username>`) and returns the

@@ -25,7 +25,7 @@ use vaxgrid_store::writer::{DoseWriter, WriterConfig};
 use vaxgrid_store::Store;
 
 use super::percentile;
-use super::scale_http::{self, HttpContext};
+use super::scale_http::{self, HttpContext, HttpFigures};
 use crate::demo::{Residents, Seeded};
 
 /// Persons per import transaction of the fill.
@@ -63,28 +63,73 @@ pub async fn run(postgres: bool, persons: usize, doses: usize) -> Result<()> {
         "counters differ from a recount after the fill: {:?}",
         &diffs[..diffs.len().min(3)]
     );
-    let total_persons = store.count_persons().await? as f64;
-    let total_doses = store.count_doses().await? as f64;
-    let size = store.size_bytes().await? as f64;
+    let fill = Fill {
+        persons,
+        persons_secs,
+        recorded,
+        doses_secs,
+        check_secs,
+        total_persons: store.count_persons().await? as f64,
+        total_doses: store.count_doses().await? as f64,
+        size: store.size_bytes().await? as f64,
+    };
     store.close().await;
     scratch.cleanup().await;
 
     println!("bench scale ({backend}; this machine is shared: figures vary from run to run)");
-    println!(
-        "  fill: {persons} persons in {persons_secs:.1} s, {recorded} doses in {doses_secs:.1} s ({:.0}/s)",
-        recorded as f64 / doses_secs
-    );
-    println!(
-        "  registry: {total_persons:.0} persons, {total_doses:.0} doses; database {:.0} MB \
-         (~{:.0} bytes per person and dose row)",
-        size / 1e6,
-        size / (total_persons + total_doses).max(1.0)
-    );
-    println!("  vaxgrid check (recount): {check_secs:.1} s, counters equal");
-    println!(
-        "  peak memory of this process: {} MB",
-        peak_rss_mb().map_or("?".into(), |m| format!("{m:.0}"))
-    );
+    fill.report();
+    report_probes([&empty, &full], [&empty_http, &full_http]);
+    Ok(())
+}
+
+/// What the fill did and what the full registry holds.
+struct Fill {
+    persons: usize,
+    persons_secs: f64,
+    recorded: usize,
+    doses_secs: f64,
+    check_secs: f64,
+    total_persons: f64,
+    total_doses: f64,
+    size: f64,
+}
+
+impl Fill {
+    /// The fill's rates, the database's size per row, the recount's time
+    /// and this process's memory.
+    fn report(&self) {
+        let Fill {
+            persons,
+            persons_secs,
+            recorded,
+            doses_secs,
+            check_secs,
+            total_persons,
+            total_doses,
+            size,
+        } = *self;
+        println!(
+            "  fill: {persons} persons in {persons_secs:.1} s, {recorded} doses in {doses_secs:.1} s ({:.0}/s)",
+            recorded as f64 / doses_secs
+        );
+        println!(
+            "  registry: {total_persons:.0} persons, {total_doses:.0} doses; database {:.0} MB \
+             (~{:.0} bytes per person and dose row)",
+            size / 1e6,
+            size / (total_persons + total_doses).max(1.0)
+        );
+        println!("  vaxgrid check (recount): {check_secs:.1} s, counters equal");
+        println!(
+            "  peak memory of this process: {} MB",
+            peak_rss_mb().map_or("?".into(), |m| format!("{m:.0}"))
+        );
+    }
+}
+
+/// The probe's figures on the empty and the full registry, side by side
+/// with their ratio: dose rates, then each read's times, then the server's
+/// memory.
+fn report_probes([empty, full]: [&Figures; 2], [empty_http, full_http]: [&HttpFigures; 2]) {
     println!("  {:<44} {:>14} {:>14} {:>6}", "", "empty", "full", "ratio");
     let rate = |r: f64| format!("{r:.0}/s");
     println!(
@@ -145,7 +190,6 @@ pub async fn run(postgres: bool, persons: usize, doses: usize) -> Result<()> {
         memory(empty_http.rss_mb),
         memory(full_http.rss_mb)
     );
-    Ok(())
 }
 
 /// Places the probes look at.

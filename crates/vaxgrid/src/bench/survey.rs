@@ -52,8 +52,62 @@ pub async fn run(postgres: bool, persons: usize, rounds: usize) -> Result<()> {
     };
     let store = Store::open(&scratch.url).await?;
     let started = Instant::now();
-    let seeded = crate::demo::seed_reference(&store).await?;
-    // Every resident in the villages of one commune.
+    let (commune, villages) = seed_commune(&store, persons).await?;
+    store
+        .create_user(
+            "admin",
+            "admin",
+            &crate::accounts::hash("demo-admin")?,
+            &[vaxgrid_core::access::Grant::parse("admin")?],
+            "bench",
+        )
+        .await?;
+    let (campaign, wave) = super::pages::plan_campaign(&store).await?;
+    println!(
+        "commune {commune} with {persons} residents ({villages} villages) seeded in {:.1} s on {}",
+        started.elapsed().as_secs_f64(),
+        if postgres { "PostgreSQL" } else { "SQLite" }
+    );
+    let state = vaxgrid_server::AppState::new(store.clone(), WriterConfig::default())?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let server = tokio::spawn(vaxgrid_server::serve(state, listener));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let admin = super::pages::sign_in(&client, &base, "admin").await?;
+    let survey = Survey {
+        client: &client,
+        base: &base,
+        cookie: &admin,
+        list: format!("/api/v1/campaigns/{campaign}/waves/{wave}/survey?area={commune}&status=all"),
+    };
+    let mut healthz = Vec::new();
+    for _ in 0..100 {
+        let t = Instant::now();
+        survey.get("/healthz").await?;
+        healthz.push(ms(t.elapsed()));
+    }
+    let mut measured = Measured::default();
+    for _ in 0..rounds.max(1) {
+        measured.round(&survey).await?;
+    }
+    anyhow::ensure!(
+        measured.printed == measured.csv_rows,
+        "the printed list has {} persons, the CSV {}",
+        measured.printed,
+        measured.csv_rows
+    );
+    measured.report(&healthz);
+    server.abort();
+    scratch.cleanup().await;
+    Ok(())
+}
+
+/// Seeds the reference data, then `persons` residents in the villages of
+/// one commune. The commune's code and its number of villages.
+async fn seed_commune(store: &Store, persons: usize) -> Result<(String, usize)> {
+    let seeded = crate::demo::seed_reference(store).await?;
     let commune = store
         .area(seeded.villages.first().context("no village")?)
         .await?
@@ -71,49 +125,46 @@ pub async fn run(postgres: bool, persons: usize, rounds: usize) -> Result<()> {
         sites: seeded.sites.clone(),
         current_lots: seeded.current_lots.clone(),
     };
-    crate::demo::seed_people(&store, &one_commune, persons).await?;
-    store
-        .create_user(
-            "admin",
-            "admin",
-            &crate::accounts::hash("demo-admin")?,
-            &[vaxgrid_core::access::Grant::parse("admin")?],
-            "bench",
-        )
-        .await?;
-    let (campaign, wave) = super::pages::plan_campaign(&store).await?;
-    println!(
-        "commune {commune} with {persons} residents ({} villages) seeded in {:.1} s on {}",
-        one_commune.villages.len(),
-        started.elapsed().as_secs_f64(),
-        if postgres { "PostgreSQL" } else { "SQLite" }
-    );
-    let state = vaxgrid_server::AppState::new(store.clone(), WriterConfig::default())?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let server = tokio::spawn(vaxgrid_server::serve(state, listener));
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let admin = super::pages::sign_in(&client, &base, "admin").await?;
-    let list =
-        format!("/api/v1/campaigns/{campaign}/waves/{wave}/survey?area={commune}&status=all");
+    crate::demo::seed_people(store, &one_commune, persons).await?;
+    Ok((commune, one_commune.villages.len()))
+}
 
-    let mut healthz = Vec::new();
-    for _ in 0..100 {
-        let t = Instant::now();
-        get(&client, &format!("{base}/healthz"), &admin).await?;
-        healthz.push(ms(t.elapsed()));
+/// The commune's survey list on the running server, read as the admin.
+struct Survey<'a> {
+    client: &'a reqwest::Client,
+    base: &'a str,
+    cookie: &'a str,
+    /// The list's path and query, without its format.
+    list: String,
+}
+
+impl Survey<'_> {
+    async fn get(&self, path: &str) -> Result<String> {
+        get(self.client, &format!("{}{path}", self.base), self.cookie).await
     }
-    let (mut wholes, mut parts_ms, mut csvs) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut parts, mut printed, mut csv_rows, mut csv_bytes) = (0, 0, 0, 0);
-    for _ in 0..rounds.max(1) {
+}
+
+/// The times of every round, and what the last round read.
+#[derive(Default)]
+struct Measured {
+    wholes: Vec<f64>,
+    parts_ms: Vec<f64>,
+    csvs: Vec<f64>,
+    parts: usize,
+    printed: usize,
+    csv_rows: usize,
+    csv_bytes: usize,
+}
+
+impl Measured {
+    /// One round: the printable list part after part, then the CSV.
+    async fn round(&mut self, survey: &Survey<'_>) -> Result<()> {
         let whole = Instant::now();
-        let (mut url, mut n_parts, mut rows) = (format!("{list}&format=html"), 0, 0);
+        let (mut url, mut n_parts, mut rows) = (format!("{}&format=html", survey.list), 0, 0);
         loop {
             let t = Instant::now();
-            let page = get(&client, &format!("{base}{url}"), &admin).await?;
-            parts_ms.push(ms(t.elapsed()));
+            let page = survey.get(&url).await?;
+            self.parts_ms.push(ms(t.elapsed()));
             n_parts += 1;
             rows += page.matches("<tr><td>").count();
             match next_part(&page) {
@@ -122,42 +173,47 @@ pub async fn run(postgres: bool, persons: usize, rounds: usize) -> Result<()> {
                 None => anyhow::bail!("a part neither links the next nor ends: {page}"),
             }
         }
-        wholes.push(ms(whole.elapsed()));
-        (parts, printed) = (n_parts, rows);
+        self.wholes.push(ms(whole.elapsed()));
+        (self.parts, self.printed) = (n_parts, rows);
         let t = Instant::now();
-        let csv = get(&client, &format!("{base}{list}&format=csv"), &admin).await?;
-        csvs.push(ms(t.elapsed()));
-        csv_rows = csv.lines().count().saturating_sub(1);
-        csv_bytes = csv.len();
+        let csv = survey.get(&format!("{}&format=csv", survey.list)).await?;
+        self.csvs.push(ms(t.elapsed()));
+        self.csv_rows = csv.lines().count().saturating_sub(1);
+        self.csv_bytes = csv.len();
+        Ok(())
     }
-    anyhow::ensure!(
-        printed == csv_rows,
-        "the printed list has {printed} persons, the CSV {csv_rows}"
-    );
-    println!("| what | p50 ms | p95 ms | max ms |");
-    println!("|---|---:|---:|---:|");
-    for (name, v) in [
-        ("healthz (baseline)".to_string(), &healthz),
-        (
-            format!("printable list, whole ({parts} parts, {printed} persons)"),
-            &wholes,
-        ),
-        ("printable list, one part of 500".to_string(), &parts_ms),
-        (
-            format!("CSV, whole ({csv_rows} persons, {} KB)", csv_bytes / 1024),
-            &csvs,
-        ),
-    ] {
-        println!(
-            "| {name} | {:.1} | {:.1} | {:.1} |",
-            percentile(v, 50.0),
-            percentile(v, 95.0),
-            percentile(v, 100.0)
-        );
+
+    /// The table of times, the `/healthz` baseline first.
+    fn report(&self, healthz: &[f64]) {
+        let (parts, printed, csv_rows) = (self.parts, self.printed, self.csv_rows);
+        println!("| what | p50 ms | p95 ms | max ms |");
+        println!("|---|---:|---:|---:|");
+        for (name, v) in [
+            ("healthz (baseline)".to_string(), healthz),
+            (
+                format!("printable list, whole ({parts} parts, {printed} persons)"),
+                &self.wholes,
+            ),
+            (
+                "printable list, one part of 500".to_string(),
+                &self.parts_ms,
+            ),
+            (
+                format!(
+                    "CSV, whole ({csv_rows} persons, {} KB)",
+                    self.csv_bytes / 1024
+                ),
+                &self.csvs,
+            ),
+        ] {
+            println!(
+                "| {name} | {:.1} | {:.1} | {:.1} |",
+                percentile(v, 50.0),
+                percentile(v, 95.0),
+                percentile(v, 100.0)
+            );
+        }
     }
-    server.abort();
-    scratch.cleanup().await;
-    Ok(())
 }
 
 #[cfg(test)]
