@@ -23,6 +23,7 @@ use vaxgrid_core::outbreak::isolation::{self, Alert, Check, Policy};
 use vaxgrid_core::outbreak::pooling;
 
 use crate::audit::{self, AuditEntry};
+use crate::cells::{row_layout, rows_json, Param};
 use crate::db::{in_json, json_rows, Backend, Col};
 use crate::error::StoreError;
 use crate::model::{Actor, NewPerson};
@@ -2790,35 +2791,32 @@ impl Store {
         actor: &Actor,
     ) -> Result<(), StoreError> {
         let link_sql = format!(
-            "INSERT INTO outbreak_contacts (province_code, id, source_person_id, contact_person_id, area_path, \
-             exposure_on, setting, recorded_by, recorded_at) {}",
-            json_rows(
-                self.backend,
-                1,
-                &[Col::Text, Col::Text, Col::Text, Col::Text, Col::Text, Col::Text, Col::Text, Col::Text, Col::Int]
-            )
+            "INSERT INTO outbreak_contacts ({}) {}",
+            LinkRow::COLUMNS,
+            json_rows(self.backend, 1, &LinkRow::TYPES)
         );
         for chunk in links.chunks(5000) {
-            let mut rows = Vec::new();
+            let mut rows = Vec::with_capacity(chunk.len());
             for c in chunk {
                 let contact = c.contact.to_string();
                 let f = facts
                     .get(&contact)
                     .ok_or_else(|| absent("person", "contact_person_id", &contact))?;
-                rows.push(serde_json::json!([
-                    f.province_code,
-                    Uuid::now_v7().to_string(),
-                    c.source.to_string(),
+                rows.push(LoadedLink {
+                    province: &f.province_code,
+                    id: Uuid::now_v7().to_string(),
+                    source: c.source.to_string(),
                     contact,
-                    f.area_path,
-                    format_date(c.exposure),
-                    c.setting.as_str(),
-                    actor.name,
-                    now.to_string()
-                ]));
+                    area_path: &f.area_path,
+                    exposure: format_date(c.exposure),
+                    setting: c.setting.as_str(),
+                    recorded_by: &actor.name,
+                    recorded_at: now,
+                });
             }
+            let values: Vec<_> = rows.iter().map(LinkRow::values).collect();
             sqlx::query(&link_sql)
-                .bind(serde_json::Value::Array(rows).to_string())
+                .bind(rows_json(&values))
                 .execute(&mut **tx)
                 .await?;
         }
@@ -2836,18 +2834,11 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         let case_sql = format!(
-            "INSERT INTO outbreak_cases (province_code, person_id, area_path, status, onset_on, confirmed_on, \
-             test_kind, severity, treated_at, outcome, recovered_on, reversed_reason, recorded_at) {}",
-            json_rows(
-                self.backend,
-                1,
-                &[
-                    Col::Text, Col::Text, Col::Text, Col::Text, Col::Text, Col::Text, Col::Text,
-                    Col::Text, Col::Text, Col::Text, Col::Text, Col::Text, Col::Int
-                ]
-            )
+            "INSERT INTO outbreak_cases ({}) {}",
+            CaseRow::COLUMNS,
+            json_rows(self.backend, 1, &CaseRow::TYPES)
         );
-        let mut rows = Vec::new();
+        let mut loaded = Vec::new();
         let mut seen_cases = HashSet::new();
         for (p, d) in cases {
             if g.case_state(*p).is_none() || !seen_cases.insert(*p) {
@@ -2857,25 +2848,18 @@ impl Store {
             let f = facts
                 .get(&id)
                 .ok_or_else(|| absent("person", "person_id", &id))?;
-            rows.push(serde_json::json!([
-                f.province_code,
-                id,
-                f.area_path,
-                "confirmed",
-                null,
-                format_date(*d),
-                "pcr",
-                "mild",
-                null,
-                "under_treatment",
-                null,
-                null,
-                now.to_string()
-            ]));
+            loaded.push(LoadedCase {
+                province: &f.province_code,
+                person_id: id,
+                area_path: &f.area_path,
+                confirmed_on: format_date(*d),
+                recorded_at: now,
+            });
         }
+        let rows: Vec<_> = loaded.iter().map(CaseRow::values).collect();
         if !rows.is_empty() {
             sqlx::query(&case_sql)
-                .bind(serde_json::Value::Array(rows).to_string())
+                .bind(rows_json(&rows))
                 .execute(&mut **tx)
                 .await?;
         }
@@ -3222,6 +3206,58 @@ impl StartField for isolation::IsolationError {
         }
     }
 }
+
+/// A contact link as the outbreak loader writes it (`vaxgrid outbreak
+/// load`).
+struct LoadedLink<'a> {
+    province: &'a str,
+    id: String,
+    source: String,
+    contact: String,
+    area_path: &'a str,
+    exposure: String,
+    setting: &'a str,
+    recorded_by: &'a str,
+    recorded_at: i64,
+}
+
+row_layout!(LinkRow for LoadedLink<'_>, |l| {
+    province_code: Text = l.province,
+    id: Text = &l.id,
+    source_person_id: Text = &l.source,
+    contact_person_id: Text = &l.contact,
+    area_path: Text = l.area_path,
+    exposure_on: Text = &l.exposure,
+    setting: Text = l.setting,
+    recorded_by: Text = l.recorded_by,
+    recorded_at: Int = l.recorded_at,
+});
+
+/// A case as the outbreak loader writes it: confirmed by PCR, mild, under
+/// treatment.
+struct LoadedCase<'a> {
+    province: &'a str,
+    person_id: String,
+    area_path: &'a str,
+    confirmed_on: String,
+    recorded_at: i64,
+}
+
+row_layout!(CaseRow for LoadedCase<'_>, |c| {
+    province_code: Text = c.province,
+    person_id: Text = &c.person_id,
+    area_path: Text = c.area_path,
+    status: Text = "confirmed",
+    onset_on: Text = Param::Null,
+    confirmed_on: Text = &c.confirmed_on,
+    test_kind: Text = "pcr",
+    severity: Text = "mild",
+    treated_at: Text = Param::Null,
+    outcome: Text = "under_treatment",
+    recovered_on: Text = Param::Null,
+    reversed_reason: Text = Param::Null,
+    recorded_at: Int = c.recorded_at,
+});
 
 #[cfg(test)]
 mod tests {
