@@ -195,7 +195,12 @@ pub async fn run(what: BenchWhat) -> Result<()> {
             stored,
         } => {
             outbreak::run(persons, home)?;
-            for backend in stored.split(',').map(str::trim).filter(|b| !b.is_empty()) {
+            // "none" (as the help says) or an empty list: in memory only.
+            let backends = stored
+                .split(',')
+                .map(str::trim)
+                .filter(|b| !b.is_empty() && *b != "none");
+            for backend in backends {
                 outbreak::stored(backend, persons, home).await?;
             }
             Ok(())
